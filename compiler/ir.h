@@ -1,0 +1,125 @@
+/*
+ * ir.h - the model IR: a checked model with every dimension known and every
+ * weight in one canonical layout, whatever convention the file used.
+ *
+ * sema.c builds it; interp.c runs it; the lowering and the emitters compile
+ * it. A spec's `layers N` and `bidirectional` are already expanded here: the
+ * IR is a flat list of layers, each LSTM layer holding one or two directions.
+ *
+ * Canonical LSTM layout (one direction of one layer), with
+ *   I = input features, H = cells, S = cells per block, NB = H / S blocks,
+ *   R = recurrent width (P if projected, else H), K = I + R:
+ *   w_i, w_f, w_o [NB, K]   gate rows, one per block; columns: x then h
+ *   w_g           [H,  K]   cell input rows, one per cell
+ *   b_i, b_f, b_o [NB], b_g [H]   (the frameworks' two biases already summed)
+ *   p_i, p_f, p_o [H]       peephole weights, one per cell
+ *   w_proj        [P, H]    projection, h = w_proj (o * act(c))
+ *
+ * One step, for block b owning cells j in [b*S, (b+1)*S):
+ *   ai[b] = w_i[b] . [x, h] + b_i[b] + sum_j p_i[j] c[j]       (same for f)
+ *   ag[j] = w_g[j] . [x, h] + b_g[j]
+ *   clip_gates: each of ai, af, ag, ao is clamped to [-clip, clip]
+ *   i = gate_act(ai), f = gate_act(af + forget_bias) or 1 - i if coupled,
+ *   f = 1 if there is no forget gate, i = 1 if there is no input gate
+ *   c'[j] = f[b] c[j] + i[b] cell_input_act(ag[j]);  clip_cell clamps c'
+ *   ao[b] = w_o[b] . [x, h] + b_o[b] + sum_j p_o[j] c'[j]
+ *   o = gate_act(ao), or 1 if there is no output gate
+ *   m[j] = o[b] cell_output_act(c'[j]);  h' = m, or w_proj m (clip_proj clamps)
+ */
+#ifndef LSTMC_IR_H
+#define LSTMC_IR_H
+
+#include "util.h"
+
+typedef enum {
+#define ACT(e, name, nparams, formula) e,
+#include "activations.def"
+#undef ACT
+    ACT_COUNT
+} ActKind;
+
+typedef struct Activation {
+    ActKind kind;
+    double a, b;              /* parameters, as activations.def names them */
+} Activation;
+
+typedef enum { GATE_I, GATE_F, GATE_G, GATE_O, GATE_COUNT } Gate;
+
+/* One direction of one LSTM layer, canonical layout (see above). Weights are
+ * float: the values of the trained model, exactly; absent parts are NULL. */
+typedef struct IrDirection {
+    int reverse;              /* runs t = T-1 .. 0 */
+    float *w[GATE_COUNT];     /* w[GATE_I] = w_i [NB, K], ..., w[GATE_G] [H, K] */
+    float *b[GATE_COUNT];     /* [NB] or [H] for GATE_G */
+    float *p[GATE_COUNT];     /* peepholes [H]; p[GATE_G] is always NULL */
+    float *w_proj;            /* [P, H] or NULL */
+} IrDirection;
+
+typedef struct IrLstm {
+    int input;                /* I */
+    int hidden;               /* H */
+    int block_size;           /* S */
+    int blocks;               /* NB = H / S */
+    int proj;                 /* P, or 0 */
+    int recurrent;            /* R = proj ? proj : hidden */
+    int has_gate[GATE_COUNT]; /* has_gate[GATE_G] is always 1 */
+    int coupled;              /* f = 1 - i; w[GATE_F] is NULL */
+    int peepholes;
+    Activation gate_act, cell_input_act, cell_output_act;
+    double forget_bias;       /* added to the forget pre-activation */
+    double clip_gates;        /* ONNX clip: pre-activations; 0 = none */
+    double clip_cell;         /* TFLite cell_clip: c'; 0 = none */
+    double clip_proj;         /* TFLite proj_clip: h' after projection; 0 = none */
+    int dirs;                 /* 1, or 2 for bidirectional (outputs concatenated fwd, bwd) */
+    IrDirection dir[2];
+} IrLstm;
+
+typedef struct IrDense {
+    float *w;                 /* [units, input] */
+    float *b;                 /* [units], or NULL without bias */
+    Activation act;           /* ACT_IDENTITY when none */
+} IrDense;
+
+typedef enum { IR_LSTM, IR_DENSE } IrKind;
+
+typedef struct IrLayer {
+    IrKind kind;
+    const char *name;         /* spec block name; "enc.l1" for layer 1 of a stack */
+    Loc loc;                  /* the spec block */
+    int input;                /* features in */
+    int output;               /* features out: dirs * R for LSTM, units for dense */
+    IrLstm lstm;
+    IrDense dense;
+} IrLayer;
+
+typedef struct IrModel {
+    const char *name;
+    const char *spec_path;
+    const char *weights_path;   /* resolved path actually read */
+    int input;                  /* features per step */
+    int output;                 /* features per output row */
+    int output_last;            /* 1: one output per sequence (last step) */
+    int nlayers;
+    IrLayer *layers;
+} IrModel;
+
+/* Rows of a gate matrix: NB for i, f, o; H for g. */
+int ir_gate_rows(const IrLstm *l, Gate g);
+/* Whether gate g has weights (i/f/o may be absent; f is absent when coupled). */
+int ir_gate_has_weights(const IrLstm *l, Gate g);
+const char *ir_activation_name(ActKind k);
+int ir_activation_params(ActKind k);
+
+/* Model statistics for `lstmc check` and the generated code's banner. */
+typedef struct IrStats {
+    long params;                /* weights and biases */
+    long weight_bytes;          /* params * sizeof(float) */
+    long state_bytes;           /* h and c of every layer and direction, as float */
+    long flops_per_step;        /* multiply-adds count 2, activations 1 each */
+} IrStats;
+IrStats ir_stats(const IrModel *m);
+
+/* Prints a human-readable summary of the model (`lstmc check`). */
+void ir_print_summary(FILE *f, const IrModel *m);
+
+#endif

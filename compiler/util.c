@@ -1,0 +1,298 @@
+/*
+ * util.c - memory, source files and diagnostics (see util.h).
+ */
+#include "util.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- memory ---- */
+
+/* LSTMC_FAIL_ALLOC=N makes the Nth allocation (1-based) fail: the tests use it
+ * to check that running out of memory is reported, not a crash. */
+static long alloc_count;
+static long alloc_fail_at = -1;
+
+static void out_of_memory_check(void)
+{
+    if (alloc_fail_at < 0) {
+        const char *s = getenv("LSTMC_FAIL_ALLOC");
+        alloc_fail_at = s ? strtol(s, NULL, 10) : 0;
+    }
+    if (++alloc_count == alloc_fail_at)
+        diag_fatal("out of memory");
+}
+
+void *mem_alloc(size_t size)
+{
+    out_of_memory_check();
+    void *p = malloc(size ? size : 1);
+    if (!p)
+        diag_fatal("out of memory");
+    return p;
+}
+
+void *mem_realloc(void *p, size_t size)
+{
+    out_of_memory_check();
+    void *q = realloc(p, size ? size : 1);
+    if (!q)
+        diag_fatal("out of memory");
+    return q;
+}
+
+void mem_free(void *p)
+{
+    free(p);
+}
+
+char *mem_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(mem_alloc(n), s, n);
+}
+
+struct ArenaChunk {
+    ArenaChunk *next;
+    size_t used, cap;
+    _Alignas(16) unsigned char data[];
+};
+
+enum { ARENA_CHUNK = 64 * 1024 };
+
+void *arena_alloc(Arena *a, size_t size)
+{
+    size = (size + 15) & ~(size_t)15;
+    ArenaChunk *c = a->head;
+    if (!c || c->cap - c->used < size) {
+        size_t cap = size > ARENA_CHUNK ? size : ARENA_CHUNK;
+        c = mem_alloc(sizeof(ArenaChunk) + cap);
+        c->used = 0;
+        c->cap = cap;
+        c->next = a->head;
+        a->head = c;
+    }
+    void *p = c->data + c->used;
+    c->used += size;
+    memset(p, 0, size);
+    return p;
+}
+
+char *arena_strndup(Arena *a, const char *s, size_t n)
+{
+    char *p = arena_alloc(a, n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *arena_strdup(Arena *a, const char *s)
+{
+    return arena_strndup(a, s, strlen(s));
+}
+
+char *arena_printf(Arena *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *p = arena_alloc(a, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+void arena_free(Arena *a)
+{
+    ArenaChunk *c = a->head;
+    while (c) {
+        ArenaChunk *next = c->next;
+        mem_free(c);
+        c = next;
+    }
+    a->head = NULL;
+}
+
+/* ---- source files ---- */
+
+Source *source_from_string(Arena *a, const char *path, const char *text)
+{
+    Source *s = arena_alloc(a, sizeof *s);
+    s->path = arena_strdup(a, path);
+    s->len = strlen(text);
+    s->text = arena_strndup(a, text, s->len);
+    return s;
+}
+
+Source *source_read(Arena *a, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        diag_file_error(path, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = mem_alloc(cap);
+    for (;;) {
+        if (cap - len < 2) {
+            cap *= 2;
+            buf = mem_realloc(buf, cap);
+        }
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    int failed = ferror(f);
+    fclose(f);
+    if (failed) {
+        diag_file_error(path, "cannot read");
+        mem_free(buf);
+        return NULL;
+    }
+    Source *s = arena_alloc(a, sizeof *s);
+    s->path = arena_strdup(a, path);
+    s->len = len;
+    s->text = arena_strndup(a, buf, len);
+    mem_free(buf);
+    return s;
+}
+
+/* ---- diagnostics ---- */
+
+static FILE *diag_out;
+static int diag_count;
+
+void diag_set_stream(FILE *f) { diag_out = f; }
+FILE *diag_stream(void) { return diag_out ? diag_out : stderr; }
+int diag_errors(void) { return diag_count; }
+void diag_reset(void) { diag_count = 0; }
+
+/* Prints the line loc points into, then a caret (and tildes for len). Tabs
+ * in the prefix are copied so the caret lines up in any tab width. */
+static void quote_line(FILE *f, const Loc *loc)
+{
+    const char *p = loc->src->text;
+    for (int line = 1; line < loc->line && *p; p++)
+        if (*p == '\n')
+            line++;
+    const char *end = p;
+    while (*end && *end != '\n')
+        end++;
+    if (end > p && end[-1] == '\r')
+        end--;
+    fprintf(f, "%.*s\n", (int)(end - p), p);
+    for (int i = 1; i < loc->col && p + i - 1 < end; i++)
+        fputc(p[i - 1] == '\t' ? '\t' : ' ', f);
+    fputc('^', f);
+    for (int i = 1; i < loc->len; i++)
+        fputc('~', f);
+    fputc('\n', f);
+}
+
+static void report(const Loc *loc, const char *kind, const char *fmt, va_list ap)
+{
+    FILE *f = diag_stream();
+    if (loc && loc->src)
+        fprintf(f, "%s:%d:%d: %s: ", loc->src->path, loc->line, loc->col, kind);
+    else
+        fprintf(f, "lstmc: %s: ", kind);
+    vfprintf(f, fmt, ap);
+    fputc('\n', f);
+    if (loc && loc->src && loc->line > 0)
+        quote_line(f, loc);
+}
+
+void diag_verror(const Loc *loc, const char *fmt, va_list ap)
+{
+    diag_count++;
+    report(loc, "error", fmt, ap);
+}
+
+void diag_error(const Loc *loc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    diag_verror(loc, fmt, ap);
+    va_end(ap);
+}
+
+void diag_note(const Loc *loc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(loc, "note", fmt, ap);
+    va_end(ap);
+}
+
+void diag_file_error(const char *path, const char *fmt, ...)
+{
+    FILE *f = diag_stream();
+    va_list ap;
+    diag_count++;
+    fprintf(f, "%s: error: ", path);
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    fputc('\n', f);
+}
+
+void diag_fatal(const char *fmt, ...)
+{
+    FILE *f = diag_stream();
+    va_list ap;
+    fputs("lstmc: error: ", f);
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    fputc('\n', f);
+    fflush(f);
+    exit(1);
+}
+
+/* ---- strings ---- */
+
+int edit_distance(const char *a, const char *b)
+{
+    size_t n = strlen(b);
+    int row[64];
+    if (n >= COUNT_OF(row))
+        return 1 << 20;
+    for (size_t j = 0; j <= n; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; a[i - 1]; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= n; j++) {
+            int up = row[j];
+            int best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[n];
+}
+
+const char *nearest_word(const char *w, const char *const *words, size_t n)
+{
+    const char *best = NULL;
+    int best_d = 1 << 20;
+    for (size_t i = 0; i < n; i++) {
+        int d = edit_distance(w, words[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = words[i];
+        }
+    }
+    /* A typo changes at most about a third of a word. */
+    int limit = (int)strlen(w) / 3 + 1;
+    return best_d <= limit ? best : NULL;
+}

@@ -1,0 +1,103 @@
+/*
+ * util.h - memory, source files and diagnostics shared by every stage.
+ *
+ * Memory: every allocation goes through mem_alloc(), so a test build can make
+ * the Nth allocation fail (LSTMC_FAIL_ALLOC=N) and check that lstmc reports it
+ * cleanly. Long-lived objects (tokens, AST, IR, weights) live in one Arena that
+ * is freed in one call.
+ *
+ * Diagnostics: "file:line:col: error: message", then the source line and a
+ * caret under the offending text. Errors are counted, not fatal, so a stage can
+ * keep going and report several.
+ */
+#ifndef LSTMC_UTIL_H
+#define LSTMC_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#if defined(__GNUC__)
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#define NORETURN __attribute__((noreturn))
+#else
+#define PRINTF_LIKE(f, a)
+#define NORETURN
+#endif
+
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- memory ---- */
+
+/* malloc/realloc that never return NULL: out of memory is reported as
+ * "lstmc: error: out of memory" and exits with status 1. */
+void *mem_alloc(size_t size);
+void *mem_realloc(void *p, size_t size);
+void mem_free(void *p);
+char *mem_strdup(const char *s);
+
+/* A bump allocator; everything allocated from it is freed by arena_free(). */
+typedef struct ArenaChunk ArenaChunk;
+typedef struct Arena {
+    ArenaChunk *head;
+} Arena;
+
+void *arena_alloc(Arena *a, size_t size);             /* zeroed, aligned to 16 */
+char *arena_strdup(Arena *a, const char *s);
+char *arena_strndup(Arena *a, const char *s, size_t n);
+char *arena_printf(Arena *a, const char *fmt, ...) PRINTF_LIKE(2, 3);
+void arena_free(Arena *a);
+
+/* ---- source files ---- */
+
+/* A file read whole into memory, kept so diagnostics can quote its lines. */
+typedef struct Source {
+    const char *path;   /* as the user named it */
+    char *text;         /* NUL-terminated contents */
+    size_t len;
+} Source;
+
+/* Reads path into a Source allocated in a. Returns NULL (and reports
+ * "path: error: <strerror>") when the file cannot be read. */
+Source *source_read(Arena *a, const char *path);
+/* A Source over text already in memory (tests). */
+Source *source_from_string(Arena *a, const char *path, const char *text);
+
+/* A place in a source: 1-based line and column (bytes), and the length of
+ * the text to underline (0 = just a caret). src may be NULL for places that
+ * are not in a spec (a weights file, a command-line flag). */
+typedef struct Loc {
+    const Source *src;
+    int line, col, len;
+} Loc;
+
+/* ---- diagnostics ---- */
+
+/* Where diagnostics go (stderr by default; tests redirect to a memstream). */
+void diag_set_stream(FILE *f);
+FILE *diag_stream(void);
+
+/* Number of errors reported since the last diag_reset(). */
+int diag_errors(void);
+void diag_reset(void);
+
+/* "file:line:col: error: msg" + quoted line + caret. loc may be NULL. */
+void diag_error(const Loc *loc, const char *fmt, ...) PRINTF_LIKE(2, 3);
+void diag_verror(const Loc *loc, const char *fmt, va_list ap);
+/* "file:line:col: note: msg" + quoted line; attaches to the previous error. */
+void diag_note(const Loc *loc, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* "path: error: msg" for errors about a whole file (weights, data). */
+void diag_file_error(const char *path, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* "lstmc: error: msg", then exit(1). For conditions lstmc cannot go on after
+ * (out of memory, a write to stdout that failed). */
+NORETURN void diag_fatal(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+/* ---- strings ---- */
+
+/* Levenshtein distance, for "did you mean" suggestions. */
+int edit_distance(const char *a, const char *b);
+/* The word in words[0..n) nearest to w, or NULL if none is close enough to
+ * be a plausible typo. */
+const char *nearest_word(const char *w, const char *const *words, size_t n);
+
+#endif
