@@ -21,7 +21,8 @@ endif
 
 # The compiler, stage by stage (main.c is the command line).
 LIB_SRCS := compiler/util.c compiler/ast.c compiler/safetensors.c compiler/ir.c \
-            compiler/sema.c compiler/interp.c runtime/lstmc_rows.c
+            compiler/sema.c compiler/weights.c compiler/interp.c \
+            runtime/lstmc_rows.c
 GEN_SRCS := $(B)/lexer.c $(B)/parser.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(GEN_SRCS:.c=.o)
 MAIN_OBJ := $(B)/compiler/main.o
@@ -73,13 +74,23 @@ check-unit: $(UNIT_BINS)
 check-diag: $(B)/lstmc
 	@sh tests/run_diag.sh $(B)/lstmc
 
+check-cli: $(B)/lstmc
+	@sh tests/run_cli.sh $(B)/lstmc
+
 check-pytorch: $(B)/lstmc
 	@sh tests/run_pytorch.sh $(B)/lstmc
 
-check-cases: $(B)/lstmc
-	@sh tests/run_cases.sh $(B)/lstmc
+# The README's first command: build, then check and run the quickstart model.
+example: $(B)/lstmc
+	$(B)/lstmc check examples/quickstart/model.lstm
+	$(B)/lstmc run examples/quickstart/model.lstm examples/quickstart/input.txt
 
-TESTS := check-unit check-diag check-pytorch check-cases
+check-examples: $(B)/lstmc
+	@$(B)/lstmc run examples/quickstart/model.lstm examples/quickstart/input.txt > $(B)/quickstart.out
+	@d=$$(awk -f tests/maxdiff.awk $(B)/quickstart.out examples/quickstart/expected.txt) && \
+	  awk -v d="$$d" 'BEGIN { exit !(d <= 1e-5) }' && echo "examples: quickstart max |diff| $$d"
+
+TESTS := check-unit check-diag check-cli check-pytorch check-examples
 
 check: $(TESTS)
 	@$(MAKE) --no-print-directory SAN=1 $(TESTS)
@@ -88,5 +99,5 @@ check: $(TESTS)
 clean:
 	rm -rf build
 
-.PHONY: all check clean $(TESTS)
+.PHONY: all check clean example $(TESTS)
 .DELETE_ON_ERROR:

@@ -18,8 +18,9 @@
  * One step, for block b owning cells j in [b*S, (b+1)*S):
  *   ai[b] = w_i[b] . [x, h] + b_i[b] + sum_j p_i[j] c[j]       (same for f)
  *   ag[j] = w_g[j] . [x, h] + b_g[j]
- *   clip_gates: each of ai, af, ag, ao is clamped to [-clip, clip]
- *   i = gate_act(ai), f = gate_act(af + forget_bias) or 1 - i if coupled,
+ *   af += forget_bias; then, with clip_gates, each of ai, af, ag, ao is
+ *   clamped to [-clip, clip]
+ *   i = gate_act(ai), f = gate_act(af) or 1 - i if coupled,
  *   f = 1 if there is no forget gate, i = 1 if there is no input gate
  *   c'[j] = f[b] c[j] + i[b] cell_input_act(ag[j]);  clip_cell clamps c'
  *   ao[b] = w_o[b] . [x, h] + b_o[b] + sum_j p_o[j] c'[j]
@@ -80,6 +81,20 @@ typedef struct IrDense {
     Activation act;           /* ACT_IDENTITY when none */
 } IrDense;
 
+/* Where a layer's tensors come from: a naming convention and the tensor-name
+ * prefix of each direction (sema.c resolves per-layer lists), so weights.c
+ * can name every tensor it reads. */
+typedef enum { CONV_PYTORCH, CONV_KERAS, CONV_ONNX, CONV_NATIVE } Convention;
+
+typedef struct IrSource {
+    Convention conv;
+    const char *prefix[2];    /* per direction; equal unless keras bidirectional */
+    int index;                /* layer within its stacked spec block (pytorch _l{k}) */
+    int stacked;              /* the spec block has more than one layer */
+    int bias;                 /* the file has bias tensors (no `no_bias;`) */
+    Loc loc;                  /* the `from` statement */
+} IrSource;
+
 typedef enum { IR_LSTM, IR_DENSE } IrKind;
 
 typedef struct IrLayer {
@@ -88,6 +103,7 @@ typedef struct IrLayer {
     Loc loc;                  /* the spec block */
     int input;                /* features in */
     int output;               /* features out: dirs * R for LSTM, units for dense */
+    IrSource source;
     IrLstm lstm;
     IrDense dense;
 } IrLayer;
@@ -95,7 +111,8 @@ typedef struct IrLayer {
 typedef struct IrModel {
     const char *name;
     const char *spec_path;
-    const char *weights_path;   /* resolved path actually read */
+    const char *weights_path;   /* resolved: the spec's (relative to its folder) or -w */
+    Loc weights_loc;            /* the `weights` statement, if any */
     int input;                  /* features per step */
     int output;                 /* features per output row */
     int output_last;            /* 1: one output per sequence (last step) */

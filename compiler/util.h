@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#define LSTMC_VERSION "0.1.0"
+
 #if defined(__GNUC__)
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 #define NORETURN __attribute__((noreturn))

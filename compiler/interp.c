@@ -1,0 +1,298 @@
+/*
+ * interp.c - the reference interpreter (see interp.h).
+ *
+ * This is the oracle every backend is tested against, so it is written to be
+ * obviously correct rather than fast: double precision throughout (the float
+ * weights are converted on use), one plain loop per equation of ir.h, one
+ * comment per step of the cell. It shares no code with the lowering or the
+ * emitters, and calls nothing from ir.c, so a bug there cannot hide here.
+ *
+ * The model runs layer by layer over the whole sequence: each layer reads the
+ * previous layer's output rows seq[T][features] (layer 0 reads the input) and
+ * writes its own.
+ */
+#include "interp.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- activations ---- */
+
+static double sigmoid(double x)
+{
+    return 1.0 / (1.0 + exp(-x));
+}
+
+/* log(1 + exp(x)) without overflow: for x > 0 it equals x + log(1 + exp(-x)). */
+static double softplus(double x)
+{
+    if (x > 0)
+        return x + log1p(exp(-x));
+    return log1p(exp(x));
+}
+
+/* One element of an activation, as activations.def writes it. Softmax works
+ * on a whole vector and is handled by the dense layer, never here. */
+static double activate(Activation act, double x)
+{
+    double a = act.a, b = act.b;
+
+    switch (act.kind) {
+    case ACT_SIGMOID:          return sigmoid(x);
+    case ACT_TANH:             return tanh(x);
+    case ACT_HARD_SIGMOID:     return fmax(0.0, fmin(1.0, a * x + b));
+    case ACT_SCALED_SIGMOID:   return a + (b - a) * sigmoid(x);
+    case ACT_SCALED_TANH:      return a * tanh(b * x);
+    case ACT_RELU:             return x > 0 ? x : 0.0;
+    case ACT_LEAKY_RELU:       return x >= 0 ? x : a * x;
+    case ACT_THRESHOLDED_RELU: return x > a ? x : 0.0;
+    case ACT_ELU:              return x >= 0 ? x : a * (exp(x) - 1.0);
+    case ACT_SOFTSIGN:         return x / (1.0 + fabs(x));
+    case ACT_SOFTPLUS:         return softplus(x);
+    case ACT_AFFINE:           return a * x + b;
+    case ACT_IDENTITY:         return x;
+    case ACT_SOFTMAX:
+    case ACT_COUNT:
+        break;
+    }
+    abort();    /* softmax in an LSTM or an unknown kind: sema let it through */
+}
+
+/* Clamps v to [-limit, limit]; limit 0 means no clipping. */
+static double clip(double v, double limit)
+{
+    if (limit <= 0)
+        return v;
+    if (v > limit)
+        return limit;
+    if (v < -limit)
+        return -limit;
+    return v;
+}
+
+/* w[row] . v for a row-major matrix of n columns. */
+static double dot_row(const float *w, int row, const double *v, int n)
+{
+    double sum = 0;
+    for (int k = 0; k < n; k++)
+        sum += (double)w[(size_t)row * (size_t)n + (size_t)k] * v[k];
+    return sum;
+}
+
+/* A bias element, or 0 when the layer has no bias. */
+static double bias(const float *b, int i)
+{
+    return b ? (double)b[i] : 0.0;
+}
+
+/* ---- LSTM ---- */
+
+/* Runs one direction of LSTM layer l over the whole sequence in[T][I],
+ * writing its output h at step t to out[t * out_stride + out_offset ...]. */
+static void run_direction(const IrLstm *l, const IrDirection *d,
+                          const double *in, long T,
+                          double *out, int out_stride, int out_offset)
+{
+    int I = l->input, H = l->hidden, S = l->block_size, NB = l->blocks;
+    int P = l->proj, R = l->recurrent, K = I + R;
+
+    double *xh = mem_alloc(sizeof(double) * (size_t)K);   /* [x, h_prev] */
+    double *h  = mem_alloc(sizeof(double) * (size_t)R);   /* h, starts at 0 */
+    double *c  = mem_alloc(sizeof(double) * (size_t)H);   /* c, starts at 0 */
+    double *ag = mem_alloc(sizeof(double) * (size_t)H);   /* cell input pre-activation */
+    double *m  = mem_alloc(sizeof(double) * (size_t)H);   /* o * act(c) */
+    double *ai = mem_alloc(sizeof(double) * (size_t)NB);  /* gate pre-activations */
+    double *af = mem_alloc(sizeof(double) * (size_t)NB);
+    double *ao = mem_alloc(sizeof(double) * (size_t)NB);
+    double *gi = mem_alloc(sizeof(double) * (size_t)NB);  /* gate values */
+    double *gf = mem_alloc(sizeof(double) * (size_t)NB);
+    double *go = mem_alloc(sizeof(double) * (size_t)NB);
+
+    for (int r = 0; r < R; r++)
+        h[r] = 0;
+    for (int j = 0; j < H; j++)
+        c[j] = 0;
+
+    for (long n = 0; n < T; n++) {
+        long t = d->reverse ? T - 1 - n : n;
+
+        /* xh = [x_t, h_prev] */
+        for (int k = 0; k < I; k++)
+            xh[k] = in[t * I + k];
+        for (int r = 0; r < R; r++)
+            xh[I + r] = h[r];
+
+        /* input gate pre-activation: ai = w_i . xh + b_i + sum_j p_i c */
+        for (int b = 0; b < NB; b++) {
+            ai[b] = 0;
+            if (!l->has_gate[GATE_I])
+                continue;
+            ai[b] = dot_row(d->w[GATE_I], b, xh, K) + bias(d->b[GATE_I], b);
+            if (d->p[GATE_I])
+                for (int j = b * S; j < (b + 1) * S; j++)
+                    ai[b] += (double)d->p[GATE_I][j] * c[j];
+            ai[b] = clip(ai[b], l->clip_gates);
+        }
+
+        /* forget gate pre-activation: af = w_f . xh + b_f + sum_j p_f c
+         * + forget_bias (added before clipping) */
+        for (int b = 0; b < NB; b++) {
+            af[b] = 0;
+            if (!l->has_gate[GATE_F] || l->coupled)
+                continue;
+            af[b] = dot_row(d->w[GATE_F], b, xh, K) + bias(d->b[GATE_F], b);
+            if (d->p[GATE_F])
+                for (int j = b * S; j < (b + 1) * S; j++)
+                    af[b] += (double)d->p[GATE_F][j] * c[j];
+            af[b] += l->forget_bias;
+            af[b] = clip(af[b], l->clip_gates);
+        }
+
+        /* cell input pre-activation, one per cell: ag = w_g . xh + b_g */
+        for (int j = 0; j < H; j++) {
+            ag[j] = dot_row(d->w[GATE_G], j, xh, K) + bias(d->b[GATE_G], j);
+            ag[j] = clip(ag[j], l->clip_gates);
+        }
+
+        /* i = gate_act(ai), or 1 without an input gate */
+        for (int b = 0; b < NB; b++)
+            gi[b] = l->has_gate[GATE_I] ? activate(l->gate_act, ai[b]) : 1.0;
+
+        /* f = 1 - i if coupled, gate_act(af) with a forget gate, else 1 */
+        for (int b = 0; b < NB; b++) {
+            if (l->coupled)
+                gf[b] = 1.0 - gi[b];
+            else if (l->has_gate[GATE_F])
+                gf[b] = activate(l->gate_act, af[b]);
+            else
+                gf[b] = 1.0;
+        }
+
+        /* c' = f c + i cell_input_act(ag), then clip_cell */
+        for (int j = 0; j < H; j++) {
+            int b = j / S;
+            c[j] = gf[b] * c[j] + gi[b] * activate(l->cell_input_act, ag[j]);
+            c[j] = clip(c[j], l->clip_cell);
+        }
+
+        /* output gate: ao = w_o . xh + b_o + sum_j p_o c' (the new c) */
+        for (int b = 0; b < NB; b++) {
+            if (!l->has_gate[GATE_O]) {
+                go[b] = 1.0;
+                continue;
+            }
+            ao[b] = dot_row(d->w[GATE_O], b, xh, K) + bias(d->b[GATE_O], b);
+            if (d->p[GATE_O])
+                for (int j = b * S; j < (b + 1) * S; j++)
+                    ao[b] += (double)d->p[GATE_O][j] * c[j];
+            ao[b] = clip(ao[b], l->clip_gates);
+            go[b] = activate(l->gate_act, ao[b]);
+        }
+
+        /* m = o cell_output_act(c') */
+        for (int j = 0; j < H; j++)
+            m[j] = go[j / S] * activate(l->cell_output_act, c[j]);
+
+        /* h' = m, or w_proj m clipped to clip_proj */
+        if (P > 0) {
+            for (int p = 0; p < P; p++)
+                h[p] = clip(dot_row(d->w_proj, p, m, H), l->clip_proj);
+        } else {
+            for (int j = 0; j < H; j++)
+                h[j] = m[j];
+        }
+
+        /* this direction's output for step t */
+        for (int r = 0; r < R; r++)
+            out[t * out_stride + out_offset + r] = h[r];
+    }
+
+    mem_free(xh);
+    mem_free(h);
+    mem_free(c);
+    mem_free(ag);
+    mem_free(m);
+    mem_free(ai);
+    mem_free(af);
+    mem_free(ao);
+    mem_free(gi);
+    mem_free(gf);
+    mem_free(go);
+}
+
+/* out row t = [dir 0 output at t, dir 1 output at t], each R wide. */
+static void run_lstm(const IrLayer *layer, const double *in, long T, double *out)
+{
+    const IrLstm *l = &layer->lstm;
+
+    for (int d = 0; d < l->dirs; d++)
+        run_direction(l, &l->dir[d], in, T, out, layer->output, d * l->recurrent);
+}
+
+/* ---- dense ---- */
+
+/* y = act(w x + b) for every row; softmax normalizes over the units. */
+static void run_dense(const IrLayer *layer, const double *in, long T, double *out)
+{
+    const IrDense *dn = &layer->dense;
+    int in_n = layer->input, units = layer->output;
+
+    for (long t = 0; t < T; t++) {
+        const double *x = in + t * in_n;
+        double *y = out + t * units;
+
+        /* y = w x + b */
+        for (int u = 0; u < units; u++)
+            y[u] = dot_row(dn->w, u, x, in_n) + bias(dn->b, u);
+
+        if (dn->act.kind == ACT_SOFTMAX) {
+            /* softmax: exp(y - max) / sum, the max subtracted for range */
+            double max = y[0], sum = 0;
+            for (int u = 1; u < units; u++)
+                if (y[u] > max)
+                    max = y[u];
+            for (int u = 0; u < units; u++) {
+                y[u] = exp(y[u] - max);
+                sum += y[u];
+            }
+            for (int u = 0; u < units; u++)
+                y[u] /= sum;
+        } else {
+            for (int u = 0; u < units; u++)
+                y[u] = activate(dn->act, y[u]);
+        }
+    }
+}
+
+/* ---- model ---- */
+
+void interp_run(const IrModel *m, const double *x, long steps, double *y)
+{
+    long T = steps;
+    int width = m->input;
+
+    /* seq holds the current layer's input rows, [T][width] */
+    double *seq = mem_alloc(sizeof(double) * (size_t)T * (size_t)width);
+    memcpy(seq, x, sizeof(double) * (size_t)T * (size_t)width);
+
+    for (int n = 0; n < m->nlayers; n++) {
+        const IrLayer *layer = &m->layers[n];
+        double *out = mem_alloc(sizeof(double) * (size_t)T * (size_t)layer->output);
+
+        if (layer->kind == IR_LSTM)
+            run_lstm(layer, seq, T, out);
+        else
+            run_dense(layer, seq, T, out);
+        mem_free(seq);
+        seq = out;
+        width = layer->output;
+    }
+
+    /* every row, or only the last one */
+    if (m->output_last)
+        memcpy(y, seq + (T - 1) * width, sizeof(double) * (size_t)width);
+    else
+        memcpy(y, seq, sizeof(double) * (size_t)T * (size_t)width);
+    mem_free(seq);
+}

@@ -1,0 +1,139 @@
+/*
+ * ir.c - small facts about the model IR: gate shapes, statistics, and the
+ * summary `lstmc check` prints.
+ */
+#include "ir.h"
+
+static const char *const activation_names[] = {
+#define ACT(e, name, nparams, formula) name,
+#include "activations.def"
+#undef ACT
+};
+static const int activation_nparams[] = {
+#define ACT(e, name, nparams, formula) nparams,
+#include "activations.def"
+#undef ACT
+};
+
+const char *ir_activation_name(ActKind k) { return activation_names[k]; }
+int ir_activation_params(ActKind k) { return activation_nparams[k]; }
+
+int ir_gate_rows(const IrLstm *l, Gate g)
+{
+    return g == GATE_G ? l->hidden : l->blocks;
+}
+
+int ir_gate_has_weights(const IrLstm *l, Gate g)
+{
+    return l->has_gate[g] && !(g == GATE_F && l->coupled);
+}
+
+IrStats ir_stats(const IrModel *m)
+{
+    IrStats st = {0, 0, 0, 0};
+    for (int i = 0; i < m->nlayers; i++) {
+        const IrLayer *L = &m->layers[i];
+        if (L->kind == IR_DENSE) {
+            long w = (long)L->input * L->output;
+            st.params += w + (L->source.bias ? L->output : 0);
+            st.flops_per_step += 2 * w + 2L * L->output;
+            continue;
+        }
+        const IrLstm *l = &L->lstm;
+        long K = l->input + l->recurrent, per_dir = 0, flops = 0;
+        for (int g = 0; g < GATE_COUNT; g++) {
+            if (!ir_gate_has_weights(l, g))
+                continue;
+            long rows = ir_gate_rows(l, g);
+            per_dir += rows * K + (L->source.bias ? rows : 0);
+            flops += 2 * rows * K + 2 * rows;   /* dot products, bias, activation */
+            if (l->peepholes && g != GATE_G) {
+                per_dir += l->hidden;
+                flops += 2L * l->hidden;
+            }
+        }
+        flops += 4L * l->hidden;                /* c' = f c + i g, m = o act(c') */
+        if (l->proj) {
+            per_dir += (long)l->proj * l->hidden;
+            flops += 2L * l->proj * l->hidden;
+        }
+        st.params += per_dir * l->dirs;
+        st.flops_per_step += flops * l->dirs;
+        st.state_bytes += (long)sizeof(float) * (l->recurrent + l->hidden) * l->dirs;
+    }
+    st.weight_bytes = st.params * (long)sizeof(float);
+    return st;
+}
+
+static void print_activation(FILE *f, const char *label, Activation a)
+{
+    fprintf(f, "%s %s", label, ir_activation_name(a.kind));
+    int n = ir_activation_params(a.kind);
+    if (n == 1)
+        fprintf(f, "(%g)", a.a);
+    else if (n == 2)
+        fprintf(f, "(%g, %g)", a.a, a.b);
+}
+
+static void print_lstm(FILE *f, const IrLayer *L)
+{
+    const IrLstm *l = &L->lstm;
+    static const char *const gate_names[GATE_COUNT] = {"input", "forget", "cell", "output"};
+    fprintf(f, "  lstm  %-12s %6d -> %-6d hidden %d", L->name, L->input, L->output, l->hidden);
+    if (l->dirs == 2)
+        fprintf(f, ", bidirectional");
+    else if (l->dir[0].reverse)
+        fprintf(f, ", backward");
+    if (l->block_size > 1)
+        fprintf(f, ", %d blocks of %d cells", l->blocks, l->block_size);
+    if (l->proj)
+        fprintf(f, ", projection %d", l->proj);
+    fprintf(f, "\n        gates:");
+    for (int g = 0; g < GATE_COUNT; g++)
+        if (g != GATE_G && l->has_gate[g])
+            fprintf(f, " %s%s", gate_names[g], g == GATE_F && l->coupled ? " (coupled: 1 - input)" : "");
+    if (!l->has_gate[GATE_F])
+        fprintf(f, " (no forget gate: c' = c + i*g)");
+    if (l->peepholes)
+        fprintf(f, ", peepholes");
+    fprintf(f, "\n        ");
+    print_activation(f, "gate", l->gate_act);
+    print_activation(f, ", cell input", l->cell_input_act);
+    print_activation(f, ", cell output", l->cell_output_act);
+    if (l->forget_bias != 0)
+        fprintf(f, ", forget bias %g", l->forget_bias);
+    if (l->clip_gates > 0)
+        fprintf(f, ", clip gates %g", l->clip_gates);
+    if (l->clip_cell > 0)
+        fprintf(f, ", clip cell %g", l->clip_cell);
+    if (l->clip_proj > 0)
+        fprintf(f, ", clip projection %g", l->clip_proj);
+    fprintf(f, "\n");
+}
+
+void ir_print_summary(FILE *f, const IrModel *m)
+{
+    static const char *const conventions[] = {"pytorch", "keras", "onnx", "native"};
+    IrStats st = ir_stats(m);
+    fprintf(f, "model %s: input %d, output %d (%s)\n", m->name, m->input, m->output,
+            m->output_last ? "last step of each sequence" : "every step");
+    fprintf(f, "weights: %s\n", m->weights_path);
+    fprintf(f, "layers:\n");
+    for (int i = 0; i < m->nlayers; i++) {
+        const IrLayer *L = &m->layers[i];
+        if (L->kind == IR_LSTM) {
+            print_lstm(f, L);
+        } else {
+            fprintf(f, "  dense %-12s %6d -> %-6d ", L->name, L->input, L->output);
+            print_activation(f, "activation", L->dense.act);
+            fprintf(f, "\n");
+        }
+        fprintf(f, "        from %s \"%s\"", conventions[L->source.conv], L->source.prefix[0]);
+        if (L->kind == IR_LSTM && L->lstm.dirs == 2 && L->source.prefix[1] != L->source.prefix[0])
+            fprintf(f, ", \"%s\"", L->source.prefix[1]);
+        fprintf(f, "\n");
+    }
+    fprintf(f, "parameters: %ld (%ld bytes as float32)\n", st.params, st.weight_bytes);
+    fprintf(f, "state: %ld bytes (h and c of every layer and direction)\n", st.state_bytes);
+    fprintf(f, "FLOPs per timestep: %ld\n", st.flops_per_step);
+}

@@ -1,0 +1,351 @@
+/*
+ * weights.c - reads a model's tensors from a safetensors file and converts
+ * each naming convention to the one canonical layout of ir.h.
+ *
+ * Conventions (H cells, I inputs, R recurrent width, NB blocks, K = I + R):
+ *   pytorch  <p>.weight_ih_l{k}[_reverse] [4H, I]   gate order i f g o
+ *            <p>.weight_hh_l{k}[_reverse] [4H, R]
+ *            <p>.bias_ih_l{k}, <p>.bias_hh_l{k} [4H] (summed)
+ *            <p>.weight_hr_l{k}[_reverse] [P, H]
+ *   keras    <p>.kernel [I, 4H], <p>.recurrent_kernel [H, 4H], <p>.bias [4H]
+ *            gate order i f c o; one prefix per layer (and direction)
+ *   onnx     <p>.W [D, 4H, I], <p>.R [D, 4H, H], <p>.B [D, 8H] (W then R
+ *            biases, summed), <p>.P [D, 3H] (i o f); gate order i o f c
+ *   native   <p>.w_i, w_f, w_o [NB, K], <p>.w_g [H, K], <p>.b_* likewise,
+ *            <p>.p_i, p_f, p_o [H], <p>.w_proj [P, H]; the suffix _l{k} when
+ *            the block stacks layers, then _reverse for a backward direction
+ *            of a bidirectional block.
+ *   dense    <p>.weight [units, in], <p>.bias [units] (pytorch, onnx, native);
+ *            <p>.kernel [in, units], <p>.bias (keras)
+ */
+#include "safetensors.h"
+#include "sema.h"
+
+#include <string.h>
+
+typedef struct Loader {
+    Arena *a;
+    StFile *file;
+    const IrSource *src;      /* the layer being loaded */
+    int ok;
+} Loader;
+
+static const char *shape_str(Arena *a, int ndim, const long *shape)
+{
+    char buf[160];
+    size_t n = 0;
+    n += (size_t)snprintf(buf, sizeof buf, "[");
+    for (int i = 0; i < ndim && n < sizeof buf; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%ld", i ? ", " : "", shape[i]);
+    if (n < sizeof buf)
+        snprintf(buf + n, sizeof buf - n, "]");
+    return arena_strdup(a, buf);
+}
+
+/* The index of flat element i in a tensor of this shape, as "[r, c]". */
+static const char *index_str(Arena *a, const StTensor *t, long i)
+{
+    long idx[ST_MAX_DIMS];
+    for (int d = t->ndim - 1; d >= 0; d--) {
+        idx[d] = t->shape[d] ? i % t->shape[d] : 0;
+        i = t->shape[d] ? i / t->shape[d] : 0;
+    }
+    return shape_str(a, t->ndim, idx);
+}
+
+/* Suggests the unused tensor whose name is nearest to a missing one. */
+static const char *nearest_tensor(const Loader *ld, const char *name)
+{
+    const char *names[512];
+    size_t n = 0;
+    for (int i = 0; i < ld->file->ntensors && n < COUNT_OF(names); i++)
+        if (!ld->file->tensors[i].used)
+            names[n++] = ld->file->tensors[i].name;
+    return nearest_word(name, names, n);
+}
+
+/* The float data of tensor `name`, which must have the given shape; marks it
+ * used. `meaning` explains the shape ("[4*hidden, input]"). Returns NULL
+ * after reporting. */
+static float *tensor(Loader *ld, const char *name, int ndim, const long *shape,
+                     const char *meaning)
+{
+    const char *path = ld->file->path;
+    const char *want = shape_str(ld->a, ndim, shape);
+    StTensor *t = st_find(ld->file, name);
+    if (!t) {
+        const char *near = nearest_tensor(ld, name);
+        diag_error(&ld->src->loc, "missing tensor '%s' %s in %s%s%s%s", name, want, path,
+                   near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+        ld->ok = 0;
+        return NULL;
+    }
+    t->used = 1;
+    int same = t->ndim == ndim;
+    for (int i = 0; same && i < ndim; i++)
+        same = t->shape[i] == shape[i];
+    if (!same) {
+        diag_error(&ld->src->loc, "tensor '%s' in %s has shape %s, expected %s = %s", name,
+                   path, shape_str(ld->a, t->ndim, t->shape), want, meaning);
+        ld->ok = 0;
+        return NULL;
+    }
+    if (!st_dtype_is_float(t->dtype)) {
+        diag_error(&ld->src->loc, "tensor '%s' in %s has dtype %s; weights must be F32, "
+                   "F64, F16 or BF16", name, path, st_dtype_name(t->dtype));
+        ld->ok = 0;
+        return NULL;
+    }
+    float *out = arena_alloc(ld->a, sizeof(float) * (size_t)(t->count ? t->count : 1));
+    long bad;
+    if (st_to_float(t, out, &bad) < 0) {
+        diag_error(&ld->src->loc, "tensor '%s' in %s: element %s is NaN, infinite or too "
+                   "large for float", name, path, index_str(ld->a, t, bad));
+        ld->ok = 0;
+        return NULL;
+    }
+    return out;
+}
+
+static float *new_floats(Loader *ld, long n)
+{
+    return arena_alloc(ld->a, sizeof(float) * (size_t)n);
+}
+
+/* Allocates the canonical arrays of one direction. */
+static void alloc_direction(Loader *ld, const IrLstm *l, IrDirection *D, int bias)
+{
+    long K = l->input + l->recurrent;
+    for (int g = 0; g < GATE_COUNT; g++) {
+        if (!ir_gate_has_weights(l, g))
+            continue;
+        long rows = ir_gate_rows(l, g);
+        D->w[g] = new_floats(ld, rows * K);
+        if (bias)
+            D->b[g] = new_floats(ld, rows);
+        if (l->peepholes && g != GATE_G)
+            D->p[g] = new_floats(ld, l->hidden);
+    }
+    if (l->proj)
+        D->w_proj = new_floats(ld, (long)l->proj * l->hidden);
+}
+
+/* Copies n columns of a framework's four stacked gate matrices into columns
+ * [col0, col0 + n) of the canonical ones. slot[g] is gate g's position in the
+ * framework's order; `transposed` for Keras' [n, 4H] kernels. */
+static void put_gate_columns(const IrLstm *l, IrDirection *D, const float *src,
+                             int transposed, const int slot[GATE_COUNT], int n, int col0)
+{
+    long H = l->hidden, K = l->input + l->recurrent;
+    for (int g = 0; g < GATE_COUNT; g++) {
+        if (!D->w[g])
+            continue;   /* absent or coupled: the framework's rows go unused */
+        for (long r = 0; r < H; r++)
+            for (long c = 0; c < n; c++) {
+                long row = slot[g] * H + r;
+                D->w[g][r * K + col0 + c] = transposed ? src[c * 4 * H + row] : src[row * n + c];
+            }
+    }
+}
+
+/* Sums a framework's two stacked bias vectors (b2 may be NULL) into the
+ * canonical ones, in double so the sum rounds once. */
+static void put_gate_biases(const IrLstm *l, IrDirection *D, const float *b1, const float *b2,
+                            const int slot[GATE_COUNT])
+{
+    long H = l->hidden;
+    for (int g = 0; g < GATE_COUNT; g++)
+        if (D->b[g])
+            for (long r = 0; r < H; r++) {
+                long i = slot[g] * H + r;
+                D->b[g][r] = (float)((double)b1[i] + (b2 ? (double)b2[i] : 0.0));
+            }
+}
+
+static const int pytorch_slot[GATE_COUNT] = {0, 1, 2, 3};   /* i f g o */
+static const int keras_slot[GATE_COUNT] = {0, 1, 2, 3};     /* i f c o */
+static const int onnx_slot[GATE_COUNT] = {0, 2, 3, 1};      /* i o f c */
+
+static void load_pytorch(Loader *ld, IrLayer *L, int d)
+{
+    IrLstm *l = &L->lstm;
+    IrDirection *D = &l->dir[d];
+    const char *p = L->source.prefix[d];
+    const char *sfx = arena_printf(ld->a, "_l%d%s", L->source.index, d == 1 ? "_reverse" : "");
+    long H4 = 4L * l->hidden;
+    long s_ih[2] = {H4, l->input}, s_hh[2] = {H4, l->recurrent}, s_b[1] = {H4};
+    float *w_ih = tensor(ld, arena_printf(ld->a, "%s.weight_ih%s", p, sfx), 2, s_ih, "[4*hidden, input]");
+    float *w_hh = tensor(ld, arena_printf(ld->a, "%s.weight_hh%s", p, sfx), 2, s_hh,
+                         l->proj ? "[4*hidden, projection]" : "[4*hidden, hidden]");
+    if (w_ih)
+        put_gate_columns(l, D, w_ih, 0, pytorch_slot, l->input, 0);
+    if (w_hh)
+        put_gate_columns(l, D, w_hh, 0, pytorch_slot, l->recurrent, l->input);
+    if (L->source.bias) {
+        float *b_ih = tensor(ld, arena_printf(ld->a, "%s.bias_ih%s", p, sfx), 1, s_b, "[4*hidden]");
+        float *b_hh = tensor(ld, arena_printf(ld->a, "%s.bias_hh%s", p, sfx), 1, s_b, "[4*hidden]");
+        if (b_ih && b_hh)
+            put_gate_biases(l, D, b_ih, b_hh, pytorch_slot);
+    }
+    if (l->proj) {
+        long s_hr[2] = {l->proj, l->hidden};
+        float *w_hr = tensor(ld, arena_printf(ld->a, "%s.weight_hr%s", p, sfx), 2, s_hr,
+                             "[projection, hidden]");
+        if (w_hr)
+            memcpy(D->w_proj, w_hr, sizeof(float) * (size_t)(s_hr[0] * s_hr[1]));
+    }
+}
+
+static void load_keras(Loader *ld, IrLayer *L, int d)
+{
+    IrLstm *l = &L->lstm;
+    IrDirection *D = &l->dir[d];
+    const char *p = L->source.prefix[d];
+    long H4 = 4L * l->hidden;
+    long s_k[2] = {l->input, H4}, s_rk[2] = {l->hidden, H4}, s_b[1] = {H4};
+    float *k = tensor(ld, arena_printf(ld->a, "%s.kernel", p), 2, s_k, "[input, 4*units]");
+    float *rk = tensor(ld, arena_printf(ld->a, "%s.recurrent_kernel", p), 2, s_rk,
+                       "[units, 4*units]");
+    if (k)
+        put_gate_columns(l, D, k, 1, keras_slot, l->input, 0);
+    if (rk)
+        put_gate_columns(l, D, rk, 1, keras_slot, l->hidden, l->input);
+    if (L->source.bias) {
+        float *b = tensor(ld, arena_printf(ld->a, "%s.bias", p), 1, s_b, "[4*units]");
+        if (b)
+            put_gate_biases(l, D, b, NULL, keras_slot);
+    }
+}
+
+/* ONNX keeps both directions in one tensor; both are loaded at d == 0. */
+static void load_onnx(Loader *ld, IrLayer *L)
+{
+    IrLstm *l = &L->lstm;
+    const char *p = L->source.prefix[0];
+    long H = l->hidden, D = l->dirs;
+    long s_w[3] = {D, 4 * H, l->input}, s_r[3] = {D, 4 * H, H}, s_b[2] = {D, 8 * H};
+    long s_p[2] = {D, 3 * H};
+    float *w = tensor(ld, arena_printf(ld->a, "%s.W", p), 3, s_w, "[directions, 4*hidden, input]");
+    float *r = tensor(ld, arena_printf(ld->a, "%s.R", p), 3, s_r, "[directions, 4*hidden, hidden]");
+    float *b = L->source.bias ? tensor(ld, arena_printf(ld->a, "%s.B", p), 2, s_b,
+                                       "[directions, 8*hidden]") : NULL;
+    float *pp = l->peepholes ? tensor(ld, arena_printf(ld->a, "%s.P", p), 2, s_p,
+                                      "[directions, 3*hidden]") : NULL;
+    for (int d = 0; d < D; d++) {
+        IrDirection *dir = &l->dir[d];
+        if (w)
+            put_gate_columns(l, dir, w + d * 4 * H * l->input, 0, onnx_slot, l->input, 0);
+        if (r)
+            put_gate_columns(l, dir, r + d * 4 * H * H, 0, onnx_slot, (int)H, l->input);
+        if (b)
+            put_gate_biases(l, dir, b + d * 8 * H, b + d * 8 * H + 4 * H, onnx_slot);
+        if (pp) {
+            static const int peep_slot[GATE_COUNT] = {0, 2, -1, 1};   /* i o f */
+            for (int g = 0; g < GATE_COUNT; g++)
+                if (dir->p[g])
+                    memcpy(dir->p[g], pp + d * 3 * H + peep_slot[g] * H, sizeof(float) * (size_t)H);
+        }
+    }
+}
+
+static void load_native(Loader *ld, IrLayer *L, int d)
+{
+    static const char gate_letter[GATE_COUNT] = {'i', 'f', 'g', 'o'};
+    IrLstm *l = &L->lstm;
+    IrDirection *D = &l->dir[d];
+    const char *p = L->source.prefix[d];
+    const char *sfx = arena_printf(ld->a, "%s%s",
+                                   L->source.stacked ? arena_printf(ld->a, "_l%d", L->source.index) : "",
+                                   l->dirs == 2 && d == 1 ? "_reverse" : "");
+    long K = l->input + l->recurrent;
+    for (int g = 0; g < GATE_COUNT; g++) {
+        if (!D->w[g])
+            continue;
+        long rows = ir_gate_rows(l, g);
+        long s_w[2] = {rows, K}, s_b[1] = {rows}, s_p[1] = {l->hidden};
+        const char *rows_doc = g == GATE_G ? "hidden" : "blocks";
+        float *t = tensor(ld, arena_printf(ld->a, "%s.w_%c%s", p, gate_letter[g], sfx), 2, s_w,
+                          arena_printf(ld->a, "[%s, input + %s]", rows_doc,
+                                       l->proj ? "projection" : "hidden"));
+        if (t)
+            memcpy(D->w[g], t, sizeof(float) * (size_t)(rows * K));
+        if (D->b[g] && (t = tensor(ld, arena_printf(ld->a, "%s.b_%c%s", p, gate_letter[g], sfx),
+                                   1, s_b, arena_printf(ld->a, "[%s]", rows_doc))))
+            memcpy(D->b[g], t, sizeof(float) * (size_t)rows);
+        if (D->p[g] && (t = tensor(ld, arena_printf(ld->a, "%s.p_%c%s", p, gate_letter[g], sfx),
+                                   1, s_p, "[hidden]")))
+            memcpy(D->p[g], t, sizeof(float) * (size_t)l->hidden);
+    }
+    if (l->proj) {
+        long s_pr[2] = {l->proj, l->hidden};
+        float *t = tensor(ld, arena_printf(ld->a, "%s.w_proj%s", p, sfx), 2, s_pr,
+                          "[projection, hidden]");
+        if (t)
+            memcpy(D->w_proj, t, sizeof(float) * (size_t)(l->proj * l->hidden));
+    }
+}
+
+static void load_dense(Loader *ld, IrLayer *L)
+{
+    const char *p = L->source.prefix[0];
+    long in = L->input, units = L->output;
+    int keras = L->source.conv == CONV_KERAS;
+    long shape[2] = {keras ? in : units, keras ? units : in}, s_b[1] = {units};
+    float *w = tensor(ld, arena_printf(ld->a, "%s.%s", p, keras ? "kernel" : "weight"), 2, shape,
+                      keras ? "[input, units]" : "[units, input]");
+    if (w) {
+        L->dense.w = new_floats(ld, units * in);
+        for (long u = 0; u < units; u++)
+            for (long k = 0; k < in; k++)
+                L->dense.w[u * in + k] = keras ? w[k * units + u] : w[u * in + k];
+    }
+    if (L->source.bias) {
+        float *b = tensor(ld, arena_printf(ld->a, "%s.bias", p), 1, s_b, "[units]");
+        if (b)
+            L->dense.b = b;
+    }
+}
+
+int weights_load(Arena *a, IrModel *m)
+{
+    StFile *file = st_read(a, m->weights_path);
+    if (!file) {
+        if (m->weights_loc.src)
+            diag_note(&m->weights_loc, "the weights file is named here");
+        return -1;
+    }
+    Loader ld = {a, file, NULL, 1};
+    for (int i = 0; i < m->nlayers; i++) {
+        IrLayer *L = &m->layers[i];
+        ld.src = &L->source;
+        if (L->kind == IR_DENSE) {
+            load_dense(&ld, L);
+            continue;
+        }
+        for (int d = 0; d < L->lstm.dirs; d++)
+            alloc_direction(&ld, &L->lstm, &L->lstm.dir[d], L->source.bias);
+        for (int d = 0; d < L->lstm.dirs; d++) {
+            switch (L->source.conv) {
+            case CONV_PYTORCH: load_pytorch(&ld, L, d); break;
+            case CONV_KERAS: load_keras(&ld, L, d); break;
+            case CONV_ONNX: if (d == 0) load_onnx(&ld, L); break;
+            case CONV_NATIVE: load_native(&ld, L, d); break;
+            }
+        }
+    }
+    /* A tensor the spec does not use means spec and weights disagree (a
+     * forgotten layer, projection or direction): an error, not a warning.
+     * After a missing tensor they would only repeat that story. */
+    int unused = 0;
+    for (int i = 0; ld.ok && i < file->ntensors; i++) {
+        const StTensor *t = &file->tensors[i];
+        if (t->used)
+            continue;
+        if (++unused <= 10)
+            diag_file_error(file->path, "tensor '%s' %s is not used by any layer of the spec",
+                            t->name, shape_str(a, t->ndim, t->shape));
+    }
+    if (unused > 10)
+        diag_file_error(file->path, "... and %d more unused tensors", unused - 10);
+    return ld.ok && !unused ? 0 : -1;
+}
