@@ -20,12 +20,15 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 # The compiler, stage by stage (main.c is the command line).
-LIB_SRCS := compiler/util.c compiler/ast.c compiler/safetensors.c compiler/ir.c \
+LIB_SRCS := compiler/util.c compiler/ast.c compiler/json.c compiler/safetensors.c compiler/ir.c \
             compiler/sema.c compiler/weights.c compiler/interp.c \
-            runtime/lstmc_rows.c
-GEN_SRCS := $(B)/lexer.c $(B)/parser.c
+            compiler/lower.c compiler/emit_c.c compiler/emit_main.c runtime/lstmc_rows.c
+GEN_SRCS := $(B)/lexer.c $(B)/parser.c $(B)/runtime_text.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(GEN_SRCS:.c=.o)
-MAIN_OBJ := $(B)/compiler/main.o
+# The command line: main.c parses flags; each command beyond check/run has
+# its own file.
+APP_SRCS := compiler/main.c compiler/cmd_compile.c compiler/cmd_build.c
+MAIN_OBJ := $(APP_SRCS:%.c=$(B)/%.o)
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
@@ -50,9 +53,18 @@ $(B)/parser.c $(B)/parser.h: grammar/parser.y | $(DEPS_STAMP)
 	@mkdir -p $(B)
 	bison -Wall -Werror --defines=$(B)/parser.h -o $(B)/parser.c $<
 
+# The runtime, embedded as strings for the code generators to copy.
+RUNTIME_TEXT := rt_text_act_h=runtime/lstmc_act.h rt_text_rows_h=runtime/lstmc_rows.h \
+                rt_text_rows_c=runtime/lstmc_rows.c
+$(B)/runtime_text.c: scripts/embed.sh runtime/lstmc_act.h runtime/lstmc_rows.h runtime/lstmc_rows.c
+	@mkdir -p $(B)
+	sh scripts/embed.sh $(RUNTIME_TEXT) > $@
+
 # Generated scanners are not warning-clean under -Wpedantic; our code is.
 $(B)/lexer.o: $(B)/lexer.c $(B)/parser.h compiler/ast.h compiler/util.h
 	$(CC) $(CFLAGS) -Wno-unused-function -Wno-sign-compare -Wno-missing-prototypes -Icompiler -I$(B) -c -o $@ $<
+$(B)/runtime_text.o: $(B)/runtime_text.c compiler/runtime_text.h
+	$(CC) $(CFLAGS) -Wno-overlength-strings -Icompiler -c -o $@ $<
 $(B)/parser.o: $(B)/parser.c $(B)/lexer.h compiler/ast.h compiler/util.h
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -Icompiler -I$(B) -c -o $@ $<
 
@@ -80,6 +92,19 @@ check-cli: $(B)/lstmc
 check-pytorch: $(B)/lstmc
 	@sh tests/run_pytorch.sh $(B)/lstmc
 
+# Differential tests: random models (tests/diff/randmodel.c) run by the
+# interpreter and by `lstmc build`'s executables must agree to 1e-5.
+$(B)/tests/randmodel: tests/diff/randmodel.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Icompiler -Iruntime -I$(B) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+check-diff: $(B)/lstmc $(B)/tests/randmodel
+	@sh tests/run_diff.sh $(B)/lstmc 200
+
+# The long run (not in `make check`): 3000 models.
+check-diff-long: $(B)/lstmc $(B)/tests/randmodel
+	@sh tests/run_diff.sh $(B)/lstmc 3000
+
 # The README's first command: build, then check and run the quickstart model.
 example: $(B)/lstmc
 	$(B)/lstmc check examples/quickstart/model.lstm
@@ -90,7 +115,55 @@ check-examples: $(B)/lstmc
 	@d=$$(awk -f tests/maxdiff.awk $(B)/quickstart.out examples/quickstart/expected.txt) && \
 	  awk -v d="$$d" 'BEGIN { exit !(d <= 1e-5) }' && echo "examples: quickstart max |diff| $$d"
 
-TESTS := check-unit check-diag check-cli check-pytorch check-examples
+# `lstmc build`: standalone programs vs PyTorch and vs `lstmc run`, failed
+# builds leaving nothing behind (tests/run_build.sh).
+check-build: $(B)/lstmc
+	@sh tests/run_build.sh $(B)/lstmc
+
+# The examples of `lstmc build` and of the generated C, each described in its
+# README.md; they write to $(B)/examples. check-examples-build runs all three.
+EX := $(B)/examples
+
+# A standalone program from one command, checked against PyTorch's output.
+example-standalone: $(B)/lstmc
+	@mkdir -p $(EX)/standalone
+	$(B)/lstmc build examples/standalone/model.lstm -o $(EX)/standalone/tagger
+	$(EX)/standalone/tagger examples/standalone/input.txt > $(EX)/standalone/output.txt
+	@d=$$(awk -f tests/maxdiff.awk $(EX)/standalone/output.txt examples/standalone/expected.txt) && \
+	  awk -v d="$$d" 'BEGIN { exit !(d <= 1e-5) }' && echo "example standalone: max |diff| vs PyTorch $$d"
+
+# The generated C embedded in a program of one's own, streamed step by step.
+example-embed: $(B)/lstmc
+	@mkdir -p $(EX)/embed
+	$(B)/lstmc compile examples/embed/model.lstm -o $(EX)/embed/model
+	$(CC) -std=c99 -Wall -Wextra -Wpedantic -I$(EX)/embed -o $(EX)/embed/sensor \
+	  examples/embed/main.c $(EX)/embed/model.c -lm
+	$(EX)/embed/sensor < examples/embed/input.txt > $(EX)/embed/output.txt
+	$(B)/lstmc run examples/embed/model.lstm examples/embed/input.txt > $(EX)/embed/run.txt
+	@d=$$(awk -f tests/maxdiff.awk $(EX)/embed/output.txt $(EX)/embed/run.txt) && \
+	  awk -v d="$$d" 'BEGIN { exit !(d <= 1e-5) }' && echo "example embed: max |diff| vs lstmc run $$d"
+
+# One set of weights, two spec variants side by side; the weights generator
+# must reproduce the committed file byte for byte.
+$(EX)/variants/gen_weights: examples/variants/gen_weights.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Icompiler $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+example-variants: $(B)/lstmc $(EX)/variants/gen_weights
+	$(EX)/variants/gen_weights $(EX)/variants/weights.safetensors
+	cmp $(EX)/variants/weights.safetensors examples/variants/weights.safetensors
+	sh examples/variants/compare.sh $(B)/lstmc --check
+
+check-examples-build: example-standalone example-embed example-variants
+
+.PHONY: example-standalone example-embed example-variants
+
+# The C backend's output for tests/golden_c/*.lstm, diffed against the
+# committed .c/.h (LSTMC_UPDATE=1 sh tests/run_golden_c.sh build/lstmc rewrites them).
+check-golden-c: $(B)/lstmc
+	@sh tests/run_golden_c.sh $(B)/lstmc
+
+TESTS := check-unit check-diag check-cli check-pytorch check-examples check-diff check-build check-examples-build check-golden-c
 
 check: $(TESTS)
 	@$(MAKE) --no-print-directory SAN=1 $(TESTS)
@@ -99,5 +172,5 @@ check: $(TESTS)
 clean:
 	rm -rf build
 
-.PHONY: all check clean example $(TESTS)
+.PHONY: all check clean example check-diff-long $(TESTS)
 .DELETE_ON_ERROR:

@@ -5,6 +5,7 @@
  * Exit status: 0 success, 1 bad input (spec, weights, data), 2 usage.
  */
 #include "ast.h"
+#include "cli.h"
 #include "interp.h"
 #include "lstmc_rows.h"
 #include "sema.h"
@@ -12,8 +13,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum { EXIT_OK = 0, EXIT_BAD_INPUT = 1, EXIT_USAGE = 2 };
 
 static const char usage_main[] =
     "usage: lstmc <command> [options]\n"
@@ -24,6 +23,9 @@ static const char usage_main[] =
     "commands:\n"
     "  check SPEC [-w WEIGHTS]          check a spec and its weights; print a summary\n"
     "  run SPEC [-w WEIGHTS] [INPUT]    run the model in the reference interpreter\n"
+    "  compile SPEC [-w WEIGHTS] -o PREFIX\n"
+    "                                   write specialized C: PREFIX.c and PREFIX.h\n"
+    "  build SPEC [-w WEIGHTS] -o BIN   build a standalone executable\n"
     "  help [COMMAND]                   show this help, or a command's\n"
     "\n"
     "options:\n"
@@ -66,16 +68,6 @@ static const char usage_run[] =
     "\n"
     "exit status: 0 success, 1 invalid spec, weights or data, 2 usage error\n";
 
-/* The command line of one command, after flag parsing. */
-typedef struct Args {
-    const char *cmd;
-    const char *usage;
-    const char *pos[2];       /* positional arguments */
-    int npos, maxpos;
-    const char *weights;
-    int no_weights, ast;
-} Args;
-
 static int usage_error(const Args *a, const char *fmt, const char *what)
 {
     fprintf(stderr, "lstmc: error: ");
@@ -84,48 +76,103 @@ static int usage_error(const Args *a, const char *fmt, const char *what)
     return EXIT_USAGE;
 }
 
-/* Parses argv[i..argc) for a command. Returns -1 to go on, or an exit
- * status (help printed, or a usage error). */
-static int parse_args(Args *a, int argc, char **argv, int i)
+/* Flags, and which commands take them. */
+enum {
+    F_CHECK = 1, F_RUN = 2, F_COMPILE = 4, F_BUILD = 8,
+    F_ALL = F_CHECK | F_RUN | F_COMPILE | F_BUILD,
+};
+
+typedef struct Flag {
+    const char *long_name, *short_name;
+    int commands;
+    int takes_value;
+} Flag;
+
+static const Flag flags[] = {
+    {"--weights", "-w", F_ALL, 1},
+    {"--output", "-o", F_COMPILE | F_BUILD, 1},
+    {"--name", NULL, F_COMPILE | F_BUILD, 1},
+    {"--activations", NULL, F_COMPILE | F_BUILD, 1},
+    {"--cc", NULL, F_BUILD, 1},
+    {"--cflags", NULL, F_BUILD, 1},
+    {"--no-weights", NULL, F_CHECK, 0},
+    {"--ast", NULL, F_CHECK, 0},
+    {"--help", "-h", F_ALL, 0},
+};
+
+static void set_flag(Args *a, const char *name, const char *value)
 {
-    static const char *const flags[] = {"--weights", "--no-weights", "--ast", "--help"};
+    if (strcmp(name, "--weights") == 0) a->weights = value;
+    else if (strcmp(name, "--output") == 0) a->output = value;
+    else if (strcmp(name, "--name") == 0) a->name = value;
+    else if (strcmp(name, "--activations") == 0) a->activations = value;
+    else if (strcmp(name, "--cc") == 0) a->cc = value;
+    else if (strcmp(name, "--cflags") == 0) a->cflags = value;
+    else if (strcmp(name, "--no-weights") == 0) a->no_weights = 1;
+    else if (strcmp(name, "--ast") == 0) a->ast = 1;
+}
+
+/* Parses argv[i..argc) for a command whose bit in Flag.commands is `cmd`.
+ * Returns -1 to go on, or an exit status (help printed, or a usage error). */
+static int parse_args(Args *a, int cmd, int argc, char **argv, int i)
+{
+    const char *names[COUNT_OF(flags)];
+    size_t nnames = 0;
+    for (size_t k = 0; k < COUNT_OF(flags); k++)
+        if (flags[k].commands & cmd)
+            names[nnames++] = flags[k].long_name;
     for (; i < argc; i++) {
         const char *s = argv[i];
-        if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
-            fputs(a->usage, stdout);
-            return EXIT_OK;
-        } else if (strcmp(s, "-w") == 0 || strcmp(s, "--weights") == 0) {
-            if (++i == argc)
-                return usage_error(a, "'%s' needs a file name", s);
-            a->weights = argv[i];
-        } else if (strncmp(s, "--weights=", 10) == 0) {
-            a->weights = s + 10;
-        } else if (strcmp(s, "--no-weights") == 0 && strcmp(a->cmd, "check") == 0) {
-            a->no_weights = 1;
-        } else if (strcmp(s, "--ast") == 0 && strcmp(a->cmd, "check") == 0) {
-            a->ast = 1;
-        } else if (strcmp(s, "--") == 0) {
+        if (strcmp(s, "--") == 0) {
             for (i++; i < argc; i++) {
                 if (a->npos == a->maxpos)
                     return usage_error(a, "unexpected argument '%s'", argv[i]);
                 a->pos[a->npos++] = argv[i];
             }
-        } else if (s[0] == '-' && s[1] != '\0') {
-            const char *near = nearest_word(s, flags, COUNT_OF(flags));
+            break;
+        }
+        if (s[0] != '-' || s[1] == '\0') {
+            if (a->npos == a->maxpos)
+                return usage_error(a, "unexpected argument '%s'", s);
+            a->pos[a->npos++] = s;
+            continue;
+        }
+        /* --flag VALUE, --flag=VALUE, -f VALUE */
+        const char *eq = strchr(s, '=');
+        size_t len = eq && s[1] == '-' ? (size_t)(eq - s) : strlen(s);
+        const Flag *f = NULL;
+        for (size_t k = 0; k < COUNT_OF(flags) && !f; k++)
+            if ((flags[k].commands & cmd) &&
+                ((strlen(flags[k].long_name) == len && strncmp(s, flags[k].long_name, len) == 0) ||
+                 (flags[k].short_name && strcmp(s, flags[k].short_name) == 0)))
+                f = &flags[k];
+        if (!f) {
+            const char *near = nearest_word(s, names, nnames);
             char msg[200];
             snprintf(msg, sizeof msg, "unknown option '%%s' for '%s'%s%s%s", a->cmd,
                      near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
             return usage_error(a, msg, s);
-        } else {
-            if (a->npos == a->maxpos)
-                return usage_error(a, "unexpected argument '%s'", s);
-            a->pos[a->npos++] = s;
         }
+        if (strcmp(f->long_name, "--help") == 0) {
+            fputs(a->usage, stdout);
+            return EXIT_OK;
+        }
+        const char *value = NULL;
+        if (f->takes_value && s[len] == '=') {
+            value = s + len + 1;
+        } else if (f->takes_value) {
+            if (++i == argc)
+                return usage_error(a, "'%s' needs a value", s);
+            value = argv[i];
+        } else if (s[len] == '=') {
+            return usage_error(a, "'%s' takes no value", f->long_name);
+        }
+        if (f->takes_value && !value[0])
+            return usage_error(a, "'%s' needs a non-empty value", f->long_name);
+        set_flag(a, f->long_name, value);
     }
     if (a->npos == 0)
         return usage_error(a, "%s", "missing the spec file");
-    if (a->weights && !a->weights[0])
-        return usage_error(a, "%s", "the weights file name is empty");
     return -1;
 }
 
@@ -151,6 +198,11 @@ static IrModel *load_model(Arena *arena, const char *spec_path, const char *weig
     if (!m || !with_weights)
         return m;
     return weights_load(arena, m) == 0 ? m : NULL;
+}
+
+IrModel *cli_load_model(Arena *arena, const Args *a)
+{
+    return load_model(arena, a->pos[0], a->weights, 1, 0);
 }
 
 static int finish_output(void)
@@ -226,44 +278,66 @@ static int cmd_run(const Args *a)
     return status ? status : out;
 }
 
+typedef struct Command {
+    const char *name;
+    int bit;                    /* in Flag.commands */
+    const char *usage;
+    int maxpos;                 /* positional arguments: SPEC [INPUT] */
+    int (*run)(const Args *a);
+} Command;
+
+static const Command commands[] = {
+    {"check", F_CHECK, usage_check, 1, cmd_check},
+    {"run", F_RUN, usage_run, 2, cmd_run},
+    {"compile", F_COMPILE, usage_compile, 1, cmd_compile},
+    {"build", F_BUILD, usage_build, 1, cmd_build},
+};
+
+static const Command *find_command(const char *name)
+{
+    for (size_t k = 0; k < COUNT_OF(commands); k++)
+        if (strcmp(name, commands[k].name) == 0)
+            return &commands[k];
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
-    static const char *const commands[] = {"check", "run", "help"};
-    Args a = {0};
     if (argc < 2) {
         fputs(usage_main, stderr);
         return EXIT_USAGE;
     }
-    const char *cmd = argv[1];
-    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
+    const char *name = argv[1];
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {
         fputs(usage_main, stdout);
         return EXIT_OK;
     }
-    if (strcmp(cmd, "--version") == 0) {
+    if (strcmp(name, "--version") == 0) {
         printf("lstmc %s\n", LSTMC_VERSION);
         return EXIT_OK;
     }
-    if (strcmp(cmd, "help") == 0) {
-        const char *topic = argc > 2 ? argv[2] : "";
-        fputs(strcmp(topic, "check") == 0 ? usage_check
-              : strcmp(topic, "run") == 0 ? usage_run : usage_main, stdout);
+    if (strcmp(name, "help") == 0) {
+        const Command *c = argc > 2 ? find_command(argv[2]) : NULL;
+        fputs(c ? c->usage : usage_main, stdout);
         return EXIT_OK;
     }
-    a.cmd = cmd;
-    if (strcmp(cmd, "check") == 0) {
-        a.usage = usage_check;
-        a.maxpos = 1;
-        int st = parse_args(&a, argc, argv, 2);
-        return st >= 0 ? st : cmd_check(&a);
+    const Command *c = find_command(name);
+    if (!c) {
+        const char *names[COUNT_OF(commands) + 1];
+        for (size_t k = 0; k < COUNT_OF(commands); k++)
+            names[k] = commands[k].name;
+        names[COUNT_OF(commands)] = "help";
+        const char *near = nearest_word(name, names, COUNT_OF(names));
+        fprintf(stderr, "lstmc: error: unknown command '%s'%s%s%s\nTry 'lstmc --help'.\n",
+                name, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+        return EXIT_USAGE;
     }
-    if (strcmp(cmd, "run") == 0) {
-        a.usage = usage_run;
-        a.maxpos = 2;
-        int st = parse_args(&a, argc, argv, 2);
-        return st >= 0 ? st : cmd_run(&a);
-    }
-    const char *near = nearest_word(cmd, commands, COUNT_OF(commands));
-    fprintf(stderr, "lstmc: error: unknown command '%s'%s%s%s\nTry 'lstmc --help'.\n", cmd,
-            near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
-    return EXIT_USAGE;
+    Args a = {0};
+    a.cmd = c->name;
+    a.usage = c->usage;
+    a.maxpos = c->maxpos;
+    a.argc = argc;
+    a.argv = argv;
+    int status = parse_args(&a, c->bit, argc, argv, 2);
+    return status >= 0 ? status : c->run(&a);
 }

@@ -21,10 +21,11 @@
  * Checks go on after a bad tensor so that one run reports them all.
  */
 #ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L   /* mkstemp, fdopen, fstat, fchmod */
+#define _POSIX_C_SOURCE 200809L   /* fstat, fileno */
 #endif
 
 #include "safetensors.h"
+#include "json.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -36,7 +37,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <unistd.h>
 
 /* ---- dtypes ---- */
 
@@ -72,411 +72,6 @@ StTensor *st_find(const StFile *f, const char *name)
         if (strcmp(f->tensors[i].name, name) == 0)
             return &f->tensors[i];
     return NULL;
-}
-
-/* ---- JSON ---- */
-
-/* The header parsed into a tree, which the checks below then walk. The tree
- * lives in a scratch arena that st_parse() frees before returning. */
-typedef enum {
-    JSON_NULL, JSON_FALSE, JSON_TRUE, JSON_NUMBER, JSON_STRING, JSON_ARRAY,
-    JSON_OBJECT,
-} JsonKind;
-
-typedef struct Json Json;
-struct Json {
-    JsonKind kind;
-    size_t pos;         /* byte offset in the header */
-    const char *str;    /* STRING: decoded UTF-8, NUL-terminated (may hold
-                           \u0000 too, hence len); NUMBER: its text */
-    size_t len;
-    Json *kids;         /* ARRAY, OBJECT: elements / members in order */
-    size_t nkids;
-    Json *next;         /* next element or member of the parent */
-    const char *key;    /* as a member of an object: its key, decoded */
-    size_t keylen;
-};
-
-/* Our schema nests three deep; anything far deeper is an attack on the
- * stack, not a weights file. */
-enum { JSON_MAX_DEPTH = 64 };
-
-typedef struct Parser {
-    const unsigned char *s;   /* the header, not NUL-terminated */
-    size_t len, pos;
-    Arena *arena;             /* where the tree goes */
-    int depth;
-    const char *err;          /* the first error, or NULL */
-    size_t err_pos;
-} Parser;
-
-static Json *parse_value(Parser *p);
-
-static Json *json_fail(Parser *p, size_t pos, const char *msg)
-{
-    if (!p->err) {
-        p->err = msg;
-        p->err_pos = pos;
-    }
-    return NULL;
-}
-
-static int peek(const Parser *p)
-{
-    return p->pos < p->len ? p->s[p->pos] : -1;
-}
-
-static void skip_ws(Parser *p)
-{
-    while (p->pos < p->len && (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' ||
-                               p->s[p->pos] == '\n' || p->s[p->pos] == '\r'))
-        p->pos++;
-}
-
-static Json *new_json(Parser *p, JsonKind kind, size_t pos)
-{
-    Json *j = arena_alloc(p->arena, sizeof *j);
-    j->kind = kind;
-    j->pos = pos;
-    return j;
-}
-
-/* The length of the valid UTF-8 sequence at s (n bytes available), or 0 if
- * it is not one: overlong forms, surrogates and code points above U+10FFFF
- * are invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    uint32_t cp, min;
-    size_t len;
-    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-        len = 2, cp = s[0] & 0x1Fu, min = 0x80;
-    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-        len = 3, cp = s[0] & 0x0Fu, min = 0x800;
-    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-        len = 4, cp = s[0] & 0x07u, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3Fu);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
-static size_t utf8_put(char *out, uint32_t cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | cp >> 6);
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | cp >> 12);
-        out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | cp >> 18);
-    out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-    out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* The 4 hex digits at s as a number, or -1. */
-static long hex4(const unsigned char *s)
-{
-    long v = 0;
-    for (int i = 0; i < 4; i++) {
-        int c = s[i], d;
-        if (c >= '0' && c <= '9')
-            d = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            d = c - 'A' + 10;
-        else
-            return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
-/* string = '"' (char | '\' escape)* '"'
- * escape = ["\/bfnrt] | 'u' hex hex hex hex   (a surrogate pair is two) */
-static Json *parse_string(Parser *p)
-{
-    size_t start = p->pos;
-    /* Find the closing quote first: the decoded text is never longer than
-     * the raw text, so that sizes the buffer. */
-    size_t end = start + 1;
-    while (end < p->len && p->s[end] != '"')
-        end += p->s[end] == '\\' ? 2 : 1;
-    if (end >= p->len)
-        return json_fail(p, start, "unterminated string");
-
-    char *out = arena_alloc(p->arena, end - start);
-    size_t n = 0;
-    p->pos = start + 1;
-    while (p->pos < end) {
-        const unsigned char *c = p->s + p->pos;
-        if (c[0] < 0x20)
-            return json_fail(p, p->pos, "control character in string");
-        if (c[0] >= 0x80) {
-            size_t k = utf8_seq(c, end - p->pos);
-            if (!k)
-                return json_fail(p, p->pos, "invalid UTF-8 in string");
-            memcpy(out + n, c, k);
-            n += k;
-            p->pos += k;
-            continue;
-        }
-        if (c[0] != '\\') {
-            out[n++] = (char)c[0];
-            p->pos++;
-            continue;
-        }
-        /* The scan above guarantees c[1] is inside the string. */
-        const char *simple = strchr("\"\\/bfnrt", c[1]);
-        if (simple && c[1]) {
-            static const char decoded[] = "\"\\/\b\f\n\r\t";
-            out[n++] = decoded[simple - "\"\\/bfnrt"];
-            p->pos += 2;
-            continue;
-        }
-        if (c[1] != 'u')
-            return json_fail(p, p->pos, "invalid escape");
-        long cp = p->pos + 6 <= end ? hex4(c + 2) : -1;
-        if (cp < 0)
-            return json_fail(p, p->pos, "invalid \\u escape");
-        size_t esc = 6;
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-            /* A high surrogate must be followed by an escaped low one. */
-            long lo = p->pos + 12 <= end && c[6] == '\\' && c[7] == 'u'
-                          ? hex4(c + 8) : -1;
-            if (lo < 0xDC00 || lo > 0xDFFF)
-                return json_fail(p, p->pos, "unpaired surrogate in \\u escape");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            esc = 12;
-        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            return json_fail(p, p->pos, "unpaired surrogate in \\u escape");
-        }
-        n += utf8_put(out + n, (uint32_t)cp);
-        p->pos += esc;
-    }
-    p->pos = end + 1;
-    out[n] = '\0';
-    Json *j = new_json(p, JSON_STRING, start);
-    j->str = out;
-    j->len = n;
-    return j;
-}
-
-static int is_digit(int c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* number = '-'? ('0' | [1-9] [0-9]*) ('.' [0-9]+)? ([eE] [+-]? [0-9]+)?
- * Kept as text; the checks decide which numbers they accept. */
-static Json *parse_number(Parser *p)
-{
-    size_t start = p->pos;
-    if (peek(p) == '-')
-        p->pos++;
-    if (peek(p) == '0') {
-        p->pos++;
-    } else if (is_digit(peek(p))) {
-        while (is_digit(peek(p)))
-            p->pos++;
-    } else {
-        return json_fail(p, start, "invalid number");
-    }
-    if (peek(p) == '.') {
-        p->pos++;
-        if (!is_digit(peek(p)))
-            return json_fail(p, start, "invalid number");
-        while (is_digit(peek(p)))
-            p->pos++;
-    }
-    if (peek(p) == 'e' || peek(p) == 'E') {
-        p->pos++;
-        if (peek(p) == '+' || peek(p) == '-')
-            p->pos++;
-        if (!is_digit(peek(p)))
-            return json_fail(p, start, "invalid number");
-        while (is_digit(peek(p)))
-            p->pos++;
-    }
-    Json *j = new_json(p, JSON_NUMBER, start);
-    j->str = (const char *)p->s + start;
-    j->len = p->pos - start;
-    return j;
-}
-
-static Json *parse_literal(Parser *p, const char *word, JsonKind kind)
-{
-    size_t n = strlen(word);
-    if (p->len - p->pos < n || memcmp(p->s + p->pos, word, n) != 0)
-        return json_fail(p, p->pos, "expected a value");
-    Json *j = new_json(p, kind, p->pos);
-    p->pos += n;
-    return j;
-}
-
-/* array = '[' (value (',' value)*)? ']' */
-static Json *parse_array(Parser *p)
-{
-    Json *arr = new_json(p, JSON_ARRAY, p->pos);
-    Json **tail = &arr->kids;
-    p->pos++;
-    skip_ws(p);
-    if (peek(p) == ']') {
-        p->pos++;
-        return arr;
-    }
-    for (;;) {
-        Json *v = parse_value(p);
-        if (!v)
-            return NULL;
-        *tail = v;
-        tail = &v->next;
-        arr->nkids++;
-        skip_ws(p);
-        if (peek(p) == ']') {
-            p->pos++;
-            return arr;
-        }
-        if (peek(p) != ',')
-            return json_fail(p, p->pos, "expected ',' or ']'");
-        p->pos++;
-    }
-}
-
-/* object = '{' (member (',' member)*)? '}'
- * member = string ':' value */
-static Json *parse_object(Parser *p)
-{
-    Json *obj = new_json(p, JSON_OBJECT, p->pos);
-    Json **tail = &obj->kids;
-    p->pos++;
-    skip_ws(p);
-    if (peek(p) == '}') {
-        p->pos++;
-        return obj;
-    }
-    for (;;) {
-        skip_ws(p);
-        if (peek(p) != '"')
-            return json_fail(p, p->pos, "expected a key in quotes");
-        Json *key = parse_string(p);
-        if (!key)
-            return NULL;
-        skip_ws(p);
-        if (peek(p) != ':')
-            return json_fail(p, p->pos, "expected ':'");
-        p->pos++;
-        Json *v = parse_value(p);
-        if (!v)
-            return NULL;
-        v->key = key->str;
-        v->keylen = key->len;
-        *tail = v;
-        tail = &v->next;
-        obj->nkids++;
-        skip_ws(p);
-        if (peek(p) == '}') {
-            p->pos++;
-            return obj;
-        }
-        if (peek(p) != ',')
-            return json_fail(p, p->pos, "expected ',' or '}'");
-        p->pos++;
-    }
-}
-
-/* value = object | array | string | number | "true" | "false" | "null" */
-static Json *parse_value(Parser *p)
-{
-    skip_ws(p);
-    int c = peek(p);
-    if (c == '{' || c == '[') {
-        if (p->depth >= JSON_MAX_DEPTH)
-            return json_fail(p, p->pos, "nested too deeply");
-        p->depth++;
-        Json *j = c == '{' ? parse_object(p) : parse_array(p);
-        p->depth--;
-        return j;
-    }
-    if (c == '"')
-        return parse_string(p);
-    if (c == '-' || is_digit(c))
-        return parse_number(p);
-    if (c == 't')
-        return parse_literal(p, "true", JSON_TRUE);
-    if (c == 'f')
-        return parse_literal(p, "false", JSON_FALSE);
-    if (c == 'n')
-        return parse_literal(p, "null", JSON_NULL);
-    return json_fail(p, p->pos, "expected a value");
-}
-
-/* header = ws value ws, and nothing else (the format pads with spaces). */
-static Json *parse_json(Parser *p)
-{
-    Json *j = parse_value(p);
-    if (!j)
-        return NULL;
-    skip_ws(p);
-    if (p->pos < p->len)
-        return json_fail(p, p->pos, "unexpected text after the end");
-    return j;
-}
-
-static const char *kind_name(JsonKind k)
-{
-    switch (k) {
-    case JSON_NULL: return "null";
-    case JSON_FALSE:
-    case JSON_TRUE: return "a boolean";
-    case JSON_NUMBER: return "a number";
-    case JSON_STRING: return "a string";
-    case JSON_ARRAY: return "an array";
-    case JSON_OBJECT: return "an object";
-    }
-    return "?";
-}
-
-static int key_is(const Json *member, const char *key)
-{
-    return member->keylen == strlen(key) && memcmp(member->key, key, member->keylen) == 0;
-}
-
-/* The value of a number that must be a non-negative integer no larger than
- * max: 0, or -1 if it is not such an integer, -2 if it is too large. */
-static int json_uint(const Json *j, uint64_t max, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (size_t i = 0; i < j->len; i++) {
-        if (!is_digit(j->str[i]))
-            return -1;   /* '-', '.', 'e': negative or not an integer */
-        unsigned d = (unsigned)(j->str[i] - '0');
-        if (v > (max - d) / 10)
-            return -2;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
 }
 
 /* ---- checking the header ---- */
@@ -553,7 +148,7 @@ static int check_shape(Checker *c, Entry *e, const Json *shape)
     const char *name = e->shown;
     if (shape->kind != JSON_ARRAY) {
         diag_file_error(c->path, "tensor '%s': \"shape\" is %s, expected an array", name,
-                        kind_name(shape->kind));
+                        json_kind_name(shape->kind));
         return -1;
     }
     if (shape->nkids > ST_MAX_DIMS) {
@@ -567,7 +162,7 @@ static int check_shape(Checker *c, Entry *e, const Json *shape)
         int r = d->kind == JSON_NUMBER ? json_uint(d, LONG_MAX, &v) : -3;
         if (r == -3)
             diag_file_error(c->path, "tensor '%s': shape element %d is %s, expected an integer",
-                            name, i, kind_name(d->kind));
+                            name, i, json_kind_name(d->kind));
         else if (r == -1)
             diag_file_error(c->path, "tensor '%s': shape element %d is %s, not a non-negative integer",
                             name, i, number_str(c->tmp, d));
@@ -601,7 +196,7 @@ static int check_offsets(Checker *c, Entry *e, const Json *offs)
     const char *name = e->shown;
     if (offs->kind != JSON_ARRAY) {
         diag_file_error(c->path, "tensor '%s': \"data_offsets\" is %s, expected an array", name,
-                        kind_name(offs->kind));
+                        json_kind_name(offs->kind));
         return -1;
     }
     if (offs->nkids != 2) {
@@ -615,7 +210,7 @@ static int check_offsets(Checker *c, Entry *e, const Json *offs)
         int r = o->kind == JSON_NUMBER ? json_uint(o, UINT64_MAX, &v[i]) : -3;
         if (r == -3)
             diag_file_error(c->path, "tensor '%s': data_offsets element %d is %s, expected an integer",
-                            name, i, kind_name(o->kind));
+                            name, i, json_kind_name(o->kind));
         else if (r == -1)
             diag_file_error(c->path,
                             "tensor '%s': data_offsets element %d is %s, not a non-negative integer",
@@ -645,14 +240,14 @@ static void check_tensor(Checker *c, Entry *e, const Json *v)
     static const char *const keys[] = {"dtype", "shape", "data_offsets"};
     const char *name = e->shown;
     if (v->kind != JSON_OBJECT) {
-        diag_file_error(c->path, "tensor '%s' is %s, expected an object", name, kind_name(v->kind));
+        diag_file_error(c->path, "tensor '%s' is %s, expected an object", name, json_kind_name(v->kind));
         return;
     }
     const Json *field[COUNT_OF(keys)] = {NULL, NULL, NULL};
     int bad = 0;
     for (const Json *m = v->kids; m; m = m->next) {
         size_t k = 0;
-        while (k < COUNT_OF(keys) && !key_is(m, keys[k]))
+        while (k < COUNT_OF(keys) && !json_key_is(m, keys[k]))
             k++;
         if (k < COUNT_OF(keys) && field[k]) {
             diag_file_error(c->path, "tensor '%s': duplicate key \"%s\"", name, keys[k]);
@@ -680,7 +275,7 @@ static void check_tensor(Checker *c, Entry *e, const Json *v)
     const Json *dtype = field[0];
     if (dtype && dtype->kind != JSON_STRING) {
         diag_file_error(c->path, "tensor '%s': \"dtype\" is %s, expected a string", name,
-                        kind_name(dtype->kind));
+                        json_kind_name(dtype->kind));
         bad = 1;
     } else if (dtype) {
         size_t d = 0;
@@ -749,7 +344,7 @@ static int same_key(const Json *x, const Json *y)
 static int check_metadata(Checker *c, const Json *meta)
 {
     if (meta->kind != JSON_OBJECT) {
-        diag_file_error(c->path, "\"__metadata__\" is %s, expected an object", kind_name(meta->kind));
+        diag_file_error(c->path, "\"__metadata__\" is %s, expected an object", json_kind_name(meta->kind));
         return -1;
     }
     int bad = 0;
@@ -764,7 +359,7 @@ static int check_metadata(Checker *c, const Json *meta)
         }
         if (m->kind != JSON_STRING) {
             diag_file_error(c->path, "__metadata__ value for '%s' is %s, expected a string", key,
-                            kind_name(m->kind));
+                            json_kind_name(m->kind));
             bad = 1;
         } else if (memchr(m->str, '\0', m->len)) {
             diag_file_error(c->path, "__metadata__ value for '%s' contains \\u0000", key);
@@ -871,15 +466,16 @@ StFile *st_parse(Arena *a, const char *path, const unsigned char *bytes, size_t 
     }
 
     Arena tmp = {0};
-    Parser p = {.s = bytes + 8, .len = (size_t)hlen, .arena = &tmp};
-    Json *top = parse_json(&p);
+    const char *json_err;
+    size_t json_err_pos;
+    Json *top = json_parse(&tmp, bytes + 8, (size_t)hlen, &json_err, &json_err_pos);
     if (!top) {
-        diag_file_error(path, "header is not valid JSON: %s at byte %zu", p.err, p.err_pos);
+        diag_file_error(path, "header is not valid JSON: %s at byte %zu", json_err, json_err_pos);
         arena_free(&tmp);
         return NULL;
     }
     if (top->kind != JSON_OBJECT) {
-        diag_file_error(path, "header is %s, expected a JSON object", kind_name(top->kind));
+        diag_file_error(path, "header is %s, expected a JSON object", json_kind_name(top->kind));
         arena_free(&tmp);
         return NULL;
     }
@@ -896,7 +492,7 @@ StFile *st_parse(Arena *a, const char *path, const unsigned char *bytes, size_t 
     const Json *meta = NULL;
     size_t n = 0;
     for (const Json *m = top->kids; m; m = m->next) {
-        if (key_is(m, "__metadata__")) {
+        if (json_key_is(m, "__metadata__")) {
             if (meta)
                 diag_file_error(path, "duplicate \"__metadata__\"");
             else
@@ -1206,8 +802,8 @@ static int write_contents(FILE *f, const Buf *h, int n, const long *counts,
 }
 
 /* The header is built in memory first, so the only failures left are
- * those of the file system; the data goes to path.tmp.XXXXXX, renamed onto
- * path only once all of it is written. */
+ * those of the file system; OutFile renames the file into place only once
+ * all of it is written. */
 int st_write_f32(const char *path, int n, const char *const *names,
                  const int *ndims, const long (*shapes)[ST_MAX_DIMS],
                  const float *const *data)
@@ -1235,46 +831,16 @@ int st_write_f32(const char *path, int n, const char *const *names,
     while (h.len % 8)
         buf_add(&h, " ", 1);
 
-    size_t plen = strlen(path);
-    char *tmp = mem_alloc(plen + sizeof ".tmp.XXXXXX");
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
+    OutFile out;
     int rc = -1;
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        diag_file_error(path, "cannot write: %s", strerror(errno));
-        goto done;
+    if (outfile_open(&out, path) == 0) {
+        if (write_contents(out.f, &h, n, counts, data) == 0)
+            rc = outfile_commit(&out);
+        else {
+            diag_file_error(path, "cannot write: %s", strerror(errno));
+            outfile_discard(&out);
+        }
     }
-    /* mkstemp makes the file private (0600); a weights file is as readable
-     * as any other new file, which the umask decides. */
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        diag_file_error(path, "cannot write: %s", strerror(errno));
-        close(fd);
-        remove(tmp);
-        goto done;
-    }
-    int failed = write_contents(f, &h, n, counts, data);
-    int err = errno;
-    if (fclose(f) != 0 && !failed) {
-        failed = -1;
-        err = errno;
-    }
-    if (!failed && rename(tmp, path) != 0) {
-        failed = -1;
-        err = errno;
-    }
-    if (failed) {
-        diag_file_error(path, "cannot write: %s", strerror(err));
-        remove(tmp);
-        goto done;
-    }
-    rc = 0;
-done:
-    mem_free(tmp);
     mem_free(counts);
     mem_free(h.p);
     return rc;

@@ -196,6 +196,19 @@ static int want_args(const Node *n, int min, int max, const char *usage)
     return 1;
 }
 
+/* Whether statement n was given with a valid argument count; a bad count
+ * is reported and clears *ok, so the caller goes on to the next statement
+ * (one run reports every mistake). */
+static int given(const Node *n, int min, int max, const char *usage, int *ok)
+{
+    if (!n)
+        return 0;
+    if (want_args(n, min, max, usage))
+        return 1;
+    *ok = 0;
+    return 0;
+}
+
 /* An integer in [lo, hi]. */
 static int arg_int(const Arg *a, const char *what, long lo, long hi, int *out)
 {
@@ -288,15 +301,16 @@ static int arg_activation(const Arg *a, int allow_softmax, Activation *out)
 /* A spec block's `from CONVENTION "prefix", ...;`. */
 typedef struct From {
     Convention conv;
-    const char *prefixes[16];
+    const char **prefixes;      /* one per layer (and direction) for keras, onnx */
     int nprefixes;
     Loc loc;
 } From;
 
-static int read_from(const Node *n, From *f)
+static int read_from(Arena *a, const Node *n, From *f)
 {
-    if (!want_args(n, 2, 1 + (int)COUNT_OF(f->prefixes), "from CONVENTION \"prefix\""))
+    if (!want_args(n, 2, n->nargs > 2 ? n->nargs : 2, "from CONVENTION \"prefix\""))
         return 0;
+    f->prefixes = arena_alloc(a, sizeof(char *) * (size_t)n->nargs);
     int k = arg_choice(&n->args[0], "the naming convention", convention_words,
                        COUNT_OF(convention_words));
     if (k < 0)
@@ -399,11 +413,6 @@ static int check_lstm(const Table *t, LstmOpts *o, const Node *blk)
                    "but this layer's is %s", o->coupled ? "coupled to the input gate" : "absent");
         ok = 0;
     }
-    if (o->peepholes && !o->has_gate[GATE_I] && !o->has_gate[GATE_F] && !o->has_gate[GATE_O]) {
-        diag_error(&s[L_PEEPHOLES]->loc, "'peepholes' connect the cell to its gates, but "
-                   "this layer has no gates");
-        ok = 0;
-    }
     if (!ok || !s[L_FROM])
         return ok;
 
@@ -465,20 +474,20 @@ static int lstm_block(Sema *S, const Node *blk, IrModel *m, int *input)
     o.gate_act = act_sigmoid;
     o.cell_input_act = o.cell_output_act = act_tanh;
     const Node *n;
-    if ((n = s[L_HIDDEN]))
-        ok &= want_args(n, 1, 1, "hidden N") && arg_int(&n->args[0], "hidden", 1, MAX_DIM, &o.hidden);
-    if ((n = s[L_LAYERS]))
-        ok &= want_args(n, 1, 1, "layers N") && arg_int(&n->args[0], "layers", 1, 64, &o.layers);
-    if ((n = s[L_DIRECTION]) && (ok &= want_args(n, 1, 1, "direction forward|backward|bidirectional"))) {
+    if (given(n = s[L_HIDDEN], 1, 1, "hidden N", &ok))
+        ok &= arg_int(&n->args[0], "hidden", 1, MAX_DIM, &o.hidden);
+    if (given(n = s[L_LAYERS], 1, 1, "layers N", &ok))
+        ok &= arg_int(&n->args[0], "layers", 1, 64, &o.layers);
+    if (given(n = s[L_DIRECTION], 1, 1, "direction forward|backward|bidirectional", &ok)) {
         int k = arg_choice(&n->args[0], "direction", direction_words, COUNT_OF(direction_words));
         ok &= k >= 0;
         o.reverse = k == 1;
         o.dirs = k == 2 ? 2 : 1;
     }
-    if ((n = s[L_BLOCKS]))
-        ok &= want_args(n, 1, 1, "blocks N") && arg_int(&n->args[0], "blocks", 1, MAX_DIM, &o.blocks);
-    if ((n = s[L_BLOCK_SIZE]))
-        ok &= want_args(n, 1, 1, "block_size S") && arg_int(&n->args[0], "block_size", 1, MAX_DIM, &o.block_size);
+    if (given(n = s[L_BLOCKS], 1, 1, "blocks N", &ok))
+        ok &= arg_int(&n->args[0], "blocks", 1, MAX_DIM, &o.blocks);
+    if (given(n = s[L_BLOCK_SIZE], 1, 1, "block_size S", &ok))
+        ok &= arg_int(&n->args[0], "block_size", 1, MAX_DIM, &o.block_size);
     if ((n = s[L_GATES]))
         ok &= read_gates(n, &o);
     o.coupled = s[L_COUPLED] != NULL;
@@ -488,15 +497,15 @@ static int lstm_block(Sema *S, const Node *blk, IrModel *m, int *input)
     for (size_t i = 0; i < COUNT_OF(flags); i++)
         if (s[flags[i]])
             ok &= want_args(s[flags[i]], 0, 0, lstm_words[flags[i]]);
-    if ((n = s[L_GATE_ACT]))
-        ok &= want_args(n, 1, 1, "gate_activation ACTIVATION") && arg_activation(&n->args[0], 0, &o.gate_act);
-    if ((n = s[L_CELL_INPUT]))
-        ok &= want_args(n, 1, 1, "cell_input ACTIVATION") && arg_activation(&n->args[0], 0, &o.cell_input_act);
-    if ((n = s[L_CELL_OUTPUT]))
-        ok &= want_args(n, 1, 1, "cell_output ACTIVATION") && arg_activation(&n->args[0], 0, &o.cell_output_act);
-    if ((n = s[L_FORGET_BIAS]))
-        ok &= want_args(n, 1, 1, "forget_bias VALUE") && arg_num(&n->args[0], "forget_bias", 0, &o.forget_bias);
-    if ((n = s[L_CLIP]) && (ok &= want_args(n, 2, 6, "clip gates|cell|projection BOUND ..."))) {
+    if (given(n = s[L_GATE_ACT], 1, 1, "gate_activation ACTIVATION", &ok))
+        ok &= arg_activation(&n->args[0], 0, &o.gate_act);
+    if (given(n = s[L_CELL_INPUT], 1, 1, "cell_input ACTIVATION", &ok))
+        ok &= arg_activation(&n->args[0], 0, &o.cell_input_act);
+    if (given(n = s[L_CELL_OUTPUT], 1, 1, "cell_output ACTIVATION", &ok))
+        ok &= arg_activation(&n->args[0], 0, &o.cell_output_act);
+    if (given(n = s[L_FORGET_BIAS], 1, 1, "forget_bias VALUE", &ok))
+        ok &= arg_num(&n->args[0], "forget_bias", 0, &o.forget_bias);
+    if (given(n = s[L_CLIP], 2, 6, "clip gates|cell|projection BOUND ...", &ok)) {
         /* pairs: `clip cell 3 projection 2;` (TensorFlow Lite has both) */
         for (int i = 0; i < n->nargs; i += 2) {
             int k = arg_choice(&n->args[i], "what to clip", clip_words, COUNT_OF(clip_words));
@@ -514,15 +523,17 @@ static int lstm_block(Sema *S, const Node *blk, IrModel *m, int *input)
             ok &= arg_num(&n->args[i + 1], "the clip bound", 1, &o.clip[k]);
         }
     }
-    if ((n = s[L_PROJECTION]))
-        ok &= want_args(n, 1, 1, "projection P") && arg_int(&n->args[0], "projection", 1, MAX_DIM, &o.proj);
+    if (given(n = s[L_PROJECTION], 1, 1, "projection P", &ok))
+        ok &= arg_int(&n->args[0], "projection", 1, MAX_DIM, &o.proj);
     if ((n = s[L_FROM]))
-        ok &= read_from(n, &o.from);
+        ok &= read_from(S->a, n, &o.from);
     if (o.clip[2] > 0 && !o.proj) {
         diag_error(&s[L_CLIP]->loc, "'clip projection' needs a projection: add 'projection P;'");
         ok = 0;
     }
-    /* Options are checked against each other once each is valid alone. */
+    /* Missing statements, then options against each other, once each
+     * statement is valid alone: after a typo or a missing ';' the statement
+     * reported missing is usually the one just reported as wrong. */
     if (!ok || !check_lstm(&t, &o, blk))
         return 0;
 
@@ -574,7 +585,7 @@ static int lstm_block(Sema *S, const Node *blk, IrModel *m, int *input)
 }
 
 /* dense NAME { ... } */
-static int dense_block(const Node *blk, IrModel *m, int *input)
+static int dense_block(Arena *a, const Node *blk, IrModel *m, int *input)
 {
     Table t = {"a dense", dense_words, dense_is_block, D_COUNT, {0}};
     int ok = table_scan(&t, blk->body);
@@ -584,25 +595,26 @@ static int dense_block(const Node *blk, IrModel *m, int *input)
     Activation act = act_identity;
     From from = {0};
     const Node *n;
-    if ((n = s[D_UNITS]))
-        ok &= want_args(n, 1, 1, "units N") && arg_int(&n->args[0], "units", 1, MAX_DIM, &units);
-    else {
-        diag_error(&blk->loc, "dense '%s' needs a size: add 'units N;'", blk->name);
-        ok = 0;
-    }
-    if ((n = s[D_ACTIVATION]))
-        ok &= want_args(n, 1, 1, "activation ACTIVATION") && arg_activation(&n->args[0], 1, &act);
+    if (given(n = s[D_UNITS], 1, 1, "units N", &ok))
+        ok &= arg_int(&n->args[0], "units", 1, MAX_DIM, &units);
+    if (given(n = s[D_ACTIVATION], 1, 1, "activation ACTIVATION", &ok))
+        ok &= arg_activation(&n->args[0], 1, &act);
     if ((n = s[D_NO_BIAS])) {
         ok &= want_args(n, 0, 0, "no_bias");
         bias = 0;
     }
-    if ((n = s[D_FROM])) {
-        if ((ok &= read_from(n, &from)) && from.nprefixes != 1) {
-            diag_error(&from.loc, "a dense layer takes one tensor-name prefix, saw %d",
-                       from.nprefixes);
-            ok = 0;
-        }
-    } else {
+    if ((n = s[D_FROM]) && (ok &= read_from(a, n, &from)) && from.nprefixes != 1) {
+        diag_error(&from.loc, "a dense layer takes one tensor-name prefix, saw %d",
+                   from.nprefixes);
+        ok = 0;
+    }
+    /* Missing statements, once the given ones are valid (see lstm_block). */
+    int given_ok = ok;
+    if (given_ok && !s[D_UNITS]) {
+        diag_error(&blk->loc, "dense '%s' needs a size: add 'units N;'", blk->name);
+        ok = 0;
+    }
+    if (given_ok && !s[D_FROM]) {
         diag_error(&blk->loc, "dense '%s' needs a weights source: add 'from pytorch "
                    "\"prefix\";' (or keras, onnx, native)", blk->name);
         ok = 0;
@@ -662,22 +674,23 @@ static int check_model(Sema *S, const Node *model, IrModel *m, const char *weigh
     }
     m->name = model->name ? model->name : "model";
     m->layers = arena_alloc(S->a, sizeof(IrLayer) * (size_t)(count_layers(model) + 1));
+    int words_ok = 1;
     for (n = model->body; n; n = n->next)
         if (table_word(&t, n) < 0)
-            ok = 0;
+            words_ok = ok = 0;
     const Node *const *s = t.seen;
-    if ((n = s[M_INPUT]))
-        ok &= want_args(n, 1, 1, "input N") && arg_int(&n->args[0], "input", 1, MAX_DIM, &m->input);
-    else {
+    if (given(n = s[M_INPUT], 1, 1, "input N", &ok)) {
+        ok &= arg_int(&n->args[0], "input", 1, MAX_DIM, &m->input);
+    } else if (!s[M_INPUT] && words_ok) {   /* not after a misspelt 'inptu' */
         diag_error(&model->loc, "model '%s' needs an input size: add 'input N;'", m->name);
         ok = 0;
     }
-    if ((n = s[M_OUTPUT]) && (ok &= want_args(n, 1, 1, "output sequence|last"))) {
+    if (given(n = s[M_OUTPUT], 1, 1, "output sequence|last", &ok)) {
         int k = arg_choice(&n->args[0], "output", output_words, COUNT_OF(output_words));
         ok &= k >= 0;
         m->output_last = k == 1;
     }
-    if ((n = s[M_WEIGHTS]) && (ok &= want_args(n, 1, 1, "weights \"FILE\""))) {
+    if (given(n = s[M_WEIGHTS], 1, 1, "weights \"FILE\"", &ok)) {
         m->weights_loc = n->loc;
         if (n->args[0].kind != ARG_STRING || !n->args[0].text[0]) {
             diag_error(&n->args[0].loc, "expected a file name in quotes, saw '%s'",
@@ -690,8 +703,10 @@ static int check_model(Sema *S, const Node *model, IrModel *m, const char *weigh
                                            n->args[0].text);
         }
     }
-    if (weights_override)
+    if (weights_override) {
         m->weights_path = weights_override;
+        m->weights_loc = (Loc){NULL, 0, 0, 0};   /* the spec's file is not the one read */
+    }
 
     /* Layers in order, each consuming the previous one's output. */
     int width = m->input ? m->input : 1, nblocks = 0;
@@ -715,7 +730,7 @@ static int check_model(Sema *S, const Node *model, IrModel *m, const char *weigh
                 ok = 0;
                 break;
             }
-        ok &= is_lstm ? lstm_block(S, n, m, &width) : dense_block(n, m, &width);
+        ok &= is_lstm ? lstm_block(S, n, m, &width) : dense_block(S->a, n, m, &width);
     }
     if (!nblocks) {
         diag_error(&model->loc, "model '%s' has no layers: add an 'lstm NAME { ... }' block",

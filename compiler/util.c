@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- memory ---- */
 
@@ -241,8 +243,11 @@ void diag_file_error(const char *path, const char *fmt, ...)
     fputc('\n', f);
 }
 
+static void remove_open_outfiles(void);
+
 void diag_fatal(const char *fmt, ...)
 {
+    remove_open_outfiles();
     FILE *f = diag_stream();
     va_list ap;
     fputs("lstmc: error: ", f);
@@ -252,6 +257,115 @@ void diag_fatal(const char *fmt, ...)
     fputc('\n', f);
     fflush(f);
     exit(1);
+}
+
+/* ---- output files ---- */
+
+/* Temporaries not yet committed, removed by diag_fatal() before it exits. */
+static OutFile *open_outfiles[16];
+
+static void track(OutFile *o, int on)
+{
+    for (size_t i = 0; i < COUNT_OF(open_outfiles); i++)
+        if (on ? !open_outfiles[i] : open_outfiles[i] == o) {
+            open_outfiles[i] = on ? o : NULL;
+            return;
+        }
+}
+
+static void remove_open_outfiles(void)
+{
+    for (size_t i = 0; i < COUNT_OF(open_outfiles); i++)
+        if (open_outfiles[i] && open_outfiles[i]->tmp)
+            remove(open_outfiles[i]->tmp);
+}
+
+int outfile_open(OutFile *o, const char *path)
+{
+    size_t n = strlen(path);
+    o->path = path;
+    o->f = NULL;
+    o->tmp = mem_alloc(n + 16);
+    memcpy(o->tmp, path, n);
+    memcpy(o->tmp + n, ".tmp.XXXXXX", 12);
+    int fd = mkstemp(o->tmp);
+    if (fd >= 0) {
+        /* mkstemp makes the file private; give it the usual permissions. */
+        mode_t mask = umask(0);
+        umask(mask);
+        fchmod(fd, 0666 & ~mask);
+        o->f = fdopen(fd, "w");
+        if (!o->f)
+            close(fd);
+    }
+    if (!o->f) {
+        diag_file_error(path, "cannot write: %s", strerror(errno));
+        if (fd >= 0)
+            remove(o->tmp);
+        mem_free(o->tmp);
+        o->tmp = NULL;
+        return -1;
+    }
+    track(o, 1);
+    return 0;
+}
+
+int outfile_commit(OutFile *o)
+{
+    int failed = ferror(o->f);
+    failed |= fclose(o->f) != 0;
+    int err = errno;
+    if (!failed && rename(o->tmp, o->path) != 0) {
+        failed = 1;
+        err = errno;
+    }
+    if (failed) {
+        diag_file_error(o->path, "cannot write: %s", strerror(err));
+        remove(o->tmp);
+    }
+    track(o, 0);
+    mem_free(o->tmp);
+    o->tmp = NULL;
+    return failed ? -1 : 0;
+}
+
+int outfile_commit_all(OutFile *const *files, int n)
+{
+    int failed = 0;
+    for (int i = 0; i < n; i++) {
+        OutFile *o = files[i];
+        int bad = ferror(o->f);
+        bad |= fclose(o->f) != 0;
+        o->f = NULL;
+        if (bad && !failed) {
+            diag_file_error(o->path, "cannot write: %s", strerror(errno));
+            failed = 1;
+        }
+    }
+    for (int i = 0; i < n && !failed; i++)
+        if (rename(files[i]->tmp, files[i]->path) != 0) {
+            diag_file_error(files[i]->path, "cannot write: %s", strerror(errno));
+            failed = 1;
+        }
+    for (int i = 0; i < n; i++) {
+        if (failed)
+            remove(files[i]->tmp);
+        track(files[i], 0);
+        mem_free(files[i]->tmp);
+        files[i]->tmp = NULL;
+    }
+    return failed ? -1 : 0;
+}
+
+void outfile_discard(OutFile *o)
+{
+    if (!o->tmp)
+        return;
+    fclose(o->f);
+    remove(o->tmp);
+    track(o, 0);
+    mem_free(o->tmp);
+    o->tmp = NULL;
 }
 
 /* ---- strings ---- */

@@ -94,6 +94,29 @@ void diag_file_error(const char *path, const char *fmt, ...) PRINTF_LIKE(2, 3);
  * (out of memory, a write to stdout that failed). */
 NORETURN void diag_fatal(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
+/* ---- output files ---- */
+
+/* An output is written to a temporary file beside its target and renamed
+ * over it only when complete, so a failure (or exit on out of memory) never
+ * leaves a half-written file behind. */
+typedef struct OutFile {
+    FILE *f;
+    char *tmp;            /* the temporary's path */
+    const char *path;     /* the target */
+} OutFile;
+
+/* Returns 0, or -1 after reporting "path: error: cannot write: ...". */
+int outfile_open(OutFile *o, const char *path);
+/* Closes, checks for write errors and renames; returns 0, or -1 after
+ * reporting (the temporary is removed). */
+int outfile_commit(OutFile *o);
+/* Commits files that belong together (a .c and its .h): every one is
+ * closed and checked before any is renamed, so a failure leaves the old
+ * pair, not a new file beside an old one. Returns 0, or -1 after reporting. */
+int outfile_commit_all(OutFile *const *files, int n);
+/* Closes and removes the temporary (after an error elsewhere). */
+void outfile_discard(OutFile *o);
+
 /* ---- strings ---- */
 
 /* Levenshtein distance, for "did you mean" suggestions. */

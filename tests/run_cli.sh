@@ -34,7 +34,10 @@ expect 2 "unknown command 'frobnicate'" frobnicate
 expect 2 "did you mean 'check'?" chek $v1
 expect 2 "missing the spec file" run
 expect 2 "did you mean '--weights'?" check $v1 --weigths x
-expect 2 "'-w' needs a file name" check $v1 -w
+expect 2 "'-w' needs a value" check $v1 -w
+expect 2 "'--weights' needs a non-empty value" check $v1 --weights=
+expect 2 "'--ast' takes no value" check $v1 --ast=1
+expect 2 "unknown option '--cc' for 'check'" check $v1 --cc gcc
 expect 2 "unexpected argument 'c'" run $v1 $in1 c
 expect 2 "Try 'lstmc run --help'" run --bogus
 expect 0 "" --help

@@ -1,0 +1,37 @@
+/*
+ * cli.h - the parsed command line, shared by main.c and the command files
+ * (cmd_compile.c, cmd_build.c). main.c parses flags once for every command.
+ */
+#ifndef LSTMC_CLI_H
+#define LSTMC_CLI_H
+
+#include "ir.h"
+
+typedef struct Args {
+    const char *cmd;            /* "check", "run", "compile", "build" */
+    const char *usage;          /* the command's --help text */
+    const char *pos[2];         /* positional arguments: SPEC [INPUT] */
+    int npos, maxpos;
+    const char *weights;        /* -w, --weights */
+    const char *output;         /* -o: PREFIX (compile) or BIN (build) */
+    const char *name;           /* --name: C identifier prefix (compile, build) */
+    const char *cc;             /* --cc (build); NULL: $CC, else "cc" */
+    const char *cflags;         /* --cflags (build); NULL: "-O2" */
+    const char *activations;    /* --activations exact|fast (compile, build) */
+    int no_weights, ast;        /* check */
+    char **argv;                /* the whole command line, for banners */
+    int argc;
+} Args;
+
+enum { EXIT_OK = 0, EXIT_BAD_INPUT = 1, EXIT_USAGE = 2 };
+
+/* Spec file -> checked IR with weights (the front end). Returns NULL after
+ * reporting. Everything lives in arena. */
+IrModel *cli_load_model(Arena *arena, const Args *a);
+
+/* The commands; each returns an exit status. */
+int cmd_compile(const Args *a);
+int cmd_build(const Args *a);
+extern const char usage_compile[], usage_build[];
+
+#endif

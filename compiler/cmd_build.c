@@ -1,0 +1,454 @@
+/*
+ * cmd_build.c - `lstmc build`: a spec and its weights -> a standalone program.
+ *
+ * Steps:
+ *   1. the front end loads the model (cli_load_model);
+ *   2. a private folder (mkdtemp under $TMPDIR or /tmp) receives model.c and
+ *      model.h (the C backend), lstmc_rows.h/.c (the row reader lstmc run
+ *      uses, embedded in lstmc) and main.c (emit_main.c);
+ *   3. the C compiler runs (fork + execvp, never a shell) and links straight
+ *      to a temporary name beside BIN, which is renamed onto BIN at the end;
+ *   4. the folder is removed whatever happened, and so is the temporary
+ *      output after a failure: a failed build leaves nothing behind and an
+ *      existing BIN untouched. SIGINT, SIGTERM and SIGHUP are caught for the
+ *      duration, so an interrupted build cleans up too.
+ */
+#include "cli.h"
+#include "emit_c.h"
+#include "emit_main.h"
+#include "lower.h"
+#include "runtime_text.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char usage_build[] =
+    "usage: lstmc build SPEC [-w WEIGHTS] -o BIN [--name NAME] [--cc CC]\n"
+    "                   [--cflags FLAGS] [--activations exact|fast]\n"
+    "\n"
+    "Builds a standalone program BIN that runs the model: the specialized C of\n"
+    "`lstmc compile`, a main() and the row reader of `lstmc run`, compiled and\n"
+    "linked by the C compiler. `BIN [INPUT]` reads INPUT or standard input and\n"
+    "prints exactly what `lstmc run SPEC [INPUT]` prints (in float32), with the\n"
+    "same messages and exit statuses; `BIN --help` describes the model.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output BIN     the program to write (required); replaced only when\n"
+    "                       the build succeeds\n"
+    "  -w, --weights FILE   weights to use instead of the spec's 'weights' file\n"
+    "  --name NAME          C name prefix of the model code (default: the model's)\n"
+    "  --cc CC              the C compiler (default: $CC, else cc)\n"
+    "  --cflags FLAGS       its flags, split at spaces (default: -O2); -lm is added\n"
+    "  --activations exact|fast\n"
+    "                       libm activations (default), or the runtime's fast\n"
+    "                       approximations\n"
+    "  -h, --help           show this help\n"
+    "\n"
+    "exit status: 0 success, 1 invalid spec or weights or a failed compiler,\n"
+    "2 usage error\n";
+
+static int usage_error(const char *fmt, const char *what)
+{
+    fprintf(stderr, "lstmc: error: ");
+    fprintf(stderr, fmt, what);
+    fprintf(stderr, "\nTry 'lstmc build --help'.\n");
+    return EXIT_USAGE;
+}
+
+static int is_identifier(const char *s)
+{
+    if (!isalpha((unsigned char)s[0]) && s[0] != '_')
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_')
+            return 0;
+    return 1;
+}
+
+/* ---- words and command lines ---- */
+
+/* A growing array of strings (an argv), NULL-terminated. */
+typedef struct Words {
+    const char **v;
+    int n, cap;
+} Words;
+
+static void words_add(Words *w, const char *s)
+{
+    if (w->n + 2 > w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 16;
+        w->v = mem_realloc(w->v, (size_t)w->cap * sizeof *w->v);
+    }
+    w->v[w->n++] = s;
+    w->v[w->n] = NULL;
+}
+
+/* Adds the words of s, split at spaces and tabs (no quoting). */
+static void words_split(Words *w, Arena *a, const char *s)
+{
+    while (*s) {
+        size_t n = strcspn(s, " \t");
+        if (n > 0)
+            words_add(w, arena_strndup(a, s, n));
+        s += n;
+        s += strspn(s, " \t");
+    }
+}
+
+/* The words joined with spaces, each quoted for a POSIX shell if needed. */
+static char *words_join(Arena *a, const char *const *v, int n)
+{
+    size_t len = 1;
+    for (int i = 0; i < n; i++)
+        len += 4 * strlen(v[i]) + 3;
+    char *s = arena_alloc(a, len), *p = s;
+    for (int i = 0; i < n; i++) {
+        const char *w = v[i];
+        int plain = w[0] != '\0' && strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789-_./=:,+@%") == strlen(w);
+        if (i > 0)
+            *p++ = ' ';
+        if (plain) {
+            p += sprintf(p, "%s", w);
+            continue;
+        }
+        *p++ = '\'';
+        for (; *w; w++) {
+            if (*w == '\'')
+                p += sprintf(p, "'\\''");
+            else
+                *p++ = *w;
+        }
+        *p++ = '\'';
+    }
+    *p = '\0';
+    return s;
+}
+
+/* ---- cleaning up, also after a signal ---- */
+
+/* The handler only records the signal; the build checks it between steps
+ * (and stops the compiler), cleans up, then dies of it. */
+static volatile sig_atomic_t caught_signal;
+
+static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+static void on_signal(int sig)
+{
+    caught_signal = sig;
+}
+
+static void catch_signals(struct sigaction *old)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t k = 0; k < COUNT_OF(cleanup_signals); k++)
+        sigaction(cleanup_signals[k], &sa, &old[k]);
+}
+
+/* Puts the old handlers back and, if a signal came, dies of it now that
+ * everything is cleaned up. */
+static void release_signals(const struct sigaction *old)
+{
+    for (size_t k = 0; k < COUNT_OF(cleanup_signals); k++)
+        sigaction(cleanup_signals[k], &old[k], NULL);
+    if (caught_signal)
+        raise(caught_signal);
+}
+
+/* Removes the private folder: every file in it, then the folder. */
+static void remove_tmp_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            size_t n = strlen(dir) + strlen(e->d_name) + 2;
+            char *path = mem_alloc(n);
+            snprintf(path, n, "%s/%s", dir, e->d_name);
+            unlink(path);
+            mem_free(path);
+        }
+        closedir(d);
+    }
+    if (rmdir(dir) != 0 && errno != ENOENT)
+        fprintf(stderr, "lstmc: warning: cannot remove the temporary folder %s: %s\n", dir,
+                strerror(errno));
+}
+
+/* ---- the sources ---- */
+
+typedef struct Sources {
+    const IrModel *m;
+    EmitOptions emit;
+    EmitMainOptions main;
+} Sources;
+
+typedef void WriteFn(FILE *f, const Sources *s, const char *text);
+
+static void write_text(FILE *f, const Sources *s, const char *text)
+{
+    (void)s;
+    fputs(text, f);
+}
+
+static void write_model_c(FILE *f, const Sources *s, const char *text)
+{
+    (void)text;
+    emitc_source(f, s->m, &s->emit);
+}
+
+static void write_model_h(FILE *f, const Sources *s, const char *text)
+{
+    (void)text;
+    emitc_header(f, s->m, &s->emit);
+}
+
+static void write_main_c(FILE *f, const Sources *s, const char *text)
+{
+    (void)text;
+    emitmain_source(f, s->m, &s->main);
+}
+
+/* Writes dir/name. Returns 0, or -1 after reporting. */
+static int write_source(Arena *a, const char *dir, const char *name, WriteFn *fn,
+                        const Sources *s, const char *text)
+{
+    const char *path = arena_printf(a, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        diag_file_error(path, "cannot write: %s", strerror(errno));
+        return -1;
+    }
+    fn(f, s, text);
+    int failed = ferror(f);
+    if (fclose(f) != 0 || failed) {
+        diag_file_error(path, "cannot write: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- running the compiler ---- */
+
+/* Runs argv[0] with argv, its standard output sent to our standard error (the
+ * build prints nothing on standard output). Returns its wait status, or -1
+ * after reporting when it could not be started. */
+static int run_compiler(Words *argv, const char *cmdline)
+{
+    /* The child reports a failed exec through a close-on-exec pipe. */
+    int fds[2];
+    if (pipe(fds) != 0) {
+        fprintf(stderr, "lstmc: error: cannot run the C compiler: %s\n", strerror(errno));
+        return -1;
+    }
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "lstmc: error: cannot run the C compiler: %s\n", strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        dup2(STDERR_FILENO, STDOUT_FILENO);
+        execvp(argv->v[0], (char *const *)argv->v);
+        int err = errno;
+        ssize_t n = write(fds[1], &err, sizeof err);
+        (void)n;
+        _exit(127);
+    }
+    close(fds[1]);
+    int exec_errno = 0;
+    ssize_t got;
+    do
+        got = read(fds[0], &exec_errno, sizeof exec_errno);
+    while (got < 0 && errno == EINTR);
+    close(fds[0]);
+
+    /* A signal to lstmc alone (not to its process group) stops the compiler
+     * too, so that cleaning up does not wait for it. */
+    int status, killed = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            fprintf(stderr, "lstmc: error: waiting for the C compiler: %s\n", strerror(errno));
+            return -1;
+        }
+        if (caught_signal && !killed) {
+            kill(pid, SIGTERM);
+            killed = 1;
+        }
+    }
+    if (got == (ssize_t)sizeof exec_errno) {
+        fprintf(stderr, "lstmc: error: cannot run the C compiler '%s': %s\n"
+                        "  command: %s\n"
+                        "  (choose one with --cc or the CC environment variable)\n",
+                argv->v[0], strerror(exec_errno), cmdline);
+        return -1;
+    }
+    return status;
+}
+
+/* ---- the command ---- */
+
+/* Reserves a fresh temporary name beside bin ("DIR/.BASE.lstmc-XXXXXX") by
+ * creating it, so that the folder is known to be writable; the compiler then
+ * writes over it. Returns the name, or NULL after reporting. */
+static char *reserve_output(Arena *a, const char *bin)
+{
+    const char *slash = strrchr(bin, '/');
+    char *path = slash ? arena_printf(a, "%.*s/.%s.lstmc-XXXXXX", (int)(slash - bin), bin, slash + 1)
+                       : arena_printf(a, ".%s.lstmc-XXXXXX", bin);
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        diag_file_error(bin, "cannot write: %s", strerror(errno));
+        return NULL;
+    }
+    /* mkstemp makes it 0600; a linker that writes in place keeps the mode. */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0777 & ~mask);
+    close(fd);
+    return path;
+}
+
+static const char *tmp_base(void)
+{
+    const char *t = getenv("TMPDIR");
+    return t && t[0] ? t : "/tmp";
+}
+
+/* Steps 2-4 once the model is loaded. Returns the exit status. */
+static int build(Arena *a, const Args *args, const Sources *src, Words *cc)
+{
+    char *dir = arena_printf(a, "%s/lstmc-build-XXXXXX", tmp_base());
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "lstmc: error: cannot make a temporary folder in %s: %s\n", tmp_base(),
+                strerror(errno));
+        return EXIT_BAD_INPUT;
+    }
+    int status = EXIT_BAD_INPUT;
+    char *out = NULL;
+
+    static const struct {
+        const char *name;
+        WriteFn *fn;
+        const char *text;       /* for write_text */
+    } files[] = {
+        {"model.c", write_model_c, NULL},
+        {"model.h", write_model_h, NULL},
+        {"lstmc_rows.h", write_text, rt_text_rows_h},
+        {"lstmc_rows.c", write_text, rt_text_rows_c},
+        {"main.c", write_main_c, NULL},
+    };
+    for (size_t k = 0; k < COUNT_OF(files); k++)
+        if (caught_signal || write_source(a, dir, files[k].name, files[k].fn, src, files[k].text) != 0)
+            goto done;
+
+    out = reserve_output(a, args->output);
+    if (!out)
+        goto done;
+
+    words_add(cc, "-o");
+    words_add(cc, out);
+    words_add(cc, arena_printf(a, "%s/main.c", dir));
+    words_add(cc, arena_printf(a, "%s/model.c", dir));
+    words_add(cc, arena_printf(a, "%s/lstmc_rows.c", dir));
+    words_add(cc, "-lm");
+    const char *cmdline = words_join(a, cc->v, cc->n);
+
+    if (caught_signal)
+        goto done;
+    int ws = run_compiler(cc, cmdline);
+    if (ws == -1 || caught_signal)
+        goto done;
+    if (WIFEXITED(ws) && WEXITSTATUS(ws) != 0) {
+        fprintf(stderr, "lstmc: error: the C compiler failed (exit status %d): %s\n",
+                WEXITSTATUS(ws), cmdline);
+        goto done;
+    }
+    if (WIFSIGNALED(ws)) {
+        fprintf(stderr, "lstmc: error: the C compiler was killed by signal %d: %s\n",
+                WTERMSIG(ws), cmdline);
+        goto done;
+    }
+    if (rename(out, args->output) != 0) {
+        diag_file_error(args->output, "cannot write: %s", strerror(errno));
+        goto done;
+    }
+    status = EXIT_OK;
+
+done:
+    if (out && status != EXIT_OK)
+        unlink(out);
+    remove_tmp_dir(dir);
+    return status;
+}
+
+int cmd_build(const Args *a)
+{
+    if (!a->output)
+        return usage_error("%s", "missing the output program: -o BIN");
+    const char *act = a->activations ? a->activations : "exact";
+    if (strcmp(act, "exact") != 0 && strcmp(act, "fast") != 0)
+        return usage_error("unknown activations mode '%s'; expected 'exact' or 'fast'", act);
+    if (a->name && !is_identifier(a->name))
+        return usage_error("--name '%s' is not a C identifier", a->name);
+
+    Arena arena = {0};
+    int status = EXIT_BAD_INPUT;
+    Words cc = {0};
+    struct sigaction old[COUNT_OF(cleanup_signals)];
+    catch_signals(old);
+
+    IrModel *m = cli_load_model(&arena, a);
+    if (m && !caught_signal) {
+        /* the compiler command: CC and CFLAGS words; build() adds the files */
+        const char *env_cc = getenv("CC");
+        const char *ccs = a->cc ? a->cc : env_cc && env_cc[strspn(env_cc, " \t")] ? env_cc : "cc";
+        words_split(&cc, &arena, ccs);
+        if (cc.n == 0) {
+            status = usage_error("%s", "'--cc' names no compiler");
+            goto out;
+        }
+        words_split(&cc, &arena, a->cflags ? a->cflags : "-O2");
+
+        Sources src = {0};
+        src.m = m;
+        const char *cmd = words_join(&arena, (const char *const *)a->argv, a->argc);
+        src.emit.name = a->name ? a->name : emitc_identifier(&arena, m->name);
+        src.emit.fast_activations = strcmp(act, "fast") == 0;
+        src.emit.command_line = cmd;
+        src.emit.header_include = "model.h";
+        src.main.name = src.emit.name;
+        src.main.macro = lower_macro(&arena, src.emit.name);
+        src.main.header = "model.h";
+        src.main.activations = act;
+        src.main.command_line = cmd;
+        src.main.compiler = arena_printf(&arena, "%s (then -o BIN main.c model.c lstmc_rows.c -lm)",
+                                         words_join(&arena, cc.v, cc.n));
+        status = build(&arena, a, &src, &cc);
+    }
+out:
+    mem_free(cc.v);
+    arena_free(&arena);
+    release_signals(old);
+    return status;
+}

@@ -1,0 +1,265 @@
+/*
+ * lstmc_act.h - the activation functions of generated lstmc models.
+ *
+ * lstmc copies this header's text into every model .c file it writes, so it
+ * is header-only, plain C99 (and valid C++), needs only <math.h>, and every
+ * function is `static inline` with the prefix rt_. All math is in float.
+ *
+ * Two kinds of function:
+ *   exact  rt_sigmoidf, rt_tanhf, ... go through libm (expf, tanhf, log1pf);
+ *          about 1 ulp.
+ *   fast   rt_tanhf_fast, rt_sigmoidf_fast and their scaled forms call no
+ *          libm function and have no branches beyond clamps, so compilers
+ *          vectorize them in loops. Bounded (tanh in [-1, 1], sigmoid in
+ *          [0, 1]), +-inf give the limits, NaN gives NaN.
+ *
+ * Measured maximum absolute error against double precision over every finite
+ * float (tests/act_error.c; see runtime/README.md for the table):
+ *   rt_tanhf_fast      (being measured)
+ *   rt_sigmoidf_fast   (being measured)
+ */
+#ifndef LSTMC_ACT_H
+#define LSTMC_ACT_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- exact: through libm ---- */
+
+/* 1 / (1 + e^-x), written so that neither branch overflows. */
+static inline float rt_sigmoidf(float x)
+{
+    if (x >= 0.0f)
+        return 1.0f / (1.0f + expf(-x));
+    float e = expf(x);
+    return e / (1.0f + e);
+}
+
+static inline float rt_tanhf(float x)
+{
+    return tanhf(x);
+}
+
+/* max(0, min(1, a*x + b)) */
+static inline float rt_hard_sigmoidf(float x, float a, float b)
+{
+    float y = a * x + b;
+    return y < 0.0f ? 0.0f : y > 1.0f ? 1.0f : y;
+}
+
+/* a + (b - a) * sigmoid(x): a sigmoid from a to b */
+static inline float rt_scaled_sigmoidf(float x, float a, float b)
+{
+    return a + (b - a) * rt_sigmoidf(x);
+}
+
+/* a * tanh(b*x) */
+static inline float rt_scaled_tanhf(float x, float a, float b)
+{
+    return a * tanhf(b * x);
+}
+
+static inline float rt_reluf(float x)
+{
+    return x > 0.0f ? x : 0.0f;
+}
+
+/* x >= 0 ? x : a*x */
+static inline float rt_leaky_reluf(float x, float a)
+{
+    return x >= 0.0f ? x : a * x;
+}
+
+/* x > a ? x : 0 */
+static inline float rt_thresholded_reluf(float x, float a)
+{
+    return x > a ? x : 0.0f;
+}
+
+/* x >= 0 ? x : a*(e^x - 1); expm1f keeps e^x - 1 accurate near 0. */
+static inline float rt_eluf(float x, float a)
+{
+    return x >= 0.0f ? x : a * expm1f(x);
+}
+
+/* x / (1 + |x|); beyond 1e30 that is +-1 in float, and the quotient would be
+ * inf / inf at +-inf. */
+static inline float rt_softsignf(float x)
+{
+    if (x > 1e30f)
+        return 1.0f;
+    if (x < -1e30f)
+        return -1.0f;
+    return x / (1.0f + fabsf(x));
+}
+
+/* log(1 + e^x); above 20, log1p(e^x) rounds to x in float and e^x could
+ * overflow, so return x. */
+static inline float rt_softplusf(float x)
+{
+    return x > 20.0f ? x : log1pf(expf(x));
+}
+
+/* a*x + b */
+static inline float rt_affinef(float x, float a, float b)
+{
+    return a * x + b;
+}
+
+static inline float rt_identityf(float x)
+{
+    return x;
+}
+
+/* v[k] = e^v[k] / sum_j e^v[j], in place. Subtracting the maximum first keeps
+ * every exponent <= 0, so nothing overflows and the sum is >= 1. */
+static inline void rt_softmaxf(float *v, int n)
+{
+    float max, sum, inv;
+    int i;
+
+    if (n <= 0)
+        return;
+    max = v[0];
+    for (i = 1; i < n; i++)
+        if (v[i] > max)
+            max = v[i];
+    sum = 0.0f;
+    for (i = 0; i < n; i++) {
+        v[i] = expf(v[i] - max);
+        sum += v[i];
+    }
+    inv = 1.0f / sum;
+    for (i = 0; i < n; i++)
+        v[i] *= inv;
+}
+
+/* ---- fast: no libm, vectorizable ---- */
+
+/*
+ * Both fast functions are built on e^z for z <= 0, computed the way libm
+ * does it but without calls or branches: z = n*ln2 + r with n an integer and
+ * |r| <= ln2/2, e^r - 1 = r + r^2*P(r) with the degree-5 minimax P of Cephes'
+ * expf, and 2^n put together from its bits. Keeping e^r - 1 apart from the 1
+ * gives e^z - 1 without cancellation near 0, which tanh needs. Selects
+ * (a ? b : c) stand in for branches; compilers turn them into blends.
+ */
+#define RT_LN2_HI 0.693359375f          /* ln 2 = RT_LN2_HI + RT_LN2_LO, with */
+#define RT_LN2_LO -2.12194440e-4f       /* n * RT_LN2_HI exact for |n| < 2^15 */
+#define RT_LOG2E 1.44269504088896341f
+#define RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23: adding it rounds to an
+                                           integer kept in the low bits */
+
+/* Sets *s = 2^n and returns e^r - 1, where z = n*ln2 + r. Needs
+ * -87 <= z <= 87 so that 2^n is a normal float. */
+static inline float rt_expm1_parts_(float z, float *s)
+{
+    float k = z * RT_LOG2E + RT_ROUND_MAGIC;    /* low bits hold round(z/ln2) */
+    float n = k - RT_ROUND_MAGIC;
+    float r = z - n * RT_LN2_HI - n * RT_LN2_LO;
+    uint32_t bits;
+    float p;
+
+    memcpy(&bits, &k, sizeof bits);
+    bits = (bits + 127u) << 23;                 /* (n + 127) << 23 is 2^n */
+    memcpy(s, &bits, sizeof bits);
+    p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    return r + r * r * p;
+}
+
+/* Float <-> bits, for the selects below. */
+static inline uint32_t rt_bits_(float x)
+{
+    uint32_t b;
+    memcpy(&b, &x, sizeof b);
+    return b;
+}
+
+static inline float rt_from_bits_(uint32_t b)
+{
+    float x;
+    memcpy(&x, &b, sizeof x);
+    return x;
+}
+
+/* All ones if c, else 0. */
+static inline uint32_t rt_mask_(int c)
+{
+    return 0u - (uint32_t)c;
+}
+
+#define RT_BITS_1 0x3f800000u           /* 1.0f */
+#define RT_BITS_9 0x41100000u           /* 9.0f */
+#define RT_BITS_87 0x42ae0000u          /* 87.0f */
+#define RT_BITS_INF 0x7f800000u         /* bits of |x| above this: a NaN */
+#define RT_BITS_QNAN 0x7fc00000u        /* OR-ing this in makes a NaN */
+
+/*
+ * tanh(x) = -m / (2 + m) with m = e^(-2|x|) - 1 = 2^n*(e^r - 1) + (2^n - 1),
+ * then the sign of x. |x| is clamped to 9, where tanh is 1 in float; so +-inf
+ * give +-1, and the result lies in [-1, 1] since -1 < m <= 0. NaN gives NaN.
+ *
+ * The clamp, the sign and the NaN are done on the bits, where gcc sees a
+ * MIN_EXPR and masks: with a float select (a ? b : c) it splits the loop
+ * body into paths and no longer vectorizes it. For floats >= 0 the order of
+ * the bits is the order of the values.
+ */
+static inline float rt_tanhf_fast(float x)
+{
+    uint32_t bits = rt_bits_(x);
+    uint32_t sign = bits & 0x80000000u;
+    uint32_t abits = bits ^ sign;
+    uint32_t nan = rt_mask_(abits > RT_BITS_INF) & RT_BITS_QNAN;
+    float s, q, m, y;
+
+    abits = abits < RT_BITS_9 ? abits : RT_BITS_9;
+    q = rt_expm1_parts_(-2.0f * rt_from_bits_(abits), &s);
+    m = s * q + (s - 1.0f);
+    y = -m / (2.0f + m);
+    return rt_from_bits_((rt_bits_(y) ^ sign) | nan);
+}
+
+/*
+ * sigmoid(x) = 1 / (1 + e^-x), with e^-x = 2^n*(1 + (e^r - 1)) computed at
+ * -x clamped to [-87, 87], where it is a normal float; below x = -87 the
+ * result is set to 0. So sigmoid lies in [0, 1], +inf gives 1, -inf gives 0,
+ * NaN gives NaN. For x < 0 this is as accurate relatively as e^-x; unlike
+ * e^x / (1 + e^x) it never steps down, since each operation rounds
+ * monotonically. The clamp and the cutoff are done on the bits, as in
+ * rt_tanhf_fast; for floats <= 0 a larger bit pattern is a smaller value.
+ */
+static inline float rt_sigmoidf_fast(float x)
+{
+    uint32_t bits = rt_bits_(x);
+    uint32_t abits = bits & 0x7fffffffu;
+    uint32_t sign = bits & 0x80000000u;
+    uint32_t nan = rt_mask_(abits > RT_BITS_INF) & RT_BITS_QNAN;
+    uint32_t cbits = abits < RT_BITS_87 ? abits : RT_BITS_87;
+    uint32_t keep = ~(rt_mask_(abits > RT_BITS_87) & rt_mask_(sign != 0));
+    float s, q, y;
+
+    /* e^-x at -x = -clamp(x): flip the sign of the clamped |x| */
+    q = rt_expm1_parts_(rt_from_bits_(cbits | (sign ^ 0x80000000u)), &s);
+    y = 1.0f / (1.0f + (s + s * q));
+    return rt_from_bits_((rt_bits_(y) & keep) | nan);
+}
+
+/* a + (b - a) * sigmoid(x) */
+static inline float rt_scaled_sigmoidf_fast(float x, float a, float b)
+{
+    return a + (b - a) * rt_sigmoidf_fast(x);
+}
+
+/* a * tanh(b*x) */
+static inline float rt_scaled_tanhf_fast(float x, float a, float b)
+{
+    return a * rt_tanhf_fast(b * x);
+}
+
+#endif

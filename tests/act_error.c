@@ -1,0 +1,236 @@
+/*
+ * act_error.c - measures the error of the activations in runtime/lstmc_act.h
+ * against double precision, over every finite float, and prints a table.
+ * Not part of `make check` (it takes a minute); the numbers it prints are the
+ * ones documented in lstmc_act.h and runtime/README.md.
+ *
+ *   cc -O2 -Iruntime tests/act_error.c -lm -o /tmp/act_error && /tmp/act_error
+ *
+ * Inputs go in increasing order, from -FLT_MAX to FLT_MAX, so the same pass
+ * also checks that each function never decreases (sigmoid, tanh, softplus,
+ * softsign and elu all increase). The references are tanh, exp and log1p in
+ * double, except where a closed form is as exact and much cheaper: tanh(x)
+ * and sigmoid(x) are their Taylor series below 2^-12 (error < 2^-80 relative)
+ * and their limits far out (error < 1e-17).
+ */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lstmc_act.h"
+
+/* ---- references in double ---- */
+
+static double ref_tanh(double x)
+{
+    double ax = fabs(x);
+    if (ax < 0x1p-12)
+        return x - x * x * x / 3.0;
+    if (ax >= 20.0)
+        return x > 0 ? 1.0 : -1.0;
+    return tanh(x);
+}
+
+static double ref_sigmoid(double x)
+{
+    if (fabs(x) < 0x1p-12)
+        return 0.5 + x / 4.0 - x * x * x / 48.0;
+    if (x >= 40.0)
+        return 1.0;
+    if (x <= -746.0)
+        return 0.0;
+    return 1.0 / (1.0 + exp(-x));
+}
+
+static double ref_softplus(double x)
+{
+    if (fabs(x) < 0x1p-12)
+        return 0.69314718055994531 + x / 2.0 + x * x / 8.0;
+    if (x >= 40.0)
+        return x;
+    if (x <= -746.0)
+        return 0.0;
+    return log1p(exp(x));
+}
+
+static double ref_elu1(double x)
+{
+    if (x >= 0)
+        return x;
+    if (x > -0x1p-12)
+        return x + x * x / 2.0 + x * x * x / 6.0;
+    return x < -40.0 ? -1.0 : expm1(x);
+}
+
+static double ref_softsign(double x)
+{
+    return x / (1.0 + fabs(x));
+}
+
+/* ---- statistics per function ---- */
+
+typedef struct Stat {
+    const char *name;
+    double rel_floor;   /* relative and ulp errors count only where
+                           |ref| >= this */
+    double max_abs, x_abs;
+    double max_rel, x_rel;
+    double max_ulp, x_ulp;
+    double prev;        /* the previous output, for monotonicity */
+    long drops;         /* outputs smaller than the one before */
+    double max_drop, x_drop;
+    int started;
+} Stat;
+
+/* The spacing of floats at y (denormal spacing below FLT_MIN). */
+static double ulp_of(double y)
+{
+    float yf = (float)fabs(y);
+    uint32_t bits, e;
+
+    memcpy(&bits, &yf, sizeof bits);
+    e = bits >> 23;
+    return ldexp(1.0, e == 0 ? -149 : (int)e - 150);
+}
+
+static void stat_add(Stat *s, float xf, float yf, double ref)
+{
+    double x = xf, y = yf;
+    double abs_err = fabs(y - ref);
+
+    if (!(abs_err <= s->max_abs)) {   /* also catches a NaN output */
+        s->max_abs = abs_err;
+        s->x_abs = x;
+    }
+    if (fabs(ref) >= s->rel_floor && ref != 0.0 && abs_err / fabs(ref) > s->max_rel) {
+        s->max_rel = abs_err / fabs(ref);
+        s->x_rel = x;
+    }
+    if (fabs(ref) >= s->rel_floor && abs_err / ulp_of(ref) > s->max_ulp) {
+        s->max_ulp = abs_err / ulp_of(ref);
+        s->x_ulp = x;
+    }
+    if (s->started && y < s->prev) {
+        s->drops++;
+        if (s->prev - y > s->max_drop) {
+            s->max_drop = s->prev - y;
+            s->x_drop = x;
+        }
+    }
+    s->prev = y;
+    s->started = 1;
+}
+
+static void stat_print(const Stat *s)
+{
+    printf("%-22s abs %.3e at x=%-14.9g", s->name, s->max_abs, s->x_abs);
+    if (s->rel_floor > 0)
+        printf(" rel %.3e at x=%-14.9g (|ref| >= %g)", s->max_rel, s->x_rel, s->rel_floor);
+    else
+        printf(" rel %.3e at x=%-14.9g", s->max_rel, s->x_rel);
+    printf(" ulp %.2f at x=%.9g", s->max_ulp, s->x_ulp);
+    if (s->drops)
+        printf(" NOT MONOTONE: %ld drops, largest %.3e at x=%.9g", s->drops, s->max_drop,
+               s->x_drop);
+    printf("\n");
+}
+
+enum { TANH_FAST, SIG_FAST, TANH, SIG, SOFTPLUS, ELU, SOFTSIGN, NSTAT };
+
+static Stat stats[NSTAT] = {
+    {"rt_tanhf_fast", 0x1p-126, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"rt_sigmoidf_fast", 1.7e-38, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"rt_tanhf", 0x1p-126, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"rt_sigmoidf", 0x1p-126, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"rt_softplusf", 0x1p-126, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"rt_eluf", 0x1p-126, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"rt_softsignf", 0x1p-126, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+};
+
+static float softplus_f(float x) { return rt_softplusf(x); }
+static float elu1_f(float x) { return rt_eluf(x, 1.0f); }
+
+/* Feeds every stride-th finite float to FN, in increasing order. A macro
+ * rather than a function pointer so that FN and REF are inlined. */
+#define SWEEP(stat, FN, REF, stride)                                           \
+    do {                                                                       \
+        uint32_t b_;                                                           \
+        float x_;                                                              \
+        for (b_ = 0xff7fffffu; b_ >= 0x80000000u && b_ <= 0xff7fffffu; b_ -= (stride)) { \
+            memcpy(&x_, &b_, sizeof x_);                                       \
+            stat_add((stat), x_, FN(x_), REF((double)x_));                     \
+        }                                                                      \
+        for (b_ = 0; b_ <= 0x7f7fffffu; b_ += (stride)) {                      \
+            memcpy(&x_, &b_, sizeof x_);                                       \
+            stat_add((stat), x_, FN(x_), REF((double)x_));                     \
+        }                                                                      \
+    } while (0)
+
+/* The limits at +-inf, and NaN staying NaN. */
+static int check_specials(void)
+{
+    int bad = 0;
+    float inf = INFINITY, nan = NAN;
+
+#define EXPECT(expr, want)                                                     \
+    do {                                                                       \
+        float got_ = (expr);                                                   \
+        if (!(got_ == (want))) {                                               \
+            printf("FAIL %s = %.9g, want %.9g\n", #expr, (double)got_, (double)(want)); \
+            bad = 1;                                                           \
+        }                                                                      \
+    } while (0)
+    EXPECT(rt_tanhf_fast(inf), 1.0f);
+    EXPECT(rt_tanhf_fast(-inf), -1.0f);
+    EXPECT(rt_sigmoidf_fast(inf), 1.0f);
+    EXPECT(rt_sigmoidf_fast(-inf), 0.0f);
+    EXPECT(rt_tanhf_fast(0.0f), 0.0f);
+    EXPECT(rt_sigmoidf_fast(0.0f), 0.5f);
+#undef EXPECT
+    if (!isnan(rt_tanhf_fast(nan)) || !isnan(rt_sigmoidf_fast(nan))) {
+        printf("FAIL NaN in does not give NaN out\n");
+        bad = 1;
+    }
+    return bad;
+}
+
+/* usage: act_error [STRIDE [NAME]] - every STRIDE-th float (default 1: all),
+ * only the function NAME (default: all of them) */
+int main(int argc, char **argv)
+{
+    uint32_t stride = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1u;
+    const char *only = argc > 2 ? argv[2] : NULL;
+    int i, bad = 0;
+
+    if (stride == 0)
+        stride = 1;
+#define WANT(k) (!only || strcmp(only, stats[k].name) == 0)
+    if (WANT(TANH_FAST))
+        SWEEP(&stats[TANH_FAST], rt_tanhf_fast, ref_tanh, stride);
+    if (WANT(SIG_FAST))
+        SWEEP(&stats[SIG_FAST], rt_sigmoidf_fast, ref_sigmoid, stride);
+    if (WANT(TANH))
+        SWEEP(&stats[TANH], rt_tanhf, ref_tanh, stride);
+    if (WANT(SIG))
+        SWEEP(&stats[SIG], rt_sigmoidf, ref_sigmoid, stride);
+    if (WANT(SOFTPLUS))
+        SWEEP(&stats[SOFTPLUS], softplus_f, ref_softplus, stride);
+    if (WANT(ELU))
+        SWEEP(&stats[ELU], elu1_f, ref_elu1, stride);
+    if (WANT(SOFTSIGN))
+        SWEEP(&stats[SOFTSIGN], rt_softsignf, ref_softsign, stride);
+
+    printf("max error against double over %s finite floats:\n", stride == 1 ? "all" : "sampled");
+    for (i = 0; i < NSTAT; i++) {
+        if (!WANT(i))
+            continue;
+        stat_print(&stats[i]);
+        if (i <= SIG_FAST && stats[i].drops)
+            bad = 1;
+    }
+    bad |= check_specials();
+    return bad;
+}

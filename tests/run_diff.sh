@@ -1,0 +1,171 @@
+#!/bin/sh
+# Differential tests: N random models (tests/diff/randmodel.c, seeds FIRST ..
+# FIRST+N-1) each run by the reference interpreter (`lstmc run`) and by the
+# standalone executable `lstmc build` makes of it; the outputs must agree to
+# max |diff| <= 1e-5 (tests/maxdiff.awk). Prints every failure with its
+# model and how to reproduce it, the worst difference seen, and last
+#   diff: N passed, M failed
+#
+# usage: tests/run_diff.sh path/to/lstmc N [FIRST_SEED]
+#
+# environment:
+#   DIFF_JOBS=2              models run in parallel
+#   DIFF_CFLAGS=-O1          --cflags for `lstmc build` (-O1 compiles fast)
+#   DIFF_ACTIVATIONS=fast    build with `--activations fast`; the tolerance
+#                            is then 1e-4: the approximations' own error is a
+#                            few float ulps (runtime/lstmc_act.h), carried
+#                            through the layers and steps with headroom
+#   DIFF_TOL=X               the tolerance, whatever the activations
+#   DIFF_CANDIDATE=run       the candidate is `lstmc run` itself: tests the
+#                            harness and the generator, not a backend
+#   DIFF_CANDIDATE=run:PATH  the candidate is another lstmc's `run`
+#   DIFF_VERBOSE=1           also print a line for every model that passes
+#   DIFF_KEEP=DIR            copy each failing model's folder into DIR
+#   RANDMODEL=PATH           the generator (default: tests/randmodel beside lstmc)
+set -u
+
+# ---- one model (run by xargs as: run_diff.sh --one SEED) ----
+if [ "${1:-}" = "--one" ]; then
+    seed=$2
+    d=$DIFF_TMP/$seed
+    result() { printf '%s\n' "$*" > "$DIFF_TMP/res.$seed"; }
+    to=
+    command -v timeout > /dev/null 2>&1 && to="timeout 120"
+    if ! "$RANDMODEL" "$seed" "$d" > "$d.summary" 2> "$d.log"; then
+        result "FAIL - the generator failed"; exit 0
+    fi
+    if ! $to "$DIFF_LSTMC" run "$d/model.lstm" "$d/input.txt" > "$d/ref.txt" 2> "$d.log"; then
+        result "FAIL - lstmc run (the reference) failed"; exit 0
+    fi
+    case $DIFF_CANDIDATE in
+    build)
+        if ! $to "$DIFF_LSTMC" build "$d/model.lstm" -o "$d/model" --cflags "$DIFF_CFLAGS" \
+                $DIFF_ACTFLAG > "$d.log" 2>&1; then
+            result "FAIL - lstmc build failed"; exit 0
+        fi
+        # odd seeds read stdin, even seeds a file argument: both paths
+        if [ $((seed % 2)) -eq 1 ]; then
+            $to "$d/model" < "$d/input.txt" > "$d/out.txt" 2> "$d.log"
+        else
+            $to "$d/model" "$d/input.txt" > "$d/out.txt" 2> "$d.log"
+        fi
+        status=$? ;;
+    run)
+        $to "$DIFF_LSTMC" run "$d/model.lstm" "$d/input.txt" > "$d/out.txt" 2> "$d.log"
+        status=$? ;;
+    run:*)
+        $to "${DIFF_CANDIDATE#run:}" run "$d/model.lstm" "$d/input.txt" > "$d/out.txt" 2> "$d.log"
+        status=$? ;;
+    esac
+    if [ $status -ne 0 ]; then
+        result "FAIL - the candidate exited with status $status"; exit 0
+    fi
+    # awk reads "nan" as 0: look for non-finite numbers first
+    if grep -qiE '(^|[ ,])[-+]?(nan|inf)' "$d/out.txt"; then
+        result "FAIL - the candidate printed a NaN or infinity"; exit 0
+    fi
+    if ! diff=$(awk -f "$DIFF_HERE/maxdiff.awk" "$d/out.txt" "$d/ref.txt"); then
+        result "FAIL - the outputs differ in shape: $diff"; exit 0
+    fi
+    if awk -v d="$diff" -v t="$DIFF_TOL" 'BEGIN { exit !(d <= t) }'; then
+        result "ok $diff"
+        rm -rf "$d" "$d.log"
+    else
+        result "FAIL $diff max |diff| $diff exceeds the tolerance $DIFF_TOL"
+    fi
+    exit 0
+fi
+
+# ---- the driver ----
+if [ $# -lt 2 ] || [ $# -gt 3 ]; then
+    echo "usage: tests/run_diff.sh path/to/lstmc N [FIRST_SEED]" >&2
+    exit 2
+fi
+lstmc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+n=$2
+first=${3:-1}
+last=$((first + n - 1))
+here=$(cd "$(dirname "$0")" && pwd)
+randmodel=${RANDMODEL:-$(dirname "$lstmc")/tests/randmodel}
+case $randmodel in /*) ;; *) randmodel=$(pwd)/$randmodel ;; esac
+candidate=${DIFF_CANDIDATE:-build}
+case ${DIFF_ACTIVATIONS:-exact} in
+fast) actflag="--activations fast"; tol=${DIFF_TOL:-1e-4} ;;
+exact) actflag=; tol=${DIFF_TOL:-1e-5} ;;
+*) echo "run_diff.sh: DIFF_ACTIVATIONS must be exact or fast" >&2; exit 2 ;;
+esac
+case $candidate in
+build) what="lstmc build --cflags '${DIFF_CFLAGS:--O1}'${actflag:+ $actflag}" ;;
+run) what="lstmc run (the harness against itself)"; actflag= ;;
+run:*) what="${candidate#run:} run"; actflag= ;;
+*) echo "run_diff.sh: DIFF_CANDIDATE must be build, run or run:PATH" >&2; exit 2 ;;
+esac
+if [ ! -x "$randmodel" ]; then
+    echo "run_diff.sh: no generator $randmodel (make $(dirname "$1")/tests/randmodel)" >&2
+    exit 2
+fi
+if [ "$candidate" = build ] && ! "$lstmc" build --help > /dev/null 2>&1; then
+    echo "run_diff.sh: '$lstmc build' is not available; DIFF_CANDIDATE=run tests the harness alone" >&2
+    exit 1
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lstmc-diff.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+export DIFF_TMP="$tmp" DIFF_LSTMC="$lstmc" DIFF_HERE="$here" RANDMODEL="$randmodel"
+export DIFF_CANDIDATE="$candidate" DIFF_CFLAGS="${DIFF_CFLAGS:--O1}" DIFF_ACTFLAG="$actflag"
+export DIFF_TOL="$tol"
+
+echo "diff: seeds $first..$last, $what vs lstmc run, tolerance $tol"
+start=$(date +%s)
+seq "$first" "$last" | xargs -P "${DIFF_JOBS:-2}" -n 1 sh "$0" --one
+
+pass=0 fail=0
+: > "$tmp/passed"
+for seed in $(seq "$first" "$last"); do
+    if [ -f "$tmp/res.$seed" ]; then
+        read -r status diff reason < "$tmp/res.$seed"
+    else
+        status=FAIL diff=- reason="no result (the worker was killed?)"
+    fi
+    summary=$(cat "$tmp/$seed.summary" 2> /dev/null)
+    if [ "$status" = ok ]; then
+        pass=$((pass + 1))
+        echo "$seed $diff" >> "$tmp/passed"
+        [ "${DIFF_VERBOSE:-0}" = 1 ] && echo "ok   seed $seed: max |diff| $diff: $summary"
+        continue
+    fi
+    fail=$((fail + 1))
+    [ "$diff" != - ] && echo "$seed $diff" >> "$tmp/passed.failed"
+    if [ $fail -gt 20 ]; then
+        continue    # the first 20 tell the story
+    fi
+    echo "FAIL seed $seed: $reason"
+    echo "     model: ${summary:-?}"
+    if [ -s "$tmp/$seed.log" ]; then
+        sed -n '1,8s/^/     | /p' "$tmp/$seed.log"
+    fi
+    r=/tmp/diff-$seed
+    echo "     reproduce: $randmodel $seed $r &&"
+    echo "       $lstmc run $r/model.lstm $r/input.txt > $r/ref.txt &&"
+    case $candidate in
+    build) echo "       $lstmc build $r/model.lstm -o $r/model --cflags '$DIFF_CFLAGS'${actflag:+ $actflag} && $r/model $r/input.txt > $r/out.txt &&" ;;
+    run) echo "       $lstmc run $r/model.lstm $r/input.txt > $r/out.txt &&" ;;
+    run:*) echo "       ${candidate#run:} run $r/model.lstm $r/input.txt > $r/out.txt &&" ;;
+    esac
+    echo "       awk -f $here/maxdiff.awk $r/out.txt $r/ref.txt"
+    if [ -n "${DIFF_KEEP:-}" ] && [ -d "$tmp/$seed" ]; then
+        mkdir -p "$DIFF_KEEP" && cp -r "$tmp/$seed" "$DIFF_KEEP/seed-$seed" &&
+            echo "     kept in $DIFF_KEEP/seed-$seed"
+    fi
+done
+[ $fail -gt 20 ] && echo "... and $((fail - 20)) more failures"
+
+cat "$tmp/passed" "$tmp/passed.failed" 2> /dev/null | sort -g -k2 | tail -n 1 | {
+    if read -r seed diff; then
+        echo "worst max |diff|: $diff (seed $seed; tolerance $tol)"
+    fi
+}
+echo "time: $(($(date +%s) - start)) s for $n models"
+echo "diff: $pass passed, $fail failed"
+[ $fail -eq 0 ] && [ $pass -gt 0 ]

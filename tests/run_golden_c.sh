@@ -1,0 +1,44 @@
+#!/bin/sh
+# Golden files of the C backend: every tests/golden_c/NAME.lstm is compiled
+# with `lstmc compile NAME.lstm -o NAME` and the output must equal the
+# committed NAME.c and NAME.h, except the banner's command line (it names
+# the lstmc binary used). The golden .c must also compile warning-free.
+# LSTMC_UPDATE=1 rewrites the golden files instead.
+# usage: tests/run_golden_c.sh path/to/lstmc
+set -u
+lstmc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+cc=${CC:-cc}
+cd "$(dirname "$0")/golden_c" || exit 2
+tmp=$(mktemp -d) || exit 2
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+nocmd() { sed '/^ \*   command: /d' "$1"; }
+for spec in *.lstm; do
+    name=${spec%.lstm}
+    if [ "${LSTMC_UPDATE:-}" = 1 ]; then
+        "$lstmc" compile "$spec" -o "$name" && echo "updated $name.c $name.h"
+        continue
+    fi
+    if ! "$lstmc" compile "$spec" -o "$tmp/$name"; then
+        echo "FAIL $name: lstmc compile failed"; fail=$((fail + 1)); continue
+    fi
+    ok=1
+    for ext in c h; do
+        if ! nocmd "$name.$ext" > "$tmp/want" || ! nocmd "$tmp/$name.$ext" > "$tmp/got" ||
+           ! diff -u --label "$name.$ext (golden)" --label "$name.$ext (generated)" "$tmp/want" "$tmp/got"; then
+            ok=0
+        fi
+    done
+    if ! $cc -std=c99 -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Wdouble-promotion -Werror \
+            -c "$name.c" -o "$tmp/$name.o"; then
+        ok=0
+    fi
+    if [ $ok = 1 ]; then
+        echo "ok   $name"; pass=$((pass + 1))
+    else
+        echo "FAIL $name: differs from tests/golden_c/$name.c/.h (LSTMC_UPDATE=1 regenerates)"; fail=$((fail + 1))
+    fi
+done
+[ "${LSTMC_UPDATE:-}" = 1 ] && exit 0
+echo "golden C: $pass passed, $fail failed"
+[ $fail -eq 0 ] && [ $pass -gt 0 ]

@@ -1,0 +1,710 @@
+/*
+ * test_emit_c.c - the C backend against the reference interpreter.
+ *
+ * Each case builds an IrModel by hand with random weights (U(-1/sqrt(K),
+ * 1/sqrt(K)), as a framework initializes them), writes it with
+ * emitc_write_files(), compiles it with cc under every warning flag we
+ * promise (-Werror), links it to a small driver, runs it on random inputs
+ * (N(0, 1)) and requires max |generated - interp_run| <= 1e-5. Streaming
+ * models are run twice, through NAME_run and through NAME_step.
+ *
+ * Also: the code compiles warning-free under clang when it is installed,
+ * the header compiles as C++ when g++ is installed, and the object file has
+ * no mutable global (no data or bss symbol).
+ */
+#include "testutil.h"
+
+#include <math.h>
+#include <unistd.h>
+
+#include "emit_c.h"
+#include "interp.h"
+
+#define TOL 1e-5
+
+static const char *cflags =
+    "-std=c99 -O2 -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Wdouble-promotion -Werror";
+
+/* ---- random numbers (deterministic) ---- */
+
+static unsigned long long rng_state = 88172645463325252ULL;
+
+static double uniform(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+static double normal(void)
+{
+    double u = uniform(), v = uniform();
+    return sqrt(-2.0 * log(u + 1e-300)) * cos(6.283185307179586 * v);
+}
+
+static float *rand_floats(Arena *a, long n, double scale)
+{
+    float *v = arena_alloc(a, sizeof(float) * (size_t)n);
+    for (long k = 0; k < n; k++)
+        v[k] = (float)((2.0 * uniform() - 1.0) * scale);
+    return v;
+}
+
+/* ---- building models ---- */
+
+typedef struct LstmSpec {
+    int I, H, S, P;
+    int dirs;                 /* 1 or 2 */
+    int reverse;              /* one direction, backward */
+    int no_i, no_f, no_o;     /* absent gates */
+    int coupled, peepholes, no_bias;
+    ActKind gate, cell_in, cell_out;
+    double ga, gb, cia, cib, coa, cob;   /* activation parameters */
+    double forget_bias, clip_gates, clip_cell, clip_proj;
+    double scale;             /* weight scale; 0: 1/sqrt(K) */
+} LstmSpec;
+
+typedef struct Model {
+    Arena *a;
+    IrModel m;
+    IrLayer layers[8];
+} Model;
+
+static void model_init(Model *md, Arena *a, int input, int output_last)
+{
+    memset(md, 0, sizeof *md);
+    md->a = a;
+    md->m.name = "test";
+    md->m.spec_path = "test.lstm";
+    md->m.weights_path = "test.safetensors";
+    md->m.input = input;
+    md->m.output_last = output_last;
+    md->m.layers = md->layers;
+}
+
+static int model_width(const Model *md)
+{
+    return md->m.nlayers ? md->layers[md->m.nlayers - 1].output : md->m.input;
+}
+
+static void add_lstm(Model *md, const char *name, LstmSpec s)
+{
+    Arena *a = md->a;
+    int width = model_width(md);
+    IrLayer *L = &md->layers[md->m.nlayers++];
+    IrLstm *l = &L->lstm;
+    memset(L, 0, sizeof *L);
+    L->kind = IR_LSTM;
+    L->name = name;
+    L->input = s.I = width;
+    l->input = s.I;
+    l->hidden = s.H;
+    l->block_size = s.S ? s.S : 1;
+    l->blocks = s.H / l->block_size;
+    l->proj = s.P;
+    l->recurrent = s.P ? s.P : s.H;
+    l->has_gate[GATE_I] = !s.no_i;
+    l->has_gate[GATE_F] = !s.no_f;
+    l->has_gate[GATE_G] = 1;
+    l->has_gate[GATE_O] = !s.no_o;
+    l->coupled = s.coupled;
+    l->peepholes = s.peepholes;
+    l->gate_act = (Activation){s.gate, s.ga, s.gb};
+    l->cell_input_act = (Activation){s.cell_in, s.cia, s.cib};
+    l->cell_output_act = (Activation){s.cell_out, s.coa, s.cob};
+    l->forget_bias = s.forget_bias;
+    l->clip_gates = s.clip_gates;
+    l->clip_cell = s.clip_cell;
+    l->clip_proj = s.clip_proj;
+    l->dirs = s.dirs ? s.dirs : 1;
+    L->output = l->dirs * l->recurrent;
+    L->source.bias = !s.no_bias;
+    int K = l->input + l->recurrent;
+    double scale = s.scale ? s.scale : 1.0 / sqrt((double)K);
+    for (int d = 0; d < l->dirs; d++) {
+        IrDirection *dir = &l->dir[d];
+        dir->reverse = d == 1 || s.reverse;
+        for (int g = 0; g < GATE_COUNT; g++) {
+            if (!ir_gate_has_weights(l, (Gate)g))
+                continue;
+            int rows = ir_gate_rows(l, (Gate)g);
+            dir->w[g] = rand_floats(a, (long)rows * K, scale);
+            if (!s.no_bias)
+                dir->b[g] = rand_floats(a, rows, scale);
+            if (s.peepholes && g != GATE_G)
+                dir->p[g] = rand_floats(a, s.H, scale);
+        }
+        if (s.P)
+            dir->w_proj = rand_floats(a, (long)s.P * s.H, 1.0 / sqrt((double)s.H));
+    }
+    md->m.output = L->output;
+}
+
+static void add_dense(Model *md, const char *name, int units, ActKind act, double pa, double pb,
+                      int bias)
+{
+    int width = model_width(md);
+    IrLayer *L = &md->layers[md->m.nlayers++];
+    memset(L, 0, sizeof *L);
+    L->kind = IR_DENSE;
+    L->name = name;
+    L->input = width;
+    L->output = units;
+    L->source.bias = bias;
+    double scale = 1.0 / sqrt((double)L->input);
+    L->dense.w = rand_floats(md->a, (long)units * L->input, scale);
+    L->dense.b = bias ? rand_floats(md->a, units, scale) : NULL;
+    L->dense.act = (Activation){act, pa, pb};
+    md->m.output = units;
+}
+
+/* The ordinary LSTM: all gates, sigmoid / tanh / tanh. */
+static LstmSpec std_lstm(int H)
+{
+    LstmSpec s;
+    memset(&s, 0, sizeof s);
+    s.H = H;
+    s.gate = ACT_SIGMOID;
+    s.cell_in = ACT_TANH;
+    s.cell_out = ACT_TANH;
+    return s;
+}
+
+/* ---- compiling and running ---- */
+
+static char tmpdir[64];
+
+static int run(const char *cmd)
+{
+    int status = system(cmd);
+    if (status != 0)
+        print_error("command failed (%d): %s\n", status, cmd);
+    return status;
+}
+
+static int have(const char *tool)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "command -v %s > /dev/null 2>&1", tool);
+    return system(cmd) == 0;
+}
+
+/* Reads rows of numbers: sequences separated by blank lines; mode "run"
+ * uses m_run on each sequence, mode "step" m_step on each row (printing the
+ * last row only with M_OUTPUT_LAST). */
+static const char driver_c[] =
+    "#include <stdio.h>\n"
+    "#include <stdlib.h>\n"
+    "#include <string.h>\n"
+    "#include \"model.h\"\n"
+    "static float xs[1 << 16], ys[1 << 16], scratch[1 << 18];\n"
+    "static void print_rows(const float *y, size_t rows)\n"
+    "{\n"
+    "    for (size_t t = 0; t < rows; t++)\n"
+    "        for (int k = 0; k < M_OUTPUT_SIZE; k++)\n"
+    "            printf(k + 1 < M_OUTPUT_SIZE ? \"%.9g \" : \"%.9g\\n\", (double)y[t * M_OUTPUT_SIZE + (size_t)k]);\n"
+    "}\n"
+    "static void sequence(m_state *s, size_t T, int step)\n"
+    "{\n"
+    "    if (T == 0) return;\n"
+    "#if M_STREAMING\n"
+    "    m_reset(s);\n"
+    "    if (step) {\n"
+    "        for (size_t t = 0; t < T; t++)\n"
+    "            m_step(s, xs + t * M_INPUT_SIZE, ys + (M_OUTPUT_LAST ? 0 : t * M_OUTPUT_SIZE));\n"
+    "    } else {\n"
+    "        m_run(s, xs, T, ys);\n"
+    "    }\n"
+    "#else\n"
+    "    (void)step;\n"
+    "    if (M_SCRATCH_FLOATS(T) > sizeof scratch / sizeof scratch[0]) abort();\n"
+    "    m_run(s, xs, T, ys, scratch);\n"
+    "#endif\n"
+    "    print_rows(ys, M_OUTPUT_LAST ? 1 : T);\n"
+    "}\n"
+    "int main(int argc, char **argv)\n"
+    "{\n"
+    "    static m_state s;\n"
+    "    static char line[1 << 16];\n"
+    "    int step = argc > 1 && strcmp(argv[1], \"step\") == 0;\n"
+    "    size_t T = 0, n = 0;\n"
+    "    while (fgets(line, sizeof line, stdin)) {\n"
+    "        char *p = line, *end;\n"
+    "        size_t k = 0;\n"
+    "        for (float v = strtof(p, &end); end != p; v = strtof(p, &end)) {\n"
+    "            xs[n++] = v;\n"
+    "            p = end;\n"
+    "            k++;\n"
+    "        }\n"
+    "        if (k == 0) { sequence(&s, T, step); T = n = 0; } else T++;\n"
+    "    }\n"
+    "    sequence(&s, T, step);\n"
+    "    return 0;\n"
+    "}\n";
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Writes model.c / model.h for m into tmpdir and compiles them (-Werror)
+ * with the driver. */
+static void build(const IrModel *m, int fast)
+{
+    char prefix[128], cmd[1024];
+    snprintf(prefix, sizeof prefix, "%s/model", tmpdir);
+    EmitOptions o = {"m", fast, "lstmc compile test.lstm -o model", "model.h"};
+    assert_int_equal(emitc_write_files(m, &o, prefix), 0);
+    snprintf(cmd, sizeof cmd, "cd %s && cc %s -c model.c -o model.o", tmpdir, cflags);
+    assert_int_equal(run(cmd), 0);
+    snprintf(cmd, sizeof cmd, "cd %s && cc -O2 -o model driver.c model.o -lm", tmpdir);
+    assert_int_equal(run(cmd), 0);
+}
+
+/* Runs the built model on nseq random sequences of the given lengths and
+ * compares with the interpreter; returns the max |diff|. */
+static double compare(const IrModel *m, const long *lens, int nseq, const char *mode)
+{
+    char path[128], cmd[512];
+    snprintf(path, sizeof path, "%s/input.txt", tmpdir);
+    FILE *in = fopen(path, "w");
+    assert_non_null(in);
+    long total = 0;
+    for (int q = 0; q < nseq; q++)
+        total += lens[q];
+    double *x = malloc(sizeof(double) * (size_t)(total * m->input));
+    double *y = malloc(sizeof(double) * (size_t)(total * m->output));
+    assert_true(x && y);
+    long at = 0;
+    for (int q = 0; q < nseq; q++) {
+        for (long t = 0; t < lens[q]; t++) {
+            for (int k = 0; k < m->input; k++) {
+                float v = (float)normal();
+                x[(at + t) * m->input + k] = v;
+                fprintf(in, k ? " %.9g" : "%.9g", (double)v);
+            }
+            fprintf(in, "\n");
+        }
+        fprintf(in, "\n");
+        at += lens[q];
+    }
+    fclose(in);
+
+    snprintf(cmd, sizeof cmd, "cd %s && ./model %s < input.txt > output.txt", tmpdir, mode);
+    assert_int_equal(run(cmd), 0);
+    snprintf(path, sizeof path, "%s/output.txt", tmpdir);
+    FILE *out = fopen(path, "r");
+    assert_non_null(out);
+    double maxdiff = 0;
+    at = 0;
+    for (int q = 0; q < nseq; q++) {
+        interp_run(m, x + at * m->input, lens[q], y);
+        long rows = m->output_last ? 1 : lens[q];
+        for (long k = 0; k < rows * m->output; k++) {
+            double v;
+            if (fscanf(out, "%lf", &v) != 1)
+                fail_msg("output ended early (sequence %d, value %ld)", q, k);
+            double d = fabs(v - y[k]);
+            if (!(d <= maxdiff))
+                maxdiff = d;   /* also catches NaN */
+        }
+        at += lens[q];
+    }
+    double extra;
+    assert_int_equal(fscanf(out, "%lf", &extra), EOF);
+    fclose(out);
+    free(x);
+    free(y);
+    return maxdiff;
+}
+
+/* Builds, runs (both APIs of a streaming model) and checks the tolerance. */
+static void check_model(const IrModel *m, int fast, double tol)
+{
+    static const long lens[] = {1, 7, 3};
+    build(m, fast);
+    double d = compare(m, lens, 3, "run");
+    if (!(d <= tol))
+        fail_msg("max |diff| %.3g > %.3g (run)", d, tol);
+    d = compare(m, lens, 3, "step");
+    if (!(d <= tol))
+        fail_msg("max |diff| %.3g > %.3g (step)", d, tol);
+}
+
+/* ---- cases ---- */
+
+static void test_standard(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    Model md;
+    model_init(&md, &a, 3, 0);
+    LstmSpec s = std_lstm(5);
+    add_lstm(&md, "enc", s);
+    check_model(&md.m, 0, TOL);
+    arena_free(&a);
+}
+
+static void test_stacked_softmax_last(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    Model md;
+    model_init(&md, &a, 4, 1);
+    add_lstm(&md, "enc.l0", std_lstm(6));
+    add_lstm(&md, "enc.l1", std_lstm(6));
+    add_dense(&md, "hidden", 5, ACT_RELU, 0, 0, 1);
+    add_dense(&md, "head", 3, ACT_SOFTMAX, 0, 0, 1);
+    check_model(&md.m, 0, TOL);
+    arena_free(&a);
+}
+
+/* A dense layer between two LSTMs, and a last LSTM copied to y. */
+static void test_dense_between(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    Model md;
+    model_init(&md, &a, 2, 1);
+    add_lstm(&md, "a", std_lstm(3));
+    add_dense(&md, "mid", 4, ACT_LEAKY_RELU, 0.125, 0, 1);
+    add_dense(&md, "mid2", 3, ACT_ELU, 0.5, 0, 0);
+    add_lstm(&md, "b", std_lstm(5));
+    check_model(&md.m, 0, TOL);
+    arena_free(&a);
+}
+
+static void test_bidirectional(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    Model md;
+    model_init(&md, &a, 3, 0);
+    LstmSpec s = std_lstm(4);
+    s.dirs = 2;
+    add_lstm(&md, "enc.l0", s);
+    add_lstm(&md, "enc.l1", s);
+    add_dense(&md, "head", 2, ACT_SOFTSIGN, 0, 0, 1);
+    check_model(&md.m, 0, TOL);
+    arena_free(&a);
+}
+
+static void test_backward_last(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    Model md;
+    model_init(&md, &a, 3, 1);
+    LstmSpec s = std_lstm(4);
+    s.reverse = 1;
+    add_lstm(&md, "back", s);
+    check_model(&md.m, 0, TOL);
+    arena_free(&a);
+}
+
+/* Bidirectional with blocks and projection, output last through a head of
+ * two dense layers (the last-row-only path with scratch vectors). */
+static void test_bidirectional_blocks_head(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    Model md;
+    model_init(&md, &a, 3, 1);
+    LstmSpec s = std_lstm(6);
+    s.dirs = 2;
+    s.S = 2;
+    s.P = 3;
+    s.peepholes = 1;
+    add_lstm(&md, "enc", s);
+    add_dense(&md, "fc", 4, ACT_SOFTPLUS, 0, 0, 1);
+    add_dense(&md, "out", 2, ACT_AFFINE, 0.5, -0.25, 1);
+    check_model(&md.m, 0, TOL);
+    arena_free(&a);
+}
+
+/* The 1997 LSTM: blocks of cells, input and output gates only, the paper's
+ * scaled sigmoids. */
+static void test_1997_blocks(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    Model md;
+    model_init(&md, &a, 3, 0);
+    LstmSpec s = std_lstm(6);
+    s.S = 3;
+    s.no_f = 1;
+    s.cell_in = ACT_SCALED_SIGMOID;
+    s.cia = -2;
+    s.cib = 2;
+    s.cell_out = ACT_SCALED_SIGMOID;
+    s.coa = -1;
+    s.cob = 1;
+    add_lstm(&md, "mem", s);
+    check_model(&md.m, 0, TOL);
+    arena_free(&a);
+}
+
+/* Blocks with peepholes and every gate; no output gate in a second layer. */
+static void test_blocks_peepholes(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    Model md;
+    model_init(&md, &a, 2, 0);
+    LstmSpec s = std_lstm(8);
+    s.S = 4;
+    s.peepholes = 1;
+    add_lstm(&md, "a", s);
+    LstmSpec t = std_lstm(3);
+    t.no_o = 1;
+    t.no_i = 1;
+    t.no_bias = 1;
+    add_lstm(&md, "b", t);
+    check_model(&md.m, 0, TOL);
+    arena_free(&a);
+}
+
+static void test_coupled_peepholes(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    Model md;
+    model_init(&md, &a, 3, 0);
+    LstmSpec s = std_lstm(5);
+    s.coupled = 1;
+    s.peepholes = 1;
+    add_lstm(&md, "cifg", s);
+    check_model(&md.m, 0, TOL);
+    arena_free(&a);
+}
+
+/* Forget bias, every clip, projection; large weights so the clips bite;
+ * hard_sigmoid gates, scaled_tanh and elu inside the cell. */
+static void test_clips_projection(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    Model md;
+    model_init(&md, &a, 3, 0);
+    LstmSpec s = std_lstm(6);
+    s.P = 4;
+    s.forget_bias = 1.0;
+    s.clip_gates = 0.75;
+    s.clip_cell = 0.5;
+    s.clip_proj = 0.3;
+    s.scale = 1.5;
+    s.gate = ACT_HARD_SIGMOID;
+    s.ga = 0.2;
+    s.gb = 0.5;
+    s.cell_in = ACT_SCALED_TANH;
+    s.cia = 1.7159;
+    s.cib = 2.0 / 3.0;
+    s.cell_out = ACT_ELU;
+    s.coa = 1.0;
+    add_lstm(&md, "lstmp", s);
+    check_model(&md.m, 0, TOL);
+    arena_free(&a);
+}
+
+/* No biases anywhere, but a forget bias; the remaining activations. */
+static void test_no_bias_activations(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    Model md;
+    model_init(&md, &a, 2, 0);
+    LstmSpec s = std_lstm(4);
+    s.no_bias = 1;
+    s.forget_bias = 0.5;
+    s.gate = ACT_SIGMOID;
+    s.cell_in = ACT_SOFTSIGN;
+    s.cell_out = ACT_RELU;
+    add_lstm(&md, "l", s);
+    add_dense(&md, "d1", 3, ACT_THRESHOLDED_RELU, 0.1, 0, 0);
+    add_dense(&md, "d2", 3, ACT_IDENTITY, 0, 0, 1);
+    check_model(&md.m, 0, TOL);
+    arena_free(&a);
+}
+
+/* Odd row counts: the matrix-vector loop with 1 and 2 rows per pass. */
+static void test_odd_rows(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    Model md;
+    model_init(&md, &a, 1, 0);
+    LstmSpec s = std_lstm(3);
+    s.S = 3;              /* 1 + 1 + 3 + 1 = 6 rows: 2 per pass */
+    add_lstm(&md, "a", s);
+    LstmSpec t = std_lstm(3);
+    t.S = 3;
+    t.no_o = 1;           /* 1 + 1 + 3 = 5 rows: 1 per pass */
+    add_lstm(&md, "b", t);
+    check_model(&md.m, 0, TOL);
+    arena_free(&a);
+}
+
+/* Fast activations: the approximations are close, not exact. */
+static void test_fast_activations(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    Model md;
+    model_init(&md, &a, 4, 0);
+    add_lstm(&md, "enc", std_lstm(8));
+    check_model(&md.m, 1, 1e-4);
+    arena_free(&a);
+}
+
+/* ---- properties of the generated code ---- */
+
+/* A model using most constructs, for the compiler and symbol checks. */
+static void build_rich(Model *md, Arena *a)
+{
+    model_init(md, a, 3, 1);
+    LstmSpec s = std_lstm(6);
+    s.S = 2;
+    s.peepholes = 1;
+    s.clip_cell = 3;
+    s.P = 4;
+    add_lstm(md, "enc.l0", s);
+    LstmSpec t = std_lstm(5);
+    t.dirs = 2;
+    t.forget_bias = 1;
+    add_lstm(md, "enc.l1", t);
+    add_dense(md, "head", 3, ACT_SOFTMAX, 0, 0, 1);
+}
+
+static void test_clang_and_cxx(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    Model md;
+    char cmd[1024];
+    build_rich(&md, &a);
+    build(&md.m, 0);
+    if (have("clang")) {
+        snprintf(cmd, sizeof cmd, "cd %s && clang %s -c model.c -o model_clang.o", tmpdir, cflags);
+        assert_int_equal(run(cmd), 0);
+    }
+    if (have("g++")) {
+        write_text(arena_printf(&a, "%s/cxx.cc", tmpdir),
+                   "#include \"model.h\"\nint main() { static m_state s; m_reset(&s); return 0; }\n");
+        snprintf(cmd, sizeof cmd, "cd %s && g++ -Wall -Wextra -Werror -c cxx.cc -o cxx.o", tmpdir);
+        assert_int_equal(run(cmd), 0);
+    }
+    arena_free(&a);
+}
+
+static void test_no_mutable_globals(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    Model md;
+    char cmd[1024];
+    build_rich(&md, &a);
+    build(&md.m, 0);
+    /* no data or bss symbols in the object */
+    if (have("nm")) {
+        snprintf(cmd, sizeof cmd, "cd %s && nm model.o | grep -E ' [bBdDgGsS] ' > /dev/null", tmpdir);
+        assert_int_not_equal(system(cmd), 0);
+    }
+    /* no file-scope variable that is not const */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && grep -E '^(static +)?(float|int|double|char|unsigned)[^(]*(=|;)' model.c > /dev/null",
+             tmpdir);
+    assert_int_not_equal(system(cmd), 0);
+    /* every array of weights is static const */
+    snprintf(cmd, sizeof cmd, "cd %s && grep -c '^static const float' model.c > /dev/null", tmpdir);
+    assert_int_equal(system(cmd), 0);
+    arena_free(&a);
+}
+
+/* ---- PyTorch fixtures through `lstmc compile` ---- */
+
+static void test_pytorch_fixtures(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {"v1_single", "v2_stacked_head", "v3_bidir"};
+    char cmd[2048];
+    /* the unit tests run in tests/unit */
+    if (access("../../build/lstmc", X_OK) != 0) {
+        print_message("skipped: ../../build/lstmc not built\n");
+        return;
+    }
+    for (size_t k = 0; k < COUNT_OF(cases); k++) {
+        const char *c = cases[k];
+        snprintf(cmd, sizeof cmd,
+                 "../../build/lstmc compile ../pytorch/%s.lstm -o %s/model --name m && "
+                 "cc %s -c %s/model.c -o %s/model.o && cc -O2 -o %s/model %s/driver.c %s/model.o -lm && "
+                 "%s/model < ../fixtures/pytorch/%s/input.txt > %s/%s.out && "
+                 "d=$(awk -f ../maxdiff.awk %s/%s.out ../fixtures/pytorch/%s/expected.txt) && "
+                 "echo \"    %s: max |diff| vs PyTorch $d\" && awk -v d=\"$d\" 'BEGIN { exit !(d <= 1e-5) }'",
+                 c, tmpdir, cflags, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, c, tmpdir, c, tmpdir,
+                 c, c, c);
+        assert_int_equal(run(cmd), 0);
+    }
+}
+
+/* ---- identifiers ---- */
+
+static void test_identifier(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    assert_string_equal(emitc_identifier(&a, "my-model"), "my_model");
+    assert_string_equal(emitc_identifier(&a, "enc.l1"), "enc_l1");
+    assert_string_equal(emitc_identifier(&a, "3d"), "m3d");
+    arena_free(&a);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/lstmc_emit_c_XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    char path[128];
+    snprintf(path, sizeof path, "%s/driver.c", tmpdir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(driver_c, f);
+    return fclose(f);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_identifier),
+        cmocka_unit_test(test_standard),
+        cmocka_unit_test(test_stacked_softmax_last),
+        cmocka_unit_test(test_dense_between),
+        cmocka_unit_test(test_bidirectional),
+        cmocka_unit_test(test_backward_last),
+        cmocka_unit_test(test_bidirectional_blocks_head),
+        cmocka_unit_test(test_1997_blocks),
+        cmocka_unit_test(test_blocks_peepholes),
+        cmocka_unit_test(test_coupled_peepholes),
+        cmocka_unit_test(test_clips_projection),
+        cmocka_unit_test(test_no_bias_activations),
+        cmocka_unit_test(test_odd_rows),
+        cmocka_unit_test(test_fast_activations),
+        cmocka_unit_test(test_clang_and_cxx),
+        cmocka_unit_test(test_no_mutable_globals),
+        cmocka_unit_test(test_pytorch_fixtures),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
