@@ -105,10 +105,13 @@ check-diff: $(B)/lstmc $(B)/tests/randmodel
 check-diff-long: $(B)/lstmc $(B)/tests/randmodel
 	@sh tests/run_diff.sh $(B)/lstmc 3000
 
-# The README's first command: build, then check and run the quickstart model.
+# The README's first command: build lstmc, check the quickstart model, run
+# it in the interpreter, then build it into a standalone program and run that.
 example: $(B)/lstmc
 	$(B)/lstmc check examples/quickstart/model.lstm
 	$(B)/lstmc run examples/quickstart/model.lstm examples/quickstart/input.txt
+	$(B)/lstmc build examples/quickstart/model.lstm -o $(B)/quickstart
+	$(B)/quickstart examples/quickstart/input.txt
 
 check-examples: $(B)/lstmc
 	@$(B)/lstmc run examples/quickstart/model.lstm examples/quickstart/input.txt > $(B)/quickstart.out

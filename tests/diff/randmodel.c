@@ -100,7 +100,7 @@ static int rng_pick(Rng *r, const double *weights, int n)
 
 /* ---- text ---- */
 
-/* A fixed-size string we append to (spec lines, the summary). */
+/* The summary line, appended to piece by piece (truncated, never overrun). */
 typedef struct Text {
     char s[1024];
     size_t len;
