@@ -4,19 +4,19 @@
  */
 #include "ir.h"
 
-static const char *const activation_names[] = {
+const char *const ir_activation_names[ACT_COUNT] = {
 #define ACT(e, name, nparams, formula) name,
 #include "activations.def"
 #undef ACT
 };
-static const int activation_nparams[] = {
+const int ir_activation_nparams[ACT_COUNT] = {
 #define ACT(e, name, nparams, formula) nparams,
 #include "activations.def"
 #undef ACT
 };
 
-const char *ir_activation_name(ActKind k) { return activation_names[k]; }
-int ir_activation_params(ActKind k) { return activation_nparams[k]; }
+const char *ir_activation_name(ActKind k) { return ir_activation_names[k]; }
+int ir_activation_params(ActKind k) { return ir_activation_nparams[k]; }
 
 int ir_gate_rows(const IrLstm *l, Gate g)
 {

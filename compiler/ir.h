@@ -124,6 +124,9 @@ typedef struct IrModel {
 int ir_gate_rows(const IrLstm *l, Gate g);
 /* Whether gate g has weights (i/f/o may be absent; f is absent when coupled). */
 int ir_gate_has_weights(const IrLstm *l, Gate g);
+/* Activation names and parameter counts, indexed by ActKind. */
+extern const char *const ir_activation_names[ACT_COUNT];
+extern const int ir_activation_nparams[ACT_COUNT];
 const char *ir_activation_name(ActKind k);
 int ir_activation_params(ActKind k);
 

@@ -21,7 +21,6 @@
  * Checks go on after a bad tensor so that one run reports them all.
  */
 #ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L   /* fstat, fileno */
 #endif
 
 #include "safetensors.h"
@@ -35,8 +34,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
 
 /* ---- dtypes ---- */
 
@@ -547,68 +544,11 @@ StFile *st_parse(Arena *a, const char *path, const unsigned char *bytes, size_t 
     return f;
 }
 
-/* ---- reading ---- */
-
-/* Reads all of f into a. A regular file is read straight into a buffer of
- * its size; a pipe is read into a growing buffer first, since its size is
- * known only at the end. Returns NULL with errno set on failure. */
-static unsigned char *read_all(Arena *a, FILE *f, size_t *len)
-{
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0)
-        return NULL;
-    if (S_ISDIR(st.st_mode)) {
-        errno = EISDIR;
-        return NULL;
-    }
-    if (S_ISREG(st.st_mode)) {
-        if ((uintmax_t)st.st_size >= SIZE_MAX) {
-            errno = EFBIG;
-            return NULL;
-        }
-        size_t size = (size_t)st.st_size;
-        unsigned char *buf = arena_alloc(a, size);
-        *len = fread(buf, 1, size, f);
-        return ferror(f) ? NULL : buf;
-    }
-    size_t cap = 64 * 1024, n = 0;
-    unsigned char *buf = mem_alloc(cap);
-    for (;;) {
-        if (n == cap)
-            buf = mem_realloc(buf, cap *= 2);
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        mem_free(buf);
-        return NULL;
-    }
-    unsigned char *out = arena_alloc(a, n);
-    memcpy(out, buf, n);
-    mem_free(buf);
-    *len = n;
-    return out;
-}
-
 StFile *st_read(Arena *a, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        diag_file_error(path, "cannot open: %s", strerror(errno));
-        return NULL;
-    }
-    size_t len = 0;
-    errno = 0;
-    unsigned char *bytes = read_all(a, f, &len);
-    int err = errno;
-    fclose(f);
-    if (!bytes) {
-        diag_file_error(path, "cannot read: %s", err ? strerror(err) : "I/O error");
-        return NULL;
-    }
-    return st_parse(a, path, bytes, len);
+    size_t len;
+    unsigned char *bytes = file_read(a, path, &len);
+    return bytes ? st_parse(a, path, bytes, len) : NULL;
 }
 
 /* ---- converting to float ---- */

@@ -52,17 +52,6 @@ static const int model_is_block[] = {MODEL_WORDS(AS_BLOCK)};
 static const int lstm_is_block[] = {LSTM_WORDS(AS_BLOCK)};
 static const int dense_is_block[] = {DENSE_WORDS(AS_BLOCK)};
 
-static const char *const activation_words[] = {
-#define ACT(e, name, nparams, formula) name,
-#include "activations.def"
-#undef ACT
-};
-static const int activation_nparams[] = {
-#define ACT(e, name, nparams, formula) nparams,
-#include "activations.def"
-#undef ACT
-};
-
 static const char *const convention_words[] = {"pytorch", "keras", "onnx", "native"};
 static const char *const direction_words[] = {"forward", "backward", "bidirectional"};
 static const char *const gate_words[] = {"input", "forget", "output"};
@@ -263,10 +252,10 @@ static int arg_activation(const Arg *a, int allow_softmax, Activation *out)
     }
     Arg word = *a;
     word.kind = ARG_WORD;
-    int k = arg_choice(&word, "an activation", activation_words, COUNT_OF(activation_words));
+    int k = arg_choice(&word, "an activation", ir_activation_names, ACT_COUNT);
     if (k < 0)
         return 0;
-    int want = activation_nparams[k];
+    int want = ir_activation_nparams[k];
     int have = a->kind == ARG_CALL ? a->nargs : 0;
     if (want != have) {
         if (k == ACT_HARD_SIGMOID && have == 0)

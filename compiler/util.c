@@ -130,37 +130,77 @@ Source *source_from_string(Arena *a, const char *path, const char *text)
     return s;
 }
 
-Source *source_read(Arena *a, const char *path)
+/* Reads all of f into a, NUL-terminated. A regular file is read straight
+ * into a buffer of its size; a pipe is read into a growing buffer first,
+ * since its size is known only at the end. Returns NULL with errno set on
+ * failure. */
+static unsigned char *read_all(Arena *a, FILE *f, size_t *len)
+{
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0)
+        return NULL;
+    if (S_ISDIR(st.st_mode)) {
+        errno = EISDIR;
+        return NULL;
+    }
+    if (S_ISREG(st.st_mode)) {
+        if ((uintmax_t)st.st_size >= SIZE_MAX) {
+            errno = EFBIG;
+            return NULL;
+        }
+        size_t size = (size_t)st.st_size;
+        unsigned char *buf = arena_alloc(a, size + 1);   /* + NUL */
+        *len = fread(buf, 1, size, f);
+        return ferror(f) ? NULL : buf;
+    }
+    size_t cap = 64 * 1024, n = 0;
+    unsigned char *buf = mem_alloc(cap);
+    for (;;) {
+        if (n == cap)
+            buf = mem_realloc(buf, cap *= 2);
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        mem_free(buf);
+        return NULL;
+    }
+    unsigned char *out = arena_alloc(a, n + 1);
+    memcpy(out, buf, n);
+    mem_free(buf);
+    *len = n;
+    return out;
+}
+
+unsigned char *file_read(Arena *a, const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
         diag_file_error(path, "cannot open: %s", strerror(errno));
         return NULL;
     }
-    size_t cap = 4096, len = 0;
-    char *buf = mem_alloc(cap);
-    for (;;) {
-        if (cap - len < 2) {
-            cap *= 2;
-            buf = mem_realloc(buf, cap);
-        }
-        size_t n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    int failed = ferror(f);
+    *len = 0;
+    errno = 0;
+    unsigned char *bytes = read_all(a, f, len);
+    int err = errno;
     fclose(f);
-    if (failed) {
-        diag_file_error(path, "cannot read");
-        mem_free(buf);
+    if (!bytes)
+        diag_file_error(path, "cannot read: %s", err ? strerror(err) : "I/O error");
+    return bytes;
+}
+
+Source *source_read(Arena *a, const char *path)
+{
+    size_t len;
+    unsigned char *text = file_read(a, path, &len);
+    if (!text)
         return NULL;
-    }
     Source *s = arena_alloc(a, sizeof *s);
     s->path = arena_strdup(a, path);
+    s->text = (char *)text;
     s->len = len;
-    s->text = arena_strndup(a, buf, len);
-    mem_free(buf);
     return s;
 }
 

@@ -59,6 +59,11 @@ typedef struct Source {
     size_t len;
 } Source;
 
+/* Reads the whole file at path into a, NUL-terminated; *len excludes the
+ * NUL. Returns NULL after reporting "path: error: cannot open: ..." or
+ * "cannot read: ...". */
+unsigned char *file_read(Arena *a, const char *path, size_t *len);
+
 /* Reads path into a Source allocated in a. Returns NULL (and reports
  * "path: error: <strerror>") when the file cannot be read. */
 Source *source_read(Arena *a, const char *path);
