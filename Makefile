@@ -1,8 +1,11 @@
 # lstmc - an ahead-of-time compiler for LSTM networks.
 #
 #   make              build build/lstmc
-#   make check        every test: unit, diagnostics, fixtures, examples, and the
+#   make example      build lstmc, then check, run and build the quickstart model
+#   make check        every test: unit, diagnostics, golden C, fixtures, build,
+#                     examples, 200 random models through generated code; and the
 #                     same again under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make check-diff-long   3000 random models
 #   make SAN=1 ...    the sanitizer build, in build/san
 #   make clean
 
@@ -177,3 +180,19 @@ clean:
 
 .PHONY: all check clean example check-diff-long $(TESTS)
 .DELETE_ON_ERROR:
+
+# ---- benchmark (bench/README.md) ----
+# lstmc's generated code against oneDNN, PyTorch and a naive C baseline, all
+# checked against `lstmc run` first, timed interleaved, with a roofline and a
+# compile-time report. The optional peers are installed first (as root) or
+# named by scripts/bench-deps.sh; a missing one is reported as skipped.
+# bench-quick: fewer rounds, under two minutes.
+bench: $(B)/lstmc
+	@sh scripts/bench-deps.sh
+	bash bench/run.sh
+
+bench-quick: $(B)/lstmc
+	@sh scripts/bench-deps.sh
+	bash bench/run.sh --quick
+
+.PHONY: bench bench-quick

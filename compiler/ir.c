@@ -85,7 +85,7 @@ static void print_lstm(FILE *f, const IrLayer *L)
     else if (l->dir[0].reverse)
         fprintf(f, ", backward");
     if (l->block_size > 1)
-        fprintf(f, ", %d blocks of %d cells", l->blocks, l->block_size);
+        fprintf(f, ", %d block%s of %d cells", l->blocks, l->blocks == 1 ? "" : "s", l->block_size);
     if (l->proj)
         fprintf(f, ", projection %d", l->proj);
     fprintf(f, "\n        gates:");

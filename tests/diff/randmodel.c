@@ -20,8 +20,8 @@
  * are U(-1/sqrt(K), 1/sqrt(K)) with K the width a row reads, inputs N(0, 1),
  * and activation parameters are the usual ones or near them. The generator
  * then runs its model through lstmc's own front end and interpreter: a
- * model lstmc rejects is an error (exit 1), and one whose outputs exceed
- * PEAK_LIMIT is drawn again from the seed's next attempt.
+ * model lstmc rejects is an error (exit 1), and one whose layers output
+ * values beyond PEAK_LIMIT is drawn again from the seed's next attempt.
  */
 #include "ast.h"
 #include "interp.h"
@@ -36,7 +36,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Largest |output| a model may reach on its input (see main). */
+/* Largest |value| a model's layers may output on its input (see main). */
 #define PEAK_LIMIT 10.0
 
 /* ---- the PRNG: splitmix64 ---- */
@@ -737,9 +737,10 @@ static void gen_free(Gen *g)
     memset(g, 0, sizeof *g);
 }
 
-/* The largest |output| of the model in dir on its input, through lstmc's
- * own front end and reference interpreter (infinity if an output is NaN);
- * -1 if lstmc rejects the model, after its diagnostics. */
+/* The largest |value| any layer of the model in dir outputs on its input
+ * (a softmax or sigmoid at the end can hide a blow-up inside), through
+ * lstmc's own front end and reference interpreter; infinity for a NaN; -1
+ * if lstmc rejects the model, after its diagnostics. */
 static double model_peak(const Gen *g, const char *dir)
 {
     char path[4096];
@@ -751,17 +752,23 @@ static double model_peak(const Gen *g, const char *dir)
     IrModel *m = spec && !diag_errors() ? sema_check(&a, spec, NULL) : NULL;
     if (m && weights_load(&a, m) == 0 && m->input == g->input) {
         peak = 0;
-        for (int s = 0; s < g->nseq; s++) {
-            long rows = m->output_last ? 1 : g->steps[s];
-            double *y = malloc(sizeof(double) * (size_t)(rows * m->output));
-            if (!y) {
-                fprintf(stderr, "randmodel: out of memory\n");
-                exit(1);
+        for (int k = 1; k <= m->nlayers; k++) {
+            IrModel upto = *m;   /* the first k layers, every step */
+            upto.nlayers = k;
+            upto.output = m->layers[k - 1].output;
+            upto.output_last = 0;
+            for (int s = 0; s < g->nseq; s++) {
+                long n = (long)g->steps[s] * upto.output;
+                double *y = malloc(sizeof(double) * (size_t)n);
+                if (!y) {
+                    fprintf(stderr, "randmodel: out of memory\n");
+                    exit(1);
+                }
+                interp_run(&upto, g->x[s], g->steps[s], y);
+                for (long i = 0; i < n; i++)
+                    peak = isnan(y[i]) ? INFINITY : fmax(peak, fabs(y[i]));
+                free(y);
             }
-            interp_run(m, g->x[s], g->steps[s], y);
-            for (long i = 0; i < rows * m->output; i++)
-                peak = isnan(y[i]) ? INFINITY : fmax(peak, fabs(y[i]));
-            free(y);
         }
     }
     arena_free(&a);
@@ -787,7 +794,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    /* A model whose outputs grow past PEAK_LIMIT (an unbounded gate
+    /* A model whose layers' outputs grow past PEAK_LIMIT (an unbounded gate
      * activation feeding back through peepholes, a cell without a forget
      * gate adding up identity inputs) measures float rounding, not the
      * compiler: such a draw is replaced by the next attempt of the seed. */
