@@ -11,6 +11,7 @@ command -v clang >/dev/null 2>&1 || need="$need clang"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "scripts/bench-deps.sh: installing$need"
     apt-get update -qq || true
+    # shellcheck disable=SC2086  # $need is a list of package names
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null ||
         echo "scripts/bench-deps.sh: could not install$need; those peers will be skipped" >&2
 else

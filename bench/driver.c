@@ -1,0 +1,78 @@
+/*
+ * driver.c - the lstmc system of the benchmark: times the C that
+ * `lstmc compile` generated for a model named `bench` (bench.h, bench.c,
+ * compiled together with this file and peer.c; see bench/run.sh).
+ *
+ * One sequence goes through bench_run(). A batch of B > 1 sequences goes
+ * through bench_run_batch() when the header offers it (BENCH_BATCH defined),
+ * and otherwise through bench_run() one sequence after another, which its
+ * note calls the sequential fallback.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "peer.h"
+
+static PeerModel model;
+static bench_state *states;   /* one per sequence of the batch */
+#ifndef BENCH_BATCH
+static float *seq_x, *seq_y;  /* the fallback's one sequence: [steps][input], [steps][hidden] */
+#endif
+
+const char *peer_setup(const PeerModel *m, char *note, int note_size)
+{
+    model = *m;
+    if (m->input != BENCH_INPUT_SIZE || m->hidden != BENCH_OUTPUT_SIZE || BENCH_OUTPUT_LAST)
+        return "bench.h was generated for another model";
+    states = calloc((size_t)m->batch, sizeof *states);
+    if (!states)
+        return "out of memory";
+#ifdef BENCH_BATCH
+    if (m->batch > 1)
+        snprintf(note, (size_t)note_size, "bench_run_batch over %d sequences", m->batch);
+    else
+        snprintf(note, (size_t)note_size, "bench_run");
+#else
+    seq_x = malloc((size_t)m->steps * BENCH_INPUT_SIZE * sizeof *seq_x);
+    seq_y = malloc((size_t)m->steps * BENCH_OUTPUT_SIZE * sizeof *seq_y);
+    if (!seq_x || !seq_y)
+        return "out of memory";
+    if (m->batch > 1)
+        snprintf(note, (size_t)note_size,
+                 "sequential fallback: no bench_run_batch, %d sequences one after another through bench_run",
+                 m->batch);
+    else
+        snprintf(note, (size_t)note_size, "bench_run");
+#endif
+    return NULL;
+}
+
+void peer_run(const float *x, float *y)
+{
+    size_t B = (size_t)model.batch, T = (size_t)model.steps;
+    if (B == 1) {   /* one sequence: the plain API */
+        bench_reset(&states[0]);
+        bench_run(&states[0], x, T, y);
+        return;
+    }
+#ifdef BENCH_BATCH
+    for (size_t b = 0; b < B; b++)
+        bench_reset(&states[b]);
+    bench_run_batch(states, B, x, T, y);
+#else
+    /* x is [steps][batch][input]: gather sequence b, run it, scatter its
+     * output (a few microseconds against milliseconds of compute). */
+    for (size_t b = 0; b < B; b++) {
+        for (size_t t = 0; t < T; t++)
+            memcpy(seq_x + t * BENCH_INPUT_SIZE, x + (t * B + b) * BENCH_INPUT_SIZE,
+                   BENCH_INPUT_SIZE * sizeof *x);
+        bench_reset(&states[b]);
+        bench_run(&states[b], seq_x, T, seq_y);
+        for (size_t t = 0; t < T; t++)
+            memcpy(y + (t * B + b) * BENCH_OUTPUT_SIZE, seq_y + t * BENCH_OUTPUT_SIZE,
+                   BENCH_OUTPUT_SIZE * sizeof *y);
+    }
+#endif
+}
