@@ -18,6 +18,7 @@ typedef struct Args {
     const char *cc;             /* --cc (build); NULL: $CC, else "cc" */
     const char *cflags;         /* --cflags (build); NULL: "-O2" */
     const char *activations;    /* --activations exact|fast (compile, build) */
+    const char *threads;        /* --threads N (compile); NULL: 1 */
     int no_weights, ast;        /* check */
     char **argv;                /* the whole command line, for banners */
     int argc;

@@ -6,10 +6,12 @@
 #include "emit_c.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char usage_compile[] =
     "usage: lstmc compile SPEC [-w WEIGHTS] -o PREFIX [--name NAME] [--activations exact|fast]\n"
+    "                     [--threads N]\n"
     "\n"
     "Writes the model as specialized C99: PREFIX.c (the weights as constants,\n"
     "one function per layer, the activations copied in; compile it alone with\n"
@@ -22,8 +24,13 @@ const char usage_compile[] =
     "  -o, --output PREFIX    write PREFIX.c and PREFIX.h (required)\n"
     "  --name NAME            C identifier prefix of every exported name\n"
     "                         (default: the model's name)\n"
-    "  --activations MODE     exact: libm sigmoid and tanh (default);\n"
-    "                         fast: rational approximations, no libm calls\n"
+    "  --activations MODE     fast: the runtime's approximations of sigmoid and\n"
+    "                         tanh, within 1.5e-7, no libm calls (default);\n"
+    "                         exact: libm's\n"
+    "  --threads N            N >= 2: NAME_run shares the large LSTM layers of a\n"
+    "                         streaming model among N threads (NAME_threads_start;\n"
+    "                         the code then needs C11 atomics and pthreads);\n"
+    "                         default 1: plain C99, no threads\n"
     "  -h, --help             show this help\n"
     "\n"
     "exit status: 0 success, 1 invalid spec or weights or a failed write, 2 usage error\n";
@@ -80,11 +87,19 @@ int cmd_compile(const Args *a)
 {
     if (!a->output)
         return usage_error("%s", "missing the output prefix: -o PREFIX");
-    int fast = 0;
-    if (a->activations && strcmp(a->activations, "fast") == 0)
-        fast = 1;
-    else if (a->activations && strcmp(a->activations, "exact") != 0)
+    int fast = 1;
+    if (a->activations && strcmp(a->activations, "exact") == 0)
+        fast = 0;
+    else if (a->activations && strcmp(a->activations, "fast") != 0)
         return usage_error("unknown activations mode '%s'; expected 'exact' or 'fast'", a->activations);
+    int threads = 1;
+    if (a->threads) {
+        char *end;
+        long v = strtol(a->threads, &end, 10);
+        if (*end != '\0' || v < 1 || v > 64)
+            return usage_error("--threads '%s' is not a number from 1 to 64", a->threads);
+        threads = (int)v;
+    }
     if (a->name && !is_identifier(a->name))
         return usage_error("--name '%s' is not a C identifier", a->name);
 
@@ -97,6 +112,7 @@ int cmd_compile(const Args *a)
         EmitOptions o;
         o.name = a->name ? a->name : emitc_identifier(&arena, m->name);
         o.fast_activations = fast;
+        o.threads = threads;
         o.command_line = command_line(&arena, a);
         o.header_include = arena_printf(&arena, "%s.h", slash ? slash + 1 : a->output);
         if (emitc_write_files(m, &o, a->output) == 0)

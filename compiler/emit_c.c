@@ -172,9 +172,17 @@ static void emit_banner(Emitter *e, Arena *a, const LowModel *lm, const EmitOpti
     emit_line(e, " *   weights:     %s", comment_safe(a, m->weights_path ? m->weights_path : "(none)"));
     if (o->command_line)
         emit_line(e, " *   command:     %s", comment_safe(a, o->command_line));
-    emit_line(e, " *   activations: %s", lm->fast_activations
-                                            ? "fast (rational approximations of sigmoid and tanh)"
-                                            : "exact (libm)");
+    if (lm->fast_activations) {
+        emit_line(e, " *   activations: fast: the runtime's sigmoid and tanh, no libm calls, within");
+        emit_line(e, " *                1.5e-7 (tanh) and 9e-8 (sigmoid) absolute of the exact");
+        emit_line(e, " *                functions (rt_*_fast below); --activations exact for libm's");
+    } else {
+        emit_line(e, " *   activations: exact (libm)");
+    }
+    if (lm->threads > 1) {
+        emit_line(e, " *   threads:     %d (%s_threads_start); this code needs C11 <stdatomic.h>", lm->threads, lm->name);
+        emit_line(e, " *                and pthreads (cc -std=c11 -pthread)");
+    }
     emit_line(e, " *");
     emit_line(e, " * model %s: %d inputs -> %d outputs %s", m->name, lm->input, lm->output,
               lm->output_last ? "(one row per sequence: the last step's)" : "(one row per step)");
@@ -227,6 +235,30 @@ static void emit_api_doc(Emitter *e, const LowModel *lm)
         }
         emit_line(e, " * %s_reset() first for a new sequence. */", N);
         emit_line(e, "void %s_run(%s_state *s, const float *x, size_t steps, float *y);", N, N);
+        emit_blank(e);
+        emit_line(e, "/* batch independent sequences of steps >= 1 timesteps at once: the same as");
+        emit_line(e, " * %s_run on each, but the weights are read once per step for up to", N);
+        emit_line(e, " * %s_CHUNK sequences (matrix-matrix products). s: an array of batch", M);
+        emit_line(e, " * states (reset them first for new sequences); x: [steps][batch][%s_INPUT_SIZE];", M);
+        emit_line(e, " * y: [%s][batch][%s_OUTPUT_SIZE]. */", lm->output_last ? "1" : "steps", M);
+        emit_line(e, "#define %s_BATCH 1  /* %s_run_batch exists */", M, N);
+        emit_line(e, "void %s_run_batch(%s_state *s, size_t batch, const float *x, size_t steps, float *y);", N, N);
+        if (lm->threads > 1) {
+            emit_blank(e);
+            emit_line(e, "/*");
+            emit_line(e, " * Threads (lstmc compile --threads %d): %s_threads_start(s) starts", lm->threads, N);
+            emit_line(e, " * %s_THREADS - 1 pthreads that %s_run and %s_step on s then share the", M, N, N);
+            emit_line(e, " * large LSTM layers with (tiles split evenly, one spin barrier per step).");
+            emit_line(e, " * They spin while they wait for work, so give them cores of their own. s");
+            emit_line(e, " * must stay where it is while they run; %s_threads_stop(s) joins them.", N);
+            emit_line(e, " * Without start, everything runs on the caller's thread. %s_run_batch", N);
+            emit_line(e, " * does not use them. Returns 0, or pthread_create's error (then no thread");
+            emit_line(e, " * runs). Call %s_reset(s) first: it keeps the threads, and zeroes", N);
+            emit_line(e, " * everything else.");
+            emit_line(e, " */");
+            emit_line(e, "int %s_threads_start(%s_state *s);", N, N);
+            emit_line(e, "void %s_threads_stop(%s_state *s);", N, N);
+        }
     } else {
         emit_line(e, "/*");
         emit_line(e, " * There is no step function: a backward direction starts at the last step,");
@@ -240,13 +272,42 @@ static void emit_api_doc(Emitter *e, const LowModel *lm)
         emit_line(e, " */");
         emit_line(e, "void %s_run(%s_state *s, const float *x, size_t steps, float *y, float *scratch);",
                   N, N);
+        emit_line(e, "/* (No %s_run_batch: it is for streaming models only.) */", N);
     }
+}
+
+/* The pool of threads inside the state struct (--threads N). */
+static void emit_pool_struct(Emitter *e, Arena *a, const LowModel *lm)
+{
+    const char *N = lm->name, *M = lm->macro;
+    emit_line(e, "#define %s_THREADS %d  /* threads of %s_run once %s_threads_start() ran */", M, lm->threads, N, N);
+    emit_blank(e);
+    emit_line(e, "/* The %d worker threads of a state and what they share with the caller's", lm->threads - 1);
+    emit_line(e, " * thread: the job (a layer over rows) and a spin barrier. */");
+    emit_open(e, "typedef struct %s_pool", N);
+    emit_line(e, "pthread_t thread[%d];", lm->threads - 1);
+    emit_line(e, "struct %s_worker { struct %s_pool *pool; int id; } worker[%d];", N, N, lm->threads - 1);
+    emit_line(e, "struct %s_state *state;  /* whose layers they run */", N);
+    emit_line(e, "int started;");
+    emit_line(e, "atomic_ulong job;        /* number of the job: workers wait for it to change */");
+    emit_line(e, "atomic_int quit;         /* 1: workers return */");
+    emit_line(e, "atomic_uint arrived;     /* barrier: threads that reached it */");
+    emit_line(e, "atomic_ulong phase;      /* barrier: how many times it opened */");
+    emit_line(e, "int cell;                /* the job: which layer, over which rows */");
+    emit_line(e, "const float *x;");
+    emit_line(e, "size_t n;");
+    emit_line(e, "float *out;");
+    emit_line(e, "size_t out_stride;");
+    emit_close(e, arena_printf(a, " %s_pool;", N));
+    emit_blank(e);
 }
 
 static void emit_state_struct(Emitter *e, Arena *a, const LowModel *lm)
 {
-    emit_line(e, "/* Everything the model remembers between steps, and its per-step scratch.");
-    emit_line(e, " * Owned by the caller (static, stack or heap); the model allocates nothing. */");
+    emit_line(e, "/* Everything the model remembers between steps, and its scratch. Owned by");
+    emit_line(e, " * the caller (static, stack or heap); the model allocates nothing. Its size");
+    emit_line(e, " * does not grow with the sequence: %s_run works through %s_CHUNK steps", lm->name, lm->macro);
+    emit_line(e, " * at a time (the input projection of a chunk, then its steps one by one). */");
     emit_open(e, "typedef struct %s_state", lm->name);
     for (int k = 0; k < lm->ncells; k++) {
         const LowCell *c = &lm->cells[k];
@@ -256,12 +317,18 @@ static void emit_state_struct(Emitter *e, Arena *a, const LowModel *lm)
                   c->title);
     }
     if (lm->gates_floats)
-        emit_line(e, "float gates[%d];  /* scratch: gate pre-activations of the layer being run */",
-                  lm->gates_floats);
+        emit_line(e, "float gates[%d];  /* scratch: gate pre-activations of %d steps of the layer being run */",
+                  lm->gates_floats, lm->chunk);
     if (lm->m_floats)
-        emit_line(e, "float m[%d];  /* scratch: o * act(c), the input of a projection */", lm->m_floats);
+        emit_line(e, "float m[%d];  /* scratch: the new h, or o * act(c) before a projection */", lm->m_floats);
+    for (int k = 0; lm->streaming && k < lm->nseq; k++)
+        emit_line(e, "float seq%d[%d];  /* scratch: a layer's output rows, %d steps of %d floats */", k,
+                  lm->chunk * lm->seq_width, lm->chunk, lm->seq_width);
     for (int k = 0; k < lm->ntmp; k++)
         emit_line(e, "float tmp%d[%d];  /* scratch: a dense layer's output */", k, lm->tmp_floats[k]);
+    if (lm->threads > 1)
+        emit_line(e, "%s_pool pool;  /* the threads (%s_threads_start); %s_reset keeps them */", lm->name, lm->name,
+                  lm->name);
     emit_close(e, arena_printf(a, " %s_state;", lm->name));
 }
 
@@ -274,6 +341,10 @@ static void emit_header_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_line(e, "#define %s_H", M);
     emit_blank(e);
     emit_line(e, "#include <stddef.h>");
+    if (lm->threads > 1) {
+        emit_line(e, "#include <pthread.h>");
+        emit_line(e, "#include <stdatomic.h>");
+    }
     emit_blank(e);
     emit_line(e, "#ifdef __cplusplus");
     emit_line(e, "extern \"C\" {");
@@ -285,10 +356,14 @@ static void emit_header_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
               M, lm->output_last);
     emit_line(e, "#define %s_STREAMING   %d  /* 1: step by step; 0: needs the whole sequence */", M,
               lm->streaming);
+    emit_line(e, "#define %s_CHUNK       %d  /* steps whose input projection is computed at once */", M,
+              lm->chunk);
     if (!lm->streaming)
         emit_line(e, "#define %s_SCRATCH_FLOATS(steps) ((size_t)(steps) * %d)  /* floats of scratch %s_run needs */",
                   M, lm->nseq * lm->seq_width, lm->name);
     emit_blank(e);
+    if (lm->threads > 1)
+        emit_pool_struct(e, a, lm);
     emit_state_struct(e, a, lm);
     emit_blank(e);
     emit_api_doc(e, lm);
@@ -336,14 +411,29 @@ static void emit_values(Emitter *e, const LowArray *arr, const float *v, int n, 
         emit_close(e, ",");
 }
 
-/* A static const array with its comment, one brace pair per row of a
- * matrix, a comment before each row group (gate). */
+/* The rows of one matrix (or one plane of a 3-D array), a brace pair per
+ * row, a comment before each row group (gate). */
+static void emit_rows(Emitter *e, const LowArray *arr, const float *data)
+{
+    for (int r = 0; r < arr->rows; r++) {
+        for (int g = 0; g < arr->ngroups; g++)
+            if (arr->group[g].first == r)
+                emit_line(e, "/* %s: rows %d..%d */", arr->group[g].label, r,
+                          r + arr->group[g].count - 1);
+        emit_values(e, arr, data + (size_t)r * (size_t)arr->cols, arr->cols, 1);
+    }
+}
+
+/* A static const array with its comment: a vector, a matrix with one brace
+ * pair per row, or planes of matrices (a comment and a brace pair each). */
 static void emit_array(Emitter *e, const LowArray *arr)
 {
-    char dims[64];
+    char dims[96];
     if (!arr->data)
         return;
-    if (arr->cols)
+    if (arr->planes)
+        snprintf(dims, sizeof dims, "[%d][%d][%d]", arr->planes, arr->rows, arr->cols);
+    else if (arr->cols)
         snprintf(dims, sizeof dims, "[%d][%d]", arr->rows, arr->cols);
     else
         snprintf(dims, sizeof dims, "[%d]", arr->rows);
@@ -356,14 +446,17 @@ static void emit_array(Emitter *e, const LowArray *arr)
     } else {
         emit_open(e, "static const float %s%s =", arr->name, dims);
     }
-    if (arr->cols) {
-        for (int r = 0; r < arr->rows; r++) {
-            for (int g = 0; g < arr->ngroups; g++)
-                if (arr->group[g].first == r)
-                    emit_line(e, "/* %s: rows %d..%d */", arr->group[g].label, r,
-                              r + arr->group[g].count - 1);
-            emit_values(e, arr, arr->data + (size_t)r * (size_t)arr->cols, arr->cols, 1);
+    if (arr->planes) {
+        size_t plane = (size_t)arr->rows * (size_t)arr->cols;
+        for (int t = 0; t < arr->planes; t++) {
+            emit_line(e, "/* %s %d */", arr->plane_label ? arr->plane_label : "plane", t);
+            emit_line(e, "{");
+            e->indent++;
+            emit_rows(e, arr, arr->data + (size_t)t * plane);
+            emit_close(e, ",");
         }
+    } else if (arr->cols) {
+        emit_rows(e, arr, arr->data);
     } else if (arr->ngroups) {
         for (int g = 0; g < arr->ngroups; g++) {
             emit_line(e, "/* %s */", arr->group[g].label);
@@ -393,18 +486,41 @@ static void emit_cell_defines(Emitter *e, const LowCell *c)
     }
     if (c->proj)
         emit_line(e, "#define %s_PROJ   %d  /* P: h = w_proj m has P values */", M, c->proj);
-    emit_line(e, "#define %s_K      %d  /* I + %s: columns of %s */", M, c->input + c->recurrent,
-              c->proj ? "P" : "H", c->w_gates.name);
-    emit_line(e, "/* first row of each gate in %s and %s */", c->w_gates.name, "gates[]");
+    if (c->tiled) {
+        emit_line(e, "#define %s_TILE   %d  /* V: units per tile; a tile's gate rows are computed together */",
+                  M, c->tile);
+        emit_line(e, "#define %s_TILES  %d  /* H / V */", M, c->tiles);
+        emit_line(e, "#define %s_TILE_ROWS %d  /* gate rows of a tile: %d gates x V */", M, c->tile_rows,
+                  c->tile_rows / c->tile);
+        emit_line(e, "/* accumulators of a tile: vectors of %s floats */", c->simd ? "RT_VL" : "1");
+        emit_line(e, "#define %s_VECS   (%s_TILE_ROWS / %s)", M, M, c->simd ? "RT_VL" : "1");
+        emit_line(e, "/* steps per pass of the input projection: %s_VECS accumulators each, at most RT_ACCS */", M);
+        emit_line(e, "#define %s_PSTEPS (RT_ACCS / %s_VECS >= 4 ? 4 : RT_ACCS / %s_VECS >= 2 ? 2 : 1)", M, M, M);
+        emit_line(e, "/* sets of accumulators of the recurrent product (columns k, k+1, ... each");
+        emit_line(e, " * to its own set, summed at the end): hides the latency of the a*b + c chain */");
+        emit_line(e, "#define %s_KSPLIT %s_PSTEPS", M, M);
+    } else {
+        emit_line(e, "#define %s_K      %d  /* I + %s: columns of %s */", M, c->input + c->recurrent,
+                  c->proj ? "P" : "H", c->w_gates.name);
+    }
+    if (c->tiled)
+        emit_line(e, "/* first row of each gate within a tile's rows (of %s, %s and pre[]) */",
+                  c->w_x.name, c->w_h.name);
+    else
+        emit_line(e, "/* first row of each gate in %s and %s */", c->w_gates.name, "gates[]");
     for (int g = 0; g < GATE_COUNT; g++) {
-        if (c->gate_off[g] >= 0)
-            emit_line(e, "#define %s_GATE_%s %d  /* %s */", M, gate_names[g], c->gate_off[g], gate_words[g]);
+        int off = c->tiled ? c->tile_off[g] : c->gate_off[g];
+        if (off >= 0)
+            emit_line(e, "#define %s_GATE_%s %d  /* %s */", M, gate_names[g], off, gate_words[g]);
         else if (g == GATE_F && c->coupled)
             emit_line(e, "/* forget gate: coupled, f = 1 - i */");
         else
             emit_line(e, "/* no %s: it is the constant 1 */", gate_words[g]);
     }
-    emit_line(e, "#define %s_GATE_ROWS %d", M, c->gate_rows);
+    if (c->tiled)
+        emit_line(e, "#define %s_GATE_ROWS %d  /* gate rows of a step: TILES x TILE_ROWS */", M, c->gate_rows);
+    else
+        emit_line(e, "#define %s_GATE_ROWS %d", M, c->gate_rows);
     emit_blank(e);
 }
 
@@ -457,7 +573,7 @@ static void emit_gate_matvec(Emitter *e, Arena *a, const LowCell *c)
  * row plus its peephole on c, clipped. */
 static const char *cell_gate(Arena *a, const LowCell *c, Gate g, const char *G)
 {
-    const char *pre = arena_printf(a, "gates[%s_GATE_%s + j]", c->macro, G);
+    const char *pre = arena_printf(a, "a[%s_GATE_%s + v]", c->macro, G);
     if (c->peep[g].data)
         pre = arena_printf(a, "%s + %s[j] * c[j]", pre, aref(a, &c->peep[g]));
     return act_call(a, c->gate_act, clipped(a, pre, c->clip_gates));
@@ -484,12 +600,16 @@ static const char *cell_update_comment(const LowCell *c)
     return "c = c + g (no input or forget gate)";
 }
 
-/* The cell update loop for blocks of one cell: everything per cell j. */
+/* The cell update of one tile (blocks of one cell): everything per unit v,
+ * cell j, from the tile's gate pre-activations a[]. The new h goes to hn
+ * (m before a projection): other tiles still read the old h. */
 static void emit_cells(Emitter *e, Arena *a, const LowCell *c)
 {
     const char *M = c->macro;
-    const char *out = c->proj ? "m" : "h";
-    emit_open(e, "for (int j = 0; j < %s_HIDDEN; j++)", M);
+    const char *out = c->proj ? "m" : "hn";
+    emit_line(e, "/* the tile's cells */");
+    emit_open(e, "for (int v = 0; v < %s_TILE; v++)", M);
+    emit_line(e, "const int j = t * %s_TILE + v;", M);
     if (c->has_gate[GATE_I]) {
         emit_line(e, "/* input gate%s */", c->peep[GATE_I].data ? " (peephole: the old c)" : "");
         emit_line(e, "const float i = %s;", cell_gate(a, c, GATE_I, "I"));
@@ -503,7 +623,7 @@ static void emit_cells(Emitter *e, Arena *a, const LowCell *c)
     }
     emit_line(e, "/* cell input */");
     emit_line(e, "const float g = %s;",
-              act_call(a, c->cell_input_act, clipped(a, arena_printf(a, "gates[%s_GATE_G + j]", M), c->clip_gates)));
+              act_call(a, c->cell_input_act, clipped(a, arena_printf(a, "a[%s_GATE_G + v]", M), c->clip_gates)));
     emit_line(e, "/* cell state: %s%s */", cell_update_comment(c), c->clip_cell != 0 ? ", clipped" : "");
     emit_line(e, "c[j] = %s;", cell_update(a, c, "g"));
     const char *cact = act_call(a, c->cell_output_act, "c[j]");
@@ -595,17 +715,401 @@ static void emit_projection(Emitter *e, Arena *a, const LowCell *c)
     emit_close(e, "");
 }
 
-/* The arrays, defines and step function of one layer-direction. */
-static void emit_cell(Emitter *e, Arena *a, const LowCell *c)
+/* ---- the tiled kernels (S = 1) ---- */
+
+/* The vector operations of a tiled kernel: the runtime's rt_vec when the
+ * tile's rows are a multiple of 16 (lower.c: c->simd), plain floats else. */
+static const char *vtype(const LowCell *c)
+{
+    return c->simd ? "rt_vec" : "float";
+}
+
+/* Vector l of the floats at base: rt_vload(base + l * RT_VL), or base[l]. */
+static const char *vload(Arena *a, const LowCell *c, const char *base, const char *l)
+{
+    return c->simd ? arena_printf(a, "rt_vload(%s + %s * RT_VL)", base, l) : arena_printf(a, "%s[%s]", base, l);
+}
+
+static const char *vset1(Arena *a, const LowCell *c, const char *x)
+{
+    return c->simd ? arena_printf(a, "rt_vset1(%s)", x) : x;
+}
+
+static const char *vfma(Arena *a, const LowCell *c, const char *x, const char *y, const char *acc)
+{
+    return c->simd ? arena_printf(a, "rt_vfma(%s, %s, %s)", x, y, acc)
+                   : arena_printf(a, "%s * %s + %s", x, y, acc);
+}
+
+/* Stores v as vector l of the floats at base. */
+static const char *vstore(Arena *a, const LowCell *c, const char *base, const char *l, const char *v)
+{
+    return c->simd ? arena_printf(a, "rt_vstore(%s + %s * RT_VL, %s)", base, l, v)
+                   : arena_printf(a, "%s[%s] = %s", base, l, v);
+}
+
+/* One pass of the input projection over tile t's w_x for `steps` steps
+ * (a macro or 1) from u: acc[step][vector] in registers. */
+static void emit_project_pass(Emitter *e, Arena *a, const LowCell *c, const char *steps)
+{
+    const char *M = c->macro;
+    emit_line(e, "const float *xu = x + u * %s_INPUT;", M);
+    emit_line(e, "float *pu = pre + u * %s_GATE_ROWS + t * %s_TILE_ROWS;", M, M);
+    emit_line(e, "%s acc[%s][%s_VECS];", vtype(c), steps, M);
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 0; q < %s; q++)", steps);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    if (c->b_tiled.data)
+        emit_line(e, "    acc[q][l] = %s;", vload(a, c, arena_printf(a, "%s[t]", aref(a, &c->b_tiled)), "l"));
+    else
+        emit_line(e, "    acc[q][l] = %s;", vset1(a, c, "0.0f"));
+    emit_close(e, "");
+    emit_line(e, "RT_NO_UNROLL");
+    emit_open(e, "for (int k = 0; k < %s_INPUT; k++)", M);
+    emit_line(e, "const float *wk = w + k * %s_TILE_ROWS;", M);
+    emit_line(e, "%s wv[%s_VECS];  /* column k, loaded once for every step */", vtype(c), M);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "    %s", c->simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", vload(a, c, "wk", "l"))
+                                 : arena_printf(a, "wv[l] = %s;", vload(a, c, "wk", "l")));
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 0; q < %s; q++)", steps);
+    emit_line(e, "const %s xk = %s;", vtype(c), vset1(a, c, arena_printf(a, "xu[q * %s_INPUT + k]", M)));
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "    acc[q][l] = %s;", vfma(a, c, "wv[l]", "xk", "acc[q][l]"));
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 0; q < %s; q++)", steps);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "    %s;", vstore(a, c, arena_printf(a, "(pu + q * %s_GATE_ROWS)", M), "l", "acc[q][l]"));
+    emit_close(e, "");
+    emit_line(e, "u += %s;", steps);
+}
+
+/* pre[u] = b + w_x x[u] for n steps: a matrix product, register-tiled. */
+static void emit_project(Emitter *e, Arena *a, const LowCell *c)
+{
+    const char *M = c->macro;
+    emit_line(e, "/* Input projection of %s for n <= CHUNK steps (rows of x):", c->title);
+    emit_line(e, " * pre[u] = b + w_x x[u], GATE_ROWS floats per step in tile order. One pass");
+    emit_line(e, " * over a tile's w_x serves PSTEPS steps, their accumulators in registers. */");
+    if (c->threads > 1) {
+        emit_line(e, "/* (tiles t_lo .. t_hi - 1 only: a thread's share) */");
+        emit_function(e, "static void %s_project(const float *x, size_t n, float *pre, int t_lo, int t_hi)", c->id);
+        emit_open(e, "for (int t = t_lo; t < t_hi; t++)");
+    } else {
+        emit_function(e, "static void %s_project(const float *x, size_t n, float *pre)", c->id);
+        emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
+    }
+    emit_line(e, "const float *w = &%s[t][0][0];", aref(a, &c->w_x));
+    emit_line(e, "size_t u = 0;");
+    emit_line(e, "/* PSTEPS steps per pass, then one at a time */");
+    emit_open(e, "while (u + %s_PSTEPS <= n)", M);
+    emit_project_pass(e, a, c, arena_printf(a, "%s_PSTEPS", M));
+    emit_close(e, "");
+    emit_open(e, "while (u < n)");
+    emit_project_pass(e, a, c, "1");
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_blank(e);
+}
+
+/* One step from the projected input: the recurrent product and the cell
+ * update, tile by tile. */
+static void emit_recur(Emitter *e, Arena *a, const LowCell *c)
+{
+    const char *M = c->macro;
+    const char *hdim = c->proj ? "PROJ" : "HIDDEN";
+    emit_line(e, "/* One step of %s from its projected input pre (GATE_ROWS floats):", c->title);
+    emit_line(e, " * h, c -> the new h, c. %s */", c->proj ? "m is scratch (o * act(c), projected into h)."
+                                                          : "hn is scratch: the new h, copied to h at the end.");
+    if (c->threads > 1) {
+        emit_line(e, "/* (tiles t_lo .. t_hi - 1 only, a thread's share: the new h of their units");
+        emit_line(e, " * goes to hn, and nothing is copied to h) */");
+        emit_function(e, "static void %s_recur(const float *pre, const float *h, float *c, float *hn, int t_lo, int t_hi)",
+                      c->id);
+        emit_open(e, "for (int t = t_lo; t < t_hi; t++)");
+    } else {
+        emit_function(e, "static void %s_recur(const float *pre, float h[%s_%s], float c[%s_HIDDEN], float %s[%s_HIDDEN])",
+                      c->id, M, hdim, M, c->proj ? "m" : "hn", M);
+        emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
+    }
+    emit_line(e, "const float *w = &%s[t][0][0];", aref(a, &c->w_h));
+    emit_line(e, "float a[%s_TILE_ROWS];  /* the tile's gate pre-activations */", M);
+    emit_line(e, "%s acc[%s_KSPLIT][%s_VECS];", vtype(c), M, M);
+    emit_line(e, "int k = 0;");
+    emit_line(e, "/* gates of the tile: a = pre + w_h h, its rows accumulated together,");
+    emit_line(e, " * one pass over w_h[t]; column k to accumulator set k %% KSPLIT */");
+    emit_line(e, "const float *pt = pre + t * %s_TILE_ROWS;  /* the tile's projected input */", M);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "    acc[0][l] = %s;", vload(a, c, "pt", "l"));
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 1; q < %s_KSPLIT; q++)", M);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "    acc[q][l] = %s;", vset1(a, c, "0.0f"));
+    emit_close(e, "");
+    emit_line(e, "RT_NO_UNROLL");
+    emit_open(e, "for (; k + %s_KSPLIT <= %s_%s; k += %s_KSPLIT)", M, M, hdim, M);
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 0; q < %s_KSPLIT; q++)", M);
+    emit_line(e, "const float *wk = w + (k + q) * %s_TILE_ROWS;", M);
+    emit_line(e, "const %s hk = %s;", vtype(c), vset1(a, c, "h[k + q]"));
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "    acc[q][l] = %s;", vfma(a, c, vload(a, c, "wk", "l"), "hk", "acc[q][l]"));
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_open(e, "for (; k < %s_%s; k++)", M, hdim);
+    emit_line(e, "const float *wk = w + k * %s_TILE_ROWS;", M);
+    emit_line(e, "const %s hk = %s;", vtype(c), vset1(a, c, "h[k]"));
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "    acc[0][l] = %s;", vfma(a, c, vload(a, c, "wk", "l"), "hk", "acc[0][l]"));
+    emit_close(e, "");
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 1; q < %s_KSPLIT; q++)", M);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "    acc[0][l] = %s;", c->simd ? "rt_vadd(acc[0][l], acc[q][l])" : "acc[0][l] + acc[q][l]");
+    emit_close(e, "");
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "    %s;", vstore(a, c, "a", "l", "acc[0][l]"));
+    emit_cells(e, a, c);
+    emit_close(e, "");
+    if (c->threads > 1) {
+    } else if (c->proj) {
+        emit_projection(e, a, c);
+    } else {
+        emit_line(e, "/* the new h, now that no tile reads the old one */");
+        emit_line(e, "memcpy(h, hn, sizeof(float) * %s_HIDDEN);", M);
+    }
+    emit_close(e, "");
+    emit_blank(e);
+}
+
+/* The threaded form of cell_run: each thread's share, and the entry that
+ * hands the other threads their shares. */
+static void emit_cell_run_threads(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c, int index)
+{
+    const char *M = c->macro, *N = lm->name, *NM = lm->macro;
+    (void)a;
+    emit_line(e, "/* %s over n steps, thread w of nw's share: tiles [w*TILES/nw, (w+1)*TILES/nw),", c->title);
+    emit_line(e, " * their units of c, of the new h and of each out row. h and m take turns as");
+    emit_line(e, " * the old and the new h, so the threads meet once per step (the barrier);");
+    emit_line(e, " * after an odd n the last h is in m. pre: CHUNK x GATE_ROWS scratch, each");
+    emit_line(e, " * thread using its tiles' columns. */");
+    emit_line(e, "static void %s_run_part(const float *x, size_t n, float *out, size_t out_stride, float *h,", c->id);
+    emit_function(e, "    float *c, float *pre, float *m, int w, int nw, %s_pool *pool)", N);
+    emit_line(e, "const int t_lo = w * %s_TILES / nw, t_hi = (w + 1) * %s_TILES / nw;", M, M);
+    emit_line(e, "const int j_lo = t_lo * %s_TILE, j_hi = t_hi * %s_TILE;  /* its units */", M, M);
+    emit_line(e, "float *hin = h, *hout = m;");
+    emit_open(e, "for (size_t t0 = 0; t0 < n; t0 += %s_CHUNK)", NM);
+    emit_line(e, "const size_t cn = n - t0 < %s_CHUNK ? n - t0 : %s_CHUNK;  /* steps in this chunk */", NM, NM);
+    emit_line(e, "%s_project(x + t0 * %s_INPUT, cn, pre, t_lo, t_hi);", c->id, M);
+    emit_open(e, "for (size_t u = 0; u < cn; u++)");
+    emit_line(e, "float *swap = hin;");
+    emit_line(e, "%s_recur(pre + u * %s_GATE_ROWS, hin, c, hout, t_lo, t_hi);", c->id, M);
+    emit_line(e, "memcpy(out + (t0 + u) * out_stride + j_lo, hout + j_lo, sizeof(float) * (size_t)(j_hi - j_lo));");
+    emit_line(e, "if (nw > 1)");
+    emit_line(e, "    %s_barrier(pool);  /* every unit's new h is written */", N);
+    emit_line(e, "hin = hout;");
+    emit_line(e, "hout = swap;");
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_blank(e);
+    emit_line(e, "/* %s over n steps: with the threads of s->pool when they run. */", c->title);
+    emit_function(e, "static void %s_run(%s_state *s, const float *x, size_t n, float *out, size_t out_stride)", c->id, N);
+    emit_line(e, "%s_pool *p = &s->pool;", N);
+    emit_line(e, "const int nw = p->started ? %s_THREADS : 1;", NM);
+    emit_open(e, "if (nw > 1)");
+    emit_line(e, "/* the job, then its number: the workers wait for the number to change */");
+    emit_line(e, "p->cell = %d;", index);
+    emit_line(e, "p->x = x;");
+    emit_line(e, "p->n = n;");
+    emit_line(e, "p->out = out;");
+    emit_line(e, "p->out_stride = out_stride;");
+    emit_line(e, "atomic_fetch_add(&p->job, 1);");
+    emit_close(e, "");
+    emit_line(e, "%s_run_part(x, n, out, out_stride, s->%s, s->%s, s->gates, s->m, 0, nw, p);", c->id, c->h_field, c->c_field);
+    emit_line(e, "if (n %% 2 == 1)");
+    emit_line(e, "    memcpy(s->%s, s->m, sizeof(float) * %s_HIDDEN);  /* the last new h was in m */", c->h_field, M);
+    emit_close(e, "");
+    emit_blank(e);
+}
+
+/* cell_run: n steps of rows of x -> h of each step into rows of out. */
+static void emit_cell_run(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c)
+{
+    if (c->threads > 1) {
+        emit_cell_run_threads(e, a, lm, c, (int)(c - lm->cells));
+        return;
+    }
+    const char *M = c->macro, *N = lm->macro;
+    const char *hdim = c->proj ? "PROJ" : "HIDDEN";
+    (void)a;
+    emit_line(e, "/* %s over n steps, %s: rows of x (INPUT floats) -> each step's h into", c->title,
+              c->reverse ? "last to first" : "first to last");
+    emit_line(e, " * a row of out (rows out_stride floats apart). h and c carry the state;");
+    emit_line(e, " * pre (%s_CHUNK x GATE_ROWS floats) and m (HIDDEN) are scratch. */", N);
+    emit_line(e, "static void %s_run(const float *x, size_t n, float *out, size_t out_stride, float *h,", c->id);
+    emit_function(e, "    float *c, float *pre, float *m)");
+    if (c->tiled) {
+        emit_open(e, "for (size_t t0 = 0; t0 < n; t0 += %s_CHUNK)", N);
+        emit_line(e, "const size_t cn = n - t0 < %s_CHUNK ? n - t0 : %s_CHUNK;  /* steps in this chunk */", N, N);
+        if (c->reverse)
+            emit_line(e, "const size_t base = n - t0 - cn;  /* its first row: chunks from the end */");
+        else
+            emit_line(e, "const size_t base = t0;  /* its first row */");
+        emit_line(e, "%s_project(x + base * %s_INPUT, cn, pre);", c->id, M);
+        emit_open(e, "for (size_t u = 0; u < cn; u++)");
+        if (c->reverse)
+            emit_line(e, "const size_t r = cn - 1 - u;  /* backward */");
+        else
+            emit_line(e, "const size_t r = u;");
+        emit_line(e, "%s_recur(pre + r * %s_GATE_ROWS, h, c, m);", c->id, M);
+        emit_line(e, "memcpy(out + (base + r) * out_stride, h, sizeof(float) * %s_%s);", M, hdim);
+        emit_close(e, "");
+        emit_close(e, "");
+    } else {
+        if (!c->proj)
+            emit_line(e, "(void)m;  /* no projection */");
+        emit_open(e, "for (size_t u = 0; u < n; u++)");
+        emit_line(e, "const size_t r = %s;", c->reverse ? "n - 1 - u" : "u");
+        emit_line(e, "%s_step(x + r * %s_INPUT, h, c, pre%s);", c->id, M, c->proj ? ", m" : "");
+        emit_line(e, "memcpy(out + r * out_stride, h, sizeof(float) * %s_%s);", M, hdim);
+        emit_close(e, "");
+    }
+    emit_close(e, "");
+    emit_blank(e);
+}
+
+/* One pass of the batched recurrence over tile t's w_h for `seqs`
+ * sequences (a macro or 1) from b: acc[sequence][vector] in registers. */
+static void emit_batch_pass(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c, const char *seqs)
+{
+    const char *M = c->macro;
+    const char *hdim = c->proj ? "PROJ" : "HIDDEN";
+    (void)lm;
+    emit_line(e, "%s acc[%s][%s_VECS];", vtype(c), seqs, M);
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 0; q < %s; q++)", seqs);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "    acc[q][l] = %s;",
+              vload(a, c, arena_printf(a, "(pre + (b + (size_t)q) * %s_GATE_ROWS + t * %s_TILE_ROWS)", M, M), "l"));
+    emit_close(e, "");
+    emit_line(e, "RT_NO_UNROLL");
+    emit_open(e, "for (int k = 0; k < %s_%s; k++)", M, hdim);
+    emit_line(e, "const float *wk = w + k * %s_TILE_ROWS;", M);
+    emit_line(e, "%s wv[%s_VECS];  /* column k, loaded once for every sequence */", vtype(c), M);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "    %s", c->simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", vload(a, c, "wk", "l"))
+                                 : arena_printf(a, "wv[l] = %s;", vload(a, c, "wk", "l")));
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 0; q < %s; q++)", seqs);
+    emit_line(e, "const %s hk = %s;", vtype(c), vset1(a, c, arena_printf(a, "s[b + (size_t)q].%s[k]", c->h_field)));
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "    acc[q][l] = %s;", vfma(a, c, "wv[l]", "hk", "acc[q][l]"));
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 0; q < %s; q++)", seqs);
+    emit_line(e, "float a[%s_TILE_ROWS];  /* the tile's gate pre-activations, sequence b + q */", M);
+    emit_line(e, "float *c = s[b + (size_t)q].%s;", c->c_field);
+    emit_line(e, "float *%s = s[b + (size_t)q].m;", c->proj ? "m" : "hn");
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "    %s;", vstore(a, c, "a", "l", "acc[q][l]"));
+    emit_cells(e, a, c);
+    emit_close(e, "");
+    emit_line(e, "b += %s;", seqs);
+}
+
+/* cell_batch: one step of nb sequences, sequence b in state s[b]. */
+static void emit_cell_batch(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c)
+{
+    const char *M = c->macro;
+    const char *hdim = c->proj ? "PROJ" : "HIDDEN";
+    emit_line(e, "/* %s, one step of nb <= %s_CHUNK sequences: row b of x (INPUT floats) is", c->title, lm->macro);
+    emit_line(e, " * sequence b's input, its h goes to row b of out (rows out_stride floats");
+    emit_line(e, " * apart); its state is s[b]. s[0].gates is scratch. */");
+    emit_line(e, "static void %s_batch(const float *x, size_t nb, float *out, size_t out_stride,", c->id);
+    emit_function(e, "    %s_state *s)", lm->name);
+    emit_line(e, "float *pre = s[0].gates;");
+    if (!c->tiled) {
+        emit_open(e, "for (size_t b = 0; b < nb; b++)");
+        emit_line(e, "%s_step(x + b * %s_INPUT, s[b].%s, s[b].%s, pre%s);", c->id, M, c->h_field, c->c_field,
+                  c->proj ? ", s[b].m" : "");
+        emit_line(e, "memcpy(out + b * out_stride, s[b].%s, sizeof(float) * %s_%s);", c->h_field, M, hdim);
+        emit_close(e, "");
+        emit_close(e, "");
+        emit_blank(e);
+        return;
+    }
+    emit_line(e, "/* the input projection of every sequence: rows of pre */");
+    emit_line(e, "%s_project(x, nb, pre%s);", c->id, c->threads > 1 ? arena_printf(a, ", 0, %s_TILES", M) : "");
+    emit_line(e, "/* gates = pre + w_h h and the cell update, tile by tile; one pass over a");
+    emit_line(e, " * tile's w_h serves PSTEPS sequences, the new h to s[b].m */");
+    emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
+    emit_line(e, "const float *w = &%s[t][0][0];", aref(a, &c->w_h));
+    emit_line(e, "size_t b = 0;");
+    emit_open(e, "while (b + %s_PSTEPS <= nb)", M);
+    emit_batch_pass(e, a, lm, c, arena_printf(a, "%s_PSTEPS", M));
+    emit_close(e, "");
+    emit_open(e, "while (b < nb)");
+    emit_batch_pass(e, a, lm, c, "1");
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_open(e, "for (size_t b = 0; b < nb; b++)");
+    if (c->proj) {
+        emit_line(e, "float *h = s[b].%s;", c->h_field);
+        emit_line(e, "const float *m = s[b].m;");
+        emit_projection(e, a, c);
+    } else {
+        emit_line(e, "memcpy(s[b].%s, s[b].m, sizeof(float) * %s_HIDDEN);  /* the new h */", c->h_field, M);
+    }
+    emit_line(e, "memcpy(out + b * out_stride, s[b].%s, sizeof(float) * %s_%s);", c->h_field, M, hdim);
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_blank(e);
+}
+
+/* The arrays, defines and functions of one layer-direction. */
+static void emit_cell(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c)
 {
     const char *M = c->macro;
     emit_cell_defines(e, c);
-    emit_array(e, &c->w_gates);
-    emit_array(e, &c->b_gates);
+    if (c->tiled) {
+        emit_array(e, &c->w_x);
+        emit_array(e, &c->w_h);
+        emit_array(e, &c->b_tiled);
+    } else {
+        emit_array(e, &c->w_gates);
+        emit_array(e, &c->b_gates);
+    }
     for (int g = 0; g < GATE_COUNT; g++)
         emit_array(e, &c->peep[g]);
     emit_array(e, &c->w_proj);
 
+    if (c->tiled) {
+        emit_project(e, a, c);
+        emit_recur(e, a, c);
+        emit_cell_run(e, a, lm, c);
+        if (lm->streaming)
+            emit_cell_batch(e, a, lm, c);
+        return;
+    }
     emit_line(e, "/* One step of %s: x and the previous h, c -> the new h, c.", c->title);
     emit_line(e, " * gates%s scratch. */", c->proj ? " and m are" : " is");
     emit_line(e, "static void %s_step(const float x[%s_INPUT], float h[%s_%s], float c[%s_HIDDEN],",
@@ -616,16 +1120,16 @@ static void emit_cell(Emitter *e, Arena *a, const LowCell *c)
         emit_function(e, "    float gates[%s_GATE_ROWS])", M);
     emit_gate_matvec(e, a, c);
     emit_blank(e);
-    if (c->block_size > 1)
-        emit_blocks(e, a, c);
-    else
-        emit_cells(e, a, c);
+    emit_blocks(e, a, c);
     if (c->proj) {
         emit_blank(e);
         emit_projection(e, a, c);
     }
     emit_close(e, "");
     emit_blank(e);
+    emit_cell_run(e, a, lm, c);
+    if (lm->streaming)
+        emit_cell_batch(e, a, lm, c);
 }
 
 /* ---- a dense layer ---- */
@@ -658,56 +1162,122 @@ static void emit_dense(Emitter *e, Arena *a, const LowDense *d)
 
 /* ---- the model's functions ---- */
 
-/* Where a buffer is, as a C expression. row: NULL for a vector, else the
- * row index expression ("t", "steps - 1"); col: the first column. */
-static const char *buf_expr(Arena *a, const LowModel *lm, LowBuf b, const char *row, int width,
-                            int col)
+/* The first of the rows a buffer holds, as a C expression: in the chunk loop
+ * of a streaming run (x and y at the chunk, scratch rows in the state) or
+ * over a whole sequence. col: the first column. */
+static const char *rows_expr(Arena *a, const LowModel *lm, LowBuf b, int col)
 {
     const char *base;
     switch (b.kind) {
-    case BUF_X:   base = "x"; break;
-    case BUF_Y:   base = "y"; break;
-    case BUF_H:   return arena_printf(a, "s->%s", lm->cells[b.index].h_field);
-    case BUF_TMP: return arena_printf(a, "s->tmp%d", b.index);
-    case BUF_SEQ: base = b.index ? "seq1" : "seq0"; break;
+    case BUF_X:   base = lm->streaming ? "xc" : "x"; break;
+    case BUF_Y:   base = lm->streaming ? "yc" : "y"; break;
+    case BUF_SEQ: base = arena_printf(a, "%sseq%d", lm->streaming ? "s->" : "", b.index); break;
+    case BUF_H:   base = arena_printf(a, "s->%s", lm->cells[b.index].h_field); break;
+    case BUF_TMP: base = arena_printf(a, "s->tmp%d", b.index); break;
     default:      base = "?"; break;
     }
-    if (!row)
-        return base;
-    const char *at = strcmp(row, "t") == 0 ? "t" : arena_printf(a, "(%s)", row);
-    if (col)
-        return arena_printf(a, "%s + %s * %d + %d", base, at, width, col);
-    return arena_printf(a, "%s + %s * %d", base, at, width);
+    return col ? arena_printf(a, "%s + %d", base, col) : base;
 }
 
-/* The call that steps a cell on input expression in. */
-static const char *cell_call(Arena *a, const LowCell *c, const char *in)
+/* The last step's row of a buffer (output last), or a vector. */
+static const char *last_expr(Arena *a, const LowModel *lm, LowBuf b, int width, int batch)
 {
-    return arena_printf(a, "%s_step(%s, s->%s, s->%s, s->gates%s)", c->id, in, c->h_field, c->c_field,
-                        c->proj ? ", s->m" : "");
+    if (batch) {
+        /* sequence b of the group from b0, whose rows are sequences */
+        switch (b.kind) {
+        case BUF_X:   return arena_printf(a, "x + ((steps - 1) * batch + b0 + b) * %d", width);
+        case BUF_Y:   return arena_printf(a, "y + (b0 + b) * %d", width);
+        case BUF_SEQ: return arena_printf(a, "s->seq%d + b * %d", b.index, width);
+        default:      break;
+        }
+    }
+    switch (b.kind) {
+    case BUF_X:   return arena_printf(a, "x + (steps - 1) * %d", width);
+    case BUF_Y:   return "y";
+    case BUF_SEQ: return lm->streaming ? arena_printf(a, "s->seq%d + last * %d", b.index, width)
+                                       : arena_printf(a, "seq%d + (steps - 1) * %d", b.index, width);
+    case BUF_H:   return arena_printf(a, "s->%s", lm->cells[b.index].h_field);
+    case BUF_TMP: return arena_printf(a, "s->tmp%d", b.index);
+    }
+    return "?";
 }
 
-/* One op of a streaming step; row is NULL inside _step, or the row of x/y
- * for an output-last _run. */
-static void emit_step_op(Emitter *e, Arena *a, const LowModel *lm, const LowOp *op, const char *row)
+/* One op over `rows` rows (a chunk or the sequence). */
+static void emit_rows_op(Emitter *e, Arena *a, const LowModel *lm, const LowOp *op, const char *rows,
+                         int batch)
 {
     const LowLayer *L = &lm->layers[op->layer];
-    const char *in = buf_expr(a, lm, op->in, op->in.kind == BUF_X ? row : NULL, op->in_width, 0);
-    const char *out = buf_expr(a, lm, op->out, NULL, op->out_width, 0);
-    switch (op->kind) {
-    case OP_LSTM_STEP:
-        emit_line(e, "%s;  /* %s */", cell_call(a, &lm->cells[op->cell], in), lm->cells[op->cell].title);
-        break;
-    case OP_DENSE_STEP:
-        emit_line(e, "%s_forward(%s, %s);  /* %s */", L->dense.id, in, out, L->dense.title);
-        break;
-    case OP_COPY_STEP:
-        emit_line(e, "memcpy(%s, %s, sizeof(float) * %d);  /* the output: the last layer's h */", out, in,
-                  op->n);
-        break;
-    default:
-        break;
+    if (op->kind == OP_LSTM_SEQ && batch) {
+        const LowCell *c = &lm->cells[op->cell];
+        emit_line(e, "%s_batch(%s, %s, %s, %d, s);  /* %s */", c->id, rows_expr(a, lm, op->in, 0), rows,
+                  rows_expr(a, lm, op->out, op->out_col), op->out_width, c->title);
+    } else if (op->kind == OP_LSTM_SEQ && lm->cells[op->cell].threads > 1) {
+        const LowCell *c = &lm->cells[op->cell];
+        emit_line(e, "%s_run(s, %s, %s, %s, %d);  /* %s, threaded */", c->id, rows_expr(a, lm, op->in, 0), rows,
+                  rows_expr(a, lm, op->out, op->out_col), op->out_width, c->title);
+    } else if (op->kind == OP_LSTM_SEQ) {
+        const LowCell *c = &lm->cells[op->cell];
+        emit_line(e, "%s_run(%s, %s, %s, %d, s->%s, s->%s, s->gates, %s);  /* %s */", c->id,
+                  rows_expr(a, lm, op->in, 0), rows, rows_expr(a, lm, op->out, op->out_col), op->out_width,
+                  c->h_field, c->c_field, lm->m_floats ? "s->m" : "NULL", c->title);
+    } else {
+        emit_line(e, "for (size_t u = 0; u < %s; u++)  /* %s */", rows, L->dense.title);
+        emit_line(e, "    %s_forward(%s + u * %d, %s + u * %d);", L->dense.id, rows_expr(a, lm, op->in, 0),
+                  op->in_width, rows_expr(a, lm, op->out, 0), op->out_width);
     }
+}
+
+/* One op on the last row only (output last). */
+static void emit_last_op(Emitter *e, Arena *a, const LowModel *lm, const LowOp *op, int batch)
+{
+    const LowLayer *L = &lm->layers[op->layer];
+    const char *in = last_expr(a, lm, op->in, op->in_width, batch);
+    const char *out = last_expr(a, lm, op->out, op->out_width, batch);
+    if (op->kind == OP_COPY_LAST)
+        emit_line(e, "memcpy(%s, %s, sizeof(float) * %d);  /* the output: the last step's row */", out, in, op->n);
+    else
+        emit_line(e, "%s_forward(%s, %s);  /* %s%s */", L->dense.id, in, out, L->dense.title,
+                  op->kind == OP_DENSE_LAST ? ", the last step only" : "");
+}
+
+
+static int is_rows_op(const LowOp *op)
+{
+    return op->kind == OP_LSTM_SEQ || op->kind == OP_DENSE_SEQ;
+}
+
+/* NAME_run_batch: batch sequences side by side, in groups of up to CHUNK;
+ * per step each layer runs on the group's rows (one per sequence), so an
+ * LSTM reads its weights once for the whole group. */
+static void emit_batch_api(Emitter *e, Arena *a, const LowModel *lm)
+{
+    const char *N = lm->name, *M = lm->macro;
+    emit_function(e, "void %s_run_batch(%s_state *states, size_t batch, const float *x, size_t steps, float *y)",
+                  N, N);
+    emit_line(e, "if (steps == 0)");
+    emit_line(e, "    return;");
+    emit_open(e, "for (size_t b0 = 0; b0 < batch; b0 += %s_CHUNK)", M);
+    emit_line(e, "const size_t nb = batch - b0 < %s_CHUNK ? batch - b0 : %s_CHUNK;  /* sequences in this group */", M, M);
+    emit_line(e, "%s_state *s = states + b0;  /* their states; s[0] lends its scratch to the group */", N);
+    emit_open(e, "for (size_t t = 0; t < steps; t++)");
+    emit_line(e, "const float *xc = x + (t * batch + b0) * %s_INPUT_SIZE;  /* rows: the group's sequences */", M);
+    if (!lm->output_last)
+        emit_line(e, "float *yc = y + (t * batch + b0) * %s_OUTPUT_SIZE;", M);
+    for (int k = 0; k < lm->nops; k++)
+        if (is_rows_op(&lm->ops[k]))
+            emit_rows_op(e, a, lm, &lm->ops[k], "nb", 1);
+    emit_close(e, "");
+    if (lm->output_last) {
+        emit_line(e, "/* the last step only: the output of each sequence */");
+        emit_open(e, "for (size_t b = 0; b < nb; b++)");
+        for (int k = 0; k < lm->nops; k++)
+            if (!is_rows_op(&lm->ops[k]))
+                emit_last_op(e, a, lm, &lm->ops[k], 1);
+        emit_close(e, "");
+    }
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_blank(e);
 }
 
 static void emit_streaming_api(Emitter *e, Arena *a, const LowModel *lm)
@@ -715,78 +1285,37 @@ static void emit_streaming_api(Emitter *e, Arena *a, const LowModel *lm)
     const char *N = lm->name, *M = lm->macro;
     emit_function(e, "void %s_step(%s_state *s, const float x[%s_INPUT_SIZE], float y[%s_OUTPUT_SIZE])",
                   N, N, M, M);
-    for (int k = 0; k < lm->nops; k++)
-        emit_step_op(e, a, lm, &lm->ops[k], NULL);
+    emit_line(e, "%s_run(s, x, 1, y);", N);
     emit_close(e, "");
     emit_blank(e);
 
     emit_function(e, "void %s_run(%s_state *s, const float *x, size_t steps, float *y)", N, N);
-    if (!lm->output_last) {
-        emit_line(e, "for (size_t t = 0; t < steps; t++)");
-        emit_line(e, "    %s_step(s, x + t * %s_INPUT_SIZE, y + t * %s_OUTPUT_SIZE);", N, M, M);
-        emit_close(e, "");
-        emit_blank(e);
-        return;
-    }
     emit_line(e, "if (steps == 0)");
     emit_line(e, "    return;");
-    int body = 0;
+    emit_line(e, "/* chunks of %s_CHUNK steps: each layer over the chunk's rows, then the next */", M);
+    emit_open(e, "for (size_t t0 = 0; t0 < steps; t0 += %s_CHUNK)", M);
+    emit_line(e, "const size_t n = steps - t0 < %s_CHUNK ? steps - t0 : %s_CHUNK;", M, M);
+    emit_line(e, "const float *xc = x + t0 * %s_INPUT_SIZE;", M);
+    if (!lm->output_last)
+        emit_line(e, "float *yc = y + t0 * %s_OUTPUT_SIZE;", M);
     for (int k = 0; k < lm->nops; k++)
-        body += !lm->ops[k].head;
-    if (body) {
-        emit_line(e, "/* every step: the layers before the output */");
-        emit_open(e, "for (size_t t = 0; t < steps; t++)");
+        if (is_rows_op(&lm->ops[k]))
+            emit_rows_op(e, a, lm, &lm->ops[k], "n", 0);
+    emit_close(e, "");
+    if (lm->output_last) {
+        int uses_last = 0;
         for (int k = 0; k < lm->nops; k++)
-            if (!lm->ops[k].head)
-                emit_step_op(e, a, lm, &lm->ops[k], "t");
-        emit_close(e, "");
+            uses_last |= !is_rows_op(&lm->ops[k]) && lm->ops[k].in.kind == BUF_SEQ;
+        emit_line(e, "/* the last step only: the output */");
+        if (uses_last)
+            emit_line(e, "const size_t last = (steps - 1) %% %s_CHUNK;  /* its row in the last chunk */", M);
+        for (int k = 0; k < lm->nops; k++)
+            if (!is_rows_op(&lm->ops[k]))
+                emit_last_op(e, a, lm, &lm->ops[k], 0);
     }
-    emit_line(e, "/* the last step only: the output */");
-    for (int k = 0; k < lm->nops; k++)
-        if (lm->ops[k].head)
-            emit_step_op(e, a, lm, &lm->ops[k], "steps - 1");
     emit_close(e, "");
     emit_blank(e);
-}
-
-static void emit_sequence_op(Emitter *e, Arena *a, const LowModel *lm, const LowOp *op)
-{
-    const LowLayer *L = &lm->layers[op->layer];
-    switch (op->kind) {
-    case OP_LSTM_SEQ: {
-        const LowCell *c = &lm->cells[op->cell];
-        emit_line(e, "/* %s */", c->title);
-        emit_open(e, "for (size_t n = 0; n < steps; n++)");
-        emit_line(e, "const size_t t = %s;", c->reverse ? "steps - 1 - n" : "n");
-        emit_line(e, "%s;", cell_call(a, c, buf_expr(a, lm, op->in, "t", op->in_width, 0)));
-        emit_line(e, "memcpy(%s, s->%s, sizeof s->%s);", buf_expr(a, lm, op->out, "t", op->out_width, op->out_col),
-                  c->h_field, c->h_field);
-        emit_close(e, "");
-        break;
-    }
-    case OP_DENSE_SEQ:
-        emit_line(e, "/* %s */", L->dense.title);
-        emit_line(e, "for (size_t t = 0; t < steps; t++)");
-        emit_line(e, "    %s_forward(%s, %s);", L->dense.id, buf_expr(a, lm, op->in, "t", op->in_width, 0),
-                  buf_expr(a, lm, op->out, "t", op->out_width, 0));
-        break;
-    case OP_DENSE_LAST:
-        emit_line(e, "%s_forward(%s, %s);  /* %s, the last step only */", L->dense.id,
-                  buf_expr(a, lm, op->in, "steps - 1", op->in_width, 0),
-                  buf_expr(a, lm, op->out, NULL, op->out_width, 0), L->dense.title);
-        break;
-    case OP_DENSE_STEP:
-        emit_line(e, "%s_forward(%s, %s);  /* %s */", L->dense.id, buf_expr(a, lm, op->in, NULL, op->in_width, 0),
-                  buf_expr(a, lm, op->out, NULL, op->out_width, 0), L->dense.title);
-        break;
-    case OP_COPY_LAST:
-        emit_line(e, "/* the output: the last step's row */");
-        emit_line(e, "memcpy(y, %s, sizeof(float) * %d);", buf_expr(a, lm, op->in, "steps - 1", op->in_width, 0),
-                  op->n);
-        break;
-    default:
-        break;
-    }
+    emit_batch_api(e, a, lm);
 }
 
 static void emit_sequence_api(Emitter *e, Arena *a, const LowModel *lm)
@@ -802,8 +1331,108 @@ static void emit_sequence_api(Emitter *e, Arena *a, const LowModel *lm)
     emit_line(e, "if (steps == 0)");
     emit_line(e, "    return;");
     emit_line(e, "%s_reset(s);", N);
-    for (int k = 0; k < lm->nops; k++)
-        emit_sequence_op(e, a, lm, &lm->ops[k]);
+    for (int k = 0; k < lm->nops; k++) {
+        if (is_rows_op(&lm->ops[k]))
+            emit_rows_op(e, a, lm, &lm->ops[k], "steps", 0);
+        else
+            emit_last_op(e, a, lm, &lm->ops[k], 0);
+    }
+    emit_close(e, "");
+    emit_blank(e);
+}
+
+/* ---- threads (--threads N) ---- */
+
+static void emit_barrier(Emitter *e, const LowModel *lm)
+{
+    const char *N = lm->name, *M = lm->macro;
+    emit_line(e, "/* ---- threads ---- */");
+    emit_blank(e);
+    emit_line(e, "/* Waits until all %s_THREADS threads have called it: the last to come", M);
+    emit_line(e, " * opens it (phase + 1), the others spin on the phase they saw on arrival. */");
+    emit_function(e, "static void %s_barrier(%s_pool *p)", N, N);
+    emit_line(e, "const unsigned long phase = atomic_load(&p->phase);");
+    emit_open(e, "if (atomic_fetch_add(&p->arrived, 1) + 1 == %s_THREADS)", M);
+    emit_line(e, "atomic_store(&p->arrived, 0);");
+    emit_line(e, "atomic_fetch_add(&p->phase, 1);");
+    e->indent--;
+    emit_open(e, "} else");
+    emit_line(e, "while (atomic_load(&p->phase) == phase)");
+    emit_line(e, "    ;  /* spin */");
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_blank(e);
+}
+
+static void emit_threads(Emitter *e, const LowModel *lm)
+{
+    const char *N = lm->name, *M = lm->macro;
+    emit_line(e, "/* A worker thread: waits for a job number, runs its share of that layer. */");
+    emit_function(e, "static void *%s_work(void *arg)", N);
+    emit_line(e, "const struct %s_worker *me = arg;", N);
+    emit_line(e, "%s_pool *p = me->pool;", N);
+    emit_line(e, "unsigned long seen = 0;");
+    emit_open(e, "for (;;)");
+    emit_line(e, "const unsigned long job = atomic_load(&p->job);");
+    emit_line(e, "if (job == seen)");
+    emit_line(e, "    continue;  /* spin */");
+    emit_line(e, "seen = job;");
+    emit_line(e, "if (atomic_load(&p->quit))");
+    emit_line(e, "    return NULL;");
+    emit_open(e, "switch (p->cell)");
+    for (int k = 0; k < lm->ncells; k++) {
+        const LowCell *c = &lm->cells[k];
+        if (c->threads <= 1)
+            continue;
+        emit_line(e, "case %d:  /* %s */", k, c->title);
+        emit_line(e, "    %s_run_part(p->x, p->n, p->out, p->out_stride, p->state->%s, p->state->%s,", c->id,
+                  c->h_field, c->c_field);
+        emit_line(e, "        p->state->gates, p->state->m, me->id, %s_THREADS, p);", M);
+        emit_line(e, "    break;");
+    }
+    emit_line(e, "default:");
+    emit_line(e, "    break;");
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_blank(e);
+
+    emit_function(e, "void %s_threads_stop(%s_state *s)", N, N);
+    emit_line(e, "%s_pool *p = &s->pool;", N);
+    emit_line(e, "if (!p->started)");
+    emit_line(e, "    return;");
+    emit_line(e, "atomic_store(&p->quit, 1);");
+    emit_line(e, "atomic_fetch_add(&p->job, 1);");
+    emit_line(e, "for (int w = 0; w < %s_THREADS - 1; w++)", M);
+    emit_line(e, "    pthread_join(p->thread[w], NULL);");
+    emit_line(e, "p->started = 0;");
+    emit_close(e, "");
+    emit_blank(e);
+
+    emit_function(e, "int %s_threads_start(%s_state *s)", N, N);
+    emit_line(e, "%s_pool *p = &s->pool;", N);
+    emit_line(e, "if (p->started)");
+    emit_line(e, "    return 0;");
+    emit_line(e, "p->state = s;");
+    emit_line(e, "atomic_init(&p->job, 0);");
+    emit_line(e, "atomic_init(&p->quit, 0);");
+    emit_line(e, "atomic_init(&p->arrived, 0);");
+    emit_line(e, "atomic_init(&p->phase, 0);");
+    emit_open(e, "for (int w = 0; w < %s_THREADS - 1; w++)", M);
+    emit_line(e, "p->worker[w].pool = p;");
+    emit_line(e, "p->worker[w].id = w + 1;");
+    emit_line(e, "const int err = pthread_create(&p->thread[w], NULL, %s_work, &p->worker[w]);", N);
+    emit_open(e, "if (err != 0)");
+    emit_line(e, "/* stop the ones that started */");
+    emit_line(e, "atomic_store(&p->quit, 1);");
+    emit_line(e, "atomic_fetch_add(&p->job, 1);");
+    emit_line(e, "for (int k = 0; k < w; k++)");
+    emit_line(e, "    pthread_join(p->thread[k], NULL);");
+    emit_line(e, "return err;");
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_line(e, "p->started = 1;");
+    emit_line(e, "return 0;");
     emit_close(e, "");
     emit_blank(e);
 }
@@ -842,19 +1471,26 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
         emit_close(e, "");
         emit_blank(e);
     }
+    if (lm->threads > 1)
+        emit_barrier(e, lm);
     for (int n = 0; n < lm->nlayers; n++) {
         const LowLayer *L = &lm->layers[n];
         if (L->kind == IR_DENSE)
             emit_dense(e, a, &L->dense);
         else
             for (int d = 0; d < L->ncells; d++)
-                emit_cell(e, a, L->cell[d]);
+                emit_cell(e, a, lm, L->cell[d]);
     }
+    if (lm->threads > 1)
+        emit_threads(e, lm);
 
     emit_line(e, "/* ---- the model ---- */");
     emit_blank(e);
     emit_function(e, "void %s_reset(%s_state *s)", lm->name, lm->name);
-    emit_line(e, "memset(s, 0, sizeof *s);");
+    if (lm->threads > 1)
+        emit_line(e, "memset(s, 0, offsetof(%s_state, pool));  /* everything but the threads */", lm->name);
+    else
+        emit_line(e, "memset(s, 0, sizeof *s);");
     emit_close(e, "");
     emit_blank(e);
     if (lm->streaming)
@@ -867,7 +1503,7 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
 
 static LowModel *lower(Arena *a, const IrModel *m, const EmitOptions *o)
 {
-    LowerOptions lo = {o->name, o->fast_activations};
+    LowerOptions lo = {o->name, o->fast_activations, o->threads > 1 ? o->threads : 1};
     return lower_model(a, m, &lo);
 }
 

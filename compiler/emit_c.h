@@ -12,6 +12,7 @@ typedef struct EmitOptions {
     int fast_activations;        /* 1: the runtime's fast approximations; 0: libm */
     const char *command_line;    /* for the banner */
     const char *header_include;  /* what PREFIX.c writes in #include "..." */
+    int threads;                 /* threads sharing large layers (0 or 1: none, plain C99) */
 } EmitOptions;
 
 /* Writes PREFIX.c and PREFIX.h, each through a temporary file renamed at the

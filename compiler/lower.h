@@ -17,7 +17,13 @@
  *   - the op sequence of one step (streaming models) or of one sequence
  *     (models with a backward direction), naming each op's input and output;
  *   - loop shapes: how many gate rows one pass of the matrix-vector loop
- *     computes (rows_per_pass), chosen by measurement (see lower.c).
+ *     computes (rows_per_pass, blocks of S > 1 cells), chosen by measurement
+ *     (see lower.c);
+ *   - the tiled kernel of every S = 1 layer (LowCell.tiled): tiles of units
+ *     whose gate rows are computed together in registers from weights
+ *     transposed within the tile, the cell update fused per tile, the input
+ *     projection hoisted out of the recurrence and done for a chunk of steps
+ *     at once (LowModel.chunk); and which layers --threads splits.
  */
 #ifndef LSTMC_LOWER_H
 #define LSTMC_LOWER_H
@@ -32,6 +38,9 @@ typedef struct LowArray {
     const float *data;         /* rows * (cols ? cols : 1) floats; NULL: absent */
     int bits;                  /* 1: written as uint32 bit patterns in a union
                                   with the floats (big arrays: see lower.c) */
+    int planes;                /* > 0: a [planes][rows][cols] array (one plane
+                                  per tile); data holds planes * rows * cols */
+    const char *plane_label;   /* the comment before each plane: "tile" */
     /* Rows grouped for comments (gate sections): label, first row, count. */
     int ngroups;
     struct { const char *label; int first, count; } group[GATE_COUNT];
@@ -76,6 +85,27 @@ typedef struct LowCell {
     LowAct gate_act, cell_input_act, cell_output_act;
     float clip_gates, clip_cell, clip_proj;   /* 0: none */
     int rows_per_pass;         /* gate rows computed per pass over [x, h] (1, 2 or 4) */
+
+    /* The tiled kernel (S = 1; see lower.c): the H units are cut into tiles
+     * of `tile` units; a tile's gate rows (each present gate's `tile` rows,
+     * in the order i, f, g, o) are computed together in registers, one pass
+     * over the weights, then the tile's cells are updated at once. Weights
+     * are transposed within a tile: w[tile][k][tile row], so the loop over
+     * a tile's rows has independent accumulators and vectorizes. The input
+     * part is hoisted: a run projects a chunk of steps first (a matrix
+     * product), then runs the recurrence step by step. */
+    int tiled;                 /* 1: this kernel; 0: the row-wise step (blocks) */
+    int threads;               /* > 1: NAME_run splits its tiles over this many
+                                  threads, one spin barrier per step */
+    int tile;                  /* V: units per tile (divides H) */
+    int tiles;                 /* H / V */
+    int tile_rows;             /* present gates x V */
+    int tile_off[GATE_COUNT];  /* first row of each gate within a tile, -1 if absent */
+    int simd;                  /* tile_rows is a multiple of 16: the kernels use the
+                                  runtime's vector type (AVX-512, AVX2, NEON or scalar) */
+    LowArray w_x;              /* [tiles][I][tile_rows] */
+    LowArray w_h;              /* [tiles][R][tile_rows] */
+    LowArray b_tiled;          /* [tiles][tile_rows]; data NULL: none */
     const char *h_field, *c_field;            /* state struct fields */
 } LowCell;
 
@@ -99,13 +129,12 @@ typedef struct LowLayer {
 } LowLayer;
 
 /*
- * Ops. A streaming model's step is a list of STEP ops run once per step; a
- * sequence model's run is a list of SEQ ops, each over every step.
+ * Ops: a list of SEQ ops, each over rows of steps (a sequence model: every
+ * step; a streaming model: a chunk of steps, the state carried over), then
+ * the ops on the last row only (output last).
  */
 typedef enum {
-    OP_LSTM_STEP,     /* cell: one step, input in */
     OP_DENSE_STEP,    /* layer: out = dense(in), one vector */
-    OP_COPY_STEP,     /* out = in (n floats): the last LSTM's h to y */
     OP_LSTM_SEQ,      /* cell over every step: rows of in -> rows of out at column out_col */
     OP_DENSE_SEQ,     /* layer over every step: rows of in -> rows of out */
     OP_COPY_LAST,     /* out = the last row of in (n floats) */
@@ -131,6 +160,8 @@ typedef struct LowModel {
     int input, output, output_last;
     int streaming;             /* no backward direction: step by step */
     int fast_activations;
+    int threads;               /* > 1: a pool of threads shares the cells with
+                                  threads > 1 (C11 atomics and pthreads) */
 
     int nlayers;
     LowLayer *layers;
@@ -140,12 +171,15 @@ typedef struct LowModel {
     int nops;
     LowOp *ops;
 
-    /* Per-step scratch in the state struct (floats; 0: absent). */
-    int gates_floats;          /* the largest layer-direction's gate rows */
-    int m_floats;              /* o * act(c) before a projection: the largest such H */
+    /* Scratch in the state struct (floats; 0: absent). */
+    int chunk;                 /* steps whose input projection is computed at once */
+    int gates_floats;          /* chunk x the largest layer-direction's gate rows */
+    int m_floats;              /* the new h (tiled) or o * act(c) before a projection */
     int ntmp;                  /* dense outputs between layers */
     int tmp_floats[2];
-    /* Sequence scratch (sequence models): nseq buffers of steps * seq_width. */
+    /* Rows between layers: nseq buffers of seq_width floats per row; for a
+     * sequence model caller scratch of every step, for a streaming model
+     * chunk rows in the state struct. */
     int nseq;
     int seq_width;
 
@@ -157,6 +191,7 @@ typedef struct LowModel {
 typedef struct LowerOptions {
     const char *name;          /* C identifier prefix; NULL: from the model name */
     int fast_activations;
+    int threads;               /* --threads N (1: none) */
 } LowerOptions;
 
 /* Lowers m (with weights) into a, for emission. Never fails: the IR is

@@ -93,6 +93,7 @@ static const Flag flags[] = {
     {"--output", "-o", F_COMPILE | F_BUILD, 1},
     {"--name", NULL, F_COMPILE | F_BUILD, 1},
     {"--activations", NULL, F_COMPILE | F_BUILD, 1},
+    {"--threads", NULL, F_COMPILE, 1},
     {"--cc", NULL, F_BUILD, 1},
     {"--cflags", NULL, F_BUILD, 1},
     {"--no-weights", NULL, F_CHECK, 0},
@@ -106,6 +107,7 @@ static void set_flag(Args *a, const char *name, const char *value)
     else if (strcmp(name, "--output") == 0) a->output = value;
     else if (strcmp(name, "--name") == 0) a->name = value;
     else if (strcmp(name, "--activations") == 0) a->activations = value;
+    else if (strcmp(name, "--threads") == 0) a->threads = value;
     else if (strcmp(name, "--cc") == 0) a->cc = value;
     else if (strcmp(name, "--cflags") == 0) a->cflags = value;
     else if (strcmp(name, "--no-weights") == 0) a->no_weights = 1;

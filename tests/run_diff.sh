@@ -11,10 +11,16 @@
 # environment:
 #   DIFF_JOBS=2              models run in parallel
 #   DIFF_CFLAGS=-O1          --cflags for `lstmc build` (-O1 compiles fast)
-#   DIFF_ACTIVATIONS=fast    build with `--activations fast`; the tolerance
-#                            is then 1e-4: the approximations' own error is a
-#                            few float ulps (runtime/lstmc_act.h), carried
-#                            through the layers and steps with headroom
+#   DIFF_NATIVE=1            (the default) seeds divisible by 3 add -march=native
+#                            when the compiler takes it, so the generated
+#                            code's SIMD kernels (AVX-512, AVX2 or NEON) are
+#                            tested as well as the portable ones; 0: never
+#   DIFF_ACTIVATIONS=fast    (the default, as in lstmc) build with
+#                            `--activations fast`; tolerance 1e-5: the
+#                            approximations are within 1.5e-7 of the exact
+#                            functions (runtime/lstmc_act.h); the worst seen
+#                            over the 200 models of `make check-diff` is 7.4e-7
+#   DIFF_ACTIVATIONS=exact   build with `--activations exact` (libm)
 #   DIFF_TOL=X               the tolerance, whatever the activations
 #   DIFF_CANDIDATE=run       the candidate is `lstmc run` itself: tests the
 #                            harness and the generator, not a backend
@@ -39,7 +45,11 @@ if [ "${1:-}" = "--one" ]; then
     fi
     case $DIFF_CANDIDATE in
     build)
-        if ! $to "$DIFF_LSTMC" build "$d/model.lstm" -o "$d/model" --cflags "$DIFF_CFLAGS" \
+        cflags=$DIFF_CFLAGS
+        if [ "${DIFF_NATIVE:-1}" = 1 ] && [ $((seed % 3)) -eq 0 ] && [ -n "$DIFF_NATIVE_OK" ]; then
+            cflags="$cflags -march=native"
+        fi
+        if ! $to "$DIFF_LSTMC" build "$d/model.lstm" -o "$d/model" --cflags "$cflags" \
                 $DIFF_ACTFLAG > "$d.log" 2>&1; then
             result "FAIL - lstmc build failed"; exit 0
         fi
@@ -89,9 +99,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 randmodel=${RANDMODEL:-$(dirname "$lstmc")/tests/randmodel}
 case $randmodel in /*) ;; *) randmodel=$(pwd)/$randmodel ;; esac
 candidate=${DIFF_CANDIDATE:-build}
-case ${DIFF_ACTIVATIONS:-exact} in
-fast) actflag="--activations fast"; tol=${DIFF_TOL:-1e-4} ;;
-exact) actflag=; tol=${DIFF_TOL:-1e-5} ;;
+case ${DIFF_ACTIVATIONS:-fast} in
+fast) actflag="--activations fast"; tol=${DIFF_TOL:-1e-5} ;;
+exact) actflag="--activations exact"; tol=${DIFF_TOL:-1e-5} ;;
 *) echo "run_diff.sh: DIFF_ACTIVATIONS must be exact or fast" >&2; exit 2 ;;
 esac
 case $candidate in
@@ -115,6 +125,13 @@ trap 'exit 130' INT TERM
 export DIFF_TMP="$tmp" DIFF_LSTMC="$lstmc" DIFF_HERE="$here" RANDMODEL="$randmodel"
 export DIFF_CANDIDATE="$candidate" DIFF_CFLAGS="${DIFF_CFLAGS:--O1}" DIFF_ACTFLAG="$actflag"
 export DIFF_TOL="$tol"
+# whether the C compiler takes -march=native (for DIFF_NATIVE)
+DIFF_NATIVE_OK=
+if echo 'int main(void) { return 0; }' > "$tmp/native.c" &&
+        ${CC:-cc} -march=native -o "$tmp/native" "$tmp/native.c" > /dev/null 2>&1; then
+    DIFF_NATIVE_OK=1
+fi
+export DIFF_NATIVE_OK
 
 echo "diff: seeds $first..$last, $what vs lstmc run, tolerance $tol"
 start=$(date +%s)

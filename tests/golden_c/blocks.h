@@ -4,13 +4,15 @@
  *   spec:        blocks.lstm
  *   weights:     blocks.safetensors
  *   command:     /work/main/build/lstmc compile blocks.lstm -o blocks
- *   activations: exact (libm)
+ *   activations: fast: the runtime's sigmoid and tanh, no libm calls, within
+ *                1.5e-7 (tanh) and 9e-8 (sigmoid) absolute of the exact
+ *                functions (rt_*_fast below); --activations exact for libm's
  *
  * model blocks: 2 inputs -> 8 outputs (one row per step)
  *   lstm  mem              2 -> 8     hidden 4, 2 blocks of 2, bidirectional
  *
  * flash: 656 bytes of weights (static const)
- * RAM:   104 bytes (blocks_state) + 0 bytes per step of a sequence (scratch)
+ * RAM:   2624 bytes (blocks_state) + 0 bytes per step of a sequence (scratch)
  */
 #ifndef BLOCKS_H
 #define BLOCKS_H
@@ -25,16 +27,19 @@ extern "C" {
 #define BLOCKS_OUTPUT_SIZE 8  /* floats per output row */
 #define BLOCKS_OUTPUT_LAST 0  /* 1: one output row per sequence, the last step's */
 #define BLOCKS_STREAMING   0  /* 1: step by step; 0: needs the whole sequence */
+#define BLOCKS_CHUNK       64  /* steps whose input projection is computed at once */
 #define BLOCKS_SCRATCH_FLOATS(steps) ((size_t)(steps) * 0)  /* floats of scratch blocks_run needs */
 
-/* Everything the model remembers between steps, and its per-step scratch.
- * Owned by the caller (static, stack or heap); the model allocates nothing. */
+/* Everything the model remembers between steps, and its scratch. Owned by
+ * the caller (static, stack or heap); the model allocates nothing. Its size
+ * does not grow with the sequence: blocks_run works through BLOCKS_CHUNK steps
+ * at a time (the input projection of a chunk, then its steps one by one). */
 typedef struct blocks_state {
     float mem_h[4];  /* lstm mem, forward: hidden state h (the output) */
     float mem_c[4];  /* lstm mem, forward: cell state c */
     float mem_reverse_h[4];  /* lstm mem, backward: hidden state h (the output) */
     float mem_reverse_c[4];  /* lstm mem, backward: cell state c */
-    float gates[10];  /* scratch: gate pre-activations of the layer being run */
+    float gates[640];  /* scratch: gate pre-activations of 64 steps of the layer being run */
 } blocks_state;
 
 /* Zeroes h and c of every layer: call it before each new sequence. */
@@ -50,6 +55,7 @@ void blocks_reset(blocks_state *s);
  * (the layers' output rows); it may be NULL when that is 0.
  */
 void blocks_run(blocks_state *s, const float *x, size_t steps, float *y, float *scratch);
+/* (No blocks_run_batch: it is for streaming models only.) */
 
 #ifdef __cplusplus
 }

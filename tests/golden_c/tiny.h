@@ -4,14 +4,16 @@
  *   spec:        tiny.lstm
  *   weights:     tiny.safetensors
  *   command:     /work/main/build/lstmc compile tiny.lstm -o tiny
- *   activations: exact (libm)
+ *   activations: fast: the runtime's sigmoid and tanh, no libm calls, within
+ *                1.5e-7 (tanh) and 9e-8 (sigmoid) absolute of the exact
+ *                functions (rt_*_fast below); --activations exact for libm's
  *
  * model tiny: 2 inputs -> 2 outputs (one row per sequence: the last step's)
  *   lstm  lstm             2 -> 3     hidden 3
  *   dense head             3 -> 2     softmax
  *
  * flash: 320 bytes of weights (static const)
- * RAM:   72 bytes (tiny_state: state and per-step scratch)
+ * RAM:   3876 bytes (tiny_state: state and per-step scratch)
  */
 #ifndef TINY_H
 #define TINY_H
@@ -26,13 +28,18 @@ extern "C" {
 #define TINY_OUTPUT_SIZE 2  /* floats per output row */
 #define TINY_OUTPUT_LAST 1  /* 1: one output row per sequence, the last step's */
 #define TINY_STREAMING   1  /* 1: step by step; 0: needs the whole sequence */
+#define TINY_CHUNK       64  /* steps whose input projection is computed at once */
 
-/* Everything the model remembers between steps, and its per-step scratch.
- * Owned by the caller (static, stack or heap); the model allocates nothing. */
+/* Everything the model remembers between steps, and its scratch. Owned by
+ * the caller (static, stack or heap); the model allocates nothing. Its size
+ * does not grow with the sequence: tiny_run works through TINY_CHUNK steps
+ * at a time (the input projection of a chunk, then its steps one by one). */
 typedef struct tiny_state {
     float lstm_h[3];  /* lstm lstm: hidden state h (the output) */
     float lstm_c[3];  /* lstm lstm: cell state c */
-    float gates[12];  /* scratch: gate pre-activations of the layer being run */
+    float gates[768];  /* scratch: gate pre-activations of 64 steps of the layer being run */
+    float m[3];  /* scratch: the new h, or o * act(c) before a projection */
+    float seq0[192];  /* scratch: a layer's output rows, 64 steps of 3 floats */
 } tiny_state;
 
 /* Zeroes h and c of every layer: call it before each new sequence. */
@@ -47,6 +54,14 @@ void tiny_step(tiny_state *s, const float x[TINY_INPUT_SIZE], float y[TINY_OUTPU
  * (the dense head runs for that step only). Continues from *s: call
  * tiny_reset() first for a new sequence. */
 void tiny_run(tiny_state *s, const float *x, size_t steps, float *y);
+
+/* batch independent sequences of steps >= 1 timesteps at once: the same as
+ * tiny_run on each, but the weights are read once per step for up to
+ * TINY_CHUNK sequences (matrix-matrix products). s: an array of batch
+ * states (reset them first for new sequences); x: [steps][batch][TINY_INPUT_SIZE];
+ * y: [1][batch][TINY_OUTPUT_SIZE]. */
+#define TINY_BATCH 1  /* tiny_run_batch exists */
+void tiny_run_batch(tiny_state *s, size_t batch, const float *x, size_t steps, float *y);
 
 #ifdef __cplusplus
 }

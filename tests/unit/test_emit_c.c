@@ -223,10 +223,54 @@ static const char driver_c[] =
     "#endif\n"
     "    print_rows(ys, M_OUTPUT_LAST ? 1 : T);\n"
     "}\n"
+    "#if M_STREAMING\n"
+    "/* NB sequences (more than M_CHUNK, so several groups): sequence b is the\n"
+    " * input scaled by 1 + b/64, through m_run_batch; each must match m_run on\n"
+    " * it alone; sequence 0 (the input itself) is printed. */\n"
+    "#define NB 70\n"
+    "static float xb[1 << 18], yb[1 << 18], x1[1 << 16], y1[1 << 16];\n"
+    "static m_state sb[NB];\n"
+    "static void batch(size_t T)\n"
+    "{\n"
+    "    if (T == 0) return;\n"
+    "    if (T * NB * M_INPUT_SIZE > sizeof xb / sizeof xb[0] || T * NB * M_OUTPUT_SIZE > sizeof yb / sizeof yb[0]) abort();\n"
+    "    for (size_t b = 0; b < NB; b++) {\n"
+    "        m_reset(&sb[b]);\n"
+    "        for (size_t t = 0; t < T; t++)\n"
+    "            for (size_t k = 0; k < M_INPUT_SIZE; k++)\n"
+    "                xb[(t * NB + b) * M_INPUT_SIZE + k] = xs[t * M_INPUT_SIZE + k] * (1.0f + (float)b / 64.0f);\n"
+    "    }\n"
+    "    m_run_batch(sb, NB, xb, T, yb);\n"
+    "    size_t rows = M_OUTPUT_LAST ? 1 : T;\n"
+    "    for (size_t b = 0; b < NB; b++) {\n"
+    "        static m_state s1;\n"
+    "        for (size_t t = 0; t < T; t++)\n"
+    "            for (size_t k = 0; k < M_INPUT_SIZE; k++)\n"
+    "                x1[t * M_INPUT_SIZE + k] = xb[(t * NB + b) * M_INPUT_SIZE + k];\n"
+    "        m_reset(&s1);\n"
+    "        m_run(&s1, x1, T, y1);\n"
+    "        for (size_t t = 0; t < rows; t++)\n"
+    "            for (size_t k = 0; k < M_OUTPUT_SIZE; k++) {\n"
+    "                float d = yb[(t * NB + b) * M_OUTPUT_SIZE + k] - y1[t * M_OUTPUT_SIZE + k];\n"
+    "                if (!(d <= 1e-5f && d >= -1e-5f)) {\n"
+    "                    fprintf(stderr, \"run_batch differs from run: sequence %zu, row %zu: %g\\n\", b, t, (double)d);\n"
+    "                    exit(1);\n"
+    "                }\n"
+    "            }\n"
+    "    }\n"
+    "    for (size_t t = 0; t < rows; t++)\n"
+    "        memcpy(ys + t * M_OUTPUT_SIZE, yb + t * NB * M_OUTPUT_SIZE, sizeof(float) * M_OUTPUT_SIZE);\n"
+    "    print_rows(ys, rows);\n"
+    "}\n"
+    "#endif\n"
     "int main(int argc, char **argv)\n"
     "{\n"
     "    static m_state s;\n"
     "    static char line[1 << 16];\n"
+    "#ifdef M_THREADS\n"
+    "    m_reset(&s);\n"
+    "    if (m_threads_start(&s) != 0) return 1;\n"
+    "#endif\n"
     "    int step = argc > 1 && strcmp(argv[1], \"step\") == 0;\n"
     "    size_t T = 0, n = 0;\n"
     "    while (fgets(line, sizeof line, stdin)) {\n"
@@ -237,9 +281,18 @@ static const char driver_c[] =
     "            p = end;\n"
     "            k++;\n"
     "        }\n"
-    "        if (k == 0) { sequence(&s, T, step); T = n = 0; } else T++;\n"
+    "        if (k == 0) {\n"
+    "#if M_STREAMING\n"
+    "            if (argc > 1 && strcmp(argv[1], \"batch\") == 0) batch(T); else\n"
+    "#endif\n"
+    "            sequence(&s, T, step);\n"
+    "            T = n = 0;\n"
+    "        } else T++;\n"
     "    }\n"
     "    sequence(&s, T, step);\n"
+    "#ifdef M_THREADS\n"
+    "    m_threads_stop(&s);\n"
+    "#endif\n"
     "    return 0;\n"
     "}\n";
 
@@ -251,17 +304,22 @@ static void write_text(const char *path, const char *text)
     assert_int_equal(fclose(f), 0);
 }
 
+/* Added to cflags for the model (test_native_simd, test_threads), and
+ * --threads (test_threads). */
+static const char *extra_cflags = "";
+static int build_threads = 1;
+
 /* Writes model.c / model.h for m into tmpdir and compiles them (-Werror)
  * with the driver. */
 static void build(const IrModel *m, int fast)
 {
     char prefix[128], cmd[1024];
     snprintf(prefix, sizeof prefix, "%s/model", tmpdir);
-    EmitOptions o = {"m", fast, "lstmc compile test.lstm -o model", "model.h"};
+    EmitOptions o = {"m", fast, "lstmc compile test.lstm -o model", "model.h", build_threads};
     assert_int_equal(emitc_write_files(m, &o, prefix), 0);
-    snprintf(cmd, sizeof cmd, "cd %s && cc %s -c model.c -o model.o", tmpdir, cflags);
+    snprintf(cmd, sizeof cmd, "cd %s && cc %s%s -c model.c -o model.o", tmpdir, cflags, extra_cflags);
     assert_int_equal(run(cmd), 0);
-    snprintf(cmd, sizeof cmd, "cd %s && cc -O2 -o model driver.c model.o -lm", tmpdir);
+    snprintf(cmd, sizeof cmd, "cd %s && cc -O2 -pthread -o model driver.c model.o -lm", tmpdir);
     assert_int_equal(run(cmd), 0);
 }
 
@@ -333,6 +391,15 @@ static void check_model(const IrModel *m, int fast, double tol)
     d = compare(m, lens, 3, "step");
     if (!(d <= tol))
         fail_msg("max |diff| %.3g > %.3g (step)", d, tol);
+    int streaming = 1;
+    for (int n = 0; n < m->nlayers; n++)
+        for (int k = 0; m->layers[n].kind == IR_LSTM && k < m->layers[n].lstm.dirs; k++)
+            streaming &= !m->layers[n].lstm.dir[k].reverse;
+    if (streaming) {
+        d = compare(m, lens, 3, "batch");
+        if (!(d <= tol))
+            fail_msg("max |diff| %.3g > %.3g (batch)", d, tol);
+    }
 }
 
 /* ---- cases ---- */
@@ -560,6 +627,67 @@ static void test_fast_activations(void **state)
     arena_free(&a);
 }
 
+/* The SIMD kernels (AVX-512, AVX2 or NEON, whichever -march=native gives),
+ * then the scalar ones:
+ * tiles whose rows are a multiple of 16, with peepholes, a projection,
+ * clips and a stacked layer, fast activations, every API. */
+static void test_native_simd(void **state)
+{
+    (void)state;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "cd %s && echo 'int x;' > native.c && cc -march=native -c native.c -o native.o", tmpdir);
+    if (run(cmd) != 0)
+        skip();
+    Arena a = {0};
+    Model md;
+    model_init(&md, &a, 5, 0);
+    LstmSpec s = std_lstm(32);
+    s.peepholes = 1;
+    s.P = 24;
+    s.clip_cell = 2;
+    add_lstm(&md, "enc.l0", s);
+    add_lstm(&md, "enc.l1", std_lstm(48));
+    extra_cflags = " -march=native";
+    check_model(&md.m, 1, TOL);
+    LstmSpec t = std_lstm(16);
+    t.dirs = 2;
+    Model mb;
+    model_init(&mb, &a, 3, 1);
+    add_lstm(&mb, "bi", t);
+    check_model(&mb.m, 1, TOL);
+    /* and the plain-float kernels, as on a target without a vector unit
+     * (on x86-64 SSE2 is always there: undefine it) */
+    extra_cflags = " -U__SSE2__ -U_M_X64";
+    check_model(&md.m, 1, TOL);
+    extra_cflags = "";
+    arena_free(&a);
+}
+
+/* --threads 2: the large layers (H >= 128) split over two threads, a
+ * small one not, a dense head between; every API (run_batch does not use
+ * the threads). The code needs C11 and pthreads. */
+static void test_threads(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    Model md;
+    model_init(&md, &a, 6, 0);
+    add_lstm(&md, "enc.l0", std_lstm(128));
+    add_lstm(&md, "enc.l1", std_lstm(16));
+    add_lstm(&md, "enc.l2", std_lstm(160));
+    add_dense(&md, "head", 3, ACT_TANH, 0, 0, 1);
+    build_threads = 2;
+    extra_cflags = " -std=c11 -pthread";
+    check_model(&md.m, 1, TOL);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "cd %s && grep -q 'm_threads_start' model.h && grep -q 'enc_l0_run_part' model.c && "
+             "! grep -q 'enc_l1_run_part' model.c", tmpdir);
+    assert_int_equal(run(cmd), 0);
+    build_threads = 1;
+    extra_cflags = "";
+    arena_free(&a);
+}
+
 /* ---- properties of the generated code ---- */
 
 /* A model using most constructs, for the compiler and symbol checks. */
@@ -702,6 +830,8 @@ int main(void)
         cmocka_unit_test(test_no_bias_activations),
         cmocka_unit_test(test_odd_rows),
         cmocka_unit_test(test_fast_activations),
+        cmocka_unit_test(test_native_simd),
+        cmocka_unit_test(test_threads),
         cmocka_unit_test(test_clang_and_cxx),
         cmocka_unit_test(test_no_mutable_globals),
         cmocka_unit_test(test_pytorch_fixtures),
