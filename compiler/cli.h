@@ -5,6 +5,7 @@
 #ifndef LSTMC_CLI_H
 #define LSTMC_CLI_H
 
+#include "emit_c.h"
 #include "ir.h"
 
 typedef struct Args {
@@ -29,6 +30,20 @@ enum { EXIT_OK = 0, EXIT_BAD_INPUT = 1, EXIT_USAGE = 2 };
 /* Spec file -> checked IR with weights (the front end). Returns NULL after
  * reporting. Everything lives in arena. */
 IrModel *cli_load_model(Arena *arena, const Args *a);
+
+/* "lstmc: error: " + fmt (with what) + "Try 'lstmc CMD --help'."; returns
+ * EXIT_USAGE. */
+int cli_usage_error(const Args *a, const char *fmt, const char *what);
+
+/* Checks the code generation flags that compile and build share
+ * (--activations, --name) and sets o->fast_activations and o->name (NULL
+ * when not given). Returns -1 if they are valid, else EXIT_USAGE after
+ * reporting. */
+int cli_emit_options(const Args *a, EmitOptions *o);
+
+/* The words joined with spaces, each quoted for a POSIX shell where needed:
+ * command lines in banners and messages. */
+char *cli_shell_join(Arena *a, const char *const *v, int n);
 
 /* The commands; each returns an exit status. */
 int cmd_compile(const Args *a);

@@ -56,24 +56,6 @@ const char usage_build[] =
     "exit status: 0 success, 1 invalid spec or weights or a failed compiler,\n"
     "2 usage error\n";
 
-static int usage_error(const char *fmt, const char *what)
-{
-    fprintf(stderr, "lstmc: error: ");
-    fprintf(stderr, fmt, what);
-    fprintf(stderr, "\nTry 'lstmc build --help'.\n");
-    return EXIT_USAGE;
-}
-
-static int is_identifier(const char *s)
-{
-    if (!isalpha((unsigned char)s[0]) && s[0] != '_')
-        return 0;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '_')
-            return 0;
-    return 1;
-}
-
 /* ---- words and command lines ---- */
 
 /* A growing array of strings (an argv), NULL-terminated. */
@@ -104,35 +86,6 @@ static void words_split(Words *w, Arena *a, const char *s)
     }
 }
 
-/* The words joined with spaces, each quoted for a POSIX shell if needed. */
-static char *words_join(Arena *a, const char *const *v, int n)
-{
-    size_t len = 1;
-    for (int i = 0; i < n; i++)
-        len += 4 * strlen(v[i]) + 3;
-    char *s = arena_alloc(a, len), *p = s;
-    for (int i = 0; i < n; i++) {
-        const char *w = v[i];
-        int plain = w[0] != '\0' && strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                              "0123456789-_./=:,+@%") == strlen(w);
-        if (i > 0)
-            *p++ = ' ';
-        if (plain) {
-            p += sprintf(p, "%s", w);
-            continue;
-        }
-        *p++ = '\'';
-        for (; *w; w++) {
-            if (*w == '\'')
-                p += sprintf(p, "'\\''");
-            else
-                *p++ = *w;
-        }
-        *p++ = '\'';
-    }
-    *p = '\0';
-    return s;
-}
 
 /* ---- cleaning up, also after a signal ---- */
 
@@ -372,7 +325,7 @@ static int build(Arena *a, const Args *args, const Sources *src, Words *cc)
     words_add(cc, arena_printf(a, "%s/model.c", dir));
     words_add(cc, arena_printf(a, "%s/lstmc_rows.c", dir));
     words_add(cc, "-lm");
-    const char *cmdline = words_join(a, cc->v, cc->n);
+    const char *cmdline = cli_shell_join(a, cc->v, cc->n);
 
     if (caught_signal)
         goto done;
@@ -405,12 +358,12 @@ done:
 int cmd_build(const Args *a)
 {
     if (!a->output)
-        return usage_error("%s", "missing the output program: -o BIN");
-    const char *act = a->activations ? a->activations : "fast";
-    if (strcmp(act, "exact") != 0 && strcmp(act, "fast") != 0)
-        return usage_error("unknown activations mode '%s'; expected 'exact' or 'fast'", act);
-    if (a->name && !is_identifier(a->name))
-        return usage_error("--name '%s' is not a C identifier", a->name);
+        return cli_usage_error(a, "%s", "missing the output program: -o BIN");
+    EmitOptions opt;
+    int st = cli_emit_options(a, &opt);
+    if (st >= 0)
+        return st;
+    const char *act = opt.fast_activations ? "fast" : "exact";
 
     Arena arena = {0};
     int status = EXIT_BAD_INPUT;
@@ -425,16 +378,17 @@ int cmd_build(const Args *a)
         const char *ccs = a->cc ? a->cc : env_cc && env_cc[strspn(env_cc, " \t")] ? env_cc : "cc";
         words_split(&cc, &arena, ccs);
         if (cc.n == 0) {
-            status = usage_error("%s", "'--cc' names no compiler");
+            status = cli_usage_error(a, "%s", "'--cc' names no compiler");
             goto out;
         }
         words_split(&cc, &arena, a->cflags ? a->cflags : "-O2");
 
         Sources src = {0};
         src.m = m;
-        const char *cmd = words_join(&arena, (const char *const *)a->argv, a->argc);
-        src.emit.name = a->name ? a->name : emitc_identifier(&arena, m->name);
-        src.emit.fast_activations = strcmp(act, "fast") == 0;
+        const char *cmd = cli_shell_join(&arena, (const char *const *)a->argv, a->argc);
+        src.emit = opt;
+        if (!src.emit.name)
+            src.emit.name = emitc_identifier(&arena, m->name);
         src.emit.command_line = cmd;
         src.emit.header_include = "model.h";
         src.main.name = src.emit.name;
@@ -443,7 +397,7 @@ int cmd_build(const Args *a)
         src.main.activations = act;
         src.main.command_line = cmd;
         src.main.compiler = arena_printf(&arena, "%s (then -o BIN main.c model.c lstmc_rows.c -lm)",
-                                         words_join(&arena, cc.v, cc.n));
+                                         cli_shell_join(&arena, cc.v, cc.n));
         status = build(&arena, a, &src, &cc);
     }
 out:

@@ -35,73 +35,21 @@ const char usage_compile[] =
     "\n"
     "exit status: 0 success, 1 invalid spec or weights or a failed write, 2 usage error\n";
 
-static int usage_error(const char *fmt, const char *what)
-{
-    fprintf(stderr, "lstmc: error: ");
-    fprintf(stderr, fmt, what);
-    fprintf(stderr, "\nTry 'lstmc compile --help'.\n");
-    return EXIT_USAGE;
-}
-
-static int is_identifier(const char *s)
-{
-    if (!isalpha((unsigned char)s[0]) && s[0] != '_')
-        return 0;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '_')
-            return 0;
-    return 1;
-}
-
-/* The command line, for the banner: arguments with spaces or quotes are
- * single-quoted. */
-static const char *command_line(Arena *a, const Args *args)
-{
-    size_t len = 1;
-    for (int k = 0; k < args->argc; k++)
-        len += 4 * strlen(args->argv[k]) + 3;
-    char *s = arena_alloc(a, len), *p = s;
-    for (int k = 0; k < args->argc; k++) {
-        const char *v = args->argv[k];
-        int quote = v[0] == '\0' || strpbrk(v, " \t\n'\"\\$`*?") != NULL;
-        if (k)
-            *p++ = ' ';
-        if (quote)
-            *p++ = '\'';
-        for (; *v; v++) {
-            if (*v == '\'' && quote) {
-                memcpy(p, "'\\''", 4);
-                p += 4;
-            } else {
-                *p++ = *v == '\n' ? ' ' : *v;
-            }
-        }
-        if (quote)
-            *p++ = '\'';
-    }
-    *p = '\0';
-    return s;
-}
-
 int cmd_compile(const Args *a)
 {
     if (!a->output)
-        return usage_error("%s", "missing the output prefix: -o PREFIX");
-    int fast = 1;
-    if (a->activations && strcmp(a->activations, "exact") == 0)
-        fast = 0;
-    else if (a->activations && strcmp(a->activations, "fast") != 0)
-        return usage_error("unknown activations mode '%s'; expected 'exact' or 'fast'", a->activations);
-    int threads = 1;
+        return cli_usage_error(a, "%s", "missing the output prefix: -o PREFIX");
+    EmitOptions o;
+    int st = cli_emit_options(a, &o);
+    if (st >= 0)
+        return st;
     if (a->threads) {
         char *end;
         long v = strtol(a->threads, &end, 10);
         if (*end != '\0' || v < 1 || v > 64)
-            return usage_error("--threads '%s' is not a number from 1 to 64", a->threads);
-        threads = (int)v;
+            return cli_usage_error(a, "--threads '%s' is not a number from 1 to 64", a->threads);
+        o.threads = (int)v;
     }
-    if (a->name && !is_identifier(a->name))
-        return usage_error("--name '%s' is not a C identifier", a->name);
 
     Arena arena = {0};
     int status = EXIT_BAD_INPUT;
@@ -109,11 +57,9 @@ int cmd_compile(const Args *a)
     if (m) {
         /* PREFIX.c includes PREFIX.h by its file name: they sit side by side. */
         const char *slash = strrchr(a->output, '/');
-        EmitOptions o;
-        o.name = a->name ? a->name : emitc_identifier(&arena, m->name);
-        o.fast_activations = fast;
-        o.threads = threads;
-        o.command_line = command_line(&arena, a);
+        if (!o.name)
+            o.name = emitc_identifier(&arena, m->name);
+        o.command_line = cli_shell_join(&arena, (const char *const *)a->argv, a->argc);
         o.header_include = arena_printf(&arena, "%s.h", slash ? slash + 1 : a->output);
         if (emitc_write_files(m, &o, a->output) == 0)
             status = EXIT_OK;

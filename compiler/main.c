@@ -10,6 +10,7 @@
 #include "lstmc_rows.h"
 #include "sema.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,7 @@ static const char usage_run[] =
     "\n"
     "exit status: 0 success, 1 invalid spec, weights or data, 2 usage error\n";
 
-static int usage_error(const Args *a, const char *fmt, const char *what)
+int cli_usage_error(const Args *a, const char *fmt, const char *what)
 {
     fprintf(stderr, "lstmc: error: ");
     fprintf(stderr, fmt, what);
@@ -128,14 +129,14 @@ static int parse_args(Args *a, int cmd, int argc, char **argv, int i)
         if (strcmp(s, "--") == 0) {
             for (i++; i < argc; i++) {
                 if (a->npos == a->maxpos)
-                    return usage_error(a, "unexpected argument '%s'", argv[i]);
+                    return cli_usage_error(a, "unexpected argument '%s'", argv[i]);
                 a->pos[a->npos++] = argv[i];
             }
             break;
         }
         if (s[0] != '-' || s[1] == '\0') {
             if (a->npos == a->maxpos)
-                return usage_error(a, "unexpected argument '%s'", s);
+                return cli_usage_error(a, "unexpected argument '%s'", s);
             a->pos[a->npos++] = s;
             continue;
         }
@@ -153,7 +154,7 @@ static int parse_args(Args *a, int cmd, int argc, char **argv, int i)
             char msg[200];
             snprintf(msg, sizeof msg, "unknown option '%%s' for '%s'%s%s%s", a->cmd,
                      near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
-            return usage_error(a, msg, s);
+            return cli_usage_error(a, msg, s);
         }
         if (strcmp(f->long_name, "--help") == 0) {
             fputs(a->usage, stdout);
@@ -164,17 +165,17 @@ static int parse_args(Args *a, int cmd, int argc, char **argv, int i)
             value = s + len + 1;
         } else if (f->takes_value) {
             if (++i == argc)
-                return usage_error(a, "'%s' needs a value", s);
+                return cli_usage_error(a, "'%s' needs a value", s);
             value = argv[i];
         } else if (s[len] == '=') {
-            return usage_error(a, "'%s' takes no value", f->long_name);
+            return cli_usage_error(a, "'%s' takes no value", f->long_name);
         }
         if (f->takes_value && !value[0])
-            return usage_error(a, "'%s' needs a non-empty value", f->long_name);
+            return cli_usage_error(a, "'%s' needs a non-empty value", f->long_name);
         set_flag(a, f->long_name, value);
     }
     if (a->npos == 0)
-        return usage_error(a, "%s", "missing the spec file");
+        return cli_usage_error(a, "%s", "missing the spec file");
     return -1;
 }
 
@@ -200,6 +201,61 @@ static IrModel *load_model(Arena *arena, const char *spec_path, const char *weig
     if (!m || !with_weights)
         return m;
     return weights_load(arena, m) == 0 ? m : NULL;
+}
+
+char *cli_shell_join(Arena *a, const char *const *v, int n)
+{
+    size_t len = 1;
+    for (int i = 0; i < n; i++)
+        len += 4 * strlen(v[i]) + 3;
+    char *s = arena_alloc(a, len), *p = s;
+    for (int i = 0; i < n; i++) {
+        const char *w = v[i];
+        int plain = w[0] != '\0' && strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789-_./=:,+@%") == strlen(w);
+        if (i > 0)
+            *p++ = ' ';
+        if (plain) {
+            p += sprintf(p, "%s", w);
+            continue;
+        }
+        *p++ = '\'';
+        for (; *w; w++) {
+            if (*w == '\'')
+                p += sprintf(p, "'\\''");
+            else
+                *p++ = *w;
+        }
+        *p++ = '\'';
+    }
+    *p = '\0';
+    return s;
+}
+
+static int is_identifier(const char *s)
+{
+    if (!isalpha((unsigned char)s[0]) && s[0] != '_')
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_')
+            return 0;
+    return 1;
+}
+
+int cli_emit_options(const Args *a, EmitOptions *o)
+{
+    memset(o, 0, sizeof *o);
+    o->fast_activations = 1;
+    o->threads = 1;
+    if (a->activations && strcmp(a->activations, "exact") == 0)
+        o->fast_activations = 0;
+    else if (a->activations && strcmp(a->activations, "fast") != 0)
+        return cli_usage_error(a, "unknown activations mode '%s'; expected 'exact' or 'fast'",
+                               a->activations);
+    if (a->name && !is_identifier(a->name))
+        return cli_usage_error(a, "--name '%s' is not a C identifier", a->name);
+    o->name = a->name;
+    return -1;
 }
 
 IrModel *cli_load_model(Arena *arena, const Args *a)
