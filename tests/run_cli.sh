@@ -40,6 +40,13 @@ expect 2 "'--ast' takes no value" check $v1 --ast=1
 expect 2 "unknown option '--cc' for 'check'" check $v1 --cc gcc
 expect 2 "unexpected argument 'c'" run $v1 $in1 c
 expect 2 "Try 'lstmc run --help'" run --bogus
+expect 2 "missing the output prefix: -o PREFIX" compile $v1
+expect 2 "missing the output program: -o BIN" build $v1
+expect 2 "--threads '0' is not a number from 1 to 64" compile $v1 -o "$tmp/m" --threads 0
+expect 2 "--name '9bad' is not a C identifier" compile $v1 -o "$tmp/m" --name 9bad
+expect 2 "unknown activations mode 'slow'" build $v1 -o "$tmp/m" --activations slow
+expect 2 "unknown option '--threads' for 'build'" build $v1 -o "$tmp/m" --threads 2
+expect 1 "cannot write" compile $v1 -o no/such/dir/m
 expect 0 "" --help
 expect 0 "" --version
 expect 0 "" help run
