@@ -7,6 +7,11 @@
  * through bench_run_batch() when the header offers it (BENCH_BATCH defined),
  * and otherwise through bench_run() one sequence after another, which its
  * note calls the sequential fallback.
+ *
+ * Code generated with `lstmc compile --threads N` (the header then defines
+ * BENCH_THREADS) gets its threads once, in peer_setup, on the state of a
+ * single sequence (bench_run_batch does not use them); they are joined at
+ * exit.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +24,13 @@ static PeerModel model;
 static bench_state *states;   /* one per sequence of the batch */
 #ifndef BENCH_BATCH
 static float *seq_x, *seq_y;  /* the fallback's one sequence: [steps][input], [steps][hidden] */
+#endif
+
+#ifdef BENCH_THREADS
+static void stop_threads(void)
+{
+    bench_threads_stop(&states[0]);
+}
 #endif
 
 const char *peer_setup(const PeerModel *m, char *note, int note_size)
@@ -45,6 +57,16 @@ const char *peer_setup(const PeerModel *m, char *note, int note_size)
                  m->batch);
     else
         snprintf(note, (size_t)note_size, "bench_run");
+#endif
+#ifdef BENCH_THREADS
+    if (m->batch > 1)
+        return "the threads serve bench_run only (batch 1)";
+    bench_reset(&states[0]);
+    if (bench_threads_start(&states[0]) != 0)
+        return "bench_threads_start failed";
+    atexit(stop_threads);
+    size_t len = strlen(note);
+    snprintf(note + len, (size_t)note_size - len, ", %d threads (bench_threads_start)", BENCH_THREADS);
 #endif
     return NULL;
 }

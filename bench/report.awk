@@ -72,7 +72,7 @@ function speedup(c, from, to) {
 
 # The systems in the tables' order; each configuration lists those it has.
 function order_systems(c,    all, n, k) {
-    n = split("lstmc-gcc lstmc-clang onednn torch naive naive-ffm", all, " ")
+    n = split("lstmc-gcc lstmc-gcc-t2 lstmc-clang onednn torch naive naive-ffm", all, " ")
     nsys[c] = 0
     for (k = 1; k <= n; k++)
         if ((c SUBSEP all[k]) in present) sys[c, ++nsys[c]] = all[k]
@@ -119,15 +119,21 @@ END {
         timed = 0
         for (k = 1; k <= nsys[c]; k++) {
             id = sys[c, k]
-            if (id !~ /^lstmc-/ || !(c SUBSEP id in med)) continue
+            if (id !~ /^lstmc-/ || id ~ /-t[0-9]+$/ || !(c SUBSEP id in med)) continue
             printf " %s: %s vs oneDNN, %s vs PyTorch;", substr(id, 7), speedup(c, id, "onednn"), speedup(c, id, "torch")
             timed = 1
         }
         if (!timed) printf " none (lstmc was not timed)"
         printf "\n"
+        for (k = 1; k <= nsys[c]; k++) {   # lstmc-gcc-tN against lstmc-gcc
+            id = sys[c, k]
+            if (id !~ /^lstmc-gcc-t[0-9]+$/ || status[c, id] != "ok") continue
+            printf "   %s threads: %s the 1-thread speed (median of lstmc, gcc / median with threads)\n",
+                substr(id, 12), speedup(c, id, "lstmc-gcc")
+        }
         for (k = 1; k <= nsys[c]; k++) {
             id = sys[c, k]
-            if (status[c, id] == "ok") printf "   note %-12s %s\n", id ":", note[c, id]
+            if (status[c, id] == "ok") printf "   note %-14s %s\n", id ":", note[c, id]
         }
     }
 

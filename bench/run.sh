@@ -9,7 +9,8 @@
 #
 # Environment: BENCH_CFLAGS (default "-O3 -march=native") for lstmc's code
 # and the naive baseline; BENCH_CPU=N pins every timed process to CPU N
-# (taskset); BENCH_OUT (default build/bench) for the work files.
+# (taskset; not the 2-thread system, which needs two); BENCH_OUT (default
+# build/bench) for the work files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,12 +34,13 @@ export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1   # oneDNN (OpenMP) and PyTorch: one 
 PIN=()
 [ -n "${BENCH_CPU:-}" ] && command -v taskset >/dev/null && PIN=(taskset -c "$BENCH_CPU")
 
-#        name     I    H    layers batch
-CONFIGS="small    16   32   1      1
-         medium   64   128  1      1
-         large    256  512  1      1
-         stacked  64   256  2      1
-         batch    64   256  1      32"
+# threads: 2 adds the system "lstmc ..., 2 threads" (lstmc compile --threads 2)
+#        name     I    H    layers batch threads
+CONFIGS="small    16   32   1      1     1
+         medium   64   128  1      1     1
+         large    256  512  1      1     2
+         stacked  64   256  2      1     2
+         batch    64   256  1      32    1"
 
 log() { printf '[%3ds] %s\n' "$SECONDS" "$*" >&2; }
 trap '' PIPE   # a system that died must not take the script with it
@@ -79,10 +81,10 @@ build() {
     fi
 }
 
-# build_systems I H L B: every system's program in DIR: SYSTEMS to check
-# and time, SKIPPED (a peer not installed), BROKEN (a failed build).
+# build_systems I H L B THREADS: every system's program in DIR: SYSTEMS to
+# check and time, SKIPPED (a peer not installed), BROKEN (a failed build).
 build_systems() {
-    local I=$1 H=$2 L=$3 B=$4 d=$DIR
+    local I=$1 H=$2 L=$3 B=$4 threads=$5 d=$DIR
     SYSTEMS=() SKIPPED=() BROKEN=()
     local lstmc=(-I"$d" -Ibench -Icompiler bench/driver.c "$d/bench.c" bench/peer.c "${LIBO[@]}" -lm)
     build lstmc-gcc "lstmc, gcc $OPT" gcc "${OPTS[@]}" "${WARN[@]}" -o "$d/lstmc-gcc" "${lstmc[@]}"
@@ -90,6 +92,13 @@ build_systems() {
         build lstmc-clang "lstmc, clang $OPT" clang "${OPTS[@]}" "${WARN[@]}" -o "$d/lstmc-clang" "${lstmc[@]}"
     else
         SKIPPED+=("lstmc-clang|lstmc, clang $OPT|$CLANG_SKIP")
+    fi
+    if [ "$threads" -gt 1 ]; then   # the code lstmc compile --threads wrote in DIR/threads
+        build lstmc-gcc-t$threads "lstmc, gcc $OPT, $threads threads" gcc "${OPTS[@]}" "${WARN[@]}" -pthread \
+            -o "$d/lstmc-gcc-t$threads" -I"$d/threads" -Ibench -Icompiler bench/driver.c "$d/threads/bench.c" \
+            bench/peer.c "${LIBO[@]}" -lm
+    else
+        SKIPPED+=("lstmc-gcc-t2|lstmc, gcc $OPT, 2 threads|threads are for large layers")
     fi
     if [ -z "$ONEDNN_SKIP" ]; then
         build onednn "oneDNN lstm_forward" gcc -O2 "${WARN[@]}" -Ibench -Icompiler -o "$d/onednn" \
@@ -118,13 +127,18 @@ peer_cmd() {
 }
 
 # Each system runs as a server (bench/peer.c's protocol) behind two FIFOs;
-# ask sends one command and reads the one-line answer.
+# ask sends one command and reads the one-line answer. A system with
+# threads (lstmc-gcc-tN) is not pinned, and is stopped (SIGSTOP) whenever
+# it is not asked: its idle threads spin, and must not take a core from
+# the others while they run.
 declare -A WFD RFD PID
+threaded() { [ "${1#lstmc-gcc-t}" != "$1" ]; }
 start_peer() {
-    local id=$1; shift
+    local id=$1 pin=("${PIN[@]}"); shift
+    threaded "$id" && pin=()
     rm -f "$DIR/$id.in" "$DIR/$id.out"
     mkfifo "$DIR/$id.in" "$DIR/$id.out"
-    "${PIN[@]}" "$@" < "$DIR/$id.in" > "$DIR/$id.out" 2> "$DIR/$id.err" &
+    "${pin[@]}" "$@" < "$DIR/$id.in" > "$DIR/$id.out" 2> "$DIR/$id.err" &
     PID[$id]=$!
     local w r
     exec {w}> "$DIR/$id.in"
@@ -133,11 +147,14 @@ start_peer() {
 }
 ask() {   # ask ID COMMAND: the peer's one-line answer, empty if it died
     local reply=""
+    threaded "$1" && { kill -CONT "${PID[$1]}" 2>/dev/null || true; }
     printf '%s\n' "$2" 1>&"${WFD[$1]}" 2>/dev/null || true
     read -r reply <&"${RFD[$1]}" || reply=""
+    threaded "$1" && { kill -STOP "${PID[$1]}" 2>/dev/null || true; }
     echo "$reply"
 }
 stop_peer() {   # later peers inherited this one's FIFO ends: end it by its pid
+    threaded "$1" && { kill -CONT "${PID[$1]}" 2>/dev/null || true; }
     eval "exec ${WFD[$1]}>&- ${RFD[$1]}<&-"
     kill "${PID[$1]}" 2>/dev/null || true
     wait "${PID[$1]}" 2>/dev/null || true
@@ -145,7 +162,7 @@ stop_peer() {   # later peers inherited this one's FIFO ends: end it by its pid
 }
 
 run_config() {
-    local name=$1 I=$2 H=$3 L=$4 B=$5
+    local name=$1 I=$2 H=$3 L=$4 B=$5 threads=$6
     DIR=$OUT/$name
     mkdir -p "$DIR"
     log "bench: $name (I=$I H=$H layers=$L batch=$B T=$STEPS): weights, reference, builds"
@@ -165,9 +182,14 @@ EOF
     wbytes=$(sed -n 's/^parameters: [0-9]* (\([0-9]*\) bytes.*/\1/p' "$DIR/check.txt")
     record config "$name" "$I" "$H" "$L" "$B" "$STEPS" "$flops" "$wbytes" $((L * 16 * H * H))
     $LSTMC run "$DIR/model.lstm" "$DIR/input.txt" > "$DIR/reference.txt"
-    rm -f "$DIR/bench.c" "$DIR/bench.h"   # a failed compile fails lstmc's builds
+    rm -rf "$DIR/bench.c" "$DIR/bench.h" "$DIR/threads"   # a failed compile fails lstmc's builds
     $LSTMC compile --activations fast "$DIR/model.lstm" -o "$DIR/bench" || log "bench: $name: lstmc compile failed"
-    build_systems "$I" "$H" "$L" "$B"
+    if [ "$threads" -gt 1 ]; then
+        mkdir -p "$DIR/threads"
+        $LSTMC compile --activations fast --threads "$threads" "$DIR/model.lstm" -o "$DIR/threads/bench" ||
+            log "bench: $name: lstmc compile --threads $threads failed"
+    fi
+    build_systems "$I" "$H" "$L" "$B" "$threads"
 
     # Every system runs as a server (bench/peer.c's protocol): first checked,
     # then, if it passed, timed.
@@ -250,8 +272,8 @@ compile_report() {
         "$(stat -c %s "$d/bench.c")" "$(stat -c %s "$d/bench.o")" "${flash:-?}" "${ram:-?}"
 }
 
-while read -r name I H L B; do
-    run_config "$name" "$I" "$H" "$L" "$B"
+while read -r name I H L B threads; do
+    run_config "$name" "$I" "$H" "$L" "$B" "$threads"
 done <<< "$CONFIGS"
 
 log "bench: compile-time report"
