@@ -377,15 +377,11 @@ static void emit_header_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
 
 /* ---- weights ---- */
 
-/* One value of an array: a float literal, or its bit pattern. */
+/* One value of an array, as an exact float literal. */
 static const char *value_text(char buf[32], const LowArray *arr, float v)
 {
-    if (!arr->bits)
-        return flit(buf, v);
-    uint32_t u;
-    memcpy(&u, &v, sizeof u);
-    snprintf(buf, 32, "0x%08lx", (unsigned long)u);
-    return buf;
+    (void)arr;
+    return flit(buf, v);
 }
 
 /* n values, eight to a line; with braces, as one row "{...},". */
@@ -424,6 +420,73 @@ static void emit_rows(Emitter *e, const LowArray *arr, const float *data)
     }
 }
 
+/*
+ * A big array as the bytes of its floats (LowArray.bits; lower.c says why):
+ * rows of BYTES_ROW bytes, each one string literal (shorter than the 4095
+ * characters C99 promises to accept) split over lines of 64 bytes, then a
+ * shorter tail, so the union holds not one byte more than the floats.
+ */
+enum { BYTES_ROW = 2048, BYTES_LINE = 64 };
+
+static void emit_byte_string(Emitter *e, const unsigned char *p, size_t n)
+{
+    for (size_t k = 0; k < n; k += BYTES_LINE) {
+        for (int q = 0; q < e->indent; q++)
+            fputs("    ", e->f);
+        /* by hand, not printf: these are tens of megabytes */
+        static const char hex[] = "0123456789abcdef";
+        char line[4 * BYTES_LINE + 4], *q = line;
+        *q++ = '"';
+        for (size_t j = k; j < k + BYTES_LINE && j < n; j++) {
+            *q++ = '\\';
+            *q++ = 'x';
+            *q++ = hex[p[j] >> 4];
+            *q++ = hex[p[j] & 15];
+        }
+        *q++ = '"';
+        if (k + BYTES_LINE >= n)
+            *q++ = ',';
+        *q++ = '\n';
+        fwrite(line, 1, (size_t)(q - line), e->f);
+    }
+}
+
+static void emit_bytes(Emitter *e, const LowArray *arr, const char *dims)
+{
+    size_t n = (size_t)(arr->planes ? arr->planes : 1) * (size_t)arr->rows *
+               (size_t)(arr->cols ? arr->cols : 1) * sizeof(float);
+    size_t nrows = n / BYTES_ROW, tail = n % BYTES_ROW;
+    unsigned char *b = mem_alloc(n);
+    /* The bytes of each float, least significant first, whatever the host. */
+    for (size_t i = 0; i < n / 4; i++) {
+        uint32_t u;
+        memcpy(&u, &arr->data[i], sizeof u);
+        for (int k = 0; k < 4; k++)
+            b[4 * i + (size_t)k] = (unsigned char)(u >> (8 * k));
+    }
+    emit_line(e, "/* (written as the floats' little-endian IEEE-754 bytes: compilers read");
+    emit_line(e, " * string literals ten times faster than numbers; the code reads member f) */");
+    char tail_decl[48] = "";
+    if (tail)
+        snprintf(tail_decl, sizeof tail_decl, " unsigned char tail[%zu];", tail);
+    emit_line(e, "static const union {");
+    emit_line(e, "    struct { unsigned char rows[%zu][%d];%s } bytes;", nrows, BYTES_ROW, tail_decl);
+    emit_line(e, "    float f%s;", dims);
+    emit_line(e, "} %s = {{", arr->name);
+    e->indent++;
+    emit_line(e, "{");
+    e->indent++;
+    for (size_t r = 0; r < nrows; r++)
+        emit_byte_string(e, b + r * BYTES_ROW, BYTES_ROW);
+    emit_close(e, tail ? "," : "");
+    if (tail)
+        emit_byte_string(e, b + nrows * BYTES_ROW, tail);
+    e->indent--;
+    emit_line(e, "}};");
+    emit_blank(e);
+    mem_free(b);
+}
+
 /* A static const array with its comment: a vector, a matrix with one brace
  * pair per row, or planes of matrices (a comment and a brace pair each). */
 static void emit_array(Emitter *e, const LowArray *arr)
@@ -439,13 +502,10 @@ static void emit_array(Emitter *e, const LowArray *arr)
         snprintf(dims, sizeof dims, "[%d]", arr->rows);
     emit_line(e, "/* %s */", arr->comment);
     if (arr->bits) {
-        emit_line(e, "/* (as IEEE-754 bit patterns: compilers read integer constants much faster");
-        emit_line(e, " * than float literals; the code reads the float member f) */");
-        emit_line(e, "static const union { uint32_t bits%s; float f%s; } %s = {{", dims, dims, arr->name);
-        e->indent++;
-    } else {
-        emit_open(e, "static const float %s%s =", arr->name, dims);
+        emit_bytes(e, arr, dims);
+        return;
     }
+    emit_open(e, "static const float %s%s =", arr->name, dims);
     if (arr->planes) {
         size_t plane = (size_t)arr->rows * (size_t)arr->cols;
         for (int t = 0; t < arr->planes; t++) {
@@ -465,7 +525,7 @@ static void emit_array(Emitter *e, const LowArray *arr)
     } else {
         emit_values(e, arr, arr->data, arr->rows, 0);
     }
-    emit_close(e, arr->bits ? "};" : ";");
+    emit_close(e, ";");
     emit_blank(e);
 }
 
@@ -1448,10 +1508,16 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
                                           "every size is fixed.", lm->ir->name));
     emit_line(e, "#include \"%s\"", o->header_include);
     emit_blank(e);
-    if (lm->uses_bits)
-        emit_line(e, "#include <stdint.h>");
     emit_line(e, "#include <string.h>");
     emit_blank(e);
+    if (lm->uses_bits) {
+        emit_line(e, "/* The large weight arrays below are the bytes of IEEE-754 floats, little-endian. */");
+        emit_line(e, "#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \\");
+        emit_line(e, "    __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__");
+        emit_line(e, "#error \"lstmc writes large weight arrays as little-endian bytes; this target is big-endian\"");
+        emit_line(e, "#endif");
+        emit_blank(e);
+    }
     emit_line(e, "/* ---- begin runtime/lstmc_act.h: activations (copied by lstmc) ---- */");
     emit_line(e, "/* A model uses a few of these; clang would warn about the others. */");
     emit_line(e, "#if defined(__GNUC__)");

@@ -36,8 +36,8 @@ typedef struct LowArray {
     const char *comment;       /* what it holds, for the comment above it */
     int rows, cols;            /* cols == 0: a vector of rows elements */
     const float *data;         /* rows * (cols ? cols : 1) floats; NULL: absent */
-    int bits;                  /* 1: written as uint32 bit patterns in a union
-                                  with the floats (big arrays: see lower.c) */
+    int bits;                  /* 1: a big array, written as the bytes of its
+                                  floats in a union with them (see lower.c) */
     int planes;                /* > 0: a [planes][rows][cols] array (one plane
                                   per tile); data holds planes * rows * cols */
     const char *plane_label;   /* the comment before each plane: "tile" */
@@ -183,7 +183,7 @@ typedef struct LowModel {
     int nseq;
     int seq_width;
 
-    int uses_bits;             /* some array is written as bit patterns (needs <stdint.h>) */
+    int uses_bits;             /* some array is written as bytes (little-endian only) */
     long flash_bytes;          /* every weight array */
     long state_bytes;          /* sizeof the state struct (floats only) */
 } LowModel;

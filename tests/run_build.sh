@@ -7,6 +7,8 @@
 #   d. a failing compiler leaves no program and no temporary file
 #   e. an existing program survives a failed build
 #   f. the program's --help, --version and usage errors
+#   g. a model with big weight arrays (written as bytes: lower.c) against
+#      lstmc run, its weights made by bench/mkweights (MKWEIGHTS=PATH)
 # usage: tests/run_build.sh path/to/lstmc
 set -u
 lstmc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -251,6 +253,27 @@ if [ -x "$tmp/v1_single" ]; then
     "$tmp/v1_single" $in1 > "$tmp/want"
     "$tmp/v1_single" -- $in1 > "$tmp/got" && cmp -s "$tmp/got" "$tmp/want" &&
         ok "'--' ends the options" || bad "'--' ends the options"
+fi
+
+# ---- g. big weight arrays: string literals of little-endian bytes ----
+mkweights=${MKWEIGHTS:-$(dirname "$lstmc")/tests/mkweights}
+if [ -x "$mkweights" ]; then
+    # H = 128: w_h holds 128 x 512 = 65536 floats, the smallest "big" array
+    "$mkweights" 64 128 1 2 7 "$tmp/big.safetensors" "$tmp/big.txt"
+    printf 'model big { input 64; weights "big.safetensors";\n  lstm l { hidden 128; from pytorch "lstm"; }\n}\n' \
+        > "$tmp/big.lstm"
+    "$lstmc" compile "$tmp/big.lstm" -o "$tmp/big" &&
+        grep -q "unsigned char rows\[" "$tmp/big.c" &&
+        ok "H = 128: w_h written as bytes" || bad "H = 128: w_h not written as bytes"
+    if "$lstmc" build "$tmp/big.lstm" -o "$tmp/big" --activations exact 2> "$tmp/err"; then
+        "$lstmc" run "$tmp/big.lstm" "$tmp/big.txt" > "$tmp/want"
+        "$tmp/big" "$tmp/big.txt" > "$tmp/got"
+        within "big weight arrays vs lstmc run" "$tmp/got" "$tmp/want"
+    else
+        bad "big weight arrays: lstmc build failed:"; cat "$tmp/err"
+    fi
+else
+    bad "no weights generator $mkweights (make builds it)"
 fi
 
 echo "build: $pass passed, $fail failed"
