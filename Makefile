@@ -123,8 +123,13 @@ check-examples: $(B)/lstmc
 
 # `lstmc build`: standalone programs vs PyTorch and vs `lstmc run`, failed
 # builds leaving nothing behind (tests/run_build.sh).
-check-build: $(B)/lstmc
+check-build: $(B)/lstmc $(B)/tests/mkweights
 	@sh tests/run_build.sh $(B)/lstmc
+
+# The benchmark's weights generator, for models of any size.
+$(B)/tests/mkweights: bench/mkweights.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Icompiler $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 # The examples of `lstmc build` and of the generated C, each described in its
 # README.md; they write to $(B)/examples. check-examples-build runs all three.
