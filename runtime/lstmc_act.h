@@ -151,6 +151,21 @@ static inline void rt_softmaxf(float *v, int n)
  * gives e^z - 1 without cancellation near 0, which tanh needs. Selects
  * (a ? b : c) stand in for branches; compilers turn them into blends.
  */
+/*
+ * RT_FMA(a, b, c) is a*b + c, fused (one rounding) where the target has FMA.
+ * gcc never fuses a*b + c by itself in ISO C mode (-std=c99 and -std=c11
+ * imply -ffp-contract=off), clang does by default; fused, the polynomial
+ * chains below are shorter, and that is on the critical path of every step
+ * (measured, gcc 12 -O3 -march=native -std=c11 on Zen 4: 139 -> 128 ns per
+ * step for I = 16, H = 32). Without FMA hardware it stays a*b + c: fmaf
+ * would be a slow library call.
+ */
+#if defined(__GNUC__) && (defined(__FMA__) || defined(__ARM_FEATURE_FMA))
+#define RT_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
+#else
+#define RT_FMA(a, b, c) ((a) * (b) + (c))
+#endif
+
 #define RT_LN2_HI 0.693359375f          /* ln 2 = RT_LN2_HI + RT_LN2_LO, with */
 #define RT_LN2_LO -2.12194440e-4f       /* n * RT_LN2_HI exact for |n| < 2^15 */
 #define RT_LOG2E 1.44269504088896341f
@@ -171,12 +186,12 @@ static inline float rt_expm1_parts_(float z, float *s)
     bits = (bits + 127u) << 23;                 /* (n + 127) << 23 is 2^n */
     memcpy(s, &bits, sizeof bits);
     p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    return r + r * r * p;
+    p = RT_FMA(p, r, 1.3981999507e-3f);
+    p = RT_FMA(p, r, 8.3334519073e-3f);
+    p = RT_FMA(p, r, 4.1665795894e-2f);
+    p = RT_FMA(p, r, 1.6666665459e-1f);
+    p = RT_FMA(p, r, 5.0000001201e-1f);
+    return RT_FMA(r * r, p, r);
 }
 
 /* Float <-> bits, for the selects below. */
@@ -226,7 +241,7 @@ static inline float rt_tanhf_fast(float x)
 
     abits = abits < RT_BITS_9 ? abits : RT_BITS_9;
     q = rt_expm1_parts_(-2.0f * rt_from_bits_(abits), &s);
-    m = s * q + (s - 1.0f);
+    m = RT_FMA(s, q, s - 1.0f);
     y = -m / (2.0f + m);
     return rt_from_bits_((rt_bits_(y) ^ sign) | nan);
 }
@@ -252,7 +267,7 @@ static inline float rt_sigmoidf_fast(float x)
 
     /* e^-x at -x = -clamp(x): flip the sign of the clamped |x| */
     q = rt_expm1_parts_(rt_from_bits_(cbits | (sign ^ 0x80000000u)), &s);
-    y = 1.0f / (1.0f + (s + s * q));
+    y = 1.0f / (1.0f + RT_FMA(s, q, s));
     return rt_from_bits_((rt_bits_(y) & keep) | nan);
 }
 
