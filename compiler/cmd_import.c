@@ -1,0 +1,140 @@
+/*
+ * cmd_import.c - `lstmc import MODEL.onnx -o DIR [--name NAME]`: an ONNX
+ * model to DIR/NAME.lstm and DIR/NAME.safetensors, which then go through
+ * check, run, compile and build like any spec.
+ *
+ * onnx.c reads the file, import.c matches its graph into layers; this file
+ * picks the name, creates DIR and writes the pair so that a failure leaves
+ * neither file changed.
+ */
+#include "cli.h"
+#include "import.h"
+#include "safetensors.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char usage_import[] =
+    "usage: lstmc import MODEL.onnx -o DIR [--name NAME]\n"
+    "\n"
+    "Reads an ONNX model (LSTM nodes with the Transpose, Squeeze, Reshape,\n"
+    "Slice and Gather glue exporters put around them, Gemm or MatMul + Add\n"
+    "heads, Relu, Sigmoid, Tanh, Softmax) and writes DIR/NAME.lstm, a spec,\n"
+    "and DIR/NAME.safetensors, its weights under ONNX's names and layout.\n"
+    "DIR is created if missing. Check, run or build the spec as usual:\n"
+    "\n"
+    "    lstmc import model.onnx -o out\n"
+    "    lstmc build out/model.lstm -o model\n"
+    "\n"
+    "An operator, attribute or input lstmc cannot express is an error naming\n"
+    "the node, its op and what is not supported.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output DIR     the folder to write to\n"
+    "  --name NAME          the model's name (a C identifier); default: the\n"
+    "                       file's name without .onnx, made one\n"
+    "  -h, --help           show this help\n"
+    "\n"
+    "exit status: 0 success, 1 unsupported or invalid model, 2 usage error\n";
+
+/* The model's name from the file's: its base name without ".onnx", every
+ * character that cannot be in an identifier made '_'. */
+static const char *name_from_path(Arena *a, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len = strlen(base);
+    if (len > 5 && strcmp(base + len - 5, ".onnx") == 0)
+        len -= 5;
+    char *name = arena_alloc(a, len + 2), *p = name;
+    if (len == 0 || isdigit((unsigned char)base[0]))
+        *p++ = '_';
+    for (size_t k = 0; k < len; k++)
+        *p++ = isalnum((unsigned char)base[k]) ? base[k] : '_';
+    *p = '\0';
+    return name[0] ? name : "model";
+}
+
+static int is_identifier(const char *s)
+{
+    if (!isalpha((unsigned char)s[0]) && s[0] != '_')
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_')
+            return 0;
+    return 1;
+}
+
+/* Creates dir and its missing parents, like mkdir -p. */
+static int make_dir(Arena *a, const char *dir)
+{
+    char *path = arena_strdup(a, dir);
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        struct stat st;
+        if (stat(path, &st) != 0 && mkdir(path, 0777) != 0 && errno != EEXIST) {
+            diag_file_error(path, "cannot create the directory: %s", strerror(errno));
+            return -1;
+        }
+        if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+            diag_file_error(path, "cannot write into it: not a directory");
+            return -1;
+        }
+        *p = c;
+        if (c == '\0')
+            return 0;
+    }
+}
+
+/* Writes the spec and the weights as a pair: both go to temporaries first
+ * and are renamed only when both are complete. st_write_f32 writes its own
+ * temporary and renames it onto the path it is given, so it is given the
+ * weights OutFile's temporary. */
+static int write_pair(Arena *a, const ImportModel *m, const char *dir, const char *name)
+{
+    const char *spec_path = arena_printf(a, "%s/%s.lstm", dir, name);
+    const char *weights_name = arena_printf(a, "%s.safetensors", name);
+    const char *weights_path = arena_printf(a, "%s/%s", dir, weights_name);
+    OutFile spec, weights;
+    if (outfile_open(&spec, spec_path) < 0)
+        return -1;
+    if (outfile_open(&weights, weights_path) < 0) {
+        outfile_discard(&spec);
+        return -1;
+    }
+    import_write_spec(spec.f, m, name, weights_name);
+    ImportTensors t;
+    import_tensors(a, m, &t);
+    if (st_write_f32(weights.tmp, t.n, t.names, t.ndims, (const long (*)[ST_MAX_DIMS])t.shapes,
+                     t.data) < 0) {
+        outfile_discard(&spec);
+        outfile_discard(&weights);
+        return -1;
+    }
+    OutFile *both[2] = {&spec, &weights};
+    return outfile_commit_all(both, 2);
+}
+
+int cmd_import(const Args *a)
+{
+    if (!a->output)
+        return cli_usage_error(a, "%s", "missing '-o DIR', the folder to write to");
+    if (a->name && !is_identifier(a->name))
+        return cli_usage_error(a, "--name '%s' is not an identifier", a->name);
+    Arena arena = {0};
+    int status = EXIT_BAD_INPUT;
+    OnnxGraph *g = onnx_load(&arena, a->pos[0]);
+    ImportModel *m = g ? import_graph(&arena, g) : NULL;
+    if (m && make_dir(&arena, a->output) == 0) {
+        const char *name = a->name ? a->name : name_from_path(&arena, a->pos[0]);
+        if (write_pair(&arena, m, a->output, name) == 0)
+            status = EXIT_OK;
+    }
+    arena_free(&arena);
+    return status;
+}

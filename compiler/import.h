@@ -1,0 +1,74 @@
+/*
+ * import.h - an ONNX graph matched into lstmc's layers (`lstmc import`).
+ *
+ * import.c walks the graph of onnx.h in order and follows what every value
+ * is: a constant, a shape computed from the input's symbolic sizes, a tensor
+ * filled with one number (zero initial states), or the data flowing from the
+ * graph input through the layers, with each of its axes known as time,
+ * batch, direction, features or a size-1 axis. Glue ops (Transpose,
+ * Squeeze, Unsqueeze, Reshape, Slice, Gather, Identity, Cast) only move
+ * axes; LSTM, Gemm and MatMul (+ Add) become layers; Relu, Sigmoid, Tanh,
+ * Softmax and the like become a dense layer's activation. Anything else is
+ * an error naming the node, its op and what is not supported.
+ *
+ * The result is written as a spec in lstmc's `onnx` convention (the LSTM
+ * tensors W, R, B, P exactly as ONNX stores them) and its tensors.
+ */
+#ifndef LSTMC_IMPORT_H
+#define LSTMC_IMPORT_H
+
+#include "ir.h"
+#include "onnx.h"
+#include "safetensors.h"
+
+typedef enum { IMPORT_LSTM, IMPORT_DENSE } ImportKind;
+
+typedef struct ImportLayer {
+    ImportKind kind;
+    const char *node;           /* the ONNX node it came from */
+    const char *name;           /* spec block name and tensor prefix: lstm0, dense1 */
+    int input;                  /* features in */
+    int output;                 /* features out: dirs * hidden, or units */
+    int bias;                   /* has bias tensors */
+    /* LSTM: one ONNX node. */
+    int hidden, dirs;           /* dirs: 2 for bidirectional */
+    int reverse;                /* direction reverse (dirs 1) */
+    int coupled, peepholes;     /* input_forget; P given */
+    double clip;                /* 0: none */
+    Activation act[3];          /* ONNX f, g, h: gates, cell input, cell output */
+    float *W, *R, *B, *P;       /* ONNX layout: [D,4H,I], [D,4H,H], [D,8H], [D,3H] */
+    /* dense: Gemm, or MatMul with its Add. */
+    float *w;                   /* [output, input] */
+    float *b;                   /* [output], or NULL */
+    Activation dense_act;
+    int bias_pending;           /* a MatMul: an Add may still bring its bias */
+} ImportLayer;
+
+typedef struct ImportModel {
+    const OnnxGraph *graph;
+    int input;                  /* features per step */
+    int output;                 /* features per output row */
+    int output_last;            /* one row per sequence: the last step's */
+    int nlayers;
+    ImportLayer *layers;
+} ImportModel;
+
+/* Matches the graph into layers. Returns NULL after reporting every reason
+ * as "MODEL.onnx: error: node 'NAME' (op OP): ...". */
+ImportModel *import_graph(Arena *a, const OnnxGraph *g);
+
+/* Writes the spec of model NAME whose weights are in the file weights (a
+ * name relative to the spec's folder). */
+void import_write_spec(FILE *f, const ImportModel *m, const char *name, const char *weights);
+
+/* The tensors the spec names, in order, for st_write_f32(). */
+typedef struct ImportTensors {
+    int n;
+    const char **names;
+    int *ndims;
+    long (*shapes)[ST_MAX_DIMS];
+    const float **data;
+} ImportTensors;
+void import_tensors(Arena *a, const ImportModel *m, ImportTensors *t);
+
+#endif

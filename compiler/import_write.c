@@ -1,0 +1,124 @@
+/*
+ * import_write.c - writes what import.c matched: the spec (one `lstm` block
+ * per LSTM node, one `dense` block per head, in lstmc's `onnx` convention)
+ * and the list of its tensors for the safetensors file.
+ */
+#include "import.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The shortest decimal that reads back as the same float (the ONNX
+ * attributes are float32). */
+static const char *num(Arena *a, double v)
+{
+    char buf[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(buf, sizeof buf, "%.*g", p, v);
+        if ((float)strtod(buf, NULL) == (float)v)
+            break;
+    }
+    return arena_strdup(a, buf);
+}
+
+static const char *act_str(Arena *a, Activation act)
+{
+    const char *name = ir_activation_name(act.kind);
+    switch (ir_activation_params(act.kind)) {
+    case 0: return name;
+    case 1: return arena_printf(a, "%s(%s)", name, num(a, act.a));
+    default: return arena_printf(a, "%s(%s, %s)", name, num(a, act.a), num(a, act.b));
+    }
+}
+
+/* Text for a comment: control characters become '?'. */
+static const char *comment_text(Arena *a, const char *s)
+{
+    char *c = arena_strdup(a, s);
+    for (char *p = c; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    return c;
+}
+
+void import_write_spec(FILE *f, const ImportModel *m, const char *name, const char *weights)
+{
+    Arena a = {0};
+    const OnnxGraph *g = m->graph;
+    fprintf(f, "# Imported by `lstmc import` from %s\n", comment_text(&a, g->path));
+    fprintf(f, "# graph '%s'%s%s, ONNX opset %ld.\n", comment_text(&a, g->name),
+            g->producer[0] ? ", producer " : "", comment_text(&a, g->producer), g->opset);
+    fprintf(f, "# The tensors are in %s under ONNX's own names and layout,\n", weights);
+    fprintf(f, "# which `from onnx` reads as they are.\n");
+    fprintf(f, "model %s {\n", name);
+    fprintf(f, "    input %d;\n", m->input);
+    fprintf(f, "    weights \"%s\";\n", weights);
+    for (int k = 0; k < m->nlayers; k++) {
+        const ImportLayer *L = &m->layers[k];
+        fprintf(f, "\n    # ONNX node '%s'\n", comment_text(&a, L->node));
+        if (L->kind == IMPORT_DENSE) {
+            fprintf(f, "    dense %s {\n        units %d;\n", L->name, L->output);
+            if (L->dense_act.kind != ACT_IDENTITY)
+                fprintf(f, "        activation %s;\n", act_str(&a, L->dense_act));
+            if (!L->bias)
+                fprintf(f, "        no_bias;\n");
+            fprintf(f, "        from onnx \"%s\";\n    }\n", L->name);
+            continue;
+        }
+        fprintf(f, "    lstm %s {\n        hidden %d;\n", L->name, L->hidden);
+        if (L->dirs == 2 || L->reverse)
+            fprintf(f, "        direction %s;\n", L->dirs == 2 ? "bidirectional" : "backward");
+        if (L->act[0].kind != ACT_SIGMOID)
+            fprintf(f, "        gate_activation %s;\n", act_str(&a, L->act[0]));
+        if (L->act[1].kind != ACT_TANH)
+            fprintf(f, "        cell_input %s;\n", act_str(&a, L->act[1]));
+        if (L->act[2].kind != ACT_TANH)
+            fprintf(f, "        cell_output %s;\n", act_str(&a, L->act[2]));
+        if (L->clip > 0)
+            fprintf(f, "        clip gates %s;\n", num(&a, L->clip));
+        if (L->coupled)
+            fprintf(f, "        coupled;\n");
+        if (L->peepholes)
+            fprintf(f, "        peepholes;\n");
+        if (!L->bias)
+            fprintf(f, "        no_bias;\n");
+        fprintf(f, "        from onnx \"%s\";\n    }\n", L->name);
+    }
+    fprintf(f, "\n    output %s;\n}\n", m->output_last ? "last" : "sequence");
+    arena_free(&a);
+}
+
+void import_tensors(Arena *a, const ImportModel *m, ImportTensors *t)
+{
+    int cap = 4 * m->nlayers + 1;
+    t->n = 0;
+    t->names = arena_alloc(a, (size_t)cap * sizeof *t->names);
+    t->ndims = arena_alloc(a, (size_t)cap * sizeof *t->ndims);
+    t->shapes = arena_alloc(a, (size_t)cap * sizeof *t->shapes);
+    t->data = arena_alloc(a, (size_t)cap * sizeof *t->data);
+#define PUT(suffix, data_, nd, ...)                                                   \
+    do {                                                                              \
+        long dims_[] = {__VA_ARGS__};                                                 \
+        t->names[t->n] = arena_printf(a, "%s.%s", L->name, suffix);                   \
+        t->ndims[t->n] = nd;                                                          \
+        memcpy(t->shapes[t->n], dims_, sizeof dims_);                                 \
+        t->data[t->n++] = data_;                                                      \
+    } while (0)
+    for (int k = 0; k < m->nlayers; k++) {
+        const ImportLayer *L = &m->layers[k];
+        long D = L->dirs, H = L->hidden;
+        if (L->kind == IMPORT_DENSE) {
+            PUT("weight", L->w, 2, L->output, L->input);
+            if (L->bias)
+                PUT("bias", L->b, 1, L->output);
+            continue;
+        }
+        PUT("W", L->W, 3, D, 4 * H, L->input);
+        PUT("R", L->R, 3, D, 4 * H, H);
+        if (L->bias)
+            PUT("B", L->B, 2, D, 8 * H);
+        if (L->peepholes)
+            PUT("P", L->P, 2, D, 3 * H);
+    }
+#undef PUT
+}
