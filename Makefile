@@ -13,7 +13,7 @@ CC      ?= cc
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN)
-LDLIBS  := -lm
+LDLIBS  := -lprotobuf-c -lm
 B       := build
 
 ifeq ($(SAN),1)
@@ -22,15 +22,29 @@ CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 LDFLAGS += -fsanitize=address,undefined
 endif
 
+# The LLVM backend (emit_llvm.c, jit.c) is built when llvm-config is found;
+# without it lstmc builds and passes its tests, and --emit llvm|bc|obj and
+# run --jit say that this build has none. `make LLVM_CONFIG=` builds without.
+LLVM_CONFIG ?= $(shell command -v llvm-config 2>/dev/null || command -v llvm-config-14 2>/dev/null)
+ifneq ($(LLVM_CONFIG),)
+LLVM_SRCS   := compiler/emit_llvm.c compiler/jit.c
+LLVM_CFLAGS := -DLSTMC_HAVE_LLVM
+# only the include folder: llvm-config --cflags brings flags of its own
+LLVM_INC    := -isystem $(shell $(LLVM_CONFIG) --includedir)
+LLVM_LIBS   := $(shell $(LLVM_CONFIG) --ldflags --libs)
+endif
+
 # The compiler, stage by stage (main.c is the command line).
 LIB_SRCS := compiler/util.c compiler/ast.c compiler/json.c compiler/safetensors.c compiler/ir.c \
             compiler/sema.c compiler/weights.c compiler/interp.c \
-            compiler/lower.c compiler/emit_c.c compiler/emit_main.c runtime/lstmc_rows.c
-GEN_SRCS := $(B)/lexer.c $(B)/parser.c $(B)/runtime_text.c
+            compiler/lower.c compiler/emit_c.c compiler/emit_main.c runtime/lstmc_rows.c \
+            compiler/onnx.c compiler/import.c compiler/import_shape.c compiler/import_layers.c \
+            compiler/import_write.c
+GEN_SRCS := $(B)/lexer.c $(B)/parser.c $(B)/runtime_text.c $(B)/onnx.pb-c.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(GEN_SRCS:.c=.o)
 # The command line: main.c parses flags; each command beyond check/run has
 # its own file.
-APP_SRCS := compiler/main.c compiler/cmd_compile.c compiler/cmd_build.c
+APP_SRCS := compiler/main.c compiler/cmd_compile.c compiler/cmd_build.c compiler/cmd_import.c $(LLVM_SRCS)
 MAIN_OBJ := $(APP_SRCS:%.c=$(B)/%.o)
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
@@ -39,7 +53,14 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 all: $(B)/lstmc
 
 $(B)/lstmc: $(LIB_OBJS) $(MAIN_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LLVM_LIBS) $(LDLIBS)
+
+# The command line and the LLVM backend see whether LLVM is there; a build
+# that switches (LLVM_CONFIG=) must not reuse their objects.
+$(MAIN_OBJ): CFLAGS += $(LLVM_CFLAGS) $(LLVM_INC)
+$(MAIN_OBJ): $(B)/.llvm-$(if $(LLVM_CONFIG),on,off)
+$(B)/.llvm-on $(B)/.llvm-off:
+	@mkdir -p $(B) && rm -f $(B)/.llvm-on $(B)/.llvm-off && touch $@
 
 # Missing build tools are installed by one script (as root) or named.
 DEPS_STAMP := build/.deps-ok
@@ -62,6 +83,14 @@ RUNTIME_TEXT := rt_text_act_h=runtime/lstmc_act.h rt_text_rows_h=runtime/lstmc_r
 $(B)/runtime_text.c: scripts/embed.sh runtime/lstmc_act.h runtime/lstmc_rows.h runtime/lstmc_rows.c
 	@mkdir -p $(B)
 	sh scripts/embed.sh $(RUNTIME_TEXT) > $@
+
+# The ONNX schema lstmc reads (`lstmc import`), compiled by protoc-c.
+$(B)/onnx.pb-c.c $(B)/onnx.pb-c.h: compiler/onnx.proto | $(DEPS_STAMP)
+	@mkdir -p $(B)
+	protoc-c --proto_path=compiler --c_out=$(B) compiler/onnx.proto
+$(B)/onnx.pb-c.o: $(B)/onnx.pb-c.c $(B)/onnx.pb-c.h
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -I$(B) -c -o $@ $<
+$(B)/compiler/onnx.o: $(B)/onnx.pb-c.h
 
 # Generated scanners are not warning-clean under -Wpedantic; our code is.
 $(B)/lexer.o: $(B)/lexer.c $(B)/parser.h compiler/ast.h compiler/util.h
@@ -92,8 +121,17 @@ check-diag: $(B)/lstmc
 check-cli: $(B)/lstmc
 	@sh tests/run_cli.sh $(B)/lstmc
 
-check-pytorch: $(B)/lstmc
-	@sh tests/run_pytorch.sh $(B)/lstmc
+# The reference fixtures (tests/fixtures/{pytorch,numpy}: PyTorch's outputs and
+# the float64 NumPy reference's) through lstmc run, lstmc build and, when
+# built, lstmc run --jit (tests/run_fixtures.sh).
+check-fixtures: $(B)/lstmc
+	@sh tests/run_fixtures.sh $(B)/lstmc
+
+# `lstmc import`: the ONNX fixtures (tests/fixtures/onnx) imported, then run
+# by the interpreter, the C backend and (when built) LLVM; the broken models
+# of tests/import beside their exact messages.
+check-onnx: $(B)/lstmc
+	@sh tests/run_onnx.sh $(B)/lstmc
 
 # Differential tests: random models (tests/diff/randmodel.c) run by the
 # interpreter and by `lstmc build`'s executables must agree to 1e-5.
@@ -101,8 +139,10 @@ $(B)/tests/randmodel: tests/diff/randmodel.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Icompiler -Iruntime -I$(B) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
+# With LLVM, the same 200 models through the LLVM backend too (run --jit).
 check-diff: $(B)/lstmc $(B)/tests/randmodel
 	@sh tests/run_diff.sh $(B)/lstmc 200
+	$(if $(LLVM_CONFIG),@DIFF_CANDIDATE=jit sh tests/run_diff.sh $(B)/lstmc 200)
 
 # The long run (not in `make check`): 3000 models.
 check-diff-long: $(B)/lstmc $(B)/tests/randmodel
@@ -169,12 +209,77 @@ check-examples-build: example-standalone example-embed example-variants
 
 .PHONY: example-standalone example-embed example-variants
 
+# Examples with really trained weights: each folder's train.py (PyTorch, run
+# by hand, not here) wrote the committed weights and results.txt, PyTorch's
+# score on the example's test set. Each program here embeds the model from
+# `lstmc compile`, scores it without Python and fails unless it matches.
+# Built with $(CFLAGS), so `make SAN=1` runs them under the sanitizers.
+EXCC = $(CC) $(CFLAGS) -Iexamples/common $(LDFLAGS)
+
+# The adding problem (Hochreiter & Schmidhuber 1997), T = 100.
+example-adding: $(B)/lstmc
+	@mkdir -p $(EX)/adding
+	$(B)/lstmc compile examples/adding/model.lstm -o $(EX)/adding/model
+	$(EXCC) -I$(EX)/adding -o $(EX)/adding/test examples/adding/test.c $(EX)/adding/model.c -lm
+	$(EX)/adding/test examples/adding/results.txt
+
+# The 1997 LSTM, memory cell blocks without forget gate, on the embedded
+# Reber grammar.
+example-blocks1997: $(B)/lstmc
+	@mkdir -p $(EX)/blocks1997
+	$(B)/lstmc compile examples/blocks1997/model.lstm -o $(EX)/blocks1997/model
+	$(EXCC) -I$(EX)/blocks1997 -o $(EX)/blocks1997/test examples/blocks1997/test.c \
+	  $(EX)/blocks1997/model.c -lm
+	$(EX)/blocks1997/test examples/blocks1997/results.txt
+
+# A character-level language model: bits per character on held-out text
+# beside PyTorch's, the sampler's flag errors, and a sample.
+example-charlm: $(B)/lstmc
+	@mkdir -p $(EX)/charlm
+	$(B)/lstmc compile examples/charlm/model.lstm -o $(EX)/charlm/model
+	$(EXCC) -I$(EX)/charlm -o $(EX)/charlm/sample examples/charlm/sample.c $(EX)/charlm/model.c -lm
+	sh examples/charlm/check.sh $(EX)/charlm/sample
+
+check-examples-trained: example-adding example-blocks1997 example-charlm
+
+.PHONY: example-adding example-blocks1997 example-charlm
+
+# The embed example against the LLVM backend's object instead of the C: the
+# same main.c and header, linked with model.o (made for this machine, its
+# CPU's extensions included). Its output must be byte for byte that of the
+# C backend's code compiled for this machine too (gcc -std=c99
+# -march=native): the object computes the same float operations in the
+# same order (emit_llvm.c).
+example-embed-llvm: example-embed
+ifneq ($(LLVM_CONFIG),)
+	@mkdir -p $(EX)/embed-llvm
+	$(B)/lstmc compile examples/embed/model.lstm --emit obj -o $(EX)/embed-llvm/model
+	$(CC) -std=c99 -Wall -Wextra -Wpedantic -I$(EX)/embed-llvm -o $(EX)/embed-llvm/sensor \
+	  examples/embed/main.c $(EX)/embed-llvm/model.o -lm
+	$(CC) -std=c99 -O2 -march=native -I$(EX)/embed -o $(EX)/embed-llvm/sensor-c \
+	  examples/embed/main.c $(EX)/embed/model.c -lm
+	$(EX)/embed-llvm/sensor < examples/embed/input.txt > $(EX)/embed-llvm/output.txt
+	$(EX)/embed-llvm/sensor-c < examples/embed/input.txt > $(EX)/embed-llvm/output-c.txt
+	@cmp $(EX)/embed-llvm/output.txt $(EX)/embed-llvm/output-c.txt && \
+	  echo "example embed (LLVM object): output identical to the C build's (-march=native)"
+else
+	@echo "example embed (LLVM object): skipped (built without LLVM: llvm-config not found)"
+endif
+
+# The LLVM backend (tests/run_llvm.sh): fixtures through run --jit and the
+# object, the API and header, other targets, opt -verify; without LLVM, the
+# message that says so, and "skipped".
+check-llvm: $(B)/lstmc example-embed-llvm
+	@sh tests/run_llvm.sh $(B)/lstmc
+
+.PHONY: example-embed-llvm
+
 # The C backend's output for tests/golden_c/*.lstm, diffed against the
 # committed .c/.h (LSTMC_UPDATE=1 sh tests/run_golden_c.sh build/lstmc rewrites them).
 check-golden-c: $(B)/lstmc
 	@sh tests/run_golden_c.sh $(B)/lstmc
 
-TESTS := check-unit check-diag check-cli check-pytorch check-examples check-diff check-build check-examples-build check-golden-c
+TESTS := check-unit check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-llvm check-examples-trained check-onnx
 
 check: $(TESTS)
 	@$(MAKE) --no-print-directory SAN=1 $(TESTS)

@@ -72,7 +72,7 @@ function speedup(c, from, to) {
 
 # The systems in the tables' order; each configuration lists those it has.
 function order_systems(c,    all, n, k) {
-    n = split("lstmc-gcc lstmc-gcc-t2 lstmc-clang onednn torch naive naive-ffm", all, " ")
+    n = split("lstmc-gcc lstmc-gcc-t2 lstmc-clang lstmc-llvm onednn torch naive naive-ffm", all, " ")
     nsys[c] = 0
     for (k = 1; k <= n; k++)
         if ((c SUBSEP all[k]) in present) sys[c, ++nsys[c]] = all[k]

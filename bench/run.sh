@@ -7,8 +7,10 @@
 #
 #   bench/run.sh [--quick]       (make bench, make bench-quick)
 #
-# Environment: BENCH_CFLAGS (default "-O3 -march=native") for lstmc's code
-# and the naive baseline; BENCH_CPU=N pins every timed process to CPU N
+# Environment: BENCH_BUILD (default build) for the lstmc to use, built with
+# make B=BENCH_BUILD (with LLVM, its object is one more system);
+# BENCH_CFLAGS (default "-O3 -march=native") for lstmc's code and the naive
+# baseline; BENCH_CPU=N pins every timed process to CPU N
 # (taskset; not the 2-thread system, which needs two); BENCH_OUT (default
 # build/bench) for the work files.
 set -euo pipefail
@@ -26,10 +28,11 @@ TOL=1e-4
 OPT=${BENCH_CFLAGS:--O3 -march=native}
 read -ra OPTS <<< "$OPT"   # the same as words, for the compilers
 OUT=${BENCH_OUT:-build/bench}
-LSTMC=build/lstmc
+BUILD=${BENCH_BUILD:-build}   # the build folder of lstmc (make B=...)
+LSTMC=$BUILD/lstmc
 PYTHON=/usr/bin/python3
 WARN=(-std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic)
-LIBO=(build/compiler/safetensors.o build/compiler/util.o build/compiler/json.o)
+LIBO=("$BUILD/compiler/safetensors.o" "$BUILD/compiler/util.o" "$BUILD/compiler/json.o")
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1   # oneDNN (OpenMP) and PyTorch: one thread
 PIN=()
 [ -n "${BENCH_CPU:-}" ] && command -v taskset >/dev/null && PIN=(taskset -c "$BENCH_CPU")
@@ -47,7 +50,7 @@ trap '' PIPE   # a system that died must not take the script with it
 now_ns() { date +%s%N; }
 
 # ---- the systems' availability ----
-CLANG_SKIP="" ONEDNN_SKIP="" TORCH_SKIP=""
+CLANG_SKIP="" ONEDNN_SKIP="" TORCH_SKIP="" LLVM_SKIP=""
 command -v clang >/dev/null 2>&1 || CLANG_SKIP="clang not installed (scripts/bench-deps.sh)"
 [ -f /usr/include/oneapi/dnnl/dnnl.h ] ||
     ONEDNN_SKIP="libdnnl-dev not installed (scripts/bench-deps.sh)"
@@ -55,7 +58,9 @@ command -v clang >/dev/null 2>&1 || CLANG_SKIP="clang not installed (scripts/ben
     TORCH_SKIP="$PYTHON cannot import torch (python3-torch; scripts/bench-deps.sh)"
 
 # ---- tools: lstmc, the weights generator, the roofline probe ----
-make --no-print-directory -s $LSTMC "${LIBO[@]}"
+make --no-print-directory -s B="$BUILD" "$LSTMC" "${LIBO[@]}"
+$LSTMC help compile | grep -q -- '--emit' && ! $LSTMC compile --emit obj /dev/null -o /dev/null 2>&1 |
+    grep -q 'without the LLVM backend' || LLVM_SKIP="lstmc built without LLVM (llvm-config not found)"
 mkdir -p "$OUT"
 RESULTS=$OUT/results.txt
 : > "$RESULTS"
@@ -92,6 +97,14 @@ build_systems() {
         build lstmc-clang "lstmc, clang $OPT" clang "${OPTS[@]}" "${WARN[@]}" -o "$d/lstmc-clang" "${lstmc[@]}"
     else
         SKIPPED+=("lstmc-clang|lstmc, clang $OPT|$CLANG_SKIP")
+    fi
+    # the LLVM backend's object (lstmc compile --emit obj, for this machine)
+    # behind the same driver, through the same header
+    if [ -n "$LLVM_SKIP" ]; then
+        SKIPPED+=("lstmc-llvm|lstmc, LLVM object (--emit obj)|$LLVM_SKIP")
+    else
+        build lstmc-llvm "lstmc, LLVM object (--emit obj)" gcc "${OPTS[@]}" "${WARN[@]}" -o "$d/lstmc-llvm" \
+            -I"$d/llvm" -Ibench -Icompiler bench/driver.c "$d/llvm/bench.o" bench/peer.c "${LIBO[@]}" -lm
     fi
     if [ "$threads" -gt 1 ]; then   # the code lstmc compile --threads wrote in DIR/threads
         build lstmc-gcc-t$threads "lstmc, gcc $OPT, $threads threads" gcc "${OPTS[@]}" "${WARN[@]}" -pthread \
@@ -184,6 +197,12 @@ EOF
     $LSTMC run "$DIR/model.lstm" "$DIR/input.txt" > "$DIR/reference.txt"
     rm -rf "$DIR/bench.c" "$DIR/bench.h" "$DIR/threads"   # a failed compile fails lstmc's builds
     $LSTMC compile --activations fast "$DIR/model.lstm" -o "$DIR/bench" || log "bench: $name: lstmc compile failed"
+    rm -rf "$DIR/llvm"
+    if [ -z "$LLVM_SKIP" ]; then
+        mkdir -p "$DIR/llvm"
+        $LSTMC compile --activations fast --emit obj "$DIR/model.lstm" -o "$DIR/llvm/bench" ||
+            log "bench: $name: lstmc compile --emit obj failed"
+    fi
     if [ "$threads" -gt 1 ]; then
         mkdir -p "$DIR/threads"
         $LSTMC compile --activations fast --threads "$threads" "$DIR/model.lstm" -o "$DIR/threads/bench" ||

@@ -20,6 +20,12 @@ typedef struct Args {
     const char *cflags;         /* --cflags (build); NULL: "-O2" */
     const char *activations;    /* --activations exact|fast (compile, build) */
     const char *threads;        /* --threads N (compile); NULL: 1 */
+    const char *emit;           /* --emit c|llvm|bc|obj (compile); NULL: c */
+    const char *target;         /* --target TRIPLE (compile --emit llvm|bc|obj) */
+    const char *cpu;            /* --cpu NAME (same) */
+    const char *features;       /* --features +a,-b (same) */
+    const char *opt;            /* -O2 / -O3 as "2" / "3" (same); NULL: 3 */
+    int jit;                    /* run --jit: the LLVM backend compiled in memory */
     int no_weights, ast;        /* check */
     char **argv;                /* the whole command line, for banners */
     int argc;
@@ -45,9 +51,28 @@ int cli_emit_options(const Args *a, EmitOptions *o);
  * command lines in banners and messages. */
 char *cli_shell_join(Arena *a, const char *const *v, int n);
 
+/* The message and exit status of an LLVM feature in an lstmc built without
+ * LLVM (what names the flag: "--emit llvm", "--jit"). */
+int cli_no_llvm(const char *what);
+
+/* One sequence through a model: the interpreter, or (`run --jit`) the LLVM
+ * backend compiled in memory. run resets, then writes the outputs of x
+ * (steps rows of m->input) to y (1 or steps rows of m->output). */
+typedef struct SeqRunner {
+    void (*run)(struct SeqRunner *r, const double *x, long steps, double *y);
+    const IrModel *m;
+    void *impl;
+} SeqRunner;
+
+/* jit.c (LLVM builds only): a SeqRunner over the model JIT-compiled for
+ * this machine. open returns 0, or -1 after reporting. */
+int jit_runner_open(SeqRunner *r, const IrModel *m, int fast_activations);
+void jit_runner_close(SeqRunner *r);
+
 /* The commands; each returns an exit status. */
 int cmd_compile(const Args *a);
 int cmd_build(const Args *a);
-extern const char usage_compile[], usage_build[];
+int cmd_import(const Args *a);
+extern const char usage_compile[], usage_build[], usage_import[];
 
 #endif

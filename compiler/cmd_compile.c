@@ -4,6 +4,9 @@
  */
 #include "cli.h"
 #include "emit_c.h"
+#ifdef LSTMC_HAVE_LLVM
+#include "emit_llvm.h"
+#endif
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -11,7 +14,8 @@
 
 const char usage_compile[] =
     "usage: lstmc compile SPEC [-w WEIGHTS] -o PREFIX [--name NAME] [--activations exact|fast]\n"
-    "                     [--threads N]\n"
+    "                     [--threads N] [--emit c|llvm|bc|obj [--target TRIPLE] [--cpu CPU]\n"
+    "                     [--features LIST] [--opt-level 2|3]]\n"
     "\n"
     "Writes the model as specialized C99: PREFIX.c (the weights as constants,\n"
     "one function per layer, the activations copied in; compile it alone with\n"
@@ -31,6 +35,18 @@ const char usage_compile[] =
     "                         streaming model among N threads (NAME_threads_start;\n"
     "                         the code then needs C11 atomics and pthreads);\n"
     "                         default 1: plain C99, no threads\n"
+    "  --emit KIND            c: PREFIX.c (default); llvm: PREFIX.ll, LLVM IR;\n"
+    "                         bc: PREFIX.bc, LLVM bitcode; obj: PREFIX.o, an object\n"
+    "                         file. Each with the same PREFIX.h and API as the C;\n"
+    "                         the LLVM kinds need an lstmc built with LLVM\n"
+    "  --target TRIPLE        with llvm, bc or obj: the target, as llc takes it\n"
+    "                         (aarch64-linux-gnu, thumbv7em-none-eabihf, ...);\n"
+    "                         default: this machine, with its CPU's extensions\n"
+    "  --cpu CPU              with --emit llvm|bc|obj: the CPU (as llc -mcpu)\n"
+    "  --features LIST        with --emit llvm|bc|obj: target features (as llc\n"
+    "                         -mattr, e.g. +neon,-fp64)\n"
+    "  --opt-level N          with --emit llvm|bc|obj: LLVM's O2 or O3 pipeline\n"
+    "                         (default 3)\n"
     "  -h, --help             show this help\n"
     "\n"
     "exit status: 0 success, 1 invalid spec or weights or a failed write, 2 usage error\n";
@@ -50,6 +66,21 @@ int cmd_compile(const Args *a)
             return cli_usage_error(a, "--threads '%s' is not a number from 1 to 64", a->threads);
         o.threads = (int)v;
     }
+    const char *emit = a->emit ? a->emit : "c";
+    int llvm = strcmp(emit, "c") != 0;
+    if (llvm && strcmp(emit, "llvm") != 0 && strcmp(emit, "bc") != 0 && strcmp(emit, "obj") != 0)
+        return cli_usage_error(a, "unknown --emit '%s'; expected c, llvm, bc or obj", emit);
+    if (!llvm && (a->target || a->cpu || a->features || a->opt))
+        return cli_usage_error(a, "%s", "--target, --cpu, --features and --opt-level are for --emit llvm, bc or obj");
+    if (llvm && o.threads > 1)
+        return cli_usage_error(a, "%s", "--threads is for the C backend (--emit c): the LLVM backend has no threads");
+    if (a->opt && strcmp(a->opt, "2") != 0 && strcmp(a->opt, "3") != 0)
+        return cli_usage_error(a, "--opt-level '%s' is not 2 or 3", a->opt);
+#ifndef LSTMC_HAVE_LLVM
+    if (llvm)
+        return cli_no_llvm(strcmp(emit, "llvm") == 0 ? "--emit llvm" : strcmp(emit, "bc") == 0 ? "--emit bc"
+                                                                                              : "--emit obj");
+#endif
 
     Arena arena = {0};
     int status = EXIT_BAD_INPUT;
@@ -61,6 +92,16 @@ int cmd_compile(const Args *a)
             o.name = emitc_identifier(&arena, m->name);
         o.command_line = cli_shell_join(&arena, (const char *const *)a->argv, a->argc);
         o.header_include = arena_printf(&arena, "%s.h", slash ? slash + 1 : a->output);
+#ifdef LSTMC_HAVE_LLVM
+        if (llvm) {
+            LlvmTarget t = {a->target, a->cpu, a->features, a->opt ? atoi(a->opt) : 3};
+            LlvmEmitKind kind = strcmp(emit, "llvm") == 0 ? LLVM_EMIT_IR
+                              : strcmp(emit, "bc") == 0   ? LLVM_EMIT_BC
+                                                          : LLVM_EMIT_OBJ;
+            if (emitllvm_write_files(m, &o, &t, kind, a->output) == 0)
+                status = EXIT_OK;
+        } else
+#endif
         if (emitc_write_files(m, &o, a->output) == 0)
             status = EXIT_OK;
     }

@@ -27,6 +27,8 @@ static const char usage_main[] =
     "  compile SPEC [-w WEIGHTS] -o PREFIX\n"
     "                                   write specialized C: PREFIX.c and PREFIX.h\n"
     "  build SPEC [-w WEIGHTS] -o BIN   build a standalone executable\n"
+    "  import MODEL.onnx -o DIR         write DIR/NAME.lstm and DIR/NAME.safetensors\n"
+    "                                   from an ONNX model\n"
     "  help [COMMAND]                   show this help, or a command's\n"
     "\n"
     "options:\n"
@@ -51,11 +53,12 @@ static const char usage_check[] =
     "exit status: 0 valid, 1 invalid spec or weights, 2 usage error\n";
 
 static const char usage_run[] =
-    "usage: lstmc run SPEC [-w WEIGHTS] [INPUT]\n"
+    "usage: lstmc run SPEC [-w WEIGHTS] [--jit [--activations exact|fast]] [INPUT]\n"
     "\n"
     "Runs the model in the reference interpreter (double precision) on INPUT,\n"
     "or standard input when INPUT is absent or '-', and writes the outputs to\n"
-    "standard output.\n"
+    "standard output. With --jit, the model is compiled in memory by the LLVM\n"
+    "backend (float32, as 'compile' makes it) and runs at compiled speed.\n"
     "\n"
     "Data format: one timestep per line, the input features separated by\n"
     "spaces, tabs or commas; a blank line ends a sequence (the state resets).\n"
@@ -65,6 +68,9 @@ static const char usage_run[] =
     "\n"
     "options:\n"
     "  -w, --weights FILE   weights to use instead of the spec's 'weights' file\n"
+    "  --jit                run the model compiled by LLVM in memory (needs an\n"
+    "                       lstmc built with LLVM), not the interpreter\n"
+    "  --activations MODE   with --jit: fast (default) or exact, as for compile\n"
     "  -h, --help           show this help\n"
     "\n"
     "exit status: 0 success, 1 invalid spec, weights or data, 2 usage error\n";
@@ -79,7 +85,7 @@ int cli_usage_error(const Args *a, const char *fmt, const char *what)
 
 /* Flags, and which commands take them. */
 enum {
-    F_CHECK = 1, F_RUN = 2, F_COMPILE = 4, F_BUILD = 8,
+    F_CHECK = 1, F_RUN = 2, F_COMPILE = 4, F_BUILD = 8, F_IMPORT = 16,
     F_ALL = F_CHECK | F_RUN | F_COMPILE | F_BUILD,
 };
 
@@ -91,15 +97,21 @@ typedef struct Flag {
 
 static const Flag flags[] = {
     {"--weights", "-w", F_ALL, 1},
-    {"--output", "-o", F_COMPILE | F_BUILD, 1},
-    {"--name", NULL, F_COMPILE | F_BUILD, 1},
-    {"--activations", NULL, F_COMPILE | F_BUILD, 1},
+    {"--output", "-o", F_COMPILE | F_BUILD | F_IMPORT, 1},
+    {"--name", NULL, F_COMPILE | F_BUILD | F_IMPORT, 1},
+    {"--activations", NULL, F_RUN | F_COMPILE | F_BUILD, 1},
     {"--threads", NULL, F_COMPILE, 1},
+    {"--emit", NULL, F_COMPILE, 1},
+    {"--target", NULL, F_COMPILE, 1},
+    {"--cpu", NULL, F_COMPILE, 1},
+    {"--features", NULL, F_COMPILE, 1},
+    {"--opt-level", NULL, F_COMPILE, 1},
+    {"--jit", NULL, F_RUN, 0},
     {"--cc", NULL, F_BUILD, 1},
     {"--cflags", NULL, F_BUILD, 1},
     {"--no-weights", NULL, F_CHECK, 0},
     {"--ast", NULL, F_CHECK, 0},
-    {"--help", "-h", F_ALL, 0},
+    {"--help", "-h", F_ALL | F_IMPORT, 0},
 };
 
 static void set_flag(Args *a, const char *name, const char *value)
@@ -109,6 +121,12 @@ static void set_flag(Args *a, const char *name, const char *value)
     else if (strcmp(name, "--name") == 0) a->name = value;
     else if (strcmp(name, "--activations") == 0) a->activations = value;
     else if (strcmp(name, "--threads") == 0) a->threads = value;
+    else if (strcmp(name, "--emit") == 0) a->emit = value;
+    else if (strcmp(name, "--target") == 0) a->target = value;
+    else if (strcmp(name, "--cpu") == 0) a->cpu = value;
+    else if (strcmp(name, "--features") == 0) a->features = value;
+    else if (strcmp(name, "--opt-level") == 0) a->opt = value;
+    else if (strcmp(name, "--jit") == 0) a->jit = 1;
     else if (strcmp(name, "--cc") == 0) a->cc = value;
     else if (strcmp(name, "--cflags") == 0) a->cflags = value;
     else if (strcmp(name, "--no-weights") == 0) a->no_weights = 1;
@@ -175,7 +193,8 @@ static int parse_args(Args *a, int cmd, int argc, char **argv, int i)
         set_flag(a, f->long_name, value);
     }
     if (a->npos == 0)
-        return cli_usage_error(a, "%s", "missing the spec file");
+        return cli_usage_error(a, "%s", strcmp(a->cmd, "import") == 0 ? "missing the ONNX model file"
+                                                                      : "missing the spec file");
     return -1;
 }
 
@@ -283,10 +302,24 @@ static int cmd_check(const Args *a)
     return m ? status : EXIT_BAD_INPUT;
 }
 
-/* Reads sequences, runs each through the interpreter and prints its
- * outputs; a sequence is printed only once it was read whole. */
-static int run_sequences(const IrModel *m, FILE *in, const char *name)
+int cli_no_llvm(const char *what)
 {
+    fprintf(stderr, "lstmc: error: this lstmc was built without the LLVM backend (llvm-config not found); "
+            "%s needs it: install LLVM's development files (Debian: llvm-14-dev) and rebuild\n", what);
+    return EXIT_USAGE;
+}
+
+/* The reference interpreter as a SeqRunner. */
+static void interp_runner(SeqRunner *r, const double *x, long steps, double *y)
+{
+    interp_run(r->m, x, steps, y);
+}
+
+/* Reads sequences, runs each through r and prints its outputs; a sequence
+ * is printed only once it was read whole. */
+static int run_sequences(SeqRunner *r, FILE *in, const char *name)
+{
+    const IrModel *m = r->m;
     rt_rows rows;
     rt_rows_init(&rows, in, name, m->input);
     double *y = NULL;
@@ -305,7 +338,7 @@ static int run_sequences(const IrModel *m, FILE *in, const char *name)
             y = mem_realloc(y, need * sizeof *y);
             y_cap = need;
         }
-        interp_run(m, x, steps, y);
+        r->run(r, x, steps, y);
         for (long t = 0; t < out_rows; t++)
             if (rt_rows_write(stdout, y + t * m->output, m->output) < 0)
                 diag_fatal("cannot write the output: %s", strerror(errno));
@@ -317,20 +350,39 @@ static int run_sequences(const IrModel *m, FILE *in, const char *name)
 
 static int cmd_run(const Args *a)
 {
+    EmitOptions eo;
+    int st = cli_emit_options(a, &eo);
+    if (st >= 0)
+        return st;
+    if (a->activations && !a->jit)
+        return cli_usage_error(a, "%s", "--activations is for --jit: the interpreter computes the exact functions");
+#ifndef LSTMC_HAVE_LLVM
+    if (a->jit)
+        return cli_no_llvm("--jit");
+#endif
     Arena arena = {0};
     int status = EXIT_BAD_INPUT;
     IrModel *m = load_model(&arena, a->pos[0], a->weights, 1, 0);
+    SeqRunner r = {interp_runner, m, NULL};
+#ifdef LSTMC_HAVE_LLVM
+    if (m && a->jit && jit_runner_open(&r, m, eo.fast_activations) != 0)
+        m = NULL;
+#endif
     if (m) {
         const char *input = a->npos > 1 ? a->pos[1] : "-";
         FILE *in = strcmp(input, "-") == 0 ? stdin : fopen(input, "r");
         if (!in) {
             diag_file_error(input, "cannot open: %s", strerror(errno));
         } else {
-            status = run_sequences(m, in, in == stdin ? "<stdin>" : input);
+            status = run_sequences(&r, in, in == stdin ? "<stdin>" : input);
             if (in != stdin)
                 fclose(in);
         }
     }
+#ifdef LSTMC_HAVE_LLVM
+    if (a->jit)
+        jit_runner_close(&r);
+#endif
     arena_free(&arena);
     int out = finish_output();
     return status ? status : out;
@@ -349,6 +401,7 @@ static const Command commands[] = {
     {"run", F_RUN, usage_run, 2, cmd_run},
     {"compile", F_COMPILE, usage_compile, 1, cmd_compile},
     {"build", F_BUILD, usage_build, 1, cmd_build},
+    {"import", F_IMPORT, usage_import, 1, cmd_import},
 };
 
 static const Command *find_command(const char *name)

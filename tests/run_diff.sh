@@ -25,6 +25,11 @@
 #   DIFF_CANDIDATE=run       the candidate is `lstmc run` itself: tests the
 #                            harness and the generator, not a backend
 #   DIFF_CANDIDATE=run:PATH  the candidate is another lstmc's `run`
+#   DIFF_CANDIDATE=jit       the LLVM backend compiled in memory: `lstmc run
+#                            --jit` (float32, DIFF_ACTIVATIONS as for build)
+#   DIFF_CANDIDATE=obj       the LLVM backend's object: `lstmc compile --emit
+#                            obj --name model`, linked with tests/llvm/driver.c
+#                            (the C API through model.h) by $CC
 #   DIFF_VERBOSE=1           also print a line for every model that passes
 #   DIFF_KEEP=DIR            copy each failing model's folder into DIR
 #   RANDMODEL=PATH           the generator (default: tests/randmodel beside lstmc)
@@ -62,6 +67,18 @@ if [ "${1:-}" = "--one" ]; then
         status=$? ;;
     run)
         $to "$DIFF_LSTMC" run "$d/model.lstm" "$d/input.txt" > "$d/out.txt" 2> "$d.log"
+        status=$? ;;
+    jit)
+        $to "$DIFF_LSTMC" run --jit $DIFF_ACTFLAG "$d/model.lstm" "$d/input.txt" > "$d/out.txt" 2> "$d.log"
+        status=$? ;;
+    obj)
+        if ! $to "$DIFF_LSTMC" compile "$d/model.lstm" --emit obj --name model $DIFF_ACTFLAG \
+                -o "$d/model" > "$d.log" 2>&1 ||
+            ! ${CC:-cc} -O1 -I"$d" -I"$DIFF_HERE/../runtime" -o "$d/prog" "$DIFF_HERE/llvm/driver.c" \
+                "$DIFF_HERE/../runtime/lstmc_rows.c" "$d/model.o" -lm > "$d.log" 2>&1; then
+            result "FAIL - lstmc compile --emit obj or linking the object failed"; exit 0
+        fi
+        $to "$d/prog" "$d/input.txt" > "$d/out.txt" 2> "$d.log"
         status=$? ;;
     run:*)
         $to "${DIFF_CANDIDATE#run:}" run "$d/model.lstm" "$d/input.txt" > "$d/out.txt" 2> "$d.log"
@@ -108,7 +125,9 @@ case $candidate in
 build) what="lstmc build --cflags '${DIFF_CFLAGS:--O1}'${actflag:+ $actflag}" ;;
 run) what="lstmc run (the harness against itself)"; actflag= ;;
 run:*) what="${candidate#run:} run"; actflag= ;;
-*) echo "run_diff.sh: DIFF_CANDIDATE must be build, run or run:PATH" >&2; exit 2 ;;
+jit) what="lstmc run --jit${actflag:+ $actflag}" ;;
+obj) what="lstmc compile --emit obj${actflag:+ $actflag}, linked by ${CC:-cc}" ;;
+*) echo "run_diff.sh: DIFF_CANDIDATE must be build, run, run:PATH, jit or obj" >&2; exit 2 ;;
 esac
 if [ ! -x "$randmodel" ]; then
     echo "run_diff.sh: no generator $randmodel (make $(dirname "$1")/tests/randmodel)" >&2
@@ -169,6 +188,10 @@ for seed in $(seq "$first" "$last"); do
     build) echo "       $lstmc build $r/model.lstm -o $r/model --cflags '$DIFF_CFLAGS'${actflag:+ $actflag} && $r/model $r/input.txt > $r/out.txt &&" ;;
     run) echo "       $lstmc run $r/model.lstm $r/input.txt > $r/out.txt &&" ;;
     run:*) echo "       ${candidate#run:} run $r/model.lstm $r/input.txt > $r/out.txt &&" ;;
+    jit) echo "       $lstmc run --jit${actflag:+ $actflag} $r/model.lstm $r/input.txt > $r/out.txt &&" ;;
+    obj) echo "       $lstmc compile $r/model.lstm --emit obj --name model${actflag:+ $actflag} -o $r/model &&"
+         echo "       ${CC:-cc} -I$r -I$here/../runtime -o $r/prog $here/llvm/driver.c $here/../runtime/lstmc_rows.c $r/model.o -lm &&"
+         echo "       $r/prog $r/input.txt > $r/out.txt &&" ;;
     esac
     echo "       awk -f $here/maxdiff.awk $r/out.txt $r/ref.txt"
     if [ -n "${DIFF_KEEP:-}" ] && [ -d "$tmp/$seed" ]; then

@@ -1,0 +1,86 @@
+/*
+ * emit_llvm.h - the LLVM backend: the lowered model (lower.h) built as LLVM
+ * IR through LLVM's C API, verified, optimized (O2/O3) and written as
+ * textual IR, bitcode or an object file for the host or any LLVM target;
+ * and compiled in memory for `lstmc run --jit` (jit.c).
+ *
+ * The object has the C backend's API: PREFIX.h is the C backend's header
+ * (emitc_header), and the IR's state struct layout and function signatures
+ * follow it, so a program written against the C backend links unchanged.
+ *
+ * This file and the code behind it exist only when lstmc is built with LLVM
+ * (LSTMC_HAVE_LLVM, from llvm-config); cmd_compile.c and main.c report
+ * otherwise.
+ */
+#ifndef LSTMC_EMIT_LLVM_H
+#define LSTMC_EMIT_LLVM_H
+
+#include "emit_c.h"
+#include "ir.h"
+
+typedef enum {
+    LLVM_EMIT_IR,      /* PREFIX.ll: textual IR */
+    LLVM_EMIT_BC,      /* PREFIX.bc: bitcode */
+    LLVM_EMIT_OBJ,     /* PREFIX.o: an object file */
+} LlvmEmitKind;
+
+/* The machine to compile for: NULL fields mean the host's triple, CPU and
+ * features (with the host CPU's own extensions, AVX-512 where present). */
+typedef struct LlvmTarget {
+    const char *triple;        /* --target TRIPLE, as llc takes it */
+    const char *cpu;           /* --cpu NAME */
+    const char *features;      /* --features +a,-b */
+    int opt_level;             /* 2 or 3: LLVM's default<O2> / default<O3> */
+} LlvmTarget;
+
+/* Writes PREFIX.h (the C backend's header) and PREFIX.ll, .bc or .o, each
+ * through a temporary file renamed at the end. Returns 0, or -1 after
+ * reporting (an unknown target is the user's error; a module that fails
+ * verification is lstmc's and says so). o->threads must be 1. */
+int emitllvm_write_files(const IrModel *m, const EmitOptions *o, const LlvmTarget *t,
+                         LlvmEmitKind kind, const char *prefix);
+
+/* The file suffix of kind: ".ll", ".bc", ".o". */
+const char *emitllvm_suffix(LlvmEmitKind kind);
+
+/*
+ * The model compiled in memory for this process (ORC LLJIT): its reset and
+ * run functions with the C API's signatures. run is NAME_run; for models
+ * that need the whole sequence it takes a fifth argument, scratch of
+ * scratch_floats_per_step floats per step.
+ */
+typedef struct LlvmJit LlvmJit;
+typedef struct LlvmJitModel {
+    void (*reset)(void *state);
+    void (*run_stream)(void *state, const float *x, size_t steps, float *y);
+    void (*run_seq)(void *state, const float *x, size_t steps, float *y, float *scratch);
+    size_t state_bytes;
+    size_t scratch_floats_per_step;   /* 0 for streaming models */
+    int streaming;
+    LlvmJit *jit;                     /* owns the code; emitllvm_jit_free */
+} LlvmJitModel;
+
+/* Builds, verifies, optimizes and JIT-compiles m for the host. Returns 0, or
+ * -1 after reporting. */
+int emitllvm_jit(const IrModel *m, int fast_activations, LlvmJitModel *out);
+void emitllvm_jit_free(LlvmJitModel *jm);
+
+/* ---- between emit_llvm.c and jit.c (they include LLVM's headers) ---- */
+#ifdef LSTMC_LLVM_INTERNAL
+#include <llvm-c/Core.h>
+#include <llvm-c/TargetMachine.h>
+
+#include "lower.h"
+
+/* A target machine for t (every LLVM target initialized once). Returns
+ * NULL after reporting an unknown triple. */
+LLVMTargetMachineRef emitllvm_target_machine(const LlvmTarget *t);
+
+/* The model's module in ctx for tm's triple and data layout: built,
+ * verified, then optimized at opt_level (2 or 3). Returns NULL after
+ * reporting an internal error. */
+LLVMModuleRef emitllvm_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const LowModel *lm,
+                              int opt_level);
+#endif
+
+#endif

@@ -1,0 +1,198 @@
+/*
+ * jit.c - `lstmc run --jit`: the LLVM backend's module (emit_llvm.c)
+ * compiled in memory for this process with ORC's LLJIT, and a SeqRunner
+ * (cli.h) over it, so `lstmc run` reads and prints the data exactly as it
+ * does for the interpreter while the model runs at compiled speed, with no
+ * C compiler installed.
+ *
+ * libm's functions the exact activations and softmax call (expf, tanhf,
+ * ...) are resolved from this process, which links libm.
+ */
+#define LSTMC_LLVM_INTERNAL
+#include "cli.h"
+#include "emit_llvm.h"
+
+#include <llvm-c/Error.h>
+#include <llvm-c/LLJIT.h>
+#include <llvm-c/Orc.h>
+
+#include <stdint.h>
+#include <string.h>
+
+struct LlvmJit {
+    LLVMOrcLLJITRef lljit;
+};
+
+/* Reports an LLVM error (and consumes it). */
+static void report(const char *what, LLVMErrorRef err)
+{
+    char *msg = LLVMGetErrorMessage(err);
+    fprintf(stderr, "lstmc: error: %s: %s\n", what, msg);
+    LLVMDisposeErrorMessage(msg);
+}
+
+/* The address of an exported function of the model, or 0 after reporting. */
+static LLVMOrcExecutorAddress lookup(LLVMOrcLLJITRef j, Arena *a, const char *model, const char *fn)
+{
+    LLVMOrcExecutorAddress addr = 0;
+    LLVMErrorRef err = LLVMOrcLLJITLookup(j, &addr, arena_printf(a, "%s_%s", model, fn));
+    if (err) {
+        report("the JIT cannot find the model's function", err);
+        return 0;
+    }
+    return addr;
+}
+
+int emitllvm_jit(const IrModel *m, int fast_activations, LlvmJitModel *out)
+{
+    memset(out, 0, sizeof *out);
+    LlvmTarget host = {NULL, NULL, NULL, 3};
+    /* one target machine builds and optimizes the module; LLJIT takes the
+     * other (its builder owns it) to generate the code */
+    LLVMTargetMachineRef tm = emitllvm_target_machine(&host);
+    LLVMTargetMachineRef jit_tm = tm ? emitllvm_target_machine(&host) : NULL;
+    if (!jit_tm) {
+        if (tm)
+            LLVMDisposeTargetMachine(tm);
+        return -1;
+    }
+    Arena a = {0};
+    LowerOptions lo = {NULL, fast_activations, 1};
+    LowModel *lm = lower_model(&a, m, &lo);
+
+    LLVMOrcLLJITBuilderRef builder = LLVMOrcCreateLLJITBuilder();
+    LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(builder,
+                                                  LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(jit_tm));
+    LLVMOrcLLJITRef j = NULL;
+    LLVMErrorRef err = LLVMOrcCreateLLJIT(&j, builder);
+    int status = -1;
+    if (err) {
+        report("cannot start LLVM's JIT", err);
+        goto done;
+    }
+    LLVMOrcDefinitionGeneratorRef gen = NULL;
+    err = LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(&gen, LLVMOrcLLJITGetGlobalPrefix(j), NULL, NULL);
+    if (err) {
+        report("the JIT cannot search this process's symbols", err);
+        goto done;
+    }
+    LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(j), gen);
+
+    LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
+    LLVMModuleRef mod = emitllvm_module(LLVMOrcThreadSafeContextGetContext(tsc), tm, lm, 3);
+    if (!mod) {
+        LLVMOrcDisposeThreadSafeContext(tsc);
+        goto done;
+    }
+    LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(mod, tsc);
+    LLVMOrcDisposeThreadSafeContext(tsc);   /* the module keeps it alive */
+    err = LLVMOrcLLJITAddLLVMIRModule(j, LLVMOrcLLJITGetMainJITDylib(j), tsm);
+    if (err) {
+        LLVMOrcDisposeThreadSafeModule(tsm);
+        report("the JIT cannot take the model's module", err);
+        goto done;
+    }
+    LLVMOrcExecutorAddress reset = lookup(j, &a, lm->name, "reset");
+    LLVMOrcExecutorAddress run = reset ? lookup(j, &a, lm->name, "run") : 0;
+    if (!run)
+        goto done;
+    /* addresses to function pointers: the usual POSIX conversion */
+    out->reset = (void (*)(void *))(uintptr_t)reset;
+    if (lm->streaming)
+        out->run_stream = (void (*)(void *, const float *, size_t, float *))(uintptr_t)run;
+    else
+        out->run_seq = (void (*)(void *, const float *, size_t, float *, float *))(uintptr_t)run;
+    out->streaming = lm->streaming;
+    out->state_bytes = (size_t)lm->state_bytes;
+    out->scratch_floats_per_step = lm->streaming ? 0 : (size_t)lm->nseq * (size_t)lm->seq_width;
+    out->jit = mem_alloc(sizeof *out->jit);
+    out->jit->lljit = j;
+    j = NULL;
+    status = 0;
+done:
+    if (j)
+        LLVMOrcDisposeLLJIT(j);
+    LLVMDisposeTargetMachine(tm);
+    arena_free(&a);
+    return status;
+}
+
+void emitllvm_jit_free(LlvmJitModel *jm)
+{
+    if (jm->jit) {
+        LLVMOrcDisposeLLJIT(jm->jit->lljit);
+        mem_free(jm->jit);
+    }
+    memset(jm, 0, sizeof *jm);
+}
+
+/* ---- a SeqRunner over the compiled model ---- */
+
+typedef struct JitRunner {
+    LlvmJitModel jm;
+    void *state;
+    float *x, *y, *scratch;
+    size_t x_cap, y_cap, scratch_cap;
+} JitRunner;
+
+static float *grow(float *p, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return p;
+    *cap = need;
+    return mem_realloc(p, need * sizeof *p);
+}
+
+/* One sequence from zero state: the doubles the rows reader gives to
+ * floats, the model's floats back to doubles for printing. */
+static void jit_run(SeqRunner *r, const double *x, long steps, double *y)
+{
+    JitRunner *j = r->impl;
+    const IrModel *m = r->m;
+    size_t nx = (size_t)steps * (size_t)m->input;
+    size_t ny = (size_t)(m->output_last ? 1 : steps) * (size_t)m->output;
+    j->x = grow(j->x, &j->x_cap, nx);
+    j->y = grow(j->y, &j->y_cap, ny);
+    for (size_t k = 0; k < nx; k++)
+        j->x[k] = (float)x[k];
+    j->jm.reset(j->state);
+    if (j->jm.streaming) {
+        j->jm.run_stream(j->state, j->x, (size_t)steps, j->y);
+    } else {
+        size_t ns = (size_t)steps * j->jm.scratch_floats_per_step;
+        j->scratch = grow(j->scratch, &j->scratch_cap, ns ? ns : 1);
+        j->jm.run_seq(j->state, j->x, (size_t)steps, j->y, j->scratch);
+    }
+    for (size_t k = 0; k < ny; k++)
+        y[k] = (double)j->y[k];
+}
+
+int jit_runner_open(SeqRunner *r, const IrModel *m, int fast_activations)
+{
+    JitRunner *j = mem_alloc(sizeof *j);
+    memset(j, 0, sizeof *j);
+    if (emitllvm_jit(m, fast_activations, &j->jm) != 0) {
+        mem_free(j);
+        return -1;
+    }
+    /* the state struct holds only floats */
+    j->state = mem_alloc(j->jm.state_bytes ? j->jm.state_bytes : sizeof(float));
+    r->run = jit_run;
+    r->m = m;
+    r->impl = j;
+    return 0;
+}
+
+void jit_runner_close(SeqRunner *r)
+{
+    JitRunner *j = r->impl;
+    if (!j)
+        return;
+    emitllvm_jit_free(&j->jm);
+    mem_free(j->state);
+    mem_free(j->x);
+    mem_free(j->y);
+    mem_free(j->scratch);
+    mem_free(j);
+    r->impl = NULL;
+}

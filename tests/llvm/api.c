@@ -1,0 +1,112 @@
+/*
+ * api.c - checks the C API of a model compiled with `--name model`
+ * (model.h with the LLVM backend's model.o, or the C backend's model.c)
+ * against itself: for a streaming model, NAME_step step by step, NAME_run
+ * in two pieces and NAME_run_batch over seven sequences must give what one
+ * NAME_run gives; for a model with a backward direction, NAME_run must
+ * reset by itself (the same output twice). The sequence is longer than
+ * MODEL_CHUNK, so the chunked input projection crosses a chunk boundary.
+ * Prints the largest difference; exits 1 beyond 1e-6.
+ *
+ *   cc -std=c99 -I DIR tests/llvm/api.c DIR/model.o -lm && ./a.out
+ */
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T (MODEL_CHUNK + 5)             /* steps of a sequence */
+#define NB 7                            /* sequences of the batch: a pass of 4 and one of 3 */
+#define OUT_ROWS (MODEL_OUTPUT_LAST ? 1 : T)
+
+static double worst;
+
+/* Keeps the largest |a - b| over n floats. */
+static void compare(const float *a, const float *b, size_t n)
+{
+    size_t k;
+    for (k = 0; k < n; k++) {
+        double d = fabs((double)a[k] - (double)b[k]);
+        if (!(d <= worst))
+            worst = d;   /* NaN too */
+    }
+}
+
+/* x[k] in [-1, 1) from a fixed linear congruential sequence. */
+static void fill(float *x, size_t n, unsigned seed)
+{
+    unsigned long s = seed * 2654435761u + 1u;
+    size_t k;
+    for (k = 0; k < n; k++) {
+        s = (s * 1103515245u + 12345u) & 0x7fffffffu;
+        x[k] = (float)s / 1073741824.0f - 1.0f;
+    }
+}
+
+int main(void)
+{
+    model_state *s = malloc(sizeof *s * NB);
+    float *x = malloc(sizeof *x * NB * T * MODEL_INPUT_SIZE);
+    float *y = malloc(sizeof *y * NB * T * MODEL_OUTPUT_SIZE);
+    float *ref = malloc(sizeof *ref * NB * T * MODEL_OUTPUT_SIZE);
+    if (!s || !x || !y || !ref)
+        return 1;
+    fill(x, (size_t)NB * T * MODEL_INPUT_SIZE, 7);
+
+#if MODEL_STREAMING
+    {
+        float *xb = malloc(sizeof *xb * NB * T * MODEL_INPUT_SIZE);
+        size_t b, t;
+        if (!xb)
+            return 1;
+        /* one NAME_run per sequence: the reference */
+        for (b = 0; b < NB; b++) {
+            model_reset(&s[0]);
+            model_run(&s[0], x + b * T * MODEL_INPUT_SIZE, T, ref + b * OUT_ROWS * MODEL_OUTPUT_SIZE);
+        }
+        /* step by step */
+        model_reset(&s[0]);
+        for (t = 0; t < T; t++)
+            model_step(&s[0], x + t * MODEL_INPUT_SIZE,
+                       y + (MODEL_OUTPUT_LAST ? 0 : t * MODEL_OUTPUT_SIZE));
+        compare(y, ref, (size_t)OUT_ROWS * MODEL_OUTPUT_SIZE);
+        /* in two pieces: the state carries over */
+        model_reset(&s[0]);
+        model_run(&s[0], x, 3, y);
+        model_run(&s[0], x + 3 * MODEL_INPUT_SIZE, T - 3, y + (MODEL_OUTPUT_LAST ? 0 : 3 * MODEL_OUTPUT_SIZE));
+        compare(y, ref, (size_t)OUT_ROWS * MODEL_OUTPUT_SIZE);
+        /* the batch: x [T][NB][INPUT], y [OUT_ROWS][NB][OUTPUT] */
+        for (t = 0; t < T; t++)
+            for (b = 0; b < NB; b++)
+                memcpy(xb + (t * NB + b) * MODEL_INPUT_SIZE, x + (b * T + t) * MODEL_INPUT_SIZE,
+                       sizeof *x * MODEL_INPUT_SIZE);
+        for (b = 0; b < NB; b++)
+            model_reset(&s[b]);
+        model_run_batch(s, NB, xb, T, y);
+        for (t = 0; t < OUT_ROWS; t++)
+            for (b = 0; b < NB; b++)
+                compare(y + (t * NB + b) * MODEL_OUTPUT_SIZE,
+                        ref + (b * OUT_ROWS + t) * MODEL_OUTPUT_SIZE, MODEL_OUTPUT_SIZE);
+        free(xb);
+        printf("step, run in pieces and run_batch agree with run: max |diff| %g\n", worst);
+    }
+#else
+    {
+        float *scratch = malloc(sizeof *scratch * (MODEL_SCRATCH_FLOATS(T) + 1));
+        if (!scratch)
+            return 1;
+        model_run(&s[0], x, T, ref, scratch);
+        model_run(&s[0], x, T, y, scratch);
+        compare(y, ref, (size_t)OUT_ROWS * MODEL_OUTPUT_SIZE);
+        free(scratch);
+        printf("run resets by itself: max |diff| %g\n", worst);
+    }
+#endif
+    free(s);
+    free(x);
+    free(y);
+    free(ref);
+    return worst <= 1e-6 ? 0 : 1;
+}

@@ -1,0 +1,75 @@
+/*
+ * driver.c - a program over the C API of any lstmc model compiled with
+ * `--name model` (model.h, with the C backend's model.c or the LLVM
+ * backend's model.o): reads rows with the shared row reader, runs each
+ * sequence through model_run and prints what `lstmc run` prints. The
+ * differential tests link it with the LLVM object (tests/run_diff.sh,
+ * DIFF_CANDIDATE=obj), so the object is tested through the header a user's
+ * program would include.
+ *
+ *   cc -Ibuild/dir -Iruntime tests/llvm/driver.c runtime/lstmc_rows.c model.o -lm
+ *   ./a.out [INPUT]
+ */
+#include "lstmc_rows.h"
+#include "model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(int argc, char **argv)
+{
+    FILE *in = argc > 1 ? fopen(argv[1], "r") : stdin;
+    if (!in) {
+        fprintf(stderr, "%s: error: cannot open\n", argv[1]);
+        return 1;
+    }
+    rt_rows rows;
+    rt_rows_init(&rows, in, argc > 1 ? argv[1] : "<stdin>", MODEL_INPUT_SIZE);
+    model_state *s = malloc(sizeof *s);
+    float *x = NULL, *y = NULL, *scratch = NULL;
+    double *out = NULL;
+    int status = 0;
+    if (!s)
+        return 1;
+    for (;;) {
+        const double *v;
+        long steps = rt_rows_next(&rows, &v, stderr);
+        if (steps <= 0) {
+            status = steps < 0;
+            break;
+        }
+        long out_rows = MODEL_OUTPUT_LAST ? 1 : steps;
+        size_t nx = (size_t)steps * MODEL_INPUT_SIZE, ny = (size_t)out_rows * MODEL_OUTPUT_SIZE;
+        x = realloc(x, nx * sizeof *x);
+        y = realloc(y, ny * sizeof *y);
+        out = realloc(out, ny * sizeof *out);
+        if (!x || !y || !out)
+            return 1;
+        for (size_t k = 0; k < nx; k++)
+            x[k] = (float)v[k];
+        model_reset(s);
+#if MODEL_STREAMING
+        model_run(s, x, (size_t)steps, y);
+#else
+        scratch = realloc(scratch, (MODEL_SCRATCH_FLOATS(steps) + 1) * sizeof *scratch);
+        if (!scratch)
+            return 1;
+        model_run(s, x, (size_t)steps, y, scratch);
+#endif
+        for (size_t k = 0; k < ny; k++)
+            out[k] = y[k];
+        for (long t = 0; t < out_rows; t++)
+            if (rt_rows_write(stdout, out + t * MODEL_OUTPUT_SIZE, MODEL_OUTPUT_SIZE) < 0)
+                return 1;
+    }
+    rt_rows_free(&rows);
+    free(s);
+    free(x);
+    free(y);
+    free(scratch);
+    free(out);
+    if (in != stdin)
+        fclose(in);
+    return status;
+}

@@ -1,0 +1,182 @@
+#!/bin/sh
+# The LLVM backend (compiler/emit_llvm.c, compiler/jit.c), end to end:
+#   - the PyTorch fixtures through `lstmc run --jit` (fast and exact
+#     activations) and through the object (`compile --emit obj`, linked
+#     with tests/llvm/driver.c), max |diff| <= 1e-5 against PyTorch;
+#   - tests/llvm/api.c, compiled against the header and linked with the
+#     object: NAME_step, NAME_run in pieces and NAME_run_batch agree with
+#     one NAME_run, and the state struct has the header's size;
+#   - the header of --emit obj is the C backend's, byte for byte but for
+#     the command line in its banner;
+#   - textual IR and bitcode pass `opt -verify`;
+#   - objects for other targets (aarch64-linux-gnu, thumbv7em-none-eabihf)
+#     carry the API's symbols (llvm-nm) and the right format (llvm-objdump);
+#   - usage errors, and nothing left behind by a failed compile.
+# In an lstmc built without LLVM it checks the message that says so
+# instead, then prints "llvm: skipped (...)" and succeeds.
+#
+# usage: tests/run_llvm.sh path/to/lstmc
+set -u
+lstmc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+cc=${CC:-cc}
+tol=1e-5
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lstmc-llvm.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { echo "ok   $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+
+# ---- without LLVM: a clear message, exit status 2 ----
+if "$lstmc" compile "$here/pytorch/v1_single.lstm" --emit obj -o "$tmp/x" 2> "$tmp/err"; then
+    :
+elif grep -q "built without the LLVM backend" "$tmp/err"; then
+    st=0
+    for args in "compile $here/pytorch/v1_single.lstm --emit llvm -o $tmp/x" \
+                "compile $here/pytorch/v1_single.lstm --emit bc -o $tmp/x" \
+                "run --jit $here/pytorch/v1_single.lstm /dev/null"; do
+        # shellcheck disable=SC2086
+        "$lstmc" $args > /dev/null 2> "$tmp/err"
+        code=$?
+        if [ $code -ne 2 ] || ! grep -q "this lstmc was built without the LLVM backend" "$tmp/err"; then
+            echo "FAIL lstmc $args: exit $code, $(cat "$tmp/err")"; st=1
+        fi
+    done
+    [ $st -eq 0 ] && echo "llvm: skipped (built without LLVM: llvm-config not found)"
+    exit $st
+fi
+
+# ---- the PyTorch fixtures: JIT and object ----
+maxdiff() {   # out expected -> prints the difference, fails beyond tol
+    d=$(awk -f "$here/maxdiff.awk" "$1" "$2") || { echo "shape: $d"; return 1; }
+    echo "$d"
+    awk -v d="$d" -v t="$tol" 'BEGIN { exit !(d <= t) }'
+}
+for dir in "$here"/fixtures/pytorch/*/; do
+    case=$(basename "$dir")
+    spec=$here/pytorch/$case.lstm
+    for act in fast exact; do
+        if ! "$lstmc" run --jit --activations $act "$spec" "$dir/input.txt" > "$tmp/out" 2> "$tmp/err"; then
+            bad "$case: run --jit --activations $act failed: $(head -3 "$tmp/err")"
+        elif d=$(maxdiff "$tmp/out" "$dir/expected.txt"); then
+            ok "$case: run --jit --activations $act: max |diff| vs PyTorch $d"
+        else
+            bad "$case: run --jit --activations $act: max |diff| vs PyTorch $d (tolerance $tol)"
+        fi
+    done
+    o=$tmp/$case
+    mkdir -p "$o"
+    if ! "$lstmc" compile "$spec" --emit obj --name model -o "$o/model" 2> "$tmp/err" ||
+        ! $cc -I"$o" -I"$here/../runtime" -o "$o/prog" "$here/llvm/driver.c" "$here/../runtime/lstmc_rows.c" \
+            "$o/model.o" -lm 2> "$tmp/err"; then
+        bad "$case: compile --emit obj and link: $(head -3 "$tmp/err")"
+    elif ! "$o/prog" "$dir/input.txt" > "$tmp/out"; then
+        bad "$case: the program linked with the object failed"
+    elif d=$(maxdiff "$tmp/out" "$dir/expected.txt"); then
+        ok "$case: object (--emit obj) linked by $cc: max |diff| vs PyTorch $d"
+    else
+        bad "$case: object: max |diff| vs PyTorch $d (tolerance $tol)"
+    fi
+    # the API: step, run in pieces, run_batch (streaming models)
+    if ! $cc -std=c99 -Wall -Wextra -Wpedantic -Werror -I"$o" -o "$o/api" "$here/llvm/api.c" "$o/model.o" -lm \
+            2> "$tmp/err"; then
+        bad "$case: tests/llvm/api.c against the header and the object: $(head -3 "$tmp/err")"
+    elif "$o/api" > "$tmp/out" 2>&1; then
+        ok "$case: API: $(tail -1 "$tmp/out")"
+    else
+        bad "$case: API: $(cat "$tmp/out")"
+    fi
+done
+
+# ---- the header is the C backend's ----
+spec=$here/pytorch/p2_bidir_stacked.lstm
+"$lstmc" compile "$spec" -o "$tmp/c" && "$lstmc" compile "$spec" --emit obj -o "$tmp/obj"
+grep -v '^ \*   command:' "$tmp/c.h" > "$tmp/c.h2" 2> /dev/null
+grep -v '^ \*   command:' "$tmp/obj.h" > "$tmp/obj.h2" 2> /dev/null
+if [ -s "$tmp/c.h2" ] && cmp -s "$tmp/c.h2" "$tmp/obj.h2"; then
+    ok "header: --emit obj writes the C backend's header"
+else
+    bad "header: --emit obj's header differs from the C backend's"
+fi
+
+# ---- IR and bitcode verify ----
+spec=$here/pytorch/p4_bidir_projection.lstm
+opt=$(command -v opt || command -v opt-14 || true)
+if [ -n "$opt" ]; then
+    for kind in llvm bc; do
+        if "$lstmc" compile "$spec" --emit $kind -o "$tmp/v" 2> "$tmp/err" &&
+            f=$tmp/v.$([ $kind = llvm ] && echo ll || echo bc) && "$opt" -verify "$f" -o /dev/null 2> "$tmp/err"; then
+            ok "--emit $kind: opt -verify passes"
+        else
+            bad "--emit $kind: $(head -3 "$tmp/err")"
+        fi
+    done
+else
+    echo "skip opt -verify: opt not installed"
+fi
+
+# ---- other targets ----
+nm=$(command -v llvm-nm || command -v llvm-nm-14 || true)
+objdump=$(command -v llvm-objdump || command -v llvm-objdump-14 || true)
+for t in "aarch64-linux-gnu elf64-littleaarch64" "thumbv7em-none-eabihf elf32-littlearm" \
+         "riscv64-linux-gnu elf64-littleriscv"; do
+    set -- $t
+    triple=$1 format=$2
+    for spec in "$here/pytorch/v2_stacked_head.lstm" "$here/pytorch/v3_bidir.lstm"; do
+        name=$(basename "$spec" .lstm)
+        if ! "$lstmc" compile "$spec" --emit obj --target "$triple" --name m -o "$tmp/$triple-$name" 2> "$tmp/err"; then
+            bad "$triple $name: compile --emit obj failed: $(head -3 "$tmp/err")"
+            continue
+        fi
+        if [ -z "$nm" ] || [ -z "$objdump" ]; then
+            echo "skip $triple $name: llvm-nm or llvm-objdump not installed"; continue
+        fi
+        want="m_reset m_run"
+        grep -q 'm_step' "$tmp/$triple-$name.h" && want="$want m_step m_run_batch"
+        missing=
+        for sym in $want; do
+            "$nm" --defined-only "$tmp/$triple-$name.o" | grep -q " T $sym\$" || missing="$missing $sym"
+        done
+        fmt=$("$objdump" -f "$tmp/$triple-$name.o" | sed -n 's/.*file format //p')
+        if [ -n "$missing" ]; then
+            bad "$triple $name: symbols missing:$missing"
+        elif [ "$fmt" != "$format" ]; then
+            bad "$triple $name: file format '$fmt', expected $format"
+        else
+            ok "$triple $name: $format, defines $want"
+        fi
+    done
+done
+if "$lstmc" compile "$here/pytorch/v1_single.lstm" --emit obj --target aarch64-linux-gnu --cpu cortex-a72 \
+        --features +neon -o "$tmp/a72" 2> "$tmp/err"; then
+    ok "--cpu cortex-a72 --features +neon"
+else
+    bad "--cpu/--features: $(head -3 "$tmp/err")"
+fi
+
+# ---- errors ----
+expect() {   # status message-part args...
+    want=$1 part=$2
+    shift 2
+    "$lstmc" "$@" > /dev/null 2> "$tmp/err"
+    code=$?
+    if [ $code -eq "$want" ] && grep -q -- "$part" "$tmp/err"; then
+        ok "lstmc $*: exit $code, '$part'"
+    else
+        bad "lstmc $*: exit $code (want $want), $(head -2 "$tmp/err")"
+    fi
+}
+spec=$here/pytorch/v1_single.lstm
+expect 1 "unknown target 'nosuch-cpu-none'" compile "$spec" --emit obj --target nosuch-cpu-none -o "$tmp/bad"
+if ls "$tmp"/bad* > /dev/null 2>&1; then bad "a failed compile left files: $(ls "$tmp"/bad*)"; fi
+expect 2 "unknown --emit 'asm'" compile "$spec" --emit asm -o "$tmp/bad"
+expect 2 "--threads is for the C backend" compile "$spec" --emit obj --threads 2 -o "$tmp/bad"
+expect 2 "are for --emit llvm, bc or obj" compile "$spec" --target aarch64-linux-gnu -o "$tmp/bad"
+expect 2 "--opt-level '1' is not 2 or 3" compile "$spec" --emit obj --opt-level 1 -o "$tmp/bad"
+expect 2 "--activations is for --jit" run --activations exact "$spec" /dev/null
+expect 2 "unknown option '--jit' for 'compile'" compile "$spec" --jit -o "$tmp/bad"
+printf '1 2\n' > "$tmp/short.txt"
+expect 1 "short.txt:1:" run --jit "$spec" "$tmp/short.txt"
+
+echo "llvm: $pass passed, $fail failed"
+[ $fail -eq 0 ] && [ $pass -gt 0 ]
