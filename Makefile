@@ -4,7 +4,8 @@
 #   make example      build lstmc, then check, run and build the quickstart model
 #   make check        every test: unit, diagnostics, golden C, fixtures, build,
 #                     examples, 200 random models through generated code; and the
-#                     same again under AddressSanitizer + UndefinedBehaviorSanitizer
+#                     same again under AddressSanitizer + UndefinedBehaviorSanitizer,
+#                     and (when LLVM is there) once more built without LLVM
 #   make check-diff-long   3000 random models
 #   make SAN=1 ...    the sanitizer build, in build/san
 #   make clean
@@ -17,7 +18,8 @@ LDLIBS  := -lprotobuf-c -lm
 B       := build
 
 ifeq ($(SAN),1)
-B       := build/san
+# (override: a B= given on the command line gets its own san folder too)
+override B := $(B)/san
 CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
@@ -139,10 +141,12 @@ $(B)/tests/randmodel: tests/diff/randmodel.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Icompiler -Iruntime -I$(B) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
-# With LLVM, the same 200 models through the LLVM backend too (run --jit).
+# With LLVM, the same 200 models through the LLVM backend too (run --jit),
+# and the first 100 as objects linked through their header (--emit obj).
 check-diff: $(B)/lstmc $(B)/tests/randmodel
 	@sh tests/run_diff.sh $(B)/lstmc 200
 	$(if $(LLVM_CONFIG),@DIFF_CANDIDATE=jit sh tests/run_diff.sh $(B)/lstmc 200)
+	$(if $(LLVM_CONFIG),@DIFF_CANDIDATE=obj sh tests/run_diff.sh $(B)/lstmc 100)
 
 # The long run (not in `make check`): 3000 models.
 check-diff-long: $(B)/lstmc $(B)/tests/randmodel
@@ -281,10 +285,14 @@ check-golden-c: $(B)/lstmc
 
 TESTS := check-unit check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-llvm check-examples-trained check-onnx
 
+# With LLVM, a third pass builds lstmc without it (in $(B)/nollvm) and runs
+# every suite again: the LLVM tests must then report themselves skipped.
+RUNS := $(if $(LLVM_CONFIG),3,2)
 check: $(TESTS)
 	@$(MAKE) --no-print-directory SAN=1 $(TESTS)
+	$(if $(LLVM_CONFIG),@$(MAKE) --no-print-directory LLVM_CONFIG= B=$(B)/nollvm $(TESTS))
 	@echo "make check: all tests passed"
-	@echo "suites: $$((2 * $(words $(TESTS)))) passed, 0 failed"
+	@echo "suites: $$(($(RUNS) * $(words $(TESTS)))) passed, 0 failed"
 
 clean:
 	rm -rf build

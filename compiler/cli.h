@@ -40,6 +40,8 @@ IrModel *cli_load_model(Arena *arena, const Args *a);
 /* "lstmc: error: " + fmt (with what) + "Try 'lstmc CMD --help'."; returns
  * EXIT_USAGE. */
 int cli_usage_error(const Args *a, const char *fmt, const char *what);
+/* 1 if s is a C identifier ([A-Za-z_][A-Za-z0-9_]*), as --name must be. */
+int cli_is_identifier(const char *s);
 
 /* Checks the code generation flags that compile and build share
  * (--activations, --name) and sets o->fast_activations and o->name (NULL

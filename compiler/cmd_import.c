@@ -57,16 +57,6 @@ static const char *name_from_path(Arena *a, const char *path)
     return name[0] ? name : "model";
 }
 
-static int is_identifier(const char *s)
-{
-    if (!isalpha((unsigned char)s[0]) && s[0] != '_')
-        return 0;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '_')
-            return 0;
-    return 1;
-}
-
 /* Creates dir and its missing parents, like mkdir -p. */
 static int make_dir(Arena *a, const char *dir)
 {
@@ -124,7 +114,7 @@ int cmd_import(const Args *a)
 {
     if (!a->output)
         return cli_usage_error(a, "%s", "missing '-o DIR', the folder to write to");
-    if (a->name && !is_identifier(a->name))
+    if (a->name && !cli_is_identifier(a->name))
         return cli_usage_error(a, "--name '%s' is not an identifier", a->name);
     Arena arena = {0};
     int status = EXIT_BAD_INPUT;

@@ -251,7 +251,7 @@ char *cli_shell_join(Arena *a, const char *const *v, int n)
     return s;
 }
 
-static int is_identifier(const char *s)
+int cli_is_identifier(const char *s)
 {
     if (!isalpha((unsigned char)s[0]) && s[0] != '_')
         return 0;
@@ -271,7 +271,7 @@ int cli_emit_options(const Args *a, EmitOptions *o)
     else if (a->activations && strcmp(a->activations, "fast") != 0)
         return cli_usage_error(a, "unknown activations mode '%s'; expected 'exact' or 'fast'",
                                a->activations);
-    if (a->name && !is_identifier(a->name))
+    if (a->name && !cli_is_identifier(a->name))
         return cli_usage_error(a, "--name '%s' is not a C identifier", a->name);
     o->name = a->name;
     return -1;

@@ -9,6 +9,8 @@
 #          the program
 #   jit    `lstmc run --jit` (the LLVM backend), when `lstmc help run`
 #          offers it and lstmc was built with LLVM
+#   obj    with jit: `lstmc compile --emit obj --name model`, the object
+#          linked with tests/llvm/driver.c through model.h by $CC
 # and each output must be within max |diff| <= 1e-5 of expected.txt
 # (tests/maxdiff.awk). One line per case and backend, then
 #   fixtures: N passed, M failed
@@ -67,6 +69,15 @@ if [ "${1:-}" = "--one" ]; then
         else
             failed jit "lstmc run --jit failed"
         fi
+        if ! "$FX_LSTMC" compile "$spec" --emit obj --name model -o "$work/model" > /dev/null 2> "$work/err" ||
+            ! ${CC:-cc} -I"$work" -I../runtime -o "$work/objprog" llvm/driver.c ../runtime/lstmc_rows.c \
+                "$work/model.o" -lm 2> "$work/err"; then
+            failed obj "lstmc compile --emit obj, or linking the object, failed"
+        elif "$work/objprog" "$dir/input.txt" > "$work/obj.txt" 2> "$work/err"; then
+            check obj "$work/obj.txt"
+        else
+            failed obj "the program linked with the object failed"
+        fi
     fi
     rm -rf "$work"
     exit 0
@@ -109,5 +120,5 @@ for id in $ids; do
     pass=$((pass + p)) fail=$((fail + f))
 done
 [ $jit = 1 ] || echo "jit: skipped (this lstmc has no LLVM backend)"
-echo "fixtures: $pass passed, $fail failed ($(echo "$ids" | wc -l | tr -d ' ') cases; run, build$([ $jit = 1 ] && echo ', jit'))"
+echo "fixtures: $pass passed, $fail failed ($(echo "$ids" | wc -l | tr -d ' ') cases; run, build$([ $jit = 1 ] && echo ', jit, obj'))"
 [ $fail -eq 0 ] && [ $pass -gt 0 ]
