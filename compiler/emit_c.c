@@ -198,8 +198,9 @@ static void emit_banner(Emitter *e, Arena *a, const LowModel *lm, const EmitOpti
         const char *blocks = c->block_size > 1
             ? arena_printf(a, ", %d blocks of %d", c->blocks, c->block_size) : "";
         const char *proj = c->proj ? arena_printf(a, ", projection %d", c->proj) : "";
-        emit_line(e, " *   lstm  %-12s %5d -> %-5d hidden %d%s%s%s", L->title, L->input,
-                  L->output, c->hidden, blocks, proj, dir);
+        const char *init = c->h0.data || c->c0.data ? ", initial state" : "";
+        emit_line(e, " *   lstm  %-12s %5d -> %-5d hidden %d%s%s%s%s", L->title, L->input,
+                  L->output, c->hidden, blocks, proj, dir, init);
     }
     emit_line(e, " *");
     emit_line(e, " * flash: %ld bytes of weights (static const)", lm->flash_bytes);
@@ -217,7 +218,13 @@ static void emit_banner(Emitter *e, Arena *a, const LowModel *lm, const EmitOpti
 static void emit_api_doc(Emitter *e, const LowModel *lm)
 {
     const char *N = lm->name, *M = lm->macro;
-    emit_line(e, "/* Zeroes h and c of every layer: call it before each new sequence. */");
+    if (lm->initial_state) {
+        emit_line(e, "/* Sets h and c of every layer to its initial state (the learned h0, c0 of");
+        emit_line(e, " * the layers with initial_state, zeros elsewhere): call it before each new");
+        emit_line(e, " * sequence. */");
+    } else {
+        emit_line(e, "/* Zeroes h and c of every layer: call it before each new sequence. */");
+    }
     emit_line(e, "void %s_reset(%s_state *s);", N, N);
     emit_blank(e);
     if (lm->streaming) {
@@ -253,7 +260,8 @@ static void emit_api_doc(Emitter *e, const LowModel *lm)
             emit_line(e, " * must stay where it is while they run; %s_threads_stop(s) joins them.", N);
             emit_line(e, " * Without start, everything runs on the caller's thread. %s_run_batch", N);
             emit_line(e, " * does not use them. Returns 0, or pthread_create's error (then no thread");
-            emit_line(e, " * runs). Call %s_reset(s) first: it keeps the threads, and zeroes", N);
+            emit_line(e, " * runs). Call %s_reset(s) first: it keeps the threads, and %s", N,
+                      lm->initial_state ? "resets" : "zeroes");
             emit_line(e, " * everything else.");
             emit_line(e, " */");
             emit_line(e, "int %s_threads_start(%s_state *s);", N, N);
@@ -264,7 +272,8 @@ static void emit_api_doc(Emitter *e, const LowModel *lm)
         emit_line(e, " * There is no step function: a backward direction starts at the last step,");
         emit_line(e, " * so this model needs the whole sequence before it can output anything.");
         emit_line(e, " *");
-        emit_line(e, " * Runs one sequence from zero state (it resets *s itself): x holds");
+        emit_line(e, " * Runs one sequence from %s (it resets *s itself): x holds",
+                  lm->initial_state ? "the initial state" : "zero state");
         emit_line(e, " * steps >= 1 rows of %s_INPUT_SIZE floats; y receives %s of", M,
                   lm->output_last ? "one row (the last step's output)" : "steps rows");
         emit_line(e, " * %s_OUTPUT_SIZE floats. scratch holds %s_SCRATCH_FLOATS(steps) floats", M, M);
@@ -1161,6 +1170,8 @@ static void emit_cell(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c
     for (int g = 0; g < GATE_COUNT; g++)
         emit_array(e, &c->peep[g]);
     emit_array(e, &c->w_proj);
+    emit_array(e, &c->h0);
+    emit_array(e, &c->c0);
 
     if (c->tiled) {
         emit_project(e, a, c);
@@ -1557,6 +1568,15 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
         emit_line(e, "memset(s, 0, offsetof(%s_state, pool));  /* everything but the threads */", lm->name);
     else
         emit_line(e, "memset(s, 0, sizeof *s);");
+    if (lm->initial_state)
+        emit_line(e, "/* the learned initial states (initial_state): every sequence starts from them */");
+    for (int k = 0; k < lm->ncells; k++) {
+        const LowCell *c = &lm->cells[k];
+        if (c->h0.data)
+            emit_line(e, "memcpy(s->%s, %s, sizeof s->%s);", c->h_field, aref(a, &c->h0), c->h_field);
+        if (c->c0.data)
+            emit_line(e, "memcpy(s->%s, %s, sizeof s->%s);", c->c_field, aref(a, &c->c0), c->c_field);
+    }
     emit_close(e, "");
     emit_blank(e);
     if (lm->streaming)

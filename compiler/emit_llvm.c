@@ -1123,6 +1123,14 @@ static void build_api(Gen *g, const Layout *L, const CellFns *cells, const Dense
     LLVMTypeRef reset_t;
     LLVMValueRef reset = begin_fn(g, arena_printf(g->a, "%s_reset", N), &g->fp, 1, 1, &reset_t);
     LLVMBuildMemSet(g->b, param(g, 0), LLVMConstInt(g->i8, 0, 0), cidx(g, 4 * L->total), 4);
+    /* the learned initial states (initial_state): every sequence starts from them */
+    for (int k = 0; k < lm->ncells; k++) {
+        const LowCell *c = &lm->cells[k];
+        if (c->h0.data)
+            memcpy_floats(g, gepc(g, param(g, 0), L->h[k]), weights(g, &c->h0), c->recurrent);
+        if (c->c0.data)
+            memcpy_floats(g, gepc(g, param(g, 0), L->c[k]), weights(g, &c->c0), c->hidden);
+    }
     LLVMBuildRetVoid(g->b);
 
     RunCtx r = {0};

@@ -171,7 +171,7 @@ static const char *const main_template[] = {
     "",
     "enum { RUN_OK = 0, RUN_BAD_INPUT = 1, RUN_WRITE_FAILED = -1 };",
     "",
-    "/* Reads sequences from in, runs each through the model from a zero state",
+    "/* Reads sequences from in, runs each through the model from its initial state",
     " * and prints its outputs; a sequence is printed only once it was read",
     " * whole, and reading stops at the first bad one. The buffers are the",
     " * program's: the model code itself never allocates. */",
@@ -212,7 +212,7 @@ static const char *const main_template[] = {
     "        for (k = 0; k < steps * IN_SIZE; k++)",
     "            x[k] = (float)xd[k];",
     "",
-    "        /* the model, from a zero state */",
+    "        /* the model, from its initial state */",
     "#if $N_STREAMING",
     "        $n_reset(&state);",
     "        $n_run(&state, x, steps, y);",
@@ -324,7 +324,7 @@ void emitmain_source(FILE *f, const IrModel *m, const EmitMainOptions *o)
           " * Reads INPUT or standard input (one timestep per line, a blank line\n"
           " * between sequences), runs the model of ", f);
     emit_comment_text(f, o->header);
-    fputs(" on each sequence from a zero\n"
+    fputs(" on each sequence from its initial\n"
           " * state, and prints the outputs with %.9g: what `lstmc run` prints, with\n"
           " * the same messages and exit statuses (0 ok, 1 bad data, 2 usage).\n"
           " */\n\n", f);

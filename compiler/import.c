@@ -229,18 +229,58 @@ const char *imp_dims_str(Importer *im, int ndim, const long *dims)
 
 /* ---- the walk ---- */
 
-/* The graph's one data input: the input that is not an initializer. */
+/* Whether graph input name is an initial state fed at run time: through
+ * any nodes, it reaches an LSTM's initial_h or initial_c, and no LSTM's X. */
+static int is_state_input(Importer *im, const char *name)
+{
+    const OnnxGraph *g = im->g;
+    Map reached = {0, 0, NULL, NULL};
+    static int mark;
+    int state = 0;
+    map_put(im->a, &reached, name, &mark);
+    for (int k = 0; k < g->nnodes; k++) {
+        const OnnxNode *n = &g->nodes[k];
+        int lstm = strcmp(n->op, "LSTM") == 0 && !n->domain[0], hit = 0;
+        for (int j = 0; j < n->ninputs; j++) {
+            if (!n->inputs[j][0] || !map_get(&reached, n->inputs[j]))
+                continue;
+            if (lstm && j == 0)
+                return 0;
+            state |= lstm && (j == 5 || j == 6);
+            hit = 1;
+        }
+        for (int j = 0; hit && !lstm && j < n->noutputs; j++)
+            if (n->outputs[j][0])
+                map_put(im->a, &reached, n->outputs[j], &mark);
+    }
+    return state;
+}
+
+/* The graph's one data input: the input that is not an initializer, nor
+ * an initial state (which lstmc import reads only from constants: such an
+ * input is a value whose use is an error that says so). */
 static int define_input(Importer *im)
 {
     const OnnxGraph *g = im->g;
     const OnnxValueInfo *in = NULL;
-    int count = 0;
+    int count = 0, data = 0;
     for (int k = 0; k < g->ninputs; k++)
-        if (!onnx_initializer(g, g->inputs[k].name)) {
-            count++;
-            in = in ? in : &g->inputs[k];
+        count += !onnx_initializer(g, g->inputs[k].name);
+    for (int k = 0; k < g->ninputs; k++) {
+        const char *name = g->inputs[k].name;
+        if (onnx_initializer(g, name))
+            continue;
+        if (count > 1 && is_state_input(im, name)) {
+            imp_define(im, name, imp_bad_value(im, "a graph input, an initial state given at run "
+                                               "time; lstmc import reads an initial state only "
+                                               "from a constant (an initializer), which the "
+                                               "spec keeps as the layer's initial_state"));
+            continue;
         }
-    if (count != 1)
+        data++;
+        in = in ? in : &g->inputs[k];
+    }
+    if (data != 1)
         return imp_fail(im, "the graph has %d inputs besides its initializers; lstmc models take "
                         "one (the sequence)", count);
     if (in->elem_type != ONNX_FLOAT)

@@ -3,7 +3,7 @@
  *
  * import.c walks the graph of onnx.h in order and follows what every value
  * is: a constant, a shape computed from the input's symbolic sizes, a tensor
- * filled with one number (zero initial states), or the data flowing from the
+ * filled with one number (initial states), or the data flowing from the
  * graph input through the layers, with each of its axes known as time,
  * batch, direction, features or a size-1 axis. Glue ops (Transpose,
  * Squeeze, Unsqueeze, Reshape, Slice, Gather, Identity, Cast) only move
@@ -12,7 +12,8 @@
  * an error naming the node, its op and what is not supported.
  *
  * The result is written as a spec in lstmc's `onnx` convention (the LSTM
- * tensors W, R, B, P exactly as ONNX stores them) and its tensors.
+ * tensors W, R, B, P exactly as ONNX stores them, a nonzero initial_h and
+ * initial_c as [D, 1, H] with `initial_state;`) and its tensors.
  */
 #ifndef LSTMC_IMPORT_H
 #define LSTMC_IMPORT_H
@@ -34,9 +35,11 @@ typedef struct ImportLayer {
     int hidden, dirs;           /* dirs: 2 for bidirectional */
     int reverse;                /* direction reverse (dirs 1) */
     int coupled, peepholes;     /* input_forget; P given */
+    int initial_state;          /* initial_h or initial_c given and not zero */
     double clip;                /* 0: none */
     Activation act[3];          /* ONNX f, g, h: gates, cell input, cell output */
     float *W, *R, *B, *P;       /* ONNX layout: [D,4H,I], [D,4H,H], [D,8H], [D,3H] */
+    float *h0, *c0;             /* with initial_state: initial_h, initial_c [D,1,H] */
     /* dense: Gemm, or MatMul with its Add. */
     float *w;                   /* [output, input] */
     float *b;                   /* [output], or NULL */

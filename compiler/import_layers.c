@@ -1,6 +1,6 @@
 /*
  * import_layers.c - the importer's ops that make lstmc layers or fold into
- * them: LSTM (its activations, zero initial states), Gemm, MatMul and the
+ * them: LSTM (its activations, initial states), Gemm, MatMul and the
  * Add that brings its bias, Relu, Sigmoid, Tanh, Softmax and the other
  * activations, and Abs, Add and Div as PyTorch writes softsign. Layers
  * form a chain: each takes the output of the one made before it.
@@ -221,24 +221,64 @@ static int lstm_activations(Importer *im, int dirs, Activation act[3])
     return 0;
 }
 
-/* An initial state input must be absent or zero: lstmc starts every
- * sequence from h = c = 0 (the spec language has no initial state). */
-static int zero_state(Importer *im, int k, const char *role)
+/* An initial state input, initial_h or initial_c: absent, a fill (one
+ * number everywhere), or a constant of shape [D, B, H] (layout 1: [B, D,
+ * H]) whose B batch rows all hold the same state, lstmc's one initial state
+ * of every sequence. Sets *out to its [D, 1, H] values, or to NULL when it
+ * is absent or zero. Returns 0, or -1 after reporting. */
+static int initial_state(Importer *im, int k, const char *role, int dirs, long H, long layout,
+                         float **out)
 {
+    *out = NULL;
     const Value *v = imp_input(im, k);
     if (!v)
         return 0;
-    int zero = v->kind == V_FILL ? v->fill == 0.0 : 0;
-    if (v->kind == V_FLOATS) {
-        zero = 1;
-        for (long j = 0; j < v->t->count; j++)
-            zero &= v->t->f[j] == 0.0;
-    }
     if (v->kind == V_BAD)
-        return imp_need_input(im, k, role) ? 0 : -1;
-    if (!zero)
-        return imp_fail(im, "input %s '%s' is not zero; lstmc starts every sequence from zero "
-                        "state and cannot import an initial state", role, input_name(im, k));
+        return imp_fail(im, "input %s '%s' is %s", role, v->name, v->why);
+    if (v->kind == V_FILL) {
+        if (v->fill == 0.0)
+            return 0;
+        if (!isfinite(v->fill) || fabs(v->fill) > 3.4028234663852886e38)
+            return imp_fail(im, "input %s '%s' holds %g; an initial state must hold finite "
+                            "float32 values", role, v->name, v->fill);
+        *out = arena_alloc(im->a, (size_t)(dirs * H) * sizeof **out);
+        for (long j = 0; j < dirs * H; j++)
+            (*out)[j] = (float)v->fill;
+        return 0;
+    }
+    if (v->kind != V_FLOATS)
+        return imp_fail(im, "input %s '%s' is not a constant float tensor; lstmc import reads an "
+                        "initial state only from a constant (an initializer), which the spec "
+                        "keeps as the layer's initial_state", role, v->name);
+    const OnnxTensor *t = v->t;
+    int b_axis = layout ? 0 : 1;
+    long want[3] = {layout ? 1 : dirs, layout ? dirs : 1, H};
+    if (t->ndim != 3 || t->dims[b_axis] < 1 || t->dims[1 - b_axis] != dirs || t->dims[2] != H)
+        return imp_fail(im, "input %s '%s' has shape %s, expected %s (%s)", role, v->name,
+                        imp_dims_str(im, t->ndim, t->dims), imp_dims_str(im, 3, want),
+                        layout ? "batch, directions, hidden_size; layout 1"
+                               : "directions, batch, hidden_size");
+    float *f = to_floats(im, v, arena_printf(im->a, "input %s", role), 1.0);
+    if (!f)
+        return -1;
+    long B = t->dims[b_axis];
+    float *state = arena_alloc(im->a, (size_t)(dirs * H) * sizeof *state);
+    int zero = 1;
+    for (long d = 0; d < dirs; d++)
+        for (long b = 0; b < B; b++)
+            for (long j = 0; j < H; j++) {
+                float x = f[(layout ? b * dirs + d : d * B + b) * H + j];
+                if (b == 0) {
+                    state[d * H + j] = x;
+                    zero &= x == 0.0f;
+                } else if (x != state[d * H + j]) {
+                    return imp_fail(im, "input %s '%s' of shape %s: its %ld batch rows hold "
+                                    "different states; lstmc starts every sequence from one "
+                                    "initial state", role, v->name,
+                                    imp_dims_str(im, t->ndim, t->dims), B);
+                }
+            }
+    *out = zero ? NULL : state;
     return 0;
 }
 
@@ -323,7 +363,9 @@ static int op_lstm(Importer *im)
     if (imp_input(im, 4) || (n->ninputs > 4 && n->inputs[4][0]))
         return imp_fail(im, "input sequence_lens '%s' is not supported: lstmc runs every sequence "
                         "to its end (a blank line ends a sequence in its data)", input_name(im, 4));
-    if (zero_state(im, 5, "initial_h") < 0 || zero_state(im, 6, "initial_c") < 0)
+    float *h0, *c0;
+    if (initial_state(im, 5, "initial_h", dirs, H, layout, &h0) < 0 ||
+        initial_state(im, 6, "initial_c", dirs, H, layout, &c0) < 0)
         return -1;
 
     ImportLayer *L = add_layer(im, IMPORT_LSTM);
@@ -337,6 +379,12 @@ static int op_lstm(Importer *im)
     L->bias = B != NULL;
     L->clip = clip ? clip->f : 0.0;
     memcpy(L->act, act, sizeof act);
+    if (h0 || c0) {
+        /* a nonzero state; the other one, absent or zero, is written as zeros */
+        L->initial_state = 1;
+        L->h0 = h0 ? h0 : arena_alloc(im->a, (size_t)(dirs * H) * sizeof *L->h0);
+        L->c0 = c0 ? c0 : arena_alloc(im->a, (size_t)(dirs * H) * sizeof *L->c0);
+    }
     if (!(L->W = to_floats(im, W, "input W", 1.0)) || !(L->R = to_floats(im, R, "input R", 1.0)) ||
         (B && !(L->B = to_floats(im, B, "input B", 1.0))) ||
         (P && !(L->P = to_floats(im, P, "input P", 1.0))))

@@ -182,8 +182,8 @@ static int op_concat(Importer *im)
 }
 
 /* A tensor holding one number everywhere: ConstantOfShape, or Expand of a
- * scalar. Its shape does not matter to lstmc: only zero initial states use
- * it. */
+ * scalar. Its shape does not matter to lstmc: only initial states use it
+ * (exporters' zeros, or one number for every cell). */
 static int op_fill(Importer *im)
 {
     const OnnxNode *n = im->node;

@@ -1,7 +1,8 @@
 /*
  * import_write.c - writes what import.c matched: the spec (one `lstm` block
- * per LSTM node, one `dense` block per head, in lstmc's `onnx` convention)
- * and the list of its tensors for the safetensors file.
+ * per LSTM node, one `dense` block per head, in lstmc's `onnx` convention;
+ * `initial_state;` for a nonzero initial_h or initial_c) and the list of its
+ * tensors for the safetensors file.
  */
 #include "import.h"
 
@@ -82,6 +83,8 @@ void import_write_spec(FILE *f, const ImportModel *m, const char *name, const ch
             fprintf(f, "        peepholes;\n");
         if (!L->bias)
             fprintf(f, "        no_bias;\n");
+        if (L->initial_state)
+            fprintf(f, "        initial_state;\n");
         fprintf(f, "        from onnx \"%s\";\n    }\n", L->name);
     }
     fprintf(f, "\n    output %s;\n}\n", m->output_last ? "last" : "sequence");
@@ -90,7 +93,7 @@ void import_write_spec(FILE *f, const ImportModel *m, const char *name, const ch
 
 void import_tensors(Arena *a, const ImportModel *m, ImportTensors *t)
 {
-    int cap = 4 * m->nlayers + 1;
+    int cap = 6 * m->nlayers + 1;
     t->n = 0;
     t->names = arena_alloc(a, (size_t)cap * sizeof *t->names);
     t->ndims = arena_alloc(a, (size_t)cap * sizeof *t->ndims);
@@ -119,6 +122,10 @@ void import_tensors(Arena *a, const ImportModel *m, ImportTensors *t)
             PUT("B", L->B, 2, D, 8 * H);
         if (L->peepholes)
             PUT("P", L->P, 2, D, 3 * H);
+        if (L->initial_state) {
+            PUT("initial_h", L->h0, 3, D, 1, H);
+            PUT("initial_c", L->c0, 3, D, 1, H);
+        }
     }
 #undef PUT
 }

@@ -98,8 +98,8 @@ static void run_direction(const IrLstm *l, const IrDirection *d,
     int P = l->proj, R = l->recurrent, K = I + R;
 
     double *xh = mem_alloc(sizeof(double) * (size_t)K);   /* [x, h_prev] */
-    double *h  = mem_alloc(sizeof(double) * (size_t)R);   /* h, starts at 0 */
-    double *c  = mem_alloc(sizeof(double) * (size_t)H);   /* c, starts at 0 */
+    double *h  = mem_alloc(sizeof(double) * (size_t)R);   /* h, starts at h0 or 0 */
+    double *c  = mem_alloc(sizeof(double) * (size_t)H);   /* c, starts at c0 or 0 */
     double *ag = mem_alloc(sizeof(double) * (size_t)H);   /* cell input pre-activation */
     double *m  = mem_alloc(sizeof(double) * (size_t)H);   /* o * act(c) */
     double *ai = mem_alloc(sizeof(double) * (size_t)NB);  /* gate pre-activations */
@@ -110,9 +110,9 @@ static void run_direction(const IrLstm *l, const IrDirection *d,
     double *go = mem_alloc(sizeof(double) * (size_t)NB);
 
     for (int r = 0; r < R; r++)
-        h[r] = 0;
+        h[r] = d->h0 ? d->h0[r] : 0;
     for (int j = 0; j < H; j++)
-        c[j] = 0;
+        c[j] = d->c0 ? d->c0[j] : 0;
 
     for (long n = 0; n < T; n++) {
         long t = d->reverse ? T - 1 - n : n;

@@ -57,6 +57,8 @@ IrStats ir_stats(const IrModel *m)
             per_dir += (long)l->proj * l->hidden;
             flops += 2L * l->proj * l->hidden;
         }
+        if (l->initial_state)
+            per_dir += l->recurrent + l->hidden;   /* h0, c0 */
         st.params += per_dir * l->dirs;
         st.flops_per_step += flops * l->dirs;
         st.state_bytes += (long)sizeof(float) * (l->recurrent + l->hidden) * l->dirs;
@@ -108,6 +110,8 @@ static void print_lstm(FILE *f, const IrLayer *L)
         fprintf(f, ", clip cell %g", l->clip_cell);
     if (l->clip_proj > 0)
         fprintf(f, ", clip projection %g", l->clip_proj);
+    if (l->initial_state)
+        fprintf(f, ", initial state h0, c0");
     fprintf(f, "\n");
 }
 

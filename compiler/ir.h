@@ -26,6 +26,9 @@
  *   ao[b] = w_o[b] . [x, h] + b_o[b] + sum_j p_o[j] c'[j]
  *   o = gate_act(ao), or 1 if there is no output gate
  *   m[j] = o[b] cell_output_act(c'[j]);  h' = m, or w_proj m (clip_proj clamps)
+ *
+ * Each sequence starts from h = h0, c = c0 (zeros unless `initial_state;`);
+ * a backward direction starts from its own h0, c0 at t = T-1.
  */
 #ifndef LSTMC_IR_H
 #define LSTMC_IR_H
@@ -54,6 +57,8 @@ typedef struct IrDirection {
     float *b[GATE_COUNT];     /* [NB] or [H] for GATE_G */
     float *p[GATE_COUNT];     /* peepholes [H]; p[GATE_G] is always NULL */
     float *w_proj;            /* [P, H] or NULL */
+    float *h0;                /* [R] the state every sequence starts from, */
+    float *c0;                /* [H]  with `initial_state;`; NULL: zeros */
 } IrDirection;
 
 typedef struct IrLstm {
@@ -66,6 +71,7 @@ typedef struct IrLstm {
     int has_gate[GATE_COUNT]; /* has_gate[GATE_G] is always 1 */
     int coupled;              /* f = 1 - i; w[GATE_F] is NULL */
     int peepholes;
+    int initial_state;        /* h0, c0 given (`initial_state;`), else zeros */
     Activation gate_act, cell_input_act, cell_output_act;
     double forget_bias;       /* added to the forget pre-activation */
     double clip_gates;        /* ONNX clip: pre-activations; 0 = none */

@@ -143,8 +143,8 @@ static float *grow(float *p, size_t *cap, size_t need)
     return mem_realloc(p, need * sizeof *p);
 }
 
-/* One sequence from zero state: the doubles the rows reader gives to
- * floats, the model's floats back to doubles for printing. */
+/* One sequence from the initial state (NAME_reset): the doubles the rows
+ * reader gives to floats, the model's floats back to doubles for printing. */
 static void jit_run(SeqRunner *r, const double *x, long steps, double *y)
 {
     JitRunner *j = r->impl;

@@ -314,6 +314,10 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
     c->w_proj = array_of(a, id, "w_proj",
                          arena_printf(a, "projection of %s: h = w_proj m", c->title),
                          l->proj, l->hidden, l->proj ? dir->w_proj : NULL);
+    c->h0 = array_of(a, id, "h0", arena_printf(a, "initial hidden state h0 of %s (initial_state)", c->title),
+                     l->recurrent, 0, dir->h0);
+    c->c0 = array_of(a, id, "c0", arena_printf(a, "initial cell state c0 of %s (initial_state)", c->title),
+                     l->hidden, 0, dir->c0);
 
     c->gate_act = act_of(l->gate_act, fast);
     c->cell_input_act = act_of(l->cell_input_act, fast);
@@ -515,8 +519,9 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
                 lm->flash_bytes += 4 * (array_floats(&c->w_gates) + array_floats(&c->b_gates));
                 lm->uses_bits |= c->w_gates.bits | c->b_gates.bits;
             }
-            lm->flash_bytes += 4 * array_floats(&c->w_proj);
-            lm->uses_bits |= c->w_proj.bits;
+            lm->flash_bytes += 4 * (array_floats(&c->w_proj) + array_floats(&c->h0) + array_floats(&c->c0));
+            lm->uses_bits |= c->w_proj.bits | (c->h0.data && c->h0.bits) | (c->c0.data && c->c0.bits);
+            lm->initial_state |= c->h0.data || c->c0.data;
             for (int g = 0; g < GATE_COUNT; g++) {
                 lm->flash_bytes += 4 * array_floats(&c->peep[g]);
                 lm->uses_bits |= c->peep[g].bits;

@@ -13,7 +13,8 @@
  *     ONNX clips the sum, after the forget bias is added);
  *   - buffers: the fields of the caller-owned state struct (h and c of every
  *     layer-direction, per-step scratch) and, for models that need the whole
- *     sequence, the scratch rows each layer reads and writes;
+ *     sequence, the scratch rows each layer reads and writes; the learned
+ *     initial h0 and c0 that NAME_reset copies into h and c;
  *   - the op sequence of one step (streaming models) or of one sequence
  *     (models with a backward direction), naming each op's input and output;
  *   - loop shapes: how many gate rows one pass of the matrix-vector loop
@@ -82,6 +83,8 @@ typedef struct LowCell {
     LowArray b_gates;          /* [gate_rows], forget bias folded in; data NULL: none */
     LowArray peep[GATE_COUNT]; /* p_i, p_f, p_o [H]; data NULL: none */
     LowArray w_proj;           /* [P][H]; data NULL: no projection */
+    LowArray h0;               /* [R] the state NAME_reset sets (`initial_state;`); */
+    LowArray c0;               /* [H]  data NULL: zeros */
     LowAct gate_act, cell_input_act, cell_output_act;
     float clip_gates, clip_cell, clip_proj;   /* 0: none */
     int rows_per_pass;         /* gate rows computed per pass over [x, h] (1, 2 or 4) */
@@ -162,6 +165,7 @@ typedef struct LowModel {
     int fast_activations;
     int threads;               /* > 1: a pool of threads shares the cells with
                                   threads > 1 (C11 atomics and pthreads) */
+    int initial_state;         /* some cell starts from a learned h0 or c0 */
 
     int nlayers;
     LowLayer *layers;

@@ -34,7 +34,8 @@ typedef struct Sema {
     X(L_GATE_ACT, "gate_activation", 0) X(L_CELL_INPUT, "cell_input", 0)       \
     X(L_CELL_OUTPUT, "cell_output", 0) X(L_FORGET_BIAS, "forget_bias", 0)      \
     X(L_CLIP, "clip", 0) X(L_PROJECTION, "projection", 0)                      \
-    X(L_NO_BIAS, "no_bias", 0) X(L_FROM, "from", 0)
+    X(L_NO_BIAS, "no_bias", 0) X(L_FROM, "from", 0)                            \
+    X(L_INITIAL_STATE, "initial_state", 0)
 #define DENSE_WORDS(X)                                                         \
     X(D_UNITS, "units", 0) X(D_ACTIVATION, "activation", 0)                    \
     X(D_NO_BIAS, "no_bias", 0) X(D_FROM, "from", 0)
@@ -323,7 +324,7 @@ typedef struct LstmOpts {
     int hidden, layers, dirs, reverse;
     int blocks, block_size;
     int has_gate[GATE_COUNT];
-    int coupled, peepholes, proj, bias;
+    int coupled, peepholes, proj, bias, initial_state;
     Activation gate_act, cell_input_act, cell_output_act;
     double forget_bias, clip[3];
     From from;
@@ -482,7 +483,8 @@ static int lstm_block(Sema *S, const Node *blk, IrModel *m, int *input)
     o.coupled = s[L_COUPLED] != NULL;
     o.peepholes = s[L_PEEPHOLES] != NULL;
     o.bias = s[L_NO_BIAS] == NULL;
-    static const int flags[] = {L_COUPLED, L_PEEPHOLES, L_NO_BIAS};
+    o.initial_state = s[L_INITIAL_STATE] != NULL;
+    static const int flags[] = {L_COUPLED, L_PEEPHOLES, L_NO_BIAS, L_INITIAL_STATE};
     for (size_t i = 0; i < COUNT_OF(flags); i++)
         if (s[flags[i]])
             ok &= want_args(s[flags[i]], 0, 0, lstm_words[flags[i]]);
@@ -541,6 +543,7 @@ static int lstm_block(Sema *S, const Node *blk, IrModel *m, int *input)
         memcpy(l->has_gate, o.has_gate, sizeof l->has_gate);
         l->coupled = o.coupled;
         l->peepholes = o.peepholes;
+        l->initial_state = o.initial_state;
         l->gate_act = o.gate_act;
         l->cell_input_act = o.cell_input_act;
         l->cell_output_act = o.cell_output_act;

@@ -17,6 +17,10 @@
  *            of a bidirectional block.
  *   dense    <p>.weight [units, in], <p>.bias [units] (pytorch, onnx, native);
  *            <p>.kernel [in, units], <p>.bias (keras)
+ * With `initial_state;`, h0 [R] and c0 [H] of each direction: pytorch
+ * <p>.h0_l{k}[_reverse], <p>.c0_l{k}[_reverse] (lstmc's names: PyTorch has
+ * none); keras <p>.h0, <p>.c0; onnx <p>.initial_h, <p>.initial_c
+ * [D, 1, H]; native <p>.h0, <p>.c0 with the native suffixes.
  */
 #include "safetensors.h"
 #include "sema.h"
@@ -162,6 +166,19 @@ static void put_gate_biases(const IrLstm *l, IrDirection *D, const float *b1, co
             }
 }
 
+/* h0 [R] and c0 [H] of direction D from tensors `<p>.<h><sfx>` and
+ * `<p>.<c><sfx>`, when the layer has `initial_state;`. */
+static void load_initial_state(Loader *ld, const IrLstm *l, IrDirection *D, const char *p,
+                               const char *h, const char *c, const char *sfx)
+{
+    if (!l->initial_state)
+        return;
+    long s_h[1] = {l->recurrent}, s_c[1] = {l->hidden};
+    D->h0 = tensor(ld, arena_printf(ld->a, "%s.%s%s", p, h, sfx), 1, s_h,
+                   l->proj ? "[projection]" : "[hidden]");
+    D->c0 = tensor(ld, arena_printf(ld->a, "%s.%s%s", p, c, sfx), 1, s_c, "[hidden]");
+}
+
 static const int pytorch_slot[GATE_COUNT] = {0, 1, 2, 3};   /* i f g o */
 static const int keras_slot[GATE_COUNT] = {0, 1, 2, 3};     /* i f c o */
 static const int onnx_slot[GATE_COUNT] = {0, 2, 3, 1};      /* i o f c */
@@ -194,6 +211,7 @@ static void load_pytorch(Loader *ld, IrLayer *L, int d)
         if (w_hr)
             memcpy(D->w_proj, w_hr, sizeof(float) * (size_t)(s_hr[0] * s_hr[1]));
     }
+    load_initial_state(ld, l, D, p, "h0", "c0", sfx);
 }
 
 static void load_keras(Loader *ld, IrLayer *L, int d)
@@ -215,6 +233,7 @@ static void load_keras(Loader *ld, IrLayer *L, int d)
         if (b)
             put_gate_biases(l, D, b, NULL, keras_slot);
     }
+    load_initial_state(ld, l, D, p, "h0", "c0", "");
 }
 
 /* ONNX keeps both directions in one tensor; both are loaded at d == 0. */
@@ -231,6 +250,11 @@ static void load_onnx(Loader *ld, IrLayer *L)
                                        "[directions, 8*hidden]") : NULL;
     float *pp = l->peepholes ? tensor(ld, arena_printf(ld->a, "%s.P", p), 2, s_p,
                                       "[directions, 3*hidden]") : NULL;
+    long s_init[3] = {D, 1, H};   /* ONNX's [directions, batch, hidden], batch 1 */
+    float *h0 = l->initial_state ? tensor(ld, arena_printf(ld->a, "%s.initial_h", p), 3, s_init,
+                                          "[directions, 1, hidden]") : NULL;
+    float *c0 = l->initial_state ? tensor(ld, arena_printf(ld->a, "%s.initial_c", p), 3, s_init,
+                                          "[directions, 1, hidden]") : NULL;
     for (int d = 0; d < D; d++) {
         IrDirection *dir = &l->dir[d];
         if (w)
@@ -245,6 +269,10 @@ static void load_onnx(Loader *ld, IrLayer *L)
                 if (dir->p[g])
                     memcpy(dir->p[g], pp + d * 3 * H + peep_slot[g] * H, sizeof(float) * (size_t)H);
         }
+        if (h0)
+            dir->h0 = h0 + d * H;
+        if (c0)
+            dir->c0 = c0 + d * H;
     }
 }
 
@@ -283,6 +311,7 @@ static void load_native(Loader *ld, IrLayer *L, int d)
         if (t)
             memcpy(D->w_proj, t, sizeof(float) * (size_t)(l->proj * l->hidden));
     }
+    load_initial_state(ld, l, D, p, "h0", "c0", sfx);
 }
 
 static void load_dense(Loader *ld, IrLayer *L)

@@ -13,8 +13,8 @@
  * dense blocks in any order, stacked layers, the three directions, memory
  * cell blocks (written `blocks N` or `block_size S`), every gate subset,
  * coupled gates, peepholes, every activation in every slot, forget_bias,
- * the three clips, projection, no_bias, both outputs, and the four weights
- * conventions wherever they can express the layer.
+ * the three clips, projection, no_bias, initial_state, both outputs, and the
+ * four weights conventions wherever they can express the layer.
  *
  * Values stay in a sane range so float and double agree to 1e-5: weights
  * are U(-1/sqrt(K), 1/sqrt(K)) with K the width a row reads, inputs N(0, 1),
@@ -139,11 +139,8 @@ typedef struct Tensors {
     float **data;
 } Tensors;
 
-/* Appends a tensor of shape [d0], [d0, d1] or [d0, d1, d2] (the first ndim
- * of them) filled with U(-range, range), named by fmt. */
-static void PRINTF_LIKE(8, 9)
-add_tensor(Tensors *t, Rng *r, double range, int ndim, long d0, long d1, long d2,
-           const char *fmt, ...)
+/* The index of a new tensor at the end of t, its fields unset. */
+static int tensor_slot(Tensors *t)
 {
     if (t->n == t->cap) {
         t->cap = t->cap ? 2 * t->cap : 32;
@@ -156,12 +153,38 @@ add_tensor(Tensors *t, Rng *r, double range, int ndim, long d0, long d1, long d2
             exit(1);
         }
     }
+    return t->n++;
+}
+
+static void tensor_swap(Tensors *t, int i, int j)
+{
+    const char *name = t->names[i];
+    int ndim = t->ndims[i];
+    long shape[ST_MAX_DIMS];
+    float *data = t->data[i];
+    memcpy(shape, t->shapes[i], sizeof shape);
+    t->names[i] = t->names[j];
+    t->ndims[i] = t->ndims[j];
+    memcpy(t->shapes[i], t->shapes[j], sizeof shape);
+    t->data[i] = t->data[j];
+    t->names[j] = name;
+    t->ndims[j] = ndim;
+    memcpy(t->shapes[j], shape, sizeof shape);
+    t->data[j] = data;
+}
+
+/* Appends a tensor of shape [d0], [d0, d1] or [d0, d1, d2] (the first ndim
+ * of them) filled with U(-range, range), named by fmt. */
+static void PRINTF_LIKE(8, 9)
+add_tensor(Tensors *t, Rng *r, double range, int ndim, long d0, long d1, long d2,
+           const char *fmt, ...)
+{
     char name[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(name, sizeof name, fmt, ap);
     va_end(ap);
-    int k = t->n++;
+    int k = tensor_slot(t);
     long dims[3] = {d0, d1, d2}, count = 1;
     t->names[k] = strdup(name);
     t->ndims[k] = ndim;
@@ -278,8 +301,12 @@ enum { PYTORCH, KERAS, ONNX, NATIVE };
 
 typedef struct Gen {
     Rng r;
+    /* initial_state and its tensors draw from r2 and go to init, merged
+     * into t at the end: a seed's other draws stay what they were before
+     * lstmc had initial_state */
+    Rng r2;
     FILE *spec;
-    Tensors t;
+    Tensors t, init;
     Text summary;
     int input;        /* the model's input features */
     int width;        /* features into the next block */
@@ -304,8 +331,8 @@ static void PRINTF_LIKE(2, 3) line_add(Lines *l, const char *fmt, ...)
 }
 
 /* Writes `kind name {`, the statements (in random order half the time),
- * `}`. */
-static void write_block(Gen *g, const char *kind, const char *name, Lines *l)
+ * `}`; extra, if not NULL, goes at a place drawn from g->r2. */
+static void write_block(Gen *g, const char *kind, const char *name, Lines *l, const char *extra)
 {
     if (rng_chance(&g->r, 0.5))
         for (int i = l->n - 1; i > 0; i--) {
@@ -315,9 +342,14 @@ static void write_block(Gen *g, const char *kind, const char *name, Lines *l)
             memcpy(l->s[i], l->s[j], sizeof tmp);
             memcpy(l->s[j], tmp, sizeof tmp);
         }
+    int at = extra ? rng_int(&g->r2, 0, l->n) : -1;
     fprintf(g->spec, "    %s %s {\n", kind, name);
-    for (int i = 0; i < l->n; i++)
-        fprintf(g->spec, "        %s\n", l->s[i]);
+    for (int i = 0; i <= l->n; i++) {
+        if (i == at)
+            fprintf(g->spec, "        %s\n", extra);
+        if (i < l->n)
+            fprintf(g->spec, "        %s\n", l->s[i]);
+    }
     fprintf(g->spec, "    }\n");
 }
 
@@ -336,6 +368,7 @@ static void from_line(Lines *l, int conv, const char *const *prefixes, int n)
 typedef struct Lstm {
     int conv, H, layers, dirs, S, P, bias;
     int has_i, has_f, has_o, coupled, peepholes;
+    int init;         /* initial_state: h0, c0 U(-1, 1) */
 } Lstm;
 
 /* Tensors of layer k (input width I) in the block's convention. */
@@ -358,6 +391,10 @@ static void lstm_weights(Gen *g, const Lstm *o, const char *const *prefixes, int
             if (o->P)
                 add_tensor(t, r, 1.0 / sqrt((double)H), 2, o->P, H, 0, "%s.weight_hr_l%d%s", p, k,
                            rev);
+            if (o->init) {
+                add_tensor(&g->init, &g->r2, 1.0, 1, R, 0, 0, "%s.h0_l%d%s", p, k, rev);
+                add_tensor(&g->init, &g->r2, 1.0, 1, H, 0, 0, "%s.c0_l%d%s", p, k, rev);
+            }
         }
         break;
     case KERAS:
@@ -367,6 +404,10 @@ static void lstm_weights(Gen *g, const Lstm *o, const char *const *prefixes, int
             add_tensor(t, r, range, 2, H, H4, 0, "%s.recurrent_kernel", p);
             if (o->bias)
                 add_tensor(t, r, range, 1, H4, 0, 0, "%s.bias", p);
+            if (o->init) {
+                add_tensor(&g->init, &g->r2, 1.0, 1, H, 0, 0, "%s.h0", p);
+                add_tensor(&g->init, &g->r2, 1.0, 1, H, 0, 0, "%s.c0", p);
+            }
         }
         break;
     case ONNX: {
@@ -377,6 +418,10 @@ static void lstm_weights(Gen *g, const Lstm *o, const char *const *prefixes, int
             add_tensor(t, r, range, 2, o->dirs, 8 * H, 0, "%s.B", p);
         if (o->peepholes)
             add_tensor(t, r, range, 2, o->dirs, 3 * H, 0, "%s.P", p);
+        if (o->init) {
+            add_tensor(&g->init, &g->r2, 1.0, 3, o->dirs, 1, H, "%s.initial_h", p);
+            add_tensor(&g->init, &g->r2, 1.0, 3, o->dirs, 1, H, "%s.initial_c", p);
+        }
         break;
     }
     case NATIVE:
@@ -402,6 +447,10 @@ static void lstm_weights(Gen *g, const Lstm *o, const char *const *prefixes, int
             }
             if (o->P)
                 add_tensor(t, r, 1.0 / sqrt((double)H), 2, o->P, H, 0, "%s.w_proj%s", p, sfx);
+            if (o->init) {
+                add_tensor(&g->init, &g->r2, 1.0, 1, R, 0, 0, "%s.h0%s", p, sfx);
+                add_tensor(&g->init, &g->r2, 1.0, 1, H, 0, 0, "%s.c0%s", p, sfx);
+            }
         }
         break;
     }
@@ -548,6 +597,9 @@ static void gen_lstm(Gen *g, const char *name)
         line_add(&l, "no_bias;");
         text_add(sum, " no_bias");
     }
+    o.init = rng_chance(&g->r2, 0.25);
+    if (o.init)
+        text_add(sum, " initial_state");
 
     /* prefixes: one (pytorch, native), one per layer (onnx), one per layer
      * and direction (keras) */
@@ -572,7 +624,7 @@ static void gen_lstm(Gen *g, const char *name)
     from_line(&l, o.conv, prefixes, np);
     text_add(sum, ")");
 
-    write_block(g, "lstm", name, &l);
+    write_block(g, "lstm", name, &l, o.init ? "initial_state;" : NULL);
     int I = g->width, R = o.P ? o.P : o.H;
     for (int k = 0; k < o.layers; k++) {
         lstm_weights(g, &o, prefixes, k, I);
@@ -606,7 +658,7 @@ static void gen_dense(Gen *g, const char *name)
     const char *prefixes[1] = {prefix};
     from_line(&l, conv, prefixes, 1);
     text_add(&g->summary, ")");
-    write_block(g, "dense", name, &l);
+    write_block(g, "dense", name, &l, NULL);
 
     double range = 1.0 / sqrt((double)g->width);
     if (conv == KERAS)
@@ -698,22 +750,18 @@ static int generate(Gen *g, const char *dir, unsigned long long seed)
 
     /* the file's order of tensors is no business of the loader's */
     if (rng_chance(r, 0.5))
-        for (int i = g->t.n - 1; i > 0; i--) {
-            int j = rng_int(r, 0, i);
-            const char *name = g->t.names[i];
-            int ndim = g->t.ndims[i];
-            long shape[ST_MAX_DIMS];
-            float *data = g->t.data[i];
-            memcpy(shape, g->t.shapes[i], sizeof shape);
-            g->t.names[i] = g->t.names[j];
-            g->t.ndims[i] = g->t.ndims[j];
-            memcpy(g->t.shapes[i], g->t.shapes[j], sizeof shape);
-            g->t.data[i] = g->t.data[j];
-            g->t.names[j] = name;
-            g->t.ndims[j] = ndim;
-            memcpy(g->t.shapes[j], shape, sizeof shape);
-            g->t.data[j] = data;
-        }
+        for (int i = g->t.n - 1; i > 0; i--)
+            tensor_swap(&g->t, i, rng_int(r, 0, i));
+    /* the initial states, each swapped with a tensor at a place r2 draws */
+    for (int k = 0; k < g->init.n; k++) {
+        int i = tensor_slot(&g->t);
+        g->t.names[i] = g->init.names[k];
+        g->t.ndims[i] = g->init.ndims[k];
+        memcpy(g->t.shapes[i], g->init.shapes[k], sizeof g->t.shapes[i]);
+        g->t.data[i] = g->init.data[k];
+        tensor_swap(&g->t, i, rng_int(&g->r2, 0, i));
+    }
+    g->init.n = 0;   /* t owns them now */
     snprintf(path, sizeof path, "%s/weights.safetensors", dir);
     if (st_write_f32(path, g->t.n, g->t.names, g->t.ndims,
                      (const long(*)[ST_MAX_DIMS])g->t.shapes, (const float *const *)g->t.data) != 0)
@@ -728,10 +776,17 @@ static void gen_free(Gen *g)
         free((void *)g->t.names[k]);
         free(g->t.data[k]);
     }
-    free(g->t.names);
-    free(g->t.ndims);
-    free(g->t.shapes);
-    free(g->t.data);
+    for (int k = 0; k < g->init.n; k++) {
+        free((void *)g->init.names[k]);
+        free(g->init.data[k]);
+    }
+    Tensors *ts[2] = {&g->t, &g->init};
+    for (int k = 0; k < 2; k++) {
+        free(ts[k]->names);
+        free(ts[k]->ndims);
+        free(ts[k]->shapes);
+        free(ts[k]->data);
+    }
     for (int s = 0; s < g->nseq; s++)
         free(g->x[s]);
     memset(g, 0, sizeof *g);
@@ -801,7 +856,7 @@ int main(int argc, char **argv)
     for (int attempt = 0;; attempt++) {
         Gen g = {0};
         g.r.s = seed * 0x2545f4914f6cdd1du + (unsigned long long)attempt * 0x9e3779b97f4a7c15u;
-        rng_next(&g.r);
+        g.r2.s = rng_next(&g.r) ^ 0x6a09e667f3bcc909u;
         if (generate(&g, dir, seed) != 0)
             return 1;
         double peak = model_peak(&g, dir);

@@ -126,7 +126,26 @@ CASES = [
     ("n21_hard_sigmoid_keras3", "hard_sigmoid(1/6, 0.5) gates (Keras 3), blocks, forget_bias, clip gates 3",
      dict(input=4, layers=[lstm("l", 9, blocks=3, gate_activation=("hard_sigmoid", "1/6", "0.5"),
                                forget_bias="0.5", clip={"gates": "3"})]), [7, 3], 0.8),
-] + [activation_case(j) for j in range(len(ACTIVATIONS))]
+] + [activation_case(j) for j in range(len(ACTIVATIONS))] + [
+    # after the activation cases, so that every case above keeps its seed
+    ("n22_initial_state_bidir", "initial_state in a bidirectional layer with peepholes: each direction starts from its own h0, c0 (the backward one at t = T-1)",
+     dict(input=4, layers=[lstm("bi", 6, direction="bidirectional", peepholes=True,
+                                initial_state=True)]), [6, 3, 1], 0.6),
+    ("n23_initial_state_stacked_projection", "initial_state in 2 stacked layers with projection 4 (h0 has 4 values, c0 10), clip projection, a dense head",
+     dict(input=5, layers=[lstm("enc", 10, layers=2, projection=4, clip={"projection": "0.25"},
+                                initial_state=True),
+                           dense("head", 3, activation="tanh")]), [7, 2, 1], 0.6),
+    ("n24_initial_state_no_forget_backward", "initial_state with blocks and no forget gate (c' = c + i g carries c0 along), direction backward, output last (the state after its first step, from h0 and c0)",
+     dict(input=3, output="last", layers=[lstm("cec", 12, blocks=4, gates=("input", "output"),
+                                                direction="backward", initial_state=True,
+                                                cell_output=("scaled_sigmoid", "-1", "1")),
+                                           dense("head", 2)]), [6, 3, 1], 0.6),
+    ("n25_initial_state_mixed", "initial_state in two of three lstm blocks: blocks without a forget gate with peepholes, a plain bidirectional block without it, a coupled block with it",
+     dict(input=4, layers=[lstm("a", 8, blocks=2, gates=("input", "output"), peepholes=True,
+                                initial_state=True),
+                           lstm("b", 5, direction="bidirectional"),
+                           lstm("c", 6, coupled=True, initial_state=True)]), [5, 4], 0.5),
+]
 
 
 def random_weights(model, rng, scale):
@@ -161,6 +180,8 @@ def features(model):
             found.add("projection")
         if not full["bias"]:
             found.add("no_bias")
+        if full["initial_state"]:
+            found.add("initial_state")
         if full["layers"] > 1:
             found.add("layers")
         if full["direction"] != "forward":

@@ -8,9 +8,9 @@ line, a blank line between sequences), expected.txt and case.json:
            expected outputs are PyTorch's own (float32);
   onnx_*   graphs built with onnx.helper for what PyTorch never exports
            (reverse direction, activations with alpha/beta, clip,
-           input_forget, peepholes, layout 1, zero initial states); the
-           expected outputs come from onnx_ref.py, a float64 NumPy reading of
-           the ONNX operator specification.
+           input_forget, peepholes, layout 1, zero and nonzero initial
+           states); the expected outputs come from onnx_ref.py, a float64
+           NumPy reading of the ONNX operator specification.
 
 The outputs are committed, so this is only needed to change a case. It
 needs Debian's python3-torch and python3-onnx (/usr/bin/python3):
@@ -161,10 +161,24 @@ def lstm_graph(c, rng):
     inits = [init("W", rng.uniform(-s, s, (D, 4 * H, I))), init("R", rng.uniform(-s, s, (D, 4 * H, H))),
              init("B", rng.uniform(-s, s, (D, 8 * H)))]
     lstm_in = ["x", "W", "R", "B", "", "", "", ""]
+    nodes = []
     if c.get("initial_zero"):
         shape = (1, D, H) if layout else (D, 1, H)
         inits += [init("h0", np.zeros(shape)), init("c0", np.zeros(shape))]
         lstm_in[5], lstm_in[6] = "h0", "c0"
+    elif c.get("initial_state"):
+        # nonzero initial states: "h", "c" or "hc", initializers or (with
+        # initial_state_node) Constant nodes; the other input stays absent
+        shape = (1, D, H) if layout else (D, 1, H)
+        for slot, name in ((5, "h"), (6, "c")):
+            if name in c["initial_state"]:
+                value = init(name + "0", rng.uniform(-1, 1, shape))
+                if c.get("initial_state_node"):
+                    nodes.append(helper.make_node("Constant", [], [name + "0"], value=value,
+                                                  name="const_" + name + "0"))
+                else:
+                    inits.append(value)
+                lstm_in[slot] = name + "0"
     if c.get("peepholes"):
         inits.append(init("P", rng.uniform(-s, s, (D, 3 * H))))
         lstm_in[7] = "P"
@@ -175,7 +189,7 @@ def lstm_graph(c, rng):
               "input_forget", "layout"):
         if k in c:
             attrs[k] = c[k]
-    nodes = [helper.make_node("LSTM", lstm_in, ["Y", "Y_h"], name="lstm", **attrs)]
+    nodes.append(helper.make_node("LSTM", lstm_in, ["Y", "Y_h"], name="lstm", **attrs))
     inits.append(ints("dir_axis", [2 if layout else 1]))
     if c.get("y_h"):
         # Y_h [D, B, H] (layout 1: [B, D, H]): the last step of a forward LSTM
@@ -238,6 +252,18 @@ HAND_CASES = [
          about="layout 1 ([batch, time, features]), Y_h of a forward LSTM, zero initial_h/c initializers"),
     dict(name="onnx_layout1_bidir", input=3, hidden=4, layout=1, direction="bidirectional",
          about="layout 1, bidirectional, Reshape [0, 0, -1] of Y [B, T, 2, H]"),
+    dict(name="onnx_initial_state_bidir", input=3, hidden=5, direction="bidirectional",
+         initial_state="hc", units=3,
+         about="bidirectional, nonzero initial_h and initial_c initializers [2, 1, 5] "
+               "(`initial_state;`; the backward direction's starts at t = T-1), MatMul+Add head"),
+    dict(name="onnx_initial_c_reverse_layout1", input=4, hidden=6, direction="reverse", layout=1,
+         initial_state="c", initial_state_node=True,
+         about="direction reverse, layout 1, initial_c [1, 1, 6] alone from a Constant node "
+               "(initial_h absent: zeros)"),
+    dict(name="onnx_initial_h_last", input=4, hidden=5, initial_state="h", y_h=True, units=2,
+         clip=2.0,
+         about="initial_h alone (initial_c absent), clip 2, Y_h of a forward LSTM, "
+               "MatMul+Add head on the last step"),
 ]
 
 
@@ -292,11 +318,20 @@ def broken_models():
     yield "bidir_activations_differ", base_model(
         direction="bidirectional",
         activations=["Sigmoid", "Tanh", "Tanh", "Sigmoid", "Relu", "Tanh"]).SerializeToString()
-    m = base_model(initial_zero=True)
+    m = base_model(initial_state="hc")
     for t in m.graph.initializer:
         if t.name == "h0":
-            t.CopyFrom(init("h0", np.full((1, 1, 4), 0.5)))
-    yield "initial_h_nonzero", m.SerializeToString()
+            t.CopyFrom(init("h0", np.full((1, 1, 5), 0.5)))
+    yield "initial_h_shape", m.SerializeToString()
+    m = base_model(initial_state="hc")
+    for t in m.graph.initializer:
+        if t.name == "c0":
+            t.CopyFrom(init("c0", [[[0.5] * 4, [0.5, 0.5, 0.25, 0.5]]]))
+    yield "initial_c_batch_rows", m.SerializeToString()
+    m = base_model()
+    m.graph.input.append(helper.make_tensor_value_info("h0", TensorProto.FLOAT, [1, 1, 4]))
+    m.graph.node[0].input.extend(["", "h0"])
+    yield "initial_h_graph_input", m.SerializeToString()
     m = base_model()
     m.graph.initializer.append(numpy_helper.from_array(np.array([5], np.int32), "lens"))
     m.graph.node[0].input[4:] = ["lens"]

@@ -18,6 +18,11 @@ reference that tests/reference/gen_numpy.py relies on.
 
 Cases with "batched": True run their sequences as one padded, packed batch
 (nn.utils.rnn.pack_padded_sequence), the others one sequence at a time.
+Cases with "initial_state": True give the module learned parameters h0
+[L*D, 1, R] and c0 [L*D, 1, H], passed to nn.LSTM as (h0, c0) for every
+sequence; PyTorch has no names for them, so the weights file holds them
+under lstmc's pytorch names, lstm.h0_l{k} [R] and lstm.c0_l{k} [H] (with
+_reverse for the backward direction), and the spec says `initial_state;`.
 
 The outputs are committed, so this script is only needed to add or change a
 case. It needs Debian's python3-torch and python3-onnx (run it with
@@ -90,6 +95,13 @@ class Model(torch.nn.Module):
             self.add_module(name, torch.nn.Linear(width, units))
             self.head_names.append((name, act))
             width = units
+        self.state = None
+        if case.get("initial_state"):
+            # learned initial states, [layers * directions, batch 1, R or H]
+            n = case["layers"] * (2 if case["bidirectional"] else 1)
+            self.h0 = torch.nn.Parameter(torch.zeros(n, 1, case["proj"] or case["hidden"]))
+            self.c0 = torch.nn.Parameter(torch.zeros(n, 1, case["hidden"]))
+            self.state = (self.h0, self.c0)
 
     def heads(self, y):
         for name, act in self.head_names:
@@ -97,7 +109,10 @@ class Model(torch.nn.Module):
         return y
 
     def forward(self, x):
-        y, _ = self.lstm(x)               # [T, 1, width]
+        if self.state is not None:
+            y, _ = self.lstm(x, (self.h0, self.c0))     # [T, 1, width]
+        else:
+            y, _ = self.lstm(x)           # [T, 1, width]
         return self.heads(y)[:, 0, :]
 
     def forward_batch(self, xs):
@@ -154,7 +169,34 @@ CASES = [
     dict(name="p11_keras_no_bias", input=6, hidden=11, layers=1, bidirectional=False, proj=0,
          bias=False, heads=[("dense", 4, "tanh")], output="sequence", steps=[7, 3],
          batched=True, keras=True),
+    dict(name="p12_initial_state_bidir_stacked", input=5, hidden=8, layers=2, bidirectional=True,
+         proj=0, bias=True, heads=[("head", 3, "tanh")], output="sequence", steps=[7, 4, 1],
+         initial_state=True),
 ]
+
+
+def state_tensors(case, state):
+    """The learned h0 [L*D, 1, R] and c0 [L*D, 1, H] of an initial_state
+    case as one vector per layer and direction, under lstmc's pytorch names
+    (PyTorch's index k * D + d is layer k, direction d)."""
+    out = {}
+    D = 2 if case["bidirectional"] else 1
+    for k in range(case["layers"]):
+        for d in range(D):
+            sfx = "_l%d" % k + ("_reverse" if d else "")
+            out["lstm.h0" + sfx] = state["h0"][k * D + d, 0]
+            out["lstm.c0" + sfx] = state["c0"][k * D + d, 0]
+    return out
+
+
+def pytorch_tensors(case, state):
+    """What the weights file of a pytorch-named case holds: the state_dict,
+    with an initial_state case's h0 and c0 under lstmc's names."""
+    if not case.get("initial_state"):
+        return state
+    out = {k: v for k, v in state.items() if k not in ("h0", "c0")}
+    out.update(state_tensors(case, state))
+    return out
 
 
 def keras_prefixes(case):
@@ -197,6 +239,8 @@ def reference_model(case, keras=False):
                    direction="bidirectional" if case["bidirectional"] else "forward",
                    projection=case["proj"], bias=case["bias"], convention="pytorch",
                    prefixes=["lstm"])]
+    if case.get("initial_state"):
+        layers[0]["initial_state"] = True
     for name, units, act in heads_of(case):
         layers.append(dict(kind="dense", name=name, units=units, activation=act,
                            convention="pytorch", prefixes=[name]))
@@ -210,7 +254,8 @@ def reference_model(case, keras=False):
 def native_weights(case, state):
     """PyTorch's state_dict in lstm_ref's native naming: rows of the stacked
     i f g o blocks split per gate, [W_ih | W_hh] side by side, the two
-    biases summed (in float64)."""
+    biases summed (in float64), a learned h0 and c0 split per layer and
+    direction."""
     H, out = case["hidden"], {}
     k_count = case["layers"]
     for k in range(k_count):
@@ -227,6 +272,10 @@ def native_weights(case, state):
                     out["lstm.b_%s%s" % (letter, native)] = b[slot * H:(slot + 1) * H]
             if case["proj"]:
                 out["lstm.w_proj" + native] = state["lstm.weight_hr" + sfx]
+            if case.get("initial_state"):
+                D = 2 if case["bidirectional"] else 1
+                out["lstm.h0" + native] = state["h0"][k * D + d, 0]
+                out["lstm.c0" + native] = state["c0"][k * D + d, 0]
     for name, _, _ in heads_of(case):
         out[name + ".weight"] = state[name + ".weight"]
         out[name + ".bias"] = state[name + ".bias"]
@@ -237,11 +286,12 @@ def comment_for(case):
     heads = "".join(" + Linear(%d)%s" % (units, " + " + lstm_ref.act_text(act)
                                            if act != "identity" else "")
                     for _, units, act in heads_of(case))
-    return ("Generated by tests/reference/gen_pytorch.py: nn.LSTM(%d, %d, num_layers=%d%s%s%s)%s%s."
+    return ("Generated by tests/reference/gen_pytorch.py: nn.LSTM(%d, %d, num_layers=%d%s%s%s)%s%s%s."
             % (case["input"], case["hidden"], case["layers"],
                ", bidirectional=True" if case["bidirectional"] else "",
                ", proj_size=%d" % case["proj"] if case["proj"] else "",
-               ", bias=False" if not case["bias"] else "", heads,
+               ", bias=False" if not case["bias"] else "",
+               "(x, (h0, c0)) with learned h0, c0" if case.get("initial_state") else "", heads,
                ", under Keras names" if case.get("keras") else ""))
 
 
@@ -292,7 +342,7 @@ def generate(case, seed):
 
     folder = os.path.join(TESTS, "fixtures", "pytorch", case["name"])
     os.makedirs(folder, exist_ok=True)
-    tensors = keras_tensors(case, state) if case.get("keras") else state
+    tensors = keras_tensors(case, state) if case.get("keras") else pytorch_tensors(case, state)
     write_safetensors(os.path.join(folder, "weights.safetensors"), tensors)
     with open(os.path.join(folder, "input.txt"), "w") as f:
         f.write("\n\n".join(rows(x) for x in xs) + "\n")

@@ -15,8 +15,8 @@ A model is a plain dict, the same one that writes its spec (spec_text):
                       coupled=False, peepholes=False,
                       gate_activation=ACT, cell_input=ACT, cell_output=ACT,
                       forget_bias=None | "1.0", clip={"gates": "3", ...},
-                      projection=0, bias=True, convention="native",
-                      prefixes=["enc"])
+                      projection=0, bias=True, initial_state=False,
+                      convention="native", prefixes=["enc"])
     dense LAYER: dict(kind="dense", name="head", units=N, activation=ACT,
                       bias=True, convention="native", prefixes=["head"])
 
@@ -25,8 +25,9 @@ spec writes them (("hard_sigmoid", "1/6", "0.5")). Numbers that reach the
 spec are kept as strings so that the spec says exactly what was computed.
 
 Weights are a dict of numpy arrays in the `native` naming of SPEC.md
-(<prefix>.w_i[_l{k}][_reverse] ..., <prefix>.weight for dense layers);
-other conventions are converted to it by the generator that owns them.
+(<prefix>.w_i[_l{k}][_reverse] ..., <prefix>.h0 [R] and <prefix>.c0 [H]
+with initial_state, <prefix>.weight for dense layers); other conventions
+are converted to it by the generator that owns them.
 """
 from fractions import Fraction
 
@@ -103,7 +104,7 @@ def lstm_defaults(layer):
     full = dict(layers=1, direction="forward", blocks=None, gates=GATES, coupled=False,
                 peepholes=False, gate_activation="sigmoid", cell_input="tanh",
                 cell_output="tanh", forget_bias=None, clip={}, projection=0, bias=True,
-                convention="native")
+                initial_state=False, convention="native")
     full.update(layer)
     return full
 
@@ -146,6 +147,10 @@ def native_shapes(layer, k, width_in):
             shapes["%s.b_g%s" % (prefix, sfx)] = (H,)
         if P:
             shapes["%s.w_proj%s" % (prefix, sfx)] = (P, H)
+        if layer["initial_state"]:
+            # the state each sequence starts from (a backward direction: at t = T-1)
+            shapes["%s.h0%s" % (prefix, sfx)] = (P or H,)
+            shapes["%s.c0%s" % (prefix, sfx)] = (H,)
     return shapes
 
 
@@ -208,8 +213,10 @@ def run_direction(layer, w, sfx, xs, backward, stats):
     gate_act, cell_in, cell_out = (layer["gate_activation"], layer["cell_input"],
                                    layer["cell_output"])
     T = xs.shape[0]
-    h = np.zeros(P or H)
-    c = np.zeros(H)
+    # every sequence starts from zeros, or from h0, c0 with initial_state;
+    # a backward direction starts from its own at its first step, t = T-1
+    h = t("h0").copy() if layer["initial_state"] else np.zeros(P or H)
+    c = t("c0").copy() if layer["initial_state"] else np.zeros(H)
     out = np.zeros((T, P or H))
     steps = range(T - 1, -1, -1) if backward else range(T)
     for step in steps:
@@ -326,6 +333,8 @@ def spec_text(model, weights_path, comment):
                 body.append("projection %d;" % full["projection"])
             if not full["bias"]:
                 body.append("no_bias;")
+            if full["initial_state"]:
+                body.append("initial_state;")
         else:
             body.append("units %d;" % layer["units"])
             if layer.get("activation", "identity") != "identity":

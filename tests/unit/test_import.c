@@ -9,6 +9,8 @@
  */
 #include "testutil.h"
 
+#include <math.h>
+
 #include "import.h"
 #include "onnx.h"
 #include "onnx.pb-c.h"
@@ -137,6 +139,16 @@ static Attr *attr_strings(const char *name, int n, const char *const *v)
     return a;
 }
 
+static Attr *attr_tensor(const char *name, Tensor *t)
+{
+    Attr *a = talloc(sizeof *a);
+    lstmc_onnx__attribute_proto__init(a);
+    a->name = tstr(name);
+    a->has_type = 1, a->type = ONNX_ATTR_TENSOR;
+    a->t = t;
+    return a;
+}
+
 /* A node; inputs and outputs are space-separated names ("-" for an absent
  * optional input); attrs is NULL-terminated. */
 static Node *node(const char *op, const char *name, const char *ins, const char *outs,
@@ -241,14 +253,24 @@ static float *ramp(int n, float scale)
     return v;
 }
 
-/* x [T, 1, I] -> LSTM (D directions, H cells) -> W, R, B initializers. */
-static void add_lstm(Model *m, int I, int H, int D, Attr *const *attrs, const char *outs)
+/* x [T, 1, I] -> LSTM (D directions, H cells) -> W, R, B initializers;
+ * states: the LSTM's initial_h and initial_c inputs ("- c0"), or NULL. */
+static void add_lstm_states(Model *m, int I, int H, int D, Attr *const *attrs, const char *outs,
+                            const char *states)
 {
     int64_t wd[3] = {D, 4 * H, I}, rd[3] = {D, 4 * H, H}, bd[2] = {D, 8 * H};
     m->inits[m->ninits++] = ftensor("W", 3, wd, ramp(D * 4 * H * I, 0.1f));
     m->inits[m->ninits++] = ftensor("R", 3, rd, ramp(D * 4 * H * H, 0.05f));
     m->inits[m->ninits++] = ftensor("B", 2, bd, ramp(D * 8 * H, 0.01f));
-    m->nodes[m->nnodes++] = node("LSTM", "lstm", "x W R B", outs, attrs);
+    char ins[64] = "x W R B";
+    if (states)
+        snprintf(ins, sizeof ins, "x W R B - %s", states);
+    m->nodes[m->nnodes++] = node("LSTM", "lstm", ins, outs, attrs);
+}
+
+static void add_lstm(Model *m, int I, int H, int D, Attr *const *attrs, const char *outs)
+{
+    add_lstm_states(m, I, H, D, attrs, outs, NULL);
 }
 
 static Model new_model(int I)
@@ -583,6 +605,145 @@ static void test_refusals(void **state)
     }
 }
 
+/* Spec text of an imported model. */
+static char *spec_of(const ImportModel *im)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    import_write_spec(f, im, "m", "m.safetensors");
+    fclose(f);
+    return text;
+}
+
+/* A nonzero initial state becomes `initial_state;` and the tensors
+ * initial_h, initial_c [D, 1, H]: a batch of equal rows is taken as its
+ * first row, an absent initial_c is written as zeros. Zero states, as
+ * initializers or ConstantOfShape, keep the spec as it was. */
+static void test_initial_state(void **state)
+{
+    (void)state;
+    /* bidirectional, H = 3, initial_h [2, 2, 3] of two equal batch rows */
+    Model m = new_model(2);
+    float h[12] = {1, 2, 3, 1, 2, 3, -4, 5, 6, -4, 5, 6};
+    int64_t hd[3] = {2, 2, 3}, shape[3] = {0, 0, -1}, perm[4] = {0, 2, 1, 3};
+    m.inits[m.ninits++] = ftensor("h0", 3, hd, h);
+    add_lstm_states(&m, 2, 3, 2, (Attr *[]){attr_str("direction", "bidirectional"), NULL}, "Y",
+                    "h0");
+    Attr *pa = talloc(sizeof *pa);
+    lstmc_onnx__attribute_proto__init(pa);
+    pa->name = tstr("perm");
+    pa->has_type = 1, pa->type = ONNX_ATTR_INTS;
+    pa->n_ints = 4, pa->ints = perm;
+    m.nodes[m.nnodes++] = node("Transpose", "tr", "Y", "Yt", (Attr *[]){pa, NULL});
+    m.inits[m.ninits++] = itensor("shape", 3, shape);
+    m.nodes[m.nnodes++] = node("Reshape", "rs", "Yt shape", "y", NULL);
+    Arena a = {0};
+    DiagCapture c;
+    const char *err;
+    ImportModel *im = match(&a, &m, &c, &err);
+    assert_string_equal(err, "");
+    capture_free(&c);
+    assert_non_null(im);
+    const ImportLayer *L = &im->layers[0];
+    assert_true(L->initial_state);
+    static const float want_h[6] = {1, 2, 3, -4, 5, 6};
+    for (int k = 0; k < 6; k++)
+        assert_true(L->h0[k] == want_h[k] && L->c0[k] == 0.0f);
+    char *text = spec_of(im);
+    assert_contains(text, "        initial_state;\n        from onnx \"lstm0\";");
+    free(text);
+    ImportTensors t;
+    import_tensors(&a, im, &t);
+    assert_int_equal(t.n, 5);
+    assert_string_equal(t.names[3], "lstm0.initial_h");
+    assert_string_equal(t.names[4], "lstm0.initial_c");
+    assert_int_equal(t.ndims[3], 3);
+    assert_true(t.shapes[4][0] == 2 && t.shapes[4][1] == 1 && t.shapes[4][2] == 3);
+    assert_true(t.data[3][3] == -4.0f && t.data[4][5] == 0.0f);
+    arena_free(&a);
+    pool_free();
+
+    /* layout 1: initial_c [batch 1, D 1, H 2] from a Constant node, and an
+     * initial_h that ConstantOfShape fills with 0.75; then both zero */
+    for (int zero = 0; zero < 2; zero++) {
+        m = new_model(2);
+        m.x_dims[0] = 1, m.x_dims[1] = -1;
+        float cv[2] = {zero ? 0.0f : 0.5f, zero ? 0.0f : -0.25f};
+        int64_t cd[3] = {1, 1, 2}, sd[3] = {1, 1, 2}, two[1] = {2}, one[1] = {1};
+        m.inits[m.ninits++] = itensor("hshape", 3, sd);
+        Attr *fill = attr_tensor("value", ftensor("", 1, one, (float[]){0.75f}));
+        m.nodes[m.nnodes++] = node("ConstantOfShape", "fill", "hshape", "h0",
+                                   zero ? NULL : (Attr *[]){fill, NULL});
+        m.nodes[m.nnodes++] = node("Constant", "const_c0", "", "c0",
+                                   (Attr *[]){attr_tensor("value", ftensor("", 3, cd, cv)), NULL});
+        add_lstm_states(&m, 2, 2, 1, (Attr *[]){attr_int("layout", 1), NULL}, "Y", "h0 c0");
+        m.inits[m.ninits++] = itensor("axis2", 1, two);
+        m.nodes[m.nnodes++] = node("Squeeze", "sq", "Y axis2", "y", NULL);
+        a = (Arena){0};
+        im = match(&a, &m, &c, &err);
+        assert_string_equal(err, "");
+        capture_free(&c);
+        assert_non_null(im);
+        L = &im->layers[0];
+        assert_int_equal(L->initial_state, !zero);
+        text = spec_of(im);
+        if (zero) {
+            assert_null(L->h0);
+            assert_null(strstr(text, "initial_state"));
+        } else {
+            assert_true(L->h0[0] == 0.75f && L->h0[1] == 0.75f);
+            assert_true(L->c0[0] == 0.5f && L->c0[1] == -0.25f);
+            assert_contains(text, "initial_state;");
+        }
+        free(text);
+        import_tensors(&a, im, &t);
+        assert_int_equal(t.n, zero ? 3 : 5);
+        arena_free(&a);
+        pool_free();
+    }
+}
+
+/* Initial states lstmc import refuses, each with its exact message. */
+static void test_initial_state_refusals(void **state)
+{
+    (void)state;
+    struct {
+        const char *states, *message;
+    } cases[] = {
+        {"h0", "t.onnx: error: node 'lstm' (op LSTM): input initial_h 'h0' has shape [1, 3], "
+               "expected [1, 1, 3] (directions, batch, hidden_size)\n"},
+        {"- c0", "t.onnx: error: node 'lstm' (op LSTM): input initial_c 'c0' of shape [1, 2, 3]: "
+                 "its 2 batch rows hold different states; lstmc starts every sequence from one "
+                 "initial state\n"},
+        {"x", "t.onnx: error: node 'lstm' (op LSTM): input initial_h 'x' is not a constant float "
+              "tensor; lstmc import reads an initial state only from a constant (an "
+              "initializer), which the spec keeps as the layer's initial_state\n"},
+        {"- inf", "t.onnx: error: node 'lstm' (op LSTM): input initial_c 'inf' holds inf at "
+                  "element 1; weights must be finite float32 values\n"},
+    };
+    for (size_t k = 0; k < COUNT_OF(cases); k++) {
+        Model m = new_model(2);
+        int64_t hd[2] = {1, 3}, cd[3] = {1, 2, 3}, id[3] = {1, 1, 3}, one[1] = {1};
+        float c6[6] = {1, 2, 3, 1, 2, 4}, fi[3] = {0, INFINITY, 0};
+        m.inits[m.ninits++] = ftensor("h0", 2, hd, c6);
+        m.inits[m.ninits++] = ftensor("c0", 3, cd, c6);
+        m.inits[m.ninits++] = ftensor("inf", 3, id, fi);
+        m.inits[m.ninits++] = itensor("axis1", 1, one);
+        add_lstm_states(&m, 2, 3, 1, NULL, "Y", cases[k].states);
+        m.nodes[m.nnodes++] = node("Squeeze", "sq", "Y axis1", "y", NULL);
+        Arena a = {0};
+        DiagCapture c;
+        const char *err;
+        ImportModel *im = match(&a, &m, &c, &err);
+        assert_null(im);
+        assert_string_equal(err, cases[k].message);
+        capture_free(&c);
+        arena_free(&a);
+        pool_free();
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -594,6 +755,8 @@ int main(void)
         cmocka_unit_test(test_activation_parameters),
         cmocka_unit_test(test_matmul_add_head),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_initial_state),
+        cmocka_unit_test(test_initial_state_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

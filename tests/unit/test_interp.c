@@ -525,6 +525,40 @@ static void test_bidirectional(void **state)
     check_close(y, want, 4);
 }
 
+/* initial_state: each direction starts from its own h0, c0, the backward
+ * one at the last step. */
+static void test_initial_state(void **state)
+{
+    (void)state;
+    IrLayer L = lstm_layer(1, 1, 1, 0);
+    L.lstm.dirs = 2;
+    L.output = 2;
+    L.lstm.initial_state = 1;
+    set_cell11(&L.lstm.dir[0], &cell_a);
+    set_cell11(&L.lstm.dir[1], &cell_b);
+    L.lstm.dir[1].reverse = 1;
+    static float h0f = 0.5f, c0f = -1.25f, h0b = -0.75f, c0b = 2.0f;
+    L.lstm.dir[0].h0 = &h0f;
+    L.lstm.dir[0].c0 = &c0f;
+    L.lstm.dir[1].h0 = &h0b;
+    L.lstm.dir[1].c0 = &c0b;
+    IrModel m = model_of(&L, 1, 0);
+    double x[2] = {1.0, -0.5}, y[4], want[4];
+    interp_run(&m, x, 2, y);
+
+    double h = h0f, c = c0f;
+    step11(&cell_a, x[0], &h, &c);
+    want[0] = h;
+    step11(&cell_a, x[1], &h, &c);
+    want[2] = h;
+    h = h0b, c = c0b;
+    step11(&cell_b, x[1], &h, &c);
+    want[3] = h;
+    step11(&cell_b, x[0], &h, &c);
+    want[1] = h;
+    check_close(y, want, 4);
+}
+
 /* Two LSTM layers: the second reads the first's whole output sequence. */
 static void test_stacked(void **state)
 {
@@ -774,6 +808,7 @@ int main(void)
         cmocka_unit_test(test_projection),
         cmocka_unit_test(test_clip_proj),
         cmocka_unit_test(test_backward),
+        cmocka_unit_test(test_initial_state),
         cmocka_unit_test(test_bidirectional),
         cmocka_unit_test(test_stacked),
         cmocka_unit_test(test_output_last),

@@ -98,6 +98,7 @@ static float *rnd_array(Arena *a, long n)
 /* One direction, in the layout of ir.h; NULL where the IR must hold NULL. */
 typedef struct Canon {
     float *w[GATE_COUNT], *b[GATE_COUNT], *p[GATE_COUNT], *proj;
+    float *h0, *c0;             /* with initial_state: [R], [H] */
 } Canon;
 
 typedef struct Model {
@@ -135,6 +136,10 @@ static void draw_model(Arena *a, const IrModel *m, uint64_t seed, Model *c)
             }
             if (l->proj)
                 C->proj = rnd_array(a, (long)l->proj * l->hidden);
+            if (l->initial_state) {
+                C->h0 = rnd_array(a, l->recurrent);
+                C->c0 = rnd_array(a, l->hidden);
+            }
         }
     }
 }
@@ -183,6 +188,10 @@ static void assert_model(const IrModel *m, const Model *c, const char *conv)
             }
             snprintf(what, sizeof what, "%s: %s dir %d w_proj", conv, L->name, d);
             assert_floats(C->proj, D->w_proj, (long)l->proj * l->hidden, what);
+            snprintf(what, sizeof what, "%s: %s dir %d h0", conv, L->name, d);
+            assert_floats(C->h0, D->h0, l->recurrent, what);
+            snprintf(what, sizeof what, "%s: %s dir %d c0", conv, L->name, d);
+            assert_floats(C->c0, D->c0, l->hidden, what);
         }
     }
 }
@@ -294,6 +303,16 @@ static void write_dense(Tensors *t, const IrLayer *L, const Model *c, int i)
                sizeof(float) * (size_t)units);
 }
 
+/* With initial_state: h0 [R] and c0 [H] under the given names. */
+static void write_initial_state(Tensors *t, const IrLstm *l, const Canon *C, const char *h0,
+                                const char *c0)
+{
+    if (!C->h0)
+        return;
+    memcpy(add(t, h0, l->recurrent, 0, 0), C->h0, sizeof(float) * (size_t)l->recurrent);
+    memcpy(add(t, c0, l->hidden, 0, 0), C->c0, sizeof(float) * (size_t)l->hidden);
+}
+
 /* pytorch: P.weight_ih_l{k}[_reverse] [4H, I], weight_hh [4H, R], bias_ih and
  * bias_hh [4H] (summed), weight_hr [P, H]; gates i f g o. */
 static void write_pytorch(Tensors *t, const IrLayer *L, const Model *c, int i)
@@ -316,6 +335,8 @@ static void write_pytorch(Tensors *t, const IrLayer *L, const Model *c, int i)
         if (l->proj)
             memcpy(add(t, arena_printf(t->a, "%s.weight_hr%s", p, sfx), l->proj, l->hidden, 0),
                    C->proj, sizeof(float) * (size_t)(l->proj * l->hidden));
+        write_initial_state(t, l, C, arena_printf(t->a, "%s.h0%s", p, sfx),
+                            arena_printf(t->a, "%s.c0%s", p, sfx));
     }
 }
 
@@ -335,6 +356,7 @@ static void write_keras(Tensors *t, const IrLayer *L, const Model *c, int i)
         if (L->source.bias)
             put_bias_halves(add(t, arena_printf(t->a, "%s.bias", p), H4, 0, 0), NULL, l, C,
                             order_ifgo);
+        write_initial_state(t, l, C, arena_printf(t->a, "%s.h0", p), arena_printf(t->a, "%s.c0", p));
     }
 }
 
@@ -349,6 +371,9 @@ static void write_onnx(Tensors *t, const IrLayer *L, const Model *c, int i)
     float *R = add(t, arena_printf(t->a, "%s.R", p), D, 4 * H, H);
     float *B = L->source.bias ? add(t, arena_printf(t->a, "%s.B", p), D, 8 * H, 0) : NULL;
     float *P = l->peepholes ? add(t, arena_printf(t->a, "%s.P", p), D, 3 * H, 0) : NULL;
+    /* initial_h, initial_c: [D, 1, H], ONNX's shape for a batch of 1 */
+    float *h0 = l->initial_state ? add(t, arena_printf(t->a, "%s.initial_h", p), D, 1, H) : NULL;
+    float *c0 = l->initial_state ? add(t, arena_printf(t->a, "%s.initial_c", p), D, 1, H) : NULL;
     for (int d = 0; d < D; d++) {
         const Canon *C = &c->dir[i][d];
         put_stacked(W + d * 4 * H * I, l, C, order_iofc, 0, (int)I, 0);
@@ -360,6 +385,10 @@ static void write_onnx(Tensors *t, const IrLayer *L, const Model *c, int i)
             for (int s = 0; s < 3; s++)
                 for (long r = 0; r < H; r++)
                     P[d * 3 * H + s * H + r] = C->p[peep_order[s]] ? C->p[peep_order[s]][r] : JUNK;
+        }
+        if (h0) {
+            memcpy(h0 + d * H, C->h0, sizeof(float) * (size_t)H);
+            memcpy(c0 + d * H, C->c0, sizeof(float) * (size_t)H);
         }
     }
 }
@@ -392,6 +421,8 @@ static void write_native(Tensors *t, const IrLayer *L, const Model *c, int i)
         if (C->proj)
             memcpy(add(t, arena_printf(t->a, "%s.w_proj%s", p, sfx), l->proj, l->hidden, 0),
                    C->proj, sizeof(float) * (size_t)(l->proj * l->hidden));
+        write_initial_state(t, l, C, arena_printf(t->a, "%s.h0%s", p, sfx),
+                            arena_printf(t->a, "%s.c0%s", p, sfx));
     }
 }
 
@@ -586,6 +617,19 @@ static void test_equiv_options(void **state)
     (void)state;
     check_equivalence("hidden 4; forget_bias 1; clip cell 3; cell_output relu; "
                       "gate_activation hard_sigmoid(0.2, 0.5);", 1, 1, 1, all_convs, 4, 14);
+}
+
+/* initial_state: h0 [R] and c0 [H] per direction, under each convention's
+ * names (onnx: initial_h, initial_c [D, 1, H]). */
+static void test_equiv_initial_state(void **state)
+{
+    (void)state;
+    check_equivalence("hidden 4; initial_state;", 1, 1, 1, all_convs, 4, 30);
+    check_equivalence("hidden 3; layers 2; direction bidirectional; initial_state;", 2, 2, 0,
+                      all_convs, 4, 31);
+    static const Convention proj[] = {CONV_PYTORCH, CONV_NATIVE};
+    check_equivalence("hidden 5; projection 2; direction bidirectional; initial_state;", 1, 2, 1,
+                      proj, 2, 32);
 }
 
 /* Blocks are native only: NB = H / S rows for i, f, o; H rows for g. */
@@ -1286,6 +1330,7 @@ int main(void)
         cmocka_unit_test_teardown(test_equiv_peepholes, teardown),
         cmocka_unit_test_teardown(test_equiv_coupled, teardown),
         cmocka_unit_test_teardown(test_equiv_options, teardown),
+        cmocka_unit_test_teardown(test_equiv_initial_state, teardown),
         cmocka_unit_test_teardown(test_native_blocks, teardown),
         cmocka_unit_test_teardown(test_no_bias, teardown),
         cmocka_unit_test_teardown(test_dense_conventions, teardown),
