@@ -272,9 +272,7 @@ static int define_input(Importer *im)
             continue;
         if (count > 1 && is_state_input(im, name)) {
             imp_define(im, name, imp_bad_value(im, "a graph input, an initial state given at run "
-                                               "time; lstmc import reads an initial state only "
-                                               "from a constant (an initializer), which the "
-                                               "spec keeps as the layer's initial_state"));
+                                               "time; " IMP_STATE_ONLY_CONSTANT));
             continue;
         }
         data++;

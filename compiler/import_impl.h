@@ -106,6 +106,9 @@ extern const ImpOp imp_layer_ops[];
 
 /* "MODEL.onnx: error: node 'NAME' (op OP): message"; returns -1. */
 int imp_fail(Importer *im, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Why an initial state that is not a constant cannot be imported. */
+#define IMP_STATE_ONLY_CONSTANT "lstmc import reads an initial state only from a constant (an " \
+                                "initializer), which the spec keeps as the layer's initial_state"
 /* How an axis reads in a message: "the time axis", "a size-1 axis". */
 const char *imp_axis_desc(const Importer *im, Axis ax);
 

@@ -247,9 +247,8 @@ static int initial_state(Importer *im, int k, const char *role, int dirs, long H
         return 0;
     }
     if (v->kind != V_FLOATS)
-        return imp_fail(im, "input %s '%s' is not a constant float tensor; lstmc import reads an "
-                        "initial state only from a constant (an initializer), which the spec "
-                        "keeps as the layer's initial_state", role, v->name);
+        return imp_fail(im, "input %s '%s' is not a constant float tensor; " IMP_STATE_ONLY_CONSTANT,
+                        role, v->name);
     const OnnxTensor *t = v->t;
     int b_axis = layout ? 0 : 1;
     long want[3] = {layout ? 1 : dirs, layout ? dirs : 1, H};
