@@ -24,29 +24,31 @@ CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-# The LLVM backend (emit_llvm.c, jit.c) is built when llvm-config is found;
+# The LLVM backend (compiler/llvm/) is built when llvm-config is found;
 # without it lstmc builds and passes its tests, and --emit llvm|bc|obj and
 # run --jit say that this build has none. `make LLVM_CONFIG=` builds without.
 LLVM_CONFIG ?= $(shell command -v llvm-config 2>/dev/null || command -v llvm-config-14 2>/dev/null)
 ifneq ($(LLVM_CONFIG),)
-LLVM_SRCS   := compiler/emit_llvm.c compiler/jit.c
+LLVM_SRCS   := compiler/llvm/emit_llvm.c compiler/llvm/jit.c
 LLVM_CFLAGS := -DLSTMC_HAVE_LLVM
 # only the include folder: llvm-config --cflags brings flags of its own
 LLVM_INC    := -isystem $(shell $(LLVM_CONFIG) --includedir)
 LLVM_LIBS   := $(shell $(LLVM_CONFIG) --ldflags --libs)
 endif
 
-# The compiler, stage by stage (main.c is the command line).
+# The compiler, stage by stage; the ONNX importer (compiler/import/) writes
+# a spec and weights and touches nothing else.
 LIB_SRCS := compiler/util.c compiler/ast.c compiler/json.c compiler/safetensors.c compiler/ir.c \
             compiler/sema.c compiler/weights.c compiler/interp.c \
             compiler/lower.c compiler/emit_c.c compiler/emit_main.c runtime/lstmc_rows.c \
-            compiler/onnx.c compiler/import.c compiler/import_shape.c compiler/import_layers.c \
-            compiler/import_write.c
+            compiler/import/onnx.c compiler/import/import.c compiler/import/import_shape.c \
+            compiler/import/import_layers.c compiler/import/import_write.c
 GEN_SRCS := $(B)/lexer.c $(B)/parser.c $(B)/runtime_text.c $(B)/onnx.pb-c.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(GEN_SRCS:.c=.o)
-# The command line: main.c parses flags; each command beyond check/run has
-# its own file.
-APP_SRCS := compiler/main.c compiler/cmd_compile.c compiler/cmd_build.c compiler/cmd_import.c $(LLVM_SRCS)
+# The command line: main.c parses flags and runs check and run, cli.c is
+# what the commands share, each other command has its own file.
+APP_SRCS := compiler/main.c compiler/cli.c compiler/cmd_compile.c compiler/cmd_build.c \
+            compiler/import/cmd_import.c $(LLVM_SRCS)
 MAIN_OBJ := $(APP_SRCS:%.c=$(B)/%.o)
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
@@ -87,12 +89,12 @@ $(B)/runtime_text.c: scripts/embed.sh runtime/lstmc_act.h runtime/lstmc_rows.h r
 	sh scripts/embed.sh $(RUNTIME_TEXT) > $@
 
 # The ONNX schema lstmc reads (`lstmc import`), compiled by protoc-c.
-$(B)/onnx.pb-c.c $(B)/onnx.pb-c.h: compiler/onnx.proto | $(DEPS_STAMP)
+$(B)/onnx.pb-c.c $(B)/onnx.pb-c.h: compiler/import/onnx.proto | $(DEPS_STAMP)
 	@mkdir -p $(B)
-	protoc-c --proto_path=compiler --c_out=$(B) compiler/onnx.proto
+	protoc-c --proto_path=compiler/import --c_out=$(B) compiler/import/onnx.proto
 $(B)/onnx.pb-c.o: $(B)/onnx.pb-c.c $(B)/onnx.pb-c.h
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -I$(B) -c -o $@ $<
-$(B)/compiler/onnx.o: $(B)/onnx.pb-c.h
+$(B)/compiler/import/onnx.o: $(B)/onnx.pb-c.h
 
 # Generated scanners are not warning-clean under -Wpedantic; our code is.
 $(B)/lexer.o: $(B)/lexer.c $(B)/parser.h compiler/ast.h compiler/util.h
@@ -102,7 +104,7 @@ $(B)/runtime_text.o: $(B)/runtime_text.c compiler/runtime_text.h
 $(B)/parser.o: $(B)/parser.c $(B)/lexer.h compiler/ast.h compiler/util.h
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -Icompiler -I$(B) -c -o $@ $<
 
-HDRS := $(wildcard compiler/*.h compiler/*.def runtime/*.h)
+HDRS := $(wildcard compiler/*.h compiler/*/*.h compiler/*.def runtime/*.h)
 $(B)/%.o: %.c $(HDRS) | $(B)/parser.h $(B)/lexer.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Icompiler -Iruntime -I$(B) -c -o $@ $<

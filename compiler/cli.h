@@ -1,6 +1,8 @@
 /*
- * cli.h - the parsed command line, shared by main.c and the command files
- * (cmd_compile.c, cmd_build.c). main.c parses flags once for every command.
+ * cli.h - the parsed command line and the helpers every command shares.
+ * main.c parses the flags once for every command and runs check and run;
+ * cmd_compile.c, cmd_build.c and import/cmd_import.c run the others;
+ * cli.c holds what they share.
  */
 #ifndef LSTMC_CLI_H
 #define LSTMC_CLI_H
@@ -9,7 +11,7 @@
 #include "ir.h"
 
 typedef struct Args {
-    const char *cmd;            /* "check", "run", "compile", "build" */
+    const char *cmd;            /* "check", "run", "compile", "build", "import" */
     const char *usage;          /* the command's --help text */
     const char *pos[2];         /* positional arguments: SPEC [INPUT] */
     int npos, maxpos;
@@ -33,8 +35,12 @@ typedef struct Args {
 
 enum { EXIT_OK = 0, EXIT_BAD_INPUT = 1, EXIT_USAGE = 2 };
 
-/* Spec file -> checked IR with weights (the front end). Returns NULL after
- * reporting. Everything lives in arena. */
+/* The front end: spec file -> checked IR, with its weights unless
+ * with_weights is 0 (print_ast: print the syntax tree first). Returns NULL
+ * after reporting. Everything lives in arena. */
+IrModel *cli_load_spec(Arena *arena, const char *spec_path, const char *weights, int with_weights,
+                       int print_ast);
+/* The same for the command's SPEC and -w, with weights. */
 IrModel *cli_load_model(Arena *arena, const Args *a);
 
 /* "lstmc: error: " + fmt (with what) + "Try 'lstmc CMD --help'."; returns

@@ -5,7 +5,7 @@
 #include "cli.h"
 #include "emit_c.h"
 #ifdef LSTMC_HAVE_LLVM
-#include "emit_llvm.h"
+#include "llvm/emit_llvm.h"
 #endif
 
 #include <ctype.h>

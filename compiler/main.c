@@ -75,14 +75,6 @@ static const char usage_run[] =
     "\n"
     "exit status: 0 success, 1 invalid spec, weights or data, 2 usage error\n";
 
-int cli_usage_error(const Args *a, const char *fmt, const char *what)
-{
-    fprintf(stderr, "lstmc: error: ");
-    fprintf(stderr, fmt, what);
-    fprintf(stderr, "\nTry 'lstmc %s%s--help'.\n", a->cmd ? a->cmd : "", a->cmd ? " " : "");
-    return EXIT_USAGE;
-}
-
 /* Flags, and which commands take them. */
 enum {
     F_CHECK = 1, F_RUN = 2, F_COMPILE = 4, F_BUILD = 8, F_IMPORT = 16,
@@ -198,90 +190,6 @@ static int parse_args(Args *a, int cmd, int argc, char **argv, int i)
     return -1;
 }
 
-/* Runs the front end: spec file -> checked IR, with weights unless
- * with_weights is 0. Returns NULL after reporting. */
-static IrModel *load_model(Arena *arena, const char *spec_path, const char *weights,
-                           int with_weights, int print_ast)
-{
-    Source *src = source_read(arena, spec_path);
-    if (!src)
-        return NULL;
-    Node *spec = parse_spec(arena, src);
-    if (diag_errors())
-        return NULL;
-    if (!spec) {
-        Loc at = {src, 1, 1, 0};
-        diag_error(&at, "the spec is empty: write 'model NAME { input N; lstm NAME { ... } }'");
-        return NULL;
-    }
-    if (print_ast)
-        ast_print(stdout, spec);
-    IrModel *m = sema_check(arena, spec, weights);
-    if (!m || !with_weights)
-        return m;
-    return weights_load(arena, m) == 0 ? m : NULL;
-}
-
-char *cli_shell_join(Arena *a, const char *const *v, int n)
-{
-    size_t len = 1;
-    for (int i = 0; i < n; i++)
-        len += 4 * strlen(v[i]) + 3;
-    char *s = arena_alloc(a, len), *p = s;
-    for (int i = 0; i < n; i++) {
-        const char *w = v[i];
-        int plain = w[0] != '\0' && strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                              "0123456789-_./=:,+@%") == strlen(w);
-        if (i > 0)
-            *p++ = ' ';
-        if (plain) {
-            p += sprintf(p, "%s", w);
-            continue;
-        }
-        *p++ = '\'';
-        for (; *w; w++) {
-            if (*w == '\'')
-                p += sprintf(p, "'\\''");
-            else
-                *p++ = *w;
-        }
-        *p++ = '\'';
-    }
-    *p = '\0';
-    return s;
-}
-
-int cli_is_identifier(const char *s)
-{
-    if (!isalpha((unsigned char)s[0]) && s[0] != '_')
-        return 0;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '_')
-            return 0;
-    return 1;
-}
-
-int cli_emit_options(const Args *a, EmitOptions *o)
-{
-    memset(o, 0, sizeof *o);
-    o->fast_activations = 1;
-    o->threads = 1;
-    if (a->activations && strcmp(a->activations, "exact") == 0)
-        o->fast_activations = 0;
-    else if (a->activations && strcmp(a->activations, "fast") != 0)
-        return cli_usage_error(a, "unknown activations mode '%s'; expected 'exact' or 'fast'",
-                               a->activations);
-    if (a->name && !cli_is_identifier(a->name))
-        return cli_usage_error(a, "--name '%s' is not a C identifier", a->name);
-    o->name = a->name;
-    return -1;
-}
-
-IrModel *cli_load_model(Arena *arena, const Args *a)
-{
-    return load_model(arena, a->pos[0], a->weights, 1, 0);
-}
-
 static int finish_output(void)
 {
     if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -294,19 +202,12 @@ static int finish_output(void)
 static int cmd_check(const Args *a)
 {
     Arena arena = {0};
-    IrModel *m = load_model(&arena, a->pos[0], a->weights, !a->no_weights, a->ast);
+    IrModel *m = cli_load_spec(&arena, a->pos[0], a->weights, !a->no_weights, a->ast);
     if (m && !a->ast)
         ir_print_summary(stdout, m);
     arena_free(&arena);
     int status = finish_output();
     return m ? status : EXIT_BAD_INPUT;
-}
-
-int cli_no_llvm(const char *what)
-{
-    fprintf(stderr, "lstmc: error: this lstmc was built without the LLVM backend (llvm-config not found); "
-            "%s needs it: install LLVM's development files (Debian: llvm-14-dev) and rebuild\n", what);
-    return EXIT_USAGE;
 }
 
 /* The reference interpreter as a SeqRunner. */
@@ -362,7 +263,7 @@ static int cmd_run(const Args *a)
 #endif
     Arena arena = {0};
     int status = EXIT_BAD_INPUT;
-    IrModel *m = load_model(&arena, a->pos[0], a->weights, 1, 0);
+    IrModel *m = cli_load_model(&arena, a);
     SeqRunner r = {interp_runner, m, NULL};
 #ifdef LSTMC_HAVE_LLVM
     if (m && a->jit && jit_runner_open(&r, m, eo.fast_activations) != 0)

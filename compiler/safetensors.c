@@ -117,19 +117,6 @@ static const char *shown(Arena *a, const char *s, size_t len)
     return out;
 }
 
-/* "[64, 8]", or "[]" for a scalar. */
-static const char *shape_str(Arena *a, const long *shape, int ndim)
-{
-    char buf[ST_MAX_DIMS * 22 + 3];
-    size_t n = 0;
-    buf[n++] = '[';
-    for (int i = 0; i < ndim; i++)
-        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%ld", i ? ", " : "", shape[i]);
-    buf[n++] = ']';
-    buf[n] = '\0';
-    return arena_strdup(a, buf);
-}
-
 /* A number in the header for a message, shortened if it is absurdly long. */
 static const char *number_str(Arena *a, const Json *j)
 {
@@ -178,7 +165,7 @@ static int check_shape(Checker *c, Entry *e, const Json *shape)
         long d = e->t.shape[i];
         if (d != 0 && count > LONG_MAX / d) {
             diag_file_error(c->path, "tensor '%s': shape %s has too many elements", name,
-                            shape_str(c->tmp, e->t.shape, e->t.ndim));
+                            dims_text(c->tmp, e->t.ndim, e->t.shape));
             return -1;
         }
         count *= d;
@@ -298,14 +285,14 @@ static void check_tensor(Checker *c, Entry *e, const Json *v)
     uint64_t have = e->end - e->begin;
     if ((uint64_t)e->t.count > UINT64_MAX / size) {
         diag_file_error(c->path, "tensor '%s': %s %s needs more than 2^64 bytes", name,
-                        st_dtype_name(e->t.dtype), shape_str(c->tmp, e->t.shape, e->t.ndim));
+                        st_dtype_name(e->t.dtype), dims_text(c->tmp, e->t.ndim, e->t.shape));
         bad = 1;
     } else if ((uint64_t)e->t.count * size != have) {
         diag_file_error(c->path,
                         "tensor '%s': data_offsets [%" PRIu64 ", %" PRIu64 "] hold %" PRIu64
                         " bytes, but %s %s needs %" PRIu64,
                         name, e->begin, e->end, have, st_dtype_name(e->t.dtype),
-                        shape_str(c->tmp, e->t.shape, e->t.ndim), (uint64_t)e->t.count * size);
+                        dims_text(c->tmp, e->t.ndim, e->t.shape), (uint64_t)e->t.count * size);
         bad = 1;
     }
     if (e->end > c->data_len) {

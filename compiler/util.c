@@ -450,3 +450,23 @@ const char *nearest_word(const char *w, const char *const *words, size_t n)
     int limit = (int)strlen(w) / 3 + 1;
     return best_d <= limit ? best : NULL;
 }
+
+char *dims_text(Arena *a, int ndim, const long *dims)
+{
+    char *s = arena_strdup(a, "[");
+    for (int d = 0; d < ndim; d++)
+        s = arena_printf(a, "%s%s%ld", s, d ? ", " : "", dims[d]);
+    return arena_printf(a, "%s]", s);
+}
+
+char *comment_text(Arena *a, const char *s)
+{
+    char *t = arena_strdup(a, s);
+    for (char *p = t; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+        else if (p[0] == '*' && p[1] == '/')
+            p[1] = '\\';
+    }
+    return t;
+}

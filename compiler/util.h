@@ -129,5 +129,11 @@ int edit_distance(const char *a, const char *b);
 /* The word in words[0..n) nearest to w, or NULL if none is close enough to
  * be a plausible typo. */
 const char *nearest_word(const char *w, const char *const *words, size_t n);
+/* A shape for messages: "[64, 8]", "[]" for none. */
+char *dims_text(Arena *a, int ndim, const long *dims);
+/* s made safe for one line of a comment in generated text (C or spec):
+ * control characters become '?', and the end of a C comment "*" "/"
+ * becomes "*\" (a path or command line can contain it). */
+char *comment_text(Arena *a, const char *s);
 
 #endif

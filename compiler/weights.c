@@ -34,18 +34,6 @@ typedef struct Loader {
     int ok;
 } Loader;
 
-static const char *shape_str(Arena *a, int ndim, const long *shape)
-{
-    char buf[160];
-    size_t n = 0;
-    n += (size_t)snprintf(buf, sizeof buf, "[");
-    for (int i = 0; i < ndim && n < sizeof buf; i++)
-        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%ld", i ? ", " : "", shape[i]);
-    if (n < sizeof buf)
-        snprintf(buf + n, sizeof buf - n, "]");
-    return arena_strdup(a, buf);
-}
-
 /* The index of flat element i in a tensor of this shape, as "[r, c]". */
 static const char *index_str(Arena *a, const StTensor *t, long i)
 {
@@ -54,7 +42,7 @@ static const char *index_str(Arena *a, const StTensor *t, long i)
         idx[d] = t->shape[d] ? i % t->shape[d] : 0;
         i = t->shape[d] ? i / t->shape[d] : 0;
     }
-    return shape_str(a, t->ndim, idx);
+    return dims_text(a, t->ndim, idx);
 }
 
 /* Suggests the unused tensor whose name is nearest to a missing one. */
@@ -75,7 +63,7 @@ static float *tensor(Loader *ld, const char *name, int ndim, const long *shape,
                      const char *meaning)
 {
     const char *path = ld->file->path;
-    const char *want = shape_str(ld->a, ndim, shape);
+    const char *want = dims_text(ld->a, ndim, shape);
     StTensor *t = st_find(ld->file, name);
     if (!t) {
         const char *near = nearest_tensor(ld, name);
@@ -90,7 +78,7 @@ static float *tensor(Loader *ld, const char *name, int ndim, const long *shape,
         same = t->shape[i] == shape[i];
     if (!same) {
         diag_error(&ld->src->loc, "tensor '%s' in %s has shape %s, expected %s = %s", name,
-                   path, shape_str(ld->a, t->ndim, t->shape), want, meaning);
+                   path, dims_text(ld->a, t->ndim, t->shape), want, meaning);
         ld->ok = 0;
         return NULL;
     }
@@ -372,7 +360,7 @@ int weights_load(Arena *a, IrModel *m)
             continue;
         if (++unused <= 10)
             diag_file_error(file->path, "tensor '%s' %s is not used by any layer of the spec",
-                            t->name, shape_str(a, t->ndim, t->shape));
+                            t->name, dims_text(a, t->ndim, t->shape));
     }
     if (unused > 10)
         diag_file_error(file->path, "... and %d more unused tensors", unused - 10);

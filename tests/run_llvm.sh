@@ -1,5 +1,5 @@
 #!/bin/sh
-# The LLVM backend (compiler/emit_llvm.c, compiler/jit.c), end to end:
+# The LLVM backend (compiler/llvm/emit_llvm.c, compiler/llvm/jit.c), end to end:
 #   - the PyTorch fixtures through `lstmc run --jit` (fast and exact
 #     activations) and through the object (`compile --emit obj`, linked
 #     with tests/llvm/driver.c), max |diff| <= 1e-5 against PyTorch;

@@ -11,8 +11,8 @@
 
 #include <math.h>
 
-#include "import.h"
-#include "onnx.h"
+#include "import/import.h"
+#include "import/onnx.h"
 #include "onnx.pb-c.h"
 
 /* ---- building models ---- */

@@ -151,7 +151,5 @@ const char *imp_layer_desc(Importer *im, int depth);
 int imp_is_time(const Importer *im, Axis ax);
 /* A size-1 axis that may be dropped or taken as the batch. */
 int imp_is_unit(const Importer *im, Axis ax);
-/* Dimensions as text: "[2, 16, 8]". */
-const char *imp_dims_str(Importer *im, int ndim, const long *dims);
 
 #endif

@@ -791,7 +791,7 @@ static int op_reshape(Importer *im)
             count *= dims[k];
         if (count != x->t->count)
             return imp_fail(im, "it reshapes '%s' of %ld values to %s", x->name, x->t->count,
-                            imp_dims_str(im, nt, dims));
+                            dims_text(im->a, nt, dims));
         v->t = t;
     } else if (x->kind == V_DATA) {
         for (int k = 0; k < nt; k++)

@@ -216,17 +216,6 @@ int imp_is_unit(const Importer *im, Axis ax)
     return ax.size == 1;
 }
 
-const char *imp_dims_str(Importer *im, int ndim, const long *dims)
-{
-    char buf[200];
-    size_t n = (size_t)snprintf(buf, sizeof buf, "[");
-    for (int d = 0; d < ndim && n < sizeof buf; d++)
-        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%ld", d ? ", " : "", dims[d]);
-    if (n < sizeof buf)
-        snprintf(buf + n, sizeof buf - n, "]");
-    return arena_strdup(im->a, buf);
-}
-
 /* ---- the walk ---- */
 
 /* Whether graph input name is an initial state fed at run time: through

@@ -254,7 +254,7 @@ static int initial_state(Importer *im, int k, const char *role, int dirs, long H
     long want[3] = {layout ? 1 : dirs, layout ? dirs : 1, H};
     if (t->ndim != 3 || t->dims[b_axis] < 1 || t->dims[1 - b_axis] != dirs || t->dims[2] != H)
         return imp_fail(im, "input %s '%s' has shape %s, expected %s (%s)", role, v->name,
-                        imp_dims_str(im, t->ndim, t->dims), imp_dims_str(im, 3, want),
+                        dims_text(im->a, t->ndim, t->dims), dims_text(im->a, 3, want),
                         layout ? "batch, directions, hidden_size; layout 1"
                                : "directions, batch, hidden_size");
     float *f = to_floats(im, v, arena_printf(im->a, "input %s", role), 1.0);
@@ -274,7 +274,7 @@ static int initial_state(Importer *im, int k, const char *role, int dirs, long H
                     return imp_fail(im, "input %s '%s' of shape %s: its %ld batch rows hold "
                                     "different states; lstmc starts every sequence from one "
                                     "initial state", role, v->name,
-                                    imp_dims_str(im, t->ndim, t->dims), B);
+                                    dims_text(im->a, t->ndim, t->dims), B);
                 }
             }
     *out = zero ? NULL : state;
@@ -335,30 +335,30 @@ static int op_lstm(Importer *im)
         return -1;
     if (W->t->ndim != 3 || W->t->dims[0] != dirs || W->t->dims[1] % 4 || !W->t->dims[1])
         return imp_fail(im, "input W '%s' has shape %s; expected [%d, 4*hidden_size, input_size]",
-                        W->name, imp_dims_str(im, W->t->ndim, W->t->dims), dirs);
+                        W->name, dims_text(im->a, W->t->ndim, W->t->dims), dirs);
     long H = W->t->dims[1] / 4, I = W->t->dims[2];
     long hidden = imp_attr_int(im, "hidden_size", H);
     if (hidden != H)
         return imp_fail(im, "attribute 'hidden_size' = %ld does not match input W '%s' of shape %s",
-                        hidden, W->name, imp_dims_str(im, 3, W->t->dims));
+                        hidden, W->name, dims_text(im->a, 3, W->t->dims));
     if (!is_features(f_ax, I))
         return imp_fail(im, "its input X '%s' has %s of size %ld where W '%s' expects %ld input "
                         "features", x->name, imp_axis_desc(im, f_ax), f_ax.size, W->name, I);
     long s_r[3] = {dirs, 4 * H, H}, s_b[2] = {dirs, 8 * H}, s_p[2] = {dirs, 3 * H};
     if (!dims_are(R->t, 3, s_r))
         return imp_fail(im, "input R '%s' has shape %s, expected %s", R->name,
-                        imp_dims_str(im, R->t->ndim, R->t->dims), imp_dims_str(im, 3, s_r));
+                        dims_text(im->a, R->t->ndim, R->t->dims), dims_text(im->a, 3, s_r));
     const Value *B = imp_input(im, 3), *P = imp_input(im, 7);
     if (B && !(B = const_input(im, 3, "B")))
         return -1;
     if (B && !dims_are(B->t, 2, s_b))
         return imp_fail(im, "input B '%s' has shape %s, expected %s", B->name,
-                        imp_dims_str(im, B->t->ndim, B->t->dims), imp_dims_str(im, 2, s_b));
+                        dims_text(im->a, B->t->ndim, B->t->dims), dims_text(im->a, 2, s_b));
     if (P && !(P = const_input(im, 7, "P")))
         return -1;
     if (P && !dims_are(P->t, 2, s_p))
         return imp_fail(im, "input P '%s' has shape %s, expected %s", P->name,
-                        imp_dims_str(im, P->t->ndim, P->t->dims), imp_dims_str(im, 2, s_p));
+                        dims_text(im->a, P->t->ndim, P->t->dims), dims_text(im->a, 2, s_p));
     if (imp_input(im, 4) || (n->ninputs > 4 && n->inputs[4][0]))
         return imp_fail(im, "input sequence_lens '%s' is not supported: lstmc runs every sequence "
                         "to its end (a blank line ends a sequence in its data)", input_name(im, 4));
@@ -483,7 +483,7 @@ static int op_gemm(Importer *im)
         if (!ok_shape)
             return imp_fail(im, "its input C '%s' has shape %s; lstmc needs one bias per output "
                             "([%ld] or [1, %ld])", c->name,
-                            imp_dims_str(im, c->t->ndim, c->t->dims), N, N);
+                            dims_text(im->a, c->t->ndim, c->t->dims), N, N);
     } else if (c && c->kind != V_FILL) {
         return imp_fail(im, "its input C '%s' must be a constant", c->name);
     }
@@ -580,7 +580,7 @@ static int op_add(Importer *im)
             ok_shape &= c->t->dims[d] == 1;
         if (!ok_shape || c->t->ndim > x->rank)
             return imp_fail(im, "its constant '%s' of shape %s is not a bias of %ld values",
-                            c->name, imp_dims_str(im, c->t->ndim, c->t->dims), N);
+                            c->name, dims_text(im->a, c->t->ndim, c->t->dims), N);
     } else if (c->kind != V_FILL) {
         return imp_fail(im, "its input '%s' must be a constant", c->name);
     }

@@ -32,16 +32,6 @@ static const char *act_str(Arena *a, Activation act)
     }
 }
 
-/* Text for a comment: control characters become '?'. */
-static const char *comment_text(Arena *a, const char *s)
-{
-    char *c = arena_strdup(a, s);
-    for (char *p = c; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
-    return c;
-}
-
 void import_write_spec(FILE *f, const ImportModel *m, const char *name, const char *weights)
 {
     Arena a = {0};

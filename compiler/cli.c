@@ -1,0 +1,109 @@
+/*
+ * cli.c - what the commands share (cli.h): the front end run from a spec
+ * path, usage errors, the code generation flags, quoting for banners.
+ */
+#include "cli.h"
+
+#include "ast.h"
+#include "sema.h"
+
+#include <ctype.h>
+#include <string.h>
+
+int cli_usage_error(const Args *a, const char *fmt, const char *what)
+{
+    fprintf(stderr, "lstmc: error: ");
+    fprintf(stderr, fmt, what);
+    fprintf(stderr, "\nTry 'lstmc %s%s--help'.\n", a->cmd ? a->cmd : "", a->cmd ? " " : "");
+    return EXIT_USAGE;
+}
+
+IrModel *cli_load_spec(Arena *arena, const char *spec_path, const char *weights, int with_weights,
+                       int print_ast)
+{
+    Source *src = source_read(arena, spec_path);
+    if (!src)
+        return NULL;
+    Node *spec = parse_spec(arena, src);
+    if (diag_errors())
+        return NULL;
+    if (!spec) {
+        Loc at = {src, 1, 1, 0};
+        diag_error(&at, "the spec is empty: write 'model NAME { input N; lstm NAME { ... } }'");
+        return NULL;
+    }
+    if (print_ast)
+        ast_print(stdout, spec);
+    IrModel *m = sema_check(arena, spec, weights);
+    if (!m || !with_weights)
+        return m;
+    return weights_load(arena, m) == 0 ? m : NULL;
+}
+
+char *cli_shell_join(Arena *a, const char *const *v, int n)
+{
+    size_t len = 1;
+    for (int i = 0; i < n; i++)
+        len += 4 * strlen(v[i]) + 3;
+    char *s = arena_alloc(a, len), *p = s;
+    for (int i = 0; i < n; i++) {
+        const char *w = v[i];
+        int plain = w[0] != '\0' && strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789-_./=:,+@%") == strlen(w);
+        if (i > 0)
+            *p++ = ' ';
+        if (plain) {
+            p += sprintf(p, "%s", w);
+            continue;
+        }
+        *p++ = '\'';
+        for (; *w; w++) {
+            if (*w == '\'')
+                p += sprintf(p, "'\\''");
+            else
+                *p++ = *w;
+        }
+        *p++ = '\'';
+    }
+    *p = '\0';
+    return s;
+}
+
+int cli_is_identifier(const char *s)
+{
+    if (!isalpha((unsigned char)s[0]) && s[0] != '_')
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_')
+            return 0;
+    return 1;
+}
+
+int cli_emit_options(const Args *a, EmitOptions *o)
+{
+    memset(o, 0, sizeof *o);
+    o->fast_activations = 1;
+    o->threads = 1;
+    if (a->activations && strcmp(a->activations, "exact") == 0)
+        o->fast_activations = 0;
+    else if (a->activations && strcmp(a->activations, "fast") != 0)
+        return cli_usage_error(a, "unknown activations mode '%s'; expected 'exact' or 'fast'",
+                               a->activations);
+    if (a->name && !cli_is_identifier(a->name))
+        return cli_usage_error(a, "--name '%s' is not a C identifier", a->name);
+    o->name = a->name;
+    return -1;
+}
+
+IrModel *cli_load_model(Arena *arena, const Args *a)
+{
+    return cli_load_spec(arena, a->pos[0], a->weights, 1, 0);
+}
+
+int cli_no_llvm(const char *what)
+{
+    fprintf(stderr, "lstmc: error: this lstmc was built without the LLVM backend (llvm-config not found); "
+            "%s needs it: install LLVM's development files (Debian: llvm-14-dev) and rebuild\n", what);
+    return EXIT_USAGE;
+}
+
