@@ -79,7 +79,7 @@ int cli_is_identifier(const char *s)
     return 1;
 }
 
-int cli_emit_options(const Args *a, EmitOptions *o)
+int cli_lower_options(const Args *a, LowerOptions *o)
 {
     memset(o, 0, sizeof *o);
     o->fast_activations = 1;

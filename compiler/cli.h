@@ -7,8 +7,8 @@
 #ifndef LSTMC_CLI_H
 #define LSTMC_CLI_H
 
-#include "emit_c.h"
 #include "ir.h"
+#include "lower.h"
 
 typedef struct Args {
     const char *cmd;            /* "check", "run", "compile", "build", "import" */
@@ -49,11 +49,11 @@ int cli_usage_error(const Args *a, const char *fmt, const char *what);
 /* 1 if s is a C identifier ([A-Za-z_][A-Za-z0-9_]*), as --name must be. */
 int cli_is_identifier(const char *s);
 
-/* Checks the code generation flags that compile and build share
- * (--activations, --name) and sets o->fast_activations and o->name (NULL
- * when not given). Returns -1 if they are valid, else EXIT_USAGE after
- * reporting. */
-int cli_emit_options(const Args *a, EmitOptions *o);
+/* Checks the code generation flags that compile, build and run --jit share
+ * (--activations, --name) and sets the lowering's options from them
+ * (o->name NULL when not given, one thread, no target). Returns -1 if they
+ * are valid, else EXIT_USAGE after reporting. */
+int cli_lower_options(const Args *a, LowerOptions *o);
 
 /* The words joined with spaces, each quoted for a POSIX shell where needed:
  * command lines in banners and messages. */
@@ -72,9 +72,10 @@ typedef struct SeqRunner {
     void *impl;
 } SeqRunner;
 
-/* jit.c (LLVM builds only): a SeqRunner over the model JIT-compiled for
- * this machine. open returns 0, or -1 after reporting. */
-int jit_runner_open(SeqRunner *r, const IrModel *m, int fast_activations);
+/* llvm/jit.c (LLVM builds only): a SeqRunner over model m lowered with o
+ * for this machine and JIT-compiled. open returns 0, or -1 after
+ * reporting. */
+int jit_runner_open(SeqRunner *r, Arena *a, const IrModel *m, const LowerOptions *o);
 void jit_runner_close(SeqRunner *r);
 
 /* The commands; each returns an exit status. */

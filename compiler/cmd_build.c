@@ -145,7 +145,7 @@ static void remove_tmp_dir(const char *dir)
 /* ---- the sources ---- */
 
 typedef struct Sources {
-    const IrModel *m;
+    const LowModel *lm;
     EmitOptions emit;
     EmitMainOptions main;
 } Sources;
@@ -161,19 +161,19 @@ static void write_text(FILE *f, const Sources *s, const char *text)
 static void write_model_c(FILE *f, const Sources *s, const char *text)
 {
     (void)text;
-    emitc_source(f, s->m, &s->emit);
+    emitc_source(f, s->lm, &s->emit);
 }
 
 static void write_model_h(FILE *f, const Sources *s, const char *text)
 {
     (void)text;
-    emitc_header(f, s->m, &s->emit);
+    emitc_header(f, s->lm, &s->emit);
 }
 
 static void write_main_c(FILE *f, const Sources *s, const char *text)
 {
     (void)text;
-    emitmain_source(f, s->m, &s->main);
+    emitmain_source(f, s->lm->ir, &s->main);
 }
 
 /* Writes dir/name. Returns 0, or -1 after reporting. */
@@ -359,11 +359,11 @@ int cmd_build(const Args *a)
 {
     if (!a->output)
         return cli_usage_error(a, "%s", "missing the output program: -o BIN");
-    EmitOptions opt;
-    int st = cli_emit_options(a, &opt);
+    LowerOptions lo;
+    int st = cli_lower_options(a, &lo);
     if (st >= 0)
         return st;
-    const char *act = opt.fast_activations ? "fast" : "exact";
+    const char *act = lo.fast_activations ? "fast" : "exact";
 
     Arena arena = {0};
     int status = EXIT_BAD_INPUT;
@@ -384,15 +384,12 @@ int cmd_build(const Args *a)
         words_split(&cc, &arena, a->cflags ? a->cflags : "-O2");
 
         Sources src = {0};
-        src.m = m;
+        src.lm = lower_model(&arena, m, &lo);
         const char *cmd = cli_shell_join(&arena, (const char *const *)a->argv, a->argc);
-        src.emit = opt;
-        if (!src.emit.name)
-            src.emit.name = emitc_identifier(&arena, m->name);
         src.emit.command_line = cmd;
         src.emit.header_include = "model.h";
-        src.main.name = src.emit.name;
-        src.main.macro = lower_macro(&arena, src.emit.name);
+        src.main.name = src.lm->name;
+        src.main.macro = src.lm->macro;
         src.main.header = "model.h";
         src.main.activations = act;
         src.main.command_line = cmd;

@@ -1,6 +1,7 @@
 /*
- * cmd_compile.c - `lstmc compile`: spec + weights -> PREFIX.c and PREFIX.h,
- * through the front end (cli_load_model), the lowering and the C emitter.
+ * cmd_compile.c - `lstmc compile`: spec + weights -> PREFIX.c and PREFIX.h
+ * (or an LLVM module and PREFIX.h), through the front end
+ * (cli_load_model), the lowering (once) and one of the emitters.
  */
 #include "cli.h"
 #include "emit_c.h"
@@ -55,8 +56,8 @@ int cmd_compile(const Args *a)
 {
     if (!a->output)
         return cli_usage_error(a, "%s", "missing the output prefix: -o PREFIX");
-    EmitOptions o;
-    int st = cli_emit_options(a, &o);
+    LowerOptions lo;
+    int st = cli_lower_options(a, &lo);
     if (st >= 0)
         return st;
     if (a->threads) {
@@ -64,7 +65,7 @@ int cmd_compile(const Args *a)
         long v = strtol(a->threads, &end, 10);
         if (*end != '\0' || v < 1 || v > 64)
             return cli_usage_error(a, "--threads '%s' is not a number from 1 to 64", a->threads);
-        o.threads = (int)v;
+        lo.threads = (int)v;
     }
     const char *emit = a->emit ? a->emit : "c";
     int llvm = strcmp(emit, "c") != 0;
@@ -72,7 +73,7 @@ int cmd_compile(const Args *a)
         return cli_usage_error(a, "unknown --emit '%s'; expected c, llvm, bc or obj", emit);
     if (!llvm && (a->target || a->cpu || a->features || a->opt))
         return cli_usage_error(a, "%s", "--target, --cpu, --features and --opt-level are for --emit llvm, bc or obj");
-    if (llvm && o.threads > 1)
+    if (llvm && lo.threads > 1)
         return cli_usage_error(a, "%s", "--threads is for the C backend (--emit c): the LLVM backend has no threads");
     if (a->opt && strcmp(a->opt, "2") != 0 && strcmp(a->opt, "3") != 0)
         return cli_usage_error(a, "--opt-level '%s' is not 2 or 3", a->opt);
@@ -88,8 +89,7 @@ int cmd_compile(const Args *a)
     if (m) {
         /* PREFIX.c includes PREFIX.h by its file name: they sit side by side. */
         const char *slash = strrchr(a->output, '/');
-        if (!o.name)
-            o.name = emitc_identifier(&arena, m->name);
+        EmitOptions o;
         o.command_line = cli_shell_join(&arena, (const char *const *)a->argv, a->argc);
         o.header_include = arena_printf(&arena, "%s.h", slash ? slash + 1 : a->output);
 #ifdef LSTMC_HAVE_LLVM
@@ -98,11 +98,15 @@ int cmd_compile(const Args *a)
             LlvmEmitKind kind = strcmp(emit, "llvm") == 0 ? LLVM_EMIT_IR
                               : strcmp(emit, "bc") == 0   ? LLVM_EMIT_BC
                                                           : LLVM_EMIT_OBJ;
-            if (emitllvm_write_files(m, &o, &t, kind, a->output) == 0)
-                status = EXIT_OK;
+            LowTarget vt;
+            if (emitllvm_vector_shape(&t, &vt) == 0) {
+                lo.target = &vt;
+                if (emitllvm_write_files(lower_model(&arena, m, &lo), &o, &t, kind, a->output) == 0)
+                    status = EXIT_OK;
+            }
         } else
 #endif
-        if (emitc_write_files(m, &o, a->output) == 0)
+        if (emitc_write_files(lower_model(&arena, m, &lo), &o, a->output) == 0)
             status = EXIT_OK;
     }
     arena_free(&arena);

@@ -140,11 +140,52 @@ static const char *clipped(Arena *a, const char *expr, float limit)
     return arena_printf(a, "clip(%s, %s)", expr, flit(lim, limit));
 }
 
+/*
+ * Arrays of at least BYTES_MIN floats are written as the bytes of their
+ * floats (little-endian IEEE-754, in string literals, in a union with the
+ * float array) instead of float literals: the values are the same, but a C
+ * compiler reads one string literal per 2 KB far faster than one number
+ * token per float. Measured on 3.7M weights (the I=256, H=512, 2-layer
+ * model), `gcc -O2 -c` of the weights alone: 12.1 s as uint32 hex constants
+ * (faster than %.9g literals already), 1.7 s as strings; clang 0.6 s.
+ * The price: such files need a little-endian target (an #error says so).
+ * Small arrays keep readable %.9g literals.
+ */
+enum { BYTES_MIN = 1 << 16 };
+
+static int as_bytes(const LowArray *arr)
+{
+    return arr->data && lower_array_floats(arr) >= BYTES_MIN;
+}
+
+/* Whether any weight array of the model is written as bytes. */
+static int uses_bytes(const LowModel *lm)
+{
+    for (int n = 0; n < lm->nlayers; n++)
+        if (lm->layers[n].kind == IR_DENSE && (as_bytes(&lm->layers[n].dense.w) || as_bytes(&lm->layers[n].dense.b)))
+            return 1;
+    for (int k = 0; k < lm->ncells; k++) {
+        const LowCell *c = &lm->cells[k];
+        const LowArray *arrs[] = {&c->w_gates, &c->b_gates, &c->w_x, &c->w_h, &c->b_tiled, &c->w_proj, &c->h0,
+                                  &c->c0, &c->peep[GATE_I], &c->peep[GATE_F], &c->peep[GATE_O]};
+        for (size_t q = 0; q < COUNT_OF(arrs); q++)
+            if (as_bytes(arrs[q]))
+                return 1;
+    }
+    return 0;
+}
+
 /* The float array of a weight array, as code reads it: a union's float
- * member when it is written as bit patterns. */
+ * member when it is written as bytes. */
 static const char *aref(Arena *a, const LowArray *arr)
 {
-    return arr->bits ? arena_printf(a, "%s.f", arr->name) : arr->name;
+    return as_bytes(arr) ? arena_printf(a, "%s.f", arr->name) : arr->name;
+}
+
+/* The name of field k of the state struct. */
+static const char *fname(const LowModel *lm, int k)
+{
+    return lm->fields[k].name;
 }
 
 /* ---- banner ---- */
@@ -203,7 +244,9 @@ static void emit_banner(Emitter *e, Arena *a, const LowModel *lm, const EmitOpti
 
 /* ---- the header ---- */
 
-static void emit_api_doc(Emitter *e, const LowModel *lm)
+static const char *signature(Arena *a, const LowModel *lm, const LowFunc *f);
+
+static void emit_api_doc(Emitter *e, Arena *a, const LowModel *lm)
 {
     const char *N = lm->name, *M = lm->macro;
     if (lm->initial_state) {
@@ -213,13 +256,12 @@ static void emit_api_doc(Emitter *e, const LowModel *lm)
     } else {
         emit_line(e, "/* Zeroes h and c of every layer: call it before each new sequence. */");
     }
-    emit_line(e, "void %s_reset(%s_state *s);", N, N);
+    emit_line(e, "%s;", signature(a, lm, &lm->reset));
     emit_blank(e);
     if (lm->streaming) {
         emit_line(e, "/* One timestep: reads x, updates *s, writes the model's output for this");
         emit_line(e, " * step to y (always, also with %s_OUTPUT_LAST). */", M);
-        emit_line(e, "void %s_step(%s_state *s, const float x[%s_INPUT_SIZE], float y[%s_OUTPUT_SIZE]);",
-                  N, N, M, M);
+        emit_line(e, "%s;", signature(a, lm, &lm->step));
         emit_blank(e);
         emit_line(e, "/* steps >= 1 timesteps: x holds steps rows of %s_INPUT_SIZE floats.", M);
         if (lm->output_last) {
@@ -229,15 +271,15 @@ static void emit_api_doc(Emitter *e, const LowModel *lm)
             emit_line(e, " * y receives steps rows of %s_OUTPUT_SIZE floats. Continues from *s: call", M);
         }
         emit_line(e, " * %s_reset() first for a new sequence. */", N);
-        emit_line(e, "void %s_run(%s_state *s, const float *x, size_t steps, float *y);", N, N);
+        emit_line(e, "%s;", signature(a, lm, &lm->run));
         emit_blank(e);
         emit_line(e, "/* batch independent sequences of steps >= 1 timesteps at once: the same as");
         emit_line(e, " * %s_run on each, but the weights are read once per step for up to", N);
-        emit_line(e, " * %s_CHUNK sequences (matrix-matrix products). s: an array of batch", M);
+        emit_line(e, " * %s_CHUNK sequences (matrix-matrix products). states: an array of batch", M);
         emit_line(e, " * states (reset them first for new sequences); x: [steps][batch][%s_INPUT_SIZE];", M);
         emit_line(e, " * y: [%s][batch][%s_OUTPUT_SIZE]. */", lm->output_last ? "1" : "steps", M);
         emit_line(e, "#define %s_BATCH 1  /* %s_run_batch exists */", M, N);
-        emit_line(e, "void %s_run_batch(%s_state *s, size_t batch, const float *x, size_t steps, float *y);", N, N);
+        emit_line(e, "%s;", signature(a, lm, &lm->run_batch));
         if (lm->threads > 1) {
             emit_blank(e);
             emit_line(e, "/*");
@@ -267,8 +309,7 @@ static void emit_api_doc(Emitter *e, const LowModel *lm)
         emit_line(e, " * %s_OUTPUT_SIZE floats. scratch holds %s_SCRATCH_FLOATS(steps) floats", M, M);
         emit_line(e, " * (the layers' output rows); it may be NULL when that is 0.");
         emit_line(e, " */");
-        emit_line(e, "void %s_run(%s_state *s, const float *x, size_t steps, float *y, float *scratch);",
-                  N, N);
+        emit_line(e, "%s;", signature(a, lm, &lm->run));
         emit_line(e, "/* (No %s_run_batch: it is for streaming models only.) */", N);
     }
 }
@@ -299,6 +340,22 @@ static void emit_pool_struct(Emitter *e, Arena *a, const LowModel *lm)
     emit_blank(e);
 }
 
+/* The comment of a state field. */
+static const char *field_comment(Arena *a, const LowModel *lm, const LowField *f)
+{
+    switch (f->kind) {
+    case FIELD_H:     return arena_printf(a, "%s: hidden state h (the output)", lm->cells[f->cell].title);
+    case FIELD_C:     return arena_printf(a, "%s: cell state c", lm->cells[f->cell].title);
+    case FIELD_GATES: return arena_printf(a, "scratch: gate pre-activations of %d steps of the layer being run",
+                                          lm->chunk);
+    case FIELD_M:     return "scratch: the new h, or o * act(c) before a projection";
+    case FIELD_SEQ:   return arena_printf(a, "scratch: a layer's output rows, %d steps of %d floats", lm->chunk,
+                                          lm->seq_width);
+    case FIELD_TMP:   return "scratch: a dense layer's output";
+    }
+    return "";
+}
+
 static void emit_state_struct(Emitter *e, Arena *a, const LowModel *lm)
 {
     emit_line(e, "/* Everything the model remembers between steps, and its scratch. Owned by");
@@ -306,23 +363,10 @@ static void emit_state_struct(Emitter *e, Arena *a, const LowModel *lm)
     emit_line(e, " * does not grow with the sequence: %s_run works through %s_CHUNK steps", lm->name, lm->macro);
     emit_line(e, " * at a time (the input projection of a chunk, then its steps one by one). */");
     emit_open(e, "typedef struct %s_state", lm->name);
-    for (int k = 0; k < lm->ncells; k++) {
-        const LowCell *c = &lm->cells[k];
-        emit_line(e, "float %s[%d];%*s/* %s: hidden state h (the output) */", c->h_field,
-                  c->recurrent, 2, "", c->title);
-        emit_line(e, "float %s[%d];%*s/* %s: cell state c */", c->c_field, c->hidden, 2, "",
-                  c->title);
+    for (int k = 0; k < lm->nfields; k++) {
+        const LowField *f = &lm->fields[k];
+        emit_line(e, "float %s[%d];  /* %s */", f->name, f->floats, field_comment(a, lm, f));
     }
-    if (lm->gates_floats)
-        emit_line(e, "float gates[%d];  /* scratch: gate pre-activations of %d steps of the layer being run */",
-                  lm->gates_floats, lm->chunk);
-    if (lm->m_floats)
-        emit_line(e, "float m[%d];  /* scratch: the new h, or o * act(c) before a projection */", lm->m_floats);
-    for (int k = 0; lm->streaming && k < lm->nseq; k++)
-        emit_line(e, "float seq%d[%d];  /* scratch: a layer's output rows, %d steps of %d floats */", k,
-                  lm->chunk * lm->seq_width, lm->chunk, lm->seq_width);
-    for (int k = 0; k < lm->ntmp; k++)
-        emit_line(e, "float tmp%d[%d];  /* scratch: a dense layer's output */", k, lm->tmp_floats[k]);
     if (lm->threads > 1)
         emit_line(e, "%s_pool pool;  /* the threads (%s_threads_start); %s_reset keeps them */", lm->name, lm->name,
                   lm->name);
@@ -363,7 +407,7 @@ static void emit_header_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
         emit_pool_struct(e, a, lm);
     emit_state_struct(e, a, lm);
     emit_blank(e);
-    emit_api_doc(e, lm);
+    emit_api_doc(e, a, lm);
     emit_blank(e);
     emit_line(e, "#ifdef __cplusplus");
     emit_line(e, "}");
@@ -498,7 +542,7 @@ static void emit_array(Emitter *e, const LowArray *arr)
     else
         snprintf(dims, sizeof dims, "[%d]", arr->rows);
     emit_line(e, "/* %s */", arr->comment);
-    if (arr->bits) {
+    if (as_bytes(arr)) {
         emit_bytes(e, arr, dims);
         return;
     }
@@ -758,11 +802,12 @@ static void emit_blocks(Emitter *e, Arena *a, const LowCell *c)
     emit_close(e, "");
 }
 
-/* h = w_proj m, clipped. */
+/* ID_projection: h = w_proj m, clipped. */
 static void emit_projection(Emitter *e, Arena *a, const LowCell *c)
 {
     const char *M = c->macro;
-    emit_line(e, "/* projection: h = w_proj m%s */", c->clip_proj != 0 ? ", clipped" : "");
+    emit_line(e, "/* The projection of %s: h = w_proj m%s. */", c->title, c->clip_proj != 0 ? ", clipped" : "");
+    emit_function(e, "static void %s_projection(float h[%s_PROJ], const float m[%s_HIDDEN])", c->id, M, M);
     emit_open(e, "for (int p = 0; p < %s_PROJ; p++)", M);
     emit_line(e, "const float *w = %s[p];", aref(a, &c->w_proj));
     emit_line(e, "float sum = 0.0f;");
@@ -770,6 +815,8 @@ static void emit_projection(Emitter *e, Arena *a, const LowCell *c)
     emit_line(e, "    sum += w[j] * m[j];");
     emit_line(e, "h[p] = %s;", clipped(a, "sum", c->clip_proj));
     emit_close(e, "");
+    emit_close(e, "");
+    emit_blank(e);
 }
 
 /* ---- the tiled kernels (S = 1) ---- */
@@ -943,7 +990,7 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c)
     emit_close(e, "");
     if (c->threads > 1) {
     } else if (c->proj) {
-        emit_projection(e, a, c);
+        emit_line(e, "%s_projection(h, m);  /* h = w_proj m */", c->id);
     } else {
         emit_line(e, "/* the new h, now that no tile reads the old one */");
         emit_line(e, "memcpy(h, hn, sizeof(float) * %s_HIDDEN);", M);
@@ -996,55 +1043,11 @@ static void emit_cell_run_threads(Emitter *e, Arena *a, const LowModel *lm, cons
     emit_line(e, "p->out_stride = out_stride;");
     emit_line(e, "atomic_fetch_add(&p->job, 1);");
     emit_close(e, "");
-    emit_line(e, "%s_run_part(x, n, out, out_stride, s->%s, s->%s, s->gates, s->m, 0, nw, p);", c->id, c->h_field, c->c_field);
+    emit_line(e, "%s_run_part(x, n, out, out_stride, s->%s, s->%s, s->gates, s->m, 0, nw, p);", c->id,
+              fname(lm, c->h_field), fname(lm, c->c_field));
     emit_line(e, "if (n %% 2 == 1)");
-    emit_line(e, "    memcpy(s->%s, s->m, sizeof(float) * %s_HIDDEN);  /* the last new h was in m */", c->h_field, M);
-    emit_close(e, "");
-    emit_blank(e);
-}
-
-/* cell_run: n steps of rows of x -> h of each step into rows of out. */
-static void emit_cell_run(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c)
-{
-    if (c->threads > 1) {
-        emit_cell_run_threads(e, a, lm, c, (int)(c - lm->cells));
-        return;
-    }
-    const char *M = c->macro, *N = lm->macro;
-    const char *hdim = c->proj ? "PROJ" : "HIDDEN";
-    (void)a;
-    emit_line(e, "/* %s over n steps, %s: rows of x (INPUT floats) -> each step's h into", c->title,
-              c->reverse ? "last to first" : "first to last");
-    emit_line(e, " * a row of out (rows out_stride floats apart). h and c carry the state;");
-    emit_line(e, " * pre (%s_CHUNK x GATE_ROWS floats) and m (HIDDEN) are scratch. */", N);
-    emit_line(e, "static void %s_run(const float *x, size_t n, float *out, size_t out_stride, float *h,", c->id);
-    emit_function(e, "    float *c, float *pre, float *m)");
-    if (c->tiled) {
-        emit_open(e, "for (size_t t0 = 0; t0 < n; t0 += %s_CHUNK)", N);
-        emit_line(e, "const size_t cn = n - t0 < %s_CHUNK ? n - t0 : %s_CHUNK;  /* steps in this chunk */", N, N);
-        if (c->reverse)
-            emit_line(e, "const size_t base = n - t0 - cn;  /* its first row: chunks from the end */");
-        else
-            emit_line(e, "const size_t base = t0;  /* its first row */");
-        emit_line(e, "%s_project(x + base * %s_INPUT, cn, pre);", c->id, M);
-        emit_open(e, "for (size_t u = 0; u < cn; u++)");
-        if (c->reverse)
-            emit_line(e, "const size_t r = cn - 1 - u;  /* backward */");
-        else
-            emit_line(e, "const size_t r = u;");
-        emit_line(e, "%s_recur(pre + r * %s_GATE_ROWS, h, c, m);", c->id, M);
-        emit_line(e, "memcpy(out + (base + r) * out_stride, h, sizeof(float) * %s_%s);", M, hdim);
-        emit_close(e, "");
-        emit_close(e, "");
-    } else {
-        if (!c->proj)
-            emit_line(e, "(void)m;  /* no projection */");
-        emit_open(e, "for (size_t u = 0; u < n; u++)");
-        emit_line(e, "const size_t r = %s;", c->reverse ? "n - 1 - u" : "u");
-        emit_line(e, "%s_step(x + r * %s_INPUT, h, c, pre%s);", c->id, M, c->proj ? ", m" : "");
-        emit_line(e, "memcpy(out + r * out_stride, h, sizeof(float) * %s_%s);", M, hdim);
-        emit_close(e, "");
-    }
+    emit_line(e, "    memcpy(s->%s, s->m, sizeof(float) * %s_HIDDEN);  /* the last new h was in m */",
+              fname(lm, c->h_field), M);
     emit_close(e, "");
     emit_blank(e);
 }
@@ -1055,7 +1058,6 @@ static void emit_batch_pass(Emitter *e, Arena *a, const LowModel *lm, const LowC
 {
     const char *M = c->macro;
     const char *hdim = c->proj ? "PROJ" : "HIDDEN";
-    (void)lm;
     emit_line(e, "%s acc[%s][%s_VECS];", vtype(c), seqs, M);
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 0; q < %s; q++)", seqs);
@@ -1074,7 +1076,8 @@ static void emit_batch_pass(Emitter *e, Arena *a, const LowModel *lm, const LowC
                                  : arena_printf(a, "wv[l] = %s;", vload(a, c, "wk", "l")));
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 0; q < %s; q++)", seqs);
-    emit_line(e, "const %s hk = %s;", vtype(c), vset1(a, c, arena_printf(a, "s[b + (size_t)q].%s[k]", c->h_field)));
+    emit_line(e, "const %s hk = %s;", vtype(c),
+              vset1(a, c, arena_printf(a, "s[b + (size_t)q].%s[k]", fname(lm, c->h_field))));
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
     emit_line(e, "    acc[q][l] = %s;", vfma(a, c, "wv[l]", "hk", "acc[q][l]"));
@@ -1083,7 +1086,7 @@ static void emit_batch_pass(Emitter *e, Arena *a, const LowModel *lm, const LowC
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 0; q < %s; q++)", seqs);
     emit_line(e, "float a[%s_TILE_ROWS];  /* the tile's gate pre-activations, sequence b + q */", M);
-    emit_line(e, "float *c = s[b + (size_t)q].%s;", c->c_field);
+    emit_line(e, "float *c = s[b + (size_t)q].%s;", fname(lm, c->c_field));
     emit_line(e, "float *%s = s[b + (size_t)q].m;", c->proj ? "m" : "hn");
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
@@ -1093,31 +1096,15 @@ static void emit_batch_pass(Emitter *e, Arena *a, const LowModel *lm, const LowC
     emit_line(e, "b += %s;", seqs);
 }
 
-/* cell_batch: one step of nb sequences, sequence b in state s[b]. */
-static void emit_cell_batch(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c)
+/* ID_batch_recur: the recurrence of nb sequences, one step each. */
+static void emit_batch_recur(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c)
 {
     const char *M = c->macro;
-    const char *hdim = c->proj ? "PROJ" : "HIDDEN";
-    emit_line(e, "/* %s, one step of nb <= %s_CHUNK sequences: row b of x (INPUT floats) is", c->title, lm->macro);
-    emit_line(e, " * sequence b's input, its h goes to row b of out (rows out_stride floats");
-    emit_line(e, " * apart); its state is s[b]. s[0].gates is scratch. */");
-    emit_line(e, "static void %s_batch(const float *x, size_t nb, float *out, size_t out_stride,", c->id);
-    emit_function(e, "    %s_state *s)", lm->name);
-    emit_line(e, "float *pre = s[0].gates;");
-    if (!c->tiled) {
-        emit_open(e, "for (size_t b = 0; b < nb; b++)");
-        emit_line(e, "%s_step(x + b * %s_INPUT, s[b].%s, s[b].%s, pre%s);", c->id, M, c->h_field, c->c_field,
-                  c->proj ? ", s[b].m" : "");
-        emit_line(e, "memcpy(out + b * out_stride, s[b].%s, sizeof(float) * %s_%s);", c->h_field, M, hdim);
-        emit_close(e, "");
-        emit_close(e, "");
-        emit_blank(e);
-        return;
-    }
-    emit_line(e, "/* the input projection of every sequence: rows of pre */");
-    emit_line(e, "%s_project(x, nb, pre%s);", c->id, c->threads > 1 ? arena_printf(a, ", 0, %s_TILES", M) : "");
-    emit_line(e, "/* gates = pre + w_h h and the cell update, tile by tile; one pass over a");
-    emit_line(e, " * tile's w_h serves PSTEPS sequences, the new h to s[b].m */");
+    emit_line(e, "/* %s, the recurrence of nb <= %s_CHUNK sequences from their projected", c->title, lm->macro);
+    emit_line(e, " * inputs pre (rows of GATE_ROWS floats): gates = pre + w_h h and the cell");
+    emit_line(e, " * update, tile by tile; one pass over a tile's w_h serves PSTEPS sequences.");
+    emit_line(e, " * Sequence b's state is s[b]; its new h goes to s[b].m. */");
+    emit_function(e, "static void %s_batch_recur(const float *pre, size_t nb, %s_state *s)", c->id, lm->name);
     emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
     emit_line(e, "const float *w = &%s[t][0][0];", aref(a, &c->w_h));
     emit_line(e, "size_t b = 0;");
@@ -1128,24 +1115,17 @@ static void emit_cell_batch(Emitter *e, Arena *a, const LowModel *lm, const LowC
     emit_batch_pass(e, a, lm, c, "1");
     emit_close(e, "");
     emit_close(e, "");
-    emit_open(e, "for (size_t b = 0; b < nb; b++)");
-    if (c->proj) {
-        emit_line(e, "float *h = s[b].%s;", c->h_field);
-        emit_line(e, "const float *m = s[b].m;");
-        emit_projection(e, a, c);
-    } else {
-        emit_line(e, "memcpy(s[b].%s, s[b].m, sizeof(float) * %s_HIDDEN);  /* the new h */", c->h_field, M);
-    }
-    emit_line(e, "memcpy(out + b * out_stride, s[b].%s, sizeof(float) * %s_%s);", c->h_field, M, hdim);
-    emit_close(e, "");
     emit_close(e, "");
     emit_blank(e);
 }
+
+static void emit_func(Emitter *e, Arena *a, const LowModel *lm, const LowFunc *f);
 
 /* The arrays, defines and functions of one layer-direction. */
 static void emit_cell(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c)
 {
     const char *M = c->macro;
+    int k = (int)(c - lm->cells);
     emit_cell_defines(e, c);
     if (c->tiled) {
         emit_array(e, &c->w_x);
@@ -1160,35 +1140,42 @@ static void emit_cell(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c
     emit_array(e, &c->w_proj);
     emit_array(e, &c->h0);
     emit_array(e, &c->c0);
+    if (c->proj)
+        emit_projection(e, a, c);
 
     if (c->tiled) {
         emit_project(e, a, c);
         emit_recur(e, a, c);
-        emit_cell_run(e, a, lm, c);
-        if (lm->streaming)
-            emit_cell_batch(e, a, lm, c);
-        return;
-    }
-    emit_line(e, "/* One step of %s: x and the previous h, c -> the new h, c.", c->title);
-    emit_line(e, " * gates%s scratch. */", c->proj ? " and m are" : " is");
-    emit_line(e, "static void %s_step(const float x[%s_INPUT], float h[%s_%s], float c[%s_HIDDEN],",
-              c->id, M, M, c->proj ? "PROJ" : "HIDDEN", M);
-    if (c->proj)
-        emit_function(e, "    float gates[%s_GATE_ROWS], float m[%s_HIDDEN])", M, M);
-    else
-        emit_function(e, "    float gates[%s_GATE_ROWS])", M);
-    emit_gate_matvec(e, a, c);
-    emit_blank(e);
-    emit_blocks(e, a, c);
-    if (c->proj) {
+    } else {
+        emit_line(e, "/* One step of %s: x and the previous h, c -> the new h, c.", c->title);
+        emit_line(e, " * gates and m are scratch. */");
+        emit_line(e, "static void %s_step(const float x[%s_INPUT], float h[%s_%s], float c[%s_HIDDEN],",
+                  c->id, M, M, c->proj ? "PROJ" : "HIDDEN", M);
+        if (c->proj) {
+            emit_function(e, "    float gates[%s_GATE_ROWS], float m[%s_HIDDEN])", M, M);
+        } else {
+            emit_function(e, "    float gates[%s_GATE_ROWS], float *m)", M);
+            emit_line(e, "(void)m;  /* no projection */");
+        }
+        emit_gate_matvec(e, a, c);
         emit_blank(e);
-        emit_projection(e, a, c);
+        emit_blocks(e, a, c);
+        if (c->proj) {
+            emit_blank(e);
+            emit_line(e, "%s_projection(h, m);  /* h = w_proj m */", c->id);
+        }
+        emit_close(e, "");
+        emit_blank(e);
     }
-    emit_close(e, "");
-    emit_blank(e);
-    emit_cell_run(e, a, lm, c);
-    if (lm->streaming)
-        emit_cell_batch(e, a, lm, c);
+    if (c->threads > 1)
+        emit_cell_run_threads(e, a, lm, c, k);
+    else
+        emit_func(e, a, lm, &lm->cell_run[k]);
+    if (lm->streaming) {
+        if (c->tiled)
+            emit_batch_recur(e, a, lm, c);
+        emit_func(e, a, lm, &lm->cell_batch[k]);
+    }
 }
 
 /* ---- a dense layer ---- */
@@ -1219,183 +1206,249 @@ static void emit_dense(Emitter *e, Arena *a, const LowDense *d)
     emit_blank(e);
 }
 
-/* ---- the model's functions ---- */
+/* ---- control code (lower_api.c's statements) ---- */
 
-/* The first of the rows a buffer holds, as a C expression: in the chunk loop
- * of a streaming run (x and y at the chunk, scratch rows in the state) or
- * over a whole sequence. col: the first column. */
-static const char *rows_expr(Arena *a, const LowModel *lm, LowBuf b, int col)
+/*
+ * An expression as C, in parentheses when its operator binds less tightly
+ * than `allowed` (1 a primary, 2 * and %, 3 + and -, 4 ?:). Operators are
+ * left-associative, so a right operand must bind more tightly.
+ */
+static const char *expr_c(Arena *a, const LowExpr *e, int allowed)
 {
-    const char *base;
-    switch (b.kind) {
-    case BUF_X:   base = lm->streaming ? "xc" : "x"; break;
-    case BUF_Y:   base = lm->streaming ? "yc" : "y"; break;
-    case BUF_SEQ: base = arena_printf(a, "%sseq%d", lm->streaming ? "s->" : "", b.index); break;
-    case BUF_H:   base = arena_printf(a, "s->%s", lm->cells[b.index].h_field); break;
-    case BUF_TMP: base = arena_printf(a, "s->tmp%d", b.index); break;
-    default:      base = "?"; break;
+    const char *t;
+    int prec;
+    switch (e->kind) {
+    case LX_CONST: return e->name ? e->name : arena_printf(a, "%ld", e->value);
+    case LX_VAR:   return e->name;
+    case LX_MUL:
+    case LX_MOD:
+        prec = 2;
+        t = arena_printf(a, "%s %s %s", expr_c(a, e->a, 2), e->kind == LX_MUL ? "*" : "%", expr_c(a, e->b, 1));
+        break;
+    case LX_ADD:
+    case LX_SUB:
+        prec = 3;
+        t = arena_printf(a, "%s %s %s", expr_c(a, e->a, 3), e->kind == LX_ADD ? "+" : "-", expr_c(a, e->b, 2));
+        break;
+    case LX_MIN:
+    default:
+        prec = 4;
+        t = arena_printf(a, "%s < %s ? %s : %s", expr_c(a, e->a, 3), expr_c(a, e->b, 3), expr_c(a, e->a, 3),
+                         expr_c(a, e->b, 3));
+        break;
     }
-    return col ? arena_printf(a, "%s + %d", base, col) : base;
+    return prec > allowed ? arena_printf(a, "(%s)", t) : t;
 }
 
-/* The last step's row of a buffer (output last), or a vector. */
-static const char *last_expr(Arena *a, const LowModel *lm, LowBuf b, int width, int batch)
+/* A pointer as C: base + offset (a difference in parentheses). */
+static const char *ptr_c(Arena *a, const LowModel *lm, const LowPtr *p)
 {
-    if (batch) {
-        /* sequence b of the group from b0, whose rows are sequences */
-        switch (b.kind) {
-        case BUF_X:   return arena_printf(a, "x + ((steps - 1) * batch + b0 + b) * %d", width);
-        case BUF_Y:   return arena_printf(a, "y + (b0 + b) * %d", width);
-        case BUF_SEQ: return arena_printf(a, "s->seq%d + b * %d", b.index, width);
-        default:      break;
-        }
+    const char *base;
+    switch (p->kind) {
+    case LP_VAR:
+        base = p->var;
+        break;
+    case LP_FIELD:
+        base = p->elem ? arena_printf(a, "%s[%s].%s", p->var, expr_c(a, p->elem, 4), fname(lm, p->field))
+                       : arena_printf(a, "%s->%s", p->var, fname(lm, p->field));
+        break;
+    case LP_ARRAY:
+        base = aref(a, p->array);
+        break;
+    case LP_NULL:
+    default:
+        return "NULL";
     }
-    switch (b.kind) {
-    case BUF_X:   return arena_printf(a, "x + (steps - 1) * %d", width);
-    case BUF_Y:   return "y";
-    case BUF_SEQ: return lm->streaming ? arena_printf(a, "s->seq%d + last * %d", b.index, width)
-                                       : arena_printf(a, "seq%d + (steps - 1) * %d", b.index, width);
-    case BUF_H:   return arena_printf(a, "s->%s", lm->cells[b.index].h_field);
-    case BUF_TMP: return arena_printf(a, "s->tmp%d", b.index);
+    if (!p->offset || (p->offset->kind == LX_CONST && p->offset->value == 0))
+        return base;
+    return arena_printf(a, "%s + %s", base, expr_c(a, p->offset, p->offset->kind == LX_SUB ? 2 : 3));
+}
+
+/* The C function a call names. */
+static const char *callee_c(Arena *a, const LowModel *lm, const LowStmt *s)
+{
+    const LowCell *c = &lm->cells[s->index];
+    switch (s->callee) {
+    case CALLEE_CELL_PROJECT:      return arena_printf(a, "%s_project", c->id);
+    case CALLEE_CELL_RECUR:        return arena_printf(a, "%s_recur", c->id);
+    case CALLEE_CELL_STEP:         return arena_printf(a, "%s_step", c->id);
+    case CALLEE_CELL_PROJECTION:   return arena_printf(a, "%s_projection", c->id);
+    case CALLEE_CELL_BATCH_RECUR:  return arena_printf(a, "%s_batch_recur", c->id);
+    case CALLEE_CELL_RUN:          return lm->cell_run[s->index].name;
+    case CALLEE_CELL_BATCH:        return lm->cell_batch[s->index].name;
+    case CALLEE_DENSE:             return arena_printf(a, "%s_forward", lm->layers[s->index].dense.id);
+    case CALLEE_MODEL_RESET:       return lm->reset.name;
+    case CALLEE_MODEL_RUN:         return lm->run.name;
     }
     return "?";
 }
 
-/* One op over `rows` rows (a chunk or the sequence). */
-static void emit_rows_op(Emitter *e, Arena *a, const LowModel *lm, const LowOp *op, const char *rows,
-                         int batch)
+enum { LINE_MAX_COLS = 110 };
+
+/* "stmt;" with its comment beside it, or above it when that line would be
+ * too long. */
+static void emit_commented(Emitter *e, const char *text, const char *comment)
 {
-    const LowLayer *L = &lm->layers[op->layer];
-    if (op->kind == OP_LSTM_SEQ && batch) {
-        const LowCell *c = &lm->cells[op->cell];
-        emit_line(e, "%s_batch(%s, %s, %s, %d, s);  /* %s */", c->id, rows_expr(a, lm, op->in, 0), rows,
-                  rows_expr(a, lm, op->out, op->out_col), op->out_width, c->title);
-    } else if (op->kind == OP_LSTM_SEQ && lm->cells[op->cell].threads > 1) {
-        const LowCell *c = &lm->cells[op->cell];
-        emit_line(e, "%s_run(s, %s, %s, %s, %d);  /* %s, threaded */", c->id, rows_expr(a, lm, op->in, 0), rows,
-                  rows_expr(a, lm, op->out, op->out_col), op->out_width, c->title);
-    } else if (op->kind == OP_LSTM_SEQ) {
-        const LowCell *c = &lm->cells[op->cell];
-        emit_line(e, "%s_run(%s, %s, %s, %d, s->%s, s->%s, s->gates, %s);  /* %s */", c->id,
-                  rows_expr(a, lm, op->in, 0), rows, rows_expr(a, lm, op->out, op->out_col), op->out_width,
-                  c->h_field, c->c_field, lm->m_floats ? "s->m" : "NULL", c->title);
+    if (!comment)
+        emit_line(e, "%s", text);
+    else if (4 * e->indent + strlen(text) + strlen(comment) + 6 > LINE_MAX_COLS) {
+        emit_line(e, "/* %s */", comment);
+        emit_line(e, "%s", text);
     } else {
-        emit_line(e, "for (size_t u = 0; u < %s; u++)  /* %s */", rows, L->dense.title);
-        emit_line(e, "    %s_forward(%s + u * %d, %s + u * %d);", L->dense.id, rows_expr(a, lm, op->in, 0),
-                  op->in_width, rows_expr(a, lm, op->out, 0), op->out_width);
+        emit_line(e, "%s  /* %s */", text, comment);
     }
 }
 
-/* One op on the last row only (output last). */
-static void emit_last_op(Emitter *e, Arena *a, const LowModel *lm, const LowOp *op, int batch)
-{
-    const LowLayer *L = &lm->layers[op->layer];
-    const char *in = last_expr(a, lm, op->in, op->in_width, batch);
-    const char *out = last_expr(a, lm, op->out, op->out_width, batch);
-    if (op->kind == OP_COPY_LAST)
-        emit_line(e, "memcpy(%s, %s, sizeof(float) * %d);  /* the output: the last step's row */", out, in, op->n);
-    else
-        emit_line(e, "%s_forward(%s, %s);  /* %s%s */", L->dense.id, in, out, L->dense.title,
-                  op->kind == OP_DENSE_LAST ? ", the last step only" : "");
-}
+static void emit_block(Emitter *e, Arena *a, const LowModel *lm, const LowBlock *b);
 
-
-static int is_rows_op(const LowOp *op)
+static void emit_stmt(Emitter *e, Arena *a, const LowModel *lm, const LowStmt *s)
 {
-    return op->kind == OP_LSTM_SEQ || op->kind == OP_DENSE_SEQ;
-}
-
-/* NAME_run_batch: batch sequences side by side, in groups of up to CHUNK;
- * per step each layer runs on the group's rows (one per sequence), so an
- * LSTM reads its weights once for the whole group. */
-static void emit_batch_api(Emitter *e, Arena *a, const LowModel *lm)
-{
-    const char *N = lm->name, *M = lm->macro;
-    emit_function(e, "void %s_run_batch(%s_state *states, size_t batch, const float *x, size_t steps, float *y)",
-                  N, N);
-    emit_line(e, "if (steps == 0)");
-    emit_line(e, "    return;");
-    emit_open(e, "for (size_t b0 = 0; b0 < batch; b0 += %s_CHUNK)", M);
-    emit_line(e, "const size_t nb = batch - b0 < %s_CHUNK ? batch - b0 : %s_CHUNK;  /* sequences in this group */", M, M);
-    emit_line(e, "%s_state *s = states + b0;  /* their states; s[0] lends its scratch to the group */", N);
-    emit_open(e, "for (size_t t = 0; t < steps; t++)");
-    emit_line(e, "const float *xc = x + (t * batch + b0) * %s_INPUT_SIZE;  /* rows: the group's sequences */", M);
-    if (!lm->output_last)
-        emit_line(e, "float *yc = y + (t * batch + b0) * %s_OUTPUT_SIZE;", M);
-    for (int k = 0; k < lm->nops; k++)
-        if (is_rows_op(&lm->ops[k]))
-            emit_rows_op(e, a, lm, &lm->ops[k], "nb", 1);
-    emit_close(e, "");
-    if (lm->output_last) {
-        emit_line(e, "/* the last step only: the output of each sequence */");
-        emit_open(e, "for (size_t b = 0; b < nb; b++)");
-        for (int k = 0; k < lm->nops; k++)
-            if (!is_rows_op(&lm->ops[k]))
-                emit_last_op(e, a, lm, &lm->ops[k], 1);
+    switch (s->kind) {
+    case LS_LET:
+        emit_commented(e, arena_printf(a, "const size_t %s = %s;", s->var, expr_c(a, s->expr, 4)), s->comment);
+        break;
+    case LS_LET_STATE:
+        emit_commented(e, arena_printf(a, "%s_state *%s = %s + %s;", lm->name, s->var, s->dst.var,
+                                       expr_c(a, s->expr, 3)), s->comment);
+        break;
+    case LS_FOR: {
+        const char *v = s->var;
+        const char *step = s->step->kind == LX_CONST && s->step->value == 1
+            ? arena_printf(a, "%s++", v) : arena_printf(a, "%s += %s", v, expr_c(a, s->step, 4));
+        const char *head = arena_printf(a, "for (size_t %s = %s; %s < %s; %s)", v, expr_c(a, s->expr, 4), v,
+                                        expr_c(a, s->to, 4), step);
+        /* one simple statement: no braces, the comment beside the loop */
+        if (s->body->n == 1 && s->body->s[0].kind != LS_FOR && s->body->s[0].kind != LS_LET &&
+            s->body->s[0].kind != LS_LET_STATE && !s->body->s[0].comment) {
+            emit_commented(e, head, s->comment);
+            e->indent++;
+            emit_stmt(e, a, lm, &s->body->s[0]);
+            e->indent--;
+            break;
+        }
+        if (s->comment)
+            emit_line(e, "/* %s */", s->comment);
+        emit_open(e, "%s", head);
+        emit_block(e, a, lm, s->body);
         emit_close(e, "");
+        break;
     }
-    emit_close(e, "");
-    emit_close(e, "");
-    emit_blank(e);
-}
-
-static void emit_streaming_api(Emitter *e, Arena *a, const LowModel *lm)
-{
-    const char *N = lm->name, *M = lm->macro;
-    emit_function(e, "void %s_step(%s_state *s, const float x[%s_INPUT_SIZE], float y[%s_OUTPUT_SIZE])",
-                  N, N, M, M);
-    emit_line(e, "%s_run(s, x, 1, y);", N);
-    emit_close(e, "");
-    emit_blank(e);
-
-    emit_function(e, "void %s_run(%s_state *s, const float *x, size_t steps, float *y)", N, N);
-    emit_line(e, "if (steps == 0)");
-    emit_line(e, "    return;");
-    emit_line(e, "/* chunks of %s_CHUNK steps: each layer over the chunk's rows, then the next */", M);
-    emit_open(e, "for (size_t t0 = 0; t0 < steps; t0 += %s_CHUNK)", M);
-    emit_line(e, "const size_t n = steps - t0 < %s_CHUNK ? steps - t0 : %s_CHUNK;", M, M);
-    emit_line(e, "const float *xc = x + t0 * %s_INPUT_SIZE;", M);
-    if (!lm->output_last)
-        emit_line(e, "float *yc = y + t0 * %s_OUTPUT_SIZE;", M);
-    for (int k = 0; k < lm->nops; k++)
-        if (is_rows_op(&lm->ops[k]))
-            emit_rows_op(e, a, lm, &lm->ops[k], "n", 0);
-    emit_close(e, "");
-    if (lm->output_last) {
-        int uses_last = 0;
-        for (int k = 0; k < lm->nops; k++)
-            uses_last |= !is_rows_op(&lm->ops[k]) && lm->ops[k].in.kind == BUF_SEQ;
-        emit_line(e, "/* the last step only: the output */");
-        if (uses_last)
-            emit_line(e, "const size_t last = (steps - 1) %% %s_CHUNK;  /* its row in the last chunk */", M);
-        for (int k = 0; k < lm->nops; k++)
-            if (!is_rows_op(&lm->ops[k]))
-                emit_last_op(e, a, lm, &lm->ops[k], 0);
+    case LS_RETURN_IF_ZERO:
+        emit_line(e, "if (%s == 0)", expr_c(a, s->expr, 4));
+        emit_line(e, "    return;");
+        break;
+    case LS_CALL: {
+        const char *args = "";
+        for (int k = 0; k < s->nargs; k++) {
+            const LowArg *g = &s->args[k];
+            args = arena_printf(a, "%s%s%s", args, k ? ", " : "",
+                                g->is_ptr ? ptr_c(a, lm, &g->ptr) : expr_c(a, g->expr, 4));
+        }
+        /* a threaded cell's kernels take the range of tiles to run */
+        if (s->callee == CALLEE_CELL_PROJECT && lm->cells[s->index].threads > 1)
+            args = arena_printf(a, "%s, 0, %s_TILES", args, lm->cells[s->index].macro);
+        emit_commented(e, arena_printf(a, "%s(%s);", callee_c(a, lm, s), args), s->comment);
+        break;
     }
-    emit_close(e, "");
-    emit_blank(e);
-    emit_batch_api(e, a, lm);
-}
-
-static void emit_sequence_api(Emitter *e, Arena *a, const LowModel *lm)
-{
-    const char *N = lm->name;
-    emit_function(e, "void %s_run(%s_state *s, const float *x, size_t steps, float *y, float *scratch)", N, N);
-    if (lm->nseq >= 1)
-        emit_line(e, "float *seq0 = scratch;  /* a layer's output rows, %d floats each */", lm->seq_width);
-    if (lm->nseq >= 2)
-        emit_line(e, "float *seq1 = scratch + steps * %d;  /* the next layer's */", lm->seq_width);
-    if (lm->nseq == 0)
-        emit_line(e, "(void)scratch;  /* unused: the only layer writes y */");
-    emit_line(e, "if (steps == 0)");
-    emit_line(e, "    return;");
-    emit_line(e, "%s_reset(s);", N);
-    for (int k = 0; k < lm->nops; k++) {
-        if (is_rows_op(&lm->ops[k]))
-            emit_rows_op(e, a, lm, &lm->ops[k], "steps", 0);
+    case LS_COPY:
+        emit_commented(e, arena_printf(a, "memcpy(%s, %s, sizeof(float) * %s);", ptr_c(a, lm, &s->dst),
+                                       ptr_c(a, lm, &s->src), expr_c(a, s->n, 2)), s->comment);
+        break;
+    case LS_RESET_STATE:
+        if (lm->threads > 1)
+            emit_line(e, "memset(%s, 0, offsetof(%s_state, pool));  /* everything but the threads */", s->dst.var,
+                      lm->name);
         else
-            emit_last_op(e, a, lm, &lm->ops[k], 0);
+            emit_line(e, "memset(%s, 0, sizeof *%s);", s->dst.var, s->dst.var);
+        break;
     }
+}
+
+static void emit_block(Emitter *e, Arena *a, const LowModel *lm, const LowBlock *b)
+{
+    for (int k = 0; k < b->n; k++)
+        emit_stmt(e, a, lm, &b->s[k]);
+}
+
+/* Whether name is read anywhere in an expression, pointer or block. */
+static int expr_uses(const LowExpr *x, const char *name)
+{
+    if (!x)
+        return 0;
+    if (x->kind == LX_VAR)
+        return strcmp(x->name, name) == 0;
+    return x->kind != LX_CONST && (expr_uses(x->a, name) || expr_uses(x->b, name));
+}
+
+static int ptr_uses(const LowPtr *p, const char *name)
+{
+    return ((p->kind == LP_VAR || p->kind == LP_FIELD) && strcmp(p->var, name) == 0) ||
+           expr_uses(p->elem, name) || expr_uses(p->offset, name);
+}
+
+static int block_uses(const LowBlock *b, const char *name)
+{
+    for (int k = 0; k < b->n; k++) {
+        const LowStmt *s = &b->s[k];
+        if (expr_uses(s->expr, name) || expr_uses(s->to, name) || expr_uses(s->step, name) ||
+            expr_uses(s->n, name) || ptr_uses(&s->dst, name) || ptr_uses(&s->src, name) ||
+            (s->body && block_uses(s->body, name)))
+            return 1;
+        for (int q = 0; q < s->nargs; q++)
+            if (s->args[q].is_ptr ? ptr_uses(&s->args[q].ptr, name) : expr_uses(s->args[q].expr, name))
+                return 1;
+    }
+    return 0;
+}
+
+/* "void NAME(params)": a function's signature. */
+static const char *signature(Arena *a, const LowModel *lm, const LowFunc *f)
+{
+    const char *ps = "";
+    for (int k = 0; k < f->nparams; k++) {
+        const LowParam *p = &f->params[k];
+        const char *t = p->type == LT_SIZE ? "size_t " : p->type == LT_CFLOATP ? "const float " :
+                        p->type == LT_FLOATP ? "float " : arena_printf(a, "%s_state ", lm->name);
+        const char *d = p->type == LT_SIZE ? p->name : p->elems_macro ? arena_printf(a, "%s[%s]", p->name, p->elems_macro)
+                                                                      : arena_printf(a, "*%s", p->name);
+        ps = arena_printf(a, "%s%s%s%s", ps, k ? ", " : "", t, d);
+    }
+    return arena_printf(a, "%svoid %s(%s)", f->exported ? "" : "static ", f->name, ps);
+}
+
+/* A function's signature and "{": a long one goes on in a second line,
+ * after the last parameter that fits. */
+static void emit_signature(Emitter *e, const char *sig)
+{
+    const char *cut = NULL;
+    if (strlen(sig) > LINE_MAX_COLS - 10)
+        for (const char *p = strstr(sig, ", "); p && p - sig < LINE_MAX_COLS - 12; p = strstr(p + 1, ", "))
+            cut = p;
+    if (!cut) {
+        emit_function(e, "%s", sig);
+        return;
+    }
+    emit_line(e, "%.*s,", (int)(cut - sig), sig);
+    emit_function(e, "    %s", cut + 2);
+}
+
+/* A function of the control code, with its comment. */
+static void emit_func(Emitter *e, Arena *a, const LowModel *lm, const LowFunc *f)
+{
+    if (f->comment) {
+        const char *text = f->comment;
+        for (int first = 1; *text; first = 0) {
+            const char *nl = strchr(text, '\n');
+            int n = nl ? (int)(nl - text) : (int)strlen(text);
+            emit_line(e, "%s %.*s%s", first ? "/*" : " *", n, text, nl ? "" : " */");
+            text += n + (nl ? 1 : 0);
+        }
+    }
+    emit_signature(e, signature(a, lm, f));
+    for (int k = 0; k < f->nparams; k++)
+        if (!block_uses(&f->body, f->params[k].name))
+            emit_line(e, "(void)%s;  /* unused here */", f->params[k].name);
+    emit_block(e, a, lm, &f->body);
     emit_close(e, "");
     emit_blank(e);
 }
@@ -1445,7 +1498,7 @@ static void emit_threads(Emitter *e, const LowModel *lm)
             continue;
         emit_line(e, "case %d:  /* %s */", k, c->title);
         emit_line(e, "    %s_run_part(p->x, p->n, p->out, p->out_stride, p->state->%s, p->state->%s,", c->id,
-                  c->h_field, c->c_field);
+                  fname(lm, c->h_field), fname(lm, c->c_field));
         emit_line(e, "        p->state->gates, p->state->m, me->id, %s_THREADS, p);", M);
         emit_line(e, "    break;");
     }
@@ -1499,17 +1552,13 @@ static void emit_threads(Emitter *e, const LowModel *lm)
 static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOptions *o)
 {
     Emitter em = {f, 0}, *e = &em;
-    int clip = 0;
-    for (int k = 0; k < lm->ncells; k++)
-        clip |= lm->cells[k].clip_gates != 0 || lm->cells[k].clip_cell != 0 || lm->cells[k].clip_proj != 0;
-
     emit_banner(e, a, lm, o, arena_printf(a, "The LSTM model %s, as specialized C99: the weights are constants, "
                                           "every size is fixed.", lm->ir->name));
     emit_line(e, "#include \"%s\"", o->header_include);
     emit_blank(e);
     emit_line(e, "#include <string.h>");
     emit_blank(e);
-    if (lm->uses_bits) {
+    if (uses_bytes(lm)) {
         emit_line(e, "/* The large weight arrays below are the bytes of IEEE-754 floats, little-endian. */");
         emit_line(e, "#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \\");
         emit_line(e, "    __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__");
@@ -1529,7 +1578,7 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_line(e, "#endif");
     emit_line(e, "/* ---- end runtime/lstmc_act.h ---- */");
     emit_blank(e);
-    if (clip) {
+    if (lm->uses_clip) {
         emit_line(e, "/* v clamped to [-limit, limit] */");
         emit_function(e, "static float clip(float v, float limit)");
         emit_line(e, "return v > limit ? limit : v < -limit ? -limit : v;");
@@ -1551,54 +1600,33 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
 
     emit_line(e, "/* ---- the model ---- */");
     emit_blank(e);
-    emit_function(e, "void %s_reset(%s_state *s)", lm->name, lm->name);
-    if (lm->threads > 1)
-        emit_line(e, "memset(s, 0, offsetof(%s_state, pool));  /* everything but the threads */", lm->name);
-    else
-        emit_line(e, "memset(s, 0, sizeof *s);");
-    if (lm->initial_state)
-        emit_line(e, "/* the learned initial states (initial_state): every sequence starts from them */");
-    for (int k = 0; k < lm->ncells; k++) {
-        const LowCell *c = &lm->cells[k];
-        if (c->h0.data)
-            emit_line(e, "memcpy(s->%s, %s, sizeof s->%s);", c->h_field, aref(a, &c->h0), c->h_field);
-        if (c->c0.data)
-            emit_line(e, "memcpy(s->%s, %s, sizeof s->%s);", c->c_field, aref(a, &c->c0), c->c_field);
-    }
-    emit_close(e, "");
-    emit_blank(e);
+    emit_func(e, a, lm, &lm->reset);
     if (lm->streaming)
-        emit_streaming_api(e, a, lm);
-    else
-        emit_sequence_api(e, a, lm);
+        emit_func(e, a, lm, &lm->step);
+    emit_func(e, a, lm, &lm->run);
+    if (lm->streaming)
+        emit_func(e, a, lm, &lm->run_batch);
 }
 
 /* ---- the interface ---- */
 
-static LowModel *lower(Arena *a, const IrModel *m, const EmitOptions *o)
-{
-    LowerOptions lo = {o->name, o->fast_activations, o->threads > 1 ? o->threads : 1};
-    return lower_model(a, m, &lo);
-}
-
-void emitc_source(FILE *f, const IrModel *m, const EmitOptions *o)
+void emitc_source(FILE *f, const LowModel *lm, const EmitOptions *o)
 {
     Arena a = {0};
-    emit_source_lm(f, &a, lower(&a, m, o), o);
+    emit_source_lm(f, &a, lm, o);
     arena_free(&a);
 }
 
-void emitc_header(FILE *f, const IrModel *m, const EmitOptions *o)
+void emitc_header(FILE *f, const LowModel *lm, const EmitOptions *o)
 {
     Arena a = {0};
-    emit_header_lm(f, &a, lower(&a, m, o), o);
+    emit_header_lm(f, &a, lm, o);
     arena_free(&a);
 }
 
-int emitc_write_files(const IrModel *m, const EmitOptions *o, const char *prefix)
+int emitc_write_files(const LowModel *lm, const EmitOptions *o, const char *prefix)
 {
     Arena a = {0};
-    LowModel *lm = lower(&a, m, o);
     const char *cpath = arena_printf(&a, "%s.c", prefix), *hpath = arena_printf(&a, "%s.h", prefix);
     OutFile oc, oh;
     int status = -1;
@@ -1614,9 +1642,4 @@ int emitc_write_files(const IrModel *m, const EmitOptions *o, const char *prefix
     }
     arena_free(&a);
     return status;
-}
-
-const char *emitc_identifier(Arena *a, const char *name)
-{
-    return lower_identifier(a, name);
 }

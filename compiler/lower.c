@@ -1,7 +1,8 @@
 /*
- * lower.c - the lowering (see lower.h): names, weight packing, buffers, the
- * op sequence and loop shapes of the generated code. The emitters print what
- * is decided here and decide nothing themselves.
+ * lower.c - the lowering (see lower.h): names, weight packing, kernel
+ * shapes and the state struct of the generated code; lower_api.c adds the
+ * control code. The emitters print what is decided here and decide nothing
+ * themselves.
  */
 #include "lower.h"
 
@@ -70,34 +71,23 @@ static const char *unique_name(Arena *a, Names *ns, const char *base)
 
 /* ---- weights ---- */
 
-/*
- * Arrays of at least BITS_MIN floats are written as the bytes of their
- * floats (little-endian IEEE-754, in string literals, in a union with the
- * float array) instead of float literals: the values are the same, but a C
- * compiler reads one string literal per 2 KB far faster than one number
- * token per float. Measured on 3.7M weights (the I=256, H=512, 2-layer
- * model), `gcc -O2 -c` of the weights alone: 12.1 s as uint32 hex constants
- * (faster than %.9g literals already), 1.7 s as strings; clang 0.6 s.
- * The price: such files need a little-endian target (an #error says so).
- * Small arrays keep readable %.9g literals.
- */
-enum { BITS_MIN = 1 << 16 };
-
+/* Array "<id>_<role>" of planes x rows x cols floats (planes 0: a matrix,
+ * cols 0: a vector). */
 static LowArray array_of(Arena *a, const char *id, const char *role, const char *comment,
-                         int rows, int cols, const float *data)
+                         int planes, int rows, int cols, const float *data)
 {
     LowArray arr;
     memset(&arr, 0, sizeof arr);
     arr.name = arena_printf(a, "%s_%s", id, role);
     arr.comment = comment;
+    arr.planes = planes;
     arr.rows = rows;
     arr.cols = cols;
     arr.data = data;
-    arr.bits = (long)rows * (cols ? cols : 1) >= BITS_MIN;
     return arr;
 }
 
-static long array_floats(const LowArray *arr)
+long lower_array_floats(const LowArray *arr)
 {
     if (!arr->data)
         return 0;
@@ -156,7 +146,7 @@ static int tile_width(int hidden)
  * and bias b: w_x [tiles][I][tile_rows], w_h [tiles][R][tile_rows],
  * b_tiled [tiles][tile_rows], where tile row q*V + v of tile t is row
  * gate_off[q] + t*V + v of the gate q. */
-static void tile_cell(Arena *a, LowCell *c, const float *w, const float *b)
+static void tile_cell(Arena *a, LowCell *c, const float *w, const float *b, int forget_bias)
 {
     int V = tile_width(c->hidden), I = c->input, R = c->recurrent, K = I + R;
     c->tiled = 1;
@@ -194,19 +184,12 @@ static void tile_cell(Arena *a, LowCell *c, const float *w, const float *b)
                                       c->gate_off[GATE_I] >= 0 ? "i, " : "", c->gate_off[GATE_F] >= 0 ? "f, " : "",
                                       "g, ", c->gate_off[GATE_O] >= 0 ? "o: " : ": ", V);
     c->w_x = array_of(a, c->id, "w_x", arena_printf(a, "input weights of %s, transposed by tile: %s", c->title, layout),
-                      I, TR, I ? wx : NULL);
-    c->w_x.planes = NT;
-    c->w_x.bits = (long)NT * I * TR >= BITS_MIN;
+                      NT, I, TR, I ? wx : NULL);
     c->w_h = array_of(a, c->id, "w_h", arena_printf(a, "recurrent weights of %s, transposed by tile: %s", c->title, layout),
-                      R, TR, wh);
-    c->w_h.planes = NT;
-    c->w_h.bits = (long)NT * R * TR >= BITS_MIN;
+                      NT, R, TR, wh);
     c->b_tiled = array_of(a, c->id, "b", arena_printf(a, "gate biases of %s by tile%s", c->title,
-                                                      c->b_gates.comment && strstr(c->b_gates.comment, "forget_bias")
-                                                          ? " (forget gate rows include forget_bias)" : ""),
-                          TR, 0, bt);
-    c->b_tiled.rows = NT;
-    c->b_tiled.cols = TR;
+                                                      forget_bias ? " (forget gate rows include forget_bias)" : ""),
+                          0, NT, TR, bt);
     c->w_x.plane_label = c->w_h.plane_label = "tile";
 }
 
@@ -266,11 +249,11 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
         if (c->gate_off[g] >= 0 && dir->b[g])
             has_bias = 1;
     float *b = has_bias ? arena_alloc(a, sizeof(float) * (size_t)c->gate_rows) : NULL;
-    c->w_gates = array_of(a, id, "w_gates", NULL, c->gate_rows, K, w);
+    c->w_gates = array_of(a, id, "w_gates", NULL, 0, c->gate_rows, K, w);
     c->w_gates.comment = arena_printf(
         a, "gate weights of %s: %d rows, one per gate row; %d columns: the input x (%d), then h (%d)",
         c->title, c->gate_rows, K, l->input, l->recurrent);
-    c->b_gates = array_of(a, id, "b_gates", NULL, c->gate_rows, 0, b);
+    c->b_gates = array_of(a, id, "b_gates", NULL, 0, c->gate_rows, 0, b);
     c->b_gates.comment = arena_printf(
         a, "gate biases of %s%s", c->title,
         l->forget_bias != 0 ? arena_printf(a, " (forget gate rows include forget_bias %g)",
@@ -309,15 +292,15 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
             continue;
         c->peep[g] = array_of(a, id, peep_roles[g],
                               arena_printf(a, "%s peepholes of %s, one per cell", gate_labels[g], c->title),
-                              l->hidden, 0, dir->p[g]);
+                              0, l->hidden, 0, dir->p[g]);
     }
     c->w_proj = array_of(a, id, "w_proj",
                          arena_printf(a, "projection of %s: h = w_proj m", c->title),
-                         l->proj, l->hidden, l->proj ? dir->w_proj : NULL);
+                         0, l->proj, l->hidden, l->proj ? dir->w_proj : NULL);
     c->h0 = array_of(a, id, "h0", arena_printf(a, "initial hidden state h0 of %s (initial_state)", c->title),
-                     l->recurrent, 0, dir->h0);
+                     0, l->recurrent, 0, dir->h0);
     c->c0 = array_of(a, id, "c0", arena_printf(a, "initial cell state c0 of %s (initial_state)", c->title),
-                     l->hidden, 0, dir->c0);
+                     0, l->hidden, 0, dir->c0);
 
     c->gate_act = act_of(l->gate_act, fast);
     c->cell_input_act = act_of(l->cell_input_act, fast);
@@ -327,9 +310,7 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
     c->clip_proj = (float)l->clip_proj;
     c->rows_per_pass = rows_per_pass(c->gate_rows);
     if (l->block_size == 1)
-        tile_cell(a, c, w, b);
-    c->h_field = arena_printf(a, "%s_h", id);
-    c->c_field = arena_printf(a, "%s_c", id);
+        tile_cell(a, c, w, b, l->forget_bias != 0);
 }
 
 static void lower_dense(Arena *a, LowDense *dn, const IrLayer *L, const char *id, int fast)
@@ -341,13 +322,13 @@ static void lower_dense(Arena *a, LowDense *dn, const IrLayer *L, const char *id
     dn->units = L->output;
     dn->w = array_of(a, id, "w", arena_printf(a, "weights of %s: %d units x %d inputs",
                                               dn->title, L->output, L->input),
-                     L->output, L->input, L->dense.w);
+                     0, L->output, L->input, L->dense.w);
     dn->b = array_of(a, id, "b", arena_printf(a, "biases of %s", dn->title),
-                     L->output, 0, L->dense.b);
+                     0, L->output, 0, L->dense.b);
     dn->act = act_of(L->dense.act, fast);
 }
 
-/* ---- ops ---- */
+/* ---- the plan ---- */
 
 static LowBuf buf(LowBufKind kind, int index)
 {
@@ -364,15 +345,13 @@ static LowOp *add_op(LowModel *lm, LowOpKind kind, int layer)
     return op;
 }
 
-/* The next dense output vector in the state struct: alternates between two,
- * so a layer never writes the vector it reads. */
-static LowBuf next_tmp(LowModel *lm, LowBuf in, int width)
+/* The next dense output vector: alternates between two, so a layer never
+ * writes the vector it reads. tmp_floats: the size each needs. */
+static LowBuf next_tmp(LowBuf in, int width, int tmp_floats[2])
 {
     int k = in.kind == BUF_TMP ? 1 - in.index : 0;
-    if (lm->ntmp < k + 1)
-        lm->ntmp = k + 1;
-    if (lm->tmp_floats[k] < width)
-        lm->tmp_floats[k] = width;
+    if (tmp_floats[k] < width)
+        tmp_floats[k] = width;
     return buf(BUF_TMP, k);
 }
 
@@ -399,7 +378,7 @@ static int head_start(const LowModel *lm)
 /* Each layer runs over all rows (a sequence, or a streaming model's chunk of
  * steps) before the next; with output last, the dense head runs on the last
  * row only. */
-static void plan_sequence(LowModel *lm)
+static void plan_ops(LowModel *lm, int tmp_floats[2])
 {
     int last = lm->output_last ? head_start(lm) : lm->nlayers;
     LowBuf cur = buf(BUF_X, 0);
@@ -410,7 +389,7 @@ static void plan_sequence(LowModel *lm)
                                                                : next_seq(lm, cur, L->output);
         if (L->kind == IR_LSTM) {
             for (int d = 0; d < L->ncells; d++) {
-                LowOp *op = add_op(lm, OP_LSTM_SEQ, n);
+                LowOp *op = add_op(lm, OP_LSTM_ROWS, n);
                 op->cell = (int)(L->cell[d] - lm->cells);
                 op->in = cur;
                 op->in_width = width;
@@ -419,7 +398,7 @@ static void plan_sequence(LowModel *lm)
                 op->out_col = d * L->cell[d]->recurrent;
             }
         } else {
-            LowOp *op = add_op(lm, OP_DENSE_SEQ, n);
+            LowOp *op = add_op(lm, OP_DENSE_ROWS, n);
             op->in = cur;
             op->in_width = width;
             op->out = out;
@@ -439,12 +418,11 @@ static void plan_sequence(LowModel *lm)
     }
     for (int n = last; n < lm->nlayers; n++) {
         LowLayer *L = &lm->layers[n];
-        LowOp *op = add_op(lm, n == last ? OP_DENSE_LAST : OP_DENSE_STEP, n);
+        LowOp *op = add_op(lm, OP_DENSE_LAST, n);
         op->in = cur;
         op->in_width = width;
-        op->out = n == lm->nlayers - 1 ? buf(BUF_Y, 0) : next_tmp(lm, cur, L->output);
+        op->out = n == lm->nlayers - 1 ? buf(BUF_Y, 0) : next_tmp(cur, L->output, tmp_floats);
         op->out_width = L->output;
-        op->head = 1;
         cur = op->out;
         width = L->output;
     }
@@ -462,7 +440,68 @@ static int threaded_cell(const LowCell *c, int threads)
     return c->tiled && !c->proj && c->hidden >= 128 && c->tiles >= 2 * threads;
 }
 
+/* ---- the state struct ---- */
+
+static int add_field(LowModel *lm, LowFieldKind kind, const char *name, int floats)
+{
+    LowField *f = &lm->fields[lm->nfields];
+    memset(f, 0, sizeof *f);
+    f->kind = kind;
+    f->name = name;
+    f->floats = floats;
+    f->offset = lm->nfields ? lm->fields[lm->nfields - 1].offset + lm->fields[lm->nfields - 1].floats : 0;
+    return lm->nfields++;
+}
+
+/* The fields in the order the struct has them: h and c of each cell, then
+ * the scratch (gates, m, a streaming model's rows between layers, the dense
+ * head's vectors). Every field is a float array, so offsets are sums. */
+static void layout_state(Arena *a, LowModel *lm, int gates_floats, int m_floats, const int tmp_floats[2])
+{
+    lm->fields = arena_alloc(a, sizeof *lm->fields * (size_t)(2 * lm->ncells + 6));
+    for (int k = 0; k < lm->ncells; k++) {
+        LowCell *c = &lm->cells[k];
+        c->h_field = add_field(lm, FIELD_H, arena_printf(a, "%s_h", c->id), c->recurrent);
+        c->c_field = add_field(lm, FIELD_C, arena_printf(a, "%s_c", c->id), c->hidden);
+        lm->fields[c->h_field].cell = lm->fields[c->c_field].cell = k;
+    }
+    lm->gates_field = gates_floats ? add_field(lm, FIELD_GATES, "gates", gates_floats) : -1;
+    lm->m_field = m_floats ? add_field(lm, FIELD_M, "m", m_floats) : -1;
+    for (int k = 0; k < 2; k++) {
+        lm->seq_field[k] = -1;
+        if (lm->streaming && k < lm->nseq) {
+            lm->seq_field[k] = add_field(lm, FIELD_SEQ, arena_printf(a, "seq%d", k), lm->chunk * lm->seq_width);
+            lm->fields[lm->seq_field[k]].index = k;
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        lm->tmp_field[k] = -1;
+        if (tmp_floats[k]) {
+            lm->tmp_field[k] = add_field(lm, FIELD_TMP, arena_printf(a, "tmp%d", k), tmp_floats[k]);
+            lm->fields[lm->tmp_field[k]].index = k;
+        }
+    }
+    const LowField *end = lm->nfields ? &lm->fields[lm->nfields - 1] : NULL;
+    lm->state_bytes = end ? 4 * (end->offset + end->floats) : 0;
+}
+
 /* ---- the model ---- */
+
+const int lower_steps_choices[] = {4, 2, 1};
+const int lower_nsteps_choices = 3;
+
+int lower_steps_choice(int vecs, int accs)
+{
+    for (int k = 0; k < lower_nsteps_choices; k++)
+        if (accs / vecs >= lower_steps_choices[k])
+            return lower_steps_choices[k];
+    return 1;
+}
+
+static void note_act(LowModel *lm, LowAct act)
+{
+    lm->uses_act[act.kind][act.fast] = 1;
+}
 
 LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
 {
@@ -474,6 +513,8 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
     lm->output = m->output;
     lm->output_last = m->output_last;
     lm->fast_activations = o->fast_activations;
+    if (o->target)
+        lm->target = *o->target;
     lm->nlayers = m->nlayers;
     lm->layers = arena_alloc(a, sizeof *lm->layers * (size_t)(m->nlayers ? m->nlayers : 1));
 
@@ -489,6 +530,7 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
     lm->cells = arena_alloc(a, sizeof *lm->cells * (size_t)(ncells ? ncells : 1));
 
     Names names = {0};
+    int gate_rows = 0, m_floats = 0;
     for (int n = 0; n < m->nlayers; n++) {
         const IrLayer *L = &m->layers[n];
         LowLayer *ll = &lm->layers[n];
@@ -499,8 +541,8 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
         ll->output = L->output;
         if (L->kind == IR_DENSE) {
             lower_dense(a, &ll->dense, L, id, o->fast_activations);
-            lm->flash_bytes += 4 * (array_floats(&ll->dense.w) + array_floats(&ll->dense.b));
-            lm->uses_bits |= ll->dense.w.bits | ll->dense.b.bits;
+            lm->flash_bytes += 4 * (lower_array_floats(&ll->dense.w) + lower_array_floats(&ll->dense.b));
+            note_act(lm, ll->dense.act);
             continue;
         }
         ll->ncells = L->lstm.dirs;
@@ -511,38 +553,41 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
             LowCell *c = &lm->cells[lm->ncells++];
             lower_cell(a, c, L, d, cid, o->fast_activations);
             ll->cell[d] = c;
-            if (c->tiled) {
-                lm->flash_bytes += 4 * (array_floats(&c->w_x) + array_floats(&c->w_h) +
-                                        array_floats(&c->b_tiled));
-                lm->uses_bits |= c->w_x.bits | c->w_h.bits | c->b_tiled.bits;
-            } else {
-                lm->flash_bytes += 4 * (array_floats(&c->w_gates) + array_floats(&c->b_gates));
-                lm->uses_bits |= c->w_gates.bits | c->b_gates.bits;
-            }
-            lm->flash_bytes += 4 * (array_floats(&c->w_proj) + array_floats(&c->h0) + array_floats(&c->c0));
-            lm->uses_bits |= c->w_proj.bits | (c->h0.data && c->h0.bits) | (c->c0.data && c->c0.bits);
+            if (c->tiled)
+                lm->flash_bytes += 4 * (lower_array_floats(&c->w_x) + lower_array_floats(&c->w_h) +
+                                        lower_array_floats(&c->b_tiled));
+            else
+                lm->flash_bytes += 4 * (lower_array_floats(&c->w_gates) + lower_array_floats(&c->b_gates));
+            lm->flash_bytes += 4 * (lower_array_floats(&c->w_proj) + lower_array_floats(&c->h0) +
+                                    lower_array_floats(&c->c0));
+            for (int g = 0; g < GATE_COUNT; g++)
+                lm->flash_bytes += 4 * lower_array_floats(&c->peep[g]);
             lm->initial_state |= c->h0.data || c->c0.data;
-            for (int g = 0; g < GATE_COUNT; g++) {
-                lm->flash_bytes += 4 * array_floats(&c->peep[g]);
-                lm->uses_bits |= c->peep[g].bits;
+            lm->uses_clip |= c->clip_gates != 0 || c->clip_cell != 0 || c->clip_proj != 0;
+            note_act(lm, c->gate_act);
+            note_act(lm, c->cell_input_act);
+            note_act(lm, c->cell_output_act);
+            if (gate_rows < c->gate_rows)
+                gate_rows = c->gate_rows;
+            if ((c->proj || c->tiled) && m_floats < c->hidden)
+                m_floats = c->hidden;
+            /* the counts of the tiled kernels, where the target is known */
+            if (c->tiled && lm->target.known) {
+                c->vecs = c->tile_rows / (c->simd ? lm->target.vl : 1);
+                c->steps_per_pass = lower_steps_choice(c->vecs, lm->target.accs);
             }
-            if (lm->gates_floats < c->gate_rows)
-                lm->gates_floats = c->gate_rows;
-            if ((c->proj || c->tiled) && lm->m_floats < c->hidden)
-                lm->m_floats = c->hidden;
-            lm->state_bytes += 4L * (c->recurrent + c->hidden);
         }
     }
 
     /* At most: one op per layer-direction, one copy. */
+    int tmp_floats[2] = {0, 0};
     lm->ops = arena_alloc(a, sizeof *lm->ops * (size_t)(ncells + m->nlayers + 1));
-    plan_sequence(lm);
+    plan_ops(lm, tmp_floats);
 
     /* Threads share the tiles of the large layers of a streaming model. */
     lm->threads = 1;
     for (int k = 0; o->threads > 1 && lm->streaming && k < lm->ncells; k++) {
         LowCell *c = &lm->cells[k];
-        c->threads = 1;
         if (threaded_cell(c, o->threads)) {
             c->threads = o->threads;
             lm->threads = o->threads;
@@ -550,10 +595,8 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
     }
 
     /* The input projection of a chunk of steps at once (see chunk_steps). */
-    lm->chunk = chunk_steps(lm->gates_floats);
-    lm->gates_floats *= lm->chunk;
-    lm->state_bytes += 4L * (lm->gates_floats + lm->m_floats + lm->tmp_floats[0] + lm->tmp_floats[1]);
-    if (lm->streaming)
-        lm->state_bytes += 4L * lm->nseq * lm->chunk * lm->seq_width;
+    lm->chunk = chunk_steps(gate_rows);
+    layout_state(a, lm, gate_rows * lm->chunk, m_floats, tmp_floats);
+    lower_api(a, lm);
     return lm;
 }

@@ -1,7 +1,7 @@
 /*
  * lower.h - the lowering: every decision about the code a backend writes,
- * made once, so that the emitters (emit_c.c now, an LLVM emitter later) only
- * print.
+ * made once, so that the C emitter (emit_c.c) and the LLVM emitter
+ * (llvm/emit_llvm.c) only print.
  *
  * lower_model() turns the IR into a LowModel:
  *   - names: C identifiers for the model, each layer and direction, each
@@ -11,20 +11,18 @@
  *     with a named row offset per gate; one packed bias vector with the
  *     forget bias folded into the forget rows (legal with clip gates too:
  *     ONNX clips the sum, after the forget bias is added);
- *   - buffers: the fields of the caller-owned state struct (h and c of every
- *     layer-direction, per-step scratch) and, for models that need the whole
- *     sequence, the scratch rows each layer reads and writes; the learned
- *     initial h0 and c0 that NAME_reset copies into h and c;
- *   - the op sequence of one step (streaming models) or of one sequence
- *     (models with a backward direction), naming each op's input and output;
- *   - loop shapes: how many gate rows one pass of the matrix-vector loop
- *     computes (rows_per_pass, blocks of S > 1 cells), chosen by measurement
- *     (see lower.c);
- *   - the tiled kernel of every S = 1 layer (LowCell.tiled): tiles of units
- *     whose gate rows are computed together in registers from weights
- *     transposed within the tile, the cell update fused per tile, the input
- *     projection hoisted out of the recurrence and done for a chunk of steps
- *     at once (LowModel.chunk); and which layers --threads splits.
+ *   - the state: the fields of the caller-owned state struct, in order, with
+ *     their offsets (h and c of every layer-direction, scratch), and, for
+ *     models that need the whole sequence, the caller's scratch rows; the
+ *     learned initial h0 and c0 that NAME_reset copies into h and c;
+ *   - kernels: the tiled kernel of every S = 1 layer (LowCell.tiled) and its
+ *     vector shape, the row-wise step of blocks of S > 1 cells and its rows
+ *     per pass, the dense layers; which layers --threads splits;
+ *   - control code (lower_api.c): every function around the kernels (a
+ *     layer-direction over rows of steps, over a batch of sequences; the
+ *     model's reset, step, run and run_batch) as a small statement form of
+ *     loops, calls, copies and zeroing with affine addressing, which both
+ *     emitters walk mechanically.
  */
 #ifndef LSTMC_LOWER_H
 #define LSTMC_LOWER_H
@@ -35,17 +33,18 @@
 typedef struct LowArray {
     const char *name;          /* C identifier, e.g. "enc_l0_w_gates" */
     const char *comment;       /* what it holds, for the comment above it */
-    int rows, cols;            /* cols == 0: a vector of rows elements */
-    const float *data;         /* rows * (cols ? cols : 1) floats; NULL: absent */
-    int bits;                  /* 1: a big array, written as the bytes of its
-                                  floats in a union with them (see lower.c) */
     int planes;                /* > 0: a [planes][rows][cols] array (one plane
                                   per tile); data holds planes * rows * cols */
+    int rows, cols;            /* cols == 0: a vector of rows elements */
+    const float *data;         /* the floats; NULL: absent */
     const char *plane_label;   /* the comment before each plane: "tile" */
     /* Rows grouped for comments (gate sections): label, first row, count. */
     int ngroups;
     struct { const char *label; int first, count; } group[GATE_COUNT];
 } LowArray;
+
+/* Floats in an array (0 when absent). */
+long lower_array_floats(const LowArray *arr);
 
 /* An activation as the runtime implements it. */
 typedef struct LowAct {
@@ -54,19 +53,19 @@ typedef struct LowAct {
     int fast;                  /* use the runtime's fast approximation */
 } LowAct;
 
-/* Where an op reads or writes a vector (or, for sequence ops, rows). */
-typedef enum {
-    BUF_X,            /* the caller's input: one row (step) or all rows (sequence) */
-    BUF_Y,            /* the caller's output */
-    BUF_H,            /* cell[index]'s hidden state h, in the state struct */
-    BUF_TMP,          /* state struct scratch vector tmp[index] (dense outputs) */
-    BUF_SEQ,          /* sequence scratch buffer index (0 or 1), rows of seq_width */
-} LowBufKind;
-
-typedef struct LowBuf {
-    LowBufKind kind;
-    int index;
-} LowBuf;
+/*
+ * The vector shape of a target, for the tiled kernels: floats per vector
+ * (vl), accumulator vectors a kernel may keep in registers (accs), whether
+ * a*b + c is fused (fma). The portable C leaves them to the C compiler
+ * (runtime/lstmc_act.h's RT_VL, RT_ACCS for the target it compiles for):
+ * known == 0, and the counts that follow from them are printed as
+ * expressions of those macros (lower_steps_choice).
+ */
+typedef struct LowTarget {
+    int known;
+    int vl, accs, fma;
+    int act_fma;               /* the fast activations' RT_FMA fuses */
+} LowTarget;
 
 /* One direction of one LSTM layer. */
 typedef struct LowCell {
@@ -79,7 +78,7 @@ typedef struct LowCell {
     int coupled;               /* f = 1 - i */
     int gate_rows;             /* rows of w_gates: the present gates' rows */
     int gate_off[GATE_COUNT];  /* first row of each gate in w_gates, -1 if it has none */
-    LowArray w_gates;          /* [gate_rows][I + R]: columns x, then h */
+    LowArray w_gates;          /* [gate_rows][I + R]: columns x, then h (row-wise step) */
     LowArray b_gates;          /* [gate_rows], forget bias folded in; data NULL: none */
     LowArray peep[GATE_COUNT]; /* p_i, p_f, p_o [H]; data NULL: none */
     LowArray w_proj;           /* [P][H]; data NULL: no projection */
@@ -87,7 +86,7 @@ typedef struct LowCell {
     LowArray c0;               /* [H]  data NULL: zeros */
     LowAct gate_act, cell_input_act, cell_output_act;
     float clip_gates, clip_cell, clip_proj;   /* 0: none */
-    int rows_per_pass;         /* gate rows computed per pass over [x, h] (1, 2 or 4) */
+    int rows_per_pass;         /* row-wise step: gate rows per pass over [x, h] (1, 2 or 4) */
 
     /* The tiled kernel (S = 1; see lower.c): the H units are cut into tiles
      * of `tile` units; a tile's gate rows (each present gate's `tile` rows,
@@ -105,12 +104,27 @@ typedef struct LowCell {
     int tile_rows;             /* present gates x V */
     int tile_off[GATE_COUNT];  /* first row of each gate within a tile, -1 if absent */
     int simd;                  /* tile_rows is a multiple of 16: the kernels use the
-                                  runtime's vector type (AVX-512, AVX2, NEON or scalar) */
+                                  target's vectors (else plain floats) */
+    int vecs;                  /* accumulator vectors of a tile (target known; else
+                                  tile_rows / RT_VL in the C) */
+    int steps_per_pass;        /* steps (sequences) per pass of the input projection
+                                  (batch recurrence) and accumulator sets of the
+                                  recurrent product: lower_steps_choice (target
+                                  known; else 0, the C's macro decides) */
     LowArray w_x;              /* [tiles][I][tile_rows] */
     LowArray w_h;              /* [tiles][R][tile_rows] */
     LowArray b_tiled;          /* [tiles][tile_rows]; data NULL: none */
-    const char *h_field, *c_field;            /* state struct fields */
+    int h_field, c_field;      /* state fields (LowModel.fields) */
 } LowCell;
+
+/*
+ * Steps per pass of the tiled kernels: the largest of steps_choices[] whose
+ * accumulators (steps x vecs vectors) fit in accs; 1 if none does. The C
+ * backend prints this rule over RT_ACCS, the LLVM backend evaluates it.
+ */
+extern const int lower_steps_choices[];
+extern const int lower_nsteps_choices;
+int lower_steps_choice(int vecs, int accs);
 
 typedef struct LowDense {
     const char *id;            /* C identifier: "head" */
@@ -131,30 +145,172 @@ typedef struct LowLayer {
     LowDense dense;
 } LowLayer;
 
+/* ---- the plan: which layer reads and writes which rows ---- */
+
+/* Where an op reads or writes rows (a step's, a chunk's or a sequence's) or
+ * a vector. */
+typedef enum {
+    BUF_X,            /* the caller's input */
+    BUF_Y,            /* the caller's output */
+    BUF_TMP,          /* state field tmp<index>: a dense layer's output vector */
+    BUF_SEQ,          /* rows of seq_width floats: state field seq<index> (a
+                         streaming model's chunk) or the caller's scratch */
+} LowBufKind;
+
+typedef struct LowBuf {
+    LowBufKind kind;
+    int index;
+} LowBuf;
+
 /*
- * Ops: a list of SEQ ops, each over rows of steps (a sequence model: every
+ * Ops: a list of rows ops, each over rows of steps (a sequence model: every
  * step; a streaming model: a chunk of steps, the state carried over), then
  * the ops on the last row only (output last).
  */
 typedef enum {
-    OP_DENSE_STEP,    /* layer: out = dense(in), one vector */
-    OP_LSTM_SEQ,      /* cell over every step: rows of in -> rows of out at column out_col */
-    OP_DENSE_SEQ,     /* layer over every step: rows of in -> rows of out */
+    OP_LSTM_ROWS,     /* cell over rows of in -> rows of out at column out_col */
+    OP_DENSE_ROWS,    /* layer over rows of in -> rows of out */
     OP_COPY_LAST,     /* out = the last row of in (n floats) */
-    OP_DENSE_LAST,    /* layer on the last row of in only -> out (one vector) */
+    OP_DENSE_LAST,    /* layer on the last row of in (or a vector) -> out (one vector) */
 } LowOpKind;
 
 typedef struct LowOp {
     LowOpKind kind;
     int layer;                 /* index into LowModel.layers */
-    int cell;                  /* OP_LSTM_*: index into LowModel.cells */
+    int cell;                  /* OP_LSTM_ROWS: index into LowModel.cells */
     LowBuf in, out;
     int in_width, out_width;   /* floats per row of in and out */
-    int out_col;               /* OP_LSTM_SEQ: first column of this direction in out */
-    int n;                     /* OP_COPY_*: floats */
-    int head;                  /* streaming: part of the dense head that an
-                                  output-last run computes for the last step only */
+    int out_col;               /* OP_LSTM_ROWS: first column of this direction in out */
+    int n;                     /* OP_COPY_LAST: floats */
 } LowOp;
+
+/* ---- the state struct ---- */
+
+typedef enum {
+    FIELD_H,          /* a cell's hidden state h */
+    FIELD_C,          /* a cell's cell state c */
+    FIELD_GATES,      /* scratch: gate pre-activations of a chunk of steps */
+    FIELD_M,          /* scratch: the new h (tiled), or o * act(c) before a projection */
+    FIELD_SEQ,        /* scratch: a layer's output rows, a chunk of steps (streaming) */
+    FIELD_TMP,        /* scratch: a dense layer's output (output last) */
+} LowFieldKind;
+
+/* One float array of the state struct; the struct is these in order (no
+ * padding: all floats), then, with threads, the pool. */
+typedef struct LowField {
+    LowFieldKind kind;
+    const char *name;          /* "enc_l0_h", "gates", "seq0" */
+    int floats;
+    long offset;               /* floats from the start of the struct */
+    int cell;                  /* FIELD_H, FIELD_C: whose */
+    int index;                 /* FIELD_SEQ, FIELD_TMP: which (0 or 1) */
+} LowField;
+
+/* ---- control code ---- */
+
+/*
+ * Expressions of size_t values: constants (with the name of the macro the C
+ * prints for them), variables (parameters, loop counters, locals) and a few
+ * operators, all unsigned, as C's size_t arithmetic.
+ */
+typedef enum { LX_CONST, LX_VAR, LX_ADD, LX_SUB, LX_MUL, LX_MIN, LX_MOD } LowExprKind;
+
+typedef struct LowExpr {
+    LowExprKind kind;
+    long value;                /* LX_CONST */
+    const char *name;          /* LX_CONST: its macro (NULL: the number); LX_VAR: the variable */
+    const struct LowExpr *a, *b;
+} LowExpr;
+
+/* A float pointer: a float* variable, or field `field` of the state that
+ * state variable `var` points to (its element `elem`, NULL: 0), or a weight
+ * array, or NULL; then `offset` floats on (NULL: 0). */
+typedef enum { LP_NULL, LP_VAR, LP_FIELD, LP_ARRAY } LowPtrKind;
+
+typedef struct LowPtr {
+    LowPtrKind kind;
+    const char *var;           /* LP_VAR: a float* variable; LP_FIELD: a state* variable */
+    const LowExpr *elem;       /* LP_FIELD: which state of an array of them */
+    int field;                 /* LP_FIELD: index into LowModel.fields */
+    const LowArray *array;     /* LP_ARRAY */
+    const LowExpr *offset;
+} LowPtr;
+
+/* The functions the control code calls. */
+typedef enum {
+    CALLEE_CELL_PROJECT,     /* cell: (x, n, pre) the input projection of n steps */
+    CALLEE_CELL_RECUR,       /* cell: (pre, h, c, m) one step of the recurrence */
+    CALLEE_CELL_STEP,        /* cell (row-wise): (x, h, c, gates, m) one step */
+    CALLEE_CELL_PROJECTION,  /* cell: (h, m) h = w_proj m */
+    CALLEE_CELL_BATCH_RECUR, /* cell: (pre, nb, states) the recurrence of nb sequences */
+    CALLEE_CELL_RUN,         /* cell: a LowFunc (run over rows) */
+    CALLEE_CELL_BATCH,       /* cell: a LowFunc (one step of a batch) */
+    CALLEE_DENSE,            /* layer: (x, y) */
+    CALLEE_MODEL_RESET,      /* the model's LowFuncs */
+    CALLEE_MODEL_RUN,
+} LowCalleeKind;
+
+typedef struct LowArg {
+    int is_ptr;
+    LowPtr ptr;                /* is_ptr */
+    const LowExpr *expr;       /* !is_ptr: a size_t */
+} LowArg;
+
+typedef enum {
+    LS_LET,           /* const size_t var = expr; (comment) */
+    LS_LET_STATE,     /* state *var = state var `ptr.var` + expr */
+    LS_FOR,           /* for (size_t var = from; var < to; var += step) body */
+    LS_RETURN_IF_ZERO,/* if (expr == 0) return; */
+    LS_CALL,          /* callee(args) */
+    LS_COPY,          /* n floats from src to dst */
+    LS_RESET_STATE,   /* zero the state struct (up to the pool) */
+} LowStmtKind;
+
+enum { LOW_MAX_ARGS = 8 };
+
+typedef struct LowStmt {
+    LowStmtKind kind;
+    const char *comment;       /* printed beside or above it; NULL: none */
+    const char *var;           /* LS_LET, LS_LET_STATE, LS_FOR */
+    const LowExpr *expr;       /* LS_LET, LS_LET_STATE, LS_RETURN_IF_ZERO; LS_FOR: from */
+    const LowExpr *to, *step;  /* LS_FOR */
+    struct LowBlock *body;     /* LS_FOR */
+    LowCalleeKind callee;      /* LS_CALL */
+    int index;                 /* LS_CALL: the cell or layer */
+    int nargs;
+    LowArg args[LOW_MAX_ARGS]; /* LS_CALL */
+    LowPtr dst, src;           /* LS_COPY; LS_RESET_STATE: dst.var is the state */
+    const LowExpr *n;          /* LS_COPY: floats */
+} LowStmt;
+
+typedef struct LowBlock {
+    int n, cap;
+    LowStmt *s;
+} LowBlock;
+
+/* A parameter: a size_t, a float pointer (const or not), or a state pointer. */
+typedef enum { LT_SIZE, LT_CFLOATP, LT_FLOATP, LT_STATEP } LowType;
+
+typedef struct LowParam {
+    const char *name;
+    LowType type;
+    int elems;                 /* pointers: > 0 prints as an array of that many
+                                  (elems_macro names it), for the API */
+    const char *elems_macro;
+} LowParam;
+
+/* A function of the control code. Exported functions are the model's API
+ * (NAME_run); the others are static, named "<cell id>_run" in C. */
+typedef struct LowFunc {
+    const char *name;
+    int exported;
+    const char *comment;       /* the lines of the comment above it */
+    int nparams;
+    LowParam params[LOW_MAX_ARGS];
+    LowBlock body;
+} LowFunc;
+
+/* ---- the model ---- */
 
 typedef struct LowModel {
     const IrModel *ir;
@@ -166,28 +322,37 @@ typedef struct LowModel {
     int threads;               /* > 1: a pool of threads shares the cells with
                                   threads > 1 (C11 atomics and pthreads) */
     int initial_state;         /* some cell starts from a learned h0 or c0 */
+    LowTarget target;          /* the vector shape, when the backend knows it */
+    int uses_act[ACT_COUNT][2];/* activations the model calls: [kind][fast] */
+    int uses_clip;             /* some clip */
 
     int nlayers;
     LowLayer *layers;
     int ncells;
     LowCell *cells;
-
     int nops;
     LowOp *ops;
 
-    /* Scratch in the state struct (floats; 0: absent). */
-    int chunk;                 /* steps whose input projection is computed at once */
-    int gates_floats;          /* chunk x the largest layer-direction's gate rows */
-    int m_floats;              /* the new h (tiled) or o * act(c) before a projection */
-    int ntmp;                  /* dense outputs between layers */
-    int tmp_floats[2];
-    /* Rows between layers: nseq buffers of seq_width floats per row; for a
-     * sequence model caller scratch of every step, for a streaming model
-     * chunk rows in the state struct. */
+    /* The state struct (NAME_state): its fields in order. */
+    int nfields;
+    LowField *fields;
+    int gates_field, m_field;  /* -1: absent */
+    int seq_field[2], tmp_field[2];   /* -1: absent */
+    int chunk;                 /* steps whose input projection is computed at once;
+                                  sequences per group of run_batch */
+    /* Rows between layers of a sequence model: nseq buffers of seq_width
+     * floats per step, in the caller's scratch. */
     int nseq;
     int seq_width;
 
-    int uses_bits;             /* some array is written as bytes (little-endian only) */
+    /* Control code (lower_api.c). */
+    LowFunc *cell_run;         /* [ncells]: ID_run(x, n, out, out_stride, h, c, pre, m) */
+    LowFunc *cell_batch;       /* [ncells] (streaming): ID_batch(x, nb, out, out_stride, s) */
+    LowFunc reset;             /* NAME_reset(s) */
+    LowFunc step;              /* NAME_step(s, x, y) (streaming) */
+    LowFunc run;               /* NAME_run(s, x, steps, y[, scratch]) */
+    LowFunc run_batch;         /* NAME_run_batch(s, batch, x, steps, y) (streaming) */
+
     long flash_bytes;          /* every weight array */
     long state_bytes;          /* sizeof the state struct (floats only) */
 } LowModel;
@@ -196,6 +361,7 @@ typedef struct LowerOptions {
     const char *name;          /* C identifier prefix; NULL: from the model name */
     int fast_activations;
     int threads;               /* --threads N (1: none) */
+    const LowTarget *target;   /* NULL: unknown (the portable C) */
 } LowerOptions;
 
 /* Lowers m (with weights) into a, for emission. Never fails: the IR is
@@ -207,5 +373,8 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o);
 char *lower_identifier(Arena *a, const char *name);
 /* The identifier upper-cased. */
 char *lower_macro(Arena *a, const char *id);
+
+/* lower_api.c: the control code of lm (called by lower_model). */
+void lower_api(Arena *a, LowModel *lm);
 
 #endif

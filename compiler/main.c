@@ -251,8 +251,8 @@ static int run_sequences(SeqRunner *r, FILE *in, const char *name)
 
 static int cmd_run(const Args *a)
 {
-    EmitOptions eo;
-    int st = cli_emit_options(a, &eo);
+    LowerOptions lo;
+    int st = cli_lower_options(a, &lo);
     if (st >= 0)
         return st;
     if (a->activations && !a->jit)
@@ -266,7 +266,7 @@ static int cmd_run(const Args *a)
     IrModel *m = cli_load_model(&arena, a);
     SeqRunner r = {interp_runner, m, NULL};
 #ifdef LSTMC_HAVE_LLVM
-    if (m && a->jit && jit_runner_open(&r, m, eo.fast_activations) != 0)
+    if (m && a->jit && jit_runner_open(&r, &arena, m, &lo) != 0)
         m = NULL;
 #endif
     if (m) {

@@ -33,6 +33,18 @@
 
 /* ---- the builder's state ---- */
 
+/* A function and its type, for calls. */
+typedef struct Fn {
+    LLVMValueRef v;
+    LLVMTypeRef t;
+} Fn;
+
+/* The functions of one layer-direction (those it has). */
+typedef struct CellFns {
+    Fn project, recur, step, projection, batch_recur;   /* kernels */
+    Fn run, batch;                                      /* control code */
+} CellFns;
+
 typedef struct Gen {
     LLVMContextRef ctx;
     LLVMModuleRef mod;
@@ -43,34 +55,12 @@ typedef struct Gen {
     LLVMTypeRef f32, i32, i8, idx, fp, vd;   /* float, i32, i8, size_t, float*, void */
     LLVMValueRef fn;                         /* the function being built */
     int little_endian;
-    /* the vector layer runtime/lstmc_act.h picks for this target: RT_VL
-     * floats per vector, RT_ACCS accumulators, whether rt_vfma fuses */
-    int vl, accs, fma;
-    int act_fma;    /* RT_FMA of the fast activations fuses (the target has FMA) */
+    int fma;        /* the kernels' a*b + c fuses (lm->target.fma) */
+    int act_fma;    /* RT_FMA of the fast activations fuses (lm->target.act_fma) */
+    CellFns *cells;                          /* per cell */
+    Fn *dense;                               /* per layer */
+    Fn reset, run;                           /* NAME_reset, NAME_run */
 } Gen;
-
-/* Where the fields of NAME_state are, in floats from its start: the order
- * of emit_c.c's emit_state_struct (every field a float array, so no
- * padding). */
-typedef struct Layout {
-    long *h, *c;              /* per cell */
-    long gates, m;
-    long seq[2], tmp[2];
-    long total;
-} Layout;
-
-/* The LLVM pieces of one layer-direction or dense layer. */
-typedef struct CellFns {
-    LLVMValueRef run;         /* lstmc.ID.run(x, n, out, stride, h, c, pre, m) */
-    LLVMTypeRef run_type;
-    LLVMValueRef batch;       /* lstmc.ID.batch(x, nb, out, stride, states) */
-    LLVMTypeRef batch_type;
-} CellFns;
-
-typedef struct DenseFn {
-    LLVMValueRef fn;          /* lstmc.ID.forward(x, y) */
-    LLVMTypeRef type;
-} DenseFn;
 
 static LLVMValueRef cidx(Gen *g, long v)
 {
@@ -323,6 +313,10 @@ static LLVMValueRef weights(Gen *g, const LowArray *arr)
 {
     if (!arr || !arr->data)
         return NULL;
+    const char *name = arena_printf(g->a, "lstmc.%s", arr->name);
+    LLVMValueRef made = LLVMGetNamedGlobal(g->mod, name);
+    if (made)
+        return LLVMConstBitCast(made, g->fp);
     size_t n = (size_t)(arr->planes ? arr->planes : 1) * (size_t)arr->rows * (size_t)(arr->cols ? arr->cols : 1);
     unsigned char *bytes = mem_alloc(n * 4);
     for (size_t i = 0; i < n; i++) {
@@ -333,7 +327,7 @@ static LLVMValueRef weights(Gen *g, const LowArray *arr)
     }
     LLVMValueRef init = LLVMConstStringInContext(g->ctx, (const char *)bytes, (unsigned)(n * 4), 1);
     mem_free(bytes);
-    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), arena_printf(g->a, "lstmc.%s", arr->name));
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), name);
     LLVMSetInitializer(gv, init);
     LLVMSetGlobalConstant(gv, 1);
     LLVMSetLinkage(gv, LLVMInternalLinkage);
@@ -532,7 +526,7 @@ static LLVMValueRef clip(Gen *g, LLVMValueRef x, float limit)
     return sel(g, fcmp(g, LLVMRealOGT, x, hi), hi, sel(g, fcmp(g, LLVMRealOLT, x, lo), lo, x));
 }
 
-/* ---- one LSTM layer-direction ---- */
+/* ---- one LSTM layer-direction: the kernels ---- */
 
 /* The cell's arrays as globals. */
 typedef struct CellArrays {
@@ -549,9 +543,13 @@ static LLVMValueRef cell_update(Gen *g, const LowCell *c, LLVMValueRef f, LLVMVa
     return clip(g, fadd(g, keep, in), c->clip_cell);
 }
 
-/* h = w_proj m, clipped: P dot products of H. */
-static void build_projection(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef h, LLVMValueRef m)
+/* lstmc.ID_projection(h, m): h = w_proj m, clipped: P dot products of H. */
+static Fn build_projection(Gen *g, const LowCell *c, const CellArrays *ca)
 {
+    Fn fn;
+    LLVMTypeRef ps[2] = {g->fp, g->fp};
+    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_projection", c->id), ps, 2, 0, &fn.t);
+    LLVMValueRef h = param(g, 0), m = param(g, 1);
     LLVMValueRef acc = slot(g, g->f32);
     Loop p, k;
     loop_open(g, &p, cidx(g, 0), cidx(g, c->proj), 1);
@@ -562,29 +560,21 @@ static void build_projection(Gen *g, const LowCell *c, const CellArrays *ca, LLV
     loop_close(g, &k);
     storef(g, clip(g, loadf(g, acc), c->clip_proj), gep(g, h, p.i));
     loop_close(g, &p);
+    LLVMBuildRetVoid(g->b);
+    return fn;
 }
 
-/* emit_c.c's PSTEPS and KSPLIT for the target's vector layer: steps per
- * pass of the input projection, and accumulator sets of the recurrent
- * product (columns k, k+1, ... each to its own set, summed at the end), as
- * many as RT_ACCS accumulator vectors allow. The same number gives the
- * same order of additions as the C. */
-static int ksplit(const Gen *g, const LowCell *c)
-{
-    int vecs = c->tile_rows / (c->simd ? g->vl : 1);
-    return g->accs / vecs >= 4 ? 4 : g->accs / vecs >= 2 ? 2 : 1;
-}
-
-/* lstmc.ID.project(x, n, pre): pre[u] = b + w_x x[u] for n <= CHUNK steps,
+/* lstmc.ID_project(x, n, pre): pre[u] = b + w_x x[u] for n <= CHUNK steps,
  * GATE_ROWS floats per step in tile order; one pass over a tile's w_x
- * serves PSTEPS steps (their accumulators in registers). */
-static LLVMValueRef build_project(Gen *g, const LowCell *c, const CellArrays *ca, LLVMTypeRef *type)
+ * serves steps_per_pass steps (their accumulators in registers). */
+static Fn build_project(Gen *g, const LowCell *c, const CellArrays *ca)
 {
+    Fn fn;
     LLVMTypeRef ps[3] = {g->fp, g->idx, g->fp};
-    LLVMValueRef fn = begin_fn(g, arena_printf(g->a, "lstmc.%s.project", c->id), ps, 3, 0, type);
+    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_project", c->id), ps, 3, 0, &fn.t);
     LLVMValueRef x = param(g, 0), n = param(g, 1), pre = param(g, 2);
     unsigned TR = (unsigned)c->tile_rows;
-    int psteps = ksplit(g, c);
+    int psteps = c->steps_per_pass;
     LLVMTypeRef vt = LLVMVectorType(g->f32, TR);
     LLVMValueRef acc[4];
     for (int q = 0; q < psteps; q++)
@@ -594,7 +584,7 @@ static LLVMValueRef build_project(Gen *g, const LowCell *c, const CellArrays *ca
     LLVMValueRef w = gep(g, ca->w_x, mul(g, t.i, cidx(g, (long)c->input * TR)));
     LLVMValueRef bias = ca->b_tiled ? gep(g, ca->b_tiled, mul(g, t.i, cidx(g, TR))) : NULL;
     LLVMValueRef full = mul(g, LLVMBuildUDiv(g->b, n, cidx(g, psteps), ""), cidx(g, psteps));
-    /* PSTEPS steps per pass up to full, then one at a time */
+    /* steps_per_pass steps per pass up to full, then one at a time */
     for (int pass = 0; pass < 2; pass++) {
         int qn = pass == 0 ? psteps : 1;
         Loop u, k;
@@ -632,59 +622,6 @@ static LLVMValueRef tile_gate(Gen *g, const LowCell *c, const CellArrays *ca, LL
     return act(g, c->gate_act, clip(g, pre, c->clip_gates));
 }
 
-static void tile_cells(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef rows, LLVMValueRef t,
-                       LLVMValueRef cs, LLVMValueRef m);
-
-/* lstmc.ID.recur(pre, h, c, m): one step from the projected input, tile by
- * tile: the tile's rows = pre + w_h h in one vector of TILE_ROWS floats,
- * then its V cells updated as vectors of V floats. The new h goes to m
- * (other tiles still read the old h), then to h: copied, or projected. */
-static LLVMValueRef build_recur(Gen *g, const LowCell *c, const CellArrays *ca, LLVMTypeRef *type)
-{
-    LLVMTypeRef ps[4] = {g->fp, g->fp, g->fp, g->fp};
-    LLVMValueRef fn = begin_fn(g, arena_printf(g->a, "lstmc.%s.recur", c->id), ps, 4, 0, type);
-    LLVMValueRef pre = param(g, 0), h = param(g, 1), cs = param(g, 2), m = param(g, 3);
-    unsigned TR = (unsigned)c->tile_rows;
-    int R = c->recurrent, ks = ksplit(g, c);
-    LLVMTypeRef vt = LLVMVectorType(g->f32, TR);
-    LLVMValueRef acc[4];
-    for (int q = 0; q < ks; q++)
-        acc[q] = slot(g, vt);
-    Loop t;
-    loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
-    LLVMValueRef w = gep(g, ca->w_h, mul(g, t.i, cidx(g, (long)R * TR)));
-    LLVMBuildStore(g->b, loadv(g, TR, gep(g, pre, mul(g, t.i, cidx(g, TR)))), acc[0]);
-    for (int q = 1; q < ks; q++)
-        LLVMBuildStore(g->b, fconst(g, vt, 0.0), acc[q]);
-    /* KSPLIT columns per pass, then the rest to the first set */
-    int full = R / ks * ks;
-    for (int pass = 0; pass < 2; pass++) {
-        int qn = pass == 0 ? ks : 1;
-        Loop k;
-        loop_open(g, &k, cidx(g, pass == 0 ? 0 : full), cidx(g, pass == 0 ? full : R), qn);
-        for (int q = 0; q < qn; q++) {
-            LLVMValueRef col = add(g, k.i, cidx(g, q));
-            LLVMValueRef wv = loadv(g, TR, gep(g, w, mul(g, col, cidx(g, TR))));
-            LLVMValueRef hk = splat(g, loadf(g, gep(g, h, col)), TR);
-            LLVMBuildStore(g->b, vfma(g, c, wv, hk, LLVMBuildLoad2(g->b, vt, acc[q], "")), acc[q]);
-        }
-        loop_close(g, &k);
-    }
-    LLVMValueRef rows = LLVMBuildLoad2(g->b, vt, acc[0], "");
-    for (int q = 1; q < ks; q++)
-        rows = fadd(g, rows, LLVMBuildLoad2(g->b, vt, acc[q], ""));
-
-    tile_cells(g, c, ca, rows, t.i, cs, m);
-    loop_close(g, &t);
-
-    if (c->proj)
-        build_projection(g, c, ca, h, m);
-    else
-        memcpy_floats(g, h, m, c->hidden);
-    LLVMBuildRetVoid(g->b);
-    return fn;
-}
-
 /* The V cells of tile t, updated at once (vectors of V floats) from the
  * tile's gate rows: c in place, the new h (or m before a projection) into
  * m, where other tiles do not read it. */
@@ -711,6 +648,113 @@ static void tile_cells(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValue
     storev(g, out, gep(g, m, j0));
 }
 
+/* lstmc.ID_recur(pre, h, c, m): one step from the projected input, tile by
+ * tile: the tile's rows = pre + w_h h in one vector of TILE_ROWS floats,
+ * then its V cells updated as vectors of V floats. The new h goes to m
+ * (other tiles still read the old h), then to h: copied, or projected. */
+static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *projection)
+{
+    Fn fn;
+    LLVMTypeRef ps[4] = {g->fp, g->fp, g->fp, g->fp};
+    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_recur", c->id), ps, 4, 0, &fn.t);
+    LLVMValueRef pre = param(g, 0), h = param(g, 1), cs = param(g, 2), m = param(g, 3);
+    unsigned TR = (unsigned)c->tile_rows;
+    int R = c->recurrent, ks = c->steps_per_pass;
+    LLVMTypeRef vt = LLVMVectorType(g->f32, TR);
+    LLVMValueRef acc[4];
+    for (int q = 0; q < ks; q++)
+        acc[q] = slot(g, vt);
+    Loop t;
+    loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
+    LLVMValueRef w = gep(g, ca->w_h, mul(g, t.i, cidx(g, (long)R * TR)));
+    LLVMBuildStore(g->b, loadv(g, TR, gep(g, pre, mul(g, t.i, cidx(g, TR)))), acc[0]);
+    for (int q = 1; q < ks; q++)
+        LLVMBuildStore(g->b, fconst(g, vt, 0.0), acc[q]);
+    /* steps_per_pass columns per pass (each to its own accumulator set),
+     * then the rest to the first set */
+    int full = R / ks * ks;
+    for (int pass = 0; pass < 2; pass++) {
+        int qn = pass == 0 ? ks : 1;
+        Loop k;
+        loop_open(g, &k, cidx(g, pass == 0 ? 0 : full), cidx(g, pass == 0 ? full : R), qn);
+        for (int q = 0; q < qn; q++) {
+            LLVMValueRef col = add(g, k.i, cidx(g, q));
+            LLVMValueRef wv = loadv(g, TR, gep(g, w, mul(g, col, cidx(g, TR))));
+            LLVMValueRef hk = splat(g, loadf(g, gep(g, h, col)), TR);
+            LLVMBuildStore(g->b, vfma(g, c, wv, hk, LLVMBuildLoad2(g->b, vt, acc[q], "")), acc[q]);
+        }
+        loop_close(g, &k);
+    }
+    LLVMValueRef rows = LLVMBuildLoad2(g->b, vt, acc[0], "");
+    for (int q = 1; q < ks; q++)
+        rows = fadd(g, rows, LLVMBuildLoad2(g->b, vt, acc[q], ""));
+
+    tile_cells(g, c, ca, rows, t.i, cs, m);
+    loop_close(g, &t);
+
+    if (c->proj) {
+        LLVMValueRef args[2] = {h, m};
+        call(g, projection->t, projection->v, args, 2);
+    } else {
+        memcpy_floats(g, h, m, c->hidden);
+    }
+    LLVMBuildRetVoid(g->b);
+    return fn;
+}
+
+/*
+ * lstmc.ID_batch_recur(pre, nb, states): the recurrence of nb sequences
+ * from their projected inputs, tile by tile; one pass over a tile's w_h
+ * serves steps_per_pass sequences. Sequence b's state is states[b] (total
+ * floats apart); its new h goes to its m.
+ */
+static Fn build_batch_recur(Gen *g, const LowCell *c, const CellArrays *ca)
+{
+    const LowModel *lm = g->lm;
+    Fn fn;
+    LLVMTypeRef ps[3] = {g->fp, g->idx, g->fp};
+    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_batch_recur", c->id), ps, 3, 0, &fn.t);
+    LLVMValueRef pre = param(g, 0), nb = param(g, 1), st = param(g, 2);
+    long R = c->recurrent, total = lm->state_bytes / 4;
+    long h_at = lm->fields[c->h_field].offset, c_at = lm->fields[c->c_field].offset;
+    long m_at = lm->fields[lm->m_field].offset;
+    unsigned TR = (unsigned)c->tile_rows;
+    int psteps = c->steps_per_pass;
+    LLVMTypeRef vt = LLVMVectorType(g->f32, TR);
+    LLVMValueRef acc[4];
+    for (int q = 0; q < psteps; q++)
+        acc[q] = slot(g, vt);
+    Loop t, b;
+    loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
+    LLVMValueRef w = gep(g, ca->w_h, mul(g, t.i, cidx(g, R * TR)));
+    LLVMValueRef full = mul(g, LLVMBuildUDiv(g->b, nb, cidx(g, psteps), ""), cidx(g, psteps));
+    for (int pass = 0; pass < 2; pass++) {
+        int qn = pass == 0 ? psteps : 1;
+        Loop k;
+        loop_open(g, &b, pass == 0 ? cidx(g, 0) : full, pass == 0 ? full : nb, qn);
+        LLVMValueRef sq[4];
+        for (int q = 0; q < qn; q++) {
+            LLVMValueRef bq = add(g, b.i, cidx(g, q));
+            sq[q] = gep(g, st, mul(g, bq, cidx(g, total)));
+            LLVMValueRef at = add(g, mul(g, bq, cidx(g, c->gate_rows)), mul(g, t.i, cidx(g, TR)));
+            LLVMBuildStore(g->b, loadv(g, TR, gep(g, pre, at)), acc[q]);
+        }
+        loop_open(g, &k, cidx(g, 0), cidx(g, R), 1);
+        LLVMValueRef wv = loadv(g, TR, gep(g, w, mul(g, k.i, cidx(g, TR))));
+        for (int q = 0; q < qn; q++) {
+            LLVMValueRef hk = splat(g, loadf(g, gep(g, gepc(g, sq[q], h_at), k.i)), TR);
+            LLVMBuildStore(g->b, vfma(g, c, wv, hk, LLVMBuildLoad2(g->b, vt, acc[q], "")), acc[q]);
+        }
+        loop_close(g, &k);
+        for (int q = 0; q < qn; q++)
+            tile_cells(g, c, ca, LLVMBuildLoad2(g->b, vt, acc[q], ""), t.i, gepc(g, sq[q], c_at), gepc(g, sq[q], m_at));
+        loop_close(g, &b);
+    }
+    loop_close(g, &t);
+    LLVMBuildRetVoid(g->b);
+    return fn;
+}
+
 /* A block's gate q (I, F or O) from gates[] and the sum of its cells'
  * peepholes times c, clipped, activated. */
 static LLVMValueRef block_gate(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef gates, Gate q,
@@ -729,30 +773,41 @@ static LLVMValueRef block_gate(Gen *g, const LowCell *c, const CellArrays *ca, L
     return act(g, c->gate_act, clip(g, a, c->clip_gates));
 }
 
-/* lstmc.ID.step(x, h, c, gates, m): the row-wise step of a cell with blocks
- * of S > 1 cells: gates = b + w_gates [x, h], then each block's gates once
- * for its cells. */
-static LLVMValueRef build_block_step(Gen *g, const LowCell *c, const CellArrays *ca, LLVMTypeRef *type)
+/* lstmc.ID_step(x, h, c, gates, m): the row-wise step of a cell with blocks
+ * of S > 1 cells: gates = b + w_gates [x, h], rows_per_pass rows per pass
+ * (each row its own accumulator, so the sums are those of one row at a
+ * time), then each block's gates once for its cells. */
+static Fn build_block_step(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *projection)
 {
+    Fn fn;
     LLVMTypeRef ps[5] = {g->fp, g->fp, g->fp, g->fp, g->fp};
-    LLVMValueRef fn = begin_fn(g, arena_printf(g->a, "lstmc.%s.step", c->id), ps, 5, 0, type);
+    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_step", c->id), ps, 5, 0, &fn.t);
     LLVMValueRef x = param(g, 0), h = param(g, 1), cs = param(g, 2), gates = param(g, 3), m = param(g, 4);
-    int I = c->input, K = c->input + c->recurrent;
-    LLVMValueRef acc = slot(g, g->f32);
+    int I = c->input, K = c->input + c->recurrent, n = c->rows_per_pass;
+    LLVMValueRef acc[4], w[4];
+    for (int q = 0; q < n; q++)
+        acc[q] = slot(g, g->f32);
 
     /* gate pre-activations */
     Loop r, k;
-    loop_open(g, &r, cidx(g, 0), cidx(g, c->gate_rows), 1);
-    LLVMValueRef w = gep(g, ca->w_gates, mul(g, r.i, cidx(g, K)));
-    storef(g, ca->b_gates ? loadf(g, gep(g, ca->b_gates, r.i)) : fconst(g, g->f32, 0.0), acc);
+    loop_open(g, &r, cidx(g, 0), cidx(g, c->gate_rows), n);
+    for (int q = 0; q < n; q++) {
+        LLVMValueRef row = add(g, r.i, cidx(g, q));
+        w[q] = gep(g, ca->w_gates, mul(g, row, cidx(g, K)));
+        storef(g, ca->b_gates ? loadf(g, gep(g, ca->b_gates, row)) : fconst(g, g->f32, 0.0), acc[q]);
+    }
     loop_open(g, &k, cidx(g, 0), cidx(g, I), 1);
-    storef(g, madd(g, loadf(g, gep(g, w, k.i)), loadf(g, gep(g, x, k.i)), loadf(g, acc)), acc);
+    LLVMValueRef xk = loadf(g, gep(g, x, k.i));
+    for (int q = 0; q < n; q++)
+        storef(g, madd(g, loadf(g, gep(g, w[q], k.i)), xk, loadf(g, acc[q])), acc[q]);
     loop_close(g, &k);
-    LLVMValueRef wh = gepc(g, w, I);
     loop_open(g, &k, cidx(g, 0), cidx(g, c->recurrent), 1);
-    storef(g, madd(g, loadf(g, gep(g, wh, k.i)), loadf(g, gep(g, h, k.i)), loadf(g, acc)), acc);
+    LLVMValueRef hk = loadf(g, gep(g, h, k.i));
+    for (int q = 0; q < n; q++)
+        storef(g, madd(g, loadf(g, gep(g, gepc(g, w[q], I), k.i)), hk, loadf(g, acc[q])), acc[q]);
     loop_close(g, &k);
-    storef(g, loadf(g, acc), gep(g, gates, r.i));
+    for (int q = 0; q < n; q++)
+        storef(g, loadf(g, acc[q]), gep(g, gates, add(g, r.i, cidx(g, q))));
     loop_close(g, &r);
 
     /* the blocks */
@@ -780,162 +835,51 @@ static LLVMValueRef build_block_step(Gen *g, const LowCell *c, const CellArrays 
     loop_close(g, &j);
     loop_close(g, &b);
 
-    if (c->proj)
-        build_projection(g, c, ca, h, m);
+    if (c->proj) {
+        LLVMValueRef args[2] = {h, m};
+        call(g, projection->t, projection->v, args, 2);
+    }
     LLVMBuildRetVoid(g->b);
     return fn;
 }
 
-/* lstmc.ID.run(x, n, out, out_stride, h, c, pre, m): n steps, rows of x ->
- * each step's h into a row of out; backward cells from the last row. */
-static void build_cell_batch(Gen *g, const LowCell *c, const CellArrays *ca, CellFns *cf, const Layout *L,
-                             int index, LLVMValueRef project, LLVMTypeRef proj_t, LLVMValueRef step,
-                             LLVMTypeRef step_t);
-
-static CellFns build_cell(Gen *g, const LowCell *c, const Layout *L, int index)
+/* The kernels of cell c (its control code comes later, from lower_api.c). */
+static CellFns build_cell_kernels(Gen *g, const LowCell *c)
 {
     CellArrays ca = {0};
+    CellFns cf;
+    memset(&cf, 0, sizeof cf);
     for (int q = 0; q < GATE_COUNT; q++)
         ca.peep[q] = weights(g, &c->peep[q]);
     ca.w_proj = weights(g, &c->w_proj);
-    LLVMTypeRef proj_t = NULL, recur_t = NULL, step_t = NULL;
-    LLVMValueRef project = NULL, recur = NULL, step = NULL;
+    if (c->proj)
+        cf.projection = build_projection(g, c, &ca);
     if (c->tiled) {
         ca.w_x = weights(g, &c->w_x);
         ca.w_h = weights(g, &c->w_h);
         ca.b_tiled = weights(g, &c->b_tiled);
-        project = build_project(g, c, &ca, &proj_t);
-        recur = build_recur(g, c, &ca, &recur_t);
+        cf.project = build_project(g, c, &ca);
+        cf.recur = build_recur(g, c, &ca, &cf.projection);
+        if (g->lm->streaming)
+            cf.batch_recur = build_batch_recur(g, c, &ca);
     } else {
         ca.w_gates = weights(g, &c->w_gates);
         ca.b_gates = weights(g, &c->b_gates);
-        step = build_block_step(g, c, &ca, &step_t);
+        cf.step = build_block_step(g, c, &ca, &cf.projection);
     }
-
-    CellFns cf;
-    LLVMTypeRef ps[8] = {g->fp, g->idx, g->fp, g->idx, g->fp, g->fp, g->fp, g->fp};
-    cf.run = begin_fn(g, arena_printf(g->a, "lstmc.%s.run", c->id), ps, 8, 0, &cf.run_type);
-    LLVMValueRef x = param(g, 0), n = param(g, 1), out = param(g, 2), stride = param(g, 3);
-    LLVMValueRef h = param(g, 4), cs = param(g, 5), pre = param(g, 6), m = param(g, 7);
-    long R = c->recurrent;
-    if (c->tiled) {
-        long CH = g->lm->chunk;
-        Loop t0, u;
-        loop_open(g, &t0, cidx(g, 0), n, CH);
-        LLVMValueRef left = LLVMBuildSub(g->b, n, t0.i, "");
-        LLVMValueRef cn = umin(g, left, cidx(g, CH));
-        LLVMValueRef base = c->reverse ? LLVMBuildSub(g->b, left, cn, "") : t0.i;
-        LLVMValueRef pa[3] = {gep(g, x, mul(g, base, cidx(g, c->input))), cn, pre};
-        call(g, proj_t, project, pa, 3);
-        loop_open(g, &u, cidx(g, 0), cn, 1);
-        LLVMValueRef r = c->reverse ? LLVMBuildSub(g->b, LLVMBuildSub(g->b, cn, cidx(g, 1), ""), u.i, "") : u.i;
-        LLVMValueRef ra[4] = {gep(g, pre, mul(g, r, cidx(g, c->gate_rows))), h, cs, m};
-        call(g, recur_t, recur, ra, 4);
-        memcpy_floats(g, gep(g, out, mul(g, add(g, base, r), stride)), h, R);
-        loop_close(g, &u);
-        loop_close(g, &t0);
-    } else {
-        Loop u;
-        loop_open(g, &u, cidx(g, 0), n, 1);
-        LLVMValueRef r = c->reverse ? LLVMBuildSub(g->b, LLVMBuildSub(g->b, n, cidx(g, 1), ""), u.i, "") : u.i;
-        LLVMValueRef sa[5] = {gep(g, x, mul(g, r, cidx(g, c->input))), h, cs, pre, m};
-        call(g, step_t, step, sa, 5);
-        memcpy_floats(g, gep(g, out, mul(g, r, stride)), h, R);
-        loop_close(g, &u);
-    }
-    LLVMBuildRetVoid(g->b);
-    if (g->lm->streaming)
-        build_cell_batch(g, c, &ca, &cf, L, index, project, proj_t, step, step_t);
     return cf;
-}
-
-/*
- * lstmc.ID.batch(x, nb, out, out_stride, states): one step of nb <= CHUNK
- * sequences (emit_c.c's cell_batch): row b of x is sequence b's input, its
- * h goes to row b of out, its state is states[b]; states[0].gates is the
- * scratch. Tiled: the input projection of all nb rows at once, then per
- * tile one pass over w_h serves PSTEPS sequences.
- */
-static void build_cell_batch(Gen *g, const LowCell *c, const CellArrays *ca, CellFns *cf, const Layout *L,
-                             int index, LLVMValueRef project, LLVMTypeRef proj_t, LLVMValueRef step,
-                             LLVMTypeRef step_t)
-{
-    LLVMTypeRef ps[5] = {g->fp, g->idx, g->fp, g->idx, g->fp};
-    cf->batch = begin_fn(g, arena_printf(g->a, "lstmc.%s.batch", c->id), ps, 5, 0, &cf->batch_type);
-    LLVMValueRef x = param(g, 0), nb = param(g, 1), out = param(g, 2), stride = param(g, 3), st = param(g, 4);
-    LLVMValueRef pre = gepc(g, st, L->gates);
-    long R = c->recurrent, total = L->total;
-    Loop b;
-    if (!c->tiled) {
-        loop_open(g, &b, cidx(g, 0), nb, 1);
-        LLVMValueRef sb = gep(g, st, mul(g, b.i, cidx(g, total)));
-        LLVMValueRef sa[5] = {gep(g, x, mul(g, b.i, cidx(g, c->input))), gepc(g, sb, L->h[index]),
-                              gepc(g, sb, L->c[index]), pre, gepc(g, sb, L->m)};
-        call(g, step_t, step, sa, 5);
-        memcpy_floats(g, gep(g, out, mul(g, b.i, stride)), gepc(g, sb, L->h[index]), R);
-        loop_close(g, &b);
-        LLVMBuildRetVoid(g->b);
-        return;
-    }
-    LLVMValueRef pa[3] = {x, nb, pre};
-    call(g, proj_t, project, pa, 3);
-    unsigned TR = (unsigned)c->tile_rows;
-    int psteps = ksplit(g, c);
-    LLVMTypeRef vt = LLVMVectorType(g->f32, TR);
-    LLVMValueRef acc[4];
-    for (int q = 0; q < psteps; q++)
-        acc[q] = slot(g, vt);
-    Loop t;
-    loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
-    LLVMValueRef w = gep(g, ca->w_h, mul(g, t.i, cidx(g, R * TR)));
-    LLVMValueRef full = mul(g, LLVMBuildUDiv(g->b, nb, cidx(g, psteps), ""), cidx(g, psteps));
-    for (int pass = 0; pass < 2; pass++) {
-        int qn = pass == 0 ? psteps : 1;
-        Loop k;
-        loop_open(g, &b, pass == 0 ? cidx(g, 0) : full, pass == 0 ? full : nb, qn);
-        LLVMValueRef sq[4];
-        for (int q = 0; q < qn; q++) {
-            LLVMValueRef bq = add(g, b.i, cidx(g, q));
-            sq[q] = gep(g, st, mul(g, bq, cidx(g, total)));
-            LLVMValueRef at = add(g, mul(g, bq, cidx(g, c->gate_rows)), mul(g, t.i, cidx(g, TR)));
-            LLVMBuildStore(g->b, loadv(g, TR, gep(g, pre, at)), acc[q]);
-        }
-        loop_open(g, &k, cidx(g, 0), cidx(g, R), 1);
-        LLVMValueRef wv = loadv(g, TR, gep(g, w, mul(g, k.i, cidx(g, TR))));
-        for (int q = 0; q < qn; q++) {
-            LLVMValueRef hk = splat(g, loadf(g, gep(g, gepc(g, sq[q], L->h[index]), k.i)), TR);
-            LLVMBuildStore(g->b, vfma(g, c, wv, hk, LLVMBuildLoad2(g->b, vt, acc[q], "")), acc[q]);
-        }
-        loop_close(g, &k);
-        for (int q = 0; q < qn; q++)
-            tile_cells(g, c, ca, LLVMBuildLoad2(g->b, vt, acc[q], ""), t.i, gepc(g, sq[q], L->c[index]),
-                       gepc(g, sq[q], L->m));
-        loop_close(g, &b);
-    }
-    loop_close(g, &t);
-    /* the new h of each sequence, now that no tile reads the old one */
-    loop_open(g, &b, cidx(g, 0), nb, 1);
-    LLVMValueRef sb = gep(g, st, mul(g, b.i, cidx(g, total)));
-    LLVMValueRef h = gepc(g, sb, L->h[index]);
-    if (c->proj)
-        build_projection(g, c, ca, h, gepc(g, sb, L->m));
-    else
-        memcpy_floats(g, h, gepc(g, sb, L->m), c->hidden);
-    memcpy_floats(g, gep(g, out, mul(g, b.i, stride)), h, R);
-    loop_close(g, &b);
-    LLVMBuildRetVoid(g->b);
 }
 
 /* ---- a dense layer ---- */
 
-/* lstmc.ID.forward(x, y): y = act(w x + b); softmax over the whole vector
+/* lstmc.ID_forward(x, y): y = act(w x + b); softmax over the whole vector
  * as rt_softmaxf does it (libm's expf). */
-static DenseFn build_dense(Gen *g, const LowDense *d)
+static Fn build_dense(Gen *g, const LowDense *d)
 {
     LLVMValueRef w = weights(g, &d->w), bias = weights(g, &d->b);
-    DenseFn df;
+    Fn df;
     LLVMTypeRef ps[2] = {g->fp, g->fp};
-    df.fn = begin_fn(g, arena_printf(g->a, "lstmc.%s.forward", d->id), ps, 2, 0, &df.type);
+    df.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_forward", d->id), ps, 2, 0, &df.t);
     LLVMValueRef x = param(g, 0), y = param(g, 1);
     LLVMValueRef acc = slot(g, g->f32);
     Loop u, k;
@@ -972,135 +916,85 @@ static DenseFn build_dense(Gen *g, const LowDense *d)
     return df;
 }
 
-/* ---- the model's functions ---- */
+/* ---- control code: lower_api.c's statements, built as they come ---- */
 
-static Layout state_layout(Gen *g)
+/* The variables in scope: parameters, loop counters, lets. */
+typedef struct Env {
+    const char *name[32];
+    LLVMValueRef v[32];
+    int n;
+} Env;
+
+static void env_bind(Env *env, const char *name, LLVMValueRef v)
 {
-    const LowModel *lm = g->lm;
-    Layout L = {0};
-    L.h = arena_alloc(g->a, sizeof(long) * (size_t)(lm->ncells + 1));
-    L.c = arena_alloc(g->a, sizeof(long) * (size_t)(lm->ncells + 1));
-    long at = 0;
-    for (int k = 0; k < lm->ncells; k++) {
-        L.h[k] = at;
-        at += lm->cells[k].recurrent;
-        L.c[k] = at;
-        at += lm->cells[k].hidden;
-    }
-    L.gates = at;
-    at += lm->gates_floats;
-    L.m = at;
-    at += lm->m_floats;
-    for (int k = 0; lm->streaming && k < lm->nseq; k++) {
-        L.seq[k] = at;
-        at += (long)lm->chunk * lm->seq_width;
-    }
-    for (int k = 0; k < lm->ntmp; k++) {
-        L.tmp[k] = at;
-        at += lm->tmp_floats[k];
-    }
-    L.total = at;
-    return L;
+    if (env->n == (int)COUNT_OF(env->v))
+        diag_fatal("internal error: too many variables in a function of the control code");
+    env->name[env->n] = name;
+    env->v[env->n++] = v;
 }
 
-/* What the ops of a run refer to: the state, the chunk's (or sequence's)
- * x and y, the sequence buffers, the last row. */
-typedef struct RunCtx {
-    LLVMValueRef s, x, y, xc, yc, steps, last;
-    LLVMValueRef seq[2];
-    /* NAME_run_batch: the group's first sequence b0, its sequence b (last
-     * ops), the batch size; NULL in NAME_run */
-    LLVMValueRef b0, b, batch;
-    const Layout *L;
-    const CellFns *cells;
-    const DenseFn *dense;      /* per layer */
-} RunCtx;
-
-/* The first of the rows a buffer holds, from column col. */
-static LLVMValueRef rows_ptr(Gen *g, const RunCtx *r, LowBuf b, int col)
+static LLVMValueRef env_get(const Env *env, const char *name)
 {
-    LLVMValueRef base = NULL;
-    switch (b.kind) {
-    case BUF_X:   base = r->xc; break;
-    case BUF_Y:   base = r->yc; break;
-    case BUF_SEQ: base = r->seq[b.index]; break;
-    case BUF_H:   base = gepc(g, r->s, r->L->h[b.index]); break;
-    case BUF_TMP: base = gepc(g, r->s, r->L->tmp[b.index]); break;
-    }
-    return gepc(g, base, col);
+    for (int k = env->n - 1; k >= 0; k--)
+        if (strcmp(env->name[k], name) == 0)
+            return env->v[k];
+    diag_fatal("internal error: the control code names an unknown variable '%s'", name);
 }
 
-/* The last step's row of a buffer (output last), or a vector. */
-static LLVMValueRef last_ptr(Gen *g, const RunCtx *r, LowBuf b, int width)
+static LLVMValueRef expr_v(Gen *g, const Env *env, const LowExpr *e)
 {
-    LLVMValueRef steps1 = LLVMBuildSub(g->b, r->steps, cidx(g, 1), "");
-    if (r->batch) {
-        /* sequence b of the group from b0, whose rows are sequences */
-        LLVMValueRef seq = add(g, r->b0, r->b);
-        switch (b.kind) {
-        case BUF_X:   return gep(g, r->x, mul(g, add(g, mul(g, steps1, r->batch), seq), cidx(g, width)));
-        case BUF_Y:   return gep(g, r->y, mul(g, seq, cidx(g, width)));
-        case BUF_SEQ: return gep(g, r->seq[b.index], mul(g, r->b, cidx(g, width)));
-        default:      break;
-        }
-    }
-    switch (b.kind) {
-    case BUF_X:   return gep(g, r->x, mul(g, steps1, cidx(g, width)));
-    case BUF_Y:   return r->y;
-    case BUF_SEQ: return gep(g, r->seq[b.index], mul(g, g->lm->streaming ? r->last : steps1, cidx(g, width)));
-    case BUF_H:   return gepc(g, r->s, r->L->h[b.index]);
-    case BUF_TMP: return gepc(g, r->s, r->L->tmp[b.index]);
+    switch (e->kind) {
+    case LX_CONST: return cidx(g, e->value);
+    case LX_VAR:   return env_get(env, e->name);
+    case LX_ADD:   return add(g, expr_v(g, env, e->a), expr_v(g, env, e->b));
+    case LX_SUB:   return LLVMBuildSub(g->b, expr_v(g, env, e->a), expr_v(g, env, e->b), "");
+    case LX_MUL:   return mul(g, expr_v(g, env, e->a), expr_v(g, env, e->b));
+    case LX_MOD:   return LLVMBuildURem(g->b, expr_v(g, env, e->a), expr_v(g, env, e->b), "");
+    case LX_MIN:   return umin(g, expr_v(g, env, e->a), expr_v(g, env, e->b));
     }
     return NULL;
 }
 
-static int is_rows_op(const LowOp *op)
+static LLVMValueRef ptr_v(Gen *g, const Env *env, const LowPtr *p)
 {
-    return op->kind == OP_LSTM_SEQ || op->kind == OP_DENSE_SEQ;
+    LLVMValueRef base;
+    switch (p->kind) {
+    case LP_VAR:
+        base = env_get(env, p->var);
+        break;
+    case LP_FIELD:
+        /* the state as floats: element elem, then the field's offset */
+        base = env_get(env, p->var);
+        if (p->elem)
+            base = gep(g, base, mul(g, expr_v(g, env, p->elem), cidx(g, g->lm->state_bytes / 4)));
+        base = gepc(g, base, g->lm->fields[p->field].offset);
+        break;
+    case LP_ARRAY:
+        base = weights(g, p->array);
+        break;
+    case LP_NULL:
+    default:
+        return LLVMConstNull(g->fp);
+    }
+    return p->offset ? gep(g, base, expr_v(g, env, p->offset)) : base;
 }
 
-/* One op over `rows` rows (a chunk or the sequence). */
-static void rows_op(Gen *g, const RunCtx *r, const LowOp *op, LLVMValueRef rows)
+static const Fn *callee_fn(const Gen *g, const LowStmt *s)
 {
-    const LowModel *lm = g->lm;
-    if (op->kind == OP_LSTM_SEQ) {
-        const LowCell *c = &lm->cells[op->cell];
-        const CellFns *cf = &r->cells[op->cell];
-        LLVMValueRef m = lm->m_floats ? gepc(g, r->s, r->L->m) : LLVMConstNull(g->fp);
-        if (r->batch) {
-            LLVMValueRef args[5] = {rows_ptr(g, r, op->in, 0), rows, rows_ptr(g, r, op->out, op->out_col),
-                                    cidx(g, op->out_width), r->s};
-            call(g, cf->batch_type, cf->batch, args, 5);
-            return;
-        }
-        LLVMValueRef args[8] = {rows_ptr(g, r, op->in, 0), rows, rows_ptr(g, r, op->out, op->out_col),
-                                cidx(g, op->out_width), gepc(g, r->s, r->L->h[op->cell]),
-                                gepc(g, r->s, r->L->c[op->cell]), gepc(g, r->s, r->L->gates), m};
-        (void)c;
-        call(g, cf->run_type, cf->run, args, 8);
-        return;
+    const CellFns *cf = &g->cells[s->index];
+    switch (s->callee) {
+    case CALLEE_CELL_PROJECT:      return &cf->project;
+    case CALLEE_CELL_RECUR:        return &cf->recur;
+    case CALLEE_CELL_STEP:         return &cf->step;
+    case CALLEE_CELL_PROJECTION:   return &cf->projection;
+    case CALLEE_CELL_BATCH_RECUR:  return &cf->batch_recur;
+    case CALLEE_CELL_RUN:          return &cf->run;
+    case CALLEE_CELL_BATCH:        return &cf->batch;
+    case CALLEE_DENSE:             return &g->dense[s->index];
+    case CALLEE_MODEL_RESET:       return &g->reset;
+    case CALLEE_MODEL_RUN:         return &g->run;
     }
-    const DenseFn *df = &r->dense[op->layer];
-    LLVMValueRef in = rows_ptr(g, r, op->in, 0), out = rows_ptr(g, r, op->out, 0);
-    Loop u;
-    loop_open(g, &u, cidx(g, 0), rows, 1);
-    LLVMValueRef args[2] = {gep(g, in, mul(g, u.i, cidx(g, op->in_width))),
-                            gep(g, out, mul(g, u.i, cidx(g, op->out_width)))};
-    call(g, df->type, df->fn, args, 2);
-    loop_close(g, &u);
-}
-
-/* One op on the last row only (output last). */
-static void last_op(Gen *g, const RunCtx *r, const LowOp *op)
-{
-    LLVMValueRef in = last_ptr(g, r, op->in, op->in_width), out = last_ptr(g, r, op->out, op->out_width);
-    if (op->kind == OP_COPY_LAST) {
-        memcpy_floats(g, out, in, op->n);
-        return;
-    }
-    const DenseFn *df = &r->dense[op->layer];
-    LLVMValueRef args[2] = {in, out};
-    call(g, df->type, df->fn, args, 2);
+    return NULL;
 }
 
 /* if (v == 0) return; */
@@ -1114,125 +1008,91 @@ static void return_if_zero(Gen *g, LLVMValueRef v)
     LLVMPositionBuilderAtEnd(g->b, go);
 }
 
-/* NAME_reset, NAME_run, NAME_step, NAME_run_batch (streaming) or NAME_run
- * with scratch (a backward direction): emit_c.c's model functions. */
-static void build_api(Gen *g, const Layout *L, const CellFns *cells, const DenseFn *dense)
+static void build_block(Gen *g, Env *env, const LowBlock *b)
+{
+    int scope = env->n;
+    for (int k = 0; k < b->n; k++) {
+        const LowStmt *s = &b->s[k];
+        switch (s->kind) {
+        case LS_LET:
+            env_bind(env, s->var, expr_v(g, env, s->expr));
+            break;
+        case LS_LET_STATE:
+            env_bind(env, s->var, gep(g, env_get(env, s->dst.var),
+                                      mul(g, expr_v(g, env, s->expr), cidx(g, g->lm->state_bytes / 4))));
+            break;
+        case LS_FOR: {
+            Loop L;
+            loop_open(g, &L, expr_v(g, env, s->expr), expr_v(g, env, s->to), s->step->value);
+            int inner = env->n;
+            env_bind(env, s->var, L.i);
+            build_block(g, env, s->body);
+            env->n = inner;
+            loop_close(g, &L);
+            break;
+        }
+        case LS_RETURN_IF_ZERO:
+            return_if_zero(g, expr_v(g, env, s->expr));
+            break;
+        case LS_CALL: {
+            LLVMValueRef args[LOW_MAX_ARGS];
+            for (int q = 0; q < s->nargs; q++)
+                args[q] = s->args[q].is_ptr ? ptr_v(g, env, &s->args[q].ptr) : expr_v(g, env, s->args[q].expr);
+            const Fn *fn = callee_fn(g, s);
+            call(g, fn->t, fn->v, args, (unsigned)s->nargs);
+            break;
+        }
+        case LS_COPY:
+            LLVMBuildMemCpy(g->b, ptr_v(g, env, &s->dst), 4, ptr_v(g, env, &s->src), 4,
+                            mul(g, expr_v(g, env, s->n), cidx(g, 4)));
+            break;
+        case LS_RESET_STATE:
+            LLVMBuildMemSet(g->b, env_get(env, s->dst.var), LLVMConstInt(g->i8, 0, 0), cidx(g, g->lm->state_bytes), 4);
+            break;
+        }
+    }
+    env->n = scope;
+}
+
+/* A function of the control code: internal ones are named lstmc.NAME. */
+static Fn build_func(Gen *g, const LowFunc *f)
+{
+    Fn fn;
+    LLVMTypeRef ps[LOW_MAX_ARGS];
+    for (int k = 0; k < f->nparams; k++)
+        ps[k] = f->params[k].type == LT_SIZE ? g->idx : g->fp;
+    fn.v = begin_fn(g, f->exported ? f->name : arena_printf(g->a, "lstmc.%s", f->name), ps, (unsigned)f->nparams,
+                    f->exported, &fn.t);
+    Env env = {{0}, {0}, 0};
+    for (int k = 0; k < f->nparams; k++)
+        env_bind(&env, f->params[k].name, param(g, (unsigned)k));
+    build_block(g, &env, &f->body);
+    LLVMBuildRetVoid(g->b);
+    return fn;
+}
+
+/* Every function of the model: the kernels, then the control code in the
+ * order its calls need. */
+static void build_model(Gen *g)
 {
     const LowModel *lm = g->lm;
-    const char *N = lm->name;
-    LLVMTypeRef reset_t;
-    LLVMValueRef reset = begin_fn(g, arena_printf(g->a, "%s_reset", N), &g->fp, 1, 1, &reset_t);
-    LLVMBuildMemSet(g->b, param(g, 0), LLVMConstInt(g->i8, 0, 0), cidx(g, 4 * L->total), 4);
-    /* the learned initial states (initial_state): every sequence starts from them */
+    g->cells = arena_alloc(g->a, sizeof *g->cells * (size_t)(lm->ncells + 1));
+    g->dense = arena_alloc(g->a, sizeof *g->dense * (size_t)(lm->nlayers + 1));
+    for (int n = 0; n < lm->nlayers; n++)
+        if (lm->layers[n].kind == IR_DENSE)
+            g->dense[n] = build_dense(g, &lm->layers[n].dense);
     for (int k = 0; k < lm->ncells; k++) {
-        const LowCell *c = &lm->cells[k];
-        if (c->h0.data)
-            memcpy_floats(g, gepc(g, param(g, 0), L->h[k]), weights(g, &c->h0), c->recurrent);
-        if (c->c0.data)
-            memcpy_floats(g, gepc(g, param(g, 0), L->c[k]), weights(g, &c->c0), c->hidden);
+        g->cells[k] = build_cell_kernels(g, &lm->cells[k]);
+        g->cells[k].run = build_func(g, &lm->cell_run[k]);
+        if (lm->streaming)
+            g->cells[k].batch = build_func(g, &lm->cell_batch[k]);
     }
-    LLVMBuildRetVoid(g->b);
-
-    RunCtx r = {0};
-    r.L = L;
-    r.cells = cells;
-    r.dense = dense;
-    if (!lm->streaming) {
-        LLVMTypeRef ps[5] = {g->fp, g->fp, g->idx, g->fp, g->fp};
-        begin_fn(g, arena_printf(g->a, "%s_run", N), ps, 5, 1, NULL);
-        r.s = param(g, 0);
-        r.x = r.xc = param(g, 1);
-        r.steps = param(g, 2);
-        r.y = r.yc = param(g, 3);
-        LLVMValueRef scratch = param(g, 4);
-        return_if_zero(g, r.steps);
-        for (int k = 0; k < lm->nseq; k++)
-            r.seq[k] = gep(g, scratch, mul(g, r.steps, cidx(g, (long)k * lm->seq_width)));
-        LLVMBuildCall2(g->b, reset_t, reset, &r.s, 1, "");
-        for (int k = 0; k < lm->nops; k++) {
-            if (is_rows_op(&lm->ops[k]))
-                rows_op(g, &r, &lm->ops[k], r.steps);
-            else
-                last_op(g, &r, &lm->ops[k]);
-        }
-        LLVMBuildRetVoid(g->b);
-        return;
+    g->reset = build_func(g, &lm->reset);
+    g->run = build_func(g, &lm->run);
+    if (lm->streaming) {
+        build_func(g, &lm->step);
+        build_func(g, &lm->run_batch);
     }
-
-    /* NAME_run: chunks of CHUNK steps, each layer over the chunk's rows */
-    LLVMTypeRef run_t;
-    LLVMTypeRef ps[4] = {g->fp, g->fp, g->idx, g->fp};
-    LLVMValueRef run = begin_fn(g, arena_printf(g->a, "%s_run", N), ps, 4, 1, &run_t);
-    r.s = param(g, 0);
-    r.x = param(g, 1);
-    r.steps = param(g, 2);
-    r.y = param(g, 3);
-    return_if_zero(g, r.steps);
-    for (int k = 0; k < lm->nseq; k++)
-        r.seq[k] = gepc(g, r.s, L->seq[k]);
-    Loop t0;
-    loop_open(g, &t0, cidx(g, 0), r.steps, lm->chunk);
-    LLVMValueRef n = umin(g, LLVMBuildSub(g->b, r.steps, t0.i, ""), cidx(g, lm->chunk));
-    r.xc = gep(g, r.x, mul(g, t0.i, cidx(g, lm->input)));
-    r.yc = lm->output_last ? NULL : gep(g, r.y, mul(g, t0.i, cidx(g, lm->output)));
-    for (int k = 0; k < lm->nops; k++)
-        if (is_rows_op(&lm->ops[k]))
-            rows_op(g, &r, &lm->ops[k], n);
-    loop_close(g, &t0);
-    if (lm->output_last) {
-        r.last = LLVMBuildURem(g->b, LLVMBuildSub(g->b, r.steps, cidx(g, 1), ""), cidx(g, lm->chunk), "");
-        for (int k = 0; k < lm->nops; k++)
-            if (!is_rows_op(&lm->ops[k]))
-                last_op(g, &r, &lm->ops[k]);
-    }
-    LLVMBuildRetVoid(g->b);
-
-    /* NAME_step: one step of NAME_run */
-    LLVMTypeRef sp[3] = {g->fp, g->fp, g->fp};
-    begin_fn(g, arena_printf(g->a, "%s_step", N), sp, 3, 1, NULL);
-    LLVMValueRef sa[4] = {param(g, 0), param(g, 1), cidx(g, 1), param(g, 2)};
-    call(g, run_t, run, sa, 4);
-    LLVMBuildRetVoid(g->b);
-
-    /* NAME_run_batch: the sequences in groups of up to CHUNK, side by side;
-     * per step each layer runs on the group's rows (one per sequence), so
-     * an LSTM reads its weights once for the whole group; states[b0]
-     * lends its scratch to the group. */
-    LLVMTypeRef bp[5] = {g->fp, g->idx, g->fp, g->idx, g->fp};
-    begin_fn(g, arena_printf(g->a, "%s_run_batch", N), bp, 5, 1, NULL);
-    RunCtx rb = r;
-    LLVMValueRef states = param(g, 0);
-    rb.batch = param(g, 1);
-    rb.x = param(g, 2);
-    rb.steps = param(g, 3);
-    rb.y = param(g, 4);
-    return_if_zero(g, rb.steps);
-    Loop b0, t, b;
-    loop_open(g, &b0, cidx(g, 0), rb.batch, lm->chunk);
-    rb.b0 = b0.i;
-    LLVMValueRef nb = umin(g, LLVMBuildSub(g->b, rb.batch, b0.i, ""), cidx(g, lm->chunk));
-    rb.s = gep(g, states, mul(g, b0.i, cidx(g, L->total)));
-    for (int k = 0; k < lm->nseq; k++)
-        rb.seq[k] = gepc(g, rb.s, L->seq[k]);
-    loop_open(g, &t, cidx(g, 0), rb.steps, 1);
-    LLVMValueRef row = add(g, mul(g, t.i, rb.batch), b0.i);
-    rb.xc = gep(g, rb.x, mul(g, row, cidx(g, lm->input)));
-    rb.yc = lm->output_last ? NULL : gep(g, rb.y, mul(g, row, cidx(g, lm->output)));
-    for (int k = 0; k < lm->nops; k++)
-        if (is_rows_op(&lm->ops[k]))
-            rows_op(g, &rb, &lm->ops[k], nb);
-    loop_close(g, &t);
-    if (lm->output_last) {
-        /* the last step only: the output of each sequence */
-        loop_open(g, &b, cidx(g, 0), nb, 1);
-        rb.b = b.i;
-        for (int k = 0; k < lm->nops; k++)
-            if (!is_rows_op(&lm->ops[k]))
-                last_op(g, &rb, &lm->ops[k]);
-        loop_close(g, &b);
-    }
-    loop_close(g, &b0);
-    LLVMBuildRetVoid(g->b);
 }
 
 /* ---- the module ---- */
@@ -1305,32 +1165,44 @@ static int has_feature(const char *list, const char *f)
  * features: AVX-512 (16 floats, 16 accumulators, fma), AVX2 + FMA (8, 8,
  * fma), NEON on AArch64 (4, 16, fma), SSE2 on x86-64 (4, 8, mul + add),
  * else plain floats (1, 16); and whether the fast activations' RT_FMA
- * fuses. Features implied only by a --cpu name are
- * not seen; then the code is the one for the features named. */
-static void vector_layer(Gen *g, LLVMTargetMachineRef tm)
+ * fuses. Features implied only by a --cpu name are not seen; then the code
+ * is the one for the features named. */
+static LowTarget vector_shape(LLVMTargetMachineRef tm)
 {
     char *triple = LLVMGetTargetMachineTriple(tm);
     char *features = LLVMGetTargetMachineFeatureString(tm);
     int x86_64 = strncmp(triple, "x86_64", 6) == 0, aarch64 = strncmp(triple, "aarch64", 7) == 0;
-    g->vl = 1, g->accs = 16, g->fma = 0;
+    LowTarget v = {1, 1, 16, 0, 0};
     if (x86_64 && has_feature(features, "avx512f") > 0)
-        g->vl = 16, g->accs = 16, g->fma = 1;
+        v.vl = 16, v.accs = 16, v.fma = 1;
     else if (x86_64 && has_feature(features, "avx2") > 0 && has_feature(features, "fma") > 0)
-        g->vl = 8, g->accs = 8, g->fma = 1;
+        v.vl = 8, v.accs = 8, v.fma = 1;
     else if (x86_64)
-        g->vl = 4, g->accs = 8;
+        v.vl = 4, v.accs = 8;
     else if (aarch64 && has_feature(features, "neon") >= 0)
-        g->vl = 4, g->accs = 16, g->fma = 1;
+        v.vl = 4, v.accs = 16, v.fma = 1;
     /* RT_FMA: __FMA__ (x86) or __ARM_FEATURE_FMA (every AArch64) */
-    g->act_fma = (x86_64 && has_feature(features, "fma") > 0) || aarch64;
+    v.act_fma = (x86_64 && has_feature(features, "fma") > 0) || aarch64;
     LLVMDisposeMessage(triple);
     LLVMDisposeMessage(features);
+    return v;
+}
+
+int emitllvm_vector_shape(const LlvmTarget *t, LowTarget *out)
+{
+    LLVMTargetMachineRef tm = emitllvm_target_machine(t);
+    if (!tm)
+        return -1;
+    *out = vector_shape(tm);
+    LLVMDisposeTargetMachine(tm);
+    return 0;
 }
 
 LLVMModuleRef emitllvm_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const LowModel *lm, int opt_level)
 {
     Arena arena = {0};
     Gen gen = {0}, *g = &gen;
+    LLVMModuleRef result = NULL;
     g->ctx = ctx;
     g->a = &arena;
     g->lm = lm;
@@ -1342,7 +1214,12 @@ LLVMModuleRef emitllvm_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const
     g->td = LLVMCreateTargetDataLayout(tm);
     LLVMSetModuleDataLayout(g->mod, g->td);
     g->little_endian = LLVMByteOrder(g->td) == LLVMLittleEndian;
-    vector_layer(g, tm);
+    if (!lm->target.known) {
+        fprintf(stderr, "lstmc: internal error: model %s was lowered for no known target\n", lm->name);
+        goto done;
+    }
+    g->fma = lm->target.fma;
+    g->act_fma = lm->target.act_fma;
     g->f32 = LLVMFloatTypeInContext(ctx);
     g->i32 = LLVMInt32TypeInContext(ctx);
     g->i8 = LLVMInt8TypeInContext(ctx);
@@ -1350,24 +1227,7 @@ LLVMModuleRef emitllvm_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const
     g->fp = LLVMPointerType(g->f32, 0);
     g->vd = LLVMVoidTypeInContext(ctx);
 
-    Layout L = state_layout(g);
-    LLVMModuleRef result = NULL;
-    if (4 * L.total != lm->state_bytes) {
-        fprintf(stderr, "lstmc: internal error: the LLVM backend's state layout (%ld bytes) differs from "
-                "the header's (%ld bytes)\n", 4 * L.total, lm->state_bytes);
-        goto done;
-    }
-    CellFns *cells = arena_alloc(&arena, sizeof *cells * (size_t)(lm->ncells + 1));
-    DenseFn *dense = arena_alloc(&arena, sizeof *dense * (size_t)(lm->nlayers + 1));
-    for (int n = 0; n < lm->nlayers; n++) {
-        const LowLayer *ly = &lm->layers[n];
-        if (ly->kind == IR_DENSE)
-            dense[n] = build_dense(g, &ly->dense);
-        else
-            for (int d = 0; d < ly->ncells; d++)
-                cells[ly->cell[d] - lm->cells] = build_cell(g, ly->cell[d], &L, (int)(ly->cell[d] - lm->cells));
-    }
-    build_api(g, &L, cells, dense);
+    build_model(g);
 
     char *msg = NULL;
     if (LLVMVerifyModule(g->mod, LLVMReturnStatusAction, &msg)) {
@@ -1430,15 +1290,13 @@ static int module_bytes(LLVMModuleRef mod, LLVMTargetMachineRef tm, LlvmEmitKind
     return 0;
 }
 
-int emitllvm_write_files(const IrModel *m, const EmitOptions *o, const LlvmTarget *t, LlvmEmitKind kind,
+int emitllvm_write_files(const LowModel *lm, const EmitOptions *o, const LlvmTarget *t, LlvmEmitKind kind,
                          const char *prefix)
 {
     LLVMTargetMachineRef tm = emitllvm_target_machine(t);
     if (!tm)
         return -1;
     Arena a = {0};
-    LowerOptions lo = {o->name, o->fast_activations, 1};
-    LowModel *lm = lower_model(&a, m, &lo);
     LLVMContextRef ctx = LLVMContextCreate();
     LLVMModuleRef mod = emitllvm_module(ctx, tm, lm, t->opt_level);
     int status = -1;
@@ -1450,7 +1308,7 @@ int emitllvm_write_files(const IrModel *m, const EmitOptions *o, const LlvmTarge
         OutFile oh, ob;
         if (outfile_open(&oh, hpath) == 0) {
             if (outfile_open(&ob, path) == 0) {
-                emitc_header(oh.f, m, o);
+                emitc_header(oh.f, lm, o);
                 if (text)
                     fputs(text, ob.f);
                 else

@@ -16,7 +16,7 @@
 #define LSTMC_EMIT_LLVM_H
 
 #include "emit_c.h"
-#include "ir.h"
+#include "lower.h"
 
 typedef enum {
     LLVM_EMIT_IR,      /* PREFIX.ll: textual IR */
@@ -33,11 +33,17 @@ typedef struct LlvmTarget {
     int opt_level;             /* 2 or 3: LLVM's default<O2> / default<O3> */
 } LlvmTarget;
 
-/* Writes PREFIX.h (the C backend's header) and PREFIX.ll, .bc or .o, each
- * through a temporary file renamed at the end. Returns 0, or -1 after
+/* The vector shape of target t (its triple and features), for the
+ * lowering: what runtime/lstmc_act.h's vector layer would pick there.
+ * Returns 0, or -1 after reporting an unknown target. */
+int emitllvm_vector_shape(const LlvmTarget *t, LowTarget *out);
+
+/* Writes PREFIX.h (the C backend's header) and PREFIX.ll, .bc or .o of lm,
+ * lowered for t's vector shape (emitllvm_vector_shape) and one thread,
+ * each through a temporary file renamed at the end. Returns 0, or -1 after
  * reporting (an unknown target is the user's error; a module that fails
- * verification is lstmc's and says so). o->threads must be 1. */
-int emitllvm_write_files(const IrModel *m, const EmitOptions *o, const LlvmTarget *t,
+ * verification is lstmc's and says so). */
+int emitllvm_write_files(const LowModel *lm, const EmitOptions *o, const LlvmTarget *t,
                          LlvmEmitKind kind, const char *prefix);
 
 /* The file suffix of kind: ".ll", ".bc", ".o". */
@@ -60,9 +66,10 @@ typedef struct LlvmJitModel {
     LlvmJit *jit;                     /* owns the code; emitllvm_jit_free */
 } LlvmJitModel;
 
-/* Builds, verifies, optimizes and JIT-compiles m for the host. Returns 0, or
- * -1 after reporting. */
-int emitllvm_jit(const IrModel *m, int fast_activations, LlvmJitModel *out);
+/* Builds, verifies, optimizes and JIT-compiles lm (lowered for the host's
+ * vector shape: emitllvm_vector_shape of an all-NULL target) for this
+ * process. Returns 0, or -1 after reporting. */
+int emitllvm_jit(const LowModel *lm, LlvmJitModel *out);
 void emitllvm_jit_free(LlvmJitModel *jm);
 
 /* ---- between emit_llvm.c and jit.c (they include LLVM's headers) ---- */

@@ -43,7 +43,7 @@ static LLVMOrcExecutorAddress lookup(LLVMOrcLLJITRef j, Arena *a, const char *mo
     return addr;
 }
 
-int emitllvm_jit(const IrModel *m, int fast_activations, LlvmJitModel *out)
+int emitllvm_jit(const LowModel *lm, LlvmJitModel *out)
 {
     memset(out, 0, sizeof *out);
     LlvmTarget host = {NULL, NULL, NULL, 3};
@@ -57,8 +57,6 @@ int emitllvm_jit(const IrModel *m, int fast_activations, LlvmJitModel *out)
         return -1;
     }
     Arena a = {0};
-    LowerOptions lo = {NULL, fast_activations, 1};
-    LowModel *lm = lower_model(&a, m, &lo);
 
     LLVMOrcLLJITBuilderRef builder = LLVMOrcCreateLLJITBuilder();
     LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(builder,
@@ -167,11 +165,18 @@ static void jit_run(SeqRunner *r, const double *x, long steps, double *y)
         y[k] = (double)j->y[k];
 }
 
-int jit_runner_open(SeqRunner *r, const IrModel *m, int fast_activations)
+int jit_runner_open(SeqRunner *r, Arena *a, const IrModel *m, const LowerOptions *o)
 {
+    LlvmTarget host = {NULL, NULL, NULL, 3};
+    LowTarget shape;
+    if (emitllvm_vector_shape(&host, &shape) != 0)
+        return -1;
+    LowerOptions lo = *o;
+    lo.target = &shape;
+    const LowModel *lm = lower_model(a, m, &lo);
     JitRunner *j = mem_alloc(sizeof *j);
     memset(j, 0, sizeof *j);
-    if (emitllvm_jit(m, fast_activations, &j->jm) != 0) {
+    if (emitllvm_jit(lm, &j->jm) != 0) {
         mem_free(j);
         return -1;
     }

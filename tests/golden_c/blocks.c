@@ -177,6 +177,21 @@ static inline void rt_softmaxf(float *v, int n)
  * gives e^z - 1 without cancellation near 0, which tanh needs. Selects
  * (a ? b : c) stand in for branches; compilers turn them into blends.
  */
+/*
+ * RT_FMA(a, b, c) is a*b + c, fused (one rounding) where the target has FMA.
+ * gcc never fuses a*b + c by itself in ISO C mode (-std=c99 and -std=c11
+ * imply -ffp-contract=off), clang does by default; fused, the polynomial
+ * chains below are shorter, and that is on the critical path of every step
+ * (measured, gcc 12 -O3 -march=native -std=c11 on Zen 4: 139 -> 128 ns per
+ * step for I = 16, H = 32). Without FMA hardware it stays a*b + c: fmaf
+ * would be a slow library call.
+ */
+#if defined(__GNUC__) && (defined(__FMA__) || defined(__ARM_FEATURE_FMA))
+#define RT_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
+#else
+#define RT_FMA(a, b, c) ((a) * (b) + (c))
+#endif
+
 #define RT_LN2_HI 0.693359375f          /* ln 2 = RT_LN2_HI + RT_LN2_LO, with */
 #define RT_LN2_LO -2.12194440e-4f       /* n * RT_LN2_HI exact for |n| < 2^15 */
 #define RT_LOG2E 1.44269504088896341f
@@ -197,12 +212,12 @@ static inline float rt_expm1_parts_(float z, float *s)
     bits = (bits + 127u) << 23;                 /* (n + 127) << 23 is 2^n */
     memcpy(s, &bits, sizeof bits);
     p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    return r + r * r * p;
+    p = RT_FMA(p, r, 1.3981999507e-3f);
+    p = RT_FMA(p, r, 8.3334519073e-3f);
+    p = RT_FMA(p, r, 4.1665795894e-2f);
+    p = RT_FMA(p, r, 1.6666665459e-1f);
+    p = RT_FMA(p, r, 5.0000001201e-1f);
+    return RT_FMA(r * r, p, r);
 }
 
 /* Float <-> bits, for the selects below. */
@@ -252,7 +267,7 @@ static inline float rt_tanhf_fast(float x)
 
     abits = abits < RT_BITS_9 ? abits : RT_BITS_9;
     q = rt_expm1_parts_(-2.0f * rt_from_bits_(abits), &s);
-    m = s * q + (s - 1.0f);
+    m = RT_FMA(s, q, s - 1.0f);
     y = -m / (2.0f + m);
     return rt_from_bits_((rt_bits_(y) ^ sign) | nan);
 }
@@ -278,7 +293,7 @@ static inline float rt_sigmoidf_fast(float x)
 
     /* e^-x at -x = -clamp(x): flip the sign of the clamped |x| */
     q = rt_expm1_parts_(rt_from_bits_(cbits | (sign ^ 0x80000000u)), &s);
-    y = 1.0f / (1.0f + (s + s * q));
+    y = 1.0f / (1.0f + RT_FMA(s, q, s));
     return rt_from_bits_((rt_bits_(y) & keep) | nan);
 }
 
@@ -468,10 +483,11 @@ static const float mem_p_o[4] = {
 };
 
 /* One step of lstm mem, forward: x and the previous h, c -> the new h, c.
- * gates is scratch. */
+ * gates and m are scratch. */
 static void mem_step(const float x[MEM_INPUT], float h[MEM_HIDDEN], float c[MEM_HIDDEN],
-    float gates[MEM_GATE_ROWS])
+    float gates[MEM_GATE_ROWS], float *m)
 {
+    (void)m;  /* no projection */
     /* gate pre-activations: gates = b_gates + w_gates [x, h],
      * 2 rows per pass (each x[k] and h[k] loaded once for 2 rows) */
     for (int r = 0; r < MEM_GATE_ROWS; r += 2) {
@@ -522,13 +538,12 @@ static void mem_step(const float x[MEM_INPUT], float h[MEM_HIDDEN], float c[MEM_
 /* lstm mem, forward over n steps, first to last: rows of x (INPUT floats) -> each step's h into
  * a row of out (rows out_stride floats apart). h and c carry the state;
  * pre (BLOCKS_CHUNK x GATE_ROWS floats) and m (HIDDEN) are scratch. */
-static void mem_run(const float *x, size_t n, float *out, size_t out_stride, float *h,
-    float *c, float *pre, float *m)
+static void mem_run(const float *x, size_t n, float *out, size_t out_stride, float *h, float *c,
+    float *pre, float *m)
 {
-    (void)m;  /* no projection */
     for (size_t u = 0; u < n; u++) {
         const size_t r = u;
-        mem_step(x + r * MEM_INPUT, h, c, pre);
+        mem_step(x + r * MEM_INPUT, h, c, pre, m);
         memcpy(out + r * out_stride, h, sizeof(float) * MEM_HIDDEN);
     }
 }
@@ -593,10 +608,11 @@ static const float mem_reverse_p_o[4] = {
 };
 
 /* One step of lstm mem, backward: x and the previous h, c -> the new h, c.
- * gates is scratch. */
+ * gates and m are scratch. */
 static void mem_reverse_step(const float x[MEM_REVERSE_INPUT], float h[MEM_REVERSE_HIDDEN], float c[MEM_REVERSE_HIDDEN],
-    float gates[MEM_REVERSE_GATE_ROWS])
+    float gates[MEM_REVERSE_GATE_ROWS], float *m)
 {
+    (void)m;  /* no projection */
     /* gate pre-activations: gates = b_gates + w_gates [x, h],
      * 2 rows per pass (each x[k] and h[k] loaded once for 2 rows) */
     for (int r = 0; r < MEM_REVERSE_GATE_ROWS; r += 2) {
@@ -650,10 +666,9 @@ static void mem_reverse_step(const float x[MEM_REVERSE_INPUT], float h[MEM_REVER
 static void mem_reverse_run(const float *x, size_t n, float *out, size_t out_stride, float *h,
     float *c, float *pre, float *m)
 {
-    (void)m;  /* no projection */
     for (size_t u = 0; u < n; u++) {
         const size_t r = n - 1 - u;
-        mem_reverse_step(x + r * MEM_REVERSE_INPUT, h, c, pre);
+        mem_reverse_step(x + r * MEM_REVERSE_INPUT, h, c, pre, m);
         memcpy(out + r * out_stride, h, sizeof(float) * MEM_REVERSE_HIDDEN);
     }
 }
@@ -667,11 +682,12 @@ void blocks_reset(blocks_state *s)
 
 void blocks_run(blocks_state *s, const float *x, size_t steps, float *y, float *scratch)
 {
-    (void)scratch;  /* unused: the only layer writes y */
+    (void)scratch;  /* unused here */
     if (steps == 0)
         return;
     blocks_reset(s);
     mem_run(x, steps, y, 8, s->mem_h, s->mem_c, s->gates, NULL);  /* lstm mem, forward */
-    mem_reverse_run(x, steps, y + 4, 8, s->mem_reverse_h, s->mem_reverse_c, s->gates, NULL);  /* lstm mem, backward */
+    /* lstm mem, backward */
+    mem_reverse_run(x, steps, y + 4, 8, s->mem_reverse_h, s->mem_reverse_c, s->gates, NULL);
 }
 

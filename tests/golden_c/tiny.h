@@ -57,11 +57,11 @@ void tiny_run(tiny_state *s, const float *x, size_t steps, float *y);
 
 /* batch independent sequences of steps >= 1 timesteps at once: the same as
  * tiny_run on each, but the weights are read once per step for up to
- * TINY_CHUNK sequences (matrix-matrix products). s: an array of batch
+ * TINY_CHUNK sequences (matrix-matrix products). states: an array of batch
  * states (reset them first for new sequences); x: [steps][batch][TINY_INPUT_SIZE];
  * y: [1][batch][TINY_OUTPUT_SIZE]. */
 #define TINY_BATCH 1  /* tiny_run_batch exists */
-void tiny_run_batch(tiny_state *s, size_t batch, const float *x, size_t steps, float *y);
+void tiny_run_batch(tiny_state *states, size_t batch, const float *x, size_t steps, float *y);
 
 #ifdef __cplusplus
 }

@@ -315,8 +315,11 @@ static void build(const IrModel *m, int fast)
 {
     char prefix[128], cmd[1024];
     snprintf(prefix, sizeof prefix, "%s/model", tmpdir);
-    EmitOptions o = {"m", fast, "lstmc compile test.lstm -o model", "model.h", build_threads};
-    assert_int_equal(emitc_write_files(m, &o, prefix), 0);
+    Arena a = {0};
+    LowerOptions lo = {"m", fast, build_threads, NULL};
+    EmitOptions o = {"lstmc compile test.lstm -o model", "model.h"};
+    assert_int_equal(emitc_write_files(lower_model(&a, m, &lo), &o, prefix), 0);
+    arena_free(&a);
     snprintf(cmd, sizeof cmd, "cd %s && cc %s%s -c model.c -o model.o", tmpdir, cflags, extra_cflags);
     assert_int_equal(run(cmd), 0);
     snprintf(cmd, sizeof cmd, "cd %s && cc -O2 -pthread -o model driver.c model.o -lm", tmpdir);
@@ -784,9 +787,9 @@ static void test_identifier(void **state)
 {
     (void)state;
     Arena a = {0};
-    assert_string_equal(emitc_identifier(&a, "my-model"), "my_model");
-    assert_string_equal(emitc_identifier(&a, "enc.l1"), "enc_l1");
-    assert_string_equal(emitc_identifier(&a, "3d"), "m3d");
+    assert_string_equal(lower_identifier(&a, "my-model"), "my_model");
+    assert_string_equal(lower_identifier(&a, "enc.l1"), "enc_l1");
+    assert_string_equal(lower_identifier(&a, "3d"), "m3d");
     arena_free(&a);
 }
 
