@@ -9,7 +9,8 @@
 
 #include "ir.h"
 
-/* Runs one sequence from zero state. x holds steps rows of m->input values;
+/* Runs one sequence from the initial state (zeros, or each direction's
+ * learned h0, c0 with `initial_state;`). x holds steps rows of m->input values;
  * y receives steps rows of m->output values, or one row if m->output_last.
  * steps >= 1. */
 void interp_run(const IrModel *m, const double *x, long steps, double *y);

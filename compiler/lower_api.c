@@ -76,13 +76,26 @@ static const LowExpr *mul(Api *A, const LowExpr *x, const LowExpr *y) { return o
 
 /* ---- pointers ---- */
 
+/* An offset of 0 is none. */
+static const LowExpr *offset_of(const LowExpr *offset)
+{
+    return is_num(offset, 0) ? NULL : offset;
+}
+
 static LowPtr ptr_var(const char *name, const LowExpr *offset)
 {
     LowPtr p;
     memset(&p, 0, sizeof p);
     p.kind = LP_VAR;
     p.var = name;
-    p.offset = offset;
+    p.offset = offset_of(offset);
+    return p;
+}
+
+/* p, n floats on. */
+static LowPtr ptr_plus(Api *A, LowPtr p, const LowExpr *n)
+{
+    p.offset = offset_of(p.offset ? add(A, p.offset, n) : n);
     return p;
 }
 
@@ -100,7 +113,7 @@ static LowPtr ptr_field(const char *state, const LowExpr *elem, int field, const
     p.var = state;
     p.elem = elem;
     p.field = field;
-    p.offset = offset;
+    p.offset = offset_of(offset);
     return p;
 }
 
@@ -442,8 +455,8 @@ static void rows_op(Api *A, LowBlock *b, const Ctx *x, const LowOp *o)
     const LowDense *d = &lm->layers[o->layer].dense;
     LowBlock *rows = loop(A, b, "u", num(A, 0, NULL), x->rows, num(A, 1, NULL), d->title);
     const LowExpr *u = var(A, "u");
-    in.offset = add(A, in.offset, mul(A, u, num(A, o->in_width, NULL)));
-    out.offset = add(A, out.offset, mul(A, u, ow));
+    in = ptr_plus(A, in, mul(A, u, num(A, o->in_width, NULL)));
+    out = ptr_plus(A, out, mul(A, u, ow));
     LowArg da[2] = {arg_ptr(in), arg_ptr(out)};
     call(A, rows, CALLEE_DENSE, o->layer, NULL, 2, da);
 }

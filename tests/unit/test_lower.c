@@ -1,0 +1,371 @@
+/*
+ * test_lower.c - the lowering (lower.h), pinned where its decisions are
+ * made: names, the state struct's layout, scratch sizes, kernel shapes and
+ * the control code's addressing, independently of either printer.
+ *
+ * Models come from spec text through the front end (no weights file: the
+ * weights are set to zeros, which the lowering only copies).
+ */
+#include "testutil.h"
+
+#include "ast.h"
+#include "lower.h"
+#include "sema.h"
+
+#include <string.h>
+
+/* ---- models ---- */
+
+static float *zeros(Arena *a, long n)
+{
+    float *v = arena_alloc(a, sizeof(float) * (size_t)(n ? n : 1));
+    memset(v, 0, sizeof(float) * (size_t)(n ? n : 1));
+    return v;
+}
+
+/* The checked IR of spec text, with every weight zero. */
+static IrModel *model(Arena *a, const char *text)
+{
+    Source *src = source_from_string(a, "t.lstm", text);
+    IrModel *m = sema_check(a, parse_spec(a, src), "none.safetensors");
+    if (!m || diag_errors() != 0)
+        fail_msg("expected a valid spec:\n%s", text);
+    for (int n = 0; n < m->nlayers; n++) {
+        IrLayer *L = &m->layers[n];
+        if (L->kind == IR_DENSE) {
+            L->dense.w = zeros(a, (long)L->output * L->input);
+            continue;
+        }
+        IrLstm *l = &L->lstm;
+        for (int d = 0; d < l->dirs; d++)
+            for (int g = 0; g < GATE_COUNT; g++)
+                if (ir_gate_has_weights(l, (Gate)g))
+                    l->dir[d].w[g] = zeros(a, (long)ir_gate_rows(l, (Gate)g) * (l->input + l->recurrent));
+        for (int d = 0; d < l->dirs && l->proj; d++)
+            l->dir[d].w_proj = zeros(a, (long)l->proj * l->hidden);
+    }
+    return m;
+}
+
+static LowModel *lower(Arena *a, const char *text, const LowerOptions *o)
+{
+    LowerOptions plain = {NULL, 1, 1, NULL};
+    return lower_model(a, model(a, text), o ? o : &plain);
+}
+
+/* ---- expressions as text (a printer of the test's own) ---- */
+
+static const char *expr_text(Arena *a, const LowExpr *e)
+{
+    static const char *const ops[] = {"", "", "+", "-", "*", "min", "%"};
+    switch (e->kind) {
+    case LX_CONST: return e->name ? e->name : arena_printf(a, "%ld", e->value);
+    case LX_VAR:   return e->name;
+    default:       return arena_printf(a, "(%s %s %s)", expr_text(a, e->a), ops[e->kind], expr_text(a, e->b));
+    }
+}
+
+static const char *ptr_text(Arena *a, const LowModel *lm, const LowPtr *p)
+{
+    const char *base = p->kind == LP_NULL ? "NULL" : p->kind == LP_ARRAY ? p->array->name
+                     : p->kind == LP_VAR ? p->var
+                     : arena_printf(a, "%s[%s].%s", p->var, p->elem ? expr_text(a, p->elem) : "0",
+                                    lm->fields[p->field].name);
+    return p->offset ? arena_printf(a, "%s+%s", base, expr_text(a, p->offset)) : base;
+}
+
+static const char *arg_text(Arena *a, const LowModel *lm, const LowArg *g)
+{
+    return g->is_ptr ? ptr_text(a, lm, &g->ptr) : expr_text(a, g->expr);
+}
+
+/* The first statement of kind in b or its loops, depth first. */
+static const LowStmt *find(const LowBlock *b, LowStmtKind kind, const char *var)
+{
+    for (int k = 0; k < b->n; k++) {
+        const LowStmt *s = &b->s[k];
+        if (s->kind == kind && (!var || (s->var && strcmp(s->var, var) == 0)))
+            return s;
+        if (s->body) {
+            const LowStmt *t = find(s->body, kind, var);
+            if (t)
+                return t;
+        }
+    }
+    return NULL;
+}
+
+static const LowStmt *find_call(const LowBlock *b, LowCalleeKind callee)
+{
+    for (int k = 0; k < b->n; k++) {
+        const LowStmt *s = &b->s[k];
+        if (s->kind == LS_CALL && s->callee == callee)
+            return s;
+        if (s->body) {
+            const LowStmt *t = find_call(s->body, callee);
+            if (t)
+                return t;
+        }
+    }
+    return NULL;
+}
+
+/* ---- names ---- */
+
+static void test_names(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    LowModel *lm = lower(&a,
+                         "model my_model { input 3;\n"
+                         "  lstm enc { hidden 4; layers 2; from native \"w\"; }\n"
+                         "  lstm enc_l1 { hidden 4; direction bidirectional; from native \"w\"; }\n"
+                         "  dense head { units 2; from native \"w\"; }\n"
+                         "  output last; }\n",
+                         NULL);
+    assert_string_equal(lm->name, "my_model");
+    assert_string_equal(lm->macro, "MY_MODEL");
+    assert_int_equal(lm->ncells, 4);
+    /* "enc.l1" and a layer called "enc_l1" both want "enc_l1": two names */
+    assert_string_equal(lm->cells[0].id, "enc_l0");
+    assert_string_equal(lm->cells[1].id, "enc_l1");
+    assert_string_equal(lm->cells[2].id, "enc_l1_2");
+    assert_string_equal(lm->cells[3].id, "enc_l1_2_reverse");
+    assert_string_equal(lm->cells[3].macro, "ENC_L1_2_REVERSE");
+    assert_string_equal(lm->cells[3].title, "lstm enc_l1, backward");
+    assert_string_equal(lm->layers[3].dense.id, "head");
+    assert_string_equal(lm->cells[1].w_x.name, "enc_l1_w_x");
+    assert_string_equal(lm->run.name, "my_model_run");
+    assert_string_equal(lm->cell_run[2].name, "enc_l1_2_run");
+    assert_string_equal(lower_identifier(&a, "my-model"), "my_model");
+    assert_string_equal(lower_identifier(&a, "3d"), "m3d");
+
+    LowerOptions o = {"net", 1, 1, NULL};
+    lm = lower(&a, "model m { input 1; lstm l { hidden 2; from native \"w\"; } }", &o);
+    assert_string_equal(lm->name, "net");
+    assert_string_equal(lm->reset.name, "net_reset");
+    arena_free(&a);
+}
+
+/* ---- the state struct ---- */
+
+static void test_state_layout_streaming(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    /* gate rows: 4 x 32 and 4 x 16; a dense head after the last step */
+    LowModel *lm = lower(&a,
+                         "model m { input 5;\n"
+                         "  lstm a { hidden 32; from native \"w\"; } lstm b { hidden 16; from native \"w\"; }\n"
+                         "  dense d1 { units 7; from native \"w\"; } dense d2 { units 3; from native \"w\"; }\n"
+                         "  output last; }\n",
+                         NULL);
+    assert_true(lm->streaming);
+    /* chunk: 64 steps while chunk x 128 rows <= 16384 floats */
+    assert_int_equal(lm->chunk, 64);
+    static const char *const names[] = {"a_h", "a_c", "b_h", "b_c", "gates", "m", "seq0", "seq1", "tmp0"};
+    static const int floats[] = {32, 32, 16, 16, 64 * 128, 32, 64 * 32, 64 * 32, 7};
+    assert_int_equal(lm->nfields, 9);
+    long at = 0;
+    for (int k = 0; k < lm->nfields; k++) {
+        assert_string_equal(lm->fields[k].name, names[k]);
+        assert_int_equal(lm->fields[k].floats, floats[k]);
+        assert_int_equal(lm->fields[k].offset, at);
+        at += floats[k];
+    }
+    assert_int_equal(lm->state_bytes, 4 * at);
+    assert_int_equal(lm->fields[lm->cells[1].h_field].offset, 64);
+    assert_int_equal(lm->gates_field, 4);
+    assert_int_equal(lm->m_field, 5);
+    assert_int_equal(lm->seq_width, 32);
+    arena_free(&a);
+}
+
+static void test_state_layout_sequence(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    /* blocks: row-wise, no m; rows between layers in the caller's scratch */
+    LowModel *lm = lower(&a,
+                         "model m { input 2;\n"
+                         "  lstm a { hidden 512; direction bidirectional; from native \"w\"; }\n"
+                         "  lstm b { hidden 6; block_size 3; from native \"w\"; }\n"
+                         "  output sequence; }\n",
+                         NULL);
+    assert_false(lm->streaming);
+    /* 2048 gate rows: 8 steps per chunk keep the scratch at 16384 floats */
+    assert_int_equal(lm->chunk, 8);
+    assert_int_equal(lm->nseq, 1);
+    assert_int_equal(lm->seq_width, 1024);
+    assert_int_equal(lm->seq_field[0], -1);
+    assert_int_equal(lm->nfields, 8);   /* h, c of three cells, gates, m */
+    assert_string_equal(lm->fields[6].name, "gates");
+    assert_int_equal(lm->fields[6].floats, 8 * 2048);
+    assert_int_equal(lm->fields[7].floats, 512);
+    assert_false(lm->cells[2].tiled);
+    assert_int_equal(lm->cells[2].gate_rows, 2 + 2 + 6 + 2);
+    assert_int_equal(lm->cells[2].rows_per_pass, 4);
+    arena_free(&a);
+}
+
+/* ---- kernel shapes ---- */
+
+static void test_tiles_and_steps(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    const char *spec = "model m { input 3; lstm a { hidden 48; from native \"w\"; } lstm b { hidden 6; from native \"w\"; } }";
+    LowModel *lm = lower(&a, spec, NULL);
+    const LowCell *c = &lm->cells[0];
+    assert_true(c->tiled);
+    assert_int_equal(c->tile, 16);
+    assert_int_equal(c->tiles, 3);
+    assert_int_equal(c->tile_rows, 64);
+    assert_int_equal(c->tile_off[GATE_O], 48);
+    assert_true(c->simd);
+    assert_int_equal(c->steps_per_pass, 0);      /* the portable C decides */
+    assert_int_equal(lm->cells[1].tile, 2);
+    assert_false(lm->cells[1].simd);
+
+    /* AVX-512: 4 vectors a tile, 16 accumulators: 4 steps a pass */
+    LowTarget avx512 = {1, 16, 16, 1, 1}, avx2 = {1, 8, 8, 1, 1}, plain = {1, 1, 16, 0, 0};
+    LowerOptions o = {NULL, 1, 1, &avx512};
+    lm = lower(&a, spec, &o);
+    assert_int_equal(lm->cells[0].vecs, 4);
+    assert_int_equal(lm->cells[0].steps_per_pass, 4);
+    o.target = &avx2;
+    lm = lower(&a, spec, &o);
+    assert_int_equal(lm->cells[0].vecs, 8);
+    assert_int_equal(lm->cells[0].steps_per_pass, 1);
+    /* rows that are no multiple of 16 are plain floats: 8 of them */
+    assert_int_equal(lm->cells[1].vecs, 8);
+    assert_int_equal(lm->cells[1].steps_per_pass, 1);
+    o.target = &plain;
+    lm = lower(&a, spec, &o);
+    assert_int_equal(lm->cells[0].steps_per_pass, 1);
+    assert_int_equal(lower_steps_choice(2, 16), 4);
+    assert_int_equal(lower_steps_choice(4, 8), 2);
+    arena_free(&a);
+}
+
+/* ---- control code ---- */
+
+static void test_cell_run_backward(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    LowModel *lm = lower(&a, "model m { input 3; lstm l { hidden 16; direction bidirectional; from native \"w\"; } }", NULL);
+    const LowFunc *f = &lm->cell_run[1];
+    assert_string_equal(f->name, "l_reverse_run");
+    assert_string_equal(expr_text(&a, find(&f->body, LS_LET, "cn")->expr), "((n - t0) min M_CHUNK)");
+    /* chunks from the end, rows from each chunk's last */
+    assert_string_equal(expr_text(&a, find(&f->body, LS_LET, "base")->expr), "((n - t0) - cn)");
+    assert_string_equal(expr_text(&a, find(&f->body, LS_LET, "r")->expr), "((cn - 1) - u)");
+    const LowStmt *s = find_call(&f->body, CALLEE_CELL_PROJECT);
+    assert_string_equal(arg_text(&a, lm, &s->args[0]), "x+(base * L_REVERSE_INPUT)");
+    s = find(&f->body, LS_COPY, NULL);
+    assert_string_equal(ptr_text(&a, lm, &s->dst), "out+((base + r) * out_stride)");
+    assert_string_equal(expr_text(&a, s->n), "L_REVERSE_HIDDEN");
+
+    /* the model's run: each direction writes its columns of the rows */
+    const LowStmt *run0 = NULL, *run1 = NULL;
+    for (int k = 0; k < lm->run.body.n; k++) {
+        const LowStmt *t = &lm->run.body.s[k];
+        if (t->kind == LS_CALL && t->callee == CALLEE_CELL_RUN)
+            *(t->index ? &run1 : &run0) = t;
+    }
+    assert_non_null(run0);
+    assert_non_null(run1);
+    assert_string_equal(arg_text(&a, lm, &run1->args[0]), "x");
+    assert_string_equal(arg_text(&a, lm, &run1->args[1]), "steps");
+    assert_string_equal(arg_text(&a, lm, &run1->args[2]), "y+16");
+    assert_string_equal(arg_text(&a, lm, &run1->args[3]), "32");
+    assert_string_equal(arg_text(&a, lm, &run1->args[4]), "s[0].l_reverse_h");
+    assert_string_equal(arg_text(&a, lm, &run0->args[2]), "y");
+    arena_free(&a);
+}
+
+static void test_streaming_api(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    LowModel *lm = lower(&a, "model m { input 3; lstm l { hidden 16; from native \"w\"; } dense d { units 2; from native \"w\"; } output last; }", NULL);
+    /* NAME_run: the LSTM over the chunk's rows, the head on the last row */
+    const LowStmt *s = find_call(&lm->run.body, CALLEE_CELL_RUN);
+    assert_string_equal(arg_text(&a, lm, &s->args[0]), "x+(t0 * M_INPUT_SIZE)");
+    assert_string_equal(arg_text(&a, lm, &s->args[1]), "n");
+    assert_string_equal(arg_text(&a, lm, &s->args[2]), "s[0].seq0");
+    assert_string_equal(arg_text(&a, lm, &s->args[7]), "s[0].m");
+    assert_string_equal(expr_text(&a, find(&lm->run.body, LS_LET, "last")->expr), "((steps - 1) % M_CHUNK)");
+    s = find_call(&lm->run.body, CALLEE_DENSE);
+    assert_string_equal(arg_text(&a, lm, &s->args[0]), "s[0].seq0+(last * 16)");
+    assert_string_equal(arg_text(&a, lm, &s->args[1]), "y");
+    /* NAME_step is NAME_run of one step */
+    s = find_call(&lm->step.body, CALLEE_MODEL_RUN);
+    assert_string_equal(arg_text(&a, lm, &s->args[2]), "1");
+    /* NAME_run_batch: rows are the group's sequences of step t */
+    s = find_call(&lm->run_batch.body, CALLEE_CELL_BATCH);
+    assert_string_equal(arg_text(&a, lm, &s->args[0]), "x+(((t * batch) + b0) * M_INPUT_SIZE)");
+    assert_string_equal(arg_text(&a, lm, &s->args[1]), "nb");
+    s = find_call(&lm->run_batch.body, CALLEE_DENSE);
+    assert_string_equal(arg_text(&a, lm, &s->args[0]), "s[0].seq0+(b * 16)");
+    assert_string_equal(arg_text(&a, lm, &s->args[1]), "y+((b0 + b) * 2)");
+    /* ID_batch: the input projection of every sequence into s[0]'s scratch */
+    s = find_call(&lm->cell_batch[0].body, CALLEE_CELL_PROJECT);
+    assert_string_equal(arg_text(&a, lm, &s->args[2]), "s[0].gates");
+    s = find(&lm->cell_batch[0].body, LS_COPY, NULL);
+    assert_string_equal(ptr_text(&a, lm, &s->dst), "s[b].l_h");
+    assert_string_equal(ptr_text(&a, lm, &s->src), "s[b].m");
+    arena_free(&a);
+}
+
+static void test_sequence_api(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    LowModel *lm = lower(&a,
+                         "model m { input 3;\n"
+                         "  lstm a { hidden 4; direction bidirectional; from native \"w\"; } lstm b { hidden 2; from native \"w\"; }\n"
+                         "  dense d { units 2; from native \"w\"; } output last; }\n",
+                         NULL);
+    /* resets first, then the rows between layers in the caller's scratch */
+    assert_int_equal(lm->run.body.s[0].kind, LS_RETURN_IF_ZERO);
+    assert_int_equal(lm->run.body.s[1].callee, CALLEE_MODEL_RESET);
+    assert_int_equal(lm->nseq, 2);
+    const LowStmt *s = find_call(&lm->run.body, CALLEE_DENSE);
+    assert_string_equal(arg_text(&a, lm, &s->args[0]), "scratch+((steps * 8) + ((steps - 1) * 2))");
+    arena_free(&a);
+}
+
+static void test_reset_initial_state(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    IrModel *m = model(&a, "model m { input 1; lstm l { hidden 3; initial_state; from native \"w\"; } }");
+    m->layers[0].lstm.dir[0].h0 = zeros(&a, 3);
+    LowerOptions o = {NULL, 1, 1, NULL};
+    LowModel *lm = lower_model(&a, m, &o);
+    assert_true(lm->initial_state);
+    assert_int_equal(lm->reset.body.n, 2);
+    assert_int_equal(lm->reset.body.s[0].kind, LS_RESET_STATE);
+    const LowStmt *s = &lm->reset.body.s[1];
+    assert_int_equal(s->kind, LS_COPY);
+    assert_string_equal(ptr_text(&a, lm, &s->dst), "s[0].l_h");
+    assert_string_equal(ptr_text(&a, lm, &s->src), "l_h0");
+    arena_free(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_state_layout_streaming),
+        cmocka_unit_test(test_state_layout_sequence),
+        cmocka_unit_test(test_tiles_and_steps),
+        cmocka_unit_test(test_cell_run_backward),
+        cmocka_unit_test(test_streaming_api),
+        cmocka_unit_test(test_sequence_api),
+        cmocka_unit_test(test_reset_initial_state),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
