@@ -11,6 +11,8 @@
 #   - textual IR and bitcode pass `opt -verify`;
 #   - objects for other targets (aarch64-linux-gnu, thumbv7em-none-eabihf)
 #     carry the API's symbols (llvm-nm) and the right format (llvm-objdump);
+#   - the vector shape each target's module was built for is the one the C
+#     code gets there (tests/llvm/vector_shape.sh);
 #   - usage errors, and nothing left behind by a failed compile.
 # In an lstmc built without LLVM it checks the message that says so
 # instead, then prints "llvm: skipped (...)" and succeeds.
@@ -153,6 +155,11 @@ if "$lstmc" compile "$here/pytorch/v1_single.lstm" --emit obj --target aarch64-l
 else
     bad "--cpu/--features: $(head -3 "$tmp/err")"
 fi
+
+# ---- the vector shape of each target: the C code's (tests/llvm/vector_shape.sh) ----
+sh "$here/llvm/vector_shape.sh" "$lstmc" > "$tmp/shape"
+grep -v '^vector shape: [0-9]' "$tmp/shape"
+pass=$((pass + $(grep -c '^ok' "$tmp/shape"))) fail=$((fail + $(grep -c '^FAIL' "$tmp/shape")))
 
 # ---- errors ----
 expect() {   # status message-part args...

@@ -1160,29 +1160,56 @@ static int has_feature(const char *list, const char *f)
     return on;
 }
 
-/* The vector layer of runtime/lstmc_act.h that the C backend's code gets
+/* Feature f in a comma-separated list, or implied by one there that C
+ * compilers take to imply it (-mavx512f defines __AVX2__ and __FMA__). */
+static int has_feature_implied(const char *list, const char *f)
+{
+    static const char *const implied[][2] = {
+        {"avx2", "avx512f"}, {"fma", "avx512f"},
+    };
+    if (has_feature(list, f) > 0)
+        return 1;
+    for (size_t k = 0; k < COUNT_OF(implied); k++)
+        if (strcmp(implied[k][0], f) == 0 && has_feature(list, implied[k][1]) > 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * The vector layer of runtime/lstmc_act.h that the C backend's code gets
  * on this target (its #if chain), from the target machine's triple and
  * features: AVX-512 (16 floats, 16 accumulators, fma), AVX2 + FMA (8, 8,
  * fma), NEON on AArch64 (4, 16, fma), SSE2 on x86-64 (4, 8, mul + add),
  * else plain floats (1, 16); and whether the fast activations' RT_FMA
- * fuses. Features implied only by a --cpu name are not seen; then the code
- * is the one for the features named. */
+ * fuses (__FMA__ on x86, __ARM_FEATURE_FMA: every AArch64, 32-bit ARM with
+ * VFPv4 or FP-ARMv8). tests/llvm/vector_shape.sh holds this against the
+ * header preprocessed by clang for the same targets. Features implied only
+ * by a --cpu name are not seen (LLVM's C API does not show them); then the
+ * code is the one for the features named.
+ */
 static LowTarget vector_shape(LLVMTargetMachineRef tm)
 {
     char *triple = LLVMGetTargetMachineTriple(tm);
     char *features = LLVMGetTargetMachineFeatureString(tm);
     int x86_64 = strncmp(triple, "x86_64", 6) == 0, aarch64 = strncmp(triple, "aarch64", 7) == 0;
+    int arm32 = strncmp(triple, "arm", 3) == 0 || strncmp(triple, "thumb", 5) == 0;
     LowTarget v = {1, 1, 16, 0, 0};
-    if (x86_64 && has_feature(features, "avx512f") > 0)
+    if (x86_64 && has_feature_implied(features, "avx512f"))
         v.vl = 16, v.accs = 16, v.fma = 1;
-    else if (x86_64 && has_feature(features, "avx2") > 0 && has_feature(features, "fma") > 0)
+    else if (x86_64 && has_feature_implied(features, "avx2") && has_feature_implied(features, "fma"))
         v.vl = 8, v.accs = 8, v.fma = 1;
     else if (x86_64)
         v.vl = 4, v.accs = 8;
     else if (aarch64 && has_feature(features, "neon") >= 0)
         v.vl = 4, v.accs = 16, v.fma = 1;
-    /* RT_FMA: __FMA__ (x86) or __ARM_FEATURE_FMA (every AArch64) */
-    v.act_fma = (x86_64 && has_feature(features, "fma") > 0) || aarch64;
+    static const char *const arm_fma[] = {"vfp4", "vfp4d16", "vfp4d16sp", "vfp4sp",
+                                          "fp-armv8", "fp-armv8d16", "fp-armv8d16sp", "fp-armv8sp"};
+    if (x86_64)
+        v.act_fma = has_feature_implied(features, "fma");
+    else if (aarch64)
+        v.act_fma = 1;
+    for (size_t k = 0; arm32 && k < COUNT_OF(arm_fma); k++)
+        v.act_fma |= has_feature(features, arm_fma[k]) > 0;
     LLVMDisposeMessage(triple);
     LLVMDisposeMessage(features);
     return v;
@@ -1228,6 +1255,12 @@ LLVMModuleRef emitllvm_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const
     g->vd = LLVMVoidTypeInContext(ctx);
 
     build_model(g);
+    /* the vector shape it was built for, named in the module so that a test
+     * can hold it against what the C code gets for the same target
+     * (tests/llvm/vector_shape.sh) */
+    LLVMValueRef shape[4] = {ci32(g, lm->target.vl), ci32(g, lm->target.accs), ci32(g, lm->target.fma),
+                             ci32(g, lm->target.act_fma)};
+    LLVMAddNamedMetadataOperand(g->mod, "lstmc.vector_shape", LLVMMDNodeInContext(ctx, shape, 4));
 
     char *msg = NULL;
     if (LLVMVerifyModule(g->mod, LLVMReturnStatusAction, &msg)) {
