@@ -258,7 +258,7 @@ typedef struct LowArg {
 
 typedef enum {
     LS_LET,           /* const size_t var = expr; (comment) */
-    LS_LET_STATE,     /* state *var = state var `ptr.var` + expr */
+    LS_LET_STATE,     /* state *var = (state variable dst.var) + expr */
     LS_FOR,           /* for (size_t var = from; var < to; var += step) body */
     LS_RETURN_IF_ZERO,/* if (expr == 0) return; */
     LS_CALL,          /* callee(args) */

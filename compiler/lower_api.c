@@ -336,7 +336,7 @@ static void cell_batch(Api *A, int k)
     LowPtr pre = ptr_field("s", NULL, lm->gates_field, NULL);
     if (c->tiled) {
         LowArg pa[3] = {arg_ptr(ptr_var("x", NULL)), arg_expr(nb), arg_ptr(pre)};
-        call(A, b, CALLEE_CELL_PROJECT, k, "the input projection of every sequence: rows of pre", 3, pa);
+        call(A, b, CALLEE_CELL_PROJECT, k, "the input projection of every sequence, into s[0]'s scratch", 3, pa);
         LowArg ra[3] = {arg_ptr(pre), arg_expr(nb), arg_ptr(ptr_var("s", NULL))};
         call(A, b, CALLEE_CELL_BATCH_RECUR, k, "the gates and cells of every sequence; the new h to s[b].m", 3, ra);
     }

@@ -769,7 +769,7 @@ static void lstm_batch_recur(const float *pre, size_t nb, tiny_state *s)
  * apart); its state is s[b]. s[0].gates is scratch. */
 static void lstm_batch(const float *x, size_t nb, float *out, size_t out_stride, tiny_state *s)
 {
-    lstm_project(x, nb, s->gates);  /* the input projection of every sequence: rows of pre */
+    lstm_project(x, nb, s->gates);  /* the input projection of every sequence, into s[0]'s scratch */
     lstm_batch_recur(s->gates, nb, s);  /* the gates and cells of every sequence; the new h to s[b].m */
     for (size_t b = 0; b < nb; b++) {
         memcpy(s[b].lstm_h, s[b].m, sizeof(float) * LSTM_HIDDEN);  /* the new h */
