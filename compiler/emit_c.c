@@ -120,15 +120,8 @@ static const char *act_call(Arena *a, LowAct act, const char *arg)
 /* The activation's name as the spec writes it, with parameters. */
 static const char *act_name(Arena *a, LowAct act)
 {
-    const char *name = ir_activation_name(act.kind);
-    char pa[32], pb[32];
-    snprintf(pa, sizeof pa, "%.9g", (double)act.a);
-    snprintf(pb, sizeof pb, "%.9g", (double)act.b);
-    switch (ir_activation_params(act.kind)) {
-    case 1:  return arena_printf(a, "%s(%s)", name, pa);
-    case 2:  return arena_printf(a, "%s(%s, %s)", name, pa, pb);
-    default: return name;
-    }
+    Activation spec = {act.kind, (double)act.a, (double)act.b};
+    return ir_activation_text(a, spec);
 }
 
 /* expr clipped to [-limit, limit], or expr when limit is 0. */

@@ -4,6 +4,8 @@
  */
 #include "ir.h"
 
+#include <stdlib.h>
+
 const char *const ir_activation_names[ACT_COUNT] = {
 #define ACT(e, name, nparams, formula) name,
 #include "activations.def"
@@ -17,6 +19,27 @@ const int ir_activation_nparams[ACT_COUNT] = {
 
 const char *ir_activation_name(ActKind k) { return ir_activation_names[k]; }
 int ir_activation_params(ActKind k) { return ir_activation_nparams[k]; }
+
+char *ir_float_text(Arena *a, double v)
+{
+    char buf[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(buf, sizeof buf, "%.*g", p, v);
+        if ((float)strtod(buf, NULL) == (float)v)
+            break;
+    }
+    return arena_strdup(a, buf);
+}
+
+char *ir_activation_text(Arena *a, Activation act)
+{
+    const char *name = ir_activation_name(act.kind);
+    switch (ir_activation_params(act.kind)) {
+    case 0:  return arena_strdup(a, name);
+    case 1:  return arena_printf(a, "%s(%s)", name, ir_float_text(a, act.a));
+    default: return arena_printf(a, "%s(%s, %s)", name, ir_float_text(a, act.a), ir_float_text(a, act.b));
+    }
+}
 
 int ir_gate_rows(const IrLstm *l, Gate g)
 {

@@ -135,6 +135,11 @@ extern const char *const ir_activation_names[ACT_COUNT];
 extern const int ir_activation_nparams[ACT_COUNT];
 const char *ir_activation_name(ActKind k);
 int ir_activation_params(ActKind k);
+/* The shortest decimal that reads back as the same float as v. */
+char *ir_float_text(Arena *a, double v);
+/* An activation as the spec writes it: "sigmoid", "hard_sigmoid(0.2, 0.5)"
+ * (parameters as float, in their shortest form). */
+char *ir_activation_text(Arena *a, Activation act);
 
 /* Model statistics for `lstmc check` and the generated code's banner. */
 typedef struct IrStats {

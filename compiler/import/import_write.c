@@ -9,29 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The shortest decimal that reads back as the same float (the ONNX
- * attributes are float32). */
-static const char *num(Arena *a, double v)
-{
-    char buf[40];
-    for (int p = 1; p <= 17; p++) {
-        snprintf(buf, sizeof buf, "%.*g", p, v);
-        if ((float)strtod(buf, NULL) == (float)v)
-            break;
-    }
-    return arena_strdup(a, buf);
-}
-
-static const char *act_str(Arena *a, Activation act)
-{
-    const char *name = ir_activation_name(act.kind);
-    switch (ir_activation_params(act.kind)) {
-    case 0: return name;
-    case 1: return arena_printf(a, "%s(%s)", name, num(a, act.a));
-    default: return arena_printf(a, "%s(%s, %s)", name, num(a, act.a), num(a, act.b));
-    }
-}
-
 void import_write_spec(FILE *f, const ImportModel *m, const char *name, const char *weights)
 {
     Arena a = {0};
@@ -50,7 +27,7 @@ void import_write_spec(FILE *f, const ImportModel *m, const char *name, const ch
         if (L->kind == IMPORT_DENSE) {
             fprintf(f, "    dense %s {\n        units %d;\n", L->name, L->output);
             if (L->dense_act.kind != ACT_IDENTITY)
-                fprintf(f, "        activation %s;\n", act_str(&a, L->dense_act));
+                fprintf(f, "        activation %s;\n", ir_activation_text(&a, L->dense_act));
             if (!L->bias)
                 fprintf(f, "        no_bias;\n");
             fprintf(f, "        from onnx \"%s\";\n    }\n", L->name);
@@ -60,13 +37,13 @@ void import_write_spec(FILE *f, const ImportModel *m, const char *name, const ch
         if (L->dirs == 2 || L->reverse)
             fprintf(f, "        direction %s;\n", L->dirs == 2 ? "bidirectional" : "backward");
         if (L->act[0].kind != ACT_SIGMOID)
-            fprintf(f, "        gate_activation %s;\n", act_str(&a, L->act[0]));
+            fprintf(f, "        gate_activation %s;\n", ir_activation_text(&a, L->act[0]));
         if (L->act[1].kind != ACT_TANH)
-            fprintf(f, "        cell_input %s;\n", act_str(&a, L->act[1]));
+            fprintf(f, "        cell_input %s;\n", ir_activation_text(&a, L->act[1]));
         if (L->act[2].kind != ACT_TANH)
-            fprintf(f, "        cell_output %s;\n", act_str(&a, L->act[2]));
+            fprintf(f, "        cell_output %s;\n", ir_activation_text(&a, L->act[2]));
         if (L->clip > 0)
-            fprintf(f, "        clip gates %s;\n", num(&a, L->clip));
+            fprintf(f, "        clip gates %s;\n", ir_float_text(&a, L->clip));
         if (L->coupled)
             fprintf(f, "        coupled;\n");
         if (L->peepholes)
