@@ -514,6 +514,19 @@ static void model_reset(Api *A)
     }
 }
 
+/* NAME_run(s, x, steps, y), without its body. */
+static LowFunc *model_run(Api *A)
+{
+    LowFunc *f = &A->lm->run;
+    f->name = arena_printf(A->a, "%s_run", A->lm->name);
+    f->exported = 1;
+    param(f, "s", LT_STATEP);
+    param(f, "x", LT_CFLOATP);
+    param(f, "steps", LT_SIZE);
+    param(f, "y", LT_FLOATP);
+    return f;
+}
+
 /* NAME_step, NAME_run and NAME_run_batch of a streaming model. */
 static void model_streaming(Api *A)
 {
@@ -524,13 +537,7 @@ static void model_streaming(Api *A)
     for (int k = 0; k < lm->nops; k++)
         uses_last |= !is_rows_op(&lm->ops[k]) && lm->ops[k].in.kind == BUF_SEQ;
 
-    LowFunc *f = &lm->run;
-    f->name = arena_printf(A->a, "%s_run", lm->name);
-    f->exported = 1;
-    param(f, "s", LT_STATEP);
-    param(f, "x", LT_CFLOATP);
-    param(f, "steps", LT_SIZE);
-    param(f, "y", LT_FLOATP);
+    LowFunc *f = model_run(A);
     Ctx x;
     memset(&x, 0, sizeof x);
     x.state = "s";
@@ -604,14 +611,7 @@ static void model_streaming(Api *A)
  * its initial state, the rows between layers in the caller's scratch. */
 static void model_sequence(Api *A)
 {
-    LowModel *lm = A->lm;
-    LowFunc *f = &lm->run;
-    f->name = arena_printf(A->a, "%s_run", lm->name);
-    f->exported = 1;
-    param(f, "s", LT_STATEP);
-    param(f, "x", LT_CFLOATP);
-    param(f, "steps", LT_SIZE);
-    param(f, "y", LT_FLOATP);
+    LowFunc *f = model_run(A);
     param(f, "scratch", LT_FLOATP);
     Ctx x;
     memset(&x, 0, sizeof x);
