@@ -285,7 +285,12 @@ check-llvm: $(B)/lstmc example-embed-llvm
 check-golden-c: $(B)/lstmc
 	@sh tests/run_golden_c.sh $(B)/lstmc
 
-TESTS := check-unit check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-llvm check-examples-trained check-onnx
+# Several models in one program: linked, and as one translation unit, every
+# name with its model's prefix (tests/run_names.sh).
+check-names: $(B)/lstmc
+	@sh tests/run_names.sh $(B)/lstmc
+
+TESTS := check-unit check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-examples-trained check-onnx
 
 # With LLVM, a third pass builds lstmc without it (in $(B)/nollvm) and runs
 # every suite again: the LLVM tests must then report themselves skipped.

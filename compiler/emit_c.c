@@ -10,6 +10,7 @@
  */
 #include "emit_c.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
@@ -19,10 +20,52 @@
 
 /* ---- the emitter ---- */
 
+/*
+ * The runtime's names (rt_sigmoidf_fast, RT_VL, its include guard) are
+ * written with the model's prefix, in the copied runtime and in the code
+ * that uses it alike (NAME_rt_..., NAME_RT_...), so that two models share
+ * one translation unit.
+ */
 typedef struct Emitter {
     FILE *f;
     int indent;              /* levels of four spaces */
+    const char *name;        /* the model's prefix, and its upper-case form */
+    const char *macro;
 } Emitter;
+
+/* s, with every identifier of the runtime given the model's prefix. */
+static void put_renamed(Emitter *e, const char *s, size_t n)
+{
+    const char *end = s + n;
+    while (s < end) {
+        if (isalpha((unsigned char)*s) || *s == '_') {
+            const char *t = s;
+            while (t < end && (isalnum((unsigned char)*t) || *t == '_'))
+                t++;
+            if (t - s > 3 && strncmp(s, "rt_", 3) == 0)
+                fprintf(e->f, "%s_", e->name);
+            else if ((t - s > 3 && strncmp(s, "RT_", 3) == 0) ||
+                     (t - s == 11 && strncmp(s, "LSTMC_ACT_H", 11) == 0))
+                fprintf(e->f, "%s_", e->macro);
+            fwrite(s, 1, (size_t)(t - s), e->f);
+            s = t;
+        } else {
+            fputc(*s++, e->f);
+        }
+    }
+}
+
+static void emit_vtext(Emitter *e, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, again);
+    va_end(again);
+    char *buf = mem_alloc((size_t)n + 1);
+    vsnprintf(buf, (size_t)n + 1, fmt, ap);
+    put_renamed(e, buf, (size_t)n);
+    mem_free(buf);
+}
 
 /* One line at the current indent. */
 static void emit_line(Emitter *e, const char *fmt, ...) PRINTF_LIKE(2, 3);
@@ -32,7 +75,7 @@ static void emit_line(Emitter *e, const char *fmt, ...)
     for (int k = 0; k < e->indent; k++)
         fputs("    ", e->f);
     va_start(ap, fmt);
-    vfprintf(e->f, fmt, ap);
+    emit_vtext(e, fmt, ap);
     va_end(ap);
     fputc('\n', e->f);
 }
@@ -50,7 +93,7 @@ static void emit_open(Emitter *e, const char *fmt, ...)
     for (int k = 0; k < e->indent; k++)
         fputs("    ", e->f);
     va_start(ap, fmt);
-    vfprintf(e->f, fmt, ap);
+    emit_vtext(e, fmt, ap);
     va_end(ap);
     fputs(fmt[0] ? " {\n" : "{\n", e->f);
     e->indent++;
@@ -62,7 +105,7 @@ static void emit_function(Emitter *e, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(e->f, fmt, ap);
+    emit_vtext(e, fmt, ap);
     va_end(ap);
     fputs("\n{\n", e->f);
     e->indent++;
@@ -130,7 +173,7 @@ static const char *clipped(Arena *a, const char *expr, float limit)
     char lim[32];
     if (limit == 0.0f)
         return expr;
-    return arena_printf(a, "clip(%s, %s)", expr, flit(lim, limit));
+    return arena_printf(a, "rt_clip(%s, %s)", expr, flit(lim, limit));
 }
 
 /*
@@ -368,7 +411,7 @@ static void emit_state_struct(Emitter *e, Arena *a, const LowModel *lm)
 
 static void emit_header_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOptions *o)
 {
-    Emitter em = {f, 0}, *e = &em;
+    Emitter em = {f, 0, lm->name, lm->macro}, *e = &em;
     const char *M = lm->macro;
     emit_banner(e, a, lm, o, arena_printf(a, "The API of the LSTM model %s.", lm->ir->name));
     emit_line(e, "#ifndef %s_H", M);
@@ -1544,7 +1587,7 @@ static void emit_threads(Emitter *e, const LowModel *lm)
 
 static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOptions *o)
 {
-    Emitter em = {f, 0}, *e = &em;
+    Emitter em = {f, 0, lm->name, lm->macro}, *e = &em;
     emit_banner(e, a, lm, o, arena_printf(a, "The LSTM model %s, as specialized C99: the weights are constants, "
                                           "every size is fixed.", lm->ir->name));
     emit_line(e, "#include \"%s\"", o->header_include);
@@ -1565,7 +1608,7 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_line(e, "#pragma GCC diagnostic push");
     emit_line(e, "#pragma GCC diagnostic ignored \"-Wunused-function\"");
     emit_line(e, "#endif");
-    fputs(rt_text_act_h, f);
+    put_renamed(e, rt_text_act_h, strlen(rt_text_act_h));
     emit_line(e, "#if defined(__GNUC__)");
     emit_line(e, "#pragma GCC diagnostic pop");
     emit_line(e, "#endif");
@@ -1573,7 +1616,7 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_blank(e);
     if (lm->uses_clip) {
         emit_line(e, "/* v clamped to [-limit, limit] */");
-        emit_function(e, "static float clip(float v, float limit)");
+        emit_function(e, "static float rt_clip(float v, float limit)");
         emit_line(e, "return v > limit ? limit : v < -limit ? -limit : v;");
         emit_close(e, "");
         emit_blank(e);

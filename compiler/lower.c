@@ -208,7 +208,7 @@ static int chunk_steps(int gate_rows)
 }
 
 /* One direction d of LSTM layer L, named id, packed for the step loop. */
-static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char *id,
+static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char *id, const char *local,
                        int fast)
 {
     const IrLstm *l = &L->lstm;
@@ -216,6 +216,7 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
     int K = l->input + l->recurrent;
 
     c->id = id;
+    c->local = local;
     c->threads = 1;
     c->macro = lower_macro(a, id);
     c->title = l->dirs == 2 || dir->reverse
@@ -461,8 +462,8 @@ static void layout_state(Arena *a, LowModel *lm, int gates_floats, int m_floats,
     lm->fields = arena_alloc(a, sizeof *lm->fields * (size_t)(2 * lm->ncells + 6));
     for (int k = 0; k < lm->ncells; k++) {
         LowCell *c = &lm->cells[k];
-        c->h_field = add_field(lm, FIELD_H, arena_printf(a, "%s_h", c->id), c->recurrent);
-        c->c_field = add_field(lm, FIELD_C, arena_printf(a, "%s_c", c->id), c->hidden);
+        c->h_field = add_field(lm, FIELD_H, arena_printf(a, "%s_h", c->local), c->recurrent);
+        c->c_field = add_field(lm, FIELD_C, arena_printf(a, "%s_c", c->local), c->hidden);
         lm->fields[c->h_field].cell = lm->fields[c->c_field].cell = k;
     }
     lm->gates_field = gates_floats ? add_field(lm, FIELD_GATES, "gates", gates_floats) : -1;
@@ -529,12 +530,17 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
         }
     lm->cells = arena_alloc(a, sizeof *lm->cells * (size_t)(ncells ? ncells : 1));
 
+    /* Every identifier of a layer starts with the model's prefix. A layer
+     * called "run" would have a NAME_run_batch, which NAME_run_batch of the
+     * API already is: it becomes "run_2". */
     Names names = {0};
+    unique_name(a, &names, "run");
     int gate_rows = 0, m_floats = 0;
     for (int n = 0; n < m->nlayers; n++) {
         const IrLayer *L = &m->layers[n];
         LowLayer *ll = &lm->layers[n];
-        const char *id = unique_name(a, &names, lower_identifier(a, L->name));
+        const char *base = unique_name(a, &names, lower_identifier(a, L->name));
+        const char *id = arena_printf(a, "%s_%s", lm->name, base);
         ll->kind = L->kind;
         ll->title = L->name;
         ll->input = L->input;
@@ -549,9 +555,9 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
         for (int d = 0; d < L->lstm.dirs; d++) {
             /* The backward half of a bidirectional layer is "<id>_reverse",
              * as PyTorch names it. */
-            const char *cid = d == 0 ? id : unique_name(a, &names, arena_printf(a, "%s_reverse", id));
+            const char *local = d == 0 ? base : unique_name(a, &names, arena_printf(a, "%s_reverse", base));
             LowCell *c = &lm->cells[lm->ncells++];
-            lower_cell(a, c, L, d, cid, o->fast_activations);
+            lower_cell(a, c, L, d, arena_printf(a, "%s_%s", lm->name, local), local, o->fast_activations);
             ll->cell[d] = c;
             if (c->tiled)
                 lm->flash_bytes += 4 * (lower_array_floats(&c->w_x) + lower_array_floats(&c->w_h) +

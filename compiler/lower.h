@@ -69,8 +69,10 @@ typedef struct LowTarget {
 
 /* One direction of one LSTM layer. */
 typedef struct LowCell {
-    const char *id;            /* C identifier: "enc_l0", "enc_l0_reverse" */
-    const char *macro;         /* its upper-case form, for #defines: "ENC_L0" */
+    const char *id;            /* C identifier, the model's prefix first:
+                                  "m_enc_l0", "m_enc_l0_reverse" */
+    const char *macro;         /* its upper-case form, for #defines: "M_ENC_L0" */
+    const char *local;         /* id without the prefix, for state fields: "enc_l0" */
     const char *title;         /* for comments: "lstm enc.l0, forward" */
     int reverse;               /* runs t = T-1 .. 0 */
     int input, hidden, block_size, blocks, proj, recurrent;   /* I H S NB P R */
@@ -127,7 +129,7 @@ extern const int lower_nsteps_choices;
 int lower_steps_choice(int vecs, int accs);
 
 typedef struct LowDense {
-    const char *id;            /* C identifier: "head" */
+    const char *id;            /* C identifier: "m_head" */
     const char *macro;
     const char *title;
     int input, units;

@@ -32,9 +32,9 @@
  * function is `static inline` with the prefix rt_. All math is in float.
  *
  * Two kinds of function:
- *   exact  rt_sigmoidf, rt_tanhf, ... go through libm (expf, expm1f, tanhf,
+ *   exact  blocks_rt_sigmoidf, blocks_rt_tanhf, ... go through libm (expf, expm1f, tanhf,
  *          log1pf): within 3 ulps (measured at most 2.40, glibc).
- *   fast   rt_tanhf_fast, rt_sigmoidf_fast and their scaled forms call no
+ *   fast   blocks_rt_tanhf_fast, blocks_rt_sigmoidf_fast and their scaled forms call no
  *          libm function and have no branches, so compilers vectorize loops
  *          of them (gcc -O3, clang -O2). Never decreasing, bounded (tanh in
  *          [-1, 1], sigmoid in [0, 1]), +-inf give the limits exactly, NaN
@@ -42,16 +42,16 @@
  *
  * Maximum error against double precision, measured over every finite float
  * by tests/act_error.c (table and command in runtime/README.md):
- *   rt_tanhf_fast      1.5e-7 absolute (measured 1.489e-7 at x = -4.505),
+ *   blocks_rt_tanhf_fast      1.5e-7 absolute (measured 1.489e-7 at x = -4.505),
  *                      1.8e-7 relative (2.5 ulps)
- *   rt_sigmoidf_fast   9.0e-8 absolute (measured 8.931e-8 at x = 7.859),
+ *   blocks_rt_sigmoidf_fast   9.0e-8 absolute (measured 8.931e-8 at x = 7.859),
  *                      1.5e-7 relative for x >= -87 (measured 1.479e-7);
  *                      0 below -87, where sigmoid < 1.7e-38
- *   rt_scaled_*_fast   the above times |b - a| (sigmoid) or |a| (tanh),
+ *   blocks_rt_scaled_*_fast   the above times |b - a| (sigmoid) or |a| (tanh),
  *                      plus the rounding of the scaling
  */
-#ifndef LSTMC_ACT_H
-#define LSTMC_ACT_H
+#ifndef BLOCKS_LSTMC_ACT_H
+#define BLOCKS_LSTMC_ACT_H
 
 #include <math.h>
 #include <stdint.h>
@@ -60,7 +60,7 @@
 /* ---- exact: through libm ---- */
 
 /* 1 / (1 + e^-x), written so that neither branch overflows. */
-static inline float rt_sigmoidf(float x)
+static inline float blocks_rt_sigmoidf(float x)
 {
     if (x >= 0.0f)
         return 1.0f / (1.0f + expf(-x));
@@ -68,56 +68,56 @@ static inline float rt_sigmoidf(float x)
     return e / (1.0f + e);
 }
 
-static inline float rt_tanhf(float x)
+static inline float blocks_rt_tanhf(float x)
 {
     return tanhf(x);
 }
 
 /* max(0, min(1, a*x + b)) */
-static inline float rt_hard_sigmoidf(float x, float a, float b)
+static inline float blocks_rt_hard_sigmoidf(float x, float a, float b)
 {
     float y = a * x + b;
     return y < 0.0f ? 0.0f : y > 1.0f ? 1.0f : y;
 }
 
 /* a + (b - a) * sigmoid(x): a sigmoid from a to b */
-static inline float rt_scaled_sigmoidf(float x, float a, float b)
+static inline float blocks_rt_scaled_sigmoidf(float x, float a, float b)
 {
-    return a + (b - a) * rt_sigmoidf(x);
+    return a + (b - a) * blocks_rt_sigmoidf(x);
 }
 
 /* a * tanh(b*x) */
-static inline float rt_scaled_tanhf(float x, float a, float b)
+static inline float blocks_rt_scaled_tanhf(float x, float a, float b)
 {
     return a * tanhf(b * x);
 }
 
-static inline float rt_reluf(float x)
+static inline float blocks_rt_reluf(float x)
 {
     return x > 0.0f ? x : 0.0f;
 }
 
 /* x >= 0 ? x : a*x */
-static inline float rt_leaky_reluf(float x, float a)
+static inline float blocks_rt_leaky_reluf(float x, float a)
 {
     return x >= 0.0f ? x : a * x;
 }
 
 /* x > a ? x : 0 */
-static inline float rt_thresholded_reluf(float x, float a)
+static inline float blocks_rt_thresholded_reluf(float x, float a)
 {
     return x > a ? x : 0.0f;
 }
 
 /* x >= 0 ? x : a*(e^x - 1); expm1f keeps e^x - 1 accurate near 0. */
-static inline float rt_eluf(float x, float a)
+static inline float blocks_rt_eluf(float x, float a)
 {
     return x >= 0.0f ? x : a * expm1f(x);
 }
 
 /* x / (1 + |x|); beyond 1e30 that is +-1 in float, and the quotient would be
  * inf / inf at +-inf. */
-static inline float rt_softsignf(float x)
+static inline float blocks_rt_softsignf(float x)
 {
     if (x > 1e30f)
         return 1.0f;
@@ -128,25 +128,25 @@ static inline float rt_softsignf(float x)
 
 /* log(1 + e^x); above 20, log1p(e^x) rounds to x in float and e^x could
  * overflow, so return x. */
-static inline float rt_softplusf(float x)
+static inline float blocks_rt_softplusf(float x)
 {
     return x > 20.0f ? x : log1pf(expf(x));
 }
 
 /* a*x + b */
-static inline float rt_affinef(float x, float a, float b)
+static inline float blocks_rt_affinef(float x, float a, float b)
 {
     return a * x + b;
 }
 
-static inline float rt_identityf(float x)
+static inline float blocks_rt_identityf(float x)
 {
     return x;
 }
 
 /* v[k] = e^v[k] / sum_j e^v[j], in place. Subtracting the maximum first keeps
  * every exponent <= 0, so nothing overflows and the sum is >= 1. */
-static inline void rt_softmaxf(float *v, int n)
+static inline void blocks_rt_softmaxf(float *v, int n)
 {
     float max, sum, inv;
     int i;
@@ -178,7 +178,7 @@ static inline void rt_softmaxf(float *v, int n)
  * (a ? b : c) stand in for branches; compilers turn them into blends.
  */
 /*
- * RT_FMA(a, b, c) is a*b + c, fused (one rounding) where the target has FMA.
+ * BLOCKS_RT_FMA(a, b, c) is a*b + c, fused (one rounding) where the target has FMA.
  * gcc never fuses a*b + c by itself in ISO C mode (-std=c99 and -std=c11
  * imply -ffp-contract=off), clang does by default; fused, the polynomial
  * chains below are shorter, and that is on the critical path of every step
@@ -187,24 +187,24 @@ static inline void rt_softmaxf(float *v, int n)
  * would be a slow library call.
  */
 #if defined(__GNUC__) && (defined(__FMA__) || defined(__ARM_FEATURE_FMA))
-#define RT_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
+#define BLOCKS_RT_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
 #else
-#define RT_FMA(a, b, c) ((a) * (b) + (c))
+#define BLOCKS_RT_FMA(a, b, c) ((a) * (b) + (c))
 #endif
 
-#define RT_LN2_HI 0.693359375f          /* ln 2 = RT_LN2_HI + RT_LN2_LO, with */
-#define RT_LN2_LO -2.12194440e-4f       /* n * RT_LN2_HI exact for |n| < 2^15 */
-#define RT_LOG2E 1.44269504088896341f
-#define RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23: adding it rounds to an
+#define BLOCKS_RT_LN2_HI 0.693359375f          /* ln 2 = BLOCKS_RT_LN2_HI + BLOCKS_RT_LN2_LO, with */
+#define BLOCKS_RT_LN2_LO -2.12194440e-4f       /* n * BLOCKS_RT_LN2_HI exact for |n| < 2^15 */
+#define BLOCKS_RT_LOG2E 1.44269504088896341f
+#define BLOCKS_RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23: adding it rounds to an
                                            integer kept in the low bits */
 
 /* Sets *s = 2^n and returns e^r - 1, where z = n*ln2 + r. Needs
  * -87 <= z <= 87 so that 2^n is a normal float. */
-static inline float rt_expm1_parts_(float z, float *s)
+static inline float blocks_rt_expm1_parts_(float z, float *s)
 {
-    float k = z * RT_LOG2E + RT_ROUND_MAGIC;    /* low bits hold round(z/ln2) */
-    float n = k - RT_ROUND_MAGIC;
-    float r = z - n * RT_LN2_HI - n * RT_LN2_LO;
+    float k = z * BLOCKS_RT_LOG2E + BLOCKS_RT_ROUND_MAGIC;    /* low bits hold round(z/ln2) */
+    float n = k - BLOCKS_RT_ROUND_MAGIC;
+    float r = z - n * BLOCKS_RT_LN2_HI - n * BLOCKS_RT_LN2_LO;
     uint32_t bits;
     float p;
 
@@ -212,23 +212,23 @@ static inline float rt_expm1_parts_(float z, float *s)
     bits = (bits + 127u) << 23;                 /* (n + 127) << 23 is 2^n */
     memcpy(s, &bits, sizeof bits);
     p = 1.9875691500e-4f;
-    p = RT_FMA(p, r, 1.3981999507e-3f);
-    p = RT_FMA(p, r, 8.3334519073e-3f);
-    p = RT_FMA(p, r, 4.1665795894e-2f);
-    p = RT_FMA(p, r, 1.6666665459e-1f);
-    p = RT_FMA(p, r, 5.0000001201e-1f);
-    return RT_FMA(r * r, p, r);
+    p = BLOCKS_RT_FMA(p, r, 1.3981999507e-3f);
+    p = BLOCKS_RT_FMA(p, r, 8.3334519073e-3f);
+    p = BLOCKS_RT_FMA(p, r, 4.1665795894e-2f);
+    p = BLOCKS_RT_FMA(p, r, 1.6666665459e-1f);
+    p = BLOCKS_RT_FMA(p, r, 5.0000001201e-1f);
+    return BLOCKS_RT_FMA(r * r, p, r);
 }
 
 /* Float <-> bits, for the selects below. */
-static inline uint32_t rt_bits_(float x)
+static inline uint32_t blocks_rt_bits_(float x)
 {
     uint32_t b;
     memcpy(&b, &x, sizeof b);
     return b;
 }
 
-static inline float rt_from_bits_(uint32_t b)
+static inline float blocks_rt_from_bits_(uint32_t b)
 {
     float x;
     memcpy(&x, &b, sizeof x);
@@ -236,16 +236,16 @@ static inline float rt_from_bits_(uint32_t b)
 }
 
 /* All ones if c, else 0. */
-static inline uint32_t rt_mask_(int c)
+static inline uint32_t blocks_rt_mask_(int c)
 {
     return 0u - (uint32_t)c;
 }
 
-#define RT_BITS_1 0x3f800000u           /* 1.0f */
-#define RT_BITS_9 0x41100000u           /* 9.0f */
-#define RT_BITS_87 0x42ae0000u          /* 87.0f */
-#define RT_BITS_INF 0x7f800000u         /* bits of |x| above this: a NaN */
-#define RT_BITS_QNAN 0x7fc00000u        /* OR-ing this in makes a NaN */
+#define BLOCKS_RT_BITS_1 0x3f800000u           /* 1.0f */
+#define BLOCKS_RT_BITS_9 0x41100000u           /* 9.0f */
+#define BLOCKS_RT_BITS_87 0x42ae0000u          /* 87.0f */
+#define BLOCKS_RT_BITS_INF 0x7f800000u         /* bits of |x| above this: a NaN */
+#define BLOCKS_RT_BITS_QNAN 0x7fc00000u        /* OR-ing this in makes a NaN */
 
 /*
  * tanh(x) = -m / (2 + m) with m = e^(-2|x|) - 1 = 2^n*(e^r - 1) + (2^n - 1),
@@ -257,19 +257,19 @@ static inline uint32_t rt_mask_(int c)
  * body into paths and no longer vectorizes it. For floats >= 0 the order of
  * the bits is the order of the values.
  */
-static inline float rt_tanhf_fast(float x)
+static inline float blocks_rt_tanhf_fast(float x)
 {
-    uint32_t bits = rt_bits_(x);
+    uint32_t bits = blocks_rt_bits_(x);
     uint32_t sign = bits & 0x80000000u;
     uint32_t abits = bits ^ sign;
-    uint32_t nan = rt_mask_(abits > RT_BITS_INF) & RT_BITS_QNAN;
+    uint32_t nan = blocks_rt_mask_(abits > BLOCKS_RT_BITS_INF) & BLOCKS_RT_BITS_QNAN;
     float s, q, m, y;
 
-    abits = abits < RT_BITS_9 ? abits : RT_BITS_9;
-    q = rt_expm1_parts_(-2.0f * rt_from_bits_(abits), &s);
-    m = RT_FMA(s, q, s - 1.0f);
+    abits = abits < BLOCKS_RT_BITS_9 ? abits : BLOCKS_RT_BITS_9;
+    q = blocks_rt_expm1_parts_(-2.0f * blocks_rt_from_bits_(abits), &s);
+    m = BLOCKS_RT_FMA(s, q, s - 1.0f);
     y = -m / (2.0f + m);
-    return rt_from_bits_((rt_bits_(y) ^ sign) | nan);
+    return blocks_rt_from_bits_((blocks_rt_bits_(y) ^ sign) | nan);
 }
 
 /*
@@ -279,136 +279,136 @@ static inline float rt_tanhf_fast(float x)
  * NaN gives NaN. For x < 0 this is as accurate relatively as e^-x; unlike
  * e^x / (1 + e^x) it never steps down, since each operation rounds
  * monotonically. The clamp and the cutoff are done on the bits, as in
- * rt_tanhf_fast; for floats <= 0 a larger bit pattern is a smaller value.
+ * blocks_rt_tanhf_fast; for floats <= 0 a larger bit pattern is a smaller value.
  */
-static inline float rt_sigmoidf_fast(float x)
+static inline float blocks_rt_sigmoidf_fast(float x)
 {
-    uint32_t bits = rt_bits_(x);
+    uint32_t bits = blocks_rt_bits_(x);
     uint32_t abits = bits & 0x7fffffffu;
     uint32_t sign = bits & 0x80000000u;
-    uint32_t nan = rt_mask_(abits > RT_BITS_INF) & RT_BITS_QNAN;
-    uint32_t cbits = abits < RT_BITS_87 ? abits : RT_BITS_87;
-    uint32_t keep = ~(rt_mask_(abits > RT_BITS_87) & rt_mask_(sign != 0));
+    uint32_t nan = blocks_rt_mask_(abits > BLOCKS_RT_BITS_INF) & BLOCKS_RT_BITS_QNAN;
+    uint32_t cbits = abits < BLOCKS_RT_BITS_87 ? abits : BLOCKS_RT_BITS_87;
+    uint32_t keep = ~(blocks_rt_mask_(abits > BLOCKS_RT_BITS_87) & blocks_rt_mask_(sign != 0));
     float s, q, y;
 
     /* e^-x at -x = -clamp(x): flip the sign of the clamped |x| */
-    q = rt_expm1_parts_(rt_from_bits_(cbits | (sign ^ 0x80000000u)), &s);
-    y = 1.0f / (1.0f + RT_FMA(s, q, s));
-    return rt_from_bits_((rt_bits_(y) & keep) | nan);
+    q = blocks_rt_expm1_parts_(blocks_rt_from_bits_(cbits | (sign ^ 0x80000000u)), &s);
+    y = 1.0f / (1.0f + BLOCKS_RT_FMA(s, q, s));
+    return blocks_rt_from_bits_((blocks_rt_bits_(y) & keep) | nan);
 }
 
 /* a + (b - a) * sigmoid(x) */
-static inline float rt_scaled_sigmoidf_fast(float x, float a, float b)
+static inline float blocks_rt_scaled_sigmoidf_fast(float x, float a, float b)
 {
-    return a + (b - a) * rt_sigmoidf_fast(x);
+    return a + (b - a) * blocks_rt_sigmoidf_fast(x);
 }
 
 /* a * tanh(b*x) */
-static inline float rt_scaled_tanhf_fast(float x, float a, float b)
+static inline float blocks_rt_scaled_tanhf_fast(float x, float a, float b)
 {
-    return a * rt_tanhf_fast(b * x);
+    return a * blocks_rt_tanhf_fast(b * x);
 }
 
 /* ---- vectors: the widest float vector of the target ---- */
 
 /*
  * The kernels of generated code (lstmc's tiled matrix-vector and projection
- * loops) are written once over rt_vec, a vector of RT_VL floats, with four
- * operations: load and store RT_VL floats (any alignment), broadcast one
- * float, and a*b + c. RT_ACCS is how many accumulator vectors a kernel may
+ * loops) are written once over blocks_rt_vec, a vector of BLOCKS_RT_VL floats, with four
+ * operations: load and store BLOCKS_RT_VL floats (any alignment), broadcast one
+ * float, and a*b + c. BLOCKS_RT_ACCS is how many accumulator vectors a kernel may
  * keep in registers (half the register file: the rest hold weights and
- * broadcasts). Without a known vector unit rt_vec is a float and the
+ * broadcasts). Without a known vector unit blocks_rt_vec is a float and the
  * kernels become plain loops over fixed-size arrays, which compilers
  * vectorize themselves (gcc -O2 and up, clang -O2).
  */
 /*
- * RT_VKEEP(v, load) assigns and keeps v in a register: gcc would otherwise
+ * BLOCKS_RT_VKEEP(v, load) assigns and keeps v in a register: gcc would otherwise
  * fold the load into each a*b + c that uses v (one load per use), which on
  * Zen 4 makes the batched kernels load-bound (measured: 141 -> 114 us per
  * step, 32 sequences of H = 256). An empty asm with v as its operand is
  * the usual way to say so; other compilers get a plain assignment.
  */
 #if defined(__GNUC__) && !defined(__clang__) && (defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__)))
-#define RT_VKEEP(v, load) do { (v) = (load); __asm__("" : "+v"(v)); } while (0)
+#define BLOCKS_RT_VKEEP(v, load) do { (v) = (load); __asm__("" : "+v"(v)); } while (0)
 #else
-#define RT_VKEEP(v, load) ((v) = (load))
+#define BLOCKS_RT_VKEEP(v, load) ((v) = (load))
 #endif
 
 /*
- * RT_UNROLL goes before a kernel's loops over its accumulators (a few,
+ * BLOCKS_RT_UNROLL goes before a kernel's loops over its accumulators (a few,
  * fixed): unrolled, the accumulator arrays become registers. gcc -O2 does
  * not unroll them by itself (measured: the scalar and SSE2 paths ran 3x
  * slower than unrolled).
  */
 #if defined(__clang__)
-#define RT_UNROLL _Pragma("unroll")
+#define BLOCKS_RT_UNROLL _Pragma("unroll")
 #elif defined(__GNUC__) && (__GNUC__ >= 8)
-#define RT_UNROLL _Pragma("GCC unroll 16")
+#define BLOCKS_RT_UNROLL _Pragma("GCC unroll 16")
 #else
-#define RT_UNROLL
+#define BLOCKS_RT_UNROLL
 #endif
 
 /*
- * RT_NO_UNROLL goes before a kernel's loop over the columns of a weight
+ * BLOCKS_RT_NO_UNROLL goes before a kernel's loop over the columns of a weight
  * matrix: clang unrolls such a loop completely when it is short and then
  * hoists the whole matrix into registers out of the loop around it, which
  * spills (measured: 156 -> 124 ns per step, I = 16, H = 32, clang 14).
  */
 #if defined(__clang__)
-#define RT_NO_UNROLL _Pragma("clang loop unroll(disable)")
+#define BLOCKS_RT_NO_UNROLL _Pragma("clang loop unroll(disable)")
 #else
-#define RT_NO_UNROLL
+#define BLOCKS_RT_NO_UNROLL
 #endif
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
-#define RT_VL 16
-#define RT_ACCS 16
-typedef __m512 rt_vec;
-#define rt_vload(p) _mm512_loadu_ps(p)
-#define rt_vstore(p, v) _mm512_storeu_ps((p), (v))
-#define rt_vset1(x) _mm512_set1_ps(x)
-#define rt_vadd(a, b) _mm512_add_ps((a), (b))
-#define rt_vfma(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define BLOCKS_RT_VL 16
+#define BLOCKS_RT_ACCS 16
+typedef __m512 blocks_rt_vec;
+#define blocks_rt_vload(p) _mm512_loadu_ps(p)
+#define blocks_rt_vstore(p, v) _mm512_storeu_ps((p), (v))
+#define blocks_rt_vset1(x) _mm512_set1_ps(x)
+#define blocks_rt_vadd(a, b) _mm512_add_ps((a), (b))
+#define blocks_rt_vfma(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #elif defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
-#define RT_VL 8
-#define RT_ACCS 8
-typedef __m256 rt_vec;
-#define rt_vload(p) _mm256_loadu_ps(p)
-#define rt_vstore(p, v) _mm256_storeu_ps((p), (v))
-#define rt_vset1(x) _mm256_set1_ps(x)
-#define rt_vadd(a, b) _mm256_add_ps((a), (b))
-#define rt_vfma(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define BLOCKS_RT_VL 8
+#define BLOCKS_RT_ACCS 8
+typedef __m256 blocks_rt_vec;
+#define blocks_rt_vload(p) _mm256_loadu_ps(p)
+#define blocks_rt_vstore(p, v) _mm256_storeu_ps((p), (v))
+#define blocks_rt_vset1(x) _mm256_set1_ps(x)
+#define blocks_rt_vadd(a, b) _mm256_add_ps((a), (b))
+#define blocks_rt_vfma(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #elif defined(__ARM_NEON) && defined(__aarch64__)
 #include <arm_neon.h>
-#define RT_VL 4
-#define RT_ACCS 16
-typedef float32x4_t rt_vec;
-#define rt_vload(p) vld1q_f32(p)
-#define rt_vstore(p, v) vst1q_f32((p), (v))
-#define rt_vset1(x) vdupq_n_f32(x)
-#define rt_vadd(a, b) vaddq_f32((a), (b))
-#define rt_vfma(a, b, c) vfmaq_f32((c), (a), (b))
+#define BLOCKS_RT_VL 4
+#define BLOCKS_RT_ACCS 16
+typedef float32x4_t blocks_rt_vec;
+#define blocks_rt_vload(p) vld1q_f32(p)
+#define blocks_rt_vstore(p, v) vst1q_f32((p), (v))
+#define blocks_rt_vset1(x) vdupq_n_f32(x)
+#define blocks_rt_vadd(a, b) vaddq_f32((a), (b))
+#define blocks_rt_vfma(a, b, c) vfmaq_f32((c), (a), (b))
 #elif defined(__SSE2__) || defined(_M_X64)
 #include <emmintrin.h>
-#define RT_VL 4
-#define RT_ACCS 8
-typedef __m128 rt_vec;
-#define rt_vload(p) _mm_loadu_ps(p)
-#define rt_vstore(p, v) _mm_storeu_ps((p), (v))
-#define rt_vset1(x) _mm_set1_ps(x)
-#define rt_vadd(a, b) _mm_add_ps((a), (b))
-#define rt_vfma(a, b, c) _mm_add_ps(_mm_mul_ps((a), (b)), (c))
+#define BLOCKS_RT_VL 4
+#define BLOCKS_RT_ACCS 8
+typedef __m128 blocks_rt_vec;
+#define blocks_rt_vload(p) _mm_loadu_ps(p)
+#define blocks_rt_vstore(p, v) _mm_storeu_ps((p), (v))
+#define blocks_rt_vset1(x) _mm_set1_ps(x)
+#define blocks_rt_vadd(a, b) _mm_add_ps((a), (b))
+#define blocks_rt_vfma(a, b, c) _mm_add_ps(_mm_mul_ps((a), (b)), (c))
 #else
-#define RT_VL 1
-#define RT_ACCS 16
-typedef float rt_vec;
-#define rt_vload(p) (*(p))
-#define rt_vstore(p, v) (*(p) = (v))
-#define rt_vset1(x) (x)
-#define rt_vadd(a, b) ((a) + (b))
-#define rt_vfma(a, b, c) ((a) * (b) + (c))
+#define BLOCKS_RT_VL 1
+#define BLOCKS_RT_ACCS 16
+typedef float blocks_rt_vec;
+#define blocks_rt_vload(p) (*(p))
+#define blocks_rt_vstore(p, v) (*(p) = (v))
+#define blocks_rt_vset1(x) (x)
+#define blocks_rt_vadd(a, b) ((a) + (b))
+#define blocks_rt_vfma(a, b, c) ((a) * (b) + (c))
 #endif
 
 #endif
@@ -418,27 +418,27 @@ typedef float rt_vec;
 /* ---- end runtime/lstmc_act.h ---- */
 
 /* v clamped to [-limit, limit] */
-static float clip(float v, float limit)
+static float blocks_rt_clip(float v, float limit)
 {
     return v > limit ? limit : v < -limit ? -limit : v;
 }
 
 /* ---- lstm mem, forward ---- */
 
-#define MEM_INPUT  2  /* I: features in */
-#define MEM_HIDDEN 4  /* H: memory cells */
-#define MEM_BLOCKS 2  /* blocks of cells sharing their gates */
-#define MEM_BLOCK_SIZE 2  /* cells per block */
-#define MEM_K      6  /* I + H: columns of mem_w_gates */
-/* first row of each gate in mem_w_gates and gates[] */
-#define MEM_GATE_I 0  /* input gate */
-#define MEM_GATE_F 2  /* forget gate */
-#define MEM_GATE_G 4  /* cell input */
-#define MEM_GATE_O 8  /* output gate */
-#define MEM_GATE_ROWS 10
+#define BLOCKS_MEM_INPUT  2  /* I: features in */
+#define BLOCKS_MEM_HIDDEN 4  /* H: memory cells */
+#define BLOCKS_MEM_BLOCKS 2  /* blocks of cells sharing their gates */
+#define BLOCKS_MEM_BLOCK_SIZE 2  /* cells per block */
+#define BLOCKS_MEM_K      6  /* I + H: columns of blocks_mem_w_gates */
+/* first row of each gate in blocks_mem_w_gates and gates[] */
+#define BLOCKS_MEM_GATE_I 0  /* input gate */
+#define BLOCKS_MEM_GATE_F 2  /* forget gate */
+#define BLOCKS_MEM_GATE_G 4  /* cell input */
+#define BLOCKS_MEM_GATE_O 8  /* output gate */
+#define BLOCKS_MEM_GATE_ROWS 10
 
 /* gate weights of lstm mem, forward: 10 rows, one per gate row; 6 columns: the input x (2), then h (4) */
-static const float mem_w_gates[10][6] = {
+static const float blocks_mem_w_gates[10][6] = {
     /* input gate (2, one per block): rows 0..1 */
     {-0.015625f, 0.28125f, 0.28125f, 0.484375f, -0.34375f, -0.171875f},
     {0.390625f, 0.296875f, 0.046875f, -0.234375f, 0.359375f, 0.046875f},
@@ -456,7 +456,7 @@ static const float mem_w_gates[10][6] = {
 };
 
 /* gate biases of lstm mem, forward (forget gate rows include forget_bias 1) */
-static const float mem_b_gates[10] = {
+static const float blocks_mem_b_gates[10] = {
     /* input gate (2, one per block) */
     0.328125f, 0.203125f,
     /* forget gate (2, one per block) */
@@ -468,102 +468,102 @@ static const float mem_b_gates[10] = {
 };
 
 /* input gate peepholes of lstm mem, forward, one per cell */
-static const float mem_p_i[4] = {
+static const float blocks_mem_p_i[4] = {
     0.25f, -0.046875f, -0.203125f, -0.34375f,
 };
 
 /* forget gate peepholes of lstm mem, forward, one per cell */
-static const float mem_p_f[4] = {
+static const float blocks_mem_p_f[4] = {
     -0.25f, -0.40625f, 0.40625f, 0.28125f,
 };
 
 /* output gate peepholes of lstm mem, forward, one per cell */
-static const float mem_p_o[4] = {
+static const float blocks_mem_p_o[4] = {
     -0.40625f, -0.296875f, -0.5f, -0.203125f,
 };
 
 /* One step of lstm mem, forward: x and the previous h, c -> the new h, c.
  * gates and m are scratch. */
-static void mem_step(const float x[MEM_INPUT], float h[MEM_HIDDEN], float c[MEM_HIDDEN],
-    float gates[MEM_GATE_ROWS], float *m)
+static void blocks_mem_step(const float x[BLOCKS_MEM_INPUT], float h[BLOCKS_MEM_HIDDEN], float c[BLOCKS_MEM_HIDDEN],
+    float gates[BLOCKS_MEM_GATE_ROWS], float *m)
 {
     (void)m;  /* no projection */
     /* gate pre-activations: gates = b_gates + w_gates [x, h],
      * 2 rows per pass (each x[k] and h[k] loaded once for 2 rows) */
-    for (int r = 0; r < MEM_GATE_ROWS; r += 2) {
-        const float *w0 = mem_w_gates[r];
-        const float *w1 = mem_w_gates[r + 1];
-        float s0 = mem_b_gates[r];
-        float s1 = mem_b_gates[r + 1];
-        for (int k = 0; k < MEM_INPUT; k++) {
+    for (int r = 0; r < BLOCKS_MEM_GATE_ROWS; r += 2) {
+        const float *w0 = blocks_mem_w_gates[r];
+        const float *w1 = blocks_mem_w_gates[r + 1];
+        float s0 = blocks_mem_b_gates[r];
+        float s1 = blocks_mem_b_gates[r + 1];
+        for (int k = 0; k < BLOCKS_MEM_INPUT; k++) {
             s0 += w0[k] * x[k];
             s1 += w1[k] * x[k];
         }
-        for (int k = 0; k < MEM_K - MEM_INPUT; k++) {
-            s0 += w0[MEM_INPUT + k] * h[k];
-            s1 += w1[MEM_INPUT + k] * h[k];
+        for (int k = 0; k < BLOCKS_MEM_K - BLOCKS_MEM_INPUT; k++) {
+            s0 += w0[BLOCKS_MEM_INPUT + k] * h[k];
+            s1 += w1[BLOCKS_MEM_INPUT + k] * h[k];
         }
         gates[r] = s0;
         gates[r + 1] = s1;
     }
 
-    for (int b = 0; b < MEM_BLOCKS; b++) {
-        const int j0 = b * MEM_BLOCK_SIZE;  /* the block's first cell */
+    for (int b = 0; b < BLOCKS_MEM_BLOCKS; b++) {
+        const int j0 = b * BLOCKS_MEM_BLOCK_SIZE;  /* the block's first cell */
         /* input gate, shared by the block's cells; peepholes: the sum over its cells of p * the old c */
-        float ai = gates[MEM_GATE_I + b];
-        for (int j = j0; j < j0 + MEM_BLOCK_SIZE; j++)
-            ai += mem_p_i[j] * c[j];
-        const float i = rt_sigmoidf_fast(ai);
+        float ai = gates[BLOCKS_MEM_GATE_I + b];
+        for (int j = j0; j < j0 + BLOCKS_MEM_BLOCK_SIZE; j++)
+            ai += blocks_mem_p_i[j] * c[j];
+        const float i = blocks_rt_sigmoidf_fast(ai);
         /* forget gate, shared by the block's cells; peepholes: the sum over its cells of p * the old c */
-        float af = gates[MEM_GATE_F + b];
-        for (int j = j0; j < j0 + MEM_BLOCK_SIZE; j++)
-            af += mem_p_f[j] * c[j];
-        const float f = rt_sigmoidf_fast(af);
+        float af = gates[BLOCKS_MEM_GATE_F + b];
+        for (int j = j0; j < j0 + BLOCKS_MEM_BLOCK_SIZE; j++)
+            af += blocks_mem_p_f[j] * c[j];
+        const float f = blocks_rt_sigmoidf_fast(af);
         /* cell state of each cell: c = f*c + i*g, g = tanh(cell input), clipped */
-        for (int j = j0; j < j0 + MEM_BLOCK_SIZE; j++) {
-            const float g = rt_tanhf_fast(gates[MEM_GATE_G + j]);
-            c[j] = clip(f * c[j] + i * g, 3.0f);
+        for (int j = j0; j < j0 + BLOCKS_MEM_BLOCK_SIZE; j++) {
+            const float g = blocks_rt_tanhf_fast(gates[BLOCKS_MEM_GATE_G + j]);
+            c[j] = blocks_rt_clip(f * c[j] + i * g, 3.0f);
         }
         /* output gate, shared by the block's cells; peepholes: the sum over its cells of p * the new c */
-        float ao = gates[MEM_GATE_O + b];
-        for (int j = j0; j < j0 + MEM_BLOCK_SIZE; j++)
-            ao += mem_p_o[j] * c[j];
-        const float o = rt_sigmoidf_fast(ao);
+        float ao = gates[BLOCKS_MEM_GATE_O + b];
+        for (int j = j0; j < j0 + BLOCKS_MEM_BLOCK_SIZE; j++)
+            ao += blocks_mem_p_o[j] * c[j];
+        const float o = blocks_rt_sigmoidf_fast(ao);
         /* hidden state of each cell: o * tanh(c) */
-        for (int j = j0; j < j0 + MEM_BLOCK_SIZE; j++)
-            h[j] = o * rt_tanhf_fast(c[j]);
+        for (int j = j0; j < j0 + BLOCKS_MEM_BLOCK_SIZE; j++)
+            h[j] = o * blocks_rt_tanhf_fast(c[j]);
     }
 }
 
 /* lstm mem, forward over n steps, first to last: rows of x (INPUT floats) -> each step's h into
  * a row of out (rows out_stride floats apart). h and c carry the state;
  * pre (BLOCKS_CHUNK x GATE_ROWS floats) and m (HIDDEN) are scratch. */
-static void mem_run(const float *x, size_t n, float *out, size_t out_stride, float *h, float *c,
-    float *pre, float *m)
+static void blocks_mem_run(const float *x, size_t n, float *out, size_t out_stride, float *h,
+    float *c, float *pre, float *m)
 {
     for (size_t u = 0; u < n; u++) {
         const size_t r = u;
-        mem_step(x + r * MEM_INPUT, h, c, pre, m);
-        memcpy(out + r * out_stride, h, sizeof(float) * MEM_HIDDEN);
+        blocks_mem_step(x + r * BLOCKS_MEM_INPUT, h, c, pre, m);
+        memcpy(out + r * out_stride, h, sizeof(float) * BLOCKS_MEM_HIDDEN);
     }
 }
 
 /* ---- lstm mem, backward ---- */
 
-#define MEM_REVERSE_INPUT  2  /* I: features in */
-#define MEM_REVERSE_HIDDEN 4  /* H: memory cells */
-#define MEM_REVERSE_BLOCKS 2  /* blocks of cells sharing their gates */
-#define MEM_REVERSE_BLOCK_SIZE 2  /* cells per block */
-#define MEM_REVERSE_K      6  /* I + H: columns of mem_reverse_w_gates */
-/* first row of each gate in mem_reverse_w_gates and gates[] */
-#define MEM_REVERSE_GATE_I 0  /* input gate */
-#define MEM_REVERSE_GATE_F 2  /* forget gate */
-#define MEM_REVERSE_GATE_G 4  /* cell input */
-#define MEM_REVERSE_GATE_O 8  /* output gate */
-#define MEM_REVERSE_GATE_ROWS 10
+#define BLOCKS_MEM_REVERSE_INPUT  2  /* I: features in */
+#define BLOCKS_MEM_REVERSE_HIDDEN 4  /* H: memory cells */
+#define BLOCKS_MEM_REVERSE_BLOCKS 2  /* blocks of cells sharing their gates */
+#define BLOCKS_MEM_REVERSE_BLOCK_SIZE 2  /* cells per block */
+#define BLOCKS_MEM_REVERSE_K      6  /* I + H: columns of blocks_mem_reverse_w_gates */
+/* first row of each gate in blocks_mem_reverse_w_gates and gates[] */
+#define BLOCKS_MEM_REVERSE_GATE_I 0  /* input gate */
+#define BLOCKS_MEM_REVERSE_GATE_F 2  /* forget gate */
+#define BLOCKS_MEM_REVERSE_GATE_G 4  /* cell input */
+#define BLOCKS_MEM_REVERSE_GATE_O 8  /* output gate */
+#define BLOCKS_MEM_REVERSE_GATE_ROWS 10
 
 /* gate weights of lstm mem, backward: 10 rows, one per gate row; 6 columns: the input x (2), then h (4) */
-static const float mem_reverse_w_gates[10][6] = {
+static const float blocks_mem_reverse_w_gates[10][6] = {
     /* input gate (2, one per block): rows 0..1 */
     {-0.21875f, -0.453125f, 0.09375f, -0.328125f, 0.015625f, 0.21875f},
     {-0.171875f, 0.203125f, -0.0625f, 0.5f, 0.15625f, -0.0625f},
@@ -581,7 +581,7 @@ static const float mem_reverse_w_gates[10][6] = {
 };
 
 /* gate biases of lstm mem, backward (forget gate rows include forget_bias 1) */
-static const float mem_reverse_b_gates[10] = {
+static const float blocks_mem_reverse_b_gates[10] = {
     /* input gate (2, one per block) */
     -0.125f, -0.03125f,
     /* forget gate (2, one per block) */
@@ -593,83 +593,83 @@ static const float mem_reverse_b_gates[10] = {
 };
 
 /* input gate peepholes of lstm mem, backward, one per cell */
-static const float mem_reverse_p_i[4] = {
+static const float blocks_mem_reverse_p_i[4] = {
     0.296875f, -0.046875f, -0.109375f, 0.484375f,
 };
 
 /* forget gate peepholes of lstm mem, backward, one per cell */
-static const float mem_reverse_p_f[4] = {
+static const float blocks_mem_reverse_p_f[4] = {
     -0.046875f, 0.4375f, -0.109375f, 0.171875f,
 };
 
 /* output gate peepholes of lstm mem, backward, one per cell */
-static const float mem_reverse_p_o[4] = {
+static const float blocks_mem_reverse_p_o[4] = {
     0.28125f, 0.421875f, 0.296875f, -0.34375f,
 };
 
 /* One step of lstm mem, backward: x and the previous h, c -> the new h, c.
  * gates and m are scratch. */
-static void mem_reverse_step(const float x[MEM_REVERSE_INPUT], float h[MEM_REVERSE_HIDDEN], float c[MEM_REVERSE_HIDDEN],
-    float gates[MEM_REVERSE_GATE_ROWS], float *m)
+static void blocks_mem_reverse_step(const float x[BLOCKS_MEM_REVERSE_INPUT], float h[BLOCKS_MEM_REVERSE_HIDDEN], float c[BLOCKS_MEM_REVERSE_HIDDEN],
+    float gates[BLOCKS_MEM_REVERSE_GATE_ROWS], float *m)
 {
     (void)m;  /* no projection */
     /* gate pre-activations: gates = b_gates + w_gates [x, h],
      * 2 rows per pass (each x[k] and h[k] loaded once for 2 rows) */
-    for (int r = 0; r < MEM_REVERSE_GATE_ROWS; r += 2) {
-        const float *w0 = mem_reverse_w_gates[r];
-        const float *w1 = mem_reverse_w_gates[r + 1];
-        float s0 = mem_reverse_b_gates[r];
-        float s1 = mem_reverse_b_gates[r + 1];
-        for (int k = 0; k < MEM_REVERSE_INPUT; k++) {
+    for (int r = 0; r < BLOCKS_MEM_REVERSE_GATE_ROWS; r += 2) {
+        const float *w0 = blocks_mem_reverse_w_gates[r];
+        const float *w1 = blocks_mem_reverse_w_gates[r + 1];
+        float s0 = blocks_mem_reverse_b_gates[r];
+        float s1 = blocks_mem_reverse_b_gates[r + 1];
+        for (int k = 0; k < BLOCKS_MEM_REVERSE_INPUT; k++) {
             s0 += w0[k] * x[k];
             s1 += w1[k] * x[k];
         }
-        for (int k = 0; k < MEM_REVERSE_K - MEM_REVERSE_INPUT; k++) {
-            s0 += w0[MEM_REVERSE_INPUT + k] * h[k];
-            s1 += w1[MEM_REVERSE_INPUT + k] * h[k];
+        for (int k = 0; k < BLOCKS_MEM_REVERSE_K - BLOCKS_MEM_REVERSE_INPUT; k++) {
+            s0 += w0[BLOCKS_MEM_REVERSE_INPUT + k] * h[k];
+            s1 += w1[BLOCKS_MEM_REVERSE_INPUT + k] * h[k];
         }
         gates[r] = s0;
         gates[r + 1] = s1;
     }
 
-    for (int b = 0; b < MEM_REVERSE_BLOCKS; b++) {
-        const int j0 = b * MEM_REVERSE_BLOCK_SIZE;  /* the block's first cell */
+    for (int b = 0; b < BLOCKS_MEM_REVERSE_BLOCKS; b++) {
+        const int j0 = b * BLOCKS_MEM_REVERSE_BLOCK_SIZE;  /* the block's first cell */
         /* input gate, shared by the block's cells; peepholes: the sum over its cells of p * the old c */
-        float ai = gates[MEM_REVERSE_GATE_I + b];
-        for (int j = j0; j < j0 + MEM_REVERSE_BLOCK_SIZE; j++)
-            ai += mem_reverse_p_i[j] * c[j];
-        const float i = rt_sigmoidf_fast(ai);
+        float ai = gates[BLOCKS_MEM_REVERSE_GATE_I + b];
+        for (int j = j0; j < j0 + BLOCKS_MEM_REVERSE_BLOCK_SIZE; j++)
+            ai += blocks_mem_reverse_p_i[j] * c[j];
+        const float i = blocks_rt_sigmoidf_fast(ai);
         /* forget gate, shared by the block's cells; peepholes: the sum over its cells of p * the old c */
-        float af = gates[MEM_REVERSE_GATE_F + b];
-        for (int j = j0; j < j0 + MEM_REVERSE_BLOCK_SIZE; j++)
-            af += mem_reverse_p_f[j] * c[j];
-        const float f = rt_sigmoidf_fast(af);
+        float af = gates[BLOCKS_MEM_REVERSE_GATE_F + b];
+        for (int j = j0; j < j0 + BLOCKS_MEM_REVERSE_BLOCK_SIZE; j++)
+            af += blocks_mem_reverse_p_f[j] * c[j];
+        const float f = blocks_rt_sigmoidf_fast(af);
         /* cell state of each cell: c = f*c + i*g, g = tanh(cell input), clipped */
-        for (int j = j0; j < j0 + MEM_REVERSE_BLOCK_SIZE; j++) {
-            const float g = rt_tanhf_fast(gates[MEM_REVERSE_GATE_G + j]);
-            c[j] = clip(f * c[j] + i * g, 3.0f);
+        for (int j = j0; j < j0 + BLOCKS_MEM_REVERSE_BLOCK_SIZE; j++) {
+            const float g = blocks_rt_tanhf_fast(gates[BLOCKS_MEM_REVERSE_GATE_G + j]);
+            c[j] = blocks_rt_clip(f * c[j] + i * g, 3.0f);
         }
         /* output gate, shared by the block's cells; peepholes: the sum over its cells of p * the new c */
-        float ao = gates[MEM_REVERSE_GATE_O + b];
-        for (int j = j0; j < j0 + MEM_REVERSE_BLOCK_SIZE; j++)
-            ao += mem_reverse_p_o[j] * c[j];
-        const float o = rt_sigmoidf_fast(ao);
+        float ao = gates[BLOCKS_MEM_REVERSE_GATE_O + b];
+        for (int j = j0; j < j0 + BLOCKS_MEM_REVERSE_BLOCK_SIZE; j++)
+            ao += blocks_mem_reverse_p_o[j] * c[j];
+        const float o = blocks_rt_sigmoidf_fast(ao);
         /* hidden state of each cell: o * tanh(c) */
-        for (int j = j0; j < j0 + MEM_REVERSE_BLOCK_SIZE; j++)
-            h[j] = o * rt_tanhf_fast(c[j]);
+        for (int j = j0; j < j0 + BLOCKS_MEM_REVERSE_BLOCK_SIZE; j++)
+            h[j] = o * blocks_rt_tanhf_fast(c[j]);
     }
 }
 
 /* lstm mem, backward over n steps, last to first: rows of x (INPUT floats) -> each step's h into
  * a row of out (rows out_stride floats apart). h and c carry the state;
  * pre (BLOCKS_CHUNK x GATE_ROWS floats) and m (HIDDEN) are scratch. */
-static void mem_reverse_run(const float *x, size_t n, float *out, size_t out_stride, float *h,
-    float *c, float *pre, float *m)
+static void blocks_mem_reverse_run(const float *x, size_t n, float *out, size_t out_stride,
+    float *h, float *c, float *pre, float *m)
 {
     for (size_t u = 0; u < n; u++) {
         const size_t r = n - 1 - u;
-        mem_reverse_step(x + r * MEM_REVERSE_INPUT, h, c, pre, m);
-        memcpy(out + r * out_stride, h, sizeof(float) * MEM_REVERSE_HIDDEN);
+        blocks_mem_reverse_step(x + r * BLOCKS_MEM_REVERSE_INPUT, h, c, pre, m);
+        memcpy(out + r * out_stride, h, sizeof(float) * BLOCKS_MEM_REVERSE_HIDDEN);
     }
 }
 
@@ -686,8 +686,8 @@ void blocks_run(blocks_state *s, const float *x, size_t steps, float *y, float *
     if (steps == 0)
         return;
     blocks_reset(s);
-    mem_run(x, steps, y, 8, s->mem_h, s->mem_c, s->gates, NULL);  /* lstm mem, forward */
+    blocks_mem_run(x, steps, y, 8, s->mem_h, s->mem_c, s->gates, NULL);  /* lstm mem, forward */
     /* lstm mem, backward */
-    mem_reverse_run(x, steps, y + 4, 8, s->mem_reverse_h, s->mem_reverse_c, s->gates, NULL);
+    blocks_mem_reverse_run(x, steps, y + 4, 8, s->mem_reverse_h, s->mem_reverse_c, s->gates, NULL);
 }
 

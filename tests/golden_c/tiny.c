@@ -33,9 +33,9 @@
  * function is `static inline` with the prefix rt_. All math is in float.
  *
  * Two kinds of function:
- *   exact  rt_sigmoidf, rt_tanhf, ... go through libm (expf, expm1f, tanhf,
+ *   exact  tiny_rt_sigmoidf, tiny_rt_tanhf, ... go through libm (expf, expm1f, tanhf,
  *          log1pf): within 3 ulps (measured at most 2.40, glibc).
- *   fast   rt_tanhf_fast, rt_sigmoidf_fast and their scaled forms call no
+ *   fast   tiny_rt_tanhf_fast, tiny_rt_sigmoidf_fast and their scaled forms call no
  *          libm function and have no branches, so compilers vectorize loops
  *          of them (gcc -O3, clang -O2). Never decreasing, bounded (tanh in
  *          [-1, 1], sigmoid in [0, 1]), +-inf give the limits exactly, NaN
@@ -43,16 +43,16 @@
  *
  * Maximum error against double precision, measured over every finite float
  * by tests/act_error.c (table and command in runtime/README.md):
- *   rt_tanhf_fast      1.5e-7 absolute (measured 1.489e-7 at x = -4.505),
+ *   tiny_rt_tanhf_fast      1.5e-7 absolute (measured 1.489e-7 at x = -4.505),
  *                      1.8e-7 relative (2.5 ulps)
- *   rt_sigmoidf_fast   9.0e-8 absolute (measured 8.931e-8 at x = 7.859),
+ *   tiny_rt_sigmoidf_fast   9.0e-8 absolute (measured 8.931e-8 at x = 7.859),
  *                      1.5e-7 relative for x >= -87 (measured 1.479e-7);
  *                      0 below -87, where sigmoid < 1.7e-38
- *   rt_scaled_*_fast   the above times |b - a| (sigmoid) or |a| (tanh),
+ *   tiny_rt_scaled_*_fast   the above times |b - a| (sigmoid) or |a| (tanh),
  *                      plus the rounding of the scaling
  */
-#ifndef LSTMC_ACT_H
-#define LSTMC_ACT_H
+#ifndef TINY_LSTMC_ACT_H
+#define TINY_LSTMC_ACT_H
 
 #include <math.h>
 #include <stdint.h>
@@ -61,7 +61,7 @@
 /* ---- exact: through libm ---- */
 
 /* 1 / (1 + e^-x), written so that neither branch overflows. */
-static inline float rt_sigmoidf(float x)
+static inline float tiny_rt_sigmoidf(float x)
 {
     if (x >= 0.0f)
         return 1.0f / (1.0f + expf(-x));
@@ -69,56 +69,56 @@ static inline float rt_sigmoidf(float x)
     return e / (1.0f + e);
 }
 
-static inline float rt_tanhf(float x)
+static inline float tiny_rt_tanhf(float x)
 {
     return tanhf(x);
 }
 
 /* max(0, min(1, a*x + b)) */
-static inline float rt_hard_sigmoidf(float x, float a, float b)
+static inline float tiny_rt_hard_sigmoidf(float x, float a, float b)
 {
     float y = a * x + b;
     return y < 0.0f ? 0.0f : y > 1.0f ? 1.0f : y;
 }
 
 /* a + (b - a) * sigmoid(x): a sigmoid from a to b */
-static inline float rt_scaled_sigmoidf(float x, float a, float b)
+static inline float tiny_rt_scaled_sigmoidf(float x, float a, float b)
 {
-    return a + (b - a) * rt_sigmoidf(x);
+    return a + (b - a) * tiny_rt_sigmoidf(x);
 }
 
 /* a * tanh(b*x) */
-static inline float rt_scaled_tanhf(float x, float a, float b)
+static inline float tiny_rt_scaled_tanhf(float x, float a, float b)
 {
     return a * tanhf(b * x);
 }
 
-static inline float rt_reluf(float x)
+static inline float tiny_rt_reluf(float x)
 {
     return x > 0.0f ? x : 0.0f;
 }
 
 /* x >= 0 ? x : a*x */
-static inline float rt_leaky_reluf(float x, float a)
+static inline float tiny_rt_leaky_reluf(float x, float a)
 {
     return x >= 0.0f ? x : a * x;
 }
 
 /* x > a ? x : 0 */
-static inline float rt_thresholded_reluf(float x, float a)
+static inline float tiny_rt_thresholded_reluf(float x, float a)
 {
     return x > a ? x : 0.0f;
 }
 
 /* x >= 0 ? x : a*(e^x - 1); expm1f keeps e^x - 1 accurate near 0. */
-static inline float rt_eluf(float x, float a)
+static inline float tiny_rt_eluf(float x, float a)
 {
     return x >= 0.0f ? x : a * expm1f(x);
 }
 
 /* x / (1 + |x|); beyond 1e30 that is +-1 in float, and the quotient would be
  * inf / inf at +-inf. */
-static inline float rt_softsignf(float x)
+static inline float tiny_rt_softsignf(float x)
 {
     if (x > 1e30f)
         return 1.0f;
@@ -129,25 +129,25 @@ static inline float rt_softsignf(float x)
 
 /* log(1 + e^x); above 20, log1p(e^x) rounds to x in float and e^x could
  * overflow, so return x. */
-static inline float rt_softplusf(float x)
+static inline float tiny_rt_softplusf(float x)
 {
     return x > 20.0f ? x : log1pf(expf(x));
 }
 
 /* a*x + b */
-static inline float rt_affinef(float x, float a, float b)
+static inline float tiny_rt_affinef(float x, float a, float b)
 {
     return a * x + b;
 }
 
-static inline float rt_identityf(float x)
+static inline float tiny_rt_identityf(float x)
 {
     return x;
 }
 
 /* v[k] = e^v[k] / sum_j e^v[j], in place. Subtracting the maximum first keeps
  * every exponent <= 0, so nothing overflows and the sum is >= 1. */
-static inline void rt_softmaxf(float *v, int n)
+static inline void tiny_rt_softmaxf(float *v, int n)
 {
     float max, sum, inv;
     int i;
@@ -179,7 +179,7 @@ static inline void rt_softmaxf(float *v, int n)
  * (a ? b : c) stand in for branches; compilers turn them into blends.
  */
 /*
- * RT_FMA(a, b, c) is a*b + c, fused (one rounding) where the target has FMA.
+ * TINY_RT_FMA(a, b, c) is a*b + c, fused (one rounding) where the target has FMA.
  * gcc never fuses a*b + c by itself in ISO C mode (-std=c99 and -std=c11
  * imply -ffp-contract=off), clang does by default; fused, the polynomial
  * chains below are shorter, and that is on the critical path of every step
@@ -188,24 +188,24 @@ static inline void rt_softmaxf(float *v, int n)
  * would be a slow library call.
  */
 #if defined(__GNUC__) && (defined(__FMA__) || defined(__ARM_FEATURE_FMA))
-#define RT_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
+#define TINY_RT_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
 #else
-#define RT_FMA(a, b, c) ((a) * (b) + (c))
+#define TINY_RT_FMA(a, b, c) ((a) * (b) + (c))
 #endif
 
-#define RT_LN2_HI 0.693359375f          /* ln 2 = RT_LN2_HI + RT_LN2_LO, with */
-#define RT_LN2_LO -2.12194440e-4f       /* n * RT_LN2_HI exact for |n| < 2^15 */
-#define RT_LOG2E 1.44269504088896341f
-#define RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23: adding it rounds to an
+#define TINY_RT_LN2_HI 0.693359375f          /* ln 2 = TINY_RT_LN2_HI + TINY_RT_LN2_LO, with */
+#define TINY_RT_LN2_LO -2.12194440e-4f       /* n * TINY_RT_LN2_HI exact for |n| < 2^15 */
+#define TINY_RT_LOG2E 1.44269504088896341f
+#define TINY_RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23: adding it rounds to an
                                            integer kept in the low bits */
 
 /* Sets *s = 2^n and returns e^r - 1, where z = n*ln2 + r. Needs
  * -87 <= z <= 87 so that 2^n is a normal float. */
-static inline float rt_expm1_parts_(float z, float *s)
+static inline float tiny_rt_expm1_parts_(float z, float *s)
 {
-    float k = z * RT_LOG2E + RT_ROUND_MAGIC;    /* low bits hold round(z/ln2) */
-    float n = k - RT_ROUND_MAGIC;
-    float r = z - n * RT_LN2_HI - n * RT_LN2_LO;
+    float k = z * TINY_RT_LOG2E + TINY_RT_ROUND_MAGIC;    /* low bits hold round(z/ln2) */
+    float n = k - TINY_RT_ROUND_MAGIC;
+    float r = z - n * TINY_RT_LN2_HI - n * TINY_RT_LN2_LO;
     uint32_t bits;
     float p;
 
@@ -213,23 +213,23 @@ static inline float rt_expm1_parts_(float z, float *s)
     bits = (bits + 127u) << 23;                 /* (n + 127) << 23 is 2^n */
     memcpy(s, &bits, sizeof bits);
     p = 1.9875691500e-4f;
-    p = RT_FMA(p, r, 1.3981999507e-3f);
-    p = RT_FMA(p, r, 8.3334519073e-3f);
-    p = RT_FMA(p, r, 4.1665795894e-2f);
-    p = RT_FMA(p, r, 1.6666665459e-1f);
-    p = RT_FMA(p, r, 5.0000001201e-1f);
-    return RT_FMA(r * r, p, r);
+    p = TINY_RT_FMA(p, r, 1.3981999507e-3f);
+    p = TINY_RT_FMA(p, r, 8.3334519073e-3f);
+    p = TINY_RT_FMA(p, r, 4.1665795894e-2f);
+    p = TINY_RT_FMA(p, r, 1.6666665459e-1f);
+    p = TINY_RT_FMA(p, r, 5.0000001201e-1f);
+    return TINY_RT_FMA(r * r, p, r);
 }
 
 /* Float <-> bits, for the selects below. */
-static inline uint32_t rt_bits_(float x)
+static inline uint32_t tiny_rt_bits_(float x)
 {
     uint32_t b;
     memcpy(&b, &x, sizeof b);
     return b;
 }
 
-static inline float rt_from_bits_(uint32_t b)
+static inline float tiny_rt_from_bits_(uint32_t b)
 {
     float x;
     memcpy(&x, &b, sizeof x);
@@ -237,16 +237,16 @@ static inline float rt_from_bits_(uint32_t b)
 }
 
 /* All ones if c, else 0. */
-static inline uint32_t rt_mask_(int c)
+static inline uint32_t tiny_rt_mask_(int c)
 {
     return 0u - (uint32_t)c;
 }
 
-#define RT_BITS_1 0x3f800000u           /* 1.0f */
-#define RT_BITS_9 0x41100000u           /* 9.0f */
-#define RT_BITS_87 0x42ae0000u          /* 87.0f */
-#define RT_BITS_INF 0x7f800000u         /* bits of |x| above this: a NaN */
-#define RT_BITS_QNAN 0x7fc00000u        /* OR-ing this in makes a NaN */
+#define TINY_RT_BITS_1 0x3f800000u           /* 1.0f */
+#define TINY_RT_BITS_9 0x41100000u           /* 9.0f */
+#define TINY_RT_BITS_87 0x42ae0000u          /* 87.0f */
+#define TINY_RT_BITS_INF 0x7f800000u         /* bits of |x| above this: a NaN */
+#define TINY_RT_BITS_QNAN 0x7fc00000u        /* OR-ing this in makes a NaN */
 
 /*
  * tanh(x) = -m / (2 + m) with m = e^(-2|x|) - 1 = 2^n*(e^r - 1) + (2^n - 1),
@@ -258,19 +258,19 @@ static inline uint32_t rt_mask_(int c)
  * body into paths and no longer vectorizes it. For floats >= 0 the order of
  * the bits is the order of the values.
  */
-static inline float rt_tanhf_fast(float x)
+static inline float tiny_rt_tanhf_fast(float x)
 {
-    uint32_t bits = rt_bits_(x);
+    uint32_t bits = tiny_rt_bits_(x);
     uint32_t sign = bits & 0x80000000u;
     uint32_t abits = bits ^ sign;
-    uint32_t nan = rt_mask_(abits > RT_BITS_INF) & RT_BITS_QNAN;
+    uint32_t nan = tiny_rt_mask_(abits > TINY_RT_BITS_INF) & TINY_RT_BITS_QNAN;
     float s, q, m, y;
 
-    abits = abits < RT_BITS_9 ? abits : RT_BITS_9;
-    q = rt_expm1_parts_(-2.0f * rt_from_bits_(abits), &s);
-    m = RT_FMA(s, q, s - 1.0f);
+    abits = abits < TINY_RT_BITS_9 ? abits : TINY_RT_BITS_9;
+    q = tiny_rt_expm1_parts_(-2.0f * tiny_rt_from_bits_(abits), &s);
+    m = TINY_RT_FMA(s, q, s - 1.0f);
     y = -m / (2.0f + m);
-    return rt_from_bits_((rt_bits_(y) ^ sign) | nan);
+    return tiny_rt_from_bits_((tiny_rt_bits_(y) ^ sign) | nan);
 }
 
 /*
@@ -280,136 +280,136 @@ static inline float rt_tanhf_fast(float x)
  * NaN gives NaN. For x < 0 this is as accurate relatively as e^-x; unlike
  * e^x / (1 + e^x) it never steps down, since each operation rounds
  * monotonically. The clamp and the cutoff are done on the bits, as in
- * rt_tanhf_fast; for floats <= 0 a larger bit pattern is a smaller value.
+ * tiny_rt_tanhf_fast; for floats <= 0 a larger bit pattern is a smaller value.
  */
-static inline float rt_sigmoidf_fast(float x)
+static inline float tiny_rt_sigmoidf_fast(float x)
 {
-    uint32_t bits = rt_bits_(x);
+    uint32_t bits = tiny_rt_bits_(x);
     uint32_t abits = bits & 0x7fffffffu;
     uint32_t sign = bits & 0x80000000u;
-    uint32_t nan = rt_mask_(abits > RT_BITS_INF) & RT_BITS_QNAN;
-    uint32_t cbits = abits < RT_BITS_87 ? abits : RT_BITS_87;
-    uint32_t keep = ~(rt_mask_(abits > RT_BITS_87) & rt_mask_(sign != 0));
+    uint32_t nan = tiny_rt_mask_(abits > TINY_RT_BITS_INF) & TINY_RT_BITS_QNAN;
+    uint32_t cbits = abits < TINY_RT_BITS_87 ? abits : TINY_RT_BITS_87;
+    uint32_t keep = ~(tiny_rt_mask_(abits > TINY_RT_BITS_87) & tiny_rt_mask_(sign != 0));
     float s, q, y;
 
     /* e^-x at -x = -clamp(x): flip the sign of the clamped |x| */
-    q = rt_expm1_parts_(rt_from_bits_(cbits | (sign ^ 0x80000000u)), &s);
-    y = 1.0f / (1.0f + RT_FMA(s, q, s));
-    return rt_from_bits_((rt_bits_(y) & keep) | nan);
+    q = tiny_rt_expm1_parts_(tiny_rt_from_bits_(cbits | (sign ^ 0x80000000u)), &s);
+    y = 1.0f / (1.0f + TINY_RT_FMA(s, q, s));
+    return tiny_rt_from_bits_((tiny_rt_bits_(y) & keep) | nan);
 }
 
 /* a + (b - a) * sigmoid(x) */
-static inline float rt_scaled_sigmoidf_fast(float x, float a, float b)
+static inline float tiny_rt_scaled_sigmoidf_fast(float x, float a, float b)
 {
-    return a + (b - a) * rt_sigmoidf_fast(x);
+    return a + (b - a) * tiny_rt_sigmoidf_fast(x);
 }
 
 /* a * tanh(b*x) */
-static inline float rt_scaled_tanhf_fast(float x, float a, float b)
+static inline float tiny_rt_scaled_tanhf_fast(float x, float a, float b)
 {
-    return a * rt_tanhf_fast(b * x);
+    return a * tiny_rt_tanhf_fast(b * x);
 }
 
 /* ---- vectors: the widest float vector of the target ---- */
 
 /*
  * The kernels of generated code (lstmc's tiled matrix-vector and projection
- * loops) are written once over rt_vec, a vector of RT_VL floats, with four
- * operations: load and store RT_VL floats (any alignment), broadcast one
- * float, and a*b + c. RT_ACCS is how many accumulator vectors a kernel may
+ * loops) are written once over tiny_rt_vec, a vector of TINY_RT_VL floats, with four
+ * operations: load and store TINY_RT_VL floats (any alignment), broadcast one
+ * float, and a*b + c. TINY_RT_ACCS is how many accumulator vectors a kernel may
  * keep in registers (half the register file: the rest hold weights and
- * broadcasts). Without a known vector unit rt_vec is a float and the
+ * broadcasts). Without a known vector unit tiny_rt_vec is a float and the
  * kernels become plain loops over fixed-size arrays, which compilers
  * vectorize themselves (gcc -O2 and up, clang -O2).
  */
 /*
- * RT_VKEEP(v, load) assigns and keeps v in a register: gcc would otherwise
+ * TINY_RT_VKEEP(v, load) assigns and keeps v in a register: gcc would otherwise
  * fold the load into each a*b + c that uses v (one load per use), which on
  * Zen 4 makes the batched kernels load-bound (measured: 141 -> 114 us per
  * step, 32 sequences of H = 256). An empty asm with v as its operand is
  * the usual way to say so; other compilers get a plain assignment.
  */
 #if defined(__GNUC__) && !defined(__clang__) && (defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__)))
-#define RT_VKEEP(v, load) do { (v) = (load); __asm__("" : "+v"(v)); } while (0)
+#define TINY_RT_VKEEP(v, load) do { (v) = (load); __asm__("" : "+v"(v)); } while (0)
 #else
-#define RT_VKEEP(v, load) ((v) = (load))
+#define TINY_RT_VKEEP(v, load) ((v) = (load))
 #endif
 
 /*
- * RT_UNROLL goes before a kernel's loops over its accumulators (a few,
+ * TINY_RT_UNROLL goes before a kernel's loops over its accumulators (a few,
  * fixed): unrolled, the accumulator arrays become registers. gcc -O2 does
  * not unroll them by itself (measured: the scalar and SSE2 paths ran 3x
  * slower than unrolled).
  */
 #if defined(__clang__)
-#define RT_UNROLL _Pragma("unroll")
+#define TINY_RT_UNROLL _Pragma("unroll")
 #elif defined(__GNUC__) && (__GNUC__ >= 8)
-#define RT_UNROLL _Pragma("GCC unroll 16")
+#define TINY_RT_UNROLL _Pragma("GCC unroll 16")
 #else
-#define RT_UNROLL
+#define TINY_RT_UNROLL
 #endif
 
 /*
- * RT_NO_UNROLL goes before a kernel's loop over the columns of a weight
+ * TINY_RT_NO_UNROLL goes before a kernel's loop over the columns of a weight
  * matrix: clang unrolls such a loop completely when it is short and then
  * hoists the whole matrix into registers out of the loop around it, which
  * spills (measured: 156 -> 124 ns per step, I = 16, H = 32, clang 14).
  */
 #if defined(__clang__)
-#define RT_NO_UNROLL _Pragma("clang loop unroll(disable)")
+#define TINY_RT_NO_UNROLL _Pragma("clang loop unroll(disable)")
 #else
-#define RT_NO_UNROLL
+#define TINY_RT_NO_UNROLL
 #endif
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
-#define RT_VL 16
-#define RT_ACCS 16
-typedef __m512 rt_vec;
-#define rt_vload(p) _mm512_loadu_ps(p)
-#define rt_vstore(p, v) _mm512_storeu_ps((p), (v))
-#define rt_vset1(x) _mm512_set1_ps(x)
-#define rt_vadd(a, b) _mm512_add_ps((a), (b))
-#define rt_vfma(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define TINY_RT_VL 16
+#define TINY_RT_ACCS 16
+typedef __m512 tiny_rt_vec;
+#define tiny_rt_vload(p) _mm512_loadu_ps(p)
+#define tiny_rt_vstore(p, v) _mm512_storeu_ps((p), (v))
+#define tiny_rt_vset1(x) _mm512_set1_ps(x)
+#define tiny_rt_vadd(a, b) _mm512_add_ps((a), (b))
+#define tiny_rt_vfma(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #elif defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
-#define RT_VL 8
-#define RT_ACCS 8
-typedef __m256 rt_vec;
-#define rt_vload(p) _mm256_loadu_ps(p)
-#define rt_vstore(p, v) _mm256_storeu_ps((p), (v))
-#define rt_vset1(x) _mm256_set1_ps(x)
-#define rt_vadd(a, b) _mm256_add_ps((a), (b))
-#define rt_vfma(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define TINY_RT_VL 8
+#define TINY_RT_ACCS 8
+typedef __m256 tiny_rt_vec;
+#define tiny_rt_vload(p) _mm256_loadu_ps(p)
+#define tiny_rt_vstore(p, v) _mm256_storeu_ps((p), (v))
+#define tiny_rt_vset1(x) _mm256_set1_ps(x)
+#define tiny_rt_vadd(a, b) _mm256_add_ps((a), (b))
+#define tiny_rt_vfma(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #elif defined(__ARM_NEON) && defined(__aarch64__)
 #include <arm_neon.h>
-#define RT_VL 4
-#define RT_ACCS 16
-typedef float32x4_t rt_vec;
-#define rt_vload(p) vld1q_f32(p)
-#define rt_vstore(p, v) vst1q_f32((p), (v))
-#define rt_vset1(x) vdupq_n_f32(x)
-#define rt_vadd(a, b) vaddq_f32((a), (b))
-#define rt_vfma(a, b, c) vfmaq_f32((c), (a), (b))
+#define TINY_RT_VL 4
+#define TINY_RT_ACCS 16
+typedef float32x4_t tiny_rt_vec;
+#define tiny_rt_vload(p) vld1q_f32(p)
+#define tiny_rt_vstore(p, v) vst1q_f32((p), (v))
+#define tiny_rt_vset1(x) vdupq_n_f32(x)
+#define tiny_rt_vadd(a, b) vaddq_f32((a), (b))
+#define tiny_rt_vfma(a, b, c) vfmaq_f32((c), (a), (b))
 #elif defined(__SSE2__) || defined(_M_X64)
 #include <emmintrin.h>
-#define RT_VL 4
-#define RT_ACCS 8
-typedef __m128 rt_vec;
-#define rt_vload(p) _mm_loadu_ps(p)
-#define rt_vstore(p, v) _mm_storeu_ps((p), (v))
-#define rt_vset1(x) _mm_set1_ps(x)
-#define rt_vadd(a, b) _mm_add_ps((a), (b))
-#define rt_vfma(a, b, c) _mm_add_ps(_mm_mul_ps((a), (b)), (c))
+#define TINY_RT_VL 4
+#define TINY_RT_ACCS 8
+typedef __m128 tiny_rt_vec;
+#define tiny_rt_vload(p) _mm_loadu_ps(p)
+#define tiny_rt_vstore(p, v) _mm_storeu_ps((p), (v))
+#define tiny_rt_vset1(x) _mm_set1_ps(x)
+#define tiny_rt_vadd(a, b) _mm_add_ps((a), (b))
+#define tiny_rt_vfma(a, b, c) _mm_add_ps(_mm_mul_ps((a), (b)), (c))
 #else
-#define RT_VL 1
-#define RT_ACCS 16
-typedef float rt_vec;
-#define rt_vload(p) (*(p))
-#define rt_vstore(p, v) (*(p) = (v))
-#define rt_vset1(x) (x)
-#define rt_vadd(a, b) ((a) + (b))
-#define rt_vfma(a, b, c) ((a) * (b) + (c))
+#define TINY_RT_VL 1
+#define TINY_RT_ACCS 16
+typedef float tiny_rt_vec;
+#define tiny_rt_vload(p) (*(p))
+#define tiny_rt_vstore(p, v) (*(p) = (v))
+#define tiny_rt_vset1(x) (x)
+#define tiny_rt_vadd(a, b) ((a) + (b))
+#define tiny_rt_vfma(a, b, c) ((a) * (b) + (c))
 #endif
 
 #endif
@@ -420,27 +420,27 @@ typedef float rt_vec;
 
 /* ---- lstm lstm ---- */
 
-#define LSTM_INPUT  2  /* I: features in */
-#define LSTM_HIDDEN 3  /* H: memory cells */
-#define LSTM_TILE   1  /* V: units per tile; a tile's gate rows are computed together */
-#define LSTM_TILES  3  /* H / V */
-#define LSTM_TILE_ROWS 4  /* gate rows of a tile: 4 gates x V */
+#define TINY_LSTM_INPUT  2  /* I: features in */
+#define TINY_LSTM_HIDDEN 3  /* H: memory cells */
+#define TINY_LSTM_TILE   1  /* V: units per tile; a tile's gate rows are computed together */
+#define TINY_LSTM_TILES  3  /* H / V */
+#define TINY_LSTM_TILE_ROWS 4  /* gate rows of a tile: 4 gates x V */
 /* accumulators of a tile: vectors of 1 floats */
-#define LSTM_VECS   (LSTM_TILE_ROWS / 1)
-/* steps per pass of the input projection: LSTM_VECS accumulators each, at most RT_ACCS */
-#define LSTM_PSTEPS (RT_ACCS / LSTM_VECS >= 4 ? 4 : RT_ACCS / LSTM_VECS >= 2 ? 2 : 1)
+#define TINY_LSTM_VECS   (TINY_LSTM_TILE_ROWS / 1)
+/* steps per pass of the input projection: TINY_LSTM_VECS accumulators each, at most TINY_RT_ACCS */
+#define TINY_LSTM_PSTEPS (TINY_RT_ACCS / TINY_LSTM_VECS >= 4 ? 4 : TINY_RT_ACCS / TINY_LSTM_VECS >= 2 ? 2 : 1)
 /* sets of accumulators of the recurrent product (columns k, k+1, ... each
  * to its own set, summed at the end): hides the latency of the a*b + c chain */
-#define LSTM_KSPLIT LSTM_PSTEPS
-/* first row of each gate within a tile's rows (of lstm_w_x, lstm_w_h and pre[]) */
-#define LSTM_GATE_I 0  /* input gate */
-#define LSTM_GATE_F 1  /* forget gate */
-#define LSTM_GATE_G 2  /* cell input */
-#define LSTM_GATE_O 3  /* output gate */
-#define LSTM_GATE_ROWS 12  /* gate rows of a step: TILES x TILE_ROWS */
+#define TINY_LSTM_KSPLIT TINY_LSTM_PSTEPS
+/* first row of each gate within a tile's rows (of tiny_lstm_w_x, tiny_lstm_w_h and pre[]) */
+#define TINY_LSTM_GATE_I 0  /* input gate */
+#define TINY_LSTM_GATE_F 1  /* forget gate */
+#define TINY_LSTM_GATE_G 2  /* cell input */
+#define TINY_LSTM_GATE_O 3  /* output gate */
+#define TINY_LSTM_GATE_ROWS 12  /* gate rows of a step: TILES x TILE_ROWS */
 
 /* input weights of lstm lstm, transposed by tile: 3 tiles of 1 units; per tile and column k, the tile's 4 gate rows (i, f, g, o: 1 units each) */
-static const float lstm_w_x[3][2][4] = {
+static const float tiny_lstm_w_x[3][2][4] = {
     /* tile 0 */
     {
         {0.140625f, 0.21875f, 0.359375f, -0.390625f},
@@ -459,7 +459,7 @@ static const float lstm_w_x[3][2][4] = {
 };
 
 /* recurrent weights of lstm lstm, transposed by tile: 3 tiles of 1 units; per tile and column k, the tile's 4 gate rows (i, f, g, o: 1 units each) */
-static const float lstm_w_h[3][3][4] = {
+static const float tiny_lstm_w_h[3][3][4] = {
     /* tile 0 */
     {
         {-0.0625f, -0.296875f, 0.125f, 0.09375f},
@@ -481,7 +481,7 @@ static const float lstm_w_h[3][3][4] = {
 };
 
 /* gate biases of lstm lstm by tile */
-static const float lstm_b[3][4] = {
+static const float tiny_lstm_b[3][4] = {
     {-0.15625f, -0.046875f, 0.515625f, 0.671875f},
     {-0.171875f, -0.8125f, 0.234375f, -0.0625f},
     {0.90625f, -0.25f, 0.453125f, 0.046875f},
@@ -490,75 +490,75 @@ static const float lstm_b[3][4] = {
 /* Input projection of lstm lstm for n <= CHUNK steps (rows of x):
  * pre[u] = b + w_x x[u], GATE_ROWS floats per step in tile order. One pass
  * over a tile's w_x serves PSTEPS steps, their accumulators in registers. */
-static void lstm_project(const float *x, size_t n, float *pre)
+static void tiny_lstm_project(const float *x, size_t n, float *pre)
 {
-    for (int t = 0; t < LSTM_TILES; t++) {
-        const float *w = &lstm_w_x[t][0][0];
+    for (int t = 0; t < TINY_LSTM_TILES; t++) {
+        const float *w = &tiny_lstm_w_x[t][0][0];
         size_t u = 0;
         /* PSTEPS steps per pass, then one at a time */
-        while (u + LSTM_PSTEPS <= n) {
-            const float *xu = x + u * LSTM_INPUT;
-            float *pu = pre + u * LSTM_GATE_ROWS + t * LSTM_TILE_ROWS;
-            float acc[LSTM_PSTEPS][LSTM_VECS];
-            RT_UNROLL
-            for (int q = 0; q < LSTM_PSTEPS; q++) {
-                RT_UNROLL
-                for (int l = 0; l < LSTM_VECS; l++)
-                    acc[q][l] = lstm_b[t][l];
+        while (u + TINY_LSTM_PSTEPS <= n) {
+            const float *xu = x + u * TINY_LSTM_INPUT;
+            float *pu = pre + u * TINY_LSTM_GATE_ROWS + t * TINY_LSTM_TILE_ROWS;
+            float acc[TINY_LSTM_PSTEPS][TINY_LSTM_VECS];
+            TINY_RT_UNROLL
+            for (int q = 0; q < TINY_LSTM_PSTEPS; q++) {
+                TINY_RT_UNROLL
+                for (int l = 0; l < TINY_LSTM_VECS; l++)
+                    acc[q][l] = tiny_lstm_b[t][l];
             }
-            RT_NO_UNROLL
-            for (int k = 0; k < LSTM_INPUT; k++) {
-                const float *wk = w + k * LSTM_TILE_ROWS;
-                float wv[LSTM_VECS];  /* column k, loaded once for every step */
-                RT_UNROLL
-                for (int l = 0; l < LSTM_VECS; l++)
+            TINY_RT_NO_UNROLL
+            for (int k = 0; k < TINY_LSTM_INPUT; k++) {
+                const float *wk = w + k * TINY_LSTM_TILE_ROWS;
+                float wv[TINY_LSTM_VECS];  /* column k, loaded once for every step */
+                TINY_RT_UNROLL
+                for (int l = 0; l < TINY_LSTM_VECS; l++)
                     wv[l] = wk[l];
-                RT_UNROLL
-                for (int q = 0; q < LSTM_PSTEPS; q++) {
-                    const float xk = xu[q * LSTM_INPUT + k];
-                    RT_UNROLL
-                    for (int l = 0; l < LSTM_VECS; l++)
+                TINY_RT_UNROLL
+                for (int q = 0; q < TINY_LSTM_PSTEPS; q++) {
+                    const float xk = xu[q * TINY_LSTM_INPUT + k];
+                    TINY_RT_UNROLL
+                    for (int l = 0; l < TINY_LSTM_VECS; l++)
                         acc[q][l] = wv[l] * xk + acc[q][l];
                 }
             }
-            RT_UNROLL
-            for (int q = 0; q < LSTM_PSTEPS; q++) {
-                RT_UNROLL
-                for (int l = 0; l < LSTM_VECS; l++)
-                    (pu + q * LSTM_GATE_ROWS)[l] = acc[q][l];
+            TINY_RT_UNROLL
+            for (int q = 0; q < TINY_LSTM_PSTEPS; q++) {
+                TINY_RT_UNROLL
+                for (int l = 0; l < TINY_LSTM_VECS; l++)
+                    (pu + q * TINY_LSTM_GATE_ROWS)[l] = acc[q][l];
             }
-            u += LSTM_PSTEPS;
+            u += TINY_LSTM_PSTEPS;
         }
         while (u < n) {
-            const float *xu = x + u * LSTM_INPUT;
-            float *pu = pre + u * LSTM_GATE_ROWS + t * LSTM_TILE_ROWS;
-            float acc[1][LSTM_VECS];
-            RT_UNROLL
+            const float *xu = x + u * TINY_LSTM_INPUT;
+            float *pu = pre + u * TINY_LSTM_GATE_ROWS + t * TINY_LSTM_TILE_ROWS;
+            float acc[1][TINY_LSTM_VECS];
+            TINY_RT_UNROLL
             for (int q = 0; q < 1; q++) {
-                RT_UNROLL
-                for (int l = 0; l < LSTM_VECS; l++)
-                    acc[q][l] = lstm_b[t][l];
+                TINY_RT_UNROLL
+                for (int l = 0; l < TINY_LSTM_VECS; l++)
+                    acc[q][l] = tiny_lstm_b[t][l];
             }
-            RT_NO_UNROLL
-            for (int k = 0; k < LSTM_INPUT; k++) {
-                const float *wk = w + k * LSTM_TILE_ROWS;
-                float wv[LSTM_VECS];  /* column k, loaded once for every step */
-                RT_UNROLL
-                for (int l = 0; l < LSTM_VECS; l++)
+            TINY_RT_NO_UNROLL
+            for (int k = 0; k < TINY_LSTM_INPUT; k++) {
+                const float *wk = w + k * TINY_LSTM_TILE_ROWS;
+                float wv[TINY_LSTM_VECS];  /* column k, loaded once for every step */
+                TINY_RT_UNROLL
+                for (int l = 0; l < TINY_LSTM_VECS; l++)
                     wv[l] = wk[l];
-                RT_UNROLL
+                TINY_RT_UNROLL
                 for (int q = 0; q < 1; q++) {
-                    const float xk = xu[q * LSTM_INPUT + k];
-                    RT_UNROLL
-                    for (int l = 0; l < LSTM_VECS; l++)
+                    const float xk = xu[q * TINY_LSTM_INPUT + k];
+                    TINY_RT_UNROLL
+                    for (int l = 0; l < TINY_LSTM_VECS; l++)
                         acc[q][l] = wv[l] * xk + acc[q][l];
                 }
             }
-            RT_UNROLL
+            TINY_RT_UNROLL
             for (int q = 0; q < 1; q++) {
-                RT_UNROLL
-                for (int l = 0; l < LSTM_VECS; l++)
-                    (pu + q * LSTM_GATE_ROWS)[l] = acc[q][l];
+                TINY_RT_UNROLL
+                for (int l = 0; l < TINY_LSTM_VECS; l++)
+                    (pu + q * TINY_LSTM_GATE_ROWS)[l] = acc[q][l];
             }
             u += 1;
         }
@@ -567,87 +567,87 @@ static void lstm_project(const float *x, size_t n, float *pre)
 
 /* One step of lstm lstm from its projected input pre (GATE_ROWS floats):
  * h, c -> the new h, c. hn is scratch: the new h, copied to h at the end. */
-static void lstm_recur(const float *pre, float h[LSTM_HIDDEN], float c[LSTM_HIDDEN], float hn[LSTM_HIDDEN])
+static void tiny_lstm_recur(const float *pre, float h[TINY_LSTM_HIDDEN], float c[TINY_LSTM_HIDDEN], float hn[TINY_LSTM_HIDDEN])
 {
-    for (int t = 0; t < LSTM_TILES; t++) {
-        const float *w = &lstm_w_h[t][0][0];
-        float a[LSTM_TILE_ROWS];  /* the tile's gate pre-activations */
-        float acc[LSTM_KSPLIT][LSTM_VECS];
+    for (int t = 0; t < TINY_LSTM_TILES; t++) {
+        const float *w = &tiny_lstm_w_h[t][0][0];
+        float a[TINY_LSTM_TILE_ROWS];  /* the tile's gate pre-activations */
+        float acc[TINY_LSTM_KSPLIT][TINY_LSTM_VECS];
         int k = 0;
         /* gates of the tile: a = pre + w_h h, its rows accumulated together,
          * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
-        const float *pt = pre + t * LSTM_TILE_ROWS;  /* the tile's projected input */
-        RT_UNROLL
-        for (int l = 0; l < LSTM_VECS; l++)
+        const float *pt = pre + t * TINY_LSTM_TILE_ROWS;  /* the tile's projected input */
+        TINY_RT_UNROLL
+        for (int l = 0; l < TINY_LSTM_VECS; l++)
             acc[0][l] = pt[l];
-        RT_UNROLL
-        for (int q = 1; q < LSTM_KSPLIT; q++) {
-            RT_UNROLL
-            for (int l = 0; l < LSTM_VECS; l++)
+        TINY_RT_UNROLL
+        for (int q = 1; q < TINY_LSTM_KSPLIT; q++) {
+            TINY_RT_UNROLL
+            for (int l = 0; l < TINY_LSTM_VECS; l++)
                 acc[q][l] = 0.0f;
         }
-        RT_NO_UNROLL
-        for (; k + LSTM_KSPLIT <= LSTM_HIDDEN; k += LSTM_KSPLIT) {
-            RT_UNROLL
-            for (int q = 0; q < LSTM_KSPLIT; q++) {
-                const float *wk = w + (k + q) * LSTM_TILE_ROWS;
+        TINY_RT_NO_UNROLL
+        for (; k + TINY_LSTM_KSPLIT <= TINY_LSTM_HIDDEN; k += TINY_LSTM_KSPLIT) {
+            TINY_RT_UNROLL
+            for (int q = 0; q < TINY_LSTM_KSPLIT; q++) {
+                const float *wk = w + (k + q) * TINY_LSTM_TILE_ROWS;
                 const float hk = h[k + q];
-                RT_UNROLL
-                for (int l = 0; l < LSTM_VECS; l++)
+                TINY_RT_UNROLL
+                for (int l = 0; l < TINY_LSTM_VECS; l++)
                     acc[q][l] = wk[l] * hk + acc[q][l];
             }
         }
-        for (; k < LSTM_HIDDEN; k++) {
-            const float *wk = w + k * LSTM_TILE_ROWS;
+        for (; k < TINY_LSTM_HIDDEN; k++) {
+            const float *wk = w + k * TINY_LSTM_TILE_ROWS;
             const float hk = h[k];
-            RT_UNROLL
-            for (int l = 0; l < LSTM_VECS; l++)
+            TINY_RT_UNROLL
+            for (int l = 0; l < TINY_LSTM_VECS; l++)
                 acc[0][l] = wk[l] * hk + acc[0][l];
         }
-        RT_UNROLL
-        for (int q = 1; q < LSTM_KSPLIT; q++) {
-            RT_UNROLL
-            for (int l = 0; l < LSTM_VECS; l++)
+        TINY_RT_UNROLL
+        for (int q = 1; q < TINY_LSTM_KSPLIT; q++) {
+            TINY_RT_UNROLL
+            for (int l = 0; l < TINY_LSTM_VECS; l++)
                 acc[0][l] = acc[0][l] + acc[q][l];
         }
-        RT_UNROLL
-        for (int l = 0; l < LSTM_VECS; l++)
+        TINY_RT_UNROLL
+        for (int l = 0; l < TINY_LSTM_VECS; l++)
             a[l] = acc[0][l];
         /* the tile's cells */
-        for (int v = 0; v < LSTM_TILE; v++) {
-            const int j = t * LSTM_TILE + v;
+        for (int v = 0; v < TINY_LSTM_TILE; v++) {
+            const int j = t * TINY_LSTM_TILE + v;
             /* input gate */
-            const float i = rt_sigmoidf_fast(a[LSTM_GATE_I + v]);
+            const float i = tiny_rt_sigmoidf_fast(a[TINY_LSTM_GATE_I + v]);
             /* forget gate */
-            const float f = rt_sigmoidf_fast(a[LSTM_GATE_F + v]);
+            const float f = tiny_rt_sigmoidf_fast(a[TINY_LSTM_GATE_F + v]);
             /* cell input */
-            const float g = rt_tanhf_fast(a[LSTM_GATE_G + v]);
+            const float g = tiny_rt_tanhf_fast(a[TINY_LSTM_GATE_G + v]);
             /* cell state: c = f*c + i*g */
             c[j] = f * c[j] + i * g;
             /* output gate */
-            const float o = rt_sigmoidf_fast(a[LSTM_GATE_O + v]);
+            const float o = tiny_rt_sigmoidf_fast(a[TINY_LSTM_GATE_O + v]);
             /* hidden state: o * tanh(c) */
-            hn[j] = o * rt_tanhf_fast(c[j]);
+            hn[j] = o * tiny_rt_tanhf_fast(c[j]);
         }
     }
     /* the new h, now that no tile reads the old one */
-    memcpy(h, hn, sizeof(float) * LSTM_HIDDEN);
+    memcpy(h, hn, sizeof(float) * TINY_LSTM_HIDDEN);
 }
 
 /* lstm lstm over n steps, first to last: rows of x (INPUT floats) -> each step's h into
  * a row of out (rows out_stride floats apart). h and c carry the state;
  * pre (TINY_CHUNK x GATE_ROWS floats) and m (HIDDEN) are scratch. */
-static void lstm_run(const float *x, size_t n, float *out, size_t out_stride, float *h, float *c,
-    float *pre, float *m)
+static void tiny_lstm_run(const float *x, size_t n, float *out, size_t out_stride, float *h,
+    float *c, float *pre, float *m)
 {
     for (size_t t0 = 0; t0 < n; t0 += TINY_CHUNK) {
         const size_t cn = n - t0 < TINY_CHUNK ? n - t0 : TINY_CHUNK;  /* steps in this chunk */
         const size_t base = t0;  /* its first row */
-        lstm_project(x + base * LSTM_INPUT, cn, pre);
+        tiny_lstm_project(x + base * TINY_LSTM_INPUT, cn, pre);
         for (size_t u = 0; u < cn; u++) {
             const size_t r = u;
-            lstm_recur(pre + r * LSTM_GATE_ROWS, h, c, m);
-            memcpy(out + (base + r) * out_stride, h, sizeof(float) * LSTM_HIDDEN);
+            tiny_lstm_recur(pre + r * TINY_LSTM_GATE_ROWS, h, c, m);
+            memcpy(out + (base + r) * out_stride, h, sizeof(float) * TINY_LSTM_HIDDEN);
         }
     }
 }
@@ -656,107 +656,107 @@ static void lstm_run(const float *x, size_t n, float *out, size_t out_stride, fl
  * inputs pre (rows of GATE_ROWS floats): gates = pre + w_h h and the cell
  * update, tile by tile; one pass over a tile's w_h serves PSTEPS sequences.
  * Sequence b's state is s[b]; its new h goes to s[b].m. */
-static void lstm_batch_recur(const float *pre, size_t nb, tiny_state *s)
+static void tiny_lstm_batch_recur(const float *pre, size_t nb, tiny_state *s)
 {
-    for (int t = 0; t < LSTM_TILES; t++) {
-        const float *w = &lstm_w_h[t][0][0];
+    for (int t = 0; t < TINY_LSTM_TILES; t++) {
+        const float *w = &tiny_lstm_w_h[t][0][0];
         size_t b = 0;
-        while (b + LSTM_PSTEPS <= nb) {
-            float acc[LSTM_PSTEPS][LSTM_VECS];
-            RT_UNROLL
-            for (int q = 0; q < LSTM_PSTEPS; q++) {
-                RT_UNROLL
-                for (int l = 0; l < LSTM_VECS; l++)
-                    acc[q][l] = (pre + (b + (size_t)q) * LSTM_GATE_ROWS + t * LSTM_TILE_ROWS)[l];
+        while (b + TINY_LSTM_PSTEPS <= nb) {
+            float acc[TINY_LSTM_PSTEPS][TINY_LSTM_VECS];
+            TINY_RT_UNROLL
+            for (int q = 0; q < TINY_LSTM_PSTEPS; q++) {
+                TINY_RT_UNROLL
+                for (int l = 0; l < TINY_LSTM_VECS; l++)
+                    acc[q][l] = (pre + (b + (size_t)q) * TINY_LSTM_GATE_ROWS + t * TINY_LSTM_TILE_ROWS)[l];
             }
-            RT_NO_UNROLL
-            for (int k = 0; k < LSTM_HIDDEN; k++) {
-                const float *wk = w + k * LSTM_TILE_ROWS;
-                float wv[LSTM_VECS];  /* column k, loaded once for every sequence */
-                RT_UNROLL
-                for (int l = 0; l < LSTM_VECS; l++)
+            TINY_RT_NO_UNROLL
+            for (int k = 0; k < TINY_LSTM_HIDDEN; k++) {
+                const float *wk = w + k * TINY_LSTM_TILE_ROWS;
+                float wv[TINY_LSTM_VECS];  /* column k, loaded once for every sequence */
+                TINY_RT_UNROLL
+                for (int l = 0; l < TINY_LSTM_VECS; l++)
                     wv[l] = wk[l];
-                RT_UNROLL
-                for (int q = 0; q < LSTM_PSTEPS; q++) {
+                TINY_RT_UNROLL
+                for (int q = 0; q < TINY_LSTM_PSTEPS; q++) {
                     const float hk = s[b + (size_t)q].lstm_h[k];
-                    RT_UNROLL
-                    for (int l = 0; l < LSTM_VECS; l++)
+                    TINY_RT_UNROLL
+                    for (int l = 0; l < TINY_LSTM_VECS; l++)
                         acc[q][l] = wv[l] * hk + acc[q][l];
                 }
             }
-            RT_UNROLL
-            for (int q = 0; q < LSTM_PSTEPS; q++) {
-                float a[LSTM_TILE_ROWS];  /* the tile's gate pre-activations, sequence b + q */
+            TINY_RT_UNROLL
+            for (int q = 0; q < TINY_LSTM_PSTEPS; q++) {
+                float a[TINY_LSTM_TILE_ROWS];  /* the tile's gate pre-activations, sequence b + q */
                 float *c = s[b + (size_t)q].lstm_c;
                 float *hn = s[b + (size_t)q].m;
-                RT_UNROLL
-                for (int l = 0; l < LSTM_VECS; l++)
+                TINY_RT_UNROLL
+                for (int l = 0; l < TINY_LSTM_VECS; l++)
                     a[l] = acc[q][l];
                 /* the tile's cells */
-                for (int v = 0; v < LSTM_TILE; v++) {
-                    const int j = t * LSTM_TILE + v;
+                for (int v = 0; v < TINY_LSTM_TILE; v++) {
+                    const int j = t * TINY_LSTM_TILE + v;
                     /* input gate */
-                    const float i = rt_sigmoidf_fast(a[LSTM_GATE_I + v]);
+                    const float i = tiny_rt_sigmoidf_fast(a[TINY_LSTM_GATE_I + v]);
                     /* forget gate */
-                    const float f = rt_sigmoidf_fast(a[LSTM_GATE_F + v]);
+                    const float f = tiny_rt_sigmoidf_fast(a[TINY_LSTM_GATE_F + v]);
                     /* cell input */
-                    const float g = rt_tanhf_fast(a[LSTM_GATE_G + v]);
+                    const float g = tiny_rt_tanhf_fast(a[TINY_LSTM_GATE_G + v]);
                     /* cell state: c = f*c + i*g */
                     c[j] = f * c[j] + i * g;
                     /* output gate */
-                    const float o = rt_sigmoidf_fast(a[LSTM_GATE_O + v]);
+                    const float o = tiny_rt_sigmoidf_fast(a[TINY_LSTM_GATE_O + v]);
                     /* hidden state: o * tanh(c) */
-                    hn[j] = o * rt_tanhf_fast(c[j]);
+                    hn[j] = o * tiny_rt_tanhf_fast(c[j]);
                 }
             }
-            b += LSTM_PSTEPS;
+            b += TINY_LSTM_PSTEPS;
         }
         while (b < nb) {
-            float acc[1][LSTM_VECS];
-            RT_UNROLL
+            float acc[1][TINY_LSTM_VECS];
+            TINY_RT_UNROLL
             for (int q = 0; q < 1; q++) {
-                RT_UNROLL
-                for (int l = 0; l < LSTM_VECS; l++)
-                    acc[q][l] = (pre + (b + (size_t)q) * LSTM_GATE_ROWS + t * LSTM_TILE_ROWS)[l];
+                TINY_RT_UNROLL
+                for (int l = 0; l < TINY_LSTM_VECS; l++)
+                    acc[q][l] = (pre + (b + (size_t)q) * TINY_LSTM_GATE_ROWS + t * TINY_LSTM_TILE_ROWS)[l];
             }
-            RT_NO_UNROLL
-            for (int k = 0; k < LSTM_HIDDEN; k++) {
-                const float *wk = w + k * LSTM_TILE_ROWS;
-                float wv[LSTM_VECS];  /* column k, loaded once for every sequence */
-                RT_UNROLL
-                for (int l = 0; l < LSTM_VECS; l++)
+            TINY_RT_NO_UNROLL
+            for (int k = 0; k < TINY_LSTM_HIDDEN; k++) {
+                const float *wk = w + k * TINY_LSTM_TILE_ROWS;
+                float wv[TINY_LSTM_VECS];  /* column k, loaded once for every sequence */
+                TINY_RT_UNROLL
+                for (int l = 0; l < TINY_LSTM_VECS; l++)
                     wv[l] = wk[l];
-                RT_UNROLL
+                TINY_RT_UNROLL
                 for (int q = 0; q < 1; q++) {
                     const float hk = s[b + (size_t)q].lstm_h[k];
-                    RT_UNROLL
-                    for (int l = 0; l < LSTM_VECS; l++)
+                    TINY_RT_UNROLL
+                    for (int l = 0; l < TINY_LSTM_VECS; l++)
                         acc[q][l] = wv[l] * hk + acc[q][l];
                 }
             }
-            RT_UNROLL
+            TINY_RT_UNROLL
             for (int q = 0; q < 1; q++) {
-                float a[LSTM_TILE_ROWS];  /* the tile's gate pre-activations, sequence b + q */
+                float a[TINY_LSTM_TILE_ROWS];  /* the tile's gate pre-activations, sequence b + q */
                 float *c = s[b + (size_t)q].lstm_c;
                 float *hn = s[b + (size_t)q].m;
-                RT_UNROLL
-                for (int l = 0; l < LSTM_VECS; l++)
+                TINY_RT_UNROLL
+                for (int l = 0; l < TINY_LSTM_VECS; l++)
                     a[l] = acc[q][l];
                 /* the tile's cells */
-                for (int v = 0; v < LSTM_TILE; v++) {
-                    const int j = t * LSTM_TILE + v;
+                for (int v = 0; v < TINY_LSTM_TILE; v++) {
+                    const int j = t * TINY_LSTM_TILE + v;
                     /* input gate */
-                    const float i = rt_sigmoidf_fast(a[LSTM_GATE_I + v]);
+                    const float i = tiny_rt_sigmoidf_fast(a[TINY_LSTM_GATE_I + v]);
                     /* forget gate */
-                    const float f = rt_sigmoidf_fast(a[LSTM_GATE_F + v]);
+                    const float f = tiny_rt_sigmoidf_fast(a[TINY_LSTM_GATE_F + v]);
                     /* cell input */
-                    const float g = rt_tanhf_fast(a[LSTM_GATE_G + v]);
+                    const float g = tiny_rt_tanhf_fast(a[TINY_LSTM_GATE_G + v]);
                     /* cell state: c = f*c + i*g */
                     c[j] = f * c[j] + i * g;
                     /* output gate */
-                    const float o = rt_sigmoidf_fast(a[LSTM_GATE_O + v]);
+                    const float o = tiny_rt_sigmoidf_fast(a[TINY_LSTM_GATE_O + v]);
                     /* hidden state: o * tanh(c) */
-                    hn[j] = o * rt_tanhf_fast(c[j]);
+                    hn[j] = o * tiny_rt_tanhf_fast(c[j]);
                 }
             }
             b += 1;
@@ -767,43 +767,43 @@ static void lstm_batch_recur(const float *pre, size_t nb, tiny_state *s)
 /* lstm lstm, one step of nb <= TINY_CHUNK sequences: row b of x (INPUT floats) is
  * sequence b's input, its h goes to row b of out (rows out_stride floats
  * apart); its state is s[b]. s[0].gates is scratch. */
-static void lstm_batch(const float *x, size_t nb, float *out, size_t out_stride, tiny_state *s)
+static void tiny_lstm_batch(const float *x, size_t nb, float *out, size_t out_stride, tiny_state *s)
 {
-    lstm_project(x, nb, s->gates);  /* the input projection of every sequence, into s[0]'s scratch */
-    lstm_batch_recur(s->gates, nb, s);  /* the gates and cells of every sequence; the new h to s[b].m */
+    tiny_lstm_project(x, nb, s->gates);  /* the input projection of every sequence, into s[0]'s scratch */
+    tiny_lstm_batch_recur(s->gates, nb, s);  /* the gates and cells of every sequence; the new h to s[b].m */
     for (size_t b = 0; b < nb; b++) {
-        memcpy(s[b].lstm_h, s[b].m, sizeof(float) * LSTM_HIDDEN);  /* the new h */
-        memcpy(out + b * out_stride, s[b].lstm_h, sizeof(float) * LSTM_HIDDEN);
+        memcpy(s[b].lstm_h, s[b].m, sizeof(float) * TINY_LSTM_HIDDEN);  /* the new h */
+        memcpy(out + b * out_stride, s[b].lstm_h, sizeof(float) * TINY_LSTM_HIDDEN);
     }
 }
 
 /* ---- dense head ---- */
 
-#define HEAD_INPUT 3
-#define HEAD_UNITS 2
+#define TINY_HEAD_INPUT 3
+#define TINY_HEAD_UNITS 2
 
 /* weights of dense head: 2 units x 3 inputs */
-static const float head_w[2][3] = {
+static const float tiny_head_w[2][3] = {
     {0.203125f, -0.171875f, -0.28125f},
     {0.484375f, -0.390625f, -0.078125f},
 };
 
 /* biases of dense head */
-static const float head_b[2] = {
+static const float tiny_head_b[2] = {
     0.0625f, -0.25f,
 };
 
 /* dense head: y = softmax(w x + b) */
-static void head_forward(const float x[HEAD_INPUT], float y[HEAD_UNITS])
+static void tiny_head_forward(const float x[TINY_HEAD_INPUT], float y[TINY_HEAD_UNITS])
 {
-    for (int u = 0; u < HEAD_UNITS; u++) {
-        const float *w = head_w[u];
-        float sum = head_b[u];
-        for (int k = 0; k < HEAD_INPUT; k++)
+    for (int u = 0; u < TINY_HEAD_UNITS; u++) {
+        const float *w = tiny_head_w[u];
+        float sum = tiny_head_b[u];
+        for (int k = 0; k < TINY_HEAD_INPUT; k++)
             sum += w[k] * x[k];
         y[u] = sum;
     }
-    rt_softmaxf(y, HEAD_UNITS);
+    tiny_rt_softmaxf(y, TINY_HEAD_UNITS);
 }
 
 /* ---- the model ---- */
@@ -826,10 +826,10 @@ void tiny_run(tiny_state *s, const float *x, size_t steps, float *y)
     for (size_t t0 = 0; t0 < steps; t0 += TINY_CHUNK) {
         const size_t n = steps - t0 < TINY_CHUNK ? steps - t0 : TINY_CHUNK;
         /* lstm lstm */
-        lstm_run(x + t0 * TINY_INPUT_SIZE, n, s->seq0, 3, s->lstm_h, s->lstm_c, s->gates, s->m);
+        tiny_lstm_run(x + t0 * TINY_INPUT_SIZE, n, s->seq0, 3, s->lstm_h, s->lstm_c, s->gates, s->m);
     }
     const size_t last = (steps - 1) % TINY_CHUNK;  /* the last step only: its row in the last chunk */
-    head_forward(s->seq0 + last * 3, y);  /* dense head, the last step only */
+    tiny_head_forward(s->seq0 + last * 3, y);  /* dense head, the last step only */
 }
 
 void tiny_run_batch(tiny_state *states, size_t batch, const float *x, size_t steps, float *y)
@@ -840,11 +840,11 @@ void tiny_run_batch(tiny_state *states, size_t batch, const float *x, size_t ste
         const size_t nb = batch - b0 < TINY_CHUNK ? batch - b0 : TINY_CHUNK;  /* sequences in this group */
         tiny_state *s = states + b0;  /* their states; s[0] lends its scratch to the group */
         for (size_t t = 0; t < steps; t++) {
-            lstm_batch(x + (t * batch + b0) * TINY_INPUT_SIZE, nb, s->seq0, 3, s);  /* lstm lstm */
+            tiny_lstm_batch(x + (t * batch + b0) * TINY_INPUT_SIZE, nb, s->seq0, 3, s);  /* lstm lstm */
         }
         /* the last step only: the output of each sequence */
         for (size_t b = 0; b < nb; b++) {
-            head_forward(s->seq0 + b * 3, y + (b0 + b) * 2);  /* dense head, the last step only */
+            tiny_head_forward(s->seq0 + b * 3, y + (b0 + b) * 2);  /* dense head, the last step only */
         }
     }
 }

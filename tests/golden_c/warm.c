@@ -32,9 +32,9 @@
  * function is `static inline` with the prefix rt_. All math is in float.
  *
  * Two kinds of function:
- *   exact  rt_sigmoidf, rt_tanhf, ... go through libm (expf, expm1f, tanhf,
+ *   exact  warm_rt_sigmoidf, warm_rt_tanhf, ... go through libm (expf, expm1f, tanhf,
  *          log1pf): within 3 ulps (measured at most 2.40, glibc).
- *   fast   rt_tanhf_fast, rt_sigmoidf_fast and their scaled forms call no
+ *   fast   warm_rt_tanhf_fast, warm_rt_sigmoidf_fast and their scaled forms call no
  *          libm function and have no branches, so compilers vectorize loops
  *          of them (gcc -O3, clang -O2). Never decreasing, bounded (tanh in
  *          [-1, 1], sigmoid in [0, 1]), +-inf give the limits exactly, NaN
@@ -42,16 +42,16 @@
  *
  * Maximum error against double precision, measured over every finite float
  * by tests/act_error.c (table and command in runtime/README.md):
- *   rt_tanhf_fast      1.5e-7 absolute (measured 1.489e-7 at x = -4.505),
+ *   warm_rt_tanhf_fast      1.5e-7 absolute (measured 1.489e-7 at x = -4.505),
  *                      1.8e-7 relative (2.5 ulps)
- *   rt_sigmoidf_fast   9.0e-8 absolute (measured 8.931e-8 at x = 7.859),
+ *   warm_rt_sigmoidf_fast   9.0e-8 absolute (measured 8.931e-8 at x = 7.859),
  *                      1.5e-7 relative for x >= -87 (measured 1.479e-7);
  *                      0 below -87, where sigmoid < 1.7e-38
- *   rt_scaled_*_fast   the above times |b - a| (sigmoid) or |a| (tanh),
+ *   warm_rt_scaled_*_fast   the above times |b - a| (sigmoid) or |a| (tanh),
  *                      plus the rounding of the scaling
  */
-#ifndef LSTMC_ACT_H
-#define LSTMC_ACT_H
+#ifndef WARM_LSTMC_ACT_H
+#define WARM_LSTMC_ACT_H
 
 #include <math.h>
 #include <stdint.h>
@@ -60,7 +60,7 @@
 /* ---- exact: through libm ---- */
 
 /* 1 / (1 + e^-x), written so that neither branch overflows. */
-static inline float rt_sigmoidf(float x)
+static inline float warm_rt_sigmoidf(float x)
 {
     if (x >= 0.0f)
         return 1.0f / (1.0f + expf(-x));
@@ -68,56 +68,56 @@ static inline float rt_sigmoidf(float x)
     return e / (1.0f + e);
 }
 
-static inline float rt_tanhf(float x)
+static inline float warm_rt_tanhf(float x)
 {
     return tanhf(x);
 }
 
 /* max(0, min(1, a*x + b)) */
-static inline float rt_hard_sigmoidf(float x, float a, float b)
+static inline float warm_rt_hard_sigmoidf(float x, float a, float b)
 {
     float y = a * x + b;
     return y < 0.0f ? 0.0f : y > 1.0f ? 1.0f : y;
 }
 
 /* a + (b - a) * sigmoid(x): a sigmoid from a to b */
-static inline float rt_scaled_sigmoidf(float x, float a, float b)
+static inline float warm_rt_scaled_sigmoidf(float x, float a, float b)
 {
-    return a + (b - a) * rt_sigmoidf(x);
+    return a + (b - a) * warm_rt_sigmoidf(x);
 }
 
 /* a * tanh(b*x) */
-static inline float rt_scaled_tanhf(float x, float a, float b)
+static inline float warm_rt_scaled_tanhf(float x, float a, float b)
 {
     return a * tanhf(b * x);
 }
 
-static inline float rt_reluf(float x)
+static inline float warm_rt_reluf(float x)
 {
     return x > 0.0f ? x : 0.0f;
 }
 
 /* x >= 0 ? x : a*x */
-static inline float rt_leaky_reluf(float x, float a)
+static inline float warm_rt_leaky_reluf(float x, float a)
 {
     return x >= 0.0f ? x : a * x;
 }
 
 /* x > a ? x : 0 */
-static inline float rt_thresholded_reluf(float x, float a)
+static inline float warm_rt_thresholded_reluf(float x, float a)
 {
     return x > a ? x : 0.0f;
 }
 
 /* x >= 0 ? x : a*(e^x - 1); expm1f keeps e^x - 1 accurate near 0. */
-static inline float rt_eluf(float x, float a)
+static inline float warm_rt_eluf(float x, float a)
 {
     return x >= 0.0f ? x : a * expm1f(x);
 }
 
 /* x / (1 + |x|); beyond 1e30 that is +-1 in float, and the quotient would be
  * inf / inf at +-inf. */
-static inline float rt_softsignf(float x)
+static inline float warm_rt_softsignf(float x)
 {
     if (x > 1e30f)
         return 1.0f;
@@ -128,25 +128,25 @@ static inline float rt_softsignf(float x)
 
 /* log(1 + e^x); above 20, log1p(e^x) rounds to x in float and e^x could
  * overflow, so return x. */
-static inline float rt_softplusf(float x)
+static inline float warm_rt_softplusf(float x)
 {
     return x > 20.0f ? x : log1pf(expf(x));
 }
 
 /* a*x + b */
-static inline float rt_affinef(float x, float a, float b)
+static inline float warm_rt_affinef(float x, float a, float b)
 {
     return a * x + b;
 }
 
-static inline float rt_identityf(float x)
+static inline float warm_rt_identityf(float x)
 {
     return x;
 }
 
 /* v[k] = e^v[k] / sum_j e^v[j], in place. Subtracting the maximum first keeps
  * every exponent <= 0, so nothing overflows and the sum is >= 1. */
-static inline void rt_softmaxf(float *v, int n)
+static inline void warm_rt_softmaxf(float *v, int n)
 {
     float max, sum, inv;
     int i;
@@ -178,7 +178,7 @@ static inline void rt_softmaxf(float *v, int n)
  * (a ? b : c) stand in for branches; compilers turn them into blends.
  */
 /*
- * RT_FMA(a, b, c) is a*b + c, fused (one rounding) where the target has FMA.
+ * WARM_RT_FMA(a, b, c) is a*b + c, fused (one rounding) where the target has FMA.
  * gcc never fuses a*b + c by itself in ISO C mode (-std=c99 and -std=c11
  * imply -ffp-contract=off), clang does by default; fused, the polynomial
  * chains below are shorter, and that is on the critical path of every step
@@ -187,24 +187,24 @@ static inline void rt_softmaxf(float *v, int n)
  * would be a slow library call.
  */
 #if defined(__GNUC__) && (defined(__FMA__) || defined(__ARM_FEATURE_FMA))
-#define RT_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
+#define WARM_RT_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
 #else
-#define RT_FMA(a, b, c) ((a) * (b) + (c))
+#define WARM_RT_FMA(a, b, c) ((a) * (b) + (c))
 #endif
 
-#define RT_LN2_HI 0.693359375f          /* ln 2 = RT_LN2_HI + RT_LN2_LO, with */
-#define RT_LN2_LO -2.12194440e-4f       /* n * RT_LN2_HI exact for |n| < 2^15 */
-#define RT_LOG2E 1.44269504088896341f
-#define RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23: adding it rounds to an
+#define WARM_RT_LN2_HI 0.693359375f          /* ln 2 = WARM_RT_LN2_HI + WARM_RT_LN2_LO, with */
+#define WARM_RT_LN2_LO -2.12194440e-4f       /* n * WARM_RT_LN2_HI exact for |n| < 2^15 */
+#define WARM_RT_LOG2E 1.44269504088896341f
+#define WARM_RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23: adding it rounds to an
                                            integer kept in the low bits */
 
 /* Sets *s = 2^n and returns e^r - 1, where z = n*ln2 + r. Needs
  * -87 <= z <= 87 so that 2^n is a normal float. */
-static inline float rt_expm1_parts_(float z, float *s)
+static inline float warm_rt_expm1_parts_(float z, float *s)
 {
-    float k = z * RT_LOG2E + RT_ROUND_MAGIC;    /* low bits hold round(z/ln2) */
-    float n = k - RT_ROUND_MAGIC;
-    float r = z - n * RT_LN2_HI - n * RT_LN2_LO;
+    float k = z * WARM_RT_LOG2E + WARM_RT_ROUND_MAGIC;    /* low bits hold round(z/ln2) */
+    float n = k - WARM_RT_ROUND_MAGIC;
+    float r = z - n * WARM_RT_LN2_HI - n * WARM_RT_LN2_LO;
     uint32_t bits;
     float p;
 
@@ -212,23 +212,23 @@ static inline float rt_expm1_parts_(float z, float *s)
     bits = (bits + 127u) << 23;                 /* (n + 127) << 23 is 2^n */
     memcpy(s, &bits, sizeof bits);
     p = 1.9875691500e-4f;
-    p = RT_FMA(p, r, 1.3981999507e-3f);
-    p = RT_FMA(p, r, 8.3334519073e-3f);
-    p = RT_FMA(p, r, 4.1665795894e-2f);
-    p = RT_FMA(p, r, 1.6666665459e-1f);
-    p = RT_FMA(p, r, 5.0000001201e-1f);
-    return RT_FMA(r * r, p, r);
+    p = WARM_RT_FMA(p, r, 1.3981999507e-3f);
+    p = WARM_RT_FMA(p, r, 8.3334519073e-3f);
+    p = WARM_RT_FMA(p, r, 4.1665795894e-2f);
+    p = WARM_RT_FMA(p, r, 1.6666665459e-1f);
+    p = WARM_RT_FMA(p, r, 5.0000001201e-1f);
+    return WARM_RT_FMA(r * r, p, r);
 }
 
 /* Float <-> bits, for the selects below. */
-static inline uint32_t rt_bits_(float x)
+static inline uint32_t warm_rt_bits_(float x)
 {
     uint32_t b;
     memcpy(&b, &x, sizeof b);
     return b;
 }
 
-static inline float rt_from_bits_(uint32_t b)
+static inline float warm_rt_from_bits_(uint32_t b)
 {
     float x;
     memcpy(&x, &b, sizeof x);
@@ -236,16 +236,16 @@ static inline float rt_from_bits_(uint32_t b)
 }
 
 /* All ones if c, else 0. */
-static inline uint32_t rt_mask_(int c)
+static inline uint32_t warm_rt_mask_(int c)
 {
     return 0u - (uint32_t)c;
 }
 
-#define RT_BITS_1 0x3f800000u           /* 1.0f */
-#define RT_BITS_9 0x41100000u           /* 9.0f */
-#define RT_BITS_87 0x42ae0000u          /* 87.0f */
-#define RT_BITS_INF 0x7f800000u         /* bits of |x| above this: a NaN */
-#define RT_BITS_QNAN 0x7fc00000u        /* OR-ing this in makes a NaN */
+#define WARM_RT_BITS_1 0x3f800000u           /* 1.0f */
+#define WARM_RT_BITS_9 0x41100000u           /* 9.0f */
+#define WARM_RT_BITS_87 0x42ae0000u          /* 87.0f */
+#define WARM_RT_BITS_INF 0x7f800000u         /* bits of |x| above this: a NaN */
+#define WARM_RT_BITS_QNAN 0x7fc00000u        /* OR-ing this in makes a NaN */
 
 /*
  * tanh(x) = -m / (2 + m) with m = e^(-2|x|) - 1 = 2^n*(e^r - 1) + (2^n - 1),
@@ -257,19 +257,19 @@ static inline uint32_t rt_mask_(int c)
  * body into paths and no longer vectorizes it. For floats >= 0 the order of
  * the bits is the order of the values.
  */
-static inline float rt_tanhf_fast(float x)
+static inline float warm_rt_tanhf_fast(float x)
 {
-    uint32_t bits = rt_bits_(x);
+    uint32_t bits = warm_rt_bits_(x);
     uint32_t sign = bits & 0x80000000u;
     uint32_t abits = bits ^ sign;
-    uint32_t nan = rt_mask_(abits > RT_BITS_INF) & RT_BITS_QNAN;
+    uint32_t nan = warm_rt_mask_(abits > WARM_RT_BITS_INF) & WARM_RT_BITS_QNAN;
     float s, q, m, y;
 
-    abits = abits < RT_BITS_9 ? abits : RT_BITS_9;
-    q = rt_expm1_parts_(-2.0f * rt_from_bits_(abits), &s);
-    m = RT_FMA(s, q, s - 1.0f);
+    abits = abits < WARM_RT_BITS_9 ? abits : WARM_RT_BITS_9;
+    q = warm_rt_expm1_parts_(-2.0f * warm_rt_from_bits_(abits), &s);
+    m = WARM_RT_FMA(s, q, s - 1.0f);
     y = -m / (2.0f + m);
-    return rt_from_bits_((rt_bits_(y) ^ sign) | nan);
+    return warm_rt_from_bits_((warm_rt_bits_(y) ^ sign) | nan);
 }
 
 /*
@@ -279,136 +279,136 @@ static inline float rt_tanhf_fast(float x)
  * NaN gives NaN. For x < 0 this is as accurate relatively as e^-x; unlike
  * e^x / (1 + e^x) it never steps down, since each operation rounds
  * monotonically. The clamp and the cutoff are done on the bits, as in
- * rt_tanhf_fast; for floats <= 0 a larger bit pattern is a smaller value.
+ * warm_rt_tanhf_fast; for floats <= 0 a larger bit pattern is a smaller value.
  */
-static inline float rt_sigmoidf_fast(float x)
+static inline float warm_rt_sigmoidf_fast(float x)
 {
-    uint32_t bits = rt_bits_(x);
+    uint32_t bits = warm_rt_bits_(x);
     uint32_t abits = bits & 0x7fffffffu;
     uint32_t sign = bits & 0x80000000u;
-    uint32_t nan = rt_mask_(abits > RT_BITS_INF) & RT_BITS_QNAN;
-    uint32_t cbits = abits < RT_BITS_87 ? abits : RT_BITS_87;
-    uint32_t keep = ~(rt_mask_(abits > RT_BITS_87) & rt_mask_(sign != 0));
+    uint32_t nan = warm_rt_mask_(abits > WARM_RT_BITS_INF) & WARM_RT_BITS_QNAN;
+    uint32_t cbits = abits < WARM_RT_BITS_87 ? abits : WARM_RT_BITS_87;
+    uint32_t keep = ~(warm_rt_mask_(abits > WARM_RT_BITS_87) & warm_rt_mask_(sign != 0));
     float s, q, y;
 
     /* e^-x at -x = -clamp(x): flip the sign of the clamped |x| */
-    q = rt_expm1_parts_(rt_from_bits_(cbits | (sign ^ 0x80000000u)), &s);
-    y = 1.0f / (1.0f + RT_FMA(s, q, s));
-    return rt_from_bits_((rt_bits_(y) & keep) | nan);
+    q = warm_rt_expm1_parts_(warm_rt_from_bits_(cbits | (sign ^ 0x80000000u)), &s);
+    y = 1.0f / (1.0f + WARM_RT_FMA(s, q, s));
+    return warm_rt_from_bits_((warm_rt_bits_(y) & keep) | nan);
 }
 
 /* a + (b - a) * sigmoid(x) */
-static inline float rt_scaled_sigmoidf_fast(float x, float a, float b)
+static inline float warm_rt_scaled_sigmoidf_fast(float x, float a, float b)
 {
-    return a + (b - a) * rt_sigmoidf_fast(x);
+    return a + (b - a) * warm_rt_sigmoidf_fast(x);
 }
 
 /* a * tanh(b*x) */
-static inline float rt_scaled_tanhf_fast(float x, float a, float b)
+static inline float warm_rt_scaled_tanhf_fast(float x, float a, float b)
 {
-    return a * rt_tanhf_fast(b * x);
+    return a * warm_rt_tanhf_fast(b * x);
 }
 
 /* ---- vectors: the widest float vector of the target ---- */
 
 /*
  * The kernels of generated code (lstmc's tiled matrix-vector and projection
- * loops) are written once over rt_vec, a vector of RT_VL floats, with four
- * operations: load and store RT_VL floats (any alignment), broadcast one
- * float, and a*b + c. RT_ACCS is how many accumulator vectors a kernel may
+ * loops) are written once over warm_rt_vec, a vector of WARM_RT_VL floats, with four
+ * operations: load and store WARM_RT_VL floats (any alignment), broadcast one
+ * float, and a*b + c. WARM_RT_ACCS is how many accumulator vectors a kernel may
  * keep in registers (half the register file: the rest hold weights and
- * broadcasts). Without a known vector unit rt_vec is a float and the
+ * broadcasts). Without a known vector unit warm_rt_vec is a float and the
  * kernels become plain loops over fixed-size arrays, which compilers
  * vectorize themselves (gcc -O2 and up, clang -O2).
  */
 /*
- * RT_VKEEP(v, load) assigns and keeps v in a register: gcc would otherwise
+ * WARM_RT_VKEEP(v, load) assigns and keeps v in a register: gcc would otherwise
  * fold the load into each a*b + c that uses v (one load per use), which on
  * Zen 4 makes the batched kernels load-bound (measured: 141 -> 114 us per
  * step, 32 sequences of H = 256). An empty asm with v as its operand is
  * the usual way to say so; other compilers get a plain assignment.
  */
 #if defined(__GNUC__) && !defined(__clang__) && (defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__)))
-#define RT_VKEEP(v, load) do { (v) = (load); __asm__("" : "+v"(v)); } while (0)
+#define WARM_RT_VKEEP(v, load) do { (v) = (load); __asm__("" : "+v"(v)); } while (0)
 #else
-#define RT_VKEEP(v, load) ((v) = (load))
+#define WARM_RT_VKEEP(v, load) ((v) = (load))
 #endif
 
 /*
- * RT_UNROLL goes before a kernel's loops over its accumulators (a few,
+ * WARM_RT_UNROLL goes before a kernel's loops over its accumulators (a few,
  * fixed): unrolled, the accumulator arrays become registers. gcc -O2 does
  * not unroll them by itself (measured: the scalar and SSE2 paths ran 3x
  * slower than unrolled).
  */
 #if defined(__clang__)
-#define RT_UNROLL _Pragma("unroll")
+#define WARM_RT_UNROLL _Pragma("unroll")
 #elif defined(__GNUC__) && (__GNUC__ >= 8)
-#define RT_UNROLL _Pragma("GCC unroll 16")
+#define WARM_RT_UNROLL _Pragma("GCC unroll 16")
 #else
-#define RT_UNROLL
+#define WARM_RT_UNROLL
 #endif
 
 /*
- * RT_NO_UNROLL goes before a kernel's loop over the columns of a weight
+ * WARM_RT_NO_UNROLL goes before a kernel's loop over the columns of a weight
  * matrix: clang unrolls such a loop completely when it is short and then
  * hoists the whole matrix into registers out of the loop around it, which
  * spills (measured: 156 -> 124 ns per step, I = 16, H = 32, clang 14).
  */
 #if defined(__clang__)
-#define RT_NO_UNROLL _Pragma("clang loop unroll(disable)")
+#define WARM_RT_NO_UNROLL _Pragma("clang loop unroll(disable)")
 #else
-#define RT_NO_UNROLL
+#define WARM_RT_NO_UNROLL
 #endif
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
-#define RT_VL 16
-#define RT_ACCS 16
-typedef __m512 rt_vec;
-#define rt_vload(p) _mm512_loadu_ps(p)
-#define rt_vstore(p, v) _mm512_storeu_ps((p), (v))
-#define rt_vset1(x) _mm512_set1_ps(x)
-#define rt_vadd(a, b) _mm512_add_ps((a), (b))
-#define rt_vfma(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define WARM_RT_VL 16
+#define WARM_RT_ACCS 16
+typedef __m512 warm_rt_vec;
+#define warm_rt_vload(p) _mm512_loadu_ps(p)
+#define warm_rt_vstore(p, v) _mm512_storeu_ps((p), (v))
+#define warm_rt_vset1(x) _mm512_set1_ps(x)
+#define warm_rt_vadd(a, b) _mm512_add_ps((a), (b))
+#define warm_rt_vfma(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #elif defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
-#define RT_VL 8
-#define RT_ACCS 8
-typedef __m256 rt_vec;
-#define rt_vload(p) _mm256_loadu_ps(p)
-#define rt_vstore(p, v) _mm256_storeu_ps((p), (v))
-#define rt_vset1(x) _mm256_set1_ps(x)
-#define rt_vadd(a, b) _mm256_add_ps((a), (b))
-#define rt_vfma(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define WARM_RT_VL 8
+#define WARM_RT_ACCS 8
+typedef __m256 warm_rt_vec;
+#define warm_rt_vload(p) _mm256_loadu_ps(p)
+#define warm_rt_vstore(p, v) _mm256_storeu_ps((p), (v))
+#define warm_rt_vset1(x) _mm256_set1_ps(x)
+#define warm_rt_vadd(a, b) _mm256_add_ps((a), (b))
+#define warm_rt_vfma(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #elif defined(__ARM_NEON) && defined(__aarch64__)
 #include <arm_neon.h>
-#define RT_VL 4
-#define RT_ACCS 16
-typedef float32x4_t rt_vec;
-#define rt_vload(p) vld1q_f32(p)
-#define rt_vstore(p, v) vst1q_f32((p), (v))
-#define rt_vset1(x) vdupq_n_f32(x)
-#define rt_vadd(a, b) vaddq_f32((a), (b))
-#define rt_vfma(a, b, c) vfmaq_f32((c), (a), (b))
+#define WARM_RT_VL 4
+#define WARM_RT_ACCS 16
+typedef float32x4_t warm_rt_vec;
+#define warm_rt_vload(p) vld1q_f32(p)
+#define warm_rt_vstore(p, v) vst1q_f32((p), (v))
+#define warm_rt_vset1(x) vdupq_n_f32(x)
+#define warm_rt_vadd(a, b) vaddq_f32((a), (b))
+#define warm_rt_vfma(a, b, c) vfmaq_f32((c), (a), (b))
 #elif defined(__SSE2__) || defined(_M_X64)
 #include <emmintrin.h>
-#define RT_VL 4
-#define RT_ACCS 8
-typedef __m128 rt_vec;
-#define rt_vload(p) _mm_loadu_ps(p)
-#define rt_vstore(p, v) _mm_storeu_ps((p), (v))
-#define rt_vset1(x) _mm_set1_ps(x)
-#define rt_vadd(a, b) _mm_add_ps((a), (b))
-#define rt_vfma(a, b, c) _mm_add_ps(_mm_mul_ps((a), (b)), (c))
+#define WARM_RT_VL 4
+#define WARM_RT_ACCS 8
+typedef __m128 warm_rt_vec;
+#define warm_rt_vload(p) _mm_loadu_ps(p)
+#define warm_rt_vstore(p, v) _mm_storeu_ps((p), (v))
+#define warm_rt_vset1(x) _mm_set1_ps(x)
+#define warm_rt_vadd(a, b) _mm_add_ps((a), (b))
+#define warm_rt_vfma(a, b, c) _mm_add_ps(_mm_mul_ps((a), (b)), (c))
 #else
-#define RT_VL 1
-#define RT_ACCS 16
-typedef float rt_vec;
-#define rt_vload(p) (*(p))
-#define rt_vstore(p, v) (*(p) = (v))
-#define rt_vset1(x) (x)
-#define rt_vadd(a, b) ((a) + (b))
-#define rt_vfma(a, b, c) ((a) * (b) + (c))
+#define WARM_RT_VL 1
+#define WARM_RT_ACCS 16
+typedef float warm_rt_vec;
+#define warm_rt_vload(p) (*(p))
+#define warm_rt_vstore(p, v) (*(p) = (v))
+#define warm_rt_vset1(x) (x)
+#define warm_rt_vadd(a, b) ((a) + (b))
+#define warm_rt_vfma(a, b, c) ((a) * (b) + (c))
 #endif
 
 #endif
@@ -419,27 +419,27 @@ typedef float rt_vec;
 
 /* ---- lstm enc, forward ---- */
 
-#define ENC_INPUT  2  /* I: features in */
-#define ENC_HIDDEN 2  /* H: memory cells */
-#define ENC_TILE   2  /* V: units per tile; a tile's gate rows are computed together */
-#define ENC_TILES  1  /* H / V */
-#define ENC_TILE_ROWS 8  /* gate rows of a tile: 4 gates x V */
+#define WARM_ENC_INPUT  2  /* I: features in */
+#define WARM_ENC_HIDDEN 2  /* H: memory cells */
+#define WARM_ENC_TILE   2  /* V: units per tile; a tile's gate rows are computed together */
+#define WARM_ENC_TILES  1  /* H / V */
+#define WARM_ENC_TILE_ROWS 8  /* gate rows of a tile: 4 gates x V */
 /* accumulators of a tile: vectors of 1 floats */
-#define ENC_VECS   (ENC_TILE_ROWS / 1)
-/* steps per pass of the input projection: ENC_VECS accumulators each, at most RT_ACCS */
-#define ENC_PSTEPS (RT_ACCS / ENC_VECS >= 4 ? 4 : RT_ACCS / ENC_VECS >= 2 ? 2 : 1)
+#define WARM_ENC_VECS   (WARM_ENC_TILE_ROWS / 1)
+/* steps per pass of the input projection: WARM_ENC_VECS accumulators each, at most WARM_RT_ACCS */
+#define WARM_ENC_PSTEPS (WARM_RT_ACCS / WARM_ENC_VECS >= 4 ? 4 : WARM_RT_ACCS / WARM_ENC_VECS >= 2 ? 2 : 1)
 /* sets of accumulators of the recurrent product (columns k, k+1, ... each
  * to its own set, summed at the end): hides the latency of the a*b + c chain */
-#define ENC_KSPLIT ENC_PSTEPS
-/* first row of each gate within a tile's rows (of enc_w_x, enc_w_h and pre[]) */
-#define ENC_GATE_I 0  /* input gate */
-#define ENC_GATE_F 2  /* forget gate */
-#define ENC_GATE_G 4  /* cell input */
-#define ENC_GATE_O 6  /* output gate */
-#define ENC_GATE_ROWS 8  /* gate rows of a step: TILES x TILE_ROWS */
+#define WARM_ENC_KSPLIT WARM_ENC_PSTEPS
+/* first row of each gate within a tile's rows (of warm_enc_w_x, warm_enc_w_h and pre[]) */
+#define WARM_ENC_GATE_I 0  /* input gate */
+#define WARM_ENC_GATE_F 2  /* forget gate */
+#define WARM_ENC_GATE_G 4  /* cell input */
+#define WARM_ENC_GATE_O 6  /* output gate */
+#define WARM_ENC_GATE_ROWS 8  /* gate rows of a step: TILES x TILE_ROWS */
 
 /* input weights of lstm enc, forward, transposed by tile: 1 tiles of 2 units; per tile and column k, the tile's 8 gate rows (i, f, g, o: 2 units each) */
-static const float enc_w_x[1][2][8] = {
+static const float warm_enc_w_x[1][2][8] = {
     /* tile 0 */
     {
         {0.0625f, 0.3125f, 0.25f, 0.0625f, 0.4375f, 0.25f, 0.1875f, 0.4375f},
@@ -448,7 +448,7 @@ static const float enc_w_x[1][2][8] = {
 };
 
 /* recurrent weights of lstm enc, forward, transposed by tile: 1 tiles of 2 units; per tile and column k, the tile's 8 gate rows (i, f, g, o: 2 units each) */
-static const float enc_w_h[1][2][8] = {
+static const float warm_enc_w_h[1][2][8] = {
     /* tile 0 */
     {
         {0.1875f, 0.4375f, 0.375f, 0.1875f, 0.125f, 0.375f, 0.3125f, 0.125f},
@@ -457,92 +457,92 @@ static const float enc_w_h[1][2][8] = {
 };
 
 /* gate biases of lstm enc, forward by tile */
-static const float enc_b[1][8] = {
+static const float warm_enc_b[1][8] = {
     {0.125f, -0.1875f, 0.3125f, -0.375f, 0.0625f, -0.125f, 0.25f, -0.3125f},
 };
 
 /* initial hidden state h0 of lstm enc, forward (initial_state) */
-static const float enc_h0[2] = {
+static const float warm_enc_h0[2] = {
     0.375f, -0.4375f,
 };
 
 /* initial cell state c0 of lstm enc, forward (initial_state) */
-static const float enc_c0[2] = {
+static const float warm_enc_c0[2] = {
     0.0625f, -0.125f,
 };
 
 /* Input projection of lstm enc, forward for n <= CHUNK steps (rows of x):
  * pre[u] = b + w_x x[u], GATE_ROWS floats per step in tile order. One pass
  * over a tile's w_x serves PSTEPS steps, their accumulators in registers. */
-static void enc_project(const float *x, size_t n, float *pre)
+static void warm_enc_project(const float *x, size_t n, float *pre)
 {
-    for (int t = 0; t < ENC_TILES; t++) {
-        const float *w = &enc_w_x[t][0][0];
+    for (int t = 0; t < WARM_ENC_TILES; t++) {
+        const float *w = &warm_enc_w_x[t][0][0];
         size_t u = 0;
         /* PSTEPS steps per pass, then one at a time */
-        while (u + ENC_PSTEPS <= n) {
-            const float *xu = x + u * ENC_INPUT;
-            float *pu = pre + u * ENC_GATE_ROWS + t * ENC_TILE_ROWS;
-            float acc[ENC_PSTEPS][ENC_VECS];
-            RT_UNROLL
-            for (int q = 0; q < ENC_PSTEPS; q++) {
-                RT_UNROLL
-                for (int l = 0; l < ENC_VECS; l++)
-                    acc[q][l] = enc_b[t][l];
+        while (u + WARM_ENC_PSTEPS <= n) {
+            const float *xu = x + u * WARM_ENC_INPUT;
+            float *pu = pre + u * WARM_ENC_GATE_ROWS + t * WARM_ENC_TILE_ROWS;
+            float acc[WARM_ENC_PSTEPS][WARM_ENC_VECS];
+            WARM_RT_UNROLL
+            for (int q = 0; q < WARM_ENC_PSTEPS; q++) {
+                WARM_RT_UNROLL
+                for (int l = 0; l < WARM_ENC_VECS; l++)
+                    acc[q][l] = warm_enc_b[t][l];
             }
-            RT_NO_UNROLL
-            for (int k = 0; k < ENC_INPUT; k++) {
-                const float *wk = w + k * ENC_TILE_ROWS;
-                float wv[ENC_VECS];  /* column k, loaded once for every step */
-                RT_UNROLL
-                for (int l = 0; l < ENC_VECS; l++)
+            WARM_RT_NO_UNROLL
+            for (int k = 0; k < WARM_ENC_INPUT; k++) {
+                const float *wk = w + k * WARM_ENC_TILE_ROWS;
+                float wv[WARM_ENC_VECS];  /* column k, loaded once for every step */
+                WARM_RT_UNROLL
+                for (int l = 0; l < WARM_ENC_VECS; l++)
                     wv[l] = wk[l];
-                RT_UNROLL
-                for (int q = 0; q < ENC_PSTEPS; q++) {
-                    const float xk = xu[q * ENC_INPUT + k];
-                    RT_UNROLL
-                    for (int l = 0; l < ENC_VECS; l++)
+                WARM_RT_UNROLL
+                for (int q = 0; q < WARM_ENC_PSTEPS; q++) {
+                    const float xk = xu[q * WARM_ENC_INPUT + k];
+                    WARM_RT_UNROLL
+                    for (int l = 0; l < WARM_ENC_VECS; l++)
                         acc[q][l] = wv[l] * xk + acc[q][l];
                 }
             }
-            RT_UNROLL
-            for (int q = 0; q < ENC_PSTEPS; q++) {
-                RT_UNROLL
-                for (int l = 0; l < ENC_VECS; l++)
-                    (pu + q * ENC_GATE_ROWS)[l] = acc[q][l];
+            WARM_RT_UNROLL
+            for (int q = 0; q < WARM_ENC_PSTEPS; q++) {
+                WARM_RT_UNROLL
+                for (int l = 0; l < WARM_ENC_VECS; l++)
+                    (pu + q * WARM_ENC_GATE_ROWS)[l] = acc[q][l];
             }
-            u += ENC_PSTEPS;
+            u += WARM_ENC_PSTEPS;
         }
         while (u < n) {
-            const float *xu = x + u * ENC_INPUT;
-            float *pu = pre + u * ENC_GATE_ROWS + t * ENC_TILE_ROWS;
-            float acc[1][ENC_VECS];
-            RT_UNROLL
+            const float *xu = x + u * WARM_ENC_INPUT;
+            float *pu = pre + u * WARM_ENC_GATE_ROWS + t * WARM_ENC_TILE_ROWS;
+            float acc[1][WARM_ENC_VECS];
+            WARM_RT_UNROLL
             for (int q = 0; q < 1; q++) {
-                RT_UNROLL
-                for (int l = 0; l < ENC_VECS; l++)
-                    acc[q][l] = enc_b[t][l];
+                WARM_RT_UNROLL
+                for (int l = 0; l < WARM_ENC_VECS; l++)
+                    acc[q][l] = warm_enc_b[t][l];
             }
-            RT_NO_UNROLL
-            for (int k = 0; k < ENC_INPUT; k++) {
-                const float *wk = w + k * ENC_TILE_ROWS;
-                float wv[ENC_VECS];  /* column k, loaded once for every step */
-                RT_UNROLL
-                for (int l = 0; l < ENC_VECS; l++)
+            WARM_RT_NO_UNROLL
+            for (int k = 0; k < WARM_ENC_INPUT; k++) {
+                const float *wk = w + k * WARM_ENC_TILE_ROWS;
+                float wv[WARM_ENC_VECS];  /* column k, loaded once for every step */
+                WARM_RT_UNROLL
+                for (int l = 0; l < WARM_ENC_VECS; l++)
                     wv[l] = wk[l];
-                RT_UNROLL
+                WARM_RT_UNROLL
                 for (int q = 0; q < 1; q++) {
-                    const float xk = xu[q * ENC_INPUT + k];
-                    RT_UNROLL
-                    for (int l = 0; l < ENC_VECS; l++)
+                    const float xk = xu[q * WARM_ENC_INPUT + k];
+                    WARM_RT_UNROLL
+                    for (int l = 0; l < WARM_ENC_VECS; l++)
                         acc[q][l] = wv[l] * xk + acc[q][l];
                 }
             }
-            RT_UNROLL
+            WARM_RT_UNROLL
             for (int q = 0; q < 1; q++) {
-                RT_UNROLL
-                for (int l = 0; l < ENC_VECS; l++)
-                    (pu + q * ENC_GATE_ROWS)[l] = acc[q][l];
+                WARM_RT_UNROLL
+                for (int l = 0; l < WARM_ENC_VECS; l++)
+                    (pu + q * WARM_ENC_GATE_ROWS)[l] = acc[q][l];
             }
             u += 1;
         }
@@ -551,114 +551,114 @@ static void enc_project(const float *x, size_t n, float *pre)
 
 /* One step of lstm enc, forward from its projected input pre (GATE_ROWS floats):
  * h, c -> the new h, c. hn is scratch: the new h, copied to h at the end. */
-static void enc_recur(const float *pre, float h[ENC_HIDDEN], float c[ENC_HIDDEN], float hn[ENC_HIDDEN])
+static void warm_enc_recur(const float *pre, float h[WARM_ENC_HIDDEN], float c[WARM_ENC_HIDDEN], float hn[WARM_ENC_HIDDEN])
 {
-    for (int t = 0; t < ENC_TILES; t++) {
-        const float *w = &enc_w_h[t][0][0];
-        float a[ENC_TILE_ROWS];  /* the tile's gate pre-activations */
-        float acc[ENC_KSPLIT][ENC_VECS];
+    for (int t = 0; t < WARM_ENC_TILES; t++) {
+        const float *w = &warm_enc_w_h[t][0][0];
+        float a[WARM_ENC_TILE_ROWS];  /* the tile's gate pre-activations */
+        float acc[WARM_ENC_KSPLIT][WARM_ENC_VECS];
         int k = 0;
         /* gates of the tile: a = pre + w_h h, its rows accumulated together,
          * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
-        const float *pt = pre + t * ENC_TILE_ROWS;  /* the tile's projected input */
-        RT_UNROLL
-        for (int l = 0; l < ENC_VECS; l++)
+        const float *pt = pre + t * WARM_ENC_TILE_ROWS;  /* the tile's projected input */
+        WARM_RT_UNROLL
+        for (int l = 0; l < WARM_ENC_VECS; l++)
             acc[0][l] = pt[l];
-        RT_UNROLL
-        for (int q = 1; q < ENC_KSPLIT; q++) {
-            RT_UNROLL
-            for (int l = 0; l < ENC_VECS; l++)
+        WARM_RT_UNROLL
+        for (int q = 1; q < WARM_ENC_KSPLIT; q++) {
+            WARM_RT_UNROLL
+            for (int l = 0; l < WARM_ENC_VECS; l++)
                 acc[q][l] = 0.0f;
         }
-        RT_NO_UNROLL
-        for (; k + ENC_KSPLIT <= ENC_HIDDEN; k += ENC_KSPLIT) {
-            RT_UNROLL
-            for (int q = 0; q < ENC_KSPLIT; q++) {
-                const float *wk = w + (k + q) * ENC_TILE_ROWS;
+        WARM_RT_NO_UNROLL
+        for (; k + WARM_ENC_KSPLIT <= WARM_ENC_HIDDEN; k += WARM_ENC_KSPLIT) {
+            WARM_RT_UNROLL
+            for (int q = 0; q < WARM_ENC_KSPLIT; q++) {
+                const float *wk = w + (k + q) * WARM_ENC_TILE_ROWS;
                 const float hk = h[k + q];
-                RT_UNROLL
-                for (int l = 0; l < ENC_VECS; l++)
+                WARM_RT_UNROLL
+                for (int l = 0; l < WARM_ENC_VECS; l++)
                     acc[q][l] = wk[l] * hk + acc[q][l];
             }
         }
-        for (; k < ENC_HIDDEN; k++) {
-            const float *wk = w + k * ENC_TILE_ROWS;
+        for (; k < WARM_ENC_HIDDEN; k++) {
+            const float *wk = w + k * WARM_ENC_TILE_ROWS;
             const float hk = h[k];
-            RT_UNROLL
-            for (int l = 0; l < ENC_VECS; l++)
+            WARM_RT_UNROLL
+            for (int l = 0; l < WARM_ENC_VECS; l++)
                 acc[0][l] = wk[l] * hk + acc[0][l];
         }
-        RT_UNROLL
-        for (int q = 1; q < ENC_KSPLIT; q++) {
-            RT_UNROLL
-            for (int l = 0; l < ENC_VECS; l++)
+        WARM_RT_UNROLL
+        for (int q = 1; q < WARM_ENC_KSPLIT; q++) {
+            WARM_RT_UNROLL
+            for (int l = 0; l < WARM_ENC_VECS; l++)
                 acc[0][l] = acc[0][l] + acc[q][l];
         }
-        RT_UNROLL
-        for (int l = 0; l < ENC_VECS; l++)
+        WARM_RT_UNROLL
+        for (int l = 0; l < WARM_ENC_VECS; l++)
             a[l] = acc[0][l];
         /* the tile's cells */
-        for (int v = 0; v < ENC_TILE; v++) {
-            const int j = t * ENC_TILE + v;
+        for (int v = 0; v < WARM_ENC_TILE; v++) {
+            const int j = t * WARM_ENC_TILE + v;
             /* input gate */
-            const float i = rt_sigmoidf_fast(a[ENC_GATE_I + v]);
+            const float i = warm_rt_sigmoidf_fast(a[WARM_ENC_GATE_I + v]);
             /* forget gate */
-            const float f = rt_sigmoidf_fast(a[ENC_GATE_F + v]);
+            const float f = warm_rt_sigmoidf_fast(a[WARM_ENC_GATE_F + v]);
             /* cell input */
-            const float g = rt_tanhf_fast(a[ENC_GATE_G + v]);
+            const float g = warm_rt_tanhf_fast(a[WARM_ENC_GATE_G + v]);
             /* cell state: c = f*c + i*g */
             c[j] = f * c[j] + i * g;
             /* output gate */
-            const float o = rt_sigmoidf_fast(a[ENC_GATE_O + v]);
+            const float o = warm_rt_sigmoidf_fast(a[WARM_ENC_GATE_O + v]);
             /* hidden state: o * tanh(c) */
-            hn[j] = o * rt_tanhf_fast(c[j]);
+            hn[j] = o * warm_rt_tanhf_fast(c[j]);
         }
     }
     /* the new h, now that no tile reads the old one */
-    memcpy(h, hn, sizeof(float) * ENC_HIDDEN);
+    memcpy(h, hn, sizeof(float) * WARM_ENC_HIDDEN);
 }
 
 /* lstm enc, forward over n steps, first to last: rows of x (INPUT floats) -> each step's h into
  * a row of out (rows out_stride floats apart). h and c carry the state;
  * pre (WARM_CHUNK x GATE_ROWS floats) and m (HIDDEN) are scratch. */
-static void enc_run(const float *x, size_t n, float *out, size_t out_stride, float *h, float *c,
-    float *pre, float *m)
+static void warm_enc_run(const float *x, size_t n, float *out, size_t out_stride, float *h,
+    float *c, float *pre, float *m)
 {
     for (size_t t0 = 0; t0 < n; t0 += WARM_CHUNK) {
         const size_t cn = n - t0 < WARM_CHUNK ? n - t0 : WARM_CHUNK;  /* steps in this chunk */
         const size_t base = t0;  /* its first row */
-        enc_project(x + base * ENC_INPUT, cn, pre);
+        warm_enc_project(x + base * WARM_ENC_INPUT, cn, pre);
         for (size_t u = 0; u < cn; u++) {
             const size_t r = u;
-            enc_recur(pre + r * ENC_GATE_ROWS, h, c, m);
-            memcpy(out + (base + r) * out_stride, h, sizeof(float) * ENC_HIDDEN);
+            warm_enc_recur(pre + r * WARM_ENC_GATE_ROWS, h, c, m);
+            memcpy(out + (base + r) * out_stride, h, sizeof(float) * WARM_ENC_HIDDEN);
         }
     }
 }
 
 /* ---- lstm enc, backward ---- */
 
-#define ENC_REVERSE_INPUT  2  /* I: features in */
-#define ENC_REVERSE_HIDDEN 2  /* H: memory cells */
-#define ENC_REVERSE_TILE   2  /* V: units per tile; a tile's gate rows are computed together */
-#define ENC_REVERSE_TILES  1  /* H / V */
-#define ENC_REVERSE_TILE_ROWS 8  /* gate rows of a tile: 4 gates x V */
+#define WARM_ENC_REVERSE_INPUT  2  /* I: features in */
+#define WARM_ENC_REVERSE_HIDDEN 2  /* H: memory cells */
+#define WARM_ENC_REVERSE_TILE   2  /* V: units per tile; a tile's gate rows are computed together */
+#define WARM_ENC_REVERSE_TILES  1  /* H / V */
+#define WARM_ENC_REVERSE_TILE_ROWS 8  /* gate rows of a tile: 4 gates x V */
 /* accumulators of a tile: vectors of 1 floats */
-#define ENC_REVERSE_VECS   (ENC_REVERSE_TILE_ROWS / 1)
-/* steps per pass of the input projection: ENC_REVERSE_VECS accumulators each, at most RT_ACCS */
-#define ENC_REVERSE_PSTEPS (RT_ACCS / ENC_REVERSE_VECS >= 4 ? 4 : RT_ACCS / ENC_REVERSE_VECS >= 2 ? 2 : 1)
+#define WARM_ENC_REVERSE_VECS   (WARM_ENC_REVERSE_TILE_ROWS / 1)
+/* steps per pass of the input projection: WARM_ENC_REVERSE_VECS accumulators each, at most WARM_RT_ACCS */
+#define WARM_ENC_REVERSE_PSTEPS (WARM_RT_ACCS / WARM_ENC_REVERSE_VECS >= 4 ? 4 : WARM_RT_ACCS / WARM_ENC_REVERSE_VECS >= 2 ? 2 : 1)
 /* sets of accumulators of the recurrent product (columns k, k+1, ... each
  * to its own set, summed at the end): hides the latency of the a*b + c chain */
-#define ENC_REVERSE_KSPLIT ENC_REVERSE_PSTEPS
-/* first row of each gate within a tile's rows (of enc_reverse_w_x, enc_reverse_w_h and pre[]) */
-#define ENC_REVERSE_GATE_I 0  /* input gate */
-#define ENC_REVERSE_GATE_F 2  /* forget gate */
-#define ENC_REVERSE_GATE_G 4  /* cell input */
-#define ENC_REVERSE_GATE_O 6  /* output gate */
-#define ENC_REVERSE_GATE_ROWS 8  /* gate rows of a step: TILES x TILE_ROWS */
+#define WARM_ENC_REVERSE_KSPLIT WARM_ENC_REVERSE_PSTEPS
+/* first row of each gate within a tile's rows (of warm_enc_reverse_w_x, warm_enc_reverse_w_h and pre[]) */
+#define WARM_ENC_REVERSE_GATE_I 0  /* input gate */
+#define WARM_ENC_REVERSE_GATE_F 2  /* forget gate */
+#define WARM_ENC_REVERSE_GATE_G 4  /* cell input */
+#define WARM_ENC_REVERSE_GATE_O 6  /* output gate */
+#define WARM_ENC_REVERSE_GATE_ROWS 8  /* gate rows of a step: TILES x TILE_ROWS */
 
 /* input weights of lstm enc, backward, transposed by tile: 1 tiles of 2 units; per tile and column k, the tile's 8 gate rows (i, f, g, o: 2 units each) */
-static const float enc_reverse_w_x[1][2][8] = {
+static const float warm_enc_reverse_w_x[1][2][8] = {
     /* tile 0 */
     {
         {0.1875f, 0.4375f, 0.375f, 0.1875f, 0.125f, 0.375f, 0.3125f, 0.125f},
@@ -667,7 +667,7 @@ static const float enc_reverse_w_x[1][2][8] = {
 };
 
 /* recurrent weights of lstm enc, backward, transposed by tile: 1 tiles of 2 units; per tile and column k, the tile's 8 gate rows (i, f, g, o: 2 units each) */
-static const float enc_reverse_w_h[1][2][8] = {
+static const float warm_enc_reverse_w_h[1][2][8] = {
     /* tile 0 */
     {
         {0.3125f, 0.125f, 0.0625f, 0.3125f, 0.25f, 0.0625f, 0.4375f, 0.25f},
@@ -676,92 +676,92 @@ static const float enc_reverse_w_h[1][2][8] = {
 };
 
 /* gate biases of lstm enc, backward by tile */
-static const float enc_reverse_b[1][8] = {
+static const float warm_enc_reverse_b[1][8] = {
     {0.25f, -0.3125f, 0.4375f, -0.0625f, 0.1875f, -0.25f, 0.375f, -0.4375f},
 };
 
 /* initial hidden state h0 of lstm enc, backward (initial_state) */
-static const float enc_reverse_h0[2] = {
+static const float warm_enc_reverse_h0[2] = {
     0.0625f, -0.125f,
 };
 
 /* initial cell state c0 of lstm enc, backward (initial_state) */
-static const float enc_reverse_c0[2] = {
+static const float warm_enc_reverse_c0[2] = {
     0.1875f, -0.25f,
 };
 
 /* Input projection of lstm enc, backward for n <= CHUNK steps (rows of x):
  * pre[u] = b + w_x x[u], GATE_ROWS floats per step in tile order. One pass
  * over a tile's w_x serves PSTEPS steps, their accumulators in registers. */
-static void enc_reverse_project(const float *x, size_t n, float *pre)
+static void warm_enc_reverse_project(const float *x, size_t n, float *pre)
 {
-    for (int t = 0; t < ENC_REVERSE_TILES; t++) {
-        const float *w = &enc_reverse_w_x[t][0][0];
+    for (int t = 0; t < WARM_ENC_REVERSE_TILES; t++) {
+        const float *w = &warm_enc_reverse_w_x[t][0][0];
         size_t u = 0;
         /* PSTEPS steps per pass, then one at a time */
-        while (u + ENC_REVERSE_PSTEPS <= n) {
-            const float *xu = x + u * ENC_REVERSE_INPUT;
-            float *pu = pre + u * ENC_REVERSE_GATE_ROWS + t * ENC_REVERSE_TILE_ROWS;
-            float acc[ENC_REVERSE_PSTEPS][ENC_REVERSE_VECS];
-            RT_UNROLL
-            for (int q = 0; q < ENC_REVERSE_PSTEPS; q++) {
-                RT_UNROLL
-                for (int l = 0; l < ENC_REVERSE_VECS; l++)
-                    acc[q][l] = enc_reverse_b[t][l];
+        while (u + WARM_ENC_REVERSE_PSTEPS <= n) {
+            const float *xu = x + u * WARM_ENC_REVERSE_INPUT;
+            float *pu = pre + u * WARM_ENC_REVERSE_GATE_ROWS + t * WARM_ENC_REVERSE_TILE_ROWS;
+            float acc[WARM_ENC_REVERSE_PSTEPS][WARM_ENC_REVERSE_VECS];
+            WARM_RT_UNROLL
+            for (int q = 0; q < WARM_ENC_REVERSE_PSTEPS; q++) {
+                WARM_RT_UNROLL
+                for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
+                    acc[q][l] = warm_enc_reverse_b[t][l];
             }
-            RT_NO_UNROLL
-            for (int k = 0; k < ENC_REVERSE_INPUT; k++) {
-                const float *wk = w + k * ENC_REVERSE_TILE_ROWS;
-                float wv[ENC_REVERSE_VECS];  /* column k, loaded once for every step */
-                RT_UNROLL
-                for (int l = 0; l < ENC_REVERSE_VECS; l++)
+            WARM_RT_NO_UNROLL
+            for (int k = 0; k < WARM_ENC_REVERSE_INPUT; k++) {
+                const float *wk = w + k * WARM_ENC_REVERSE_TILE_ROWS;
+                float wv[WARM_ENC_REVERSE_VECS];  /* column k, loaded once for every step */
+                WARM_RT_UNROLL
+                for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
                     wv[l] = wk[l];
-                RT_UNROLL
-                for (int q = 0; q < ENC_REVERSE_PSTEPS; q++) {
-                    const float xk = xu[q * ENC_REVERSE_INPUT + k];
-                    RT_UNROLL
-                    for (int l = 0; l < ENC_REVERSE_VECS; l++)
+                WARM_RT_UNROLL
+                for (int q = 0; q < WARM_ENC_REVERSE_PSTEPS; q++) {
+                    const float xk = xu[q * WARM_ENC_REVERSE_INPUT + k];
+                    WARM_RT_UNROLL
+                    for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
                         acc[q][l] = wv[l] * xk + acc[q][l];
                 }
             }
-            RT_UNROLL
-            for (int q = 0; q < ENC_REVERSE_PSTEPS; q++) {
-                RT_UNROLL
-                for (int l = 0; l < ENC_REVERSE_VECS; l++)
-                    (pu + q * ENC_REVERSE_GATE_ROWS)[l] = acc[q][l];
+            WARM_RT_UNROLL
+            for (int q = 0; q < WARM_ENC_REVERSE_PSTEPS; q++) {
+                WARM_RT_UNROLL
+                for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
+                    (pu + q * WARM_ENC_REVERSE_GATE_ROWS)[l] = acc[q][l];
             }
-            u += ENC_REVERSE_PSTEPS;
+            u += WARM_ENC_REVERSE_PSTEPS;
         }
         while (u < n) {
-            const float *xu = x + u * ENC_REVERSE_INPUT;
-            float *pu = pre + u * ENC_REVERSE_GATE_ROWS + t * ENC_REVERSE_TILE_ROWS;
-            float acc[1][ENC_REVERSE_VECS];
-            RT_UNROLL
+            const float *xu = x + u * WARM_ENC_REVERSE_INPUT;
+            float *pu = pre + u * WARM_ENC_REVERSE_GATE_ROWS + t * WARM_ENC_REVERSE_TILE_ROWS;
+            float acc[1][WARM_ENC_REVERSE_VECS];
+            WARM_RT_UNROLL
             for (int q = 0; q < 1; q++) {
-                RT_UNROLL
-                for (int l = 0; l < ENC_REVERSE_VECS; l++)
-                    acc[q][l] = enc_reverse_b[t][l];
+                WARM_RT_UNROLL
+                for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
+                    acc[q][l] = warm_enc_reverse_b[t][l];
             }
-            RT_NO_UNROLL
-            for (int k = 0; k < ENC_REVERSE_INPUT; k++) {
-                const float *wk = w + k * ENC_REVERSE_TILE_ROWS;
-                float wv[ENC_REVERSE_VECS];  /* column k, loaded once for every step */
-                RT_UNROLL
-                for (int l = 0; l < ENC_REVERSE_VECS; l++)
+            WARM_RT_NO_UNROLL
+            for (int k = 0; k < WARM_ENC_REVERSE_INPUT; k++) {
+                const float *wk = w + k * WARM_ENC_REVERSE_TILE_ROWS;
+                float wv[WARM_ENC_REVERSE_VECS];  /* column k, loaded once for every step */
+                WARM_RT_UNROLL
+                for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
                     wv[l] = wk[l];
-                RT_UNROLL
+                WARM_RT_UNROLL
                 for (int q = 0; q < 1; q++) {
-                    const float xk = xu[q * ENC_REVERSE_INPUT + k];
-                    RT_UNROLL
-                    for (int l = 0; l < ENC_REVERSE_VECS; l++)
+                    const float xk = xu[q * WARM_ENC_REVERSE_INPUT + k];
+                    WARM_RT_UNROLL
+                    for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
                         acc[q][l] = wv[l] * xk + acc[q][l];
                 }
             }
-            RT_UNROLL
+            WARM_RT_UNROLL
             for (int q = 0; q < 1; q++) {
-                RT_UNROLL
-                for (int l = 0; l < ENC_REVERSE_VECS; l++)
-                    (pu + q * ENC_REVERSE_GATE_ROWS)[l] = acc[q][l];
+                WARM_RT_UNROLL
+                for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
+                    (pu + q * WARM_ENC_REVERSE_GATE_ROWS)[l] = acc[q][l];
             }
             u += 1;
         }
@@ -770,87 +770,87 @@ static void enc_reverse_project(const float *x, size_t n, float *pre)
 
 /* One step of lstm enc, backward from its projected input pre (GATE_ROWS floats):
  * h, c -> the new h, c. hn is scratch: the new h, copied to h at the end. */
-static void enc_reverse_recur(const float *pre, float h[ENC_REVERSE_HIDDEN], float c[ENC_REVERSE_HIDDEN], float hn[ENC_REVERSE_HIDDEN])
+static void warm_enc_reverse_recur(const float *pre, float h[WARM_ENC_REVERSE_HIDDEN], float c[WARM_ENC_REVERSE_HIDDEN], float hn[WARM_ENC_REVERSE_HIDDEN])
 {
-    for (int t = 0; t < ENC_REVERSE_TILES; t++) {
-        const float *w = &enc_reverse_w_h[t][0][0];
-        float a[ENC_REVERSE_TILE_ROWS];  /* the tile's gate pre-activations */
-        float acc[ENC_REVERSE_KSPLIT][ENC_REVERSE_VECS];
+    for (int t = 0; t < WARM_ENC_REVERSE_TILES; t++) {
+        const float *w = &warm_enc_reverse_w_h[t][0][0];
+        float a[WARM_ENC_REVERSE_TILE_ROWS];  /* the tile's gate pre-activations */
+        float acc[WARM_ENC_REVERSE_KSPLIT][WARM_ENC_REVERSE_VECS];
         int k = 0;
         /* gates of the tile: a = pre + w_h h, its rows accumulated together,
          * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
-        const float *pt = pre + t * ENC_REVERSE_TILE_ROWS;  /* the tile's projected input */
-        RT_UNROLL
-        for (int l = 0; l < ENC_REVERSE_VECS; l++)
+        const float *pt = pre + t * WARM_ENC_REVERSE_TILE_ROWS;  /* the tile's projected input */
+        WARM_RT_UNROLL
+        for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
             acc[0][l] = pt[l];
-        RT_UNROLL
-        for (int q = 1; q < ENC_REVERSE_KSPLIT; q++) {
-            RT_UNROLL
-            for (int l = 0; l < ENC_REVERSE_VECS; l++)
+        WARM_RT_UNROLL
+        for (int q = 1; q < WARM_ENC_REVERSE_KSPLIT; q++) {
+            WARM_RT_UNROLL
+            for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
                 acc[q][l] = 0.0f;
         }
-        RT_NO_UNROLL
-        for (; k + ENC_REVERSE_KSPLIT <= ENC_REVERSE_HIDDEN; k += ENC_REVERSE_KSPLIT) {
-            RT_UNROLL
-            for (int q = 0; q < ENC_REVERSE_KSPLIT; q++) {
-                const float *wk = w + (k + q) * ENC_REVERSE_TILE_ROWS;
+        WARM_RT_NO_UNROLL
+        for (; k + WARM_ENC_REVERSE_KSPLIT <= WARM_ENC_REVERSE_HIDDEN; k += WARM_ENC_REVERSE_KSPLIT) {
+            WARM_RT_UNROLL
+            for (int q = 0; q < WARM_ENC_REVERSE_KSPLIT; q++) {
+                const float *wk = w + (k + q) * WARM_ENC_REVERSE_TILE_ROWS;
                 const float hk = h[k + q];
-                RT_UNROLL
-                for (int l = 0; l < ENC_REVERSE_VECS; l++)
+                WARM_RT_UNROLL
+                for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
                     acc[q][l] = wk[l] * hk + acc[q][l];
             }
         }
-        for (; k < ENC_REVERSE_HIDDEN; k++) {
-            const float *wk = w + k * ENC_REVERSE_TILE_ROWS;
+        for (; k < WARM_ENC_REVERSE_HIDDEN; k++) {
+            const float *wk = w + k * WARM_ENC_REVERSE_TILE_ROWS;
             const float hk = h[k];
-            RT_UNROLL
-            for (int l = 0; l < ENC_REVERSE_VECS; l++)
+            WARM_RT_UNROLL
+            for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
                 acc[0][l] = wk[l] * hk + acc[0][l];
         }
-        RT_UNROLL
-        for (int q = 1; q < ENC_REVERSE_KSPLIT; q++) {
-            RT_UNROLL
-            for (int l = 0; l < ENC_REVERSE_VECS; l++)
+        WARM_RT_UNROLL
+        for (int q = 1; q < WARM_ENC_REVERSE_KSPLIT; q++) {
+            WARM_RT_UNROLL
+            for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
                 acc[0][l] = acc[0][l] + acc[q][l];
         }
-        RT_UNROLL
-        for (int l = 0; l < ENC_REVERSE_VECS; l++)
+        WARM_RT_UNROLL
+        for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
             a[l] = acc[0][l];
         /* the tile's cells */
-        for (int v = 0; v < ENC_REVERSE_TILE; v++) {
-            const int j = t * ENC_REVERSE_TILE + v;
+        for (int v = 0; v < WARM_ENC_REVERSE_TILE; v++) {
+            const int j = t * WARM_ENC_REVERSE_TILE + v;
             /* input gate */
-            const float i = rt_sigmoidf_fast(a[ENC_REVERSE_GATE_I + v]);
+            const float i = warm_rt_sigmoidf_fast(a[WARM_ENC_REVERSE_GATE_I + v]);
             /* forget gate */
-            const float f = rt_sigmoidf_fast(a[ENC_REVERSE_GATE_F + v]);
+            const float f = warm_rt_sigmoidf_fast(a[WARM_ENC_REVERSE_GATE_F + v]);
             /* cell input */
-            const float g = rt_tanhf_fast(a[ENC_REVERSE_GATE_G + v]);
+            const float g = warm_rt_tanhf_fast(a[WARM_ENC_REVERSE_GATE_G + v]);
             /* cell state: c = f*c + i*g */
             c[j] = f * c[j] + i * g;
             /* output gate */
-            const float o = rt_sigmoidf_fast(a[ENC_REVERSE_GATE_O + v]);
+            const float o = warm_rt_sigmoidf_fast(a[WARM_ENC_REVERSE_GATE_O + v]);
             /* hidden state: o * tanh(c) */
-            hn[j] = o * rt_tanhf_fast(c[j]);
+            hn[j] = o * warm_rt_tanhf_fast(c[j]);
         }
     }
     /* the new h, now that no tile reads the old one */
-    memcpy(h, hn, sizeof(float) * ENC_REVERSE_HIDDEN);
+    memcpy(h, hn, sizeof(float) * WARM_ENC_REVERSE_HIDDEN);
 }
 
 /* lstm enc, backward over n steps, last to first: rows of x (INPUT floats) -> each step's h into
  * a row of out (rows out_stride floats apart). h and c carry the state;
  * pre (WARM_CHUNK x GATE_ROWS floats) and m (HIDDEN) are scratch. */
-static void enc_reverse_run(const float *x, size_t n, float *out, size_t out_stride, float *h,
-    float *c, float *pre, float *m)
+static void warm_enc_reverse_run(const float *x, size_t n, float *out, size_t out_stride,
+    float *h, float *c, float *pre, float *m)
 {
     for (size_t t0 = 0; t0 < n; t0 += WARM_CHUNK) {
         const size_t cn = n - t0 < WARM_CHUNK ? n - t0 : WARM_CHUNK;  /* steps in this chunk */
         const size_t base = n - t0 - cn;  /* its first row: chunks from the end */
-        enc_reverse_project(x + base * ENC_REVERSE_INPUT, cn, pre);
+        warm_enc_reverse_project(x + base * WARM_ENC_REVERSE_INPUT, cn, pre);
         for (size_t u = 0; u < cn; u++) {
             const size_t r = cn - 1 - u;  /* backward */
-            enc_reverse_recur(pre + r * ENC_REVERSE_GATE_ROWS, h, c, m);
-            memcpy(out + (base + r) * out_stride, h, sizeof(float) * ENC_REVERSE_HIDDEN);
+            warm_enc_reverse_recur(pre + r * WARM_ENC_REVERSE_GATE_ROWS, h, c, m);
+            memcpy(out + (base + r) * out_stride, h, sizeof(float) * WARM_ENC_REVERSE_HIDDEN);
         }
     }
 }
@@ -861,10 +861,10 @@ void warm_reset(warm_state *s)
 {
     memset(s, 0, sizeof *s);
     /* the learned initial states (initial_state): every sequence starts from them */
-    memcpy(s->enc_h, enc_h0, sizeof(float) * 2);
-    memcpy(s->enc_c, enc_c0, sizeof(float) * 2);
-    memcpy(s->enc_reverse_h, enc_reverse_h0, sizeof(float) * 2);
-    memcpy(s->enc_reverse_c, enc_reverse_c0, sizeof(float) * 2);
+    memcpy(s->enc_h, warm_enc_h0, sizeof(float) * 2);
+    memcpy(s->enc_c, warm_enc_c0, sizeof(float) * 2);
+    memcpy(s->enc_reverse_h, warm_enc_reverse_h0, sizeof(float) * 2);
+    memcpy(s->enc_reverse_c, warm_enc_reverse_c0, sizeof(float) * 2);
 }
 
 void warm_run(warm_state *s, const float *x, size_t steps, float *y, float *scratch)
@@ -873,8 +873,8 @@ void warm_run(warm_state *s, const float *x, size_t steps, float *y, float *scra
     if (steps == 0)
         return;
     warm_reset(s);
-    enc_run(x, steps, y, 4, s->enc_h, s->enc_c, s->gates, s->m);  /* lstm enc, forward */
+    warm_enc_run(x, steps, y, 4, s->enc_h, s->enc_c, s->gates, s->m);  /* lstm enc, forward */
     /* lstm enc, backward */
-    enc_reverse_run(x, steps, y + 2, 4, s->enc_reverse_h, s->enc_reverse_c, s->gates, s->m);
+    warm_enc_reverse_run(x, steps, y + 2, 4, s->enc_reverse_h, s->enc_reverse_c, s->gates, s->m);
 }
 

@@ -126,17 +126,20 @@ static void test_names(void **state)
     assert_string_equal(lm->name, "my_model");
     assert_string_equal(lm->macro, "MY_MODEL");
     assert_int_equal(lm->ncells, 4);
-    /* "enc.l1" and a layer called "enc_l1" both want "enc_l1": two names */
-    assert_string_equal(lm->cells[0].id, "enc_l0");
-    assert_string_equal(lm->cells[1].id, "enc_l1");
-    assert_string_equal(lm->cells[2].id, "enc_l1_2");
-    assert_string_equal(lm->cells[3].id, "enc_l1_2_reverse");
-    assert_string_equal(lm->cells[3].macro, "ENC_L1_2_REVERSE");
+    /* "enc.l1" and a layer called "enc_l1" both want "enc_l1": two names,
+     * each after the model's prefix */
+    assert_string_equal(lm->cells[0].id, "my_model_enc_l0");
+    assert_string_equal(lm->cells[1].id, "my_model_enc_l1");
+    assert_string_equal(lm->cells[2].id, "my_model_enc_l1_2");
+    assert_string_equal(lm->cells[3].id, "my_model_enc_l1_2_reverse");
+    assert_string_equal(lm->cells[3].local, "enc_l1_2_reverse");
+    assert_string_equal(lm->cells[3].macro, "MY_MODEL_ENC_L1_2_REVERSE");
     assert_string_equal(lm->cells[3].title, "lstm enc_l1, backward");
-    assert_string_equal(lm->layers[3].dense.id, "head");
-    assert_string_equal(lm->cells[1].w_x.name, "enc_l1_w_x");
+    assert_string_equal(lm->layers[3].dense.id, "my_model_head");
+    assert_string_equal(lm->cells[1].w_x.name, "my_model_enc_l1_w_x");
+    assert_string_equal(lm->fields[lm->cells[1].h_field].name, "enc_l1_h");
     assert_string_equal(lm->run.name, "my_model_run");
-    assert_string_equal(lm->cell_run[2].name, "enc_l1_2_run");
+    assert_string_equal(lm->cell_run[2].name, "my_model_enc_l1_2_run");
     assert_string_equal(lower_identifier(&a, "my-model"), "my_model");
     assert_string_equal(lower_identifier(&a, "3d"), "m3d");
 
@@ -144,6 +147,16 @@ static void test_names(void **state)
     lm = lower(&a, "model m { input 1; lstm l { hidden 2; from native \"w\"; } }", &o);
     assert_string_equal(lm->name, "net");
     assert_string_equal(lm->reset.name, "net_reset");
+    assert_string_equal(lm->cell_run[0].name, "net_l_run");
+
+    /* a layer named like the model; a layer named "run", whose batch
+     * function would be the API's NAME_run_batch */
+    lm = lower(&a, "model lstm { input 1; lstm lstm { hidden 2; from native \"w\"; }\n"
+                   "  lstm run { hidden 2; from native \"w\"; } }", NULL);
+    assert_string_equal(lm->cell_run[0].name, "lstm_lstm_run");
+    assert_string_equal(lm->cells[1].id, "lstm_run_2");
+    assert_string_equal(lm->cell_batch[1].name, "lstm_run_2_batch");
+    assert_string_equal(lm->run_batch.name, "lstm_run_batch");
     arena_free(&a);
 }
 
@@ -256,16 +269,16 @@ static void test_cell_run_backward(void **state)
     Arena a = {0};
     LowModel *lm = lower(&a, "model m { input 3; lstm l { hidden 16; direction bidirectional; from native \"w\"; } }", NULL);
     const LowFunc *f = &lm->cell_run[1];
-    assert_string_equal(f->name, "l_reverse_run");
+    assert_string_equal(f->name, "m_l_reverse_run");
     assert_string_equal(expr_text(&a, find(&f->body, LS_LET, "cn")->expr), "((n - t0) min M_CHUNK)");
     /* chunks from the end, rows from each chunk's last */
     assert_string_equal(expr_text(&a, find(&f->body, LS_LET, "base")->expr), "((n - t0) - cn)");
     assert_string_equal(expr_text(&a, find(&f->body, LS_LET, "r")->expr), "((cn - 1) - u)");
     const LowStmt *s = find_call(&f->body, CALLEE_CELL_PROJECT);
-    assert_string_equal(arg_text(&a, lm, &s->args[0]), "x+(base * L_REVERSE_INPUT)");
+    assert_string_equal(arg_text(&a, lm, &s->args[0]), "x+(base * M_L_REVERSE_INPUT)");
     s = find(&f->body, LS_COPY, NULL);
     assert_string_equal(ptr_text(&a, lm, &s->dst), "out+((base + r) * out_stride)");
-    assert_string_equal(expr_text(&a, s->n), "L_REVERSE_HIDDEN");
+    assert_string_equal(expr_text(&a, s->n), "M_L_REVERSE_HIDDEN");
 
     /* the model's run: each direction writes its columns of the rows */
     const LowStmt *run0 = NULL, *run1 = NULL;
@@ -351,7 +364,7 @@ static void test_reset_initial_state(void **state)
     const LowStmt *s = &lm->reset.body.s[1];
     assert_int_equal(s->kind, LS_COPY);
     assert_string_equal(ptr_text(&a, lm, &s->dst), "s[0].l_h");
-    assert_string_equal(ptr_text(&a, lm, &s->src), "l_h0");
+    assert_string_equal(ptr_text(&a, lm, &s->src), "m_l_h0");
     arena_free(&a);
 }
 
