@@ -8,6 +8,7 @@
 #include "sema.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cli_usage_error(const Args *a, const char *fmt, const char *what)
@@ -92,6 +93,13 @@ int cli_lower_options(const Args *a, LowerOptions *o)
     if (a->name && !cli_is_identifier(a->name))
         return cli_usage_error(a, "--name '%s' is not a C identifier", a->name);
     o->name = a->name;
+    if (a->chunk) {
+        char *end;
+        long v = strtol(a->chunk, &end, 10);
+        if (*end != '\0' || end == a->chunk || v < 1 || v > 4096)
+            return cli_usage_error(a, "--chunk '%s' is not a number of steps from 1 to 4096", a->chunk);
+        o->chunk = (int)v;
+    }
     return -1;
 }
 

@@ -22,6 +22,7 @@ typedef struct Args {
     const char *cflags;         /* --cflags (build); NULL: "-O2" */
     const char *activations;    /* --activations exact|fast (compile, build) */
     const char *threads;        /* --threads N (compile); NULL: 1 */
+    const char *chunk;          /* --chunk N (compile, build); NULL: the lowering's choice */
     const char *emit;           /* --emit c|llvm|bc|obj (compile); NULL: c */
     const char *target;         /* --target TRIPLE (compile --emit llvm|bc|obj) */
     const char *cpu;            /* --cpu NAME (same) */

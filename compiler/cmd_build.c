@@ -33,7 +33,7 @@
 
 const char usage_build[] =
     "usage: lstmc build SPEC [-w WEIGHTS] -o BIN [--name NAME] [--cc CC]\n"
-    "                   [--cflags FLAGS] [--activations exact|fast]\n"
+    "                   [--cflags FLAGS] [--activations exact|fast] [--chunk N]\n"
     "\n"
     "Builds a standalone program BIN that runs the model: the specialized C of\n"
     "`lstmc compile`, a main() and the row reader of `lstmc run`, compiled and\n"
@@ -51,6 +51,7 @@ const char usage_build[] =
     "  --activations exact|fast\n"
     "                       libm activations, or the runtime's fast approximations\n"
     "                       (default; within 1.5e-7 of sigmoid and tanh)\n"
+    "  --chunk N            steps per chunk of the model code, as for compile\n"
     "  -h, --help           show this help\n"
     "\n"
     "exit status: 0 success, 1 invalid spec or weights or a failed compiler,\n"

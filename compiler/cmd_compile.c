@@ -15,8 +15,8 @@
 
 const char usage_compile[] =
     "usage: lstmc compile SPEC [-w WEIGHTS] -o PREFIX [--name NAME] [--activations exact|fast]\n"
-    "                     [--threads N] [--emit c|llvm|bc|obj [--target TRIPLE] [--cpu CPU]\n"
-    "                     [--features LIST] [--opt-level 2|3]]\n"
+    "                     [--threads N] [--chunk N] [--emit c|llvm|bc|obj [--target TRIPLE]\n"
+    "                     [--cpu CPU] [--features LIST] [--opt-level 2|3]]\n"
     "\n"
     "Writes the model as specialized C99: PREFIX.c (the weights as constants,\n"
     "one function per layer, the activations copied in; compile it alone with\n"
@@ -36,6 +36,10 @@ const char usage_compile[] =
     "                         streaming model among N threads (NAME_threads_start;\n"
     "                         the code then needs C11 atomics and pthreads);\n"
     "                         default 1: plain C99, no threads\n"
+    "  --chunk N              steps whose input projection is computed at once\n"
+    "                         (1 to 4096; default: as many as keep the scratch near\n"
+    "                         64 KB, at most 64): scratch RAM grows with N, speed\n"
+    "                         too; 1: a step-only model with the least RAM\n"
     "  --emit KIND            c: PREFIX.c (default); llvm: PREFIX.ll, LLVM IR;\n"
     "                         bc: PREFIX.bc, LLVM bitcode; obj: PREFIX.o, an object\n"
     "                         file. Each with the same PREFIX.h and API as the C;\n"

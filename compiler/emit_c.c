@@ -1050,6 +1050,10 @@ static void emit_cell_run_threads(Emitter *e, Arena *a, const LowModel *lm, cons
     emit_function(e, "    float *c, float *pre, float *m, int w, int nw, %s_pool *pool)", N);
     emit_line(e, "const int t_lo = w * %s_TILES / nw, t_hi = (w + 1) * %s_TILES / nw;", M, M);
     emit_line(e, "const int j_lo = t_lo * %s_TILE, j_hi = t_hi * %s_TILE;  /* its units */", M, M);
+    if (!c->rows_out) {
+        emit_line(e, "(void)out;  /* no rows: only the last step's h is read, from h */");
+        emit_line(e, "(void)out_stride;");
+    }
     emit_line(e, "float *hin = h, *hout = m;");
     emit_open(e, "for (size_t t0 = 0; t0 < n; t0 += %s_CHUNK)", NM);
     emit_line(e, "const size_t cn = n - t0 < %s_CHUNK ? n - t0 : %s_CHUNK;  /* steps in this chunk */", NM, NM);
@@ -1057,7 +1061,8 @@ static void emit_cell_run_threads(Emitter *e, Arena *a, const LowModel *lm, cons
     emit_open(e, "for (size_t u = 0; u < cn; u++)");
     emit_line(e, "float *swap = hin;");
     emit_line(e, "%s_recur(pre + u * %s_GATE_ROWS, hin, c, hout, t_lo, t_hi);", c->id, M);
-    emit_line(e, "memcpy(out + (t0 + u) * out_stride + j_lo, hout + j_lo, sizeof(float) * (size_t)(j_hi - j_lo));");
+    if (c->rows_out)
+        emit_line(e, "memcpy(out + (t0 + u) * out_stride + j_lo, hout + j_lo, sizeof(float) * (size_t)(j_hi - j_lo));");
     emit_line(e, "if (nw > 1)");
     emit_line(e, "    %s_barrier(pool);  /* every unit's new h is written */", N);
     emit_line(e, "hin = hout;");

@@ -218,6 +218,7 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
     c->id = id;
     c->local = local;
     c->threads = 1;
+    c->rows_out = 1;
     c->macro = lower_macro(a, id);
     c->title = l->dirs == 2 || dir->reverse
         ? arena_printf(a, "lstm %s, %s", L->name, dir->reverse ? "backward" : "forward")
@@ -386,8 +387,14 @@ static void plan_ops(LowModel *lm, int tmp_floats[2])
     int width = lm->input;
     for (int n = 0; n < last; n++) {
         LowLayer *L = &lm->layers[n];
+        /* A streaming model that outputs the last step needs no rows of its
+         * last LSTM layer: that row is the layer's h after the step. */
+        int h_only = lm->output_last && lm->streaming && n == last - 1 && L->kind == IR_LSTM;
         LowBuf out = n == lm->nlayers - 1 && !lm->output_last ? buf(BUF_Y, 0)
-                                                               : next_seq(lm, cur, L->output);
+                   : h_only ? buf(BUF_H, (int)(L->cell[0] - lm->cells))
+                            : next_seq(lm, cur, L->output);
+        if (h_only)
+            L->cell[0]->rows_out = 0;
         if (L->kind == IR_LSTM) {
             for (int d = 0; d < L->ncells; d++) {
                 LowOp *op = add_op(lm, OP_LSTM_ROWS, n);
@@ -600,9 +607,23 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
         }
     }
 
-    /* The input projection of a chunk of steps at once (see chunk_steps). */
-    lm->chunk = chunk_steps(gate_rows);
-    layout_state(a, lm, gate_rows * lm->chunk, m_floats, tmp_floats);
+    /* The input projection of a chunk of steps at once (see chunk_steps),
+     * or of as many as the user asked for: --chunk 1 is a step-only model
+     * with the least scratch. The gate scratch holds a chunk of steps for
+     * the tiled kernel, one step for the row-wise one. */
+    int tiled = 0;
+    for (int k = 0; k < lm->ncells; k++)
+        tiled |= lm->cells[k].tiled;
+    /* (without a tiled kernel, nothing gains from chunks: one step) */
+    lm->chunk = o->chunk > 0 ? o->chunk : tiled ? chunk_steps(gate_rows) : 1;
+    int gates_floats = 0;
+    for (int k = 0; k < lm->ncells; k++) {
+        const LowCell *c = &lm->cells[k];
+        int need = c->tiled ? lm->chunk * c->gate_rows : c->gate_rows;
+        if (gates_floats < need)
+            gates_floats = need;
+    }
+    layout_state(a, lm, gates_floats, m_floats, tmp_floats);
     lower_api(a, lm);
     return lm;
 }

@@ -117,6 +117,8 @@ typedef struct LowCell {
     LowArray w_h;              /* [tiles][R][tile_rows] */
     LowArray b_tiled;          /* [tiles][tile_rows]; data NULL: none */
     int h_field, c_field;      /* state fields (LowModel.fields) */
+    int rows_out;              /* 1: a run writes each step's h to rows of out; 0:
+                                  nobody reads them (only the last step's, in h) */
 } LowCell;
 
 /*
@@ -154,6 +156,7 @@ typedef struct LowLayer {
 typedef enum {
     BUF_X,            /* the caller's input */
     BUF_Y,            /* the caller's output */
+    BUF_H,            /* cell index's h: its last row, the rows themselves not kept */
     BUF_TMP,          /* state field tmp<index>: a dense layer's output vector */
     BUF_SEQ,          /* rows of seq_width floats: state field seq<index> (a
                          streaming model's chunk) or the caller's scratch */
@@ -364,6 +367,7 @@ typedef struct LowerOptions {
     int fast_activations;
     int threads;               /* --threads N (1: none) */
     const LowTarget *target;   /* NULL: unknown (the portable C) */
+    int chunk;                 /* --chunk N: steps per chunk; 0: chosen by size */
 } LowerOptions;
 
 /* Lowers m (with weights) into a, for emission. Never fails: the IR is

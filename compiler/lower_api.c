@@ -295,7 +295,8 @@ static void cell_run(Api *A, int k)
         LowArg ra[4] = {arg_ptr(ptr_var("pre", mul(A, r, cell_size(A, c, "GATE_ROWS", c->gate_rows)))),
                         arg_ptr(ptr_var("h", NULL)), arg_ptr(ptr_var("c", NULL)), arg_ptr(ptr_var("m", NULL))};
         call(A, steps, CALLEE_CELL_RECUR, k, NULL, 4, ra);
-        copy(A, steps, ptr_var("out", mul(A, add(A, base, r), stride)), ptr_var("h", NULL), R, NULL);
+        if (c->rows_out)
+            copy(A, steps, ptr_var("out", mul(A, add(A, base, r), stride)), ptr_var("h", NULL), R, NULL);
         return;
     }
     LowBlock *steps = loop(A, b, "u", num(A, 0, NULL), n, num(A, 1, NULL), NULL);
@@ -304,7 +305,8 @@ static void cell_run(Api *A, int k)
     LowArg sa[5] = {arg_ptr(ptr_var("x", mul(A, r, I))), arg_ptr(ptr_var("h", NULL)), arg_ptr(ptr_var("c", NULL)),
                     arg_ptr(ptr_var("pre", NULL)), arg_ptr(ptr_var("m", NULL))};
     call(A, steps, CALLEE_CELL_STEP, k, NULL, 5, sa);
-    copy(A, steps, ptr_var("out", mul(A, r, stride)), ptr_var("h", NULL), R, NULL);
+    if (c->rows_out)
+        copy(A, steps, ptr_var("out", mul(A, r, stride)), ptr_var("h", NULL), R, NULL);
 }
 
 /*
@@ -353,7 +355,8 @@ static void cell_batch(Api *A, int k)
     } else {
         copy(A, seqs, h, m, cell_size(A, c, "HIDDEN", c->hidden), "the new h");
     }
-    copy(A, seqs, ptr_var("out", mul(A, sb, stride)), h, R, NULL);
+    if (c->rows_out)
+        copy(A, seqs, ptr_var("out", mul(A, sb, stride)), h, R, NULL);
 }
 
 /* ---- the model's functions ---- */
@@ -388,8 +391,10 @@ static LowPtr rows_ptr(Api *A, const Ctx *x, LowBuf b, int col)
         return ptr_var("scratch", add(A, mul(A, x->steps, num(A, (long)b.index * lm->seq_width, NULL)), c));
     case BUF_TMP:
         return ptr_field(x->state, NULL, lm->tmp_field[b.index], c);
+    case BUF_H:
+        break;   /* no rows: the cell writes none (rows_out 0) */
     }
-    return ptr_var("?", NULL);
+    return ptr_field(NULL, NULL, -1, NULL);
 }
 
 /* The last step's row of a buffer of width floats (output last), or a
@@ -405,6 +410,7 @@ static LowPtr last_ptr(Api *A, const Ctx *x, LowBuf b, int width)
         case BUF_X: return ptr_var("x", mul(A, add(A, mul(A, steps1, x->nbatch), seq), w));
         case BUF_Y: return ptr_var("y", mul(A, seq, w));
         case BUF_SEQ: return ptr_field(x->state, NULL, lm->seq_field[b.index], mul(A, x->b, w));
+        case BUF_H:   return ptr_field(x->state, x->b, lm->cells[b.index].h_field, NULL);
         case BUF_TMP: break;
         }
     }
@@ -417,6 +423,7 @@ static LowPtr last_ptr(Api *A, const Ctx *x, LowBuf b, int width)
         return ptr_var("scratch", add(A, mul(A, x->steps, num(A, (long)b.index * lm->seq_width, NULL)),
                                       mul(A, steps1, w)));
     case BUF_TMP: return ptr_field(x->state, NULL, lm->tmp_field[b.index], NULL);
+    case BUF_H:   return ptr_field(x->state, NULL, lm->cells[b.index].h_field, NULL);
     }
     return ptr_var("?", NULL);
 }

@@ -93,6 +93,7 @@ static const Flag flags[] = {
     {"--name", NULL, F_COMPILE | F_BUILD | F_IMPORT, 1},
     {"--activations", NULL, F_RUN | F_COMPILE | F_BUILD, 1},
     {"--threads", NULL, F_COMPILE, 1},
+    {"--chunk", NULL, F_COMPILE | F_BUILD, 1},
     {"--emit", NULL, F_COMPILE, 1},
     {"--target", NULL, F_COMPILE, 1},
     {"--cpu", NULL, F_COMPILE, 1},
@@ -113,6 +114,7 @@ static void set_flag(Args *a, const char *name, const char *value)
     else if (strcmp(name, "--name") == 0) a->name = value;
     else if (strcmp(name, "--activations") == 0) a->activations = value;
     else if (strcmp(name, "--threads") == 0) a->threads = value;
+    else if (strcmp(name, "--chunk") == 0) a->chunk = value;
     else if (strcmp(name, "--emit") == 0) a->emit = value;
     else if (strcmp(name, "--target") == 0) a->target = value;
     else if (strcmp(name, "--cpu") == 0) a->cpu = value;

@@ -12,7 +12,7 @@
  *   lstm  mem              2 -> 8     hidden 4, 2 blocks of 2, bidirectional
  *
  * flash: 656 bytes of weights (static const)
- * RAM:   2624 bytes (blocks_state) + 0 bytes per step of a sequence (scratch)
+ * RAM:   104 bytes (blocks_state) + 0 bytes per step of a sequence (scratch)
  */
 #include "blocks.h"
 

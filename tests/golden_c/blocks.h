@@ -12,7 +12,7 @@
  *   lstm  mem              2 -> 8     hidden 4, 2 blocks of 2, bidirectional
  *
  * flash: 656 bytes of weights (static const)
- * RAM:   2624 bytes (blocks_state) + 0 bytes per step of a sequence (scratch)
+ * RAM:   104 bytes (blocks_state) + 0 bytes per step of a sequence (scratch)
  */
 #ifndef BLOCKS_H
 #define BLOCKS_H
@@ -27,7 +27,7 @@ extern "C" {
 #define BLOCKS_OUTPUT_SIZE 8  /* floats per output row */
 #define BLOCKS_OUTPUT_LAST 0  /* 1: one output row per sequence, the last step's */
 #define BLOCKS_STREAMING   0  /* 1: step by step; 0: needs the whole sequence */
-#define BLOCKS_CHUNK       64  /* steps whose input projection is computed at once */
+#define BLOCKS_CHUNK       1  /* steps whose input projection is computed at once */
 #define BLOCKS_SCRATCH_FLOATS(steps) ((size_t)(steps) * 0)  /* floats of scratch blocks_run needs */
 
 /* Everything the model remembers between steps, and its scratch. Owned by
@@ -39,7 +39,7 @@ typedef struct blocks_state {
     float mem_c[4];  /* lstm mem, forward: cell state c */
     float mem_reverse_h[4];  /* lstm mem, backward: hidden state h (the output) */
     float mem_reverse_c[4];  /* lstm mem, backward: cell state c */
-    float gates[640];  /* scratch: gate pre-activations of 64 steps of the layer being run */
+    float gates[10];  /* scratch: gate pre-activations of 1 steps of the layer being run */
 } blocks_state;
 
 /* Zeroes h and c of every layer: call it before each new sequence. */

@@ -13,7 +13,7 @@
  *   dense head             3 -> 2     softmax
  *
  * flash: 320 bytes of weights (static const)
- * RAM:   3876 bytes (tiny_state: state and per-step scratch)
+ * RAM:   3108 bytes (tiny_state: state and per-step scratch)
  */
 #include "tiny.h"
 
@@ -640,6 +640,8 @@ static void tiny_lstm_recur(const float *pre, float h[TINY_LSTM_HIDDEN], float c
 static void tiny_lstm_run(const float *x, size_t n, float *out, size_t out_stride, float *h,
     float *c, float *pre, float *m)
 {
+    (void)out;  /* unused here */
+    (void)out_stride;  /* unused here */
     for (size_t t0 = 0; t0 < n; t0 += TINY_CHUNK) {
         const size_t cn = n - t0 < TINY_CHUNK ? n - t0 : TINY_CHUNK;  /* steps in this chunk */
         const size_t base = t0;  /* its first row */
@@ -647,7 +649,6 @@ static void tiny_lstm_run(const float *x, size_t n, float *out, size_t out_strid
         for (size_t u = 0; u < cn; u++) {
             const size_t r = u;
             tiny_lstm_recur(pre + r * TINY_LSTM_GATE_ROWS, h, c, m);
-            memcpy(out + (base + r) * out_stride, h, sizeof(float) * TINY_LSTM_HIDDEN);
         }
     }
 }
@@ -769,11 +770,12 @@ static void tiny_lstm_batch_recur(const float *pre, size_t nb, tiny_state *s)
  * apart); its state is s[b]. s[0].gates is scratch. */
 static void tiny_lstm_batch(const float *x, size_t nb, float *out, size_t out_stride, tiny_state *s)
 {
+    (void)out;  /* unused here */
+    (void)out_stride;  /* unused here */
     tiny_lstm_project(x, nb, s->gates);  /* the input projection of every sequence, into s[0]'s scratch */
     tiny_lstm_batch_recur(s->gates, nb, s);  /* the gates and cells of every sequence; the new h to s[b].m */
     for (size_t b = 0; b < nb; b++) {
         memcpy(s[b].lstm_h, s[b].m, sizeof(float) * TINY_LSTM_HIDDEN);  /* the new h */
-        memcpy(out + b * out_stride, s[b].lstm_h, sizeof(float) * TINY_LSTM_HIDDEN);
     }
 }
 
@@ -826,10 +828,9 @@ void tiny_run(tiny_state *s, const float *x, size_t steps, float *y)
     for (size_t t0 = 0; t0 < steps; t0 += TINY_CHUNK) {
         const size_t n = steps - t0 < TINY_CHUNK ? steps - t0 : TINY_CHUNK;
         /* lstm lstm */
-        tiny_lstm_run(x + t0 * TINY_INPUT_SIZE, n, s->seq0, 3, s->lstm_h, s->lstm_c, s->gates, s->m);
+        tiny_lstm_run(x + t0 * TINY_INPUT_SIZE, n, NULL, 3, s->lstm_h, s->lstm_c, s->gates, s->m);
     }
-    const size_t last = (steps - 1) % TINY_CHUNK;  /* the last step only: its row in the last chunk */
-    tiny_head_forward(s->seq0 + last * 3, y);  /* dense head, the last step only */
+    tiny_head_forward(s->lstm_h, y);  /* dense head, the last step only */
 }
 
 void tiny_run_batch(tiny_state *states, size_t batch, const float *x, size_t steps, float *y)
@@ -840,11 +841,11 @@ void tiny_run_batch(tiny_state *states, size_t batch, const float *x, size_t ste
         const size_t nb = batch - b0 < TINY_CHUNK ? batch - b0 : TINY_CHUNK;  /* sequences in this group */
         tiny_state *s = states + b0;  /* their states; s[0] lends its scratch to the group */
         for (size_t t = 0; t < steps; t++) {
-            tiny_lstm_batch(x + (t * batch + b0) * TINY_INPUT_SIZE, nb, s->seq0, 3, s);  /* lstm lstm */
+            tiny_lstm_batch(x + (t * batch + b0) * TINY_INPUT_SIZE, nb, NULL, 3, s);  /* lstm lstm */
         }
         /* the last step only: the output of each sequence */
         for (size_t b = 0; b < nb; b++) {
-            tiny_head_forward(s->seq0 + b * 3, y + (b0 + b) * 2);  /* dense head, the last step only */
+            tiny_head_forward(s[b].lstm_h, y + (b0 + b) * 2);  /* dense head, the last step only */
         }
     }
 }

@@ -13,7 +13,7 @@
  *   dense head             3 -> 2     softmax
  *
  * flash: 320 bytes of weights (static const)
- * RAM:   3876 bytes (tiny_state: state and per-step scratch)
+ * RAM:   3108 bytes (tiny_state: state and per-step scratch)
  */
 #ifndef TINY_H
 #define TINY_H
@@ -39,7 +39,6 @@ typedef struct tiny_state {
     float lstm_c[3];  /* lstm lstm: cell state c */
     float gates[768];  /* scratch: gate pre-activations of 64 steps of the layer being run */
     float m[3];  /* scratch: the new h, or o * act(c) before a projection */
-    float seq0[192];  /* scratch: a layer's output rows, 64 steps of 3 floats */
 } tiny_state;
 
 /* Zeroes h and c of every layer: call it before each new sequence. */

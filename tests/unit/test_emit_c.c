@@ -316,7 +316,7 @@ static void build(const IrModel *m, int fast)
     char prefix[128], cmd[1024];
     snprintf(prefix, sizeof prefix, "%s/model", tmpdir);
     Arena a = {0};
-    LowerOptions lo = {"m", fast, build_threads, NULL};
+    LowerOptions lo = {"m", fast, build_threads, NULL, 0};
     EmitOptions o = {"lstmc compile test.lstm -o model", "model.h"};
     assert_int_equal(emitc_write_files(lower_model(&a, m, &lo), &o, prefix), 0);
     arena_free(&a);

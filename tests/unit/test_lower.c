@@ -49,7 +49,7 @@ static IrModel *model(Arena *a, const char *text)
 
 static LowModel *lower(Arena *a, const char *text, const LowerOptions *o)
 {
-    LowerOptions plain = {NULL, 1, 1, NULL};
+    LowerOptions plain = {NULL, 1, 1, NULL, 0};
     return lower_model(a, model(a, text), o ? o : &plain);
 }
 
@@ -143,7 +143,7 @@ static void test_names(void **state)
     assert_string_equal(lower_identifier(&a, "my-model"), "my_model");
     assert_string_equal(lower_identifier(&a, "3d"), "m3d");
 
-    LowerOptions o = {"net", 1, 1, NULL};
+    LowerOptions o = {"net", 1, 1, NULL, 0};
     lm = lower(&a, "model m { input 1; lstm l { hidden 2; from native \"w\"; } }", &o);
     assert_string_equal(lm->name, "net");
     assert_string_equal(lm->reset.name, "net_reset");
@@ -176,9 +176,10 @@ static void test_state_layout_streaming(void **state)
     assert_true(lm->streaming);
     /* chunk: 64 steps while chunk x 128 rows <= 16384 floats */
     assert_int_equal(lm->chunk, 64);
-    static const char *const names[] = {"a_h", "a_c", "b_h", "b_c", "gates", "m", "seq0", "seq1", "tmp0"};
-    static const int floats[] = {32, 32, 16, 16, 64 * 128, 32, 64 * 32, 64 * 32, 7};
-    assert_int_equal(lm->nfields, 9);
+    /* rows between a and b; b's rows are not kept (the head reads its h) */
+    static const char *const names[] = {"a_h", "a_c", "b_h", "b_c", "gates", "m", "seq0", "tmp0"};
+    static const int floats[] = {32, 32, 16, 16, 64 * 128, 32, 64 * 32, 7};
+    assert_int_equal(lm->nfields, 8);
     long at = 0;
     for (int k = 0; k < lm->nfields; k++) {
         assert_string_equal(lm->fields[k].name, names[k]);
@@ -242,7 +243,7 @@ static void test_tiles_and_steps(void **state)
 
     /* AVX-512: 4 vectors a tile, 16 accumulators: 4 steps a pass */
     LowTarget avx512 = {1, 16, 16, 1, 1}, avx2 = {1, 8, 8, 1, 1}, plain = {1, 1, 16, 0, 0};
-    LowerOptions o = {NULL, 1, 1, &avx512};
+    LowerOptions o = {NULL, 1, 1, &avx512, 0};
     lm = lower(&a, spec, &o);
     assert_int_equal(lm->cells[0].vecs, 4);
     assert_int_equal(lm->cells[0].steps_per_pass, 4);
@@ -302,16 +303,26 @@ static void test_streaming_api(void **state)
 {
     (void)state;
     Arena a = {0};
-    LowModel *lm = lower(&a, "model m { input 3; lstm l { hidden 16; from native \"w\"; } dense d { units 2; from native \"w\"; } output last; }", NULL);
-    /* NAME_run: the LSTM over the chunk's rows, the head on the last row */
+    LowModel *lm = lower(&a,
+                         "model m { input 3; lstm l { hidden 16; from native \"w\"; }\n"
+                         "  lstm l2 { hidden 16; from native \"w\"; } dense d { units 2; from native \"w\"; }\n"
+                         "  output last; }",
+                         NULL);
+    /* NAME_run: the LSTMs over the chunk's rows, the head on the last row,
+     * which is l2's h: l2 keeps no rows */
     const LowStmt *s = find_call(&lm->run.body, CALLEE_CELL_RUN);
     assert_string_equal(arg_text(&a, lm, &s->args[0]), "x+(t0 * M_INPUT_SIZE)");
     assert_string_equal(arg_text(&a, lm, &s->args[1]), "n");
     assert_string_equal(arg_text(&a, lm, &s->args[2]), "s[0].seq0");
     assert_string_equal(arg_text(&a, lm, &s->args[7]), "s[0].m");
-    assert_string_equal(expr_text(&a, find(&lm->run.body, LS_LET, "last")->expr), "((steps - 1) % M_CHUNK)");
+    assert_true(lm->cells[0].rows_out);
+    assert_false(lm->cells[1].rows_out);
+    const LowBlock *chunk = lm->run.body.s[1].body;
+    assert_string_equal(arg_text(&a, lm, &chunk->s[2].args[0]), "s[0].seq0");
+    assert_string_equal(arg_text(&a, lm, &chunk->s[2].args[2]), "NULL");
+    assert_null(find(&lm->run.body, LS_LET, "last"));
     s = find_call(&lm->run.body, CALLEE_DENSE);
-    assert_string_equal(arg_text(&a, lm, &s->args[0]), "s[0].seq0+(last * 16)");
+    assert_string_equal(arg_text(&a, lm, &s->args[0]), "s[0].l2_h");
     assert_string_equal(arg_text(&a, lm, &s->args[1]), "y");
     /* NAME_step is NAME_run of one step */
     s = find_call(&lm->step.body, CALLEE_MODEL_RUN);
@@ -321,7 +332,7 @@ static void test_streaming_api(void **state)
     assert_string_equal(arg_text(&a, lm, &s->args[0]), "x+(((t * batch) + b0) * M_INPUT_SIZE)");
     assert_string_equal(arg_text(&a, lm, &s->args[1]), "nb");
     s = find_call(&lm->run_batch.body, CALLEE_DENSE);
-    assert_string_equal(arg_text(&a, lm, &s->args[0]), "s[0].seq0+(b * 16)");
+    assert_string_equal(arg_text(&a, lm, &s->args[0]), "s[b].l2_h");
     assert_string_equal(arg_text(&a, lm, &s->args[1]), "y+((b0 + b) * 2)");
     /* ID_batch: the input projection of every sequence into s[0]'s scratch */
     s = find_call(&lm->cell_batch[0].body, CALLEE_CELL_PROJECT);
@@ -329,6 +340,12 @@ static void test_streaming_api(void **state)
     s = find(&lm->cell_batch[0].body, LS_COPY, NULL);
     assert_string_equal(ptr_text(&a, lm, &s->dst), "s[b].l_h");
     assert_string_equal(ptr_text(&a, lm, &s->src), "s[b].m");
+
+    /* the last step of the only LSTM layer, for a copy: its h */
+    lm = lower(&a, "model m { input 3; lstm l { hidden 16; from native \"w\"; } output last; }", NULL);
+    s = find(&lm->run.body, LS_COPY, NULL);
+    assert_string_equal(ptr_text(&a, lm, &s->src), "s[0].l_h");
+    assert_int_equal(lm->nseq, 0);
     arena_free(&a);
 }
 
@@ -356,7 +373,7 @@ static void test_reset_initial_state(void **state)
     Arena a = {0};
     IrModel *m = model(&a, "model m { input 1; lstm l { hidden 3; initial_state; from native \"w\"; } }");
     m->layers[0].lstm.dir[0].h0 = zeros(&a, 3);
-    LowerOptions o = {NULL, 1, 1, NULL};
+    LowerOptions o = {NULL, 1, 1, NULL, 0};
     LowModel *lm = lower_model(&a, m, &o);
     assert_true(lm->initial_state);
     assert_int_equal(lm->reset.body.n, 2);
