@@ -116,8 +116,11 @@ $(B)/tests/%: tests/unit/%.c tests/unit/testutil.h $(LIB_OBJS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -Icompiler -Iruntime -I$(B) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(CMOCKA_LIBS) $(LDLIBS)
 
-check-unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; (cd tests/unit && ../../$$t); done
+# The unit tests run in tests/unit; test_emit_c's fixture case compiles
+# through $LSTMC, the lstmc of this build (normal, SAN=1 or without LLVM).
+check-unit: $(UNIT_BINS) $(B)/lstmc
+	@set -e; for t in $(abspath $(UNIT_BINS)); do echo "== $$t"; \
+	  (cd tests/unit && LSTMC=$(abspath $(B)/lstmc) $$t); done
 
 check-diag: $(B)/lstmc
 	@sh tests/run_diag.sh $(B)/lstmc
