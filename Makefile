@@ -116,8 +116,11 @@ $(B)/tests/%: tests/unit/%.c tests/unit/testutil.h $(LIB_OBJS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -Icompiler -Iruntime -I$(B) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(CMOCKA_LIBS) $(LDLIBS)
 
-check-unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; (cd tests/unit && ../../$$t); done
+# The unit tests run in tests/unit; test_emit_c's fixture case compiles
+# through $LSTMC, the lstmc of this build (normal, SAN=1 or without LLVM).
+check-unit: $(UNIT_BINS) $(B)/lstmc
+	@set -e; for t in $(abspath $(UNIT_BINS)); do echo "== $$t"; \
+	  (cd tests/unit && LSTMC=$(abspath $(B)/lstmc) $$t); done
 
 check-diag: $(B)/lstmc
 	@sh tests/run_diag.sh $(B)/lstmc
@@ -292,14 +295,16 @@ check-names: $(B)/lstmc
 
 TESTS := check-unit check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-examples-trained check-onnx
 
-# With LLVM, a third pass builds lstmc without it (in $(B)/nollvm) and runs
-# every suite again: the LLVM tests must then report themselves skipped.
-RUNS := $(if $(LLVM_CONFIG),3,2)
-check: $(TESTS)
-	@$(MAKE) --no-print-directory SAN=1 $(TESTS)
-	$(if $(LLVM_CONFIG),@$(MAKE) --no-print-directory LLVM_CONFIG= B=$(B)/nollvm $(TESTS))
-	@echo "make check: all tests passed"
-	@echo "suites: $$(($(RUNS) * $(words $(TESTS)))) passed, 0 failed"
+# Every suite of TESTS in each pass: the normal build, SAN=1 and, with LLVM,
+# a build without it (in $(B)/nollvm), where the LLVM tests must report
+# themselves skipped. tests/run_check.sh runs the suites one make each, in
+# order, and counts each as passed, failed or skipped: a suite is skipped
+# when it succeeds and prints a line "skipped: REASON" (nothing of it could
+# run here). Logs in $(B)/check; the last line is
+# "suites: N passed, N failed, N skipped"; a failed suite fails make check.
+CHECK_PASSES := "" "SAN=1" $(if $(LLVM_CONFIG),"LLVM_CONFIG= B=$(B)/nollvm")
+check:
+	@MAKE='$(MAKE)' sh tests/run_check.sh $(B)/check $(CHECK_PASSES) -- $(TESTS)
 
 clean:
 	rm -rf build

@@ -5,7 +5,9 @@
 #     with tests/llvm/driver.c), max |diff| <= 1e-5 against PyTorch;
 #   - tests/llvm/api.c, compiled against the header and linked with the
 #     object: NAME_step, NAME_run in pieces and NAME_run_batch agree with
-#     one NAME_run, and the state struct has the header's size;
+#     one NAME_run, and the state struct has the header's size (NAME_reset
+#     writes all of it and nothing past it); a header with a state one
+#     float larger, then one field smaller, must fail that check;
 #   - the header of --emit obj is the C backend's, byte for byte but for
 #     the command line in its banner;
 #   - textual IR and bitcode pass `opt -verify`;
@@ -14,8 +16,10 @@
 #   - the vector shape each target's module was built for is the one the C
 #     code gets there (tests/llvm/vector_shape.sh);
 #   - usage errors, and nothing left behind by a failed compile.
-# In an lstmc built without LLVM it checks the message that says so
-# instead, then prints "llvm: skipped (...)" and succeeds.
+# opt, llvm-nm and llvm-objdump come with LLVM: when lstmc has LLVM, a
+# missing one is a failure. In an lstmc built without LLVM it checks the
+# message that says so instead, then prints "skipped: ..." (the line by
+# which make check counts the suite as skipped) and succeeds.
 #
 # usage: tests/run_llvm.sh path/to/lstmc
 set -u
@@ -44,7 +48,7 @@ elif grep -q "built without the LLVM backend" "$tmp/err"; then
             echo "FAIL lstmc $args: exit $code, $(cat "$tmp/err")"; st=1
         fi
     done
-    [ $st -eq 0 ] && echo "llvm: skipped (built without LLVM: llvm-config not found)"
+    [ $st -eq 0 ] && echo "skipped: llvm: this lstmc was built without LLVM (llvm-config not found)"
     exit $st
 fi
 
@@ -90,6 +94,29 @@ for dir in "$here"/fixtures/pytorch/*/; do
     fi
 done
 
+# ---- the state size check can fail ----
+# api.c's check_state_size against the object of v1_single, with a header
+# whose state struct is one float larger, then one field smaller, than the
+# object's: each must be caught.
+o=$tmp/v1_single
+for change in larger smaller; do
+    mkdir -p "$o/$change"
+    awk -v change=$change '
+        /^} model_state;/ { if (change == "larger") print "    float test_extra_;"; else held = "" }
+        NR > 1 && held != "" { print held }
+        { held = $0 }
+        END { print held }' "$o/model.h" > "$o/$change/model.h"
+    if cmp -s "$o/model.h" "$o/$change/model.h"; then
+        bad "state size: no model_state in $o/model.h to change"
+    elif ! $cc -std=c99 -I"$o/$change" -o "$o/$change/api" "$here/llvm/api.c" "$o/model.o" -lm 2> "$tmp/err"; then
+        bad "state size: api.c with a $change state: $(head -3 "$tmp/err")"
+    elif "$o/$change/api" > "$tmp/out" 2>&1 || ! grep -q "^state: .*the object's state is" "$tmp/out"; then
+        bad "state size: a header with a $change state passed: $(head -2 "$tmp/out")"
+    else
+        ok "state size: a header with a $change state is caught ($(head -1 "$tmp/out"))"
+    fi
+done
+
 # ---- the header is the C backend's ----
 spec=$here/pytorch/p2_bidir_stacked.lstm
 "$lstmc" compile "$spec" -o "$tmp/c" && "$lstmc" compile "$spec" --emit obj -o "$tmp/obj"
@@ -101,9 +128,21 @@ else
     bad "header: --emit obj's header differs from the C backend's"
 fi
 
+# ---- LLVM's tools ----
+# opt, llvm-nm and llvm-objdump come with LLVM (Debian's llvm package, which
+# .ci/run installs): with an lstmc built with LLVM, a missing one fails the
+# checks that need it. Looked up on PATH, then in llvm-config's bindir.
+llvm_bindir=$({ llvm-config --bindir || llvm-config-14 --bindir; } 2> /dev/null)
+llvm_tool() {   # name -> prints its path, or nothing
+    for t in "$1" "$1-14"; do
+        command -v "$t" && return
+    done
+    [ -n "$llvm_bindir" ] && [ -x "$llvm_bindir/$1" ] && echo "$llvm_bindir/$1"
+}
+
 # ---- IR and bitcode verify ----
 spec=$here/pytorch/p4_bidir_projection.lstm
-opt=$(command -v opt || command -v opt-14 || true)
+opt=$(llvm_tool opt)
 if [ -n "$opt" ]; then
     for kind in llvm bc; do
         if "$lstmc" compile "$spec" --emit $kind -o "$tmp/v" 2> "$tmp/err" &&
@@ -114,12 +153,14 @@ if [ -n "$opt" ]; then
         fi
     done
 else
-    echo "skip opt -verify: opt not installed"
+    bad "opt -verify: opt not found (it comes with LLVM; .ci/run installs it)"
 fi
 
 # ---- other targets ----
-nm=$(command -v llvm-nm || command -v llvm-nm-14 || true)
-objdump=$(command -v llvm-objdump || command -v llvm-objdump-14 || true)
+nm=$(llvm_tool llvm-nm)
+objdump=$(llvm_tool llvm-objdump)
+[ -n "$nm" ] && [ -n "$objdump" ] ||
+    bad "other targets: llvm-nm or llvm-objdump not found (they come with LLVM; .ci/run installs them)"
 for t in "aarch64-linux-gnu elf64-littleaarch64" "thumbv7em-none-eabihf elf32-littlearm" \
          "riscv64-linux-gnu elf64-littleriscv"; do
     set -- $t
@@ -130,9 +171,7 @@ for t in "aarch64-linux-gnu elf64-littleaarch64" "thumbv7em-none-eabihf elf32-li
             bad "$triple $name: compile --emit obj failed: $(head -3 "$tmp/err")"
             continue
         fi
-        if [ -z "$nm" ] || [ -z "$objdump" ]; then
-            echo "skip $triple $name: llvm-nm or llvm-objdump not installed"; continue
-        fi
+        [ -n "$nm" ] && [ -n "$objdump" ] || continue
         want="m_reset m_run"
         grep -q 'm_step' "$tmp/$triple-$name.h" && want="$want m_step m_run_batch"
         missing=

@@ -8,6 +8,9 @@
  * MODEL_CHUNK, so the chunked input projection crosses a chunk boundary.
  * Prints the largest difference; exits 1 beyond 1e-6.
  *
+ * First, the header's state struct must have the object's size: NAME_reset
+ * writes all of it and nothing past it (check_state_size).
+ *
  *   cc -std=c99 -I DIR tests/llvm/api.c DIR/model.o -lm && ./a.out
  */
 #include "model.h"
@@ -45,6 +48,50 @@ static void fill(float *x, size_t n, unsigned seed)
     }
 }
 
+/* NAME_reset writes the whole state (zeros, or the learned initial state)
+ * and nothing after it, so it shows the size the object gives the state.
+ * The state is filled with one byte pattern, then another, with guard
+ * bytes after it, and reset each time: every byte of sizeof(model_state)
+ * must come out the same both times (it was written) and the guard must be
+ * untouched (nothing past it was). Returns 0, or 1 after saying which. */
+#define GUARD 256
+static int check_state_size(void)
+{
+    size_t n = sizeof(model_state), k, unwritten = n, past = 0;
+    unsigned char *p = malloc(n + GUARD), *first = malloc(n);
+    int pass;
+    if (!p || !first)
+        return 1;
+    for (pass = 0; pass < 2; pass++) {
+        unsigned char fill = pass ? 0x5a : 0xa5;
+        memset(p, fill, n + GUARD);
+        model_reset((model_state *)(void *)p);
+        for (k = n; k < n + GUARD; k++)
+            if (p[k] != fill)
+                past = k + 1 - n;
+        if (pass == 0)
+            memcpy(first, p, n);
+        else
+            for (k = n; k-- > 0;)
+                if (p[k] != first[k])
+                    unwritten = k;
+    }
+    free(p);
+    free(first);
+    if (past) {
+        printf("state: model_reset writes %zu bytes past sizeof(model_state) = %zu: the object's state is larger\n",
+               past, n);
+        return 1;
+    }
+    if (unwritten < n) {
+        printf("state: model_reset leaves byte %zu of sizeof(model_state) = %zu unwritten: the object's state is "
+               "smaller\n", unwritten, n);
+        return 1;
+    }
+    printf("state: %zu bytes, as in the header; ", n);
+    return 0;
+}
+
 int main(void)
 {
     model_state *s = malloc(sizeof *s * NB);
@@ -52,6 +99,8 @@ int main(void)
     float *y = malloc(sizeof *y * NB * T * MODEL_OUTPUT_SIZE);
     float *ref = malloc(sizeof *ref * NB * T * MODEL_OUTPUT_SIZE);
     if (!s || !x || !y || !ref)
+        return 1;
+    if (check_state_size() != 0)
         return 1;
     fill(x, (size_t)NB * T * MODEL_INPUT_SIZE, 7);
 

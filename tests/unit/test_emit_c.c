@@ -8,9 +8,14 @@
  * (N(0, 1)) and requires max |generated - interp_run| <= 1e-5. Streaming
  * models are run twice, through NAME_run and through NAME_step.
  *
- * Also: the code compiles warning-free under clang when it is installed,
- * the header compiles as C++ when g++ is installed, and the object file has
- * no mutable global (no data or bss symbol).
+ * Also: the code compiles warning-free under clang and, as C++, under g++
+ * (each program checked against the interpreter again), the object file has
+ * no mutable global and keeps the weights in file-local read-only data, and
+ * the PyTorch fixtures go through `lstmc compile` (the binary named by
+ * $LSTMC, which `make check-unit` sets to the build under test).
+ *
+ * The tools these checks need (clang, g++, nm) are installed by .ci/run, so
+ * a missing one fails its test instead of letting it pass unchecked.
  */
 #include "testutil.h"
 
@@ -183,11 +188,13 @@ static int run(const char *cmd)
     return status;
 }
 
-static int have(const char *tool)
+/* Fails the test when a tool it needs is not on PATH. */
+static void require(const char *tool)
 {
     char cmd[128];
     snprintf(cmd, sizeof cmd, "command -v %s > /dev/null 2>&1", tool);
-    return system(cmd) == 0;
+    if (system(cmd) != 0)
+        fail_msg("%s not found: this test needs it (.ci/run installs it)", tool);
 }
 
 /* Reads rows of numbers: sequences separated by blank lines; mode "run"
@@ -296,18 +303,23 @@ static const char driver_c[] =
     "    return 0;\n"
     "}\n";
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
-}
-
 /* Added to cflags for the model (test_native_simd, test_threads), and
  * --threads (test_threads). */
 static const char *extra_cflags = "";
 static int build_threads = 1;
+
+/* The one place these tests call the C backend: writes PREFIX.c and
+ * PREFIX.h for m with the exported names m_*, fast or exact activations and
+ * the given threads. Returns emitc_write_files()'s result. */
+static int emit_model(const IrModel *m, int fast, int threads, const char *prefix)
+{
+    Arena a = {0};
+    LowerOptions lo = {"m", fast, threads, NULL, 0};
+    EmitOptions o = {"lstmc compile test.lstm -o model", "model.h"};
+    int status = emitc_write_files(lower_model(&a, m, &lo), &o, prefix);
+    arena_free(&a);
+    return status;
+}
 
 /* Writes model.c / model.h for m into tmpdir and compiles them (-Werror)
  * with the driver. */
@@ -315,11 +327,7 @@ static void build(const IrModel *m, int fast)
 {
     char prefix[128], cmd[1024];
     snprintf(prefix, sizeof prefix, "%s/model", tmpdir);
-    Arena a = {0};
-    LowerOptions lo = {"m", fast, build_threads, NULL, 0};
-    EmitOptions o = {"lstmc compile test.lstm -o model", "model.h"};
-    assert_int_equal(emitc_write_files(lower_model(&a, m, &lo), &o, prefix), 0);
-    arena_free(&a);
+    assert_int_equal(emit_model(m, fast, build_threads, prefix), 0);
     snprintf(cmd, sizeof cmd, "cd %s && cc %s%s -c model.c -o model.o", tmpdir, cflags, extra_cflags);
     assert_int_equal(run(cmd), 0);
     snprintf(cmd, sizeof cmd, "cd %s && cc -O2 -pthread -o model driver.c model.o -lm", tmpdir);
@@ -383,11 +391,11 @@ static double compare(const IrModel *m, const long *lens, int nseq, const char *
     return maxdiff;
 }
 
-/* Builds, runs (both APIs of a streaming model) and checks the tolerance. */
-static void check_model(const IrModel *m, int fast, double tol)
+/* Runs tmpdir/model, however it was built, through every API of the model
+ * (run, step, and run_batch when it streams) and checks the tolerance. */
+static void check_program(const IrModel *m, double tol)
 {
     static const long lens[] = {1, 7, 3};
-    build(m, fast);
     double d = compare(m, lens, 3, "run");
     if (!(d <= tol))
         fail_msg("max |diff| %.3g > %.3g (run)", d, tol);
@@ -403,6 +411,13 @@ static void check_model(const IrModel *m, int fast, double tol)
         if (!(d <= tol))
             fail_msg("max |diff| %.3g > %.3g (batch)", d, tol);
     }
+}
+
+/* Builds with cc, runs (every API) and checks the tolerance. */
+static void check_model(const IrModel *m, int fast, double tol)
+{
+    build(m, fast);
+    check_program(m, tol);
 }
 
 /* ---- cases ---- */
@@ -710,72 +725,160 @@ static void build_rich(Model *md, Arena *a)
     add_dense(md, "head", 3, ACT_SOFTMAX, 0, 0, 1);
 }
 
-static void test_clang_and_cxx(void **state)
+/* clang: model.c compiles under the same warnings as errors, and the
+ * program clang builds agrees with the interpreter. */
+static void test_clang(void **state)
 {
     (void)state;
     Arena a = {0};
     Model md;
     char cmd[1024];
+    require("clang");
     build_rich(&md, &a);
     build(&md.m, 0);
-    if (have("clang")) {
-        snprintf(cmd, sizeof cmd, "cd %s && clang %s -c model.c -o model_clang.o", tmpdir, cflags);
-        assert_int_equal(run(cmd), 0);
-    }
-    if (have("g++")) {
-        write_text(arena_printf(&a, "%s/cxx.cc", tmpdir),
-                   "#include \"model.h\"\nint main() { static m_state s; m_reset(&s); return 0; }\n");
-        snprintf(cmd, sizeof cmd, "cd %s && g++ -Wall -Wextra -Werror -c cxx.cc -o cxx.o", tmpdir);
-        assert_int_equal(run(cmd), 0);
-    }
+    snprintf(cmd, sizeof cmd, "cd %s && clang %s -c model.c -o model.o && clang -O2 -o model driver.c model.o -lm",
+             tmpdir, cflags);
+    assert_int_equal(run(cmd), 0);
+    check_program(&md.m, TOL);
     arena_free(&a);
 }
 
+/* C++: model.c compiles as C++ under every warning as an error; a C++
+ * program using the header links with the C object (the header's extern
+ * "C" is right) and with the C++ one; both agree with the interpreter. */
+static void test_cxx(void **state)
+{
+    (void)state;
+    static const char *const cxxflags = "-x c++ -std=c++11 -O2 -Wall -Wextra -Wpedantic -Wshadow -Werror";
+    Arena a = {0};
+    Model md;
+    char cmd[1024];
+    require("g++");
+    build_rich(&md, &a);
+    build(&md.m, 0);
+    /* model.o is cc's: the driver as C++ against the C object */
+    snprintf(cmd, sizeof cmd, "cd %s && g++ -x c++ -O2 -o model driver.c -x none model.o -lm", tmpdir);
+    assert_int_equal(run(cmd), 0);
+    check_program(&md.m, TOL);
+    /* all of it C++ */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && g++ %s -c model.c -o model_cxx.o && g++ -x c++ -O2 -o model driver.c -x none model_cxx.o -lm",
+             tmpdir, cxxflags);
+    assert_int_equal(run(cmd), 0);
+    check_program(&md.m, TOL);
+    arena_free(&a);
+}
+
+/* The floats of m's weights: every tensor the IR holds. */
+static long weight_floats(const IrModel *m)
+{
+    long n = 0;
+    for (int k = 0; k < m->nlayers; k++) {
+        const IrLayer *L = &m->layers[k];
+        if (L->kind == IR_DENSE) {
+            n += (long)L->output * L->input + (L->dense.b ? L->output : 0);
+            continue;
+        }
+        const IrLstm *l = &L->lstm;
+        long K = l->input + l->recurrent;
+        for (int d = 0; d < l->dirs; d++) {
+            for (int g = 0; g < GATE_COUNT; g++) {
+                if (!ir_gate_has_weights(l, (Gate)g))
+                    continue;
+                long rows = ir_gate_rows(l, (Gate)g);
+                n += rows * K + (l->dir[d].b[g] ? rows : 0) + (l->dir[d].p[g] ? l->hidden : 0);
+            }
+            if (l->dir[d].w_proj)
+                n += (long)l->proj * l->hidden;
+        }
+    }
+    return n;
+}
+
+/* The symbols model.o defines, read from nm -S: each not a function (t, T)
+ * or a file-local constant (r) is appended to bad; returns the bytes of the
+ * file-local constants. */
+static long object_symbols(char *bad, size_t badsize)
+{
+    char cmd[256], line[512], type, name[256];
+    unsigned long addr, size;
+    long rbytes = 0;
+    snprintf(cmd, sizeof cmd, "nm -S --defined-only %s/model.o", tmpdir);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    bad[0] = 0;
+    while (fgets(line, sizeof line, p)) {
+        if (sscanf(line, "%lx %lx %c %255s", &addr, &size, &type, name) != 4) {
+            size = 0;
+            if (sscanf(line, "%lx %c %255s", &addr, &type, name) != 3)
+                fail_msg("nm: cannot read '%s'", line);
+        }
+        if (type == 'r')
+            rbytes += (long)size;
+        else if (type != 't' && type != 'T')
+            snprintf(bad + strlen(bad), badsize - strlen(bad), " %s (%c)", name, type);
+    }
+    assert_int_equal(pclose(p), 0);
+    return rbytes;
+}
+
+/* No mutable global, and the weights are static const: in the object, no
+ * symbol but functions and file-local read-only data, holding at least
+ * every weight of the model; in the source, every initialized file-scope
+ * array is static const and no file-scope variable lacks const. */
 static void test_no_mutable_globals(void **state)
 {
     (void)state;
     Arena a = {0};
     Model md;
-    char cmd[1024];
+    char cmd[1024], bad[1024];
+    require("nm");
     build_rich(&md, &a);
     build(&md.m, 0);
-    /* no data or bss symbols in the object */
-    if (have("nm")) {
-        snprintf(cmd, sizeof cmd, "cd %s && nm model.o | grep -E ' [bBdDgGsS] ' > /dev/null", tmpdir);
-        assert_int_not_equal(system(cmd), 0);
-    }
+    long rbytes = object_symbols(bad, sizeof bad);
+    if (bad[0])
+        fail_msg("model.o defines symbols other than functions and static const data:%s", bad);
+    long wbytes = (long)sizeof(float) * weight_floats(&md.m);
+    if (rbytes < wbytes)
+        fail_msg("model.o holds %ld bytes of static const data, the weights are %ld", rbytes, wbytes);
     /* no file-scope variable that is not const */
     snprintf(cmd, sizeof cmd,
-             "cd %s && grep -E '^(static +)?(float|int|double|char|unsigned)[^(]*(=|;)' model.c > /dev/null",
-             tmpdir);
+             "cd %s && grep -E '^(static +)?(float|int|double|char|unsigned)[^(]*(=|;)' model.c", tmpdir);
     assert_int_not_equal(system(cmd), 0);
-    /* every array of weights is static const */
-    snprintf(cmd, sizeof cmd, "cd %s && grep -c '^static const float' model.c > /dev/null", tmpdir);
-    assert_int_equal(system(cmd), 0);
+    /* every initialized file-scope array is static const (and there are some) */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && grep -E '^[A-Za-z_][^(]*\\[.*= *\\{' model.c > arrays.txt && ! grep -v '^static const ' arrays.txt",
+             tmpdir);
+    assert_int_equal(run(cmd), 0);
     arena_free(&a);
 }
 
 /* ---- PyTorch fixtures through `lstmc compile` ---- */
 
+/* The fixtures through the lstmc under test: $LSTMC, an absolute path that
+ * `make check-unit` sets to the build it checks (normal, sanitizer or
+ * without LLVM). Without it, or when it is not a program, the test fails. */
 static void test_pytorch_fixtures(void **state)
 {
     (void)state;
     static const char *const cases[] = {"v1_single", "v2_stacked_head", "v3_bidir"};
-    char cmd[2048];
+    char cmd[4096];
+    const char *lstmc = getenv("LSTMC");
+    if (!lstmc || !*lstmc)
+        fail_msg("LSTMC is not set: it names the lstmc to test (make check-unit sets it)");
+    if (access(lstmc, X_OK) != 0)
+        fail_msg("LSTMC=%s is not an executable", lstmc);
+    print_message("    lstmc: %s\n", lstmc);
     /* the unit tests run in tests/unit */
-    if (access("../../build/lstmc", X_OK) != 0) {
-        print_message("skipped: ../../build/lstmc not built\n");
-        return;
-    }
     for (size_t k = 0; k < COUNT_OF(cases); k++) {
         const char *c = cases[k];
         snprintf(cmd, sizeof cmd,
-                 "../../build/lstmc compile ../pytorch/%s.lstm -o %s/model --name m && "
+                 "'%s' compile ../pytorch/%s.lstm -o %s/model --name m && "
                  "cc %s -c %s/model.c -o %s/model.o && cc -O2 -o %s/model %s/driver.c %s/model.o -lm && "
                  "%s/model < ../fixtures/pytorch/%s/input.txt > %s/%s.out && "
                  "d=$(awk -f ../maxdiff.awk %s/%s.out ../fixtures/pytorch/%s/expected.txt) && "
                  "echo \"    %s: max |diff| vs PyTorch $d\" && awk -v d=\"$d\" 'BEGIN { exit !(d <= 1e-5) }'",
-                 c, tmpdir, cflags, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, c, tmpdir, c, tmpdir,
+                 lstmc, c, tmpdir, cflags, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, c, tmpdir, c, tmpdir,
                  c, c, c);
         assert_int_equal(run(cmd), 0);
     }
@@ -835,7 +938,8 @@ int main(void)
         cmocka_unit_test(test_fast_activations),
         cmocka_unit_test(test_native_simd),
         cmocka_unit_test(test_threads),
-        cmocka_unit_test(test_clang_and_cxx),
+        cmocka_unit_test(test_clang),
+        cmocka_unit_test(test_cxx),
         cmocka_unit_test(test_no_mutable_globals),
         cmocka_unit_test(test_pytorch_fixtures),
     };
