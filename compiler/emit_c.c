@@ -294,6 +294,10 @@ static void emit_api_doc(Emitter *e, Arena *a, const LowModel *lm)
     }
     emit_line(e, "%s;", signature(a, lm, &lm->reset));
     emit_blank(e);
+    emit_line(e, "/* %s_STATE_BYTES as the code itself has it: a program linked with an", M);
+    emit_line(e, " * object (lstmc compile --emit obj) can check the object against this header. */");
+    emit_line(e, "size_t %s_state_bytes(void);", N);
+    emit_blank(e);
     if (lm->streaming) {
         emit_line(e, "/* One timestep: reads x, updates *s, writes the model's output for this");
         emit_line(e, " * step to y (always, also with %s_OUTPUT_LAST). */", M);
@@ -435,9 +439,13 @@ static void emit_header_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
               lm->streaming);
     emit_line(e, "#define %s_CHUNK       %d  /* steps whose input projection is computed at once */", M,
               lm->chunk);
-    if (!lm->streaming)
+    emit_line(e, "#define %s_STATE_BYTES %ld  /* bytes of %s_state's floats: %s */", M, lm->state_bytes,
+              lm->name, lm->threads > 1 ? "all but the threads" : "its size");
+    if (!lm->streaming && lm->nseq)
         emit_line(e, "#define %s_SCRATCH_FLOATS(steps) ((size_t)(steps) * %d)  /* floats of scratch %s_run needs */",
                   M, lm->nseq * lm->seq_width, lm->name);
+    else if (!lm->streaming)
+        emit_line(e, "#define %s_SCRATCH_FLOATS(steps) ((size_t)0)  /* %s_run needs no scratch */", M, lm->name);
     emit_blank(e);
     if (lm->threads > 1)
         emit_pool_struct(e, a, lm);
@@ -1189,15 +1197,13 @@ static void emit_cell(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c
         emit_recur(e, a, c);
     } else {
         emit_line(e, "/* One step of %s: x and the previous h, c -> the new h, c.", c->title);
-        emit_line(e, " * gates and m are scratch. */");
+        emit_line(e, " * gates%s scratch. */", c->proj ? " and m are" : " is");
         emit_line(e, "static void %s_step(const float x[%s_INPUT], float h[%s_%s], float c[%s_HIDDEN],",
                   c->id, M, M, c->proj ? "PROJ" : "HIDDEN", M);
-        if (c->proj) {
+        if (c->proj)
             emit_function(e, "    float gates[%s_GATE_ROWS], float m[%s_HIDDEN])", M, M);
-        } else {
-            emit_function(e, "    float gates[%s_GATE_ROWS], float *m)", M);
-            emit_line(e, "(void)m;  /* no projection */");
-        }
+        else
+            emit_function(e, "    float gates[%s_GATE_ROWS])", M);
         emit_gate_matvec(e, a, c);
         emit_blank(e);
         emit_blocks(e, a, c);
@@ -1395,8 +1401,12 @@ static void emit_stmt(Emitter *e, Arena *a, const LowModel *lm, const LowStmt *s
         emit_commented(e, arena_printf(a, "memcpy(%s, %s, sizeof(float) * %s);", ptr_c(a, lm, &s->dst),
                                        ptr_c(a, lm, &s->src), expr_c(a, s->n, 2)), s->comment);
         break;
-    case LS_RESET_STATE:
-        if (lm->threads > 1)
+    case LS_ZERO_STATE:
+        /* h and c come first in the struct: zero up to the first scratch field */
+        if (s->index >= 0)
+            emit_line(e, "memset(%s, 0, offsetof(%s_state, %s));  /* h and c of every layer */", s->dst.var,
+                      lm->name, fname(lm, s->index));
+        else if (lm->threads > 1)
             emit_line(e, "memset(%s, 0, offsetof(%s_state, pool));  /* everything but the threads */", s->dst.var,
                       lm->name);
         else
@@ -1599,6 +1609,14 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_blank(e);
     emit_line(e, "#include <string.h>");
     emit_blank(e);
+    emit_line(e, "/* The header's state struct is the one this code was generated for. */");
+    if (lm->threads > 1)
+        emit_line(e, "typedef char %s_state_check[offsetof(%s_state, pool) == %s_STATE_BYTES ? 1 : -1];", lm->name,
+                  lm->name, lm->macro);
+    else
+        emit_line(e, "typedef char %s_state_check[sizeof(%s_state) == %s_STATE_BYTES ? 1 : -1];", lm->name, lm->name,
+                  lm->macro);
+    emit_blank(e);
     if (uses_bytes(lm)) {
         emit_line(e, "/* The large weight arrays below are the bytes of IEEE-754 floats, little-endian. */");
         emit_line(e, "#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \\");
@@ -1642,6 +1660,10 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_line(e, "/* ---- the model ---- */");
     emit_blank(e);
     emit_func(e, a, lm, &lm->reset);
+    emit_function(e, "size_t %s_state_bytes(void)", lm->name);
+    emit_line(e, "return %s_STATE_BYTES;", lm->macro);
+    emit_close(e, "");
+    emit_blank(e);
     if (lm->streaming)
         emit_func(e, a, lm, &lm->step);
     emit_func(e, a, lm, &lm->run);

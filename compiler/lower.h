@@ -268,7 +268,9 @@ typedef enum {
     LS_RETURN_IF_ZERO,/* if (expr == 0) return; */
     LS_CALL,          /* callee(args) */
     LS_COPY,          /* n floats from src to dst */
-    LS_RESET_STATE,   /* zero the state struct (up to the pool) */
+    LS_ZERO_STATE,    /* zero the first n floats of state dst.var: the h and c
+                         of every cell (the scratch after them is written
+                         before it is read), up to field `index` (-1: all) */
 } LowStmtKind;
 
 enum { LOW_MAX_ARGS = 8 };
@@ -284,8 +286,8 @@ typedef struct LowStmt {
     int index;                 /* LS_CALL: the cell or layer */
     int nargs;
     LowArg args[LOW_MAX_ARGS]; /* LS_CALL */
-    LowPtr dst, src;           /* LS_COPY; LS_RESET_STATE: dst.var is the state */
-    const LowExpr *n;          /* LS_COPY: floats */
+    LowPtr dst, src;           /* LS_COPY; LS_ZERO_STATE: dst.var is the state */
+    const LowExpr *n;          /* LS_COPY, LS_ZERO_STATE: floats */
 } LowStmt;
 
 typedef struct LowBlock {

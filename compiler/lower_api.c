@@ -238,6 +238,13 @@ static const LowExpr *model_size(Api *A, const char *what, long v)
     return num(A, v, arena_printf(A->a, "%s_%s", A->lm->macro, what));
 }
 
+/* Whether the cell's kernels take the scratch m: the new h of the tiled
+ * kernel, or o * act(c) before a projection. */
+static int uses_m(const LowCell *c)
+{
+    return c->tiled || c->proj;
+}
+
 /* h's floats: the cell's R, HIDDEN or PROJ. */
 static const LowExpr *cell_r(Api *A, const LowCell *c)
 {
@@ -245,7 +252,7 @@ static const LowExpr *cell_r(Api *A, const LowCell *c)
 }
 
 /*
- * ID_run(x, n, out, out_stride, h, c, pre, m): n steps, rows of x -> each
+ * ID_run(x, n, out, out_stride, h, c, pre[, m]): n steps, rows of x -> each
  * step's h into a row of out. Tiled: chunks of CHUNK steps, each the input
  * projection of its rows, then its steps; a backward cell takes the chunks
  * from the end and each chunk's rows from its last. Row-wise: step by step.
@@ -273,7 +280,8 @@ static void cell_run(Api *A, int k)
     param(f, "h", LT_FLOATP);
     param(f, "c", LT_FLOATP);
     param(f, "pre", LT_FLOATP);
-    param(f, "m", LT_FLOATP);
+    if (uses_m(c))
+        param(f, "m", LT_FLOATP);
     const LowExpr *n = var(A, "n"), *stride = var(A, "out_stride");
     const LowExpr *I = cell_size(A, c, "INPUT", c->input), *R = cell_r(A, c);
     LowBlock *b = &f->body;
@@ -304,7 +312,7 @@ static void cell_run(Api *A, int k)
     const LowExpr *r = let(A, steps, "r", c->reverse ? sub(A, sub(A, n, num(A, 1, NULL)), u) : u, NULL);
     LowArg sa[5] = {arg_ptr(ptr_var("x", mul(A, r, I))), arg_ptr(ptr_var("h", NULL)), arg_ptr(ptr_var("c", NULL)),
                     arg_ptr(ptr_var("pre", NULL)), arg_ptr(ptr_var("m", NULL))};
-    call(A, steps, CALLEE_CELL_STEP, k, NULL, 5, sa);
+    call(A, steps, CALLEE_CELL_STEP, k, NULL, uses_m(c) ? 5 : 4, sa);
     if (c->rows_out)
         copy(A, steps, ptr_var("out", mul(A, r, stride)), ptr_var("h", NULL), R, NULL);
 }
@@ -348,7 +356,7 @@ static void cell_batch(Api *A, int k)
     if (!c->tiled) {
         LowArg sa[5] = {arg_ptr(ptr_var("x", mul(A, sb, I))), arg_ptr(h), arg_ptr(ptr_field("s", sb, c->c_field, NULL)),
                         arg_ptr(pre), arg_ptr(m)};
-        call(A, seqs, CALLEE_CELL_STEP, k, NULL, 5, sa);
+        call(A, seqs, CALLEE_CELL_STEP, k, NULL, uses_m(c) ? 5 : 4, sa);
     } else if (c->proj) {
         LowArg pa[2] = {arg_ptr(h), arg_ptr(m)};
         call(A, seqs, CALLEE_CELL_PROJECTION, k, "the new h", 2, pa);
@@ -455,7 +463,7 @@ static void rows_op(Api *A, LowBlock *b, const Ctx *x, const LowOp *o)
                             arg_ptr(ptr_field(x->state, NULL, c->c_field, NULL)),
                             arg_ptr(ptr_field(x->state, NULL, lm->gates_field, NULL)),
                             arg_ptr(ptr_field(x->state, NULL, lm->m_field, NULL))};
-            call(A, b, CALLEE_CELL_RUN, o->cell, c->title, 8, ra);
+            call(A, b, CALLEE_CELL_RUN, o->cell, c->title, uses_m(c) ? 8 : 7, ra);
         }
         return;
     }
@@ -504,7 +512,20 @@ static void model_reset(Api *A)
     f->name = arena_printf(A->a, "%s_reset", lm->name);
     f->exported = 1;
     param(f, "s", LT_STATEP);
-    stmt(A, &f->body, LS_RESET_STATE, NULL)->dst = ptr_var("s", NULL);
+    long floats = 0;
+    int end = -1;
+    for (int k = 0; k < lm->nfields && end < 0; k++) {
+        if (lm->fields[k].kind == FIELD_H || lm->fields[k].kind == FIELD_C)
+            floats += lm->fields[k].floats;
+        else
+            end = k;
+    }
+    if (floats) {
+        LowStmt *z = stmt(A, &f->body, LS_ZERO_STATE, NULL);
+        z->dst = ptr_var("s", NULL);
+        z->n = num(A, floats, NULL);
+        z->index = end;
+    }
     const char *comment = "the learned initial states (initial_state): every sequence starts from them";
     for (int k = 0; k < lm->ncells; k++) {
         const LowCell *c = &lm->cells[k];

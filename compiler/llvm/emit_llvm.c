@@ -773,7 +773,7 @@ static LLVMValueRef block_gate(Gen *g, const LowCell *c, const CellArrays *ca, L
     return act(g, c->gate_act, clip(g, a, c->clip_gates));
 }
 
-/* lstmc.ID_step(x, h, c, gates, m): the row-wise step of a cell with blocks
+/* lstmc.ID_step(x, h, c, gates[, m]): the row-wise step of a cell with blocks
  * of S > 1 cells: gates = b + w_gates [x, h], rows_per_pass rows per pass
  * (each row its own accumulator, so the sums are those of one row at a
  * time), then each block's gates once for its cells. */
@@ -781,8 +781,9 @@ static Fn build_block_step(Gen *g, const LowCell *c, const CellArrays *ca, const
 {
     Fn fn;
     LLVMTypeRef ps[5] = {g->fp, g->fp, g->fp, g->fp, g->fp};
-    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_step", c->id), ps, 5, 0, &fn.t);
-    LLVMValueRef x = param(g, 0), h = param(g, 1), cs = param(g, 2), gates = param(g, 3), m = param(g, 4);
+    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_step", c->id), ps, c->proj ? 5 : 4, 0, &fn.t);
+    LLVMValueRef x = param(g, 0), h = param(g, 1), cs = param(g, 2), gates = param(g, 3);
+    LLVMValueRef m = c->proj ? param(g, 4) : NULL;   /* the scratch m: a projection's input */
     int I = c->input, K = c->input + c->recurrent, n = c->rows_per_pass;
     LLVMValueRef acc[4], w[4];
     for (int q = 0; q < n; q++)
@@ -1046,8 +1047,9 @@ static void build_block(Gen *g, Env *env, const LowBlock *b)
             LLVMBuildMemCpy(g->b, ptr_v(g, env, &s->dst), 4, ptr_v(g, env, &s->src), 4,
                             mul(g, expr_v(g, env, s->n), cidx(g, 4)));
             break;
-        case LS_RESET_STATE:
-            LLVMBuildMemSet(g->b, env_get(env, s->dst.var), LLVMConstInt(g->i8, 0, 0), cidx(g, g->lm->state_bytes), 4);
+        case LS_ZERO_STATE:
+            LLVMBuildMemSet(g->b, env_get(env, s->dst.var), LLVMConstInt(g->i8, 0, 0),
+                            mul(g, expr_v(g, env, s->n), cidx(g, 4)), 4);
             break;
         }
     }
@@ -1088,6 +1090,12 @@ static void build_model(Gen *g)
             g->cells[k].batch = build_func(g, &lm->cell_batch[k]);
     }
     g->reset = build_func(g, &lm->reset);
+    /* NAME_state_bytes(): the state's size as this object has it */
+    LLVMTypeRef size_t_fn = LLVMFunctionType(g->idx, NULL, 0, 0);
+    LLVMValueRef bytes = LLVMAddFunction(g->mod, arena_printf(g->a, "%s_state_bytes", lm->name), size_t_fn);
+    add_attr(g, bytes, LLVMAttributeFunctionIndex, "nounwind");
+    LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, bytes, "entry"));
+    LLVMBuildRet(g->b, cidx(g, lm->state_bytes));
     g->run = build_func(g, &lm->run);
     if (lm->streaming) {
         build_func(g, &lm->step);

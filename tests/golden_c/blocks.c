@@ -18,6 +18,9 @@
 
 #include <string.h>
 
+/* The header's state struct is the one this code was generated for. */
+typedef char blocks_state_check[sizeof(blocks_state) == BLOCKS_STATE_BYTES ? 1 : -1];
+
 /* ---- begin runtime/lstmc_act.h: activations (copied by lstmc) ---- */
 /* A model uses a few of these; clang would warn about the others. */
 #if defined(__GNUC__)
@@ -483,11 +486,10 @@ static const float blocks_mem_p_o[4] = {
 };
 
 /* One step of lstm mem, forward: x and the previous h, c -> the new h, c.
- * gates and m are scratch. */
+ * gates is scratch. */
 static void blocks_mem_step(const float x[BLOCKS_MEM_INPUT], float h[BLOCKS_MEM_HIDDEN], float c[BLOCKS_MEM_HIDDEN],
-    float gates[BLOCKS_MEM_GATE_ROWS], float *m)
+    float gates[BLOCKS_MEM_GATE_ROWS])
 {
-    (void)m;  /* no projection */
     /* gate pre-activations: gates = b_gates + w_gates [x, h],
      * 2 rows per pass (each x[k] and h[k] loaded once for 2 rows) */
     for (int r = 0; r < BLOCKS_MEM_GATE_ROWS; r += 2) {
@@ -539,11 +541,11 @@ static void blocks_mem_step(const float x[BLOCKS_MEM_INPUT], float h[BLOCKS_MEM_
  * a row of out (rows out_stride floats apart). h and c carry the state;
  * pre (BLOCKS_CHUNK x GATE_ROWS floats) and m (HIDDEN) are scratch. */
 static void blocks_mem_run(const float *x, size_t n, float *out, size_t out_stride, float *h,
-    float *c, float *pre, float *m)
+    float *c, float *pre)
 {
     for (size_t u = 0; u < n; u++) {
         const size_t r = u;
-        blocks_mem_step(x + r * BLOCKS_MEM_INPUT, h, c, pre, m);
+        blocks_mem_step(x + r * BLOCKS_MEM_INPUT, h, c, pre);
         memcpy(out + r * out_stride, h, sizeof(float) * BLOCKS_MEM_HIDDEN);
     }
 }
@@ -608,11 +610,10 @@ static const float blocks_mem_reverse_p_o[4] = {
 };
 
 /* One step of lstm mem, backward: x and the previous h, c -> the new h, c.
- * gates and m are scratch. */
+ * gates is scratch. */
 static void blocks_mem_reverse_step(const float x[BLOCKS_MEM_REVERSE_INPUT], float h[BLOCKS_MEM_REVERSE_HIDDEN], float c[BLOCKS_MEM_REVERSE_HIDDEN],
-    float gates[BLOCKS_MEM_REVERSE_GATE_ROWS], float *m)
+    float gates[BLOCKS_MEM_REVERSE_GATE_ROWS])
 {
-    (void)m;  /* no projection */
     /* gate pre-activations: gates = b_gates + w_gates [x, h],
      * 2 rows per pass (each x[k] and h[k] loaded once for 2 rows) */
     for (int r = 0; r < BLOCKS_MEM_REVERSE_GATE_ROWS; r += 2) {
@@ -664,11 +665,11 @@ static void blocks_mem_reverse_step(const float x[BLOCKS_MEM_REVERSE_INPUT], flo
  * a row of out (rows out_stride floats apart). h and c carry the state;
  * pre (BLOCKS_CHUNK x GATE_ROWS floats) and m (HIDDEN) are scratch. */
 static void blocks_mem_reverse_run(const float *x, size_t n, float *out, size_t out_stride,
-    float *h, float *c, float *pre, float *m)
+    float *h, float *c, float *pre)
 {
     for (size_t u = 0; u < n; u++) {
         const size_t r = n - 1 - u;
-        blocks_mem_reverse_step(x + r * BLOCKS_MEM_REVERSE_INPUT, h, c, pre, m);
+        blocks_mem_reverse_step(x + r * BLOCKS_MEM_REVERSE_INPUT, h, c, pre);
         memcpy(out + r * out_stride, h, sizeof(float) * BLOCKS_MEM_REVERSE_HIDDEN);
     }
 }
@@ -677,7 +678,12 @@ static void blocks_mem_reverse_run(const float *x, size_t n, float *out, size_t 
 
 void blocks_reset(blocks_state *s)
 {
-    memset(s, 0, sizeof *s);
+    memset(s, 0, offsetof(blocks_state, gates));  /* h and c of every layer */
+}
+
+size_t blocks_state_bytes(void)
+{
+    return BLOCKS_STATE_BYTES;
 }
 
 void blocks_run(blocks_state *s, const float *x, size_t steps, float *y, float *scratch)
@@ -686,8 +692,8 @@ void blocks_run(blocks_state *s, const float *x, size_t steps, float *y, float *
     if (steps == 0)
         return;
     blocks_reset(s);
-    blocks_mem_run(x, steps, y, 8, s->mem_h, s->mem_c, s->gates, NULL);  /* lstm mem, forward */
+    blocks_mem_run(x, steps, y, 8, s->mem_h, s->mem_c, s->gates);  /* lstm mem, forward */
     /* lstm mem, backward */
-    blocks_mem_reverse_run(x, steps, y + 4, 8, s->mem_reverse_h, s->mem_reverse_c, s->gates, NULL);
+    blocks_mem_reverse_run(x, steps, y + 4, 8, s->mem_reverse_h, s->mem_reverse_c, s->gates);
 }
 

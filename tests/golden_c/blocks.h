@@ -28,7 +28,8 @@ extern "C" {
 #define BLOCKS_OUTPUT_LAST 0  /* 1: one output row per sequence, the last step's */
 #define BLOCKS_STREAMING   0  /* 1: step by step; 0: needs the whole sequence */
 #define BLOCKS_CHUNK       1  /* steps whose input projection is computed at once */
-#define BLOCKS_SCRATCH_FLOATS(steps) ((size_t)(steps) * 0)  /* floats of scratch blocks_run needs */
+#define BLOCKS_STATE_BYTES 104  /* bytes of blocks_state's floats: its size */
+#define BLOCKS_SCRATCH_FLOATS(steps) ((size_t)0)  /* blocks_run needs no scratch */
 
 /* Everything the model remembers between steps, and its scratch. Owned by
  * the caller (static, stack or heap); the model allocates nothing. Its size
@@ -44,6 +45,10 @@ typedef struct blocks_state {
 
 /* Zeroes h and c of every layer: call it before each new sequence. */
 void blocks_reset(blocks_state *s);
+
+/* BLOCKS_STATE_BYTES as the code itself has it: a program linked with an
+ * object (lstmc compile --emit obj) can check the object against this header. */
+size_t blocks_state_bytes(void);
 
 /*
  * There is no step function: a backward direction starts at the last step,

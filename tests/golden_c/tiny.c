@@ -19,6 +19,9 @@
 
 #include <string.h>
 
+/* The header's state struct is the one this code was generated for. */
+typedef char tiny_state_check[sizeof(tiny_state) == TINY_STATE_BYTES ? 1 : -1];
+
 /* ---- begin runtime/lstmc_act.h: activations (copied by lstmc) ---- */
 /* A model uses a few of these; clang would warn about the others. */
 #if defined(__GNUC__)
@@ -812,7 +815,12 @@ static void tiny_head_forward(const float x[TINY_HEAD_INPUT], float y[TINY_HEAD_
 
 void tiny_reset(tiny_state *s)
 {
-    memset(s, 0, sizeof *s);
+    memset(s, 0, offsetof(tiny_state, gates));  /* h and c of every layer */
+}
+
+size_t tiny_state_bytes(void)
+{
+    return TINY_STATE_BYTES;
 }
 
 void tiny_step(tiny_state *s, const float x[TINY_INPUT_SIZE], float y[TINY_OUTPUT_SIZE])

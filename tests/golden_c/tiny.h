@@ -29,6 +29,7 @@ extern "C" {
 #define TINY_OUTPUT_LAST 1  /* 1: one output row per sequence, the last step's */
 #define TINY_STREAMING   1  /* 1: step by step; 0: needs the whole sequence */
 #define TINY_CHUNK       64  /* steps whose input projection is computed at once */
+#define TINY_STATE_BYTES 3108  /* bytes of tiny_state's floats: its size */
 
 /* Everything the model remembers between steps, and its scratch. Owned by
  * the caller (static, stack or heap); the model allocates nothing. Its size
@@ -43,6 +44,10 @@ typedef struct tiny_state {
 
 /* Zeroes h and c of every layer: call it before each new sequence. */
 void tiny_reset(tiny_state *s);
+
+/* TINY_STATE_BYTES as the code itself has it: a program linked with an
+ * object (lstmc compile --emit obj) can check the object against this header. */
+size_t tiny_state_bytes(void);
 
 /* One timestep: reads x, updates *s, writes the model's output for this
  * step to y (always, also with TINY_OUTPUT_LAST). */

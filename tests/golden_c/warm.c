@@ -18,6 +18,9 @@
 
 #include <string.h>
 
+/* The header's state struct is the one this code was generated for. */
+typedef char warm_state_check[sizeof(warm_state) == WARM_STATE_BYTES ? 1 : -1];
+
 /* ---- begin runtime/lstmc_act.h: activations (copied by lstmc) ---- */
 /* A model uses a few of these; clang would warn about the others. */
 #if defined(__GNUC__)
@@ -859,12 +862,17 @@ static void warm_enc_reverse_run(const float *x, size_t n, float *out, size_t ou
 
 void warm_reset(warm_state *s)
 {
-    memset(s, 0, sizeof *s);
+    memset(s, 0, offsetof(warm_state, gates));  /* h and c of every layer */
     /* the learned initial states (initial_state): every sequence starts from them */
     memcpy(s->enc_h, warm_enc_h0, sizeof(float) * 2);
     memcpy(s->enc_c, warm_enc_c0, sizeof(float) * 2);
     memcpy(s->enc_reverse_h, warm_enc_reverse_h0, sizeof(float) * 2);
     memcpy(s->enc_reverse_c, warm_enc_reverse_c0, sizeof(float) * 2);
+}
+
+size_t warm_state_bytes(void)
+{
+    return WARM_STATE_BYTES;
 }
 
 void warm_run(warm_state *s, const float *x, size_t steps, float *y, float *scratch)

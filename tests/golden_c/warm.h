@@ -28,7 +28,8 @@ extern "C" {
 #define WARM_OUTPUT_LAST 0  /* 1: one output row per sequence, the last step's */
 #define WARM_STREAMING   0  /* 1: step by step; 0: needs the whole sequence */
 #define WARM_CHUNK       64  /* steps whose input projection is computed at once */
-#define WARM_SCRATCH_FLOATS(steps) ((size_t)(steps) * 0)  /* floats of scratch warm_run needs */
+#define WARM_STATE_BYTES 2088  /* bytes of warm_state's floats: its size */
+#define WARM_SCRATCH_FLOATS(steps) ((size_t)0)  /* warm_run needs no scratch */
 
 /* Everything the model remembers between steps, and its scratch. Owned by
  * the caller (static, stack or heap); the model allocates nothing. Its size
@@ -47,6 +48,10 @@ typedef struct warm_state {
  * the layers with initial_state, zeros elsewhere): call it before each new
  * sequence. */
 void warm_reset(warm_state *s);
+
+/* WARM_STATE_BYTES as the code itself has it: a program linked with an
+ * object (lstmc compile --emit obj) can check the object against this header. */
+size_t warm_state_bytes(void);
 
 /*
  * There is no step function: a backward direction starts at the last step,

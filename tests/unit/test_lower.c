@@ -377,7 +377,9 @@ static void test_reset_initial_state(void **state)
     LowModel *lm = lower_model(&a, m, &o);
     assert_true(lm->initial_state);
     assert_int_equal(lm->reset.body.n, 2);
-    assert_int_equal(lm->reset.body.s[0].kind, LS_RESET_STATE);
+    assert_int_equal(lm->reset.body.s[0].kind, LS_ZERO_STATE);
+    assert_string_equal(expr_text(&a, lm->reset.body.s[0].n), "6");   /* h and c, not the scratch */
+    assert_string_equal(lm->fields[lm->reset.body.s[0].index].name, "gates");
     const LowStmt *s = &lm->reset.body.s[1];
     assert_int_equal(s->kind, LS_COPY);
     assert_string_equal(ptr_text(&a, lm, &s->dst), "s[0].l_h");
