@@ -387,7 +387,6 @@ int cmd_build(const Args *a)
         Sources src = {0};
         src.lm = lower_model(&arena, m, &lo);
         const char *cmd = cli_shell_join(&arena, (const char *const *)a->argv, a->argc);
-        src.emit.command_line = cmd;
         src.emit.header_include = "model.h";
         src.main.name = src.lm->name;
         src.main.macro = src.lm->macro;

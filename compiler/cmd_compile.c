@@ -94,7 +94,6 @@ int cmd_compile(const Args *a)
         /* PREFIX.c includes PREFIX.h by its file name: they sit side by side. */
         const char *slash = strrchr(a->output, '/');
         EmitOptions o;
-        o.command_line = cli_shell_join(&arena, (const char *const *)a->argv, a->argc);
         o.header_include = arena_printf(&arena, "%s.h", slash ? slash + 1 : a->output);
 #ifdef LSTMC_HAVE_LLVM
         if (llvm) {

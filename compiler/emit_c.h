@@ -8,7 +8,6 @@
 #include "lower.h"
 
 typedef struct EmitOptions {
-    const char *command_line;    /* for the banner */
     const char *header_include;  /* what PREFIX.c writes in #include "..." */
 } EmitOptions;
 

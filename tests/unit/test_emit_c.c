@@ -315,7 +315,7 @@ static int emit_model(const IrModel *m, int fast, int threads, const char *prefi
 {
     Arena a = {0};
     LowerOptions lo = {"m", fast, threads, NULL, 0};
-    EmitOptions o = {"lstmc compile test.lstm -o model", "model.h"};
+    EmitOptions o = {"model.h"};
     int status = emitc_write_files(lower_model(&a, m, &lo), &o, prefix);
     arena_free(&a);
     return status;
