@@ -908,23 +908,40 @@ static const char *vstore(Arena *a, const LowCell *c, const char *base, const ch
                    : arena_printf(a, "%s[%s] = %s", base, l, v);
 }
 
+/* The loop over the steps (or sequences) of a pass, "for (q ...) {"; a
+ * pass of one has no loop of one round, its body stands alone. */
+static void open_steps(Emitter *e, const char *steps)
+{
+    if (strcmp(steps, "1") == 0)
+        return;
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 0; q < %s; q++)", steps);
+}
+
+static void close_steps(Emitter *e, const char *steps)
+{
+    if (strcmp(steps, "1") != 0)
+        emit_close(e, "");
+}
+
 /* One pass of the input projection over tile t's w_x for `steps` steps
  * (a macro or 1) from u: acc[step][vector] in registers. */
 static void emit_project_pass(Emitter *e, Arena *a, const LowCell *c, const char *steps)
 {
     const char *M = c->macro;
+    int one = strcmp(steps, "1") == 0;
+    const char *Q = one ? "" : "[q]";
     emit_line(e, "const float *xu = x + u * %s_INPUT;", M);
     emit_line(e, "float *pu = pre + u * %s_GATE_ROWS + t * %s_TILE_ROWS;", M, M);
-    emit_line(e, "%s acc[%s][%s_VECS];", vtype(c), steps, M);
-    emit_line(e, "RT_UNROLL");
-    emit_open(e, "for (int q = 0; q < %s; q++)", steps);
+    emit_line(e, "%s acc%s[%s_VECS];", vtype(c), one ? "" : arena_printf(a, "[%s]", steps), M);
+    open_steps(e, steps);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
     if (c->b_tiled.data)
-        emit_line(e, "    acc[q][l] = %s;", vload(a, c, arena_printf(a, "%s[t]", aref(a, &c->b_tiled)), "l"));
+        emit_line(e, "    acc%s[l] = %s;", Q, vload(a, c, arena_printf(a, "%s[t]", aref(a, &c->b_tiled)), "l"));
     else
-        emit_line(e, "    acc[q][l] = %s;", vset1(a, c, "0.0f"));
-    emit_close(e, "");
+        emit_line(e, "    acc%s[l] = %s;", Q, vset1(a, c, "0.0f"));
+    close_steps(e, steps);
     emit_line(e, "RT_NO_UNROLL");
     emit_open(e, "for (int k = 0; k < %s_INPUT; k++)", M);
     emit_line(e, "const float *wk = w + k * %s_TILE_ROWS;", M);
@@ -933,20 +950,20 @@ static void emit_project_pass(Emitter *e, Arena *a, const LowCell *c, const char
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
     emit_line(e, "    %s", c->simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", vload(a, c, "wk", "l"))
                                  : arena_printf(a, "wv[l] = %s;", vload(a, c, "wk", "l")));
-    emit_line(e, "RT_UNROLL");
-    emit_open(e, "for (int q = 0; q < %s; q++)", steps);
-    emit_line(e, "const %s xk = %s;", vtype(c), vset1(a, c, arena_printf(a, "xu[q * %s_INPUT + k]", M)));
-    emit_line(e, "RT_UNROLL");
-    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc[q][l] = %s;", vfma(a, c, "wv[l]", "xk", "acc[q][l]"));
-    emit_close(e, "");
-    emit_close(e, "");
-    emit_line(e, "RT_UNROLL");
-    emit_open(e, "for (int q = 0; q < %s; q++)", steps);
+    open_steps(e, steps);
+    emit_line(e, "const %s xk = %s;", vtype(c),
+              vset1(a, c, one ? "xu[k]" : arena_printf(a, "xu[q * %s_INPUT + k]", M)));
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    %s;", vstore(a, c, arena_printf(a, "(pu + q * %s_GATE_ROWS)", M), "l", "acc[q][l]"));
+    emit_line(e, "    acc%s[l] = %s;", Q, vfma(a, c, "wv[l]", "xk", arena_printf(a, "acc%s[l]", Q)));
+    close_steps(e, steps);
     emit_close(e, "");
+    open_steps(e, steps);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "    %s;", vstore(a, c, one ? "pu" : arena_printf(a, "(pu + q * %s_GATE_ROWS)", M), "l",
+                                  arena_printf(a, "acc%s[l]", Q)));
+    close_steps(e, steps);
     emit_line(e, "u += %s;", steps);
 }
 
@@ -1119,14 +1136,15 @@ static void emit_batch_pass(Emitter *e, Arena *a, const LowModel *lm, const LowC
 {
     const char *M = c->macro;
     const char *hdim = c->proj ? "PROJ" : "HIDDEN";
-    emit_line(e, "%s acc[%s][%s_VECS];", vtype(c), seqs, M);
-    emit_line(e, "RT_UNROLL");
-    emit_open(e, "for (int q = 0; q < %s; q++)", seqs);
+    int one = strcmp(seqs, "1") == 0;
+    const char *Q = one ? "" : "[q]", *B = one ? "b" : "b + (size_t)q", *PB = one ? "b" : "(b + (size_t)q)";
+    emit_line(e, "%s acc%s[%s_VECS];", vtype(c), one ? "" : arena_printf(a, "[%s]", seqs), M);
+    open_steps(e, seqs);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc[q][l] = %s;",
-              vload(a, c, arena_printf(a, "(pre + (b + (size_t)q) * %s_GATE_ROWS + t * %s_TILE_ROWS)", M, M), "l"));
-    emit_close(e, "");
+    emit_line(e, "    acc%s[l] = %s;", Q,
+              vload(a, c, arena_printf(a, "(pre + %s * %s_GATE_ROWS + t * %s_TILE_ROWS)", PB, M, M), "l"));
+    close_steps(e, seqs);
     emit_line(e, "RT_NO_UNROLL");
     emit_open(e, "for (int k = 0; k < %s_%s; k++)", M, hdim);
     emit_line(e, "const float *wk = w + k * %s_TILE_ROWS;", M);
@@ -1135,25 +1153,23 @@ static void emit_batch_pass(Emitter *e, Arena *a, const LowModel *lm, const LowC
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
     emit_line(e, "    %s", c->simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", vload(a, c, "wk", "l"))
                                  : arena_printf(a, "wv[l] = %s;", vload(a, c, "wk", "l")));
-    emit_line(e, "RT_UNROLL");
-    emit_open(e, "for (int q = 0; q < %s; q++)", seqs);
-    emit_line(e, "const %s hk = %s;", vtype(c),
-              vset1(a, c, arena_printf(a, "s[b + (size_t)q].%s[k]", fname(lm, c->h_field))));
+    open_steps(e, seqs);
+    emit_line(e, "const %s hk = %s;", vtype(c), vset1(a, c, arena_printf(a, "s[%s].%s[k]", B, fname(lm, c->h_field))));
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc[q][l] = %s;", vfma(a, c, "wv[l]", "hk", "acc[q][l]"));
+    emit_line(e, "    acc%s[l] = %s;", Q, vfma(a, c, "wv[l]", "hk", arena_printf(a, "acc%s[l]", Q)));
+    close_steps(e, seqs);
     emit_close(e, "");
-    emit_close(e, "");
-    emit_line(e, "RT_UNROLL");
-    emit_open(e, "for (int q = 0; q < %s; q++)", seqs);
-    emit_line(e, "float a[%s_TILE_ROWS];  /* the tile's gate pre-activations, sequence b + q */", M);
-    emit_line(e, "float *c = s[b + (size_t)q].%s;", fname(lm, c->c_field));
-    emit_line(e, "float *%s = s[b + (size_t)q].m;", c->proj ? "m" : "hn");
+    open_steps(e, seqs);
+    emit_line(e, "float a[%s_TILE_ROWS];  /* the tile's gate pre-activations, sequence %s */", M,
+              one ? "b" : "b + q");
+    emit_line(e, "float *c = s[%s].%s;", B, fname(lm, c->c_field));
+    emit_line(e, "float *%s = s[%s].m;", c->proj ? "m" : "hn", B);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    %s;", vstore(a, c, "a", "l", "acc[q][l]"));
+    emit_line(e, "    %s;", vstore(a, c, "a", "l", arena_printf(a, "acc%s[l]", Q)));
     emit_cells(e, a, c);
-    emit_close(e, "");
+    close_steps(e, seqs);
     emit_line(e, "b += %s;", seqs);
 }
 

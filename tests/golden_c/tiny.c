@@ -536,13 +536,10 @@ static void tiny_lstm_project(const float *x, size_t n, float *pre)
         while (u < n) {
             const float *xu = x + u * TINY_LSTM_INPUT;
             float *pu = pre + u * TINY_LSTM_GATE_ROWS + t * TINY_LSTM_TILE_ROWS;
-            float acc[1][TINY_LSTM_VECS];
+            float acc[TINY_LSTM_VECS];
             TINY_RT_UNROLL
-            for (int q = 0; q < 1; q++) {
-                TINY_RT_UNROLL
-                for (int l = 0; l < TINY_LSTM_VECS; l++)
-                    acc[q][l] = tiny_lstm_b[t][l];
-            }
+            for (int l = 0; l < TINY_LSTM_VECS; l++)
+                acc[l] = tiny_lstm_b[t][l];
             TINY_RT_NO_UNROLL
             for (int k = 0; k < TINY_LSTM_INPUT; k++) {
                 const float *wk = w + k * TINY_LSTM_TILE_ROWS;
@@ -550,20 +547,14 @@ static void tiny_lstm_project(const float *x, size_t n, float *pre)
                 TINY_RT_UNROLL
                 for (int l = 0; l < TINY_LSTM_VECS; l++)
                     wv[l] = wk[l];
-                TINY_RT_UNROLL
-                for (int q = 0; q < 1; q++) {
-                    const float xk = xu[q * TINY_LSTM_INPUT + k];
-                    TINY_RT_UNROLL
-                    for (int l = 0; l < TINY_LSTM_VECS; l++)
-                        acc[q][l] = wv[l] * xk + acc[q][l];
-                }
-            }
-            TINY_RT_UNROLL
-            for (int q = 0; q < 1; q++) {
+                const float xk = xu[k];
                 TINY_RT_UNROLL
                 for (int l = 0; l < TINY_LSTM_VECS; l++)
-                    (pu + q * TINY_LSTM_GATE_ROWS)[l] = acc[q][l];
+                    acc[l] = wv[l] * xk + acc[l];
             }
+            TINY_RT_UNROLL
+            for (int l = 0; l < TINY_LSTM_VECS; l++)
+                pu[l] = acc[l];
             u += 1;
         }
     }
@@ -717,13 +708,10 @@ static void tiny_lstm_batch_recur(const float *pre, size_t nb, tiny_state *s)
             b += TINY_LSTM_PSTEPS;
         }
         while (b < nb) {
-            float acc[1][TINY_LSTM_VECS];
+            float acc[TINY_LSTM_VECS];
             TINY_RT_UNROLL
-            for (int q = 0; q < 1; q++) {
-                TINY_RT_UNROLL
-                for (int l = 0; l < TINY_LSTM_VECS; l++)
-                    acc[q][l] = (pre + (b + (size_t)q) * TINY_LSTM_GATE_ROWS + t * TINY_LSTM_TILE_ROWS)[l];
-            }
+            for (int l = 0; l < TINY_LSTM_VECS; l++)
+                acc[l] = (pre + b * TINY_LSTM_GATE_ROWS + t * TINY_LSTM_TILE_ROWS)[l];
             TINY_RT_NO_UNROLL
             for (int k = 0; k < TINY_LSTM_HIDDEN; k++) {
                 const float *wk = w + k * TINY_LSTM_TILE_ROWS;
@@ -731,38 +719,32 @@ static void tiny_lstm_batch_recur(const float *pre, size_t nb, tiny_state *s)
                 TINY_RT_UNROLL
                 for (int l = 0; l < TINY_LSTM_VECS; l++)
                     wv[l] = wk[l];
-                TINY_RT_UNROLL
-                for (int q = 0; q < 1; q++) {
-                    const float hk = s[b + (size_t)q].lstm_h[k];
-                    TINY_RT_UNROLL
-                    for (int l = 0; l < TINY_LSTM_VECS; l++)
-                        acc[q][l] = wv[l] * hk + acc[q][l];
-                }
-            }
-            TINY_RT_UNROLL
-            for (int q = 0; q < 1; q++) {
-                float a[TINY_LSTM_TILE_ROWS];  /* the tile's gate pre-activations, sequence b + q */
-                float *c = s[b + (size_t)q].lstm_c;
-                float *hn = s[b + (size_t)q].m;
+                const float hk = s[b].lstm_h[k];
                 TINY_RT_UNROLL
                 for (int l = 0; l < TINY_LSTM_VECS; l++)
-                    a[l] = acc[q][l];
-                /* the tile's cells */
-                for (int v = 0; v < TINY_LSTM_TILE; v++) {
-                    const int j = t * TINY_LSTM_TILE + v;
-                    /* input gate */
-                    const float i = tiny_rt_sigmoidf_fast(a[TINY_LSTM_GATE_I + v]);
-                    /* forget gate */
-                    const float f = tiny_rt_sigmoidf_fast(a[TINY_LSTM_GATE_F + v]);
-                    /* cell input */
-                    const float g = tiny_rt_tanhf_fast(a[TINY_LSTM_GATE_G + v]);
-                    /* cell state: c = f*c + i*g */
-                    c[j] = f * c[j] + i * g;
-                    /* output gate */
-                    const float o = tiny_rt_sigmoidf_fast(a[TINY_LSTM_GATE_O + v]);
-                    /* hidden state: o * tanh(c) */
-                    hn[j] = o * tiny_rt_tanhf_fast(c[j]);
-                }
+                    acc[l] = wv[l] * hk + acc[l];
+            }
+            float a[TINY_LSTM_TILE_ROWS];  /* the tile's gate pre-activations, sequence b */
+            float *c = s[b].lstm_c;
+            float *hn = s[b].m;
+            TINY_RT_UNROLL
+            for (int l = 0; l < TINY_LSTM_VECS; l++)
+                a[l] = acc[l];
+            /* the tile's cells */
+            for (int v = 0; v < TINY_LSTM_TILE; v++) {
+                const int j = t * TINY_LSTM_TILE + v;
+                /* input gate */
+                const float i = tiny_rt_sigmoidf_fast(a[TINY_LSTM_GATE_I + v]);
+                /* forget gate */
+                const float f = tiny_rt_sigmoidf_fast(a[TINY_LSTM_GATE_F + v]);
+                /* cell input */
+                const float g = tiny_rt_tanhf_fast(a[TINY_LSTM_GATE_G + v]);
+                /* cell state: c = f*c + i*g */
+                c[j] = f * c[j] + i * g;
+                /* output gate */
+                const float o = tiny_rt_sigmoidf_fast(a[TINY_LSTM_GATE_O + v]);
+                /* hidden state: o * tanh(c) */
+                hn[j] = o * tiny_rt_tanhf_fast(c[j]);
             }
             b += 1;
         }

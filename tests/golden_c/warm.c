@@ -520,13 +520,10 @@ static void warm_enc_project(const float *x, size_t n, float *pre)
         while (u < n) {
             const float *xu = x + u * WARM_ENC_INPUT;
             float *pu = pre + u * WARM_ENC_GATE_ROWS + t * WARM_ENC_TILE_ROWS;
-            float acc[1][WARM_ENC_VECS];
+            float acc[WARM_ENC_VECS];
             WARM_RT_UNROLL
-            for (int q = 0; q < 1; q++) {
-                WARM_RT_UNROLL
-                for (int l = 0; l < WARM_ENC_VECS; l++)
-                    acc[q][l] = warm_enc_b[t][l];
-            }
+            for (int l = 0; l < WARM_ENC_VECS; l++)
+                acc[l] = warm_enc_b[t][l];
             WARM_RT_NO_UNROLL
             for (int k = 0; k < WARM_ENC_INPUT; k++) {
                 const float *wk = w + k * WARM_ENC_TILE_ROWS;
@@ -534,20 +531,14 @@ static void warm_enc_project(const float *x, size_t n, float *pre)
                 WARM_RT_UNROLL
                 for (int l = 0; l < WARM_ENC_VECS; l++)
                     wv[l] = wk[l];
-                WARM_RT_UNROLL
-                for (int q = 0; q < 1; q++) {
-                    const float xk = xu[q * WARM_ENC_INPUT + k];
-                    WARM_RT_UNROLL
-                    for (int l = 0; l < WARM_ENC_VECS; l++)
-                        acc[q][l] = wv[l] * xk + acc[q][l];
-                }
-            }
-            WARM_RT_UNROLL
-            for (int q = 0; q < 1; q++) {
+                const float xk = xu[k];
                 WARM_RT_UNROLL
                 for (int l = 0; l < WARM_ENC_VECS; l++)
-                    (pu + q * WARM_ENC_GATE_ROWS)[l] = acc[q][l];
+                    acc[l] = wv[l] * xk + acc[l];
             }
+            WARM_RT_UNROLL
+            for (int l = 0; l < WARM_ENC_VECS; l++)
+                pu[l] = acc[l];
             u += 1;
         }
     }
@@ -739,13 +730,10 @@ static void warm_enc_reverse_project(const float *x, size_t n, float *pre)
         while (u < n) {
             const float *xu = x + u * WARM_ENC_REVERSE_INPUT;
             float *pu = pre + u * WARM_ENC_REVERSE_GATE_ROWS + t * WARM_ENC_REVERSE_TILE_ROWS;
-            float acc[1][WARM_ENC_REVERSE_VECS];
+            float acc[WARM_ENC_REVERSE_VECS];
             WARM_RT_UNROLL
-            for (int q = 0; q < 1; q++) {
-                WARM_RT_UNROLL
-                for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
-                    acc[q][l] = warm_enc_reverse_b[t][l];
-            }
+            for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
+                acc[l] = warm_enc_reverse_b[t][l];
             WARM_RT_NO_UNROLL
             for (int k = 0; k < WARM_ENC_REVERSE_INPUT; k++) {
                 const float *wk = w + k * WARM_ENC_REVERSE_TILE_ROWS;
@@ -753,20 +741,14 @@ static void warm_enc_reverse_project(const float *x, size_t n, float *pre)
                 WARM_RT_UNROLL
                 for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
                     wv[l] = wk[l];
-                WARM_RT_UNROLL
-                for (int q = 0; q < 1; q++) {
-                    const float xk = xu[q * WARM_ENC_REVERSE_INPUT + k];
-                    WARM_RT_UNROLL
-                    for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
-                        acc[q][l] = wv[l] * xk + acc[q][l];
-                }
-            }
-            WARM_RT_UNROLL
-            for (int q = 0; q < 1; q++) {
+                const float xk = xu[k];
                 WARM_RT_UNROLL
                 for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
-                    (pu + q * WARM_ENC_REVERSE_GATE_ROWS)[l] = acc[q][l];
+                    acc[l] = wv[l] * xk + acc[l];
             }
+            WARM_RT_UNROLL
+            for (int l = 0; l < WARM_ENC_REVERSE_VECS; l++)
+                pu[l] = acc[l];
             u += 1;
         }
     }
