@@ -160,10 +160,17 @@ static inline void rt_softmaxf(float *v, int n)
  * step for I = 16, H = 32). Without FMA hardware it stays a*b + c: fmaf
  * would be a slow library call.
  */
+/*
+ * An RT_FMA defined before this header is kept: lstmc's own build defines
+ * it to compile these functions to LLVM bitcode, fused and unfused, for its
+ * LLVM backend (compiler/llvm/act.c), whatever machine builds lstmc.
+ */
+#ifndef RT_FMA
 #if defined(__GNUC__) && (defined(__FMA__) || defined(__ARM_FEATURE_FMA))
 #define RT_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
 #else
 #define RT_FMA(a, b, c) ((a) * (b) + (c))
+#endif
 #endif
 
 #define RT_LN2_HI 0.693359375f          /* ln 2 = RT_LN2_HI + RT_LN2_LO, with */
