@@ -23,14 +23,13 @@
  * makes each function internal, always inlined, named lstmc.rt_NAME.
  *
  * Vectors: the tiled kernels activate V = 2..16 cells at once as one
- * <V x float>; that is a call of the scalar function per lane. After
- * inlining, the fast functions are straight-line code (their clamps are
- * selects on bits), so the SLP vectorizer turns the V copies back into
- * vector instructions (checked in the optimized IR for AVX-512, AVX2,
+ * <V x float>. The fast functions are straight-line code (their clamps are
+ * selects on bits), so widen() builds each instruction of the function's
+ * bitcode once on <V x ...>: vector code by construction, not by a
+ * vectorizer's decision (checked in the optimized IR for AVX-512, AVX2,
  * SSE2 and NEON: as many vector fma, fdiv and select as the hand-built
- * activations had, no scalar float operation left); the exact ones call
- * libm per lane, as the C does. A vector form of each function built
- * here instead (each instruction once on <V x ...>) gave the same code.
+ * activations had, no scalar float operation left). The exact ones have
+ * branches and call libm: a call per lane, as the C does.
  */
 #include "act.h"
 
@@ -161,6 +160,153 @@ static const char *rt_function(LowAct a)
     return NULL;
 }
 
+/* ---- a scalar function on a vector ---- */
+
+/* The scalar function being widened: its parameters' and instructions'
+ * vectors, in the order they were built. */
+typedef struct Widen {
+    LLVMBuilderRef b;
+    LLVMModuleRef mod;
+    unsigned lanes;
+    LLVMValueRef *from, *to;   /* scalar value -> its vector */
+    int n;
+} Widen;
+
+static LLVMValueRef splat_const(unsigned lanes, LLVMValueRef c)
+{
+    LLVMValueRef *v = mem_alloc(sizeof *v * lanes);
+    for (unsigned k = 0; k < lanes; k++)
+        v[k] = c;
+    LLVMValueRef r = LLVMConstVector(v, lanes);
+    mem_free(v);
+    return r;
+}
+
+/* The vector of scalar value v: built already, or a constant's splat. */
+static LLVMValueRef widened(const Widen *w, LLVMValueRef v)
+{
+    for (int k = 0; k < w->n; k++)
+        if (w->from[k] == v)
+            return w->to[k];
+    return splat_const(w->lanes, v);
+}
+
+/* The operands of an instruction (a call's: its arguments). */
+static unsigned operands(LLVMValueRef in)
+{
+    if (LLVMGetInstructionOpcode(in) == LLVMCall)
+        return LLVMGetNumArgOperands(in);
+    return (unsigned)LLVMGetNumOperands(in);
+}
+
+/* The intrinsic of a call when it is overloaded on its result type alone
+ * (llvm.fma.f32, llvm.fabs.f32, llvm.rint.f32, ...), so that the same
+ * intrinsic exists lane by lane on vectors; else 0. */
+static unsigned lanewise_intrinsic(LLVMModuleRef mod, LLVMValueRef call)
+{
+    LLVMValueRef callee = LLVMGetCalledValue(call);
+    unsigned id = callee && LLVMIsAFunction(callee) ? LLVMGetIntrinsicID(callee) : 0;
+    if (!id || !LLVMIntrinsicIsOverloaded(id))
+        return 0;
+    LLVMTypeRef t = LLVMTypeOf(call);
+    return LLVMGetIntrinsicDeclaration(mod, id, &t, 1) == callee ? id : 0;
+}
+
+/* Whether an instruction is the same operation lane by lane on vectors. */
+static int lanewise(LLVMModuleRef mod, LLVMValueRef in)
+{
+    if (operands(in) > 3)
+        return 0;
+    switch (LLVMGetInstructionOpcode(in)) {
+    case LLVMAdd: case LLVMFAdd: case LLVMSub: case LLVMFSub: case LLVMMul: case LLVMFMul:
+    case LLVMUDiv: case LLVMSDiv: case LLVMFDiv: case LLVMURem: case LLVMSRem: case LLVMFRem:
+    case LLVMShl: case LLVMLShr: case LLVMAShr: case LLVMAnd: case LLVMOr: case LLVMXor:
+    case LLVMFNeg: case LLVMTrunc: case LLVMZExt: case LLVMSExt: case LLVMFPToUI: case LLVMFPToSI:
+    case LLVMUIToFP: case LLVMSIToFP: case LLVMFPTrunc: case LLVMFPExt: case LLVMBitCast:
+    case LLVMICmp: case LLVMFCmp: case LLVMSelect:
+        return 1;
+    case LLVMCall:
+        return lanewise_intrinsic(mod, in) != 0;
+    default:
+        return 0;
+    }
+}
+
+/* Instruction in as the same operation on the vectors of its operands. */
+static LLVMValueRef widen_inst(Widen *w, LLVMValueRef in)
+{
+    LLVMValueRef a[3];
+    unsigned n = operands(in);
+    for (unsigned k = 0; k < n; k++)
+        a[k] = widened(w, LLVMGetOperand(in, k));
+    LLVMOpcode op = LLVMGetInstructionOpcode(in);
+    LLVMTypeRef vt = LLVMVectorType(LLVMTypeOf(in), w->lanes);
+    switch (op) {
+    case LLVMFNeg:
+        return LLVMBuildFNeg(w->b, a[0], "");
+    case LLVMTrunc: case LLVMZExt: case LLVMSExt: case LLVMFPToUI: case LLVMFPToSI: case LLVMUIToFP:
+    case LLVMSIToFP: case LLVMFPTrunc: case LLVMFPExt: case LLVMBitCast:
+        return LLVMBuildCast(w->b, op, a[0], vt, "");
+    case LLVMICmp:
+        return LLVMBuildICmp(w->b, LLVMGetICmpPredicate(in), a[0], a[1], "");
+    case LLVMFCmp:
+        return LLVMBuildFCmp(w->b, LLVMGetFCmpPredicate(in), a[0], a[1], "");
+    case LLVMSelect:
+        return LLVMBuildSelect(w->b, a[0], a[1], a[2], "");
+    case LLVMCall: {
+        unsigned id = lanewise_intrinsic(w->mod, in);
+        LLVMValueRef fn = LLVMGetIntrinsicDeclaration(w->mod, id, &vt, 1);
+        LLVMTypeRef ft = LLVMIntrinsicGetType(LLVMGetModuleContext(w->mod), id, &vt, 1);
+        return LLVMBuildCall2(w->b, ft, fn, a, n, "");
+    }
+    default:   /* a binary operator */
+        return LLVMBuildBinOp(w->b, op, a[0], a[1], "");
+    }
+}
+
+/*
+ * fn(x, args...) for a vector x of V lanes, built at b: each instruction
+ * of fn once, on <V x ...>, in fn's order; NULL when fn is not one block of
+ * lane-by-lane operations (a branch, a libm call: the exact functions).
+ *
+ * Why not a call per lane and the SLP vectorizer: whether SLP joins the
+ * lanes depends on the shape of the header's code. With the sigmoid's
+ * cutoff written as one condition (rt_sigmoidf_fast), it left 1728 scalar
+ * float operations in the optimized module of a model (I = 16, H = 32,
+ * AVX-512). Built here, every fast function is vector code whatever it
+ * looks like, the same as the hand-built IR was.
+ */
+static LLVMValueRef widen(LLVMBuilderRef b, LLVMModuleRef mod, LLVMValueRef fn, const LLVMValueRef *args,
+                          unsigned nargs)
+{
+    if (LLVMCountBasicBlocks(fn) != 1)
+        return NULL;
+    LLVMBasicBlockRef body = LLVMGetEntryBasicBlock(fn);
+    LLVMValueRef ret = LLVMGetBasicBlockTerminator(body);
+    if (!ret || LLVMGetInstructionOpcode(ret) != LLVMRet || LLVMGetNumOperands(ret) != 1)
+        return NULL;
+    int n = (int)nargs;
+    for (LLVMValueRef in = LLVMGetFirstInstruction(body); in != ret; in = LLVMGetNextInstruction(in), n++)
+        if (!lanewise(mod, in))
+            return NULL;
+
+    unsigned lanes = LLVMGetVectorSize(LLVMTypeOf(args[0]));
+    Widen w = {b, mod, lanes, mem_alloc(sizeof *w.from * (size_t)n), mem_alloc(sizeof *w.to * (size_t)n), 0};
+    for (unsigned k = 0; k < nargs; k++) {   /* x, then the constants a, b */
+        w.from[w.n] = LLVMGetParam(fn, k);
+        w.to[w.n++] = k == 0 ? args[0] : splat_const(lanes, args[k]);
+    }
+    for (LLVMValueRef in = LLVMGetFirstInstruction(body); in != ret; in = LLVMGetNextInstruction(in)) {
+        LLVMValueRef v = widen_inst(&w, in);
+        w.from[w.n] = in;
+        w.to[w.n++] = v;
+    }
+    LLVMValueRef result = widened(&w, LLVMGetOperand(ret, 0));
+    mem_free(w.from);
+    mem_free(w.to);
+    return result;
+}
+
 LLVMValueRef llact_apply(LLVMBuilderRef b, LLVMModuleRef mod, LowAct a, LLVMValueRef x)
 {
     const char *name = rt_function(a);
@@ -175,8 +321,11 @@ LLVMValueRef llact_apply(LLVMBuilderRef b, LLVMModuleRef mod, LowAct a, LLVMValu
     LLVMTypeRef ft = LLVMGlobalGetValueType(fn), t = LLVMTypeOf(x);
     if (LLVMGetTypeKind(t) != LLVMVectorTypeKind)
         return LLVMBuildCall2(b, ft, fn, args, nargs, "");
-    /* a vector: a call per lane; inlined, the SLP vectorizer joins them */
-    LLVMValueRef r = LLVMGetUndef(t);
+    /* a vector: the function on vectors, or (branches, libm) a call per lane */
+    LLVMValueRef r = widen(b, mod, fn, args, nargs);
+    if (r)
+        return r;
+    r = LLVMGetUndef(t);
     for (unsigned k = 0; k < LLVMGetVectorSize(t); k++) {
         LLVMValueRef lane = LLVMConstInt(i32, k, 0);
         args[0] = LLVMBuildExtractElement(b, x, lane, "");
