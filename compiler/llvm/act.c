@@ -28,8 +28,8 @@
  * bitcode once on <V x ...>: vector code by construction, not by a
  * vectorizer's decision (checked in the optimized IR for AVX-512, AVX2,
  * SSE2 and NEON: as many vector fma, fdiv and select as the hand-built
- * activations had, no scalar float operation left). The exact ones have
- * branches and call libm: a call per lane, as the C does.
+ * activations had, no scalar float operation left). The exact ones call
+ * libm: a call per lane, as the C does.
  */
 #include "act.h"
 
@@ -267,7 +267,7 @@ static LLVMValueRef widen_inst(Widen *w, LLVMValueRef in)
 /*
  * fn(x, args...) for a vector x of V lanes, built at b: each instruction
  * of fn once, on <V x ...>, in fn's order; NULL when fn is not one block of
- * lane-by-lane operations (a branch, a libm call: the exact functions).
+ * lane-by-lane operations (a libm call: the exact functions; a branch).
  *
  * Why not a call per lane and the SLP vectorizer: whether SLP joins the
  * lanes depends on the shape of the header's code. With the sigmoid's
@@ -321,7 +321,7 @@ LLVMValueRef llact_apply(LLVMBuilderRef b, LLVMModuleRef mod, LowAct a, LLVMValu
     LLVMTypeRef ft = LLVMGlobalGetValueType(fn), t = LLVMTypeOf(x);
     if (LLVMGetTypeKind(t) != LLVMVectorTypeKind)
         return LLVMBuildCall2(b, ft, fn, args, nargs, "");
-    /* a vector: the function on vectors, or (branches, libm) a call per lane */
+    /* a vector: the function on vectors, or (libm, branches) a call per lane */
     LLVMValueRef r = widen(b, mod, fn, args, nargs);
     if (r)
         return r;
