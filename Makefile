@@ -29,11 +29,18 @@ endif
 # run --jit say that this build has none. `make LLVM_CONFIG=` builds without.
 LLVM_CONFIG ?= $(shell command -v llvm-config 2>/dev/null || command -v llvm-config-14 2>/dev/null)
 ifneq ($(LLVM_CONFIG),)
-LLVM_SRCS   := compiler/llvm/emit_llvm.c compiler/llvm/jit.c
+LLVM_SRCS   := compiler/llvm/emit_llvm.c compiler/llvm/act.c compiler/llvm/jit.c
 LLVM_CFLAGS := -DLSTMC_HAVE_LLVM
 # only the include folder: llvm-config --cflags brings flags of its own
 LLVM_INC    := -isystem $(shell $(LLVM_CONFIG) --includedir)
 LLVM_LIBS   := $(shell $(LLVM_CONFIG) --ldflags --libs)
+# The backend's activations are runtime/lstmc_act.h compiled to bitcode
+# (compiler/llvm/act.c says why), by a clang this LLVM can read: the same
+# major version. Without one the build stops and names the package
+# (scripts/deps.sh clang); `make LLVM_CONFIG=` builds without the backend.
+LLVM_MAJOR  := $(shell $(LLVM_CONFIG) --version | sed 's/[^0-9].*//')
+CLANG       ?= $(firstword $(wildcard $(shell $(LLVM_CONFIG) --bindir)/clang) clang-$(LLVM_MAJOR))
+LLVM_BC_OBJ := $(B)/act_bitcode.o
 endif
 
 # The compiler, stage by stage; the ONNX importer (compiler/import/) writes
@@ -56,7 +63,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 all: $(B)/lstmc
 
-$(B)/lstmc: $(LIB_OBJS) $(MAIN_OBJ)
+$(B)/lstmc: $(LIB_OBJS) $(MAIN_OBJ) $(LLVM_BC_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LLVM_LIBS) $(LDLIBS)
 
 # The command line and the LLVM backend see whether LLVM is there; a build
@@ -87,6 +94,23 @@ RUNTIME_TEXT := rt_text_act_h=runtime/lstmc_act.h rt_text_rows_h=runtime/lstmc_r
 $(B)/runtime_text.c: scripts/embed.sh runtime/lstmc_act.h runtime/lstmc_rows.h runtime/lstmc_rows.c
 	@mkdir -p $(B)
 	sh scripts/embed.sh $(RUNTIME_TEXT) > $@
+
+# The runtime's activations as LLVM bitcode for the LLVM backend
+# (compiler/llvm/act.c), with RT_FMA fused and not: -O2, but no contraction
+# (gcc's ISO mode has none), no vectorizing (the model's module does it at
+# its own width), nothing tied to the build machine (position, unwinding);
+# embedded by scripts/embed_bin.sh.
+BC_FLAGS := -std=c99 -O2 -ffp-contract=off -fno-vectorize -fno-slp-vectorize -fno-pic -fno-pie \
+            -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-stack-protector -Iruntime
+$(B)/act_fma.bc $(B)/act_nofma.bc: compiler/llvm/act_runtime.c runtime/lstmc_act.h
+	@mkdir -p $(B)
+	@sh scripts/deps.sh clang $(LLVM_MAJOR) "$(CLANG)"
+	$(CLANG) $(BC_FLAGS) $(if $(findstring nofma,$@),'-DRT_FMA(a,b,c)=((a)*(b)+(c))','-DRT_FMA(a,b,c)=__builtin_fmaf((a),(b),(c))') \
+	  -c -emit-llvm -o $@ $<
+$(B)/act_bitcode.c: scripts/embed_bin.sh $(B)/act_fma.bc $(B)/act_nofma.bc
+	sh scripts/embed_bin.sh llact_bc_fma=$(B)/act_fma.bc llact_bc_nofma=$(B)/act_nofma.bc > $@
+$(B)/act_bitcode.o: $(B)/act_bitcode.c
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 # The ONNX schema lstmc reads (`lstmc import`), compiled by protoc-c.
 $(B)/onnx.pb-c.c $(B)/onnx.pb-c.h: compiler/import/onnx.proto | $(DEPS_STAMP)

@@ -11,9 +11,9 @@
  * optimizer promotes, and the accumulators of a tile are one LLVM vector
  * <tile_rows x float>, so the kernels vectorize whatever the target
  * (LLVM splits the vector into the target's registers). The activations
- * are the runtime's (runtime/lstmc_act.h), rebuilt as IR on scalars or
- * vectors; the exact ones call libm (expf, tanhf, expm1f, log1pf) as the
- * C backend's do.
+ * are the runtime's own functions (runtime/lstmc_act.h compiled to bitcode
+ * when lstmc is built, linked into the module and inlined: act.c); the
+ * exact ones call libm (expf, tanhf, expm1f, log1pf) as the C backend's do.
  *
  * Internal functions and weights are named "lstmc.*", a name no C
  * identifier can take, so they never collide with the exported NAME_*.
@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "act.h"
 #include "lower.h"
 
 /* ---- the builder's state ---- */
@@ -97,18 +98,6 @@ static LLVMValueRef splat_const(LLVMTypeRef t, LLVMValueRef scalar)
 static LLVMValueRef fconst(Gen *g, LLVMTypeRef t, double v)
 {
     return splat_const(t, LLVMConstReal(g->f32, v));
-}
-
-static LLVMValueRef iconst(Gen *g, LLVMTypeRef t, uint32_t v)
-{
-    return splat_const(t, LLVMConstInt(g->i32, v, 0));
-}
-
-/* The i32 type with t's shape. */
-static LLVMTypeRef int_like(Gen *g, LLVMTypeRef t)
-{
-    unsigned n = lanes(t);
-    return n ? LLVMVectorType(g->i32, n) : g->i32;
 }
 
 static LLVMValueRef gep(Gen *g, LLVMValueRef p, LLVMValueRef i)
@@ -336,32 +325,11 @@ static LLVMValueRef weights(Gen *g, const LowArray *arr)
     return LLVMConstBitCast(gv, g->fp);
 }
 
-/* ---- activations (runtime/lstmc_act.h, on floats or vectors) ---- */
-
-/* libm's name(v), lane by lane for a vector. */
-static LLVMValueRef libm(Gen *g, const char *name, LLVMValueRef v)
-{
-    LLVMTypeRef ft = LLVMFunctionType(g->f32, &g->f32, 1, 0);
-    LLVMValueRef fn = LLVMGetNamedFunction(g->mod, name);
-    if (!fn) {
-        fn = LLVMAddFunction(g->mod, name, ft);
-        add_attr(g, fn, LLVMAttributeFunctionIndex, "nounwind");
-    }
-    unsigned n = lanes(LLVMTypeOf(v));
-    if (!n)
-        return LLVMBuildCall2(g->b, ft, fn, &v, 1, "");
-    LLVMValueRef r = LLVMGetUndef(LLVMTypeOf(v));
-    for (unsigned k = 0; k < n; k++) {
-        LLVMValueRef e = LLVMBuildExtractElement(g->b, v, ci32(g, k), "");
-        r = LLVMBuildInsertElement(g->b, r, LLVMBuildCall2(g->b, ft, fn, &e, 1, ""), ci32(g, k), "");
-    }
-    return r;
-}
+/* ---- float operations, activations, clipping ---- */
 
 static LLVMValueRef fadd(Gen *g, LLVMValueRef x, LLVMValueRef y) { return LLVMBuildFAdd(g->b, x, y, ""); }
 static LLVMValueRef fsub(Gen *g, LLVMValueRef x, LLVMValueRef y) { return LLVMBuildFSub(g->b, x, y, ""); }
 static LLVMValueRef fmul(Gen *g, LLVMValueRef x, LLVMValueRef y) { return LLVMBuildFMul(g->b, x, y, ""); }
-static LLVMValueRef fdiv(Gen *g, LLVMValueRef x, LLVMValueRef y) { return LLVMBuildFDiv(g->b, x, y, ""); }
 
 static LLVMValueRef fcmp(Gen *g, LLVMRealPredicate p, LLVMValueRef x, LLVMValueRef y)
 {
@@ -378,145 +346,15 @@ static LLVMValueRef sel(Gen *g, LLVMValueRef c, LLVMValueRef x, LLVMValueRef y)
     return LLVMBuildSelect(g->b, c, x, y, "");
 }
 
-static LLVMValueRef to_bits(Gen *g, LLVMValueRef x)
-{
-    return LLVMBuildBitCast(g->b, x, int_like(g, LLVMTypeOf(x)), "");
-}
-
-static LLVMValueRef from_bits(Gen *g, LLVMValueRef x, LLVMTypeRef ft)
-{
-    return LLVMBuildBitCast(g->b, x, ft, "");
-}
-
-/* RT_FMA(x, y, z) of runtime/lstmc_act.h: fused where the target has FMA,
- * else x * y + z rounded twice. */
-static LLVMValueRef rt_fma(Gen *g, LLVMValueRef x, LLVMValueRef y, LLVMValueRef z)
-{
-    if (!g->act_fma)
-        return madd(g, x, y, z);
-    LLVMValueRef args[3] = {x, y, z};
-    return intrinsic(g, "llvm.fma", LLVMTypeOf(x), args, 3);
-}
-
-/* rt_expm1_parts_: returns e^r - 1 and sets *s = 2^n, z = n*ln2 + r. */
-static LLVMValueRef expm1_parts(Gen *g, LLVMValueRef z, LLVMValueRef *s)
-{
-    LLVMTypeRef t = LLVMTypeOf(z);
-    LLVMValueRef k = fadd(g, fmul(g, z, fconst(g, t, (double)1.44269504088896341f)), fconst(g, t, (double)12582912.0f));
-    LLVMValueRef n = fsub(g, k, fconst(g, t, (double)12582912.0f));
-    LLVMValueRef r = fsub(g, fsub(g, z, fmul(g, n, fconst(g, t, (double)0.693359375f))),
-                          fmul(g, n, fconst(g, t, (double)-2.12194440e-4f)));
-    LLVMTypeRef it = int_like(g, t);
-    LLVMValueRef bits = LLVMBuildShl(g->b, add(g, to_bits(g, k), iconst(g, it, 127u)), iconst(g, it, 23u), "");
-    *s = from_bits(g, bits, t);
-    static const float c[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
-                               4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
-    LLVMValueRef p = fconst(g, t, (double)c[0]);
-    for (int q = 1; q < 6; q++)
-        p = rt_fma(g, p, r, fconst(g, t, (double)c[q]));
-    return rt_fma(g, fmul(g, r, r), p, r);
-}
-
-/* rt_tanhf_fast */
-static LLVMValueRef tanh_fast(Gen *g, LLVMValueRef x)
-{
-    LLVMTypeRef t = LLVMTypeOf(x), it = int_like(g, t);
-    LLVMValueRef bits = to_bits(g, x);
-    LLVMValueRef sign = LLVMBuildAnd(g->b, bits, iconst(g, it, 0x80000000u), "");
-    LLVMValueRef abits = LLVMBuildXor(g->b, bits, sign, "");
-    LLVMValueRef nan = sel(g, icmp(g, LLVMIntUGT, abits, iconst(g, it, 0x7f800000u)), iconst(g, it, 0x7fc00000u),
-                           iconst(g, it, 0));
-    abits = sel(g, icmp(g, LLVMIntULT, abits, iconst(g, it, 0x41100000u)), abits, iconst(g, it, 0x41100000u));
-    LLVMValueRef s;
-    LLVMValueRef q = expm1_parts(g, fmul(g, fconst(g, t, -2.0), from_bits(g, abits, t)), &s);
-    LLVMValueRef m = rt_fma(g, s, q, fsub(g, s, fconst(g, t, 1.0)));
-    LLVMValueRef y = fdiv(g, LLVMBuildFNeg(g->b, m, ""), fadd(g, fconst(g, t, 2.0), m));
-    LLVMValueRef r = LLVMBuildOr(g->b, LLVMBuildXor(g->b, to_bits(g, y), sign, ""), nan, "");
-    return from_bits(g, r, t);
-}
-
-/* rt_sigmoidf_fast */
-static LLVMValueRef sigmoid_fast(Gen *g, LLVMValueRef x)
-{
-    LLVMTypeRef t = LLVMTypeOf(x), it = int_like(g, t);
-    LLVMValueRef bits = to_bits(g, x);
-    LLVMValueRef abits = LLVMBuildAnd(g->b, bits, iconst(g, it, 0x7fffffffu), "");
-    LLVMValueRef sign = LLVMBuildAnd(g->b, bits, iconst(g, it, 0x80000000u), "");
-    LLVMValueRef nan = sel(g, icmp(g, LLVMIntUGT, abits, iconst(g, it, 0x7f800000u)), iconst(g, it, 0x7fc00000u),
-                           iconst(g, it, 0));
-    LLVMValueRef cbits = sel(g, icmp(g, LLVMIntULT, abits, iconst(g, it, 0x42ae0000u)), abits,
-                             iconst(g, it, 0x42ae0000u));
-    LLVMValueRef drop = LLVMBuildAnd(g->b, icmp(g, LLVMIntUGT, abits, iconst(g, it, 0x42ae0000u)),
-                                     icmp(g, LLVMIntNE, sign, iconst(g, it, 0)), "");
-    LLVMValueRef keep = sel(g, drop, iconst(g, it, 0), iconst(g, it, 0xffffffffu));
-    LLVMValueRef negx = LLVMBuildOr(g->b, cbits, LLVMBuildXor(g->b, sign, iconst(g, it, 0x80000000u), ""), "");
-    LLVMValueRef s;
-    LLVMValueRef q = expm1_parts(g, from_bits(g, negx, t), &s);
-    LLVMValueRef y = fdiv(g, fconst(g, t, 1.0), fadd(g, fconst(g, t, 1.0), rt_fma(g, s, q, s)));
-    LLVMValueRef r = LLVMBuildOr(g->b, LLVMBuildAnd(g->b, to_bits(g, y), keep, ""), nan, "");
-    return from_bits(g, r, t);
-}
-
-/* rt_sigmoidf: 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below; both are
- * e = e^-|x| over 1 + e, so one expf. */
-static LLVMValueRef sigmoid_exact(Gen *g, LLVMValueRef x)
-{
-    LLVMTypeRef t = LLVMTypeOf(x);
-    LLVMValueRef pos = fcmp(g, LLVMRealOGE, x, fconst(g, t, 0.0));
-    LLVMValueRef e = libm(g, "expf", sel(g, pos, LLVMBuildFNeg(g->b, x, ""), x));
-    LLVMValueRef d = fadd(g, fconst(g, t, 1.0), e);
-    return sel(g, pos, fdiv(g, fconst(g, t, 1.0), d), fdiv(g, e, d));
-}
-
+/* a(x) for a float or a vector of floats: runtime/lstmc_act.h's own
+ * function, linked into the module as bitcode (act.c) */
 static LLVMValueRef act(Gen *g, LowAct a, LLVMValueRef x)
 {
-    LLVMTypeRef t = LLVMTypeOf(x);
-    LLVMValueRef A = fconst(g, t, (double)a.a), B = fconst(g, t, (double)a.b);
-    LLVMValueRef zero = fconst(g, t, 0.0), one = fconst(g, t, 1.0);
-    switch (a.kind) {
-    case ACT_SIGMOID:
-        return a.fast ? sigmoid_fast(g, x) : sigmoid_exact(g, x);
-    case ACT_TANH:
-        return a.fast ? tanh_fast(g, x) : libm(g, "tanhf", x);
-    case ACT_HARD_SIGMOID: {
-        LLVMValueRef y = fadd(g, fmul(g, A, x), B);
-        return sel(g, fcmp(g, LLVMRealOLT, y, zero), zero, sel(g, fcmp(g, LLVMRealOGT, y, one), one, y));
-    }
-    case ACT_SCALED_SIGMOID: {
-        LLVMValueRef sg = a.fast ? sigmoid_fast(g, x) : sigmoid_exact(g, x);
-        return fadd(g, A, fmul(g, fconst(g, t, (double)(a.b - a.a)), sg));
-    }
-    case ACT_SCALED_TANH: {
-        LLVMValueRef bx = fmul(g, B, x);
-        return fmul(g, A, a.fast ? tanh_fast(g, bx) : libm(g, "tanhf", bx));
-    }
-    case ACT_RELU:
-        return sel(g, fcmp(g, LLVMRealOGT, x, zero), x, zero);
-    case ACT_LEAKY_RELU:
-        return sel(g, fcmp(g, LLVMRealOGE, x, zero), x, fmul(g, A, x));
-    case ACT_THRESHOLDED_RELU:
-        return sel(g, fcmp(g, LLVMRealOGT, x, A), x, zero);
-    case ACT_ELU:
-        return sel(g, fcmp(g, LLVMRealOGE, x, zero), x, fmul(g, A, libm(g, "expm1f", x)));
-    case ACT_SOFTSIGN: {
-        LLVMValueRef abs = intrinsic(g, "llvm.fabs", t, &x, 1);
-        LLVMValueRef q = fdiv(g, x, fadd(g, one, abs));
-        return sel(g, fcmp(g, LLVMRealOGT, x, fconst(g, t, (double)1e30f)), one,
-                   sel(g, fcmp(g, LLVMRealOLT, x, fconst(g, t, (double)-1e30f)), fconst(g, t, -1.0), q));
-    }
-    case ACT_SOFTPLUS:
-        return sel(g, fcmp(g, LLVMRealOGT, x, fconst(g, t, 20.0)), x, libm(g, "log1pf", libm(g, "expf", x)));
-    case ACT_AFFINE:
-        return fadd(g, fmul(g, A, x), B);
-    case ACT_IDENTITY:
-    case ACT_SOFTMAX:         /* a dense layer's softmax is a loop of its own */
-    case ACT_COUNT:
-        break;
-    }
-    return x;
+    return llact_apply(g->b, g->mod, a, x);
 }
 
-/* x clamped to [-limit, limit]; x itself when limit is 0 (no clip). */
+/* x clamped to [-limit, limit]; x itself when limit is 0 (no clip): the
+ * clip() that emit_c.c prints beside the runtime. */
 static LLVMValueRef clip(Gen *g, LLVMValueRef x, float limit)
 {
     if (limit == 0.0f)
@@ -874,7 +712,7 @@ static CellFns build_cell_kernels(Gen *g, const LowCell *c)
 /* ---- a dense layer ---- */
 
 /* lstmc.ID_forward(x, y): y = act(w x + b); softmax over the whole vector
- * as rt_softmaxf does it (libm's expf). */
+ * by the runtime's rt_softmaxf. */
 static Fn build_dense(Gen *g, const LowDense *d)
 {
     LLVMValueRef w = weights(g, &d->w), bias = weights(g, &d->b);
@@ -892,27 +730,8 @@ static Fn build_dense(Gen *g, const LowDense *d)
     loop_close(g, &k);
     storef(g, act(g, d->act, loadf(g, acc)), gep(g, y, u.i));
     loop_close(g, &u);
-    if (d->act.kind == ACT_SOFTMAX) {
-        /* the maximum, e^(y - max) and their sum, then y / sum */
-        LLVMValueRef mx = slot(g, g->f32), sum = slot(g, g->f32);
-        storef(g, loadf(g, y), mx);
-        loop_open(g, &u, cidx(g, 1), cidx(g, d->units), 1);
-        LLVMValueRef v = loadf(g, gep(g, y, u.i)), cur = loadf(g, mx);
-        storef(g, sel(g, fcmp(g, LLVMRealOGT, v, cur), v, cur), mx);
-        loop_close(g, &u);
-        LLVMValueRef max = loadf(g, mx);
-        storef(g, fconst(g, g->f32, 0.0), sum);
-        loop_open(g, &u, cidx(g, 0), cidx(g, d->units), 1);
-        LLVMValueRef e = libm(g, "expf", fsub(g, loadf(g, gep(g, y, u.i)), max));
-        storef(g, e, gep(g, y, u.i));
-        storef(g, fadd(g, loadf(g, sum), e), sum);
-        loop_close(g, &u);
-        LLVMValueRef inv = fdiv(g, fconst(g, g->f32, 1.0), loadf(g, sum));
-        loop_open(g, &u, cidx(g, 0), cidx(g, d->units), 1);
-        LLVMValueRef p = gep(g, y, u.i);
-        storef(g, fmul(g, loadf(g, p), inv), p);
-        loop_close(g, &u);
-    }
+    if (d->act.kind == ACT_SOFTMAX)
+        llact_softmax(g->b, g->mod, y, ci32(g, d->units));
     LLVMBuildRetVoid(g->b);
     return df;
 }
@@ -1262,6 +1081,9 @@ LLVMModuleRef emitllvm_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const
     g->fp = LLVMPointerType(g->f32, 0);
     g->vd = LLVMVoidTypeInContext(ctx);
 
+    /* the runtime's activations, RT_FMA as the C backend's code gets it */
+    if (llact_link(g->mod, g->act_fma) != 0)
+        goto done;
     build_model(g);
     /* the vector shape it was built for, named in the module so that a test
      * can hold it against what the C code gets for the same target

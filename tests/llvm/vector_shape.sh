@@ -32,7 +32,8 @@ while read -r triple features cflags; do
              ${features:+--features "$features"} -o "$tmp/m" 2> "$tmp/err"; then
         echo "FAIL $what: lstmc: $(head -2 "$tmp/err")"; fail=$((fail + 1)); continue
     fi
-    llvm=$(sed -n 's/^!0 = !{i32 \([0-9]*\), i32 \([0-9]*\), i32 \([0-9]*\), i32 \([0-9]*\)}$/\1 \2 \3 \4/p' "$tmp/m.ll")
+    node=$(sed -n 's/^!lstmc.vector_shape = !{\(![0-9]*\)}$/\1/p' "$tmp/m.ll")
+    llvm=$(sed -n "s/^$node = !{i32 \([0-9]*\), i32 \([0-9]*\), i32 \([0-9]*\), i32 \([0-9]*\)}\$/\1 \2 \3 \4/p" "$tmp/m.ll")
     # shellcheck disable=SC2086
     if ! clang --target="$triple" $cflags -nostdinc -I"$tmp/inc" -E -dM "$here/../runtime/lstmc_act.h" \
              > "$tmp/macros" 2> "$tmp/err"; then

@@ -1,0 +1,28 @@
+/*
+ * act.h - the LLVM backend's activations: runtime/lstmc_act.h itself,
+ * compiled to bitcode when lstmc is built (act_runtime.c), linked into each
+ * model's module and inlined, so both backends run one implementation of
+ * the runtime's math. Internal to compiler/llvm/.
+ */
+#ifndef LSTMC_LLVM_ACT_H
+#define LSTMC_LLVM_ACT_H
+
+#include <llvm-c/Core.h>
+
+#include "lower.h"
+
+/* Links the runtime's functions into mod (whose triple and data layout are
+ * set): the variant whose RT_FMA is fused when fma, else the one that
+ * rounds a*b + c twice, as the C backend's code gets RT_FMA on the same
+ * target. Returns 0, or -1 after reporting (an internal error). */
+int llact_link(LLVMModuleRef mod, int fma);
+
+/* The activation a of x, a float or a vector of floats, built at b's
+ * position: a call of the runtime's function for a (per lane of a vector),
+ * or x itself for identity. Not for softmax (llact_softmax). */
+LLVMValueRef llact_apply(LLVMBuilderRef b, LLVMModuleRef mod, LowAct a, LLVMValueRef x);
+
+/* rt_softmaxf(v, n): v (float *) in place, n an i32. */
+void llact_softmax(LLVMBuilderRef b, LLVMModuleRef mod, LLVMValueRef v, LLVMValueRef n);
+
+#endif
