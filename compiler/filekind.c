@@ -146,7 +146,7 @@ const char *fk_weights_hint(FileKind k)
     case FK_GZIP:
         return "decompress it first (gunzip)";
     case FK_TEXT:
-        return "lstmc reads weights from a safetensors file";
+        return "weights come in a binary .safetensors file (is this a data file or a spec?)";
     default:
         return "";
     }
