@@ -27,11 +27,17 @@
 
 #include <string.h>
 
+/* Loading runs twice over the layers: a first pass (check) only finds each
+ * tensor and checks its shape and dtype, allocating nothing, so a spec
+ * that claims gigabytes of weights against a small file is answered before
+ * any of them is allocated; the second converts and copies, and allocates
+ * only what the file was found to hold. */
 typedef struct Loader {
     Arena *a;
     StFile *file;
     const IrSource *src;      /* the layer being loaded */
     int ok;
+    int check;                /* the first pass: find and check, return no data */
 } Loader;
 
 /* The index of flat element i in a tensor of this shape, as "[r, c]". */
@@ -88,6 +94,8 @@ static float *tensor(Loader *ld, const char *name, int ndim, const long *shape,
         ld->ok = 0;
         return NULL;
     }
+    if (ld->check)
+        return NULL;
     float *out = arena_alloc(ld->a, sizeof(float) * (size_t)(t->count ? t->count : 1));
     long bad;
     if (st_to_float(t, out, &bad) < 0) {
@@ -269,13 +277,15 @@ static void load_native(Loader *ld, IrLayer *L, int d)
     static const char gate_letter[GATE_COUNT] = {'i', 'f', 'g', 'o'};
     IrLstm *l = &L->lstm;
     IrDirection *D = &l->dir[d];
+    /* what alloc_direction allocates (not yet, in the check pass) */
+    int bias = L->source.bias;
     const char *p = L->source.prefix[d];
     const char *sfx = arena_printf(ld->a, "%s%s",
                                    L->source.stacked ? arena_printf(ld->a, "_l%d", L->source.index) : "",
                                    l->dirs == 2 && d == 1 ? "_reverse" : "");
     long K = l->input + l->recurrent;
     for (int g = 0; g < GATE_COUNT; g++) {
-        if (!D->w[g])
+        if (!ir_gate_has_weights(l, g))
             continue;
         long rows = ir_gate_rows(l, g);
         long s_w[2] = {rows, K}, s_b[1] = {rows}, s_p[1] = {l->hidden};
@@ -285,11 +295,12 @@ static void load_native(Loader *ld, IrLayer *L, int d)
                                        l->proj ? "projection" : "hidden"));
         if (t)
             memcpy(D->w[g], t, sizeof(float) * (size_t)(rows * K));
-        if (D->b[g] && (t = tensor(ld, arena_printf(ld->a, "%s.b_%c%s", p, gate_letter[g], sfx),
-                                   1, s_b, arena_printf(ld->a, "[%s]", rows_doc))))
+        if (bias && (t = tensor(ld, arena_printf(ld->a, "%s.b_%c%s", p, gate_letter[g], sfx),
+                                1, s_b, arena_printf(ld->a, "[%s]", rows_doc))))
             memcpy(D->b[g], t, sizeof(float) * (size_t)rows);
-        if (D->p[g] && (t = tensor(ld, arena_printf(ld->a, "%s.p_%c%s", p, gate_letter[g], sfx),
-                                   1, s_p, "[hidden]")))
+        if (l->peepholes && g != GATE_G &&
+            (t = tensor(ld, arena_printf(ld->a, "%s.p_%c%s", p, gate_letter[g], sfx),
+                        1, s_p, "[hidden]")))
             memcpy(D->p[g], t, sizeof(float) * (size_t)l->hidden);
     }
     if (l->proj) {
@@ -323,38 +334,13 @@ static void load_dense(Loader *ld, IrLayer *L)
     }
 }
 
-int weights_load(Arena *a, IrModel *m)
+/* A tensor the spec does not use means spec and weights disagree (a
+ * forgotten layer, projection or direction): an error, not a warning.
+ * Reports the first ten; returns how many there are. */
+static int unused_tensors(const StFile *file, Arena *a)
 {
-    StFile *file = st_read(a, m->weights_path);
-    if (!file) {
-        if (m->weights_loc.src)
-            diag_note(&m->weights_loc, "the weights file is named here");
-        return -1;
-    }
-    Loader ld = {a, file, NULL, 1};
-    for (int i = 0; i < m->nlayers; i++) {
-        IrLayer *L = &m->layers[i];
-        ld.src = &L->source;
-        if (L->kind == IR_DENSE) {
-            load_dense(&ld, L);
-            continue;
-        }
-        for (int d = 0; d < L->lstm.dirs; d++)
-            alloc_direction(&ld, &L->lstm, &L->lstm.dir[d], L->source.bias);
-        for (int d = 0; d < L->lstm.dirs; d++) {
-            switch (L->source.conv) {
-            case CONV_PYTORCH: load_pytorch(&ld, L, d); break;
-            case CONV_KERAS: load_keras(&ld, L, d); break;
-            case CONV_ONNX: if (d == 0) load_onnx(&ld, L); break;
-            case CONV_NATIVE: load_native(&ld, L, d); break;
-            }
-        }
-    }
-    /* A tensor the spec does not use means spec and weights disagree (a
-     * forgotten layer, projection or direction): an error, not a warning.
-     * After a missing tensor they would only repeat that story. */
     int unused = 0;
-    for (int i = 0; ld.ok && i < file->ntensors; i++) {
+    for (int i = 0; i < file->ntensors; i++) {
         const StTensor *t = &file->tensors[i];
         if (t->used)
             continue;
@@ -364,5 +350,40 @@ int weights_load(Arena *a, IrModel *m)
     }
     if (unused > 10)
         diag_file_error(file->path, "... and %d more unused tensors", unused - 10);
-    return ld.ok && !unused ? 0 : -1;
+    return unused;
+}
+
+int weights_load(Arena *a, IrModel *m)
+{
+    StFile *file = st_read(a, m->weights_path);
+    if (!file) {
+        if (m->weights_loc.src)
+            diag_note(&m->weights_loc, "the weights file is named here");
+        return -1;
+    }
+    Loader ld = {a, file, NULL, 1, 1};
+    for (ld.check = 1; ld.check >= 0 && ld.ok; ld.check--) {
+        for (int i = 0; i < m->nlayers; i++) {
+            IrLayer *L = &m->layers[i];
+            ld.src = &L->source;
+            if (L->kind == IR_DENSE) {
+                load_dense(&ld, L);
+                continue;
+            }
+            for (int d = 0; d < L->lstm.dirs && !ld.check; d++)
+                alloc_direction(&ld, &L->lstm, &L->lstm.dir[d], L->source.bias);
+            for (int d = 0; d < L->lstm.dirs; d++) {
+                switch (L->source.conv) {
+                case CONV_PYTORCH: load_pytorch(&ld, L, d); break;
+                case CONV_KERAS: load_keras(&ld, L, d); break;
+                case CONV_ONNX: if (d == 0) load_onnx(&ld, L); break;
+                case CONV_NATIVE: load_native(&ld, L, d); break;
+                }
+            }
+        }
+        /* After a missing tensor, unused ones would only repeat that story. */
+        if (ld.check && ld.ok && unused_tensors(file, a) > 0)
+            return -1;
+    }
+    return ld.ok ? 0 : -1;
 }
