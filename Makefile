@@ -280,12 +280,19 @@ check-llvm: $(B)/lstmc example-embed-llvm
 
 .PHONY: example-embed-llvm
 
+# Hostile inputs (tests/run_limits.sh): binary specs, 50,000 blocks, 100,000
+# errors, megabyte strings, weights in other formats, sparse 2 GB weights,
+# huge ONNX tensors: each must fail with one clear message in under a
+# second and (outside the sanitizer build) under 100 MB.
+check-limits: $(B)/lstmc
+	@LSTMC_SAN=$(SAN) sh tests/run_limits.sh $(B)/lstmc
+
 # The C backend's output for tests/golden_c/*.lstm, diffed against the
 # committed .c/.h (LSTMC_UPDATE=1 sh tests/run_golden_c.sh build/lstmc rewrites them).
 check-golden-c: $(B)/lstmc
 	@sh tests/run_golden_c.sh $(B)/lstmc
 
-TESTS := check-unit check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-llvm check-examples-trained check-onnx
+TESTS := check-unit check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-llvm check-examples-trained check-onnx check-limits check-fuzz
 
 # With LLVM, a third pass builds lstmc without it (in $(B)/nollvm) and runs
 # every suite again: the LLVM tests must then report themselves skipped.

@@ -307,7 +307,7 @@ Source *source_read(Arena *a, const char *path)
     /* A model file or other binary given as the spec: one message naming
      * it, not a lexer error for every byte. */
     FileKind k = fk_guess(text, len);
-    if (k != FK_UNKNOWN && k != FK_TEXT) {
+    if (k != FK_TEXT) {
         diag_file_error(path, "not an lstmc spec: it is %s%s%s", fk_name(k),
                         fk_spec_hint(k)[0] ? "; " : "", fk_spec_hint(k));
         return NULL;

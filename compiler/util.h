@@ -63,7 +63,7 @@ void arena_free(Arena *a);
 /* Limits on what lstmc reads (README "Limits"): every file may come from a
  * stranger, so none of them may make lstmc use memory or time out of
  * proportion to a real model. */
-#define SPEC_MAX_BYTES   ((size_t)4 << 20)   /* a spec: 4 MiB (real ones are a few KB) */
+#define SPEC_MAX_BYTES   ((size_t)1 << 20)   /* a spec: 1 MiB (real ones are a few KB) */
 #define SPEC_MAX_STRING  4096                /* a string literal in a spec, in bytes */
 #define DIAG_MAX_ERRORS  20                  /* errors printed before "too many errors" */
 #define DIAG_MAX_QUOTE   160                 /* bytes of a source line quoted under an error */
