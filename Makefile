@@ -24,6 +24,19 @@ CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 LDFLAGS += -fsanitize=address,undefined
 endif
 
+# The fuzzing build, in build/fuzz (`make fuzz` runs make FUZZ=1): clang's
+# libFuzzer instrumentation with ASan and UBSan (see "fuzzing" below).
+ifeq ($(FUZZ),1)
+# (the fuzzing build: make FUZZ=1 ..., used by `make fuzz`)
+override B := build/fuzz
+CC      := clang
+CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+FUZZ_MAIN := -fsanitize=fuzzer
+else
+FUZZ_MAIN := fuzz/replay.c
+endif
+
 # The LLVM backend (compiler/llvm/) is built when llvm-config is found;
 # without it lstmc builds and passes its tests, and --emit llvm|bc|obj and
 # run --jit say that this build has none. `make LLVM_CONFIG=` builds without.
@@ -324,3 +337,35 @@ bench-quick: $(B)/lstmc
 	bash bench/run.sh --quick
 
 .PHONY: bench bench-quick
+
+# ---- fuzzing (fuzz/README.md) ----
+# Harnesses for every reader of untrusted files: the spec (fuzz_spec), the
+# safetensors reader (fuzz_safetensors), a spec with its weights
+# (fuzz_weights), `lstmc import` (fuzz_onnx) and the data reader
+# (fuzz_rows). `make fuzz` builds them with clang's libFuzzer, ASan and
+# UBSan (in build/fuzz) and runs each for FUZZ_TIME seconds; new inputs go
+# to build/fuzz/corpus, crashes to build/fuzz/crashes. CI does not run it.
+# `make check-fuzz` replays the committed seeds (fuzz/corpus/NAME) and every
+# input that once crashed (fuzz/regress/NAME) through the same harnesses
+# built without libFuzzer (fuzz/replay.c), in this build: with SAN=1, under
+# the sanitizers.
+FUZZ_NAMES := spec safetensors weights onnx rows
+FUZZ_TIME  ?= 60
+FUZZ_BINS  := $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%)
+FUZZ_SRCS  := fuzz/fuzz.h fuzz/exit_wrap.c fuzz/replay.c
+
+
+$(B)/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_SRCS) $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -Icompiler -Iruntime -I$(B) -Ifuzz $(LDFLAGS) \
+	  -Wl,--wrap=exit -o $@ $< fuzz/exit_wrap.c $(FUZZ_MAIN) $(LIB_OBJS) $(LDLIBS)
+
+check-fuzz: $(FUZZ_BINS)
+	@sh fuzz/replay.sh $(B)/fuzz $(FUZZ_NAMES)
+
+fuzz:
+	@command -v clang > /dev/null || { echo "fuzz: skipped (clang not found)"; exit 0; }
+	@$(MAKE) --no-print-directory FUZZ=1 LLVM_CONFIG= $(FUZZ_NAMES:%=build/fuzz/fuzz/fuzz_%)
+	@sh fuzz/run.sh build/fuzz $(FUZZ_TIME) $(FUZZ_NAMES)
+
+.PHONY: fuzz check-fuzz check-limits

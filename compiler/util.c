@@ -298,15 +298,16 @@ const unsigned char *file_map(Arena *a, const char *path, size_t max, const char
     return bytes;
 }
 
-Source *source_read(Arena *a, const char *path)
+Source *source_from_bytes(Arena *a, const char *path, const unsigned char *bytes, size_t len)
 {
-    size_t len;
-    unsigned char *text = file_read(a, path, SPEC_MAX_BYTES, "a spec", &len);
-    if (!text)
+    if (len > SPEC_MAX_BYTES) {
+        diag_file_error(path, "the file is %zu bytes; lstmc reads at most %zu bytes as a spec",
+                        len, SPEC_MAX_BYTES);
         return NULL;
+    }
     /* A model file or other binary given as the spec: one message naming
      * it, not a lexer error for every byte. */
-    FileKind k = fk_guess(text, len);
+    FileKind k = fk_guess(bytes, len);
     if (k != FK_TEXT) {
         diag_file_error(path, "not an lstmc spec: it is %s%s%s", fk_name(k),
                         fk_spec_hint(k)[0] ? "; " : "", fk_spec_hint(k));
@@ -314,10 +315,17 @@ Source *source_read(Arena *a, const char *path)
     }
     Source *s = arena_alloc(a, sizeof *s);
     s->path = arena_strdup(a, path);
-    s->text = (char *)text;
+    s->text = arena_strndup(a, (const char *)bytes, len);
     s->len = len;
     s->arena = a;
     return s;
+}
+
+Source *source_read(Arena *a, const char *path)
+{
+    size_t len;
+    const unsigned char *text = file_map(a, path, SPEC_MAX_BYTES, "a spec", &len);
+    return text ? source_from_bytes(a, path, text, len) : NULL;
 }
 
 /* ---- diagnostics ---- */
@@ -401,17 +409,24 @@ static void report(const Loc *loc, const char *kind, const char *fmt, va_list ap
 }
 
 /* Past DIAG_MAX_ERRORS errors the rest would only bury the first ones (and
- * a binary or hostile input can make millions): stop, as compilers do. */
-static void count_error(void)
+ * a hostile input can make millions): they are counted, not shown, as
+ * compilers do. Every stage is linear in its input, so going on silently
+ * costs little, and unlike exiting it leaves a caller (a test, a fuzzer)
+ * in control. Returns whether this error is shown. */
+static int count_error(void)
 {
-    if (++diag_count > DIAG_MAX_ERRORS)
-        diag_fatal("too many errors (more than %d); stopping", DIAG_MAX_ERRORS);
+    if (++diag_count <= DIAG_MAX_ERRORS)
+        return 1;
+    if (diag_count == DIAG_MAX_ERRORS + 1)
+        fprintf(diag_stream(), "lstmc: error: too many errors (more than %d); the rest are not "
+                "shown\n", DIAG_MAX_ERRORS);
+    return 0;
 }
 
 void diag_verror(const Loc *loc, const char *fmt, va_list ap)
 {
-    count_error();
-    report(loc, "error", fmt, ap);
+    if (count_error())
+        report(loc, "error", fmt, ap);
 }
 
 void diag_error(const Loc *loc, const char *fmt, ...)
@@ -424,6 +439,8 @@ void diag_error(const Loc *loc, const char *fmt, ...)
 
 void diag_note(const Loc *loc, const char *fmt, ...)
 {
+    if (diag_count > DIAG_MAX_ERRORS)
+        return;   /* its error was not shown */
     va_list ap;
     va_start(ap, fmt);
     report(loc, "note", fmt, ap);
@@ -432,7 +449,8 @@ void diag_note(const Loc *loc, const char *fmt, ...)
 
 void diag_file_error(const char *path, const char *fmt, ...)
 {
-    count_error();
+    if (!count_error())
+        return;
     FILE *f = diag_stream();
     va_list ap;
     fprintf(f, "%s: error: ", path);

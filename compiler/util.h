@@ -65,7 +65,7 @@ void arena_free(Arena *a);
  * proportion to a real model. */
 #define SPEC_MAX_BYTES   ((size_t)1 << 20)   /* a spec: 1 MiB (real ones are a few KB) */
 #define SPEC_MAX_STRING  4096                /* a string literal in a spec, in bytes */
-#define DIAG_MAX_ERRORS  20                  /* errors printed before "too many errors" */
+#define DIAG_MAX_ERRORS  20                  /* errors shown; the rest are counted only */
 #define DIAG_MAX_QUOTE   160                 /* bytes of a source line quoted under an error */
 
 /* A file read whole into memory, kept so diagnostics can quote its lines. */
@@ -99,6 +99,9 @@ const unsigned char *file_map(Arena *a, const char *path, size_t max, const char
  * than SPEC_MAX_BYTES or holding binary data is reported as not a spec
  * (naming the format it looks like, see filekind.h). */
 Source *source_read(Arena *a, const char *path);
+/* A Source over bytes already in memory, checked as source_read() checks
+ * a file (its size, binary data); NULL after reporting. */
+Source *source_from_bytes(Arena *a, const char *path, const unsigned char *bytes, size_t len);
 /* A Source over text already in memory (tests). */
 Source *source_from_string(Arena *a, const char *path, const char *text);
 

@@ -361,6 +361,11 @@ int weights_load(Arena *a, IrModel *m)
             diag_note(&m->weights_loc, "the weights file is named here");
         return -1;
     }
+    return weights_load_file(a, m, file);
+}
+
+int weights_load_file(Arena *a, IrModel *m, StFile *file)
+{
     Loader ld = {a, file, NULL, 1, 1};
     for (ld.check = 1; ld.check >= 0 && ld.ok; ld.check--) {
         for (int i = 0; i < m->nlayers; i++) {
