@@ -66,10 +66,28 @@ int st_dtype_is_float(StDtype d)
 
 StTensor *st_find(const StFile *f, const char *name)
 {
-    for (int i = 0; i < f->ntensors; i++)
-        if (strcmp(f->tensors[i].name, name) == 0)
-            return &f->tensors[i];
+    if (!f->by_name) {   /* an StFile not made by st_parse (tests) */
+        for (int i = 0; i < f->ntensors; i++)
+            if (strcmp(f->tensors[i].name, name) == 0)
+                return &f->tensors[i];
+        return NULL;
+    }
+    int lo = 0, hi = f->ntensors;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2, r = strcmp(f->by_name[mid]->name, name);
+        if (r == 0)
+            return f->by_name[mid];
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
+}
+
+static int by_tensor_name(const void *a, const void *b)
+{
+    return strcmp((*(StTensor *const *)a)->name, (*(StTensor *const *)b)->name);
 }
 
 /* ---- checking the header ---- */
@@ -540,10 +558,13 @@ StFile *st_parse(Arena *a, const char *path, const unsigned char *bytes, size_t 
     f->path = arena_strdup(a, path);
     f->ntensors = (int)n;
     f->tensors = arena_alloc(a, n * sizeof *f->tensors);
+    f->by_name = arena_alloc(a, n * sizeof *f->by_name);
     for (size_t i = 0; i < n; i++) {
         f->tensors[i] = sorted[i]->t;
         f->tensors[i].name = arena_strdup(a, sorted[i]->t.name);
+        f->by_name[i] = &f->tensors[i];
     }
+    qsort(f->by_name, n, sizeof *f->by_name, by_tensor_name);
     if (meta) {
         f->nmeta = (int)meta->nkids;
         f->meta_keys = arena_alloc(a, meta->nkids * sizeof *f->meta_keys);

@@ -41,6 +41,9 @@ typedef struct StFile {
     const char *path;
     int ntensors;
     StTensor *tensors;          /* in file order of their data offsets */
+    StTensor **by_name;         /* the same sorted by name: st_find() in log time, so a
+                                 * spec of many layers over a file of many tensors
+                                 * is not quadratic */
     int nmeta;
     const char **meta_keys, **meta_values;   /* __metadata__ */
 } StFile;
