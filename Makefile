@@ -364,8 +364,8 @@ check-fuzz: $(FUZZ_BINS)
 	@sh fuzz/replay.sh $(B)/fuzz $(FUZZ_NAMES)
 
 fuzz:
-	@command -v clang > /dev/null || { echo "fuzz: skipped (clang not found)"; exit 0; }
-	@$(MAKE) --no-print-directory FUZZ=1 LLVM_CONFIG= $(FUZZ_NAMES:%=build/fuzz/fuzz/fuzz_%)
-	@sh fuzz/run.sh build/fuzz $(FUZZ_TIME) $(FUZZ_NAMES)
+	@if ! command -v clang > /dev/null; then echo "fuzz: skipped (clang not found)"; else \
+	  $(MAKE) --no-print-directory FUZZ=1 LLVM_CONFIG= $(FUZZ_NAMES:%=build/fuzz/fuzz/fuzz_%) && \
+	  sh fuzz/run.sh build/fuzz $(FUZZ_TIME) $(FUZZ_NAMES); fi
 
 .PHONY: fuzz check-fuzz check-limits
