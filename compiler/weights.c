@@ -38,6 +38,9 @@ typedef struct Loader {
     const IrSource *src;      /* the layer being loaded */
     int ok;
     int check;                /* the first pass: find and check, return no data */
+    Arena tmp;                /* a framework's tensors as floats, until they are copied
+                               * into the canonical arrays: freed after each layer, so
+                               * loading peaks at one layer's worth above the model */
 } Loader;
 
 /* The index of flat element i in a tensor of this shape, as "[r, c]". */
@@ -65,8 +68,8 @@ static const char *nearest_tensor(const Loader *ld, const char *name)
 /* The float data of tensor `name`, which must have the given shape; marks it
  * used. `meaning` explains the shape ("[4*hidden, input]"). Returns NULL
  * after reporting. */
-static float *tensor(Loader *ld, const char *name, int ndim, const long *shape,
-                     const char *meaning)
+static float *tensor_in(Loader *ld, Arena *out, const char *name, int ndim,
+                        const long *shape, const char *meaning)
 {
     const char *path = ld->file->path;
     const char *want = dims_text(ld->a, ndim, shape);
@@ -96,15 +99,29 @@ static float *tensor(Loader *ld, const char *name, int ndim, const long *shape,
     }
     if (ld->check)
         return NULL;
-    float *out = arena_alloc(ld->a, sizeof(float) * (size_t)(t->count ? t->count : 1));
+    float *data = arena_alloc(out, sizeof(float) * (size_t)(t->count ? t->count : 1));
     long bad;
-    if (st_to_float(t, out, &bad) < 0) {
+    if (st_to_float(t, data, &bad) < 0) {
         diag_error(&ld->src->loc, "tensor '%s' in %s: element %s is NaN, infinite or too "
                    "large for float", name, path, index_str(ld->a, t, bad));
         ld->ok = 0;
         return NULL;
     }
-    return out;
+    return data;
+}
+
+/* A tensor only read while its layer is loaded (ld->tmp). */
+static float *tensor(Loader *ld, const char *name, int ndim, const long *shape,
+                     const char *meaning)
+{
+    return tensor_in(ld, &ld->tmp, name, ndim, shape, meaning);
+}
+
+/* A tensor the IR keeps pointing at (a dense bias, an initial state). */
+static float *kept_tensor(Loader *ld, const char *name, int ndim, const long *shape,
+                          const char *meaning)
+{
+    return tensor_in(ld, ld->a, name, ndim, shape, meaning);
 }
 
 static float *new_floats(Loader *ld, long n)
@@ -170,9 +187,9 @@ static void load_initial_state(Loader *ld, const IrLstm *l, IrDirection *D, cons
     if (!l->initial_state)
         return;
     long s_h[1] = {l->recurrent}, s_c[1] = {l->hidden};
-    D->h0 = tensor(ld, arena_printf(ld->a, "%s.%s%s", p, h, sfx), 1, s_h,
+    D->h0 = kept_tensor(ld, arena_printf(ld->a, "%s.%s%s", p, h, sfx), 1, s_h,
                    l->proj ? "[projection]" : "[hidden]");
-    D->c0 = tensor(ld, arena_printf(ld->a, "%s.%s%s", p, c, sfx), 1, s_c, "[hidden]");
+    D->c0 = kept_tensor(ld, arena_printf(ld->a, "%s.%s%s", p, c, sfx), 1, s_c, "[hidden]");
 }
 
 static const int pytorch_slot[GATE_COUNT] = {0, 1, 2, 3};   /* i f g o */
@@ -247,9 +264,9 @@ static void load_onnx(Loader *ld, IrLayer *L)
     float *pp = l->peepholes ? tensor(ld, arena_printf(ld->a, "%s.P", p), 2, s_p,
                                       "[directions, 3*hidden]") : NULL;
     long s_init[3] = {D, 1, H};   /* ONNX's [directions, batch, hidden], batch 1 */
-    float *h0 = l->initial_state ? tensor(ld, arena_printf(ld->a, "%s.initial_h", p), 3, s_init,
+    float *h0 = l->initial_state ? kept_tensor(ld, arena_printf(ld->a, "%s.initial_h", p), 3, s_init,
                                           "[directions, 1, hidden]") : NULL;
-    float *c0 = l->initial_state ? tensor(ld, arena_printf(ld->a, "%s.initial_c", p), 3, s_init,
+    float *c0 = l->initial_state ? kept_tensor(ld, arena_printf(ld->a, "%s.initial_c", p), 3, s_init,
                                           "[directions, 1, hidden]") : NULL;
     for (int d = 0; d < D; d++) {
         IrDirection *dir = &l->dir[d];
@@ -328,7 +345,7 @@ static void load_dense(Loader *ld, IrLayer *L)
                 L->dense.w[u * in + k] = keras ? w[k * units + u] : w[u * in + k];
     }
     if (L->source.bias) {
-        float *b = tensor(ld, arena_printf(ld->a, "%s.bias", p), 1, s_b, "[units]");
+        float *b = kept_tensor(ld, arena_printf(ld->a, "%s.bias", p), 1, s_b, "[units]");
         if (b)
             L->dense.b = b;
     }
@@ -366,13 +383,14 @@ int weights_load(Arena *a, IrModel *m)
 
 int weights_load_file(Arena *a, IrModel *m, StFile *file)
 {
-    Loader ld = {a, file, NULL, 1, 1};
+    Loader ld = {a, file, NULL, 1, 1, {0}};
     for (ld.check = 1; ld.check >= 0 && ld.ok; ld.check--) {
         for (int i = 0; i < m->nlayers; i++) {
             IrLayer *L = &m->layers[i];
             ld.src = &L->source;
             if (L->kind == IR_DENSE) {
                 load_dense(&ld, L);
+                arena_free(&ld.tmp);
                 continue;
             }
             for (int d = 0; d < L->lstm.dirs && !ld.check; d++)
@@ -385,6 +403,7 @@ int weights_load_file(Arena *a, IrModel *m, StFile *file)
                 case CONV_NATIVE: load_native(&ld, L, d); break;
                 }
             }
+            arena_free(&ld.tmp);
         }
         /* After a missing tensor, unused ones would only repeat that story. */
         if (ld.check && ld.ok && unused_tensors(file, a) > 0)
