@@ -373,10 +373,11 @@ static int check_lstm(const Table *t, LstmOpts *o, const Node *blk)
     /* blocks N (how many) and block_size S (cells in each) say the same thing
      * two ways; either, or both if they agree. */
     if (o->hidden && o->blocks && o->block_size) {
-        if (o->blocks * o->block_size != o->hidden) {
-            diag_error(&s[L_BLOCK_SIZE]->loc, "blocks %d of block_size %d make %d cells, "
+        /* in long: each may be up to MAX_DIM, their product past INT_MAX */
+        if ((long)o->blocks * o->block_size != o->hidden) {
+            diag_error(&s[L_BLOCK_SIZE]->loc, "blocks %d of block_size %d make %ld cells, "
                        "but hidden is %d", o->blocks, o->block_size,
-                       o->blocks * o->block_size, o->hidden);
+                       (long)o->blocks * o->block_size, o->hidden);
             ok = 0;
         }
     } else if (o->hidden && o->blocks) {
