@@ -152,6 +152,22 @@ const char *fk_weights_hint(FileKind k)
     }
 }
 
+const char *fk_onnx_hint(FileKind k)
+{
+    switch (k) {
+    case FK_PYTORCH_ZIP:
+    case FK_PYTORCH_PICKLE:
+        return "export the model with torch.onnx.export(model, example_input, \"model.onnx\"), "
+               "or write its state dict as safetensors and a spec for it";
+    case FK_SAFETENSORS:
+        return "lstmc reads it as the weights of a spec: lstmc check SPEC -w FILE";
+    case FK_HDF5:
+        return "convert the Keras model to ONNX (tf2onnx) or its weights to safetensors";
+    default:
+        return "";
+    }
+}
+
 const char *fk_spec_hint(FileKind k)
 {
     switch (k) {

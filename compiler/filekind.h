@@ -34,6 +34,8 @@ const char *fk_name(FileKind k);
 /* How to get a safetensors file lstmc reads from a file of kind k, for
  * path; "" when there is nothing to say. */
 const char *fk_weights_hint(FileKind k);
+/* What to do with a file of kind k given to lstmc import. */
+const char *fk_onnx_hint(FileKind k);
 /* What to do with a file of kind k given where a spec was expected. */
 const char *fk_spec_hint(FileKind k);
 

@@ -129,6 +129,8 @@ run "ONNX: 2^30 declared elements, no data" "expected 1073741824" import import/
 run "ONNX: subgraphs nested 5000 deep" "operator If is not supported" import import/deep_nesting.onnx -o "$tmp/out"
 run "ONNX: 40 chained Concat(s, s)" "at most 4096" import import/concat_doubling.onnx -o "$tmp/out"
 run "ONNX: 150,000 empty nodes" "more than lstmc allows" import import/many_nodes.onnx -o "$tmp/out"
+run "a .pt given to import" "not an ONNX model: it is a PyTorch checkpoint.*torch.onnx.export" import "$tmp/model.pt" -o "$tmp/out"
+run "safetensors given to import" "not an ONNX model: it is a safetensors weights file" import "$tmp/tiny.safetensors" -o "$tmp/out"
 if [ -e "$tmp/out" ] && [ -n "$(ls -A "$tmp/out")" ]; then
     echo "FAIL ONNX: a failed import left $(ls "$tmp/out")"; fail=$((fail + 1))
 fi

@@ -381,7 +381,8 @@ static void not_onnx(const char *path, const unsigned char *bytes, size_t len)
         diag_file_error(path, "not an ONNX model: it is a text file (lstmc import reads ONNX's "
                         "binary protobuf format)");
     else
-        diag_file_error(path, "not an ONNX model: it is %s", fk_name(k));
+        diag_file_error(path, "not an ONNX model: it is %s%s%s", fk_name(k),
+                        fk_onnx_hint(k)[0] ? "; " : "", fk_onnx_hint(k));
 }
 
 OnnxGraph *onnx_parse(Arena *a, const char *path, const unsigned char *bytes, size_t len)
