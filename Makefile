@@ -7,6 +7,7 @@
 #                     same again under AddressSanitizer + UndefinedBehaviorSanitizer,
 #                     and (when LLVM is there) once more built without LLVM
 #   make check-diff-long   3000 random models
+#   make fuzz [FUZZ_TIME=60]   libFuzzer on every reader of untrusted files (fuzz/)
 #   make SAN=1 ...    the sanitizer build, in build/san
 #   make clean
 
