@@ -366,10 +366,16 @@ static void index_lines(const Source *src)
 static void quote_line(FILE *f, const Loc *loc)
 {
     index_lines(loc->src);
-    if (!loc->src->line_start || loc->line > loc->src->nlines)
-        return;
-    const char *text = loc->src->text, *end_all = text + loc->src->len;
-    const char *p = text + loc->src->line_start[loc->line - 1];
+    const char *text = loc->src->text, *end_all = text + loc->src->len, *p = text;
+    if (loc->src->line_start) {
+        if (loc->line > loc->src->nlines)
+            return;
+        p = text + loc->src->line_start[loc->line - 1];
+    } else {   /* a Source made by hand, without an arena for the index */
+        for (int line = 1; line < loc->line && p < end_all; p++)
+            if (*p == '\n')
+                line++;
+    }
     const char *end = memchr(p, '\n', (size_t)(end_all - p));
     if (!end)
         end = end_all;
