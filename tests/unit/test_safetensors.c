@@ -423,6 +423,25 @@ static void test_deep_nesting(void **state)
     expect_error(header, NULL, 0, ERR("header is not valid JSON: nested too deeply at byte 68"));
 }
 
+/* A value costs a node of about 80 bytes whatever its text: a header of
+ * 1,000,001 two-byte values ("0,") would be a 160 MB tree from 2 MB. */
+static void test_too_many_values(void **state)
+{
+    (void)state;
+    size_t n = 1000001;
+    char *header = malloc(2 * n + 16);
+    assert_non_null(header);
+    char *p = header + sprintf(header, "{\"a\":[");
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, i ? ",0" : "0");
+    strcpy(p, "]}");
+    /* values: the object, the array, then 999,998 zeros: the next one is
+     * past the limit, at byte 6 + 2 * 999998 */
+    expect_error(header, NULL, 0, ERR("header is not valid JSON: more than 1000000 values at "
+                                      "byte 2000002"));
+    free(header);
+}
+
 static void test_not_an_object(void **state)
 {
     (void)state;
@@ -939,6 +958,7 @@ int main(void)
         cmocka_unit_test(test_header_beyond_file),
         cmocka_unit_test(test_bad_json),
         cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_too_many_values),
         cmocka_unit_test(test_not_an_object),
         cmocka_unit_test(test_unknown_dtype),
         cmocka_unit_test(test_size_mismatch),
