@@ -7,6 +7,7 @@
 #                     same again under AddressSanitizer + UndefinedBehaviorSanitizer,
 #                     and (when LLVM is there) once more built without LLVM
 #   make check-diff-long   3000 random models
+#   make fuzz [FUZZ_TIME=60]   libFuzzer on every reader of untrusted files (fuzz/)
 #   make SAN=1 ...    the sanitizer build, in build/san
 #   make clean
 
@@ -22,6 +23,19 @@ ifeq ($(SAN),1)
 override B := $(B)/san
 CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
+endif
+
+# The fuzzing build, in build/fuzz (`make fuzz` runs make FUZZ=1): clang's
+# libFuzzer instrumentation with ASan and UBSan (see "fuzzing" below).
+ifeq ($(FUZZ),1)
+# (the fuzzing build: make FUZZ=1 ..., used by `make fuzz`)
+override B := build/fuzz
+CC      := clang
+CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+FUZZ_MAIN := -fsanitize=fuzzer
+else
+FUZZ_MAIN := fuzz/replay.c
 endif
 
 # The LLVM backend (compiler/llvm/) is built when llvm-config is found;
@@ -50,6 +64,10 @@ LIB_SRCS := compiler/util.c compiler/ast.c compiler/json.c compiler/safetensors.
             compiler/lower.c compiler/lower_api.c compiler/emit_c.c compiler/emit_main.c runtime/lstmc_rows.c \
             compiler/import/onnx.c compiler/import/import.c compiler/import/import_shape.c \
             compiler/import/import_layers.c compiler/import/import_write.c
+# What the readers of untrusted files share: the formats a wrong file is
+# recognized as (filekind.c), the ONNX wire walk that prices a model before
+# protobuf-c unpacks it (onnx_wire.c).
+LIB_SRCS += compiler/filekind.c compiler/import/onnx_wire.c
 GEN_SRCS := $(B)/lexer.c $(B)/parser.c $(B)/runtime_text.c $(B)/onnx.pb-c.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(GEN_SRCS:.c=.o)
 # The command line: main.c parses flags and runs check and run, cli.c is
@@ -307,6 +325,13 @@ check-llvm: $(B)/lstmc example-embed-llvm
 
 .PHONY: example-embed-llvm
 
+# Hostile inputs (tests/run_limits.sh): binary specs, 50,000 blocks, 100,000
+# errors, megabyte strings, weights in other formats, sparse 2 GB weights,
+# huge ONNX tensors: each must fail with one clear message in under a
+# second and (outside the sanitizer build) under 100 MB.
+check-limits: $(B)/lstmc
+	@LSTMC_SAN=$(SAN) sh tests/run_limits.sh $(B)/lstmc
+
 # The C backend's output for tests/golden_c/*.lstm, diffed against the
 # committed .c/.h (LSTMC_UPDATE=1 sh tests/run_golden_c.sh build/lstmc rewrites them).
 check-golden-c: $(B)/lstmc
@@ -317,7 +342,7 @@ check-golden-c: $(B)/lstmc
 check-names: $(B)/lstmc
 	@sh tests/run_names.sh $(B)/lstmc
 
-TESTS := check-unit check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-examples-trained check-onnx
+TESTS := check-unit check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-examples-trained check-onnx check-limits check-fuzz
 
 # Every suite of TESTS in each pass: the normal build, SAN=1 and, with LLVM,
 # a build without it (in $(B)/nollvm), where the LLVM tests must report
@@ -351,3 +376,35 @@ bench-quick: $(B)/lstmc
 	bash bench/run.sh --quick
 
 .PHONY: bench bench-quick
+
+# ---- fuzzing (fuzz/README.md) ----
+# Harnesses for every reader of untrusted files: the spec (fuzz_spec), the
+# safetensors reader (fuzz_safetensors), a spec with its weights
+# (fuzz_weights), `lstmc import` (fuzz_onnx) and the data reader
+# (fuzz_rows). `make fuzz` builds them with clang's libFuzzer, ASan and
+# UBSan (in build/fuzz) and runs each for FUZZ_TIME seconds; new inputs go
+# to build/fuzz/corpus, crashes to build/fuzz/crashes. CI does not run it.
+# `make check-fuzz` replays the committed seeds (fuzz/corpus/NAME) and every
+# input that once crashed (fuzz/regress/NAME) through the same harnesses
+# built without libFuzzer (fuzz/replay.c), in this build: with SAN=1, under
+# the sanitizers.
+FUZZ_NAMES := spec safetensors weights onnx rows
+FUZZ_TIME  ?= 60
+FUZZ_BINS  := $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%)
+FUZZ_SRCS  := fuzz/fuzz.h fuzz/exit_wrap.c fuzz/replay.c
+
+
+$(B)/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_SRCS) $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -Icompiler -Iruntime -I$(B) -Ifuzz $(LDFLAGS) \
+	  -Wl,--wrap=exit -o $@ $< fuzz/exit_wrap.c $(FUZZ_MAIN) $(LIB_OBJS) $(LDLIBS)
+
+check-fuzz: $(FUZZ_BINS)
+	@sh fuzz/replay.sh $(B)/fuzz $(FUZZ_NAMES)
+
+fuzz:
+	@if ! command -v clang > /dev/null; then echo "fuzz: skipped (clang not found)"; else \
+	  $(MAKE) --no-print-directory FUZZ=1 LLVM_CONFIG= $(FUZZ_NAMES:%=build/fuzz/fuzz/fuzz_%) && \
+	  sh fuzz/run.sh build/fuzz $(FUZZ_TIME) $(FUZZ_NAMES); fi
+
+.PHONY: fuzz check-fuzz check-limits

@@ -13,12 +13,17 @@
 /* Our schema nests three deep; anything far deeper is an attack on the
  * stack, not a weights file. */
 enum { JSON_MAX_DEPTH = 64 };
+/* A value costs a node of about 80 bytes however short its text ("0,"):
+ * the count bounds the tree at about 80 MB whatever the header holds (a
+ * real header has about ten values per tensor). */
+enum { JSON_MAX_VALUES = 1000000 };
 
 typedef struct Parser {
     const unsigned char *s;   /* the header, not NUL-terminated */
     size_t len, pos;
     Arena *arena;             /* where the tree goes */
     int depth;
+    long nvalues;
     const char *err;          /* the first error, or NULL */
     size_t err_pos;
 } Parser;
@@ -322,6 +327,8 @@ static Json *parse_object(Parser *p)
 static Json *parse_value(Parser *p)
 {
     skip_ws(p);
+    if (++p->nvalues > JSON_MAX_VALUES)
+        return json_fail(p, p->pos, "more than 1000000 values");
     int c = peek(p);
     if (c == '{' || c == '[') {
         if (p->depth >= JSON_MAX_DEPTH)

@@ -24,6 +24,7 @@
 #endif
 
 #include "safetensors.h"
+#include "filekind.h"
 #include "json.h"
 
 #include <assert.h>
@@ -65,10 +66,28 @@ int st_dtype_is_float(StDtype d)
 
 StTensor *st_find(const StFile *f, const char *name)
 {
-    for (int i = 0; i < f->ntensors; i++)
-        if (strcmp(f->tensors[i].name, name) == 0)
-            return &f->tensors[i];
+    if (!f->by_name) {   /* an StFile not made by st_parse (tests) */
+        for (int i = 0; i < f->ntensors; i++)
+            if (strcmp(f->tensors[i].name, name) == 0)
+                return &f->tensors[i];
+        return NULL;
+    }
+    int lo = 0, hi = f->ntensors;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2, r = strcmp(f->by_name[mid]->name, name);
+        if (r == 0)
+            return f->by_name[mid];
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
+}
+
+static int by_tensor_name(const void *a, const void *b)
+{
+    return strcmp((*(StTensor *const *)a)->name, (*(StTensor *const *)b)->name);
 }
 
 /* ---- checking the header ---- */
@@ -436,16 +455,38 @@ static uint64_t read_u64le(const unsigned char *p)
 
 /* Checks the header against the rules in the comment at the top of the
  * file, then copies what the caller keeps into a. */
+/* A file that fails as safetensors from its first bytes may be a model in
+ * another format: if so, says which and how to convert it (returns 1). */
+static int other_format(const char *path, const unsigned char *bytes, size_t len)
+{
+    FileKind k = fk_guess(bytes, len);
+    if (k == FK_SAFETENSORS || k == FK_UNKNOWN || (k == FK_TEXT && len < 8))
+        return 0;
+    const char *hint = fk_weights_hint(k);
+    diag_file_error(path, "not a safetensors file: it is %s%s%s", fk_name(k), hint[0] ? "; " : "",
+                    hint);
+    return 1;
+}
+
 StFile *st_parse(Arena *a, const char *path, const unsigned char *bytes, size_t len)
 {
     if (len < 8) {
-        diag_file_error(path, "file is %zu bytes, too short for the 8-byte header length", len);
+        if (!other_format(path, bytes, len))
+            diag_file_error(path, "file is %zu bytes, too short for the 8-byte header length",
+                            len);
         return NULL;
     }
     uint64_t hlen = read_u64le(bytes);
     if (hlen > len - 8) {
+        if (other_format(path, bytes, len))
+            return NULL;
         diag_file_error(path, "header length %" PRIu64 " goes beyond the end of the file (%zu bytes)",
                         hlen, len);
+        return NULL;
+    }
+    if (hlen > ST_MAX_HEADER) {
+        diag_file_error(path, "header length %" PRIu64 " is more than lstmc reads (%" PRIu64
+                        " bytes)", hlen, ST_MAX_HEADER);
         return NULL;
     }
 
@@ -453,6 +494,10 @@ StFile *st_parse(Arena *a, const char *path, const unsigned char *bytes, size_t 
     const char *json_err;
     size_t json_err_pos;
     Json *top = json_parse(&tmp, bytes + 8, (size_t)hlen, &json_err, &json_err_pos);
+    if (!top && other_format(path, bytes, len)) {
+        arena_free(&tmp);
+        return NULL;
+    }
     if (!top) {
         diag_file_error(path, "header is not valid JSON: %s at byte %zu", json_err, json_err_pos);
         arena_free(&tmp);
@@ -513,10 +558,13 @@ StFile *st_parse(Arena *a, const char *path, const unsigned char *bytes, size_t 
     f->path = arena_strdup(a, path);
     f->ntensors = (int)n;
     f->tensors = arena_alloc(a, n * sizeof *f->tensors);
+    f->by_name = arena_alloc(a, n * sizeof *f->by_name);
     for (size_t i = 0; i < n; i++) {
         f->tensors[i] = sorted[i]->t;
         f->tensors[i].name = arena_strdup(a, sorted[i]->t.name);
+        f->by_name[i] = &f->tensors[i];
     }
+    qsort(f->by_name, n, sizeof *f->by_name, by_tensor_name);
     if (meta) {
         f->nmeta = (int)meta->nkids;
         f->meta_keys = arena_alloc(a, meta->nkids * sizeof *f->meta_keys);
@@ -534,7 +582,7 @@ StFile *st_parse(Arena *a, const char *path, const unsigned char *bytes, size_t 
 StFile *st_read(Arena *a, const char *path)
 {
     size_t len;
-    unsigned char *bytes = file_read(a, path, &len);
+    const unsigned char *bytes = file_map(a, path, SIZE_MAX, "weights", &len);
     return bytes ? st_parse(a, path, bytes, len) : NULL;
 }
 

@@ -13,6 +13,8 @@
 #ifndef LSTMC_SAFETENSORS_H
 #define LSTMC_SAFETENSORS_H
 
+#include <stdint.h>
+
 #include "util.h"
 
 typedef enum {
@@ -21,6 +23,9 @@ typedef enum {
 } StDtype;
 
 enum { ST_MAX_DIMS = 8 };
+/* The JSON header: real ones are a few KB (a few hundred KB for the
+ * largest language models); the reference Rust reader allows 100 MB. */
+#define ST_MAX_HEADER ((uint64_t)16 << 20)
 
 typedef struct StTensor {
     const char *name;
@@ -36,12 +41,20 @@ typedef struct StFile {
     const char *path;
     int ntensors;
     StTensor *tensors;          /* in file order of their data offsets */
+    StTensor **by_name;         /* the same sorted by name: st_find() in log time, so a
+                                 * spec of many layers over a file of many tensors
+                                 * is not quadratic */
     int nmeta;
     const char **meta_keys, **meta_values;   /* __metadata__ */
 } StFile;
 
-/* Reads and validates path. Returns NULL after reporting through
- * diag_file_error() if the file is unreadable or malformed. */
+/* Reads and validates path. The file is mapped, not read: only its header
+ * is touched until a tensor's data is converted (st_to_float), so a file
+ * that claims gigabytes costs nothing before it is found wrong. The
+ * mapping lives as long as a. A file in another format (a PyTorch
+ * checkpoint, NumPy, ONNX, HDF5) is named, with the command that converts
+ * it. Returns NULL after reporting through diag_file_error() if the file
+ * is unreadable or malformed. */
 StFile *st_read(Arena *a, const char *path);
 /* The same over bytes already in memory (tests). */
 StFile *st_parse(Arena *a, const char *path, const unsigned char *bytes, size_t len);

@@ -14,6 +14,10 @@
 #include <string.h>
 
 enum { MAX_DIM = 1 << 16 };   /* keeps every tensor size well inside a long */
+/* Layers of a model, each lstm block's `layers` counted (README "Limits"):
+ * the IR's layer array is sized from this count before any block is
+ * checked, so it must be bounded first. */
+enum { MAX_LAYERS = 1024 };
 
 typedef struct Sema {
     Arena *a;
@@ -369,10 +373,11 @@ static int check_lstm(const Table *t, LstmOpts *o, const Node *blk)
     /* blocks N (how many) and block_size S (cells in each) say the same thing
      * two ways; either, or both if they agree. */
     if (o->hidden && o->blocks && o->block_size) {
-        if (o->blocks * o->block_size != o->hidden) {
-            diag_error(&s[L_BLOCK_SIZE]->loc, "blocks %d of block_size %d make %d cells, "
+        /* in long: each may be up to MAX_DIM, their product past INT_MAX */
+        if ((long)o->blocks * o->block_size != o->hidden) {
+            diag_error(&s[L_BLOCK_SIZE]->loc, "blocks %d of block_size %d make %ld cells, "
                        "but hidden is %d", o->blocks, o->block_size,
-                       o->blocks * o->block_size, o->hidden);
+                       (long)o->blocks * o->block_size, o->hidden);
             ok = 0;
         }
     } else if (o->hidden && o->blocks) {
@@ -637,9 +642,13 @@ static char *folder_of(Arena *a, const char *path)
     return slash ? arena_strndup(a, path, (size_t)(slash - path + 1)) : arena_strdup(a, "");
 }
 
-static int count_layers(const Node *model)
+/* The layers of the model's blocks, counting an lstm block's `layers N`
+ * (when N is valid; checked later) and every other block once. Stops at
+ * the block that takes the count past MAX_LAYERS and returns it in *over. */
+static int count_layers(const Node *model, const Node **over)
 {
     int n = 0;
+    *over = NULL;
     for (const Node *b = model->body; b; b = b->next) {
         if (b->kind != NODE_BLOCK)
             continue;
@@ -650,9 +659,39 @@ static int count_layers(const Node *model)
                     st->args[0].kind == ARG_NUMBER && st->args[0].num >= 1 &&
                     st->args[0].num <= 64)
                     layers = (int)st->args[0].num;
+        if (n + layers > MAX_LAYERS) {
+            *over = b;
+            return n + layers;
+        }
         n += layers;
     }
     return n;
+}
+
+/* Layer names seen so far, for the duplicate check: a hash set, so a spec
+ * of thousands of blocks is checked in linear time. */
+typedef struct NameSet {
+    const Node **slots;
+    size_t cap;             /* a power of two, at least twice the blocks */
+} NameSet;
+
+static size_t name_hash(const char *s)
+{
+    size_t h = 5381;
+    for (; *s; s++)
+        h = h * 33 + (unsigned char)*s;
+    return h;
+}
+
+/* The block already named like n, or NULL after adding n. */
+static const Node *name_seen(NameSet *set, const Node *n)
+{
+    size_t i = name_hash(n->name) & (set->cap - 1);
+    for (; set->slots[i]; i = (i + 1) & (set->cap - 1))
+        if (strcmp(set->slots[i]->name, n->name) == 0)
+            return set->slots[i];
+    set->slots[i] = n;
+    return NULL;
 }
 
 static int check_model(Sema *S, const Node *model, IrModel *m, const char *weights_override)
@@ -665,7 +704,19 @@ static int check_model(Sema *S, const Node *model, IrModel *m, const char *weigh
         ok = 0;
     }
     m->name = model->name ? model->name : "model";
-    m->layers = arena_alloc(S->a, sizeof(IrLayer) * (size_t)(count_layers(model) + 1));
+    const Node *over;
+    int nlayers = count_layers(model, &over);
+    if (over) {
+        diag_error(&over->loc, "this block takes model '%s' past %d layers (counting each "
+                   "lstm block's 'layers'); lstmc supports at most %d", m->name, MAX_LAYERS,
+                   MAX_LAYERS);
+        return 0;
+    }
+    m->layers = arena_alloc(S->a, sizeof(IrLayer) * (size_t)(nlayers + 1));
+    NameSet names = {NULL, 16};
+    while (names.cap < 2 * (size_t)nlayers)
+        names.cap *= 2;
+    names.slots = arena_alloc(S->a, names.cap * sizeof *names.slots);
     int words_ok = 1;
     for (n = model->body; n; n = n->next)
         if (table_word(&t, n) < 0)
@@ -706,8 +757,11 @@ static int check_model(Sema *S, const Node *model, IrModel *m, const char *weigh
         if (n->kind != NODE_BLOCK)
             continue;
         int is_lstm = strcmp(n->word, "lstm") == 0;
-        if (!is_lstm && strcmp(n->word, "dense") != 0)
+        if (!is_lstm && strcmp(n->word, "dense") != 0) {
+            if (n->name)
+                name_seen(&names, n);   /* its name is taken all the same */
             continue;   /* reported by table_word */
+        }
         nblocks++;
         if (!n->name) {
             diag_error(&n->loc, "a %s block needs a name: write '%s NAME { ... }'", n->word,
@@ -715,13 +769,12 @@ static int check_model(Sema *S, const Node *model, IrModel *m, const char *weigh
             ok = 0;
             continue;
         }
-        for (const Node *prev = model->body; prev != n; prev = prev->next)
-            if (prev->kind == NODE_BLOCK && prev->name && strcmp(prev->name, n->name) == 0) {
-                diag_error(&n->name_loc, "a layer named '%s' already exists", n->name);
-                diag_note(&prev->name_loc, "'%s' first defined here", n->name);
-                ok = 0;
-                break;
-            }
+        const Node *prev = name_seen(&names, n);
+        if (prev) {
+            diag_error(&n->name_loc, "a layer named '%s' already exists", n->name);
+            diag_note(&prev->name_loc, "'%s' first defined here", n->name);
+            ok = 0;
+        }
         ok &= is_lstm ? lstm_block(S, n, m, &width) : dense_block(S->a, n, m, &width);
     }
     if (!nblocks) {

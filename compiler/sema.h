@@ -25,4 +25,8 @@ IrModel *sema_check(Arena *a, const Node *spec, const char *weights_override);
  * naming the tensor; returns 0, or -1 after reporting. */
 int weights_load(Arena *a, IrModel *m);
 
+struct StFile;
+/* The same from a safetensors file already read (st_parse: tests, fuzzing). */
+int weights_load_file(Arena *a, IrModel *m, struct StFile *file);
+
 #endif

@@ -7,8 +7,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "filekind.h"
 
 /* ---- memory ---- */
 
@@ -56,9 +59,29 @@ char *mem_strdup(const char *s)
     return memcpy(mem_alloc(n), s, n);
 }
 
+int size_mul(long a, long b, long max, long *out)
+{
+    if (a < 0 || b < 0 || (b != 0 && a > max / b))
+        return -1;
+    *out = a * b;
+    return 0;
+}
+
+int size_add(long a, long b, long max, long *out)
+{
+    if (a < 0 || b < 0 || a > max - b)
+        return -1;
+    *out = a + b;
+    return 0;
+}
+
+/* A chunk of an arena; a chunk with map set holds no data but a mapped
+ * file (file_map), unmapped by arena_free(). */
 struct ArenaChunk {
     ArenaChunk *next;
     size_t used, cap;
+    void *map;
+    size_t map_len;
     _Alignas(16) unsigned char data[];
 };
 
@@ -66,13 +89,18 @@ enum { ARENA_CHUNK = 64 * 1024 };
 
 void *arena_alloc(Arena *a, size_t size)
 {
+    if (size > SIZE_MAX - 15)
+        diag_fatal("out of memory");
     size = (size + 15) & ~(size_t)15;
     ArenaChunk *c = a->head;
     if (!c || c->cap - c->used < size) {
         size_t cap = size > ARENA_CHUNK ? size : ARENA_CHUNK;
+        if (cap > SIZE_MAX - sizeof(ArenaChunk))
+            diag_fatal("out of memory");
         c = mem_alloc(sizeof(ArenaChunk) + cap);
         c->used = 0;
         c->cap = cap;
+        c->map = NULL;
         c->next = a->head;
         a->head = c;
     }
@@ -85,7 +113,8 @@ void *arena_alloc(Arena *a, size_t size)
 char *arena_strndup(Arena *a, const char *s, size_t n)
 {
     char *p = arena_alloc(a, n + 1);
-    memcpy(p, s, n);
+    if (n)   /* protobuf-c leaves empty bytes fields NULL: memcpy(p, NULL, 0) is undefined */
+        memcpy(p, s, n);
     p[n] = '\0';
     return p;
 }
@@ -113,6 +142,8 @@ void arena_free(Arena *a)
     ArenaChunk *c = a->head;
     while (c) {
         ArenaChunk *next = c->next;
+        if (c->map)
+            munmap(c->map, c->map_len);
         mem_free(c);
         c = next;
     }
@@ -127,14 +158,16 @@ Source *source_from_string(Arena *a, const char *path, const char *text)
     s->path = arena_strdup(a, path);
     s->len = strlen(text);
     s->text = arena_strndup(a, text, s->len);
+    s->arena = a;
     return s;
 }
 
-/* Reads all of f into a, NUL-terminated. A regular file is read straight
+/* Reads all of f into a, NUL-terminated, at most max bytes (more: errno
+ * EFBIG, *len the size when it is known). A regular file is read straight
  * into a buffer of its size; a pipe is read into a growing buffer first,
  * since its size is known only at the end. Returns NULL with errno set on
  * failure. */
-static unsigned char *read_all(Arena *a, FILE *f, size_t *len)
+static unsigned char *read_all(Arena *a, FILE *f, size_t max, size_t *len)
 {
     struct stat st;
     if (fstat(fileno(f), &st) != 0)
@@ -144,7 +177,8 @@ static unsigned char *read_all(Arena *a, FILE *f, size_t *len)
         return NULL;
     }
     if (S_ISREG(st.st_mode)) {
-        if ((uintmax_t)st.st_size >= SIZE_MAX) {
+        if ((uintmax_t)st.st_size > max) {
+            *len = (uintmax_t)st.st_size >= SIZE_MAX ? SIZE_MAX : (size_t)st.st_size;
             errno = EFBIG;
             return NULL;
         }
@@ -156,15 +190,25 @@ static unsigned char *read_all(Arena *a, FILE *f, size_t *len)
     size_t cap = 64 * 1024, n = 0;
     unsigned char *buf = mem_alloc(cap);
     for (;;) {
-        if (n == cap)
+        if (n == cap) {
+            if (n > max) {
+                mem_free(buf);
+                *len = n;
+                errno = EFBIG;
+                return NULL;
+            }
             buf = mem_realloc(buf, cap *= 2);
+        }
         size_t got = fread(buf + n, 1, cap - n, f);
         n += got;
         if (got == 0)
             break;
     }
-    if (ferror(f)) {
+    if (ferror(f) || n > max) {
         mem_free(buf);
+        *len = n;
+        if (!ferror(f))
+            errno = EFBIG;
         return NULL;
     }
     unsigned char *out = arena_alloc(a, n + 1);
@@ -174,7 +218,18 @@ static unsigned char *read_all(Arena *a, FILE *f, size_t *len)
     return out;
 }
 
-unsigned char *file_read(Arena *a, const char *path, size_t *len)
+/* "cannot read" or, for a file over the limit, what the limit is. */
+static void report_read_error(const char *path, int err, size_t len, size_t max,
+                              const char *what)
+{
+    if (err == EFBIG)
+        diag_file_error(path, "the file is %s%zu bytes; lstmc reads at most %zu bytes as %s",
+                        len == SIZE_MAX ? "more than " : "", len, max, what);
+    else
+        diag_file_error(path, "cannot read: %s", err ? strerror(err) : "I/O error");
+}
+
+unsigned char *file_read(Arena *a, const char *path, size_t max, const char *what, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -183,25 +238,95 @@ unsigned char *file_read(Arena *a, const char *path, size_t *len)
     }
     *len = 0;
     errno = 0;
-    unsigned char *bytes = read_all(a, f, len);
+    unsigned char *bytes = read_all(a, f, max, len);
     int err = errno;
     fclose(f);
     if (!bytes)
-        diag_file_error(path, "cannot read: %s", err ? strerror(err) : "I/O error");
+        report_read_error(path, err, *len, max, what);
     return bytes;
+}
+
+const unsigned char *file_map(Arena *a, const char *path, size_t max, const char *what,
+                              size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        diag_file_error(path, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+        if ((uintmax_t)st.st_size > max) {
+            fclose(f);
+            report_read_error(path, EFBIG, (uintmax_t)st.st_size >= SIZE_MAX
+                              ? SIZE_MAX : (size_t)st.st_size, max, what);
+            return NULL;
+        }
+        *len = (size_t)st.st_size;
+        if (*len == 0) {
+            fclose(f);
+            return arena_alloc(a, 1);
+        }
+        void *p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+        int err = errno;
+        fclose(f);
+        if (p == MAP_FAILED) {
+            diag_file_error(path, "cannot read: %s", strerror(err));
+            return NULL;
+        }
+        /* A chunk that only remembers the mapping, behind the head so the
+         * head's free space stays in use. */
+        ArenaChunk *c = mem_alloc(sizeof *c);
+        c->used = c->cap = 0;
+        c->map = p;
+        c->map_len = *len;
+        if (a->head) {
+            c->next = a->head->next;
+            a->head->next = c;
+        } else {
+            c->next = NULL;
+            a->head = c;
+        }
+        return p;
+    }
+    *len = 0;
+    errno = 0;
+    unsigned char *bytes = read_all(a, f, max, len);
+    int err = errno;
+    fclose(f);
+    if (!bytes)
+        report_read_error(path, err, *len, max, what);
+    return bytes;
+}
+
+Source *source_from_bytes(Arena *a, const char *path, const unsigned char *bytes, size_t len)
+{
+    if (len > SPEC_MAX_BYTES) {
+        diag_file_error(path, "the file is %zu bytes; lstmc reads at most %zu bytes as a spec",
+                        len, SPEC_MAX_BYTES);
+        return NULL;
+    }
+    /* A model file or other binary given as the spec: one message naming
+     * it, not a lexer error for every byte. */
+    FileKind k = fk_guess(bytes, len);
+    if (k != FK_TEXT) {
+        diag_file_error(path, "not an lstmc spec: it is %s%s%s", fk_name(k),
+                        fk_spec_hint(k)[0] ? "; " : "", fk_spec_hint(k));
+        return NULL;
+    }
+    Source *s = arena_alloc(a, sizeof *s);
+    s->path = arena_strdup(a, path);
+    s->text = arena_strndup(a, (const char *)bytes, len);
+    s->len = len;
+    s->arena = a;
+    return s;
 }
 
 Source *source_read(Arena *a, const char *path)
 {
     size_t len;
-    unsigned char *text = file_read(a, path, &len);
-    if (!text)
-        return NULL;
-    Source *s = arena_alloc(a, sizeof *s);
-    s->path = arena_strdup(a, path);
-    s->text = (char *)text;
-    s->len = len;
-    return s;
+    const unsigned char *text = file_map(a, path, SPEC_MAX_BYTES, "a spec", &len);
+    return text ? source_from_bytes(a, path, text, len) : NULL;
 }
 
 /* ---- diagnostics ---- */
@@ -214,24 +339,65 @@ FILE *diag_stream(void) { return diag_out ? diag_out : stderr; }
 int diag_errors(void) { return diag_count; }
 void diag_reset(void) { diag_count = 0; }
 
+/* The start of each line of src, found once: after that, quoting an error
+ * costs the length of its line, not of the file before it. (A cache in a
+ * const Source, hence the cast: the text itself never changes.) */
+static void index_lines(const Source *src)
+{
+    Source *s = (Source *)src;
+    if (s->line_start || !s->arena)
+        return;
+    size_t n = 1;
+    for (size_t i = 0; i < s->len; i++)
+        n += s->text[i] == '\n';
+    s->line_start = arena_alloc(s->arena, n * sizeof *s->line_start);
+    s->line_start[0] = 0;
+    n = 1;
+    for (size_t i = 0; i < s->len; i++)
+        if (s->text[i] == '\n')
+            s->line_start[n++] = i + 1;
+    s->nlines = (int)n;
+}
+
 /* Prints the line loc points into, then a caret (and tildes for len). Tabs
- * in the prefix are copied so the caret lines up in any tab width. */
+ * in the prefix are copied so the caret lines up in any tab width. A line
+ * longer than DIAG_MAX_QUOTE is quoted around the column, with "..." for
+ * what is left out, so a megabyte on one line is not printed per error. */
 static void quote_line(FILE *f, const Loc *loc)
 {
-    const char *p = loc->src->text;
-    for (int line = 1; line < loc->line && *p; p++)
-        if (*p == '\n')
-            line++;
-    const char *end = p;
-    while (*end && *end != '\n')
-        end++;
+    index_lines(loc->src);
+    const char *text = loc->src->text, *end_all = text + loc->src->len, *p = text;
+    if (loc->src->line_start) {
+        if (loc->line > loc->src->nlines)
+            return;
+        p = text + loc->src->line_start[loc->line - 1];
+    } else {   /* a Source made by hand, without an arena for the index */
+        for (int line = 1; line < loc->line && p < end_all; p++)
+            if (*p == '\n')
+                line++;
+    }
+    const char *end = memchr(p, '\n', (size_t)(end_all - p));
+    if (!end)
+        end = end_all;
     if (end > p && end[-1] == '\r')
         end--;
-    fprintf(f, "%.*s\n", (int)(end - p), p);
-    for (int i = 1; i < loc->col && p + i - 1 < end; i++)
-        fputc(p[i - 1] == '\t' ? '\t' : ' ', f);
+    long col = loc->col > 0 ? loc->col - 1 : 0;   /* the caret's offset in the line */
+    long len = loc->len;
+    const char *from = p, *to = end;
+    if (to - from > DIAG_MAX_QUOTE) {
+        if (col > DIAG_MAX_QUOTE / 2)
+            from = p + (col - DIAG_MAX_QUOTE / 2 < end - p ? col - DIAG_MAX_QUOTE / 2 : 0);
+        if (to - from > DIAG_MAX_QUOTE)
+            to = from + DIAG_MAX_QUOTE;
+    }
+    int lead = from > p ? 3 : 0;
+    fprintf(f, "%s%.*s%s\n", lead ? "..." : "", (int)(to - from), from, to < end ? "..." : "");
+    for (int i = 0; i < lead; i++)
+        fputc(' ', f);
+    for (const char *q = from; q < p + col && q < to; q++)
+        fputc(*q == '\t' ? '\t' : ' ', f);
     fputc('^', f);
-    for (int i = 1; i < loc->len; i++)
+    for (long i = 1; i < len && p + col + i < to; i++)
         fputc('~', f);
     fputc('\n', f);
 }
@@ -249,10 +415,25 @@ static void report(const Loc *loc, const char *kind, const char *fmt, va_list ap
         quote_line(f, loc);
 }
 
+/* Past DIAG_MAX_ERRORS errors the rest would only bury the first ones (and
+ * a hostile input can make millions): they are counted, not shown, as
+ * compilers do. Every stage is linear in its input, so going on silently
+ * costs little, and unlike exiting it leaves a caller (a test, a fuzzer)
+ * in control. Returns whether this error is shown. */
+static int count_error(void)
+{
+    if (++diag_count <= DIAG_MAX_ERRORS)
+        return 1;
+    if (diag_count == DIAG_MAX_ERRORS + 1)
+        fprintf(diag_stream(), "lstmc: error: too many errors (more than %d); the rest are not "
+                "shown\n", DIAG_MAX_ERRORS);
+    return 0;
+}
+
 void diag_verror(const Loc *loc, const char *fmt, va_list ap)
 {
-    diag_count++;
-    report(loc, "error", fmt, ap);
+    if (count_error())
+        report(loc, "error", fmt, ap);
 }
 
 void diag_error(const Loc *loc, const char *fmt, ...)
@@ -265,6 +446,8 @@ void diag_error(const Loc *loc, const char *fmt, ...)
 
 void diag_note(const Loc *loc, const char *fmt, ...)
 {
+    if (diag_count > DIAG_MAX_ERRORS)
+        return;   /* its error was not shown */
     va_list ap;
     va_start(ap, fmt);
     report(loc, "note", fmt, ap);
@@ -273,9 +456,10 @@ void diag_note(const Loc *loc, const char *fmt, ...)
 
 void diag_file_error(const char *path, const char *fmt, ...)
 {
+    if (!count_error())
+        return;
     FILE *f = diag_stream();
     va_list ap;
-    diag_count++;
     fprintf(f, "%s: error: ", path);
     va_start(ap, fmt);
     vfprintf(f, fmt, ap);

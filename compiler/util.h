@@ -31,6 +31,14 @@
 
 /* ---- memory ---- */
 
+/* Checked size arithmetic, for every size a file declares: *out = a * b or
+ * a + b of non-negative a and b, returning 0, or -1 (leaving *out alone)
+ * when a or b is negative or the result would exceed max. Sizes from files
+ * are multiplied and added only through these, so a hostile shape cannot
+ * overflow (undefined behaviour) or wrap to a small allocation. */
+int size_mul(long a, long b, long max, long *out);
+int size_add(long a, long b, long max, long *out);
+
 /* malloc/realloc that never return NULL: out of memory is reported as
  * "lstmc: error: out of memory" and exits with status 1. */
 void *mem_alloc(size_t size);
@@ -52,21 +60,48 @@ void arena_free(Arena *a);
 
 /* ---- source files ---- */
 
+/* Limits on what lstmc reads (README "Limits"): every file may come from a
+ * stranger, so none of them may make lstmc use memory or time out of
+ * proportion to a real model. */
+#define SPEC_MAX_BYTES   ((size_t)1 << 20)   /* a spec: 1 MiB (real ones are a few KB) */
+#define SPEC_MAX_STRING  4096                /* a string literal in a spec, in bytes */
+#define DIAG_MAX_ERRORS  20                  /* errors shown; the rest are counted only */
+#define DIAG_MAX_QUOTE   160                 /* bytes of a source line quoted under an error */
+
 /* A file read whole into memory, kept so diagnostics can quote its lines. */
 typedef struct Source {
     const char *path;   /* as the user named it */
     char *text;         /* NUL-terminated contents */
     size_t len;
+    /* Where each line starts, built on the first quote so that quoting
+     * the Nth error does not scan the file from its start again. */
+    size_t *line_start;         /* in arena */
+    int nlines;
+    Arena *arena;               /* the one the Source was made in */
 } Source;
 
 /* Reads the whole file at path into a, NUL-terminated; *len excludes the
- * NUL. Returns NULL after reporting "path: error: cannot open: ..." or
- * "cannot read: ...". */
-unsigned char *file_read(Arena *a, const char *path, size_t *len);
+ * NUL. A file of more than max bytes is not read: "path: error: the file
+ * is N bytes; lstmc reads at most M as WHAT". Returns NULL after reporting
+ * "path: error: cannot open: ..." or "cannot read: ...". */
+unsigned char *file_read(Arena *a, const char *path, size_t max, const char *what, size_t *len);
+
+/* The file at path mapped read-only (a regular file) or, when it cannot be
+ * mapped (a pipe), read; either way it belongs to a and goes with
+ * arena_free(). A large file costs no memory until it is touched, so a
+ * reader can check a header against the file's size before touching the
+ * rest. Not NUL-terminated. Returns NULL after reporting as file_read(). */
+const unsigned char *file_map(Arena *a, const char *path, size_t max, const char *what,
+                              size_t *len);
 
 /* Reads path into a Source allocated in a. Returns NULL (and reports
- * "path: error: <strerror>") when the file cannot be read. */
+ * "path: error: <strerror>") when the file cannot be read; a file larger
+ * than SPEC_MAX_BYTES or holding binary data is reported as not a spec
+ * (naming the format it looks like, see filekind.h). */
 Source *source_read(Arena *a, const char *path);
+/* A Source over bytes already in memory, checked as source_read() checks
+ * a file (its size, binary data); NULL after reporting. */
+Source *source_from_bytes(Arena *a, const char *path, const unsigned char *bytes, size_t len);
 /* A Source over text already in memory (tests). */
 Source *source_from_string(Arena *a, const char *path, const char *text);
 

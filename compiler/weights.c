@@ -27,11 +27,20 @@
 
 #include <string.h>
 
+/* Loading runs twice over the layers: a first pass (check) only finds each
+ * tensor and checks its shape and dtype, allocating nothing, so a spec
+ * that claims gigabytes of weights against a small file is answered before
+ * any of them is allocated; the second converts and copies, and allocates
+ * only what the file was found to hold. */
 typedef struct Loader {
     Arena *a;
     StFile *file;
     const IrSource *src;      /* the layer being loaded */
     int ok;
+    int check;                /* the first pass: find and check, return no data */
+    Arena tmp;                /* a framework's tensors as floats, until they are copied
+                               * into the canonical arrays: freed after each layer, so
+                               * loading peaks at one layer's worth above the model */
 } Loader;
 
 /* The index of flat element i in a tensor of this shape, as "[r, c]". */
@@ -59,8 +68,8 @@ static const char *nearest_tensor(const Loader *ld, const char *name)
 /* The float data of tensor `name`, which must have the given shape; marks it
  * used. `meaning` explains the shape ("[4*hidden, input]"). Returns NULL
  * after reporting. */
-static float *tensor(Loader *ld, const char *name, int ndim, const long *shape,
-                     const char *meaning)
+static float *tensor_in(Loader *ld, Arena *out, const char *name, int ndim,
+                        const long *shape, const char *meaning)
 {
     const char *path = ld->file->path;
     const char *want = dims_text(ld->a, ndim, shape);
@@ -88,15 +97,31 @@ static float *tensor(Loader *ld, const char *name, int ndim, const long *shape,
         ld->ok = 0;
         return NULL;
     }
-    float *out = arena_alloc(ld->a, sizeof(float) * (size_t)(t->count ? t->count : 1));
+    if (ld->check)
+        return NULL;
+    float *data = arena_alloc(out, sizeof(float) * (size_t)(t->count ? t->count : 1));
     long bad;
-    if (st_to_float(t, out, &bad) < 0) {
+    if (st_to_float(t, data, &bad) < 0) {
         diag_error(&ld->src->loc, "tensor '%s' in %s: element %s is NaN, infinite or too "
                    "large for float", name, path, index_str(ld->a, t, bad));
         ld->ok = 0;
         return NULL;
     }
-    return out;
+    return data;
+}
+
+/* A tensor only read while its layer is loaded (ld->tmp). */
+static float *tensor(Loader *ld, const char *name, int ndim, const long *shape,
+                     const char *meaning)
+{
+    return tensor_in(ld, &ld->tmp, name, ndim, shape, meaning);
+}
+
+/* A tensor the IR keeps pointing at (a dense bias, an initial state). */
+static float *kept_tensor(Loader *ld, const char *name, int ndim, const long *shape,
+                          const char *meaning)
+{
+    return tensor_in(ld, ld->a, name, ndim, shape, meaning);
 }
 
 static float *new_floats(Loader *ld, long n)
@@ -162,9 +187,9 @@ static void load_initial_state(Loader *ld, const IrLstm *l, IrDirection *D, cons
     if (!l->initial_state)
         return;
     long s_h[1] = {l->recurrent}, s_c[1] = {l->hidden};
-    D->h0 = tensor(ld, arena_printf(ld->a, "%s.%s%s", p, h, sfx), 1, s_h,
+    D->h0 = kept_tensor(ld, arena_printf(ld->a, "%s.%s%s", p, h, sfx), 1, s_h,
                    l->proj ? "[projection]" : "[hidden]");
-    D->c0 = tensor(ld, arena_printf(ld->a, "%s.%s%s", p, c, sfx), 1, s_c, "[hidden]");
+    D->c0 = kept_tensor(ld, arena_printf(ld->a, "%s.%s%s", p, c, sfx), 1, s_c, "[hidden]");
 }
 
 static const int pytorch_slot[GATE_COUNT] = {0, 1, 2, 3};   /* i f g o */
@@ -239,9 +264,9 @@ static void load_onnx(Loader *ld, IrLayer *L)
     float *pp = l->peepholes ? tensor(ld, arena_printf(ld->a, "%s.P", p), 2, s_p,
                                       "[directions, 3*hidden]") : NULL;
     long s_init[3] = {D, 1, H};   /* ONNX's [directions, batch, hidden], batch 1 */
-    float *h0 = l->initial_state ? tensor(ld, arena_printf(ld->a, "%s.initial_h", p), 3, s_init,
+    float *h0 = l->initial_state ? kept_tensor(ld, arena_printf(ld->a, "%s.initial_h", p), 3, s_init,
                                           "[directions, 1, hidden]") : NULL;
-    float *c0 = l->initial_state ? tensor(ld, arena_printf(ld->a, "%s.initial_c", p), 3, s_init,
+    float *c0 = l->initial_state ? kept_tensor(ld, arena_printf(ld->a, "%s.initial_c", p), 3, s_init,
                                           "[directions, 1, hidden]") : NULL;
     for (int d = 0; d < D; d++) {
         IrDirection *dir = &l->dir[d];
@@ -269,13 +294,15 @@ static void load_native(Loader *ld, IrLayer *L, int d)
     static const char gate_letter[GATE_COUNT] = {'i', 'f', 'g', 'o'};
     IrLstm *l = &L->lstm;
     IrDirection *D = &l->dir[d];
+    /* what alloc_direction allocates (not yet, in the check pass) */
+    int bias = L->source.bias;
     const char *p = L->source.prefix[d];
     const char *sfx = arena_printf(ld->a, "%s%s",
                                    L->source.stacked ? arena_printf(ld->a, "_l%d", L->source.index) : "",
                                    l->dirs == 2 && d == 1 ? "_reverse" : "");
     long K = l->input + l->recurrent;
     for (int g = 0; g < GATE_COUNT; g++) {
-        if (!D->w[g])
+        if (!ir_gate_has_weights(l, g))
             continue;
         long rows = ir_gate_rows(l, g);
         long s_w[2] = {rows, K}, s_b[1] = {rows}, s_p[1] = {l->hidden};
@@ -285,11 +312,12 @@ static void load_native(Loader *ld, IrLayer *L, int d)
                                        l->proj ? "projection" : "hidden"));
         if (t)
             memcpy(D->w[g], t, sizeof(float) * (size_t)(rows * K));
-        if (D->b[g] && (t = tensor(ld, arena_printf(ld->a, "%s.b_%c%s", p, gate_letter[g], sfx),
-                                   1, s_b, arena_printf(ld->a, "[%s]", rows_doc))))
+        if (bias && (t = tensor(ld, arena_printf(ld->a, "%s.b_%c%s", p, gate_letter[g], sfx),
+                                1, s_b, arena_printf(ld->a, "[%s]", rows_doc))))
             memcpy(D->b[g], t, sizeof(float) * (size_t)rows);
-        if (D->p[g] && (t = tensor(ld, arena_printf(ld->a, "%s.p_%c%s", p, gate_letter[g], sfx),
-                                   1, s_p, "[hidden]")))
+        if (l->peepholes && g != GATE_G &&
+            (t = tensor(ld, arena_printf(ld->a, "%s.p_%c%s", p, gate_letter[g], sfx),
+                        1, s_p, "[hidden]")))
             memcpy(D->p[g], t, sizeof(float) * (size_t)l->hidden);
     }
     if (l->proj) {
@@ -317,10 +345,29 @@ static void load_dense(Loader *ld, IrLayer *L)
                 L->dense.w[u * in + k] = keras ? w[k * units + u] : w[u * in + k];
     }
     if (L->source.bias) {
-        float *b = tensor(ld, arena_printf(ld->a, "%s.bias", p), 1, s_b, "[units]");
+        float *b = kept_tensor(ld, arena_printf(ld->a, "%s.bias", p), 1, s_b, "[units]");
         if (b)
             L->dense.b = b;
     }
+}
+
+/* A tensor the spec does not use means spec and weights disagree (a
+ * forgotten layer, projection or direction): an error, not a warning.
+ * Reports the first ten; returns how many there are. */
+static int unused_tensors(const StFile *file, Arena *a)
+{
+    int unused = 0;
+    for (int i = 0; i < file->ntensors; i++) {
+        const StTensor *t = &file->tensors[i];
+        if (t->used)
+            continue;
+        if (++unused <= 10)
+            diag_file_error(file->path, "tensor '%s' %s is not used by any layer of the spec",
+                            t->name, dims_text(a, t->ndim, t->shape));
+    }
+    if (unused > 10)
+        diag_file_error(file->path, "... and %d more unused tensors", unused - 10);
+    return unused;
 }
 
 int weights_load(Arena *a, IrModel *m)
@@ -331,38 +378,36 @@ int weights_load(Arena *a, IrModel *m)
             diag_note(&m->weights_loc, "the weights file is named here");
         return -1;
     }
-    Loader ld = {a, file, NULL, 1};
-    for (int i = 0; i < m->nlayers; i++) {
-        IrLayer *L = &m->layers[i];
-        ld.src = &L->source;
-        if (L->kind == IR_DENSE) {
-            load_dense(&ld, L);
-            continue;
-        }
-        for (int d = 0; d < L->lstm.dirs; d++)
-            alloc_direction(&ld, &L->lstm, &L->lstm.dir[d], L->source.bias);
-        for (int d = 0; d < L->lstm.dirs; d++) {
-            switch (L->source.conv) {
-            case CONV_PYTORCH: load_pytorch(&ld, L, d); break;
-            case CONV_KERAS: load_keras(&ld, L, d); break;
-            case CONV_ONNX: if (d == 0) load_onnx(&ld, L); break;
-            case CONV_NATIVE: load_native(&ld, L, d); break;
+    return weights_load_file(a, m, file);
+}
+
+int weights_load_file(Arena *a, IrModel *m, StFile *file)
+{
+    Loader ld = {a, file, NULL, 1, 1, {0}};
+    for (ld.check = 1; ld.check >= 0 && ld.ok; ld.check--) {
+        for (int i = 0; i < m->nlayers; i++) {
+            IrLayer *L = &m->layers[i];
+            ld.src = &L->source;
+            if (L->kind == IR_DENSE) {
+                load_dense(&ld, L);
+                arena_free(&ld.tmp);
+                continue;
             }
+            for (int d = 0; d < L->lstm.dirs && !ld.check; d++)
+                alloc_direction(&ld, &L->lstm, &L->lstm.dir[d], L->source.bias);
+            for (int d = 0; d < L->lstm.dirs; d++) {
+                switch (L->source.conv) {
+                case CONV_PYTORCH: load_pytorch(&ld, L, d); break;
+                case CONV_KERAS: load_keras(&ld, L, d); break;
+                case CONV_ONNX: if (d == 0) load_onnx(&ld, L); break;
+                case CONV_NATIVE: load_native(&ld, L, d); break;
+                }
+            }
+            arena_free(&ld.tmp);
         }
+        /* After a missing tensor, unused ones would only repeat that story. */
+        if (ld.check && ld.ok && unused_tensors(file, a) > 0)
+            return -1;
     }
-    /* A tensor the spec does not use means spec and weights disagree (a
-     * forgotten layer, projection or direction): an error, not a warning.
-     * After a missing tensor they would only repeat that story. */
-    int unused = 0;
-    for (int i = 0; ld.ok && i < file->ntensors; i++) {
-        const StTensor *t = &file->tensors[i];
-        if (t->used)
-            continue;
-        if (++unused <= 10)
-            diag_file_error(file->path, "tensor '%s' %s is not used by any layer of the spec",
-                            t->name, dims_text(a, t->ndim, t->shape));
-    }
-    if (unused > 10)
-        diag_file_error(file->path, "... and %d more unused tensors", unused - 10);
-    return ld.ok && !unused ? 0 : -1;
+    return ld.ok ? 0 : -1;
 }

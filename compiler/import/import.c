@@ -253,11 +253,20 @@ static int define_input(Importer *im)
     const OnnxGraph *g = im->g;
     const OnnxValueInfo *in = NULL;
     int count = 0, data = 0;
+    /* Only initializers are defined yet: the map says which inputs are
+     * one in constant time (old exporters list every initializer as an
+     * input too, thousands of them). */
     for (int k = 0; k < g->ninputs; k++)
-        count += !onnx_initializer(g, g->inputs[k].name);
+        count += !map_get(&im->values, g->inputs[k].name);
+    /* Each candidate is followed through the graph (is_state_input): a
+     * bound keeps that linear. A model has one sequence input and a few
+     * states at most. */
+    if (count > 64)
+        return imp_fail(im, "the graph has %d inputs besides its initializers; lstmc models take "
+                        "one (the sequence)", count);
     for (int k = 0; k < g->ninputs; k++) {
         const char *name = g->inputs[k].name;
-        if (onnx_initializer(g, name))
+        if (map_get(&im->values, name))
             continue;
         if (count > 1 && is_state_input(im, name)) {
             imp_define(im, name, imp_bad_value(im, "a graph input, an initial state given at run "

@@ -30,6 +30,9 @@
 #include "import.h"
 
 enum { MAX_AXES = ONNX_MAX_DIMS };
+/* Entries of an integer vector made by the walk (Concat of shapes): real
+ * shapes have a handful; the bound stops Concat(s, s) chains doubling. */
+enum { IMP_MAX_INTS = 4096 };
 
 typedef enum { AX_SYM, AX_FEAT, AX_DIR, AX_ONE, AX_STACK } AxisKind;
 

@@ -139,7 +139,9 @@ static int concat_data(Importer *im)
         if (x->ax[d].size < 0)
             return imp_fail(im, "it concatenates along %s, whose size is not known",
                             imp_axis_desc(im, x->ax[d]));
-        size += x->ax[d].size;
+        if (size_add(size, x->ax[d].size, ONNX_MAX_ELEMS, &size) < 0)
+            return imp_fail(im, "it concatenates along %s to more than %ld entries",
+                            imp_axis_desc(im, x->ax[d]), ONNX_MAX_ELEMS);
         last = x;
     }
     Value *v = imp_new_value(im, V_DATA);
@@ -171,6 +173,11 @@ static int op_concat(Importer *im)
         if (x->kind != V_INTS || x->rank != 1)
             return imp_fail(im, "input '%s' is not a shape: lstmc import concatenates only the "
                             "integer vectors of shape computations", x->name);
+        /* Concat(s, s) doubles s: chained, it would grow without end. */
+        if (x->n > IMP_MAX_INTS - v->n)
+            return imp_fail(im, "the result would have more than %d entries; lstmc import "
+                            "follows integer vectors (shapes, axes, indices) of at most %d",
+                            IMP_MAX_INTS, IMP_MAX_INTS);
         SymInt *more = arena_alloc(im->a, (size_t)(v->n + x->n + 1) * sizeof *more);
         memcpy(more, v->ints, (size_t)v->n * sizeof *more);
         memcpy(more + v->n, x->ints, (size_t)x->n * sizeof *more);
@@ -294,12 +301,13 @@ static int op_transpose(Importer *im)
         for (int d = 0; d < rank; d++)
             v->ax[d] = x->ax[perm[d]];
     } else {
-        long dims[MAX_AXES], stride[MAX_AXES];
+        long dims[MAX_AXES] = {0}, stride[MAX_AXES] = {0};
         for (int d = 0; d < rank; d++)
             dims[d] = x->t->dims[perm[d]];
         OnnxTensor *t = new_tensor(im, rank, dims);
         t->name = x->t->name;
-        stride[rank - 1] = 1;
+        if (rank > 0)   /* a scalar (rank 0) has no strides: it is its own transpose */
+            stride[rank - 1] = 1;
         for (int d = rank - 2; d >= 0; d--)
             stride[d] = stride[d + 1] * x->t->dims[d + 1];
         for (long k = 0; k < t->count; k++) {
@@ -776,8 +784,9 @@ static int op_reshape(Importer *im)
             if (dims[k] == -2)
                 return imp_fail(im, "its target shape copies axis %d, which '%s' does not have",
                                 k, x->name);
-            if (dims[k] >= 0)
-                known *= dims[k];
+            if (dims[k] >= 0 && size_mul(known, dims[k], ONNX_MAX_ELEMS, &known) < 0)
+                return imp_fail(im, "it reshapes '%s' of %ld values to a shape of more than %ld "
+                                "elements", x->name, x->t->count, ONNX_MAX_ELEMS);
         }
         for (int k = 0; k < nt; k++)
             if (dims[k] < 0)
@@ -787,9 +796,10 @@ static int op_reshape(Importer *im)
         t->ndim = nt;
         memcpy(t->dims, dims, sizeof dims);
         long count = 1;
-        for (int k = 0; k < nt; k++)
-            count *= dims[k];
-        if (count != x->t->count)
+        int fits = 1;
+        for (int k = 0; k < nt && fits; k++)
+            fits = size_mul(count, dims[k], ONNX_MAX_ELEMS, &count) == 0;
+        if (!fits || count != x->t->count)
             return imp_fail(im, "it reshapes '%s' of %ld values to %s", x->name, x->t->count,
                             dims_text(im->a, nt, dims));
         v->t = t;

@@ -8,6 +8,8 @@
  */
 #include "onnx.h"
 #include "onnx.pb-c.h"
+#include "onnx_wire.h"
+#include "filekind.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -138,23 +140,22 @@ static OnnxTensor *read_tensor(Reader *r, const TensorProto *tp, const char *wha
     t->ndim = (int)tp->n_dims;
     t->count = 1;
     for (int d = 0; d < t->ndim; d++) {
-        if (tp->dims[d] < 0 || tp->dims[d] > (1L << 30) ||
-            (tp->dims[d] && t->count > (1L << 30) / tp->dims[d])) {
+        if (tp->dims[d] < 0 || tp->dims[d] > ONNX_MAX_ELEMS) {
             diag_file_error(r->path, "%s has an invalid dimension %lld", what,
                             (long long)tp->dims[d]);
             return NULL;
         }
         t->dims[d] = (long)tp->dims[d];
-        t->count *= t->dims[d];
+        if (size_mul(t->count, t->dims[d], ONNX_MAX_ELEMS, &t->count) < 0) {
+            diag_file_error(r->path, "%s has shape %s, more than %ld elements", what,
+                            dims_text(r->a, d + 1, t->dims), ONNX_MAX_ELEMS);
+            return NULL;
+        }
     }
-    int is_float = t->dtype == ONNX_FLOAT || t->dtype == ONNX_DOUBLE || t->dtype == ONNX_FLOAT16;
-    size_t n = (size_t)(t->count ? t->count : 1);
-    if (is_float)
-        t->f = arena_alloc(r->a, n * sizeof *t->f);
-    else
-        t->i = arena_alloc(r->a, n * sizeof *t->i);
 
-    /* The data is in raw_data or in the typed field of its type. */
+    /* The data is in raw_data or in the typed field of its type; all of it
+     * must be there before anything is allocated for it, so that a few
+     * bytes declaring 2^30 elements cost nothing. */
     size_t found;
     const char *field;
     if (tp->has_raw_data) {
@@ -164,34 +165,45 @@ static OnnxTensor *read_tensor(Reader *r, const TensorProto *tp, const char *wha
                             onnx_dtype_name(t->dtype));
             return NULL;
         }
-        decode_raw(t, tp->raw_data.data);
-        return t;
+        found = (size_t)t->count, field = "raw_data";
     } else if (t->dtype == ONNX_FLOAT) {
         found = tp->n_float_data, field = "float_data values";
-        for (size_t k = 0; k < found && found == (size_t)t->count; k++)
-            t->f[k] = tp->float_data[k];
     } else if (t->dtype == ONNX_DOUBLE) {
         found = tp->n_double_data, field = "double_data values";
-        for (size_t k = 0; k < found && found == (size_t)t->count; k++)
-            t->f[k] = tp->double_data[k];
-    } else if (t->dtype == ONNX_FLOAT16) {
+    } else if (t->dtype == ONNX_FLOAT16 || t->dtype == ONNX_INT32) {
         found = tp->n_int32_data, field = "int32_data values";
-        for (size_t k = 0; k < found && found == (size_t)t->count; k++)
-            t->f[k] = half_to_double((unsigned)tp->int32_data[k] & 0xffff);
-    } else if (t->dtype == ONNX_INT32) {
-        found = tp->n_int32_data, field = "int32_data values";
-        for (size_t k = 0; k < found && found == (size_t)t->count; k++)
-            t->i[k] = tp->int32_data[k];
     } else {
         found = tp->n_int64_data, field = "int64_data values";
-        for (size_t k = 0; k < found && found == (size_t)t->count; k++)
-            t->i[k] = (long)tp->int64_data[k];
     }
     if (found != (size_t)t->count) {
         diag_file_error(r->path, "%s has %zu %s, expected %ld for its shape", what, found, field,
                         t->count);
         return NULL;
     }
+
+    int is_float = t->dtype == ONNX_FLOAT || t->dtype == ONNX_DOUBLE || t->dtype == ONNX_FLOAT16;
+    size_t n = (size_t)(t->count ? t->count : 1);
+    if (is_float)
+        t->f = arena_alloc(r->a, n * sizeof *t->f);
+    else
+        t->i = arena_alloc(r->a, n * sizeof *t->i);
+    if (tp->has_raw_data)
+        decode_raw(t, tp->raw_data.data);
+    else if (t->dtype == ONNX_FLOAT)
+        for (size_t k = 0; k < found; k++)
+            t->f[k] = tp->float_data[k];
+    else if (t->dtype == ONNX_DOUBLE)
+        for (size_t k = 0; k < found; k++)
+            t->f[k] = tp->double_data[k];
+    else if (t->dtype == ONNX_FLOAT16)
+        for (size_t k = 0; k < found; k++)
+            t->f[k] = half_to_double((unsigned)tp->int32_data[k] & 0xffff);
+    else if (t->dtype == ONNX_INT32)
+        for (size_t k = 0; k < found; k++)
+            t->i[k] = tp->int32_data[k];
+    else
+        for (size_t k = 0; k < found; k++)
+            t->i[k] = (long)tp->int64_data[k];
     return t;
 }
 
@@ -245,21 +257,32 @@ static int read_attr(Reader *r, const AttributeProto *ap, OnnxAttr *at, const On
     return 0;
 }
 
-static void read_value_info(Reader *r, const ValueInfoProto *vp, OnnxValueInfo *v)
+/* A graph input's or output's name and shape; sizes past ONNX_MAX_ELEMS
+ * are refused here so that no later product of them can overflow. Returns
+ * 0, or -1 after reporting. */
+static int read_value_info(Reader *r, const ValueInfoProto *vp, OnnxValueInfo *v,
+                           const char *what)
 {
     v->name = str(r, vp->name);
     v->ndim = -1;
     const LstmcOnnx__TypeProto__Tensor *tt = vp->type ? vp->type->tensor_type : NULL;
     if (!tt)
-        return;
+        return 0;
     v->elem_type = tt->has_elem_type ? tt->elem_type : 0;
     if (!tt->shape)
-        return;
+        return 0;
     v->ndim = tt->shape->n_dim > ONNX_MAX_DIMS ? ONNX_MAX_DIMS : (int)tt->shape->n_dim;
     for (int d = 0; d < v->ndim; d++) {
         const LstmcOnnx__TensorShapeProto__Dimension *dim = tt->shape->dim[d];
+        if (dim->has_dim_value && dim->dim_value > ONNX_MAX_ELEMS) {
+            diag_file_error(r->path, "%s '%s' has axis %d of size %lld, more than lstmc "
+                            "supports (%ld)", what, v->name, d, (long long)dim->dim_value,
+                            ONNX_MAX_ELEMS);
+            return -1;
+        }
         v->dims[d] = dim->has_dim_value && dim->dim_value > 0 ? (long)dim->dim_value : -1;
     }
+    return 0;
 }
 
 static int read_node(Reader *r, const NodeProto *np, OnnxNode *n, int index)
@@ -338,18 +361,50 @@ static OnnxGraph *read_model(Reader *r, const LstmcOnnx__ModelProto *mp)
     g->inputs = arena_alloc(r->a, (gp->n_input + 1) * sizeof *g->inputs);
     g->outputs = arena_alloc(r->a, (gp->n_output + 1) * sizeof *g->outputs);
     for (size_t k = 0; k < gp->n_input; k++)
-        read_value_info(r, gp->input[k], &g->inputs[k]);
+        if (read_value_info(r, gp->input[k], &g->inputs[k], "graph input") < 0)
+            return NULL;
     for (size_t k = 0; k < gp->n_output; k++)
-        read_value_info(r, gp->output[k], &g->outputs[k]);
+        if (read_value_info(r, gp->output[k], &g->outputs[k], "graph output") < 0)
+            return NULL;
     return g;
+}
+
+/* Reports a file that is not a protobuf ModelProto: in another format
+ * lstmc knows (a spec, safetensors, PyTorch) by its name, else as invalid. */
+static void not_onnx(const char *path, const unsigned char *bytes, size_t len)
+{
+    FileKind k = fk_guess(bytes, len);
+    if (k == FK_UNKNOWN || k == FK_ONNX)
+        diag_file_error(path, "not an ONNX model, or a truncated one: its protobuf encoding "
+                        "is invalid");
+    else if (k == FK_TEXT)
+        diag_file_error(path, "not an ONNX model: it is a text file (lstmc import reads ONNX's "
+                        "binary protobuf format)");
+    else
+        diag_file_error(path, "not an ONNX model: it is %s%s%s", fk_name(k),
+                        fk_onnx_hint(k)[0] ? "; " : "", fk_onnx_hint(k));
 }
 
 OnnxGraph *onnx_parse(Arena *a, const char *path, const unsigned char *bytes, size_t len)
 {
+    /* Priced before protobuf-c allocates anything (onnx_wire.h). */
+    OnnxWireCost cost;
+    if (onnx_wire_cost(bytes, len, &cost) < 0) {
+        not_onnx(path, bytes, len);
+        return NULL;
+    }
+    size_t budget = ONNX_MEMORY_BASE + (len > (SIZE_MAX - ONNX_MEMORY_BASE) / ONNX_MEMORY_RATIO
+                                        ? SIZE_MAX - ONNX_MEMORY_BASE : ONNX_MEMORY_RATIO * len);
+    if (cost.bytes > budget) {
+        diag_file_error(path, "the model holds %ld protobuf records (nodes, attributes, names, "
+                        "fields) in %zu bytes; reading them would take about %zu MB, more than "
+                        "lstmc allows for a file of this size (%zu MB)", cost.records, len,
+                        cost.bytes >> 20, budget >> 20);
+        return NULL;
+    }
     LstmcOnnx__ModelProto *mp = lstmc_onnx__model_proto__unpack(&pb_allocator, len, bytes);
     if (!mp) {
-        diag_file_error(path, "not an ONNX model, or a truncated one: its protobuf encoding "
-                        "is invalid");
+        not_onnx(path, bytes, len);
         return NULL;
     }
     Reader r = {a, path, 1};
@@ -361,7 +416,7 @@ OnnxGraph *onnx_parse(Arena *a, const char *path, const unsigned char *bytes, si
 OnnxGraph *onnx_load(Arena *a, const char *path)
 {
     size_t len;
-    unsigned char *bytes = file_read(a, path, &len);
+    const unsigned char *bytes = file_map(a, path, ONNX_MAX_BYTES, "an ONNX model", &len);
     if (!bytes)
         return NULL;
     if (len == 0) {

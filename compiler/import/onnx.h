@@ -20,6 +20,15 @@ enum {
 };
 
 enum { ONNX_MAX_DIMS = 8 };
+/* Limits on what a model file may declare (README "Limits"): elements of
+ * one tensor (and any one dimension), and the file's size (protobuf's own
+ * limit). Reading may take at most ONNX_MEMORY_BASE + ONNX_MEMORY_RATIO
+ * times the file's size in memory, priced before anything is unpacked
+ * (onnx_wire.h). */
+#define ONNX_MAX_ELEMS    (1L << 30)
+#define ONNX_MAX_BYTES    ((size_t)2 << 30)
+#define ONNX_MEMORY_BASE  ((size_t)16 << 20)
+#define ONNX_MEMORY_RATIO 4
 
 /* A constant tensor. Floating-point data (FLOAT, DOUBLE, FLOAT16) is held in
  * f as double, integer data (INT32, INT64) in i; the other is NULL. */
@@ -87,7 +96,8 @@ typedef struct OnnxGraph {
     OnnxValueInfo *inputs, *outputs;
 } OnnxGraph;
 
-/* Reads and checks the model file at path. Returns NULL after reporting. */
+/* Reads and checks the model file at path (mapped, not copied). Returns
+ * NULL after reporting. */
 OnnxGraph *onnx_load(Arena *a, const char *path);
 /* The same over bytes already in memory (tests). */
 OnnxGraph *onnx_parse(Arena *a, const char *path, const unsigned char *bytes, size_t len);

@@ -13,6 +13,7 @@
 
 #include "import/import.h"
 #include "import/onnx.h"
+#include "import/onnx_wire.h"
 #include "onnx.pb-c.h"
 
 /* ---- building models ---- */
@@ -605,6 +606,136 @@ static void test_refusals(void **state)
     }
 }
 
+/* Hostile graphs (issue 13): each is refused with its message, and none
+ * reads or writes out of bounds or overflows (the sanitizer build runs
+ * these too): a Transpose of a scalar (stride[-1] was written), a Reshape
+ * of a constant to a shape whose product overflows, chained Concat of a
+ * shape (each doubled it, without end), an input axis of 2^62 (its sum in
+ * a Concat overflowed), a tensor declaring 2^30 elements with no data. */
+static void test_hostile_graphs(void **state)
+{
+    (void)state;
+    static const char *const messages[] = {
+        "t.onnx: error: node 'lstm' (op LSTM): input B 'st' has shape [], expected [1, 24]\n",
+        "t.onnx: error: node 'rs' (op Reshape): it reshapes 'c' of 1 values to a shape of more "
+        "than 1073741824 elements\n",
+        "t.onnx: error: node 'cat11' (op Concat): the result would have more than 4096 entries; "
+        "lstmc import follows integer vectors (shapes, axes, indices) of at most 4096\n",
+        "t.onnx: error: graph input 'x' has axis 0 of size 4611686018427387904, more than lstmc "
+        "supports (1073741824)\n",
+        "t.onnx: error: initializer 'huge' has 0 float_data values, expected 1073741824 for its "
+        "shape\n",
+    };
+    for (size_t k = 0; k < COUNT_OF(messages); k++) {
+        Model m = new_model(2);
+        int64_t none[1] = {0}, one[1] = {1};
+        float v = 2.0f;
+        if (k == 0) {
+            m.inits[m.ninits++] = ftensor("s", 0, none, &v);
+            m.nodes[m.nnodes++] = node("Transpose", "tr", "s", "st", NULL);
+            add_lstm_states(&m, 2, 3, 1, NULL, "y", NULL);
+            m.nodes[m.nnodes - 1]->input[3] = tstr("st");
+        } else if (k == 1) {
+            int64_t big[3] = {1LL << 32, 1LL << 32, 1LL << 32};
+            m.inits[m.ninits++] = ftensor("c", 1, one, &v);
+            m.inits[m.ninits++] = itensor("shape", 3, big);
+            m.nodes[m.nnodes++] = node("Reshape", "rs", "c shape", "cr", NULL);
+            add_lstm(&m, 2, 3, 1, NULL, "y");
+            m.nodes[m.nnodes - 1]->input[3] = tstr("cr");
+        } else if (k == 2) {
+            m.nodes[m.nnodes++] = node("Shape", "sh", "x", "s0", NULL);
+            for (int j = 0; j < 13; j++) {
+                char ins[32], out[16], name[16];
+                snprintf(ins, sizeof ins, "s%d s%d", j, j);
+                snprintf(out, sizeof out, "s%d", j + 1);
+                snprintf(name, sizeof name, "cat%d", j + 1);
+                m.nodes[m.nnodes++] = node("Concat", name, ins, out,
+                                           (Attr *[]){attr_int("axis", 0), NULL});
+            }
+            m.nodes[m.nnodes++] = node("Reshape", "rs", "x s13", "xr", NULL);
+            add_lstm(&m, 2, 3, 1, NULL, "y");
+            m.nodes[m.nnodes - 1]->input[0] = tstr("xr");
+        } else if (k == 3) {
+            m.x_dims[0] = 1LL << 62;
+            m.nodes[m.nnodes++] = node("Concat", "cat", "x x", "xx",
+                                       (Attr *[]){attr_int("axis", 0), NULL});
+            add_lstm(&m, 2, 3, 1, NULL, "y");
+            m.nodes[m.nnodes - 1]->input[0] = tstr("xx");
+        } else {
+            Tensor *t = talloc(sizeof *t);
+            lstmc_onnx__tensor_proto__init(t);
+            t->name = tstr("huge");
+            t->has_data_type = 1;
+            t->data_type = ONNX_FLOAT;
+            t->n_dims = 1;
+            t->dims = talloc(sizeof(int64_t));
+            t->dims[0] = 1LL << 30;
+            m.inits[m.ninits++] = t;
+            add_lstm(&m, 2, 3, 1, NULL, "y");
+        }
+        Arena a = {0};
+        DiagCapture c;
+        const char *err;
+        assert_null(match(&a, &m, &c, &err));
+        assert_string_equal(err, messages[k]);
+        capture_free(&c);
+        arena_free(&a);
+        pool_free();
+    }
+}
+
+/* The wire walk (onnx_wire.c) prices records without recursing into what
+ * lstmc does not read, and refuses what protobuf-c would refuse. */
+static void test_wire_cost(void **state)
+{
+    (void)state;
+    OnnxWireCost cost;
+    /* ModelProto { graph { node {} node {} } }: three messages and two
+     * fields holding them, beside the model itself */
+    static const unsigned char two_nodes[] = {0x3a, 0x04, 0x0a, 0x00, 0x0a, 0x00};
+    assert_int_equal(onnx_wire_cost(two_nodes, sizeof two_nodes, &cost), 0);
+    assert_int_equal(cost.records, 1 + 1 + 1 + 2 * 2);
+    /* an unknown field 99 nested 100 deep in itself is one record of bytes */
+    unsigned char deep[400];
+    size_t n = 0;
+    for (int k = 0; k < 100; k++) {
+        /* built inside out: each level is key 99 (0x9a 0x06), a length */
+        memmove(deep + 3, deep, n);
+        deep[0] = 0x9a, deep[1] = 0x06, deep[2] = (unsigned char)n;
+        n += 3;
+        if (n > 120)
+            break;
+    }
+    assert_int_equal(onnx_wire_cost(deep, n, &cost), 0);
+    assert_int_equal(cost.records, 2);
+    /* truncated: a length past the end, a varint cut short, a group */
+    static const unsigned char past[] = {0x3a, 0x05, 0x0a, 0x00};
+    static const unsigned char cut[] = {0x08, 0x80};
+    static const unsigned char group[] = {0x0b};
+    assert_int_equal(onnx_wire_cost(past, sizeof past, &cost), -1);
+    assert_int_equal(onnx_wire_cost(cut, sizeof cut, &cost), -1);
+    assert_int_equal(onnx_wire_cost(group, sizeof group, &cost), -1);
+    /* a file of empty nodes costs far more than its size: refused */
+    size_t len = 2 + 4 + 2 * 200000;
+    unsigned char *many = calloc(1, len);
+    assert_non_null(many);
+    many[0] = 0x08, many[1] = 0x07, many[2] = 0x3a;
+    size_t glen = 2 * 200000;
+    many[3] = (unsigned char)(0x80 | (glen & 0x7f));
+    many[4] = (unsigned char)(0x80 | ((glen >> 7) & 0x7f));
+    many[5] = (unsigned char)(glen >> 14);
+    for (size_t k = 0; k < 200000; k++)
+        many[6 + 2 * k] = 0x0a;
+    Arena a = {0};
+    DiagCapture c;
+    capture_begin(&c);
+    assert_null(onnx_parse(&a, "m.onnx", many, len));
+    assert_contains(capture_end(&c), "m.onnx: error: the model holds 400004 protobuf records");
+    capture_free(&c);
+    arena_free(&a);
+    free(many);
+}
+
 /* Spec text of an imported model. */
 static char *spec_of(const ImportModel *im)
 {
@@ -755,6 +886,8 @@ int main(void)
         cmocka_unit_test(test_activation_parameters),
         cmocka_unit_test(test_matmul_add_head),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_hostile_graphs),
+        cmocka_unit_test(test_wire_cost),
         cmocka_unit_test(test_initial_state),
         cmocka_unit_test(test_initial_state_refusals),
     };

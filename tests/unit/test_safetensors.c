@@ -423,6 +423,25 @@ static void test_deep_nesting(void **state)
     expect_error(header, NULL, 0, ERR("header is not valid JSON: nested too deeply at byte 68"));
 }
 
+/* A value costs a node of about 80 bytes whatever its text: a header of
+ * 1,000,001 two-byte values ("0,") would be a 160 MB tree from 2 MB. */
+static void test_too_many_values(void **state)
+{
+    (void)state;
+    size_t n = 1000001;
+    char *header = malloc(2 * n + 16);
+    assert_non_null(header);
+    char *p = header + sprintf(header, "{\"a\":[");
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, i ? ",0" : "0");
+    strcpy(p, "]}");
+    /* values: the object, the array, then 999,998 zeros: the next one is
+     * past the limit, at byte 6 + 2 * 999998 */
+    expect_error(header, NULL, 0, ERR("header is not valid JSON: more than 1000000 values at "
+                                      "byte 2000002"));
+    free(header);
+}
+
 static void test_not_an_object(void **state)
 {
     (void)state;
@@ -659,6 +678,59 @@ static void test_f64_overflow(void **state)
 /* ---- reading and writing files ---- */
 
 /* A fresh directory under /tmp; removed by remove_tree(). */
+/* A model file in another format given as weights is named, with how to
+ * convert it (issue 13: it was "header length 578712552184433488 goes
+ * beyond the end of the file"). */
+static void test_other_formats(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *bytes;
+        size_t len;
+        const char *want;
+    } cases[] = {
+        {"PK\x03\x04\x14\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x10\0\0\0"
+         "archive/data.pkl", 46, "it is a PyTorch checkpoint (torch.save, a zip archive); lstmc "
+         "reads safetensors; convert the state dict with python3 -c"},
+        {"\x80\x02\x8a\x0a" "lz\xfc\x9c" "F\xf9 j\xa8P\x19.", 16,
+         "it is a PyTorch checkpoint (torch.save, a pickle)"},
+        {"PK\x03\x04\x14\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x05\0\0\0"
+         "w.npy", 35, "it is a NumPy archive (.npz); lstmc reads safetensors; convert the arrays"},
+        {"\x93NUMPY\x01\0v\0{'descr': '<f4'", 27, "it is a NumPy array (.npy)"},
+        {"\x89HDF\r\n\x1a\n\0\0\0\0", 12, "it is an HDF5 file (Keras .h5)"},
+        {"\x08\x07\x12\x07pytorch\x1a\x031.0", 16, "it is an ONNX model; 'lstmc import"},
+        {"1.0 2.0 3.0\n4.0 5.0 6.0\n", 24, "it is text"},
+    };
+    for (size_t i = 0; i < COUNT_OF(cases); i++) {
+        Arena a = {0};
+        DiagCapture cap;
+        capture_begin(&cap);
+        assert_null(st_parse(&a, PATH, (const unsigned char *)cases[i].bytes, cases[i].len));
+        const char *text = capture_end(&cap);
+        assert_contains(text, PATH ": error: not a safetensors file: ");
+        assert_contains(text, cases[i].want);
+        assert_int_equal(diag_errors(), 1);
+        capture_free(&cap);
+        arena_free(&a);
+    }
+}
+
+/* A header longer than ST_MAX_HEADER is refused before it is parsed. */
+static void test_header_limit(void **state)
+{
+    (void)state;
+    size_t len = 8 + (size_t)ST_MAX_HEADER + 1;
+    unsigned char *bytes = calloc(1, len);
+    assert_non_null(bytes);
+    uint64_t h = ST_MAX_HEADER + 1;
+    for (int i = 0; i < 8; i++)
+        bytes[i] = (unsigned char)(h >> 8 * i);
+    bytes[8] = '{';
+    expect_bytes_error(bytes, len, PATH ": error: header length 16777217 is more than lstmc "
+                       "reads (16777216 bytes)\n");
+    free(bytes);
+}
+
 static char *make_tmpdir(void)
 {
     char *dir = strdup("/tmp/lstmc_st_test.XXXXXX");
@@ -881,9 +953,12 @@ int main(void)
         cmocka_unit_test(test_no_tensors),
         cmocka_unit_test(test_dtypes),
         cmocka_unit_test(test_short_file),
+        cmocka_unit_test(test_other_formats),
+        cmocka_unit_test(test_header_limit),
         cmocka_unit_test(test_header_beyond_file),
         cmocka_unit_test(test_bad_json),
         cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_too_many_values),
         cmocka_unit_test(test_not_an_object),
         cmocka_unit_test(test_unknown_dtype),
         cmocka_unit_test(test_size_mismatch),

@@ -1284,6 +1284,40 @@ static void test_missing_file(void **state)
     remove_dir(dir);
 }
 
+/* A spec claiming gigabytes against a weights file of a few bytes: every
+ * tensor is looked up before anything is allocated (issue 13). hidden and
+ * input 65536 make each gate matrix 32 GiB; the old loader allocated them
+ * all first, so this ended in "out of memory" (an exit) instead of the
+ * missing tensors. */
+static void test_huge_spec_tiny_weights(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    Arena a = {0};
+    const char *path = arena_printf(&a, "%s/tiny.safetensors", dir);
+    const char *names[1] = {"x"};
+    int ndims[1] = {1};
+    static const long shapes[1][ST_MAX_DIMS] = {{1}};
+    float one = 1.0f;
+    const float *data[1] = {&one};
+    assert_int_equal(st_write_f32(path, 1, names, ndims, shapes, data), 0);
+    for (int conv = 0; conv < 4; conv++) {
+        const char *spec = arena_printf(&a, "model m {\n    input 65536;\n    weights "
+                                        "\"tiny.safetensors\";\n    lstm l { hidden 65536; "
+                                        "from %s \"l\"; }\n}\n", conv_names[conv]);
+        IrModel *m = check_spec(&a, dir, spec, NULL);
+        DiagCapture c;
+        capture_begin(&c);
+        assert_int_equal(weights_load(&a, m), -1);
+        capture_end(&c);
+        assert_contains(c.text, "error: missing tensor 'l.");
+        assert_contains(c.text, "65536");
+        capture_free(&c);
+    }
+    arena_free(&a);
+    remove_dir(dir);
+}
+
 /* KNOWN BUG (weights.c/sema.c, reported, not fixed here): when -w replaces
  * the spec's `weights` statement, sema_check() still records that statement
  * in m->weights_loc, so a missing -w file gets the note "the weights file is
@@ -1343,6 +1377,7 @@ int main(void)
         cmocka_unit_test_teardown(test_wrong_shape, teardown),
         cmocka_unit_test_teardown(test_unused_tensor, teardown),
         cmocka_unit_test_teardown(test_missing_file, teardown),
+        cmocka_unit_test_teardown(test_huge_spec_tiny_weights, teardown),
         cmocka_unit_test_teardown(test_missing_override_file, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
