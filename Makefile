@@ -7,7 +7,7 @@
 #                     same again under AddressSanitizer + UndefinedBehaviorSanitizer,
 #                     and (when LLVM is there) once more built without LLVM
 #   make check-diff-long   3000 random models
-#   make fuzz [FUZZ_TIME=60]   libFuzzer on every reader of untrusted files (fuzz/)
+#   make fuzz [FUZZ_TIME=60]   libFuzzer on every reader of untrusted files (tests/fuzz/)
 #   make SAN=1 ...    the sanitizer build, in build/san
 #   make clean
 
@@ -35,7 +35,7 @@ CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
 FUZZ_MAIN := -fsanitize=fuzzer
 else
-FUZZ_MAIN := fuzz/replay.c
+FUZZ_MAIN := tests/fuzz/replay.c
 endif
 
 # The LLVM backend (compiler/llvm/) is built when llvm-config is found;
@@ -377,34 +377,34 @@ bench-quick: $(B)/lstmc
 
 .PHONY: bench bench-quick
 
-# ---- fuzzing (fuzz/README.md) ----
+# ---- fuzzing (tests/fuzz/README.md) ----
 # Harnesses for every reader of untrusted files: the spec (fuzz_spec), the
 # safetensors reader (fuzz_safetensors), a spec with its weights
 # (fuzz_weights), `lstmc import` (fuzz_onnx) and the data reader
 # (fuzz_rows). `make fuzz` builds them with clang's libFuzzer, ASan and
 # UBSan (in build/fuzz) and runs each for FUZZ_TIME seconds; new inputs go
 # to build/fuzz/corpus, crashes to build/fuzz/crashes. CI does not run it.
-# `make check-fuzz` replays the committed seeds (fuzz/corpus/NAME) and every
-# input that once crashed (fuzz/regress/NAME) through the same harnesses
-# built without libFuzzer (fuzz/replay.c), in this build: with SAN=1, under
+# `make check-fuzz` replays the committed seeds (tests/fuzz/corpus/NAME) and every
+# input that once crashed (tests/fuzz/regress/NAME) through the same harnesses
+# built without libFuzzer (tests/fuzz/replay.c), in this build: with SAN=1, under
 # the sanitizers.
 FUZZ_NAMES := spec safetensors weights onnx rows
 FUZZ_TIME  ?= 60
 FUZZ_BINS  := $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%)
-FUZZ_SRCS  := fuzz/fuzz.h fuzz/exit_wrap.c fuzz/replay.c
+FUZZ_SRCS  := tests/fuzz/fuzz.h tests/fuzz/exit_wrap.c tests/fuzz/replay.c
 
 
-$(B)/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_SRCS) $(LIB_OBJS)
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-missing-prototypes -Icompiler -Iruntime -I$(B) -Ifuzz $(LDFLAGS) \
-	  -Wl,--wrap=exit -o $@ $< fuzz/exit_wrap.c $(FUZZ_MAIN) $(LIB_OBJS) $(LDLIBS)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -Icompiler -Iruntime -I$(B) -Itests/fuzz $(LDFLAGS) \
+	  -Wl,--wrap=exit -o $@ $< tests/fuzz/exit_wrap.c $(FUZZ_MAIN) $(LIB_OBJS) $(LDLIBS)
 
 check-fuzz: $(FUZZ_BINS)
-	@sh fuzz/replay.sh $(B)/fuzz $(FUZZ_NAMES)
+	@sh tests/fuzz/replay.sh $(B)/fuzz $(FUZZ_NAMES)
 
 fuzz:
 	@if ! command -v clang > /dev/null; then echo "fuzz: skipped (clang not found)"; else \
 	  $(MAKE) --no-print-directory FUZZ=1 LLVM_CONFIG= $(FUZZ_NAMES:%=build/fuzz/fuzz/fuzz_%) && \
-	  sh fuzz/run.sh build/fuzz $(FUZZ_TIME) $(FUZZ_NAMES); fi
+	  sh tests/fuzz/run.sh build/fuzz $(FUZZ_TIME) $(FUZZ_NAMES); fi
 
 .PHONY: fuzz check-fuzz check-limits

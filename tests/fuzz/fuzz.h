@@ -1,5 +1,5 @@
 /*
- * fuzz.h - what every harness in fuzz/ shares.
+ * fuzz.h - what every harness in tests/fuzz/ shares.
  *
  * A harness is LLVMFuzzerTestOneInput(): libFuzzer calls it (make fuzz,
  * built with clang -fsanitize=fuzzer), and replay.c calls it on the

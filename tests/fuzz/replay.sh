@@ -1,16 +1,16 @@
 #!/bin/sh
-# make check-fuzz: each harness over its committed seeds (fuzz/corpus/NAME)
-# and regression inputs (fuzz/regress/NAME, every input a fuzzer once
+# make check-fuzz: each harness over its committed seeds (tests/fuzz/corpus/NAME)
+# and regression inputs (tests/fuzz/regress/NAME, every input a fuzzer once
 # crashed on), without libFuzzer. A crash or sanitizer report fails.
-# usage: fuzz/replay.sh BUILD/fuzz NAME...
+# usage: tests/fuzz/replay.sh BUILD/fuzz NAME...
 set -u
 bin=$1
 shift
-cd "$(dirname "$0")/.." || exit 2
+cd "$(dirname "$0")/../.." || exit 2
 pass=0 fail=0
 for name in "$@"; do
     dirs=
-    for d in "fuzz/corpus/$name" "fuzz/regress/$name"; do
+    for d in "tests/fuzz/corpus/$name" "tests/fuzz/regress/$name"; do
         [ -d "$d" ] && dirs="$dirs $d"
     done
     if [ -z "$dirs" ]; then
