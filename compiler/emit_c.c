@@ -177,15 +177,19 @@ static const char *clipped(Arena *a, const char *expr, float limit)
 }
 
 /*
- * Arrays of at least BYTES_MIN floats are written as the bytes of their
- * floats (little-endian IEEE-754, in string literals, in a union with the
- * float array) instead of float literals: the values are the same, but a C
- * compiler reads one string literal per 2 KB far faster than one number
- * token per float. Measured on 3.7M weights (the I=256, H=512, 2-layer
- * model), `gcc -O2 -c` of the weights alone: 12.1 s as uint32 hex constants
- * (faster than %.9g literals already), 1.7 s as strings; clang 0.6 s.
- * The price: such files need a little-endian target (an #error says so).
- * Small arrays keep readable %.9g literals.
+ * Arrays of at least BYTES_MIN floats are written twice: as the bytes of
+ * their floats (little-endian IEEE-754, in string literals, in a union with
+ * the float array) and as float literals, and the preprocessor picks one.
+ * The values are the same, but a C compiler reads one string literal per
+ * 2 KB far faster than one number token per float. Measured on 3.7M
+ * weights (the I=256, H=512, 2-layer model), `gcc -O2 -c` of the weights
+ * alone: 12.1 s as uint32 hex constants (faster than %.9g literals
+ * already), 1.7 s as strings; clang 0.6 s. The bytes are right only on a
+ * little-endian target and the union is C, not C++: so the bytes are taken
+ * where the compiler says both (gcc, clang and the compilers built on
+ * them), the literals everywhere else (C++, big-endian targets, compilers
+ * that do not say, or NAME_WEIGHTS_AS_FLOATS defined). Small arrays have
+ * the literals only.
  */
 enum { BYTES_MIN = 1 << 16 };
 
@@ -209,13 +213,6 @@ static int uses_bytes(const LowModel *lm)
                 return 1;
     }
     return 0;
-}
-
-/* The float array of a weight array, as code reads it: a union's float
- * member when it is written as bytes. */
-static const char *aref(Arena *a, const LowArray *arr)
-{
-    return as_bytes(arr) ? arena_printf(a, "%s.f", arr->name) : arr->name;
 }
 
 /* The name of field k of the state struct. */
@@ -548,7 +545,9 @@ static void emit_byte_string(Emitter *e, const unsigned char *p, size_t n)
     }
 }
 
-static void emit_bytes(Emitter *e, const LowArray *arr, const char *dims)
+/* The bytes form of a big array: a union NAME_bytes of the bytes and the
+ * floats, and NAME defined as its float member. */
+static void emit_bytes(Emitter *e, const LowArray *arr, const char *dims, const char *attr)
 {
     size_t n = (size_t)(arr->planes ? arr->planes : 1) * (size_t)arr->rows *
                (size_t)(arr->cols ? arr->cols : 1) * sizeof(float);
@@ -561,15 +560,13 @@ static void emit_bytes(Emitter *e, const LowArray *arr, const char *dims)
         for (int k = 0; k < 4; k++)
             b[4 * i + (size_t)k] = (unsigned char)(u >> (8 * k));
     }
-    emit_line(e, "/* (written as the floats' little-endian IEEE-754 bytes: compilers read");
-    emit_line(e, " * string literals ten times faster than numbers; the code reads member f) */");
     char tail_decl[48] = "";
     if (tail)
         snprintf(tail_decl, sizeof tail_decl, " unsigned char tail[%zu];", tail);
-    emit_line(e, "static const union {");
+    emit_line(e, "%sstatic const union {", attr);
     emit_line(e, "    struct { unsigned char rows[%zu][%d];%s } bytes;", nrows, BYTES_ROW, tail_decl);
     emit_line(e, "    float f%s;", dims);
-    emit_line(e, "} %s = {{", arr->name);
+    emit_line(e, "} %s_bytes = {{", arr->name);
     e->indent++;
     emit_line(e, "{");
     e->indent++;
@@ -580,29 +577,16 @@ static void emit_bytes(Emitter *e, const LowArray *arr, const char *dims)
         emit_byte_string(e, b + nrows * BYTES_ROW, tail);
     e->indent--;
     emit_line(e, "}};");
-    emit_blank(e);
+    emit_line(e, "#define %s (%s_bytes.f)", arr->name, arr->name);
     mem_free(b);
 }
 
-/* A static const array with its comment: a vector, a matrix with one brace
- * pair per row, or planes of matrices (a comment and a brace pair each). */
-static void emit_array(Emitter *e, const LowArray *arr)
+/* The floats form: a static const array of %.9g literals, a vector, a
+ * matrix with one brace pair per row, or planes of matrices (a comment and
+ * a brace pair each). */
+static void emit_floats(Emitter *e, const LowArray *arr, const char *dims, const char *attr)
 {
-    char dims[96];
-    if (!arr->data)
-        return;
-    if (arr->planes)
-        snprintf(dims, sizeof dims, "[%d][%d][%d]", arr->planes, arr->rows, arr->cols);
-    else if (arr->cols)
-        snprintf(dims, sizeof dims, "[%d][%d]", arr->rows, arr->cols);
-    else
-        snprintf(dims, sizeof dims, "[%d]", arr->rows);
-    emit_line(e, "/* %s */", arr->comment);
-    if (as_bytes(arr)) {
-        emit_bytes(e, arr, dims);
-        return;
-    }
-    emit_open(e, "static const float %s%s =", arr->name, dims);
+    emit_open(e, "%sstatic const float %s%s =", attr, arr->name, dims);
     if (arr->planes) {
         size_t plane = (size_t)arr->rows * (size_t)arr->cols;
         for (int t = 0; t < arr->planes; t++) {
@@ -623,6 +607,34 @@ static void emit_array(Emitter *e, const LowArray *arr)
         emit_values(e, arr, arr->data, arr->rows, 0);
     }
     emit_close(e, ";");
+}
+
+/* A weight array with its comment, in the floats form, and for a big one
+ * also in the bytes form (see BYTES_MIN). Each begins with the model's
+ * NAME_WEIGHTS_ATTR, the user's hook to place or align the weights. */
+static void emit_array(Emitter *e, const LowArray *arr)
+{
+    char dims[96];
+    if (!arr->data)
+        return;
+    if (arr->planes)
+        snprintf(dims, sizeof dims, "[%d][%d][%d]", arr->planes, arr->rows, arr->cols);
+    else if (arr->cols)
+        snprintf(dims, sizeof dims, "[%d][%d]", arr->rows, arr->cols);
+    else
+        snprintf(dims, sizeof dims, "[%d]", arr->rows);
+    char attr[128];
+    snprintf(attr, sizeof attr, "%s_WEIGHTS_ATTR ", e->macro);
+    emit_line(e, "/* %s */", arr->comment);
+    if (as_bytes(arr)) {
+        emit_line(e, "#if %s_WEIGHTS_AS_BYTES", e->macro);
+        emit_bytes(e, arr, dims, attr);
+        emit_line(e, "#else");
+        emit_floats(e, arr, dims, attr);
+        emit_line(e, "#endif");
+    } else {
+        emit_floats(e, arr, dims, attr);
+    }
     emit_blank(e);
 }
 
@@ -692,7 +704,7 @@ static const char *row_q(char buf[16], int q)
 }
 
 /* gates = b_gates + w_gates [x, h], rows_per_pass rows per pass over [x, h]. */
-static void emit_gate_matvec(Emitter *e, Arena *a, const LowCell *c)
+static void emit_gate_matvec(Emitter *e, const LowCell *c)
 {
     const char *M = c->macro;
     int n = c->rows_per_pass;
@@ -706,10 +718,10 @@ static void emit_gate_matvec(Emitter *e, Arena *a, const LowCell *c)
         emit_open(e, "for (int r = 0; r < %s_GATE_ROWS; r += %d)", M, n);
     }
     for (int q = 0; q < n; q++)
-        emit_line(e, "const float *w%d = %s[%s];", q, aref(a, &c->w_gates), row_q(rq, q));
+        emit_line(e, "const float *w%d = %s[%s];", q, c->w_gates.name, row_q(rq, q));
     for (int q = 0; q < n; q++) {
         if (c->b_gates.data)
-            emit_line(e, "float s%d = %s[%s];", q, aref(a, &c->b_gates), row_q(rq, q));
+            emit_line(e, "float s%d = %s[%s];", q, c->b_gates.name, row_q(rq, q));
         else
             emit_line(e, "float s%d = 0.0f;", q);
     }
@@ -732,7 +744,7 @@ static const char *cell_gate(Arena *a, const LowCell *c, Gate g, const char *G)
 {
     const char *pre = arena_printf(a, "a[%s_GATE_%s + v]", c->macro, G);
     if (c->peep[g].data)
-        pre = arena_printf(a, "%s + %s[j] * c[j]", pre, aref(a, &c->peep[g]));
+        pre = arena_printf(a, "%s + %s[j] * c[j]", pre, c->peep[g].name);
     return act_call(a, c->gate_act, clipped(a, pre, c->clip_gates));
 }
 
@@ -809,7 +821,7 @@ static void emit_block_gate(Emitter *e, Arena *a, const LowCell *c, Gate g, cons
                   what, g == GATE_O ? "the new c" : "the old c");
         emit_line(e, "float a%s = gates[%s_GATE_%s + b];", out, M, G);
         emit_line(e, "for (int j = j0; j < j0 + %s_BLOCK_SIZE; j++)", M);
-        emit_line(e, "    a%s += %s[j] * c[j];", out, aref(a, &c->peep[g]));
+        emit_line(e, "    a%s += %s[j] * c[j];", out, c->peep[g].name);
         emit_line(e, "const float %s = %s;", out,
                   act_call(a, c->gate_act, clipped(a, arena_printf(a, "a%s", out), c->clip_gates)));
     } else {
@@ -865,7 +877,7 @@ static void emit_projection(Emitter *e, Arena *a, const LowCell *c)
     emit_line(e, "/* The projection of %s: h = w_proj m%s. */", c->title, c->clip_proj != 0 ? ", clipped" : "");
     emit_function(e, "static void %s_projection(float h[%s_PROJ], const float m[%s_HIDDEN])", c->id, M, M);
     emit_open(e, "for (int p = 0; p < %s_PROJ; p++)", M);
-    emit_line(e, "const float *w = %s[p];", aref(a, &c->w_proj));
+    emit_line(e, "const float *w = %s[p];", c->w_proj.name);
     emit_line(e, "float sum = 0.0f;");
     emit_line(e, "for (int j = 0; j < %s_HIDDEN; j++)", M);
     emit_line(e, "    sum += w[j] * m[j];");
@@ -938,7 +950,7 @@ static void emit_project_pass(Emitter *e, Arena *a, const LowCell *c, const char
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
     if (c->b_tiled.data)
-        emit_line(e, "    acc%s[l] = %s;", Q, vload(a, c, arena_printf(a, "%s[t]", aref(a, &c->b_tiled)), "l"));
+        emit_line(e, "    acc%s[l] = %s;", Q, vload(a, c, arena_printf(a, "%s[t]", c->b_tiled.name), "l"));
     else
         emit_line(e, "    acc%s[l] = %s;", Q, vset1(a, c, "0.0f"));
     close_steps(e, steps);
@@ -982,7 +994,7 @@ static void emit_project(Emitter *e, Arena *a, const LowCell *c)
         emit_function(e, "static void %s_project(const float *x, size_t n, float *pre)", c->id);
         emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
     }
-    emit_line(e, "const float *w = &%s[t][0][0];", aref(a, &c->w_x));
+    emit_line(e, "const float *w = &%s[t][0][0];", c->w_x.name);
     emit_line(e, "size_t u = 0;");
     emit_line(e, "/* PSTEPS steps per pass, then one at a time */");
     emit_open(e, "while (u + %s_PSTEPS <= n)", M);
@@ -1016,7 +1028,7 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c)
                       c->id, M, hdim, M, c->proj ? "m" : "hn", M);
         emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
     }
-    emit_line(e, "const float *w = &%s[t][0][0];", aref(a, &c->w_h));
+    emit_line(e, "const float *w = &%s[t][0][0];", c->w_h.name);
     emit_line(e, "float a[%s_TILE_ROWS];  /* the tile's gate pre-activations */", M);
     emit_line(e, "%s acc[%s_KSPLIT][%s_VECS];", vtype(c), M, M);
     emit_line(e, "int k = 0;");
@@ -1183,7 +1195,7 @@ static void emit_batch_recur(Emitter *e, Arena *a, const LowModel *lm, const Low
     emit_line(e, " * Sequence b's state is s[b]; its new h goes to s[b].m. */");
     emit_function(e, "static void %s_batch_recur(const float *pre, size_t nb, %s_state *s)", c->id, lm->name);
     emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
-    emit_line(e, "const float *w = &%s[t][0][0];", aref(a, &c->w_h));
+    emit_line(e, "const float *w = &%s[t][0][0];", c->w_h.name);
     emit_line(e, "size_t b = 0;");
     emit_open(e, "while (b + %s_PSTEPS <= nb)", M);
     emit_batch_pass(e, a, lm, c, arena_printf(a, "%s_PSTEPS", M));
@@ -1232,7 +1244,7 @@ static void emit_cell(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c
             emit_function(e, "    float gates[%s_GATE_ROWS], float m[%s_HIDDEN])", M, M);
         else
             emit_function(e, "    float gates[%s_GATE_ROWS])", M);
-        emit_gate_matvec(e, a, c);
+        emit_gate_matvec(e, c);
         emit_blank(e);
         emit_blocks(e, a, c);
         if (c->proj) {
@@ -1269,8 +1281,8 @@ static void emit_dense(Emitter *e, Arena *a, const LowDense *d)
     emit_line(e, "/* %s: y = %s(w x%s) */", d->title, act_name(a, d->act), d->b.data ? " + b" : "");
     emit_function(e, "static void %s_forward(const float x[%s_INPUT], float y[%s_UNITS])", d->id, M, M);
     emit_open(e, "for (int u = 0; u < %s_UNITS; u++)", M);
-    emit_line(e, "const float *w = %s[u];", aref(a, &d->w));
-    emit_line(e, "float sum = %s;", d->b.data ? arena_printf(a, "%s[u]", aref(a, &d->b)) : "0.0f");
+    emit_line(e, "const float *w = %s[u];", d->w.name);
+    emit_line(e, "float sum = %s;", d->b.data ? arena_printf(a, "%s[u]", d->b.name) : "0.0f");
     emit_line(e, "for (int k = 0; k < %s_INPUT; k++)", M);
     emit_line(e, "    sum += w[k] * x[k];");
     emit_line(e, "y[u] = %s;", softmax ? "sum" : act_call(a, d->act, "sum"));
@@ -1328,7 +1340,7 @@ static const char *ptr_c(Arena *a, const LowModel *lm, const LowPtr *p)
                        : arena_printf(a, "%s->%s", p->var, fname(lm, p->field));
         break;
     case LP_ARRAY:
-        base = aref(a, p->array);
+        base = p->array->name;
         break;
     case LP_NULL:
     default:
@@ -1645,11 +1657,25 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
         emit_line(e, "typedef char %s_state_check[sizeof(%s_state) == %s_STATE_BYTES ? 1 : -1];", lm->name, lm->name,
                   lm->macro);
     emit_blank(e);
+    emit_line(e, "/* Where the weights go: define %s_WEIGHTS_ATTR (e.g. as", lm->macro);
+    emit_line(e, " * __attribute__((section(\".weights\"), aligned(64)))) to place or align them. */");
+    emit_line(e, "#ifndef %s_WEIGHTS_ATTR", lm->macro);
+    emit_line(e, "#define %s_WEIGHTS_ATTR", lm->macro);
+    emit_line(e, "#endif");
+    emit_blank(e);
     if (uses_bytes(lm)) {
-        emit_line(e, "/* The large weight arrays below are the bytes of IEEE-754 floats, little-endian. */");
-        emit_line(e, "#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \\");
-        emit_line(e, "    __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__");
-        emit_line(e, "#error \"lstmc writes large weight arrays as little-endian bytes; this target is big-endian\"");
+        emit_line(e, "/* The large weight arrays below are written twice, as the bytes of their");
+        emit_line(e, " * little-endian IEEE-754 floats (a C compiler reads them ten times faster)");
+        emit_line(e, " * and as float literals: the bytes where the compiler says the target is");
+        emit_line(e, " * little-endian and this is C, the literals elsewhere (C++, big-endian,");
+        emit_line(e, " * compilers that do not say, or %s_WEIGHTS_AS_FLOATS defined). */", lm->macro);
+        emit_line(e, "#if !defined(%s_WEIGHTS_AS_FLOATS) && !defined(__cplusplus) && \\", lm->macro);
+        emit_line(e, "    defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \\");
+        emit_line(e, "    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \\");
+        emit_line(e, "    (!defined(__FLOAT_WORD_ORDER__) || __FLOAT_WORD_ORDER__ == __ORDER_LITTLE_ENDIAN__)");
+        emit_line(e, "#define %s_WEIGHTS_AS_BYTES 1", lm->macro);
+        emit_line(e, "#else");
+        emit_line(e, "#define %s_WEIGHTS_AS_BYTES 0", lm->macro);
         emit_line(e, "#endif");
         emit_blank(e);
     }

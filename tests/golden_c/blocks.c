@@ -22,6 +22,12 @@
 /* The header's state struct is the one this code was generated for. */
 typedef char blocks_state_check[sizeof(blocks_state) == BLOCKS_STATE_BYTES ? 1 : -1];
 
+/* Where the weights go: define BLOCKS_WEIGHTS_ATTR (e.g. as
+ * __attribute__((section(".weights"), aligned(64)))) to place or align them. */
+#ifndef BLOCKS_WEIGHTS_ATTR
+#define BLOCKS_WEIGHTS_ATTR
+#endif
+
 /* ---- begin runtime/lstmc_act.h: activations (copied by lstmc) ---- */
 /* A model uses a few of these; clang would warn about the others. */
 #if defined(__GNUC__)
@@ -455,7 +461,7 @@ static float blocks_rt_clip(float v, float limit)
 #define BLOCKS_MEM_GATE_ROWS 10
 
 /* gate weights of lstm mem, forward: 10 rows, one per gate row; 6 columns: the input x (2), then h (4) */
-static const float blocks_mem_w_gates[10][6] = {
+BLOCKS_WEIGHTS_ATTR static const float blocks_mem_w_gates[10][6] = {
     /* input gate (2, one per block): rows 0..1 */
     {-0.015625f, 0.28125f, 0.28125f, 0.484375f, -0.34375f, -0.171875f},
     {0.390625f, 0.296875f, 0.046875f, -0.234375f, 0.359375f, 0.046875f},
@@ -473,7 +479,7 @@ static const float blocks_mem_w_gates[10][6] = {
 };
 
 /* gate biases of lstm mem, forward (forget gate rows include forget_bias 1) */
-static const float blocks_mem_b_gates[10] = {
+BLOCKS_WEIGHTS_ATTR static const float blocks_mem_b_gates[10] = {
     /* input gate (2, one per block) */
     0.328125f, 0.203125f,
     /* forget gate (2, one per block) */
@@ -485,17 +491,17 @@ static const float blocks_mem_b_gates[10] = {
 };
 
 /* input gate peepholes of lstm mem, forward, one per cell */
-static const float blocks_mem_p_i[4] = {
+BLOCKS_WEIGHTS_ATTR static const float blocks_mem_p_i[4] = {
     0.25f, -0.046875f, -0.203125f, -0.34375f,
 };
 
 /* forget gate peepholes of lstm mem, forward, one per cell */
-static const float blocks_mem_p_f[4] = {
+BLOCKS_WEIGHTS_ATTR static const float blocks_mem_p_f[4] = {
     -0.25f, -0.40625f, 0.40625f, 0.28125f,
 };
 
 /* output gate peepholes of lstm mem, forward, one per cell */
-static const float blocks_mem_p_o[4] = {
+BLOCKS_WEIGHTS_ATTR static const float blocks_mem_p_o[4] = {
     -0.40625f, -0.296875f, -0.5f, -0.203125f,
 };
 
@@ -579,7 +585,7 @@ static void blocks_mem_run(const float *x, size_t n, float *out, size_t out_stri
 #define BLOCKS_MEM_REVERSE_GATE_ROWS 10
 
 /* gate weights of lstm mem, backward: 10 rows, one per gate row; 6 columns: the input x (2), then h (4) */
-static const float blocks_mem_reverse_w_gates[10][6] = {
+BLOCKS_WEIGHTS_ATTR static const float blocks_mem_reverse_w_gates[10][6] = {
     /* input gate (2, one per block): rows 0..1 */
     {-0.21875f, -0.453125f, 0.09375f, -0.328125f, 0.015625f, 0.21875f},
     {-0.171875f, 0.203125f, -0.0625f, 0.5f, 0.15625f, -0.0625f},
@@ -597,7 +603,7 @@ static const float blocks_mem_reverse_w_gates[10][6] = {
 };
 
 /* gate biases of lstm mem, backward (forget gate rows include forget_bias 1) */
-static const float blocks_mem_reverse_b_gates[10] = {
+BLOCKS_WEIGHTS_ATTR static const float blocks_mem_reverse_b_gates[10] = {
     /* input gate (2, one per block) */
     -0.125f, -0.03125f,
     /* forget gate (2, one per block) */
@@ -609,17 +615,17 @@ static const float blocks_mem_reverse_b_gates[10] = {
 };
 
 /* input gate peepholes of lstm mem, backward, one per cell */
-static const float blocks_mem_reverse_p_i[4] = {
+BLOCKS_WEIGHTS_ATTR static const float blocks_mem_reverse_p_i[4] = {
     0.296875f, -0.046875f, -0.109375f, 0.484375f,
 };
 
 /* forget gate peepholes of lstm mem, backward, one per cell */
-static const float blocks_mem_reverse_p_f[4] = {
+BLOCKS_WEIGHTS_ATTR static const float blocks_mem_reverse_p_f[4] = {
     -0.046875f, 0.4375f, -0.109375f, 0.171875f,
 };
 
 /* output gate peepholes of lstm mem, backward, one per cell */
-static const float blocks_mem_reverse_p_o[4] = {
+BLOCKS_WEIGHTS_ATTR static const float blocks_mem_reverse_p_o[4] = {
     0.28125f, 0.421875f, 0.296875f, -0.34375f,
 };
 

@@ -23,6 +23,12 @@
 /* The header's state struct is the one this code was generated for. */
 typedef char tiny_state_check[sizeof(tiny_state) == TINY_STATE_BYTES ? 1 : -1];
 
+/* Where the weights go: define TINY_WEIGHTS_ATTR (e.g. as
+ * __attribute__((section(".weights"), aligned(64)))) to place or align them. */
+#ifndef TINY_WEIGHTS_ATTR
+#define TINY_WEIGHTS_ATTR
+#endif
+
 /* ---- begin runtime/lstmc_act.h: activations (copied by lstmc) ---- */
 /* A model uses a few of these; clang would warn about the others. */
 #if defined(__GNUC__)
@@ -457,7 +463,7 @@ typedef float tiny_rt_vec;
 #define TINY_LSTM_GATE_ROWS 12  /* gate rows of a step: TILES x TILE_ROWS */
 
 /* input weights of lstm lstm, transposed by tile: 3 tiles of 1 units; per tile and column k, the tile's 4 gate rows (i, f, g, o: 1 units each) */
-static const float tiny_lstm_w_x[3][2][4] = {
+TINY_WEIGHTS_ATTR static const float tiny_lstm_w_x[3][2][4] = {
     /* tile 0 */
     {
         {0.140625f, 0.21875f, 0.359375f, -0.390625f},
@@ -476,7 +482,7 @@ static const float tiny_lstm_w_x[3][2][4] = {
 };
 
 /* recurrent weights of lstm lstm, transposed by tile: 3 tiles of 1 units; per tile and column k, the tile's 4 gate rows (i, f, g, o: 1 units each) */
-static const float tiny_lstm_w_h[3][3][4] = {
+TINY_WEIGHTS_ATTR static const float tiny_lstm_w_h[3][3][4] = {
     /* tile 0 */
     {
         {-0.0625f, -0.296875f, 0.125f, 0.09375f},
@@ -498,7 +504,7 @@ static const float tiny_lstm_w_h[3][3][4] = {
 };
 
 /* gate biases of lstm lstm by tile */
-static const float tiny_lstm_b[3][4] = {
+TINY_WEIGHTS_ATTR static const float tiny_lstm_b[3][4] = {
     {-0.15625f, -0.046875f, 0.515625f, 0.671875f},
     {-0.171875f, -0.8125f, 0.234375f, -0.0625f},
     {0.90625f, -0.25f, 0.453125f, 0.046875f},
@@ -784,13 +790,13 @@ static void tiny_lstm_batch(const float *x, size_t nb, float *out, size_t out_st
 #define TINY_HEAD_UNITS 2
 
 /* weights of dense head: 2 units x 3 inputs */
-static const float tiny_head_w[2][3] = {
+TINY_WEIGHTS_ATTR static const float tiny_head_w[2][3] = {
     {0.203125f, -0.171875f, -0.28125f},
     {0.484375f, -0.390625f, -0.078125f},
 };
 
 /* biases of dense head */
-static const float tiny_head_b[2] = {
+TINY_WEIGHTS_ATTR static const float tiny_head_b[2] = {
     0.0625f, -0.25f,
 };
 

@@ -22,6 +22,12 @@
 /* The header's state struct is the one this code was generated for. */
 typedef char warm_state_check[sizeof(warm_state) == WARM_STATE_BYTES ? 1 : -1];
 
+/* Where the weights go: define WARM_WEIGHTS_ATTR (e.g. as
+ * __attribute__((section(".weights"), aligned(64)))) to place or align them. */
+#ifndef WARM_WEIGHTS_ATTR
+#define WARM_WEIGHTS_ATTR
+#endif
+
 /* ---- begin runtime/lstmc_act.h: activations (copied by lstmc) ---- */
 /* A model uses a few of these; clang would warn about the others. */
 #if defined(__GNUC__)
@@ -456,7 +462,7 @@ typedef float warm_rt_vec;
 #define WARM_ENC_GATE_ROWS 8  /* gate rows of a step: TILES x TILE_ROWS */
 
 /* input weights of lstm enc, forward, transposed by tile: 1 tiles of 2 units; per tile and column k, the tile's 8 gate rows (i, f, g, o: 2 units each) */
-static const float warm_enc_w_x[1][2][8] = {
+WARM_WEIGHTS_ATTR static const float warm_enc_w_x[1][2][8] = {
     /* tile 0 */
     {
         {0.0625f, 0.3125f, 0.25f, 0.0625f, 0.4375f, 0.25f, 0.1875f, 0.4375f},
@@ -465,7 +471,7 @@ static const float warm_enc_w_x[1][2][8] = {
 };
 
 /* recurrent weights of lstm enc, forward, transposed by tile: 1 tiles of 2 units; per tile and column k, the tile's 8 gate rows (i, f, g, o: 2 units each) */
-static const float warm_enc_w_h[1][2][8] = {
+WARM_WEIGHTS_ATTR static const float warm_enc_w_h[1][2][8] = {
     /* tile 0 */
     {
         {0.1875f, 0.4375f, 0.375f, 0.1875f, 0.125f, 0.375f, 0.3125f, 0.125f},
@@ -474,17 +480,17 @@ static const float warm_enc_w_h[1][2][8] = {
 };
 
 /* gate biases of lstm enc, forward by tile */
-static const float warm_enc_b[1][8] = {
+WARM_WEIGHTS_ATTR static const float warm_enc_b[1][8] = {
     {0.125f, -0.1875f, 0.3125f, -0.375f, 0.0625f, -0.125f, 0.25f, -0.3125f},
 };
 
 /* initial hidden state h0 of lstm enc, forward (initial_state) */
-static const float warm_enc_h0[2] = {
+WARM_WEIGHTS_ATTR static const float warm_enc_h0[2] = {
     0.375f, -0.4375f,
 };
 
 /* initial cell state c0 of lstm enc, forward (initial_state) */
-static const float warm_enc_c0[2] = {
+WARM_WEIGHTS_ATTR static const float warm_enc_c0[2] = {
     0.0625f, -0.125f,
 };
 
@@ -666,7 +672,7 @@ static void warm_enc_run(const float *x, size_t n, float *out, size_t out_stride
 #define WARM_ENC_REVERSE_GATE_ROWS 8  /* gate rows of a step: TILES x TILE_ROWS */
 
 /* input weights of lstm enc, backward, transposed by tile: 1 tiles of 2 units; per tile and column k, the tile's 8 gate rows (i, f, g, o: 2 units each) */
-static const float warm_enc_reverse_w_x[1][2][8] = {
+WARM_WEIGHTS_ATTR static const float warm_enc_reverse_w_x[1][2][8] = {
     /* tile 0 */
     {
         {0.1875f, 0.4375f, 0.375f, 0.1875f, 0.125f, 0.375f, 0.3125f, 0.125f},
@@ -675,7 +681,7 @@ static const float warm_enc_reverse_w_x[1][2][8] = {
 };
 
 /* recurrent weights of lstm enc, backward, transposed by tile: 1 tiles of 2 units; per tile and column k, the tile's 8 gate rows (i, f, g, o: 2 units each) */
-static const float warm_enc_reverse_w_h[1][2][8] = {
+WARM_WEIGHTS_ATTR static const float warm_enc_reverse_w_h[1][2][8] = {
     /* tile 0 */
     {
         {0.3125f, 0.125f, 0.0625f, 0.3125f, 0.25f, 0.0625f, 0.4375f, 0.25f},
@@ -684,17 +690,17 @@ static const float warm_enc_reverse_w_h[1][2][8] = {
 };
 
 /* gate biases of lstm enc, backward by tile */
-static const float warm_enc_reverse_b[1][8] = {
+WARM_WEIGHTS_ATTR static const float warm_enc_reverse_b[1][8] = {
     {0.25f, -0.3125f, 0.4375f, -0.0625f, 0.1875f, -0.25f, 0.375f, -0.4375f},
 };
 
 /* initial hidden state h0 of lstm enc, backward (initial_state) */
-static const float warm_enc_reverse_h0[2] = {
+WARM_WEIGHTS_ATTR static const float warm_enc_reverse_h0[2] = {
     0.0625f, -0.125f,
 };
 
 /* initial cell state c0 of lstm enc, backward (initial_state) */
-static const float warm_enc_reverse_c0[2] = {
+WARM_WEIGHTS_ATTR static const float warm_enc_reverse_c0[2] = {
     0.1875f, -0.25f,
 };
 

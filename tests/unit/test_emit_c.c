@@ -769,6 +769,62 @@ static void test_cxx(void **state)
     arena_free(&a);
 }
 
+/* A big array (here the 4H x H = 65,536 recurrent weights of H = 128) is
+ * written in two forms, the bytes of its floats and float literals, and the
+ * preprocessor picks one: the bytes in C on a little-endian target, the
+ * literals in C++ and where M_WEIGHTS_AS_FLOATS is defined. Each form runs
+ * right; M_WEIGHTS_ATTR puts every weight array in a section of one's own. */
+static void test_big_arrays(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    Model md;
+    char cmd[1024];
+    require("g++");
+    require("objdump");
+    model_init(&md, &a, 8, 0);
+    add_lstm(&md, "big", std_lstm(128));
+    build(&md.m, 0);
+    snprintf(cmd, sizeof cmd, "grep -q 'M_WEIGHTS_AS_BYTES 1' %s/model.c && grep -q 'm_big_w_h_bytes' %s/model.c",
+             tmpdir, tmpdir);
+    assert_int_equal(run(cmd), 0);
+    check_program(&md.m, TOL);
+    snprintf(cmd, sizeof cmd, "cd %s && nm model.o | grep -q m_big_w_h_bytes", tmpdir);
+    assert_int_equal(run(cmd), 0);
+    /* the literals, in C */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && cc %s -DM_WEIGHTS_AS_FLOATS -c model.c -o model.o && ! nm model.o | grep -q w_h_bytes && "
+             "cc -O2 -o model driver.c model.o -lm",
+             tmpdir, cflags);
+    assert_int_equal(run(cmd), 0);
+    check_program(&md.m, TOL);
+    /* the literals, in C++ */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && g++ -x c++ -std=c++11 -O2 -Wall -Wextra -Wpedantic -Werror -c model.c -o model.o && "
+             "! nm model.o | grep -q w_h_bytes && cc -O2 -o model driver.c model.o -lm",
+             tmpdir);
+    assert_int_equal(run(cmd), 0);
+    check_program(&md.m, TOL);
+    /* the hook: all the weights (and nothing else) in section .m_weights */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && cc %s '-DM_WEIGHTS_ATTR=__attribute__((section(\".m_weights\"), aligned(64)))' "
+             "-c model.c -o model.o && objdump -h model.o | awk '$2 == \".m_weights\" { print $3 }' > section.txt",
+             tmpdir, cflags);
+    assert_int_equal(run(cmd), 0);
+    char path[128];
+    snprintf(path, sizeof path, "%s/section.txt", tmpdir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    unsigned long size = 0;
+    assert_int_equal(fscanf(f, "%lx", &size), 1);
+    fclose(f);
+    /* 4H x (I + H) weights, 4H biases, and h0 and c0 if any: at least the
+     * weights, at most a few alignment paddings more */
+    unsigned long floats = 4ul * 128 * (8 + 128) + 4ul * 128;
+    assert_true(size >= 4 * floats && size < 4 * floats + 4096);
+    arena_free(&a);
+}
+
 /* The floats of m's weights: every tensor the IR holds. */
 static long weight_floats(const IrModel *m)
 {
@@ -847,7 +903,7 @@ static void test_no_mutable_globals(void **state)
     assert_int_not_equal(system(cmd), 0);
     /* every initialized file-scope array is static const (and there are some) */
     snprintf(cmd, sizeof cmd,
-             "cd %s && grep -E '^[A-Za-z_][^(]*\\[.*= *\\{' model.c > arrays.txt && ! grep -v '^static const ' arrays.txt",
+             "cd %s && grep -E '^[A-Za-z_][^(]*\\[.*= *\\{' model.c > arrays.txt && ! grep -vE '^(M_WEIGHTS_ATTR )?static const ' arrays.txt",
              tmpdir);
     assert_int_equal(run(cmd), 0);
     arena_free(&a);
@@ -940,6 +996,7 @@ int main(void)
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_clang),
         cmocka_unit_test(test_cxx),
+        cmocka_unit_test(test_big_arrays),
         cmocka_unit_test(test_no_mutable_globals),
         cmocka_unit_test(test_pytorch_fixtures),
     };
