@@ -27,6 +27,7 @@ static float *seq_x, *seq_y;  /* the fallback's one sequence: [steps][input], [s
 #endif
 
 #ifdef BENCH_THREADS
+static bench_threads threads;
 static void stop_threads(void)
 {
     bench_threads_stop(&states[0]);
@@ -62,7 +63,7 @@ const char *peer_setup(const PeerModel *m, char *note, int note_size)
     if (m->batch > 1)
         return "the threads serve bench_run only (batch 1)";
     bench_reset(&states[0]);
-    if (bench_threads_start(&states[0]) != 0)
+    if (bench_threads_start(&states[0], &threads) != 0)
         return "bench_threads_start failed";
     atexit(stop_threads);
     size_t len = strlen(note);

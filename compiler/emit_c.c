@@ -254,8 +254,8 @@ static void emit_banner(Emitter *e, Arena *a, const LowModel *lm, const EmitOpti
         emit_line(e, " *   activations: exact (libm)");
     }
     if (lm->threads > 1) {
-        emit_line(e, " *   threads:     %d (%s_threads_start); this code needs C11 <stdatomic.h>", lm->threads, lm->name);
-        emit_line(e, " *                and pthreads (cc -std=c11 -pthread)");
+        emit_line(e, " *   threads:     %d (%s_threads_start); this code needs pthreads and the", lm->threads, lm->name);
+        emit_line(e, " *                __atomic builtins of gcc or clang (cc -pthread)");
     }
     emit_line(e, " *");
     emit_line(e, " * model %s: %d inputs -> %d outputs %s", m->name, lm->input, lm->output,
@@ -332,18 +332,17 @@ static void emit_api_doc(Emitter *e, Arena *a, const LowModel *lm)
         if (lm->threads > 1) {
             emit_blank(e);
             emit_line(e, "/*");
-            emit_line(e, " * Threads (lstmc compile --threads %d): %s_threads_start(s) starts", lm->threads, N);
-            emit_line(e, " * %s_THREADS - 1 pthreads that %s_run and %s_step on s then share the", M, N, N);
-            emit_line(e, " * large LSTM layers with (tiles split evenly, one spin barrier per step).");
-            emit_line(e, " * They spin while they wait for work, so give them cores of their own. s");
-            emit_line(e, " * must stay where it is while they run; %s_threads_stop(s) joins them.", N);
-            emit_line(e, " * Without start, everything runs on the caller's thread. %s_run_batch", N);
-            emit_line(e, " * does not use them. Returns 0, or pthread_create's error (then no thread");
-            emit_line(e, " * runs). Call %s_reset(s) first: it keeps the threads, and %s", N,
-                      lm->initial_state ? "resets" : "zeroes");
-            emit_line(e, " * everything else.");
+            emit_line(e, " * Threads (lstmc compile --threads %d): %s_threads_start(s, t) starts", lm->threads, N);
+            emit_line(e, " * %s_THREADS - 1 pthreads, kept in *t, that %s_run and %s_step on s then", M, N, N);
+            emit_line(e, " * share the large LSTM layers with (tiles split evenly, one spin barrier");
+            emit_line(e, " * per step). They spin while they wait for work, so give them cores of");
+            emit_line(e, " * their own. t must stay where it is while they run; %s_threads_stop(s)", N);
+            emit_line(e, " * joins them and detaches them from s. Without start (s->threads NULL:");
+            emit_line(e, " * a state that starts zeroed, static or = {0}), everything runs on the");
+            emit_line(e, " * caller's thread; %s_reset keeps s->threads. %s_run_batch does not", N, N);
+            emit_line(e, " * use them. Returns 0, or pthread_create's error (then no thread runs).");
             emit_line(e, " */");
-            emit_line(e, "int %s_threads_start(%s_state *s);", N, N);
+            emit_line(e, "int %s_threads_start(%s_state *s, %s_threads *t);", N, N, N);
             emit_line(e, "void %s_threads_stop(%s_state *s);", N, N);
         }
     } else {
@@ -363,29 +362,35 @@ static void emit_api_doc(Emitter *e, Arena *a, const LowModel *lm)
     }
 }
 
-/* The pool of threads inside the state struct (--threads N). */
-static void emit_pool_struct(Emitter *e, Arena *a, const LowModel *lm)
+/* The threads of a state (--threads N): a struct of their own, so that the
+ * state stays plain data, and of plain types, so that the header is C and
+ * C++ alike; the .c reads and writes the shared words atomically. */
+static void emit_threads_struct(Emitter *e, Arena *a, const LowModel *lm)
 {
     const char *N = lm->name, *M = lm->macro;
     emit_line(e, "#define %s_THREADS %d  /* threads of %s_run once %s_threads_start() ran */", M, lm->threads, N, N);
     emit_blank(e);
-    emit_line(e, "/* The %d worker threads of a state and what they share with the caller's", lm->threads - 1);
-    emit_line(e, " * thread: the job (a layer over rows) and a spin barrier. */");
-    emit_open(e, "typedef struct %s_pool", N);
+    emit_line(e, "/* A worker thread: the pool it serves and its number (1 .. %s_THREADS - 1). */", M);
+    emit_line(e, "struct %s_worker { struct %s_threads *pool; int id; };", N, N);
+    emit_blank(e);
+    emit_line(e, "/* The %d worker threads and what they share with the caller's thread: the", lm->threads - 1);
+    emit_line(e, " * job (a layer of a state over rows) and a spin barrier. job, quit, arrived");
+    emit_line(e, " * and phase are only read and written atomically. */");
+    emit_open(e, "typedef struct %s_threads", N);
     emit_line(e, "pthread_t thread[%d];", lm->threads - 1);
-    emit_line(e, "struct %s_worker { struct %s_pool *pool; int id; } worker[%d];", N, N, lm->threads - 1);
-    emit_line(e, "struct %s_state *state;  /* whose layers they run */", N);
+    emit_line(e, "struct %s_worker worker[%d];", N, lm->threads - 1);
     emit_line(e, "int started;");
-    emit_line(e, "atomic_ulong job;        /* number of the job: workers wait for it to change */");
-    emit_line(e, "atomic_int quit;         /* 1: workers return */");
-    emit_line(e, "atomic_uint arrived;     /* barrier: threads that reached it */");
-    emit_line(e, "atomic_ulong phase;      /* barrier: how many times it opened */");
-    emit_line(e, "int cell;                /* the job: which layer, over which rows */");
+    emit_line(e, "unsigned long job;       /* number of the job: workers wait for it to change */");
+    emit_line(e, "int quit;                /* 1: workers return */");
+    emit_line(e, "unsigned arrived;        /* barrier: threads that reached it */");
+    emit_line(e, "unsigned long phase;     /* barrier: how many times it opened */");
+    emit_line(e, "struct %s_state *state;  /* the job: whose layer, over which rows */", N);
+    emit_line(e, "int cell;");
     emit_line(e, "const float *x;");
     emit_line(e, "size_t n;");
     emit_line(e, "float *out;");
     emit_line(e, "size_t out_stride;");
-    emit_close(e, arena_printf(a, " %s_pool;", N));
+    emit_close(e, arena_printf(a, " %s_threads;", N));
     emit_blank(e);
 }
 
@@ -417,8 +422,8 @@ static void emit_state_struct(Emitter *e, Arena *a, const LowModel *lm)
         emit_line(e, "float %s[%d];  /* %s */", f->name, f->floats, field_comment(a, lm, f));
     }
     if (lm->threads > 1)
-        emit_line(e, "%s_pool pool;  /* the threads (%s_threads_start); %s_reset keeps them */", lm->name, lm->name,
-                  lm->name);
+        emit_line(e, "%s_threads *threads;  /* NULL, or the threads of %s_threads_start; %s_reset keeps them */",
+                  lm->name, lm->name, lm->name);
     emit_close(e, arena_printf(a, " %s_state;", lm->name));
 }
 
@@ -431,10 +436,8 @@ static void emit_header_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_line(e, "#define %s_H", M);
     emit_blank(e);
     emit_line(e, "#include <stddef.h>");
-    if (lm->threads > 1) {
+    if (lm->threads > 1)
         emit_line(e, "#include <pthread.h>");
-        emit_line(e, "#include <stdatomic.h>");
-    }
     emit_blank(e);
     emit_line(e, "#ifdef __cplusplus");
     emit_line(e, "extern \"C\" {");
@@ -457,7 +460,7 @@ static void emit_header_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
         emit_line(e, "#define %s_SCRATCH_FLOATS(steps) ((size_t)0)  /* %s_run needs no scratch */", M, lm->name);
     emit_blank(e);
     if (lm->threads > 1)
-        emit_pool_struct(e, a, lm);
+        emit_threads_struct(e, a, lm);
     emit_state_struct(e, a, lm);
     emit_blank(e);
     emit_api_doc(e, a, lm);
@@ -1096,7 +1099,7 @@ static void emit_cell_run_threads(Emitter *e, Arena *a, const LowModel *lm, cons
     emit_line(e, " * after an odd n the last h is in m. pre: CHUNK x GATE_ROWS scratch, each");
     emit_line(e, " * thread using its tiles' columns. */");
     emit_line(e, "static void %s_run_part(const float *x, size_t n, float *out, size_t out_stride, float *h,", c->id);
-    emit_function(e, "    float *c, float *pre, float *m, int w, int nw, %s_pool *pool)", N);
+    emit_function(e, "    float *c, float *pre, float *m, int w, int nw, %s_threads *pool)", N);
     emit_line(e, "const int t_lo = w * %s_TILES / nw, t_hi = (w + 1) * %s_TILES / nw;", M, M);
     emit_line(e, "const int j_lo = t_lo * %s_TILE, j_hi = t_hi * %s_TILE;  /* its units */", M, M);
     if (!c->rows_out) {
@@ -1120,18 +1123,19 @@ static void emit_cell_run_threads(Emitter *e, Arena *a, const LowModel *lm, cons
     emit_close(e, "");
     emit_close(e, "");
     emit_blank(e);
-    emit_line(e, "/* %s over n steps: with the threads of s->pool when they run. */", c->title);
+    emit_line(e, "/* %s over n steps: with the threads of s->threads when they run. */", c->title);
     emit_function(e, "static void %s_run(%s_state *s, const float *x, size_t n, float *out, size_t out_stride)", c->id, N);
-    emit_line(e, "%s_pool *p = &s->pool;", N);
-    emit_line(e, "const int nw = p->started ? %s_THREADS : 1;", NM);
+    emit_line(e, "%s_threads *p = s->threads;", N);
+    emit_line(e, "const int nw = p && p->started ? %s_THREADS : 1;", NM);
     emit_open(e, "if (nw > 1)");
     emit_line(e, "/* the job, then its number: the workers wait for the number to change */");
+    emit_line(e, "p->state = s;");
     emit_line(e, "p->cell = %d;", index);
     emit_line(e, "p->x = x;");
     emit_line(e, "p->n = n;");
     emit_line(e, "p->out = out;");
     emit_line(e, "p->out_stride = out_stride;");
-    emit_line(e, "atomic_fetch_add(&p->job, 1);");
+    emit_line(e, "__atomic_fetch_add(&p->job, 1, __ATOMIC_SEQ_CST);");
     emit_close(e, "");
     emit_line(e, "%s_run_part(x, n, out, out_stride, s->%s, s->%s, s->gates, s->m, 0, nw, p);", c->id,
               fname(lm, c->h_field), fname(lm, c->c_field));
@@ -1447,8 +1451,8 @@ static void emit_stmt(Emitter *e, Arena *a, const LowModel *lm, const LowStmt *s
             emit_line(e, "memset(%s, 0, offsetof(%s_state, %s));  /* h and c of every layer */", s->dst.var,
                       lm->name, fname(lm, s->index));
         else if (lm->threads > 1)
-            emit_line(e, "memset(%s, 0, offsetof(%s_state, pool));  /* everything but the threads */", s->dst.var,
-                      lm->name);
+            emit_line(e, "memset(%s, 0, offsetof(%s_state, threads));  /* everything but the threads */",
+                      s->dst.var, lm->name);
         else
             emit_line(e, "memset(%s, 0, sizeof *%s);", s->dst.var, s->dst.var);
         break;
@@ -1553,14 +1557,14 @@ static void emit_barrier(Emitter *e, const LowModel *lm)
     emit_blank(e);
     emit_line(e, "/* Waits until all %s_THREADS threads have called it: the last to come", M);
     emit_line(e, " * opens it (phase + 1), the others spin on the phase they saw on arrival. */");
-    emit_function(e, "static void %s_barrier(%s_pool *p)", N, N);
-    emit_line(e, "const unsigned long phase = atomic_load(&p->phase);");
-    emit_open(e, "if (atomic_fetch_add(&p->arrived, 1) + 1 == %s_THREADS)", M);
-    emit_line(e, "atomic_store(&p->arrived, 0);");
-    emit_line(e, "atomic_fetch_add(&p->phase, 1);");
+    emit_function(e, "static void %s_barrier(%s_threads *p)", N, N);
+    emit_line(e, "const unsigned long phase = __atomic_load_n(&p->phase, __ATOMIC_SEQ_CST);");
+    emit_open(e, "if (__atomic_add_fetch(&p->arrived, 1, __ATOMIC_SEQ_CST) == %s_THREADS)", M);
+    emit_line(e, "__atomic_store_n(&p->arrived, 0, __ATOMIC_SEQ_CST);");
+    emit_line(e, "__atomic_fetch_add(&p->phase, 1, __ATOMIC_SEQ_CST);");
     e->indent--;
     emit_open(e, "} else");
-    emit_line(e, "while (atomic_load(&p->phase) == phase)");
+    emit_line(e, "while (__atomic_load_n(&p->phase, __ATOMIC_SEQ_CST) == phase)");
     emit_line(e, "    ;  /* spin */");
     emit_close(e, "");
     emit_close(e, "");
@@ -1572,15 +1576,15 @@ static void emit_threads(Emitter *e, const LowModel *lm)
     const char *N = lm->name, *M = lm->macro;
     emit_line(e, "/* A worker thread: waits for a job number, runs its share of that layer. */");
     emit_function(e, "static void *%s_work(void *arg)", N);
-    emit_line(e, "const struct %s_worker *me = arg;", N);
-    emit_line(e, "%s_pool *p = me->pool;", N);
+    emit_line(e, "const struct %s_worker *me = (const struct %s_worker *)arg;", N, N);
+    emit_line(e, "%s_threads *p = me->pool;", N);
     emit_line(e, "unsigned long seen = 0;");
     emit_open(e, "for (;;)");
-    emit_line(e, "const unsigned long job = atomic_load(&p->job);");
+    emit_line(e, "const unsigned long job = __atomic_load_n(&p->job, __ATOMIC_SEQ_CST);");
     emit_line(e, "if (job == seen)");
     emit_line(e, "    continue;  /* spin */");
     emit_line(e, "seen = job;");
-    emit_line(e, "if (atomic_load(&p->quit))");
+    emit_line(e, "if (__atomic_load_n(&p->quit, __ATOMIC_SEQ_CST))");
     emit_line(e, "    return NULL;");
     emit_open(e, "switch (p->cell)");
     for (int k = 0; k < lm->ncells; k++) {
@@ -1601,40 +1605,35 @@ static void emit_threads(Emitter *e, const LowModel *lm)
     emit_blank(e);
 
     emit_function(e, "void %s_threads_stop(%s_state *s)", N, N);
-    emit_line(e, "%s_pool *p = &s->pool;", N);
-    emit_line(e, "if (!p->started)");
+    emit_line(e, "%s_threads *p = s->threads;", N);
+    emit_line(e, "s->threads = NULL;");
+    emit_line(e, "if (!p || !p->started)");
     emit_line(e, "    return;");
-    emit_line(e, "atomic_store(&p->quit, 1);");
-    emit_line(e, "atomic_fetch_add(&p->job, 1);");
+    emit_line(e, "__atomic_store_n(&p->quit, 1, __ATOMIC_SEQ_CST);");
+    emit_line(e, "__atomic_fetch_add(&p->job, 1, __ATOMIC_SEQ_CST);");
     emit_line(e, "for (int w = 0; w < %s_THREADS - 1; w++)", M);
     emit_line(e, "    pthread_join(p->thread[w], NULL);");
     emit_line(e, "p->started = 0;");
     emit_close(e, "");
     emit_blank(e);
 
-    emit_function(e, "int %s_threads_start(%s_state *s)", N, N);
-    emit_line(e, "%s_pool *p = &s->pool;", N);
-    emit_line(e, "if (p->started)");
-    emit_line(e, "    return 0;");
-    emit_line(e, "p->state = s;");
-    emit_line(e, "atomic_init(&p->job, 0);");
-    emit_line(e, "atomic_init(&p->quit, 0);");
-    emit_line(e, "atomic_init(&p->arrived, 0);");
-    emit_line(e, "atomic_init(&p->phase, 0);");
+    emit_function(e, "int %s_threads_start(%s_state *s, %s_threads *t)", N, N, N);
+    emit_line(e, "memset(t, 0, sizeof *t);");
     emit_open(e, "for (int w = 0; w < %s_THREADS - 1; w++)", M);
-    emit_line(e, "p->worker[w].pool = p;");
-    emit_line(e, "p->worker[w].id = w + 1;");
-    emit_line(e, "const int err = pthread_create(&p->thread[w], NULL, %s_work, &p->worker[w]);", N);
+    emit_line(e, "t->worker[w].pool = t;");
+    emit_line(e, "t->worker[w].id = w + 1;");
+    emit_line(e, "const int err = pthread_create(&t->thread[w], NULL, %s_work, &t->worker[w]);", N);
     emit_open(e, "if (err != 0)");
     emit_line(e, "/* stop the ones that started */");
-    emit_line(e, "atomic_store(&p->quit, 1);");
-    emit_line(e, "atomic_fetch_add(&p->job, 1);");
+    emit_line(e, "__atomic_store_n(&t->quit, 1, __ATOMIC_SEQ_CST);");
+    emit_line(e, "__atomic_fetch_add(&t->job, 1, __ATOMIC_SEQ_CST);");
     emit_line(e, "for (int k = 0; k < w; k++)");
-    emit_line(e, "    pthread_join(p->thread[k], NULL);");
+    emit_line(e, "    pthread_join(t->thread[k], NULL);");
     emit_line(e, "return err;");
     emit_close(e, "");
     emit_close(e, "");
-    emit_line(e, "p->started = 1;");
+    emit_line(e, "t->started = 1;");
+    emit_line(e, "s->threads = t;");
     emit_line(e, "return 0;");
     emit_close(e, "");
     emit_blank(e);
@@ -1651,8 +1650,8 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_blank(e);
     emit_line(e, "/* The header's state struct is the one this code was generated for. */");
     if (lm->threads > 1)
-        emit_line(e, "typedef char %s_state_check[offsetof(%s_state, pool) == %s_STATE_BYTES ? 1 : -1];", lm->name,
-                  lm->name, lm->macro);
+        emit_line(e, "typedef char %s_state_check[offsetof(%s_state, threads) == %s_STATE_BYTES ? 1 : -1];",
+                  lm->name, lm->name, lm->macro);
     else
         emit_line(e, "typedef char %s_state_check[sizeof(%s_state) == %s_STATE_BYTES ? 1 : -1];", lm->name, lm->name,
                   lm->macro);
@@ -1698,8 +1697,13 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
         emit_close(e, "");
         emit_blank(e);
     }
-    if (lm->threads > 1)
+    if (lm->threads > 1) {
+        emit_line(e, "#if !defined(__GNUC__)");
+        emit_line(e, "#error \"the threads of this code (lstmc compile --threads) need gcc's or clang's __atomic builtins\"");
+        emit_line(e, "#endif");
+        emit_blank(e);
         emit_barrier(e, lm);
+    }
     for (int n = 0; n < lm->nlayers; n++) {
         const LowLayer *L = &lm->layers[n];
         if (L->kind == IR_DENSE)

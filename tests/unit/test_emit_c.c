@@ -276,7 +276,8 @@ static const char driver_c[] =
     "    static char line[1 << 16];\n"
     "#ifdef M_THREADS\n"
     "    m_reset(&s);\n"
-    "    if (m_threads_start(&s) != 0) return 1;\n"
+    "    static m_threads threads;\n"
+    "    if (m_threads_start(&s, &threads) != 0) return 1;\n"
     "#endif\n"
     "    int step = argc > 1 && strcmp(argv[1], \"step\") == 0;\n"
     "    size_t T = 0, n = 0;\n"
@@ -683,7 +684,7 @@ static void test_native_simd(void **state)
 
 /* --threads 2: the large layers (H >= 128) split over two threads, a
  * small one not, a dense head between; every API (run_batch does not use
- * the threads). The code needs C11 and pthreads. */
+ * the threads). The code needs pthreads and C99, and is C++ too. */
 static void test_threads(void **state)
 {
     (void)state;
@@ -695,11 +696,18 @@ static void test_threads(void **state)
     add_lstm(&md, "enc.l2", std_lstm(160));
     add_dense(&md, "head", 3, ACT_TANH, 0, 0, 1);
     build_threads = 2;
-    extra_cflags = " -std=c11 -pthread";
+    extra_cflags = " -pthread";
     check_model(&md.m, 1, TOL);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "cd %s && grep -q 'm_threads_start' model.h && grep -q 'enc_l0_run_part' model.c && "
              "! grep -q 'enc_l1_run_part' model.c", tmpdir);
+    assert_int_equal(run(cmd), 0);
+    /* the header and the code are C++ too, and the state is plain floats
+     * and one pointer to the threads */
+    require("g++");
+    snprintf(cmd, sizeof cmd,
+             "cd %s && g++ -x c++ -std=c++11 -O2 -Wall -Wextra -Wpedantic -Werror -pthread -c model.c -o model_cxx.o && "
+             "! grep -q atomic_ model.h && grep -q 'm_threads \\*threads;' model.h", tmpdir);
     assert_int_equal(run(cmd), 0);
     build_threads = 1;
     extra_cflags = "";
