@@ -307,6 +307,10 @@ static void emit_api_doc(Emitter *e, Arena *a, const LowModel *lm)
     emit_line(e, " * object (lstmc compile --emit obj) can check the object against this header. */");
     emit_line(e, "size_t %s_state_bytes(void);", N);
     emit_blank(e);
+    emit_line(e, "/* %s_MODEL_HASH as the code itself has it: the same check for all the", M);
+    emit_line(e, " * rest (names, sizes, options, weights). */");
+    emit_line(e, "unsigned long long %s_model_hash(void);", N);
+    emit_blank(e);
     if (lm->streaming) {
         emit_line(e, "/* One timestep: reads x, updates *s, writes the model's output for this");
         emit_line(e, " * step to y (always, also with %s_OUTPUT_LAST). */", M);
@@ -453,6 +457,9 @@ static void emit_header_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
               lm->chunk);
     emit_line(e, "#define %s_STATE_BYTES %ld  /* bytes of %s_state's floats: %s */", M, lm->state_bytes,
               lm->name, lm->threads > 1 ? "all but the threads" : "its size");
+    emit_line(e, "#define %s_MODEL_HASH  0x%016llxull  /* of the names, sizes, options and weights */", M,
+              (unsigned long long)lm->hash);
+    emit_line(e, "#define %s_LSTMC_VERSION \"%s\"  /* of the lstmc that wrote this */", M, LSTMC_VERSION);
     if (!lm->streaming && lm->nseq)
         emit_line(e, "#define %s_SCRATCH_FLOATS(steps) ((size_t)(steps) * %d)  /* floats of scratch %s_run needs */",
                   M, lm->nseq * lm->seq_width, lm->name);
@@ -1648,7 +1655,9 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_blank(e);
     emit_line(e, "#include <string.h>");
     emit_blank(e);
-    emit_line(e, "/* The header's state struct is the one this code was generated for. */");
+    emit_line(e, "/* The header is the one this code was generated for. */");
+    emit_line(e, "typedef char %s_hash_check[%s_MODEL_HASH == 0x%016llxull ? 1 : -1];", lm->name, lm->macro,
+              (unsigned long long)lm->hash);
     if (lm->threads > 1)
         emit_line(e, "typedef char %s_state_check[offsetof(%s_state, threads) == %s_STATE_BYTES ? 1 : -1];",
                   lm->name, lm->name, lm->macro);
@@ -1720,6 +1729,10 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_func(e, a, lm, &lm->reset);
     emit_function(e, "size_t %s_state_bytes(void)", lm->name);
     emit_line(e, "return %s_STATE_BYTES;", lm->macro);
+    emit_close(e, "");
+    emit_blank(e);
+    emit_function(e, "unsigned long long %s_model_hash(void)", lm->name);
+    emit_line(e, "return %s_MODEL_HASH;", lm->macro);
     emit_close(e, "");
     emit_blank(e);
     if (lm->streaming)

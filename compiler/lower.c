@@ -7,6 +7,7 @@
 #include "lower.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *const gate_labels[GATE_COUNT] = {
@@ -511,6 +512,82 @@ static void note_act(LowModel *lm, LowAct act)
     lm->uses_act[act.kind][act.fast] = 1;
 }
 
+/* ---- the model's hash ---- */
+
+/* FNV-1a, 64 bits. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t k = 0; k < n; k++)
+        h = (h ^ b[k]) * 0x100000001b3ull;
+    return h;
+}
+
+static uint64_t fnv_text(uint64_t h, const char *s)
+{
+    return fnv(h, s, strlen(s) + 1);
+}
+
+static uint64_t fnv_int(uint64_t h, long v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%ld", v);
+    return fnv_text(h, buf);
+}
+
+/* The floats of an array as little-endian bytes, whatever the host. */
+static uint64_t fnv_array(uint64_t h, const LowArray *arr)
+{
+    size_t n = (size_t)lower_array_floats(arr);
+    h = fnv_int(h, (long)n);
+    for (size_t k = 0; k < n; k++) {
+        uint32_t u;
+        unsigned char b[4];
+        memcpy(&u, &arr->data[k], sizeof u);
+        for (int q = 0; q < 4; q++)
+            b[q] = (unsigned char)(u >> (8 * q));
+        h = fnv(h, b, 4);
+    }
+    return h;
+}
+
+/*
+ * What a header and the code made with it must agree on: lstmc's version,
+ * the names, the sizes, the state's fields, the options that change the
+ * results (activations, threads, chunk) and every weight. Not the target:
+ * one header serves the objects of every target.
+ */
+static uint64_t model_hash(const LowModel *lm)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = fnv_text(h, LSTMC_VERSION);
+    h = fnv_text(h, lm->name);
+    const long ints[] = {lm->input, lm->output, lm->output_last, lm->streaming, lm->chunk, lm->threads,
+                         lm->fast_activations, lm->state_bytes, lm->nseq, lm->seq_width, lm->nlayers, lm->ncells};
+    for (size_t k = 0; k < COUNT_OF(ints); k++)
+        h = fnv_int(h, ints[k]);
+    for (int k = 0; k < lm->nfields; k++) {
+        h = fnv_text(h, lm->fields[k].name);
+        h = fnv_int(h, lm->fields[k].floats);
+    }
+    for (int n = 0; n < lm->nlayers; n++) {
+        const LowLayer *L = &lm->layers[n];
+        h = fnv_text(h, L->title);
+        if (L->kind == IR_DENSE) {
+            h = fnv_array(fnv_array(h, &L->dense.w), &L->dense.b);
+            continue;
+        }
+        for (int d = 0; d < L->ncells; d++) {
+            const LowCell *c = L->cell[d];
+            const LowArray *arrs[] = {&c->w_gates, &c->b_gates, &c->w_x, &c->w_h, &c->b_tiled, &c->w_proj,
+                                      &c->h0, &c->c0, &c->peep[GATE_I], &c->peep[GATE_F], &c->peep[GATE_O]};
+            for (size_t q = 0; q < COUNT_OF(arrs); q++)
+                h = fnv_array(h, arrs[q]);
+        }
+    }
+    return h;
+}
+
 LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
 {
     LowModel *lm = arena_alloc(a, sizeof *lm);
@@ -625,5 +702,6 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
     }
     layout_state(a, lm, gates_floats, m_floats, tmp_floats);
     lower_api(a, lm);
+    lm->hash = model_hash(lm);
     return lm;
 }

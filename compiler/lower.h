@@ -29,6 +29,8 @@
 
 #include "ir.h"
 
+#include <stdint.h>
+
 /* One `static const float` array of weights. */
 typedef struct LowArray {
     const char *name;          /* C identifier, e.g. "enc_l0_w_gates" */
@@ -362,6 +364,7 @@ typedef struct LowModel {
 
     long flash_bytes;          /* every weight array */
     long state_bytes;          /* sizeof the state struct (floats only) */
+    uint64_t hash;             /* NAME_MODEL_HASH: the contract of header and code */
 } LowModel;
 
 typedef struct LowerOptions {

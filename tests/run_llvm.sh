@@ -116,6 +116,24 @@ for change in larger smaller; do
     fi
 done
 
+# ---- the model hash check can fail ----
+# the object of v1_single with a header of another model (its hash changed)
+mkdir -p "$o/stale"
+sed 's/^#define MODEL_MODEL_HASH  0x\([0-9a-f]*\)[0-9a-f]ull/#define MODEL_MODEL_HASH  0x\1full/' "$o/model.h" > "$o/stale/model.h"
+if cmp -s "$o/model.h" "$o/stale/model.h"; then
+    # (the hash ended in f already: change another digit)
+    sed 's/^#define MODEL_MODEL_HASH  0x[0-9a-f]/#define MODEL_MODEL_HASH  0x1/' "$o/model.h" > "$o/stale/model.h"
+fi
+if cmp -s "$o/model.h" "$o/stale/model.h"; then
+    bad "model hash: no MODEL_MODEL_HASH in $o/model.h to change"
+elif ! $cc -std=c99 -I"$o/stale" -o "$o/stale/api" "$here/llvm/api.c" "$o/model.o" -lm 2> "$tmp/err"; then
+    bad "model hash: api.c with another hash: $(head -3 "$tmp/err")"
+elif "$o/stale/api" > "$tmp/out" 2>&1 || ! grep -q "^hash: the object is of model" "$tmp/out"; then
+    bad "model hash: a header of another model passed: $(head -2 "$tmp/out")"
+else
+    ok "model hash: a header of another model is caught ($(head -1 "$tmp/out"))"
+fi
+
 # ---- the header is the C backend's ----
 spec=$here/pytorch/p2_bidir_stacked.lstm
 "$lstmc" compile "$spec" -o "$tmp/c" && "$lstmc" compile "$spec" --emit obj -o "$tmp/obj"

@@ -915,6 +915,13 @@ static void build_model(Gen *g)
     add_attr(g, bytes, LLVMAttributeFunctionIndex, "nounwind");
     LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, bytes, "entry"));
     LLVMBuildRet(g->b, cidx(g, lm->state_bytes));
+    /* NAME_model_hash(): NAME_MODEL_HASH as this object has it */
+    LLVMTypeRef i64 = LLVMInt64TypeInContext(g->ctx);
+    LLVMValueRef hash = LLVMAddFunction(g->mod, arena_printf(g->a, "%s_model_hash", lm->name),
+                                        LLVMFunctionType(i64, NULL, 0, 0));
+    add_attr(g, hash, LLVMAttributeFunctionIndex, "nounwind");
+    LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, hash, "entry"));
+    LLVMBuildRet(g->b, LLVMConstInt(i64, lm->hash, 0));
     g->run = build_func(g, &lm->run);
     if (lm->streaming) {
         build_func(g, &lm->step);

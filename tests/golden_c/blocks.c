@@ -19,7 +19,8 @@
 
 #include <string.h>
 
-/* The header's state struct is the one this code was generated for. */
+/* The header is the one this code was generated for. */
+typedef char blocks_hash_check[BLOCKS_MODEL_HASH == 0xdad7d0646ea15e41ull ? 1 : -1];
 typedef char blocks_state_check[sizeof(blocks_state) == BLOCKS_STATE_BYTES ? 1 : -1];
 
 /* Where the weights go: define BLOCKS_WEIGHTS_ATTR (e.g. as
@@ -704,6 +705,11 @@ void blocks_reset(blocks_state *s)
 size_t blocks_state_bytes(void)
 {
     return BLOCKS_STATE_BYTES;
+}
+
+unsigned long long blocks_model_hash(void)
+{
+    return BLOCKS_MODEL_HASH;
 }
 
 void blocks_run(blocks_state *s, const float *x, size_t steps, float *y, float *scratch)

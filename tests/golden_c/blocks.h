@@ -30,6 +30,8 @@ extern "C" {
 #define BLOCKS_STREAMING   0  /* 1: step by step; 0: needs the whole sequence */
 #define BLOCKS_CHUNK       1  /* steps whose input projection is computed at once */
 #define BLOCKS_STATE_BYTES 104  /* bytes of blocks_state's floats: its size */
+#define BLOCKS_MODEL_HASH  0xdad7d0646ea15e41ull  /* of the names, sizes, options and weights */
+#define BLOCKS_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
 #define BLOCKS_SCRATCH_FLOATS(steps) ((size_t)0)  /* blocks_run needs no scratch */
 
 /* Everything the model remembers between steps, and its scratch. Owned by
@@ -50,6 +52,10 @@ void blocks_reset(blocks_state *s);
 /* BLOCKS_STATE_BYTES as the code itself has it: a program linked with an
  * object (lstmc compile --emit obj) can check the object against this header. */
 size_t blocks_state_bytes(void);
+
+/* BLOCKS_MODEL_HASH as the code itself has it: the same check for all the
+ * rest (names, sizes, options, weights). */
+unsigned long long blocks_model_hash(void);
 
 /*
  * There is no step function: a backward direction starts at the last step,

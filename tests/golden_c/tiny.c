@@ -20,7 +20,8 @@
 
 #include <string.h>
 
-/* The header's state struct is the one this code was generated for. */
+/* The header is the one this code was generated for. */
+typedef char tiny_hash_check[TINY_MODEL_HASH == 0xabf8f56ac6dfa508ull ? 1 : -1];
 typedef char tiny_state_check[sizeof(tiny_state) == TINY_STATE_BYTES ? 1 : -1];
 
 /* Where the weights go: define TINY_WEIGHTS_ATTR (e.g. as
@@ -823,6 +824,11 @@ void tiny_reset(tiny_state *s)
 size_t tiny_state_bytes(void)
 {
     return TINY_STATE_BYTES;
+}
+
+unsigned long long tiny_model_hash(void)
+{
+    return TINY_MODEL_HASH;
 }
 
 void tiny_step(tiny_state *s, const float x[TINY_INPUT_SIZE], float y[TINY_OUTPUT_SIZE])

@@ -31,6 +31,8 @@ extern "C" {
 #define TINY_STREAMING   1  /* 1: step by step; 0: needs the whole sequence */
 #define TINY_CHUNK       64  /* steps whose input projection is computed at once */
 #define TINY_STATE_BYTES 3108  /* bytes of tiny_state's floats: its size */
+#define TINY_MODEL_HASH  0xabf8f56ac6dfa508ull  /* of the names, sizes, options and weights */
+#define TINY_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
 
 /* Everything the model remembers between steps, and its scratch. Owned by
  * the caller (static, stack or heap); the model allocates nothing. Its size
@@ -49,6 +51,10 @@ void tiny_reset(tiny_state *s);
 /* TINY_STATE_BYTES as the code itself has it: a program linked with an
  * object (lstmc compile --emit obj) can check the object against this header. */
 size_t tiny_state_bytes(void);
+
+/* TINY_MODEL_HASH as the code itself has it: the same check for all the
+ * rest (names, sizes, options, weights). */
+unsigned long long tiny_model_hash(void);
 
 /* One timestep: reads x, updates *s, writes the model's output for this
  * step to y (always, also with TINY_OUTPUT_LAST). */

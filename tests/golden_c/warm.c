@@ -19,7 +19,8 @@
 
 #include <string.h>
 
-/* The header's state struct is the one this code was generated for. */
+/* The header is the one this code was generated for. */
+typedef char warm_hash_check[WARM_MODEL_HASH == 0xc56addae0edc2c7bull ? 1 : -1];
 typedef char warm_state_check[sizeof(warm_state) == WARM_STATE_BYTES ? 1 : -1];
 
 /* Where the weights go: define WARM_WEIGHTS_ATTR (e.g. as
@@ -875,6 +876,11 @@ void warm_reset(warm_state *s)
 size_t warm_state_bytes(void)
 {
     return WARM_STATE_BYTES;
+}
+
+unsigned long long warm_model_hash(void)
+{
+    return WARM_MODEL_HASH;
 }
 
 void warm_run(warm_state *s, const float *x, size_t steps, float *y, float *scratch)

@@ -30,6 +30,8 @@ extern "C" {
 #define WARM_STREAMING   0  /* 1: step by step; 0: needs the whole sequence */
 #define WARM_CHUNK       64  /* steps whose input projection is computed at once */
 #define WARM_STATE_BYTES 2088  /* bytes of warm_state's floats: its size */
+#define WARM_MODEL_HASH  0xc56addae0edc2c7bull  /* of the names, sizes, options and weights */
+#define WARM_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
 #define WARM_SCRATCH_FLOATS(steps) ((size_t)0)  /* warm_run needs no scratch */
 
 /* Everything the model remembers between steps, and its scratch. Owned by
@@ -53,6 +55,10 @@ void warm_reset(warm_state *s);
 /* WARM_STATE_BYTES as the code itself has it: a program linked with an
  * object (lstmc compile --emit obj) can check the object against this header. */
 size_t warm_state_bytes(void);
+
+/* WARM_MODEL_HASH as the code itself has it: the same check for all the
+ * rest (names, sizes, options, weights). */
+unsigned long long warm_model_hash(void);
 
 /*
  * There is no step function: a backward direction starts at the last step,

@@ -8,9 +8,9 @@
  * MODEL_CHUNK, so the chunked input projection crosses a chunk boundary.
  * Prints the largest difference; exits 1 beyond 1e-6.
  *
- * First, the header's state struct must have the object's size:
- * NAME_state_bytes() of the object is sizeof(NAME_state), and a run writes
- * nothing past it (check_state_size).
+ * First, the object must be the header's: NAME_model_hash() of the object
+ * is NAME_MODEL_HASH, NAME_state_bytes() is sizeof(NAME_state), and a run
+ * writes nothing past it (check_state_size).
  *
  *   cc -std=c99 -I DIR tests/llvm/api.c DIR/model.o -lm && ./a.out
  */
@@ -57,6 +57,11 @@ static void fill(float *x, size_t n, unsigned seed)
 static int check_state_size(const float *x)
 {
     size_t n = sizeof(model_state), k, past = 0;
+    if (model_model_hash() != MODEL_MODEL_HASH) {
+        printf("hash: the object is of model 0x%016llx, the header of 0x%016llx\n", model_model_hash(),
+               (unsigned long long)MODEL_MODEL_HASH);
+        return 1;
+    }
     if (model_state_bytes() != n) {
         printf("state: the object has %zu bytes, sizeof(model_state) = %zu: the object's state is %s\n",
                model_state_bytes(), n, model_state_bytes() > n ? "larger" : "smaller");

@@ -833,6 +833,29 @@ static void test_big_arrays(void **state)
     arena_free(&a);
 }
 
+/* M_MODEL_HASH changes with any weight, and a .c does not compile with the
+ * header of another model (here: the same model with one weight changed). */
+static void test_stale_header(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    Model md;
+    char prefix[128], cmd[1024];
+    model_init(&md, &a, 3, 0);
+    add_lstm(&md, "enc", std_lstm(4));
+    snprintf(prefix, sizeof prefix, "%s/old", tmpdir);
+    assert_int_equal(emit_model(&md.m, 1, 1, prefix), 0);
+    md.layers[0].lstm.dir[0].w[GATE_F][5] += 1.0f / 1024;
+    snprintf(prefix, sizeof prefix, "%s/model", tmpdir);
+    assert_int_equal(emit_model(&md.m, 1, 1, prefix), 0);
+    snprintf(cmd, sizeof cmd,
+             "cd %s && ! cmp -s old.h model.h && grep -q 'M_MODEL_HASH' model.h && cc %s -c model.c -o model.o && "
+             "cp old.h model.h && ! cc %s -c model.c -o model.o 2> /dev/null",
+             tmpdir, cflags, cflags);
+    assert_int_equal(run(cmd), 0);
+    arena_free(&a);
+}
+
 /* The floats of m's weights: every tensor the IR holds. */
 static long weight_floats(const IrModel *m)
 {
@@ -1005,6 +1028,7 @@ int main(void)
         cmocka_unit_test(test_clang),
         cmocka_unit_test(test_cxx),
         cmocka_unit_test(test_big_arrays),
+        cmocka_unit_test(test_stale_header),
         cmocka_unit_test(test_no_mutable_globals),
         cmocka_unit_test(test_pytorch_fixtures),
     };

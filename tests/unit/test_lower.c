@@ -367,6 +367,29 @@ static void test_sequence_api(void **state)
     arena_free(&a);
 }
 
+/* The model hash: the same for the same model whatever the target, and
+ * another for another weight, name, chunk or activation mode. */
+static void test_model_hash(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    const char *spec = "model m { input 3; lstm a { hidden 48; from native \"w\"; } }";
+    LowTarget avx512 = {1, 16, 16, 1, 1};
+    LowerOptions o = {NULL, 1, 1, &avx512, 0};
+    uint64_t h = lower(&a, spec, NULL)->hash;
+    assert_true(lower(&a, spec, NULL)->hash == h);
+    assert_true(lower(&a, spec, &o)->hash == h);
+    IrModel *m = model(&a, spec);
+    m->layers[0].lstm.dir[0].w[GATE_G][7] = 0.5f;
+    LowerOptions plain = {NULL, 1, 1, NULL, 0};
+    assert_true(lower_model(&a, m, &plain)->hash != h);
+    LowerOptions named = {"other", 1, 1, NULL, 0}, chunk = {NULL, 1, 1, NULL, 3}, exact = {NULL, 0, 1, NULL, 0};
+    assert_true(lower(&a, spec, &named)->hash != h);
+    assert_true(lower(&a, spec, &chunk)->hash != h);
+    assert_true(lower(&a, spec, &exact)->hash != h);
+    arena_free(&a);
+}
+
 static void test_reset_initial_state(void **state)
 {
     (void)state;
@@ -398,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_streaming_api),
         cmocka_unit_test(test_sequence_api),
         cmocka_unit_test(test_reset_initial_state),
+        cmocka_unit_test(test_model_hash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
