@@ -72,7 +72,7 @@ function speedup(c, from, to) {
 
 # The systems in the tables' order; each configuration lists those it has.
 function order_systems(c,    all, n, k) {
-    n = split("lstmc-gcc lstmc-gcc-t2 lstmc-clang lstmc-llvm onednn torch naive naive-ffm", all, " ")
+    n = split("lstmc-gcc lstmc-gcc-t2 lstmc-gcc-k1 lstmc-gcc-k8 lstmc-base lstmc-clang lstmc-llvm onednn torch naive naive-ffm", all, " ")
     nsys[c] = 0
     for (k = 1; k <= n; k++)
         if ((c SUBSEP all[k]) in present) sys[c, ++nsys[c]] = all[k]
@@ -119,7 +119,7 @@ END {
         timed = 0
         for (k = 1; k <= nsys[c]; k++) {
             id = sys[c, k]
-            if (id !~ /^lstmc-/ || id ~ /-t[0-9]+$/ || !(c SUBSEP id in med)) continue
+            if (id !~ /^lstmc-/ || id ~ /-[tk][0-9]+$/ || id == "lstmc-base" || !(c SUBSEP id in med)) continue
             printf " %s: %s vs oneDNN, %s vs PyTorch;", substr(id, 7), speedup(c, id, "onednn"), speedup(c, id, "torch")
             timed = 1
         }
@@ -130,6 +130,16 @@ END {
             if (id !~ /^lstmc-gcc-t[0-9]+$/ || status[c, id] != "ok") continue
             printf "   %s threads: %s the 1-thread speed (median of lstmc, gcc / median with threads)\n",
                 substr(id, 12), speedup(c, id, "lstmc-gcc")
+        }
+        for (k = 1; k <= nsys[c]; k++) {   # the chunk sweep and the baseline against lstmc-gcc
+            id = sys[c, k]
+            if (id !~ /^lstmc-(gcc-k[0-9]+|base)$/ || status[c, id] != "ok") continue
+            if (id == "lstmc-base")
+                printf "   baseline: this lstmc runs at %s the baseline's speed (median of the baseline / median of lstmc, gcc)\n",
+                    speedup(c, "lstmc-gcc", id)
+            else
+                printf "   --chunk %s: %s the default chunk's speed (median of lstmc, gcc / median at --chunk %s)\n",
+                    substr(id, 12), speedup(c, id, "lstmc-gcc"), substr(id, 12)
         }
         for (k = 1; k <= nsys[c]; k++) {
             id = sys[c, k]

@@ -12,7 +12,9 @@
 # BENCH_CFLAGS (default "-O3 -march=native") for lstmc's code and the naive
 # baseline; BENCH_CPU=N pins every timed process to CPU N
 # (taskset; not the 2-thread system, which needs two); BENCH_OUT (default
-# build/bench) for the work files.
+# build/bench) for the work files; BENCH_BASELINE=PATH/lstmc adds the code of
+# another lstmc (say, the last release's) as one more system, to see a
+# change's effect within one interleaved run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,7 +34,7 @@ BUILD=${BENCH_BUILD:-build}   # the build folder of lstmc (make B=...)
 LSTMC=$BUILD/lstmc
 PYTHON=/usr/bin/python3
 WARN=(-std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic)
-LIBO=("$BUILD/compiler/safetensors.o" "$BUILD/compiler/util.o" "$BUILD/compiler/json.o")
+LIBO=("$BUILD/compiler/safetensors.o" "$BUILD/compiler/util.o" "$BUILD/compiler/json.o" "$BUILD/compiler/filekind.o")
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1   # oneDNN (OpenMP) and PyTorch: one thread
 PIN=()
 [ -n "${BENCH_CPU:-}" ] && command -v taskset >/dev/null && PIN=(taskset -c "$BENCH_CPU")
@@ -105,6 +107,17 @@ build_systems() {
     else
         build lstmc-llvm "lstmc, LLVM object (--emit obj)" gcc "${OPTS[@]}" "${WARN[@]}" -o "$d/lstmc-llvm" \
             -I"$d/llvm" -Ibench -Icompiler bench/driver.c "$d/llvm/bench.o" bench/peer.c "${LIBO[@]}" -lm
+    fi
+    if [ "$B" = 1 ]; then   # the chunk sweep (run_batch's groups are chunks too: batch 1 only)
+        for k in 1 8; do
+            build lstmc-gcc-k$k "lstmc, gcc $OPT, --chunk $k" gcc "${OPTS[@]}" "${WARN[@]}" -o "$d/lstmc-gcc-k$k" \
+                -I"$d/chunk$k" -Ibench -Icompiler bench/driver.c "$d/chunk$k/bench.c" bench/peer.c "${LIBO[@]}" -lm
+        done
+    fi
+    if [ -n "${BENCH_BASELINE:-}" ]; then
+        build lstmc-base "baseline lstmc ($BENCH_BASELINE), gcc $OPT" gcc "${OPTS[@]}" "${WARN[@]}" \
+            -o "$d/lstmc-base" -I"$d/baseline" -Ibench -Icompiler bench/driver.c "$d/baseline/bench.c" bench/peer.c \
+            "${LIBO[@]}" -lm
     fi
     if [ "$threads" -gt 1 ]; then   # the code lstmc compile --threads wrote in DIR/threads
         build lstmc-gcc-t$threads "lstmc, gcc $OPT, $threads threads" gcc "${OPTS[@]}" "${WARN[@]}" -pthread \
@@ -202,6 +215,21 @@ EOF
         mkdir -p "$DIR/llvm"
         $LSTMC compile --activations fast --emit obj "$DIR/model.lstm" -o "$DIR/llvm/bench" ||
             log "bench: $name: lstmc compile --emit obj failed"
+    fi
+    # the cost of a small chunk (less RAM): --chunk 1 (a step-only model)
+    # and --chunk 8, against the default of lstmc-gcc
+    local k
+    for k in 1 8; do
+        rm -rf "$DIR/chunk$k"
+        mkdir -p "$DIR/chunk$k"
+        $LSTMC compile --activations fast --chunk $k "$DIR/model.lstm" -o "$DIR/chunk$k/bench" ||
+            log "bench: $name: lstmc compile --chunk $k failed"
+    done
+    rm -rf "$DIR/baseline"
+    if [ -n "${BENCH_BASELINE:-}" ]; then
+        mkdir -p "$DIR/baseline"
+        "$BENCH_BASELINE" compile --activations fast "$DIR/model.lstm" -o "$DIR/baseline/bench" ||
+            log "bench: $name: the baseline's compile failed"
     fi
     if [ "$threads" -gt 1 ]; then
         mkdir -p "$DIR/threads"
