@@ -229,13 +229,10 @@ static void report_read_error(const char *path, int err, size_t len, size_t max,
         diag_file_error(path, "cannot read: %s", err ? strerror(err) : "I/O error");
 }
 
-unsigned char *file_read(Arena *a, const char *path, size_t max, const char *what, size_t *len)
+/* The rest of open file f, read and closed; NULL after a message. */
+static unsigned char *read_and_close(Arena *a, FILE *f, const char *path, size_t max, const char *what,
+                                     size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        diag_file_error(path, "cannot open: %s", strerror(errno));
-        return NULL;
-    }
     *len = 0;
     errno = 0;
     unsigned char *bytes = read_all(a, f, max, len);
@@ -244,6 +241,16 @@ unsigned char *file_read(Arena *a, const char *path, size_t max, const char *wha
     if (!bytes)
         report_read_error(path, err, *len, max, what);
     return bytes;
+}
+
+unsigned char *file_read(Arena *a, const char *path, size_t max, const char *what, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        diag_file_error(path, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    return read_and_close(a, f, path, max, what, len);
 }
 
 const unsigned char *file_map(Arena *a, const char *path, size_t max, const char *what,
@@ -289,14 +296,7 @@ const unsigned char *file_map(Arena *a, const char *path, size_t max, const char
         }
         return p;
     }
-    *len = 0;
-    errno = 0;
-    unsigned char *bytes = read_all(a, f, max, len);
-    int err = errno;
-    fclose(f);
-    if (!bytes)
-        report_read_error(path, err, *len, max, what);
-    return bytes;
+    return read_and_close(a, f, path, max, what, len);
 }
 
 Source *source_from_bytes(Arena *a, const char *path, const unsigned char *bytes, size_t len)
