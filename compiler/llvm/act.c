@@ -321,8 +321,9 @@ LLVMValueRef llact_apply(LLVMBuilderRef b, LLVMModuleRef mod, LowAct a, LLVMValu
     LLVMTypeRef ft = LLVMGlobalGetValueType(fn), t = LLVMTypeOf(x);
     if (LLVMGetTypeKind(t) != LLVMVectorTypeKind)
         return LLVMBuildCall2(b, ft, fn, args, nargs, "");
-    /* a vector: the function on vectors, or (libm, branches) a call per lane */
-    LLVMValueRef r = widen(b, mod, fn, args, nargs);
+    /* a vector: the function on vectors, or (libm, branches, and one lane:
+     * a target without vectors, where a call can be shared) a call per lane */
+    LLVMValueRef r = LLVMGetVectorSize(t) > 1 ? widen(b, mod, fn, args, nargs) : NULL;
     if (r)
         return r;
     r = LLVMGetUndef(t);
