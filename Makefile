@@ -7,6 +7,9 @@
 #                     same again under AddressSanitizer + UndefinedBehaviorSanitizer,
 #                     and (when LLVM is there) once more built without LLVM
 #   make check-diff-long   3000 random models
+#   make check-cross  (also in make check) the examples and random models on
+#                     aarch64, s390x and a Cortex-M4F under QEMU
+#   make size-report  code size of the examples for a Cortex-M4F, LLVM vs gcc
 #   make fuzz [FUZZ_TIME=60]   libFuzzer on every reader of untrusted files (tests/fuzz/)
 #   make SAN=1 ...    the sanitizer build, in build/san
 #   make clean
@@ -325,6 +328,23 @@ check-llvm: $(B)/lstmc example-embed-llvm
 
 .PHONY: example-embed-llvm
 
+# Other machines (tests/run_cross.sh): the examples and 5 random models per
+# target built for aarch64 (NEON), s390x (big-endian) and a Cortex-M4F
+# (tests/cross/cortex-m4/: startup file and linker script), on the C path
+# (lstmc build with the cross gcc) and the --emit obj path, run under QEMU
+# and compared with lstmc run. A target whose tools are missing is reported
+# skipped; skipped in the SAN=1 pass (QEMU runs no host sanitizer).
+check-cross: $(B)/lstmc $(B)/tests/randmodel
+	@LSTMC_SAN=$(SAN) sh tests/run_cross.sh $(B)/lstmc
+
+# Code size of the examples for a Cortex-M4F: the LLVM object (--opt-level
+# 3, s and z) against arm-none-eabi-gcc -Os and -O2 on the generated C
+# (tests/cross/size_report.sh); not part of make check.
+size-report: $(B)/lstmc
+	@sh tests/cross/size_report.sh $(B)/lstmc
+
+.PHONY: size-report
+
 # Hostile inputs (tests/run_limits.sh): binary specs, 50,000 blocks, 100,000
 # errors, megabyte strings, weights in other formats, sparse 2 GB weights,
 # huge ONNX tensors: each must fail with one clear message in under a
@@ -342,7 +362,7 @@ check-golden-c: $(B)/lstmc
 check-names: $(B)/lstmc
 	@sh tests/run_names.sh $(B)/lstmc
 
-TESTS := check-unit check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-examples-trained check-onnx check-limits check-fuzz
+TESTS := check-unit check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-cross check-examples-trained check-onnx check-limits check-fuzz
 
 # Every suite of TESTS in each pass: the normal build, SAN=1 and, with LLVM,
 # a build without it (in $(B)/nollvm), where the LLVM tests must report
