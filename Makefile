@@ -120,16 +120,21 @@ $(B)/runtime_text.c: scripts/embed.sh runtime/lstmc_act.h runtime/lstmc_rows.h r
 # (compiler/llvm/act.c), with RT_FMA fused and not: -O2, but no contraction
 # (gcc's ISO mode has none), no vectorizing (the model's module does it at
 # its own width), nothing tied to the build machine (position, unwinding);
-# embedded by scripts/embed_bin.sh.
+# embedded by scripts/embed_bin.sh. The *_small variants, for --opt-level s
+# and z, are compiled with -fno-inline: each function of the header stays
+# one function, so a model that calls sigmoid and scaled sigmoid, or
+# sigmoid and tanh, shares their common parts as gcc -Os does.
 BC_FLAGS := -std=c99 -O2 -ffp-contract=off -fno-vectorize -fno-slp-vectorize -fno-pic -fno-pie \
             -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-stack-protector -Iruntime
-$(B)/act_fma.bc $(B)/act_nofma.bc: compiler/llvm/act_runtime.c runtime/lstmc_act.h
+ACT_BC   := $(B)/act_fma.bc $(B)/act_nofma.bc $(B)/act_fma_small.bc $(B)/act_nofma_small.bc
+$(ACT_BC): compiler/llvm/act_runtime.c runtime/lstmc_act.h
 	@mkdir -p $(B)
 	@sh scripts/deps.sh clang $(LLVM_MAJOR) "$(CLANG)"
-	$(CLANG) $(BC_FLAGS) $(if $(findstring nofma,$@),'-DRT_FMA(a,b,c)=((a)*(b)+(c))','-DRT_FMA(a,b,c)=__builtin_fmaf((a),(b),(c))') \
+	$(CLANG) $(BC_FLAGS) $(if $(findstring _small,$@),-fno-inline) \
+	  $(if $(findstring nofma,$@),'-DRT_FMA(a,b,c)=((a)*(b)+(c))','-DRT_FMA(a,b,c)=__builtin_fmaf((a),(b),(c))') \
 	  -c -emit-llvm -o $@ $<
-$(B)/act_bitcode.c: scripts/embed_bin.sh $(B)/act_fma.bc $(B)/act_nofma.bc
-	sh scripts/embed_bin.sh llact_bc_fma=$(B)/act_fma.bc llact_bc_nofma=$(B)/act_nofma.bc > $@
+$(B)/act_bitcode.c: scripts/embed_bin.sh $(ACT_BC)
+	sh scripts/embed_bin.sh $(foreach f,$(ACT_BC),llact_bc_$(basename $(notdir $(f:$(B)/act_%=%)))=$(f)) > $@
 $(B)/act_bitcode.o: $(B)/act_bitcode.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 

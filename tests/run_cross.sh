@@ -15,7 +15,8 @@
 #   obj  `lstmc compile --emit obj --target TRIPLE` (aarch64-linux-gnu,
 #        s390x-linux-gnu, thumbv7em-none-eabihf: no --cpu, so the default
 #        hard-float FPU is what runs) linked by the cross compiler with
-#        tests/llvm/driver.c through the generated header
+#        tests/llvm/driver.c through the generated header; on the Cortex-M
+#        also with --opt-level s (obj-s), and linked with --gc-sections
 # The cases: every example with a spec and weights (examples/*/*.lstm; those
 # without an input.txt get a few dozen steps from gen_input below) and 5
 # random models per target (tests/diff/randmodel.c, other seeds for each
@@ -109,10 +110,12 @@ if [ "${1:-}" = "--one" ]; then
             result "FAIL lstmc build --cc $cc failed: $(grep -m 1 'error' "$d/log" | cut -c1-200)"
             exit 0
         fi ;;
-    obj)
+    obj | obj-s)
+        opt=
+        [ "$path" = obj-s ] && opt="--opt-level s"
         # shellcheck disable=SC2086
         if ! "$CROSS_LSTMC" compile "$spec" --emit obj --target "$(target_triple "$target")" --name model $chunk \
-                -o "$d/model" > "$d/log" 2>&1; then
+                $opt -o "$d/model" > "$d/log" 2>&1; then
             result "FAIL lstmc compile --emit obj failed: $(head -3 "$d/log" | tr '\n' ' ')"
             exit 0
         fi
@@ -265,7 +268,10 @@ done
 # model on its own
 : > "$tmp/jobs"
 for t in $runnable; do
-    for p in $paths; do
+    tpaths=$paths
+    # the Cortex-M also at --opt-level s, the level for small flash
+    [ "$t" = cortex-m4 ] && [ "$paths" != c ] && tpaths="$paths obj-s"
+    for p in $tpaths; do
         while read -r c; do
             case $c in
             seed*) grep -qx "$c $t" "$tmp/seed-target" || continue ;;
@@ -274,7 +280,8 @@ for t in $runnable; do
         done < "$tmp/case-names"
     done
 done
-echo "cross: $(wc -l < "$tmp/jobs") cases on:$runnable; paths: $paths; vs lstmc run, tolerance 1e-5"
+echo "cross: $(wc -l < "$tmp/jobs") cases on:$runnable; paths: $paths$(grep -q ' obj-s ' "$tmp/jobs" &&
+    echo ', obj-s on cortex-m4'); vs lstmc run, tolerance 1e-5"
 xargs -P "${CROSS_JOBS:-2}" -L 1 sh "$0" --one < "$tmp/jobs"
 
 pass=0 fail=0

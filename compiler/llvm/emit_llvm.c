@@ -1105,9 +1105,10 @@ int emitllvm_vector_shape(const LlvmTarget *t, LowTarget *out)
 }
 
 /* --opt-level s and z: every function with a body optsize, and with z
- * minsize too (the runtime's activations linked in included), as clang
- * marks them under -Os and -Oz: the pipeline's inliner and unroller and
- * code generation read these attributes, not the pipeline's name. */
+ * minsize too (the runtime's activations linked in included: llact_link
+ * left them to the inliner), as clang marks them under -Os and -Oz: the
+ * pipeline's inliner and unroller and code generation read these
+ * attributes, not the pipeline's name. */
 static void mark_size(Gen *g, LlvmOptLevel opt_level)
 {
     if (opt_level != LLVM_OPT_S && opt_level != LLVM_OPT_Z)
@@ -1116,10 +1117,6 @@ static void mark_size(Gen *g, LlvmOptLevel opt_level)
         if (LLVMIsDeclaration(f))
             continue;
         add_attr(g, f, LLVMAttributeFunctionIndex, "optsize");
-        /* the runtime's activations: inlined where the inliner finds it
-         * pays, a call elsewhere */
-        unsigned always = LLVMGetEnumAttributeKindForName("alwaysinline", strlen("alwaysinline"));
-        LLVMRemoveEnumAttributeAtIndex(f, LLVMAttributeFunctionIndex, always);
         if (opt_level == LLVM_OPT_Z)
             add_attr(g, f, LLVMAttributeFunctionIndex, "minsize");
     }
@@ -1161,7 +1158,7 @@ LLVMModuleRef emitllvm_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const
     g->vd = LLVMVoidTypeInContext(ctx);
 
     /* the runtime's activations, RT_FMA as the C backend's code gets it */
-    if (llact_link(g->mod, g->act_fma) != 0)
+    if (llact_link(g->mod, g->act_fma, opt_level == LLVM_OPT_S || opt_level == LLVM_OPT_Z) != 0)
         goto done;
     build_model(g);
     /* the vector shape it was built for, named in the module so that a test
