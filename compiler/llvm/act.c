@@ -21,6 +21,10 @@
  * data layout, drops the build machine's CPU and features from its
  * functions (the model's target machine decides them), links it in and
  * makes each function internal, always inlined, named lstmc.rt_NAME.
+ * For size (--opt-level s, z) a third and fourth bitcode, compiled with
+ * -fno-inline, keep the header's functions apart (scaled sigmoid calls
+ * sigmoid, both call the exp parts), and nothing is forced inline: the
+ * size-minded inliner leaves shared parts shared, as gcc -Os does.
  *
  * Vectors: the tiled kernels activate V = 2..16 cells at once as one
  * <V x float>. The fast functions are straight-line code (their clamps are
