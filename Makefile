@@ -7,6 +7,9 @@
 #                     same again under AddressSanitizer + UndefinedBehaviorSanitizer,
 #                     and (when LLVM is there) once more built without LLVM
 #   make check-diff-long   3000 random models
+#   make check-cross  (also in make check) the examples and random models on
+#                     aarch64, s390x and a Cortex-M4F under QEMU
+#   make size-report  code size of the examples for a Cortex-M4F, LLVM vs gcc
 #   make fuzz [FUZZ_TIME=60]   libFuzzer on every reader of untrusted files (tests/fuzz/)
 #   make SAN=1 ...    the sanitizer build, in build/san
 #   make clean
@@ -117,16 +120,21 @@ $(B)/runtime_text.c: scripts/embed.sh runtime/lstmc_act.h runtime/lstmc_rows.h r
 # (compiler/llvm/act.c), with RT_FMA fused and not: -O2, but no contraction
 # (gcc's ISO mode has none), no vectorizing (the model's module does it at
 # its own width), nothing tied to the build machine (position, unwinding);
-# embedded by scripts/embed_bin.sh.
+# embedded by scripts/embed_bin.sh. The *_small variants, for --opt-level s
+# and z, are compiled with -fno-inline: each function of the header stays
+# one function, so a model that calls sigmoid and scaled sigmoid, or
+# sigmoid and tanh, shares their common parts as gcc -Os does.
 BC_FLAGS := -std=c99 -O2 -ffp-contract=off -fno-vectorize -fno-slp-vectorize -fno-pic -fno-pie \
             -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-stack-protector -Iruntime
-$(B)/act_fma.bc $(B)/act_nofma.bc: compiler/llvm/act_runtime.c runtime/lstmc_act.h
+ACT_BC   := $(B)/act_fma.bc $(B)/act_nofma.bc $(B)/act_fma_small.bc $(B)/act_nofma_small.bc
+$(ACT_BC): compiler/llvm/act_runtime.c runtime/lstmc_act.h
 	@mkdir -p $(B)
 	@sh scripts/deps.sh clang $(LLVM_MAJOR) "$(CLANG)"
-	$(CLANG) $(BC_FLAGS) $(if $(findstring nofma,$@),'-DRT_FMA(a,b,c)=((a)*(b)+(c))','-DRT_FMA(a,b,c)=__builtin_fmaf((a),(b),(c))') \
+	$(CLANG) $(BC_FLAGS) $(if $(findstring _small,$@),-fno-inline) \
+	  $(if $(findstring nofma,$@),'-DRT_FMA(a,b,c)=((a)*(b)+(c))','-DRT_FMA(a,b,c)=__builtin_fmaf((a),(b),(c))') \
 	  -c -emit-llvm -o $@ $<
-$(B)/act_bitcode.c: scripts/embed_bin.sh $(B)/act_fma.bc $(B)/act_nofma.bc
-	sh scripts/embed_bin.sh llact_bc_fma=$(B)/act_fma.bc llact_bc_nofma=$(B)/act_nofma.bc > $@
+$(B)/act_bitcode.c: scripts/embed_bin.sh $(ACT_BC)
+	sh scripts/embed_bin.sh $(foreach f,$(ACT_BC),llact_bc_$(basename $(notdir $(f:$(B)/act_%=%)))=$(f)) > $@
 $(B)/act_bitcode.o: $(B)/act_bitcode.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -326,6 +334,23 @@ check-llvm: $(B)/lstmc example-embed-llvm
 
 .PHONY: example-embed-llvm
 
+# Other machines (tests/run_cross.sh): the examples and 5 random models per
+# target built for aarch64 (NEON), s390x (big-endian) and a Cortex-M4F
+# (tests/cross/cortex-m4/: startup file and linker script), on the C path
+# (lstmc build with the cross gcc) and the --emit obj path, run under QEMU
+# and compared with lstmc run. A target whose tools are missing is reported
+# skipped; skipped in the SAN=1 pass (QEMU runs no host sanitizer).
+check-cross: $(B)/lstmc $(B)/tests/randmodel
+	@LSTMC_SAN=$(SAN) sh tests/run_cross.sh $(B)/lstmc
+
+# Code size of the examples for a Cortex-M4F: the LLVM object (--opt-level
+# 3, s and z) against arm-none-eabi-gcc -Os and -O2 on the generated C
+# (tests/cross/size_report.sh); not part of make check.
+size-report: $(B)/lstmc
+	@sh tests/cross/size_report.sh $(B)/lstmc
+
+.PHONY: size-report
+
 # Hostile inputs (tests/run_limits.sh): binary specs, 50,000 blocks, 100,000
 # errors, megabyte strings, weights in other formats, sparse 2 GB weights,
 # huge ONNX tensors: each must fail with one clear message in under a
@@ -343,7 +368,7 @@ check-golden-c: $(B)/lstmc
 check-names: $(B)/lstmc
 	@sh tests/run_names.sh $(B)/lstmc
 
-TESTS := check-unit check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-examples-trained check-onnx check-limits check-fuzz
+TESTS := check-unit check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-cross check-examples-trained check-onnx check-limits check-fuzz
 
 # Every suite of TESTS in each pass: the normal build, SAN=1 and, with LLVM,
 # a build without it (in $(B)/nollvm), where the LLVM tests must report

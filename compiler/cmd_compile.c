@@ -16,7 +16,7 @@
 const char usage_compile[] =
     "usage: lstmc compile SPEC [-w WEIGHTS] -o PREFIX [--name NAME] [--activations exact|fast]\n"
     "                     [--threads N] [--chunk N] [--emit c|llvm|bc|obj [--target TRIPLE]\n"
-    "                     [--cpu CPU] [--features LIST] [--opt-level 2|3]]\n"
+    "                     [--cpu CPU] [--features LIST] [--opt-level 2|3|s|z]]\n"
     "\n"
     "Writes the model as specialized C99: PREFIX.c (the weights as constants,\n"
     "one function per layer, the activations copied in; compile it alone with\n"
@@ -51,8 +51,18 @@ const char usage_compile[] =
     "  --cpu CPU              with --emit llvm|bc|obj: the CPU (as llc -mcpu)\n"
     "  --features LIST        with --emit llvm|bc|obj: target features (as llc\n"
     "                         -mattr, e.g. +neon,-fp64)\n"
-    "  --opt-level N          with --emit llvm|bc|obj: LLVM's O2 or O3 pipeline\n"
-    "                         (default 3)\n"
+    "                         A hard-float ARM triple (*eabihf) without --cpu and\n"
+    "                         --features gets its architecture's FPU: thumbv7em\n"
+    "                         --cpu cortex-m4 --features +vfp4d16sp (FPv4-SP-D16);\n"
+    "                         thumbv8m.main, thumbv8.1m.main +fp-armv8d16sp\n"
+    "                         (FPv5-SP-D16); armv7, armv7a, armv7r, thumbv7*\n"
+    "                         +vfp3d16 (VFPv3-D16); any other (thumbv6m, thumbv7m,\n"
+    "                         armv6, ...) is an error: name --cpu or --features\n"
+    "  --opt-level N          with --emit llvm|bc|obj: LLVM's pipeline, 2 or 3 for\n"
+    "                         speed (default 3), s or z for size (smaller kernels:\n"
+    "                         one step per pass; z also minsize); on ELF targets\n"
+    "                         every function and weight array has its own section\n"
+    "                         (.text.NAME, .rodata.NAME) for --gc-sections\n"
     "  -h, --help             show this help\n"
     "\n"
     "exit status: 0 success, 1 invalid spec or weights or a failed write, 2 usage error\n";
@@ -80,8 +90,15 @@ int cmd_compile(const Args *a)
         return cli_usage_error(a, "%s", "--target, --cpu, --features and --opt-level are for --emit llvm, bc or obj");
     if (llvm && lo.threads > 1)
         return cli_usage_error(a, "%s", "--threads is for the C backend (--emit c): the LLVM backend has no threads");
-    if (a->opt && strcmp(a->opt, "2") != 0 && strcmp(a->opt, "3") != 0)
-        return cli_usage_error(a, "--opt-level '%s' is not 2 or 3", a->opt);
+    /* --opt-level, in the order of LlvmOptLevel (emit_llvm.h); default 3 */
+    static const char *const opt_names[] = {"2", "3", "s", "z"};
+    int opt = 1;
+    if (a->opt) {
+        for (opt = 0; opt < (int)COUNT_OF(opt_names) && strcmp(a->opt, opt_names[opt]) != 0; opt++)
+            ;
+        if (opt == (int)COUNT_OF(opt_names))
+            return cli_usage_error(a, "--opt-level '%s' is not 2, 3, s or z", a->opt);
+    }
 #ifndef LSTMC_HAVE_LLVM
     if (llvm)
         return cli_no_llvm(strcmp(emit, "llvm") == 0 ? "--emit llvm" : strcmp(emit, "bc") == 0 ? "--emit bc"
@@ -98,12 +115,13 @@ int cmd_compile(const Args *a)
         o.header_include = arena_printf(&arena, "%s.h", slash ? slash + 1 : a->output);
 #ifdef LSTMC_HAVE_LLVM
         if (llvm) {
-            LlvmTarget t = {a->target, a->cpu, a->features, a->opt ? atoi(a->opt) : 3};
+            LlvmTarget t = {a->target, a->cpu, a->features, (LlvmOptLevel)opt};
             LlvmEmitKind kind = strcmp(emit, "llvm") == 0 ? LLVM_EMIT_IR
                               : strcmp(emit, "bc") == 0   ? LLVM_EMIT_BC
                                                           : LLVM_EMIT_OBJ;
             LowTarget vt;
             if (emitllvm_vector_shape(&t, &vt) == 0) {
+                vt.size = t.opt_level == LLVM_OPT_S || t.opt_level == LLVM_OPT_Z;
                 lo.target = &vt;
                 if (emitllvm_write_files(lower_model(&arena, m, &lo), &o, &t, kind, a->output) == 0)
                     status = EXIT_OK;

@@ -67,6 +67,8 @@ typedef struct LowTarget {
     int known;
     int vl, accs, fma;
     int act_fma;               /* the fast activations' RT_FMA fuses */
+    int size;                  /* code size before speed (--opt-level s, z): one
+                                  step (column set) per pass of the tiled kernels */
 } LowTarget;
 
 /* One direction of one LSTM layer. */

@@ -12,6 +12,11 @@
 #   - textual IR and bitcode pass `opt -verify`;
 #   - objects for other targets (aarch64-linux-gnu, thumbv7em-none-eabihf)
 #     carry the API's symbols (llvm-nm) and the right format (llvm-objdump);
+#   - hard-float ARM triples without --cpu get an FPU (no __aeabi_f* call),
+#     or an error that names --cpu;
+#   - one section per function: a program of tests/llvm/step_only.c linked
+#     with --gc-sections has no model_run_batch;
+#   - --opt-level s and z: right, and smaller for a Cortex-M4F;
 #   - the vector shape each target's module was built for is the one the C
 #     code gets there (tests/llvm/vector_shape.sh);
 #   - usage errors, and nothing left behind by a failed compile.
@@ -210,6 +215,101 @@ else
     bad "--cpu/--features: $(head -3 "$tmp/err")"
 fi
 
+# ---- hard-float ARM triples without --cpu: the FPU lstmc chooses ----
+# (no soft-float call left: every float operation is an FPU instruction)
+for triple in thumbv7em-none-eabihf thumbv8m.main-none-eabihf armv7-linux-gnueabihf; do
+    if ! "$lstmc" compile "$here/pytorch/v2_stacked_head.lstm" --emit obj --target "$triple" -o "$tmp/hf" \
+            2> "$tmp/err"; then
+        bad "$triple without --cpu: $(head -2 "$tmp/err")"
+    elif [ -n "$nm" ] && soft=$("$nm" -u "$tmp/hf.o" | grep -c '__aeabi_[fd]') && [ "$soft" -ne 0 ]; then
+        bad "$triple without --cpu: $soft soft-float calls (__aeabi_f*, __aeabi_d*)"
+    else
+        ok "$triple without --cpu: hard-float code, no __aeabi_f* call"
+    fi
+done
+# an architecture without a known FPU: an error that names --cpu; with a CPU
+# named, the user's choice
+expect_err() {   # message-part args...
+    part=$1
+    shift
+    "$lstmc" "$@" > /dev/null 2> "$tmp/err"
+    code=$?
+    if [ $code -eq 1 ] && grep -q -- "$part" "$tmp/err"; then
+        ok "lstmc $*: exit 1, '$part'"
+    else
+        bad "lstmc $*: exit $code (want 1), $(head -2 "$tmp/err")"
+    fi
+}
+expect_err "knows no FPU for thumbv6m: name the CPU with --cpu" \
+    compile "$here/pytorch/v1_single.lstm" --emit obj --target thumbv6m-none-eabihf -o "$tmp/bad"
+if "$lstmc" compile "$here/pytorch/v1_single.lstm" --emit obj --target thumbv7em-none-eabihf --cpu cortex-m7 \
+        --features +fp-armv8d16 -o "$tmp/m7" 2> "$tmp/err"; then
+    ok "thumbv7em-none-eabihf --cpu cortex-m7 --features +fp-armv8d16"
+else
+    bad "--cpu cortex-m7: $(head -2 "$tmp/err")"
+fi
+
+# ---- one section per function and weight array: --gc-sections drops what is not called ----
+# tests/llvm/step_only.c calls model_reset and model_step only
+spec=$here/pytorch/v1_single.lstm
+o=$tmp/gc
+mkdir -p "$o"
+if ! "$lstmc" compile "$spec" --emit obj --name model -o "$o/model" 2> "$tmp/err" ||
+    ! $cc -std=c99 -Wall -Wextra -Werror -I"$o" -Wl,--gc-sections -o "$o/prog" "$here/llvm/step_only.c" \
+        "$o/model.o" -lm 2> "$tmp/err"; then
+    bad "--gc-sections: compile and link: $(head -3 "$tmp/err")"
+elif ! "$o/prog" > /dev/null; then
+    bad "--gc-sections: the program failed"
+else
+    syms=$(nm "$o/prog")
+    kept=$(echo "$syms" | grep -E ' [TtRr] (model_run_batch|model_state_bytes|lstmc\..*batch)')
+    if ! echo "$syms" | grep -q ' T model_step$'; then
+        bad "--gc-sections: model_step is missing"
+    elif [ -n "$kept" ]; then
+        bad "--gc-sections kept what step_only.c never calls: $(echo $kept)"
+    elif ! nm "$o/model.o" | grep -q ' T model_run_batch$'; then
+        bad "--gc-sections: the object has no model_run_batch to drop"
+    else
+        ok "--gc-sections: model_run_batch, model_state_bytes and the batch kernels dropped, model_step kept"
+    fi
+fi
+
+# ---- --opt-level s and z: smaller, and still right ----
+dir=$here/fixtures/pytorch/v2_stacked_head
+for opt in s z; do
+    o=$tmp/opt$opt
+    mkdir -p "$o"
+    if ! "$lstmc" compile "$here/pytorch/v2_stacked_head.lstm" --emit obj --opt-level $opt --name model -o "$o/model" \
+            2> "$tmp/err" ||
+        ! $cc -I"$o" -I"$here/../runtime" -o "$o/prog" "$here/llvm/driver.c" "$here/../runtime/lstmc_rows.c" \
+            "$o/model.o" -lm 2> "$tmp/err"; then
+        bad "--opt-level $opt: compile and link: $(head -3 "$tmp/err")"
+    elif ! "$o/prog" "$dir/input.txt" > "$tmp/out"; then
+        bad "--opt-level $opt: the program failed"
+    elif d=$(maxdiff "$tmp/out" "$dir/expected.txt"); then
+        ok "--opt-level $opt: v2_stacked_head, max |diff| vs PyTorch $d"
+    else
+        bad "--opt-level $opt: max |diff| vs PyTorch $d (tolerance $tol)"
+    fi
+done
+# for a Cortex-M4F, size and speed side by side: s and z must be smaller
+size=$(llvm_tool llvm-size)
+[ -n "$size" ] || bad "code size: llvm-size not found (it comes with LLVM; .ci/run installs it)"
+if [ -n "$size" ]; then
+    for opt in 3 s z; do
+        "$lstmc" compile "$here/pytorch/v2_stacked_head.lstm" --emit obj --target thumbv7em-none-eabihf \
+            --opt-level $opt -o "$tmp/m4-$opt" 2> "$tmp/err" || bad "thumbv7em --opt-level $opt: $(head -2 "$tmp/err")"
+    done
+    # bytes of the .text sections (one per function), decimal in -A's table
+    text() { "$size" -A "$1" | awk '$1 ~ /^\.text/ { n += $2 } END { print n + 0 }'; }
+    t3=$(text "$tmp/m4-3.o") ts=$(text "$tmp/m4-s.o") tz=$(text "$tmp/m4-z.o")
+    if [ "$ts" -gt 0 ] && [ "$ts" -lt "$t3" ] && [ "$tz" -le "$ts" ]; then
+        ok "thumbv7em-none-eabihf code bytes: $t3 at --opt-level 3, $ts at s, $tz at z"
+    else
+        bad "thumbv7em-none-eabihf code bytes: $t3 at --opt-level 3, $ts at s, $tz at z: s and z not smaller"
+    fi
+fi
+
 # ---- the vector shape of each target: the C code's (tests/llvm/vector_shape.sh) ----
 sh "$here/llvm/vector_shape.sh" "$lstmc" > "$tmp/shape"
 grep -v '^vector shape: [0-9]' "$tmp/shape"
@@ -233,7 +333,7 @@ if ls "$tmp"/bad* > /dev/null 2>&1; then bad "a failed compile left files: $(ls 
 expect 2 "unknown --emit 'asm'" compile "$spec" --emit asm -o "$tmp/bad"
 expect 2 "--threads is for the C backend" compile "$spec" --emit obj --threads 2 -o "$tmp/bad"
 expect 2 "are for --emit llvm, bc or obj" compile "$spec" --target aarch64-linux-gnu -o "$tmp/bad"
-expect 2 "--opt-level '1' is not 2 or 3" compile "$spec" --emit obj --opt-level 1 -o "$tmp/bad"
+expect 2 "--opt-level '1' is not 2, 3, s or z" compile "$spec" --emit obj --opt-level 1 -o "$tmp/bad"
 expect 2 "--activations is for --jit" run --activations exact "$spec" /dev/null
 expect 2 "unknown option '--jit' for 'compile'" compile "$spec" --jit -o "$tmp/bad"
 printf '1 2\n' > "$tmp/short.txt"

@@ -21,6 +21,10 @@
  * data layout, drops the build machine's CPU and features from its
  * functions (the model's target machine decides them), links it in and
  * makes each function internal, always inlined, named lstmc.rt_NAME.
+ * For size (--opt-level s, z) a third and fourth bitcode, compiled with
+ * -fno-inline, keep the header's functions apart (scaled sigmoid calls
+ * sigmoid, both call the exp parts), and nothing is forced inline: the
+ * size-minded inliner leaves shared parts shared, as gcc -Os does.
  *
  * Vectors: the tiled kernels activate V = 2..16 cells at once as one
  * <V x float>. The fast functions are straight-line code (their clamps are
@@ -41,12 +45,14 @@
 
 #include "util.h"
 
-/* build/act_bitcode.c (scripts/embed_bin.sh): act_runtime.c as bitcode */
-extern const unsigned char llact_bc_fma[], llact_bc_nofma[];
-extern const size_t llact_bc_fma_size, llact_bc_nofma_size;
+/* build/act_bitcode.c (scripts/embed_bin.sh): act_runtime.c as bitcode,
+ * RT_FMA fused or not, each also compiled with -fno-inline (_small) */
+extern const unsigned char llact_bc_fma[], llact_bc_nofma[], llact_bc_fma_small[], llact_bc_nofma_small[];
+extern const size_t llact_bc_fma_size, llact_bc_nofma_size, llact_bc_fma_small_size, llact_bc_nofma_small_size;
 
 #define EXPORT_PREFIX "lstmc_rt_"     /* act_runtime.c's names */
 #define LINKED_PREFIX "lstmc.rt_"     /* in the model: no C name can clash */
+#define INNER_PREFIX "lstmc.inner."   /* the header's own functions, in the -fno-inline bitcode */
 
 /* Function attributes of the build machine's target, which must not reach
  * a module for another CPU (or stop inlining into the model's functions). */
@@ -64,11 +70,13 @@ static void remove_fn_attr(LLVMValueRef fn, const char *name)
     LLVMRemoveEnumAttributeAtIndex(fn, LLVMAttributeFunctionIndex, kind);
 }
 
-int llact_link(LLVMModuleRef mod, int fma)
+int llact_link(LLVMModuleRef mod, int fma, int size_first)
 {
     LLVMContextRef ctx = LLVMGetModuleContext(mod);
-    const unsigned char *bc = fma ? llact_bc_fma : llact_bc_nofma;
-    size_t size = fma ? llact_bc_fma_size : llact_bc_nofma_size;
+    const unsigned char *bc = size_first ? (fma ? llact_bc_fma_small : llact_bc_nofma_small)
+                                         : (fma ? llact_bc_fma : llact_bc_nofma);
+    size_t size = size_first ? (fma ? llact_bc_fma_small_size : llact_bc_nofma_small_size)
+                             : (fma ? llact_bc_fma_size : llact_bc_nofma_size);
     LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRange((const char *)bc, size, "lstmc_act", 0);
     LLVMModuleRef rt = NULL;
     int bad = LLVMParseBitcodeInContext2(ctx, buf, &rt);
@@ -103,20 +111,30 @@ int llact_link(LLVMModuleRef mod, int fma)
         mem_free(names);
         return -1;
     }
+    /* Each exported lstmc_rt_NAME becomes lstmc.rt_NAME, always inlined.
+     * For size, the -fno-inline bitcode also has the header's own static
+     * functions (rt_NAME, which lstmc_rt_NAME calls, and helpers such as
+     * rt_expm1_parts_): lstmc.inner.rt_NAME, and every function left to
+     * the inliner, so that a part several activations use is one function. */
     int status = 0;
     for (int k = 0; k < n; k++) {
         LLVMValueRef fn = LLVMGetNamedFunction(mod, names[k]);
         size_t plen = strlen(EXPORT_PREFIX);
-        if (!fn || strncmp(names[k], EXPORT_PREFIX, plen) != 0) {
+        int exported = strncmp(names[k], EXPORT_PREFIX, plen) == 0;
+        if (!fn || (!exported && !(size_first && LLVMGetLinkage(fn) == LLVMInternalLinkage))) {
             fprintf(stderr, "lstmc: internal error: unexpected function %s in the runtime's bitcode\n", names[k]);
             status = -1;
         } else {
             char name[128];
-            snprintf(name, sizeof name, LINKED_PREFIX "%s", names[k] + plen);
+            if (exported)
+                snprintf(name, sizeof name, LINKED_PREFIX "%s", names[k] + plen);
+            else
+                snprintf(name, sizeof name, INNER_PREFIX "%s", names[k]);
             LLVMSetValueName2(fn, name, strlen(name));
             LLVMSetLinkage(fn, LLVMInternalLinkage);
             remove_fn_attr(fn, "noinline");
-            add_fn_attr(ctx, fn, "alwaysinline");
+            if (!size_first)
+                add_fn_attr(ctx, fn, "alwaysinline");
         }
         mem_free(names[k]);
     }
@@ -321,8 +339,9 @@ LLVMValueRef llact_apply(LLVMBuilderRef b, LLVMModuleRef mod, LowAct a, LLVMValu
     LLVMTypeRef ft = LLVMGlobalGetValueType(fn), t = LLVMTypeOf(x);
     if (LLVMGetTypeKind(t) != LLVMVectorTypeKind)
         return LLVMBuildCall2(b, ft, fn, args, nargs, "");
-    /* a vector: the function on vectors, or (libm, branches) a call per lane */
-    LLVMValueRef r = widen(b, mod, fn, args, nargs);
+    /* a vector: the function on vectors, or (libm, branches, and one lane:
+     * a target without vectors, where a call can be shared) a call per lane */
+    LLVMValueRef r = LLVMGetVectorSize(t) > 1 ? widen(b, mod, fn, args, nargs) : NULL;
     if (r)
         return r;
     r = LLVMGetUndef(t);

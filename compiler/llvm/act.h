@@ -14,8 +14,12 @@
 /* Links the runtime's functions into mod (whose triple and data layout are
  * set): the variant whose RT_FMA is fused when fma, else the one that
  * rounds a*b + c twice, as the C backend's code gets RT_FMA on the same
- * target. Returns 0, or -1 after reporting (an internal error). */
-int llact_link(LLVMModuleRef mod, int fma);
+ * target. They are always inlined; with size_first (--opt-level s, z)
+ * they come from bitcode compiled without inlining and are left to the
+ * inliner, so that parts they share stay shared (and on vectors they are
+ * called lane by lane). Returns 0, or -1 after reporting (an internal
+ * error). */
+int llact_link(LLVMModuleRef mod, int fma, int size_first);
 
 /* The activation a of x, a float or a vector of floats, built at b's
  * position: a call of the runtime's function for a (per lane of a vector),

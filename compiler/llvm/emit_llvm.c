@@ -944,6 +944,56 @@ static void init_llvm(void)
     LLVMInitializeAllAsmPrinters();
 }
 
+/*
+ * The FPU of a 32-bit ARM triple with a hard-float ABI (its environment
+ * ends in "hf": eabihf, gnueabihf, musleabihf) named without --cpu or
+ * --features. LLVM would make soft-float code for it (every float
+ * operation a call to __aeabi_f*), still passing floats in FPU registers;
+ * here each architecture gets the FPU that C compilers assume for it:
+ *   thumbv7em        Cortex-M4's FPv4-SP-D16 (-mcpu=cortex-m4
+ *                    -mfpu=fpv4-sp-d16; also right for a Cortex-M7)
+ *   thumbv8m.main,   FPv5-SP-D16, single precision (-mfpu=fpv5-sp-d16:
+ *   thumbv8.1m.main  Cortex-M33, M35P, M55, M85)
+ *   armv7, armv7a,   VFPv3-D16 (Debian's armhf baseline, gcc's default
+ *   armv7r, thumbv7* -mfpu=vfpv3-d16; Cortex-A and Cortex-R4F/R5F)
+ * The features are named, not only a CPU, so that vector_shape sees the
+ * fused multiply-add of FPv4 and FPv5 as the C code's __ARM_FEATURE_FMA.
+ * Returns 1 with *cpu and *features set, 0 when t is no such case, -1
+ * after reporting a hard-float triple of an architecture without a known
+ * FPU (thumbv6m, thumbv7m, armv6, ...).
+ */
+static int arm_float_default(const LlvmTarget *t, const char *triple, const char **cpu, const char **features)
+{
+    static const struct {
+        const char *arch, *cpu, *features;
+    } fpus[] = {
+        {"thumbv7em", "cortex-m4", "+vfp4d16sp"},
+        {"thumbv8m.main", "", "+fp-armv8d16sp"},
+        {"thumbv8.1m.main", "", "+fp-armv8d16sp"},
+        {"armv7", "", "+vfp3d16"},  {"armv7a", "", "+vfp3d16"},  {"armv7r", "", "+vfp3d16"},
+        {"thumbv7", "", "+vfp3d16"}, {"thumbv7a", "", "+vfp3d16"}, {"thumbv7r", "", "+vfp3d16"},
+    };
+    if (t->cpu || t->features || (strncmp(triple, "arm", 3) != 0 && strncmp(triple, "thumb", 5) != 0))
+        return 0;
+    const char *env = strrchr(triple, '-');
+    size_t envlen = env ? strlen(env) : 0;
+    if (envlen < 3 || strcmp(env + envlen - 2, "hf") != 0)
+        return 0;
+    size_t archlen = strcspn(triple, "-");
+    for (size_t k = 0; k < COUNT_OF(fpus); k++)
+        if (strlen(fpus[k].arch) == archlen && strncmp(triple, fpus[k].arch, archlen) == 0) {
+            *cpu = fpus[k].cpu;
+            *features = fpus[k].features;
+            return 1;
+        }
+    fprintf(stderr,
+            "lstmc: error: target '%s' has a hard-float ABI, but lstmc knows no FPU for %.*s: name the CPU "
+            "with --cpu or the FPU with --features, as llc's -mcpu and -mattr (e.g. --cpu arm1176jzf-s, "
+            "--features +vfp2)\n",
+            t->triple, (int)archlen, triple);
+    return -1;
+}
+
 LLVMTargetMachineRef emitllvm_target_machine(const LlvmTarget *t)
 {
     init_llvm();
@@ -958,7 +1008,9 @@ LLVMTargetMachineRef emitllvm_target_machine(const LlvmTarget *t)
     LLVMTargetRef target;
     char *err = NULL;
     LLVMTargetMachineRef tm = NULL;
-    if (LLVMGetTargetFromTriple(triple, &target, &err) != 0) {
+    if (t->triple && arm_float_default(t, triple, &cpu, &features) < 0) {
+        /* reported */
+    } else if (LLVMGetTargetFromTriple(triple, &target, &err) != 0) {
         fprintf(stderr, "lstmc: error: unknown target '%s': %s\n", t->triple ? t->triple : triple,
                 err ? err : "not supported by this LLVM");
     } else {
@@ -966,7 +1018,7 @@ LLVMTargetMachineRef emitllvm_target_machine(const LlvmTarget *t)
          * libraries); bare-metal targets ("-none-") keep their default */
         LLVMRelocMode reloc = strstr(triple, "-none") ? LLVMRelocDefault : LLVMRelocPIC;
         tm = LLVMCreateTargetMachine(target, triple, cpu ? cpu : "", features ? features : "",
-                                     t->opt_level >= 3 ? LLVMCodeGenLevelAggressive : LLVMCodeGenLevelDefault,
+                                     t->opt_level == LLVM_OPT_3 ? LLVMCodeGenLevelAggressive : LLVMCodeGenLevelDefault,
                                      reloc, LLVMCodeModelDefault);
         if (!tm)
             fprintf(stderr, "lstmc: error: LLVM cannot make a target machine for '%s'\n", triple);
@@ -1027,7 +1079,7 @@ static LowTarget vector_shape(LLVMTargetMachineRef tm)
     char *features = LLVMGetTargetMachineFeatureString(tm);
     int x86_64 = strncmp(triple, "x86_64", 6) == 0, aarch64 = strncmp(triple, "aarch64", 7) == 0;
     int arm32 = strncmp(triple, "arm", 3) == 0 || strncmp(triple, "thumb", 5) == 0;
-    LowTarget v = {1, 1, 16, 0, 0};
+    LowTarget v = {1, 1, 16, 0, 0, 0};
     if (x86_64 && has_feature_implied(features, "avx512f"))
         v.vl = 16, v.accs = 16, v.fma = 1;
     else if (x86_64 && has_feature_implied(features, "avx2") && has_feature_implied(features, "fma"))
@@ -1059,7 +1111,31 @@ int emitllvm_vector_shape(const LlvmTarget *t, LowTarget *out)
     return 0;
 }
 
-LLVMModuleRef emitllvm_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const LowModel *lm, int opt_level)
+/* --opt-level s and z: every function with a body optsize, and with z
+ * minsize too (the runtime's activations linked in included: llact_link
+ * left them to the inliner), as clang marks them under -Os and -Oz: the
+ * pipeline's inliner and unroller and code generation read these
+ * attributes, not the pipeline's name. */
+static void mark_size(Gen *g, LlvmOptLevel opt_level)
+{
+    if (opt_level != LLVM_OPT_S && opt_level != LLVM_OPT_Z)
+        return;
+    for (LLVMValueRef f = LLVMGetFirstFunction(g->mod); f; f = LLVMGetNextFunction(f)) {
+        if (LLVMIsDeclaration(f))
+            continue;
+        add_attr(g, f, LLVMAttributeFunctionIndex, "optsize");
+        if (opt_level == LLVM_OPT_Z)
+            add_attr(g, f, LLVMAttributeFunctionIndex, "minsize");
+    }
+}
+
+static const char *const pipelines[] = {
+    [LLVM_OPT_2] = "default<O2>", [LLVM_OPT_3] = "default<O3>",
+    [LLVM_OPT_S] = "default<Os>", [LLVM_OPT_Z] = "default<Oz>",
+};
+
+LLVMModuleRef emitllvm_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const LowModel *lm,
+                              LlvmOptLevel opt_level)
 {
     Arena arena = {0};
     Gen gen = {0}, *g = &gen;
@@ -1089,7 +1165,7 @@ LLVMModuleRef emitllvm_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const
     g->vd = LLVMVoidTypeInContext(ctx);
 
     /* the runtime's activations, RT_FMA as the C backend's code gets it */
-    if (llact_link(g->mod, g->act_fma) != 0)
+    if (llact_link(g->mod, g->act_fma, opt_level == LLVM_OPT_S || opt_level == LLVM_OPT_Z) != 0)
         goto done;
     build_model(g);
     /* the vector shape it was built for, named in the module so that a test
@@ -1107,11 +1183,15 @@ LLVMModuleRef emitllvm_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const
         goto done;
     }
     LLVMDisposeMessage(msg);
+    mark_size(g, opt_level);
     LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-    LLVMPassBuilderOptionsSetLoopVectorization(po, 1);
-    LLVMPassBuilderOptionsSetSLPVectorization(po, 1);
-    LLVMPassBuilderOptionsSetLoopUnrolling(po, 1);
-    LLVMErrorRef perr = LLVMRunPasses(g->mod, opt_level >= 3 ? "default<O3>" : "default<O2>", tm, po);
+    /* as clang: all on, but off for -Oz (the size attributes restrain
+     * the unroller and the vectorizers at s) */
+    int on = opt_level != LLVM_OPT_Z;
+    LLVMPassBuilderOptionsSetLoopVectorization(po, on);
+    LLVMPassBuilderOptionsSetSLPVectorization(po, on);
+    LLVMPassBuilderOptionsSetLoopUnrolling(po, on);
+    LLVMErrorRef perr = LLVMRunPasses(g->mod, pipelines[opt_level], tm, po);
     LLVMDisposePassBuilderOptions(po);
     if (perr) {
         char *e = LLVMGetErrorMessage(perr);
@@ -1160,6 +1240,46 @@ static int module_bytes(LLVMModuleRef mod, LLVMTargetMachineRef tm, LlvmEmitKind
     return 0;
 }
 
+/* Whether the triple's object files are ELF: not Mach-O (Apple), COFF
+ * (Windows), XCOFF (AIX) or WebAssembly. */
+static int elf_triple(const char *triple)
+{
+    static const char *const other[] = {"apple", "darwin", "macos", "ios", "windows", "win32", "mingw",
+                                        "cygwin", "aix", "wasm"};
+    for (size_t k = 0; k < COUNT_OF(other); k++)
+        if (strstr(triple, other[k]))
+            return 0;
+    return 1;
+}
+
+/*
+ * One section per function and per global on ELF targets, named as gcc's
+ * -ffunction-sections -fdata-sections name them (.text.NAME, .rodata.NAME,
+ * .data.NAME, .bss.NAME), so that a link with --gc-sections keeps only
+ * what the program reaches: NAME_step alone drops NAME_run_batch and the
+ * kernels only it calls. (LLVM 14's C API has no TargetMachine option for
+ * it; a section named on each symbol does the same.)
+ */
+static void one_section_each(LLVMModuleRef mod, LLVMTargetMachineRef tm, Arena *a)
+{
+    char *triple = LLVMGetTargetMachineTriple(tm);
+    int elf = elf_triple(triple);
+    LLVMDisposeMessage(triple);
+    if (!elf)
+        return;
+    size_t len;
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
+        if (!LLVMIsDeclaration(f))
+            LLVMSetSection(f, arena_printf(a, ".text.%s", LLVMGetValueName2(f, &len)));
+    for (LLVMValueRef v = LLVMGetFirstGlobal(mod); v; v = LLVMGetNextGlobal(v)) {
+        if (LLVMIsDeclaration(v))
+            continue;
+        LLVMValueRef init = LLVMGetInitializer(v);
+        const char *kind = LLVMIsGlobalConstant(v) ? "rodata" : init && LLVMIsNull(init) ? "bss" : "data";
+        LLVMSetSection(v, arena_printf(a, ".%s.%s", kind, LLVMGetValueName2(v, &len)));
+    }
+}
+
 int emitllvm_write_files(const LowModel *lm, const EmitOptions *o, const LlvmTarget *t, LlvmEmitKind kind,
                          const char *prefix)
 {
@@ -1169,6 +1289,8 @@ int emitllvm_write_files(const LowModel *lm, const EmitOptions *o, const LlvmTar
     Arena a = {0};
     LLVMContextRef ctx = LLVMContextCreate();
     LLVMModuleRef mod = emitllvm_module(ctx, tm, lm, t->opt_level);
+    if (mod)
+        one_section_each(mod, tm, &a);
     int status = -1;
     char *text = NULL;
     LLVMMemoryBufferRef buf = NULL;

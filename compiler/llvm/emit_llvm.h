@@ -24,13 +24,20 @@ typedef enum {
     LLVM_EMIT_OBJ,     /* PREFIX.o: an object file */
 } LlvmEmitKind;
 
+/* --opt-level: LLVM's pipeline default<O2>, <O3>, <Os> or <Oz>; s and z
+ * also mark every function optsize (z: minsize too), so that code
+ * generation picks the shorter code as clang -Os / -Oz do. */
+typedef enum { LLVM_OPT_2, LLVM_OPT_3, LLVM_OPT_S, LLVM_OPT_Z } LlvmOptLevel;
+
 /* The machine to compile for: NULL fields mean the host's triple, CPU and
- * features (with the host CPU's own extensions, AVX-512 where present). */
+ * features (with the host CPU's own extensions, AVX-512 where present).
+ * A 32-bit ARM triple with a hard-float ABI (*eabihf) and neither CPU nor
+ * features gets its architecture's FPU (emitllvm_target_machine). */
 typedef struct LlvmTarget {
     const char *triple;        /* --target TRIPLE, as llc takes it */
     const char *cpu;           /* --cpu NAME */
     const char *features;      /* --features +a,-b */
-    int opt_level;             /* 2 or 3: LLVM's default<O2> / default<O3> */
+    LlvmOptLevel opt_level;
 } LlvmTarget;
 
 /* The vector shape of target t (its triple and features), for the
@@ -80,14 +87,15 @@ void emitllvm_jit_free(LlvmJitModel *jm);
 #include "lower.h"
 
 /* A target machine for t (every LLVM target initialized once). Returns
- * NULL after reporting an unknown triple. */
+ * NULL after reporting an unknown triple, or a hard-float ARM triple whose
+ * FPU lstmc cannot choose. */
 LLVMTargetMachineRef emitllvm_target_machine(const LlvmTarget *t);
 
 /* The model's module in ctx for tm's triple and data layout: built,
- * verified, then optimized at opt_level (2 or 3). Returns NULL after
- * reporting an internal error. */
+ * verified, then optimized at opt_level. Returns NULL after reporting an
+ * internal error. */
 LLVMModuleRef emitllvm_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const LowModel *lm,
-                              int opt_level);
+                              LlvmOptLevel opt_level);
 #endif
 
 #endif

@@ -46,7 +46,7 @@ static LLVMOrcExecutorAddress lookup(LLVMOrcLLJITRef j, Arena *a, const char *mo
 int emitllvm_jit(const LowModel *lm, LlvmJitModel *out)
 {
     memset(out, 0, sizeof *out);
-    LlvmTarget host = {NULL, NULL, NULL, 3};
+    LlvmTarget host = {NULL, NULL, NULL, LLVM_OPT_3};
     /* one target machine builds and optimizes the module; LLJIT takes the
      * other (its builder owns it) to generate the code */
     LLVMTargetMachineRef tm = emitllvm_target_machine(&host);
@@ -167,7 +167,7 @@ static void jit_run(SeqRunner *r, const double *x, long steps, double *y)
 
 int jit_runner_open(SeqRunner *r, Arena *a, const IrModel *m, const LowerOptions *o)
 {
-    LlvmTarget host = {NULL, NULL, NULL, 3};
+    LlvmTarget host = {NULL, NULL, NULL, LLVM_OPT_3};
     LowTarget shape;
     if (emitllvm_vector_shape(&host, &shape) != 0)
         return -1;

@@ -64,6 +64,9 @@ riscv64-linux-gnu - -
 thumbv7em-none-eabi - -
 thumbv7em-none-eabihf +vfp4d16sp -mfpu=fpv4-sp-d16
 thumbv7em-none-eabihf +fp-armv8d16sp -mfpu=fpv5-sp-d16
+thumbv7em-none-eabihf - -mcpu=cortex-m4 -mfpu=fpv4-sp-d16
+thumbv8m.main-none-eabihf - -mfpu=fpv5-sp-d16
+armv7-linux-gnueabihf - -mfpu=vfpv3-d16
 EOF
 echo "vector shape: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -242,7 +242,7 @@ static void test_tiles_and_steps(void **state)
     assert_false(lm->cells[1].simd);
 
     /* AVX-512: 4 vectors a tile, 16 accumulators: 4 steps a pass */
-    LowTarget avx512 = {1, 16, 16, 1, 1}, avx2 = {1, 8, 8, 1, 1}, plain = {1, 1, 16, 0, 0};
+    LowTarget avx512 = {1, 16, 16, 1, 1, 0}, avx2 = {1, 8, 8, 1, 1, 0}, plain = {1, 1, 16, 0, 0, 0};
     LowerOptions o = {NULL, 1, 1, &avx512, 0};
     lm = lower(&a, spec, &o);
     assert_int_equal(lm->cells[0].vecs, 4);
@@ -254,7 +254,16 @@ static void test_tiles_and_steps(void **state)
     /* rows that are no multiple of 16 are plain floats: 8 of them */
     assert_int_equal(lm->cells[1].vecs, 8);
     assert_int_equal(lm->cells[1].steps_per_pass, 1);
+    /* no vectors: tiles of one unit, its 4 gate rows in registers with 4
+     * steps a pass; for size, one step a pass */
     o.target = &plain;
+    lm = lower(&a, spec, &o);
+    assert_int_equal(lm->cells[0].tile, 1);
+    assert_int_equal(lm->cells[0].tiles, 48);
+    assert_int_equal(lm->cells[0].tile_rows, 4);
+    assert_int_equal(lm->cells[0].vecs, 4);
+    assert_int_equal(lm->cells[0].steps_per_pass, 4);
+    plain.size = 1;
     lm = lower(&a, spec, &o);
     assert_int_equal(lm->cells[0].steps_per_pass, 1);
     assert_int_equal(lower_steps_choice(2, 16), 4);
