@@ -401,7 +401,13 @@ bench-quick: $(B)/lstmc
 	@sh scripts/bench-deps.sh
 	bash bench/run.sh --quick
 
-.PHONY: bench bench-quick
+# The variant tables alone (blocks, projection, bidirectional, exact
+# activations, the step API), each beside its standard twin.
+bench-variants: $(B)/lstmc
+	@sh scripts/bench-deps.sh
+	bash bench/run.sh --variants
+
+.PHONY: bench bench-quick bench-variants
 
 # ---- fuzzing (tests/fuzz/README.md) ----
 # Harnesses for every reader of untrusted files: the spec (fuzz_spec), the

@@ -12,6 +12,15 @@
  * BENCH_THREADS) gets its threads once, in peer_setup, on the state of a
  * single sequence (bench_run_batch does not use them); they are joined at
  * exit.
+ *
+ * A model that needs the whole sequence (a backward direction: the header
+ * says BENCH_STREAMING 0) has bench_run(s, x, steps, y, scratch), with
+ * BENCH_SCRATCH_FLOATS(steps) floats of scratch, allocated here once.
+ *
+ * Built with -DBENCH_STEP_API, it drives the step API instead: one
+ * bench_step() call per timestep (batch 1, a streaming model), the way an
+ * application feeding a stream would; otherwise one bench_run() call per
+ * sequence.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +32,14 @@
 static PeerModel model;
 static bench_state *states;   /* one per sequence of the batch */
 #ifndef BENCH_BATCH
-static float *seq_x, *seq_y;  /* the fallback's one sequence: [steps][input], [steps][hidden] */
+static float *seq_x, *seq_y;  /* the fallback's one sequence: [steps][input], [steps][output] */
+#endif
+
+#if defined(BENCH_STREAMING) && !BENCH_STREAMING
+static float *scratch;   /* BENCH_SCRATCH_FLOATS(steps) floats */
+#define RUN_ONE(s, x, T, y) bench_run(s, x, T, y, scratch)
+#else
+#define RUN_ONE(s, x, T, y) bench_run(s, x, T, y)
 #endif
 
 #ifdef BENCH_THREADS
@@ -37,12 +53,25 @@ static void stop_threads(void)
 const char *peer_setup(const PeerModel *m, char *note, int note_size)
 {
     model = *m;
-    if (m->input != BENCH_INPUT_SIZE || m->hidden != BENCH_OUTPUT_SIZE || BENCH_OUTPUT_LAST)
+    if (m->input != BENCH_INPUT_SIZE || m->output != BENCH_OUTPUT_SIZE || BENCH_OUTPUT_LAST)
         return "bench.h was generated for another model";
+#ifdef BENCH_STEP_API
+    if (!BENCH_STREAMING)
+        return "the model has no bench_step (it needs the whole sequence)";
+    if (m->batch > 1)
+        return "the step API rows are for batch 1";
+#endif
     states = calloc((size_t)m->batch, sizeof *states);
     if (!states)
         return "out of memory";
-#ifdef BENCH_BATCH
+#if defined(BENCH_STREAMING) && !BENCH_STREAMING
+    scratch = malloc((BENCH_SCRATCH_FLOATS(m->steps) + 1) * sizeof *scratch);
+    if (!scratch)
+        return "out of memory";
+#endif
+#if defined(BENCH_STEP_API)
+    snprintf(note, (size_t)note_size, "bench_step, one call per timestep");
+#elif defined(BENCH_BATCH)
     if (m->batch > 1)
         snprintf(note, (size_t)note_size, "bench_run_batch over %d sequences", m->batch);
     else
@@ -58,6 +87,10 @@ const char *peer_setup(const PeerModel *m, char *note, int note_size)
                  m->batch);
     else
         snprintf(note, (size_t)note_size, "bench_run");
+#endif
+#if defined(BENCH_STREAMING) && !BENCH_STREAMING
+    size_t len0 = strlen(note);
+    snprintf(note + len0, (size_t)note_size - len0, " (whole sequences only: no bench_step)");
 #endif
 #ifdef BENCH_THREADS
     if (m->batch > 1)
@@ -75,9 +108,15 @@ const char *peer_setup(const PeerModel *m, char *note, int note_size)
 void peer_run(const float *x, float *y)
 {
     size_t B = (size_t)model.batch, T = (size_t)model.steps;
+#if defined(BENCH_STEP_API) && BENCH_STREAMING
+    bench_reset(&states[0]);   /* batch 1 (peer_setup): the step API, step by step */
+    for (size_t t = 0; t < T; t++)
+        bench_step(&states[0], x + t * BENCH_INPUT_SIZE, y + t * BENCH_OUTPUT_SIZE);
+    return;
+#endif
     if (B == 1) {   /* one sequence: the plain API */
         bench_reset(&states[0]);
-        bench_run(&states[0], x, T, y);
+        RUN_ONE(&states[0], x, T, y);
         return;
     }
 #ifdef BENCH_BATCH
@@ -92,7 +131,7 @@ void peer_run(const float *x, float *y)
             memcpy(seq_x + t * BENCH_INPUT_SIZE, x + (t * B + b) * BENCH_INPUT_SIZE,
                    BENCH_INPUT_SIZE * sizeof *x);
         bench_reset(&states[b]);
-        bench_run(&states[b], seq_x, T, seq_y);
+        RUN_ONE(&states[b], seq_x, T, seq_y);
         for (size_t t = 0; t < T; t++)
             memcpy(y + (t * B + b) * BENCH_OUTPUT_SIZE, seq_y + t * BENCH_OUTPUT_SIZE,
                    BENCH_OUTPUT_SIZE * sizeof *y);

@@ -1,24 +1,47 @@
 /*
- * mkweights.c - the benchmark's model and data: random LSTM weights in the
- * PyTorch convention (lstm.weight_ih_l{k} [4H, in], lstm.weight_hh_l{k}
- * [4H, H], lstm.bias_ih_l{k} and lstm.bias_hh_l{k} [4H], gate order i f g o)
- * and a random input in lstmc's data format (B sequences of T lines of I
+ * mkweights.c - the benchmark's model and data: random LSTM weights and a
+ * random input in lstmc's data format (B sequences of T lines of I
  * numbers, a blank line between sequences). Every system of the benchmark
  * reads these two files. Deterministic: a fixed linear congruential
  * generator, as in examples/variants/gen_weights.c.
  *
- *   mkweights I H LAYERS BATCH STEPS OUT.safetensors INPUT.txt
+ *   mkweights [OPTIONS] I H LAYERS BATCH STEPS OUT.safetensors INPUT.txt
+ *
+ *   --proj P           a projection of P outputs (LSTMP: weight_hr, w_proj)
+ *   --bidirectional    both directions (the backward one's names end in _reverse)
+ *   --native           lstmc's native convention (prefix "lstm"), below
+ *   --blocks N         N memory cell blocks of S = H/N cells (needs --native)
+ *   --no-forget        no forget gate: input and output gates only (needs --native)
+ *
+ * The PyTorch convention (the default, what every peer reads), per layer k
+ * and direction (suffix "" or "_reverse"), gate order i f g o, with R = P if
+ * projected else H and in = I for layer 0, else D * R:
+ *   lstm.weight_ih_l{k} [4H, in], lstm.weight_hh_l{k} [4H, R],
+ *   lstm.bias_ih_l{k} and lstm.bias_hh_l{k} [4H], lstm.weight_hr_l{k} [P, H]
+ * The native convention (grammar/SPEC.md, "Weights"), suffix "_l{k}" only
+ * with several layers, then "_reverse":
+ *   lstm.w_i, lstm.w_f, lstm.w_o [H/S, in + R] (the gates present),
+ *   lstm.w_g [H, in + R], lstm.b_i, lstm.b_f, lstm.b_o [H/S], lstm.b_g [H],
+ *   lstm.w_proj [P, H]
  *
  * Weights are uniform in [-1/sqrt(H), 1/sqrt(H)] (PyTorch's nn.LSTM
- * initialization), inputs uniform in [-1, 1].
+ * initialization), inputs uniform in [-1, 1]. The standard LSTM's weights
+ * and input are drawn in the same order whatever the options, so they do
+ * not change when options are added.
+ *
+ * Prints one line on stdout, `recurrent_bytes N`: the bytes of weights that
+ * every step must read again, whatever the chunk (bench/README.md): the
+ * recurrent columns of every gate row (weight_hh, the last R columns of the
+ * native w_*) and the projection, of every layer and direction.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "safetensors.h"
 
-enum { MAX_LAYERS = 8 };
+enum { MAX_LAYERS = 8, MAX_TENSORS = 9 * 2 * MAX_LAYERS };
 
 static unsigned long rng = 2024;
 
@@ -67,43 +90,124 @@ static int write_input(const char *path, long I, long B, long T)
     return fclose(f) == 0 ? 0 : -1;
 }
 
+/* The tensors to write, in order. */
+typedef struct Tensors {
+    int n;
+    const char *names[MAX_TENSORS];
+    int ndims[MAX_TENSORS];
+    long shapes[MAX_TENSORS][ST_MAX_DIMS];
+    float *data[MAX_TENSORS];
+    float scale;
+    Arena names_arena;
+} Tensors;
+
+/* Appends tensor NAME of rows x cols random values (cols 0: a vector). */
+static void add(Tensors *ts, const char *name, const char *suffix, long rows, long cols)
+{
+    int k = ts->n++;
+    ts->names[k] = arena_printf(&ts->names_arena, "lstm.%s%s", name, suffix);
+    ts->shapes[k][0] = rows;
+    ts->shapes[k][1] = cols;
+    ts->ndims[k] = cols ? 2 : 1;
+    ts->data[k] = random_floats(rows * (cols ? cols : 1), ts->scale);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 8) {
-        fprintf(stderr, "usage: mkweights I H LAYERS BATCH STEPS OUT.safetensors INPUT.txt\n");
+    long P = 0, D = 1, NB = 0;
+    int native = 0, forget = 1, a = 1;
+    for (; a < argc && strncmp(argv[a], "--", 2) == 0; a++) {
+        if (strcmp(argv[a], "--proj") == 0 && a + 1 < argc)
+            P = arg_size(argv[++a], "projection size");
+        else if (strcmp(argv[a], "--bidirectional") == 0)
+            D = 2;
+        else if (strcmp(argv[a], "--native") == 0)
+            native = 1;
+        else if (strcmp(argv[a], "--blocks") == 0 && a + 1 < argc)
+            NB = arg_size(argv[++a], "block count");
+        else if (strcmp(argv[a], "--no-forget") == 0)
+            forget = 0;
+        else {
+            fprintf(stderr, "mkweights: unknown option %s\n", argv[a]);
+            return 2;
+        }
+    }
+    if (argc - a != 7) {
+        fprintf(stderr, "usage: mkweights [--proj P] [--bidirectional] [--native [--blocks N] [--no-forget]]\n"
+                        "                 I H LAYERS BATCH STEPS OUT.safetensors INPUT.txt\n");
         return 2;
     }
-    long I = arg_size(argv[1], "input size"), H = arg_size(argv[2], "hidden size");
-    long L = arg_size(argv[3], "layer count"), B = arg_size(argv[4], "batch");
-    long T = arg_size(argv[5], "step count");
+    long I = arg_size(argv[a], "input size"), H = arg_size(argv[a + 1], "hidden size");
+    long L = arg_size(argv[a + 2], "layer count"), B = arg_size(argv[a + 3], "batch");
+    long T = arg_size(argv[a + 4], "step count");
+    const char *out = argv[a + 5], *input = argv[a + 6];
     if (L > MAX_LAYERS) {
         fprintf(stderr, "mkweights: at most %d layers\n", MAX_LAYERS);
         return 2;
     }
-    float scale = 1.0f / sqrtf((float)H);
-    const char *names[4 * MAX_LAYERS];
-    int ndims[4 * MAX_LAYERS];
-    long shapes[4 * MAX_LAYERS][ST_MAX_DIMS] = {{0}};
-    const float *data[4 * MAX_LAYERS];
-    Arena a = {0};
-    int n = 0;
+    if (!native && (NB || !forget)) {
+        fprintf(stderr, "mkweights: --blocks and --no-forget need --native (PyTorch has neither)\n");
+        return 2;
+    }
+    if (NB == 0)
+        NB = H;
+    if (H % NB != 0) {
+        fprintf(stderr, "mkweights: %ld blocks do not divide %ld cells\n", NB, H);
+        return 2;
+    }
+    long R = P ? P : H;   /* the recurrent input: h, or its projection */
+    static Tensors ts;
+    ts.scale = 1.0f / sqrtf((float)H);
+    long recurrent = 0;   /* floats */
     for (long k = 0; k < L; k++) {
-        long in = k == 0 ? I : H;
-        const char *kind[4] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
-        long cols[4] = {in, H, 0, 0};
-        for (int j = 0; j < 4; j++, n++) {
-            names[n] = arena_printf(&a, "lstm.%s_l%ld", kind[j], k);
-            shapes[n][0] = 4 * H;
-            shapes[n][1] = cols[j];
-            ndims[n] = cols[j] ? 2 : 1;
-            data[n] = random_floats(4 * H * (cols[j] ? cols[j] : 1), scale);
+        long in = k == 0 ? I : D * R;
+        for (long d = 0; d < D; d++) {
+            char suffix[32];
+            if (native) {   /* w_* [rows, in + R], b_* [rows], then w_proj */
+                if (L > 1)
+                    snprintf(suffix, sizeof suffix, "_l%ld%s", k, d ? "_reverse" : "");
+                else
+                    snprintf(suffix, sizeof suffix, "%s", d ? "_reverse" : "");
+                const char *gates[4] = {"i", "f", "g", "o"};
+                for (int g = 0; g < 4; g++) {
+                    if (g == 1 && !forget)
+                        continue;
+                    long rows = g == 2 ? H : NB;
+                    char name[8];
+                    snprintf(name, sizeof name, "w_%s", gates[g]);
+                    add(&ts, name, suffix, rows, in + R);
+                    recurrent += rows * R;
+                }
+                for (int g = 0; g < 4; g++) {
+                    if (g == 1 && !forget)
+                        continue;
+                    char name[8];
+                    snprintf(name, sizeof name, "b_%s", gates[g]);
+                    add(&ts, name, suffix, g == 2 ? H : NB, 0);
+                }
+                if (P)
+                    add(&ts, "w_proj", suffix, P, H);
+            } else {   /* PyTorch: weight_ih, weight_hh, bias_ih, bias_hh, weight_hr */
+                snprintf(suffix, sizeof suffix, "_l%ld%s", k, d ? "_reverse" : "");
+                add(&ts, "weight_ih", suffix, 4 * H, in);
+                add(&ts, "weight_hh", suffix, 4 * H, R);
+                add(&ts, "bias_ih", suffix, 4 * H, 0);
+                add(&ts, "bias_hh", suffix, 4 * H, 0);
+                recurrent += 4 * H * R;
+                if (P)
+                    add(&ts, "weight_hr", suffix, P, H);
+            }
+            recurrent += P * H;
         }
     }
-    int rc = st_write_f32(argv[6], n, names, ndims, (const long (*)[ST_MAX_DIMS])shapes, data);
+    int rc = st_write_f32(out, ts.n, ts.names, ts.ndims, (const long (*)[ST_MAX_DIMS])ts.shapes,
+                          (const float *const *)ts.data);
     if (rc == 0)
-        rc = write_input(argv[7], I, B, T);
-    for (int k = 0; k < n; k++)
-        mem_free((void *)data[k]);
-    arena_free(&a);
+        rc = write_input(input, I, B, T);
+    if (rc == 0)
+        printf("recurrent_bytes %ld\n", recurrent * (long)sizeof(float));
+    for (int k = 0; k < ts.n; k++)
+        mem_free(ts.data[k]);
+    arena_free(&ts.names_arena);
     return rc == 0 ? 0 : 1;
 }

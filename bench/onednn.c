@@ -8,6 +8,11 @@
  * CPUs oneDNN chooses its packed GEMM layout for inference). The initial
  * state is left out, which oneDNN defines as zero.
  *
+ * A projection (LSTMP) is oneDNN's weights_projection (PyTorch's weight_hr
+ * [P, H] is its ldoi layout, reordered likewise); both directions are
+ * dnnl_bidirectional_concat (forward first, as in PyTorch), the two
+ * directions' tensors side by side along oneDNN's d dimension.
+ *
  * One thread: this build of oneDNN threads with OpenMP, so bench/run.sh
  * starts it with OMP_NUM_THREADS=1, and it refuses to run otherwise.
  */
@@ -24,7 +29,7 @@ enum { MAX_LAYERS = 8 };
 
 typedef struct Layer {
     dnnl_primitive_t prim;
-    dnnl_memory_t src, wl, wi, bias, dst;   /* wl, wi: in the primitive's layout */
+    dnnl_memory_t src, wl, wi, wp, bias, dst;   /* wl, wi, wp: in the primitive's layout; wp: projection */
 } Layer;
 
 static PeerModel model;
@@ -80,42 +85,57 @@ static void describe_layout(char *buf, size_t size, const dnnl_memory_desc_t *md
                       "ldigo"[bd->inner_idxs[k] % 5]);
 }
 
+/* Tensor NAME of layer k for each direction (suffix "" then "_reverse"),
+ * `count` floats each, side by side: oneDNN's d dimension. */
+static float *both_directions(int k, const char *name, long count)
+{
+    const PeerModel *m = &model;
+    float *v = malloc((size_t)(m->directions * count) * sizeof *v);
+    if (!v) {
+        fprintf(stderr, "onednn: out of memory\n");
+        exit(1);
+    }
+    for (int d = 0; d < m->directions; d++) {
+        char full[64];
+        snprintf(full, sizeof full, "lstm.%s_l%d%s", name, k, d ? "_reverse" : "");
+        memcpy(v + d * count, peer_tensor(m, full, count), (size_t)count * sizeof *v);
+    }
+    return v;
+}
+
 /* Layer k: descriptor, primitive, weights reordered; the layout chosen and
  * the implementation's name go to note. */
 static void setup_layer(int k, char *note, int note_size)
 {
     const PeerModel *m = &model;
-    int in = k == 0 ? m->input : m->hidden, H = m->hidden;
-    char name[64];
-    snprintf(name, sizeof name, "lstm.weight_ih_l%d", k);
-    const float *w_ih = peer_tensor(m, name, 4L * H * in);
-    snprintf(name, sizeof name, "lstm.weight_hh_l%d", k);
-    const float *w_hh = peer_tensor(m, name, 4L * H * H);
-    snprintf(name, sizeof name, "lstm.bias_ih_l%d", k);
-    const float *b_ih = peer_tensor(m, name, 4L * H);
-    snprintf(name, sizeof name, "lstm.bias_hh_l%d", k);
-    const float *b_hh = peer_tensor(m, name, 4L * H);
-    float *b = malloc(4 * (size_t)H * sizeof *b);
-    if (!b) {
-        fprintf(stderr, "onednn: out of memory\n");
-        exit(1);
-    }
-    for (int r = 0; r < 4 * H; r++)
-        b[r] = b_ih[r] + b_hh[r];
+    int D = m->directions, H = m->hidden, P = m->proj, R = P ? P : H;
+    int in = k == 0 ? m->input : D * R;
+    float *w_ih = both_directions(k, "weight_ih", 4L * H * in);
+    float *w_hh = both_directions(k, "weight_hh", 4L * H * R);
+    float *b_ih = both_directions(k, "bias_ih", 4L * H);
+    float *b_hh = both_directions(k, "bias_hh", 4L * H);
+    float *w_hr = P ? both_directions(k, "weight_hr", (long)P * H) : NULL;
+    for (int r = 0; r < D * 4 * H; r++)
+        b_ih[r] += b_hh[r];   /* oneDNN has one bias */
 
-    dnnl_dims_t src_dims = {m->steps, m->batch, in}, dst_dims = {m->steps, m->batch, H};
-    dnnl_dims_t wl_dims = {1, 1, in, 4, H}, wi_dims = {1, 1, H, 4, H}, b_dims = {1, 1, 4, H};
-    dnnl_memory_desc_t src_md, dst_md, wl_md, wi_md, b_md;
+    dnnl_dims_t src_dims = {m->steps, m->batch, in}, dst_dims = {m->steps, m->batch, D * R};
+    dnnl_dims_t wl_dims = {1, D, in, 4, H}, wi_dims = {1, D, R, 4, H}, b_dims = {1, D, 4, H};
+    dnnl_dims_t wp_dims = {1, D, H, P};
+    dnnl_memory_desc_t src_md, dst_md, wl_md, wi_md, wp_md, b_md;
     DNNL(dnnl_memory_desc_init_by_tag(&src_md, 3, src_dims, dnnl_f32, dnnl_tnc));
     DNNL(dnnl_memory_desc_init_by_tag(&dst_md, 3, dst_dims, dnnl_f32, dnnl_tnc));
     DNNL(dnnl_memory_desc_init_by_tag(&wl_md, 5, wl_dims, dnnl_f32, dnnl_format_tag_any));
     DNNL(dnnl_memory_desc_init_by_tag(&wi_md, 5, wi_dims, dnnl_f32, dnnl_format_tag_any));
+    if (P)
+        DNNL(dnnl_memory_desc_init_by_tag(&wp_md, 4, wp_dims, dnnl_f32, dnnl_format_tag_any));
     DNNL(dnnl_memory_desc_init_by_tag(&b_md, 4, b_dims, dnnl_f32, dnnl_ldgo));
 
     dnnl_rnn_desc_t desc;
     dnnl_primitive_desc_t pd;
-    DNNL(dnnl_lstm_forward_desc_init(&desc, dnnl_forward_inference, dnnl_unidirectional_left2right,
-                                     &src_md, NULL, NULL, &wl_md, &wi_md, &b_md, &dst_md, NULL, NULL, 0));
+    DNNL(dnnl_lstm_forward_desc_init_v3(&desc, dnnl_forward_inference,
+                                        D == 2 ? dnnl_bidirectional_concat : dnnl_unidirectional_left2right,
+                                        &src_md, NULL, NULL, &wl_md, &wi_md, NULL, P ? &wp_md : NULL,
+                                        &b_md, &dst_md, NULL, NULL, 0));
     DNNL(dnnl_primitive_desc_create(&pd, &desc, NULL, engine, NULL));
     Layer *L = &layers[k];
     DNNL(dnnl_primitive_create(&L->prim, pd));
@@ -123,8 +143,14 @@ static void setup_layer(int k, char *note, int note_size)
     const dnnl_memory_desc_t *want_wi = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1);
     L->wl = reordered(want_wl, 5, wl_dims, dnnl_ldgoi, w_ih);
     L->wi = reordered(want_wi, 5, wi_dims, dnnl_ldgoi, w_hh);
-    L->bias = reordered(&b_md, 4, b_dims, dnnl_ldgo, b);
-    free(b);
+    L->bias = reordered(&b_md, 4, b_dims, dnnl_ldgo, b_ih);
+    if (P)
+        L->wp = reordered(dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 2), 4, wp_dims, dnnl_ldoi, w_hr);
+    free(w_ih);
+    free(w_hh);
+    free(b_ih);
+    free(b_hh);
+    free(w_hr);
     /* Layer 0 reads the caller's x and the last layer writes the caller's
      * y (handles set in peer_run); the others pass oneDNN-allocated memory. */
     if (k == 0)
@@ -173,8 +199,9 @@ void peer_run(const float *x, float *y)
         dnnl_exec_arg_t args[] = {
             {DNNL_ARG_SRC_LAYER, L->src}, {DNNL_ARG_WEIGHTS_LAYER, L->wl},
             {DNNL_ARG_WEIGHTS_ITER, L->wi}, {DNNL_ARG_BIAS, L->bias}, {DNNL_ARG_DST_LAYER, L->dst},
+            {DNNL_ARG_WEIGHTS_PROJECTION, L->wp},
         };
-        DNNL(dnnl_primitive_execute(L->prim, stream, 5, args));
+        DNNL(dnnl_primitive_execute(L->prim, stream, model.proj ? 6 : 5, args));
     }
     DNNL(dnnl_stream_wait(stream));
 }

@@ -3,9 +3,9 @@
  * protocol, so that bench/run.sh treats the systems alike (bench/
  * torch_peer.py speaks the same).
  *
- *   PEER WEIGHTS I H LAYERS BATCH STEPS INPUT.txt
+ *   PEER WEIGHTS I H LAYERS BATCH STEPS INPUT.txt [--proj P] [--bidirectional]
  *
- * sets the system up, then reads commands on stdin, one per line, and
+ * (the options: the model's projection, both directions) sets the system up, then reads commands on stdin, one per line, and
  * answers each with one line on stdout:
  *   check OUT   runs the input once and writes the output to OUT in lstmc's
  *               data format (one line per step, sequence after sequence);
@@ -94,9 +94,9 @@ static int write_output(const PeerModel *m, const float *y, const char *path)
     }
     for (int b = 0; b < m->batch; b++)
         for (int t = 0; t < m->steps; t++)
-            for (int j = 0; j < m->hidden; j++)
-                fprintf(f, "%.9g%c", (double)y[((size_t)t * (size_t)m->batch + (size_t)b) * (size_t)m->hidden + (size_t)j],
-                        j + 1 == m->hidden ? '\n' : ' ');
+            for (int j = 0; j < m->output; j++)
+                fprintf(f, "%.9g%c", (double)y[((size_t)t * (size_t)m->batch + (size_t)b) * (size_t)m->output + (size_t)j],
+                        j + 1 == m->output ? '\n' : ' ');
     return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -149,12 +149,24 @@ static int serve(const PeerModel *m, const char *note, const float *x, float *y)
 
 int main(int argc, char **argv)
 {
-    if (argc != 8) {
-        fprintf(stderr, "usage: %s WEIGHTS I H LAYERS BATCH STEPS INPUT (commands on stdin)\n", argv[0]);
+    if (argc < 8) {
+        fprintf(stderr, "usage: %s WEIGHTS I H LAYERS BATCH STEPS INPUT [--proj P] [--bidirectional]"
+                        " (commands on stdin)\n", argv[0]);
         return 2;
     }
-    PeerModel m = {arg_int(argv[2]), arg_int(argv[3]), arg_int(argv[4]),
-                   arg_int(argv[5]), arg_int(argv[6]), argv[1]};
+    PeerModel m = {arg_int(argv[2]), arg_int(argv[3]), arg_int(argv[4]), arg_int(argv[5]),
+                   arg_int(argv[6]), 0, 1, 0, argv[1]};
+    for (int a = 8; a < argc; a++) {
+        if (strcmp(argv[a], "--proj") == 0 && a + 1 < argc)
+            m.proj = arg_int(argv[++a]);
+        else if (strcmp(argv[a], "--bidirectional") == 0)
+            m.directions = 2;
+        else {
+            fprintf(stderr, "peer: unknown option %s\n", argv[a]);
+            return 2;
+        }
+    }
+    m.output = m.directions * (m.proj ? m.proj : m.hidden);
     char note[256] = "";
     const char *why = peer_setup(&m, note, (int)sizeof note);
     if (why) {
@@ -162,7 +174,7 @@ int main(int argc, char **argv)
         return 1;
     }
     float *x = read_input(&m, argv[7]);
-    float *y = calloc((size_t)m.steps * (size_t)m.batch * (size_t)m.hidden, sizeof *y);
+    float *y = calloc((size_t)m.steps * (size_t)m.batch * (size_t)m.output, sizeof *y);
     if (!y) {
         fprintf(stderr, "peer: out of memory\n");
         return 1;

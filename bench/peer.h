@@ -3,16 +3,22 @@
  * lstmc's generated code, naive.c, onednn.c); peer.c holds main(): reading
  * the input, the check run and the timing protocol, the same for all.
  *
- * A system runs a forward LSTM of `layers` layers over `batch` sequences of
- * `steps` timesteps, starting from a zero state, and outputs the last
- * layer's h at every step.
+ * A system runs an LSTM of `layers` layers over `batch` sequences of `steps`
+ * timesteps, starting from a zero state, and outputs the last layer's h at
+ * every step: forward only, or both directions concatenated (forward
+ * first); h is the projection's P outputs when the model has one (LSTMP).
+ * Memory cell blocks and missing gates are lstmc's alone (driver.c does not
+ * need to know: the generated header has the model).
  */
 #ifndef BENCH_PEER_H
 #define BENCH_PEER_H
 
 typedef struct PeerModel {
     int input, hidden, layers, batch, steps;
-    const char *weights;   /* the PyTorch-convention safetensors file */
+    int proj;              /* projection outputs P, 0: none */
+    int directions;        /* 1 forward, 2 bidirectional */
+    int output;            /* floats per output row: directions * (proj ? proj : hidden) */
+    const char *weights;   /* the safetensors file (PyTorch convention but for lstmc's variants) */
 } PeerModel;
 
 /* Prepares the system for m (reads weights, packs them, allocates): nothing
@@ -22,7 +28,7 @@ typedef struct PeerModel {
 const char *peer_setup(const PeerModel *m, char *note, int note_size);
 
 /* One whole sequence batch from a zero state: x is [steps][batch][input],
- * y receives [steps][batch][hidden]. This is what is timed. */
+ * y receives [steps][batch][output]. This is what is timed. */
 void peer_run(const float *x, float *y);
 
 /* For peer_setup: tensor `name` of m->weights as float32, checked to hold

@@ -1,34 +1,47 @@
 # report.awk - the benchmark's tables, the one place that formats results.
 # Reads the roofline probe's `key value` lines (first file, two runs) and bench/run.sh's
 # tab-separated results (second file):
-#   config  NAME I H LAYERS BATCH STEPS FLOPS_PER_SEQ_STEP WEIGHT_BYTES RECURRENT_BYTES
-#   system  CONFIG ID LABEL STATUS(ok|FAILED|skipped) MAXDIFF NOTE
-#   time    CONFIG ID NS_PER_SEQUENCE_BATCH
+#   config  TABLE I H LAYERS BATCH STEPS DESCRIPTION
+#   model   TABLE MODEL DESCRIPTION FLOPS_PER_SEQ_STEP WEIGHT_BYTES RECURRENT_BYTES
+#   system  TABLE ID LABEL STATUS(ok|FAILED|skipped) MAXDIFF NOTE MODEL TWIN PEERS
+#   time    TABLE ID NS_PER_SEQUENCE_BATCH
 #   compile NAME I H LAYERS LSTMC_MS CC_MS CLANG_MS C_BYTES O_BYTES FLASH RAM
-# Variables: quick (0/1), rounds, ms, tol (the check's bound), cpu (the CPU's name).
+# Variables: quick (0/1), what (the kinds of tables run), rounds, ms, tol (the
+# check's bound), opt (the C flags), cpu (the CPU's name).
 #
 #   time per step   = time of one whole sequence batch / STEPS
 #   GFLOP/s         = FLOPS_PER_SEQ_STEP * BATCH / time per step
 #   roofline        = max(FLOPs per step / FMA peak,
-#                         RECURRENT_BYTES / bandwidth of the smallest level
-#                         whose size holds WEIGHT_BYTES)
+#                         RECURRENT_BYTES / the probe's read bandwidth over
+#                         WEIGHT_BYTES, the model's whole working set)
+#   per FLOP vs std = (time / FLOPs) / (time / FLOPs of system TWIN)
 
 # The probe runs at the start and at the end of a run: its best figures count
-# (machine noise only ever lowers them).
+# (machine noise only ever lowers them). `bw BYTES GBS` lines are keyed by BYTES.
 FNR == NR {
     split($0, kv, " ")
-    if (!(kv[1] in roof) || kv[1] !~ /^(fma_gflops|bw_)/ || kv[2] + 0 > roof[kv[1]] + 0) roof[kv[1]] = kv[2]
+    if (kv[1] == "bw") {
+        if (kv[3] + 0 > bw[kv[2]] + 0) bw[kv[2]] = kv[3]
+    } else if (!(kv[1] in roof) || kv[1] !~ /^fma_gflops/ || kv[2] + 0 > roof[kv[1]] + 0)
+        roof[kv[1]] = kv[2]
     next
 }
 
 $1 == "config" {
     nconf++; conf[nconf] = $2
-    I[$2] = $3; H[$2] = $4; L[$2] = $5; B[$2] = $6; T[$2] = $7
-    flops[$2] = $8 * $6; wbytes[$2] = $9; rbytes[$2] = $10
+    I[$2] = $3; H[$2] = $4; L[$2] = $5; B[$2] = $6; T[$2] = $7; desc[$2] = $8
+}
+$1 == "model" {
+    c = $2; m = $3
+    models[c, ++nmodels[c]] = m
+    mdesc[c, m] = $4; mflops[c, m] = $5 * B[c]; wbytes[c, m] = $6; rbytes[c, m] = $7
 }
 $1 == "system" {
-    c = $2; present[c, $3] = 1
-    label[c, $3] = $4; status[c, $3] = $5; maxdiff[c, $3] = $6; note[c, $3] = $7
+    c = $2; id = $3
+    sys[c, ++nsys[c]] = id; present[c, id] = 1
+    label[c, id] = $4; status[c, id] = $5; maxdiff[c, id] = $6; note[c, id] = $7
+    model[c, id] = $8; twin[c, id] = $9; peers[c, id] = $10
+    if ($9 != "-") hastwin[c] = 1
 }
 $1 == "time" { k = ++ntimes[$2, $3]; times[$2, $3, k] = $4 / T[$2] }
 $1 == "compile" {
@@ -54,15 +67,23 @@ function bytes(b) {
 }
 
 function ns(v) {
-    return v >= 100000 ? sprintf("%.0f", v) : v >= 100 ? sprintf("%.0f", v) : sprintf("%.1f", v)
+    return v >= 100 ? sprintf("%.0f", v) : sprintf("%.1f", v)
 }
 
-# The cache level whose size holds w bytes (L1, L2, L3), else DRAM.
+# The cache level whose size (as the system reports it) holds w bytes, else DRAM.
 function level_for(w) {
-    if (w <= roof["cache_L1"]) return "L1"
-    if (w <= roof["cache_L2"]) return "L2"
-    if (w <= roof["cache_L3"]) return "L3"
+    if (w <= roof["cache_L1"] + 0) return "L1"
+    if (w <= roof["cache_L2"] + 0) return "L2"
+    if (w <= roof["cache_L3"] + 0) return "L3"
     return "DRAM"
+}
+
+# The roofline of model m of table c: sets t_flop, t_mem, gbs; returns the bound (ns per step).
+function roofline(c, m) {
+    gbs = bw[wbytes[c, m]]
+    t_flop = mflops[c, m] / peak                    # ns, since GFLOP/s = FLOP/ns
+    t_mem = gbs > 0 ? rbytes[c, m] / gbs : 0
+    return t_flop > t_mem ? t_flop : t_mem
 }
 
 function speedup(c, from, to) {
@@ -70,35 +91,50 @@ function speedup(c, from, to) {
     return sprintf("%.2fx", med[c, to] / med[c, from])
 }
 
-# The systems in the tables' order; each configuration lists those it has.
-function order_systems(c,    all, n, k) {
-    n = split("lstmc-gcc lstmc-gcc-t2 lstmc-gcc-k1 lstmc-gcc-k8 lstmc-base lstmc-clang lstmc-llvm onednn torch naive naive-ffm", all, " ")
-    nsys[c] = 0
-    for (k = 1; k <= n; k++)
-        if ((c SUBSEP all[k]) in present) sys[c, ++nsys[c]] = all[k]
+function short(id) {
+    return substr(id, 1, 6) == "lstmc-" ? substr(id, 7) : id
 }
 
 END {
     peak = roof["fma_gflops"]
-    printf "lstmc benchmark (%s run): %d interleaved rounds per configuration, each measurement >= %d ms of whole sequences\n",
-        quick ? "quick" : "full", rounds, ms
-    printf "machine: %s, one thread; roofline probe: FMA peak %.1f GFLOP/s (%s); read bandwidth GB/s: L1 %.0f, L2 %.0f, L3 %.0f, DRAM %.0f\n",
-        cpu, peak, roof["isa"], roof["bw_L1"], roof["bw_L2"], roof["bw_L3"], roof["bw_DRAM"]
+    printf "lstmc benchmark (%s run, %s tables): %d interleaved rounds per table, each measurement >= %d ms of whole sequences\n",
+        quick ? "quick" : "full", what, rounds, ms
+    printf "machine: %s, one thread; roofline probe: FMA peak %.1f GFLOP/s (%s); caches as reported: L1 %s, L2 %s, L3 %s\n",
+        cpu, peak, roof["isa"], bytes(roof["cache_L1"]), bytes(roof["cache_L2"]), bytes(roof["cache_L3"])
+    printf "roofline per step = max(FLOPs / FMA peak, recurrent weight bytes / the probe's read bandwidth over all of the model's weights)\n"
     printf "times are ns per timestep of the whole batch (sequence-batch time / T), median [min - max] over the rounds\n"
     printf "check: max |diff| of every output against `lstmc run` (double precision), must be <= %s\n", tol
 
     for (ci = 1; ci <= nconf; ci++) {
         c = conf[ci]
-        order_systems(c)
-        lv = level_for(wbytes[c])
-        t_flop = flops[c] / peak                        # ns, since GFLOP/s = FLOP/ns
-        t_mem = rbytes[c] / roof["bw_" lv]
-        roofline = t_flop > t_mem ? t_flop : t_mem
-        printf "\n== %s: I=%d H=%d layers=%d batch=%d T=%d | %d FLOP per step | weights %s (in %s), recurrent %s\n",
-            c, I[c], H[c], L[c], B[c], T[c], flops[c], bytes(wbytes[c]), lv, bytes(rbytes[c])
-        printf "   roofline %s ns/step (compute %s, recurrent weights from %s %s)\n",
-            ns(roofline), ns(t_flop), lv, ns(t_mem)
-        printf "   %-44s %-9s %28s %9s %10s\n", "system", "check", "ns/step [min - max]", "GFLOP/s", "x roofline"
+        variant = nmodels[c] > 1 || hastwin[c]
+        if (!variant) {   # one model: the standard tables' two lines
+            m = models[c, 1]
+            r = roofline(c, m)
+            printf "\n== %s: I=%d H=%d layers=%d batch=%d T=%d | %d FLOP per step | weights %s (in %s), recurrent %s\n",
+                c, I[c], H[c], L[c], B[c], T[c], mflops[c, m], bytes(wbytes[c, m]), level_for(wbytes[c, m]), bytes(rbytes[c, m])
+            printf "   roofline %s ns/step (compute %s; recurrent weights %s at %.1f GB/s, the probe's read bandwidth over %s)\n",
+                ns(r), ns(t_flop), ns(t_mem), gbs, bytes(wbytes[c, m])
+            rl[c, m] = r
+        } else {
+            printf "\n== %s: I=%d H=%d layers=%d batch=%d T=%d | %s\n", c, I[c], H[c], L[c], B[c], T[c], desc[c]
+            for (k = 1; k <= nmodels[c]; k++) {
+                m = models[c, k]
+                r = roofline(c, m)
+                rl[c, m] = r
+                printf "   %-30s %8d FLOP/step, weights %s (in %s) read at %.1f GB/s, recurrent %s: roofline %s ns/step (compute %s, weights %s)\n",
+                    mdesc[c, m] ":", mflops[c, m], bytes(wbytes[c, m]), level_for(wbytes[c, m]), gbs, bytes(rbytes[c, m]),
+                    ns(r), ns(t_flop), ns(t_mem)
+            }
+        }
+        printf "   %-44s %-9s %28s %9s %10s%s\n", "system", "check", "ns/step [min - max]", "GFLOP/s", "x roofline",
+            hastwin[c] ? "  per FLOP vs std" : ""
+        for (k = 1; k <= nsys[c]; k++) {   # first the medians, for the ratios
+            id = sys[c, k]
+            if (status[c, id] != "ok" || !(n = ntimes[c, id])) continue
+            sort_times(c, id, n)
+            med[c, id] = median(c, id, n)
+        }
         for (k = 1; k <= nsys[c]; k++) {
             id = sys[c, k]
             st = status[c, id]
@@ -110,26 +146,35 @@ END {
             }
             n = ntimes[c, id]
             if (n == 0) { printf "   %-44s %-9s no timing (the process died; see %s.err)\n", label[c, id], maxdiff[c, id], id; continue }
-            sort_times(c, id, n)
-            m = median(c, id, n); med[c, id] = m
+            m = med[c, id]; mm = model[c, id]
             range = sprintf("%s [%s - %s]", ns(m), ns(times[c, id, 1]), ns(times[c, id, n]))
-            printf "   %-44s %-9s %28s %9.2f %10.2f\n", label[c, id], maxdiff[c, id], range, flops[c] / m, m / roofline
+            ratio = ""
+            if (hastwin[c]) {
+                tw = twin[c, id]
+                if (tw == "-" || !((c SUBSEP tw) in med)) ratio = "-"
+                else ratio = sprintf("%.2f", (m / mflops[c, mm]) / (med[c, tw] / mflops[c, model[c, tw]]))
+                ratio = sprintf("  %16s", ratio)
+            }
+            printf "   %-44s %-9s %28s %9.2f %10.2f%s\n", label[c, id], maxdiff[c, id], range, mflops[c, mm] / m,
+                m / rl[c, mm], ratio
         }
-        printf "   speed-up of lstmc (median):"
-        timed = 0
+        cmp = ""   # systems compared with the peers
         for (k = 1; k <= nsys[c]; k++) {
             id = sys[c, k]
-            if (id !~ /^lstmc-/ || id ~ /-[tk][0-9]+$/ || id == "lstmc-base" || !(c SUBSEP id in med)) continue
-            printf " %s: %s vs oneDNN, %s vs PyTorch;", substr(id, 7), speedup(c, id, "onednn"), speedup(c, id, "torch")
-            timed = 1
+            if (peers[c, id] == 1 && (c SUBSEP id) in med)
+                cmp = cmp sprintf(" %s: %s vs oneDNN, %s vs PyTorch;", short(id), speedup(c, id, "onednn"), speedup(c, id, "torch"))
+            else if (peers[c, id] == 1) anypeers = 1
         }
-        if (!timed) printf " none (lstmc was not timed)"
-        printf "\n"
-        for (k = 1; k <= nsys[c]; k++) {   # lstmc-gcc-tN against lstmc-gcc
+        if (cmp != "") printf "   speed-up of lstmc (median):%s\n", cmp
+        else if (anypeers) printf "   speed-up of lstmc (median): none (lstmc was not timed)\n"
+        anypeers = 0
+        for (k = 1; k <= nsys[c]; k++) {   # ID-tN against ID
             id = sys[c, k]
-            if (id !~ /^lstmc-gcc-t[0-9]+$/ || status[c, id] != "ok") continue
-            printf "   %s threads: %s the 1-thread speed (median of lstmc, gcc / median with threads)\n",
-                substr(id, 12), speedup(c, id, "lstmc-gcc")
+            if (id !~ /-t[0-9]+$/ || status[c, id] != "ok") continue
+            one = id; sub(/-t[0-9]+$/, "", one)
+            nthr = substr(id, length(one) + 3)
+            printf "   %s threads: %s the 1-thread speed (median of %s / median with threads)\n",
+                nthr, speedup(c, id, one), label[c, one] != "" ? label[c, one] : one
         }
         for (k = 1; k <= nsys[c]; k++) {   # the chunk sweep and the baseline against lstmc-gcc
             id = sys[c, k]
@@ -145,6 +190,10 @@ END {
             id = sys[c, k]
             if (status[c, id] == "ok") printf "   note %-14s %s\n", id ":", note[c, id]
         }
+        if (variant)
+            printf "   gcc: gcc %s on the C of lstmc compile --activations fast (unless the row says exact); LLVM object: lstmc compile --emit obj, the driver by gcc\n", opt
+        if (hastwin[c])
+            printf "   per FLOP vs std: (time / FLOPs) / (time / FLOPs of the standard LSTM row of the same backend, one thread); 1.00: as fast per FLOP\n"
     }
 
     if (ncomp) {

@@ -1,17 +1,18 @@
 /*
  * roofline.c - the machine's limits for one core, measured: peak FMA
- * throughput (float32) and read bandwidth from L1, L2, L3 and DRAM. The
- * benchmark's roofline time for a model is max(FLOPs / peak, weight bytes /
- * bandwidth of the level that holds the weights); see bench/README.md.
+ * throughput (float32), and read bandwidth at given working-set sizes (the
+ * benchmark passes the bytes of each model's weights). The benchmark's
+ * roofline time for a model is max(FLOPs / peak, recurrent weight bytes /
+ * bandwidth at the size of all its weights); see bench/README.md.
  *
- *   roofline [MS]     MS: milliseconds per measurement (default 50)
+ *   roofline MS [BYTES...]    MS: milliseconds per measurement
  *
  * Prints `key value` lines for bench/report.awk:
  *   isa avx512f            the widest FMA this CPU runs (avx512f, avx2+fma, scalar)
  *   fma_gflops 150.2       FMA peak: independent chains of vector FMAs
- *   cache_L1 49152         cache sizes in bytes (sysconf, else /sys)
- *   buf_L1 24576           the buffer each read test uses
- *   bw_L1 190.3            read bandwidth, GB/s (1e9 bytes per second)
+ *   cache_L1 49152         cache sizes in bytes (sysconf, else /sys; 0 if unknown)
+ *   bw 6299648 99.1        read bandwidth, GB/s (1e9 bytes per second), over a
+ *                          buffer of that many bytes (one line per BYTES)
  *
  * Each test is repeated until it has run MS milliseconds, three times; the
  * best of three is kept (noise only ever slows a run down).
@@ -90,49 +91,55 @@ static double fma_scalar(long iters)
 
 /* ---- read bandwidth ---- */
 
-/* Sums n floats (n a multiple of 128) with vector loads into 8 accumulators,
- * so the loads cannot be dropped and no add chain limits them. */
-__attribute__((target("avx512f"))) static void read_avx512(const float *p, size_t n)
+/* Reads n floats (n a multiple of 256) `passes` times over, with vector
+ * loads summed into 16 accumulators, so the loads cannot be dropped and no
+ * add chain limits them (16 > add latency x loads per cycle). The passes
+ * run inside one call, so that a clock read every few milliseconds, not
+ * every pass, times them: a pass over an L1-sized buffer lasts about 100 ns. */
+__attribute__((target("avx512f"))) static void read_avx512(const float *p, size_t n, long passes)
 {
-    __m512 s[8];
-    for (int k = 0; k < 8; k++)
+    __m512 s[16];
+    for (int k = 0; k < 16; k++)
         s[k] = _mm512_setzero_ps();
-    for (size_t i = 0; i < n; i += 128)
-#pragma GCC unroll 8
-        for (int k = 0; k < 8; k++)
-            s[k] = _mm512_add_ps(s[k], _mm512_load_ps(p + i + 16 * k));
-    for (int k = 1; k < 8; k++)
+    for (long r = 0; r < passes; r++)
+        for (size_t i = 0; i < n; i += 256)
+#pragma GCC unroll 16
+            for (int k = 0; k < 16; k++)
+                s[k] = _mm512_add_ps(s[k], _mm512_load_ps(p + i + 16 * k));
+    for (int k = 1; k < 16; k++)
         s[0] = _mm512_add_ps(s[0], s[k]);
     sink = _mm512_reduce_add_ps(s[0]);
 }
 
-__attribute__((target("avx2"))) static void read_avx2(const float *p, size_t n)
+__attribute__((target("avx2"))) static void read_avx2(const float *p, size_t n, long passes)
 {
-    __m256 s[8];
-    for (int k = 0; k < 8; k++)
+    __m256 s[12];
+    for (int k = 0; k < 12; k++)
         s[k] = _mm256_setzero_ps();
-    for (size_t i = 0; i < n; i += 64)
-#pragma GCC unroll 8
-        for (int k = 0; k < 8; k++)
-            s[k] = _mm256_add_ps(s[k], _mm256_load_ps(p + i + 8 * k));
+    for (long r = 0; r < passes; r++)
+        for (size_t i = 0; i < n; i += 96)
+#pragma GCC unroll 12
+            for (int k = 0; k < 12; k++)
+                s[k] = _mm256_add_ps(s[k], _mm256_load_ps(p + i + 8 * k));
     float lanes[8];
-    for (int k = 1; k < 8; k++)
+    for (int k = 1; k < 12; k++)
         s[0] = _mm256_add_ps(s[0], s[k]);
     _mm256_storeu_ps(lanes, s[0]);
     sink = lanes[0] + lanes[4];
 }
 
-static void read_scalar(const float *p, size_t n)
+static void read_scalar(const float *p, size_t n, long passes)
 {
     float s[8] = {0};
-    for (size_t i = 0; i < n; i += 8)
+    for (long r = 0; r < passes; r++)
+        for (size_t i = 0; i < n; i += 8)
 #pragma GCC unroll 8
-        for (int k = 0; k < 8; k++)
-            s[k] += p[i + (size_t)k];
+            for (int k = 0; k < 8; k++)
+                s[k] += p[i + (size_t)k];
     sink = s[0] + s[7];
 }
 
-/* Best of three: seconds per call of `once` (a run of >= ms_per_test ms). */
+/* Best of three: FLOPs per ns of `kernel`, each trial >= ms_per_test ms. */
 typedef double (*Flops)(long);
 static double best_gflops(Flops kernel)
 {
@@ -157,7 +164,11 @@ static double best_gflops(Flops kernel)
     return best;
 }
 
-typedef void (*Reader)(const float *, size_t);
+/* Best of three: read bandwidth in GB/s over a buffer of `bytes` (a
+ * multiple of 3 KiB, every kernel's step), each trial >= ms_per_test ms. The passes per clock
+ * read are calibrated so that one call lasts about ms_per_test / 16: the
+ * two clock reads (tens of ns) are then far below 0.1 % of what they time. */
+typedef void (*Reader)(const float *, size_t, long);
 static double best_bandwidth(Reader read, size_t bytes)
 {
     size_t n = bytes / sizeof(float);
@@ -168,13 +179,20 @@ static double best_bandwidth(Reader read, size_t bytes)
     }
     for (size_t i = 0; i < n; i++)
         p[i] = (float)(i & 1023) * 1e-3f;
-    read(p, n);   /* warm the level */
+    long passes = 1;
+    while (1) {   /* calibrate (and warm the buffer into its level) */
+        double t0 = now_ns();
+        read(p, n, passes);
+        if (now_ns() - t0 > ms_per_test * 1e6 / 16)
+            break;
+        passes *= 2;
+    }
     double best = 0;
     for (int trial = 0; trial < 3; trial++) {
         double t0 = now_ns(), done = 0;
         do {
-            read(p, n);
-            done += (double)bytes;
+            read(p, n, passes);
+            done += (double)bytes * (double)passes;
         } while (now_ns() - t0 < ms_per_test * 1e6);
         double gbs = done / (now_ns() - t0);
         if (gbs > best)
@@ -229,43 +247,32 @@ static size_t round_to(size_t bytes, size_t unit)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1)
-        ms_per_test = atof(argv[1]) > 0 ? atof(argv[1]) : 50.0;
+    if (argc < 2 || atof(argv[1]) <= 0) {
+        fprintf(stderr, "usage: roofline MS [BYTES...]\n");
+        return 2;
+    }
+    ms_per_test = atof(argv[1]);
     __builtin_cpu_init();
     int avx512 = __builtin_cpu_supports("avx512f");
     int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     printf("isa %s\n", avx512 ? "avx512f" : avx2 ? "avx2+fma" : "scalar");
     printf("fma_gflops %.1f\n", best_gflops(avx512 ? fma_avx512 : avx2 ? fma_avx2 : fma_scalar));
+    const char *level[3] = {"L1", "L2", "L3"};
+    for (int k = 0; k < 3; k++)
+        printf("cache_%s %ld\n", level[k], cache_size(k + 1));
+    fflush(stdout);
 
-    /* Buffers: half of L1; for L2 and L3 half the level but at least twice
-     * the level below; DRAM 8x L3 (at least 64 MiB). A VM may report the
-     * whole socket's L3 (hundreds of MiB), of which one core reaches only its
-     * own complex's: the L3 buffer is capped at 16 MiB, DRAM's at 512 MiB. */
-    long l1 = cache_size(1), l2 = cache_size(2), l3 = cache_size(3);
-    if (l1 <= 0)
-        l1 = 32 << 10;
-    if (l2 <= 0)
-        l2 = 1 << 20;
-    if (l3 <= 0)
-        l3 = 16 << 20;
-    size_t buf[4];
-    buf[0] = (size_t)l1 / 2;
-    buf[1] = (size_t)l2 / 2 > 2 * buf[0] ? (size_t)l2 / 2 : 2 * buf[0];
-    buf[2] = (size_t)l3 / 2 < (16u << 20) ? (size_t)l3 / 2 : 16u << 20;
-    if (buf[2] < 2 * buf[1])
-        buf[2] = 2 * buf[1];
-    buf[3] = 8 * (size_t)l3 > (64u << 20) ? 8 * (size_t)l3 : 64u << 20;
-    if (buf[3] > 512u << 20)
-        buf[3] = 512u << 20;
-    const char *level[4] = {"L1", "L2", "L3", "DRAM"};
-    long sizes[4] = {l1, l2, l3, 0};
+    /* The read bandwidth at each working-set size asked for: a buffer of
+     * that size (rounded up to 3 KiB, a multiple of every kernel's step). */
     Reader read = avx512 ? read_avx512 : avx2 ? read_avx2 : read_scalar;
-    for (int k = 0; k < 4; k++) {
-        size_t bytes = round_to(buf[k], 512);
-        if (k < 3)
-            printf("cache_%s %ld\n", level[k], sizes[k]);
-        printf("buf_%s %zu\n", level[k], bytes);
-        printf("bw_%s %.1f\n", level[k], best_bandwidth(read, bytes));
+    for (int a = 2; a < argc; a++) {
+        char *end;
+        long bytes = strtol(argv[a], &end, 10);
+        if (*end != '\0' || bytes < 1 || bytes > (2L << 30)) {
+            fprintf(stderr, "roofline: bad size '%s'\n", argv[a]);
+            return 2;
+        }
+        printf("bw %ld %.1f\n", bytes, best_bandwidth(read, round_to((size_t)bytes, 3072)));
         fflush(stdout);
     }
     return 0;

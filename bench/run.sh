@@ -1,25 +1,39 @@
 #!/usr/bin/env bash
-# run.sh - lstmc's benchmark: builds every system for each configuration,
-# checks each against `lstmc run` on the same weights and input, times the
+# run.sh - lstmc's benchmark: builds every system of each table, checks
+# each against `lstmc run` on the same weights and input, times the
 # systems that pass round-robin (so machine noise hits all alike), and
 # prints the tables (bench/report.awk). What is measured and how:
 # bench/README.md.
 #
-#   bench/run.sh [--quick]       (make bench, make bench-quick)
+#   bench/run.sh                  the standard tables, the variants' and the
+#                                 compile-time report, 15 rounds (make bench)
+#   bench/run.sh --quick          the standard tables and the compile-time
+#                                 report, 3 rounds (make bench-quick)
+#   bench/run.sh --variants       the variants' tables only, 15 rounds
+#   bench/run.sh --variants --quick   the same, 3 rounds
 #
 # Environment: BENCH_BUILD (default build) for the lstmc to use, built with
 # make B=BENCH_BUILD (with LLVM, its object is one more system);
 # BENCH_CFLAGS (default "-O3 -march=native") for lstmc's code and the naive
 # baseline; BENCH_CPU=N pins every timed process to CPU N
-# (taskset; not the 2-thread system, which needs two); BENCH_OUT (default
+# (taskset; not the 2-thread systems, which need two); BENCH_OUT (default
 # build/bench) for the work files; BENCH_BASELINE=PATH/lstmc adds the code of
-# another lstmc (say, the last release's) as one more system, to see a
-# change's effect within one interleaved run.
+# another lstmc (say, the last release's) as one more system of the standard
+# tables, to see a change's effect within one interleaved run;
+# BENCH_TABLES="NAME..." runs only the tables of those names (of the ones
+# the options select), say BENCH_TABLES=blocks-h512 bench/run.sh --variants.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-QUICK=0
-[ "${1:-}" = --quick ] && QUICK=1
+QUICK=0 STANDARD=1 VARIANTS=1
+for arg in "$@"; do
+    case $arg in
+        --quick) QUICK=1 ;;
+        --variants) STANDARD=0 ;;
+        *) echo "usage: bench/run.sh [--quick] [--variants]" >&2; exit 2 ;;
+    esac
+done
+[ $QUICK = 1 ] && [ $STANDARD = 1 ] && VARIANTS=0   # --quick alone: the standard tables
 if [ $QUICK = 1 ]; then
     ROUNDS=3 MS=50 WARMUP_MS=50 ROOF_MS=20
 else
@@ -38,14 +52,6 @@ LIBO=("$BUILD/compiler/safetensors.o" "$BUILD/compiler/util.o" "$BUILD/compiler/
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1   # oneDNN (OpenMP) and PyTorch: one thread
 PIN=()
 [ -n "${BENCH_CPU:-}" ] && command -v taskset >/dev/null && PIN=(taskset -c "$BENCH_CPU")
-
-# threads: 2 adds the system "lstmc ..., 2 threads" (lstmc compile --threads 2)
-#        name     I    H    layers batch threads
-CONFIGS="small    16   32   1      1     1
-         medium   64   128  1      1     1
-         large    256  512  1      1     2
-         stacked  64   256  2      1     2
-         batch    64   256  1      32    1"
 
 log() { printf '[%3ds] %s\n' "$SECONDS" "$*" >&2; }
 trap '' PIPE   # a system that died must not take the script with it
@@ -68,97 +74,322 @@ RESULTS=$OUT/results.txt
 : > "$RESULTS"
 gcc "${WARN[@]}" -O2 -Icompiler -o "$OUT/mkweights" bench/mkweights.c "${LIBO[@]}" -lm
 gcc "${WARN[@]}" -O2 -o "$OUT/roofline" bench/roofline.c
-log "bench: roofline probe (FMA peak, read bandwidth)"
-"${PIN[@]}" "$OUT/roofline" $ROOF_MS > "$OUT/roofline.txt"
 
 # record FIELD... : one tab-separated line of results.txt (read by report.awk)
 record() { (IFS=$'\t'; printf '%s\n' "$*") >> "$RESULTS"; }
 
-# ---- one configuration: build, check, time ----
-
-# build ID LABEL COMMAND...: builds system ID; it goes to SYSTEMS, or, if
-# the build fails, to BROKEN (reported as FAILED; the compiler's messages
-# are in DIR/ID.build.txt).
-build() {
-    local id=$1 label=$2; shift 2
-    if "$@" > "$DIR/$id.build.txt" 2>&1; then
-        SYSTEMS+=("$id|$label")
+# ---- the tables ----
+# A table is one interleaved timing run and one table of the report. It has
+# models (each its own weights, input, spec and `lstmc run` reference, in
+# OUT/TABLE/MODEL) and systems, each running one of the models:
+#   def_table NAME I H LAYERS BATCH DESCRIPTION
+#   def_model TABLE MODEL DESCRIPTION MKWEIGHTS-OPTIONS PEER-OPTIONS SPEC-STATEMENTS
+#     (the options are words; the statements go into the spec's lstm block
+#     after hidden and layers)
+#   def_system TABLE ID MODEL KIND LABEL [TWIN [PEERS]]
+#     KIND says what runs (kind_code below: lstmc's code of some compile
+#     options under some compiler, or a peer: onednn, torch, naive,
+#     naive-ffm), or is skip:WHY for a row that cannot run; TWIN is the
+#     system (of the standard model) whose time per FLOP this one is
+#     compared with, in the report's last column; PEERS=1 prints its
+#     speed-up against oneDNN and PyTorch.
+TABLES=()
+declare -A T_DIMS T_DESC T_MODELS T_SYSTEMS M_DESC M_MKW M_PEER M_SPEC
+def_table() {
+    if [ -n "${BENCH_TABLES:-}" ] && [[ " $BENCH_TABLES " != *" $1 "* ]]; then
+        :   # not selected: its models and systems are defined but never used
     else
-        BROKEN+=("$id|$label|build failed: $(grep -m1 -i error "$DIR/$id.build.txt" | tr '\t' ' ' || true)")
+        TABLES+=("$1")
     fi
+    T_DIMS[$1]="$2 $3 $4 $5" T_DESC[$1]=$6 T_MODELS[$1]="" T_SYSTEMS[$1]=""
+}
+def_model() {
+    T_MODELS[$1]+="$2 "
+    M_DESC[$1/$2]=$3 M_MKW[$1/$2]=$4 M_PEER[$1/$2]=$5 M_SPEC[$1/$2]=$6
+}
+def_system() {
+    T_SYSTEMS[$1]+="$2|$3|$4|$5|${6:--}|${7:-0}"$'\n'
 }
 
-# build_systems I H L B THREADS: every system's program in DIR: SYSTEMS to
-# check and time, SKIPPED (a peer not installed), BROKEN (a failed build).
-build_systems() {
-    local I=$1 H=$2 L=$3 B=$4 threads=$5 d=$DIR
-    SYSTEMS=() SKIPPED=() BROKEN=()
-    local lstmc=(-I"$d" -Ibench -Icompiler bench/driver.c "$d/bench.c" bench/peer.c "${LIBO[@]}" -lm)
-    build lstmc-gcc "lstmc, gcc $OPT" gcc "${OPTS[@]}" "${WARN[@]}" -o "$d/lstmc-gcc" "${lstmc[@]}"
-    if [ -z "$CLANG_SKIP" ]; then
-        build lstmc-clang "lstmc, clang $OPT" clang "${OPTS[@]}" "${WARN[@]}" -o "$d/lstmc-clang" "${lstmc[@]}"
-    else
-        SKIPPED+=("lstmc-clang|lstmc, clang $OPT|$CLANG_SKIP")
-    fi
-    # the LLVM backend's object (lstmc compile --emit obj, for this machine)
-    # behind the same driver, through the same header
-    if [ -n "$LLVM_SKIP" ]; then
-        SKIPPED+=("lstmc-llvm|lstmc, LLVM object (--emit obj)|$LLVM_SKIP")
-    else
-        build lstmc-llvm "lstmc, LLVM object (--emit obj)" gcc "${OPTS[@]}" "${WARN[@]}" -o "$d/lstmc-llvm" \
-            -I"$d/llvm" -Ibench -Icompiler bench/driver.c "$d/llvm/bench.o" bench/peer.c "${LIBO[@]}" -lm
-    fi
-    if [ "$B" = 1 ]; then   # the chunk sweep (run_batch's groups are chunks too: batch 1 only)
-        for k in 1 8; do
-            build lstmc-gcc-k$k "lstmc, gcc $OPT, --chunk $k" gcc "${OPTS[@]}" "${WARN[@]}" -o "$d/lstmc-gcc-k$k" \
-                -I"$d/chunk$k" -Ibench -Icompiler bench/driver.c "$d/chunk$k/bench.c" bench/peer.c "${LIBO[@]}" -lm
+# The standard LSTM (what every peer runs), five shapes. threads: 2 adds the
+# system "lstmc ..., 2 threads" (lstmc compile --threads 2).
+standard_tables() {
+    local name I H L B threads
+    #        name     I    H    layers batch threads
+    while read -r name I H L B threads; do
+        def_table "$name" "$I" "$H" "$L" "$B" ""
+        def_model "$name" std "standard LSTM" "" "" 'from pytorch "lstm";'
+        def_system "$name" lstmc-gcc std gcc "lstmc, gcc $OPT" - 1
+        if [ "$threads" -gt 1 ]; then
+            def_system "$name" lstmc-gcc-t2 std gcc-t2 "lstmc, gcc $OPT, 2 threads"
+        else
+            def_system "$name" lstmc-gcc-t2 std "skip:threads are for large layers" "lstmc, gcc $OPT, 2 threads"
+        fi
+        if [ "$B" = 1 ]; then   # the chunk sweep (run_batch's groups are chunks too: batch 1 only)
+            def_system "$name" lstmc-gcc-k1 std gcc-k1 "lstmc, gcc $OPT, --chunk 1"
+            def_system "$name" lstmc-gcc-k8 std gcc-k8 "lstmc, gcc $OPT, --chunk 8"
+        fi
+        [ -z "${BENCH_BASELINE:-}" ] ||
+            def_system "$name" lstmc-base std base "baseline lstmc ($BENCH_BASELINE), gcc $OPT"
+        def_system "$name" lstmc-clang std clang "lstmc, clang $OPT" - 1
+        def_system "$name" lstmc-llvm std llvm "lstmc, LLVM object (--emit obj)" - 1
+        def_system "$name" onednn std onednn "oneDNN lstm_forward"
+        def_system "$name" torch std torch "PyTorch eager nn.LSTM"
+        def_system "$name" naive std naive "naive C, gcc $OPT"
+        def_system "$name" naive-ffm std naive-ffm "naive C, gcc $OPT -ffast-math"
+    done <<'EOF'
+small    16   32   1      1     1
+medium   64   128  1      1     1
+large    256  512  1      1     2
+stacked  64   256  2      1     2
+batch    64   256  1      32    1
+EOF
+}
+
+# Each variant of the language beside the standard LSTM of the same shape
+# (its "twin", timed in the same rounds), with the C (gcc) and the LLVM
+# object of lstmc compile, and the peers where they can run the variant.
+variant_tables() {
+    local I H S nf t m what
+    local std='from pytorch "lstm";'
+    local nopeer="the naive baseline is the standard LSTM only"
+    for IH in "64 128" "256 512"; do   # memory cell blocks: S = 2, 4, 8, with and without forget gate
+        read -r I H <<< "$IH"
+        t=blocks-h$H
+        def_table "$t" "$I" "$H" 1 1 "memory cell blocks: the S cells of a block share its input, forget and output gates"
+        def_model "$t" std "standard LSTM" "" "" "$std"
+        def_system "$t" std-gcc std gcc "standard LSTM, gcc" std-gcc
+        def_system "$t" std-llvm std llvm "standard LSTM, LLVM object" std-llvm
+        for S in 2 4 8; do
+            for nf in "" nf; do
+                m=b$S$nf what="blocks S=$S"
+                if [ -z "$nf" ]; then
+                    def_model "$t" "$m" "$what" "--native --blocks $((H / S))" "" \
+                        "blocks $((H / S)); from native \"lstm\";"
+                else
+                    what+=", no forget gate"
+                    def_model "$t" "$m" "$what" "--native --blocks $((H / S)) --no-forget" "" \
+                        "blocks $((H / S)); gates input output; from native \"lstm\";"
+                fi
+                def_system "$t" "$m-gcc" "$m" gcc "$what, gcc" std-gcc
+                def_system "$t" "$m-llvm" "$m" llvm "$what, LLVM object" std-llvm
+            done
         done
-    fi
-    if [ -n "${BENCH_BASELINE:-}" ]; then
-        build lstmc-base "baseline lstmc ($BENCH_BASELINE), gcc $OPT" gcc "${OPTS[@]}" "${WARN[@]}" \
-            -o "$d/lstmc-base" -I"$d/baseline" -Ibench -Icompiler bench/driver.c "$d/baseline/bench.c" bench/peer.c \
-            "${LIBO[@]}" -lm
-    fi
-    if [ "$threads" -gt 1 ]; then   # the code lstmc compile --threads wrote in DIR/threads
-        build lstmc-gcc-t$threads "lstmc, gcc $OPT, $threads threads" gcc "${OPTS[@]}" "${WARN[@]}" -pthread \
-            -o "$d/lstmc-gcc-t$threads" -I"$d/threads" -Ibench -Icompiler bench/driver.c "$d/threads/bench.c" \
-            bench/peer.c "${LIBO[@]}" -lm
-    else
-        SKIPPED+=("lstmc-gcc-t2|lstmc, gcc $OPT, 2 threads|threads are for large layers")
-    fi
-    if [ -z "$ONEDNN_SKIP" ]; then
-        build onednn "oneDNN lstm_forward" gcc -O2 "${WARN[@]}" -Ibench -Icompiler -o "$d/onednn" \
-            bench/onednn.c bench/peer.c "${LIBO[@]}" -ldnnl -lm
-    else
-        SKIPPED+=("onednn|oneDNN lstm_forward|$ONEDNN_SKIP")
-    fi
-    if [ -z "$TORCH_SKIP" ]; then
-        SYSTEMS+=("torch|PyTorch eager nn.LSTM")
-    else
-        SKIPPED+=("torch|PyTorch eager nn.LSTM|$TORCH_SKIP")
-    fi
-    local naive=(-DNI="$I" -DNH="$H" -DNL="$L" -DNB="$B" -DNT="$STEPS" -Ibench -Icompiler
-                 bench/naive.c bench/peer.c "${LIBO[@]}" -lm)
-    build naive "naive C, gcc $OPT" gcc "${OPTS[@]}" "${WARN[@]}" -o "$d/naive" "${naive[@]}"
-    build naive-ffm "naive C, gcc $OPT -ffast-math" gcc "${OPTS[@]}" -ffast-math "${WARN[@]}" -o "$d/naive-ffm" "${naive[@]}"
+        def_system "$t" onednn std "skip:oneDNN has no memory cell blocks" "oneDNN lstm_forward"
+        def_system "$t" torch std "skip:PyTorch has no memory cell blocks" "PyTorch eager nn.LSTM"
+        def_system "$t" naive std "skip:$nopeer" "naive C, gcc $OPT"
+    done
+
+    t=projection   # LSTMP: I 256, H 512, P 128
+    def_table "$t" 256 512 1 1 "projection (LSTMP): h = W_proj (o * tanh(c)), P = 128 outputs fed back"
+    def_model "$t" std "standard LSTM" "" "" "$std"
+    def_model "$t" proj "projection P=128" "--proj 128" "--proj 128" "projection 128; $std"
+    def_system "$t" std-gcc std gcc "standard LSTM, gcc" std-gcc
+    def_system "$t" std-llvm std llvm "standard LSTM, LLVM object" std-llvm
+    def_system "$t" proj-gcc proj gcc "projection, gcc" std-gcc 1
+    def_system "$t" proj-llvm proj llvm "projection, LLVM object" std-llvm 1
+    def_system "$t" onednn proj onednn "oneDNN lstm_forward (projection)"
+    def_system "$t" torch proj torch "PyTorch eager nn.LSTM (proj_size)"
+    def_system "$t" naive std "skip:$nopeer" "naive C, gcc $OPT"
+
+    t=bidirectional   # 2 layers, H 256, against the unidirectional twin
+    def_table "$t" 64 256 2 1 "bidirectional, 2 layers: both directions of each layer, concatenated (layer 1 reads 2H)"
+    def_model "$t" std "standard LSTM (forward)" "" "" "$std"
+    def_model "$t" bidir "bidirectional" "--bidirectional" "--bidirectional" "direction bidirectional; $std"
+    def_system "$t" std-gcc std gcc "standard LSTM, gcc" std-gcc
+    def_system "$t" std-llvm std llvm "standard LSTM, LLVM object" std-llvm
+    def_system "$t" bidir-gcc bidir gcc "bidirectional, gcc" std-gcc 1
+    def_system "$t" bidir-gcc-t2 bidir gcc-t2 "bidirectional, gcc, 2 threads" std-gcc
+    def_system "$t" bidir-llvm bidir llvm "bidirectional, LLVM object" std-llvm 1
+    def_system "$t" bidir-llvm-t2 bidir llvm-t2 "bidirectional, LLVM object, 2 threads" std-llvm
+    def_system "$t" onednn bidir onednn "oneDNN lstm_forward (bidirectional)"
+    def_system "$t" torch bidir torch "PyTorch eager nn.LSTM (bidirectional)"
+    def_system "$t" naive std "skip:$nopeer" "naive C, gcc $OPT"
+
+    for IH in "16 32" "64 128" "256 512"; do   # --activations exact, and the step API
+        read -r I H <<< "$IH"
+        t=exact-step-h$H
+        def_table "$t" "$I" "$H" 1 1 "--activations exact (libm's functions), and NAME_step called per step, against fast and NAME_run"
+        def_model "$t" std "standard LSTM" "" "" "$std"
+        def_system "$t" std-gcc std gcc "standard LSTM, gcc" std-gcc
+        def_system "$t" std-llvm std llvm "standard LSTM, LLVM object" std-llvm
+        def_system "$t" exact-gcc std exact-gcc "--activations exact, gcc" std-gcc 1
+        def_system "$t" exact-llvm std exact-llvm "--activations exact, LLVM object" std-llvm 1
+        def_system "$t" step-gcc std step-gcc "bench_step per step, gcc" std-gcc
+        def_system "$t" step-llvm std step-llvm "bench_step per step, LLVM object" std-llvm
+        def_system "$t" onednn std onednn "oneDNN lstm_forward"
+        def_system "$t" torch std torch "PyTorch eager nn.LSTM"
+        def_system "$t" naive std naive "naive C (libm), gcc $OPT"
+    done
 }
 
-# peer_cmd ID DIR: the program of system ID, in the array PEER
+[ $STANDARD = 1 ] && standard_tables
+[ $VARIANTS = 1 ] && variant_tables
+
+# ---- models: weights, input, spec, lstmc check (all first: the probe needs their sizes) ----
+
+declare -A M_WBYTES
+prepare_model() {   # prepare_model TABLE MODEL
+    local t=$1 m=$2 I H L B d=$OUT/$1/$2 mkw flops wbytes rbytes
+    read -r I H L B <<< "${T_DIMS[$t]}"
+    mkdir -p "$d"
+    read -ra mkw <<< "${M_MKW[$t/$m]}"
+    rbytes=$("$OUT/mkweights" "${mkw[@]}" "$I" "$H" "$L" "$B" "$STEPS" "$d/weights.safetensors" "$d/input.txt" |
+        sed -n 's/^recurrent_bytes //p')
+    cat > "$d/model.lstm" <<EOF
+# lstmc benchmark: table $t, model $m (${M_DESC[$t/$m]}), written by bench/run.sh
+model bench {
+    input $I;
+    weights "weights.safetensors";
+    lstm lstm { hidden $H; layers $L; ${M_SPEC[$t/$m]} }
+    output sequence;
+}
+EOF
+    $LSTMC check "$d/model.lstm" > "$d/check.txt"
+    flops=$(sed -n 's/^FLOPs per timestep: //p' "$d/check.txt")
+    wbytes=$(sed -n 's/^parameters: [0-9]* (\([0-9]*\) bytes.*/\1/p' "$d/check.txt")
+    M_WBYTES[$t/$m]=$wbytes
+    record model "$t" "$m" "${M_DESC[$t/$m]}" "$flops" "$wbytes" "$rbytes"
+}
+
+log "bench: weights and specs of ${#TABLES[@]} tables"
+for t in "${TABLES[@]}"; do
+    read -r I H L B <<< "${T_DIMS[$t]}"
+    record config "$t" "$I" "$H" "$L" "$B" "$STEPS" "${T_DESC[$t]}"
+    for m in ${T_MODELS[$t]}; do
+        prepare_model "$t" "$m"
+    done
+done
+# The probe: FMA peak, and read bandwidth at the size of each model's weights.
+PROBE_SIZES=$(printf '%s\n' "${M_WBYTES[@]}" | sort -nu | tr '\n' ' ')
+log "bench: roofline probe (FMA peak; read bandwidth at $(wc -w <<< "$PROBE_SIZES") working-set sizes)"
+# shellcheck disable=SC2086  # the sizes are words
+"${PIN[@]}" "$OUT/roofline" $ROOF_MS $PROBE_SIZES > "$OUT/roofline.txt"
+
+# ---- lstmc's code: what each kind of system runs ----
+
+# kind_code KIND: sets CODE (the folder of the model's generated code) and
+# COPTS (lstmc compile's options), CC (the compiler of the driver and C
+# code) and CFLAGS_EXTRA; returns 1 for a kind that is not lstmc's.
+kind_code() {
+    CC=gcc CFLAGS_EXTRA=()
+    case $1 in
+        gcc) CODE=c COPTS="--activations fast" ;;
+        clang) CODE=c COPTS="--activations fast" CC=clang ;;
+        llvm) CODE=llvm COPTS="--activations fast --emit obj" ;;
+        gcc-t2) CODE=t2 COPTS="--activations fast --threads 2" CFLAGS_EXTRA=(-pthread) ;;
+        llvm-t2) CODE=llvm-t2 COPTS="--activations fast --emit obj --threads 2" CFLAGS_EXTRA=(-pthread) ;;
+        gcc-k1) CODE=chunk1 COPTS="--activations fast --chunk 1" ;;
+        gcc-k8) CODE=chunk8 COPTS="--activations fast --chunk 8" ;;
+        exact-gcc) CODE=exact COPTS="--activations exact" ;;
+        exact-llvm) CODE=exact-llvm COPTS="--activations exact --emit obj" ;;
+        step-gcc) CODE=c COPTS="--activations fast" CFLAGS_EXTRA=(-DBENCH_STEP_API) ;;
+        step-llvm) CODE=llvm COPTS="--activations fast --emit obj" CFLAGS_EXTRA=(-DBENCH_STEP_API) ;;
+        base) CODE=baseline COPTS="--activations fast" ;;
+        *) return 1 ;;
+    esac
+}
+
+# gen_code MDIR CODE: lstmc compile (COPTS from kind_code) writes
+# MDIR/CODE/bench.{c,h} or bench.{o,h}, once per table. CODE_STATUS says
+# how it went: "" written; "skip:WHY" lstmc refused the options (usage
+# error, exit status 2: a combination it does not offer); "fail:WHY".
+declare -A CODE_STATUS
+gen_code() {
+    local md=$1 code=$2 dir=$1/$2 lstmc=$LSTMC copts rc=0
+    [ -n "${CODE_STATUS[$dir]+set}" ] && return 0
+    [ "$code" = baseline ] && lstmc=$BENCH_BASELINE
+    read -ra copts <<< "$COPTS"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    "$lstmc" compile "${copts[@]}" "$md/model.lstm" -o "$dir/bench" > "$dir/compile.txt" 2>&1 || rc=$?
+    local why
+    why="lstmc compile $COPTS: $(grep -m1 -i error "$dir/compile.txt" | sed 's/^lstmc: error: //' | tr '\t' ' ' || true)"
+    if [ $rc = 2 ]; then
+        CODE_STATUS[$dir]="skip:$why"
+    elif [ $rc != 0 ]; then
+        CODE_STATUS[$dir]="fail:$why"
+        log "bench: $dir: $why"
+    elif [ "${code%t2}" != "$code" ] && ! grep -q '^#define BENCH_THREADS' "$dir/bench.h"; then
+        CODE_STATUS[$dir]="skip:lstmc compile $COPTS wrote single-threaded code for this model (no BENCH_THREADS in bench.h)"
+    else
+        CODE_STATUS[$dir]=""
+    fi
+}
+
+# ---- one table: build, check, time ----
+
+# The systems of a table, in the report's order: ORDER; each one's
+# S_LABEL, S_MODEL, S_TWIN, S_PEERS, S_STATUS (ok, FAILED, skipped; "" until
+# checked), S_DIFF, S_NOTE.
+declare -A S_LABEL S_MODEL S_TWIN S_PEERS S_STATUS S_DIFF S_NOTE
+
+# build ID COMMAND...: builds system ID; if the build fails it is FAILED
+# (the compiler's messages are in DIR/ID.build.txt).
+build() {
+    local id=$1; shift
+    if ! "$@" > "$DIR/$id.build.txt" 2>&1; then
+        S_STATUS[$id]=FAILED S_DIFF[$id]=-
+        S_NOTE[$id]="build failed: $(grep -m1 -i error "$DIR/$id.build.txt" | tr '\t' ' ' || true)"
+    fi
+}
+skip() { S_STATUS[$1]=skipped S_DIFF[$1]=- S_NOTE[$1]=$2; }
+
+# build_system ID KIND: the program of system ID (of model S_MODEL[ID]) in DIR.
+build_system() {
+    local id=$1 kind=$2 I H L B md=$DIR/${S_MODEL[$1]}
+    read -r I H L B <<< "${T_DIMS[$TABLE]}"
+    case $kind in
+        skip:*) skip "$id" "${kind#skip:}"; return ;;
+        clang) [ -z "$CLANG_SKIP" ] || { skip "$id" "$CLANG_SKIP"; return; } ;;
+        *llvm*) [ -z "$LLVM_SKIP" ] || { skip "$id" "$LLVM_SKIP"; return; } ;;
+        onednn)
+            [ -z "$ONEDNN_SKIP" ] || { skip "$id" "$ONEDNN_SKIP"; return; }
+            build "$id" gcc -O2 "${WARN[@]}" -Ibench -Icompiler -o "$DIR/$id" \
+                bench/onednn.c bench/peer.c "${LIBO[@]}" -ldnnl -lm
+            return ;;
+        torch) [ -z "$TORCH_SKIP" ] || skip "$id" "$TORCH_SKIP"; return ;;
+        naive | naive-ffm)
+            local ffm=()
+            [ "$kind" = naive ] || ffm=(-ffast-math)
+            build "$id" gcc "${OPTS[@]}" "${ffm[@]}" "${WARN[@]}" -o "$DIR/$id" \
+                -DNI="$I" -DNH="$H" -DNL="$L" -DNB="$B" -DNT="$STEPS" -Ibench -Icompiler \
+                bench/naive.c bench/peer.c "${LIBO[@]}" -lm
+            return ;;
+    esac
+    kind_code "$kind" || { S_STATUS[$id]=FAILED S_DIFF[$id]=- S_NOTE[$id]="run.sh: unknown kind $kind"; return; }
+    gen_code "$md" "$CODE"
+    local st=${CODE_STATUS[$md/$CODE]}
+    case $st in
+        skip:*) skip "$id" "${st#skip:}"; return ;;
+        fail:*) S_STATUS[$id]=FAILED S_DIFF[$id]=- S_NOTE[$id]=${st#fail:}; return ;;
+    esac
+    local src=$md/$CODE/bench.c
+    [ -f "$src" ] || src=$md/$CODE/bench.o   # the LLVM object, behind the same header
+    build "$id" "$CC" "${OPTS[@]}" "${WARN[@]}" "${CFLAGS_EXTRA[@]}" -o "$DIR/$id" \
+        -I"$md/$CODE" -Ibench -Icompiler bench/driver.c "$src" bench/peer.c "${LIBO[@]}" -lm
+}
+
+# peer_cmd ID: the command line of system ID, in the array PEER
 peer_cmd() {
-    if [ "$1" = torch ]; then
+    local md=$DIR/${S_MODEL[$1]} I H L B popts
+    read -r I H L B <<< "${T_DIMS[$TABLE]}"
+    read -ra popts <<< "${M_PEER[$TABLE/${S_MODEL[$1]}]}"
+    if [ "${KIND[$1]}" = torch ]; then
         PEER=("$PYTHON" bench/torch_peer.py)
     else
-        PEER=("$2/$1")
+        PEER=("$DIR/$1")
     fi
+    PEER+=("$md/weights.safetensors" "$I" "$H" "$L" "$B" "$STEPS" "$md/input.txt" "${popts[@]}")
 }
 
 # Each system runs as a server (bench/peer.c's protocol) behind two FIFOs;
 # ask sends one command and reads the one-line answer. A system with
-# threads (lstmc-gcc-tN) is not pinned, and is stopped (SIGSTOP) whenever
-# it is not asked: its idle threads spin, and must not take a core from
-# the others while they run.
-declare -A WFD RFD PID
-threaded() { [ "${1#lstmc-gcc-t}" != "$1" ]; }
+# threads (ID ending in -tN) is not pinned, and is stopped (SIGSTOP)
+# whenever it is not asked: its idle threads spin, and must not take a core
+# from the others while they run.
+declare -A WFD RFD PID KIND
+threaded() { [[ $1 =~ -t[0-9]+$ ]]; }
 start_peer() {
     local id=$1 pin=("${PIN[@]}"); shift
     threaded "$id" && pin=()
@@ -187,100 +418,62 @@ stop_peer() {   # later peers inherited this one's FIFO ends: end it by its pid
     rm -f "$DIR/$1.in" "$DIR/$1.out"
 }
 
-run_config() {
-    local name=$1 I=$2 H=$3 L=$4 B=$5 threads=$6
-    DIR=$OUT/$name
-    mkdir -p "$DIR"
-    log "bench: $name (I=$I H=$H layers=$L batch=$B T=$STEPS): weights, reference, builds"
-    "$OUT/mkweights" "$I" "$H" "$L" "$B" "$STEPS" "$DIR/weights.safetensors" "$DIR/input.txt"
-    cat > "$DIR/model.lstm" <<EOF
-# lstmc benchmark configuration $name (written by bench/run.sh)
-model bench {
-    input $I;
-    weights "weights.safetensors";
-    lstm lstm { hidden $H; layers $L; from pytorch "lstm"; }
-    output sequence;
-}
-EOF
-    $LSTMC check "$DIR/model.lstm" > "$DIR/check.txt"
-    local flops wbytes
-    flops=$(sed -n 's/^FLOPs per timestep: //p' "$DIR/check.txt")
-    wbytes=$(sed -n 's/^parameters: [0-9]* (\([0-9]*\) bytes.*/\1/p' "$DIR/check.txt")
-    record config "$name" "$I" "$H" "$L" "$B" "$STEPS" "$flops" "$wbytes" $((L * 16 * H * H))
-    $LSTMC run "$DIR/model.lstm" "$DIR/input.txt" > "$DIR/reference.txt"
-    rm -rf "$DIR/bench.c" "$DIR/bench.h" "$DIR/threads"   # a failed compile fails lstmc's builds
-    $LSTMC compile --activations fast "$DIR/model.lstm" -o "$DIR/bench" || log "bench: $name: lstmc compile failed"
-    rm -rf "$DIR/llvm"
-    if [ -z "$LLVM_SKIP" ]; then
-        mkdir -p "$DIR/llvm"
-        $LSTMC compile --activations fast --emit obj "$DIR/model.lstm" -o "$DIR/llvm/bench" ||
-            log "bench: $name: lstmc compile --emit obj failed"
-    fi
-    # the cost of a small chunk (less RAM): --chunk 1 (a step-only model)
-    # and --chunk 8, against the default of lstmc-gcc
-    local k
-    for k in 1 8; do
-        rm -rf "$DIR/chunk$k"
-        mkdir -p "$DIR/chunk$k"
-        $LSTMC compile --activations fast --chunk $k "$DIR/model.lstm" -o "$DIR/chunk$k/bench" ||
-            log "bench: $name: lstmc compile --chunk $k failed"
+run_table() {
+    TABLE=$1 DIR=$OUT/$1
+    local I H L B m id model kind label twin peers
+    read -r I H L B <<< "${T_DIMS[$TABLE]}"
+    log "bench: $TABLE (I=$I H=$H layers=$L batch=$B T=$STEPS): references, code, builds"
+    for m in ${T_MODELS[$TABLE]}; do
+        $LSTMC run "$DIR/$m/model.lstm" "$DIR/$m/input.txt" > "$DIR/$m/reference.txt"
     done
-    rm -rf "$DIR/baseline"
-    if [ -n "${BENCH_BASELINE:-}" ]; then
-        mkdir -p "$DIR/baseline"
-        "$BENCH_BASELINE" compile --activations fast "$DIR/model.lstm" -o "$DIR/baseline/bench" ||
-            log "bench: $name: the baseline's compile failed"
-    fi
-    if [ "$threads" -gt 1 ]; then
-        mkdir -p "$DIR/threads"
-        $LSTMC compile --activations fast --threads "$threads" "$DIR/model.lstm" -o "$DIR/threads/bench" ||
-            log "bench: $name: lstmc compile --threads $threads failed"
-    fi
-    build_systems "$I" "$H" "$L" "$B" "$threads"
+    ORDER=()
+    S_LABEL=() S_MODEL=() S_TWIN=() S_PEERS=() S_STATUS=() S_DIFF=() S_NOTE=() KIND=() CODE_STATUS=()
+    while IFS='|' read -r id model kind label twin peers; do
+        [ -n "$id" ] || continue
+        ORDER+=("$id")
+        S_LABEL[$id]=$label S_MODEL[$id]=$model S_TWIN[$id]=$twin S_PEERS[$id]=$peers KIND[$id]=$kind
+        S_STATUS[$id]="" S_DIFF[$id]=- S_NOTE[$id]=""
+        build_system "$id" "$kind"
+    done <<< "${T_SYSTEMS[$TABLE]}"
 
     # Every system runs as a server (bench/peer.c's protocol): first checked,
     # then, if it passed, timed.
-    local args=("$DIR/weights.safetensors" "$I" "$H" "$L" "$B" "$STEPS" "$DIR/input.txt")
-    local s id label note diff passing=()
-    for s in "${SKIPPED[@]}"; do
-        IFS='|' read -r id label note <<< "$s"
-        record system "$name" "$id" "$label" skipped - "$note"
+    local started=() passing=() note diff
+    for id in "${ORDER[@]}"; do
+        [ -z "${S_STATUS[$id]}" ] || continue
+        peer_cmd "$id"
+        start_peer "$id" "${PEER[@]}"
+        started+=("$id")
     done
-    for s in "${BROKEN[@]}"; do
-        IFS='|' read -r id label note <<< "$s"
-        record system "$name" "$id" "$label" FAILED - "$note"
-    done
-    for s in "${SYSTEMS[@]}"; do
-        IFS='|' read -r id label <<< "$s"
-        peer_cmd "$id" "$DIR"
-        start_peer "$id" "${PEER[@]}" "${args[@]}"
-    done
-    for s in "${SYSTEMS[@]}"; do
-        IFS='|' read -r id label <<< "$s"
+    for id in "${started[@]}"; do
         note=$(ask "$id" "check $DIR/$id.out.txt")
         diff=""
         if [ -n "$note" ] && [ "${note#cannot run}" = "$note" ] &&
-            diff=$(awk -f tests/maxdiff.awk "$DIR/$id.out.txt" "$DIR/reference.txt") &&
+            diff=$(awk -f tests/maxdiff.awk "$DIR/$id.out.txt" "$DIR/${S_MODEL[$id]}/reference.txt") &&
             awk -v d="$diff" -v t=$TOL 'BEGIN { exit !(d <= t) }'; then
-            record system "$name" "$id" "$label" ok "$diff" "$note"
+            S_STATUS[$id]=ok S_DIFF[$id]=$diff S_NOTE[$id]=$note
             passing+=("$id")
         else
             [ -n "$diff" ] || diff=$(head -c 200 "$DIR/$id.err" | tr '\n\t' '  ')
-            record system "$name" "$id" "$label" FAILED "${diff:--}" "${note:-no output}"
+            S_STATUS[$id]=FAILED S_DIFF[$id]=${diff:--} S_NOTE[$id]=${note:-no output}
             stop_peer "$id"
         fi
     done
+    for id in "${ORDER[@]}"; do
+        record system "$TABLE" "$id" "${S_LABEL[$id]}" "${S_STATUS[$id]}" "${S_DIFF[$id]}" "${S_NOTE[$id]}" \
+            "${S_MODEL[$id]}" "${S_TWIN[$id]}" "${S_PEERS[$id]}"
+    done
 
-    log "bench: $name: timing ${#passing[@]} systems, $ROUNDS rounds of >= $MS ms each"
+    log "bench: $TABLE: timing ${#passing[@]} systems, $ROUNDS rounds of >= $MS ms each"
     for id in "${passing[@]}"; do
-        [ "$(ask "$id" "warmup $WARMUP_MS")" = ok ] || log "bench: $name: $id did not warm up"
+        [ "$(ask "$id" "warmup $WARMUP_MS")" = ok ] || log "bench: $TABLE: $id did not warm up"
     done
     local round k n=${#passing[@]} t
     for ((round = 0; round < ROUNDS; round++)); do
         for ((k = 0; k < n; k++)); do   # each round starts one system later
             id=${passing[(round + k) % n]}
             t=$(ask "$id" "time $MS")
-            [ -n "$t" ] && record time "$name" "$id" "$t"
+            [ -n "$t" ] && record time "$TABLE" "$id" "$t"
         done
     done
     for id in "${passing[@]}"; do
@@ -295,7 +488,7 @@ EOF
 compile_report() {
     local name=$1 I=$2 H=$3 L=$4 d=$OUT/compile-$1 t0 t1 cc_ms clang_ms=-
     mkdir -p "$d"
-    "$OUT/mkweights" "$I" "$H" "$L" 1 1 "$d/weights.safetensors" "$d/input.txt"
+    "$OUT/mkweights" "$I" "$H" "$L" 1 1 "$d/weights.safetensors" "$d/input.txt" > /dev/null
     printf 'model bench { input %s; weights "weights.safetensors";\n  lstm lstm { hidden %s; layers %s; from pytorch "lstm"; }\n  output sequence; }\n' \
         "$I" "$H" "$L" > "$d/model.lstm"
     t0=$(now_ns)
@@ -319,16 +512,23 @@ compile_report() {
         "$(stat -c %s "$d/bench.c")" "$(stat -c %s "$d/bench.o")" "${flash:-?}" "${ram:-?}"
 }
 
-while read -r name I H L B threads; do
-    run_config "$name" "$I" "$H" "$L" "$B" "$threads"
-done <<< "$CONFIGS"
+for t in "${TABLES[@]}"; do
+    run_table "$t"
+done
 
-log "bench: compile-time report"
-compile_report large 256 512 1
-compile_report large-2layer 256 512 2
+if [ $STANDARD = 1 ]; then
+    log "bench: compile-time report"
+    compile_report large 256 512 1
+    compile_report large-2layer 256 512 2
+fi
 
 log "bench: roofline probe again (the report keeps the better figures)"
-"${PIN[@]}" "$OUT/roofline" $ROOF_MS >> "$OUT/roofline.txt"
+# shellcheck disable=SC2086
+"${PIN[@]}" "$OUT/roofline" $ROOF_MS $PROBE_SIZES >> "$OUT/roofline.txt"
 
-awk -F'\t' -v quick=$QUICK -v rounds=$ROUNDS -v ms=$MS -v tol=$TOL -v cpu="$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)" \
+what=standard
+[ $STANDARD = 1 ] || what=""
+[ $VARIANTS = 0 ] || what="${what:+$what and }variant"
+awk -F'\t' -v quick=$QUICK -v what="$what" -v rounds=$ROUNDS -v ms=$MS -v tol=$TOL -v opt="$OPT" \
+    -v cpu="$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)" \
     -f bench/report.awk "$OUT/roofline.txt" "$RESULTS" | tee "$OUT/report.txt"

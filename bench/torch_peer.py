@@ -3,7 +3,9 @@ mode, one thread, under torch.no_grad(), timing the forward of the whole
 sequence batch (zero initial state). Same command line and protocol as the
 C systems (bench/peer.c: commands check OUT, warmup MS, time MS on stdin):
 
-    /usr/bin/python3 torch_peer.py WEIGHTS I H LAYERS BATCH STEPS INPUT
+    /usr/bin/python3 torch_peer.py WEIGHTS I H LAYERS BATCH STEPS INPUT [--proj P] [--bidirectional]
+
+The options are nn.LSTM's proj_size and bidirectional=True.
 
 Timing is time.perf_counter_ns() around whole forward calls.
 """
@@ -56,13 +58,24 @@ def run_for(lstm, x, ms):
 
 
 def main(argv):
-    if len(argv) != 8:
-        sys.exit("usage: torch_peer.py WEIGHTS I H LAYERS BATCH STEPS INPUT (commands on stdin)")
+    usage = ("usage: torch_peer.py WEIGHTS I H LAYERS BATCH STEPS INPUT [--proj P] [--bidirectional]"
+             " (commands on stdin)")
+    if len(argv) < 8:
+        sys.exit(usage)
     weights = argv[1]
     inp, hidden, layers, batch, steps = (int(a) for a in argv[2:7])
+    proj, bidirectional, rest = 0, False, argv[8:]
+    while rest:
+        if rest[0] == "--proj" and len(rest) > 1:
+            proj, rest = int(rest[1]), rest[2:]
+        elif rest[0] == "--bidirectional":
+            bidirectional, rest = True, rest[1:]
+        else:
+            sys.exit(usage)
+    output = (2 if bidirectional else 1) * (proj or hidden)
     torch.set_num_threads(1)
     torch.set_grad_enabled(False)
-    lstm = torch.nn.LSTM(inp, hidden, layers)
+    lstm = torch.nn.LSTM(inp, hidden, layers, proj_size=proj, bidirectional=bidirectional)
     state = {k[len("lstm."):]: torch.from_numpy(v.copy())
              for k, v in read_safetensors(weights).items() if k.startswith("lstm.")}
     lstm.load_state_dict(state)
@@ -74,7 +87,7 @@ def main(argv):
         for line in sys.stdin:
             cmd, arg = line.split()
             if cmd == "check":
-                y = lstm(x)[0].numpy().transpose(1, 0, 2).reshape(batch * steps, hidden)
+                y = lstm(x)[0].numpy().transpose(1, 0, 2).reshape(batch * steps, output)
                 np.savetxt(arg, y, fmt="%.9g")
                 print(note, flush=True)
             elif cmd == "warmup":
