@@ -325,6 +325,12 @@ check-llvm: $(B)/lstmc example-embed-llvm
 
 .PHONY: example-embed-llvm
 
+# A model as a shared library (lstmc build --shared) run from Python through
+# ctypes on NumPy arrays (examples/python): against PyTorch when torch can be
+# imported, else `lstmc run`. Without NumPy: "skipped: ...".
+check-python: $(B)/lstmc
+	@sh examples/python/check.sh $(B)/lstmc
+
 # Hostile inputs (tests/run_limits.sh): binary specs, 50,000 blocks, 100,000
 # errors, megabyte strings, weights in other formats, sparse 2 GB weights,
 # huge ONNX tensors: each must fail with one clear message in under a
@@ -342,7 +348,7 @@ check-golden-c: $(B)/lstmc
 check-names: $(B)/lstmc
 	@sh tests/run_names.sh $(B)/lstmc
 
-TESTS := check-unit check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-examples-trained check-onnx check-limits check-fuzz
+TESTS := check-unit check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-examples-trained check-onnx check-limits check-fuzz check-python
 
 # Every suite of TESTS in each pass: the normal build, SAN=1 and, with LLVM,
 # a build without it (in $(B)/nollvm), where the LLVM tests must report
