@@ -535,8 +535,10 @@ static int npy_string(npy_cursor *c, size_t *start, size_t *len)
     return 0;
 }
 
-/* tuple = "(" (int ("," int)* ","?)? ")" into dims (at most 3 kept, *ndim
- * counts all). */
+enum { NPY_DIMS = 8 };      /* sizes of a shape kept (for messages) */
+
+/* tuple = "(" (int ("," int)* ","?)? ")" into dims (at most NPY_DIMS
+ * kept, *ndim counts all). */
 static int npy_tuple(npy_cursor *c, unsigned long long *dims, int *ndim)
 {
     *ndim = 0;
@@ -558,7 +560,7 @@ static int npy_tuple(npy_cursor *c, unsigned long long *dims, int *ndim)
         }
         if (digits == 0)
             return npy_expected(c, "a size");
-        if (*ndim < 3)
+        if (*ndim < NPY_DIMS)
             dims[*ndim] = v;
         (*ndim)++;
         if (npy_take(c, ','))
@@ -569,15 +571,14 @@ static int npy_tuple(npy_cursor *c, unsigned long long *dims, int *ndim)
     }
 }
 
-/* The shape as Python prints it: "(2, 3)". */
+/* The shape as Python prints it: "(2, 3)", "(4,)"; cap >= 200. */
 static const char *shape_text(char *buf, size_t cap, const unsigned long long *dims, int ndim)
 {
     size_t n = 0;
     buf[n++] = '(';
-    for (int k = 0; k < ndim && k < 3 && n < cap; k++)
+    for (int k = 0; k < ndim && k < NPY_DIMS; k++)
         n += (size_t)snprintf(buf + n, cap - n, "%s%llu", k ? ", " : "", dims[k]);
-    if (n < cap)
-        n += (size_t)snprintf(buf + n, cap - n, "%s)", ndim == 1 ? "," : "");
+    snprintf(buf + n, cap - n, "%s)", ndim == 1 ? "," : ndim > NPY_DIMS ? ", ..." : "");
     return buf;
 }
 
@@ -587,12 +588,12 @@ static int npy_open(rt_rows *r, FILE *err)
 {
     unsigned char pre[12];
     size_t got, pre_len = 10, hlen;
-    unsigned long long dims[3] = {0, 0, 0};
+    unsigned long long dims[NPY_DIMS] = {0};
     int ndim = -1, have_descr = 0, have_order = 0, major;
     size_t descr_start = 0, descr_len = 0;
     unsigned long long descr_at = 0, shape_at = 0;
     npy_cursor c;
-    char shape[96];
+    char shape[200];
 
     got = fread(pre, 1, 10, r->in);
     if (ferror(r->in))
@@ -671,7 +672,10 @@ static int npy_open(rt_rows *r, FILE *err)
             if (npy_tuple(&c, dims, &ndim) != 0)
                 return RT_ERROR;
         } else {
-            return binary_error(r, err, key_at, "in the .npy header: unexpected key '%.*s'",
+            int known = (kl == 5 && (memcmp(c.s + ks, "descr", 5) == 0 || memcmp(c.s + ks, "shape", 5) == 0)) ||
+                        (kl == 13 && memcmp(c.s + ks, "fortran_order", 13) == 0);
+            return binary_error(r, err, key_at, "in the .npy header: %s '%.*s'",
+                                known ? "a second" : "unexpected key",
                                 (int)(kl > (size_t)QUOTE_MAX ? (size_t)QUOTE_MAX : kl), c.s + ks);
         }
         if (npy_take(&c, ','))
@@ -738,7 +742,7 @@ static int npy_step(rt_rows *r, double *x, FILE *err)
     st = binary_row(r, x, r->npy_item, r->npy_big, err);
     if (st == RT_END) {
         unsigned long long dims[3], seen = r->npy_seq * r->npy_steps + r->npy_step;
-        char shape[96];
+        char shape[200];
         dims[0] = r->npy_ndim == 3 ? r->npy_seqs : r->npy_steps;
         dims[1] = r->npy_ndim == 3 ? r->npy_steps : (unsigned long long)r->width;
         dims[2] = (unsigned long long)r->width;
@@ -854,7 +858,7 @@ int rt_rows_write(FILE *out, const double *y, int n)
 static void npy_header(unsigned char *h, const unsigned long long *dims, int ndim)
 {
     char text[NPY_OUT_HEADER];
-    char shape[96];
+    char shape[200];
     int n = snprintf(text, sizeof text, "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }",
                      shape_text(shape, sizeof shape, dims, ndim));
     size_t len = NPY_OUT_HEADER - 10;
