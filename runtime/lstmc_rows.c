@@ -373,7 +373,7 @@ static int text_step(rt_rows *r, double *x, FILE *err)
         }
         if (r->header && r->line == 1)
             continue;                   /* the column names */
-        hash = (char *)memchr(r->buf, '#', len);
+        hash = len ? (char *)memchr(r->buf, '#', len) : NULL;
         if (hash) {
             len = (size_t)(hash - r->buf);
             if (is_blank(r->buf, len))
