@@ -43,6 +43,14 @@
 #define RT_POSIX 1
 #endif
 
+/* A byte of a stream only this thread reads: without the lock of every
+ * getc where POSIX offers that (a third of the time of reading text). */
+#ifdef RT_POSIX
+#define RT_GETC(f) getc_unlocked(f)
+#else
+#define RT_GETC(f) getc(f)
+#endif
+
 enum { QUOTE_MAX = 32 };            /* longest field quoted in a message */
 enum { NPY_HEADER_MAX = 65536 };    /* longest .npy header read */
 enum { NPY_OUT_HEADER = 128 };      /* the .npy header written: its bytes */
@@ -84,6 +92,20 @@ int rt_is_regular(FILE *f)
 #else
     (void)f;
     return 0;
+#endif
+}
+
+int rt_is_live(FILE *f)
+{
+#ifdef RT_POSIX
+    struct stat st;
+    int fd = fileno(f);
+    if (fd < 0 || fstat(fd, &st) != 0)
+        return 1;
+    return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(fd);
+#else
+    (void)f;
+    return 1;
 #endif
 }
 
@@ -200,7 +222,7 @@ static int read_line(rt_rows *r, size_t *len)
     int c;
 
     for (;;) {
-        c = getc(r->in);
+        c = RT_GETC(r->in);
         if (c == EOF || c == '\n')
             break;
         if (n + 2 > r->buf_cap) {
@@ -900,7 +922,7 @@ int rt_out_init(rt_out *o, FILE *f, const char *name, rt_format format, int widt
     o->name = name;
     o->format = format;
     o->width = width;
-    o->live = !rt_is_regular(f);
+    o->live = rt_is_live(f);
     if (format == RT_TEXT)
         return RT_RUN_OK;
     o->row = (unsigned char *)malloc(width > 0 ? (size_t)width * 4 : 1);

@@ -107,7 +107,7 @@ typedef struct rt_out {
     const char *name;     /* for messages: the file name or "<stdout>" */
     rt_format format;
     int width;            /* numbers per row */
-    int live;             /* a pipe or a terminal: flushed after each run of rows */
+    int live;             /* rt_is_live: flushed after each run of rows */
     /* npy: the shape is known only at the end. A regular file gets a header
      * of fixed size first, rewritten at the end; any other stream gets the
      * whole array at the end, kept in buf until then. */
@@ -177,6 +177,10 @@ int rt_run(const rt_model *m, rt_rows *in, rt_out *out, FILE *err);
 /* 1 if f is a regular file (reading ahead in it never waits); 0 for a pipe,
  * a terminal, a device, or where the C library cannot tell. */
 int rt_is_regular(FILE *f);
+/* 1 if what is written to f may be watched as it comes: a pipe, a socket, a
+ * terminal, or a stream the C library cannot tell; 0 for a regular file or
+ * a device such as /dev/null. */
+int rt_is_live(FILE *f);
 
 #ifdef __cplusplus
 }

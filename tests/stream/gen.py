@@ -14,7 +14,9 @@ DIAG = os.path.join(os.path.dirname(HERE), "diag", "data")
 
 
 def text(path, seqs, comment=True):
-    """Sequences as text, %.9g (exact for float32), a blank line between."""
+    """Sequences as text, a blank line between: %.17g of each float32 as a
+    double, which reads back as that very value in double precision too
+    (the interpreter's), so text and binary inputs are the same numbers."""
     with open(path, "w") as f:
         if comment:
             f.write("# written by tests/stream/gen.py\n")
@@ -23,7 +25,7 @@ def text(path, seqs, comment=True):
                 f.write("\n")
             sep = ", " if k == 1 else " "       # the second sequence with commas
             for row in s:
-                f.write(sep.join("%.9g" % v for v in row) + "\n")
+                f.write(sep.join("%.17g" % float(v) for v in row) + "\n")
 
 
 def streams():
