@@ -131,7 +131,7 @@ static const char *const main_template[] = {
     "    fputs(\"options:\\n\"",
     "          \"  --format F          the input's form: text, f32 or npy\\n\"",
     "          \"  --header            text input: skip its first line (column names)\\n\"",
-    "          \"  -o, --output FILE   write the outputs to FILE, not standard output\\n\"",
+    "          \"  -o, --output FILE   write the outputs to FILE, as '> FILE' would\\n\"",
     "          \"  --output-format F   the output's form: text, f32 or npy\\n\"",
     "          \"  -h, --help          show this help\\n\"",
     "          \"  --version           print the model's name and the lstmc version\\n\\n\"",
