@@ -414,7 +414,16 @@ static int text_step(rt_rows *r, double *x, FILE *err)
 
 /* ---- binary: messages ---- */
 
+/* gcc and clang check the arguments of a printf-like function. */
+#ifdef __GNUC__
+#define RT_PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#else
+#define RT_PRINTF_LIKE(f, a)
+#endif
+
 /* "name: byte N: error: " then the message; the reader stops there. */
+static int binary_error(rt_rows *r, FILE *err, unsigned long long at, const char *fmt, ...) RT_PRINTF_LIKE(4, 5);
+
 static int binary_error(rt_rows *r, FILE *err, unsigned long long at, const char *fmt, ...)
 {
     va_list ap;

@@ -56,7 +56,9 @@ typedef struct rt_rows {
     int header;           /* text: the first line is column names, skipped */
     long line;            /* text: lines read so far */
     unsigned long long offset;  /* binary: bytes read so far */
-    int done;             /* binary: at the end, or after an error: nothing more */
+    int done;             /* nothing more: the end of a binary form, or an error
+                             that ends reading (a read error, out of memory,
+                             a malformed binary file, .npy given as text) */
     int bad_line;         /* text: the last error was in a line's numbers */
     char *buf;            /* text: the current line; binary: one row's bytes */
     size_t buf_cap;
@@ -85,7 +87,7 @@ enum { RT_ERROR = -1, RT_END = 0, RT_STEP = 1, RT_BREAK = 2 };
  * end of the input (it ends a sequence too); RT_ERROR after writing one
  * message and a newline to err (a wrong count of numbers, text that is not
  * a finite number, a malformed or truncated binary file, a read error, out
- * of memory). A binary reader gives RT_END after an error. */
+ * of memory). After an error other than a bad text line it gives RT_END. */
 int rt_rows_step(rt_rows *r, double *x, FILE *err);
 
 /* Reads the next whole sequence. Returns its number of steps (>= 1) and
