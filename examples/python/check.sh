@@ -24,6 +24,7 @@ if [ -z "$python" ]; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+export PYTHONDONTWRITEBYTECODE=1     # no __pycache__ in the source tree
 pass=0 fail=0
 
 # example NAME SPEC [ARGS]: builds libNAME.so from SPEC, runs example.py on it
