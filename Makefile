@@ -10,6 +10,7 @@
 #   make check-cross  (also in make check) the examples and random models on
 #                     aarch64, s390x and a Cortex-M4F under QEMU
 #   make size-report  code size of the examples for a Cortex-M4F, LLVM vs gcc
+#   make check-stream-long a stream of up to 10^7 steps, its memory at each length
 #   make fuzz [FUZZ_TIME=60]   libFuzzer on every reader of untrusted files (tests/fuzz/)
 #   make SAN=1 ...    the sanitizer build, in build/san
 #   make clean
@@ -351,6 +352,28 @@ size-report: $(B)/lstmc
 
 .PHONY: size-report
 
+# Streams and data forms (tests/run_stream.sh): rows before the input ends
+# through a fifo, 10^6 steps in flat memory without drift, text, f32 and
+# .npy alike, through lstmc run, a built program and run --jit. The
+# sanitizer pass streams 2 x 10^5 steps (ASan's interpreter is slower).
+# check-stream-long: the memory sweep up to 10^7 steps (not in make check).
+$(B)/tests/rowscat: tests/stream/rowscat.c runtime/lstmc_rows.c runtime/lstmc_rows.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iruntime $(LDFLAGS) -o $@ tests/stream/rowscat.c runtime/lstmc_rows.c -lm
+
+STREAM_STEPS ?= $(if $(filter 1,$(SAN)),200000,1000000)
+check-stream: $(B)/lstmc $(B)/tests/rowscat
+	@STREAM_STEPS=$(STREAM_STEPS) sh tests/run_stream.sh $(B)/lstmc $(B)/tests/rowscat
+
+check-stream-long: $(B)/lstmc $(B)/tests/rowscat
+	@STREAM_SWEEP="1000 10000 100000 1000000 10000000" sh tests/run_stream.sh $(B)/lstmc $(B)/tests/rowscat
+
+# A model as a shared library (lstmc build --shared) run from Python through
+# ctypes on NumPy arrays (examples/python): against PyTorch when torch can be
+# imported, else `lstmc run`. Without NumPy: "skipped: ...".
+check-python: $(B)/lstmc
+	@sh examples/python/check.sh $(B)/lstmc
+
 # Hostile inputs (tests/run_limits.sh): binary specs, 50,000 blocks, 100,000
 # errors, megabyte strings, weights in other formats, sparse 2 GB weights,
 # huge ONNX tensors: each must fail with one clear message in under a
@@ -368,7 +391,7 @@ check-golden-c: $(B)/lstmc
 check-names: $(B)/lstmc
 	@sh tests/run_names.sh $(B)/lstmc
 
-TESTS := check-unit check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-cross check-examples-trained check-onnx check-limits check-fuzz
+TESTS := check-unit check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-cross check-examples-trained check-onnx check-limits check-fuzz check-stream check-python
 
 # Every suite of TESTS in each pass: the normal build, SAN=1 and, with LLVM,
 # a build without it (in $(B)/nollvm), where the LLVM tests must report
@@ -384,7 +407,7 @@ check:
 clean:
 	rm -rf build
 
-.PHONY: all check clean example check-diff-long $(TESTS)
+.PHONY: all check clean example check-diff-long check-stream-long $(TESTS)
 .DELETE_ON_ERROR:
 
 # ---- benchmark (bench/README.md) ----

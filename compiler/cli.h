@@ -16,7 +16,7 @@ typedef struct Args {
     const char *pos[2];         /* positional arguments: SPEC [INPUT] */
     int npos, maxpos;
     const char *weights;        /* -w, --weights */
-    const char *output;         /* -o: PREFIX (compile) or BIN (build) */
+    const char *output;         /* -o: PREFIX (compile), BIN (build), the output file (run) */
     const char *name;           /* --name: C identifier prefix (compile, build) */
     const char *cc;             /* --cc (build); NULL: $CC, else "cc" */
     const char *cflags;         /* --cflags (build); NULL: "-O2" */
@@ -29,6 +29,10 @@ typedef struct Args {
     const char *features;       /* --features +a,-b (same) */
     const char *opt;            /* -O2 / -O3 as "2" / "3" (same); NULL: 3 */
     int jit;                    /* run --jit: the LLVM backend compiled in memory */
+    const char *format;         /* run --format text|f32|npy: the input's form */
+    const char *output_format;  /* run --output-format text|f32|npy */
+    int header;                 /* run --header: text input's first line is column names */
+    int shared;                 /* build --shared: a shared library, not a program */
     int no_weights, ast;        /* check */
     char **argv;                /* the whole command line, for banners */
     int argc;
@@ -64,12 +68,18 @@ char *cli_shell_join(Arena *a, const char *const *v, int n);
  * LLVM (what names the flag: "--emit llvm", "--jit"). */
 int cli_no_llvm(const char *what);
 
-/* One sequence through a model: the interpreter, or (`run --jit`) the LLVM
- * backend compiled in memory. run resets, then writes the outputs of x
- * (steps rows of m->input) to y (1 or steps rows of m->output). */
+/* A model as `lstmc run` drives it: the interpreter, or (`run --jit`) the
+ * LLVM backend compiled in memory. A streaming model (no backward
+ * direction) runs step by step: reset starts a sequence, run continues it
+ * with x (steps rows of m->input) and writes steps rows of m->output to y,
+ * or with m->output_last one, the last step's. Otherwise run takes one
+ * whole sequence from the initial state (reset is not called). */
 typedef struct SeqRunner {
+    void (*reset)(struct SeqRunner *r);
     void (*run)(struct SeqRunner *r, const double *x, long steps, double *y);
     const IrModel *m;
+    int streaming;
+    int chunk;                  /* steps per run worth taking at once */
     void *impl;
 } SeqRunner;
 

@@ -1,11 +1,13 @@
 /*
- * cmd_build.c - `lstmc build`: a spec and its weights -> a standalone program.
+ * cmd_build.c - `lstmc build`: a spec and its weights -> a standalone program,
+ * or with --shared a shared library.
  *
  * Steps:
  *   1. the front end loads the model (cli_load_model);
  *   2. a private folder (mkdtemp under $TMPDIR or /tmp) receives model.c and
- *      model.h (the C backend), lstmc_rows.h/.c (the row reader lstmc run
- *      uses, embedded in lstmc) and main.c (emit_main.c);
+ *      model.h (the C backend), then for a program lstmc_rows.h/.c (the
+ *      data reader and loop lstmc run uses, embedded in lstmc) and main.c
+ *      (emit_main.c), for a shared library info.c (NAME_info, emit_main.c);
  *   3. the C compiler runs (fork + execvp, never a shell) and links straight
  *      to a temporary name beside BIN, which is renamed onto BIN at the end;
  *   4. the folder is removed whatever happened, and so is the temporary
@@ -32,18 +34,29 @@
 #include <unistd.h>
 
 const char usage_build[] =
-    "usage: lstmc build SPEC [-w WEIGHTS] -o BIN [--name NAME] [--cc CC]\n"
+    "usage: lstmc build SPEC [-w WEIGHTS] -o BIN [--shared] [--name NAME] [--cc CC]\n"
     "                   [--cflags FLAGS] [--activations exact|fast] [--chunk N]\n"
     "\n"
     "Builds a standalone program BIN that runs the model: the specialized C of\n"
-    "`lstmc compile`, a main() and the row reader of `lstmc run`, compiled and\n"
+    "`lstmc compile`, a main() and the data reader of `lstmc run`, compiled and\n"
     "linked by the C compiler. `BIN [INPUT]` reads INPUT or standard input and\n"
-    "prints exactly what `lstmc run SPEC [INPUT]` prints (in float32), with the\n"
-    "same messages and exit statuses; `BIN --help` describes the model.\n"
+    "writes exactly what `lstmc run SPEC [INPUT]` writes (in float32), with the\n"
+    "same data forms (text, f32, npy), messages and exit statuses; a streaming\n"
+    "model streams, a model with a backward direction reads each sequence\n"
+    "whole; `BIN --help` describes the model.\n"
+    "\n"
+    "With --shared, BIN is a shared library (libNAME.so) instead: the model's\n"
+    "API of `lstmc compile` (NAME_reset, NAME_run, NAME_state_bytes, and for a\n"
+    "streaming model NAME_step and NAME_run_batch) compiled with -fPIC -shared,\n"
+    "plus const char *NAME_info(void): one line of key=value words (input,\n"
+    "output, streaming, output_last, state_bytes, scratch_floats_per_step,\n"
+    "chunk, model_hash, lstmc) for callers that cannot read the header, such\n"
+    "as Python's ctypes (examples/python).\n"
     "\n"
     "options:\n"
     "  -o, --output BIN     the program to write (required); replaced only when\n"
     "                       the build succeeds\n"
+    "  --shared             a shared library, not a program\n"
     "  -w, --weights FILE   weights to use instead of the spec's 'weights' file\n"
     "  --name NAME          C name prefix of the model code (default: the model's)\n"
     "  --cc CC              the C compiler (default: $CC, else cc)\n"
@@ -177,6 +190,12 @@ static void write_main_c(FILE *f, const Sources *s, const char *text)
     emitmain_source(f, s->lm->ir, &s->main);
 }
 
+static void write_info_c(FILE *f, const Sources *s, const char *text)
+{
+    (void)text;
+    emitmain_info_source(f, s->lm, &s->main);
+}
+
 /* Writes dir/name. Returns 0, or -1 after reporting. */
 static int write_source(Arena *a, const char *dir, const char *name, WriteFn *fn,
                         const Sources *s, const char *text)
@@ -305,26 +324,40 @@ static int build(Arena *a, const Args *args, const Sources *src, Words *cc)
         const char *name;
         WriteFn *fn;
         const char *text;       /* for write_text */
+        int shared;             /* 0: the program's, 1: the library's, 2: both */
     } files[] = {
-        {"model.c", write_model_c, NULL},
-        {"model.h", write_model_h, NULL},
-        {"lstmc_rows.h", write_text, rt_text_rows_h},
-        {"lstmc_rows.c", write_text, rt_text_rows_c},
-        {"main.c", write_main_c, NULL},
+        {"model.c", write_model_c, NULL, 2},
+        {"model.h", write_model_h, NULL, 2},
+        {"lstmc_rows.h", write_text, rt_text_rows_h, 0},
+        {"lstmc_rows.c", write_text, rt_text_rows_c, 0},
+        {"main.c", write_main_c, NULL, 0},
+        {"info.c", write_info_c, NULL, 1},
     };
-    for (size_t k = 0; k < COUNT_OF(files); k++)
+    for (size_t k = 0; k < COUNT_OF(files); k++) {
+        if (files[k].shared != 2 && files[k].shared != args->shared)
+            continue;
         if (caught_signal || write_source(a, dir, files[k].name, files[k].fn, src, files[k].text) != 0)
             goto done;
+    }
 
     out = reserve_output(a, args->output);
     if (!out)
         goto done;
 
+    if (args->shared) {
+        words_add(cc, "-fPIC");
+        words_add(cc, "-shared");
+    }
     words_add(cc, "-o");
     words_add(cc, out);
-    words_add(cc, arena_printf(a, "%s/main.c", dir));
-    words_add(cc, arena_printf(a, "%s/model.c", dir));
-    words_add(cc, arena_printf(a, "%s/lstmc_rows.c", dir));
+    if (args->shared) {
+        words_add(cc, arena_printf(a, "%s/model.c", dir));
+        words_add(cc, arena_printf(a, "%s/info.c", dir));
+    } else {
+        words_add(cc, arena_printf(a, "%s/main.c", dir));
+        words_add(cc, arena_printf(a, "%s/model.c", dir));
+        words_add(cc, arena_printf(a, "%s/lstmc_rows.c", dir));
+    }
     words_add(cc, "-lm");
     const char *cmdline = cli_shell_join(a, cc->v, cc->n);
 

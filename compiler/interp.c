@@ -7,9 +7,12 @@
  * comment per step of the cell. It shares no code with the lowering or the
  * emitters, and calls nothing from ir.c, so a bug there cannot hide here.
  *
- * The model runs layer by layer over the whole sequence: each layer reads the
- * previous layer's output rows seq[T][features] (layer 0 reads the input) and
- * writes its own.
+ * interp_run runs the model layer by layer over the whole sequence: each
+ * layer reads the previous layer's output rows seq[T][features] (layer 0
+ * reads the input) and writes its own. interp_stream_run, for models without
+ * a backward direction, runs every layer on one step before the next step,
+ * with the same cell (cell_step) and head (dense_row), in memory that does
+ * not grow with the input.
  */
 #include "interp.h"
 
@@ -71,13 +74,24 @@ static double clip(double v, double limit)
     return v;
 }
 
-/* w[row] . v for a row-major matrix of n columns. */
+/* w[row] . v for a row-major matrix of n columns, in four partial sums
+ * (every fourth column each) added at the end: the same products in double
+ * precision, but four chains of additions the processor overlaps, not one
+ * that waits on each add (three times faster on long rows). */
 static double dot_row(const float *w, int row, const double *v, int n)
 {
-    double sum = 0;
-    for (int k = 0; k < n; k++)
-        sum += (double)w[(size_t)row * (size_t)n + (size_t)k] * v[k];
-    return sum;
+    const float *r = w + (size_t)row * (size_t)n;
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int k = 0;
+    for (; k + 4 <= n; k += 4) {
+        s0 += (double)r[k] * v[k];
+        s1 += (double)r[k + 1] * v[k + 1];
+        s2 += (double)r[k + 2] * v[k + 2];
+        s3 += (double)r[k + 3] * v[k + 3];
+    }
+    for (; k < n; k++)
+        s0 += (double)r[k] * v[k];
+    return (s0 + s1) + (s2 + s3);
 }
 
 /* A bias element, or 0 when the layer has no bias. */
@@ -88,137 +102,178 @@ static double bias(const float *b, int i)
 
 /* ---- LSTM ---- */
 
+/* One direction's state between steps, and the scratch of a step. */
+typedef struct Cell {
+    double *xh;     /* [K] [x, h_prev] */
+    double *h;      /* [R] h, starts at h0 or 0 */
+    double *c;      /* [H] c, starts at c0 or 0 */
+    double *ag;     /* [H] cell input pre-activation */
+    double *m;      /* [H] o * act(c) */
+    double *ai;     /* [NB] gate pre-activations */
+    double *af;
+    double *ao;
+    double *gi;     /* [NB] gate values */
+    double *gf;
+    double *go;
+} Cell;
+
+static void cell_init(Cell *cs, const IrLstm *l)
+{
+    size_t K = (size_t)(l->input + l->recurrent), R = (size_t)l->recurrent;
+    size_t H = (size_t)l->hidden, NB = (size_t)l->blocks;
+
+    cs->xh = mem_alloc(sizeof(double) * K);
+    cs->h  = mem_alloc(sizeof(double) * R);
+    cs->c  = mem_alloc(sizeof(double) * H);
+    cs->ag = mem_alloc(sizeof(double) * H);
+    cs->m  = mem_alloc(sizeof(double) * H);
+    cs->ai = mem_alloc(sizeof(double) * NB);
+    cs->af = mem_alloc(sizeof(double) * NB);
+    cs->ao = mem_alloc(sizeof(double) * NB);
+    cs->gi = mem_alloc(sizeof(double) * NB);
+    cs->gf = mem_alloc(sizeof(double) * NB);
+    cs->go = mem_alloc(sizeof(double) * NB);
+}
+
+static void cell_free(Cell *cs)
+{
+    mem_free(cs->xh);
+    mem_free(cs->h);
+    mem_free(cs->c);
+    mem_free(cs->ag);
+    mem_free(cs->m);
+    mem_free(cs->ai);
+    mem_free(cs->af);
+    mem_free(cs->ao);
+    mem_free(cs->gi);
+    mem_free(cs->gf);
+    mem_free(cs->go);
+}
+
+/* h, c = the initial state: h0, c0 or zeros. */
+static void cell_reset(Cell *cs, const IrLstm *l, const IrDirection *d)
+{
+    for (int r = 0; r < l->recurrent; r++)
+        cs->h[r] = d->h0 ? d->h0[r] : 0;
+    for (int j = 0; j < l->hidden; j++)
+        cs->c[j] = d->c0 ? d->c0[j] : 0;
+}
+
+/* One step of direction d of LSTM layer l: reads x[I], updates h and c. */
+static void cell_step(const IrLstm *l, const IrDirection *d, Cell *cs, const double *x)
+{
+    int I = l->input, H = l->hidden, S = l->block_size, NB = l->blocks;
+    int P = l->proj, R = l->recurrent, K = I + R;
+    double *xh = cs->xh, *h = cs->h, *c = cs->c, *ag = cs->ag, *m = cs->m;
+    double *ai = cs->ai, *af = cs->af, *ao = cs->ao, *gi = cs->gi, *gf = cs->gf, *go = cs->go;
+
+    /* xh = [x_t, h_prev] */
+    for (int k = 0; k < I; k++)
+        xh[k] = x[k];
+    for (int r = 0; r < R; r++)
+        xh[I + r] = h[r];
+
+    /* input gate pre-activation: ai = w_i . xh + b_i + sum_j p_i c */
+    for (int b = 0; b < NB; b++) {
+        ai[b] = 0;
+        if (!l->has_gate[GATE_I])
+            continue;
+        ai[b] = dot_row(d->w[GATE_I], b, xh, K) + bias(d->b[GATE_I], b);
+        if (d->p[GATE_I])
+            for (int j = b * S; j < (b + 1) * S; j++)
+                ai[b] += (double)d->p[GATE_I][j] * c[j];
+        ai[b] = clip(ai[b], l->clip_gates);
+    }
+
+    /* forget gate pre-activation: af = w_f . xh + b_f + sum_j p_f c
+     * + forget_bias (added before clipping) */
+    for (int b = 0; b < NB; b++) {
+        af[b] = 0;
+        if (!l->has_gate[GATE_F] || l->coupled)
+            continue;
+        af[b] = dot_row(d->w[GATE_F], b, xh, K) + bias(d->b[GATE_F], b);
+        if (d->p[GATE_F])
+            for (int j = b * S; j < (b + 1) * S; j++)
+                af[b] += (double)d->p[GATE_F][j] * c[j];
+        af[b] += l->forget_bias;
+        af[b] = clip(af[b], l->clip_gates);
+    }
+
+    /* cell input pre-activation, one per cell: ag = w_g . xh + b_g */
+    for (int j = 0; j < H; j++) {
+        ag[j] = dot_row(d->w[GATE_G], j, xh, K) + bias(d->b[GATE_G], j);
+        ag[j] = clip(ag[j], l->clip_gates);
+    }
+
+    /* i = gate_act(ai), or 1 without an input gate */
+    for (int b = 0; b < NB; b++)
+        gi[b] = l->has_gate[GATE_I] ? activate(l->gate_act, ai[b]) : 1.0;
+
+    /* f = 1 - i if coupled, gate_act(af) with a forget gate, else 1 */
+    for (int b = 0; b < NB; b++) {
+        if (l->coupled)
+            gf[b] = 1.0 - gi[b];
+        else if (l->has_gate[GATE_F])
+            gf[b] = activate(l->gate_act, af[b]);
+        else
+            gf[b] = 1.0;
+    }
+
+    /* c' = f c + i cell_input_act(ag), then clip_cell */
+    for (int j = 0; j < H; j++) {
+        int b = j / S;
+        c[j] = gf[b] * c[j] + gi[b] * activate(l->cell_input_act, ag[j]);
+        c[j] = clip(c[j], l->clip_cell);
+    }
+
+    /* output gate: ao = w_o . xh + b_o + sum_j p_o c' (the new c) */
+    for (int b = 0; b < NB; b++) {
+        if (!l->has_gate[GATE_O]) {
+            go[b] = 1.0;
+            continue;
+        }
+        ao[b] = dot_row(d->w[GATE_O], b, xh, K) + bias(d->b[GATE_O], b);
+        if (d->p[GATE_O])
+            for (int j = b * S; j < (b + 1) * S; j++)
+                ao[b] += (double)d->p[GATE_O][j] * c[j];
+        ao[b] = clip(ao[b], l->clip_gates);
+        go[b] = activate(l->gate_act, ao[b]);
+    }
+
+    /* m = o cell_output_act(c') */
+    for (int j = 0; j < H; j++)
+        m[j] = go[j / S] * activate(l->cell_output_act, c[j]);
+
+    /* h' = m, or w_proj m clipped to clip_proj */
+    if (P > 0) {
+        for (int p = 0; p < P; p++)
+            h[p] = clip(dot_row(d->w_proj, p, m, H), l->clip_proj);
+    } else {
+        for (int j = 0; j < H; j++)
+            h[j] = m[j];
+    }
+}
+
 /* Runs one direction of LSTM layer l over the whole sequence in[T][I],
  * writing its output h at step t to out[t * out_stride + out_offset ...]. */
 static void run_direction(const IrLstm *l, const IrDirection *d,
                           const double *in, long T,
                           double *out, int out_stride, int out_offset)
 {
-    int I = l->input, H = l->hidden, S = l->block_size, NB = l->blocks;
-    int P = l->proj, R = l->recurrent, K = I + R;
+    Cell cs;
 
-    double *xh = mem_alloc(sizeof(double) * (size_t)K);   /* [x, h_prev] */
-    double *h  = mem_alloc(sizeof(double) * (size_t)R);   /* h, starts at h0 or 0 */
-    double *c  = mem_alloc(sizeof(double) * (size_t)H);   /* c, starts at c0 or 0 */
-    double *ag = mem_alloc(sizeof(double) * (size_t)H);   /* cell input pre-activation */
-    double *m  = mem_alloc(sizeof(double) * (size_t)H);   /* o * act(c) */
-    double *ai = mem_alloc(sizeof(double) * (size_t)NB);  /* gate pre-activations */
-    double *af = mem_alloc(sizeof(double) * (size_t)NB);
-    double *ao = mem_alloc(sizeof(double) * (size_t)NB);
-    double *gi = mem_alloc(sizeof(double) * (size_t)NB);  /* gate values */
-    double *gf = mem_alloc(sizeof(double) * (size_t)NB);
-    double *go = mem_alloc(sizeof(double) * (size_t)NB);
-
-    for (int r = 0; r < R; r++)
-        h[r] = d->h0 ? d->h0[r] : 0;
-    for (int j = 0; j < H; j++)
-        c[j] = d->c0 ? d->c0[j] : 0;
-
+    cell_init(&cs, l);
+    cell_reset(&cs, l, d);
     for (long n = 0; n < T; n++) {
         long t = d->reverse ? T - 1 - n : n;
 
-        /* xh = [x_t, h_prev] */
-        for (int k = 0; k < I; k++)
-            xh[k] = in[t * I + k];
-        for (int r = 0; r < R; r++)
-            xh[I + r] = h[r];
-
-        /* input gate pre-activation: ai = w_i . xh + b_i + sum_j p_i c */
-        for (int b = 0; b < NB; b++) {
-            ai[b] = 0;
-            if (!l->has_gate[GATE_I])
-                continue;
-            ai[b] = dot_row(d->w[GATE_I], b, xh, K) + bias(d->b[GATE_I], b);
-            if (d->p[GATE_I])
-                for (int j = b * S; j < (b + 1) * S; j++)
-                    ai[b] += (double)d->p[GATE_I][j] * c[j];
-            ai[b] = clip(ai[b], l->clip_gates);
-        }
-
-        /* forget gate pre-activation: af = w_f . xh + b_f + sum_j p_f c
-         * + forget_bias (added before clipping) */
-        for (int b = 0; b < NB; b++) {
-            af[b] = 0;
-            if (!l->has_gate[GATE_F] || l->coupled)
-                continue;
-            af[b] = dot_row(d->w[GATE_F], b, xh, K) + bias(d->b[GATE_F], b);
-            if (d->p[GATE_F])
-                for (int j = b * S; j < (b + 1) * S; j++)
-                    af[b] += (double)d->p[GATE_F][j] * c[j];
-            af[b] += l->forget_bias;
-            af[b] = clip(af[b], l->clip_gates);
-        }
-
-        /* cell input pre-activation, one per cell: ag = w_g . xh + b_g */
-        for (int j = 0; j < H; j++) {
-            ag[j] = dot_row(d->w[GATE_G], j, xh, K) + bias(d->b[GATE_G], j);
-            ag[j] = clip(ag[j], l->clip_gates);
-        }
-
-        /* i = gate_act(ai), or 1 without an input gate */
-        for (int b = 0; b < NB; b++)
-            gi[b] = l->has_gate[GATE_I] ? activate(l->gate_act, ai[b]) : 1.0;
-
-        /* f = 1 - i if coupled, gate_act(af) with a forget gate, else 1 */
-        for (int b = 0; b < NB; b++) {
-            if (l->coupled)
-                gf[b] = 1.0 - gi[b];
-            else if (l->has_gate[GATE_F])
-                gf[b] = activate(l->gate_act, af[b]);
-            else
-                gf[b] = 1.0;
-        }
-
-        /* c' = f c + i cell_input_act(ag), then clip_cell */
-        for (int j = 0; j < H; j++) {
-            int b = j / S;
-            c[j] = gf[b] * c[j] + gi[b] * activate(l->cell_input_act, ag[j]);
-            c[j] = clip(c[j], l->clip_cell);
-        }
-
-        /* output gate: ao = w_o . xh + b_o + sum_j p_o c' (the new c) */
-        for (int b = 0; b < NB; b++) {
-            if (!l->has_gate[GATE_O]) {
-                go[b] = 1.0;
-                continue;
-            }
-            ao[b] = dot_row(d->w[GATE_O], b, xh, K) + bias(d->b[GATE_O], b);
-            if (d->p[GATE_O])
-                for (int j = b * S; j < (b + 1) * S; j++)
-                    ao[b] += (double)d->p[GATE_O][j] * c[j];
-            ao[b] = clip(ao[b], l->clip_gates);
-            go[b] = activate(l->gate_act, ao[b]);
-        }
-
-        /* m = o cell_output_act(c') */
-        for (int j = 0; j < H; j++)
-            m[j] = go[j / S] * activate(l->cell_output_act, c[j]);
-
-        /* h' = m, or w_proj m clipped to clip_proj */
-        if (P > 0) {
-            for (int p = 0; p < P; p++)
-                h[p] = clip(dot_row(d->w_proj, p, m, H), l->clip_proj);
-        } else {
-            for (int j = 0; j < H; j++)
-                h[j] = m[j];
-        }
+        cell_step(l, d, &cs, in + t * l->input);
 
         /* this direction's output for step t */
-        for (int r = 0; r < R; r++)
-            out[t * out_stride + out_offset + r] = h[r];
+        for (int r = 0; r < l->recurrent; r++)
+            out[t * out_stride + out_offset + r] = cs.h[r];
     }
-
-    mem_free(xh);
-    mem_free(h);
-    mem_free(c);
-    mem_free(ag);
-    mem_free(m);
-    mem_free(ai);
-    mem_free(af);
-    mem_free(ao);
-    mem_free(gi);
-    mem_free(gf);
-    mem_free(go);
+    cell_free(&cs);
 }
 
 /* out row t = [dir 0 output at t, dir 1 output at t], each R wide. */
@@ -232,37 +287,38 @@ static void run_lstm(const IrLayer *layer, const double *in, long T, double *out
 
 /* ---- dense ---- */
 
-/* y = act(w x + b) for every row; softmax normalizes over the units. */
-static void run_dense(const IrLayer *layer, const double *in, long T, double *out)
+/* y = act(w x + b) for one row; softmax normalizes over the units. */
+static void dense_row(const IrLayer *layer, const double *x, double *y)
 {
     const IrDense *dn = &layer->dense;
     int in_n = layer->input, units = layer->output;
 
-    for (long t = 0; t < T; t++) {
-        const double *x = in + t * in_n;
-        double *y = out + t * units;
+    /* y = w x + b */
+    for (int u = 0; u < units; u++)
+        y[u] = dot_row(dn->w, u, x, in_n) + bias(dn->b, u);
 
-        /* y = w x + b */
-        for (int u = 0; u < units; u++)
-            y[u] = dot_row(dn->w, u, x, in_n) + bias(dn->b, u);
-
-        if (dn->act.kind == ACT_SOFTMAX) {
-            /* softmax: exp(y - max) / sum, the max subtracted for range */
-            double max = y[0], sum = 0;
-            for (int u = 1; u < units; u++)
-                if (y[u] > max)
-                    max = y[u];
-            for (int u = 0; u < units; u++) {
-                y[u] = exp(y[u] - max);
-                sum += y[u];
-            }
-            for (int u = 0; u < units; u++)
-                y[u] /= sum;
-        } else {
-            for (int u = 0; u < units; u++)
-                y[u] = activate(dn->act, y[u]);
+    if (dn->act.kind == ACT_SOFTMAX) {
+        /* softmax: exp(y - max) / sum, the max subtracted for range */
+        double max = y[0], sum = 0;
+        for (int u = 1; u < units; u++)
+            if (y[u] > max)
+                max = y[u];
+        for (int u = 0; u < units; u++) {
+            y[u] = exp(y[u] - max);
+            sum += y[u];
         }
+        for (int u = 0; u < units; u++)
+            y[u] /= sum;
+    } else {
+        for (int u = 0; u < units; u++)
+            y[u] = activate(dn->act, y[u]);
     }
+}
+
+static void run_dense(const IrLayer *layer, const double *in, long T, double *out)
+{
+    for (long t = 0; t < T; t++)
+        dense_row(layer, in + t * layer->input, out + t * layer->output);
 }
 
 /* ---- model ---- */
@@ -295,4 +351,90 @@ void interp_run(const IrModel *m, const double *x, long steps, double *y)
     else
         memcpy(y, seq, sizeof(double) * (size_t)T * (size_t)width);
     mem_free(seq);
+}
+
+/* ---- step by step ---- */
+
+/* Each layer's state (the LSTM layers' one forward direction) and its
+ * output row of the current step. */
+struct InterpStream {
+    const IrModel *m;
+    Cell *cells;        /* [nlayers]; used by the LSTM layers */
+    double **rows;      /* [nlayers][layer output] */
+};
+
+int interp_can_stream(const IrModel *m)
+{
+    for (int n = 0; n < m->nlayers; n++)
+        if (m->layers[n].kind == IR_LSTM)
+            for (int d = 0; d < m->layers[n].lstm.dirs; d++)
+                if (m->layers[n].lstm.dir[d].reverse)
+                    return 0;
+    return 1;
+}
+
+InterpStream *interp_stream_new(const IrModel *m)
+{
+    InterpStream *s = mem_alloc(sizeof *s);
+    size_t n = (size_t)(m->nlayers ? m->nlayers : 1);
+
+    s->m = m;
+    s->cells = mem_alloc(sizeof *s->cells * n);
+    s->rows = mem_alloc(sizeof *s->rows * n);
+    for (int k = 0; k < m->nlayers; k++) {
+        const IrLayer *layer = &m->layers[k];
+        s->rows[k] = mem_alloc(sizeof(double) * (size_t)layer->output);
+        if (layer->kind == IR_LSTM)
+            cell_init(&s->cells[k], &layer->lstm);
+    }
+    interp_stream_reset(s);
+    return s;
+}
+
+void interp_stream_reset(InterpStream *s)
+{
+    for (int k = 0; k < s->m->nlayers; k++)
+        if (s->m->layers[k].kind == IR_LSTM)
+            cell_reset(&s->cells[k], &s->m->layers[k].lstm, &s->m->layers[k].lstm.dir[0]);
+}
+
+void interp_stream_run(InterpStream *s, const double *x, long steps, double *y)
+{
+    const IrModel *m = s->m;
+
+    for (long t = 0; t < steps; t++) {
+        const double *in = x + t * m->input;
+
+        /* each layer in turn on this step, reading the previous one's row */
+        for (int k = 0; k < m->nlayers; k++) {
+            const IrLayer *layer = &m->layers[k];
+            if (layer->kind == IR_LSTM) {
+                cell_step(&layer->lstm, &layer->lstm.dir[0], &s->cells[k], in);
+                memcpy(s->rows[k], s->cells[k].h, sizeof(double) * (size_t)layer->output);
+            } else {
+                dense_row(layer, in, s->rows[k]);
+            }
+            in = s->rows[k];
+        }
+
+        /* this step's row, or with output_last only the last step's */
+        if (!m->output_last)
+            memcpy(y + t * m->output, in, sizeof(double) * (size_t)m->output);
+        else if (t == steps - 1)
+            memcpy(y, in, sizeof(double) * (size_t)m->output);
+    }
+}
+
+void interp_stream_free(InterpStream *s)
+{
+    if (!s)
+        return;
+    for (int k = 0; k < s->m->nlayers; k++) {
+        if (s->m->layers[k].kind == IR_LSTM)
+            cell_free(&s->cells[k]);
+        mem_free(s->rows[k]);
+    }
+    mem_free(s->cells);
+    mem_free(s->rows);
+    mem_free(s);
 }

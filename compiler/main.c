@@ -53,27 +53,49 @@ static const char usage_check[] =
     "exit status: 0 valid, 1 invalid spec or weights, 2 usage error\n";
 
 static const char usage_run[] =
-    "usage: lstmc run SPEC [-w WEIGHTS] [--jit [--activations exact|fast]] [INPUT]\n"
+    "usage: lstmc run SPEC [-w WEIGHTS] [--jit [--activations exact|fast]]\n"
+    "                 [--format F] [--header] [-o OUTPUT] [--output-format F] [INPUT]\n"
     "\n"
     "Runs the model in the reference interpreter (double precision) on INPUT,\n"
     "or standard input when INPUT is absent or '-', and writes the outputs to\n"
-    "standard output. With --jit, the model is compiled in memory by the LLVM\n"
-    "backend (float32, as 'compile' makes it) and runs at compiled speed.\n"
+    "standard output (or OUTPUT). With --jit, the model is compiled in memory by\n"
+    "the LLVM backend (float32, as 'compile' makes it) and runs at compiled speed.\n"
     "\n"
-    "Data format: one timestep per line, the input features separated by\n"
-    "spaces, tabs or commas; a blank line ends a sequence (the state resets).\n"
-    "Output: one line per step (or one per sequence for 'output last;'),\n"
-    "numbers printed with %.9g. A bad line is reported as FILE:LINE:COL and\n"
-    "nothing of its sequence is printed.\n"
+    "Data, in (--format) and out (--output-format); by default the form the file\n"
+    "name's extension says (.npy, .f32), else text:\n"
+    "  text  one timestep per line, the input features separated by spaces, tabs\n"
+    "        or commas; a blank line ends a sequence (the state resets); '#'\n"
+    "        starts a comment; --header skips a first line of column names.\n"
+    "        Output: one line per step (or one per sequence for 'output last;'),\n"
+    "        numbers printed with %.9g.\n"
+    "  f32   raw little-endian float32, one timestep after another: one sequence.\n"
+    "  npy   a NumPy .npy array, float32 or float64: [steps, features] is one\n"
+    "        sequence, [sequences, steps, features] several. Output: float32,\n"
+    "        [steps, outputs], [sequences, steps, outputs] for several sequences\n"
+    "        (of one length), [sequences, outputs] for 'output last;'.\n"
+    "\n"
+    "Streaming: a model without a backward direction reads a timestep, writes\n"
+    "its output row and, when the output is a pipe or a terminal, flushes it\n"
+    "before it reads the next, in memory that does not grow with the input, so\n"
+    "an endless stream works ('output last;' writes a row at each sequence's\n"
+    "end). A model with a backward direction needs each whole sequence first,\n"
+    "and keeps it in memory. Bad data is reported as FILE:LINE:COL (text) or\n"
+    "FILE: byte N (binary) and stops the run with status 1: a streaming model's\n"
+    "rows before it are written, a whole-sequence model's bad sequence is not.\n"
     "\n"
     "options:\n"
     "  -w, --weights FILE   weights to use instead of the spec's 'weights' file\n"
     "  --jit                run the model compiled by LLVM in memory (needs an\n"
     "                       lstmc built with LLVM), not the interpreter\n"
     "  --activations MODE   with --jit: fast (default) or exact, as for compile\n"
+    "  --format F           the input's form: text, f32 or npy\n"
+    "  --header             text input: skip its first line (column names)\n"
+    "  -o, --output FILE    write the outputs to FILE, as '> FILE' would\n"
+    "  --output-format F    the output's form: text, f32 or npy\n"
     "  -h, --help           show this help\n"
     "\n"
-    "exit status: 0 success, 1 invalid spec, weights or data, 2 usage error\n";
+    "exit status: 0 success, 1 invalid spec, weights or data, or a failed write,\n"
+    "2 usage error\n";
 
 /* Flags, and which commands take them. */
 enum {
@@ -89,7 +111,7 @@ typedef struct Flag {
 
 static const Flag flags[] = {
     {"--weights", "-w", F_ALL, 1},
-    {"--output", "-o", F_COMPILE | F_BUILD | F_IMPORT, 1},
+    {"--output", "-o", F_RUN | F_COMPILE | F_BUILD | F_IMPORT, 1},
     {"--name", NULL, F_COMPILE | F_BUILD | F_IMPORT, 1},
     {"--activations", NULL, F_RUN | F_COMPILE | F_BUILD, 1},
     {"--threads", NULL, F_COMPILE, 1},
@@ -100,6 +122,10 @@ static const Flag flags[] = {
     {"--features", NULL, F_COMPILE, 1},
     {"--opt-level", NULL, F_COMPILE, 1},
     {"--jit", NULL, F_RUN, 0},
+    {"--format", NULL, F_RUN, 1},
+    {"--output-format", NULL, F_RUN, 1},
+    {"--header", NULL, F_RUN, 0},
+    {"--shared", NULL, F_BUILD, 0},
     {"--cc", NULL, F_BUILD, 1},
     {"--cflags", NULL, F_BUILD, 1},
     {"--no-weights", NULL, F_CHECK, 0},
@@ -121,6 +147,10 @@ static void set_flag(Args *a, const char *name, const char *value)
     else if (strcmp(name, "--features") == 0) a->features = value;
     else if (strcmp(name, "--opt-level") == 0) a->opt = value;
     else if (strcmp(name, "--jit") == 0) a->jit = 1;
+    else if (strcmp(name, "--format") == 0) a->format = value;
+    else if (strcmp(name, "--output-format") == 0) a->output_format = value;
+    else if (strcmp(name, "--header") == 0) a->header = 1;
+    else if (strcmp(name, "--shared") == 0) a->shared = 1;
     else if (strcmp(name, "--cc") == 0) a->cc = value;
     else if (strcmp(name, "--cflags") == 0) a->cflags = value;
     else if (strcmp(name, "--no-weights") == 0) a->no_weights = 1;
@@ -212,42 +242,110 @@ static int cmd_check(const Args *a)
     return m ? status : EXIT_BAD_INPUT;
 }
 
-/* The reference interpreter as a SeqRunner. */
-static void interp_runner(SeqRunner *r, const double *x, long steps, double *y)
+/* The reference interpreter as a SeqRunner: step by step (InterpStream)
+ * for a streaming model, whole sequences (interp_run) otherwise. */
+static void interp_reset(SeqRunner *r)
+{
+    interp_stream_reset(r->impl);
+}
+
+static void interp_steps(SeqRunner *r, const double *x, long steps, double *y)
+{
+    interp_stream_run(r->impl, x, steps, y);
+}
+
+static void interp_whole(SeqRunner *r, const double *x, long steps, double *y)
 {
     interp_run(r->m, x, steps, y);
 }
 
-/* Reads sequences, runs each through r and prints its outputs; a sequence
- * is printed only once it was read whole. */
-static int run_sequences(SeqRunner *r, FILE *in, const char *name)
+static void interp_runner_open(SeqRunner *r, const IrModel *m)
+{
+    memset(r, 0, sizeof *r);
+    r->m = m;
+    r->streaming = interp_can_stream(m);
+    r->chunk = 64;
+    r->reset = interp_reset;
+    r->run = r->streaming ? interp_steps : interp_whole;
+    r->impl = r->streaming ? interp_stream_new(m) : NULL;
+}
+
+/* The runtime's loop (rt_run) sees a SeqRunner through these. */
+static void loop_reset(void *ctx)
+{
+    SeqRunner *r = ctx;
+    r->reset(r);
+}
+
+static int loop_run(void *ctx, const double *x, size_t steps, double *y)
+{
+    SeqRunner *r = ctx;
+    r->run(r, x, (long)steps, y);
+    return 0;
+}
+
+/* The form named by a flag, else the one a path's extension implies.
+ * Returns the form, or -1 after a usage error (*status set). */
+static int data_format(const Args *a, const char *flag, const char *value, const char *path,
+                       int *status)
+{
+    if (!value)
+        return (int)rt_format_of_path(path && strcmp(path, "-") != 0 ? path : NULL);
+    int f = rt_format_named(value);
+    if (f < 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s '%%s' is not a data form; expected text, f32 or npy", flag);
+        *status = cli_usage_error(a, msg, value);
+    }
+    return f;
+}
+
+/* Streams the input through r into the output (rt_run, shared with the
+ * programs of `lstmc build`). Returns the exit status. */
+static int run_data(SeqRunner *r, const Args *a, int in_format, int out_format)
 {
     const IrModel *m = r->m;
-    rt_rows rows;
-    rt_rows_init(&rows, in, name, m->input);
-    double *y = NULL;
-    size_t y_cap = 0;
-    int status = EXIT_OK;
-    for (;;) {
-        const double *x;
-        long steps = rt_rows_next(&rows, &x, stderr);
-        if (steps <= 0) {
-            status = steps < 0 ? EXIT_BAD_INPUT : EXIT_OK;
-            break;
-        }
-        long out_rows = m->output_last ? 1 : steps;
-        size_t need = (size_t)out_rows * (size_t)m->output;
-        if (need > y_cap) {
-            y = mem_realloc(y, need * sizeof *y);
-            y_cap = need;
-        }
-        r->run(r, x, steps, y);
-        for (long t = 0; t < out_rows; t++)
-            if (rt_rows_write(stdout, y + t * m->output, m->output) < 0)
-                diag_fatal("cannot write the output: %s", strerror(errno));
+    const char *input = a->npos > 1 ? a->pos[1] : "-";
+    int to_file = a->output && strcmp(a->output, "-") != 0;
+    FILE *in = strcmp(input, "-") == 0 ? stdin : fopen(input, in_format == RT_TEXT ? "r" : "rb");
+    if (!in) {
+        diag_file_error(input, "cannot open: %s", strerror(errno));
+        return EXIT_BAD_INPUT;
     }
-    mem_free(y);
+    FILE *out = to_file ? fopen(a->output, "wb") : stdout;
+    if (!out) {
+        diag_file_error(a->output, "cannot write: %s", strerror(errno));
+        if (in != stdin)
+            fclose(in);
+        return EXIT_BAD_INPUT;
+    }
+    rt_rows rows;
+    rt_out wr;
+    rt_rows_init(&rows, in, in == stdin ? "<stdin>" : input, m->input);
+    rt_rows_format(&rows, (rt_format)in_format, a->header);
+    rt_model model = {m->input, m->output, r->streaming, m->output_last, (size_t)r->chunk, r,
+                      loop_reset, loop_run};
+    int st = rt_out_init(&wr, out, to_file ? a->output : "<stdout>", (rt_format)out_format, m->output);
+    if (st == RT_RUN_OK)
+        st = rt_run(&model, &rows, &wr, stderr);
+    if (st == RT_RUN_OK || st == RT_RUN_BAD_INPUT) {
+        int fin = rt_out_finish(&wr, stderr);
+        if (fin != RT_RUN_OK)
+            st = fin;
+    }
+    int status = st == RT_RUN_OK ? EXIT_OK : EXIT_BAD_INPUT;
+    if (st == RT_RUN_WRITE_FAILED)
+        diag_fatal("cannot write the output: %s", strerror(errno));
+    if (st == RT_RUN_NO_MEMORY)
+        diag_fatal("out of memory");
+    rt_out_free(&wr);
     rt_rows_free(&rows);
+    if (in != stdin)
+        fclose(in);
+    if (out != stdout && (fclose(out) != 0) && status == EXIT_OK) {
+        diag_file_error(a->output, "cannot write: %s", strerror(errno));
+        status = EXIT_BAD_INPUT;
+    }
     return status;
 }
 
@@ -259,6 +357,14 @@ static int cmd_run(const Args *a)
         return st;
     if (a->activations && !a->jit)
         return cli_usage_error(a, "%s", "--activations is for --jit: the interpreter computes the exact functions");
+    int in_format = data_format(a, "--format", a->format, a->npos > 1 ? a->pos[1] : NULL, &st);
+    if (in_format < 0)
+        return st;
+    int out_format = data_format(a, "--output-format", a->output_format, a->output, &st);
+    if (out_format < 0)
+        return st;
+    if (a->header && in_format != RT_TEXT)
+        return cli_usage_error(a, "%s", "--header is for text input: a binary form has no column names");
 #ifndef LSTMC_HAVE_LLVM
     if (a->jit)
         return cli_no_llvm("--jit");
@@ -266,26 +372,21 @@ static int cmd_run(const Args *a)
     Arena arena = {0};
     int status = EXIT_BAD_INPUT;
     IrModel *m = cli_load_model(&arena, a);
-    SeqRunner r = {interp_runner, m, NULL};
+    SeqRunner r = {0};
 #ifdef LSTMC_HAVE_LLVM
     if (m && a->jit && jit_runner_open(&r, &arena, m, &lo) != 0)
         m = NULL;
 #endif
-    if (m) {
-        const char *input = a->npos > 1 ? a->pos[1] : "-";
-        FILE *in = strcmp(input, "-") == 0 ? stdin : fopen(input, "r");
-        if (!in) {
-            diag_file_error(input, "cannot open: %s", strerror(errno));
-        } else {
-            status = run_sequences(&r, in, in == stdin ? "<stdin>" : input);
-            if (in != stdin)
-                fclose(in);
-        }
-    }
+    if (m && !a->jit)
+        interp_runner_open(&r, m);
+    if (m)
+        status = run_data(&r, a, in_format, out_format);
 #ifdef LSTMC_HAVE_LLVM
     if (a->jit)
         jit_runner_close(&r);
 #endif
+    if (!a->jit)
+        interp_stream_free(r.impl);
     arena_free(&arena);
     int out = finish_output();
     return status ? status : out;

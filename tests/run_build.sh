@@ -4,7 +4,8 @@
 #      the programs): max |diff| <= 1e-5; every fixture goes through
 #      `lstmc build --cflags -O1` in tests/run_fixtures.sh
 #   b. the program's output equals `lstmc run`'s within 1e-5, and its
-#      messages for bad data are `lstmc run`'s, byte for byte
+#      messages for bad data (every file of tests/diag/data: text, f32,
+#      .npy) are `lstmc run`'s, byte for byte
 #   c. a build from another folder, with relative paths
 #   d. a failing compiler leaves no program and no temporary file
 #   e. an existing program survives a failed build
@@ -68,8 +69,8 @@ if [ -x "$tmp/v1_single" ]; then
     cmp -s "$tmp/got" "$tmp/got2" && ok "'-' is standard input" || bad "'-' differs from standard input"
 
     # bad data: the same stderr (the program's name aside), status and stdout
-    for data in diag/data/*.txt "no/such/file.txt"; do
-        name=$(basename "$data" .txt)
+    for data in diag/data/* "no/such/file.txt"; do
+        name=$(basename "$data")
         "$lstmc" run $v1 "$data" > "$tmp/want.out" 2> "$tmp/want.err"
         want=$?
         "$tmp/v1_single" "$data" > "$tmp/got.out" 2> "$tmp/got.err"

@@ -58,10 +58,27 @@ expect 0 "" check --no-weights $v1 -w does/not/matter
 expect 0 "" check --ast $v1
 expect 1 "cannot open" check no/such/spec.lstm
 expect 1 "cannot open" run $v1 no/such/input.txt
+# the data forms' flags (tests/run_stream.sh runs them)
+expect 2 "--format 'csv' is not a data form; expected text, f32 or npy" run $v1 --format csv $in1
+expect 2 "--output-format 'x' is not a data form" run $v1 --output-format x $in1
+expect 2 "--header is for text input" run $v1 --header stream/x8.npy
+expect 2 "--header is for text input" run $v1 --header --format f32 $in1
+expect 2 "unknown option '--shared' for 'run'" run $v1 --shared $in1
+expect 2 "unknown option '--format' for 'build'" build $v1 -o "$tmp/m" --format npy
+expect 2 "'--header' takes no value" run $v1 --header=1 $in1
+expect 1 "no/such/dir/out.txt: error: cannot write" run $v1 $in1 -o no/such/dir/out.txt
+expect 0 "" run $v1 stream/x8.npy -o "$tmp/y.npy"
+expect 0 "" run $v1 stream/x8.txt --header --output-format f32 -o "$tmp/y.f32"
+expect 1 "stream/x8.npy:1:1: error: this is a NumPy .npy file, not text" run $v1 --format text stream/x8.npy
+[ -s "$tmp/y.npy" ] && [ -s "$tmp/y.f32" ] && pass=$((pass + 1)) ||
+    { echo "FAIL: run -o FILE wrote nothing"; fail=$((fail + 1)); }
 
 # --help documents every flag the parser accepts.
 "$lstmc" check --help | grep -q -- "--no-weights" && "$lstmc" check --help | grep -q -- "--ast" &&
-    "$lstmc" run --help | grep -q -- "--weights" && pass=$((pass + 1)) ||
+    "$lstmc" run --help | grep -q -- "--weights" && "$lstmc" run --help | grep -q -- "--format F" &&
+    "$lstmc" run --help | grep -q -- "--output-format F" && "$lstmc" run --help | grep -q -- "--header" &&
+    "$lstmc" run --help | grep -q -- "-o, --output FILE" && "$lstmc" build --help | grep -q -- "--shared" &&
+    pass=$((pass + 1)) ||
     { echo "FAIL: --help does not list every flag"; fail=$((fail + 1)); }
 
 # Standard input, and '-' for it, give what the file gives.
@@ -91,6 +108,13 @@ if [ -w /dev/full ]; then
     status=$?
     if [ $status -eq 1 ] && grep -q "cannot write" "$tmp/err"; then pass=$((pass + 1))
     else echo "FAIL: writing to /dev/full: status $status"; cat "$tmp/err"; fail=$((fail + 1)); fi
+    # the binary forms too (.npy to a stream that cannot seek: at the end)
+    for form in f32 npy; do
+        "$lstmc" run $v1 $in1 --output-format $form > /dev/full 2> "$tmp/err"
+        status=$?
+        if [ $status -eq 1 ] && grep -q "cannot write the output" "$tmp/err"; then pass=$((pass + 1))
+        else echo "FAIL: writing $form to /dev/full: status $status"; cat "$tmp/err"; fail=$((fail + 1)); fi
+    done
 fi
 
 # Out of memory at each allocation in turn. LSTMC_FAIL_ALLOC=N makes the Nth

@@ -141,28 +141,54 @@ static float *grow(float *p, size_t *cap, size_t need)
     return mem_realloc(p, need * sizeof *p);
 }
 
-/* One sequence from the initial state (NAME_reset): the doubles the rows
- * reader gives to floats, the model's floats back to doubles for printing. */
-static void jit_run(SeqRunner *r, const double *x, long steps, double *y)
+/* The doubles of the rows reader to floats, into j->x. */
+static void to_floats(JitRunner *j, const double *x, size_t n)
+{
+    j->x = grow(j->x, &j->x_cap, n ? n : 1);
+    for (size_t k = 0; k < n; k++)
+        j->x[k] = (float)x[k];
+}
+
+/* The model's floats back to doubles for printing. */
+static void to_doubles(const JitRunner *j, double *y, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        y[k] = (double)j->y[k];
+}
+
+/* A streaming model: a new sequence (NAME_reset). */
+static void jit_reset(SeqRunner *r)
+{
+    JitRunner *j = r->impl;
+    j->jm.reset(j->state);
+}
+
+/* A streaming model: steps more of the sequence (NAME_run continues from
+ * the state). */
+static void jit_steps(SeqRunner *r, const double *x, long steps, double *y)
 {
     JitRunner *j = r->impl;
     const IrModel *m = r->m;
-    size_t nx = (size_t)steps * (size_t)m->input;
     size_t ny = (size_t)(m->output_last ? 1 : steps) * (size_t)m->output;
-    j->x = grow(j->x, &j->x_cap, nx);
+    to_floats(j, x, (size_t)steps * (size_t)m->input);
     j->y = grow(j->y, &j->y_cap, ny);
-    for (size_t k = 0; k < nx; k++)
-        j->x[k] = (float)x[k];
-    j->jm.reset(j->state);
-    if (j->jm.streaming) {
-        j->jm.run_stream(j->state, j->x, (size_t)steps, j->y);
-    } else {
-        size_t ns = (size_t)steps * j->jm.scratch_floats_per_step;
-        j->scratch = grow(j->scratch, &j->scratch_cap, ns ? ns : 1);
-        j->jm.run_seq(j->state, j->x, (size_t)steps, j->y, j->scratch);
-    }
-    for (size_t k = 0; k < ny; k++)
-        y[k] = (double)j->y[k];
+    j->jm.run_stream(j->state, j->x, (size_t)steps, j->y);
+    to_doubles(j, y, ny);
+}
+
+/* A model with a backward direction: one whole sequence (NAME_run resets
+ * itself). */
+static void jit_whole(SeqRunner *r, const double *x, long steps, double *y)
+{
+    JitRunner *j = r->impl;
+    const IrModel *m = r->m;
+    size_t ny = (size_t)(m->output_last ? 1 : steps) * (size_t)m->output;
+    size_t ns = (size_t)steps * j->jm.scratch_floats_per_step;
+    to_floats(j, x, (size_t)steps * (size_t)m->input);
+    j->y = grow(j->y, &j->y_cap, ny);
+    j->scratch = grow(j->scratch, &j->scratch_cap, ns ? ns : 1);
+    j->jm.run_seq(j->state, j->x, (size_t)steps, j->y, j->scratch);
+    to_doubles(j, y, ny);
 }
 
 int jit_runner_open(SeqRunner *r, Arena *a, const IrModel *m, const LowerOptions *o)
@@ -182,8 +208,12 @@ int jit_runner_open(SeqRunner *r, Arena *a, const IrModel *m, const LowerOptions
     }
     /* the state struct holds only floats */
     j->state = mem_alloc(j->jm.state_bytes ? j->jm.state_bytes : sizeof(float));
-    r->run = jit_run;
+    memset(r, 0, sizeof *r);
+    r->reset = jit_reset;
+    r->run = j->jm.streaming ? jit_steps : jit_whole;
     r->m = m;
+    r->streaming = j->jm.streaming;
+    r->chunk = lm->chunk;
     r->impl = j;
     return 0;
 }

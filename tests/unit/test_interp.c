@@ -793,6 +793,55 @@ static void test_stacked_dense(void **state)
     check_close(y, want, 2);
 }
 
+/* ---- step by step ---- */
+
+/* InterpStream on two stacked layers (one from a learned initial state)
+ * and a softmax head: a sequence cut into runs of 1, 2 and 4 steps gives
+ * exactly interp_run's rows; reset starts over; output_last writes only the
+ * last step's row of each run. */
+static void test_stream(void **state)
+{
+    (void)state;
+    static float Wd[2][1] = {{1.5f}, {-0.5f}}, bd[2] = {0.25f, 0.0f};
+    static float h0 = 0.5f, c0 = -0.25f;
+    IrLayer L[3] = {lstm_layer(1, 1, 1, 0), lstm_layer(1, 1, 1, 0),
+                    dense_layer(1, 2, &Wd[0][0], bd, act(ACT_SOFTMAX, 0, 0))};
+    set_cell11(&L[0].lstm.dir[0], &cell_a);
+    set_cell11(&L[1].lstm.dir[0], &cell_b);
+    L[1].lstm.initial_state = 1;
+    L[1].lstm.dir[0].h0 = &h0;
+    L[1].lstm.dir[0].c0 = &c0;
+    IrModel m = model_of(L, 3, 0);
+    double x[7] = {1.0, 0.25, -2.0, 0.5, 3.0, -0.125, 0.75}, want[14], got[14];
+    interp_run(&m, x, 7, want);
+    assert_true(interp_can_stream(&m));
+
+    InterpStream *s = interp_stream_new(&m);
+    interp_stream_run(s, x, 1, got);
+    interp_stream_run(s, x + 1, 2, got + 2);
+    interp_stream_run(s, x + 3, 4, got + 6);
+    assert_memory_equal(got, want, sizeof want);
+    interp_stream_reset(s);
+    interp_stream_run(s, x, 7, got);
+    assert_memory_equal(got, want, sizeof want);
+    interp_stream_free(s);
+
+    m.output_last = 1;
+    s = interp_stream_new(&m);
+    double last[2] = {0, 0}, tail[2] = {12345.0, 12345.0};
+    interp_stream_run(s, x, 5, last);
+    interp_stream_run(s, x + 5, 2, last);
+    assert_memory_equal(last, want + 12, sizeof last);
+    interp_stream_reset(s);
+    interp_stream_run(s, x, 1, tail);
+    assert_memory_equal(tail, want, sizeof tail);
+    interp_stream_free(s);
+
+    /* a backward direction cannot stream */
+    L[0].lstm.dir[0].reverse = 1;
+    assert_false(interp_can_stream(&m));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -816,6 +865,7 @@ int main(void)
         cmocka_unit_test(test_lstm_then_dense),
         cmocka_unit_test(test_stacked_dense),
         cmocka_unit_test(test_activations),
+        cmocka_unit_test(test_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
