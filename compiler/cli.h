@@ -19,7 +19,7 @@ typedef struct Args {
     const char *output;         /* -o: PREFIX (compile), BIN (build), the output file (run) */
     const char *name;           /* --name: C identifier prefix (compile, build) */
     const char *cc;             /* --cc (build); NULL: $CC, else "cc" */
-    const char *cflags;         /* --cflags (build); NULL: "-O2" */
+    const char *cflags;         /* --cflags (build); NULL: build_default_cflags() */
     const char *activations;    /* --activations exact|fast (compile, build) */
     const char *threads;        /* --threads N (compile); NULL: 1 */
     const char *chunk;          /* --chunk N (compile, build); NULL: the lowering's choice */
@@ -33,6 +33,7 @@ typedef struct Args {
     const char *output_format;  /* run --output-format text|f32|npy */
     int header;                 /* run --header: text input's first line is column names */
     int shared;                 /* build --shared: a shared library, not a program */
+    int portable;               /* build --portable: -O2 for any machine of the kind */
     int no_weights, ast;        /* check */
     char **argv;                /* the whole command line, for banners */
     int argc;

@@ -126,6 +126,7 @@ static const Flag flags[] = {
     {"--output-format", NULL, F_RUN, 1},
     {"--header", NULL, F_RUN, 0},
     {"--shared", NULL, F_BUILD, 0},
+    {"--portable", NULL, F_BUILD, 0},
     {"--cc", NULL, F_BUILD, 1},
     {"--cflags", NULL, F_BUILD, 1},
     {"--no-weights", NULL, F_CHECK, 0},
@@ -151,6 +152,7 @@ static void set_flag(Args *a, const char *name, const char *value)
     else if (strcmp(name, "--output-format") == 0) a->output_format = value;
     else if (strcmp(name, "--header") == 0) a->header = 1;
     else if (strcmp(name, "--shared") == 0) a->shared = 1;
+    else if (strcmp(name, "--portable") == 0) a->portable = 1;
     else if (strcmp(name, "--cc") == 0) a->cc = value;
     else if (strcmp(name, "--cflags") == 0) a->cflags = value;
     else if (strcmp(name, "--no-weights") == 0) a->no_weights = 1;

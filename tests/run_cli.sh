@@ -166,5 +166,19 @@ oom() {
 oom "run" "$tmp/oom" run $v2 $in2
 oom "compile" "$tmp/oom" compile $v1 -o "$tmp/oom/m"
 
+# lstmc build's compiler flags: for this machine by default, -O2 with
+# --portable or another --cc, both named in the program's --help
+expect 2 "--portable and --cflags: give one" build $v1 -o "$tmp/p" --portable --cflags -O1
+for case in "default|-O3 -march=native" "--portable|cc -O2 (then"; do
+    flag=${case%%|*} want=${case#*|}
+    [ "$flag" = default ] && flag=
+    # shellcheck disable=SC2086
+    if "$lstmc" build $v1 -o "$tmp/p" $flag > /dev/null 2>&1 && "$tmp/p" --help | grep -qF -- "$want"; then
+        pass=$((pass + 1))
+    else
+        echo "FAIL lstmc build ${flag:-(no flags)}: the program was not built with '$want'"; fail=$((fail + 1))
+    fi
+done
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
