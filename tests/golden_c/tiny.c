@@ -43,7 +43,8 @@ typedef char tiny_state_check[sizeof(tiny_state) == TINY_STATE_BYTES ? 1 : -1];
  *          libm function and have no branches, so compilers vectorize loops
  *          of them (gcc -O3, clang -O2). Never decreasing, bounded (tanh in
  *          [-1, 1], sigmoid in [0, 1]), +-inf give the limits exactly, NaN
- *          gives NaN.
+ *          gives NaN. Right under any compiler flags, -Ofast and
+ *          -ffast-math too (within 2.4e-7 absolute there: runtime/README.md).
  *
  * Maximum error against double precision, measured over every finite float
  * by tests/act_error.c (table and command in runtime/README.md):
@@ -208,20 +209,31 @@ static inline void tiny_rt_softmaxf(float *v, int n)
 #define TINY_RT_LN2_HI 0.693359375f          /* ln 2 = TINY_RT_LN2_HI + TINY_RT_LN2_LO, with */
 #define TINY_RT_LN2_LO -2.12194440e-4f       /* n * TINY_RT_LN2_HI exact for |n| < 2^15 */
 #define TINY_RT_LOG2E 1.44269504088896341f
-#define TINY_RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23: adding it rounds to an
-                                           integer kept in the low bits */
+#define TINY_RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23, bits 0x4b400000: adding */
+#define TINY_RT_ROUND_MAGIC_BITS 0x4b400000  /* it rounds to an integer, kept in the low bits */
 
-/* Sets *s = 2^n and returns e^r - 1, where z = n*ln2 + r. Needs
- * -87 <= z <= 87 so that 2^n is a normal float. */
+/*
+ * Sets *s = 2^n and returns e^r - 1, where z = n*ln2 + r. Needs
+ * -87 <= z <= 87 so that 2^n is a normal float.
+ *
+ * n = round(z/ln2) is read from the bits of k = z/ln2 + 1.5 * 2^23, where
+ * the one rounding of the sum leaves the integer n in the low bits (bits of
+ * k = TINY_RT_ROUND_MAGIC_BITS + n), and is converted back to a float from
+ * those bits. The textbook n = k - 1.5 * 2^23 is x + c - c in the
+ * compiler's eyes, and -fassociative-math (-ffast-math, -Ofast) folds it
+ * to x: n was then z/ln2 unrounded and sigmoid(-0.3) came out 0.5. A sum
+ * of two terms whose result is used only through its bits is the same
+ * under any flags.
+ */
 static inline float tiny_rt_expm1_parts_(float z, float *s)
 {
-    float k = z * TINY_RT_LOG2E + TINY_RT_ROUND_MAGIC;    /* low bits hold round(z/ln2) */
-    float n = k - TINY_RT_ROUND_MAGIC;
-    float r = z - n * TINY_RT_LN2_HI - n * TINY_RT_LN2_LO;
+    float k = z * TINY_RT_LOG2E + TINY_RT_ROUND_MAGIC;
     uint32_t bits;
-    float p;
+    float n, r, p;
 
     memcpy(&bits, &k, sizeof bits);
+    n = (float)((int32_t)bits - TINY_RT_ROUND_MAGIC_BITS);  /* round(z/ln2) */
+    r = z - n * TINY_RT_LN2_HI - n * TINY_RT_LN2_LO;
     bits = (bits + 127u) << 23;                 /* (n + 127) << 23 is 2^n */
     memcpy(s, &bits, sizeof bits);
     p = 1.9875691500e-4f;
