@@ -394,6 +394,7 @@ static const char *field_comment(Arena *a, const LowModel *lm, const LowField *f
     case FIELD_SEQ:   return arena_printf(a, "scratch: a layer's output rows, %d steps of %d floats", lm->chunk,
                                           lm->seq_width);
     case FIELD_TMP:   return "scratch: a dense layer's output";
+    case FIELD_EMPTY: return "nothing: dense layers keep no state, and C has no empty struct";
     }
     return "";
 }

@@ -491,8 +491,10 @@ static void layout_state(Arena *a, LowModel *lm, int gates_floats, int m_floats,
             lm->fields[lm->tmp_field[k]].index = k;
         }
     }
-    const LowField *end = lm->nfields ? &lm->fields[lm->nfields - 1] : NULL;
-    lm->state_bytes = end ? 4 * (end->offset + end->floats) : 0;
+    if (lm->nfields == 0)
+        add_field(lm, FIELD_EMPTY, "empty", 1);
+    const LowField *end = &lm->fields[lm->nfields - 1];
+    lm->state_bytes = 4 * (end->offset + end->floats);
 }
 
 /* ---- the model ---- */

@@ -208,6 +208,8 @@ typedef enum {
     FIELD_M,          /* scratch: the new h (tiled), or o * act(c) before a projection */
     FIELD_SEQ,        /* scratch: a layer's output rows, a chunk of steps (streaming) */
     FIELD_TMP,        /* scratch: a dense layer's output (output last) */
+    FIELD_EMPTY,      /* one float nobody uses: a model of dense layers only
+                         keeps no state, and C has no empty struct */
 } LowFieldKind;
 
 /* One float array of the state struct; the struct is these in order (no

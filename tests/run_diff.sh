@@ -20,7 +20,9 @@
 #                            -ffast-math (a missing compiler is said and its
 #                            seeds built as the others): the generated code
 #                            must hold under the flags firmware is built
-#                            with; 0: never
+#                            with; and under -Wall -Wextra -Wpedantic
+#                            -Wconversion -Wdouble-promotion -Werror (the
+#                            copied runtime too: no unused function); 0: never
 #   DIFF_ACTIVATIONS=fast    (the default, as in lstmc) build with
 #                            `--activations fast`; tolerance 1e-5: the
 #                            approximations are within 1.5e-7 of the exact
@@ -53,6 +55,7 @@ chunk_flag() {
 
 # --cc and --cflags of a seed's `lstmc build`: DIFF_CFLAGS, -march=native
 # for DIFF_NATIVE's seeds, -Ofast by gcc or clang for DIFF_FASTMATH's
+DIFF_WARN="-Wall -Wextra -Wpedantic -Wconversion -Wdouble-promotion -Werror"
 build_flags() {
     cc= cflags=$DIFF_CFLAGS
     if [ "${DIFF_NATIVE:-1}" = 1 ] && [ $(($1 % 3)) -eq 0 ] && [ -n "$DIFF_NATIVE_OK" ]; then
@@ -60,8 +63,8 @@ build_flags() {
     fi
     if [ "${DIFF_FASTMATH:-1}" = 1 ]; then
         case $(($1 % 7)) in
-        3) [ -n "$DIFF_GCC" ] && cc="--cc gcc" cflags="$cflags -Ofast" ;;
-        5) [ -n "$DIFF_CLANG" ] && cc="--cc clang" cflags="$cflags -Ofast -ffast-math" ;;
+        3) [ -n "$DIFF_GCC" ] && cc="--cc gcc" cflags="$cflags -Ofast $DIFF_WARN" ;;
+        5) [ -n "$DIFF_CLANG" ] && cc="--cc clang" cflags="$cflags -Ofast -ffast-math $DIFF_WARN" ;;
         esac
     fi
     echo "$cc --cflags '$cflags'"
@@ -193,8 +196,8 @@ fi
 export DIFF_GCC DIFF_CLANG
 
 echo "diff: seeds $first..$last, $what vs lstmc run, tolerance $tol"
-[ -n "$DIFF_GCC" ] && echo "      seeds of 3 mod 7 built by gcc -Ofast"
-[ -n "$DIFF_CLANG" ] && echo "      seeds of 5 mod 7 built by clang -Ofast -ffast-math"
+[ -n "$DIFF_GCC" ] && echo "      seeds of 3 mod 7 built by gcc -Ofast $DIFF_WARN"
+[ -n "$DIFF_CLANG" ] && echo "      seeds of 5 mod 7 built by clang -Ofast -ffast-math $DIFF_WARN"
 start=$(date +%s)
 seq "$first" "$last" | xargs -P "${DIFF_JOBS:-2}" -n 1 sh "$0" --one
 

@@ -223,6 +223,22 @@ static void test_state_layout_sequence(void **state)
     arena_free(&a);
 }
 
+/* dense layers only: no state, but C has no empty struct */
+static void test_state_dense_only(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    LowModel *lm = lower(&a, "model m { input 3; dense d { units 2; from native \"w\"; } }", NULL);
+    assert_int_equal(lm->nfields, 1);
+    assert_int_equal(lm->fields[0].kind, FIELD_EMPTY);
+    assert_int_equal(lm->state_bytes, 4);
+    /* run_batch sets up no state pointer that nothing reads */
+    const LowBlock *groups = lm->run_batch.body.s[lm->run_batch.body.n - 1].body;
+    for (int k = 0; k < groups->n; k++)
+        assert_int_not_equal(groups->s[k].kind, LS_LET_STATE);
+    arena_free(&a);
+}
+
 /* ---- kernel shapes ---- */
 
 static void test_tiles_and_steps(void **state)
@@ -466,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_state_layout_streaming),
         cmocka_unit_test(test_state_layout_sequence),
+        cmocka_unit_test(test_state_dense_only),
         cmocka_unit_test(test_tiles_and_steps),
         cmocka_unit_test(test_cell_run_backward),
         cmocka_unit_test(test_streaming_api),
