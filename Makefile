@@ -110,10 +110,12 @@ $(B)/parser.c $(B)/parser.h: grammar/parser.y | $(DEPS_STAMP)
 	@mkdir -p $(B)
 	bison -Wall -Werror --defines=$(B)/parser.h -o $(B)/parser.c $<
 
-# The runtime, embedded as strings for the code generators to copy.
-RUNTIME_TEXT := rt_text_act_h=runtime/lstmc_act.h rt_text_rows_h=runtime/lstmc_rows.h \
+# The runtime, embedded as strings for the code generators to copy; the
+# activations cut into the pieces a model may need (compiler/runtime_text.h).
+RUNTIME_TEXT := rt_act=pieces:runtime/lstmc_act.h rt_text_rows_h=runtime/lstmc_rows.h \
                 rt_text_rows_c=runtime/lstmc_rows.c
-$(B)/runtime_text.c: scripts/embed.sh runtime/lstmc_act.h runtime/lstmc_rows.h runtime/lstmc_rows.c
+$(B)/runtime_text.c: scripts/embed.sh scripts/embed_pieces.awk runtime/lstmc_act.h runtime/lstmc_rows.h \
+                     runtime/lstmc_rows.c
 	@mkdir -p $(B)
 	sh scripts/embed.sh $(RUNTIME_TEXT) > $@
 

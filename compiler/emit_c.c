@@ -1,8 +1,9 @@
 /*
  * emit_c.c - the C backend (see emit_c.h): prints a lowered model (lower.h)
  * as PREFIX.h (the API) and PREFIX.c (weights, one step function per
- * layer-direction, the model's entry points, and a copy of the runtime's
- * activations between marker comments, so the file stands alone).
+ * layer-direction, the model's entry points, and a copy of the pieces of
+ * the runtime the lowering says the model needs, between marker comments,
+ * so the file stands alone).
  *
  * Everything here is printing. What to pack, name, unroll or buffer was
  * decided by lower.c; a function below looks at a LowCell and writes the C
@@ -131,33 +132,22 @@ static const char *flit(char buf[32], float v)
     return buf;
 }
 
-/* The runtime call for activation act of expression arg, in a. Identity is
- * just the expression. */
+/* The runtime call for activation act of expression arg, in a: the
+ * function lower.c names, with the activation's parameters. Identity is
+ * just the expression; a dense layer's softmax is a call of its own. */
 static const char *act_call(Arena *a, LowAct act, const char *arg)
 {
     char pa[32], pb[32];
-    const char *fast = act.fast ? "_fast" : "";
+    const char *f = lower_act_function(act);
+    if (!f)
+        return arg;
     flit(pa, act.a);
     flit(pb, act.b);
-    switch (act.kind) {
-    case ACT_SIGMOID:          return arena_printf(a, "rt_sigmoidf%s(%s)", fast, arg);
-    case ACT_TANH:             return arena_printf(a, "rt_tanhf%s(%s)", fast, arg);
-    case ACT_HARD_SIGMOID:     return arena_printf(a, "rt_hard_sigmoidf(%s, %s, %s)", arg, pa, pb);
-    case ACT_SCALED_SIGMOID:   return arena_printf(a, "rt_scaled_sigmoidf%s(%s, %s, %s)", fast, arg, pa, pb);
-    case ACT_SCALED_TANH:      return arena_printf(a, "rt_scaled_tanhf%s(%s, %s, %s)", fast, arg, pa, pb);
-    case ACT_RELU:             return arena_printf(a, "rt_reluf(%s)", arg);
-    case ACT_LEAKY_RELU:       return arena_printf(a, "rt_leaky_reluf(%s, %s)", arg, pa);
-    case ACT_THRESHOLDED_RELU: return arena_printf(a, "rt_thresholded_reluf(%s, %s)", arg, pa);
-    case ACT_ELU:              return arena_printf(a, "rt_eluf(%s, %s)", arg, pa);
-    case ACT_SOFTSIGN:         return arena_printf(a, "rt_softsignf(%s)", arg);
-    case ACT_SOFTPLUS:         return arena_printf(a, "rt_softplusf(%s)", arg);
-    case ACT_AFFINE:           return arena_printf(a, "rt_affinef(%s, %s, %s)", arg, pa, pb);
-    case ACT_IDENTITY:
-    case ACT_SOFTMAX:          /* a dense layer's softmax is a loop of its own */
-    case ACT_COUNT:
-        break;
+    switch (ir_activation_params(act.kind)) {
+    case 0:  return arena_printf(a, "%s(%s)", f, arg);
+    case 1:  return arena_printf(a, "%s(%s, %s)", f, arg, pa);
+    default: return arena_printf(a, "%s(%s, %s, %s)", f, arg, pa, pb);
     }
-    return arg;
 }
 
 /* The activation's name as the spec writes it, with parameters. */
@@ -412,6 +402,7 @@ static const char *field_comment(Arena *a, const LowModel *lm, const LowField *f
     case FIELD_SEQ:   return arena_printf(a, "scratch: a layer's output rows, %d steps of %d floats", lm->chunk,
                                           lm->seq_width);
     case FIELD_TMP:   return "scratch: a dense layer's output";
+    case FIELD_EMPTY: return "nothing: dense layers keep no state, and C has no empty struct";
     }
     return "";
 }
@@ -1689,16 +1680,12 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
         emit_line(e, "#endif");
         emit_blank(e);
     }
-    emit_line(e, "/* ---- begin runtime/lstmc_act.h: activations (copied by lstmc) ---- */");
-    emit_line(e, "/* A model uses a few of these; clang would warn about the others. */");
-    emit_line(e, "#if defined(__GNUC__)");
-    emit_line(e, "#pragma GCC diagnostic push");
-    emit_line(e, "#pragma GCC diagnostic ignored \"-Wunused-function\"");
-    emit_line(e, "#endif");
-    put_renamed(e, rt_text_act_h, strlen(rt_text_act_h));
-    emit_line(e, "#if defined(__GNUC__)");
-    emit_line(e, "#pragma GCC diagnostic pop");
-    emit_line(e, "#endif");
+    emit_line(e, "/* ---- begin runtime/lstmc_act.h: the pieces this model uses (copied by lstmc) ---- */");
+    put_renamed(e, rt_act_head, strlen(rt_act_head));
+    for (int k = 0; k < rt_act_npieces; k++)
+        if (lm->runtime[k])
+            put_renamed(e, rt_act_pieces[k].text, strlen(rt_act_pieces[k].text));
+    put_renamed(e, rt_act_tail, strlen(rt_act_tail));
     emit_line(e, "/* ---- end runtime/lstmc_act.h ---- */");
     emit_blank(e);
     if (lm->uses_clip) {

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runtime_text.h"
+
 static const char *const gate_labels[GATE_COUNT] = {
     "input gate", "forget gate", "cell input", "output gate",
 };
@@ -500,8 +502,10 @@ static void layout_state(Arena *a, LowModel *lm, int gates_floats, int m_floats,
             lm->fields[lm->tmp_field[k]].index = k;
         }
     }
-    const LowField *end = lm->nfields ? &lm->fields[lm->nfields - 1] : NULL;
-    lm->state_bytes = end ? 4 * (end->offset + end->floats) : 0;
+    if (lm->nfields == 0)
+        add_field(lm, FIELD_EMPTY, "empty", 1);
+    const LowField *end = &lm->fields[lm->nfields - 1];
+    lm->state_bytes = 4 * (end->offset + end->floats);
 }
 
 /* ---- the model ---- */
@@ -517,9 +521,90 @@ int lower_steps_choice(int vecs, int accs)
     return 1;
 }
 
+/* ---- the runtime a model needs ---- */
+
+const char *lower_act_function(LowAct act)
+{
+    switch (act.kind) {
+    case ACT_SIGMOID:          return act.fast ? "rt_sigmoidf_fast" : "rt_sigmoidf";
+    case ACT_TANH:             return act.fast ? "rt_tanhf_fast" : "rt_tanhf";
+    case ACT_HARD_SIGMOID:     return "rt_hard_sigmoidf";
+    case ACT_SCALED_SIGMOID:   return act.fast ? "rt_scaled_sigmoidf_fast" : "rt_scaled_sigmoidf";
+    case ACT_SCALED_TANH:      return act.fast ? "rt_scaled_tanhf_fast" : "rt_scaled_tanhf";
+    case ACT_RELU:             return "rt_reluf";
+    case ACT_LEAKY_RELU:       return "rt_leaky_reluf";
+    case ACT_THRESHOLDED_RELU: return "rt_thresholded_reluf";
+    case ACT_ELU:              return "rt_eluf";
+    case ACT_SOFTSIGN:         return "rt_softsignf";
+    case ACT_SOFTPLUS:         return "rt_softplusf";
+    case ACT_AFFINE:           return "rt_affinef";
+    case ACT_IDENTITY:
+    case ACT_SOFTMAX:
+    case ACT_COUNT:
+        break;
+    }
+    return NULL;
+}
+
+/* The index of the runtime piece called name (its first len bytes). */
+static int piece_index(const char *name, size_t len)
+{
+    for (int k = 0; k < rt_act_npieces; k++)
+        if (strlen(rt_act_pieces[k].name) == len && strncmp(rt_act_pieces[k].name, name, len) == 0)
+            return k;
+    diag_fatal("internal error: runtime/lstmc_act.h has no piece %.*s", (int)len, name);
+}
+
+int lower_needs(const LowModel *lm, const char *name)
+{
+    return lm->runtime[piece_index(name, strlen(name))];
+}
+
+/* The piece called name, and every piece it needs (the header's markers
+ * say which: scripts/embed.sh). */
+static void need_piece(LowModel *lm, const char *name, size_t len)
+{
+    int k = piece_index(name, len);
+    if (lm->runtime[k])
+        return;
+    lm->runtime[k] = 1;
+    for (const char *p = rt_act_pieces[k].needs; *p;) {
+        size_t n = strcspn(p, " ");
+        need_piece(lm, p, n);
+        p += n + (p[n] == ' ');
+    }
+}
+
+static void need(LowModel *lm, const char *name)
+{
+    need_piece(lm, name, strlen(name));
+}
+
+/* The runtime function of an activation the model calls. */
 static void note_act(LowModel *lm, LowAct act)
 {
-    lm->uses_act[act.kind][act.fast] = 1;
+    const char *f = lower_act_function(act);
+    if (f)
+        need(lm, f);
+    else if (act.kind == ACT_SOFTMAX)
+        need(lm, "rt_softmaxf");
+}
+
+/* What a cell's kernel calls besides its activations: the tiled kernels'
+ * loop pragmas and accumulator count (RT_ACCS, in the RT_VL piece), and,
+ * when they use the target's vectors, rt_vec and RT_VKEEP (emit_c.c's
+ * tiled kernels); the row-wise step is plain C. */
+static void note_kernel(LowModel *lm, const LowCell *c)
+{
+    if (!c->tiled)
+        return;
+    need(lm, "RT_UNROLL");
+    need(lm, "RT_NO_UNROLL");
+    need(lm, "RT_VL");
+    if (c->simd) {
+        need(lm, "rt_vec");
+        need(lm, "RT_VKEEP");
+    }
 }
 
 /* ---- the model's hash ---- */
@@ -608,6 +693,7 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
     lm->output = m->output;
     lm->output_last = m->output_last;
     lm->fast_activations = o->fast_activations;
+    lm->runtime = arena_alloc(a, (size_t)rt_act_npieces);
     if (o->target)
         lm->target = *o->target;
     lm->nlayers = m->nlayers;
@@ -668,6 +754,7 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
             note_act(lm, c->gate_act);
             note_act(lm, c->cell_input_act);
             note_act(lm, c->cell_output_act);
+            note_kernel(lm, c);
             if (gate_rows < c->gate_rows)
                 gate_rows = c->gate_rows;
             if ((c->proj || c->tiled) && m_floats < c->hidden)

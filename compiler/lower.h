@@ -18,6 +18,10 @@
  *   - kernels: the tiled kernel of every S = 1 layer (LowCell.tiled) and its
  *     vector shape, the row-wise step of blocks of S > 1 cells and its rows
  *     per pass, the dense layers; which layers --threads splits;
+ *   - the runtime: which pieces of runtime/lstmc_act.h the C copies (the
+ *     functions of the activations the model calls, the macros and vectors
+ *     of its kernels, and what those need), and the runtime function of each
+ *     activation, called by both backends;
  *   - control code (lower_api.c): every function around the kernels (a
  *     layer-direction over rows of steps, over a batch of sequences; the
  *     model's reset, step, run and run_batch) as a small statement form of
@@ -54,6 +58,12 @@ typedef struct LowAct {
     float a, b;                /* parameters (activations.def), as float */
     int fast;                  /* use the runtime's fast approximation */
 } LowAct;
+
+/* The runtime function of an activation, which both backends call with x
+ * and the activation's parameters (ir_activation_params): "rt_tanhf_fast",
+ * "rt_hard_sigmoidf". NULL for identity (nothing to call) and softmax
+ * (rt_softmaxf, over a whole vector). */
+const char *lower_act_function(LowAct act);
 
 /*
  * The vector shape of a target, for the tiled kernels: floats per vector
@@ -202,6 +212,8 @@ typedef enum {
     FIELD_M,          /* scratch: the new h (tiled), or o * act(c) before a projection */
     FIELD_SEQ,        /* scratch: a layer's output rows, a chunk of steps (streaming) */
     FIELD_TMP,        /* scratch: a dense layer's output (output last) */
+    FIELD_EMPTY,      /* one float nobody uses: a model of dense layers only
+                         keeps no state, and C has no empty struct */
 } LowFieldKind;
 
 /* One float array of the state struct; the struct is these in order (no
@@ -334,7 +346,10 @@ typedef struct LowModel {
                                   threads > 1 (C11 atomics and pthreads) */
     int initial_state;         /* some cell starts from a learned h0 or c0 */
     LowTarget target;          /* the vector shape, when the backend knows it */
-    int uses_act[ACT_COUNT][2];/* activations the model calls: [kind][fast] */
+    unsigned char *runtime;    /* [rt_act_npieces] (runtime_text.h): 1 for each piece
+                                  of runtime/lstmc_act.h the C copies: the functions of
+                                  the activations the model calls, the macros and
+                                  vectors of its tiled kernels, and what they need */
     int uses_clip;             /* some clip */
 
     int nlayers;
@@ -380,6 +395,10 @@ typedef struct LowerOptions {
 /* Lowers m (with weights) into a, for emission. Never fails: the IR is
  * checked. */
 LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o);
+
+/* Whether lm's C copies the runtime piece called name ("rt_softmaxf",
+ * "<math.h>"); a name that is no piece is an internal error. */
+int lower_needs(const LowModel *lm, const char *name);
 
 /* An identifier from any name: letters, digits and '_' kept, everything
  * else '_', a leading digit prefixed with 'm' ("my-model" -> "my_model"). */

@@ -619,10 +619,13 @@ static void model_streaming(Api *A)
     LowBlock *groups = loop(A, &f->body, "b0", zero, x.nbatch, CHUNK, NULL);
     x.b0 = var(A, "b0");
     x.rows = let(A, groups, "nb", op(A, LX_MIN, sub(A, x.nbatch, x.b0), CHUNK), "sequences in this group");
-    LowStmt *s = stmt(A, groups, LS_LET_STATE, "their states; s[0] lends its scratch to the group");
-    s->var = "s";
-    s->expr = x.b0;
-    s->dst = ptr_var("states", NULL);
+    /* (a model of dense layers only keeps nothing in its states) */
+    if (lm->fields[0].kind != FIELD_EMPTY) {
+        LowStmt *s = stmt(A, groups, LS_LET_STATE, "their states; s[0] lends its scratch to the group");
+        s->var = "s";
+        s->expr = x.b0;
+        s->dst = ptr_var("states", NULL);
+    }
     if (nrows) {
         LowBlock *steps = loop(A, groups, "t", zero, x.steps, one, NULL);
         x.row0 = add(A, mul(A, var(A, "t"), x.nbatch), x.b0);

@@ -2,8 +2,20 @@
  * lstmc_act.h - the activation functions of generated lstmc models.
  *
  * lstmc copies this header's text into every model .c file it writes, so it
- * is header-only, plain C99 (and valid C++), needs only <math.h>, and every
- * function is `static inline` with the prefix rt_. All math is in float.
+ * is header-only, plain C99 (and valid C++), needs only <math.h>, <stdint.h>
+ * and <string.h>, and every function is `static inline` with the prefix rt_.
+ * All math is in float.
+ *
+ * It is copied in pieces, each marked by a line
+ *   / * ---- piece NAME (needs NAME...) ---- * /
+ * before it (without the spaces inside the comment marks): a model's .c
+ * gets the pieces its activations and kernels use (lstmc's lowering
+ * decides) and every piece those need, in this order, so that no unused
+ * function is copied and nothing needs a warning silenced. A piece ends
+ * where the next begins; the text before the first piece and after the
+ * end-of-pieces line goes with every copy. scripts/embed.sh cuts the
+ * header when lstmc is built, and stops the build on a marker it cannot
+ * read or a need that names no piece above it.
  *
  * Two kinds of function:
  *   exact  rt_sigmoidf, rt_tanhf, ... go through libm (expf, expm1f, tanhf,
@@ -12,7 +24,8 @@
  *          libm function and have no branches, so compilers vectorize loops
  *          of them (gcc -O3, clang -O2). Never decreasing, bounded (tanh in
  *          [-1, 1], sigmoid in [0, 1]), +-inf give the limits exactly, NaN
- *          gives NaN.
+ *          gives NaN. Right under any compiler flags, -Ofast and
+ *          -ffast-math too (within 2.4e-7 absolute there: runtime/README.md).
  *
  * Maximum error against double precision, measured over every finite float
  * by tests/act_error.c (table and command in runtime/README.md):
@@ -27,12 +40,16 @@
 #ifndef LSTMC_ACT_H
 #define LSTMC_ACT_H
 
+/* ---- piece <math.h> ---- */
 #include <math.h>
+
+/* ---- piece <stdint.h> ---- */
 #include <stdint.h>
+
+/* ---- piece <string.h> ---- */
 #include <string.h>
 
-/* ---- exact: through libm ---- */
-
+/* ---- piece rt_sigmoidf (needs <math.h>) ---- */
 /* 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below, so that nothing
  * overflows: both are e = e^-|x| over 1 + e. One expf and selects, no
  * branch: lstmc's LLVM backend runs this per lane of a vector, where a
@@ -43,11 +60,13 @@ static inline float rt_sigmoidf(float x)
     return x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
 }
 
+/* ---- piece rt_tanhf (needs <math.h>) ---- */
 static inline float rt_tanhf(float x)
 {
     return tanhf(x);
 }
 
+/* ---- piece rt_hard_sigmoidf ---- */
 /* max(0, min(1, a*x + b)) */
 static inline float rt_hard_sigmoidf(float x, float a, float b)
 {
@@ -55,41 +74,48 @@ static inline float rt_hard_sigmoidf(float x, float a, float b)
     return y < 0.0f ? 0.0f : y > 1.0f ? 1.0f : y;
 }
 
+/* ---- piece rt_scaled_sigmoidf (needs rt_sigmoidf) ---- */
 /* a + (b - a) * sigmoid(x): a sigmoid from a to b */
 static inline float rt_scaled_sigmoidf(float x, float a, float b)
 {
     return a + (b - a) * rt_sigmoidf(x);
 }
 
+/* ---- piece rt_scaled_tanhf (needs <math.h>) ---- */
 /* a * tanh(b*x) */
 static inline float rt_scaled_tanhf(float x, float a, float b)
 {
     return a * tanhf(b * x);
 }
 
+/* ---- piece rt_reluf ---- */
 static inline float rt_reluf(float x)
 {
     return x > 0.0f ? x : 0.0f;
 }
 
+/* ---- piece rt_leaky_reluf ---- */
 /* x >= 0 ? x : a*x */
 static inline float rt_leaky_reluf(float x, float a)
 {
     return x >= 0.0f ? x : a * x;
 }
 
+/* ---- piece rt_thresholded_reluf ---- */
 /* x > a ? x : 0 */
 static inline float rt_thresholded_reluf(float x, float a)
 {
     return x > a ? x : 0.0f;
 }
 
+/* ---- piece rt_eluf (needs <math.h>) ---- */
 /* x >= 0 ? x : a*(e^x - 1); expm1f keeps e^x - 1 accurate near 0. */
 static inline float rt_eluf(float x, float a)
 {
     return x >= 0.0f ? x : a * expm1f(x);
 }
 
+/* ---- piece rt_softsignf (needs <math.h>) ---- */
 /* x / (1 + |x|); beyond 1e30 that is +-1 in float, and the quotient would be
  * inf / inf at +-inf. */
 static inline float rt_softsignf(float x)
@@ -101,6 +127,7 @@ static inline float rt_softsignf(float x)
     return x / (1.0f + fabsf(x));
 }
 
+/* ---- piece rt_softplusf (needs <math.h>) ---- */
 /* log(1 + e^x); above 20, log1p(e^x) rounds to x in float and e^x could
  * overflow, so return x. */
 static inline float rt_softplusf(float x)
@@ -108,17 +135,20 @@ static inline float rt_softplusf(float x)
     return x > 20.0f ? x : log1pf(expf(x));
 }
 
+/* ---- piece rt_affinef ---- */
 /* a*x + b */
 static inline float rt_affinef(float x, float a, float b)
 {
     return a * x + b;
 }
 
+/* ---- piece rt_identityf ---- */
 static inline float rt_identityf(float x)
 {
     return x;
 }
 
+/* ---- piece rt_softmaxf (needs <math.h>) ---- */
 /* v[k] = e^v[k] / sum_j e^v[j], in place. Subtracting the maximum first keeps
  * every exponent <= 0, so nothing overflows and the sum is >= 1. */
 static inline void rt_softmaxf(float *v, int n)
@@ -142,16 +172,7 @@ static inline void rt_softmaxf(float *v, int n)
         v[i] *= inv;
 }
 
-/* ---- fast: no libm, vectorizable ---- */
-
-/*
- * Both fast functions are built on e^z for z <= 0, computed the way libm
- * does it but without calls or branches: z = n*ln2 + r with n an integer and
- * |r| <= ln2/2, e^r - 1 = r + r^2*P(r) with the degree-5 minimax P of Cephes'
- * expf, and 2^n put together from its bits. Keeping e^r - 1 apart from the 1
- * gives e^z - 1 without cancellation near 0, which tanh needs. Selects
- * (a ? b : c) stand in for branches; compilers turn them into blends.
- */
+/* ---- piece RT_FMA ---- */
 /*
  * RT_FMA(a, b, c) is a*b + c, fused (one rounding) where the target has FMA.
  * gcc never fuses a*b + c by itself in ISO C mode (-std=c99 and -std=c11
@@ -174,23 +195,43 @@ static inline void rt_softmaxf(float *v, int n)
 #endif
 #endif
 
+/* ---- piece rt_expm1_parts_ (needs <stdint.h> <string.h> RT_FMA) ---- */
+/*
+ * Both fast functions are built on e^z for z <= 0, computed the way libm
+ * does it but without calls or branches: z = n*ln2 + r with n an integer and
+ * |r| <= ln2/2, e^r - 1 = r + r^2*P(r) with the degree-5 minimax P of Cephes'
+ * expf, and 2^n put together from its bits. Keeping e^r - 1 apart from the 1
+ * gives e^z - 1 without cancellation near 0, which tanh needs. Selects
+ * (a ? b : c) stand in for branches; compilers turn them into blends.
+ */
 #define RT_LN2_HI 0.693359375f          /* ln 2 = RT_LN2_HI + RT_LN2_LO, with */
 #define RT_LN2_LO -2.12194440e-4f       /* n * RT_LN2_HI exact for |n| < 2^15 */
 #define RT_LOG2E 1.44269504088896341f
-#define RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23: adding it rounds to an
-                                           integer kept in the low bits */
+#define RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23, bits 0x4b400000: adding */
+#define RT_ROUND_MAGIC_BITS 0x4b400000  /* it rounds to an integer, kept in the low bits */
 
-/* Sets *s = 2^n and returns e^r - 1, where z = n*ln2 + r. Needs
- * -87 <= z <= 87 so that 2^n is a normal float. */
+/*
+ * Sets *s = 2^n and returns e^r - 1, where z = n*ln2 + r. Needs
+ * -87 <= z <= 87 so that 2^n is a normal float.
+ *
+ * n = round(z/ln2) is read from the bits of k = z/ln2 + 1.5 * 2^23, where
+ * the one rounding of the sum leaves the integer n in the low bits (bits of
+ * k = RT_ROUND_MAGIC_BITS + n), and is converted back to a float from
+ * those bits. The textbook n = k - 1.5 * 2^23 is x + c - c in the
+ * compiler's eyes, and -fassociative-math (-ffast-math, -Ofast) folds it
+ * to x: n was then z/ln2 unrounded and sigmoid(-0.3) came out 0.5. A sum
+ * of two terms whose result is used only through its bits is the same
+ * under any flags.
+ */
 static inline float rt_expm1_parts_(float z, float *s)
 {
-    float k = z * RT_LOG2E + RT_ROUND_MAGIC;    /* low bits hold round(z/ln2) */
-    float n = k - RT_ROUND_MAGIC;
-    float r = z - n * RT_LN2_HI - n * RT_LN2_LO;
+    float k = z * RT_LOG2E + RT_ROUND_MAGIC;
     uint32_t bits;
-    float p;
+    float n, r, p;
 
     memcpy(&bits, &k, sizeof bits);
+    n = (float)((int32_t)bits - RT_ROUND_MAGIC_BITS);  /* round(z/ln2) */
+    r = z - n * RT_LN2_HI - n * RT_LN2_LO;
     bits = (bits + 127u) << 23;                 /* (n + 127) << 23 is 2^n */
     memcpy(s, &bits, sizeof bits);
     p = 1.9875691500e-4f;
@@ -202,6 +243,7 @@ static inline float rt_expm1_parts_(float z, float *s)
     return RT_FMA(r * r, p, r);
 }
 
+/* ---- piece rt_bits_ (needs <stdint.h> <string.h>) ---- */
 /* Float <-> bits, for the selects below. */
 static inline uint32_t rt_bits_(float x)
 {
@@ -229,6 +271,7 @@ static inline uint32_t rt_mask_(int c)
 #define RT_BITS_INF 0x7f800000u         /* bits of |x| above this: a NaN */
 #define RT_BITS_QNAN 0x7fc00000u        /* OR-ing this in makes a NaN */
 
+/* ---- piece rt_tanhf_fast (needs rt_expm1_parts_ rt_bits_) ---- */
 /*
  * tanh(x) = -m / (2 + m) with m = e^(-2|x|) - 1 = 2^n*(e^r - 1) + (2^n - 1),
  * then the sign of x. |x| is clamped to 9, where tanh is 1 in float; so +-inf
@@ -254,6 +297,7 @@ static inline float rt_tanhf_fast(float x)
     return rt_from_bits_((rt_bits_(y) ^ sign) | nan);
 }
 
+/* ---- piece rt_sigmoidf_fast (needs rt_expm1_parts_ rt_bits_) ---- */
 /*
  * sigmoid(x) = 1 / (1 + e^-x), with e^-x = 2^n*(1 + (e^r - 1)) computed at
  * -x clamped to [-87, 87], where it is a normal float; below x = -87 the
@@ -284,30 +328,21 @@ static inline float rt_sigmoidf_fast(float x)
     return rt_from_bits_((rt_bits_(y) & keep) | nan);
 }
 
+/* ---- piece rt_scaled_sigmoidf_fast (needs rt_sigmoidf_fast) ---- */
 /* a + (b - a) * sigmoid(x) */
 static inline float rt_scaled_sigmoidf_fast(float x, float a, float b)
 {
     return a + (b - a) * rt_sigmoidf_fast(x);
 }
 
+/* ---- piece rt_scaled_tanhf_fast (needs rt_tanhf_fast) ---- */
 /* a * tanh(b*x) */
 static inline float rt_scaled_tanhf_fast(float x, float a, float b)
 {
     return a * rt_tanhf_fast(b * x);
 }
 
-/* ---- vectors: the widest float vector of the target ---- */
-
-/*
- * The kernels of generated code (lstmc's tiled matrix-vector and projection
- * loops) are written once over rt_vec, a vector of RT_VL floats, with four
- * operations: load and store RT_VL floats (any alignment), broadcast one
- * float, and a*b + c. RT_ACCS is how many accumulator vectors a kernel may
- * keep in registers (half the register file: the rest hold weights and
- * broadcasts). Without a known vector unit rt_vec is a float and the
- * kernels become plain loops over fixed-size arrays, which compilers
- * vectorize themselves (gcc -O2 and up, clang -O2).
- */
+/* ---- piece RT_VKEEP ---- */
 /*
  * RT_VKEEP(v, load) assigns and keeps v in a register: gcc would otherwise
  * fold the load into each a*b + c that uses v (one load per use), which on
@@ -321,6 +356,7 @@ static inline float rt_scaled_tanhf_fast(float x, float a, float b)
 #define RT_VKEEP(v, load) ((v) = (load))
 #endif
 
+/* ---- piece RT_UNROLL ---- */
 /*
  * RT_UNROLL goes before a kernel's loops over its accumulators (a few,
  * fixed): unrolled, the accumulator arrays become registers. gcc -O2 does
@@ -335,6 +371,7 @@ static inline float rt_scaled_tanhf_fast(float x, float a, float b)
 #define RT_UNROLL
 #endif
 
+/* ---- piece RT_NO_UNROLL ---- */
 /*
  * RT_NO_UNROLL goes before a kernel's loop over the columns of a weight
  * matrix: clang unrolls such a loop completely when it is short and then
@@ -347,40 +384,72 @@ static inline float rt_scaled_tanhf_fast(float x, float a, float b)
 #define RT_NO_UNROLL
 #endif
 
+/* ---- piece RT_VL ---- */
+/*
+ * The vectors of the target: the kernels of generated code (lstmc's tiled
+ * matrix-vector and projection loops) are written once over rt_vec (the
+ * next piece), a vector of RT_VL floats. RT_ACCS is how many accumulator
+ * vectors a kernel may keep in registers (half the register file: the rest
+ * hold weights and broadcasts); kernels of plain floats use it too.
+ * RT_VISA_ names the vector unit for rt_vec: AVX-512 (1), AVX2 + FMA (2),
+ * NEON on AArch64 (3), SSE2 (4), none (0).
+ */
 #if defined(__AVX512F__)
-#include <immintrin.h>
+#define RT_VISA_ 1
 #define RT_VL 16
 #define RT_ACCS 16
+#elif defined(__AVX2__) && defined(__FMA__)
+#define RT_VISA_ 2
+#define RT_VL 8
+#define RT_ACCS 8
+#elif defined(__ARM_NEON) && defined(__aarch64__)
+#define RT_VISA_ 3
+#define RT_VL 4
+#define RT_ACCS 16
+#elif defined(__SSE2__) || defined(_M_X64)
+#define RT_VISA_ 4
+#define RT_VL 4
+#define RT_ACCS 8
+#else
+#define RT_VISA_ 0
+#define RT_VL 1
+#define RT_ACCS 16
+#endif
+
+/* ---- piece rt_vec (needs RT_VL) ---- */
+/*
+ * rt_vec, a vector of RT_VL floats, with four operations: load and store
+ * RT_VL floats (any alignment), broadcast one float, and a*b + c (and a
+ * sum). Without a known vector unit rt_vec is a float and the kernels
+ * become plain loops over fixed-size arrays, which compilers vectorize
+ * themselves (gcc -O2 and up, clang -O2).
+ */
+#if RT_VISA_ == 1
+#include <immintrin.h>
 typedef __m512 rt_vec;
 #define rt_vload(p) _mm512_loadu_ps(p)
 #define rt_vstore(p, v) _mm512_storeu_ps((p), (v))
 #define rt_vset1(x) _mm512_set1_ps(x)
 #define rt_vadd(a, b) _mm512_add_ps((a), (b))
 #define rt_vfma(a, b, c) _mm512_fmadd_ps((a), (b), (c))
-#elif defined(__AVX2__) && defined(__FMA__)
+#elif RT_VISA_ == 2
 #include <immintrin.h>
-#define RT_VL 8
-#define RT_ACCS 8
 typedef __m256 rt_vec;
 #define rt_vload(p) _mm256_loadu_ps(p)
 #define rt_vstore(p, v) _mm256_storeu_ps((p), (v))
 #define rt_vset1(x) _mm256_set1_ps(x)
 #define rt_vadd(a, b) _mm256_add_ps((a), (b))
 #define rt_vfma(a, b, c) _mm256_fmadd_ps((a), (b), (c))
-#elif defined(__ARM_NEON) && defined(__aarch64__)
+#elif RT_VISA_ == 3
 #include <arm_neon.h>
-#define RT_VL 4
-#define RT_ACCS 16
 typedef float32x4_t rt_vec;
 #define rt_vload(p) vld1q_f32(p)
 #define rt_vstore(p, v) vst1q_f32((p), (v))
 #define rt_vset1(x) vdupq_n_f32(x)
 #define rt_vadd(a, b) vaddq_f32((a), (b))
 #define rt_vfma(a, b, c) vfmaq_f32((c), (a), (b))
-#elif defined(__SSE2__) || defined(_M_X64)
+#elif RT_VISA_ == 4
 #include <emmintrin.h>
-#define RT_VL 4
-#define RT_ACCS 8
 typedef __m128 rt_vec;
 #define rt_vload(p) _mm_loadu_ps(p)
 #define rt_vstore(p, v) _mm_storeu_ps((p), (v))
@@ -388,8 +457,6 @@ typedef __m128 rt_vec;
 #define rt_vadd(a, b) _mm_add_ps((a), (b))
 #define rt_vfma(a, b, c) _mm_add_ps(_mm_mul_ps((a), (b)), (c))
 #else
-#define RT_VL 1
-#define RT_ACCS 16
 typedef float rt_vec;
 #define rt_vload(p) (*(p))
 #define rt_vstore(p, v) (*(p) = (v))
@@ -397,5 +464,7 @@ typedef float rt_vec;
 #define rt_vadd(a, b) ((a) + (b))
 #define rt_vfma(a, b, c) ((a) * (b) + (c))
 #endif
+
+/* ---- end of pieces ---- */
 
 #endif

@@ -29,7 +29,6 @@
 #include "lstmc_rows.h"
 
 #include <limits.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -247,6 +246,17 @@ static int read_line(rt_rows *r, size_t *len)
     return LINE_OK;
 }
 
+/* Whether d is finite, on its bits (IEEE-754 binary64: exponent all ones is
+ * inf or NaN): isfinite() is folded to 1 by -ffinite-math-only (part of
+ * -ffast-math and -Ofast), and a program of `lstmc build --cflags -Ofast`
+ * took "nan" as a number. */
+static int finite_bits(double d)
+{
+    uint64_t b;
+    memcpy(&b, &d, sizeof b);
+    return (b >> 52 & 0x7ffu) != 0x7ffu;
+}
+
 static int is_ws(char c)
 {
     return c == ' ' || c == '\t';
@@ -332,7 +342,7 @@ static int parse_line(rt_rows *r, size_t len, double *v, FILE *err)
                 error_field(r, err, start, end - start, "a number");
                 return -1;
             }
-            if (!isfinite(d)) {
+            if (!finite_bits(d)) {
                 error_field(r, err, start, end - start, "a finite number");
                 return -1;
             }
@@ -439,7 +449,9 @@ static int binary_error(rt_rows *r, FILE *err, unsigned long long at, const char
 /* A value that is not finite, as "inf", "-inf" or "nan". */
 static const char *nonfinite_text(double v)
 {
-    if (isnan(v))
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    if ((b & 0x000fffffffffffffu) != 0)   /* (on the bits, as finite_bits) */
         return "nan";
     return v > 0 ? "inf" : "-inf";
 }
@@ -476,7 +488,7 @@ static int binary_row(rt_rows *r, double *x, int item, int big, FILE *err)
 static long first_nonfinite(const double *x, int width)
 {
     for (int k = 0; k < width; k++)
-        if (!isfinite(x[k]))
+        if (!finite_bits(x[k]))
             return k;
     return -1;
 }

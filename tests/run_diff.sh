@@ -15,11 +15,20 @@
 #                            when the compiler takes it, so the generated
 #                            code's SIMD kernels (AVX-512, AVX2 or NEON) are
 #                            tested as well as the portable ones; 0: never
+#   DIFF_FASTMATH=1          (the default) seeds of 3 mod 7 are built by gcc
+#                            -Ofast, seeds of 5 mod 7 by clang -Ofast
+#                            -ffast-math (a missing compiler is said and its
+#                            seeds built as the others): the generated code
+#                            must hold under the flags firmware is built
+#                            with; and under -Wall -Wextra -Wpedantic
+#                            -Wconversion -Wdouble-promotion -Werror (the
+#                            copied runtime too: no unused function); 0: never
 #   DIFF_ACTIVATIONS=fast    (the default, as in lstmc) build with
 #                            `--activations fast`; tolerance 1e-5: the
 #                            approximations are within 1.5e-7 of the exact
 #                            functions (runtime/lstmc_act.h); the worst seen
 #                            over the 200 models of `make check-diff` is 7.4e-7
+#                            at -O1, 1.3e-6 at -Ofast (seed 24, gcc)
 #   DIFF_ACTIVATIONS=exact   build with `--activations exact` (libm)
 #   DIFF_TOL=X               the tolerance, whatever the activations
 #   DIFF_CANDIDATE=run       the candidate is `lstmc run` itself: tests the
@@ -44,6 +53,23 @@ chunk_flag() {
     esac
 }
 
+# --cc and --cflags of a seed's `lstmc build`: DIFF_CFLAGS, -march=native
+# for DIFF_NATIVE's seeds, -Ofast by gcc or clang for DIFF_FASTMATH's
+DIFF_WARN="-Wall -Wextra -Wpedantic -Wconversion -Wdouble-promotion -Werror"
+build_flags() {
+    cc= cflags=$DIFF_CFLAGS
+    if [ "${DIFF_NATIVE:-1}" = 1 ] && [ $(($1 % 3)) -eq 0 ] && [ -n "$DIFF_NATIVE_OK" ]; then
+        cflags="$cflags -march=native"
+    fi
+    if [ "${DIFF_FASTMATH:-1}" = 1 ]; then
+        case $(($1 % 7)) in
+        3) [ -n "$DIFF_GCC" ] && cc="--cc gcc" cflags="$cflags -Ofast $DIFF_WARN" ;;
+        5) [ -n "$DIFF_CLANG" ] && cc="--cc clang" cflags="$cflags -Ofast -ffast-math $DIFF_WARN" ;;
+        esac
+    fi
+    echo "$cc --cflags '$cflags'"
+}
+
 # ---- one model (run by xargs as: run_diff.sh --one SEED) ----
 if [ "${1:-}" = "--one" ]; then
     seed=$2
@@ -59,12 +85,8 @@ if [ "${1:-}" = "--one" ]; then
     fi
     case $DIFF_CANDIDATE in
     build)
-        cflags=$DIFF_CFLAGS
-        if [ "${DIFF_NATIVE:-1}" = 1 ] && [ $((seed % 3)) -eq 0 ] && [ -n "$DIFF_NATIVE_OK" ]; then
-            cflags="$cflags -march=native"
-        fi
-        if ! $to "$DIFF_LSTMC" build "$d/model.lstm" -o "$d/model" --cflags "$cflags" \
-                $DIFF_ACTFLAG $(chunk_flag "$seed") > "$d.log" 2>&1; then
+        if ! eval "$to \"\$DIFF_LSTMC\" build \"\$d/model.lstm\" -o \"\$d/model\" $(build_flags "$seed") \
+                $DIFF_ACTFLAG $(chunk_flag "$seed")" > "$d.log" 2>&1; then
             result "FAIL - lstmc build failed"; exit 0
         fi
         # odd seeds read stdin, even seeds a file argument: both paths
@@ -160,8 +182,22 @@ if echo 'int main(void) { return 0; }' > "$tmp/native.c" &&
     DIFF_NATIVE_OK=1
 fi
 export DIFF_NATIVE_OK
+# the compilers of DIFF_FASTMATH's seeds
+DIFF_GCC= DIFF_CLANG=
+if [ "$candidate" = build ] && [ "${DIFF_FASTMATH:-1}" = 1 ]; then
+    for c in gcc clang; do
+        if command -v $c > /dev/null 2>&1; then
+            [ $c = gcc ] && DIFF_GCC=1 || DIFF_CLANG=1
+        else
+            echo "$c: skipped (not installed): its -Ofast seeds are built as the others"
+        fi
+    done
+fi
+export DIFF_GCC DIFF_CLANG
 
 echo "diff: seeds $first..$last, $what vs lstmc run, tolerance $tol"
+[ -n "$DIFF_GCC" ] && echo "      seeds of 3 mod 7 built by gcc -Ofast $DIFF_WARN"
+[ -n "$DIFF_CLANG" ] && echo "      seeds of 5 mod 7 built by clang -Ofast -ffast-math $DIFF_WARN"
 start=$(date +%s)
 seq "$first" "$last" | xargs -P "${DIFF_JOBS:-2}" -n 1 sh "$0" --one
 
@@ -194,7 +230,7 @@ for seed in $(seq "$first" "$last"); do
     echo "     reproduce: $randmodel $seed $r &&"
     echo "       $lstmc run $r/model.lstm $r/input.txt > $r/ref.txt &&"
     case $candidate in
-    build) echo "       $lstmc build $r/model.lstm -o $r/model --cflags '$DIFF_CFLAGS'${actflag:+ $actflag} $(chunk_flag "$seed") && $r/model $r/input.txt > $r/out.txt &&" ;;
+    build) echo "       $lstmc build $r/model.lstm -o $r/model $(build_flags "$seed")${actflag:+ $actflag} $(chunk_flag "$seed") && $r/model $r/input.txt > $r/out.txt &&" ;;
     run) echo "       $lstmc run $r/model.lstm $r/input.txt > $r/out.txt &&" ;;
     run:*) echo "       ${candidate#run:} run $r/model.lstm $r/input.txt > $r/out.txt &&" ;;
     jit) echo "       $lstmc run --jit${actflag:+ $actflag} $r/model.lstm $r/input.txt > $r/out.txt &&" ;;

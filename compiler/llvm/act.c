@@ -153,31 +153,6 @@ static LLVMValueRef rt_fn(LLVMModuleRef mod, const char *rt_name)
     return fn;
 }
 
-/* The runtime function of an activation (emit_c.c's act_call prints the
- * same names), or NULL for identity and softmax (llact_softmax). */
-static const char *rt_function(LowAct a)
-{
-    switch (a.kind) {
-    case ACT_SIGMOID:          return a.fast ? "rt_sigmoidf_fast" : "rt_sigmoidf";
-    case ACT_TANH:             return a.fast ? "rt_tanhf_fast" : "rt_tanhf";
-    case ACT_HARD_SIGMOID:     return "rt_hard_sigmoidf";
-    case ACT_SCALED_SIGMOID:   return a.fast ? "rt_scaled_sigmoidf_fast" : "rt_scaled_sigmoidf";
-    case ACT_SCALED_TANH:      return a.fast ? "rt_scaled_tanhf_fast" : "rt_scaled_tanhf";
-    case ACT_RELU:             return "rt_reluf";
-    case ACT_LEAKY_RELU:       return "rt_leaky_reluf";
-    case ACT_THRESHOLDED_RELU: return "rt_thresholded_reluf";
-    case ACT_ELU:              return "rt_eluf";
-    case ACT_SOFTSIGN:         return "rt_softsignf";
-    case ACT_SOFTPLUS:         return "rt_softplusf";
-    case ACT_AFFINE:           return "rt_affinef";
-    case ACT_IDENTITY:
-    case ACT_SOFTMAX:
-    case ACT_COUNT:
-        break;
-    }
-    return NULL;
-}
-
 /* ---- a scalar function on a vector ---- */
 
 /* The scalar function being widened: its parameters' and instructions'
@@ -327,7 +302,7 @@ static LLVMValueRef widen(LLVMBuilderRef b, LLVMModuleRef mod, LLVMValueRef fn, 
 
 LLVMValueRef llact_apply(LLVMBuilderRef b, LLVMModuleRef mod, LowAct a, LLVMValueRef x)
 {
-    const char *name = rt_function(a);
+    const char *name = lower_act_function(a);
     if (!name)
         return x;
     /* the runtime's parameters: x, then the activation's own (a, b) */

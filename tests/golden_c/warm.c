@@ -29,18 +29,25 @@ typedef char warm_state_check[sizeof(warm_state) == WARM_STATE_BYTES ? 1 : -1];
 #define WARM_WEIGHTS_ATTR
 #endif
 
-/* ---- begin runtime/lstmc_act.h: activations (copied by lstmc) ---- */
-/* A model uses a few of these; clang would warn about the others. */
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#endif
+/* ---- begin runtime/lstmc_act.h: the pieces this model uses (copied by lstmc) ---- */
 /*
  * lstmc_act.h - the activation functions of generated lstmc models.
  *
  * lstmc copies this header's text into every model .c file it writes, so it
- * is header-only, plain C99 (and valid C++), needs only <math.h>, and every
- * function is `static inline` with the prefix rt_. All math is in float.
+ * is header-only, plain C99 (and valid C++), needs only <math.h>, <stdint.h>
+ * and <string.h>, and every function is `static inline` with the prefix rt_.
+ * All math is in float.
+ *
+ * It is copied in pieces, each marked by a line
+ *   / * ---- piece NAME (needs NAME...) ---- * /
+ * before it (without the spaces inside the comment marks): a model's .c
+ * gets the pieces its activations and kernels use (lstmc's lowering
+ * decides) and every piece those need, in this order, so that no unused
+ * function is copied and nothing needs a warning silenced. A piece ends
+ * where the next begins; the text before the first piece and after the
+ * end-of-pieces line goes with every copy. scripts/embed.sh cuts the
+ * header when lstmc is built, and stops the build on a marker it cannot
+ * read or a need that names no piece above it.
  *
  * Two kinds of function:
  *   exact  warm_rt_sigmoidf, warm_rt_tanhf, ... go through libm (expf, expm1f, tanhf,
@@ -49,7 +56,8 @@ typedef char warm_state_check[sizeof(warm_state) == WARM_STATE_BYTES ? 1 : -1];
  *          libm function and have no branches, so compilers vectorize loops
  *          of them (gcc -O3, clang -O2). Never decreasing, bounded (tanh in
  *          [-1, 1], sigmoid in [0, 1]), +-inf give the limits exactly, NaN
- *          gives NaN.
+ *          gives NaN. Right under any compiler flags, -Ofast and
+ *          -ffast-math too (within 2.4e-7 absolute there: runtime/README.md).
  *
  * Maximum error against double precision, measured over every finite float
  * by tests/act_error.c (table and command in runtime/README.md):
@@ -64,131 +72,13 @@ typedef char warm_state_check[sizeof(warm_state) == WARM_STATE_BYTES ? 1 : -1];
 #ifndef WARM_LSTMC_ACT_H
 #define WARM_LSTMC_ACT_H
 
-#include <math.h>
+/* ---- piece <stdint.h> ---- */
 #include <stdint.h>
+
+/* ---- piece <string.h> ---- */
 #include <string.h>
 
-/* ---- exact: through libm ---- */
-
-/* 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below, so that nothing
- * overflows: both are e = e^-|x| over 1 + e. One expf and selects, no
- * branch: lstmc's LLVM backend runs this per lane of a vector, where a
- * branch per lane cost 10-25% of a step (I = 16, H = 32 and 128). */
-static inline float warm_rt_sigmoidf(float x)
-{
-    float e = expf(x >= 0.0f ? -x : x);
-    return x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
-}
-
-static inline float warm_rt_tanhf(float x)
-{
-    return tanhf(x);
-}
-
-/* max(0, min(1, a*x + b)) */
-static inline float warm_rt_hard_sigmoidf(float x, float a, float b)
-{
-    float y = a * x + b;
-    return y < 0.0f ? 0.0f : y > 1.0f ? 1.0f : y;
-}
-
-/* a + (b - a) * sigmoid(x): a sigmoid from a to b */
-static inline float warm_rt_scaled_sigmoidf(float x, float a, float b)
-{
-    return a + (b - a) * warm_rt_sigmoidf(x);
-}
-
-/* a * tanh(b*x) */
-static inline float warm_rt_scaled_tanhf(float x, float a, float b)
-{
-    return a * tanhf(b * x);
-}
-
-static inline float warm_rt_reluf(float x)
-{
-    return x > 0.0f ? x : 0.0f;
-}
-
-/* x >= 0 ? x : a*x */
-static inline float warm_rt_leaky_reluf(float x, float a)
-{
-    return x >= 0.0f ? x : a * x;
-}
-
-/* x > a ? x : 0 */
-static inline float warm_rt_thresholded_reluf(float x, float a)
-{
-    return x > a ? x : 0.0f;
-}
-
-/* x >= 0 ? x : a*(e^x - 1); expm1f keeps e^x - 1 accurate near 0. */
-static inline float warm_rt_eluf(float x, float a)
-{
-    return x >= 0.0f ? x : a * expm1f(x);
-}
-
-/* x / (1 + |x|); beyond 1e30 that is +-1 in float, and the quotient would be
- * inf / inf at +-inf. */
-static inline float warm_rt_softsignf(float x)
-{
-    if (x > 1e30f)
-        return 1.0f;
-    if (x < -1e30f)
-        return -1.0f;
-    return x / (1.0f + fabsf(x));
-}
-
-/* log(1 + e^x); above 20, log1p(e^x) rounds to x in float and e^x could
- * overflow, so return x. */
-static inline float warm_rt_softplusf(float x)
-{
-    return x > 20.0f ? x : log1pf(expf(x));
-}
-
-/* a*x + b */
-static inline float warm_rt_affinef(float x, float a, float b)
-{
-    return a * x + b;
-}
-
-static inline float warm_rt_identityf(float x)
-{
-    return x;
-}
-
-/* v[k] = e^v[k] / sum_j e^v[j], in place. Subtracting the maximum first keeps
- * every exponent <= 0, so nothing overflows and the sum is >= 1. */
-static inline void warm_rt_softmaxf(float *v, int n)
-{
-    float max, sum, inv;
-    int i;
-
-    if (n <= 0)
-        return;
-    max = v[0];
-    for (i = 1; i < n; i++)
-        if (v[i] > max)
-            max = v[i];
-    sum = 0.0f;
-    for (i = 0; i < n; i++) {
-        v[i] = expf(v[i] - max);
-        sum += v[i];
-    }
-    inv = 1.0f / sum;
-    for (i = 0; i < n; i++)
-        v[i] *= inv;
-}
-
-/* ---- fast: no libm, vectorizable ---- */
-
-/*
- * Both fast functions are built on e^z for z <= 0, computed the way libm
- * does it but without calls or branches: z = n*ln2 + r with n an integer and
- * |r| <= ln2/2, e^r - 1 = r + r^2*P(r) with the degree-5 minimax P of Cephes'
- * expf, and 2^n put together from its bits. Keeping e^r - 1 apart from the 1
- * gives e^z - 1 without cancellation near 0, which tanh needs. Selects
- * (a ? b : c) stand in for branches; compilers turn them into blends.
- */
+/* ---- piece WARM_RT_FMA ---- */
 /*
  * WARM_RT_FMA(a, b, c) is a*b + c, fused (one rounding) where the target has FMA.
  * gcc never fuses a*b + c by itself in ISO C mode (-std=c99 and -std=c11
@@ -211,23 +101,43 @@ static inline void warm_rt_softmaxf(float *v, int n)
 #endif
 #endif
 
+/* ---- piece warm_rt_expm1_parts_ (needs <stdint.h> <string.h> WARM_RT_FMA) ---- */
+/*
+ * Both fast functions are built on e^z for z <= 0, computed the way libm
+ * does it but without calls or branches: z = n*ln2 + r with n an integer and
+ * |r| <= ln2/2, e^r - 1 = r + r^2*P(r) with the degree-5 minimax P of Cephes'
+ * expf, and 2^n put together from its bits. Keeping e^r - 1 apart from the 1
+ * gives e^z - 1 without cancellation near 0, which tanh needs. Selects
+ * (a ? b : c) stand in for branches; compilers turn them into blends.
+ */
 #define WARM_RT_LN2_HI 0.693359375f          /* ln 2 = WARM_RT_LN2_HI + WARM_RT_LN2_LO, with */
 #define WARM_RT_LN2_LO -2.12194440e-4f       /* n * WARM_RT_LN2_HI exact for |n| < 2^15 */
 #define WARM_RT_LOG2E 1.44269504088896341f
-#define WARM_RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23: adding it rounds to an
-                                           integer kept in the low bits */
+#define WARM_RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23, bits 0x4b400000: adding */
+#define WARM_RT_ROUND_MAGIC_BITS 0x4b400000  /* it rounds to an integer, kept in the low bits */
 
-/* Sets *s = 2^n and returns e^r - 1, where z = n*ln2 + r. Needs
- * -87 <= z <= 87 so that 2^n is a normal float. */
+/*
+ * Sets *s = 2^n and returns e^r - 1, where z = n*ln2 + r. Needs
+ * -87 <= z <= 87 so that 2^n is a normal float.
+ *
+ * n = round(z/ln2) is read from the bits of k = z/ln2 + 1.5 * 2^23, where
+ * the one rounding of the sum leaves the integer n in the low bits (bits of
+ * k = WARM_RT_ROUND_MAGIC_BITS + n), and is converted back to a float from
+ * those bits. The textbook n = k - 1.5 * 2^23 is x + c - c in the
+ * compiler's eyes, and -fassociative-math (-ffast-math, -Ofast) folds it
+ * to x: n was then z/ln2 unrounded and sigmoid(-0.3) came out 0.5. A sum
+ * of two terms whose result is used only through its bits is the same
+ * under any flags.
+ */
 static inline float warm_rt_expm1_parts_(float z, float *s)
 {
-    float k = z * WARM_RT_LOG2E + WARM_RT_ROUND_MAGIC;    /* low bits hold round(z/ln2) */
-    float n = k - WARM_RT_ROUND_MAGIC;
-    float r = z - n * WARM_RT_LN2_HI - n * WARM_RT_LN2_LO;
+    float k = z * WARM_RT_LOG2E + WARM_RT_ROUND_MAGIC;
     uint32_t bits;
-    float p;
+    float n, r, p;
 
     memcpy(&bits, &k, sizeof bits);
+    n = (float)((int32_t)bits - WARM_RT_ROUND_MAGIC_BITS);  /* round(z/ln2) */
+    r = z - n * WARM_RT_LN2_HI - n * WARM_RT_LN2_LO;
     bits = (bits + 127u) << 23;                 /* (n + 127) << 23 is 2^n */
     memcpy(s, &bits, sizeof bits);
     p = 1.9875691500e-4f;
@@ -239,6 +149,7 @@ static inline float warm_rt_expm1_parts_(float z, float *s)
     return WARM_RT_FMA(r * r, p, r);
 }
 
+/* ---- piece warm_rt_bits_ (needs <stdint.h> <string.h>) ---- */
 /* Float <-> bits, for the selects below. */
 static inline uint32_t warm_rt_bits_(float x)
 {
@@ -266,6 +177,7 @@ static inline uint32_t warm_rt_mask_(int c)
 #define WARM_RT_BITS_INF 0x7f800000u         /* bits of |x| above this: a NaN */
 #define WARM_RT_BITS_QNAN 0x7fc00000u        /* OR-ing this in makes a NaN */
 
+/* ---- piece warm_rt_tanhf_fast (needs warm_rt_expm1_parts_ warm_rt_bits_) ---- */
 /*
  * tanh(x) = -m / (2 + m) with m = e^(-2|x|) - 1 = 2^n*(e^r - 1) + (2^n - 1),
  * then the sign of x. |x| is clamped to 9, where tanh is 1 in float; so +-inf
@@ -291,6 +203,7 @@ static inline float warm_rt_tanhf_fast(float x)
     return warm_rt_from_bits_((warm_rt_bits_(y) ^ sign) | nan);
 }
 
+/* ---- piece warm_rt_sigmoidf_fast (needs warm_rt_expm1_parts_ warm_rt_bits_) ---- */
 /*
  * sigmoid(x) = 1 / (1 + e^-x), with e^-x = 2^n*(1 + (e^r - 1)) computed at
  * -x clamped to [-87, 87], where it is a normal float; below x = -87 the
@@ -321,43 +234,7 @@ static inline float warm_rt_sigmoidf_fast(float x)
     return warm_rt_from_bits_((warm_rt_bits_(y) & keep) | nan);
 }
 
-/* a + (b - a) * sigmoid(x) */
-static inline float warm_rt_scaled_sigmoidf_fast(float x, float a, float b)
-{
-    return a + (b - a) * warm_rt_sigmoidf_fast(x);
-}
-
-/* a * tanh(b*x) */
-static inline float warm_rt_scaled_tanhf_fast(float x, float a, float b)
-{
-    return a * warm_rt_tanhf_fast(b * x);
-}
-
-/* ---- vectors: the widest float vector of the target ---- */
-
-/*
- * The kernels of generated code (lstmc's tiled matrix-vector and projection
- * loops) are written once over warm_rt_vec, a vector of WARM_RT_VL floats, with four
- * operations: load and store WARM_RT_VL floats (any alignment), broadcast one
- * float, and a*b + c. WARM_RT_ACCS is how many accumulator vectors a kernel may
- * keep in registers (half the register file: the rest hold weights and
- * broadcasts). Without a known vector unit warm_rt_vec is a float and the
- * kernels become plain loops over fixed-size arrays, which compilers
- * vectorize themselves (gcc -O2 and up, clang -O2).
- */
-/*
- * WARM_RT_VKEEP(v, load) assigns and keeps v in a register: gcc would otherwise
- * fold the load into each a*b + c that uses v (one load per use), which on
- * Zen 4 makes the batched kernels load-bound (measured: 141 -> 114 us per
- * step, 32 sequences of H = 256). An empty asm with v as its operand is
- * the usual way to say so; other compilers get a plain assignment.
- */
-#if defined(__GNUC__) && !defined(__clang__) && (defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__)))
-#define WARM_RT_VKEEP(v, load) do { (v) = (load); __asm__("" : "+v"(v)); } while (0)
-#else
-#define WARM_RT_VKEEP(v, load) ((v) = (load))
-#endif
-
+/* ---- piece WARM_RT_UNROLL ---- */
 /*
  * WARM_RT_UNROLL goes before a kernel's loops over its accumulators (a few,
  * fixed): unrolled, the accumulator arrays become registers. gcc -O2 does
@@ -372,6 +249,7 @@ static inline float warm_rt_scaled_tanhf_fast(float x, float a, float b)
 #define WARM_RT_UNROLL
 #endif
 
+/* ---- piece WARM_RT_NO_UNROLL ---- */
 /*
  * WARM_RT_NO_UNROLL goes before a kernel's loop over the columns of a weight
  * matrix: clang unrolls such a loop completely when it is short and then
@@ -384,60 +262,39 @@ static inline float warm_rt_scaled_tanhf_fast(float x, float a, float b)
 #define WARM_RT_NO_UNROLL
 #endif
 
+/* ---- piece WARM_RT_VL ---- */
+/*
+ * The vectors of the target: the kernels of generated code (lstmc's tiled
+ * matrix-vector and projection loops) are written once over warm_rt_vec (the
+ * next piece), a vector of WARM_RT_VL floats. WARM_RT_ACCS is how many accumulator
+ * vectors a kernel may keep in registers (half the register file: the rest
+ * hold weights and broadcasts); kernels of plain floats use it too.
+ * WARM_RT_VISA_ names the vector unit for warm_rt_vec: AVX-512 (1), AVX2 + FMA (2),
+ * NEON on AArch64 (3), SSE2 (4), none (0).
+ */
 #if defined(__AVX512F__)
-#include <immintrin.h>
+#define WARM_RT_VISA_ 1
 #define WARM_RT_VL 16
 #define WARM_RT_ACCS 16
-typedef __m512 warm_rt_vec;
-#define warm_rt_vload(p) _mm512_loadu_ps(p)
-#define warm_rt_vstore(p, v) _mm512_storeu_ps((p), (v))
-#define warm_rt_vset1(x) _mm512_set1_ps(x)
-#define warm_rt_vadd(a, b) _mm512_add_ps((a), (b))
-#define warm_rt_vfma(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #elif defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
+#define WARM_RT_VISA_ 2
 #define WARM_RT_VL 8
 #define WARM_RT_ACCS 8
-typedef __m256 warm_rt_vec;
-#define warm_rt_vload(p) _mm256_loadu_ps(p)
-#define warm_rt_vstore(p, v) _mm256_storeu_ps((p), (v))
-#define warm_rt_vset1(x) _mm256_set1_ps(x)
-#define warm_rt_vadd(a, b) _mm256_add_ps((a), (b))
-#define warm_rt_vfma(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #elif defined(__ARM_NEON) && defined(__aarch64__)
-#include <arm_neon.h>
+#define WARM_RT_VISA_ 3
 #define WARM_RT_VL 4
 #define WARM_RT_ACCS 16
-typedef float32x4_t warm_rt_vec;
-#define warm_rt_vload(p) vld1q_f32(p)
-#define warm_rt_vstore(p, v) vst1q_f32((p), (v))
-#define warm_rt_vset1(x) vdupq_n_f32(x)
-#define warm_rt_vadd(a, b) vaddq_f32((a), (b))
-#define warm_rt_vfma(a, b, c) vfmaq_f32((c), (a), (b))
 #elif defined(__SSE2__) || defined(_M_X64)
-#include <emmintrin.h>
+#define WARM_RT_VISA_ 4
 #define WARM_RT_VL 4
 #define WARM_RT_ACCS 8
-typedef __m128 warm_rt_vec;
-#define warm_rt_vload(p) _mm_loadu_ps(p)
-#define warm_rt_vstore(p, v) _mm_storeu_ps((p), (v))
-#define warm_rt_vset1(x) _mm_set1_ps(x)
-#define warm_rt_vadd(a, b) _mm_add_ps((a), (b))
-#define warm_rt_vfma(a, b, c) _mm_add_ps(_mm_mul_ps((a), (b)), (c))
 #else
+#define WARM_RT_VISA_ 0
 #define WARM_RT_VL 1
 #define WARM_RT_ACCS 16
-typedef float warm_rt_vec;
-#define warm_rt_vload(p) (*(p))
-#define warm_rt_vstore(p, v) (*(p) = (v))
-#define warm_rt_vset1(x) (x)
-#define warm_rt_vadd(a, b) ((a) + (b))
-#define warm_rt_vfma(a, b, c) ((a) * (b) + (c))
 #endif
 
-#endif
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
+
 #endif
 /* ---- end runtime/lstmc_act.h ---- */
 

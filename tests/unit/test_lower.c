@@ -10,6 +10,7 @@
 
 #include "ast.h"
 #include "lower.h"
+#include "runtime_text.h"
 #include "sema.h"
 
 #include <string.h>
@@ -222,6 +223,22 @@ static void test_state_layout_sequence(void **state)
     arena_free(&a);
 }
 
+/* dense layers only: no state, but C has no empty struct */
+static void test_state_dense_only(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    LowModel *lm = lower(&a, "model m { input 3; dense d { units 2; from native \"w\"; } }", NULL);
+    assert_int_equal(lm->nfields, 1);
+    assert_int_equal(lm->fields[0].kind, FIELD_EMPTY);
+    assert_int_equal(lm->state_bytes, 4);
+    /* run_batch sets up no state pointer that nothing reads */
+    const LowBlock *groups = lm->run_batch.body.s[lm->run_batch.body.n - 1].body;
+    for (int k = 0; k < groups->n; k++)
+        assert_int_not_equal(groups->s[k].kind, LS_LET_STATE);
+    arena_free(&a);
+}
+
 /* ---- kernel shapes ---- */
 
 static void test_tiles_and_steps(void **state)
@@ -419,18 +436,92 @@ static void test_reset_initial_state(void **state)
     arena_free(&a);
 }
 
+/* ---- the runtime a model needs ---- */
+
+/* The names of the runtime pieces lm's C copies, in order, one space
+ * between. */
+static const char *needs_text(Arena *a, const LowModel *lm)
+{
+    const char *t = "";
+    for (int k = 0; k < rt_act_npieces; k++)
+        if (lm->runtime[k])
+            t = arena_printf(a, "%s%s%s", t, *t ? " " : "", rt_act_pieces[k].name);
+    return t;
+}
+
+static void test_runtime_needs(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    LowerOptions fast = {NULL, 1, 1, NULL, 0}, exact = {NULL, 0, 1, NULL, 0};
+
+    /* sigmoid and tanh, fast: no libm, nothing else; H = 2 is a tiled
+     * kernel of plain floats (8 rows): its macros, no vectors */
+    const char *plain = "model m { input 3; lstm l { hidden 2; from native \"w\"; } }";
+    LowModel *lm = lower(&a, plain, &fast);
+    assert_string_equal(needs_text(&a, lm),
+                        "<stdint.h> <string.h> RT_FMA rt_expm1_parts_ rt_bits_ rt_tanhf_fast "
+                        "rt_sigmoidf_fast RT_UNROLL RT_NO_UNROLL RT_VL");
+    assert_false(lower_needs(lm, "rt_softsignf"));
+    assert_false(lower_needs(lm, "<math.h>"));
+    assert_false(lower_needs(lm, "rt_vec"));
+    assert_string_equal(lower_act_function(lm->cells[0].gate_act), "rt_sigmoidf_fast");
+
+    /* exact: libm's, and nothing of the fast functions */
+    lm = lower(&a, plain, &exact);
+    assert_string_equal(needs_text(&a, lm),
+                        "<math.h> rt_sigmoidf rt_tanhf RT_UNROLL RT_NO_UNROLL RT_VL");
+
+    /* 16 units: 64 rows, the target's vectors */
+    lm = lower(&a, "model m { input 3; lstm l { hidden 16; from native \"w\"; } }", &fast);
+    assert_true(lm->cells[0].simd);
+    assert_true(lower_needs(lm, "rt_vec"));
+    assert_true(lower_needs(lm, "RT_VKEEP"));
+
+    /* blocks (the row-wise step, plain C), other activations, a softmax head */
+    lm = lower(&a,
+               "model m { input 3;\n"
+               "  lstm l { hidden 4; blocks 2; gate_activation hard_sigmoid(0.2, 0.5);\n"
+               "           cell_input scaled_sigmoid(-2, 2); cell_output softsign; from native \"w\"; }\n"
+               "  dense d { units 3; activation softmax; from native \"w\"; }\n"
+               "  output last; }\n",
+               &fast);
+    assert_false(lm->cells[0].tiled);
+    assert_string_equal(needs_text(&a, lm),
+                        "<math.h> <stdint.h> <string.h> rt_hard_sigmoidf rt_softsignf rt_softmaxf "
+                        "RT_FMA rt_expm1_parts_ rt_bits_ rt_sigmoidf_fast rt_scaled_sigmoidf_fast");
+    /* the same exact: scaled_sigmoid needs the exact sigmoid */
+    lm = lower(&a,
+               "model m { input 3;\n"
+               "  lstm l { hidden 4; blocks 2; cell_input scaled_sigmoid(-2, 2); from native \"w\"; } }\n",
+               &exact);
+    assert_string_equal(needs_text(&a, lm), "<math.h> rt_sigmoidf rt_tanhf rt_scaled_sigmoidf");
+
+    /* every activation's function is a piece of the header */
+    for (int k = 0; k < ACT_COUNT; k++)
+        for (int f = 0; f < 2; f++) {
+            LowAct act = {(ActKind)k, 1.0f, 1.0f, f};
+            const char *name = lower_act_function(act);
+            if (name)
+                (void)lower_needs(lm, name);   /* an unknown piece is fatal */
+        }
+    arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_state_layout_streaming),
         cmocka_unit_test(test_state_layout_sequence),
+        cmocka_unit_test(test_state_dense_only),
         cmocka_unit_test(test_tiles_and_steps),
         cmocka_unit_test(test_cell_run_backward),
         cmocka_unit_test(test_streaming_api),
         cmocka_unit_test(test_sequence_api),
         cmocka_unit_test(test_reset_initial_state),
         cmocka_unit_test(test_model_hash),
+        cmocka_unit_test(test_runtime_needs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
