@@ -89,6 +89,12 @@ if [ "${1:-}" = "--one" ]; then
                 $DIFF_ACTFLAG $(chunk_flag "$seed")" > "$d.log" 2>&1; then
             result "FAIL - lstmc build failed"; exit 0
         fi
+        # the same model's .c must be C++ too (g++, every warning an error)
+        if [ -n "$DIFF_GXX" ] && ! { $to "$DIFF_LSTMC" compile "$d/model.lstm" -o "$d/cxx" $DIFF_ACTFLAG \
+                $(chunk_flag "$seed") && g++ -x c++ -std=c++11 -fsyntax-only -Wall -Wextra -Wpedantic -Werror \
+                -I"$d" "$d/cxx.c"; } > "$d.log" 2>&1; then
+            result "FAIL - the generated .c does not compile as C++ (g++ -x c++)"; exit 0
+        fi
         # odd seeds read stdin, even seeds a file argument: both paths
         if [ $((seed % 2)) -eq 1 ]; then
             $to "$d/model" < "$d/input.txt" > "$d/out.txt" 2> "$d.log"
@@ -194,10 +200,21 @@ if [ "$candidate" = build ] && [ "${DIFF_FASTMATH:-1}" = 1 ]; then
     done
 fi
 export DIFF_GCC DIFF_CLANG
+# g++: every generated .c compiled as C++ too
+DIFF_GXX=
+if [ "$candidate" = build ]; then
+    if command -v g++ > /dev/null 2>&1; then
+        DIFF_GXX=1
+    else
+        echo "g++: skipped (not installed): the generated code is not compiled as C++"
+    fi
+fi
+export DIFF_GXX
 
 echo "diff: seeds $first..$last, $what vs lstmc run, tolerance $tol"
 [ -n "$DIFF_GCC" ] && echo "      seeds of 3 mod 7 built by gcc -Ofast $DIFF_WARN"
 [ -n "$DIFF_CLANG" ] && echo "      seeds of 5 mod 7 built by clang -Ofast -ffast-math $DIFF_WARN"
+[ -n "$DIFF_GXX" ] && echo "      every model's .c also compiled as C++ (g++ -x c++ -std=c++11 -Werror)"
 start=$(date +%s)
 seq "$first" "$last" | xargs -P "${DIFF_JOBS:-2}" -n 1 sh "$0" --one
 
