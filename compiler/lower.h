@@ -15,9 +15,10 @@
  *     their offsets (h and c of every layer-direction, scratch), and, for
  *     models that need the whole sequence, the caller's scratch rows; the
  *     learned initial h0 and c0 that NAME_reset copies into h and c;
- *   - kernels: the tiled kernel of every S = 1 layer (LowCell.tiled) and its
- *     vector shape, the row-wise step of blocks of S > 1 cells and its rows
- *     per pass, the dense layers; which layers --threads splits;
+ *   - kernels: the tiled kernel of every layer and its vector shape (a
+ *     tile's rows: each present gate's rows of its units, or of its blocks
+ *     of S > 1 cells, and the padding that makes them whole vectors), the
+ *     dense layers; which layers --threads splits;
  *   - control code (lower_api.c): every function around the kernels (a
  *     layer-direction over rows of steps, over a batch of sequences; the
  *     model's reset, step, run and run_batch) as a small statement form of
@@ -82,32 +83,38 @@ typedef struct LowCell {
     int input, hidden, block_size, blocks, proj, recurrent;   /* I H S NB P R */
     int has_gate[GATE_COUNT];  /* has_gate[GATE_G] = 1 */
     int coupled;               /* f = 1 - i */
-    int gate_rows;             /* rows of w_gates: the present gates' rows */
+    int gate_rows;             /* gate pre-activations of a step: tiles x tile_rows
+                                  (the present gates' rows, and the tiles' padding) */
     int gate_off[GATE_COUNT];  /* first row of each gate in w_gates, -1 if it has none */
-    LowArray w_gates;          /* [gate_rows][I + R]: columns x, then h (row-wise step) */
-    LowArray b_gates;          /* [gate_rows], forget bias folded in; data NULL: none */
+    LowArray w_gates;          /* [rows][I + R]: the present gates' rows, columns x
+                                  then h; the source of the tiled arrays below */
+    LowArray b_gates;          /* [rows], forget bias folded in; data NULL: none */
     LowArray peep[GATE_COUNT]; /* p_i, p_f, p_o [H]; data NULL: none */
     LowArray w_proj;           /* [P][H]; data NULL: no projection */
     LowArray h0;               /* [R] the state NAME_reset sets (`initial_state;`); */
     LowArray c0;               /* [H]  data NULL: zeros */
     LowAct gate_act, cell_input_act, cell_output_act;
     float clip_gates, clip_cell, clip_proj;   /* 0: none */
-    int rows_per_pass;         /* row-wise step: gate rows per pass over [x, h] (1, 2 or 4) */
 
-    /* The tiled kernel (S = 1; see lower.c): the H units are cut into tiles
-     * of `tile` units; a tile's gate rows (each present gate's `tile` rows,
-     * in the order i, f, g, o) are computed together in registers, one pass
-     * over the weights, then the tile's cells are updated at once. Weights
-     * are transposed within a tile: w[tile][k][tile row], so the loop over
-     * a tile's rows has independent accumulators and vectorizes. The input
+    /* The tiled kernel (see lower.c): the H units are cut into tiles of
+     * `tile` units (cells), `tile_blocks` blocks of S cells; a tile's gate
+     * rows, in the order i, f, g, o (each present gate's rows of the
+     * tile: one per block for i, f, o, one per cell for g; with S = 1 both
+     * are `tile`), then `tile_pad` rows of zeros, are computed together in
+     * registers, one pass over the weights, then the tile's cells are
+     * updated at once, each cell reading its block's gates. Weights are
+     * transposed within a tile: w[tile][k][tile row], so the loop over a
+     * tile's rows has independent accumulators and vectorizes. The input
      * part is hoisted: a run projects a chunk of steps first (a matrix
      * product), then runs the recurrence step by step. */
-    int tiled;                 /* 1: this kernel; 0: the row-wise step (blocks) */
     int threads;               /* > 1: NAME_run splits its tiles over this many
                                   threads, one spin barrier per step */
-    int tile;                  /* V: units per tile (divides H) */
+    int tile;                  /* V: units (cells) per tile (divides H) */
+    int tile_blocks;           /* blocks per tile: V / S */
     int tiles;                 /* H / V */
-    int tile_rows;             /* present gates x V */
+    int tile_rows;             /* the present gates' rows of a tile, then tile_pad */
+    int tile_pad;              /* rows of zeros at the end of a tile, so that its rows
+                                  are whole vectors (blocks only; see block_tile) */
     int tile_off[GATE_COUNT];  /* first row of each gate within a tile, -1 if absent */
     int simd;                  /* tile_rows is a multiple of 16: the kernels use the
                                   target's vectors (else plain floats) */
@@ -249,7 +256,6 @@ typedef struct LowPtr {
 typedef enum {
     CALLEE_CELL_PROJECT,     /* cell: (x, n, pre) the input projection of n steps */
     CALLEE_CELL_RECUR,       /* cell: (pre, h, c, m) one step of the recurrence */
-    CALLEE_CELL_STEP,        /* cell (row-wise): (x, h, c, gates, m) one step */
     CALLEE_CELL_PROJECTION,  /* cell: (h, m) h = w_proj m */
     CALLEE_CELL_BATCH_RECUR, /* cell: (pre, nb, states) the recurrence of nb sequences */
     CALLEE_CELL_RUN,         /* cell: a LowFunc (run over rows) */
