@@ -665,8 +665,17 @@ static void emit_cell_defines(Emitter *e, const LowCell *c)
         emit_line(e, "#define %s_BLOCKS %d  /* blocks of cells sharing their gates */", M, c->blocks);
         emit_line(e, "#define %s_BLOCK_SIZE %d  /* cells per block */", M, c->block_size);
     }
-    if (c->proj)
+    if (c->proj) {
         emit_line(e, "#define %s_PROJ   %d  /* P: h = w_proj m has P values */", M, c->proj);
+        emit_line(e, "#define %s_PROJ_TILE  %d  /* rows of h per tile of the projection */", M, c->proj_tile);
+        emit_line(e, "#define %s_PROJ_TILES %d  /* PROJ / PROJ_TILE */", M, c->proj_tiles);
+        emit_line(e, "#define %s_PROJ_VECS  (%s_PROJ_TILE / %s)  /* its accumulators: vectors of %s floats */", M, M,
+                  c->proj_simd ? "RT_VL" : "1", c->proj_simd ? "RT_VL" : "1");
+        emit_line(e, "/* sets of accumulators of the projection (columns j, j+1, ... each to its");
+        emit_line(e, " * own set), and sequences per pass of run_batch's: at most RT_ACCS in all */");
+        emit_line(e, "#define %s_PROJ_PSTEPS (RT_ACCS / %s_PROJ_VECS >= 4 ? 4 : RT_ACCS / %s_PROJ_VECS >= 2 ? 2 : 1)",
+                  M, M, M);
+    }
     emit_line(e, "#define %s_TILE   %d  /* V: units per tile; a tile's gate rows are computed together */",
               M, c->tile);
     emit_line(e, "#define %s_TILES  %d  /* H / V */", M, c->tiles);
@@ -909,54 +918,38 @@ static void emit_block_cells(Emitter *e, Arena *a, const LowCell *c)
     emit_close(e, "");
 }
 
-/* ID_projection: h = w_proj m, clipped. */
-static void emit_projection(Emitter *e, Arena *a, const LowCell *c)
-{
-    const char *M = c->macro;
-    emit_line(e, "/* The projection of %s: h = w_proj m%s. */", c->title, c->clip_proj != 0 ? ", clipped" : "");
-    emit_function(e, "static void %s_projection(float h[%s_PROJ], const float m[%s_HIDDEN])", c->id, M, M);
-    emit_open(e, "for (int p = 0; p < %s_PROJ; p++)", M);
-    emit_line(e, "const float *w = %s[p];", c->w_proj.name);
-    emit_line(e, "float sum = 0.0f;");
-    emit_line(e, "for (int j = 0; j < %s_HIDDEN; j++)", M);
-    emit_line(e, "    sum += w[j] * m[j];");
-    emit_line(e, "h[p] = %s;", clipped(a, "sum", c->clip_proj));
-    emit_close(e, "");
-    emit_close(e, "");
-    emit_blank(e);
-}
-
 /* ---- the tiled kernels ---- */
 
 /* The vector operations of a tiled kernel: the runtime's rt_vec when the
- * tile's rows are a multiple of 16 (lower.c: c->simd), plain floats else. */
-static const char *vtype(const LowCell *c)
+ * tile's rows are a multiple of 16 (lower.c: c->simd, c->proj_simd), plain
+ * floats else. */
+static const char *vtype(int simd)
 {
-    return c->simd ? "rt_vec" : "float";
+    return simd ? "rt_vec" : "float";
 }
 
 /* Vector l of the floats at base: rt_vload(base + l * RT_VL), or base[l]. */
-static const char *vload(Arena *a, const LowCell *c, const char *base, const char *l)
+static const char *vload(Arena *a, int simd, const char *base, const char *l)
 {
-    return c->simd ? arena_printf(a, "rt_vload(%s + %s * RT_VL)", base, l) : arena_printf(a, "%s[%s]", base, l);
+    return simd ? arena_printf(a, "rt_vload(%s + %s * RT_VL)", base, l) : arena_printf(a, "%s[%s]", base, l);
 }
 
-static const char *vset1(Arena *a, const LowCell *c, const char *x)
+static const char *vset1(Arena *a, int simd, const char *x)
 {
-    return c->simd ? arena_printf(a, "rt_vset1(%s)", x) : x;
+    return simd ? arena_printf(a, "rt_vset1(%s)", x) : x;
 }
 
-static const char *vfma(Arena *a, const LowCell *c, const char *x, const char *y, const char *acc)
+static const char *vfma(Arena *a, int simd, const char *x, const char *y, const char *acc)
 {
-    return c->simd ? arena_printf(a, "rt_vfma(%s, %s, %s)", x, y, acc)
-                   : arena_printf(a, "%s * %s + %s", x, y, acc);
+    return simd ? arena_printf(a, "rt_vfma(%s, %s, %s)", x, y, acc)
+                : arena_printf(a, "%s * %s + %s", x, y, acc);
 }
 
 /* Stores v as vector l of the floats at base. */
-static const char *vstore(Arena *a, const LowCell *c, const char *base, const char *l, const char *v)
+static const char *vstore(Arena *a, int simd, const char *base, const char *l, const char *v)
 {
-    return c->simd ? arena_printf(a, "rt_vstore(%s + %s * RT_VL, %s)", base, l, v)
-                   : arena_printf(a, "%s[%s] = %s", base, l, v);
+    return simd ? arena_printf(a, "rt_vstore(%s + %s * RT_VL, %s)", base, l, v)
+                : arena_printf(a, "%s[%s] = %s", base, l, v);
 }
 
 /* The loop over the steps (or sequences) of a pass, "for (q ...) {"; a
@@ -975,6 +968,132 @@ static void close_steps(Emitter *e, const char *steps)
         emit_close(e, "");
 }
 
+/* Tile t's rows of h, ht, clipped in place (clip projection). */
+static void emit_proj_clip(Emitter *e, Arena *a, const LowCell *c)
+{
+    if (c->clip_proj == 0)
+        return;
+    emit_line(e, "for (int v = 0; v < %s_PROJ_TILE; v++)", c->macro);
+    emit_line(e, "    ht[v] = %s;", clipped(a, "ht[v]", c->clip_proj));
+}
+
+/* ID_projection: h = w_proj m, clipped: a matrix-vector product tile by
+ * tile, as the recurrent product of the gates (emit_recur). */
+static void emit_projection(Emitter *e, Arena *a, const LowCell *c)
+{
+    const char *M = c->macro;
+    int simd = c->proj_simd;
+    emit_line(e, "/* The projection of %s: h = w_proj m%s, tile by tile: a tile's PROJ_TILE", c->title,
+              c->clip_proj != 0 ? ", clipped" : "");
+    emit_line(e, " * rows of h accumulated together, one pass over w_proj[t]; column j to");
+    emit_line(e, " * accumulator set j %% PROJ_PSTEPS. */");
+    emit_function(e, "static void %s_projection(float h[%s_PROJ], const float m[%s_HIDDEN])", c->id, M, M);
+    emit_open(e, "for (int t = 0; t < %s_PROJ_TILES; t++)", M);
+    emit_line(e, "const float *w = &%s[t][0][0];", c->w_proj.name);
+    emit_line(e, "float *ht = h + t * %s_PROJ_TILE;  /* the tile's rows of h */", M);
+    emit_line(e, "%s acc[%s_PROJ_PSTEPS][%s_PROJ_VECS];", vtype(simd), M, M);
+    emit_line(e, "int j = 0;");
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 0; q < %s_PROJ_PSTEPS; q++)", M);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+    emit_line(e, "    acc[q][l] = %s;", vset1(a, simd, "0.0f"));
+    emit_close(e, "");
+    emit_line(e, "RT_NO_UNROLL");
+    emit_open(e, "for (; j + %s_PROJ_PSTEPS <= %s_HIDDEN; j += %s_PROJ_PSTEPS)", M, M, M);
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 0; q < %s_PROJ_PSTEPS; q++)", M);
+    emit_line(e, "const float *wj = w + (j + q) * %s_PROJ_TILE;", M);
+    emit_line(e, "const %s mj = %s;", vtype(simd), vset1(a, simd, "m[j + q]"));
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+    emit_line(e, "    acc[q][l] = %s;", vfma(a, simd, vload(a, simd, "wj", "l"), "mj", "acc[q][l]"));
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_open(e, "for (; j < %s_HIDDEN; j++)", M);
+    emit_line(e, "const float *wj = w + j * %s_PROJ_TILE;", M);
+    emit_line(e, "const %s mj = %s;", vtype(simd), vset1(a, simd, "m[j]"));
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+    emit_line(e, "    acc[0][l] = %s;", vfma(a, simd, vload(a, simd, "wj", "l"), "mj", "acc[0][l]"));
+    emit_close(e, "");
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 1; q < %s_PROJ_PSTEPS; q++)", M);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+    emit_line(e, "    acc[0][l] = %s;", simd ? "rt_vadd(acc[0][l], acc[q][l])" : "acc[0][l] + acc[q][l]");
+    emit_close(e, "");
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+    emit_line(e, "    %s;", vstore(a, simd, "ht", "l", "acc[0][l]"));
+    emit_proj_clip(e, a, c);
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_blank(e);
+}
+
+/* One pass of the batched projection over tile t's w_proj for `seqs`
+ * sequences (a macro or 1) from b: acc[sequence][vector] in registers. */
+static void emit_batch_projection_pass(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c, const char *seqs)
+{
+    const char *M = c->macro;
+    int simd = c->proj_simd, one = strcmp(seqs, "1") == 0;
+    const char *Q = one ? "" : "[q]", *B = one ? "b" : "b + (size_t)q";
+    emit_line(e, "%s acc%s[%s_PROJ_VECS];", vtype(simd), one ? "" : arena_printf(a, "[%s]", seqs), M);
+    open_steps(e, seqs);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+    emit_line(e, "    acc%s[l] = %s;", Q, vset1(a, simd, "0.0f"));
+    close_steps(e, seqs);
+    emit_line(e, "RT_NO_UNROLL");
+    emit_open(e, "for (int j = 0; j < %s_HIDDEN; j++)", M);
+    emit_line(e, "const float *wj = w + j * %s_PROJ_TILE;", M);
+    emit_line(e, "%s wv[%s_PROJ_VECS];  /* column j, loaded once for every sequence */", vtype(simd), M);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+    emit_line(e, "    %s", simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", vload(a, simd, "wj", "l"))
+                              : arena_printf(a, "wv[l] = %s;", vload(a, simd, "wj", "l")));
+    open_steps(e, seqs);
+    emit_line(e, "const %s mj = %s;", vtype(simd),
+              vset1(a, simd, arena_printf(a, "s[%s].%s[j]", B, fname(lm, lm->m_field))));
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+    emit_line(e, "    acc%s[l] = %s;", Q, vfma(a, simd, "wv[l]", "mj", arena_printf(a, "acc%s[l]", Q)));
+    close_steps(e, seqs);
+    emit_close(e, "");
+    open_steps(e, seqs);
+    emit_line(e, "float *ht = s[%s].%s + t * %s_PROJ_TILE;  /* the tile's rows of its h */", B,
+              fname(lm, c->h_field), M);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+    emit_line(e, "    %s;", vstore(a, simd, "ht", "l", arena_printf(a, "acc%s[l]", Q)));
+    emit_proj_clip(e, a, c);
+    close_steps(e, seqs);
+    emit_line(e, "b += %s;", seqs);
+}
+
+/* ID_batch_projection: the projection of nb sequences, one step each. */
+static void emit_batch_projection(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c)
+{
+    const char *M = c->macro;
+    emit_line(e, "/* The projection of %s for nb <= %s_CHUNK sequences: s[b].h = w_proj s[b].m%s;",
+              c->title, lm->macro, c->clip_proj != 0 ? ", clipped" : "");
+    emit_line(e, " * one pass over a tile's w_proj serves PROJ_PSTEPS sequences. */");
+    emit_function(e, "static void %s_batch_projection(size_t nb, %s_state *s)", c->id, lm->name);
+    emit_open(e, "for (int t = 0; t < %s_PROJ_TILES; t++)", M);
+    emit_line(e, "const float *w = &%s[t][0][0];", c->w_proj.name);
+    emit_line(e, "size_t b = 0;");
+    emit_open(e, "while (b + %s_PROJ_PSTEPS <= nb)", M);
+    emit_batch_projection_pass(e, a, lm, c, arena_printf(a, "%s_PROJ_PSTEPS", M));
+    emit_close(e, "");
+    emit_open(e, "while (b < nb)");
+    emit_batch_projection_pass(e, a, lm, c, "1");
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_blank(e);
+}
+
 /* One pass of the input projection over tile t's w_x for `steps` steps
  * (a macro or 1) from u: acc[step][vector] in registers. */
 static void emit_project_pass(Emitter *e, Arena *a, const LowCell *c, const char *steps)
@@ -984,35 +1103,35 @@ static void emit_project_pass(Emitter *e, Arena *a, const LowCell *c, const char
     const char *Q = one ? "" : "[q]";
     emit_line(e, "const float *xu = x + u * %s_INPUT;", M);
     emit_line(e, "float *pu = pre + u * %s_GATE_ROWS + t * %s_TILE_ROWS;", M, M);
-    emit_line(e, "%s acc%s[%s_VECS];", vtype(c), one ? "" : arena_printf(a, "[%s]", steps), M);
+    emit_line(e, "%s acc%s[%s_VECS];", vtype(c->simd), one ? "" : arena_printf(a, "[%s]", steps), M);
     open_steps(e, steps);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
     if (c->b_tiled.data)
-        emit_line(e, "    acc%s[l] = %s;", Q, vload(a, c, arena_printf(a, "%s[t]", c->b_tiled.name), "l"));
+        emit_line(e, "    acc%s[l] = %s;", Q, vload(a, c->simd, arena_printf(a, "%s[t]", c->b_tiled.name), "l"));
     else
-        emit_line(e, "    acc%s[l] = %s;", Q, vset1(a, c, "0.0f"));
+        emit_line(e, "    acc%s[l] = %s;", Q, vset1(a, c->simd, "0.0f"));
     close_steps(e, steps);
     emit_line(e, "RT_NO_UNROLL");
     emit_open(e, "for (int k = 0; k < %s_INPUT; k++)", M);
     emit_line(e, "const float *wk = w + k * %s_TILE_ROWS;", M);
-    emit_line(e, "%s wv[%s_VECS];  /* column k, loaded once for every step */", vtype(c), M);
+    emit_line(e, "%s wv[%s_VECS];  /* column k, loaded once for every step */", vtype(c->simd), M);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    %s", c->simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", vload(a, c, "wk", "l"))
-                                 : arena_printf(a, "wv[l] = %s;", vload(a, c, "wk", "l")));
+    emit_line(e, "    %s", c->simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", vload(a, c->simd, "wk", "l"))
+                                 : arena_printf(a, "wv[l] = %s;", vload(a, c->simd, "wk", "l")));
     open_steps(e, steps);
-    emit_line(e, "const %s xk = %s;", vtype(c),
-              vset1(a, c, one ? "xu[k]" : arena_printf(a, "xu[q * %s_INPUT + k]", M)));
+    emit_line(e, "const %s xk = %s;", vtype(c->simd),
+              vset1(a, c->simd, one ? "xu[k]" : arena_printf(a, "xu[q * %s_INPUT + k]", M)));
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc%s[l] = %s;", Q, vfma(a, c, "wv[l]", "xk", arena_printf(a, "acc%s[l]", Q)));
+    emit_line(e, "    acc%s[l] = %s;", Q, vfma(a, c->simd, "wv[l]", "xk", arena_printf(a, "acc%s[l]", Q)));
     close_steps(e, steps);
     emit_close(e, "");
     open_steps(e, steps);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    %s;", vstore(a, c, one ? "pu" : arena_printf(a, "(pu + q * %s_GATE_ROWS)", M), "l",
+    emit_line(e, "    %s;", vstore(a, c->simd, one ? "pu" : arena_printf(a, "(pu + q * %s_GATE_ROWS)", M), "l",
                                   arena_printf(a, "acc%s[l]", Q)));
     close_steps(e, steps);
     emit_line(e, "u += %s;", steps);
@@ -1069,37 +1188,37 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c)
     }
     emit_line(e, "const float *w = &%s[t][0][0];", c->w_h.name);
     emit_line(e, "float a[%s_TILE_ROWS];  /* the tile's gate pre-activations */", M);
-    emit_line(e, "%s acc[%s_KSPLIT][%s_VECS];", vtype(c), M, M);
+    emit_line(e, "%s acc[%s_KSPLIT][%s_VECS];", vtype(c->simd), M, M);
     emit_line(e, "int k = 0;");
     emit_line(e, "/* gates of the tile: a = pre + w_h h, its rows accumulated together,");
     emit_line(e, " * one pass over w_h[t]; column k to accumulator set k %% KSPLIT */");
     emit_line(e, "const float *pt = pre + t * %s_TILE_ROWS;  /* the tile's projected input */", M);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc[0][l] = %s;", vload(a, c, "pt", "l"));
+    emit_line(e, "    acc[0][l] = %s;", vload(a, c->simd, "pt", "l"));
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 1; q < %s_KSPLIT; q++)", M);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc[q][l] = %s;", vset1(a, c, "0.0f"));
+    emit_line(e, "    acc[q][l] = %s;", vset1(a, c->simd, "0.0f"));
     emit_close(e, "");
     emit_line(e, "RT_NO_UNROLL");
     emit_open(e, "for (; k + %s_KSPLIT <= %s_%s; k += %s_KSPLIT)", M, M, hdim, M);
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 0; q < %s_KSPLIT; q++)", M);
     emit_line(e, "const float *wk = w + (k + q) * %s_TILE_ROWS;", M);
-    emit_line(e, "const %s hk = %s;", vtype(c), vset1(a, c, "h[k + q]"));
+    emit_line(e, "const %s hk = %s;", vtype(c->simd), vset1(a, c->simd, "h[k + q]"));
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc[q][l] = %s;", vfma(a, c, vload(a, c, "wk", "l"), "hk", "acc[q][l]"));
+    emit_line(e, "    acc[q][l] = %s;", vfma(a, c->simd, vload(a, c->simd, "wk", "l"), "hk", "acc[q][l]"));
     emit_close(e, "");
     emit_close(e, "");
     emit_open(e, "for (; k < %s_%s; k++)", M, hdim);
     emit_line(e, "const float *wk = w + k * %s_TILE_ROWS;", M);
-    emit_line(e, "const %s hk = %s;", vtype(c), vset1(a, c, "h[k]"));
+    emit_line(e, "const %s hk = %s;", vtype(c->simd), vset1(a, c->simd, "h[k]"));
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc[0][l] = %s;", vfma(a, c, vload(a, c, "wk", "l"), "hk", "acc[0][l]"));
+    emit_line(e, "    acc[0][l] = %s;", vfma(a, c->simd, vload(a, c->simd, "wk", "l"), "hk", "acc[0][l]"));
     emit_close(e, "");
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 1; q < %s_KSPLIT; q++)", M);
@@ -1109,7 +1228,7 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c)
     emit_close(e, "");
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    %s;", vstore(a, c, "a", "l", "acc[0][l]"));
+    emit_line(e, "    %s;", vstore(a, c->simd, "a", "l", "acc[0][l]"));
     emit_cells(e, a, c);
     emit_close(e, "");
     if (c->threads > 1) {
@@ -1190,26 +1309,26 @@ static void emit_batch_pass(Emitter *e, Arena *a, const LowModel *lm, const LowC
     const char *hdim = c->proj ? "PROJ" : "HIDDEN";
     int one = strcmp(seqs, "1") == 0;
     const char *Q = one ? "" : "[q]", *B = one ? "b" : "b + (size_t)q", *PB = one ? "b" : "(b + (size_t)q)";
-    emit_line(e, "%s acc%s[%s_VECS];", vtype(c), one ? "" : arena_printf(a, "[%s]", seqs), M);
+    emit_line(e, "%s acc%s[%s_VECS];", vtype(c->simd), one ? "" : arena_printf(a, "[%s]", seqs), M);
     open_steps(e, seqs);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
     emit_line(e, "    acc%s[l] = %s;", Q,
-              vload(a, c, arena_printf(a, "(pre + %s * %s_GATE_ROWS + t * %s_TILE_ROWS)", PB, M, M), "l"));
+              vload(a, c->simd, arena_printf(a, "(pre + %s * %s_GATE_ROWS + t * %s_TILE_ROWS)", PB, M, M), "l"));
     close_steps(e, seqs);
     emit_line(e, "RT_NO_UNROLL");
     emit_open(e, "for (int k = 0; k < %s_%s; k++)", M, hdim);
     emit_line(e, "const float *wk = w + k * %s_TILE_ROWS;", M);
-    emit_line(e, "%s wv[%s_VECS];  /* column k, loaded once for every sequence */", vtype(c), M);
+    emit_line(e, "%s wv[%s_VECS];  /* column k, loaded once for every sequence */", vtype(c->simd), M);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    %s", c->simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", vload(a, c, "wk", "l"))
-                                 : arena_printf(a, "wv[l] = %s;", vload(a, c, "wk", "l")));
+    emit_line(e, "    %s", c->simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", vload(a, c->simd, "wk", "l"))
+                                 : arena_printf(a, "wv[l] = %s;", vload(a, c->simd, "wk", "l")));
     open_steps(e, seqs);
-    emit_line(e, "const %s hk = %s;", vtype(c), vset1(a, c, arena_printf(a, "s[%s].%s[k]", B, fname(lm, c->h_field))));
+    emit_line(e, "const %s hk = %s;", vtype(c->simd), vset1(a, c->simd, arena_printf(a, "s[%s].%s[k]", B, fname(lm, c->h_field))));
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc%s[l] = %s;", Q, vfma(a, c, "wv[l]", "hk", arena_printf(a, "acc%s[l]", Q)));
+    emit_line(e, "    acc%s[l] = %s;", Q, vfma(a, c->simd, "wv[l]", "hk", arena_printf(a, "acc%s[l]", Q)));
     close_steps(e, seqs);
     emit_close(e, "");
     open_steps(e, seqs);
@@ -1219,7 +1338,7 @@ static void emit_batch_pass(Emitter *e, Arena *a, const LowModel *lm, const LowC
     emit_line(e, "float *%s = s[%s].m;", c->proj ? "m" : "hn", B);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    %s;", vstore(a, c, "a", "l", arena_printf(a, "acc%s[l]", Q)));
+    emit_line(e, "    %s;", vstore(a, c->simd, "a", "l", arena_printf(a, "acc%s[l]", Q)));
     emit_cells(e, a, c);
     close_steps(e, seqs);
     emit_line(e, "b += %s;", seqs);
@@ -1273,6 +1392,8 @@ static void emit_cell(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c
         emit_func(e, a, lm, &lm->cell_run[k]);
     if (lm->streaming) {
         emit_batch_recur(e, a, lm, c);
+        if (c->proj)
+            emit_batch_projection(e, a, lm, c);
         emit_func(e, a, lm, &lm->cell_batch[k]);
     }
 }
@@ -1372,6 +1493,7 @@ static const char *callee_c(Arena *a, const LowModel *lm, const LowStmt *s)
     case CALLEE_CELL_RECUR:        return arena_printf(a, "%s_recur", c->id);
     case CALLEE_CELL_PROJECTION:   return arena_printf(a, "%s_projection", c->id);
     case CALLEE_CELL_BATCH_RECUR:  return arena_printf(a, "%s_batch_recur", c->id);
+    case CALLEE_CELL_BATCH_PROJECTION: return arena_printf(a, "%s_batch_projection", c->id);
     case CALLEE_CELL_RUN:          return lm->cell_run[s->index].name;
     case CALLEE_CELL_BATCH:        return lm->cell_batch[s->index].name;
     case CALLEE_DENSE:             return arena_printf(a, "%s_forward", lm->layers[s->index].dense.id);

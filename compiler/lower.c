@@ -270,6 +270,48 @@ static void tile_cell(Arena *a, LowCell *c, const float *w, const float *b, int 
 }
 
 /*
+ * Rows of h per tile of the projection h = w_proj m (P rows): as for a
+ * tile of blocks (block_tile), whole vectors of 16 and as many as keep
+ * (vectors + 1) per row least, at most 112: the largest multiple of 16 up
+ * to 112 that divides P (P = 128: 64, four AVX-512 or eight AVX2
+ * accumulators, as a tile of the gates). Else plain floats, the largest of
+ * 8, 4, 2, 1 that divides P; so too on a target without vectors, where they
+ * stay in registers.
+ */
+static int proj_tile_width(int P, const LowTarget *t)
+{
+    for (int v = t->known && t->vl == 1 ? 0 : 112; v >= 16; v -= 16)
+        if (P % v == 0)
+            return v;
+    for (int v = 8; v > 1; v /= 2)
+        if (P % v == 0)
+            return v;
+    return 1;
+}
+
+/* The projection's weights w [P][H] transposed by tile: w_proj
+ * [proj_tiles][H][proj_tile], tile row v of tile t being row t*proj_tile
+ * + v of w. */
+static void tile_proj(Arena *a, LowCell *c, const float *w, const LowTarget *target)
+{
+    int P = c->proj, H = c->hidden, PT = proj_tile_width(P, target), NT = P / PT;
+    c->proj_tile = PT;
+    c->proj_tiles = NT;
+    c->proj_simd = PT % 16 == 0;
+    float *wt = arena_alloc(a, sizeof(float) * (size_t)P * (size_t)H);
+    for (int t = 0; t < NT; t++)
+        for (int j = 0; j < H; j++)
+            for (int v = 0; v < PT; v++)
+                wt[((size_t)t * (size_t)H + (size_t)j) * (size_t)PT + (size_t)v] =
+                    w[(size_t)(t * PT + v) * (size_t)H + (size_t)j];
+    c->w_proj = array_of(a, c->id, "w_proj",
+                         arena_printf(a, "projection of %s: h = w_proj m, transposed by tile: %d tiles of %d rows of h; "
+                                      "per tile and column j (of m), the tile's %d rows", c->title, NT, PT, PT),
+                         NT, H, PT, wt);
+    c->w_proj.plane_label = "tile";
+}
+
+/*
  * Steps per chunk of the hoisted input projection: the scratch pre[] holds
  * chunk x gate rows floats, kept near 64 KB (16384 floats) so it stays in
  * L2, between 4 and 64 steps, a power of two. A longer chunk reads w_x
@@ -372,9 +414,9 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
                               arena_printf(a, "%s peepholes of %s, one per cell", gate_labels[g], c->title),
                               0, l->hidden, 0, dir->p[g]);
     }
-    c->w_proj = array_of(a, id, "w_proj",
-                         arena_printf(a, "projection of %s: h = w_proj m", c->title),
-                         0, l->proj, l->hidden, l->proj ? dir->w_proj : NULL);
+    memset(&c->w_proj, 0, sizeof c->w_proj);
+    if (l->proj)
+        tile_proj(a, c, dir->w_proj, target);
     c->h0 = array_of(a, id, "h0", arena_printf(a, "initial hidden state h0 of %s (initial_state)", c->title),
                      0, l->recurrent, 0, dir->h0);
     c->c0 = array_of(a, id, "c0", arena_printf(a, "initial cell state c0 of %s (initial_state)", c->title),
@@ -736,6 +778,10 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
             if (lm->target.known) {
                 c->vecs = c->tile_rows / (c->simd ? lm->target.vl : 1);
                 c->steps_per_pass = lm->target.size ? 1 : lower_steps_choice(c->vecs, lm->target.accs);
+                if (c->proj) {
+                    c->proj_vecs = c->proj_tile / (c->proj_simd ? lm->target.vl : 1);
+                    c->proj_steps = lm->target.size ? 1 : lower_steps_choice(c->proj_vecs, lm->target.accs);
+                }
             }
         }
     }

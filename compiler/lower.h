@@ -90,7 +90,8 @@ typedef struct LowCell {
                                   then h; the source of the tiled arrays below */
     LowArray b_gates;          /* [rows], forget bias folded in; data NULL: none */
     LowArray peep[GATE_COUNT]; /* p_i, p_f, p_o [H]; data NULL: none */
-    LowArray w_proj;           /* [P][H]; data NULL: no projection */
+    LowArray w_proj;           /* [proj_tiles][H][proj_tile]: the projection's weights
+                                  transposed by tile; data NULL: no projection */
     LowArray h0;               /* [R] the state NAME_reset sets (`initial_state;`); */
     LowArray c0;               /* [H]  data NULL: zeros */
     LowAct gate_act, cell_input_act, cell_output_act;
@@ -127,6 +128,18 @@ typedef struct LowCell {
     LowArray w_x;              /* [tiles][I][tile_rows] */
     LowArray w_h;              /* [tiles][R][tile_rows] */
     LowArray b_tiled;          /* [tiles][tile_rows]; data NULL: none */
+    /* The projection h = w_proj m (P > 0), tiled as the gates: the P rows
+     * of h cut into tiles of proj_tile rows, a tile's rows accumulated
+     * together in registers over one pass of its weights (w_proj), columns
+     * j, j+1, ... each to its own set of accumulators (proj_steps sets); in
+     * run_batch, one pass serves proj_steps sequences. */
+    int proj_tile;             /* rows of h per tile (divides P) */
+    int proj_tiles;            /* P / proj_tile */
+    int proj_simd;             /* proj_tile is a multiple of 16: the target's vectors
+                                  (else plain floats) */
+    int proj_vecs;             /* accumulator vectors of a tile (target known) */
+    int proj_steps;            /* sets of accumulators, sequences per pass of the
+                                  batched projection (target known; else 0) */
     int h_field, c_field;      /* state fields (LowModel.fields) */
     int rows_out;              /* 1: a run writes each step's h to rows of out; 0:
                                   nobody reads them (only the last step's, in h) */
@@ -257,6 +270,7 @@ typedef enum {
     CALLEE_CELL_PROJECT,     /* cell: (x, n, pre) the input projection of n steps */
     CALLEE_CELL_RECUR,       /* cell: (pre, h, c, m) one step of the recurrence */
     CALLEE_CELL_PROJECTION,  /* cell: (h, m) h = w_proj m */
+    CALLEE_CELL_BATCH_PROJECTION, /* cell: (nb, states) h = w_proj m of nb sequences */
     CALLEE_CELL_BATCH_RECUR, /* cell: (pre, nb, states) the recurrence of nb sequences */
     CALLEE_CELL_RUN,         /* cell: a LowFunc (run over rows) */
     CALLEE_CELL_BATCH,       /* cell: a LowFunc (one step of a batch) */

@@ -328,15 +328,17 @@ static void cell_batch(Api *A, int k)
     call(A, b, CALLEE_CELL_PROJECT, k, "the input projection of every sequence, into s[0]'s scratch", 3, pa);
     LowArg ra[3] = {arg_ptr(pre), arg_expr(nb), arg_ptr(ptr_var("s", NULL))};
     call(A, b, CALLEE_CELL_BATCH_RECUR, k, "the gates and cells of every sequence; the new h to s[b].m", 3, ra);
+    if (c->proj) {
+        LowArg ja[2] = {arg_expr(nb), arg_ptr(ptr_var("s", NULL))};
+        call(A, b, CALLEE_CELL_BATCH_PROJECTION, k, "the new h of every sequence: s[b].h = w_proj s[b].m", 2, ja);
+        if (!c->rows_out)
+            return;
+    }
     LowBlock *seqs = loop(A, b, "b", num(A, 0, NULL), nb, num(A, 1, NULL), NULL);
     const LowExpr *sb = var(A, "b");
     LowPtr h = ptr_field("s", sb, c->h_field, NULL), m = ptr_field("s", sb, lm->m_field, NULL);
-    if (c->proj) {
-        LowArg ja[2] = {arg_ptr(h), arg_ptr(m)};
-        call(A, seqs, CALLEE_CELL_PROJECTION, k, "the new h", 2, ja);
-    } else {
+    if (!c->proj)
         copy(A, seqs, h, m, cell_size(A, c, "HIDDEN", c->hidden), "the new h");
-    }
     if (c->rows_out)
         copy(A, seqs, ptr_var("out", mul(A, sb, stride)), h, R, NULL);
 }

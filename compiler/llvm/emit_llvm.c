@@ -42,7 +42,7 @@ typedef struct Fn {
 
 /* The functions of one layer-direction (those it has). */
 typedef struct CellFns {
-    Fn project, recur, projection, batch_recur;   /* kernels */
+    Fn project, recur, projection, batch_recur, batch_projection;   /* kernels */
     Fn run, batch;                                      /* control code */
 } CellFns;
 
@@ -170,14 +170,14 @@ static LLVMValueRef madd(Gen *g, LLVMValueRef x, LLVMValueRef y, LLVMValueRef z)
     return LLVMBuildFAdd(g->b, LLVMBuildFMul(g->b, x, y, ""), z, "");
 }
 
-/* rt_vfma(x, y, z) of the target's vector layer in the tiled kernel of c:
+/* rt_vfma(x, y, z) of the target's vector layer in a tiled kernel:
  * one fused multiply-add (llvm.fma) where runtime/lstmc_act.h uses one
  * (AVX-512, AVX2 + FMA, NEON), else x * y + z rounded twice (SSE2, and the
  * plain floats of a tile whose rows are no multiple of 16). So the object
  * computes what the C backend's code computes, bit for bit. */
-static LLVMValueRef vfma(Gen *g, const LowCell *c, LLVMValueRef x, LLVMValueRef y, LLVMValueRef z)
+static LLVMValueRef vfma(Gen *g, int simd, LLVMValueRef x, LLVMValueRef y, LLVMValueRef z)
 {
-    if (!(c->simd && g->fma))
+    if (!(simd && g->fma))
         return madd(g, x, y, z);
     LLVMValueRef args[3] = {x, y, z};
     return intrinsic(g, "llvm.fma", LLVMTypeOf(x), args, 3);
@@ -370,27 +370,6 @@ static LLVMValueRef cell_update(Gen *g, const LowCell *c, LLVMValueRef f, LLVMVa
     return clip(g, fadd(g, keep, in), c->clip_cell);
 }
 
-/* lstmc.ID_projection(h, m): h = w_proj m, clipped: P dot products of H. */
-static Fn build_projection(Gen *g, const LowCell *c, const CellArrays *ca)
-{
-    Fn fn;
-    LLVMTypeRef ps[2] = {g->fp, g->fp};
-    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_projection", c->id), ps, 2, 0, &fn.t);
-    LLVMValueRef h = param(g, 0), m = param(g, 1);
-    LLVMValueRef acc = slot(g, g->f32);
-    Loop p, k;
-    loop_open(g, &p, cidx(g, 0), cidx(g, c->proj), 1);
-    LLVMValueRef w = gep(g, ca->w_proj, mul(g, p.i, cidx(g, c->hidden)));
-    storef(g, fconst(g, g->f32, 0.0), acc);
-    loop_open(g, &k, cidx(g, 0), cidx(g, c->hidden), 1);
-    storef(g, madd(g, loadf(g, gep(g, w, k.i)), loadf(g, gep(g, m, k.i)), loadf(g, acc)), acc);
-    loop_close(g, &k);
-    storef(g, clip(g, loadf(g, acc), c->clip_proj), gep(g, h, p.i));
-    loop_close(g, &p);
-    LLVMBuildRetVoid(g->b);
-    return fn;
-}
-
 /*
  * The accumulators of a tile's rows: c->vecs vectors of vw floats, the
  * target's vector (vl) when the rows are whole vectors (c->simd), else
@@ -401,6 +380,7 @@ static Fn build_projection(Gen *g, const LowCell *c, const CellArrays *ca)
  * us for the C).
  */
 typedef struct Acc {
+    int simd;                  /* the rows are whole vectors (c->simd, c->proj_simd) */
     unsigned vw;               /* floats per vector */
     int n;                     /* vectors: c->vecs */
     LLVMTypeRef vt;            /* <vw x float>, or float for one (LLVM 14's
@@ -408,12 +388,13 @@ typedef struct Acc {
     LLVMValueRef *slot[4];     /* per step (or column set) of a pass: n allocas */
 } Acc;
 
-static Acc acc_make(Gen *g, const LowCell *c, int sets)
+static Acc acc_make(Gen *g, int simd, int vecs, int sets)
 {
     Acc A;
     memset(&A, 0, sizeof A);
-    A.vw = c->simd ? (unsigned)g->lm->target.vl : 1;
-    A.n = c->vecs;
+    A.simd = simd;
+    A.vw = simd ? (unsigned)g->lm->target.vl : 1;
+    A.n = vecs;
     A.vt = A.vw > 1 ? LLVMVectorType(g->f32, A.vw) : g->f32;
     for (int q = 0; q < sets; q++) {
         A.slot[q] = arena_alloc(g->a, sizeof *A.slot[q] * (size_t)A.n);
@@ -458,17 +439,107 @@ static LLVMValueRef *acc_column(Gen *g, const Acc *A, LLVMValueRef w)
 }
 
 /* Set q += the column wv times the float s. */
-static void acc_fma(Gen *g, const LowCell *c, const Acc *A, int q, LLVMValueRef *wv, LLVMValueRef s)
+static void acc_fma(Gen *g, const Acc *A, int q, LLVMValueRef *wv, LLVMValueRef s)
 {
     LLVMValueRef sv = A->vw > 1 ? splat(g, s, A->vw) : s;
     for (int l = 0; l < A->n; l++)
-        acc_set(g, A, q, l, vfma(g, c, wv[l], sv, acc_get(g, A, q, l)));
+        acc_set(g, A, q, l, vfma(g, A->simd, wv[l], sv, acc_get(g, A, q, l)));
 }
 
 static void acc_store(Gen *g, const Acc *A, int q, LLVMValueRef p)
 {
     for (int l = 0; l < A->n; l++)
         storev(g, acc_get(g, A, q, l), gepc(g, p, (long)l * A->vw));
+}
+
+/* Set q, clipped (clip projection), to the floats at p. */
+static void acc_store_clipped(Gen *g, const Acc *A, int q, LLVMValueRef p, float limit)
+{
+    for (int l = 0; l < A->n; l++)
+        storev(g, clip(g, acc_get(g, A, q, l), limit), gepc(g, p, (long)l * A->vw));
+}
+
+/* lstmc.ID_projection(h, m): h = w_proj m, clipped, tile by tile: a tile's
+ * proj_tile rows of h in the accumulators over one pass of its weights,
+ * column j to set j % proj_steps, as the recurrent product of the gates. */
+static Fn build_projection(Gen *g, const LowCell *c, const CellArrays *ca)
+{
+    Fn fn;
+    LLVMTypeRef ps[2] = {g->fp, g->fp};
+    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_projection", c->id), ps, 2, 0, &fn.t);
+    LLVMValueRef h = param(g, 0), m = param(g, 1);
+    long PT = c->proj_tile, H = c->hidden;
+    int ks = c->proj_steps;
+    Acc A = acc_make(g, c->proj_simd, c->proj_vecs, ks);
+    Loop t;
+    loop_open(g, &t, cidx(g, 0), cidx(g, c->proj_tiles), 1);
+    LLVMValueRef w = gep(g, ca->w_proj, mul(g, t.i, cidx(g, H * PT)));
+    for (int q = 0; q < ks; q++)
+        acc_load(g, &A, q, NULL);
+    long full = H / ks * ks;
+    for (int pass = 0; pass < 2; pass++) {
+        int qn = pass == 0 ? ks : 1;
+        Loop j;
+        loop_open(g, &j, cidx(g, pass == 0 ? 0 : full), cidx(g, pass == 0 ? full : H), qn);
+        for (int q = 0; q < qn; q++) {
+            LLVMValueRef col = add(g, j.i, cidx(g, q));
+            acc_fma(g, &A, q, acc_column(g, &A, gep(g, w, mul(g, col, cidx(g, PT)))), loadf(g, gep(g, m, col)));
+        }
+        loop_close(g, &j);
+    }
+    for (int l = 0; l < A.n; l++) {
+        LLVMValueRef rows = acc_get(g, &A, 0, l);
+        for (int q = 1; q < ks; q++)
+            rows = fadd(g, rows, acc_get(g, &A, q, l));
+        acc_set(g, &A, 0, l, rows);
+    }
+    acc_store_clipped(g, &A, 0, gep(g, h, mul(g, t.i, cidx(g, PT))), c->clip_proj);
+    loop_close(g, &t);
+    LLVMBuildRetVoid(g->b);
+    return fn;
+}
+
+/*
+ * lstmc.ID_batch_projection(nb, states): the projection of nb sequences,
+ * states[b].h = w_proj states[b].m, clipped; one pass over a tile's
+ * weights serves proj_steps sequences.
+ */
+static Fn build_batch_projection(Gen *g, const LowCell *c, const CellArrays *ca)
+{
+    const LowModel *lm = g->lm;
+    Fn fn;
+    LLVMTypeRef ps[2] = {g->idx, g->fp};
+    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_batch_projection", c->id), ps, 2, 0, &fn.t);
+    LLVMValueRef nb = param(g, 0), st = param(g, 1);
+    long PT = c->proj_tile, H = c->hidden, total = lm->state_bytes / 4;
+    long h_at = lm->fields[c->h_field].offset, m_at = lm->fields[lm->m_field].offset;
+    int psteps = c->proj_steps;
+    Acc A = acc_make(g, c->proj_simd, c->proj_vecs, psteps);
+    Loop t, b;
+    loop_open(g, &t, cidx(g, 0), cidx(g, c->proj_tiles), 1);
+    LLVMValueRef w = gep(g, ca->w_proj, mul(g, t.i, cidx(g, H * PT)));
+    LLVMValueRef full = mul(g, LLVMBuildUDiv(g->b, nb, cidx(g, psteps), ""), cidx(g, psteps));
+    for (int pass = 0; pass < 2; pass++) {
+        int qn = pass == 0 ? psteps : 1;
+        Loop j;
+        loop_open(g, &b, pass == 0 ? cidx(g, 0) : full, pass == 0 ? full : nb, qn);
+        LLVMValueRef sq[4];
+        for (int q = 0; q < qn; q++) {
+            sq[q] = gep(g, st, mul(g, add(g, b.i, cidx(g, q)), cidx(g, total)));
+            acc_load(g, &A, q, NULL);
+        }
+        loop_open(g, &j, cidx(g, 0), cidx(g, H), 1);
+        LLVMValueRef *wv = acc_column(g, &A, gep(g, w, mul(g, j.i, cidx(g, PT))));
+        for (int q = 0; q < qn; q++)
+            acc_fma(g, &A, q, wv, loadf(g, gep(g, gepc(g, sq[q], m_at), j.i)));
+        loop_close(g, &j);
+        for (int q = 0; q < qn; q++)
+            acc_store_clipped(g, &A, q, gep(g, gepc(g, sq[q], h_at), mul(g, t.i, cidx(g, PT))), c->clip_proj);
+        loop_close(g, &b);
+    }
+    loop_close(g, &t);
+    LLVMBuildRetVoid(g->b);
+    return fn;
 }
 
 /* lstmc.ID_project(x, n, pre): pre[u] = b + w_x x[u] for n <= CHUNK steps,
@@ -482,7 +553,7 @@ static Fn build_project(Gen *g, const LowCell *c, const CellArrays *ca)
     LLVMValueRef x = param(g, 0), n = param(g, 1), pre = param(g, 2);
     long TR = c->tile_rows;
     int psteps = c->steps_per_pass;
-    Acc A = acc_make(g, c, psteps);
+    Acc A = acc_make(g, c->simd, c->vecs, psteps);
     Loop t;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
     LLVMValueRef w = gep(g, ca->w_x, mul(g, t.i, cidx(g, (long)c->input * TR)));
@@ -499,7 +570,7 @@ static Fn build_project(Gen *g, const LowCell *c, const CellArrays *ca)
         LLVMValueRef *wv = acc_column(g, &A, gep(g, w, mul(g, k.i, cidx(g, TR))));
         for (int q = 0; q < qn; q++) {
             LLVMValueRef row = mul(g, add(g, u.i, cidx(g, q)), cidx(g, c->input));
-            acc_fma(g, c, &A, q, wv, loadf(g, gep(g, x, add(g, row, k.i))));
+            acc_fma(g, &A, q, wv, loadf(g, gep(g, x, add(g, row, k.i))));
         }
         loop_close(g, &k);
         for (int q = 0; q < qn; q++) {
@@ -651,7 +722,7 @@ static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *
     LLVMValueRef pre = param(g, 0), h = param(g, 1), cs = param(g, 2), m = param(g, 3);
     long TR = c->tile_rows;
     int R = c->recurrent, ks = c->steps_per_pass;
-    Acc A = acc_make(g, c, ks);
+    Acc A = acc_make(g, c->simd, c->vecs, ks);
     LLVMValueRef a = tile_array(g, c);
     Loop t;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
@@ -668,7 +739,7 @@ static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *
         loop_open(g, &k, cidx(g, pass == 0 ? 0 : full), cidx(g, pass == 0 ? full : R), qn);
         for (int q = 0; q < qn; q++) {
             LLVMValueRef col = add(g, k.i, cidx(g, q));
-            acc_fma(g, c, &A, q, acc_column(g, &A, gep(g, w, mul(g, col, cidx(g, TR)))), loadf(g, gep(g, h, col)));
+            acc_fma(g, &A, q, acc_column(g, &A, gep(g, w, mul(g, col, cidx(g, TR)))), loadf(g, gep(g, h, col)));
         }
         loop_close(g, &k);
     }
@@ -710,7 +781,7 @@ static Fn build_batch_recur(Gen *g, const LowCell *c, const CellArrays *ca)
     long m_at = lm->fields[lm->m_field].offset;
     long TR = c->tile_rows;
     int psteps = c->steps_per_pass;
-    Acc A = acc_make(g, c, psteps);
+    Acc A = acc_make(g, c->simd, c->vecs, psteps);
     LLVMValueRef a = tile_array(g, c);
     Loop t, b;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
@@ -730,7 +801,7 @@ static Fn build_batch_recur(Gen *g, const LowCell *c, const CellArrays *ca)
         loop_open(g, &k, cidx(g, 0), cidx(g, R), 1);
         LLVMValueRef *wv = acc_column(g, &A, gep(g, w, mul(g, k.i, cidx(g, TR))));
         for (int q = 0; q < qn; q++)
-            acc_fma(g, c, &A, q, wv, loadf(g, gep(g, gepc(g, sq[q], h_at), k.i)));
+            acc_fma(g, &A, q, wv, loadf(g, gep(g, gepc(g, sq[q], h_at), k.i)));
         loop_close(g, &k);
         for (int q = 0; q < qn; q++) {
             acc_store(g, &A, q, a);
@@ -761,6 +832,8 @@ static CellFns build_cell_kernels(Gen *g, const LowCell *c)
     cf.recur = build_recur(g, c, &ca, &cf.projection);
     if (g->lm->streaming)
         cf.batch_recur = build_batch_recur(g, c, &ca);
+    if (g->lm->streaming && c->proj)
+        cf.batch_projection = build_batch_projection(g, c, &ca);
     return cf;
 }
 
@@ -862,6 +935,7 @@ static const Fn *callee_fn(const Gen *g, const LowStmt *s)
     case CALLEE_CELL_RECUR:        return &cf->recur;
     case CALLEE_CELL_PROJECTION:   return &cf->projection;
     case CALLEE_CELL_BATCH_RECUR:  return &cf->batch_recur;
+    case CALLEE_CELL_BATCH_PROJECTION: return &cf->batch_projection;
     case CALLEE_CELL_RUN:          return &cf->run;
     case CALLEE_CELL_BATCH:        return &cf->batch;
     case CALLEE_DENSE:             return &g->dense[s->index];

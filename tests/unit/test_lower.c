@@ -380,6 +380,61 @@ static void test_block_packing(void **state)
     arena_free(&a);
 }
 
+/* The projection's tiles (lower.c, proj_tile_width), its packing (tile row
+ * v of tile t, column j: w_proj[t * proj_tile + v][j]) and its batched
+ * form in ID_batch. */
+static void test_projection_tiles(void **state)
+{
+    (void)state;
+    static const struct { int P, tile; } cases[] = {
+        {128, 64}, {96, 96}, {80, 80}, {48, 48}, {16, 16}, {256, 64}, {24, 8}, {6, 2}, {3, 1},
+    };
+    Arena a = {0};
+    for (size_t k = 0; k < COUNT_OF(cases); k++) {
+        LowModel *lm = lower(&a, arena_printf(&a, "model m { input 3; lstm l { hidden 32; projection %d; "
+                                                  "from native \"w\"; } }", cases[k].P), NULL);
+        const LowCell *c = &lm->cells[0];
+        assert_int_equal(c->proj_tile, cases[k].tile);
+        assert_int_equal(c->proj_tiles, cases[k].P / cases[k].tile);
+        assert_int_equal(c->proj_simd, cases[k].tile % 16 == 0);
+        assert_int_equal(c->w_proj.planes, c->proj_tiles);
+        assert_int_equal(c->w_proj.rows, 32);
+        assert_int_equal(c->w_proj.cols, c->proj_tile);
+    }
+    /* AVX-512: 4 vectors a tile, 4 sets; no vectors: tiles of at most 8 */
+    LowTarget avx512 = {1, 16, 16, 1, 1, 0}, plain = {1, 1, 16, 0, 0, 0};
+    LowerOptions o = {NULL, 1, 1, &avx512, 0};
+    const char *spec = "model m { input 3; lstm l { hidden 32; projection 128; from native \"w\"; } }";
+    const LowCell *c = &lower(&a, spec, &o)->cells[0];
+    assert_int_equal(c->proj_vecs, 4);
+    assert_int_equal(c->proj_steps, 4);
+    o.target = &plain;
+    c = &lower(&a, spec, &o)->cells[0];
+    assert_int_equal(c->proj_tile, 8);
+    assert_int_equal(c->proj_vecs, 8);
+    assert_int_equal(c->proj_steps, 2);
+
+    IrModel *m = model(&a, "model m { input 3; lstm l { hidden 32; projection 128; from native \"w\"; } }");
+    float *w = m->layers[0].lstm.dir[0].w_proj;
+    for (int p = 0; p < 128; p++)
+        for (int j = 0; j < 32; j++)
+            w[p * 32 + j] = (float)(100 * p + j);
+    LowerOptions plain_c = {NULL, 1, 1, NULL, 0};
+    LowModel *lm = lower_model(&a, m, &plain_c);
+    c = &lm->cells[0];
+    for (int t = 0; t < 2; t++)
+        for (int j = 0; j < 32; j++)
+            for (int v = 0; v < 64; v++)
+                assert_true(c->w_proj.data[(t * 32 + j) * 64 + v] == (float)(100 * (t * 64 + v) + j));
+    /* ID_batch: one batched projection of every sequence, then the rows */
+    const LowStmt *s = find_call(&lm->cell_batch[0].body, CALLEE_CELL_BATCH_PROJECTION);
+    assert_non_null(s);
+    assert_string_equal(arg_text(&a, lm, &s->args[0]), "nb");
+    assert_string_equal(arg_text(&a, lm, &s->args[1]), "s");
+    assert_null(find_call(&lm->cell_batch[0].body, CALLEE_CELL_PROJECTION));
+    arena_free(&a);
+}
+
 /* ---- control code ---- */
 
 static void test_cell_run_backward(void **state)
@@ -537,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_tiles_and_steps),
         cmocka_unit_test(test_block_tiles),
         cmocka_unit_test(test_block_packing),
+        cmocka_unit_test(test_projection_tiles),
         cmocka_unit_test(test_cell_run_backward),
         cmocka_unit_test(test_streaming_api),
         cmocka_unit_test(test_sequence_api),
