@@ -372,12 +372,14 @@ static LLVMValueRef cell_update(Gen *g, const LowCell *c, LLVMValueRef f, LLVMVa
 
 /*
  * The accumulators of a tile's rows: c->vecs vectors of vw floats, the
- * target's vector (vl) when the rows are whole vectors (c->simd), else
- * single floats, as the C code's rt_vec. Not one vector of tile_rows
- * floats: LLVM 14 cuts a vector whose length is no power of two (a tile of
- * blocks has 48, 80, 112 rows) into pieces of 4 floats and spills them
- * (measured: blocks S = 4, H = 512, 112 rows, 425 us per step against 42
- * us for the C).
+ * target's vector (vl) when the rows are whole vectors (c->simd), as the C
+ * code's rt_vec. Not one vector of tile_rows floats: LLVM 14 cuts a vector
+ * whose length is no power of two (a tile of blocks has 48, 80, 112 rows)
+ * into pieces of 4 floats and spills them (measured: blocks S = 4, H = 512,
+ * 112 rows, 425 us per step against 42 us for the C). Plain rows (not
+ * whole vectors; c->vecs of them) are one vector when they are a power of
+ * two, which LLVM splits well (on a target without vectors: a tile's 4
+ * gate rows, as before), else single floats.
  */
 typedef struct Acc {
     int simd;                  /* the rows are whole vectors (c->simd, c->proj_simd) */
@@ -395,6 +397,10 @@ static Acc acc_make(Gen *g, int simd, int vecs, int sets)
     A.simd = simd;
     A.vw = simd ? (unsigned)g->lm->target.vl : 1;
     A.n = vecs;
+    if (!simd && vecs > 1 && (vecs & (vecs - 1)) == 0) {
+        A.vw = (unsigned)vecs;
+        A.n = 1;
+    }
     A.vt = A.vw > 1 ? LLVMVectorType(g->f32, A.vw) : g->f32;
     for (int q = 0; q < sets; q++) {
         A.slot[q] = arena_alloc(g->a, sizeof *A.slot[q] * (size_t)A.n);
