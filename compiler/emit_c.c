@@ -198,8 +198,8 @@ static int uses_bytes(const LowModel *lm)
             return 1;
     for (int k = 0; k < lm->ncells; k++) {
         const LowCell *c = &lm->cells[k];
-        const LowArray *arrs[] = {&c->w_gates, &c->b_gates, &c->w_x, &c->w_h, &c->b_tiled, &c->w_proj, &c->h0,
-                                  &c->c0, &c->peep[GATE_I], &c->peep[GATE_F], &c->peep[GATE_O]};
+        const LowArray *arrs[] = {&c->w_x, &c->w_h, &c->b_tiled, &c->w_proj, &c->h0, &c->c0, &c->peep[GATE_I],
+                                  &c->peep[GATE_F], &c->peep[GATE_O]};
         for (size_t q = 0; q < COUNT_OF(arrs); q++)
             if (as_bytes(arrs[q]))
                 return 1;
@@ -656,32 +656,41 @@ static void emit_cell_defines(Emitter *e, const LowCell *c)
         emit_line(e, "#define %s_BLOCKS %d  /* blocks of cells sharing their gates */", M, c->blocks);
         emit_line(e, "#define %s_BLOCK_SIZE %d  /* cells per block */", M, c->block_size);
     }
-    if (c->proj)
+    if (c->proj) {
         emit_line(e, "#define %s_PROJ   %d  /* P: h = w_proj m has P values */", M, c->proj);
-    if (c->tiled) {
-        emit_line(e, "#define %s_TILE   %d  /* V: units per tile; a tile's gate rows are computed together */",
-                  M, c->tile);
-        emit_line(e, "#define %s_TILES  %d  /* H / V */", M, c->tiles);
+        emit_line(e, "#define %s_PROJ_TILE  %d  /* rows of h per tile of the projection */", M, c->proj_tile);
+        emit_line(e, "#define %s_PROJ_TILES %d  /* PROJ / PROJ_TILE */", M, c->proj_tiles);
+        emit_line(e, "#define %s_PROJ_VECS  (%s_PROJ_TILE / %s)  /* its accumulators: vectors of %s floats */", M, M,
+                  c->proj_simd ? "RT_VL" : "1", c->proj_simd ? "RT_VL" : "1");
+        emit_line(e, "/* sets of accumulators of the projection (columns j, j+1, ... each to its");
+        emit_line(e, " * own set), and sequences per pass of run_batch's: at most RT_ACCS in all */");
+        emit_line(e, "#define %s_PROJ_PSTEPS (RT_ACCS / %s_PROJ_VECS >= 4 ? 4 : RT_ACCS / %s_PROJ_VECS >= 2 ? 2 : 1)",
+                  M, M, M);
+    }
+    emit_line(e, "#define %s_TILE   %d  /* V: units per tile; a tile's gate rows are computed together */",
+              M, c->tile);
+    emit_line(e, "#define %s_TILES  %d  /* H / V */", M, c->tiles);
+    if (c->block_size > 1) {
+        emit_line(e, "#define %s_TILE_BLOCKS %d  /* V / BLOCK_SIZE: blocks per tile */", M, c->tile_blocks);
+        emit_line(e, "/* gate rows of a tile: one per block for each gate it shares, one per cell");
+        emit_line(e, " * for the cell input, then TILE_PAD rows of zeros (whole vectors) */");
+        emit_line(e, "#define %s_TILE_ROWS %d", M, c->tile_rows);
+        emit_line(e, "#define %s_TILE_PAD %d", M, c->tile_pad);
+    } else {
         emit_line(e, "#define %s_TILE_ROWS %d  /* gate rows of a tile: %d gates x V */", M, c->tile_rows,
                   c->tile_rows / c->tile);
-        emit_line(e, "/* accumulators of a tile: vectors of %s floats */", c->simd ? "RT_VL" : "1");
-        emit_line(e, "#define %s_VECS   (%s_TILE_ROWS / %s)", M, M, c->simd ? "RT_VL" : "1");
-        emit_line(e, "/* steps per pass of the input projection: %s_VECS accumulators each, at most RT_ACCS */", M);
-        emit_line(e, "#define %s_PSTEPS (RT_ACCS / %s_VECS >= 4 ? 4 : RT_ACCS / %s_VECS >= 2 ? 2 : 1)", M, M, M);
-        emit_line(e, "/* sets of accumulators of the recurrent product (columns k, k+1, ... each");
-        emit_line(e, " * to its own set, summed at the end): hides the latency of the a*b + c chain */");
-        emit_line(e, "#define %s_KSPLIT %s_PSTEPS", M, M);
-    } else {
-        emit_line(e, "#define %s_K      %d  /* I + %s: columns of %s */", M, c->input + c->recurrent,
-                  c->proj ? "P" : "H", c->w_gates.name);
     }
-    if (c->tiled)
-        emit_line(e, "/* first row of each gate within a tile's rows (of %s, %s and pre[]) */",
-                  c->w_x.name, c->w_h.name);
-    else
-        emit_line(e, "/* first row of each gate in %s and %s */", c->w_gates.name, "gates[]");
+    emit_line(e, "/* accumulators of a tile: vectors of %s floats */", c->simd ? "RT_VL" : "1");
+    emit_line(e, "#define %s_VECS   (%s_TILE_ROWS / %s)", M, M, c->simd ? "RT_VL" : "1");
+    emit_line(e, "/* steps per pass of the input projection: %s_VECS accumulators each, at most RT_ACCS */", M);
+    emit_line(e, "#define %s_PSTEPS (RT_ACCS / %s_VECS >= 4 ? 4 : RT_ACCS / %s_VECS >= 2 ? 2 : 1)", M, M, M);
+    emit_line(e, "/* sets of accumulators of the recurrent product (columns k, k+1, ... each");
+    emit_line(e, " * to its own set, summed at the end): hides the latency of the a*b + c chain */");
+    emit_line(e, "#define %s_KSPLIT %s_PSTEPS", M, M);
+    emit_line(e, "/* first row of each gate within a tile's rows (of %s, %s and pre[]) */", c->w_x.name,
+              c->w_h.name);
     for (int g = 0; g < GATE_COUNT; g++) {
-        int off = c->tiled ? c->tile_off[g] : c->gate_off[g];
+        int off = c->tile_off[g];
         if (off >= 0)
             emit_line(e, "#define %s_GATE_%s %d  /* %s */", M, gate_names[g], off, gate_words[g]);
         else if (g == GATE_F && c->coupled)
@@ -689,56 +698,8 @@ static void emit_cell_defines(Emitter *e, const LowCell *c)
         else
             emit_line(e, "/* no %s: it is the constant 1 */", gate_words[g]);
     }
-    if (c->tiled)
-        emit_line(e, "#define %s_GATE_ROWS %d  /* gate rows of a step: TILES x TILE_ROWS */", M, c->gate_rows);
-    else
-        emit_line(e, "#define %s_GATE_ROWS %d", M, c->gate_rows);
+    emit_line(e, "#define %s_GATE_ROWS %d  /* gate rows of a step: TILES x TILE_ROWS */", M, c->gate_rows);
     emit_blank(e);
-}
-
-/* "r", "r + 1", ...: row q of a pass. */
-static const char *row_q(char buf[16], int q)
-{
-    if (q == 0)
-        snprintf(buf, 16, "r");
-    else
-        snprintf(buf, 16, "r + %d", q);
-    return buf;
-}
-
-/* gates = b_gates + w_gates [x, h], rows_per_pass rows per pass over [x, h]. */
-static void emit_gate_matvec(Emitter *e, const LowCell *c)
-{
-    const char *M = c->macro;
-    int n = c->rows_per_pass;
-    char rq[16];
-    if (n == 1) {
-        emit_line(e, "/* gate pre-activations: gates = b_gates + w_gates [x, h] */");
-        emit_open(e, "for (int r = 0; r < %s_GATE_ROWS; r++)", M);
-    } else {
-        emit_line(e, "/* gate pre-activations: gates = b_gates + w_gates [x, h],");
-        emit_line(e, " * %d rows per pass (each x[k] and h[k] loaded once for %d rows) */", n, n);
-        emit_open(e, "for (int r = 0; r < %s_GATE_ROWS; r += %d)", M, n);
-    }
-    for (int q = 0; q < n; q++)
-        emit_line(e, "const float *w%d = %s[%s];", q, c->w_gates.name, row_q(rq, q));
-    for (int q = 0; q < n; q++) {
-        if (c->b_gates.data)
-            emit_line(e, "float s%d = %s[%s];", q, c->b_gates.name, row_q(rq, q));
-        else
-            emit_line(e, "float s%d = 0.0f;", q);
-    }
-    emit_open(e, "for (int k = 0; k < %s_INPUT; k++)", M);
-    for (int q = 0; q < n; q++)
-        emit_line(e, "s%d += w%d[k] * x[k];", q, q);
-    emit_close(e, "");
-    emit_open(e, "for (int k = 0; k < %s_K - %s_INPUT; k++)", M, M);
-    for (int q = 0; q < n; q++)
-        emit_line(e, "s%d += w%d[%s_INPUT + k] * h[k];", q, q, M);
-    emit_close(e, "");
-    for (int q = 0; q < n; q++)
-        emit_line(e, "gates[%s] = s%d;", row_q(rq, q), q);
-    emit_close(e, "");
 }
 
 /* The pre-activation of gate g (I, F or O) for one cell (S = 1): the gate
@@ -751,12 +712,13 @@ static const char *cell_gate(Arena *a, const LowCell *c, Gate g, const char *G)
     return act_call(a, c->gate_act, clipped(a, pre, c->clip_gates));
 }
 
-/* The new c from f, i and g, as the gates that exist make it. */
-static const char *cell_update(Arena *a, const LowCell *c, const char *g)
+/* The new c from f, i and g (their expressions), as the gates that exist
+ * make it. */
+static const char *cell_update(Arena *a, const LowCell *c, const char *f, const char *i, const char *g)
 {
     int has_f = c->has_gate[GATE_F] || c->coupled, has_i = c->has_gate[GATE_I];
-    const char *sum = arena_printf(a, "%s + %s%s", has_f ? "f * c[j]" : "c[j]",
-                                   has_i ? "i * " : "", g);
+    const char *sum = has_f ? arena_printf(a, "%s * c[j]", f) : "c[j]";
+    sum = has_i ? arena_printf(a, "%s + %s * %s", sum, i, g) : arena_printf(a, "%s + %s", sum, g);
     return clipped(a, sum, c->clip_cell);
 }
 
@@ -772,13 +734,20 @@ static const char *cell_update_comment(const LowCell *c)
     return "c = c + g (no input or forget gate)";
 }
 
-/* The cell update of one tile (blocks of one cell): everything per unit v,
- * cell j, from the tile's gate pre-activations a[]. The new h goes to hn
- * (m before a projection): other tiles still read the old h. */
+/* The cell update of one tile, everything per unit v, cell j, from the
+ * tile's gate pre-activations a[] (blocks of S > 1 cells: emit_block_cells).
+ * The new h goes to hn (m before a projection): other tiles still read the
+ * old h. */
+static void emit_block_cells(Emitter *e, Arena *a, const LowCell *c);
+
 static void emit_cells(Emitter *e, Arena *a, const LowCell *c)
 {
     const char *M = c->macro;
     const char *out = c->proj ? "m" : "hn";
+    if (c->block_size > 1) {
+        emit_block_cells(e, a, c);
+        return;
+    }
     emit_line(e, "/* the tile's cells */");
     emit_open(e, "for (int v = 0; v < %s_TILE; v++)", M);
     emit_line(e, "const int j = t * %s_TILE + v;", M);
@@ -797,7 +766,7 @@ static void emit_cells(Emitter *e, Arena *a, const LowCell *c)
     emit_line(e, "const float g = %s;",
               act_call(a, c->cell_input_act, clipped(a, arena_printf(a, "a[%s_GATE_G + v]", M), c->clip_gates)));
     emit_line(e, "/* cell state: %s%s */", cell_update_comment(c), c->clip_cell != 0 ? ", clipped" : "");
-    emit_line(e, "c[j] = %s;", cell_update(a, c, "g"));
+    emit_line(e, "c[j] = %s;", cell_update(a, c, "f", "i", "g"));
     const char *cact = act_call(a, c->cell_output_act, "c[j]");
     if (c->has_gate[GATE_O]) {
         emit_line(e, "/* output gate%s */", c->peep[GATE_O].data ? " (peephole: the new c)" : "");
@@ -813,114 +782,165 @@ static void emit_cells(Emitter *e, Arena *a, const LowCell *c)
     emit_close(e, "");
 }
 
-/* A block's gate g (I, F or O): its row plus the sum of its cells'
- * peepholes, into local `name`, then the activated value into `out`. */
-static void emit_block_gate(Emitter *e, Arena *a, const LowCell *c, Gate g, const char *G,
-                            const char *out, const char *what)
+/* A block's gate g (I, F or O) in the loop over a tile's blocks v: its row
+ * plus, with peepholes, the sum over its cells of p * c (the old c for i
+ * and f, the new for o), into gX[v]. */
+static void emit_block_gate(Emitter *e, Arena *a, const LowCell *c, Gate g, const char *G, const char *x,
+                            const char *what)
 {
     const char *M = c->macro;
+    const char *pre = arena_printf(a, "a[%s_GATE_%s + v]", M, G);
     if (c->peep[g].data) {
-        emit_line(e, "/* %s, shared by the block's cells; peepholes: the sum over its cells of p * %s */",
-                  what, g == GATE_O ? "the new c" : "the old c");
-        emit_line(e, "float a%s = gates[%s_GATE_%s + b];", out, M, G);
+        emit_line(e, "/* %s; peepholes: the sum over the block's cells of p * %s */", what,
+                  g == GATE_O ? "the new c" : "the old c");
+        emit_line(e, "float a%s = %s;", x, pre);
+        emit_line(e, "RT_UNROLL");
         emit_line(e, "for (int j = j0; j < j0 + %s_BLOCK_SIZE; j++)", M);
-        emit_line(e, "    a%s += %s[j] * c[j];", out, c->peep[g].name);
-        emit_line(e, "const float %s = %s;", out,
-                  act_call(a, c->gate_act, clipped(a, arena_printf(a, "a%s", out), c->clip_gates)));
+        emit_line(e, "    a%s += %s[j] * c[j];", x, c->peep[g].name);
+        pre = arena_printf(a, "a%s", x);
     } else {
-        emit_line(e, "/* %s, shared by the block's cells */", what);
-        emit_line(e, "const float %s = %s;", out,
-                  act_call(a, c->gate_act,
-                           clipped(a, arena_printf(a, "gates[%s_GATE_%s + b]", M, G), c->clip_gates)));
+        emit_line(e, "/* %s */", what);
     }
+    emit_line(e, "g%s[v] = %s;", x, act_call(a, c->gate_act, clipped(a, pre, c->clip_gates)));
 }
 
-/* The cell update loop for blocks of S > 1 cells: each gate once per block. */
-static void emit_blocks(Emitter *e, Arena *a, const LowCell *c)
+/* The loop over a tile's blocks v, its gates into gi[v], gf[v], go[v]
+ * (o: only when `o`). */
+static void emit_block_gates(Emitter *e, Arena *a, const LowCell *c, int i, int f, int o)
 {
     const char *M = c->macro;
-    const char *out = c->proj ? "m" : "h";
-    emit_open(e, "for (int b = 0; b < %s_BLOCKS; b++)", M);
-    emit_line(e, "const int j0 = b * %s_BLOCK_SIZE;  /* the block's first cell */", M);
-    if (c->has_gate[GATE_I])
+    int peep = (i && c->peep[GATE_I].data) || (f && c->peep[GATE_F].data) || (o && c->peep[GATE_O].data);
+    emit_open(e, "for (int v = 0; v < %s_TILE_BLOCKS; v++)", M);
+    if (peep)
+        emit_line(e, "const int j0 = (t * %s_TILE_BLOCKS + v) * %s_BLOCK_SIZE;  /* the block's first cell */", M, M);
+    if (i)
         emit_block_gate(e, a, c, GATE_I, "I", "i", "input gate");
-    if (c->coupled) {
+    if (f && c->coupled) {
         emit_line(e, "/* forget gate: coupled to the input gate */");
-        emit_line(e, "const float f = 1.0f - i;");
-    } else if (c->has_gate[GATE_F]) {
+        emit_line(e, "gf[v] = 1.0f - gi[v];");
+    } else if (f) {
         emit_block_gate(e, a, c, GATE_F, "F", "f", "forget gate");
     }
-    emit_line(e, "/* cell state of each cell: %s, g = %s(cell input)%s */", cell_update_comment(c),
-              act_name(a, c->cell_input_act), c->clip_cell != 0 ? ", clipped" : "");
-    emit_open(e, "for (int j = j0; j < j0 + %s_BLOCK_SIZE; j++)", M);
-    emit_line(e, "const float g = %s;",
-              act_call(a, c->cell_input_act, clipped(a, arena_printf(a, "gates[%s_GATE_G + j]", M), c->clip_gates)));
-    emit_line(e, "c[j] = %s;", cell_update(a, c, "g"));
-    emit_close(e, "");
-    const char *cact = act_call(a, c->cell_output_act, "c[j]");
-    if (c->has_gate[GATE_O]) {
+    if (o)
         emit_block_gate(e, a, c, GATE_O, "O", "o", "output gate");
-        emit_line(e, "/* %s of each cell: o * %s(c) */", c->proj ? "projection input" : "hidden state",
-                  act_name(a, c->cell_output_act));
-        emit_line(e, "for (int j = j0; j < j0 + %s_BLOCK_SIZE; j++)", M);
-        emit_line(e, "    %s[j] = o * %s;", out, cact);
-    } else {
-        emit_line(e, "/* %s of each cell: %s(c) (no output gate) */", c->proj ? "projection input" : "hidden state",
-                  act_name(a, c->cell_output_act));
-        emit_line(e, "for (int j = j0; j < j0 + %s_BLOCK_SIZE; j++)", M);
-        emit_line(e, "    %s[j] = %s;", out, cact);
-    }
     emit_close(e, "");
 }
 
-/* ID_projection: h = w_proj m, clipped. */
-static void emit_projection(Emitter *e, Arena *a, const LowCell *c)
+/* Each cell's copy of its block's gates gX[] (X: i, f, o), into cell_X[]:
+ * a plain loop over the cells then reads them in order, and vectorizes
+ * (gcc builds gX[v / BLOCK_SIZE] from single floats: 1.6 against 2.3 ns a
+ * cell, 8 blocks of 8 cells). */
+static void emit_block_expand(Emitter *e, const LowCell *c, int i, int f, int o)
 {
     const char *M = c->macro;
-    emit_line(e, "/* The projection of %s: h = w_proj m%s. */", c->title, c->clip_proj != 0 ? ", clipped" : "");
-    emit_function(e, "static void %s_projection(float h[%s_PROJ], const float m[%s_HIDDEN])", c->id, M, M);
-    emit_open(e, "for (int p = 0; p < %s_PROJ; p++)", M);
-    emit_line(e, "const float *w = %s[p];", c->w_proj.name);
-    emit_line(e, "float sum = 0.0f;");
-    emit_line(e, "for (int j = 0; j < %s_HIDDEN; j++)", M);
-    emit_line(e, "    sum += w[j] * m[j];");
-    emit_line(e, "h[p] = %s;", clipped(a, "sum", c->clip_proj));
+    emit_line(e, "/* each cell's copy of its block's gate%s */", i + f + o > 1 ? "s" : "");
+    emit_open(e, "for (int v = 0; v < %s_TILE_BLOCKS; v++)", M);
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int n = 0; n < %s_BLOCK_SIZE; n++)", M);
+    if (i)
+        emit_line(e, "cell_i[v * %s_BLOCK_SIZE + n] = gi[v];", M);
+    if (f)
+        emit_line(e, "cell_f[v * %s_BLOCK_SIZE + n] = gf[v];", M);
+    if (o)
+        emit_line(e, "cell_o[v * %s_BLOCK_SIZE + n] = go[v];", M);
     emit_close(e, "");
     emit_close(e, "");
-    emit_blank(e);
 }
 
-/* ---- the tiled kernels (S = 1) ---- */
+/*
+ * The cell update of one tile of blocks of S > 1 cells, from the tile's
+ * gate pre-activations a[]: each block's gates once, into gi, gf, go (one
+ * per block of the tile), each cell's copy of them, then the tile's cells.
+ * The output gate's peepholes read the new c, so with them o comes after
+ * the cells' states. The new h goes to hn (m before a projection): other
+ * tiles still read the old h.
+ */
+static void emit_block_cells(Emitter *e, Arena *a, const LowCell *c)
+{
+    const char *M = c->macro;
+    const char *out = c->proj ? "m" : "hn";
+    int has_i = c->has_gate[GATE_I], has_f = c->has_gate[GATE_F] || c->coupled, has_o = c->has_gate[GATE_O];
+    int o_late = has_o && c->peep[GATE_O].data;   /* o needs the new c */
+    int o_early = has_o && !o_late;
+    if (has_i || has_f || has_o) {
+        const char *gates = "", *cells = "";
+        static const char x[3] = {'i', 'f', 'o'};
+        int has[3] = {has_i, has_f, has_o};
+        for (int k = 0; k < 3; k++) {
+            if (!has[k])
+                continue;
+            gates = arena_printf(a, "%s%sg%c[%s_TILE_BLOCKS]", gates, *gates ? ", " : "", x[k], M);
+            cells = arena_printf(a, "%s%scell_%c[%s_TILE]", cells, *cells ? ", " : "", x[k], M);
+        }
+        emit_line(e, "/* the tile's blocks: the gates their cells share, and each cell's copy */");
+        emit_line(e, "float %s;", gates);
+        emit_line(e, "float %s;", cells);
+    }
+    if (has_i || has_f || o_early) {
+        emit_block_gates(e, a, c, has_i, has_f, o_early);
+        emit_block_expand(e, c, has_i, has_f, o_early);
+    }
+    emit_line(e, "/* the tile's cells */");
+    emit_open(e, "for (int v = 0; v < %s_TILE; v++)", M);
+    emit_line(e, "const int j = t * %s_TILE + v;", M);
+    emit_line(e, "/* cell input */");
+    emit_line(e, "const float g = %s;",
+              act_call(a, c->cell_input_act, clipped(a, arena_printf(a, "a[%s_GATE_G + v]", M), c->clip_gates)));
+    emit_line(e, "/* cell state: %s%s */", cell_update_comment(c), c->clip_cell != 0 ? ", clipped" : "");
+    emit_line(e, "c[j] = %s;", cell_update(a, c, "cell_f[v]", "cell_i[v]", "g"));
+    const char *what = c->proj ? "projection input" : "hidden state";
+    const char *cact = act_call(a, c->cell_output_act, "c[j]");
+    if (!has_o) {
+        emit_line(e, "/* %s: %s(c) (no output gate) */", what, act_name(a, c->cell_output_act));
+        emit_line(e, "%s[j] = %s;", out, cact);
+    } else if (o_early) {
+        emit_line(e, "/* %s: o * %s(c) */", what, act_name(a, c->cell_output_act));
+        emit_line(e, "%s[j] = cell_o[v] * %s;", out, cact);
+    }
+    emit_close(e, "");
+    if (!o_late)
+        return;
+    emit_block_gates(e, a, c, 0, 0, 1);
+    emit_block_expand(e, c, 0, 0, 1);
+    emit_line(e, "/* %s of each cell: o * %s(c) */", what, act_name(a, c->cell_output_act));
+    emit_open(e, "for (int v = 0; v < %s_TILE; v++)", M);
+    emit_line(e, "const int j = t * %s_TILE + v;", M);
+    emit_line(e, "%s[j] = cell_o[v] * %s;", out, cact);
+    emit_close(e, "");
+}
+
+/* ---- the tiled kernels ---- */
 
 /* The vector operations of a tiled kernel: the runtime's rt_vec when the
- * tile's rows are a multiple of 16 (lower.c: c->simd), plain floats else. */
-static const char *vtype(const LowCell *c)
+ * tile's rows are a multiple of 16 (lower.c: c->simd, c->proj_simd), plain
+ * floats else. */
+static const char *vtype(int simd)
 {
-    return c->simd ? "rt_vec" : "float";
+    return simd ? "rt_vec" : "float";
 }
 
 /* Vector l of the floats at base: rt_vload(base + l * RT_VL), or base[l]. */
-static const char *vload(Arena *a, const LowCell *c, const char *base, const char *l)
+static const char *vload(Arena *a, int simd, const char *base, const char *l)
 {
-    return c->simd ? arena_printf(a, "rt_vload(%s + %s * RT_VL)", base, l) : arena_printf(a, "%s[%s]", base, l);
+    return simd ? arena_printf(a, "rt_vload(%s + %s * RT_VL)", base, l) : arena_printf(a, "%s[%s]", base, l);
 }
 
-static const char *vset1(Arena *a, const LowCell *c, const char *x)
+static const char *vset1(Arena *a, int simd, const char *x)
 {
-    return c->simd ? arena_printf(a, "rt_vset1(%s)", x) : x;
+    return simd ? arena_printf(a, "rt_vset1(%s)", x) : x;
 }
 
-static const char *vfma(Arena *a, const LowCell *c, const char *x, const char *y, const char *acc)
+static const char *vfma(Arena *a, int simd, const char *x, const char *y, const char *acc)
 {
-    return c->simd ? arena_printf(a, "rt_vfma(%s, %s, %s)", x, y, acc)
-                   : arena_printf(a, "%s * %s + %s", x, y, acc);
+    return simd ? arena_printf(a, "rt_vfma(%s, %s, %s)", x, y, acc)
+                : arena_printf(a, "%s * %s + %s", x, y, acc);
 }
 
 /* Stores v as vector l of the floats at base. */
-static const char *vstore(Arena *a, const LowCell *c, const char *base, const char *l, const char *v)
+static const char *vstore(Arena *a, int simd, const char *base, const char *l, const char *v)
 {
-    return c->simd ? arena_printf(a, "rt_vstore(%s + %s * RT_VL, %s)", base, l, v)
-                   : arena_printf(a, "%s[%s] = %s", base, l, v);
+    return simd ? arena_printf(a, "rt_vstore(%s + %s * RT_VL, %s)", base, l, v)
+                : arena_printf(a, "%s[%s] = %s", base, l, v);
 }
 
 /* The loop over the steps (or sequences) of a pass, "for (q ...) {"; a
@@ -939,6 +959,132 @@ static void close_steps(Emitter *e, const char *steps)
         emit_close(e, "");
 }
 
+/* Tile t's rows of h, ht, clipped in place (clip projection). */
+static void emit_proj_clip(Emitter *e, Arena *a, const LowCell *c)
+{
+    if (c->clip_proj == 0)
+        return;
+    emit_line(e, "for (int v = 0; v < %s_PROJ_TILE; v++)", c->macro);
+    emit_line(e, "    ht[v] = %s;", clipped(a, "ht[v]", c->clip_proj));
+}
+
+/* ID_projection: h = w_proj m, clipped: a matrix-vector product tile by
+ * tile, as the recurrent product of the gates (emit_recur). */
+static void emit_projection(Emitter *e, Arena *a, const LowCell *c)
+{
+    const char *M = c->macro;
+    int simd = c->proj_simd;
+    emit_line(e, "/* The projection of %s: h = w_proj m%s, tile by tile: a tile's PROJ_TILE", c->title,
+              c->clip_proj != 0 ? ", clipped" : "");
+    emit_line(e, " * rows of h accumulated together, one pass over w_proj[t]; column j to");
+    emit_line(e, " * accumulator set j %% PROJ_PSTEPS. */");
+    emit_function(e, "static void %s_projection(float h[%s_PROJ], const float m[%s_HIDDEN])", c->id, M, M);
+    emit_open(e, "for (int t = 0; t < %s_PROJ_TILES; t++)", M);
+    emit_line(e, "const float *w = &%s[t][0][0];", c->w_proj.name);
+    emit_line(e, "float *ht = h + t * %s_PROJ_TILE;  /* the tile's rows of h */", M);
+    emit_line(e, "%s acc[%s_PROJ_PSTEPS][%s_PROJ_VECS];", vtype(simd), M, M);
+    emit_line(e, "int j = 0;");
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 0; q < %s_PROJ_PSTEPS; q++)", M);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+    emit_line(e, "    acc[q][l] = %s;", vset1(a, simd, "0.0f"));
+    emit_close(e, "");
+    emit_line(e, "RT_NO_UNROLL");
+    emit_open(e, "for (; j + %s_PROJ_PSTEPS <= %s_HIDDEN; j += %s_PROJ_PSTEPS)", M, M, M);
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 0; q < %s_PROJ_PSTEPS; q++)", M);
+    emit_line(e, "const float *wj = w + (j + q) * %s_PROJ_TILE;", M);
+    emit_line(e, "const %s mj = %s;", vtype(simd), vset1(a, simd, "m[j + q]"));
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+    emit_line(e, "    acc[q][l] = %s;", vfma(a, simd, vload(a, simd, "wj", "l"), "mj", "acc[q][l]"));
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_open(e, "for (; j < %s_HIDDEN; j++)", M);
+    emit_line(e, "const float *wj = w + j * %s_PROJ_TILE;", M);
+    emit_line(e, "const %s mj = %s;", vtype(simd), vset1(a, simd, "m[j]"));
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+    emit_line(e, "    acc[0][l] = %s;", vfma(a, simd, vload(a, simd, "wj", "l"), "mj", "acc[0][l]"));
+    emit_close(e, "");
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 1; q < %s_PROJ_PSTEPS; q++)", M);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+    emit_line(e, "    acc[0][l] = %s;", simd ? "rt_vadd(acc[0][l], acc[q][l])" : "acc[0][l] + acc[q][l]");
+    emit_close(e, "");
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+    emit_line(e, "    %s;", vstore(a, simd, "ht", "l", "acc[0][l]"));
+    emit_proj_clip(e, a, c);
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_blank(e);
+}
+
+/* One pass of the batched projection over tile t's w_proj for `seqs`
+ * sequences (a macro or 1) from b: acc[sequence][vector] in registers. */
+static void emit_batch_projection_pass(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c, const char *seqs)
+{
+    const char *M = c->macro;
+    int simd = c->proj_simd, one = strcmp(seqs, "1") == 0;
+    const char *Q = one ? "" : "[q]", *B = one ? "b" : "b + (size_t)q";
+    emit_line(e, "%s acc%s[%s_PROJ_VECS];", vtype(simd), one ? "" : arena_printf(a, "[%s]", seqs), M);
+    open_steps(e, seqs);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+    emit_line(e, "    acc%s[l] = %s;", Q, vset1(a, simd, "0.0f"));
+    close_steps(e, seqs);
+    emit_line(e, "RT_NO_UNROLL");
+    emit_open(e, "for (int j = 0; j < %s_HIDDEN; j++)", M);
+    emit_line(e, "const float *wj = w + j * %s_PROJ_TILE;", M);
+    emit_line(e, "%s wv[%s_PROJ_VECS];  /* column j, loaded once for every sequence */", vtype(simd), M);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+    emit_line(e, "    %s", simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", vload(a, simd, "wj", "l"))
+                              : arena_printf(a, "wv[l] = %s;", vload(a, simd, "wj", "l")));
+    open_steps(e, seqs);
+    emit_line(e, "const %s mj = %s;", vtype(simd),
+              vset1(a, simd, arena_printf(a, "s[%s].%s[j]", B, fname(lm, lm->m_field))));
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+    emit_line(e, "    acc%s[l] = %s;", Q, vfma(a, simd, "wv[l]", "mj", arena_printf(a, "acc%s[l]", Q)));
+    close_steps(e, seqs);
+    emit_close(e, "");
+    open_steps(e, seqs);
+    emit_line(e, "float *ht = s[%s].%s + t * %s_PROJ_TILE;  /* the tile's rows of its h */", B,
+              fname(lm, c->h_field), M);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+    emit_line(e, "    %s;", vstore(a, simd, "ht", "l", arena_printf(a, "acc%s[l]", Q)));
+    emit_proj_clip(e, a, c);
+    close_steps(e, seqs);
+    emit_line(e, "b += %s;", seqs);
+}
+
+/* ID_batch_projection: the projection of nb sequences, one step each. */
+static void emit_batch_projection(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c)
+{
+    const char *M = c->macro;
+    emit_line(e, "/* The projection of %s for nb <= %s_CHUNK sequences: s[b].h = w_proj s[b].m%s;",
+              c->title, lm->macro, c->clip_proj != 0 ? ", clipped" : "");
+    emit_line(e, " * one pass over a tile's w_proj serves PROJ_PSTEPS sequences. */");
+    emit_function(e, "static void %s_batch_projection(size_t nb, %s_state *s)", c->id, lm->name);
+    emit_open(e, "for (int t = 0; t < %s_PROJ_TILES; t++)", M);
+    emit_line(e, "const float *w = &%s[t][0][0];", c->w_proj.name);
+    emit_line(e, "size_t b = 0;");
+    emit_open(e, "while (b + %s_PROJ_PSTEPS <= nb)", M);
+    emit_batch_projection_pass(e, a, lm, c, arena_printf(a, "%s_PROJ_PSTEPS", M));
+    emit_close(e, "");
+    emit_open(e, "while (b < nb)");
+    emit_batch_projection_pass(e, a, lm, c, "1");
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_blank(e);
+}
+
 /* One pass of the input projection over tile t's w_x for `steps` steps
  * (a macro or 1) from u: acc[step][vector] in registers. */
 static void emit_project_pass(Emitter *e, Arena *a, const LowCell *c, const char *steps)
@@ -948,35 +1094,35 @@ static void emit_project_pass(Emitter *e, Arena *a, const LowCell *c, const char
     const char *Q = one ? "" : "[q]";
     emit_line(e, "const float *xu = x + u * %s_INPUT;", M);
     emit_line(e, "float *pu = pre + u * %s_GATE_ROWS + t * %s_TILE_ROWS;", M, M);
-    emit_line(e, "%s acc%s[%s_VECS];", vtype(c), one ? "" : arena_printf(a, "[%s]", steps), M);
+    emit_line(e, "%s acc%s[%s_VECS];", vtype(c->simd), one ? "" : arena_printf(a, "[%s]", steps), M);
     open_steps(e, steps);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
     if (c->b_tiled.data)
-        emit_line(e, "    acc%s[l] = %s;", Q, vload(a, c, arena_printf(a, "%s[t]", c->b_tiled.name), "l"));
+        emit_line(e, "    acc%s[l] = %s;", Q, vload(a, c->simd, arena_printf(a, "%s[t]", c->b_tiled.name), "l"));
     else
-        emit_line(e, "    acc%s[l] = %s;", Q, vset1(a, c, "0.0f"));
+        emit_line(e, "    acc%s[l] = %s;", Q, vset1(a, c->simd, "0.0f"));
     close_steps(e, steps);
     emit_line(e, "RT_NO_UNROLL");
     emit_open(e, "for (int k = 0; k < %s_INPUT; k++)", M);
     emit_line(e, "const float *wk = w + k * %s_TILE_ROWS;", M);
-    emit_line(e, "%s wv[%s_VECS];  /* column k, loaded once for every step */", vtype(c), M);
+    emit_line(e, "%s wv[%s_VECS];  /* column k, loaded once for every step */", vtype(c->simd), M);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    %s", c->simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", vload(a, c, "wk", "l"))
-                                 : arena_printf(a, "wv[l] = %s;", vload(a, c, "wk", "l")));
+    emit_line(e, "    %s", c->simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", vload(a, c->simd, "wk", "l"))
+                                 : arena_printf(a, "wv[l] = %s;", vload(a, c->simd, "wk", "l")));
     open_steps(e, steps);
-    emit_line(e, "const %s xk = %s;", vtype(c),
-              vset1(a, c, one ? "xu[k]" : arena_printf(a, "xu[q * %s_INPUT + k]", M)));
+    emit_line(e, "const %s xk = %s;", vtype(c->simd),
+              vset1(a, c->simd, one ? "xu[k]" : arena_printf(a, "xu[q * %s_INPUT + k]", M)));
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc%s[l] = %s;", Q, vfma(a, c, "wv[l]", "xk", arena_printf(a, "acc%s[l]", Q)));
+    emit_line(e, "    acc%s[l] = %s;", Q, vfma(a, c->simd, "wv[l]", "xk", arena_printf(a, "acc%s[l]", Q)));
     close_steps(e, steps);
     emit_close(e, "");
     open_steps(e, steps);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    %s;", vstore(a, c, one ? "pu" : arena_printf(a, "(pu + q * %s_GATE_ROWS)", M), "l",
+    emit_line(e, "    %s;", vstore(a, c->simd, one ? "pu" : arena_printf(a, "(pu + q * %s_GATE_ROWS)", M), "l",
                                   arena_printf(a, "acc%s[l]", Q)));
     close_steps(e, steps);
     emit_line(e, "u += %s;", steps);
@@ -1033,37 +1179,37 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c)
     }
     emit_line(e, "const float *w = &%s[t][0][0];", c->w_h.name);
     emit_line(e, "float a[%s_TILE_ROWS];  /* the tile's gate pre-activations */", M);
-    emit_line(e, "%s acc[%s_KSPLIT][%s_VECS];", vtype(c), M, M);
+    emit_line(e, "%s acc[%s_KSPLIT][%s_VECS];", vtype(c->simd), M, M);
     emit_line(e, "int k = 0;");
     emit_line(e, "/* gates of the tile: a = pre + w_h h, its rows accumulated together,");
     emit_line(e, " * one pass over w_h[t]; column k to accumulator set k %% KSPLIT */");
     emit_line(e, "const float *pt = pre + t * %s_TILE_ROWS;  /* the tile's projected input */", M);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc[0][l] = %s;", vload(a, c, "pt", "l"));
+    emit_line(e, "    acc[0][l] = %s;", vload(a, c->simd, "pt", "l"));
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 1; q < %s_KSPLIT; q++)", M);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc[q][l] = %s;", vset1(a, c, "0.0f"));
+    emit_line(e, "    acc[q][l] = %s;", vset1(a, c->simd, "0.0f"));
     emit_close(e, "");
     emit_line(e, "RT_NO_UNROLL");
     emit_open(e, "for (; k + %s_KSPLIT <= %s_%s; k += %s_KSPLIT)", M, M, hdim, M);
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 0; q < %s_KSPLIT; q++)", M);
     emit_line(e, "const float *wk = w + (k + q) * %s_TILE_ROWS;", M);
-    emit_line(e, "const %s hk = %s;", vtype(c), vset1(a, c, "h[k + q]"));
+    emit_line(e, "const %s hk = %s;", vtype(c->simd), vset1(a, c->simd, "h[k + q]"));
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc[q][l] = %s;", vfma(a, c, vload(a, c, "wk", "l"), "hk", "acc[q][l]"));
+    emit_line(e, "    acc[q][l] = %s;", vfma(a, c->simd, vload(a, c->simd, "wk", "l"), "hk", "acc[q][l]"));
     emit_close(e, "");
     emit_close(e, "");
     emit_open(e, "for (; k < %s_%s; k++)", M, hdim);
     emit_line(e, "const float *wk = w + k * %s_TILE_ROWS;", M);
-    emit_line(e, "const %s hk = %s;", vtype(c), vset1(a, c, "h[k]"));
+    emit_line(e, "const %s hk = %s;", vtype(c->simd), vset1(a, c->simd, "h[k]"));
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc[0][l] = %s;", vfma(a, c, vload(a, c, "wk", "l"), "hk", "acc[0][l]"));
+    emit_line(e, "    acc[0][l] = %s;", vfma(a, c->simd, vload(a, c->simd, "wk", "l"), "hk", "acc[0][l]"));
     emit_close(e, "");
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 1; q < %s_KSPLIT; q++)", M);
@@ -1073,7 +1219,7 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c)
     emit_close(e, "");
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    %s;", vstore(a, c, "a", "l", "acc[0][l]"));
+    emit_line(e, "    %s;", vstore(a, c->simd, "a", "l", "acc[0][l]"));
     emit_cells(e, a, c);
     emit_close(e, "");
     if (c->threads > 1) {
@@ -1154,26 +1300,26 @@ static void emit_batch_pass(Emitter *e, Arena *a, const LowModel *lm, const LowC
     const char *hdim = c->proj ? "PROJ" : "HIDDEN";
     int one = strcmp(seqs, "1") == 0;
     const char *Q = one ? "" : "[q]", *B = one ? "b" : "b + (size_t)q", *PB = one ? "b" : "(b + (size_t)q)";
-    emit_line(e, "%s acc%s[%s_VECS];", vtype(c), one ? "" : arena_printf(a, "[%s]", seqs), M);
+    emit_line(e, "%s acc%s[%s_VECS];", vtype(c->simd), one ? "" : arena_printf(a, "[%s]", seqs), M);
     open_steps(e, seqs);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
     emit_line(e, "    acc%s[l] = %s;", Q,
-              vload(a, c, arena_printf(a, "(pre + %s * %s_GATE_ROWS + t * %s_TILE_ROWS)", PB, M, M), "l"));
+              vload(a, c->simd, arena_printf(a, "(pre + %s * %s_GATE_ROWS + t * %s_TILE_ROWS)", PB, M, M), "l"));
     close_steps(e, seqs);
     emit_line(e, "RT_NO_UNROLL");
     emit_open(e, "for (int k = 0; k < %s_%s; k++)", M, hdim);
     emit_line(e, "const float *wk = w + k * %s_TILE_ROWS;", M);
-    emit_line(e, "%s wv[%s_VECS];  /* column k, loaded once for every sequence */", vtype(c), M);
+    emit_line(e, "%s wv[%s_VECS];  /* column k, loaded once for every sequence */", vtype(c->simd), M);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    %s", c->simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", vload(a, c, "wk", "l"))
-                                 : arena_printf(a, "wv[l] = %s;", vload(a, c, "wk", "l")));
+    emit_line(e, "    %s", c->simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", vload(a, c->simd, "wk", "l"))
+                                 : arena_printf(a, "wv[l] = %s;", vload(a, c->simd, "wk", "l")));
     open_steps(e, seqs);
-    emit_line(e, "const %s hk = %s;", vtype(c), vset1(a, c, arena_printf(a, "s[%s].%s[k]", B, fname(lm, c->h_field))));
+    emit_line(e, "const %s hk = %s;", vtype(c->simd), vset1(a, c->simd, arena_printf(a, "s[%s].%s[k]", B, fname(lm, c->h_field))));
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc%s[l] = %s;", Q, vfma(a, c, "wv[l]", "hk", arena_printf(a, "acc%s[l]", Q)));
+    emit_line(e, "    acc%s[l] = %s;", Q, vfma(a, c->simd, "wv[l]", "hk", arena_printf(a, "acc%s[l]", Q)));
     close_steps(e, seqs);
     emit_close(e, "");
     open_steps(e, seqs);
@@ -1183,7 +1329,7 @@ static void emit_batch_pass(Emitter *e, Arena *a, const LowModel *lm, const LowC
     emit_line(e, "float *%s = s[%s].m;", c->proj ? "m" : "hn", B);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    %s;", vstore(a, c, "a", "l", arena_printf(a, "acc%s[l]", Q)));
+    emit_line(e, "    %s;", vstore(a, c->simd, "a", "l", arena_printf(a, "acc%s[l]", Q)));
     emit_cells(e, a, c);
     close_steps(e, seqs);
     emit_line(e, "b += %s;", seqs);
@@ -1217,17 +1363,11 @@ static void emit_func(Emitter *e, Arena *a, const LowModel *lm, const LowFunc *f
 /* The arrays, defines and functions of one layer-direction. */
 static void emit_cell(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c)
 {
-    const char *M = c->macro;
     int k = (int)(c - lm->cells);
     emit_cell_defines(e, c);
-    if (c->tiled) {
-        emit_array(e, &c->w_x);
-        emit_array(e, &c->w_h);
-        emit_array(e, &c->b_tiled);
-    } else {
-        emit_array(e, &c->w_gates);
-        emit_array(e, &c->b_gates);
-    }
+    emit_array(e, &c->w_x);
+    emit_array(e, &c->w_h);
+    emit_array(e, &c->b_tiled);
     for (int g = 0; g < GATE_COUNT; g++)
         emit_array(e, &c->peep[g]);
     emit_array(e, &c->w_proj);
@@ -1235,36 +1375,16 @@ static void emit_cell(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c
     emit_array(e, &c->c0);
     if (c->proj)
         emit_projection(e, a, c);
-
-    if (c->tiled) {
-        emit_project(e, a, c);
-        emit_recur(e, a, c);
-    } else {
-        emit_line(e, "/* One step of %s: x and the previous h, c -> the new h, c.", c->title);
-        emit_line(e, " * gates%s scratch. */", c->proj ? " and m are" : " is");
-        emit_line(e, "static void %s_step(const float x[%s_INPUT], float h[%s_%s], float c[%s_HIDDEN],",
-                  c->id, M, M, c->proj ? "PROJ" : "HIDDEN", M);
-        if (c->proj)
-            emit_function(e, "    float gates[%s_GATE_ROWS], float m[%s_HIDDEN])", M, M);
-        else
-            emit_function(e, "    float gates[%s_GATE_ROWS])", M);
-        emit_gate_matvec(e, c);
-        emit_blank(e);
-        emit_blocks(e, a, c);
-        if (c->proj) {
-            emit_blank(e);
-            emit_line(e, "%s_projection(h, m);  /* h = w_proj m */", c->id);
-        }
-        emit_close(e, "");
-        emit_blank(e);
-    }
+    emit_project(e, a, c);
+    emit_recur(e, a, c);
     if (c->threads > 1)
         emit_cell_run_threads(e, a, lm, c, k);
     else
         emit_func(e, a, lm, &lm->cell_run[k]);
     if (lm->streaming) {
-        if (c->tiled)
-            emit_batch_recur(e, a, lm, c);
+        emit_batch_recur(e, a, lm, c);
+        if (c->proj)
+            emit_batch_projection(e, a, lm, c);
         emit_func(e, a, lm, &lm->cell_batch[k]);
     }
 }
@@ -1362,9 +1482,9 @@ static const char *callee_c(Arena *a, const LowModel *lm, const LowStmt *s)
     switch (s->callee) {
     case CALLEE_CELL_PROJECT:      return arena_printf(a, "%s_project", c->id);
     case CALLEE_CELL_RECUR:        return arena_printf(a, "%s_recur", c->id);
-    case CALLEE_CELL_STEP:         return arena_printf(a, "%s_step", c->id);
     case CALLEE_CELL_PROJECTION:   return arena_printf(a, "%s_projection", c->id);
     case CALLEE_CELL_BATCH_RECUR:  return arena_printf(a, "%s_batch_recur", c->id);
+    case CALLEE_CELL_BATCH_PROJECTION: return arena_printf(a, "%s_batch_projection", c->id);
     case CALLEE_CELL_RUN:          return lm->cell_run[s->index].name;
     case CALLEE_CELL_BATCH:        return lm->cell_batch[s->index].name;
     case CALLEE_DENSE:             return arena_printf(a, "%s_forward", lm->layers[s->index].dense.id);

@@ -110,26 +110,6 @@ static LowAct act_of(Activation act, int fast)
 }
 
 /*
- * Loop shape of the gate matrix-vector product: how many rows share one pass
- * over [x, h]. Each row keeps its own accumulator and adds its products in
- * column order, so the result is bit-identical whatever the choice; only
- * speed changes. Measured with gcc 12 -O2 on x86-64, the I=256, H=512,
- * 2-layer model, best of 4 runs of 100 steps on a loaded 2-core machine:
- * 1 row per pass 2.77 ms/step, 2 rows 1.60, 4 rows 0.73, 8 rows 0.67.
- * Independent accumulators hide the add latency and each x[k] is loaded once
- * for several rows; 8 is within the noise of 4 and twice the code, so every
- * layer whose row count allows it gets 4.
- */
-static int rows_per_pass(int rows)
-{
-    if (rows % 4 == 0)
-        return 4;
-    if (rows % 2 == 0)
-        return 2;
-    return 1;
-}
-
-/*
  * Tile width of the tiled kernel: the largest of 16, 8, 4, 2, 1 units that
  * divides H. A tile of 16 units with the four gates is 64 rows: four
  * AVX-512 registers (eight AVX2, sixteen NEON) of accumulators, each loaded
@@ -154,36 +134,117 @@ static int tile_width(int hidden, const LowTarget *t)
     return 1;
 }
 
-/* The tiled arrays of cell c from its packed gate matrix w [gate_rows][K]
- * and bias b: w_x [tiles][I][tile_rows], w_h [tiles][R][tile_rows],
- * b_tiled [tiles][tile_rows], where tile row q*V + v of tile t is row
- * gate_off[q] + t*V + v of the gate q. */
+/*
+ * The tile of a cell with blocks of S > 1 cells: how many blocks (NBT), and
+ * rows of zeros after its rows (pad). A tile of NBT blocks has r = NBT x
+ * (shared + S) rows: one per block for each of the `shared` gates of i, f,
+ * o that have weights, one per cell for the cell input. The kernels'
+ * vectors hold 16 floats (AVX-512; 8 AVX2, 4 NEON and SSE2 divide 16), so r
+ * is padded to a multiple of 16 with rows of zeros: weights read and
+ * multiply-adds done for nothing.
+ *
+ * Each column k of the recurrent product loads the tile's vectors of
+ * weights and one broadcast of h[k]; two loads a cycle bind before the
+ * multiply-adds. So NBT, a power of two dividing the blocks, makes
+ * (vectors + 1) / r the smallest: padding and broadcasts per useful row;
+ * at most 112 rows (7 AVX-512 or 14 AVX2 accumulators, so that an AVX2
+ * pass keeps its accumulators and the broadcast in its 16 registers).
+ * Measured (Xeon, AVX-512, gcc -O3 -march=native, H = 128, time per FLOP
+ * against the standard LSTM's): S = 2 1.33 with tiles of 8 blocks (40 rows
+ * + 8) against 1.05 with 16 (80); S = 4 1.37 with 4 (28 + 4) against 1.11
+ * with 16 (112); S = 8 1.25 with 4 (44 + 4) against 1.23 with 8 (88 + 8).
+ * The benchmark's shapes:
+ *   i, f, o:  S = 2: 16 blocks, 80 rows;  S = 4: 16 blocks, 112 rows;
+ *             S = 8: 8 blocks, 88 rows + 8 of padding (8 %)
+ *   i, o:     S = 2: 16 blocks, 64 rows;  S = 4: 16 blocks, 96 rows;
+ *             S = 8: 8 blocks, 80 rows (none padded)
+ * Where even that tile would be more than a quarter padding (few blocks: a
+ * tiny layer), the tile is not padded and its rows are plain floats
+ * (LowCell.simd 0), as many blocks as keep it within 64 rows; on a target
+ * without vectors (vl 1), one block, as S = 1 has one unit.
+ */
+enum { BLOCK_TILE_MAX_ROWS = 112, BLOCK_TILE_PLAIN_ROWS = 64 };
+
+static int round16(int n)
+{
+    return (n + 15) / 16 * 16;
+}
+
+static void block_tile(int blocks, int shared, int S, const LowTarget *t, int *nbt, int *pad)
+{
+    int r1 = shared + S, best = 1;
+    *pad = 0;
+    if (t->known && t->vl == 1) {
+        *nbt = 1;
+        return;
+    }
+    for (int n = 2; blocks % n == 0 && round16(n * r1) <= BLOCK_TILE_MAX_ROWS; n *= 2) {
+        /* (vectors + 1) / rows, compared as cross products */
+        long cost = (long)(round16(n * r1) / 16 + 1) * (best * r1);
+        long best_cost = (long)(round16(best * r1) / 16 + 1) * (n * r1);
+        if (cost <= best_cost)
+            best = n;
+    }
+    int r = best * r1;
+    if (4 * (round16(r) - r) <= round16(r)) {
+        *nbt = best;
+        *pad = round16(r) - r;
+        return;
+    }
+    best = 1;
+    while (blocks % (2 * best) == 0 && 2 * best * r1 <= BLOCK_TILE_PLAIN_ROWS)
+        best *= 2;
+    *nbt = best;
+}
+
+/* The tiled arrays of cell c from its packed gate matrix w [rows][K] and
+ * bias b: w_x [tiles][I][tile_rows], w_h [tiles][R][tile_rows], b_tiled
+ * [tiles][tile_rows], where tile row tile_off[q] + v of tile t is row
+ * gate_off[q] + t*n + v of gate q (n: the tile's rows of gate q, its
+ * blocks or its cells), and the tile_pad rows after them are zeros. */
 static void tile_cell(Arena *a, LowCell *c, const float *w, const float *b, int forget_bias,
                       const LowTarget *target)
 {
-    int V = tile_width(c->hidden, target), I = c->input, R = c->recurrent, K = I + R;
-    c->tiled = 1;
-    c->tile = V;
-    c->tiles = c->hidden / V;
+    int S = c->block_size, I = c->input, R = c->recurrent, K = I + R;
+    int nbt, pad = 0, shared = 0;
+    for (int g = 0; g < GATE_COUNT; g++)
+        shared += g != GATE_G && c->gate_off[g] >= 0;
+    if (S == 1)
+        nbt = tile_width(c->hidden, target);
+    else
+        block_tile(c->blocks, shared, S, target, &nbt, &pad);
+    int n_of[GATE_COUNT];
+    c->tile_blocks = nbt;
+    c->tile = nbt * S;
+    c->tiles = c->hidden / c->tile;
     c->tile_rows = 0;
     for (int g = 0; g < GATE_COUNT; g++) {
         c->tile_off[g] = -1;
+        n_of[g] = g == GATE_G ? c->tile : nbt;
         if (c->gate_off[g] >= 0) {
             c->tile_off[g] = c->tile_rows;
-            c->tile_rows += V;
+            c->tile_rows += n_of[g];
         }
     }
+    c->tile_pad = pad;
+    c->tile_rows += pad;
     int TR = c->tile_rows, NT = c->tiles;
+    c->gate_rows = NT * TR;
     c->simd = TR % 16 == 0;
+    /* zeroed: the padding rows */
     float *wx = arena_alloc(a, sizeof(float) * (size_t)NT * (size_t)(I ? I : 1) * (size_t)TR);
     float *wh = arena_alloc(a, sizeof(float) * (size_t)NT * (size_t)R * (size_t)TR);
     float *bt = b ? arena_alloc(a, sizeof(float) * (size_t)NT * (size_t)TR) : NULL;
+    memset(wx, 0, sizeof(float) * (size_t)NT * (size_t)(I ? I : 1) * (size_t)TR);
+    memset(wh, 0, sizeof(float) * (size_t)NT * (size_t)R * (size_t)TR);
+    if (bt)
+        memset(bt, 0, sizeof(float) * (size_t)NT * (size_t)TR);
     for (int t = 0; t < NT; t++)
         for (int g = 0; g < GATE_COUNT; g++) {
             if (c->gate_off[g] < 0)
                 continue;
-            for (int v = 0; v < V; v++) {
-                int row = c->gate_off[g] + t * V + v, q = c->tile_off[g] + v;
+            for (int v = 0; v < n_of[g]; v++) {
+                int row = c->gate_off[g] + t * n_of[g] + v, q = c->tile_off[g] + v;
                 for (int k = 0; k < I; k++)
                     wx[((size_t)t * (size_t)I + (size_t)k) * (size_t)TR + (size_t)q] = w[(size_t)row * (size_t)K + (size_t)k];
                 for (int k = 0; k < R; k++)
@@ -192,10 +253,14 @@ static void tile_cell(Arena *a, LowCell *c, const float *w, const float *b, int 
                     bt[(size_t)t * (size_t)TR + (size_t)q] = b[row];
             }
         }
-    const char *layout = arena_printf(a, "%d tiles of %d units; per tile and column k, the tile's %d gate rows "
-                                      "(%s%s%s%s%d units each)", NT, V, TR,
-                                      c->gate_off[GATE_I] >= 0 ? "i, " : "", c->gate_off[GATE_F] >= 0 ? "f, " : "",
-                                      "g, ", c->gate_off[GATE_O] >= 0 ? "o: " : ": ", V);
+    const char *gates = arena_printf(a, "%s%s%s%s", c->gate_off[GATE_I] >= 0 ? "i, " : "",
+                                     c->gate_off[GATE_F] >= 0 ? "f, " : "", "g", c->gate_off[GATE_O] >= 0 ? ", o" : "");
+    const char *layout = S == 1
+        ? arena_printf(a, "%d tiles of %d units; per tile and column k, the tile's %d gate rows "
+                       "(%s: %d units each)", NT, c->tile, TR, gates, c->tile)
+        : arena_printf(a, "%d tiles of %d blocks (%d cells); per tile and column k, the tile's %d gate rows "
+                       "(%s: one per block for i, f, o, one per cell for g%s)", NT, nbt, c->tile, TR, gates,
+                       pad ? arena_printf(a, ", then %d of zeros", pad) : "");
     c->w_x = array_of(a, c->id, "w_x", arena_printf(a, "input weights of %s, transposed by tile: %s", c->title, layout),
                       NT, I, TR, I ? wx : NULL);
     c->w_h = array_of(a, c->id, "w_h", arena_printf(a, "recurrent weights of %s, transposed by tile: %s", c->title, layout),
@@ -204,6 +269,48 @@ static void tile_cell(Arena *a, LowCell *c, const float *w, const float *b, int 
                                                       forget_bias ? " (forget gate rows include forget_bias)" : ""),
                           0, NT, TR, bt);
     c->w_x.plane_label = c->w_h.plane_label = "tile";
+}
+
+/*
+ * Rows of h per tile of the projection h = w_proj m (P rows): as for a
+ * tile of blocks (block_tile), whole vectors of 16 and as many as keep
+ * (vectors + 1) per row least, at most 112: the largest multiple of 16 up
+ * to 112 that divides P (P = 128: 64, four AVX-512 or eight AVX2
+ * accumulators, as a tile of the gates). Else plain floats, the largest of
+ * 8, 4, 2, 1 that divides P; so too on a target without vectors, where they
+ * stay in registers.
+ */
+static int proj_tile_width(int P, const LowTarget *t)
+{
+    for (int v = t->known && t->vl == 1 ? 0 : 112; v >= 16; v -= 16)
+        if (P % v == 0)
+            return v;
+    for (int v = 8; v > 1; v /= 2)
+        if (P % v == 0)
+            return v;
+    return 1;
+}
+
+/* The projection's weights w [P][H] transposed by tile: w_proj
+ * [proj_tiles][H][proj_tile], tile row v of tile t being row t*proj_tile
+ * + v of w. */
+static void tile_proj(Arena *a, LowCell *c, const float *w, const LowTarget *target)
+{
+    int P = c->proj, H = c->hidden, PT = proj_tile_width(P, target), NT = P / PT;
+    c->proj_tile = PT;
+    c->proj_tiles = NT;
+    c->proj_simd = PT % 16 == 0;
+    float *wt = arena_alloc(a, sizeof(float) * (size_t)P * (size_t)H);
+    for (int t = 0; t < NT; t++)
+        for (int j = 0; j < H; j++)
+            for (int v = 0; v < PT; v++)
+                wt[((size_t)t * (size_t)H + (size_t)j) * (size_t)PT + (size_t)v] =
+                    w[(size_t)(t * PT + v) * (size_t)H + (size_t)j];
+    c->w_proj = array_of(a, c->id, "w_proj",
+                         arena_printf(a, "projection of %s: h = w_proj m, transposed by tile: %d tiles of %d rows of h; "
+                                      "per tile and column j (of m), the tile's %d rows", c->title, NT, PT, PT),
+                         NT, H, PT, wt);
+    c->w_proj.plane_label = "tile";
 }
 
 /*
@@ -248,27 +355,27 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
         c->has_gate[g] = l->has_gate[g];
 
     /* Row offsets: the gates with weights, in the order i, f, g, o. */
-    c->gate_rows = 0;
+    int rows = 0;
     for (int g = 0; g < GATE_COUNT; g++) {
         c->gate_off[g] = -1;
         if (ir_gate_has_weights(l, (Gate)g)) {
-            c->gate_off[g] = c->gate_rows;
-            c->gate_rows += ir_gate_rows(l, (Gate)g);
+            c->gate_off[g] = rows;
+            rows += ir_gate_rows(l, (Gate)g);
         }
     }
 
     /* One packed gate matrix and one fused bias (with the forget bias). */
-    float *w = arena_alloc(a, sizeof(float) * (size_t)c->gate_rows * (size_t)K);
+    float *w = arena_alloc(a, sizeof(float) * (size_t)rows * (size_t)K);
     int has_bias = l->forget_bias != 0;
     for (int g = 0; g < GATE_COUNT; g++)
         if (c->gate_off[g] >= 0 && dir->b[g])
             has_bias = 1;
-    float *b = has_bias ? arena_alloc(a, sizeof(float) * (size_t)c->gate_rows) : NULL;
-    c->w_gates = array_of(a, id, "w_gates", NULL, 0, c->gate_rows, K, w);
+    float *b = has_bias ? arena_alloc(a, sizeof(float) * (size_t)rows) : NULL;
+    c->w_gates = array_of(a, id, "w_gates", NULL, 0, rows, K, w);
     c->w_gates.comment = arena_printf(
         a, "gate weights of %s: %d rows, one per gate row; %d columns: the input x (%d), then h (%d)",
-        c->title, c->gate_rows, K, l->input, l->recurrent);
-    c->b_gates = array_of(a, id, "b_gates", NULL, 0, c->gate_rows, 0, b);
+        c->title, rows, K, l->input, l->recurrent);
+    c->b_gates = array_of(a, id, "b_gates", NULL, 0, rows, 0, b);
     c->b_gates.comment = arena_printf(
         a, "gate biases of %s%s", c->title,
         l->forget_bias != 0 ? arena_printf(a, " (forget gate rows include forget_bias %g)",
@@ -278,9 +385,9 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
         int off = c->gate_off[g];
         if (off < 0)
             continue;
-        int rows = ir_gate_rows(l, (Gate)g);
-        memcpy(w + (size_t)off * (size_t)K, dir->w[g], sizeof(float) * (size_t)rows * (size_t)K);
-        for (int r = 0; b && r < rows; r++) {
+        int n = ir_gate_rows(l, (Gate)g);
+        memcpy(w + (size_t)off * (size_t)K, dir->w[g], sizeof(float) * (size_t)n * (size_t)K);
+        for (int r = 0; b && r < n; r++) {
             float v = dir->b[g] ? dir->b[g][r] : 0.0f;
             /* ONNX clips af + forget_bias, so folding it into the bias is exact
              * up to float rounding, clip or not. */
@@ -289,13 +396,13 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
             b[off + r] = v;
         }
         const char *label = g == GATE_G || l->block_size == 1
-            ? arena_printf(a, "%s (%d)", gate_labels[g], rows)
-            : arena_printf(a, "%s (%d, one per block)", gate_labels[g], rows);
-        int n = c->w_gates.ngroups++;
-        c->w_gates.group[n].label = label;
-        c->w_gates.group[n].first = off;
-        c->w_gates.group[n].count = rows;
-        c->b_gates.group[n] = c->w_gates.group[n];
+            ? arena_printf(a, "%s (%d)", gate_labels[g], n)
+            : arena_printf(a, "%s (%d, one per block)", gate_labels[g], n);
+        int k = c->w_gates.ngroups++;
+        c->w_gates.group[k].label = label;
+        c->w_gates.group[k].first = off;
+        c->w_gates.group[k].count = n;
+        c->b_gates.group[k] = c->w_gates.group[k];
         c->b_gates.ngroups++;
     }
 
@@ -309,9 +416,9 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
                               arena_printf(a, "%s peepholes of %s, one per cell", gate_labels[g], c->title),
                               0, l->hidden, 0, dir->p[g]);
     }
-    c->w_proj = array_of(a, id, "w_proj",
-                         arena_printf(a, "projection of %s: h = w_proj m", c->title),
-                         0, l->proj, l->hidden, l->proj ? dir->w_proj : NULL);
+    memset(&c->w_proj, 0, sizeof c->w_proj);
+    if (l->proj)
+        tile_proj(a, c, dir->w_proj, target);
     c->h0 = array_of(a, id, "h0", arena_printf(a, "initial hidden state h0 of %s (initial_state)", c->title),
                      0, l->recurrent, 0, dir->h0);
     c->c0 = array_of(a, id, "c0", arena_printf(a, "initial cell state c0 of %s (initial_state)", c->title),
@@ -323,9 +430,7 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
     c->clip_gates = (float)l->clip_gates;
     c->clip_cell = (float)l->clip_cell;
     c->clip_proj = (float)l->clip_proj;
-    c->rows_per_pass = rows_per_pass(c->gate_rows);
-    if (l->block_size == 1)
-        tile_cell(a, c, w, b, l->forget_bias != 0, target);
+    tile_cell(a, c, w, b, l->forget_bias != 0, target);
 }
 
 static void lower_dense(Arena *a, LowDense *dn, const IrLayer *L, const char *id, int fast)
@@ -450,7 +555,7 @@ static void plan_ops(LowModel *lm, int tmp_floats[2])
 }
 
 /*
- * Whether --threads N splits cell c: tiled, no projection (its h is the
+ * Whether --threads N splits cell c: no projection (its h is the
  * tiles' output, so each thread writes its own units of h and a barrier per
  * step is the only exchange), at least 128 units and two tiles per thread.
  * Below that a step takes about a microsecond or less, the order of what a
@@ -458,7 +563,7 @@ static void plan_ops(LowModel *lm, int tmp_floats[2])
  */
 static int threaded_cell(const LowCell *c, int threads)
 {
-    return c->tiled && !c->proj && c->hidden >= 128 && c->tiles >= 2 * threads;
+    return !c->proj && c->hidden >= 128 && c->tiles >= 2 * threads;
 }
 
 /* ---- the state struct ---- */
@@ -593,11 +698,9 @@ static void note_act(LowModel *lm, LowAct act)
 /* What a cell's kernel calls besides its activations: the tiled kernels'
  * loop pragmas and accumulator count (RT_ACCS, in the RT_VL piece), and,
  * when they use the target's vectors, rt_vec and RT_VKEEP (emit_c.c's
- * tiled kernels); the row-wise step is plain C. */
+ * tiled kernels). */
 static void note_kernel(LowModel *lm, const LowCell *c)
 {
-    if (!c->tiled)
-        return;
     need(lm, "RT_UNROLL");
     need(lm, "RT_NO_UNROLL");
     need(lm, "RT_VL");
@@ -740,11 +843,8 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
             lower_cell(a, c, L, d, arena_printf(a, "%s_%s", lm->name, local), local, o->fast_activations,
                        &lm->target);
             ll->cell[d] = c;
-            if (c->tiled)
-                lm->flash_bytes += 4 * (lower_array_floats(&c->w_x) + lower_array_floats(&c->w_h) +
-                                        lower_array_floats(&c->b_tiled));
-            else
-                lm->flash_bytes += 4 * (lower_array_floats(&c->w_gates) + lower_array_floats(&c->b_gates));
+            lm->flash_bytes += 4 * (lower_array_floats(&c->w_x) + lower_array_floats(&c->w_h) +
+                                    lower_array_floats(&c->b_tiled));
             lm->flash_bytes += 4 * (lower_array_floats(&c->w_proj) + lower_array_floats(&c->h0) +
                                     lower_array_floats(&c->c0));
             for (int g = 0; g < GATE_COUNT; g++)
@@ -757,12 +857,16 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
             note_kernel(lm, c);
             if (gate_rows < c->gate_rows)
                 gate_rows = c->gate_rows;
-            if ((c->proj || c->tiled) && m_floats < c->hidden)
+            if (m_floats < c->hidden)
                 m_floats = c->hidden;
             /* the counts of the tiled kernels, where the target is known */
-            if (c->tiled && lm->target.known) {
+            if (lm->target.known) {
                 c->vecs = c->tile_rows / (c->simd ? lm->target.vl : 1);
                 c->steps_per_pass = lm->target.size ? 1 : lower_steps_choice(c->vecs, lm->target.accs);
+                if (c->proj) {
+                    c->proj_vecs = c->proj_tile / (c->proj_simd ? lm->target.vl : 1);
+                    c->proj_steps = lm->target.size ? 1 : lower_steps_choice(c->proj_vecs, lm->target.accs);
+                }
             }
         }
     }
@@ -784,20 +888,10 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
 
     /* The input projection of a chunk of steps at once (see chunk_steps),
      * or of as many as the user asked for: --chunk 1 is a step-only model
-     * with the least scratch. The gate scratch holds a chunk of steps for
-     * the tiled kernel, one step for the row-wise one. */
-    int tiled = 0;
-    for (int k = 0; k < lm->ncells; k++)
-        tiled |= lm->cells[k].tiled;
-    /* (without a tiled kernel, nothing gains from chunks: one step) */
-    lm->chunk = o->chunk > 0 ? o->chunk : tiled ? chunk_steps(gate_rows) : 1;
-    int gates_floats = 0;
-    for (int k = 0; k < lm->ncells; k++) {
-        const LowCell *c = &lm->cells[k];
-        int need = c->tiled ? lm->chunk * c->gate_rows : c->gate_rows;
-        if (gates_floats < need)
-            gates_floats = need;
-    }
+     * with the least scratch. The gate scratch holds a chunk of steps. */
+    /* (without an LSTM layer, nothing gains from chunks: one step) */
+    lm->chunk = o->chunk > 0 ? o->chunk : lm->ncells ? chunk_steps(gate_rows) : 1;
+    int gates_floats = lm->chunk * gate_rows;
     layout_state(a, lm, gates_floats, m_floats, tmp_floats);
     lower_api(a, lm);
     lm->hash = model_hash(lm);

@@ -15,9 +15,10 @@
  *     their offsets (h and c of every layer-direction, scratch), and, for
  *     models that need the whole sequence, the caller's scratch rows; the
  *     learned initial h0 and c0 that NAME_reset copies into h and c;
- *   - kernels: the tiled kernel of every S = 1 layer (LowCell.tiled) and its
- *     vector shape, the row-wise step of blocks of S > 1 cells and its rows
- *     per pass, the dense layers; which layers --threads splits;
+ *   - kernels: the tiled kernel of every layer and its vector shape (a
+ *     tile's rows: each present gate's rows of its units, or of its blocks
+ *     of S > 1 cells, and the padding that makes them whole vectors), the
+ *     dense layers; which layers --threads splits;
  *   - the runtime: which pieces of runtime/lstmc_act.h the C copies (the
  *     functions of the activations the model calls, the macros and vectors
  *     of its kernels, and what those need), and the runtime function of each
@@ -92,32 +93,39 @@ typedef struct LowCell {
     int input, hidden, block_size, blocks, proj, recurrent;   /* I H S NB P R */
     int has_gate[GATE_COUNT];  /* has_gate[GATE_G] = 1 */
     int coupled;               /* f = 1 - i */
-    int gate_rows;             /* rows of w_gates: the present gates' rows */
+    int gate_rows;             /* gate pre-activations of a step: tiles x tile_rows
+                                  (the present gates' rows, and the tiles' padding) */
     int gate_off[GATE_COUNT];  /* first row of each gate in w_gates, -1 if it has none */
-    LowArray w_gates;          /* [gate_rows][I + R]: columns x, then h (row-wise step) */
-    LowArray b_gates;          /* [gate_rows], forget bias folded in; data NULL: none */
+    LowArray w_gates;          /* [rows][I + R]: the present gates' rows, columns x
+                                  then h; the source of the tiled arrays below */
+    LowArray b_gates;          /* [rows], forget bias folded in; data NULL: none */
     LowArray peep[GATE_COUNT]; /* p_i, p_f, p_o [H]; data NULL: none */
-    LowArray w_proj;           /* [P][H]; data NULL: no projection */
+    LowArray w_proj;           /* [proj_tiles][H][proj_tile]: the projection's weights
+                                  transposed by tile; data NULL: no projection */
     LowArray h0;               /* [R] the state NAME_reset sets (`initial_state;`); */
     LowArray c0;               /* [H]  data NULL: zeros */
     LowAct gate_act, cell_input_act, cell_output_act;
     float clip_gates, clip_cell, clip_proj;   /* 0: none */
-    int rows_per_pass;         /* row-wise step: gate rows per pass over [x, h] (1, 2 or 4) */
 
-    /* The tiled kernel (S = 1; see lower.c): the H units are cut into tiles
-     * of `tile` units; a tile's gate rows (each present gate's `tile` rows,
-     * in the order i, f, g, o) are computed together in registers, one pass
-     * over the weights, then the tile's cells are updated at once. Weights
-     * are transposed within a tile: w[tile][k][tile row], so the loop over
-     * a tile's rows has independent accumulators and vectorizes. The input
+    /* The tiled kernel (see lower.c): the H units are cut into tiles of
+     * `tile` units (cells), `tile_blocks` blocks of S cells; a tile's gate
+     * rows, in the order i, f, g, o (each present gate's rows of the
+     * tile: one per block for i, f, o, one per cell for g; with S = 1 both
+     * are `tile`), then `tile_pad` rows of zeros, are computed together in
+     * registers, one pass over the weights, then the tile's cells are
+     * updated at once, each cell reading its block's gates. Weights are
+     * transposed within a tile: w[tile][k][tile row], so the loop over a
+     * tile's rows has independent accumulators and vectorizes. The input
      * part is hoisted: a run projects a chunk of steps first (a matrix
      * product), then runs the recurrence step by step. */
-    int tiled;                 /* 1: this kernel; 0: the row-wise step (blocks) */
     int threads;               /* > 1: NAME_run splits its tiles over this many
                                   threads, one spin barrier per step */
-    int tile;                  /* V: units per tile (divides H) */
+    int tile;                  /* V: units (cells) per tile (divides H) */
+    int tile_blocks;           /* blocks per tile: V / S */
     int tiles;                 /* H / V */
-    int tile_rows;             /* present gates x V */
+    int tile_rows;             /* the present gates' rows of a tile, then tile_pad */
+    int tile_pad;              /* rows of zeros at the end of a tile, so that its rows
+                                  are whole vectors (blocks only; see block_tile) */
     int tile_off[GATE_COUNT];  /* first row of each gate within a tile, -1 if absent */
     int simd;                  /* tile_rows is a multiple of 16: the kernels use the
                                   target's vectors (else plain floats) */
@@ -130,6 +138,18 @@ typedef struct LowCell {
     LowArray w_x;              /* [tiles][I][tile_rows] */
     LowArray w_h;              /* [tiles][R][tile_rows] */
     LowArray b_tiled;          /* [tiles][tile_rows]; data NULL: none */
+    /* The projection h = w_proj m (P > 0), tiled as the gates: the P rows
+     * of h cut into tiles of proj_tile rows, a tile's rows accumulated
+     * together in registers over one pass of its weights (w_proj), columns
+     * j, j+1, ... each to its own set of accumulators (proj_steps sets); in
+     * run_batch, one pass serves proj_steps sequences. */
+    int proj_tile;             /* rows of h per tile (divides P) */
+    int proj_tiles;            /* P / proj_tile */
+    int proj_simd;             /* proj_tile is a multiple of 16: the target's vectors
+                                  (else plain floats) */
+    int proj_vecs;             /* accumulator vectors of a tile (target known) */
+    int proj_steps;            /* sets of accumulators, sequences per pass of the
+                                  batched projection (target known; else 0) */
     int h_field, c_field;      /* state fields (LowModel.fields) */
     int rows_out;              /* 1: a run writes each step's h to rows of out; 0:
                                   nobody reads them (only the last step's, in h) */
@@ -261,8 +281,8 @@ typedef struct LowPtr {
 typedef enum {
     CALLEE_CELL_PROJECT,     /* cell: (x, n, pre) the input projection of n steps */
     CALLEE_CELL_RECUR,       /* cell: (pre, h, c, m) one step of the recurrence */
-    CALLEE_CELL_STEP,        /* cell (row-wise): (x, h, c, gates, m) one step */
     CALLEE_CELL_PROJECTION,  /* cell: (h, m) h = w_proj m */
+    CALLEE_CELL_BATCH_PROJECTION, /* cell: (nb, states) h = w_proj m of nb sequences */
     CALLEE_CELL_BATCH_RECUR, /* cell: (pre, nb, states) the recurrence of nb sequences */
     CALLEE_CELL_RUN,         /* cell: a LowFunc (run over rows) */
     CALLEE_CELL_BATCH,       /* cell: a LowFunc (one step of a batch) */

@@ -238,13 +238,6 @@ static const LowExpr *model_size(Api *A, const char *what, long v)
     return num(A, v, arena_printf(A->a, "%s_%s", A->lm->macro, what));
 }
 
-/* Whether the cell's kernels take the scratch m: the new h of the tiled
- * kernel, or o * act(c) before a projection. */
-static int uses_m(const LowCell *c)
-{
-    return c->tiled || c->proj;
-}
-
 /* h's floats: the cell's R, HIDDEN or PROJ. */
 static const LowExpr *cell_r(Api *A, const LowCell *c)
 {
@@ -252,10 +245,10 @@ static const LowExpr *cell_r(Api *A, const LowCell *c)
 }
 
 /*
- * ID_run(x, n, out, out_stride, h, c, pre[, m]): n steps, rows of x -> each
- * step's h into a row of out. Tiled: chunks of CHUNK steps, each the input
+ * ID_run(x, n, out, out_stride, h, c, pre, m): n steps, rows of x -> each
+ * step's h into a row of out: chunks of CHUNK steps, each the input
  * projection of its rows, then its steps; a backward cell takes the chunks
- * from the end and each chunk's rows from its last. Row-wise: step by step.
+ * from the end and each chunk's rows from its last.
  */
 static void cell_run(Api *A, int k)
 {
@@ -280,49 +273,37 @@ static void cell_run(Api *A, int k)
     param(f, "h", LT_FLOATP);
     param(f, "c", LT_FLOATP);
     param(f, "pre", LT_FLOATP);
-    if (uses_m(c))
-        param(f, "m", LT_FLOATP);
+    param(f, "m", LT_FLOATP);
     const LowExpr *n = var(A, "n"), *stride = var(A, "out_stride");
     const LowExpr *I = cell_size(A, c, "INPUT", c->input), *R = cell_r(A, c);
     LowBlock *b = &f->body;
-    if (c->tiled) {
-        const LowExpr *CHUNK = model_size(A, "CHUNK", lm->chunk);
-        LowBlock *chunks = loop(A, b, "t0", num(A, 0, NULL), n, CHUNK, NULL);
-        const LowExpr *left = sub(A, n, var(A, "t0"));
-        const LowExpr *cn = let(A, chunks, "cn", op(A, LX_MIN, left, CHUNK), "steps in this chunk");
-        const LowExpr *base = c->reverse
-            ? let(A, chunks, "base", sub(A, left, cn), "its first row: chunks from the end")
-            : let(A, chunks, "base", var(A, "t0"), "its first row");
-        LowArg pa[3] = {arg_ptr(ptr_var("x", mul(A, base, I))), arg_expr(cn), arg_ptr(ptr_var("pre", NULL))};
-        call(A, chunks, CALLEE_CELL_PROJECT, k, NULL, 3, pa);
-        LowBlock *steps = loop(A, chunks, "u", num(A, 0, NULL), cn, num(A, 1, NULL), NULL);
-        const LowExpr *u = var(A, "u");
-        const LowExpr *r = c->reverse
-            ? let(A, steps, "r", sub(A, sub(A, cn, num(A, 1, NULL)), u), "backward")
-            : let(A, steps, "r", u, NULL);
-        LowArg ra[4] = {arg_ptr(ptr_var("pre", mul(A, r, cell_size(A, c, "GATE_ROWS", c->gate_rows)))),
-                        arg_ptr(ptr_var("h", NULL)), arg_ptr(ptr_var("c", NULL)), arg_ptr(ptr_var("m", NULL))};
-        call(A, steps, CALLEE_CELL_RECUR, k, NULL, 4, ra);
-        if (c->rows_out)
-            copy(A, steps, ptr_var("out", mul(A, add(A, base, r), stride)), ptr_var("h", NULL), R, NULL);
-        return;
-    }
-    LowBlock *steps = loop(A, b, "u", num(A, 0, NULL), n, num(A, 1, NULL), NULL);
+    const LowExpr *CHUNK = model_size(A, "CHUNK", lm->chunk);
+    LowBlock *chunks = loop(A, b, "t0", num(A, 0, NULL), n, CHUNK, NULL);
+    const LowExpr *left = sub(A, n, var(A, "t0"));
+    const LowExpr *cn = let(A, chunks, "cn", op(A, LX_MIN, left, CHUNK), "steps in this chunk");
+    const LowExpr *base = c->reverse
+        ? let(A, chunks, "base", sub(A, left, cn), "its first row: chunks from the end")
+        : let(A, chunks, "base", var(A, "t0"), "its first row");
+    LowArg pa[3] = {arg_ptr(ptr_var("x", mul(A, base, I))), arg_expr(cn), arg_ptr(ptr_var("pre", NULL))};
+    call(A, chunks, CALLEE_CELL_PROJECT, k, NULL, 3, pa);
+    LowBlock *steps = loop(A, chunks, "u", num(A, 0, NULL), cn, num(A, 1, NULL), NULL);
     const LowExpr *u = var(A, "u");
-    const LowExpr *r = let(A, steps, "r", c->reverse ? sub(A, sub(A, n, num(A, 1, NULL)), u) : u, NULL);
-    LowArg sa[5] = {arg_ptr(ptr_var("x", mul(A, r, I))), arg_ptr(ptr_var("h", NULL)), arg_ptr(ptr_var("c", NULL)),
-                    arg_ptr(ptr_var("pre", NULL)), arg_ptr(ptr_var("m", NULL))};
-    call(A, steps, CALLEE_CELL_STEP, k, NULL, uses_m(c) ? 5 : 4, sa);
+    const LowExpr *r = c->reverse
+        ? let(A, steps, "r", sub(A, sub(A, cn, num(A, 1, NULL)), u), "backward")
+        : let(A, steps, "r", u, NULL);
+    LowArg ra[4] = {arg_ptr(ptr_var("pre", mul(A, r, cell_size(A, c, "GATE_ROWS", c->gate_rows)))),
+                    arg_ptr(ptr_var("h", NULL)), arg_ptr(ptr_var("c", NULL)), arg_ptr(ptr_var("m", NULL))};
+    call(A, steps, CALLEE_CELL_RECUR, k, NULL, 4, ra);
     if (c->rows_out)
-        copy(A, steps, ptr_var("out", mul(A, r, stride)), ptr_var("h", NULL), R, NULL);
+        copy(A, steps, ptr_var("out", mul(A, add(A, base, r), stride)), ptr_var("h", NULL), R, NULL);
 }
 
 /*
  * ID_batch(x, nb, out, out_stride, s): one step of nb <= CHUNK sequences:
  * row b of x is sequence b's input, its h goes to row b of out, its state
- * is s[b]; s[0].gates is the scratch. Tiled: the input projection of all
- * rows at once, the recurrence of all sequences tile by tile, then each
- * sequence's new h.
+ * is s[b]; s[0].gates is the scratch: the input projection of all rows at
+ * once, the recurrence of all sequences tile by tile, then each sequence's
+ * new h.
  */
 static void cell_batch(Api *A, int k)
 {
@@ -340,29 +321,24 @@ static void cell_batch(Api *A, int k)
     param(f, "out", LT_FLOATP);
     param(f, "out_stride", LT_SIZE);
     param(f, "s", LT_STATEP);
-    const LowExpr *nb = var(A, "nb"), *stride = var(A, "out_stride");
-    const LowExpr *I = cell_size(A, c, "INPUT", c->input), *R = cell_r(A, c);
+    const LowExpr *nb = var(A, "nb"), *stride = var(A, "out_stride"), *R = cell_r(A, c);
     LowBlock *b = &f->body;
     LowPtr pre = ptr_field("s", NULL, lm->gates_field, NULL);
-    if (c->tiled) {
-        LowArg pa[3] = {arg_ptr(ptr_var("x", NULL)), arg_expr(nb), arg_ptr(pre)};
-        call(A, b, CALLEE_CELL_PROJECT, k, "the input projection of every sequence, into s[0]'s scratch", 3, pa);
-        LowArg ra[3] = {arg_ptr(pre), arg_expr(nb), arg_ptr(ptr_var("s", NULL))};
-        call(A, b, CALLEE_CELL_BATCH_RECUR, k, "the gates and cells of every sequence; the new h to s[b].m", 3, ra);
+    LowArg pa[3] = {arg_ptr(ptr_var("x", NULL)), arg_expr(nb), arg_ptr(pre)};
+    call(A, b, CALLEE_CELL_PROJECT, k, "the input projection of every sequence, into s[0]'s scratch", 3, pa);
+    LowArg ra[3] = {arg_ptr(pre), arg_expr(nb), arg_ptr(ptr_var("s", NULL))};
+    call(A, b, CALLEE_CELL_BATCH_RECUR, k, "the gates and cells of every sequence; the new h to s[b].m", 3, ra);
+    if (c->proj) {
+        LowArg ja[2] = {arg_expr(nb), arg_ptr(ptr_var("s", NULL))};
+        call(A, b, CALLEE_CELL_BATCH_PROJECTION, k, "the new h of every sequence: s[b].h = w_proj s[b].m", 2, ja);
+        if (!c->rows_out)
+            return;
     }
     LowBlock *seqs = loop(A, b, "b", num(A, 0, NULL), nb, num(A, 1, NULL), NULL);
     const LowExpr *sb = var(A, "b");
     LowPtr h = ptr_field("s", sb, c->h_field, NULL), m = ptr_field("s", sb, lm->m_field, NULL);
-    if (!c->tiled) {
-        LowArg sa[5] = {arg_ptr(ptr_var("x", mul(A, sb, I))), arg_ptr(h), arg_ptr(ptr_field("s", sb, c->c_field, NULL)),
-                        arg_ptr(pre), arg_ptr(m)};
-        call(A, seqs, CALLEE_CELL_STEP, k, NULL, uses_m(c) ? 5 : 4, sa);
-    } else if (c->proj) {
-        LowArg pa[2] = {arg_ptr(h), arg_ptr(m)};
-        call(A, seqs, CALLEE_CELL_PROJECTION, k, "the new h", 2, pa);
-    } else {
+    if (!c->proj)
         copy(A, seqs, h, m, cell_size(A, c, "HIDDEN", c->hidden), "the new h");
-    }
     if (c->rows_out)
         copy(A, seqs, ptr_var("out", mul(A, sb, stride)), h, R, NULL);
 }
@@ -463,7 +439,7 @@ static void rows_op(Api *A, LowBlock *b, const Ctx *x, const LowOp *o)
                             arg_ptr(ptr_field(x->state, NULL, c->c_field, NULL)),
                             arg_ptr(ptr_field(x->state, NULL, lm->gates_field, NULL)),
                             arg_ptr(ptr_field(x->state, NULL, lm->m_field, NULL))};
-            call(A, b, CALLEE_CELL_RUN, o->cell, c->title, uses_m(c) ? 8 : 7, ra);
+            call(A, b, CALLEE_CELL_RUN, o->cell, c->title, 8, ra);
         }
         return;
     }

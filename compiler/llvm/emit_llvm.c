@@ -5,8 +5,8 @@
  * writes it.
  *
  * Like emit_c.c, everything here follows decisions lower.c made: the same
- * packed and tiled weight arrays, the same tiles, chunk and row-wise
- * kernels, the same op list and state struct. Only the form differs: loops
+ * tiled weight arrays, the same tiles, chunk and kernels, the same op list
+ * and state struct. Only the form differs: loops
  * are built with phi counters, scratch values live in allocas that the
  * optimizer promotes, and the accumulators of a tile are one LLVM vector
  * <tile_rows x float>, so the kernels vectorize whatever the target
@@ -42,7 +42,7 @@ typedef struct Fn {
 
 /* The functions of one layer-direction (those it has). */
 typedef struct CellFns {
-    Fn project, recur, step, projection, batch_recur;   /* kernels */
+    Fn project, recur, projection, batch_recur, batch_projection;   /* kernels */
     Fn run, batch;                                      /* control code */
 } CellFns;
 
@@ -154,17 +154,6 @@ static LLVMValueRef splat(Gen *g, LLVMValueRef s, unsigned n)
     return LLVMBuildShuffleVector(g->b, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(g->i32, n)), "");
 }
 
-/* Lanes off .. off + n - 1 of v. */
-static LLVMValueRef lanes_of(Gen *g, LLVMValueRef v, int off, unsigned n)
-{
-    LLVMValueRef *m = mem_alloc(sizeof *m * n);
-    for (unsigned k = 0; k < n; k++)
-        m[k] = ci32(g, off + (long)k);
-    LLVMValueRef r = LLVMBuildShuffleVector(g->b, v, LLVMGetUndef(LLVMTypeOf(v)), LLVMConstVector(m, n), "");
-    mem_free(m);
-    return r;
-}
-
 /* A call to the overloaded intrinsic name at type t. */
 static LLVMValueRef intrinsic(Gen *g, const char *name, LLVMTypeRef t, LLVMValueRef *args, unsigned n)
 {
@@ -181,14 +170,14 @@ static LLVMValueRef madd(Gen *g, LLVMValueRef x, LLVMValueRef y, LLVMValueRef z)
     return LLVMBuildFAdd(g->b, LLVMBuildFMul(g->b, x, y, ""), z, "");
 }
 
-/* rt_vfma(x, y, z) of the target's vector layer in the tiled kernel of c:
+/* rt_vfma(x, y, z) of the target's vector layer in a tiled kernel:
  * one fused multiply-add (llvm.fma) where runtime/lstmc_act.h uses one
  * (AVX-512, AVX2 + FMA, NEON), else x * y + z rounded twice (SSE2, and the
  * plain floats of a tile whose rows are no multiple of 16). So the object
  * computes what the C backend's code computes, bit for bit. */
-static LLVMValueRef vfma(Gen *g, const LowCell *c, LLVMValueRef x, LLVMValueRef y, LLVMValueRef z)
+static LLVMValueRef vfma(Gen *g, int simd, LLVMValueRef x, LLVMValueRef y, LLVMValueRef z)
 {
-    if (!(c->simd && g->fma))
+    if (!(simd && g->fma))
         return madd(g, x, y, z);
     LLVMValueRef args[3] = {x, y, z};
     return intrinsic(g, "llvm.fma", LLVMTypeOf(x), args, 3);
@@ -368,7 +357,7 @@ static LLVMValueRef clip(Gen *g, LLVMValueRef x, float limit)
 
 /* The cell's arrays as globals. */
 typedef struct CellArrays {
-    LLVMValueRef w_x, w_h, b_tiled, w_gates, b_gates, peep[GATE_COUNT], w_proj;
+    LLVMValueRef w_x, w_h, b_tiled, peep[GATE_COUNT], w_proj;
 } CellArrays;
 
 /* The new c from f, i, g and the old c, as the gates that exist make it
@@ -381,23 +370,180 @@ static LLVMValueRef cell_update(Gen *g, const LowCell *c, LLVMValueRef f, LLVMVa
     return clip(g, fadd(g, keep, in), c->clip_cell);
 }
 
-/* lstmc.ID_projection(h, m): h = w_proj m, clipped: P dot products of H. */
+/*
+ * The accumulators of a tile's rows: c->vecs vectors of vw floats, the
+ * target's vector (vl) when the rows are whole vectors (c->simd), as the C
+ * code's rt_vec. Not one vector of tile_rows floats: LLVM 14 cuts a vector
+ * whose length is no power of two (a tile of blocks has 48, 80, 112 rows)
+ * into pieces of 4 floats and spills them (measured: blocks S = 4, H = 512,
+ * 112 rows, 425 us per step against 42 us for the C). Plain rows (not
+ * whole vectors; c->vecs of them) are one vector when they are a power of
+ * two, which LLVM splits well (on a target without vectors: a tile's 4
+ * gate rows, as before), else single floats.
+ */
+typedef struct Acc {
+    int simd;                  /* the rows are whole vectors (c->simd, c->proj_simd) */
+    unsigned vw;               /* floats per vector */
+    int n;                     /* vectors: c->vecs */
+    LLVMTypeRef vt;            /* <vw x float>, or float for one (LLVM 14's
+                                  RISC-V backend crashes on <1 x float>) */
+    LLVMValueRef *slot[4];     /* per step (or column set) of a pass: n allocas */
+} Acc;
+
+static Acc acc_make(Gen *g, int simd, int vecs, int sets)
+{
+    Acc A;
+    memset(&A, 0, sizeof A);
+    A.simd = simd;
+    A.vw = simd ? (unsigned)g->lm->target.vl : 1;
+    A.n = vecs;
+    if (!simd && vecs > 1 && (vecs & (vecs - 1)) == 0) {
+        A.vw = (unsigned)vecs;
+        A.n = 1;
+    }
+    A.vt = A.vw > 1 ? LLVMVectorType(g->f32, A.vw) : g->f32;
+    for (int q = 0; q < sets; q++) {
+        A.slot[q] = arena_alloc(g->a, sizeof *A.slot[q] * (size_t)A.n);
+        for (int l = 0; l < A.n; l++)
+            A.slot[q][l] = slot(g, A.vt);
+    }
+    return A;
+}
+
+static LLVMValueRef acc_get(Gen *g, const Acc *A, int q, int l)
+{
+    return LLVMBuildLoad2(g->b, A->vt, A->slot[q][l], "");
+}
+
+static void acc_set(Gen *g, const Acc *A, int q, int l, LLVMValueRef v)
+{
+    LLVMBuildStore(g->b, v, A->slot[q][l]);
+}
+
+/* Vector l of the floats at p. */
+static LLVMValueRef acc_vload(Gen *g, const Acc *A, LLVMValueRef p, int l)
+{
+    LLVMValueRef at = gepc(g, p, (long)l * A->vw);
+    return A->vw > 1 ? loadv(g, A->vw, at) : loadf(g, at);
+}
+
+/* Set q = the tile_rows floats at p (NULL: zeros). */
+static void acc_load(Gen *g, const Acc *A, int q, LLVMValueRef p)
+{
+    for (int l = 0; l < A->n; l++)
+        acc_set(g, A, q, l, p ? acc_vload(g, A, p, l) : fconst(g, A->vt, 0.0));
+}
+
+/* The tile_rows floats at w (a column of a tile's weights) as the
+ * accumulators' vectors, loaded once for every set they serve. */
+static LLVMValueRef *acc_column(Gen *g, const Acc *A, LLVMValueRef w)
+{
+    LLVMValueRef *wv = arena_alloc(g->a, sizeof *wv * (size_t)A->n);
+    for (int l = 0; l < A->n; l++)
+        wv[l] = acc_vload(g, A, w, l);
+    return wv;
+}
+
+/* Set q += the column wv times the float s. */
+static void acc_fma(Gen *g, const Acc *A, int q, LLVMValueRef *wv, LLVMValueRef s)
+{
+    LLVMValueRef sv = A->vw > 1 ? splat(g, s, A->vw) : s;
+    for (int l = 0; l < A->n; l++)
+        acc_set(g, A, q, l, vfma(g, A->simd, wv[l], sv, acc_get(g, A, q, l)));
+}
+
+static void acc_store(Gen *g, const Acc *A, int q, LLVMValueRef p)
+{
+    for (int l = 0; l < A->n; l++)
+        storev(g, acc_get(g, A, q, l), gepc(g, p, (long)l * A->vw));
+}
+
+/* Set q, clipped (clip projection), to the floats at p. */
+static void acc_store_clipped(Gen *g, const Acc *A, int q, LLVMValueRef p, float limit)
+{
+    for (int l = 0; l < A->n; l++)
+        storev(g, clip(g, acc_get(g, A, q, l), limit), gepc(g, p, (long)l * A->vw));
+}
+
+/* lstmc.ID_projection(h, m): h = w_proj m, clipped, tile by tile: a tile's
+ * proj_tile rows of h in the accumulators over one pass of its weights,
+ * column j to set j % proj_steps, as the recurrent product of the gates. */
 static Fn build_projection(Gen *g, const LowCell *c, const CellArrays *ca)
 {
     Fn fn;
     LLVMTypeRef ps[2] = {g->fp, g->fp};
     fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_projection", c->id), ps, 2, 0, &fn.t);
     LLVMValueRef h = param(g, 0), m = param(g, 1);
-    LLVMValueRef acc = slot(g, g->f32);
-    Loop p, k;
-    loop_open(g, &p, cidx(g, 0), cidx(g, c->proj), 1);
-    LLVMValueRef w = gep(g, ca->w_proj, mul(g, p.i, cidx(g, c->hidden)));
-    storef(g, fconst(g, g->f32, 0.0), acc);
-    loop_open(g, &k, cidx(g, 0), cidx(g, c->hidden), 1);
-    storef(g, madd(g, loadf(g, gep(g, w, k.i)), loadf(g, gep(g, m, k.i)), loadf(g, acc)), acc);
-    loop_close(g, &k);
-    storef(g, clip(g, loadf(g, acc), c->clip_proj), gep(g, h, p.i));
-    loop_close(g, &p);
+    long PT = c->proj_tile, H = c->hidden;
+    int ks = c->proj_steps;
+    Acc A = acc_make(g, c->proj_simd, c->proj_vecs, ks);
+    Loop t;
+    loop_open(g, &t, cidx(g, 0), cidx(g, c->proj_tiles), 1);
+    LLVMValueRef w = gep(g, ca->w_proj, mul(g, t.i, cidx(g, H * PT)));
+    for (int q = 0; q < ks; q++)
+        acc_load(g, &A, q, NULL);
+    long full = H / ks * ks;
+    for (int pass = 0; pass < 2; pass++) {
+        int qn = pass == 0 ? ks : 1;
+        Loop j;
+        loop_open(g, &j, cidx(g, pass == 0 ? 0 : full), cidx(g, pass == 0 ? full : H), qn);
+        for (int q = 0; q < qn; q++) {
+            LLVMValueRef col = add(g, j.i, cidx(g, q));
+            acc_fma(g, &A, q, acc_column(g, &A, gep(g, w, mul(g, col, cidx(g, PT)))), loadf(g, gep(g, m, col)));
+        }
+        loop_close(g, &j);
+    }
+    for (int l = 0; l < A.n; l++) {
+        LLVMValueRef rows = acc_get(g, &A, 0, l);
+        for (int q = 1; q < ks; q++)
+            rows = fadd(g, rows, acc_get(g, &A, q, l));
+        acc_set(g, &A, 0, l, rows);
+    }
+    acc_store_clipped(g, &A, 0, gep(g, h, mul(g, t.i, cidx(g, PT))), c->clip_proj);
+    loop_close(g, &t);
+    LLVMBuildRetVoid(g->b);
+    return fn;
+}
+
+/*
+ * lstmc.ID_batch_projection(nb, states): the projection of nb sequences,
+ * states[b].h = w_proj states[b].m, clipped; one pass over a tile's
+ * weights serves proj_steps sequences.
+ */
+static Fn build_batch_projection(Gen *g, const LowCell *c, const CellArrays *ca)
+{
+    const LowModel *lm = g->lm;
+    Fn fn;
+    LLVMTypeRef ps[2] = {g->idx, g->fp};
+    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_batch_projection", c->id), ps, 2, 0, &fn.t);
+    LLVMValueRef nb = param(g, 0), st = param(g, 1);
+    long PT = c->proj_tile, H = c->hidden, total = lm->state_bytes / 4;
+    long h_at = lm->fields[c->h_field].offset, m_at = lm->fields[lm->m_field].offset;
+    int psteps = c->proj_steps;
+    Acc A = acc_make(g, c->proj_simd, c->proj_vecs, psteps);
+    Loop t, b;
+    loop_open(g, &t, cidx(g, 0), cidx(g, c->proj_tiles), 1);
+    LLVMValueRef w = gep(g, ca->w_proj, mul(g, t.i, cidx(g, H * PT)));
+    LLVMValueRef full = mul(g, LLVMBuildUDiv(g->b, nb, cidx(g, psteps), ""), cidx(g, psteps));
+    for (int pass = 0; pass < 2; pass++) {
+        int qn = pass == 0 ? psteps : 1;
+        Loop j;
+        loop_open(g, &b, pass == 0 ? cidx(g, 0) : full, pass == 0 ? full : nb, qn);
+        LLVMValueRef sq[4];
+        for (int q = 0; q < qn; q++) {
+            sq[q] = gep(g, st, mul(g, add(g, b.i, cidx(g, q)), cidx(g, total)));
+            acc_load(g, &A, q, NULL);
+        }
+        loop_open(g, &j, cidx(g, 0), cidx(g, H), 1);
+        LLVMValueRef *wv = acc_column(g, &A, gep(g, w, mul(g, j.i, cidx(g, PT))));
+        for (int q = 0; q < qn; q++)
+            acc_fma(g, &A, q, wv, loadf(g, gep(g, gepc(g, sq[q], m_at), j.i)));
+        loop_close(g, &j);
+        for (int q = 0; q < qn; q++)
+            acc_store_clipped(g, &A, q, gep(g, gepc(g, sq[q], h_at), mul(g, t.i, cidx(g, PT))), c->clip_proj);
+        loop_close(g, &b);
+    }
+    loop_close(g, &t);
     LLVMBuildRetVoid(g->b);
     return fn;
 }
@@ -411,12 +557,9 @@ static Fn build_project(Gen *g, const LowCell *c, const CellArrays *ca)
     LLVMTypeRef ps[3] = {g->fp, g->idx, g->fp};
     fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_project", c->id), ps, 3, 0, &fn.t);
     LLVMValueRef x = param(g, 0), n = param(g, 1), pre = param(g, 2);
-    unsigned TR = (unsigned)c->tile_rows;
+    long TR = c->tile_rows;
     int psteps = c->steps_per_pass;
-    LLVMTypeRef vt = LLVMVectorType(g->f32, TR);
-    LLVMValueRef acc[4];
-    for (int q = 0; q < psteps; q++)
-        acc[q] = slot(g, vt);
+    Acc A = acc_make(g, c->simd, c->vecs, psteps);
     Loop t;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
     LLVMValueRef w = gep(g, ca->w_x, mul(g, t.i, cidx(g, (long)c->input * TR)));
@@ -428,18 +571,17 @@ static Fn build_project(Gen *g, const LowCell *c, const CellArrays *ca)
         Loop u, k;
         loop_open(g, &u, pass == 0 ? cidx(g, 0) : full, pass == 0 ? full : n, qn);
         for (int q = 0; q < qn; q++)
-            LLVMBuildStore(g->b, bias ? loadv(g, TR, bias) : fconst(g, vt, 0.0), acc[q]);
+            acc_load(g, &A, q, bias);
         loop_open(g, &k, cidx(g, 0), cidx(g, c->input), 1);
-        LLVMValueRef wv = loadv(g, TR, gep(g, w, mul(g, k.i, cidx(g, TR))));
+        LLVMValueRef *wv = acc_column(g, &A, gep(g, w, mul(g, k.i, cidx(g, TR))));
         for (int q = 0; q < qn; q++) {
             LLVMValueRef row = mul(g, add(g, u.i, cidx(g, q)), cidx(g, c->input));
-            LLVMValueRef xk = splat(g, loadf(g, gep(g, x, add(g, row, k.i))), TR);
-            LLVMBuildStore(g->b, vfma(g, c, wv, xk, LLVMBuildLoad2(g->b, vt, acc[q], "")), acc[q]);
+            acc_fma(g, &A, q, wv, loadf(g, gep(g, x, add(g, row, k.i))));
         }
         loop_close(g, &k);
         for (int q = 0; q < qn; q++) {
             LLVMValueRef at = add(g, mul(g, add(g, u.i, cidx(g, q)), cidx(g, c->gate_rows)), mul(g, t.i, cidx(g, TR)));
-            storev(g, LLVMBuildLoad2(g->b, vt, acc[q], ""), gep(g, pre, at));
+            acc_store(g, &A, q, gep(g, pre, at));
         }
         loop_close(g, &u);
     }
@@ -448,66 +590,152 @@ static Fn build_project(Gen *g, const LowCell *c, const CellArrays *ca)
     return fn;
 }
 
+/* The n floats of the tile's rows from row off (of the array a, where the
+ * kernel put them), as one vector. */
+static LLVMValueRef tile_lanes(Gen *g, LLVMValueRef a, int off, unsigned n)
+{
+    return loadv(g, n, gepc(g, a, off));
+}
+
 /* The pre-activation of gate q (I, F or O) of a tile's V cells, from the
- * tile's accumulated rows, plus its peephole on cv, clipped, activated. */
-static LLVMValueRef tile_gate(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef rows, Gate q,
+ * tile's rows a, plus its peephole on cv, clipped, activated. */
+static LLVMValueRef tile_gate(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef a, Gate q,
                               LLVMValueRef j0, LLVMValueRef cv)
 {
     unsigned V = (unsigned)c->tile;
-    LLVMValueRef pre = lanes_of(g, rows, c->tile_off[q], V);
+    LLVMValueRef pre = tile_lanes(g, a, c->tile_off[q], V);
     if (ca->peep[q])
         pre = fadd(g, pre, fmul(g, loadv(g, V, gep(g, ca->peep[q], j0)), cv));
     return act(g, c->gate_act, clip(g, pre, c->clip_gates));
 }
 
+/* Lanes first, first + stride, ... of v: n of them. */
+static LLVMValueRef lanes_strided(Gen *g, LLVMValueRef v, int first, int stride, unsigned n)
+{
+    LLVMValueRef *m = mem_alloc(sizeof *m * n);
+    for (unsigned k = 0; k < n; k++)
+        m[k] = ci32(g, first + (long)k * stride);
+    LLVMValueRef r = LLVMBuildShuffleVector(g->b, v, LLVMGetUndef(LLVMTypeOf(v)), LLVMConstVector(m, n), "");
+    mem_free(m);
+    return r;
+}
+
+/* Each lane of v `times` times over: lane k of the result is lane k / times
+ * of v (a block's gate, for each of its cells). */
+static LLVMValueRef lanes_repeated(Gen *g, LLVMValueRef v, int times)
+{
+    unsigned n = lanes(LLVMTypeOf(v)) * (unsigned)times;
+    LLVMValueRef *m = mem_alloc(sizeof *m * n);
+    for (unsigned k = 0; k < n; k++)
+        m[k] = ci32(g, (long)(k / (unsigned)times));
+    LLVMValueRef r = LLVMBuildShuffleVector(g->b, v, LLVMGetUndef(LLVMTypeOf(v)), LLVMConstVector(m, n), "");
+    mem_free(m);
+    return r;
+}
+
+/* Gate q (I, F or O) of a tile's blocks (NBT lanes), from the tile's rows
+ * a, plus with peepholes the sum over each block's cells of p * cv (cv:
+ * the tile's cells' c, the old or the new), added cell by cell in order as
+ * the C code adds them; clipped, activated. */
+static LLVMValueRef block_gate(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef a, Gate q,
+                               LLVMValueRef j0, LLVMValueRef cv)
+{
+    unsigned NBT = (unsigned)c->tile_blocks, V = (unsigned)c->tile;
+    LLVMValueRef pre = tile_lanes(g, a, c->tile_off[q], NBT);
+    if (ca->peep[q]) {
+        LLVMValueRef prod = fmul(g, loadv(g, V, gep(g, ca->peep[q], j0)), cv);
+        for (int s = 0; s < c->block_size; s++)
+            pre = fadd(g, pre, lanes_strided(g, prod, s, c->block_size, NBT));
+    }
+    return act(g, c->gate_act, clip(g, pre, c->clip_gates));
+}
+
+/* The V cells of tile t of blocks of S > 1 cells: each block's gates once
+ * (vectors of NBT floats), then its cells (vectors of V floats), each lane
+ * with its block's gates; c in place, the new h (or m before a projection)
+ * into m. The C code's emit_block_cells, as vectors. */
+static void tile_block_cells(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef a, LLVMValueRef t,
+                             LLVMValueRef cs, LLVMValueRef m)
+{
+    unsigned V = (unsigned)c->tile;
+    int S = c->block_size;
+    LLVMValueRef j0 = mul(g, t, cidx(g, V));
+    LLVMValueRef cp = gep(g, cs, j0);
+    LLVMValueRef cv = loadv(g, V, cp);
+    LLVMValueRef i = NULL, f = NULL;
+    if (c->has_gate[GATE_I])
+        i = block_gate(g, c, ca, a, GATE_I, j0, cv);
+    if (c->coupled)
+        f = fsub(g, fconst(g, LLVMTypeOf(i), 1.0), i);
+    else if (c->has_gate[GATE_F])
+        f = block_gate(g, c, ca, a, GATE_F, j0, cv);
+    LLVMValueRef gv = act(g, c->cell_input_act, clip(g, tile_lanes(g, a, c->tile_off[GATE_G], V), c->clip_gates));
+    LLVMValueRef cn = cell_update(g, c, f ? lanes_repeated(g, f, S) : NULL, i ? lanes_repeated(g, i, S) : NULL, gv, cv);
+    storev(g, cn, cp);
+    LLVMValueRef out = act(g, c->cell_output_act, cn);
+    if (c->has_gate[GATE_O])
+        out = fmul(g, lanes_repeated(g, block_gate(g, c, ca, a, GATE_O, j0, cn), S), out);
+    storev(g, out, gep(g, m, j0));
+}
+
 /* The V cells of tile t, updated at once (vectors of V floats) from the
- * tile's gate rows: c in place, the new h (or m before a projection) into
- * m, where other tiles do not read it. */
-static void tile_cells(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef rows, LLVMValueRef t,
+ * tile's rows a: c in place, the new h (or m before a projection) into m,
+ * where other tiles do not read it. */
+static void tile_cells(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef a, LLVMValueRef t,
                        LLVMValueRef cs, LLVMValueRef m)
 {
+    if (c->block_size > 1) {
+        tile_block_cells(g, c, ca, a, t, cs, m);
+        return;
+    }
     unsigned V = (unsigned)c->tile;
     LLVMValueRef j0 = mul(g, t, cidx(g, V));
     LLVMValueRef cp = gep(g, cs, j0);
     LLVMValueRef cv = loadv(g, V, cp);
     LLVMValueRef i = NULL, f = NULL;
     if (c->has_gate[GATE_I])
-        i = tile_gate(g, c, ca, rows, GATE_I, j0, cv);
+        i = tile_gate(g, c, ca, a, GATE_I, j0, cv);
     if (c->coupled)
         f = fsub(g, fconst(g, LLVMTypeOf(i), 1.0), i);
     else if (c->has_gate[GATE_F])
-        f = tile_gate(g, c, ca, rows, GATE_F, j0, cv);
-    LLVMValueRef gv = act(g, c->cell_input_act, clip(g, lanes_of(g, rows, c->tile_off[GATE_G], V), c->clip_gates));
+        f = tile_gate(g, c, ca, a, GATE_F, j0, cv);
+    LLVMValueRef gv = act(g, c->cell_input_act, clip(g, tile_lanes(g, a, c->tile_off[GATE_G], V), c->clip_gates));
     LLVMValueRef cn = cell_update(g, c, f, i, gv, cv);
     storev(g, cn, cp);
     LLVMValueRef out = act(g, c->cell_output_act, cn);
     if (c->has_gate[GATE_O])
-        out = fmul(g, tile_gate(g, c, ca, rows, GATE_O, j0, cn), out);
+        out = fmul(g, tile_gate(g, c, ca, a, GATE_O, j0, cn), out);
     storev(g, out, gep(g, m, j0));
 }
 
+/* The tile's rows: an array of tile_rows floats, where a kernel puts its
+ * accumulators for the cell update (the C code's a[]). */
+static LLVMValueRef tile_array(Gen *g, const LowCell *c)
+{
+    LLVMValueRef arr = slot(g, LLVMArrayType(g->f32, (unsigned)c->tile_rows));
+    return LLVMBuildBitCast(g->b, arr, g->fp, "");
+}
+
 /* lstmc.ID_recur(pre, h, c, m): one step from the projected input, tile by
- * tile: the tile's rows = pre + w_h h in one vector of TILE_ROWS floats,
- * then its V cells updated as vectors of V floats. The new h goes to m
- * (other tiles still read the old h), then to h: copied, or projected. */
+ * tile: the tile's rows = pre + w_h h in the accumulators, then its V
+ * cells updated as vectors of V floats. The new h goes to m (other tiles
+ * still read the old h), then to h: copied, or projected. */
 static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *projection)
 {
     Fn fn;
     LLVMTypeRef ps[4] = {g->fp, g->fp, g->fp, g->fp};
     fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_recur", c->id), ps, 4, 0, &fn.t);
     LLVMValueRef pre = param(g, 0), h = param(g, 1), cs = param(g, 2), m = param(g, 3);
-    unsigned TR = (unsigned)c->tile_rows;
+    long TR = c->tile_rows;
     int R = c->recurrent, ks = c->steps_per_pass;
-    LLVMTypeRef vt = LLVMVectorType(g->f32, TR);
-    LLVMValueRef acc[4];
-    for (int q = 0; q < ks; q++)
-        acc[q] = slot(g, vt);
+    Acc A = acc_make(g, c->simd, c->vecs, ks);
+    LLVMValueRef a = tile_array(g, c);
     Loop t;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
     LLVMValueRef w = gep(g, ca->w_h, mul(g, t.i, cidx(g, (long)R * TR)));
-    LLVMBuildStore(g->b, loadv(g, TR, gep(g, pre, mul(g, t.i, cidx(g, TR)))), acc[0]);
+    acc_load(g, &A, 0, gep(g, pre, mul(g, t.i, cidx(g, TR))));
     for (int q = 1; q < ks; q++)
-        LLVMBuildStore(g->b, fconst(g, vt, 0.0), acc[q]);
+        acc_load(g, &A, q, NULL);
     /* steps_per_pass columns per pass (each to its own accumulator set),
      * then the rest to the first set */
     int full = R / ks * ks;
@@ -517,17 +745,18 @@ static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *
         loop_open(g, &k, cidx(g, pass == 0 ? 0 : full), cidx(g, pass == 0 ? full : R), qn);
         for (int q = 0; q < qn; q++) {
             LLVMValueRef col = add(g, k.i, cidx(g, q));
-            LLVMValueRef wv = loadv(g, TR, gep(g, w, mul(g, col, cidx(g, TR))));
-            LLVMValueRef hk = splat(g, loadf(g, gep(g, h, col)), TR);
-            LLVMBuildStore(g->b, vfma(g, c, wv, hk, LLVMBuildLoad2(g->b, vt, acc[q], "")), acc[q]);
+            acc_fma(g, &A, q, acc_column(g, &A, gep(g, w, mul(g, col, cidx(g, TR)))), loadf(g, gep(g, h, col)));
         }
         loop_close(g, &k);
     }
-    LLVMValueRef rows = LLVMBuildLoad2(g->b, vt, acc[0], "");
-    for (int q = 1; q < ks; q++)
-        rows = fadd(g, rows, LLVMBuildLoad2(g->b, vt, acc[q], ""));
-
-    tile_cells(g, c, ca, rows, t.i, cs, m);
+    for (int l = 0; l < A.n; l++) {
+        LLVMValueRef rows = acc_get(g, &A, 0, l);
+        for (int q = 1; q < ks; q++)
+            rows = fadd(g, rows, acc_get(g, &A, q, l));
+        acc_set(g, &A, 0, l, rows);
+    }
+    acc_store(g, &A, 0, a);
+    tile_cells(g, c, ca, a, t.i, cs, m);
     loop_close(g, &t);
 
     if (c->proj) {
@@ -556,12 +785,10 @@ static Fn build_batch_recur(Gen *g, const LowCell *c, const CellArrays *ca)
     long R = c->recurrent, total = lm->state_bytes / 4;
     long h_at = lm->fields[c->h_field].offset, c_at = lm->fields[c->c_field].offset;
     long m_at = lm->fields[lm->m_field].offset;
-    unsigned TR = (unsigned)c->tile_rows;
+    long TR = c->tile_rows;
     int psteps = c->steps_per_pass;
-    LLVMTypeRef vt = LLVMVectorType(g->f32, TR);
-    LLVMValueRef acc[4];
-    for (int q = 0; q < psteps; q++)
-        acc[q] = slot(g, vt);
+    Acc A = acc_make(g, c->simd, c->vecs, psteps);
+    LLVMValueRef a = tile_array(g, c);
     Loop t, b;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
     LLVMValueRef w = gep(g, ca->w_h, mul(g, t.i, cidx(g, R * TR)));
@@ -575,109 +802,20 @@ static Fn build_batch_recur(Gen *g, const LowCell *c, const CellArrays *ca)
             LLVMValueRef bq = add(g, b.i, cidx(g, q));
             sq[q] = gep(g, st, mul(g, bq, cidx(g, total)));
             LLVMValueRef at = add(g, mul(g, bq, cidx(g, c->gate_rows)), mul(g, t.i, cidx(g, TR)));
-            LLVMBuildStore(g->b, loadv(g, TR, gep(g, pre, at)), acc[q]);
+            acc_load(g, &A, q, gep(g, pre, at));
         }
         loop_open(g, &k, cidx(g, 0), cidx(g, R), 1);
-        LLVMValueRef wv = loadv(g, TR, gep(g, w, mul(g, k.i, cidx(g, TR))));
-        for (int q = 0; q < qn; q++) {
-            LLVMValueRef hk = splat(g, loadf(g, gep(g, gepc(g, sq[q], h_at), k.i)), TR);
-            LLVMBuildStore(g->b, vfma(g, c, wv, hk, LLVMBuildLoad2(g->b, vt, acc[q], "")), acc[q]);
-        }
-        loop_close(g, &k);
+        LLVMValueRef *wv = acc_column(g, &A, gep(g, w, mul(g, k.i, cidx(g, TR))));
         for (int q = 0; q < qn; q++)
-            tile_cells(g, c, ca, LLVMBuildLoad2(g->b, vt, acc[q], ""), t.i, gepc(g, sq[q], c_at), gepc(g, sq[q], m_at));
+            acc_fma(g, &A, q, wv, loadf(g, gep(g, gepc(g, sq[q], h_at), k.i)));
+        loop_close(g, &k);
+        for (int q = 0; q < qn; q++) {
+            acc_store(g, &A, q, a);
+            tile_cells(g, c, ca, a, t.i, gepc(g, sq[q], c_at), gepc(g, sq[q], m_at));
+        }
         loop_close(g, &b);
     }
     loop_close(g, &t);
-    LLVMBuildRetVoid(g->b);
-    return fn;
-}
-
-/* A block's gate q (I, F or O) from gates[] and the sum of its cells'
- * peepholes times c, clipped, activated. */
-static LLVMValueRef block_gate(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef gates, Gate q,
-                               LLVMValueRef blk, LLVMValueRef j0, LLVMValueRef cs)
-{
-    LLVMValueRef a = loadf(g, gep(g, gates, add(g, cidx(g, c->gate_off[q]), blk)));
-    if (ca->peep[q]) {
-        LLVMValueRef acc = slot(g, g->f32);
-        storef(g, a, acc);
-        Loop j;
-        loop_open(g, &j, j0, add(g, j0, cidx(g, c->block_size)), 1);
-        storef(g, madd(g, loadf(g, gep(g, ca->peep[q], j.i)), loadf(g, gep(g, cs, j.i)), loadf(g, acc)), acc);
-        loop_close(g, &j);
-        a = loadf(g, acc);
-    }
-    return act(g, c->gate_act, clip(g, a, c->clip_gates));
-}
-
-/* lstmc.ID_step(x, h, c, gates[, m]): the row-wise step of a cell with blocks
- * of S > 1 cells: gates = b + w_gates [x, h], rows_per_pass rows per pass
- * (each row its own accumulator, so the sums are those of one row at a
- * time), then each block's gates once for its cells. */
-static Fn build_block_step(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *projection)
-{
-    Fn fn;
-    LLVMTypeRef ps[5] = {g->fp, g->fp, g->fp, g->fp, g->fp};
-    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_step", c->id), ps, c->proj ? 5 : 4, 0, &fn.t);
-    LLVMValueRef x = param(g, 0), h = param(g, 1), cs = param(g, 2), gates = param(g, 3);
-    LLVMValueRef m = c->proj ? param(g, 4) : NULL;   /* the scratch m: a projection's input */
-    int I = c->input, K = c->input + c->recurrent, n = c->rows_per_pass;
-    LLVMValueRef acc[4], w[4];
-    for (int q = 0; q < n; q++)
-        acc[q] = slot(g, g->f32);
-
-    /* gate pre-activations */
-    Loop r, k;
-    loop_open(g, &r, cidx(g, 0), cidx(g, c->gate_rows), n);
-    for (int q = 0; q < n; q++) {
-        LLVMValueRef row = add(g, r.i, cidx(g, q));
-        w[q] = gep(g, ca->w_gates, mul(g, row, cidx(g, K)));
-        storef(g, ca->b_gates ? loadf(g, gep(g, ca->b_gates, row)) : fconst(g, g->f32, 0.0), acc[q]);
-    }
-    loop_open(g, &k, cidx(g, 0), cidx(g, I), 1);
-    LLVMValueRef xk = loadf(g, gep(g, x, k.i));
-    for (int q = 0; q < n; q++)
-        storef(g, madd(g, loadf(g, gep(g, w[q], k.i)), xk, loadf(g, acc[q])), acc[q]);
-    loop_close(g, &k);
-    loop_open(g, &k, cidx(g, 0), cidx(g, c->recurrent), 1);
-    LLVMValueRef hk = loadf(g, gep(g, h, k.i));
-    for (int q = 0; q < n; q++)
-        storef(g, madd(g, loadf(g, gep(g, gepc(g, w[q], I), k.i)), hk, loadf(g, acc[q])), acc[q]);
-    loop_close(g, &k);
-    for (int q = 0; q < n; q++)
-        storef(g, loadf(g, acc[q]), gep(g, gates, add(g, r.i, cidx(g, q))));
-    loop_close(g, &r);
-
-    /* the blocks */
-    LLVMValueRef out = c->proj ? m : h;
-    Loop b, j;
-    loop_open(g, &b, cidx(g, 0), cidx(g, c->blocks), 1);
-    LLVMValueRef j0 = mul(g, b.i, cidx(g, c->block_size)), j1 = add(g, j0, cidx(g, c->block_size));
-    LLVMValueRef i = NULL, f = NULL;
-    if (c->has_gate[GATE_I])
-        i = block_gate(g, c, ca, gates, GATE_I, b.i, j0, cs);
-    if (c->coupled)
-        f = fsub(g, fconst(g, g->f32, 1.0), i);
-    else if (c->has_gate[GATE_F])
-        f = block_gate(g, c, ca, gates, GATE_F, b.i, j0, cs);
-    loop_open(g, &j, j0, j1, 1);
-    LLVMValueRef gv = act(g, c->cell_input_act,
-                          clip(g, loadf(g, gep(g, gates, add(g, cidx(g, c->gate_off[GATE_G]), j.i))), c->clip_gates));
-    LLVMValueRef cp = gep(g, cs, j.i);
-    storef(g, cell_update(g, c, f, i, gv, loadf(g, cp)), cp);
-    loop_close(g, &j);
-    LLVMValueRef o = c->has_gate[GATE_O] ? block_gate(g, c, ca, gates, GATE_O, b.i, j0, cs) : NULL;
-    loop_open(g, &j, j0, j1, 1);
-    LLVMValueRef v = act(g, c->cell_output_act, loadf(g, gep(g, cs, j.i)));
-    storef(g, o ? fmul(g, o, v) : v, gep(g, out, j.i));
-    loop_close(g, &j);
-    loop_close(g, &b);
-
-    if (c->proj) {
-        LLVMValueRef args[2] = {h, m};
-        call(g, projection->t, projection->v, args, 2);
-    }
     LLVMBuildRetVoid(g->b);
     return fn;
 }
@@ -693,19 +831,15 @@ static CellFns build_cell_kernels(Gen *g, const LowCell *c)
     ca.w_proj = weights(g, &c->w_proj);
     if (c->proj)
         cf.projection = build_projection(g, c, &ca);
-    if (c->tiled) {
-        ca.w_x = weights(g, &c->w_x);
-        ca.w_h = weights(g, &c->w_h);
-        ca.b_tiled = weights(g, &c->b_tiled);
-        cf.project = build_project(g, c, &ca);
-        cf.recur = build_recur(g, c, &ca, &cf.projection);
-        if (g->lm->streaming)
-            cf.batch_recur = build_batch_recur(g, c, &ca);
-    } else {
-        ca.w_gates = weights(g, &c->w_gates);
-        ca.b_gates = weights(g, &c->b_gates);
-        cf.step = build_block_step(g, c, &ca, &cf.projection);
-    }
+    ca.w_x = weights(g, &c->w_x);
+    ca.w_h = weights(g, &c->w_h);
+    ca.b_tiled = weights(g, &c->b_tiled);
+    cf.project = build_project(g, c, &ca);
+    cf.recur = build_recur(g, c, &ca, &cf.projection);
+    if (g->lm->streaming)
+        cf.batch_recur = build_batch_recur(g, c, &ca);
+    if (g->lm->streaming && c->proj)
+        cf.batch_projection = build_batch_projection(g, c, &ca);
     return cf;
 }
 
@@ -805,9 +939,9 @@ static const Fn *callee_fn(const Gen *g, const LowStmt *s)
     switch (s->callee) {
     case CALLEE_CELL_PROJECT:      return &cf->project;
     case CALLEE_CELL_RECUR:        return &cf->recur;
-    case CALLEE_CELL_STEP:         return &cf->step;
     case CALLEE_CELL_PROJECTION:   return &cf->projection;
     case CALLEE_CELL_BATCH_RECUR:  return &cf->batch_recur;
+    case CALLEE_CELL_BATCH_PROJECTION: return &cf->batch_projection;
     case CALLEE_CELL_RUN:          return &cf->run;
     case CALLEE_CELL_BATCH:        return &cf->batch;
     case CALLEE_DENSE:             return &g->dense[s->index];

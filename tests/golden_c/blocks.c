@@ -4,7 +4,7 @@
  *   spec:        blocks.lstm
  *   weights:     blocks.safetensors
  *   names:       blocks_*, BLOCKS_*
- *   chunk:       1 step (--chunk N)
+ *   chunk:       64 steps (--chunk N)
  *   activations: fast: the runtime's sigmoid and tanh, no libm calls, within
  *                1.5e-7 (tanh) and 9e-8 (sigmoid) absolute of the exact
  *                functions (blocks_rt_*_fast below); --activations exact for libm's
@@ -13,14 +13,14 @@
  *   lstm  mem              2 -> 8     hidden 4, 2 blocks of 2, bidirectional
  *
  * flash: 656 bytes of weights (static const)
- * RAM:   104 bytes (blocks_state) + 0 bytes per step of a sequence (scratch)
+ * RAM:   2640 bytes (blocks_state) + 0 bytes per step of a sequence (scratch)
  */
 #include "blocks.h"
 
 #include <string.h>
 
 /* The header is the one this code was generated for. */
-typedef char blocks_hash_check[BLOCKS_MODEL_HASH == 0xdad7d0646ea15e41ull ? 1 : -1];
+typedef char blocks_hash_check[BLOCKS_MODEL_HASH == 0x8d11e383934c0251ull ? 1 : -1];
 typedef char blocks_state_check[sizeof(blocks_state) == BLOCKS_STATE_BYTES ? 1 : -1];
 
 /* Where the weights go: define BLOCKS_WEIGHTS_ATTR (e.g. as
@@ -234,6 +234,66 @@ static inline float blocks_rt_sigmoidf_fast(float x)
     return blocks_rt_from_bits_((blocks_rt_bits_(y) & keep) | nan);
 }
 
+/* ---- piece BLOCKS_RT_UNROLL ---- */
+/*
+ * BLOCKS_RT_UNROLL goes before a kernel's loops over its accumulators (a few,
+ * fixed): unrolled, the accumulator arrays become registers. gcc -O2 does
+ * not unroll them by itself (measured: the scalar and SSE2 paths ran 3x
+ * slower than unrolled).
+ */
+#if defined(__clang__)
+#define BLOCKS_RT_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__) && (__GNUC__ >= 8)
+#define BLOCKS_RT_UNROLL _Pragma("GCC unroll 16")
+#else
+#define BLOCKS_RT_UNROLL
+#endif
+
+/* ---- piece BLOCKS_RT_NO_UNROLL ---- */
+/*
+ * BLOCKS_RT_NO_UNROLL goes before a kernel's loop over the columns of a weight
+ * matrix: clang unrolls such a loop completely when it is short and then
+ * hoists the whole matrix into registers out of the loop around it, which
+ * spills (measured: 156 -> 124 ns per step, I = 16, H = 32, clang 14).
+ */
+#if defined(__clang__)
+#define BLOCKS_RT_NO_UNROLL _Pragma("clang loop unroll(disable)")
+#else
+#define BLOCKS_RT_NO_UNROLL
+#endif
+
+/* ---- piece BLOCKS_RT_VL ---- */
+/*
+ * The vectors of the target: the kernels of generated code (lstmc's tiled
+ * matrix-vector and projection loops) are written once over blocks_rt_vec (the
+ * next piece), a vector of BLOCKS_RT_VL floats. BLOCKS_RT_ACCS is how many accumulator
+ * vectors a kernel may keep in registers (half the register file: the rest
+ * hold weights and broadcasts); kernels of plain floats use it too.
+ * BLOCKS_RT_VISA_ names the vector unit for blocks_rt_vec: AVX-512 (1), AVX2 + FMA (2),
+ * NEON on AArch64 (3), SSE2 (4), none (0).
+ */
+#if defined(__AVX512F__)
+#define BLOCKS_RT_VISA_ 1
+#define BLOCKS_RT_VL 16
+#define BLOCKS_RT_ACCS 16
+#elif defined(__AVX2__) && defined(__FMA__)
+#define BLOCKS_RT_VISA_ 2
+#define BLOCKS_RT_VL 8
+#define BLOCKS_RT_ACCS 8
+#elif defined(__ARM_NEON) && defined(__aarch64__)
+#define BLOCKS_RT_VISA_ 3
+#define BLOCKS_RT_VL 4
+#define BLOCKS_RT_ACCS 16
+#elif defined(__SSE2__) || defined(_M_X64)
+#define BLOCKS_RT_VISA_ 4
+#define BLOCKS_RT_VL 4
+#define BLOCKS_RT_ACCS 8
+#else
+#define BLOCKS_RT_VISA_ 0
+#define BLOCKS_RT_VL 1
+#define BLOCKS_RT_ACCS 16
+#endif
+
 
 #endif
 /* ---- end runtime/lstmc_act.h ---- */
@@ -250,42 +310,71 @@ static float blocks_rt_clip(float v, float limit)
 #define BLOCKS_MEM_HIDDEN 4  /* H: memory cells */
 #define BLOCKS_MEM_BLOCKS 2  /* blocks of cells sharing their gates */
 #define BLOCKS_MEM_BLOCK_SIZE 2  /* cells per block */
-#define BLOCKS_MEM_K      6  /* I + H: columns of blocks_mem_w_gates */
-/* first row of each gate in blocks_mem_w_gates and gates[] */
+#define BLOCKS_MEM_TILE   4  /* V: units per tile; a tile's gate rows are computed together */
+#define BLOCKS_MEM_TILES  1  /* H / V */
+#define BLOCKS_MEM_TILE_BLOCKS 2  /* V / BLOCK_SIZE: blocks per tile */
+/* gate rows of a tile: one per block for each gate it shares, one per cell
+ * for the cell input, then TILE_PAD rows of zeros (whole vectors) */
+#define BLOCKS_MEM_TILE_ROWS 10
+#define BLOCKS_MEM_TILE_PAD 0
+/* accumulators of a tile: vectors of 1 floats */
+#define BLOCKS_MEM_VECS   (BLOCKS_MEM_TILE_ROWS / 1)
+/* steps per pass of the input projection: BLOCKS_MEM_VECS accumulators each, at most BLOCKS_RT_ACCS */
+#define BLOCKS_MEM_PSTEPS (BLOCKS_RT_ACCS / BLOCKS_MEM_VECS >= 4 ? 4 : BLOCKS_RT_ACCS / BLOCKS_MEM_VECS >= 2 ? 2 : 1)
+/* sets of accumulators of the recurrent product (columns k, k+1, ... each
+ * to its own set, summed at the end): hides the latency of the a*b + c chain */
+#define BLOCKS_MEM_KSPLIT BLOCKS_MEM_PSTEPS
+/* first row of each gate within a tile's rows (of blocks_mem_w_x, blocks_mem_w_h and pre[]) */
 #define BLOCKS_MEM_GATE_I 0  /* input gate */
 #define BLOCKS_MEM_GATE_F 2  /* forget gate */
 #define BLOCKS_MEM_GATE_G 4  /* cell input */
 #define BLOCKS_MEM_GATE_O 8  /* output gate */
-#define BLOCKS_MEM_GATE_ROWS 10
+#define BLOCKS_MEM_GATE_ROWS 10  /* gate rows of a step: TILES x TILE_ROWS */
 
-/* gate weights of lstm mem, forward: 10 rows, one per gate row; 6 columns: the input x (2), then h (4) */
-BLOCKS_WEIGHTS_ATTR static const float blocks_mem_w_gates[10][6] = {
-    /* input gate (2, one per block): rows 0..1 */
-    {-0.015625f, 0.28125f, 0.28125f, 0.484375f, -0.34375f, -0.171875f},
-    {0.390625f, 0.296875f, 0.046875f, -0.234375f, 0.359375f, 0.046875f},
-    /* forget gate (2, one per block): rows 2..3 */
-    {-0.15625f, -0.203125f, -0.046875f, -0.046875f, -0.484375f, 0.46875f},
-    {-0.140625f, 0.015625f, 0.0625f, -0.5f, -0.21875f, 0.328125f},
-    /* cell input (4): rows 4..7 */
-    {-0.3125f, 0.21875f, -0.453125f, -0.359375f, -0.09375f, 0.25f},
-    {-0.203125f, 0.0f, 0.1875f, 0.21875f, 0.4375f, -0.265625f},
-    {-0.28125f, 0.46875f, 0.421875f, 0.453125f, 0.453125f, 0.109375f},
-    {-0.34375f, -0.21875f, -0.296875f, 0.171875f, 0.015625f, 0.453125f},
-    /* output gate (2, one per block): rows 8..9 */
-    {0.28125f, 0.296875f, 0.28125f, -0.296875f, 0.453125f, 0.296875f},
-    {-0.390625f, -0.125f, -0.375f, -0.09375f, 0.375f, -0.1875f},
+/* input weights of lstm mem, forward, transposed by tile: 1 tiles of 2 blocks (4 cells); per tile and column k, the tile's 10 gate rows (i, f, g, o: one per block for i, f, o, one per cell for g) */
+BLOCKS_WEIGHTS_ATTR static const float blocks_mem_w_x[1][2][10] = {
+    /* tile 0 */
+    {
+        {
+            -0.015625f, 0.390625f, -0.15625f, -0.140625f, -0.3125f, -0.203125f, -0.28125f, -0.34375f,
+            0.28125f, -0.390625f,
+        },
+        {
+            0.28125f, 0.296875f, -0.203125f, 0.015625f, 0.21875f, 0.0f, 0.46875f, -0.21875f,
+            0.296875f, -0.125f,
+        },
+    },
 };
 
-/* gate biases of lstm mem, forward (forget gate rows include forget_bias 1) */
-BLOCKS_WEIGHTS_ATTR static const float blocks_mem_b_gates[10] = {
-    /* input gate (2, one per block) */
-    0.328125f, 0.203125f,
-    /* forget gate (2, one per block) */
-    1.234375f, 1.125f,
-    /* cell input (4) */
-    -0.1875f, -0.46875f, -0.09375f, 0.21875f,
-    /* output gate (2, one per block) */
-    -0.28125f, 0.171875f,
+/* recurrent weights of lstm mem, forward, transposed by tile: 1 tiles of 2 blocks (4 cells); per tile and column k, the tile's 10 gate rows (i, f, g, o: one per block for i, f, o, one per cell for g) */
+BLOCKS_WEIGHTS_ATTR static const float blocks_mem_w_h[1][4][10] = {
+    /* tile 0 */
+    {
+        {
+            0.28125f, 0.046875f, -0.046875f, 0.0625f, -0.453125f, 0.1875f, 0.421875f, -0.296875f,
+            0.28125f, -0.375f,
+        },
+        {
+            0.484375f, -0.234375f, -0.046875f, -0.5f, -0.359375f, 0.21875f, 0.453125f, 0.171875f,
+            -0.296875f, -0.09375f,
+        },
+        {
+            -0.34375f, 0.359375f, -0.484375f, -0.21875f, -0.09375f, 0.4375f, 0.453125f, 0.015625f,
+            0.453125f, 0.375f,
+        },
+        {
+            -0.171875f, 0.046875f, 0.46875f, 0.328125f, 0.25f, -0.265625f, 0.109375f, 0.453125f,
+            0.296875f, -0.1875f,
+        },
+    },
+};
+
+/* gate biases of lstm mem, forward by tile (forget gate rows include forget_bias) */
+BLOCKS_WEIGHTS_ATTR static const float blocks_mem_b[1][10] = {
+    {
+        0.328125f, 0.203125f, 1.234375f, 1.125f, -0.1875f, -0.46875f, -0.09375f, 0.21875f,
+        -0.28125f, 0.171875f,
+    },
 };
 
 /* input gate peepholes of lstm mem, forward, one per cell */
@@ -303,68 +392,198 @@ BLOCKS_WEIGHTS_ATTR static const float blocks_mem_p_o[4] = {
     -0.40625f, -0.296875f, -0.5f, -0.203125f,
 };
 
-/* One step of lstm mem, forward: x and the previous h, c -> the new h, c.
- * gates is scratch. */
-static void blocks_mem_step(const float x[BLOCKS_MEM_INPUT], float h[BLOCKS_MEM_HIDDEN], float c[BLOCKS_MEM_HIDDEN],
-    float gates[BLOCKS_MEM_GATE_ROWS])
+/* Input projection of lstm mem, forward for n <= CHUNK steps (rows of x):
+ * pre[u] = b + w_x x[u], GATE_ROWS floats per step in tile order. One pass
+ * over a tile's w_x serves PSTEPS steps, their accumulators in registers. */
+static void blocks_mem_project(const float *x, size_t n, float *pre)
 {
-    /* gate pre-activations: gates = b_gates + w_gates [x, h],
-     * 2 rows per pass (each x[k] and h[k] loaded once for 2 rows) */
-    for (int r = 0; r < BLOCKS_MEM_GATE_ROWS; r += 2) {
-        const float *w0 = blocks_mem_w_gates[r];
-        const float *w1 = blocks_mem_w_gates[r + 1];
-        float s0 = blocks_mem_b_gates[r];
-        float s1 = blocks_mem_b_gates[r + 1];
-        for (int k = 0; k < BLOCKS_MEM_INPUT; k++) {
-            s0 += w0[k] * x[k];
-            s1 += w1[k] * x[k];
+    for (int t = 0; t < BLOCKS_MEM_TILES; t++) {
+        const float *w = &blocks_mem_w_x[t][0][0];
+        size_t u = 0;
+        /* PSTEPS steps per pass, then one at a time */
+        while (u + BLOCKS_MEM_PSTEPS <= n) {
+            const float *xu = x + u * BLOCKS_MEM_INPUT;
+            float *pu = pre + u * BLOCKS_MEM_GATE_ROWS + t * BLOCKS_MEM_TILE_ROWS;
+            float acc[BLOCKS_MEM_PSTEPS][BLOCKS_MEM_VECS];
+            BLOCKS_RT_UNROLL
+            for (int q = 0; q < BLOCKS_MEM_PSTEPS; q++) {
+                BLOCKS_RT_UNROLL
+                for (int l = 0; l < BLOCKS_MEM_VECS; l++)
+                    acc[q][l] = blocks_mem_b[t][l];
+            }
+            BLOCKS_RT_NO_UNROLL
+            for (int k = 0; k < BLOCKS_MEM_INPUT; k++) {
+                const float *wk = w + k * BLOCKS_MEM_TILE_ROWS;
+                float wv[BLOCKS_MEM_VECS];  /* column k, loaded once for every step */
+                BLOCKS_RT_UNROLL
+                for (int l = 0; l < BLOCKS_MEM_VECS; l++)
+                    wv[l] = wk[l];
+                BLOCKS_RT_UNROLL
+                for (int q = 0; q < BLOCKS_MEM_PSTEPS; q++) {
+                    const float xk = xu[q * BLOCKS_MEM_INPUT + k];
+                    BLOCKS_RT_UNROLL
+                    for (int l = 0; l < BLOCKS_MEM_VECS; l++)
+                        acc[q][l] = wv[l] * xk + acc[q][l];
+                }
+            }
+            BLOCKS_RT_UNROLL
+            for (int q = 0; q < BLOCKS_MEM_PSTEPS; q++) {
+                BLOCKS_RT_UNROLL
+                for (int l = 0; l < BLOCKS_MEM_VECS; l++)
+                    (pu + q * BLOCKS_MEM_GATE_ROWS)[l] = acc[q][l];
+            }
+            u += BLOCKS_MEM_PSTEPS;
         }
-        for (int k = 0; k < BLOCKS_MEM_K - BLOCKS_MEM_INPUT; k++) {
-            s0 += w0[BLOCKS_MEM_INPUT + k] * h[k];
-            s1 += w1[BLOCKS_MEM_INPUT + k] * h[k];
+        while (u < n) {
+            const float *xu = x + u * BLOCKS_MEM_INPUT;
+            float *pu = pre + u * BLOCKS_MEM_GATE_ROWS + t * BLOCKS_MEM_TILE_ROWS;
+            float acc[BLOCKS_MEM_VECS];
+            BLOCKS_RT_UNROLL
+            for (int l = 0; l < BLOCKS_MEM_VECS; l++)
+                acc[l] = blocks_mem_b[t][l];
+            BLOCKS_RT_NO_UNROLL
+            for (int k = 0; k < BLOCKS_MEM_INPUT; k++) {
+                const float *wk = w + k * BLOCKS_MEM_TILE_ROWS;
+                float wv[BLOCKS_MEM_VECS];  /* column k, loaded once for every step */
+                BLOCKS_RT_UNROLL
+                for (int l = 0; l < BLOCKS_MEM_VECS; l++)
+                    wv[l] = wk[l];
+                const float xk = xu[k];
+                BLOCKS_RT_UNROLL
+                for (int l = 0; l < BLOCKS_MEM_VECS; l++)
+                    acc[l] = wv[l] * xk + acc[l];
+            }
+            BLOCKS_RT_UNROLL
+            for (int l = 0; l < BLOCKS_MEM_VECS; l++)
+                pu[l] = acc[l];
+            u += 1;
         }
-        gates[r] = s0;
-        gates[r + 1] = s1;
     }
+}
 
-    for (int b = 0; b < BLOCKS_MEM_BLOCKS; b++) {
-        const int j0 = b * BLOCKS_MEM_BLOCK_SIZE;  /* the block's first cell */
-        /* input gate, shared by the block's cells; peepholes: the sum over its cells of p * the old c */
-        float ai = gates[BLOCKS_MEM_GATE_I + b];
-        for (int j = j0; j < j0 + BLOCKS_MEM_BLOCK_SIZE; j++)
-            ai += blocks_mem_p_i[j] * c[j];
-        const float i = blocks_rt_sigmoidf_fast(ai);
-        /* forget gate, shared by the block's cells; peepholes: the sum over its cells of p * the old c */
-        float af = gates[BLOCKS_MEM_GATE_F + b];
-        for (int j = j0; j < j0 + BLOCKS_MEM_BLOCK_SIZE; j++)
-            af += blocks_mem_p_f[j] * c[j];
-        const float f = blocks_rt_sigmoidf_fast(af);
-        /* cell state of each cell: c = f*c + i*g, g = tanh(cell input), clipped */
-        for (int j = j0; j < j0 + BLOCKS_MEM_BLOCK_SIZE; j++) {
-            const float g = blocks_rt_tanhf_fast(gates[BLOCKS_MEM_GATE_G + j]);
-            c[j] = blocks_rt_clip(f * c[j] + i * g, 3.0f);
+/* One step of lstm mem, forward from its projected input pre (GATE_ROWS floats):
+ * h, c -> the new h, c. hn is scratch: the new h, copied to h at the end. */
+static void blocks_mem_recur(const float *pre, float h[BLOCKS_MEM_HIDDEN], float c[BLOCKS_MEM_HIDDEN], float hn[BLOCKS_MEM_HIDDEN])
+{
+    for (int t = 0; t < BLOCKS_MEM_TILES; t++) {
+        const float *w = &blocks_mem_w_h[t][0][0];
+        float a[BLOCKS_MEM_TILE_ROWS];  /* the tile's gate pre-activations */
+        float acc[BLOCKS_MEM_KSPLIT][BLOCKS_MEM_VECS];
+        int k = 0;
+        /* gates of the tile: a = pre + w_h h, its rows accumulated together,
+         * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
+        const float *pt = pre + t * BLOCKS_MEM_TILE_ROWS;  /* the tile's projected input */
+        BLOCKS_RT_UNROLL
+        for (int l = 0; l < BLOCKS_MEM_VECS; l++)
+            acc[0][l] = pt[l];
+        BLOCKS_RT_UNROLL
+        for (int q = 1; q < BLOCKS_MEM_KSPLIT; q++) {
+            BLOCKS_RT_UNROLL
+            for (int l = 0; l < BLOCKS_MEM_VECS; l++)
+                acc[q][l] = 0.0f;
         }
-        /* output gate, shared by the block's cells; peepholes: the sum over its cells of p * the new c */
-        float ao = gates[BLOCKS_MEM_GATE_O + b];
-        for (int j = j0; j < j0 + BLOCKS_MEM_BLOCK_SIZE; j++)
-            ao += blocks_mem_p_o[j] * c[j];
-        const float o = blocks_rt_sigmoidf_fast(ao);
+        BLOCKS_RT_NO_UNROLL
+        for (; k + BLOCKS_MEM_KSPLIT <= BLOCKS_MEM_HIDDEN; k += BLOCKS_MEM_KSPLIT) {
+            BLOCKS_RT_UNROLL
+            for (int q = 0; q < BLOCKS_MEM_KSPLIT; q++) {
+                const float *wk = w + (k + q) * BLOCKS_MEM_TILE_ROWS;
+                const float hk = h[k + q];
+                BLOCKS_RT_UNROLL
+                for (int l = 0; l < BLOCKS_MEM_VECS; l++)
+                    acc[q][l] = wk[l] * hk + acc[q][l];
+            }
+        }
+        for (; k < BLOCKS_MEM_HIDDEN; k++) {
+            const float *wk = w + k * BLOCKS_MEM_TILE_ROWS;
+            const float hk = h[k];
+            BLOCKS_RT_UNROLL
+            for (int l = 0; l < BLOCKS_MEM_VECS; l++)
+                acc[0][l] = wk[l] * hk + acc[0][l];
+        }
+        BLOCKS_RT_UNROLL
+        for (int q = 1; q < BLOCKS_MEM_KSPLIT; q++) {
+            BLOCKS_RT_UNROLL
+            for (int l = 0; l < BLOCKS_MEM_VECS; l++)
+                acc[0][l] = acc[0][l] + acc[q][l];
+        }
+        BLOCKS_RT_UNROLL
+        for (int l = 0; l < BLOCKS_MEM_VECS; l++)
+            a[l] = acc[0][l];
+        /* the tile's blocks: the gates their cells share, and each cell's copy */
+        float gi[BLOCKS_MEM_TILE_BLOCKS], gf[BLOCKS_MEM_TILE_BLOCKS], go[BLOCKS_MEM_TILE_BLOCKS];
+        float cell_i[BLOCKS_MEM_TILE], cell_f[BLOCKS_MEM_TILE], cell_o[BLOCKS_MEM_TILE];
+        for (int v = 0; v < BLOCKS_MEM_TILE_BLOCKS; v++) {
+            const int j0 = (t * BLOCKS_MEM_TILE_BLOCKS + v) * BLOCKS_MEM_BLOCK_SIZE;  /* the block's first cell */
+            /* input gate; peepholes: the sum over the block's cells of p * the old c */
+            float ai = a[BLOCKS_MEM_GATE_I + v];
+            BLOCKS_RT_UNROLL
+            for (int j = j0; j < j0 + BLOCKS_MEM_BLOCK_SIZE; j++)
+                ai += blocks_mem_p_i[j] * c[j];
+            gi[v] = blocks_rt_sigmoidf_fast(ai);
+            /* forget gate; peepholes: the sum over the block's cells of p * the old c */
+            float af = a[BLOCKS_MEM_GATE_F + v];
+            BLOCKS_RT_UNROLL
+            for (int j = j0; j < j0 + BLOCKS_MEM_BLOCK_SIZE; j++)
+                af += blocks_mem_p_f[j] * c[j];
+            gf[v] = blocks_rt_sigmoidf_fast(af);
+        }
+        /* each cell's copy of its block's gates */
+        for (int v = 0; v < BLOCKS_MEM_TILE_BLOCKS; v++) {
+            BLOCKS_RT_UNROLL
+            for (int n = 0; n < BLOCKS_MEM_BLOCK_SIZE; n++) {
+                cell_i[v * BLOCKS_MEM_BLOCK_SIZE + n] = gi[v];
+                cell_f[v * BLOCKS_MEM_BLOCK_SIZE + n] = gf[v];
+            }
+        }
+        /* the tile's cells */
+        for (int v = 0; v < BLOCKS_MEM_TILE; v++) {
+            const int j = t * BLOCKS_MEM_TILE + v;
+            /* cell input */
+            const float g = blocks_rt_tanhf_fast(a[BLOCKS_MEM_GATE_G + v]);
+            /* cell state: c = f*c + i*g, clipped */
+            c[j] = blocks_rt_clip(cell_f[v] * c[j] + cell_i[v] * g, 3.0f);
+        }
+        for (int v = 0; v < BLOCKS_MEM_TILE_BLOCKS; v++) {
+            const int j0 = (t * BLOCKS_MEM_TILE_BLOCKS + v) * BLOCKS_MEM_BLOCK_SIZE;  /* the block's first cell */
+            /* output gate; peepholes: the sum over the block's cells of p * the new c */
+            float ao = a[BLOCKS_MEM_GATE_O + v];
+            BLOCKS_RT_UNROLL
+            for (int j = j0; j < j0 + BLOCKS_MEM_BLOCK_SIZE; j++)
+                ao += blocks_mem_p_o[j] * c[j];
+            go[v] = blocks_rt_sigmoidf_fast(ao);
+        }
+        /* each cell's copy of its block's gate */
+        for (int v = 0; v < BLOCKS_MEM_TILE_BLOCKS; v++) {
+            BLOCKS_RT_UNROLL
+            for (int n = 0; n < BLOCKS_MEM_BLOCK_SIZE; n++) {
+                cell_o[v * BLOCKS_MEM_BLOCK_SIZE + n] = go[v];
+            }
+        }
         /* hidden state of each cell: o * tanh(c) */
-        for (int j = j0; j < j0 + BLOCKS_MEM_BLOCK_SIZE; j++)
-            h[j] = o * blocks_rt_tanhf_fast(c[j]);
+        for (int v = 0; v < BLOCKS_MEM_TILE; v++) {
+            const int j = t * BLOCKS_MEM_TILE + v;
+            hn[j] = cell_o[v] * blocks_rt_tanhf_fast(c[j]);
+        }
     }
+    /* the new h, now that no tile reads the old one */
+    memcpy(h, hn, sizeof(float) * BLOCKS_MEM_HIDDEN);
 }
 
 /* lstm mem, forward over n steps, first to last: rows of x (INPUT floats) -> each step's h into
  * a row of out (rows out_stride floats apart). h and c carry the state;
  * pre (BLOCKS_CHUNK x GATE_ROWS floats) and m (HIDDEN) are scratch. */
 static void blocks_mem_run(const float *x, size_t n, float *out, size_t out_stride, float *h,
-    float *c, float *pre)
+    float *c, float *pre, float *m)
 {
-    for (size_t u = 0; u < n; u++) {
-        const size_t r = u;
-        blocks_mem_step(x + r * BLOCKS_MEM_INPUT, h, c, pre);
-        memcpy(out + r * out_stride, h, sizeof(float) * BLOCKS_MEM_HIDDEN);
+    for (size_t t0 = 0; t0 < n; t0 += BLOCKS_CHUNK) {
+        const size_t cn = n - t0 < BLOCKS_CHUNK ? n - t0 : BLOCKS_CHUNK;  /* steps in this chunk */
+        const size_t base = t0;  /* its first row */
+        blocks_mem_project(x + base * BLOCKS_MEM_INPUT, cn, pre);
+        for (size_t u = 0; u < cn; u++) {
+            const size_t r = u;
+            blocks_mem_recur(pre + r * BLOCKS_MEM_GATE_ROWS, h, c, m);
+            memcpy(out + (base + r) * out_stride, h, sizeof(float) * BLOCKS_MEM_HIDDEN);
+        }
     }
 }
 
@@ -374,42 +593,71 @@ static void blocks_mem_run(const float *x, size_t n, float *out, size_t out_stri
 #define BLOCKS_MEM_REVERSE_HIDDEN 4  /* H: memory cells */
 #define BLOCKS_MEM_REVERSE_BLOCKS 2  /* blocks of cells sharing their gates */
 #define BLOCKS_MEM_REVERSE_BLOCK_SIZE 2  /* cells per block */
-#define BLOCKS_MEM_REVERSE_K      6  /* I + H: columns of blocks_mem_reverse_w_gates */
-/* first row of each gate in blocks_mem_reverse_w_gates and gates[] */
+#define BLOCKS_MEM_REVERSE_TILE   4  /* V: units per tile; a tile's gate rows are computed together */
+#define BLOCKS_MEM_REVERSE_TILES  1  /* H / V */
+#define BLOCKS_MEM_REVERSE_TILE_BLOCKS 2  /* V / BLOCK_SIZE: blocks per tile */
+/* gate rows of a tile: one per block for each gate it shares, one per cell
+ * for the cell input, then TILE_PAD rows of zeros (whole vectors) */
+#define BLOCKS_MEM_REVERSE_TILE_ROWS 10
+#define BLOCKS_MEM_REVERSE_TILE_PAD 0
+/* accumulators of a tile: vectors of 1 floats */
+#define BLOCKS_MEM_REVERSE_VECS   (BLOCKS_MEM_REVERSE_TILE_ROWS / 1)
+/* steps per pass of the input projection: BLOCKS_MEM_REVERSE_VECS accumulators each, at most BLOCKS_RT_ACCS */
+#define BLOCKS_MEM_REVERSE_PSTEPS (BLOCKS_RT_ACCS / BLOCKS_MEM_REVERSE_VECS >= 4 ? 4 : BLOCKS_RT_ACCS / BLOCKS_MEM_REVERSE_VECS >= 2 ? 2 : 1)
+/* sets of accumulators of the recurrent product (columns k, k+1, ... each
+ * to its own set, summed at the end): hides the latency of the a*b + c chain */
+#define BLOCKS_MEM_REVERSE_KSPLIT BLOCKS_MEM_REVERSE_PSTEPS
+/* first row of each gate within a tile's rows (of blocks_mem_reverse_w_x, blocks_mem_reverse_w_h and pre[]) */
 #define BLOCKS_MEM_REVERSE_GATE_I 0  /* input gate */
 #define BLOCKS_MEM_REVERSE_GATE_F 2  /* forget gate */
 #define BLOCKS_MEM_REVERSE_GATE_G 4  /* cell input */
 #define BLOCKS_MEM_REVERSE_GATE_O 8  /* output gate */
-#define BLOCKS_MEM_REVERSE_GATE_ROWS 10
+#define BLOCKS_MEM_REVERSE_GATE_ROWS 10  /* gate rows of a step: TILES x TILE_ROWS */
 
-/* gate weights of lstm mem, backward: 10 rows, one per gate row; 6 columns: the input x (2), then h (4) */
-BLOCKS_WEIGHTS_ATTR static const float blocks_mem_reverse_w_gates[10][6] = {
-    /* input gate (2, one per block): rows 0..1 */
-    {-0.21875f, -0.453125f, 0.09375f, -0.328125f, 0.015625f, 0.21875f},
-    {-0.171875f, 0.203125f, -0.0625f, 0.5f, 0.15625f, -0.0625f},
-    /* forget gate (2, one per block): rows 2..3 */
-    {0.203125f, -0.453125f, -0.453125f, 0.046875f, 0.4375f, 0.015625f},
-    {-0.125f, 0.1875f, 0.390625f, 0.1875f, 0.21875f, -0.34375f},
-    /* cell input (4): rows 4..7 */
-    {-0.1875f, -0.171875f, -0.25f, -0.453125f, -0.203125f, 0.421875f},
-    {-0.21875f, 0.4375f, 0.1875f, -0.203125f, -0.25f, -0.46875f},
-    {-0.484375f, -0.296875f, -0.234375f, 0.359375f, -0.125f, -0.078125f},
-    {-0.453125f, 0.0f, -0.078125f, 0.078125f, 0.5f, -0.03125f},
-    /* output gate (2, one per block): rows 8..9 */
-    {-0.09375f, 0.453125f, -0.5f, 0.453125f, 0.1875f, -0.34375f},
-    {-0.265625f, 0.265625f, -0.109375f, 0.453125f, -0.15625f, 0.359375f},
+/* input weights of lstm mem, backward, transposed by tile: 1 tiles of 2 blocks (4 cells); per tile and column k, the tile's 10 gate rows (i, f, g, o: one per block for i, f, o, one per cell for g) */
+BLOCKS_WEIGHTS_ATTR static const float blocks_mem_reverse_w_x[1][2][10] = {
+    /* tile 0 */
+    {
+        {
+            -0.21875f, -0.171875f, 0.203125f, -0.125f, -0.1875f, -0.21875f, -0.484375f, -0.453125f,
+            -0.09375f, -0.265625f,
+        },
+        {
+            -0.453125f, 0.203125f, -0.453125f, 0.1875f, -0.171875f, 0.4375f, -0.296875f, 0.0f,
+            0.453125f, 0.265625f,
+        },
+    },
 };
 
-/* gate biases of lstm mem, backward (forget gate rows include forget_bias 1) */
-BLOCKS_WEIGHTS_ATTR static const float blocks_mem_reverse_b_gates[10] = {
-    /* input gate (2, one per block) */
-    -0.125f, -0.03125f,
-    /* forget gate (2, one per block) */
-    0.9375f, 0.703125f,
-    /* cell input (4) */
-    0.140625f, 0.015625f, 0.328125f, -0.25f,
-    /* output gate (2, one per block) */
-    0.15625f, -0.328125f,
+/* recurrent weights of lstm mem, backward, transposed by tile: 1 tiles of 2 blocks (4 cells); per tile and column k, the tile's 10 gate rows (i, f, g, o: one per block for i, f, o, one per cell for g) */
+BLOCKS_WEIGHTS_ATTR static const float blocks_mem_reverse_w_h[1][4][10] = {
+    /* tile 0 */
+    {
+        {
+            0.09375f, -0.0625f, -0.453125f, 0.390625f, -0.25f, 0.1875f, -0.234375f, -0.078125f,
+            -0.5f, -0.109375f,
+        },
+        {
+            -0.328125f, 0.5f, 0.046875f, 0.1875f, -0.453125f, -0.203125f, 0.359375f, 0.078125f,
+            0.453125f, 0.453125f,
+        },
+        {
+            0.015625f, 0.15625f, 0.4375f, 0.21875f, -0.203125f, -0.25f, -0.125f, 0.5f,
+            0.1875f, -0.15625f,
+        },
+        {
+            0.21875f, -0.0625f, 0.015625f, -0.34375f, 0.421875f, -0.46875f, -0.078125f, -0.03125f,
+            -0.34375f, 0.359375f,
+        },
+    },
+};
+
+/* gate biases of lstm mem, backward by tile (forget gate rows include forget_bias) */
+BLOCKS_WEIGHTS_ATTR static const float blocks_mem_reverse_b[1][10] = {
+    {
+        -0.125f, -0.03125f, 0.9375f, 0.703125f, 0.140625f, 0.015625f, 0.328125f, -0.25f,
+        0.15625f, -0.328125f,
+    },
 };
 
 /* input gate peepholes of lstm mem, backward, one per cell */
@@ -427,68 +675,198 @@ BLOCKS_WEIGHTS_ATTR static const float blocks_mem_reverse_p_o[4] = {
     0.28125f, 0.421875f, 0.296875f, -0.34375f,
 };
 
-/* One step of lstm mem, backward: x and the previous h, c -> the new h, c.
- * gates is scratch. */
-static void blocks_mem_reverse_step(const float x[BLOCKS_MEM_REVERSE_INPUT], float h[BLOCKS_MEM_REVERSE_HIDDEN], float c[BLOCKS_MEM_REVERSE_HIDDEN],
-    float gates[BLOCKS_MEM_REVERSE_GATE_ROWS])
+/* Input projection of lstm mem, backward for n <= CHUNK steps (rows of x):
+ * pre[u] = b + w_x x[u], GATE_ROWS floats per step in tile order. One pass
+ * over a tile's w_x serves PSTEPS steps, their accumulators in registers. */
+static void blocks_mem_reverse_project(const float *x, size_t n, float *pre)
 {
-    /* gate pre-activations: gates = b_gates + w_gates [x, h],
-     * 2 rows per pass (each x[k] and h[k] loaded once for 2 rows) */
-    for (int r = 0; r < BLOCKS_MEM_REVERSE_GATE_ROWS; r += 2) {
-        const float *w0 = blocks_mem_reverse_w_gates[r];
-        const float *w1 = blocks_mem_reverse_w_gates[r + 1];
-        float s0 = blocks_mem_reverse_b_gates[r];
-        float s1 = blocks_mem_reverse_b_gates[r + 1];
-        for (int k = 0; k < BLOCKS_MEM_REVERSE_INPUT; k++) {
-            s0 += w0[k] * x[k];
-            s1 += w1[k] * x[k];
+    for (int t = 0; t < BLOCKS_MEM_REVERSE_TILES; t++) {
+        const float *w = &blocks_mem_reverse_w_x[t][0][0];
+        size_t u = 0;
+        /* PSTEPS steps per pass, then one at a time */
+        while (u + BLOCKS_MEM_REVERSE_PSTEPS <= n) {
+            const float *xu = x + u * BLOCKS_MEM_REVERSE_INPUT;
+            float *pu = pre + u * BLOCKS_MEM_REVERSE_GATE_ROWS + t * BLOCKS_MEM_REVERSE_TILE_ROWS;
+            float acc[BLOCKS_MEM_REVERSE_PSTEPS][BLOCKS_MEM_REVERSE_VECS];
+            BLOCKS_RT_UNROLL
+            for (int q = 0; q < BLOCKS_MEM_REVERSE_PSTEPS; q++) {
+                BLOCKS_RT_UNROLL
+                for (int l = 0; l < BLOCKS_MEM_REVERSE_VECS; l++)
+                    acc[q][l] = blocks_mem_reverse_b[t][l];
+            }
+            BLOCKS_RT_NO_UNROLL
+            for (int k = 0; k < BLOCKS_MEM_REVERSE_INPUT; k++) {
+                const float *wk = w + k * BLOCKS_MEM_REVERSE_TILE_ROWS;
+                float wv[BLOCKS_MEM_REVERSE_VECS];  /* column k, loaded once for every step */
+                BLOCKS_RT_UNROLL
+                for (int l = 0; l < BLOCKS_MEM_REVERSE_VECS; l++)
+                    wv[l] = wk[l];
+                BLOCKS_RT_UNROLL
+                for (int q = 0; q < BLOCKS_MEM_REVERSE_PSTEPS; q++) {
+                    const float xk = xu[q * BLOCKS_MEM_REVERSE_INPUT + k];
+                    BLOCKS_RT_UNROLL
+                    for (int l = 0; l < BLOCKS_MEM_REVERSE_VECS; l++)
+                        acc[q][l] = wv[l] * xk + acc[q][l];
+                }
+            }
+            BLOCKS_RT_UNROLL
+            for (int q = 0; q < BLOCKS_MEM_REVERSE_PSTEPS; q++) {
+                BLOCKS_RT_UNROLL
+                for (int l = 0; l < BLOCKS_MEM_REVERSE_VECS; l++)
+                    (pu + q * BLOCKS_MEM_REVERSE_GATE_ROWS)[l] = acc[q][l];
+            }
+            u += BLOCKS_MEM_REVERSE_PSTEPS;
         }
-        for (int k = 0; k < BLOCKS_MEM_REVERSE_K - BLOCKS_MEM_REVERSE_INPUT; k++) {
-            s0 += w0[BLOCKS_MEM_REVERSE_INPUT + k] * h[k];
-            s1 += w1[BLOCKS_MEM_REVERSE_INPUT + k] * h[k];
+        while (u < n) {
+            const float *xu = x + u * BLOCKS_MEM_REVERSE_INPUT;
+            float *pu = pre + u * BLOCKS_MEM_REVERSE_GATE_ROWS + t * BLOCKS_MEM_REVERSE_TILE_ROWS;
+            float acc[BLOCKS_MEM_REVERSE_VECS];
+            BLOCKS_RT_UNROLL
+            for (int l = 0; l < BLOCKS_MEM_REVERSE_VECS; l++)
+                acc[l] = blocks_mem_reverse_b[t][l];
+            BLOCKS_RT_NO_UNROLL
+            for (int k = 0; k < BLOCKS_MEM_REVERSE_INPUT; k++) {
+                const float *wk = w + k * BLOCKS_MEM_REVERSE_TILE_ROWS;
+                float wv[BLOCKS_MEM_REVERSE_VECS];  /* column k, loaded once for every step */
+                BLOCKS_RT_UNROLL
+                for (int l = 0; l < BLOCKS_MEM_REVERSE_VECS; l++)
+                    wv[l] = wk[l];
+                const float xk = xu[k];
+                BLOCKS_RT_UNROLL
+                for (int l = 0; l < BLOCKS_MEM_REVERSE_VECS; l++)
+                    acc[l] = wv[l] * xk + acc[l];
+            }
+            BLOCKS_RT_UNROLL
+            for (int l = 0; l < BLOCKS_MEM_REVERSE_VECS; l++)
+                pu[l] = acc[l];
+            u += 1;
         }
-        gates[r] = s0;
-        gates[r + 1] = s1;
     }
+}
 
-    for (int b = 0; b < BLOCKS_MEM_REVERSE_BLOCKS; b++) {
-        const int j0 = b * BLOCKS_MEM_REVERSE_BLOCK_SIZE;  /* the block's first cell */
-        /* input gate, shared by the block's cells; peepholes: the sum over its cells of p * the old c */
-        float ai = gates[BLOCKS_MEM_REVERSE_GATE_I + b];
-        for (int j = j0; j < j0 + BLOCKS_MEM_REVERSE_BLOCK_SIZE; j++)
-            ai += blocks_mem_reverse_p_i[j] * c[j];
-        const float i = blocks_rt_sigmoidf_fast(ai);
-        /* forget gate, shared by the block's cells; peepholes: the sum over its cells of p * the old c */
-        float af = gates[BLOCKS_MEM_REVERSE_GATE_F + b];
-        for (int j = j0; j < j0 + BLOCKS_MEM_REVERSE_BLOCK_SIZE; j++)
-            af += blocks_mem_reverse_p_f[j] * c[j];
-        const float f = blocks_rt_sigmoidf_fast(af);
-        /* cell state of each cell: c = f*c + i*g, g = tanh(cell input), clipped */
-        for (int j = j0; j < j0 + BLOCKS_MEM_REVERSE_BLOCK_SIZE; j++) {
-            const float g = blocks_rt_tanhf_fast(gates[BLOCKS_MEM_REVERSE_GATE_G + j]);
-            c[j] = blocks_rt_clip(f * c[j] + i * g, 3.0f);
+/* One step of lstm mem, backward from its projected input pre (GATE_ROWS floats):
+ * h, c -> the new h, c. hn is scratch: the new h, copied to h at the end. */
+static void blocks_mem_reverse_recur(const float *pre, float h[BLOCKS_MEM_REVERSE_HIDDEN], float c[BLOCKS_MEM_REVERSE_HIDDEN], float hn[BLOCKS_MEM_REVERSE_HIDDEN])
+{
+    for (int t = 0; t < BLOCKS_MEM_REVERSE_TILES; t++) {
+        const float *w = &blocks_mem_reverse_w_h[t][0][0];
+        float a[BLOCKS_MEM_REVERSE_TILE_ROWS];  /* the tile's gate pre-activations */
+        float acc[BLOCKS_MEM_REVERSE_KSPLIT][BLOCKS_MEM_REVERSE_VECS];
+        int k = 0;
+        /* gates of the tile: a = pre + w_h h, its rows accumulated together,
+         * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
+        const float *pt = pre + t * BLOCKS_MEM_REVERSE_TILE_ROWS;  /* the tile's projected input */
+        BLOCKS_RT_UNROLL
+        for (int l = 0; l < BLOCKS_MEM_REVERSE_VECS; l++)
+            acc[0][l] = pt[l];
+        BLOCKS_RT_UNROLL
+        for (int q = 1; q < BLOCKS_MEM_REVERSE_KSPLIT; q++) {
+            BLOCKS_RT_UNROLL
+            for (int l = 0; l < BLOCKS_MEM_REVERSE_VECS; l++)
+                acc[q][l] = 0.0f;
         }
-        /* output gate, shared by the block's cells; peepholes: the sum over its cells of p * the new c */
-        float ao = gates[BLOCKS_MEM_REVERSE_GATE_O + b];
-        for (int j = j0; j < j0 + BLOCKS_MEM_REVERSE_BLOCK_SIZE; j++)
-            ao += blocks_mem_reverse_p_o[j] * c[j];
-        const float o = blocks_rt_sigmoidf_fast(ao);
+        BLOCKS_RT_NO_UNROLL
+        for (; k + BLOCKS_MEM_REVERSE_KSPLIT <= BLOCKS_MEM_REVERSE_HIDDEN; k += BLOCKS_MEM_REVERSE_KSPLIT) {
+            BLOCKS_RT_UNROLL
+            for (int q = 0; q < BLOCKS_MEM_REVERSE_KSPLIT; q++) {
+                const float *wk = w + (k + q) * BLOCKS_MEM_REVERSE_TILE_ROWS;
+                const float hk = h[k + q];
+                BLOCKS_RT_UNROLL
+                for (int l = 0; l < BLOCKS_MEM_REVERSE_VECS; l++)
+                    acc[q][l] = wk[l] * hk + acc[q][l];
+            }
+        }
+        for (; k < BLOCKS_MEM_REVERSE_HIDDEN; k++) {
+            const float *wk = w + k * BLOCKS_MEM_REVERSE_TILE_ROWS;
+            const float hk = h[k];
+            BLOCKS_RT_UNROLL
+            for (int l = 0; l < BLOCKS_MEM_REVERSE_VECS; l++)
+                acc[0][l] = wk[l] * hk + acc[0][l];
+        }
+        BLOCKS_RT_UNROLL
+        for (int q = 1; q < BLOCKS_MEM_REVERSE_KSPLIT; q++) {
+            BLOCKS_RT_UNROLL
+            for (int l = 0; l < BLOCKS_MEM_REVERSE_VECS; l++)
+                acc[0][l] = acc[0][l] + acc[q][l];
+        }
+        BLOCKS_RT_UNROLL
+        for (int l = 0; l < BLOCKS_MEM_REVERSE_VECS; l++)
+            a[l] = acc[0][l];
+        /* the tile's blocks: the gates their cells share, and each cell's copy */
+        float gi[BLOCKS_MEM_REVERSE_TILE_BLOCKS], gf[BLOCKS_MEM_REVERSE_TILE_BLOCKS], go[BLOCKS_MEM_REVERSE_TILE_BLOCKS];
+        float cell_i[BLOCKS_MEM_REVERSE_TILE], cell_f[BLOCKS_MEM_REVERSE_TILE], cell_o[BLOCKS_MEM_REVERSE_TILE];
+        for (int v = 0; v < BLOCKS_MEM_REVERSE_TILE_BLOCKS; v++) {
+            const int j0 = (t * BLOCKS_MEM_REVERSE_TILE_BLOCKS + v) * BLOCKS_MEM_REVERSE_BLOCK_SIZE;  /* the block's first cell */
+            /* input gate; peepholes: the sum over the block's cells of p * the old c */
+            float ai = a[BLOCKS_MEM_REVERSE_GATE_I + v];
+            BLOCKS_RT_UNROLL
+            for (int j = j0; j < j0 + BLOCKS_MEM_REVERSE_BLOCK_SIZE; j++)
+                ai += blocks_mem_reverse_p_i[j] * c[j];
+            gi[v] = blocks_rt_sigmoidf_fast(ai);
+            /* forget gate; peepholes: the sum over the block's cells of p * the old c */
+            float af = a[BLOCKS_MEM_REVERSE_GATE_F + v];
+            BLOCKS_RT_UNROLL
+            for (int j = j0; j < j0 + BLOCKS_MEM_REVERSE_BLOCK_SIZE; j++)
+                af += blocks_mem_reverse_p_f[j] * c[j];
+            gf[v] = blocks_rt_sigmoidf_fast(af);
+        }
+        /* each cell's copy of its block's gates */
+        for (int v = 0; v < BLOCKS_MEM_REVERSE_TILE_BLOCKS; v++) {
+            BLOCKS_RT_UNROLL
+            for (int n = 0; n < BLOCKS_MEM_REVERSE_BLOCK_SIZE; n++) {
+                cell_i[v * BLOCKS_MEM_REVERSE_BLOCK_SIZE + n] = gi[v];
+                cell_f[v * BLOCKS_MEM_REVERSE_BLOCK_SIZE + n] = gf[v];
+            }
+        }
+        /* the tile's cells */
+        for (int v = 0; v < BLOCKS_MEM_REVERSE_TILE; v++) {
+            const int j = t * BLOCKS_MEM_REVERSE_TILE + v;
+            /* cell input */
+            const float g = blocks_rt_tanhf_fast(a[BLOCKS_MEM_REVERSE_GATE_G + v]);
+            /* cell state: c = f*c + i*g, clipped */
+            c[j] = blocks_rt_clip(cell_f[v] * c[j] + cell_i[v] * g, 3.0f);
+        }
+        for (int v = 0; v < BLOCKS_MEM_REVERSE_TILE_BLOCKS; v++) {
+            const int j0 = (t * BLOCKS_MEM_REVERSE_TILE_BLOCKS + v) * BLOCKS_MEM_REVERSE_BLOCK_SIZE;  /* the block's first cell */
+            /* output gate; peepholes: the sum over the block's cells of p * the new c */
+            float ao = a[BLOCKS_MEM_REVERSE_GATE_O + v];
+            BLOCKS_RT_UNROLL
+            for (int j = j0; j < j0 + BLOCKS_MEM_REVERSE_BLOCK_SIZE; j++)
+                ao += blocks_mem_reverse_p_o[j] * c[j];
+            go[v] = blocks_rt_sigmoidf_fast(ao);
+        }
+        /* each cell's copy of its block's gate */
+        for (int v = 0; v < BLOCKS_MEM_REVERSE_TILE_BLOCKS; v++) {
+            BLOCKS_RT_UNROLL
+            for (int n = 0; n < BLOCKS_MEM_REVERSE_BLOCK_SIZE; n++) {
+                cell_o[v * BLOCKS_MEM_REVERSE_BLOCK_SIZE + n] = go[v];
+            }
+        }
         /* hidden state of each cell: o * tanh(c) */
-        for (int j = j0; j < j0 + BLOCKS_MEM_REVERSE_BLOCK_SIZE; j++)
-            h[j] = o * blocks_rt_tanhf_fast(c[j]);
+        for (int v = 0; v < BLOCKS_MEM_REVERSE_TILE; v++) {
+            const int j = t * BLOCKS_MEM_REVERSE_TILE + v;
+            hn[j] = cell_o[v] * blocks_rt_tanhf_fast(c[j]);
+        }
     }
+    /* the new h, now that no tile reads the old one */
+    memcpy(h, hn, sizeof(float) * BLOCKS_MEM_REVERSE_HIDDEN);
 }
 
 /* lstm mem, backward over n steps, last to first: rows of x (INPUT floats) -> each step's h into
  * a row of out (rows out_stride floats apart). h and c carry the state;
  * pre (BLOCKS_CHUNK x GATE_ROWS floats) and m (HIDDEN) are scratch. */
 static void blocks_mem_reverse_run(const float *x, size_t n, float *out, size_t out_stride,
-    float *h, float *c, float *pre)
+    float *h, float *c, float *pre, float *m)
 {
-    for (size_t u = 0; u < n; u++) {
-        const size_t r = n - 1 - u;
-        blocks_mem_reverse_step(x + r * BLOCKS_MEM_REVERSE_INPUT, h, c, pre);
-        memcpy(out + r * out_stride, h, sizeof(float) * BLOCKS_MEM_REVERSE_HIDDEN);
+    for (size_t t0 = 0; t0 < n; t0 += BLOCKS_CHUNK) {
+        const size_t cn = n - t0 < BLOCKS_CHUNK ? n - t0 : BLOCKS_CHUNK;  /* steps in this chunk */
+        const size_t base = n - t0 - cn;  /* its first row: chunks from the end */
+        blocks_mem_reverse_project(x + base * BLOCKS_MEM_REVERSE_INPUT, cn, pre);
+        for (size_t u = 0; u < cn; u++) {
+            const size_t r = cn - 1 - u;  /* backward */
+            blocks_mem_reverse_recur(pre + r * BLOCKS_MEM_REVERSE_GATE_ROWS, h, c, m);
+            memcpy(out + (base + r) * out_stride, h, sizeof(float) * BLOCKS_MEM_REVERSE_HIDDEN);
+        }
     }
 }
 
@@ -515,8 +893,8 @@ void blocks_run(blocks_state *s, const float *x, size_t steps, float *y, float *
     if (steps == 0)
         return;
     blocks_reset(s);
-    blocks_mem_run(x, steps, y, 8, s->mem_h, s->mem_c, s->gates);  /* lstm mem, forward */
+    blocks_mem_run(x, steps, y, 8, s->mem_h, s->mem_c, s->gates, s->m);  /* lstm mem, forward */
     /* lstm mem, backward */
-    blocks_mem_reverse_run(x, steps, y + 4, 8, s->mem_reverse_h, s->mem_reverse_c, s->gates);
+    blocks_mem_reverse_run(x, steps, y + 4, 8, s->mem_reverse_h, s->mem_reverse_c, s->gates, s->m);
 }
 

@@ -200,7 +200,7 @@ static void test_state_layout_sequence(void **state)
 {
     (void)state;
     Arena a = {0};
-    /* blocks: row-wise, no m; rows between layers in the caller's scratch */
+    /* rows between layers in the caller's scratch */
     LowModel *lm = lower(&a,
                          "model m { input 2;\n"
                          "  lstm a { hidden 512; direction bidirectional; from native \"w\"; }\n"
@@ -217,9 +217,10 @@ static void test_state_layout_sequence(void **state)
     assert_string_equal(lm->fields[6].name, "gates");
     assert_int_equal(lm->fields[6].floats, 8 * 2048);
     assert_int_equal(lm->fields[7].floats, 512);
-    assert_false(lm->cells[2].tiled);
-    assert_int_equal(lm->cells[2].gate_rows, 2 + 2 + 6 + 2);
-    assert_int_equal(lm->cells[2].rows_per_pass, 4);
+    /* blocks of 3 cells: one tile of both blocks, 2 + 2 + 6 + 2 rows and 4
+     * of padding */
+    assert_int_equal(lm->cells[2].gate_rows, 16);
+    assert_int_equal(lm->cells[2].tile_pad, 4);
     arena_free(&a);
 }
 
@@ -248,8 +249,9 @@ static void test_tiles_and_steps(void **state)
     const char *spec = "model m { input 3; lstm a { hidden 48; from native \"w\"; } lstm b { hidden 6; from native \"w\"; } }";
     LowModel *lm = lower(&a, spec, NULL);
     const LowCell *c = &lm->cells[0];
-    assert_true(c->tiled);
     assert_int_equal(c->tile, 16);
+    assert_int_equal(c->tile_blocks, 16);
+    assert_int_equal(c->tile_pad, 0);
     assert_int_equal(c->tiles, 3);
     assert_int_equal(c->tile_rows, 64);
     assert_int_equal(c->tile_off[GATE_O], 48);
@@ -285,6 +287,168 @@ static void test_tiles_and_steps(void **state)
     assert_int_equal(lm->cells[0].steps_per_pass, 1);
     assert_int_equal(lower_steps_choice(2, 16), 4);
     assert_int_equal(lower_steps_choice(4, 8), 2);
+    arena_free(&a);
+}
+
+/* The tile of blocks of S > 1 cells (lower.c, block_tile): blocks per
+ * tile, rows, padding and each gate's first row, for the benchmark's shapes
+ * and the corners. */
+typedef struct BlockCase {
+    const char *lstm;          /* the lstm block's statements */
+    int tile_blocks, tile_rows, tile_pad, simd;
+    int off[GATE_COUNT];
+} BlockCase;
+
+static void test_block_tiles(void **state)
+{
+    (void)state;
+    static const BlockCase cases[] = {
+        /* i, f, o: (vectors + 1) / rows least */
+        {"hidden 512; block_size 2;", 16, 80, 0, 1, {0, 16, 32, 64}},
+        {"hidden 512; block_size 4;", 16, 112, 0, 1, {0, 16, 32, 96}},
+        {"hidden 512; block_size 8;", 8, 96, 8, 1, {0, 8, 16, 80}},
+        {"hidden 128; block_size 8;", 8, 96, 8, 1, {0, 8, 16, 80}},
+        {"hidden 512; block_size 16;", 4, 80, 4, 1, {0, 4, 8, 72}},
+        /* no forget gate (1997), and coupled: two gates of their own */
+        {"hidden 512; block_size 2; gates input output;", 16, 64, 0, 1, {0, -1, 16, 48}},
+        {"hidden 512; block_size 4; gates input output;", 16, 96, 0, 1, {0, -1, 16, 80}},
+        {"hidden 512; block_size 8; gates input output;", 8, 80, 0, 1, {0, -1, 8, 72}},
+        {"hidden 128; block_size 8; coupled;", 8, 80, 0, 1, {0, -1, 8, 72}},
+        /* an input gate alone */
+        {"hidden 64; block_size 4; gates input;", 16, 80, 0, 1, {0, -1, 16, -1}},
+        /* a tile of 2 blocks of 3 would be 12 rows and 4 of padding: a
+         * quarter, still padded */
+        {"hidden 6; block_size 3;", 2, 16, 4, 1, {0, 2, 4, 10}},
+        /* 2 blocks of 2: 10 rows, 6 of padding would be more: plain floats */
+        {"hidden 4; block_size 2;", 2, 10, 0, 0, {0, 2, 4, 8}},
+        /* odd blocks: tiles of one */
+        {"hidden 12; blocks 3;", 1, 7, 0, 0, {0, 1, 2, 6}},
+    };
+    Arena a = {0};
+    for (size_t k = 0; k < COUNT_OF(cases); k++) {
+        const BlockCase *bc = &cases[k];
+        LowModel *lm = lower(&a, arena_printf(&a, "model m { input 3; lstm l { %s from native \"w\"; } }", bc->lstm),
+                             NULL);
+        const LowCell *c = &lm->cells[0];
+        print_message("%s\n", bc->lstm);
+        assert_int_equal(c->tile_blocks, bc->tile_blocks);
+        assert_int_equal(c->tile, bc->tile_blocks * c->block_size);
+        assert_int_equal(c->tiles, c->hidden / c->tile);
+        assert_int_equal(c->tile_rows, bc->tile_rows);
+        assert_int_equal(c->tile_pad, bc->tile_pad);
+        assert_int_equal(c->simd, bc->simd);
+        assert_int_equal(c->gate_rows, c->tiles * c->tile_rows);
+        for (int g = 0; g < GATE_COUNT; g++)
+            assert_int_equal(c->tile_off[g], bc->off[g]);
+    }
+    /* a target without vectors: one block per tile, not padded */
+    LowTarget plain = {1, 1, 16, 0, 0, 0};
+    LowerOptions o = {NULL, 1, 1, &plain, 0};
+    const LowCell *c = &lower(&a, "model m { input 3; lstm l { hidden 512; block_size 8; from native \"w\"; } }",
+                              &o)->cells[0];
+    assert_int_equal(c->tile_blocks, 1);
+    assert_int_equal(c->tile_rows, 11);
+    assert_int_equal(c->tile_pad, 0);
+    assert_int_equal(c->vecs, 11);
+    arena_free(&a);
+}
+
+/* The packing of a tile of blocks: tile row tile_off[q] + v of tile t is
+ * row t*n + v of gate q (n: the tile's blocks, or cells for g), column k
+ * of w_x and w_h the input's and h's; the padding rows are zeros. */
+static void test_block_packing(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    /* 16 blocks of 8: 2 tiles of 8 blocks, 88 rows and 8 of padding */
+    IrModel *m = model(&a, "model m { input 3; lstm l { hidden 128; block_size 8; from native \"w\"; } }");
+    IrLstm *l = &m->layers[0].lstm;
+    int K = l->input + l->recurrent;
+    for (int g = 0; g < GATE_COUNT; g++) {
+        int rows = ir_gate_rows(l, (Gate)g);
+        l->dir[0].b[g] = zeros(&a, rows);
+        for (int r = 0; r < rows; r++) {
+            l->dir[0].b[g][r] = (float)(1000 * g + r);
+            for (int k = 0; k < K; k++)
+                l->dir[0].w[g][r * K + k] = (float)(100000 * g + 100 * r + k);
+        }
+    }
+    LowerOptions plain = {NULL, 1, 1, NULL, 0};
+    const LowCell *c = &lower_model(&a, m, &plain)->cells[0];
+    assert_int_equal(c->tiles, 2);
+    assert_int_equal(c->tile_rows, 96);
+    const float *wx = c->w_x.data, *wh = c->w_h.data, *b = c->b_tiled.data;
+    assert_int_equal(c->w_x.planes, 2);
+    assert_int_equal(c->w_x.rows, 3);
+    assert_int_equal(c->w_x.cols, 96);
+    assert_int_equal(c->w_h.rows, 128);
+    for (int t = 0; t < 2; t++)
+        for (int q = 0; q < 96; q++) {
+            /* which gate row tile row q of tile t holds; -1: padding */
+            int g = q < 8 ? GATE_I : q < 16 ? GATE_F : q < 80 ? GATE_G : q < 88 ? GATE_O : -1;
+            int r = g < 0 ? -1 : g == GATE_G ? t * 64 + q - 16 : t * 8 + q - c->tile_off[g];
+            float want_b = g < 0 ? 0.0f : (float)(1000 * g + r);
+            assert_true(b[t * 96 + q] == want_b);
+            for (int k = 0; k < 3; k++)
+                assert_true(wx[(t * 3 + k) * 96 + q] == (g < 0 ? 0.0f : (float)(100000 * g + 100 * r + k)));
+            for (int k = 0; k < 128; k += 37)
+                assert_true(wh[(t * 128 + k) * 96 + q] == (g < 0 ? 0.0f : (float)(100000 * g + 100 * r + 3 + k)));
+        }
+    arena_free(&a);
+}
+
+/* The projection's tiles (lower.c, proj_tile_width), its packing (tile row
+ * v of tile t, column j: w_proj[t * proj_tile + v][j]) and its batched
+ * form in ID_batch. */
+static void test_projection_tiles(void **state)
+{
+    (void)state;
+    static const struct { int P, tile; } cases[] = {
+        {128, 64}, {96, 96}, {80, 80}, {48, 48}, {16, 16}, {256, 64}, {24, 8}, {6, 2}, {3, 1},
+    };
+    Arena a = {0};
+    for (size_t k = 0; k < COUNT_OF(cases); k++) {
+        LowModel *lm = lower(&a, arena_printf(&a, "model m { input 3; lstm l { hidden 32; projection %d; "
+                                                  "from native \"w\"; } }", cases[k].P), NULL);
+        const LowCell *c = &lm->cells[0];
+        assert_int_equal(c->proj_tile, cases[k].tile);
+        assert_int_equal(c->proj_tiles, cases[k].P / cases[k].tile);
+        assert_int_equal(c->proj_simd, cases[k].tile % 16 == 0);
+        assert_int_equal(c->w_proj.planes, c->proj_tiles);
+        assert_int_equal(c->w_proj.rows, 32);
+        assert_int_equal(c->w_proj.cols, c->proj_tile);
+    }
+    /* AVX-512: 4 vectors a tile, 4 sets; no vectors: tiles of at most 8 */
+    LowTarget avx512 = {1, 16, 16, 1, 1, 0}, plain = {1, 1, 16, 0, 0, 0};
+    LowerOptions o = {NULL, 1, 1, &avx512, 0};
+    const char *spec = "model m { input 3; lstm l { hidden 32; projection 128; from native \"w\"; } }";
+    const LowCell *c = &lower(&a, spec, &o)->cells[0];
+    assert_int_equal(c->proj_vecs, 4);
+    assert_int_equal(c->proj_steps, 4);
+    o.target = &plain;
+    c = &lower(&a, spec, &o)->cells[0];
+    assert_int_equal(c->proj_tile, 8);
+    assert_int_equal(c->proj_vecs, 8);
+    assert_int_equal(c->proj_steps, 2);
+
+    IrModel *m = model(&a, "model m { input 3; lstm l { hidden 32; projection 128; from native \"w\"; } }");
+    float *w = m->layers[0].lstm.dir[0].w_proj;
+    for (int p = 0; p < 128; p++)
+        for (int j = 0; j < 32; j++)
+            w[p * 32 + j] = (float)(100 * p + j);
+    LowerOptions plain_c = {NULL, 1, 1, NULL, 0};
+    LowModel *lm = lower_model(&a, m, &plain_c);
+    c = &lm->cells[0];
+    for (int t = 0; t < 2; t++)
+        for (int j = 0; j < 32; j++)
+            for (int v = 0; v < 64; v++)
+                assert_true(c->w_proj.data[(t * 32 + j) * 64 + v] == (float)(100 * (t * 64 + v) + j));
+    /* ID_batch: one batched projection of every sequence, then the rows */
+    const LowStmt *s = find_call(&lm->cell_batch[0].body, CALLEE_CELL_BATCH_PROJECTION);
+    assert_non_null(s);
+    assert_string_equal(arg_text(&a, lm, &s->args[0]), "nb");
+    assert_string_equal(arg_text(&a, lm, &s->args[1]), "s");
+    assert_null(find_call(&lm->cell_batch[0].body, CALLEE_CELL_PROJECTION));
     arena_free(&a);
 }
 
@@ -478,7 +642,7 @@ static void test_runtime_needs(void **state)
     assert_true(lower_needs(lm, "rt_vec"));
     assert_true(lower_needs(lm, "RT_VKEEP"));
 
-    /* blocks (the row-wise step, plain C), other activations, a softmax head */
+    /* blocks (tiled like every layer), other activations, a softmax head */
     lm = lower(&a,
                "model m { input 3;\n"
                "  lstm l { hidden 4; blocks 2; gate_activation hard_sigmoid(0.2, 0.5);\n"
@@ -486,16 +650,17 @@ static void test_runtime_needs(void **state)
                "  dense d { units 3; activation softmax; from native \"w\"; }\n"
                "  output last; }\n",
                &fast);
-    assert_false(lm->cells[0].tiled);
     assert_string_equal(needs_text(&a, lm),
                         "<math.h> <stdint.h> <string.h> rt_hard_sigmoidf rt_softsignf rt_softmaxf "
-                        "RT_FMA rt_expm1_parts_ rt_bits_ rt_sigmoidf_fast rt_scaled_sigmoidf_fast");
+                        "RT_FMA rt_expm1_parts_ rt_bits_ rt_sigmoidf_fast rt_scaled_sigmoidf_fast "
+                        "RT_UNROLL RT_NO_UNROLL RT_VL");
     /* the same exact: scaled_sigmoid needs the exact sigmoid */
     lm = lower(&a,
                "model m { input 3;\n"
                "  lstm l { hidden 4; blocks 2; cell_input scaled_sigmoid(-2, 2); from native \"w\"; } }\n",
                &exact);
-    assert_string_equal(needs_text(&a, lm), "<math.h> rt_sigmoidf rt_tanhf rt_scaled_sigmoidf");
+    assert_string_equal(needs_text(&a, lm),
+                        "<math.h> rt_sigmoidf rt_tanhf rt_scaled_sigmoidf RT_UNROLL RT_NO_UNROLL RT_VL");
 
     /* every activation's function is a piece of the header */
     for (int k = 0; k < ACT_COUNT; k++)
@@ -516,6 +681,9 @@ int main(void)
         cmocka_unit_test(test_state_layout_sequence),
         cmocka_unit_test(test_state_dense_only),
         cmocka_unit_test(test_tiles_and_steps),
+        cmocka_unit_test(test_block_tiles),
+        cmocka_unit_test(test_block_packing),
+        cmocka_unit_test(test_projection_tiles),
         cmocka_unit_test(test_cell_run_backward),
         cmocka_unit_test(test_streaming_api),
         cmocka_unit_test(test_sequence_api),
