@@ -101,12 +101,14 @@ $(DEPS_STAMP):
 	@sh scripts/deps.sh
 	@mkdir -p build && touch $@
 
-# flex and bison output go to the build folder, never into the repo.
-$(B)/lexer.c $(B)/lexer.h: grammar/lexer.l | $(DEPS_STAMP)
+# flex and bison output go to the build folder, never into the repo. Each
+# writes its two files in one run: grouped targets (&:), so that make -j
+# does not run it twice at once (a half-written parser.c was compiled).
+$(B)/lexer.c $(B)/lexer.h &: grammar/lexer.l | $(DEPS_STAMP)
 	@mkdir -p $(B)
 	flex --header-file=$(B)/lexer.h -o $(B)/lexer.c $<
 
-$(B)/parser.c $(B)/parser.h: grammar/parser.y | $(DEPS_STAMP)
+$(B)/parser.c $(B)/parser.h &: grammar/parser.y | $(DEPS_STAMP)
 	@mkdir -p $(B)
 	bison -Wall -Werror --defines=$(B)/parser.h -o $(B)/parser.c $<
 
