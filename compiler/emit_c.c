@@ -395,7 +395,9 @@ static const char *field_comment(Arena *a, const LowModel *lm, const LowField *f
 {
     switch (f->kind) {
     case FIELD_H:     return arena_printf(a, "%s: hidden state h (the output)", lm->cells[f->cell].title);
-    case FIELD_C:     return arena_printf(a, "%s: cell state c", lm->cells[f->cell].title);
+    case FIELD_C:     return arena_printf(a, lm->cells[f->cell].kind == IR_LSTM ? "%s: cell state c"
+                                                : "%s: h again, the copy its update reads and writes",
+                                      lm->cells[f->cell].title);
     case FIELD_GATES: return arena_printf(a, "scratch: gate pre-activations of %d steps of the layer being run",
                                           lm->chunk);
     case FIELD_M:     return "scratch: the new h, or o * act(c) before a projection";
@@ -649,7 +651,7 @@ static void emit_cell_defines(Emitter *e, const LowCell *c)
     emit_line(e, "/* ---- %s ---- */", c->title);
     emit_blank(e);
     emit_line(e, "#define %s_INPUT  %d  /* I: features in */", M, c->input);
-    emit_line(e, "#define %s_HIDDEN %d  /* H: memory cells */", M, c->hidden);
+    emit_line(e, "#define %s_HIDDEN %d  /* H: %s */", M, c->hidden, c->kind == IR_LSTM ? "memory cells" : "units");
     if (c->block_size > 1) {
         emit_line(e, "#define %s_BLOCKS %d  /* blocks of cells sharing their gates */", M, c->blocks);
         emit_line(e, "#define %s_BLOCK_SIZE %d  /* cells per block */", M, c->block_size);
