@@ -303,7 +303,7 @@ def broken_models():
     yield "not_onnx", b"model m { input 3; }\n"
     yield "empty", b""
     m = base_model()
-    m.graph.node[0].op_type = "GRU"
+    m.graph.node[0].op_type = "Scan"
     yield "unsupported_op", m.SerializeToString()
     yield "unknown_attribute", set_attr(base_model(), "lstm", "foo", 3).SerializeToString()
     m = base_model()
