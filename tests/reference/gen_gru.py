@@ -10,6 +10,10 @@ expected.txt (tests/fixtures/README.md) and a spec tests/<kind>/<case>.lstm:
   under Keras names (reset_after=True: bias [2, 3*units]) or ONNX names
   (W, R, B, linear_before_reset=1), so each convention's conversion is
   checked against PyTorch. Each also gets model.onnx (torch.onnx.export).
+- tests/fixtures/onnx/onnx_gru_*, onnx_rnn_*: ONNX graphs of one GRU or RNN
+  node with the attributes PyTorch never writes (linear_before_reset absent,
+  i.e. 0; activations with alpha and beta; clip; reverse; a constant
+  initial_h), for `lstmc import`, with gru_ref's outputs.
 - tests/fixtures/numpy/r*: what PyTorch cannot express, run by gru_ref below
   (float64 NumPy): the Keras reset_after=False formulation, ONNX's default
   (linear_before_reset=0), ONNX-only attributes (activations with
@@ -456,6 +460,89 @@ def numpy_case(case, seed):
     write_case(case, "numpy", tensors, xs, ys, comment, dict(seed=seed, reference="gru_ref (float64)"))
 
 
+# ---- ONNX graphs of one GRU or RNN node (for lstmc import) ----
+
+ONNX_ACTS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "softsign": "Softsign",
+             "hard_sigmoid": "HardSigmoid", "leaky_relu": "LeakyRelu", "elu": "Elu",
+             "scaled_tanh": "ScaledTanh", "affine": "Affine"}
+
+ONNX_CASES = [
+    dict(case("onnx_gru_default_reset_before", "gru", reset="before", dirs=2, convention="onnx"),
+         lbr=None, about="GRU without linear_before_reset (0: reset before), bidirectional"),
+    dict(case("onnx_gru_activations_clip_reverse", "gru", gate="hard_sigmoid(0.25, 0.5)",
+              cand="scaled_tanh(1.5, 0.75)", clip=0.75, backward=True, convention="onnx"),
+         lbr=1, about="GRU, linear_before_reset 1, HardSigmoid and ScaledTanh with alpha and beta, "
+                      "clip, reverse"),
+    dict(case("onnx_rnn_leaky_initial_h", "rnn", cand="leaky_relu(0.125)", clip=1.5, initial_state=True,
+              convention="onnx"),
+         lbr=None, about="RNN, LeakyRelu with alpha, clip, a constant initial_h"),
+]
+
+
+def onnx_case(c, seed):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(seed)
+    params = random_params(c, rng, c["input"])
+    xs = [rng.standard_normal((t, c["input"])).astype(np.float32) for t in c["steps"]]
+    ys = [run_layer(c, params, x.astype(np.float64)) for x in xs]
+    t = tensors_of(c, params)
+    q = "%s_0" % c["kind"]
+    inits = [numpy_helper.from_array(t[q + "." + k], k) for k in ("W", "R", "B")]
+    node_in = ["x", "W", "R", "B"]
+    if c["initial_state"]:
+        inits.append(numpy_helper.from_array(t[q + ".initial_h"], "h0"))
+        node_in += ["", "h0"]
+    acts = [c["gate"], c["cand"]] if c["kind"] == "gru" else [c["cand"]]
+    names, alpha, beta = [], [], []
+    for a in acts:
+        parsed = act(a)
+        names.append(ONNX_ACTS[parsed if isinstance(parsed, str) else parsed[0]])
+        if not isinstance(parsed, str):
+            alpha.append(float(parsed[1]))
+            if len(parsed) > 2:
+                beta.append(float(parsed[2]))
+    attrs = dict(hidden_size=c["hidden"], activations=names * c["dirs"])
+    if alpha:
+        attrs["activation_alpha"] = alpha * c["dirs"]
+    if beta:
+        attrs["activation_beta"] = beta * c["dirs"]
+    if c["clip"]:
+        attrs["clip"] = float(c["clip"])
+    if c["dirs"] == 2:
+        attrs["direction"] = "bidirectional"
+    elif c.get("backward"):
+        attrs["direction"] = "reverse"
+    if c["lbr"] is not None:
+        attrs["linear_before_reset"] = c["lbr"]
+    nodes = [helper.make_node(c["kind"].upper(), node_in, ["Y"], name=c["kind"], **attrs)]
+    # Y [T, D, 1, H] -> [T, 1, D, H] -> [T, 1, D*H]
+    inits.append(numpy_helper.from_array(np.array([0, 0, -1], np.int64), "shape"))
+    nodes += [helper.make_node("Transpose", ["Y"], ["Yt"], perm=[0, 2, 1, 3], name="transpose"),
+              helper.make_node("Reshape", ["Yt", "shape"], ["y"], name="reshape")]
+    graph = helper.make_graph(nodes, c["name"],
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["steps", 1, c["input"]])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT,
+                                                             ["steps", 1, c["dirs"] * c["hidden"]])],
+                              inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)],
+                              producer_name="tests/reference/gen_gru.py")
+    onnx.checker.check_model(model, full_check=True)
+    out = os.path.join(TESTS, "fixtures", "onnx", c["name"])
+    os.makedirs(out, exist_ok=True)
+    onnx.save(model, os.path.join(out, "model.onnx"))
+    with open(os.path.join(out, "input.txt"), "w") as f:
+        f.write("\n\n".join(rows(x) for x in xs) + "\n")
+    with open(os.path.join(out, "expected.txt"), "w") as f:
+        f.write("\n".join(rows(y, "%.17g") for y in ys) + "\n")
+    with open(os.path.join(out, "case.json"), "w") as f:
+        json.dump(dict(c, seed=seed, generator="tests/reference/gen_gru.py",
+                       reference="gru_ref (float64)", attributes={k: v for k, v in attrs.items()}),
+                  f, indent=2)
+        f.write("\n")
+    print("wrote %s" % out)
+
+
 def main():
     which = sys.argv[1:]
     for i, c in enumerate(TORCH_CASES):
@@ -464,6 +551,9 @@ def main():
     for i, c in enumerate(NUMPY_CASES):
         if not which or c["name"] in which:
             numpy_case(c, 4000 + i)
+    for i, c in enumerate(ONNX_CASES):
+        if not which or c["name"] in which:
+            onnx_case(c, 5000 + i)
     return 0
 
 
