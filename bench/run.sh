@@ -399,6 +399,13 @@ peer_cmd() {
         PEER=("$PYTHON" bench/torch_peer.py)
     else
         PEER=("$DIR/$1")
+        # --gru and --rnn say which module PyTorch runs; a program of
+        # lstmc's knows its layer from the spec it was compiled from
+        local kept=() o
+        for o in "${popts[@]}"; do
+            [ "$o" = --gru ] || [ "$o" = --rnn ] || kept+=("$o")
+        done
+        popts=("${kept[@]}")
     fi
     PEER+=("$md/weights.safetensors" "$I" "$H" "$L" "$B" "$STEPS" "$md/input.txt" "${popts[@]}")
 }
