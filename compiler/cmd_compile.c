@@ -120,7 +120,7 @@ int cmd_compile(const Args *a)
                               : strcmp(emit, "bc") == 0   ? LLVM_EMIT_BC
                                                           : LLVM_EMIT_OBJ;
             LowTarget vt;
-            if (emitllvm_vector_shape(&t, &vt) == 0) {
+            if (emitllvm_resolve_cpu(&arena, &t) == 0 && emitllvm_vector_shape(&t, &vt) == 0) {
                 vt.size = t.opt_level == LLVM_OPT_S || t.opt_level == LLVM_OPT_Z;
                 lo.target = &vt;
                 if (emitllvm_write_files(lower_model(&arena, m, &lo), &o, &t, kind, a->output) == 0)
