@@ -4,7 +4,7 @@
  *   spec:        gru.lstm
  *   weights:     gru.safetensors
  *   names:       gru_*, GRU_*
- *   chunk:       64 steps (--chunk N)
+ *   chunk:       32 steps (--chunk N)
  *   activations: fast: the runtime's sigmoid and tanh, no libm calls, within
  *                1.5e-7 (tanh) and 9e-8 (sigmoid) absolute of the exact
  *                functions (gru_rt_*_fast below); --activations exact for libm's
@@ -14,7 +14,7 @@
  *   dense head             4 -> 2     softmax
  *
  * flash: 552 bytes of weights (static const)
- * RAM:   4144 bytes (gru_state: state and per-step scratch)
+ * RAM:   2096 bytes (gru_state: state and per-step scratch)
  */
 #ifndef GRU_H
 #define GRU_H
@@ -29,9 +29,9 @@ extern "C" {
 #define GRU_OUTPUT_SIZE 2  /* floats per output row */
 #define GRU_OUTPUT_LAST 1  /* 1: one output row per sequence, the last step's */
 #define GRU_STREAMING   1  /* 1: step by step; 0: needs the whole sequence */
-#define GRU_CHUNK       64  /* steps whose input projection is computed at once */
-#define GRU_STATE_BYTES 4144  /* bytes of gru_state's floats: its size */
-#define GRU_MODEL_HASH  0xe631c2ad8a9eeb7bull  /* of the names, sizes, options and weights */
+#define GRU_CHUNK       32  /* steps whose input projection is computed at once */
+#define GRU_STATE_BYTES 2096  /* bytes of gru_state's floats: its size */
+#define GRU_MODEL_HASH  0x20a99d6e3bc5fac3ull  /* of the names, sizes, options and weights */
 #define GRU_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
 
 /* Everything the model remembers between steps, and its scratch. Owned by
@@ -41,7 +41,7 @@ extern "C" {
 typedef struct gru_state {
     float kws_h[4];  /* gru kws: hidden state h (the output) */
     float kws_c[4];  /* gru kws: h again, the copy its update reads and writes */
-    float gates[1024];  /* scratch: gate pre-activations of 64 steps of the layer being run */
+    float gates[512];  /* scratch: gate pre-activations of 32 steps of the layer being run */
     float m[4];  /* scratch: the new h, or o * act(c) before a projection */
 } gru_state;
 
