@@ -64,7 +64,7 @@ endif
 # The compiler, stage by stage; the ONNX importer (compiler/import/) writes
 # a spec and weights and touches nothing else.
 LIB_SRCS := compiler/util.c compiler/ast.c compiler/json.c compiler/safetensors.c compiler/ir.c \
-            compiler/sema.c compiler/weights.c compiler/interp.c \
+            compiler/sema.c compiler/weights.c compiler/quant.c compiler/quantize.c compiler/interp.c \
             compiler/lower.c compiler/lower_api.c compiler/emit_c.c compiler/emit_main.c runtime/lstmc_rows.c \
             compiler/import/onnx.c compiler/import/import.c compiler/import/import_shape.c \
             compiler/import/import_layers.c compiler/import/import_write.c

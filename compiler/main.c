@@ -6,6 +6,7 @@
  */
 #include "ast.h"
 #include "cli.h"
+#include "quant.h"
 #include "interp.h"
 #include "lstmc_rows.h"
 #include "sema.h"
@@ -116,6 +117,7 @@ static const Flag flags[] = {
     {"--activations", NULL, F_RUN | F_COMPILE | F_BUILD, 1},
     {"--threads", NULL, F_COMPILE, 1},
     {"--chunk", NULL, F_COMPILE | F_BUILD, 1},
+    {"--weights-type", NULL, F_RUN | F_COMPILE | F_BUILD, 1},
     {"--emit", NULL, F_COMPILE, 1},
     {"--target", NULL, F_COMPILE, 1},
     {"--cpu", NULL, F_COMPILE, 1},
@@ -142,6 +144,7 @@ static void set_flag(Args *a, const char *name, const char *value)
     else if (strcmp(name, "--activations") == 0) a->activations = value;
     else if (strcmp(name, "--threads") == 0) a->threads = value;
     else if (strcmp(name, "--chunk") == 0) a->chunk = value;
+    else if (strcmp(name, "--weights-type") == 0) a->weights_type = value;
     else if (strcmp(name, "--emit") == 0) a->emit = value;
     else if (strcmp(name, "--target") == 0) a->target = value;
     else if (strcmp(name, "--cpu") == 0) a->cpu = value;
@@ -218,6 +221,8 @@ static int parse_args(Args *a, int cmd, int argc, char **argv, int i)
             return cli_usage_error(a, "'%s' needs a non-empty value", f->long_name);
         set_flag(a, f->long_name, value);
     }
+    if (a->weights_type && quant_type_of(a->weights_type) < 0)
+        return cli_usage_error(a, "--weights-type '%s' is not f32, f16, bf16 or int8", a->weights_type);
     if (a->npos == 0)
         return cli_usage_error(a, "%s", strcmp(a->cmd, "import") == 0 ? "missing the ONNX model file"
                                                                       : "missing the spec file");
