@@ -307,7 +307,12 @@ example-charlm: $(B)/lstmc
 
 check-examples-trained: example-adding example-blocks1997 example-charlm
 
-.PHONY: example-adding example-blocks1997 example-charlm
+# The trained examples' scores with float32, float16, bfloat16 and int8
+# weights (README's table; not part of make check: about a minute).
+accuracy-weights: $(B)/lstmc
+	@sh examples/common/weight_types.sh $(B)/lstmc $(EX)/weight-types
+
+.PHONY: example-adding example-blocks1997 example-charlm accuracy-weights
 
 # The embed example against the LLVM backend's object instead of the C: the
 # same main.c and header, linked with model.o (made for this machine, its

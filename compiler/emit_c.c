@@ -269,7 +269,12 @@ static void emit_banner(Emitter *e, Arena *a, const LowModel *lm, const EmitOpti
                   L->output, c->hidden, blocks, proj, dir, init);
     }
     emit_line(e, " *");
-    emit_line(e, " * flash: %ld bytes of weights (static const)", lm->flash_bytes);
+    if (lm->weights_type == WT_F32)
+        emit_line(e, " * flash: %ld bytes of weights (static const)", lm->flash_bytes);
+    else   /* the matrices narrow; biases, scales and the rest float */
+        emit_line(e, " * flash: %ld bytes of weights (static const; the matrices stored as %s)", lm->flash_bytes,
+                  lm->weights_type == WT_F16 ? "float16" : lm->weights_type == WT_BF16 ? "bfloat16"
+                                                                                     : "int8, a scale per row");
     if (lm->streaming)
         emit_line(e, " * RAM:   %ld bytes (%s_state: state and per-step scratch)", lm->state_bytes,
                   lm->name);

@@ -152,7 +152,7 @@ char *ir_activation_text(Arena *a, Activation act);
 /* Model statistics for `lstmc check` and the generated code's banner. */
 typedef struct IrStats {
     long params;                /* weights and biases */
-    long weight_bytes;          /* params * sizeof(float) */
+    long weight_bytes;          /* the parameters' bytes as stored (weights_type) */
     long state_bytes;           /* h and c of every layer and direction, as float */
     long flops_per_step;        /* multiply-adds count 2, activations 1 each */
 } IrStats;

@@ -808,7 +808,8 @@ static uint64_t fnv_array(uint64_t h, const LowArray *arr)
 {
     size_t n = (size_t)lower_array_floats(arr);
     h = fnv_int(h, (long)n);
-    h = fnv_int(h, arr->type);
+    if (arr->type != WT_F32)
+        h = fnv_int(h, arr->type);
     for (size_t k = 0; k < n; k++) {
         uint32_t u;
         unsigned char b[4];
@@ -843,16 +844,19 @@ static uint64_t model_hash(const LowModel *lm)
         const LowLayer *L = &lm->layers[n];
         h = fnv_text(h, L->title);
         if (L->kind == IR_DENSE) {
-            h = fnv_array(fnv_array(fnv_array(h, &L->dense.w), &L->dense.b), &L->dense.s);
+            h = fnv_array(fnv_array(h, &L->dense.w), &L->dense.b);
+            if (L->dense.s.data)   /* int8 */
+                h = fnv_array(h, &L->dense.s);
             continue;
         }
         for (int d = 0; d < L->ncells; d++) {
             const LowCell *c = L->cell[d];
-            const LowArray *arrs[] = {&c->w_gates, &c->b_gates, &c->w_x, &c->w_h, &c->b_tiled, &c->s_tiled,
-                                      &c->w_proj, &c->s_proj, &c->h0, &c->c0, &c->peep[GATE_I],
-                                      &c->peep[GATE_F], &c->peep[GATE_O]};
+            const LowArray *arrs[] = {&c->w_gates, &c->b_gates, &c->w_x, &c->w_h, &c->b_tiled, &c->w_proj,
+                                      &c->h0, &c->c0, &c->peep[GATE_I], &c->peep[GATE_F], &c->peep[GATE_O]};
             for (size_t q = 0; q < COUNT_OF(arrs); q++)
                 h = fnv_array(h, arrs[q]);
+            if (c->s_tiled.data)   /* int8 */
+                h = fnv_array(fnv_array(h, &c->s_tiled), &c->s_proj);
         }
     }
     return h;
@@ -867,6 +871,7 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
     lm->input = m->input;
     lm->output = m->output;
     lm->output_last = m->output_last;
+    lm->weights_type = m->weights_type;
     lm->fast_activations = o->fast_activations;
     lm->runtime = arena_alloc(a, (size_t)rt_act_npieces);
     if (o->target)

@@ -412,6 +412,7 @@ typedef struct LowModel {
     LowFunc run_batch;         /* NAME_run_batch(s, batch, x, steps, y) (streaming) */
 
     long flash_bytes;          /* every weight array */
+    WeightsType weights_type;  /* how the weight matrices are stored */
     long state_bytes;          /* sizeof the state struct (floats only) */
     uint64_t hash;             /* NAME_MODEL_HASH: the contract of header and code */
 } LowModel;

@@ -54,7 +54,7 @@ static const char usage_check[] =
     "exit status: 0 valid, 1 invalid spec or weights, 2 usage error\n";
 
 static const char usage_run[] =
-    "usage: lstmc run SPEC [-w WEIGHTS] [--jit [--activations exact|fast]]\n"
+    "usage: lstmc run SPEC [-w WEIGHTS] [--weights-type T] [--jit [--activations exact|fast]]\n"
     "                 [--format F] [--header] [-o OUTPUT] [--output-format F] [INPUT]\n"
     "\n"
     "Runs the model in the reference interpreter (double precision) on INPUT,\n"
@@ -86,6 +86,8 @@ static const char usage_run[] =
     "\n"
     "options:\n"
     "  -w, --weights FILE   weights to use instead of the spec's 'weights' file\n"
+    "  --weights-type T     run the weights as stored in f32, f16, bf16 or int8\n"
+    "                       (see compile --help); the spec's weights_type by default\n"
     "  --jit                run the model compiled by LLVM in memory (needs an\n"
     "                       lstmc built with LLVM), not the interpreter\n"
     "  --activations MODE   with --jit: fast (default) or exact, as for compile\n"

@@ -29,8 +29,8 @@ static int quantize_matrix(Arena *a, const IrLayer *L, const char *what, float *
                     : t == WT_INT8   ? (float)quant_int8(v, s) * s
                                      : v;
             if (isinf(q) && !isinf(v)) {
-                diag_error(&L->loc, "%s of layer '%s' holds %.9g (row %ld, column %ld), beyond the range of "
-                           "%s weights (%s): store them as %s", what, L->name, (double)v, r, k,
+                diag_error(&L->loc, "layer '%s': %s hold %.9g (row %ld, column %ld), beyond the range of "
+                           "%s weights (largest %s): store them as %s", L->name, what, (double)v, r, k,
                            quant_type_names[t], t == WT_F16 ? "65504" : "3.39e38",
                            t == WT_F16 ? "bf16 or int8" : "f32");
                 return -1;
