@@ -504,9 +504,10 @@ static inline float rt_bf16_to_f32(uint16_t b)
 /* ---- piece rt_vload_f16 (needs rt_vec rt_f16_to_f32) ---- */
 /* RT_VL float16 weights at p (uint16_t bits, any alignment) as an rt_vec:
  * the conversion instructions of AVX-512, F16C and AArch64, else lane by
- * lane. */
+ * lane. (AVX-512's zero-masked forms with every lane on: the same
+ * instructions, but g++ 12 warns of an uninitialized __Y in the plain ones.) */
 #if RT_VISA_ == 1
-#define rt_vload_f16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
+#define rt_vload_f16(p) _mm512_maskz_cvtph_ps(0xffff, _mm256_loadu_si256((const __m256i *)(const void *)(p)))
 #elif RT_VISA_ == 2 && defined(__F16C__)
 #define rt_vload_f16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
 #elif RT_VISA_ == 2
@@ -526,8 +527,9 @@ static inline float rt_bf16_to_f32(uint16_t b)
 /* RT_VL bfloat16 weights at p (uint16_t bits) as an rt_vec: each widened
  * to 32 bits and shifted into the high half. */
 #if RT_VISA_ == 1
-#define rt_vload_bf16(p) \
-    _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(p))), 16))
+#define rt_vload_bf16(p)                                                                                \
+    _mm512_castsi512_ps(_mm512_maskz_slli_epi32(                                                         \
+        0xffff, _mm512_maskz_cvtepu16_epi32(0xffff, _mm256_loadu_si256((const __m256i *)(const void *)(p))), 16))
 #elif RT_VISA_ == 2
 #define rt_vload_bf16(p) \
     _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))), 16))
@@ -544,7 +546,8 @@ static inline float rt_bf16_to_f32(uint16_t b)
 /* RT_VL int8 weights at p as an rt_vec of their values (the scale of each
  * row is applied after the sum). Loads exactly RT_VL bytes. */
 #if RT_VISA_ == 1
-#define rt_vload_i8(p) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))))
+#define rt_vload_i8(p) \
+    _mm512_maskz_cvtepi32_ps(0xffff, _mm512_maskz_cvtepi8_epi32(0xffff, _mm_loadu_si128((const __m128i *)(const void *)(p))))
 #elif RT_VISA_ == 2
 #define rt_vload_i8(p) _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(p))))
 #elif RT_VISA_ == 3
