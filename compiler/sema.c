@@ -29,7 +29,8 @@ typedef struct Sema {
 /* X(enum, "word", is_block): the words valid inside one kind of block. */
 #define MODEL_WORDS(X)                                                         \
     X(M_INPUT, "input", 0) X(M_WEIGHTS, "weights", 0) X(M_OUTPUT, "output", 0) \
-    X(M_LSTM, "lstm", 1) X(M_DENSE, "dense", 1) X(M_GRU, "gru", 1) X(M_RNN, "rnn", 1)
+    X(M_WEIGHTS_TYPE, "weights_type", 0) X(M_LSTM, "lstm", 1) X(M_DENSE, "dense", 1)   \
+    X(M_GRU, "gru", 1) X(M_RNN, "rnn", 1)
 #define LSTM_WORDS(X)                                                          \
     X(L_HIDDEN, "hidden", 0) X(L_LAYERS, "layers", 0)                          \
     X(L_DIRECTION, "direction", 0) X(L_BLOCKS, "blocks", 0)                    \
@@ -649,6 +650,13 @@ static int recurrent_block(Sema *S, const Node *blk, IrModel *m, int *input)
     Table t = gru ? (Table){"a gru", gru_words, gru_is_block, G_COUNT, {0}}
                   : (Table){"an rnn", rnn_words, rnn_is_block, R_COUNT, {0}};
     int ok = table_scan(&t, blk->body);
+    if (m->weights_type != WT_F32) {
+        diag_error(&blk->loc, "%s '%s': gru and rnn layers keep float32 weights; weights_type %s is "
+                   "for lstm and dense layers only", blk->word, blk->name,
+                   quant_type_names[m->weights_type]);
+        diag_note(&m->weights_type_loc, "weights_type is given here");
+        ok = 0;
+    }
     int hidden = 0, layers = 1, dirs = 1, reverse = 0, reset_after = 0;
     Activation gate_act = act_sigmoid, cand_act = act_tanh;
     double clip = 0;
@@ -894,6 +902,12 @@ static int check_model(Sema *S, const Node *model, IrModel *m, const char *weigh
             m->weights_path = arena_printf(S->a, "%s%s", folder_of(S->a, S->src->path),
                                            n->args[0].text);
         }
+    }
+    if (given(n = s[M_WEIGHTS_TYPE], 1, 1, "weights_type f32|f16|bf16|int8", &ok)) {
+        int k = arg_choice(&n->args[0], "weights_type", quant_type_names, WT_COUNT);
+        ok &= k >= 0;
+        m->weights_type = k >= 0 ? (WeightsType)k : WT_F32;
+        m->weights_type_loc = n->loc;
     }
     if (weights_override) {
         m->weights_path = weights_override;
