@@ -12,6 +12,8 @@
  *   --native           lstmc's native convention (prefix "lstm"), below
  *   --blocks N         N memory cell blocks of S = H/N cells (needs --native)
  *   --no-forget        no forget gate: input and output gates only (needs --native)
+ *   --gru, --rnn       a GRU (rows r z n: 3H) or an Elman RNN (H rows) in the
+ *                      PyTorch convention instead of an LSTM (4H); prefix "lstm"
  *
  * The PyTorch convention (the default, what every peer reads), per layer k
  * and direction (suffix "" or "_reverse"), gate order i f g o, with R = P if
@@ -116,6 +118,7 @@ int main(int argc, char **argv)
 {
     long P = 0, D = 1, NB = 0;
     int native = 0, forget = 1, a = 1;
+    long parts = 4;   /* row blocks of H: LSTM 4, GRU 3, RNN 1 */
     for (; a < argc && strncmp(argv[a], "--", 2) == 0; a++) {
         if (strcmp(argv[a], "--proj") == 0 && a + 1 < argc)
             P = arg_size(argv[++a], "projection size");
@@ -127,6 +130,10 @@ int main(int argc, char **argv)
             NB = arg_size(argv[++a], "block count");
         else if (strcmp(argv[a], "--no-forget") == 0)
             forget = 0;
+        else if (strcmp(argv[a], "--gru") == 0)
+            parts = 3;
+        else if (strcmp(argv[a], "--rnn") == 0)
+            parts = 1;
         else {
             fprintf(stderr, "mkweights: unknown option %s\n", argv[a]);
             return 2;
@@ -134,6 +141,7 @@ int main(int argc, char **argv)
     }
     if (argc - a != 7) {
         fprintf(stderr, "usage: mkweights [--proj P] [--bidirectional] [--native [--blocks N] [--no-forget]]\n"
+                        "                 [--gru | --rnn]\n"
                         "                 I H LAYERS BATCH STEPS OUT.safetensors INPUT.txt\n");
         return 2;
     }
@@ -143,6 +151,10 @@ int main(int argc, char **argv)
     const char *out = argv[a + 5], *input = argv[a + 6];
     if (L > MAX_LAYERS) {
         fprintf(stderr, "mkweights: at most %d layers\n", MAX_LAYERS);
+        return 2;
+    }
+    if (parts != 4 && (native || P)) {
+        fprintf(stderr, "mkweights: --gru and --rnn take the PyTorch convention, no projection\n");
         return 2;
     }
     if (!native && (NB || !forget)) {
@@ -189,11 +201,11 @@ int main(int argc, char **argv)
                     add(&ts, "w_proj", suffix, P, H);
             } else {   /* PyTorch: weight_ih, weight_hh, bias_ih, bias_hh, weight_hr */
                 snprintf(suffix, sizeof suffix, "_l%ld%s", k, d ? "_reverse" : "");
-                add(&ts, "weight_ih", suffix, 4 * H, in);
-                add(&ts, "weight_hh", suffix, 4 * H, R);
-                add(&ts, "bias_ih", suffix, 4 * H, 0);
-                add(&ts, "bias_hh", suffix, 4 * H, 0);
-                recurrent += 4 * H * R;
+                add(&ts, "weight_ih", suffix, parts * H, in);
+                add(&ts, "weight_hh", suffix, parts * H, R);
+                add(&ts, "bias_ih", suffix, parts * H, 0);
+                add(&ts, "bias_hh", suffix, parts * H, 0);
+                recurrent += parts * H * R;
                 if (P)
                     add(&ts, "weight_hr", suffix, P, H);
             }

@@ -94,7 +94,7 @@ record() { (IFS=$'\t'; printf '%s\n' "$*") >> "$RESULTS"; }
 #     compared with, in the report's last column; PEERS=1 prints its
 #     speed-up against oneDNN and PyTorch.
 TABLES=()
-declare -A T_DIMS T_DESC T_MODELS T_SYSTEMS M_DESC M_MKW M_PEER M_SPEC M_TOP
+declare -A T_DIMS T_DESC T_MODELS T_SYSTEMS M_DESC M_MKW M_PEER M_SPEC M_TOP M_BLOCK
 def_table() {
     if [ -n "${BENCH_TABLES:-}" ] && [[ " $BENCH_TABLES " != *" $1 "* ]]; then
         :   # not selected: its models and systems are defined but never used
@@ -209,6 +209,26 @@ variant_tables() {
     def_system "$t" torch bidir torch "PyTorch eager nn.LSTM (bidirectional)"
     def_system "$t" naive std "skip:$nopeer" "naive C, gcc $OPT"
 
+    for IH in "64 128" "256 512"; do   # GRU and Elman RNN layers beside the LSTM of the same shape
+        read -r I H <<< "$IH"
+        t=gru-rnn-h$H
+        def_table "$t" "$I" "$H" 1 1 "GRU (reset after) and Elman RNN (tanh) layers, through the LSTM's tiled kernels"
+        def_model "$t" std "standard LSTM" "" "" "$std"
+        def_model "$t" gru "GRU" "--gru" "--gru" "reset after; $std"
+        def_model "$t" rnn "RNN" "--rnn" "--rnn" "$std"
+        M_BLOCK[$t/gru]=gru M_BLOCK[$t/rnn]=rnn
+        def_system "$t" std-gcc std gcc "standard LSTM, gcc" std-gcc
+        def_system "$t" std-llvm std llvm "standard LSTM, LLVM object" std-llvm
+        for m in gru rnn; do
+            def_system "$t" "$m-gcc" "$m" gcc "${m^^}, gcc" std-gcc
+            def_system "$t" "$m-llvm" "$m" llvm "${m^^}, LLVM object" std-llvm
+            def_system "$t" "$m-torch" "$m" torch "PyTorch eager nn.${m^^}"
+        done
+        def_system "$t" onednn std "skip:bench/onednn.c runs oneDNN's LSTM only (its lbr_gru is not wired in)" \
+            "oneDNN lbr_gru_forward"
+        def_system "$t" naive std "skip:$nopeer" "naive C, gcc $OPT"
+    done
+
     # weights stored narrow (weights_type): the bandwidth-bound shapes, the
     # large and the stacked, beside float32; the peers store float32
     for shape in "weights-h512 256 512 1" "weights-stacked 64 256 2"; do
@@ -262,7 +282,7 @@ model bench {
     input $I;
     weights "weights.safetensors";
     ${M_TOP[$t/$m]}
-    lstm lstm { hidden $H; layers $L; ${M_SPEC[$t/$m]} }
+    ${M_BLOCK[$t/$m]:-lstm} lstm { hidden $H; layers $L; ${M_SPEC[$t/$m]} }
     output sequence;
 }
 EOF
@@ -403,6 +423,13 @@ peer_cmd() {
         PEER=("$PYTHON" bench/torch_peer.py)
     else
         PEER=("$DIR/$1")
+        # --gru and --rnn say which module PyTorch runs; a program of
+        # lstmc's knows its layer from the spec it was compiled from
+        local kept=() o
+        for o in "${popts[@]}"; do
+            [ "$o" = --gru ] || [ "$o" = --rnn ] || kept+=("$o")
+        done
+        popts=("${kept[@]}")
     fi
     PEER+=("$md/weights.safetensors" "$I" "$H" "$L" "$B" "$STEPS" "$md/input.txt" "${popts[@]}")
 }

@@ -4,8 +4,10 @@ sequence batch (zero initial state). Same command line and protocol as the
 C systems (bench/peer.c: commands check OUT, warmup MS, time MS on stdin):
 
     /usr/bin/python3 torch_peer.py WEIGHTS I H LAYERS BATCH STEPS INPUT [--proj P] [--bidirectional]
+                                   [--gru | --rnn]
 
-The options are nn.LSTM's proj_size and bidirectional=True.
+The options are nn.LSTM's proj_size and bidirectional=True; --gru and --rnn
+run nn.GRU or nn.RNN (tanh) instead, on the same tensor names.
 
 Timing is time.perf_counter_ns() around whole forward calls.
 """
@@ -59,29 +61,36 @@ def run_for(lstm, x, ms):
 
 def main(argv):
     usage = ("usage: torch_peer.py WEIGHTS I H LAYERS BATCH STEPS INPUT [--proj P] [--bidirectional]"
-             " (commands on stdin)")
+             " [--gru | --rnn] (commands on stdin)")
     if len(argv) < 8:
         sys.exit(usage)
     weights = argv[1]
     inp, hidden, layers, batch, steps = (int(a) for a in argv[2:7])
     proj, bidirectional, rest = 0, False, argv[8:]
+    module, kind = torch.nn.LSTM, "nn.LSTM"
     while rest:
         if rest[0] == "--proj" and len(rest) > 1:
             proj, rest = int(rest[1]), rest[2:]
         elif rest[0] == "--bidirectional":
             bidirectional, rest = True, rest[1:]
+        elif rest[0] in ("--gru", "--rnn"):
+            module, kind = (torch.nn.GRU, "nn.GRU") if rest[0] == "--gru" else (torch.nn.RNN, "nn.RNN")
+            rest = rest[1:]
         else:
             sys.exit(usage)
     output = (2 if bidirectional else 1) * (proj or hidden)
     torch.set_num_threads(1)
     torch.set_grad_enabled(False)
-    lstm = torch.nn.LSTM(inp, hidden, layers, proj_size=proj, bidirectional=bidirectional)
+    if module is torch.nn.LSTM:
+        lstm = module(inp, hidden, layers, proj_size=proj, bidirectional=bidirectional)
+    else:
+        lstm = module(inp, hidden, layers, bidirectional=bidirectional)
     state = {k[len("lstm."):]: torch.from_numpy(v.copy())
              for k, v in read_safetensors(weights).items() if k.startswith("lstm.")}
     lstm.load_state_dict(state)
     lstm.eval()
     x = read_input(argv[7], batch, steps, inp)
-    note = (f"PyTorch {torch.__version__} eager nn.LSTM, torch.no_grad, "
+    note = (f"PyTorch {torch.__version__} eager {kind}, torch.no_grad, "
             f"{torch.get_num_threads()} thread(s)")
     with torch.no_grad():
         for line in sys.stdin:

@@ -400,7 +400,9 @@ static const char *field_comment(Arena *a, const LowModel *lm, const LowField *f
 {
     switch (f->kind) {
     case FIELD_H:     return arena_printf(a, "%s: hidden state h (the output)", lm->cells[f->cell].title);
-    case FIELD_C:     return arena_printf(a, "%s: cell state c", lm->cells[f->cell].title);
+    case FIELD_C:     return arena_printf(a, lm->cells[f->cell].kind == IR_LSTM ? "%s: cell state c"
+                                                : "%s: h again, the copy its update reads and writes",
+                                      lm->cells[f->cell].title);
     case FIELD_GATES: return arena_printf(a, "scratch: gate pre-activations of %d steps of the layer being run",
                                           lm->chunk);
     case FIELD_M:     return "scratch: the new h, or o * act(c) before a projection";
@@ -661,13 +663,11 @@ static void emit_array(Emitter *e, const LowArray *arr)
 
 static void emit_cell_defines(Emitter *e, const LowCell *c)
 {
-    static const char *const gate_names[GATE_COUNT] = {"I", "F", "G", "O"};
-    static const char *const gate_words[GATE_COUNT] = {"input gate", "forget gate", "cell input", "output gate"};
     const char *M = c->macro;
     emit_line(e, "/* ---- %s ---- */", c->title);
     emit_blank(e);
     emit_line(e, "#define %s_INPUT  %d  /* I: features in */", M, c->input);
-    emit_line(e, "#define %s_HIDDEN %d  /* H: memory cells */", M, c->hidden);
+    emit_line(e, "#define %s_HIDDEN %d  /* H: %s */", M, c->hidden, c->kind == IR_LSTM ? "memory cells" : "units");
     if (c->block_size > 1) {
         emit_line(e, "#define %s_BLOCKS %d  /* blocks of cells sharing their gates */", M, c->blocks);
         emit_line(e, "#define %s_BLOCK_SIZE %d  /* cells per block */", M, c->block_size);
@@ -708,11 +708,11 @@ static void emit_cell_defines(Emitter *e, const LowCell *c)
     for (int g = 0; g < GATE_COUNT; g++) {
         int off = c->tile_off[g];
         if (off >= 0)
-            emit_line(e, "#define %s_GATE_%s %d  /* %s */", M, gate_names[g], off, gate_words[g]);
+            emit_line(e, "#define %s_GATE_%s %d  /* %s */", M, c->gate_macro[g], off, c->gate_word[g]);
         else if (g == GATE_F && c->coupled)
             emit_line(e, "/* forget gate: coupled, f = 1 - i */");
-        else
-            emit_line(e, "/* no %s: it is the constant 1 */", gate_words[g]);
+        else if (c->gate_word[g])
+            emit_line(e, "/* no %s: it is the constant 1 */", c->gate_word[g]);
     }
     emit_line(e, "#define %s_GATE_ROWS %d  /* gate rows of a step: TILES x TILE_ROWS */", M, c->gate_rows);
     emit_blank(e);
@@ -756,10 +756,44 @@ static const char *cell_update_comment(const LowCell *c)
  * old h. */
 static void emit_block_cells(Emitter *e, Arena *a, const LowCell *c);
 
+/* The update of a GRU's or an RNN's tile (LowCell.kind): c holds h. */
+static void emit_gru_cells(Emitter *e, Arena *a, const LowCell *c)
+{
+    const char *M = c->macro;
+    emit_line(e, "/* the tile's units */");
+    emit_open(e, "for (int v = 0; v < %s_TILE; v++)", M);
+    emit_line(e, "const int j = t * %s_TILE + v;", M);
+    if (c->kind == IR_RNN) {
+        emit_line(e, "/* hidden state: h = %s(w . [x, h] + b) */", act_name(a, c->cell_input_act));
+        emit_line(e, "c[j] = %s;",
+                  act_call(a, c->cell_input_act, clipped(a, arena_printf(a, "a[%s_GATE_N + v]", M), c->clip_gates)));
+    } else {
+        emit_line(e, "/* reset gate */");
+        emit_line(e, "const float r = %s;",
+                  act_call(a, c->gate_act, clipped(a, arena_printf(a, "a[%s_GATE_R + v]", M), c->clip_gates)));
+        emit_line(e, "/* update gate */");
+        emit_line(e, "const float z = %s;",
+                  act_call(a, c->gate_act, clipped(a, arena_printf(a, "a[%s_GATE_Z + v]", M), c->clip_gates)));
+        emit_line(e, "/* candidate: its input part plus r times its recurrent part (reset after) */");
+        emit_line(e, "const float n = %s;",
+                  act_call(a, c->cell_input_act,
+                           clipped(a, arena_printf(a, "a[%s_GATE_N + v] + r * a[%s_GATE_NH + v]", M, M),
+                                   c->clip_gates)));
+        emit_line(e, "/* hidden state: h = (1 - z) n + z h */");
+        emit_line(e, "c[j] = (1.0f - z) * n + z * c[j];");
+    }
+    emit_line(e, "hn[j] = c[j];");
+    emit_close(e, "");
+}
+
 static void emit_cells(Emitter *e, Arena *a, const LowCell *c)
 {
     const char *M = c->macro;
     const char *out = c->proj ? "m" : "hn";
+    if (c->kind != IR_LSTM) {
+        emit_gru_cells(e, a, c);
+        return;
+    }
     if (c->block_size > 1) {
         emit_block_cells(e, a, c);
         return;

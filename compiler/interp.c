@@ -285,6 +285,147 @@ static void run_lstm(const IrLayer *layer, const double *in, long T, double *out
         run_direction(l, &l->dir[d], in, T, out, layer->output, d * l->recurrent);
 }
 
+/* ---- GRU and RNN ---- */
+
+/* One direction's state between steps, and the scratch of a step. */
+typedef struct GruCell {
+    double *xh;     /* [K] [x, h_prev] */
+    double *h;      /* [H] h, starts at h0 or 0 */
+    double *r;      /* [H] reset gate */
+    double *z;      /* [H] update gate */
+    double *n;      /* [H] candidate */
+    double *rh;     /* [K] [x, r * h_prev] (reset before) */
+} GruCell;
+
+static void gru_init(GruCell *gc, const IrGru *g)
+{
+    size_t K = (size_t)(g->input + g->hidden), H = (size_t)g->hidden;
+
+    gc->xh = mem_alloc(sizeof(double) * K);
+    gc->h  = mem_alloc(sizeof(double) * H);
+    gc->r  = mem_alloc(sizeof(double) * H);
+    gc->z  = mem_alloc(sizeof(double) * H);
+    gc->n  = mem_alloc(sizeof(double) * H);
+    gc->rh = mem_alloc(sizeof(double) * K);
+}
+
+static void gru_free(GruCell *gc)
+{
+    mem_free(gc->xh);
+    mem_free(gc->h);
+    mem_free(gc->r);
+    mem_free(gc->z);
+    mem_free(gc->n);
+    mem_free(gc->rh);
+}
+
+/* h = the initial state: h0 or zeros. */
+static void gru_reset(GruCell *gc, const IrGru *g, const IrGruDirection *d)
+{
+    for (int j = 0; j < g->hidden; j++)
+        gc->h[j] = d->h0 ? d->h0[j] : 0;
+}
+
+/* w[row] . v over columns [c0, c0 + n) of a row-major matrix of `cols`
+ * columns (the x part or the h part of a [H, I + H] row). */
+static double dot_part(const float *w, int row, int cols, int c0, const double *v, int n)
+{
+    double s = 0;
+    for (int k = 0; k < n; k++)
+        s += (double)w[(size_t)row * (size_t)cols + (size_t)(c0 + k)] * v[k];
+    return s;
+}
+
+/* One step of direction d of GRU layer g: reads x[I], updates h. */
+static void gru_step(const IrGru *g, const IrGruDirection *d, GruCell *gc, const double *x)
+{
+    int I = g->input, H = g->hidden, K = I + H;
+    double *xh = gc->xh, *h = gc->h, *r = gc->r, *z = gc->z, *n = gc->n, *rh = gc->rh;
+
+    /* xh = [x_t, h_prev] */
+    for (int k = 0; k < I; k++)
+        xh[k] = x[k];
+    for (int j = 0; j < H; j++)
+        xh[I + j] = h[j];
+
+    /* reset gate: r = gate_act(w_r . xh + b_r) */
+    for (int j = 0; j < H; j++)
+        r[j] = activate(g->gate_act, clip(dot_row(d->w[GRU_R], j, xh, K) + bias(d->b[GRU_R], j), g->clip));
+
+    /* update gate: z = gate_act(w_z . xh + b_z) */
+    for (int j = 0; j < H; j++)
+        z[j] = activate(g->gate_act, clip(dot_row(d->w[GRU_Z], j, xh, K) + bias(d->b[GRU_Z], j), g->clip));
+
+    if (g->reset_after) {
+        /* candidate, reset after: n = cand_act(w_n[x] . x + b_n + r (w_n[h] . h + b_hn)) */
+        for (int j = 0; j < H; j++) {
+            double in = dot_part(d->w[GRU_N], j, K, 0, xh, I) + bias(d->b[GRU_N], j);
+            double rec = dot_part(d->w[GRU_N], j, K, I, h, H) + bias(d->b_hn, j);
+            n[j] = activate(g->cand_act, clip(in + r[j] * rec, g->clip));
+        }
+    } else {
+        /* candidate, reset before: n = cand_act(w_n . [x, r h] + b_n) */
+        for (int k = 0; k < I; k++)
+            rh[k] = x[k];
+        for (int j = 0; j < H; j++)
+            rh[I + j] = r[j] * h[j];
+        for (int j = 0; j < H; j++)
+            n[j] = activate(g->cand_act, clip(dot_row(d->w[GRU_N], j, rh, K) + bias(d->b[GRU_N], j), g->clip));
+    }
+
+    /* h' = (1 - z) n + z h */
+    for (int j = 0; j < H; j++)
+        h[j] = (1.0 - z[j]) * n[j] + z[j] * h[j];
+}
+
+/* One step of direction d of RNN layer g: h' = act(w . [x, h] + b). */
+static void rnn_step(const IrGru *g, const IrGruDirection *d, GruCell *gc, const double *x)
+{
+    int I = g->input, H = g->hidden, K = I + H;
+    double *xh = gc->xh, *h = gc->h;
+
+    /* xh = [x_t, h_prev] */
+    for (int k = 0; k < I; k++)
+        xh[k] = x[k];
+    for (int j = 0; j < H; j++)
+        xh[I + j] = h[j];
+
+    /* h' = act(w . xh + b) */
+    for (int j = 0; j < H; j++)
+        h[j] = activate(g->cand_act, clip(dot_row(d->w[GRU_N], j, xh, K) + bias(d->b[GRU_N], j), g->clip));
+}
+
+/* One step of a GRU or RNN layer's direction d. */
+static void recurrent_step(const IrLayer *layer, const IrGruDirection *d, GruCell *gc, const double *x)
+{
+    if (layer->kind == IR_GRU)
+        gru_step(&layer->gru, d, gc, x);
+    else
+        rnn_step(&layer->gru, d, gc, x);
+}
+
+/* out row t = [dir 0 output at t, dir 1 output at t], each H wide; a
+ * backward direction reads from the last step to the first. */
+static void run_recurrent(const IrLayer *layer, const double *in, long T, double *out)
+{
+    const IrGru *g = &layer->gru;
+
+    for (int dn = 0; dn < g->dirs; dn++) {
+        const IrGruDirection *d = &g->dir[dn];
+        GruCell gc;
+
+        gru_init(&gc, g);
+        gru_reset(&gc, g, d);
+        for (long k = 0; k < T; k++) {
+            long t = d->reverse ? T - 1 - k : k;
+            recurrent_step(layer, d, &gc, in + t * g->input);
+            for (int j = 0; j < g->hidden; j++)
+                out[t * layer->output + dn * g->hidden + j] = gc.h[j];
+        }
+        gru_free(&gc);
+    }
+}
+
 /* ---- dense ---- */
 
 /* y = act(w x + b) for one row; softmax normalizes over the units. */
@@ -338,6 +479,8 @@ void interp_run(const IrModel *m, const double *x, long steps, double *y)
 
         if (layer->kind == IR_LSTM)
             run_lstm(layer, seq, T, out);
+        else if (layer->kind == IR_GRU || layer->kind == IR_RNN)
+            run_recurrent(layer, seq, T, out);
         else
             run_dense(layer, seq, T, out);
         mem_free(seq);
@@ -355,11 +498,12 @@ void interp_run(const IrModel *m, const double *x, long steps, double *y)
 
 /* ---- step by step ---- */
 
-/* Each layer's state (the LSTM layers' one forward direction) and its
+/* Each layer's state (the recurrent layers' one forward direction) and its
  * output row of the current step. */
 struct InterpStream {
     const IrModel *m;
     Cell *cells;        /* [nlayers]; used by the LSTM layers */
+    GruCell *grus;      /* [nlayers]; used by the GRU and RNN layers */
     double **rows;      /* [nlayers][layer output] */
 };
 
@@ -369,6 +513,11 @@ int interp_can_stream(const IrModel *m)
         if (m->layers[n].kind == IR_LSTM)
             for (int d = 0; d < m->layers[n].lstm.dirs; d++)
                 if (m->layers[n].lstm.dir[d].reverse)
+                    return 0;
+    for (int n = 0; n < m->nlayers; n++)
+        if (m->layers[n].kind == IR_GRU || m->layers[n].kind == IR_RNN)
+            for (int d = 0; d < m->layers[n].gru.dirs; d++)
+                if (m->layers[n].gru.dir[d].reverse)
                     return 0;
     return 1;
 }
@@ -380,12 +529,15 @@ InterpStream *interp_stream_new(const IrModel *m)
 
     s->m = m;
     s->cells = mem_alloc(sizeof *s->cells * n);
+    s->grus = mem_alloc(sizeof *s->grus * n);
     s->rows = mem_alloc(sizeof *s->rows * n);
     for (int k = 0; k < m->nlayers; k++) {
         const IrLayer *layer = &m->layers[k];
         s->rows[k] = mem_alloc(sizeof(double) * (size_t)layer->output);
         if (layer->kind == IR_LSTM)
             cell_init(&s->cells[k], &layer->lstm);
+        else if (layer->kind == IR_GRU || layer->kind == IR_RNN)
+            gru_init(&s->grus[k], &layer->gru);
     }
     interp_stream_reset(s);
     return s;
@@ -396,6 +548,8 @@ void interp_stream_reset(InterpStream *s)
     for (int k = 0; k < s->m->nlayers; k++)
         if (s->m->layers[k].kind == IR_LSTM)
             cell_reset(&s->cells[k], &s->m->layers[k].lstm, &s->m->layers[k].lstm.dir[0]);
+        else if (s->m->layers[k].kind == IR_GRU || s->m->layers[k].kind == IR_RNN)
+            gru_reset(&s->grus[k], &s->m->layers[k].gru, &s->m->layers[k].gru.dir[0]);
 }
 
 void interp_stream_run(InterpStream *s, const double *x, long steps, double *y)
@@ -411,6 +565,9 @@ void interp_stream_run(InterpStream *s, const double *x, long steps, double *y)
             if (layer->kind == IR_LSTM) {
                 cell_step(&layer->lstm, &layer->lstm.dir[0], &s->cells[k], in);
                 memcpy(s->rows[k], s->cells[k].h, sizeof(double) * (size_t)layer->output);
+            } else if (layer->kind == IR_GRU || layer->kind == IR_RNN) {
+                recurrent_step(layer, &layer->gru.dir[0], &s->grus[k], in);
+                memcpy(s->rows[k], s->grus[k].h, sizeof(double) * (size_t)layer->output);
             } else {
                 dense_row(layer, in, s->rows[k]);
             }
@@ -432,9 +589,12 @@ void interp_stream_free(InterpStream *s)
     for (int k = 0; k < s->m->nlayers; k++) {
         if (s->m->layers[k].kind == IR_LSTM)
             cell_free(&s->cells[k]);
+        else if (s->m->layers[k].kind == IR_GRU || s->m->layers[k].kind == IR_RNN)
+            gru_free(&s->grus[k]);
         mem_free(s->rows[k]);
     }
     mem_free(s->cells);
+    mem_free(s->grus);
     mem_free(s->rows);
     mem_free(s);
 }

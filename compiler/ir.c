@@ -51,12 +51,45 @@ int ir_gate_has_weights(const IrLstm *l, Gate g)
     return l->has_gate[g] && !(g == GATE_F && l->coupled);
 }
 
+int ir_layer_has_reverse(const IrLayer *L)
+{
+    if (L->kind == IR_LSTM)
+        return L->lstm.dir[0].reverse || L->lstm.dirs == 2;
+    if (L->kind == IR_GRU || L->kind == IR_RNN)
+        return L->gru.dir[0].reverse || L->gru.dirs == 2;
+    return 0;
+}
+
+/* A GRU's or RNN's weights and FLOPs per step, every direction. */
+static void gru_stats(const IrLayer *L, IrStats *st)
+{
+    const IrGru *g = &L->gru;
+    long H = g->hidden, K = g->input + g->hidden;
+    long rows = L->kind == IR_GRU ? 3 * H : H;
+    long per_dir = rows * K + (L->source.bias ? rows : 0);
+    long flops = 2 * rows * K + 2 * rows;       /* dot products, bias, activation */
+    if (L->kind == IR_GRU) {
+        if (g->reset_after && L->source.bias)
+            per_dir += H;                       /* b_hn */
+        flops += 4 * H;                         /* r * (.), h' = n + z (h - n) */
+    }
+    if (g->initial_state)
+        per_dir += H;
+    st->params += per_dir * g->dirs;
+    st->flops_per_step += flops * g->dirs;
+    st->state_bytes += (long)sizeof(float) * H * g->dirs;
+}
+
 IrStats ir_stats(const IrModel *m)
 {
     IrStats st = {0, 0, 0, 0};
     long matrix = 0, rows_of_matrices = 0;   /* weights stored as weights_type, and their rows */
     for (int i = 0; i < m->nlayers; i++) {
         const IrLayer *L = &m->layers[i];
+        if (L->kind == IR_GRU || L->kind == IR_RNN) {
+            gru_stats(L, &st);
+            continue;
+        }
         if (L->kind == IR_DENSE) {
             long w = (long)L->input * L->output;
             matrix += w;
@@ -149,6 +182,31 @@ static void print_lstm(FILE *f, const IrLayer *L)
     fprintf(f, "\n");
 }
 
+static void print_gru(FILE *f, const IrLayer *L)
+{
+    const IrGru *g = &L->gru;
+    int gru = L->kind == IR_GRU;
+    fprintf(f, "  %-5s %-12s %6d -> %-6d hidden %d", gru ? "gru" : "rnn", L->name, L->input,
+            L->output, g->hidden);
+    if (g->dirs == 2)
+        fprintf(f, ", bidirectional");
+    else if (g->dir[0].reverse)
+        fprintf(f, ", backward");
+    fprintf(f, "\n        ");
+    if (gru) {
+        fprintf(f, "reset %s the recurrent product, ", g->reset_after ? "after" : "before");
+        print_activation(f, "gate", g->gate_act);
+        print_activation(f, ", candidate", g->cand_act);
+    } else {
+        print_activation(f, "activation", g->cand_act);
+    }
+    if (g->clip > 0)
+        fprintf(f, ", clip %g", g->clip);
+    if (g->initial_state)
+        fprintf(f, ", initial state h0");
+    fprintf(f, "\n");
+}
+
 void ir_print_summary(FILE *f, const IrModel *m)
 {
     static const char *const conventions[] = {"pytorch", "keras", "onnx", "native"};
@@ -161,13 +219,15 @@ void ir_print_summary(FILE *f, const IrModel *m)
         const IrLayer *L = &m->layers[i];
         if (L->kind == IR_LSTM) {
             print_lstm(f, L);
+        } else if (L->kind == IR_GRU || L->kind == IR_RNN) {
+            print_gru(f, L);
         } else {
             fprintf(f, "  dense %-12s %6d -> %-6d ", L->name, L->input, L->output);
             print_activation(f, "activation", L->dense.act);
             fprintf(f, "\n");
         }
         fprintf(f, "        from %s \"%s\"", conventions[L->source.conv], L->source.prefix[0]);
-        if (L->kind == IR_LSTM && L->lstm.dirs == 2 && L->source.prefix[1] != L->source.prefix[0])
+        if (L->source.prefix[1] && L->source.prefix[1] != L->source.prefix[0])
             fprintf(f, ", \"%s\"", L->source.prefix[1]);
         fprintf(f, "\n");
     }
@@ -177,6 +237,10 @@ void ir_print_summary(FILE *f, const IrModel *m)
         fprintf(f, "parameters: %ld (%ld bytes: the matrices as %s%s, the rest float32)\n", st.params,
                 st.weight_bytes, quant_type_names[m->weights_type],
                 m->weights_type == WT_INT8 ? " with a float32 scale per row" : "");
-    fprintf(f, "state: %ld bytes (h and c of every layer and direction)\n", st.state_bytes);
+    int only_lstm = 1;
+    for (int i = 0; i < m->nlayers; i++)
+        only_lstm &= m->layers[i].kind == IR_LSTM || m->layers[i].kind == IR_DENSE;
+    fprintf(f, "state: %ld bytes (%s of every layer and direction)\n", st.state_bytes,
+            only_lstm ? "h and c" : "h, and an lstm's c,");
     fprintf(f, "FLOPs per timestep: %ld\n", st.flops_per_step);
 }

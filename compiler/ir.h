@@ -107,17 +107,59 @@ typedef struct IrSource {
     Loc loc;                  /* the `from` statement */
 } IrSource;
 
-typedef enum { IR_LSTM, IR_DENSE } IrKind;
+/* GRU and Elman RNN layers, canonical layout (one direction of one layer),
+ * with I inputs, H units, K = I + H:
+ *   w[GRU_R], w[GRU_Z], w[GRU_N] [H, K]   rows r, z, n; columns x then h
+ *   b[GRU_R], b[GRU_Z] [H]   the frameworks' two biases summed
+ *   b[GRU_N]           [H]   the candidate's input bias (reset after), or
+ *                            both its biases summed (reset before)
+ *   b_hn               [H]   reset after only: the candidate's recurrent
+ *                            bias, inside the reset product
+ *   an RNN has w[GRU_N] and b[GRU_N] alone (its one row block).
+ * One GRU step (clip clamps each pre-activation, 0 = none):
+ *   r = gate_act(w_r . [x, h] + b_r)    z = gate_act(w_z . [x, h] + b_z)
+ *   reset after:  n = cand_act(w_n[:, x] . x + b_n + r * (w_n[:, h] . h + b_hn))
+ *   reset before: n = cand_act(w_n[:, x] . x + w_n[:, h] . (r * h) + b_n)
+ *   h' = (1 - z) n + z h
+ * One RNN step: h' = cand_act(w_n . [x, h] + b_n).
+ * Each sequence starts from h0 (zeros unless `initial_state;`). */
+typedef enum { GRU_R, GRU_Z, GRU_N, GRU_COUNT } GruPart;
+
+typedef struct IrGruDirection {
+    int reverse;
+    float *w[GRU_COUNT];      /* [H, K]; an RNN has only w[GRU_N] */
+    float *b[GRU_COUNT];      /* [H] or NULL (no bias; an RNN's r and z) */
+    float *b_hn;              /* [H] reset after with a bias, else NULL */
+    float *h0;                /* [H] with `initial_state;`, else NULL: zeros */
+} IrGruDirection;
+
+/* A GRU layer (IR_GRU) or an Elman RNN layer (IR_RNN). */
+typedef struct IrGru {
+    int input;                /* I */
+    int hidden;               /* H */
+    int reset_after;          /* GRU: 1 reset after the recurrent product, 0 before */
+    int initial_state;
+    Activation gate_act;      /* GRU: r and z (sigmoid) */
+    Activation cand_act;      /* GRU: n (tanh); RNN: its activation (tanh) */
+    double clip;              /* clamps every pre-activation; 0 = none */
+    Loc reset_loc;            /* GRU: the `reset` statement, for the weights' check */
+    int dirs;                 /* 1 or 2 (outputs concatenated fwd, bwd) */
+    IrGruDirection dir[2];
+} IrGru;
+
+typedef enum { IR_LSTM, IR_DENSE, IR_GRU, IR_RNN } IrKind;
 
 typedef struct IrLayer {
     IrKind kind;
     const char *name;         /* spec block name; "enc.l1" for layer 1 of a stack */
     Loc loc;                  /* the spec block */
     int input;                /* features in */
-    int output;               /* features out: dirs * R for LSTM, units for dense */
+    int output;               /* features out: dirs * R for LSTM, dirs * H for GRU
+                                 and RNN, units for dense */
     IrSource source;
     IrLstm lstm;
     IrDense dense;
+    IrGru gru;                /* IR_GRU and IR_RNN */
 } IrLayer;
 
 typedef struct IrModel {
@@ -133,6 +175,9 @@ typedef struct IrModel {
     int nlayers;
     IrLayer *layers;
 } IrModel;
+
+/* Whether the layer runs backward in any direction (LSTM, GRU, RNN). */
+int ir_layer_has_reverse(const IrLayer *L);
 
 /* Rows of a gate matrix: NB for i, f, o; H for g. */
 int ir_gate_rows(const IrLstm *l, Gate g);

@@ -291,8 +291,13 @@ static void tile_cell(Arena *a, LowCell *c, const float *w, const float *b, int 
                     st[(size_t)t * (size_t)TR + (size_t)q] = scale[row];
             }
         }
-    const char *gates = arena_printf(a, "%s%s%s%s", c->gate_off[GATE_I] >= 0 ? "i, " : "",
-                                     c->gate_off[GATE_F] >= 0 ? "f, " : "", "g", c->gate_off[GATE_O] >= 0 ? ", o" : "");
+    /* the present row groups, by their names in lower case: "i, f, g, o" */
+    char *gates = arena_strdup(a, "");
+    for (int g = 0; g < GATE_COUNT; g++)
+        if (c->gate_off[g] >= 0)
+            gates = arena_printf(a, "%s%s%s", gates, *gates ? ", " : "", c->gate_macro[g]);
+    for (char *p = gates; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
     const char *layout = S == 1
         ? arena_printf(a, "%d tiles of %d units; per tile and column k, the tile's %d gate rows "
                        "(%s: %d units each)", NT, c->tile, TR, gates, c->tile)
@@ -380,6 +385,22 @@ static int chunk_steps(int gate_rows)
     return n;
 }
 
+/* What every cell has: its names, its title, its direction. */
+static void cell_begin(Arena *a, LowCell *c, const IrLayer *L, const char *kind, int dirs, int reverse,
+                       const char *id, const char *local)
+{
+    c->id = id;
+    c->local = local;
+    c->threads = 1;
+    c->rows_out = 1;
+    c->macro = lower_macro(a, id);
+    c->title = dirs == 2 || reverse
+        ? arena_printf(a, "%s %s, %s", kind, L->name, reverse ? "backward" : "forward")
+        : arena_printf(a, "%s %s", kind, L->name);
+    c->kind = L->kind;
+    c->reverse = reverse;
+}
+
 /* One direction d of LSTM layer L, named id, packed for the step loop. */
 static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char *id, const char *local,
                        int fast, WeightsType type, const LowTarget *target)
@@ -388,15 +409,12 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
     const IrDirection *dir = &l->dir[d];
     int K = l->input + l->recurrent;
 
-    c->id = id;
-    c->local = local;
-    c->threads = 1;
-    c->rows_out = 1;
-    c->macro = lower_macro(a, id);
-    c->title = l->dirs == 2 || dir->reverse
-        ? arena_printf(a, "lstm %s, %s", L->name, dir->reverse ? "backward" : "forward")
-        : arena_printf(a, "lstm %s", L->name);
-    c->reverse = dir->reverse;
+    cell_begin(a, c, L, "lstm", l->dirs, dir->reverse, id, local);
+    static const char *const macros[GATE_COUNT] = {"I", "F", "G", "O"};
+    for (int g = 0; g < GATE_COUNT; g++) {
+        c->gate_macro[g] = macros[g];
+        c->gate_word[g] = gate_labels[g];
+    }
     c->input = l->input;
     c->hidden = l->hidden;
     c->block_size = l->block_size;
@@ -490,6 +508,90 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
     tile_cell(a, c, w, b, l->forget_bias != 0, type, scale, target);
 }
 
+/*
+ * One direction d of a GRU or RNN layer L as a cell of the tiled kernels
+ * (lower.h, LowCell.kind): the rows its update reads, packed as an LSTM's
+ * gates are, so that the kernels, the hoisted input projection, batches
+ * and threads serve it unchanged and the emitters differ only in the few
+ * lines of the update. A GRU's candidate needs its input and recurrent
+ * parts apart (r multiplies the second), so each has rows of its own,
+ * zero in the other's columns: H rows more than the GRU's 3H.
+ */
+static void lower_gru_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char *id, const char *local,
+                           int fast, const LowTarget *target)
+{
+    const IrGru *g = &L->gru;
+    const IrGruDirection *dir = &g->dir[d];
+    int gru = L->kind == IR_GRU, I = g->input, H = g->hidden, K = I + H;
+    static const char *const macros[GATE_COUNT] = {"R", "Z", "N", "NH"};
+    static const char *const words[GATE_COUNT] = {
+        "reset gate", "update gate", "candidate, input part", "candidate, recurrent part"};
+
+    cell_begin(a, c, L, gru ? "gru" : "rnn", g->dirs, dir->reverse, id, local);
+    c->input = I;
+    c->hidden = H;
+    c->block_size = 1;
+    c->blocks = H;
+    c->recurrent = H;
+    int rows = 0;
+    for (int q = 0; q < GATE_COUNT; q++) {
+        c->has_gate[q] = gru || q == GATE_G;
+        c->gate_off[q] = c->has_gate[q] ? rows : -1;
+        rows += c->has_gate[q] ? H : 0;
+        c->gate_macro[q] = gru || q == GATE_G ? macros[q] : NULL;
+        c->gate_word[q] = gru ? words[q] : q == GATE_G ? "pre-activation" : NULL;
+    }
+
+    /* The packed rows and biases: row j of part q is w[q] row j; the
+     * candidate's parts take its columns of x and of h. */
+    float *w = arena_alloc(a, sizeof(float) * (size_t)rows * (size_t)K);
+    float *b = dir->b[GRU_N] ? arena_alloc(a, sizeof(float) * (size_t)rows) : NULL;
+    LowArray groups;
+    memset(&groups, 0, sizeof groups);
+    memset(w, 0, sizeof(float) * (size_t)rows * (size_t)K);
+    static const int part_of[GATE_COUNT] = {GRU_R, GRU_Z, GRU_N, GRU_N};
+    for (int q = 0; q < GATE_COUNT; q++) {
+        if (c->gate_off[q] < 0)
+            continue;
+        int k0 = gru && q == GATE_O ? I : 0, k1 = gru && q == GATE_G ? I : K;
+        const float *src = dir->w[part_of[q]];
+        for (int j = 0; j < H; j++) {
+            size_t row = (size_t)(c->gate_off[q] + j);
+            for (int k = k0; k < k1; k++)
+                w[row * (size_t)K + (size_t)k] = src[(size_t)j * (size_t)K + (size_t)k];
+            if (b)
+                b[row] = q == GATE_O ? (dir->b_hn ? dir->b_hn[j] : 0.0f) : dir->b[part_of[q]][j];
+        }
+        int k = groups.ngroups++;
+        groups.group[k].label = arena_printf(a, "%s (%d)", c->gate_word[q], H);
+        groups.group[k].first = c->gate_off[q];
+        groups.group[k].count = H;
+    }
+    c->w_gates = array_of(a, id, "w_gates", arena_printf(a, "weights of %s: %d rows; %d columns: the input x "
+                                                         "(%d), then h (%d)", c->title, rows, K, I, H),
+                          0, rows, K, w);
+    c->b_gates = array_of(a, id, "b_gates", arena_printf(a, "biases of %s", c->title), 0, rows, 0, b);
+    c->w_gates.ngroups = c->b_gates.ngroups = groups.ngroups;
+    memcpy(c->w_gates.group, groups.group, sizeof groups.group);
+    memcpy(c->b_gates.group, groups.group, sizeof groups.group);
+    for (int q = 0; q < GATE_COUNT; q++)
+        memset(&c->peep[q], 0, sizeof c->peep[q]);
+    memset(&c->w_proj, 0, sizeof c->w_proj);
+    /* c holds h: both start at h0 */
+    c->h0 = array_of(a, id, "h0", arena_printf(a, "initial hidden state h0 of %s (initial_state)", c->title),
+                     0, H, 0, dir->h0);
+    c->c0 = array_of(a, id, "c0", arena_printf(a, "h0 of %s again: the cell's copy of h", c->title),
+                     0, H, 0, dir->h0);
+
+    static const Activation identity = {ACT_IDENTITY, 0, 0};
+    c->gate_act = act_of(gru ? g->gate_act : identity, fast);
+    c->cell_input_act = act_of(g->cand_act, fast);
+    c->cell_output_act = act_of(identity, fast);
+    c->clip_gates = (float)g->clip;
+    /* float32 weights: sema allows gru and rnn layers no other weights_type */
+    tile_cell(a, c, w, b, 0, WT_F32, NULL, target);
+}
+
 static void lower_dense(Arena *a, LowDense *dn, const IrLayer *L, const char *id, int fast, WeightsType type)
 {
     dn->id = id;
@@ -567,13 +669,13 @@ static void plan_ops(LowModel *lm, int tmp_floats[2])
         LowLayer *L = &lm->layers[n];
         /* A streaming model that outputs the last step needs no rows of its
          * last LSTM layer: that row is the layer's h after the step. */
-        int h_only = lm->output_last && lm->streaming && n == last - 1 && L->kind == IR_LSTM;
+        int h_only = lm->output_last && lm->streaming && n == last - 1 && L->kind != IR_DENSE;
         LowBuf out = n == lm->nlayers - 1 && !lm->output_last ? buf(BUF_Y, 0)
                    : h_only ? buf(BUF_H, (int)(L->cell[0] - lm->cells))
                             : next_seq(lm, cur, L->output);
         if (h_only)
             L->cell[0]->rows_out = 0;
-        if (L->kind == IR_LSTM) {
+        if (L->kind != IR_DENSE) {
             for (int d = 0; d < L->ncells; d++) {
                 LowOp *op = add_op(lm, OP_LSTM_ROWS, n);
                 op->cell = (int)(L->cell[d] - lm->cells);
@@ -862,6 +964,25 @@ static uint64_t model_hash(const LowModel *lm)
     return h;
 }
 
+int lower_layer_cells(const IrLayer *L)
+{
+    return L->kind == IR_LSTM ? L->lstm.dirs : L->kind == IR_DENSE ? 0 : L->gru.dirs;
+}
+
+int lower_supported(const IrModel *m)
+{
+    int ok = 1;
+    for (int n = 0; n < m->nlayers; n++) {
+        const IrLayer *L = &m->layers[n];
+        if (L->kind == IR_GRU && !L->gru.reset_after) {
+            diag_error(&L->gru.reset_loc, "gru '%s': 'reset before' runs in the interpreter "
+                       "(lstmc run) only; the compiled backends have 'reset after' alone", L->name);
+            ok = 0;
+        }
+    }
+    return ok ? 0 : -1;
+}
+
 LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
 {
     LowModel *lm = arena_alloc(a, sizeof *lm);
@@ -881,13 +1002,11 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
 
     int ncells = 0;
     lm->streaming = 1;
-    for (int n = 0; n < m->nlayers; n++)
-        if (m->layers[n].kind == IR_LSTM) {
-            ncells += m->layers[n].lstm.dirs;
-            for (int d = 0; d < m->layers[n].lstm.dirs; d++)
-                if (m->layers[n].lstm.dir[d].reverse)
-                    lm->streaming = 0;
-        }
+    for (int n = 0; n < m->nlayers; n++) {
+        ncells += lower_layer_cells(&m->layers[n]);
+        if (ir_layer_has_reverse(&m->layers[n]))
+            lm->streaming = 0;
+    }
     lm->cells = arena_alloc(a, sizeof *lm->cells * (size_t)(ncells ? ncells : 1));
 
     /* Every identifier of a layer starts with the model's prefix. A layer
@@ -913,14 +1032,17 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
             note_weights(lm, &ll->dense.w, 0);
             continue;
         }
-        ll->ncells = L->lstm.dirs;
-        for (int d = 0; d < L->lstm.dirs; d++) {
+        ll->ncells = lower_layer_cells(L);
+        for (int d = 0; d < ll->ncells; d++) {
             /* The backward half of a bidirectional layer is "<id>_reverse",
              * as PyTorch names it. */
             const char *local = d == 0 ? base : unique_name(a, &names, arena_printf(a, "%s_reverse", base));
             LowCell *c = &lm->cells[lm->ncells++];
-            lower_cell(a, c, L, d, arena_printf(a, "%s_%s", lm->name, local), local, o->fast_activations,
-                       m->weights_type, &lm->target);
+            const char *cid = arena_printf(a, "%s_%s", lm->name, local);
+            if (L->kind == IR_LSTM)
+                lower_cell(a, c, L, d, cid, local, o->fast_activations, m->weights_type, &lm->target);
+            else
+                lower_gru_cell(a, c, L, d, cid, local, o->fast_activations, &lm->target);
             ll->cell[d] = c;
             lm->flash_bytes += lower_array_bytes(&c->w_x) + lower_array_bytes(&c->w_h) +
                                lower_array_bytes(&c->b_tiled) + lower_array_bytes(&c->s_tiled);

@@ -96,6 +96,17 @@ typedef struct LowCell {
     const char *macro;         /* its upper-case form, for #defines: "M_ENC_L0" */
     const char *local;         /* id without the prefix, for state fields: "enc_l0" */
     const char *title;         /* for comments: "lstm enc.l0, forward" */
+    /* The cell update, over the same tiled kernels. IR_LSTM: as ir.h says.
+     * IR_GRU (reset after): r in the input gate's rows, z in the forget
+     * gate's, the candidate's input part (w_n x + b_n) in the cell input's,
+     * its recurrent part (w_n h + b_hn) in the output gate's; c holds h, and
+     * c' = (1 - z) cell_input_act(a_g + r a_o) + z c, h = c'. IR_RNN: the
+     * cell input's rows alone; c' = cell_input_act(a_g), h = c'. */
+    IrKind kind;
+    const char *gate_macro[GATE_COUNT]; /* each row group in macro names: "I", "F", "G",
+                                           "O" (LSTM), "R", "Z", "N", "NH" (GRU) */
+    const char *gate_word[GATE_COUNT];  /* and in comments; NULL: a group the kind
+                                           never has (nothing to say) */
     int reverse;               /* runs t = T-1 .. 0 */
     int input, hidden, block_size, blocks, proj, recurrent;   /* I H S NB P R */
     int has_gate[GATE_COUNT];  /* has_gate[GATE_G] = 1 */
@@ -428,6 +439,13 @@ typedef struct LowerOptions {
 /* Lowers m (with weights) into a, for emission. Never fails: the IR is
  * checked. */
 LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o);
+
+/* Whether the backends compile every layer of m; reports each one they do
+ * not (a GRU with `reset before`) and returns -1, else 0. */
+int lower_supported(const IrModel *m);
+
+/* The cells (layer-directions) of a layer: 0 for a dense layer. */
+int lower_layer_cells(const IrLayer *L);
 
 /* Whether lm's C copies the runtime piece called name ("rt_softmaxf",
  * "<math.h>"); a name that is no piece is an internal error. */

@@ -50,6 +50,12 @@ int ir_quantize(Arena *a, IrModel *m, WeightsType t)
         return 0;
     for (int n = 0; n < m->nlayers; n++) {
         IrLayer *L = &m->layers[n];
+        if (L->kind == IR_GRU || L->kind == IR_RNN) {   /* (a spec's weights_type: sema says so) */
+            diag_error(&L->loc, "%s '%s': gru and rnn layers keep float32 weights; --weights-type %s is "
+                       "for models of lstm and dense layers only", L->kind == IR_GRU ? "gru" : "rnn", L->name,
+                       quant_type_names[t]);
+            return -1;
+        }
         if (L->kind == IR_DENSE) {
             if (quantize_matrix(a, L, "the weights", L->dense.w, L->output, L->input, t, &L->dense.w_scale) != 0)
                 return -1;

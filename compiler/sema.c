@@ -29,7 +29,8 @@ typedef struct Sema {
 /* X(enum, "word", is_block): the words valid inside one kind of block. */
 #define MODEL_WORDS(X)                                                         \
     X(M_INPUT, "input", 0) X(M_WEIGHTS, "weights", 0) X(M_OUTPUT, "output", 0) \
-    X(M_WEIGHTS_TYPE, "weights_type", 0) X(M_LSTM, "lstm", 1) X(M_DENSE, "dense", 1)
+    X(M_WEIGHTS_TYPE, "weights_type", 0) X(M_LSTM, "lstm", 1) X(M_DENSE, "dense", 1)   \
+    X(M_GRU, "gru", 1) X(M_RNN, "rnn", 1)
 #define LSTM_WORDS(X)                                                          \
     X(L_HIDDEN, "hidden", 0) X(L_LAYERS, "layers", 0)                          \
     X(L_DIRECTION, "direction", 0) X(L_BLOCKS, "blocks", 0)                    \
@@ -40,6 +41,20 @@ typedef struct Sema {
     X(L_CLIP, "clip", 0) X(L_PROJECTION, "projection", 0)                      \
     X(L_NO_BIAS, "no_bias", 0) X(L_FROM, "from", 0)                            \
     X(L_INITIAL_STATE, "initial_state", 0)
+/* gru and rnn blocks share one reader (recurrent_block); each table holds
+ * only the statements its kind takes. */
+#define GRU_WORDS(X)                                                           \
+    X(G_HIDDEN, "hidden", 0) X(G_LAYERS, "layers", 0)                          \
+    X(G_DIRECTION, "direction", 0) X(G_RESET, "reset", 0)                      \
+    X(G_GATE_ACT, "gate_activation", 0)                                        \
+    X(G_CAND_ACT, "candidate_activation", 0) X(G_CLIP, "clip", 0)              \
+    X(G_NO_BIAS, "no_bias", 0) X(G_INITIAL_STATE, "initial_state", 0)          \
+    X(G_FROM, "from", 0)
+#define RNN_WORDS(X)                                                           \
+    X(R_HIDDEN, "hidden", 0) X(R_LAYERS, "layers", 0)                          \
+    X(R_DIRECTION, "direction", 0) X(R_ACTIVATION, "activation", 0)            \
+    X(R_CLIP, "clip", 0) X(R_NO_BIAS, "no_bias", 0)                            \
+    X(R_INITIAL_STATE, "initial_state", 0) X(R_FROM, "from", 0)
 #define DENSE_WORDS(X)                                                         \
     X(D_UNITS, "units", 0) X(D_ACTIVATION, "activation", 0)                    \
     X(D_NO_BIAS, "no_bias", 0) X(D_FROM, "from", 0)
@@ -50,12 +65,19 @@ typedef struct Sema {
 enum { MODEL_WORDS(AS_ENUM) M_COUNT };
 enum { LSTM_WORDS(AS_ENUM) L_COUNT };
 enum { DENSE_WORDS(AS_ENUM) D_COUNT };
+enum { GRU_WORDS(AS_ENUM) G_COUNT };
+enum { RNN_WORDS(AS_ENUM) R_COUNT };
 static const char *const model_words[] = {MODEL_WORDS(AS_WORD)};
 static const char *const lstm_words[] = {LSTM_WORDS(AS_WORD)};
 static const char *const dense_words[] = {DENSE_WORDS(AS_WORD)};
 static const int model_is_block[] = {MODEL_WORDS(AS_BLOCK)};
 static const int lstm_is_block[] = {LSTM_WORDS(AS_BLOCK)};
 static const int dense_is_block[] = {DENSE_WORDS(AS_BLOCK)};
+static const char *const gru_words[] = {GRU_WORDS(AS_WORD)};
+static const char *const rnn_words[] = {RNN_WORDS(AS_WORD)};
+static const int gru_is_block[] = {GRU_WORDS(AS_BLOCK)};
+static const int rnn_is_block[] = {RNN_WORDS(AS_BLOCK)};
+static const char *const reset_words[] = {"after", "before"};
 
 static const char *const convention_words[] = {"pytorch", "keras", "onnx", "native"};
 static const char *const direction_words[] = {"forward", "backward", "bidirectional"};
@@ -355,6 +377,30 @@ static int read_gates(const Node *n, LstmOpts *o)
     return ok;
 }
 
+/* The prefix count of a recurrent block's `from`: keras takes one per layer
+ * and direction, onnx one per layer (a node each), the others one. */
+static int check_prefixes(const From *f, int layers, int dirs)
+{
+    const char *conv = convention_words[f->conv];
+    int want = 1;
+    if (f->conv == CONV_KERAS)
+        want = layers * dirs;
+    else if (f->conv == CONV_ONNX)
+        want = layers;
+    if (f->nprefixes != want) {
+        if (want == 1)
+            diag_error(&f->loc, "the %s convention takes one tensor-name prefix, "
+                       "saw %d", conv, f->nprefixes);
+        else
+            diag_error(&f->loc, "the %s convention takes one tensor-name prefix per "
+                       "%s: %d here, saw %d", conv,
+                       f->conv == CONV_KERAS && dirs == 2 ? "layer and direction" : "layer",
+                       want, f->nprefixes);
+        return 0;
+    }
+    return 1;
+}
+
 /* Checks the options of one lstm block against each other and its
  * convention; several problems are reported at once. */
 static int check_lstm(const Table *t, LstmOpts *o, const Node *blk)
@@ -431,24 +477,25 @@ static int check_lstm(const Table *t, LstmOpts *o, const Node *blk)
                    "'from native' (see grammar/SPEC.md)", conv, why);
         return 0;
     }
-    int want = 1;
-    if (o->from.conv == CONV_KERAS)
-        want = o->layers * o->dirs;
-    else if (o->from.conv == CONV_ONNX)
-        want = o->layers;
-    if (o->from.nprefixes != want) {
-        if (want == 1)
-            diag_error(&o->from.loc, "the %s convention takes one tensor-name prefix, "
-                       "saw %d", conv, o->from.nprefixes);
-        else
-            diag_error(&o->from.loc, "the %s convention takes one tensor-name prefix per "
-                       "%s: %d here, saw %d", conv,
-                       o->from.conv == CONV_KERAS && o->dirs == 2 ? "layer and direction"
-                                                                   : "layer",
-                       want, o->from.nprefixes);
-        return 0;
+    return check_prefixes(&o->from, o->layers, o->dirs);
+}
+
+/* Layer k of a recurrent block of `layers` layers: where its tensors are. */
+static void set_source(IrSource *src, const From *f, int k, int layers, int dirs, int bias)
+{
+    src->conv = f->conv;
+    src->index = k;
+    src->stacked = layers > 1;
+    src->bias = bias;
+    src->loc = f->loc;
+    for (int d = 0; d < dirs; d++) {
+        int p = 0;
+        if (f->conv == CONV_KERAS)
+            p = k * dirs + d;
+        else if (f->conv == CONV_ONNX)
+            p = k;
+        src->prefix[d] = f->prefixes[p];
     }
-    return 1;
 }
 
 static const Activation act_sigmoid = {ACT_SIGMOID, 0, 0};
@@ -563,20 +610,129 @@ static int lstm_block(Sema *S, const Node *blk, IrModel *m, int *input)
         L->output = o.dirs * l->recurrent;
         *input = L->output;
 
-        IrSource *src = &L->source;
-        src->conv = o.from.conv;
-        src->index = k;
-        src->stacked = o.layers > 1;
-        src->bias = o.bias;
-        src->loc = o.from.loc;
-        for (int d = 0; d < o.dirs; d++) {
-            int p = 0;
-            if (o.from.conv == CONV_KERAS)
-                p = k * o.dirs + d;
-            else if (o.from.conv == CONV_ONNX)
-                p = k;
-            src->prefix[d] = o.from.prefixes[p];
-        }
+        set_source(&L->source, &o.from, k, o.layers, o.dirs, o.bias);
+    }
+    return 1;
+}
+
+/* The statement `word` of a scanned block, or NULL when not given. */
+static const Node *stmt(const Table *t, const char *word)
+{
+    for (int k = 0; k < t->nwords; k++)
+        if (strcmp(t->words[k], word) == 0)
+            return t->seen[k];
+    return NULL;
+}
+
+/* `reset after;` or `reset before;`: a GRU's formulation, which must be
+ * written, since the frameworks differ (grammar/SPEC.md). */
+static int read_reset(const Node *n, const Node *blk, int *after)
+{
+    if (!n) {
+        diag_error(&blk->loc, "gru '%s' needs its formulation: add 'reset after;' (PyTorch, "
+                   "Keras reset_after=True, ONNX linear_before_reset=1) or 'reset before;' "
+                   "(Keras reset_after=False, ONNX's default)", blk->name);
+        return 0;
+    }
+    if (!want_args(n, 1, 1, "reset after|before"))
+        return 0;
+    int k = arg_choice(&n->args[0], "reset", reset_words, COUNT_OF(reset_words));
+    *after = k == 0;
+    return k >= 0;
+}
+
+/* gru NAME { ... } and rnn NAME { ... }: appends their layers (one per
+ * `layers`) to the model. One reader for both; the table says which
+ * statements each kind takes. */
+static int recurrent_block(Sema *S, const Node *blk, IrModel *m, int *input)
+{
+    int gru = strcmp(blk->word, "gru") == 0;
+    Table t = gru ? (Table){"a gru", gru_words, gru_is_block, G_COUNT, {0}}
+                  : (Table){"an rnn", rnn_words, rnn_is_block, R_COUNT, {0}};
+    int ok = table_scan(&t, blk->body);
+    if (m->weights_type != WT_F32) {
+        diag_error(&blk->loc, "%s '%s': gru and rnn layers keep float32 weights; weights_type %s is "
+                   "for lstm and dense layers only", blk->word, blk->name,
+                   quant_type_names[m->weights_type]);
+        diag_note(&m->weights_type_loc, "weights_type is given here");
+        ok = 0;
+    }
+    int hidden = 0, layers = 1, dirs = 1, reverse = 0, reset_after = 0;
+    Activation gate_act = act_sigmoid, cand_act = act_tanh;
+    double clip = 0;
+    From from = {0};
+    const Node *n;
+    if (given(n = stmt(&t, "hidden"), 1, 1, "hidden N", &ok))
+        ok &= arg_int(&n->args[0], "hidden", 1, MAX_DIM, &hidden);
+    if (given(n = stmt(&t, "layers"), 1, 1, "layers N", &ok))
+        ok &= arg_int(&n->args[0], "layers", 1, 64, &layers);
+    if (given(n = stmt(&t, "direction"), 1, 1, "direction forward|backward|bidirectional", &ok)) {
+        int k = arg_choice(&n->args[0], "direction", direction_words, COUNT_OF(direction_words));
+        ok &= k >= 0;
+        reverse = k == 1;
+        dirs = k == 2 ? 2 : 1;
+    }
+    if (given(n = stmt(&t, "gate_activation"), 1, 1, "gate_activation ACTIVATION", &ok))
+        ok &= arg_activation(&n->args[0], 0, &gate_act);
+    if (given(n = stmt(&t, "candidate_activation"), 1, 1, "candidate_activation ACTIVATION", &ok))
+        ok &= arg_activation(&n->args[0], 0, &cand_act);
+    if (given(n = stmt(&t, "activation"), 1, 1, "activation ACTIVATION", &ok))
+        ok &= arg_activation(&n->args[0], 0, &cand_act);
+    if (given(n = stmt(&t, "clip"), 1, 1, "clip BOUND", &ok))
+        ok &= arg_num(&n->args[0], "the clip bound", 1, &clip);
+    static const char *const flags[] = {"no_bias", "initial_state"};
+    for (size_t i = 0; i < COUNT_OF(flags); i++)
+        if ((n = stmt(&t, flags[i])))
+            ok &= want_args(n, 0, 0, flags[i]);
+    if ((n = stmt(&t, "from")))
+        ok &= read_from(S->a, n, &from);
+    /* Missing statements, then options against the convention, once each
+     * statement is valid alone (see lstm_block). */
+    if (!ok)
+        return 0;
+    const Node *reset = stmt(&t, "reset");
+    if (gru)
+        ok &= read_reset(reset, blk, &reset_after);
+    if (!stmt(&t, "hidden")) {
+        diag_error(&blk->loc, "%s '%s' needs a hidden size: add 'hidden N;'", blk->word, blk->name);
+        ok = 0;
+    }
+    if (!stmt(&t, "from")) {
+        diag_error(&blk->loc, "%s '%s' needs a weights source: add 'from pytorch \"prefix\";' "
+                   "(or keras, onnx, native)", blk->word, blk->name);
+        ok = 0;
+    }
+    if (!ok)
+        return 0;
+    if (gru && !reset_after && from.conv == CONV_PYTORCH) {
+        diag_error(&reset->loc, "PyTorch's nn.GRU applies the reset gate after the recurrent "
+                   "product (its bias_hh is inside it): write 'reset after;'");
+        return 0;
+    }
+    if (!check_prefixes(&from, layers, dirs))
+        return 0;
+
+    for (int k = 0; k < layers; k++) {
+        IrLayer *L = &m->layers[m->nlayers++];
+        L->kind = gru ? IR_GRU : IR_RNN;
+        L->name = layers > 1 ? arena_printf(S->a, "%s.l%d", blk->name, k) : blk->name;
+        L->loc = blk->loc;
+        IrGru *g = &L->gru;
+        g->input = *input;
+        g->hidden = hidden;
+        g->reset_after = reset_after;
+        g->initial_state = stmt(&t, "initial_state") != NULL;
+        g->gate_act = gate_act;
+        g->cand_act = cand_act;
+        g->clip = clip;
+        g->reset_loc = reset ? reset->loc : blk->loc;
+        g->dirs = dirs;
+        g->dir[0].reverse = reverse;
+        g->dir[1].reverse = 1;
+        L->input = *input;
+        L->output = dirs * hidden;
+        *input = L->output;
+        set_source(&L->source, &from, k, layers, dirs, stmt(&t, "no_bias") == NULL);
     }
     return 1;
 }
@@ -653,7 +809,8 @@ static int count_layers(const Node *model, const Node **over)
         if (b->kind != NODE_BLOCK)
             continue;
         int layers = 1;
-        if (strcmp(b->word, "lstm") == 0)
+        if (strcmp(b->word, "lstm") == 0 || strcmp(b->word, "gru") == 0 ||
+            strcmp(b->word, "rnn") == 0)
             for (const Node *st = b->body; st; st = st->next)
                 if (strcmp(st->word, "layers") == 0 && st->nargs == 1 &&
                     st->args[0].kind == ARG_NUMBER && st->args[0].num >= 1 &&
@@ -763,7 +920,8 @@ static int check_model(Sema *S, const Node *model, IrModel *m, const char *weigh
         if (n->kind != NODE_BLOCK)
             continue;
         int is_lstm = strcmp(n->word, "lstm") == 0;
-        if (!is_lstm && strcmp(n->word, "dense") != 0) {
+        int is_recurrent = strcmp(n->word, "gru") == 0 || strcmp(n->word, "rnn") == 0;
+        if (!is_lstm && !is_recurrent && strcmp(n->word, "dense") != 0) {
             if (n->name)
                 name_seen(&names, n);   /* its name is taken all the same */
             continue;   /* reported by table_word */
@@ -781,7 +939,9 @@ static int check_model(Sema *S, const Node *model, IrModel *m, const char *weigh
             diag_note(&prev->name_loc, "'%s' first defined here", n->name);
             ok = 0;
         }
-        ok &= is_lstm ? lstm_block(S, n, m, &width) : dense_block(S->a, n, m, &width);
+        ok &= is_lstm        ? lstm_block(S, n, m, &width)
+            : is_recurrent ? recurrent_block(S, n, m, &width)
+                           : dense_block(S->a, n, m, &width);
     }
     if (!nblocks) {
         diag_error(&model->loc, "model '%s' has no layers: add an 'lstm NAME { ... }' block",

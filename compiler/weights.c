@@ -351,6 +351,254 @@ static void load_dense(Loader *ld, IrLayer *L)
     }
 }
 
+/* ---- GRU and RNN layers ---- */
+
+/* A GRU's parts r, z, n (an RNN's one part n) at their framework position:
+ * PyTorch r z n; Keras and ONNX z r h. */
+static const int gru_pytorch_slot[GRU_COUNT] = {0, 1, 2};
+static const int gru_zrh_slot[GRU_COUNT] = {1, 0, 2};
+
+static int gru_parts(const IrLayer *L)
+{
+    return L->kind == IR_GRU ? 3 : 1;
+}
+
+/* The rows of part p in the framework's stacked matrix: an RNN's one part
+ * is its whole matrix, whatever the slot table says. */
+static long gru_slot(const IrLayer *L, const int slot[GRU_COUNT], int p)
+{
+    return L->kind == IR_GRU ? slot[p] : 0;
+}
+
+static void gru_alloc_direction(Loader *ld, const IrLayer *L, IrGruDirection *D)
+{
+    const IrGru *g = &L->gru;
+    long H = g->hidden, K = g->input + g->hidden;
+    for (int p = L->kind == IR_GRU ? 0 : GRU_N; p < GRU_COUNT; p++) {
+        D->w[p] = new_floats(ld, H * K);
+        if (L->source.bias)
+            D->b[p] = new_floats(ld, H);
+    }
+    if (L->kind == IR_GRU && g->reset_after && L->source.bias)
+        D->b_hn = new_floats(ld, H);
+}
+
+/* Copies n columns of a framework's stacked part matrices (rows [parts*H],
+ * or [n, parts*H] transposed for Keras) into columns [col0, col0 + n) of
+ * the canonical ones. */
+static void gru_put_columns(const IrLayer *L, IrGruDirection *D, const float *src, int transposed,
+                            const int slot[GRU_COUNT], int n, int col0)
+{
+    long H = L->gru.hidden, K = L->gru.input + L->gru.hidden, width = gru_parts(L) * H;
+    for (int p = 0; p < GRU_COUNT; p++) {
+        if (!D->w[p])
+            continue;
+        for (long r = 0; r < H; r++)
+            for (long c = 0; c < n; c++) {
+                long row = gru_slot(L, slot, p) * H + r;
+                D->w[p][r * K + col0 + c] = transposed ? src[c * width + row] : src[row * n + c];
+            }
+    }
+}
+
+/* The input biases b1 and recurrent biases b2 (NULL: none): summed, except
+ * the candidate's recurrent bias under reset after, which stays apart
+ * (b_hn: it is inside the reset product). */
+static void gru_put_biases(const IrLayer *L, IrGruDirection *D, const float *b1, const float *b2,
+                           const int slot[GRU_COUNT])
+{
+    long H = L->gru.hidden;
+    for (int p = 0; p < GRU_COUNT; p++) {
+        if (!D->b[p])
+            continue;
+        int apart = p == GRU_N && D->b_hn;
+        for (long r = 0; r < H; r++) {
+            long i = gru_slot(L, slot, p) * H + r;
+            double sum = (double)b1[i] + (b2 && !apart ? (double)b2[i] : 0.0);
+            D->b[p][r] = (float)sum;
+            if (apart)
+                D->b_hn[r] = b2[i];
+        }
+    }
+}
+
+static void gru_initial_state(Loader *ld, const IrLayer *L, IrGruDirection *D, const char *name)
+{
+    long s_h[1] = {L->gru.hidden};
+    if (L->gru.initial_state)
+        D->h0 = kept_tensor(ld, name, 1, s_h, "[hidden]");
+}
+
+static void load_gru_pytorch(Loader *ld, IrLayer *L, int d)
+{
+    IrGruDirection *D = &L->gru.dir[d];
+    const char *p = L->source.prefix[d];
+    const char *sfx = arena_printf(ld->a, "_l%d%s", L->source.index, d == 1 ? "_reverse" : "");
+    long rows = gru_parts(L) * (long)L->gru.hidden;
+    long s_ih[2] = {rows, L->gru.input}, s_hh[2] = {rows, L->gru.hidden}, s_b[1] = {rows};
+    const char *n = L->kind == IR_GRU ? "3*hidden" : "hidden";
+    float *w_ih = tensor(ld, arena_printf(ld->a, "%s.weight_ih%s", p, sfx), 2, s_ih,
+                         arena_printf(ld->a, "[%s, input]", n));
+    float *w_hh = tensor(ld, arena_printf(ld->a, "%s.weight_hh%s", p, sfx), 2, s_hh,
+                         arena_printf(ld->a, "[%s, hidden]", n));
+    if (w_ih)
+        gru_put_columns(L, D, w_ih, 0, gru_pytorch_slot, L->gru.input, 0);
+    if (w_hh)
+        gru_put_columns(L, D, w_hh, 0, gru_pytorch_slot, L->gru.hidden, L->gru.input);
+    if (L->source.bias) {
+        const char *doc = arena_printf(ld->a, "[%s]", n);
+        float *b_ih = tensor(ld, arena_printf(ld->a, "%s.bias_ih%s", p, sfx), 1, s_b, doc);
+        float *b_hh = tensor(ld, arena_printf(ld->a, "%s.bias_hh%s", p, sfx), 1, s_b, doc);
+        if (b_ih && b_hh)
+            gru_put_biases(L, D, b_ih, b_hh, gru_pytorch_slot);
+    }
+    gru_initial_state(ld, L, D, arena_printf(ld->a, "%s.h0%s", p, sfx));
+}
+
+/* Keras' GRU bias is [3*units] with reset_after=False and [2, 3*units]
+ * (input biases, then recurrent) with reset_after=True: the one place
+ * where the weights say which formulation they were trained with. */
+static float *keras_gru_bias(Loader *ld, const IrLayer *L, const char *name, float **b2)
+{
+    long H3 = 3L * L->gru.hidden;
+    int after = L->kind == IR_GRU && L->gru.reset_after;
+    long s_b[2] = {after ? 2 : H3, H3};
+    StTensor *t = st_find(ld->file, name);
+    int other = L->kind == IR_GRU && t && (after ? t->ndim == 1 && t->shape[0] == H3
+                                                 : t->ndim == 2 && t->shape[0] == 2 && t->shape[1] == H3);
+    if (other) {
+        t->used = 1;
+        diag_error(&L->gru.reset_loc, "tensor '%s' in %s has Keras' reset_after=%s shape %s: "
+                   "write 'reset %s;'", name, ld->file->path, after ? "False" : "True",
+                   dims_text(ld->a, t->ndim, t->shape), after ? "before" : "after");
+        ld->ok = 0;
+        return NULL;
+    }
+    *b2 = NULL;
+    if (L->kind == IR_RNN) {
+        long s_r[1] = {L->gru.hidden};
+        return tensor(ld, name, 1, s_r, "[units]");
+    }
+    float *b = tensor(ld, name, after ? 2 : 1, after ? s_b : s_b + 1,
+                      after ? "[2, 3*units] (reset_after=True)" : "[3*units]");
+    if (b && after)
+        *b2 = b + H3;
+    return b;
+}
+
+static void load_gru_keras(Loader *ld, IrLayer *L, int d)
+{
+    IrGruDirection *D = &L->gru.dir[d];
+    const char *p = L->source.prefix[d];
+    long cols = gru_parts(L) * (long)L->gru.hidden;
+    long s_k[2] = {L->gru.input, cols}, s_rk[2] = {L->gru.hidden, cols};
+    const char *n = L->kind == IR_GRU ? "3*units" : "units";
+    float *k = tensor(ld, arena_printf(ld->a, "%s.kernel", p), 2, s_k,
+                      arena_printf(ld->a, "[input, %s]", n));
+    float *rk = tensor(ld, arena_printf(ld->a, "%s.recurrent_kernel", p), 2, s_rk,
+                       arena_printf(ld->a, "[units, %s]", n));
+    if (k)
+        gru_put_columns(L, D, k, 1, gru_zrh_slot, L->gru.input, 0);
+    if (rk)
+        gru_put_columns(L, D, rk, 1, gru_zrh_slot, L->gru.hidden, L->gru.input);
+    if (L->source.bias) {
+        float *b2 = NULL;
+        float *b = keras_gru_bias(ld, L, arena_printf(ld->a, "%s.bias", p), &b2);
+        if (b)
+            gru_put_biases(L, D, b, b2, gru_zrh_slot);
+    }
+    gru_initial_state(ld, L, D, arena_printf(ld->a, "%s.h0", p));
+}
+
+/* ONNX keeps both directions in one tensor; both are loaded at d == 0. */
+static void load_gru_onnx(Loader *ld, IrLayer *L)
+{
+    IrGru *g = &L->gru;
+    const char *p = L->source.prefix[0];
+    long H = g->hidden, D = g->dirs, rows = gru_parts(L) * H;
+    long s_w[3] = {D, rows, g->input}, s_r[3] = {D, rows, H}, s_b[2] = {D, 2 * rows};
+    const char *n = L->kind == IR_GRU ? "3*hidden" : "hidden";
+    float *w = tensor(ld, arena_printf(ld->a, "%s.W", p), 3, s_w,
+                      arena_printf(ld->a, "[directions, %s, input]", n));
+    float *r = tensor(ld, arena_printf(ld->a, "%s.R", p), 3, s_r,
+                      arena_printf(ld->a, "[directions, %s, hidden]", n));
+    float *b = L->source.bias ? tensor(ld, arena_printf(ld->a, "%s.B", p), 2, s_b,
+                                       arena_printf(ld->a, "[directions, 2*%s]", n)) : NULL;
+    long s_init[3] = {D, 1, H};
+    float *h0 = g->initial_state ? kept_tensor(ld, arena_printf(ld->a, "%s.initial_h", p), 3,
+                                               s_init, "[directions, 1, hidden]") : NULL;
+    for (int d = 0; d < D; d++) {
+        IrGruDirection *dir = &g->dir[d];
+        if (w)
+            gru_put_columns(L, dir, w + d * rows * g->input, 0, gru_zrh_slot, g->input, 0);
+        if (r)
+            gru_put_columns(L, dir, r + d * rows * H, 0, gru_zrh_slot, (int)H, g->input);
+        if (b)
+            gru_put_biases(L, dir, b + d * 2 * rows, b + d * 2 * rows + rows, gru_zrh_slot);
+        if (h0)
+            dir->h0 = h0 + d * H;
+    }
+}
+
+static void load_gru_native(Loader *ld, IrLayer *L, int d)
+{
+    static const char *const part_name[GRU_COUNT] = {"r", "z", "n"};
+    IrGru *g = &L->gru;
+    IrGruDirection *D = &g->dir[d];
+    const char *p = L->source.prefix[d];
+    const char *sfx = arena_printf(ld->a, "%s%s",
+                                   L->source.stacked ? arena_printf(ld->a, "_l%d", L->source.index) : "",
+                                   g->dirs == 2 && d == 1 ? "_reverse" : "");
+    long H = g->hidden, K = g->input + H;
+    long s_w[2] = {H, K}, s_b[1] = {H};
+    int gru = L->kind == IR_GRU;
+    for (int k = gru ? 0 : GRU_N; k < GRU_COUNT; k++) {
+        const char *part = gru ? arena_printf(ld->a, "_%s", part_name[k]) : "";
+        float *t = tensor(ld, arena_printf(ld->a, "%s.w%s%s", p, part, sfx), 2, s_w,
+                          "[hidden, input + hidden]");
+        if (t)
+            memcpy(D->w[k], t, sizeof(float) * (size_t)(H * K));
+        if (L->source.bias &&
+            (t = tensor(ld, arena_printf(ld->a, "%s.b%s%s", p, part, sfx), 1, s_b, "[hidden]")))
+            memcpy(D->b[k], t, sizeof(float) * (size_t)H);
+    }
+    if (gru && L->source.bias) {
+        const char *name = arena_printf(ld->a, "%s.b_hn%s", p, sfx);
+        StTensor *t = st_find(ld->file, name);
+        if (!g->reset_after && t) {
+            t->used = 1;
+            diag_error(&g->reset_loc, "tensor '%s' in %s is the candidate's recurrent bias, "
+                       "inside the reset product: write 'reset after;'", name, ld->file->path);
+            ld->ok = 0;
+        } else if (g->reset_after && !t) {
+            diag_error(&g->reset_loc, "missing tensor '%s' [hidden] in %s: 'reset after;' needs "
+                       "the candidate's recurrent bias; weights with one candidate bias are "
+                       "'reset before;'", name, ld->file->path);
+            ld->ok = 0;
+        } else if (g->reset_after) {
+            float *b = tensor(ld, name, 1, s_b, "[hidden]");
+            if (b)
+                memcpy(D->b_hn, b, sizeof(float) * (size_t)H);
+        }
+    }
+    gru_initial_state(ld, L, D, arena_printf(ld->a, "%s.h0%s", p, sfx));
+}
+
+/* Every direction of a GRU or RNN layer, in its convention. */
+static void load_gru(Loader *ld, IrLayer *L)
+{
+    for (int d = 0; d < L->gru.dirs && !ld->check; d++)
+        gru_alloc_direction(ld, L, &L->gru.dir[d]);
+    for (int d = 0; d < L->gru.dirs; d++) {
+        switch (L->source.conv) {
+        case CONV_PYTORCH: load_gru_pytorch(ld, L, d); break;
+        case CONV_KERAS: load_gru_keras(ld, L, d); break;
+        case CONV_ONNX: if (d == 0) load_gru_onnx(ld, L); break;
+        case CONV_NATIVE: load_gru_native(ld, L, d); break;
+        }
+    }
+}
+
 /* A tensor the spec does not use means spec and weights disagree (a
  * forgotten layer, projection or direction): an error, not a warning.
  * Reports the first ten; returns how many there are. */
@@ -388,8 +636,11 @@ int weights_load_file(Arena *a, IrModel *m, StFile *file)
         for (int i = 0; i < m->nlayers; i++) {
             IrLayer *L = &m->layers[i];
             ld.src = &L->source;
-            if (L->kind == IR_DENSE) {
-                load_dense(&ld, L);
+            if (L->kind == IR_DENSE || L->kind == IR_GRU || L->kind == IR_RNN) {
+                if (L->kind == IR_DENSE)
+                    load_dense(&ld, L);
+                else
+                    load_gru(&ld, L);
                 arena_free(&ld.tmp);
                 continue;
             }

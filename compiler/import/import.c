@@ -219,7 +219,8 @@ int imp_is_unit(const Importer *im, Axis ax)
 /* ---- the walk ---- */
 
 /* Whether graph input name is an initial state fed at run time: through
- * any nodes, it reaches an LSTM's initial_h or initial_c, and no LSTM's X. */
+ * any nodes, it reaches an LSTM's (GRU's, RNN's) initial_h or an LSTM's
+ * initial_c, and no such node's X. */
 static int is_state_input(Importer *im, const char *name)
 {
     const OnnxGraph *g = im->g;
@@ -229,7 +230,8 @@ static int is_state_input(Importer *im, const char *name)
     map_put(im->a, &reached, name, &mark);
     for (int k = 0; k < g->nnodes; k++) {
         const OnnxNode *n = &g->nodes[k];
-        int lstm = strcmp(n->op, "LSTM") == 0 && !n->domain[0], hit = 0;
+        int lstm = (strcmp(n->op, "LSTM") == 0 || strcmp(n->op, "GRU") == 0 ||
+                    strcmp(n->op, "RNN") == 0) && !n->domain[0], hit = 0;
         for (int j = 0; j < n->ninputs; j++) {
             if (!n->inputs[j][0] || !map_get(&reached, n->inputs[j]))
                 continue;
@@ -339,8 +341,8 @@ static int run_node(Importer *im, const OnnxNode *n)
         for (const ImpOp *op = tables[t]; op->name; op++)
             if (strcmp(op->name, n->op) == 0)
                 return op->run(im);
-    return imp_fail(im, "operator %s is not supported by lstmc import (it reads LSTM, Gemm, "
-                    "MatMul, Add, activations, and the shape ops exporters put around them)",
+    return imp_fail(im, "operator %s is not supported by lstmc import (it reads LSTM, GRU, RNN, "
+                    "Gemm, MatMul, Add, activations, and the shape ops exporters put around them)",
                     n->op);
 }
 
@@ -357,9 +359,10 @@ static int check_output(Importer *im)
     const Value *v = map_get(&im->values, name);
     int nlstm = 0;
     for (int k = 0; k < m->nlayers; k++)
-        nlstm += m->layers[k].kind == IMPORT_LSTM;
+        nlstm += m->layers[k].kind != IMPORT_DENSE;
     if (!nlstm)
-        return imp_fail(im, "the graph has no LSTM node on the way to its output '%s'", name);
+        return imp_fail(im, "the graph has no LSTM, GRU or RNN node on the way to its output '%s'",
+                        name);
     if (!v || v->kind != V_DATA)
         return imp_fail(im, "graph output '%s' is %s", name, !v ? "not produced by any node"
                         : v->kind == V_BAD ? v->why : "a constant");

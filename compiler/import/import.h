@@ -7,7 +7,7 @@
  * graph input through the layers, with each of its axes known as time,
  * batch, direction, features or a size-1 axis. Glue ops (Transpose,
  * Squeeze, Unsqueeze, Reshape, Slice, Gather, Identity, Cast) only move
- * axes; LSTM, Gemm and MatMul (+ Add) become layers; Relu, Sigmoid, Tanh,
+ * axes; LSTM, GRU, RNN, Gemm and MatMul (+ Add) become layers; Relu, Sigmoid, Tanh,
  * Softmax and the like become a dense layer's activation. Anything else is
  * an error naming the node, its op and what is not supported.
  *
@@ -22,7 +22,7 @@
 #include "onnx.h"
 #include "safetensors.h"
 
-typedef enum { IMPORT_LSTM, IMPORT_DENSE } ImportKind;
+typedef enum { IMPORT_LSTM, IMPORT_DENSE, IMPORT_GRU, IMPORT_RNN } ImportKind;
 
 typedef struct ImportLayer {
     ImportKind kind;
@@ -31,15 +31,19 @@ typedef struct ImportLayer {
     int input;                  /* features in */
     int output;                 /* features out: dirs * hidden, or units */
     int bias;                   /* has bias tensors */
-    /* LSTM: one ONNX node. */
+    /* LSTM, GRU, RNN: one ONNX node. */
     int hidden, dirs;           /* dirs: 2 for bidirectional */
+    int reset_after;            /* GRU: linear_before_reset */
     int reverse;                /* direction reverse (dirs 1) */
     int coupled, peepholes;     /* input_forget; P given */
     int initial_state;          /* initial_h or initial_c given and not zero */
     double clip;                /* 0: none */
-    Activation act[3];          /* ONNX f, g, h: gates, cell input, cell output */
-    float *W, *R, *B, *P;       /* ONNX layout: [D,4H,I], [D,4H,H], [D,8H], [D,3H] */
-    float *h0, *c0;             /* with initial_state: initial_h, initial_c [D,1,H] */
+    Activation act[3];          /* ONNX f, g, h: LSTM gates, cell input, cell output;
+                                   GRU gates, candidate; RNN its activation */
+    float *W, *R, *B, *P;       /* ONNX layout: [D,4H,I], [D,4H,H], [D,8H], [D,3H];
+                                   GRU 3H, 6H, RNN H, 2H; P: LSTM only */
+    float *h0, *c0;             /* with initial_state: initial_h, initial_c [D,1,H];
+                                   c0: LSTM only */
     /* dense: Gemm, or MatMul with its Add. */
     float *w;                   /* [output, input] */
     float *b;                   /* [output], or NULL */

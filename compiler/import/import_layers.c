@@ -1,6 +1,6 @@
 /*
  * import_layers.c - the importer's ops that make lstmc layers or fold into
- * them: LSTM (its activations, initial states), Gemm, MatMul and the
+ * them: LSTM, GRU and RNN (their activations, initial states), Gemm, MatMul and the
  * Add that brings its bias, Relu, Sigmoid, Tanh, Softmax and the other
  * activations, and Abs, Add and Div as PyTorch writes softsign. Layers
  * form a chain: each takes the output of the one made before it.
@@ -118,8 +118,9 @@ static ImportLayer *add_layer(Importer *im, ImportKind kind)
     memset(L, 0, sizeof *L);
     L->kind = kind;
     L->node = im->node->name;
-    L->name = kind == IMPORT_LSTM ? arena_printf(im->a, "lstm%d", im->nlstm++)
-                                  : arena_printf(im->a, "dense%d", im->ndense++);
+    static const char *const kinds[] = {"lstm", "dense", "gru", "rnn"};
+    L->name = kind == IMPORT_DENSE ? arena_printf(im->a, "dense%d", im->ndense++)
+                                   : arena_printf(im->a, "%s%d", kinds[kind], im->nlstm++);
     im->version++;
     return L;
 }
@@ -167,24 +168,36 @@ static const OnnxAct *find_act(const char *name)
     return NULL;
 }
 
-/* The LSTM's activations f, g, h (one set for both directions). The alpha
- * and beta lists are consumed in activation order by the activations that
- * take them, as onnxruntime reads them; an absent list means the ONNX
- * operators' defaults. */
-static int lstm_activations(Importer *im, int dirs, Activation act[3])
+/* What tells the recurrent operators apart: LSTM (gates i, o, f, c), GRU
+ * (z, r, h) and RNN (one block of rows). */
+typedef struct RecurrentOp {
+    const char *op;
+    ImportKind kind;
+    int parts;                  /* blocks of hidden_size rows in W and R */
+    int nacts;                  /* activations per direction */
+    const char *act_names;      /* as the operator's documentation names them */
+    const char *dflt[3];        /* the default activations */
+    const char *const *attrs;   /* the attributes it takes */
+} RecurrentOp;
+
+/* The node's activations (one set for both directions): LSTM f, g, h; GRU
+ * f, g; RNN f. The alpha and beta lists are consumed in activation order
+ * by the activations that take them, as onnxruntime reads them; an absent
+ * list means the ONNX operators' defaults. */
+static int recurrent_activations(Importer *im, const RecurrentOp *ro, int dirs, Activation act[3])
 {
-    static const char *const dflt[3] = {"Sigmoid", "Tanh", "Tanh"};
+    const int na = ro->nacts;
     const OnnxAttr *names = onnx_attr(im->node, "activations");
     const OnnxAttr *alpha = onnx_attr(im->node, "activation_alpha");
     const OnnxAttr *beta = onnx_attr(im->node, "activation_beta");
-    if (names && names->n != 3 * dirs)
-        return imp_fail(im, "attribute 'activations' has %d names; a %s LSTM needs %d (f, g, h%s)",
-                        names->n, dirs == 2 ? "bidirectional" : "one-direction", 3 * dirs,
-                        dirs == 2 ? " per direction" : "");
+    if (names && names->n != na * dirs)
+        return imp_fail(im, "attribute 'activations' has %d names; a %s %s needs %d (%s%s)",
+                        names->n, dirs == 2 ? "bidirectional" : "one-direction", ro->op, na * dirs,
+                        ro->act_names, dirs == 2 ? " per direction" : "");
     int n_alpha = 0, n_beta = 0;
     Activation got[6];
-    for (int k = 0; k < 3 * dirs; k++) {
-        const char *name = names ? names->strings[k] : dflt[k % 3];
+    for (int k = 0; k < na * dirs; k++) {
+        const char *name = names ? names->strings[k] : ro->dflt[k % na];
         const OnnxAct *oa = find_act(name);
         if (!oa)
             return imp_fail(im, "attribute 'activations' = '%s' is not supported (lstmc knows "
@@ -211,9 +224,9 @@ static int lstm_activations(Importer *im, int dirs, Activation act[3])
     if (beta && beta->n != n_beta)
         return imp_fail(im, "attribute 'activation_beta' has %d values, but its activations take "
                         "%d (one for each activation that has a beta, in order)", beta->n, n_beta);
-    for (int k = 0; k < 3; k++) {
-        if (dirs == 2 && (got[k].kind != got[k + 3].kind || got[k].a != got[k + 3].a ||
-                          got[k].b != got[k + 3].b))
+    for (int k = 0; k < na; k++) {
+        if (dirs == 2 && (got[k].kind != got[k + na].kind || got[k].a != got[k + na].a ||
+                          got[k].b != got[k + na].b))
             return imp_fail(im, "its two directions use different activations; an lstmc layer "
                             "uses one set for both");
         act[k] = got[k];
@@ -281,13 +294,25 @@ static int initial_state(Importer *im, int k, const char *role, int dirs, long H
     return 0;
 }
 
-static int op_lstm(Importer *im)
+static const char *const lstm_attrs[] = {"activation_alpha", "activation_beta", "activations",
+                                         "clip", "direction", "hidden_size", "input_forget",
+                                         "layout", NULL};
+static const char *const gru_attrs[] = {"activation_alpha", "activation_beta", "activations",
+                                        "clip", "direction", "hidden_size", "layout",
+                                        "linear_before_reset", NULL};
+static const char *const rnn_attrs[] = {"activation_alpha", "activation_beta", "activations",
+                                        "clip", "direction", "hidden_size", "layout", NULL};
+static const RecurrentOp lstm_op = {"LSTM", IMPORT_LSTM, 4, 3, "f, g, h", {"Sigmoid", "Tanh", "Tanh"},
+                                    lstm_attrs};
+static const RecurrentOp gru_op = {"GRU", IMPORT_GRU, 3, 2, "f, g", {"Sigmoid", "Tanh", NULL}, gru_attrs};
+static const RecurrentOp rnn_op = {"RNN", IMPORT_RNN, 1, 1, "f", {"Tanh", NULL, NULL}, rnn_attrs};
+
+/* An LSTM, GRU or RNN node: one layer, its tensors as ONNX stores them. */
+static int op_recurrent(Importer *im, const RecurrentOp *ro)
 {
-    static const char *const ok[] = {"activation_alpha", "activation_beta", "activations",
-                                     "clip", "direction", "hidden_size", "input_forget",
-                                     "layout", NULL};
-    if (imp_check_attrs(im, ok) < 0)
+    if (imp_check_attrs(im, ro->attrs) < 0)
         return -1;
+    int lstm = ro->kind == IMPORT_LSTM, parts = ro->parts;
     const OnnxNode *n = im->node;
     const OnnxAttr *dir_attr = onnx_attr(n, "direction");
     const char *direction = dir_attr ? dir_attr->s : "forward";
@@ -303,20 +328,23 @@ static int op_lstm(Importer *im)
     if (input_forget != 0 && input_forget != 1)
         return imp_fail(im, "attribute 'input_forget' = %ld is not supported (0 or 1)",
                         input_forget);
+    long lbr = imp_attr_int(im, "linear_before_reset", 0);
+    if (lbr != 0 && lbr != 1)
+        return imp_fail(im, "attribute 'linear_before_reset' = %ld is not supported (0 or 1)", lbr);
     const OnnxAttr *clip = onnx_attr(n, "clip");
     if (clip && !(clip->f > 0))
         return imp_fail(im, "attribute 'clip' = %g is not supported: the threshold must be "
                         "positive", clip->f);
-    Activation act[3];
-    if (lstm_activations(im, dirs, act) < 0)
+    Activation act[3] = {{ACT_IDENTITY, 0, 0}, {ACT_IDENTITY, 0, 0}, {ACT_IDENTITY, 0, 0}};
+    if (recurrent_activations(im, ro, dirs, act) < 0)
         return -1;
 
     const Value *x = chain_input(im, 0, "X");
     if (!x)
         return -1;
     if (x->last)
-        return imp_fail(im, "its input '%s' holds only the last time step; an LSTM needs the "
-                        "whole sequence", x->name);
+        return imp_fail(im, "its input '%s' holds only the last time step; %s %s needs the "
+                        "whole sequence", x->name, lstm ? "an" : "a", ro->op);
     if (x->rank != 3)
         return imp_fail(im, "its input X '%s' has %d axes, expected 3", x->name, x->rank);
     Axis t_ax = x->ax[layout ? 1 : 0], b_ax = x->ax[layout ? 0 : 1], f_ax = x->ax[2];
@@ -333,10 +361,11 @@ static int op_lstm(Importer *im)
     const Value *W = const_input(im, 1, "W"), *R = W ? const_input(im, 2, "R") : NULL;
     if (!W || !R)
         return -1;
-    if (W->t->ndim != 3 || W->t->dims[0] != dirs || W->t->dims[1] % 4 || !W->t->dims[1])
-        return imp_fail(im, "input W '%s' has shape %s; expected [%d, 4*hidden_size, input_size]",
-                        W->name, dims_text(im->a, W->t->ndim, W->t->dims), dirs);
-    long H = W->t->dims[1] / 4, I = W->t->dims[2];
+    if (W->t->ndim != 3 || W->t->dims[0] != dirs || W->t->dims[1] % parts || !W->t->dims[1])
+        return imp_fail(im, "input W '%s' has shape %s; expected [%d, %shidden_size, input_size]",
+                        W->name, dims_text(im->a, W->t->ndim, W->t->dims), dirs,
+                        parts > 1 ? arena_printf(im->a, "%d*", parts) : "");
+    long H = W->t->dims[1] / parts, I = W->t->dims[2];
     long hidden = imp_attr_int(im, "hidden_size", H);
     if (hidden != H)
         return imp_fail(im, "attribute 'hidden_size' = %ld does not match input W '%s' of shape %s",
@@ -344,11 +373,11 @@ static int op_lstm(Importer *im)
     if (!is_features(f_ax, I))
         return imp_fail(im, "its input X '%s' has %s of size %ld where W '%s' expects %ld input "
                         "features", x->name, imp_axis_desc(im, f_ax), f_ax.size, W->name, I);
-    long s_r[3] = {dirs, 4 * H, H}, s_b[2] = {dirs, 8 * H}, s_p[2] = {dirs, 3 * H};
+    long s_r[3] = {dirs, parts * H, H}, s_b[2] = {dirs, 2 * parts * H}, s_p[2] = {dirs, 3 * H};
     if (!dims_are(R->t, 3, s_r))
         return imp_fail(im, "input R '%s' has shape %s, expected %s", R->name,
                         dims_text(im->a, R->t->ndim, R->t->dims), dims_text(im->a, 3, s_r));
-    const Value *B = imp_input(im, 3), *P = imp_input(im, 7);
+    const Value *B = imp_input(im, 3), *P = lstm ? imp_input(im, 7) : NULL;
     if (B && !(B = const_input(im, 3, "B")))
         return -1;
     if (B && !dims_are(B->t, 2, s_b))
@@ -362,12 +391,13 @@ static int op_lstm(Importer *im)
     if (imp_input(im, 4) || (n->ninputs > 4 && n->inputs[4][0]))
         return imp_fail(im, "input sequence_lens '%s' is not supported: lstmc runs every sequence "
                         "to its end (a blank line ends a sequence in its data)", input_name(im, 4));
-    float *h0, *c0;
+    float *h0, *c0 = NULL;
     if (initial_state(im, 5, "initial_h", dirs, H, layout, &h0) < 0 ||
-        initial_state(im, 6, "initial_c", dirs, H, layout, &c0) < 0)
+        (lstm && initial_state(im, 6, "initial_c", dirs, H, layout, &c0) < 0))
         return -1;
 
-    ImportLayer *L = add_layer(im, IMPORT_LSTM);
+    ImportLayer *L = add_layer(im, ro->kind);
+    L->reset_after = (int)lbr;
     L->input = (int)I;
     L->hidden = (int)H;
     L->dirs = dirs;
@@ -382,7 +412,7 @@ static int op_lstm(Importer *im)
         /* a nonzero state; the other one, absent or zero, is written as zeros */
         L->initial_state = 1;
         L->h0 = h0 ? h0 : arena_alloc(im->a, (size_t)(dirs * H) * sizeof *L->h0);
-        L->c0 = c0 ? c0 : arena_alloc(im->a, (size_t)(dirs * H) * sizeof *L->c0);
+        L->c0 = c0 || !lstm ? c0 : arena_alloc(im->a, (size_t)(dirs * H) * sizeof *L->c0);
     }
     if (!(L->W = to_floats(im, W, "input W", 1.0)) || !(L->R = to_floats(im, R, "input R", 1.0)) ||
         (B && !(L->B = to_floats(im, B, "input B", 1.0))) ||
@@ -409,9 +439,9 @@ static int op_lstm(Importer *im)
             Axis hl0[3] = {d_ax, b_ax, h_ax}, hl1[3] = {b_ax, d_ax, h_ax};
             memcpy(yh->ax, layout ? hl1 : hl0, sizeof hl0);
         } else {
-            yh = imp_bad_value(im, arena_printf(im->a, "output Y_h of a %s LSTM, %s the state "
+            yh = imp_bad_value(im, arena_printf(im->a, "output Y_h of a %s %s, %s the state "
                                "after time step 0; lstmc's 'output last' is the last step of Y "
-                               "(use Y[-1] instead)", direction,
+                               "(use Y[-1] instead)", direction, ro->op,
                                dirs == 2 ? "whose backward half is" : "which is"));
         }
         imp_define(im, n->outputs[1], yh);
@@ -420,6 +450,21 @@ static int op_lstm(Importer *im)
         imp_define(im, n->outputs[2], imp_bad_value(im, "output Y_c, the cell state, which lstmc "
                                                         "models do not output"));
     return 0;
+}
+
+static int op_lstm(Importer *im)
+{
+    return op_recurrent(im, &lstm_op);
+}
+
+static int op_gru(Importer *im)
+{
+    return op_recurrent(im, &gru_op);
+}
+
+static int op_rnn(Importer *im)
+{
+    return op_recurrent(im, &rnn_op);
 }
 
 /* A dense layer on the chain's data x, whose last axis (after Gemm's
@@ -714,7 +759,7 @@ static int op_div(Importer *im)
 /* ---- the ops of this file, for the walk (import.c) ---- */
 
 const ImpOp imp_layer_ops[] = {
-    {"LSTM", op_lstm}, {"Gemm", op_gemm}, {"MatMul", op_matmul}, {"Add", op_add},
+    {"LSTM", op_lstm}, {"GRU", op_gru}, {"RNN", op_rnn}, {"Gemm", op_gemm}, {"MatMul", op_matmul}, {"Add", op_add},
     {"Relu", op_activation}, {"Sigmoid", op_activation}, {"Tanh", op_activation},
     {"Softmax", op_activation}, {"LeakyRelu", op_activation}, {"Elu", op_activation},
     {"HardSigmoid", op_activation}, {"ThresholdedRelu", op_activation},

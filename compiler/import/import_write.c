@@ -1,6 +1,6 @@
 /*
- * import_write.c - writes what import.c matched: the spec (one `lstm` block
- * per LSTM node, one `dense` block per head, in lstmc's `onnx` convention;
+ * import_write.c - writes what import.c matched: the spec (one `lstm`,
+ * `gru` or `rnn` block per LSTM, GRU or RNN node, one `dense` block per head, in lstmc's `onnx` convention;
  * `initial_state;` for a nonzero initial_h or initial_c) and the list of its
  * tensors for the safetensors file.
  */
@@ -8,6 +8,33 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+/* A gru or rnn block: the formulation from linear_before_reset, which a
+ * gru block must name (ONNX's default, 0, is `reset before`). */
+static void write_recurrent(FILE *f, Arena *a, const ImportLayer *L)
+{
+    int gru = L->kind == IMPORT_GRU;
+    fprintf(f, "    %s %s {\n        hidden %d;\n", gru ? "gru" : "rnn", L->name, L->hidden);
+    if (L->dirs == 2 || L->reverse)
+        fprintf(f, "        direction %s;\n", L->dirs == 2 ? "bidirectional" : "backward");
+    if (gru) {
+        fprintf(f, "        reset %s;  # linear_before_reset = %d\n", L->reset_after ? "after" : "before",
+                L->reset_after);
+        if (L->act[0].kind != ACT_SIGMOID)
+            fprintf(f, "        gate_activation %s;\n", ir_activation_text(a, L->act[0]));
+        if (L->act[1].kind != ACT_TANH)
+            fprintf(f, "        candidate_activation %s;\n", ir_activation_text(a, L->act[1]));
+    } else if (L->act[0].kind != ACT_TANH) {
+        fprintf(f, "        activation %s;\n", ir_activation_text(a, L->act[0]));
+    }
+    if (L->clip > 0)
+        fprintf(f, "        clip %s;\n", ir_float_text(a, L->clip));
+    if (!L->bias)
+        fprintf(f, "        no_bias;\n");
+    if (L->initial_state)
+        fprintf(f, "        initial_state;\n");
+    fprintf(f, "        from onnx \"%s\";\n    }\n", L->name);
+}
 
 void import_write_spec(FILE *f, const ImportModel *m, const char *name, const char *weights)
 {
@@ -31,6 +58,10 @@ void import_write_spec(FILE *f, const ImportModel *m, const char *name, const ch
             if (!L->bias)
                 fprintf(f, "        no_bias;\n");
             fprintf(f, "        from onnx \"%s\";\n    }\n", L->name);
+            continue;
+        }
+        if (L->kind != IMPORT_LSTM) {
+            write_recurrent(f, &a, L);
             continue;
         }
         fprintf(f, "    lstm %s {\n        hidden %d;\n", L->name, L->hidden);
@@ -83,15 +114,17 @@ void import_tensors(Arena *a, const ImportModel *m, ImportTensors *t)
                 PUT("bias", L->b, 1, L->output);
             continue;
         }
-        PUT("W", L->W, 3, D, 4 * H, L->input);
-        PUT("R", L->R, 3, D, 4 * H, H);
+        long rows = (L->kind == IMPORT_LSTM ? 4 : L->kind == IMPORT_GRU ? 3 : 1) * H;
+        PUT("W", L->W, 3, D, rows, L->input);
+        PUT("R", L->R, 3, D, rows, H);
         if (L->bias)
-            PUT("B", L->B, 2, D, 8 * H);
+            PUT("B", L->B, 2, D, 2 * rows);
         if (L->peepholes)
             PUT("P", L->P, 2, D, 3 * H);
         if (L->initial_state) {
             PUT("initial_h", L->h0, 3, D, 1, H);
-            PUT("initial_c", L->c0, 3, D, 1, H);
+            if (L->c0)
+                PUT("initial_c", L->c0, 3, D, 1, H);
         }
     }
 #undef PUT

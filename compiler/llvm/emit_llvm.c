@@ -751,9 +751,36 @@ static void tile_block_cells(Gen *g, const LowCell *c, const CellArrays *ca, LLV
 /* The V cells of tile t, updated at once (vectors of V floats) from the
  * tile's rows a: c in place, the new h (or m before a projection) into m,
  * where other tiles do not read it. */
+/* The V units of tile t of a GRU or an RNN (LowCell.kind), as vectors: c
+ * holds h; the new h goes to c and to m. The C code's emit_gru_cells. */
+static void tile_gru_cells(Gen *g, const LowCell *c, LLVMValueRef a, LLVMValueRef t, LLVMValueRef cs,
+                           LLVMValueRef m)
+{
+    unsigned V = (unsigned)c->tile;
+    LLVMValueRef j0 = mul(g, t, cidx(g, V));
+    LLVMValueRef cp = gep(g, cs, j0);
+    LLVMValueRef an = tile_lanes(g, a, c->tile_off[GATE_G], V), hn;
+    if (c->kind == IR_RNN) {
+        hn = act(g, c->cell_input_act, clip(g, an, c->clip_gates));
+    } else {
+        LLVMValueRef r = act(g, c->gate_act, clip(g, tile_lanes(g, a, c->tile_off[GATE_I], V), c->clip_gates));
+        LLVMValueRef z = act(g, c->gate_act, clip(g, tile_lanes(g, a, c->tile_off[GATE_F], V), c->clip_gates));
+        LLVMValueRef pre = fadd(g, an, fmul(g, r, tile_lanes(g, a, c->tile_off[GATE_O], V)));
+        LLVMValueRef n = act(g, c->cell_input_act, clip(g, pre, c->clip_gates));
+        LLVMValueRef keep = fsub(g, fconst(g, LLVMTypeOf(z), 1.0), z);
+        hn = fadd(g, fmul(g, keep, n), fmul(g, z, loadv(g, V, cp)));
+    }
+    storev(g, hn, cp);
+    storev(g, hn, gep(g, m, j0));
+}
+
 static void tile_cells(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef a, LLVMValueRef t,
                        LLVMValueRef cs, LLVMValueRef m)
 {
+    if (c->kind != IR_LSTM) {
+        tile_gru_cells(g, c, a, t, cs, m);
+        return;
+    }
     if (c->block_size > 1) {
         tile_block_cells(g, c, ca, a, t, cs, m);
         return;

@@ -14,7 +14,9 @@
  * cell blocks (written `blocks N` or `block_size S`), every gate subset,
  * coupled gates, peepholes, every activation in every slot, forget_bias,
  * the three clips, projection, no_bias, initial_state, both outputs, and the
- * four weights conventions wherever they can express the layer.
+ * four weights conventions wherever they can express the layer; and gru
+ * (reset after: the compiled formulation) and rnn blocks in their place,
+ * with their activations, clip, no_bias and initial_state.
  *
  * Values stay in a sane range so float and double agree to 1e-5: weights
  * are U(-1/sqrt(K), 1/sqrt(K)) with K the width a row reads, inputs N(0, 1),
@@ -305,6 +307,9 @@ typedef struct Gen {
      * into t at the end: a seed's other draws stay what they were before
      * lstmc had initial_state */
     Rng r2;
+    /* whether an lstm block's place goes to a gru or rnn block draws from
+     * r3, so that a seed's lstm-only models stay what they were */
+    Rng r3;
     FILE *spec;
     Tensors t, init;
     Text summary;
@@ -633,6 +638,144 @@ static void gen_lstm(Gen *g, const char *name)
     g->width = I;
 }
 
+/* Tensors of layer k (input width I) of a gru (P = 3 parts r, z, n) or rnn
+ * (P = 1) block in its convention. */
+static void gru_weights(Gen *g, int conv, int gru, int H, int dirs, int layers, int bias, int init,
+                        const char *const *prefixes, int k, int I)
+{
+    Tensors *t = &g->t;
+    Rng *r = &g->r;
+    long P = gru ? 3 : 1, rows = P * H, K = I + H;
+    double range = 1.0 / sqrt((double)K);
+    for (int d = 0; d < dirs; d++) {
+        const char *p = prefixes[conv == KERAS ? k * dirs + d : conv == ONNX ? k : 0];
+        const char *rev = d == 1 ? "_reverse" : "";
+        char sfx[32];
+        if (layers > 1)
+            snprintf(sfx, sizeof sfx, "_l%d%s", k, rev);
+        else
+            snprintf(sfx, sizeof sfx, "%s", rev);
+        switch (conv) {
+        case PYTORCH:
+            add_tensor(t, r, range, 2, rows, I, 0, "%s.weight_ih_l%d%s", p, k, rev);
+            add_tensor(t, r, range, 2, rows, H, 0, "%s.weight_hh_l%d%s", p, k, rev);
+            if (bias) {
+                add_tensor(t, r, range, 1, rows, 0, 0, "%s.bias_ih_l%d%s", p, k, rev);
+                add_tensor(t, r, range, 1, rows, 0, 0, "%s.bias_hh_l%d%s", p, k, rev);
+            }
+            if (init)
+                add_tensor(&g->init, &g->r2, 1.0, 1, H, 0, 0, "%s.h0_l%d%s", p, k, rev);
+            break;
+        case KERAS:
+            add_tensor(t, r, range, 2, I, rows, 0, "%s.kernel", p);
+            add_tensor(t, r, range, 2, H, rows, 0, "%s.recurrent_kernel", p);
+            if (bias)
+                add_tensor(t, r, range, gru ? 2 : 1, gru ? 2 : rows, rows, 0, "%s.bias", p);
+            if (init)
+                add_tensor(&g->init, &g->r2, 1.0, 1, H, 0, 0, "%s.h0", p);
+            break;
+        case ONNX:
+            if (d == 1)
+                break;   /* both directions in one tensor */
+            add_tensor(t, r, range, 3, dirs, rows, I, "%s.W", p);
+            add_tensor(t, r, range, 3, dirs, rows, H, "%s.R", p);
+            if (bias)
+                add_tensor(t, r, range, 2, dirs, 2 * rows, 0, "%s.B", p);
+            if (init)
+                add_tensor(&g->init, &g->r2, 1.0, 3, dirs, 1, H, "%s.initial_h", p);
+            break;
+        case NATIVE:
+            for (int q = 0; q < (gru ? 3 : 1); q++) {
+                const char *part = gru ? (q == 0 ? "_r" : q == 1 ? "_z" : "_n") : "";
+                add_tensor(t, r, range, 2, H, K, 0, "%s.w%s%s", p, part, sfx);
+                if (bias)
+                    add_tensor(t, r, range, 1, H, 0, 0, "%s.b%s%s", p, part, sfx);
+            }
+            if (gru && bias)
+                add_tensor(t, r, range, 1, H, 0, 0, "%s.b_hn%s", p, sfx);
+            if (init)
+                add_tensor(&g->init, &g->r2, 1.0, 1, H, 0, 0, "%s.h0%s", p, sfx);
+            break;
+        }
+    }
+}
+
+/* gru NAME { ... } (reset after) or rnn NAME { ... } with random options;
+ * appends its weights. */
+static void gen_gru(Gen *g, const char *name, int gru)
+{
+    Rng *r = &g->r;
+    Lines l = {.n = 0};
+    Text *sum = &g->summary;
+    int conv = rng_int(r, 0, 3);
+    int H = rng_chance(r, 0.06) ? rng_int(r, 41, 96) : rng_int(r, 1, 40);
+    static const double layer_odds[] = {55, 30, 15};
+    int layers = 1 + rng_pick(r, layer_odds, 3);
+    static const double dir_odds[] = {45, 20, 35};
+    int dir = rng_pick(r, dir_odds, 3), dirs = dir == 2 ? 2 : 1;
+    int bias = !rng_chance(r, 0.2), init = rng_chance(&g->r2, 0.25);
+    text_add(sum, " | %s(%s H=%d", gru ? "gru" : "rnn", conv_names[conv], H);
+    line_add(&l, "hidden %d;", H);
+    if (layers > 1 || rng_chance(r, 0.1)) {
+        line_add(&l, "layers %d;", layers);
+        text_add(sum, " layers=%d", layers);
+    }
+    if (dir > 0 || rng_chance(r, 0.1)) {
+        static const char *const dir_words[] = {"forward", "backward", "bidirectional"};
+        line_add(&l, "direction %s;", dir_words[dir]);
+        text_add(sum, " %s", dir_words[dir]);
+    }
+    if (gru)
+        line_add(&l, "reset after;");
+    char act[64];
+    if (gru && rng_chance(r, 0.3)) {
+        pick_activation(r, ROLE_GATE, act, sizeof act);
+        line_add(&l, "gate_activation %s;", act);
+        text_add(sum, " gate=%s", squeeze(act));
+    }
+    if (rng_chance(r, 0.4)) {
+        pick_activation(r, ROLE_CELL_INPUT, act, sizeof act);
+        line_add(&l, "%s %s;", gru ? "candidate_activation" : "activation", act);
+        text_add(sum, " act=%s", squeeze(act));
+    }
+    if (rng_chance(r, 0.2)) {
+        char c[16];
+        num(c, sizeof c, rng_uniform(r, 0.5, 3));
+        line_add(&l, "clip %s;", c);
+        text_add(sum, " clip=%s", c);
+    }
+    if (!bias) {
+        line_add(&l, "no_bias;");
+        text_add(sum, " no_bias");
+    }
+    if (init)
+        text_add(sum, " initial_state");
+    char pbuf[6][64];
+    const char *prefixes[6];
+    int np = 0;
+    if (conv == KERAS) {
+        for (int k = 0; k < layers; k++)
+            for (int d = 0; d < dirs; d++, np++)
+                snprintf(pbuf[np], sizeof pbuf[np], "%s/%s_%d", name, d ? "backward" : "forward", k);
+    } else if (conv == ONNX) {
+        for (int k = 0; k < layers; k++, np++)
+            snprintf(pbuf[np], sizeof pbuf[np], "%s_node%d", name, k);
+    } else {
+        snprintf(pbuf[np++], sizeof pbuf[0], "%s", name);
+    }
+    for (int i = 0; i < np; i++)
+        prefixes[i] = pbuf[i];
+    from_line(&l, conv, prefixes, np);
+    text_add(sum, ")");
+    write_block(g, gru ? "gru" : "rnn", name, &l, init ? "initial_state;" : NULL);
+    int I = g->width;
+    for (int k = 0; k < layers; k++) {
+        gru_weights(g, conv, gru, H, dirs, layers, bias, init, prefixes, k, I);
+        I = dirs * H;
+    }
+    g->width = I;
+}
+
 /* dense NAME { ... } */
 static void gen_dense(Gen *g, const char *name)
 {
@@ -742,7 +885,11 @@ static int generate(Gen *g, const char *dir, unsigned long long seed)
         /* mostly an lstm first; a dense-only model now and then */
         int lstm = rng_chance(r, b == 0 ? 0.9 : !g->nlstm && b == nblocks - 1 ? 0.8 : 0.6);
         g->nlstm += lstm;
-        if (lstm)
+        /* (gru and rnn layers keep float32 weights: none in a narrow model) */
+        int other = lstm && mix >= 3 ? rng_pick(&g->r3, (const double[]){60, 25, 15}, 3) : 0;
+        if (other)
+            gen_gru(g, name, other == 1);
+        else if (lstm)
             gen_lstm(g, name);
         else
             gen_dense(g, name);
@@ -866,6 +1013,7 @@ int main(int argc, char **argv)
         Gen g = {0};
         g.r.s = seed * 0x2545f4914f6cdd1du + (unsigned long long)attempt * 0x9e3779b97f4a7c15u;
         g.r2.s = rng_next(&g.r) ^ 0x6a09e667f3bcc909u;
+        g.r3.s = g.r2.s ^ 0xbb67ae8584caa73bu;
         if (generate(&g, dir, seed) != 0)
             return 1;
         double peak = model_peak(&g, dir);

@@ -303,7 +303,7 @@ def broken_models():
     yield "not_onnx", b"model m { input 3; }\n"
     yield "empty", b""
     m = base_model()
-    m.graph.node[0].op_type = "GRU"
+    m.graph.node[0].op_type = "Scan"
     yield "unsupported_op", m.SerializeToString()
     yield "unknown_attribute", set_attr(base_model(), "lstm", "foo", 3).SerializeToString()
     m = base_model()
@@ -391,8 +391,10 @@ def broken_models():
 
 
 def main():
-    shutil.rmtree(OUT, ignore_errors=True)
-    os.makedirs(OUT)
+    # only this script's cases: onnx_gru_* and onnx_rnn_* are gen_gru.py's
+    for c in TORCH_CASES + HAND_CASES + [{"name": "shared_v2_stacked_head"}]:
+        shutil.rmtree(os.path.join(OUT, c["name"]), ignore_errors=True)
+    os.makedirs(OUT, exist_ok=True)
     for k, c in enumerate(TORCH_CASES):
         torch_case(c, 3000 + k)
     for k, c in enumerate(HAND_CASES):
@@ -415,6 +417,9 @@ def main():
             f.write("| %s | %s | %s |\n" % (c["name"], src, c["about"]))
         f.write("| shared_v2_stacked_head | PyTorch | ../shared's v2_stacked_head export: "
                 "2 layers, Gemm head on the last step |\n")
+        f.write("\nThe `onnx_gru_*` and `onnx_rnn_*` cases (GRU and RNN nodes with the attributes\n"
+                "PyTorch never writes) are made by `tests/reference/gen_gru.py`, expected from\n"
+                "its float64 reference.\n")
     os.makedirs(BROKEN, exist_ok=True)
     for name, data in broken_models():
         with open(os.path.join(BROKEN, name + ".onnx"), "wb") as f:

@@ -842,6 +842,100 @@ static void test_stream(void **state)
     assert_false(interp_can_stream(&m));
 }
 
+/* ---- GRU and RNN ---- */
+
+/* A GRU layer of I = H = 1 (rows r, z, n: [x weight, h weight]), one
+ * direction; b_hn is the candidate's recurrent bias (reset after). */
+static IrLayer gru_layer(int reset_after, float w[3][2], float b[3], float *b_hn)
+{
+    IrLayer L;
+    memset(&L, 0, sizeof L);
+    L.kind = IR_GRU;
+    L.name = "gru";
+    L.input = L.output = 1;
+    IrGru *g = &L.gru;
+    g->input = g->hidden = 1;
+    g->reset_after = reset_after;
+    g->gate_act = act(ACT_SIGMOID, 0, 0);
+    g->cand_act = act(ACT_TANH, 0, 0);
+    g->dirs = 1;
+    for (int q = 0; q < GRU_COUNT; q++) {
+        g->dir[0].w[q] = w[q];
+        g->dir[0].b[q] = &b[q];
+    }
+    g->dir[0].b_hn = b_hn;
+    return L;
+}
+
+/* Both formulations, T = 3, written out from grammar/SPEC.md: they differ
+ * only in where r acts (and reset after keeps b_hn inside the product). */
+static void test_gru(void **state)
+{
+    (void)state;
+    static float w[3][2] = {{0.5f, -0.75f}, {-0.25f, 0.5f}, {1.0f, 1.5f}};
+    static float b[3] = {0.125f, -0.25f, 0.375f}, b_hn = -0.5f;
+    double x[3] = {1.0, -0.5, 2.0}, y[3], want[3];
+    for (int after = 0; after < 2; after++) {
+        IrLayer L = gru_layer(after, w, b, after ? &b_hn : NULL);
+        IrModel m = model_of(&L, 1, 0);
+        interp_run(&m, x, 3, y);
+        double h = 0;
+        for (int t = 0; t < 3; t++) {
+            double r = sig(w[0][0] * x[t] + w[0][1] * h + b[0]);
+            double z = sig(w[1][0] * x[t] + w[1][1] * h + b[1]);
+            double n = after ? tanh(w[2][0] * x[t] + b[2] + r * (w[2][1] * h + b_hn))
+                             : tanh(w[2][0] * x[t] + w[2][1] * (r * h) + b[2]);
+            h = (1 - z) * n + z * h;
+            want[t] = h;
+        }
+        check_close(y, want, 3);
+    }
+}
+
+/* An RNN with relu, clip, backward, from h0; then the same GRU streamed
+ * step by step gives what the whole sequence gives. */
+static void test_rnn_and_gru_stream(void **state)
+{
+    (void)state;
+    static float w[2] = {0.75f, -1.25f}, b = 0.25f, h0 = 0.5f;
+    IrLayer L;
+    memset(&L, 0, sizeof L);
+    L.kind = IR_RNN;
+    L.name = "rnn";
+    L.input = L.output = 1;
+    L.gru.input = L.gru.hidden = 1;
+    L.gru.cand_act = act(ACT_RELU, 0, 0);
+    L.gru.clip = 1.0;
+    L.gru.dirs = 1;
+    L.gru.dir[0].reverse = 1;
+    L.gru.dir[0].w[GRU_N] = w;
+    L.gru.dir[0].b[GRU_N] = &b;
+    L.gru.dir[0].h0 = &h0;
+    IrModel m = model_of(&L, 1, 0);
+    double x[3] = {2.0, -0.5, 0.25}, y[3], want[3];
+    interp_run(&m, x, 3, y);
+    double h = h0;
+    for (int t = 2; t >= 0; t--) {
+        double pre = w[0] * x[t] + w[1] * h + b;
+        h = fmax(0.0, fmin(pre, 1.0));
+        want[t] = h;
+    }
+    check_close(y, want, 3);
+    assert_false(interp_can_stream(&m));
+
+    static float gw[3][2] = {{0.5f, -0.75f}, {-0.25f, 0.5f}, {1.0f, 1.5f}};
+    static float gb[3] = {0.125f, -0.25f, 0.375f}, b_hn = -0.5f;
+    IrLayer G = gru_layer(1, gw, gb, &b_hn);
+    IrModel gm = model_of(&G, 1, 0);
+    double whole[3], part[3];
+    interp_run(&gm, x, 3, whole);
+    InterpStream *s = interp_stream_new(&gm);
+    interp_stream_run(s, x, 2, part);
+    interp_stream_run(s, x + 2, 1, part + 2);
+    interp_stream_free(s);
+    assert_memory_equal(whole, part, sizeof whole);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -866,6 +960,8 @@ int main(void)
         cmocka_unit_test(test_stacked_dense),
         cmocka_unit_test(test_activations),
         cmocka_unit_test(test_stream),
+        cmocka_unit_test(test_gru),
+        cmocka_unit_test(test_rnn_and_gru_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,6 +37,13 @@ static IrModel *model(Arena *a, const char *text)
             L->dense.w = zeros(a, (long)L->output * L->input);
             continue;
         }
+        if (L->kind == IR_GRU || L->kind == IR_RNN) {
+            IrGru *g = &L->gru;
+            for (int d = 0; d < g->dirs; d++)
+                for (int q = L->kind == IR_GRU ? 0 : GRU_N; q < GRU_COUNT; q++)
+                    g->dir[d].w[q] = zeros(a, (long)g->hidden * (g->input + g->hidden));
+            continue;
+        }
         IrLstm *l = &L->lstm;
         for (int d = 0; d < l->dirs; d++)
             for (int g = 0; g < GATE_COUNT; g++)
@@ -673,6 +680,91 @@ static void test_runtime_needs(void **state)
     arena_free(&a);
 }
 
+/* A GRU (reset after) as a cell of the tiled kernels (lower.c,
+ * lower_gru_cell): rows r, z, the candidate's input part (its columns of x
+ * only) and its recurrent part (its columns of h only, with b_hn); c starts
+ * at h0 as h does; the names its macros and comments use. */
+static void test_gru_packing(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    IrModel *m = model(&a, "model m { input 2; gru g { hidden 16; reset after; initial_state; "
+                           "from native \"w\"; } }");
+    IrGru *g = &m->layers[0].gru;
+    IrGruDirection *D = &g->dir[0];
+    int K = 2 + 16;
+    for (int q = 0; q < GRU_COUNT; q++) {
+        D->b[q] = zeros(&a, 16);
+        for (int r = 0; r < 16; r++) {
+            D->b[q][r] = (float)(1000 * q + r);
+            for (int k = 0; k < K; k++)
+                D->w[q][r * K + k] = (float)(100000 * q + 100 * r + k);
+        }
+    }
+    D->b_hn = zeros(&a, 16);
+    D->h0 = zeros(&a, 16);
+    for (int r = 0; r < 16; r++)
+        D->b_hn[r] = (float)(5000 + r);
+    LowerOptions plain = {NULL, 1, 1, NULL, 0};
+    const LowCell *c = &lower_model(&a, m, &plain)->cells[0];
+    assert_int_equal(c->kind, IR_GRU);
+    assert_int_equal(c->tiles, 1);
+    assert_int_equal(c->tile_rows, 64);
+    assert_true(c->simd);
+    assert_string_equal(c->gate_macro[GATE_I], "R");
+    assert_string_equal(c->gate_macro[GATE_O], "NH");
+    assert_string_equal(c->gate_word[GATE_G], "candidate, input part");
+    assert_ptr_equal(c->c0.data, D->h0);
+    assert_ptr_equal(c->h0.data, D->h0);
+    assert_int_equal(c->gate_act.kind, ACT_SIGMOID);
+    assert_int_equal(c->cell_input_act.kind, ACT_TANH);
+    assert_int_equal(c->cell_output_act.kind, ACT_IDENTITY);
+    const float *wx = c->w_x.data, *wh = c->w_h.data, *b = c->b_tiled.data;
+    for (int q = 0; q < 64; q++) {
+        int part = q < 16 ? GRU_R : q < 32 ? GRU_Z : GRU_N, r = q % 16;
+        int x_part = q < 48, h_part = q < 32 || q >= 48;
+        assert_true(b[q] == (q >= 48 ? (float)(5000 + r) : (float)(1000 * part + r)));
+        for (int k = 0; k < 2; k++)
+            assert_true(wx[k * 64 + q] == (x_part ? (float)(100000 * part + 100 * r + k) : 0.0f));
+        for (int k = 0; k < 16; k++)
+            assert_true(wh[k * 64 + q] == (h_part ? (float)(100000 * part + 100 * r + 2 + k) : 0.0f));
+    }
+    arena_free(&a);
+}
+
+/* An RNN: the cell input's rows alone, its activation as the cell input's,
+ * nothing else called; a GRU with reset before is refused, at its
+ * statement. */
+static void test_rnn_and_reset_before(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    LowerOptions fast = {NULL, 1, 1, NULL, 0};
+    LowModel *lm = lower(&a, "model m { input 3; rnn r { hidden 16; activation relu; "
+                             "from native \"w\"; } }", &fast);
+    const LowCell *c = &lm->cells[0];
+    assert_int_equal(c->kind, IR_RNN);
+    assert_int_equal(c->tile_rows, 16);
+    assert_int_equal(c->gate_off[GATE_G], 0);
+    assert_int_equal(c->gate_off[GATE_I], -1);
+    assert_int_equal(c->tile_off[GATE_O], -1);
+    assert_null(c->gate_word[GATE_F]);
+    assert_int_equal(c->cell_input_act.kind, ACT_RELU);
+    assert_false(lower_needs(lm, "rt_sigmoidf_fast"));
+    assert_false(lower_needs(lm, "rt_tanhf_fast"));
+    assert_true(lower_needs(lm, "rt_reluf"));
+    assert_string_equal(c->title, "rnn r");
+
+    IrModel *m = model(&a, "model m { input 3; gru g { hidden 4; reset before; from native \"w\"; } }");
+    int before = diag_errors();
+    assert_int_equal(lower_supported(m), -1);
+    assert_int_equal(diag_errors(), before + 1);
+    diag_reset();
+    m = model(&a, "model m { input 3; gru g { hidden 4; reset after; from native \"w\"; } }");
+    assert_int_equal(lower_supported(m), 0);
+    arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -690,6 +782,8 @@ int main(void)
         cmocka_unit_test(test_reset_initial_state),
         cmocka_unit_test(test_model_hash),
         cmocka_unit_test(test_runtime_needs),
+        cmocka_unit_test(test_gru_packing),
+        cmocka_unit_test(test_rnn_and_reset_before),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
