@@ -506,13 +506,15 @@ static void plan_ops(LowModel *lm, int tmp_floats[2])
     for (int n = 0; n < last; n++) {
         LowLayer *L = &lm->layers[n];
         /* A streaming model that outputs the last step needs no rows of its
-         * last LSTM layer: that row is the layer's h after the step. */
-        int h_only = lm->output_last && lm->streaming && n == last - 1 && L->kind == IR_LSTM;
+         * last LSTM layer: that row is the layer's h after the step; nor
+         * does output final: each cell's h after its run is its final state. */
+        int h_only = lm->output_last && (lm->streaming || lm->output_form == OUT_FINAL) && n == last - 1 &&
+                     L->kind == IR_LSTM;
         LowBuf out = n == lm->nlayers - 1 && !lm->output_last ? buf(BUF_Y, 0)
                    : h_only ? buf(BUF_H, (int)(L->cell[0] - lm->cells))
                             : next_seq(lm, cur, L->output);
-        if (h_only)
-            L->cell[0]->rows_out = 0;
+        for (int d = 0; h_only && d < L->ncells; d++)
+            L->cell[d]->rows_out = 0;
         if (L->kind == IR_LSTM) {
             for (int d = 0; d < L->ncells; d++) {
                 LowOp *op = add_op(lm, OP_LSTM_ROWS, n);

@@ -217,8 +217,9 @@ typedef enum {
     OP_COPY_LAST,     /* out = the last row of in (n floats) */
     OP_DENSE_LAST,    /* layer on the last row of in (or a vector) -> out (one vector) */
     OP_POOL,          /* in's rows pooled into one vector out (n floats): output
-                         final (each cell of `layer` from its last step's row),
-                         mean or max (a runtime function over the rows) */
+                         final (the h of each cell of `layer` after its run: in
+                         is BUF_H, the layer writes no rows), mean or max (a
+                         runtime function over the rows) */
 } LowOpKind;
 
 typedef struct LowOp {

@@ -458,15 +458,14 @@ static void pool_op(Api *A, LowBlock *b, const Ctx *x, const LowOp *o, LowPtr ou
 {
     LowModel *lm = A->lm;
     if (lm->output_form == OUT_FINAL) {
-        /* each cell's state at the end of its run: a forward cell's h after
-         * the last step, a backward cell's after it read step 0 (row 0) */
+        /* each cell's h at the end of its run (the layer wrote no rows): a
+         * forward cell's after the last step, a backward cell's after it
+         * read step 0 */
         const LowLayer *L = &lm->layers[o->layer];
         for (int d = 0; d < L->ncells; d++) {
             const LowCell *c = L->cell[d];
-            const LowExpr *col = num(A, (long)d * c->recurrent, NULL);
-            LowPtr from = c->reverse ? rows_ptr(A, x, o->in, d * c->recurrent)
-                                     : ptr_plus(A, last_ptr(A, x, o->in, o->in_width), col);
-            copy(A, b, ptr_plus(A, out, col), from, cell_r(A, c),
+            copy(A, b, ptr_plus(A, out, num(A, (long)d * c->recurrent, NULL)),
+                 ptr_field(x->state, NULL, c->h_field, NULL), cell_r(A, c),
                  arena_printf(A->a, "the final state of %s: %s", c->title,
                               c->reverse ? "after it read step 0" : "after the last step"));
         }

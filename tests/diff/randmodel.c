@@ -13,7 +13,7 @@
  * dense blocks in any order, stacked layers, the three directions, memory
  * cell blocks (written `blocks N` or `block_size S`), every gate subset,
  * coupled gates, peepholes, every activation in every slot, forget_bias,
- * the three clips, projection, no_bias, initial_state, both outputs, and the
+ * the three clips, projection, no_bias, initial_state, every output form, and the
  * four weights conventions wherever they can express the layer.
  *
  * Values stay in a sane range so float and double agree to 1e-5: weights
@@ -305,6 +305,9 @@ typedef struct Gen {
      * into t at the end: a seed's other draws stay what they were before
      * lstmc had initial_state */
     Rng r2;
+    /* likewise the output forms final, mean and max and log_softmax draw
+     * from r3 */
+    Rng r3;
     FILE *spec;
     Tensors t, init;
     Text summary;
@@ -646,6 +649,8 @@ static void gen_dense(Gen *g, const char *name)
     if (rng_chance(r, 0.8)) {
         char act[64];
         pick_activation(r, ROLE_DENSE, act, sizeof act);
+        if (strcmp(act, "softmax") == 0 && rng_chance(&g->r3, 0.5))
+            snprintf(act, sizeof act, "log_softmax");
         line_add(&l, "activation %s;", act);
         text_add(&g->summary, " act=%s", squeeze(act));
     }
@@ -717,8 +722,10 @@ static int generate(Gen *g, const char *dir, unsigned long long seed)
     int input = rng_chance(r, 0.15) ? rng_int(r, 1, 3) : rng_int(r, 1, 24);
     g->input = g->width = input;
     int out = rng_int(r, 0, 2);   /* default (sequence), sequence, last */
-    text_add(&g->summary, "seed=%llu input=%d output=%s", seed, input,
-             out == 2 ? "last" : "sequence");
+    /* one row per sequence: last, final, mean or max */
+    static const char *const pooled[] = {"last", "final", "mean", "max"};
+    const char *form = out == 2 ? pooled[rng_int(&g->r3, 0, 3)] : "sequence";
+    text_add(&g->summary, "seed=%llu input=%d output=%s", seed, input, form);
 
     fprintf(g->spec, "# A random model (seed %llu) from tests/diff/randmodel.c.\n", seed);
     fprintf(g->spec, "model rand%llu {\n", seed);
@@ -738,10 +745,14 @@ static int generate(Gen *g, const char *dir, unsigned long long seed)
         else
             gen_dense(g, name);
     }
+    if (out == 2 && strcmp(form, "final") == 0 && !g->nlstm) {
+        form = "last";   /* a final state needs an lstm layer */
+        text_add(&g->summary, " | output=last (no lstm)");
+    }
     if (out == 1)
         fprintf(g->spec, "    output sequence;\n");
     else if (out == 2)
-        fprintf(g->spec, "    output last;\n");
+        fprintf(g->spec, "    output %s;\n", form);
     fprintf(g->spec, "}\n");
     if (fclose(g->spec) != 0) {
         fprintf(stderr, "randmodel: %s: cannot write\n", path);
@@ -812,6 +823,7 @@ static double model_peak(const Gen *g, const char *dir)
             upto.nlayers = k;
             upto.output = m->layers[k - 1].output;
             upto.output_last = 0;
+            upto.output_form = OUT_SEQUENCE;
             for (int s = 0; s < g->nseq; s++) {
                 long n = (long)g->steps[s] * upto.output;
                 double *y = malloc(sizeof(double) * (size_t)n);
@@ -857,6 +869,7 @@ int main(int argc, char **argv)
         Gen g = {0};
         g.r.s = seed * 0x2545f4914f6cdd1du + (unsigned long long)attempt * 0x9e3779b97f4a7c15u;
         g.r2.s = rng_next(&g.r) ^ 0x6a09e667f3bcc909u;
+        g.r3.s = g.r2.s * 0x9e3779b97f4a7c15u ^ 0xbb67ae8584caa73bu;
         if (generate(&g, dir, seed) != 0)
             return 1;
         double peak = model_peak(&g, dir);
