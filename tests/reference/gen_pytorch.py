@@ -62,6 +62,8 @@ def torch_activation(act, y):
         return y
     if name == "softmax":
         return torch.softmax(y, dim=-1)
+    if name == "log_softmax":
+        return torch.log_softmax(y, dim=-1)
     if name == "tanh":
         return torch.tanh(y)
     if name == "sigmoid":
@@ -96,6 +98,7 @@ class Model(torch.nn.Module):
             self.head_names.append((name, act))
             width = units
         self.state = None
+        self.case = case
         if case.get("initial_state"):
             # learned initial states, [layers * directions, batch 1, R or H]
             n = case["layers"] * (2 if case["bidirectional"] else 1)
@@ -110,9 +113,16 @@ class Model(torch.nn.Module):
 
     def forward(self, x):
         if self.state is not None:
-            y, _ = self.lstm(x, (self.h0, self.c0))     # [T, 1, width]
+            y, (h_n, _) = self.lstm(x, (self.h0, self.c0))     # [T, 1, width]
         else:
-            y, _ = self.lstm(x)           # [T, 1, width]
+            y, (h_n, _) = self.lstm(x)           # [T, 1, width]
+        form = self.case["output"]
+        if form == "final":       # the classifier head's cat(h_n[-2], h_n[-1])
+            y = (torch.cat([h_n[-2], h_n[-1]], dim=-1) if self.case["bidirectional"] else h_n[-1])[None]
+        elif form == "mean":
+            y = y.mean(dim=0, keepdim=True)
+        elif form == "max":
+            y = y.max(dim=0, keepdim=True).values
         return self.heads(y)[:, 0, :]
 
     def forward_batch(self, xs):
@@ -172,6 +182,17 @@ CASES = [
     dict(name="p12_initial_state_bidir_stacked", input=5, hidden=8, layers=2, bidirectional=True,
          proj=0, bias=True, heads=[("head", 3, "tanh")], output="sequence", steps=[7, 4, 1],
          initial_state=True),
+    # the classifier heads: fc(cat(h_n[-2], h_n[-1])), fc(h_n[-1]), pooling over time
+    dict(name="p13_bidir_h_n_log_softmax", input=6, hidden=10, layers=1, bidirectional=True,
+         proj=0, bias=True, heads=[("fc", 4, "log_softmax")], output="final", steps=[9, 4, 1]),
+    dict(name="p14_stacked_h_n", input=5, hidden=9, layers=2, bidirectional=False, proj=0,
+         bias=True, heads=[("fc", 5, "log_softmax")], output="final", steps=[10, 1]),
+    dict(name="p15_bidir_projection_h_n", input=4, hidden=8, layers=2, bidirectional=True,
+         proj=3, bias=True, heads=[("fc", 2, "identity")], output="final", steps=[7, 3]),
+    dict(name="p16_mean_pooled", input=5, hidden=12, layers=2, bidirectional=False, proj=0,
+         bias=True, heads=[("fc", 3, "softmax")], output="mean", steps=[8, 3, 1]),
+    dict(name="p17_bidir_max_pooled", input=4, hidden=8, layers=1, bidirectional=True, proj=0,
+         bias=True, heads=[("hid", 6, "relu"), ("fc", 3, "tanh")], output="max", steps=[7, 2]),
 ]
 
 
@@ -298,9 +319,11 @@ def comment_for(case):
 def export_onnx(model, case, path):
     """model.onnx: the case's model with input x [T, 1, I] (T free) and
     output y, its spec's output rows. None if PyTorch cannot export it."""
-    import onnx
     if case["proj"]:
         return None        # torch.onnx: "LSTMs with projections" unsupported
+    if case["output"] in ("final", "mean", "max"):
+        return None        # lstmc import does not take Y_h, ReduceMean, ReduceMax yet
+    import onnx
     buf = io.BytesIO()
     torch.onnx.export(Exported(model, case["output"] == "last"),
                       (torch.zeros(3, 1, case["input"]),), buf, opset_version=14,
@@ -355,7 +378,8 @@ def generate(case, seed):
                 tensors={k: list(v.shape) for k, v in tensors.items()},
                 generator="tests/reference/gen_pytorch.py",
                 max_abs_diff_torch_vs_numpy_f64=diff,
-                onnx=onnx_meta or "none: torch.onnx.export cannot export an LSTM with proj_size")
+                onnx=onnx_meta or ("none: torch.onnx.export cannot export an LSTM with proj_size"
+                                   if case["proj"] else "none: lstmc import does not take its pooling yet"))
     with open(os.path.join(folder, "case.json"), "w") as f:
         json.dump(meta, f, indent=2)
         f.write("\n")
@@ -367,9 +391,11 @@ def generate(case, seed):
 
 
 def main():
+    """Every case, or the cases named on the command line."""
     torch.set_num_threads(1)
     for i, case in enumerate(CASES):
-        generate(case, 2000 + i)
+        if len(sys.argv) < 2 or case["name"] in sys.argv[1:]:
+            generate(case, 2000 + i)
     return 0
 
 
