@@ -4,7 +4,7 @@
  *   spec:        classify.lstm
  *   weights:     classify.safetensors
  *   names:       classify_*, CLASSIFY_*
- *   chunk:       64 steps (--chunk N)
+ *   chunk:       32 steps (--chunk N)
  *   activations: fast: the runtime's sigmoid and tanh, no libm calls, within
  *                1.5e-7 (tanh) and 9e-8 (sigmoid) absolute of the exact
  *                functions (classify_rt_*_fast below); --activations exact for libm's
@@ -14,7 +14,7 @@
  *   dense fc               6 -> 2     log_softmax
  *
  * flash: 632 bytes of weights (static const)
- * RAM:   3156 bytes (classify_state) + 0 bytes per step of a sequence (scratch)
+ * RAM:   1620 bytes (classify_state) + 0 bytes per step of a sequence (scratch)
  */
 #ifndef CLASSIFY_H
 #define CLASSIFY_H
@@ -29,9 +29,9 @@ extern "C" {
 #define CLASSIFY_OUTPUT_SIZE 2  /* floats per output row */
 #define CLASSIFY_OUTPUT_LAST 1  /* 1: one output row per sequence, the last step's */
 #define CLASSIFY_STREAMING   0  /* 1: step by step; 0: needs the whole sequence */
-#define CLASSIFY_CHUNK       64  /* steps whose input projection is computed at once */
-#define CLASSIFY_STATE_BYTES 3156  /* bytes of classify_state's floats: its size */
-#define CLASSIFY_MODEL_HASH  0xf90d5ffef2fa25dcull  /* of the names, sizes, options and weights */
+#define CLASSIFY_CHUNK       32  /* steps whose input projection is computed at once */
+#define CLASSIFY_STATE_BYTES 1620  /* bytes of classify_state's floats: its size */
+#define CLASSIFY_MODEL_HASH  0x35f92ed879a488b3ull  /* of the names, sizes, options and weights */
 #define CLASSIFY_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
 #define CLASSIFY_SCRATCH_FLOATS(steps) ((size_t)0)  /* classify_run needs no scratch */
 
@@ -44,7 +44,7 @@ typedef struct classify_state {
     float lstm_c[3];  /* lstm lstm, forward: cell state c */
     float lstm_reverse_h[3];  /* lstm lstm, backward: hidden state h (the output) */
     float lstm_reverse_c[3];  /* lstm lstm, backward: cell state c */
-    float gates[768];  /* scratch: gate pre-activations of 64 steps of the layer being run */
+    float gates[384];  /* scratch: gate pre-activations of 32 steps of the layer being run */
     float m[3];  /* scratch: the new h, or o * act(c) before a projection */
     float tmp0[6];  /* scratch: a dense layer's output */
 } classify_state;

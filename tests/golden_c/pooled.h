@@ -4,7 +4,7 @@
  *   spec:        pooled.lstm
  *   weights:     pooled.safetensors
  *   names:       pooled_*, POOLED_*
- *   chunk:       64 steps (--chunk N)
+ *   chunk:       32 steps (--chunk N)
  *   activations: fast: the runtime's sigmoid and tanh, no libm calls, within
  *                1.5e-7 (tanh) and 9e-8 (sigmoid) absolute of the exact
  *                functions (pooled_rt_*_fast below); --activations exact for libm's
@@ -14,7 +14,7 @@
  *   dense fc               3 -> 2     identity
  *
  * flash: 320 bytes of weights (static const)
- * RAM:   3120 bytes (pooled_state) + 12 bytes per step of a sequence (scratch)
+ * RAM:   1584 bytes (pooled_state) + 12 bytes per step of a sequence (scratch)
  */
 #ifndef POOLED_H
 #define POOLED_H
@@ -29,9 +29,9 @@ extern "C" {
 #define POOLED_OUTPUT_SIZE 2  /* floats per output row */
 #define POOLED_OUTPUT_LAST 1  /* 1: one output row per sequence, the last step's */
 #define POOLED_STREAMING   0  /* 1: step by step; 0: needs the whole sequence */
-#define POOLED_CHUNK       64  /* steps whose input projection is computed at once */
-#define POOLED_STATE_BYTES 3120  /* bytes of pooled_state's floats: its size */
-#define POOLED_MODEL_HASH  0x2dcd048e1e5400cbull  /* of the names, sizes, options and weights */
+#define POOLED_CHUNK       32  /* steps whose input projection is computed at once */
+#define POOLED_STATE_BYTES 1584  /* bytes of pooled_state's floats: its size */
+#define POOLED_MODEL_HASH  0xc7f834b9f769e356ull  /* of the names, sizes, options and weights */
 #define POOLED_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
 #define POOLED_SCRATCH_FLOATS(steps) ((size_t)(steps) * 3)  /* floats of scratch pooled_run needs */
 
@@ -42,7 +42,7 @@ extern "C" {
 typedef struct pooled_state {
     float lstm_h[3];  /* lstm lstm: hidden state h (the output) */
     float lstm_c[3];  /* lstm lstm: cell state c */
-    float gates[768];  /* scratch: gate pre-activations of 64 steps of the layer being run */
+    float gates[384];  /* scratch: gate pre-activations of 32 steps of the layer being run */
     float m[3];  /* scratch: the new h, or o * act(c) before a projection */
     float tmp0[3];  /* scratch: a dense layer's output */
 } pooled_state;
