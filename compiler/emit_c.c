@@ -215,6 +215,19 @@ static const char *fname(const LowModel *lm, int k)
 
 /* ---- banner ---- */
 
+/* The rows a model outputs, for the banner. */
+static const char *output_rows(const LowModel *lm)
+{
+    switch (lm->output_form) {
+    case OUT_SEQUENCE: break;
+    case OUT_LAST:  return "(one row per sequence: the last step's)";
+    case OUT_FINAL: return "(one row per sequence: from each direction's final state)";
+    case OUT_MEAN:  return "(one row per sequence: from the mean over its steps)";
+    case OUT_MAX:   return "(one row per sequence: from the maximum over its steps)";
+    }
+    return "(one row per step)";
+}
+
 /* A path's last part; "(none)" for none. */
 static const char *base_name(const char *path)
 {
@@ -250,8 +263,7 @@ static void emit_banner(Emitter *e, Arena *a, const LowModel *lm, const EmitOpti
         emit_line(e, " *                __atomic builtins of gcc or clang (cc -pthread)");
     }
     emit_line(e, " *");
-    emit_line(e, " * model %s: %d inputs -> %d outputs %s", m->name, lm->input, lm->output,
-              lm->output_last ? "(one row per sequence: the last step's)" : "(one row per step)");
+    emit_line(e, " * model %s: %d inputs -> %d outputs %s", m->name, lm->input, lm->output, output_rows(lm));
     for (int n = 0; n < lm->nlayers; n++) {
         const LowLayer *L = &lm->layers[n];
         if (L->kind == IR_DENSE) {
@@ -348,13 +360,19 @@ static void emit_api_doc(Emitter *e, Arena *a, const LowModel *lm)
         }
     } else {
         emit_line(e, "/*");
-        emit_line(e, " * There is no step function: a backward direction starts at the last step,");
+        if (lm->output_form == OUT_MEAN || lm->output_form == OUT_MAX) {
+            emit_line(e, " * There is no step function: output %s pools every step of a sequence,",
+                      ir_output_form_name(lm->output_form));
+        } else {
+            emit_line(e, " * There is no step function: a backward direction starts at the last step,");
+        }
         emit_line(e, " * so this model needs the whole sequence before it can output anything.");
         emit_line(e, " *");
         emit_line(e, " * Runs one sequence from %s (it resets *s itself): x holds",
                   lm->initial_state ? "the initial state" : "zero state");
         emit_line(e, " * steps >= 1 rows of %s_INPUT_SIZE floats; y receives %s of", M,
-                  lm->output_last ? "one row (the last step's output)" : "steps rows");
+                  lm->pooled ? "one row (the pooled sequence's output)"
+                  : lm->output_last ? "one row (the last step's output)" : "steps rows");
         emit_line(e, " * %s_OUTPUT_SIZE floats. scratch holds %s_SCRATCH_FLOATS(steps) floats", M, M);
         emit_line(e, " * (the layers' output rows); it may be NULL when that is 0.");
         emit_line(e, " */");
@@ -1497,7 +1515,7 @@ static void emit_dense(Emitter *e, Arena *a, const LowDense *d)
     emit_array(e, &d->w);
     emit_array(e, &d->b);
     emit_array(e, &d->s);
-    int softmax = d->act.kind == ACT_SOFTMAX;
+    const char *vector_act = lower_vector_act_function(d->act);
     emit_line(e, "/* %s: y = %s(w x%s) */", d->title, act_name(a, d->act), d->b.data ? " + b" : "");
     emit_function(e, "static void %s_forward(const float x[%s_INPUT], float y[%s_UNITS])", d->id, M, M);
     emit_open(e, "for (int u = 0; u < %s_UNITS; u++)", M);
@@ -1512,10 +1530,10 @@ static void emit_dense(Emitter *e, Arena *a, const LowDense *d)
         emit_line(e, "for (int k = 0; k < %s_INPUT; k++)", M);
         emit_line(e, "    sum += %s * x[k];", wload(a, 0, &d->w, "w", "k"));
     }
-    emit_line(e, "y[u] = %s;", softmax ? "sum" : act_call(a, d->act, "sum"));
+    emit_line(e, "y[u] = %s;", vector_act ? "sum" : act_call(a, d->act, "sum"));
     emit_close(e, "");
-    if (softmax)
-        emit_line(e, "rt_softmaxf(y, %s_UNITS);", M);
+    if (vector_act)
+        emit_line(e, "%s(y, %s_UNITS);", vector_act, M);
     emit_close(e, "");
     emit_blank(e);
 }
@@ -1593,6 +1611,7 @@ static const char *callee_c(Arena *a, const LowModel *lm, const LowStmt *s)
     case CALLEE_DENSE:             return arena_printf(a, "%s_forward", lm->layers[s->index].dense.id);
     case CALLEE_MODEL_RESET:       return lm->reset.name;
     case CALLEE_MODEL_RUN:         return lm->run.name;
+    case CALLEE_RUNTIME:           return s->fn;
     }
     return "?";
 }

@@ -91,19 +91,18 @@ static const char *const main_template[] = {
     "    fputs(\"\\n  weights      \", stdout);",
     "    print_pieces(stdout, weights_path);",
     "    printf(\"\\n  input        %d number%s per timestep\\n\", (int)IN_SIZE, IN_SIZE == 1 ? \"\" : \"s\");",
-    "    if ($N_OUTPUT_LAST)",
-    "        printf(\"  output       %d number%s per sequence: the last timestep's (output last)\\n\",",
-    "               (int)OUT_SIZE, OUT_SIZE == 1 ? \"\" : \"s\");",
-    "    else",
-    "        printf(\"  output       %d number%s per timestep (output sequence)\\n\",",
-    "               (int)OUT_SIZE, OUT_SIZE == 1 ? \"\" : \"s\");",
+    "    printf(\"  output       %d number%s \", (int)OUT_SIZE, OUT_SIZE == 1 ? \"\" : \"s\");",
+    "    print_pieces(stdout, output_form);",
     "    if ($N_STREAMING)",
-    "        fputs(\"  state        streaming: each timestep is read, run and its output row\\n\"",
+    "        fputs(\"\\n  state        streaming: each timestep is read, run and its output row\\n\"",
     "              \"               written (flushed to a pipe or a terminal) before the next is\\n\"",
     "              \"               read, in constant memory: an endless stream works\\n\", stdout);",
-    "    else",
-    "        fputs(\"  state        whole sequences: a layer runs backward in time, so each\\n\"",
+    "    else {",
+    "        fputs(\"\\n  state        whole sequences: \", stdout);",
+    "        print_pieces(stdout, whole_why);",
+    "        fputs(\", so each\\n\"",
     "              \"               sequence is read whole, and kept in memory, before its outputs\\n\", stdout);",
+    "    }",
     "    fputs(\"  activations  \", stdout);",
     "    print_pieces(stdout, activations);",
     "    fputs(\"\\n\\nbuilt by lstmc \", stdout);",
@@ -386,6 +385,19 @@ static void emit_template_line(FILE *f, const char *line, const EmitMainOptions 
     fputc('\n', f);
 }
 
+/* What one output row of the program is, for its --help. */
+static const char *output_form_text(OutputForm form)
+{
+    switch (form) {
+    case OUT_SEQUENCE: break;
+    case OUT_LAST:  return "per sequence: the last timestep's (output last)";
+    case OUT_FINAL: return "per sequence: from each direction's final state (output final)";
+    case OUT_MEAN:  return "per sequence: from the mean over its timesteps (output mean)";
+    case OUT_MAX:   return "per sequence: from the maximum over its timesteps (output max)";
+    }
+    return "per timestep (output sequence)";
+}
+
 void emitmain_source(FILE *f, const IrModel *m, const EmitMainOptions *o)
 {
     Arena a = {0};
@@ -410,6 +422,11 @@ void emitmain_source(FILE *f, const IrModel *m, const EmitMainOptions *o)
     emit_table(f, "spec_path", "the spec it was compiled from", m->spec_path);
     emit_table(f, "weights_path", "its trained weights", m->weights_path);
     emit_table(f, "activations", "exact (libm) or fast (approximations)", o->activations);
+    emit_table(f, "output_form", "what an output row is", output_form_text(m->output_form));
+    emit_table(f, "whole_why", "why a model that does not stream needs whole sequences",
+               m->output_form == OUT_MEAN || m->output_form == OUT_MAX
+                   ? arena_printf(&a, "output %s pools every timestep", ir_output_form_name(m->output_form))
+                   : "a layer runs backward in time");
     emit_table(f, "lstmc_version", "the compiler", LSTMC_VERSION);
     emit_table(f, "lstmc_command", "the command that built this program", o->command_line);
     emit_table(f, "cc_command", "the C compiler command", o->compiler);

@@ -56,6 +56,7 @@ static double activate(Activation act, double x)
     case ACT_AFFINE:           return a * x + b;
     case ACT_IDENTITY:         return x;
     case ACT_SOFTMAX:
+    case ACT_LOG_SOFTMAX:
     case ACT_COUNT:
         break;
     }
@@ -450,6 +451,17 @@ static void dense_row(const IrLayer *layer, const double *x, double *y)
         }
         for (int u = 0; u < units; u++)
             y[u] /= sum;
+    } else if (dn->act.kind == ACT_LOG_SOFTMAX) {
+        /* log_softmax: y - max - log(sum exp(y - max)), never the log of a
+         * softmax that may have rounded to 0 */
+        double max = y[0], sum = 0;
+        for (int u = 1; u < units; u++)
+            if (y[u] > max)
+                max = y[u];
+        for (int u = 0; u < units; u++)
+            sum += exp(y[u] - max);
+        for (int u = 0; u < units; u++)
+            y[u] = y[u] - max - log(sum);
     } else {
         for (int u = 0; u < units; u++)
             y[u] = activate(dn->act, y[u]);
@@ -464,14 +476,71 @@ static void run_dense(const IrLayer *layer, const double *in, long T, double *ou
 
 /* ---- model ---- */
 
+/* ---- pooling (output final, mean, max) ---- */
+
+/* Whether the output form reduces a sequence to one vector. */
+static int pools(const IrModel *m)
+{
+    return m->output_form == OUT_FINAL || m->output_form == OUT_MEAN || m->output_form == OUT_MAX;
+}
+
+/* The layer whose output is pooled: the last recurrent (LSTM, GRU, RNN)
+ * layer; -1 for the input. */
+static int pooled_layer(const IrModel *m)
+{
+    int k = m->nlayers - 1;
+    while (k >= 0 && m->layers[k].kind == IR_DENSE)
+        k--;
+    return k;
+}
+
+/* seq[T][width] (the output of layer k, or the input if k < 0) reduced to
+ * one row, written over seq's first row. final: each direction's state at
+ * the end of its run, the forward one at row T-1, a backward one at row 0
+ * (after it read step 0); mean and max: over the rows, per column. */
+static void pool_rows(const IrModel *m, int k, double *seq, long T, int width)
+{
+    double *row = mem_alloc(sizeof(double) * (size_t)width);
+
+    if (m->output_form == OUT_FINAL) {
+        const IrLayer *L = &m->layers[k];
+        int lstm = L->kind == IR_LSTM, dirs = lstm ? L->lstm.dirs : L->gru.dirs;
+        int R = lstm ? L->lstm.recurrent : L->gru.hidden;
+        for (int d = 0; d < dirs; d++) {
+            long t = (lstm ? L->lstm.dir[d].reverse : L->gru.dir[d].reverse) ? 0 : T - 1;
+            for (int r = 0; r < R; r++)
+                row[d * R + r] = seq[t * width + d * R + r];
+        }
+    } else {
+        for (int j = 0; j < width; j++) {
+            double acc = seq[j];
+            for (long t = 1; t < T; t++) {
+                double v = seq[t * width + j];
+                if (m->output_form == OUT_MEAN)
+                    acc += v;
+                else if (v > acc)
+                    acc = v;
+            }
+            row[j] = m->output_form == OUT_MEAN ? acc / (double)T : acc;
+        }
+    }
+    memcpy(seq, row, sizeof(double) * (size_t)width);
+    mem_free(row);
+}
+
 void interp_run(const IrModel *m, const double *x, long steps, double *y)
 {
     long T = steps;
     int width = m->input;
+    int pool_after = pools(m) ? pooled_layer(m) : m->nlayers;
 
     /* seq holds the current layer's input rows, [T][width] */
     double *seq = mem_alloc(sizeof(double) * (size_t)T * (size_t)width);
     memcpy(seq, x, sizeof(double) * (size_t)T * (size_t)width);
+    if (pool_after < 0) {
+        pool_rows(m, -1, seq, T, width);
+        T = 1;
+    }
 
     for (int n = 0; n < m->nlayers; n++) {
         const IrLayer *layer = &m->layers[n];
@@ -486,6 +555,11 @@ void interp_run(const IrModel *m, const double *x, long steps, double *y)
         mem_free(seq);
         seq = out;
         width = layer->output;
+        /* pooled: the layers after this one run once, on the pooled row */
+        if (n == pool_after) {
+            pool_rows(m, n, seq, T, width);
+            T = 1;
+        }
     }
 
     /* every row, or only the last one */
@@ -509,6 +583,10 @@ struct InterpStream {
 
 int interp_can_stream(const IrModel *m)
 {
+    /* mean and max read the whole sequence; final is last without a
+     * backward direction */
+    if (m->output_form == OUT_MEAN || m->output_form == OUT_MAX)
+        return 0;
     for (int n = 0; n < m->nlayers; n++)
         if (m->layers[n].kind == IR_LSTM)
             for (int d = 0; d < m->layers[n].lstm.dirs; d++)

@@ -41,6 +41,17 @@ char *ir_activation_text(Arena *a, Activation act)
     }
 }
 
+int ir_pools(const IrModel *m)
+{
+    return m->output_form == OUT_FINAL || m->output_form == OUT_MEAN || m->output_form == OUT_MAX;
+}
+
+const char *ir_output_form_name(OutputForm f)
+{
+    static const char *const names[] = {"sequence", "last", "final", "mean", "max"};
+    return names[f];
+}
+
 int ir_gate_rows(const IrLstm *l, Gate g)
 {
     return g == GATE_G ? l->hidden : l->blocks;
@@ -211,8 +222,11 @@ void ir_print_summary(FILE *f, const IrModel *m)
 {
     static const char *const conventions[] = {"pytorch", "keras", "onnx", "native"};
     IrStats st = ir_stats(m);
-    fprintf(f, "model %s: input %d, output %d (%s)\n", m->name, m->input, m->output,
-            m->output_last ? "last step of each sequence" : "every step");
+    static const char *const forms[] = {
+        "every step", "last step of each sequence", "final state of each sequence",
+        "mean over the steps of each sequence", "maximum over the steps of each sequence",
+    };
+    fprintf(f, "model %s: input %d, output %d (%s)\n", m->name, m->input, m->output, forms[m->output_form]);
     fprintf(f, "weights: %s\n", m->weights_path);
     fprintf(f, "layers:\n");
     for (int i = 0; i < m->nlayers; i++) {

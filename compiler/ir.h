@@ -162,6 +162,19 @@ typedef struct IrLayer {
     IrGru gru;                /* IR_GRU and IR_RNN */
 } IrLayer;
 
+/* What a model outputs (`output FORM;`). Every form but sequence gives one
+ * row per sequence; final, mean and max reduce the output sequence of the
+ * last LSTM layer (the input, for mean and max of a model without one) to
+ * one vector, and the dense layers after that layer run once, on it. */
+typedef enum {
+    OUT_SEQUENCE,     /* one row per step */
+    OUT_LAST,         /* the last step's row */
+    OUT_FINAL,        /* each direction's final state: forward at step T-1, a
+                         backward direction's after reading step 0 (h_n) */
+    OUT_MEAN,         /* the mean over the steps */
+    OUT_MAX,          /* the maximum over the steps, per feature */
+} OutputForm;
+
 typedef struct IrModel {
     const char *name;
     const char *spec_path;
@@ -169,7 +182,8 @@ typedef struct IrModel {
     Loc weights_loc;            /* the `weights` statement, if any */
     int input;                  /* features per step */
     int output;                 /* features per output row */
-    int output_last;            /* 1: one output per sequence (last step) */
+    int output_last;            /* 1: one output row per sequence (any form but sequence) */
+    OutputForm output_form;
     WeightsType weights_type;   /* how the weight matrices are stored (quant.h) */
     Loc weights_type_loc;       /* the `weights_type` statement, if any */
     int nlayers;
@@ -178,6 +192,10 @@ typedef struct IrModel {
 
 /* Whether the layer runs backward in any direction (LSTM, GRU, RNN). */
 int ir_layer_has_reverse(const IrLayer *L);
+/* Whether the output form pools (final, mean, max). */
+int ir_pools(const IrModel *m);
+/* The spec's word for an output form. */
+const char *ir_output_form_name(OutputForm f);
 
 /* Rows of a gate matrix: NB for i, f, o; H for g. */
 int ir_gate_rows(const IrLstm *l, Gate g);

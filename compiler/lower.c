@@ -659,7 +659,7 @@ static int head_start(const LowModel *lm)
 
 /* Each layer runs over all rows (a sequence, or a streaming model's chunk of
  * steps) before the next; with output last, the dense head runs on the last
- * row only. */
+ * row only; pooled, on the pooled vector. */
 static void plan_ops(LowModel *lm, int tmp_floats[2])
 {
     int last = lm->output_last ? head_start(lm) : lm->nlayers;
@@ -668,13 +668,15 @@ static void plan_ops(LowModel *lm, int tmp_floats[2])
     for (int n = 0; n < last; n++) {
         LowLayer *L = &lm->layers[n];
         /* A streaming model that outputs the last step needs no rows of its
-         * last LSTM layer: that row is the layer's h after the step. */
-        int h_only = lm->output_last && lm->streaming && n == last - 1 && L->kind != IR_DENSE;
+         * last recurrent layer: that row is the layer's h after the step; nor
+         * does output final: each cell's h after its run is its final state. */
+        int h_only = lm->output_last && (lm->streaming || lm->output_form == OUT_FINAL) && n == last - 1 &&
+                     L->kind != IR_DENSE;
         LowBuf out = n == lm->nlayers - 1 && !lm->output_last ? buf(BUF_Y, 0)
                    : h_only ? buf(BUF_H, (int)(L->cell[0] - lm->cells))
                             : next_seq(lm, cur, L->output);
-        if (h_only)
-            L->cell[0]->rows_out = 0;
+        for (int d = 0; h_only && d < L->ncells; d++)
+            L->cell[d]->rows_out = 0;
         if (L->kind != IR_DENSE) {
             for (int d = 0; d < L->ncells; d++) {
                 LowOp *op = add_op(lm, OP_LSTM_ROWS, n);
@@ -697,7 +699,15 @@ static void plan_ops(LowModel *lm, int tmp_floats[2])
     }
     if (!lm->output_last)
         return;
-    if (last == lm->nlayers) {
+    if (lm->pooled) {
+        LowOp *op = add_op(lm, OP_POOL, last - 1);
+        op->in = cur;
+        op->out = last == lm->nlayers ? buf(BUF_Y, 0) : next_tmp(cur, width, tmp_floats);
+        op->in_width = op->out_width = op->n = width;
+        if (last == lm->nlayers)
+            return;
+        cur = op->out;
+    } else if (last == lm->nlayers) {
         LowOp *op = add_op(lm, OP_COPY_LAST, last - 1);
         op->in = cur;
         op->out = buf(BUF_Y, 0);
@@ -807,10 +817,20 @@ const char *lower_act_function(LowAct act)
     case ACT_AFFINE:           return "rt_affinef";
     case ACT_IDENTITY:
     case ACT_SOFTMAX:
+    case ACT_LOG_SOFTMAX:
     case ACT_COUNT:
         break;
     }
     return NULL;
+}
+
+const char *lower_vector_act_function(LowAct act)
+{
+    switch (act.kind) {
+    case ACT_SOFTMAX:     return "rt_softmaxf";
+    case ACT_LOG_SOFTMAX: return "rt_log_softmaxf";
+    default:              return NULL;
+    }
 }
 
 /* The index of the runtime piece called name (its first len bytes). */
@@ -853,8 +873,8 @@ static void note_act(LowModel *lm, LowAct act)
     const char *f = lower_act_function(act);
     if (f)
         need(lm, f);
-    else if (act.kind == ACT_SOFTMAX)
-        need(lm, "rt_softmaxf");
+    else if (lower_vector_act_function(act))
+        need(lm, lower_vector_act_function(act));
 }
 
 /* What a cell's kernel calls besides its activations: the tiled kernels'
@@ -938,6 +958,9 @@ static uint64_t model_hash(const LowModel *lm)
                          lm->fast_activations, lm->state_bytes, lm->nseq, lm->seq_width, lm->nlayers, lm->ncells};
     for (size_t k = 0; k < COUNT_OF(ints); k++)
         h = fnv_int(h, ints[k]);
+    /* the forms since output last (the hashes of older models unchanged) */
+    if (lm->output_form > OUT_LAST)
+        h = fnv_int(h, lm->output_form);
     for (int k = 0; k < lm->nfields; k++) {
         h = fnv_text(h, lm->fields[k].name);
         h = fnv_int(h, lm->fields[k].floats);
@@ -992,6 +1015,7 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
     lm->input = m->input;
     lm->output = m->output;
     lm->output_last = m->output_last;
+    lm->output_form = m->output_form;
     lm->weights_type = m->weights_type;
     lm->fast_activations = o->fast_activations;
     lm->runtime = arena_alloc(a, (size_t)rt_act_npieces);
@@ -1008,6 +1032,13 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
             lm->streaming = 0;
     }
     lm->cells = arena_alloc(a, sizeof *lm->cells * (size_t)(ncells ? ncells : 1));
+    /* Mean and max read the whole sequence; the final state of a forward
+     * direction is its h after the last step, so it streams as output last. */
+    if (m->output_form == OUT_MEAN || m->output_form == OUT_MAX)
+        lm->streaming = 0;
+    lm->pooled = ir_pools(m) && !lm->streaming;
+    if (lm->pooled && m->output_form != OUT_FINAL)
+        need(lm, m->output_form == OUT_MEAN ? "rt_mean_rowsf" : "rt_max_rowsf");
 
     /* Every identifier of a layer starts with the model's prefix. A layer
      * called "run" would have a NAME_run_batch, which NAME_run_batch of the

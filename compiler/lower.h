@@ -73,6 +73,11 @@ typedef struct LowAct {
  * (rt_softmaxf, over a whole vector). */
 const char *lower_act_function(LowAct act);
 
+/* The runtime function of an activation over a whole vector, which both
+ * backends call with (y, units) after a dense layer's sums: "rt_softmaxf",
+ * "rt_log_softmaxf"; NULL for the others. */
+const char *lower_vector_act_function(LowAct act);
+
 /*
  * The vector shape of a target, for the tiled kernels: floats per vector
  * (vl), accumulator vectors a kernel may keep in registers (accs), whether
@@ -234,6 +239,10 @@ typedef enum {
     OP_DENSE_ROWS,    /* layer over rows of in -> rows of out */
     OP_COPY_LAST,     /* out = the last row of in (n floats) */
     OP_DENSE_LAST,    /* layer on the last row of in (or a vector) -> out (one vector) */
+    OP_POOL,          /* in's rows pooled into one vector out (n floats): output
+                         final (the h of each cell of `layer` after its run: in
+                         is BUF_H, the layer writes no rows), mean or max (a
+                         runtime function over the rows) */
 } LowOpKind;
 
 typedef struct LowOp {
@@ -243,7 +252,7 @@ typedef struct LowOp {
     LowBuf in, out;
     int in_width, out_width;   /* floats per row of in and out */
     int out_col;               /* OP_LSTM_ROWS: first column of this direction in out */
-    int n;                     /* OP_COPY_LAST: floats */
+    int n;                     /* OP_COPY_LAST, OP_POOL: floats */
 } LowOp;
 
 /* ---- the state struct ---- */
@@ -312,6 +321,8 @@ typedef enum {
     CALLEE_DENSE,            /* layer: (x, y) */
     CALLEE_MODEL_RESET,      /* the model's LowFuncs */
     CALLEE_MODEL_RUN,
+    CALLEE_RUNTIME,          /* the runtime function LowStmt.fn: rt_mean_rowsf or
+                                rt_max_rowsf (x, rows, width, y) */
 } LowCalleeKind;
 
 typedef struct LowArg {
@@ -342,6 +353,7 @@ typedef struct LowStmt {
     const LowExpr *to, *step;  /* LS_FOR */
     struct LowBlock *body;     /* LS_FOR */
     LowCalleeKind callee;      /* LS_CALL */
+    const char *fn;            /* CALLEE_RUNTIME: its name, as runtime/lstmc_act.h has it */
     int index;                 /* LS_CALL: the cell or layer */
     int nargs;
     LowArg args[LOW_MAX_ARGS]; /* LS_CALL */
@@ -383,6 +395,11 @@ typedef struct LowModel {
     const char *name;          /* C identifier prefix of every exported name */
     const char *macro;         /* upper-case, for the exported #defines */
     int input, output, output_last;
+    OutputForm output_form;
+    int pooled;                /* the last LSTM layer's rows (the input's, without one)
+                                  pooled by OP_POOL before the dense head: output mean,
+                                  max, or final with a backward direction (a forward
+                                  final is the last step's h, as output last) */
     int streaming;             /* no backward direction: step by step */
     int fast_activations;
     int threads;               /* > 1: a pool of threads shares the cells with

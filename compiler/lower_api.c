@@ -452,10 +452,42 @@ static void rows_op(Api *A, LowBlock *b, const Ctx *x, const LowOp *o)
     call(A, rows, CALLEE_DENSE, o->layer, NULL, 2, da);
 }
 
-/* One op on the last row only (output last). */
+/* Output final, mean or max (a sequence model's run: every row of in is
+ * there): the rows of in pooled into out. */
+static void pool_op(Api *A, LowBlock *b, const Ctx *x, const LowOp *o, LowPtr out)
+{
+    LowModel *lm = A->lm;
+    if (lm->output_form == OUT_FINAL) {
+        /* each cell's h at the end of its run (the layer wrote no rows): a
+         * forward cell's after the last step, a backward cell's after it
+         * read step 0 */
+        const LowLayer *L = &lm->layers[o->layer];
+        for (int d = 0; d < L->ncells; d++) {
+            const LowCell *c = L->cell[d];
+            copy(A, b, ptr_plus(A, out, num(A, (long)d * c->recurrent, NULL)),
+                 ptr_field(x->state, NULL, c->h_field, NULL), cell_r(A, c),
+                 arena_printf(A->a, "the final state of %s: %s", c->title,
+                              c->reverse ? "after it read step 0" : "after the last step"));
+        }
+        return;
+    }
+    int mean = lm->output_form == OUT_MEAN;
+    LowArg pa[4] = {arg_ptr(rows_ptr(A, x, o->in, 0)), arg_expr(x->steps), arg_expr(num(A, o->in_width, NULL)),
+                    arg_ptr(out)};
+    LowStmt *s = call(A, b, CALLEE_RUNTIME, 0, mean ? "the mean over the steps" : "the maximum over the steps",
+                      4, pa);
+    s->fn = mean ? "rt_mean_rowsf" : "rt_max_rowsf";
+}
+
+/* One op on the last row only (output last), or on the pooled vector. */
 static void last_op(Api *A, LowBlock *b, const Ctx *x, const LowOp *o)
 {
-    LowPtr in = last_ptr(A, x, o->in, o->in_width), out = last_ptr(A, x, o->out, o->out_width);
+    LowPtr out = last_ptr(A, x, o->out, o->out_width);
+    if (o->kind == OP_POOL) {
+        pool_op(A, b, x, o, out);
+        return;
+    }
+    LowPtr in = last_ptr(A, x, o->in, o->in_width);
     if (o->kind == OP_COPY_LAST) {
         copy(A, b, out, in, num(A, o->n, NULL), "the output: the last step's row");
         return;

@@ -83,7 +83,8 @@ static const char *const convention_words[] = {"pytorch", "keras", "onnx", "nati
 static const char *const direction_words[] = {"forward", "backward", "bidirectional"};
 static const char *const gate_words[] = {"input", "forget", "output"};
 static const char *const clip_words[] = {"gates", "cell", "projection"};
-static const char *const output_words[] = {"sequence", "last"};
+/* in OutputForm's order */
+static const char *const output_words[] = {"sequence", "last", "final", "mean", "max"};
 
 /* The statements of one block, each word at most once (lstm and dense
  * blocks inside a model are collected separately). */
@@ -296,9 +297,9 @@ static int arg_activation(const Arg *a, int allow_softmax, Activation *out)
                        want == 1 ? "" : "s", have);
         return 0;
     }
-    if (k == ACT_SOFTMAX && !allow_softmax) {
-        diag_error(&a->loc, "softmax works on a whole vector, so only a dense layer "
-                   "may use it");
+    if ((k == ACT_SOFTMAX || k == ACT_LOG_SOFTMAX) && !allow_softmax) {
+        diag_error(&a->loc, "%s works on a whole vector, so only a dense layer "
+                   "may use it", ir_activation_names[k]);
         return 0;
     }
     out->kind = (ActKind)k;
@@ -851,6 +852,16 @@ static const Node *name_seen(NameSet *set, const Node *n)
     return NULL;
 }
 
+/* Whether the model block has an lstm block. */
+static int has_recurrent(const Node *model)
+{
+    for (const Node *n = model->body; n; n = n->next)
+        if (n->kind == NODE_BLOCK &&
+            (strcmp(n->word, "lstm") == 0 || strcmp(n->word, "gru") == 0 || strcmp(n->word, "rnn") == 0))
+            return 1;
+    return 0;
+}
+
 static int check_model(Sema *S, const Node *model, IrModel *m, const char *weights_override)
 {
     Table t = {"a model", model_words, model_is_block, M_COUNT, {0}};
@@ -885,10 +896,11 @@ static int check_model(Sema *S, const Node *model, IrModel *m, const char *weigh
         diag_error(&model->loc, "model '%s' needs an input size: add 'input N;'", m->name);
         ok = 0;
     }
-    if (given(n = s[M_OUTPUT], 1, 1, "output sequence|last", &ok)) {
+    if (given(n = s[M_OUTPUT], 1, 1, "output sequence|last|final|mean|max", &ok)) {
         int k = arg_choice(&n->args[0], "output", output_words, COUNT_OF(output_words));
         ok &= k >= 0;
-        m->output_last = k == 1;
+        m->output_form = k > 0 ? (OutputForm)k : OUT_SEQUENCE;
+        m->output_last = k > 0;
     }
     if (given(n = s[M_WEIGHTS], 1, 1, "weights \"FILE\"", &ok)) {
         m->weights_loc = n->loc;
@@ -949,6 +961,11 @@ static int check_model(Sema *S, const Node *model, IrModel *m, const char *weigh
         ok = 0;
     }
     m->output = width;
+    if (m->output_form == OUT_FINAL && nblocks && !has_recurrent(model)) {
+        diag_error(&s[M_OUTPUT]->args[0].loc, "output final is the final state of the last lstm, gru "
+                   "or rnn layer, and model '%s' has none (use 'output last;')", m->name);
+        ok = 0;
+    }
     if (ok && !m->weights_path) {
         diag_error(&model->loc, "model '%s' names no weights file: add 'weights \"FILE\";' "
                    "or pass -w FILE", m->name);

@@ -17,6 +17,10 @@
  *            of a bidirectional block.
  *   dense    <p>.weight [units, in], <p>.bias [units] (pytorch, onnx, native);
  *            <p>.kernel [in, units], <p>.bias (keras)
+ * pytorch also reads an nn.LSTMCell's names, without _l{k} (<p>.weight_ih),
+ * for a single forward layer whose file has no nn.LSTM names; an empty
+ * prefix names a bare module's tensors (weight_ih_l0, no leading dot), in
+ * pytorch and dense layers.
  * With `initial_state;`, h0 [R] and c0 [H] of each direction: pytorch
  * <p>.h0_l{k}[_reverse], <p>.c0_l{k}[_reverse] (lstmc's names: PyTorch has
  * none); keras <p>.h0, <p>.c0; onnx <p>.initial_h, <p>.initial_c
@@ -25,6 +29,7 @@
 #include "safetensors.h"
 #include "sema.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Loading runs twice over the layers: a first pass (check) only finds each
@@ -36,6 +41,8 @@ typedef struct Loader {
     Arena *a;
     StFile *file;
     const IrSource *src;      /* the layer being loaded */
+    const IrLayer *layer;
+    int hinted;               /* this layer's missing tensors got their hint */
     int ok;
     int check;                /* the first pass: find and check, return no data */
     Arena tmp;                /* a framework's tensors as floats, until they are copied
@@ -65,6 +72,53 @@ static const char *nearest_tensor(const Loader *ld, const char *name)
     return nearest_word(name, names, n);
 }
 
+/* The tensor `rest` of prefix p: "p.rest", or "rest" for an empty prefix
+ * (a bare module's state_dict). */
+static const char *tname(Arena *a, const char *p, const char *rest)
+{
+    return *p ? arena_printf(a, "%s.%s", p, rest) : rest;
+}
+
+static int has_tensor(const Loader *ld, const char *p, const char *rest)
+{
+    return st_find(ld->file, tname(ld->a, p, rest)) != NULL;
+}
+
+/* For a missing tensor of the layer being loaded, once per layer: the
+ * statement of the spec that would make it agree with the file, when the
+ * file shows one (its names are another convention's; it has no forget
+ * gate, no peepholes, no backward direction). NULL if none is evident. */
+static const char *missing_hint(const Loader *ld, const char *name)
+{
+    static const char *const conv_names[] = {"pytorch", "keras", "onnx", "native"};
+    /* a tensor each convention always has, with its layer suffix for pytorch */
+    static const char *const marks[][2] = {{"weight_ih_l0", "weight_ih"}, {"kernel", NULL}, {"W", NULL},
+                                           {"w_g", "w_g_l0"}};
+    const IrLayer *L = ld->layer;
+    const char *p = ld->src->prefix[0];
+    for (int c = 0; c < 4 && L->kind == IR_LSTM; c++)
+        for (int k = 0; k < 2; k++)
+            if (c != (int)ld->src->conv && marks[c][k] && has_tensor(ld, p, marks[c][k]))
+                return arena_printf(ld->a, "'%s' is named as the %s convention names it: write 'from %s'",
+                                    tname(ld->a, p, marks[c][k]), conv_names[c], conv_names[c]);
+    if (L->kind != IR_LSTM)
+        return NULL;
+    const char *dot = strrchr(name, '.');
+    const char *rest = dot ? dot + 1 : name;
+    if (strstr(rest, "_reverse"))
+        return "the file has no backward direction under this prefix: remove 'direction bidirectional;' "
+               "(or give the backward direction's prefix)";
+    if (ld->src->conv == CONV_NATIVE && (strncmp(rest, "w_f", 3) == 0 || strncmp(rest, "b_f", 3) == 0) &&
+        !has_tensor(ld, p, "w_f") && !has_tensor(ld, p, "w_f_l0"))
+        return "the file has no forget gate: add 'coupled;' (f = 1 - i, CIFG) or list the gates it has "
+               "with 'gates input output;'";
+    if (rest[0] == 'p' && rest[1] == '_')
+        return "the file has no peephole weights: remove 'peepholes;'";
+    if (strcmp(rest, "P") == 0)
+        return "the file has no peephole weights: remove 'peepholes;'";
+    return NULL;
+}
+
 /* The float data of tensor `name`, which must have the given shape; marks it
  * used. `meaning` explains the shape ("[4*hidden, input]"). Returns NULL
  * after reporting. */
@@ -78,6 +132,11 @@ static float *tensor_in(Loader *ld, Arena *out, const char *name, int ndim,
         const char *near = nearest_tensor(ld, name);
         diag_error(&ld->src->loc, "missing tensor '%s' %s in %s%s%s%s", name, want, path,
                    near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+        const char *hint = ld->hinted ? NULL : missing_hint(ld, name);
+        if (hint) {
+            diag_note(&ld->layer->loc, "%s", hint);
+            ld->hinted = 1;
+        }
         ld->ok = 0;
         return NULL;
     }
@@ -187,9 +246,9 @@ static void load_initial_state(Loader *ld, const IrLstm *l, IrDirection *D, cons
     if (!l->initial_state)
         return;
     long s_h[1] = {l->recurrent}, s_c[1] = {l->hidden};
-    D->h0 = kept_tensor(ld, arena_printf(ld->a, "%s.%s%s", p, h, sfx), 1, s_h,
+    D->h0 = kept_tensor(ld, tname(ld->a, p, arena_printf(ld->a, "%s%s", h, sfx)), 1, s_h,
                    l->proj ? "[projection]" : "[hidden]");
-    D->c0 = kept_tensor(ld, arena_printf(ld->a, "%s.%s%s", p, c, sfx), 1, s_c, "[hidden]");
+    D->c0 = kept_tensor(ld, tname(ld->a, p, arena_printf(ld->a, "%s%s", c, sfx)), 1, s_c, "[hidden]");
 }
 
 static const int pytorch_slot[GATE_COUNT] = {0, 1, 2, 3};   /* i f g o */
@@ -202,24 +261,29 @@ static void load_pytorch(Loader *ld, IrLayer *L, int d)
     IrDirection *D = &l->dir[d];
     const char *p = L->source.prefix[d];
     const char *sfx = arena_printf(ld->a, "_l%d%s", L->source.index, d == 1 ? "_reverse" : "");
+    /* nn.LSTMCell: one forward layer, no suffix (cell.weight_ih) */
+    if (!L->source.stacked && l->dirs == 1 && !l->proj && !has_tensor(ld, p, "weight_ih_l0") &&
+        has_tensor(ld, p, "weight_ih"))
+        sfx = "";
     long H4 = 4L * l->hidden;
     long s_ih[2] = {H4, l->input}, s_hh[2] = {H4, l->recurrent}, s_b[1] = {H4};
-    float *w_ih = tensor(ld, arena_printf(ld->a, "%s.weight_ih%s", p, sfx), 2, s_ih, "[4*hidden, input]");
-    float *w_hh = tensor(ld, arena_printf(ld->a, "%s.weight_hh%s", p, sfx), 2, s_hh,
+    float *w_ih = tensor(ld, tname(ld->a, p, arena_printf(ld->a, "weight_ih%s", sfx)), 2, s_ih,
+                         "[4*hidden, input]");
+    float *w_hh = tensor(ld, tname(ld->a, p, arena_printf(ld->a, "weight_hh%s", sfx)), 2, s_hh,
                          l->proj ? "[4*hidden, projection]" : "[4*hidden, hidden]");
     if (w_ih)
         put_gate_columns(l, D, w_ih, 0, pytorch_slot, l->input, 0);
     if (w_hh)
         put_gate_columns(l, D, w_hh, 0, pytorch_slot, l->recurrent, l->input);
     if (L->source.bias) {
-        float *b_ih = tensor(ld, arena_printf(ld->a, "%s.bias_ih%s", p, sfx), 1, s_b, "[4*hidden]");
-        float *b_hh = tensor(ld, arena_printf(ld->a, "%s.bias_hh%s", p, sfx), 1, s_b, "[4*hidden]");
+        float *b_ih = tensor(ld, tname(ld->a, p, arena_printf(ld->a, "bias_ih%s", sfx)), 1, s_b, "[4*hidden]");
+        float *b_hh = tensor(ld, tname(ld->a, p, arena_printf(ld->a, "bias_hh%s", sfx)), 1, s_b, "[4*hidden]");
         if (b_ih && b_hh)
             put_gate_biases(l, D, b_ih, b_hh, pytorch_slot);
     }
     if (l->proj) {
         long s_hr[2] = {l->proj, l->hidden};
-        float *w_hr = tensor(ld, arena_printf(ld->a, "%s.weight_hr%s", p, sfx), 2, s_hr,
+        float *w_hr = tensor(ld, tname(ld->a, p, arena_printf(ld->a, "weight_hr%s", sfx)), 2, s_hr,
                              "[projection, hidden]");
         if (w_hr)
             memcpy(D->w_proj, w_hr, sizeof(float) * (size_t)(s_hr[0] * s_hr[1]));
@@ -336,7 +400,7 @@ static void load_dense(Loader *ld, IrLayer *L)
     long in = L->input, units = L->output;
     int keras = L->source.conv == CONV_KERAS;
     long shape[2] = {keras ? in : units, keras ? units : in}, s_b[1] = {units};
-    float *w = tensor(ld, arena_printf(ld->a, "%s.%s", p, keras ? "kernel" : "weight"), 2, shape,
+    float *w = tensor(ld, tname(ld->a, p, keras ? "kernel" : "weight"), 2, shape,
                       keras ? "[input, units]" : "[units, input]");
     if (w) {
         L->dense.w = new_floats(ld, units * in);
@@ -345,7 +409,7 @@ static void load_dense(Loader *ld, IrLayer *L)
                 L->dense.w[u * in + k] = keras ? w[k * units + u] : w[u * in + k];
     }
     if (L->source.bias) {
-        float *b = kept_tensor(ld, arena_printf(ld->a, "%s.bias", p), 1, s_b, "[units]");
+        float *b = kept_tensor(ld, tname(ld->a, p, "bias"), 1, s_b, "[units]");
         if (b)
             L->dense.b = b;
     }
@@ -599,19 +663,102 @@ static void load_gru(Loader *ld, IrLayer *L)
     }
 }
 
+/* The LSTM layer whose prefix names tensor `name` (p.rest, or rest for
+ * an empty prefix), with *rest set to the part after the prefix; NULL if
+ * none. The longest prefix wins. */
+static const IrLayer *layer_of(const IrModel *m, const char *name, const char **rest)
+{
+    const IrLayer *best = NULL;
+    size_t best_len = 0;
+    for (int i = 0; i < m->nlayers; i++) {
+        const IrLayer *L = &m->layers[i];
+        for (int d = 0; L->kind == IR_LSTM && d < 2 && L->source.prefix[d]; d++) {
+            const char *p = L->source.prefix[d];
+            size_t n = strlen(p);
+            int match = n == 0 || (strncmp(name, p, n) == 0 && name[n] == '.');
+            if (match && (!best || n + 1 > best_len)) {
+                best = L;
+                best_len = n ? n + 1 : 0;
+            }
+        }
+    }
+    *rest = name + best_len;
+    return best;
+}
+
+/* The statement that would have the layer read an unused tensor: a layer
+ * index past the block's, a backward direction, a projection, peepholes,
+ * a forget gate, biases. NULL if the name shows none. */
+/* The layer index k of a pytorch or native name's "_l{k}", or -1. */
+static int layer_index(const char *rest)
+{
+    const char *lk = strstr(rest, "_l");
+    return lk && lk[2] >= '0' && lk[2] <= '9' ? atoi(lk + 2) : -1;
+}
+
+static const char *unused_hint(Arena *a, const StFile *file, const IrModel *m, const StTensor *t,
+                               const IrLayer **at)
+{
+    const char *rest;
+    const IrLayer *L = layer_of(m, t->name, &rest);
+    *at = L;
+    if (!L)
+        return NULL;
+    const IrLstm *l = &L->lstm;
+    int top = 0;   /* the block's last layer index */
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].loc.line == L->loc.line && m->layers[i].loc.col == L->loc.col &&
+            m->layers[i].source.index > top)
+            top = m->layers[i].source.index;
+    if (layer_index(rest) > top) {
+        int most = 0;   /* the file's highest layer index under L's prefix */
+        for (int i = 0; i < file->ntensors; i++) {
+            const char *r;
+            if (layer_of(m, file->tensors[i].name, &r) == L && layer_index(r) > most)
+                most = layer_index(r);
+        }
+        return arena_printf(a, "the file has %d layers under this prefix: write 'layers %d;'", most + 1, most + 1);
+    }
+    if (strstr(rest, "_reverse") && l->dirs == 1)
+        return "the file has a backward direction under this prefix: add 'direction bidirectional;'";
+    if ((strncmp(rest, "weight_hr", 9) == 0 || strncmp(rest, "w_proj", 6) == 0) && !l->proj && t->ndim == 2)
+        return arena_printf(a, "the file has a projection: add 'projection %ld;'", t->shape[0]);
+    if (((rest[0] == 'p' && rest[1] == '_') || strcmp(rest, "P") == 0) && !l->peepholes)
+        return "the file has peephole weights: add 'peepholes;'";
+    if ((strncmp(rest, "w_f", 3) == 0 || strncmp(rest, "b_f", 3) == 0) && l->coupled)
+        return "the file has a forget gate of its own: remove 'coupled;'";
+    if ((strncmp(rest, "bias", 4) == 0 || strncmp(rest, "b_", 2) == 0 || strcmp(rest, "B") == 0) &&
+        !L->source.bias)
+        return "the file has biases: remove 'no_bias;'";
+    return NULL;
+}
+
 /* A tensor the spec does not use means spec and weights disagree (a
- * forgotten layer, projection or direction): an error, not a warning.
+ * forgotten layer, projection or direction): an error, not a warning,
+ * with a note at the block whose statement would read it, once per hint.
  * Reports the first ten; returns how many there are. */
-static int unused_tensors(const StFile *file, Arena *a)
+static int unused_tensors(const StFile *file, Arena *a, const IrModel *m)
 {
     int unused = 0;
+    const char *hints[10];
+    int nhints = 0;
     for (int i = 0; i < file->ntensors; i++) {
         const StTensor *t = &file->tensors[i];
         if (t->used)
             continue;
-        if (++unused <= 10)
-            diag_file_error(file->path, "tensor '%s' %s is not used by any layer of the spec",
-                            t->name, dims_text(a, t->ndim, t->shape));
+        if (++unused > 10)
+            continue;
+        diag_file_error(file->path, "tensor '%s' %s is not used by any layer of the spec",
+                        t->name, dims_text(a, t->ndim, t->shape));
+        const IrLayer *L;
+        const char *hint = unused_hint(a, file, m, t, &L);
+        int seen = 0;
+        for (int k = 0; hint && k < nhints; k++)
+            seen |= strcmp(hints[k], hint) == 0;
+        if (hint && !seen) {
+            hints[nhints++] = hint;
+            diag_note(&L->loc, "%s", hint);
+        }
     }
     if (unused > 10)
         diag_file_error(file->path, "... and %d more unused tensors", unused - 10);
@@ -631,11 +778,13 @@ int weights_load(Arena *a, IrModel *m)
 
 int weights_load_file(Arena *a, IrModel *m, StFile *file)
 {
-    Loader ld = {a, file, NULL, 1, 1, {0}};
+    Loader ld = {a, file, NULL, NULL, 0, 1, 1, {0}};
     for (ld.check = 1; ld.check >= 0 && ld.ok; ld.check--) {
         for (int i = 0; i < m->nlayers; i++) {
             IrLayer *L = &m->layers[i];
             ld.src = &L->source;
+            ld.layer = L;
+            ld.hinted = 0;
             if (L->kind == IR_DENSE || L->kind == IR_GRU || L->kind == IR_RNN) {
                 if (L->kind == IR_DENSE)
                     load_dense(&ld, L);
@@ -657,7 +806,7 @@ int weights_load_file(Arena *a, IrModel *m, StFile *file)
             arena_free(&ld.tmp);
         }
         /* After a missing tensor, unused ones would only repeat that story. */
-        if (ld.check && ld.ok && unused_tensors(file, a) > 0)
+        if (ld.check && ld.ok && unused_tensors(file, a, m) > 0)
             return -1;
     }
     return ld.ok ? 0 : -1;

@@ -172,6 +172,60 @@ static inline void rt_softmaxf(float *v, int n)
         v[i] *= inv;
 }
 
+/* ---- piece rt_log_softmaxf (needs <math.h>) ---- */
+/* v[k] = v[k] - log(sum_j e^v[j]), in place, computed as
+ * v[k] - max - log(sum_j e^(v[j] - max)): every exponent <= 0 and the sum
+ * >= 1, so nothing overflows and no log of a softmax rounded to 0 is taken
+ * (PyTorch's log_softmax does the same). */
+static inline void rt_log_softmaxf(float *v, int n)
+{
+    float max, sum, shift;
+    int i;
+
+    if (n <= 0)
+        return;
+    max = v[0];
+    for (i = 1; i < n; i++)
+        if (v[i] > max)
+            max = v[i];
+    sum = 0.0f;
+    for (i = 0; i < n; i++)
+        sum += expf(v[i] - max);
+    shift = max + logf(sum);
+    for (i = 0; i < n; i++)
+        v[i] -= shift;
+}
+
+/* ---- piece rt_mean_rowsf (needs <string.h>) ---- */
+/* y[j] = the mean of x[t][j] over rows t < n >= 1 of width floats (output
+ * mean): summed in float in the order of the rows, then divided by n, so
+ * within n float roundings of the sum of |x| over n. */
+static inline void rt_mean_rowsf(const float *x, size_t n, size_t width, float *y)
+{
+    size_t t, j;
+
+    memcpy(y, x, sizeof(float) * width);
+    for (t = 1; t < n; t++)
+        for (j = 0; j < width; j++)
+            y[j] += x[t * width + j];
+    for (j = 0; j < width; j++)
+        y[j] /= (float)n;
+}
+
+/* ---- piece rt_max_rowsf (needs <string.h>) ---- */
+/* y[j] = the largest x[t][j] over rows t < n >= 1 of width floats (output
+ * max). */
+static inline void rt_max_rowsf(const float *x, size_t n, size_t width, float *y)
+{
+    size_t t, j;
+
+    memcpy(y, x, sizeof(float) * width);
+    for (t = 1; t < n; t++)
+        for (j = 0; j < width; j++)
+            if (x[t * width + j] > y[j])
+                y[j] = x[t * width + j];
+}
+
 /* ---- piece RT_FMA ---- */
 /*
  * RT_FMA(a, b, c) is a*b + c, fused (one rounding) where the target has FMA.

@@ -646,7 +646,7 @@ static int op_add(Importer *im)
     return 0;
 }
 
-/* Relu, Sigmoid, Tanh, Softmax and the other activations lstmc has: the
+/* Relu, Sigmoid, Tanh, Softmax, LogSoftmax and the other activations lstmc has: the
  * activation of the dense layer whose output they take. */
 static int op_activation(Importer *im)
 {
@@ -663,6 +663,7 @@ static int op_activation(Importer *im)
     } table[] = {
         {"Relu", ACT_RELU, none, 0, 0}, {"Sigmoid", ACT_SIGMOID, none, 0, 0},
         {"Tanh", ACT_TANH, none, 0, 0}, {"Softmax", ACT_SOFTMAX, axis, 0, 0},
+        {"LogSoftmax", ACT_LOG_SOFTMAX, axis, 0, 0},
         {"LeakyRelu", ACT_LEAKY_RELU, alpha, 0.01, 0}, {"Elu", ACT_ELU, alpha, 1.0, 0},
         {"HardSigmoid", ACT_HARD_SIGMOID, alpha_beta, 0.2, 0.5},
         {"ThresholdedRelu", ACT_THRESHOLDED_RELU, alpha, 1.0, 0},
@@ -681,7 +682,7 @@ static int op_activation(Importer *im)
         return imp_fail(im, "lstmc applies activations only in dense layers, and its input '%s' "
                         "is the output of %s%s", x->name, imp_layer_desc(im, x->depth),
                         L && L->kind == IMPORT_DENSE ? ", which has an activation already" : "");
-    if (table[k].kind == ACT_SOFTMAX) {
+    if (table[k].kind == ACT_SOFTMAX || table[k].kind == ACT_LOG_SOFTMAX) {
         /* opset 13+: softmax along axis (default -1); before: over the axes from axis (default
          * 1) on, flattened. Either way they must be the features alone. */
         int new_style = im->g->opset >= 13;
@@ -692,10 +693,10 @@ static int op_activation(Importer *im)
             int covered = new_style ? j == d : j >= d;
             int feat = x->ax[j].kind == AX_FEAT;
             if ((feat && !covered) || (covered && !feat && !imp_is_unit(im, x->ax[j])))
-                return imp_fail(im, "attribute 'axis' = %ld makes the softmax run over %s; "
-                                "lstmc's softmax runs over the features",
-                                imp_attr_int(im, "axis", new_style ? -1 : 1),
-                                imp_axis_desc(im, x->ax[j]));
+                return imp_fail(im, "attribute 'axis' = %ld makes the %s run over %s; "
+                                "lstmc's %s runs over the features",
+                                imp_attr_int(im, "axis", new_style ? -1 : 1), ir_activation_name(table[k].kind),
+                                imp_axis_desc(im, x->ax[j]), ir_activation_name(table[k].kind));
         }
     }
     L->dense_act = (Activation){table[k].kind, attr_float(im, "alpha", table[k].da),
@@ -761,7 +762,7 @@ static int op_div(Importer *im)
 const ImpOp imp_layer_ops[] = {
     {"LSTM", op_lstm}, {"GRU", op_gru}, {"RNN", op_rnn}, {"Gemm", op_gemm}, {"MatMul", op_matmul}, {"Add", op_add},
     {"Relu", op_activation}, {"Sigmoid", op_activation}, {"Tanh", op_activation},
-    {"Softmax", op_activation}, {"LeakyRelu", op_activation}, {"Elu", op_activation},
+    {"Softmax", op_activation}, {"LogSoftmax", op_activation}, {"LeakyRelu", op_activation}, {"Elu", op_activation},
     {"HardSigmoid", op_activation}, {"ThresholdedRelu", op_activation},
     {"Softsign", op_activation}, {"Softplus", op_activation},
     {"Abs", op_abs}, {"Div", op_div},

@@ -328,8 +328,16 @@ LLVMValueRef llact_apply(LLVMBuilderRef b, LLVMModuleRef mod, LowAct a, LLVMValu
     return r;
 }
 
-void llact_softmax(LLVMBuilderRef b, LLVMModuleRef mod, LLVMValueRef v, LLVMValueRef n)
+void llact_call(LLVMBuilderRef b, LLVMModuleRef mod, const char *rt_name, LLVMValueRef *args, unsigned n)
 {
-    LLVMValueRef fn = rt_fn(mod, "rt_softmaxf"), args[2] = {v, n};
-    LLVMBuildCall2(b, LLVMGlobalGetValueType(fn), fn, args, 2, "");
+    LLVMValueRef fn = rt_fn(mod, rt_name);
+    LLVMTypeRef ft = LLVMGlobalGetValueType(fn);
+    LLVMTypeRef ps[8];
+    if (n > 8 || LLVMCountParamTypes(ft) != n)
+        diag_fatal("internal error: %s takes %u arguments, not %u", rt_name, LLVMCountParamTypes(ft), n);
+    LLVMGetParamTypes(ft, ps);
+    for (unsigned k = 0; k < n; k++)
+        if (LLVMGetTypeKind(ps[k]) == LLVMIntegerTypeKind && LLVMTypeOf(args[k]) != ps[k])
+            args[k] = LLVMBuildIntCast2(b, args[k], ps[k], 0, "");
+    LLVMBuildCall2(b, ft, fn, args, n, "");
 }

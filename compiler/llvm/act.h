@@ -23,10 +23,12 @@ int llact_link(LLVMModuleRef mod, int fma, int size_first);
 
 /* The activation a of x, a float or a vector of floats, built at b's
  * position: a call of the runtime's function for a (per lane of a vector),
- * or x itself for identity. Not for softmax (llact_softmax). */
+ * or x itself for identity. Not for softmax and log_softmax (llact_call). */
 LLVMValueRef llact_apply(LLVMBuilderRef b, LLVMModuleRef mod, LowAct a, LLVMValueRef x);
 
-/* rt_softmaxf(v, n): v (float *) in place, n an i32. */
-void llact_softmax(LLVMBuilderRef b, LLVMModuleRef mod, LLVMValueRef v, LLVMValueRef n);
+/* A call of the runtime function rt_name ("rt_softmaxf", "rt_mean_rowsf")
+ * with args: each integer converted to its parameter's width, since the
+ * bitcode has the build machine's int and size_t, not the model's. */
+void llact_call(LLVMBuilderRef b, LLVMModuleRef mod, const char *rt_name, LLVMValueRef *args, unsigned n);
 
 #endif

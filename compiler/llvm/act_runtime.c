@@ -41,3 +41,21 @@ void lstmc_rt_softmaxf(float *v, int n)
 {
     rt_softmaxf(v, n);
 }
+
+void lstmc_rt_log_softmaxf(float *v, int n);
+void lstmc_rt_log_softmaxf(float *v, int n)
+{
+    rt_log_softmaxf(v, n);
+}
+
+void lstmc_rt_mean_rowsf(const float *x, size_t n, size_t width, float *y);
+void lstmc_rt_mean_rowsf(const float *x, size_t n, size_t width, float *y)
+{
+    rt_mean_rowsf(x, n, width, y);
+}
+
+void lstmc_rt_max_rowsf(const float *x, size_t n, size_t width, float *y);
+void lstmc_rt_max_rowsf(const float *x, size_t n, size_t width, float *y)
+{
+    rt_max_rowsf(x, n, width, y);
+}

@@ -953,8 +953,8 @@ static CellFns build_cell_kernels(Gen *g, const LowCell *c)
 
 /* ---- a dense layer ---- */
 
-/* lstmc.ID_forward(x, y): y = act(w x + b); softmax over the whole vector
- * by the runtime's rt_softmaxf. */
+/* lstmc.ID_forward(x, y): y = act(w x + b); softmax and log_softmax over
+ * the whole vector by the runtime's functions. */
 static Fn build_dense(Gen *g, const LowDense *d)
 {
     LLVMValueRef w = weights(g, &d->w), bias = weights(g, &d->b), scale = weights(g, &d->s);
@@ -977,8 +977,10 @@ static Fn build_dense(Gen *g, const LowDense *d)
     }
     storef(g, act(g, d->act, loadf(g, acc)), gep(g, y, u.i));
     loop_close(g, &u);
-    if (d->act.kind == ACT_SOFTMAX)
-        llact_softmax(g->b, g->mod, y, ci32(g, d->units));
+    if (lower_vector_act_function(d->act)) {
+        LLVMValueRef va[2] = {y, ci32(g, d->units)};
+        llact_call(g->b, g->mod, lower_vector_act_function(d->act), va, 2);
+    }
     LLVMBuildRetVoid(g->b);
     return df;
 }
@@ -1060,6 +1062,7 @@ static const Fn *callee_fn(const Gen *g, const LowStmt *s)
     case CALLEE_DENSE:             return &g->dense[s->index];
     case CALLEE_MODEL_RESET:       return &g->reset;
     case CALLEE_MODEL_RUN:         return &g->run;
+    case CALLEE_RUNTIME:           break;   /* not the model's: llact_call */
     }
     return NULL;
 }
@@ -1106,7 +1109,10 @@ static void build_block(Gen *g, Env *env, const LowBlock *b)
             for (int q = 0; q < s->nargs; q++)
                 args[q] = s->args[q].is_ptr ? ptr_v(g, env, &s->args[q].ptr) : expr_v(g, env, s->args[q].expr);
             const Fn *fn = callee_fn(g, s);
-            call(g, fn->t, fn->v, args, (unsigned)s->nargs);
+            if (fn)
+                call(g, fn->t, fn->v, args, (unsigned)s->nargs);
+            else
+                llact_call(g->b, g->mod, s->fn, args, (unsigned)s->nargs);
             break;
         }
         case LS_COPY:

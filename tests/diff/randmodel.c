@@ -13,8 +13,8 @@
  * dense blocks in any order, stacked layers, the three directions, memory
  * cell blocks (written `blocks N` or `block_size S`), every gate subset,
  * coupled gates, peepholes, every activation in every slot, forget_bias,
- * the three clips, projection, no_bias, initial_state, both outputs, and the
- * four weights conventions wherever they can express the layer; and gru
+ * the three clips, projection, no_bias, initial_state, every output form, and
+ * the four weights conventions wherever they can express the layer; and gru
  * (reset after: the compiled formulation) and rnn blocks in their place,
  * with their activations, clip, no_bias and initial_state.
  *
@@ -310,6 +310,9 @@ typedef struct Gen {
     /* whether an lstm block's place goes to a gru or rnn block draws from
      * r3, so that a seed's lstm-only models stay what they were */
     Rng r3;
+    /* likewise the output forms final, mean and max and log_softmax draw
+     * from r4 */
+    Rng r4;
     FILE *spec;
     Tensors t, init;
     Text summary;
@@ -789,6 +792,8 @@ static void gen_dense(Gen *g, const char *name)
     if (rng_chance(r, 0.8)) {
         char act[64];
         pick_activation(r, ROLE_DENSE, act, sizeof act);
+        if (strcmp(act, "softmax") == 0 && rng_chance(&g->r4, 0.5))
+            snprintf(act, sizeof act, "log_softmax");
         line_add(&l, "activation %s;", act);
         text_add(&g->summary, " act=%s", squeeze(act));
     }
@@ -860,8 +865,10 @@ static int generate(Gen *g, const char *dir, unsigned long long seed)
     int input = rng_chance(r, 0.15) ? rng_int(r, 1, 3) : rng_int(r, 1, 24);
     g->input = g->width = input;
     int out = rng_int(r, 0, 2);   /* default (sequence), sequence, last */
-    text_add(&g->summary, "seed=%llu input=%d output=%s", seed, input,
-             out == 2 ? "last" : "sequence");
+    /* one row per sequence: last, final, mean or max */
+    static const char *const pooled[] = {"last", "final", "mean", "max"};
+    const char *form = out == 2 ? pooled[rng_int(&g->r4, 0, 3)] : "sequence";
+    text_add(&g->summary, "seed=%llu input=%d output=%s", seed, input, form);
 
     fprintf(g->spec, "# A random model (seed %llu) from tests/diff/randmodel.c.\n", seed);
     fprintf(g->spec, "model rand%llu {\n", seed);
@@ -894,10 +901,14 @@ static int generate(Gen *g, const char *dir, unsigned long long seed)
         else
             gen_dense(g, name);
     }
+    if (out == 2 && strcmp(form, "final") == 0 && !g->nlstm) {
+        form = "last";   /* a final state needs an lstm layer */
+        text_add(&g->summary, " | output=last (no lstm)");
+    }
     if (out == 1)
         fprintf(g->spec, "    output sequence;\n");
     else if (out == 2)
-        fprintf(g->spec, "    output last;\n");
+        fprintf(g->spec, "    output %s;\n", form);
     fprintf(g->spec, "}\n");
     if (fclose(g->spec) != 0) {
         fprintf(stderr, "randmodel: %s: cannot write\n", path);
@@ -968,6 +979,7 @@ static double model_peak(const Gen *g, const char *dir)
             upto.nlayers = k;
             upto.output = m->layers[k - 1].output;
             upto.output_last = 0;
+            upto.output_form = OUT_SEQUENCE;
             for (int s = 0; s < g->nseq; s++) {
                 long n = (long)g->steps[s] * upto.output;
                 double *y = malloc(sizeof(double) * (size_t)n);
@@ -1014,6 +1026,7 @@ int main(int argc, char **argv)
         g.r.s = seed * 0x2545f4914f6cdd1du + (unsigned long long)attempt * 0x9e3779b97f4a7c15u;
         g.r2.s = rng_next(&g.r) ^ 0x6a09e667f3bcc909u;
         g.r3.s = g.r2.s ^ 0xbb67ae8584caa73bu;
+        g.r4.s = g.r2.s * 0x9e3779b97f4a7c15u ^ 0xbb67ae8584caa73bu;
         if (generate(&g, dir, seed) != 0)
             return 1;
         double peak = model_peak(&g, dir);

@@ -62,6 +62,8 @@ def torch_activation(act, y):
         return y
     if name == "softmax":
         return torch.softmax(y, dim=-1)
+    if name == "log_softmax":
+        return torch.log_softmax(y, dim=-1)
     if name == "tanh":
         return torch.tanh(y)
     if name == "sigmoid":
@@ -96,6 +98,7 @@ class Model(torch.nn.Module):
             self.head_names.append((name, act))
             width = units
         self.state = None
+        self.case = case
         if case.get("initial_state"):
             # learned initial states, [layers * directions, batch 1, R or H]
             n = case["layers"] * (2 if case["bidirectional"] else 1)
@@ -110,9 +113,16 @@ class Model(torch.nn.Module):
 
     def forward(self, x):
         if self.state is not None:
-            y, _ = self.lstm(x, (self.h0, self.c0))     # [T, 1, width]
+            y, (h_n, _) = self.lstm(x, (self.h0, self.c0))     # [T, 1, width]
         else:
-            y, _ = self.lstm(x)           # [T, 1, width]
+            y, (h_n, _) = self.lstm(x)           # [T, 1, width]
+        form = self.case["output"]
+        if form == "final":       # the classifier head's cat(h_n[-2], h_n[-1])
+            y = (torch.cat([h_n[-2], h_n[-1]], dim=-1) if self.case["bidirectional"] else h_n[-1])[None]
+        elif form == "mean":
+            y = y.mean(dim=0, keepdim=True)
+        elif form == "max":
+            y = y.max(dim=0, keepdim=True).values
         return self.heads(y)[:, 0, :]
 
     def forward_batch(self, xs):
@@ -172,6 +182,22 @@ CASES = [
     dict(name="p12_initial_state_bidir_stacked", input=5, hidden=8, layers=2, bidirectional=True,
          proj=0, bias=True, heads=[("head", 3, "tanh")], output="sequence", steps=[7, 4, 1],
          initial_state=True),
+    # the classifier heads: fc(cat(h_n[-2], h_n[-1])), fc(h_n[-1]), pooling over time
+    dict(name="p13_bidir_h_n_log_softmax", input=6, hidden=10, layers=1, bidirectional=True,
+         proj=0, bias=True, heads=[("fc", 4, "log_softmax")], output="final", steps=[9, 4, 1]),
+    dict(name="p14_stacked_h_n", input=5, hidden=9, layers=2, bidirectional=False, proj=0,
+         bias=True, heads=[("fc", 5, "log_softmax")], output="final", steps=[10, 1]),
+    dict(name="p15_bidir_projection_h_n", input=4, hidden=8, layers=2, bidirectional=True,
+         proj=3, bias=True, heads=[("fc", 2, "identity")], output="final", steps=[7, 3]),
+    dict(name="p16_mean_pooled", input=5, hidden=12, layers=2, bidirectional=False, proj=0,
+         bias=True, heads=[("fc", 3, "softmax")], output="mean", steps=[8, 3, 1]),
+    dict(name="p17_bidir_max_pooled", input=4, hidden=8, layers=1, bidirectional=True, proj=0,
+         bias=True, heads=[("hid", 6, "relu"), ("fc", 3, "tanh")], output="max", steps=[7, 2]),
+    # saved directly: an nn.LSTMCell stepper's names (cell.weight_ih), a bare nn.LSTM's (weight_ih_l0)
+    dict(name="p18_lstm_cell_stepper", input=5, hidden=7, layers=1, bidirectional=False, proj=0,
+         bias=True, heads=[("out", 3, "tanh")], output="sequence", steps=[6, 2], prefix="cell"),
+    dict(name="p19_bare_lstm", input=4, hidden=6, layers=2, bidirectional=False, proj=0,
+         bias=True, units=0, activation=None, output="sequence", steps=[5, 3], prefix=""),
 ]
 
 
@@ -298,9 +324,11 @@ def comment_for(case):
 def export_onnx(model, case, path):
     """model.onnx: the case's model with input x [T, 1, I] (T free) and
     output y, its spec's output rows. None if PyTorch cannot export it."""
-    import onnx
     if case["proj"]:
         return None        # torch.onnx: "LSTMs with projections" unsupported
+    if case["output"] in ("final", "mean", "max") or case.get("prefix") is not None:
+        return None        # see no_onnx_reason
+    import onnx
     buf = io.BytesIO()
     torch.onnx.export(Exported(model, case["output"] == "last"),
                       (torch.zeros(3, 1, case["input"]),), buf, opset_version=14,
@@ -318,6 +346,45 @@ def export_onnx(model, case, path):
                 ops=sorted({n.op_type for n in proto.graph.node}))
 
 
+def no_onnx_reason(case):
+    if case["proj"]:
+        return "none: torch.onnx.export cannot export an LSTM with proj_size"
+    if case.get("prefix") is not None:
+        return "none: the case is about the names of a directly saved module"
+    return "none: lstmc import does not take its pooling yet"
+
+
+def run_cell(model, case, x):
+    """An nn.LSTMCell stepped over x [T, I] with the weights of model.lstm
+    (one forward layer), then model's heads on each h: [T, out]."""
+    cell = torch.nn.LSTMCell(case["input"], case["hidden"], bias=case["bias"])
+    with torch.no_grad():
+        for name in ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if case["bias"] else ()):
+            getattr(cell, name).copy_(getattr(model.lstm, name + "_l0"))
+        h = torch.zeros(1, case["hidden"])
+        c = torch.zeros(1, case["hidden"])
+        rows = []
+        for t in range(x.shape[0]):
+            h, c = cell(torch.from_numpy(x[t:t + 1]), (h, c))
+            rows.append(model.heads(h))
+    return torch.cat(rows).numpy()
+
+
+def renamed(case, tensors):
+    """The tensors under a case's own prefix for the LSTM: an nn.LSTMCell's
+    names (prefix "cell": cell.weight_ih, no _l0) or a bare module's (prefix
+    "": weight_ih_l0)."""
+    if case.get("prefix") is None:
+        return tensors
+    out = {}
+    for k, v in tensors.items():
+        if k.startswith("lstm."):
+            k = k[len("lstm."):]
+            k = "cell." + k[:-len("_l0")] if case["prefix"] == "cell" else k
+        out[k] = v
+    return out
+
+
 def generate(case, seed):
     torch.manual_seed(seed)
     model = Model(case).eval()
@@ -330,6 +397,8 @@ def generate(case, seed):
     with torch.no_grad():
         if case.get("batched"):
             ys = model.forward_batch(xs)
+        elif case.get("prefix") == "cell":
+            ys = [run_cell(model, case, x) for x in xs]
         else:
             ys = [model(torch.from_numpy(x)[:, None, :]).numpy() for x in xs]
     if case["output"] == "last":
@@ -342,7 +411,7 @@ def generate(case, seed):
 
     folder = os.path.join(TESTS, "fixtures", "pytorch", case["name"])
     os.makedirs(folder, exist_ok=True)
-    tensors = keras_tensors(case, state) if case.get("keras") else pytorch_tensors(case, state)
+    tensors = keras_tensors(case, state) if case.get("keras") else renamed(case, pytorch_tensors(case, state))
     write_safetensors(os.path.join(folder, "weights.safetensors"), tensors)
     with open(os.path.join(folder, "input.txt"), "w") as f:
         f.write("\n\n".join(rows(x) for x in xs) + "\n")
@@ -355,11 +424,13 @@ def generate(case, seed):
                 tensors={k: list(v.shape) for k, v in tensors.items()},
                 generator="tests/reference/gen_pytorch.py",
                 max_abs_diff_torch_vs_numpy_f64=diff,
-                onnx=onnx_meta or "none: torch.onnx.export cannot export an LSTM with proj_size")
+                onnx=onnx_meta or no_onnx_reason(case))
     with open(os.path.join(folder, "case.json"), "w") as f:
         json.dump(meta, f, indent=2)
         f.write("\n")
     spec_model = reference_model(case, keras=case.get("keras", False))
+    if case.get("prefix") is not None:
+        spec_model["layers"][0]["prefixes"] = [case["prefix"]]
     with open(os.path.join(TESTS, "pytorch", case["name"] + ".lstm"), "w") as f:
         f.write(lstm_ref.spec_text(spec_model, "../fixtures/pytorch/%s/weights.safetensors"
                                    % case["name"], comment_for(case)))
@@ -367,9 +438,11 @@ def generate(case, seed):
 
 
 def main():
+    """Every case, or the cases named on the command line."""
     torch.set_num_threads(1)
     for i, case in enumerate(CASES):
-        generate(case, 2000 + i)
+        if len(sys.argv) < 2 or case["name"] in sys.argv[1:]:
+            generate(case, 2000 + i)
     return 0
 
 

@@ -96,6 +96,9 @@ def apply_activation(act, x):
     if name == "softmax":
         e = np.exp(x - np.max(x))
         return e / np.sum(e)
+    if name == "log_softmax":
+        m = np.max(x)
+        return x - m - np.log(np.sum(np.exp(x - m)))
     raise ValueError("unknown activation %r" % (name,))
 
 
@@ -282,21 +285,47 @@ def run_dense(layer, w, xs):
     return np.stack([apply_activation(act, y) for y in ys])
 
 
+def pool(model, layer, xs):
+    """Output final, mean or max: the output rows xs [T, width] of the last
+    lstm block (layer; None: the input) as one row [1, width]. final: each
+    direction's state at the end of its run, a forward direction's at the
+    last step, a backward one's after it read step 0 (PyTorch's h_n of the
+    last layer, cat(h_n[-2], h_n[-1]) when bidirectional)."""
+    form = model["output"]
+    if form == "mean":
+        return np.mean(xs, axis=0, keepdims=True)
+    if form == "max":
+        return np.max(xs, axis=0, keepdims=True)
+    dirs = directions(lstm_defaults(layer))
+    R = xs.shape[1] // len(dirs)
+    return np.concatenate([xs[0 if d == "backward" else -1, i * R:(i + 1) * R]
+                           for i, d in enumerate(dirs)])[None, :]
+
+
 def run_model(model, weights, sequences, stats=None):
     """The model's outputs for each sequence ([T, I] arrays): a list of
-    [T, out] arrays, or of [1, out] with output last. stats, a dict, gets
-    how many values each kind of clip changed."""
+    [T, out] arrays, or of [1, out] with output last, final, mean or max
+    (those three pool the rows of the last lstm block, and the layers after
+    it run on the pooled row). stats, a dict, gets how many values each
+    kind of clip changed."""
     stats = {} if stats is None else stats
     w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
+    form = model.get("output", "sequence")
+    lstms = [k for k, layer in enumerate(model["layers"]) if layer["kind"] == "lstm"]
+    pool_after = (lstms[-1] if lstms else -1) if form in ("final", "mean", "max") else None
     results = []
     for xs in sequences:
         xs = np.asarray(xs, dtype=np.float64)
-        for layer in model["layers"]:
+        if pool_after == -1:
+            xs = pool(model, None, xs)
+        for k, layer in enumerate(model["layers"]):
             if layer["kind"] == "lstm":
                 xs = run_lstm_block(layer, w, xs, stats)
             else:
                 xs = run_dense(layer, w, xs)
-        results.append(xs[-1:] if model.get("output", "sequence") == "last" else xs)
+            if k == pool_after:
+                xs = pool(model, layer, xs)
+        results.append(xs[-1:] if form == "last" else xs)
     return results
 
 

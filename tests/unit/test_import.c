@@ -548,7 +548,7 @@ static void test_matmul_add_head(void **state)
         assert_true(D->w[k] == want[k]);
     assert_true(D->bias && D->b[0] == 0.5f && D->b[1] == -0.5f);
     assert_int_equal(D->dense_act.kind, ACT_SOFTMAX);
-    ImportTensors t;
+        ImportTensors t;
     import_tensors(&a, im, &t);
     assert_int_equal(t.n, 5);
     assert_string_equal(t.names[0], "lstm0.W");
@@ -557,6 +557,40 @@ static void test_matmul_add_head(void **state)
     assert_int_equal(t.shapes[3][1], 3);
     arena_free(&a);
     pool_free();
+}
+
+/* LogSoftmax over the features, as the dense layer's log_softmax; over the
+ * time axis it is refused with the axis named. */
+static void test_log_softmax_head(void **state)
+{
+    (void)state;
+    for (int bad = 0; bad < 2; bad++) {
+        Model m = new_model(2);
+        add_lstm(&m, 2, 3, 1, NULL, "Y");
+        int64_t one[1] = {1}, wd[2] = {3, 2};
+        float w[6] = {1, 2, 3, 4, 5, 6};
+        m.inits[m.ninits++] = itensor("axis1", 1, one);
+        m.inits[m.ninits++] = ftensor("hw", 2, wd, w);
+        m.nodes[m.nnodes++] = node("Squeeze", "sq", "Y axis1", "h", NULL);
+        m.nodes[m.nnodes++] = node("MatMul", "mm", "h hw", "z", NULL);
+        Attr *axis[2] = {attr_int("axis", 0), NULL};
+        m.nodes[m.nnodes++] = node("LogSoftmax", "lsm", "z", "y", bad ? axis : NULL);
+        Arena a = {0};
+        DiagCapture c;
+        const char *err;
+        ImportModel *im = match(&a, &m, &c, &err);
+        if (bad) {
+            assert_null(im);
+            assert_non_null(strstr(err, "makes the log_softmax run over"));
+        } else {
+            assert_string_equal(err, "");
+            assert_non_null(im);
+            assert_int_equal(im->layers[1].dense_act.kind, ACT_LOG_SOFTMAX);
+        }
+        capture_free(&c);
+        arena_free(&a);
+        pool_free();
+    }
 }
 
 /* What the matcher must refuse, each with its exact message. */
@@ -885,6 +919,7 @@ int main(void)
         cmocka_unit_test(test_bidirectional_reshape),
         cmocka_unit_test(test_activation_parameters),
         cmocka_unit_test(test_matmul_add_head),
+        cmocka_unit_test(test_log_softmax_head),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_hostile_graphs),
         cmocka_unit_test(test_wire_cost),

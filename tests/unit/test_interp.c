@@ -793,6 +793,64 @@ static void test_stacked_dense(void **state)
     check_close(y, want, 2);
 }
 
+/* ---- output forms that pool ---- */
+
+/* log_softmax: z - log(sum exp z), also where softmax rounds to 0. */
+static void test_dense_log_softmax(void **state)
+{
+    (void)state;
+    static float W[2][1] = {{1.0f}, {-1.0f}}, b[2] = {0.5f, 0.0f};
+    IrLayer L = dense_layer(1, 2, &W[0][0], b, act(ACT_LOG_SOFTMAX, 0, 0));
+    IrModel m = model_of(&L, 1, 0);
+    double x[2] = {1.0, 500.0}, y[4];
+    interp_run(&m, x, 2, y);
+    double lse = log(exp(1.5) + exp(-1.0));
+    double want[4] = {1.5 - lse, -1.0 - lse, 0.0, -1000.5};
+    check_close(y, want, 3);
+    assert_true(fabs(y[3] - want[3]) < 1e-9);   /* exp(-1000.5) is 0, its log is not -inf */
+}
+
+/* Output final of a bidirectional layer: the forward direction's h after
+ * the last step and the backward one's after it read step 0, the head once
+ * on them; mean and max over the input of a model without an LSTM. */
+static void test_pool(void **state)
+{
+    (void)state;
+    static float Wd[1][2] = {{1.0f, -2.0f}}, bd[1] = {0.25f};
+    IrLayer L[2] = {lstm_layer(1, 1, 1, 0), dense_layer(2, 1, &Wd[0][0], bd, act(ACT_TANH, 0, 0))};
+    L[0].lstm.dirs = 2;
+    L[0].output = 2;
+    set_cell11(&L[0].lstm.dir[0], &cell_a);
+    set_cell11(&L[0].lstm.dir[1], &cell_b);
+    L[0].lstm.dir[1].reverse = 1;
+    IrModel m = model_of(L, 2, 1);
+    m.output_form = OUT_FINAL;
+    double x[3] = {0.5, -1.0, 2.0}, y[1];
+    interp_run(&m, x, 3, y);
+    double hf = 0, cf = 0, hb = 0, cb = 0;
+    for (int t = 0; t < 3; t++)
+        step11(&cell_a, x[t], &hf, &cf);
+    for (int t = 2; t >= 0; t--)
+        step11(&cell_b, x[t], &hb, &cb);
+    double want = tanh(hf - 2.0 * hb + 0.25);
+    check_close(y, &want, 1);
+    assert_false(interp_can_stream(&m));
+
+    static float Wi[2][2] = {{1.0f, 0.0f}, {0.0f, 1.0f}};
+    IrLayer D = dense_layer(2, 2, &Wi[0][0], NULL, act(ACT_IDENTITY, 0, 0));
+    IrModel p = model_of(&D, 1, 1);
+    double rows[3][2] = {{1.0, -4.0}, {3.0, -2.0}, {-1.0, -9.0}}, out[2];
+    p.output_form = OUT_MEAN;
+    interp_run(&p, &rows[0][0], 3, out);
+    double mean[2] = {1.0, -5.0};
+    check_close(out, mean, 2);
+    assert_false(interp_can_stream(&p));
+    p.output_form = OUT_MAX;
+    interp_run(&p, &rows[0][0], 3, out);
+    double max[2] = {3.0, -2.0};
+    check_close(out, max, 2);
+}
+
 /* ---- step by step ---- */
 
 /* InterpStream on two stacked layers (one from a learned initial state)
@@ -940,6 +998,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_standard_lstm),
+        cmocka_unit_test(test_dense_log_softmax),
+        cmocka_unit_test(test_pool),
         cmocka_unit_test(test_no_forget_gate),
         cmocka_unit_test(test_blocks_share_gates),
         cmocka_unit_test(test_peepholes),

@@ -564,6 +564,89 @@ static void test_sequence_api(void **state)
     arena_free(&a);
 }
 
+/* Output final with a backward direction: each cell's h after its run
+ * (the layer writes no rows), then the head once on that vector. */
+static void test_pool_final(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    LowModel *lm = lower(&a,
+                         "model m { input 3;\n"
+                         "  lstm a { hidden 4; direction bidirectional; from native \"w\"; }\n"
+                         "  dense d { units 2; activation log_softmax; from native \"w\"; } output final; }\n",
+                         NULL);
+    assert_false(lm->streaming);
+    assert_true(lm->pooled);
+    assert_int_equal(lm->ops[2].kind, OP_POOL);
+    assert_int_equal(lm->ops[2].out.kind, BUF_TMP);
+    assert_int_equal(lm->ops[3].kind, OP_DENSE_LAST);
+    assert_int_equal(lm->ops[3].in.kind, BUF_TMP);
+    const LowStmt *fwd = NULL, *bwd = NULL;
+    for (int k = 0; k < lm->run.body.n; k++)
+        if (lm->run.body.s[k].kind == LS_COPY)
+            *(fwd ? &bwd : &fwd) = &lm->run.body.s[k];
+    assert_non_null(bwd);
+    assert_string_equal(ptr_text(&a, lm, &fwd->src), "s[0].a_h");
+    assert_string_equal(ptr_text(&a, lm, &fwd->dst), "s[0].tmp0");
+    assert_string_equal(ptr_text(&a, lm, &bwd->src), "s[0].a_reverse_h");
+    assert_string_equal(ptr_text(&a, lm, &bwd->dst), "s[0].tmp0+4");
+    assert_false(lm->cells[0].rows_out);
+    assert_false(lm->cells[1].rows_out);
+    assert_int_equal(lm->nseq, 0);   /* no rows between layers: no scratch */
+    assert_string_equal(lower_vector_act_function(lm->layers[1].dense.act), "rt_log_softmaxf");
+    assert_true(lower_needs(lm, "rt_log_softmaxf"));
+    assert_false(lower_needs(lm, "rt_softmaxf"));
+
+    /* a forward final is the last step's h: it streams as output last */
+    lm = lower(&a, "model m { input 3; lstm a { hidden 4; from native \"w\"; } output final; }", NULL);
+    assert_true(lm->streaming);
+    assert_false(lm->pooled);
+    assert_int_equal(lm->ops[lm->nops - 1].kind, OP_COPY_LAST);
+    arena_free(&a);
+}
+
+/* Output mean and max: the whole sequence (no step function), the rows of
+ * the last LSTM layer (or the input) through the runtime's function, the
+ * head once on the result. */
+static void test_pool_mean_max(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    LowModel *lm = lower(&a,
+                         "model m { input 3; lstm a { hidden 4; from native \"w\"; }\n"
+                         "  dense d { units 2; from native \"w\"; } output mean; }\n",
+                         NULL);
+    assert_false(lm->streaming);
+    assert_true(lm->pooled);
+    assert_true(lower_needs(lm, "rt_mean_rowsf"));
+    assert_false(lower_needs(lm, "rt_max_rowsf"));
+    const LowStmt *s = find_call(&lm->run.body, CALLEE_RUNTIME);
+    assert_non_null(s);
+    assert_string_equal(s->fn, "rt_mean_rowsf");
+    assert_int_equal(s->nargs, 4);
+    assert_string_equal(arg_text(&a, lm, &s->args[0]), "scratch");
+    assert_string_equal(arg_text(&a, lm, &s->args[1]), "steps");
+    assert_string_equal(arg_text(&a, lm, &s->args[2]), "4");
+    assert_string_equal(arg_text(&a, lm, &s->args[3]), "s[0].tmp0");
+
+    /* no lstm: the input's rows, straight into y */
+    lm = lower(&a, "model m { input 3; dense d { units 2; from native \"w\"; } output max; }", NULL);
+    assert_false(lm->streaming);
+    s = find_call(&lm->run.body, CALLEE_RUNTIME);
+    assert_string_equal(s->fn, "rt_max_rowsf");
+    assert_string_equal(arg_text(&a, lm, &s->args[0]), "x");
+    assert_string_equal(arg_text(&a, lm, &s->args[2]), "3");
+    s = find_call(&lm->run.body, CALLEE_DENSE);
+    assert_string_equal(arg_text(&a, lm, &s->args[0]), "s[0].tmp0");
+    assert_string_equal(arg_text(&a, lm, &s->args[1]), "y");
+
+    /* the form is part of the model's hash */
+    const char *spec = "model m { input 3; lstm a { hidden 4; direction backward; from native \"w\"; } output %s; }";
+    assert_true(lower(&a, arena_printf(&a, spec, "last"), NULL)->hash !=
+                lower(&a, arena_printf(&a, spec, "final"), NULL)->hash);
+    arena_free(&a);
+}
+
 /* The model hash: the same for the same model whatever the target, and
  * another for another weight, name, chunk or activation mode. */
 static void test_model_hash(void **state)
@@ -779,6 +862,8 @@ int main(void)
         cmocka_unit_test(test_cell_run_backward),
         cmocka_unit_test(test_streaming_api),
         cmocka_unit_test(test_sequence_api),
+        cmocka_unit_test(test_pool_final),
+        cmocka_unit_test(test_pool_mean_max),
         cmocka_unit_test(test_reset_initial_state),
         cmocka_unit_test(test_model_hash),
         cmocka_unit_test(test_runtime_needs),

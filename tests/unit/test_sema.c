@@ -754,7 +754,7 @@ static void test_argument_errors(void **state)
          "                              ^~~~~~~\n"},
         {"model m {\n    input 3;\n    weights \"w\";\n    output middle;\n"
          "    lstm e { hidden 1; from native \"n\"; }\n}\n", 1,
-         "t.lstm:4:12: error: output must be sequence or last, saw 'middle'\n"
+         "t.lstm:4:12: error: output must be sequence, last, final, mean or max, saw 'middle'\n"
          "    output middle;\n"
          "           ^~~~~~\n"},
         {"model m {\n    input 3;\n    weights w;\n"
@@ -811,7 +811,7 @@ static void test_activation_errors(void **state)
         {LSTM("hidden 4; gate_activation sigmod; from pytorch \"x\";"), 1,
          "t.lstm:4:42: error: an activation must be sigmoid, tanh, hard_sigmoid, scaled_sigmoid, "
          "scaled_tanh, relu, leaky_relu, thresholded_relu, elu, softsign, softplus, affine, "
-         "identity or softmax, saw 'sigmod'; did you mean 'sigmoid'?\n"
+         "identity, softmax or log_softmax, saw 'sigmod'; did you mean 'sigmoid'?\n"
          "    lstm enc { hidden 4; gate_activation sigmod; from pytorch \"x\"; }\n"
          "                                         ^~~~~~\n"},
         {LSTM("hidden 4; gate_activation 3; from pytorch \"x\";"), 1,
@@ -1143,7 +1143,7 @@ static void test_errors_after_an_error(void **state)
                  "t.lstm:2:11: error: input must be an integer from 1 to 65536, saw '0'\n"
                  "    input 0;\n"
                  "          ^\n"
-                 "t.lstm:3:12: error: output must be sequence or last, saw 'middle'\n"
+                 "t.lstm:3:12: error: output must be sequence, last, final, mean or max, saw 'middle'\n"
                  "    output middle;\n"
                  "           ^~~~~~\n"
                  "t.lstm:4:13: error: expected a file name in quotes, saw 'w'\n"

@@ -1124,6 +1124,10 @@ static void test_missing_tensor(void **state)
         "%s/w.safetensors\n"
         "    lstm enc { hidden 4; direction bidirectional; from pytorch \"enc\"; }\n"
         "                                                  ^~~~\n"
+        "%s/t.lstm:4:5: note: the file has no backward direction under this prefix: remove "
+        "'direction bidirectional;' (or give the backward direction's prefix)\n"
+        "    lstm enc { hidden 4; direction bidirectional; from pytorch \"enc\"; }\n"
+        "    ^~~~\n"
         "%s/t.lstm:4:51: error: missing tensor 'enc.weight_hh_l0_reverse' [16, 4] in "
         "%s/w.safetensors\n"
         "    lstm enc { hidden 4; direction bidirectional; from pytorch \"enc\"; }\n"
@@ -1136,7 +1140,7 @@ static void test_missing_tensor(void **state)
         "%s/w.safetensors\n"
         "    lstm enc { hidden 4; direction bidirectional; from pytorch \"enc\"; }\n"
         "                                                  ^~~~\n",
-        dir, dir, dir, dir, dir, dir, dir, dir));
+        dir, dir, dir, dir, dir, dir, dir, dir, dir));
     arena_free(&a);
     remove_dir(dir);
 }
@@ -1228,8 +1232,11 @@ static void test_unused_tensor(void **state)
     load_fails(&a, m, 2, arena_printf(&a,
         "%s/w.safetensors: error: tensor 'enc.weight_ih_l1' [16, 3] is not used by any layer "
         "of the spec\n"
+        "%s/t.lstm:4:5: note: the file has 2 layers under this prefix: write 'layers 2;'\n"
+        "    lstm enc { hidden 4; from pytorch \"enc\"; }\n"
+        "    ^~~~\n"
         "%s/w.safetensors: error: tensor 'extra' [2] is not used by any layer of the spec\n",
-        dir, dir));
+        dir, dir, dir));
 
     /* no_bias in the spec, biases in the file */
     m = check_spec(&a, dir, make_spec(&a, CONV_PYTORCH, "hidden 4; no_bias;", 1, 1, 0), NULL);
@@ -1239,8 +1246,11 @@ static void test_unused_tensor(void **state)
     load_fails(&a, m, 2, arena_printf(&a,
         "%s/w.safetensors: error: tensor 'enc.bias_ih_l0' [16] is not used by any layer of "
         "the spec\n"
+        "%s/t.lstm:4:5: note: the file has biases: remove 'no_bias;'\n"
+        "    lstm enc { hidden 4; no_bias; from pytorch \"enc\"; }\n"
+        "    ^~~~\n"
         "%s/w.safetensors: error: tensor 'enc.bias_hh_l0' [16] is not used by any layer of "
-        "the spec\n", dir, dir));
+        "the spec\n", dir, dir, dir));
 
     /* more than ten: the rest are counted */
     m = pytorch_model(&a, dir, &t);
