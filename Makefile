@@ -72,12 +72,18 @@ LIB_SRCS := compiler/util.c compiler/ast.c compiler/json.c compiler/safetensors.
 # recognized as (filekind.c), the ONNX wire walk that prices a model before
 # protobuf-c unpacks it (onnx_wire.c).
 LIB_SRCS += compiler/filekind.c compiler/import/onnx_wire.c
+# The interpreter's steps as rows (trace.h): run --trace, compare.
+LIB_SRCS += compiler/trace.c compiler/init.c
 GEN_SRCS := $(B)/lexer.c $(B)/parser.c $(B)/runtime_text.c $(B)/onnx.pb-c.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(GEN_SRCS:.c=.o)
 # The command line: main.c parses flags and runs check and run, cli.c is
 # what the commands share, each other command has its own file.
 APP_SRCS := compiler/main.c compiler/cli.c compiler/cmd_compile.c compiler/cmd_build.c \
             compiler/import/cmd_import.c $(LLVM_SRCS)
+# The workbench: scores, two models side by side, every path against the
+# interpreter, random weights, and run --trace's file.
+APP_SRCS += compiler/cmd_eval.c compiler/cmd_compare.c compiler/cmd_verify.c compiler/cmd_init.c \
+            compiler/trace_file.c
 MAIN_OBJ := $(APP_SRCS:%.c=$(B)/%.o)
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)

@@ -254,11 +254,29 @@ static void cell_step(const IrLstm *l, const IrDirection *d, Cell *cs, const dou
     }
 }
 
+/* Offers the step just computed by cell_step to the trace (interp.h):
+ * the gate values, g after its activation, c and h. */
+static void trace_cell(const InterpTrace *tr, const IrLstm *l, const Cell *cs, int layer, int dir,
+                       long t)
+{
+    double *g = mem_alloc(sizeof(double) * (size_t)l->hidden);
+    for (int j = 0; j < l->hidden; j++)
+        g[j] = activate(l->cell_input_act, cs->ag[j]);
+    InterpVec v[] = {
+        {"i", l->blocks, cs->gi}, {"f", l->blocks, cs->gf}, {"g", l->hidden, g},
+        {"o", l->blocks, cs->go}, {"c", l->hidden, cs->c},  {"h", l->recurrent, cs->h},
+    };
+    tr->step(tr->ctx, layer, dir, t, v, (int)COUNT_OF(v));
+    mem_free(g);
+}
+
 /* Runs one direction of LSTM layer l over the whole sequence in[T][I],
- * writing its output h at step t to out[t * out_stride + out_offset ...]. */
+ * writing its output h at step t to out[t * out_stride + out_offset ...];
+ * tr (or NULL) sees each step as layer `layer`, direction d. */
 static void run_direction(const IrLstm *l, const IrDirection *d,
                           const double *in, long T,
-                          double *out, int out_stride, int out_offset)
+                          double *out, int out_stride, int out_offset,
+                          const InterpTrace *tr, int layer, int dir)
 {
     Cell cs;
 
@@ -268,6 +286,8 @@ static void run_direction(const IrLstm *l, const IrDirection *d,
         long t = d->reverse ? T - 1 - n : n;
 
         cell_step(l, d, &cs, in + t * l->input);
+        if (tr)
+            trace_cell(tr, l, &cs, layer, dir, t);
 
         /* this direction's output for step t */
         for (int r = 0; r < l->recurrent; r++)
@@ -277,12 +297,13 @@ static void run_direction(const IrLstm *l, const IrDirection *d,
 }
 
 /* out row t = [dir 0 output at t, dir 1 output at t], each R wide. */
-static void run_lstm(const IrLayer *layer, const double *in, long T, double *out)
+static void run_lstm(const IrLayer *layer, const double *in, long T, double *out,
+                     const InterpTrace *tr, int index)
 {
     const IrLstm *l = &layer->lstm;
 
     for (int d = 0; d < l->dirs; d++)
-        run_direction(l, &l->dir[d], in, T, out, layer->output, d * l->recurrent);
+        run_direction(l, &l->dir[d], in, T, out, layer->output, d * l->recurrent, tr, index, d);
 }
 
 /* ---- dense ---- */
@@ -325,6 +346,12 @@ static void run_dense(const IrLayer *layer, const double *in, long T, double *ou
 
 void interp_run(const IrModel *m, const double *x, long steps, double *y)
 {
+    interp_run_traced(m, x, steps, y, NULL);
+}
+
+void interp_run_traced(const IrModel *m, const double *x, long steps, double *y,
+                       const InterpTrace *tr)
+{
     long T = steps;
     int width = m->input;
 
@@ -337,7 +364,7 @@ void interp_run(const IrModel *m, const double *x, long steps, double *y)
         double *out = mem_alloc(sizeof(double) * (size_t)T * (size_t)layer->output);
 
         if (layer->kind == IR_LSTM)
-            run_lstm(layer, seq, T, out);
+            run_lstm(layer, seq, T, out, tr, n);
         else
             run_dense(layer, seq, T, out);
         mem_free(seq);
@@ -361,6 +388,7 @@ struct InterpStream {
     const IrModel *m;
     Cell *cells;        /* [nlayers]; used by the LSTM layers */
     double **rows;      /* [nlayers][layer output] */
+    const InterpTrace *trace;   /* or NULL */
 };
 
 int interp_can_stream(const IrModel *m)
@@ -379,6 +407,7 @@ InterpStream *interp_stream_new(const IrModel *m)
     size_t n = (size_t)(m->nlayers ? m->nlayers : 1);
 
     s->m = m;
+    s->trace = NULL;
     s->cells = mem_alloc(sizeof *s->cells * n);
     s->rows = mem_alloc(sizeof *s->rows * n);
     for (int k = 0; k < m->nlayers; k++) {
@@ -410,6 +439,8 @@ void interp_stream_run(InterpStream *s, const double *x, long steps, double *y)
             const IrLayer *layer = &m->layers[k];
             if (layer->kind == IR_LSTM) {
                 cell_step(&layer->lstm, &layer->lstm.dir[0], &s->cells[k], in);
+                if (s->trace)
+                    trace_cell(s->trace, &layer->lstm, &s->cells[k], k, 0, t);
                 memcpy(s->rows[k], s->cells[k].h, sizeof(double) * (size_t)layer->output);
             } else {
                 dense_row(layer, in, s->rows[k]);
@@ -423,6 +454,11 @@ void interp_stream_run(InterpStream *s, const double *x, long steps, double *y)
         else if (t == steps - 1)
             memcpy(y, in, sizeof(double) * (size_t)m->output);
     }
+}
+
+void interp_stream_trace(InterpStream *s, const InterpTrace *tr)
+{
+    s->trace = tr;
 }
 
 void interp_stream_free(InterpStream *s)
