@@ -266,7 +266,8 @@ example-embed: $(B)/lstmc
 	  awk -v d="$$d" 'BEGIN { exit !(d <= 1e-5) }' && echo "example embed: max |diff| vs lstmc run $$d"
 
 # One set of weights, two spec variants side by side; the weights generator
-# must reproduce the committed file byte for byte.
+# must reproduce the committed file byte for byte; then lstmc compare, run
+# --trace and init on the two (examples/variants/workbench.sh).
 $(EX)/variants/gen_weights: examples/variants/gen_weights.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Icompiler $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
@@ -275,6 +276,7 @@ example-variants: $(B)/lstmc $(EX)/variants/gen_weights
 	$(EX)/variants/gen_weights $(EX)/variants/weights.safetensors
 	cmp $(EX)/variants/weights.safetensors examples/variants/weights.safetensors
 	sh examples/variants/compare.sh $(B)/lstmc --check
+	sh examples/variants/workbench.sh $(B)/lstmc --check
 
 check-examples-build: example-standalone example-embed example-variants
 
