@@ -57,6 +57,8 @@ expect 2 "unknown scheme 'xavier'" init $qs/model.lstm -o "$tmp/w.safetensors" -
 expect 2 "--seed '-4' is not an integer >= 0" init $qs/model.lstm -o "$tmp/w.safetensors" --seed -4
 expect 2 "--trace is the interpreter's" run $qs/model.lstm $qs/input.txt --trace "$tmp/t.csv" --jit
 expect 2 "unknown option '--trace' for 'eval'" eval $qs/model.lstm $qs/input.txt --targets x --trace y
+expect 2 "unknown --emit 'llvm' for build; expected c or obj" build $qs/model.lstm -o "$tmp/q" --emit llvm
+expect 2 "--emit obj builds a program" build $qs/model.lstm -o "$tmp/q" --emit obj --shared
 
 # ---- eval ----
 # quickstart: 'output last', 5 outputs, one sequence. Its own outputs (as
