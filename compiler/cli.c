@@ -118,7 +118,6 @@ int cli_no_llvm(const char *what)
     return EXIT_USAGE;
 }
 
-
 /* ---- the interpreter as a SeqRunner ---- */
 
 static void interp_reset(SeqRunner *r)

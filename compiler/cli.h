@@ -12,7 +12,7 @@
 #include "lstmc_rows.h"
 
 typedef struct Args {
-    const char *cmd;            /* "check", "run", "compile", "build", "import" */
+    const char *cmd;            /* "check", "run", "compile", "build", "import", "eval", ... */
     const char *usage;          /* the command's --help text */
     const char *pos[3];         /* positional arguments: SPEC [INPUT]; A B DATA (compare) */
     int npos, maxpos;

@@ -18,9 +18,10 @@ const char usage_eval[] =
     "Runs the model on DATA (as 'lstmc run' reads it) and scores its outputs\n"
     "against FILE: one target row per output row ('output last;': one per\n"
     "sequence), in the same forms as data (text, .npy, .f32); blank lines in a\n"
-    "text targets file are ignored. Prints the number of sequences and rows,\n"
-    "then each metric as 'NAME VALUE', one per line (within and accuracy also\n"
-    "as a count of rows: within_rows, accuracy_rows).\n"
+    "text targets file are ignored; messages count rows from 0. Prints the\n"
+    "number of sequences and rows, then each metric as 'NAME VALUE', one per\n"
+    "line (within and accuracy also as a count of rows: within_rows,\n"
+    "accuracy_rows).\n"
     "\n"
     "metrics (--metric, a comma-separated list; default mse):\n"
     "  mse        mean of (y - t)^2 over every output number\n"
@@ -181,9 +182,9 @@ static int parse_metrics(const Args *a, Eval *e)
     return -1;
 }
 
-/* Reads the next target row into t; checks a class index. Returns 1, 0 at
- * the end, or -1 after reporting. */
-static int next_target(DataIn *td, const Eval *e, double *t)
+/* Reads the next target row (row, from 0) into t; checks a class index.
+ * Returns 1, 0 at the end, or -1 after reporting. */
+static int next_target(DataIn *td, const Eval *e, double *t, long row)
 {
     int st;
     while ((st = rt_rows_step(&td->rows, t, stderr)) == RT_BREAK)
@@ -195,14 +196,13 @@ static int next_target(DataIn *td, const Eval *e, double *t)
     if (e->class_index) {
         int n = e->width == 1 ? 2 : e->width;
         if (t[0] != floor(t[0]) || t[0] < 0 || t[0] >= n) {
-            diag_file_error(e->targets, "row %ld: %.9g is not a class index from 0 to %d", 
-                            td->rows.format == RT_TEXT ? td->rows.line : -1, t[0], n - 1);
+            diag_file_error(e->targets, "row %ld: %.9g is not a class index from 0 to %d", row, t[0], n - 1);
             return -1;
         }
     } else if (e->metric[M_XENT] || e->metric[M_BITS]) {
         for (int k = 0; k < e->width; k++)
             if (t[k] < 0) {
-                diag_file_error(e->targets, "a target probability is negative (%.9g)", t[k]);
+                diag_file_error(e->targets, "row %ld: a target probability is negative (%.9g)", row, t[k]);
                 return -1;
             }
     }
@@ -230,7 +230,7 @@ static int eval_data(SeqRunner *r, DataIn *d, DataIn *td, const Eval *e, int per
         r->run(r, x, steps, y);
         Score s = {0};
         for (long k = 0; k < out_rows; k++) {
-            int got = next_target(td, e, t);
+            int got = next_target(td, e, t, total.rows + s.rows);
             if (got == 0)
                 diag_file_error(e->targets, "has %ld rows; the model gave more output rows on the data "
                                 "(sequence %ld)", total.rows + s.rows, seqs);
@@ -251,7 +251,7 @@ static int eval_data(SeqRunner *r, DataIn *d, DataIn *td, const Eval *e, int per
     if (steps < 0) {
         status = EXIT_BAD_INPUT;
     } else {
-        int more = next_target(td, e, t);
+        int more = next_target(td, e, t, total.rows);
         if (more != 0) {
             if (more > 0)
                 diag_file_error(e->targets, "has more rows than the model's %ld output rows on the data",

@@ -122,7 +122,7 @@ typedef struct Flag {
 } Flag;
 
 static const Flag flags[] = {
-    {"--weights", "-w", F_ALL, 1},
+    {"--weights", "-w", F_ALL & ~F_INIT, 1},
     {"--output", "-o", F_RUN | F_COMPILE | F_BUILD | F_IMPORT | F_INIT, 1},
     {"--name", NULL, F_COMPILE | F_BUILD | F_IMPORT, 1},
     {"--activations", NULL, F_RUN | F_COMPILE | F_BUILD | F_EVAL, 1},

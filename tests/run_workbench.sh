@@ -54,6 +54,7 @@ expect 2 "missing the data file" verify $qs/model.lstm
 expect 2 "give a file, not standard input" verify $qs/model.lstm -
 expect 2 "missing the output file: -o" init $qs/model.lstm
 expect 2 "unknown scheme 'xavier'" init $qs/model.lstm -o "$tmp/w.safetensors" --scheme xavier
+expect 2 "unknown option '-w' for 'init'" init $qs/model.lstm -o "$tmp/w.safetensors" -w x.safetensors
 expect 2 "--seed '-4' is not an integer >= 0" init $qs/model.lstm -o "$tmp/w.safetensors" --seed -4
 expect 2 "--trace is the interpreter's" run $qs/model.lstm $qs/input.txt --trace "$tmp/t.csv" --jit
 expect 2 "unknown option '--trace' for 'eval'" eval $qs/model.lstm $qs/input.txt --targets x --trace y
@@ -83,7 +84,7 @@ expect 1 "two.txt: error: has more rows than the model's 1 output rows" eval $qs
 echo "1 2 3" > "$tmp/narrow.txt"
 expect 1 "narrow.txt:1:" eval $qs/model.lstm $qs/input.txt --targets "$tmp/narrow.txt"
 echo 5 > "$tmp/class5.txt"
-expect 1 "is not a class index from 0 to 4" eval $qs/model.lstm $qs/input.txt --targets "$tmp/class5.txt" --class-index --metric accuracy
+expect 1 "class5.txt: error: row 0: 5 is not a class index from 0 to 4" eval $qs/model.lstm $qs/input.txt --targets "$tmp/class5.txt" --class-index --metric accuracy
 echo 1.5 > "$tmp/class15.txt"
 expect 1 "1.5 is not a class index" eval $qs/model.lstm $qs/input.txt --targets "$tmp/class15.txt" --class-index --metric accuracy
 expect 1 "cannot open" eval $qs/model.lstm $qs/input.txt --targets "$tmp/no/such.txt"
