@@ -39,7 +39,7 @@
 const char usage_build[] =
     "usage: lstmc build SPEC [-w WEIGHTS] -o BIN [--shared] [--name NAME] [--cc CC]\n"
     "                   [--cflags FLAGS | --portable] [--activations exact|fast]\n"
-    "                   [--chunk N] [--emit c|obj]\n"
+    "                   [--chunk N] [--weights-type f32|f16|bf16|int8] [--emit c|obj]\n"
     "\n"
     "Builds a standalone program BIN that runs the model: the specialized C of\n"
     "`lstmc compile`, a main() and the data reader of `lstmc run`, compiled and\n"
@@ -74,6 +74,9 @@ const char usage_build[] =
     "                       libm activations, or the runtime's fast approximations\n"
     "                       (default; within 1.5e-7 of sigmoid and tanh)\n"
     "  --chunk N            steps per chunk of the model code, as for compile\n"
+    "  --weights-type T     the weight matrices stored as f32, f16, bf16 or int8,\n"
+    "                       as for compile (the program writes what `lstmc run\n"
+    "                       --weights-type T` writes)\n"
     "  --emit obj           the model from the LLVM backend (compile --emit obj,\n"
     "                       for this machine) linked with the same main() and\n"
     "                       reader, instead of the C backend's model.c (default c)\n"
