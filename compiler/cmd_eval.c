@@ -13,6 +13,7 @@
 const char usage_eval[] =
     "usage: lstmc eval SPEC DATA --targets FILE [--metric LIST] [--tolerance T]\n"
     "                  [--class-index] [--log-probs] [--per-sequence] [-w WEIGHTS]\n"
+    "                  [--weights-type T]\n"
     "                  [--jit [--activations exact|fast]] [--format F] [--header]\n"
     "\n"
     "Runs the model on DATA (as 'lstmc run' reads it) and scores its outputs\n"
@@ -42,6 +43,8 @@ const char usage_eval[] =
     "  --log-probs          the outputs are log-probabilities (xent, bits)\n"
     "  --per-sequence       a line per sequence before the totals\n"
     "  -w, --weights FILE   weights to use instead of the spec's 'weights' file\n"
+    "  --weights-type T     the weights as stored in f32, f16, bf16 or int8 (as\n"
+    "                       for run); the spec's weights_type by default\n"
     "  --jit                run the model compiled by LLVM in memory (float32)\n"
     "  --activations MODE   with --jit: fast (default) or exact\n"
     "  --format F           DATA's form: text, f32 or npy (FILE's: its extension)\n"
