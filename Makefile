@@ -72,12 +72,18 @@ LIB_SRCS := compiler/util.c compiler/ast.c compiler/json.c compiler/safetensors.
 # recognized as (filekind.c), the ONNX wire walk that prices a model before
 # protobuf-c unpacks it (onnx_wire.c).
 LIB_SRCS += compiler/filekind.c compiler/import/onnx_wire.c
+# The interpreter's steps as rows (trace.h): run --trace, compare.
+LIB_SRCS += compiler/trace.c compiler/init.c
 GEN_SRCS := $(B)/lexer.c $(B)/parser.c $(B)/runtime_text.c $(B)/onnx.pb-c.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(GEN_SRCS:.c=.o)
 # The command line: main.c parses flags and runs check and run, cli.c is
 # what the commands share, each other command has its own file.
 APP_SRCS := compiler/main.c compiler/cli.c compiler/cmd_compile.c compiler/cmd_build.c \
             compiler/import/cmd_import.c $(LLVM_SRCS)
+# The workbench: scores, two models side by side, every path against the
+# interpreter, random weights, and run --trace's file.
+APP_SRCS += compiler/cmd_eval.c compiler/cmd_compare.c compiler/cmd_verify.c compiler/cmd_init.c \
+            compiler/trace_file.c
 MAIN_OBJ := $(APP_SRCS:%.c=$(B)/%.o)
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
@@ -260,7 +266,8 @@ example-embed: $(B)/lstmc
 	  awk -v d="$$d" 'BEGIN { exit !(d <= 1e-5) }' && echo "example embed: max |diff| vs lstmc run $$d"
 
 # One set of weights, two spec variants side by side; the weights generator
-# must reproduce the committed file byte for byte.
+# must reproduce the committed file byte for byte; then lstmc compare, run
+# --trace and init on the two (examples/variants/workbench.sh).
 $(EX)/variants/gen_weights: examples/variants/gen_weights.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Icompiler $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
@@ -269,6 +276,7 @@ example-variants: $(B)/lstmc $(EX)/variants/gen_weights
 	$(EX)/variants/gen_weights $(EX)/variants/weights.safetensors
 	cmp $(EX)/variants/weights.safetensors examples/variants/weights.safetensors
 	sh examples/variants/compare.sh $(B)/lstmc --check
+	sh examples/variants/workbench.sh $(B)/lstmc --check
 
 check-examples-build: example-standalone example-embed example-variants
 
@@ -276,31 +284,49 @@ check-examples-build: example-standalone example-embed example-variants
 
 # Examples with really trained weights: each folder's train.py (PyTorch, run
 # by hand, not here) wrote the committed weights and results.txt, PyTorch's
-# score on the example's test set. Each program here embeds the model from
-# `lstmc compile`, scores it without Python and fails unless it matches.
-# Built with $(CFLAGS), so `make SAN=1` runs them under the sanitizers.
+# score on the example's test set. `lstmc eval` scores each model on the
+# same test set and examples/common/check_eval.sh fails unless the scores
+# match. Built with $(CFLAGS), so `make SAN=1` runs them under the sanitizers.
 EXCC = $(CC) $(CFLAGS) -Iexamples/common $(LDFLAGS)
+CHECK_EVAL = sh examples/common/check_eval.sh
 
-# The adding problem (Hochreiter & Schmidhuber 1997), T = 100.
+# The adding problem (Hochreiter & Schmidhuber 1997), T = 100: data.c
+# writes the test set, lstmc eval gives the MSE and the solved count.
 example-adding: $(B)/lstmc
 	@mkdir -p $(EX)/adding
-	$(B)/lstmc compile examples/adding/model.lstm -o $(EX)/adding/model
-	$(EXCC) -I$(EX)/adding -o $(EX)/adding/test examples/adding/test.c $(EX)/adding/model.c -lm
-	$(EX)/adding/test examples/adding/results.txt
+	$(EXCC) -o $(EX)/adding/data examples/adding/data.c
+	$(EX)/adding/data $(EX)/adding/test.txt $(EX)/adding/targets.txt
+	$(B)/lstmc eval examples/adding/model.lstm $(EX)/adding/test.txt --targets $(EX)/adding/targets.txt \
+	  --metric mse,within --tolerance 0.04 > $(EX)/adding/eval.txt
+	@$(CHECK_EVAL) "example adding" $(EX)/adding/eval.txt examples/adding/results.txt \
+	  "mse=mse~rel:1e-4" "within_rows=solved~abs:@borderline"
 
 # The 1997 LSTM, memory cell blocks without forget gate, on the embedded
-# Reber grammar.
+# Reber grammar: the MSE by lstmc eval; the string counts (a per-string,
+# multi-label criterion eval has no metric for) by test.c on the compiled
+# model, which also writes the test set.
 example-blocks1997: $(B)/lstmc
 	@mkdir -p $(EX)/blocks1997
 	$(B)/lstmc compile examples/blocks1997/model.lstm -o $(EX)/blocks1997/model
 	$(EXCC) -I$(EX)/blocks1997 -o $(EX)/blocks1997/test examples/blocks1997/test.c \
 	  $(EX)/blocks1997/model.c -lm
 	$(EX)/blocks1997/test examples/blocks1997/results.txt
+	$(EX)/blocks1997/test --write-data $(EX)/blocks1997/test.txt $(EX)/blocks1997/targets.txt
+	$(B)/lstmc eval examples/blocks1997/model.lstm $(EX)/blocks1997/test.txt \
+	  --targets $(EX)/blocks1997/targets.txt --metric mse > $(EX)/blocks1997/eval.txt
+	@$(CHECK_EVAL) "example blocks1997" $(EX)/blocks1997/eval.txt examples/blocks1997/results.txt \
+	  "mse=mse~rel:1e-4"
 
 # A character-level language model: bits per character on held-out text
-# beside PyTorch's, the sampler's flag errors, and a sample.
+# by lstmc eval beside PyTorch's, then the sampler's flag errors and a
+# sample (examples/charlm/check.sh).
 example-charlm: $(B)/lstmc
 	@mkdir -p $(EX)/charlm
+	sh examples/charlm/to_data.sh examples/charlm/heldout.txt $(EX)/charlm/heldout.txt $(EX)/charlm/targets.txt
+	$(B)/lstmc eval examples/charlm/model.lstm $(EX)/charlm/heldout.txt --targets $(EX)/charlm/targets.txt \
+	  --class-index --metric bits > $(EX)/charlm/eval.txt
+	@$(CHECK_EVAL) "example charlm" $(EX)/charlm/eval.txt examples/charlm/results.txt \
+	  "bits=bits_per_char~abs:1e-5"
 	$(B)/lstmc compile examples/charlm/model.lstm -o $(EX)/charlm/model
 	$(EXCC) -I$(EX)/charlm -o $(EX)/charlm/sample examples/charlm/sample.c $(EX)/charlm/model.c -lm
 	sh examples/charlm/check.sh $(EX)/charlm/sample
@@ -400,7 +426,14 @@ check-golden-c: $(B)/lstmc
 check-names: $(B)/lstmc
 	@sh tests/run_names.sh $(B)/lstmc
 
-TESTS := check-unit check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-cross check-examples-trained check-onnx check-limits check-fuzz check-stream check-python
+# The workbench (tests/run_workbench.sh): eval, compare, verify, init and
+# run --trace on bad input, the 1997 cell's drift in a trace, init's files
+# in every convention, verify of every example (the quickstart alone in the
+# sanitizer pass: each verify builds two programs).
+check-workbench: $(B)/lstmc
+	@LSTMC_SAN=$(SAN) sh tests/run_workbench.sh $(B)/lstmc
+
+TESTS := check-unit check-diag check-cli check-workbench check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-cross check-examples-trained check-onnx check-limits check-fuzz check-stream check-python
 
 # Every suite of TESTS in each pass: the normal build, SAN=1 and, with LLVM,
 # a build without it (in $(B)/nollvm), where the LLVM tests must report

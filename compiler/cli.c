@@ -6,9 +6,12 @@
 #include "quantize.h"
 
 #include "ast.h"
+#include "interp.h"
 #include "sema.h"
+#include "trace.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,3 +136,98 @@ int cli_no_llvm(const char *what)
     return EXIT_USAGE;
 }
 
+/* ---- the interpreter as a SeqRunner ---- */
+
+static void interp_reset(SeqRunner *r)
+{
+    interp_stream_reset(r->impl);
+    if (r->trace)
+        trace_new_sequence(r->trace);
+}
+
+static void interp_steps(SeqRunner *r, const double *x, long steps, double *y)
+{
+    if (r->trace)
+        trace_begin(r->trace, steps);
+    interp_stream_run(r->impl, x, steps, y);
+    if (r->trace)
+        trace_end(r->trace, steps);
+}
+
+/* A whole sequence, each one from the initial state. */
+static void interp_whole(SeqRunner *r, const double *x, long steps, double *y)
+{
+    if (r->trace) {
+        trace_new_sequence(r->trace);
+        trace_begin(r->trace, steps);
+    }
+    interp_run_traced(r->m, x, steps, y, r->trace ? &r->trace->hook : NULL);
+    if (r->trace)
+        trace_end(r->trace, steps);
+}
+
+void cli_interp_runner_open(SeqRunner *r, const IrModel *m, Trace *trace)
+{
+    memset(r, 0, sizeof *r);
+    r->m = m;
+    r->streaming = interp_can_stream(m);
+    r->chunk = 64;
+    r->reset = interp_reset;
+    r->run = r->streaming ? interp_steps : interp_whole;
+    r->impl = r->streaming ? interp_stream_new(m) : NULL;
+    r->trace = trace;
+    if (r->impl && trace)
+        interp_stream_trace(r->impl, &trace->hook);
+}
+
+void cli_interp_runner_close(SeqRunner *r)
+{
+    interp_stream_free(r->impl);
+    r->impl = NULL;
+}
+
+/* ---- data ---- */
+
+int cli_data_format(const Args *a, const char *flag, const char *value, const char *path, int *status)
+{
+    if (!value)
+        return (int)rt_format_of_path(path && strcmp(path, "-") != 0 ? path : NULL);
+    int f = rt_format_named(value);
+    if (f < 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s '%%s' is not a data form; expected text, f32 or npy", flag);
+        *status = cli_usage_error(a, msg, value);
+    }
+    return f;
+}
+
+int cli_data_open(DataIn *d, const Args *a, const char *path, const char *format, int header,
+                  int width, int *status)
+{
+    memset(d, 0, sizeof *d);
+    *status = EXIT_BAD_INPUT;
+    int form = cli_data_format(a, "--format", format, path, status);
+    if (form < 0)
+        return -1;
+    if (header && form != RT_TEXT) {
+        *status = cli_usage_error(a, "%s", "--header is for text input: a binary form has no column names");
+        return -1;
+    }
+    int std = strcmp(path, "-") == 0;
+    d->f = std ? stdin : fopen(path, form == RT_TEXT ? "r" : "rb");
+    if (!d->f) {
+        diag_file_error(path, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    rt_rows_init(&d->rows, d->f, std ? "<stdin>" : path, width);
+    rt_rows_format(&d->rows, (rt_format)form, header);
+    return 0;
+}
+
+void cli_data_close(DataIn *d)
+{
+    rt_rows_free(&d->rows);
+    if (d->f && d->f != stdin)
+        fclose(d->f);
+    d->f = NULL;
+}

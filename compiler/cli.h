@@ -9,13 +9,15 @@
 
 #include "ir.h"
 #include "lower.h"
+#include "lstmc_rows.h"
 
 typedef struct Args {
-    const char *cmd;            /* "check", "run", "compile", "build", "import" */
+    const char *cmd;            /* "check", "run", "compile", "build", "import", "eval", ... */
     const char *usage;          /* the command's --help text */
-    const char *pos[2];         /* positional arguments: SPEC [INPUT] */
+    const char *pos[3];         /* positional arguments: SPEC [INPUT]; A B DATA (compare) */
     int npos, maxpos;
     const char *weights;        /* -w, --weights */
+    const char *weights_b;      /* a second -w: compare's B */
     const char *output;         /* -o: PREFIX (compile), BIN (build), the output file (run) */
     const char *name;           /* --name: C identifier prefix (compile, build) */
     const char *cc;             /* --cc (build); NULL: $CC, else "cc" */
@@ -37,6 +39,14 @@ typedef struct Args {
     int shared;                 /* build --shared: a shared library, not a program */
     int portable;               /* build --portable: -O2 for any machine of the kind */
     int no_weights, ast;        /* check */
+    const char *trace;          /* run --trace FILE */
+    const char *targets;        /* eval --targets FILE */
+    const char *metric;         /* eval --metric LIST */
+    const char *tolerance;      /* eval (within), compare, verify */
+    int class_index;            /* eval: targets are class indices */
+    int log_probs;              /* eval: outputs are log-probabilities */
+    int per_sequence;           /* eval: a line per sequence */
+    const char *seed, *scheme;  /* init */
     char **argv;                /* the whole command line, for banners */
     int argc;
 } Args;
@@ -87,7 +97,14 @@ typedef struct SeqRunner {
     int streaming;
     int chunk;                  /* steps per run worth taking at once */
     void *impl;
+    struct Trace *trace;        /* the interpreter only: collects each step (trace.h), or NULL */
 } SeqRunner;
+
+/* The reference interpreter as a SeqRunner: step by step for a streaming
+ * model, whole sequences otherwise; every step offered to trace (or NULL).
+ * close frees what open made. */
+void cli_interp_runner_open(SeqRunner *r, const IrModel *m, struct Trace *trace);
+void cli_interp_runner_close(SeqRunner *r);
 
 /* llvm/jit.c (LLVM builds only): a SeqRunner over model m lowered with o
  * for this machine and JIT-compiled. open returns 0, or -1 after
@@ -95,10 +112,32 @@ typedef struct SeqRunner {
 int jit_runner_open(SeqRunner *r, Arena *a, const IrModel *m, const LowerOptions *o);
 void jit_runner_close(SeqRunner *r);
 
+/* The data form named by a flag's value, else the one path's extension
+ * implies (NULL or "-": text). Returns the form (rt_format), or -1 after a
+ * usage error (*status set). */
+int cli_data_format(const Args *a, const char *flag, const char *value, const char *path, int *status);
+
+/* A data file read sequence by sequence in the form --format and the
+ * extension say (--header skips a text file's first line). */
+typedef struct DataIn {
+    FILE *f;
+    rt_rows rows;
+} DataIn;
+/* Returns 0; -1 after reporting "PATH: error: cannot open"; EXIT_USAGE
+ * (as status) after a usage error. */
+int cli_data_open(DataIn *d, const Args *a, const char *path, const char *format, int header,
+                  int width, int *status);
+void cli_data_close(DataIn *d);
+
 /* The commands; each returns an exit status. */
 int cmd_compile(const Args *a);
 int cmd_build(const Args *a);
 int cmd_import(const Args *a);
+int cmd_eval(const Args *a);
+int cmd_compare(const Args *a);
+int cmd_verify(const Args *a);
+int cmd_init(const Args *a);
 extern const char usage_compile[], usage_build[], usage_import[];
+extern const char usage_eval[], usage_compare[], usage_verify[], usage_init[];
 
 #endif

@@ -20,6 +20,9 @@
 #include "emit_main.h"
 #include "lower.h"
 #include "runtime_text.h"
+#ifdef LSTMC_HAVE_LLVM
+#include "llvm/emit_llvm.h"
+#endif
 
 #include <ctype.h>
 #include <dirent.h>
@@ -36,7 +39,7 @@
 const char usage_build[] =
     "usage: lstmc build SPEC [-w WEIGHTS] -o BIN [--shared] [--name NAME] [--cc CC]\n"
     "                   [--cflags FLAGS | --portable] [--activations exact|fast]\n"
-    "                   [--chunk N] [--weights-type f32|f16|bf16|int8]\n"
+    "                   [--chunk N] [--weights-type f32|f16|bf16|int8] [--emit c|obj]\n"
     "\n"
     "Builds a standalone program BIN that runs the model: the specialized C of\n"
     "`lstmc compile`, a main() and the data reader of `lstmc run`, compiled and\n"
@@ -74,6 +77,9 @@ const char usage_build[] =
     "  --weights-type T     the weight matrices stored as f32, f16, bf16 or int8,\n"
     "                       as for compile (the program writes what `lstmc run\n"
     "                       --weights-type T` writes)\n"
+    "  --emit obj           the model from the LLVM backend (compile --emit obj,\n"
+    "                       for this machine) linked with the same main() and\n"
+    "                       reader, instead of the C backend's model.c (default c)\n"
     "  -h, --help           show this help\n"
     "\n"
     "exit status: 0 success, 1 invalid spec or weights or a failed compiler,\n"
@@ -185,6 +191,7 @@ typedef struct Sources {
     const LowModel *lm;
     EmitOptions emit;
     EmitMainOptions main;
+    int obj;                    /* --emit obj: model.o and model.h from the LLVM backend */
 } Sources;
 
 typedef void WriteFn(FILE *f, const Sources *s, const char *text);
@@ -359,9 +366,17 @@ static int build(Arena *a, const Args *args, const Sources *src, Words *cc)
     for (size_t k = 0; k < COUNT_OF(files); k++) {
         if (files[k].shared != 2 && files[k].shared != args->shared)
             continue;
+        if (src->obj && files[k].shared == 2)
+            continue;   /* model.o and model.h come from the LLVM backend, below */
         if (caught_signal || write_source(a, dir, files[k].name, files[k].fn, src, files[k].text) != 0)
             goto done;
     }
+#ifdef LSTMC_HAVE_LLVM
+    LlvmTarget host = {NULL, NULL, NULL, LLVM_OPT_3};
+    if (src->obj && emitllvm_write_files(src->lm, &src->emit, &host, LLVM_EMIT_OBJ,
+                                         arena_printf(a, "%s/model", dir)) != 0)
+        goto done;
+#endif
 
     out = reserve_output(a, args->output);
     if (!out)
@@ -378,7 +393,7 @@ static int build(Arena *a, const Args *args, const Sources *src, Words *cc)
         words_add(cc, arena_printf(a, "%s/info.c", dir));
     } else {
         words_add(cc, arena_printf(a, "%s/main.c", dir));
-        words_add(cc, arena_printf(a, "%s/model.c", dir));
+        words_add(cc, arena_printf(a, "%s/model.%s", dir, src->obj ? "o" : "c"));
         words_add(cc, arena_printf(a, "%s/lstmc_rows.c", dir));
     }
     words_add(cc, "-lm");
@@ -423,6 +438,23 @@ int cmd_build(const Args *a)
     if (st >= 0)
         return st;
     const char *act = lo.fast_activations ? "fast" : "exact";
+    int obj = a->emit && strcmp(a->emit, "obj") == 0;
+    if (a->emit && !obj && strcmp(a->emit, "c") != 0)
+        return cli_usage_error(a, "unknown --emit '%s' for build; expected c or obj", a->emit);
+    if (obj && a->shared)
+        return cli_usage_error(a, "%s", "--emit obj builds a program: --shared compiles the C backend's code");
+#ifndef LSTMC_HAVE_LLVM
+    if (obj)
+        return cli_no_llvm("--emit obj");
+#else
+    LowTarget vt;
+    LlvmTarget host = {NULL, NULL, NULL, LLVM_OPT_3};
+    if (obj) {
+        if (emitllvm_vector_shape(&host, &vt) != 0)
+            return EXIT_BAD_INPUT;
+        lo.target = &vt;
+    }
+#endif
 
     Arena arena = {0};
     int status = EXIT_BAD_INPUT;
@@ -443,6 +475,7 @@ int cmd_build(const Args *a)
         words_split(&cc, &arena, build_cflags(a));
 
         Sources src = {0};
+        src.obj = obj;
         src.lm = lower_model(&arena, m, &lo);
         const char *cmd = cli_shell_join(&arena, (const char *const *)a->argv, a->argc);
         src.emit.header_include = "model.h";
@@ -451,8 +484,8 @@ int cmd_build(const Args *a)
         src.main.header = "model.h";
         src.main.activations = act;
         src.main.command_line = cmd;
-        src.main.compiler = arena_printf(&arena, "%s (then -o BIN main.c model.c lstmc_rows.c -lm)",
-                                         cli_shell_join(&arena, cc.v, cc.n));
+        src.main.compiler = arena_printf(&arena, "%s (then -o BIN main.c model.%s lstmc_rows.c -lm)",
+                                         cli_shell_join(&arena, cc.v, cc.n), obj ? "o" : "c");
         status = build(&arena, a, &src, &cc);
     }
 out:

@@ -255,11 +255,29 @@ static void cell_step(const IrLstm *l, const IrDirection *d, Cell *cs, const dou
     }
 }
 
+/* Offers the step just computed by cell_step to the trace (interp.h):
+ * the gate values, g after its activation, c and h. */
+static void trace_cell(const InterpTrace *tr, const IrLstm *l, const Cell *cs, int layer, int dir,
+                       long t)
+{
+    double *g = mem_alloc(sizeof(double) * (size_t)l->hidden);
+    for (int j = 0; j < l->hidden; j++)
+        g[j] = activate(l->cell_input_act, cs->ag[j]);
+    InterpVec v[] = {
+        {"i", l->blocks, cs->gi}, {"f", l->blocks, cs->gf}, {"g", l->hidden, g},
+        {"o", l->blocks, cs->go}, {"c", l->hidden, cs->c},  {"h", l->recurrent, cs->h},
+    };
+    tr->step(tr->ctx, layer, dir, t, v, (int)COUNT_OF(v));
+    mem_free(g);
+}
+
 /* Runs one direction of LSTM layer l over the whole sequence in[T][I],
- * writing its output h at step t to out[t * out_stride + out_offset ...]. */
+ * writing its output h at step t to out[t * out_stride + out_offset ...];
+ * tr (or NULL) sees each step as layer `layer`, direction d. */
 static void run_direction(const IrLstm *l, const IrDirection *d,
                           const double *in, long T,
-                          double *out, int out_stride, int out_offset)
+                          double *out, int out_stride, int out_offset,
+                          const InterpTrace *tr, int layer, int dir)
 {
     Cell cs;
 
@@ -269,6 +287,8 @@ static void run_direction(const IrLstm *l, const IrDirection *d,
         long t = d->reverse ? T - 1 - n : n;
 
         cell_step(l, d, &cs, in + t * l->input);
+        if (tr)
+            trace_cell(tr, l, &cs, layer, dir, t);
 
         /* this direction's output for step t */
         for (int r = 0; r < l->recurrent; r++)
@@ -278,12 +298,13 @@ static void run_direction(const IrLstm *l, const IrDirection *d,
 }
 
 /* out row t = [dir 0 output at t, dir 1 output at t], each R wide. */
-static void run_lstm(const IrLayer *layer, const double *in, long T, double *out)
+static void run_lstm(const IrLayer *layer, const double *in, long T, double *out,
+                     const InterpTrace *tr, int index)
 {
     const IrLstm *l = &layer->lstm;
 
     for (int d = 0; d < l->dirs; d++)
-        run_direction(l, &l->dir[d], in, T, out, layer->output, d * l->recurrent);
+        run_direction(l, &l->dir[d], in, T, out, layer->output, d * l->recurrent, tr, index, d);
 }
 
 /* ---- GRU and RNN ---- */
@@ -530,6 +551,12 @@ static void pool_rows(const IrModel *m, int k, double *seq, long T, int width)
 
 void interp_run(const IrModel *m, const double *x, long steps, double *y)
 {
+    interp_run_traced(m, x, steps, y, NULL);
+}
+
+void interp_run_traced(const IrModel *m, const double *x, long steps, double *y,
+                       const InterpTrace *tr)
+{
     long T = steps;
     int width = m->input;
     int pool_after = pools(m) ? pooled_layer(m) : m->nlayers;
@@ -547,7 +574,7 @@ void interp_run(const IrModel *m, const double *x, long steps, double *y)
         double *out = mem_alloc(sizeof(double) * (size_t)T * (size_t)layer->output);
 
         if (layer->kind == IR_LSTM)
-            run_lstm(layer, seq, T, out);
+            run_lstm(layer, seq, T, out, tr, n);
         else if (layer->kind == IR_GRU || layer->kind == IR_RNN)
             run_recurrent(layer, seq, T, out);
         else
@@ -579,6 +606,7 @@ struct InterpStream {
     Cell *cells;        /* [nlayers]; used by the LSTM layers */
     GruCell *grus;      /* [nlayers]; used by the GRU and RNN layers */
     double **rows;      /* [nlayers][layer output] */
+    const InterpTrace *trace;   /* or NULL */
 };
 
 int interp_can_stream(const IrModel *m)
@@ -606,6 +634,7 @@ InterpStream *interp_stream_new(const IrModel *m)
     size_t n = (size_t)(m->nlayers ? m->nlayers : 1);
 
     s->m = m;
+    s->trace = NULL;
     s->cells = mem_alloc(sizeof *s->cells * n);
     s->grus = mem_alloc(sizeof *s->grus * n);
     s->rows = mem_alloc(sizeof *s->rows * n);
@@ -642,6 +671,8 @@ void interp_stream_run(InterpStream *s, const double *x, long steps, double *y)
             const IrLayer *layer = &m->layers[k];
             if (layer->kind == IR_LSTM) {
                 cell_step(&layer->lstm, &layer->lstm.dir[0], &s->cells[k], in);
+                if (s->trace)
+                    trace_cell(s->trace, &layer->lstm, &s->cells[k], k, 0, t);
                 memcpy(s->rows[k], s->cells[k].h, sizeof(double) * (size_t)layer->output);
             } else if (layer->kind == IR_GRU || layer->kind == IR_RNN) {
                 recurrent_step(layer, &layer->gru.dir[0], &s->grus[k], in);
@@ -658,6 +689,11 @@ void interp_stream_run(InterpStream *s, const double *x, long steps, double *y)
         else if (t == steps - 1)
             memcpy(y, in, sizeof(double) * (size_t)m->output);
     }
+}
+
+void interp_stream_trace(InterpStream *s, const InterpTrace *tr)
+{
+    s->trace = tr;
 }
 
 void interp_stream_free(InterpStream *s)

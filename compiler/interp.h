@@ -15,6 +15,28 @@
  * steps >= 1. */
 void interp_run(const IrModel *m, const double *x, long steps, double *y);
 
+/* Tracing (lstmc run --trace, compare): after each step of each direction
+ * of a layer with state, the interpreter hands the hook that step's named
+ * vectors, in a fixed order per layer kind. An LSTM offers "i", "f", "o"
+ * [NB] (the gate values, 1 for an absent gate, 1 - i for a coupled f), "g"
+ * [H] (the cell input after its activation), "c" [H] and "h" [R]. Another
+ * layer kind offers its own names. t is the step's row in the x of this
+ * call (0-based). A NULL trace costs one test per step. */
+typedef struct InterpVec {
+    const char *name;
+    int n;
+    const double *v;
+} InterpVec;
+
+typedef struct InterpTrace {
+    void (*step)(void *ctx, int layer, int dir, long t, const InterpVec *vecs, int nvecs);
+    void *ctx;
+} InterpTrace;
+
+/* interp_run, offering every step to tr (which may be NULL). */
+void interp_run_traced(const IrModel *m, const double *x, long steps, double *y,
+                       const InterpTrace *tr);
+
 /* 1 if m has no backward direction: it can run step by step. */
 int interp_can_stream(const IrModel *m);
 
@@ -29,5 +51,7 @@ InterpStream *interp_stream_new(const IrModel *m);
 void interp_stream_reset(InterpStream *s);
 void interp_stream_run(InterpStream *s, const double *x, long steps, double *y);
 void interp_stream_free(InterpStream *s);
+/* Offers every later step to tr (NULL: stop). */
+void interp_stream_trace(InterpStream *s, const InterpTrace *tr);
 
 #endif

@@ -10,6 +10,7 @@
 #include "interp.h"
 #include "lstmc_rows.h"
 #include "sema.h"
+#include "trace_file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -28,6 +29,10 @@ static const char usage_main[] =
     "  compile SPEC [-w WEIGHTS] -o PREFIX\n"
     "                                   write specialized C: PREFIX.c and PREFIX.h\n"
     "  build SPEC [-w WEIGHTS] -o BIN   build a standalone executable\n"
+    "  eval SPEC DATA --targets FILE    score the model on labelled data\n"
+    "  compare A B DATA                 run two specs on the same data, side by side\n"
+    "  verify SPEC DATA                 run one spec through every path; the largest difference\n"
+    "  init SPEC -o WEIGHTS             random weights for a spec, in its convention\n"
     "  import MODEL.onnx -o DIR         write DIR/NAME.lstm and DIR/NAME.safetensors\n"
     "                                   from an ONNX model\n"
     "  help [COMMAND]                   show this help, or a command's\n"
@@ -55,7 +60,8 @@ static const char usage_check[] =
 
 static const char usage_run[] =
     "usage: lstmc run SPEC [-w WEIGHTS] [--weights-type T] [--jit [--activations exact|fast]]\n"
-    "                 [--format F] [--header] [-o OUTPUT] [--output-format F] [INPUT]\n"
+    "                 [--format F] [--header] [-o OUTPUT] [--output-format F]\n"
+    "                 [--trace FILE] [INPUT]\n"
     "\n"
     "Runs the model in the reference interpreter (double precision) on INPUT,\n"
     "or standard input when INPUT is absent or '-', and writes the outputs to\n"
@@ -96,6 +102,10 @@ static const char usage_run[] =
     "  --header             text input: skip its first line (column names)\n"
     "  -o, --output FILE    write the outputs to FILE, as '> FILE' would\n"
     "  --output-format F    the output's form: text, f32 or npy\n"
+    "  --trace FILE         write every step's gates i, f, g, o, cell state c and\n"
+    "                       hidden state h of each layer to FILE: CSV, or .npy\n"
+    "                       when FILE ends in .npy (grammar/SPEC.md, \"Traces\";\n"
+    "                       the interpreter only)\n"
     "  -h, --help           show this help\n"
     "\n"
     "exit status: 0 success, 1 invalid spec, weights or data, or a failed write,\n"
@@ -104,7 +114,9 @@ static const char usage_run[] =
 /* Flags, and which commands take them. */
 enum {
     F_CHECK = 1, F_RUN = 2, F_COMPILE = 4, F_BUILD = 8, F_IMPORT = 16,
-    F_ALL = F_CHECK | F_RUN | F_COMPILE | F_BUILD,
+    F_EVAL = 32, F_COMPARE = 64, F_VERIFY = 128, F_INIT = 256,
+    F_ALL = F_CHECK | F_RUN | F_COMPILE | F_BUILD | F_EVAL | F_COMPARE | F_VERIFY | F_INIT,
+    F_DATA = F_RUN | F_EVAL | F_COMPARE | F_VERIFY,   /* commands that read data */
 };
 
 typedef struct Flag {
@@ -114,22 +126,31 @@ typedef struct Flag {
 } Flag;
 
 static const Flag flags[] = {
-    {"--weights", "-w", F_ALL, 1},
-    {"--output", "-o", F_RUN | F_COMPILE | F_BUILD | F_IMPORT, 1},
+    {"--weights", "-w", F_ALL & ~F_INIT, 1},
+    {"--output", "-o", F_RUN | F_COMPILE | F_BUILD | F_IMPORT | F_INIT, 1},
     {"--name", NULL, F_COMPILE | F_BUILD | F_IMPORT, 1},
-    {"--activations", NULL, F_RUN | F_COMPILE | F_BUILD, 1},
+    {"--activations", NULL, F_RUN | F_COMPILE | F_BUILD | F_EVAL, 1},
     {"--threads", NULL, F_COMPILE, 1},
     {"--chunk", NULL, F_COMPILE | F_BUILD, 1},
-    {"--weights-type", NULL, F_RUN | F_COMPILE | F_BUILD, 1},
-    {"--emit", NULL, F_COMPILE, 1},
+    {"--weights-type", NULL, F_RUN | F_COMPILE | F_BUILD | F_EVAL, 1},
+    {"--emit", NULL, F_COMPILE | F_BUILD, 1},
     {"--target", NULL, F_COMPILE, 1},
     {"--cpu", NULL, F_COMPILE, 1},
     {"--features", NULL, F_COMPILE, 1},
     {"--opt-level", NULL, F_COMPILE, 1},
-    {"--jit", NULL, F_RUN, 0},
-    {"--format", NULL, F_RUN, 1},
+    {"--jit", NULL, F_RUN | F_EVAL, 0},
+    {"--format", NULL, F_DATA, 1},
     {"--output-format", NULL, F_RUN, 1},
-    {"--header", NULL, F_RUN, 0},
+    {"--header", NULL, F_DATA, 0},
+    {"--trace", NULL, F_RUN, 1},
+    {"--targets", NULL, F_EVAL, 1},
+    {"--metric", NULL, F_EVAL, 1},
+    {"--tolerance", NULL, F_EVAL | F_COMPARE | F_VERIFY, 1},
+    {"--class-index", NULL, F_EVAL, 0},
+    {"--log-probs", NULL, F_EVAL, 0},
+    {"--per-sequence", NULL, F_EVAL, 0},
+    {"--seed", NULL, F_INIT, 1},
+    {"--scheme", NULL, F_INIT, 1},
     {"--shared", NULL, F_BUILD, 0},
     {"--portable", NULL, F_BUILD, 0},
     {"--cc", NULL, F_BUILD, 1},
@@ -141,7 +162,9 @@ static const Flag flags[] = {
 
 static void set_flag(Args *a, const char *name, const char *value)
 {
-    if (strcmp(name, "--weights") == 0) a->weights = value;
+    if (strcmp(name, "--weights") == 0 && a->weights && strcmp(a->cmd, "compare") == 0)
+        a->weights_b = value;   /* compare's B */
+    else if (strcmp(name, "--weights") == 0) a->weights = value;
     else if (strcmp(name, "--output") == 0) a->output = value;
     else if (strcmp(name, "--name") == 0) a->name = value;
     else if (strcmp(name, "--activations") == 0) a->activations = value;
@@ -163,6 +186,15 @@ static void set_flag(Args *a, const char *name, const char *value)
     else if (strcmp(name, "--cflags") == 0) a->cflags = value;
     else if (strcmp(name, "--no-weights") == 0) a->no_weights = 1;
     else if (strcmp(name, "--ast") == 0) a->ast = 1;
+    else if (strcmp(name, "--trace") == 0) a->trace = value;
+    else if (strcmp(name, "--targets") == 0) a->targets = value;
+    else if (strcmp(name, "--metric") == 0) a->metric = value;
+    else if (strcmp(name, "--tolerance") == 0) a->tolerance = value;
+    else if (strcmp(name, "--class-index") == 0) a->class_index = 1;
+    else if (strcmp(name, "--log-probs") == 0) a->log_probs = 1;
+    else if (strcmp(name, "--per-sequence") == 0) a->per_sequence = 1;
+    else if (strcmp(name, "--seed") == 0) a->seed = value;
+    else if (strcmp(name, "--scheme") == 0) a->scheme = value;
 }
 
 /* Parses argv[i..argc) for a command whose bit in Flag.commands is `cmd`.
@@ -252,34 +284,6 @@ static int cmd_check(const Args *a)
     return m ? status : EXIT_BAD_INPUT;
 }
 
-/* The reference interpreter as a SeqRunner: step by step (InterpStream)
- * for a streaming model, whole sequences (interp_run) otherwise. */
-static void interp_reset(SeqRunner *r)
-{
-    interp_stream_reset(r->impl);
-}
-
-static void interp_steps(SeqRunner *r, const double *x, long steps, double *y)
-{
-    interp_stream_run(r->impl, x, steps, y);
-}
-
-static void interp_whole(SeqRunner *r, const double *x, long steps, double *y)
-{
-    interp_run(r->m, x, steps, y);
-}
-
-static void interp_runner_open(SeqRunner *r, const IrModel *m)
-{
-    memset(r, 0, sizeof *r);
-    r->m = m;
-    r->streaming = interp_can_stream(m);
-    r->chunk = 64;
-    r->reset = interp_reset;
-    r->run = r->streaming ? interp_steps : interp_whole;
-    r->impl = r->streaming ? interp_stream_new(m) : NULL;
-}
-
 /* The runtime's loop (rt_run) sees a SeqRunner through these. */
 static void loop_reset(void *ctx)
 {
@@ -292,22 +296,6 @@ static int loop_run(void *ctx, const double *x, size_t steps, double *y)
     SeqRunner *r = ctx;
     r->run(r, x, (long)steps, y);
     return 0;
-}
-
-/* The form named by a flag, else the one a path's extension implies.
- * Returns the form, or -1 after a usage error (*status set). */
-static int data_format(const Args *a, const char *flag, const char *value, const char *path,
-                       int *status)
-{
-    if (!value)
-        return (int)rt_format_of_path(path && strcmp(path, "-") != 0 ? path : NULL);
-    int f = rt_format_named(value);
-    if (f < 0) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "%s '%%s' is not a data form; expected text, f32 or npy", flag);
-        *status = cli_usage_error(a, msg, value);
-    }
-    return f;
 }
 
 /* Streams the input through r into the output (rt_run, shared with the
@@ -367,14 +355,16 @@ static int cmd_run(const Args *a)
         return st;
     if (a->activations && !a->jit)
         return cli_usage_error(a, "%s", "--activations is for --jit: the interpreter computes the exact functions");
-    int in_format = data_format(a, "--format", a->format, a->npos > 1 ? a->pos[1] : NULL, &st);
+    int in_format = cli_data_format(a, "--format", a->format, a->npos > 1 ? a->pos[1] : NULL, &st);
     if (in_format < 0)
         return st;
-    int out_format = data_format(a, "--output-format", a->output_format, a->output, &st);
+    int out_format = cli_data_format(a, "--output-format", a->output_format, a->output, &st);
     if (out_format < 0)
         return st;
     if (a->header && in_format != RT_TEXT)
         return cli_usage_error(a, "%s", "--header is for text input: a binary form has no column names");
+    if (a->trace && a->jit)
+        return cli_usage_error(a, "%s", "--trace is the interpreter's: the compiled model keeps no gates to show");
 #ifndef LSTMC_HAVE_LLVM
     if (a->jit)
         return cli_no_llvm("--jit");
@@ -387,16 +377,21 @@ static int cmd_run(const Args *a)
     if (m && a->jit && jit_runner_open(&r, &arena, m, &lo) != 0)
         m = NULL;
 #endif
+    TraceFile tf;
+    if (m && a->trace && trace_file_open(&tf, &arena, m, a->trace) != 0)
+        m = NULL;
     if (m && !a->jit)
-        interp_runner_open(&r, m);
+        cli_interp_runner_open(&r, m, a->trace ? &tf.trace : NULL);
     if (m)
         status = run_data(&r, a, in_format, out_format);
+    if (m && a->trace && trace_file_close(&tf, status == EXIT_OK) != 0)
+        status = EXIT_BAD_INPUT;
 #ifdef LSTMC_HAVE_LLVM
     if (a->jit)
         jit_runner_close(&r);
 #endif
     if (!a->jit)
-        interp_stream_free(r.impl);
+        cli_interp_runner_close(&r);
     arena_free(&arena);
     int out = finish_output();
     return status ? status : out;
@@ -406,7 +401,7 @@ typedef struct Command {
     const char *name;
     int bit;                    /* in Flag.commands */
     const char *usage;
-    int maxpos;                 /* positional arguments: SPEC [INPUT] */
+    int maxpos;                 /* positional arguments: SPEC [INPUT], A B DATA */
     int (*run)(const Args *a);
 } Command;
 
@@ -416,6 +411,10 @@ static const Command commands[] = {
     {"compile", F_COMPILE, usage_compile, 1, cmd_compile},
     {"build", F_BUILD, usage_build, 1, cmd_build},
     {"import", F_IMPORT, usage_import, 1, cmd_import},
+    {"eval", F_EVAL, usage_eval, 2, cmd_eval},
+    {"compare", F_COMPARE, usage_compare, 3, cmd_compare},
+    {"verify", F_VERIFY, usage_verify, 2, cmd_verify},
+    {"init", F_INIT, usage_init, 1, cmd_init},
 };
 
 static const Command *find_command(const char *name)

@@ -33,7 +33,7 @@ from lstmc_example import XorShift, write_safetensors  # noqa: E402
 
 T = 100            # sequence length
 HIDDEN = 32
-TEST_N = 2000      # test sequences; test.c draws the same ones
+TEST_N = 2000      # test sequences; data.c draws the same ones
 TEST_SEED = 1997   # seed of the test set's xorshift64*
 THRESHOLD = 0.04   # the paper's "solved" criterion
 BATCH = 64
@@ -44,7 +44,7 @@ LR = 3e-3
 
 
 def make_sequence(rng, t):
-    """One sequence as test.c's make_sequence draws it: (inputs [t, 2], target)."""
+    """One sequence as data.c's make_sequence draws it: (inputs [t, 2], target)."""
     values = [2.0 * rng.uniform() - 1.0 for _ in range(t)]
     p1 = rng.below(10)
     p2 = rng.below(t // 2 - 1)
@@ -145,7 +145,7 @@ def main():
     write_safetensors(os.path.join(HERE, "weights.safetensors"),
                       {k: v.numpy() for k, v in sd.items()})
     with open(os.path.join(HERE, "results.txt"), "w") as f:
-        f.write("# written by train.py: PyTorch 1.13, float32, on test.c's test set\n")
+        f.write("# written by train.py: PyTorch 1.13, float32, on data.c's test set\n")
         f.write("T %d\n" % T)
         f.write("sequences %d\n" % TEST_N)
         f.write("mse %.9g\n" % mse)

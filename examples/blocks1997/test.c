@@ -13,7 +13,15 @@
  * and exits 1 unless the counts agree and the MSEs agree to 1e-4 relative
  * (see README.md).
  *
+ * The MSE is `lstmc eval`'s too: with --write-data, this program writes
+ * the test set instead (one-hot symbols; the allowed symbols as 0/1
+ * targets) for `lstmc eval --metric mse` (make example-blocks1997). The
+ * string counts stay here: a string is right when every step's set of
+ * outputs above 0.5 is exactly the allowed set, a per-string, multi-label
+ * criterion that no metric of lstmc eval computes.
+ *
  *   test RESULTS_TXT
+ *   test --write-data DATA.txt TARGETS.txt
  */
 #include "model.h"
 #include "results.h"
@@ -21,6 +29,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #define TEST_N    1000
 #define TEST_SEED 1997
@@ -65,6 +74,41 @@ static int embedded_reber(XorShift *r, int syms[MAX_LEN], unsigned allowed[MAX_L
     return n;
 }
 
+/* The test set as text for lstmc eval: a line per step but the last of
+ * each string (its one-hot symbol; the next 0/1 row of TARGETS.txt: the
+ * symbols allowed next), a blank line after each string. */
+static int write_data(const char *data_path, const char *targets_path)
+{
+    static int syms[MAX_LEN];
+    static unsigned allowed[MAX_LEN];
+    FILE *data = fopen(data_path, "w"), *targets = fopen(targets_path, "w");
+    XorShift rng;
+    int i, t, k;
+    if (!data || !targets) {
+        fprintf(stderr, "%s: error: cannot write\n", data ? targets_path : data_path);
+        return 1;
+    }
+    xs_seed(&rng, TEST_SEED);
+    for (i = 0; i < TEST_N; i++) {
+        int n = embedded_reber(&rng, syms, allowed);
+        if (n < 0) {
+            fprintf(stderr, "test string %d: error: longer than %d symbols\n", i, MAX_LEN);
+            return 1;
+        }
+        for (t = 0; t < n - 1; t++)
+            for (k = 0; k < REBER_INPUT_SIZE; k++) {
+                fprintf(data, "%d%c", k == syms[t], k + 1 < REBER_INPUT_SIZE ? ' ' : '\n');
+                fprintf(targets, "%u%c", allowed[t] >> k & 1, k + 1 < REBER_INPUT_SIZE ? ' ' : '\n');
+            }
+        fputc('\n', data);
+    }
+    if (fclose(data) != 0 || fclose(targets) != 0) {
+        fprintf(stderr, "%s: error: a write failed\n", data_path);
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static int syms[MAX_LEN];
@@ -75,8 +119,10 @@ int main(int argc, char **argv)
     double want_correct, want_penultimate, want_strings, want_mse, sq = 0, mse;
     int i;
 
+    if (argc == 4 && strcmp(argv[1], "--write-data") == 0)
+        return write_data(argv[2], argv[3]);
     if (argc != 2) {
-        fprintf(stderr, "usage: %s RESULTS_TXT\n", argv[0]);
+        fprintf(stderr, "usage: %s RESULTS_TXT | --write-data DATA.txt TARGETS.txt\n", argv[0]);
         return 2;
     }
     if (results_get(argv[1], "strings", &want_strings) || results_get(argv[1], "correct", &want_correct)
