@@ -426,9 +426,24 @@ static void recurrent_step(const IrLayer *layer, const IrGruDirection *d, GruCel
         rnn_step(&layer->gru, d, gc, x);
 }
 
+/* What a trace sees of a GRU step (its gates r, z, the candidate n and h)
+ * or an RNN step (h). */
+static void trace_recurrent(const InterpTrace *tr, const IrLayer *layer, const GruCell *gc, int index, int dir,
+                            long t)
+{
+    int H = layer->gru.hidden;
+    InterpVec v[] = {{"r", H, gc->r}, {"z", H, gc->z}, {"n", H, gc->n}, {"h", H, gc->h}};
+    if (layer->kind == IR_GRU)
+        tr->step(tr->ctx, index, dir, t, v, (int)COUNT_OF(v));
+    else
+        tr->step(tr->ctx, index, dir, t, v + 3, 1);
+}
+
 /* out row t = [dir 0 output at t, dir 1 output at t], each H wide; a
- * backward direction reads from the last step to the first. */
-static void run_recurrent(const IrLayer *layer, const double *in, long T, double *out)
+ * backward direction reads from the last step to the first. tr (or NULL)
+ * sees each step as layer `index`. */
+static void run_recurrent(const IrLayer *layer, const double *in, long T, double *out, const InterpTrace *tr,
+                          int index)
 {
     const IrGru *g = &layer->gru;
 
@@ -441,6 +456,8 @@ static void run_recurrent(const IrLayer *layer, const double *in, long T, double
         for (long k = 0; k < T; k++) {
             long t = d->reverse ? T - 1 - k : k;
             recurrent_step(layer, d, &gc, in + t * g->input);
+            if (tr)
+                trace_recurrent(tr, layer, &gc, index, dn, t);
             for (int j = 0; j < g->hidden; j++)
                 out[t * layer->output + dn * g->hidden + j] = gc.h[j];
         }
@@ -576,7 +593,7 @@ void interp_run_traced(const IrModel *m, const double *x, long steps, double *y,
         if (layer->kind == IR_LSTM)
             run_lstm(layer, seq, T, out, tr, n);
         else if (layer->kind == IR_GRU || layer->kind == IR_RNN)
-            run_recurrent(layer, seq, T, out);
+            run_recurrent(layer, seq, T, out, tr, n);
         else
             run_dense(layer, seq, T, out);
         mem_free(seq);
@@ -676,6 +693,8 @@ void interp_stream_run(InterpStream *s, const double *x, long steps, double *y)
                 memcpy(s->rows[k], s->cells[k].h, sizeof(double) * (size_t)layer->output);
             } else if (layer->kind == IR_GRU || layer->kind == IR_RNN) {
                 recurrent_step(layer, &layer->gru.dir[0], &s->grus[k], in);
+                if (s->trace)
+                    trace_recurrent(s->trace, layer, &s->grus[k], k, 0, t);
                 memcpy(s->rows[k], s->grus[k].h, sizeof(double) * (size_t)layer->output);
             } else {
                 dense_row(layer, in, s->rows[k]);
