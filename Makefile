@@ -136,7 +136,8 @@ $(ACT_BC): compiler/llvm/act_runtime.c runtime/lstmc_act.h
 	@mkdir -p $(B)
 	@sh scripts/deps.sh clang $(LLVM_MAJOR) "$(CLANG)"
 	$(CLANG) $(BC_FLAGS) $(if $(findstring _small,$@),-fno-inline) \
-	  $(if $(findstring nofma,$@),'-DRT_FMA(a,b,c)=((a)*(b)+(c))','-DRT_FMA(a,b,c)=__builtin_fmaf((a),(b),(c))') \
+	  $(if $(findstring nofma,$@),'-DRT_FMA(a,b,c)=((a)*(b)+(c))' '-DRT_FMAD(a,b,c)=((a)*(b)+(c))',\
+	    '-DRT_FMA(a,b,c)=__builtin_fmaf((a),(b),(c))' '-DRT_FMAD(a,b,c)=__builtin_fma((a),(b),(c))') \
 	  -c -emit-llvm -o $@ $<
 $(B)/act_bitcode.c: scripts/embed_bin.sh $(ACT_BC)
 	sh scripts/embed_bin.sh $(foreach f,$(ACT_BC),llact_bc_$(basename $(notdir $(f:$(B)/act_%=%)))=$(f)) > $@

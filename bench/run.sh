@@ -209,12 +209,16 @@ variant_tables() {
     for IH in "16 32" "64 128" "256 512"; do   # --activations exact, and the step API
         read -r I H <<< "$IH"
         t=exact-step-h$H
-        def_table "$t" "$I" "$H" 1 1 "--activations exact (libm's functions), and NAME_step called per step, against fast and NAME_run"
+        def_table "$t" "$I" "$H" 1 1 "--activations exact, and NAME_step called per step, against fast and NAME_run"
         def_model "$t" std "standard LSTM" "" "" "$std"
         def_system "$t" std-gcc std gcc "standard LSTM, gcc" std-gcc
         def_system "$t" std-llvm std llvm "standard LSTM, LLVM object" std-llvm
         def_system "$t" exact-gcc std exact-gcc "--activations exact, gcc" std-gcc 1
         def_system "$t" exact-llvm std exact-llvm "--activations exact, LLVM object" std-llvm 1
+        if [ -n "${BENCH_BASELINE:-}" ]; then
+            def_system "$t" exact-gcc-base std exact-base "baseline lstmc, --activations exact, gcc" std-gcc
+            def_system "$t" exact-llvm-base std exact-llvm-base "baseline lstmc, --activations exact, LLVM object" std-llvm
+        fi
         def_system "$t" step-gcc std step-gcc "bench_step per step, gcc" std-gcc
         def_system "$t" step-llvm std step-llvm "bench_step per step, LLVM object" std-llvm
         def_system "$t" onednn std onednn "oneDNN lstm_forward"
@@ -286,6 +290,8 @@ kind_code() {
         step-gcc) CODE=c COPTS="--activations fast" CFLAGS_EXTRA=(-DBENCH_STEP_API) ;;
         step-llvm) CODE=llvm COPTS="--activations fast --emit obj" CFLAGS_EXTRA=(-DBENCH_STEP_API) ;;
         base) CODE=baseline COPTS="--activations fast" ;;
+        exact-base) CODE=baseline-exact COPTS="--activations exact" ;;
+        exact-llvm-base) CODE=baseline-exact-llvm COPTS="--activations exact --emit obj" ;;
         *) return 1 ;;
     esac
 }
@@ -298,7 +304,7 @@ declare -A CODE_STATUS
 gen_code() {
     local md=$1 code=$2 dir=$1/$2 lstmc=$LSTMC copts rc=0
     [ -n "${CODE_STATUS[$dir]+set}" ] && return 0
-    [ "$code" = baseline ] && lstmc=$BENCH_BASELINE
+    [ "${code#baseline}" != "$code" ] && lstmc=$BENCH_BASELINE
     read -ra copts <<< "$COPTS"
     rm -rf "$dir"
     mkdir -p "$dir"
