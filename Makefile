@@ -203,16 +203,33 @@ $(B)/tests/randmodel: tests/diff/randmodel.c $(LIB_OBJS)
 	$(CC) $(CFLAGS) -Icompiler -Iruntime -I$(B) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 # With LLVM, the same 200 models through the LLVM backend too (run --jit),
-# and the first 100 as objects linked through their header (--emit obj).
+# and the first 100 as objects linked through their header (--emit obj);
+# the first 20 with --activations exact (C, and with LLVM the JIT).
 check-diff: $(B)/lstmc $(B)/tests/randmodel
 	@sh tests/run_diff.sh $(B)/lstmc 200
 	$(if $(LLVM_CONFIG),@DIFF_CANDIDATE=jit sh tests/run_diff.sh $(B)/lstmc 200)
 	$(if $(LLVM_CONFIG),@DIFF_CANDIDATE=obj sh tests/run_diff.sh $(B)/lstmc 100)
 	$(if $(LLVM_CONFIG),,@echo "diff: --jit and --emit obj not run (this lstmc has no LLVM backend)")
+	@DIFF_ACTIVATIONS=exact sh tests/run_diff.sh $(B)/lstmc 20
+	$(if $(LLVM_CONFIG),@DIFF_ACTIVATIONS=exact DIFF_CANDIDATE=jit sh tests/run_diff.sh $(B)/lstmc 20)
 
 # The long run (not in `make check`): 3000 models.
 check-diff-long: $(B)/lstmc $(B)/tests/randmodel
 	@sh tests/run_diff.sh $(B)/lstmc 3000
+
+# The activations (runtime/lstmc_act.h) against double precision over every
+# 97th float, a few seconds: tests/act_error.c fails on an exact function
+# beyond its bound, a step down, or a wrong limit. check-act-long: every
+# float (about 15 minutes on one core; not in make check).
+$(B)/tests/act_error: tests/act_error.c runtime/lstmc_act.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -Iruntime $(LDFLAGS) -o $@ $< -lm
+
+check-act: $(B)/tests/act_error
+	@$(B)/tests/act_error $(if $(filter 1,$(SAN)),997,97)
+
+check-act-long: $(B)/tests/act_error
+	@$(B)/tests/act_error 1
 
 # The README's first command: build lstmc, check the quickstart model, run
 # it in the interpreter, then build it into a standalone program and run that.
@@ -396,7 +413,7 @@ check-golden-c: $(B)/lstmc
 check-names: $(B)/lstmc
 	@sh tests/run_names.sh $(B)/lstmc
 
-TESTS := check-unit check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-cross check-examples-trained check-onnx check-limits check-fuzz check-stream check-python
+TESTS := check-unit check-act check-diag check-cli check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-cross check-examples-trained check-onnx check-limits check-fuzz check-stream check-python
 
 # Every suite of TESTS in each pass: the normal build, SAN=1 and, with LLVM,
 # a build without it (in $(B)/nollvm), where the LLVM tests must report
@@ -412,7 +429,7 @@ check:
 clean:
 	rm -rf build
 
-.PHONY: all check clean example check-diff-long check-stream-long $(TESTS)
+.PHONY: all check clean example check-diff-long check-stream-long check-act-long $(TESTS)
 .DELETE_ON_ERROR:
 
 # ---- benchmark (bench/README.md) ----

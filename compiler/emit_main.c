@@ -409,7 +409,7 @@ void emitmain_source(FILE *f, const IrModel *m, const EmitMainOptions *o)
     emit_table(f, "model_name", "the model's name in the spec", m->name);
     emit_table(f, "spec_path", "the spec it was compiled from", m->spec_path);
     emit_table(f, "weights_path", "its trained weights", m->weights_path);
-    emit_table(f, "activations", "exact (libm) or fast (approximations)", o->activations);
+    emit_table(f, "activations", "exact (within 0.51 ulps) or fast (approximations)", o->activations);
     emit_table(f, "lstmc_version", "the compiler", LSTMC_VERSION);
     emit_table(f, "lstmc_command", "the command that built this program", o->command_line);
     emit_table(f, "cc_command", "the C compiler command", o->compiler);

@@ -1,9 +1,12 @@
 /*
  * act_error.c - measures the error of the activations in runtime/lstmc_act.h
- * against double precision, over every finite float, and prints a table.
- * Not part of `make check` (all floats take about 12 minutes on one core);
- * the numbers it prints are the ones documented in lstmc_act.h and
- * runtime/README.md.
+ * against double precision, over every finite float, and prints a table;
+ * the exact functions also against glibc's float functions. It fails
+ * (exit 1) if a fast or exact function ever decreases, an exact one is
+ * beyond its bound (EXACT_MAX_ULP), or a limit is wrong. `make check-act`
+ * runs it over every 97th float (in make check); `make check-act-long`
+ * over all of them (about 15 minutes on one core). The numbers it prints
+ * are the ones documented in lstmc_act.h and runtime/README.md.
  *
  *   cc -O2 -Iruntime tests/act_error.c -lm -o /tmp/act_error && /tmp/act_error
  *   /tmp/act_error 97                  every 97th float, a few seconds
