@@ -128,6 +128,9 @@ standard_tables() {
         if [ "$B" = 1 ]; then   # the chunk sweep (run_batch's groups are chunks too: batch 1 only)
             def_system "$name" lstmc-gcc-k1 std gcc-k1 "lstmc, gcc $OPT, --chunk 1"
             def_system "$name" lstmc-gcc-k8 std gcc-k8 "lstmc, gcc $OPT, --chunk 8"
+            def_system "$name" lstmc-gcc-k16 std gcc-k16 "lstmc, gcc $OPT, --chunk 16"
+            def_system "$name" lstmc-gcc-k32 std gcc-k32 "lstmc, gcc $OPT, --chunk 32"
+            def_system "$name" lstmc-gcc-k64 std gcc-k64 "lstmc, gcc $OPT, --chunk 64"
         fi
         [ -z "${BENCH_BASELINE:-}" ] ||
             def_system "$name" lstmc-base std base "baseline lstmc ($BENCH_BASELINE), gcc $OPT"
@@ -293,6 +296,9 @@ kind_code() {
         llvm-t2) CODE=llvm-t2 COPTS="--activations fast --emit obj --threads 2" CFLAGS_EXTRA=(-pthread) ;;
         gcc-k1) CODE=chunk1 COPTS="--activations fast --chunk 1" ;;
         gcc-k8) CODE=chunk8 COPTS="--activations fast --chunk 8" ;;
+        gcc-k16) CODE=chunk16 COPTS="--activations fast --chunk 16" ;;
+        gcc-k32) CODE=chunk32 COPTS="--activations fast --chunk 32" ;;
+        gcc-k64) CODE=chunk64 COPTS="--activations fast --chunk 64" ;;
         exact-gcc) CODE=exact COPTS="--activations exact" ;;
         exact-llvm) CODE=exact-llvm COPTS="--activations exact --emit obj" ;;
         step-gcc) CODE=c COPTS="--activations fast" CFLAGS_EXTRA=(-DBENCH_STEP_API) ;;

@@ -38,9 +38,9 @@ const char usage_compile[] =
     "                         __atomic builtins);\n"
     "                         default 1: plain C99, no threads\n"
     "  --chunk N              steps whose input projection is computed at once\n"
-    "                         (1 to 4096; default: as many as keep the scratch near\n"
-    "                         64 KB, at most 64): scratch RAM grows with N, speed\n"
-    "                         too; 1: a step-only model with the least RAM\n"
+    "                         (1 to 4096; default: as many as keep the scratch\n"
+    "                         within 128 KB, at most 32): scratch RAM grows with\n"
+    "                         N, speed too; 1: a step-only model with the least RAM\n"
     "  --emit KIND            c: PREFIX.c (default); llvm: PREFIX.ll, LLVM IR;\n"
     "                         bc: PREFIX.bc, LLVM bitcode; obj: PREFIX.o, an object\n"
     "                         file. Each with the same PREFIX.h and API as the C;\n"
@@ -120,7 +120,7 @@ int cmd_compile(const Args *a)
                               : strcmp(emit, "bc") == 0   ? LLVM_EMIT_BC
                                                           : LLVM_EMIT_OBJ;
             LowTarget vt;
-            if (emitllvm_vector_shape(&t, &vt) == 0) {
+            if (emitllvm_resolve_cpu(&arena, &t) == 0 && emitllvm_vector_shape(&t, &vt) == 0) {
                 vt.size = t.opt_level == LLVM_OPT_S || t.opt_level == LLVM_OPT_Z;
                 lo.target = &vt;
                 if (emitllvm_write_files(lower_model(&arena, m, &lo), &o, &t, kind, a->output) == 0)

@@ -315,14 +315,18 @@ static void tile_proj(Arena *a, LowCell *c, const float *w, const LowTarget *tar
 
 /*
  * Steps per chunk of the hoisted input projection: the scratch pre[] holds
- * chunk x gate rows floats, kept near 64 KB (16384 floats) so it stays in
- * L2, between 4 and 64 steps, a power of two. A longer chunk reads w_x
+ * chunk x gate rows floats, kept within 128 KB (32768 floats) so it stays in
+ * L2, between 4 and 32 steps, a power of two. A longer chunk reads w_x
  * fewer times per step; 4 steps is one register tile of the projection.
+ * Chosen by measurement (make bench's --chunk sweep, 2026-12-07): 32 steps
+ * ran level with 64 on the small and medium models at half the scratch,
+ * 1.13-1.18x faster than 16 on the stacked one (I 64, H 256, 2 layers), and
+ * 8, 16 and 32 ran level on the large one (H 512), where the cap gives 16.
  */
 static int chunk_steps(int gate_rows)
 {
-    int n = 64;
-    while (n > 4 && n * gate_rows > 16384)
+    int n = 32;
+    while (n > 4 && n * gate_rows > 32768)
         n /= 2;
     return n;
 }

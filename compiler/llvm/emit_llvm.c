@@ -1067,7 +1067,7 @@ static void build_model(Gen *g)
 
 static int inited;
 
-static void init_llvm(void)
+void emitllvm_init(void)
 {
     if (inited)
         return;
@@ -1130,7 +1130,7 @@ static int arm_float_default(const LlvmTarget *t, const char *triple, const char
 
 LLVMTargetMachineRef emitllvm_target_machine(const LlvmTarget *t)
 {
-    init_llvm();
+    emitllvm_init();
     char *triple = t->triple ? LLVMNormalizeTargetTriple(t->triple) : LLVMGetDefaultTargetTriple();
     char *host_cpu = NULL, *host_features = NULL;
     const char *cpu = t->cpu, *features = t->features;

@@ -40,6 +40,18 @@ typedef struct LlvmTarget {
     LlvmOptLevel opt_level;
 } LlvmTarget;
 
+/* Registers LLVM's targets, once (every function here that needs them
+ * calls it). */
+void emitllvm_init(void);
+
+/* --cpu made usable for the vector shape (compiler/llvm/cpu.c): "native"
+ * becomes this machine's CPU and features, as gcc's -march=native; a CPU
+ * lstmc knows, named without --features, gets the vector extensions and
+ * FPU it implies; an x86-64 or hard-float ARM CPU it does not know is
+ * warned about. t's fields may be replaced by strings of a. Returns 0, or
+ * -1 after reporting (--cpu native for another architecture). */
+int emitllvm_resolve_cpu(Arena *a, LlvmTarget *t);
+
 /* The vector shape of target t (its triple and features), for the
  * lowering: what runtime/lstmc_act.h's vector layer would pick there.
  * Returns 0, or -1 after reporting an unknown target. */

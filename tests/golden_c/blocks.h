@@ -4,7 +4,7 @@
  *   spec:        blocks.lstm
  *   weights:     blocks.safetensors
  *   names:       blocks_*, BLOCKS_*
- *   chunk:       64 steps (--chunk N)
+ *   chunk:       32 steps (--chunk N)
  *   activations: fast: the runtime's sigmoid and tanh, no libm calls, within
  *                1.5e-7 (tanh) and 9e-8 (sigmoid) absolute of the exact
  *                functions (blocks_rt_*_fast below); --activations exact for those
@@ -13,7 +13,7 @@
  *   lstm  mem              2 -> 8     hidden 4, 2 blocks of 2, bidirectional
  *
  * flash: 656 bytes of weights (static const)
- * RAM:   2640 bytes (blocks_state) + 0 bytes per step of a sequence (scratch)
+ * RAM:   1360 bytes (blocks_state) + 0 bytes per step of a sequence (scratch)
  */
 #ifndef BLOCKS_H
 #define BLOCKS_H
@@ -28,9 +28,9 @@ extern "C" {
 #define BLOCKS_OUTPUT_SIZE 8  /* floats per output row */
 #define BLOCKS_OUTPUT_LAST 0  /* 1: one output row per sequence, the last step's */
 #define BLOCKS_STREAMING   0  /* 1: step by step; 0: needs the whole sequence */
-#define BLOCKS_CHUNK       64  /* steps whose input projection is computed at once */
-#define BLOCKS_STATE_BYTES 2640  /* bytes of blocks_state's floats: its size */
-#define BLOCKS_MODEL_HASH  0x8d11e383934c0251ull  /* of the names, sizes, options and weights */
+#define BLOCKS_CHUNK       32  /* steps whose input projection is computed at once */
+#define BLOCKS_STATE_BYTES 1360  /* bytes of blocks_state's floats: its size */
+#define BLOCKS_MODEL_HASH  0xe09242b26982071full  /* of the names, sizes, options and weights */
 #define BLOCKS_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
 #define BLOCKS_SCRATCH_FLOATS(steps) ((size_t)0)  /* blocks_run needs no scratch */
 
@@ -43,7 +43,7 @@ typedef struct blocks_state {
     float mem_c[4];  /* lstm mem, forward: cell state c */
     float mem_reverse_h[4];  /* lstm mem, backward: hidden state h (the output) */
     float mem_reverse_c[4];  /* lstm mem, backward: cell state c */
-    float gates[640];  /* scratch: gate pre-activations of 64 steps of the layer being run */
+    float gates[320];  /* scratch: gate pre-activations of 32 steps of the layer being run */
     float m[4];  /* scratch: the new h, or o * act(c) before a projection */
 } blocks_state;
 

@@ -4,7 +4,7 @@
  *   spec:        tiny.lstm
  *   weights:     tiny.safetensors
  *   names:       tiny_*, TINY_*
- *   chunk:       64 steps (--chunk N)
+ *   chunk:       32 steps (--chunk N)
  *   activations: fast: the runtime's sigmoid and tanh, no libm calls, within
  *                1.5e-7 (tanh) and 9e-8 (sigmoid) absolute of the exact
  *                functions (tiny_rt_*_fast below); --activations exact for those
@@ -14,7 +14,7 @@
  *   dense head             3 -> 2     softmax
  *
  * flash: 320 bytes of weights (static const)
- * RAM:   3108 bytes (tiny_state: state and per-step scratch)
+ * RAM:   1572 bytes (tiny_state: state and per-step scratch)
  */
 #ifndef TINY_H
 #define TINY_H
@@ -29,9 +29,9 @@ extern "C" {
 #define TINY_OUTPUT_SIZE 2  /* floats per output row */
 #define TINY_OUTPUT_LAST 1  /* 1: one output row per sequence, the last step's */
 #define TINY_STREAMING   1  /* 1: step by step; 0: needs the whole sequence */
-#define TINY_CHUNK       64  /* steps whose input projection is computed at once */
-#define TINY_STATE_BYTES 3108  /* bytes of tiny_state's floats: its size */
-#define TINY_MODEL_HASH  0xabf8f56ac6dfa508ull  /* of the names, sizes, options and weights */
+#define TINY_CHUNK       32  /* steps whose input projection is computed at once */
+#define TINY_STATE_BYTES 1572  /* bytes of tiny_state's floats: its size */
+#define TINY_MODEL_HASH  0x107811a7fdf9af9cull  /* of the names, sizes, options and weights */
 #define TINY_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
 
 /* Everything the model remembers between steps, and its scratch. Owned by
@@ -41,7 +41,7 @@ extern "C" {
 typedef struct tiny_state {
     float lstm_h[3];  /* lstm lstm: hidden state h (the output) */
     float lstm_c[3];  /* lstm lstm: cell state c */
-    float gates[768];  /* scratch: gate pre-activations of 64 steps of the layer being run */
+    float gates[384];  /* scratch: gate pre-activations of 32 steps of the layer being run */
     float m[3];  /* scratch: the new h, or o * act(c) before a projection */
 } tiny_state;
 

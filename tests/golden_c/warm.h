@@ -4,7 +4,7 @@
  *   spec:        warm.lstm
  *   weights:     warm.safetensors
  *   names:       warm_*, WARM_*
- *   chunk:       64 steps (--chunk N)
+ *   chunk:       32 steps (--chunk N)
  *   activations: fast: the runtime's sigmoid and tanh, no libm calls, within
  *                1.5e-7 (tanh) and 9e-8 (sigmoid) absolute of the exact
  *                functions (warm_rt_*_fast below); --activations exact for those
@@ -13,7 +13,7 @@
  *   lstm  enc              2 -> 4     hidden 2, bidirectional, initial state
  *
  * flash: 352 bytes of weights (static const)
- * RAM:   2088 bytes (warm_state) + 0 bytes per step of a sequence (scratch)
+ * RAM:   1064 bytes (warm_state) + 0 bytes per step of a sequence (scratch)
  */
 #ifndef WARM_H
 #define WARM_H
@@ -28,9 +28,9 @@ extern "C" {
 #define WARM_OUTPUT_SIZE 4  /* floats per output row */
 #define WARM_OUTPUT_LAST 0  /* 1: one output row per sequence, the last step's */
 #define WARM_STREAMING   0  /* 1: step by step; 0: needs the whole sequence */
-#define WARM_CHUNK       64  /* steps whose input projection is computed at once */
-#define WARM_STATE_BYTES 2088  /* bytes of warm_state's floats: its size */
-#define WARM_MODEL_HASH  0xc56addae0edc2c7bull  /* of the names, sizes, options and weights */
+#define WARM_CHUNK       32  /* steps whose input projection is computed at once */
+#define WARM_STATE_BYTES 1064  /* bytes of warm_state's floats: its size */
+#define WARM_MODEL_HASH  0x7d22f672482a975cull  /* of the names, sizes, options and weights */
 #define WARM_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
 #define WARM_SCRATCH_FLOATS(steps) ((size_t)0)  /* warm_run needs no scratch */
 
@@ -43,7 +43,7 @@ typedef struct warm_state {
     float enc_c[2];  /* lstm enc, forward: cell state c */
     float enc_reverse_h[2];  /* lstm enc, backward: hidden state h (the output) */
     float enc_reverse_c[2];  /* lstm enc, backward: cell state c */
-    float gates[512];  /* scratch: gate pre-activations of 64 steps of the layer being run */
+    float gates[256];  /* scratch: gate pre-activations of 32 steps of the layer being run */
     float m[2];  /* scratch: the new h, or o * act(c) before a projection */
 } warm_state;
 

@@ -6,6 +6,8 @@
 # the same target and features (-E -dM, the standard headers stubbed), so
 # the C code's own #if chain says what it picks there. They must agree, or
 # the two backends would add in different orders.
+# With --cpu alone, the CPUs of compiler/llvm/cpu.c against clang's -march
+# or -mcpu of the same name; --cpu native; an unknown CPU an error.
 # Prints ok/FAIL lines and "vector shape: N passed, N failed"; without
 # clang, "vector shape: skipped (clang not installed)".
 #
@@ -23,21 +25,29 @@ mkdir "$tmp/inc"
 for h in math.h stdint.h string.h immintrin.h emmintrin.h arm_neon.h; do : > "$tmp/inc/$h"; done
 pass=0 fail=0
 
-# target, LLVM features, the same for clang
-while read -r triple features cflags; do
-    [ "$features" = - ] && features=""
-    [ "$cflags" = - ] && cflags=""
-    what="$triple ${features:-(no features)}"
-    if ! "$lstmc" compile "$here/pytorch/v1_single.lstm" --emit llvm --target "$triple" \
-             ${features:+--features "$features"} -o "$tmp/m" 2> "$tmp/err"; then
-        echo "FAIL $what: lstmc: $(head -2 "$tmp/err")"; fail=$((fail + 1)); continue
-    fi
-    node=$(sed -n 's/^!lstmc.vector_shape = !{\(![0-9]*\)}$/\1/p' "$tmp/m.ll")
-    llvm=$(sed -n "s/^$node = !{i32 \([0-9]*\), i32 \([0-9]*\), i32 \([0-9]*\), i32 \([0-9]*\)}\$/\1 \2 \3 \4/p" "$tmp/m.ll")
+# shape_of FILE.ll: the !lstmc.vector_shape the module names, as 4 numbers
+shape_of() {
+    node=$(sed -n 's/^!lstmc.vector_shape = !{\(![0-9]*\)}$/\1/p' "$1")
+    sed -n "s/^$node = !{i32 \([0-9]*\), i32 \([0-9]*\), i32 \([0-9]*\), i32 \([0-9]*\)}\$/\1 \2 \3 \4/p" "$1"
+}
+
+# check TRIPLE WHAT LSTMC-ARGS CLANG-ARGS: the module's shape against the
+# header's under clang (the arguments split into words)
+check() {
+    triple=$1 what=$2 largs=$3 cargs=$4
     # shellcheck disable=SC2086
-    if ! clang --target="$triple" $cflags -nostdinc -I"$tmp/inc" -E -dM "$here/../runtime/lstmc_act.h" \
+    if ! "$lstmc" compile "$here/pytorch/v1_single.lstm" --emit llvm --target "$triple" $largs \
+             -o "$tmp/m" 2> "$tmp/err"; then
+        echo "FAIL $what: lstmc: $(head -2 "$tmp/err")"; fail=$((fail + 1)); return
+    fi
+    if [ -s "$tmp/err" ]; then
+        echo "FAIL $what: lstmc said: $(head -2 "$tmp/err")"; fail=$((fail + 1)); return
+    fi
+    llvm=$(shape_of "$tmp/m.ll")
+    # shellcheck disable=SC2086
+    if ! clang --target="$triple" $cargs -nostdinc -I"$tmp/inc" -E -dM "$here/../runtime/lstmc_act.h" \
              > "$tmp/macros" 2> "$tmp/err"; then
-        echo "FAIL $what: clang -E: $(head -2 "$tmp/err")"; fail=$((fail + 1)); continue
+        echo "FAIL $what: clang -E: $(head -2 "$tmp/err")"; fail=$((fail + 1)); return
     fi
     vl=$(sed -n 's/^#define RT_VL //p' "$tmp/macros")
     accs=$(sed -n 's/^#define RT_ACCS //p' "$tmp/macros")
@@ -52,6 +62,13 @@ while read -r triple features cflags; do
         echo "FAIL $what: the LLVM module was built for '$llvm', the C code gets '$c'"
         fail=$((fail + 1))
     fi
+}
+
+# target, LLVM features, the same for clang
+while read -r triple features cflags; do
+    [ "$features" = - ] && features=""
+    [ "$cflags" = - ] && cflags=""
+    check "$triple" "$triple ${features:-(no features)}" "${features:+--features $features}" "$cflags"
 done <<EOF
 x86_64-linux-gnu - -
 x86_64-linux-gnu +fma -mfma
@@ -68,5 +85,40 @@ thumbv7em-none-eabihf - -mcpu=cortex-m4 -mfpu=fpv4-sp-d16
 thumbv8m.main-none-eabihf - -mfpu=fpv5-sp-d16
 armv7-linux-gnueabihf - -mfpu=vfpv3-d16
 EOF
+
+# --cpu alone (compiler/llvm/cpu.c): every CPU lstmc knows gets the vector
+# extensions and FPU that clang gives -march / -mcpu of the same name
+for cpu in skylake-avx512 cascadelake cooperlake cannonlake icelake-client icelake-server tigerlake \
+           rocketlake sapphirerapids x86-64-v4 haswell broadwell skylake alderlake znver1 znver2 znver3 \
+           x86-64-v3 x86-64 x86-64-v2 core2 nehalem westmere sandybridge ivybridge btver2; do
+    check x86_64-linux-gnu "x86_64 --cpu $cpu" "--cpu $cpu" "-march=$cpu"
+done
+for cpu in cortex-m4 cortex-m7 cortex-m33 cortex-m35p cortex-m55; do
+    check thumbv7em-none-eabihf "thumbv7em-none-eabihf --cpu $cpu" "--cpu $cpu" "-mcpu=$cpu"
+done
+check aarch64-linux-gnu "aarch64 --cpu cortex-a72" "--cpu cortex-a72" "-mcpu=cortex-a72"
+
+# --cpu native: this machine's CPU and features, as with no --cpu at all
+if "$lstmc" compile "$here/pytorch/v1_single.lstm" --emit llvm -o "$tmp/h" 2> /dev/null \
+        && "$lstmc" compile "$here/pytorch/v1_single.lstm" --emit llvm --cpu native -o "$tmp/n" 2> "$tmp/err" \
+        && [ ! -s "$tmp/err" ] && [ -n "$(shape_of "$tmp/h.ll")" ] \
+        && [ "$(shape_of "$tmp/n.ll")" = "$(shape_of "$tmp/h.ll")" ]; then
+    echo "ok   --cpu native: the host's vector shape ($(shape_of "$tmp/n.ll")), nothing said"; pass=$((pass + 1))
+else
+    echo "FAIL --cpu native: $(head -2 "$tmp/err")"; fail=$((fail + 1))
+fi
+
+# a CPU LLVM does not know: an error (LLVM would take it, then abort)
+for triple in x86_64-linux-gnu riscv64-linux-gnu thumbv7em-none-eabihf; do
+    "$lstmc" compile "$here/pytorch/v1_single.lstm" --emit obj --target $triple --cpu nosuchcpu \
+        -o "$tmp/u" 2> "$tmp/err"
+    rc=$?
+    if [ $rc -eq 1 ] && grep -q "error: unknown CPU 'nosuchcpu'" "$tmp/err" && [ ! -e "$tmp/u.o" ]; then
+        echo "ok   $triple --cpu nosuchcpu: an error, exit 1, no object"; pass=$((pass + 1))
+    else
+        echo "FAIL $triple --cpu nosuchcpu: exit $rc: $(head -2 "$tmp/err")"; fail=$((fail + 1))
+    fi
+done
+
 echo "vector shape: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -175,11 +175,11 @@ static void test_state_layout_streaming(void **state)
                          "  output last; }\n",
                          NULL);
     assert_true(lm->streaming);
-    /* chunk: 64 steps while chunk x 128 rows <= 16384 floats */
-    assert_int_equal(lm->chunk, 64);
+    /* chunk: at most 32 steps, while chunk x 128 rows <= 32768 floats */
+    assert_int_equal(lm->chunk, 32);
     /* rows between a and b; b's rows are not kept (the head reads its h) */
     static const char *const names[] = {"a_h", "a_c", "b_h", "b_c", "gates", "m", "seq0", "tmp0"};
-    static const int floats[] = {32, 32, 16, 16, 64 * 128, 32, 64 * 32, 7};
+    static const int floats[] = {32, 32, 16, 16, 32 * 128, 32, 32 * 32, 7};
     assert_int_equal(lm->nfields, 8);
     long at = 0;
     for (int k = 0; k < lm->nfields; k++) {
@@ -208,14 +208,14 @@ static void test_state_layout_sequence(void **state)
                          "  output sequence; }\n",
                          NULL);
     assert_false(lm->streaming);
-    /* 2048 gate rows: 8 steps per chunk keep the scratch at 16384 floats */
-    assert_int_equal(lm->chunk, 8);
+    /* 2048 gate rows: 16 steps per chunk keep the scratch at 32768 floats */
+    assert_int_equal(lm->chunk, 16);
     assert_int_equal(lm->nseq, 1);
     assert_int_equal(lm->seq_width, 1024);
     assert_int_equal(lm->seq_field[0], -1);
     assert_int_equal(lm->nfields, 8);   /* h, c of three cells, gates, m */
     assert_string_equal(lm->fields[6].name, "gates");
-    assert_int_equal(lm->fields[6].floats, 8 * 2048);
+    assert_int_equal(lm->fields[6].floats, 16 * 2048);
     assert_int_equal(lm->fields[7].floats, 512);
     /* blocks of 3 cells: one tile of both blocks, 2 + 2 + 6 + 2 rows and 4
      * of padding */
