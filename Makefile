@@ -64,7 +64,7 @@ endif
 # The compiler, stage by stage; the ONNX importer (compiler/import/) writes
 # a spec and weights and touches nothing else.
 LIB_SRCS := compiler/util.c compiler/ast.c compiler/json.c compiler/safetensors.c compiler/ir.c \
-            compiler/sema.c compiler/weights.c compiler/interp.c \
+            compiler/sema.c compiler/weights.c compiler/quant.c compiler/quantize.c compiler/interp.c \
             compiler/lower.c compiler/lower_api.c compiler/emit_c.c compiler/emit_main.c runtime/lstmc_rows.c \
             compiler/import/onnx.c compiler/import/import.c compiler/import/import_shape.c \
             compiler/import/import_layers.c compiler/import/import_write.c
@@ -326,7 +326,12 @@ example-charlm: $(B)/lstmc
 
 check-examples-trained: example-adding example-blocks1997 example-charlm
 
-.PHONY: example-adding example-blocks1997 example-charlm
+# The trained examples' scores with float32, float16, bfloat16 and int8
+# weights (README's table; not part of make check: about a minute).
+accuracy-weights: $(B)/lstmc
+	@sh examples/common/weight_types.sh $(B)/lstmc $(EX)/weight-types
+
+.PHONY: example-adding example-blocks1997 example-charlm accuracy-weights
 
 # The embed example against the LLVM backend's object instead of the C: the
 # same main.c and header, linked with model.o (made for this machine, its

@@ -83,9 +83,9 @@ record() { (IFS=$'\t'; printf '%s\n' "$*") >> "$RESULTS"; }
 # models (each its own weights, input, spec and `lstmc run` reference, in
 # OUT/TABLE/MODEL) and systems, each running one of the models:
 #   def_table NAME I H LAYERS BATCH DESCRIPTION
-#   def_model TABLE MODEL DESCRIPTION MKWEIGHTS-OPTIONS PEER-OPTIONS SPEC-STATEMENTS
+#   def_model TABLE MODEL DESCRIPTION MKWEIGHTS-OPTIONS PEER-OPTIONS SPEC-STATEMENTS [MODEL-STATEMENTS]
 #     (the options are words; the statements go into the spec's lstm block
-#     after hidden and layers)
+#     after hidden and layers, the model statements into the model block)
 #   def_system TABLE ID MODEL KIND LABEL [TWIN [PEERS]]
 #     KIND says what runs (kind_code below: lstmc's code of some compile
 #     options under some compiler, or a peer: onednn, torch, naive,
@@ -94,7 +94,7 @@ record() { (IFS=$'\t'; printf '%s\n' "$*") >> "$RESULTS"; }
 #     compared with, in the report's last column; PEERS=1 prints its
 #     speed-up against oneDNN and PyTorch.
 TABLES=()
-declare -A T_DIMS T_DESC T_MODELS T_SYSTEMS M_DESC M_MKW M_PEER M_SPEC
+declare -A T_DIMS T_DESC T_MODELS T_SYSTEMS M_DESC M_MKW M_PEER M_SPEC M_TOP
 def_table() {
     if [ -n "${BENCH_TABLES:-}" ] && [[ " $BENCH_TABLES " != *" $1 "* ]]; then
         :   # not selected: its models and systems are defined but never used
@@ -105,7 +105,7 @@ def_table() {
 }
 def_model() {
     T_MODELS[$1]+="$2 "
-    M_DESC[$1/$2]=$3 M_MKW[$1/$2]=$4 M_PEER[$1/$2]=$5 M_SPEC[$1/$2]=$6
+    M_DESC[$1/$2]=$3 M_MKW[$1/$2]=$4 M_PEER[$1/$2]=$5 M_SPEC[$1/$2]=$6 M_TOP[$1/$2]=${7:-}
 }
 def_system() {
     T_SYSTEMS[$1]+="$2|$3|$4|$5|${6:--}|${7:-0}"$'\n'
@@ -209,6 +209,23 @@ variant_tables() {
     def_system "$t" torch bidir torch "PyTorch eager nn.LSTM (bidirectional)"
     def_system "$t" naive std "skip:$nopeer" "naive C, gcc $OPT"
 
+    # weights stored narrow (weights_type): the bandwidth-bound shapes, the
+    # large and the stacked, beside float32; the peers store float32
+    for shape in "weights-h512 256 512 1" "weights-stacked 64 256 2"; do
+        read -r t I H L <<< "$shape"
+        def_table "$t" "$I" "$H" "$L" 1 "weights stored as float16, bfloat16 and int8 (arithmetic float32), against float32"
+        def_model "$t" std "standard LSTM, float32 weights" "" "" "$std"
+        def_system "$t" std-gcc std gcc "float32 weights, gcc" std-gcc
+        def_system "$t" std-llvm std llvm "float32 weights, LLVM object" std-llvm
+        for wt in f16 bf16 int8; do
+            def_model "$t" "$wt" "weights_type $wt" "" "" "$std" "weights_type $wt;"
+            def_system "$t" "$wt-gcc" "$wt" gcc "$wt weights, gcc" std-gcc
+            def_system "$t" "$wt-llvm" "$wt" llvm "$wt weights, LLVM object" std-llvm
+        done
+        def_system "$t" onednn std onednn "oneDNN lstm_forward (float32)"
+        def_system "$t" naive std "skip:$nopeer" "naive C, gcc $OPT"
+    done
+
     for IH in "16 32" "64 128" "256 512"; do   # --activations exact, and the step API
         read -r I H <<< "$IH"
         t=exact-step-h$H
@@ -249,6 +266,7 @@ prepare_model() {   # prepare_model TABLE MODEL
 model bench {
     input $I;
     weights "weights.safetensors";
+    ${M_TOP[$t/$m]}
     lstm lstm { hidden $H; layers $L; ${M_SPEC[$t/$m]} }
     output sequence;
 }

@@ -3,6 +3,7 @@
  * path, usage errors, the code generation flags, quoting for banners.
  */
 #include "cli.h"
+#include "quantize.h"
 
 #include "ast.h"
 #include "sema.h"
@@ -19,8 +20,10 @@ int cli_usage_error(const Args *a, const char *fmt, const char *what)
     return EXIT_USAGE;
 }
 
-IrModel *cli_load_spec(Arena *arena, const char *spec_path, const char *weights, int with_weights,
-                       int print_ast)
+/* cli_load_spec, with the weights stored as type_override (a
+ * --weights-type; NULL: as the spec's `weights_type` says, f32 without). */
+static IrModel *load_spec(Arena *arena, const char *spec_path, const char *weights, int with_weights,
+                          int print_ast, const char *type_override)
 {
     Source *src = source_read(arena, spec_path);
     if (!src)
@@ -38,7 +41,16 @@ IrModel *cli_load_spec(Arena *arena, const char *spec_path, const char *weights,
     IrModel *m = sema_check(arena, spec, weights);
     if (!m || !with_weights)
         return m;
-    return weights_load(arena, m) == 0 ? m : NULL;
+    if (weights_load(arena, m) != 0)
+        return NULL;
+    WeightsType t = type_override ? (WeightsType)quant_type_of(type_override) : m->weights_type;
+    return ir_quantize(arena, m, t) == 0 ? m : NULL;
+}
+
+IrModel *cli_load_spec(Arena *arena, const char *spec_path, const char *weights, int with_weights,
+                       int print_ast)
+{
+    return load_spec(arena, spec_path, weights, with_weights, print_ast, NULL);
 }
 
 char *cli_shell_join(Arena *a, const char *const *v, int n)
@@ -105,7 +117,7 @@ int cli_lower_options(const Args *a, LowerOptions *o)
 
 IrModel *cli_load_model(Arena *arena, const Args *a)
 {
-    return cli_load_spec(arena, a->pos[0], a->weights, 1, 0);
+    return load_spec(arena, a->pos[0], a->weights, 1, 0, a->weights_type);
 }
 
 int cli_no_llvm(const char *what)

@@ -23,6 +23,8 @@ typedef struct Args {
     const char *activations;    /* --activations exact|fast (compile, build) */
     const char *threads;        /* --threads N (compile); NULL: 1 */
     const char *chunk;          /* --chunk N (compile, build); NULL: the lowering's choice */
+    const char *weights_type;   /* --weights-type f32|f16|bf16|int8 (run, compile, build);
+                                   NULL: the spec's weights_type, else f32 */
     const char *emit;           /* --emit c|llvm|bc|obj (compile); NULL: c */
     const char *target;         /* --target TRIPLE (compile --emit llvm|bc|obj) */
     const char *cpu;            /* --cpu NAME (same) */

@@ -36,7 +36,7 @@
 const char usage_build[] =
     "usage: lstmc build SPEC [-w WEIGHTS] -o BIN [--shared] [--name NAME] [--cc CC]\n"
     "                   [--cflags FLAGS | --portable] [--activations exact|fast]\n"
-    "                   [--chunk N]\n"
+    "                   [--chunk N] [--weights-type f32|f16|bf16|int8]\n"
     "\n"
     "Builds a standalone program BIN that runs the model: the specialized C of\n"
     "`lstmc compile`, a main() and the data reader of `lstmc run`, compiled and\n"
@@ -72,6 +72,9 @@ const char usage_build[] =
     "                       the runtime's fast approximations (default; within\n"
     "                       1.5e-7)\n"
     "  --chunk N            steps per chunk of the model code, as for compile\n"
+    "  --weights-type T     the weight matrices stored as f32, f16, bf16 or int8,\n"
+    "                       as for compile (the program writes what `lstmc run\n"
+    "                       --weights-type T` writes)\n"
     "  -h, --help           show this help\n"
     "\n"
     "exit status: 0 success, 1 invalid spec or weights or a failed compiler,\n"

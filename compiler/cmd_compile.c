@@ -15,7 +15,8 @@
 
 const char usage_compile[] =
     "usage: lstmc compile SPEC [-w WEIGHTS] -o PREFIX [--name NAME] [--activations exact|fast]\n"
-    "                     [--threads N] [--chunk N] [--emit c|llvm|bc|obj [--target TRIPLE]\n"
+    "                     [--threads N] [--chunk N] [--weights-type T]\n"
+    "                     [--emit c|llvm|bc|obj [--target TRIPLE]\n"
     "                     [--cpu CPU] [--features LIST] [--opt-level 2|3|s|z]]\n"
     "\n"
     "Writes the model as specialized C99: PREFIX.c (the weights as constants,\n"
@@ -37,6 +38,11 @@ const char usage_compile[] =
     "                         the code then needs pthreads and gcc's or clang's\n"
     "                         __atomic builtins);\n"
     "                         default 1: plain C99, no threads\n"
+    "  --weights-type T       how the weight matrices are stored: f32 (default),\n"
+    "                         f16 or bf16 (half the flash, rounded to nearest\n"
+    "                         even), int8 (a quarter, one scale per row); the\n"
+    "                         arithmetic stays float. Overrides the spec's\n"
+    "                         weights_type; `lstmc run` takes it too\n"
     "  --chunk N              steps whose input projection is computed at once\n"
     "                         (1 to 4096; default: as many as keep the scratch\n"
     "                         within 128 KB, at most 32): scratch RAM grows with\n"

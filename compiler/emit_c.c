@@ -187,7 +187,7 @@ enum { BYTES_MIN = 1 << 16 };
 
 static int as_bytes(const LowArray *arr)
 {
-    return arr->data && lower_array_floats(arr) >= BYTES_MIN;
+    return arr->data && arr->type == WT_F32 && lower_array_floats(arr) >= BYTES_MIN;
 }
 
 /* Whether any weight array of the model is written as bytes. */
@@ -269,7 +269,12 @@ static void emit_banner(Emitter *e, Arena *a, const LowModel *lm, const EmitOpti
                   L->output, c->hidden, blocks, proj, dir, init);
     }
     emit_line(e, " *");
-    emit_line(e, " * flash: %ld bytes of weights (static const)", lm->flash_bytes);
+    if (lm->weights_type == WT_F32)
+        emit_line(e, " * flash: %ld bytes of weights (static const)", lm->flash_bytes);
+    else   /* the matrices narrow; biases, scales and the rest float */
+        emit_line(e, " * flash: %ld bytes of weights (static const; the matrices stored as %s)", lm->flash_bytes,
+                  lm->weights_type == WT_F16 ? "float16" : lm->weights_type == WT_BF16 ? "bfloat16"
+                                                                                     : "int8, a scale per row");
     if (lm->streaming)
         emit_line(e, " * RAM:   %ld bytes (%s_state: state and per-step scratch)", lm->state_bytes,
                   lm->name);
@@ -474,15 +479,26 @@ static void emit_header_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
 
 /* ---- weights ---- */
 
-/* One value of an array, as an exact float literal. */
-static const char *value_text(char buf[32], const LowArray *arr, float v)
+/* The C type weight array arr is stored as (lower.h: LowArray.type). */
+static const char *wtype(const LowArray *arr)
 {
-    (void)arr;
-    return flit(buf, v);
+    static const char *const names[WT_COUNT] = {"float", "uint16_t", "uint16_t", "int8_t"};
+    return names[arr->type];
 }
 
-/* n values, eight to a line; with braces, as one row "{...},". */
-static void emit_values(Emitter *e, const LowArray *arr, const float *v, int n, int braces)
+/* Value i of an array: an exact float literal, or the code it is stored
+ * as (the bits of a float16 or bfloat16, an int8's integer). */
+static const char *value_text(char buf[32], const LowArray *arr, size_t i)
+{
+    if (arr->type == WT_F32)
+        return flit(buf, arr->data[i]);
+    snprintf(buf, 32, arr->type == WT_INT8 ? "%d" : "0x%04x", arr->codes[i]);
+    return buf;
+}
+
+/* n values from value `at`, eight to a line; with braces, as one row
+ * "{...},". */
+static void emit_values(Emitter *e, const LowArray *arr, size_t at, int n, int braces)
 {
     char lit[32];
     int one_line = braces && n <= 8;
@@ -496,7 +512,7 @@ static void emit_values(Emitter *e, const LowArray *arr, const float *v, int n, 
         if (one_line)
             fputc('{', e->f);
         for (int j = k; j < k + 8 && j < n; j++)
-            fprintf(e->f, "%s%s%s", j > k ? " " : "", value_text(lit, arr, v[j]),
+            fprintf(e->f, "%s%s%s", j > k ? " " : "", value_text(lit, arr, at + (size_t)j),
                     one_line && j == n - 1 ? "" : ",");
         fputs(one_line ? "},\n" : "\n", e->f);
     }
@@ -506,14 +522,14 @@ static void emit_values(Emitter *e, const LowArray *arr, const float *v, int n, 
 
 /* The rows of one matrix (or one plane of a 3-D array), a brace pair per
  * row, a comment before each row group (gate). */
-static void emit_rows(Emitter *e, const LowArray *arr, const float *data)
+static void emit_rows(Emitter *e, const LowArray *arr, size_t at)
 {
     for (int r = 0; r < arr->rows; r++) {
         for (int g = 0; g < arr->ngroups; g++)
             if (arr->group[g].first == r)
                 emit_line(e, "/* %s: rows %d..%d */", arr->group[g].label, r,
                           r + arr->group[g].count - 1);
-        emit_values(e, arr, data + (size_t)r * (size_t)arr->cols, arr->cols, 1);
+        emit_values(e, arr, at + (size_t)r * (size_t)arr->cols, arr->cols, 1);
     }
 }
 
@@ -589,25 +605,25 @@ static void emit_bytes(Emitter *e, const LowArray *arr, const char *dims, const 
  * a brace pair each). */
 static void emit_floats(Emitter *e, const LowArray *arr, const char *dims, const char *attr)
 {
-    emit_open(e, "%sstatic const float %s%s =", attr, arr->name, dims);
+    emit_open(e, "%sstatic const %s %s%s =", attr, wtype(arr), arr->name, dims);
     if (arr->planes) {
         size_t plane = (size_t)arr->rows * (size_t)arr->cols;
         for (int t = 0; t < arr->planes; t++) {
             emit_line(e, "/* %s %d */", arr->plane_label ? arr->plane_label : "plane", t);
             emit_line(e, "{");
             e->indent++;
-            emit_rows(e, arr, arr->data + (size_t)t * plane);
+            emit_rows(e, arr, (size_t)t * plane);
             emit_close(e, ",");
         }
     } else if (arr->cols) {
-        emit_rows(e, arr, arr->data);
+        emit_rows(e, arr, 0);
     } else if (arr->ngroups) {
         for (int g = 0; g < arr->ngroups; g++) {
             emit_line(e, "/* %s */", arr->group[g].label);
-            emit_values(e, arr, arr->data + arr->group[g].first, arr->group[g].count, 0);
+            emit_values(e, arr, (size_t)arr->group[g].first, arr->group[g].count, 0);
         }
     } else {
-        emit_values(e, arr, arr->data, arr->rows, 0);
+        emit_values(e, arr, 0, arr->rows, 0);
     }
     emit_close(e, ";");
 }
@@ -943,6 +959,29 @@ static const char *vstore(Arena *a, int simd, const char *base, const char *l, c
                 : arena_printf(a, "%s[%s] = %s", base, l, v);
 }
 
+/* Vector l of the weights at base, stored as arr is, as floats: the
+ * runtime's converting loads (rt_vload_f16, ...; exact: every float16,
+ * bfloat16 and int8 value is a float). */
+static const char *wload(Arena *a, int simd, const LowArray *arr, const char *base, const char *l)
+{
+    static const char *const vec[WT_COUNT] = {"rt_vload", "rt_vload_f16", "rt_vload_bf16", "rt_vload_i8"};
+    static const char *const one[WT_COUNT] = {"", "rt_f16_to_f32", "rt_bf16_to_f32", "(float)"};
+    if (arr->type == WT_F32)
+        return vload(a, simd, base, l);
+    return simd ? arena_printf(a, "%s(%s + %s * RT_VL)", vec[arr->type], base, l)
+                : arena_printf(a, "%s(%s[%s])", one[arr->type], base, l);
+}
+
+/* int8 weights: the accumulated sum acc times vector l of the row scales
+ * at sbase, plus init (NULL: nothing), fused as the kernels' a*b + c. */
+static const char *unscale(Arena *a, int simd, const char *acc, const char *sbase, const char *l, const char *init)
+{
+    const char *sv = vload(a, simd, sbase, l);
+    if (init)
+        return vfma(a, simd, acc, sv, init);
+    return simd ? arena_printf(a, "rt_vmul(%s, %s)", acc, sv) : arena_printf(a, "%s * %s", acc, sv);
+}
+
 /* The loop over the steps (or sequences) of a pass, "for (q ...) {"; a
  * pass of one has no loop of one round, its body stands alone. */
 static void open_steps(Emitter *e, const char *steps)
@@ -968,6 +1007,15 @@ static void emit_proj_clip(Emitter *e, Arena *a, const LowCell *c)
     emit_line(e, "    ht[v] = %s;", clipped(a, "ht[v]", c->clip_proj));
 }
 
+/* A tile's sum acc of the projection as rows of h: times the rows' scales
+ * with int8 weights. */
+static const char *proj_out(Arena *a, const LowCell *c, const char *acc)
+{
+    if (c->w_proj.type != WT_INT8)
+        return acc;
+    return unscale(a, c->proj_simd, acc, arena_printf(a, "%s[t]", c->s_proj.name), "l", NULL);
+}
+
 /* ID_projection: h = w_proj m, clipped: a matrix-vector product tile by
  * tile, as the recurrent product of the gates (emit_recur). */
 static void emit_projection(Emitter *e, Arena *a, const LowCell *c)
@@ -980,7 +1028,7 @@ static void emit_projection(Emitter *e, Arena *a, const LowCell *c)
     emit_line(e, " * accumulator set j %% PROJ_PSTEPS. */");
     emit_function(e, "static void %s_projection(float h[%s_PROJ], const float m[%s_HIDDEN])", c->id, M, M);
     emit_open(e, "for (int t = 0; t < %s_PROJ_TILES; t++)", M);
-    emit_line(e, "const float *w = &%s[t][0][0];", c->w_proj.name);
+    emit_line(e, "const %s *w = &%s[t][0][0];", wtype(&c->w_proj), c->w_proj.name);
     emit_line(e, "float *ht = h + t * %s_PROJ_TILE;  /* the tile's rows of h */", M);
     emit_line(e, "%s acc[%s_PROJ_PSTEPS][%s_PROJ_VECS];", vtype(simd), M, M);
     emit_line(e, "int j = 0;");
@@ -994,19 +1042,19 @@ static void emit_projection(Emitter *e, Arena *a, const LowCell *c)
     emit_open(e, "for (; j + %s_PROJ_PSTEPS <= %s_HIDDEN; j += %s_PROJ_PSTEPS)", M, M, M);
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 0; q < %s_PROJ_PSTEPS; q++)", M);
-    emit_line(e, "const float *wj = w + (j + q) * %s_PROJ_TILE;", M);
+    emit_line(e, "const %s *wj = w + (j + q) * %s_PROJ_TILE;", wtype(&c->w_proj), M);
     emit_line(e, "const %s mj = %s;", vtype(simd), vset1(a, simd, "m[j + q]"));
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
-    emit_line(e, "    acc[q][l] = %s;", vfma(a, simd, vload(a, simd, "wj", "l"), "mj", "acc[q][l]"));
+    emit_line(e, "    acc[q][l] = %s;", vfma(a, simd, wload(a, simd, &c->w_proj, "wj", "l"), "mj", "acc[q][l]"));
     emit_close(e, "");
     emit_close(e, "");
     emit_open(e, "for (; j < %s_HIDDEN; j++)", M);
-    emit_line(e, "const float *wj = w + j * %s_PROJ_TILE;", M);
+    emit_line(e, "const %s *wj = w + j * %s_PROJ_TILE;", wtype(&c->w_proj), M);
     emit_line(e, "const %s mj = %s;", vtype(simd), vset1(a, simd, "m[j]"));
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
-    emit_line(e, "    acc[0][l] = %s;", vfma(a, simd, vload(a, simd, "wj", "l"), "mj", "acc[0][l]"));
+    emit_line(e, "    acc[0][l] = %s;", vfma(a, simd, wload(a, simd, &c->w_proj, "wj", "l"), "mj", "acc[0][l]"));
     emit_close(e, "");
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 1; q < %s_PROJ_PSTEPS; q++)", M);
@@ -1016,7 +1064,7 @@ static void emit_projection(Emitter *e, Arena *a, const LowCell *c)
     emit_close(e, "");
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
-    emit_line(e, "    %s;", vstore(a, simd, "ht", "l", "acc[0][l]"));
+    emit_line(e, "    %s;", vstore(a, simd, "ht", "l", proj_out(a, c, "acc[0][l]")));
     emit_proj_clip(e, a, c);
     emit_close(e, "");
     emit_close(e, "");
@@ -1038,12 +1086,12 @@ static void emit_batch_projection_pass(Emitter *e, Arena *a, const LowModel *lm,
     close_steps(e, seqs);
     emit_line(e, "RT_NO_UNROLL");
     emit_open(e, "for (int j = 0; j < %s_HIDDEN; j++)", M);
-    emit_line(e, "const float *wj = w + j * %s_PROJ_TILE;", M);
+    emit_line(e, "const %s *wj = w + j * %s_PROJ_TILE;", wtype(&c->w_proj), M);
     emit_line(e, "%s wv[%s_PROJ_VECS];  /* column j, loaded once for every sequence */", vtype(simd), M);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
-    emit_line(e, "    %s", simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", vload(a, simd, "wj", "l"))
-                              : arena_printf(a, "wv[l] = %s;", vload(a, simd, "wj", "l")));
+    emit_line(e, "    %s", simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", wload(a, simd, &c->w_proj, "wj", "l"))
+                              : arena_printf(a, "wv[l] = %s;", wload(a, simd, &c->w_proj, "wj", "l")));
     open_steps(e, seqs);
     emit_line(e, "const %s mj = %s;", vtype(simd),
               vset1(a, simd, arena_printf(a, "s[%s].%s[j]", B, fname(lm, lm->m_field))));
@@ -1057,7 +1105,7 @@ static void emit_batch_projection_pass(Emitter *e, Arena *a, const LowModel *lm,
               fname(lm, c->h_field), M);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
-    emit_line(e, "    %s;", vstore(a, simd, "ht", "l", arena_printf(a, "acc%s[l]", Q)));
+    emit_line(e, "    %s;", vstore(a, simd, "ht", "l", proj_out(a, c, arena_printf(a, "acc%s[l]", Q))));
     emit_proj_clip(e, a, c);
     close_steps(e, seqs);
     emit_line(e, "b += %s;", seqs);
@@ -1072,7 +1120,7 @@ static void emit_batch_projection(Emitter *e, Arena *a, const LowModel *lm, cons
     emit_line(e, " * one pass over a tile's w_proj serves PROJ_PSTEPS sequences. */");
     emit_function(e, "static void %s_batch_projection(size_t nb, %s_state *s)", c->id, lm->name);
     emit_open(e, "for (int t = 0; t < %s_PROJ_TILES; t++)", M);
-    emit_line(e, "const float *w = &%s[t][0][0];", c->w_proj.name);
+    emit_line(e, "const %s *w = &%s[t][0][0];", wtype(&c->w_proj), c->w_proj.name);
     emit_line(e, "size_t b = 0;");
     emit_open(e, "while (b + %s_PROJ_PSTEPS <= nb)", M);
     emit_batch_projection_pass(e, a, lm, c, arena_printf(a, "%s_PROJ_PSTEPS", M));
@@ -1098,19 +1146,19 @@ static void emit_project_pass(Emitter *e, Arena *a, const LowCell *c, const char
     open_steps(e, steps);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    if (c->b_tiled.data)
+    if (c->b_tiled.data && c->w_x.type != WT_INT8)
         emit_line(e, "    acc%s[l] = %s;", Q, vload(a, c->simd, arena_printf(a, "%s[t]", c->b_tiled.name), "l"));
-    else
+    else   /* int8: the bias comes after the scales */
         emit_line(e, "    acc%s[l] = %s;", Q, vset1(a, c->simd, "0.0f"));
     close_steps(e, steps);
     emit_line(e, "RT_NO_UNROLL");
     emit_open(e, "for (int k = 0; k < %s_INPUT; k++)", M);
-    emit_line(e, "const float *wk = w + k * %s_TILE_ROWS;", M);
+    emit_line(e, "const %s *wk = w + k * %s_TILE_ROWS;", wtype(&c->w_x), M);
     emit_line(e, "%s wv[%s_VECS];  /* column k, loaded once for every step */", vtype(c->simd), M);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    %s", c->simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", vload(a, c->simd, "wk", "l"))
-                                 : arena_printf(a, "wv[l] = %s;", vload(a, c->simd, "wk", "l")));
+    emit_line(e, "    %s", c->simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", wload(a, c->simd, &c->w_x, "wk", "l"))
+                                 : arena_printf(a, "wv[l] = %s;", wload(a, c->simd, &c->w_x, "wk", "l")));
     open_steps(e, steps);
     emit_line(e, "const %s xk = %s;", vtype(c->simd),
               vset1(a, c->simd, one ? "xu[k]" : arena_printf(a, "xu[q * %s_INPUT + k]", M)));
@@ -1122,8 +1170,11 @@ static void emit_project_pass(Emitter *e, Arena *a, const LowCell *c, const char
     open_steps(e, steps);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    %s;", vstore(a, c->simd, one ? "pu" : arena_printf(a, "(pu + q * %s_GATE_ROWS)", M), "l",
-                                  arena_printf(a, "acc%s[l]", Q)));
+    const char *sum = arena_printf(a, "acc%s[l]", Q);
+    if (c->w_x.type == WT_INT8)   /* b + s * the sum */
+        sum = unscale(a, c->simd, sum, arena_printf(a, "%s[t]", c->s_tiled.name), "l",
+                      c->b_tiled.data ? vload(a, c->simd, arena_printf(a, "%s[t]", c->b_tiled.name), "l") : NULL);
+    emit_line(e, "    %s;", vstore(a, c->simd, one ? "pu" : arena_printf(a, "(pu + q * %s_GATE_ROWS)", M), "l", sum));
     close_steps(e, steps);
     emit_line(e, "u += %s;", steps);
 }
@@ -1143,7 +1194,7 @@ static void emit_project(Emitter *e, Arena *a, const LowCell *c)
         emit_function(e, "static void %s_project(const float *x, size_t n, float *pre)", c->id);
         emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
     }
-    emit_line(e, "const float *w = &%s[t][0][0];", c->w_x.name);
+    emit_line(e, "const %s *w = &%s[t][0][0];", wtype(&c->w_x), c->w_x.name);
     emit_line(e, "size_t u = 0;");
     emit_line(e, "/* PSTEPS steps per pass, then one at a time */");
     emit_open(e, "while (u + %s_PSTEPS <= n)", M);
@@ -1162,6 +1213,7 @@ static void emit_project(Emitter *e, Arena *a, const LowCell *c)
 static void emit_recur(Emitter *e, Arena *a, const LowCell *c)
 {
     const char *M = c->macro;
+    int int8 = c->w_h.type == WT_INT8;   /* pre + s * (the sum), after the loop */
     const char *hdim = c->proj ? "PROJ" : "HIDDEN";
     emit_line(e, "/* One step of %s from its projected input pre (GATE_ROWS floats):", c->title);
     emit_line(e, " * h, c -> the new h, c. %s */", c->proj ? "m is scratch (o * act(c), projected into h)."
@@ -1177,7 +1229,7 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c)
                       c->id, M, hdim, M, c->proj ? "m" : "hn", M);
         emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
     }
-    emit_line(e, "const float *w = &%s[t][0][0];", c->w_h.name);
+    emit_line(e, "const %s *w = &%s[t][0][0];", wtype(&c->w_h), c->w_h.name);
     emit_line(e, "float a[%s_TILE_ROWS];  /* the tile's gate pre-activations */", M);
     emit_line(e, "%s acc[%s_KSPLIT][%s_VECS];", vtype(c->simd), M, M);
     emit_line(e, "int k = 0;");
@@ -1186,7 +1238,7 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c)
     emit_line(e, "const float *pt = pre + t * %s_TILE_ROWS;  /* the tile's projected input */", M);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc[0][l] = %s;", vload(a, c->simd, "pt", "l"));
+    emit_line(e, "    acc[0][l] = %s;", int8 ? vset1(a, c->simd, "0.0f") : vload(a, c->simd, "pt", "l"));
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 1; q < %s_KSPLIT; q++)", M);
     emit_line(e, "RT_UNROLL");
@@ -1197,19 +1249,19 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c)
     emit_open(e, "for (; k + %s_KSPLIT <= %s_%s; k += %s_KSPLIT)", M, M, hdim, M);
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 0; q < %s_KSPLIT; q++)", M);
-    emit_line(e, "const float *wk = w + (k + q) * %s_TILE_ROWS;", M);
+    emit_line(e, "const %s *wk = w + (k + q) * %s_TILE_ROWS;", wtype(&c->w_h), M);
     emit_line(e, "const %s hk = %s;", vtype(c->simd), vset1(a, c->simd, "h[k + q]"));
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc[q][l] = %s;", vfma(a, c->simd, vload(a, c->simd, "wk", "l"), "hk", "acc[q][l]"));
+    emit_line(e, "    acc[q][l] = %s;", vfma(a, c->simd, wload(a, c->simd, &c->w_h, "wk", "l"), "hk", "acc[q][l]"));
     emit_close(e, "");
     emit_close(e, "");
     emit_open(e, "for (; k < %s_%s; k++)", M, hdim);
-    emit_line(e, "const float *wk = w + k * %s_TILE_ROWS;", M);
+    emit_line(e, "const %s *wk = w + k * %s_TILE_ROWS;", wtype(&c->w_h), M);
     emit_line(e, "const %s hk = %s;", vtype(c->simd), vset1(a, c->simd, "h[k]"));
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc[0][l] = %s;", vfma(a, c->simd, vload(a, c->simd, "wk", "l"), "hk", "acc[0][l]"));
+    emit_line(e, "    acc[0][l] = %s;", vfma(a, c->simd, wload(a, c->simd, &c->w_h, "wk", "l"), "hk", "acc[0][l]"));
     emit_close(e, "");
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 1; q < %s_KSPLIT; q++)", M);
@@ -1219,7 +1271,10 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c)
     emit_close(e, "");
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    %s;", vstore(a, c->simd, "a", "l", "acc[0][l]"));
+    emit_line(e, "    %s;", vstore(a, c->simd, "a", "l",
+                                  int8 ? unscale(a, c->simd, "acc[0][l]", arena_printf(a, "%s[t]", c->s_tiled.name), "l",
+                                                 vload(a, c->simd, "pt", "l"))
+                                       : "acc[0][l]"));
     emit_cells(e, a, c);
     emit_close(e, "");
     if (c->threads > 1) {
@@ -1297,6 +1352,7 @@ static void emit_cell_run_threads(Emitter *e, Arena *a, const LowModel *lm, cons
 static void emit_batch_pass(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c, const char *seqs)
 {
     const char *M = c->macro;
+    int int8 = c->w_h.type == WT_INT8;
     const char *hdim = c->proj ? "PROJ" : "HIDDEN";
     int one = strcmp(seqs, "1") == 0;
     const char *Q = one ? "" : "[q]", *B = one ? "b" : "b + (size_t)q", *PB = one ? "b" : "(b + (size_t)q)";
@@ -1304,17 +1360,17 @@ static void emit_batch_pass(Emitter *e, Arena *a, const LowModel *lm, const LowC
     open_steps(e, seqs);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc%s[l] = %s;", Q,
-              vload(a, c->simd, arena_printf(a, "(pre + %s * %s_GATE_ROWS + t * %s_TILE_ROWS)", PB, M, M), "l"));
+    const char *pre = arena_printf(a, "(pre + %s * %s_GATE_ROWS + t * %s_TILE_ROWS)", PB, M, M);
+    emit_line(e, "    acc%s[l] = %s;", Q, int8 ? vset1(a, c->simd, "0.0f") : vload(a, c->simd, pre, "l"));
     close_steps(e, seqs);
     emit_line(e, "RT_NO_UNROLL");
     emit_open(e, "for (int k = 0; k < %s_%s; k++)", M, hdim);
-    emit_line(e, "const float *wk = w + k * %s_TILE_ROWS;", M);
+    emit_line(e, "const %s *wk = w + k * %s_TILE_ROWS;", wtype(&c->w_h), M);
     emit_line(e, "%s wv[%s_VECS];  /* column k, loaded once for every sequence */", vtype(c->simd), M);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    %s", c->simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", vload(a, c->simd, "wk", "l"))
-                                 : arena_printf(a, "wv[l] = %s;", vload(a, c->simd, "wk", "l")));
+    emit_line(e, "    %s", c->simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", wload(a, c->simd, &c->w_h, "wk", "l"))
+                                 : arena_printf(a, "wv[l] = %s;", wload(a, c->simd, &c->w_h, "wk", "l")));
     open_steps(e, seqs);
     emit_line(e, "const %s hk = %s;", vtype(c->simd), vset1(a, c->simd, arena_printf(a, "s[%s].%s[k]", B, fname(lm, c->h_field))));
     emit_line(e, "RT_UNROLL");
@@ -1329,7 +1385,10 @@ static void emit_batch_pass(Emitter *e, Arena *a, const LowModel *lm, const LowC
     emit_line(e, "float *%s = s[%s].m;", c->proj ? "m" : "hn", B);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    %s;", vstore(a, c->simd, "a", "l", arena_printf(a, "acc%s[l]", Q)));
+    const char *sum = arena_printf(a, "acc%s[l]", Q);
+    if (int8)
+        sum = unscale(a, c->simd, sum, arena_printf(a, "%s[t]", c->s_tiled.name), "l", vload(a, c->simd, pre, "l"));
+    emit_line(e, "    %s;", vstore(a, c->simd, "a", "l", sum));
     emit_cells(e, a, c);
     close_steps(e, seqs);
     emit_line(e, "b += %s;", seqs);
@@ -1345,7 +1404,7 @@ static void emit_batch_recur(Emitter *e, Arena *a, const LowModel *lm, const Low
     emit_line(e, " * Sequence b's state is s[b]; its new h goes to s[b].m. */");
     emit_function(e, "static void %s_batch_recur(const float *pre, size_t nb, %s_state *s)", c->id, lm->name);
     emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
-    emit_line(e, "const float *w = &%s[t][0][0];", c->w_h.name);
+    emit_line(e, "const %s *w = &%s[t][0][0];", wtype(&c->w_h), c->w_h.name);
     emit_line(e, "size_t b = 0;");
     emit_open(e, "while (b + %s_PSTEPS <= nb)", M);
     emit_batch_pass(e, a, lm, c, arena_printf(a, "%s_PSTEPS", M));
@@ -1368,9 +1427,11 @@ static void emit_cell(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c
     emit_array(e, &c->w_x);
     emit_array(e, &c->w_h);
     emit_array(e, &c->b_tiled);
+    emit_array(e, &c->s_tiled);
     for (int g = 0; g < GATE_COUNT; g++)
         emit_array(e, &c->peep[g]);
     emit_array(e, &c->w_proj);
+    emit_array(e, &c->s_proj);
     emit_array(e, &c->h0);
     emit_array(e, &c->c0);
     if (c->proj)
@@ -1401,14 +1462,22 @@ static void emit_dense(Emitter *e, Arena *a, const LowDense *d)
     emit_blank(e);
     emit_array(e, &d->w);
     emit_array(e, &d->b);
+    emit_array(e, &d->s);
     int softmax = d->act.kind == ACT_SOFTMAX;
     emit_line(e, "/* %s: y = %s(w x%s) */", d->title, act_name(a, d->act), d->b.data ? " + b" : "");
     emit_function(e, "static void %s_forward(const float x[%s_INPUT], float y[%s_UNITS])", d->id, M, M);
     emit_open(e, "for (int u = 0; u < %s_UNITS; u++)", M);
-    emit_line(e, "const float *w = %s[u];", d->w.name);
-    emit_line(e, "float sum = %s;", d->b.data ? arena_printf(a, "%s[u]", d->b.name) : "0.0f");
-    emit_line(e, "for (int k = 0; k < %s_INPUT; k++)", M);
-    emit_line(e, "    sum += w[k] * x[k];");
+    emit_line(e, "const %s *w = %s[u];", wtype(&d->w), d->w.name);
+    if (d->w.type == WT_INT8) {   /* b + s * (the sum of the integers times x) */
+        emit_line(e, "float sum = 0.0f;");
+        emit_line(e, "for (int k = 0; k < %s_INPUT; k++)", M);
+        emit_line(e, "    sum += (float)w[k] * x[k];");
+        emit_line(e, "sum = %s;", unscale(a, 0, "sum", d->s.name, "u", d->b.data ? arena_printf(a, "%s[u]", d->b.name) : NULL));
+    } else {
+        emit_line(e, "float sum = %s;", d->b.data ? arena_printf(a, "%s[u]", d->b.name) : "0.0f");
+        emit_line(e, "for (int k = 0; k < %s_INPUT; k++)", M);
+        emit_line(e, "    sum += %s * x[k];", wload(a, 0, &d->w, "w", "k"));
+    }
     emit_line(e, "y[u] = %s;", softmax ? "sum" : act_call(a, d->act, "sum"));
     emit_close(e, "");
     if (softmax)

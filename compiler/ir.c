@@ -54,21 +54,26 @@ int ir_gate_has_weights(const IrLstm *l, Gate g)
 IrStats ir_stats(const IrModel *m)
 {
     IrStats st = {0, 0, 0, 0};
+    long matrix = 0, rows_of_matrices = 0;   /* weights stored as weights_type, and their rows */
     for (int i = 0; i < m->nlayers; i++) {
         const IrLayer *L = &m->layers[i];
         if (L->kind == IR_DENSE) {
             long w = (long)L->input * L->output;
+            matrix += w;
+            rows_of_matrices += L->output;
             st.params += w + (L->source.bias ? L->output : 0);
             st.flops_per_step += 2 * w + 2L * L->output;
             continue;
         }
         const IrLstm *l = &L->lstm;
-        long K = l->input + l->recurrent, per_dir = 0, flops = 0;
+        long K = l->input + l->recurrent, per_dir = 0, flops = 0, matrix_dir = 0, rows_dir = 0;
         for (int g = 0; g < GATE_COUNT; g++) {
             if (!ir_gate_has_weights(l, g))
                 continue;
             long rows = ir_gate_rows(l, g);
             per_dir += rows * K + (L->source.bias ? rows : 0);
+            matrix_dir += rows * K;
+            rows_dir += rows;
             flops += 2 * rows * K + 2 * rows;   /* dot products, bias, activation */
             if (l->peepholes && g != GATE_G) {
                 per_dir += l->hidden;
@@ -78,15 +83,21 @@ IrStats ir_stats(const IrModel *m)
         flops += 4L * l->hidden;                /* c' = f c + i g, m = o act(c') */
         if (l->proj) {
             per_dir += (long)l->proj * l->hidden;
+            matrix_dir += (long)l->proj * l->hidden;
+            rows_dir += l->proj;
             flops += 2L * l->proj * l->hidden;
         }
         if (l->initial_state)
             per_dir += l->recurrent + l->hidden;   /* h0, c0 */
         st.params += per_dir * l->dirs;
+        matrix += matrix_dir * l->dirs;
+        rows_of_matrices += rows_dir * l->dirs;
         st.flops_per_step += flops * l->dirs;
         st.state_bytes += (long)sizeof(float) * (l->recurrent + l->hidden) * l->dirs;
     }
-    st.weight_bytes = st.params * (long)sizeof(float);
+    /* the matrices as stored (quant.h), int8 with a float scale per row */
+    st.weight_bytes = (st.params - matrix) * (long)sizeof(float) + matrix * quant_type_bytes(m->weights_type) +
+                      (m->weights_type == WT_INT8 ? rows_of_matrices * (long)sizeof(float) : 0);
     return st;
 }
 
@@ -160,7 +171,12 @@ void ir_print_summary(FILE *f, const IrModel *m)
             fprintf(f, ", \"%s\"", L->source.prefix[1]);
         fprintf(f, "\n");
     }
-    fprintf(f, "parameters: %ld (%ld bytes as float32)\n", st.params, st.weight_bytes);
+    if (m->weights_type == WT_F32)
+        fprintf(f, "parameters: %ld (%ld bytes as float32)\n", st.params, st.weight_bytes);
+    else
+        fprintf(f, "parameters: %ld (%ld bytes: the matrices as %s%s, the rest float32)\n", st.params,
+                st.weight_bytes, quant_type_names[m->weights_type],
+                m->weights_type == WT_INT8 ? " with a float32 scale per row" : "");
     fprintf(f, "state: %ld bytes (h and c of every layer and direction)\n", st.state_bytes);
     fprintf(f, "FLOPs per timestep: %ld\n", st.flops_per_step);
 }

@@ -33,6 +33,7 @@
 #ifndef LSTMC_IR_H
 #define LSTMC_IR_H
 
+#include "quant.h"
 #include "util.h"
 
 typedef enum {
@@ -57,6 +58,10 @@ typedef struct IrDirection {
     float *b[GATE_COUNT];     /* [NB] or [H] for GATE_G */
     float *p[GATE_COUNT];     /* peepholes [H]; p[GATE_G] is always NULL */
     float *w_proj;            /* [P, H] or NULL */
+    /* int8 weights (weights_type int8): the scale of each row of w[g] and
+     * w_proj (quant.h); NULL otherwise. w holds the stored values q * scale. */
+    float *w_scale[GATE_COUNT];
+    float *w_proj_scale;
     float *h0;                /* [R] the state every sequence starts from, */
     float *c0;                /* [H]  with `initial_state;`; NULL: zeros */
 } IrDirection;
@@ -84,6 +89,7 @@ typedef struct IrLstm {
 typedef struct IrDense {
     float *w;                 /* [units, input] */
     float *b;                 /* [units], or NULL without bias */
+    float *w_scale;           /* [units] with int8 weights, else NULL */
     Activation act;           /* ACT_IDENTITY when none */
 } IrDense;
 
@@ -122,6 +128,8 @@ typedef struct IrModel {
     int input;                  /* features per step */
     int output;                 /* features per output row */
     int output_last;            /* 1: one output per sequence (last step) */
+    WeightsType weights_type;   /* how the weight matrices are stored (quant.h) */
+    Loc weights_type_loc;       /* the `weights_type` statement, if any */
     int nlayers;
     IrLayer *layers;
 } IrModel;
@@ -144,7 +152,7 @@ char *ir_activation_text(Arena *a, Activation act);
 /* Model statistics for `lstmc check` and the generated code's banner. */
 typedef struct IrStats {
     long params;                /* weights and biases */
-    long weight_bytes;          /* params * sizeof(float) */
+    long weight_bytes;          /* the parameters' bytes as stored (weights_type) */
     long state_bytes;           /* h and c of every layer and direction, as float */
     long flops_per_step;        /* multiply-adds count 2, activations 1 each */
 } IrStats;

@@ -97,6 +97,39 @@ long lower_array_floats(const LowArray *arr)
     return (long)(arr->planes ? arr->planes : 1) * arr->rows * (arr->cols ? arr->cols : 1);
 }
 
+long lower_array_bytes(const LowArray *arr)
+{
+    return lower_array_floats(arr) * quant_type_bytes(arr->type);
+}
+
+/*
+ * Arr stored as type t: the code of each value (quant.h), f16 and bf16
+ * their bits, int8 the value over its row's scale. The scale of element i
+ * is scale[(i / plane) * cols + i % cols] for a tiled array (planes:
+ * [tile][k][tile row], a scale per tile row) and scale[i / cols] for a
+ * matrix of rows.
+ */
+static void store_narrow(Arena *a, LowArray *arr, WeightsType t, const float *scale)
+{
+    arr->type = t;
+    if (t == WT_F32 || !arr->data)
+        return;
+    long n = lower_array_floats(arr), plane = (long)arr->rows * arr->cols;
+    int *codes = arena_alloc(a, sizeof(int) * (size_t)n);
+    for (long i = 0; i < n; i++) {
+        float v = arr->data[i];
+        if (t == WT_F16) {
+            codes[i] = quant_f16_bits(v);
+        } else if (t == WT_BF16) {
+            codes[i] = quant_bf16_bits(v);
+        } else {
+            long r = arr->planes ? (i / plane) * arr->cols + i % arr->cols : i / arr->cols;
+            codes[i] = quant_int8(v, scale[r]);
+        }
+    }
+    arr->codes = codes;
+}
+
 static LowAct act_of(Activation act, int fast)
 {
     LowAct la;
@@ -202,8 +235,8 @@ static void block_tile(int blocks, int shared, int S, const LowTarget *t, int *n
  * [tiles][tile_rows], where tile row tile_off[q] + v of tile t is row
  * gate_off[q] + t*n + v of gate q (n: the tile's rows of gate q, its
  * blocks or its cells), and the tile_pad rows after them are zeros. */
-static void tile_cell(Arena *a, LowCell *c, const float *w, const float *b, int forget_bias,
-                      const LowTarget *target)
+static void tile_cell(Arena *a, LowCell *c, const float *w, const float *b, int forget_bias, WeightsType type,
+                      const float *scale, const LowTarget *target)
 {
     int S = c->block_size, I = c->input, R = c->recurrent, K = I + R;
     int nbt, pad = 0, shared = 0;
@@ -235,6 +268,9 @@ static void tile_cell(Arena *a, LowCell *c, const float *w, const float *b, int 
     float *wx = arena_alloc(a, sizeof(float) * (size_t)NT * (size_t)(I ? I : 1) * (size_t)TR);
     float *wh = arena_alloc(a, sizeof(float) * (size_t)NT * (size_t)R * (size_t)TR);
     float *bt = b ? arena_alloc(a, sizeof(float) * (size_t)NT * (size_t)TR) : NULL;
+    float *st = scale ? arena_alloc(a, sizeof(float) * (size_t)NT * (size_t)TR) : NULL;
+    if (st)
+        memset(st, 0, sizeof(float) * (size_t)NT * (size_t)TR);
     memset(wx, 0, sizeof(float) * (size_t)NT * (size_t)(I ? I : 1) * (size_t)TR);
     memset(wh, 0, sizeof(float) * (size_t)NT * (size_t)R * (size_t)TR);
     if (bt)
@@ -251,6 +287,8 @@ static void tile_cell(Arena *a, LowCell *c, const float *w, const float *b, int 
                     wh[((size_t)t * (size_t)R + (size_t)k) * (size_t)TR + (size_t)q] = w[(size_t)row * (size_t)K + (size_t)(I + k)];
                 if (bt)
                     bt[(size_t)t * (size_t)TR + (size_t)q] = b[row];
+                if (st)
+                    st[(size_t)t * (size_t)TR + (size_t)q] = scale[row];
             }
         }
     const char *gates = arena_printf(a, "%s%s%s%s", c->gate_off[GATE_I] >= 0 ? "i, " : "",
@@ -269,6 +307,11 @@ static void tile_cell(Arena *a, LowCell *c, const float *w, const float *b, int 
                                                       forget_bias ? " (forget gate rows include forget_bias)" : ""),
                           0, NT, TR, bt);
     c->w_x.plane_label = c->w_h.plane_label = "tile";
+    c->s_tiled = array_of(a, c->id, "s", arena_printf(a, "int8 weights of %s: the scale of each gate row, by tile "
+                                                      "(w_x and w_h hold the weights over it)", c->title),
+                          0, NT, TR, st);
+    store_narrow(a, &c->w_x, type, st);
+    store_narrow(a, &c->w_h, type, st);
 }
 
 /*
@@ -294,7 +337,8 @@ static int proj_tile_width(int P, const LowTarget *t)
 /* The projection's weights w [P][H] transposed by tile: w_proj
  * [proj_tiles][H][proj_tile], tile row v of tile t being row t*proj_tile
  * + v of w. */
-static void tile_proj(Arena *a, LowCell *c, const float *w, const LowTarget *target)
+static void tile_proj(Arena *a, LowCell *c, const float *w, WeightsType type, const float *scale,
+                      const LowTarget *target)
 {
     int P = c->proj, H = c->hidden, PT = proj_tile_width(P, target), NT = P / PT;
     c->proj_tile = PT;
@@ -311,6 +355,11 @@ static void tile_proj(Arena *a, LowCell *c, const float *w, const LowTarget *tar
                                       "per tile and column j (of m), the tile's %d rows", c->title, NT, PT, PT),
                          NT, H, PT, wt);
     c->w_proj.plane_label = "tile";
+    /* the rows of h keep their order: tile t's scales are rows t*PT.. */
+    c->s_proj = array_of(a, c->id, "s_proj", arena_printf(a, "int8 projection of %s: the scale of each row of h",
+                                                          c->title),
+                         0, NT, PT, scale);
+    store_narrow(a, &c->w_proj, type, scale);
 }
 
 /*
@@ -333,7 +382,7 @@ static int chunk_steps(int gate_rows)
 
 /* One direction d of LSTM layer L, named id, packed for the step loop. */
 static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char *id, const char *local,
-                       int fast, const LowTarget *target)
+                       int fast, WeightsType type, const LowTarget *target)
 {
     const IrLstm *l = &L->lstm;
     const IrDirection *dir = &l->dir[d];
@@ -375,6 +424,8 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
         if (c->gate_off[g] >= 0 && dir->b[g])
             has_bias = 1;
     float *b = has_bias ? arena_alloc(a, sizeof(float) * (size_t)rows) : NULL;
+    /* int8: each gate row's scale, packed as the rows */
+    float *scale = type == WT_INT8 ? arena_alloc(a, sizeof(float) * (size_t)rows) : NULL;
     c->w_gates = array_of(a, id, "w_gates", NULL, 0, rows, K, w);
     c->w_gates.comment = arena_printf(
         a, "gate weights of %s: %d rows, one per gate row; %d columns: the input x (%d), then h (%d)",
@@ -391,6 +442,8 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
             continue;
         int n = ir_gate_rows(l, (Gate)g);
         memcpy(w + (size_t)off * (size_t)K, dir->w[g], sizeof(float) * (size_t)n * (size_t)K);
+        if (scale)
+            memcpy(scale + off, dir->w_scale[g], sizeof(float) * (size_t)n);
         for (int r = 0; b && r < n; r++) {
             float v = dir->b[g] ? dir->b[g][r] : 0.0f;
             /* ONNX clips af + forget_bias, so folding it into the bias is exact
@@ -422,7 +475,7 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
     }
     memset(&c->w_proj, 0, sizeof c->w_proj);
     if (l->proj)
-        tile_proj(a, c, dir->w_proj, target);
+        tile_proj(a, c, dir->w_proj, type, dir->w_proj_scale, target);
     c->h0 = array_of(a, id, "h0", arena_printf(a, "initial hidden state h0 of %s (initial_state)", c->title),
                      0, l->recurrent, 0, dir->h0);
     c->c0 = array_of(a, id, "c0", arena_printf(a, "initial cell state c0 of %s (initial_state)", c->title),
@@ -434,10 +487,10 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
     c->clip_gates = (float)l->clip_gates;
     c->clip_cell = (float)l->clip_cell;
     c->clip_proj = (float)l->clip_proj;
-    tile_cell(a, c, w, b, l->forget_bias != 0, target);
+    tile_cell(a, c, w, b, l->forget_bias != 0, type, scale, target);
 }
 
-static void lower_dense(Arena *a, LowDense *dn, const IrLayer *L, const char *id, int fast)
+static void lower_dense(Arena *a, LowDense *dn, const IrLayer *L, const char *id, int fast, WeightsType type)
 {
     dn->id = id;
     dn->macro = lower_macro(a, id);
@@ -449,6 +502,9 @@ static void lower_dense(Arena *a, LowDense *dn, const IrLayer *L, const char *id
                      0, L->output, L->input, L->dense.w);
     dn->b = array_of(a, id, "b", arena_printf(a, "biases of %s", dn->title),
                      0, L->output, 0, L->dense.b);
+    dn->s = array_of(a, id, "s", arena_printf(a, "int8 weights of %s: the scale of each unit's row", dn->title),
+                     0, L->output, 0, L->dense.w_scale);
+    store_narrow(a, &dn->w, type, L->dense.w_scale);
     dn->act = act_of(L->dense.act, fast);
 }
 
@@ -714,6 +770,16 @@ static void note_kernel(LowModel *lm, const LowCell *c)
     }
 }
 
+/* What reading a weight array stored narrow takes: the converting loads
+ * of the target's vectors (simd), or the conversion of one value. */
+static void note_weights(LowModel *lm, const LowArray *arr, int simd)
+{
+    static const char *const vec[WT_COUNT] = {NULL, "rt_vload_f16", "rt_vload_bf16", "rt_vload_i8"};
+    static const char *const one[WT_COUNT] = {NULL, "rt_f16_to_f32", "rt_bf16_to_f32", "<stdint.h>"};
+    if (arr->data && arr->type != WT_F32)
+        need(lm, simd ? vec[arr->type] : one[arr->type]);
+}
+
 /* ---- the model's hash ---- */
 
 /* FNV-1a, 64 bits. */
@@ -742,6 +808,8 @@ static uint64_t fnv_array(uint64_t h, const LowArray *arr)
 {
     size_t n = (size_t)lower_array_floats(arr);
     h = fnv_int(h, (long)n);
+    if (arr->type != WT_F32)
+        h = fnv_int(h, arr->type);
     for (size_t k = 0; k < n; k++) {
         uint32_t u;
         unsigned char b[4];
@@ -777,6 +845,8 @@ static uint64_t model_hash(const LowModel *lm)
         h = fnv_text(h, L->title);
         if (L->kind == IR_DENSE) {
             h = fnv_array(fnv_array(h, &L->dense.w), &L->dense.b);
+            if (L->dense.s.data)   /* int8 */
+                h = fnv_array(h, &L->dense.s);
             continue;
         }
         for (int d = 0; d < L->ncells; d++) {
@@ -785,6 +855,8 @@ static uint64_t model_hash(const LowModel *lm)
                                       &c->h0, &c->c0, &c->peep[GATE_I], &c->peep[GATE_F], &c->peep[GATE_O]};
             for (size_t q = 0; q < COUNT_OF(arrs); q++)
                 h = fnv_array(h, arrs[q]);
+            if (c->s_tiled.data)   /* int8 */
+                h = fnv_array(fnv_array(h, &c->s_tiled), &c->s_proj);
         }
     }
     return h;
@@ -799,6 +871,7 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
     lm->input = m->input;
     lm->output = m->output;
     lm->output_last = m->output_last;
+    lm->weights_type = m->weights_type;
     lm->fast_activations = o->fast_activations;
     lm->runtime = arena_alloc(a, (size_t)rt_act_npieces);
     if (o->target)
@@ -833,9 +906,11 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
         ll->input = L->input;
         ll->output = L->output;
         if (L->kind == IR_DENSE) {
-            lower_dense(a, &ll->dense, L, id, o->fast_activations);
-            lm->flash_bytes += 4 * (lower_array_floats(&ll->dense.w) + lower_array_floats(&ll->dense.b));
+            lower_dense(a, &ll->dense, L, id, o->fast_activations, m->weights_type);
+            lm->flash_bytes += lower_array_bytes(&ll->dense.w) + lower_array_bytes(&ll->dense.b) +
+                               lower_array_bytes(&ll->dense.s);
             note_act(lm, ll->dense.act);
+            note_weights(lm, &ll->dense.w, 0);
             continue;
         }
         ll->ncells = L->lstm.dirs;
@@ -845,12 +920,12 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
             const char *local = d == 0 ? base : unique_name(a, &names, arena_printf(a, "%s_reverse", base));
             LowCell *c = &lm->cells[lm->ncells++];
             lower_cell(a, c, L, d, arena_printf(a, "%s_%s", lm->name, local), local, o->fast_activations,
-                       &lm->target);
+                       m->weights_type, &lm->target);
             ll->cell[d] = c;
-            lm->flash_bytes += 4 * (lower_array_floats(&c->w_x) + lower_array_floats(&c->w_h) +
-                                    lower_array_floats(&c->b_tiled));
-            lm->flash_bytes += 4 * (lower_array_floats(&c->w_proj) + lower_array_floats(&c->h0) +
-                                    lower_array_floats(&c->c0));
+            lm->flash_bytes += lower_array_bytes(&c->w_x) + lower_array_bytes(&c->w_h) +
+                               lower_array_bytes(&c->b_tiled) + lower_array_bytes(&c->s_tiled);
+            lm->flash_bytes += lower_array_bytes(&c->w_proj) + lower_array_bytes(&c->s_proj) +
+                               lower_array_bytes(&c->h0) + lower_array_bytes(&c->c0);
             for (int g = 0; g < GATE_COUNT; g++)
                 lm->flash_bytes += 4 * lower_array_floats(&c->peep[g]);
             lm->initial_state |= c->h0.data || c->c0.data;
@@ -859,6 +934,9 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
             note_act(lm, c->cell_input_act);
             note_act(lm, c->cell_output_act);
             note_kernel(lm, c);
+            note_weights(lm, &c->w_x, c->simd);
+            note_weights(lm, &c->w_h, c->simd);
+            note_weights(lm, &c->w_proj, c->proj_simd);
             if (gate_rows < c->gate_rows)
                 gate_rows = c->gate_rows;
             if (m_floats < c->hidden)

@@ -44,14 +44,21 @@ typedef struct LowArray {
                                   per tile); data holds planes * rows * cols */
     int rows, cols;            /* cols == 0: a vector of rows elements */
     const float *data;         /* the floats; NULL: absent */
+    /* Weight matrices may be stored narrow (quant.h): f16 and bf16 as the
+     * bits of data's values, int8 as data / the row's scale (the cell's
+     * s_tiled or s_proj, the dense layer's s). codes holds, for each value,
+     * those bits or that integer; NULL with WT_F32. */
+    WeightsType type;
+    const int *codes;
     const char *plane_label;   /* the comment before each plane: "tile" */
     /* Rows grouped for comments (gate sections): label, first row, count. */
     int ngroups;
     struct { const char *label; int first, count; } group[GATE_COUNT];
 } LowArray;
 
-/* Floats in an array (0 when absent). */
+/* Floats in an array (0 when absent), and the bytes they are stored in. */
 long lower_array_floats(const LowArray *arr);
+long lower_array_bytes(const LowArray *arr);
 
 /* An activation as the runtime implements it. */
 typedef struct LowAct {
@@ -138,6 +145,8 @@ typedef struct LowCell {
     LowArray w_x;              /* [tiles][I][tile_rows] */
     LowArray w_h;              /* [tiles][R][tile_rows] */
     LowArray b_tiled;          /* [tiles][tile_rows]; data NULL: none */
+    LowArray s_tiled;          /* [tiles][tile_rows]: int8 weights' scale of each gate
+                                  row, for w_x and w_h alike; data NULL: not int8 */
     /* The projection h = w_proj m (P > 0), tiled as the gates: the P rows
      * of h cut into tiles of proj_tile rows, a tile's rows accumulated
      * together in registers over one pass of its weights (w_proj), columns
@@ -150,6 +159,8 @@ typedef struct LowCell {
     int proj_vecs;             /* accumulator vectors of a tile (target known) */
     int proj_steps;            /* sets of accumulators, sequences per pass of the
                                   batched projection (target known; else 0) */
+    LowArray s_proj;           /* [proj_tiles][proj_tile]: int8 w_proj's row scales;
+                                  data NULL: not int8 */
     int h_field, c_field;      /* state fields (LowModel.fields) */
     int rows_out;              /* 1: a run writes each step's h to rows of out; 0:
                                   nobody reads them (only the last step's, in h) */
@@ -171,6 +182,7 @@ typedef struct LowDense {
     int input, units;
     LowArray w;                /* [units][input] */
     LowArray b;                /* [units]; data NULL: none */
+    LowArray s;                /* [units]: int8 w's row scales; data NULL: not int8 */
     LowAct act;                /* ACT_SOFTMAX: over the whole vector */
 } LowDense;
 
@@ -400,6 +412,7 @@ typedef struct LowModel {
     LowFunc run_batch;         /* NAME_run_batch(s, batch, x, steps, y) (streaming) */
 
     long flash_bytes;          /* every weight array */
+    WeightsType weights_type;  /* how the weight matrices are stored */
     long state_bytes;          /* sizeof the state struct (floats only) */
     uint64_t hash;             /* NAME_MODEL_HASH: the contract of header and code */
 } LowModel;

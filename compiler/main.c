@@ -6,6 +6,7 @@
  */
 #include "ast.h"
 #include "cli.h"
+#include "quant.h"
 #include "interp.h"
 #include "lstmc_rows.h"
 #include "sema.h"
@@ -53,7 +54,7 @@ static const char usage_check[] =
     "exit status: 0 valid, 1 invalid spec or weights, 2 usage error\n";
 
 static const char usage_run[] =
-    "usage: lstmc run SPEC [-w WEIGHTS] [--jit [--activations exact|fast]]\n"
+    "usage: lstmc run SPEC [-w WEIGHTS] [--weights-type T] [--jit [--activations exact|fast]]\n"
     "                 [--format F] [--header] [-o OUTPUT] [--output-format F] [INPUT]\n"
     "\n"
     "Runs the model in the reference interpreter (double precision) on INPUT,\n"
@@ -85,6 +86,8 @@ static const char usage_run[] =
     "\n"
     "options:\n"
     "  -w, --weights FILE   weights to use instead of the spec's 'weights' file\n"
+    "  --weights-type T     run the weights as stored in f32, f16, bf16 or int8\n"
+    "                       (see compile --help); the spec's weights_type by default\n"
     "  --jit                run the model compiled by LLVM in memory (needs an\n"
     "                       lstmc built with LLVM), not the interpreter\n"
     "  --activations MODE   with --jit: fast (default) or exact, as for compile\n"
@@ -116,6 +119,7 @@ static const Flag flags[] = {
     {"--activations", NULL, F_RUN | F_COMPILE | F_BUILD, 1},
     {"--threads", NULL, F_COMPILE, 1},
     {"--chunk", NULL, F_COMPILE | F_BUILD, 1},
+    {"--weights-type", NULL, F_RUN | F_COMPILE | F_BUILD, 1},
     {"--emit", NULL, F_COMPILE, 1},
     {"--target", NULL, F_COMPILE, 1},
     {"--cpu", NULL, F_COMPILE, 1},
@@ -142,6 +146,7 @@ static void set_flag(Args *a, const char *name, const char *value)
     else if (strcmp(name, "--activations") == 0) a->activations = value;
     else if (strcmp(name, "--threads") == 0) a->threads = value;
     else if (strcmp(name, "--chunk") == 0) a->chunk = value;
+    else if (strcmp(name, "--weights-type") == 0) a->weights_type = value;
     else if (strcmp(name, "--emit") == 0) a->emit = value;
     else if (strcmp(name, "--target") == 0) a->target = value;
     else if (strcmp(name, "--cpu") == 0) a->cpu = value;
@@ -218,6 +223,8 @@ static int parse_args(Args *a, int cmd, int argc, char **argv, int i)
             return cli_usage_error(a, "'%s' needs a non-empty value", f->long_name);
         set_flag(a, f->long_name, value);
     }
+    if (a->weights_type && quant_type_of(a->weights_type) < 0)
+        return cli_usage_error(a, "--weights-type '%s' is not f32, f16, bf16 or int8", a->weights_type);
     if (a->npos == 0)
         return cli_usage_error(a, "%s", strcmp(a->cmd, "import") == 0 ? "missing the ONNX model file"
                                                                       : "missing the spec file");

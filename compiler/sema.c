@@ -29,7 +29,7 @@ typedef struct Sema {
 /* X(enum, "word", is_block): the words valid inside one kind of block. */
 #define MODEL_WORDS(X)                                                         \
     X(M_INPUT, "input", 0) X(M_WEIGHTS, "weights", 0) X(M_OUTPUT, "output", 0) \
-    X(M_LSTM, "lstm", 1) X(M_DENSE, "dense", 1)
+    X(M_WEIGHTS_TYPE, "weights_type", 0) X(M_LSTM, "lstm", 1) X(M_DENSE, "dense", 1)
 #define LSTM_WORDS(X)                                                          \
     X(L_HIDDEN, "hidden", 0) X(L_LAYERS, "layers", 0)                          \
     X(L_DIRECTION, "direction", 0) X(L_BLOCKS, "blocks", 0)                    \
@@ -745,6 +745,12 @@ static int check_model(Sema *S, const Node *model, IrModel *m, const char *weigh
             m->weights_path = arena_printf(S->a, "%s%s", folder_of(S->a, S->src->path),
                                            n->args[0].text);
         }
+    }
+    if (given(n = s[M_WEIGHTS_TYPE], 1, 1, "weights_type f32|f16|bf16|int8", &ok)) {
+        int k = arg_choice(&n->args[0], "weights_type", quant_type_names, WT_COUNT);
+        ok &= k >= 0;
+        m->weights_type = k >= 0 ? (WeightsType)k : WT_F32;
+        m->weights_type_loc = n->loc;
     }
     if (weights_override) {
         m->weights_path = weights_override;

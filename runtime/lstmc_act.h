@@ -539,7 +539,7 @@ static inline float rt_scaled_tanhf_fast(float x, float a, float b)
 /*
  * rt_vec, a vector of RT_VL floats, with four operations: load and store
  * RT_VL floats (any alignment), broadcast one float, and a*b + c (and a
- * sum). Without a known vector unit rt_vec is a float and the kernels
+ * sum and a product). Without a known vector unit rt_vec is a float and the kernels
  * become plain loops over fixed-size arrays, which compilers vectorize
  * themselves (gcc -O2 and up, clang -O2).
  */
@@ -551,6 +551,7 @@ typedef __m512 rt_vec;
 #define rt_vset1(x) _mm512_set1_ps(x)
 #define rt_vadd(a, b) _mm512_add_ps((a), (b))
 #define rt_vfma(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define rt_vmul(a, b) _mm512_mul_ps((a), (b))
 #elif RT_VISA_ == 2
 #include <immintrin.h>
 typedef __m256 rt_vec;
@@ -559,6 +560,7 @@ typedef __m256 rt_vec;
 #define rt_vset1(x) _mm256_set1_ps(x)
 #define rt_vadd(a, b) _mm256_add_ps((a), (b))
 #define rt_vfma(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define rt_vmul(a, b) _mm256_mul_ps((a), (b))
 #elif RT_VISA_ == 3
 #include <arm_neon.h>
 typedef float32x4_t rt_vec;
@@ -567,6 +569,7 @@ typedef float32x4_t rt_vec;
 #define rt_vset1(x) vdupq_n_f32(x)
 #define rt_vadd(a, b) vaddq_f32((a), (b))
 #define rt_vfma(a, b, c) vfmaq_f32((c), (a), (b))
+#define rt_vmul(a, b) vmulq_f32((a), (b))
 #elif RT_VISA_ == 4
 #include <emmintrin.h>
 typedef __m128 rt_vec;
@@ -575,6 +578,7 @@ typedef __m128 rt_vec;
 #define rt_vset1(x) _mm_set1_ps(x)
 #define rt_vadd(a, b) _mm_add_ps((a), (b))
 #define rt_vfma(a, b, c) _mm_add_ps(_mm_mul_ps((a), (b)), (c))
+#define rt_vmul(a, b) _mm_mul_ps((a), (b))
 #else
 typedef float rt_vec;
 #define rt_vload(p) (*(p))
@@ -582,6 +586,108 @@ typedef float rt_vec;
 #define rt_vset1(x) (x)
 #define rt_vadd(a, b) ((a) + (b))
 #define rt_vfma(a, b, c) ((a) * (b) + (c))
+#define rt_vmul(a, b) ((a) * (b))
+#endif
+
+/* ---- piece rt_f16_to_f32 (needs <stdint.h> <string.h>) ---- */
+/* The float of IEEE-754 binary16 bits h, exactly (every half is a float):
+ * weights stored as float16 (lstmc --weights-type f16), where the target
+ * has no conversion instruction. */
+static inline float rt_f16_to_f32(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (uint32_t)(h >> 10) & 0x1fu, m = h & 0x3ffu, u;
+    float f;
+    if (e == 0) {          /* zero or subnormal: m * 2^-24 */
+        f = (float)m * 5.9604644775390625e-8f;
+        memcpy(&u, &f, sizeof u);
+        u |= sign;
+    } else if (e == 31) {  /* infinity, NaN */
+        u = sign | 0x7f800000u | (m << 13);
+    } else {
+        u = sign | ((e + 112u) << 23) | (m << 13);
+    }
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* ---- piece rt_bf16_to_f32 (needs <stdint.h> <string.h>) ---- */
+/* The float of bfloat16 bits b: the high half of its bits. */
+static inline float rt_bf16_to_f32(uint16_t b)
+{
+    uint32_t u = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* ---- piece rt_vload_f16 (needs rt_vec rt_f16_to_f32) ---- */
+/* RT_VL float16 weights at p (uint16_t bits, any alignment) as an rt_vec:
+ * the conversion instructions of AVX-512, F16C and AArch64, else lane by
+ * lane. (AVX-512's zero-masked forms with every lane on: the same
+ * instructions, but g++ 12 warns of an uninitialized __Y in the plain ones.) */
+#if RT_VISA_ == 1
+#define rt_vload_f16(p) _mm512_maskz_cvtph_ps(0xffff, _mm256_loadu_si256((const __m256i *)(const void *)(p)))
+#elif RT_VISA_ == 2 && defined(__F16C__)
+#define rt_vload_f16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#elif RT_VISA_ == 2
+#define rt_vload_f16(p) _mm256_setr_ps(rt_f16_to_f32((p)[0]), rt_f16_to_f32((p)[1]), rt_f16_to_f32((p)[2]), \
+                                       rt_f16_to_f32((p)[3]), rt_f16_to_f32((p)[4]), rt_f16_to_f32((p)[5]), \
+                                       rt_f16_to_f32((p)[6]), rt_f16_to_f32((p)[7]))
+#elif RT_VISA_ == 3
+#define rt_vload_f16(p) vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)))
+#elif RT_VISA_ == 4
+#define rt_vload_f16(p) _mm_setr_ps(rt_f16_to_f32((p)[0]), rt_f16_to_f32((p)[1]), rt_f16_to_f32((p)[2]), \
+                                    rt_f16_to_f32((p)[3]))
+#else
+#define rt_vload_f16(p) rt_f16_to_f32(*(p))
+#endif
+
+/* ---- piece rt_vload_bf16 (needs rt_vec rt_bf16_to_f32) ---- */
+/* RT_VL bfloat16 weights at p (uint16_t bits) as an rt_vec: each widened
+ * to 32 bits and shifted into the high half. */
+#if RT_VISA_ == 1
+#define rt_vload_bf16(p)                                                                                \
+    _mm512_castsi512_ps(_mm512_maskz_slli_epi32(                                                         \
+        0xffff, _mm512_maskz_cvtepu16_epi32(0xffff, _mm256_loadu_si256((const __m256i *)(const void *)(p))), 16))
+#elif RT_VISA_ == 2
+#define rt_vload_bf16(p) \
+    _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))), 16))
+#elif RT_VISA_ == 3
+#define rt_vload_bf16(p) vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16))
+#elif RT_VISA_ == 4
+#define rt_vload_bf16(p) \
+    _mm_castsi128_ps(_mm_unpacklo_epi16(_mm_setzero_si128(), _mm_loadl_epi64((const __m128i *)(const void *)(p))))
+#else
+#define rt_vload_bf16(p) rt_bf16_to_f32(*(p))
+#endif
+
+/* ---- piece rt_vload_i8 (needs rt_vec <stdint.h> <string.h>) ---- */
+/* RT_VL int8 weights at p as an rt_vec of their values (the scale of each
+ * row is applied after the sum). Loads exactly RT_VL bytes. */
+#if RT_VISA_ == 1
+#define rt_vload_i8(p) \
+    _mm512_maskz_cvtepi32_ps(0xffff, _mm512_maskz_cvtepi8_epi32(0xffff, _mm_loadu_si128((const __m128i *)(const void *)(p))))
+#elif RT_VISA_ == 2
+#define rt_vload_i8(p) _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(p))))
+#elif RT_VISA_ == 3
+static inline rt_vec rt_vload_i8(const int8_t *p)
+{
+    int32_t w;
+    memcpy(&w, p, sizeof w);
+    return vcvtq_f32_s32(vmovl_s16(vget_low_s16(vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(w))))));
+}
+#elif RT_VISA_ == 4
+static inline rt_vec rt_vload_i8(const int8_t *p)
+{
+    int32_t w;
+    memcpy(&w, p, sizeof w);
+    __m128i v = _mm_cvtsi32_si128(w);
+    v = _mm_unpacklo_epi8(v, v);   /* each byte to the top of a 32-bit lane, */
+    v = _mm_unpacklo_epi16(v, v);
+    return _mm_cvtepi32_ps(_mm_srai_epi32(v, 24));   /* then sign-extended down */
+}
+#else
+#define rt_vload_i8(p) ((float)*(p))
 #endif
 
 /* ---- end of pieces ---- */

@@ -19,6 +19,8 @@
 #   - --opt-level s and z: right, and smaller for a Cortex-M4F;
 #   - the vector shape each target's module was built for is the one the C
 #     code gets there (tests/llvm/vector_shape.sh);
+#   - on this machine, the object computes the same floats as the C code
+#     (tests/llvm/same_bits.sh: the examples and 20 random models);
 #   - usage errors, and nothing left behind by a failed compile.
 # opt, llvm-nm and llvm-objdump come with LLVM: when lstmc has LLVM, a
 # missing one is a failure. In an lstmc built without LLVM it checks the
@@ -314,6 +316,11 @@ fi
 sh "$here/llvm/vector_shape.sh" "$lstmc" > "$tmp/shape"
 grep -v '^vector shape: [0-9]' "$tmp/shape"
 pass=$((pass + $(grep -c '^ok' "$tmp/shape"))) fail=$((fail + $(grep -c '^FAIL' "$tmp/shape")))
+
+# ---- the same floats as the C backend's code on this machine (tests/llvm/same_bits.sh) ----
+sh "$here/llvm/same_bits.sh" "$lstmc" 20 > "$tmp/bits"
+grep -v '^same bits: [0-9]' "$tmp/bits"
+pass=$((pass + $(grep -c '^ok' "$tmp/bits"))) fail=$((fail + $(grep -c '^FAIL' "$tmp/bits")))
 
 # ---- errors ----
 expect() {   # status message-part args...

@@ -284,26 +284,40 @@ static void call(Gen *g, LLVMTypeRef ft, LLVMValueRef fn, LLVMValueRef *args, un
 
 /* ---- weights: internal constant globals ---- */
 
-/* The array's floats as a constant global (its bytes, in the target's byte
- * order: one ConstantDataArray, fast to build for millions of weights),
- * 64-byte aligned; a float* to it, or NULL when the array is absent. */
+/* The type a weight array's values are stored as: float, or the i16 bits
+ * of a float16 or bfloat16, or an int8 (lower.h: LowArray.type). */
+static LLVMTypeRef weight_type(Gen *g, WeightsType t)
+{
+    if (t == WT_F32)
+        return g->f32;
+    return t == WT_INT8 ? LLVMInt8TypeInContext(g->ctx) : LLVMInt16TypeInContext(g->ctx);
+}
+
+/* The array's values as a constant global (their bytes, in the target's
+ * byte order: one ConstantDataArray, fast to build for millions of
+ * weights), 64-byte aligned; a pointer to its first value (float*, or i16*
+ * or i8* for one stored narrow), or NULL when the array is absent. */
 static LLVMValueRef weights(Gen *g, const LowArray *arr)
 {
     if (!arr || !arr->data)
         return NULL;
+    LLVMTypeRef pt = LLVMPointerType(weight_type(g, arr->type), 0);
     const char *name = arena_printf(g->a, "lstmc.%s", arr->name);
     LLVMValueRef made = LLVMGetNamedGlobal(g->mod, name);
     if (made)
-        return LLVMConstBitCast(made, g->fp);
-    size_t n = (size_t)(arr->planes ? arr->planes : 1) * (size_t)arr->rows * (size_t)(arr->cols ? arr->cols : 1);
-    unsigned char *bytes = mem_alloc(n * 4);
+        return LLVMConstBitCast(made, pt);
+    size_t n = (size_t)lower_array_floats(arr), size = (size_t)quant_type_bytes(arr->type);
+    unsigned char *bytes = mem_alloc(n * size);
     for (size_t i = 0; i < n; i++) {
         uint32_t u;
-        memcpy(&u, &arr->data[i], sizeof u);
-        for (int k = 0; k < 4; k++)
-            bytes[4 * i + (size_t)k] = (unsigned char)(u >> (8 * (g->little_endian ? k : 3 - k)));
+        if (arr->type == WT_F32)
+            memcpy(&u, &arr->data[i], sizeof u);
+        else
+            u = (uint32_t)arr->codes[i];
+        for (size_t k = 0; k < size; k++)
+            bytes[size * i + k] = (unsigned char)(u >> (8 * (g->little_endian ? k : size - 1 - k)));
     }
-    LLVMValueRef init = LLVMConstStringInContext(g->ctx, (const char *)bytes, (unsigned)(n * 4), 1);
+    LLVMValueRef init = LLVMConstStringInContext(g->ctx, (const char *)bytes, (unsigned)(n * size), 1);
     mem_free(bytes);
     LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), name);
     LLVMSetInitializer(gv, init);
@@ -311,7 +325,42 @@ static LLVMValueRef weights(Gen *g, const LowArray *arr)
     LLVMSetLinkage(gv, LLVMInternalLinkage);
     LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
     LLVMSetAlignment(gv, 64);
-    return LLVMConstBitCast(gv, g->fp);
+    return LLVMConstBitCast(gv, pt);
+}
+
+/* &p[i] in an array of arr's stored values. */
+static LLVMValueRef gepw(Gen *g, const LowArray *arr, LLVMValueRef p, LLVMValueRef i)
+{
+    return LLVMBuildInBoundsGEP2(g->b, weight_type(g, arr->type), p, &i, 1, "");
+}
+
+/* n of arr's stored values at p (one: a scalar) as floats: exact, as the C
+ * code's rt_vload_f16, rt_vload_bf16 and rt_vload_i8 are. */
+static LLVMValueRef load_weights(Gen *g, const LowArray *arr, unsigned n, LLVMValueRef p)
+{
+    if (arr->type == WT_F32)
+        return n > 1 ? loadv(g, n, p) : loadf(g, p);
+    LLVMTypeRef et = weight_type(g, arr->type), vt = n > 1 ? LLVMVectorType(et, n) : et;
+    LLVMTypeRef ft = n > 1 ? LLVMVectorType(g->f32, n) : g->f32;
+    LLVMValueRef v = LLVMBuildLoad2(g->b, vt, LLVMBuildBitCast(g->b, p, LLVMPointerType(vt, 0), ""), "");
+    LLVMSetAlignment(v, (unsigned)quant_type_bytes(arr->type));
+    if (arr->type == WT_INT8)
+        return LLVMBuildSIToFP(g->b, v, ft, "");
+    if (arr->type == WT_F16) {
+        LLVMTypeRef half = LLVMHalfTypeInContext(g->ctx);
+        return LLVMBuildFPExt(g->b, LLVMBuildBitCast(g->b, v, n > 1 ? LLVMVectorType(half, n) : half, ""), ft, "");
+    }
+    /* bfloat16: the high half of a float's bits */
+    LLVMTypeRef it = n > 1 ? LLVMVectorType(g->i32, n) : g->i32;
+    LLVMValueRef wide = LLVMBuildZExt(g->b, v, it, "");
+    LLVMValueRef sixteen = LLVMConstInt(g->i32, 16, 0);
+    if (n > 1) {
+        LLVMValueRef *lanes = arena_alloc(g->a, sizeof *lanes * n);
+        for (unsigned k = 0; k < n; k++)
+            lanes[k] = sixteen;
+        sixteen = LLVMConstVector(lanes, n);
+    }
+    return LLVMBuildBitCast(g->b, LLVMBuildShl(g->b, wide, sixteen, ""), ft, "");
 }
 
 /* ---- float operations, activations, clipping ---- */
@@ -358,6 +407,7 @@ static LLVMValueRef clip(Gen *g, LLVMValueRef x, float limit)
 /* The cell's arrays as globals. */
 typedef struct CellArrays {
     LLVMValueRef w_x, w_h, b_tiled, peep[GATE_COUNT], w_proj;
+    LLVMValueRef s_tiled, s_proj;   /* int8 weights' row scales, else NULL */
 } CellArrays;
 
 /* The new c from f, i, g and the old c, as the gates that exist make it
@@ -434,14 +484,24 @@ static void acc_load(Gen *g, const Acc *A, int q, LLVMValueRef p)
         acc_set(g, A, q, l, p ? acc_vload(g, A, p, l) : fconst(g, A->vt, 0.0));
 }
 
-/* The tile_rows floats at w (a column of a tile's weights) as the
- * accumulators' vectors, loaded once for every set they serve. */
-static LLVMValueRef *acc_column(Gen *g, const Acc *A, LLVMValueRef w)
+/* The tile_rows weights at w (a column of a tile's weights, stored as arr
+ * is) as the accumulators' vectors, loaded once for every set they serve. */
+static LLVMValueRef *acc_column(Gen *g, const Acc *A, const LowArray *arr, LLVMValueRef w)
 {
     LLVMValueRef *wv = arena_alloc(g->a, sizeof *wv * (size_t)A->n);
     for (int l = 0; l < A->n; l++)
-        wv[l] = acc_vload(g, A, w, l);
+        wv[l] = load_weights(g, arr, A->vw, l ? gepw(g, arr, w, cidx(g, (long)l * A->vw)) : w);
     return wv;
+}
+
+/* int8 weights: set q = set q times the row scales at s, plus the floats at
+ * init (NULL: nothing), as the C code's unscale(). */
+static void acc_unscale(Gen *g, const Acc *A, int q, LLVMValueRef s, LLVMValueRef init)
+{
+    for (int l = 0; l < A->n; l++) {
+        LLVMValueRef v = acc_get(g, A, q, l), sv = acc_vload(g, A, s, l);
+        acc_set(g, A, q, l, init ? vfma(g, A->simd, v, sv, acc_vload(g, A, init, l)) : fmul(g, v, sv));
+    }
 }
 
 /* Set q += the column wv times the float s. */
@@ -479,7 +539,7 @@ static Fn build_projection(Gen *g, const LowCell *c, const CellArrays *ca)
     Acc A = acc_make(g, c->proj_simd, c->proj_vecs, ks);
     Loop t;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->proj_tiles), 1);
-    LLVMValueRef w = gep(g, ca->w_proj, mul(g, t.i, cidx(g, H * PT)));
+    LLVMValueRef w = gepw(g, &c->w_proj, ca->w_proj, mul(g, t.i, cidx(g, H * PT)));
     for (int q = 0; q < ks; q++)
         acc_load(g, &A, q, NULL);
     long full = H / ks * ks;
@@ -489,7 +549,8 @@ static Fn build_projection(Gen *g, const LowCell *c, const CellArrays *ca)
         loop_open(g, &j, cidx(g, pass == 0 ? 0 : full), cidx(g, pass == 0 ? full : H), qn);
         for (int q = 0; q < qn; q++) {
             LLVMValueRef col = add(g, j.i, cidx(g, q));
-            acc_fma(g, &A, q, acc_column(g, &A, gep(g, w, mul(g, col, cidx(g, PT)))), loadf(g, gep(g, m, col)));
+            acc_fma(g, &A, q, acc_column(g, &A, &c->w_proj, gepw(g, &c->w_proj, w, mul(g, col, cidx(g, PT)))),
+                    loadf(g, gep(g, m, col)));
         }
         loop_close(g, &j);
     }
@@ -499,6 +560,8 @@ static Fn build_projection(Gen *g, const LowCell *c, const CellArrays *ca)
             rows = fadd(g, rows, acc_get(g, &A, q, l));
         acc_set(g, &A, 0, l, rows);
     }
+    if (ca->s_proj)
+        acc_unscale(g, &A, 0, gep(g, ca->s_proj, mul(g, t.i, cidx(g, PT))), NULL);
     acc_store_clipped(g, &A, 0, gep(g, h, mul(g, t.i, cidx(g, PT))), c->clip_proj);
     loop_close(g, &t);
     LLVMBuildRetVoid(g->b);
@@ -523,7 +586,7 @@ static Fn build_batch_projection(Gen *g, const LowCell *c, const CellArrays *ca)
     Acc A = acc_make(g, c->proj_simd, c->proj_vecs, psteps);
     Loop t, b;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->proj_tiles), 1);
-    LLVMValueRef w = gep(g, ca->w_proj, mul(g, t.i, cidx(g, H * PT)));
+    LLVMValueRef w = gepw(g, &c->w_proj, ca->w_proj, mul(g, t.i, cidx(g, H * PT)));
     LLVMValueRef full = mul(g, LLVMBuildUDiv(g->b, nb, cidx(g, psteps), ""), cidx(g, psteps));
     for (int pass = 0; pass < 2; pass++) {
         int qn = pass == 0 ? psteps : 1;
@@ -535,12 +598,15 @@ static Fn build_batch_projection(Gen *g, const LowCell *c, const CellArrays *ca)
             acc_load(g, &A, q, NULL);
         }
         loop_open(g, &j, cidx(g, 0), cidx(g, H), 1);
-        LLVMValueRef *wv = acc_column(g, &A, gep(g, w, mul(g, j.i, cidx(g, PT))));
+        LLVMValueRef *wv = acc_column(g, &A, &c->w_proj, gepw(g, &c->w_proj, w, mul(g, j.i, cidx(g, PT))));
         for (int q = 0; q < qn; q++)
             acc_fma(g, &A, q, wv, loadf(g, gep(g, gepc(g, sq[q], m_at), j.i)));
         loop_close(g, &j);
-        for (int q = 0; q < qn; q++)
+        for (int q = 0; q < qn; q++) {
+            if (ca->s_proj)
+                acc_unscale(g, &A, q, gep(g, ca->s_proj, mul(g, t.i, cidx(g, PT))), NULL);
             acc_store_clipped(g, &A, q, gep(g, gepc(g, sq[q], h_at), mul(g, t.i, cidx(g, PT))), c->clip_proj);
+        }
         loop_close(g, &b);
     }
     loop_close(g, &t);
@@ -562,8 +628,10 @@ static Fn build_project(Gen *g, const LowCell *c, const CellArrays *ca)
     Acc A = acc_make(g, c->simd, c->vecs, psteps);
     Loop t;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
-    LLVMValueRef w = gep(g, ca->w_x, mul(g, t.i, cidx(g, (long)c->input * TR)));
+    LLVMValueRef w = gepw(g, &c->w_x, ca->w_x, mul(g, t.i, cidx(g, (long)c->input * TR)));
     LLVMValueRef bias = ca->b_tiled ? gep(g, ca->b_tiled, mul(g, t.i, cidx(g, TR))) : NULL;
+    /* int8: the sums start at 0, then b + s * sum */
+    LLVMValueRef scale = ca->s_tiled ? gep(g, ca->s_tiled, mul(g, t.i, cidx(g, TR))) : NULL;
     LLVMValueRef full = mul(g, LLVMBuildUDiv(g->b, n, cidx(g, psteps), ""), cidx(g, psteps));
     /* steps_per_pass steps per pass up to full, then one at a time */
     for (int pass = 0; pass < 2; pass++) {
@@ -571,9 +639,9 @@ static Fn build_project(Gen *g, const LowCell *c, const CellArrays *ca)
         Loop u, k;
         loop_open(g, &u, pass == 0 ? cidx(g, 0) : full, pass == 0 ? full : n, qn);
         for (int q = 0; q < qn; q++)
-            acc_load(g, &A, q, bias);
+            acc_load(g, &A, q, scale ? NULL : bias);
         loop_open(g, &k, cidx(g, 0), cidx(g, c->input), 1);
-        LLVMValueRef *wv = acc_column(g, &A, gep(g, w, mul(g, k.i, cidx(g, TR))));
+        LLVMValueRef *wv = acc_column(g, &A, &c->w_x, gepw(g, &c->w_x, w, mul(g, k.i, cidx(g, TR))));
         for (int q = 0; q < qn; q++) {
             LLVMValueRef row = mul(g, add(g, u.i, cidx(g, q)), cidx(g, c->input));
             acc_fma(g, &A, q, wv, loadf(g, gep(g, x, add(g, row, k.i))));
@@ -581,6 +649,8 @@ static Fn build_project(Gen *g, const LowCell *c, const CellArrays *ca)
         loop_close(g, &k);
         for (int q = 0; q < qn; q++) {
             LLVMValueRef at = add(g, mul(g, add(g, u.i, cidx(g, q)), cidx(g, c->gate_rows)), mul(g, t.i, cidx(g, TR)));
+            if (scale)
+                acc_unscale(g, &A, q, scale, bias);
             acc_store(g, &A, q, gep(g, pre, at));
         }
         loop_close(g, &u);
@@ -732,8 +802,11 @@ static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *
     LLVMValueRef a = tile_array(g, c);
     Loop t;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
-    LLVMValueRef w = gep(g, ca->w_h, mul(g, t.i, cidx(g, (long)R * TR)));
-    acc_load(g, &A, 0, gep(g, pre, mul(g, t.i, cidx(g, TR))));
+    LLVMValueRef w = gepw(g, &c->w_h, ca->w_h, mul(g, t.i, cidx(g, (long)R * TR)));
+    LLVMValueRef pt = gep(g, pre, mul(g, t.i, cidx(g, TR)));
+    /* int8: the sums start at 0, then pre + s * sum */
+    LLVMValueRef scale = ca->s_tiled ? gep(g, ca->s_tiled, mul(g, t.i, cidx(g, TR))) : NULL;
+    acc_load(g, &A, 0, scale ? NULL : pt);
     for (int q = 1; q < ks; q++)
         acc_load(g, &A, q, NULL);
     /* steps_per_pass columns per pass (each to its own accumulator set),
@@ -745,7 +818,8 @@ static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *
         loop_open(g, &k, cidx(g, pass == 0 ? 0 : full), cidx(g, pass == 0 ? full : R), qn);
         for (int q = 0; q < qn; q++) {
             LLVMValueRef col = add(g, k.i, cidx(g, q));
-            acc_fma(g, &A, q, acc_column(g, &A, gep(g, w, mul(g, col, cidx(g, TR)))), loadf(g, gep(g, h, col)));
+            acc_fma(g, &A, q, acc_column(g, &A, &c->w_h, gepw(g, &c->w_h, w, mul(g, col, cidx(g, TR)))),
+                    loadf(g, gep(g, h, col)));
         }
         loop_close(g, &k);
     }
@@ -755,6 +829,8 @@ static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *
             rows = fadd(g, rows, acc_get(g, &A, q, l));
         acc_set(g, &A, 0, l, rows);
     }
+    if (scale)
+        acc_unscale(g, &A, 0, scale, pt);
     acc_store(g, &A, 0, a);
     tile_cells(g, c, ca, a, t.i, cs, m);
     loop_close(g, &t);
@@ -791,25 +867,28 @@ static Fn build_batch_recur(Gen *g, const LowCell *c, const CellArrays *ca)
     LLVMValueRef a = tile_array(g, c);
     Loop t, b;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
-    LLVMValueRef w = gep(g, ca->w_h, mul(g, t.i, cidx(g, R * TR)));
+    LLVMValueRef w = gepw(g, &c->w_h, ca->w_h, mul(g, t.i, cidx(g, R * TR)));
+    LLVMValueRef scale = ca->s_tiled ? gep(g, ca->s_tiled, mul(g, t.i, cidx(g, TR))) : NULL;
     LLVMValueRef full = mul(g, LLVMBuildUDiv(g->b, nb, cidx(g, psteps), ""), cidx(g, psteps));
     for (int pass = 0; pass < 2; pass++) {
         int qn = pass == 0 ? psteps : 1;
         Loop k;
         loop_open(g, &b, pass == 0 ? cidx(g, 0) : full, pass == 0 ? full : nb, qn);
-        LLVMValueRef sq[4];
+        LLVMValueRef sq[4], pq[4];
         for (int q = 0; q < qn; q++) {
             LLVMValueRef bq = add(g, b.i, cidx(g, q));
             sq[q] = gep(g, st, mul(g, bq, cidx(g, total)));
-            LLVMValueRef at = add(g, mul(g, bq, cidx(g, c->gate_rows)), mul(g, t.i, cidx(g, TR)));
-            acc_load(g, &A, q, gep(g, pre, at));
+            pq[q] = gep(g, pre, add(g, mul(g, bq, cidx(g, c->gate_rows)), mul(g, t.i, cidx(g, TR))));
+            acc_load(g, &A, q, scale ? NULL : pq[q]);
         }
         loop_open(g, &k, cidx(g, 0), cidx(g, R), 1);
-        LLVMValueRef *wv = acc_column(g, &A, gep(g, w, mul(g, k.i, cidx(g, TR))));
+        LLVMValueRef *wv = acc_column(g, &A, &c->w_h, gepw(g, &c->w_h, w, mul(g, k.i, cidx(g, TR))));
         for (int q = 0; q < qn; q++)
             acc_fma(g, &A, q, wv, loadf(g, gep(g, gepc(g, sq[q], h_at), k.i)));
         loop_close(g, &k);
         for (int q = 0; q < qn; q++) {
+            if (scale)
+                acc_unscale(g, &A, q, scale, pq[q]);
             acc_store(g, &A, q, a);
             tile_cells(g, c, ca, a, t.i, gepc(g, sq[q], c_at), gepc(g, sq[q], m_at));
         }
@@ -829,6 +908,8 @@ static CellFns build_cell_kernels(Gen *g, const LowCell *c)
     for (int q = 0; q < GATE_COUNT; q++)
         ca.peep[q] = weights(g, &c->peep[q]);
     ca.w_proj = weights(g, &c->w_proj);
+    ca.s_proj = weights(g, &c->s_proj);
+    ca.s_tiled = weights(g, &c->s_tiled);
     if (c->proj)
         cf.projection = build_projection(g, c, &ca);
     ca.w_x = weights(g, &c->w_x);
@@ -849,7 +930,7 @@ static CellFns build_cell_kernels(Gen *g, const LowCell *c)
  * by the runtime's rt_softmaxf. */
 static Fn build_dense(Gen *g, const LowDense *d)
 {
-    LLVMValueRef w = weights(g, &d->w), bias = weights(g, &d->b);
+    LLVMValueRef w = weights(g, &d->w), bias = weights(g, &d->b), scale = weights(g, &d->s);
     Fn df;
     LLVMTypeRef ps[2] = {g->fp, g->fp};
     df.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_forward", d->id), ps, 2, 0, &df.t);
@@ -857,11 +938,16 @@ static Fn build_dense(Gen *g, const LowDense *d)
     LLVMValueRef acc = slot(g, g->f32);
     Loop u, k;
     loop_open(g, &u, cidx(g, 0), cidx(g, d->units), 1);
-    LLVMValueRef wu = gep(g, w, mul(g, u.i, cidx(g, d->input)));
-    storef(g, bias ? loadf(g, gep(g, bias, u.i)) : fconst(g, g->f32, 0.0), acc);
+    LLVMValueRef wu = gepw(g, &d->w, w, mul(g, u.i, cidx(g, d->input)));
+    /* int8: the sum starts at 0, then b + s * sum, as the C code's */
+    storef(g, bias && !scale ? loadf(g, gep(g, bias, u.i)) : fconst(g, g->f32, 0.0), acc);
     loop_open(g, &k, cidx(g, 0), cidx(g, d->input), 1);
-    storef(g, madd(g, loadf(g, gep(g, wu, k.i)), loadf(g, gep(g, x, k.i)), loadf(g, acc)), acc);
+    storef(g, madd(g, load_weights(g, &d->w, 1, gepw(g, &d->w, wu, k.i)), loadf(g, gep(g, x, k.i)), loadf(g, acc)), acc);
     loop_close(g, &k);
+    if (scale) {
+        LLVMValueRef sum = fmul(g, loadf(g, acc), loadf(g, gep(g, scale, u.i)));
+        storef(g, bias ? fadd(g, sum, loadf(g, gep(g, bias, u.i))) : sum, acc);
+    }
     storef(g, act(g, d->act, loadf(g, acc)), gep(g, y, u.i));
     loop_close(g, &u);
     if (d->act.kind == ACT_SOFTMAX)

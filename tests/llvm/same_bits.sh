@@ -1,0 +1,85 @@
+#!/bin/sh
+# The two backends print the same LowModel, so on one machine they must
+# compute the same floats, not merely close ones: for random models
+# (tests/diff/randmodel.c: blocks, projection, peepholes, directions, heads)
+# and the examples, the C backend's code (cc -std=c99 -O2 -march=native,
+# the host's vector layer) and the LLVM backend's object (the host's CPU)
+# run tests/llvm/driver.c on the same input, and their outputs (printed to
+# 9 significant digits, enough to tell any two floats apart) must be
+# byte-identical. A difference means the two added in different orders,
+# fused differently, or one has a bug the tolerance of the differential
+# suite hides. Every third seed is built with --chunk 1, every third + 1
+# with --activations exact.
+# Prints ok/FAIL lines and "same bits: N passed, N failed"; without -march=native
+# (a compiler that lacks it), "same bits: skipped (...)".
+#
+# usage: tests/llvm/same_bits.sh path/to/lstmc N   (an lstmc with LLVM)
+set -u
+lstmc=$1 n=$2
+here=$(cd "$(dirname "$0")/.." && pwd)
+cc=${CC:-cc}
+randmodel=$(dirname "$lstmc")/tests/randmodel
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lstmc-bits.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT
+if ! echo 'int main(void) { return 0; }' | $cc -march=native -x c -o "$tmp/probe" - 2> /dev/null; then
+    echo "same bits: skipped ($cc does not take -march=native)"
+    exit 0
+fi
+pass=0 fail=0
+
+# same WHAT SPEC INPUT FLAGS...: both backends' programs on INPUT
+same() {
+    what=$1 spec=$2 input=$3
+    shift 3
+    d=$tmp/m
+    rm -rf "$d" && mkdir -p "$d/c" "$d/o"
+    if ! "$lstmc" compile "$spec" --name model "$@" -o "$d/c/model" 2> "$d/err" ||
+        ! "$lstmc" compile "$spec" --name model --emit obj "$@" -o "$d/o/model" 2>> "$d/err" ||
+        ! $cc -std=c99 -O2 -march=native -I"$d/c" -I"$here/../runtime" -o "$d/c/prog" "$here/llvm/driver.c" \
+            "$here/../runtime/lstmc_rows.c" "$d/c/model.c" -lm 2>> "$d/err" ||
+        ! $cc -std=c99 -O2 -I"$d/o" -I"$here/../runtime" -o "$d/o/prog" "$here/llvm/driver.c" \
+            "$here/../runtime/lstmc_rows.c" "$d/o/model.o" -lm 2>> "$d/err"; then
+        echo "FAIL $what: $(head -3 "$d/err")"; fail=$((fail + 1)); return
+    fi
+    "$d/c/prog" "$input" > "$d/c/out" 2>&1
+    "$d/o/prog" "$input" > "$d/o/out" 2>&1
+    if [ -s "$d/c/out" ] && cmp -s "$d/c/out" "$d/o/out"; then
+        echo "ok   $what: $(wc -l < "$d/c/out") output rows, the same bits"; pass=$((pass + 1))
+    else
+        echo "FAIL $what: the outputs differ ($(cmp "$d/c/out" "$d/o/out" 2>&1 | head -1))"
+        echo "     reproduce: $lstmc compile $spec --name model $* (and --emit obj), tests/llvm/driver.c"
+        fail=$((fail + 1))
+    fi
+}
+
+# the examples, on three sequences of 12 random rows of their input width
+for ex in blocks1997 adding embed charlm quickstart; do
+    spec=$here/../examples/$ex/model.lstm
+    width=$(sed -n 's/^ *input \([0-9]*\);.*/\1/p' "$spec" | head -1)
+    awk -v width="$width" 'BEGIN {
+        srand(7)
+        for (q = 0; q < 3; q++) {
+            for (t = 0; t < 12; t++)
+                for (k = 0; k < width; k++)
+                    printf "%.4f%s", rand() * 2 - 1, k < width - 1 ? " " : "\n"
+            print ""
+        } }' > "$tmp/$ex.txt"
+    same "example $ex" "$spec" "$tmp/$ex.txt"
+done
+
+seed=1
+while [ "$seed" -le "$n" ]; do
+    r=$tmp/rand$seed
+    if "$randmodel" "$seed" "$r" > /dev/null 2>&1; then
+        case $((seed % 3)) in
+        0) same "random model $seed --chunk 1" "$r/model.lstm" "$r/input.txt" --chunk 1 ;;
+        1) same "random model $seed --activations exact" "$r/model.lstm" "$r/input.txt" --activations exact ;;
+        *) same "random model $seed" "$r/model.lstm" "$r/input.txt" ;;
+        esac
+    else
+        echo "FAIL random model $seed: randmodel failed"; fail=$((fail + 1))
+    fi
+    seed=$((seed + 1))
+done
+echo "same bits: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
