@@ -19,7 +19,8 @@
 # (taskset; not the 2-thread systems, which need two); BENCH_OUT (default
 # build/bench) for the work files; BENCH_BASELINE=PATH/lstmc adds the code of
 # another lstmc (say, the last release's) as one more system of the standard
-# tables, to see a change's effect within one interleaved run;
+# tables (and its --activations exact code to the exact-step tables), to see
+# a change's effect within one interleaved run;
 # BENCH_TABLES="NAME..." runs only the tables of those names (of the ones
 # the options select), say BENCH_TABLES=blocks-h512 bench/run.sh --variants.
 set -euo pipefail
