@@ -142,7 +142,8 @@ $(ACT_BC): compiler/llvm/act_runtime.c runtime/lstmc_act.h
 	@mkdir -p $(B)
 	@sh scripts/deps.sh clang $(LLVM_MAJOR) "$(CLANG)"
 	$(CLANG) $(BC_FLAGS) $(if $(findstring _small,$@),-fno-inline) \
-	  $(if $(findstring nofma,$@),'-DRT_FMA(a,b,c)=((a)*(b)+(c))','-DRT_FMA(a,b,c)=__builtin_fmaf((a),(b),(c))') \
+	  $(if $(findstring nofma,$@),'-DRT_FMA(a,b,c)=((a)*(b)+(c))' '-DRT_FMAD(a,b,c)=((a)*(b)+(c))',\
+	    '-DRT_FMA(a,b,c)=__builtin_fmaf((a),(b),(c))' '-DRT_FMAD(a,b,c)=__builtin_fma((a),(b),(c))') \
 	  -c -emit-llvm -o $@ $<
 $(B)/act_bitcode.c: scripts/embed_bin.sh $(ACT_BC)
 	sh scripts/embed_bin.sh $(foreach f,$(ACT_BC),llact_bc_$(basename $(notdir $(f:$(B)/act_%=%)))=$(f)) > $@
@@ -208,16 +209,34 @@ $(B)/tests/randmodel: tests/diff/randmodel.c $(LIB_OBJS)
 	$(CC) $(CFLAGS) -Icompiler -Iruntime -I$(B) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 # With LLVM, the same 200 models through the LLVM backend too (run --jit),
-# and the first 100 as objects linked through their header (--emit obj).
+# and the first 100 as objects linked through their header (--emit obj);
+# the first 12 with --activations exact (C, and with LLVM the JIT; seeds
+# 3 and 10 built with gcc -Ofast, 5 and 12 with clang -Ofast -ffast-math).
 check-diff: $(B)/lstmc $(B)/tests/randmodel
 	@sh tests/run_diff.sh $(B)/lstmc 200
 	$(if $(LLVM_CONFIG),@DIFF_CANDIDATE=jit sh tests/run_diff.sh $(B)/lstmc 200)
 	$(if $(LLVM_CONFIG),@DIFF_CANDIDATE=obj sh tests/run_diff.sh $(B)/lstmc 100)
 	$(if $(LLVM_CONFIG),,@echo "diff: --jit and --emit obj not run (this lstmc has no LLVM backend)")
+	@DIFF_ACTIVATIONS=exact sh tests/run_diff.sh $(B)/lstmc 12
+	$(if $(LLVM_CONFIG),@DIFF_ACTIVATIONS=exact DIFF_CANDIDATE=jit sh tests/run_diff.sh $(B)/lstmc 12)
 
 # The long run (not in `make check`): 3000 models.
 check-diff-long: $(B)/lstmc $(B)/tests/randmodel
 	@sh tests/run_diff.sh $(B)/lstmc 3000
+
+# The activations (runtime/lstmc_act.h) against double precision over every
+# 97th float, a few seconds: tests/act_error.c fails on an exact function
+# beyond its bound, a step down, or a wrong limit. check-act-long: every
+# float (about 15 minutes on one core; not in make check).
+$(B)/tests/act_error: tests/act_error.c runtime/lstmc_act.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -Iruntime $(LDFLAGS) -o $@ $< -lm
+
+check-act: $(B)/tests/act_error
+	@$(B)/tests/act_error $(if $(filter 1,$(SAN)),997,97)
+
+check-act-long: $(B)/tests/act_error
+	@$(B)/tests/act_error 1
 
 # The README's first command: build lstmc, check the quickstart model, run
 # it in the interpreter, then build it into a standalone program and run that.
@@ -433,7 +452,7 @@ check-names: $(B)/lstmc
 check-workbench: $(B)/lstmc
 	@LSTMC_SAN=$(SAN) sh tests/run_workbench.sh $(B)/lstmc
 
-TESTS := check-unit check-diag check-cli check-workbench check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-cross check-examples-trained check-onnx check-limits check-fuzz check-stream check-python
+TESTS := check-unit check-act check-diag check-cli check-workbench check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-cross check-examples-trained check-onnx check-limits check-fuzz check-stream check-python
 
 # Every suite of TESTS in each pass: the normal build, SAN=1 and, with LLVM,
 # a build without it (in $(B)/nollvm), where the LLVM tests must report
@@ -449,7 +468,7 @@ check:
 clean:
 	rm -rf build
 
-.PHONY: all check clean example check-diff-long check-stream-long $(TESTS)
+.PHONY: all check clean example check-diff-long check-stream-long check-act-long $(TESTS)
 .DELETE_ON_ERROR:
 
 # ---- benchmark (bench/README.md) ----

@@ -31,10 +31,14 @@
  * and input are drawn in the same order whatever the options, so they do
  * not change when options are added.
  *
- * Prints one line on stdout, `recurrent_bytes N`: the bytes of weights that
+ * Prints two lines on stdout. `recurrent_bytes N`: the bytes of weights that
  * every step must read again, whatever the chunk (bench/README.md): the
  * recurrent columns of every gate row (weight_hh, the last R columns of the
  * native w_*) and the projection, of every layer and direction.
+ * `layer_bytes N`: the bytes of all the weights of the largest layer-
+ * direction, the working set while it runs (the generated code runs one
+ * layer-direction after another over a chunk of steps): the size at which
+ * bench/run.sh probes the read bandwidth of those recurrent weights.
  */
 #include <math.h>
 #include <stdio.h>
@@ -99,6 +103,7 @@ typedef struct Tensors {
     int ndims[MAX_TENSORS];
     long shapes[MAX_TENSORS][ST_MAX_DIMS];
     float *data[MAX_TENSORS];
+    long floats;               /* of all tensors so far */
     float scale;
     Arena names_arena;
 } Tensors;
@@ -112,6 +117,7 @@ static void add(Tensors *ts, const char *name, const char *suffix, long rows, lo
     ts->shapes[k][1] = cols;
     ts->ndims[k] = cols ? 2 : 1;
     ts->data[k] = random_floats(rows * (cols ? cols : 1), ts->scale);
+    ts->floats += rows * (cols ? cols : 1);
 }
 
 int main(int argc, char **argv)
@@ -170,11 +176,12 @@ int main(int argc, char **argv)
     long R = P ? P : H;   /* the recurrent input: h, or its projection */
     static Tensors ts;
     ts.scale = 1.0f / sqrtf((float)H);
-    long recurrent = 0;   /* floats */
+    long recurrent = 0, layer_max = 0;   /* floats */
     for (long k = 0; k < L; k++) {
         long in = k == 0 ? I : D * R;
         for (long d = 0; d < D; d++) {
             char suffix[32];
+            long before = ts.floats;
             if (native) {   /* w_* [rows, in + R], b_* [rows], then w_proj */
                 if (L > 1)
                     snprintf(suffix, sizeof suffix, "_l%ld%s", k, d ? "_reverse" : "");
@@ -210,6 +217,8 @@ int main(int argc, char **argv)
                     add(&ts, "weight_hr", suffix, P, H);
             }
             recurrent += P * H;
+            if (ts.floats - before > layer_max)
+                layer_max = ts.floats - before;
         }
     }
     int rc = st_write_f32(out, ts.n, ts.names, ts.ndims, (const long (*)[ST_MAX_DIMS])ts.shapes,
@@ -217,7 +226,8 @@ int main(int argc, char **argv)
     if (rc == 0)
         rc = write_input(input, I, B, T);
     if (rc == 0)
-        printf("recurrent_bytes %ld\n", recurrent * (long)sizeof(float));
+        printf("recurrent_bytes %ld\nlayer_bytes %ld\n", recurrent * (long)sizeof(float),
+               layer_max * (long)sizeof(float));
     for (int k = 0; k < ts.n; k++)
         mem_free(ts.data[k]);
     arena_free(&ts.names_arena);

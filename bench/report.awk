@@ -2,7 +2,7 @@
 # Reads the roofline probe's `key value` lines (first file, two runs) and bench/run.sh's
 # tab-separated results (second file):
 #   config  TABLE I H LAYERS BATCH STEPS DESCRIPTION
-#   model   TABLE MODEL DESCRIPTION FLOPS_PER_SEQ_STEP WEIGHT_BYTES RECURRENT_BYTES
+#   model   TABLE MODEL DESCRIPTION FLOPS_PER_SEQ_STEP WEIGHT_BYTES RECURRENT_BYTES LAYER_BYTES
 #   system  TABLE ID LABEL STATUS(ok|FAILED|skipped) MAXDIFF NOTE MODEL TWIN PEERS
 #   time    TABLE ID NS_PER_SEQUENCE_BATCH
 #   compile NAME I H LAYERS LSTMC_MS CC_MS CLANG_MS C_BYTES O_BYTES FLASH RAM
@@ -13,7 +13,9 @@
 #   GFLOP/s         = FLOPS_PER_SEQ_STEP * BATCH / time per step
 #   roofline        = max(FLOPs per step / FMA peak,
 #                         RECURRENT_BYTES / the probe's read bandwidth over
-#                         WEIGHT_BYTES, the model's whole working set)
+#                         LAYER_BYTES, the weights of the largest layer-
+#                         direction: the working set while it runs, since
+#                         the code runs one after another over a chunk)
 #   per FLOP vs std = (time / FLOPs) / (time / FLOPs of system TWIN)
 
 # The probe runs at the start and at the end of a run: its best figures count
@@ -34,7 +36,7 @@ $1 == "config" {
 $1 == "model" {
     c = $2; m = $3
     models[c, ++nmodels[c]] = m
-    mdesc[c, m] = $4; mflops[c, m] = $5 * B[c]; wbytes[c, m] = $6; rbytes[c, m] = $7
+    mdesc[c, m] = $4; mflops[c, m] = $5 * B[c]; wbytes[c, m] = $6; rbytes[c, m] = $7; lbytes[c, m] = $8
 }
 $1 == "system" {
     c = $2; id = $3
@@ -70,6 +72,13 @@ function ns(v) {
     return v >= 100 ? sprintf("%.0f", v) : sprintf("%.1f", v)
 }
 
+# The weights' size, and the largest layer-direction's where that is less.
+function weights(c, m) {
+    if (lbytes[c, m] + 0 < wbytes[c, m] + 0)
+        return bytes(wbytes[c, m]) " (a layer-direction " bytes(lbytes[c, m]) ")"
+    return bytes(wbytes[c, m])
+}
+
 # The cache level whose size (as the system reports it) holds w bytes, else DRAM.
 function level_for(w) {
     if (w <= roof["cache_L1"] + 0) return "L1"
@@ -80,7 +89,7 @@ function level_for(w) {
 
 # The roofline of model m of table c: sets t_flop, t_mem, gbs; returns the bound (ns per step).
 function roofline(c, m) {
-    gbs = bw[wbytes[c, m]]
+    gbs = bw[lbytes[c, m]]
     t_flop = mflops[c, m] / peak                    # ns, since GFLOP/s = FLOP/ns
     t_mem = gbs > 0 ? rbytes[c, m] / gbs : 0
     return t_flop > t_mem ? t_flop : t_mem
@@ -101,7 +110,7 @@ END {
         quick ? "quick" : "full", what, rounds, ms
     printf "machine: %s, one thread; roofline probe: FMA peak %.1f GFLOP/s (%s); caches as reported: L1 %s, L2 %s, L3 %s\n",
         cpu, peak, roof["isa"], bytes(roof["cache_L1"]), bytes(roof["cache_L2"]), bytes(roof["cache_L3"])
-    printf "roofline per step = max(FLOPs / FMA peak, recurrent weight bytes / the probe's read bandwidth over all of the model's weights)\n"
+    printf "roofline per step = max(FLOPs / FMA peak, recurrent weight bytes / the probe's read bandwidth over the weights of the largest layer-direction, the working set while it runs)\n"
     printf "times are ns per timestep of the whole batch (sequence-batch time / T), median [min - max] over the rounds\n"
     printf "check: max |diff| of every output against `lstmc run` (double precision), must be <= %s\n", tol
 
@@ -112,9 +121,9 @@ END {
             m = models[c, 1]
             r = roofline(c, m)
             printf "\n== %s: I=%d H=%d layers=%d batch=%d T=%d | %d FLOP per step | weights %s (in %s), recurrent %s\n",
-                c, I[c], H[c], L[c], B[c], T[c], mflops[c, m], bytes(wbytes[c, m]), level_for(wbytes[c, m]), bytes(rbytes[c, m])
+                c, I[c], H[c], L[c], B[c], T[c], mflops[c, m], weights(c, m), level_for(lbytes[c, m]), bytes(rbytes[c, m])
             printf "   roofline %s ns/step (compute %s; recurrent weights %s at %.1f GB/s, the probe's read bandwidth over %s)\n",
-                ns(r), ns(t_flop), ns(t_mem), gbs, bytes(wbytes[c, m])
+                ns(r), ns(t_flop), ns(t_mem), gbs, bytes(lbytes[c, m])
             rl[c, m] = r
         } else {
             printf "\n== %s: I=%d H=%d layers=%d batch=%d T=%d | %s\n", c, I[c], H[c], L[c], B[c], T[c], desc[c]
@@ -123,7 +132,7 @@ END {
                 r = roofline(c, m)
                 rl[c, m] = r
                 printf "   %-30s %8d FLOP/step, weights %s (in %s) read at %.1f GB/s, recurrent %s: roofline %s ns/step (compute %s, weights %s)\n",
-                    mdesc[c, m] ":", mflops[c, m], bytes(wbytes[c, m]), level_for(wbytes[c, m]), gbs, bytes(rbytes[c, m]),
+                    mdesc[c, m] ":", mflops[c, m], weights(c, m), level_for(lbytes[c, m]), gbs, bytes(rbytes[c, m]),
                     ns(r), ns(t_flop), ns(t_mem)
             }
         }

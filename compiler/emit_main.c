@@ -421,7 +421,7 @@ void emitmain_source(FILE *f, const IrModel *m, const EmitMainOptions *o)
     emit_table(f, "model_name", "the model's name in the spec", m->name);
     emit_table(f, "spec_path", "the spec it was compiled from", m->spec_path);
     emit_table(f, "weights_path", "its trained weights", m->weights_path);
-    emit_table(f, "activations", "exact (libm) or fast (approximations)", o->activations);
+    emit_table(f, "activations", "exact (within 0.51 ulps) or fast (approximations)", o->activations);
     emit_table(f, "output_form", "what an output row is", output_form_text(m->output_form));
     emit_table(f, "whole_why", "why a model that does not stream needs whole sequences",
                m->output_form == OUT_MEAN || m->output_form == OUT_MAX

@@ -18,17 +18,23 @@
  * read or a need that names no piece above it.
  *
  * Two kinds of function:
- *   exact  rt_sigmoidf, rt_tanhf, ... go through libm (expf, expm1f, tanhf,
- *          log1pf): within 3 ulps (measured at most 2.40, glibc).
- *   fast   rt_tanhf_fast, rt_sigmoidf_fast and their scaled forms call no
- *          libm function and have no branches, so compilers vectorize loops
- *          of them (gcc -O3, clang -O2). Never decreasing, bounded (tanh in
- *          [-1, 1], sigmoid in [0, 1]), +-inf give the limits exactly, NaN
- *          gives NaN. Right under any compiler flags, -Ofast and
- *          -ffast-math too (within 2.4e-7 absolute there: runtime/README.md).
+ *   exact  rt_sigmoidf, rt_tanhf, rt_eluf (and the scaled forms) compute
+ *          e^x in double and round once: within 0.51 ulps of the truth on
+ *          every float, under any compiler flags. rt_softplusf,
+ *          rt_softsignf and rt_softmaxf go through libm (log1pf, expf):
+ *          within 3 ulps (measured at most 1.54, glibc).
+ *   fast   rt_tanhf_fast, rt_sigmoidf_fast and their scaled forms, in
+ *          float: within 1.5e-7 absolute.
+ * Neither kind calls libm for sigmoid and tanh or has branches, so
+ * compilers vectorize loops of them (gcc -O3, clang -O2). Never
+ * decreasing, bounded (tanh in [-1, 1], sigmoid in [0, 1]), +-inf give the
+ * limits exactly, NaN gives NaN. Right under any compiler flags, -Ofast
+ * and -ffast-math too (the fast ones within 2.4e-7 absolute there, the
+ * exact ones unchanged: runtime/README.md).
  *
  * Maximum error against double precision, measured over every finite float
  * by tests/act_error.c (table and command in runtime/README.md):
+ *   rt_sigmoidf, rt_tanhf, rt_eluf (a = 1)   0.51 ulps
  *   rt_tanhf_fast      1.5e-7 absolute (measured 1.489e-7 at x = -4.505),
  *                      1.8e-7 relative (2.5 ulps)
  *   rt_sigmoidf_fast   9.0e-8 absolute (measured 8.931e-8 at x = 7.859),
@@ -49,43 +55,12 @@
 /* ---- piece <string.h> ---- */
 #include <string.h>
 
-/* ---- piece rt_sigmoidf (needs <math.h>) ---- */
-/* 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below, so that nothing
- * overflows: both are e = e^-|x| over 1 + e. One expf and selects, no
- * branch: lstmc's LLVM backend runs this per lane of a vector, where a
- * branch per lane cost 10-25% of a step (I = 16, H = 32 and 128). */
-static inline float rt_sigmoidf(float x)
-{
-    float e = expf(x >= 0.0f ? -x : x);
-    return x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
-}
-
-/* ---- piece rt_tanhf (needs <math.h>) ---- */
-static inline float rt_tanhf(float x)
-{
-    return tanhf(x);
-}
-
 /* ---- piece rt_hard_sigmoidf ---- */
 /* max(0, min(1, a*x + b)) */
 static inline float rt_hard_sigmoidf(float x, float a, float b)
 {
     float y = a * x + b;
     return y < 0.0f ? 0.0f : y > 1.0f ? 1.0f : y;
-}
-
-/* ---- piece rt_scaled_sigmoidf (needs rt_sigmoidf) ---- */
-/* a + (b - a) * sigmoid(x): a sigmoid from a to b */
-static inline float rt_scaled_sigmoidf(float x, float a, float b)
-{
-    return a + (b - a) * rt_sigmoidf(x);
-}
-
-/* ---- piece rt_scaled_tanhf (needs <math.h>) ---- */
-/* a * tanh(b*x) */
-static inline float rt_scaled_tanhf(float x, float a, float b)
-{
-    return a * tanhf(b * x);
 }
 
 /* ---- piece rt_reluf ---- */
@@ -106,13 +81,6 @@ static inline float rt_leaky_reluf(float x, float a)
 static inline float rt_thresholded_reluf(float x, float a)
 {
     return x > a ? x : 0.0f;
-}
-
-/* ---- piece rt_eluf (needs <math.h>) ---- */
-/* x >= 0 ? x : a*(e^x - 1); expm1f keeps e^x - 1 accurate near 0. */
-static inline float rt_eluf(float x, float a)
-{
-    return x >= 0.0f ? x : a * expm1f(x);
 }
 
 /* ---- piece rt_softsignf (needs <math.h>) ---- */
@@ -237,7 +205,7 @@ static inline void rt_max_rowsf(const float *x, size_t n, size_t width, float *y
  * would be a slow library call.
  */
 /*
- * An RT_FMA defined before this header is kept: lstmc's own build defines
+ * An RT_FMA (and RT_FMAD) defined before this header is kept: lstmc's own build defines
  * it to compile these functions to LLVM bitcode, fused and unfused, for its
  * LLVM backend (compiler/llvm/act.c), whatever machine builds lstmc.
  */
@@ -248,8 +216,25 @@ static inline void rt_max_rowsf(const float *x, size_t n, size_t width, float *y
 #define RT_FMA(a, b, c) ((a) * (b) + (c))
 #endif
 #endif
+/* RT_FMAD is the same on doubles (the exact functions' polynomial). */
+#ifndef RT_FMAD
+#if defined(__GNUC__) && (defined(__FMA__) || defined(__ARM_FEATURE_FMA))
+#define RT_FMAD(a, b, c) __builtin_fma((a), (b), (c))
+#else
+#define RT_FMAD(a, b, c) ((a) * (b) + (c))
+#endif
+#endif
 
-/* ---- piece rt_expm1_parts_ (needs <stdint.h> <string.h> RT_FMA) ---- */
+/* ---- piece RT_LN2 ---- */
+/* The constants of e^z's reduction z = n*ln2 + r (the next pieces). */
+#define RT_LN2_HI 0.693359375f          /* ln 2 = RT_LN2_HI + RT_LN2_LO, with */
+#define RT_LN2_LO -2.12194440e-4f       /* n * RT_LN2_HI exact for |n| < 2^15 */
+#define RT_LN2_D 0.6931471805599453094  /* ln 2 in double */
+#define RT_LOG2E 1.44269504088896341f
+#define RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23, bits 0x4b400000: adding */
+#define RT_ROUND_MAGIC_BITS 0x4b400000  /* it rounds to an integer, kept in the low bits */
+
+/* ---- piece rt_expm1_parts_ (needs <stdint.h> <string.h> RT_FMA RT_LN2) ---- */
 /*
  * Both fast functions are built on e^z for z <= 0, computed the way libm
  * does it but without calls or branches: z = n*ln2 + r with n an integer and
@@ -258,11 +243,6 @@ static inline void rt_max_rowsf(const float *x, size_t n, size_t width, float *y
  * gives e^z - 1 without cancellation near 0, which tanh needs. Selects
  * (a ? b : c) stand in for branches; compilers turn them into blends.
  */
-#define RT_LN2_HI 0.693359375f          /* ln 2 = RT_LN2_HI + RT_LN2_LO, with */
-#define RT_LN2_LO -2.12194440e-4f       /* n * RT_LN2_HI exact for |n| < 2^15 */
-#define RT_LOG2E 1.44269504088896341f
-#define RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23, bits 0x4b400000: adding */
-#define RT_ROUND_MAGIC_BITS 0x4b400000  /* it rounds to an integer, kept in the low bits */
 
 /*
  * Sets *s = 2^n and returns e^r - 1, where z = n*ln2 + r. Needs
@@ -322,8 +302,147 @@ static inline uint32_t rt_mask_(int c)
 #define RT_BITS_1 0x3f800000u           /* 1.0f */
 #define RT_BITS_9 0x41100000u           /* 9.0f */
 #define RT_BITS_87 0x42ae0000u          /* 87.0f */
+#define RT_BITS_16 0x41800000u          /* 16.0f */
+#define RT_BITS_120 0x42f00000u         /* 120.0f */
+#define RT_BITS_M120 0xc2f00000u        /* -120.0f */
 #define RT_BITS_INF 0x7f800000u         /* bits of |x| above this: a NaN */
 #define RT_BITS_QNAN 0x7fc00000u        /* OR-ing this in makes a NaN */
+
+/* ---- piece rt_exp_parts_d_ (needs <stdint.h> <string.h> RT_FMA RT_LN2) ---- */
+/*
+ * The exact functions are built on e^z in double, for a float z with
+ * |z| <= 240, without calls or branches: z = n*ln2 + r as in
+ * rt_expm1_parts_ (n read from the bits of a float sum, so any compiler
+ * flags leave it right), r in double, e^r - 1 = r + r^2*P(r) with P the
+ * Taylor polynomial through r^8/8! (relative error below 6e-10 = 2^-30.7
+ * for |r| <= ln2/2), and 2^n a double put together from its bits. A float
+ * result rounded once from this is within 0.5 + 2^-5 ulps of the truth.
+ * Doubles rather than compensated float arithmetic because -ffast-math
+ * may regroup sums and so undo a compensation; in double a regrouping
+ * costs 1e-16, far below a float's ulp.
+ * Sets *s = 2^n and returns e^r - 1.
+ */
+static inline double rt_exp_parts_d_(float z, double *s)
+{
+    float k = z * RT_LOG2E + RT_ROUND_MAGIC;
+    uint32_t bits;
+    uint64_t sbits;
+    int32_t n;
+    double r, p;
+
+    memcpy(&bits, &k, sizeof bits);
+    n = (int32_t)bits - RT_ROUND_MAGIC_BITS;   /* round(z/ln2), |n| <= 347 */
+    r = RT_FMAD(-(double)n, RT_LN2_D, (double)z);
+    sbits = (uint64_t)(uint32_t)(n + 1023) << 52;   /* 2^n */
+    memcpy(s, &sbits, sizeof sbits);
+    p = 1.0 / 40320.0;
+    p = RT_FMAD(p, r, 1.0 / 5040.0);
+    p = RT_FMAD(p, r, 1.0 / 720.0);
+    p = RT_FMAD(p, r, 1.0 / 120.0);
+    p = RT_FMAD(p, r, 1.0 / 24.0);
+    p = RT_FMAD(p, r, 1.0 / 6.0);
+    p = RT_FMAD(p, r, 0.5);
+    return RT_FMAD(r * r, p, r);
+}
+
+/* ---- piece rt_expm1_d_ (needs rt_exp_parts_d_) ---- */
+/*
+ * e^z - 1 in double for a float z with |z| <= 240: 2^n*(e^r - 1) + (2^n - 1),
+ * and e^r - 1 itself where n = 0 (|z| < ln2/2). The select matters under
+ * -ffast-math: regrouped as (2^n*(e^r - 1) + 2^n) - 1, the sum would lose
+ * a small e^z - 1 (tanh and elu near 0) to cancellation. It is done on the
+ * bits, so that -ffinite-math-only assumes nothing and gcc keeps the loop
+ * one path.
+ */
+static inline double rt_expm1_d_(float z)
+{
+    double s, q = rt_exp_parts_d_(z, &s), m = RT_FMAD(s, q, s - 1.0);
+    uint64_t mb, qb, keep_q = 0u - (uint64_t)(s == 1.0);
+
+    memcpy(&mb, &m, sizeof mb);
+    memcpy(&qb, &q, sizeof qb);
+    mb = (mb & ~keep_q) | (qb & keep_q);
+    memcpy(&m, &mb, sizeof m);
+    return m;
+}
+
+/* ---- piece rt_sigmoidf (needs rt_exp_parts_d_ rt_bits_) ---- */
+/*
+ * sigmoid(x) = 1 / (1 + e^-x) in double, rounded once to float: within
+ * 0.51 ulps of the truth on every float (runtime/README.md). |x| is clamped
+ * to 120 on the bits: beyond 17.4 the result is 1 in float, below -104 it
+ * is 0 (e^120 is a double far from overflow). NaN gives NaN. No libm call
+ * and no branch, so loops of it vectorize (gcc -O3, clang -O2) and lstmc's
+ * LLVM backend builds it on vectors, as the fast functions.
+ */
+static inline float rt_sigmoidf(float x)
+{
+    uint32_t bits = rt_bits_(x);
+    uint32_t sign = bits & 0x80000000u;
+    uint32_t abits = bits ^ sign;
+    uint32_t nan = rt_mask_(abits > RT_BITS_INF) & RT_BITS_QNAN;
+    double s, q;
+    float y;
+
+    abits = abits < RT_BITS_120 ? abits : RT_BITS_120;
+    q = rt_exp_parts_d_(rt_from_bits_(abits | (sign ^ 0x80000000u)), &s);
+    y = (float)(1.0 / (1.0 + RT_FMAD(s, q, s)));
+    return rt_from_bits_(rt_bits_(y) | nan);
+}
+
+/* ---- piece rt_tanhf (needs rt_expm1_d_ rt_bits_) ---- */
+/*
+ * tanh(x) = -m / (2 + m), m = e^(-2|x|) - 1, in double, rounded once to
+ * float, then the sign of x: within 0.51 ulps of the truth on every float.
+ * |x| is clamped to 16 (tanh is 1 in float above 9.01). NaN gives NaN.
+ */
+static inline float rt_tanhf(float x)
+{
+    uint32_t bits = rt_bits_(x);
+    uint32_t sign = bits & 0x80000000u;
+    uint32_t abits = bits ^ sign;
+    uint32_t nan = rt_mask_(abits > RT_BITS_INF) & RT_BITS_QNAN;
+    double m;
+    float y;
+
+    abits = abits < RT_BITS_16 ? abits : RT_BITS_16;
+    m = rt_expm1_d_(-2.0f * rt_from_bits_(abits));
+    y = (float)(-m / (2.0 + m));   /* >= 0, but -0 at x = 0: clear the sign */
+    return rt_from_bits_(((rt_bits_(y) & 0x7fffffffu) ^ sign) | nan);
+}
+
+/* ---- piece rt_scaled_sigmoidf (needs rt_sigmoidf) ---- */
+/* a + (b - a) * sigmoid(x): a sigmoid from a to b */
+static inline float rt_scaled_sigmoidf(float x, float a, float b)
+{
+    return a + (b - a) * rt_sigmoidf(x);
+}
+
+/* ---- piece rt_scaled_tanhf (needs rt_tanhf) ---- */
+/* a * tanh(b*x) */
+static inline float rt_scaled_tanhf(float x, float a, float b)
+{
+    return a * rt_tanhf(b * x);
+}
+
+/* ---- piece rt_eluf (needs rt_expm1_d_ rt_bits_) ---- */
+/*
+ * x >= 0 ? x : a*(e^x - 1), e^x - 1 in double at x clamped below to -120
+ * (e^-120 - 1 is -1 in float), times a, rounded once: within 0.51 ulps for
+ * a = 1, and as close for any a (the double product is exact to 2^-52).
+ * The choice is made on the sign bit, the clamp on the bits, so that loops
+ * of it vectorize and -ffinite-math-only assumes nothing; a NaN stays NaN.
+ */
+static inline float rt_eluf(float x, float a)
+{
+    uint32_t bits = rt_bits_(x);
+    uint32_t neg = rt_mask_(bits > 0x80000000u);      /* x < 0 (or a NaN) */
+    uint32_t nan = rt_mask_((bits & 0x7fffffffu) > RT_BITS_INF) & RT_BITS_QNAN;
+    uint32_t cbits = neg & (bits > RT_BITS_M120 ? RT_BITS_M120 : bits);
+    float e = (float)((double)a * rt_expm1_d_(rt_from_bits_(cbits)));   /* one rounding */
+
+    return rt_from_bits_((bits & ~neg) | ((rt_bits_(e) | nan) & neg));
+}
 
 /* ---- piece rt_tanhf_fast (needs rt_expm1_parts_ rt_bits_) ---- */
 /*

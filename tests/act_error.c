@@ -1,9 +1,12 @@
 /*
  * act_error.c - measures the error of the activations in runtime/lstmc_act.h
- * against double precision, over every finite float, and prints a table.
- * Not part of `make check` (all floats take about 12 minutes on one core);
- * the numbers it prints are the ones documented in lstmc_act.h and
- * runtime/README.md.
+ * against double precision, over every finite float, and prints a table;
+ * the exact functions also against glibc's float functions. It fails
+ * (exit 1) if a fast or exact function ever decreases, an exact one is
+ * beyond its bound (EXACT_MAX_ULP), or a limit is wrong. `make check-act`
+ * runs it over every 97th float (in make check); `make check-act-long`
+ * over all of them (about 15 minutes on one core). The numbers it prints
+ * are the ones documented in lstmc_act.h and runtime/README.md.
  *
  *   cc -O2 -Iruntime tests/act_error.c -lm -o /tmp/act_error && /tmp/act_error
  *   /tmp/act_error 97                  every 97th float, a few seconds
@@ -141,17 +144,36 @@ static void stat_print(const Stat *s)
     printf("\n");
 }
 
-enum { TANH_FAST, SIG_FAST, TANH, SIG, SOFTPLUS, ELU, SOFTSIGN, NSTAT };
+enum { TANH_FAST, SIG_FAST, TANH, SIG, ELU, SOFTPLUS, SOFTSIGN, TANH_LIBM, SIG_LIBM, ELU_LIBM, NSTAT };
 
 static Stat stats[NSTAT] = {
     {"rt_tanhf_fast", 0x1p-126, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"rt_sigmoidf_fast", 1.7e-38, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"rt_tanhf", 0x1p-126, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"rt_sigmoidf", 0x1p-126, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-    {"rt_softplusf", 0x1p-126, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"rt_eluf", 0x1p-126, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"rt_softplusf", 0x1p-126, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"rt_softsignf", 0x1p-126, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    /* the exact functions against libm's float functions instead of the
+     * truth: how far from glibc's results they are, in ulps of those */
+    {"rt_tanhf-vs-libm", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"rt_sigmoidf-vs-libm", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"rt_eluf-vs-libm", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
 };
+
+/* The bound of the exact functions, in ulps of the truth (lstmc_act.h,
+ * runtime/README.md): the sweep fails above it. */
+#define EXACT_MAX_ULP 0.53
+
+/* libm's float functions: the sigmoid as lstmc wrote it with expf before
+ * its exact functions were its own (e^-|x| over 1 + e^-|x|) */
+static double libm_tanh(double x) { return tanhf((float)x); }
+static double libm_elu1(double x) { return x >= 0 ? x : expm1f((float)x); }
+static double libm_sigmoid(double x)
+{
+    float xf = (float)x, e = expf(xf >= 0.0f ? -xf : xf);
+    return xf >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+}
 
 static float softplus_f(float x) { return rt_softplusf(x); }
 static float elu1_f(float x) { return rt_eluf(x, 1.0f); }
@@ -192,7 +214,23 @@ static int check_specials(void)
     EXPECT(rt_sigmoidf_fast(-inf), 0.0f);
     EXPECT(rt_tanhf_fast(0.0f), 0.0f);
     EXPECT(rt_sigmoidf_fast(0.0f), 0.5f);
+    EXPECT(rt_tanhf(inf), 1.0f);
+    EXPECT(rt_tanhf(-inf), -1.0f);
+    EXPECT(rt_sigmoidf(inf), 1.0f);
+    EXPECT(rt_sigmoidf(-inf), 0.0f);
+    EXPECT(rt_eluf(inf, 1.0f), inf);
+    EXPECT(rt_eluf(-inf, 1.0f), -1.0f);
+    EXPECT(rt_sigmoidf(0.0f), 0.5f);
 #undef EXPECT
+    if (signbit(rt_tanhf(0.0f)) || !signbit(rt_tanhf(-0.0f))) {
+        printf("FAIL rt_tanhf(+-0) is not +-0\n");
+        bad = 1;
+    }
+    if (!isnan(rt_tanhf(nan)) || !isnan(rt_sigmoidf(nan)) || !isnan(rt_eluf(nan, 1.0f)) ||
+        !isnan(rt_eluf(-nan, 1.0f))) {
+        printf("FAIL NaN in does not give NaN out (exact functions)\n");
+        bad = 1;
+    }
     if (!isnan(rt_tanhf_fast(nan)) || !isnan(rt_sigmoidf_fast(nan))) {
         printf("FAIL NaN in does not give NaN out\n");
         bad = 1;
@@ -219,20 +257,30 @@ int main(int argc, char **argv)
         SWEEP(&stats[TANH], rt_tanhf, ref_tanh, stride);
     if (WANT(SIG))
         SWEEP(&stats[SIG], rt_sigmoidf, ref_sigmoid, stride);
-    if (WANT(SOFTPLUS))
-        SWEEP(&stats[SOFTPLUS], softplus_f, ref_softplus, stride);
     if (WANT(ELU))
         SWEEP(&stats[ELU], elu1_f, ref_elu1, stride);
+    if (WANT(SOFTPLUS))
+        SWEEP(&stats[SOFTPLUS], softplus_f, ref_softplus, stride);
     if (WANT(SOFTSIGN))
         SWEEP(&stats[SOFTSIGN], rt_softsignf, ref_softsign, stride);
+    if (WANT(TANH_LIBM))
+        SWEEP(&stats[TANH_LIBM], rt_tanhf, libm_tanh, stride);
+    if (WANT(SIG_LIBM))
+        SWEEP(&stats[SIG_LIBM], rt_sigmoidf, libm_sigmoid, stride);
+    if (WANT(ELU_LIBM))
+        SWEEP(&stats[ELU_LIBM], elu1_f, libm_elu1, stride);
 
     printf("max error against double over %s finite floats:\n", stride == 1 ? "all" : "sampled");
     for (i = 0; i < NSTAT; i++) {
         if (!WANT(i))
             continue;
         stat_print(&stats[i]);
-        if (i <= SIG_FAST && stats[i].drops)
+        if (i <= ELU && stats[i].drops)
             bad = 1;
+        if (i >= TANH && i <= ELU && !(stats[i].max_ulp <= EXACT_MAX_ULP)) {
+            printf("FAIL %s: %.2f ulps, above the bound %.2f\n", stats[i].name, stats[i].max_ulp, EXACT_MAX_ULP);
+            bad = 1;
+        }
     }
     bad |= check_specials();
     return bad;

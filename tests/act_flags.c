@@ -1,5 +1,5 @@
 /*
- * act_flags.c - the fast activations of runtime/lstmc_act.h compiled with
+ * act_flags.c - the activations of runtime/lstmc_act.h (fast and exact) compiled with
  * any flags (-Ofast, -ffast-math, ...) against double precision: the
  * functions are compiled in one object with the flags under test, as loops
  * over arrays (vectorized where the flags allow, as in generated code), and
@@ -13,7 +13,8 @@
  *
  * prints, for every 97th float (STRIDE, default 97) in increasing order:
  * the largest absolute error, the largest relative error (outputs of at
- * least FLT_MIN, 1.7e-38 for the sigmoid), the steps down, and the values
+ * least FLT_MIN, 1.7e-38 for the fast sigmoid), the largest error in ulps
+ * of the reference (the same outputs), the steps down, and the values
  * at +-inf, NaN, 0 and 1e30.
  */
 #ifdef ACT_FLAGS_FUNCS
@@ -22,6 +23,9 @@
 
 void act_tanh(const float *x, float *y, int n);
 void act_sigmoid(const float *x, float *y, int n);
+void act_tanh_exact(const float *x, float *y, int n);
+void act_sigmoid_exact(const float *x, float *y, int n);
+void act_elu_exact(const float *x, float *y, int n);
 
 void act_tanh(const float *x, float *y, int n)
 {
@@ -35,6 +39,24 @@ void act_sigmoid(const float *x, float *y, int n)
         y[i] = rt_sigmoidf_fast(x[i]);
 }
 
+void act_tanh_exact(const float *x, float *y, int n)
+{
+    for (int i = 0; i < n; i++)
+        y[i] = rt_tanhf(x[i]);
+}
+
+void act_sigmoid_exact(const float *x, float *y, int n)
+{
+    for (int i = 0; i < n; i++)
+        y[i] = rt_sigmoidf(x[i]);
+}
+
+void act_elu_exact(const float *x, float *y, int n)
+{
+    for (int i = 0; i < n; i++)
+        y[i] = rt_eluf(x[i], 1.0f);
+}
+
 #else
 
 #include <math.h>
@@ -45,6 +67,9 @@ void act_sigmoid(const float *x, float *y, int n)
 
 void act_tanh(const float *x, float *y, int n);
 void act_sigmoid(const float *x, float *y, int n);
+void act_tanh_exact(const float *x, float *y, int n);
+void act_sigmoid_exact(const float *x, float *y, int n);
+void act_elu_exact(const float *x, float *y, int n);
 
 /* the references of tests/act_error.c */
 static double ref_tanh(double x)
@@ -68,10 +93,30 @@ static double ref_sigmoid(double x)
     return 1.0 / (1.0 + exp(-x));
 }
 
+static double ref_elu1(double x)
+{
+    if (x >= 0)
+        return x;
+    if (x > -0x1p-12)
+        return x + x * x / 2.0 + x * x * x / 6.0;
+    return x < -40.0 ? -1.0 : expm1(x);
+}
+
+/* The spacing of floats at y (denormal spacing below FLT_MIN). */
+static double ulp_of(double y)
+{
+    float yf = (float)fabs(y);
+    uint32_t bits, e;
+
+    memcpy(&bits, &yf, sizeof bits);
+    e = bits >> 23;
+    return ldexp(1.0, e == 0 ? -149 : (int)e - 150);
+}
+
 enum { N = 4096 };
 
 typedef struct Stat {
-    double abs, x_abs, rel, x_rel, prev;
+    double abs, x_abs, rel, x_rel, ulp, x_ulp, prev;
     long drops;
     int started;
 } Stat;
@@ -87,6 +132,10 @@ static void check(Stat *s, const float *x, const float *y, int n, double (*ref)(
         if (fabs(r) >= floor && e / fabs(r) > s->rel) {
             s->rel = e / fabs(r);
             s->x_rel = x[i];
+        }
+        if (fabs(r) >= floor && e / ulp_of(r) > s->ulp) {
+            s->ulp = e / ulp_of(r);
+            s->x_ulp = x[i];
         }
         if (s->started && (double)y[i] < s->prev)
             s->drops++;
@@ -124,10 +173,10 @@ static void run(const char *name, void (*f)(const float *, float *, int), double
     check(&s, x, y, k, ref, floor);
     float sx[5] = {INFINITY, -INFINITY, NAN, 0.0f, 1e30f}, sy[5];
     f(sx, sy, 5);
-    printf("%-17s abs %.3e at x=%-14.9g rel %.3e at x=%-14.9g steps down %ld;"
+    printf("%-17s abs %.3e at x=%-14.9g rel %.3e at x=%-14.9g ulp %.2f at x=%-14.9g steps down %ld;"
            " inf %g, -inf %g, nan %g, 0 %g, 1e30 %g\n",
-           name, s.abs, s.x_abs, s.rel, s.x_rel, s.drops, (double)sy[0], (double)sy[1], (double)sy[2],
-           (double)sy[3], (double)sy[4]);
+           name, s.abs, s.x_abs, s.rel, s.x_rel, s.ulp, s.x_ulp, s.drops, (double)sy[0], (double)sy[1],
+           (double)sy[2], (double)sy[3], (double)sy[4]);
 }
 
 int main(int argc, char **argv)
@@ -137,6 +186,9 @@ int main(int argc, char **argv)
         stride = 1;
     run("rt_tanhf_fast", act_tanh, ref_tanh, 0x1p-126, stride);
     run("rt_sigmoidf_fast", act_sigmoid, ref_sigmoid, 1.7e-38, stride);
+    run("rt_tanhf", act_tanh_exact, ref_tanh, 0x1p-126, stride);
+    run("rt_sigmoidf", act_sigmoid_exact, ref_sigmoid, 0x1p-126, stride);
+    run("rt_eluf", act_elu_exact, ref_elu1, 0x1p-126, stride);
     return 0;
 }
 

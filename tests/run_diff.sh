@@ -29,7 +29,7 @@
 #                            functions (runtime/lstmc_act.h); the worst seen
 #                            over the 200 models of `make check-diff` is 7.4e-7
 #                            at -O1, 1.3e-6 at -Ofast (seed 24, gcc)
-#   DIFF_ACTIVATIONS=exact   build with `--activations exact` (libm)
+#   DIFF_ACTIVATIONS=exact   build with `--activations exact`
 #   DIFF_TOL=X               the tolerance, whatever the activations
 #   DIFF_CANDIDATE=run       the candidate is `lstmc run` itself: tests the
 #                            harness and the generator, not a backend

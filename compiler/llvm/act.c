@@ -32,8 +32,9 @@
  * bitcode once on <V x ...>: vector code by construction, not by a
  * vectorizer's decision (checked in the optimized IR for AVX-512, AVX2,
  * SSE2 and NEON: as many vector fma, fdiv and select as the hand-built
- * activations had, no scalar float operation left). The exact ones call
- * libm: a call per lane, as the C does.
+ * activations had, no scalar float operation left). The exact sigmoid,
+ * tanh and elu are straight-line too (their doubles become vectors of
+ * doubles); softplus and softmax call libm: a call per lane, as the C does.
  */
 #include "act.h"
 
@@ -260,7 +261,7 @@ static LLVMValueRef widen_inst(Widen *w, LLVMValueRef in)
 /*
  * fn(x, args...) for a vector x of V lanes, built at b: each instruction
  * of fn once, on <V x ...>, in fn's order; NULL when fn is not one block of
- * lane-by-lane operations (a libm call: the exact functions; a branch).
+ * lane-by-lane operations (a libm call: softplus; a branch).
  *
  * Why not a call per lane and the SLP vectorizer: whether SLP joins the
  * lanes depends on the shape of the header's code. With the sigmoid's

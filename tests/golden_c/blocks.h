@@ -7,7 +7,7 @@
  *   chunk:       32 steps (--chunk N)
  *   activations: fast: the runtime's sigmoid and tanh, no libm calls, within
  *                1.5e-7 (tanh) and 9e-8 (sigmoid) absolute of the exact
- *                functions (blocks_rt_*_fast below); --activations exact for libm's
+ *                functions (blocks_rt_*_fast below); --activations exact for those
  *
  * model blocks: 2 inputs -> 8 outputs (one row per step)
  *   lstm  mem              2 -> 8     hidden 4, 2 blocks of 2, bidirectional

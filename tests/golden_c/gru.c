@@ -7,7 +7,7 @@
  *   chunk:       32 steps (--chunk N)
  *   activations: fast: the runtime's sigmoid and tanh, no libm calls, within
  *                1.5e-7 (tanh) and 9e-8 (sigmoid) absolute of the exact
- *                functions (gru_rt_*_fast below); --activations exact for libm's
+ *                functions (gru_rt_*_fast below); --activations exact for those
  *
  * model gru: 3 inputs -> 2 outputs (one row per sequence: the last step's)
  *   lstm  kws              3 -> 4     hidden 4
@@ -51,17 +51,23 @@ typedef char gru_state_check[sizeof(gru_state) == GRU_STATE_BYTES ? 1 : -1];
  * read or a need that names no piece above it.
  *
  * Two kinds of function:
- *   exact  gru_rt_sigmoidf, gru_rt_tanhf, ... go through libm (expf, expm1f, tanhf,
- *          log1pf): within 3 ulps (measured at most 2.40, glibc).
- *   fast   gru_rt_tanhf_fast, gru_rt_sigmoidf_fast and their scaled forms call no
- *          libm function and have no branches, so compilers vectorize loops
- *          of them (gcc -O3, clang -O2). Never decreasing, bounded (tanh in
- *          [-1, 1], sigmoid in [0, 1]), +-inf give the limits exactly, NaN
- *          gives NaN. Right under any compiler flags, -Ofast and
- *          -ffast-math too (within 2.4e-7 absolute there: runtime/README.md).
+ *   exact  gru_rt_sigmoidf, gru_rt_tanhf, gru_rt_eluf (and the scaled forms) compute
+ *          e^x in double and round once: within 0.51 ulps of the truth on
+ *          every float, under any compiler flags. gru_rt_softplusf,
+ *          gru_rt_softsignf and gru_rt_softmaxf go through libm (log1pf, expf):
+ *          within 3 ulps (measured at most 1.54, glibc).
+ *   fast   gru_rt_tanhf_fast, gru_rt_sigmoidf_fast and their scaled forms, in
+ *          float: within 1.5e-7 absolute.
+ * Neither kind calls libm for sigmoid and tanh or has branches, so
+ * compilers vectorize loops of them (gcc -O3, clang -O2). Never
+ * decreasing, bounded (tanh in [-1, 1], sigmoid in [0, 1]), +-inf give the
+ * limits exactly, NaN gives NaN. Right under any compiler flags, -Ofast
+ * and -ffast-math too (the fast ones within 2.4e-7 absolute there, the
+ * exact ones unchanged: runtime/README.md).
  *
  * Maximum error against double precision, measured over every finite float
  * by tests/act_error.c (table and command in runtime/README.md):
+ *   gru_rt_sigmoidf, gru_rt_tanhf, gru_rt_eluf (a = 1)   0.51 ulps
  *   gru_rt_tanhf_fast      1.5e-7 absolute (measured 1.489e-7 at x = -4.505),
  *                      1.8e-7 relative (2.5 ulps)
  *   gru_rt_sigmoidf_fast   9.0e-8 absolute (measured 8.931e-8 at x = 7.859),
@@ -117,7 +123,7 @@ static inline void gru_rt_softmaxf(float *v, int n)
  * would be a slow library call.
  */
 /*
- * An GRU_RT_FMA defined before this header is kept: lstmc's own build defines
+ * An GRU_RT_FMA (and GRU_RT_FMAD) defined before this header is kept: lstmc's own build defines
  * it to compile these functions to LLVM bitcode, fused and unfused, for its
  * LLVM backend (compiler/llvm/act.c), whatever machine builds lstmc.
  */
@@ -128,8 +134,25 @@ static inline void gru_rt_softmaxf(float *v, int n)
 #define GRU_RT_FMA(a, b, c) ((a) * (b) + (c))
 #endif
 #endif
+/* GRU_RT_FMAD is the same on doubles (the exact functions' polynomial). */
+#ifndef GRU_RT_FMAD
+#if defined(__GNUC__) && (defined(__FMA__) || defined(__ARM_FEATURE_FMA))
+#define GRU_RT_FMAD(a, b, c) __builtin_fma((a), (b), (c))
+#else
+#define GRU_RT_FMAD(a, b, c) ((a) * (b) + (c))
+#endif
+#endif
 
-/* ---- piece gru_rt_expm1_parts_ (needs <stdint.h> <string.h> GRU_RT_FMA) ---- */
+/* ---- piece GRU_RT_LN2 ---- */
+/* The constants of e^z's reduction z = n*ln2 + r (the next pieces). */
+#define GRU_RT_LN2_HI 0.693359375f          /* ln 2 = GRU_RT_LN2_HI + GRU_RT_LN2_LO, with */
+#define GRU_RT_LN2_LO -2.12194440e-4f       /* n * GRU_RT_LN2_HI exact for |n| < 2^15 */
+#define GRU_RT_LN2_D 0.6931471805599453094  /* ln 2 in double */
+#define GRU_RT_LOG2E 1.44269504088896341f
+#define GRU_RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23, bits 0x4b400000: adding */
+#define GRU_RT_ROUND_MAGIC_BITS 0x4b400000  /* it rounds to an integer, kept in the low bits */
+
+/* ---- piece gru_rt_expm1_parts_ (needs <stdint.h> <string.h> GRU_RT_FMA GRU_RT_LN2) ---- */
 /*
  * Both fast functions are built on e^z for z <= 0, computed the way libm
  * does it but without calls or branches: z = n*ln2 + r with n an integer and
@@ -138,11 +161,6 @@ static inline void gru_rt_softmaxf(float *v, int n)
  * gives e^z - 1 without cancellation near 0, which tanh needs. Selects
  * (a ? b : c) stand in for branches; compilers turn them into blends.
  */
-#define GRU_RT_LN2_HI 0.693359375f          /* ln 2 = GRU_RT_LN2_HI + GRU_RT_LN2_LO, with */
-#define GRU_RT_LN2_LO -2.12194440e-4f       /* n * GRU_RT_LN2_HI exact for |n| < 2^15 */
-#define GRU_RT_LOG2E 1.44269504088896341f
-#define GRU_RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23, bits 0x4b400000: adding */
-#define GRU_RT_ROUND_MAGIC_BITS 0x4b400000  /* it rounds to an integer, kept in the low bits */
 
 /*
  * Sets *s = 2^n and returns e^r - 1, where z = n*ln2 + r. Needs
@@ -202,6 +220,9 @@ static inline uint32_t gru_rt_mask_(int c)
 #define GRU_RT_BITS_1 0x3f800000u           /* 1.0f */
 #define GRU_RT_BITS_9 0x41100000u           /* 9.0f */
 #define GRU_RT_BITS_87 0x42ae0000u          /* 87.0f */
+#define GRU_RT_BITS_16 0x41800000u          /* 16.0f */
+#define GRU_RT_BITS_120 0x42f00000u         /* 120.0f */
+#define GRU_RT_BITS_M120 0xc2f00000u        /* -120.0f */
 #define GRU_RT_BITS_INF 0x7f800000u         /* bits of |x| above this: a NaN */
 #define GRU_RT_BITS_QNAN 0x7fc00000u        /* OR-ing this in makes a NaN */
 
@@ -340,7 +361,7 @@ static inline float gru_rt_sigmoidf_fast(float x)
 /*
  * gru_rt_vec, a vector of GRU_RT_VL floats, with four operations: load and store
  * GRU_RT_VL floats (any alignment), broadcast one float, and a*b + c (and a
- * sum). Without a known vector unit gru_rt_vec is a float and the kernels
+ * sum and a product). Without a known vector unit gru_rt_vec is a float and the kernels
  * become plain loops over fixed-size arrays, which compilers vectorize
  * themselves (gcc -O2 and up, clang -O2).
  */
@@ -352,6 +373,7 @@ typedef __m512 gru_rt_vec;
 #define gru_rt_vset1(x) _mm512_set1_ps(x)
 #define gru_rt_vadd(a, b) _mm512_add_ps((a), (b))
 #define gru_rt_vfma(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define gru_rt_vmul(a, b) _mm512_mul_ps((a), (b))
 #elif GRU_RT_VISA_ == 2
 #include <immintrin.h>
 typedef __m256 gru_rt_vec;
@@ -360,6 +382,7 @@ typedef __m256 gru_rt_vec;
 #define gru_rt_vset1(x) _mm256_set1_ps(x)
 #define gru_rt_vadd(a, b) _mm256_add_ps((a), (b))
 #define gru_rt_vfma(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define gru_rt_vmul(a, b) _mm256_mul_ps((a), (b))
 #elif GRU_RT_VISA_ == 3
 #include <arm_neon.h>
 typedef float32x4_t gru_rt_vec;
@@ -368,6 +391,7 @@ typedef float32x4_t gru_rt_vec;
 #define gru_rt_vset1(x) vdupq_n_f32(x)
 #define gru_rt_vadd(a, b) vaddq_f32((a), (b))
 #define gru_rt_vfma(a, b, c) vfmaq_f32((c), (a), (b))
+#define gru_rt_vmul(a, b) vmulq_f32((a), (b))
 #elif GRU_RT_VISA_ == 4
 #include <emmintrin.h>
 typedef __m128 gru_rt_vec;
@@ -376,6 +400,7 @@ typedef __m128 gru_rt_vec;
 #define gru_rt_vset1(x) _mm_set1_ps(x)
 #define gru_rt_vadd(a, b) _mm_add_ps((a), (b))
 #define gru_rt_vfma(a, b, c) _mm_add_ps(_mm_mul_ps((a), (b)), (c))
+#define gru_rt_vmul(a, b) _mm_mul_ps((a), (b))
 #else
 typedef float gru_rt_vec;
 #define gru_rt_vload(p) (*(p))
@@ -383,6 +408,7 @@ typedef float gru_rt_vec;
 #define gru_rt_vset1(x) (x)
 #define gru_rt_vadd(a, b) ((a) + (b))
 #define gru_rt_vfma(a, b, c) ((a) * (b) + (c))
+#define gru_rt_vmul(a, b) ((a) * (b))
 #endif
 
 

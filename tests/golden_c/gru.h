@@ -7,7 +7,7 @@
  *   chunk:       32 steps (--chunk N)
  *   activations: fast: the runtime's sigmoid and tanh, no libm calls, within
  *                1.5e-7 (tanh) and 9e-8 (sigmoid) absolute of the exact
- *                functions (gru_rt_*_fast below); --activations exact for libm's
+ *                functions (gru_rt_*_fast below); --activations exact for those
  *
  * model gru: 3 inputs -> 2 outputs (one row per sequence: the last step's)
  *   lstm  kws              3 -> 4     hidden 4

@@ -7,7 +7,7 @@
  *   chunk:       32 steps (--chunk N)
  *   activations: fast: the runtime's sigmoid and tanh, no libm calls, within
  *                1.5e-7 (tanh) and 9e-8 (sigmoid) absolute of the exact
- *                functions (tiny_rt_*_fast below); --activations exact for libm's
+ *                functions (tiny_rt_*_fast below); --activations exact for those
  *
  * model tiny: 2 inputs -> 2 outputs (one row per sequence: the last step's)
  *   lstm  lstm             2 -> 3     hidden 3
@@ -51,17 +51,23 @@ typedef char tiny_state_check[sizeof(tiny_state) == TINY_STATE_BYTES ? 1 : -1];
  * read or a need that names no piece above it.
  *
  * Two kinds of function:
- *   exact  tiny_rt_sigmoidf, tiny_rt_tanhf, ... go through libm (expf, expm1f, tanhf,
- *          log1pf): within 3 ulps (measured at most 2.40, glibc).
- *   fast   tiny_rt_tanhf_fast, tiny_rt_sigmoidf_fast and their scaled forms call no
- *          libm function and have no branches, so compilers vectorize loops
- *          of them (gcc -O3, clang -O2). Never decreasing, bounded (tanh in
- *          [-1, 1], sigmoid in [0, 1]), +-inf give the limits exactly, NaN
- *          gives NaN. Right under any compiler flags, -Ofast and
- *          -ffast-math too (within 2.4e-7 absolute there: runtime/README.md).
+ *   exact  tiny_rt_sigmoidf, tiny_rt_tanhf, tiny_rt_eluf (and the scaled forms) compute
+ *          e^x in double and round once: within 0.51 ulps of the truth on
+ *          every float, under any compiler flags. tiny_rt_softplusf,
+ *          tiny_rt_softsignf and tiny_rt_softmaxf go through libm (log1pf, expf):
+ *          within 3 ulps (measured at most 1.54, glibc).
+ *   fast   tiny_rt_tanhf_fast, tiny_rt_sigmoidf_fast and their scaled forms, in
+ *          float: within 1.5e-7 absolute.
+ * Neither kind calls libm for sigmoid and tanh or has branches, so
+ * compilers vectorize loops of them (gcc -O3, clang -O2). Never
+ * decreasing, bounded (tanh in [-1, 1], sigmoid in [0, 1]), +-inf give the
+ * limits exactly, NaN gives NaN. Right under any compiler flags, -Ofast
+ * and -ffast-math too (the fast ones within 2.4e-7 absolute there, the
+ * exact ones unchanged: runtime/README.md).
  *
  * Maximum error against double precision, measured over every finite float
  * by tests/act_error.c (table and command in runtime/README.md):
+ *   tiny_rt_sigmoidf, tiny_rt_tanhf, tiny_rt_eluf (a = 1)   0.51 ulps
  *   tiny_rt_tanhf_fast      1.5e-7 absolute (measured 1.489e-7 at x = -4.505),
  *                      1.8e-7 relative (2.5 ulps)
  *   tiny_rt_sigmoidf_fast   9.0e-8 absolute (measured 8.931e-8 at x = 7.859),
@@ -117,7 +123,7 @@ static inline void tiny_rt_softmaxf(float *v, int n)
  * would be a slow library call.
  */
 /*
- * An TINY_RT_FMA defined before this header is kept: lstmc's own build defines
+ * An TINY_RT_FMA (and TINY_RT_FMAD) defined before this header is kept: lstmc's own build defines
  * it to compile these functions to LLVM bitcode, fused and unfused, for its
  * LLVM backend (compiler/llvm/act.c), whatever machine builds lstmc.
  */
@@ -128,8 +134,25 @@ static inline void tiny_rt_softmaxf(float *v, int n)
 #define TINY_RT_FMA(a, b, c) ((a) * (b) + (c))
 #endif
 #endif
+/* TINY_RT_FMAD is the same on doubles (the exact functions' polynomial). */
+#ifndef TINY_RT_FMAD
+#if defined(__GNUC__) && (defined(__FMA__) || defined(__ARM_FEATURE_FMA))
+#define TINY_RT_FMAD(a, b, c) __builtin_fma((a), (b), (c))
+#else
+#define TINY_RT_FMAD(a, b, c) ((a) * (b) + (c))
+#endif
+#endif
 
-/* ---- piece tiny_rt_expm1_parts_ (needs <stdint.h> <string.h> TINY_RT_FMA) ---- */
+/* ---- piece TINY_RT_LN2 ---- */
+/* The constants of e^z's reduction z = n*ln2 + r (the next pieces). */
+#define TINY_RT_LN2_HI 0.693359375f          /* ln 2 = TINY_RT_LN2_HI + TINY_RT_LN2_LO, with */
+#define TINY_RT_LN2_LO -2.12194440e-4f       /* n * TINY_RT_LN2_HI exact for |n| < 2^15 */
+#define TINY_RT_LN2_D 0.6931471805599453094  /* ln 2 in double */
+#define TINY_RT_LOG2E 1.44269504088896341f
+#define TINY_RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23, bits 0x4b400000: adding */
+#define TINY_RT_ROUND_MAGIC_BITS 0x4b400000  /* it rounds to an integer, kept in the low bits */
+
+/* ---- piece tiny_rt_expm1_parts_ (needs <stdint.h> <string.h> TINY_RT_FMA TINY_RT_LN2) ---- */
 /*
  * Both fast functions are built on e^z for z <= 0, computed the way libm
  * does it but without calls or branches: z = n*ln2 + r with n an integer and
@@ -138,11 +161,6 @@ static inline void tiny_rt_softmaxf(float *v, int n)
  * gives e^z - 1 without cancellation near 0, which tanh needs. Selects
  * (a ? b : c) stand in for branches; compilers turn them into blends.
  */
-#define TINY_RT_LN2_HI 0.693359375f          /* ln 2 = TINY_RT_LN2_HI + TINY_RT_LN2_LO, with */
-#define TINY_RT_LN2_LO -2.12194440e-4f       /* n * TINY_RT_LN2_HI exact for |n| < 2^15 */
-#define TINY_RT_LOG2E 1.44269504088896341f
-#define TINY_RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23, bits 0x4b400000: adding */
-#define TINY_RT_ROUND_MAGIC_BITS 0x4b400000  /* it rounds to an integer, kept in the low bits */
 
 /*
  * Sets *s = 2^n and returns e^r - 1, where z = n*ln2 + r. Needs
@@ -202,6 +220,9 @@ static inline uint32_t tiny_rt_mask_(int c)
 #define TINY_RT_BITS_1 0x3f800000u           /* 1.0f */
 #define TINY_RT_BITS_9 0x41100000u           /* 9.0f */
 #define TINY_RT_BITS_87 0x42ae0000u          /* 87.0f */
+#define TINY_RT_BITS_16 0x41800000u          /* 16.0f */
+#define TINY_RT_BITS_120 0x42f00000u         /* 120.0f */
+#define TINY_RT_BITS_M120 0xc2f00000u        /* -120.0f */
 #define TINY_RT_BITS_INF 0x7f800000u         /* bits of |x| above this: a NaN */
 #define TINY_RT_BITS_QNAN 0x7fc00000u        /* OR-ing this in makes a NaN */
 

@@ -7,7 +7,7 @@
  *   chunk:       32 steps (--chunk N)
  *   activations: fast: the runtime's sigmoid and tanh, no libm calls, within
  *                1.5e-7 (tanh) and 9e-8 (sigmoid) absolute of the exact
- *                functions (warm_rt_*_fast below); --activations exact for libm's
+ *                functions (warm_rt_*_fast below); --activations exact for those
  *
  * model warm: 2 inputs -> 4 outputs (one row per step)
  *   lstm  enc              2 -> 4     hidden 2, bidirectional, initial state
@@ -50,17 +50,23 @@ typedef char warm_state_check[sizeof(warm_state) == WARM_STATE_BYTES ? 1 : -1];
  * read or a need that names no piece above it.
  *
  * Two kinds of function:
- *   exact  warm_rt_sigmoidf, warm_rt_tanhf, ... go through libm (expf, expm1f, tanhf,
- *          log1pf): within 3 ulps (measured at most 2.40, glibc).
- *   fast   warm_rt_tanhf_fast, warm_rt_sigmoidf_fast and their scaled forms call no
- *          libm function and have no branches, so compilers vectorize loops
- *          of them (gcc -O3, clang -O2). Never decreasing, bounded (tanh in
- *          [-1, 1], sigmoid in [0, 1]), +-inf give the limits exactly, NaN
- *          gives NaN. Right under any compiler flags, -Ofast and
- *          -ffast-math too (within 2.4e-7 absolute there: runtime/README.md).
+ *   exact  warm_rt_sigmoidf, warm_rt_tanhf, warm_rt_eluf (and the scaled forms) compute
+ *          e^x in double and round once: within 0.51 ulps of the truth on
+ *          every float, under any compiler flags. warm_rt_softplusf,
+ *          warm_rt_softsignf and warm_rt_softmaxf go through libm (log1pf, expf):
+ *          within 3 ulps (measured at most 1.54, glibc).
+ *   fast   warm_rt_tanhf_fast, warm_rt_sigmoidf_fast and their scaled forms, in
+ *          float: within 1.5e-7 absolute.
+ * Neither kind calls libm for sigmoid and tanh or has branches, so
+ * compilers vectorize loops of them (gcc -O3, clang -O2). Never
+ * decreasing, bounded (tanh in [-1, 1], sigmoid in [0, 1]), +-inf give the
+ * limits exactly, NaN gives NaN. Right under any compiler flags, -Ofast
+ * and -ffast-math too (the fast ones within 2.4e-7 absolute there, the
+ * exact ones unchanged: runtime/README.md).
  *
  * Maximum error against double precision, measured over every finite float
  * by tests/act_error.c (table and command in runtime/README.md):
+ *   warm_rt_sigmoidf, warm_rt_tanhf, warm_rt_eluf (a = 1)   0.51 ulps
  *   warm_rt_tanhf_fast      1.5e-7 absolute (measured 1.489e-7 at x = -4.505),
  *                      1.8e-7 relative (2.5 ulps)
  *   warm_rt_sigmoidf_fast   9.0e-8 absolute (measured 8.931e-8 at x = 7.859),
@@ -89,7 +95,7 @@ typedef char warm_state_check[sizeof(warm_state) == WARM_STATE_BYTES ? 1 : -1];
  * would be a slow library call.
  */
 /*
- * An WARM_RT_FMA defined before this header is kept: lstmc's own build defines
+ * An WARM_RT_FMA (and WARM_RT_FMAD) defined before this header is kept: lstmc's own build defines
  * it to compile these functions to LLVM bitcode, fused and unfused, for its
  * LLVM backend (compiler/llvm/act.c), whatever machine builds lstmc.
  */
@@ -100,8 +106,25 @@ typedef char warm_state_check[sizeof(warm_state) == WARM_STATE_BYTES ? 1 : -1];
 #define WARM_RT_FMA(a, b, c) ((a) * (b) + (c))
 #endif
 #endif
+/* WARM_RT_FMAD is the same on doubles (the exact functions' polynomial). */
+#ifndef WARM_RT_FMAD
+#if defined(__GNUC__) && (defined(__FMA__) || defined(__ARM_FEATURE_FMA))
+#define WARM_RT_FMAD(a, b, c) __builtin_fma((a), (b), (c))
+#else
+#define WARM_RT_FMAD(a, b, c) ((a) * (b) + (c))
+#endif
+#endif
 
-/* ---- piece warm_rt_expm1_parts_ (needs <stdint.h> <string.h> WARM_RT_FMA) ---- */
+/* ---- piece WARM_RT_LN2 ---- */
+/* The constants of e^z's reduction z = n*ln2 + r (the next pieces). */
+#define WARM_RT_LN2_HI 0.693359375f          /* ln 2 = WARM_RT_LN2_HI + WARM_RT_LN2_LO, with */
+#define WARM_RT_LN2_LO -2.12194440e-4f       /* n * WARM_RT_LN2_HI exact for |n| < 2^15 */
+#define WARM_RT_LN2_D 0.6931471805599453094  /* ln 2 in double */
+#define WARM_RT_LOG2E 1.44269504088896341f
+#define WARM_RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23, bits 0x4b400000: adding */
+#define WARM_RT_ROUND_MAGIC_BITS 0x4b400000  /* it rounds to an integer, kept in the low bits */
+
+/* ---- piece warm_rt_expm1_parts_ (needs <stdint.h> <string.h> WARM_RT_FMA WARM_RT_LN2) ---- */
 /*
  * Both fast functions are built on e^z for z <= 0, computed the way libm
  * does it but without calls or branches: z = n*ln2 + r with n an integer and
@@ -110,11 +133,6 @@ typedef char warm_state_check[sizeof(warm_state) == WARM_STATE_BYTES ? 1 : -1];
  * gives e^z - 1 without cancellation near 0, which tanh needs. Selects
  * (a ? b : c) stand in for branches; compilers turn them into blends.
  */
-#define WARM_RT_LN2_HI 0.693359375f          /* ln 2 = WARM_RT_LN2_HI + WARM_RT_LN2_LO, with */
-#define WARM_RT_LN2_LO -2.12194440e-4f       /* n * WARM_RT_LN2_HI exact for |n| < 2^15 */
-#define WARM_RT_LOG2E 1.44269504088896341f
-#define WARM_RT_ROUND_MAGIC 12582912.0f      /* 1.5 * 2^23, bits 0x4b400000: adding */
-#define WARM_RT_ROUND_MAGIC_BITS 0x4b400000  /* it rounds to an integer, kept in the low bits */
 
 /*
  * Sets *s = 2^n and returns e^r - 1, where z = n*ln2 + r. Needs
@@ -174,6 +192,9 @@ static inline uint32_t warm_rt_mask_(int c)
 #define WARM_RT_BITS_1 0x3f800000u           /* 1.0f */
 #define WARM_RT_BITS_9 0x41100000u           /* 9.0f */
 #define WARM_RT_BITS_87 0x42ae0000u          /* 87.0f */
+#define WARM_RT_BITS_16 0x41800000u          /* 16.0f */
+#define WARM_RT_BITS_120 0x42f00000u         /* 120.0f */
+#define WARM_RT_BITS_M120 0xc2f00000u        /* -120.0f */
 #define WARM_RT_BITS_INF 0x7f800000u         /* bits of |x| above this: a NaN */
 #define WARM_RT_BITS_QNAN 0x7fc00000u        /* OR-ing this in makes a NaN */
 

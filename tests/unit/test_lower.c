@@ -714,17 +714,19 @@ static void test_runtime_needs(void **state)
     const char *plain = "model m { input 3; lstm l { hidden 2; from native \"w\"; } }";
     LowModel *lm = lower(&a, plain, &fast);
     assert_string_equal(needs_text(&a, lm),
-                        "<stdint.h> <string.h> RT_FMA rt_expm1_parts_ rt_bits_ rt_tanhf_fast "
+                        "<stdint.h> <string.h> RT_FMA RT_LN2 rt_expm1_parts_ rt_bits_ rt_tanhf_fast "
                         "rt_sigmoidf_fast RT_UNROLL RT_NO_UNROLL RT_VL");
     assert_false(lower_needs(lm, "rt_softsignf"));
     assert_false(lower_needs(lm, "<math.h>"));
     assert_false(lower_needs(lm, "rt_vec"));
     assert_string_equal(lower_act_function(lm->cells[0].gate_act), "rt_sigmoidf_fast");
 
-    /* exact: libm's, and nothing of the fast functions */
+    /* exact: e^x in double, no libm, and nothing of the fast functions */
     lm = lower(&a, plain, &exact);
     assert_string_equal(needs_text(&a, lm),
-                        "<math.h> rt_sigmoidf rt_tanhf RT_UNROLL RT_NO_UNROLL RT_VL");
+                        "<stdint.h> <string.h> RT_FMA RT_LN2 rt_bits_ rt_exp_parts_d_ rt_expm1_d_ "
+                        "rt_sigmoidf rt_tanhf RT_UNROLL RT_NO_UNROLL RT_VL");
+    assert_false(lower_needs(lm, "<math.h>"));
 
     /* 16 units: 64 rows, the target's vectors */
     lm = lower(&a, "model m { input 3; lstm l { hidden 16; from native \"w\"; } }", &fast);
@@ -742,7 +744,7 @@ static void test_runtime_needs(void **state)
                &fast);
     assert_string_equal(needs_text(&a, lm),
                         "<math.h> <stdint.h> <string.h> rt_hard_sigmoidf rt_softsignf rt_softmaxf "
-                        "RT_FMA rt_expm1_parts_ rt_bits_ rt_sigmoidf_fast rt_scaled_sigmoidf_fast "
+                        "RT_FMA RT_LN2 rt_expm1_parts_ rt_bits_ rt_sigmoidf_fast rt_scaled_sigmoidf_fast "
                         "RT_UNROLL RT_NO_UNROLL RT_VL");
     /* the same exact: scaled_sigmoid needs the exact sigmoid */
     lm = lower(&a,
@@ -750,7 +752,8 @@ static void test_runtime_needs(void **state)
                "  lstm l { hidden 4; blocks 2; cell_input scaled_sigmoid(-2, 2); from native \"w\"; } }\n",
                &exact);
     assert_string_equal(needs_text(&a, lm),
-                        "<math.h> rt_sigmoidf rt_tanhf rt_scaled_sigmoidf RT_UNROLL RT_NO_UNROLL RT_VL");
+                        "<stdint.h> <string.h> RT_FMA RT_LN2 rt_bits_ rt_exp_parts_d_ rt_expm1_d_ "
+                        "rt_sigmoidf rt_tanhf rt_scaled_sigmoidf RT_UNROLL RT_NO_UNROLL RT_VL");
 
     /* every activation's function is a piece of the header */
     for (int k = 0; k < ACT_COUNT; k++)
