@@ -187,10 +187,14 @@ static void draw_direction(Init *in, const IrLstm *l, InitScheme s, int stacked,
     }
 }
 
-/* A new zeroed tensor of the file. */
+/* A new zeroed tensor of the file, name being "PREFIX.rest". An empty
+ * prefix (a bare module: `from pytorch "";`) names it "rest", as the
+ * loader reads it. */
 static float *add_tensor(Init *in, const char *name, int ndim, long d0, long d1, long d2)
 {
     InitTensors *t = in->t;
+    if (name[0] == '.')
+        name++;
     if (t->n == in->cap) {
         int cap = in->cap ? 2 * in->cap : 16;
         const char **names = arena_alloc(in->a, sizeof *names * (size_t)cap);
