@@ -46,6 +46,8 @@ expect 2 "missing the output program: -o BIN" build $v1
 expect 2 "--threads '0' is not a number from 1 to 64" compile $v1 -o "$tmp/m" --threads 0
 expect 2 "--name '9bad' is not a C identifier" compile $v1 -o "$tmp/m" --name 9bad
 expect 2 "unknown activations mode 'slow'" build $v1 -o "$tmp/m" --activations slow
+expect 2 "--weights-type 'f8' is not f32, f16, bf16 or int8" run $v1 --weights-type f8
+expect 2 "--weights-type 'int4' is not f32, f16, bf16 or int8" compile $v1 -o "$tmp/m" --weights-type int4
 expect 2 "unknown option '--threads' for 'build'" build $v1 -o "$tmp/m" --threads 2
 expect 1 "cannot write" compile $v1 -o no/such/dir/m
 expect 0 "" --help
