@@ -180,6 +180,7 @@ int cmd_compare(const Args *a)
     }
     DataIn d;
     if (mb && cli_data_open(&d, a, a->pos[2], a->format, a->header, ma->input, &status) == 0) {
+        rt_rows_tokens(&d.rows, ir_vocabulary(ma));
         status = compare_data(&arena, ma, mb, &d, tol);
         cli_data_close(&d);
     }

@@ -321,6 +321,7 @@ static int run_data(SeqRunner *r, const Args *a, int in_format, int out_format)
     rt_out wr;
     rt_rows_init(&rows, in, in == stdin ? "<stdin>" : input, m->input);
     rt_rows_format(&rows, (rt_format)in_format, a->header);
+    rt_rows_tokens(&rows, ir_vocabulary(m));
     rt_model model = {m->input, m->output, r->streaming, m->output_last, (size_t)r->chunk, r,
                       loop_reset, loop_run};
     int st = rt_out_init(&wr, out, to_file ? a->output : "<stdout>", (rt_format)out_format, m->output);

@@ -17,6 +17,8 @@
  *            of a bidirectional block.
  *   dense    <p>.weight [units, in], <p>.bias [units] (pytorch, onnx, native);
  *            <p>.kernel [in, units], <p>.bias (keras)
+ *   embedding <p>.weight [V, E] (pytorch nn.Embedding; onnx, the Gather's
+ *            table), <p>.embeddings [V, E] (keras), <p>.table [V, E] (native)
  * pytorch also reads an nn.LSTMCell's names, without _l{k} (<p>.weight_ih),
  * for a single forward layer whose file has no nn.LSTM names; an empty
  * prefix names a bare module's tensors (weight_ih_l0, no leading dot), in
@@ -415,6 +417,16 @@ static void load_dense(Loader *ld, IrLayer *L)
     }
 }
 
+/* The table of an embedding, [V, E] in every convention; only its name
+ * differs. */
+static void load_embedding(Loader *ld, IrLayer *L)
+{
+    static const char *const names[] = {"weight", "embeddings", "weight", "table"};
+    long shape[2] = {L->input, L->output};
+    L->embed.table = kept_tensor(ld, tname(ld->a, L->source.prefix[0], names[L->source.conv]), 2, shape,
+                                 "[vocabulary, dim]");
+}
+
 /* ---- GRU and RNN layers ---- */
 
 /* A GRU's parts r, z, n (an RNN's one part n) at their framework position:
@@ -780,6 +792,12 @@ int weights_load_file(Arena *a, IrModel *m, StFile *file)
 {
     Loader ld = {a, file, NULL, NULL, 0, 1, 1, {0}};
     for (ld.check = 1; ld.check >= 0 && ld.ok; ld.check--) {
+        if (m->embedding) {
+            ld.src = &m->embedding->source;
+            ld.layer = m->embedding;
+            ld.hinted = 0;
+            load_embedding(&ld, m->embedding);
+        }
         for (int i = 0; i < m->nlayers; i++) {
             IrLayer *L = &m->layers[i];
             ld.src = &L->source;
