@@ -994,6 +994,7 @@ static int check_model(Sema *S, const Node *model, IrModel *m, const char *weigh
             if (nblocks || embed) {
                 diag_error(&n->loc, "an embedding reads token ids, so it can only be the model's first layer");
                 ok = 0;
+                continue;
             } else if (!n->name) {
                 diag_error(&n->loc, "a %s block needs a name: write '%s NAME { ... }'", n->word, n->word);
                 ok = 0;
