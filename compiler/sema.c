@@ -809,7 +809,9 @@ static IrLayer *embedding_block(Arena *a, const Node *blk)
         ok &= arg_int(&n->args[0], "vocabulary", 1, 1 << 24, &vocab);
     if (given(n = s[E_DIM], 1, 1, "dim E", &ok))
         ok &= arg_int(&n->args[0], "dim", 1, MAX_DIM, &dim);
-    if ((n = s[E_FROM]) && (ok &= read_from(a, n, &from)) && from.nprefixes != 1) {
+    if ((n = s[E_FROM]) && !read_from(a, n, &from)) {
+        ok = 0;
+    } else if (n && from.nprefixes != 1) {
         diag_error(&from.loc, "an embedding takes one tensor-name prefix, saw %d", from.nprefixes);
         ok = 0;
     }

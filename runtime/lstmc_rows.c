@@ -410,16 +410,28 @@ static int text_token(rt_rows *r, double *x, FILE *err)
     s[end] = '\0';     /* strtod must not run past the field */
     d = strtod(s + start, &stop);
     s[end] = save;
-    r->tok_at = end;
-    while (r->tok_at < r->tok_end && (is_ws(s[r->tok_at]) || s[r->tok_at] == ','))
-        r->tok_at++;
-    if (end == start || stop != s + end || !finite_bits(d)) {
-        if (end == start)
-            error_at(r, err, start, "expected a token id before ','");
-        else
-            error_field(r, err, start, end - start, "a token id (an integer)");
+    if (end == start) {
+        error_at(r, err, start, "expected a token id before ','");
         r->tok_at = r->tok_end;
         return RT_ERROR;
+    }
+    if (stop != s + end || !finite_bits(d)) {
+        error_field(r, err, start, end - start, "a token id (an integer)");
+        r->tok_at = r->tok_end;
+        return RT_ERROR;
+    }
+    /* sep: white space, at most one comma; then the next id or the end */
+    r->tok_at = end;
+    while (r->tok_at < r->tok_end && is_ws(s[r->tok_at]))
+        r->tok_at++;
+    if (r->tok_at < r->tok_end && s[r->tok_at] == ',') {
+        r->tok_at++;
+        while (r->tok_at < r->tok_end && is_ws(s[r->tok_at]))
+            r->tok_at++;
+        if (r->tok_at == r->tok_end) {
+            error_at(r, err, r->tok_end, "expected a token id after ','");
+            return RT_ERROR;
+        }
     }
     if (d < 0 || d >= (double)r->tokens) {
         token_range_text(msg, sizeof msg, r, d);
@@ -439,8 +451,11 @@ static int text_token(rt_rows *r, double *x, FILE *err)
 /* One timestep of text: lines up to the next step, blank line or end. */
 static int text_step(rt_rows *r, double *x, FILE *err)
 {
-    if (r->tokens && r->tok_at < r->tok_end)
-        return text_token(r, x, err);   /* the line's next id */
+    if (r->tokens && r->tok_at < r->tok_end) {
+        int st = text_token(r, x, err);   /* the line's next id */
+        r->bad_line = st == RT_ERROR;
+        return st;
+    }
     for (;;) {
         size_t len = 0;
         char *hash;

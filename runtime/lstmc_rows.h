@@ -28,8 +28,9 @@
  * minus 1. Text holds one id per line, or several on a line (spaces, tabs
  * or commas between them), each a step of the sequence; a blank line ends
  * a sequence, as above. f32 and npy hold the ids as floats, one per step
- * ([steps] as [steps, 1]). An id out of range, or not an integer, is an
- * error naming where it is, the id and the vocabulary size.
+ * (a .npy [steps, 1] or [sequences, steps, 1], float32 or float64). An id
+ * out of range, or not an integer, is an error naming where it is, the id
+ * and the vocabulary size.
  *
  * Messages: "name:line:col: error: ..." for text, "name: byte N: error: ..."
  * for binary forms (N the offset of what is wrong, from 0).
