@@ -487,6 +487,8 @@ void emitmain_info_source(FILE *f, const LowModel *lm, const EmitMainOptions *o)
                                   "scratch_floats_per_step=%ld chunk=%d model_hash=0x%016llx lstmc=%s",
                               n, lm->input, lm->output, lm->streaming, lm->output_last, lm->state_bytes,
                               scratch, lm->chunk, (unsigned long long)lm->hash, LSTMC_VERSION);
+    if (lm->tokens)   /* (the key only where it applies: older lines stay as they were) */
+        text = arena_printf(&a, "%s vocabulary=%d", text, lm->embedding.vocab);
 
     /* banner */
     fputs("/*\n * info.c - what the shared library of the LSTM model '", f);
@@ -503,6 +505,8 @@ void emitmain_info_source(FILE *f, const LowModel *lm, const EmitMainOptions *o)
                " *   state_bytes          the size of the state (also %s_state_bytes())\n"
                " *   scratch_floats_per_step  the scratch %s_run needs per step (0: none)\n"
                " *   chunk, model_hash, lstmc  as in %s\n"
+               " *   vocabulary           only for a model of token ids (int32_t), one per\n"
+               " *                        timestep: the ids are 0 .. vocabulary - 1\n"
                " * Each value is checked against %s when this file compiles.\n"
                " */\n",
             n, comment_text(&a, o->header), n, n, n, n, comment_text(&a, o->header),
@@ -519,6 +523,8 @@ void emitmain_info_source(FILE *f, const LowModel *lm, const EmitMainOptions *o)
             lm->chunk, N, (unsigned long long)lm->hash);
     if (!lm->streaming)
         fprintf(f, " &&\n     %s_SCRATCH_FLOATS(1) == %ld", N, scratch);
+    if (lm->tokens)
+        fprintf(f, " &&\n     %s_VOCABULARY == %d", N, lm->embedding.vocab);
     fputs(") ? 1 : -1];\n\n", f);
     fprintf(f, "const char *%s_info(void)\n{\n    return %s_info_text;\n}\n", n, n);
     arena_free(&a);
