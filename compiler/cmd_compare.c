@@ -153,6 +153,12 @@ static int compare_data(Arena *ar, const IrModel *ma, const IrModel *mb, DataIn 
     return EXIT_OK;
 }
 
+/* What a model reads, for a message: "features", "token ids 0 .. 99". */
+static const char *input_text(Arena *arena, const IrModel *m)
+{
+    return ir_vocabulary(m) ? arena_printf(arena, "token ids 0 .. %ld", ir_vocabulary(m) - 1) : "features";
+}
+
 int cmd_compare(const Args *a)
 {
     double tol = 1e-6;
@@ -171,6 +177,10 @@ int cmd_compare(const Args *a)
     if (mb && ma->input != mb->input) {
         diag_file_error(a->pos[1], "reads %d inputs per step, %s reads %d: they cannot run on the same data",
                         mb->input, a->pos[0], ma->input);
+        mb = NULL;
+    } else if (mb && ir_vocabulary(ma) != ir_vocabulary(mb)) {
+        diag_file_error(a->pos[1], "reads %s, %s reads %s: they cannot run on the same data",
+                        input_text(&arena, mb), a->pos[0], input_text(&arena, ma));
         mb = NULL;
     } else if (mb && (ma->output != mb->output || ma->output_last != mb->output_last)) {
         diag_file_error(a->pos[1], "gives %d outputs %s, %s gives %d %s: there is nothing to compare them by",

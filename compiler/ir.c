@@ -62,6 +62,12 @@ int ir_gate_has_weights(const IrLstm *l, Gate g)
     return l->has_gate[g] && !(g == GATE_F && l->coupled);
 }
 
+const char *ir_embedding_table(Convention c)
+{
+    static const char *const names[] = {"weight", "embeddings", "weight", "table"};
+    return names[c];
+}
+
 long ir_vocabulary(const IrModel *m)
 {
     return m->embedding ? m->embedding->input : 0;

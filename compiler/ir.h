@@ -205,6 +205,10 @@ typedef struct IrModel {
 
 /* Whether the layer runs backward in any direction (LSTM, GRU, RNN). */
 int ir_layer_has_reverse(const IrLayer *L);
+/* The name of an embedding's table [V, E] after its prefix, per convention:
+ * "weight" (PyTorch nn.Embedding; ONNX, the Gather's table as lstmc import
+ * names it), "embeddings" (Keras), "table" (native). */
+const char *ir_embedding_table(Convention c);
 /* The vocabulary of a model that reads token ids (its embedding's V), or
  * 0 for a model of features (the data readers' rt_rows_tokens). */
 long ir_vocabulary(const IrModel *m);

@@ -75,6 +75,8 @@ static const char usage_run[] =
     "        starts a comment; --header skips a first line of column names.\n"
     "        Output: one line per step (or one per sequence for 'output last;',\n"
     "        'final;', 'mean;' or 'max;'), numbers printed with %.9g.\n"
+    "        A model with 'input tokens;' reads token ids instead: one per line\n"
+    "        or several, each a step; an id outside 0 .. vocabulary-1 is an error.\n"
     "  f32   raw little-endian float32, one timestep after another: one sequence.\n"
     "  npy   a NumPy .npy array, float32 or float64: [steps, features] is one\n"
     "        sequence, [sequences, steps, features] several. Output: float32,\n"

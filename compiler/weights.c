@@ -86,11 +86,6 @@ static int has_tensor(const Loader *ld, const char *p, const char *rest)
     return st_find(ld->file, tname(ld->a, p, rest)) != NULL;
 }
 
-/* An embedding's table in each convention (Convention's order): PyTorch's
- * nn.Embedding.weight, Keras' embeddings, the ONNX Gather's table as the
- * importer names it, native's table. */
-static const char *const embed_table_names[] = {"weight", "embeddings", "weight", "table"};
-
 /* For a missing tensor of the layer being loaded, once per layer: the
  * statement of the spec that would make it agree with the file, when the
  * file shows one (its names are another convention's; it has no forget
@@ -104,10 +99,10 @@ static const char *missing_hint(const Loader *ld, const char *name)
     const IrLayer *L = ld->layer;
     const char *p = ld->src->prefix[0];
     for (int c = 0; c < 4 && L->kind == IR_EMBEDDING; c++)
-        if (strcmp(embed_table_names[c], embed_table_names[ld->src->conv]) != 0 &&
-            has_tensor(ld, p, embed_table_names[c]))
+        if (strcmp(ir_embedding_table(c), ir_embedding_table(ld->src->conv)) != 0 &&
+            has_tensor(ld, p, ir_embedding_table(c)))
             return arena_printf(ld->a, "'%s' is named as the %s convention names it: write 'from %s'",
-                                tname(ld->a, p, embed_table_names[c]), conv_names[c], conv_names[c]);
+                                tname(ld->a, p, ir_embedding_table(c)), conv_names[c], conv_names[c]);
     for (int c = 0; c < 4 && L->kind == IR_LSTM; c++)
         for (int k = 0; k < 2; k++)
             if (c != (int)ld->src->conv && marks[c][k] && has_tensor(ld, p, marks[c][k]))
@@ -432,7 +427,7 @@ static void load_dense(Loader *ld, IrLayer *L)
 static void load_embedding(Loader *ld, IrLayer *L)
 {
     long shape[2] = {L->input, L->output};
-    L->embed.table = kept_tensor(ld, tname(ld->a, L->source.prefix[0], embed_table_names[L->source.conv]), 2, shape,
+    L->embed.table = kept_tensor(ld, tname(ld->a, L->source.prefix[0], ir_embedding_table(L->source.conv)), 2, shape,
                                  "[vocabulary, dim]");
 }
 

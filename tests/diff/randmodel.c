@@ -789,12 +789,11 @@ static void gen_gru(Gen *g, const char *name, int gru)
  * as inputs are */
 static void gen_embedding(Gen *g, int dim)
 {
-    static const char *const table_names[] = {"weight", "embeddings", "weight", "table"};
     int conv = rng_int(&g->r5, 0, 3);
     text_add(&g->summary, " | embedding(%s vocabulary=%d dim=%d)", conv_names[conv], g->vocab, dim);
     fprintf(g->spec, "    embedding tok { vocabulary %d; dim %d; from %s \"tok\"; }\n", g->vocab, dim,
             conv_names[conv]);
-    add_tensor(&g->t, &g->r5, 1.0, 2, g->vocab, dim, 0, "tok.%s", table_names[conv]);
+    add_tensor(&g->t, &g->r5, 1.0, 2, g->vocab, dim, 0, "tok.%s", ir_embedding_table((Convention)conv));
 }
 
 /* dense NAME { ... } */
