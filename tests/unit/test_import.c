@@ -285,7 +285,8 @@ static ImportModel *match(Arena *a, const Model *m, DiagCapture *c, const char *
 {
     capture_begin(c);
     OnnxGraph *g = load(a, m);
-    ImportModel *im = g ? import_graph(a, g) : NULL;
+    ImportOptions opt = {NULL, 0, NULL};
+    ImportModel *im = g ? import_graph(a, g, &opt) : NULL;
     *err = capture_end(c);
     return im;
 }
@@ -394,7 +395,7 @@ static void test_forward_lstm_sequence(void **state)
     assert_int_equal(im->nlayers, 1);
     assert_int_equal(im->input, 3);
     assert_int_equal(im->output, 4);
-    assert_int_equal(im->output_last, 0);
+    assert_int_equal(im->output_form, OUT_SEQUENCE);
     const ImportLayer *L = &im->layers[0];
     assert_int_equal(L->kind, IMPORT_LSTM);
     assert_int_equal(L->hidden, 4);
@@ -426,7 +427,7 @@ static void test_layout1_y_h_is_last(void **state)
     assert_string_equal(err, "");
     capture_free(&c);
     assert_non_null(im);
-    assert_int_equal(im->output_last, 1);
+    assert_int_equal(im->output_form, OUT_LAST);
     assert_int_equal(im->output, 3);
     arena_free(&a);
     pool_free();
