@@ -179,6 +179,50 @@ static int concat_data(Importer *im)
     return 0;
 }
 
+/* Concat of float constants: opsets 7 and 8 exports reorder the gates of
+ * PyTorch's weights into ONNX's by slicing and concatenating them. */
+static int concat_floats(Importer *im)
+{
+    const OnnxNode *n = im->node;
+    const OnnxTensor *first = imp_input(im, 0)->t;
+    int rank = first->ndim;
+    int d = imp_norm_axis(im, imp_attr_int(im, "axis", 0), rank);
+    if (d < 0)
+        return -1;
+    long dims[MAX_AXES];
+    memcpy(dims, first->dims, sizeof dims);
+    dims[d] = 0;
+    for (int k = 0; k < n->ninputs; k++) {
+        const Value *x = imp_need_input(im, k, "to concatenate");
+        if (!x)
+            return -1;
+        int same = x->kind == V_FLOATS && x->t->ndim == rank;
+        for (int j = 0; same && j < rank; j++)
+            same = j == d || x->t->dims[j] == first->dims[j];
+        if (!same)
+            return imp_fail(im, "it concatenates the constant '%s' with '%s', which differs in "
+                            "kind or shape", n->inputs[0], x->name);
+        if (size_add(dims[d], x->t->dims[d], ONNX_MAX_ELEMS, &dims[d]) < 0)
+            return imp_fail(im, "it concatenates constants to more than %ld entries", ONNX_MAX_ELEMS);
+    }
+    OnnxTensor *t = new_tensor(im, rank, dims);
+    long outer = 1, inner = 1;
+    for (int j = 0; j < d; j++)
+        outer *= dims[j];
+    for (int j = d + 1; j < rank; j++)
+        inner *= dims[j];
+    double *out = t->f;
+    for (long o = 0; o < outer; o++)
+        for (int k = 0; k < n->ninputs; k++) {
+            const OnnxTensor *x = imp_input(im, k)->t;
+            long block = x->dims[d] * inner;
+            memcpy(out, x->f + o * block, (size_t)block * sizeof *out);
+            out += block;
+        }
+    imp_define(im, n->outputs[0], imp_tensor_value(im, t));
+    return 0;
+}
+
 static int op_concat(Importer *im)
 {
     static const char *const ok[] = {"axis", NULL};
@@ -190,6 +234,8 @@ static int op_concat(Importer *im)
         return -1;
     if (first->kind == V_DATA)
         return concat_data(im);
+    if (first->kind == V_FLOATS)
+        return concat_floats(im);
     Value *v = imp_new_value(im, V_INTS);
     v->rank = 1;
     v->ints = arena_alloc(im->a, sizeof *v->ints);
@@ -607,6 +653,44 @@ static int op_gather(Importer *im)
     return 0;
 }
 
+/* Slice of a float constant (steps of 1): opsets 7 and 8 exports cut
+ * PyTorch's weights into gates this way. */
+static int slice_floats(Importer *im, const Value *x, int n, const long *starts, const long *ends,
+                        const long *axes, const long *steps)
+{
+    const OnnxTensor *src = x->t;
+    int rank = src->ndim;
+    long begin[MAX_AXES] = {0}, dims[MAX_AXES];
+    memcpy(dims, src->dims, sizeof dims);
+    for (int k = 0; k < n; k++) {
+        int d = imp_norm_axis(im, axes[k], rank);
+        if (d < 0)
+            return -1;
+        if (steps[k] != 1)
+            return imp_fail(im, "it slices the constant '%s' with step %ld; only step 1 is "
+                            "supported", x->name, steps[k]);
+        long size = src->dims[d];
+        long b = starts[k] < 0 ? starts[k] + size : starts[k];
+        long e = ends[k] < 0 ? ends[k] + size : ends[k];
+        b = b < 0 ? 0 : b > size ? size : b;
+        e = e < b ? b : e > size ? size : e;
+        begin[d] = b;
+        dims[d] = e - b;
+    }
+    OnnxTensor *t = new_tensor(im, rank, dims);
+    for (long k = 0; k < t->count; k++) {
+        long rest = k, at = 0, stride = 1;
+        for (int d = rank - 1; d >= 0; d--) {
+            at += (begin[d] + rest % dims[d]) * stride;
+            rest /= dims[d];
+            stride *= src->dims[d];
+        }
+        t->f[k] = src->f[at];
+    }
+    imp_define(im, im->node->outputs[0], imp_tensor_value(im, t));
+    return 0;
+}
+
 static int op_slice(Importer *im)
 {
     static const char *const ok_old[] = {"starts", "ends", "axes", NULL};
@@ -667,6 +751,8 @@ static int op_slice(Importer *im)
         imp_define(im, im->node->outputs[0], v);
         return 0;
     }
+    if (x->kind == V_FLOATS)
+        return slice_floats(im, x, n, starts, ends, axes, steps);
     if (x->kind != V_DATA)
         return imp_fail(im, "slicing '%s' is not supported", x->name);
     for (int k = 0; k < n; k++) {
