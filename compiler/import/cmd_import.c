@@ -130,8 +130,8 @@ static int read_values(Arena *a, const OnnxGraph *g, const char *dir, ImportOpti
         if (stat(path, &st) != 0)
             break;
         if (n == g->ninputs) {
-            diag_file_error(path, "the graph has %d inputs, and this is a value for one more",
-                            g->ninputs);
+            diag_file_error(path, "the graph has %d input%s, and this is a value for one more",
+                            g->ninputs, g->ninputs == 1 ? "" : "s");
             return -1;
         }
         OnnxTensor *t = onnx_load_tensor(a, path);

@@ -328,7 +328,9 @@ static int define_input(Importer *im)
     }
     if (data != 1)
         return imp_fail(im, "the graph has %d inputs besides its initializers; lstmc models take "
-                        "one (the sequence)", count);
+                        "one (the sequence)%s", count, data > 1 ? "; weights fed as graph inputs "
+                        "(as ONNX's node tests feed them) become constants with --input-values "
+                        "DIR" : "");
     if (in->elem_type != ONNX_FLOAT)
         return imp_fail(im, "graph input '%s' has element type %s; lstmc import expects FLOAT",
                         in->name, onnx_dtype_name(in->elem_type));

@@ -557,7 +557,8 @@ static int need_time_known(Importer *im)
         return imp_fail(im, "it selects along an axis of the graph input before any LSTM, GRU or "
                         "RNN node read it; lstmc import reads the sequence whole into a recurrent "
                         "node (a loop of cells stepping through it, as an nn.LSTMCell loop "
-                        "exports, is not imported: export the nn.LSTM it computes instead)");
+                        "exports, is not imported: export the nn.LSTM it computes, or save the cell's "
+                        "weights as safetensors for a spec with `from pytorch`)");
     return 0;
 }
 
