@@ -482,11 +482,11 @@ static void test_bidirectional_final(void **state)
     static const char *const concats[3] = {"fw bw", "bw fw", NULL};
     static const char *const errors[3] = {
         "",
-        "t.onnx: error: node 'cat' (op Concat): it concatenates one direction's final state of a "
-        "bidirectional layer other than as torch.cat((h_n[-2], h_n[-1]), dim=1) does (the forward "
-        "state, then the backward one, along the features), which is lstmc's 'output final'\n",
-        "t.onnx: error: graph output 'y' is the backward direction's final state alone; lstmc's "
-        "'output final' is both, concatenated as torch.cat((h_n[-2], h_n[-1]), dim=1)\n",
+        ("t.onnx: error: node 'cat' (op Concat): it concatenates one direction's final state of a "
+         "bidirectional layer other than as torch.cat((h_n[-2], h_n[-1]), dim=1) does (the forward "
+         "state, then the backward one, along the features), which is lstmc's 'output final'\n"),
+        ("t.onnx: error: graph output 'y' is the backward direction's final state alone; lstmc's "
+         "'output final' is both, concatenated as torch.cat((h_n[-2], h_n[-1]), dim=1)\n"),
     };
     for (int k = 0; k < 3; k++) {
         Model m = new_model(2);
