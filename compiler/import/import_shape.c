@@ -771,8 +771,12 @@ static int op_slice(Importer *im)
             return -1;
         if (b == 0 && to_end)
             continue;   /* the whole axis */
-        /* one entry: [-1:] (to the end), or [i, i + 1) of a known size */
         long nb = b < 0 && size > 0 ? b + size : b, nend = e < 0 && size > 0 ? e + size : e;
+        if (ax.kind == AX_STACK && to_end && nb == size - v->stack_last->ax[d].size) {
+            *v = *v->stack_last;   /* the whole last part: h_n[-2:] of a bidirectional layer */
+            continue;
+        }
+        /* one entry: [-1:] (to the end), or [i, i + 1) of a known size */
         if ((b == -1 && to_end) || (size > 0 && nb >= 0 && (nend == nb + 1 || (to_end && nb == size - 1)))) {
             Value part;
             if (select_entry(im, v, d, b == -1 ? -1 : nb, &part) < 0)
@@ -876,7 +880,8 @@ static int reshape_data(Importer *im, const Value *x, const Target *tg, int nt, 
             }
             if (t->kind == T_COPY || t->kind == T_SYM) {
                 while (*i != end && imp_is_unit(im, x->ax[*i]) &&
-                       !(t->kind == T_COPY && *i == t->v))
+                       !(t->kind == T_COPY && *i == t->v) &&
+                       !(t->kind == T_SYM && x->ax[*i].kind == AX_SYM && x->ax[*i].sym == t->v))
                     *i += step;
                 int ok = *i != end && (t->kind == T_COPY ? *i == t->v
                                        : x->ax[*i].kind == AX_SYM && x->ax[*i].sym == t->v);

@@ -54,6 +54,10 @@ class Head(torch.nn.Module):
         head = self.c["head"]
         if head == "cat":
             z = torch.cat((h_n[-2], h_n[-1]), dim=1)
+        elif head == "transpose":
+            z = h_n.transpose(0, 1).reshape(x.shape[0], -1)
+        elif head == "slice":
+            z = h_n[-2:].transpose(0, 1).reshape(x.shape[0], -1)
         elif head == "h_n[-1]":
             z = h_n[-1]
         elif head == "h_n[-2]":
@@ -99,6 +103,12 @@ TORCH_CASES = [
          about="fc(y.max(dim=1).values): ReduceMax over time -> output max"),
     dict(name="heads_torch_amax_bidir_gru_o17", cell="GRU", input=3, hidden=5, bidirectional=True,
          units=2, head="amax", opset=17, about="fc(torch.amax(y, dim=1)) of a bidirectional GRU"),
+    dict(name="heads_torch_bidir_transpose_o14", input=4, hidden=5, bidirectional=True, units=3,
+         head="transpose", opset=14, about="fc(h_n.transpose(0, 1).reshape(B, -1)), one "
+         "bidirectional layer -> output final"),
+    dict(name="heads_torch_bidir_stacked_slice_o13", input=3, hidden=4, layers=2,
+         bidirectional=True, units=2, head="slice", opset=13,
+         about="fc(h_n[-2:].transpose(0, 1).reshape(B, -1)), 2 bidirectional layers"),
 ]
 
 
