@@ -456,15 +456,17 @@ static int check_output(Importer *im)
 
 ImportModel *import_graph(Arena *a, const OnnxGraph *g, const ImportOptions *opt)
 {
-    Importer im = {a, g, {0, 0, NULL, NULL}, -1, -1, NULL, 0, 0, 0, 0, NULL, NULL};
+    Importer im = {a, g, {0, 0, NULL, NULL}, -1, -1, NULL, 0, 0, 0, 0, NULL, NULL, 1L << 20};
     im.m = arena_alloc(a, sizeof *im.m);
     im.m->graph = g;
     if (g->opset < 7 || g->opset > 21) {
         imp_fail(&im, "the model uses ONNX opset %ld; lstmc import reads opsets 7 to 21", g->opset);
         return NULL;
     }
-    for (int k = 0; k < g->ninits; k++)
+    for (int k = 0; k < g->ninits; k++) {
         imp_define(&im, g->inits[k].name, imp_tensor_value(&im, &g->inits[k]));
+        im.float_budget += 4 * g->inits[k].count;   /* at most 2^30 values each, 2 GB in all */
+    }
     if (choose_output(&im, opt->output) < 0 || define_given_inputs(&im, opt) < 0 ||
         define_input(&im) < 0)
         return NULL;

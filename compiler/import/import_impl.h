@@ -97,6 +97,9 @@ typedef struct Importer {
     int version;                /* bumped by every layer made or folded into */
     const OnnxNode *node;       /* being evaluated, for messages */
     const char *output;         /* the graph output imported */
+    long float_budget;          /* float constants the walk may still make (Transpose,
+                                 * Slice, Concat of constants): four times the
+                                 * initializers' values, and a million */
 } Importer;
 
 /* One ONNX operator and what evaluates a node of it: returns 0, or -1

@@ -12,8 +12,24 @@
 
 /* ---- helpers ---- */
 
+/* A new float constant of the given shape, or NULL after reporting when
+ * the constants the walk has made would pass its budget (import_impl.h):
+ * chained Concat(w, w) or Transposes of a large weight must not take
+ * memory without bound. */
 static OnnxTensor *new_tensor(Importer *im, int ndim, const long *dims)
 {
+    /* Every caller's shape has at most ONNX_MAX_ELEMS values in all but one
+     * axis and in that one, so the product fits a long. */
+    long count = 1;
+    for (int d = 0; d < ndim; d++)
+        count *= dims[d];
+    if (count > im->float_budget) {
+        imp_fail(im, "the constants it computes from the model's own (by Transpose, Slice, "
+                 "Concat) would hold more values than lstmc import allows: four times those of "
+                 "the initializers, and a million");
+        return NULL;
+    }
+    im->float_budget -= count;
     OnnxTensor *t = arena_alloc(im->a, sizeof *t);
     t->dtype = ONNX_FLOAT;
     t->ndim = ndim;
@@ -69,6 +85,8 @@ static int op_constant(Importer *im)
         int list = strcmp(at->name, "value_floats") == 0;
         long dims[1] = {list ? at->n : 1};
         OnnxTensor *t = new_tensor(im, list, dims);
+        if (!t)
+            return -1;
         for (long k = 0; k < t->count; k++)
             t->f[k] = list ? at->floats[k] : at->f;
         v = imp_tensor_value(im, t);
@@ -206,6 +224,8 @@ static int concat_floats(Importer *im)
             return imp_fail(im, "it concatenates constants to more than %ld entries", ONNX_MAX_ELEMS);
     }
     OnnxTensor *t = new_tensor(im, rank, dims);
+    if (!t)
+        return -1;
     long outer = 1, inner = 1;
     for (int j = 0; j < d; j++)
         outer *= dims[j];
@@ -411,6 +431,8 @@ static int op_transpose(Importer *im)
         for (int d = 0; d < rank; d++)
             dims[d] = x->t->dims[perm[d]];
         OnnxTensor *t = new_tensor(im, rank, dims);
+        if (!t)
+            return -1;
         t->name = x->t->name;
         if (rank > 0)   /* a scalar (rank 0) has no strides: it is its own transpose */
             stride[rank - 1] = 1;
@@ -679,6 +701,8 @@ static int slice_floats(Importer *im, const Value *x, int n, const long *starts,
         dims[d] = e - b;
     }
     OnnxTensor *t = new_tensor(im, rank, dims);
+    if (!t)
+        return -1;
     for (long k = 0; k < t->count; k++) {
         long rest = k, at = 0, stride = 1;
         for (int d = rank - 1; d >= 0; d--) {

@@ -201,6 +201,23 @@ def broken_models():
                         [helper.make_node("ReduceMean", ["Y"], ["y"], axes=[3])], [], 14,
                         ["time", 1, 3], None, 5)
     yield "heads_reduce_features_unnamed", m.SerializeToString()
+    # Concat(b, b) of a float constant chained until it would hold 2^22
+    # values: refused by the budget of computed constants, not run
+    nodes, name = [], "b0"
+    for k in range(22):
+        nodes.append(helper.make_node("Concat", [name, name], ["b%d" % (k + 1)], axis=0,
+                                      name="double%d" % k))
+        name = "b%d" % (k + 1)
+    nodes.append(helper.make_node("Reshape", [name, "bshape"], ["B"], name="reshape_b"))
+    nodes.append(helper.make_node("LSTM", ["x", "W", "R", "B"], ["Y"], name="lstm", hidden_size=4))
+    nodes.append(helper.make_node("Identity", ["Y"], ["y"], name="out"))
+    graph = helper.make_graph(nodes, "concat_budget",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["time", 1, 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [init("W", np.zeros((1, 16, 3))), init("R", np.zeros((1, 16, 4))),
+                               init("b0", np.zeros(1)), ints("bshape", [1, -1])])
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    yield "heads_concat_constants_budget", m.SerializeToString()
     # an nn.LSTMCell loop exported to ONNX
     class Cell(torch.nn.Module):
         def __init__(self):
