@@ -109,6 +109,11 @@ TORCH_CASES = [
     dict(name="heads_torch_bidir_stacked_slice_o13", input=3, hidden=4, layers=2,
          bidirectional=True, units=2, head="slice", opset=13,
          about="fc(h_n[-2:].transpose(0, 1).reshape(B, -1)), 2 bidirectional layers"),
+    dict(name="heads_torch_bidir_stacked_cat_o7", input=3, hidden=4, layers=2, bidirectional=True,
+         units=2, head="cat", opset=7, about="fc(cat(h_n[-2], h_n[-1])) of 2 stacked "
+         "bidirectional layers at opset 7 (ConstantFill, Slice + Concat of the weights)"),
+    dict(name="heads_torch_max_gru_o8", cell="GRU", input=4, hidden=5, units=3, head="max",
+         opset=8, about="fc(y.max(dim=1).values) of a GRU at opset 8"),
 ]
 
 
