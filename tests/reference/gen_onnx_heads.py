@@ -8,7 +8,8 @@ its diagnostics tests that go with them (tests/import/heads_*).
                  bidirectional classifiers fc(cat(h_n[-2], h_n[-1])) of
                  LSTM, GRU and RNN, stacked or not (-> output final),
                  y.mean(dim=1), y.max(dim=1).values, torch.amax (-> output
-                 mean, max), h_n[-1] at opsets 7 to 10;
+                 mean, max), h_n[-1] at opsets 7 to 10, a stacked
+                 bidirectional classifier at opset 7, a GRU's max at 8;
   heads_onnx_*   graphs built with onnx.helper for what PyTorch 1.13 does
                  not write (ReduceMean with its axes as an input, opset 18;
                  Y_h of a reverse LSTM; a Reshape of Y [T, 2, 1, H] straight
