@@ -175,28 +175,35 @@ done
 
 # Running out of memory at every allocation of an import: reported, exit 1,
 # and no file written. The import must succeed within the cap, and only
-# after some allocation failed (else LSTMC_FAIL_ALLOC did nothing).
-n=1 cap=2000
-while [ $n -le $cap ]; do
-    rm -rf "$tmp/oom"
-    LSTMC_FAIL_ALLOC=$n "$lstmc" import "$model" -o "$tmp/oom" > /dev/null 2> "$tmp/err"
-    status=$?
-    [ $status -eq 0 ] && break
-    if [ $status -ne 1 ] || ! grep -q "out of memory" "$tmp/err" ||
-       { [ -d "$tmp/oom" ] && [ -n "$(ls -A "$tmp/oom")" ]; }; then
-        echo "FAIL out of memory at allocation $n: exit $status"; cat "$tmp/err"
-        fail=$((fail + 1)); break
+# after some allocation failed (else LSTMC_FAIL_ALLOC did nothing). Twice:
+# a model, and a node test whose weights come from --input-values.
+oom_sweep() {   # WHAT IMPORT-ARGS...
+    what=$1
+    shift
+    n=1 cap=2000
+    while [ $n -le $cap ]; do
+        rm -rf "$tmp/oom"
+        LSTMC_FAIL_ALLOC=$n "$lstmc" import "$@" -o "$tmp/oom" > /dev/null 2> "$tmp/err"
+        status=$?
+        [ $status -eq 0 ] && break
+        if [ $status -ne 1 ] || ! grep -q "out of memory" "$tmp/err" ||
+           { [ -d "$tmp/oom" ] && [ -n "$(ls -A "$tmp/oom")" ]; }; then
+            echo "FAIL out of memory ($what) at allocation $n: exit $status"; cat "$tmp/err"
+            fail=$((fail + 1)); return
+        fi
+        n=$((n + 1))
+    done
+    if [ $status -eq 0 ] && [ $n -gt 1 ]; then
+        echo "ok   out of memory ($what) at each of the import's $((n - 1)) allocations"; pass=$((pass + 1))
+    elif [ $status -eq 0 ]; then
+        echo "FAIL out of memory ($what): the import succeeded with its first allocation failing (LSTMC_FAIL_ALLOC ignored?)"
+        fail=$((fail + 1))
+    else
+        echo "FAIL out of memory ($what): the import still failed with allocation $cap failing"; fail=$((fail + 1))
     fi
-    n=$((n + 1))
-done
-if [ $status -eq 0 ] && [ $n -gt 1 ]; then
-    echo "ok   out of memory at each of the import's $((n - 1)) allocations"; pass=$((pass + 1))
-elif [ $status -eq 0 ]; then
-    echo "FAIL out of memory: the import succeeded with its first allocation failing (LSTMC_FAIL_ALLOC ignored?)"
-    fail=$((fail + 1))
-elif [ $n -gt $cap ]; then
-    echo "FAIL out of memory: the import still failed with allocation $cap failing"; fail=$((fail + 1))
-fi
+}
+oom_sweep "a model" "$model"
+oom_sweep "--input-values" "$node/model.onnx" --input-values "$node/test_data_set_0" --graph-output Y
 
 [ $jit = 1 ] || echo "jit: skipped (this lstmc has no LLVM backend)"
 echo "onnx import: $pass passed, $fail failed, $skip skipped (build and --jit of a model lstmc does not compile)"
