@@ -591,12 +591,13 @@ static int need_time_known(Importer *im)
 static int select_entry(Importer *im, const Value *x, int d, long at, Value *v)
 {
     Axis ax = x->ax[d];
-    *v = *x;
     if (ax.kind == AX_SYM && need_time_known(im) < 0)
         return -1;
     long i = at < 0 && ax.size > 0 ? at + ax.size : at;
-    if (ax.kind == AX_STACK) {
-        /* an entry of the last of the concatenated values (PyTorch's h_n) */
+    /* An entry of the last of the concatenated values (PyTorch's h_n), of
+     * the last of theirs if that is a concatenation too: a loop, as a
+     * hostile graph may nest them deeply. */
+    while (ax.kind == AX_STACK) {
         const Value *part = x->stack_last;
         long first = ax.size - part->ax[d].size;
         if (i < first || i >= ax.size)
@@ -604,8 +605,12 @@ static int select_entry(Importer *im, const Value *x, int d, long at, Value *v)
                             "final states of stacked layers); lstmc import follows only the "
                             "entries of the last one (h_n[-1], or h_n[-2] and h_n[-1] of a "
                             "bidirectional last layer)", at);
-        return select_entry(im, part, d, i - first, v);
+        i -= first;
+        at = i;
+        x = part;
+        ax = x->ax[d];
     }
+    *v = *x;
     if (imp_is_time(im, ax)) {
         if (!(at == -1 || (ax.size > 0 && at == ax.size - 1)))
             return imp_fail(im, "it selects time step %ld; lstmc outputs every step or the last "
