@@ -10,13 +10,18 @@ several, a blank line between sequences), expected.txt (PyTorch's float32
 output), expected_ref.txt (the float64 NumPy reference: the table's rows of
 the ids through tests/reference/lstm_ref.py) and case.json, and
 tests/pytorch/<case>.lstm is its spec. The generator stops if PyTorch and
-the float64 reference differ by more than 1e-5.
+the float64 reference differ by more than 1e-5. Each case also gets
+model.onnx (torch.onnx.export, opset 14: int64 ids [T, 1] -> Gather of the
+table -> LSTM -> heads), which make check-onnx imports and runs. And two graphs lstmc import must
+refuse, tests/import/embedding_*.onnx (their messages are the .expected
+files beside them, written by tests/run_onnx.sh with LSTMC_UPDATE=1).
 
 The outputs are committed; this script is only needed to add or change a
 case. Run it with Debian's python3-torch:
 
     /usr/bin/python3 tests/reference/gen_embedding.py
 """
+import io
 import json
 import os
 import sys
@@ -59,6 +64,34 @@ class EmbeddingModel(torch.nn.Module):
 
     def forward(self, ids):
         return self.body(self.emb(ids)[:, None, :])        # [T, 1, E] for nn.LSTM
+
+
+class ExportedIds(torch.nn.Module):
+    """What model.onnx computes: ids [T, 1] (int64) to the spec's output rows."""
+
+    def __init__(self, model, last):
+        super().__init__()
+        self.model, self.last = model, last
+
+    def forward(self, ids):
+        y = self.model.body(self.model.emb(ids))
+        return y[-1:] if self.last else y
+
+
+def export_onnx(model, case, path):
+    import onnx
+    buf = io.BytesIO()
+    torch.onnx.export(ExportedIds(model, case["output"] == "last"), (torch.zeros(3, 1, dtype=torch.int64),), buf,
+                      opset_version=14, input_names=["ids"], output_names=["y"],
+                      dynamic_axes={"ids": {0: "steps"}}, do_constant_folding=True)
+    data = buf.getvalue()
+    proto = onnx.load_model_from_string(data)
+    onnx.checker.check_model(proto, full_check=True)
+    with open(path, "wb") as f:
+        f.write(data)
+    return dict(file="model.onnx", opset=14, onnx=onnx.__version__,
+                input=dict(name="ids", shape=["steps", 1], dtype="int64"),
+                ops=sorted({n.op_type for n in proto.graph.node}))
 
 
 def spec_for(case, weights):
@@ -118,7 +151,8 @@ def generate(case, seed):
         f.write("\n".join(rows(r, "%.17g") for r in refs) + "\n")
     meta = dict(case, seed=seed, torch=torch.__version__, generator="tests/reference/gen_embedding.py",
                 tensors={k: list(v.shape) for k, v in tensors.items()},
-                max_abs_diff_torch_vs_numpy_f64=diff)
+                max_abs_diff_torch_vs_numpy_f64=diff,
+                onnx=export_onnx(model, case, os.path.join(folder, "model.onnx")))
     with open(os.path.join(folder, "case.json"), "w") as f:
         json.dump(meta, f, indent=2)
         f.write("\n")
@@ -127,11 +161,38 @@ def generate(case, seed):
     print("wrote %-44s max |torch - float64 reference| %.3g" % (folder, diff))
 
 
+def broken_graphs():
+    """Token ids used other than through an embedding's Gather."""
+    import onnx
+    from onnx import TensorProto, helper
+    table = helper.make_tensor("table", TensorProto.FLOAT, [4, 3], [0.5] * 12)
+    ids = helper.make_tensor_value_info("ids", TensorProto.INT64, ["steps", 1])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    graphs = {
+        # the ids as features: Cast to float, then a MatMul
+        "embedding_ids_as_features": helper.make_graph(
+            [helper.make_node("Cast", ["ids"], ["x"], to=TensorProto.FLOAT, name="cast"),
+             helper.make_node("MatMul", ["x", "w"], ["y"], name="matmul")],
+            "ids_as_features", [ids], [y],
+            [helper.make_tensor("w", TensorProto.FLOAT, [1, 2], [1.0, 2.0])]),
+        # a Gather along the table's columns
+        "embedding_gather_axis1": helper.make_graph(
+            [helper.make_node("Gather", ["table", "ids"], ["y"], axis=1, name="gather")],
+            "gather_axis1", [ids], [y], [table]),
+    }
+    for name, g in graphs.items():
+        model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)])
+        onnx.save(model, os.path.join(TESTS, "import", name + ".onnx"))
+        print("wrote tests/import/%s.onnx" % name)
+
+
 def main():
     which = sys.argv[1:]
     for i, c in enumerate(CASES):
         if not which or c["name"] in which:
             generate(c, 6000 + i)
+    if not which:
+        broken_graphs()
     return 0
 
 
