@@ -40,6 +40,8 @@ typedef struct Args {
     int portable;               /* build --portable: -O2 for any machine of the kind */
     int no_weights, ast;        /* check */
     const char *trace;          /* run --trace FILE */
+    const char *state_in;       /* run, built programs: --state-in FILE */
+    const char *state_out;      /* --state-out FILE */
     const char *targets;        /* eval --targets FILE */
     const char *metric;         /* eval --metric LIST */
     const char *tolerance;      /* eval (within), compare, verify */
@@ -98,6 +100,14 @@ typedef struct SeqRunner {
     int chunk;                  /* steps per run worth taking at once */
     void *impl;
     struct Trace *trace;        /* the interpreter only: collects each step (trace.h), or NULL */
+    /* run --state-in, --state-out (NULL for a model without an LSTM, GRU or
+     * RNN layer): the start state of the next sequence (a streaming model:
+     * the state now, after reset) and the state after the last run, in
+     * interp_state_size's layout, which is the generated API's h then c. */
+    void (*set_state)(struct SeqRunner *r, const double *s);
+    void (*get_state)(struct SeqRunner *r, double *s);
+    double *start, *final;      /* the interpreter's whole sequences: [state] each */
+    int from_start;             /* the next whole sequence starts from start */
 } SeqRunner;
 
 /* The reference interpreter as a SeqRunner: step by step for a streaming

@@ -690,6 +690,69 @@ static void test_reset_initial_state(void **state)
     arena_free(&a);
 }
 
+/* The copies of a set or get state function, as "dst <- src (n)" lines. */
+static const char *copies_text(Arena *a, const LowModel *lm, const LowFunc *f)
+{
+    const char *t = "";
+    for (int k = 0; k < f->body.n; k++) {
+        const LowStmt *s = &f->body.s[k];
+        assert_int_equal(s->kind, LS_COPY);
+        t = arena_printf(a, "%s%s <- %s (%s)\n", t, ptr_text(a, lm, &s->dst), ptr_text(a, lm, &s->src),
+                         expr_text(a, s->n));
+    }
+    return t;
+}
+
+/* NAME_set_state and NAME_get_state: PyTorch's h_n and c_n order (layer by
+ * layer, forward before backward; projected h; c of LSTM cells only, a
+ * GRU's c field set from its h), and a sequence model's run as reset +
+ * run_from_state. */
+static void test_state_io(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    LowModel *lm = lower(&a,
+                         "model m { input 3;\n"
+                         "  lstm a { hidden 4; projection 2; direction bidirectional; from native \"w\"; }\n"
+                         "  gru g { hidden 5; reset after; from native \"w\"; } }\n",
+                         NULL);
+    assert_int_equal(lm->state_h, 2 + 2 + 5);
+    assert_int_equal(lm->state_c, 4 + 4);
+    assert_string_equal(lm->set_state.name, "m_set_state");
+    assert_string_equal(lm->set_state.params[1].elems_macro, "M_STATE_H_SIZE");
+    assert_string_equal(lm->set_state.params[2].elems_macro, "M_STATE_C_SIZE");
+    assert_int_equal(lm->set_state.params[1].type, LT_CFLOATP);
+    assert_int_equal(lm->get_state.params[1].type, LT_FLOATP);
+    assert_string_equal(copies_text(&a, lm, &lm->set_state),
+                        "s[0].a_h <- h (M_A_PROJ)\n"
+                        "s[0].a_c <- c (M_A_HIDDEN)\n"
+                        "s[0].a_reverse_h <- h+2 (M_A_REVERSE_PROJ)\n"
+                        "s[0].a_reverse_c <- c+4 (M_A_REVERSE_HIDDEN)\n"
+                        "s[0].g_h <- h+4 (M_G_HIDDEN)\n"
+                        "s[0].g_c <- h+4 (M_G_HIDDEN)\n");
+    assert_string_equal(copies_text(&a, lm, &lm->get_state),
+                        "h <- s[0].a_h (M_A_PROJ)\n"
+                        "c <- s[0].a_c (M_A_HIDDEN)\n"
+                        "h+2 <- s[0].a_reverse_h (M_A_REVERSE_PROJ)\n"
+                        "c+4 <- s[0].a_reverse_c (M_A_REVERSE_HIDDEN)\n"
+                        "h+4 <- s[0].g_h (M_G_HIDDEN)\n");
+    /* NAME_run = reset, then NAME_run_from_state, which never resets */
+    assert_string_equal(lm->run_from.name, "m_run_from_state");
+    assert_null(find_call(&lm->run_from.body, CALLEE_MODEL_RESET));
+    assert_non_null(find_call(&lm->run_from.body, CALLEE_CELL_RUN));
+    assert_int_equal(lm->run.body.s[1].callee, CALLEE_MODEL_RESET);
+    assert_int_equal(lm->run.body.s[2].callee, CALLEE_MODEL_RUN_FROM);
+
+    /* a model of dense layers keeps no state: no functions; a GRU alone no c */
+    lm = lower(&a, "model d { input 2; dense h { units 1; from native \"w\"; } }", NULL);
+    assert_int_equal(lm->state_h + lm->state_c, 0);
+    assert_null(lm->set_state.name);
+    lm = lower(&a, "model r { input 2; gru g { hidden 3; reset after; from native \"w\"; } }", NULL);
+    assert_int_equal(lm->state_c, 0);
+    assert_null(lm->set_state.params[2].elems_macro);
+    arena_free(&a);
+}
+
 /* ---- the runtime a model needs ---- */
 
 /* The names of the runtime pieces lm's C copies, in order, one space
@@ -855,6 +918,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_state_io),
         cmocka_unit_test(test_state_layout_streaming),
         cmocka_unit_test(test_state_layout_sequence),
         cmocka_unit_test(test_state_dense_only),

@@ -919,7 +919,7 @@ static Toy run_toy(const char *text, int streaming, int last, size_t chunk, int 
 {
     Toy t = {0, 0, 0, 0};
     rt_model m = {2, 2, streaming, last, chunk, &t, toy_reset,
-                  streaming ? (last ? toy_last : toy_seq) : toy_whole};
+                  streaming ? (last ? toy_last : toy_seq) : toy_whole, 0, NULL, NULL, NULL, NULL};
     FILE *in = regular ? tmpfile() : fmemopen((void *)text, strlen(text), "r");
     char *out_text = NULL, *err_text = NULL;
     size_t out_len = 0, err_len = 0;
