@@ -1053,7 +1053,8 @@ static int write_rows(rt_out *out, const double *y, size_t rows, int width)
 /* The start and final states of the sequences (rt_model.state_in,
  * state_out): one state row for every sequence (reused), or one each. */
 typedef struct run_states {
-    double *s;                  /* [state]: the row read, or the final state */
+    double *s;                  /* [state]: the row read (kept while it is reused) */
+    double *final;              /* [state]: a sequence's final state */
     unsigned long long rows;    /* rows read from state_in */
     int reuse;                  /* state_in held one row: every sequence's */
 } run_states;
@@ -1062,7 +1063,8 @@ static int states_init(run_states *S, const rt_model *m)
 {
     S->rows = 0;
     S->reuse = 0;
-    S->s = (double *)malloc(((size_t)m->state + 1) * sizeof *S->s);
+    S->s = (double *)malloc(2 * ((size_t)m->state + 1) * sizeof *S->s);
+    S->final = S->s ? S->s + m->state + 1 : NULL;
     return S->s ? RT_RUN_OK : RT_RUN_NO_MEMORY;
 }
 
@@ -1107,8 +1109,8 @@ static int end_sequence(const rt_model *m, run_states *S)
     int st;
     if (!m->state_out)
         return RT_RUN_OK;
-    m->get_state(m->ctx, S->s);
-    if ((st = rt_out_row(m->state_out, S->s)) != RT_RUN_OK)
+    m->get_state(m->ctx, S->final);
+    if ((st = rt_out_row(m->state_out, S->final)) != RT_RUN_OK)
         return st;
     rt_out_break(m->state_out);
     return RT_RUN_OK;
@@ -1118,7 +1120,7 @@ static int end_sequence(const rt_model *m, run_states *S)
 static int states_finish(const rt_model *m, run_states *S, int status, FILE *err)
 {
     if (status == RT_RUN_OK && m->state_in && !S->reuse && S->rows > 1) {
-        int st = next_state(m, S->s, err);
+        int st = next_state(m, S->final, err);
         if (st == RT_ERROR)
             status = RT_RUN_BAD_INPUT;
         else if (st == RT_STEP) {

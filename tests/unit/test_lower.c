@@ -480,8 +480,8 @@ static void test_cell_run_backward(void **state)
 
     /* the model's run: each direction writes its columns of the rows */
     const LowStmt *run0 = NULL, *run1 = NULL;
-    for (int k = 0; k < lm->run.body.n; k++) {
-        const LowStmt *t = &lm->run.body.s[k];
+    for (int k = 0; k < lm->run_from.body.n; k++) {
+        const LowStmt *t = &lm->run_from.body.s[k];
         if (t->kind == LS_CALL && t->callee == CALLEE_CELL_RUN)
             *(t->index ? &run1 : &run0) = t;
     }
@@ -555,11 +555,11 @@ static void test_sequence_api(void **state)
                          "  lstm a { hidden 4; direction bidirectional; from native \"w\"; } lstm b { hidden 2; from native \"w\"; }\n"
                          "  dense d { units 2; from native \"w\"; } output last; }\n",
                          NULL);
-    /* resets first, then the rows between layers in the caller's scratch */
+    /* NAME_run resets first, then NAME_run_from_state; the rows between layers in the caller's scratch */
     assert_int_equal(lm->run.body.s[0].kind, LS_RETURN_IF_ZERO);
     assert_int_equal(lm->run.body.s[1].callee, CALLEE_MODEL_RESET);
     assert_int_equal(lm->nseq, 2);
-    const LowStmt *s = find_call(&lm->run.body, CALLEE_DENSE);
+    const LowStmt *s = find_call(&lm->run_from.body, CALLEE_DENSE);
     assert_string_equal(arg_text(&a, lm, &s->args[0]), "scratch+((steps * 8) + ((steps - 1) * 2))");
     arena_free(&a);
 }
@@ -582,9 +582,9 @@ static void test_pool_final(void **state)
     assert_int_equal(lm->ops[3].kind, OP_DENSE_LAST);
     assert_int_equal(lm->ops[3].in.kind, BUF_TMP);
     const LowStmt *fwd = NULL, *bwd = NULL;
-    for (int k = 0; k < lm->run.body.n; k++)
-        if (lm->run.body.s[k].kind == LS_COPY)
-            *(fwd ? &bwd : &fwd) = &lm->run.body.s[k];
+    for (int k = 0; k < lm->run_from.body.n; k++)
+        if (lm->run_from.body.s[k].kind == LS_COPY)
+            *(fwd ? &bwd : &fwd) = &lm->run_from.body.s[k];
     assert_non_null(bwd);
     assert_string_equal(ptr_text(&a, lm, &fwd->src), "s[0].a_h");
     assert_string_equal(ptr_text(&a, lm, &fwd->dst), "s[0].tmp0");
@@ -620,7 +620,7 @@ static void test_pool_mean_max(void **state)
     assert_true(lm->pooled);
     assert_true(lower_needs(lm, "rt_mean_rowsf"));
     assert_false(lower_needs(lm, "rt_max_rowsf"));
-    const LowStmt *s = find_call(&lm->run.body, CALLEE_RUNTIME);
+    const LowStmt *s = find_call(&lm->run_from.body, CALLEE_RUNTIME);
     assert_non_null(s);
     assert_string_equal(s->fn, "rt_mean_rowsf");
     assert_int_equal(s->nargs, 4);
@@ -632,11 +632,11 @@ static void test_pool_mean_max(void **state)
     /* no lstm: the input's rows, straight into y */
     lm = lower(&a, "model m { input 3; dense d { units 2; from native \"w\"; } output max; }", NULL);
     assert_false(lm->streaming);
-    s = find_call(&lm->run.body, CALLEE_RUNTIME);
+    s = find_call(&lm->run_from.body, CALLEE_RUNTIME);
     assert_string_equal(s->fn, "rt_max_rowsf");
     assert_string_equal(arg_text(&a, lm, &s->args[0]), "x");
     assert_string_equal(arg_text(&a, lm, &s->args[2]), "3");
-    s = find_call(&lm->run.body, CALLEE_DENSE);
+    s = find_call(&lm->run_from.body, CALLEE_DENSE);
     assert_string_equal(arg_text(&a, lm, &s->args[0]), "s[0].tmp0");
     assert_string_equal(arg_text(&a, lm, &s->args[1]), "y");
 
