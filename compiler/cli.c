@@ -118,6 +118,11 @@ int cli_lower_options(const Args *a, LowerOptions *o)
     return -1;
 }
 
+IrModel *cli_load_spec_as(Arena *arena, const char *spec_path, const char *weights, const char *type)
+{
+    return load_spec(arena, spec_path, weights, 1, 0, type);
+}
+
 IrModel *cli_load_model(Arena *arena, const Args *a)
 {
     return load_spec(arena, a->pos[0], a->weights, 1, 0, a->weights_type);

@@ -60,7 +60,10 @@ enum { EXIT_OK = 0, EXIT_BAD_INPUT = 1, EXIT_USAGE = 2 };
  * after reporting. Everything lives in arena. */
 IrModel *cli_load_spec(Arena *arena, const char *spec_path, const char *weights, int with_weights,
                        int print_ast);
-/* The same for the command's SPEC and -w, with weights. */
+/* The same with weights, stored as type (a --weights-type; NULL: as the
+ * spec's weights_type says). */
+IrModel *cli_load_spec_as(Arena *arena, const char *spec_path, const char *weights, const char *type);
+/* The same for the command's SPEC, -w and --weights-type. */
 IrModel *cli_load_model(Arena *arena, const Args *a);
 /* The same for the backends (compile, build, --jit): also reports a layer
  * they do not compile (lower_supported). */
