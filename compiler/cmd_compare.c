@@ -15,7 +15,7 @@
 
 const char usage_compare[] =
     "usage: lstmc compare A.lstm B.lstm DATA [-w WEIGHTS [-w WEIGHTS_B]]\n"
-    "                     [--tolerance T] [--format F] [--header]\n"
+    "                     [--weights-type T] [--tolerance T] [--format F] [--header]\n"
     "\n"
     "Runs both specs in the reference interpreter on DATA (as 'lstmc run'\n"
     "reads it) and prints, for each output and, where layer k of A and layer k\n"
@@ -28,6 +28,9 @@ const char usage_compare[] =
     "options:\n"
     "  -w, --weights FILE   weights for both specs instead of their 'weights'\n"
     "                       files; given twice, the first is A's, the second B's\n"
+    "  --weights-type T     B's weights stored as f32, f16, bf16 or int8 (A's as\n"
+    "                       its spec says): what narrow storage costs, with A and\n"
+    "                       B the same spec\n"
     "  --tolerance T        the difference that counts (default 1e-6)\n"
     "  --format F           DATA's form: text, f32 or npy\n"
     "  --header             DATA is text with a first line of column names\n"
@@ -173,7 +176,8 @@ int cmd_compare(const Args *a)
     Arena arena = {0};
     int status = EXIT_BAD_INPUT;
     IrModel *ma = cli_load_spec(&arena, a->pos[0], a->weights, 1, 0);
-    IrModel *mb = ma ? cli_load_spec(&arena, a->pos[1], a->weights_b ? a->weights_b : a->weights, 1, 0) : NULL;
+    IrModel *mb = ma ? cli_load_spec_as(&arena, a->pos[1], a->weights_b ? a->weights_b : a->weights,
+                                        a->weights_type) : NULL;
     if (mb && ma->input != mb->input) {
         diag_file_error(a->pos[1], "reads %d inputs per step, %s reads %d: they cannot run on the same data",
                         mb->input, a->pos[0], ma->input);

@@ -333,6 +333,7 @@ typedef enum {
     CALLEE_DENSE,            /* layer: (x, y) */
     CALLEE_MODEL_RESET,      /* the model's LowFuncs */
     CALLEE_MODEL_RUN,
+    CALLEE_MODEL_RUN_FROM,   /* NAME_run_from_state (a sequence model's NAME_run) */
     CALLEE_RUNTIME,          /* the runtime function LowStmt.fn: rt_mean_rowsf or
                                 rt_max_rowsf (x, rows, width, y) */
 } LowCalleeKind;
@@ -454,6 +455,15 @@ typedef struct LowModel {
     LowFunc step;              /* NAME_step(s, x, y) (streaming) */
     LowFunc run;               /* NAME_run(s, x, steps, y[, scratch]) */
     LowFunc run_batch;         /* NAME_run_batch(s, batch, x, steps, y) (streaming) */
+    LowFunc run_from;          /* NAME_run_from_state(s, x, steps, y, scratch) (not streaming):
+                                  NAME_run without its reset, from the state in s */
+    /* The start state from the caller's data and back (ncells > 0):
+     * NAME_set_state(s, h, c), NAME_get_state(s, h, c). h holds every
+     * cell's h in the order of cells (layer by layer, forward before
+     * backward: PyTorch's h_n), R floats each; c every LSTM cell's c, H
+     * floats each (a GRU's or RNN's c field is its h again, set from h). */
+    LowFunc set_state, get_state;
+    int state_h, state_c;      /* floats of h and of c: NAME_STATE_H_SIZE, _C_SIZE */
 
     long flash_bytes;          /* every weight array */
     WeightsType weights_type;  /* how the weight matrices are stored */

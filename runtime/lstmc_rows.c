@@ -1153,6 +1153,89 @@ static int write_rows(rt_out *out, const double *y, size_t rows, int width)
     return RT_RUN_OK;
 }
 
+/* The start and final states of the sequences (rt_model.state_in,
+ * state_out): one state row for every sequence (reused), or one each. */
+typedef struct run_states {
+    double *s;                  /* [state]: the row read (kept while it is reused) */
+    double *final;              /* [state]: a sequence's final state */
+    unsigned long long rows;    /* rows read from state_in */
+    int reuse;                  /* state_in held one row: every sequence's */
+} run_states;
+
+static int states_init(run_states *S, const rt_model *m)
+{
+    S->rows = 0;
+    S->reuse = 0;
+    S->s = (double *)malloc(2 * ((size_t)m->state + 1) * sizeof *S->s);
+    S->final = S->s ? S->s + m->state + 1 : NULL;
+    return S->s ? RT_RUN_OK : RT_RUN_NO_MEMORY;
+}
+
+/* The next row of state_in, skipping sequence breaks. */
+static int next_state(const rt_model *m, double *s, FILE *err)
+{
+    int st;
+    while ((st = rt_rows_step(m->state_in, s, err)) == RT_BREAK)
+        ;
+    return st;
+}
+
+/* A new sequence: the initial state (streaming: reset), then the next
+ * start state of state_in, if there is one. */
+static int start_sequence(const rt_model *m, run_states *S, FILE *err)
+{
+    if (m->streaming)
+        m->reset(m->ctx);
+    if (!m->state_in)
+        return RT_RUN_OK;
+    if (!S->reuse) {
+        int st = next_state(m, S->s, err);
+        if (st == RT_ERROR)
+            return RT_RUN_BAD_INPUT;
+        if (st == RT_END && S->rows != 1) {
+            fprintf(err, "%s: error: %llu state%s for more sequences: give one state for every sequence, "
+                    "or one per sequence\n", m->state_in->name, S->rows, S->rows == 1 ? "" : "s");
+            return RT_RUN_BAD_INPUT;
+        }
+        if (st == RT_END)
+            S->reuse = 1;
+        else
+            S->rows++;
+    }
+    m->set_state(m->ctx, S->s);
+    return RT_RUN_OK;
+}
+
+/* A sequence ended: its final state to state_out, if wanted. */
+static int end_sequence(const rt_model *m, run_states *S)
+{
+    int st;
+    if (!m->state_out)
+        return RT_RUN_OK;
+    m->get_state(m->ctx, S->final);
+    if ((st = rt_out_row(m->state_out, S->final)) != RT_RUN_OK)
+        return st;
+    rt_out_break(m->state_out);
+    return RT_RUN_OK;
+}
+
+/* The end of the input: state_in must hold no more rows than sequences. */
+static int states_finish(const rt_model *m, run_states *S, int status, FILE *err)
+{
+    if (status == RT_RUN_OK && m->state_in && !S->reuse && S->rows > 1) {
+        int st = next_state(m, S->final, err);
+        if (st == RT_ERROR)
+            status = RT_RUN_BAD_INPUT;
+        else if (st == RT_STEP) {
+            fprintf(err, "%s: error: more states than the %llu sequences of the input: give one state for every "
+                    "sequence, or one per sequence\n", m->state_in->name, S->rows);
+            status = RT_RUN_BAD_INPUT;
+        }
+    }
+    free(S->s);
+    return status;
+}
+
 /* A streaming model: a batch of steps at a time (1 when someone waits). */
 static int run_stream(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
 {
@@ -1161,14 +1244,14 @@ static int run_stream(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
     double *x = (double *)malloc((batch * I + 1) * sizeof *x);
     double *y = (double *)malloc(((m->output_last ? 1 : batch) * O + 1) * sizeof *y);
     size_t n = 0, seq = 0;      /* steps in x; steps of the sequence so far */
-    int status = RT_RUN_OK;
+    int status = RT_RUN_OK, fresh = 1;   /* fresh: no step of this sequence has run */
+    run_states S;
 
-    if (!x || !y) {
+    if (!x || !y || states_init(&S, m) != RT_RUN_OK) {
         free(x);
         free(y);
         return RT_RUN_NO_MEMORY;
     }
-    m->reset(m->ctx);
     for (;;) {
         int st = rt_rows_step(in, x + n * I, err);
         if (st == RT_STEP) {
@@ -1179,6 +1262,9 @@ static int run_stream(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
         }
         /* the steps read so far, through the model and out */
         if (n > 0) {
+            if (fresh && (status = start_sequence(m, &S, err)) != RT_RUN_OK)
+                break;
+            fresh = 0;
             if (m->run(m->ctx, x, n, y) != 0)
                 status = RT_RUN_NO_MEMORY;
             else if (!m->output_last)
@@ -1198,7 +1284,9 @@ static int run_stream(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
             if (m->output_last && (status = write_rows(out, y, 1, m->output)) != RT_RUN_OK)
                 break;
             rt_out_break(out);
-            m->reset(m->ctx);
+            if ((status = end_sequence(m, &S)) != RT_RUN_OK)
+                break;
+            fresh = 1;
             seq = 0;
         }
         if (st == RT_END)
@@ -1206,7 +1294,7 @@ static int run_stream(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
     }
     free(x);
     free(y);
-    return status;
+    return states_finish(m, &S, status, err);
 }
 
 /* A model with a backward direction: whole sequences. */
@@ -1215,7 +1303,10 @@ static int run_whole(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
     double *y = NULL;
     size_t y_cap = 0;
     int status = RT_RUN_OK;
+    run_states S;
 
+    if (states_init(&S, m) != RT_RUN_OK)
+        return RT_RUN_NO_MEMORY;
     for (;;) {
         const double *x;
         long steps = rt_rows_next(in, &x, err);
@@ -1235,6 +1326,8 @@ static int run_whole(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
             y = p;
             y_cap = rows * ((size_t)m->output + 1);
         }
+        if ((status = start_sequence(m, &S, err)) != RT_RUN_OK)
+            break;
         if (m->run(m->ctx, x, (size_t)steps, y) != 0) {
             status = RT_RUN_NO_MEMORY;
             break;
@@ -1242,9 +1335,11 @@ static int run_whole(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
         if ((status = write_rows(out, y, rows, m->output)) != RT_RUN_OK)
             break;
         rt_out_break(out);
+        if ((status = end_sequence(m, &S)) != RT_RUN_OK)
+            break;
     }
     free(y);
-    return status;
+    return states_finish(m, &S, status, err);
 }
 
 int rt_run(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
@@ -1252,6 +1347,8 @@ int rt_run(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
     int status;
 
     out->npy_last = m->output_last;
+    if (m->state_out)
+        m->state_out->npy_last = 1;   /* [sequences, state] */
     status = m->streaming ? run_stream(m, in, out, err) : run_whole(m, in, out, err);
     out->npy_3d = in->format == RT_NPY && in->npy_ndim == 3;
     return status;

@@ -169,6 +169,17 @@ typedef struct rt_model {
      * one whole sequence from the initial state. Returns 0, or -1 when out
      * of memory. */
     int (*run)(void *ctx, const double *x, size_t steps, double *y);
+    /* Start and final states (--state-in, --state-out), or NULL: each
+     * sequence starts from the next row of state_in (state numbers: one row
+     * for every sequence, or one per sequence), set by set_state (streaming:
+     * after reset, the state now; other models: the next run's start), and
+     * get_state writes its final state (the state after the last run) as a
+     * row of state_out. */
+    int state;
+    rt_rows *state_in;
+    rt_out *state_out;
+    void (*set_state)(void *ctx, const double *s);
+    void (*get_state)(void *ctx, double *s);
 } rt_model;
 
 /* How rt_run ended. */

@@ -48,7 +48,7 @@ example e1_embedding_tagger "$root/tests/pytorch/e1_embedding_tagger.lstm"
 # the exported names: the header's API and NAME_info, nothing of main's
 if command -v nm > /dev/null; then
     names=$(nm -D --defined-only "$tmp/libquickstart.so" | awk '$2 == "T" { print $3 }' | sort | tr '\n' ' ')
-    want="quickstart_info quickstart_model_hash quickstart_reset quickstart_run quickstart_run_batch quickstart_state_bytes quickstart_step "
+    want="quickstart_get_state quickstart_info quickstart_model_hash quickstart_reset quickstart_run quickstart_run_batch quickstart_set_state quickstart_state_bytes quickstart_step "
     if [ "$names" = "$want" ]; then
         echo "ok   libquickstart.so exports: $names"; pass=$((pass + 1))
     else

@@ -836,6 +836,18 @@ unsigned long long lm_model_hash(void)
     return LM_MODEL_HASH;
 }
 
+void lm_set_state(lm_state *s, const float h[LM_STATE_H_SIZE], const float c[LM_STATE_C_SIZE])
+{
+    memcpy(s->lstm_h, h, sizeof(float) * LM_LSTM_HIDDEN);  /* lstm lstm */
+    memcpy(s->lstm_c, c, sizeof(float) * LM_LSTM_HIDDEN);
+}
+
+void lm_get_state(lm_state *s, float h[LM_STATE_H_SIZE], float c[LM_STATE_C_SIZE])
+{
+    memcpy(h, s->lstm_h, sizeof(float) * LM_LSTM_HIDDEN);  /* lstm lstm */
+    memcpy(c, s->lstm_c, sizeof(float) * LM_LSTM_HIDDEN);
+}
+
 void lm_step(lm_state *s, const int32_t x[LM_INPUT_SIZE], float y[LM_OUTPUT_SIZE])
 {
     lm_run(s, x, 1, y);

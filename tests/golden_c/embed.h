@@ -37,6 +37,8 @@ extern "C" {
 #define LM_STATE_BYTES 5460  /* bytes of lm_state's floats: its size */
 #define LM_MODEL_HASH  0x8c49265df047b754ull  /* of the names, sizes, options and weights */
 #define LM_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
+#define LM_STATE_H_SIZE 7  /* floats of lm_set_state's h */
+#define LM_STATE_C_SIZE 7  /* floats of lm_set_state's c */
 
 /* Everything the model remembers between steps, and its scratch. Owned by
  * the caller (static, stack or heap); the model allocates nothing. Its size
@@ -53,6 +55,20 @@ typedef struct lm_state {
 
 /* Zeroes h and c of every layer: call it before each new sequence. */
 void lm_reset(lm_state *s);
+
+/*
+ * The state from your own data, and back. lm_set_state(s, h, c) sets *s
+ * to the given state (the next step continues from it: call it instead of
+ * lm_reset); lm_get_state(s, h, c) reads the state (after a run: the final
+ * state, PyTorch's h_n and c_n; a backward direction's after it read step 0).
+ * h: LM_STATE_H_SIZE floats, c: LM_STATE_C_SIZE, laid out as PyTorch's
+ * h_n and c_n ([layers * directions][size], forward before backward), so
+ * that they pass as they are. GRU and RNN layers have h only (c may be NULL
+ * when LM_STATE_C_SIZE is 0). Layer by layer:
+ *   lstm lstm                            h[0..7)  c[0..7)
+ */
+void lm_set_state(lm_state *s, const float h[LM_STATE_H_SIZE], const float c[LM_STATE_C_SIZE]);
+void lm_get_state(lm_state *s, float h[LM_STATE_H_SIZE], float c[LM_STATE_C_SIZE]);
 
 /* LM_STATE_BYTES as the code itself has it: a program linked with an
  * object (lstmc compile --emit obj) can check the object against this header. */
