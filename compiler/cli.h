@@ -60,9 +60,6 @@ IrModel *cli_load_spec(Arena *arena, const char *spec_path, const char *weights,
                        int print_ast);
 /* The same for the command's SPEC and -w, with weights. */
 IrModel *cli_load_model(Arena *arena, const Args *a);
-/* The same for the backends (compile, build, --jit): also reports a layer
- * they do not compile (lower_supported). */
-IrModel *cli_load_compilable(Arena *arena, const Args *a);
 
 /* "lstmc: error: " + fmt (with what) + "Try 'lstmc CMD --help'."; returns
  * EXIT_USAGE. */
