@@ -38,7 +38,7 @@ const char *peer_setup(const PeerModel *m, char *note, int note_size)
     char name[64];
     if (m->input != NI || m->hidden != NH || m->layers != NL || m->batch != NB || m->steps != NT)
         return "built for other sizes";
-    if (m->proj || m->directions != 1)
+    if (m->proj || m->directions != 1 || m->cell != PEER_LSTM)
         return "the naive baseline is the standard LSTM (forward, no projection)";
     for (int k = 0; k < NL; k++) {
         int in = k == 0 ? NI : NH;

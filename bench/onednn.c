@@ -8,6 +8,10 @@
  * CPUs oneDNN chooses its packed GEMM layout for inference). The initial
  * state is left out, which oneDNN defines as zero.
  *
+ * A GRU (--gru: PyTorch's, reset after) is oneDNN's lbr_gru ("linear before
+ * reset"), its gates u, r, o being PyTorch's z, r, n and its bias the four
+ * rows b_z, b_r, b_in, b_hn; an RNN (--rnn) is its vanilla_rnn with tanh.
+ *
  * A projection (LSTMP) is oneDNN's weights_projection (PyTorch's weight_hr
  * [P, H] is its ldoi layout, reordered likewise); both directions are
  * dnnl_bidirectional_concat (forward first, as in PyTorch), the two
@@ -85,20 +89,58 @@ static void describe_layout(char *buf, size_t size, const dnnl_memory_desc_t *md
                       "ldigo"[bd->inner_idxs[k] % 5]);
 }
 
+static void *checked_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p) {
+        fprintf(stderr, "onednn: out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+
 /* Tensor NAME of layer k for each direction (suffix "" then "_reverse"),
  * `count` floats each, side by side: oneDNN's d dimension. */
 static float *both_directions(int k, const char *name, long count)
 {
     const PeerModel *m = &model;
-    float *v = malloc((size_t)(m->directions * count) * sizeof *v);
-    if (!v) {
-        fprintf(stderr, "onednn: out of memory\n");
-        exit(1);
-    }
+    float *v = checked_malloc((size_t)(m->directions * count) * sizeof *v);
     for (int d = 0; d < m->directions; d++) {
         char full[64];
         snprintf(full, sizeof full, "lstm.%s_l%d%s", name, k, d ? "_reverse" : "");
         memcpy(v + d * count, peer_tensor(m, full, count), (size_t)count * sizeof *v);
+    }
+    return v;
+}
+
+/* A GRU's PyTorch gate blocks r, z, n (of n floats each), per direction,
+ * in oneDNN's order u (z), r, o (n); frees w. */
+static float *gru_gates(float *w, long n)
+{
+    static const int from[3] = {1, 0, 2};
+    float *v = checked_malloc((size_t)(model.directions * 3 * n) * sizeof *v);
+    for (int d = 0; d < model.directions; d++)
+        for (int g = 0; g < 3; g++)
+            memcpy(v + (d * 3 + g) * n, w + (d * 3 + from[g]) * n, (size_t)n * sizeof *v);
+    free(w);
+    return v;
+}
+
+/* lbr_gru's bias per direction: b_z, b_r (input and recurrent summed), b_in,
+ * then b_hn, which it adds inside the reset product as PyTorch does. */
+static float *gru_bias(const float *b_ih, const float *b_hh)
+{
+    long H = model.hidden;
+    float *v = checked_malloc((size_t)(model.directions * 4 * H) * sizeof *v);
+    for (int d = 0; d < model.directions; d++) {
+        const float *bi = b_ih + d * 3 * H, *bh = b_hh + d * 3 * H;
+        float *o = v + d * 4 * H;
+        for (long j = 0; j < H; j++) {
+            o[j] = bi[H + j] + bh[H + j];
+            o[H + j] = bi[j] + bh[j];
+            o[2 * H + j] = bi[2 * H + j];
+            o[3 * H + j] = bh[2 * H + j];
+        }
     }
     return v;
 }
@@ -110,16 +152,26 @@ static void setup_layer(int k, char *note, int note_size)
     const PeerModel *m = &model;
     int D = m->directions, H = m->hidden, P = m->proj, R = P ? P : H;
     int in = k == 0 ? m->input : D * R;
-    float *w_ih = both_directions(k, "weight_ih", 4L * H * in);
-    float *w_hh = both_directions(k, "weight_hh", 4L * H * R);
-    float *b_ih = both_directions(k, "bias_ih", 4L * H);
-    float *b_hh = both_directions(k, "bias_hh", 4L * H);
+    int G = m->cell == PEER_LSTM ? 4 : m->cell == PEER_GRU ? 3 : 1;   /* gates: blocks of H rows */
+    float *w_ih = both_directions(k, "weight_ih", G * (long)H * in);
+    float *w_hh = both_directions(k, "weight_hh", G * (long)H * R);
+    float *b_ih = both_directions(k, "bias_ih", G * (long)H);
+    float *b_hh = both_directions(k, "bias_hh", G * (long)H);
     float *w_hr = P ? both_directions(k, "weight_hr", (long)P * H) : NULL;
-    for (int r = 0; r < D * 4 * H; r++)
-        b_ih[r] += b_hh[r];   /* oneDNN has one bias */
+    int BG = G;   /* bias gates */
+    float *bias = b_ih;
+    if (m->cell == PEER_GRU) {
+        w_ih = gru_gates(w_ih, (long)H * in);
+        w_hh = gru_gates(w_hh, (long)H * R);
+        bias = gru_bias(b_ih, b_hh);
+        BG = 4;
+    } else {
+        for (int r = 0; r < D * G * H; r++)
+            b_ih[r] += b_hh[r];   /* oneDNN has one bias */
+    }
 
     dnnl_dims_t src_dims = {m->steps, m->batch, in}, dst_dims = {m->steps, m->batch, D * R};
-    dnnl_dims_t wl_dims = {1, D, in, 4, H}, wi_dims = {1, D, R, 4, H}, b_dims = {1, D, 4, H};
+    dnnl_dims_t wl_dims = {1, D, in, G, H}, wi_dims = {1, D, R, G, H}, b_dims = {1, D, BG, H};
     dnnl_dims_t wp_dims = {1, D, H, P};
     dnnl_memory_desc_t src_md, dst_md, wl_md, wi_md, wp_md, b_md;
     DNNL(dnnl_memory_desc_init_by_tag(&src_md, 3, src_dims, dnnl_f32, dnnl_tnc));
@@ -132,10 +184,16 @@ static void setup_layer(int k, char *note, int note_size)
 
     dnnl_rnn_desc_t desc;
     dnnl_primitive_desc_t pd;
-    DNNL(dnnl_lstm_forward_desc_init_v3(&desc, dnnl_forward_inference,
-                                        D == 2 ? dnnl_bidirectional_concat : dnnl_unidirectional_left2right,
-                                        &src_md, NULL, NULL, &wl_md, &wi_md, NULL, P ? &wp_md : NULL,
-                                        &b_md, &dst_md, NULL, NULL, 0));
+    dnnl_rnn_direction_t dir = D == 2 ? dnnl_bidirectional_concat : dnnl_unidirectional_left2right;
+    if (m->cell == PEER_GRU)
+        DNNL(dnnl_lbr_gru_forward_desc_init(&desc, dnnl_forward_inference, dir, &src_md, NULL, &wl_md, &wi_md,
+                                            &b_md, &dst_md, NULL, 0));
+    else if (m->cell == PEER_RNN)
+        DNNL(dnnl_vanilla_rnn_forward_desc_init(&desc, dnnl_forward_inference, dnnl_eltwise_tanh, dir, &src_md,
+                                                NULL, &wl_md, &wi_md, &b_md, &dst_md, NULL, 0, 0.0f, 0.0f));
+    else
+        DNNL(dnnl_lstm_forward_desc_init_v3(&desc, dnnl_forward_inference, dir, &src_md, NULL, NULL, &wl_md,
+                                            &wi_md, NULL, P ? &wp_md : NULL, &b_md, &dst_md, NULL, NULL, 0));
     DNNL(dnnl_primitive_desc_create(&pd, &desc, NULL, engine, NULL));
     Layer *L = &layers[k];
     DNNL(dnnl_primitive_create(&L->prim, pd));
@@ -143,7 +201,9 @@ static void setup_layer(int k, char *note, int note_size)
     const dnnl_memory_desc_t *want_wi = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1);
     L->wl = reordered(want_wl, 5, wl_dims, dnnl_ldgoi, w_ih);
     L->wi = reordered(want_wi, 5, wi_dims, dnnl_ldgoi, w_hh);
-    L->bias = reordered(&b_md, 4, b_dims, dnnl_ldgo, b_ih);
+    L->bias = reordered(&b_md, 4, b_dims, dnnl_ldgo, bias);
+    if (bias != b_ih)
+        free(bias);
     if (P)
         L->wp = reordered(dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 2), 4, wp_dims, dnnl_ldoi, w_hr);
     free(w_ih);

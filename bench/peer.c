@@ -4,8 +4,10 @@
  * torch_peer.py speaks the same).
  *
  *   PEER WEIGHTS I H LAYERS BATCH STEPS INPUT.txt [--proj P] [--bidirectional]
+ *                                                 [--gru | --rnn]
  *
- * (the options: the model's projection, both directions) sets the system up, then reads commands on stdin, one per line, and
+ * (the options: the model's projection, both directions, a GRU or an RNN
+ * instead of an LSTM) sets the system up, then reads commands on stdin, one per line, and
  * answers each with one line on stdout:
  *   check OUT   runs the input once and writes the output to OUT in lstmc's
  *               data format (one line per step, sequence after sequence);
@@ -151,16 +153,20 @@ int main(int argc, char **argv)
 {
     if (argc < 8) {
         fprintf(stderr, "usage: %s WEIGHTS I H LAYERS BATCH STEPS INPUT [--proj P] [--bidirectional]"
-                        " (commands on stdin)\n", argv[0]);
+                        " [--gru | --rnn] (commands on stdin)\n", argv[0]);
         return 2;
     }
     PeerModel m = {arg_int(argv[2]), arg_int(argv[3]), arg_int(argv[4]), arg_int(argv[5]),
-                   arg_int(argv[6]), 0, 1, 0, argv[1]};
+                   arg_int(argv[6]), 0, 1, 0, argv[1], PEER_LSTM};
     for (int a = 8; a < argc; a++) {
         if (strcmp(argv[a], "--proj") == 0 && a + 1 < argc)
             m.proj = arg_int(argv[++a]);
         else if (strcmp(argv[a], "--bidirectional") == 0)
             m.directions = 2;
+        else if (strcmp(argv[a], "--gru") == 0)
+            m.cell = PEER_GRU;
+        else if (strcmp(argv[a], "--rnn") == 0)
+            m.cell = PEER_RNN;
         else {
             fprintf(stderr, "peer: unknown option %s\n", argv[a]);
             return 2;

@@ -8,10 +8,13 @@
  * every step: forward only, or both directions concatenated (forward
  * first); h is the projection's P outputs when the model has one (LSTMP).
  * Memory cell blocks and missing gates are lstmc's alone (driver.c does not
- * need to know: the generated header has the model).
+ * need to know: the generated header has the model); so are, for the C
+ * peers, GRU and RNN layers, but for onednn.c's.
  */
 #ifndef BENCH_PEER_H
 #define BENCH_PEER_H
+
+typedef enum { PEER_LSTM, PEER_GRU, PEER_RNN } PeerCell;
 
 typedef struct PeerModel {
     int input, hidden, layers, batch, steps;
@@ -19,6 +22,7 @@ typedef struct PeerModel {
     int directions;        /* 1 forward, 2 bidirectional */
     int output;            /* floats per output row: directions * (proj ? proj : hidden) */
     const char *weights;   /* the safetensors file (PyTorch convention but for lstmc's variants) */
+    PeerCell cell;         /* --gru, --rnn: PyTorch's nn.GRU or nn.RNN (tanh) on the same names */
 } PeerModel;
 
 /* Prepares the system for m (reads weights, packs them, allocates): nothing

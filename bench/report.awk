@@ -100,6 +100,12 @@ function speedup(c, from, to) {
     return sprintf("%.2fx", med[c, to] / med[c, from])
 }
 
+# The peer (onednn, torch) that runs system id's model: MODEL-peer where
+# the table has one (the GRU and RNN rows), else peer itself.
+function peer_of(c, id, peer) {
+    return (c SUBSEP model[c, id] "-" peer) in label ? model[c, id] "-" peer : peer
+}
+
 function short(id) {
     return substr(id, 1, 6) == "lstmc-" ? substr(id, 7) : id
 }
@@ -171,7 +177,8 @@ END {
         for (k = 1; k <= nsys[c]; k++) {
             id = sys[c, k]
             if (peers[c, id] == 1 && (c SUBSEP id) in med)
-                cmp = cmp sprintf(" %s: %s vs oneDNN, %s vs PyTorch;", short(id), speedup(c, id, "onednn"), speedup(c, id, "torch"))
+                cmp = cmp sprintf(" %s: %s vs oneDNN, %s vs PyTorch;", short(id), speedup(c, id, peer_of(c, id, "onednn")),
+                                 speedup(c, id, peer_of(c, id, "torch")))
             else if (peers[c, id] == 1) anypeers = 1
         }
         if (cmp != "") printf "   speed-up of lstmc (median):%s\n", cmp

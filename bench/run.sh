@@ -221,12 +221,12 @@ variant_tables() {
         def_system "$t" std-gcc std gcc "standard LSTM, gcc" std-gcc
         def_system "$t" std-llvm std llvm "standard LSTM, LLVM object" std-llvm
         for m in gru rnn; do
-            def_system "$t" "$m-gcc" "$m" gcc "${m^^}, gcc" std-gcc
-            def_system "$t" "$m-llvm" "$m" llvm "${m^^}, LLVM object" std-llvm
+            def_system "$t" "$m-gcc" "$m" gcc "${m^^}, gcc" std-gcc 1
+            def_system "$t" "$m-llvm" "$m" llvm "${m^^}, LLVM object" std-llvm 1
             def_system "$t" "$m-torch" "$m" torch "PyTorch eager nn.${m^^}"
         done
-        def_system "$t" onednn std "skip:bench/onednn.c runs oneDNN's LSTM only (its lbr_gru is not wired in)" \
-            "oneDNN lbr_gru_forward"
+        def_system "$t" gru-onednn gru onednn "oneDNN lbr_gru_forward"
+        def_system "$t" rnn-onednn rnn onednn "oneDNN vanilla_rnn_forward (tanh)"
         def_system "$t" naive std "skip:$nopeer" "naive C, gcc $OPT"
     done
 
@@ -436,6 +436,8 @@ peer_cmd() {
     read -ra popts <<< "${M_PEER[$TABLE/${S_MODEL[$1]}]}"
     if [ "${KIND[$1]}" = torch ]; then
         PEER=("$PYTHON" bench/torch_peer.py)
+    elif [ "${KIND[$1]}" = onednn ]; then
+        PEER=("$DIR/$1")   # --gru and --rnn: lbr_gru and vanilla_rnn
     else
         PEER=("$DIR/$1")
         # --gru and --rnn say which module PyTorch runs; a program of

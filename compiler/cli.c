@@ -128,12 +128,6 @@ IrModel *cli_load_model(Arena *arena, const Args *a)
     return load_spec(arena, a->pos[0], a->weights, 1, 0, a->weights_type);
 }
 
-IrModel *cli_load_compilable(Arena *arena, const Args *a)
-{
-    IrModel *m = cli_load_model(arena, a);
-    return m && lower_supported(m) == 0 ? m : NULL;
-}
-
 int cli_no_llvm(const char *what)
 {
     fprintf(stderr, "lstmc: error: this lstmc was built without the LLVM backend (llvm-config not found); "

@@ -67,9 +67,6 @@ IrModel *cli_load_spec(Arena *arena, const char *spec_path, const char *weights,
 IrModel *cli_load_spec_as(Arena *arena, const char *spec_path, const char *weights, const char *type);
 /* The same for the command's SPEC, -w and --weights-type. */
 IrModel *cli_load_model(Arena *arena, const Args *a);
-/* The same for the backends (compile, build, --jit): also reports a layer
- * they do not compile (lower_supported). */
-IrModel *cli_load_compilable(Arena *arena, const Args *a);
 
 /* "lstmc: error: " + fmt (with what) + "Try 'lstmc CMD --help'."; returns
  * EXIT_USAGE. */

@@ -463,7 +463,7 @@ int cmd_build(const Args *a)
     struct sigaction old[COUNT_OF(cleanup_signals)];
     catch_signals(old);
 
-    IrModel *m = cli_load_compilable(&arena, a);
+    IrModel *m = cli_load_model(&arena, a);
     if (m && !caught_signal) {
         /* the compiler command: CC and CFLAGS words; build() adds the files */
         const char *env_cc = getenv("CC");

@@ -113,7 +113,7 @@ int cmd_compile(const Args *a)
 
     Arena arena = {0};
     int status = EXIT_BAD_INPUT;
-    IrModel *m = cli_load_compilable(&arena, a);
+    IrModel *m = cli_load_model(&arena, a);
     if (m) {
         /* PREFIX.c includes PREFIX.h by its file name: they sit side by side. */
         const char *slash = strrchr(a->output, '/');

@@ -285,7 +285,10 @@ static void emit_banner(Emitter *e, Arena *a, const LowModel *lm, const EmitOpti
             ? arena_printf(a, ", %d blocks of %d", c->blocks, c->block_size) : "";
         const char *proj = c->proj ? arena_printf(a, ", projection %d", c->proj) : "";
         const char *init = c->h0.data || c->c0.data ? ", initial state" : "";
-        emit_line(e, " *   lstm  %-12s %5d -> %-5d hidden %d%s%s%s%s", L->title, L->input,
+        if (c->reset_before)
+            proj = ", reset before";
+        emit_line(e, " *   %-5s %-12s %5d -> %-5d hidden %d%s%s%s%s",
+                  c->kind == IR_LSTM ? "lstm" : c->kind == IR_GRU ? "gru" : "rnn", L->title, L->input,
                   L->output, c->hidden, blocks, proj, dir, init);
     }
     emit_line(e, " *");
@@ -467,6 +470,7 @@ static const char *field_comment(Arena *a, const LowModel *lm, const LowField *f
     switch (f->kind) {
     case FIELD_H:     return arena_printf(a, "%s: hidden state h (the output)", lm->cells[f->cell].title);
     case FIELD_C:     return arena_printf(a, lm->cells[f->cell].kind == IR_LSTM ? "%s: cell state c"
+                                                : lm->cells[f->cell].reset_before ? "%s: unused (reset before updates h alone)"
                                                 : "%s: h again, the copy its update reads and writes",
                                       lm->cells[f->cell].title);
     case FIELD_GATES: return arena_printf(a, "scratch: gate pre-activations of %d steps of the layer being run",
@@ -751,7 +755,13 @@ static void emit_cell_defines(Emitter *e, const LowCell *c)
         emit_line(e, "#define %s_BLOCK_SIZE %d  /* cells per block */", M, c->block_size);
     }
     if (c->proj) {
-        emit_line(e, "#define %s_PROJ   %d  /* P: h = w_proj m has P values */", M, c->proj);
+        if (c->reset_before) {
+            emit_line(e, "/* the second pass: the candidate's recurrent product w_hn (r h), H rows");
+            emit_line(e, " * tiled as a projection's (PROJ = HIDDEN) */");
+            emit_line(e, "#define %s_PROJ   %d", M, c->proj);
+        } else {
+            emit_line(e, "#define %s_PROJ   %d  /* P: h = w_proj m has P values */", M, c->proj);
+        }
         emit_line(e, "#define %s_PROJ_TILE  %d  /* rows of h per tile of the projection */", M, c->proj_tile);
         emit_line(e, "#define %s_PROJ_TILES %d  /* PROJ / PROJ_TILE */", M, c->proj_tiles);
         emit_line(e, "#define %s_PROJ_VECS  (%s_PROJ_TILE / %s)  /* its accumulators: vectors of %s floats */", M, M,
@@ -845,6 +855,18 @@ static void emit_gru_cells(Emitter *e, Arena *a, const LowCell *c)
         emit_line(e, "/* hidden state: h = %s(w . [x, h] + b) */", act_name(a, c->cell_input_act));
         emit_line(e, "c[j] = %s;",
                   act_call(a, c->cell_input_act, clipped(a, arena_printf(a, "a[%s_GATE_N + v]", M), c->clip_gates)));
+    } else if (c->reset_before) {
+        emit_line(e, "/* reset gate, on h before the candidate's recurrent product (reset before):");
+        emit_line(e, " * r h, which the second pass multiplies by w_hn */");
+        emit_line(e, "m[j] = %s * h[j];",
+                  act_call(a, c->gate_act, clipped(a, arena_printf(a, "a[%s_GATE_R + v]", M), c->clip_gates)));
+        emit_line(e, "/* update gate */");
+        emit_line(e, "m[%s_HIDDEN + j] = %s;", M,
+                  act_call(a, c->gate_act, clipped(a, arena_printf(a, "a[%s_GATE_Z + v]", M), c->clip_gates)));
+        emit_line(e, "/* the candidate's input part */");
+        emit_line(e, "m[2 * %s_HIDDEN + j] = a[%s_GATE_N + v];", M, M);
+        emit_close(e, "");
+        return;
     } else {
         emit_line(e, "/* reset gate */");
         emit_line(e, "const float r = %s;",
@@ -1128,17 +1150,51 @@ static const char *proj_out(Arena *a, const LowCell *c, const char *acc)
     return unscale(a, c->proj_simd, acc, arena_printf(a, "%s[t]", c->s_proj.name), "l", NULL);
 }
 
+/* Reset before: the second pass's tile t, w_hn (r h) in vectors acc of the
+ * tile's units, finishes them: n from its input part (in m), then h in
+ * place at ht (no tile reads h in this pass; m holds r h, z, a_n). */
+static void emit_gru_finish(Emitter *e, Arena *a, const LowCell *c, const char *acc, const char *m)
+{
+    const char *M = c->macro;
+    emit_line(e, "float a[%s_PROJ_TILE];  /* w_hn (r h), the tile's units */", M);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+    emit_line(e, "    %s;", vstore(a, c->proj_simd, "a", "l", proj_out(a, c, acc)));
+    emit_open(e, "for (int v = 0; v < %s_PROJ_TILE; v++)", M);
+    emit_line(e, "const int u = t * %s_PROJ_TILE + v;  /* the unit */", M);
+    emit_line(e, "const float z = %s[%s_HIDDEN + u];", m, M);
+    emit_line(e, "/* candidate: its input part plus w_hn (r h) */");
+    emit_line(e, "const float n = %s;",
+              act_call(a, c->cell_input_act,
+                       clipped(a, arena_printf(a, "%s[2 * %s_HIDDEN + u] + a[v]", m, M), c->clip_gates)));
+    emit_line(e, "/* hidden state: h = (1 - z) n + z h */");
+    emit_line(e, "ht[v] = (1.0f - z) * n + z * ht[v];");
+    emit_close(e, "");
+}
+
+/* m's floats: 3H with reset before (r h, z, a_n), else H. */
+static const char *m_floats(Arena *a, const LowCell *c)
+{
+    return c->reset_before ? arena_printf(a, "3 * %s_HIDDEN", c->macro) : arena_printf(a, "%s_HIDDEN", c->macro);
+}
+
 /* ID_projection: h = w_proj m, clipped: a matrix-vector product tile by
  * tile, as the recurrent product of the gates (emit_recur). */
 static void emit_projection(Emitter *e, Arena *a, const LowCell *c)
 {
     const char *M = c->macro;
     int simd = c->proj_simd;
-    emit_line(e, "/* The projection of %s: h = w_proj m%s, tile by tile: a tile's PROJ_TILE", c->title,
-              c->clip_proj != 0 ? ", clipped" : "");
-    emit_line(e, " * rows of h accumulated together, one pass over w_proj[t]; column j to");
-    emit_line(e, " * accumulator set j %% PROJ_PSTEPS. */");
-    emit_function(e, "static void %s_projection(float h[%s_PROJ], const float m[%s_HIDDEN])", c->id, M, M);
+    if (c->reset_before) {
+        emit_line(e, "/* The second pass of %s: w_hn (r h), r h in m, tile by tile as the", c->title);
+        emit_line(e, " * recurrent product of the gates, column j to accumulator set j %% PROJ_PSTEPS;");
+        emit_line(e, " * then the tile's units of h, from z and the candidate's input part in m. */");
+    } else {
+        emit_line(e, "/* The projection of %s: h = w_proj m%s, tile by tile: a tile's PROJ_TILE", c->title,
+                  c->clip_proj != 0 ? ", clipped" : "");
+        emit_line(e, " * rows of h accumulated together, one pass over w_proj[t]; column j to");
+        emit_line(e, " * accumulator set j %% PROJ_PSTEPS. */");
+    }
+    emit_function(e, "static void %s_projection(float h[%s_PROJ], const float m[%s])", c->id, M, m_floats(a, c));
     emit_open(e, "for (int t = 0; t < %s_PROJ_TILES; t++)", M);
     emit_line(e, "const %s *w = &%s[t][0][0];", wtype(&c->w_proj), c->w_proj.name);
     emit_line(e, "float *ht = h + t * %s_PROJ_TILE;  /* the tile's rows of h */", M);
@@ -1174,10 +1230,14 @@ static void emit_projection(Emitter *e, Arena *a, const LowCell *c)
     emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
     emit_line(e, "    acc[0][l] = %s;", simd ? "rt_vadd(acc[0][l], acc[q][l])" : "acc[0][l] + acc[q][l]");
     emit_close(e, "");
-    emit_line(e, "RT_UNROLL");
-    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
-    emit_line(e, "    %s;", vstore(a, simd, "ht", "l", proj_out(a, c, "acc[0][l]")));
-    emit_proj_clip(e, a, c);
+    if (c->reset_before) {
+        emit_gru_finish(e, a, c, "acc[0][l]", "m");
+    } else {
+        emit_line(e, "RT_UNROLL");
+        emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+        emit_line(e, "    %s;", vstore(a, simd, "ht", "l", proj_out(a, c, "acc[0][l]")));
+        emit_proj_clip(e, a, c);
+    }
     emit_close(e, "");
     emit_close(e, "");
     emit_blank(e);
@@ -1215,10 +1275,14 @@ static void emit_batch_projection_pass(Emitter *e, Arena *a, const LowModel *lm,
     open_steps(e, seqs);
     emit_line(e, "float *ht = s[%s].%s + t * %s_PROJ_TILE;  /* the tile's rows of its h */", B,
               fname(lm, c->h_field), M);
-    emit_line(e, "RT_UNROLL");
-    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
-    emit_line(e, "    %s;", vstore(a, simd, "ht", "l", proj_out(a, c, arena_printf(a, "acc%s[l]", Q))));
-    emit_proj_clip(e, a, c);
+    if (c->reset_before) {
+        emit_gru_finish(e, a, c, arena_printf(a, "acc%s[l]", Q), arena_printf(a, "s[%s].m", B));
+    } else {
+        emit_line(e, "RT_UNROLL");
+        emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
+        emit_line(e, "    %s;", vstore(a, simd, "ht", "l", proj_out(a, c, arena_printf(a, "acc%s[l]", Q))));
+        emit_proj_clip(e, a, c);
+    }
     close_steps(e, seqs);
     emit_line(e, "b += %s;", seqs);
 }
@@ -1227,8 +1291,12 @@ static void emit_batch_projection_pass(Emitter *e, Arena *a, const LowModel *lm,
 static void emit_batch_projection(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c)
 {
     const char *M = c->macro;
-    emit_line(e, "/* The projection of %s for nb <= %s_CHUNK sequences: s[b].h = w_proj s[b].m%s;",
-              c->title, lm->macro, c->clip_proj != 0 ? ", clipped" : "");
+    if (c->reset_before)
+        emit_line(e, "/* The second pass of %s for nb <= %s_CHUNK sequences (see %s_projection);",
+                  c->title, lm->macro, c->id);
+    else
+        emit_line(e, "/* The projection of %s for nb <= %s_CHUNK sequences: s[b].h = w_proj s[b].m%s;",
+                  c->title, lm->macro, c->clip_proj != 0 ? ", clipped" : "");
     emit_line(e, " * one pass over a tile's w_proj serves PROJ_PSTEPS sequences. */");
     emit_function(e, "static void %s_batch_projection(size_t nb, %s_state *s)", c->id, lm->name);
     emit_open(e, "for (int t = 0; t < %s_PROJ_TILES; t++)", M);
@@ -1328,8 +1396,9 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c)
     int int8 = c->w_h.type == WT_INT8;   /* pre + s * (the sum), after the loop */
     const char *hdim = c->proj ? "PROJ" : "HIDDEN";
     emit_line(e, "/* One step of %s from its projected input pre (GATE_ROWS floats):", c->title);
-    emit_line(e, " * h, c -> the new h, c. %s */", c->proj ? "m is scratch (o * act(c), projected into h)."
-                                                          : "hn is scratch: the new h, copied to h at the end.");
+    emit_line(e, " * h, c -> the new h, c. %s */", c->reset_before ? "m is scratch (r h, z and a_n for the second pass)."
+                                             : c->proj ? "m is scratch (o * act(c), projected into h)."
+                                                       : "hn is scratch: the new h, copied to h at the end.");
     if (c->threads > 1) {
         emit_line(e, "/* (tiles t_lo .. t_hi - 1 only, a thread's share: the new h of their units");
         emit_line(e, " * goes to hn, and nothing is copied to h) */");
@@ -1337,8 +1406,10 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c)
                       c->id);
         emit_open(e, "for (int t = t_lo; t < t_hi; t++)");
     } else {
-        emit_function(e, "static void %s_recur(const float *pre, float h[%s_%s], float c[%s_HIDDEN], float %s[%s_HIDDEN])",
-                      c->id, M, hdim, M, c->proj ? "m" : "hn", M);
+        emit_function(e, "static void %s_recur(const float *pre, float h[%s_%s], float c[%s_HIDDEN], float %s[%s])",
+                      c->id, M, hdim, M, c->proj ? "m" : "hn", m_floats(a, c));
+        if (c->reset_before)
+            emit_line(e, "(void)c;  /* reset before keeps h alone */");
         emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
     }
     emit_line(e, "const %s *w = &%s[t][0][0];", wtype(&c->w_h), c->w_h.name);
@@ -1391,7 +1462,8 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c)
     emit_close(e, "");
     if (c->threads > 1) {
     } else if (c->proj) {
-        emit_line(e, "%s_projection(h, m);  /* h = w_proj m */", c->id);
+        emit_line(e, "%s_projection(h, m);  /* %s */", c->id,
+                  c->reset_before ? "the second pass: the new h" : "h = w_proj m");
     } else {
         emit_line(e, "/* the new h, now that no tile reads the old one */");
         emit_line(e, "memcpy(h, hn, sizeof(float) * %s_HIDDEN);", M);
@@ -1493,7 +1565,10 @@ static void emit_batch_pass(Emitter *e, Arena *a, const LowModel *lm, const LowC
     open_steps(e, seqs);
     emit_line(e, "float a[%s_TILE_ROWS];  /* the tile's gate pre-activations, sequence %s */", M,
               one ? "b" : "b + q");
-    emit_line(e, "float *c = s[%s].%s;", B, fname(lm, c->c_field));
+    if (c->reset_before)   /* (c unused: h alone) */
+        emit_line(e, "const float *h = s[%s].%s;", B, fname(lm, c->h_field));
+    else
+        emit_line(e, "float *c = s[%s].%s;", B, fname(lm, c->c_field));
     emit_line(e, "float *%s = s[%s].m;", c->proj ? "m" : "hn", B);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);

@@ -131,6 +131,7 @@ typedef struct IrGruDirection {
     float *b[GRU_COUNT];      /* [H] or NULL (no bias; an RNN's r and z) */
     float *b_hn;              /* [H] reset after with a bias, else NULL */
     float *h0;                /* [H] with `initial_state;`, else NULL: zeros */
+    float *w_scale[GRU_COUNT];/* int8 weights: the scale of each row of w[p], else NULL */
 } IrGruDirection;
 
 /* A GRU layer (IR_GRU) or an Elman RNN layer (IR_RNN). */

@@ -516,18 +516,27 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
  * lines of the update. A GRU's candidate needs its input and recurrent
  * parts apart (r multiplies the second), so each has rows of its own,
  * zero in the other's columns: H rows more than the GRU's 3H.
+ *
+ * Reset before, n's recurrent product reads r h, so it needs r of every
+ * unit first: its rows leave the tiled kernel (which computes r, z and n's
+ * input part, hoisted as every gate's) for a second pass, the projection
+ * kernel over r h (lower.h). That pass also does H x H multiply-adds, as
+ * the zero rows of the first pass do: 4H^2 per step, as reset after. No
+ * threads (threaded_cell: a projection), so a step needs no second barrier.
  */
 static void lower_gru_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char *id, const char *local,
-                           int fast, const LowTarget *target)
+                           int fast, WeightsType type, const LowTarget *target)
 {
     const IrGru *g = &L->gru;
     const IrGruDirection *dir = &g->dir[d];
     int gru = L->kind == IR_GRU, I = g->input, H = g->hidden, K = I + H;
+    int before = gru && !g->reset_after;
     static const char *const macros[GATE_COUNT] = {"R", "Z", "N", "NH"};
     static const char *const words[GATE_COUNT] = {
         "reset gate", "update gate", "candidate, input part", "candidate, recurrent part"};
 
     cell_begin(a, c, L, gru ? "gru" : "rnn", g->dirs, dir->reverse, id, local);
+    c->reset_before = before;
     c->input = I;
     c->hidden = H;
     c->block_size = 1;
@@ -535,17 +544,19 @@ static void lower_gru_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const 
     c->recurrent = H;
     int rows = 0;
     for (int q = 0; q < GATE_COUNT; q++) {
-        c->has_gate[q] = gru || q == GATE_G;
+        c->has_gate[q] = gru ? q != GATE_O || !before : q == GATE_G;
         c->gate_off[q] = c->has_gate[q] ? rows : -1;
         rows += c->has_gate[q] ? H : 0;
-        c->gate_macro[q] = gru || q == GATE_G ? macros[q] : NULL;
-        c->gate_word[q] = gru ? words[q] : q == GATE_G ? "pre-activation" : NULL;
+        c->gate_macro[q] = c->has_gate[q] ? macros[q] : NULL;
+        c->gate_word[q] = !c->has_gate[q] ? NULL : gru ? words[q] : "pre-activation";
     }
 
     /* The packed rows and biases: row j of part q is w[q] row j; the
      * candidate's parts take its columns of x and of h. */
     float *w = arena_alloc(a, sizeof(float) * (size_t)rows * (size_t)K);
     float *b = dir->b[GRU_N] ? arena_alloc(a, sizeof(float) * (size_t)rows) : NULL;
+    /* int8: each packed row's scale, its part's row's (quantize.c) */
+    float *scale = type == WT_INT8 ? arena_alloc(a, sizeof(float) * (size_t)rows) : NULL;
     LowArray groups;
     memset(&groups, 0, sizeof groups);
     memset(w, 0, sizeof(float) * (size_t)rows * (size_t)K);
@@ -561,6 +572,8 @@ static void lower_gru_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const 
                 w[row * (size_t)K + (size_t)k] = src[(size_t)j * (size_t)K + (size_t)k];
             if (b)
                 b[row] = q == GATE_O ? (dir->b_hn ? dir->b_hn[j] : 0.0f) : dir->b[part_of[q]][j];
+            if (scale)
+                scale[row] = dir->w_scale[part_of[q]][j];
         }
         int k = groups.ngroups++;
         groups.group[k].label = arena_printf(a, "%s (%d)", c->gate_word[q], H);
@@ -577,6 +590,23 @@ static void lower_gru_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const 
     for (int q = 0; q < GATE_COUNT; q++)
         memset(&c->peep[q], 0, sizeof c->peep[q]);
     memset(&c->w_proj, 0, sizeof c->w_proj);
+    memset(&c->s_proj, 0, sizeof c->s_proj);
+    if (before) {
+        /* the second pass: w_n's columns of h, as a projection of r h */
+        float *un = arena_alloc(a, sizeof(float) * (size_t)H * (size_t)H);
+        for (int j = 0; j < H; j++)
+            memcpy(un + (size_t)j * (size_t)H, dir->w[GRU_N] + (size_t)j * (size_t)K + (size_t)I,
+                   sizeof(float) * (size_t)H);
+        c->proj = H;
+        tile_proj(a, c, un, type, type == WT_INT8 ? dir->w_scale[GRU_N] : NULL, target);
+        c->w_proj.name = arena_printf(a, "%s_w_hn", id);
+        c->w_proj.comment = arena_printf(a, "the candidate's recurrent weights of %s (reset before: they multiply "
+                                         "r h, in a second pass), transposed by tile: %d tiles of %d units; per "
+                                         "tile and column k, the tile's %d rows", c->title, c->proj_tiles,
+                                         c->proj_tile, c->proj_tile);
+        c->s_proj.name = arena_printf(a, "%s_s_hn", id);
+        c->s_proj.comment = arena_printf(a, "int8 weights of %s: the scale of each row of w_hn", c->title);
+    }
     /* c holds h: both start at h0 */
     c->h0 = array_of(a, id, "h0", arena_printf(a, "initial hidden state h0 of %s (initial_state)", c->title),
                      0, H, 0, dir->h0);
@@ -588,8 +618,7 @@ static void lower_gru_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const 
     c->cell_input_act = act_of(g->cand_act, fast);
     c->cell_output_act = act_of(identity, fast);
     c->clip_gates = (float)g->clip;
-    /* float32 weights: sema allows gru and rnn layers no other weights_type */
-    tile_cell(a, c, w, b, 0, WT_F32, NULL, target);
+    tile_cell(a, c, w, b, 0, type, scale, target);
 }
 
 static void lower_dense(Arena *a, LowDense *dn, const IrLayer *L, const char *id, int fast, WeightsType type)
@@ -1016,20 +1045,6 @@ int lower_layer_cells(const IrLayer *L)
     return L->kind == IR_LSTM ? L->lstm.dirs : L->kind == IR_DENSE ? 0 : L->gru.dirs;
 }
 
-int lower_supported(const IrModel *m)
-{
-    int ok = 1;
-    for (int n = 0; n < m->nlayers; n++) {
-        const IrLayer *L = &m->layers[n];
-        if (L->kind == IR_GRU && !L->gru.reset_after) {
-            diag_error(&L->gru.reset_loc, "gru '%s': 'reset before' runs in the interpreter "
-                       "(lstmc run) only; the compiled backends have 'reset after' alone", L->name);
-            ok = 0;
-        }
-    }
-    return ok ? 0 : -1;
-}
-
 LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
 {
     LowModel *lm = arena_alloc(a, sizeof *lm);
@@ -1104,7 +1119,7 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
             if (L->kind == IR_LSTM)
                 lower_cell(a, c, L, d, cid, local, o->fast_activations, m->weights_type, &lm->target);
             else
-                lower_gru_cell(a, c, L, d, cid, local, o->fast_activations, &lm->target);
+                lower_gru_cell(a, c, L, d, cid, local, o->fast_activations, m->weights_type, &lm->target);
             ll->cell[d] = c;
             lm->flash_bytes += lower_array_bytes(&c->w_x) + lower_array_bytes(&c->w_h) +
                                lower_array_bytes(&c->b_tiled) + lower_array_bytes(&c->s_tiled);
@@ -1123,8 +1138,9 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
             note_weights(lm, &c->w_proj, c->proj_simd);
             if (gate_rows < c->gate_rows)
                 gate_rows = c->gate_rows;
-            if (m_floats < c->hidden)
-                m_floats = c->hidden;
+            /* (reset before: r h, z and n's input part between the passes) */
+            if (m_floats < (c->reset_before ? 3 : 1) * c->hidden)
+                m_floats = (c->reset_before ? 3 : 1) * c->hidden;
             /* the counts of the tiled kernels, where the target is known */
             if (lm->target.known) {
                 c->vecs = c->tile_rows / (c->simd ? lm->target.vl : 1);

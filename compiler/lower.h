@@ -106,8 +106,16 @@ typedef struct LowCell {
      * gate's, the candidate's input part (w_n x + b_n) in the cell input's,
      * its recurrent part (w_n h + b_hn) in the output gate's; c holds h, and
      * c' = (1 - z) cell_input_act(a_g + r a_o) + z c, h = c'. IR_RNN: the
-     * cell input's rows alone; c' = cell_input_act(a_g), h = c'. */
+     * cell input's rows alone; c' = cell_input_act(a_g), h = c'.
+     * IR_GRU with reset_before: two passes, as n needs r of every unit.
+     * The first is the tiled kernel over r, z and the candidate's input
+     * part (its rows zero in h's columns), which writes m = [r h, z, a_n]
+     * (3H floats); the second is the projection kernel (proj = H, w_proj
+     * holding w_n's columns of h, named w_hn), whose tiles finish their
+     * units: h = (1 - z) cell_input_act(a_n + w_hn (r h)) + z h, in place.
+     * c is not used. */
     IrKind kind;
+    int reset_before;
     const char *gate_macro[GATE_COUNT]; /* each row group in macro names: "I", "F", "G",
                                            "O" (LSTM), "R", "Z", "N", "NH" (GRU) */
     const char *gate_word[GATE_COUNT];  /* and in comments; NULL: a group the kind
@@ -482,10 +490,6 @@ typedef struct LowerOptions {
 /* Lowers m (with weights) into a, for emission. Never fails: the IR is
  * checked. */
 LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o);
-
-/* Whether the backends compile every layer of m; reports each one they do
- * not (a GRU with `reset before`) and returns -1, else 0. */
-int lower_supported(const IrModel *m);
 
 /* The cells (layer-directions) of a layer: 0 for a dense layer. */
 int lower_layer_cells(const IrLayer *L);

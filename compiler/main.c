@@ -483,7 +483,7 @@ static int cmd_run(const Args *a)
 #endif
     Arena arena = {0};
     int status = EXIT_BAD_INPUT;
-    IrModel *m = a->jit ? cli_load_compilable(&arena, a) : cli_load_model(&arena, a);
+    IrModel *m = cli_load_model(&arena, a);
     SeqRunner r = {0};
 #ifdef LSTMC_HAVE_LLVM
     if (m && a->jit && jit_runner_open(&r, &arena, m, &lo) != 0)

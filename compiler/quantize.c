@@ -50,11 +50,18 @@ int ir_quantize(Arena *a, IrModel *m, WeightsType t)
         return 0;
     for (int n = 0; n < m->nlayers; n++) {
         IrLayer *L = &m->layers[n];
-        if (L->kind == IR_GRU || L->kind == IR_RNN) {   /* (a spec's weights_type: sema says so) */
-            diag_error(&L->loc, "%s '%s': gru and rnn layers keep float32 weights; --weights-type %s is "
-                       "for models of lstm and dense layers only", L->kind == IR_GRU ? "gru" : "rnn", L->name,
-                       quant_type_names[t]);
-            return -1;
+        if (L->kind == IR_GRU || L->kind == IR_RNN) {
+            static const char *const part_what[GRU_COUNT] = {"the reset gate's weights",
+                                                             "the update gate's weights",
+                                                             "the candidate's weights"};
+            IrGru *gr = &L->gru;
+            for (int d = 0; d < gr->dirs; d++)
+                for (int p = 0; p < GRU_COUNT; p++)
+                    if (gr->dir[d].w[p] &&
+                        quantize_matrix(a, L, L->kind == IR_RNN ? "the weights" : part_what[p], gr->dir[d].w[p],
+                                        gr->hidden, gr->input + gr->hidden, t, &gr->dir[d].w_scale[p]) != 0)
+                        return -1;
+            continue;
         }
         if (L->kind == IR_DENSE) {
             if (quantize_matrix(a, L, "the weights", L->dense.w, L->output, L->input, t, &L->dense.w_scale) != 0)

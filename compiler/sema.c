@@ -656,13 +656,6 @@ static int recurrent_block(Sema *S, const Node *blk, IrModel *m, int *input)
     Table t = gru ? (Table){"a gru", gru_words, gru_is_block, G_COUNT, {0}}
                   : (Table){"an rnn", rnn_words, rnn_is_block, R_COUNT, {0}};
     int ok = table_scan(&t, blk->body);
-    if (m->weights_type != WT_F32) {
-        diag_error(&blk->loc, "%s '%s': gru and rnn layers keep float32 weights; weights_type %s is "
-                   "for lstm and dense layers only", blk->word, blk->name,
-                   quant_type_names[m->weights_type]);
-        diag_note(&m->weights_type_loc, "weights_type is given here");
-        ok = 0;
-    }
     int hidden = 0, layers = 1, dirs = 1, reverse = 0, reset_after = 0;
     Activation gate_act = act_sigmoid, cand_act = act_tanh;
     double clip = 0;

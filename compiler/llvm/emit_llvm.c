@@ -525,6 +525,29 @@ static void acc_store_clipped(Gen *g, const Acc *A, int q, LLVMValueRef p, float
         storev(g, clip(g, acc_get(g, A, q, l), limit), gepc(g, p, (long)l * A->vw));
 }
 
+/* Set q of the projection's tile t, stored at h + t * proj_tile: clipped;
+ * reset before (lower.h), w_hn (r h) that finishes the tile's units of h
+ * in place from z and the candidate's input part in m, as the C code's
+ * emit_gru_finish. */
+static void proj_store(Gen *g, const LowCell *c, const Acc *A, int q, LLVMValueRef t, LLVMValueRef h,
+                       LLVMValueRef m)
+{
+    unsigned PT = (unsigned)c->proj_tile;
+    LLVMValueRef j0 = mul(g, t, cidx(g, PT)), ht = gep(g, h, j0);
+    if (!c->reset_before) {
+        acc_store_clipped(g, A, q, ht, c->clip_proj);
+        return;
+    }
+    LLVMValueRef arr = LLVMBuildBitCast(g->b, slot(g, LLVMArrayType(g->f32, PT)), g->fp, "");
+    acc_store(g, A, q, arr);
+    long H = c->hidden;
+    LLVMValueRef z = loadv(g, PT, gep(g, gepc(g, m, H), j0));
+    LLVMValueRef pre = fadd(g, loadv(g, PT, gep(g, gepc(g, m, 2 * H), j0)), loadv(g, PT, arr));
+    LLVMValueRef n = act(g, c->cell_input_act, clip(g, pre, c->clip_gates));
+    LLVMValueRef keep = fsub(g, fconst(g, LLVMTypeOf(z), 1.0), z);
+    storev(g, fadd(g, fmul(g, keep, n), fmul(g, z, loadv(g, PT, ht))), ht);
+}
+
 /* lstmc.ID_projection(h, m): h = w_proj m, clipped, tile by tile: a tile's
  * proj_tile rows of h in the accumulators over one pass of its weights,
  * column j to set j % proj_steps, as the recurrent product of the gates. */
@@ -562,7 +585,7 @@ static Fn build_projection(Gen *g, const LowCell *c, const CellArrays *ca)
     }
     if (ca->s_proj)
         acc_unscale(g, &A, 0, gep(g, ca->s_proj, mul(g, t.i, cidx(g, PT))), NULL);
-    acc_store_clipped(g, &A, 0, gep(g, h, mul(g, t.i, cidx(g, PT))), c->clip_proj);
+    proj_store(g, c, &A, 0, t.i, h, m);
     loop_close(g, &t);
     LLVMBuildRetVoid(g->b);
     return fn;
@@ -605,7 +628,7 @@ static Fn build_batch_projection(Gen *g, const LowCell *c, const CellArrays *ca)
         for (int q = 0; q < qn; q++) {
             if (ca->s_proj)
                 acc_unscale(g, &A, q, gep(g, ca->s_proj, mul(g, t.i, cidx(g, PT))), NULL);
-            acc_store_clipped(g, &A, q, gep(g, gepc(g, sq[q], h_at), mul(g, t.i, cidx(g, PT))), c->clip_proj);
+            proj_store(g, c, &A, q, t.i, gepc(g, sq[q], h_at), gepc(g, sq[q], m_at));
         }
         loop_close(g, &b);
     }
@@ -752,14 +775,25 @@ static void tile_block_cells(Gen *g, const LowCell *c, const CellArrays *ca, LLV
  * tile's rows a: c in place, the new h (or m before a projection) into m,
  * where other tiles do not read it. */
 /* The V units of tile t of a GRU or an RNN (LowCell.kind), as vectors: c
- * holds h; the new h goes to c and to m. The C code's emit_gru_cells. */
-static void tile_gru_cells(Gen *g, const LowCell *c, LLVMValueRef a, LLVMValueRef t, LLVMValueRef cs,
-                           LLVMValueRef m)
+ * holds h; the new h goes to c and to m. Reset before, the first pass: r h,
+ * z and the candidate's input part to m (lower.h). The C code's
+ * emit_gru_cells. */
+static void tile_gru_cells(Gen *g, const LowCell *c, LLVMValueRef a, LLVMValueRef t, LLVMValueRef h,
+                           LLVMValueRef cs, LLVMValueRef m)
 {
     unsigned V = (unsigned)c->tile;
     LLVMValueRef j0 = mul(g, t, cidx(g, V));
     LLVMValueRef cp = gep(g, cs, j0);
     LLVMValueRef an = tile_lanes(g, a, c->tile_off[GATE_G], V), hn;
+    if (c->reset_before) {
+        long H = c->hidden;
+        LLVMValueRef r = act(g, c->gate_act, clip(g, tile_lanes(g, a, c->tile_off[GATE_I], V), c->clip_gates));
+        LLVMValueRef z = act(g, c->gate_act, clip(g, tile_lanes(g, a, c->tile_off[GATE_F], V), c->clip_gates));
+        storev(g, fmul(g, r, loadv(g, V, gep(g, h, j0))), gep(g, m, j0));
+        storev(g, z, gep(g, gepc(g, m, H), j0));
+        storev(g, an, gep(g, gepc(g, m, 2 * H), j0));
+        return;
+    }
     if (c->kind == IR_RNN) {
         hn = act(g, c->cell_input_act, clip(g, an, c->clip_gates));
     } else {
@@ -775,10 +809,10 @@ static void tile_gru_cells(Gen *g, const LowCell *c, LLVMValueRef a, LLVMValueRe
 }
 
 static void tile_cells(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef a, LLVMValueRef t,
-                       LLVMValueRef cs, LLVMValueRef m)
+                       LLVMValueRef h, LLVMValueRef cs, LLVMValueRef m)
 {
     if (c->kind != IR_LSTM) {
-        tile_gru_cells(g, c, a, t, cs, m);
+        tile_gru_cells(g, c, a, t, h, cs, m);
         return;
     }
     if (c->block_size > 1) {
@@ -859,7 +893,7 @@ static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *
     if (scale)
         acc_unscale(g, &A, 0, scale, pt);
     acc_store(g, &A, 0, a);
-    tile_cells(g, c, ca, a, t.i, cs, m);
+    tile_cells(g, c, ca, a, t.i, h, cs, m);
     loop_close(g, &t);
 
     if (c->proj) {
@@ -917,7 +951,7 @@ static Fn build_batch_recur(Gen *g, const LowCell *c, const CellArrays *ca)
             if (scale)
                 acc_unscale(g, &A, q, scale, pq[q]);
             acc_store(g, &A, q, a);
-            tile_cells(g, c, ca, a, t.i, gepc(g, sq[q], c_at), gepc(g, sq[q], m_at));
+            tile_cells(g, c, ca, a, t.i, gepc(g, sq[q], h_at), gepc(g, sq[q], c_at), gepc(g, sq[q], m_at));
         }
         loop_close(g, &b);
     }

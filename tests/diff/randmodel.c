@@ -15,10 +15,11 @@
  * coupled gates, peepholes, every activation in every slot, forget_bias,
  * the three clips, projection, no_bias, initial_state, every output form, and
  * the four weights conventions wherever they can express the layer; and gru
- * (reset after: the compiled formulation) and rnn blocks in their place,
- * with their activations, clip, no_bias and initial_state; and an
- * embedding first (`input tokens;`, token ids as input, a few per line) in
- * one model in eight, in the four conventions.
+ * (reset after, and reset before where the convention has it) and rnn
+ * blocks in their place, in models of any weights_type, with their
+ * activations, clip, no_bias and initial_state; and an embedding first
+ * (`input tokens;`, token ids as input, a few per line) in one model in
+ * eight, in the four conventions.
  *
  * Values stay in a sane range so float and double agree to 1e-5: weights
  * are U(-1/sqrt(K), 1/sqrt(K)) with K the width a row reads, inputs N(0, 1),
@@ -649,7 +650,7 @@ static void gen_lstm(Gen *g, const char *name)
 
 /* Tensors of layer k (input width I) of a gru (P = 3 parts r, z, n) or rnn
  * (P = 1) block in its convention. */
-static void gru_weights(Gen *g, int conv, int gru, int H, int dirs, int layers, int bias, int init,
+static void gru_weights(Gen *g, int conv, int gru, int after, int H, int dirs, int layers, int bias, int init,
                         const char *const *prefixes, int k, int I)
 {
     Tensors *t = &g->t;
@@ -679,7 +680,7 @@ static void gru_weights(Gen *g, int conv, int gru, int H, int dirs, int layers, 
             add_tensor(t, r, range, 2, I, rows, 0, "%s.kernel", p);
             add_tensor(t, r, range, 2, H, rows, 0, "%s.recurrent_kernel", p);
             if (bias)
-                add_tensor(t, r, range, gru ? 2 : 1, gru ? 2 : rows, rows, 0, "%s.bias", p);
+                add_tensor(t, r, range, gru && after ? 2 : 1, gru && after ? 2 : rows, rows, 0, "%s.bias", p);
             if (init)
                 add_tensor(&g->init, &g->r2, 1.0, 1, H, 0, 0, "%s.h0", p);
             break;
@@ -700,7 +701,7 @@ static void gru_weights(Gen *g, int conv, int gru, int H, int dirs, int layers, 
                 if (bias)
                     add_tensor(t, r, range, 1, H, 0, 0, "%s.b%s%s", p, part, sfx);
             }
-            if (gru && bias)
+            if (gru && after && bias)
                 add_tensor(t, r, range, 1, H, 0, 0, "%s.b_hn%s", p, sfx);
             if (init)
                 add_tensor(&g->init, &g->r2, 1.0, 1, H, 0, 0, "%s.h0%s", p, sfx);
@@ -709,8 +710,9 @@ static void gru_weights(Gen *g, int conv, int gru, int H, int dirs, int layers, 
     }
 }
 
-/* gru NAME { ... } (reset after) or rnn NAME { ... } with random options;
- * appends its weights. */
+/* gru NAME { ... } (reset after, or before where the convention has it:
+ * not PyTorch) or rnn NAME { ... } with random options; appends its
+ * weights. */
 static void gen_gru(Gen *g, const char *name, int gru)
 {
     Rng *r = &g->r;
@@ -723,6 +725,8 @@ static void gen_gru(Gen *g, const char *name, int gru)
     static const double dir_odds[] = {45, 20, 35};
     int dir = rng_pick(r, dir_odds, 3), dirs = dir == 2 ? 2 : 1;
     int bias = !rng_chance(r, 0.2), init = rng_chance(&g->r2, 0.25);
+    /* (from the third stream: the models of earlier seeds keep their draws) */
+    int after = !gru || conv == PYTORCH || rng_chance(&g->r3, 0.5);
     text_add(sum, " | %s(%s H=%d", gru ? "gru" : "rnn", conv_names[conv], H);
     line_add(&l, "hidden %d;", H);
     if (layers > 1 || rng_chance(r, 0.1)) {
@@ -734,8 +738,11 @@ static void gen_gru(Gen *g, const char *name, int gru)
         line_add(&l, "direction %s;", dir_words[dir]);
         text_add(sum, " %s", dir_words[dir]);
     }
-    if (gru)
-        line_add(&l, "reset after;");
+    if (gru) {
+        line_add(&l, "reset %s;", after ? "after" : "before");
+        if (!after)
+            text_add(sum, " reset_before");
+    }
     char act[64];
     if (gru && rng_chance(r, 0.3)) {
         pick_activation(r, ROLE_GATE, act, sizeof act);
@@ -779,7 +786,7 @@ static void gen_gru(Gen *g, const char *name, int gru)
     write_block(g, gru ? "gru" : "rnn", name, &l, init ? "initial_state;" : NULL);
     int I = g->width;
     for (int k = 0; k < layers; k++) {
-        gru_weights(g, conv, gru, H, dirs, layers, bias, init, prefixes, k, I);
+        gru_weights(g, conv, gru, after, H, dirs, layers, bias, init, prefixes, k, I);
         I = dirs * H;
     }
     g->width = I;
@@ -954,8 +961,7 @@ static int generate(Gen *g, const char *dir, unsigned long long seed)
         /* mostly an lstm first; a dense-only model now and then */
         int lstm = rng_chance(r, b == 0 ? 0.9 : !g->nlstm && b == nblocks - 1 ? 0.8 : 0.6);
         g->nlstm += lstm;
-        /* (gru and rnn layers keep float32 weights: none in a narrow model) */
-        int other = lstm && mix >= 3 ? rng_pick(&g->r3, (const double[]){60, 25, 15}, 3) : 0;
+        int other = lstm ? rng_pick(&g->r3, (const double[]){60, 25, 15}, 3) : 0;
         if (other)
             gen_gru(g, name, other == 1);
         else if (lstm)

@@ -10,7 +10,7 @@
  *                functions (gru_rt_*_fast below); --activations exact for those
  *
  * model gru: 3 inputs -> 2 outputs (one row per sequence: the last step's)
- *   lstm  kws              3 -> 4     hidden 4
+ *   gru   kws              3 -> 4     hidden 4
  *   dense head             4 -> 2     softmax
  *
  * flash: 552 bytes of weights (static const)

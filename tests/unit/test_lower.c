@@ -947,9 +947,8 @@ static void test_gru_packing(void **state)
 }
 
 /* An RNN: the cell input's rows alone, its activation as the cell input's,
- * nothing else called; a GRU with reset before is refused, at its
- * statement. */
-static void test_rnn_and_reset_before(void **state)
+ * nothing else called. */
+static void test_rnn(void **state)
 {
     (void)state;
     Arena a = {0};
@@ -968,14 +967,53 @@ static void test_rnn_and_reset_before(void **state)
     assert_false(lower_needs(lm, "rt_tanhf_fast"));
     assert_true(lower_needs(lm, "rt_reluf"));
     assert_string_equal(c->title, "rnn r");
+    arena_free(&a);
+}
 
-    IrModel *m = model(&a, "model m { input 3; gru g { hidden 4; reset before; from native \"w\"; } }");
-    int before = diag_errors();
-    assert_int_equal(lower_supported(m), -1);
-    assert_int_equal(diag_errors(), before + 1);
-    diag_reset();
-    m = model(&a, "model m { input 3; gru g { hidden 4; reset after; from native \"w\"; } }");
-    assert_int_equal(lower_supported(m), 0);
+/* A GRU with reset before (lower.h): the tiled kernel has r, z and the
+ * candidate's input part (its rows zero in h's columns, with both biases),
+ * no recurrent part; w_hn, the projection's array, holds w_n's columns of
+ * h transposed by tile; m holds r h, z and a_n (3H); no threads. */
+static void test_gru_reset_before(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    IrModel *m = model(&a, "model m { input 2; gru g { hidden 16; reset before; from native \"w\"; } }");
+    IrGruDirection *D = &m->layers[0].gru.dir[0];
+    int K = 2 + 16;
+    for (int q = 0; q < GRU_COUNT; q++) {
+        D->b[q] = zeros(&a, 16);
+        for (int r = 0; r < 16; r++) {
+            D->b[q][r] = (float)(1000 * q + r);
+            for (int k = 0; k < K; k++)
+                D->w[q][r * K + k] = (float)(100000 * q + 100 * r + k);
+        }
+    }
+    LowerOptions threads = {NULL, 1, 2, NULL, 0};
+    LowModel *lm = lower_model(&a, m, &threads);
+    const LowCell *c = &lm->cells[0];
+    assert_true(c->reset_before);
+    assert_int_equal(c->tile_rows, 48);
+    assert_int_equal(c->tile_off[GATE_O], -1);
+    assert_null(c->gate_macro[GATE_O]);
+    assert_int_equal(c->proj, 16);
+    assert_int_equal(c->threads, 1);
+    assert_string_equal(c->w_proj.name, "m_g_w_hn");
+    assert_int_equal(lm->fields[lm->m_field].floats, 48);
+    const float *wx = c->w_x.data, *wh = c->w_h.data, *b = c->b_tiled.data;
+    for (int q = 0; q < 48; q++) {
+        int part = q / 16, r = q % 16;
+        assert_true(b[q] == (float)(1000 * part + r));
+        for (int k = 0; k < 2; k++)
+            assert_true(wx[k * 48 + q] == (float)(100000 * part + 100 * r + k));
+        for (int k = 0; k < 16; k++)
+            assert_true(wh[k * 48 + q] == (part < 2 ? (float)(100000 * part + 100 * r + 2 + k) : 0.0f));
+    }
+    /* one tile of 16 rows: w_hn[0][k][r] is w_n[r][2 + k] */
+    assert_int_equal(c->proj_tiles, 1);
+    for (int k = 0; k < 16; k++)
+        for (int r = 0; r < 16; r++)
+            assert_true(c->w_proj.data[k * 16 + r] == (float)(200000 + 100 * r + 2 + k));
     arena_free(&a);
 }
 
@@ -1001,7 +1039,8 @@ int main(void)
         cmocka_unit_test(test_model_hash),
         cmocka_unit_test(test_runtime_needs),
         cmocka_unit_test(test_gru_packing),
-        cmocka_unit_test(test_rnn_and_reset_before),
+        cmocka_unit_test(test_rnn),
+        cmocka_unit_test(test_gru_reset_before),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

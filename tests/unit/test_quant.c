@@ -2,8 +2,8 @@
  * test_quant.c - the narrow weight types (compiler/quant.c): float16 and
  * bfloat16 rounding against independent references over a sweep of all
  * floats, the decoders against the runtime's (runtime/lstmc_act.h, what
- * the generated code runs), int8's scale and rounding, and ir_quantize's
- * error for a weight float16 cannot hold.
+ * the generated code runs), int8's scale and rounding, ir_quantize's
+ * error for a weight float16 cannot hold, and its GRU and RNN matrices.
  */
 #include "testutil.h"
 
@@ -172,6 +172,57 @@ static void test_ir_quantize(void **state)
     arena_free(&a);
 }
 
+/* ir_quantize of a GRU (both directions, every part) and of an RNN (its
+ * one matrix): each row's int8 scale from the row itself, columns of x and
+ * of h alike; biases stay. */
+static void test_ir_quantize_gru_rnn(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    enum { H = 2, K = 3 };   /* I = 1 */
+    float w[2][GRU_COUNT][H * K], b[H] = {0.3f, -0.3f};
+    IrLayer L[2];
+    memset(L, 0, sizeof L);
+    for (int d = 0; d < 2; d++)
+        for (int p = 0; p < GRU_COUNT; p++)
+            for (int k = 0; k < H * K; k++)
+                w[d][p][k] = (float)(d + 1) * (float)(p + 1) * (k == 4 ? 2.54f : 0.01f * (float)k);
+    L[0].kind = IR_GRU;
+    L[0].name = "g";
+    L[0].gru.input = 1;
+    L[0].gru.hidden = H;
+    L[0].gru.dirs = 2;
+    for (int d = 0; d < 2; d++)
+        for (int p = 0; p < GRU_COUNT; p++)
+            L[0].gru.dir[d].w[p] = w[d][p];
+    L[0].gru.dir[0].b[GRU_N] = b;
+    L[1].kind = IR_RNN;
+    L[1].name = "r";
+    L[1].gru = L[0].gru;
+    L[1].gru.dirs = 1;
+    L[1].gru.dir[0].w[GRU_R] = L[1].gru.dir[0].w[GRU_Z] = NULL;
+    float rnn_w[H * K] = {0.1f, 0.2f, -1.27f, 0.5f, 0.25f, 0.0f};
+    L[1].gru.dir[0].w[GRU_N] = rnn_w;
+    IrModel m;
+    memset(&m, 0, sizeof m);
+    m.nlayers = 2;
+    m.layers = L;
+    assert_int_equal(ir_quantize(&a, &m, WT_INT8), 0);
+    for (int d = 0; d < 2; d++)
+        for (int p = 0; p < GRU_COUNT; p++) {
+            const float *s = L[0].gru.dir[d].w_scale[p];
+            assert_non_null(s);
+            /* row 1 holds 2.54 (d+1)(p+1) at column 1: 127 steps of its scale */
+            assert_true(s[1] == (float)(d + 1) * (float)(p + 1) * 2.54f / 127.0f);
+            assert_true(w[d][p][4] == 127.0f * s[1]);
+        }
+    assert_true(b[0] == 0.3f);
+    assert_null(L[1].gru.dir[0].w_scale[GRU_R]);
+    assert_true(L[1].gru.dir[0].w_scale[GRU_N][0] == 1.27f / 127.0f);
+    assert_true(rnn_w[2] == -127.0f * L[1].gru.dir[0].w_scale[GRU_N][0]);
+    arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -179,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_bf16_sweep),
         cmocka_unit_test(test_int8),
         cmocka_unit_test(test_ir_quantize),
+        cmocka_unit_test(test_ir_quantize_gru_rnn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
