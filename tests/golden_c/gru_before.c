@@ -864,6 +864,20 @@ unsigned long long gru_before_model_hash(void)
     return GRU_BEFORE_MODEL_HASH;
 }
 
+void gru_before_set_state(gru_before_state *s, const float h[GRU_BEFORE_STATE_H_SIZE],
+    const float *c)
+{
+    (void)c;  /* unused here */
+    memcpy(s->gru_h, h, sizeof(float) * GRU_BEFORE_GRU_PROJ);  /* gru gru */
+    memcpy(s->gru_c, h, sizeof(float) * GRU_BEFORE_GRU_HIDDEN);  /* the cell's copy of h */
+}
+
+void gru_before_get_state(gru_before_state *s, float h[GRU_BEFORE_STATE_H_SIZE], float *c)
+{
+    (void)c;  /* unused here */
+    memcpy(h, s->gru_h, sizeof(float) * GRU_BEFORE_GRU_PROJ);  /* gru gru */
+}
+
 void gru_before_step(gru_before_state *s, const float x[GRU_BEFORE_INPUT_SIZE],
     float y[GRU_BEFORE_OUTPUT_SIZE])
 {

@@ -32,6 +32,8 @@ extern "C" {
 #define GRU_BEFORE_STATE_BYTES 3232  /* bytes of gru_before_state's floats: its size */
 #define GRU_BEFORE_MODEL_HASH  0xb3b327745622f9ccull  /* of the names, sizes, options and weights */
 #define GRU_BEFORE_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
+#define GRU_BEFORE_STATE_H_SIZE 8  /* floats of gru_before_set_state's h */
+#define GRU_BEFORE_STATE_C_SIZE 0  /* floats of gru_before_set_state's c */
 
 /* Everything the model remembers between steps, and its scratch. Owned by
  * the caller (static, stack or heap); the model allocates nothing. Its size
@@ -46,6 +48,20 @@ typedef struct gru_before_state {
 
 /* Zeroes h and c of every layer: call it before each new sequence. */
 void gru_before_reset(gru_before_state *s);
+
+/*
+ * The state from your own data, and back. gru_before_set_state(s, h, c) sets *s
+ * to the given state (the next step continues from it: call it instead of
+ * gru_before_reset); gru_before_get_state(s, h, c) reads the state (after a run: the final
+ * state, PyTorch's h_n and c_n; a backward direction's after it read step 0).
+ * h: GRU_BEFORE_STATE_H_SIZE floats, c: GRU_BEFORE_STATE_C_SIZE, laid out as PyTorch's
+ * h_n and c_n ([layers * directions][size], forward before backward), so
+ * that they pass as they are. GRU and RNN layers have h only (c may be NULL
+ * when GRU_BEFORE_STATE_C_SIZE is 0). Layer by layer:
+ *   gru gru                              h[0..8)
+ */
+void gru_before_set_state(gru_before_state *s, const float h[GRU_BEFORE_STATE_H_SIZE], const float *c);
+void gru_before_get_state(gru_before_state *s, float h[GRU_BEFORE_STATE_H_SIZE], float *c);
 
 /* GRU_BEFORE_STATE_BYTES as the code itself has it: a program linked with an
  * object (lstmc compile --emit obj) can check the object against this header. */
