@@ -140,7 +140,12 @@ typedef struct LowCell {
      * transposed within a tile: w[tile][k][tile row], so the loop over a
      * tile's rows has independent accumulators and vectorizes. The input
      * part is hoisted: a run projects a chunk of steps first (a matrix
-     * product), then runs the recurrence step by step. */
+     * product), then runs the recurrence step by step. The recurrent
+     * product (and the projection's) takes its columns in passes of
+     * steps_per_pass (proj_steps), each column of a pass to its own set of
+     * accumulators, over the first R / steps_per_pass * steps_per_pass
+     * columns, then the rest one at a time: both loops have constant
+     * bounds, so no index product (column x tile rows) can overflow. */
     int threads;               /* > 1: NAME_run splits its tiles over this many
                                   threads, one spin barrier per step */
     int tile;                  /* V: units (cells) per tile (divides H) */
@@ -313,6 +318,10 @@ typedef struct LowPtr {
 typedef enum {
     CALLEE_CELL_PROJECT,     /* cell: (x, n, pre) the input projection of n steps */
     CALLEE_CELL_RECUR,       /* cell: (pre, h, c, m) one step of the recurrence */
+    CALLEE_CELL_STEP,        /* cell: (x, h, c, m) one step from its input row x: each
+                                tile's input projection (into the tile's own rows,
+                                as CELL_PROJECT computes them) then its recurrent
+                                product and cells, as CELL_RECUR (the same bits) */
     CALLEE_CELL_PROJECTION,  /* cell: (h, m) h = w_proj m */
     CALLEE_CELL_BATCH_PROJECTION, /* cell: (nb, states) h = w_proj m of nb sequences */
     CALLEE_CELL_BATCH_RECUR, /* cell: (pre, nb, states) the recurrence of nb sequences */

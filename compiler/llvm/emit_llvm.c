@@ -42,7 +42,7 @@ typedef struct Fn {
 
 /* The functions of one layer-direction (those it has). */
 typedef struct CellFns {
-    Fn project, recur, projection, batch_recur, batch_projection;   /* kernels */
+    Fn project, recur, step, projection, batch_recur, batch_projection;   /* kernels */
     Fn run, batch;                                      /* control code */
 } CellFns;
 
@@ -813,24 +813,48 @@ static LLVMValueRef tile_array(Gen *g, const LowCell *c)
     return LLVMBuildBitCast(g->b, arr, g->fp, "");
 }
 
+/* Tile t's projected input b + w_x x (one step, the bits of
+ * lstmc.ID_project) into the tile's rows p, through accumulator set 0. */
+static void tile_project(Gen *g, const LowCell *c, const CellArrays *ca, const Acc *A, LLVMValueRef t,
+                         LLVMValueRef x, LLVMValueRef p)
+{
+    long TR = c->tile_rows;
+    LLVMValueRef w = gepw(g, &c->w_x, ca->w_x, mul(g, t, cidx(g, (long)c->input * TR)));
+    LLVMValueRef bias = ca->b_tiled ? gep(g, ca->b_tiled, mul(g, t, cidx(g, TR))) : NULL;
+    LLVMValueRef scale = ca->s_tiled ? gep(g, ca->s_tiled, mul(g, t, cidx(g, TR))) : NULL;
+    acc_load(g, A, 0, scale ? NULL : bias);
+    Loop k;
+    loop_open(g, &k, cidx(g, 0), cidx(g, c->input), 1);
+    acc_fma(g, A, 0, acc_column(g, A, &c->w_x, gepw(g, &c->w_x, w, mul(g, k.i, cidx(g, TR)))),
+            loadf(g, gep(g, x, k.i)));
+    loop_close(g, &k);
+    if (scale)
+        acc_unscale(g, A, 0, scale, bias);
+    acc_store(g, A, 0, p);
+}
+
 /* lstmc.ID_recur(pre, h, c, m): one step from the projected input, tile by
  * tile: the tile's rows = pre + w_h h in the accumulators, then its V
  * cells updated as vectors of V floats. The new h goes to m (other tiles
- * still read the old h), then to h: copied, or projected. */
-static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *projection)
+ * still read the old h), then to h: copied, or projected. fused:
+ * lstmc.ID_step(x, h, c, m), NAME_step's, from the input row x: each
+ * tile's projected input first (tile_project), in the same pass. */
+static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *projection, int fused)
 {
     Fn fn;
     LLVMTypeRef ps[4] = {g->fp, g->fp, g->fp, g->fp};
-    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_recur", c->id), ps, 4, 0, &fn.t);
+    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_%s", c->id, fused ? "step" : "recur"), ps, 4, 0, &fn.t);
     LLVMValueRef pre = param(g, 0), h = param(g, 1), cs = param(g, 2), m = param(g, 3);
     long TR = c->tile_rows;
     int R = c->recurrent, ks = c->steps_per_pass;
     Acc A = acc_make(g, c->simd, c->vecs, ks);
-    LLVMValueRef a = tile_array(g, c);
+    LLVMValueRef a = tile_array(g, c), p = fused ? tile_array(g, c) : NULL;
     Loop t;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
+    if (fused)
+        tile_project(g, c, ca, &A, t.i, pre, p);
     LLVMValueRef w = gepw(g, &c->w_h, ca->w_h, mul(g, t.i, cidx(g, (long)R * TR)));
-    LLVMValueRef pt = gep(g, pre, mul(g, t.i, cidx(g, TR)));
+    LLVMValueRef pt = fused ? p : gep(g, pre, mul(g, t.i, cidx(g, TR)));
     /* int8: the sums start at 0, then pre + s * sum */
     LLVMValueRef scale = ca->s_tiled ? gep(g, ca->s_tiled, mul(g, t.i, cidx(g, TR))) : NULL;
     acc_load(g, &A, 0, scale ? NULL : pt);
@@ -943,7 +967,9 @@ static CellFns build_cell_kernels(Gen *g, const LowCell *c)
     ca.w_h = weights(g, &c->w_h);
     ca.b_tiled = weights(g, &c->b_tiled);
     cf.project = build_project(g, c, &ca);
-    cf.recur = build_recur(g, c, &ca, &cf.projection);
+    cf.recur = build_recur(g, c, &ca, &cf.projection, 0);
+    if (g->lm->streaming && c->threads <= 1)
+        cf.step = build_recur(g, c, &ca, &cf.projection, 1);
     if (g->lm->streaming)
         cf.batch_recur = build_batch_recur(g, c, &ca);
     if (g->lm->streaming && c->proj)
@@ -1054,6 +1080,7 @@ static const Fn *callee_fn(const Gen *g, const LowStmt *s)
     switch (s->callee) {
     case CALLEE_CELL_PROJECT:      return &cf->project;
     case CALLEE_CELL_RECUR:        return &cf->recur;
+    case CALLEE_CELL_STEP:         return &cf->step;
     case CALLEE_CELL_PROJECTION:   return &cf->projection;
     case CALLEE_CELL_BATCH_RECUR:  return &cf->batch_recur;
     case CALLEE_CELL_BATCH_PROJECTION: return &cf->batch_projection;
