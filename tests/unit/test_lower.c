@@ -521,9 +521,27 @@ static void test_streaming_api(void **state)
     s = find_call(&lm->run.body, CALLEE_DENSE);
     assert_string_equal(arg_text(&a, lm, &s->args[0]), "s[0].l2_h");
     assert_string_equal(arg_text(&a, lm, &s->args[1]), "y");
-    /* NAME_step is NAME_run of one step */
-    s = find_call(&lm->step.body, CALLEE_MODEL_RUN);
-    assert_string_equal(arg_text(&a, lm, &s->args[2]), "1");
+    /* NAME_step: NAME_run's ops on one row, each LSTM through its fused
+     * step kernel (no pre rows), l's h copied to the row l2 reads; the head
+     * on l2's h */
+    assert_null(find_call(&lm->step.body, CALLEE_MODEL_RUN));
+    assert_null(find_call(&lm->step.body, CALLEE_CELL_RUN));
+    const LowBlock *sb = &lm->step.body;
+    assert_int_equal(sb->n, 4);
+    assert_int_equal(sb->s[0].callee, CALLEE_CELL_STEP);
+    assert_int_equal(sb->s[0].index, 0);
+    assert_string_equal(arg_text(&a, lm, &sb->s[0].args[0]), "x");
+    assert_string_equal(arg_text(&a, lm, &sb->s[0].args[1]), "s[0].l_h");
+    assert_string_equal(arg_text(&a, lm, &sb->s[0].args[3]), "s[0].m");
+    assert_int_equal(sb->s[1].kind, LS_COPY);
+    assert_string_equal(ptr_text(&a, lm, &sb->s[1].dst), "s[0].seq0");
+    assert_string_equal(ptr_text(&a, lm, &sb->s[1].src), "s[0].l_h");
+    assert_int_equal(sb->s[2].callee, CALLEE_CELL_STEP);
+    assert_int_equal(sb->s[2].index, 1);
+    assert_string_equal(arg_text(&a, lm, &sb->s[2].args[0]), "s[0].seq0");
+    assert_int_equal(sb->s[3].callee, CALLEE_DENSE);
+    assert_string_equal(arg_text(&a, lm, &sb->s[3].args[0]), "s[0].l2_h");
+    assert_string_equal(arg_text(&a, lm, &sb->s[3].args[1]), "y");
     /* NAME_run_batch: rows are the group's sequences of step t */
     s = find_call(&lm->run_batch.body, CALLEE_CELL_BATCH);
     assert_string_equal(arg_text(&a, lm, &s->args[0]), "x+(((t * batch) + b0) * M_INPUT_SIZE)");
