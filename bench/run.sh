@@ -373,8 +373,8 @@ gen_code() {
     elif [ $rc != 0 ]; then
         CODE_STATUS[$dir]="fail:$why"
         log "bench: $dir: $why"
-    elif [ "${code%t2}" != "$code" ] && ! grep -q '^#define BENCH_THREADS' "$dir/bench.h"; then
-        CODE_STATUS[$dir]="skip:lstmc compile $COPTS wrote single-threaded code for this model (no BENCH_THREADS in bench.h)"
+    elif [ "${code%t2}" != "$code" ] && ! grep -q '^#define BENCH_\(DIRECTION_\)\?THREADS' "$dir/bench.h"; then
+        CODE_STATUS[$dir]="skip:lstmc compile $COPTS wrote single-threaded code for this model (no BENCH_THREADS or BENCH_DIRECTION_THREADS in bench.h)"
     else
         CODE_STATUS[$dir]=""
     fi

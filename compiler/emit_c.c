@@ -262,6 +262,10 @@ static void emit_banner(Emitter *e, Arena *a, const LowModel *lm, const EmitOpti
         emit_line(e, " *   threads:     %d (%s_threads_start); this code needs pthreads and the", lm->threads, lm->name);
         emit_line(e, " *                __atomic builtins of gcc or clang (cc -pthread)");
     }
+    if (lm->direction_threads) {
+        emit_line(e, " *   threads:     2: %s_run runs the backward direction of each bidirectional", lm->name);
+        emit_line(e, " *                layer on a thread of its own; this code needs pthreads (cc -pthread)");
+    }
     emit_line(e, " *");
     emit_line(e, " * model %s: %d inputs -> %d outputs %s", m->name, lm->input, lm->output, output_rows(lm));
     for (int n = 0; n < lm->nlayers; n++) {
@@ -466,6 +470,9 @@ static void emit_header_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_line(e, "#endif");
     emit_blank(e);
     emit_line(e, "#define %s_INPUT_SIZE  %d  /* floats per input step */", M, lm->input);
+    if (lm->direction_threads)
+        emit_line(e, "#define %s_DIRECTION_THREADS 2  /* %s_run: a bidirectional layer's directions on two threads */",
+                  M, lm->name);
     emit_line(e, "#define %s_OUTPUT_SIZE %d  /* floats per output row */", M, lm->output);
     emit_line(e, "#define %s_OUTPUT_LAST %d  /* 1: one output row per sequence, the last step's */",
               M, lm->output_last);
@@ -1703,12 +1710,22 @@ static void emit_stmt(Emitter *e, Arena *a, const LowModel *lm, const LowStmt *s
         emit_line(e, "if (%s == 0)", expr_c(a, s->expr, 4));
         emit_line(e, "    return;");
         break;
+    case LS_JOIN:
+        emit_commented(e, arena_printf(a, "%s_job_join(&%s);", lm->name, s->var), s->comment);
+        break;
+    case LS_SPAWN:
     case LS_CALL: {
         const char *args = "";
         for (int k = 0; k < s->nargs; k++) {
             const LowArg *g = &s->args[k];
             args = arena_printf(a, "%s%s%s", args, k ? ", " : "",
                                 g->is_ptr ? ptr_c(a, lm, &g->ptr) : expr_c(a, g->expr, 4));
+        }
+        if (s->kind == LS_SPAWN) {
+            emit_line(e, "%s_job %s;", lm->name, s->var);
+            emit_commented(e, arena_printf(a, "%s_job_start(&%s, %s, %s);", lm->name, s->var, callee_c(a, lm, s), args),
+                           s->comment);
+            break;
         }
         /* a threaded cell's kernels take the range of tiles to run */
         if (s->callee == CALLEE_CELL_PROJECT && lm->cells[s->index].threads > 1)
@@ -1914,6 +1931,57 @@ static void emit_threads(Emitter *e, const LowModel *lm)
     emit_blank(e);
 }
 
+/* A layer-direction's run on a thread of its own (LS_SPAWN, LS_JOIN:
+ * lm->direction_threads). */
+static void emit_jobs(Emitter *e, Arena *a, const LowModel *lm)
+{
+    const char *N = lm->name;
+    emit_line(e, "/* ---- a layer-direction's run on a thread of its own ---- */");
+    emit_blank(e);
+    emit_line(e, "typedef void %s_run_fn(const float *x, size_t n, float *out, size_t out_stride, float *h, float *c,", N);
+    emit_line(e, "    float *pre, float *m);");
+    emit_blank(e);
+    emit_open(e, "typedef struct %s_job", N);
+    emit_line(e, "%s_run_fn *run;", N);
+    emit_line(e, "const float *x;");
+    emit_line(e, "size_t n;");
+    emit_line(e, "float *out;");
+    emit_line(e, "size_t out_stride;");
+    emit_line(e, "float *h, *c, *pre, *m;");
+    emit_line(e, "pthread_t thread;");
+    emit_line(e, "int started;  /* 0: it ran on the caller's thread */");
+    emit_close(e, arena_printf(a, " %s_job;", N));
+    emit_blank(e);
+    emit_function(e, "static void *%s_job_main(void *arg)", N);
+    emit_line(e, "const %s_job *j = (const %s_job *)arg;", N, N);
+    emit_line(e, "j->run(j->x, j->n, j->out, j->out_stride, j->h, j->c, j->pre, j->m);");
+    emit_line(e, "return NULL;");
+    emit_close(e, "");
+    emit_blank(e);
+    emit_line(e, "/* run(x, ...) on a new thread; on this one if none starts. */");
+    emit_line(e, "static void %s_job_start(%s_job *j, %s_run_fn *run, const float *x, size_t n, float *out,", N, N, N);
+    emit_function(e, "    size_t out_stride, float *h, float *c, float *pre, float *m)");
+    emit_line(e, "j->run = run;");
+    emit_line(e, "j->x = x;");
+    emit_line(e, "j->n = n;");
+    emit_line(e, "j->out = out;");
+    emit_line(e, "j->out_stride = out_stride;");
+    emit_line(e, "j->h = h;");
+    emit_line(e, "j->c = c;");
+    emit_line(e, "j->pre = pre;");
+    emit_line(e, "j->m = m;");
+    emit_line(e, "j->started = pthread_create(&j->thread, NULL, %s_job_main, j) == 0;", N);
+    emit_line(e, "if (!j->started)");
+    emit_line(e, "    (void)%s_job_main(j);", N);
+    emit_close(e, "");
+    emit_blank(e);
+    emit_function(e, "static void %s_job_join(%s_job *j)", N, N);
+    emit_line(e, "if (j->started)");
+    emit_line(e, "    pthread_join(j->thread, NULL);");
+    emit_close(e, "");
+    emit_blank(e);
+}
+
 static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOptions *o)
 {
     Emitter em = {f, 0, lm->name, lm->macro}, *e = &em;
@@ -1922,6 +1990,8 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_line(e, "#include \"%s\"", o->header_include);
     emit_blank(e);
     emit_line(e, "#include <string.h>");
+    if (lm->direction_threads)
+        emit_line(e, "#include <pthread.h>");
     emit_blank(e);
     emit_line(e, "/* The header is the one this code was generated for. */");
     emit_line(e, "typedef char %s_hash_check[%s_MODEL_HASH == 0x%016llxull ? 1 : -1];", lm->name, lm->macro,
@@ -1987,6 +2057,8 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     }
     if (lm->threads > 1)
         emit_threads(e, lm);
+    if (lm->direction_threads)
+        emit_jobs(e, a, lm);
 
     emit_line(e, "/* ---- the model ---- */");
     emit_blank(e);

@@ -429,6 +429,19 @@ static int is_rows_op(const LowOp *op)
     return op->kind == OP_LSTM_ROWS || op->kind == OP_DENSE_ROWS;
 }
 
+/* ID_run(x, n, out, out_stride, h, c, pre, m) of op o's cell over ctx's
+ * rows, its scratch pre and m the state fields gates and m. */
+static LowStmt *cell_run_call(Api *A, LowBlock *b, const Ctx *x, const LowOp *o, int gates, int m,
+                              const char *comment)
+{
+    const LowCell *c = &A->lm->cells[o->cell];
+    LowArg ra[8] = {arg_ptr(rows_ptr(A, x, o->in, 0)), arg_expr(x->rows), arg_ptr(rows_ptr(A, x, o->out, o->out_col)),
+                    arg_expr(num(A, o->out_width, NULL)), arg_ptr(ptr_field(x->state, NULL, c->h_field, NULL)),
+                    arg_ptr(ptr_field(x->state, NULL, c->c_field, NULL)),
+                    arg_ptr(ptr_field(x->state, NULL, gates, NULL)), arg_ptr(ptr_field(x->state, NULL, m, NULL))};
+    return call(A, b, CALLEE_CELL_RUN, o->cell, comment, 8, ra);
+}
+
 /* One op over ctx's rows. */
 static void rows_op(Api *A, LowBlock *b, const Ctx *x, const LowOp *o)
 {
@@ -454,12 +467,7 @@ static void rows_op(Api *A, LowBlock *b, const Ctx *x, const LowOp *o)
                             arg_expr(ow)};
             call(A, b, CALLEE_CELL_RUN, o->cell, arena_printf(A->a, "%s, threaded", c->title), 5, ta);
         } else {
-            LowArg ra[8] = {arg_ptr(in), arg_expr(x->rows), arg_ptr(out), arg_expr(ow),
-                            arg_ptr(ptr_field(x->state, NULL, c->h_field, NULL)),
-                            arg_ptr(ptr_field(x->state, NULL, c->c_field, NULL)),
-                            arg_ptr(ptr_field(x->state, NULL, lm->gates_field, NULL)),
-                            arg_ptr(ptr_field(x->state, NULL, lm->m_field, NULL))};
-            call(A, b, CALLEE_CELL_RUN, o->cell, c->title, 8, ra);
+            cell_run_call(A, b, x, o, lm->gates_field, lm->m_field, c->title);
         }
         return;
     }
@@ -523,11 +531,38 @@ static void last_op(Api *A, LowBlock *b, const Ctx *x, const LowOp *o)
          o->in.kind == BUF_TMP ? d->title : arena_printf(A->a, "%s, the last step only", d->title), 2, da);
 }
 
+/* A bidirectional layer's two directions at once (direction_threads): the
+ * backward one (op o + 1) started on a thread of its own, with its own
+ * scratch, the forward one (op o) on this thread, then the join. */
+static void rows_op_pair(Api *A, LowBlock *b, const Ctx *x, const LowOp *o)
+{
+    LowModel *lm = A->lm;
+    const LowOp *r = o + 1;
+    const LowCell *c = &lm->cells[r->cell];
+    const char *job = arena_printf(A->a, "job%d", r->layer);
+    LowStmt *s = cell_run_call(A, b, x, r, lm->gates_b_field, lm->m_b_field,
+                               arena_printf(A->a, "%s, on a thread of its own", c->title));
+    s->kind = LS_SPAWN;
+    s->var = job;
+    rows_op(A, b, x, o);
+    LowStmt *j = stmt(A, b, LS_JOIN, arena_printf(A->a, "%s has run too", c->title));
+    j->var = job;
+}
+
 static void rows_ops(Api *A, LowBlock *b, const Ctx *x)
 {
-    for (int k = 0; k < A->lm->nops; k++)
-        if (is_rows_op(&A->lm->ops[k]))
-            rows_op(A, b, x, &A->lm->ops[k]);
+    const LowModel *lm = A->lm;
+    for (int k = 0; k < lm->nops; k++) {
+        const LowOp *o = &lm->ops[k];
+        if (!is_rows_op(o))
+            continue;
+        if (lm->direction_threads && o->kind == OP_LSTM_ROWS && lm->layers[o->layer].ncells == 2) {
+            rows_op_pair(A, b, x, o);
+            k++;   /* the backward direction's op, run by the pair */
+            continue;
+        }
+        rows_op(A, b, x, o);
+    }
 }
 
 static void last_ops(Api *A, LowBlock *b, const Ctx *x)

@@ -61,6 +61,10 @@ typedef struct Gen {
     CellFns *cells;                          /* per cell */
     Fn *dense;                               /* per layer */
     Fn reset, run;                           /* NAME_reset, NAME_run */
+    /* LS_SPAWN, LS_JOIN (lm->direction_threads): the job struct, its main
+     * (i8* (i8*), run on the new thread), pthread_create and pthread_join */
+    LLVMTypeRef job_t, run_t;
+    Fn job_main, pthread_create, pthread_join;
 } Gen;
 
 static LLVMValueRef cidx(Gen *g, long v)
@@ -1105,6 +1109,96 @@ static void return_if_zero(Gen *g, LLVMValueRef v)
     LLVMPositionBuilderAtEnd(g->b, go);
 }
 
+/* ---- a layer-direction's run on a thread of its own ---- */
+
+/*
+ * The job of LS_SPAWN: {run, its 8 arguments, the thread, started}, as the
+ * C backend's NAME_job. The thread's pthread_t is kept in 64 bytes and
+ * passed to pthread_join as an integer of size_t's width (glibc's and
+ * musl's pthread_t, an unsigned long or a pointer).
+ */
+enum { JOB_RUN, JOB_ARGS, JOB_THREAD = JOB_ARGS + 8, JOB_STARTED, JOB_FIELDS };
+
+static LLVMValueRef job_field(Gen *g, LLVMValueRef job, int k)
+{
+    return LLVMBuildStructGEP2(g->b, g->job_t, job, (unsigned)k, "");
+}
+
+/* The types, lstmc.job_main and the pthread declarations. */
+static void build_jobs(Gen *g)
+{
+    LLVMTypeRef ps[8] = {g->fp, g->idx, g->fp, g->idx, g->fp, g->fp, g->fp, g->fp};
+    g->run_t = LLVMFunctionType(g->vd, ps, 8, 0);
+    LLVMTypeRef fields[JOB_FIELDS];
+    fields[JOB_RUN] = LLVMPointerType(g->run_t, 0);
+    for (int k = 0; k < 8; k++)
+        fields[JOB_ARGS + k] = ps[k];
+    fields[JOB_THREAD] = LLVMArrayType(LLVMInt64TypeInContext(g->ctx), 8);
+    fields[JOB_STARTED] = g->i32;
+    g->job_t = LLVMStructTypeInContext(g->ctx, fields, JOB_FIELDS, 0);
+    LLVMTypeRef i8p = LLVMPointerType(g->i8, 0);
+    LLVMTypeRef main_t = LLVMFunctionType(i8p, &i8p, 1, 0);
+    LLVMTypeRef create_ps[4] = {i8p, i8p, LLVMPointerType(main_t, 0), i8p};
+    g->pthread_create.t = LLVMFunctionType(g->i32, create_ps, 4, 0);
+    g->pthread_create.v = LLVMAddFunction(g->mod, "pthread_create", g->pthread_create.t);
+    LLVMTypeRef join_ps[2] = {g->idx, LLVMPointerType(i8p, 0)};
+    g->pthread_join.t = LLVMFunctionType(g->i32, join_ps, 2, 0);
+    g->pthread_join.v = LLVMAddFunction(g->mod, "pthread_join", g->pthread_join.t);
+
+    /* lstmc.job_main(job): job->run(job's arguments) */
+    g->job_main.t = main_t;
+    g->job_main.v = g->fn = LLVMAddFunction(g->mod, "lstmc.job_main", main_t);
+    LLVMSetLinkage(g->fn, LLVMInternalLinkage);
+    add_attr(g, g->fn, LLVMAttributeFunctionIndex, "nounwind");
+    LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry"));
+    LLVMValueRef job = LLVMBuildBitCast(g->b, param(g, 0), LLVMPointerType(g->job_t, 0), "");
+    LLVMValueRef args[8];
+    for (int k = 0; k < 8; k++)
+        args[k] = LLVMBuildLoad2(g->b, ps[k], job_field(g, job, JOB_ARGS + k), "");
+    call(g, g->run_t, LLVMBuildLoad2(g->b, fields[JOB_RUN], job_field(g, job, JOB_RUN), ""), args, 8);
+    LLVMBuildRet(g->b, LLVMConstNull(i8p));
+}
+
+/* LS_SPAWN: fn(args) on a new thread, on this one if none starts; the job. */
+static LLVMValueRef spawn(Gen *g, const Fn *fn, LLVMValueRef *args)
+{
+    LLVMTypeRef i8p = LLVMPointerType(g->i8, 0);
+    LLVMValueRef job = slot(g, g->job_t);
+    LLVMBuildStore(g->b, fn->v, job_field(g, job, JOB_RUN));
+    for (int k = 0; k < 8; k++)
+        LLVMBuildStore(g->b, args[k], job_field(g, job, JOB_ARGS + k));
+    LLVMValueRef arg = LLVMBuildBitCast(g->b, job, i8p, "");
+    LLVMValueRef cargs[4] = {LLVMBuildBitCast(g->b, job_field(g, job, JOB_THREAD), i8p, ""), LLVMConstNull(i8p),
+                             g->job_main.v, arg};
+    LLVMValueRef err = LLVMBuildCall2(g->b, g->pthread_create.t, g->pthread_create.v, cargs, 4, "");
+    LLVMValueRef started = LLVMBuildICmp(g->b, LLVMIntEQ, err, ci32(g, 0), "");
+    LLVMBuildStore(g->b, LLVMBuildZExt(g->b, started, g->i32, ""), job_field(g, job, JOB_STARTED));
+    LLVMBasicBlockRef here = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "no_thread");
+    LLVMBasicBlockRef on = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "spawned");
+    LLVMBuildCondBr(g->b, started, on, here);
+    LLVMPositionBuilderAtEnd(g->b, here);
+    LLVMBuildCall2(g->b, g->job_main.t, g->job_main.v, &arg, 1, "");
+    LLVMBuildBr(g->b, on);
+    LLVMPositionBuilderAtEnd(g->b, on);
+    return job;
+}
+
+/* LS_JOIN: waits for job's thread, if it started one. */
+static void join(Gen *g, LLVMValueRef job)
+{
+    LLVMValueRef started = LLVMBuildLoad2(g->b, g->i32, job_field(g, job, JOB_STARTED), "");
+    LLVMBasicBlockRef wait = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "join");
+    LLVMBasicBlockRef on = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "joined");
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, started, ci32(g, 0), ""), wait, on);
+    LLVMPositionBuilderAtEnd(g->b, wait);
+    LLVMValueRef thread = LLVMBuildBitCast(g->b, job_field(g, job, JOB_THREAD), LLVMPointerType(g->idx, 0), "");
+    LLVMValueRef jargs[2] = {LLVMBuildLoad2(g->b, g->idx, thread, ""),
+                             LLVMConstNull(LLVMPointerType(LLVMPointerType(g->i8, 0), 0))};
+    LLVMBuildCall2(g->b, g->pthread_join.t, g->pthread_join.v, jargs, 2, "");
+    LLVMBuildBr(g->b, on);
+    LLVMPositionBuilderAtEnd(g->b, on);
+}
+
 static void build_block(Gen *g, Env *env, const LowBlock *b)
 {
     int scope = env->n;
@@ -1131,12 +1225,18 @@ static void build_block(Gen *g, Env *env, const LowBlock *b)
         case LS_RETURN_IF_ZERO:
             return_if_zero(g, expr_v(g, env, s->expr));
             break;
+        case LS_JOIN:
+            join(g, env_get(env, s->var));
+            break;
+        case LS_SPAWN:
         case LS_CALL: {
             LLVMValueRef args[LOW_MAX_ARGS];
             for (int q = 0; q < s->nargs; q++)
                 args[q] = s->args[q].is_ptr ? ptr_v(g, env, &s->args[q].ptr) : expr_v(g, env, s->args[q].expr);
             const Fn *fn = callee_fn(g, s);
-            if (fn)
+            if (s->kind == LS_SPAWN)
+                env_bind(env, s->var, spawn(g, fn, args));
+            else if (fn)
                 call(g, fn->t, fn->v, args, (unsigned)s->nargs);
             else
                 llact_call(g->b, g->mod, s->fn, args, (unsigned)s->nargs);
@@ -1188,6 +1288,8 @@ static void build_model(Gen *g)
         if (lm->streaming)
             g->cells[k].batch = build_func(g, &lm->cell_batch[k]);
     }
+    if (lm->direction_threads)
+        build_jobs(g);
     g->reset = build_func(g, &lm->reset);
     /* NAME_state_bytes(): the state's size as this object has it */
     LLVMTypeRef size_t_fn = LLVMFunctionType(g->idx, NULL, 0, 0);
