@@ -153,6 +153,12 @@ static int compare_data(Arena *ar, const IrModel *ma, const IrModel *mb, DataIn 
     return EXIT_OK;
 }
 
+/* What a model reads, for a message: "features", "token ids 0 .. 99". */
+static const char *input_text(Arena *arena, const IrModel *m)
+{
+    return ir_vocabulary(m) ? arena_printf(arena, "token ids 0 .. %ld", ir_vocabulary(m) - 1) : "features";
+}
+
 int cmd_compare(const Args *a)
 {
     double tol = 1e-6;
@@ -172,6 +178,10 @@ int cmd_compare(const Args *a)
         diag_file_error(a->pos[1], "reads %d inputs per step, %s reads %d: they cannot run on the same data",
                         mb->input, a->pos[0], ma->input);
         mb = NULL;
+    } else if (mb && ir_vocabulary(ma) != ir_vocabulary(mb)) {
+        diag_file_error(a->pos[1], "reads %s, %s reads %s: they cannot run on the same data",
+                        input_text(&arena, mb), a->pos[0], input_text(&arena, ma));
+        mb = NULL;
     } else if (mb && (ma->output != mb->output || ma->output_last != mb->output_last)) {
         diag_file_error(a->pos[1], "gives %d outputs %s, %s gives %d %s: there is nothing to compare them by",
                         mb->output, mb->output_last ? "per sequence" : "per step", a->pos[0], ma->output,
@@ -180,6 +190,7 @@ int cmd_compare(const Args *a)
     }
     DataIn d;
     if (mb && cli_data_open(&d, a, a->pos[2], a->format, a->header, ma->input, &status) == 0) {
+        rt_rows_tokens(&d.rows, ir_vocabulary(ma));
         status = compare_data(&arena, ma, mb, &d, tol);
         cli_data_close(&d);
     }

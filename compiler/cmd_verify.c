@@ -274,6 +274,7 @@ int cmd_verify(const Args *a)
         arena_free(&arena);
         return m ? status : EXIT_BAD_INPUT;
     }
+    rt_rows_tokens(&din.rows, ir_vocabulary(m));
     int bad = read_all(&din, &d);
     cli_data_close(&din);
     if (bad || d.nseq == 0) {

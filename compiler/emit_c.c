@@ -267,7 +267,15 @@ static void emit_banner(Emitter *e, Arena *a, const LowModel *lm, const EmitOpti
         emit_line(e, " *                layer on a thread of its own; this code needs pthreads (cc -pthread)");
     }
     emit_line(e, " *");
-    emit_line(e, " * model %s: %d inputs -> %d outputs %s", m->name, lm->input, lm->output, output_rows(lm));
+    if (lm->tokens) {
+        const LowEmbedding *E = &lm->embedding;
+        emit_line(e, " * model %s: token ids -> %d outputs %s", m->name, lm->output, output_rows(lm));
+        emit_line(e, " *   embedding %-8s tokens -> %-5d vocabulary %d (an id outside 0 .. %d reads", E->title,
+                  E->dim, E->vocab, E->vocab - 1);
+        emit_line(e, " *                      as a vector of zeros: never a read outside the table)");
+    } else {
+        emit_line(e, " * model %s: %d inputs -> %d outputs %s", m->name, lm->input, lm->output, output_rows(lm));
+    }
     for (int n = 0; n < lm->nlayers; n++) {
         const LowLayer *L = &lm->layers[n];
         if (L->kind == IR_DENSE) {
@@ -329,7 +337,8 @@ static void emit_api_doc(Emitter *e, Arena *a, const LowModel *lm)
         emit_line(e, " * step to y (always, also with %s_OUTPUT_LAST). */", M);
         emit_line(e, "%s;", signature(a, lm, &lm->step));
         emit_blank(e);
-        emit_line(e, "/* steps >= 1 timesteps: x holds steps rows of %s_INPUT_SIZE floats.", M);
+        emit_line(e, "/* steps >= 1 timesteps: x holds steps rows of %s_INPUT_SIZE %s.", M,
+                  lm->tokens ? "token ids" : "floats");
         if (lm->output_last) {
             emit_line(e, " * y receives one row of %s_OUTPUT_SIZE floats, the last step's output", M);
             emit_line(e, " * (the dense head runs for that step only). Continues from *s: call");
@@ -462,6 +471,8 @@ static void emit_header_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_line(e, "#define %s_H", M);
     emit_blank(e);
     emit_line(e, "#include <stddef.h>");
+    if (lm->tokens)
+        emit_line(e, "#include <stdint.h>");
     if (lm->threads > 1)
         emit_line(e, "#include <pthread.h>");
     emit_blank(e);
@@ -469,7 +480,13 @@ static void emit_header_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_line(e, "extern \"C\" {");
     emit_line(e, "#endif");
     emit_blank(e);
-    emit_line(e, "#define %s_INPUT_SIZE  %d  /* floats per input step */", M, lm->input);
+    if (lm->tokens) {
+        emit_line(e, "#define %s_INPUT_SIZE  %d  /* token ids (int32_t) per input step */", M, lm->input);
+        emit_line(e, "#define %s_VOCABULARY  %d  /* token ids 0 .. %d; any other id reads as zeros */", M,
+                  lm->embedding.vocab, lm->embedding.vocab - 1);
+    } else {
+        emit_line(e, "#define %s_INPUT_SIZE  %d  /* floats per input step */", M, lm->input);
+    }
     if (lm->direction_threads)
         emit_line(e, "#define %s_DIRECTION_THREADS 2  /* %s_run: a bidirectional layer's directions on two threads */",
                   M, lm->name);
@@ -1795,6 +1812,7 @@ static const char *signature(Arena *a, const LowModel *lm, const LowFunc *f)
     for (int k = 0; k < f->nparams; k++) {
         const LowParam *p = &f->params[k];
         const char *t = p->type == LT_SIZE ? "size_t " : p->type == LT_CFLOATP ? "const float " :
+                        p->type == LT_CIDP ? "const int32_t " :
                         p->type == LT_FLOATP ? "float " : arena_printf(a, "%s_state ", lm->name);
         const char *d = p->type == LT_SIZE ? p->name : p->elems_macro ? arena_printf(a, "%s[%s]", p->name, p->elems_macro)
                                                                       : arena_printf(a, "*%s", p->name);
@@ -2046,6 +2064,11 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
         emit_line(e, "#endif");
         emit_blank(e);
         emit_barrier(e, lm);
+    }
+    if (lm->tokens) {
+        emit_line(e, "/* ---- embedding %s ---- */", lm->embedding.title);
+        emit_blank(e);
+        emit_array(e, &lm->embedding.table);
     }
     for (int n = 0; n < lm->nlayers; n++) {
         const LowLayer *L = &lm->layers[n];

@@ -90,7 +90,11 @@ static const char *const main_template[] = {
     "    print_pieces(stdout, spec_path);",
     "    fputs(\"\\n  weights      \", stdout);",
     "    print_pieces(stdout, weights_path);",
+    "#ifdef $N_VOCABULARY",
+    "    printf(\"\\n  input        a token id per timestep, 0 to %d\\n\", $N_VOCABULARY - 1);",
+    "#else",
     "    printf(\"\\n  input        %d number%s per timestep\\n\", (int)IN_SIZE, IN_SIZE == 1 ? \"\" : \"s\");",
+    "#endif",
     "    printf(\"  output       %d number%s \", (int)OUT_SIZE, OUT_SIZE == 1 ? \"\" : \"s\");",
     "    print_pieces(stdout, output_form);",
     "    if ($N_STREAMING)",
@@ -158,28 +162,37 @@ static const char *const main_template[] = {
     "",
     "/* ---- the model, as the runtime's loop (rt_run) sees it ---- */",
     "",
-    "/* The model's state and the float rows it reads and writes; the model code",
+    "/* What the model reads per step: features, or a model's token ids (which",
+    " * the reader has checked to be 0 .. $N_VOCABULARY - 1). */",
+    "#ifdef $N_VOCABULARY",
+    "typedef int32_t model_in;",
+    "#else",
+    "typedef float model_in;",
+    "#endif",
+    "",
+    "/* The model's state and the rows it reads and writes; the model code",
     " * itself never allocates. */",
     "typedef struct Model {",
     "    $n_state state;",
-    "    float *x, *y, *scratch;         /* [steps, IN], [rows, OUT], the model's scratch */",
+    "    model_in *x;                    /* [steps, IN] */",
+    "    float *y, *scratch;             /* [rows, OUT], the model's scratch */",
     "    size_t x_cap, y_cap, scratch_cap;",
     "} Model;",
     "",
-    "/* Grows *p to hold n floats. Returns 0, or -1 when out of memory. */",
-    "static int reserve(float **p, size_t *cap, size_t n)",
+    "/* p, a block of *cap items of size bytes, grown to hold n: the block; when",
+    " * out of memory p itself, and *failed is set. */",
+    "static void *reserve(void *p, size_t *cap, size_t n, size_t size, int *failed)",
     "{",
-    "    float *q;",
+    "    void *q;",
     "    if (n <= *cap)",
-    "        return 0;",
-    "    if (n > SIZE_MAX / sizeof(float))",
-    "        return -1;",
-    "    q = (float *)realloc(*p, n * sizeof(float));",
-    "    if (!q)",
-    "        return -1;",
-    "    *p = q;",
+    "        return p;",
+    "    q = n > SIZE_MAX / size ? NULL : realloc(p, n * size);",
+    "    if (!q) {",
+    "        *failed = 1;",
+    "        return p;",
+    "    }",
     "    *cap = n;",
-    "    return 0;",
+    "    return q;",
     "}",
     "",
     "/* A new sequence: the initial state. */",
@@ -194,17 +207,22 @@ static const char *const main_template[] = {
     "{",
     "    Model *m = (Model *)ctx;",
     "    size_t rows = $N_OUTPUT_LAST ? 1 : steps, k;",
-    "    if (steps > SIZE_MAX / IN_SIZE || rows > SIZE_MAX / OUT_SIZE ||",
-    "        reserve(&m->x, &m->x_cap, steps * IN_SIZE) != 0 ||",
-    "        reserve(&m->y, &m->y_cap, rows * OUT_SIZE) != 0)",
+    "    int failed = 0;",
+    "    if (steps > SIZE_MAX / IN_SIZE || rows > SIZE_MAX / OUT_SIZE)",
+    "        return -1;",
+    "    m->x = (model_in *)reserve(m->x, &m->x_cap, steps * IN_SIZE, sizeof *m->x, &failed);",
+    "    m->y = (float *)reserve(m->y, &m->y_cap, rows * OUT_SIZE, sizeof *m->y, &failed);",
+    "#if !$N_STREAMING",
+    "    m->scratch = (float *)reserve(m->scratch, &m->scratch_cap, (size_t)($N_SCRATCH_FLOATS(steps)),",
+    "                                  sizeof *m->scratch, &failed);",
+    "#endif",
+    "    if (failed)",
     "        return -1;",
     "    for (k = 0; k < steps * IN_SIZE; k++)",
-    "        m->x[k] = (float)xd[k];",
+    "        m->x[k] = (model_in)xd[k];",
     "#if $N_STREAMING",
     "    $n_run(&m->state, m->x, steps, m->y);",
     "#else",
-    "    if (reserve(&m->scratch, &m->scratch_cap, (size_t)($N_SCRATCH_FLOATS(steps))) != 0)",
-    "        return -1;",
     "    $n_run(&m->state, m->x, steps, m->y, m->scratch);",
     "#endif",
     "    for (k = 0; k < rows * OUT_SIZE; k++)",
@@ -233,6 +251,9 @@ static const char *const main_template[] = {
     "    rm.run = model_run;",
     "    rt_rows_init(&rows, in, in_name, (int)IN_SIZE);",
     "    rt_rows_format(&rows, in_format, header);",
+    "#ifdef $N_VOCABULARY",
+    "    rt_rows_tokens(&rows, $N_VOCABULARY);",
+    "#endif",
     "    status = rt_out_init(&wr, out, out_name, out_format, (int)OUT_SIZE);",
     "    if (status == RT_RUN_OK)",
     "        status = rt_run(&rm, &rows, &wr, stderr);",
@@ -448,6 +469,8 @@ void emitmain_info_source(FILE *f, const LowModel *lm, const EmitMainOptions *o)
                                   "scratch_floats_per_step=%ld chunk=%d model_hash=0x%016llx lstmc=%s",
                               n, lm->input, lm->output, lm->streaming, lm->output_last, lm->state_bytes,
                               scratch, lm->chunk, (unsigned long long)lm->hash, LSTMC_VERSION);
+    if (lm->tokens)   /* (the key only where it applies: older lines stay as they were) */
+        text = arena_printf(&a, "%s vocabulary=%d", text, lm->embedding.vocab);
 
     /* banner */
     fputs("/*\n * info.c - what the shared library of the LSTM model '", f);
@@ -464,6 +487,8 @@ void emitmain_info_source(FILE *f, const LowModel *lm, const EmitMainOptions *o)
                " *   state_bytes          the size of the state (also %s_state_bytes())\n"
                " *   scratch_floats_per_step  the scratch %s_run needs per step (0: none)\n"
                " *   chunk, model_hash, lstmc  as in %s\n"
+               " *   vocabulary           only for a model of token ids (int32_t), one per\n"
+               " *                        timestep: the ids are 0 .. vocabulary - 1\n"
                " * Each value is checked against %s when this file compiles.\n"
                " */\n",
             n, comment_text(&a, o->header), n, n, n, n, comment_text(&a, o->header),
@@ -480,6 +505,8 @@ void emitmain_info_source(FILE *f, const LowModel *lm, const EmitMainOptions *o)
             lm->chunk, N, (unsigned long long)lm->hash);
     if (!lm->streaming)
         fprintf(f, " &&\n     %s_SCRATCH_FLOATS(1) == %ld", N, scratch);
+    if (lm->tokens)
+        fprintf(f, " &&\n     %s_VOCABULARY == %d", N, lm->embedding.vocab);
     fputs(") ? 1 : -1];\n\n", f);
     fprintf(f, "const char *%s_info(void)\n{\n    return %s_info_text;\n}\n", n, n);
     arena_free(&a);

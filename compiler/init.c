@@ -391,10 +391,25 @@ static void write_dense(Init *in, const IrLayer *L, InitScheme s)
     }
 }
 
+/* An embedding's table: N(0, 1) as nn.Embedding draws it, Keras' uniform
+ * (-0.05, 0.05), the 1997 scheme's uniform(-0.1, 0.1). */
+static void write_embedding(Init *in, const IrLayer *L, InitScheme s)
+{
+    const char *p = L->source.prefix[0];
+    long n = (long)L->input * L->output;
+    float *t = add_tensor(in, arena_printf(in->a, "%s.%s", p, ir_embedding_table(L->source.conv)), 2, L->input,
+                          L->output, 0);
+    for (long e = 0; e < n; e++)
+        t[e] = (float)(s == INIT_PYTORCH ? rng_normal(&in->rng) : rng_uniform(&in->rng, s == INIT_KERAS ? 0.05 : 0.1));
+}
+
 void init_weights(Arena *a, const IrModel *m, InitScheme scheme, unsigned long long seed, InitTensors *out)
 {
     Init in = {a, {seed * 0x9E3779B97F4A7C15ULL + 1}, out, 0};
     memset(out, 0, sizeof *out);
+    if (m->embedding)
+        write_embedding(&in, m->embedding, scheme != INIT_DEFAULT ? scheme
+                        : m->embedding->source.conv == CONV_KERAS ? INIT_KERAS : INIT_PYTORCH);
     for (int i = 0; i < m->nlayers; i++) {
         const IrLayer *L = &m->layers[i];
         InitScheme s = scheme != INIT_DEFAULT ? scheme

@@ -566,6 +566,17 @@ static void pool_rows(const IrModel *m, int k, double *seq, long T, int width)
     mem_free(row);
 }
 
+/* Token id x's vector, or zeros for an id outside [0, V) (the readers
+ * report such ids first, with where they are; this keeps the lookup in
+ * bounds whatever the caller, as the generated code does). */
+static void embed_row(const IrLayer *E, double x, double *out)
+{
+    int dim = E->output;
+    int valid = x >= 0 && x < (double)E->input && x == (double)(long)x;
+    for (int j = 0; j < dim; j++)
+        out[j] = valid ? (double)E->embed.table[(long)x * dim + j] : 0.0;
+}
+
 void interp_run(const IrModel *m, const double *x, long steps, double *y)
 {
     interp_run_traced(m, x, steps, y, NULL);
@@ -575,12 +586,17 @@ void interp_run_traced(const IrModel *m, const double *x, long steps, double *y,
                        const InterpTrace *tr)
 {
     long T = steps;
-    int width = m->input;
+    int width = m->embedding ? m->embedding->output : m->input;
     int pool_after = pools(m) ? pooled_layer(m) : m->nlayers;
 
-    /* seq holds the current layer's input rows, [T][width] */
+    /* seq holds the current layer's input rows, [T][width]: the input, or
+     * the vectors of its token ids */
     double *seq = mem_alloc(sizeof(double) * (size_t)T * (size_t)width);
-    memcpy(seq, x, sizeof(double) * (size_t)T * (size_t)width);
+    if (m->embedding)
+        for (long t = 0; t < T; t++)
+            embed_row(m->embedding, x[t], seq + t * width);
+    else
+        memcpy(seq, x, sizeof(double) * (size_t)T * (size_t)width);
     if (pool_after < 0) {
         pool_rows(m, -1, seq, T, width);
         T = 1;
@@ -623,6 +639,7 @@ struct InterpStream {
     Cell *cells;        /* [nlayers]; used by the LSTM layers */
     GruCell *grus;      /* [nlayers]; used by the GRU and RNN layers */
     double **rows;      /* [nlayers][layer output] */
+    double *embedded;   /* [E]: the step's token vector, with an embedding */
     const InterpTrace *trace;   /* or NULL */
 };
 
@@ -655,6 +672,7 @@ InterpStream *interp_stream_new(const IrModel *m)
     s->cells = mem_alloc(sizeof *s->cells * n);
     s->grus = mem_alloc(sizeof *s->grus * n);
     s->rows = mem_alloc(sizeof *s->rows * n);
+    s->embedded = m->embedding ? mem_alloc(sizeof(double) * (size_t)m->embedding->output) : NULL;
     for (int k = 0; k < m->nlayers; k++) {
         const IrLayer *layer = &m->layers[k];
         s->rows[k] = mem_alloc(sizeof(double) * (size_t)layer->output);
@@ -682,6 +700,10 @@ void interp_stream_run(InterpStream *s, const double *x, long steps, double *y)
 
     for (long t = 0; t < steps; t++) {
         const double *in = x + t * m->input;
+        if (m->embedding) {
+            embed_row(m->embedding, *in, s->embedded);
+            in = s->embedded;
+        }
 
         /* each layer in turn on this step, reading the previous one's row */
         for (int k = 0; k < m->nlayers; k++) {
@@ -729,5 +751,6 @@ void interp_stream_free(InterpStream *s)
     mem_free(s->cells);
     mem_free(s->grus);
     mem_free(s->rows);
+    mem_free(s->embedded);
     mem_free(s);
 }

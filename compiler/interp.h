@@ -10,7 +10,10 @@
 #include "ir.h"
 
 /* Runs one sequence from the initial state (zeros, or each direction's
- * learned h0, c0 with `initial_state;`). x holds steps rows of m->input values;
+ * learned h0, c0 with `initial_state;`). x holds steps rows of m->input values
+ * (with an embedding, one token id per step: an id outside [0, V) reads as
+ * a vector of zeros, as in the generated code; the data readers report such
+ * ids before they get here);
  * y receives steps rows of m->output values, or one row if m->output_last.
  * steps >= 1. */
 void interp_run(const IrModel *m, const double *x, long steps, double *y);

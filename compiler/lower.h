@@ -207,6 +207,17 @@ typedef struct LowDense {
     LowAct act;                /* ACT_SOFTMAX: over the whole vector */
 } LowDense;
 
+/* The embedding of a model that reads token ids (`input tokens;`): its
+ * table, looked up by the runtime's rt_embed_rowsf into the rows the first
+ * layer reads (OP_EMBED_ROWS). The table stays float32 whatever the
+ * weights_type: a lookup reads one row per step, so narrow storage would
+ * save flash but no time, and the rows are copied exactly. */
+typedef struct LowEmbedding {
+    const char *title;         /* the spec's layer name */
+    int vocab, dim;            /* V token ids, E floats each */
+    LowArray table;            /* [V * E], row id at id * E; data NULL: the model reads features */
+} LowEmbedding;
+
 typedef struct LowLayer {
     IrKind kind;
     const char *title;         /* the spec's layer name, for comments */
@@ -240,6 +251,7 @@ typedef struct LowBuf {
  * the ops on the last row only (output last).
  */
 typedef enum {
+    OP_EMBED_ROWS,    /* the token ids of in (BUF_X) -> their vectors, rows of out */
     OP_LSTM_ROWS,     /* cell over rows of in -> rows of out at column out_col */
     OP_DENSE_ROWS,    /* layer over rows of in -> rows of out */
     OP_COPY_LAST,     /* out = the last row of in (n floats) */
@@ -379,7 +391,8 @@ typedef struct LowBlock {
 } LowBlock;
 
 /* A parameter: a size_t, a float pointer (const or not), or a state pointer. */
-typedef enum { LT_SIZE, LT_CFLOATP, LT_FLOATP, LT_STATEP } LowType;
+typedef enum { LT_SIZE, LT_CFLOATP, LT_FLOATP, LT_STATEP,
+               LT_CIDP /* const int32_t *: the token ids of a model with an embedding */ } LowType;
 
 typedef struct LowParam {
     const char *name;
@@ -423,6 +436,9 @@ typedef struct LowModel {
                                   the activations the model calls, the macros and
                                   vectors of its tiled kernels, and what they need */
     int uses_clip;             /* some clip */
+    int tokens;                /* the input is token ids (int32_t), one per step: the
+                                  API's x is LT_CIDP and the first op OP_EMBED_ROWS */
+    LowEmbedding embedding;    /* tokens: the table */
 
     int nlayers;
     LowLayer *layers;

@@ -426,7 +426,7 @@ static LowPtr last_ptr(Api *A, const Ctx *x, LowBuf b, int width)
 
 static int is_rows_op(const LowOp *op)
 {
-    return op->kind == OP_LSTM_ROWS || op->kind == OP_DENSE_ROWS;
+    return op->kind == OP_LSTM_ROWS || op->kind == OP_DENSE_ROWS || op->kind == OP_EMBED_ROWS;
 }
 
 /* ID_run(x, n, out, out_stride, h, c, pre, m) of op o's cell over ctx's
@@ -448,6 +448,15 @@ static void rows_op(Api *A, LowBlock *b, const Ctx *x, const LowOp *o)
     LowModel *lm = A->lm;
     LowPtr in = rows_ptr(A, x, o->in, 0), out = rows_ptr(A, x, o->out, o->out_col);
     const LowExpr *ow = num(A, o->out_width, NULL);
+    if (o->kind == OP_EMBED_ROWS) {
+        const LowEmbedding *E = &lm->embedding;
+        LowArg ea[6] = {arg_ptr(ptr_array(&E->table)), arg_expr(model_size(A, "VOCABULARY", E->vocab)),
+                        arg_expr(ow), arg_ptr(in), arg_expr(x->rows), arg_ptr(out)};
+        LowStmt *s = call(A, b, CALLEE_RUNTIME, 0, arena_printf(A->a, "embedding %s: the vector of each token id "
+                                                               "(zeros for an id out of range)", E->title), 6, ea);
+        s->fn = "rt_embed_rowsf";
+        return;
+    }
     if (o->kind == OP_LSTM_ROWS) {
         const LowCell *c = &lm->cells[o->cell];
         if (x->batch) {
@@ -610,6 +619,12 @@ static void model_reset(Api *A)
     }
 }
 
+/* The API's x: floats, or a model's token ids (int32_t). */
+static LowType input_type(const LowModel *lm)
+{
+    return lm->tokens ? LT_CIDP : LT_CFLOATP;
+}
+
 /* NAME_run(s, x, steps, y), without its body. */
 static LowFunc *model_run(Api *A)
 {
@@ -617,7 +632,7 @@ static LowFunc *model_run(Api *A)
     f->name = arena_printf(A->a, "%s_run", A->lm->name);
     f->exported = 1;
     param(f, "s", LT_STATEP);
-    param(f, "x", LT_CFLOATP);
+    param(f, "x", input_type(A->lm));
     param(f, "steps", LT_SIZE);
     param(f, "y", LT_FLOATP);
     return f;
@@ -661,7 +676,7 @@ static void model_streaming(Api *A)
     f->name = arena_printf(A->a, "%s_step", lm->name);
     f->exported = 1;
     param(f, "s", LT_STATEP);
-    param_array(f, "x", LT_CFLOATP, lm->input, arena_printf(A->a, "%s_INPUT_SIZE", lm->macro));
+    param_array(f, "x", input_type(lm), lm->input, arena_printf(A->a, "%s_INPUT_SIZE", lm->macro));
     param_array(f, "y", LT_FLOATP, lm->output, arena_printf(A->a, "%s_OUTPUT_SIZE", lm->macro));
     /* NAME_run's ops on one row, each cell's step kernel fused (its input
      * projection and recurrent product in one pass over the tiles: no
@@ -684,7 +699,7 @@ static void model_streaming(Api *A)
     f->exported = 1;
     param(f, "states", LT_STATEP);
     param(f, "batch", LT_SIZE);
-    param(f, "x", LT_CFLOATP);
+    param(f, "x", input_type(lm));
     param(f, "steps", LT_SIZE);
     param(f, "y", LT_FLOATP);
     memset(&x, 0, sizeof x);

@@ -75,6 +75,8 @@ static const char usage_run[] =
     "        starts a comment; --header skips a first line of column names.\n"
     "        Output: one line per step (or one per sequence for 'output last;',\n"
     "        'final;', 'mean;' or 'max;'), numbers printed with %.9g.\n"
+    "        A model with 'input tokens;' reads token ids instead: one per line\n"
+    "        or several, each a step; an id outside 0 .. vocabulary-1 is an error.\n"
     "  f32   raw little-endian float32, one timestep after another: one sequence.\n"
     "  npy   a NumPy .npy array, float32 or float64: [steps, features] is one\n"
     "        sequence, [sequences, steps, features] several. Output: float32,\n"
@@ -129,6 +131,8 @@ static const Flag flags[] = {
     {"--weights", "-w", F_ALL & ~F_INIT, 1},
     {"--output", "-o", F_RUN | F_COMPILE | F_BUILD | F_IMPORT | F_INIT, 1},
     {"--name", NULL, F_COMPILE | F_BUILD | F_IMPORT, 1},
+    {"--graph-output", NULL, F_IMPORT, 1},
+    {"--input-values", NULL, F_IMPORT, 1},
     {"--activations", NULL, F_RUN | F_COMPILE | F_BUILD | F_EVAL, 1},
     {"--threads", NULL, F_COMPILE, 1},
     {"--chunk", NULL, F_COMPILE | F_BUILD, 1},
@@ -167,6 +171,8 @@ static void set_flag(Args *a, const char *name, const char *value)
     else if (strcmp(name, "--weights") == 0) a->weights = value;
     else if (strcmp(name, "--output") == 0) a->output = value;
     else if (strcmp(name, "--name") == 0) a->name = value;
+    else if (strcmp(name, "--graph-output") == 0) a->graph_output = value;
+    else if (strcmp(name, "--input-values") == 0) a->input_values = value;
     else if (strcmp(name, "--activations") == 0) a->activations = value;
     else if (strcmp(name, "--threads") == 0) a->threads = value;
     else if (strcmp(name, "--chunk") == 0) a->chunk = value;
@@ -321,6 +327,7 @@ static int run_data(SeqRunner *r, const Args *a, int in_format, int out_format)
     rt_out wr;
     rt_rows_init(&rows, in, in == stdin ? "<stdin>" : input, m->input);
     rt_rows_format(&rows, (rt_format)in_format, a->header);
+    rt_rows_tokens(&rows, ir_vocabulary(m));
     rt_model model = {m->input, m->output, r->streaming, m->output_last, (size_t)r->chunk, r,
                       loop_reset, loop_run};
     int st = rt_out_init(&wr, out, to_file ? a->output : "<stdout>", (rt_format)out_format, m->output);

@@ -171,6 +171,11 @@ void rt_rows_format(rt_rows *r, rt_format format, int header)
     r->header = header;
 }
 
+void rt_rows_tokens(rt_rows *r, long vocabulary)
+{
+    r->tokens = vocabulary;
+}
+
 void rt_rows_free(rt_rows *r)
 {
     free(r->buf);
@@ -381,9 +386,76 @@ static int parse_line(rt_rows *r, size_t len, double *v, FILE *err)
     return 0;
 }
 
+/* ---- token ids ---- */
+
+/* "token id 120 is out of range: the vocabulary has 100 tokens (0 to 99)" */
+static void token_range_text(char *buf, size_t cap, const rt_rows *r, double id)
+{
+    snprintf(buf, cap, "token id %.17g is out of range: the vocabulary has %ld token%s (ids 0 to %ld)", id,
+             r->tokens, r->tokens == 1 ? "" : "s", r->tokens - 1);
+}
+
+/* The next token id of the current text line (buf[tok_at..tok_end), which
+ * holds one): RT_STEP, or RT_ERROR after reporting. */
+static int text_token(rt_rows *r, double *x, FILE *err)
+{
+    char *s = r->buf, *stop, save;
+    size_t start = r->tok_at, end = start;
+    double d;
+    char msg[160];
+
+    while (end < r->tok_end && !is_ws(s[end]) && s[end] != ',')
+        end++;
+    save = s[end];
+    s[end] = '\0';     /* strtod must not run past the field */
+    d = strtod(s + start, &stop);
+    s[end] = save;
+    if (end == start) {
+        error_at(r, err, start, "expected a token id before ','");
+        r->tok_at = r->tok_end;
+        return RT_ERROR;
+    }
+    if (stop != s + end || !finite_bits(d)) {
+        error_field(r, err, start, end - start, "a token id (an integer)");
+        r->tok_at = r->tok_end;
+        return RT_ERROR;
+    }
+    /* sep: white space, at most one comma; then the next id or the end */
+    r->tok_at = end;
+    while (r->tok_at < r->tok_end && is_ws(s[r->tok_at]))
+        r->tok_at++;
+    if (r->tok_at < r->tok_end && s[r->tok_at] == ',') {
+        r->tok_at++;
+        while (r->tok_at < r->tok_end && is_ws(s[r->tok_at]))
+            r->tok_at++;
+        if (r->tok_at == r->tok_end) {
+            error_at(r, err, r->tok_end, "expected a token id after ','");
+            return RT_ERROR;
+        }
+    }
+    if (d < 0 || d >= (double)r->tokens) {
+        token_range_text(msg, sizeof msg, r, d);
+        error_at(r, err, start, msg);
+        r->tok_at = r->tok_end;
+        return RT_ERROR;
+    }
+    if (d != (double)(long)d) {   /* (in range: (long)d is defined) */
+        error_field(r, err, start, end - start, "a token id (an integer)");
+        r->tok_at = r->tok_end;
+        return RT_ERROR;
+    }
+    *x = d;
+    return RT_STEP;
+}
+
 /* One timestep of text: lines up to the next step, blank line or end. */
 static int text_step(rt_rows *r, double *x, FILE *err)
 {
+    if (r->tokens && r->tok_at < r->tok_end) {
+        int st = text_token(r, x, err);   /* the line's next id */
+        r->bad_line = st == RT_ERROR;
+        return st;
+    }
     for (;;) {
         size_t len = 0;
         char *hash;
@@ -414,6 +486,17 @@ static int text_step(rt_rows *r, double *x, FILE *err)
         }
         if (is_blank(r->buf, len))
             return RT_BREAK;
+        if (r->tokens) {
+            r->tok_at = 0;
+            r->tok_end = len;
+            while (is_ws(r->buf[r->tok_at]))
+                r->tok_at++;
+            if (text_token(r, x, err) != RT_STEP) {
+                r->bad_line = 1;
+                return RT_ERROR;
+            }
+            return RT_STEP;
+        }
         if (parse_line(r, len, x, err) != 0) {
             r->bad_line = 1;
             return RT_ERROR;
@@ -811,14 +894,34 @@ static int npy_step(rt_rows *r, double *x, FILE *err)
 
 /* ---- reading: steps and sequences ---- */
 
+/* A binary form's step x[0] as a token id: RT_STEP, or RT_ERROR after
+ * reporting at the byte where it starts. */
+static int binary_token(rt_rows *r, const double *x, FILE *err)
+{
+    char msg[160];
+    unsigned long long at = r->offset - (r->format == RT_F32 ? 4u : (unsigned)r->npy_item);
+
+    if (x[0] < 0 || x[0] >= (double)r->tokens) {
+        token_range_text(msg, sizeof msg, r, x[0]);
+        return binary_error(r, err, at, "%s", msg);
+    }
+    if (x[0] != (double)(long)x[0])   /* (in range: (long) is defined) */
+        return binary_error(r, err, at, "%.9g is not a token id (an integer)", x[0]);
+    return RT_STEP;
+}
+
 int rt_rows_step(rt_rows *r, double *x, FILE *err)
 {
+    int st;
+
     r->bad_line = 0;
     switch (r->format) {
     case RT_F32:
-        return f32_step(r, x, err);
+        st = f32_step(r, x, err);
+        return st == RT_STEP && r->tokens ? binary_token(r, x, err) : st;
     case RT_NPY:
-        return npy_step(r, x, err);
+        st = npy_step(r, x, err);
+        return st == RT_STEP && r->tokens ? binary_token(r, x, err) : st;
     case RT_TEXT:
         break;
     }

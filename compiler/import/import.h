@@ -5,7 +5,8 @@
  * is: a constant, a shape computed from the input's symbolic sizes, a tensor
  * filled with one number (initial states), or the data flowing from the
  * graph input through the layers, with each of its axes known as time,
- * batch, direction, features or a size-1 axis. Glue ops (Transpose,
+ * batch, direction, features or a size-1 axis (or, for an input of int64
+ * token ids, the Gather of an embedding's table that reads them). Glue ops (Transpose,
  * Squeeze, Unsqueeze, Reshape, Slice, Gather, Identity, Cast) only move
  * axes; LSTM, GRU, RNN, Gemm and MatMul (+ Add) become layers; Relu, Sigmoid, Tanh,
  * Softmax and the like become a dense layer's activation. Anything else is
@@ -26,7 +27,7 @@ typedef enum { IMPORT_LSTM, IMPORT_DENSE, IMPORT_GRU, IMPORT_RNN } ImportKind;
 
 typedef struct ImportLayer {
     ImportKind kind;
-    const char *node;           /* the ONNX node it came from */
+    const char *node;           /* the ONNX node it came from: "'NAME'", or "#k" */
     const char *name;           /* spec block name and tensor prefix: lstm0, dense1 */
     int input;                  /* features in */
     int output;                 /* features out: dirs * hidden, or units */
@@ -55,14 +56,27 @@ typedef struct ImportModel {
     const OnnxGraph *graph;
     int input;                  /* features per step */
     int output;                 /* features per output row */
-    int output_last;            /* one row per sequence: the last step's */
+    OutputForm output_form;     /* sequence, or one row per sequence: last, final, mean, max */
+    /* The graph input holds int64 or int32 token ids, which a Gather of a
+     * table turns into vectors (nn.Embedding): written as an embedding
+     * first, `input tokens;` (input is then 1). NULL: features in. */
+    const float *embed;         /* [vocab, dim] */
+    int vocab, dim;
+    const char *embed_node;     /* the Gather's node, as ImportLayer.node */
     int nlayers;
     ImportLayer *layers;
 } ImportModel;
 
+/* What `lstmc import` was told besides the model. */
+typedef struct ImportOptions {
+    const char *output;         /* --graph-output: the graph output to import; NULL: the only one */
+    int nvalues;                /* --input-values: tensors for graph inputs, which become */
+    const OnnxTensor *values;   /* constants (weights), all but the sequence's */
+} ImportOptions;
+
 /* Matches the graph into layers. Returns NULL after reporting every reason
  * as "MODEL.onnx: error: node 'NAME' (op OP): ...". */
-ImportModel *import_graph(Arena *a, const OnnxGraph *g);
+ImportModel *import_graph(Arena *a, const OnnxGraph *g, const ImportOptions *opt);
 
 /* Writes the spec of model NAME whose weights are in the file weights (a
  * name relative to the spec's folder). */

@@ -28,7 +28,9 @@ LLVMValueRef llact_apply(LLVMBuilderRef b, LLVMModuleRef mod, LowAct a, LLVMValu
 
 /* A call of the runtime function rt_name ("rt_softmaxf", "rt_mean_rowsf")
  * with args: each integer converted to its parameter's width, since the
- * bitcode has the build machine's int and size_t, not the model's. */
+ * bitcode has the build machine's int and size_t, not the model's; each
+ * pointer cast to its parameter's type (the token ids of rt_embed_rowsf
+ * arrive as the control code's 4-byte elements). */
 void llact_call(LLVMBuilderRef b, LLVMModuleRef mod, const char *rt_name, LLVMValueRef *args, unsigned n);
 
 #endif

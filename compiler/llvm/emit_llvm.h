@@ -77,8 +77,9 @@ const char *emitllvm_suffix(LlvmEmitKind kind);
 typedef struct LlvmJit LlvmJit;
 typedef struct LlvmJitModel {
     void (*reset)(void *state);
-    void (*run_stream)(void *state, const float *x, size_t steps, float *y);
-    void (*run_seq)(void *state, const float *x, size_t steps, float *y, float *scratch);
+    /* x: floats, or a model's token ids (int32_t) */
+    void (*run_stream)(void *state, const void *x, size_t steps, float *y);
+    void (*run_seq)(void *state, const void *x, size_t steps, float *y, float *scratch);
     size_t state_bytes;
     size_t scratch_floats_per_step;   /* 0 for streaming models */
     int streaming;

@@ -97,9 +97,9 @@ int emitllvm_jit(const LowModel *lm, LlvmJitModel *out)
     /* addresses to function pointers: the usual POSIX conversion */
     out->reset = (void (*)(void *))(uintptr_t)reset;
     if (lm->streaming)
-        out->run_stream = (void (*)(void *, const float *, size_t, float *))(uintptr_t)run;
+        out->run_stream = (void (*)(void *, const void *, size_t, float *))(uintptr_t)run;
     else
-        out->run_seq = (void (*)(void *, const float *, size_t, float *, float *))(uintptr_t)run;
+        out->run_seq = (void (*)(void *, const void *, size_t, float *, float *))(uintptr_t)run;
     out->streaming = lm->streaming;
     out->state_bytes = (size_t)lm->state_bytes;
     out->scratch_floats_per_step = lm->streaming ? 0 : (size_t)lm->nseq * (size_t)lm->seq_width;
@@ -131,6 +131,9 @@ typedef struct JitRunner {
     void *state;
     float *x, *y, *scratch;
     size_t x_cap, y_cap, scratch_cap;
+    int32_t *ids;             /* a model of token ids reads these, not x */
+    size_t ids_cap;
+    const void *in;           /* x or ids: what to_input filled */
 } JitRunner;
 
 static float *grow(float *p, size_t *cap, size_t need)
@@ -141,12 +144,25 @@ static float *grow(float *p, size_t *cap, size_t need)
     return mem_realloc(p, need * sizeof *p);
 }
 
-/* The doubles of the rows reader to floats, into j->x. */
-static void to_floats(JitRunner *j, const double *x, size_t n)
+/* The doubles of the rows reader to floats, into j->x, or, for a model of
+ * token ids (which the reader has checked to be in range), to int32_t ids
+ * into j->ids; j->in points at them. */
+static void to_input(JitRunner *j, const IrModel *m, const double *x, size_t n)
 {
+    if (m->embedding) {
+        if (n > j->ids_cap) {
+            j->ids = mem_realloc(j->ids, n * sizeof *j->ids);
+            j->ids_cap = n;
+        }
+        for (size_t k = 0; k < n; k++)
+            j->ids[k] = (int32_t)x[k];
+        j->in = j->ids;
+        return;
+    }
     j->x = grow(j->x, &j->x_cap, n ? n : 1);
     for (size_t k = 0; k < n; k++)
         j->x[k] = (float)x[k];
+    j->in = j->x;
 }
 
 /* The model's floats back to doubles for printing. */
@@ -170,9 +186,9 @@ static void jit_steps(SeqRunner *r, const double *x, long steps, double *y)
     JitRunner *j = r->impl;
     const IrModel *m = r->m;
     size_t ny = (size_t)(m->output_last ? 1 : steps) * (size_t)m->output;
-    to_floats(j, x, (size_t)steps * (size_t)m->input);
+    to_input(j, m, x, (size_t)steps * (size_t)m->input);
     j->y = grow(j->y, &j->y_cap, ny);
-    j->jm.run_stream(j->state, j->x, (size_t)steps, j->y);
+    j->jm.run_stream(j->state, j->in, (size_t)steps, j->y);
     to_doubles(j, y, ny);
 }
 
@@ -184,10 +200,10 @@ static void jit_whole(SeqRunner *r, const double *x, long steps, double *y)
     const IrModel *m = r->m;
     size_t ny = (size_t)(m->output_last ? 1 : steps) * (size_t)m->output;
     size_t ns = (size_t)steps * j->jm.scratch_floats_per_step;
-    to_floats(j, x, (size_t)steps * (size_t)m->input);
+    to_input(j, m, x, (size_t)steps * (size_t)m->input);
     j->y = grow(j->y, &j->y_cap, ny);
     j->scratch = grow(j->scratch, &j->scratch_cap, ns ? ns : 1);
-    j->jm.run_seq(j->state, j->x, (size_t)steps, j->y, j->scratch);
+    j->jm.run_seq(j->state, j->in, (size_t)steps, j->y, j->scratch);
     to_doubles(j, y, ny);
 }
 
@@ -226,6 +242,7 @@ void jit_runner_close(SeqRunner *r)
     emitllvm_jit_free(&j->jm);
     mem_free(j->state);
     mem_free(j->x);
+    mem_free(j->ids);
     mem_free(j->y);
     mem_free(j->scratch);
     mem_free(j);

@@ -194,12 +194,43 @@ static void test_trace(void **state)
     arena_free(&a);
 }
 
+/* An embedding's table: N(0, 1) as nn.Embedding draws it, Keras' uniform
+ * +-0.05, under each convention's name. */
+static void test_embedding(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    IrModel *m = model_of(&a, "model e { input tokens; embedding emb { vocabulary 300; dim 20; from pytorch \"emb\"; }\n"
+                              "lstm l { hidden 8; from pytorch \"lstm\"; } }");
+    InitTensors t;
+    init_weights(&a, m, INIT_DEFAULT, 1, &t);
+    long n;
+    const float *v = tensor(&t, "emb.weight", &n);
+    assert_int_equal(n, 300 * 20);
+    double sum = 0, sq = 0;
+    for (long k = 0; k < n; k++) {
+        sum += v[k];
+        sq += (double)v[k] * v[k];
+    }
+    assert_true(fabs(sum / (double)n) < 5 / sqrt((double)n));
+    assert_true(fabs(sq / (double)n - 1) < 5 * sqrt(2.0 / (double)n));
+    tensor(&t, "lstm.weight_ih_l0", &n);
+    assert_int_equal(n, 32 * 20);
+    m = model_of(&a, "model e { input tokens; embedding emb { vocabulary 300; dim 20; from keras \"emb\"; }\n"
+                     "lstm l { hidden 8; from native \"l\"; } }");
+    init_weights(&a, m, INIT_DEFAULT, 1, &t);
+    v = tensor(&t, "emb.embeddings", &n);
+    check_uniform("embeddings", v, n, 0.05);
+    arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pytorch_scheme), cmocka_unit_test(test_keras_scheme),
         cmocka_unit_test(test_1997_scheme),    cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_trace),
+        cmocka_unit_test(test_embedding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,8 @@ static IrModel *model(Arena *a, const char *text)
     IrModel *m = sema_check(a, parse_spec(a, src), "none.safetensors");
     if (!m || diag_errors() != 0)
         fail_msg("expected a valid spec:\n%s", text);
+    if (m->embedding)
+        m->embedding->embed.table = zeros(a, (long)m->embedding->input * m->embedding->output);
     for (int n = 0; n < m->nlayers; n++) {
         IrLayer *L = &m->layers[n];
         if (L->kind == IR_DENSE) {
@@ -708,6 +710,68 @@ static void test_pool_mean_max(void **state)
     arena_free(&a);
 }
 
+/* A model of token ids: the API takes int32_t ids, the first op looks them
+ * up (the runtime's rt_embed_rowsf) into rows the first layer reads. */
+static void test_embedding(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    LowModel *lm = lower(&a,
+                         "model m { input tokens; embedding e { vocabulary 100; dim 6; from pytorch \"e\"; }\n"
+                         "  lstm l { hidden 16; from native \"w\"; } dense d { units 2; from native \"w\"; } }",
+                         NULL);
+    assert_true(lm->tokens);
+    assert_int_equal(lm->input, 1);
+    assert_string_equal(lm->embedding.table.name, "m_e_table");
+    assert_int_equal(lower_array_floats(&lm->embedding.table), 600);
+    assert_true(lower_needs(lm, "rt_embed_rowsf"));
+    assert_int_equal(lm->ops[0].kind, OP_EMBED_ROWS);
+    assert_int_equal(lm->ops[0].in.kind, BUF_X);
+    assert_int_equal(lm->ops[0].out.kind, BUF_SEQ);
+    assert_int_equal(lm->ops[1].in.kind, BUF_SEQ);
+    assert_int_equal(lm->ops[1].in_width, 6);
+    assert_int_equal(lm->run.params[1].type, LT_CIDP);
+    assert_int_equal(lm->step.params[1].type, LT_CIDP);
+    assert_int_equal(lm->run_batch.params[2].type, LT_CIDP);
+    const LowStmt *s = find_call(&lm->run.body, CALLEE_RUNTIME);
+    assert_string_equal(s->fn, "rt_embed_rowsf");
+    assert_int_equal(s->nargs, 6);
+    assert_string_equal(arg_text(&a, lm, &s->args[0]), "m_e_table");
+    assert_string_equal(arg_text(&a, lm, &s->args[1]), "M_VOCABULARY");
+    assert_string_equal(arg_text(&a, lm, &s->args[2]), "6");
+    assert_string_equal(arg_text(&a, lm, &s->args[3]), "x+t0");
+    assert_string_equal(arg_text(&a, lm, &s->args[4]), "n");
+    assert_string_equal(arg_text(&a, lm, &s->args[5]), "s[0].seq0");
+    s = find_call(&lm->run.body, CALLEE_CELL_RUN);
+    assert_string_equal(arg_text(&a, lm, &s->args[0]), "s[0].seq0");
+    /* run_batch: the group's ids of step t */
+    s = find_call(&lm->run_batch.body, CALLEE_RUNTIME);
+    assert_string_equal(arg_text(&a, lm, &s->args[3]), "x+((t * batch) + b0)");
+    assert_string_equal(arg_text(&a, lm, &s->args[4]), "nb");
+    /* the table is flash, and part of the hash */
+    LowModel *other = lower(&a,
+                            "model m { input tokens; embedding e { vocabulary 100; dim 6; from pytorch \"e\"; }\n"
+                            "  lstm l { hidden 16; from native \"w\"; } dense d { units 2; from native \"w\"; } }",
+                            NULL);
+    assert_true(other->hash == lm->hash);
+    other->ir->embedding->embed.table[7] = 1;
+    assert_true(lower_model(&a, other->ir, &(LowerOptions){NULL, 1, 1, NULL, 0})->hash != lm->hash);
+    assert_true(lm->flash_bytes >= 4 * 600);
+
+    /* a sequence model: the vectors in the caller's scratch; pooled without
+     * a recurrent layer: the vectors themselves */
+    lm = lower(&a, "model m { input tokens; embedding e { vocabulary 9; dim 3; from keras \"e\"; }\n"
+                   "  dense d { units 2; from native \"w\"; } output mean; }", NULL);
+    assert_false(lm->streaming);
+    assert_int_equal(lm->ops[0].kind, OP_EMBED_ROWS);
+    s = find_call(&lm->run.body, CALLEE_RUNTIME);
+    assert_string_equal(s->fn, "rt_embed_rowsf");
+    assert_string_equal(arg_text(&a, lm, &s->args[5]), "scratch");
+    assert_int_equal(lm->ops[1].kind, OP_POOL);
+    assert_int_equal(lm->ops[1].in.kind, BUF_SEQ);
+    arena_free(&a);
+}
+
 /* The model hash: the same for the same model whatever the target, and
  * another for another weight, name, chunk or activation mode. */
 static void test_model_hash(void **state)
@@ -929,6 +993,7 @@ int main(void)
         cmocka_unit_test(test_direction_threads),
         cmocka_unit_test(test_pool_final),
         cmocka_unit_test(test_pool_mean_max),
+        cmocka_unit_test(test_embedding),
         cmocka_unit_test(test_reset_initial_state),
         cmocka_unit_test(test_model_hash),
         cmocka_unit_test(test_runtime_needs),

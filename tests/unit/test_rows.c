@@ -428,6 +428,81 @@ static void test_header_line(void **state)
     check_error("time,speed\n1,2\n", 2, "input.txt:1:1: error: 'time' is not a number\n");
 }
 
+/* ---- token ids ---- */
+
+/* One id per line or several, each a step; a blank line ends a sequence. */
+static void test_tokens(void **state)
+{
+    (void)state;
+    Fixture f;
+    fx_open(&f, "3\n1 4, 1\n\t5,9  # a comment\n\n0\n", 1);
+    rt_rows_tokens(&f.r, 10);
+    double a[] = {3, 1, 4, 1, 5, 9}, b[] = {0};
+    expect_seq(&f, 6, a);
+    expect_seq(&f, 1, b);
+    expect_end(&f);
+    fx_close(&f);
+}
+
+static void check_token_error(const char *text, const char *msg)
+{
+    Fixture f;
+    fx_open(&f, text, 1);
+    rt_rows_tokens(&f.r, 10);
+    expect_error(&f, msg);
+    fx_close(&f);
+}
+
+static void test_token_errors(void **state)
+{
+    (void)state;
+    check_token_error("1 2\n3 10\n", "input.txt:2:3: error: token id 10 is out of range: the vocabulary has 10 "
+                                     "tokens (ids 0 to 9)\n");
+    check_token_error("-1\n", "input.txt:1:1: error: token id -1 is out of range: the vocabulary has 10 "
+                              "tokens (ids 0 to 9)\n");
+    check_token_error("1 2.5\n", "input.txt:1:3: error: '2.5' is not a token id (an integer)\n");
+    check_token_error("1 x\n", "input.txt:1:3: error: 'x' is not a token id (an integer)\n");
+    check_token_error("1 nan\n", "input.txt:1:3: error: 'nan' is not a token id (an integer)\n");
+    check_token_error("1,,2\n", "input.txt:1:3: error: expected a token id before ','\n");
+    check_token_error(",1\n", "input.txt:1:1: error: expected a token id before ','\n");
+    check_token_error("1, 2,\n", "input.txt:1:6: error: expected a token id after ','\n");
+    /* after an error, the next sequence */
+    Fixture f;
+    fx_open(&f, "1 99 2\n3\n\n4 5\n", 1);
+    rt_rows_tokens(&f.r, 10);
+    expect_error(&f, "input.txt:1:3: error: token id 99 is out of range: the vocabulary has 10 tokens (ids 0 to 9)\n");
+    double a[] = {4, 5};
+    expect_seq(&f, 2, a);
+    expect_end(&f);
+    fx_close(&f);
+}
+
+/* f32: the ids as floats, checked alike, at the byte where each starts. */
+static void test_tokens_f32(void **state)
+{
+    (void)state;
+    float v[] = {2, 7, 1.5f}, w[] = {2, 11};
+    Fixture f;
+    fx_open_bytes(&f, v, 2 * sizeof(float), 1);
+    rt_rows_format(&f.r, RT_F32, 0);
+    rt_rows_tokens(&f.r, 10);
+    double a[] = {2, 7};
+    expect_seq(&f, 2, a);
+    expect_end(&f);
+    fx_close(&f);
+    fx_open_bytes(&f, v, sizeof v, 1);
+    rt_rows_format(&f.r, RT_F32, 0);
+    rt_rows_tokens(&f.r, 10);
+    expect_error(&f, "input.txt: byte 8: error: 1.5 is not a token id (an integer)\n");
+    fx_close(&f);
+    fx_open_bytes(&f, w, sizeof w, 1);
+    rt_rows_format(&f.r, RT_F32, 0);
+    rt_rows_tokens(&f.r, 10);
+    expect_error(&f, "input.txt: byte 4: error: token id 11 is out of range: the vocabulary has 10 tokens "
+                     "(ids 0 to 9)\n");
+    fx_close(&f);
+}
+
 /* A .npy file given as text is named as such. */
 static void test_npy_as_text(void **state)
 {
@@ -1009,6 +1084,9 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_comments),
         cmocka_unit_test(test_header_line),
+        cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_token_errors),
+        cmocka_unit_test(test_tokens_f32),
         cmocka_unit_test(test_npy_as_text),
         cmocka_unit_test(test_f32),
         cmocka_unit_test(test_npy_2d_3d),
