@@ -19,7 +19,8 @@
 # (taskset; not the 2-thread systems, which need two); BENCH_OUT (default
 # build/bench) for the work files; BENCH_BASELINE=PATH/lstmc adds the code of
 # another lstmc (say, the last release's) as one more system of the standard
-# tables (and its --activations exact code to the exact-step tables), to see
+# tables (and its --activations exact code and NAME_step to the exact-step
+# tables), to see
 # a change's effect within one interleaved run;
 # BENCH_TABLES="NAME..." runs only the tables of those names (of the ones
 # the options select), say BENCH_TABLES=blocks-h512 bench/run.sh --variants.
@@ -262,6 +263,8 @@ variant_tables() {
         fi
         def_system "$t" step-gcc std step-gcc "bench_step per step, gcc" std-gcc
         def_system "$t" step-llvm std step-llvm "bench_step per step, LLVM object" std-llvm
+        [ -z "${BENCH_BASELINE:-}" ] ||
+            def_system "$t" step-gcc-base std step-base "baseline lstmc, bench_step per step, gcc" std-gcc
         def_system "$t" onednn std onednn "oneDNN lstm_forward"
         def_system "$t" torch std torch "PyTorch eager nn.LSTM"
         def_system "$t" naive std naive "naive C (libm), gcc $OPT"
@@ -343,6 +346,7 @@ kind_code() {
         step-gcc) CODE=c COPTS="--activations fast" CFLAGS_EXTRA=(-DBENCH_STEP_API) ;;
         step-llvm) CODE=llvm COPTS="--activations fast --emit obj" CFLAGS_EXTRA=(-DBENCH_STEP_API) ;;
         base) CODE=baseline COPTS="--activations fast" ;;
+        step-base) CODE=baseline COPTS="--activations fast" CFLAGS_EXTRA=(-DBENCH_STEP_API) ;;
         exact-base) CODE=baseline-exact COPTS="--activations exact" ;;
         exact-llvm-base) CODE=baseline-exact-llvm COPTS="--activations exact --emit obj" ;;
         *) return 1 ;;
@@ -369,8 +373,8 @@ gen_code() {
     elif [ $rc != 0 ]; then
         CODE_STATUS[$dir]="fail:$why"
         log "bench: $dir: $why"
-    elif [ "${code%t2}" != "$code" ] && ! grep -q '^#define BENCH_THREADS' "$dir/bench.h"; then
-        CODE_STATUS[$dir]="skip:lstmc compile $COPTS wrote single-threaded code for this model (no BENCH_THREADS in bench.h)"
+    elif [ "${code%t2}" != "$code" ] && ! grep -q '^#define BENCH_\(DIRECTION_\)\?THREADS' "$dir/bench.h"; then
+        CODE_STATUS[$dir]="skip:lstmc compile $COPTS wrote single-threaded code for this model (no BENCH_THREADS or BENCH_DIRECTION_THREADS in bench.h)"
     else
         CODE_STATUS[$dir]=""
     fi

@@ -36,7 +36,10 @@ const char usage_compile[] =
     "  --threads N            N >= 2: NAME_run shares the large LSTM layers of a\n"
     "                         streaming model among N threads (NAME_threads_start;\n"
     "                         the code then needs pthreads and gcc's or clang's\n"
-    "                         __atomic builtins);\n"
+    "                         __atomic builtins; C only); and a model with a\n"
+    "                         backward direction runs the two directions of each\n"
+    "                         bidirectional layer on two threads (pthreads; C and\n"
+    "                         LLVM);\n"
     "                         default 1: plain C99, no threads\n"
     "  --weights-type T       how the weight matrices are stored: f32 (default),\n"
     "                         f16 or bf16 (half the flash, rounded to nearest\n"
@@ -94,8 +97,6 @@ int cmd_compile(const Args *a)
         return cli_usage_error(a, "unknown --emit '%s'; expected c, llvm, bc or obj", emit);
     if (!llvm && (a->target || a->cpu || a->features || a->opt))
         return cli_usage_error(a, "%s", "--target, --cpu, --features and --opt-level are for --emit llvm, bc or obj");
-    if (llvm && lo.threads > 1)
-        return cli_usage_error(a, "%s", "--threads is for the C backend (--emit c): the LLVM backend has no threads");
     /* --opt-level, in the order of LlvmOptLevel (emit_llvm.h); default 3 */
     static const char *const opt_names[] = {"2", "3", "s", "z"};
     int opt = 1;
@@ -129,7 +130,13 @@ int cmd_compile(const Args *a)
             if (emitllvm_resolve_cpu(&arena, &t) == 0 && emitllvm_vector_shape(&t, &vt) == 0) {
                 vt.size = t.opt_level == LLVM_OPT_S || t.opt_level == LLVM_OPT_Z;
                 lo.target = &vt;
-                if (emitllvm_write_files(lower_model(&arena, m, &lo), &o, &t, kind, a->output) == 0)
+                LowModel *lm = lower_model(&arena, m, &lo);
+                /* the pool that shares a streaming model's layers is the C's */
+                if (lm->threads > 1)
+                    status = cli_usage_error(a, "%s", "--threads shares a streaming model's layers among threads "
+                                             "in the C backend only (--emit c); the LLVM backend runs the two "
+                                             "directions of a bidirectional model on two threads");
+                else if (emitllvm_write_files(lm, &o, &t, kind, a->output) == 0)
                     status = EXIT_OK;
             }
         } else

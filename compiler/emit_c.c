@@ -262,6 +262,10 @@ static void emit_banner(Emitter *e, Arena *a, const LowModel *lm, const EmitOpti
         emit_line(e, " *   threads:     %d (%s_threads_start); this code needs pthreads and the", lm->threads, lm->name);
         emit_line(e, " *                __atomic builtins of gcc or clang (cc -pthread)");
     }
+    if (lm->direction_threads) {
+        emit_line(e, " *   threads:     2: %s_run runs the backward direction of each bidirectional", lm->name);
+        emit_line(e, " *                layer on a thread of its own; this code needs pthreads (cc -pthread)");
+    }
     emit_line(e, " *");
     if (lm->tokens) {
         const LowEmbedding *E = &lm->embedding;
@@ -526,6 +530,9 @@ static void emit_header_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     } else {
         emit_line(e, "#define %s_INPUT_SIZE  %d  /* floats per input step */", M, lm->input);
     }
+    if (lm->direction_threads)
+        emit_line(e, "#define %s_DIRECTION_THREADS 2  /* %s_run: a bidirectional layer's directions on two threads */",
+                  M, lm->name);
     emit_line(e, "#define %s_OUTPUT_SIZE %d  /* floats per output row */", M, lm->output);
     emit_line(e, "#define %s_OUTPUT_LAST %d  /* 1: one output row per sequence, the last step's */",
               M, lm->output_last);
@@ -770,6 +777,8 @@ static void emit_cell_defines(Emitter *e, const LowCell *c)
         emit_line(e, " * own set), and sequences per pass of run_batch's: at most RT_ACCS in all */");
         emit_line(e, "#define %s_PROJ_PSTEPS (RT_ACCS / %s_PROJ_VECS >= 4 ? 4 : RT_ACCS / %s_PROJ_VECS >= 2 ? 2 : 1)",
                   M, M, M);
+        emit_line(e, "/* columns of the projection's passes of PROJ_PSTEPS; the rest one at a time */");
+        emit_line(e, "#define %s_PROJ_JFULL (%s_HIDDEN / %s_PROJ_PSTEPS * %s_PROJ_PSTEPS)", M, M, M, M);
     }
     emit_line(e, "#define %s_TILE   %d  /* V: units per tile; a tile's gate rows are computed together */",
               M, c->tile);
@@ -791,6 +800,8 @@ static void emit_cell_defines(Emitter *e, const LowCell *c)
     emit_line(e, "/* sets of accumulators of the recurrent product (columns k, k+1, ... each");
     emit_line(e, " * to its own set, summed at the end): hides the latency of the a*b + c chain */");
     emit_line(e, "#define %s_KSPLIT %s_PSTEPS", M, M);
+    emit_line(e, "/* columns of the recurrent product's passes of KSPLIT; the rest one at a time */");
+    emit_line(e, "#define %s_KFULL (%s_%s / %s_KSPLIT * %s_KSPLIT)", M, M, c->proj ? "PROJ" : "HIDDEN", M, M);
     emit_line(e, "/* first row of each gate within a tile's rows (of %s, %s and pre[]) */", c->w_x.name,
               c->w_h.name);
     for (int g = 0; g < GATE_COUNT; g++) {
@@ -1199,7 +1210,6 @@ static void emit_projection(Emitter *e, Arena *a, const LowCell *c)
     emit_line(e, "const %s *w = &%s[t][0][0];", wtype(&c->w_proj), c->w_proj.name);
     emit_line(e, "float *ht = h + t * %s_PROJ_TILE;  /* the tile's rows of h */", M);
     emit_line(e, "%s acc[%s_PROJ_PSTEPS][%s_PROJ_VECS];", vtype(simd), M, M);
-    emit_line(e, "int j = 0;");
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 0; q < %s_PROJ_PSTEPS; q++)", M);
     emit_line(e, "RT_UNROLL");
@@ -1207,7 +1217,7 @@ static void emit_projection(Emitter *e, Arena *a, const LowCell *c)
     emit_line(e, "    acc[q][l] = %s;", vset1(a, simd, "0.0f"));
     emit_close(e, "");
     emit_line(e, "RT_NO_UNROLL");
-    emit_open(e, "for (; j + %s_PROJ_PSTEPS <= %s_HIDDEN; j += %s_PROJ_PSTEPS)", M, M, M);
+    emit_open(e, "for (int j = 0; j < %s_PROJ_JFULL; j += %s_PROJ_PSTEPS)", M, M);
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 0; q < %s_PROJ_PSTEPS; q++)", M);
     emit_line(e, "const %s *wj = w + (j + q) * %s_PROJ_TILE;", wtype(&c->w_proj), M);
@@ -1217,7 +1227,7 @@ static void emit_projection(Emitter *e, Arena *a, const LowCell *c)
     emit_line(e, "    acc[q][l] = %s;", vfma(a, simd, wload(a, simd, &c->w_proj, "wj", "l"), "mj", "acc[q][l]"));
     emit_close(e, "");
     emit_close(e, "");
-    emit_open(e, "for (; j < %s_HIDDEN; j++)", M);
+    emit_open(e, "for (int j = %s_PROJ_JFULL; j < %s_HIDDEN; j++)", M, M);
     emit_line(e, "const %s *wj = w + j * %s_PROJ_TILE;", wtype(&c->w_proj), M);
     emit_line(e, "const %s mj = %s;", vtype(simd), vset1(a, simd, "m[j]"));
     emit_line(e, "RT_UNROLL");
@@ -1313,15 +1323,17 @@ static void emit_batch_projection(Emitter *e, Arena *a, const LowModel *lm, cons
     emit_blank(e);
 }
 
-/* One pass of the input projection over tile t's w_x for `steps` steps
- * (a macro or 1) from u: acc[step][vector] in registers. */
-static void emit_project_pass(Emitter *e, Arena *a, const LowCell *c, const char *steps)
+/* One pass of the input projection over tile t's w_x (at w) for `steps`
+ * steps (a macro or 1) from the rows xu to the rows pu (GATE_ROWS floats
+ * apart): acc[step][vector] in registers. */
+static void emit_project_pass(Emitter *e, Arena *a, const LowCell *c, const char *steps, const char *xu,
+                              const char *pu)
 {
     const char *M = c->macro;
     int one = strcmp(steps, "1") == 0;
     const char *Q = one ? "" : "[q]";
-    emit_line(e, "const float *xu = x + u * %s_INPUT;", M);
-    emit_line(e, "float *pu = pre + u * %s_GATE_ROWS + t * %s_TILE_ROWS;", M, M);
+    emit_line(e, "const float *xu = %s;", xu);
+    emit_line(e, "float *pu = %s;", pu);
     emit_line(e, "%s acc%s[%s_VECS];", vtype(c->simd), one ? "" : arena_printf(a, "[%s]", steps), M);
     open_steps(e, steps);
     emit_line(e, "RT_UNROLL");
@@ -1356,7 +1368,6 @@ static void emit_project_pass(Emitter *e, Arena *a, const LowCell *c, const char
                       c->b_tiled.data ? vload(a, c->simd, arena_printf(a, "%s[t]", c->b_tiled.name), "l") : NULL);
     emit_line(e, "    %s;", vstore(a, c->simd, one ? "pu" : arena_printf(a, "(pu + q * %s_GATE_ROWS)", M), "l", sum));
     close_steps(e, steps);
-    emit_line(e, "u += %s;", steps);
 }
 
 /* pre[u] = b + w_x x[u] for n steps: a matrix product, register-tiled. */
@@ -1377,11 +1388,15 @@ static void emit_project(Emitter *e, Arena *a, const LowCell *c)
     emit_line(e, "const %s *w = &%s[t][0][0];", wtype(&c->w_x), c->w_x.name);
     emit_line(e, "size_t u = 0;");
     emit_line(e, "/* PSTEPS steps per pass, then one at a time */");
+    const char *xu = arena_printf(a, "x + u * %s_INPUT", M);
+    const char *pu = arena_printf(a, "pre + u * %s_GATE_ROWS + t * %s_TILE_ROWS", M, M);
     emit_open(e, "while (u + %s_PSTEPS <= n)", M);
-    emit_project_pass(e, a, c, arena_printf(a, "%s_PSTEPS", M));
+    emit_project_pass(e, a, c, arena_printf(a, "%s_PSTEPS", M), xu, pu);
+    emit_line(e, "u += %s_PSTEPS;", M);
     emit_close(e, "");
     emit_open(e, "while (u < n)");
-    emit_project_pass(e, a, c, "1");
+    emit_project_pass(e, a, c, "1", xu, pu);
+    emit_line(e, "u += 1;");
     emit_close(e, "");
     emit_close(e, "");
     emit_close(e, "");
@@ -1389,17 +1404,30 @@ static void emit_project(Emitter *e, Arena *a, const LowCell *c)
 }
 
 /* One step from the projected input: the recurrent product and the cell
- * update, tile by tile. */
-static void emit_recur(Emitter *e, Arena *a, const LowCell *c)
+ * update, tile by tile. fused (ID_step): from the input row x, each tile's
+ * projected input computed first, into p (the bits ID_project gives). */
+static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
 {
     const char *M = c->macro;
     int int8 = c->w_h.type == WT_INT8;   /* pre + s * (the sum), after the loop */
     const char *hdim = c->proj ? "PROJ" : "HIDDEN";
-    emit_line(e, "/* One step of %s from its projected input pre (GATE_ROWS floats):", c->title);
+    if (fused) {
+        emit_line(e, "/* One step of %s from its input row x (INPUT floats), NAME_step's:", c->title);
+        emit_line(e, " * each tile's input projection (into p), then its recurrent product and");
+        emit_line(e, " * cells, one pass over the tiles; the bits of %s_project then %s_recur.", c->id, c->id);
+    } else {
+        emit_line(e, "/* One step of %s from its projected input pre (GATE_ROWS floats):", c->title);
+    }
     emit_line(e, " * h, c -> the new h, c. %s */", c->reset_before ? "m is scratch (r h, z and a_n for the second pass)."
                                              : c->proj ? "m is scratch (o * act(c), projected into h)."
                                                        : "hn is scratch: the new h, copied to h at the end.");
-    if (c->threads > 1) {
+    if (fused) {
+        emit_function(e, "static void %s_step(const float x[%s_INPUT], float h[%s_%s], float c[%s_HIDDEN], float %s[%s])",
+                      c->id, M, M, hdim, M, c->proj ? "m" : "hn", m_floats(a, c));
+        if (c->reset_before)
+            emit_line(e, "(void)c;  /* reset before keeps h alone */");
+        emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
+    } else if (c->threads > 1) {
         emit_line(e, "/* (tiles t_lo .. t_hi - 1 only, a thread's share: the new h of their units");
         emit_line(e, " * goes to hn, and nothing is copied to h) */");
         emit_function(e, "static void %s_recur(const float *pre, const float *h, float *c, float *hn, int t_lo, int t_hi)",
@@ -1412,13 +1440,23 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c)
             emit_line(e, "(void)c;  /* reset before keeps h alone */");
         emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
     }
+    if (fused) {
+        emit_line(e, "float p[%s_TILE_ROWS];  /* the tile's projected input */", M);
+        emit_line(e, "{  /* the pass's own acc */");
+        e->indent++;
+        emit_line(e, "const %s *w = &%s[t][0][0];", wtype(&c->w_x), c->w_x.name);
+        emit_project_pass(e, a, c, "1", "x", "p");
+        emit_close(e, "");
+    }
     emit_line(e, "const %s *w = &%s[t][0][0];", wtype(&c->w_h), c->w_h.name);
     emit_line(e, "float a[%s_TILE_ROWS];  /* the tile's gate pre-activations */", M);
     emit_line(e, "%s acc[%s_KSPLIT][%s_VECS];", vtype(c->simd), M, M);
-    emit_line(e, "int k = 0;");
     emit_line(e, "/* gates of the tile: a = pre + w_h h, its rows accumulated together,");
     emit_line(e, " * one pass over w_h[t]; column k to accumulator set k %% KSPLIT */");
-    emit_line(e, "const float *pt = pre + t * %s_TILE_ROWS;  /* the tile's projected input */", M);
+    if (fused)
+        emit_line(e, "const float *pt = p;");
+    else
+        emit_line(e, "const float *pt = pre + t * %s_TILE_ROWS;  /* the tile's projected input */", M);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
     emit_line(e, "    acc[0][l] = %s;", int8 ? vset1(a, c->simd, "0.0f") : vload(a, c->simd, "pt", "l"));
@@ -1429,7 +1467,7 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c)
     emit_line(e, "    acc[q][l] = %s;", vset1(a, c->simd, "0.0f"));
     emit_close(e, "");
     emit_line(e, "RT_NO_UNROLL");
-    emit_open(e, "for (; k + %s_KSPLIT <= %s_%s; k += %s_KSPLIT)", M, M, hdim, M);
+    emit_open(e, "for (int k = 0; k < %s_KFULL; k += %s_KSPLIT)", M, M);
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 0; q < %s_KSPLIT; q++)", M);
     emit_line(e, "const %s *wk = w + (k + q) * %s_TILE_ROWS;", wtype(&c->w_h), M);
@@ -1439,7 +1477,7 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c)
     emit_line(e, "    acc[q][l] = %s;", vfma(a, c->simd, wload(a, c->simd, &c->w_h, "wk", "l"), "hk", "acc[q][l]"));
     emit_close(e, "");
     emit_close(e, "");
-    emit_open(e, "for (; k < %s_%s; k++)", M, hdim);
+    emit_open(e, "for (int k = %s_KFULL; k < %s_%s; k++)", M, M, hdim);
     emit_line(e, "const %s *wk = w + k * %s_TILE_ROWS;", wtype(&c->w_h), M);
     emit_line(e, "const %s hk = %s;", vtype(c->simd), vset1(a, c->simd, "h[k]"));
     emit_line(e, "RT_UNROLL");
@@ -1624,7 +1662,9 @@ static void emit_cell(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c
     if (c->proj)
         emit_projection(e, a, c);
     emit_project(e, a, c);
-    emit_recur(e, a, c);
+    emit_recur(e, a, c, 0);
+    if (lm->streaming && c->threads <= 1)
+        emit_recur(e, a, c, 1);
     if (c->threads > 1)
         emit_cell_run_threads(e, a, lm, c, k);
     else
@@ -1738,6 +1778,7 @@ static const char *callee_c(Arena *a, const LowModel *lm, const LowStmt *s)
     switch (s->callee) {
     case CALLEE_CELL_PROJECT:      return arena_printf(a, "%s_project", c->id);
     case CALLEE_CELL_RECUR:        return arena_printf(a, "%s_recur", c->id);
+    case CALLEE_CELL_STEP:         return arena_printf(a, "%s_step", c->id);
     case CALLEE_CELL_PROJECTION:   return arena_printf(a, "%s_projection", c->id);
     case CALLEE_CELL_BATCH_RECUR:  return arena_printf(a, "%s_batch_recur", c->id);
     case CALLEE_CELL_BATCH_PROJECTION: return arena_printf(a, "%s_batch_projection", c->id);
@@ -1806,12 +1847,22 @@ static void emit_stmt(Emitter *e, Arena *a, const LowModel *lm, const LowStmt *s
         emit_line(e, "if (%s == 0)", expr_c(a, s->expr, 4));
         emit_line(e, "    return;");
         break;
+    case LS_JOIN:
+        emit_commented(e, arena_printf(a, "%s_job_join(&%s);", lm->name, s->var), s->comment);
+        break;
+    case LS_SPAWN:
     case LS_CALL: {
         const char *args = "";
         for (int k = 0; k < s->nargs; k++) {
             const LowArg *g = &s->args[k];
             args = arena_printf(a, "%s%s%s", args, k ? ", " : "",
                                 g->is_ptr ? ptr_c(a, lm, &g->ptr) : expr_c(a, g->expr, 4));
+        }
+        if (s->kind == LS_SPAWN) {
+            emit_line(e, "%s_job %s;", lm->name, s->var);
+            emit_commented(e, arena_printf(a, "%s_job_start(&%s, %s, %s);", lm->name, s->var, callee_c(a, lm, s), args),
+                           s->comment);
+            break;
         }
         /* a threaded cell's kernels take the range of tiles to run */
         if (s->callee == CALLEE_CELL_PROJECT && lm->cells[s->index].threads > 1)
@@ -2018,6 +2069,57 @@ static void emit_threads(Emitter *e, const LowModel *lm)
     emit_blank(e);
 }
 
+/* A layer-direction's run on a thread of its own (LS_SPAWN, LS_JOIN:
+ * lm->direction_threads). */
+static void emit_jobs(Emitter *e, Arena *a, const LowModel *lm)
+{
+    const char *N = lm->name;
+    emit_line(e, "/* ---- a layer-direction's run on a thread of its own ---- */");
+    emit_blank(e);
+    emit_line(e, "typedef void %s_run_fn(const float *x, size_t n, float *out, size_t out_stride, float *h, float *c,", N);
+    emit_line(e, "    float *pre, float *m);");
+    emit_blank(e);
+    emit_open(e, "typedef struct %s_job", N);
+    emit_line(e, "%s_run_fn *run;", N);
+    emit_line(e, "const float *x;");
+    emit_line(e, "size_t n;");
+    emit_line(e, "float *out;");
+    emit_line(e, "size_t out_stride;");
+    emit_line(e, "float *h, *c, *pre, *m;");
+    emit_line(e, "pthread_t thread;");
+    emit_line(e, "int started;  /* 0: it ran on the caller's thread */");
+    emit_close(e, arena_printf(a, " %s_job;", N));
+    emit_blank(e);
+    emit_function(e, "static void *%s_job_main(void *arg)", N);
+    emit_line(e, "const %s_job *j = (const %s_job *)arg;", N, N);
+    emit_line(e, "j->run(j->x, j->n, j->out, j->out_stride, j->h, j->c, j->pre, j->m);");
+    emit_line(e, "return NULL;");
+    emit_close(e, "");
+    emit_blank(e);
+    emit_line(e, "/* run(x, ...) on a new thread; on this one if none starts. */");
+    emit_line(e, "static void %s_job_start(%s_job *j, %s_run_fn *run, const float *x, size_t n, float *out,", N, N, N);
+    emit_function(e, "    size_t out_stride, float *h, float *c, float *pre, float *m)");
+    emit_line(e, "j->run = run;");
+    emit_line(e, "j->x = x;");
+    emit_line(e, "j->n = n;");
+    emit_line(e, "j->out = out;");
+    emit_line(e, "j->out_stride = out_stride;");
+    emit_line(e, "j->h = h;");
+    emit_line(e, "j->c = c;");
+    emit_line(e, "j->pre = pre;");
+    emit_line(e, "j->m = m;");
+    emit_line(e, "j->started = pthread_create(&j->thread, NULL, %s_job_main, j) == 0;", N);
+    emit_line(e, "if (!j->started)");
+    emit_line(e, "    (void)%s_job_main(j);", N);
+    emit_close(e, "");
+    emit_blank(e);
+    emit_function(e, "static void %s_job_join(%s_job *j)", N, N);
+    emit_line(e, "if (j->started)");
+    emit_line(e, "    pthread_join(j->thread, NULL);");
+    emit_close(e, "");
+    emit_blank(e);
+}
+
 static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOptions *o)
 {
     Emitter em = {f, 0, lm->name, lm->macro}, *e = &em;
@@ -2026,6 +2128,8 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_line(e, "#include \"%s\"", o->header_include);
     emit_blank(e);
     emit_line(e, "#include <string.h>");
+    if (lm->direction_threads)
+        emit_line(e, "#include <pthread.h>");
     emit_blank(e);
     emit_line(e, "/* The header is the one this code was generated for. */");
     emit_line(e, "typedef char %s_hash_check[%s_MODEL_HASH == 0x%016llxull ? 1 : -1];", lm->name, lm->macro,
@@ -2096,6 +2200,8 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     }
     if (lm->threads > 1)
         emit_threads(e, lm);
+    if (lm->direction_threads)
+        emit_jobs(e, a, lm);
 
     emit_line(e, "/* ---- the model ---- */");
     emit_blank(e);

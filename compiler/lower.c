@@ -807,7 +807,7 @@ static int add_field(LowModel *lm, LowFieldKind kind, const char *name, int floa
  * head's vectors). Every field is a float array, so offsets are sums. */
 static void layout_state(Arena *a, LowModel *lm, int gates_floats, int m_floats, const int tmp_floats[2])
 {
-    lm->fields = arena_alloc(a, sizeof *lm->fields * (size_t)(2 * lm->ncells + 6));
+    lm->fields = arena_alloc(a, sizeof *lm->fields * (size_t)(2 * lm->ncells + 8));
     for (int k = 0; k < lm->ncells; k++) {
         LowCell *c = &lm->cells[k];
         c->h_field = add_field(lm, FIELD_H, arena_printf(a, "%s_h", c->local), c->recurrent);
@@ -816,6 +816,9 @@ static void layout_state(Arena *a, LowModel *lm, int gates_floats, int m_floats,
     }
     lm->gates_field = gates_floats ? add_field(lm, FIELD_GATES, "gates", gates_floats) : -1;
     lm->m_field = m_floats ? add_field(lm, FIELD_M, "m", m_floats) : -1;
+    /* the backward directions' own, while they run beside the forward ones */
+    lm->gates_b_field = lm->direction_threads ? add_field(lm, FIELD_GATES, "gates_b", gates_floats) : -1;
+    lm->m_b_field = lm->direction_threads ? add_field(lm, FIELD_M, "m_b", m_floats) : -1;
     for (int k = 0; k < 2; k++) {
         lm->seq_field[k] = -1;
         if (lm->streaming && k < lm->nseq) {
@@ -1167,6 +1170,11 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
             lm->threads = o->threads;
         }
     }
+
+    /* The two directions of a bidirectional layer are independent: with
+     * threads, the backward one runs on a thread of its own. */
+    for (int n = 0; o->threads > 1 && !lm->streaming && n < lm->nlayers; n++)
+        lm->direction_threads |= lm->layers[n].ncells == 2;
 
     /* The input projection of a chunk of steps at once (see chunk_steps),
      * or of as many as the user asked for: --chunk 1 is a step-only model

@@ -148,7 +148,12 @@ typedef struct LowCell {
      * transposed within a tile: w[tile][k][tile row], so the loop over a
      * tile's rows has independent accumulators and vectorizes. The input
      * part is hoisted: a run projects a chunk of steps first (a matrix
-     * product), then runs the recurrence step by step. */
+     * product), then runs the recurrence step by step. The recurrent
+     * product (and the projection's) takes its columns in passes of
+     * steps_per_pass (proj_steps), each column of a pass to its own set of
+     * accumulators, over the first R / steps_per_pass * steps_per_pass
+     * columns, then the rest one at a time: both loops have constant
+     * bounds, so no index product (column x tile rows) can overflow. */
     int threads;               /* > 1: NAME_run splits its tiles over this many
                                   threads, one spin barrier per step */
     int tile;                  /* V: units (cells) per tile (divides H) */
@@ -333,6 +338,10 @@ typedef struct LowPtr {
 typedef enum {
     CALLEE_CELL_PROJECT,     /* cell: (x, n, pre) the input projection of n steps */
     CALLEE_CELL_RECUR,       /* cell: (pre, h, c, m) one step of the recurrence */
+    CALLEE_CELL_STEP,        /* cell: (x, h, c, m) one step from its input row x: each
+                                tile's input projection (into the tile's own rows,
+                                as CELL_PROJECT computes them) then its recurrent
+                                product and cells, as CELL_RECUR (the same bits) */
     CALLEE_CELL_PROJECTION,  /* cell: (h, m) h = w_proj m */
     CALLEE_CELL_BATCH_PROJECTION, /* cell: (nb, states) h = w_proj m of nb sequences */
     CALLEE_CELL_BATCH_RECUR, /* cell: (pre, nb, states) the recurrence of nb sequences */
@@ -358,6 +367,9 @@ typedef enum {
     LS_FOR,           /* for (size_t var = from; var < to; var += step) body */
     LS_RETURN_IF_ZERO,/* if (expr == 0) return; */
     LS_CALL,          /* callee(args) */
+    LS_SPAWN,         /* job var: the call callee(args) (a CALLEE_CELL_RUN) started
+                         on a thread of its own (on the caller's, if none starts) */
+    LS_JOIN,          /* waits for job var's call to end */
     LS_COPY,          /* n floats from src to dst */
     LS_ZERO_STATE,    /* zero the first n floats of state dst.var: the h and c
                          of every cell (the scratch after them is written
@@ -369,15 +381,15 @@ enum { LOW_MAX_ARGS = 8 };
 typedef struct LowStmt {
     LowStmtKind kind;
     const char *comment;       /* printed beside or above it; NULL: none */
-    const char *var;           /* LS_LET, LS_LET_STATE, LS_FOR */
+    const char *var;           /* LS_LET, LS_LET_STATE, LS_FOR, LS_SPAWN, LS_JOIN */
     const LowExpr *expr;       /* LS_LET, LS_LET_STATE, LS_RETURN_IF_ZERO; LS_FOR: from */
     const LowExpr *to, *step;  /* LS_FOR */
     struct LowBlock *body;     /* LS_FOR */
-    LowCalleeKind callee;      /* LS_CALL */
+    LowCalleeKind callee;      /* LS_CALL, LS_SPAWN */
     const char *fn;            /* CALLEE_RUNTIME: its name, as runtime/lstmc_act.h has it */
     int index;                 /* LS_CALL: the cell or layer */
     int nargs;
-    LowArg args[LOW_MAX_ARGS]; /* LS_CALL */
+    LowArg args[LOW_MAX_ARGS]; /* LS_CALL, LS_SPAWN */
     LowPtr dst, src;           /* LS_COPY; LS_ZERO_STATE: dst.var is the state */
     const LowExpr *n;          /* LS_COPY, LS_ZERO_STATE: floats */
 } LowStmt;
@@ -448,6 +460,13 @@ typedef struct LowModel {
     int nfields;
     LowField *fields;
     int gates_field, m_field;  /* -1: absent */
+    int direction_threads;     /* --threads N >= 2 on a model with a backward direction:
+                                  NAME_run runs the backward direction of each
+                                  bidirectional layer on a thread of its own (LS_SPAWN,
+                                  pthreads), beside the forward one, joined at the
+                                  layer's end (LS_JOIN); that direction's scratch is
+                                  gates_b_field and m_b_field */
+    int gates_b_field, m_b_field;   /* -1: absent */
     int seq_field[2], tmp_field[2];   /* -1: absent */
     int chunk;                 /* steps whose input projection is computed at once;
                                   sequences per group of run_batch */

@@ -56,9 +56,20 @@ static int is_num(const LowExpr *e, long v)
     return e && e->kind == LX_CONST && e->value == v;
 }
 
-/* x op y, without the identities (x + 0, x * 1, 0 * x). */
+/* A number without a macro's name, which the C prints as is. */
+static int is_plain_num(const LowExpr *e)
+{
+    return e && e->kind == LX_CONST && !e->name;
+}
+
+/* x op y, without the identities (x + 0, x * 1, 0 * x) and with two plain
+ * numbers folded (NAME_step's one row: 1 - 1). */
 static const LowExpr *op(Api *A, LowExprKind kind, const LowExpr *x, const LowExpr *y)
 {
+    if (is_plain_num(x) && is_plain_num(y) && (kind == LX_ADD || kind == LX_MUL ||
+                                               (kind == LX_SUB && x->value >= y->value)))
+        return num(A, kind == LX_ADD ? x->value + y->value
+                      : kind == LX_MUL ? x->value * y->value : x->value - y->value, NULL);
     if ((kind == LX_ADD || kind == LX_SUB) && is_num(y, 0))
         return x;
     if (kind == LX_ADD && is_num(x, 0))
@@ -359,6 +370,7 @@ typedef struct Ctx {
     const LowExpr *b0, *b, *nbatch;   /* run_batch: the group's first sequence, the
                                     sequence of a last op, the batch size */
     const LowExpr *last;         /* streaming: the last step's row in its chunk */
+    int step;                    /* NAME_step: one row, each cell's fused step kernel */
 } Ctx;
 
 /* The first of the rows a buffer holds in ctx, from column col. */
@@ -420,6 +432,19 @@ static int is_rows_op(const LowOp *op)
     return op->kind == OP_LSTM_ROWS || op->kind == OP_DENSE_ROWS || op->kind == OP_EMBED_ROWS;
 }
 
+/* ID_run(x, n, out, out_stride, h, c, pre, m) of op o's cell over ctx's
+ * rows, its scratch pre and m the state fields gates and m. */
+static LowStmt *cell_run_call(Api *A, LowBlock *b, const Ctx *x, const LowOp *o, int gates, int m,
+                              const char *comment)
+{
+    const LowCell *c = &A->lm->cells[o->cell];
+    LowArg ra[8] = {arg_ptr(rows_ptr(A, x, o->in, 0)), arg_expr(x->rows), arg_ptr(rows_ptr(A, x, o->out, o->out_col)),
+                    arg_expr(num(A, o->out_width, NULL)), arg_ptr(ptr_field(x->state, NULL, c->h_field, NULL)),
+                    arg_ptr(ptr_field(x->state, NULL, c->c_field, NULL)),
+                    arg_ptr(ptr_field(x->state, NULL, gates, NULL)), arg_ptr(ptr_field(x->state, NULL, m, NULL))};
+    return call(A, b, CALLEE_CELL_RUN, o->cell, comment, 8, ra);
+}
+
 /* One op over ctx's rows. */
 static void rows_op(Api *A, LowBlock *b, const Ctx *x, const LowOp *o)
 {
@@ -441,21 +466,29 @@ static void rows_op(Api *A, LowBlock *b, const Ctx *x, const LowOp *o)
             LowArg ga[5] = {arg_ptr(in), arg_expr(x->rows), arg_ptr(out), arg_expr(ow),
                             arg_ptr(ptr_var(x->state, NULL))};
             call(A, b, CALLEE_CELL_BATCH, o->cell, c->title, 5, ga);
+        } else if (x->step && c->threads <= 1) {
+            /* the input and recurrent products in one pass over the tiles */
+            LowArg sa[4] = {arg_ptr(in), arg_ptr(ptr_field(x->state, NULL, c->h_field, NULL)),
+                            arg_ptr(ptr_field(x->state, NULL, c->c_field, NULL)),
+                            arg_ptr(ptr_field(x->state, NULL, lm->m_field, NULL))};
+            call(A, b, CALLEE_CELL_STEP, o->cell, c->title, 4, sa);
+            if (c->rows_out)
+                copy(A, b, out, ptr_field(x->state, NULL, c->h_field, NULL), cell_r(A, c), NULL);
         } else if (c->threads > 1) {
             LowArg ta[5] = {arg_ptr(ptr_var(x->state, NULL)), arg_ptr(in), arg_expr(x->rows), arg_ptr(out),
                             arg_expr(ow)};
             call(A, b, CALLEE_CELL_RUN, o->cell, arena_printf(A->a, "%s, threaded", c->title), 5, ta);
         } else {
-            LowArg ra[8] = {arg_ptr(in), arg_expr(x->rows), arg_ptr(out), arg_expr(ow),
-                            arg_ptr(ptr_field(x->state, NULL, c->h_field, NULL)),
-                            arg_ptr(ptr_field(x->state, NULL, c->c_field, NULL)),
-                            arg_ptr(ptr_field(x->state, NULL, lm->gates_field, NULL)),
-                            arg_ptr(ptr_field(x->state, NULL, lm->m_field, NULL))};
-            call(A, b, CALLEE_CELL_RUN, o->cell, c->title, 8, ra);
+            cell_run_call(A, b, x, o, lm->gates_field, lm->m_field, c->title);
         }
         return;
     }
     const LowDense *d = &lm->layers[o->layer].dense;
+    if (x->step) {
+        LowArg da[2] = {arg_ptr(in), arg_ptr(out)};
+        call(A, b, CALLEE_DENSE, o->layer, d->title, 2, da);
+        return;
+    }
     LowBlock *rows = loop(A, b, "u", num(A, 0, NULL), x->rows, num(A, 1, NULL), d->title);
     const LowExpr *u = var(A, "u");
     in = ptr_plus(A, in, mul(A, u, num(A, o->in_width, NULL)));
@@ -510,11 +543,38 @@ static void last_op(Api *A, LowBlock *b, const Ctx *x, const LowOp *o)
          o->in.kind == BUF_TMP ? d->title : arena_printf(A->a, "%s, the last step only", d->title), 2, da);
 }
 
+/* A bidirectional layer's two directions at once (direction_threads): the
+ * backward one (op o + 1) started on a thread of its own, with its own
+ * scratch, the forward one (op o) on this thread, then the join. */
+static void rows_op_pair(Api *A, LowBlock *b, const Ctx *x, const LowOp *o)
+{
+    LowModel *lm = A->lm;
+    const LowOp *r = o + 1;
+    const LowCell *c = &lm->cells[r->cell];
+    const char *job = arena_printf(A->a, "job%d", r->layer);
+    LowStmt *s = cell_run_call(A, b, x, r, lm->gates_b_field, lm->m_b_field,
+                               arena_printf(A->a, "%s, on a thread of its own", c->title));
+    s->kind = LS_SPAWN;
+    s->var = job;
+    rows_op(A, b, x, o);
+    LowStmt *j = stmt(A, b, LS_JOIN, arena_printf(A->a, "%s has run too", c->title));
+    j->var = job;
+}
+
 static void rows_ops(Api *A, LowBlock *b, const Ctx *x)
 {
-    for (int k = 0; k < A->lm->nops; k++)
-        if (is_rows_op(&A->lm->ops[k]))
-            rows_op(A, b, x, &A->lm->ops[k]);
+    const LowModel *lm = A->lm;
+    for (int k = 0; k < lm->nops; k++) {
+        const LowOp *o = &lm->ops[k];
+        if (!is_rows_op(o))
+            continue;
+        if (lm->direction_threads && o->kind == OP_LSTM_ROWS && lm->layers[o->layer].ncells == 2) {
+            rows_op_pair(A, b, x, o);
+            k++;   /* the backward direction's op, run by the pair */
+            continue;
+        }
+        rows_op(A, b, x, o);
+    }
 }
 
 static void last_ops(Api *A, LowBlock *b, const Ctx *x)
@@ -664,9 +724,18 @@ static void model_streaming(Api *A)
     param(f, "s", LT_STATEP);
     param_array(f, "x", input_type(lm), lm->input, arena_printf(A->a, "%s_INPUT_SIZE", lm->macro));
     param_array(f, "y", LT_FLOATP, lm->output, arena_printf(A->a, "%s_OUTPUT_SIZE", lm->macro));
-    LowArg sa[4] = {arg_ptr(ptr_var("s", NULL)), arg_ptr(ptr_var("x", NULL)), arg_expr(one),
-                    arg_ptr(ptr_var("y", NULL))};
-    call(A, &f->body, CALLEE_MODEL_RUN, 0, NULL, 4, sa);
+    /* NAME_run's ops on one row, each cell's step kernel fused (its input
+     * projection and recurrent product in one pass over the tiles: no
+     * pre rows), so that a step costs what a step of NAME_run does */
+    Ctx sx;
+    memset(&sx, 0, sizeof sx);
+    sx.state = "s";
+    sx.steps = sx.rows = one;
+    sx.row0 = sx.last = zero;
+    sx.step = 1;
+    rows_ops(A, &f->body, &sx);
+    if (lm->output_last)
+        last_ops(A, &f->body, &sx);
 
     /* The sequences in groups of up to CHUNK, side by side: per step each
      * layer runs on the group's rows (one per sequence), so an LSTM reads

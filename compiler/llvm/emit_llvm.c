@@ -42,7 +42,7 @@ typedef struct Fn {
 
 /* The functions of one layer-direction (those it has). */
 typedef struct CellFns {
-    Fn project, recur, projection, batch_recur, batch_projection;   /* kernels */
+    Fn project, recur, step, projection, batch_recur, batch_projection;   /* kernels */
     Fn run, batch;                                      /* control code */
 } CellFns;
 
@@ -61,6 +61,10 @@ typedef struct Gen {
     CellFns *cells;                          /* per cell */
     Fn *dense;                               /* per layer */
     Fn reset, run, run_from;                 /* NAME_reset, NAME_run, NAME_run_from_state */
+    /* LS_SPAWN, LS_JOIN (lm->direction_threads): the job struct, its main
+     * (i8* (i8*), run on the new thread), pthread_create and pthread_join */
+    LLVMTypeRef job_t, run_t;
+    Fn job_main, pthread_create, pthread_join;
 } Gen;
 
 static LLVMValueRef cidx(Gen *g, long v)
@@ -847,24 +851,48 @@ static LLVMValueRef tile_array(Gen *g, const LowCell *c)
     return LLVMBuildBitCast(g->b, arr, g->fp, "");
 }
 
+/* Tile t's projected input b + w_x x (one step, the bits of
+ * lstmc.ID_project) into the tile's rows p, through accumulator set 0. */
+static void tile_project(Gen *g, const LowCell *c, const CellArrays *ca, const Acc *A, LLVMValueRef t,
+                         LLVMValueRef x, LLVMValueRef p)
+{
+    long TR = c->tile_rows;
+    LLVMValueRef w = gepw(g, &c->w_x, ca->w_x, mul(g, t, cidx(g, (long)c->input * TR)));
+    LLVMValueRef bias = ca->b_tiled ? gep(g, ca->b_tiled, mul(g, t, cidx(g, TR))) : NULL;
+    LLVMValueRef scale = ca->s_tiled ? gep(g, ca->s_tiled, mul(g, t, cidx(g, TR))) : NULL;
+    acc_load(g, A, 0, scale ? NULL : bias);
+    Loop k;
+    loop_open(g, &k, cidx(g, 0), cidx(g, c->input), 1);
+    acc_fma(g, A, 0, acc_column(g, A, &c->w_x, gepw(g, &c->w_x, w, mul(g, k.i, cidx(g, TR)))),
+            loadf(g, gep(g, x, k.i)));
+    loop_close(g, &k);
+    if (scale)
+        acc_unscale(g, A, 0, scale, bias);
+    acc_store(g, A, 0, p);
+}
+
 /* lstmc.ID_recur(pre, h, c, m): one step from the projected input, tile by
  * tile: the tile's rows = pre + w_h h in the accumulators, then its V
  * cells updated as vectors of V floats. The new h goes to m (other tiles
- * still read the old h), then to h: copied, or projected. */
-static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *projection)
+ * still read the old h), then to h: copied, or projected. fused:
+ * lstmc.ID_step(x, h, c, m), NAME_step's, from the input row x: each
+ * tile's projected input first (tile_project), in the same pass. */
+static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *projection, int fused)
 {
     Fn fn;
     LLVMTypeRef ps[4] = {g->fp, g->fp, g->fp, g->fp};
-    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_recur", c->id), ps, 4, 0, &fn.t);
+    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_%s", c->id, fused ? "step" : "recur"), ps, 4, 0, &fn.t);
     LLVMValueRef pre = param(g, 0), h = param(g, 1), cs = param(g, 2), m = param(g, 3);
     long TR = c->tile_rows;
     int R = c->recurrent, ks = c->steps_per_pass;
     Acc A = acc_make(g, c->simd, c->vecs, ks);
-    LLVMValueRef a = tile_array(g, c);
+    LLVMValueRef a = tile_array(g, c), p = fused ? tile_array(g, c) : NULL;
     Loop t;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
+    if (fused)
+        tile_project(g, c, ca, &A, t.i, pre, p);
     LLVMValueRef w = gepw(g, &c->w_h, ca->w_h, mul(g, t.i, cidx(g, (long)R * TR)));
-    LLVMValueRef pt = gep(g, pre, mul(g, t.i, cidx(g, TR)));
+    LLVMValueRef pt = fused ? p : gep(g, pre, mul(g, t.i, cidx(g, TR)));
     /* int8: the sums start at 0, then pre + s * sum */
     LLVMValueRef scale = ca->s_tiled ? gep(g, ca->s_tiled, mul(g, t.i, cidx(g, TR))) : NULL;
     acc_load(g, &A, 0, scale ? NULL : pt);
@@ -977,7 +1005,9 @@ static CellFns build_cell_kernels(Gen *g, const LowCell *c)
     ca.w_h = weights(g, &c->w_h);
     ca.b_tiled = weights(g, &c->b_tiled);
     cf.project = build_project(g, c, &ca);
-    cf.recur = build_recur(g, c, &ca, &cf.projection);
+    cf.recur = build_recur(g, c, &ca, &cf.projection, 0);
+    if (g->lm->streaming && c->threads <= 1)
+        cf.step = build_recur(g, c, &ca, &cf.projection, 1);
     if (g->lm->streaming)
         cf.batch_recur = build_batch_recur(g, c, &ca);
     if (g->lm->streaming && c->proj)
@@ -1088,6 +1118,7 @@ static const Fn *callee_fn(const Gen *g, const LowStmt *s)
     switch (s->callee) {
     case CALLEE_CELL_PROJECT:      return &cf->project;
     case CALLEE_CELL_RECUR:        return &cf->recur;
+    case CALLEE_CELL_STEP:         return &cf->step;
     case CALLEE_CELL_PROJECTION:   return &cf->projection;
     case CALLEE_CELL_BATCH_RECUR:  return &cf->batch_recur;
     case CALLEE_CELL_BATCH_PROJECTION: return &cf->batch_projection;
@@ -1111,6 +1142,96 @@ static void return_if_zero(Gen *g, LLVMValueRef v)
     LLVMPositionBuilderAtEnd(g->b, ret);
     LLVMBuildRetVoid(g->b);
     LLVMPositionBuilderAtEnd(g->b, go);
+}
+
+/* ---- a layer-direction's run on a thread of its own ---- */
+
+/*
+ * The job of LS_SPAWN: {run, its 8 arguments, the thread, started}, as the
+ * C backend's NAME_job. The thread's pthread_t is kept in 64 bytes and
+ * passed to pthread_join as an integer of size_t's width (glibc's and
+ * musl's pthread_t, an unsigned long or a pointer).
+ */
+enum { JOB_RUN, JOB_ARGS, JOB_THREAD = JOB_ARGS + 8, JOB_STARTED, JOB_FIELDS };
+
+static LLVMValueRef job_field(Gen *g, LLVMValueRef job, int k)
+{
+    return LLVMBuildStructGEP2(g->b, g->job_t, job, (unsigned)k, "");
+}
+
+/* The types, lstmc.job_main and the pthread declarations. */
+static void build_jobs(Gen *g)
+{
+    LLVMTypeRef ps[8] = {g->fp, g->idx, g->fp, g->idx, g->fp, g->fp, g->fp, g->fp};
+    g->run_t = LLVMFunctionType(g->vd, ps, 8, 0);
+    LLVMTypeRef fields[JOB_FIELDS];
+    fields[JOB_RUN] = LLVMPointerType(g->run_t, 0);
+    for (int k = 0; k < 8; k++)
+        fields[JOB_ARGS + k] = ps[k];
+    fields[JOB_THREAD] = LLVMArrayType(LLVMInt64TypeInContext(g->ctx), 8);
+    fields[JOB_STARTED] = g->i32;
+    g->job_t = LLVMStructTypeInContext(g->ctx, fields, JOB_FIELDS, 0);
+    LLVMTypeRef i8p = LLVMPointerType(g->i8, 0);
+    LLVMTypeRef main_t = LLVMFunctionType(i8p, &i8p, 1, 0);
+    LLVMTypeRef create_ps[4] = {i8p, i8p, LLVMPointerType(main_t, 0), i8p};
+    g->pthread_create.t = LLVMFunctionType(g->i32, create_ps, 4, 0);
+    g->pthread_create.v = LLVMAddFunction(g->mod, "pthread_create", g->pthread_create.t);
+    LLVMTypeRef join_ps[2] = {g->idx, LLVMPointerType(i8p, 0)};
+    g->pthread_join.t = LLVMFunctionType(g->i32, join_ps, 2, 0);
+    g->pthread_join.v = LLVMAddFunction(g->mod, "pthread_join", g->pthread_join.t);
+
+    /* lstmc.job_main(job): job->run(job's arguments) */
+    g->job_main.t = main_t;
+    g->job_main.v = g->fn = LLVMAddFunction(g->mod, "lstmc.job_main", main_t);
+    LLVMSetLinkage(g->fn, LLVMInternalLinkage);
+    add_attr(g, g->fn, LLVMAttributeFunctionIndex, "nounwind");
+    LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry"));
+    LLVMValueRef job = LLVMBuildBitCast(g->b, param(g, 0), LLVMPointerType(g->job_t, 0), "");
+    LLVMValueRef args[8];
+    for (int k = 0; k < 8; k++)
+        args[k] = LLVMBuildLoad2(g->b, ps[k], job_field(g, job, JOB_ARGS + k), "");
+    call(g, g->run_t, LLVMBuildLoad2(g->b, fields[JOB_RUN], job_field(g, job, JOB_RUN), ""), args, 8);
+    LLVMBuildRet(g->b, LLVMConstNull(i8p));
+}
+
+/* LS_SPAWN: fn(args) on a new thread, on this one if none starts; the job. */
+static LLVMValueRef spawn(Gen *g, const Fn *fn, LLVMValueRef *args)
+{
+    LLVMTypeRef i8p = LLVMPointerType(g->i8, 0);
+    LLVMValueRef job = slot(g, g->job_t);
+    LLVMBuildStore(g->b, fn->v, job_field(g, job, JOB_RUN));
+    for (int k = 0; k < 8; k++)
+        LLVMBuildStore(g->b, args[k], job_field(g, job, JOB_ARGS + k));
+    LLVMValueRef arg = LLVMBuildBitCast(g->b, job, i8p, "");
+    LLVMValueRef cargs[4] = {LLVMBuildBitCast(g->b, job_field(g, job, JOB_THREAD), i8p, ""), LLVMConstNull(i8p),
+                             g->job_main.v, arg};
+    LLVMValueRef err = LLVMBuildCall2(g->b, g->pthread_create.t, g->pthread_create.v, cargs, 4, "");
+    LLVMValueRef started = LLVMBuildICmp(g->b, LLVMIntEQ, err, ci32(g, 0), "");
+    LLVMBuildStore(g->b, LLVMBuildZExt(g->b, started, g->i32, ""), job_field(g, job, JOB_STARTED));
+    LLVMBasicBlockRef here = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "no_thread");
+    LLVMBasicBlockRef on = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "spawned");
+    LLVMBuildCondBr(g->b, started, on, here);
+    LLVMPositionBuilderAtEnd(g->b, here);
+    LLVMBuildCall2(g->b, g->job_main.t, g->job_main.v, &arg, 1, "");
+    LLVMBuildBr(g->b, on);
+    LLVMPositionBuilderAtEnd(g->b, on);
+    return job;
+}
+
+/* LS_JOIN: waits for job's thread, if it started one. */
+static void join(Gen *g, LLVMValueRef job)
+{
+    LLVMValueRef started = LLVMBuildLoad2(g->b, g->i32, job_field(g, job, JOB_STARTED), "");
+    LLVMBasicBlockRef wait = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "join");
+    LLVMBasicBlockRef on = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "joined");
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, started, ci32(g, 0), ""), wait, on);
+    LLVMPositionBuilderAtEnd(g->b, wait);
+    LLVMValueRef thread = LLVMBuildBitCast(g->b, job_field(g, job, JOB_THREAD), LLVMPointerType(g->idx, 0), "");
+    LLVMValueRef jargs[2] = {LLVMBuildLoad2(g->b, g->idx, thread, ""),
+                             LLVMConstNull(LLVMPointerType(LLVMPointerType(g->i8, 0), 0))};
+    LLVMBuildCall2(g->b, g->pthread_join.t, g->pthread_join.v, jargs, 2, "");
+    LLVMBuildBr(g->b, on);
+    LLVMPositionBuilderAtEnd(g->b, on);
 }
 
 static void build_block(Gen *g, Env *env, const LowBlock *b)
@@ -1139,12 +1260,18 @@ static void build_block(Gen *g, Env *env, const LowBlock *b)
         case LS_RETURN_IF_ZERO:
             return_if_zero(g, expr_v(g, env, s->expr));
             break;
+        case LS_JOIN:
+            join(g, env_get(env, s->var));
+            break;
+        case LS_SPAWN:
         case LS_CALL: {
             LLVMValueRef args[LOW_MAX_ARGS];
             for (int q = 0; q < s->nargs; q++)
                 args[q] = s->args[q].is_ptr ? ptr_v(g, env, &s->args[q].ptr) : expr_v(g, env, s->args[q].expr);
             const Fn *fn = callee_fn(g, s);
-            if (fn)
+            if (s->kind == LS_SPAWN)
+                env_bind(env, s->var, spawn(g, fn, args));
+            else if (fn)
                 call(g, fn->t, fn->v, args, (unsigned)s->nargs);
             else
                 llact_call(g->b, g->mod, s->fn, args, (unsigned)s->nargs);
@@ -1196,6 +1323,8 @@ static void build_model(Gen *g)
         if (lm->streaming)
             g->cells[k].batch = build_func(g, &lm->cell_batch[k]);
     }
+    if (lm->direction_threads)
+        build_jobs(g);
     g->reset = build_func(g, &lm->reset);
     /* NAME_state_bytes(): the state's size as this object has it */
     LLVMTypeRef size_t_fn = LLVMFunctionType(g->idx, NULL, 0, 0);

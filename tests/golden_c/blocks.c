@@ -345,6 +345,8 @@ static float blocks_rt_clip(float v, float limit)
 /* sets of accumulators of the recurrent product (columns k, k+1, ... each
  * to its own set, summed at the end): hides the latency of the a*b + c chain */
 #define BLOCKS_MEM_KSPLIT BLOCKS_MEM_PSTEPS
+/* columns of the recurrent product's passes of KSPLIT; the rest one at a time */
+#define BLOCKS_MEM_KFULL (BLOCKS_MEM_HIDDEN / BLOCKS_MEM_KSPLIT * BLOCKS_MEM_KSPLIT)
 /* first row of each gate within a tile's rows (of blocks_mem_w_x, blocks_mem_w_h and pre[]) */
 #define BLOCKS_MEM_GATE_I 0  /* input gate */
 #define BLOCKS_MEM_GATE_F 2  /* forget gate */
@@ -490,7 +492,6 @@ static void blocks_mem_recur(const float *pre, float h[BLOCKS_MEM_HIDDEN], float
         const float *w = &blocks_mem_w_h[t][0][0];
         float a[BLOCKS_MEM_TILE_ROWS];  /* the tile's gate pre-activations */
         float acc[BLOCKS_MEM_KSPLIT][BLOCKS_MEM_VECS];
-        int k = 0;
         /* gates of the tile: a = pre + w_h h, its rows accumulated together,
          * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
         const float *pt = pre + t * BLOCKS_MEM_TILE_ROWS;  /* the tile's projected input */
@@ -504,7 +505,7 @@ static void blocks_mem_recur(const float *pre, float h[BLOCKS_MEM_HIDDEN], float
                 acc[q][l] = 0.0f;
         }
         BLOCKS_RT_NO_UNROLL
-        for (; k + BLOCKS_MEM_KSPLIT <= BLOCKS_MEM_HIDDEN; k += BLOCKS_MEM_KSPLIT) {
+        for (int k = 0; k < BLOCKS_MEM_KFULL; k += BLOCKS_MEM_KSPLIT) {
             BLOCKS_RT_UNROLL
             for (int q = 0; q < BLOCKS_MEM_KSPLIT; q++) {
                 const float *wk = w + (k + q) * BLOCKS_MEM_TILE_ROWS;
@@ -514,7 +515,7 @@ static void blocks_mem_recur(const float *pre, float h[BLOCKS_MEM_HIDDEN], float
                     acc[q][l] = wk[l] * hk + acc[q][l];
             }
         }
-        for (; k < BLOCKS_MEM_HIDDEN; k++) {
+        for (int k = BLOCKS_MEM_KFULL; k < BLOCKS_MEM_HIDDEN; k++) {
             const float *wk = w + k * BLOCKS_MEM_TILE_ROWS;
             const float hk = h[k];
             BLOCKS_RT_UNROLL
@@ -628,6 +629,8 @@ static void blocks_mem_run(const float *x, size_t n, float *out, size_t out_stri
 /* sets of accumulators of the recurrent product (columns k, k+1, ... each
  * to its own set, summed at the end): hides the latency of the a*b + c chain */
 #define BLOCKS_MEM_REVERSE_KSPLIT BLOCKS_MEM_REVERSE_PSTEPS
+/* columns of the recurrent product's passes of KSPLIT; the rest one at a time */
+#define BLOCKS_MEM_REVERSE_KFULL (BLOCKS_MEM_REVERSE_HIDDEN / BLOCKS_MEM_REVERSE_KSPLIT * BLOCKS_MEM_REVERSE_KSPLIT)
 /* first row of each gate within a tile's rows (of blocks_mem_reverse_w_x, blocks_mem_reverse_w_h and pre[]) */
 #define BLOCKS_MEM_REVERSE_GATE_I 0  /* input gate */
 #define BLOCKS_MEM_REVERSE_GATE_F 2  /* forget gate */
@@ -773,7 +776,6 @@ static void blocks_mem_reverse_recur(const float *pre, float h[BLOCKS_MEM_REVERS
         const float *w = &blocks_mem_reverse_w_h[t][0][0];
         float a[BLOCKS_MEM_REVERSE_TILE_ROWS];  /* the tile's gate pre-activations */
         float acc[BLOCKS_MEM_REVERSE_KSPLIT][BLOCKS_MEM_REVERSE_VECS];
-        int k = 0;
         /* gates of the tile: a = pre + w_h h, its rows accumulated together,
          * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
         const float *pt = pre + t * BLOCKS_MEM_REVERSE_TILE_ROWS;  /* the tile's projected input */
@@ -787,7 +789,7 @@ static void blocks_mem_reverse_recur(const float *pre, float h[BLOCKS_MEM_REVERS
                 acc[q][l] = 0.0f;
         }
         BLOCKS_RT_NO_UNROLL
-        for (; k + BLOCKS_MEM_REVERSE_KSPLIT <= BLOCKS_MEM_REVERSE_HIDDEN; k += BLOCKS_MEM_REVERSE_KSPLIT) {
+        for (int k = 0; k < BLOCKS_MEM_REVERSE_KFULL; k += BLOCKS_MEM_REVERSE_KSPLIT) {
             BLOCKS_RT_UNROLL
             for (int q = 0; q < BLOCKS_MEM_REVERSE_KSPLIT; q++) {
                 const float *wk = w + (k + q) * BLOCKS_MEM_REVERSE_TILE_ROWS;
@@ -797,7 +799,7 @@ static void blocks_mem_reverse_recur(const float *pre, float h[BLOCKS_MEM_REVERS
                     acc[q][l] = wk[l] * hk + acc[q][l];
             }
         }
-        for (; k < BLOCKS_MEM_REVERSE_HIDDEN; k++) {
+        for (int k = BLOCKS_MEM_REVERSE_KFULL; k < BLOCKS_MEM_REVERSE_HIDDEN; k++) {
             const float *wk = w + k * BLOCKS_MEM_REVERSE_TILE_ROWS;
             const float hk = h[k];
             BLOCKS_RT_UNROLL

@@ -361,6 +361,8 @@ static inline float classify_rt_sigmoidf_fast(float x)
 /* sets of accumulators of the recurrent product (columns k, k+1, ... each
  * to its own set, summed at the end): hides the latency of the a*b + c chain */
 #define CLASSIFY_LSTM_KSPLIT CLASSIFY_LSTM_PSTEPS
+/* columns of the recurrent product's passes of KSPLIT; the rest one at a time */
+#define CLASSIFY_LSTM_KFULL (CLASSIFY_LSTM_HIDDEN / CLASSIFY_LSTM_KSPLIT * CLASSIFY_LSTM_KSPLIT)
 /* first row of each gate within a tile's rows (of classify_lstm_w_x, classify_lstm_w_h and pre[]) */
 #define CLASSIFY_LSTM_GATE_I 0  /* input gate */
 #define CLASSIFY_LSTM_GATE_F 1  /* forget gate */
@@ -493,7 +495,6 @@ static void classify_lstm_recur(const float *pre, float h[CLASSIFY_LSTM_HIDDEN],
         const float *w = &classify_lstm_w_h[t][0][0];
         float a[CLASSIFY_LSTM_TILE_ROWS];  /* the tile's gate pre-activations */
         float acc[CLASSIFY_LSTM_KSPLIT][CLASSIFY_LSTM_VECS];
-        int k = 0;
         /* gates of the tile: a = pre + w_h h, its rows accumulated together,
          * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
         const float *pt = pre + t * CLASSIFY_LSTM_TILE_ROWS;  /* the tile's projected input */
@@ -507,7 +508,7 @@ static void classify_lstm_recur(const float *pre, float h[CLASSIFY_LSTM_HIDDEN],
                 acc[q][l] = 0.0f;
         }
         CLASSIFY_RT_NO_UNROLL
-        for (; k + CLASSIFY_LSTM_KSPLIT <= CLASSIFY_LSTM_HIDDEN; k += CLASSIFY_LSTM_KSPLIT) {
+        for (int k = 0; k < CLASSIFY_LSTM_KFULL; k += CLASSIFY_LSTM_KSPLIT) {
             CLASSIFY_RT_UNROLL
             for (int q = 0; q < CLASSIFY_LSTM_KSPLIT; q++) {
                 const float *wk = w + (k + q) * CLASSIFY_LSTM_TILE_ROWS;
@@ -517,7 +518,7 @@ static void classify_lstm_recur(const float *pre, float h[CLASSIFY_LSTM_HIDDEN],
                     acc[q][l] = wk[l] * hk + acc[q][l];
             }
         }
-        for (; k < CLASSIFY_LSTM_HIDDEN; k++) {
+        for (int k = CLASSIFY_LSTM_KFULL; k < CLASSIFY_LSTM_HIDDEN; k++) {
             const float *wk = w + k * CLASSIFY_LSTM_TILE_ROWS;
             const float hk = h[k];
             CLASSIFY_RT_UNROLL
@@ -587,6 +588,8 @@ static void classify_lstm_run(const float *x, size_t n, float *out, size_t out_s
 /* sets of accumulators of the recurrent product (columns k, k+1, ... each
  * to its own set, summed at the end): hides the latency of the a*b + c chain */
 #define CLASSIFY_LSTM_REVERSE_KSPLIT CLASSIFY_LSTM_REVERSE_PSTEPS
+/* columns of the recurrent product's passes of KSPLIT; the rest one at a time */
+#define CLASSIFY_LSTM_REVERSE_KFULL (CLASSIFY_LSTM_REVERSE_HIDDEN / CLASSIFY_LSTM_REVERSE_KSPLIT * CLASSIFY_LSTM_REVERSE_KSPLIT)
 /* first row of each gate within a tile's rows (of classify_lstm_reverse_w_x, classify_lstm_reverse_w_h and pre[]) */
 #define CLASSIFY_LSTM_REVERSE_GATE_I 0  /* input gate */
 #define CLASSIFY_LSTM_REVERSE_GATE_F 1  /* forget gate */
@@ -719,7 +722,6 @@ static void classify_lstm_reverse_recur(const float *pre, float h[CLASSIFY_LSTM_
         const float *w = &classify_lstm_reverse_w_h[t][0][0];
         float a[CLASSIFY_LSTM_REVERSE_TILE_ROWS];  /* the tile's gate pre-activations */
         float acc[CLASSIFY_LSTM_REVERSE_KSPLIT][CLASSIFY_LSTM_REVERSE_VECS];
-        int k = 0;
         /* gates of the tile: a = pre + w_h h, its rows accumulated together,
          * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
         const float *pt = pre + t * CLASSIFY_LSTM_REVERSE_TILE_ROWS;  /* the tile's projected input */
@@ -733,7 +735,7 @@ static void classify_lstm_reverse_recur(const float *pre, float h[CLASSIFY_LSTM_
                 acc[q][l] = 0.0f;
         }
         CLASSIFY_RT_NO_UNROLL
-        for (; k + CLASSIFY_LSTM_REVERSE_KSPLIT <= CLASSIFY_LSTM_REVERSE_HIDDEN; k += CLASSIFY_LSTM_REVERSE_KSPLIT) {
+        for (int k = 0; k < CLASSIFY_LSTM_REVERSE_KFULL; k += CLASSIFY_LSTM_REVERSE_KSPLIT) {
             CLASSIFY_RT_UNROLL
             for (int q = 0; q < CLASSIFY_LSTM_REVERSE_KSPLIT; q++) {
                 const float *wk = w + (k + q) * CLASSIFY_LSTM_REVERSE_TILE_ROWS;
@@ -743,7 +745,7 @@ static void classify_lstm_reverse_recur(const float *pre, float h[CLASSIFY_LSTM_
                     acc[q][l] = wk[l] * hk + acc[q][l];
             }
         }
-        for (; k < CLASSIFY_LSTM_REVERSE_HIDDEN; k++) {
+        for (int k = CLASSIFY_LSTM_REVERSE_KFULL; k < CLASSIFY_LSTM_REVERSE_HIDDEN; k++) {
             const float *wk = w + k * CLASSIFY_LSTM_REVERSE_TILE_ROWS;
             const float hk = h[k];
             CLASSIFY_RT_UNROLL

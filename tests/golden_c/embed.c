@@ -366,6 +366,8 @@ LM_WEIGHTS_ATTR static const float lm_emb_table[55] = {
 /* sets of accumulators of the recurrent product (columns k, k+1, ... each
  * to its own set, summed at the end): hides the latency of the a*b + c chain */
 #define LM_LSTM_KSPLIT LM_LSTM_PSTEPS
+/* columns of the recurrent product's passes of KSPLIT; the rest one at a time */
+#define LM_LSTM_KFULL (LM_LSTM_HIDDEN / LM_LSTM_KSPLIT * LM_LSTM_KSPLIT)
 /* first row of each gate within a tile's rows (of lm_lstm_w_x, lm_lstm_w_h and pre[]) */
 #define LM_LSTM_GATE_I 0  /* input gate */
 #define LM_LSTM_GATE_F 1  /* forget gate */
@@ -595,7 +597,6 @@ static void lm_lstm_recur(const float *pre, float h[LM_LSTM_HIDDEN], float c[LM_
         const float *w = &lm_lstm_w_h[t][0][0];
         float a[LM_LSTM_TILE_ROWS];  /* the tile's gate pre-activations */
         float acc[LM_LSTM_KSPLIT][LM_LSTM_VECS];
-        int k = 0;
         /* gates of the tile: a = pre + w_h h, its rows accumulated together,
          * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
         const float *pt = pre + t * LM_LSTM_TILE_ROWS;  /* the tile's projected input */
@@ -609,7 +610,7 @@ static void lm_lstm_recur(const float *pre, float h[LM_LSTM_HIDDEN], float c[LM_
                 acc[q][l] = 0.0f;
         }
         LM_RT_NO_UNROLL
-        for (; k + LM_LSTM_KSPLIT <= LM_LSTM_HIDDEN; k += LM_LSTM_KSPLIT) {
+        for (int k = 0; k < LM_LSTM_KFULL; k += LM_LSTM_KSPLIT) {
             LM_RT_UNROLL
             for (int q = 0; q < LM_LSTM_KSPLIT; q++) {
                 const float *wk = w + (k + q) * LM_LSTM_TILE_ROWS;
@@ -619,7 +620,102 @@ static void lm_lstm_recur(const float *pre, float h[LM_LSTM_HIDDEN], float c[LM_
                     acc[q][l] = wk[l] * hk + acc[q][l];
             }
         }
-        for (; k < LM_LSTM_HIDDEN; k++) {
+        for (int k = LM_LSTM_KFULL; k < LM_LSTM_HIDDEN; k++) {
+            const float *wk = w + k * LM_LSTM_TILE_ROWS;
+            const float hk = h[k];
+            LM_RT_UNROLL
+            for (int l = 0; l < LM_LSTM_VECS; l++)
+                acc[0][l] = wk[l] * hk + acc[0][l];
+        }
+        LM_RT_UNROLL
+        for (int q = 1; q < LM_LSTM_KSPLIT; q++) {
+            LM_RT_UNROLL
+            for (int l = 0; l < LM_LSTM_VECS; l++)
+                acc[0][l] = acc[0][l] + acc[q][l];
+        }
+        LM_RT_UNROLL
+        for (int l = 0; l < LM_LSTM_VECS; l++)
+            a[l] = acc[0][l];
+        /* the tile's cells */
+        for (int v = 0; v < LM_LSTM_TILE; v++) {
+            const int j = t * LM_LSTM_TILE + v;
+            /* input gate */
+            const float i = lm_rt_sigmoidf_fast(a[LM_LSTM_GATE_I + v]);
+            /* forget gate */
+            const float f = lm_rt_sigmoidf_fast(a[LM_LSTM_GATE_F + v]);
+            /* cell input */
+            const float g = lm_rt_tanhf_fast(a[LM_LSTM_GATE_G + v]);
+            /* cell state: c = f*c + i*g */
+            c[j] = f * c[j] + i * g;
+            /* output gate */
+            const float o = lm_rt_sigmoidf_fast(a[LM_LSTM_GATE_O + v]);
+            /* hidden state: o * tanh(c) */
+            hn[j] = o * lm_rt_tanhf_fast(c[j]);
+        }
+    }
+    /* the new h, now that no tile reads the old one */
+    memcpy(h, hn, sizeof(float) * LM_LSTM_HIDDEN);
+}
+
+/* One step of lstm lstm from its input row x (INPUT floats), NAME_step's:
+ * each tile's input projection (into p), then its recurrent product and
+ * cells, one pass over the tiles; the bits of lm_lstm_project then lm_lstm_recur.
+ * h, c -> the new h, c. hn is scratch: the new h, copied to h at the end. */
+static void lm_lstm_step(const float x[LM_LSTM_INPUT], float h[LM_LSTM_HIDDEN], float c[LM_LSTM_HIDDEN], float hn[LM_LSTM_HIDDEN])
+{
+    for (int t = 0; t < LM_LSTM_TILES; t++) {
+        float p[LM_LSTM_TILE_ROWS];  /* the tile's projected input */
+        {  /* the pass's own acc */
+            const float *w = &lm_lstm_w_x[t][0][0];
+            const float *xu = x;
+            float *pu = p;
+            float acc[LM_LSTM_VECS];
+            LM_RT_UNROLL
+            for (int l = 0; l < LM_LSTM_VECS; l++)
+                acc[l] = lm_lstm_b[t][l];
+            LM_RT_NO_UNROLL
+            for (int k = 0; k < LM_LSTM_INPUT; k++) {
+                const float *wk = w + k * LM_LSTM_TILE_ROWS;
+                float wv[LM_LSTM_VECS];  /* column k, loaded once for every step */
+                LM_RT_UNROLL
+                for (int l = 0; l < LM_LSTM_VECS; l++)
+                    wv[l] = wk[l];
+                const float xk = xu[k];
+                LM_RT_UNROLL
+                for (int l = 0; l < LM_LSTM_VECS; l++)
+                    acc[l] = wv[l] * xk + acc[l];
+            }
+            LM_RT_UNROLL
+            for (int l = 0; l < LM_LSTM_VECS; l++)
+                pu[l] = acc[l];
+        }
+        const float *w = &lm_lstm_w_h[t][0][0];
+        float a[LM_LSTM_TILE_ROWS];  /* the tile's gate pre-activations */
+        float acc[LM_LSTM_KSPLIT][LM_LSTM_VECS];
+        /* gates of the tile: a = pre + w_h h, its rows accumulated together,
+         * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
+        const float *pt = p;
+        LM_RT_UNROLL
+        for (int l = 0; l < LM_LSTM_VECS; l++)
+            acc[0][l] = pt[l];
+        LM_RT_UNROLL
+        for (int q = 1; q < LM_LSTM_KSPLIT; q++) {
+            LM_RT_UNROLL
+            for (int l = 0; l < LM_LSTM_VECS; l++)
+                acc[q][l] = 0.0f;
+        }
+        LM_RT_NO_UNROLL
+        for (int k = 0; k < LM_LSTM_KFULL; k += LM_LSTM_KSPLIT) {
+            LM_RT_UNROLL
+            for (int q = 0; q < LM_LSTM_KSPLIT; q++) {
+                const float *wk = w + (k + q) * LM_LSTM_TILE_ROWS;
+                const float hk = h[k + q];
+                LM_RT_UNROLL
+                for (int l = 0; l < LM_LSTM_VECS; l++)
+                    acc[q][l] = wk[l] * hk + acc[q][l];
+            }
+        }
+        for (int k = LM_LSTM_KFULL; k < LM_LSTM_HIDDEN; k++) {
             const float *wk = w + k * LM_LSTM_TILE_ROWS;
             const float hk = h[k];
             LM_RT_UNROLL
@@ -850,7 +946,11 @@ void lm_get_state(lm_state *s, float h[LM_STATE_H_SIZE], float c[LM_STATE_C_SIZE
 
 void lm_step(lm_state *s, const int32_t x[LM_INPUT_SIZE], float y[LM_OUTPUT_SIZE])
 {
-    lm_run(s, x, 1, y);
+    /* embedding emb: the vector of each token id (zeros for an id out of range) */
+    lm_rt_embed_rowsf(lm_emb_table, LM_VOCABULARY, 5, x, 1, s->seq0);
+    lm_lstm_step(s->seq0, s->lstm_h, s->lstm_c, s->m);  /* lstm lstm */
+    memcpy(s->seq1, s->lstm_h, sizeof(float) * LM_LSTM_HIDDEN);
+    lm_fc_forward(s->seq1, y);  /* dense fc */
 }
 
 void lm_run(lm_state *s, const int32_t *x, size_t steps, float *y)

@@ -429,6 +429,8 @@ typedef float gru_rt_vec;
 /* sets of accumulators of the recurrent product (columns k, k+1, ... each
  * to its own set, summed at the end): hides the latency of the a*b + c chain */
 #define GRU_KWS_KSPLIT GRU_KWS_PSTEPS
+/* columns of the recurrent product's passes of KSPLIT; the rest one at a time */
+#define GRU_KWS_KFULL (GRU_KWS_HIDDEN / GRU_KWS_KSPLIT * GRU_KWS_KSPLIT)
 /* first row of each gate within a tile's rows (of gru_kws_w_x, gru_kws_w_h and pre[]) */
 #define GRU_KWS_GATE_R 0  /* reset gate */
 #define GRU_KWS_GATE_Z 4  /* update gate */
@@ -563,7 +565,6 @@ static void gru_kws_recur(const float *pre, float h[GRU_KWS_HIDDEN], float c[GRU
         const float *w = &gru_kws_w_h[t][0][0];
         float a[GRU_KWS_TILE_ROWS];  /* the tile's gate pre-activations */
         gru_rt_vec acc[GRU_KWS_KSPLIT][GRU_KWS_VECS];
-        int k = 0;
         /* gates of the tile: a = pre + w_h h, its rows accumulated together,
          * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
         const float *pt = pre + t * GRU_KWS_TILE_ROWS;  /* the tile's projected input */
@@ -577,7 +578,7 @@ static void gru_kws_recur(const float *pre, float h[GRU_KWS_HIDDEN], float c[GRU
                 acc[q][l] = gru_rt_vset1(0.0f);
         }
         GRU_RT_NO_UNROLL
-        for (; k + GRU_KWS_KSPLIT <= GRU_KWS_HIDDEN; k += GRU_KWS_KSPLIT) {
+        for (int k = 0; k < GRU_KWS_KFULL; k += GRU_KWS_KSPLIT) {
             GRU_RT_UNROLL
             for (int q = 0; q < GRU_KWS_KSPLIT; q++) {
                 const float *wk = w + (k + q) * GRU_KWS_TILE_ROWS;
@@ -587,7 +588,99 @@ static void gru_kws_recur(const float *pre, float h[GRU_KWS_HIDDEN], float c[GRU
                     acc[q][l] = gru_rt_vfma(gru_rt_vload(wk + l * GRU_RT_VL), hk, acc[q][l]);
             }
         }
-        for (; k < GRU_KWS_HIDDEN; k++) {
+        for (int k = GRU_KWS_KFULL; k < GRU_KWS_HIDDEN; k++) {
+            const float *wk = w + k * GRU_KWS_TILE_ROWS;
+            const gru_rt_vec hk = gru_rt_vset1(h[k]);
+            GRU_RT_UNROLL
+            for (int l = 0; l < GRU_KWS_VECS; l++)
+                acc[0][l] = gru_rt_vfma(gru_rt_vload(wk + l * GRU_RT_VL), hk, acc[0][l]);
+        }
+        GRU_RT_UNROLL
+        for (int q = 1; q < GRU_KWS_KSPLIT; q++) {
+            GRU_RT_UNROLL
+            for (int l = 0; l < GRU_KWS_VECS; l++)
+                acc[0][l] = gru_rt_vadd(acc[0][l], acc[q][l]);
+        }
+        GRU_RT_UNROLL
+        for (int l = 0; l < GRU_KWS_VECS; l++)
+            gru_rt_vstore(a + l * GRU_RT_VL, acc[0][l]);
+        /* the tile's units */
+        for (int v = 0; v < GRU_KWS_TILE; v++) {
+            const int j = t * GRU_KWS_TILE + v;
+            /* reset gate */
+            const float r = gru_rt_sigmoidf_fast(a[GRU_KWS_GATE_R + v]);
+            /* update gate */
+            const float z = gru_rt_sigmoidf_fast(a[GRU_KWS_GATE_Z + v]);
+            /* candidate: its input part plus r times its recurrent part (reset after) */
+            const float n = gru_rt_tanhf_fast(a[GRU_KWS_GATE_N + v] + r * a[GRU_KWS_GATE_NH + v]);
+            /* hidden state: h = (1 - z) n + z h */
+            c[j] = (1.0f - z) * n + z * c[j];
+            hn[j] = c[j];
+        }
+    }
+    /* the new h, now that no tile reads the old one */
+    memcpy(h, hn, sizeof(float) * GRU_KWS_HIDDEN);
+}
+
+/* One step of gru kws from its input row x (INPUT floats), NAME_step's:
+ * each tile's input projection (into p), then its recurrent product and
+ * cells, one pass over the tiles; the bits of gru_kws_project then gru_kws_recur.
+ * h, c -> the new h, c. hn is scratch: the new h, copied to h at the end. */
+static void gru_kws_step(const float x[GRU_KWS_INPUT], float h[GRU_KWS_HIDDEN], float c[GRU_KWS_HIDDEN], float hn[GRU_KWS_HIDDEN])
+{
+    for (int t = 0; t < GRU_KWS_TILES; t++) {
+        float p[GRU_KWS_TILE_ROWS];  /* the tile's projected input */
+        {  /* the pass's own acc */
+            const float *w = &gru_kws_w_x[t][0][0];
+            const float *xu = x;
+            float *pu = p;
+            gru_rt_vec acc[GRU_KWS_VECS];
+            GRU_RT_UNROLL
+            for (int l = 0; l < GRU_KWS_VECS; l++)
+                acc[l] = gru_rt_vload(gru_kws_b[t] + l * GRU_RT_VL);
+            GRU_RT_NO_UNROLL
+            for (int k = 0; k < GRU_KWS_INPUT; k++) {
+                const float *wk = w + k * GRU_KWS_TILE_ROWS;
+                gru_rt_vec wv[GRU_KWS_VECS];  /* column k, loaded once for every step */
+                GRU_RT_UNROLL
+                for (int l = 0; l < GRU_KWS_VECS; l++)
+                    GRU_RT_VKEEP(wv[l], gru_rt_vload(wk + l * GRU_RT_VL));
+                const gru_rt_vec xk = gru_rt_vset1(xu[k]);
+                GRU_RT_UNROLL
+                for (int l = 0; l < GRU_KWS_VECS; l++)
+                    acc[l] = gru_rt_vfma(wv[l], xk, acc[l]);
+            }
+            GRU_RT_UNROLL
+            for (int l = 0; l < GRU_KWS_VECS; l++)
+                gru_rt_vstore(pu + l * GRU_RT_VL, acc[l]);
+        }
+        const float *w = &gru_kws_w_h[t][0][0];
+        float a[GRU_KWS_TILE_ROWS];  /* the tile's gate pre-activations */
+        gru_rt_vec acc[GRU_KWS_KSPLIT][GRU_KWS_VECS];
+        /* gates of the tile: a = pre + w_h h, its rows accumulated together,
+         * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
+        const float *pt = p;
+        GRU_RT_UNROLL
+        for (int l = 0; l < GRU_KWS_VECS; l++)
+            acc[0][l] = gru_rt_vload(pt + l * GRU_RT_VL);
+        GRU_RT_UNROLL
+        for (int q = 1; q < GRU_KWS_KSPLIT; q++) {
+            GRU_RT_UNROLL
+            for (int l = 0; l < GRU_KWS_VECS; l++)
+                acc[q][l] = gru_rt_vset1(0.0f);
+        }
+        GRU_RT_NO_UNROLL
+        for (int k = 0; k < GRU_KWS_KFULL; k += GRU_KWS_KSPLIT) {
+            GRU_RT_UNROLL
+            for (int q = 0; q < GRU_KWS_KSPLIT; q++) {
+                const float *wk = w + (k + q) * GRU_KWS_TILE_ROWS;
+                const gru_rt_vec hk = gru_rt_vset1(h[k + q]);
+                GRU_RT_UNROLL
+                for (int l = 0; l < GRU_KWS_VECS; l++)
+                    acc[q][l] = gru_rt_vfma(gru_rt_vload(wk + l * GRU_RT_VL), hk, acc[q][l]);
+            }
+        }
+        for (int k = GRU_KWS_KFULL; k < GRU_KWS_HIDDEN; k++) {
             const float *wk = w + k * GRU_KWS_TILE_ROWS;
             const gru_rt_vec hk = gru_rt_vset1(h[k]);
             GRU_RT_UNROLL
@@ -812,7 +905,8 @@ void gru_get_state(gru_state *s, float h[GRU_STATE_H_SIZE], float *c)
 
 void gru_step(gru_state *s, const float x[GRU_INPUT_SIZE], float y[GRU_OUTPUT_SIZE])
 {
-    gru_run(s, x, 1, y);
+    gru_kws_step(x, s->kws_h, s->kws_c, s->m);  /* gru kws */
+    gru_head_forward(s->kws_h, y);  /* dense head, the last step only */
 }
 
 void gru_run(gru_state *s, const float *x, size_t steps, float *y)

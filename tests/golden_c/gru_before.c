@@ -332,6 +332,8 @@ static inline float gru_before_rt_sigmoidf_fast(float x)
 /* sets of accumulators of the projection (columns j, j+1, ... each to its
  * own set), and sequences per pass of run_batch's: at most GRU_BEFORE_RT_ACCS in all */
 #define GRU_BEFORE_GRU_PROJ_PSTEPS (GRU_BEFORE_RT_ACCS / GRU_BEFORE_GRU_PROJ_VECS >= 4 ? 4 : GRU_BEFORE_RT_ACCS / GRU_BEFORE_GRU_PROJ_VECS >= 2 ? 2 : 1)
+/* columns of the projection's passes of PROJ_PSTEPS; the rest one at a time */
+#define GRU_BEFORE_GRU_PROJ_JFULL (GRU_BEFORE_GRU_HIDDEN / GRU_BEFORE_GRU_PROJ_PSTEPS * GRU_BEFORE_GRU_PROJ_PSTEPS)
 #define GRU_BEFORE_GRU_TILE   8  /* V: units per tile; a tile's gate rows are computed together */
 #define GRU_BEFORE_GRU_TILES  1  /* H / V */
 #define GRU_BEFORE_GRU_TILE_ROWS 24  /* gate rows of a tile: 3 gates x V */
@@ -342,6 +344,8 @@ static inline float gru_before_rt_sigmoidf_fast(float x)
 /* sets of accumulators of the recurrent product (columns k, k+1, ... each
  * to its own set, summed at the end): hides the latency of the a*b + c chain */
 #define GRU_BEFORE_GRU_KSPLIT GRU_BEFORE_GRU_PSTEPS
+/* columns of the recurrent product's passes of KSPLIT; the rest one at a time */
+#define GRU_BEFORE_GRU_KFULL (GRU_BEFORE_GRU_PROJ / GRU_BEFORE_GRU_KSPLIT * GRU_BEFORE_GRU_KSPLIT)
 /* first row of each gate within a tile's rows (of gru_before_gru_w_x, gru_before_gru_w_h and pre[]) */
 #define GRU_BEFORE_GRU_GATE_R 0  /* reset gate */
 #define GRU_BEFORE_GRU_GATE_Z 8  /* update gate */
@@ -460,7 +464,6 @@ static void gru_before_gru_projection(float h[GRU_BEFORE_GRU_PROJ], const float 
         const float *w = &gru_before_gru_w_hn[t][0][0];
         float *ht = h + t * GRU_BEFORE_GRU_PROJ_TILE;  /* the tile's rows of h */
         float acc[GRU_BEFORE_GRU_PROJ_PSTEPS][GRU_BEFORE_GRU_PROJ_VECS];
-        int j = 0;
         GRU_BEFORE_RT_UNROLL
         for (int q = 0; q < GRU_BEFORE_GRU_PROJ_PSTEPS; q++) {
             GRU_BEFORE_RT_UNROLL
@@ -468,7 +471,7 @@ static void gru_before_gru_projection(float h[GRU_BEFORE_GRU_PROJ], const float 
                 acc[q][l] = 0.0f;
         }
         GRU_BEFORE_RT_NO_UNROLL
-        for (; j + GRU_BEFORE_GRU_PROJ_PSTEPS <= GRU_BEFORE_GRU_HIDDEN; j += GRU_BEFORE_GRU_PROJ_PSTEPS) {
+        for (int j = 0; j < GRU_BEFORE_GRU_PROJ_JFULL; j += GRU_BEFORE_GRU_PROJ_PSTEPS) {
             GRU_BEFORE_RT_UNROLL
             for (int q = 0; q < GRU_BEFORE_GRU_PROJ_PSTEPS; q++) {
                 const float *wj = w + (j + q) * GRU_BEFORE_GRU_PROJ_TILE;
@@ -478,7 +481,7 @@ static void gru_before_gru_projection(float h[GRU_BEFORE_GRU_PROJ], const float 
                     acc[q][l] = wj[l] * mj + acc[q][l];
             }
         }
-        for (; j < GRU_BEFORE_GRU_HIDDEN; j++) {
+        for (int j = GRU_BEFORE_GRU_PROJ_JFULL; j < GRU_BEFORE_GRU_HIDDEN; j++) {
             const float *wj = w + j * GRU_BEFORE_GRU_PROJ_TILE;
             const float mj = m[j];
             GRU_BEFORE_RT_UNROLL
@@ -584,7 +587,6 @@ static void gru_before_gru_recur(const float *pre, float h[GRU_BEFORE_GRU_PROJ],
         const float *w = &gru_before_gru_w_h[t][0][0];
         float a[GRU_BEFORE_GRU_TILE_ROWS];  /* the tile's gate pre-activations */
         float acc[GRU_BEFORE_GRU_KSPLIT][GRU_BEFORE_GRU_VECS];
-        int k = 0;
         /* gates of the tile: a = pre + w_h h, its rows accumulated together,
          * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
         const float *pt = pre + t * GRU_BEFORE_GRU_TILE_ROWS;  /* the tile's projected input */
@@ -598,7 +600,7 @@ static void gru_before_gru_recur(const float *pre, float h[GRU_BEFORE_GRU_PROJ],
                 acc[q][l] = 0.0f;
         }
         GRU_BEFORE_RT_NO_UNROLL
-        for (; k + GRU_BEFORE_GRU_KSPLIT <= GRU_BEFORE_GRU_PROJ; k += GRU_BEFORE_GRU_KSPLIT) {
+        for (int k = 0; k < GRU_BEFORE_GRU_KFULL; k += GRU_BEFORE_GRU_KSPLIT) {
             GRU_BEFORE_RT_UNROLL
             for (int q = 0; q < GRU_BEFORE_GRU_KSPLIT; q++) {
                 const float *wk = w + (k + q) * GRU_BEFORE_GRU_TILE_ROWS;
@@ -608,7 +610,97 @@ static void gru_before_gru_recur(const float *pre, float h[GRU_BEFORE_GRU_PROJ],
                     acc[q][l] = wk[l] * hk + acc[q][l];
             }
         }
-        for (; k < GRU_BEFORE_GRU_PROJ; k++) {
+        for (int k = GRU_BEFORE_GRU_KFULL; k < GRU_BEFORE_GRU_PROJ; k++) {
+            const float *wk = w + k * GRU_BEFORE_GRU_TILE_ROWS;
+            const float hk = h[k];
+            GRU_BEFORE_RT_UNROLL
+            for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
+                acc[0][l] = wk[l] * hk + acc[0][l];
+        }
+        GRU_BEFORE_RT_UNROLL
+        for (int q = 1; q < GRU_BEFORE_GRU_KSPLIT; q++) {
+            GRU_BEFORE_RT_UNROLL
+            for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
+                acc[0][l] = acc[0][l] + acc[q][l];
+        }
+        GRU_BEFORE_RT_UNROLL
+        for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
+            a[l] = acc[0][l];
+        /* the tile's units */
+        for (int v = 0; v < GRU_BEFORE_GRU_TILE; v++) {
+            const int j = t * GRU_BEFORE_GRU_TILE + v;
+            /* reset gate, on h before the candidate's recurrent product (reset before):
+             * r h, which the second pass multiplies by w_hn */
+            m[j] = gru_before_rt_sigmoidf_fast(a[GRU_BEFORE_GRU_GATE_R + v]) * h[j];
+            /* update gate */
+            m[GRU_BEFORE_GRU_HIDDEN + j] = gru_before_rt_sigmoidf_fast(a[GRU_BEFORE_GRU_GATE_Z + v]);
+            /* the candidate's input part */
+            m[2 * GRU_BEFORE_GRU_HIDDEN + j] = a[GRU_BEFORE_GRU_GATE_N + v];
+        }
+    }
+    gru_before_gru_projection(h, m);  /* the second pass: the new h */
+}
+
+/* One step of gru gru from its input row x (INPUT floats), NAME_step's:
+ * each tile's input projection (into p), then its recurrent product and
+ * cells, one pass over the tiles; the bits of gru_before_gru_project then gru_before_gru_recur.
+ * h, c -> the new h, c. m is scratch (r h, z and a_n for the second pass). */
+static void gru_before_gru_step(const float x[GRU_BEFORE_GRU_INPUT], float h[GRU_BEFORE_GRU_PROJ], float c[GRU_BEFORE_GRU_HIDDEN], float m[3 * GRU_BEFORE_GRU_HIDDEN])
+{
+    (void)c;  /* reset before keeps h alone */
+    for (int t = 0; t < GRU_BEFORE_GRU_TILES; t++) {
+        float p[GRU_BEFORE_GRU_TILE_ROWS];  /* the tile's projected input */
+        {  /* the pass's own acc */
+            const float *w = &gru_before_gru_w_x[t][0][0];
+            const float *xu = x;
+            float *pu = p;
+            float acc[GRU_BEFORE_GRU_VECS];
+            GRU_BEFORE_RT_UNROLL
+            for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
+                acc[l] = gru_before_gru_b[t][l];
+            GRU_BEFORE_RT_NO_UNROLL
+            for (int k = 0; k < GRU_BEFORE_GRU_INPUT; k++) {
+                const float *wk = w + k * GRU_BEFORE_GRU_TILE_ROWS;
+                float wv[GRU_BEFORE_GRU_VECS];  /* column k, loaded once for every step */
+                GRU_BEFORE_RT_UNROLL
+                for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
+                    wv[l] = wk[l];
+                const float xk = xu[k];
+                GRU_BEFORE_RT_UNROLL
+                for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
+                    acc[l] = wv[l] * xk + acc[l];
+            }
+            GRU_BEFORE_RT_UNROLL
+            for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
+                pu[l] = acc[l];
+        }
+        const float *w = &gru_before_gru_w_h[t][0][0];
+        float a[GRU_BEFORE_GRU_TILE_ROWS];  /* the tile's gate pre-activations */
+        float acc[GRU_BEFORE_GRU_KSPLIT][GRU_BEFORE_GRU_VECS];
+        /* gates of the tile: a = pre + w_h h, its rows accumulated together,
+         * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
+        const float *pt = p;
+        GRU_BEFORE_RT_UNROLL
+        for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
+            acc[0][l] = pt[l];
+        GRU_BEFORE_RT_UNROLL
+        for (int q = 1; q < GRU_BEFORE_GRU_KSPLIT; q++) {
+            GRU_BEFORE_RT_UNROLL
+            for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
+                acc[q][l] = 0.0f;
+        }
+        GRU_BEFORE_RT_NO_UNROLL
+        for (int k = 0; k < GRU_BEFORE_GRU_KFULL; k += GRU_BEFORE_GRU_KSPLIT) {
+            GRU_BEFORE_RT_UNROLL
+            for (int q = 0; q < GRU_BEFORE_GRU_KSPLIT; q++) {
+                const float *wk = w + (k + q) * GRU_BEFORE_GRU_TILE_ROWS;
+                const float hk = h[k + q];
+                GRU_BEFORE_RT_UNROLL
+                for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
+                    acc[q][l] = wk[l] * hk + acc[q][l];
+            }
+        }
+        for (int k = GRU_BEFORE_GRU_KFULL; k < GRU_BEFORE_GRU_PROJ; k++) {
             const float *wk = w + k * GRU_BEFORE_GRU_TILE_ROWS;
             const float hk = h[k];
             GRU_BEFORE_RT_UNROLL
@@ -881,7 +973,8 @@ void gru_before_get_state(gru_before_state *s, float h[GRU_BEFORE_STATE_H_SIZE],
 void gru_before_step(gru_before_state *s, const float x[GRU_BEFORE_INPUT_SIZE],
     float y[GRU_BEFORE_OUTPUT_SIZE])
 {
-    gru_before_run(s, x, 1, y);
+    gru_before_gru_step(x, s->gru_h, s->gru_c, s->m);  /* gru gru */
+    memcpy(y, s->gru_h, sizeof(float) * GRU_BEFORE_GRU_PROJ);
 }
 
 void gru_before_run(gru_before_state *s, const float *x, size_t steps, float *y)

@@ -361,6 +361,8 @@ static inline float narrow_rt_sigmoidf_fast(float x)
 /* sets of accumulators of the recurrent product (columns k, k+1, ... each
  * to its own set, summed at the end): hides the latency of the a*b + c chain */
 #define NARROW_LSTM_KSPLIT NARROW_LSTM_PSTEPS
+/* columns of the recurrent product's passes of KSPLIT; the rest one at a time */
+#define NARROW_LSTM_KFULL (NARROW_LSTM_HIDDEN / NARROW_LSTM_KSPLIT * NARROW_LSTM_KSPLIT)
 /* first row of each gate within a tile's rows (of narrow_lstm_w_x, narrow_lstm_w_h and pre[]) */
 #define NARROW_LSTM_GATE_I 0  /* input gate */
 #define NARROW_LSTM_GATE_F 1  /* forget gate */
@@ -500,7 +502,6 @@ static void narrow_lstm_recur(const float *pre, float h[NARROW_LSTM_HIDDEN], flo
         const int8_t *w = &narrow_lstm_w_h[t][0][0];
         float a[NARROW_LSTM_TILE_ROWS];  /* the tile's gate pre-activations */
         float acc[NARROW_LSTM_KSPLIT][NARROW_LSTM_VECS];
-        int k = 0;
         /* gates of the tile: a = pre + w_h h, its rows accumulated together,
          * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
         const float *pt = pre + t * NARROW_LSTM_TILE_ROWS;  /* the tile's projected input */
@@ -514,7 +515,7 @@ static void narrow_lstm_recur(const float *pre, float h[NARROW_LSTM_HIDDEN], flo
                 acc[q][l] = 0.0f;
         }
         NARROW_RT_NO_UNROLL
-        for (; k + NARROW_LSTM_KSPLIT <= NARROW_LSTM_HIDDEN; k += NARROW_LSTM_KSPLIT) {
+        for (int k = 0; k < NARROW_LSTM_KFULL; k += NARROW_LSTM_KSPLIT) {
             NARROW_RT_UNROLL
             for (int q = 0; q < NARROW_LSTM_KSPLIT; q++) {
                 const int8_t *wk = w + (k + q) * NARROW_LSTM_TILE_ROWS;
@@ -524,7 +525,102 @@ static void narrow_lstm_recur(const float *pre, float h[NARROW_LSTM_HIDDEN], flo
                     acc[q][l] = (float)(wk[l]) * hk + acc[q][l];
             }
         }
-        for (; k < NARROW_LSTM_HIDDEN; k++) {
+        for (int k = NARROW_LSTM_KFULL; k < NARROW_LSTM_HIDDEN; k++) {
+            const int8_t *wk = w + k * NARROW_LSTM_TILE_ROWS;
+            const float hk = h[k];
+            NARROW_RT_UNROLL
+            for (int l = 0; l < NARROW_LSTM_VECS; l++)
+                acc[0][l] = (float)(wk[l]) * hk + acc[0][l];
+        }
+        NARROW_RT_UNROLL
+        for (int q = 1; q < NARROW_LSTM_KSPLIT; q++) {
+            NARROW_RT_UNROLL
+            for (int l = 0; l < NARROW_LSTM_VECS; l++)
+                acc[0][l] = acc[0][l] + acc[q][l];
+        }
+        NARROW_RT_UNROLL
+        for (int l = 0; l < NARROW_LSTM_VECS; l++)
+            a[l] = acc[0][l] * narrow_lstm_s[t][l] + pt[l];
+        /* the tile's cells */
+        for (int v = 0; v < NARROW_LSTM_TILE; v++) {
+            const int j = t * NARROW_LSTM_TILE + v;
+            /* input gate */
+            const float i = narrow_rt_sigmoidf_fast(a[NARROW_LSTM_GATE_I + v]);
+            /* forget gate */
+            const float f = narrow_rt_sigmoidf_fast(a[NARROW_LSTM_GATE_F + v]);
+            /* cell input */
+            const float g = narrow_rt_tanhf_fast(a[NARROW_LSTM_GATE_G + v]);
+            /* cell state: c = f*c + i*g */
+            c[j] = f * c[j] + i * g;
+            /* output gate */
+            const float o = narrow_rt_sigmoidf_fast(a[NARROW_LSTM_GATE_O + v]);
+            /* hidden state: o * tanh(c) */
+            hn[j] = o * narrow_rt_tanhf_fast(c[j]);
+        }
+    }
+    /* the new h, now that no tile reads the old one */
+    memcpy(h, hn, sizeof(float) * NARROW_LSTM_HIDDEN);
+}
+
+/* One step of lstm lstm from its input row x (INPUT floats), NAME_step's:
+ * each tile's input projection (into p), then its recurrent product and
+ * cells, one pass over the tiles; the bits of narrow_lstm_project then narrow_lstm_recur.
+ * h, c -> the new h, c. hn is scratch: the new h, copied to h at the end. */
+static void narrow_lstm_step(const float x[NARROW_LSTM_INPUT], float h[NARROW_LSTM_HIDDEN], float c[NARROW_LSTM_HIDDEN], float hn[NARROW_LSTM_HIDDEN])
+{
+    for (int t = 0; t < NARROW_LSTM_TILES; t++) {
+        float p[NARROW_LSTM_TILE_ROWS];  /* the tile's projected input */
+        {  /* the pass's own acc */
+            const int8_t *w = &narrow_lstm_w_x[t][0][0];
+            const float *xu = x;
+            float *pu = p;
+            float acc[NARROW_LSTM_VECS];
+            NARROW_RT_UNROLL
+            for (int l = 0; l < NARROW_LSTM_VECS; l++)
+                acc[l] = 0.0f;
+            NARROW_RT_NO_UNROLL
+            for (int k = 0; k < NARROW_LSTM_INPUT; k++) {
+                const int8_t *wk = w + k * NARROW_LSTM_TILE_ROWS;
+                float wv[NARROW_LSTM_VECS];  /* column k, loaded once for every step */
+                NARROW_RT_UNROLL
+                for (int l = 0; l < NARROW_LSTM_VECS; l++)
+                    wv[l] = (float)(wk[l]);
+                const float xk = xu[k];
+                NARROW_RT_UNROLL
+                for (int l = 0; l < NARROW_LSTM_VECS; l++)
+                    acc[l] = wv[l] * xk + acc[l];
+            }
+            NARROW_RT_UNROLL
+            for (int l = 0; l < NARROW_LSTM_VECS; l++)
+                pu[l] = acc[l] * narrow_lstm_s[t][l] + narrow_lstm_b[t][l];
+        }
+        const int8_t *w = &narrow_lstm_w_h[t][0][0];
+        float a[NARROW_LSTM_TILE_ROWS];  /* the tile's gate pre-activations */
+        float acc[NARROW_LSTM_KSPLIT][NARROW_LSTM_VECS];
+        /* gates of the tile: a = pre + w_h h, its rows accumulated together,
+         * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
+        const float *pt = p;
+        NARROW_RT_UNROLL
+        for (int l = 0; l < NARROW_LSTM_VECS; l++)
+            acc[0][l] = 0.0f;
+        NARROW_RT_UNROLL
+        for (int q = 1; q < NARROW_LSTM_KSPLIT; q++) {
+            NARROW_RT_UNROLL
+            for (int l = 0; l < NARROW_LSTM_VECS; l++)
+                acc[q][l] = 0.0f;
+        }
+        NARROW_RT_NO_UNROLL
+        for (int k = 0; k < NARROW_LSTM_KFULL; k += NARROW_LSTM_KSPLIT) {
+            NARROW_RT_UNROLL
+            for (int q = 0; q < NARROW_LSTM_KSPLIT; q++) {
+                const int8_t *wk = w + (k + q) * NARROW_LSTM_TILE_ROWS;
+                const float hk = h[k + q];
+                NARROW_RT_UNROLL
+                for (int l = 0; l < NARROW_LSTM_VECS; l++)
+                    acc[q][l] = (float)(wk[l]) * hk + acc[q][l];
+            }
+        }
+        for (int k = NARROW_LSTM_KFULL; k < NARROW_LSTM_HIDDEN; k++) {
             const int8_t *wk = w + k * NARROW_LSTM_TILE_ROWS;
             const float hk = h[k];
             NARROW_RT_UNROLL
@@ -765,7 +861,8 @@ void narrow_get_state(narrow_state *s, float h[NARROW_STATE_H_SIZE], float c[NAR
 
 void narrow_step(narrow_state *s, const float x[NARROW_INPUT_SIZE], float y[NARROW_OUTPUT_SIZE])
 {
-    narrow_run(s, x, 1, y);
+    narrow_lstm_step(x, s->lstm_h, s->lstm_c, s->m);  /* lstm lstm */
+    narrow_head_forward(s->lstm_h, y);  /* dense head, the last step only */
 }
 
 void narrow_run(narrow_state *s, const float *x, size_t steps, float *y)

@@ -350,6 +350,8 @@ static inline float pooled_rt_sigmoidf_fast(float x)
 /* sets of accumulators of the recurrent product (columns k, k+1, ... each
  * to its own set, summed at the end): hides the latency of the a*b + c chain */
 #define POOLED_LSTM_KSPLIT POOLED_LSTM_PSTEPS
+/* columns of the recurrent product's passes of KSPLIT; the rest one at a time */
+#define POOLED_LSTM_KFULL (POOLED_LSTM_HIDDEN / POOLED_LSTM_KSPLIT * POOLED_LSTM_KSPLIT)
 /* first row of each gate within a tile's rows (of pooled_lstm_w_x, pooled_lstm_w_h and pre[]) */
 #define POOLED_LSTM_GATE_I 0  /* input gate */
 #define POOLED_LSTM_GATE_F 1  /* forget gate */
@@ -482,7 +484,6 @@ static void pooled_lstm_recur(const float *pre, float h[POOLED_LSTM_HIDDEN], flo
         const float *w = &pooled_lstm_w_h[t][0][0];
         float a[POOLED_LSTM_TILE_ROWS];  /* the tile's gate pre-activations */
         float acc[POOLED_LSTM_KSPLIT][POOLED_LSTM_VECS];
-        int k = 0;
         /* gates of the tile: a = pre + w_h h, its rows accumulated together,
          * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
         const float *pt = pre + t * POOLED_LSTM_TILE_ROWS;  /* the tile's projected input */
@@ -496,7 +497,7 @@ static void pooled_lstm_recur(const float *pre, float h[POOLED_LSTM_HIDDEN], flo
                 acc[q][l] = 0.0f;
         }
         POOLED_RT_NO_UNROLL
-        for (; k + POOLED_LSTM_KSPLIT <= POOLED_LSTM_HIDDEN; k += POOLED_LSTM_KSPLIT) {
+        for (int k = 0; k < POOLED_LSTM_KFULL; k += POOLED_LSTM_KSPLIT) {
             POOLED_RT_UNROLL
             for (int q = 0; q < POOLED_LSTM_KSPLIT; q++) {
                 const float *wk = w + (k + q) * POOLED_LSTM_TILE_ROWS;
@@ -506,7 +507,7 @@ static void pooled_lstm_recur(const float *pre, float h[POOLED_LSTM_HIDDEN], flo
                     acc[q][l] = wk[l] * hk + acc[q][l];
             }
         }
-        for (; k < POOLED_LSTM_HIDDEN; k++) {
+        for (int k = POOLED_LSTM_KFULL; k < POOLED_LSTM_HIDDEN; k++) {
             const float *wk = w + k * POOLED_LSTM_TILE_ROWS;
             const float hk = h[k];
             POOLED_RT_UNROLL

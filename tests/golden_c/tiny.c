@@ -361,6 +361,8 @@ static inline float tiny_rt_sigmoidf_fast(float x)
 /* sets of accumulators of the recurrent product (columns k, k+1, ... each
  * to its own set, summed at the end): hides the latency of the a*b + c chain */
 #define TINY_LSTM_KSPLIT TINY_LSTM_PSTEPS
+/* columns of the recurrent product's passes of KSPLIT; the rest one at a time */
+#define TINY_LSTM_KFULL (TINY_LSTM_HIDDEN / TINY_LSTM_KSPLIT * TINY_LSTM_KSPLIT)
 /* first row of each gate within a tile's rows (of tiny_lstm_w_x, tiny_lstm_w_h and pre[]) */
 #define TINY_LSTM_GATE_I 0  /* input gate */
 #define TINY_LSTM_GATE_F 1  /* forget gate */
@@ -493,7 +495,6 @@ static void tiny_lstm_recur(const float *pre, float h[TINY_LSTM_HIDDEN], float c
         const float *w = &tiny_lstm_w_h[t][0][0];
         float a[TINY_LSTM_TILE_ROWS];  /* the tile's gate pre-activations */
         float acc[TINY_LSTM_KSPLIT][TINY_LSTM_VECS];
-        int k = 0;
         /* gates of the tile: a = pre + w_h h, its rows accumulated together,
          * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
         const float *pt = pre + t * TINY_LSTM_TILE_ROWS;  /* the tile's projected input */
@@ -507,7 +508,7 @@ static void tiny_lstm_recur(const float *pre, float h[TINY_LSTM_HIDDEN], float c
                 acc[q][l] = 0.0f;
         }
         TINY_RT_NO_UNROLL
-        for (; k + TINY_LSTM_KSPLIT <= TINY_LSTM_HIDDEN; k += TINY_LSTM_KSPLIT) {
+        for (int k = 0; k < TINY_LSTM_KFULL; k += TINY_LSTM_KSPLIT) {
             TINY_RT_UNROLL
             for (int q = 0; q < TINY_LSTM_KSPLIT; q++) {
                 const float *wk = w + (k + q) * TINY_LSTM_TILE_ROWS;
@@ -517,7 +518,102 @@ static void tiny_lstm_recur(const float *pre, float h[TINY_LSTM_HIDDEN], float c
                     acc[q][l] = wk[l] * hk + acc[q][l];
             }
         }
-        for (; k < TINY_LSTM_HIDDEN; k++) {
+        for (int k = TINY_LSTM_KFULL; k < TINY_LSTM_HIDDEN; k++) {
+            const float *wk = w + k * TINY_LSTM_TILE_ROWS;
+            const float hk = h[k];
+            TINY_RT_UNROLL
+            for (int l = 0; l < TINY_LSTM_VECS; l++)
+                acc[0][l] = wk[l] * hk + acc[0][l];
+        }
+        TINY_RT_UNROLL
+        for (int q = 1; q < TINY_LSTM_KSPLIT; q++) {
+            TINY_RT_UNROLL
+            for (int l = 0; l < TINY_LSTM_VECS; l++)
+                acc[0][l] = acc[0][l] + acc[q][l];
+        }
+        TINY_RT_UNROLL
+        for (int l = 0; l < TINY_LSTM_VECS; l++)
+            a[l] = acc[0][l];
+        /* the tile's cells */
+        for (int v = 0; v < TINY_LSTM_TILE; v++) {
+            const int j = t * TINY_LSTM_TILE + v;
+            /* input gate */
+            const float i = tiny_rt_sigmoidf_fast(a[TINY_LSTM_GATE_I + v]);
+            /* forget gate */
+            const float f = tiny_rt_sigmoidf_fast(a[TINY_LSTM_GATE_F + v]);
+            /* cell input */
+            const float g = tiny_rt_tanhf_fast(a[TINY_LSTM_GATE_G + v]);
+            /* cell state: c = f*c + i*g */
+            c[j] = f * c[j] + i * g;
+            /* output gate */
+            const float o = tiny_rt_sigmoidf_fast(a[TINY_LSTM_GATE_O + v]);
+            /* hidden state: o * tanh(c) */
+            hn[j] = o * tiny_rt_tanhf_fast(c[j]);
+        }
+    }
+    /* the new h, now that no tile reads the old one */
+    memcpy(h, hn, sizeof(float) * TINY_LSTM_HIDDEN);
+}
+
+/* One step of lstm lstm from its input row x (INPUT floats), NAME_step's:
+ * each tile's input projection (into p), then its recurrent product and
+ * cells, one pass over the tiles; the bits of tiny_lstm_project then tiny_lstm_recur.
+ * h, c -> the new h, c. hn is scratch: the new h, copied to h at the end. */
+static void tiny_lstm_step(const float x[TINY_LSTM_INPUT], float h[TINY_LSTM_HIDDEN], float c[TINY_LSTM_HIDDEN], float hn[TINY_LSTM_HIDDEN])
+{
+    for (int t = 0; t < TINY_LSTM_TILES; t++) {
+        float p[TINY_LSTM_TILE_ROWS];  /* the tile's projected input */
+        {  /* the pass's own acc */
+            const float *w = &tiny_lstm_w_x[t][0][0];
+            const float *xu = x;
+            float *pu = p;
+            float acc[TINY_LSTM_VECS];
+            TINY_RT_UNROLL
+            for (int l = 0; l < TINY_LSTM_VECS; l++)
+                acc[l] = tiny_lstm_b[t][l];
+            TINY_RT_NO_UNROLL
+            for (int k = 0; k < TINY_LSTM_INPUT; k++) {
+                const float *wk = w + k * TINY_LSTM_TILE_ROWS;
+                float wv[TINY_LSTM_VECS];  /* column k, loaded once for every step */
+                TINY_RT_UNROLL
+                for (int l = 0; l < TINY_LSTM_VECS; l++)
+                    wv[l] = wk[l];
+                const float xk = xu[k];
+                TINY_RT_UNROLL
+                for (int l = 0; l < TINY_LSTM_VECS; l++)
+                    acc[l] = wv[l] * xk + acc[l];
+            }
+            TINY_RT_UNROLL
+            for (int l = 0; l < TINY_LSTM_VECS; l++)
+                pu[l] = acc[l];
+        }
+        const float *w = &tiny_lstm_w_h[t][0][0];
+        float a[TINY_LSTM_TILE_ROWS];  /* the tile's gate pre-activations */
+        float acc[TINY_LSTM_KSPLIT][TINY_LSTM_VECS];
+        /* gates of the tile: a = pre + w_h h, its rows accumulated together,
+         * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
+        const float *pt = p;
+        TINY_RT_UNROLL
+        for (int l = 0; l < TINY_LSTM_VECS; l++)
+            acc[0][l] = pt[l];
+        TINY_RT_UNROLL
+        for (int q = 1; q < TINY_LSTM_KSPLIT; q++) {
+            TINY_RT_UNROLL
+            for (int l = 0; l < TINY_LSTM_VECS; l++)
+                acc[q][l] = 0.0f;
+        }
+        TINY_RT_NO_UNROLL
+        for (int k = 0; k < TINY_LSTM_KFULL; k += TINY_LSTM_KSPLIT) {
+            TINY_RT_UNROLL
+            for (int q = 0; q < TINY_LSTM_KSPLIT; q++) {
+                const float *wk = w + (k + q) * TINY_LSTM_TILE_ROWS;
+                const float hk = h[k + q];
+                TINY_RT_UNROLL
+                for (int l = 0; l < TINY_LSTM_VECS; l++)
+                    acc[q][l] = wk[l] * hk + acc[q][l];
+            }
+        }
+        for (int k = TINY_LSTM_KFULL; k < TINY_LSTM_HIDDEN; k++) {
             const float *wk = w + k * TINY_LSTM_TILE_ROWS;
             const float hk = h[k];
             TINY_RT_UNROLL
@@ -751,7 +847,8 @@ void tiny_get_state(tiny_state *s, float h[TINY_STATE_H_SIZE], float c[TINY_STAT
 
 void tiny_step(tiny_state *s, const float x[TINY_INPUT_SIZE], float y[TINY_OUTPUT_SIZE])
 {
-    tiny_run(s, x, 1, y);
+    tiny_lstm_step(x, s->lstm_h, s->lstm_c, s->m);  /* lstm lstm */
+    tiny_head_forward(s->lstm_h, y);  /* dense head, the last step only */
 }
 
 void tiny_run(tiny_state *s, const float *x, size_t steps, float *y)

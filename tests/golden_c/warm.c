@@ -333,6 +333,8 @@ static inline float warm_rt_sigmoidf_fast(float x)
 /* sets of accumulators of the recurrent product (columns k, k+1, ... each
  * to its own set, summed at the end): hides the latency of the a*b + c chain */
 #define WARM_ENC_KSPLIT WARM_ENC_PSTEPS
+/* columns of the recurrent product's passes of KSPLIT; the rest one at a time */
+#define WARM_ENC_KFULL (WARM_ENC_HIDDEN / WARM_ENC_KSPLIT * WARM_ENC_KSPLIT)
 /* first row of each gate within a tile's rows (of warm_enc_w_x, warm_enc_w_h and pre[]) */
 #define WARM_ENC_GATE_I 0  /* input gate */
 #define WARM_ENC_GATE_F 2  /* forget gate */
@@ -450,7 +452,6 @@ static void warm_enc_recur(const float *pre, float h[WARM_ENC_HIDDEN], float c[W
         const float *w = &warm_enc_w_h[t][0][0];
         float a[WARM_ENC_TILE_ROWS];  /* the tile's gate pre-activations */
         float acc[WARM_ENC_KSPLIT][WARM_ENC_VECS];
-        int k = 0;
         /* gates of the tile: a = pre + w_h h, its rows accumulated together,
          * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
         const float *pt = pre + t * WARM_ENC_TILE_ROWS;  /* the tile's projected input */
@@ -464,7 +465,7 @@ static void warm_enc_recur(const float *pre, float h[WARM_ENC_HIDDEN], float c[W
                 acc[q][l] = 0.0f;
         }
         WARM_RT_NO_UNROLL
-        for (; k + WARM_ENC_KSPLIT <= WARM_ENC_HIDDEN; k += WARM_ENC_KSPLIT) {
+        for (int k = 0; k < WARM_ENC_KFULL; k += WARM_ENC_KSPLIT) {
             WARM_RT_UNROLL
             for (int q = 0; q < WARM_ENC_KSPLIT; q++) {
                 const float *wk = w + (k + q) * WARM_ENC_TILE_ROWS;
@@ -474,7 +475,7 @@ static void warm_enc_recur(const float *pre, float h[WARM_ENC_HIDDEN], float c[W
                     acc[q][l] = wk[l] * hk + acc[q][l];
             }
         }
-        for (; k < WARM_ENC_HIDDEN; k++) {
+        for (int k = WARM_ENC_KFULL; k < WARM_ENC_HIDDEN; k++) {
             const float *wk = w + k * WARM_ENC_TILE_ROWS;
             const float hk = h[k];
             WARM_RT_UNROLL
@@ -543,6 +544,8 @@ static void warm_enc_run(const float *x, size_t n, float *out, size_t out_stride
 /* sets of accumulators of the recurrent product (columns k, k+1, ... each
  * to its own set, summed at the end): hides the latency of the a*b + c chain */
 #define WARM_ENC_REVERSE_KSPLIT WARM_ENC_REVERSE_PSTEPS
+/* columns of the recurrent product's passes of KSPLIT; the rest one at a time */
+#define WARM_ENC_REVERSE_KFULL (WARM_ENC_REVERSE_HIDDEN / WARM_ENC_REVERSE_KSPLIT * WARM_ENC_REVERSE_KSPLIT)
 /* first row of each gate within a tile's rows (of warm_enc_reverse_w_x, warm_enc_reverse_w_h and pre[]) */
 #define WARM_ENC_REVERSE_GATE_I 0  /* input gate */
 #define WARM_ENC_REVERSE_GATE_F 2  /* forget gate */
@@ -660,7 +663,6 @@ static void warm_enc_reverse_recur(const float *pre, float h[WARM_ENC_REVERSE_HI
         const float *w = &warm_enc_reverse_w_h[t][0][0];
         float a[WARM_ENC_REVERSE_TILE_ROWS];  /* the tile's gate pre-activations */
         float acc[WARM_ENC_REVERSE_KSPLIT][WARM_ENC_REVERSE_VECS];
-        int k = 0;
         /* gates of the tile: a = pre + w_h h, its rows accumulated together,
          * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
         const float *pt = pre + t * WARM_ENC_REVERSE_TILE_ROWS;  /* the tile's projected input */
@@ -674,7 +676,7 @@ static void warm_enc_reverse_recur(const float *pre, float h[WARM_ENC_REVERSE_HI
                 acc[q][l] = 0.0f;
         }
         WARM_RT_NO_UNROLL
-        for (; k + WARM_ENC_REVERSE_KSPLIT <= WARM_ENC_REVERSE_HIDDEN; k += WARM_ENC_REVERSE_KSPLIT) {
+        for (int k = 0; k < WARM_ENC_REVERSE_KFULL; k += WARM_ENC_REVERSE_KSPLIT) {
             WARM_RT_UNROLL
             for (int q = 0; q < WARM_ENC_REVERSE_KSPLIT; q++) {
                 const float *wk = w + (k + q) * WARM_ENC_REVERSE_TILE_ROWS;
@@ -684,7 +686,7 @@ static void warm_enc_reverse_recur(const float *pre, float h[WARM_ENC_REVERSE_HI
                     acc[q][l] = wk[l] * hk + acc[q][l];
             }
         }
-        for (; k < WARM_ENC_REVERSE_HIDDEN; k++) {
+        for (int k = WARM_ENC_REVERSE_KFULL; k < WARM_ENC_REVERSE_HIDDEN; k++) {
             const float *wk = w + k * WARM_ENC_REVERSE_TILE_ROWS;
             const float hk = h[k];
             WARM_RT_UNROLL

@@ -36,9 +36,9 @@ same() {
     if ! "$lstmc" compile "$spec" --name model "$@" -o "$d/c/model" 2> "$d/err" ||
         ! "$lstmc" compile "$spec" --name model --emit obj "$@" -o "$d/o/model" 2>> "$d/err" ||
         ! $cc -std=c99 -O2 -march=native -I"$d/c" -I"$here/../runtime" -o "$d/c/prog" "$here/llvm/driver.c" \
-            "$here/../runtime/lstmc_rows.c" "$d/c/model.c" -lm 2>> "$d/err" ||
+            "$here/../runtime/lstmc_rows.c" "$d/c/model.c" -pthread -lm 2>> "$d/err" ||
         ! $cc -std=c99 -O2 -I"$d/o" -I"$here/../runtime" -o "$d/o/prog" "$here/llvm/driver.c" \
-            "$here/../runtime/lstmc_rows.c" "$d/o/model.o" -lm 2>> "$d/err"; then
+            "$here/../runtime/lstmc_rows.c" "$d/o/model.o" -pthread -lm 2>> "$d/err"; then
         echo "FAIL $what: $(head -3 "$d/err")"; fail=$((fail + 1)); return
     fi
     "$d/c/prog" "$input" > "$d/c/out" 2>&1
@@ -65,6 +65,23 @@ for ex in blocks1997 adding embed charlm quickstart; do
             print ""
         } }' > "$tmp/$ex.txt"
     same "example $ex" "$spec" "$tmp/$ex.txt"
+done
+
+# the backward directions on threads of their own (--threads 2): the bits of
+# one thread, in both backends (a bidirectional GRU and LSTM, stacked)
+for case in g2_gru_bidir_stacked_head p2_bidir_stacked; do
+    spec=$here/pytorch/$case.lstm input=$here/fixtures/pytorch/$case/input.txt
+    same "$case --threads 2" "$spec" "$input" --threads 2
+    cp "$tmp/m/o/out" "$tmp/threads.out" 2> /dev/null
+    cp "$tmp/m/o/model.h" "$tmp/threads.h" 2> /dev/null
+    same "$case" "$spec" "$input"
+    if ! grep -q "define MODEL_DIRECTION_THREADS 2" "$tmp/threads.h" 2> /dev/null; then
+        echo "FAIL $case --threads 2: the header has no MODEL_DIRECTION_THREADS"; fail=$((fail + 1))
+    elif [ -s "$tmp/threads.out" ] && cmp -s "$tmp/m/o/out" "$tmp/threads.out"; then
+        echo "ok   $case: --threads 2 gives the bits of one thread"; pass=$((pass + 1))
+    else
+        echo "FAIL $case: --threads 2 and one thread differ"; fail=$((fail + 1))
+    fi
 done
 
 seed=1

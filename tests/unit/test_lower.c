@@ -523,9 +523,27 @@ static void test_streaming_api(void **state)
     s = find_call(&lm->run.body, CALLEE_DENSE);
     assert_string_equal(arg_text(&a, lm, &s->args[0]), "s[0].l2_h");
     assert_string_equal(arg_text(&a, lm, &s->args[1]), "y");
-    /* NAME_step is NAME_run of one step */
-    s = find_call(&lm->step.body, CALLEE_MODEL_RUN);
-    assert_string_equal(arg_text(&a, lm, &s->args[2]), "1");
+    /* NAME_step: NAME_run's ops on one row, each LSTM through its fused
+     * step kernel (no pre rows), l's h copied to the row l2 reads; the head
+     * on l2's h */
+    assert_null(find_call(&lm->step.body, CALLEE_MODEL_RUN));
+    assert_null(find_call(&lm->step.body, CALLEE_CELL_RUN));
+    const LowBlock *sb = &lm->step.body;
+    assert_int_equal(sb->n, 4);
+    assert_int_equal(sb->s[0].callee, CALLEE_CELL_STEP);
+    assert_int_equal(sb->s[0].index, 0);
+    assert_string_equal(arg_text(&a, lm, &sb->s[0].args[0]), "x");
+    assert_string_equal(arg_text(&a, lm, &sb->s[0].args[1]), "s[0].l_h");
+    assert_string_equal(arg_text(&a, lm, &sb->s[0].args[3]), "s[0].m");
+    assert_int_equal(sb->s[1].kind, LS_COPY);
+    assert_string_equal(ptr_text(&a, lm, &sb->s[1].dst), "s[0].seq0");
+    assert_string_equal(ptr_text(&a, lm, &sb->s[1].src), "s[0].l_h");
+    assert_int_equal(sb->s[2].callee, CALLEE_CELL_STEP);
+    assert_int_equal(sb->s[2].index, 1);
+    assert_string_equal(arg_text(&a, lm, &sb->s[2].args[0]), "s[0].seq0");
+    assert_int_equal(sb->s[3].callee, CALLEE_DENSE);
+    assert_string_equal(arg_text(&a, lm, &sb->s[3].args[0]), "s[0].l2_h");
+    assert_string_equal(arg_text(&a, lm, &sb->s[3].args[1]), "y");
     /* NAME_run_batch: rows are the group's sequences of step t */
     s = find_call(&lm->run_batch.body, CALLEE_CELL_BATCH);
     assert_string_equal(arg_text(&a, lm, &s->args[0]), "x+(((t * batch) + b0) * M_INPUT_SIZE)");
@@ -545,6 +563,49 @@ static void test_streaming_api(void **state)
     s = find(&lm->run.body, LS_COPY, NULL);
     assert_string_equal(ptr_text(&a, lm, &s->src), "s[0].l_h");
     assert_int_equal(lm->nseq, 0);
+    arena_free(&a);
+}
+
+/* --threads 2 on a bidirectional model: each layer's backward direction
+ * spawned with its own scratch, the forward one run, then the join. */
+static void test_direction_threads(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    const char *text = "model m { input 3; lstm l { hidden 16; layers 2; direction bidirectional;\n"
+                       "  from native \"w\"; } output sequence; }";
+    LowerOptions two = {NULL, 1, 2, NULL, 0};
+    LowModel *lm = lower(&a, text, &two);
+    assert_true(lm->direction_threads);
+    assert_string_equal(lm->fields[lm->gates_b_field].name, "gates_b");
+    assert_string_equal(lm->fields[lm->m_b_field].name, "m_b");
+    assert_int_equal(lm->fields[lm->gates_b_field].floats, lm->fields[lm->gates_field].floats);
+    const LowBlock *b = &lm->run_from.body;   /* NAME_run: reset, then run_from_state */
+    int spawns = 0;
+    for (int k = 0; k < b->n; k++) {
+        const LowStmt *s = &b->s[k];
+        if (s->kind != LS_SPAWN)
+            continue;
+        spawns++;
+        assert_int_equal(s->callee, CALLEE_CELL_RUN);
+        assert_true(lm->cells[s->index].reverse);
+        assert_string_equal(arg_text(&a, lm, &s->args[6]), "s[0].gates_b");
+        assert_string_equal(arg_text(&a, lm, &s->args[7]), "s[0].m_b");
+        /* then the forward direction, with the shared scratch, then the join */
+        assert_int_equal(s[1].kind, LS_CALL);
+        assert_int_equal(s[1].callee, CALLEE_CELL_RUN);
+        assert_false(lm->cells[s[1].index].reverse);
+        assert_string_equal(arg_text(&a, lm, &s[1].args[6]), "s[0].gates");
+        assert_int_equal(s[2].kind, LS_JOIN);
+        assert_string_equal(s[2].var, s->var);
+    }
+    assert_int_equal(spawns, 2);
+    assert_int_not_equal(lm->hash, lower(&a, text, NULL)->hash);
+    /* one thread: no spawn, no second scratch */
+    lm = lower(&a, text, NULL);
+    assert_false(lm->direction_threads);
+    assert_int_equal(lm->gates_b_field, -1);
+    assert_null(find(&lm->run_from.body, LS_SPAWN, NULL));
     arena_free(&a);
 }
 
@@ -1032,6 +1093,7 @@ int main(void)
         cmocka_unit_test(test_cell_run_backward),
         cmocka_unit_test(test_streaming_api),
         cmocka_unit_test(test_sequence_api),
+        cmocka_unit_test(test_direction_threads),
         cmocka_unit_test(test_pool_final),
         cmocka_unit_test(test_pool_mean_max),
         cmocka_unit_test(test_embedding),
