@@ -65,6 +65,7 @@ endif
 # a spec and weights and touches nothing else.
 LIB_SRCS := compiler/util.c compiler/ast.c compiler/json.c compiler/safetensors.c compiler/ir.c \
             compiler/sema.c compiler/weights.c compiler/quant.c compiler/quantize.c compiler/interp.c \
+            compiler/fixed.c compiler/fixed_plan.c compiler/ranges.c compiler/interp_int.c \
             compiler/lower.c compiler/lower_api.c compiler/emit_c.c compiler/emit_main.c runtime/lstmc_rows.c \
             compiler/import/onnx.c compiler/import/import.c compiler/import/import_shape.c \
             compiler/import/import_layers.c compiler/import/import_write.c
@@ -83,7 +84,7 @@ APP_SRCS := compiler/main.c compiler/cli.c compiler/cmd_compile.c compiler/cmd_b
 # The workbench: scores, two models side by side, every path against the
 # interpreter, random weights, and run --trace's file.
 APP_SRCS += compiler/cmd_eval.c compiler/cmd_compare.c compiler/cmd_verify.c compiler/cmd_init.c \
-            compiler/trace_file.c
+            compiler/trace_file.c compiler/cmd_calibrate.c
 MAIN_OBJ := $(APP_SRCS:%.c=$(B)/%.o)
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)

@@ -25,6 +25,10 @@ typedef struct Args {
     const char *activations;    /* --activations exact|fast (compile, build) */
     const char *threads;        /* --threads N (compile); NULL: 1 */
     const char *chunk;          /* --chunk N (compile, build); NULL: the lowering's choice */
+    const char *arithmetic;     /* --arithmetic float|int16 (run, eval, compile, build);
+                                   NULL: the spec's arithmetic, else float */
+    const char *ranges;         /* --ranges FILE: calibrated ranges (ranges.h) */
+    const char *calibrate;      /* --calibrate DATA: calibrate on DATA first */
     const char *weights_type;   /* --weights-type f32|f16|bf16|int8 (run, compile, build);
                                    NULL: the spec's weights_type, else f32 */
     const char *emit;           /* --emit c|llvm|bc|obj (compile); NULL: c */
@@ -129,6 +133,15 @@ int cli_data_open(DataIn *d, const Args *a, const char *path, const char *format
                   int width, int *status);
 void cli_data_close(DataIn *d);
 
+/* cmd_calibrate.c: the ranges of m's tensors over the sequences of d
+ * (the float interpreter, traced; ranges.h). 0, or -1 after reporting. */
+struct Ranges;
+int calibrate_data(Arena *a, const IrModel *m, DataIn *d, struct Ranges *r);
+/* The integer interpreter (interp_int.h) as a SeqRunner over m (arithmetic
+ * int16), its formats from --ranges or --calibrate (one of them needed).
+ * 0, or -1 after reporting. Lives in arena: nothing to close. */
+int cli_int_runner_open(SeqRunner *r, Arena *arena, const IrModel *m, const Args *a);
+
 /* The commands; each returns an exit status. */
 int cmd_compile(const Args *a);
 int cmd_build(const Args *a);
@@ -137,7 +150,8 @@ int cmd_eval(const Args *a);
 int cmd_compare(const Args *a);
 int cmd_verify(const Args *a);
 int cmd_init(const Args *a);
+int cmd_calibrate(const Args *a);
 extern const char usage_compile[], usage_build[], usage_import[];
-extern const char usage_eval[], usage_compare[], usage_verify[], usage_init[];
+extern const char usage_eval[], usage_compare[], usage_verify[], usage_init[], usage_calibrate[];
 
 #endif

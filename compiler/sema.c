@@ -8,6 +8,7 @@
  * written, and checking goes on so one run reports them all.
  */
 #include "sema.h"
+#include "fixed.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@ typedef struct Sema {
 /* X(enum, "word", is_block): the words valid inside one kind of block. */
 #define MODEL_WORDS(X)                                                         \
     X(M_INPUT, "input", 0) X(M_WEIGHTS, "weights", 0) X(M_OUTPUT, "output", 0) \
-    X(M_WEIGHTS_TYPE, "weights_type", 0) X(M_LSTM, "lstm", 1) X(M_DENSE, "dense", 1)   \
+    X(M_WEIGHTS_TYPE, "weights_type", 0) X(M_ARITHMETIC, "arithmetic", 0) X(M_LSTM, "lstm", 1) X(M_DENSE, "dense", 1)   \
     X(M_GRU, "gru", 1) X(M_RNN, "rnn", 1)
 #define LSTM_WORDS(X)                                                          \
     X(L_HIDDEN, "hidden", 0) X(L_LAYERS, "layers", 0)                          \
@@ -920,6 +921,12 @@ static int check_model(Sema *S, const Node *model, IrModel *m, const char *weigh
         ok &= k >= 0;
         m->weights_type = k >= 0 ? (WeightsType)k : WT_F32;
         m->weights_type_loc = n->loc;
+    }
+    if (given(n = s[M_ARITHMETIC], 1, 1, "arithmetic float|int16", &ok)) {
+        int k = arg_choice(&n->args[0], "arithmetic", fixed_arith_names, ARITH_COUNT);
+        ok &= k >= 0;
+        m->arithmetic = k >= 0 ? (Arithmetic)k : ARITH_FLOAT;
+        m->arithmetic_loc = n->loc;
     }
     if (weights_override) {
         m->weights_path = weights_override;
