@@ -22,12 +22,11 @@ int64_t fixed_rshr(int64_t v, int n)
 {
     if (n <= 0)
         return v * ((int64_t)1 << -n);
-    /* floor division by 2^n without shifting a negative number (whose
-     * right shift C leaves to the implementation) */
+    /* floor(t / 2^n) without shifting a negative number (whose right
+     * shift C leaves to the implementation): for t < 0 it is
+     * -1 - floor((-1 - t) / 2^n), and -1 - t = ~t >= 0 */
     int64_t t = v + ((int64_t)1 << (n - 1));
-    int64_t d = (int64_t)1 << n;
-    int64_t q = t / d;
-    return q * d > t ? q - 1 : q;
+    return t >= 0 ? t >> n : ~(~t >> n);
 }
 
 int32_t fixed_sat16(int64_t v)
