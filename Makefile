@@ -65,7 +65,7 @@ endif
 # a spec and weights and touches nothing else.
 LIB_SRCS := compiler/util.c compiler/ast.c compiler/json.c compiler/safetensors.c compiler/ir.c \
             compiler/sema.c compiler/weights.c compiler/quant.c compiler/quantize.c compiler/interp.c \
-            compiler/fixed.c compiler/fixed_plan.c compiler/ranges.c compiler/interp_int.c \
+            compiler/fixed.c compiler/fixed_plan.c compiler/ranges.c compiler/interp_int.c compiler/emit_c_int.c \
             compiler/lower.c compiler/lower_api.c compiler/emit_c.c compiler/emit_main.c runtime/lstmc_rows.c \
             compiler/import/onnx.c compiler/import/import.c compiler/import/import_shape.c \
             compiler/import/import_layers.c compiler/import/import_write.c
@@ -121,9 +121,11 @@ $(B)/parser.c $(B)/parser.h &: grammar/parser.y | $(DEPS_STAMP)
 
 # The runtime, embedded as strings for the code generators to copy; the
 # activations cut into the pieces a model may need (compiler/runtime_text.h).
-RUNTIME_TEXT := rt_act=pieces:runtime/lstmc_act.h rt_text_rows_h=runtime/lstmc_rows.h \
+RUNTIME_TEXT := rt_act=pieces:runtime/lstmc_act.h rt_fixed=pieces:runtime/lstmc_fixed.h \
+                rt_text_rows_h=runtime/lstmc_rows.h \
                 rt_text_rows_c=runtime/lstmc_rows.c
-$(B)/runtime_text.c: scripts/embed.sh scripts/embed_pieces.awk runtime/lstmc_act.h runtime/lstmc_rows.h \
+$(B)/runtime_text.c: scripts/embed.sh scripts/embed_pieces.awk runtime/lstmc_act.h runtime/lstmc_fixed.h \
+                     runtime/lstmc_rows.h \
                      runtime/lstmc_rows.c
 	@mkdir -p $(B)
 	sh scripts/embed.sh $(RUNTIME_TEXT) > $@

@@ -137,14 +137,19 @@ IrModel *cli_load_model(Arena *arena, const Args *a)
 IrModel *cli_load_compilable(Arena *arena, const Args *a)
 {
     IrModel *m = cli_load_model(arena, a);
-    if (m && m->arithmetic == ARITH_INT16) {
+    return m && cli_check_compilable(m) == 0 ? m : NULL;
+}
+
+int cli_check_compilable(const IrModel *m)
+{
+    if (m->arithmetic == ARITH_INT16) {
         Loc at = m->arithmetic_loc;
-        diag_error(at.src ? &at : NULL, "model '%s': the C and LLVM backends do not generate arithmetic "
-                   "int16 yet; its reference is the interpreter's integer mode (lstmc run --arithmetic int16)",
-                   m->name);
-        return NULL;
+        diag_error(at.src ? &at : NULL, "model '%s': arithmetic int16 is compiled by 'lstmc compile' to C "
+                   "(--emit c) only: the LLVM backend, 'lstmc build' and 'run --jit' do not generate it yet; "
+                   "'lstmc run --arithmetic int16' runs it", m->name);
+        return -1;
     }
-    return m && lower_supported(m) == 0 ? m : NULL;
+    return lower_supported(m);
 }
 
 int cli_no_llvm(const char *what)

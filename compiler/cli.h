@@ -67,6 +67,10 @@ IrModel *cli_load_model(Arena *arena, const Args *a);
 /* The same for the backends (compile, build, --jit): also reports a layer
  * they do not compile (lower_supported). */
 IrModel *cli_load_compilable(Arena *arena, const Args *a);
+/* What cli_load_compilable checks of a loaded model: 0, or -1 after
+ * reporting (arithmetic int16, which only `compile --emit c` takes, or a
+ * layer lower_supported refuses). */
+int cli_check_compilable(const IrModel *m);
 
 /* "lstmc: error: " + fmt (with what) + "Try 'lstmc CMD --help'."; returns
  * EXIT_USAGE. */
@@ -137,6 +141,10 @@ void cli_data_close(DataIn *d);
  * (the float interpreter, traced; ranges.h). 0, or -1 after reporting. */
 struct Ranges;
 int calibrate_data(Arena *a, const IrModel *m, DataIn *d, struct Ranges *r);
+/* The integer form of m (arithmetic int16; fixed_plan.h), its formats from
+ * --ranges or --calibrate (one of them needed); NULL after reporting. */
+struct FixedModel;
+struct FixedModel *cli_fixed_model(Arena *arena, const IrModel *m, const Args *a);
 /* The integer interpreter (interp_int.h) as a SeqRunner over m (arithmetic
  * int16), its formats from --ranges or --calibrate (one of them needed).
  * 0, or -1 after reporting. Lives in arena: nothing to close. */

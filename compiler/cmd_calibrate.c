@@ -178,30 +178,36 @@ static void int_run(SeqRunner *r, const double *x, long steps, double *y)
     interp_int_run(r->impl, x, steps, y);
 }
 
-int cli_int_runner_open(SeqRunner *r, Arena *arena, const IrModel *m, const Args *a)
+FixedModel *cli_fixed_model(Arena *arena, const IrModel *m, const Args *a)
 {
-    memset(r, 0, sizeof *r);
     Ranges ranges;
     int status = EXIT_BAD_INPUT;
     if (!a->ranges && !a->calibrate) {
         diag_error(m->arithmetic_loc.src ? &m->arithmetic_loc : NULL, "model '%s': arithmetic int16 needs "
                    "the ranges of its tensors: give --ranges FILE (written by lstmc calibrate) or "
                    "--calibrate DATA", m->name);
-        return -1;
+        return NULL;
     }
     if (a->ranges && ranges_read(arena, a->ranges, &ranges) != 0)
-        return -1;
+        return NULL;
     if (a->calibrate) {
         DataIn d;
         if (cli_data_open(&d, a, a->calibrate, NULL, 0, m->input, &status) != 0)
-            return -1;
+            return NULL;
         int bad = calibrate_data(arena, m, &d, &ranges) != 0;
         cli_data_close(&d);
         if (bad)
-            return -1;
+            return NULL;
     }
     FixedModel *fm = arena_alloc(arena, sizeof *fm);
-    if (fixed_plan(arena, m, &ranges, fm) != 0)
+    return fixed_plan(arena, m, &ranges, fm) == 0 ? fm : NULL;
+}
+
+int cli_int_runner_open(SeqRunner *r, Arena *arena, const IrModel *m, const Args *a)
+{
+    memset(r, 0, sizeof *r);
+    FixedModel *fm = cli_fixed_model(arena, m, a);
+    if (!fm)
         return -1;
     r->m = m;
     r->streaming = 0;

@@ -3,6 +3,7 @@
  * (or an LLVM module and PREFIX.h), through the front end
  * (cli_load_model), the lowering (once) and one of the emitters.
  */
+#include "emit_c_int.h"
 #include "cli.h"
 #include "emit_c.h"
 #ifdef LSTMC_HAVE_LLVM
@@ -73,6 +74,24 @@ const char usage_compile[] =
     "\n"
     "exit status: 0 success, 1 invalid spec or weights or a failed write, 2 usage error\n";
 
+/* arithmetic int16: the integer form printed by emit_c_int.c. */
+static int compile_int16(Arena *arena, const IrModel *m, const Args *a)
+{
+    if (a->threads || a->chunk || a->activations)
+        return cli_usage_error(a, "%s", "--threads, --chunk and --activations are for float arithmetic");
+    if (a->name && !cli_is_identifier(a->name))
+        return cli_usage_error(a, "--name '%s' is not a C identifier", a->name);
+    if (emitc_int_supported(m) != 0)
+        return EXIT_BAD_INPUT;
+    FixedModel *fm = cli_fixed_model(arena, m, a);
+    if (!fm)
+        return EXIT_BAD_INPUT;
+    const char *slash = strrchr(a->output, '/');
+    const char *name = a->name ? a->name : lower_identifier(arena, m->name);
+    return emitc_int_write_files(arena, fm, name, arena_printf(arena, "%s.h", slash ? slash + 1 : a->output),
+                                 a->ranges, a->output) == 0 ? EXIT_OK : EXIT_BAD_INPUT;
+}
+
 int cmd_compile(const Args *a)
 {
     if (!a->output)
@@ -113,7 +132,16 @@ int cmd_compile(const Args *a)
 
     Arena arena = {0};
     int status = EXIT_BAD_INPUT;
-    IrModel *m = cli_load_compilable(&arena, a);
+    IrModel *m = cli_load_model(&arena, a);
+    if (m && m->arithmetic == ARITH_INT16 && !llvm) {
+        status = compile_int16(&arena, m, a);
+        m = NULL;
+    } else if (m && (a->ranges || a->calibrate)) {
+        arena_free(&arena);
+        return cli_usage_error(a, "%s", "--ranges and --calibrate are for arithmetic int16 (--arithmetic int16)");
+    } else if (m && cli_check_compilable(m) != 0) {
+        m = NULL;
+    }
     if (m) {
         /* PREFIX.c includes PREFIX.h by its file name: they sit side by side. */
         const char *slash = strrchr(a->output, '/');

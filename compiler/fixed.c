@@ -42,7 +42,7 @@ int64_t fixed_clamp(int64_t v, int64_t limit)
 int64_t fixed_wide_from_double(double v, int frac)
 {
     double s = ldexp(v, frac);
-    double limit = ldexp(1.0, 40);
+    double limit = 2147483647.0;
     if (!(s < limit))
         return (int64_t)limit;
     if (!(s > -limit))

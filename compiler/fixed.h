@@ -34,7 +34,8 @@ int32_t fixed_sat16(int64_t v);
 int64_t fixed_clamp(int64_t v, int64_t limit);
 /* round(v * 2^frac), ties away from zero, clamped to int16. */
 int32_t fixed_from_double(double v, int frac);
-/* round(v * 2^frac), ties away from zero, clamped to [-2^40, 2^40] (biases). */
+/* round(v * 2^frac), ties away from zero, clamped to [-(2^31 - 1), 2^31 - 1]
+ * (biases, clip limits). */
 int64_t fixed_wide_from_double(double v, int frac);
 /* The fraction bits of an int16 holding values up to maxabs: 15 minus the
  * fewest integer bits b >= 0 with maxabs < 2^b (0 when maxabs >= 2^15). */
