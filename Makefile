@@ -404,6 +404,13 @@ check-llvm: $(B)/lstmc example-embed-llvm
 # (lstmc build with the cross gcc) and the --emit obj path, run under QEMU
 # and compared with lstmc run. A target whose tools are missing is reported
 # skipped; skipped in the SAN=1 pass (QEMU runs no host sanitizer).
+# Integer-only arithmetic (tests/run_int16.sh): the generated C of
+# --arithmetic int16 against the interpreter's integer mode, bit for bit, on
+# random models and the examples, on this machine and on a Cortex-M0 (no
+# FPU) under qemu-system-arm -M microbit; the examples' sizes beside float.
+check-int16: $(B)/lstmc
+	@sh tests/run_int16.sh $(B)/lstmc
+
 check-cross: $(B)/lstmc $(B)/tests/randmodel
 	@LSTMC_SAN=$(SAN) sh tests/run_cross.sh $(B)/lstmc
 
@@ -461,7 +468,7 @@ check-names: $(B)/lstmc
 check-workbench: $(B)/lstmc
 	@LSTMC_SAN=$(SAN) sh tests/run_workbench.sh $(B)/lstmc
 
-TESTS := check-unit check-act check-diag check-cli check-workbench check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-cross check-examples-trained check-onnx check-limits check-fuzz check-stream check-python
+TESTS := check-unit check-act check-diag check-cli check-workbench check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-cross check-int16 check-examples-trained check-onnx check-limits check-fuzz check-stream check-python
 
 # Every suite of TESTS in each pass: the normal build, SAN=1 and, with LLVM,
 # a build without it (in $(B)/nollvm), where the LLVM tests must report
@@ -478,6 +485,7 @@ check:
 clean:
 	rm -rf build
 
+.PHONY: check-int16
 .PHONY: all check clean example check-diff-long check-stream-long check-act-long $(TESTS)
 .DELETE_ON_ERROR:
 

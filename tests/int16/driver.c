@@ -39,7 +39,7 @@ static void print_row(const int16_t *y)
 
 int main(int argc, char **argv)
 {
-    static char line[65536];
+    static char line[2048];   /* small: a Cortex-M0 has 16 KB of RAM */
     int16_t x[MODEL_INPUT_SIZE], y[MODEL_OUTPUT_SIZE];
     long steps = 0;
     FILE *in;
