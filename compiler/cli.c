@@ -3,7 +3,7 @@
  * path, usage errors, the code generation flags, quoting for banners.
  */
 #include "cli.h"
-#include "fixed.h"
+#include "fixed_plan.h"
 #include "quantize.h"
 
 #include "ast.h"
@@ -51,6 +51,8 @@ static IrModel *load_spec(Arena *arena, const char *spec_path, const char *weigh
                    quant_type_names[m->weights_type]);
         return NULL;
     }
+    if (m && m->arithmetic == ARITH_INT16 && fixed_supported(m) != 0)
+        return NULL;   /* (before ir_quantize, whose message names --weights-type) */
     if (!m || !with_weights)
         return m;
     if (weights_load(arena, m) != 0)
