@@ -237,7 +237,7 @@ check-diff-long: $(B)/lstmc $(B)/tests/randmodel
 # 97th float, a few seconds: tests/act_error.c fails on an exact function
 # beyond its bound, a step down, or a wrong limit. check-act-long: every
 # float (about 15 minutes on one core; not in make check).
-$(B)/tests/act_error: tests/act_error.c runtime/lstmc_act.h
+$(B)/tests/act_error: tests/act_error.c tests/act_ref.h runtime/lstmc_act.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -Iruntime $(LDFLAGS) -o $@ $< -lm
 

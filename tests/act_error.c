@@ -28,53 +28,7 @@
 
 #include "lstmc_act.h"
 
-/* ---- references in double ---- */
-
-static double ref_tanh(double x)
-{
-    double ax = fabs(x);
-    if (ax < 0x1p-12)
-        return x - x * x * x / 3.0;
-    if (ax >= 20.0)
-        return x > 0 ? 1.0 : -1.0;
-    return tanh(x);
-}
-
-static double ref_sigmoid(double x)
-{
-    if (fabs(x) < 0x1p-12)
-        return 0.5 + x / 4.0 - x * x * x / 48.0;
-    if (x >= 40.0)
-        return 1.0;
-    if (x <= -746.0)
-        return 0.0;
-    return 1.0 / (1.0 + exp(-x));
-}
-
-static double ref_softplus(double x)
-{
-    if (fabs(x) < 0x1p-12)
-        return 0.69314718055994531 + x / 2.0 + x * x / 8.0;
-    if (x >= 40.0)
-        return x;
-    if (x <= -746.0)
-        return 0.0;
-    return log1p(exp(x));
-}
-
-static double ref_elu1(double x)
-{
-    if (x >= 0)
-        return x;
-    if (x > -0x1p-12)
-        return x + x * x / 2.0 + x * x * x / 6.0;
-    return x < -40.0 ? -1.0 : expm1(x);
-}
-
-static double ref_softsign(double x)
-{
-    return x / (1.0 + fabs(x));
-}
+#include "act_ref.h"
 
 /* ---- statistics per function ---- */
 
@@ -90,17 +44,6 @@ typedef struct Stat {
     double max_drop, x_drop;
     int started;
 } Stat;
-
-/* The spacing of floats at y (denormal spacing below FLT_MIN). */
-static double ulp_of(double y)
-{
-    float yf = (float)fabs(y);
-    uint32_t bits, e;
-
-    memcpy(&bits, &yf, sizeof bits);
-    e = bits >> 23;
-    return ldexp(1.0, e == 0 ? -149 : (int)e - 150);
-}
 
 static void stat_add(Stat *s, float xf, float yf, double ref)
 {

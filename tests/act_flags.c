@@ -71,47 +71,7 @@ void act_tanh_exact(const float *x, float *y, int n);
 void act_sigmoid_exact(const float *x, float *y, int n);
 void act_elu_exact(const float *x, float *y, int n);
 
-/* the references of tests/act_error.c */
-static double ref_tanh(double x)
-{
-    double ax = fabs(x);
-    if (ax < 0x1p-12)
-        return x - x * x * x / 3.0;
-    if (ax >= 20.0)
-        return x > 0 ? 1.0 : -1.0;
-    return tanh(x);
-}
-
-static double ref_sigmoid(double x)
-{
-    if (fabs(x) < 0x1p-12)
-        return 0.5 + x / 4.0 - x * x * x / 48.0;
-    if (x >= 40.0)
-        return 1.0;
-    if (x <= -746.0)
-        return 0.0;
-    return 1.0 / (1.0 + exp(-x));
-}
-
-static double ref_elu1(double x)
-{
-    if (x >= 0)
-        return x;
-    if (x > -0x1p-12)
-        return x + x * x / 2.0 + x * x * x / 6.0;
-    return x < -40.0 ? -1.0 : expm1(x);
-}
-
-/* The spacing of floats at y (denormal spacing below FLT_MIN). */
-static double ulp_of(double y)
-{
-    float yf = (float)fabs(y);
-    uint32_t bits, e;
-
-    memcpy(&bits, &yf, sizeof bits);
-    e = bits >> 23;
-    return ldexp(1.0, e == 0 ? -149 : (int)e - 150);
-}
+#include "act_ref.h"
 
 enum { N = 4096 };
 
