@@ -81,15 +81,16 @@ static int compile_int16(Arena *arena, const IrModel *m, const Args *a)
         return cli_usage_error(a, "%s", "--threads, --chunk and --activations are for float arithmetic");
     if (a->name && !cli_is_identifier(a->name))
         return cli_usage_error(a, "--name '%s' is not a C identifier", a->name);
-    if (emitc_int_supported(m) != 0)
+    if (lower_int_supported(m) != 0)
         return EXIT_BAD_INPUT;
     FixedModel *fm = cli_fixed_model(arena, m, a);
     if (!fm)
         return EXIT_BAD_INPUT;
     const char *slash = strrchr(a->output, '/');
     const char *name = a->name ? a->name : lower_identifier(arena, m->name);
-    return emitc_int_write_files(arena, fm, name, arena_printf(arena, "%s.h", slash ? slash + 1 : a->output),
-                                 a->ranges, a->output) == 0 ? EXIT_OK : EXIT_BAD_INPUT;
+    return emitc_int_write_files(arena, lower_int(arena, fm, name),
+                                 arena_printf(arena, "%s.h", slash ? slash + 1 : a->output), a->ranges,
+                                 a->output) == 0 ? EXIT_OK : EXIT_BAD_INPUT;
 }
 
 int cmd_compile(const Args *a)

@@ -8,139 +8,34 @@
  * step, on the runtime's integer pieces (runtime/lstmc_fixed.h).
  */
 #include "emit_c_int.h"
+#include "lower_int.h"
 
 #include "emit_c.h"
 #include "runtime_text.h"
 
-#include <ctype.h>
 #include <string.h>
 
-/* The names and sizes the printers share. */
+/* The printers' common arguments: the lowering and an arena for text. */
 typedef struct Out {
     FILE *f;
     Arena *a;
+    const LowIntModel *lm;
     const FixedModel *fm;
     const IrModel *m;
     const char *name, *macro;
-    const char **layer;       /* [nlayers] C names: the spec's, '.' as '_' */
-    FixedTable *tables;       /* the distinct tables, in first use */
-    const char **table_what;
-    int ntables;
-    int *table_of;            /* [nlayers * 4]: gate, cell input, cell output, dense */
+    const char *const *layer;
 } Out;
 
-int emitc_int_supported(const IrModel *m)
+static void out_init(Out *o, FILE *f, Arena *a, const LowIntModel *lm)
 {
-    for (int n = 0; n < m->nlayers; n++) {
-        const IrLayer *L = &m->layers[n];
-        if (L->kind == IR_LSTM && (L->lstm.dirs > 1 || L->lstm.dir[0].reverse)) {
-            diag_error(&L->loc, "lstm '%s': the generated code of arithmetic int16 streams forward only; a "
-                       "backward direction runs in the interpreter's integer mode (lstmc run)", L->name);
-            return -1;
-        }
-    }
-    return 0;
+    o->f = f, o->a = a, o->lm = lm, o->fm = lm->fm, o->m = lm->m;
+    o->name = lm->name, o->macro = lm->macro, o->layer = lm->layer;
 }
 
-static const char *c_name(Arena *a, const char *s)
+/* The name of the table layer n reads for slot (LI_GATE, ...). */
+static const char *table_name(const Out *o, int n, int slot)
 {
-    char *t = arena_strdup(a, s);
-    for (char *p = t; *p; p++)
-        if (!isalnum((unsigned char)*p))
-            *p = '_';
-    return t;
-}
-
-static const char *upper(Arena *a, const char *s)
-{
-    char *t = arena_strdup(a, s);
-    for (char *p = t; *p; p++)
-        *p = (char)toupper((unsigned char)*p);
-    return t;
-}
-
-/* The index of table t among the distinct ones, adding it if new. */
-static int table_index(Out *o, const FixedTable *t, const char *what)
-{
-    for (int k = 0; k < o->ntables; k++)
-        if (o->tables[k].frac == t->frac && memcmp(o->tables[k].v, t->v, sizeof t->v) == 0)
-            return k;
-    o->tables[o->ntables] = *t;
-    o->table_what[o->ntables] = what;
-    return o->ntables++;
-}
-
-static void out_init(Out *o, FILE *f, Arena *a, const FixedModel *fm, const char *name)
-{
-    memset(o, 0, sizeof *o);
-    o->f = f, o->a = a, o->fm = fm, o->m = fm->m, o->name = name, o->macro = upper(a, name);
-    int n = o->m->nlayers;
-    o->layer = arena_alloc(a, sizeof(char *) * (size_t)(n ? n : 1));
-    o->tables = arena_alloc(a, sizeof(FixedTable) * (size_t)(4 * n + 1));
-    o->table_what = arena_alloc(a, sizeof(char *) * (size_t)(4 * n + 1));
-    o->table_of = arena_alloc(a, sizeof(int) * (size_t)(4 * n + 1));
-    for (int k = 0; k < n; k++) {
-        const IrLayer *L = &o->m->layers[k];
-        const FixedLayer *F = &fm->layers[k];
-        o->layer[k] = c_name(a, L->name);
-        if (L->kind == IR_LSTM) {
-            o->table_of[4 * k] = table_index(o, &F->lstm.gate, ir_activation_text(a, L->lstm.gate_act));
-            o->table_of[4 * k + 1] = table_index(o, &F->lstm.cell_in, ir_activation_text(a, L->lstm.cell_input_act));
-            o->table_of[4 * k + 2] = table_index(o, &F->lstm.cell_out, ir_activation_text(a, L->lstm.cell_output_act));
-        } else if (F->dense.table) {
-            o->table_of[4 * k + 3] = table_index(o, &F->dense.act, ir_activation_text(a, L->dense.act));
-        }
-    }
-}
-
-/* ---- sizes ---- */
-
-static long rows_bytes(const FixedRows *r)
-{
-    /* int8 weights; int32 multiplier and bias, uint8 shift per row */
-    return r->rows ? (long)r->rows * r->cols + 9L * r->rows : 0;
-}
-
-static long flash_bytes(const Out *o)
-{
-    long b = (long)o->ntables * FIXED_TABLE_SIZE * 2;
-    for (int n = 0; n < o->m->nlayers; n++) {
-        const IrLayer *L = &o->m->layers[n];
-        const FixedLayer *F = &o->fm->layers[n];
-        if (L->kind == IR_DENSE) {
-            b += rows_bytes(&F->dense.rows);
-            continue;
-        }
-        const FixedDir *d = &F->lstm.dir[0];
-        for (int g = 0; g < GATE_COUNT; g++)
-            b += rows_bytes(&d->gate[g]) + (d->peep[g] ? 2L * L->lstm.hidden : 0);
-        b += (d->h0 ? 2L * L->lstm.recurrent : 0) + (d->c0 ? 2L * L->lstm.hidden : 0);
-    }
-    return b;
-}
-
-/* The state: int32 scratch of the widest layer (gates i, f, o per block,
- * g per cell), then every layer's int16 h and c, or dense output. */
-static int max_of(const Out *o, int blocks)
-{
-    int w = 1;
-    for (int n = 0; n < o->m->nlayers; n++) {
-        const IrLayer *L = &o->m->layers[n];
-        int v = L->kind != IR_LSTM ? 0 : blocks ? L->lstm.blocks : L->lstm.hidden;
-        if (v > w)
-            w = v;
-    }
-    return w;
-}
-
-static long state_bytes(const Out *o)
-{
-    long b = 4L * (3 * max_of(o, 1) + max_of(o, 0)), h = 0;
-    for (int n = 0; n < o->m->nlayers; n++) {
-        const IrLayer *L = &o->m->layers[n];
-        h += L->kind == IR_LSTM ? L->lstm.recurrent + L->lstm.hidden : L->output;
-    }
-    return b + (2 * h + 3) / 4 * 4;
+    return arena_printf(o->a, "%s_table%d", o->name, o->lm->table_of[LI_TABLES_PER_LAYER * n + slot]);
 }
 
 /* ---- the header ---- */
@@ -179,19 +74,20 @@ static void banner(const Out *o, const char *what, const char *ranges_path)
                 F->out_frac);
     }
     fprintf(f, " *\n * flash: %ld bytes (static const: int8 weights, a multiplier, shift and bias per\n"
-            " *        row, %d activation table%s of %d int16)\n", flash_bytes(o), o->ntables,
-            o->ntables == 1 ? "" : "s", FIXED_TABLE_SIZE);
-    fprintf(f, " * RAM:   %ld bytes (%s_state: state and per-step scratch)\n */\n", state_bytes(o), o->name);
+            " *        row, %d activation table%s of %d int16)\n", o->lm->flash_bytes, o->lm->ntables,
+            o->lm->ntables == 1 ? "" : "s", FIXED_TABLE_SIZE);
+    fprintf(f, " * RAM:   %ld bytes (%s_state: state and per-step scratch)\n */\n", o->lm->state_bytes, o->name);
 }
 
-void emitc_int_header(FILE *f, Arena *a, const FixedModel *fm, const char *name, const char *ranges_path)
+void emitc_int_header(FILE *f, Arena *a, const LowIntModel *lm, const char *ranges_path)
 {
     Out o;
-    out_init(&o, f, a, fm, name);
+    out_init(&o, f, a, lm);
+    const FixedModel *fm = lm->fm;
     const IrModel *m = fm->m;
     const char *N = o.name, *M = o.macro;
     const IrLayer *last = &m->layers[m->nlayers - 1];
-    int soft = last->kind == IR_DENSE && (last->dense.act.kind == ACT_SOFTMAX || last->dense.act.kind == ACT_LOG_SOFTMAX);
+    int soft = lm->softmax_head;
     banner(&o, arena_printf(a, "The API of the LSTM model %s, integer-only (arithmetic int16).", m->name), ranges_path);
     fprintf(f, "#ifndef %s_H\n#define %s_H\n\n#include <stddef.h>\n#include <stdint.h>\n\n", M, M);
     fprintf(f, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
@@ -205,13 +101,13 @@ void emitc_int_header(FILE *f, Arena *a, const FixedModel *fm, const char *name,
             fm->layers[m->nlayers - 1].out_frac, fm->layers[m->nlayers - 1].out_frac,
             soft ? arena_printf(a, ": the head's logits; its %s is\n                             the caller's "
                                 "(the one float step, SPEC.md)", ir_activation_name(last->dense.act.kind)) : "");
-    fprintf(f, "#define %s_STATE_BYTES %ld  /* bytes of %s_state */\n\n", M, state_bytes(&o), N);
+    fprintf(f, "#define %s_STATE_BYTES %ld  /* bytes of %s_state */\n\n", M, lm->state_bytes, N);
     fprintf(f, "/* Everything the model remembers between steps, and its scratch. Owned by\n"
             " * the caller (static, stack or heap); the model allocates nothing. */\n");
     fprintf(f, "typedef struct %s_state {\n", N);
     fprintf(f, "    int32_t gi[%d], gf[%d], go[%d];  /* scratch: gate values, Q0.15 (32768 = 1) */\n",
-            max_of(&o, 1), max_of(&o, 1), max_of(&o, 1));
-    fprintf(f, "    int32_t g[%d];  /* scratch: cell input */\n", max_of(&o, 0));
+            lm->max_blocks, lm->max_blocks, lm->max_blocks);
+    fprintf(f, "    int32_t g[%d];  /* scratch: cell input */\n", lm->max_hidden);
     for (int n = 0; n < m->nlayers; n++) {
         const IrLayer *L = &m->layers[n];
         if (L->kind == IR_LSTM) {
@@ -270,10 +166,10 @@ static void print_rows(const Out *o, const char *name, const char *what, const F
 static void print_weights(const Out *o)
 {
     Arena *a = o->a;
-    for (int k = 0; k < o->ntables; k++)
+    for (int k = 0; k < o->lm->ntables; k++)
         print_ints(o->f, "int16_t", arena_printf(a, "%s_table%d", o->name, k),
-                   arena_printf(a, "%s at -8 + k/32, Q%d.%d [%d]", o->table_what[k], 15 - o->tables[k].frac,
-                                o->tables[k].frac, FIXED_TABLE_SIZE), FIXED_TABLE_SIZE, at_i16, o->tables[k].v);
+                   arena_printf(a, "%s at -8 + k/32, Q%d.%d [%d]", o->lm->table_what[k], 15 - o->lm->tables[k]->frac,
+                                o->lm->tables[k]->frac, FIXED_TABLE_SIZE), FIXED_TABLE_SIZE, at_i16, o->lm->tables[k]->v);
     for (int n = 0; n < o->m->nlayers; n++) {
         const IrLayer *L = &o->m->layers[n];
         const FixedLayer *F = &o->fm->layers[n];
@@ -328,7 +224,7 @@ static void print_gate(const Out *o, int n, Gate g, int peep_new_c)
     }
     if (F->lstm.clip_gates)
         fprintf(f, "        z = %s_rt_clamp(z, %ld);\n", o->name, (long)F->lstm.clip_gates);
-    fprintf(f, "        %s[b] = %s_rt_table(%s_table%d, z);\n", dst, o->name, o->name, o->table_of[4 * n]);
+    fprintf(f, "        %s[b] = %s_rt_table(%s, z);\n", dst, o->name, table_name(o, n, LI_GATE));
 }
 
 static void print_lstm(const Out *o, int n)
@@ -362,7 +258,7 @@ static void print_lstm(const Out *o, int n)
             fl->acc_frac - F->out_frac, p, p, p);
     if (fl->clip_gates)
         fprintf(f, "        z = %s_rt_clamp(z, %ld);\n", N, (long)fl->clip_gates);
-    fprintf(f, "        g[j] = %s_rt_table(%s_table%d, z);\n    }\n\n", N, N, o->table_of[4 * n + 1]);
+    fprintf(f, "        g[j] = %s_rt_table(%s, z);\n    }\n\n", N, table_name(o, n, LI_CELL_IN));
     fprintf(f, "    /* c' = sat16(rshr(f c, 15) + rshr(i g, %d))%s */\n", 15 + fl->cell_in.frac - fl->cell_frac,
             fl->clip_cell ? ", clipped" : "");
     fprintf(f, "    for (j = 0; j < %d; j++) {\n", l->hidden);
@@ -377,8 +273,8 @@ static void print_lstm(const Out *o, int n)
     print_gate(o, n, GATE_O, 1);
     fprintf(f, "    }\n\n    /* h' = rshr(o %s(c' in Q3.12), 15) */\n", ir_activation_text(o->a, l->cell_output_act));
     fprintf(f, "    for (j = 0; j < %d; j++)\n", l->hidden);
-    fprintf(f, "        h[j] = (int16_t)%s_rt_rshr((int64_t)go[%s] * %s_rt_table(%s_table%d, %s_rt_rshr(c[j], %d)), 15);\n",
-            N, blk, N, N, o->table_of[4 * n + 2], N, fl->cell_frac - FIXED_PRE_FRAC);
+    fprintf(f, "        h[j] = (int16_t)%s_rt_rshr((int64_t)go[%s] * %s_rt_table(%s, %s_rt_rshr(c[j], %d)), 15);\n",
+            N, blk, N, table_name(o, n, LI_CELL_OUT), N, fl->cell_frac - FIXED_PRE_FRAC);
     fprintf(f, "}\n\n");
 }
 
@@ -396,7 +292,7 @@ static void print_dense(const Out *o, int n)
     fprintf(f, "        int64_t z = %s_rt_pre(%s_w + u * %d, x, %d, 0, x, 0, 0, %s_m[u], %s_s[u], %s_b[u]);\n", N, p,
             L->input, L->input, p, p, p);
     if (fd->table)
-        fprintf(f, "        y[u] = (int16_t)%s_rt_table(%s_table%d, z);\n", N, N, o->table_of[4 * n + 3]);
+        fprintf(f, "        y[u] = (int16_t)%s_rt_table(%s, z);\n", N, table_name(o, n, LI_DENSE));
     else if (fd->kind == ACT_RELU)
         fprintf(f, "        int32_t v = %s_rt_sat16(z);\n        y[u] = (int16_t)(v < 0 ? 0 : v);\n", N);
     else
@@ -404,16 +300,14 @@ static void print_dense(const Out *o, int n)
     fprintf(f, "    }\n}\n\n");
 }
 
-void emitc_int_source(FILE *f, Arena *a, const FixedModel *fm, const char *name, const char *header_include,
-                      const char *ranges_path)
+void emitc_int_source(FILE *f, Arena *a, const LowIntModel *lm, const char *header_include, const char *ranges_path)
 {
     Out o;
-    out_init(&o, f, a, fm, name);
+    out_init(&o, f, a, lm);
+    const FixedModel *fm = lm->fm;
     const IrModel *m = fm->m;
     const char *N = o.name, *M = o.macro;
-    int clamp = 0;
-    for (int n = 0; n < m->nlayers; n++)
-        clamp |= m->layers[n].kind == IR_LSTM && (fm->layers[n].lstm.clip_gates || fm->layers[n].lstm.clip_cell);
+    int clamp = lm->uses_clamp;
     banner(&o, arena_printf(a, "The LSTM model %s, integer-only C99 (arithmetic int16).", m->name), ranges_path);
     fprintf(f, "#include \"%s\"\n\n", header_include);
     fprintf(f, "typedef char %s_state_check[sizeof(%s_state) == %s_STATE_BYTES ? 1 : -1];\n\n", N, N, M);
@@ -452,8 +346,8 @@ void emitc_int_source(FILE *f, Arena *a, const FixedModel *fm, const char *name,
     fprintf(f, "    for (k = 0; k < %s_OUTPUT_SIZE; k++)\n        y[k] = %s[k];\n}\n", M, in);
 }
 
-int emitc_int_write_files(Arena *a, const FixedModel *fm, const char *name, const char *header_include,
-                          const char *ranges_path, const char *prefix)
+int emitc_int_write_files(Arena *a, const LowIntModel *lm, const char *header_include, const char *ranges_path,
+                          const char *prefix)
 {
     OutFile c, h;
     if (outfile_open(&c, arena_printf(a, "%s.c", prefix)) != 0)
@@ -462,8 +356,8 @@ int emitc_int_write_files(Arena *a, const FixedModel *fm, const char *name, cons
         outfile_discard(&c);
         return -1;
     }
-    emitc_int_source(c.f, a, fm, name, header_include, ranges_path);
-    emitc_int_header(h.f, a, fm, name, ranges_path);
+    emitc_int_source(c.f, a, lm, header_include, ranges_path);
+    emitc_int_header(h.f, a, lm, ranges_path);
     OutFile *both[2] = {&c, &h};
     return outfile_commit_all(both, 2);
 }
