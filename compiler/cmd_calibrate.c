@@ -182,13 +182,14 @@ FixedModel *cli_fixed_model(Arena *arena, const IrModel *m, const Args *a)
 {
     Ranges ranges;
     int status = EXIT_BAD_INPUT;
-    if (!a->ranges && !a->calibrate) {
+    const char *path = a->ranges ? a->ranges : a->calibrate ? NULL : m->ranges_path;
+    if (!path && !a->calibrate) {
         diag_error(m->arithmetic_loc.src ? &m->arithmetic_loc : NULL, "model '%s': arithmetic int16 needs "
-                   "the ranges of its tensors: give --ranges FILE (written by lstmc calibrate) or "
-                   "--calibrate DATA", m->name);
+                   "the ranges of its tensors: give --ranges FILE (written by lstmc calibrate), --calibrate "
+                   "DATA, or 'ranges \"FILE\";' in the spec", m->name);
         return NULL;
     }
-    if (a->ranges && ranges_read(arena, a->ranges, &ranges) != 0)
+    if (path && ranges_read(arena, path, &ranges) != 0)
         return NULL;
     if (a->calibrate) {
         DataIn d;

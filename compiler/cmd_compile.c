@@ -89,7 +89,8 @@ static int compile_int16(Arena *arena, const IrModel *m, const Args *a)
     const char *slash = strrchr(a->output, '/');
     const char *name = a->name ? a->name : lower_identifier(arena, m->name);
     return emitc_int_write_files(arena, lower_int(arena, fm, name),
-                                 arena_printf(arena, "%s.h", slash ? slash + 1 : a->output), a->ranges,
+                                 arena_printf(arena, "%s.h", slash ? slash + 1 : a->output),
+                                 a->ranges ? a->ranges : a->calibrate ? NULL : m->ranges_path,
                                  a->output) == 0 ? EXIT_OK : EXIT_BAD_INPUT;
 }
 

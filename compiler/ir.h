@@ -192,6 +192,7 @@ typedef struct IrModel {
     Loc weights_type_loc;       /* the `weights_type` statement, if any */
     Arithmetic arithmetic;      /* float, or int16 (then weights_type is int8) */
     Loc arithmetic_loc;         /* the `arithmetic` statement, if any */
+    const char *ranges_path;    /* `ranges "FILE";` resolved as weights_path is, or NULL */
     int nlayers;
     IrLayer *layers;
 } IrModel;

@@ -10,6 +10,7 @@
 
 #include "interp.h"
 #include "interp_int.h"
+#include "lower_int.h"
 #include "quantize.h"
 
 #include <math.h>
@@ -217,6 +218,38 @@ static void test_int_follows_float(void **state)
     arena_free(&a);
 }
 
+/* The lowering's decisions: one table per distinct activation (tanh read
+ * twice is one table), the state's layout and bytes, the C names. */
+static void test_lower_int(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    IrLayer layers[2];
+    IrModel m = small_model(&a, layers, ACT_SIGMOID);
+    layers[0].name = "enc.l1";
+    Ranges r = {0};
+    r.model = "small";
+    ranges_note(&a, &r, "input", 1);
+    ranges_note(&a, &r, "enc.l1/c", 1);
+    ranges_note(&a, &r, "head/pre", 4);
+    FixedModel fm;
+    assert_int_equal(fixed_plan(&a, &m, &r, &fm), 0);
+    LowIntModel *lm = lower_int(&a, &fm, "small");
+    assert_int_equal(lm->ntables, 2);                     /* sigmoid, tanh */
+    assert_int_equal(lm->table_of[LI_GATE], 0);
+    assert_int_equal(lm->table_of[LI_CELL_IN], 1);
+    assert_int_equal(lm->table_of[LI_CELL_OUT], 1);
+    assert_int_equal(lm->table_of[LI_TABLES_PER_LAYER + LI_DENSE], 0);   /* the head's sigmoid */
+    assert_string_equal(lm->layer[0], "enc_l1");
+    assert_string_equal(lm->macro, "SMALL");
+    /* int32 gi, gf, go [3] and g [3]; int16 h [3], c [3], head y [2] */
+    assert_int_equal(lm->state_bytes, 4 * 12 + 16);
+    /* int8 [3, 4] and 9 bytes per row for 4 gates, [2, 3] and 2 rows for the head, 2 tables */
+    assert_int_equal(lm->flash_bytes, 4 * (12 + 27) + (6 + 18) + 2 * 513 * 2);
+    assert_int_equal(lm->uses_clamp, 0);
+    arena_free(&a);
+}
+
 /* A dense row by hand: w = 0.5 (q 127, s 0.5/127), b = 0.25, x = 0.5 in
  * Q0.15, pre-activation format Q0.15 (range 0.9): mult 2^-shift stands for
  * s, acc = 127 * 16384, y = rshr(acc * mult, shift) + round(0.25 2^15). */
@@ -291,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_ranges_errors),
         cmocka_unit_test(test_int_follows_float),
         cmocka_unit_test(test_dense_by_hand),
+        cmocka_unit_test(test_lower_int),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
