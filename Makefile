@@ -47,7 +47,7 @@ endif
 # run --jit say that this build has none. `make LLVM_CONFIG=` builds without.
 LLVM_CONFIG ?= $(shell command -v llvm-config 2>/dev/null || command -v llvm-config-14 2>/dev/null)
 ifneq ($(LLVM_CONFIG),)
-LLVM_SRCS   := compiler/llvm/emit_llvm.c compiler/llvm/act.c compiler/llvm/cpu.c compiler/llvm/jit.c
+LLVM_SRCS   := compiler/llvm/emit_llvm.c compiler/llvm/emit_llvm_int.c compiler/llvm/act.c compiler/llvm/cpu.c compiler/llvm/jit.c
 LLVM_CFLAGS := -DLSTMC_HAVE_LLVM
 # only the include folder: llvm-config --cflags brings flags of its own
 LLVM_INC    := -isystem $(shell $(LLVM_CONFIG) --includedir)
@@ -141,7 +141,7 @@ $(B)/runtime_text.c: scripts/embed.sh scripts/embed_pieces.awk runtime/lstmc_act
 BC_FLAGS := -std=c99 -O2 -ffp-contract=off -fno-vectorize -fno-slp-vectorize -fno-pic -fno-pie \
             -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-stack-protector -Iruntime
 ACT_BC   := $(B)/act_fma.bc $(B)/act_nofma.bc $(B)/act_fma_small.bc $(B)/act_nofma_small.bc
-$(ACT_BC): compiler/llvm/act_runtime.c runtime/lstmc_act.h
+$(ACT_BC): compiler/llvm/act_runtime.c runtime/lstmc_act.h runtime/lstmc_fixed.h
 	@mkdir -p $(B)
 	@sh scripts/deps.sh clang $(LLVM_MAJOR) "$(CLANG)"
 	$(CLANG) $(BC_FLAGS) $(if $(findstring _small,$@),-fno-inline) \

@@ -3,11 +3,12 @@
  * (or an LLVM module and PREFIX.h), through the front end
  * (cli_load_model), the lowering (once) and one of the emitters.
  */
-#include "emit_c_int.h"
 #include "cli.h"
 #include "emit_c.h"
+#include "emit_c_int.h"
 #ifdef LSTMC_HAVE_LLVM
 #include "llvm/emit_llvm.h"
+#include "llvm/emit_llvm_int.h"
 #endif
 
 #include <ctype.h>
@@ -74,8 +75,9 @@ const char usage_compile[] =
     "\n"
     "exit status: 0 success, 1 invalid spec or weights or a failed write, 2 usage error\n";
 
-/* arithmetic int16: the integer form printed by emit_c_int.c. */
-static int compile_int16(Arena *arena, const IrModel *m, const Args *a)
+/* arithmetic int16: the integer form, lowered (lower_int.c) and printed by
+ * emit_c_int.c, or with --emit llvm|bc|obj (kind, t) by emit_llvm_int.c. */
+static int compile_int16(Arena *arena, const IrModel *m, const Args *a, int llvm, int kind, void *t)
 {
     if (a->threads || a->chunk || a->activations)
         return cli_usage_error(a, "%s", "--threads, --chunk and --activations are for float arithmetic");
@@ -88,9 +90,15 @@ static int compile_int16(Arena *arena, const IrModel *m, const Args *a)
         return EXIT_BAD_INPUT;
     const char *slash = strrchr(a->output, '/');
     const char *name = a->name ? a->name : lower_identifier(arena, m->name);
-    return emitc_int_write_files(arena, lower_int(arena, fm, name),
-                                 arena_printf(arena, "%s.h", slash ? slash + 1 : a->output),
-                                 a->ranges ? a->ranges : a->calibrate ? NULL : m->ranges_path,
+    const char *ranges = a->ranges ? a->ranges : a->calibrate ? NULL : m->ranges_path;
+    LowIntModel *lm = lower_int(arena, fm, name);
+#ifdef LSTMC_HAVE_LLVM
+    if (llvm)
+        return emitllvm_int_write_files(lm, ranges, t, (LlvmEmitKind)kind, a->output) == 0 ? EXIT_OK : EXIT_BAD_INPUT;
+#else
+    (void)llvm, (void)kind, (void)t;
+#endif
+    return emitc_int_write_files(arena, lm, arena_printf(arena, "%s.h", slash ? slash + 1 : a->output), ranges,
                                  a->output) == 0 ? EXIT_OK : EXIT_BAD_INPUT;
 }
 
@@ -136,9 +144,21 @@ int cmd_compile(const Args *a)
     int status = EXIT_BAD_INPUT;
     IrModel *m = cli_load_model(&arena, a);
     if (m && m->arithmetic == ARITH_INT16 && !llvm) {
-        status = compile_int16(&arena, m, a);
+        status = compile_int16(&arena, m, a, 0, 0, NULL);
         m = NULL;
-    } else if (m && (a->ranges || a->calibrate)) {
+    }
+#ifdef LSTMC_HAVE_LLVM
+    else if (m && m->arithmetic == ARITH_INT16) {
+        LlvmTarget t = {a->target, a->cpu, a->features, (LlvmOptLevel)opt};
+        LlvmEmitKind kind = strcmp(emit, "llvm") == 0 ? LLVM_EMIT_IR
+                          : strcmp(emit, "bc") == 0   ? LLVM_EMIT_BC
+                                                      : LLVM_EMIT_OBJ;
+        if (emitllvm_resolve_cpu(&arena, &t) == 0)
+            status = compile_int16(&arena, m, a, 1, (int)kind, &t);
+        m = NULL;
+    }
+#endif
+    else if (m && (a->ranges || a->calibrate)) {
         arena_free(&arena);
         return cli_usage_error(a, "%s", "--ranges and --calibrate are for arithmetic int16 (--arithmetic int16)");
     } else if (m && cli_check_compilable(m) != 0) {

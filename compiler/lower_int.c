@@ -64,6 +64,8 @@ LowIntModel *lower_int(Arena *a, const FixedModel *fm, const char *name)
     lm->table_what = arena_alloc(a, sizeof(char *) * (size_t)slots);
     lm->table_of = arena_alloc(a, sizeof(int) * (size_t)slots);
     lm->max_blocks = lm->max_hidden = 1;
+    lm->off_h = arena_alloc(a, sizeof(long) * (size_t)(n ? n : 1));
+    lm->off_c = arena_alloc(a, sizeof(long) * (size_t)(n ? n : 1));
     long state16 = 0;
     for (int k = 0; k < n; k++) {
         const IrLayer *L = &m->layers[k];
@@ -76,6 +78,7 @@ LowIntModel *lower_int(Arena *a, const FixedModel *fm, const char *name)
             if (F->dense.table)
                 to[LI_DENSE] = table_index(lm, &F->dense.act, ir_activation_text(a, L->dense.act));
             lm->flash_bytes += rows_bytes(&F->dense.rows);
+            lm->off_h[k] = 2 * state16;   /* from the int16 part's start, below */
             state16 += L->output;
             continue;
         }
@@ -92,7 +95,18 @@ LowIntModel *lower_int(Arena *a, const FixedModel *fm, const char *name)
             lm->max_blocks = l->blocks;
         if (l->hidden > lm->max_hidden)
             lm->max_hidden = l->hidden;
+        lm->off_h[k] = 2 * state16;
+        lm->off_c[k] = 2 * (state16 + l->recurrent);
         state16 += l->recurrent + l->hidden;
+    }
+    lm->off_gi = 0;
+    lm->off_gf = 4L * lm->max_blocks;
+    lm->off_go = 8L * lm->max_blocks;
+    lm->off_g = 12L * lm->max_blocks;
+    long int16_start = 4L * (3 * lm->max_blocks + lm->max_hidden);
+    for (int k = 0; k < n; k++) {
+        lm->off_h[k] += int16_start;
+        lm->off_c[k] += int16_start;
     }
     lm->flash_bytes += (long)lm->ntables * FIXED_TABLE_SIZE * 2;
     lm->state_bytes = 4L * (3 * lm->max_blocks + lm->max_hidden) + (2 * state16 + 3) / 4 * 4;

@@ -27,6 +27,11 @@ typedef struct LowIntModel {
      * then each layer's int16 h [R] and c [H] (lstm) or y [units] (dense) */
     int max_blocks, max_hidden;
     long state_bytes;
+    /* byte offsets in the state (the C struct's, for a backend that
+     * addresses it as bytes): gi, gf, go, g; each layer's h and c (lstm)
+     * or y (dense, in off_h) */
+    long off_gi, off_gf, off_go, off_g;
+    long *off_h, *off_c;          /* [nlayers] */
     long flash_bytes;             /* weights, multipliers, shifts, biases, tables */
     int uses_clamp;               /* a clip: the runtime's rt_clamp */
     int softmax_head;             /* the last layer is a softmax or log_softmax head:
