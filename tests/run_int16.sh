@@ -10,14 +10,17 @@
 #               another of wider range (so that saturation is exercised);
 #               the code compiled with gcc -std=c99 -Wall -Wextra -Wpedantic
 #               -Wconversion -Wdouble-promotion -Wshadow -Werror (and clang
-#               -Weverything's relevant warnings when clang is there);
+#               -Weverything's relevant warnings when clang is there); and
+#               the LLVM backend's object (--emit obj) linked with the same
+#               driver, when this lstmc has LLVM;
 #   cortex-m0   the adding problem and the 1997 block LSTM (examples/) and
 #               a few random models built with arm-none-eabi-gcc
 #               -mcpu=cortex-m0plus -mthumb (no FPU: the model computes in
 #               integers, the test driver's conversions use soft float) and
 #               run under qemu-system-arm -M microbit (a Cortex-M0, 16 KB of
-#               RAM) with semihosting; the examples' text/data/bss beside
-#               their float32 build for the same core.
+#               RAM) with semihosting, the C and the LLVM object (--target
+#               thumbv6m-none-eabi --cpu cortex-m0plus); the examples'
+#               text/data/bss beside their float32 build for the same core.
 # A part whose tools are missing says "skipped: ..." (.ci/run installs them).
 #
 # usage: tests/run_int16.sh path/to/lstmc
@@ -68,8 +71,26 @@ verdict() {
     return 1
 }
 
+# whether this lstmc has the LLVM backend (the obj path)
+llvm=1
+if "$lstmc" compile "$root/tests/pytorch/v1_single.lstm" --emit obj -o "$tmp/probe" 2>&1 |
+        grep -q "built without the LLVM backend"; then
+    llvm=0
+    echo "int16: the --emit obj path skipped (this lstmc was built without LLVM)"
+fi
+
+# run_obj NAME DIR: the LLVM object of DIR/model.lstm for this machine, with the driver
+run_obj() {
+    mkdir -p "$2/obj" && cp "$2/input.txt" "$2/ref.txt" "$2/obj/" &&
+    "$lstmc" compile "$2/model.lstm" --arithmetic int16 --ranges "$2/ranges" --name model --emit obj \
+        -o "$2/obj/model" > "$2/obj/log" 2>&1 &&
+    $cc -O2 -I"$2/obj" -o "$2/obj/prog" "$root/tests/int16/driver.c" "$2/obj/model.o" -lm >> "$2/obj/log" 2>&1 ||
+        { echo "FAIL $1 (llvm obj): $(grep -m 2 -E 'error|undefined' "$2/obj/log" | tr '\n' ' ')"; return 1; }
+    (cd "$2/obj" && ./prog input.txt > out.txt) && verdict "$1 (llvm obj)" "$2/obj"
+}
+
 # ---- host: random models ----
-ok=0
+ok=0 okobj=0
 s=1
 while [ $s -le "$models" ]; do
     d=$tmp/host-$s
@@ -84,10 +105,14 @@ while [ $s -le "$models" ]; do
         fail=1
     else
         (cd "$d" && ./prog input.txt > out.txt) && verdict "random model $s" "$d" && ok=$((ok + 1)) || fail=1
+        if [ $llvm = 1 ]; then
+            run_obj "random model $s" "$d" && okobj=$((okobj + 1)) || fail=1
+        fi
     fi
     s=$((s + 1))
 done
 echo "host: $ok of $models random models bit for bit"
+[ $llvm = 1 ] && echo "host: $okobj of $models random models' LLVM objects bit for bit"
 if command -v clang > /dev/null 2>&1; then
     if clang -std=c99 -Weverything -Wno-padded -Wno-declaration-after-statement -Werror -c \
             -o /dev/null "$tmp/host-1/model.c" > "$tmp/clang.log" 2>&1; then
@@ -129,6 +154,12 @@ for name in adding blocks1997; do
     else
         fail=1
     fi
+    if [ $llvm = 1 ]; then
+        mkdir -p "$d/m0obj" &&
+        "$lstmc" compile "$ex/$name/model.lstm" --arithmetic int16 --ranges "$d/ranges" --name model --emit obj \
+            --target thumbv6m-none-eabi --cpu cortex-m0plus -o "$d/m0obj/model" &&
+            cp "$d/input.txt" "$d/ref.txt" "$d/m0obj/" || fail=1
+    fi
 done
 
 # ---- Cortex-M0 under QEMU ----
@@ -162,6 +193,23 @@ run_m0() {
 for name in adding blocks1997; do
     run_m0 "example $name" "$e/$name" && echo "cortex-m0: example $name bit for bit" || fail=1
 done
+# the LLVM objects for the Cortex-M0, linked by arm-none-eabi-gcc
+for name in adding blocks1997; do
+    [ $llvm = 1 ] || break
+    d=$e/$name/m0obj
+    # shellcheck disable=SC2086
+    if ! arm-none-eabi-gcc $m0 -I"$d" -o "$d/m0prog" "$root/tests/int16/driver.c" "$d/model.o" "$startup" -lm \
+            > "$d/m0.log" 2>&1; then
+        echo "FAIL example $name (cortex-m0, llvm obj): the link failed: $(grep -m 2 error "$d/m0.log")"; fail=1; continue
+    fi
+    if (cd "$d" && timeout 120 qemu-system-arm -M microbit -nographic \
+            -semihosting-config "enable=on,target=native,arg=m0prog,arg=input.txt" -kernel m0prog < /dev/null \
+            > out.txt 2> m0.err) && verdict "example $name (cortex-m0, llvm obj)" "$d"; then
+        echo "cortex-m0: example $name's LLVM object bit for bit"
+    else
+        fail=1
+    fi
+done
 s=1
 while [ $s -le "$m0_models" ] && [ -d "$tmp/host-$s" ]; do
     run_m0 "random model $s" "$tmp/host-$s" && echo "cortex-m0: random model $s bit for bit" || fail=1
@@ -179,5 +227,7 @@ for name in adding blocks1997; do
         arm-none-eabi-gcc -O2 -mthumb -mcpu=cortex-m0plus -I"$d" -c -o "$d/$build.o" "$src" || { fail=1; continue; }
         arm-none-eabi-size "$d/$build.o" | awk -v n="$name" -v b="$build" 'NR == 2 { printf "  %-12s %-8s %8s %8s %8s\n", n, b, $1, $2, $3 }'
     done
+    [ -f "$d/m0obj/model.o" ] && arm-none-eabi-size "$d/m0obj/model.o" |
+        awk -v n="$name" 'NR == 2 { printf "  %-12s %-8s %8s %8s %8s  (LLVM -O3 object)\n", n, "int16", $1, $2, $3 }'
 done
 exit $fail
