@@ -146,8 +146,8 @@ int cli_check_compilable(const IrModel *m)
 {
     if (m->arithmetic == ARITH_INT16) {
         Loc at = m->arithmetic_loc;
-        diag_error(at.src ? &at : NULL, "model '%s': arithmetic int16 is compiled by 'lstmc compile' to C "
-                   "(--emit c) only: the LLVM backend, 'lstmc build' and 'run --jit' do not generate it yet; "
+        diag_error(at.src ? &at : NULL, "model '%s': arithmetic int16 is compiled by 'lstmc compile' (C, or "
+                   "--emit llvm|bc|obj) only: 'lstmc build' and 'run --jit' do not take it yet; "
                    "'lstmc run --arithmetic int16' runs it", m->name);
         return -1;
     }

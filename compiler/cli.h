@@ -68,8 +68,8 @@ IrModel *cli_load_model(Arena *arena, const Args *a);
  * they do not compile (lower_supported). */
 IrModel *cli_load_compilable(Arena *arena, const Args *a);
 /* What cli_load_compilable checks of a loaded model: 0, or -1 after
- * reporting (arithmetic int16, which only `compile --emit c` takes, or a
- * layer lower_supported refuses). */
+ * reporting (arithmetic int16, which only `compile` takes, or a layer
+ * lower_supported refuses). */
 int cli_check_compilable(const IrModel *m);
 
 /* "lstmc: error: " + fmt (with what) + "Try 'lstmc CMD --help'."; returns

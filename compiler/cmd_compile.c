@@ -18,6 +18,7 @@
 const char usage_compile[] =
     "usage: lstmc compile SPEC [-w WEIGHTS] -o PREFIX [--name NAME] [--activations exact|fast]\n"
     "                     [--threads N] [--chunk N] [--weights-type T]\n"
+    "                     [--arithmetic int16 --ranges FILE]\n"
     "                     [--emit c|llvm|bc|obj [--target TRIPLE]\n"
     "                     [--cpu CPU] [--features LIST] [--opt-level 2|3|s|z]]\n"
     "\n"
@@ -45,6 +46,8 @@ const char usage_compile[] =
     "                         even), int8 (a quarter, one scale per row); the\n"
     "                         arithmetic stays float. Overrides the spec's\n"
     "                         weights_type; `lstmc run` takes it too\n"
+    "  --arithmetic int16     integer-only code, no FPU needed (SPEC.md)\n"
+    "  --ranges, --calibrate  int16: a ranges file (lstmc calibrate), or data\n"
     "  --chunk N              steps whose input projection is computed at once\n"
     "                         (1 to 4096; default: as many as keep the scratch\n"
     "                         within 128 KB, at most 32): scratch RAM grows with\n"

@@ -285,8 +285,8 @@ int cmd_eval(const Args *a)
     if (st >= 0 || (st = parse_metrics(a, &e)) >= 0)
         return st;
     if (a->jit && (a->ranges || a->calibrate || (a->arithmetic && strcmp(a->arithmetic, "int16") == 0)))
-        return cli_usage_error(a, "%s", "--jit with --arithmetic int16: the backends do not generate integer "
-                               "arithmetic yet; the interpreter runs it");
+        return cli_usage_error(a, "%s", "--jit with --arithmetic int16: the JIT does not take integer "
+                               "arithmetic yet; the interpreter runs it (lstmc compile generates it)");
     if (a->activations && !a->jit)
         return cli_usage_error(a, "%s", "--activations is for --jit: the interpreter computes the exact functions");
 #ifndef LSTMC_HAVE_LLVM

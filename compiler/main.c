@@ -389,8 +389,8 @@ static int cmd_run(const Args *a)
     if (a->trace && a->jit)
         return cli_usage_error(a, "%s", "--trace is the interpreter's: the compiled model keeps no gates to show");
     if (a->jit && (a->ranges || a->calibrate || (a->arithmetic && strcmp(a->arithmetic, "int16") == 0)))
-        return cli_usage_error(a, "%s", "--jit with --arithmetic int16: the backends do not generate integer "
-                               "arithmetic yet; the interpreter runs it");
+        return cli_usage_error(a, "%s", "--jit with --arithmetic int16: the JIT does not take integer "
+                               "arithmetic yet; the interpreter runs it (lstmc compile generates it)");
 #ifndef LSTMC_HAVE_LLVM
     if (a->jit)
         return cli_no_llvm("--jit");
