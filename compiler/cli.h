@@ -20,6 +20,8 @@ typedef struct Args {
     const char *weights_b;      /* a second -w: compare's B */
     const char *output;         /* -o: PREFIX (compile), BIN (build), the output file (run) */
     const char *name;           /* --name: C identifier prefix (compile, build) */
+    const char *graph_output;   /* import --graph-output NAME: the graph output to import */
+    const char *input_values;   /* import --input-values DIR: input_K.pb for graph inputs */
     const char *cc;             /* --cc (build); NULL: $CC, else "cc" */
     const char *cflags;         /* --cflags (build); NULL: build_default_cflags() */
     const char *activations;    /* --activations exact|fast (compile, build) */

@@ -142,6 +142,8 @@ static const Flag flags[] = {
     {"--ranges", NULL, F_INT16, 1},
     {"--calibrate", NULL, F_INT16, 1},
     {"--name", NULL, F_COMPILE | F_BUILD | F_IMPORT, 1},
+    {"--graph-output", NULL, F_IMPORT, 1},
+    {"--input-values", NULL, F_IMPORT, 1},
     {"--activations", NULL, F_RUN | F_COMPILE | F_BUILD | F_EVAL, 1},
     {"--threads", NULL, F_COMPILE, 1},
     {"--chunk", NULL, F_COMPILE | F_BUILD, 1},
@@ -180,6 +182,8 @@ static void set_flag(Args *a, const char *name, const char *value)
     else if (strcmp(name, "--weights") == 0) a->weights = value;
     else if (strcmp(name, "--output") == 0) a->output = value;
     else if (strcmp(name, "--name") == 0) a->name = value;
+    else if (strcmp(name, "--graph-output") == 0) a->graph_output = value;
+    else if (strcmp(name, "--input-values") == 0) a->input_values = value;
     else if (strcmp(name, "--activations") == 0) a->activations = value;
     else if (strcmp(name, "--threads") == 0) a->threads = value;
     else if (strcmp(name, "--chunk") == 0) a->chunk = value;

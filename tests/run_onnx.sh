@@ -1,7 +1,8 @@
 #!/bin/sh
 # `lstmc import` end to end (make check-onnx):
 #  - every ONNX fixture (tests/fixtures/onnx/CASE/model.onnx, and the
-#    PyTorch fixtures' exports, tests/fixtures/pytorch/CASE/model.onnx) is imported,
+#    PyTorch fixtures' exports, tests/fixtures/pytorch/CASE/model.onnx), and
+#    each output of ONNX's own node tests (tests/fixtures/onnx_node) is imported,
 #    then run by the interpreter (`lstmc run`), by a program from
 #    `lstmc build` (the C backend) and, when this lstmc has LLVM, by
 #    `lstmc run --jit`; each must match expected.txt within 1e-5;
@@ -33,6 +34,38 @@ compare() {
     fi
 }
 
+# check_paths CASE SPEC INPUT EXPECTED: the imported spec run by the
+# interpreter, a built program and --jit, each against EXPECTED.
+check_paths() {
+    p_case=$1 p_spec=$2 p_input=$3 p_expected=$4
+    p_out=$(dirname "$p_spec")
+    if "$lstmc" run "$p_spec" "$p_input" > "$p_out/run.txt"; then
+        compare "$p_case (import + run)" "$p_out/run.txt" "$p_expected"
+    else
+        echo "FAIL $p_case: lstmc run failed"; fail=$((fail + 1))
+    fi
+    # a layer the backends refuse, saying it runs in the interpreter only (a
+    # GRU with linear_before_reset 0): build and jit are reported skipped
+    if ! "$lstmc" build "$p_spec" -o "$p_out/bin" 2> "$tmp/err" &&
+        grep -q 'runs in the interpreter (lstmc run) only' "$tmp/err"; then
+        echo "skip $p_case (import + build, run --jit): $(sed -n '1s/^[^ ]* error: //p' "$tmp/err")"
+        skip=$((skip + 1))
+        return
+    fi
+    if [ -x "$p_out/bin" ] && "$p_out/bin" "$p_input" > "$p_out/bin.txt"; then
+        compare "$p_case (import + build)" "$p_out/bin.txt" "$p_expected"
+    else
+        echo "FAIL $p_case: lstmc build or its program failed"; fail=$((fail + 1))
+    fi
+    if [ $jit = 1 ]; then
+        if "$lstmc" run --jit "$p_spec" "$p_input" > "$p_out/jit.txt"; then
+            compare "$p_case (import + run --jit)" "$p_out/jit.txt" "$p_expected"
+        else
+            echo "FAIL $p_case: lstmc run --jit failed"; fail=$((fail + 1))
+        fi
+    fi
+}
+
 for dir in fixtures/onnx/*/ fixtures/pytorch/*/; do
     [ -f "$dir/model.onnx" ] || continue
     case=$(basename "$dir")
@@ -40,32 +73,27 @@ for dir in fixtures/onnx/*/ fixtures/pytorch/*/; do
     if ! "$lstmc" import "$dir/model.onnx" -o "$out" --name "$case" 2> "$tmp/err"; then
         echo "FAIL $case: lstmc import failed:"; cat "$tmp/err"; fail=$((fail + 1)); continue
     fi
-    spec=$out/$case.lstm
-    if "$lstmc" run "$spec" "$dir/input.txt" > "$out/run.txt"; then
-        compare "$case (import + run)" "$out/run.txt" "$dir/expected.txt"
-    else
-        echo "FAIL $case: lstmc run failed"; fail=$((fail + 1))
-    fi
-    # a layer the backends refuse, saying it runs in the interpreter only (a
-    # GRU with linear_before_reset 0): build and jit are reported skipped
-    if ! "$lstmc" build "$spec" -o "$out/bin" 2> "$tmp/err" &&
-        grep -q 'runs in the interpreter (lstmc run) only' "$tmp/err"; then
-        echo "skip $case (import + build, run --jit): $(sed -n '1s/^[^ ]* error: //p' "$tmp/err")"
-        skip=$((skip + 1))
-        continue
-    fi
-    if [ -x "$out/bin" ] && "$out/bin" "$dir/input.txt" > "$out/bin.txt"; then
-        compare "$case (import + build)" "$out/bin.txt" "$dir/expected.txt"
-    else
-        echo "FAIL $case: lstmc build or its program failed"; fail=$((fail + 1))
-    fi
-    if [ $jit = 1 ]; then
-        if "$lstmc" run --jit "$spec" "$dir/input.txt" > "$out/jit.txt"; then
-            compare "$case (import + run --jit)" "$out/jit.txt" "$dir/expected.txt"
+    check_paths "$case" "$out/$case.lstm" "$dir/input.txt" "$dir/expected.txt"
+done
+
+# ONNX's own backend node tests (tests/fixtures/onnx_node, python3-onnx's
+# generator): the weights are graph inputs whose values are in
+# test_data_set_0 (--input-values); each graph output is imported on its
+# own (--graph-output) and compared with its expected_K.txt.
+for dir in fixtures/onnx_node/*/; do
+    [ -f "$dir/model.onnx" ] || continue
+    case=$(basename "$dir")
+    k=0
+    while read -r output <&3; do
+        out=$tmp/node-$case-$k
+        if "$lstmc" import "$dir/model.onnx" --input-values "$dir/test_data_set_0" \
+                --graph-output "$output" -o "$out" --name m 2> "$tmp/err"; then
+            check_paths "$case $output" "$out/m.lstm" "$dir/input.txt" "$dir/expected_$k.txt"
         else
-            echo "FAIL $case: lstmc run --jit failed"; fail=$((fail + 1))
+            echo "FAIL $case $output: lstmc import failed:"; cat "$tmp/err"; fail=$((fail + 1))
         fi
-    fi
+        k=$((k + 1))
+    done 3< "$dir/outputs"
 done
 
 for model in import/*.onnx; do
@@ -112,30 +140,70 @@ check_status "name from the file" 0 test -f "$tmp/a/b/c/model.lstm" -a -f "$tmp/
 check_status "--name" 0 "$lstmc" import "$model" -o "$tmp/a" --name rev
 check_status "--name files" 0 test -f "$tmp/a/rev.lstm" -a -f "$tmp/a/rev.safetensors"
 
+# --graph-output and --input-values: a name the graph does not have, a
+# folder without input_0.pb, a file that is not a tensor, a value for a
+# name that is not an input: exit 1 with a message, nothing written.
+node=fixtures/onnx_node/test_lstm_batchwise
+check_message() {   # NAME EXPECTED-TEXT COMMAND...
+    name=$1 want=$2
+    shift 2
+    "$@" > /dev/null 2> "$tmp/err"
+    got=$?
+    if [ $got -eq 1 ] && grep -qF -- "$want" "$tmp/err"; then
+        echo "ok   cli: $name"; pass=$((pass + 1))
+    else
+        echo "FAIL cli: $name: exit $got, expected 1 and '$want'"; cat "$tmp/err"; fail=$((fail + 1))
+    fi
+}
+check_message "two outputs, none chosen" "the graph has 2 outputs ('Y', 'Y_h'); lstmc models have one: choose it with --graph-output NAME" \
+    "$lstmc" import "$node/model.onnx" --input-values "$node/test_data_set_0" -o "$tmp/v1"
+check_message "--graph-output unknown" "the graph has no output 'Z' (--graph-output); its outputs: 'Y', 'Y_h'" \
+    "$lstmc" import "$node/model.onnx" --input-values "$node/test_data_set_0" --graph-output Z -o "$tmp/v2"
+check_message "weights as graph inputs without --input-values" "the graph has 3 inputs besides its initializers" \
+    "$lstmc" import "$node/model.onnx" --graph-output Y -o "$tmp/v3"
+check_message "--input-values without input_0.pb" "no input_0.pb here" \
+    "$lstmc" import "$node/model.onnx" --input-values "$node" --graph-output Y -o "$tmp/v4"
+mkdir -p "$tmp/badpb" && printf 'not a tensor' > "$tmp/badpb/input_0.pb"
+check_message "--input-values: not a TensorProto" "input_0.pb: error: not an ONNX TensorProto" \
+    "$lstmc" import "$node/model.onnx" --input-values "$tmp/badpb" --graph-output Y -o "$tmp/v5"
+mkdir -p "$tmp/xpb" && cp "$node/test_data_set_0/input_0.pb" "$tmp/xpb/"
+check_message "--input-values: a name that is no input" "a value is given for 'X' (--input-values), which is not an input of the graph" \
+    "$lstmc" import fixtures/onnx/onnx_reverse/model.onnx --input-values "$tmp/xpb" -o "$tmp/v6"
+for v in v1 v2 v3 v4 v5 v6; do
+    if [ -e "$tmp/$v" ]; then echo "FAIL cli: $v: wrote $tmp/$v"; fail=$((fail + 1)); fi
+done
+
 # Running out of memory at every allocation of an import: reported, exit 1,
 # and no file written. The import must succeed within the cap, and only
-# after some allocation failed (else LSTMC_FAIL_ALLOC did nothing).
-n=1 cap=2000
-while [ $n -le $cap ]; do
-    rm -rf "$tmp/oom"
-    LSTMC_FAIL_ALLOC=$n "$lstmc" import "$model" -o "$tmp/oom" > /dev/null 2> "$tmp/err"
-    status=$?
-    [ $status -eq 0 ] && break
-    if [ $status -ne 1 ] || ! grep -q "out of memory" "$tmp/err" ||
-       { [ -d "$tmp/oom" ] && [ -n "$(ls -A "$tmp/oom")" ]; }; then
-        echo "FAIL out of memory at allocation $n: exit $status"; cat "$tmp/err"
-        fail=$((fail + 1)); break
+# after some allocation failed (else LSTMC_FAIL_ALLOC did nothing). Twice:
+# a model, and a node test whose weights come from --input-values.
+oom_sweep() {   # WHAT IMPORT-ARGS...
+    what=$1
+    shift
+    n=1 cap=2000
+    while [ $n -le $cap ]; do
+        rm -rf "$tmp/oom"
+        LSTMC_FAIL_ALLOC=$n "$lstmc" import "$@" -o "$tmp/oom" > /dev/null 2> "$tmp/err"
+        status=$?
+        [ $status -eq 0 ] && break
+        if [ $status -ne 1 ] || ! grep -q "out of memory" "$tmp/err" ||
+           { [ -d "$tmp/oom" ] && [ -n "$(ls -A "$tmp/oom")" ]; }; then
+            echo "FAIL out of memory ($what) at allocation $n: exit $status"; cat "$tmp/err"
+            fail=$((fail + 1)); return
+        fi
+        n=$((n + 1))
+    done
+    if [ $status -eq 0 ] && [ $n -gt 1 ]; then
+        echo "ok   out of memory ($what) at each of the import's $((n - 1)) allocations"; pass=$((pass + 1))
+    elif [ $status -eq 0 ]; then
+        echo "FAIL out of memory ($what): the import succeeded with its first allocation failing (LSTMC_FAIL_ALLOC ignored?)"
+        fail=$((fail + 1))
+    else
+        echo "FAIL out of memory ($what): the import still failed with allocation $cap failing"; fail=$((fail + 1))
     fi
-    n=$((n + 1))
-done
-if [ $status -eq 0 ] && [ $n -gt 1 ]; then
-    echo "ok   out of memory at each of the import's $((n - 1)) allocations"; pass=$((pass + 1))
-elif [ $status -eq 0 ]; then
-    echo "FAIL out of memory: the import succeeded with its first allocation failing (LSTMC_FAIL_ALLOC ignored?)"
-    fail=$((fail + 1))
-elif [ $n -gt $cap ]; then
-    echo "FAIL out of memory: the import still failed with allocation $cap failing"; fail=$((fail + 1))
-fi
+}
+oom_sweep "a model" "$model"
+oom_sweep "--input-values" "$node/model.onnx" --input-values "$node/test_data_set_0" --graph-output Y
 
 [ $jit = 1 ] || echo "jit: skipped (this lstmc has no LLVM backend)"
 echo "onnx import: $pass passed, $fail failed, $skip skipped (build and --jit of a model lstmc does not compile)"

@@ -1,5 +1,5 @@
 /*
- * cmd_import.c - `lstmc import MODEL.onnx -o DIR [--name NAME]`: an ONNX
+ * cmd_import.c - `lstmc import MODEL.onnx -o DIR [--name NAME] ...`: an ONNX
  * model to DIR/NAME.lstm and DIR/NAME.safetensors, which then go through
  * check, run, compile and build like any spec.
  *
@@ -17,12 +17,15 @@
 #include <sys/stat.h>
 
 const char usage_import[] =
-    "usage: lstmc import MODEL.onnx -o DIR [--name NAME]\n"
+    "usage: lstmc import MODEL.onnx -o DIR [--name NAME] [--graph-output NAME]\n"
+    "                    [--input-values DIR]\n"
     "\n"
-    "Reads an ONNX model (LSTM nodes with the Transpose, Squeeze, Reshape,\n"
-    "Slice and Gather glue exporters put around them, Gemm or MatMul + Add\n"
-    "heads, Relu, Sigmoid, Tanh, Softmax) and writes DIR/NAME.lstm, a spec,\n"
-    "and DIR/NAME.safetensors, its weights under ONNX's names and layout.\n"
+    "Reads an ONNX model (LSTM, GRU and RNN nodes with the Transpose,\n"
+    "Squeeze, Reshape, Slice, Gather and Concat glue exporters put around\n"
+    "them; Y, its last step, or Y_h (each direction's final state: output\n"
+    "final); ReduceMean or ReduceMax over time (output mean, max); Gemm or\n"
+    "MatMul + Add heads with their activations) and writes DIR/NAME.lstm, a\n"
+    "spec, and DIR/NAME.safetensors, its weights under ONNX's names and layout.\n"
     "DIR is created if missing. Check, run or build the spec as usual:\n"
     "\n"
     "    lstmc import model.onnx -o out\n"
@@ -35,6 +38,12 @@ const char usage_import[] =
     "  -o, --output DIR     the folder to write to\n"
     "  --name NAME          the model's name (a C identifier); default: the\n"
     "                       file's name without .onnx, made one\n"
+    "  --graph-output NAME  the graph output to import, for a graph with\n"
+    "                       several (each is a model of its own)\n"
+    "  --input-values DIR   values for graph inputs, DIR/input_0.pb,\n"
+    "                       input_1.pb, ... (TensorProto files, as ONNX's test\n"
+    "                       data sets hold them): every input given a value\n"
+    "                       but the sequence's becomes a constant (a weight)\n"
     "  -h, --help           show this help\n"
     "\n"
     "exit status: 0 success, 1 unsupported or invalid model, 2 usage error\n";
@@ -110,6 +119,40 @@ static int write_pair(Arena *a, const ImportModel *m, const char *dir, const cha
     return outfile_commit_all(both, 2);
 }
 
+/* --input-values DIR: DIR/input_0.pb, input_1.pb, ... (as ONNX's test data
+ * sets hold them), each a tensor for a graph input: the one its name
+ * names, or the K-th input when it has no name. */
+static int read_values(Arena *a, const OnnxGraph *g, const char *dir, ImportOptions *opt)
+{
+    OnnxTensor *values = arena_alloc(a, (size_t)(g->ninputs + 1) * sizeof *values);
+    int n = 0;
+    for (;; n++) {
+        const char *path = arena_printf(a, "%s/input_%d.pb", dir, n);
+        struct stat st;
+        if (stat(path, &st) != 0)
+            break;
+        if (n == g->ninputs) {
+            diag_file_error(path, "the graph has %d input%s, and this is a value for one more",
+                            g->ninputs, g->ninputs == 1 ? "" : "s");
+            return -1;
+        }
+        OnnxTensor *t = onnx_load_tensor(a, path);
+        if (!t)
+            return -1;
+        values[n] = *t;
+        if (!values[n].name[0])
+            values[n].name = g->inputs[n].name;
+    }
+    if (n == 0) {
+        diag_file_error(dir, "no input_0.pb here (--input-values reads input_0.pb, input_1.pb, ... "
+                        "of a folder, one tensor each, as ONNX's test data sets hold them)");
+        return -1;
+    }
+    opt->nvalues = n;
+    opt->values = values;
+    return 0;
+}
+
 int cmd_import(const Args *a)
 {
     if (!a->output)
@@ -119,7 +162,9 @@ int cmd_import(const Args *a)
     Arena arena = {0};
     int status = EXIT_BAD_INPUT;
     OnnxGraph *g = onnx_load(&arena, a->pos[0]);
-    ImportModel *m = g ? import_graph(&arena, g) : NULL;
+    ImportOptions opt = {a->graph_output, 0, NULL};
+    ImportModel *m = g && (!a->input_values || read_values(&arena, g, a->input_values, &opt) == 0)
+                         ? import_graph(&arena, g, &opt) : NULL;
     if (m && make_dir(&arena, a->output) == 0) {
         const char *name = a->name ? a->name : name_from_path(&arena, a->pos[0]);
         if (write_pair(&arena, m, a->output, name) == 0)

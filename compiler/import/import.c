@@ -62,7 +62,7 @@ int imp_fail(Importer *im, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (im->node)
-        diag_file_error(im->g->path, "node '%s' (op %s): %s", im->node->name, im->node->op, msg);
+        diag_file_error(im->g->path, "node %s (op %s): %s", im->node->label, im->node->op, msg);
     else
         diag_file_error(im->g->path, "%s", msg);
     return -1;
@@ -201,7 +201,7 @@ const char *imp_layer_desc(Importer *im, int depth)
     if (depth == 0)
         return "the graph input";
     const ImportLayer *L = &im->m->layers[depth - 1];
-    return arena_printf(im->a, "node '%s'", L->node);
+    return arena_printf(im->a, "node %s", L->node);
 }
 
 int imp_is_time(const Importer *im, Axis ax)
@@ -218,10 +218,11 @@ int imp_is_unit(const Importer *im, Axis ax)
 
 /* ---- the walk ---- */
 
-/* Whether graph input name is an initial state fed at run time: through
- * any nodes, it reaches an LSTM's (GRU's, RNN's) initial_h or an LSTM's
- * initial_c, and no such node's X. */
-static int is_state_input(Importer *im, const char *name)
+/* What graph input name reaches through any nodes: an LSTM's (GRU's,
+ * RNN's) X, or else its initial_h or an LSTM's initial_c (a state fed at
+ * run time), or neither. */
+enum { REACH_NONE, REACH_X, REACH_STATE };
+static int input_reach(Importer *im, const char *name)
 {
     const OnnxGraph *g = im->g;
     Map reached = {0, 0, NULL, NULL};
@@ -236,7 +237,7 @@ static int is_state_input(Importer *im, const char *name)
             if (!n->inputs[j][0] || !map_get(&reached, n->inputs[j]))
                 continue;
             if (lstm && j == 0)
-                return 0;
+                return REACH_X;
             state |= lstm && (j == 5 || j == 6);
             hit = 1;
         }
@@ -244,7 +245,54 @@ static int is_state_input(Importer *im, const char *name)
             if (n->outputs[j][0])
                 map_put(im->a, &reached, n->outputs[j], &mark);
     }
-    return state;
+    return state ? REACH_STATE : REACH_NONE;
+}
+
+/* --input-values: each tensor given for a graph input becomes a constant,
+ * as an initializer would (ONNX's own node tests feed the weights this
+ * way), but the sequence's, the input reaching a recurrent node's X. */
+static int define_given_inputs(Importer *im, const ImportOptions *opt)
+{
+    const OnnxGraph *g = im->g;
+    for (int k = 0; k < opt->nvalues; k++) {
+        const OnnxTensor *t = &opt->values[k];
+        int found = 0;
+        for (int j = 0; j < g->ninputs && !found; j++)
+            found = strcmp(g->inputs[j].name, t->name) == 0;
+        if (!found)
+            return imp_fail(im, "a value is given for '%s' (--input-values), which is not an input "
+                            "of the graph", t->name);
+        if (input_reach(im, t->name) != REACH_X)
+            imp_define(im, t->name, imp_tensor_value(im, t));
+    }
+    return 0;
+}
+
+/* The graph output to import: the one --graph-output names, or the only
+ * one. */
+static int choose_output(Importer *im, const char *want)
+{
+    const OnnxGraph *g = im->g;
+    const char *list = "";
+    for (int k = 0; k < g->noutputs; k++) {
+        if (want && strcmp(g->outputs[k].name, want) == 0) {
+            im->output = want;
+            return 0;
+        }
+        if (k < 16)
+            list = arena_printf(im->a, "%s%s'%s'", list, k ? ", " : "", g->outputs[k].name);
+        else if (k == 16)
+            list = arena_printf(im->a, "%s, ...", list);
+    }
+    if (want)
+        return imp_fail(im, "the graph has no output '%s' (--graph-output); its outputs: %s", want,
+                        g->noutputs ? list : "none");
+    if (g->noutputs != 1)
+        return imp_fail(im, "the graph has %d outputs%s%s%s; lstmc models have one: choose it with "
+                        "--graph-output NAME", g->noutputs, g->noutputs ? " (" : "", list,
+                        g->noutputs ? ")" : "");
+    im->output = g->outputs[0].name;
+    return 0;
 }
 
 /* The graph's one data input: the input that is not an initializer, nor
@@ -270,7 +318,7 @@ static int define_input(Importer *im)
         const char *name = g->inputs[k].name;
         if (map_get(&im->values, name))
             continue;
-        if (count > 1 && is_state_input(im, name)) {
+        if (count > 1 && input_reach(im, name) == REACH_STATE) {
             imp_define(im, name, imp_bad_value(im, "a graph input, an initial state given at run "
                                                "time; " IMP_STATE_ONLY_CONSTANT));
             continue;
@@ -280,7 +328,9 @@ static int define_input(Importer *im)
     }
     if (data != 1)
         return imp_fail(im, "the graph has %d inputs besides its initializers; lstmc models take "
-                        "one (the sequence)", count);
+                        "one (the sequence)%s", count, data > 1 ? "; weights fed as graph inputs "
+                        "(as ONNX's node tests feed them) become constants with --input-values "
+                        "DIR" : "");
     if (in->elem_type != ONNX_FLOAT)
         return imp_fail(im, "graph input '%s' has element type %s; lstmc import expects FLOAT",
                         in->name, onnx_dtype_name(in->elem_type));
@@ -310,8 +360,7 @@ static int *live_nodes(Importer *im)
     Map needed = {0, 0, NULL, NULL};
     int *live = arena_alloc(im->a, (size_t)(g->nnodes + 1) * sizeof *live);
     static int mark;
-    for (int k = 0; k < g->noutputs; k++)
-        map_put(im->a, &needed, g->outputs[k].name, &mark);
+    map_put(im->a, &needed, im->output, &mark);
     for (int k = g->nnodes - 1; k >= 0; k--) {
         const OnnxNode *n = &g->nodes[k];
         for (int j = 0; j < n->noutputs && !live[k]; j++)
@@ -350,12 +399,9 @@ static int run_node(Importer *im, const OnnxNode *n)
  * step) and batch and then features: [features] or [directions, features]. */
 static int check_output(Importer *im)
 {
-    const OnnxGraph *g = im->g;
     ImportModel *m = im->m;
     im->node = NULL;
-    if (g->noutputs != 1)
-        return imp_fail(im, "the graph has %d outputs; lstmc models have one", g->noutputs);
-    const char *name = g->outputs[0].name;
+    const char *name = im->output;
     const Value *v = map_get(&im->values, name);
     int nlstm = 0;
     for (int k = 0; k < m->nlayers; k++)
@@ -394,28 +440,35 @@ static int check_output(Importer *im)
                         "lstmc outputs the features of each step as one row", name,
                         imp_axis_desc(im, ax));
     }
-    if (!seen_time && !v->last)
+    if (v->dir_part)
+        return imp_fail(im, "graph output '%s' is the %s direction's final state alone; lstmc's "
+                        "'output final' is both, concatenated as torch.cat((h_n[-2], h_n[-1]), "
+                        "dim=1)", name, v->dir_part == 1 ? "forward" : "backward");
+    if (!seen_time && v->reduced == OUT_SEQUENCE)
         return imp_fail(im, "graph output '%s' has no time axis", name);
     if (features != m->layers[m->nlayers - 1].output)
         return imp_fail(im, "graph output '%s' has %ld features per step, but the last layer gives "
                         "%d", name, features, m->layers[m->nlayers - 1].output);
     m->output = (int)features;
-    m->output_last = v->last;
+    m->output_form = v->reduced;
     return 0;
 }
 
-ImportModel *import_graph(Arena *a, const OnnxGraph *g)
+ImportModel *import_graph(Arena *a, const OnnxGraph *g, const ImportOptions *opt)
 {
-    Importer im = {a, g, {0, 0, NULL, NULL}, -1, -1, NULL, 0, 0, 0, 0, NULL};
+    Importer im = {a, g, {0, 0, NULL, NULL}, -1, -1, NULL, 0, 0, 0, 0, NULL, NULL, 1L << 20};
     im.m = arena_alloc(a, sizeof *im.m);
     im.m->graph = g;
     if (g->opset < 7 || g->opset > 21) {
         imp_fail(&im, "the model uses ONNX opset %ld; lstmc import reads opsets 7 to 21", g->opset);
         return NULL;
     }
-    for (int k = 0; k < g->ninits; k++)
+    for (int k = 0; k < g->ninits; k++) {
         imp_define(&im, g->inits[k].name, imp_tensor_value(&im, &g->inits[k]));
-    if (define_input(&im) < 0)
+        im.float_budget += 4 * g->inits[k].count;   /* at most 2^30 values each, 2 GB in all */
+    }
+    if (choose_output(&im, opt->output) < 0 || define_given_inputs(&im, opt) < 0 ||
+        define_input(&im) < 0)
         return NULL;
     int *live = live_nodes(&im);
     for (int k = 0; k < g->nnodes; k++)

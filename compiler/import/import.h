@@ -26,7 +26,7 @@ typedef enum { IMPORT_LSTM, IMPORT_DENSE, IMPORT_GRU, IMPORT_RNN } ImportKind;
 
 typedef struct ImportLayer {
     ImportKind kind;
-    const char *node;           /* the ONNX node it came from */
+    const char *node;           /* the ONNX node it came from: "'NAME'", or "#k" */
     const char *name;           /* spec block name and tensor prefix: lstm0, dense1 */
     int input;                  /* features in */
     int output;                 /* features out: dirs * hidden, or units */
@@ -55,14 +55,21 @@ typedef struct ImportModel {
     const OnnxGraph *graph;
     int input;                  /* features per step */
     int output;                 /* features per output row */
-    int output_last;            /* one row per sequence: the last step's */
+    OutputForm output_form;     /* sequence, or one row per sequence: last, final, mean, max */
     int nlayers;
     ImportLayer *layers;
 } ImportModel;
 
+/* What `lstmc import` was told besides the model. */
+typedef struct ImportOptions {
+    const char *output;         /* --graph-output: the graph output to import; NULL: the only one */
+    int nvalues;                /* --input-values: tensors for graph inputs, which become */
+    const OnnxTensor *values;   /* constants (weights), all but the sequence's */
+} ImportOptions;
+
 /* Matches the graph into layers. Returns NULL after reporting every reason
  * as "MODEL.onnx: error: node 'NAME' (op OP): ...". */
-ImportModel *import_graph(Arena *a, const OnnxGraph *g);
+ImportModel *import_graph(Arena *a, const OnnxGraph *g, const ImportOptions *opt);
 
 /* Writes the spec of model NAME whose weights are in the file weights (a
  * name relative to the spec's folder). */

@@ -17,7 +17,8 @@
  *               it is the input's axis 0 or 1 (one of them time, the other
  *               batch, fixed when an LSTM consumes them), features,
  *               directions, or a size-1 axis; how many layers made it; and
- *               whether time was already reduced to the last step.
+ *               whether time was already reduced to one row (the last
+ *               step, each direction's final state, the mean or maximum).
  * Only nodes the graph output depends on are evaluated, so unused shape
  * arithmetic and unused LSTM outputs cost nothing. Layers form a chain:
  * every layer-making node (LSTM, Gemm, MatMul) must take the output of the
@@ -66,7 +67,11 @@ typedef struct Value {
     Axis ax[MAX_AXES];          /* V_DATA */
     int depth;                  /* V_DATA: layers that made it */
     int version;                /* V_DATA: im->version when it was made */
-    int last;                   /* V_DATA: time reduced to the last step */
+    OutputForm reduced;         /* V_DATA: time reduced to one row (OUT_LAST, OUT_FINAL,
+                                 * OUT_MEAN, OUT_MAX), or OUT_SEQUENCE */
+    int dir_part;               /* V_DATA, OUT_FINAL of a bidirectional layer: 1 or 2 when
+                                 * it holds only the forward or backward state (h_n[-2]
+                                 * or h_n[-1]), which a Concat joins (forward first) */
     const char *why;            /* V_BAD: why it cannot be used */
     const struct Value *stack_last;   /* V_DATA with an AX_STACK axis: its last part */
     int softsign;               /* V_DATA: 1 for |x|, 2 for 1 + |x| of the chain's end x,
@@ -91,6 +96,10 @@ typedef struct Importer {
     int nlstm, ndense;
     int version;                /* bumped by every layer made or folded into */
     const OnnxNode *node;       /* being evaluated, for messages */
+    const char *output;         /* the graph output imported */
+    long float_budget;          /* float constants the walk may still make (Transpose,
+                                 * Slice, Concat of constants): four times the
+                                 * initializers' values, and a million */
 } Importer;
 
 /* One ONNX operator and what evaluates a node of it: returns 0, or -1
@@ -135,6 +144,11 @@ const Value *imp_need_input(Importer *im, int k, const char *role);
 int imp_known_ints(Importer *im, const Value *v, const char *role, long *out, int max);
 
 /* ---- attributes ---- */
+
+/* The node's axes: from attribute `axes` before opset input_since (13 for
+ * Squeeze and Unsqueeze, 18 for the Reduce ops), else from input k.
+ * Returns the count (0 when absent), or -1 after reporting. */
+int imp_node_axes(Importer *im, int k, long input_since, long *axes);
 
 /* Checks that every attribute of the node is one of the allowed names
  * (a NULL-terminated list). */

@@ -2,7 +2,8 @@
  * import_layers.c - the importer's ops that make lstmc layers or fold into
  * them: LSTM, GRU and RNN (their activations, initial states), Gemm, MatMul and the
  * Add that brings its bias, Relu, Sigmoid, Tanh, Softmax and the other
- * activations, and Abs, Add and Div as PyTorch writes softsign. Layers
+ * activations, Abs, Add and Div as PyTorch writes softsign, and ReduceMean
+ * and ReduceMax over time (output mean, max). Layers
  * form a chain: each takes the output of the one made before it.
  */
 #include "import_impl.h"
@@ -94,6 +95,12 @@ static const Value *chain_input(Importer *im, int k, const char *role)
                  imp_layer_desc(im, v->depth));
         return NULL;
     }
+    if (v->dir_part) {
+        imp_fail(im, "its input '%s' is the %s direction's final state alone; lstmc's 'output "
+                 "final' is both, concatenated as torch.cat((h_n[-2], h_n[-1]), dim=1)",
+                 v->name, v->dir_part == 1 ? "forward" : "backward");
+        return NULL;
+    }
     if (v->softsign) {
         imp_fail(im, "its input '%s' is %s of the output of %s, which lstmc import follows only "
                  "into x / (1 + |x|) (softsign)", v->name, v->softsign == 1 ? "|x|" : "1 + |x|",
@@ -117,7 +124,7 @@ static ImportLayer *add_layer(Importer *im, ImportKind kind)
     ImportLayer *L = &m->layers[m->nlayers++];
     memset(L, 0, sizeof *L);
     L->kind = kind;
-    L->node = im->node->name;
+    L->node = im->node->label;
     static const char *const kinds[] = {"lstm", "dense", "gru", "rnn"};
     L->name = kind == IMPORT_DENSE ? arena_printf(im->a, "dense%d", im->ndense++)
                                    : arena_printf(im->a, "%s%d", kinds[kind], im->nlstm++);
@@ -130,6 +137,19 @@ static ImportLayer *add_layer(Importer *im, ImportKind kind)
 static int is_features(Axis ax, long n)
 {
     return ax.size == n && (ax.kind == AX_FEAT || (n == 1 && ax.kind != AX_SYM));
+}
+
+/* "the last step" etc. of a one-row-per-sequence form, for messages. */
+static const char *reduced_desc(OutputForm f)
+{
+    switch (f) {
+    case OUT_LAST: return "the last step";
+    case OUT_FINAL: return "each direction's final state";
+    case OUT_MEAN: return "the mean over the steps";
+    case OUT_MAX: return "the maximum over the steps";
+    case OUT_SEQUENCE: break;
+    }
+    return "every step";
 }
 
 /* ---- ops: layers ---- */
@@ -307,6 +327,18 @@ static const RecurrentOp lstm_op = {"LSTM", IMPORT_LSTM, 4, 3, "f, g, h", {"Sigm
 static const RecurrentOp gru_op = {"GRU", IMPORT_GRU, 3, 2, "f, g", {"Sigmoid", "Tanh", NULL}, gru_attrs};
 static const RecurrentOp rnn_op = {"RNN", IMPORT_RNN, 1, 1, "f", {"Tanh", NULL, NULL}, rnn_attrs};
 
+/* Whether sequence_lens v gives every sequence the whole time axis t, as
+ * lstmc runs them (ONNX's node tests spell out the full lengths). */
+static int full_lengths(const Value *v, Axis t)
+{
+    if (!v || v->kind != V_INTS || t.size <= 0)
+        return 0;
+    for (int k = 0; k < v->n; k++)
+        if (v->ints[k].sym >= 0 || v->ints[k].v != t.size)
+            return 0;
+    return 1;
+}
+
 /* An LSTM, GRU or RNN node: one layer, its tensors as ONNX stores them. */
 static int op_recurrent(Importer *im, const RecurrentOp *ro)
 {
@@ -342,9 +374,9 @@ static int op_recurrent(Importer *im, const RecurrentOp *ro)
     const Value *x = chain_input(im, 0, "X");
     if (!x)
         return -1;
-    if (x->last)
-        return imp_fail(im, "its input '%s' holds only the last time step; %s %s needs the "
-                        "whole sequence", x->name, lstm ? "an" : "a", ro->op);
+    if (x->reduced != OUT_SEQUENCE)
+        return imp_fail(im, "its input '%s' holds one row per sequence (%s); %s %s needs the "
+                        "whole sequence", x->name, reduced_desc(x->reduced), lstm ? "an" : "a", ro->op);
     if (x->rank != 3)
         return imp_fail(im, "its input X '%s' has %d axes, expected 3", x->name, x->rank);
     Axis t_ax = x->ax[layout ? 1 : 0], b_ax = x->ax[layout ? 0 : 1], f_ax = x->ax[2];
@@ -388,9 +420,13 @@ static int op_recurrent(Importer *im, const RecurrentOp *ro)
     if (P && !dims_are(P->t, 2, s_p))
         return imp_fail(im, "input P '%s' has shape %s, expected %s", P->name,
                         dims_text(im->a, P->t->ndim, P->t->dims), dims_text(im->a, 2, s_p));
-    if (imp_input(im, 4) || (n->ninputs > 4 && n->inputs[4][0]))
-        return imp_fail(im, "input sequence_lens '%s' is not supported: lstmc runs every sequence "
-                        "to its end (a blank line ends a sequence in its data)", input_name(im, 4));
+    if ((imp_input(im, 4) || (n->ninputs > 4 && n->inputs[4][0])) &&
+        !full_lengths(imp_input(im, 4), t_ax))
+        return imp_fail(im, "input sequence_lens '%s' is not supported unless it is a constant "
+                        "giving every sequence its full length (%s): lstmc runs every sequence "
+                        "to its end (a blank line ends a sequence in its data)", input_name(im, 4),
+                        t_ax.size > 0 ? arena_printf(im->a, "%ld steps", t_ax.size)
+                                      : "the time axis's, which is not fixed");
     float *h0, *c0 = NULL;
     if (initial_state(im, 5, "initial_h", dirs, H, layout, &h0) < 0 ||
         (lstm && initial_state(im, 6, "initial_c", dirs, H, layout, &c0) < 0))
@@ -430,20 +466,14 @@ static int op_recurrent(Importer *im, const RecurrentOp *ro)
     if (n->noutputs > 0)
         imp_define(im, n->outputs[0], y);
     if (n->noutputs > 1) {
-        Value *yh;
-        if (dirs == 1 && !reverse) {
-            yh = imp_new_value(im, V_DATA);
-            *yh = *y;
-            yh->rank = 3;
-            yh->last = 1;
-            Axis hl0[3] = {d_ax, b_ax, h_ax}, hl1[3] = {b_ax, d_ax, h_ax};
-            memcpy(yh->ax, layout ? hl1 : hl0, sizeof hl0);
-        } else {
-            yh = imp_bad_value(im, arena_printf(im->a, "output Y_h of a %s %s, %s the state "
-                               "after time step 0; lstmc's 'output last' is the last step of Y "
-                               "(use Y[-1] instead)", direction, ro->op,
-                               dirs == 2 ? "whose backward half is" : "which is"));
-        }
+        /* Y_h: each direction's final state; for a forward layer, the last
+         * step of Y */
+        Value *yh = imp_new_value(im, V_DATA);
+        *yh = *y;
+        yh->rank = 3;
+        yh->reduced = dirs == 1 && !reverse ? OUT_LAST : OUT_FINAL;
+        Axis hl0[3] = {d_ax, b_ax, h_ax}, hl1[3] = {b_ax, d_ax, h_ax};
+        memcpy(yh->ax, layout ? hl1 : hl0, sizeof hl0);
         imp_define(im, n->outputs[1], yh);
     }
     if (n->noutputs > 2)
@@ -757,6 +787,50 @@ static int op_div(Importer *im)
     return 0;
 }
 
+/* ReduceMean or ReduceMax over the time axis of the last recurrent layer's
+ * output: `output mean` or `output max` (y.mean(dim=1), y.max(dim=1).values,
+ * torch.amax(y, 1)). Dense layers after it then run once per sequence. */
+static int op_reduce(Importer *im)
+{
+    static const char *const ok[] = {"axes", "keepdims", "noop_with_empty_axes", NULL};
+    int mean = strcmp(im->node->op, "ReduceMean") == 0;
+    if (imp_check_attrs(im, ok) < 0)
+        return -1;
+    const Value *x = chain_input(im, 0, "data");
+    if (!x)
+        return -1;
+    long axes[MAX_AXES];
+    int n = imp_node_axes(im, 1, 18, axes);   /* an input from opset 18 */
+    if (n < 0)
+        return -1;
+    int d = n == 1 ? imp_norm_axis(im, axes[0], x->rank) : 0;
+    if (d < 0)
+        return -1;
+    if (n != 1 || !imp_is_time(im, x->ax[d]))
+        return imp_fail(im, "it reduces %s; lstmc import pools over the time axis only (output "
+                        "%s)", n == 0 ? "every axis" : n > 1 ? "several axes"
+                        : imp_axis_desc(im, x->ax[d]), mean ? "mean" : "max");
+    if (x->reduced != OUT_SEQUENCE)
+        return imp_fail(im, "its input '%s' already holds one row per sequence (%s)", x->name,
+                        reduced_desc(x->reduced));
+    const ImportLayer *L = last_layer(im);
+    if (L->kind == IMPORT_DENSE)
+        return imp_fail(im, "it pools the output of %s, a dense layer; lstmc's 'output %s' pools "
+                        "the output of the last LSTM, GRU or RNN layer, before the dense layers "
+                        "of its head", imp_layer_desc(im, x->depth), mean ? "mean" : "max");
+    Value *v = imp_new_value(im, V_DATA);
+    *v = *x;
+    v->reduced = mean ? OUT_MEAN : OUT_MAX;
+    v->ax[d] = (Axis){AX_ONE, -1, 1};
+    if (!imp_attr_int(im, "keepdims", 1)) {
+        for (int k = d; k + 1 < v->rank; k++)
+            v->ax[k] = v->ax[k + 1];
+        v->rank--;
+    }
+    imp_define(im, im->node->outputs[0], v);
+    return 0;
+}
+
 /* ---- the ops of this file, for the walk (import.c) ---- */
 
 const ImpOp imp_layer_ops[] = {
@@ -765,6 +839,6 @@ const ImpOp imp_layer_ops[] = {
     {"Softmax", op_activation}, {"LogSoftmax", op_activation}, {"LeakyRelu", op_activation}, {"Elu", op_activation},
     {"HardSigmoid", op_activation}, {"ThresholdedRelu", op_activation},
     {"Softsign", op_activation}, {"Softplus", op_activation},
-    {"Abs", op_abs}, {"Div", op_div},
+    {"Abs", op_abs}, {"Div", op_div}, {"ReduceMean", op_reduce}, {"ReduceMax", op_reduce},
     {NULL, NULL},
 };

@@ -1,6 +1,6 @@
 /*
  * import_shape.c - the importer's ops on constants, shapes and axes:
- * Constant, Shape, Concat, ConstantOfShape and Expand (fills), Identity,
+ * Constant, Shape, Concat, ConstantOfShape, ConstantFill and Expand (fills), Identity,
  * Dropout and Cast, and the glue that only moves the data's axes:
  * Transpose, Unsqueeze, Squeeze, Gather, Slice, Reshape. None of them
  * makes a layer; they follow what each value is (import_impl.h).
@@ -12,8 +12,24 @@
 
 /* ---- helpers ---- */
 
+/* A new float constant of the given shape, or NULL after reporting when
+ * the constants the walk has made would pass its budget (import_impl.h):
+ * chained Concat(w, w) or Transposes of a large weight must not take
+ * memory without bound. */
 static OnnxTensor *new_tensor(Importer *im, int ndim, const long *dims)
 {
+    /* Every caller's shape has at most ONNX_MAX_ELEMS values in all but one
+     * axis and in that one, so the product fits a long. */
+    long count = 1;
+    for (int d = 0; d < ndim; d++)
+        count *= dims[d];
+    if (count > im->float_budget) {
+        imp_fail(im, "the constants it computes from the model's own (by Transpose, Slice, "
+                 "Concat) would hold more values than lstmc import allows: four times those of "
+                 "the initializers, and a million");
+        return NULL;
+    }
+    im->float_budget -= count;
     OnnxTensor *t = arena_alloc(im->a, sizeof *t);
     t->dtype = ONNX_FLOAT;
     t->ndim = ndim;
@@ -26,12 +42,9 @@ static OnnxTensor *new_tensor(Importer *im, int ndim, const long *dims)
     return t;
 }
 
-/* The node's axes: from attribute `axes` before opset 13 (or 10 for Slice's
- * inputs, handled there), else from input k. Returns the count (0 when
- * absent), or -1 after reporting. */
-static int node_axes(Importer *im, int k, long *axes)
+int imp_node_axes(Importer *im, int k, long input_since, long *axes)
 {
-    if (im->g->opset < 13) {
+    if (im->g->opset < input_since) {
         const OnnxAttr *at = onnx_attr(im->node, "axes");
         if (!at)
             return 0;
@@ -72,6 +85,8 @@ static int op_constant(Importer *im)
         int list = strcmp(at->name, "value_floats") == 0;
         long dims[1] = {list ? at->n : 1};
         OnnxTensor *t = new_tensor(im, list, dims);
+        if (!t)
+            return -1;
         for (long k = 0; k < t->count; k++)
             t->f[k] = list ? at->floats[k] : at->f;
         v = imp_tensor_value(im, t);
@@ -121,17 +136,47 @@ static int op_shape(Importer *im)
 /* Concat of data values along one axis: exporters stack the final states
  * of stacked LSTM layers this way (PyTorch's h_n), and the only use lstmc
  * can follow is taking the last of them (h_n[-1]), which Gather does. */
+/* Concat of a bidirectional layer's two final states, forward then
+ * backward, along their features (torch.cat((h_n[-2], h_n[-1]), dim=1)):
+ * `output final`. */
+static int concat_directions(Importer *im)
+{
+    const OnnxNode *n = im->node;
+    const Value *fw = imp_need_input(im, 0, "to concatenate"), *bw = imp_need_input(im, 1, "to concatenate");
+    if (!fw || !bw)
+        return -1;
+    int d = -1;
+    if (n->ninputs == 2 && bw->kind == V_DATA && fw->dir_part == 1 && bw->dir_part == 2 &&
+        bw->rank == fw->rank && bw->depth == fw->depth &&
+        (d = imp_norm_axis(im, imp_attr_int(im, "axis", 0), fw->rank)) < 0)
+        return -1;
+    if (d < 0 || fw->ax[d].kind != AX_FEAT)
+        return imp_fail(im, "it concatenates one direction's final state of a bidirectional layer "
+                        "other than as torch.cat((h_n[-2], h_n[-1]), dim=1) does (the forward "
+                        "state, then the backward one, along the features), which is lstmc's "
+                        "'output final'");
+    Value *v = imp_new_value(im, V_DATA);
+    *v = *fw;
+    v->ax[d].size *= 2;
+    v->dir_part = 0;
+    imp_define(im, n->outputs[0], v);
+    return 0;
+}
+
 static int concat_data(Importer *im)
 {
     const OnnxNode *n = im->node;
     const Value *last = NULL;
+    const Value *first = imp_input(im, 0);
+    if (first && first->dir_part)
+        return concat_directions(im);
     long size = 0;
     int d = -1;
     for (int k = 0; k < n->ninputs; k++) {
         const Value *x = imp_need_input(im, k, "to concatenate");
         if (!x)
             return -1;
-        if (x->kind != V_DATA || (last && x->rank != last->rank))
+        if (x->kind != V_DATA || x->dir_part || (last && x->rank != last->rank))
             return imp_fail(im, "it concatenates '%s' with '%s', which lstmc import cannot follow",
                             n->inputs[0], x->name);
         if (d < 0 && (d = imp_norm_axis(im, imp_attr_int(im, "axis", 0), x->rank)) < 0)
@@ -152,6 +197,52 @@ static int concat_data(Importer *im)
     return 0;
 }
 
+/* Concat of float constants: opsets 7 and 8 exports reorder the gates of
+ * PyTorch's weights into ONNX's by slicing and concatenating them. */
+static int concat_floats(Importer *im)
+{
+    const OnnxNode *n = im->node;
+    const OnnxTensor *first = imp_input(im, 0)->t;
+    int rank = first->ndim;
+    int d = imp_norm_axis(im, imp_attr_int(im, "axis", 0), rank);
+    if (d < 0)
+        return -1;
+    long dims[MAX_AXES];
+    memcpy(dims, first->dims, sizeof dims);
+    dims[d] = 0;
+    for (int k = 0; k < n->ninputs; k++) {
+        const Value *x = imp_need_input(im, k, "to concatenate");
+        if (!x)
+            return -1;
+        int same = x->kind == V_FLOATS && x->t->ndim == rank;
+        for (int j = 0; same && j < rank; j++)
+            same = j == d || x->t->dims[j] == first->dims[j];
+        if (!same)
+            return imp_fail(im, "it concatenates the constant '%s' with '%s', which differs in "
+                            "kind or shape", n->inputs[0], x->name);
+        if (size_add(dims[d], x->t->dims[d], ONNX_MAX_ELEMS, &dims[d]) < 0)
+            return imp_fail(im, "it concatenates constants to more than %ld entries", ONNX_MAX_ELEMS);
+    }
+    OnnxTensor *t = new_tensor(im, rank, dims);
+    if (!t)
+        return -1;
+    long outer = 1, inner = 1;
+    for (int j = 0; j < d; j++)
+        outer *= dims[j];
+    for (int j = d + 1; j < rank; j++)
+        inner *= dims[j];
+    double *out = t->f;
+    for (long o = 0; o < outer; o++)
+        for (int k = 0; k < n->ninputs; k++) {
+            const OnnxTensor *x = imp_input(im, k)->t;
+            long block = x->dims[d] * inner;
+            memcpy(out, x->f + o * block, (size_t)block * sizeof *out);
+            out += block;
+        }
+    imp_define(im, n->outputs[0], imp_tensor_value(im, t));
+    return 0;
+}
+
 static int op_concat(Importer *im)
 {
     static const char *const ok[] = {"axis", NULL};
@@ -163,6 +254,8 @@ static int op_concat(Importer *im)
         return -1;
     if (first->kind == V_DATA)
         return concat_data(im);
+    if (first->kind == V_FLOATS)
+        return concat_floats(im);
     Value *v = imp_new_value(im, V_INTS);
     v->rank = 1;
     v->ints = arena_alloc(im->a, sizeof *v->ints);
@@ -188,7 +281,7 @@ static int op_concat(Importer *im)
     return 0;
 }
 
-/* A tensor holding one number everywhere: ConstantOfShape, or Expand of a
+/* A tensor holding one number everywhere: ConstantOfShape (ConstantFill), or Expand of a
  * scalar. Its shape does not matter to lstmc: only initial states use it
  * (exporters' zeros, or one number for every cell). */
 static int op_fill(Importer *im)
@@ -203,6 +296,14 @@ static int op_fill(Importer *im)
         if (at && at->t && at->t->count != 1)
             return imp_fail(im, "attribute 'value' must hold one number");
         v->fill = !at || !at->t ? 0.0 : at->t->f ? at->t->f[0] : (double)at->t->i[0];
+    } else if (strcmp(n->op, "ConstantFill") == 0) {
+        /* the experimental op of opsets 1 to 8 that PyTorch exports there */
+        static const char *const ok[] = {"dtype", "extra_shape", "input_as_shape", "shape",
+                                         "value", NULL};
+        if (imp_check_attrs(im, ok) < 0)
+            return -1;
+        const OnnxAttr *at = onnx_attr(n, "value");
+        v->fill = at ? at->f : 0.0;
     } else {
         static const char *const ok[] = {NULL};
         const Value *x = imp_need_input(im, 0, "input");
@@ -227,6 +328,29 @@ static int op_fill(Importer *im)
                             "zero initial states); '%s' is not one", x->name);
     }
     imp_define(im, n->outputs[0], v);
+    return 0;
+}
+
+/* Cast of a float constant to integers: old exporters (opsets 7 and 8)
+ * write the numbers of a shape as floats, then cast them. */
+static int cast_to_ints(Importer *im, const Value *x)
+{
+    const OnnxTensor *t = x->t;
+    if (t->ndim > 1)
+        return imp_fail(im, "a cast of '%s', a constant of rank %d, to integers is not supported "
+                        "(lstmc import follows integer scalars and vectors: shapes, axes, "
+                        "indices)", x->name, t->ndim);
+    Value *v = imp_new_value(im, V_INTS);
+    v->rank = t->ndim;
+    v->n = (int)t->count;
+    v->ints = arena_alloc(im->a, (size_t)(v->n + 1) * sizeof *v->ints);
+    for (int k = 0; k < v->n; k++) {
+        double f = t->f[k];
+        if (!(f >= -9.2e18 && f <= 9.2e18))
+            return imp_fail(im, "'%s' holds %g, which does not fit an integer", x->name, f);
+        v->ints[k] = (SymInt){(long)f, -1};   /* toward zero, as ONNX's Cast */
+    }
+    imp_define(im, im->node->outputs[0], v);
     return 0;
 }
 
@@ -255,6 +379,8 @@ static int op_identity(Importer *im)
         long to = imp_attr_int(im, "to", 0);
         int to_int = to == ONNX_INT64 || to == ONNX_INT32;
         int to_float = to == ONNX_FLOAT || to == ONNX_DOUBLE;
+        if (x->kind == V_FLOATS && to_int)
+            return cast_to_ints(im, x);
         if (!(x->kind == V_INTS ? to_int : x->kind == V_FILL ? to_int || to_float : to_float))
             return imp_fail(im, "a cast of '%s' to %s is not supported", x->name,
                             onnx_dtype_name((int)to));
@@ -305,6 +431,8 @@ static int op_transpose(Importer *im)
         for (int d = 0; d < rank; d++)
             dims[d] = x->t->dims[perm[d]];
         OnnxTensor *t = new_tensor(im, rank, dims);
+        if (!t)
+            return -1;
         t->name = x->t->name;
         if (rank > 0)   /* a scalar (rank 0) has no strides: it is its own transpose */
             stride[rank - 1] = 1;
@@ -331,7 +459,7 @@ static int op_unsqueeze(Importer *im)
     if (imp_check_attrs(im, ok) < 0 || !x)
         return -1;
     long axes[MAX_AXES];
-    int n = node_axes(im, 1, axes);
+    int n = imp_node_axes(im, 1, 13, axes);
     if (n < 0)
         return -1;
     int rank = x->kind == V_DATA ? x->rank : x->kind == V_FLOATS ? x->t->ndim
@@ -383,7 +511,7 @@ static int op_squeeze(Importer *im)
     if (imp_check_attrs(im, ok) < 0 || !x)
         return -1;
     long axes[MAX_AXES];
-    int n = node_axes(im, 1, axes);
+    int n = imp_node_axes(im, 1, 13, axes);
     if (n < 0)
         return -1;
     Value *v = imp_new_value(im, x->kind);
@@ -441,15 +569,63 @@ static int op_squeeze(Importer *im)
 static void take_last(Value *v, int d)
 {
     v->ax[d] = (Axis){AX_ONE, -1, 1};
-    v->last = 1;
+    v->reduced = OUT_LAST;
 }
 
 /* Which input axis is time must be known before a node selects steps. */
 static int need_time_known(Importer *im)
 {
     if (im->time_sym < 0)
-        return imp_fail(im, "it selects along an axis of the graph input before any LSTM showed "
-                        "which axis is time");
+        return imp_fail(im, "it selects along an axis of the graph input before any LSTM, GRU or "
+                        "RNN node read it; lstmc import reads the sequence whole into a recurrent "
+                        "node (a loop of cells stepping through it, as an nn.LSTMCell loop "
+                        "exports, is not imported: export the nn.LSTM it computes, or save the cell's "
+                        "weights as safetensors for a spec with `from pytorch`)");
+    return 0;
+}
+
+/* v = entry `at` (negative: from the end) of axis d of data value x, the
+ * axis kept with size 1: the last time step, one direction's final state
+ * of a bidirectional layer, the last of the stacked layers' final states,
+ * or the one entry of a size-1 axis. Returns 0, or -1 after reporting. */
+static int select_entry(Importer *im, const Value *x, int d, long at, Value *v)
+{
+    Axis ax = x->ax[d];
+    if (ax.kind == AX_SYM && need_time_known(im) < 0)
+        return -1;
+    long i = at < 0 && ax.size > 0 ? at + ax.size : at;
+    /* An entry of the last of the concatenated values (PyTorch's h_n), of
+     * the last of theirs if that is a concatenation too: a loop, as a
+     * hostile graph may nest them deeply. */
+    while (ax.kind == AX_STACK) {
+        const Value *part = x->stack_last;
+        long first = ax.size - part->ax[d].size;
+        if (i < first || i >= ax.size)
+            return imp_fail(im, "it selects index %ld of a concatenation of several values (the "
+                            "final states of stacked layers); lstmc import follows only the "
+                            "entries of the last one (h_n[-1], or h_n[-2] and h_n[-1] of a "
+                            "bidirectional last layer)", at);
+        i -= first;
+        at = i;
+        x = part;
+        ax = x->ax[d];
+    }
+    *v = *x;
+    if (imp_is_time(im, ax)) {
+        if (!(at == -1 || (ax.size > 0 && at == ax.size - 1)))
+            return imp_fail(im, "it selects time step %ld; lstmc outputs every step or the last "
+                            "one (index -1)", at);
+        take_last(v, d);
+        return 0;
+    }
+    if (ax.kind == AX_DIR && ax.size == 2 && x->reduced == OUT_FINAL && (i == 0 || i == 1)) {
+        v->dir_part = (int)i + 1;
+    } else if (!(ax.kind == AX_SYM || ax.size == 1) || !(at == 0 || at == -1)) {
+        return imp_fail(im, "it selects index %ld of %s; lstmc import supports selecting the last "
+                        "time step, one direction's final state (Y_h) or squeezing a size-1 "
+                        "axis", at, imp_axis_desc(im, ax));
+    }
+    v->ax[d] = (Axis){AX_ONE, -1, 1};
     return 0;
 }
 
@@ -493,34 +669,55 @@ static int op_gather(Importer *im)
     if (n != 1 || idx->rank > 1)
         return imp_fail(im, "it gathers %d indices; lstmc import supports one index (the last time "
                         "step, or 0 on a size-1 axis)", n);
-    Axis ax = x->ax[d];
-    if (ax.kind == AX_SYM && need_time_known(im) < 0)
+    if (select_entry(im, x, d, at[0], v) < 0)
         return -1;
-    if (ax.kind == AX_STACK) {
-        /* the last of the concatenated values, if it has one entry there */
-        const Value *part = x->stack_last;
-        if (!(at[0] == -1 || at[0] == ax.size - 1) || part->ax[d].size != 1)
-            return imp_fail(im, "it selects index %ld of a concatenation of several values; lstmc "
-                            "import follows only taking the last one (index -1)", at[0]);
-        *v = *part;
-    } else if (imp_is_time(im, ax)) {
-        if (!(at[0] == -1 || (ax.size > 0 && at[0] == ax.size - 1)))
-            return imp_fail(im, "it selects time step %ld; lstmc outputs every step or the last "
-                            "one (index -1)", at[0]);
-        take_last(v, d);
-    } else if (!(ax.kind == AX_SYM || ax.size == 1) || !(at[0] == 0 || at[0] == -1)) {
-        return imp_fail(im, "it selects index %ld of %s; lstmc import supports selecting the last "
-                        "time step or squeezing a size-1 axis", at[0], imp_axis_desc(im, ax));
-    }
     /* An index (rank 0) removes the axis; a list of one keeps it, size 1. */
     if (idx->rank == 0) {
-        for (int k = d; k + 1 < x->rank; k++)
+        for (int k = d; k + 1 < v->rank; k++)
             v->ax[k] = v->ax[k + 1];
         v->rank--;
-    } else if (!imp_is_time(im, ax)) {
-        v->ax[d] = (Axis){AX_ONE, -1, 1};
     }
     imp_define(im, im->node->outputs[0], v);
+    return 0;
+}
+
+/* Slice of a float constant (steps of 1): opsets 7 and 8 exports cut
+ * PyTorch's weights into gates this way. */
+static int slice_floats(Importer *im, const Value *x, int n, const long *starts, const long *ends,
+                        const long *axes, const long *steps)
+{
+    const OnnxTensor *src = x->t;
+    int rank = src->ndim;
+    long begin[MAX_AXES] = {0}, dims[MAX_AXES];
+    memcpy(dims, src->dims, sizeof dims);
+    for (int k = 0; k < n; k++) {
+        int d = imp_norm_axis(im, axes[k], rank);
+        if (d < 0)
+            return -1;
+        if (steps[k] != 1)
+            return imp_fail(im, "it slices the constant '%s' with step %ld; only step 1 is "
+                            "supported", x->name, steps[k]);
+        long size = src->dims[d];
+        long b = starts[k] < 0 ? starts[k] + size : starts[k];
+        long e = ends[k] < 0 ? ends[k] + size : ends[k];
+        b = b < 0 ? 0 : b > size ? size : b;
+        e = e < b ? b : e > size ? size : e;
+        begin[d] = b;
+        dims[d] = e - b;
+    }
+    OnnxTensor *t = new_tensor(im, rank, dims);
+    if (!t)
+        return -1;
+    for (long k = 0; k < t->count; k++) {
+        long rest = k, at = 0, stride = 1;
+        for (int d = rank - 1; d >= 0; d--) {
+            at += (begin[d] + rest % dims[d]) * stride;
+            rest /= dims[d];
+            stride *= src->dims[d];
+        }
+        t->f[k] = src->f[at];
+    }
+    imp_define(im, im->node->outputs[0], imp_tensor_value(im, t));
     return 0;
 }
 
@@ -584,13 +781,15 @@ static int op_slice(Importer *im)
         imp_define(im, im->node->outputs[0], v);
         return 0;
     }
+    if (x->kind == V_FLOATS)
+        return slice_floats(im, x, n, starts, ends, axes, steps);
     if (x->kind != V_DATA)
         return imp_fail(im, "slicing '%s' is not supported", x->name);
     for (int k = 0; k < n; k++) {
         int d = imp_norm_axis(im, axes[k], x->rank);
         if (d < 0)
             return -1;
-        Axis ax = x->ax[d];
+        Axis ax = v->ax[d];
         long size = ax.size, b = starts[k], e = ends[k];
         /* "to the end" is written INT_MAX, INT64_MAX or the size */
         int to_end = e >= INT_MAX || (size > 0 && e >= size);
@@ -601,12 +800,22 @@ static int op_slice(Importer *im)
             return -1;
         if (b == 0 && to_end)
             continue;   /* the whole axis */
-        if (imp_is_time(im, ax) && to_end && (b == -1 || (size > 0 && b == size - 1))) {
-            take_last(v, d);
+        long nb = b < 0 && size > 0 ? b + size : b, nend = e < 0 && size > 0 ? e + size : e;
+        if (ax.kind == AX_STACK && to_end && nb == size - v->stack_last->ax[d].size) {
+            *v = *v->stack_last;   /* the whole last part: h_n[-2:] of a bidirectional layer */
             continue;
         }
-        return imp_fail(im, "it selects [%ld, %ld) of %s; lstmc import supports slicing the last "
-                        "time step ([-1:]) only", b, e, imp_axis_desc(im, ax));
+        /* one entry: [-1:] (to the end), or [i, i + 1) of a known size */
+        if ((b == -1 && to_end) || (size > 0 && nb >= 0 && (nend == nb + 1 || (to_end && nb == size - 1)))) {
+            Value part;
+            if (select_entry(im, v, d, b == -1 ? -1 : nb, &part) < 0)
+                return -1;
+            *v = part;
+            continue;
+        }
+        return imp_fail(im, "it selects [%ld, %ld) of %s; lstmc import supports slicing one entry "
+                        "(the last time step, one direction's final state, the last of stacked "
+                        "final states) or the whole axis", b, e, imp_axis_desc(im, ax));
     }
     imp_define(im, im->node->outputs[0], v);
     return 0;
@@ -634,8 +843,8 @@ static int take_axes(Importer *im, const Value *x, int *i, int end, int step, lo
     while (*i != end && (want < 0 ? ngot < 1 : prod < want || (prod == want && ngot == 0))) {
         Axis ax = x->ax[*i];
         *i += step;
-        if (imp_is_unit(im, ax) && want != 1 && ngot == 0 && want > 0 && ax.kind != AX_SYM)
-            continue;   /* a size-1 axis before the group */
+        if (imp_is_unit(im, ax) && want != 1 && want > 0 && (ngot > 0 || ax.kind != AX_SYM))
+            continue;   /* a size-1 axis before or inside the group (a static batch of 1) */
         if (ngot == 2 || ax.kind == AX_SYM || ax.size < 0) {
             if (ngot == 0 && (want < 0 || ax.size == want)) {
                 got[ngot++] = ax;
@@ -700,7 +909,8 @@ static int reshape_data(Importer *im, const Value *x, const Target *tg, int nt, 
             }
             if (t->kind == T_COPY || t->kind == T_SYM) {
                 while (*i != end && imp_is_unit(im, x->ax[*i]) &&
-                       !(t->kind == T_COPY && *i == t->v))
+                       !(t->kind == T_COPY && *i == t->v) &&
+                       !(t->kind == T_SYM && x->ax[*i].kind == AX_SYM && x->ax[*i].sym == t->v))
                     *i += step;
                 int ok = *i != end && (t->kind == T_COPY ? *i == t->v
                                        : x->ax[*i].kind == AX_SYM && x->ax[*i].sym == t->v);
@@ -821,7 +1031,7 @@ static int op_reshape(Importer *im)
 
 const ImpOp imp_shape_ops[] = {
     {"Constant", op_constant}, {"Shape", op_shape}, {"Concat", op_concat},
-    {"ConstantOfShape", op_fill}, {"Expand", op_fill},
+    {"ConstantOfShape", op_fill}, {"ConstantFill", op_fill}, {"Expand", op_fill},
     {"Identity", op_identity}, {"Dropout", op_identity}, {"Cast", op_identity},
     {"Transpose", op_transpose}, {"Unsqueeze", op_unsqueeze}, {"Squeeze", op_squeeze},
     {"Gather", op_gather}, {"Slice", op_slice}, {"Reshape", op_reshape},

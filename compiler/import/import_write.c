@@ -50,7 +50,7 @@ void import_write_spec(FILE *f, const ImportModel *m, const char *name, const ch
     fprintf(f, "    weights \"%s\";\n", weights);
     for (int k = 0; k < m->nlayers; k++) {
         const ImportLayer *L = &m->layers[k];
-        fprintf(f, "\n    # ONNX node '%s'\n", comment_text(&a, L->node));
+        fprintf(f, "\n    # ONNX node %s\n", comment_text(&a, L->node));
         if (L->kind == IMPORT_DENSE) {
             fprintf(f, "    dense %s {\n        units %d;\n", L->name, L->output);
             if (L->dense_act.kind != ACT_IDENTITY)
@@ -85,7 +85,7 @@ void import_write_spec(FILE *f, const ImportModel *m, const char *name, const ch
             fprintf(f, "        initial_state;\n");
         fprintf(f, "        from onnx \"%s\";\n    }\n", L->name);
     }
-    fprintf(f, "\n    output %s;\n}\n", m->output_last ? "last" : "sequence");
+    fprintf(f, "\n    output %s;\n}\n", ir_output_form_name(m->output_form));
     arena_free(&a);
 }
 

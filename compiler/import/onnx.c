@@ -287,7 +287,8 @@ static int read_value_info(Reader *r, const ValueInfoProto *vp, OnnxValueInfo *v
 
 static int read_node(Reader *r, const NodeProto *np, OnnxNode *n, int index)
 {
-    n->name = np->name && np->name[0] ? str(r, np->name) : arena_printf(r->a, "#%d", index);
+    n->name = str(r, np->name);
+    n->label = n->name[0] ? arena_printf(r->a, "'%s'", n->name) : arena_printf(r->a, "#%d", index);
     n->op = str(r, np->op_type);
     n->domain = str(r, np->domain);
     if (strcmp(n->domain, "ai.onnx") == 0)
@@ -424,6 +425,54 @@ OnnxGraph *onnx_load(Arena *a, const char *path)
         return NULL;
     }
     return onnx_parse(a, path, bytes, len);
+}
+
+/* A protobuf length-delimited field's key and length (at most 10 + 1
+ * bytes), written at p; returns the bytes written. */
+static size_t wire_len_field(unsigned char *p, unsigned field, size_t len)
+{
+    size_t k = 0;
+    p[k++] = (unsigned char)(field << 3 | 2);
+    do {
+        p[k++] = (unsigned char)((len & 0x7f) | (len >= 0x80 ? 0x80 : 0));
+        len >>= 7;
+    } while (len);
+    return k;
+}
+
+OnnxTensor *onnx_load_tensor(Arena *a, const char *path)
+{
+    size_t len;
+    const unsigned char *bytes = file_map(a, path, ONNX_MAX_BYTES, "an ONNX tensor", &len);
+    if (!bytes)
+        return NULL;
+    /* The tensor is wrapped as the one initializer of a model's graph
+     * (ModelProto.graph = 7, GraphProto.initializer = 5), so the model's
+     * pricing and reader check it exactly as they do an initializer. */
+    unsigned char head[32];
+    unsigned char inner[16];
+    size_t ni = wire_len_field(inner, 5, len);
+    size_t nh = wire_len_field(head, 7, ni + len);
+    memcpy(head + nh, inner, ni);
+    size_t total = nh + ni + len;
+    unsigned char *model = arena_alloc(a, total);
+    memcpy(model, head, nh + ni);
+    memcpy(model + nh + ni, bytes, len);
+    OnnxWireCost cost;
+    LstmcOnnx__ModelProto *mp = NULL;
+    if (onnx_wire_cost(model, total, &cost) < 0 || cost.bytes > ONNX_MEMORY_BASE + ONNX_MEMORY_RATIO * len ||
+        !(mp = lstmc_onnx__model_proto__unpack(&pb_allocator, total, model)) || !mp->graph ||
+        mp->graph->n_initializer != 1) {
+        if (mp)
+            lstmc_onnx__model_proto__free_unpacked(mp, &pb_allocator);
+        diag_file_error(path, "not an ONNX TensorProto, or a truncated one: its protobuf encoding "
+                        "is invalid");
+        return NULL;
+    }
+    Reader r = {a, path, 1};
+    OnnxTensor *t = read_tensor(&r, mp->graph->initializer[0], "the tensor");
+    lstmc_onnx__model_proto__free_unpacked(mp, &pb_allocator);
+    return t;
 }
 
 const OnnxAttr *onnx_attr(const OnnxNode *n, const char *name)

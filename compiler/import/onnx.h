@@ -62,7 +62,8 @@ typedef struct OnnxAttr {
 } OnnxAttr;
 
 typedef struct OnnxNode {
-    const char *name;           /* the node's name, or "#k" (its index) if it has none */
+    const char *name;           /* the node's name, or "" if it has none */
+    const char *label;          /* for messages: "'NAME'", or "#k" (its position) if unnamed */
     const char *op;             /* op_type */
     const char *domain;         /* "" for the default operator set */
     int ninputs, noutputs;
@@ -99,6 +100,9 @@ typedef struct OnnxGraph {
 /* Reads and checks the model file at path (mapped, not copied). Returns
  * NULL after reporting. */
 OnnxGraph *onnx_load(Arena *a, const char *path);
+/* Reads a file holding one TensorProto (ONNX's test data, input_0.pb),
+ * checked and priced as an initializer of a model. NULL after reporting. */
+OnnxTensor *onnx_load_tensor(Arena *a, const char *path);
 /* The same over bytes already in memory (tests). */
 OnnxGraph *onnx_parse(Arena *a, const char *path, const unsigned char *bytes, size_t len);
 

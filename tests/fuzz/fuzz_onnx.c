@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     FUZZ_RUN(a, {
         OnnxGraph *g = onnx_parse(&a, "fuzz.onnx", data, size);
-        ImportModel *m = g ? import_graph(&a, g) : NULL;
+        ImportModel *m = g ? import_graph(&a, g, &(ImportOptions){NULL, 0, NULL}) : NULL;
         if (m) {
             ImportTensors t;
             import_tensors(&a, m, &t);

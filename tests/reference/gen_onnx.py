@@ -419,7 +419,11 @@ def main():
                 "2 layers, Gemm head on the last step |\n")
         f.write("\nThe `onnx_gru_*` and `onnx_rnn_*` cases (GRU and RNN nodes with the attributes\n"
                 "PyTorch never writes) are made by `tests/reference/gen_gru.py`, expected from\n"
-                "its float64 reference.\n")
+                "its float64 reference.\n"
+                "\nThe `heads_*` cases (bidirectional classifiers on h_n -> `output final`,\n"
+                "mean and max pooling, opsets 7 to 11 and 18, a Reshape through a static\n"
+                "batch of 1) are made by `tests/reference/gen_onnx_heads.py`; its docstring\n"
+                "lists them.\n")
     os.makedirs(BROKEN, exist_ok=True)
     for name, data in broken_models():
         with open(os.path.join(BROKEN, name + ".onnx"), "wb") as f:

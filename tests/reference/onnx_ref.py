@@ -163,6 +163,10 @@ def run_graph(model, x):
             A = ins[0].T if a.get("transA") else ins[0]
             Bm = ins[1].T if a.get("transB") else ins[1]
             out = [a.get("alpha", 1.0) * A @ Bm + (a.get("beta", 1.0) * ins[2] if len(ins) > 2 else 0)]
+        elif op in ("ReduceMean", "ReduceMax"):
+            axes = a["axes"] if "axes" in a else [int(v) for v in ins[1]]
+            f = np.mean if op == "ReduceMean" else np.max
+            out = [f(ins[0], axis=tuple(axes), keepdims=bool(a.get("keepdims", 1)))]
         elif op == "Relu":
             out = [np.maximum(ins[0], 0)]
         elif op == "Sigmoid":
