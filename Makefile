@@ -7,6 +7,9 @@
 #                     same again under AddressSanitizer + UndefinedBehaviorSanitizer,
 #                     and (when LLVM is there) once more built without LLVM
 #   make check-diff-long   3000 random models
+#   make check-int16  (also in make check) --arithmetic int16: generated C and
+#                     LLVM objects against the interpreter's integer mode, bit
+#                     for bit, here and on a Cortex-M0 under QEMU
 #   make check-cross  (also in make check) the examples and random models on
 #                     aarch64, s390x and a Cortex-M4F under QEMU
 #   make size-report  code size of the examples for a Cortex-M4F, LLVM vs gcc
