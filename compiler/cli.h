@@ -149,8 +149,10 @@ struct FixedModel;
 struct FixedModel *cli_fixed_model(Arena *arena, const IrModel *m, const Args *a);
 /* The integer interpreter (interp_int.h) as a SeqRunner over m (arithmetic
  * int16), its formats from --ranges or --calibrate (one of them needed).
- * 0, or -1 after reporting. Lives in arena: nothing to close. */
+ * A model without a backward direction runs step by step (streaming).
+ * 0, or -1 after reporting; close frees what open made. */
 int cli_int_runner_open(SeqRunner *r, Arena *arena, const IrModel *m, const Args *a);
+void cli_int_runner_close(SeqRunner *r);
 
 /* The commands; each returns an exit status. */
 int cmd_compile(const Args *a);

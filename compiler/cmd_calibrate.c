@@ -168,14 +168,34 @@ int cmd_calibrate(const Args *a)
 
 /* ---- the integer interpreter as a SeqRunner ---- */
 
+/* The runner's impl: the plan, and a stream of it when the model streams. */
+typedef struct IntRunner {
+    FixedModel *fm;
+    IntStream *stream;
+} IntRunner;
+
 static void int_reset(SeqRunner *r)
 {
-    (void)r;
+    IntRunner *ir = r->impl;
+    if (ir->stream)
+        interp_int_stream_reset(ir->stream);
 }
 
 static void int_run(SeqRunner *r, const double *x, long steps, double *y)
 {
-    interp_int_run(r->impl, x, steps, y);
+    IntRunner *ir = r->impl;
+    if (ir->stream)
+        interp_int_stream_run(ir->stream, x, steps, y);
+    else
+        interp_int_run(ir->fm, x, steps, y);
+}
+
+void cli_int_runner_close(SeqRunner *r)
+{
+    IntRunner *ir = r->impl;
+    if (ir)
+        interp_int_stream_free(ir->stream);
+    r->impl = NULL;
 }
 
 FixedModel *cli_fixed_model(Arena *arena, const IrModel *m, const Args *a)
@@ -210,11 +230,14 @@ int cli_int_runner_open(SeqRunner *r, Arena *arena, const IrModel *m, const Args
     FixedModel *fm = cli_fixed_model(arena, m, a);
     if (!fm)
         return -1;
+    IntRunner *ir = arena_alloc(arena, sizeof *ir);
+    ir->fm = fm;
+    ir->stream = interp_int_can_stream(m) ? interp_int_stream_new(fm) : NULL;
     r->m = m;
-    r->streaming = 0;
+    r->streaming = ir->stream != NULL;
     r->chunk = 64;
     r->reset = int_reset;
     r->run = int_run;
-    r->impl = fm;
+    r->impl = ir;
     return 0;
 }

@@ -332,6 +332,8 @@ int cmd_eval(const Args *a)
 #endif
     if (!a->jit && !int16)
         cli_interp_runner_close(&r);
+    if (int16)
+        cli_int_runner_close(&r);
     cli_data_close(&td);
     cli_data_close(&d);
     arena_free(&arena);

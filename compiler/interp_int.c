@@ -180,6 +180,20 @@ static void softmax_row(double *y, int n, int log_form)
         y[u] = log_form ? y[u] - max - log(sum) : exp(y[u] - max) / sum;
 }
 
+/* A row of the last layer's output (q in its format) as real numbers, a
+ * softmax or log_softmax head's finished in double. */
+static void output_row(const FixedModel *fm, const int32_t *q, double *y)
+{
+    const IrModel *m = fm->m;
+    int frac = m->nlayers ? fm->layers[m->nlayers - 1].out_frac : fm->in_frac;
+    for (int u = 0; u < m->output; u++)
+        y[u] = ldexp((double)q[u], -frac);
+    const IrLayer *last = m->nlayers ? &m->layers[m->nlayers - 1] : NULL;
+    if (last && last->kind == IR_DENSE &&
+        (last->dense.act.kind == ACT_SOFTMAX || last->dense.act.kind == ACT_LOG_SOFTMAX))
+        softmax_row(y, m->output, last->dense.act.kind == ACT_LOG_SOFTMAX);
+}
+
 void interp_int_run(const FixedModel *fm, const double *x, long steps, double *y)
 {
     const IrModel *m = fm->m;
@@ -211,16 +225,112 @@ void interp_int_run(const FixedModel *fm, const double *x, long steps, double *y
     }
 
     /* every row, or only the last one, as real numbers */
-    int frac = m->nlayers ? fm->layers[m->nlayers - 1].out_frac : fm->in_frac;
     long first = m->output_last ? T - 1 : 0;
-    for (long t = first; t < T; t++) {
-        double *row = y + (t - first) * width;
-        for (int u = 0; u < width; u++)
-            row[u] = ldexp((double)seq[t * width + u], -frac);
-        const IrLayer *last = m->nlayers ? &m->layers[m->nlayers - 1] : NULL;
-        if (last && last->kind == IR_DENSE &&
-            (last->dense.act.kind == ACT_SOFTMAX || last->dense.act.kind == ACT_LOG_SOFTMAX))
-            softmax_row(row, width, last->dense.act.kind == ACT_LOG_SOFTMAX);
-    }
+    for (long t = first; t < T; t++)
+        output_row(fm, seq + t * width, y + (t - first) * width);
     mem_free(seq);
+}
+
+/* ---- step by step ---- */
+
+struct IntStream {
+    const FixedModel *fm;
+    int32_t **h, **c;         /* [nlayers] an lstm layer's state */
+    int32_t **out;            /* [nlayers] a dense layer's output row */
+    int32_t *x, *g, *gates;   /* the input row; scratch of the widest layer */
+};
+
+int interp_int_can_stream(const IrModel *m)
+{
+    for (int n = 0; n < m->nlayers; n++)
+        if (m->layers[n].kind == IR_LSTM && (m->layers[n].lstm.dirs > 1 || m->layers[n].lstm.dir[0].reverse))
+            return 0;
+    return 1;
+}
+
+IntStream *interp_int_stream_new(const FixedModel *fm)
+{
+    const IrModel *m = fm->m;
+    size_t n = (size_t)(m->nlayers ? m->nlayers : 1);
+    int H = 1, NB = 1;
+    IntStream *s = mem_alloc(sizeof *s);
+    s->fm = fm;
+    s->h = mem_alloc(sizeof(int32_t *) * n);
+    s->c = mem_alloc(sizeof(int32_t *) * n);
+    s->out = mem_alloc(sizeof(int32_t *) * n);
+    for (int k = 0; k < m->nlayers; k++) {
+        const IrLayer *L = &m->layers[k];
+        int lstm = L->kind == IR_LSTM;
+        s->h[k] = lstm ? mem_alloc(sizeof(int32_t) * (size_t)L->lstm.recurrent) : NULL;
+        s->c[k] = lstm ? mem_alloc(sizeof(int32_t) * (size_t)L->lstm.hidden) : NULL;
+        s->out[k] = lstm ? NULL : mem_alloc(sizeof(int32_t) * (size_t)L->output);
+        if (lstm && L->lstm.hidden > H)
+            H = L->lstm.hidden;
+        if (lstm && L->lstm.blocks > NB)
+            NB = L->lstm.blocks;
+    }
+    s->x = mem_alloc(sizeof(int32_t) * (size_t)m->input);
+    s->g = mem_alloc(sizeof(int32_t) * (size_t)H);
+    s->gates = mem_alloc(sizeof(int32_t) * 3 * (size_t)NB);
+    interp_int_stream_reset(s);
+    return s;
+}
+
+void interp_int_stream_reset(IntStream *s)
+{
+    const IrModel *m = s->fm->m;
+    for (int k = 0; k < m->nlayers; k++) {
+        if (m->layers[k].kind != IR_LSTM)
+            continue;
+        const IrLstm *l = &m->layers[k].lstm;
+        const FixedDir *d = &s->fm->layers[k].lstm.dir[0];
+        for (int r = 0; r < l->recurrent; r++)
+            s->h[k][r] = d->h0 ? d->h0[r] : 0;
+        for (int j = 0; j < l->hidden; j++)
+            s->c[k][j] = d->c0 ? d->c0[j] : 0;
+    }
+}
+
+void interp_int_stream_run(IntStream *s, const double *x, long steps, double *y)
+{
+    const FixedModel *fm = s->fm;
+    const IrModel *m = fm->m;
+    for (long t = 0; t < steps; t++) {
+        /* the input rounded to its format, then every layer once */
+        for (int k = 0; k < m->input; k++)
+            s->x[k] = fixed_from_double(x[t * m->input + k], fm->in_frac);
+        const int32_t *in = s->x;
+        for (int n = 0; n < m->nlayers; n++) {
+            const IrLayer *L = &m->layers[n];
+            if (L->kind == IR_LSTM) {
+                int NB = L->lstm.blocks;
+                lstm_step(&L->lstm, &fm->layers[n], &fm->layers[n].lstm.dir[0], in, s->h[n], s->c[n], s->gates,
+                          s->gates + NB, s->gates + 2 * NB, s->g);
+                in = s->h[n];
+            } else {
+                run_dense(L, &fm->layers[n], in, 1, s->out[n]);
+                in = s->out[n];
+            }
+        }
+        if (!m->output_last || t == steps - 1)
+            output_row(fm, in, y + (m->output_last ? 0 : t * m->output));
+    }
+}
+
+void interp_int_stream_free(IntStream *s)
+{
+    if (!s)
+        return;
+    for (int k = 0; k < s->fm->m->nlayers; k++) {
+        mem_free(s->h[k]);
+        mem_free(s->c[k]);
+        mem_free(s->out[k]);
+    }
+    mem_free(s->h);
+    mem_free(s->c);
+    mem_free(s->out);
+    mem_free(s->x);
+    mem_free(s->g);
+    mem_free(s->gates);
+    mem_free(s);
 }

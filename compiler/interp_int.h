@@ -16,4 +16,16 @@
  * that function applied to them in double. */
 void interp_int_run(const FixedModel *fm, const double *x, long steps, double *y);
 
+/* A model without a backward direction, step by step (as interp.h's
+ * stream): new starts at the initial state, reset goes back to it, run
+ * reads steps >= 1 rows and writes steps rows, or with m->output_last the
+ * last step's one row; a sequence cut into several runs gives what
+ * interp_int_run gives. */
+int interp_int_can_stream(const IrModel *m);
+typedef struct IntStream IntStream;
+IntStream *interp_int_stream_new(const FixedModel *fm);
+void interp_int_stream_reset(IntStream *s);
+void interp_int_stream_run(IntStream *s, const double *x, long steps, double *y);
+void interp_int_stream_free(IntStream *s);
+
 #endif

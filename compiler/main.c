@@ -433,6 +433,8 @@ static int cmd_run(const Args *a)
 #endif
     if (!a->jit && !int16)
         cli_interp_runner_close(&r);
+    if (int16)
+        cli_int_runner_close(&r);
     arena_free(&arena);
     int out = finish_output();
     return status ? status : out;

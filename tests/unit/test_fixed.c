@@ -215,6 +215,19 @@ static void test_int_follows_float(void **state)
     if (!(worst < 2e-3))
         fail_msg("the integer model is %g from the float one", worst);
     assert_true(worst > 0);   /* it did compute in integers */
+    /* step by step, the sequence cut into runs of 1, 7 and 32 steps: the
+     * same numbers as the whole sequence */
+    double ys[T * 2];
+    IntStream *st = interp_int_stream_new(&fm);
+    interp_int_stream_run(st, x, 1, ys);
+    interp_int_stream_run(st, x + 1, 7, ys + 2);
+    interp_int_stream_run(st, x + 8, 32, ys + 16);
+    for (int k = 0; k < T * 2; k++)
+        assert_true(ys[k] == yi[k]);
+    interp_int_stream_reset(st);
+    interp_int_stream_run(st, x, T, ys);
+    assert_true(memcmp(ys, yi, sizeof ys) == 0);
+    interp_int_stream_free(st);
     arena_free(&a);
 }
 
