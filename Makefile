@@ -440,6 +440,11 @@ STREAM_STEPS ?= $(if $(filter 1,$(SAN)),200000,1000000)
 check-stream: $(B)/lstmc $(B)/tests/rowscat
 	@STREAM_STEPS=$(STREAM_STEPS) sh tests/run_stream.sh $(B)/lstmc $(B)/tests/rowscat
 
+# Start and final states (run --state-in, --state-out; NAME_set_state,
+# NAME_get_state) through every path against PyTorch (tests/fixtures/state).
+check-state: $(B)/lstmc
+	@sh tests/run_state.sh $(B)/lstmc
+
 check-stream-long: $(B)/lstmc $(B)/tests/rowscat
 	@STREAM_SWEEP="1000 10000 100000 1000000 10000000" sh tests/run_stream.sh $(B)/lstmc $(B)/tests/rowscat
 
@@ -473,7 +478,7 @@ check-names: $(B)/lstmc
 check-workbench: $(B)/lstmc
 	@LSTMC_SAN=$(SAN) sh tests/run_workbench.sh $(B)/lstmc
 
-TESTS := check-unit check-act check-diag check-cli check-workbench check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-cross check-int16 check-examples-trained check-onnx check-limits check-fuzz check-stream check-python
+TESTS := check-unit check-act check-diag check-cli check-workbench check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-cross check-int16 check-examples-trained check-onnx check-limits check-fuzz check-stream check-state check-python
 
 # Every suite of TESTS in each pass: the normal build, SAN=1 and, with LLVM,
 # a build without it (in $(B)/nollvm), where the LLVM tests must report

@@ -131,6 +131,11 @@ int cli_lower_options(const Args *a, LowerOptions *o)
     return -1;
 }
 
+IrModel *cli_load_spec_as(Arena *arena, const char *spec_path, const char *weights, const char *type)
+{
+    return load_spec(arena, spec_path, weights, 1, 0, type, NULL);
+}
+
 IrModel *cli_load_model(Arena *arena, const Args *a)
 {
     return load_spec(arena, a->pos[0], a->weights, 1, 0, a->weights_type, a->arithmetic);
@@ -186,9 +191,33 @@ static void interp_whole(SeqRunner *r, const double *x, long steps, double *y)
         trace_new_sequence(r->trace);
         trace_begin(r->trace, steps);
     }
-    interp_run_traced(r->m, x, steps, y, r->trace ? &r->trace->hook : NULL);
+    interp_run_state(r->m, x, steps, y, r->trace ? &r->trace->hook : NULL, r->from_start ? r->start : NULL,
+                     r->final);
+    r->from_start = 0;
     if (r->trace)
         trace_end(r->trace, steps);
+}
+
+static void interp_set_stream_state(SeqRunner *r, const double *s)
+{
+    interp_stream_set_state(r->impl, s);
+}
+
+static void interp_get_stream_state(SeqRunner *r, double *s)
+{
+    interp_stream_get_state(r->impl, s);
+}
+
+/* A whole sequence's start, kept for its run; its final state, kept by it. */
+static void interp_set_start(SeqRunner *r, const double *s)
+{
+    memcpy(r->start, s, sizeof(double) * (size_t)interp_state_size(r->m, NULL));
+    r->from_start = 1;
+}
+
+static void interp_get_final(SeqRunner *r, double *s)
+{
+    memcpy(s, r->final, sizeof(double) * (size_t)interp_state_size(r->m, NULL));
 }
 
 void cli_interp_runner_open(SeqRunner *r, const IrModel *m, Trace *trace)
@@ -203,12 +232,25 @@ void cli_interp_runner_open(SeqRunner *r, const IrModel *m, Trace *trace)
     r->trace = trace;
     if (r->impl && trace)
         interp_stream_trace(r->impl, &trace->hook);
+    long n = interp_state_size(m, NULL);
+    if (n && r->streaming) {
+        r->set_state = interp_set_stream_state;
+        r->get_state = interp_get_stream_state;
+    } else if (n) {
+        r->start = mem_alloc(sizeof(double) * (size_t)n);
+        r->final = mem_alloc(sizeof(double) * (size_t)n);
+        r->set_state = interp_set_start;
+        r->get_state = interp_get_final;
+    }
 }
 
 void cli_interp_runner_close(SeqRunner *r)
 {
     interp_stream_free(r->impl);
+    mem_free(r->start);
+    mem_free(r->final);
     r->impl = NULL;
+    r->start = r->final = NULL;
 }
 
 /* ---- data ---- */

@@ -46,6 +46,8 @@ typedef struct Args {
     int portable;               /* build --portable: -O2 for any machine of the kind */
     int no_weights, ast;        /* check */
     const char *trace;          /* run --trace FILE */
+    const char *state_in;       /* run, built programs: --state-in FILE */
+    const char *state_out;      /* --state-out FILE */
     const char *targets;        /* eval --targets FILE */
     const char *metric;         /* eval --metric LIST */
     const char *tolerance;      /* eval (within), compare, verify */
@@ -64,7 +66,10 @@ enum { EXIT_OK = 0, EXIT_BAD_INPUT = 1, EXIT_USAGE = 2 };
  * after reporting. Everything lives in arena. */
 IrModel *cli_load_spec(Arena *arena, const char *spec_path, const char *weights, int with_weights,
                        int print_ast);
-/* The same for the command's SPEC and -w, with weights. */
+/* The same with weights, stored as type (a --weights-type; NULL: as the
+ * spec's weights_type says). */
+IrModel *cli_load_spec_as(Arena *arena, const char *spec_path, const char *weights, const char *type);
+/* The same for the command's SPEC, -w and --weights-type. */
 IrModel *cli_load_model(Arena *arena, const Args *a);
 /* The same for the backends (compile, build, --jit): also reports a layer
  * they do not compile (lower_supported). */
@@ -108,6 +113,14 @@ typedef struct SeqRunner {
     int chunk;                  /* steps per run worth taking at once */
     void *impl;
     struct Trace *trace;        /* the interpreter only: collects each step (trace.h), or NULL */
+    /* run --state-in, --state-out (NULL for a model without an LSTM, GRU or
+     * RNN layer): the start state of the next sequence (a streaming model:
+     * the state now, after reset) and the state after the last run, in
+     * interp_state_size's layout, which is the generated API's h then c. */
+    void (*set_state)(struct SeqRunner *r, const double *s);
+    void (*get_state)(struct SeqRunner *r, double *s);
+    double *start, *final;      /* the interpreter's whole sequences: [state] each */
+    int from_start;             /* the next whole sequence starts from start */
 } SeqRunner;
 
 /* The reference interpreter as a SeqRunner: step by step for a streaming

@@ -15,7 +15,7 @@
 
 const char usage_compare[] =
     "usage: lstmc compare A.lstm B.lstm DATA [-w WEIGHTS [-w WEIGHTS_B]]\n"
-    "                     [--tolerance T] [--format F] [--header]\n"
+    "                     [--weights-type T] [--tolerance T] [--format F] [--header]\n"
     "\n"
     "Runs both specs in the reference interpreter on DATA (as 'lstmc run'\n"
     "reads it) and prints, for each output and, where layer k of A and layer k\n"
@@ -28,6 +28,9 @@ const char usage_compare[] =
     "options:\n"
     "  -w, --weights FILE   weights for both specs instead of their 'weights'\n"
     "                       files; given twice, the first is A's, the second B's\n"
+    "  --weights-type T     B's weights stored as f32, f16, bf16 or int8 (A's as\n"
+    "                       its spec says): what narrow storage costs, with A and\n"
+    "                       B the same spec\n"
     "  --tolerance T        the difference that counts (default 1e-6)\n"
     "  --format F           DATA's form: text, f32 or npy\n"
     "  --header             DATA is text with a first line of column names\n"
@@ -153,6 +156,12 @@ static int compare_data(Arena *ar, const IrModel *ma, const IrModel *mb, DataIn 
     return EXIT_OK;
 }
 
+/* What a model reads, for a message: "features", "token ids 0 .. 99". */
+static const char *input_text(Arena *arena, const IrModel *m)
+{
+    return ir_vocabulary(m) ? arena_printf(arena, "token ids 0 .. %ld", ir_vocabulary(m) - 1) : "features";
+}
+
 int cmd_compare(const Args *a)
 {
     double tol = 1e-6;
@@ -167,10 +176,15 @@ int cmd_compare(const Args *a)
     Arena arena = {0};
     int status = EXIT_BAD_INPUT;
     IrModel *ma = cli_load_spec(&arena, a->pos[0], a->weights, 1, 0);
-    IrModel *mb = ma ? cli_load_spec(&arena, a->pos[1], a->weights_b ? a->weights_b : a->weights, 1, 0) : NULL;
+    IrModel *mb = ma ? cli_load_spec_as(&arena, a->pos[1], a->weights_b ? a->weights_b : a->weights,
+                                        a->weights_type) : NULL;
     if (mb && ma->input != mb->input) {
         diag_file_error(a->pos[1], "reads %d inputs per step, %s reads %d: they cannot run on the same data",
                         mb->input, a->pos[0], ma->input);
+        mb = NULL;
+    } else if (mb && ir_vocabulary(ma) != ir_vocabulary(mb)) {
+        diag_file_error(a->pos[1], "reads %s, %s reads %s: they cannot run on the same data",
+                        input_text(&arena, mb), a->pos[0], input_text(&arena, ma));
         mb = NULL;
     } else if (mb && (ma->output != mb->output || ma->output_last != mb->output_last)) {
         diag_file_error(a->pos[1], "gives %d outputs %s, %s gives %d %s: there is nothing to compare them by",
@@ -180,6 +194,7 @@ int cmd_compare(const Args *a)
     }
     DataIn d;
     if (mb && cli_data_open(&d, a, a->pos[2], a->format, a->header, ma->input, &status) == 0) {
+        rt_rows_tokens(&d.rows, ir_vocabulary(ma));
         status = compare_data(&arena, ma, mb, &d, tol);
         cli_data_close(&d);
     }

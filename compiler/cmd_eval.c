@@ -310,6 +310,7 @@ int cmd_eval(const Args *a)
         arena_free(&arena);
         return status;
     }
+    rt_rows_tokens(&d.rows, ir_vocabulary(m));
     if (cli_data_open(&td, a, a->targets, NULL, 0, e.class_index ? 1 : m->output, &status) != 0) {
         cli_data_close(&d);
         arena_free(&arena);

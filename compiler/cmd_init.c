@@ -52,14 +52,6 @@ int cmd_init(const Args *a)
     int status = EXIT_BAD_INPUT;
     /* the output as the weights path: a spec need not name a file yet */
     IrModel *m = cli_load_spec(&arena, a->pos[0], a->output, 0, 0);
-    for (int i = 0; m && i < m->nlayers; i++)
-        if (m->layers[i].kind == IR_GRU || m->layers[i].kind == IR_RNN) {
-            /* its schemes and tensor layouts are the LSTM's and dense's so far */
-            diag_error(&m->layers[i].loc, "lstmc init writes the weights of lstm and dense layers; "
-                       "layer '%s' is a %s layer, whose initial weights it does not write yet",
-                       m->layers[i].name, m->layers[i].kind == IR_GRU ? "gru" : "rnn");
-            m = NULL;
-        }
     if (m) {
         InitTensors t;
         init_weights(&arena, m, (InitScheme)scheme, seed, &t);

@@ -19,7 +19,8 @@
 #include <unistd.h>
 
 const char usage_verify[] =
-    "usage: lstmc verify SPEC DATA [-w WEIGHTS] [--tolerance T] [--format F] [--header]\n"
+    "usage: lstmc verify SPEC DATA [-w WEIGHTS] [--weights-type T] [--tolerance T]\n"
+    "                    [--format F] [--header]\n"
     "\n"
     "Runs the model on DATA (as 'lstmc run' reads it) through every path this\n"
     "lstmc has and prints the largest absolute difference of each from the\n"
@@ -32,6 +33,8 @@ const char usage_verify[] =
     "\n"
     "options:\n"
     "  -w, --weights FILE   weights to use instead of the spec's 'weights' file\n"
+    "  --weights-type T     every path with the weights stored as f32, f16, bf16\n"
+    "                       or int8 (see compile --help); the spec's by default\n"
     "  --tolerance T        the largest difference accepted (default 1e-4)\n"
     "  --format F           DATA's form: text, f32 or npy\n"
     "  --header             DATA is text with a first line of column names\n"
@@ -159,11 +162,13 @@ static int run_program(Arena *a, const Args *args, const IrModel *m, const char 
     }
     self[n] = '\0';
     const char *prog = arena_printf(a, "%s/model%s", dir, obj ? "-obj" : "-c");
-    const char *build[12];
+    const char *build[14];
     int k = 0;
     build[k++] = self, build[k++] = "build", build[k++] = args->pos[0], build[k++] = "-o", build[k++] = prog;
     if (args->weights)
         build[k++] = "-w", build[k++] = args->weights;
+    if (args->weights_type)
+        build[k++] = "--weights-type", build[k++] = args->weights_type;
     if (obj)
         build[k++] = "--emit", build[k++] = "obj";
     build[k] = NULL;
@@ -274,6 +279,7 @@ int cmd_verify(const Args *a)
         arena_free(&arena);
         return m ? status : EXIT_BAD_INPUT;
     }
+    rt_rows_tokens(&din.rows, ir_vocabulary(m));
     int bad = read_all(&din, &d);
     cli_data_close(&din);
     if (bad || d.nseq == 0) {

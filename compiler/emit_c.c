@@ -263,7 +263,15 @@ static void emit_banner(Emitter *e, Arena *a, const LowModel *lm, const EmitOpti
         emit_line(e, " *                __atomic builtins of gcc or clang (cc -pthread)");
     }
     emit_line(e, " *");
-    emit_line(e, " * model %s: %d inputs -> %d outputs %s", m->name, lm->input, lm->output, output_rows(lm));
+    if (lm->tokens) {
+        const LowEmbedding *E = &lm->embedding;
+        emit_line(e, " * model %s: token ids -> %d outputs %s", m->name, lm->output, output_rows(lm));
+        emit_line(e, " *   embedding %-8s tokens -> %-5d vocabulary %d (an id outside 0 .. %d reads", E->title,
+                  E->dim, E->vocab, E->vocab - 1);
+        emit_line(e, " *                      as a vector of zeros: never a read outside the table)");
+    } else {
+        emit_line(e, " * model %s: %d inputs -> %d outputs %s", m->name, lm->input, lm->output, output_rows(lm));
+    }
     for (int n = 0; n < lm->nlayers; n++) {
         const LowLayer *L = &lm->layers[n];
         if (L->kind == IR_DENSE) {
@@ -300,6 +308,39 @@ static void emit_banner(Emitter *e, Arena *a, const LowModel *lm, const EmitOpti
 
 static const char *signature(Arena *a, const LowModel *lm, const LowFunc *f);
 
+/* NAME_set_state and NAME_get_state, with the layout of h and c. */
+static void emit_state_io_doc(Emitter *e, Arena *a, const LowModel *lm)
+{
+    const char *N = lm->name, *M = lm->macro;
+    emit_line(e, "/*");
+    emit_line(e, " * The state from your own data, and back. %s_set_state(s, h, c) sets *s", N);
+    if (lm->streaming)
+        emit_line(e, " * to the given state (the next step continues from it: call it instead of");
+    else
+        emit_line(e, " * to the given state (%s_run_from_state starts from it: call it instead of", N);
+    emit_line(e, " * %s_reset); %s_get_state(s, h, c) reads the state (after a run: the final", N, N);
+    emit_line(e, " * state, PyTorch's h_n and c_n; a backward direction's after it read step 0).");
+    emit_line(e, " * h: %s_STATE_H_SIZE floats, c: %s_STATE_C_SIZE, laid out as PyTorch's", M, M);
+    emit_line(e, " * h_n and c_n ([layers * directions][size], forward before backward), so");
+    emit_line(e, " * that they pass as they are. GRU and RNN layers have h only (c may be NULL");
+    emit_line(e, " * when %s_STATE_C_SIZE is 0). Layer by layer:", M);
+    long h = 0, c = 0;
+    for (int k = 0; k < lm->ncells; k++) {
+        const LowCell *cell = &lm->cells[k];
+        if (cell->kind == IR_LSTM)
+            emit_line(e, " *   %-36s h[%ld..%ld)  c[%ld..%ld)", cell->title, h, h + cell->recurrent, c,
+                      c + cell->hidden);
+        else
+            emit_line(e, " *   %-36s h[%ld..%ld)", cell->title, h, h + cell->recurrent);
+        h += cell->recurrent;
+        c += cell->kind == IR_LSTM ? cell->hidden : 0;
+    }
+    emit_line(e, " */");
+    emit_line(e, "%s;", signature(a, lm, &lm->set_state));
+    emit_line(e, "%s;", signature(a, lm, &lm->get_state));
+    emit_blank(e);
+}
+
 static void emit_api_doc(Emitter *e, Arena *a, const LowModel *lm)
 {
     const char *N = lm->name, *M = lm->macro;
@@ -312,6 +353,8 @@ static void emit_api_doc(Emitter *e, Arena *a, const LowModel *lm)
     }
     emit_line(e, "%s;", signature(a, lm, &lm->reset));
     emit_blank(e);
+    if (lm->ncells)
+        emit_state_io_doc(e, a, lm);
     emit_line(e, "/* %s_STATE_BYTES as the code itself has it: a program linked with an", M);
     emit_line(e, " * object (lstmc compile --emit obj) can check the object against this header. */");
     emit_line(e, "size_t %s_state_bytes(void);", N);
@@ -325,7 +368,8 @@ static void emit_api_doc(Emitter *e, Arena *a, const LowModel *lm)
         emit_line(e, " * step to y (always, also with %s_OUTPUT_LAST). */", M);
         emit_line(e, "%s;", signature(a, lm, &lm->step));
         emit_blank(e);
-        emit_line(e, "/* steps >= 1 timesteps: x holds steps rows of %s_INPUT_SIZE floats.", M);
+        emit_line(e, "/* steps >= 1 timesteps: x holds steps rows of %s_INPUT_SIZE %s.", M,
+                  lm->tokens ? "token ids" : "floats");
         if (lm->output_last) {
             emit_line(e, " * y receives one row of %s_OUTPUT_SIZE floats, the last step's output", M);
             emit_line(e, " * (the dense head runs for that step only). Continues from *s: call");
@@ -377,6 +421,10 @@ static void emit_api_doc(Emitter *e, Arena *a, const LowModel *lm)
         emit_line(e, " * (the layers' output rows); it may be NULL when that is 0.");
         emit_line(e, " */");
         emit_line(e, "%s;", signature(a, lm, &lm->run));
+        emit_blank(e);
+        emit_line(e, "/* %s_run from the state in *s (%s_set_state's), not from the initial", N, N);
+        emit_line(e, " * state: the same arguments. */");
+        emit_line(e, "%s;", signature(a, lm, &lm->run_from));
         emit_line(e, "/* (No %s_run_batch: it is for streaming models only.) */", N);
     }
 }
@@ -458,6 +506,8 @@ static void emit_header_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_line(e, "#define %s_H", M);
     emit_blank(e);
     emit_line(e, "#include <stddef.h>");
+    if (lm->tokens)
+        emit_line(e, "#include <stdint.h>");
     if (lm->threads > 1)
         emit_line(e, "#include <pthread.h>");
     emit_blank(e);
@@ -465,7 +515,13 @@ static void emit_header_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_line(e, "extern \"C\" {");
     emit_line(e, "#endif");
     emit_blank(e);
-    emit_line(e, "#define %s_INPUT_SIZE  %d  /* floats per input step */", M, lm->input);
+    if (lm->tokens) {
+        emit_line(e, "#define %s_INPUT_SIZE  %d  /* token ids (int32_t) per input step */", M, lm->input);
+        emit_line(e, "#define %s_VOCABULARY  %d  /* token ids 0 .. %d; any other id reads as zeros */", M,
+                  lm->embedding.vocab, lm->embedding.vocab - 1);
+    } else {
+        emit_line(e, "#define %s_INPUT_SIZE  %d  /* floats per input step */", M, lm->input);
+    }
     emit_line(e, "#define %s_OUTPUT_SIZE %d  /* floats per output row */", M, lm->output);
     emit_line(e, "#define %s_OUTPUT_LAST %d  /* 1: one output row per sequence, the last step's */",
               M, lm->output_last);
@@ -478,6 +534,10 @@ static void emit_header_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_line(e, "#define %s_MODEL_HASH  0x%016llxull  /* of the names, sizes, options and weights */", M,
               (unsigned long long)lm->hash);
     emit_line(e, "#define %s_LSTMC_VERSION \"%s\"  /* of the lstmc that wrote this */", M, LSTMC_VERSION);
+    if (lm->ncells) {
+        emit_line(e, "#define %s_STATE_H_SIZE %d  /* floats of %s_set_state's h */", M, lm->state_h, lm->name);
+        emit_line(e, "#define %s_STATE_C_SIZE %d  /* floats of %s_set_state's c */", M, lm->state_c, lm->name);
+    }
     if (!lm->streaming && lm->nseq)
         emit_line(e, "#define %s_SCRATCH_FLOATS(steps) ((size_t)(steps) * %d)  /* floats of scratch %s_run needs */",
                   M, lm->nseq * lm->seq_width, lm->name);
@@ -1611,6 +1671,7 @@ static const char *callee_c(Arena *a, const LowModel *lm, const LowStmt *s)
     case CALLEE_DENSE:             return arena_printf(a, "%s_forward", lm->layers[s->index].dense.id);
     case CALLEE_MODEL_RESET:       return lm->reset.name;
     case CALLEE_MODEL_RUN:         return lm->run.name;
+    case CALLEE_MODEL_RUN_FROM:    return lm->run_from.name;
     case CALLEE_RUNTIME:           return s->fn;
     }
     return "?";
@@ -1745,6 +1806,7 @@ static const char *signature(Arena *a, const LowModel *lm, const LowFunc *f)
     for (int k = 0; k < f->nparams; k++) {
         const LowParam *p = &f->params[k];
         const char *t = p->type == LT_SIZE ? "size_t " : p->type == LT_CFLOATP ? "const float " :
+                        p->type == LT_CIDP ? "const int32_t " :
                         p->type == LT_FLOATP ? "float " : arena_printf(a, "%s_state ", lm->name);
         const char *d = p->type == LT_SIZE ? p->name : p->elems_macro ? arena_printf(a, "%s[%s]", p->name, p->elems_macro)
                                                                       : arena_printf(a, "*%s", p->name);
@@ -1944,6 +2006,11 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
         emit_blank(e);
         emit_barrier(e, lm);
     }
+    if (lm->tokens) {
+        emit_line(e, "/* ---- embedding %s ---- */", lm->embedding.title);
+        emit_blank(e);
+        emit_array(e, &lm->embedding.table);
+    }
     for (int n = 0; n < lm->nlayers; n++) {
         const LowLayer *L = &lm->layers[n];
         if (L->kind == IR_DENSE)
@@ -1966,8 +2033,14 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_line(e, "return %s_MODEL_HASH;", lm->macro);
     emit_close(e, "");
     emit_blank(e);
+    if (lm->ncells) {
+        emit_func(e, a, lm, &lm->set_state);
+        emit_func(e, a, lm, &lm->get_state);
+    }
     if (lm->streaming)
         emit_func(e, a, lm, &lm->step);
+    else
+        emit_func(e, a, lm, &lm->run_from);
     emit_func(e, a, lm, &lm->run);
     if (lm->streaming)
         emit_func(e, a, lm, &lm->run_batch);

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const kind_word[] = {"lstm", "dense", "gru", "rnn"};
+static const char *const kind_word[] = {"lstm", "dense", "gru", "rnn", "embedding"};
 
 int fixed_supported(const IrModel *m)
 {
@@ -15,6 +15,11 @@ int fixed_supported(const IrModel *m)
         Loc at = m->arithmetic_loc;
         diag_error(at.src ? &at : NULL, "model '%s': arithmetic int16 does not pool with 'output %s;' "
                    "(sequence, last and final only)", m->name, ir_output_form_name(m->output_form));
+        return -1;
+    }
+    if (m->embedding) {
+        diag_error(&m->embedding->loc, "embedding '%s': arithmetic int16 reads features, not token ids; "
+                   "this model computes in float only", m->embedding->name);
         return -1;
     }
     for (int n = 0; n < m->nlayers; n++) {

@@ -19,6 +19,9 @@
  *            gates open later, against internal state drift.
  *
  * Peepholes are drawn as weights; initial states (`initial_state;`) are 0.
+ * GRU and RNN layers (write_gru): pytorch as nn.GRU and nn.RNN, keras
+ * glorot kernel, orthogonal recurrent kernel, zero biases, 1997 every
+ * value uniform(-0.1, 0.1).
  */
 #include "init.h"
 
@@ -391,16 +394,226 @@ static void write_dense(Init *in, const IrLayer *L, InitScheme s)
     }
 }
 
+/* An embedding's table: N(0, 1) as nn.Embedding draws it, Keras' uniform
+ * (-0.05, 0.05), the 1997 scheme's uniform(-0.1, 0.1). */
+static void write_embedding(Init *in, const IrLayer *L, InitScheme s)
+{
+    const char *p = L->source.prefix[0];
+    long n = (long)L->input * L->output;
+    float *t = add_tensor(in, arena_printf(in->a, "%s.%s", p, ir_embedding_table(L->source.conv)), 2, L->input,
+                          L->output, 0);
+    for (long e = 0; e < n; e++)
+        t[e] = (float)(s == INIT_PYTORCH ? rng_normal(&in->rng) : rng_uniform(&in->rng, s == INIT_KERAS ? 0.05 : 0.1));
+}
+
+/* ---- GRU and RNN layers ---- */
+
+/* One GRU or RNN direction's values by part (ir.h's r, z, n; an RNN has n
+ * alone): weights [H, K] over the columns x then h, the framework's input
+ * bias and its recurrent bias, each as drawn. */
+typedef struct GruDrawn {
+    double *w[GRU_COUNT];
+    double *b[GRU_COUNT];
+    double *b2[GRU_COUNT];
+} GruDrawn;
+
+/* The framework's part order: position of part p (r, z, n) among the
+ * three; an RNN's one part is its whole matrix. */
+static const int gru_pytorch_slot[GRU_COUNT] = {0, 1, 2};   /* r z n */
+static const int gru_zrh_slot[GRU_COUNT] = {1, 0, 2};       /* Keras and ONNX: z r h */
+
+static int gru_first(const IrLayer *L)
+{
+    return L->kind == IR_GRU ? 0 : GRU_N;
+}
+
+static long gru_slot(const IrLayer *L, const int slot[GRU_COUNT], int p)
+{
+    return L->kind == IR_GRU ? slot[p] : 0;
+}
+
+/* Rows of the framework's stacked parts: 3H for a GRU, H for an RNN. */
+static long gru_width(const IrLayer *L)
+{
+    return (L->kind == IR_GRU ? 3L : 1L) * L->gru.hidden;
+}
+
+/* Draws one direction of GRU or RNN layer L under scheme s: pytorch
+ * uniform(-k, k), k = 1/sqrt(H), both biases too (nn.GRU, nn.RNN); keras
+ * the kernel glorot, the recurrent kernel [H, parts * H] orthogonal, biases
+ * 0; 1997 uniform(-0.1, 0.1), biases too (one of them: the other 0). */
+static void draw_gru_direction(Init *in, const IrLayer *L, InitScheme s, GruDrawn *d)
+{
+    long H = L->gru.hidden, I = L->gru.input, K = I + H, width = gru_width(L);
+    double lim = s == INIT_PYTORCH ? 1.0 / sqrt((double)H) : s == INIT_1997 ? 0.1
+                                                            : sqrt(6.0 / (double)(I + width));
+    double *rk = NULL;
+    if (s == INIT_KERAS) {
+        rk = doubles(in->a, H * width);
+        orthogonal(&in->rng, rk, (int)H, (int)width);
+    }
+    memset(d, 0, sizeof *d);
+    for (int p = gru_first(L); p < GRU_COUNT; p++) {
+        d->w[p] = doubles(in->a, H * K);
+        d->b[p] = doubles(in->a, H);
+        d->b2[p] = doubles(in->a, H);
+        long col = gru_slot(L, gru_zrh_slot, p) * H;   /* its columns of Keras' recurrent kernel */
+        for (long r = 0; r < H; r++) {
+            for (long c = 0; c < K; c++)
+                d->w[p][r * K + c] = rk && c >= I ? rk[(c - I) * width + col + r] : rng_uniform(&in->rng, lim);
+            d->b[p][r] = s == INIT_KERAS ? 0.0 : rng_uniform(&in->rng, lim);
+            d->b2[p][r] = s == INIT_PYTORCH ? rng_uniform(&in->rng, lim) : 0.0;
+        }
+    }
+}
+
+/* Columns [c0, c0 + n) of the stacked parts into dst: [parts * H, n], or
+ * transposed [n, parts * H] (Keras). */
+static void gru_put(const IrLayer *L, const GruDrawn *d, const int slot[GRU_COUNT], float *dst, int c0, int n,
+                    int transposed)
+{
+    long H = L->gru.hidden, K = L->gru.input + H, width = gru_width(L);
+    for (int p = gru_first(L); p < GRU_COUNT; p++)
+        for (long r = 0; r < H; r++)
+            for (long c = 0; c < n; c++) {
+                long row = gru_slot(L, slot, p) * H + r;
+                float v = (float)d->w[p][r * K + c0 + c];
+                if (transposed)
+                    dst[c * width + row] = v;
+                else
+                    dst[row * n + c] = v;
+            }
+}
+
+/* The stacked biases: the input ones into dst, the recurrent ones into
+ * dst2, or without dst2 their sum (one bias per row). */
+static void gru_put_bias(const IrLayer *L, const GruDrawn *d, const int slot[GRU_COUNT], float *dst, float *dst2)
+{
+    long H = L->gru.hidden;
+    for (int p = gru_first(L); p < GRU_COUNT; p++)
+        for (long r = 0; r < H; r++) {
+            long i = gru_slot(L, slot, p) * H + r;
+            dst[i] = (float)(dst2 ? d->b[p][r] : d->b[p][r] + d->b2[p][r]);
+            if (dst2)
+                dst2[i] = (float)d->b2[p][r];
+        }
+}
+
+static void write_gru_pytorch(Init *in, const IrLayer *L, int dir, const GruDrawn *d)
+{
+    const char *p = L->source.prefix[dir];
+    const char *sfx = arena_printf(in->a, "_l%d%s", L->source.index, dir == 1 ? "_reverse" : "");
+    long H = L->gru.hidden, I = L->gru.input, rows = gru_width(L);
+    gru_put(L, d, gru_pytorch_slot, add_tensor(in, arena_printf(in->a, "%s.weight_ih%s", p, sfx), 2, rows, I, 0),
+            0, (int)I, 0);
+    gru_put(L, d, gru_pytorch_slot, add_tensor(in, arena_printf(in->a, "%s.weight_hh%s", p, sfx), 2, rows, H, 0),
+            (int)I, (int)H, 0);
+    if (L->source.bias)
+        gru_put_bias(L, d, gru_pytorch_slot, add_tensor(in, arena_printf(in->a, "%s.bias_ih%s", p, sfx), 1, rows, 0, 0),
+                     add_tensor(in, arena_printf(in->a, "%s.bias_hh%s", p, sfx), 1, rows, 0, 0));
+    if (L->gru.initial_state)
+        add_tensor(in, arena_printf(in->a, "%s.h0%s", p, sfx), 1, H, 0, 0);
+}
+
+/* Keras' bias: [2, 3H] (input, recurrent) with reset_after=True, else one
+ * row [3H]; an RNN's [H]. */
+static void write_gru_keras(Init *in, const IrLayer *L, int dir, const GruDrawn *d)
+{
+    const char *p = L->source.prefix[dir];
+    long H = L->gru.hidden, I = L->gru.input, cols = gru_width(L);
+    gru_put(L, d, gru_zrh_slot, add_tensor(in, arena_printf(in->a, "%s.kernel", p), 2, I, cols, 0), 0, (int)I, 1);
+    gru_put(L, d, gru_zrh_slot, add_tensor(in, arena_printf(in->a, "%s.recurrent_kernel", p), 2, H, cols, 0),
+            (int)I, (int)H, 1);
+    if (L->source.bias) {
+        int two = L->kind == IR_GRU && L->gru.reset_after;
+        const char *name = arena_printf(in->a, "%s.bias", p);
+        float *b = two ? add_tensor(in, name, 2, 2, cols, 0) : add_tensor(in, name, 1, cols, 0, 0);
+        gru_put_bias(L, d, gru_zrh_slot, b, two ? b + cols : NULL);
+    }
+    if (L->gru.initial_state)
+        add_tensor(in, arena_printf(in->a, "%s.h0", p), 1, H, 0, 0);
+}
+
+/* ONNX keeps both directions in each tensor. */
+static void write_gru_onnx(Init *in, const IrLayer *L, const GruDrawn *d)
+{
+    const char *p = L->source.prefix[0];
+    long H = L->gru.hidden, I = L->gru.input, D = L->gru.dirs, rows = gru_width(L);
+    float *w = add_tensor(in, arena_printf(in->a, "%s.W", p), 3, D, rows, I);
+    float *r = add_tensor(in, arena_printf(in->a, "%s.R", p), 3, D, rows, H);
+    float *b = L->source.bias ? add_tensor(in, arena_printf(in->a, "%s.B", p), 2, D, 2 * rows, 0) : NULL;
+    for (int k = 0; k < D; k++) {
+        gru_put(L, &d[k], gru_zrh_slot, w + k * rows * I, 0, (int)I, 0);
+        gru_put(L, &d[k], gru_zrh_slot, r + k * rows * H, (int)I, (int)H, 0);
+        if (b)
+            gru_put_bias(L, &d[k], gru_zrh_slot, b + k * 2 * rows, b + k * 2 * rows + rows);
+    }
+    if (L->gru.initial_state)
+        add_tensor(in, arena_printf(in->a, "%s.initial_h", p), 3, D, 1, H);
+}
+
+/* lstmc's own names: a part's weights w_r, w_z, w_n [H, K] (an RNN's w),
+ * one bias each, and with reset after the candidate's recurrent bias b_hn
+ * apart. */
+static void write_gru_native(Init *in, const IrLayer *L, int dir, const GruDrawn *d)
+{
+    static const char *const part_name[GRU_COUNT] = {"_r", "_z", "_n"};
+    const IrGru *g = &L->gru;
+    const char *p = L->source.prefix[dir];
+    const char *sfx = arena_printf(in->a, "%s%s", L->source.stacked ? arena_printf(in->a, "_l%d", L->source.index) : "",
+                                   g->dirs == 2 && dir == 1 ? "_reverse" : "");
+    long H = g->hidden, K = g->input + H;
+    int gru = L->kind == IR_GRU, apart = gru && g->reset_after;
+    for (int k = gru_first(L); k < GRU_COUNT; k++) {
+        const char *part = gru ? part_name[k] : "";
+        float *w = add_tensor(in, arena_printf(in->a, "%s.w%s%s", p, part, sfx), 2, H, K, 0);
+        for (long e = 0; e < H * K; e++)
+            w[e] = (float)d->w[k][e];
+        if (!L->source.bias)
+            continue;
+        float *b = add_tensor(in, arena_printf(in->a, "%s.b%s%s", p, part, sfx), 1, H, 0, 0);
+        for (long r = 0; r < H; r++)
+            b[r] = (float)(d->b[k][r] + (apart && k == GRU_N ? 0.0 : d->b2[k][r]));
+    }
+    if (apart && L->source.bias) {
+        float *b = add_tensor(in, arena_printf(in->a, "%s.b_hn%s", p, sfx), 1, H, 0, 0);
+        for (long r = 0; r < H; r++)
+            b[r] = (float)d->b2[GRU_N][r];
+    }
+    if (g->initial_state)
+        add_tensor(in, arena_printf(in->a, "%s.h0%s", p, sfx), 1, H, 0, 0);
+}
+
+static void write_gru(Init *in, const IrLayer *L, InitScheme s)
+{
+    GruDrawn d[2];
+    for (int k = 0; k < L->gru.dirs; k++)
+        draw_gru_direction(in, L, s, &d[k]);
+    switch (L->source.conv) {
+    case CONV_PYTORCH: for (int k = 0; k < L->gru.dirs; k++) write_gru_pytorch(in, L, k, &d[k]); break;
+    case CONV_KERAS: for (int k = 0; k < L->gru.dirs; k++) write_gru_keras(in, L, k, &d[k]); break;
+    case CONV_ONNX: write_gru_onnx(in, L, d); break;
+    case CONV_NATIVE: for (int k = 0; k < L->gru.dirs; k++) write_gru_native(in, L, k, &d[k]); break;
+    }
+}
+
 void init_weights(Arena *a, const IrModel *m, InitScheme scheme, unsigned long long seed, InitTensors *out)
 {
     Init in = {a, {seed * 0x9E3779B97F4A7C15ULL + 1}, out, 0};
     memset(out, 0, sizeof *out);
+    if (m->embedding)
+        write_embedding(&in, m->embedding, scheme != INIT_DEFAULT ? scheme
+                        : m->embedding->source.conv == CONV_KERAS ? INIT_KERAS : INIT_PYTORCH);
     for (int i = 0; i < m->nlayers; i++) {
         const IrLayer *L = &m->layers[i];
         InitScheme s = scheme != INIT_DEFAULT ? scheme
                        : L->source.conv == CONV_KERAS ? INIT_KERAS : INIT_PYTORCH;
         if (L->kind == IR_DENSE) {
             write_dense(&in, L, s);
+            continue;
+        }
+        if (L->kind == IR_GRU || L->kind == IR_RNN) {
+            write_gru(&in, L, s);
             continue;
         }
         int stacked = L->source.conv != CONV_NATIVE;

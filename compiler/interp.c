@@ -101,6 +101,74 @@ static double bias(const float *b, int i)
     return b ? (double)b[i] : 0.0;
 }
 
+/* ---- start and final states (interp_run_state) ---- */
+
+/* A state vector (interp.h) being read or written layer-direction by
+ * layer-direction: h then c of the one at hand, at offsets h and c of
+ * start and final (NULL: the initial state; not wanted). */
+typedef struct StateIo {
+    const double *start;
+    double *final;
+    long h, c;          /* the current layer-direction's h and c in the vector */
+} StateIo;
+
+/* The state of a layer-direction from io's start, if there is one. */
+static void state_in(const StateIo *io, double *h, int nh, double *c, int nc)
+{
+    if (!io || !io->start)
+        return;
+    memcpy(h, io->start + io->h, sizeof(double) * (size_t)nh);
+    if (nc)
+        memcpy(c, io->start + io->c, sizeof(double) * (size_t)nc);
+}
+
+/* A layer-direction's state into io's final, if wanted. */
+static void state_out(const StateIo *io, const double *h, int nh, const double *c, int nc)
+{
+    if (!io || !io->final)
+        return;
+    memcpy(io->final + io->h, h, sizeof(double) * (size_t)nh);
+    if (nc)
+        memcpy(io->final + io->c, c, sizeof(double) * (size_t)nc);
+}
+
+/* On to the next layer-direction, past one of nh floats of h, nc of c. */
+static void state_next(StateIo *io, int nh, int nc)
+{
+    if (!io)
+        return;
+    io->h += nh;
+    io->c += nc;
+}
+
+long interp_state_size(const IrModel *m, long *h_size)
+{
+    long h = 0, c = 0;
+    for (int n = 0; n < m->nlayers; n++) {
+        const IrLayer *L = &m->layers[n];
+        if (L->kind == IR_LSTM) {
+            h += (long)L->lstm.dirs * L->lstm.recurrent;
+            c += (long)L->lstm.dirs * L->lstm.hidden;
+        } else if (L->kind == IR_GRU || L->kind == IR_RNN) {
+            h += (long)L->gru.dirs * L->gru.hidden;
+        }
+    }
+    if (h_size)
+        *h_size = h;
+    return h + c;
+}
+
+/* A StateIo at the first layer-direction of start and final. */
+static StateIo state_io(const IrModel *m, const double *start, double *final)
+{
+    StateIo io;
+    io.start = start;
+    io.final = final;
+    io.h = 0;
+    interp_state_size(m, &io.c);
+    return io;
+}
+
 /* ---- LSTM ---- */
 
 /* One direction's state between steps, and the scratch of a step. */
@@ -277,12 +345,13 @@ static void trace_cell(const InterpTrace *tr, const IrLstm *l, const Cell *cs, i
 static void run_direction(const IrLstm *l, const IrDirection *d,
                           const double *in, long T,
                           double *out, int out_stride, int out_offset,
-                          const InterpTrace *tr, int layer, int dir)
+                          const InterpTrace *tr, int layer, int dir, const StateIo *io)
 {
     Cell cs;
 
     cell_init(&cs, l);
     cell_reset(&cs, l, d);
+    state_in(io, cs.h, l->recurrent, cs.c, l->hidden);
     for (long n = 0; n < T; n++) {
         long t = d->reverse ? T - 1 - n : n;
 
@@ -294,17 +363,20 @@ static void run_direction(const IrLstm *l, const IrDirection *d,
         for (int r = 0; r < l->recurrent; r++)
             out[t * out_stride + out_offset + r] = cs.h[r];
     }
+    state_out(io, cs.h, l->recurrent, cs.c, l->hidden);
     cell_free(&cs);
 }
 
 /* out row t = [dir 0 output at t, dir 1 output at t], each R wide. */
 static void run_lstm(const IrLayer *layer, const double *in, long T, double *out,
-                     const InterpTrace *tr, int index)
+                     const InterpTrace *tr, int index, StateIo *io)
 {
     const IrLstm *l = &layer->lstm;
 
-    for (int d = 0; d < l->dirs; d++)
-        run_direction(l, &l->dir[d], in, T, out, layer->output, d * l->recurrent, tr, index, d);
+    for (int d = 0; d < l->dirs; d++) {
+        run_direction(l, &l->dir[d], in, T, out, layer->output, d * l->recurrent, tr, index, d, io);
+        state_next(io, l->recurrent, l->hidden);
+    }
 }
 
 /* ---- GRU and RNN ---- */
@@ -443,7 +515,7 @@ static void trace_recurrent(const InterpTrace *tr, const IrLayer *layer, const G
  * backward direction reads from the last step to the first. tr (or NULL)
  * sees each step as layer `index`. */
 static void run_recurrent(const IrLayer *layer, const double *in, long T, double *out, const InterpTrace *tr,
-                          int index)
+                          int index, StateIo *io)
 {
     const IrGru *g = &layer->gru;
 
@@ -453,6 +525,7 @@ static void run_recurrent(const IrLayer *layer, const double *in, long T, double
 
         gru_init(&gc, g);
         gru_reset(&gc, g, d);
+        state_in(io, gc.h, g->hidden, NULL, 0);
         for (long k = 0; k < T; k++) {
             long t = d->reverse ? T - 1 - k : k;
             recurrent_step(layer, d, &gc, in + t * g->input);
@@ -461,6 +534,8 @@ static void run_recurrent(const IrLayer *layer, const double *in, long T, double
             for (int j = 0; j < g->hidden; j++)
                 out[t * layer->output + dn * g->hidden + j] = gc.h[j];
         }
+        state_out(io, gc.h, g->hidden, NULL, 0);
+        state_next(io, g->hidden, 0);
         gru_free(&gc);
     }
 }
@@ -566,6 +641,17 @@ static void pool_rows(const IrModel *m, int k, double *seq, long T, int width)
     mem_free(row);
 }
 
+/* Token id x's vector, or zeros for an id outside [0, V) (the readers
+ * report such ids first, with where they are; this keeps the lookup in
+ * bounds whatever the caller, as the generated code does). */
+static void embed_row(const IrLayer *E, double x, double *out)
+{
+    int dim = E->output;
+    int valid = x >= 0 && x < (double)E->input && x == (double)(long)x;
+    for (int j = 0; j < dim; j++)
+        out[j] = valid ? (double)E->embed.table[(long)x * dim + j] : 0.0;
+}
+
 void interp_run(const IrModel *m, const double *x, long steps, double *y)
 {
     interp_run_traced(m, x, steps, y, NULL);
@@ -574,13 +660,25 @@ void interp_run(const IrModel *m, const double *x, long steps, double *y)
 void interp_run_traced(const IrModel *m, const double *x, long steps, double *y,
                        const InterpTrace *tr)
 {
+    interp_run_state(m, x, steps, y, tr, NULL, NULL);
+}
+
+void interp_run_state(const IrModel *m, const double *x, long steps, double *y, const InterpTrace *tr,
+                      const double *start, double *final)
+{
+    StateIo io = state_io(m, start, final);
     long T = steps;
-    int width = m->input;
+    int width = m->embedding ? m->embedding->output : m->input;
     int pool_after = pools(m) ? pooled_layer(m) : m->nlayers;
 
-    /* seq holds the current layer's input rows, [T][width] */
+    /* seq holds the current layer's input rows, [T][width]: the input, or
+     * the vectors of its token ids */
     double *seq = mem_alloc(sizeof(double) * (size_t)T * (size_t)width);
-    memcpy(seq, x, sizeof(double) * (size_t)T * (size_t)width);
+    if (m->embedding)
+        for (long t = 0; t < T; t++)
+            embed_row(m->embedding, x[t], seq + t * width);
+    else
+        memcpy(seq, x, sizeof(double) * (size_t)T * (size_t)width);
     if (pool_after < 0) {
         pool_rows(m, -1, seq, T, width);
         T = 1;
@@ -591,9 +689,9 @@ void interp_run_traced(const IrModel *m, const double *x, long steps, double *y,
         double *out = mem_alloc(sizeof(double) * (size_t)T * (size_t)layer->output);
 
         if (layer->kind == IR_LSTM)
-            run_lstm(layer, seq, T, out, tr, n);
+            run_lstm(layer, seq, T, out, tr, n, &io);
         else if (layer->kind == IR_GRU || layer->kind == IR_RNN)
-            run_recurrent(layer, seq, T, out, tr, n);
+            run_recurrent(layer, seq, T, out, tr, n, &io);
         else
             run_dense(layer, seq, T, out);
         mem_free(seq);
@@ -623,6 +721,7 @@ struct InterpStream {
     Cell *cells;        /* [nlayers]; used by the LSTM layers */
     GruCell *grus;      /* [nlayers]; used by the GRU and RNN layers */
     double **rows;      /* [nlayers][layer output] */
+    double *embedded;   /* [E]: the step's token vector, with an embedding */
     const InterpTrace *trace;   /* or NULL */
 };
 
@@ -655,6 +754,7 @@ InterpStream *interp_stream_new(const IrModel *m)
     s->cells = mem_alloc(sizeof *s->cells * n);
     s->grus = mem_alloc(sizeof *s->grus * n);
     s->rows = mem_alloc(sizeof *s->rows * n);
+    s->embedded = m->embedding ? mem_alloc(sizeof(double) * (size_t)m->embedding->output) : NULL;
     for (int k = 0; k < m->nlayers; k++) {
         const IrLayer *layer = &m->layers[k];
         s->rows[k] = mem_alloc(sizeof(double) * (size_t)layer->output);
@@ -676,12 +776,46 @@ void interp_stream_reset(InterpStream *s)
             gru_reset(&s->grus[k], &s->m->layers[k].gru, &s->m->layers[k].gru.dir[0]);
 }
 
+/* Every layer's state from, or into, a state vector (interp.h): the one
+ * direction of each, in layer order. */
+static void stream_state(InterpStream *s, const double *start, double *final)
+{
+    StateIo io = state_io(s->m, start, final);
+    for (int k = 0; k < s->m->nlayers; k++) {
+        const IrLayer *L = &s->m->layers[k];
+        if (L->kind == IR_LSTM) {
+            Cell *cs = &s->cells[k];
+            state_in(&io, cs->h, L->lstm.recurrent, cs->c, L->lstm.hidden);
+            state_out(&io, cs->h, L->lstm.recurrent, cs->c, L->lstm.hidden);
+            state_next(&io, L->lstm.recurrent, L->lstm.hidden);
+        } else if (L->kind == IR_GRU || L->kind == IR_RNN) {
+            state_in(&io, s->grus[k].h, L->gru.hidden, NULL, 0);
+            state_out(&io, s->grus[k].h, L->gru.hidden, NULL, 0);
+            state_next(&io, L->gru.hidden, 0);
+        }
+    }
+}
+
+void interp_stream_set_state(InterpStream *s, const double *state)
+{
+    stream_state(s, state, NULL);
+}
+
+void interp_stream_get_state(InterpStream *s, double *state)
+{
+    stream_state(s, NULL, state);
+}
+
 void interp_stream_run(InterpStream *s, const double *x, long steps, double *y)
 {
     const IrModel *m = s->m;
 
     for (long t = 0; t < steps; t++) {
         const double *in = x + t * m->input;
+        if (m->embedding) {
+            embed_row(m->embedding, *in, s->embedded);
+            in = s->embedded;
+        }
 
         /* each layer in turn on this step, reading the previous one's row */
         for (int k = 0; k < m->nlayers; k++) {
@@ -729,5 +863,6 @@ void interp_stream_free(InterpStream *s)
     mem_free(s->cells);
     mem_free(s->grus);
     mem_free(s->rows);
+    mem_free(s->embedded);
     mem_free(s);
 }

@@ -10,7 +10,10 @@
 #include "ir.h"
 
 /* Runs one sequence from the initial state (zeros, or each direction's
- * learned h0, c0 with `initial_state;`). x holds steps rows of m->input values;
+ * learned h0, c0 with `initial_state;`). x holds steps rows of m->input values
+ * (with an embedding, one token id per step: an id outside [0, V) reads as
+ * a vector of zeros, as in the generated code; the data readers report such
+ * ids before they get here);
  * y receives steps rows of m->output values, or one row if m->output_last.
  * steps >= 1. */
 void interp_run(const IrModel *m, const double *x, long steps, double *y);
@@ -37,6 +40,23 @@ typedef struct InterpTrace {
 void interp_run_traced(const IrModel *m, const double *x, long steps, double *y,
                        const InterpTrace *tr);
 
+/*
+ * The state a sequence starts from and ends in, as one vector (lstmc run
+ * --state-in, --state-out; the generated NAME_set_state, NAME_get_state):
+ * first h, every recurrent layer-direction's in layer order, forward before
+ * backward (PyTorch's h_n, [layers * directions][R] for equal layers), then
+ * c, every LSTM layer-direction's in the same order (GRU and RNN layers
+ * have none). The final state of a backward direction is the one after it
+ * read step 0, as PyTorch's h_n. Returns the vector's length; *h_size (if
+ * not NULL) receives h's.
+ */
+long interp_state_size(const IrModel *m, long *h_size);
+
+/* interp_run_traced from start (NULL: the initial state), the final state
+ * written to final (NULL: not wanted). */
+void interp_run_state(const IrModel *m, const double *x, long steps, double *y, const InterpTrace *tr,
+                      const double *start, double *final);
+
 /* 1 if m has no backward direction: it can run step by step. */
 int interp_can_stream(const IrModel *m);
 
@@ -51,6 +71,9 @@ InterpStream *interp_stream_new(const IrModel *m);
 void interp_stream_reset(InterpStream *s);
 void interp_stream_run(InterpStream *s, const double *x, long steps, double *y);
 void interp_stream_free(InterpStream *s);
+/* The state now, from or into a state vector (interp_state_size). */
+void interp_stream_set_state(InterpStream *s, const double *state);
+void interp_stream_get_state(InterpStream *s, double *state);
 /* Offers every later step to tr (NULL: stop). */
 void interp_stream_trace(InterpStream *s, const InterpTrace *tr);
 

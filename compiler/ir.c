@@ -62,6 +62,17 @@ int ir_gate_has_weights(const IrLstm *l, Gate g)
     return l->has_gate[g] && !(g == GATE_F && l->coupled);
 }
 
+const char *ir_embedding_table(Convention c)
+{
+    static const char *const names[] = {"weight", "embeddings", "weight", "table"};
+    return names[c];
+}
+
+long ir_vocabulary(const IrModel *m)
+{
+    return m->embedding ? m->embedding->input : 0;
+}
+
 int ir_layer_has_reverse(const IrLayer *L)
 {
     if (L->kind == IR_LSTM)
@@ -95,6 +106,8 @@ IrStats ir_stats(const IrModel *m)
 {
     IrStats st = {0, 0, 0, 0};
     long matrix = 0, rows_of_matrices = 0;   /* weights stored as weights_type, and their rows */
+    if (m->embedding)   /* a float32 table, whatever the weights_type; a lookup, no FLOPs */
+        st.params += (long)m->embedding->input * m->embedding->output;
     for (int i = 0; i < m->nlayers; i++) {
         const IrLayer *L = &m->layers[i];
         if (L->kind == IR_GRU || L->kind == IR_RNN) {
@@ -226,9 +239,16 @@ void ir_print_summary(FILE *f, const IrModel *m)
         "every step", "last step of each sequence", "final state of each sequence",
         "mean over the steps of each sequence", "maximum over the steps of each sequence",
     };
-    fprintf(f, "model %s: input %d, output %d (%s)\n", m->name, m->input, m->output, forms[m->output_form]);
+    if (m->embedding)
+        fprintf(f, "model %s: input token ids, output %d (%s)\n", m->name, m->output, forms[m->output_form]);
+    else
+        fprintf(f, "model %s: input %d, output %d (%s)\n", m->name, m->input, m->output, forms[m->output_form]);
     fprintf(f, "weights: %s\n", m->weights_path);
     fprintf(f, "layers:\n");
+    if (m->embedding)
+        fprintf(f, "  embedding %-8s tokens -> %-6d vocabulary %d\n        from %s \"%s\"\n", m->embedding->name,
+                m->embedding->output, m->embedding->input, conventions[m->embedding->source.conv],
+                m->embedding->source.prefix[0]);
     for (int i = 0; i < m->nlayers; i++) {
         const IrLayer *L = &m->layers[i];
         if (L->kind == IR_LSTM) {

@@ -147,7 +147,15 @@ typedef struct IrGru {
     IrGruDirection dir[2];
 } IrGru;
 
-typedef enum { IR_LSTM, IR_DENSE, IR_GRU, IR_RNN } IrKind;
+/* An embedding: the vector of each token id, looked up (PyTorch
+ * nn.Embedding, Keras Embedding, ONNX Gather on an initializer). Its layer's
+ * input is the vocabulary V, its output the dimension E. */
+typedef struct IrEmbedding {
+    float *table;             /* [V, E]: row id is token id's vector; float32
+                                 whatever the weights_type */
+} IrEmbedding;
+
+typedef enum { IR_LSTM, IR_DENSE, IR_GRU, IR_RNN, IR_EMBEDDING } IrKind;
 
 typedef struct IrLayer {
     IrKind kind;
@@ -160,6 +168,7 @@ typedef struct IrLayer {
     IrLstm lstm;
     IrDense dense;
     IrGru gru;                /* IR_GRU and IR_RNN */
+    IrEmbedding embed;        /* IR_EMBEDDING */
 } IrLayer;
 
 /* What a model outputs (`output FORM;`). Every form but sequence gives one
@@ -184,7 +193,7 @@ typedef struct IrModel {
     const char *spec_path;
     const char *weights_path;   /* resolved: the spec's (relative to its folder) or -w */
     Loc weights_loc;            /* the `weights` statement, if any */
-    int input;                  /* features per step */
+    int input;                  /* features per step (1 with an embedding: a token id) */
     int output;                 /* features per output row */
     int output_last;            /* 1: one output row per sequence (any form but sequence) */
     OutputForm output_form;
@@ -193,12 +202,23 @@ typedef struct IrModel {
     Arithmetic arithmetic;      /* float, or int16 (then weights_type is int8) */
     Loc arithmetic_loc;         /* the `arithmetic` statement, if any */
     const char *ranges_path;    /* `ranges "FILE";` resolved as weights_path is, or NULL */
+    /* `input tokens;`: the model reads token ids, which its first layer,
+     * this embedding (not among layers), turns into vectors; layers[0]
+     * then takes embedding->output features. NULL: features in. */
+    IrLayer *embedding;
     int nlayers;
     IrLayer *layers;
 } IrModel;
 
 /* Whether the layer runs backward in any direction (LSTM, GRU, RNN). */
 int ir_layer_has_reverse(const IrLayer *L);
+/* The name of an embedding's table [V, E] after its prefix, per convention:
+ * "weight" (PyTorch nn.Embedding; ONNX, the Gather's table as lstmc import
+ * names it), "embeddings" (Keras), "table" (native). */
+const char *ir_embedding_table(Convention c);
+/* The vocabulary of a model that reads token ids (its embedding's V), or
+ * 0 for a model of features (the data readers' rt_rows_tokens). */
+long ir_vocabulary(const IrModel *m);
 /* Whether the output form pools (final, mean, max). */
 int ir_pools(const IrModel *m);
 /* The spec's word for an output form. */

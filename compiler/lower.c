@@ -610,6 +610,18 @@ static void lower_dense(Arena *a, LowDense *dn, const IrLayer *L, const char *id
     dn->act = act_of(L->dense.act, fast);
 }
 
+/* The table of a model's embedding: "<prefix>_<name>_table". */
+static void lower_embedding(Arena *a, LowEmbedding *le, const IrLayer *E, const char *id)
+{
+    le->title = E->name;
+    le->vocab = E->input;
+    le->dim = E->output;
+    /* one vector, [V * E]: the runtime's lookup takes a float pointer */
+    le->table = array_of(a, id, "table", arena_printf(a, "embedding %s: [%d token ids][%d floats], row id the "
+                                                      "vector of token id", E->name, E->input, E->output),
+                         0, E->input * E->output, 0, E->embed.table);
+}
+
 /* ---- the plan ---- */
 
 static LowBuf buf(LowBufKind kind, int index)
@@ -665,6 +677,16 @@ static void plan_ops(LowModel *lm, int tmp_floats[2])
     int last = lm->output_last ? head_start(lm) : lm->nlayers;
     LowBuf cur = buf(BUF_X, 0);
     int width = lm->input;
+    if (lm->tokens) {
+        /* the ids' vectors, into rows the first layer reads as its input */
+        LowOp *op = add_op(lm, OP_EMBED_ROWS, -1);
+        op->in = cur;
+        op->in_width = width;
+        op->out = next_seq(lm, cur, lm->embedding.dim);
+        op->out_width = lm->embedding.dim;
+        cur = op->out;
+        width = lm->embedding.dim;
+    }
     for (int n = 0; n < last; n++) {
         LowLayer *L = &lm->layers[n];
         /* A streaming model that outputs the last step needs no rows of its
@@ -965,6 +987,8 @@ static uint64_t model_hash(const LowModel *lm)
         h = fnv_text(h, lm->fields[k].name);
         h = fnv_int(h, lm->fields[k].floats);
     }
+    if (lm->tokens)
+        h = fnv_array(fnv_text(h, lm->embedding.title), &lm->embedding.table);
     for (int n = 0; n < lm->nlayers; n++) {
         const LowLayer *L = &lm->layers[n];
         h = fnv_text(h, L->title);
@@ -1046,6 +1070,13 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
     Names names = {0};
     unique_name(a, &names, "run");
     int gate_rows = 0, m_floats = 0;
+    if (m->embedding) {
+        lm->tokens = 1;
+        const char *base = unique_name(a, &names, lower_identifier(a, m->embedding->name));
+        lower_embedding(a, &lm->embedding, m->embedding, arena_printf(a, "%s_%s", lm->name, base));
+        lm->flash_bytes += lower_array_bytes(&lm->embedding.table);
+        need(lm, "rt_embed_rowsf");
+    }
     for (int n = 0; n < m->nlayers; n++) {
         const IrLayer *L = &m->layers[n];
         LowLayer *ll = &lm->layers[n];
@@ -1108,7 +1139,7 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
 
     /* At most: one op per layer-direction, one copy. */
     int tmp_floats[2] = {0, 0};
-    lm->ops = arena_alloc(a, sizeof *lm->ops * (size_t)(ncells + m->nlayers + 1));
+    lm->ops = arena_alloc(a, sizeof *lm->ops * (size_t)(ncells + m->nlayers + 2));
     plan_ops(lm, tmp_floats);
 
     /* Threads share the tiles of the large layers of a streaming model. */

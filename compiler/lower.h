@@ -202,6 +202,17 @@ typedef struct LowDense {
     LowAct act;                /* ACT_SOFTMAX: over the whole vector */
 } LowDense;
 
+/* The embedding of a model that reads token ids (`input tokens;`): its
+ * table, looked up by the runtime's rt_embed_rowsf into the rows the first
+ * layer reads (OP_EMBED_ROWS). The table stays float32 whatever the
+ * weights_type: a lookup reads one row per step, so narrow storage would
+ * save flash but no time, and the rows are copied exactly. */
+typedef struct LowEmbedding {
+    const char *title;         /* the spec's layer name */
+    int vocab, dim;            /* V token ids, E floats each */
+    LowArray table;            /* [V * E], row id at id * E; data NULL: the model reads features */
+} LowEmbedding;
+
 typedef struct LowLayer {
     IrKind kind;
     const char *title;         /* the spec's layer name, for comments */
@@ -235,6 +246,7 @@ typedef struct LowBuf {
  * the ops on the last row only (output last).
  */
 typedef enum {
+    OP_EMBED_ROWS,    /* the token ids of in (BUF_X) -> their vectors, rows of out */
     OP_LSTM_ROWS,     /* cell over rows of in -> rows of out at column out_col */
     OP_DENSE_ROWS,    /* layer over rows of in -> rows of out */
     OP_COPY_LAST,     /* out = the last row of in (n floats) */
@@ -321,6 +333,7 @@ typedef enum {
     CALLEE_DENSE,            /* layer: (x, y) */
     CALLEE_MODEL_RESET,      /* the model's LowFuncs */
     CALLEE_MODEL_RUN,
+    CALLEE_MODEL_RUN_FROM,   /* NAME_run_from_state (a sequence model's NAME_run) */
     CALLEE_RUNTIME,          /* the runtime function LowStmt.fn: rt_mean_rowsf or
                                 rt_max_rowsf (x, rows, width, y) */
 } LowCalleeKind;
@@ -367,7 +380,8 @@ typedef struct LowBlock {
 } LowBlock;
 
 /* A parameter: a size_t, a float pointer (const or not), or a state pointer. */
-typedef enum { LT_SIZE, LT_CFLOATP, LT_FLOATP, LT_STATEP } LowType;
+typedef enum { LT_SIZE, LT_CFLOATP, LT_FLOATP, LT_STATEP,
+               LT_CIDP /* const int32_t *: the token ids of a model with an embedding */ } LowType;
 
 typedef struct LowParam {
     const char *name;
@@ -411,6 +425,9 @@ typedef struct LowModel {
                                   the activations the model calls, the macros and
                                   vectors of its tiled kernels, and what they need */
     int uses_clip;             /* some clip */
+    int tokens;                /* the input is token ids (int32_t), one per step: the
+                                  API's x is LT_CIDP and the first op OP_EMBED_ROWS */
+    LowEmbedding embedding;    /* tokens: the table */
 
     int nlayers;
     LowLayer *layers;
@@ -438,6 +455,15 @@ typedef struct LowModel {
     LowFunc step;              /* NAME_step(s, x, y) (streaming) */
     LowFunc run;               /* NAME_run(s, x, steps, y[, scratch]) */
     LowFunc run_batch;         /* NAME_run_batch(s, batch, x, steps, y) (streaming) */
+    LowFunc run_from;          /* NAME_run_from_state(s, x, steps, y, scratch) (not streaming):
+                                  NAME_run without its reset, from the state in s */
+    /* The start state from the caller's data and back (ncells > 0):
+     * NAME_set_state(s, h, c), NAME_get_state(s, h, c). h holds every
+     * cell's h in the order of cells (layer by layer, forward before
+     * backward: PyTorch's h_n), R floats each; c every LSTM cell's c, H
+     * floats each (a GRU's or RNN's c field is its h again, set from h). */
+    LowFunc set_state, get_state;
+    int state_h, state_c;      /* floats of h and of c: NAME_STATE_H_SIZE, _C_SIZE */
 
     long flash_bytes;          /* every weight array */
     WeightsType weights_type;  /* how the weight matrices are stored */

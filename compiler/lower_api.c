@@ -6,9 +6,12 @@
  *              (input projection of a chunk, then its steps one by one),
  *              backward cells from the last row;
  *   ID_batch   one step of nb sequences side by side (streaming models);
- *   NAME_reset, NAME_step, NAME_run, NAME_run_batch: the model's API, each
- *              layer over the rows of a chunk, a sequence or a group of
- *              sequences, then the dense head on the last row.
+ *   NAME_reset, NAME_step, NAME_run, NAME_run_batch, NAME_run_from_state:
+ *              the model's API, each layer over the rows of a chunk, a
+ *              sequence or a group of sequences, then the dense head on the
+ *              last row;
+ *   NAME_set_state, NAME_get_state: the cells' h and c from and to the
+ *              caller's arrays.
  *
  * Where each buffer's rows are in each of these contexts (rows_ptr,
  * last_ptr) is decided here and nowhere else.
@@ -414,7 +417,7 @@ static LowPtr last_ptr(Api *A, const Ctx *x, LowBuf b, int width)
 
 static int is_rows_op(const LowOp *op)
 {
-    return op->kind == OP_LSTM_ROWS || op->kind == OP_DENSE_ROWS;
+    return op->kind == OP_LSTM_ROWS || op->kind == OP_DENSE_ROWS || op->kind == OP_EMBED_ROWS;
 }
 
 /* One op over ctx's rows. */
@@ -423,6 +426,15 @@ static void rows_op(Api *A, LowBlock *b, const Ctx *x, const LowOp *o)
     LowModel *lm = A->lm;
     LowPtr in = rows_ptr(A, x, o->in, 0), out = rows_ptr(A, x, o->out, o->out_col);
     const LowExpr *ow = num(A, o->out_width, NULL);
+    if (o->kind == OP_EMBED_ROWS) {
+        const LowEmbedding *E = &lm->embedding;
+        LowArg ea[6] = {arg_ptr(ptr_array(&E->table)), arg_expr(model_size(A, "VOCABULARY", E->vocab)),
+                        arg_expr(ow), arg_ptr(in), arg_expr(x->rows), arg_ptr(out)};
+        LowStmt *s = call(A, b, CALLEE_RUNTIME, 0, arena_printf(A->a, "embedding %s: the vector of each token id "
+                                                               "(zeros for an id out of range)", E->title), 6, ea);
+        s->fn = "rt_embed_rowsf";
+        return;
+    }
     if (o->kind == OP_LSTM_ROWS) {
         const LowCell *c = &lm->cells[o->cell];
         if (x->batch) {
@@ -550,6 +562,55 @@ static void model_reset(Api *A)
     }
 }
 
+/* The API's x: floats, or a model's token ids (int32_t). */
+static LowType input_type(const LowModel *lm)
+{
+    return lm->tokens ? LT_CIDP : LT_CFLOATP;
+}
+
+/*
+ * NAME_set_state(s, h, c) and NAME_get_state(s, h, c): each cell's h and c
+ * fields from or to its place in the caller's h and c (lower.h,
+ * LowModel.set_state), so that PyTorch's h_n and c_n pass as they are. A
+ * GRU's or RNN's c field holds h again: set from h, never read back.
+ */
+static void model_state_io(Api *A)
+{
+    LowModel *lm = A->lm;
+    const char *H = arena_printf(A->a, "%s_STATE_H_SIZE", lm->macro);
+    const char *C = arena_printf(A->a, "%s_STATE_C_SIZE", lm->macro);
+    lm->state_h = lm->state_c = 0;
+    for (int k = 0; k < lm->ncells; k++) {
+        lm->state_h += lm->cells[k].recurrent;
+        lm->state_c += lm->cells[k].kind == IR_LSTM ? lm->cells[k].hidden : 0;
+    }
+    if (lm->ncells == 0)
+        return;
+    for (int set = 1; set >= 0; set--) {
+        LowFunc *f = set ? &lm->set_state : &lm->get_state;
+        f->name = arena_printf(A->a, set ? "%s_set_state" : "%s_get_state", lm->name);
+        f->exported = 1;
+        param(f, "s", LT_STATEP);
+        param_array(f, "h", set ? LT_CFLOATP : LT_FLOATP, lm->state_h, H);
+        /* (no array of 0 floats in C: a plain pointer, never read) */
+        param_array(f, "c", set ? LT_CFLOATP : LT_FLOATP, lm->state_c, lm->state_c ? C : NULL);
+        long h = 0, c = 0;
+        for (int k = 0; k < lm->ncells; k++) {
+            const LowCell *cell = &lm->cells[k];
+            LowPtr hf = ptr_field("s", NULL, cell->h_field, NULL), cf = ptr_field("s", NULL, cell->c_field, NULL);
+            LowPtr hu = ptr_var("h", num(A, h, NULL)), cu = ptr_var("c", num(A, c, NULL));
+            const LowExpr *R = cell_r(A, cell), *Hn = cell_size(A, cell, "HIDDEN", cell->hidden);
+            copy(A, &f->body, set ? hf : hu, set ? hu : hf, R, cell->title);
+            if (cell->kind == IR_LSTM)
+                copy(A, &f->body, set ? cf : cu, set ? cu : cf, Hn, NULL);
+            else if (set)
+                copy(A, &f->body, cf, hu, Hn, "the cell's copy of h");
+            h += cell->recurrent;
+            c += cell->kind == IR_LSTM ? cell->hidden : 0;
+        }
+    }
+}
+
 /* NAME_run(s, x, steps, y), without its body. */
 static LowFunc *model_run(Api *A)
 {
@@ -557,7 +618,7 @@ static LowFunc *model_run(Api *A)
     f->name = arena_printf(A->a, "%s_run", A->lm->name);
     f->exported = 1;
     param(f, "s", LT_STATEP);
-    param(f, "x", LT_CFLOATP);
+    param(f, "x", input_type(A->lm));
     param(f, "steps", LT_SIZE);
     param(f, "y", LT_FLOATP);
     return f;
@@ -601,7 +662,7 @@ static void model_streaming(Api *A)
     f->name = arena_printf(A->a, "%s_step", lm->name);
     f->exported = 1;
     param(f, "s", LT_STATEP);
-    param_array(f, "x", LT_CFLOATP, lm->input, arena_printf(A->a, "%s_INPUT_SIZE", lm->macro));
+    param_array(f, "x", input_type(lm), lm->input, arena_printf(A->a, "%s_INPUT_SIZE", lm->macro));
     param_array(f, "y", LT_FLOATP, lm->output, arena_printf(A->a, "%s_OUTPUT_SIZE", lm->macro));
     LowArg sa[4] = {arg_ptr(ptr_var("s", NULL)), arg_ptr(ptr_var("x", NULL)), arg_expr(one),
                     arg_ptr(ptr_var("y", NULL))};
@@ -615,7 +676,7 @@ static void model_streaming(Api *A)
     f->exported = 1;
     param(f, "states", LT_STATEP);
     param(f, "batch", LT_SIZE);
-    param(f, "x", LT_CFLOATP);
+    param(f, "x", input_type(lm));
     param(f, "steps", LT_SIZE);
     param(f, "y", LT_FLOATP);
     memset(&x, 0, sizeof x);
@@ -646,11 +707,20 @@ static void model_streaming(Api *A)
     }
 }
 
-/* NAME_run of a model with a backward direction: the whole sequence, from
- * its initial state, the rows between layers in the caller's scratch. */
+/* NAME_run_from_state and NAME_run of a model with a backward direction:
+ * the whole sequence, from the state in s (NAME_set_state's) or from its
+ * initial state (NAME_run resets s first), the rows between layers in the
+ * caller's scratch. */
 static void model_sequence(Api *A)
 {
-    LowFunc *f = model_run(A);
+    LowModel *lm = A->lm;
+    LowFunc *f = &lm->run_from;
+    f->name = arena_printf(A->a, "%s_run_from_state", lm->name);
+    f->exported = 1;
+    param(f, "s", LT_STATEP);
+    param(f, "x", input_type(lm));
+    param(f, "steps", LT_SIZE);
+    param(f, "y", LT_FLOATP);
     param(f, "scratch", LT_FLOATP);
     Ctx x;
     memset(&x, 0, sizeof x);
@@ -658,10 +728,17 @@ static void model_sequence(Api *A)
     x.steps = x.rows = var(A, "steps");
     x.row0 = num(A, 0, NULL);
     return_if_zero(A, &f->body, x.steps);
-    LowArg ra[1] = {arg_ptr(ptr_var("s", NULL))};
-    call(A, &f->body, CALLEE_MODEL_RESET, 0, NULL, 1, ra);
     rows_ops(A, &f->body, &x);
     last_ops(A, &f->body, &x);
+
+    f = model_run(A);
+    param(f, "scratch", LT_FLOATP);
+    return_if_zero(A, &f->body, x.steps);
+    LowArg ra[1] = {arg_ptr(ptr_var("s", NULL))};
+    call(A, &f->body, CALLEE_MODEL_RESET, 0, NULL, 1, ra);
+    LowArg fa[5] = {arg_ptr(ptr_var("s", NULL)), arg_ptr(ptr_var("x", NULL)), arg_expr(x.steps),
+                    arg_ptr(ptr_var("y", NULL)), arg_ptr(ptr_var("scratch", NULL))};
+    call(A, &f->body, CALLEE_MODEL_RUN_FROM, 0, NULL, 5, fa);
 }
 
 void lower_api(Arena *a, LowModel *lm)
@@ -677,6 +754,7 @@ void lower_api(Arena *a, LowModel *lm)
             cell_batch(A, k);
     }
     model_reset(A);
+    model_state_io(A);
     if (lm->streaming)
         model_streaming(A);
     else

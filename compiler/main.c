@@ -63,9 +63,9 @@ static const char usage_check[] =
 
 static const char usage_run[] =
     "usage: lstmc run SPEC [-w WEIGHTS] [--weights-type T] [--jit [--activations exact|fast]]\n"
-    "                 [--arithmetic int16 (--ranges FILE | --calibrate DATA)]\n"
+    "                 [--arithmetic int16 --ranges FILE]\n"
     "                 [--format F] [--header] [-o OUTPUT] [--output-format F]\n"
-    "                 [--trace FILE] [INPUT]\n"
+    "                 [--trace FILE] [--state-in FILE] [--state-out FILE] [INPUT]\n"
     "\n"
     "Runs the model in the reference interpreter (double precision) on INPUT,\n"
     "or standard input when INPUT is absent or '-', and writes the outputs to\n"
@@ -79,6 +79,8 @@ static const char usage_run[] =
     "        starts a comment; --header skips a first line of column names.\n"
     "        Output: one line per step (or one per sequence for 'output last;',\n"
     "        'final;', 'mean;' or 'max;'), numbers printed with %.9g.\n"
+    "        A model with 'input tokens;' reads token ids instead: one per line\n"
+    "        or several, each a step; an id outside 0 .. vocabulary-1 is an error.\n"
     "  f32   raw little-endian float32, one timestep after another: one sequence.\n"
     "  npy   a NumPy .npy array, float32 or float64: [steps, features] is one\n"
     "        sequence, [sequences, steps, features] several. Output: float32,\n"
@@ -99,11 +101,8 @@ static const char usage_run[] =
     "  -w, --weights FILE   weights to use instead of the spec's 'weights' file\n"
     "  --weights-type T     run the weights as stored in f32, f16, bf16 or int8\n"
     "                       (see compile --help); the spec's weights_type by default\n"
-    "  --arithmetic A       float (default; or the spec's 'arithmetic') or int16:\n"
-    "                       the integer interpreter, int8 weights and int16\n"
-    "                       fixed point (grammar/SPEC.md, \"Integer-only arithmetic\")\n"
-    "  --ranges FILE        int16: the tensors' ranges, from 'lstmc calibrate'\n"
-    "  --calibrate DATA     int16: calibrate on DATA first (instead of --ranges)\n"
+    "  --arithmetic int16   integer-only (SPEC.md); formats from --ranges FILE\n"
+    "                       (lstmc calibrate) or --calibrate DATA\n"
     "  --jit                run the model compiled by LLVM in memory (needs an\n"
     "                       lstmc built with LLVM), not the interpreter\n"
     "  --activations MODE   with --jit: fast (default) or exact, as for compile\n"
@@ -115,6 +114,14 @@ static const char usage_run[] =
     "                       hidden state h of each layer to FILE: CSV, or .npy\n"
     "                       when FILE ends in .npy (grammar/SPEC.md, \"Traces\";\n"
     "                       the interpreter only)\n"
+    "  --state-in FILE      start each sequence from a state of FILE instead of the\n"
+    "                       initial state: one row for every sequence, or one row\n"
+    "                       per sequence; a row is h then c, as the generated\n"
+    "                       NAME_set_state takes them (PyTorch's h_n, then c_n;\n"
+    "                       grammar/SPEC.md, \"Start and final states\"); the\n"
+    "                       form the extension says (.npy, .f32, else text)\n"
+    "  --state-out FILE     write each sequence's final state (h_n, then c_n) to\n"
+    "                       FILE, a row per sequence, in the same layout\n"
     "  -h, --help           show this help\n"
     "\n"
     "exit status: 0 success, 1 invalid spec, weights or data, or a failed write,\n"
@@ -147,7 +154,7 @@ static const Flag flags[] = {
     {"--activations", NULL, F_RUN | F_COMPILE | F_BUILD | F_EVAL, 1},
     {"--threads", NULL, F_COMPILE, 1},
     {"--chunk", NULL, F_COMPILE | F_BUILD, 1},
-    {"--weights-type", NULL, F_RUN | F_COMPILE | F_BUILD | F_EVAL, 1},
+    {"--weights-type", NULL, F_RUN | F_COMPILE | F_BUILD | F_EVAL | F_COMPARE | F_VERIFY, 1},
     {"--emit", NULL, F_COMPILE | F_BUILD, 1},
     {"--target", NULL, F_COMPILE, 1},
     {"--cpu", NULL, F_COMPILE, 1},
@@ -158,6 +165,8 @@ static const Flag flags[] = {
     {"--output-format", NULL, F_RUN, 1},
     {"--header", NULL, F_DATA, 0},
     {"--trace", NULL, F_RUN, 1},
+    {"--state-in", NULL, F_RUN, 1},
+    {"--state-out", NULL, F_RUN, 1},
     {"--targets", NULL, F_EVAL, 1},
     {"--metric", NULL, F_EVAL, 1},
     {"--tolerance", NULL, F_EVAL | F_COMPARE | F_VERIFY, 1},
@@ -207,6 +216,8 @@ static void set_flag(Args *a, const char *name, const char *value)
     else if (strcmp(name, "--no-weights") == 0) a->no_weights = 1;
     else if (strcmp(name, "--ast") == 0) a->ast = 1;
     else if (strcmp(name, "--trace") == 0) a->trace = value;
+    else if (strcmp(name, "--state-in") == 0) a->state_in = value;
+    else if (strcmp(name, "--state-out") == 0) a->state_out = value;
     else if (strcmp(name, "--targets") == 0) a->targets = value;
     else if (strcmp(name, "--metric") == 0) a->metric = value;
     else if (strcmp(name, "--tolerance") == 0) a->tolerance = value;
@@ -325,6 +336,87 @@ static int loop_run(void *ctx, const double *x, size_t steps, double *y)
     return 0;
 }
 
+/* The runtime's loop sets and reads a SeqRunner's state through these. */
+static void loop_set_state(void *ctx, const double *s)
+{
+    SeqRunner *r = ctx;
+    r->set_state(r, s);
+}
+
+static void loop_get_state(void *ctx, double *s)
+{
+    SeqRunner *r = ctx;
+    r->get_state(r, s);
+}
+
+/* --state-in and --state-out: the files the loop reads start states from
+ * and writes final states to. Returns 0, or EXIT_BAD_INPUT after reporting
+ * (what was opened is closed by states_close). */
+typedef struct StateFiles {
+    FILE *in, *out;
+    rt_rows rows;
+    rt_out wr;
+    int reading, writing;
+} StateFiles;
+
+static int states_open(StateFiles *sf, const Args *a, rt_model *model, int width)
+{
+    memset(sf, 0, sizeof *sf);
+    int st;
+    if (a->state_in) {
+        int format = cli_data_format(a, "--state-in", NULL, a->state_in, &st);
+        if (!(sf->in = fopen(a->state_in, format == RT_TEXT ? "r" : "rb"))) {
+            diag_file_error(a->state_in, "cannot open: %s", strerror(errno));
+            return EXIT_BAD_INPUT;
+        }
+        rt_rows_init(&sf->rows, sf->in, a->state_in, width);
+        rt_rows_format(&sf->rows, (rt_format)format, 0);
+        sf->reading = 1;
+        model->state_in = &sf->rows;
+    }
+    if (a->state_out) {
+        int format = cli_data_format(a, "--state-out", NULL, a->state_out, &st);
+        if (!(sf->out = fopen(a->state_out, "wb"))) {
+            diag_file_error(a->state_out, "cannot write: %s", strerror(errno));
+            return EXIT_BAD_INPUT;
+        }
+        sf->writing = 1;
+        if (rt_out_init(&sf->wr, sf->out, a->state_out, (rt_format)format, width) != 0) {
+            diag_file_error(a->state_out, "cannot write: %s", strerror(errno));
+            return EXIT_BAD_INPUT;
+        }
+        model->state_out = &sf->wr;
+    }
+    model->state = width;
+    model->set_state = loop_set_state;
+    model->get_state = loop_get_state;
+    return EXIT_OK;
+}
+
+/* Closes what states_open opened; status: the run's, which a failed write
+ * of the states turns into EXIT_BAD_INPUT. A failed run leaves no state
+ * file behind. */
+static int states_close(StateFiles *sf, const Args *a, int status)
+{
+    if (sf->reading)
+        rt_rows_free(&sf->rows);
+    if (sf->in)
+        fclose(sf->in);
+    if (sf->writing && status == EXIT_OK && rt_out_finish(&sf->wr, stderr) != RT_RUN_OK) {
+        diag_file_error(a->state_out, "cannot write: %s", strerror(errno));
+        status = EXIT_BAD_INPUT;
+    }
+    if (sf->writing)
+        rt_out_free(&sf->wr);
+    if (sf->out && fclose(sf->out) != 0 && status == EXIT_OK) {
+        diag_file_error(a->state_out, "cannot write: %s", strerror(errno));
+        status = EXIT_BAD_INPUT;
+    }
+    if (sf->out && status != EXIT_OK)
+        remove(a->state_out);
+    return status;
+}
+
 /* Streams the input through r into the output (rt_run, shared with the
  * programs of `lstmc build`). Returns the exit status. */
 static int run_data(SeqRunner *r, const Args *a, int in_format, int out_format)
@@ -348,9 +440,22 @@ static int run_data(SeqRunner *r, const Args *a, int in_format, int out_format)
     rt_out wr;
     rt_rows_init(&rows, in, in == stdin ? "<stdin>" : input, m->input);
     rt_rows_format(&rows, (rt_format)in_format, a->header);
-    rt_model model = {m->input, m->output, r->streaming, m->output_last, (size_t)r->chunk, r,
-                      loop_reset, loop_run};
-    int st = rt_out_init(&wr, out, to_file ? a->output : "<stdout>", (rt_format)out_format, m->output);
+    rt_model model;
+    memset(&model, 0, sizeof model);
+    memset(&wr, 0, sizeof wr);
+    model.input = m->input;
+    model.output = m->output;
+    model.streaming = r->streaming;
+    model.output_last = m->output_last;
+    model.chunk = (size_t)r->chunk;
+    model.ctx = r;
+    model.reset = loop_reset;
+    model.run = loop_run;
+    StateFiles sf;
+    rt_rows_tokens(&rows, ir_vocabulary(m));
+    int st = states_open(&sf, a, &model, (int)interp_state_size(m, NULL)) == EXIT_OK ? RT_RUN_OK : -1;
+    if (st == RT_RUN_OK)
+        st = rt_out_init(&wr, out, to_file ? a->output : "<stdout>", (rt_format)out_format, m->output);
     if (st == RT_RUN_OK)
         st = rt_run(&model, &rows, &wr, stderr);
     if (st == RT_RUN_OK || st == RT_RUN_BAD_INPUT) {
@@ -371,7 +476,7 @@ static int run_data(SeqRunner *r, const Args *a, int in_format, int out_format)
         diag_file_error(a->output, "cannot write: %s", strerror(errno));
         status = EXIT_BAD_INPUT;
     }
-    return status;
+    return states_close(&sf, a, status);
 }
 
 static int cmd_run(const Args *a)
@@ -415,6 +520,17 @@ static int cmd_run(const Args *a)
     if (int16 && a->trace) {
         arena_free(&arena);
         return cli_usage_error(a, "%s", "--trace is the float interpreter's: arithmetic int16 offers no trace yet");
+    }
+    if (int16 && (a->state_in || a->state_out)) {
+        arena_free(&arena);
+        return cli_usage_error(a, "%s", "--state-in and --state-out are the float interpreter's: arithmetic int16 "
+                               "starts from its initial state");
+    }
+    if (m && (a->state_in || a->state_out) && interp_state_size(m, NULL) == 0) {
+        fprintf(stderr, "lstmc: error: %s: model '%s' keeps no state (no lstm, gru or rnn layer)\n",
+                a->state_in ? "--state-in" : "--state-out", m->name);
+        status = EXIT_USAGE;
+        m = NULL;
     }
     TraceFile tf;
     if (m && a->trace && trace_file_open(&tf, &arena, m, a->trace) != 0)

@@ -31,7 +31,7 @@ typedef struct Sema {
 #define MODEL_WORDS(X)                                                         \
     X(M_INPUT, "input", 0) X(M_WEIGHTS, "weights", 0) X(M_OUTPUT, "output", 0) \
     X(M_WEIGHTS_TYPE, "weights_type", 0) X(M_ARITHMETIC, "arithmetic", 0) X(M_RANGES, "ranges", 0) X(M_LSTM, "lstm", 1) X(M_DENSE, "dense", 1)   \
-    X(M_GRU, "gru", 1) X(M_RNN, "rnn", 1)
+    X(M_GRU, "gru", 1) X(M_RNN, "rnn", 1) X(M_EMBEDDING, "embedding", 1)
 #define LSTM_WORDS(X)                                                          \
     X(L_HIDDEN, "hidden", 0) X(L_LAYERS, "layers", 0)                          \
     X(L_DIRECTION, "direction", 0) X(L_BLOCKS, "blocks", 0)                    \
@@ -56,6 +56,8 @@ typedef struct Sema {
     X(R_DIRECTION, "direction", 0) X(R_ACTIVATION, "activation", 0)            \
     X(R_CLIP, "clip", 0) X(R_NO_BIAS, "no_bias", 0)                            \
     X(R_INITIAL_STATE, "initial_state", 0) X(R_FROM, "from", 0)
+#define EMBED_WORDS(X)                                                         \
+    X(E_VOCABULARY, "vocabulary", 0) X(E_DIM, "dim", 0) X(E_FROM, "from", 0)
 #define DENSE_WORDS(X)                                                         \
     X(D_UNITS, "units", 0) X(D_ACTIVATION, "activation", 0)                    \
     X(D_NO_BIAS, "no_bias", 0) X(D_FROM, "from", 0)
@@ -66,6 +68,9 @@ typedef struct Sema {
 enum { MODEL_WORDS(AS_ENUM) M_COUNT };
 enum { LSTM_WORDS(AS_ENUM) L_COUNT };
 enum { DENSE_WORDS(AS_ENUM) D_COUNT };
+enum { EMBED_WORDS(AS_ENUM) E_COUNT };
+static const char *const embed_words[] = {EMBED_WORDS(AS_WORD)};
+static const int embed_is_block[] = {EMBED_WORDS(AS_BLOCK)};
 enum { GRU_WORDS(AS_ENUM) G_COUNT };
 enum { RNN_WORDS(AS_ENUM) R_COUNT };
 static const char *const model_words[] = {MODEL_WORDS(AS_WORD)};
@@ -791,6 +796,52 @@ static int dense_block(Arena *a, const Node *blk, IrModel *m, int *input)
     return 1;
 }
 
+/* embedding NAME { vocabulary V; dim E; from CONVENTION "prefix"; }: the
+ * model's first layer, turning each token id into a vector of E. */
+static IrLayer *embedding_block(Arena *a, const Node *blk)
+{
+    Table t = {"an embedding", embed_words, embed_is_block, E_COUNT, {0}};
+    int ok = table_scan(&t, blk->body);
+    const Node *const *s = t.seen;
+    int vocab = 0, dim = 0;
+    From from = {0};
+    const Node *n;
+    if (given(n = s[E_VOCABULARY], 1, 1, "vocabulary V", &ok))
+        ok &= arg_int(&n->args[0], "vocabulary", 1, 1 << 24, &vocab);
+    if (given(n = s[E_DIM], 1, 1, "dim E", &ok))
+        ok &= arg_int(&n->args[0], "dim", 1, MAX_DIM, &dim);
+    if ((n = s[E_FROM]) && !read_from(a, n, &from)) {
+        ok = 0;
+    } else if (n && from.nprefixes != 1) {
+        diag_error(&from.loc, "an embedding takes one tensor-name prefix, saw %d", from.nprefixes);
+        ok = 0;
+    }
+    /* Missing statements, once the given ones are valid (see lstm_block). */
+    static const struct { int word; const char *fix; } needs[] = {
+        {E_VOCABULARY, "a vocabulary size: add 'vocabulary V;'"},
+        {E_DIM, "a vector size: add 'dim E;'"},
+        {E_FROM, "a weights source: add 'from pytorch \"prefix\";' (or keras, onnx, native)"},
+    };
+    int given_ok = ok;
+    for (size_t k = 0; given_ok && k < COUNT_OF(needs); k++)
+        if (!s[needs[k].word]) {
+            diag_error(&blk->loc, "embedding '%s' needs %s", blk->name, needs[k].fix);
+            ok = 0;
+        }
+    if (!ok)
+        return NULL;
+    IrLayer *L = arena_alloc(a, sizeof *L);
+    L->kind = IR_EMBEDDING;
+    L->name = blk->name;
+    L->loc = blk->loc;
+    L->input = vocab;
+    L->output = dim;
+    L->source.conv = from.conv;
+    L->source.prefix[0] = from.prefixes[0];
+    L->source.loc = from.loc;
+    return L;
+}
+
 /* ---- the model ---- */
 
 /* The folder of path, with its trailing slash ("" for a bare file name). */
@@ -891,8 +942,13 @@ static int check_model(Sema *S, const Node *model, IrModel *m, const char *weigh
         if (table_word(&t, n) < 0)
             words_ok = ok = 0;
     const Node *const *s = t.seen;
-    if (given(n = s[M_INPUT], 1, 1, "input N", &ok)) {
-        ok &= arg_int(&n->args[0], "input", 1, MAX_DIM, &m->input);
+    int tokens = 0;   /* `input tokens;` */
+    if (given(n = s[M_INPUT], 1, 1, "input N|tokens", &ok)) {
+        tokens = n->args[0].kind == ARG_WORD && strcmp(n->args[0].text, "tokens") == 0;
+        if (tokens)
+            m->input = 1;
+        else
+            ok &= arg_int(&n->args[0], "input", 1, MAX_DIM, &m->input);
     } else if (!s[M_INPUT] && words_ok) {   /* not after a misspelt 'inptu' */
         diag_error(&model->loc, "model '%s' needs an input size: add 'input N;'", m->name);
         ok = 0;
@@ -944,9 +1000,30 @@ static int check_model(Sema *S, const Node *model, IrModel *m, const char *weigh
 
     /* Layers in order, each consuming the previous one's output. */
     int width = m->input ? m->input : 1, nblocks = 0;
+    const Node *embed = NULL;   /* the embedding block */
     for (n = model->body; n; n = n->next) {
         if (n->kind != NODE_BLOCK)
             continue;
+        if (strcmp(n->word, "embedding") == 0) {
+            if (n->name && name_seen(&names, n)) {
+                diag_error(&n->name_loc, "a layer named '%s' already exists", n->name);
+                ok = 0;
+            }
+            if (nblocks || embed) {
+                diag_error(&n->loc, "an embedding reads token ids, so it can only be the model's first layer");
+                ok = 0;
+                continue;
+            } else if (!n->name) {
+                diag_error(&n->loc, "a %s block needs a name: write '%s NAME { ... }'", n->word, n->word);
+                ok = 0;
+            } else if ((m->embedding = embedding_block(S->a, n))) {
+                width = m->embedding->output;
+            } else {
+                ok = 0;
+            }
+            embed = n;
+            continue;
+        }
         int is_lstm = strcmp(n->word, "lstm") == 0;
         int is_recurrent = strcmp(n->word, "gru") == 0 || strcmp(n->word, "rnn") == 0;
         if (!is_lstm && !is_recurrent && strcmp(n->word, "dense") != 0) {
@@ -971,9 +1048,22 @@ static int check_model(Sema *S, const Node *model, IrModel *m, const char *weigh
             : is_recurrent ? recurrent_block(S, n, m, &width)
                            : dense_block(S->a, n, m, &width);
     }
-    if (!nblocks) {
+    if (!nblocks && embed) {
+        diag_error(&embed->loc, "embedding '%s' feeds no layer: add an 'lstm NAME { ... }' block after it",
+                   embed->name ? embed->name : "");
+        ok = 0;
+    } else if (!nblocks) {
         diag_error(&model->loc, "model '%s' has no layers: add an 'lstm NAME { ... }' block",
                    m->name);
+        ok = 0;
+    }
+    if (s[M_INPUT] && embed && !tokens && m->input) {
+        diag_error(&s[M_INPUT]->args[0].loc, "model '%s' starts with embedding '%s', which reads token ids: "
+                   "write 'input tokens;'", m->name, embed->name ? embed->name : "");
+        ok = 0;
+    } else if (tokens && !embed) {
+        diag_error(&s[M_INPUT]->args[0].loc, "'input tokens;' reads token ids, which need an "
+                   "'embedding NAME { ... }' block as the model's first layer");
         ok = 0;
     }
     m->output = width;

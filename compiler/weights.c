@@ -17,6 +17,8 @@
  *            of a bidirectional block.
  *   dense    <p>.weight [units, in], <p>.bias [units] (pytorch, onnx, native);
  *            <p>.kernel [in, units], <p>.bias (keras)
+ *   embedding <p>.weight [V, E] (pytorch nn.Embedding; onnx, the Gather's
+ *            table), <p>.embeddings [V, E] (keras), <p>.table [V, E] (native)
  * pytorch also reads an nn.LSTMCell's names, without _l{k} (<p>.weight_ih),
  * for a single forward layer whose file has no nn.LSTM names; an empty
  * prefix names a bare module's tensors (weight_ih_l0, no leading dot), in
@@ -96,6 +98,11 @@ static const char *missing_hint(const Loader *ld, const char *name)
                                            {"w_g", "w_g_l0"}};
     const IrLayer *L = ld->layer;
     const char *p = ld->src->prefix[0];
+    for (int c = 0; c < 4 && L->kind == IR_EMBEDDING; c++)
+        if (strcmp(ir_embedding_table(c), ir_embedding_table(ld->src->conv)) != 0 &&
+            has_tensor(ld, p, ir_embedding_table(c)))
+            return arena_printf(ld->a, "'%s' is named as the %s convention names it: write 'from %s'",
+                                tname(ld->a, p, ir_embedding_table(c)), conv_names[c], conv_names[c]);
     for (int c = 0; c < 4 && L->kind == IR_LSTM; c++)
         for (int k = 0; k < 2; k++)
             if (c != (int)ld->src->conv && marks[c][k] && has_tensor(ld, p, marks[c][k]))
@@ -413,6 +420,15 @@ static void load_dense(Loader *ld, IrLayer *L)
         if (b)
             L->dense.b = b;
     }
+}
+
+/* The table of an embedding, [V, E] in every convention; only its name
+ * differs. */
+static void load_embedding(Loader *ld, IrLayer *L)
+{
+    long shape[2] = {L->input, L->output};
+    L->embed.table = kept_tensor(ld, tname(ld->a, L->source.prefix[0], ir_embedding_table(L->source.conv)), 2, shape,
+                                 "[vocabulary, dim]");
 }
 
 /* ---- GRU and RNN layers ---- */
@@ -780,6 +796,12 @@ int weights_load_file(Arena *a, IrModel *m, StFile *file)
 {
     Loader ld = {a, file, NULL, NULL, 0, 1, 1, {0}};
     for (ld.check = 1; ld.check >= 0 && ld.ok; ld.check--) {
+        if (m->embedding) {
+            ld.src = &m->embedding->source;
+            ld.layer = m->embedding;
+            ld.hinted = 0;
+            load_embedding(&ld, m->embedding);
+        }
         for (int i = 0; i < m->nlayers; i++) {
             IrLayer *L = &m->layers[i];
             ld.src = &L->source;

@@ -180,6 +180,23 @@ static inline void rt_mean_rowsf(const float *x, size_t n, size_t width, float *
         y[j] /= (float)n;
 }
 
+/* ---- piece rt_embed_rowsf (needs <stdint.h> <string.h>) ---- */
+/* Row t < n of y (dim floats) = row ids[t] of table [vocab][dim] (an
+ * embedding's lookup); an id outside [0, vocab) gives a row of zeros, so
+ * a bad id never reads outside the table. */
+static inline void rt_embed_rowsf(const float *table, size_t vocab, size_t dim, const int32_t *ids, size_t n,
+                                  float *y)
+{
+    size_t t;
+
+    for (t = 0; t < n; t++) {
+        if (ids[t] >= 0 && (size_t)ids[t] < vocab)
+            memcpy(y + t * dim, table + (size_t)ids[t] * dim, sizeof(float) * dim);
+        else
+            memset(y + t * dim, 0, sizeof(float) * dim);
+    }
+}
+
 /* ---- piece rt_max_rowsf (needs <string.h>) ---- */
 /* y[j] = the largest x[t][j] over rows t < n >= 1 of width floats (output
  * max). */

@@ -171,6 +171,11 @@ void rt_rows_format(rt_rows *r, rt_format format, int header)
     r->header = header;
 }
 
+void rt_rows_tokens(rt_rows *r, long vocabulary)
+{
+    r->tokens = vocabulary;
+}
+
 void rt_rows_free(rt_rows *r)
 {
     free(r->buf);
@@ -381,9 +386,76 @@ static int parse_line(rt_rows *r, size_t len, double *v, FILE *err)
     return 0;
 }
 
+/* ---- token ids ---- */
+
+/* "token id 120 is out of range: the vocabulary has 100 tokens (0 to 99)" */
+static void token_range_text(char *buf, size_t cap, const rt_rows *r, double id)
+{
+    snprintf(buf, cap, "token id %.17g is out of range: the vocabulary has %ld token%s (ids 0 to %ld)", id,
+             r->tokens, r->tokens == 1 ? "" : "s", r->tokens - 1);
+}
+
+/* The next token id of the current text line (buf[tok_at..tok_end), which
+ * holds one): RT_STEP, or RT_ERROR after reporting. */
+static int text_token(rt_rows *r, double *x, FILE *err)
+{
+    char *s = r->buf, *stop, save;
+    size_t start = r->tok_at, end = start;
+    double d;
+    char msg[160];
+
+    while (end < r->tok_end && !is_ws(s[end]) && s[end] != ',')
+        end++;
+    save = s[end];
+    s[end] = '\0';     /* strtod must not run past the field */
+    d = strtod(s + start, &stop);
+    s[end] = save;
+    if (end == start) {
+        error_at(r, err, start, "expected a token id before ','");
+        r->tok_at = r->tok_end;
+        return RT_ERROR;
+    }
+    if (stop != s + end || !finite_bits(d)) {
+        error_field(r, err, start, end - start, "a token id (an integer)");
+        r->tok_at = r->tok_end;
+        return RT_ERROR;
+    }
+    /* sep: white space, at most one comma; then the next id or the end */
+    r->tok_at = end;
+    while (r->tok_at < r->tok_end && is_ws(s[r->tok_at]))
+        r->tok_at++;
+    if (r->tok_at < r->tok_end && s[r->tok_at] == ',') {
+        r->tok_at++;
+        while (r->tok_at < r->tok_end && is_ws(s[r->tok_at]))
+            r->tok_at++;
+        if (r->tok_at == r->tok_end) {
+            error_at(r, err, r->tok_end, "expected a token id after ','");
+            return RT_ERROR;
+        }
+    }
+    if (d < 0 || d >= (double)r->tokens) {
+        token_range_text(msg, sizeof msg, r, d);
+        error_at(r, err, start, msg);
+        r->tok_at = r->tok_end;
+        return RT_ERROR;
+    }
+    if (d != (double)(long)d) {   /* (in range: (long)d is defined) */
+        error_field(r, err, start, end - start, "a token id (an integer)");
+        r->tok_at = r->tok_end;
+        return RT_ERROR;
+    }
+    *x = d;
+    return RT_STEP;
+}
+
 /* One timestep of text: lines up to the next step, blank line or end. */
 static int text_step(rt_rows *r, double *x, FILE *err)
 {
+    if (r->tokens && r->tok_at < r->tok_end) {
+        int st = text_token(r, x, err);   /* the line's next id */
+        r->bad_line = st == RT_ERROR;
+        return st;
+    }
     for (;;) {
         size_t len = 0;
         char *hash;
@@ -414,6 +486,17 @@ static int text_step(rt_rows *r, double *x, FILE *err)
         }
         if (is_blank(r->buf, len))
             return RT_BREAK;
+        if (r->tokens) {
+            r->tok_at = 0;
+            r->tok_end = len;
+            while (is_ws(r->buf[r->tok_at]))
+                r->tok_at++;
+            if (text_token(r, x, err) != RT_STEP) {
+                r->bad_line = 1;
+                return RT_ERROR;
+            }
+            return RT_STEP;
+        }
         if (parse_line(r, len, x, err) != 0) {
             r->bad_line = 1;
             return RT_ERROR;
@@ -811,14 +894,34 @@ static int npy_step(rt_rows *r, double *x, FILE *err)
 
 /* ---- reading: steps and sequences ---- */
 
+/* A binary form's step x[0] as a token id: RT_STEP, or RT_ERROR after
+ * reporting at the byte where it starts. */
+static int binary_token(rt_rows *r, const double *x, FILE *err)
+{
+    char msg[160];
+    unsigned long long at = r->offset - (r->format == RT_F32 ? 4u : (unsigned)r->npy_item);
+
+    if (x[0] < 0 || x[0] >= (double)r->tokens) {
+        token_range_text(msg, sizeof msg, r, x[0]);
+        return binary_error(r, err, at, "%s", msg);
+    }
+    if (x[0] != (double)(long)x[0])   /* (in range: (long) is defined) */
+        return binary_error(r, err, at, "%.9g is not a token id (an integer)", x[0]);
+    return RT_STEP;
+}
+
 int rt_rows_step(rt_rows *r, double *x, FILE *err)
 {
+    int st;
+
     r->bad_line = 0;
     switch (r->format) {
     case RT_F32:
-        return f32_step(r, x, err);
+        st = f32_step(r, x, err);
+        return st == RT_STEP && r->tokens ? binary_token(r, x, err) : st;
     case RT_NPY:
-        return npy_step(r, x, err);
+        st = npy_step(r, x, err);
+        return st == RT_STEP && r->tokens ? binary_token(r, x, err) : st;
     case RT_TEXT:
         break;
     }
@@ -1050,6 +1153,89 @@ static int write_rows(rt_out *out, const double *y, size_t rows, int width)
     return RT_RUN_OK;
 }
 
+/* The start and final states of the sequences (rt_model.state_in,
+ * state_out): one state row for every sequence (reused), or one each. */
+typedef struct run_states {
+    double *s;                  /* [state]: the row read (kept while it is reused) */
+    double *final;              /* [state]: a sequence's final state */
+    unsigned long long rows;    /* rows read from state_in */
+    int reuse;                  /* state_in held one row: every sequence's */
+} run_states;
+
+static int states_init(run_states *S, const rt_model *m)
+{
+    S->rows = 0;
+    S->reuse = 0;
+    S->s = (double *)malloc(2 * ((size_t)m->state + 1) * sizeof *S->s);
+    S->final = S->s ? S->s + m->state + 1 : NULL;
+    return S->s ? RT_RUN_OK : RT_RUN_NO_MEMORY;
+}
+
+/* The next row of state_in, skipping sequence breaks. */
+static int next_state(const rt_model *m, double *s, FILE *err)
+{
+    int st;
+    while ((st = rt_rows_step(m->state_in, s, err)) == RT_BREAK)
+        ;
+    return st;
+}
+
+/* A new sequence: the initial state (streaming: reset), then the next
+ * start state of state_in, if there is one. */
+static int start_sequence(const rt_model *m, run_states *S, FILE *err)
+{
+    if (m->streaming)
+        m->reset(m->ctx);
+    if (!m->state_in)
+        return RT_RUN_OK;
+    if (!S->reuse) {
+        int st = next_state(m, S->s, err);
+        if (st == RT_ERROR)
+            return RT_RUN_BAD_INPUT;
+        if (st == RT_END && S->rows != 1) {
+            fprintf(err, "%s: error: %llu state%s for more sequences: give one state for every sequence, "
+                    "or one per sequence\n", m->state_in->name, S->rows, S->rows == 1 ? "" : "s");
+            return RT_RUN_BAD_INPUT;
+        }
+        if (st == RT_END)
+            S->reuse = 1;
+        else
+            S->rows++;
+    }
+    m->set_state(m->ctx, S->s);
+    return RT_RUN_OK;
+}
+
+/* A sequence ended: its final state to state_out, if wanted. */
+static int end_sequence(const rt_model *m, run_states *S)
+{
+    int st;
+    if (!m->state_out)
+        return RT_RUN_OK;
+    m->get_state(m->ctx, S->final);
+    if ((st = rt_out_row(m->state_out, S->final)) != RT_RUN_OK)
+        return st;
+    rt_out_break(m->state_out);
+    return RT_RUN_OK;
+}
+
+/* The end of the input: state_in must hold no more rows than sequences. */
+static int states_finish(const rt_model *m, run_states *S, int status, FILE *err)
+{
+    if (status == RT_RUN_OK && m->state_in && !S->reuse && S->rows > 1) {
+        int st = next_state(m, S->final, err);
+        if (st == RT_ERROR)
+            status = RT_RUN_BAD_INPUT;
+        else if (st == RT_STEP) {
+            fprintf(err, "%s: error: more states than the %llu sequences of the input: give one state for every "
+                    "sequence, or one per sequence\n", m->state_in->name, S->rows);
+            status = RT_RUN_BAD_INPUT;
+        }
+    }
+    free(S->s);
+    return status;
+}
+
 /* A streaming model: a batch of steps at a time (1 when someone waits). */
 static int run_stream(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
 {
@@ -1058,14 +1244,14 @@ static int run_stream(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
     double *x = (double *)malloc((batch * I + 1) * sizeof *x);
     double *y = (double *)malloc(((m->output_last ? 1 : batch) * O + 1) * sizeof *y);
     size_t n = 0, seq = 0;      /* steps in x; steps of the sequence so far */
-    int status = RT_RUN_OK;
+    int status = RT_RUN_OK, fresh = 1;   /* fresh: no step of this sequence has run */
+    run_states S;
 
-    if (!x || !y) {
+    if (!x || !y || states_init(&S, m) != RT_RUN_OK) {
         free(x);
         free(y);
         return RT_RUN_NO_MEMORY;
     }
-    m->reset(m->ctx);
     for (;;) {
         int st = rt_rows_step(in, x + n * I, err);
         if (st == RT_STEP) {
@@ -1076,6 +1262,9 @@ static int run_stream(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
         }
         /* the steps read so far, through the model and out */
         if (n > 0) {
+            if (fresh && (status = start_sequence(m, &S, err)) != RT_RUN_OK)
+                break;
+            fresh = 0;
             if (m->run(m->ctx, x, n, y) != 0)
                 status = RT_RUN_NO_MEMORY;
             else if (!m->output_last)
@@ -1095,7 +1284,9 @@ static int run_stream(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
             if (m->output_last && (status = write_rows(out, y, 1, m->output)) != RT_RUN_OK)
                 break;
             rt_out_break(out);
-            m->reset(m->ctx);
+            if ((status = end_sequence(m, &S)) != RT_RUN_OK)
+                break;
+            fresh = 1;
             seq = 0;
         }
         if (st == RT_END)
@@ -1103,7 +1294,7 @@ static int run_stream(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
     }
     free(x);
     free(y);
-    return status;
+    return states_finish(m, &S, status, err);
 }
 
 /* A model with a backward direction: whole sequences. */
@@ -1112,7 +1303,10 @@ static int run_whole(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
     double *y = NULL;
     size_t y_cap = 0;
     int status = RT_RUN_OK;
+    run_states S;
 
+    if (states_init(&S, m) != RT_RUN_OK)
+        return RT_RUN_NO_MEMORY;
     for (;;) {
         const double *x;
         long steps = rt_rows_next(in, &x, err);
@@ -1132,6 +1326,8 @@ static int run_whole(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
             y = p;
             y_cap = rows * ((size_t)m->output + 1);
         }
+        if ((status = start_sequence(m, &S, err)) != RT_RUN_OK)
+            break;
         if (m->run(m->ctx, x, (size_t)steps, y) != 0) {
             status = RT_RUN_NO_MEMORY;
             break;
@@ -1139,9 +1335,11 @@ static int run_whole(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
         if ((status = write_rows(out, y, rows, m->output)) != RT_RUN_OK)
             break;
         rt_out_break(out);
+        if ((status = end_sequence(m, &S)) != RT_RUN_OK)
+            break;
     }
     free(y);
-    return status;
+    return states_finish(m, &S, status, err);
 }
 
 int rt_run(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
@@ -1149,6 +1347,8 @@ int rt_run(const rt_model *m, rt_rows *in, rt_out *out, FILE *err)
     int status;
 
     out->npy_last = m->output_last;
+    if (m->state_out)
+        m->state_out->npy_last = 1;   /* [sequences, state] */
     status = m->streaming ? run_stream(m, in, out, err) : run_whole(m, in, out, err);
     out->npy_3d = in->format == RT_NPY && in->npy_ndim == 3;
     return status;

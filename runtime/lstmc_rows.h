@@ -23,6 +23,15 @@
  *         several (or when the input was a 3-D .npy), [sequences, width]
  *         for a model that outputs the last step.
  *
+ * Token ids (rt_rows_tokens; a model that starts with an embedding): each
+ * number is a step's token id, an integer from 0 to the vocabulary size
+ * minus 1. Text holds one id per line, or several on a line (spaces, tabs
+ * or commas between them), each a step of the sequence; a blank line ends
+ * a sequence, as above. f32 and npy hold the ids as floats, one per step
+ * (a .npy [steps, 1] or [sequences, steps, 1], float32 or float64). An id
+ * out of range, or not an integer, is an error naming where it is, the id
+ * and the vocabulary size.
+ *
  * Messages: "name:line:col: error: ..." for text, "name: byte N: error: ..."
  * for binary forms (N the offset of what is wrong, from 0).
  */
@@ -60,6 +69,8 @@ typedef struct rt_rows {
                              that ends reading (a read error, out of memory,
                              a malformed binary file, .npy given as text) */
     int bad_line;         /* text: the last error was in a line's numbers */
+    long tokens;          /* > 0: the values are token ids in [0, tokens) */
+    size_t tok_at, tok_end;   /* text tokens: the rest of the current line, buf[at..end) */
     char *buf;            /* text: the current line; binary: one row's bytes */
     size_t buf_cap;
     double *vals;         /* rt_rows_next: the current sequence, steps * width */
@@ -77,6 +88,8 @@ typedef struct rt_rows {
  * the form before the first read. */
 void rt_rows_init(rt_rows *r, FILE *in, const char *name, int width);
 void rt_rows_format(rt_rows *r, rt_format format, int header);
+/* The values are token ids of a vocabulary of `vocabulary` (width 1). */
+void rt_rows_tokens(rt_rows *r, long vocabulary);
 
 /* What rt_rows_step found. */
 enum { RT_ERROR = -1, RT_END = 0, RT_STEP = 1, RT_BREAK = 2 };
@@ -156,6 +169,17 @@ typedef struct rt_model {
      * one whole sequence from the initial state. Returns 0, or -1 when out
      * of memory. */
     int (*run)(void *ctx, const double *x, size_t steps, double *y);
+    /* Start and final states (--state-in, --state-out), or NULL: each
+     * sequence starts from the next row of state_in (state numbers: one row
+     * for every sequence, or one per sequence), set by set_state (streaming:
+     * after reset, the state now; other models: the next run's start), and
+     * get_state writes its final state (the state after the last run) as a
+     * row of state_out. */
+    int state;
+    rt_rows *state_in;
+    rt_out *state_out;
+    void (*set_state)(void *ctx, const double *s);
+    void (*get_state)(void *ctx, double *s);
 } rt_model;
 
 /* How rt_run ended. */

@@ -134,6 +134,14 @@ grep -q '^output 0 ' "$tmp/out" && grep -q '^mem.c ' "$tmp/out" && grep -q '^mem
 expect 0 "" compare $var/cifg.lstm $var/cifg.lstm $var/input.txt --tolerance 0
 awk '$1 == "output" || $1 ~ /^mem\./ { n++; if ($(NF - 2) != 0 || $NF != "-") bad = 1 }
      END { exit !(n == 3 && !bad) }' "$tmp/out" && ok || { bad "compare of a spec with itself:"; cat "$tmp/out"; }
+# --weights-type: B's weights stored narrow, A's as the spec says; a gru
+# refused at the layer
+expect 0 "" compare $var/cifg.lstm $var/cifg.lstm $var/input.txt --weights-type int8 --tolerance 0
+awk '$1 == "output" { n++; if ($3 == 0) bad = 1 } END { exit !(n == 1 && !bad) }' "$tmp/out" && ok ||
+    { bad "compare --weights-type int8 of a spec with itself shows no difference:"; cat "$tmp/out"; }
+expect 1 "keep float32 weights; --weights-type int8" compare tests/pytorch/g1_gru.lstm tests/pytorch/g1_gru.lstm \
+    tests/fixtures/pytorch/g1_gru/input.txt --weights-type int8
+expect 2 "--weights-type 'f8' is not" compare $var/cifg.lstm $var/cifg.lstm $var/input.txt --weights-type f8
 # shapes that differ between A and B
 expect 1 "reads 13 inputs per step" compare $var/cifg.lstm $qs/model.lstm $var/input.txt
 cat > "$tmp/two_out.lstm" <<'SPEC'
@@ -207,21 +215,10 @@ fi
 # ---- init ----
 # loads in every convention, under every scheme: specs of pytorch, keras,
 # onnx and native tensors (blocks, peepholes, projection, coupled, initial
-# states, stacked and bidirectional layers)
-n=0 refused=0
-for s in tests/workbench/*.lstm tests/pytorch/*.lstm examples/*/*.lstm; do
-    # gru and rnn layers: init refuses them, at the layer, writing nothing
-    if grep -qE '^ *(gru|rnn) [A-Za-z_]' "$s"; then
-        if "$lstmc" init "$s" -o "$tmp/i.safetensors" 2> "$tmp/err"; then
-            bad "init $s: a gru or rnn layer, but init succeeded"
-        elif grep -q "whose initial weights it does not write yet" "$tmp/err" && [ ! -e "$tmp/i.safetensors" ]; then
-            refused=$((refused + 1))
-        else
-            bad "init $s: not the gru/rnn refusal:"; head -n 3 "$tmp/err"
-        fi
-        rm -f "$tmp/i.safetensors"
-        continue
-    fi
+# states, stacked and bidirectional layers; gru and rnn layers)
+n=0 recurrent=0
+for s in tests/workbench/*.lstm tests/pytorch/*.lstm tests/numpy/*.lstm examples/*/*.lstm; do
+    grep -qE '^ *(gru|rnn) [A-Za-z_]' "$s" && recurrent=$((recurrent + 1))
     for scheme in default pytorch keras 1997; do
         flag=; [ $scheme = default ] || flag="--scheme $scheme"
         # shellcheck disable=SC2086
@@ -234,7 +231,37 @@ for s in tests/workbench/*.lstm tests/pytorch/*.lstm examples/*/*.lstm; do
         rm -f "$tmp/i.safetensors"
     done
 done
-echo "workbench: init, $n spec and scheme pairs load (pytorch, keras, onnx, native); $refused specs with gru or rnn layers refused"; ok
+echo "workbench: init, $n spec and scheme pairs load (pytorch, keras, onnx, native; $recurrent specs with gru or rnn layers)"; ok
+# A gru or rnn layer drawn from one seed is the same layer in every
+# convention: init places each part's rows where that convention's loader
+# takes them from (r z n, z r h, stacked, transposed, split biases), so the
+# outputs agree (the biases summed in another order: within 1e-6). (A dense
+# head would not: its draws fill Keras' transposed kernel in file order.)
+printf '0.1 0.2 0.3\n0.5 -1 2\n-0.7 0.4 0.9\n' > "$tmp/x3.txt"
+for layer in "gru g { hidden 5; reset after;" "gru k { hidden 3; reset before;" "rnn r { hidden 4; activation relu;"; do
+    for scheme in pytorch keras 1997; do
+        first= agree=0
+        for conv in pytorch keras onnx native; do
+            case "$layer $conv" in *"reset before;"*pytorch) continue ;; esac
+            printf 'model m {\n    input 3;\n    %s from %s "rnn"; }\n}\n' "$layer" "$conv" > "$tmp/$conv.lstm"
+            if ! "$lstmc" init "$tmp/$conv.lstm" -o "$tmp/$conv.safetensors" --scheme $scheme --seed 3 2> "$tmp/err" ||
+               ! "$lstmc" run "$tmp/$conv.lstm" -w "$tmp/$conv.safetensors" "$tmp/x3.txt" > "$tmp/$conv.out" 2>> "$tmp/err"; then
+                bad "init ${layer%% {*} from $conv, scheme $scheme:"; head -n 3 "$tmp/err"
+                continue
+            fi
+            if [ -z "$first" ]; then
+                first=$conv
+            elif d=$(awk -f tests/maxdiff.awk "$tmp/$conv.out" "$tmp/$first.out") &&
+                 awk -v d="$d" 'BEGIN { exit !(d <= 1e-6) }'; then
+                agree=$((agree + 1))
+            else
+                bad "init ${layer%% {*} from $conv, scheme $scheme: output differs from $first's by $d"
+            fi
+        done
+        [ $agree -ge 2 ] || bad "init ${layer%% {*}, scheme $scheme: only $agree conventions agreed"
+    done
+done
+echo "workbench: init, gru (reset after, before) and rnn layers from one seed agree in every convention"; ok
 # deterministic for a seed, another seed another file
 "$lstmc" init $var/block1997.lstm -o "$tmp/a.safetensors" --seed 7 --scheme 1997
 "$lstmc" init $var/block1997.lstm -o "$tmp/b.safetensors" --seed 7 --scheme 1997
@@ -276,6 +303,15 @@ awk '{ print } NR % 30 == 0 { print "" }' "$tmp/stream.txt" > "$tmp/reber30.txt"
 verify examples/blocks1997/model.lstm "$tmp/reber30.txt"
 verify examples/blocks1997/cifg.lstm "$tmp/reber30.txt"
 verify examples/charlm/model.lstm "$tmp/c.data"
+# --weights-type: every path with the narrow weights (the interpreter's bf16
+# against compiled f32 would differ by 1e-3)
+for t in f16 bf16 int8; do
+    if "$lstmc" verify $var/cifg.lstm $var/input.txt --weights-type $t --tolerance 1e-5 > "$tmp/v.out" 2> "$tmp/err"; then
+        ok; echo "workbench: verify --weights-type $t $var/cifg.lstm: $(tail -n 1 "$tmp/v.out")"
+    else
+        bad "verify --weights-type $t:"; cat "$tmp/v.out" "$tmp/err"
+    fi
+done
 # a path that differs beyond the tolerance fails
 expect 1 "" verify $qs/model.lstm $qs/input.txt --tolerance 0
 grep -q "FAILED" "$tmp/out" && ok || bad "verify --tolerance 0 did not fail"

@@ -331,8 +331,21 @@ static int define_input(Importer *im)
                         "one (the sequence)%s", count, data > 1 ? "; weights fed as graph inputs "
                         "(as ONNX's node tests feed them) become constants with --input-values "
                         "DIR" : "");
+    if ((in->elem_type == ONNX_INT64 || in->elem_type == ONNX_INT32) && in->ndim == 2) {
+        /* token ids [time, batch] or [batch, time], for an embedding's Gather */
+        Value *v = imp_bad_value(im, "the graph input of token ids, which lstmc import reads only "
+                                     "through a Gather of a constant table (an embedding)");
+        v->ids = 1;
+        v->rank = 2;
+        for (int d = 0; d < 2; d++)
+            v->ax[d] = (Axis){AX_SYM, d, in->dims[d]};
+        imp_define(im, in->name, v);
+        im->m->input = 1;
+        return 0;
+    }
     if (in->elem_type != ONNX_FLOAT)
-        return imp_fail(im, "graph input '%s' has element type %s; lstmc import expects FLOAT",
+        return imp_fail(im, "graph input '%s' has element type %s; lstmc import expects FLOAT (or "
+                        "INT64 or INT32 token ids [time, batch] for an embedding)",
                         in->name, onnx_dtype_name(in->elem_type));
     if (in->ndim != 2 && in->ndim != 3)
         return imp_fail(im, "graph input '%s' has %s; lstmc import expects [time, batch, features] "

@@ -5,7 +5,8 @@
  * is: a constant, a shape computed from the input's symbolic sizes, a tensor
  * filled with one number (initial states), or the data flowing from the
  * graph input through the layers, with each of its axes known as time,
- * batch, direction, features or a size-1 axis. Glue ops (Transpose,
+ * batch, direction, features or a size-1 axis (or, for an input of int64
+ * token ids, the Gather of an embedding's table that reads them). Glue ops (Transpose,
  * Squeeze, Unsqueeze, Reshape, Slice, Gather, Identity, Cast) only move
  * axes; LSTM, GRU, RNN, Gemm and MatMul (+ Add) become layers; Relu, Sigmoid, Tanh,
  * Softmax and the like become a dense layer's activation. Anything else is
@@ -56,6 +57,12 @@ typedef struct ImportModel {
     int input;                  /* features per step */
     int output;                 /* features per output row */
     OutputForm output_form;     /* sequence, or one row per sequence: last, final, mean, max */
+    /* The graph input holds int64 or int32 token ids, which a Gather of a
+     * table turns into vectors (nn.Embedding): written as an embedding
+     * first, `input tokens;` (input is then 1). NULL: features in. */
+    const float *embed;         /* [vocab, dim] */
+    int vocab, dim;
+    const char *embed_node;     /* the Gather's node, as ImportLayer.node */
     int nlayers;
     ImportLayer *layers;
 } ImportModel;

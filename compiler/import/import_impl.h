@@ -73,6 +73,8 @@ typedef struct Value {
                                  * it holds only the forward or backward state (h_n[-2]
                                  * or h_n[-1]), which a Concat joins (forward first) */
     const char *why;            /* V_BAD: why it cannot be used */
+    int ids;                    /* V_BAD: the graph input of token ids, which only the
+                                 * Gather of an embedding's table reads (imp_embedding) */
     const struct Value *stack_last;   /* V_DATA with an AX_STACK axis: its last part */
     int softsign;               /* V_DATA: 1 for |x|, 2 for 1 + |x| of the chain's end x,
                                  * on the way to x / (1 + |x|), PyTorch's softsign */
@@ -112,6 +114,11 @@ typedef struct ImpOp {
 /* The ops of import_shape.c and of import_layers.c, each list ended by
  * {NULL, NULL}. */
 extern const ImpOp imp_shape_ops[];
+
+/* import_layers.c: a Gather of a float table [vocab, dim] by the graph
+ * input's token ids: the model's embedding. Returns 0, or -1 after
+ * reporting. */
+int imp_embedding(Importer *im, const Value *ids);
 extern const ImpOp imp_layer_ops[];
 
 /* ---- messages ---- */

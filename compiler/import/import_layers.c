@@ -833,6 +833,39 @@ static int op_reduce(Importer *im)
 
 /* ---- the ops of this file, for the walk (import.c) ---- */
 
+int imp_embedding(Importer *im, const Value *ids)
+{
+    const Value *x = const_input(im, 0, "table");
+    if (!x)
+        return -1;
+    const OnnxTensor *t = x->t;
+    if (t->ndim != 2 || imp_attr_int(im, "axis", 0) != 0)
+        return imp_fail(im, "it gathers token ids from '%s' of shape %s along axis %ld; an embedding "
+                        "gathers rows of a table [vocabulary, dim] (axis 0)", x->name,
+                        dims_text(im->a, t->ndim, t->dims), imp_attr_int(im, "axis", 0));
+    if (im->m->embed || im->m->nlayers)
+        return imp_fail(im, "it gathers the token ids %s; lstmc reads them through one embedding, the "
+                        "model's first layer", im->m->embed ? "a second time" : "after a layer");
+    if (t->dims[0] > (1 << 24) || t->dims[1] > (1 << 16))
+        return imp_fail(im, "its table '%s' is %s; lstmc takes a vocabulary of at most %d and a dim of "
+                        "at most %d", x->name, dims_text(im->a, 2, t->dims), 1 << 24, 1 << 16);
+    float *table = to_floats(im, x, "the table", 1.0);
+    if (!table)
+        return -1;
+    im->m->embed = table;
+    im->m->vocab = (int)t->dims[0];
+    im->m->dim = (int)t->dims[1];
+    im->m->embed_node = im->node->label;
+    Value *v = imp_new_value(im, V_DATA);
+    v->rank = 3;
+    v->ax[0] = ids->ax[0];
+    v->ax[1] = ids->ax[1];
+    v->ax[2] = (Axis){AX_FEAT, -1, t->dims[1]};
+    v->version = im->version;
+    imp_define(im, im->node->outputs[0], v);
+    return 0;
+}
+
 const ImpOp imp_layer_ops[] = {
     {"LSTM", op_lstm}, {"GRU", op_gru}, {"RNN", op_rnn}, {"Gemm", op_gemm}, {"MatMul", op_matmul}, {"Add", op_add},
     {"Relu", op_activation}, {"Sigmoid", op_activation}, {"Tanh", op_activation},

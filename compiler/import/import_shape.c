@@ -632,6 +632,9 @@ static int select_entry(Importer *im, const Value *x, int d, long at, Value *v)
 static int op_gather(Importer *im)
 {
     static const char *const ok[] = {"axis", NULL};
+    const Value *ids = imp_input(im, 1);
+    if (ids && ids->kind == V_BAD && ids->ids)
+        return imp_check_attrs(im, ok) < 0 ? -1 : imp_embedding(im, ids);
     const Value *x = imp_need_input(im, 0, "data"), *idx = imp_need_input(im, 1, "indices");
     if (imp_check_attrs(im, ok) < 0 || !x || !idx)
         return -1;

@@ -46,8 +46,15 @@ void import_write_spec(FILE *f, const ImportModel *m, const char *name, const ch
     fprintf(f, "# The tensors are in %s under ONNX's own names and layout,\n", weights);
     fprintf(f, "# which `from onnx` reads as they are.\n");
     fprintf(f, "model %s {\n", name);
-    fprintf(f, "    input %d;\n", m->input);
+    if (m->embed)
+        fprintf(f, "    input tokens;\n");
+    else
+        fprintf(f, "    input %d;\n", m->input);
     fprintf(f, "    weights \"%s\";\n", weights);
+    if (m->embed)
+        fprintf(f, "\n    # ONNX node %s: Gather of the table by the token ids\n"
+                   "    embedding embedding {\n        vocabulary %d;\n        dim %d;\n"
+                   "        from onnx \"embedding\";\n    }\n", comment_text(&a, m->embed_node), m->vocab, m->dim);
     for (int k = 0; k < m->nlayers; k++) {
         const ImportLayer *L = &m->layers[k];
         fprintf(f, "\n    # ONNX node %s\n", comment_text(&a, L->node));
@@ -91,7 +98,7 @@ void import_write_spec(FILE *f, const ImportModel *m, const char *name, const ch
 
 void import_tensors(Arena *a, const ImportModel *m, ImportTensors *t)
 {
-    int cap = 6 * m->nlayers + 1;
+    int cap = 6 * m->nlayers + 2;
     t->n = 0;
     t->names = arena_alloc(a, (size_t)cap * sizeof *t->names);
     t->ndims = arena_alloc(a, (size_t)cap * sizeof *t->ndims);
@@ -128,4 +135,11 @@ void import_tensors(Arena *a, const ImportModel *m, ImportTensors *t)
         }
     }
 #undef PUT
+    if (m->embed) {   /* the table, named as `from onnx "embedding"` reads it */
+        t->names[t->n] = "embedding.weight";
+        t->ndims[t->n] = 2;
+        t->shapes[t->n][0] = m->vocab;
+        t->shapes[t->n][1] = m->dim;
+        t->data[t->n++] = m->embed;
+    }
 }

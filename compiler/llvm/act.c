@@ -341,7 +341,7 @@ LLVMValueRef llact_call(LLVMBuilderRef b, LLVMModuleRef mod, const char *rt_name
         if (LLVMGetTypeKind(ps[k]) == LLVMIntegerTypeKind && LLVMTypeOf(args[k]) != ps[k])
             args[k] = LLVMBuildIntCast2(b, args[k], ps[k], 0, "");
         else if (LLVMGetTypeKind(ps[k]) == LLVMPointerTypeKind && LLVMTypeOf(args[k]) != ps[k])
-            args[k] = LLVMBuildBitCast(b, args[k], ps[k], "");
+            args[k] = LLVMBuildPointerCast(b, args[k], ps[k], "");   /* token ids: addressed as floats */
     }
     return LLVMBuildCall2(b, ft, fn, args, n, "");
 }

@@ -30,7 +30,9 @@ LLVMValueRef llact_apply(LLVMBuilderRef b, LLVMModuleRef mod, LowAct a, LLVMValu
  * the integer "rt_pre", "rt_table") with args: each integer converted to its
  * parameter's width (zero-extended: pass signed values at their width),
  * since the bitcode has the build machine's int and size_t, not the
- * model's, and each pointer to its parameter's type. Returns the call. */
+ * model's; each pointer cast to its parameter's type (the token ids of
+ * rt_embed_rowsf arrive as the control code's 4-byte elements). Returns
+ * the call. */
 LLVMValueRef llact_call(LLVMBuilderRef b, LLVMModuleRef mod, const char *rt_name, LLVMValueRef *args, unsigned n);
 
 #endif

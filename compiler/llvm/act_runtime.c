@@ -55,6 +55,12 @@ void lstmc_rt_mean_rowsf(const float *x, size_t n, size_t width, float *y)
     rt_mean_rowsf(x, n, width, y);
 }
 
+void lstmc_rt_embed_rowsf(const float *table, size_t vocab, size_t dim, const int32_t *ids, size_t n, float *y);
+void lstmc_rt_embed_rowsf(const float *table, size_t vocab, size_t dim, const int32_t *ids, size_t n, float *y)
+{
+    rt_embed_rowsf(table, vocab, dim, ids, n, y);
+}
+
 void lstmc_rt_max_rowsf(const float *x, size_t n, size_t width, float *y);
 void lstmc_rt_max_rowsf(const float *x, size_t n, size_t width, float *y)
 {

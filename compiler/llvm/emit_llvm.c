@@ -60,7 +60,7 @@ typedef struct Gen {
     int act_fma;    /* RT_FMA of the fast activations fuses (lm->target.act_fma) */
     CellFns *cells;                          /* per cell */
     Fn *dense;                               /* per layer */
-    Fn reset, run;                           /* NAME_reset, NAME_run */
+    Fn reset, run, run_from;                 /* NAME_reset, NAME_run, NAME_run_from_state */
 } Gen;
 
 static LLVMValueRef cidx(Gen *g, long v)
@@ -1062,6 +1062,7 @@ static const Fn *callee_fn(const Gen *g, const LowStmt *s)
     case CALLEE_DENSE:             return &g->dense[s->index];
     case CALLEE_MODEL_RESET:       return &g->reset;
     case CALLEE_MODEL_RUN:         return &g->run;
+    case CALLEE_MODEL_RUN_FROM:    return &g->run_from;
     case CALLEE_RUNTIME:           break;   /* not the model's: llact_call */
     }
     return NULL;
@@ -1175,6 +1176,12 @@ static void build_model(Gen *g)
     add_attr(g, hash, LLVMAttributeFunctionIndex, "nounwind");
     LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, hash, "entry"));
     LLVMBuildRet(g->b, LLVMConstInt(i64, lm->hash, 0));
+    if (lm->ncells) {
+        build_func(g, &lm->set_state);
+        build_func(g, &lm->get_state);
+    }
+    if (!lm->streaming)
+        g->run_from = build_func(g, &lm->run_from);
     g->run = build_func(g, &lm->run);
     if (lm->streaming) {
         build_func(g, &lm->step);

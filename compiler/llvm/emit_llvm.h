@@ -77,8 +77,15 @@ const char *emitllvm_suffix(LlvmEmitKind kind);
 typedef struct LlvmJit LlvmJit;
 typedef struct LlvmJitModel {
     void (*reset)(void *state);
-    void (*run_stream)(void *state, const float *x, size_t steps, float *y);
-    void (*run_seq)(void *state, const float *x, size_t steps, float *y, float *scratch);
+    /* x: floats, or a model's token ids (int32_t) */
+    void (*run_stream)(void *state, const void *x, size_t steps, float *y);
+    void (*run_seq)(void *state, const void *x, size_t steps, float *y, float *scratch);
+    /* NAME_run_from_state (run_seq's form), NAME_set_state, NAME_get_state;
+     * NULL where the model has no such function */
+    void (*run_from)(void *state, const void *x, size_t steps, float *y, float *scratch);
+    void (*set_state)(void *state, const float *h, const float *c);
+    void (*get_state)(void *state, float *h, float *c);
+    size_t state_h, state_c;          /* floats of their h and c */
     size_t state_bytes;
     size_t scratch_floats_per_step;   /* 0 for streaming models */
     int streaming;

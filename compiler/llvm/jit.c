@@ -97,9 +97,21 @@ int emitllvm_jit(const LowModel *lm, LlvmJitModel *out)
     /* addresses to function pointers: the usual POSIX conversion */
     out->reset = (void (*)(void *))(uintptr_t)reset;
     if (lm->streaming)
-        out->run_stream = (void (*)(void *, const float *, size_t, float *))(uintptr_t)run;
+        out->run_stream = (void (*)(void *, const void *, size_t, float *))(uintptr_t)run;
     else
-        out->run_seq = (void (*)(void *, const float *, size_t, float *, float *))(uintptr_t)run;
+        out->run_seq = (void (*)(void *, const void *, size_t, float *, float *))(uintptr_t)run;
+    if (lm->ncells) {
+        LLVMOrcExecutorAddress set = lookup(j, &a, lm->name, "set_state");
+        LLVMOrcExecutorAddress get = set ? lookup(j, &a, lm->name, "get_state") : 0;
+        LLVMOrcExecutorAddress from = get && !lm->streaming ? lookup(j, &a, lm->name, "run_from_state") : 0;
+        if (!get || (!lm->streaming && !from))
+            goto done;
+        out->set_state = (void (*)(void *, const float *, const float *))(uintptr_t)set;
+        out->get_state = (void (*)(void *, float *, float *))(uintptr_t)get;
+        out->run_from = (void (*)(void *, const void *, size_t, float *, float *))(uintptr_t)from;
+        out->state_h = (size_t)lm->state_h;
+        out->state_c = (size_t)lm->state_c;
+    }
     out->streaming = lm->streaming;
     out->state_bytes = (size_t)lm->state_bytes;
     out->scratch_floats_per_step = lm->streaming ? 0 : (size_t)lm->nseq * (size_t)lm->seq_width;
@@ -131,6 +143,11 @@ typedef struct JitRunner {
     void *state;
     float *x, *y, *scratch;
     size_t x_cap, y_cap, scratch_cap;
+    int32_t *ids;             /* a model of token ids reads these, not x */
+    size_t ids_cap;
+    const void *in;           /* x or ids: what to_input filled */
+    float *hc;                  /* [state_h + state_c]: a start or final state */
+    int from_state;             /* a whole-sequence model: the next run starts from set_state's */
 } JitRunner;
 
 static float *grow(float *p, size_t *cap, size_t need)
@@ -141,12 +158,25 @@ static float *grow(float *p, size_t *cap, size_t need)
     return mem_realloc(p, need * sizeof *p);
 }
 
-/* The doubles of the rows reader to floats, into j->x. */
-static void to_floats(JitRunner *j, const double *x, size_t n)
+/* The doubles of the rows reader to floats, into j->x, or, for a model of
+ * token ids (which the reader has checked to be in range), to int32_t ids
+ * into j->ids; j->in points at them. */
+static void to_input(JitRunner *j, const IrModel *m, const double *x, size_t n)
 {
+    if (m->embedding) {
+        if (n > j->ids_cap) {
+            j->ids = mem_realloc(j->ids, n * sizeof *j->ids);
+            j->ids_cap = n;
+        }
+        for (size_t k = 0; k < n; k++)
+            j->ids[k] = (int32_t)x[k];
+        j->in = j->ids;
+        return;
+    }
     j->x = grow(j->x, &j->x_cap, n ? n : 1);
     for (size_t k = 0; k < n; k++)
         j->x[k] = (float)x[k];
+    j->in = j->x;
 }
 
 /* The model's floats back to doubles for printing. */
@@ -170,9 +200,9 @@ static void jit_steps(SeqRunner *r, const double *x, long steps, double *y)
     JitRunner *j = r->impl;
     const IrModel *m = r->m;
     size_t ny = (size_t)(m->output_last ? 1 : steps) * (size_t)m->output;
-    to_floats(j, x, (size_t)steps * (size_t)m->input);
+    to_input(j, m, x, (size_t)steps * (size_t)m->input);
     j->y = grow(j->y, &j->y_cap, ny);
-    j->jm.run_stream(j->state, j->x, (size_t)steps, j->y);
+    j->jm.run_stream(j->state, j->in, (size_t)steps, j->y);
     to_doubles(j, y, ny);
 }
 
@@ -184,11 +214,31 @@ static void jit_whole(SeqRunner *r, const double *x, long steps, double *y)
     const IrModel *m = r->m;
     size_t ny = (size_t)(m->output_last ? 1 : steps) * (size_t)m->output;
     size_t ns = (size_t)steps * j->jm.scratch_floats_per_step;
-    to_floats(j, x, (size_t)steps * (size_t)m->input);
+    to_input(j, m, x, (size_t)steps * (size_t)m->input);
     j->y = grow(j->y, &j->y_cap, ny);
     j->scratch = grow(j->scratch, &j->scratch_cap, ns ? ns : 1);
-    j->jm.run_seq(j->state, j->x, (size_t)steps, j->y, j->scratch);
+    (j->from_state ? j->jm.run_from : j->jm.run_seq)(j->state, j->in, (size_t)steps, j->y, j->scratch);
+    j->from_state = 0;
     to_doubles(j, y, ny);
+}
+
+/* A start state (interp.h's layout, h then c: the generated API's), through
+ * NAME_set_state; a whole-sequence model's next run starts from it. */
+static void jit_set_state(SeqRunner *r, const double *s)
+{
+    JitRunner *j = r->impl;
+    for (size_t k = 0; k < j->jm.state_h + j->jm.state_c; k++)
+        j->hc[k] = (float)s[k];
+    j->jm.set_state(j->state, j->hc, j->hc + j->jm.state_h);
+    j->from_state = 1;
+}
+
+static void jit_get_state(SeqRunner *r, double *s)
+{
+    JitRunner *j = r->impl;
+    j->jm.get_state(j->state, j->hc, j->hc + j->jm.state_h);
+    for (size_t k = 0; k < j->jm.state_h + j->jm.state_c; k++)
+        s[k] = (double)j->hc[k];
 }
 
 int jit_runner_open(SeqRunner *r, Arena *a, const IrModel *m, const LowerOptions *o)
@@ -211,6 +261,11 @@ int jit_runner_open(SeqRunner *r, Arena *a, const IrModel *m, const LowerOptions
     memset(r, 0, sizeof *r);
     r->reset = jit_reset;
     r->run = j->jm.streaming ? jit_steps : jit_whole;
+    if (j->jm.set_state) {
+        j->hc = mem_alloc(sizeof(float) * (j->jm.state_h + j->jm.state_c));
+        r->set_state = jit_set_state;
+        r->get_state = jit_get_state;
+    }
     r->m = m;
     r->streaming = j->jm.streaming;
     r->chunk = lm->chunk;
@@ -226,8 +281,10 @@ void jit_runner_close(SeqRunner *r)
     emitllvm_jit_free(&j->jm);
     mem_free(j->state);
     mem_free(j->x);
+    mem_free(j->ids);
     mem_free(j->y);
     mem_free(j->scratch);
+    mem_free(j->hc);
     mem_free(j);
     r->impl = NULL;
 }

@@ -3,6 +3,7 @@
 # `lstmc build --shared`: the quickstart model (streaming, output last),
 # checked against PyTorch when torch can be imported, else against
 # `lstmc run`; and a bidirectional model (whole sequences, scratch) against
+# `lstmc run`; and a model of token ids (nn.Embedding first) against
 # `lstmc run`. Without NumPy it prints "skipped: ..." (never counted as
 # passed; .ci/run installs python3-numpy).
 # usage: examples/python/check.sh path/to/lstmc
@@ -42,11 +43,12 @@ example() {
 }
 example quickstart "$root/examples/quickstart/model.lstm"
 example v3_bidir "$root/tests/pytorch/v3_bidir.lstm"
+example e1_embedding_tagger "$root/tests/pytorch/e1_embedding_tagger.lstm"
 
 # the exported names: the header's API and NAME_info, nothing of main's
 if command -v nm > /dev/null; then
     names=$(nm -D --defined-only "$tmp/libquickstart.so" | awk '$2 == "T" { print $3 }' | sort | tr '\n' ' ')
-    want="quickstart_info quickstart_model_hash quickstart_reset quickstart_run quickstart_run_batch quickstart_state_bytes quickstart_step "
+    want="quickstart_get_state quickstart_info quickstart_model_hash quickstart_reset quickstart_run quickstart_run_batch quickstart_set_state quickstart_state_bytes quickstart_step "
     if [ "$names" = "$want" ]; then
         echo "ok   libquickstart.so exports: $names"; pass=$((pass + 1))
     else

@@ -3,7 +3,7 @@
 and checks it: against PyTorch when torch can be imported (the quickstart
 model, nn.LSTM(13, 48, num_layers=2) + nn.Linear(48, 5) on the last step,
 built from its weights file), otherwise against `lstmc run` on the same
-arrays, given as a .npy file.
+arrays, given as a .npy file (a model of token ids gets random ids).
 
 usage: example.py LIB [--spec SPEC] [--lstmc LSTMC]
   LIB     libNAME.so from `lstmc build SPEC --shared -o libNAME.so`
@@ -64,7 +64,7 @@ def torch_reference(x):
 def lstmc_reference(lstmc, spec, x):
     """`lstmc run SPEC x.npy -o y.npy`: the interpreter, in double precision."""
     with tempfile.TemporaryDirectory() as tmp:
-        np.save(os.path.join(tmp, "x.npy"), x)
+        np.save(os.path.join(tmp, "x.npy"), x if x.ndim == 3 else x[..., None].astype(np.float64))
         subprocess.run([lstmc, "run", spec, os.path.join(tmp, "x.npy"), "-o", os.path.join(tmp, "y.npy")],
                        check=True)
         return np.load(os.path.join(tmp, "y.npy"))
@@ -81,7 +81,12 @@ def main():
     print("info:", model.info)
 
     # three sequences of 20 steps, as one [sequences, steps, features] array
-    x = np.random.default_rng(7).standard_normal((3, 20, model.input)).astype(np.float32)
+    # (of token ids, [sequences, steps], for a model that starts with an embedding)
+    rng = np.random.default_rng(7)
+    if model.vocabulary:
+        x = rng.integers(0, model.vocabulary, (3, 20))
+    else:
+        x = rng.standard_normal((3, 20, model.input)).astype(np.float32)
     y = model.run(x)
     print("output shape:", y.shape)
 

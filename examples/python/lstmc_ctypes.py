@@ -10,7 +10,9 @@ through ctypes on NumPy arrays. No other dependency.
 The library exports the API of the generated header (NAME_reset, NAME_run,
 NAME_step, NAME_state_bytes) and NAME_info(), one line of key=value words
 that says what the header would: sizes, streaming or not, output last, the
-state's bytes and the scratch a whole-sequence model needs per step.
+state's bytes and the scratch a whole-sequence model needs per step. A
+model of token ids (an embedding first: info has `vocabulary`) takes x as
+integer ids, [steps] or [sequences, steps], passed as int32.
 """
 import ctypes
 import os
@@ -18,6 +20,7 @@ import os
 import numpy as np
 
 _F32 = np.ctypeslib.ndpointer(dtype=np.float32, flags="C_CONTIGUOUS")
+_I32 = np.ctypeslib.ndpointer(dtype=np.int32, flags="C_CONTIGUOUS")
 
 
 class Model:
@@ -38,6 +41,8 @@ class Model:
         self.input, self.output = self.info["input"], self.info["output"]
         self.streaming = bool(self.info["streaming"])
         self.output_last = bool(self.info["output_last"])
+        self.vocabulary = self.info.get("vocabulary", 0)   # > 0: x holds token ids
+        _X = _I32 if self.vocabulary else _F32
 
         state_bytes = fn("state_bytes")
         state_bytes.restype = ctypes.c_size_t
@@ -51,12 +56,12 @@ class Model:
         self._run = fn("run")
         self._run.restype = None
         if self.streaming:
-            self._run.argtypes = [_F32, _F32, ctypes.c_size_t, _F32]
+            self._run.argtypes = [_F32, _X, ctypes.c_size_t, _F32]
             self._step = fn("step")
-            self._step.argtypes = [_F32, _F32, _F32]
+            self._step.argtypes = [_F32, _X, _F32]
             self._step.restype = None
         else:
-            self._run.argtypes = [_F32, _F32, ctypes.c_size_t, _F32, _F32]
+            self._run.argtypes = [_F32, _X, ctypes.c_size_t, _F32, _F32]
         self.reset()
 
     def reset(self):
@@ -67,16 +72,31 @@ class Model:
         """One timestep of a streaming model, from the state: x [input] -> [output]."""
         if not self.streaming:
             raise ValueError("this model has a backward direction: it needs whole sequences (run)")
-        x = np.ascontiguousarray(x, dtype=np.float32).reshape(self.input)
+        x = self._input(x).reshape(self.input)
         y = np.empty(self.output, dtype=np.float32)
         self._step(self.state, x, y)
         return y
 
+    def _input(self, x):
+        """x as the library takes it: float32, or int32 token ids checked to be
+        in range (the library would read an id out of range as zeros)."""
+        if not self.vocabulary:
+            return np.ascontiguousarray(x, dtype=np.float32)
+        x = np.asarray(x)
+        if x.dtype.kind not in "iu" or x.size and (x.min() < 0 or x.max() >= self.vocabulary):
+            raise ValueError(f"expected integer token ids from 0 to {self.vocabulary - 1}")
+        return np.ascontiguousarray(x, dtype=np.int32)
+
     def run(self, x):
         """Whole sequences from the initial state: x [steps, input] gives
         [steps, output] ([output] with 'output last'); x [sequences, steps,
-        input] gives one of those per sequence, stacked."""
-        x = np.ascontiguousarray(x, dtype=np.float32)
+        input] gives one of those per sequence, stacked. Token ids: x
+        [steps] or [sequences, steps]."""
+        x = self._input(x)
+        if self.vocabulary and x.ndim == 2:      # [sequences, steps] of ids
+            return np.stack([self.run(s) for s in x])
+        if self.vocabulary:                       # [steps] of ids
+            x = x.reshape(x.shape + (1,))
         if x.ndim == 3:
             return np.stack([self.run(s) for s in x])
         if x.ndim != 2 or x.shape[1] != self.input or x.shape[0] < 1:

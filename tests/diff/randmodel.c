@@ -16,7 +16,9 @@
  * the three clips, projection, no_bias, initial_state, every output form, and
  * the four weights conventions wherever they can express the layer; and gru
  * (reset after: the compiled formulation) and rnn blocks in their place,
- * with their activations, clip, no_bias and initial_state.
+ * with their activations, clip, no_bias and initial_state; and an
+ * embedding first (`input tokens;`, token ids as input, a few per line) in
+ * one model in eight, in the four conventions.
  *
  * Values stay in a sane range so float and double agree to 1e-5: weights
  * are U(-1/sqrt(K), 1/sqrt(K)) with K the width a row reads, inputs N(0, 1),
@@ -313,6 +315,10 @@ typedef struct Gen {
     /* likewise the output forms final, mean and max and log_softmax draw
      * from r4 */
     Rng r4;
+    /* the embedding's vocabulary, convention, table and token ids draw from
+     * r5, so that a seed's other draws stay what they were */
+    Rng r5;
+    int vocab;        /* > 0: the model starts with an embedding of vocab ids */
     FILE *spec;
     Tensors t, init;
     Text summary;
@@ -779,6 +785,17 @@ static void gen_gru(Gen *g, const char *name, int gru)
     g->width = I;
 }
 
+/* embedding NAME { ... } of g->vocab ids of dim floats, its table N(0, 1)
+ * as inputs are */
+static void gen_embedding(Gen *g, int dim)
+{
+    int conv = rng_int(&g->r5, 0, 3);
+    text_add(&g->summary, " | embedding(%s vocabulary=%d dim=%d)", conv_names[conv], g->vocab, dim);
+    fprintf(g->spec, "    embedding tok { vocabulary %d; dim %d; from %s \"tok\"; }\n", g->vocab, dim,
+            conv_names[conv]);
+    add_tensor(&g->t, &g->r5, 1.0, 2, g->vocab, dim, 0, "tok.%s", ir_embedding_table((Convention)conv));
+}
+
 /* dense NAME { ... } */
 static void gen_dense(Gen *g, const char *name)
 {
@@ -820,12 +837,49 @@ static void gen_dense(Gen *g, const char *name)
 
 /* Input sequences: 1-3 of 1-20 steps, N(0, 1), blank lines between. The
  * values are also kept in g->x, as the file rounds them, for model_peak(). */
+/* The token ids of the sequences (drawn from r5), one to four to a line;
+ * both ends of the vocabulary among them. */
+static void write_ids(Gen *g, FILE *f)
+{
+    for (int s = 0; s < g->nseq; s++) {
+        if (s)
+            fprintf(f, "\n");
+        for (int t = 0; t < g->steps[s];) {
+            int n = rng_int(&g->r5, 1, 4);
+            for (int k = 0; k < n && t < g->steps[s]; k++, t++) {
+                int id = rng_int(&g->r5, 0, g->vocab - 1);
+                if (s == 0 && t == 0)
+                    id = g->vocab - 1;
+                g->x[s][t] = id;
+                fprintf(f, "%s%d", k ? " " : "", id);
+            }
+            fprintf(f, "\n");
+        }
+    }
+}
+
 static int write_input(Gen *g, const char *path, int input)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
         fprintf(stderr, "randmodel: %s: %s\n", path, strerror(errno));
         return -1;
+    }
+    if (g->vocab) {
+        input = 1;   /* (the steps from r, as a model of features has them) */
+        g->nseq = rng_int(&g->r, 1, 3);
+        text_add(&g->summary, " | steps=");
+        for (int s = 0; s < g->nseq; s++) {
+            g->steps[s] = rng_int(&g->r, 1, 20);
+            g->x[s] = malloc(sizeof(double) * (size_t)g->steps[s]);
+            if (!g->x[s]) {
+                fprintf(stderr, "randmodel: out of memory\n");
+                exit(1);
+            }
+            text_add(&g->summary, "%s%d", s ? "," : "", g->steps[s]);
+        }
+        write_ids(g, f);
+        return fclose(f) == 0 ? 0 : -1;
     }
     g->nseq = rng_int(&g->r, 1, 3);
     text_add(&g->summary, " | steps=");
@@ -872,7 +926,13 @@ static int generate(Gen *g, const char *dir, unsigned long long seed)
 
     fprintf(g->spec, "# A random model (seed %llu) from tests/diff/randmodel.c.\n", seed);
     fprintf(g->spec, "model rand%llu {\n", seed);
-    fprintf(g->spec, "    input %d;\n", input);
+    /* one model in eight reads token ids through an embedding of dim input
+     * (from the seed, as weights_type below) */
+    g->vocab = ((seed * 0xd1342543de82ef95ull) >> 61) == 5 ? rng_int(&g->r5, 1, 300) : 0;
+    if (g->vocab)
+        fprintf(g->spec, "    input tokens;\n");
+    else
+        fprintf(g->spec, "    input %d;\n", input);
     fprintf(g->spec, "    weights \"weights.safetensors\";\n");
     /* three models in eight store their weights narrow: f16, bf16, int8.
      * From the seed, not the generator's stream, so that the models of
@@ -883,6 +943,8 @@ static int generate(Gen *g, const char *dir, unsigned long long seed)
         fprintf(g->spec, "    weights_type %s;\n", narrow[mix]);
         text_add(&g->summary, " weights_type=%s", narrow[mix]);
     }
+    if (g->vocab)
+        gen_embedding(g, input);
     static const double block_odds[] = {40, 35, 25};
     int nblocks = 1 + rng_pick(r, block_odds, 3);
     static const char *const words[] = {"enc", "dec", "rnn", "mem", "head", "mid", "cell", "out"};
@@ -972,7 +1034,7 @@ static double model_peak(const Gen *g, const char *dir)
     Source *src = source_read(&a, path);
     Node *spec = src ? parse_spec(&a, src) : NULL;
     IrModel *m = spec && !diag_errors() ? sema_check(&a, spec, NULL) : NULL;
-    if (m && weights_load(&a, m) == 0 && m->input == g->input) {
+    if (m && weights_load(&a, m) == 0 && m->input == (g->vocab ? 1 : g->input)) {
         peak = 0;
         for (int k = 1; k <= m->nlayers; k++) {
             IrModel upto = *m;   /* the first k layers, every step */
@@ -1027,6 +1089,7 @@ int main(int argc, char **argv)
         g.r2.s = rng_next(&g.r) ^ 0x6a09e667f3bcc909u;
         g.r3.s = g.r2.s ^ 0xbb67ae8584caa73bu;
         g.r4.s = g.r2.s * 0x9e3779b97f4a7c15u ^ 0xbb67ae8584caa73bu;
+        g.r5.s = g.r2.s * 0xd1342543de82ef95u ^ 0x3c6ef372fe94f82bu;
         if (generate(&g, dir, seed) != 0)
             return 1;
         double peak = model_peak(&g, dir);

@@ -908,14 +908,38 @@ unsigned long long blocks_model_hash(void)
     return BLOCKS_MODEL_HASH;
 }
 
-void blocks_run(blocks_state *s, const float *x, size_t steps, float *y, float *scratch)
+void blocks_set_state(blocks_state *s, const float h[BLOCKS_STATE_H_SIZE],
+    const float c[BLOCKS_STATE_C_SIZE])
+{
+    memcpy(s->mem_h, h, sizeof(float) * BLOCKS_MEM_HIDDEN);  /* lstm mem, forward */
+    memcpy(s->mem_c, c, sizeof(float) * BLOCKS_MEM_HIDDEN);
+    memcpy(s->mem_reverse_h, h + 4, sizeof(float) * BLOCKS_MEM_REVERSE_HIDDEN);  /* lstm mem, backward */
+    memcpy(s->mem_reverse_c, c + 4, sizeof(float) * BLOCKS_MEM_REVERSE_HIDDEN);
+}
+
+void blocks_get_state(blocks_state *s, float h[BLOCKS_STATE_H_SIZE], float c[BLOCKS_STATE_C_SIZE])
+{
+    memcpy(h, s->mem_h, sizeof(float) * BLOCKS_MEM_HIDDEN);  /* lstm mem, forward */
+    memcpy(c, s->mem_c, sizeof(float) * BLOCKS_MEM_HIDDEN);
+    memcpy(h + 4, s->mem_reverse_h, sizeof(float) * BLOCKS_MEM_REVERSE_HIDDEN);  /* lstm mem, backward */
+    memcpy(c + 4, s->mem_reverse_c, sizeof(float) * BLOCKS_MEM_REVERSE_HIDDEN);
+}
+
+void blocks_run_from_state(blocks_state *s, const float *x, size_t steps, float *y, float *scratch)
 {
     (void)scratch;  /* unused here */
     if (steps == 0)
         return;
-    blocks_reset(s);
     blocks_mem_run(x, steps, y, 8, s->mem_h, s->mem_c, s->gates, s->m);  /* lstm mem, forward */
     /* lstm mem, backward */
     blocks_mem_reverse_run(x, steps, y + 4, 8, s->mem_reverse_h, s->mem_reverse_c, s->gates, s->m);
+}
+
+void blocks_run(blocks_state *s, const float *x, size_t steps, float *y, float *scratch)
+{
+    if (steps == 0)
+        return;
+    blocks_reset(s);
+    blocks_run_from_state(s, x, steps, y, scratch);
 }
 

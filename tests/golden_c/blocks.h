@@ -32,6 +32,8 @@ extern "C" {
 #define BLOCKS_STATE_BYTES 1360  /* bytes of blocks_state's floats: its size */
 #define BLOCKS_MODEL_HASH  0xe09242b26982071full  /* of the names, sizes, options and weights */
 #define BLOCKS_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
+#define BLOCKS_STATE_H_SIZE 8  /* floats of blocks_set_state's h */
+#define BLOCKS_STATE_C_SIZE 8  /* floats of blocks_set_state's c */
 #define BLOCKS_SCRATCH_FLOATS(steps) ((size_t)0)  /* blocks_run needs no scratch */
 
 /* Everything the model remembers between steps, and its scratch. Owned by
@@ -49,6 +51,21 @@ typedef struct blocks_state {
 
 /* Zeroes h and c of every layer: call it before each new sequence. */
 void blocks_reset(blocks_state *s);
+
+/*
+ * The state from your own data, and back. blocks_set_state(s, h, c) sets *s
+ * to the given state (blocks_run_from_state starts from it: call it instead of
+ * blocks_reset); blocks_get_state(s, h, c) reads the state (after a run: the final
+ * state, PyTorch's h_n and c_n; a backward direction's after it read step 0).
+ * h: BLOCKS_STATE_H_SIZE floats, c: BLOCKS_STATE_C_SIZE, laid out as PyTorch's
+ * h_n and c_n ([layers * directions][size], forward before backward), so
+ * that they pass as they are. GRU and RNN layers have h only (c may be NULL
+ * when BLOCKS_STATE_C_SIZE is 0). Layer by layer:
+ *   lstm mem, forward                    h[0..4)  c[0..4)
+ *   lstm mem, backward                   h[4..8)  c[4..8)
+ */
+void blocks_set_state(blocks_state *s, const float h[BLOCKS_STATE_H_SIZE], const float c[BLOCKS_STATE_C_SIZE]);
+void blocks_get_state(blocks_state *s, float h[BLOCKS_STATE_H_SIZE], float c[BLOCKS_STATE_C_SIZE]);
 
 /* BLOCKS_STATE_BYTES as the code itself has it: a program linked with an
  * object (lstmc compile --emit obj) can check the object against this header. */
@@ -68,6 +85,10 @@ unsigned long long blocks_model_hash(void);
  * (the layers' output rows); it may be NULL when that is 0.
  */
 void blocks_run(blocks_state *s, const float *x, size_t steps, float *y, float *scratch);
+
+/* blocks_run from the state in *s (blocks_set_state's), not from the initial
+ * state: the same arguments. */
+void blocks_run_from_state(blocks_state *s, const float *x, size_t steps, float *y, float *scratch);
 /* (No blocks_run_batch: it is for streaming models only.) */
 
 #ifdef __cplusplus

@@ -845,12 +845,30 @@ unsigned long long classify_model_hash(void)
     return CLASSIFY_MODEL_HASH;
 }
 
-void classify_run(classify_state *s, const float *x, size_t steps, float *y, float *scratch)
+void classify_set_state(classify_state *s, const float h[CLASSIFY_STATE_H_SIZE],
+    const float c[CLASSIFY_STATE_C_SIZE])
+{
+    memcpy(s->lstm_h, h, sizeof(float) * CLASSIFY_LSTM_HIDDEN);  /* lstm lstm, forward */
+    memcpy(s->lstm_c, c, sizeof(float) * CLASSIFY_LSTM_HIDDEN);
+    memcpy(s->lstm_reverse_h, h + 3, sizeof(float) * CLASSIFY_LSTM_REVERSE_HIDDEN);  /* lstm lstm, backward */
+    memcpy(s->lstm_reverse_c, c + 3, sizeof(float) * CLASSIFY_LSTM_REVERSE_HIDDEN);
+}
+
+void classify_get_state(classify_state *s, float h[CLASSIFY_STATE_H_SIZE],
+    float c[CLASSIFY_STATE_C_SIZE])
+{
+    memcpy(h, s->lstm_h, sizeof(float) * CLASSIFY_LSTM_HIDDEN);  /* lstm lstm, forward */
+    memcpy(c, s->lstm_c, sizeof(float) * CLASSIFY_LSTM_HIDDEN);
+    memcpy(h + 3, s->lstm_reverse_h, sizeof(float) * CLASSIFY_LSTM_REVERSE_HIDDEN);  /* lstm lstm, backward */
+    memcpy(c + 3, s->lstm_reverse_c, sizeof(float) * CLASSIFY_LSTM_REVERSE_HIDDEN);
+}
+
+void classify_run_from_state(classify_state *s, const float *x, size_t steps, float *y,
+    float *scratch)
 {
     (void)scratch;  /* unused here */
     if (steps == 0)
         return;
-    classify_reset(s);
     classify_lstm_run(x, steps, NULL, 6, s->lstm_h, s->lstm_c, s->gates, s->m);  /* lstm lstm, forward */
     /* lstm lstm, backward */
     classify_lstm_reverse_run(x, steps, NULL, 6, s->lstm_reverse_h, s->lstm_reverse_c, s->gates, s->m);
@@ -859,5 +877,13 @@ void classify_run(classify_state *s, const float *x, size_t steps, float *y, flo
     /* the final state of lstm lstm, backward: after it read step 0 */
     memcpy(s->tmp0 + 3, s->lstm_reverse_h, sizeof(float) * CLASSIFY_LSTM_REVERSE_HIDDEN);
     classify_fc_forward(s->tmp0, y);  /* dense fc */
+}
+
+void classify_run(classify_state *s, const float *x, size_t steps, float *y, float *scratch)
+{
+    if (steps == 0)
+        return;
+    classify_reset(s);
+    classify_run_from_state(s, x, steps, y, scratch);
 }
 

@@ -33,6 +33,8 @@ extern "C" {
 #define CLASSIFY_STATE_BYTES 1620  /* bytes of classify_state's floats: its size */
 #define CLASSIFY_MODEL_HASH  0x35f92ed879a488b3ull  /* of the names, sizes, options and weights */
 #define CLASSIFY_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
+#define CLASSIFY_STATE_H_SIZE 6  /* floats of classify_set_state's h */
+#define CLASSIFY_STATE_C_SIZE 6  /* floats of classify_set_state's c */
 #define CLASSIFY_SCRATCH_FLOATS(steps) ((size_t)0)  /* classify_run needs no scratch */
 
 /* Everything the model remembers between steps, and its scratch. Owned by
@@ -52,6 +54,21 @@ typedef struct classify_state {
 /* Zeroes h and c of every layer: call it before each new sequence. */
 void classify_reset(classify_state *s);
 
+/*
+ * The state from your own data, and back. classify_set_state(s, h, c) sets *s
+ * to the given state (classify_run_from_state starts from it: call it instead of
+ * classify_reset); classify_get_state(s, h, c) reads the state (after a run: the final
+ * state, PyTorch's h_n and c_n; a backward direction's after it read step 0).
+ * h: CLASSIFY_STATE_H_SIZE floats, c: CLASSIFY_STATE_C_SIZE, laid out as PyTorch's
+ * h_n and c_n ([layers * directions][size], forward before backward), so
+ * that they pass as they are. GRU and RNN layers have h only (c may be NULL
+ * when CLASSIFY_STATE_C_SIZE is 0). Layer by layer:
+ *   lstm lstm, forward                   h[0..3)  c[0..3)
+ *   lstm lstm, backward                  h[3..6)  c[3..6)
+ */
+void classify_set_state(classify_state *s, const float h[CLASSIFY_STATE_H_SIZE], const float c[CLASSIFY_STATE_C_SIZE]);
+void classify_get_state(classify_state *s, float h[CLASSIFY_STATE_H_SIZE], float c[CLASSIFY_STATE_C_SIZE]);
+
 /* CLASSIFY_STATE_BYTES as the code itself has it: a program linked with an
  * object (lstmc compile --emit obj) can check the object against this header. */
 size_t classify_state_bytes(void);
@@ -70,6 +87,10 @@ unsigned long long classify_model_hash(void);
  * (the layers' output rows); it may be NULL when that is 0.
  */
 void classify_run(classify_state *s, const float *x, size_t steps, float *y, float *scratch);
+
+/* classify_run from the state in *s (classify_set_state's), not from the initial
+ * state: the same arguments. */
+void classify_run_from_state(classify_state *s, const float *x, size_t steps, float *y, float *scratch);
 /* (No classify_run_batch: it is for streaming models only.) */
 
 #ifdef __cplusplus

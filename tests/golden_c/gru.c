@@ -797,6 +797,19 @@ unsigned long long gru_model_hash(void)
     return GRU_MODEL_HASH;
 }
 
+void gru_set_state(gru_state *s, const float h[GRU_STATE_H_SIZE], const float *c)
+{
+    (void)c;  /* unused here */
+    memcpy(s->kws_h, h, sizeof(float) * GRU_KWS_HIDDEN);  /* gru kws */
+    memcpy(s->kws_c, h, sizeof(float) * GRU_KWS_HIDDEN);  /* the cell's copy of h */
+}
+
+void gru_get_state(gru_state *s, float h[GRU_STATE_H_SIZE], float *c)
+{
+    (void)c;  /* unused here */
+    memcpy(h, s->kws_h, sizeof(float) * GRU_KWS_HIDDEN);  /* gru kws */
+}
+
 void gru_step(gru_state *s, const float x[GRU_INPUT_SIZE], float y[GRU_OUTPUT_SIZE])
 {
     gru_run(s, x, 1, y);

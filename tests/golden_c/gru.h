@@ -33,6 +33,8 @@ extern "C" {
 #define GRU_STATE_BYTES 2096  /* bytes of gru_state's floats: its size */
 #define GRU_MODEL_HASH  0x20a99d6e3bc5fac3ull  /* of the names, sizes, options and weights */
 #define GRU_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
+#define GRU_STATE_H_SIZE 4  /* floats of gru_set_state's h */
+#define GRU_STATE_C_SIZE 0  /* floats of gru_set_state's c */
 
 /* Everything the model remembers between steps, and its scratch. Owned by
  * the caller (static, stack or heap); the model allocates nothing. Its size
@@ -47,6 +49,20 @@ typedef struct gru_state {
 
 /* Zeroes h and c of every layer: call it before each new sequence. */
 void gru_reset(gru_state *s);
+
+/*
+ * The state from your own data, and back. gru_set_state(s, h, c) sets *s
+ * to the given state (the next step continues from it: call it instead of
+ * gru_reset); gru_get_state(s, h, c) reads the state (after a run: the final
+ * state, PyTorch's h_n and c_n; a backward direction's after it read step 0).
+ * h: GRU_STATE_H_SIZE floats, c: GRU_STATE_C_SIZE, laid out as PyTorch's
+ * h_n and c_n ([layers * directions][size], forward before backward), so
+ * that they pass as they are. GRU and RNN layers have h only (c may be NULL
+ * when GRU_STATE_C_SIZE is 0). Layer by layer:
+ *   gru kws                              h[0..4)
+ */
+void gru_set_state(gru_state *s, const float h[GRU_STATE_H_SIZE], const float *c);
+void gru_get_state(gru_state *s, float h[GRU_STATE_H_SIZE], float *c);
 
 /* GRU_STATE_BYTES as the code itself has it: a program linked with an
  * object (lstmc compile --emit obj) can check the object against this header. */

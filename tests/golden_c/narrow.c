@@ -750,6 +750,19 @@ unsigned long long narrow_model_hash(void)
     return NARROW_MODEL_HASH;
 }
 
+void narrow_set_state(narrow_state *s, const float h[NARROW_STATE_H_SIZE],
+    const float c[NARROW_STATE_C_SIZE])
+{
+    memcpy(s->lstm_h, h, sizeof(float) * NARROW_LSTM_HIDDEN);  /* lstm lstm */
+    memcpy(s->lstm_c, c, sizeof(float) * NARROW_LSTM_HIDDEN);
+}
+
+void narrow_get_state(narrow_state *s, float h[NARROW_STATE_H_SIZE], float c[NARROW_STATE_C_SIZE])
+{
+    memcpy(h, s->lstm_h, sizeof(float) * NARROW_LSTM_HIDDEN);  /* lstm lstm */
+    memcpy(c, s->lstm_c, sizeof(float) * NARROW_LSTM_HIDDEN);
+}
+
 void narrow_step(narrow_state *s, const float x[NARROW_INPUT_SIZE], float y[NARROW_OUTPUT_SIZE])
 {
     narrow_run(s, x, 1, y);

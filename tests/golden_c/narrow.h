@@ -33,6 +33,8 @@ extern "C" {
 #define NARROW_STATE_BYTES 1572  /* bytes of narrow_state's floats: its size */
 #define NARROW_MODEL_HASH  0x3fa586b9b22c35c4ull  /* of the names, sizes, options and weights */
 #define NARROW_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
+#define NARROW_STATE_H_SIZE 3  /* floats of narrow_set_state's h */
+#define NARROW_STATE_C_SIZE 3  /* floats of narrow_set_state's c */
 
 /* Everything the model remembers between steps, and its scratch. Owned by
  * the caller (static, stack or heap); the model allocates nothing. Its size
@@ -47,6 +49,20 @@ typedef struct narrow_state {
 
 /* Zeroes h and c of every layer: call it before each new sequence. */
 void narrow_reset(narrow_state *s);
+
+/*
+ * The state from your own data, and back. narrow_set_state(s, h, c) sets *s
+ * to the given state (the next step continues from it: call it instead of
+ * narrow_reset); narrow_get_state(s, h, c) reads the state (after a run: the final
+ * state, PyTorch's h_n and c_n; a backward direction's after it read step 0).
+ * h: NARROW_STATE_H_SIZE floats, c: NARROW_STATE_C_SIZE, laid out as PyTorch's
+ * h_n and c_n ([layers * directions][size], forward before backward), so
+ * that they pass as they are. GRU and RNN layers have h only (c may be NULL
+ * when NARROW_STATE_C_SIZE is 0). Layer by layer:
+ *   lstm lstm                            h[0..3)  c[0..3)
+ */
+void narrow_set_state(narrow_state *s, const float h[NARROW_STATE_H_SIZE], const float c[NARROW_STATE_C_SIZE]);
+void narrow_get_state(narrow_state *s, float h[NARROW_STATE_H_SIZE], float c[NARROW_STATE_C_SIZE]);
 
 /* NARROW_STATE_BYTES as the code itself has it: a program linked with an
  * object (lstmc compile --emit obj) can check the object against this header. */

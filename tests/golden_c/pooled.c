@@ -606,13 +606,33 @@ unsigned long long pooled_model_hash(void)
     return POOLED_MODEL_HASH;
 }
 
+void pooled_set_state(pooled_state *s, const float h[POOLED_STATE_H_SIZE],
+    const float c[POOLED_STATE_C_SIZE])
+{
+    memcpy(s->lstm_h, h, sizeof(float) * POOLED_LSTM_HIDDEN);  /* lstm lstm */
+    memcpy(s->lstm_c, c, sizeof(float) * POOLED_LSTM_HIDDEN);
+}
+
+void pooled_get_state(pooled_state *s, float h[POOLED_STATE_H_SIZE], float c[POOLED_STATE_C_SIZE])
+{
+    memcpy(h, s->lstm_h, sizeof(float) * POOLED_LSTM_HIDDEN);  /* lstm lstm */
+    memcpy(c, s->lstm_c, sizeof(float) * POOLED_LSTM_HIDDEN);
+}
+
+void pooled_run_from_state(pooled_state *s, const float *x, size_t steps, float *y, float *scratch)
+{
+    if (steps == 0)
+        return;
+    pooled_lstm_run(x, steps, scratch, 3, s->lstm_h, s->lstm_c, s->gates, s->m);  /* lstm lstm */
+    pooled_rt_mean_rowsf(scratch, steps, 3, s->tmp0);  /* the mean over the steps */
+    pooled_fc_forward(s->tmp0, y);  /* dense fc */
+}
+
 void pooled_run(pooled_state *s, const float *x, size_t steps, float *y, float *scratch)
 {
     if (steps == 0)
         return;
     pooled_reset(s);
-    pooled_lstm_run(x, steps, scratch, 3, s->lstm_h, s->lstm_c, s->gates, s->m);  /* lstm lstm */
-    pooled_rt_mean_rowsf(scratch, steps, 3, s->tmp0);  /* the mean over the steps */
-    pooled_fc_forward(s->tmp0, y);  /* dense fc */
+    pooled_run_from_state(s, x, steps, y, scratch);
 }
 

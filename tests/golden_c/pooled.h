@@ -33,6 +33,8 @@ extern "C" {
 #define POOLED_STATE_BYTES 1584  /* bytes of pooled_state's floats: its size */
 #define POOLED_MODEL_HASH  0xc7f834b9f769e356ull  /* of the names, sizes, options and weights */
 #define POOLED_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
+#define POOLED_STATE_H_SIZE 3  /* floats of pooled_set_state's h */
+#define POOLED_STATE_C_SIZE 3  /* floats of pooled_set_state's c */
 #define POOLED_SCRATCH_FLOATS(steps) ((size_t)(steps) * 3)  /* floats of scratch pooled_run needs */
 
 /* Everything the model remembers between steps, and its scratch. Owned by
@@ -49,6 +51,20 @@ typedef struct pooled_state {
 
 /* Zeroes h and c of every layer: call it before each new sequence. */
 void pooled_reset(pooled_state *s);
+
+/*
+ * The state from your own data, and back. pooled_set_state(s, h, c) sets *s
+ * to the given state (pooled_run_from_state starts from it: call it instead of
+ * pooled_reset); pooled_get_state(s, h, c) reads the state (after a run: the final
+ * state, PyTorch's h_n and c_n; a backward direction's after it read step 0).
+ * h: POOLED_STATE_H_SIZE floats, c: POOLED_STATE_C_SIZE, laid out as PyTorch's
+ * h_n and c_n ([layers * directions][size], forward before backward), so
+ * that they pass as they are. GRU and RNN layers have h only (c may be NULL
+ * when POOLED_STATE_C_SIZE is 0). Layer by layer:
+ *   lstm lstm                            h[0..3)  c[0..3)
+ */
+void pooled_set_state(pooled_state *s, const float h[POOLED_STATE_H_SIZE], const float c[POOLED_STATE_C_SIZE]);
+void pooled_get_state(pooled_state *s, float h[POOLED_STATE_H_SIZE], float c[POOLED_STATE_C_SIZE]);
 
 /* POOLED_STATE_BYTES as the code itself has it: a program linked with an
  * object (lstmc compile --emit obj) can check the object against this header. */
@@ -68,6 +84,10 @@ unsigned long long pooled_model_hash(void);
  * (the layers' output rows); it may be NULL when that is 0.
  */
 void pooled_run(pooled_state *s, const float *x, size_t steps, float *y, float *scratch);
+
+/* pooled_run from the state in *s (pooled_set_state's), not from the initial
+ * state: the same arguments. */
+void pooled_run_from_state(pooled_state *s, const float *x, size_t steps, float *y, float *scratch);
 /* (No pooled_run_batch: it is for streaming models only.) */
 
 #ifdef __cplusplus

@@ -736,6 +736,19 @@ unsigned long long tiny_model_hash(void)
     return TINY_MODEL_HASH;
 }
 
+void tiny_set_state(tiny_state *s, const float h[TINY_STATE_H_SIZE],
+    const float c[TINY_STATE_C_SIZE])
+{
+    memcpy(s->lstm_h, h, sizeof(float) * TINY_LSTM_HIDDEN);  /* lstm lstm */
+    memcpy(s->lstm_c, c, sizeof(float) * TINY_LSTM_HIDDEN);
+}
+
+void tiny_get_state(tiny_state *s, float h[TINY_STATE_H_SIZE], float c[TINY_STATE_C_SIZE])
+{
+    memcpy(h, s->lstm_h, sizeof(float) * TINY_LSTM_HIDDEN);  /* lstm lstm */
+    memcpy(c, s->lstm_c, sizeof(float) * TINY_LSTM_HIDDEN);
+}
+
 void tiny_step(tiny_state *s, const float x[TINY_INPUT_SIZE], float y[TINY_OUTPUT_SIZE])
 {
     tiny_run(s, x, 1, y);

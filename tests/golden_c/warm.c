@@ -761,14 +761,38 @@ unsigned long long warm_model_hash(void)
     return WARM_MODEL_HASH;
 }
 
-void warm_run(warm_state *s, const float *x, size_t steps, float *y, float *scratch)
+void warm_set_state(warm_state *s, const float h[WARM_STATE_H_SIZE],
+    const float c[WARM_STATE_C_SIZE])
+{
+    memcpy(s->enc_h, h, sizeof(float) * WARM_ENC_HIDDEN);  /* lstm enc, forward */
+    memcpy(s->enc_c, c, sizeof(float) * WARM_ENC_HIDDEN);
+    memcpy(s->enc_reverse_h, h + 2, sizeof(float) * WARM_ENC_REVERSE_HIDDEN);  /* lstm enc, backward */
+    memcpy(s->enc_reverse_c, c + 2, sizeof(float) * WARM_ENC_REVERSE_HIDDEN);
+}
+
+void warm_get_state(warm_state *s, float h[WARM_STATE_H_SIZE], float c[WARM_STATE_C_SIZE])
+{
+    memcpy(h, s->enc_h, sizeof(float) * WARM_ENC_HIDDEN);  /* lstm enc, forward */
+    memcpy(c, s->enc_c, sizeof(float) * WARM_ENC_HIDDEN);
+    memcpy(h + 2, s->enc_reverse_h, sizeof(float) * WARM_ENC_REVERSE_HIDDEN);  /* lstm enc, backward */
+    memcpy(c + 2, s->enc_reverse_c, sizeof(float) * WARM_ENC_REVERSE_HIDDEN);
+}
+
+void warm_run_from_state(warm_state *s, const float *x, size_t steps, float *y, float *scratch)
 {
     (void)scratch;  /* unused here */
     if (steps == 0)
         return;
-    warm_reset(s);
     warm_enc_run(x, steps, y, 4, s->enc_h, s->enc_c, s->gates, s->m);  /* lstm enc, forward */
     /* lstm enc, backward */
     warm_enc_reverse_run(x, steps, y + 2, 4, s->enc_reverse_h, s->enc_reverse_c, s->gates, s->m);
+}
+
+void warm_run(warm_state *s, const float *x, size_t steps, float *y, float *scratch)
+{
+    if (steps == 0)
+        return;
+    warm_reset(s);
+    warm_run_from_state(s, x, steps, y, scratch);
 }
 

@@ -32,6 +32,8 @@ extern "C" {
 #define WARM_STATE_BYTES 1064  /* bytes of warm_state's floats: its size */
 #define WARM_MODEL_HASH  0x7d22f672482a975cull  /* of the names, sizes, options and weights */
 #define WARM_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
+#define WARM_STATE_H_SIZE 4  /* floats of warm_set_state's h */
+#define WARM_STATE_C_SIZE 4  /* floats of warm_set_state's c */
 #define WARM_SCRATCH_FLOATS(steps) ((size_t)0)  /* warm_run needs no scratch */
 
 /* Everything the model remembers between steps, and its scratch. Owned by
@@ -52,6 +54,21 @@ typedef struct warm_state {
  * sequence. */
 void warm_reset(warm_state *s);
 
+/*
+ * The state from your own data, and back. warm_set_state(s, h, c) sets *s
+ * to the given state (warm_run_from_state starts from it: call it instead of
+ * warm_reset); warm_get_state(s, h, c) reads the state (after a run: the final
+ * state, PyTorch's h_n and c_n; a backward direction's after it read step 0).
+ * h: WARM_STATE_H_SIZE floats, c: WARM_STATE_C_SIZE, laid out as PyTorch's
+ * h_n and c_n ([layers * directions][size], forward before backward), so
+ * that they pass as they are. GRU and RNN layers have h only (c may be NULL
+ * when WARM_STATE_C_SIZE is 0). Layer by layer:
+ *   lstm enc, forward                    h[0..2)  c[0..2)
+ *   lstm enc, backward                   h[2..4)  c[2..4)
+ */
+void warm_set_state(warm_state *s, const float h[WARM_STATE_H_SIZE], const float c[WARM_STATE_C_SIZE]);
+void warm_get_state(warm_state *s, float h[WARM_STATE_H_SIZE], float c[WARM_STATE_C_SIZE]);
+
 /* WARM_STATE_BYTES as the code itself has it: a program linked with an
  * object (lstmc compile --emit obj) can check the object against this header. */
 size_t warm_state_bytes(void);
@@ -70,6 +87,10 @@ unsigned long long warm_model_hash(void);
  * (the layers' output rows); it may be NULL when that is 0.
  */
 void warm_run(warm_state *s, const float *x, size_t steps, float *y, float *scratch);
+
+/* warm_run from the state in *s (warm_set_state's), not from the initial
+ * state: the same arguments. */
+void warm_run_from_state(warm_state *s, const float *x, size_t steps, float *y, float *scratch);
 /* (No warm_run_batch: it is for streaming models only.) */
 
 #ifdef __cplusplus

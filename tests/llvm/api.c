@@ -6,7 +6,8 @@
  * NAME_run gives; for a model with a backward direction, NAME_run must
  * reset by itself (the same output twice). The sequence is longer than
  * MODEL_CHUNK, so the chunked input projection crosses a chunk boundary.
- * Prints the largest difference; exits 1 beyond 1e-6.
+ * Prints the largest difference; exits 1 beyond 1e-6. A model of token ids
+ * (MODEL_VOCABULARY) gets ids, some of them out of range (read as zeros).
  *
  * First, the object must be the header's: NAME_model_hash() of the object
  * is NAME_MODEL_HASH, NAME_state_bytes() is sizeof(NAME_state), and a run
@@ -17,6 +18,7 @@
 #include "model.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,13 @@
 #define OUT_ROWS (MODEL_OUTPUT_LAST ? 1 : T)
 
 static double worst;
+
+/* What the model reads per step. */
+#ifdef MODEL_VOCABULARY
+typedef int32_t input;
+#else
+typedef float input;
+#endif
 
 /* Keeps the largest |a - b| over n floats. */
 static void compare(const float *a, const float *b, size_t n)
@@ -38,14 +47,19 @@ static void compare(const float *a, const float *b, size_t n)
     }
 }
 
-/* x[k] in [-1, 1) from a fixed linear congruential sequence. */
-static void fill(float *x, size_t n, unsigned seed)
+/* x[k] in [-1, 1) from a fixed linear congruential sequence; token ids
+ * from -2 to MODEL_VOCABULARY + 1 (an id out of range reads as zeros). */
+static void fill(input *x, size_t n, unsigned seed)
 {
     unsigned long s = seed * 2654435761u + 1u;
     size_t k;
     for (k = 0; k < n; k++) {
         s = (s * 1103515245u + 12345u) & 0x7fffffffu;
+#ifdef MODEL_VOCABULARY
+        x[k] = (input)(s % (MODEL_VOCABULARY + 4)) - 2;
+#else
         x[k] = (float)s / 1073741824.0f - 1.0f;
+#endif
     }
 }
 
@@ -54,7 +68,7 @@ static void fill(float *x, size_t n, unsigned seed)
  * reset first, writes nothing past it: guard bytes after the state keep
  * their pattern. Returns 0, or 1 after saying which. */
 #define GUARD 256
-static int check_state_size(const float *x)
+static int check_state_size(const input *x)
 {
     size_t n = sizeof(model_state), k, past = 0;
     if (model_model_hash() != MODEL_MODEL_HASH) {
@@ -101,7 +115,7 @@ static int check_state_size(const float *x)
 int main(void)
 {
     model_state *s = malloc(sizeof *s * NB);
-    float *x = malloc(sizeof *x * NB * T * MODEL_INPUT_SIZE);
+    input *x = malloc(sizeof *x * NB * T * MODEL_INPUT_SIZE);
     float *y = malloc(sizeof *y * NB * T * MODEL_OUTPUT_SIZE);
     float *ref = malloc(sizeof *ref * NB * T * MODEL_OUTPUT_SIZE);
     if (!s || !x || !y || !ref)
@@ -112,7 +126,7 @@ int main(void)
 
 #if MODEL_STREAMING
     {
-        float *xb = malloc(sizeof *xb * NB * T * MODEL_INPUT_SIZE);
+        input *xb = malloc(sizeof *xb * NB * T * MODEL_INPUT_SIZE);
         size_t b, t;
         if (!xb)
             return 1;

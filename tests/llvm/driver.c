@@ -5,7 +5,8 @@
  * sequence through model_run and prints what `lstmc run` prints. The
  * differential tests link it with the LLVM object (tests/run_diff.sh,
  * DIFF_CANDIDATE=obj), so the object is tested through the header a user's
- * program would include.
+ * program would include. A model of token ids (MODEL_VOCABULARY) is given
+ * int32_t ids, checked by the reader.
  *
  *   cc -Ibuild/dir -Iruntime tests/llvm/driver.c runtime/lstmc_rows.c model.o -lm
  *   ./a.out [INPUT]
@@ -13,6 +14,7 @@
 #include "lstmc_rows.h"
 #include "model.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +28,14 @@ int main(int argc, char **argv)
     }
     rt_rows rows;
     rt_rows_init(&rows, in, argc > 1 ? argv[1] : "<stdin>", MODEL_INPUT_SIZE);
+#ifdef MODEL_VOCABULARY
+    rt_rows_tokens(&rows, MODEL_VOCABULARY);
+    int32_t *x = NULL;
+#else
+    float *x = NULL;
+#endif
     model_state *s = malloc(sizeof *s);
-    float *x = NULL, *y = NULL, *scratch = NULL;
+    float *y = NULL, *scratch = NULL;
     double *out = NULL;
     int status = 0;
     if (!s)
@@ -47,7 +55,11 @@ int main(int argc, char **argv)
         if (!x || !y || !out)
             return 1;
         for (size_t k = 0; k < nx; k++)
+#ifdef MODEL_VOCABULARY
+            x[k] = (int32_t)v[k];
+#else
             x[k] = (float)v[k];
+#endif
         model_reset(s);
 #if MODEL_STREAMING
         model_run(s, x, (size_t)steps, y);

@@ -56,6 +56,19 @@ static void check_uniform(const char *what, const float *v, long n, double a)
         fail_msg("%s: variance %g, expected %g", what, var, want);
 }
 
+/* Asserts the rows of r [rows, cols] are orthonormal (Keras' Orthogonal). */
+static void check_orthonormal_rows(const char *what, const float *r, int rows, int cols)
+{
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < rows; j++) {
+            double dot = 0;
+            for (int c = 0; c < cols; c++)
+                dot += (double)r[i * cols + c] * r[j * cols + c];
+            if (fabs(dot - (i == j)) > 1e-5)
+                fail_msg("%s rows %d . %d = %g", what, i, j, dot);
+        }
+}
+
 static void test_pytorch_scheme(void **state)
 {
     (void)state;
@@ -89,15 +102,7 @@ static void test_keras_scheme(void **state)
     const float *k = tensor(&t, "l.kernel", &n);
     check_uniform("kernel", k, n, sqrt(6.0 / (40 + 96)));
     /* recurrent_kernel [24, 96]: orthonormal rows */
-    const float *r = tensor(&t, "l.recurrent_kernel", &n);
-    for (int i = 0; i < 24; i++)
-        for (int j = 0; j < 24; j++) {
-            double dot = 0;
-            for (int c = 0; c < 96; c++)
-                dot += (double)r[i * 96 + c] * r[j * 96 + c];
-            if (fabs(dot - (i == j)) > 1e-5)
-                fail_msg("recurrent_kernel rows %d . %d = %g", i, j, dot);
-        }
+    check_orthonormal_rows("recurrent_kernel", tensor(&t, "l.recurrent_kernel", &n), 24, 96);
     /* bias: i f c o; the forget gate's 1 */
     const float *b = tensor(&t, "l.bias", &n);
     for (int c = 0; c < 96; c++)
@@ -107,6 +112,48 @@ static void test_keras_scheme(void **state)
     const float *db = tensor(&t, "d.bias", &n);
     for (long u = 0; u < n; u++)
         assert_true(db[u] == 0.0f);
+    arena_free(&a);
+}
+
+/* GRU and RNN layers: each convention's tensors and shapes, the pytorch
+ * scheme's k = 1/sqrt(H), Keras' orthogonal recurrent kernel and its two
+ * bias rows with reset after. */
+static void test_gru_rnn(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    IrModel *m = model_of(&a, "model g { input 20; gru g { hidden 16; reset after; from pytorch \"gru\"; }\n"
+                              "rnn r { hidden 25; from pytorch \"rnn\"; } output sequence; }");
+    InitTensors t;
+    init_weights(&a, m, INIT_DEFAULT, 5, &t);
+    long n;
+    const float *v = tensor(&t, "gru.weight_ih_l0", &n);
+    assert_int_equal(n, 48 * 20);
+    check_uniform("gru weight_ih", v, n, 0.25);
+    v = tensor(&t, "gru.bias_hh_l0", &n);
+    assert_int_equal(n, 48);
+    check_uniform("gru bias_hh", v, n, 0.25);
+    v = tensor(&t, "rnn.weight_hh_l0", &n);
+    assert_int_equal(n, 25 * 25);
+    check_uniform("rnn weight_hh", v, n, 0.2);
+    assert_int_equal(t.n, 8);
+
+    m = model_of(&a, "model k { input 10; gru g { hidden 12; reset after; from keras \"g\"; }\n"
+                     "gru h { hidden 4; reset before; from native \"h\"; } output sequence; }");
+    init_weights(&a, m, INIT_DEFAULT, 6, &t);
+    check_orthonormal_rows("gru recurrent_kernel", tensor(&t, "g.recurrent_kernel", &n), 12, 36);
+    assert_int_equal(n, 12 * 36);
+    for (int k = 0; k < t.n; k++)
+        if (strcmp(t.names[k], "g.bias") == 0) {
+            assert_int_equal(t.ndims[k], 2);       /* [2, 3H]: reset_after=True */
+            assert_int_equal(t.shapes[k][0], 2);
+            assert_int_equal(t.shapes[k][1], 36);
+        }
+    tensor(&t, "h.w_r", &n);
+    assert_int_equal(n, 4 * (12 + 4));   /* [H, I + H]: g's 12 in */
+    tensor(&t, "h.b_n", &n);
+    for (int k = 0; k < t.n; k++)
+        assert_null(strstr(t.names[k], "b_hn"));   /* reset before: one candidate bias */
     arena_free(&a);
 }
 
@@ -194,12 +241,44 @@ static void test_trace(void **state)
     arena_free(&a);
 }
 
+/* An embedding's table: N(0, 1) as nn.Embedding draws it, Keras' uniform
+ * +-0.05, under each convention's name. */
+static void test_embedding(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    IrModel *m = model_of(&a, "model e { input tokens; embedding emb { vocabulary 300; dim 20; from pytorch \"emb\"; }\n"
+                              "lstm l { hidden 8; from pytorch \"lstm\"; } }");
+    InitTensors t;
+    init_weights(&a, m, INIT_DEFAULT, 1, &t);
+    long n;
+    const float *v = tensor(&t, "emb.weight", &n);
+    assert_int_equal(n, 300 * 20);
+    double sum = 0, sq = 0;
+    for (long k = 0; k < n; k++) {
+        sum += v[k];
+        sq += (double)v[k] * v[k];
+    }
+    assert_true(fabs(sum / (double)n) < 5 / sqrt((double)n));
+    assert_true(fabs(sq / (double)n - 1) < 5 * sqrt(2.0 / (double)n));
+    tensor(&t, "lstm.weight_ih_l0", &n);
+    assert_int_equal(n, 32 * 20);
+    m = model_of(&a, "model e { input tokens; embedding emb { vocabulary 300; dim 20; from keras \"emb\"; }\n"
+                     "lstm l { hidden 8; from native \"l\"; } }");
+    init_weights(&a, m, INIT_DEFAULT, 1, &t);
+    v = tensor(&t, "emb.embeddings", &n);
+    check_uniform("embeddings", v, n, 0.05);
+    arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pytorch_scheme), cmocka_unit_test(test_keras_scheme),
         cmocka_unit_test(test_1997_scheme),    cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_trace),
+        cmocka_unit_test(test_embedding),
+        cmocka_unit_test(test_gru_rnn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -994,6 +994,35 @@ static void test_rnn_and_gru_stream(void **state)
     assert_memory_equal(whole, part, sizeof whole);
 }
 
+/* An embedding: each step's id picks its row of the table for the next
+ * layer; an id out of range reads as zeros, in a whole run and a stream. */
+static void test_embedding(void **state)
+{
+    (void)state;
+    float table[3 * 2] = {1, 2, 3, 4, 5, 6};
+    float w[2 * 2] = {1, 0, 0, 10};
+    IrLayer layers[1] = {dense_layer(2, 2, w, NULL, act(ACT_IDENTITY, 0, 0))};
+    IrLayer E;
+    memset(&E, 0, sizeof E);
+    E.kind = IR_EMBEDDING;
+    E.name = "e";
+    E.input = 3;
+    E.output = 2;
+    E.embed.table = table;
+    IrModel m = model_of(layers, 1, 0);
+    m.input = 1;
+    m.embedding = &E;
+    double x[4] = {2, 0, 7, -1}, y[8];
+    double want[8] = {5, 60, 1, 20, 0, 0, 0, 0};
+    interp_run(&m, x, 4, y);
+    check_close(y, want, 8);
+    InterpStream *s = interp_stream_new(&m);
+    interp_stream_run(s, x, 2, y);
+    interp_stream_run(s, x + 2, 2, y + 4);
+    check_close(y, want, 8);
+    interp_stream_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1021,6 +1050,7 @@ int main(void)
         cmocka_unit_test(test_activations),
         cmocka_unit_test(test_stream),
         cmocka_unit_test(test_gru),
+        cmocka_unit_test(test_embedding),
         cmocka_unit_test(test_rnn_and_gru_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

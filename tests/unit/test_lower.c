@@ -31,6 +31,8 @@ static IrModel *model(Arena *a, const char *text)
     IrModel *m = sema_check(a, parse_spec(a, src), "none.safetensors");
     if (!m || diag_errors() != 0)
         fail_msg("expected a valid spec:\n%s", text);
+    if (m->embedding)
+        m->embedding->embed.table = zeros(a, (long)m->embedding->input * m->embedding->output);
     for (int n = 0; n < m->nlayers; n++) {
         IrLayer *L = &m->layers[n];
         if (L->kind == IR_DENSE) {
@@ -480,8 +482,8 @@ static void test_cell_run_backward(void **state)
 
     /* the model's run: each direction writes its columns of the rows */
     const LowStmt *run0 = NULL, *run1 = NULL;
-    for (int k = 0; k < lm->run.body.n; k++) {
-        const LowStmt *t = &lm->run.body.s[k];
+    for (int k = 0; k < lm->run_from.body.n; k++) {
+        const LowStmt *t = &lm->run_from.body.s[k];
         if (t->kind == LS_CALL && t->callee == CALLEE_CELL_RUN)
             *(t->index ? &run1 : &run0) = t;
     }
@@ -555,11 +557,11 @@ static void test_sequence_api(void **state)
                          "  lstm a { hidden 4; direction bidirectional; from native \"w\"; } lstm b { hidden 2; from native \"w\"; }\n"
                          "  dense d { units 2; from native \"w\"; } output last; }\n",
                          NULL);
-    /* resets first, then the rows between layers in the caller's scratch */
+    /* NAME_run resets first, then NAME_run_from_state; the rows between layers in the caller's scratch */
     assert_int_equal(lm->run.body.s[0].kind, LS_RETURN_IF_ZERO);
     assert_int_equal(lm->run.body.s[1].callee, CALLEE_MODEL_RESET);
     assert_int_equal(lm->nseq, 2);
-    const LowStmt *s = find_call(&lm->run.body, CALLEE_DENSE);
+    const LowStmt *s = find_call(&lm->run_from.body, CALLEE_DENSE);
     assert_string_equal(arg_text(&a, lm, &s->args[0]), "scratch+((steps * 8) + ((steps - 1) * 2))");
     arena_free(&a);
 }
@@ -582,9 +584,9 @@ static void test_pool_final(void **state)
     assert_int_equal(lm->ops[3].kind, OP_DENSE_LAST);
     assert_int_equal(lm->ops[3].in.kind, BUF_TMP);
     const LowStmt *fwd = NULL, *bwd = NULL;
-    for (int k = 0; k < lm->run.body.n; k++)
-        if (lm->run.body.s[k].kind == LS_COPY)
-            *(fwd ? &bwd : &fwd) = &lm->run.body.s[k];
+    for (int k = 0; k < lm->run_from.body.n; k++)
+        if (lm->run_from.body.s[k].kind == LS_COPY)
+            *(fwd ? &bwd : &fwd) = &lm->run_from.body.s[k];
     assert_non_null(bwd);
     assert_string_equal(ptr_text(&a, lm, &fwd->src), "s[0].a_h");
     assert_string_equal(ptr_text(&a, lm, &fwd->dst), "s[0].tmp0");
@@ -620,7 +622,7 @@ static void test_pool_mean_max(void **state)
     assert_true(lm->pooled);
     assert_true(lower_needs(lm, "rt_mean_rowsf"));
     assert_false(lower_needs(lm, "rt_max_rowsf"));
-    const LowStmt *s = find_call(&lm->run.body, CALLEE_RUNTIME);
+    const LowStmt *s = find_call(&lm->run_from.body, CALLEE_RUNTIME);
     assert_non_null(s);
     assert_string_equal(s->fn, "rt_mean_rowsf");
     assert_int_equal(s->nargs, 4);
@@ -632,11 +634,11 @@ static void test_pool_mean_max(void **state)
     /* no lstm: the input's rows, straight into y */
     lm = lower(&a, "model m { input 3; dense d { units 2; from native \"w\"; } output max; }", NULL);
     assert_false(lm->streaming);
-    s = find_call(&lm->run.body, CALLEE_RUNTIME);
+    s = find_call(&lm->run_from.body, CALLEE_RUNTIME);
     assert_string_equal(s->fn, "rt_max_rowsf");
     assert_string_equal(arg_text(&a, lm, &s->args[0]), "x");
     assert_string_equal(arg_text(&a, lm, &s->args[2]), "3");
-    s = find_call(&lm->run.body, CALLEE_DENSE);
+    s = find_call(&lm->run_from.body, CALLEE_DENSE);
     assert_string_equal(arg_text(&a, lm, &s->args[0]), "s[0].tmp0");
     assert_string_equal(arg_text(&a, lm, &s->args[1]), "y");
 
@@ -644,6 +646,69 @@ static void test_pool_mean_max(void **state)
     const char *spec = "model m { input 3; lstm a { hidden 4; direction backward; from native \"w\"; } output %s; }";
     assert_true(lower(&a, arena_printf(&a, spec, "last"), NULL)->hash !=
                 lower(&a, arena_printf(&a, spec, "final"), NULL)->hash);
+    arena_free(&a);
+}
+
+/* A model of token ids: the API takes int32_t ids, the first op looks them
+ * up (the runtime's rt_embed_rowsf) into rows the first layer reads. */
+static void test_embedding(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    LowModel *lm = lower(&a,
+                         "model m { input tokens; embedding e { vocabulary 100; dim 6; from pytorch \"e\"; }\n"
+                         "  lstm l { hidden 16; from native \"w\"; } dense d { units 2; from native \"w\"; } }",
+                         NULL);
+    assert_true(lm->tokens);
+    assert_int_equal(lm->input, 1);
+    assert_string_equal(lm->embedding.table.name, "m_e_table");
+    assert_int_equal(lower_array_floats(&lm->embedding.table), 600);
+    assert_true(lower_needs(lm, "rt_embed_rowsf"));
+    assert_int_equal(lm->ops[0].kind, OP_EMBED_ROWS);
+    assert_int_equal(lm->ops[0].in.kind, BUF_X);
+    assert_int_equal(lm->ops[0].out.kind, BUF_SEQ);
+    assert_int_equal(lm->ops[1].in.kind, BUF_SEQ);
+    assert_int_equal(lm->ops[1].in_width, 6);
+    assert_int_equal(lm->run.params[1].type, LT_CIDP);
+    assert_int_equal(lm->step.params[1].type, LT_CIDP);
+    assert_int_equal(lm->run_batch.params[2].type, LT_CIDP);
+    const LowStmt *s = find_call(&lm->run.body, CALLEE_RUNTIME);
+    assert_string_equal(s->fn, "rt_embed_rowsf");
+    assert_int_equal(s->nargs, 6);
+    assert_string_equal(arg_text(&a, lm, &s->args[0]), "m_e_table");
+    assert_string_equal(arg_text(&a, lm, &s->args[1]), "M_VOCABULARY");
+    assert_string_equal(arg_text(&a, lm, &s->args[2]), "6");
+    assert_string_equal(arg_text(&a, lm, &s->args[3]), "x+t0");
+    assert_string_equal(arg_text(&a, lm, &s->args[4]), "n");
+    assert_string_equal(arg_text(&a, lm, &s->args[5]), "s[0].seq0");
+    s = find_call(&lm->run.body, CALLEE_CELL_RUN);
+    assert_string_equal(arg_text(&a, lm, &s->args[0]), "s[0].seq0");
+    /* run_batch: the group's ids of step t */
+    s = find_call(&lm->run_batch.body, CALLEE_RUNTIME);
+    assert_string_equal(arg_text(&a, lm, &s->args[3]), "x+((t * batch) + b0)");
+    assert_string_equal(arg_text(&a, lm, &s->args[4]), "nb");
+    /* the table is flash, and part of the hash */
+    LowModel *other = lower(&a,
+                            "model m { input tokens; embedding e { vocabulary 100; dim 6; from pytorch \"e\"; }\n"
+                            "  lstm l { hidden 16; from native \"w\"; } dense d { units 2; from native \"w\"; } }",
+                            NULL);
+    assert_true(other->hash == lm->hash);
+    other->ir->embedding->embed.table[7] = 1;
+    assert_true(lower_model(&a, other->ir, &(LowerOptions){NULL, 1, 1, NULL, 0})->hash != lm->hash);
+    assert_true(lm->flash_bytes >= 4 * 600);
+
+    /* a sequence model: the vectors in the caller's scratch; pooled without
+     * a recurrent layer: the vectors themselves */
+    lm = lower(&a, "model m { input tokens; embedding e { vocabulary 9; dim 3; from keras \"e\"; }\n"
+                   "  dense d { units 2; from native \"w\"; } output mean; }", NULL);
+    assert_false(lm->streaming);
+    assert_int_equal(lm->ops[0].kind, OP_EMBED_ROWS);
+    s = find_call(&lm->run_from.body, CALLEE_RUNTIME);   /* NAME_run: reset, then run_from_state */
+    assert_non_null(s);
+    assert_string_equal(s->fn, "rt_embed_rowsf");
+    assert_string_equal(arg_text(&a, lm, &s->args[5]), "scratch");
+    assert_int_equal(lm->ops[1].kind, OP_POOL);
+    assert_int_equal(lm->ops[1].in.kind, BUF_SEQ);
     arena_free(&a);
 }
 
@@ -687,6 +752,69 @@ static void test_reset_initial_state(void **state)
     assert_int_equal(s->kind, LS_COPY);
     assert_string_equal(ptr_text(&a, lm, &s->dst), "s[0].l_h");
     assert_string_equal(ptr_text(&a, lm, &s->src), "m_l_h0");
+    arena_free(&a);
+}
+
+/* The copies of a set or get state function, as "dst <- src (n)" lines. */
+static const char *copies_text(Arena *a, const LowModel *lm, const LowFunc *f)
+{
+    const char *t = "";
+    for (int k = 0; k < f->body.n; k++) {
+        const LowStmt *s = &f->body.s[k];
+        assert_int_equal(s->kind, LS_COPY);
+        t = arena_printf(a, "%s%s <- %s (%s)\n", t, ptr_text(a, lm, &s->dst), ptr_text(a, lm, &s->src),
+                         expr_text(a, s->n));
+    }
+    return t;
+}
+
+/* NAME_set_state and NAME_get_state: PyTorch's h_n and c_n order (layer by
+ * layer, forward before backward; projected h; c of LSTM cells only, a
+ * GRU's c field set from its h), and a sequence model's run as reset +
+ * run_from_state. */
+static void test_state_io(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    LowModel *lm = lower(&a,
+                         "model m { input 3;\n"
+                         "  lstm a { hidden 4; projection 2; direction bidirectional; from native \"w\"; }\n"
+                         "  gru g { hidden 5; reset after; from native \"w\"; } }\n",
+                         NULL);
+    assert_int_equal(lm->state_h, 2 + 2 + 5);
+    assert_int_equal(lm->state_c, 4 + 4);
+    assert_string_equal(lm->set_state.name, "m_set_state");
+    assert_string_equal(lm->set_state.params[1].elems_macro, "M_STATE_H_SIZE");
+    assert_string_equal(lm->set_state.params[2].elems_macro, "M_STATE_C_SIZE");
+    assert_int_equal(lm->set_state.params[1].type, LT_CFLOATP);
+    assert_int_equal(lm->get_state.params[1].type, LT_FLOATP);
+    assert_string_equal(copies_text(&a, lm, &lm->set_state),
+                        "s[0].a_h <- h (M_A_PROJ)\n"
+                        "s[0].a_c <- c (M_A_HIDDEN)\n"
+                        "s[0].a_reverse_h <- h+2 (M_A_REVERSE_PROJ)\n"
+                        "s[0].a_reverse_c <- c+4 (M_A_REVERSE_HIDDEN)\n"
+                        "s[0].g_h <- h+4 (M_G_HIDDEN)\n"
+                        "s[0].g_c <- h+4 (M_G_HIDDEN)\n");
+    assert_string_equal(copies_text(&a, lm, &lm->get_state),
+                        "h <- s[0].a_h (M_A_PROJ)\n"
+                        "c <- s[0].a_c (M_A_HIDDEN)\n"
+                        "h+2 <- s[0].a_reverse_h (M_A_REVERSE_PROJ)\n"
+                        "c+4 <- s[0].a_reverse_c (M_A_REVERSE_HIDDEN)\n"
+                        "h+4 <- s[0].g_h (M_G_HIDDEN)\n");
+    /* NAME_run = reset, then NAME_run_from_state, which never resets */
+    assert_string_equal(lm->run_from.name, "m_run_from_state");
+    assert_null(find_call(&lm->run_from.body, CALLEE_MODEL_RESET));
+    assert_non_null(find_call(&lm->run_from.body, CALLEE_CELL_RUN));
+    assert_int_equal(lm->run.body.s[1].callee, CALLEE_MODEL_RESET);
+    assert_int_equal(lm->run.body.s[2].callee, CALLEE_MODEL_RUN_FROM);
+
+    /* a model of dense layers keeps no state: no functions; a GRU alone no c */
+    lm = lower(&a, "model d { input 2; dense h { units 1; from native \"w\"; } }", NULL);
+    assert_int_equal(lm->state_h + lm->state_c, 0);
+    assert_null(lm->set_state.name);
+    lm = lower(&a, "model r { input 2; gru g { hidden 3; reset after; from native \"w\"; } }", NULL);
+    assert_int_equal(lm->state_c, 0);
+    assert_null(lm->set_state.params[2].elems_macro);
     arena_free(&a);
 }
 
@@ -855,6 +983,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_state_io),
         cmocka_unit_test(test_state_layout_streaming),
         cmocka_unit_test(test_state_layout_sequence),
         cmocka_unit_test(test_state_dense_only),
@@ -867,6 +996,7 @@ int main(void)
         cmocka_unit_test(test_sequence_api),
         cmocka_unit_test(test_pool_final),
         cmocka_unit_test(test_pool_mean_max),
+        cmocka_unit_test(test_embedding),
         cmocka_unit_test(test_reset_initial_state),
         cmocka_unit_test(test_model_hash),
         cmocka_unit_test(test_runtime_needs),

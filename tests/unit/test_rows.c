@@ -428,6 +428,81 @@ static void test_header_line(void **state)
     check_error("time,speed\n1,2\n", 2, "input.txt:1:1: error: 'time' is not a number\n");
 }
 
+/* ---- token ids ---- */
+
+/* One id per line or several, each a step; a blank line ends a sequence. */
+static void test_tokens(void **state)
+{
+    (void)state;
+    Fixture f;
+    fx_open(&f, "3\n1 4, 1\n\t5,9  # a comment\n\n0\n", 1);
+    rt_rows_tokens(&f.r, 10);
+    double a[] = {3, 1, 4, 1, 5, 9}, b[] = {0};
+    expect_seq(&f, 6, a);
+    expect_seq(&f, 1, b);
+    expect_end(&f);
+    fx_close(&f);
+}
+
+static void check_token_error(const char *text, const char *msg)
+{
+    Fixture f;
+    fx_open(&f, text, 1);
+    rt_rows_tokens(&f.r, 10);
+    expect_error(&f, msg);
+    fx_close(&f);
+}
+
+static void test_token_errors(void **state)
+{
+    (void)state;
+    check_token_error("1 2\n3 10\n", "input.txt:2:3: error: token id 10 is out of range: the vocabulary has 10 "
+                                     "tokens (ids 0 to 9)\n");
+    check_token_error("-1\n", "input.txt:1:1: error: token id -1 is out of range: the vocabulary has 10 "
+                              "tokens (ids 0 to 9)\n");
+    check_token_error("1 2.5\n", "input.txt:1:3: error: '2.5' is not a token id (an integer)\n");
+    check_token_error("1 x\n", "input.txt:1:3: error: 'x' is not a token id (an integer)\n");
+    check_token_error("1 nan\n", "input.txt:1:3: error: 'nan' is not a token id (an integer)\n");
+    check_token_error("1,,2\n", "input.txt:1:3: error: expected a token id before ','\n");
+    check_token_error(",1\n", "input.txt:1:1: error: expected a token id before ','\n");
+    check_token_error("1, 2,\n", "input.txt:1:6: error: expected a token id after ','\n");
+    /* after an error, the next sequence */
+    Fixture f;
+    fx_open(&f, "1 99 2\n3\n\n4 5\n", 1);
+    rt_rows_tokens(&f.r, 10);
+    expect_error(&f, "input.txt:1:3: error: token id 99 is out of range: the vocabulary has 10 tokens (ids 0 to 9)\n");
+    double a[] = {4, 5};
+    expect_seq(&f, 2, a);
+    expect_end(&f);
+    fx_close(&f);
+}
+
+/* f32: the ids as floats, checked alike, at the byte where each starts. */
+static void test_tokens_f32(void **state)
+{
+    (void)state;
+    float v[] = {2, 7, 1.5f}, w[] = {2, 11};
+    Fixture f;
+    fx_open_bytes(&f, v, 2 * sizeof(float), 1);
+    rt_rows_format(&f.r, RT_F32, 0);
+    rt_rows_tokens(&f.r, 10);
+    double a[] = {2, 7};
+    expect_seq(&f, 2, a);
+    expect_end(&f);
+    fx_close(&f);
+    fx_open_bytes(&f, v, sizeof v, 1);
+    rt_rows_format(&f.r, RT_F32, 0);
+    rt_rows_tokens(&f.r, 10);
+    expect_error(&f, "input.txt: byte 8: error: 1.5 is not a token id (an integer)\n");
+    fx_close(&f);
+    fx_open_bytes(&f, w, sizeof w, 1);
+    rt_rows_format(&f.r, RT_F32, 0);
+    rt_rows_tokens(&f.r, 10);
+    expect_error(&f, "input.txt: byte 4: error: token id 11 is out of range: the vocabulary has 10 tokens "
+                     "(ids 0 to 9)\n");
+    fx_close(&f);
+}
+
 /* A .npy file given as text is named as such. */
 static void test_npy_as_text(void **state)
 {
@@ -869,6 +944,7 @@ typedef struct Toy {
     double sum;
     int calls, resets;
     size_t most;
+    int from_state;     /* whole sequences: the next starts from toy_set_state's sum */
 } Toy;
 
 static void toy_reset(void *ctx)
@@ -884,8 +960,9 @@ static int toy_run(void *ctx, const double *x, size_t steps, double *y, int last
     t->calls++;
     if (steps > t->most)
         t->most = steps;
-    if (whole)
+    if (whole && !t->from_state)
         t->sum = 0;
+    t->from_state = 0;
     for (size_t k = 0; k < steps; k++) {
         t->sum += x[2 * k];
         if (!last || k == steps - 1) {
@@ -911,15 +988,49 @@ static int toy_whole(void *ctx, const double *x, size_t steps, double *y)
     return toy_run(ctx, x, steps, y, 0, 1);
 }
 
+/* The toy's state is its sum: one number. */
+static void toy_set_state(void *ctx, const double *s)
+{
+    Toy *t = ctx;
+    t->sum = s[0];
+    t->from_state = 1;
+}
+
+static void toy_get_state(void *ctx, double *s)
+{
+    s[0] = ((Toy *)ctx)->sum;
+}
+
+/* States: a text of start states for the toy (NULL: none), and the final
+ * states it must write (NULL: none wanted). */
+typedef struct ToyStates {
+    const char *in, *want_out;
+} ToyStates;
+
 /* Runs text through the toy model: in is a regular file when regular (the
  * loop may read ahead), else a memory stream; out is a memory stream
- * (live). Checks the status, the output and the messages. */
-static Toy run_toy(const char *text, int streaming, int last, size_t chunk, int regular, int want_status,
-                   const char *want_out, const char *want_err)
+ * (live). Checks the status, the output, the messages and, with st, the
+ * final states. */
+static Toy run_toy_states(const char *text, int streaming, int last, size_t chunk, int regular, int want_status,
+                          const char *want_out, const char *want_err, const ToyStates *st)
 {
-    Toy t = {0, 0, 0, 0};
+    Toy t = {0, 0, 0, 0, 0};
     rt_model m = {2, 2, streaming, last, chunk, &t, toy_reset,
-                  streaming ? (last ? toy_last : toy_seq) : toy_whole};
+                  streaming ? (last ? toy_last : toy_seq) : toy_whole, 1, NULL, NULL, toy_set_state, toy_get_state};
+    FILE *sin = st && st->in ? fmemopen((void *)st->in, strlen(st->in), "r") : NULL;
+    char *states_text = NULL;
+    size_t states_len = 0;
+    FILE *sout = st && st->want_out ? open_memstream(&states_text, &states_len) : NULL;
+    rt_rows sr;
+    rt_out so;
+    rt_rows_init(&sr, sin, "states.txt", 1);
+    memset(&so, 0, sizeof so);
+    if (sin)
+        m.state_in = &sr;
+    if (sout) {
+        assert_int_equal(rt_out_init(&so, sout, "final.txt", RT_TEXT, 1), RT_RUN_OK);
+        m.state_out = &so;
+    }
     FILE *in = regular ? tmpfile() : fmemopen((void *)text, strlen(text), "r");
     char *out_text = NULL, *err_text = NULL;
     size_t out_len = 0, err_len = 0;
@@ -944,7 +1055,23 @@ static Toy run_toy(const char *text, int streaming, int last, size_t chunk, int 
     rt_out_free(&o);
     rt_rows_free(&r);
     fclose(in);
+    if (sout) {
+        assert_int_equal(rt_out_finish(&so, stderr), RT_RUN_OK);
+        fclose(sout);
+        assert_string_equal(states_text ? states_text : "", st->want_out);
+        free(states_text);
+    }
+    rt_out_free(&so);
+    rt_rows_free(&sr);
+    if (sin)
+        fclose(sin);
     return t;
+}
+
+static Toy run_toy(const char *text, int streaming, int last, size_t chunk, int regular, int want_status,
+                   const char *want_out, const char *want_err)
+{
+    return run_toy_states(text, streaming, last, chunk, regular, want_status, want_out, want_err, NULL);
 }
 
 static void test_run_stream(void **state)
@@ -956,7 +1083,7 @@ static void test_run_stream(void **state)
     Toy t = run_toy(text, 1, 0, 64, 0, RT_RUN_OK, seq, "");
     assert_int_equal(t.calls, 5);
     assert_int_equal((int)t.most, 1);
-    assert_int_equal(t.resets, 3);      /* the start, and after each sequence */
+    assert_int_equal(t.resets, 2);      /* before each sequence's first step */
     /* from a regular file: batches of up to chunk steps, the same rows */
     t = run_toy(text, 1, 0, 2, 1, RT_RUN_OK, seq, "");
     assert_int_equal(t.calls, 3);       /* [1 2] [3] | [4 5] */
@@ -987,6 +1114,31 @@ static void test_run_whole(void **state)
             "in.txt:5:2: error: expected 2 numbers, found 1\n");
 }
 
+/* Start and final states (--state-in, --state-out): a row per sequence, or
+ * one row for all; a count that fits neither stops the run. */
+static void test_run_states(void **state)
+{
+    (void)state;
+    const char *text = "1 10\n2 20\n\n4 40\n";
+    for (int streaming = 0; streaming <= 1; streaming++) {
+        ToyStates each = {"100\n200\n", "103\n204\n"}, one = {"100\n", "103\n104\n"};
+        run_toy_states(text, streaming, 0, 64, 0, RT_RUN_OK, "101 10\n103 20\n204 40\n", "", &each);
+        run_toy_states(text, streaming, 0, 64, 1, RT_RUN_OK, "101 10\n103 20\n104 40\n", "", &one);
+        ToyStates more = {"100\n200\n300\n", "103\n204\n"};
+        run_toy_states(text, streaming, 0, 64, 0, RT_RUN_BAD_INPUT, "101 10\n103 20\n204 40\n",
+                       "states.txt: error: more states than the 2 sequences of the input: give one state for "
+                       "every sequence, or one per sequence\n", &more);
+        ToyStates fewer = {"100\n200\n", "103\n204\n"};
+        run_toy_states("1 10\n2 20\n\n4 40\n\n5 50\n", streaming, 0, 64, 0, RT_RUN_BAD_INPUT,
+                       "101 10\n103 20\n204 40\n",
+                       "states.txt: error: 2 states for more sequences: give one state for every sequence, "
+                       "or one per sequence\n", &fewer);
+        ToyStates bad = {"1 2\n", ""};
+        run_toy_states(text, streaming, 0, 64, 0, RT_RUN_BAD_INPUT, "",
+                       "states.txt:1:3: error: expected 1 number, found 2\n", &bad);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1009,6 +1161,9 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_comments),
         cmocka_unit_test(test_header_line),
+        cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_token_errors),
+        cmocka_unit_test(test_tokens_f32),
         cmocka_unit_test(test_npy_as_text),
         cmocka_unit_test(test_f32),
         cmocka_unit_test(test_npy_2d_3d),
@@ -1019,6 +1174,7 @@ int main(void)
         cmocka_unit_test(test_out_f32),
         cmocka_unit_test(test_out_npy),
         cmocka_unit_test(test_run_stream),
+        cmocka_unit_test(test_run_states),
         cmocka_unit_test(test_run_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1196,6 +1196,41 @@ static void test_many_prefixes(void **state)
         fail_msg("BUG in sema.c: from takes at most 16 prefixes");
 }
 
+/* An embedding block: the model reads one token id per step, the first
+ * layer the embedding's dim. */
+static void test_embedding(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    IrModel *m = check_ok(&a, "model m { input tokens; weights \"w.safetensors\";\n"
+                              "  embedding emb { vocabulary 1000; dim 16; from keras \"emb\"; }\n"
+                              "  lstm l { hidden 8; from pytorch \"l\"; } }");
+    assert_non_null(m->embedding);
+    assert_int_equal(m->input, 1);
+    assert_int_equal(m->embedding->kind, IR_EMBEDDING);
+    assert_int_equal(m->embedding->input, 1000);
+    assert_int_equal(m->embedding->output, 16);
+    assert_int_equal(m->embedding->source.conv, CONV_KERAS);
+    assert_string_equal(m->embedding->source.prefix[0], "emb");
+    assert_int_equal(ir_vocabulary(m), 1000);
+    assert_int_equal(m->nlayers, 1);
+    assert_int_equal(m->layers[0].input, 16);
+    m = check_ok(&a, "model m { input 3; weights \"w.safetensors\"; lstm l { hidden 8; from pytorch \"l\"; } }");
+    assert_null(m->embedding);
+    assert_int_equal(ir_vocabulary(m), 0);
+    check_errors("model m { input tokens; weights \"w\";\n"
+                 "  embedding e { vocabulary 0; dim 4; from pytorch \"e\", \"f\"; }\n"
+                 "  lstm l { hidden 8; from pytorch \"l\"; } }",
+                 2,
+                 "t.lstm:2:28: error: vocabulary must be an integer from 1 to 16777216, saw '0'\n"
+                 "  embedding e { vocabulary 0; dim 4; from pytorch \"e\", \"f\"; }\n"
+                 "                           ^\n"
+                 "t.lstm:2:38: error: an embedding takes one tensor-name prefix, saw 2\n"
+                 "  embedding e { vocabulary 0; dim 4; from pytorch \"e\", \"f\"; }\n"
+                 "                                     ^~~~\n");
+    arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1225,6 +1260,7 @@ int main(void)
         cmocka_unit_test(test_several_errors),
         cmocka_unit_test(test_errors_after_an_error),
         cmocka_unit_test(test_many_prefixes),
+        cmocka_unit_test(test_embedding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
