@@ -7,6 +7,9 @@
 #                     same again under AddressSanitizer + UndefinedBehaviorSanitizer,
 #                     and (when LLVM is there) once more built without LLVM
 #   make check-diff-long   3000 random models
+#   make check-int16  (also in make check) --arithmetic int16: generated C and
+#                     LLVM objects against the interpreter's integer mode, bit
+#                     for bit, here and on a Cortex-M0 under QEMU
 #   make check-cross  (also in make check) the examples and random models on
 #                     aarch64, s390x and a Cortex-M4F under QEMU
 #   make size-report  code size of the examples for a Cortex-M4F, LLVM vs gcc
@@ -47,7 +50,7 @@ endif
 # run --jit say that this build has none. `make LLVM_CONFIG=` builds without.
 LLVM_CONFIG ?= $(shell command -v llvm-config 2>/dev/null || command -v llvm-config-14 2>/dev/null)
 ifneq ($(LLVM_CONFIG),)
-LLVM_SRCS   := compiler/llvm/emit_llvm.c compiler/llvm/act.c compiler/llvm/cpu.c compiler/llvm/jit.c
+LLVM_SRCS   := compiler/llvm/emit_llvm.c compiler/llvm/emit_llvm_int.c compiler/llvm/act.c compiler/llvm/cpu.c compiler/llvm/jit.c
 LLVM_CFLAGS := -DLSTMC_HAVE_LLVM
 # only the include folder: llvm-config --cflags brings flags of its own
 LLVM_INC    := -isystem $(shell $(LLVM_CONFIG) --includedir)
@@ -65,6 +68,7 @@ endif
 # a spec and weights and touches nothing else.
 LIB_SRCS := compiler/util.c compiler/ast.c compiler/json.c compiler/safetensors.c compiler/ir.c \
             compiler/sema.c compiler/weights.c compiler/quant.c compiler/quantize.c compiler/interp.c \
+            compiler/fixed.c compiler/fixed_plan.c compiler/ranges.c compiler/interp_int.c compiler/lower_int.c compiler/emit_c_int.c \
             compiler/lower.c compiler/lower_api.c compiler/emit_c.c compiler/emit_main.c runtime/lstmc_rows.c \
             compiler/import/onnx.c compiler/import/import.c compiler/import/import_shape.c \
             compiler/import/import_layers.c compiler/import/import_write.c
@@ -83,7 +87,7 @@ APP_SRCS := compiler/main.c compiler/cli.c compiler/cmd_compile.c compiler/cmd_b
 # The workbench: scores, two models side by side, every path against the
 # interpreter, random weights, and run --trace's file.
 APP_SRCS += compiler/cmd_eval.c compiler/cmd_compare.c compiler/cmd_verify.c compiler/cmd_init.c \
-            compiler/trace_file.c
+            compiler/trace_file.c compiler/cmd_calibrate.c
 MAIN_OBJ := $(APP_SRCS:%.c=$(B)/%.o)
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
@@ -120,9 +124,11 @@ $(B)/parser.c $(B)/parser.h &: grammar/parser.y | $(DEPS_STAMP)
 
 # The runtime, embedded as strings for the code generators to copy; the
 # activations cut into the pieces a model may need (compiler/runtime_text.h).
-RUNTIME_TEXT := rt_act=pieces:runtime/lstmc_act.h rt_text_rows_h=runtime/lstmc_rows.h \
+RUNTIME_TEXT := rt_act=pieces:runtime/lstmc_act.h rt_fixed=pieces:runtime/lstmc_fixed.h \
+                rt_text_rows_h=runtime/lstmc_rows.h \
                 rt_text_rows_c=runtime/lstmc_rows.c
-$(B)/runtime_text.c: scripts/embed.sh scripts/embed_pieces.awk runtime/lstmc_act.h runtime/lstmc_rows.h \
+$(B)/runtime_text.c: scripts/embed.sh scripts/embed_pieces.awk runtime/lstmc_act.h runtime/lstmc_fixed.h \
+                     runtime/lstmc_rows.h \
                      runtime/lstmc_rows.c
 	@mkdir -p $(B)
 	sh scripts/embed.sh $(RUNTIME_TEXT) > $@
@@ -138,7 +144,7 @@ $(B)/runtime_text.c: scripts/embed.sh scripts/embed_pieces.awk runtime/lstmc_act
 BC_FLAGS := -std=c99 -O2 -ffp-contract=off -fno-vectorize -fno-slp-vectorize -fno-pic -fno-pie \
             -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-stack-protector -Iruntime
 ACT_BC   := $(B)/act_fma.bc $(B)/act_nofma.bc $(B)/act_fma_small.bc $(B)/act_nofma_small.bc
-$(ACT_BC): compiler/llvm/act_runtime.c runtime/lstmc_act.h
+$(ACT_BC): compiler/llvm/act_runtime.c runtime/lstmc_act.h runtime/lstmc_fixed.h
 	@mkdir -p $(B)
 	@sh scripts/deps.sh clang $(LLVM_MAJOR) "$(CLANG)"
 	$(CLANG) $(BC_FLAGS) $(if $(findstring _small,$@),-fno-inline) \
@@ -401,6 +407,15 @@ check-llvm: $(B)/lstmc example-embed-llvm
 # (lstmc build with the cross gcc) and the --emit obj path, run under QEMU
 # and compared with lstmc run. A target whose tools are missing is reported
 # skipped; skipped in the SAN=1 pass (QEMU runs no host sanitizer).
+# Integer-only arithmetic (tests/run_int16.sh): the generated C of
+# --arithmetic int16 against the interpreter's integer mode, bit for bit, on
+# random models and the examples, on this machine and on a Cortex-M0 (no
+# FPU) under qemu-system-arm -M microbit; the examples' sizes beside float.
+# The sanitizer pass of make check runs fewer models (its time).
+check-int16: $(B)/lstmc
+	@INT16_MODELS=$(if $(filter 1,$(SAN)),12,40) INT16_M0_MODELS=$(if $(filter 1,$(SAN)),1,4) \
+	  sh tests/run_int16.sh $(B)/lstmc
+
 check-cross: $(B)/lstmc $(B)/tests/randmodel
 	@LSTMC_SAN=$(SAN) sh tests/run_cross.sh $(B)/lstmc
 
@@ -463,7 +478,7 @@ check-names: $(B)/lstmc
 check-workbench: $(B)/lstmc
 	@LSTMC_SAN=$(SAN) sh tests/run_workbench.sh $(B)/lstmc
 
-TESTS := check-unit check-act check-diag check-cli check-workbench check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-cross check-examples-trained check-onnx check-limits check-fuzz check-stream check-state check-python
+TESTS := check-unit check-act check-diag check-cli check-workbench check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-cross check-int16 check-examples-trained check-onnx check-limits check-fuzz check-stream check-state check-python
 
 # Every suite of TESTS in each pass: the normal build, SAN=1 and, with LLVM,
 # a build without it (in $(B)/nollvm), where the LLVM tests must report
@@ -480,6 +495,7 @@ check:
 clean:
 	rm -rf build
 
+.PHONY: check-int16
 .PHONY: all check clean example check-diff-long check-stream-long check-act-long $(TESTS)
 .DELETE_ON_ERROR:
 

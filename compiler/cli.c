@@ -3,6 +3,7 @@
  * path, usage errors, the code generation flags, quoting for banners.
  */
 #include "cli.h"
+#include "fixed_plan.h"
 #include "quantize.h"
 
 #include "ast.h"
@@ -26,7 +27,7 @@ int cli_usage_error(const Args *a, const char *fmt, const char *what)
 /* cli_load_spec, with the weights stored as type_override (a
  * --weights-type; NULL: as the spec's `weights_type` says, f32 without). */
 static IrModel *load_spec(Arena *arena, const char *spec_path, const char *weights, int with_weights,
-                          int print_ast, const char *type_override)
+                          int print_ast, const char *type_override, const char *arith_override)
 {
     Source *src = source_read(arena, spec_path);
     if (!src)
@@ -42,18 +43,30 @@ static IrModel *load_spec(Arena *arena, const char *spec_path, const char *weigh
     if (print_ast)
         ast_print(stdout, spec);
     IrModel *m = sema_check(arena, spec, weights);
+    if (m && arith_override)
+        m->arithmetic = (Arithmetic)fixed_arith_of(arith_override);
+    if (m && m->arithmetic == ARITH_INT16 && !type_override && m->weights_type != WT_INT8 &&
+        m->weights_type_loc.src) {
+        diag_error(&m->weights_type_loc, "arithmetic int16 computes with int8 weights, not %s",
+                   quant_type_names[m->weights_type]);
+        return NULL;
+    }
+    if (m && m->arithmetic == ARITH_INT16 && fixed_supported(m) != 0)
+        return NULL;   /* (before ir_quantize, whose message names --weights-type) */
     if (!m || !with_weights)
         return m;
     if (weights_load(arena, m) != 0)
         return NULL;
     WeightsType t = type_override ? (WeightsType)quant_type_of(type_override) : m->weights_type;
+    if (m->arithmetic == ARITH_INT16)
+        t = WT_INT8;   /* (a --weights-type other than int8 is a usage error) */
     return ir_quantize(arena, m, t) == 0 ? m : NULL;
 }
 
 IrModel *cli_load_spec(Arena *arena, const char *spec_path, const char *weights, int with_weights,
                        int print_ast)
 {
-    return load_spec(arena, spec_path, weights, with_weights, print_ast, NULL);
+    return load_spec(arena, spec_path, weights, with_weights, print_ast, NULL, NULL);
 }
 
 char *cli_shell_join(Arena *a, const char *const *v, int n)
@@ -120,12 +133,30 @@ int cli_lower_options(const Args *a, LowerOptions *o)
 
 IrModel *cli_load_spec_as(Arena *arena, const char *spec_path, const char *weights, const char *type)
 {
-    return load_spec(arena, spec_path, weights, 1, 0, type);
+    return load_spec(arena, spec_path, weights, 1, 0, type, NULL);
 }
 
 IrModel *cli_load_model(Arena *arena, const Args *a)
 {
-    return load_spec(arena, a->pos[0], a->weights, 1, 0, a->weights_type);
+    return load_spec(arena, a->pos[0], a->weights, 1, 0, a->weights_type, a->arithmetic);
+}
+
+IrModel *cli_load_compilable(Arena *arena, const Args *a)
+{
+    IrModel *m = cli_load_model(arena, a);
+    return m && cli_check_compilable(m) == 0 ? m : NULL;
+}
+
+int cli_check_compilable(const IrModel *m)
+{
+    if (m->arithmetic == ARITH_INT16) {
+        Loc at = m->arithmetic_loc;
+        diag_error(at.src ? &at : NULL, "model '%s': arithmetic int16 is compiled by 'lstmc compile' (C, or "
+                   "--emit llvm|bc|obj) only: 'lstmc build' and 'run --jit' do not take it yet; "
+                   "'lstmc run --arithmetic int16' runs it", m->name);
+        return -1;
+    }
+    return 0;
 }
 
 int cli_no_llvm(const char *what)

@@ -27,6 +27,10 @@ typedef struct Args {
     const char *activations;    /* --activations exact|fast (compile, build) */
     const char *threads;        /* --threads N (compile); NULL: 1 */
     const char *chunk;          /* --chunk N (compile, build); NULL: the lowering's choice */
+    const char *arithmetic;     /* --arithmetic float|int16 (run, eval, compile, build);
+                                   NULL: the spec's arithmetic, else float */
+    const char *ranges;         /* --ranges FILE: calibrated ranges (ranges.h) */
+    const char *calibrate;      /* --calibrate DATA: calibrate on DATA first */
     const char *weights_type;   /* --weights-type f32|f16|bf16|int8 (run, compile, build);
                                    NULL: the spec's weights_type, else f32 */
     const char *emit;           /* --emit c|llvm|bc|obj (compile); NULL: c */
@@ -67,6 +71,12 @@ IrModel *cli_load_spec(Arena *arena, const char *spec_path, const char *weights,
 IrModel *cli_load_spec_as(Arena *arena, const char *spec_path, const char *weights, const char *type);
 /* The same for the command's SPEC, -w and --weights-type. */
 IrModel *cli_load_model(Arena *arena, const Args *a);
+/* The same for the backends (compile, build, --jit): also reports what
+ * they do not compile. */
+IrModel *cli_load_compilable(Arena *arena, const Args *a);
+/* What cli_load_compilable checks of a loaded model: 0, or -1 after
+ * reporting (arithmetic int16, which only `compile` takes). */
+int cli_check_compilable(const IrModel *m);
 
 /* "lstmc: error: " + fmt (with what) + "Try 'lstmc CMD --help'."; returns
  * EXIT_USAGE. */
@@ -141,6 +151,21 @@ int cli_data_open(DataIn *d, const Args *a, const char *path, const char *format
                   int width, int *status);
 void cli_data_close(DataIn *d);
 
+/* cmd_calibrate.c: the ranges of m's tensors over the sequences of d
+ * (the float interpreter, traced; ranges.h). 0, or -1 after reporting. */
+struct Ranges;
+int calibrate_data(Arena *a, const IrModel *m, DataIn *d, struct Ranges *r);
+/* The integer form of m (arithmetic int16; fixed_plan.h), its formats from
+ * --ranges or --calibrate (one of them needed); NULL after reporting. */
+struct FixedModel;
+struct FixedModel *cli_fixed_model(Arena *arena, const IrModel *m, const Args *a);
+/* The integer interpreter (interp_int.h) as a SeqRunner over m (arithmetic
+ * int16), its formats from --ranges or --calibrate (one of them needed).
+ * A model without a backward direction runs step by step (streaming).
+ * 0, or -1 after reporting; close frees what open made. */
+int cli_int_runner_open(SeqRunner *r, Arena *arena, const IrModel *m, const Args *a);
+void cli_int_runner_close(SeqRunner *r);
+
 /* The commands; each returns an exit status. */
 int cmd_compile(const Args *a);
 int cmd_build(const Args *a);
@@ -149,7 +174,8 @@ int cmd_eval(const Args *a);
 int cmd_compare(const Args *a);
 int cmd_verify(const Args *a);
 int cmd_init(const Args *a);
+int cmd_calibrate(const Args *a);
 extern const char usage_compile[], usage_build[], usage_import[];
-extern const char usage_eval[], usage_compare[], usage_verify[], usage_init[];
+extern const char usage_eval[], usage_compare[], usage_verify[], usage_init[], usage_calibrate[];
 
 #endif

@@ -3,7 +3,7 @@
  * or with --shared a shared library.
  *
  * Steps:
- *   1. the front end loads the model (cli_load_model);
+ *   1. the front end loads the model (cli_load_compilable);
  *   2. a private folder (mkdtemp under $TMPDIR or /tmp) receives model.c and
  *      model.h (the C backend), then for a program lstmc_rows.h/.c (the
  *      data reader and loop lstmc run uses, embedded in lstmc) and main.c
@@ -463,7 +463,7 @@ int cmd_build(const Args *a)
     struct sigaction old[COUNT_OF(cleanup_signals)];
     catch_signals(old);
 
-    IrModel *m = cli_load_model(&arena, a);
+    IrModel *m = cli_load_compilable(&arena, a);
     if (m && !caught_signal) {
         /* the compiler command: CC and CFLAGS words; build() adds the files */
         const char *env_cc = getenv("CC");

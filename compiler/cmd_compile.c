@@ -5,8 +5,10 @@
  */
 #include "cli.h"
 #include "emit_c.h"
+#include "emit_c_int.h"
 #ifdef LSTMC_HAVE_LLVM
 #include "llvm/emit_llvm.h"
+#include "llvm/emit_llvm_int.h"
 #endif
 
 #include <ctype.h>
@@ -16,6 +18,7 @@
 const char usage_compile[] =
     "usage: lstmc compile SPEC [-w WEIGHTS] -o PREFIX [--name NAME] [--activations exact|fast]\n"
     "                     [--threads N] [--chunk N] [--weights-type T]\n"
+    "                     [--arithmetic int16 --ranges FILE]\n"
     "                     [--emit c|llvm|bc|obj [--target TRIPLE]\n"
     "                     [--cpu CPU] [--features LIST] [--opt-level 2|3|s|z]]\n"
     "\n"
@@ -33,19 +36,18 @@ const char usage_compile[] =
     "  --activations MODE     fast: the runtime's approximations of sigmoid and\n"
     "                         tanh, within 1.5e-7, no libm calls (default);\n"
     "                         exact: within 0.51 ulps, no libm calls either\n"
-    "  --threads N            N >= 2: NAME_run shares the large LSTM layers of a\n"
-    "                         streaming model among N threads (NAME_threads_start;\n"
-    "                         the code then needs pthreads and gcc's or clang's\n"
-    "                         __atomic builtins; C only); and a model with a\n"
-    "                         backward direction runs the two directions of each\n"
-    "                         bidirectional layer on two threads (pthreads; C and\n"
-    "                         LLVM);\n"
-    "                         default 1: plain C99, no threads\n"
+    "  --threads N            N >= 2: a streaming model's large LSTM layers shared\n"
+    "                         among N threads (NAME_threads_start; C only, with\n"
+    "                         pthreads and __atomic builtins); the two directions\n"
+    "                         of a bidirectional layer on two threads (pthreads;\n"
+    "                         C and LLVM). Default 1: plain C99, no threads\n"
     "  --weights-type T       how the weight matrices are stored: f32 (default),\n"
     "                         f16 or bf16 (half the flash, rounded to nearest\n"
     "                         even), int8 (a quarter, one scale per row); the\n"
     "                         arithmetic stays float. Overrides the spec's\n"
     "                         weights_type; `lstmc run` takes it too\n"
+    "  --arithmetic int16     integer-only code, no FPU needed (SPEC.md)\n"
+    "  --ranges, --calibrate  int16: a ranges file (lstmc calibrate), or data\n"
     "  --chunk N              steps whose input projection is computed at once\n"
     "                         (1 to 4096; default: as many as keep the scratch\n"
     "                         within 128 KB, at most 32): scratch RAM grows with\n"
@@ -61,12 +63,10 @@ const char usage_compile[] =
     "  --features LIST        with --emit llvm|bc|obj: target features (as llc\n"
     "                         -mattr, e.g. +neon,-fp64)\n"
     "                         A hard-float ARM triple (*eabihf) without --cpu and\n"
-    "                         --features gets its architecture's FPU: thumbv7em\n"
-    "                         --cpu cortex-m4 --features +vfp4d16sp (FPv4-SP-D16);\n"
-    "                         thumbv8m.main, thumbv8.1m.main +fp-armv8d16sp\n"
-    "                         (FPv5-SP-D16); armv7, armv7a, armv7r, thumbv7*\n"
-    "                         +vfp3d16 (VFPv3-D16); any other (thumbv6m, thumbv7m,\n"
-    "                         armv6, ...) is an error: name --cpu or --features\n"
+    "                         --features gets its architecture's FPU (README,\n"
+    "                         Targets): thumbv7em FPv4-SP-D16, thumbv8*m.main\n"
+    "                         FPv5-SP-D16, armv7* and thumbv7* VFPv3-D16; any\n"
+    "                         other is an error: name --cpu or --features\n"
     "  --opt-level N          with --emit llvm|bc|obj: LLVM's pipeline, 2 or 3 for\n"
     "                         speed (default 3), s or z for size (smaller kernels:\n"
     "                         one step per pass; z also minsize); on ELF targets\n"
@@ -75,6 +75,33 @@ const char usage_compile[] =
     "  -h, --help             show this help\n"
     "\n"
     "exit status: 0 success, 1 invalid spec or weights or a failed write, 2 usage error\n";
+
+/* arithmetic int16: the integer form, lowered (lower_int.c) and printed by
+ * emit_c_int.c, or with --emit llvm|bc|obj (kind, t) by emit_llvm_int.c. */
+static int compile_int16(Arena *arena, const IrModel *m, const Args *a, int llvm, int kind, void *t)
+{
+    if (a->threads || a->chunk || a->activations)
+        return cli_usage_error(a, "%s", "--threads, --chunk and --activations are for float arithmetic");
+    if (a->name && !cli_is_identifier(a->name))
+        return cli_usage_error(a, "--name '%s' is not a C identifier", a->name);
+    if (lower_int_supported(m) != 0)
+        return EXIT_BAD_INPUT;
+    FixedModel *fm = cli_fixed_model(arena, m, a);
+    if (!fm)
+        return EXIT_BAD_INPUT;
+    const char *slash = strrchr(a->output, '/');
+    const char *name = a->name ? a->name : lower_identifier(arena, m->name);
+    const char *ranges = a->ranges ? a->ranges : a->calibrate ? NULL : m->ranges_path;
+    LowIntModel *lm = lower_int(arena, fm, name);
+#ifdef LSTMC_HAVE_LLVM
+    if (llvm)
+        return emitllvm_int_write_files(lm, ranges, t, (LlvmEmitKind)kind, a->output) == 0 ? EXIT_OK : EXIT_BAD_INPUT;
+#else
+    (void)llvm, (void)kind, (void)t;
+#endif
+    return emitc_int_write_files(arena, lm, arena_printf(arena, "%s.h", slash ? slash + 1 : a->output), ranges,
+                                 a->output) == 0 ? EXIT_OK : EXIT_BAD_INPUT;
+}
 
 int cmd_compile(const Args *a)
 {
@@ -115,6 +142,27 @@ int cmd_compile(const Args *a)
     Arena arena = {0};
     int status = EXIT_BAD_INPUT;
     IrModel *m = cli_load_model(&arena, a);
+    if (m && m->arithmetic == ARITH_INT16 && !llvm) {
+        status = compile_int16(&arena, m, a, 0, 0, NULL);
+        m = NULL;
+    }
+#ifdef LSTMC_HAVE_LLVM
+    else if (m && m->arithmetic == ARITH_INT16) {
+        LlvmTarget t = {a->target, a->cpu, a->features, (LlvmOptLevel)opt};
+        LlvmEmitKind kind = strcmp(emit, "llvm") == 0 ? LLVM_EMIT_IR
+                          : strcmp(emit, "bc") == 0   ? LLVM_EMIT_BC
+                                                      : LLVM_EMIT_OBJ;
+        if (emitllvm_resolve_cpu(&arena, &t) == 0)
+            status = compile_int16(&arena, m, a, 1, (int)kind, &t);
+        m = NULL;
+    }
+#endif
+    else if (m && (a->ranges || a->calibrate)) {
+        arena_free(&arena);
+        return cli_usage_error(a, "%s", "--ranges and --calibrate are for arithmetic int16 (--arithmetic int16)");
+    } else if (m && cli_check_compilable(m) != 0) {
+        m = NULL;
+    }
     if (m) {
         /* PREFIX.c includes PREFIX.h by its file name: they sit side by side. */
         const char *slash = strrchr(a->output, '/');

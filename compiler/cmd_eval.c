@@ -14,6 +14,7 @@ const char usage_eval[] =
     "usage: lstmc eval SPEC DATA --targets FILE [--metric LIST] [--tolerance T]\n"
     "                  [--class-index] [--log-probs] [--per-sequence] [-w WEIGHTS]\n"
     "                  [--weights-type T]\n"
+    "                  [--arithmetic int16 (--ranges FILE | --calibrate DATA)]\n"
     "                  [--jit [--activations exact|fast]] [--format F] [--header]\n"
     "\n"
     "Runs the model on DATA (as 'lstmc run' reads it) and scores its outputs\n"
@@ -45,6 +46,9 @@ const char usage_eval[] =
     "  -w, --weights FILE   weights to use instead of the spec's 'weights' file\n"
     "  --weights-type T     the weights as stored in f32, f16, bf16 or int8 (as\n"
     "                       for run); the spec's weights_type by default\n"
+    "  --arithmetic A       float or int16: the integer interpreter (as for run)\n"
+    "  --ranges FILE        int16: the tensors' ranges, from 'lstmc calibrate'\n"
+    "  --calibrate DATA     int16: calibrate on DATA first (instead of --ranges)\n"
     "  --jit                run the model compiled by LLVM in memory (float32)\n"
     "  --activations MODE   with --jit: fast (default) or exact\n"
     "  --format F           DATA's form: text, f32 or npy (FILE's: its extension)\n"
@@ -280,6 +284,9 @@ int cmd_eval(const Args *a)
     int st = cli_lower_options(a, &lo);
     if (st >= 0 || (st = parse_metrics(a, &e)) >= 0)
         return st;
+    if (a->jit && (a->ranges || a->calibrate || (a->arithmetic && strcmp(a->arithmetic, "int16") == 0)))
+        return cli_usage_error(a, "%s", "--jit with --arithmetic int16: the JIT does not take integer "
+                               "arithmetic yet; the interpreter runs it (lstmc compile generates it)");
     if (a->activations && !a->jit)
         return cli_usage_error(a, "%s", "--activations is for --jit: the interpreter computes the exact functions");
 #ifndef LSTMC_HAVE_LLVM
@@ -291,6 +298,10 @@ int cmd_eval(const Args *a)
     if (!m) {
         arena_free(&arena);
         return EXIT_BAD_INPUT;
+    }
+    if (m->arithmetic != ARITH_INT16 && (a->ranges || a->calibrate)) {
+        arena_free(&arena);
+        return cli_usage_error(a, "%s", "--ranges and --calibrate are for arithmetic int16 (--arithmetic int16)");
     }
     e.width = m->output;
     DataIn d, td;
@@ -306,20 +317,24 @@ int cmd_eval(const Args *a)
         return status;
     }
     SeqRunner r = {0};
-    int ok = 1;
+    int ok = 1, int16 = m->arithmetic == ARITH_INT16;
 #ifdef LSTMC_HAVE_LLVM
     if (a->jit)
         ok = jit_runner_open(&r, &arena, m, &lo) == 0;
 #endif
-    if (!a->jit)
+    if (int16)
+        ok = cli_int_runner_open(&r, &arena, m, a) == 0;
+    else if (!a->jit)
         cli_interp_runner_open(&r, m, NULL);
     status = ok ? eval_data(&r, &d, &td, &e, a->per_sequence) : EXIT_BAD_INPUT;
 #ifdef LSTMC_HAVE_LLVM
     if (a->jit && ok)
         jit_runner_close(&r);
 #endif
-    if (!a->jit)
+    if (!a->jit && !int16)
         cli_interp_runner_close(&r);
+    if (int16)
+        cli_int_runner_close(&r);
     cli_data_close(&td);
     cli_data_close(&d);
     arena_free(&arena);

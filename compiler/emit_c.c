@@ -2262,3 +2262,9 @@ int emitc_write_files(const LowModel *lm, const EmitOptions *o, const char *pref
     arena_free(&a);
     return status;
 }
+
+void emitc_put_runtime(FILE *f, const char *name, const char *macro, const char *text)
+{
+    Emitter e = {f, 0, name, macro};
+    put_renamed(&e, text, strlen(text));
+}

@@ -21,4 +21,9 @@ int emitc_write_files(const LowModel *lm, const EmitOptions *o, const char *pref
 void emitc_source(FILE *f, const LowModel *lm, const EmitOptions *o);
 void emitc_header(FILE *f, const LowModel *lm, const EmitOptions *o);
 
+/* Runtime text (runtime/) with every rt_ and RT_ name given the prefix
+ * name (macro for the RT_ ones), as this backend copies it; the integer
+ * backend (emit_c_int.c) copies its pieces through this too. */
+void emitc_put_runtime(FILE *f, const char *name, const char *macro, const char *text);
+
 #endif

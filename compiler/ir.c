@@ -271,6 +271,8 @@ void ir_print_summary(FILE *f, const IrModel *m)
         fprintf(f, "parameters: %ld (%ld bytes: the matrices as %s%s, the rest float32)\n", st.params,
                 st.weight_bytes, quant_type_names[m->weights_type],
                 m->weights_type == WT_INT8 ? " with a float32 scale per row" : "");
+    if (m->arithmetic == ARITH_INT16)
+        fprintf(f, "arithmetic: int16 (integer-only: int8 weights, int16 fixed point)\n");
     int only_lstm = 1;
     for (int i = 0; i < m->nlayers; i++)
         only_lstm &= m->layers[i].kind == IR_LSTM || m->layers[i].kind == IR_DENSE;

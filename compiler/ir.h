@@ -185,6 +185,10 @@ typedef enum {
     OUT_MAX,          /* the maximum over the steps, per feature */
 } OutputForm;
 
+/* How a model computes (`arithmetic`, --arithmetic): float, or int16
+ * fixed point with int8 weights (fixed.h; SPEC "Integer-only arithmetic"). */
+typedef enum { ARITH_FLOAT, ARITH_INT16, ARITH_COUNT } Arithmetic;
+
 typedef struct IrModel {
     const char *name;
     const char *spec_path;
@@ -196,6 +200,9 @@ typedef struct IrModel {
     OutputForm output_form;
     WeightsType weights_type;   /* how the weight matrices are stored (quant.h) */
     Loc weights_type_loc;       /* the `weights_type` statement, if any */
+    Arithmetic arithmetic;      /* float, or int16 (then weights_type is int8) */
+    Loc arithmetic_loc;         /* the `arithmetic` statement, if any */
+    const char *ranges_path;    /* `ranges "FILE";` resolved as weights_path is, or NULL */
     /* `input tokens;`: the model reads token ids, which its first layer,
      * this embedding (not among layers), turns into vectors; layers[0]
      * then takes embedding->output features. NULL: features in. */

@@ -7,6 +7,7 @@
 #include "ast.h"
 #include "cli.h"
 #include "quant.h"
+#include "fixed.h"
 #include "interp.h"
 #include "lstmc_rows.h"
 #include "sema.h"
@@ -33,6 +34,8 @@ static const char usage_main[] =
     "  compare A B DATA                 run two specs on the same data, side by side\n"
     "  verify SPEC DATA                 run one spec through every path; the largest difference\n"
     "  init SPEC -o WEIGHTS             random weights for a spec, in its convention\n"
+    "  calibrate SPEC DATA -o RANGES    the range of every tensor over DATA, for\n"
+    "                                   --arithmetic int16\n"
     "  import MODEL.onnx -o DIR         write DIR/NAME.lstm and DIR/NAME.safetensors\n"
     "                                   from an ONNX model\n"
     "  help [COMMAND]                   show this help, or a command's\n"
@@ -60,6 +63,7 @@ static const char usage_check[] =
 
 static const char usage_run[] =
     "usage: lstmc run SPEC [-w WEIGHTS] [--weights-type T] [--jit [--activations exact|fast]]\n"
+    "                 [--arithmetic int16 --ranges FILE]\n"
     "                 [--format F] [--header] [-o OUTPUT] [--output-format F]\n"
     "                 [--trace FILE] [--state-in FILE] [--state-out FILE] [INPUT]\n"
     "\n"
@@ -97,6 +101,8 @@ static const char usage_run[] =
     "  -w, --weights FILE   weights to use instead of the spec's 'weights' file\n"
     "  --weights-type T     run the weights as stored in f32, f16, bf16 or int8\n"
     "                       (see compile --help); the spec's weights_type by default\n"
+    "  --arithmetic int16   integer-only (SPEC.md); formats from --ranges FILE\n"
+    "                       (lstmc calibrate) or --calibrate DATA\n"
     "  --jit                run the model compiled by LLVM in memory (needs an\n"
     "                       lstmc built with LLVM), not the interpreter\n"
     "  --activations MODE   with --jit: fast (default) or exact, as for compile\n"
@@ -124,9 +130,10 @@ static const char usage_run[] =
 /* Flags, and which commands take them. */
 enum {
     F_CHECK = 1, F_RUN = 2, F_COMPILE = 4, F_BUILD = 8, F_IMPORT = 16,
-    F_EVAL = 32, F_COMPARE = 64, F_VERIFY = 128, F_INIT = 256,
-    F_ALL = F_CHECK | F_RUN | F_COMPILE | F_BUILD | F_EVAL | F_COMPARE | F_VERIFY | F_INIT,
-    F_DATA = F_RUN | F_EVAL | F_COMPARE | F_VERIFY,   /* commands that read data */
+    F_EVAL = 32, F_COMPARE = 64, F_VERIFY = 128, F_INIT = 256, F_CALIBRATE = 512,
+    F_ALL = F_CHECK | F_RUN | F_COMPILE | F_BUILD | F_EVAL | F_COMPARE | F_VERIFY | F_INIT | F_CALIBRATE,
+    F_DATA = F_RUN | F_EVAL | F_COMPARE | F_VERIFY | F_CALIBRATE,   /* commands that read data */
+    F_INT16 = F_RUN | F_COMPILE | F_BUILD | F_EVAL,   /* --arithmetic, --ranges, --calibrate */
 };
 
 typedef struct Flag {
@@ -137,7 +144,10 @@ typedef struct Flag {
 
 static const Flag flags[] = {
     {"--weights", "-w", F_ALL & ~F_INIT, 1},
-    {"--output", "-o", F_RUN | F_COMPILE | F_BUILD | F_IMPORT | F_INIT, 1},
+    {"--output", "-o", F_RUN | F_COMPILE | F_BUILD | F_IMPORT | F_INIT | F_CALIBRATE, 1},
+    {"--arithmetic", NULL, F_INT16, 1},
+    {"--ranges", NULL, F_INT16, 1},
+    {"--calibrate", NULL, F_INT16, 1},
     {"--name", NULL, F_COMPILE | F_BUILD | F_IMPORT, 1},
     {"--graph-output", NULL, F_IMPORT, 1},
     {"--input-values", NULL, F_IMPORT, 1},
@@ -187,6 +197,9 @@ static void set_flag(Args *a, const char *name, const char *value)
     else if (strcmp(name, "--threads") == 0) a->threads = value;
     else if (strcmp(name, "--chunk") == 0) a->chunk = value;
     else if (strcmp(name, "--weights-type") == 0) a->weights_type = value;
+    else if (strcmp(name, "--arithmetic") == 0) a->arithmetic = value;
+    else if (strcmp(name, "--ranges") == 0) a->ranges = value;
+    else if (strcmp(name, "--calibrate") == 0) a->calibrate = value;
     else if (strcmp(name, "--emit") == 0) a->emit = value;
     else if (strcmp(name, "--target") == 0) a->target = value;
     else if (strcmp(name, "--cpu") == 0) a->cpu = value;
@@ -276,6 +289,13 @@ static int parse_args(Args *a, int cmd, int argc, char **argv, int i)
     }
     if (a->weights_type && quant_type_of(a->weights_type) < 0)
         return cli_usage_error(a, "--weights-type '%s' is not f32, f16, bf16 or int8", a->weights_type);
+    if (a->arithmetic && fixed_arith_of(a->arithmetic) < 0)
+        return cli_usage_error(a, "--arithmetic '%s' is not float or int16", a->arithmetic);
+    if (a->arithmetic && strcmp(a->arithmetic, "int16") == 0 && a->weights_type &&
+        strcmp(a->weights_type, "int8") != 0)
+        return cli_usage_error(a, "--weights-type %s: arithmetic int16 computes with int8 weights", a->weights_type);
+    if (a->ranges && a->calibrate)
+        return cli_usage_error(a, "%s", "--ranges and --calibrate both give the ranges: give one");
     if (a->npos == 0)
         return cli_usage_error(a, "%s", strcmp(a->cmd, "import") == 0 ? "missing the ONNX model file"
                                                                       : "missing the spec file");
@@ -477,18 +497,35 @@ static int cmd_run(const Args *a)
         return cli_usage_error(a, "%s", "--header is for text input: a binary form has no column names");
     if (a->trace && a->jit)
         return cli_usage_error(a, "%s", "--trace is the interpreter's: the compiled model keeps no gates to show");
+    if (a->jit && (a->ranges || a->calibrate || (a->arithmetic && strcmp(a->arithmetic, "int16") == 0)))
+        return cli_usage_error(a, "%s", "--jit with --arithmetic int16: the JIT does not take integer "
+                               "arithmetic yet; the interpreter runs it (lstmc compile generates it)");
 #ifndef LSTMC_HAVE_LLVM
     if (a->jit)
         return cli_no_llvm("--jit");
 #endif
     Arena arena = {0};
     int status = EXIT_BAD_INPUT;
-    IrModel *m = cli_load_model(&arena, a);
+    IrModel *m = a->jit ? cli_load_compilable(&arena, a) : cli_load_model(&arena, a);
     SeqRunner r = {0};
 #ifdef LSTMC_HAVE_LLVM
     if (m && a->jit && jit_runner_open(&r, &arena, m, &lo) != 0)
         m = NULL;
 #endif
+    int int16 = m && m->arithmetic == ARITH_INT16;
+    if (m && !int16 && (a->ranges || a->calibrate)) {
+        arena_free(&arena);
+        return cli_usage_error(a, "%s", "--ranges and --calibrate are for arithmetic int16 (--arithmetic int16)");
+    }
+    if (int16 && a->trace) {
+        arena_free(&arena);
+        return cli_usage_error(a, "%s", "--trace is the float interpreter's: arithmetic int16 offers no trace yet");
+    }
+    if (int16 && (a->state_in || a->state_out)) {
+        arena_free(&arena);
+        return cli_usage_error(a, "%s", "--state-in and --state-out are the float interpreter's: arithmetic int16 "
+                               "starts from its initial state");
+    }
     if (m && (a->state_in || a->state_out) && interp_state_size(m, NULL) == 0) {
         fprintf(stderr, "lstmc: error: %s: model '%s' keeps no state (no lstm, gru or rnn layer)\n",
                 a->state_in ? "--state-in" : "--state-out", m->name);
@@ -498,7 +535,9 @@ static int cmd_run(const Args *a)
     TraceFile tf;
     if (m && a->trace && trace_file_open(&tf, &arena, m, a->trace) != 0)
         m = NULL;
-    if (m && !a->jit)
+    if (int16 && cli_int_runner_open(&r, &arena, m, a) != 0)
+        m = NULL;
+    if (m && !a->jit && !int16)
         cli_interp_runner_open(&r, m, a->trace ? &tf.trace : NULL);
     if (m)
         status = run_data(&r, a, in_format, out_format);
@@ -508,8 +547,10 @@ static int cmd_run(const Args *a)
     if (a->jit)
         jit_runner_close(&r);
 #endif
-    if (!a->jit)
+    if (!a->jit && !int16)
         cli_interp_runner_close(&r);
+    if (int16)
+        cli_int_runner_close(&r);
     arena_free(&arena);
     int out = finish_output();
     return status ? status : out;
@@ -533,6 +574,7 @@ static const Command commands[] = {
     {"compare", F_COMPARE, usage_compare, 3, cmd_compare},
     {"verify", F_VERIFY, usage_verify, 2, cmd_verify},
     {"init", F_INIT, usage_init, 1, cmd_init},
+    {"calibrate", F_CALIBRATE, usage_calibrate, 2, cmd_calibrate},
 };
 
 static const Command *find_command(const char *name)

@@ -25,6 +25,12 @@ extern const RtPiece rt_act_pieces[];
 extern const int rt_act_npieces;
 extern const char rt_act_tail[];
 
+/* runtime/lstmc_fixed.h in pieces, likewise (arithmetic int16) */
+extern const char rt_fixed_head[];
+extern const RtPiece rt_fixed_pieces[];
+extern const int rt_fixed_npieces;
+extern const char rt_fixed_tail[];
+
 extern const char rt_text_rows_h[];   /* runtime/lstmc_rows.h */
 extern const char rt_text_rows_c[];   /* runtime/lstmc_rows.c */
 

@@ -8,6 +8,7 @@
  * written, and checking goes on so one run reports them all.
  */
 #include "sema.h"
+#include "fixed.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@ typedef struct Sema {
 /* X(enum, "word", is_block): the words valid inside one kind of block. */
 #define MODEL_WORDS(X)                                                         \
     X(M_INPUT, "input", 0) X(M_WEIGHTS, "weights", 0) X(M_OUTPUT, "output", 0) \
-    X(M_WEIGHTS_TYPE, "weights_type", 0) X(M_LSTM, "lstm", 1) X(M_DENSE, "dense", 1)   \
+    X(M_WEIGHTS_TYPE, "weights_type", 0) X(M_ARITHMETIC, "arithmetic", 0) X(M_RANGES, "ranges", 0) X(M_LSTM, "lstm", 1) X(M_DENSE, "dense", 1)   \
     X(M_GRU, "gru", 1) X(M_RNN, "rnn", 1) X(M_EMBEDDING, "embedding", 1)
 #define LSTM_WORDS(X)                                                          \
     X(L_HIDDEN, "hidden", 0) X(L_LAYERS, "layers", 0)                          \
@@ -969,6 +970,21 @@ static int check_model(Sema *S, const Node *model, IrModel *m, const char *weigh
         ok &= k >= 0;
         m->weights_type = k >= 0 ? (WeightsType)k : WT_F32;
         m->weights_type_loc = n->loc;
+    }
+    if (given(n = s[M_ARITHMETIC], 1, 1, "arithmetic float|int16", &ok)) {
+        int k = arg_choice(&n->args[0], "arithmetic", fixed_arith_names, ARITH_COUNT);
+        ok &= k >= 0;
+        m->arithmetic = k >= 0 ? (Arithmetic)k : ARITH_FLOAT;
+        m->arithmetic_loc = n->loc;
+    }
+    if (given(n = s[M_RANGES], 1, 1, "ranges \"FILE\"", &ok)) {
+        if (n->args[0].kind != ARG_STRING || !n->args[0].text[0]) {
+            diag_error(&n->args[0].loc, "expected a file name in quotes, saw '%s'", n->args[0].text);
+            ok = 0;
+        } else {
+            m->ranges_path = n->args[0].text[0] == '/' ? n->args[0].text
+                           : arena_printf(S->a, "%s%s", folder_of(S->a, S->src->path), n->args[0].text);
+        }
     }
     if (weights_override) {
         m->weights_path = weights_override;

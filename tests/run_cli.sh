@@ -49,6 +49,36 @@ expect 2 "unknown activations mode 'slow'" build $v1 -o "$tmp/m" --activations s
 expect 2 "--weights-type 'f8' is not f32, f16, bf16 or int8" run $v1 --weights-type f8
 expect 2 "--weights-type 'int4' is not f32, f16, bf16 or int8" compile $v1 -o "$tmp/m" --weights-type int4
 expect 2 "unknown option '--threads' for 'build'" build $v1 -o "$tmp/m" --threads 2
+# arithmetic int16: flags, ranges files, what the integer mode refuses
+expect 2 "--arithmetic 'int8' is not float or int16" run $v1 --arithmetic int8
+expect 2 "--weights-type f16: arithmetic int16 computes with int8 weights" run $v1 --arithmetic int16 --weights-type f16
+expect 2 "--ranges and --calibrate both give the ranges: give one" run $v1 --arithmetic int16 --ranges a --calibrate b
+expect 2 "--ranges and --calibrate are for arithmetic int16" run $v1 $in1 --ranges "$tmp/r"
+expect 2 "--jit with --arithmetic int16" run $v1 --jit --arithmetic int16 --ranges "$tmp/r"
+expect 2 "missing -o RANGES" calibrate $v1 $in1
+expect 2 "missing the calibration data" calibrate $v1 -o "$tmp/r"
+expect 1 "arithmetic int16 needs the ranges of its tensors" run $v1 $in1 --arithmetic int16
+expect 0 "" calibrate $v1 $in1 -o "$tmp/r"
+expect 0 "" run $v1 $in1 --arithmetic int16 --ranges "$tmp/r"
+expect 0 "" run $v1 $in1 --arithmetic int16 --calibrate $in1
+expect 0 "" compile $v1 --arithmetic int16 --ranges "$tmp/r" -o "$tmp/i16"
+expect 2 "--threads, --chunk and --activations are for float arithmetic" compile $v1 --arithmetic int16 \
+    --ranges "$tmp/r" -o "$tmp/i16" --chunk 4
+expect 1 "'lstmc build' and 'run --jit' do not take it yet" build $v1 --arithmetic int16 \
+    --ranges "$tmp/r" -o "$tmp/i16b"
+expect 1 "gru 'gru': arithmetic int16 is for lstm and dense layers" run pytorch/g1_gru.lstm \
+    fixtures/pytorch/g1_gru/input.txt --arithmetic int16 --calibrate fixtures/pytorch/g1_gru/input.txt
+expect 1 "does not pool with 'output mean;'" run pytorch/p16_mean_pooled.lstm fixtures/pytorch/p16_mean_pooled/input.txt \
+    --arithmetic int16 --calibrate fixtures/pytorch/p16_mean_pooled/input.txt
+expect 1 "arithmetic int16 has no projection" run pytorch/p15_bidir_projection_h_n.lstm \
+    fixtures/pytorch/p15_bidir_projection_h_n/input.txt --arithmetic int16 \
+    --calibrate fixtures/pytorch/p15_bidir_projection_h_n/input.txt
+expect 1 "streams forward only" compile pytorch/p10_keras_bidir_stacked.lstm --arithmetic int16 \
+    --calibrate fixtures/pytorch/p10_keras_bidir_stacked/input.txt -o "$tmp/bi"
+printf 'lstmc-ranges 1\nmodel other\ninput 0 1\n' > "$tmp/other.ranges"
+expect 1 "holds the ranges of model 'other'" run $v1 $in1 --arithmetic int16 --ranges "$tmp/other.ranges"
+printf 'lstmc-ranges 1\nmodel m\ninput 0 one\n' > "$tmp/bad.ranges"
+expect 1 "bad.ranges:3:9: error: expected 'NAME MIN MAX'" run $v1 $in1 --arithmetic int16 --ranges "$tmp/bad.ranges"
 expect 1 "cannot write" compile $v1 -o no/such/dir/m
 expect 0 "" --help
 expect 0 "" --version

@@ -329,18 +329,19 @@ LLVMValueRef llact_apply(LLVMBuilderRef b, LLVMModuleRef mod, LowAct a, LLVMValu
     return r;
 }
 
-void llact_call(LLVMBuilderRef b, LLVMModuleRef mod, const char *rt_name, LLVMValueRef *args, unsigned n)
+LLVMValueRef llact_call(LLVMBuilderRef b, LLVMModuleRef mod, const char *rt_name, LLVMValueRef *args, unsigned n)
 {
     LLVMValueRef fn = rt_fn(mod, rt_name);
     LLVMTypeRef ft = LLVMGlobalGetValueType(fn);
-    LLVMTypeRef ps[8];
-    if (n > 8 || LLVMCountParamTypes(ft) != n)
+    LLVMTypeRef ps[12];
+    if (n > 12 || LLVMCountParamTypes(ft) != n)
         diag_fatal("internal error: %s takes %u arguments, not %u", rt_name, LLVMCountParamTypes(ft), n);
     LLVMGetParamTypes(ft, ps);
-    for (unsigned k = 0; k < n; k++)
+    for (unsigned k = 0; k < n; k++) {
         if (LLVMGetTypeKind(ps[k]) == LLVMIntegerTypeKind && LLVMTypeOf(args[k]) != ps[k])
             args[k] = LLVMBuildIntCast2(b, args[k], ps[k], 0, "");
         else if (LLVMGetTypeKind(ps[k]) == LLVMPointerTypeKind && LLVMTypeOf(args[k]) != ps[k])
             args[k] = LLVMBuildPointerCast(b, args[k], ps[k], "");   /* token ids: addressed as floats */
-    LLVMBuildCall2(b, ft, fn, args, n, "");
+    }
+    return LLVMBuildCall2(b, ft, fn, args, n, "");
 }

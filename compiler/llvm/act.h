@@ -26,11 +26,13 @@ int llact_link(LLVMModuleRef mod, int fma, int size_first);
  * or x itself for identity. Not for softmax and log_softmax (llact_call). */
 LLVMValueRef llact_apply(LLVMBuilderRef b, LLVMModuleRef mod, LowAct a, LLVMValueRef x);
 
-/* A call of the runtime function rt_name ("rt_softmaxf", "rt_mean_rowsf")
- * with args: each integer converted to its parameter's width, since the
- * bitcode has the build machine's int and size_t, not the model's; each
- * pointer cast to its parameter's type (the token ids of rt_embed_rowsf
- * arrive as the control code's 4-byte elements). */
-void llact_call(LLVMBuilderRef b, LLVMModuleRef mod, const char *rt_name, LLVMValueRef *args, unsigned n);
+/* A call of the runtime function rt_name ("rt_softmaxf", "rt_mean_rowsf",
+ * the integer "rt_pre", "rt_table") with args: each integer converted to its
+ * parameter's width (zero-extended: pass signed values at their width),
+ * since the bitcode has the build machine's int and size_t, not the
+ * model's; each pointer cast to its parameter's type (the token ids of
+ * rt_embed_rowsf arrive as the control code's 4-byte elements). Returns
+ * the call. */
+LLVMValueRef llact_call(LLVMBuilderRef b, LLVMModuleRef mod, const char *rt_name, LLVMValueRef *args, unsigned n);
 
 #endif

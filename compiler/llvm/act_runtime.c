@@ -11,6 +11,7 @@
  * header's with the prefix lstmc_.
  */
 #include "lstmc_act.h"
+#include "lstmc_fixed.h"
 
 /* lstmc_F(x [, a [, b]]) = F(x [, a [, b]]) */
 #define EXPORT1(f) float lstmc_##f(float x); float lstmc_##f(float x) { return f(x); }
@@ -64,4 +65,37 @@ void lstmc_rt_max_rowsf(const float *x, size_t n, size_t width, float *y);
 void lstmc_rt_max_rowsf(const float *x, size_t n, size_t width, float *y)
 {
     rt_max_rowsf(x, n, width, y);
+}
+
+/* the integer arithmetic of arithmetic int16 (runtime/lstmc_fixed.h) */
+int64_t lstmc_rt_rshr(int64_t v, int n);
+int64_t lstmc_rt_rshr(int64_t v, int n)
+{
+    return rt_rshr(v, n);
+}
+
+int32_t lstmc_rt_sat16(int64_t v);
+int32_t lstmc_rt_sat16(int64_t v)
+{
+    return rt_sat16(v);
+}
+
+int64_t lstmc_rt_clamp(int64_t v, int64_t limit);
+int64_t lstmc_rt_clamp(int64_t v, int64_t limit)
+{
+    return rt_clamp(v, limit);
+}
+
+int32_t lstmc_rt_table(const int16_t *t, int64_t z);
+int32_t lstmc_rt_table(const int16_t *t, int64_t z)
+{
+    return rt_table(t, z);
+}
+
+int64_t lstmc_rt_pre(const int8_t *w, const int16_t *x, int nx, int ux, const int16_t *h, int nh, int uh,
+                     int32_t mult, int shift, int32_t bias);
+int64_t lstmc_rt_pre(const int8_t *w, const int16_t *x, int nx, int ux, const int16_t *h, int nh, int uh,
+                     int32_t mult, int shift, int32_t bias)
+{
+    return rt_pre(w, x, nx, ux, h, nh, uh, mult, shift, bias);
 }

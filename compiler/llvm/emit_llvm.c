@@ -1598,30 +1598,11 @@ LLVMModuleRef emitllvm_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const
                              ci32(g, lm->target.act_fma)};
     LLVMAddNamedMetadataOperand(g->mod, "lstmc.vector_shape", LLVMMDNodeInContext(ctx, shape, 4));
 
-    char *msg = NULL;
-    if (LLVMVerifyModule(g->mod, LLVMReturnStatusAction, &msg)) {
-        fprintf(stderr, "lstmc: internal error: the LLVM module of model %s does not verify:\n%s", lm->name,
-                msg ? msg : "");
-        LLVMDisposeMessage(msg);
+    if (emitllvm_verify(g->mod, lm->name) != 0)
         goto done;
-    }
-    LLVMDisposeMessage(msg);
     mark_size(g, opt_level);
-    LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-    /* as clang: all on, but off for -Oz (the size attributes restrain
-     * the unroller and the vectorizers at s) */
-    int on = opt_level != LLVM_OPT_Z;
-    LLVMPassBuilderOptionsSetLoopVectorization(po, on);
-    LLVMPassBuilderOptionsSetSLPVectorization(po, on);
-    LLVMPassBuilderOptionsSetLoopUnrolling(po, on);
-    LLVMErrorRef perr = LLVMRunPasses(g->mod, pipelines[opt_level], tm, po);
-    LLVMDisposePassBuilderOptions(po);
-    if (perr) {
-        char *e = LLVMGetErrorMessage(perr);
-        fprintf(stderr, "lstmc: internal error: LLVM's optimization pipeline failed: %s\n", e);
-        LLVMDisposeErrorMessage(e);
+    if (emitllvm_optimize(g->mod, tm, opt_level) != 0)
         goto done;
-    }
     result = g->mod;
     g->mod = NULL;
 done:
@@ -1631,6 +1612,39 @@ done:
     LLVMDisposeBuilder(g->b);
     arena_free(&arena);
     return result;
+}
+
+int emitllvm_verify(LLVMModuleRef mod, const char *name)
+{
+    char *msg = NULL;
+    if (LLVMVerifyModule(mod, LLVMReturnStatusAction, &msg)) {
+        fprintf(stderr, "lstmc: internal error: the LLVM module of model %s does not verify:\n%s", name,
+                msg ? msg : "");
+        LLVMDisposeMessage(msg);
+        return -1;
+    }
+    LLVMDisposeMessage(msg);
+    return 0;
+}
+
+int emitllvm_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, LlvmOptLevel opt_level)
+{
+    LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+    /* as clang: all on, but off for -Oz (the size attributes restrain
+     * the unroller and the vectorizers at s) */
+    int on = opt_level != LLVM_OPT_Z;
+    LLVMPassBuilderOptionsSetLoopVectorization(po, on);
+    LLVMPassBuilderOptionsSetSLPVectorization(po, on);
+    LLVMPassBuilderOptionsSetLoopUnrolling(po, on);
+    LLVMErrorRef perr = LLVMRunPasses(mod, pipelines[opt_level], tm, po);
+    LLVMDisposePassBuilderOptions(po);
+    if (perr) {
+        char *e = LLVMGetErrorMessage(perr);
+        fprintf(stderr, "lstmc: internal error: LLVM's optimization pipeline failed: %s\n", e);
+        LLVMDisposeErrorMessage(e);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- files ---- */
@@ -1703,27 +1717,50 @@ static void one_section_each(LLVMModuleRef mod, LLVMTargetMachineRef tm, Arena *
     }
 }
 
+/* The C header of a LowModel, as emitllvm_write_module's callback. */
+typedef struct FloatHeader {
+    const LowModel *lm;
+    const EmitOptions *o;
+} FloatHeader;
+
+static void float_header(FILE *f, const void *ctx)
+{
+    const FloatHeader *fh = ctx;
+    emitc_header(f, fh->lm, fh->o);
+}
+
 int emitllvm_write_files(const LowModel *lm, const EmitOptions *o, const LlvmTarget *t, LlvmEmitKind kind,
                          const char *prefix)
 {
     LLVMTargetMachineRef tm = emitllvm_target_machine(t);
     if (!tm)
         return -1;
-    Arena a = {0};
     LLVMContextRef ctx = LLVMContextCreate();
     LLVMModuleRef mod = emitllvm_module(ctx, tm, lm, t->opt_level);
+    FloatHeader fh = {lm, o};
+    int status = mod ? emitllvm_write_module(mod, tm, kind, prefix, float_header, &fh) : -1;
     if (mod)
-        one_section_each(mod, tm, &a);
+        LLVMDisposeModule(mod);
+    LLVMContextDispose(ctx);
+    LLVMDisposeTargetMachine(tm);
+    return status;
+}
+
+int emitllvm_write_module(LLVMModuleRef mod, LLVMTargetMachineRef tm, LlvmEmitKind kind, const char *prefix,
+                          void (*header)(FILE *f, const void *ctx), const void *ctx)
+{
+    Arena a = {0};
+    one_section_each(mod, tm, &a);
     int status = -1;
     char *text = NULL;
     LLVMMemoryBufferRef buf = NULL;
-    if (mod && module_bytes(mod, tm, kind, &text, &buf) == 0) {
+    if (module_bytes(mod, tm, kind, &text, &buf) == 0) {
         const char *path = arena_printf(&a, "%s%s", prefix, emitllvm_suffix(kind));
         const char *hpath = arena_printf(&a, "%s.h", prefix);
         OutFile oh, ob;
         if (outfile_open(&oh, hpath) == 0) {
             if (outfile_open(&ob, path) == 0) {
-                emitc_header(oh.f, lm, o);
+                header(oh.f, ctx);
                 if (text)
                     fputs(text, ob.f);
                 else
@@ -1739,10 +1776,6 @@ int emitllvm_write_files(const LowModel *lm, const EmitOptions *o, const LlvmTar
         LLVMDisposeMessage(text);
     if (buf)
         LLVMDisposeMemoryBuffer(buf);
-    if (mod)
-        LLVMDisposeModule(mod);
-    LLVMContextDispose(ctx);
-    LLVMDisposeTargetMachine(tm);
     arena_free(&a);
     return status;
 }

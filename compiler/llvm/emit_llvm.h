@@ -115,6 +115,16 @@ LLVMTargetMachineRef emitllvm_target_machine(const LlvmTarget *t);
  * internal error. */
 LLVMModuleRef emitllvm_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const LowModel *lm,
                               LlvmOptLevel opt_level);
+
+/* Verifies mod (of model name): 0, or -1 after reporting an internal error. */
+int emitllvm_verify(LLVMModuleRef mod, const char *name);
+/* LLVM's pipeline for opt_level on mod: 0, or -1 after reporting. */
+int emitllvm_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, LlvmOptLevel opt_level);
+/* Writes PREFIX.h (header(f, ctx) prints it) and PREFIX.ll, .bc or .o of
+ * mod (one section per symbol on ELF targets), each through a temporary;
+ * 0, or -1 after reporting. */
+int emitllvm_write_module(LLVMModuleRef mod, LLVMTargetMachineRef tm, LlvmEmitKind kind, const char *prefix,
+                          void (*header)(FILE *f, const void *ctx), const void *ctx);
 #endif
 
 #endif

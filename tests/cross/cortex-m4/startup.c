@@ -7,6 +7,10 @@
  * (-semihosting-config arg=...) as argv and exits with main's status; and
  * the heap newlib's malloc grows (_sbrk).
  *
+ * Built for a core without an FPU (no __ARM_FP: the Cortex-M0 of
+ * tests/cross/cortex-m0/microbit.ld) it leaves the FPU alone; the vector
+ * table's ARMv7-M fault entries are then reserved ones the core ignores.
+ *
  * A fault ends the run at once (semihosting's "exit" with an error) rather
  * than hanging until the test's timeout.
  */
@@ -101,10 +105,12 @@ __attribute__((noinline, noreturn)) static void start(void)
 
 void reset_handler(void)
 {
+#ifdef __ARM_FP
     /* CPACR: full access to coprocessors 10 and 11, the FPU */
     volatile uint32_t *cpacr = (volatile uint32_t *)0xE000ED88;
     *cpacr |= 0xFu << 20;
     __asm__ volatile("dsb\n\tisb" ::: "memory");
+#endif
     start();
 }
 

@@ -1,0 +1,233 @@
+#!/bin/sh
+# Integer-only arithmetic (make check-int16): the generated C of
+# `lstmc compile --arithmetic int16` against the interpreter's integer mode
+# (`lstmc run --arithmetic int16`), byte for byte (the same integers, the
+# same text), on
+#   host        random models (tests/int16/randspec.awk: lstm layers with
+#               blocks, missing or coupled gates, peepholes, clips, initial
+#               states, every table activation; dense heads), weights from
+#               `lstmc init`, calibrated on one random data set and run on
+#               another of wider range (so that saturation is exercised);
+#               the code compiled with gcc -std=c99 -Wall -Wextra -Wpedantic
+#               -Wconversion -Wdouble-promotion -Wshadow -Werror (and clang
+#               -Weverything's relevant warnings when clang is there); and
+#               the LLVM backend's object (--emit obj) linked with the same
+#               driver, when this lstmc has LLVM;
+#   cortex-m0   the adding problem and the 1997 block LSTM (examples/) and
+#               a few random models built with arm-none-eabi-gcc
+#               -mcpu=cortex-m0plus -mthumb (no FPU: the model computes in
+#               integers, the test driver's conversions use soft float) and
+#               run under qemu-system-arm -M microbit (a Cortex-M0, 16 KB of
+#               RAM) with semihosting, the C and the LLVM object (--target
+#               thumbv6m-none-eabi --cpu cortex-m0plus); the examples'
+#               text/data/bss beside their float32 build for the same core.
+# A part whose tools are missing says "skipped: ..." (.ci/run installs them).
+#
+# usage: tests/run_int16.sh path/to/lstmc
+# environment: INT16_MODELS (default 40), INT16_M0_MODELS (default 4),
+# INT16_KEEP=DIR (keep the folders of failing cases).
+set -u
+lstmc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+root=$(cd "$(dirname "$0")/.." && pwd)
+models=${INT16_MODELS:-40} m0_models=${INT16_M0_MODELS:-4}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lstmc-int16.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+fail=0
+cc=${CC:-cc}
+strict="-std=c99 -Wall -Wextra -Wpedantic -Wconversion -Wdouble-promotion -Wshadow -Werror"
+
+# random_data SEED N AMP: 3 sequences of 4..30 steps of N numbers in [-AMP, AMP]
+random_data() {
+    awk -v seed="$1" -v n="$2" -v amp="$3" 'BEGIN { srand(seed)
+        for (s = 0; s < 3; s++) { T = 4 + int(rand() * 27)
+            for (t = 0; t < T; t++) for (k = 0; k < n; k++) printf "%.6f%s", amp * (2 * rand() - 1), k + 1 < n ? " " : "\n"
+            print "" } }'
+}
+
+# prepare DIR SEED: a random model in DIR (model.lstm, weights, ranges,
+# input.txt, ref.txt from the interpreter's integer mode, model.c/.h)
+prepare() {
+    d=$1
+    mkdir -p "$d"
+    awk -v seed="$2" -f "$root/tests/int16/randspec.awk" > "$d/model.lstm"
+    "$lstmc" init "$d/model.lstm" -o "$d/weights.safetensors" --seed "$2" > "$d/log" 2>&1 || return 1
+    n=$(sed -n 's/^ *input \([0-9]*\);/\1/p' "$d/model.lstm")
+    random_data "$2" "$n" 1 > "$d/calibration.txt"
+    random_data "$(($2 + 100000))" "$n" 1.5 > "$d/input.txt"
+    "$lstmc" calibrate "$d/model.lstm" "$d/calibration.txt" -o "$d/ranges" >> "$d/log" 2>&1 &&
+    "$lstmc" run "$d/model.lstm" "$d/input.txt" --arithmetic int16 --ranges "$d/ranges" > "$d/ref.txt" 2>> "$d/log" &&
+    "$lstmc" compile "$d/model.lstm" --arithmetic int16 --ranges "$d/ranges" --name model -o "$d/model" >> "$d/log" 2>&1
+}
+
+# verdict NAME DIR: DIR/out.txt against DIR/ref.txt
+verdict() {
+    if [ -s "$2/ref.txt" ] && cmp -s "$2/out.txt" "$2/ref.txt"; then
+        return 0
+    fi
+    echo "FAIL $1: the generated code's output differs from lstmc run --arithmetic int16" \
+         "($(cmp "$2/out.txt" "$2/ref.txt" 2>&1 | head -1))"
+    [ -n "${INT16_KEEP:-}" ] && mkdir -p "$INT16_KEEP" && cp -r "$2" "$INT16_KEEP/"
+    return 1
+}
+
+# whether this lstmc has the LLVM backend (the obj path)
+llvm=1
+if "$lstmc" compile "$root/tests/pytorch/v1_single.lstm" --emit obj -o "$tmp/probe" 2>&1 |
+        grep -q "built without the LLVM backend"; then
+    llvm=0
+    echo "int16: the --emit obj path skipped (this lstmc was built without LLVM)"
+fi
+
+# run_obj NAME DIR: the LLVM object of DIR/model.lstm for this machine, with the driver
+run_obj() {
+    mkdir -p "$2/obj" && cp "$2/input.txt" "$2/ref.txt" "$2/obj/" &&
+    "$lstmc" compile "$2/model.lstm" --arithmetic int16 --ranges "$2/ranges" --name model --emit obj \
+        -o "$2/obj/model" > "$2/obj/log" 2>&1 &&
+    $cc -O2 -I"$2/obj" -o "$2/obj/prog" "$root/tests/int16/driver.c" "$2/obj/model.o" -lm >> "$2/obj/log" 2>&1 ||
+        { echo "FAIL $1 (llvm obj): $(grep -m 2 -E 'error|undefined' "$2/obj/log" | tr '\n' ' ')"; return 1; }
+    (cd "$2/obj" && ./prog input.txt > out.txt) && verdict "$1 (llvm obj)" "$2/obj"
+}
+
+# ---- host: random models ----
+ok=0 okobj=0
+s=1
+while [ $s -le "$models" ]; do
+    d=$tmp/host-$s
+    if ! prepare "$d" "$s"; then
+        echo "FAIL random model $s: lstmc failed: $(grep -m 1 error "$d/log")"
+        fail=1
+    elif ! $cc $strict -O2 -c -o "$d/model.o" "$d/model.c" > "$d/cc.log" 2>&1; then
+        echo "FAIL random model $s: the generated C does not compile cleanly: $(head -3 "$d/cc.log")"
+        fail=1
+    elif ! $cc -O2 -I"$d" -o "$d/prog" "$root/tests/int16/driver.c" "$d/model.o" -lm > "$d/cc.log" 2>&1; then
+        echo "FAIL random model $s: the driver does not build: $(head -3 "$d/cc.log")"
+        fail=1
+    else
+        (cd "$d" && ./prog input.txt > out.txt) && verdict "random model $s" "$d" && ok=$((ok + 1)) || fail=1
+        if [ $llvm = 1 ]; then
+            run_obj "random model $s" "$d" && okobj=$((okobj + 1)) || fail=1
+        fi
+    fi
+    s=$((s + 1))
+done
+echo "host: $ok of $models random models bit for bit"
+[ $llvm = 1 ] && echo "host: $okobj of $models random models' LLVM objects bit for bit"
+if command -v clang > /dev/null 2>&1; then
+    if clang -std=c99 -Weverything -Wno-padded -Wno-declaration-after-statement -Werror -c \
+            -o /dev/null "$tmp/host-1/model.c" > "$tmp/clang.log" 2>&1; then
+        echo "host: clang -Weverything (but -Wpadded, -Wdeclaration-after-statement) clean"
+    else
+        echo "FAIL clang -Weverything: $(head -3 "$tmp/clang.log")"
+        fail=1
+    fi
+fi
+
+# ---- the examples, on the host and on a Cortex-M0 ----
+ex=$root/examples
+e=$tmp/examples
+mkdir -p "$e/adding" "$e/blocks1997"
+$cc -O2 -I"$ex/common" -o "$e/adding_data" "$ex/adding/data.c" &&
+    "$e/adding_data" "$e/adding_all.txt" "$e/adding_targets.txt" || fail=1
+awk 'BEGIN { n = 0 } /^$/ { n++ } n < 20' "$e/adding_all.txt" > "$e/adding/input.txt"
+awk 'BEGIN { srand(1); for (s = 0; s < 20; s++) { p1 = int(rand() * 10); p2 = 10 + int(rand() * 40)
+     for (t = 0; t < 100; t++) printf "%.6f %d\n", 2 * rand() - 1, t == p1 || t == p2; print "" } }' \
+    > "$e/adding/calibration.txt"
+for name in adding blocks1997; do
+    d=$e/$name
+    if [ "$name" = blocks1997 ]; then
+        # the Reber test strings: test.c writes them, built on the float model
+        mkdir -p "$d/reber"
+        "$lstmc" compile "$ex/blocks1997/model.lstm" -o "$d/reber/model" &&
+            $cc -O2 -I"$d/reber" -I"$ex/common" -o "$d/test" "$ex/blocks1997/test.c" "$d/reber/model.c" -lm &&
+            "$d/test" --write-data "$d/all.txt" "$d/targets.txt" || fail=1
+        awk 'BEGIN { n = 0 } /^$/ { n++ } n < 100' "$d/all.txt" > "$d/calibration.txt"
+        awk 'BEGIN { n = 0 } /^$/ { n++ } n >= 100 && n < 160' "$d/all.txt" | sed '1{/^$/d}' > "$d/input.txt"
+    fi
+    "$lstmc" calibrate "$ex/$name/model.lstm" "$d/calibration.txt" -o "$d/ranges" &&
+        "$lstmc" run "$ex/$name/model.lstm" "$d/input.txt" --arithmetic int16 --ranges "$d/ranges" > "$d/ref.txt" &&
+        "$lstmc" compile "$ex/$name/model.lstm" --arithmetic int16 --ranges "$d/ranges" --name model -o "$d/model" &&
+        "$lstmc" compile "$ex/$name/model.lstm" --name model -o "$d/float" || fail=1
+    if $cc $strict -O2 -I"$d" -o "$d/prog" "$root/tests/int16/driver.c" "$d/model.c" -lm > "$d/cc.log" 2>&1 &&
+       (cd "$d" && ./prog input.txt > out.txt) && verdict "example $name (host)" "$d"; then
+        echo "host: example $name bit for bit"
+    else
+        fail=1
+    fi
+    if [ $llvm = 1 ]; then
+        mkdir -p "$d/m0obj" &&
+        "$lstmc" compile "$ex/$name/model.lstm" --arithmetic int16 --ranges "$d/ranges" --name model --emit obj \
+            --target thumbv6m-none-eabi --cpu cortex-m0plus -o "$d/m0obj/model" &&
+            cp "$d/input.txt" "$d/ref.txt" "$d/m0obj/" || fail=1
+    fi
+done
+
+# ---- Cortex-M0 under QEMU ----
+missing=
+for tool in arm-none-eabi-gcc arm-none-eabi-size qemu-system-arm; do
+    command -v "$tool" > /dev/null 2>&1 || missing="$missing $tool"
+done
+if [ -z "$missing" ] && [ "$(arm-none-eabi-gcc -print-file-name=rdimon.specs)" = rdimon.specs ]; then
+    missing=" newlib (rdimon.specs)"
+fi
+if [ -n "$missing" ]; then
+    echo "skipped: int16 cortex-m0: not installed:$missing (.ci/run installs the cross toolchain and QEMU)"
+    exit $fail
+fi
+m0="-O2 -mthumb -mcpu=cortex-m0plus --specs=rdimon.specs -nostartfiles -T $root/tests/cross/cortex-m0/microbit.ld \
+    -Wl,--gc-sections"
+startup=$root/tests/cross/cortex-m4/startup.c
+# run_m0 NAME DIR: builds DIR/prog for the Cortex-M0 and runs it on DIR/input.txt
+run_m0() {
+    # shellcheck disable=SC2086
+    if ! arm-none-eabi-gcc $m0 -I"$2" -o "$2/m0prog" "$root/tests/int16/driver.c" "$2/model.c" "$startup" -lm \
+            > "$2/m0.log" 2>&1; then
+        echo "FAIL $1 (cortex-m0): the build failed: $(grep -m 2 -E 'error|overflow' "$2/m0.log" | tr '\n' ' ')"
+        return 1
+    fi
+    (cd "$2" && timeout 120 qemu-system-arm -M microbit -nographic \
+        -semihosting-config "enable=on,target=native,arg=m0prog,arg=input.txt" -kernel m0prog < /dev/null \
+        > out.txt 2> m0.err) || { echo "FAIL $1 (cortex-m0): exit status $? $(head -2 "$2/m0.err")"; return 1; }
+    verdict "$1 (cortex-m0)" "$2"
+}
+for name in adding blocks1997; do
+    run_m0 "example $name" "$e/$name" && echo "cortex-m0: example $name bit for bit" || fail=1
+done
+# the LLVM objects for the Cortex-M0, linked by arm-none-eabi-gcc
+for name in adding blocks1997; do
+    [ $llvm = 1 ] || break
+    d=$e/$name/m0obj
+    # shellcheck disable=SC2086
+    if ! arm-none-eabi-gcc $m0 -I"$d" -o "$d/m0prog" "$root/tests/int16/driver.c" "$d/model.o" "$startup" -lm \
+            > "$d/m0.log" 2>&1; then
+        echo "FAIL example $name (cortex-m0, llvm obj): the link failed: $(grep -m 2 error "$d/m0.log")"; fail=1; continue
+    fi
+    if (cd "$d" && timeout 120 qemu-system-arm -M microbit -nographic \
+            -semihosting-config "enable=on,target=native,arg=m0prog,arg=input.txt" -kernel m0prog < /dev/null \
+            > out.txt 2> m0.err) && verdict "example $name (cortex-m0, llvm obj)" "$d"; then
+        echo "cortex-m0: example $name's LLVM object bit for bit"
+    else
+        fail=1
+    fi
+done
+s=1
+while [ $s -le "$m0_models" ] && [ -d "$tmp/host-$s" ]; do
+    run_m0 "random model $s" "$tmp/host-$s" && echo "cortex-m0: random model $s bit for bit" || fail=1
+    s=$((s + 1))
+done
+# sizes of the model alone (its object), int16 beside float32, for the same core
+echo "cortex-m0 (arm-none-eabi-gcc -O2 -mcpu=cortex-m0plus -mthumb), the model's object:"
+printf '  %-12s %-8s %8s %8s %8s\n' example build text data bss
+for name in adding blocks1997; do
+    d=$e/$name
+    for build in int16 float32; do
+        src=$d/model.c
+        [ $build = float32 ] && src=$d/float.c
+        # shellcheck disable=SC2086
+        arm-none-eabi-gcc -O2 -mthumb -mcpu=cortex-m0plus -I"$d" -c -o "$d/$build.o" "$src" || { fail=1; continue; }
+        arm-none-eabi-size "$d/$build.o" | awk -v n="$name" -v b="$build" 'NR == 2 { printf "  %-12s %-8s %8s %8s %8s\n", n, b, $1, $2, $3 }'
+    done
+    [ -f "$d/m0obj/model.o" ] && arm-none-eabi-size "$d/m0obj/model.o" |
+        awk -v n="$name" 'NR == 2 { printf "  %-12s %-8s %8s %8s %8s  (LLVM -O3 object)\n", n, "int16", $1, $2, $3 }'
+done
+exit $fail
