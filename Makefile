@@ -3,9 +3,10 @@
 #   make              build build/lstmc
 #   make example      build lstmc, then check, run and build the quickstart model
 #   make check        every test: unit, diagnostics, golden C, fixtures, build,
-#                     examples, 200 random models through generated code; and the
+#                     examples, 120 random models through generated code; and the
 #                     same again under AddressSanitizer + UndefinedBehaviorSanitizer,
-#                     and (when LLVM is there) once more built without LLVM
+#                     and (when LLVM is there) the suites whose paths change
+#                     once more built without LLVM
 #   make check-diff-long   3000 random models
 #   make check-int16  (also in make check) --arithmetic int16: generated C and
 #                     LLVM objects against the interpreter's integer mode, bit
@@ -206,7 +207,7 @@ check-fixtures: $(B)/lstmc
 # by the interpreter, the C backend and (when built) LLVM; the broken models
 # of tests/import beside their exact messages.
 check-onnx: $(B)/lstmc
-	@sh tests/run_onnx.sh $(B)/lstmc
+	@ONNX_PATHS_EVERY=$(if $(filter 1,$(SAN)),4,1) sh tests/run_onnx.sh $(B)/lstmc
 
 # Differential tests: random models (tests/diff/randmodel.c) run by the
 # interpreter and by `lstmc build`'s executables must agree to 1e-5.
@@ -214,16 +215,17 @@ $(B)/tests/randmodel: tests/diff/randmodel.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Icompiler -Iruntime -I$(B) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
-# With LLVM, the same 200 models through the LLVM backend too (run --jit),
-# and the first 100 as objects linked through their header (--emit obj);
+# With LLVM, the same models through the LLVM backend too (run --jit),
+# and the first DIFF_OBJ_MODELS as objects linked through their header
+# (--emit obj);
 # the first 12 with --activations exact (C, and with LLVM the JIT; seeds
 # 3 and 10 built with gcc -Ofast, 5 and 12 with clang -Ofast -ffast-math).
-# 200 random models (C), 200 (--jit), 100 (the object) in make check's
-# plain pass; its sanitizer and no-LLVM passes, which test lstmc itself more
-# than the generated code again, run fewer (CHECK_PASSES), so that make
-# check stays near 20 minutes.
-DIFF_MODELS ?= 200
-DIFF_OBJ_MODELS ?= 100
+# 120 random models (C), 120 (--jit), 60 (the object) in make check's
+# plain pass; its sanitizer pass, which tests lstmc itself more than the
+# generated code again, runs fewer (CHECK_PASSES), so that make check stays
+# near 20 minutes; check-diff-long runs thousands.
+DIFF_MODELS ?= 120
+DIFF_OBJ_MODELS ?= 60
 check-diff: $(B)/lstmc $(B)/tests/randmodel
 	@sh tests/run_diff.sh $(B)/lstmc $(DIFF_MODELS)
 	$(if $(LLVM_CONFIG),@DIFF_CANDIDATE=jit sh tests/run_diff.sh $(B)/lstmc $(DIFF_MODELS))
@@ -397,7 +399,7 @@ endif
 # object, the API and header, other targets, opt -verify; without LLVM, the
 # message that says so, and "skipped".
 check-llvm: $(B)/lstmc example-embed-llvm
-	@sh tests/run_llvm.sh $(B)/lstmc
+	@SAME_BITS_MODELS=$(if $(filter 1,$(SAN)),6,20) sh tests/run_llvm.sh $(B)/lstmc
 
 .PHONY: example-embed-llvm
 
@@ -480,15 +482,21 @@ check-workbench: $(B)/lstmc
 
 TESTS := check-unit check-act check-diag check-cli check-workbench check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-cross check-int16 check-examples-trained check-onnx check-limits check-fuzz check-stream check-state check-python
 
-# Every suite of TESTS in each pass: the normal build, SAN=1 and, with LLVM,
-# a build without it (in $(B)/nollvm), where the LLVM tests must report
-# themselves skipped. tests/run_check.sh runs the suites one make each, in
-# order, and counts each as passed, failed or skipped: a suite is skipped
-# when it succeeds and prints a line "skipped: REASON" (nothing of it could
-# run here). Logs in $(B)/check; the last line is
+# Every suite of TESTS in the normal build and with SAN=1 and, with LLVM,
+# those of NOLLVM_TESTS in a build without it (in $(B)/nollvm), where the
+# LLVM tests must report themselves skipped. tests/run_check.sh runs the
+# suites one make each, in order, and counts each as passed, failed or
+# skipped: a suite is skipped when it succeeds and prints a line
+# "skipped: REASON" (nothing of it could run here). Logs in $(B)/check; the last line is
 # "suites: N passed, N failed, N skipped"; a failed suite fails make check.
+# Without LLVM, the suites whose paths differ (no --jit, no objects, the
+# LLVM tests' skip); the C backend, the importer, the cross and integer
+# targets are the same code as in the plain pass.
+NOLLVM_TESTS := check-unit check-diag check-cli check-workbench check-fixtures check-examples check-build \
+                check-examples-build check-golden-c check-names check-llvm check-examples-trained check-limits \
+                check-fuzz check-state check-python
 CHECK_PASSES := "" "SAN=1 DIFF_MODELS=60 DIFF_OBJ_MODELS=30" \
-                $(if $(LLVM_CONFIG),"LLVM_CONFIG= B=$(B)/nollvm DIFF_MODELS=60")
+                $(if $(LLVM_CONFIG),"LLVM_CONFIG= B=$(B)/nollvm @ $(NOLLVM_TESTS)")
 check:
 	@MAKE='$(MAKE)' sh tests/run_check.sh $(B)/check $(CHECK_PASSES) -- $(TESTS)
 

@@ -21,6 +21,7 @@
 # usage: MAKE=make sh tests/run_check.sh LOGDIR PASS... -- SUITE...
 #   PASS: the make arguments of one pass ("" for the plain build, "SAN=1",
 #   "LLVM_CONFIG= B=build/nollvm"); the logs go to LOGDIR/P-SUITE.log.
+#   "ARGS @ SUITE..." runs only those suites in that pass.
 set -u
 logs=$1
 shift
@@ -45,8 +46,12 @@ p=0
 while [ $p -lt $npass ]; do
     p=$((p + 1))
     eval "args=\$pass_$p"
+    pass_suites=$suites
+    case $args in
+    *" @ "*) pass_suites=${args#* @ } args=${args%% @ *} ;;
+    esac
     label=${args:-plain build}
-    for suite in $suites; do
+    for suite in $pass_suites; do
         log=$logs/$p-$suite.log
         echo "== $suite [$label]"
         # shellcheck disable=SC2086

@@ -27,7 +27,7 @@
 #                            `--activations fast`; tolerance 1e-5: the
 #                            approximations are within 1.5e-7 of the exact
 #                            functions (runtime/lstmc_act.h); the worst seen
-#                            over the 200 models of `make check-diff` is 7.4e-7
+#                            over 200 models of `make check-diff` is 7.4e-7
 #                            at -O1, 1.3e-6 at -Ofast (seed 24, gcc)
 #   DIFF_ACTIVATIONS=exact   build with `--activations exact`
 #   DIFF_TOL=X               the tolerance, whatever the activations

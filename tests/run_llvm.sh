@@ -20,7 +20,8 @@
 #   - the vector shape each target's module was built for is the one the C
 #     code gets there (tests/llvm/vector_shape.sh);
 #   - on this machine, the object computes the same floats as the C code
-#     (tests/llvm/same_bits.sh: the examples and 20 random models);
+#     (tests/llvm/same_bits.sh: the examples and SAME_BITS_MODELS random
+#     models, default 20);
 #   - usage errors, and nothing left behind by a failed compile.
 # opt, llvm-nm and llvm-objdump come with LLVM: when lstmc has LLVM, a
 # missing one is a failure. In an lstmc built without LLVM it checks the
@@ -318,7 +319,7 @@ grep -v '^vector shape: [0-9]' "$tmp/shape"
 pass=$((pass + $(grep -c '^ok' "$tmp/shape"))) fail=$((fail + $(grep -c '^FAIL' "$tmp/shape")))
 
 # ---- the same floats as the C backend's code on this machine (tests/llvm/same_bits.sh) ----
-sh "$here/llvm/same_bits.sh" "$lstmc" 20 > "$tmp/bits"
+sh "$here/llvm/same_bits.sh" "$lstmc" "${SAME_BITS_MODELS:-20}" > "$tmp/bits"
 grep -v '^same bits: [0-9]' "$tmp/bits"
 pass=$((pass + $(grep -c '^ok' "$tmp/bits"))) fail=$((fail + $(grep -c '^FAIL' "$tmp/bits")))
 

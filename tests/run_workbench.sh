@@ -134,13 +134,15 @@ grep -q '^output 0 ' "$tmp/out" && grep -q '^mem.c ' "$tmp/out" && grep -q '^mem
 expect 0 "" compare $var/cifg.lstm $var/cifg.lstm $var/input.txt --tolerance 0
 awk '$1 == "output" || $1 ~ /^mem\./ { n++; if ($(NF - 2) != 0 || $NF != "-") bad = 1 }
      END { exit !(n == 3 && !bad) }' "$tmp/out" && ok || { bad "compare of a spec with itself:"; cat "$tmp/out"; }
-# --weights-type: B's weights stored narrow, A's as the spec says; a gru
-# refused at the layer
+# --weights-type: B's weights stored narrow, A's as the spec says
 expect 0 "" compare $var/cifg.lstm $var/cifg.lstm $var/input.txt --weights-type int8 --tolerance 0
 awk '$1 == "output" { n++; if ($3 == 0) bad = 1 } END { exit !(n == 1 && !bad) }' "$tmp/out" && ok ||
     { bad "compare --weights-type int8 of a spec with itself shows no difference:"; cat "$tmp/out"; }
-expect 1 "keep float32 weights; --weights-type int8" compare tests/pytorch/g1_gru.lstm tests/pytorch/g1_gru.lstm \
-    tests/fixtures/pytorch/g1_gru/input.txt --weights-type int8
+# a GRU's weights narrow too
+expect 0 "" compare tests/pytorch/g1_gru.lstm tests/pytorch/g1_gru.lstm tests/fixtures/pytorch/g1_gru/input.txt \
+    --weights-type int8 --tolerance 0
+awk '$1 == "output" { n++; if ($3 == 0) bad = 1 } END { exit !(n == 12 && !bad) }' "$tmp/out" && ok ||
+    { bad "compare --weights-type int8 of a GRU spec with itself shows no difference:"; cat "$tmp/out"; }
 expect 2 "--weights-type 'f8' is not" compare $var/cifg.lstm $var/cifg.lstm $var/input.txt --weights-type f8
 # shapes that differ between A and B
 expect 1 "reads 13 inputs per step" compare $var/cifg.lstm $qs/model.lstm $var/input.txt
