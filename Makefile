@@ -495,7 +495,7 @@ TESTS := check-unit check-act check-diag check-cli check-workbench check-fixture
 NOLLVM_TESTS := check-unit check-diag check-cli check-workbench check-fixtures check-examples check-build \
                 check-examples-build check-golden-c check-names check-llvm check-examples-trained check-limits \
                 check-fuzz check-state check-python
-CHECK_PASSES := "" "SAN=1 DIFF_MODELS=60 DIFF_OBJ_MODELS=30" \
+CHECK_PASSES := "" "SAN=1 DIFF_MODELS=30 DIFF_OBJ_MODELS=15" \
                 $(if $(LLVM_CONFIG),"LLVM_CONFIG= B=$(B)/nollvm @ $(NOLLVM_TESTS)")
 check:
 	@MAKE='$(MAKE)' sh tests/run_check.sh $(B)/check $(CHECK_PASSES) -- $(TESTS)
