@@ -1663,7 +1663,7 @@ static void emit_cell(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c
         emit_projection(e, a, c);
     emit_project(e, a, c);
     emit_recur(e, a, c, 0);
-    if (lm->streaming && c->threads <= 1)
+    if (c->step_kernel)
         emit_recur(e, a, c, 1);
     if (c->threads > 1)
         emit_cell_run_threads(e, a, lm, c, k);

@@ -156,6 +156,8 @@ typedef struct LowCell {
      * bounds, so no index product (column x tile rows) can overflow. */
     int threads;               /* > 1: NAME_run splits its tiles over this many
                                   threads, one spin barrier per step */
+    int step_kernel;           /* ID_step, NAME_step's fused kernel: a streaming
+                                  model's cells run on one thread (lower_api.c) */
     int tile;                  /* V: units (cells) per tile (divides H) */
     int tile_blocks;           /* blocks per tile: V / S */
     int tiles;                 /* H / V */

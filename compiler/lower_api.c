@@ -466,7 +466,7 @@ static void rows_op(Api *A, LowBlock *b, const Ctx *x, const LowOp *o)
             LowArg ga[5] = {arg_ptr(in), arg_expr(x->rows), arg_ptr(out), arg_expr(ow),
                             arg_ptr(ptr_var(x->state, NULL))};
             call(A, b, CALLEE_CELL_BATCH, o->cell, c->title, 5, ga);
-        } else if (x->step && c->threads <= 1) {
+        } else if (x->step && c->step_kernel) {
             /* the input and recurrent products in one pass over the tiles */
             LowArg sa[4] = {arg_ptr(in), arg_ptr(ptr_field(x->state, NULL, c->h_field, NULL)),
                             arg_ptr(ptr_field(x->state, NULL, c->c_field, NULL)),
@@ -818,6 +818,7 @@ void lower_api(Arena *a, LowModel *lm)
     memset(lm->cell_run, 0, sizeof *lm->cell_run * (size_t)(lm->ncells + 1));
     memset(lm->cell_batch, 0, sizeof *lm->cell_batch * (size_t)(lm->ncells + 1));
     for (int k = 0; k < lm->ncells; k++) {
+        lm->cells[k].step_kernel = lm->streaming && lm->cells[k].threads <= 1;
         cell_run(A, k);
         if (lm->streaming)
             cell_batch(A, k);

@@ -1006,7 +1006,7 @@ static CellFns build_cell_kernels(Gen *g, const LowCell *c)
     ca.b_tiled = weights(g, &c->b_tiled);
     cf.project = build_project(g, c, &ca);
     cf.recur = build_recur(g, c, &ca, &cf.projection, 0);
-    if (g->lm->streaming && c->threads <= 1)
+    if (c->step_kernel)
         cf.step = build_recur(g, c, &ca, &cf.projection, 1);
     if (g->lm->streaming)
         cf.batch_recur = build_batch_recur(g, c, &ca);

@@ -507,6 +507,8 @@ static void test_streaming_api(void **state)
                          "  lstm l2 { hidden 16; from native \"w\"; } dense d { units 2; from native \"w\"; }\n"
                          "  output last; }",
                          NULL);
+    /* one thread: each cell gets NAME_step's fused kernel */
+    assert_true(lm->cells[0].step_kernel && lm->cells[1].step_kernel);
     /* NAME_run: the LSTMs over the chunk's rows, the head on the last row,
      * which is l2's h: l2 keeps no rows */
     const LowStmt *s = find_call(&lm->run.body, CALLEE_CELL_RUN);
@@ -618,6 +620,7 @@ static void test_sequence_api(void **state)
                          "  lstm a { hidden 4; direction bidirectional; from native \"w\"; } lstm b { hidden 2; from native \"w\"; }\n"
                          "  dense d { units 2; from native \"w\"; } output last; }\n",
                          NULL);
+    assert_false(lm->cells[0].step_kernel);   /* no NAME_step: no step kernel */
     /* NAME_run resets first, then NAME_run_from_state; the rows between layers in the caller's scratch */
     assert_int_equal(lm->run.body.s[0].kind, LS_RETURN_IF_ZERO);
     assert_int_equal(lm->run.body.s[1].callee, CALLEE_MODEL_RESET);
