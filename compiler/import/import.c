@@ -457,6 +457,11 @@ static int check_output(Importer *im)
         return imp_fail(im, "graph output '%s' is the %s direction's final state alone; lstmc's "
                         "'output final' is both, concatenated as torch.cat((h_n[-2], h_n[-1]), "
                         "dim=1)", name, v->dir_part == 1 ? "forward" : "backward");
+    if (v->flipped && v->reduced == OUT_SEQUENCE)
+        return imp_fail(im, "graph output '%s' is the sequence in flipped time order (torch.flip "
+                        "before a recurrent layer); lstmc outputs the steps in the input's order: "
+                        "flip the output back (torch.flip(y, [0])), as a backward layer's output "
+                        "reads", name);
     if (!seen_time && v->reduced == OUT_SEQUENCE)
         return imp_fail(im, "graph output '%s' has no time axis", name);
     if (features != m->layers[m->nlayers - 1].output)

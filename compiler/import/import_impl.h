@@ -78,6 +78,11 @@ typedef struct Value {
     const struct Value *stack_last;   /* V_DATA with an AX_STACK axis: its last part */
     int softsign;               /* V_DATA: 1 for |x|, 2 for 1 + |x| of the chain's end x,
                                  * on the way to x / (1 + |x|), PyTorch's softsign */
+    int flipped;                /* V_DATA: its time axis runs from the last step to the
+                                 * first (torch.flip: a Slice with step -1): a recurrent
+                                 * layer reading it runs the other way */
+    int flip_sym;               /* V_DATA, flipped before time is known: the graph input's
+                                 * axis flipped, which must turn out to be time */
 } Value;
 
 /* Name -> pointer, open addressing (graphs have at most a few thousand). */

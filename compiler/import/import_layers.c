@@ -386,6 +386,16 @@ static int op_recurrent(Importer *im, const RecurrentOp *ro)
     if (!((b_ax.kind == AX_SYM && b_ax.sym != t_ax.sym) || imp_is_unit(im, b_ax)))
         return imp_fail(im, "its input X '%s' has %s where layout %ld puts the batch", x->name,
                         imp_axis_desc(im, b_ax), layout);
+    if (x->flipped && x->flip_sym != t_ax.sym)
+        return imp_fail(im, "its input X '%s' is flipped (torch.flip) along an axis other than "
+                        "time, which lstmc import does not follow", x->name);
+    if (x->flipped && dirs == 2)
+        return imp_fail(im, "its input X '%s' is the sequence flipped in time (torch.flip): a "
+                        "bidirectional layer over it gives its directions swapped, which lstmc "
+                        "import does not follow; give it the sequence unflipped (its two "
+                        "directions read both orders already)", x->name);
+    if (x->flipped)
+        reverse = !reverse;   /* a forward layer over the flipped sequence is a backward one */
     im->time_sym = t_ax.sym;
     if (b_ax.kind == AX_SYM)
         im->batch_sym = b_ax.sym;
@@ -460,6 +470,8 @@ static int op_recurrent(Importer *im, const RecurrentOp *ro)
     y->depth = im->m->nlayers;
     y->version = im->version;
     y->rank = 4;
+    y->flipped = x->flipped;   /* its steps in the order it read them */
+    y->flip_sym = x->flip_sym;
     Axis d_ax = {AX_DIR, -1, dirs}, h_ax = {AX_FEAT, -1, H};
     Axis yl0[4] = {t_ax, d_ax, b_ax, h_ax}, yl1[4] = {b_ax, t_ax, d_ax, h_ax};
     memcpy(y->ax, layout ? yl1 : yl0, sizeof yl0);
@@ -472,6 +484,7 @@ static int op_recurrent(Importer *im, const RecurrentOp *ro)
         *yh = *y;
         yh->rank = 3;
         yh->reduced = dirs == 1 && !reverse ? OUT_LAST : OUT_FINAL;
+        yh->flipped = 0;
         Axis hl0[3] = {d_ax, b_ax, h_ax}, hl1[3] = {b_ax, d_ax, h_ax};
         memcpy(yh->ax, layout ? hl1 : hl0, sizeof hl0);
         imp_define(im, n->outputs[1], yh);
@@ -821,6 +834,7 @@ static int op_reduce(Importer *im)
     Value *v = imp_new_value(im, V_DATA);
     *v = *x;
     v->reduced = mean ? OUT_MEAN : OUT_MAX;
+    v->flipped = 0;   /* the order of the steps does not matter */
     v->ax[d] = (Axis){AX_ONE, -1, 1};
     if (!imp_attr_int(im, "keepdims", 1)) {
         for (int k = d; k + 1 < v->rank; k++)
