@@ -319,8 +319,15 @@ static int define_input(Importer *im)
         if (map_get(&im->values, name))
             continue;
         if (count > 1 && input_reach(im, name) == REACH_STATE) {
-            imp_define(im, name, imp_bad_value(im, "a graph input, an initial state given at run "
-                                               "time; " IMP_STATE_ONLY_CONSTANT));
+            Value *v = imp_bad_value(im, "a graph input of initial states, which lstmc import "
+                                         "reads only as an LSTM, GRU or RNN node's initial_h or "
+                                         "initial_c (or a Slice of one per layer)");
+            if (g->inputs[k].ndim == 3 && g->inputs[k].dims[0] > 0 && g->inputs[k].dims[2] > 0) {
+                v->state_of = name;
+                v->state_count = g->inputs[k].dims[0];
+                v->state_size = g->inputs[k].dims[2];
+            }
+            imp_define(im, name, v);
             continue;
         }
         data++;

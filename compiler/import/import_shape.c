@@ -758,7 +758,9 @@ static int op_slice(Importer *im)
     static const char *const ok_old[] = {"starts", "ends", "axes", NULL};
     static const char *const ok_new[] = {NULL};
     int old = im->g->opset < 10;
-    const Value *x = imp_need_input(im, 0, "data");
+    const Value *x = imp_input(im, 0);
+    if (!x || x->kind != V_BAD || !x->state_of)
+        x = imp_need_input(im, 0, "data");
     if (imp_check_attrs(im, old ? ok_old : ok_new) < 0 || !x)
         return -1;
     long starts[MAX_AXES], ends[MAX_AXES], axes[MAX_AXES], steps[MAX_AXES];
@@ -799,6 +801,21 @@ static int op_slice(Importer *im)
     *v = *x;
     if (x->kind == V_FILL) {
         imp_define(im, im->node->outputs[0], v);   /* a part of a fill is the same fill */
+        return 0;
+    }
+    if (x->kind == V_BAD) {
+        /* a graph input of initial states: a layer's entries, h0[2 * k : 2 * k + 2] */
+        long b = starts[0] < 0 ? starts[0] + x->state_count : starts[0];
+        long e = ends[0] < 0 ? ends[0] + x->state_count : ends[0];
+        if (n != 1 || steps[0] != 1 || (axes[0] != 0 && axes[0] != -3))
+            return imp_fail(im, "it slices '%s', a graph input of initial states, other than along "
+                            "its first axis (layers and directions); lstmc import reads a layer's "
+                            "initial state as its entries of that axis", x->name);
+        b = b < 0 ? 0 : b > x->state_count ? x->state_count : b;
+        e = e < b ? b : e > x->state_count ? x->state_count : e;
+        v->state_first += b;
+        v->state_count = e - b;
+        imp_define(im, im->node->outputs[0], v);
         return 0;
     }
     if (x->kind == V_INTS) {

@@ -514,6 +514,71 @@ def broken_graphs():
         print("wrote tests/import/%s.onnx" % name)
 
 
+class StateLstm(nn.Module):
+    """nn.LSTM called with the caller's (h0, c0): initial_h and initial_c
+    graph inputs (Slices of them per layer when stacked)."""
+    def __init__(self, kind, layers, bidirectional):
+        super().__init__()
+        self.kind = kind
+        self.rnn = getattr(nn, kind)(3, 4, num_layers=layers, bidirectional=bidirectional)
+
+    def forward(self, x, h0, c0=None):
+        return self.rnn(x, (h0, c0) if self.kind == "LSTM" else h0)[0]
+
+
+STATE_CASES = [("state_lstm", "LSTM", 1, False), ("state_lstm_bidir_stacked", "LSTM", 2, True),
+               ("state_gru_stacked", "GRU", 2, False)]
+
+
+def state_graphs():
+    """tests/fixtures/onnx_state/CASE: a recurrent model whose initial
+    states are graph inputs (model.onnx, opset 14), which lstmc import reads
+    as a start state given at run time: input.txt, state_in.txt (a row per
+    sequence: h0.ravel(), then c0.ravel()) and expected.txt, PyTorch's
+    outputs from those states (tests/run_onnx.sh runs the import with
+    --state-in)."""
+    import onnx
+    for i, (name, kind, layers, bidir) in enumerate(STATE_CASES):
+        torch.manual_seed(9000 + i)
+        rng = np.random.default_rng(9000 + i)
+        model = StateLstm(kind, layers, bidir).eval()
+        with torch.no_grad():
+            for p in model.parameters():
+                p.copy_(torch.from_numpy(rng.uniform(-0.6, 0.6, p.shape).astype(np.float32)))
+        n = layers * (2 if bidir else 1)
+        lstm = kind == "LSTM"
+        args = (torch.zeros(3, 1, 3), torch.zeros(n, 1, 4)) + ((torch.zeros(n, 1, 4),) if lstm else ())
+        names = ["x", "h0"] + (["c0"] if lstm else [])
+        buf = io.BytesIO()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, args, buf, opset_version=14, input_names=names, output_names=["y"],
+                              dynamic_axes={"x": {0: "steps"}}, do_constant_folding=True)
+        onnx.checker.check_model(onnx.load_model_from_string(buf.getvalue()), full_check=True)
+        folder = os.path.join(os.path.dirname(ZOO), "onnx_state", name)
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "model.onnx"), "wb") as f:
+            f.write(buf.getvalue())
+        seqs, states, outs = [], [], []
+        for steps in STEPS:
+            x = rng.uniform(-1, 1, (steps, 3)).astype(np.float32)
+            h0 = rng.uniform(-0.8, 0.8, (n, 1, 4)).astype(np.float32)
+            c0 = rng.uniform(-0.8, 0.8, (n, 1, 4)).astype(np.float32)
+            with torch.no_grad():
+                y = model(torch.from_numpy(x)[:, None], torch.from_numpy(h0),
+                          *((torch.from_numpy(c0),) if lstm else ())).numpy()
+            seqs.append(x)
+            states.append(np.concatenate([h0.ravel()] + ([c0.ravel()] if lstm else [])))
+            outs.append(y.reshape(steps, -1))
+        with open(os.path.join(folder, "input.txt"), "w") as f:
+            f.write("\n\n".join(rows(x) for x in seqs) + "\n")
+        with open(os.path.join(folder, "state_in.txt"), "w") as f:
+            f.write(rows(np.stack(states)) + "\n")
+        with open(os.path.join(folder, "expected.txt"), "w") as f:
+            f.write("\n".join(rows(y) for y in outs) + "\n")
+        print("wrote %s" % folder)
+
+
 def main():
     which = sys.argv[1:]
     for i, c in enumerate(CASES):
@@ -521,6 +586,7 @@ def main():
             generate(c, 8000 + i)
     if not which:
         broken_graphs()
+        state_graphs()
     return 0
 
 
