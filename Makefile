@@ -211,6 +211,14 @@ check-fixtures: $(B)/lstmc
 check-onnx: $(B)/lstmc
 	@ONNX_PATHS_EVERY=$(if $(filter 1,$(SAN)),4,1) sh tests/run_onnx.sh $(B)/lstmc
 
+# The model zoo (tests/fixtures/zoo, from tests/reference/gen_zoo.py):
+# ordinary PyTorch models through their hand-written specs and their ONNX
+# exports at the oldest opset and at 17, each by the interpreter, a built
+# program, --jit and the object, against PyTorch (tests/run_zoo.sh); the
+# sanitizer pass builds one spec or import in four.
+check-zoo: $(B)/lstmc
+	@ZOO_PATHS_EVERY=$(if $(filter 1,$(SAN)),4,1) sh tests/run_zoo.sh $(B)/lstmc
+
 # Differential tests: random models (tests/diff/randmodel.c) run by the
 # interpreter and by `lstmc build`'s executables must agree to 1e-5.
 $(B)/tests/randmodel: tests/diff/randmodel.c $(LIB_OBJS)
@@ -485,7 +493,7 @@ check-names: $(B)/lstmc
 check-workbench: $(B)/lstmc
 	@LSTMC_SAN=$(SAN) sh tests/run_workbench.sh $(B)/lstmc
 
-TESTS := check-unit check-act check-diag check-cli check-workbench check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-cross check-int16 check-examples-trained check-onnx check-limits check-fuzz check-stream check-state check-python
+TESTS := check-unit check-act check-diag check-cli check-workbench check-fixtures check-examples check-diff check-build check-examples-build check-golden-c check-names check-llvm check-cross check-int16 check-examples-trained check-onnx check-zoo check-limits check-fuzz check-stream check-state check-python
 
 # Every suite of TESTS in the normal build and with SAN=1 and, with LLVM,
 # those of NOLLVM_TESTS in a build without it (in $(B)/nollvm), where the

@@ -572,6 +572,8 @@ void emitmain_info_source(FILE *f, const LowModel *lm, const EmitMainOptions *o)
                               scratch, lm->chunk, (unsigned long long)lm->hash, LSTMC_VERSION);
     if (lm->tokens)   /* (the key only where it applies: older lines stay as they were) */
         text = arena_printf(&a, "%s vocabulary=%d", text, lm->embedding.vocab);
+    if (lm->set_state.name)
+        text = arena_printf(&a, "%s state_h=%d state_c=%d", text, lm->state_h, lm->state_c);
 
     /* banner */
     fputs("/*\n * info.c - what the shared library of the LSTM model '", f);
@@ -590,9 +592,11 @@ void emitmain_info_source(FILE *f, const LowModel *lm, const EmitMainOptions *o)
                " *   chunk, model_hash, lstmc  as in %s\n"
                " *   vocabulary           only for a model of token ids (int32_t), one per\n"
                " *                        timestep: the ids are 0 .. vocabulary - 1\n"
+               " *   state_h, state_c     only for a model with a recurrent layer: the floats\n"
+               " *                        of h and of c that %s_set_state and _get_state take\n"
                " * Each value is checked against %s when this file compiles.\n"
                " */\n",
-            n, comment_text(&a, o->header), n, n, n, n, comment_text(&a, o->header),
+            n, comment_text(&a, o->header), n, n, n, n, comment_text(&a, o->header), n,
             comment_text(&a, o->header));
     fprintf(f, "#include \"%s\"\n\n", o->header);
     fprintf(f, "const char *%s_info(void);\n\n", n);
@@ -608,6 +612,9 @@ void emitmain_info_source(FILE *f, const LowModel *lm, const EmitMainOptions *o)
         fprintf(f, " &&\n     %s_SCRATCH_FLOATS(1) == %ld", N, scratch);
     if (lm->tokens)
         fprintf(f, " &&\n     %s_VOCABULARY == %d", N, lm->embedding.vocab);
+    if (lm->set_state.name)
+        fprintf(f, " &&\n     %s_STATE_H_SIZE == %d && %s_STATE_C_SIZE == %d", N, lm->state_h, N,
+                lm->state_c);
     fputs(") ? 1 : -1];\n\n", f);
     fprintf(f, "const char *%s_info(void)\n{\n    return %s_info_text;\n}\n", n, n);
     arena_free(&a);

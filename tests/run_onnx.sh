@@ -6,6 +6,9 @@
 #    then run by the interpreter (`lstmc run`), by a program from
 #    `lstmc build` (the C backend) and, when this lstmc has LLVM, by
 #    `lstmc run --jit`; each must match expected.txt within 1e-5;
+#  - every model whose initial states are graph inputs
+#    (tests/fixtures/onnx_state) is imported, then run by each of those
+#    from PyTorch's states (--state-in);
 #  - every broken model (tests/import/NAME.onnx) must fail with exit status
 #    1, write nothing, and print exactly NAME.expected.
 # usage: tests/run_onnx.sh path/to/lstmc
@@ -39,12 +42,14 @@ compare() {
     fi
 }
 
-# check_paths CASE SPEC INPUT EXPECTED: the imported spec run by the
-# interpreter, a built program and --jit, each against EXPECTED.
+# check_paths CASE SPEC INPUT EXPECTED [ARGS...]: the imported spec run by
+# the interpreter, a built program and --jit (each given ARGS after the
+# input), each against EXPECTED.
 check_paths() {
     p_case=$1 p_spec=$2 p_input=$3 p_expected=$4
+    shift 4
     p_out=$(dirname "$p_spec")
-    if "$lstmc" run "$p_spec" "$p_input" > "$p_out/run.txt"; then
+    if "$lstmc" run "$p_spec" "$p_input" "$@" > "$p_out/run.txt"; then
         compare "$p_case (import + run)" "$p_out/run.txt" "$p_expected"
     else
         echo "FAIL $p_case: lstmc run failed"; fail=$((fail + 1))
@@ -52,13 +57,13 @@ check_paths() {
     ncase=$((ncase + 1))
     [ $((ncase % every)) -eq 0 ] || return 0
     "$lstmc" build "$p_spec" -o "$p_out/bin" --cflags "$cflags" 2> "$tmp/err"
-    if [ -x "$p_out/bin" ] && "$p_out/bin" "$p_input" > "$p_out/bin.txt"; then
+    if [ -x "$p_out/bin" ] && "$p_out/bin" "$p_input" "$@" > "$p_out/bin.txt"; then
         compare "$p_case (import + build)" "$p_out/bin.txt" "$p_expected"
     else
         echo "FAIL $p_case: lstmc build or its program failed"; fail=$((fail + 1))
     fi
     if [ $jit = 1 ]; then
-        if "$lstmc" run --jit "$p_spec" "$p_input" > "$p_out/jit.txt"; then
+        if "$lstmc" run --jit "$p_spec" "$p_input" "$@" > "$p_out/jit.txt"; then
             compare "$p_case (import + run --jit)" "$p_out/jit.txt" "$p_expected"
         else
             echo "FAIL $p_case: lstmc run --jit failed"; fail=$((fail + 1))
@@ -94,6 +99,25 @@ for dir in fixtures/onnx_node/*/; do
         fi
         k=$((k + 1))
     done 3< "$dir/outputs"
+done
+
+# Initial states as graph inputs (tests/fixtures/onnx_state, from
+# tests/reference/gen_zoo.py): imported with a note that says the state is
+# given at run time, then run from PyTorch's (h0, c0) with --state-in.
+for dir in fixtures/onnx_state/*/; do
+    [ -f "$dir/model.onnx" ] || continue
+    case=$(basename "$dir")
+    out=$tmp/state-$case
+    if ! "$lstmc" import "$dir/model.onnx" -o "$out" --name m 2> "$tmp/err"; then
+        echo "FAIL $case: lstmc import failed:"; cat "$tmp/err"; fail=$((fail + 1)); continue
+    fi
+    if grep -q "note: the initial states 'h0' and 'c0' are graph inputs: m.lstm starts from zeros, and takes the start state at run time: \`lstmc run --state-in FILE\`" "$tmp/err" ||
+       grep -q "note: the initial state 'h0' is a graph input: m.lstm starts from zeros" "$tmp/err"; then
+        echo "ok   $case: the import's note"; pass=$((pass + 1))
+    else
+        echo "FAIL $case: the import's note is missing:"; cat "$tmp/err"; fail=$((fail + 1))
+    fi
+    check_paths "$case" "$out/m.lstm" "$dir/input.txt" "$dir/expected.txt" --state-in "$dir/state_in.txt"
 done
 
 for model in import/*.onnx; do

@@ -31,6 +31,10 @@ const char usage_import[] =
     "    lstmc import model.onnx -o out\n"
     "    lstmc build out/model.lstm -o model\n"
     "\n"
+    "Initial states (initial_h, initial_c) that are graph inputs, as an\n"
+    "nn.LSTM called with (h0, c0) exports them, are given at run time: the\n"
+    "spec starts from zeros, and `lstmc run --state-in FILE` (a built\n"
+    "program's too) or NAME_set_state takes them (a note says so).\n"
     "An operator, attribute or input lstmc cannot express is an error naming\n"
     "the node, its op and what is not supported.\n"
     "\n"
@@ -153,6 +157,24 @@ static int read_values(Arena *a, const OnnxGraph *g, const char *dir, ImportOpti
     return 0;
 }
 
+/* Initial states that are graph inputs: where the start state comes from
+ * now (the spec itself starts from zeros). */
+static void state_note(Arena *a, const ImportModel *m, const char *path, const char *name)
+{
+    if (!m->nstate_inputs)
+        return;
+    const char *list = "";
+    for (int k = 0; k < m->nstate_inputs; k++)
+        list = arena_printf(a, "%s%s'%s'", list, k ? (k + 1 < m->nstate_inputs ? ", " : " and ") : "",
+                            m->state_inputs[k]);
+    fprintf(stderr, "%s: note: the initial state%s %s %s: %s.lstm starts from zeros, "
+            "and takes the start state at run time: `lstmc run --state-in FILE` (a built program's "
+            "--state-in likewise) or %s_set_state, each row every layer's h, then every LSTM "
+            "layer's c, as np.concatenate([h0.ravel(), c0.ravel()]) of PyTorch's h_0 and c_0\n",
+            path, m->nstate_inputs > 1 ? "s" : "", list,
+            m->nstate_inputs > 1 ? "are graph inputs" : "is a graph input", name, name);
+}
+
 int cmd_import(const Args *a)
 {
     if (!a->output)
@@ -167,8 +189,10 @@ int cmd_import(const Args *a)
                          ? import_graph(&arena, g, &opt) : NULL;
     if (m && make_dir(&arena, a->output) == 0) {
         const char *name = a->name ? a->name : name_from_path(&arena, a->pos[0]);
-        if (write_pair(&arena, m, a->output, name) == 0)
+        if (write_pair(&arena, m, a->output, name) == 0) {
             status = EXIT_OK;
+            state_note(&arena, m, a->pos[0], name);
+        }
     }
     arena_free(&arena);
     return status;

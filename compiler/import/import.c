@@ -319,8 +319,15 @@ static int define_input(Importer *im)
         if (map_get(&im->values, name))
             continue;
         if (count > 1 && input_reach(im, name) == REACH_STATE) {
-            imp_define(im, name, imp_bad_value(im, "a graph input, an initial state given at run "
-                                               "time; " IMP_STATE_ONLY_CONSTANT));
+            Value *v = imp_bad_value(im, "a graph input of initial states, which lstmc import "
+                                         "reads only as an LSTM, GRU or RNN node's initial_h or "
+                                         "initial_c (or a Slice of one per layer)");
+            if (g->inputs[k].ndim == 3 && g->inputs[k].dims[0] > 0 && g->inputs[k].dims[2] > 0) {
+                v->state_of = name;
+                v->state_count = g->inputs[k].dims[0];
+                v->state_size = g->inputs[k].dims[2];
+            }
+            imp_define(im, name, v);
             continue;
         }
         data++;
@@ -457,6 +464,11 @@ static int check_output(Importer *im)
         return imp_fail(im, "graph output '%s' is the %s direction's final state alone; lstmc's "
                         "'output final' is both, concatenated as torch.cat((h_n[-2], h_n[-1]), "
                         "dim=1)", name, v->dir_part == 1 ? "forward" : "backward");
+    if (v->flipped && v->reduced == OUT_SEQUENCE)
+        return imp_fail(im, "graph output '%s' is the sequence in flipped time order (torch.flip "
+                        "before a recurrent layer); lstmc outputs the steps in the input's order: "
+                        "flip the output back (torch.flip(y, [0])), as a backward layer's output "
+                        "reads", name);
     if (!seen_time && v->reduced == OUT_SEQUENCE)
         return imp_fail(im, "graph output '%s' has no time axis", name);
     if (features != m->layers[m->nlayers - 1].output)

@@ -52,6 +52,8 @@ typedef struct ImportLayer {
     int bias_pending;           /* a MatMul: an Add may still bring its bias */
 } ImportLayer;
 
+enum { IMPORT_MAX_STATE_INPUTS = 64 };
+
 typedef struct ImportModel {
     const OnnxGraph *graph;
     int input;                  /* features per step */
@@ -65,6 +67,10 @@ typedef struct ImportModel {
     const char *embed_node;     /* the Gather's node, as ImportLayer.node */
     int nlayers;
     ImportLayer *layers;
+    /* The graph inputs read as initial states (initial_h, initial_c): the
+     * spec starts from zeros, the caller gives the state at run time. */
+    const char *state_inputs[IMPORT_MAX_STATE_INPUTS];
+    int nstate_inputs;
 } ImportModel;
 
 /* What `lstmc import` was told besides the model. */

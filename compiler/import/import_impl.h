@@ -73,11 +73,21 @@ typedef struct Value {
                                  * it holds only the forward or backward state (h_n[-2]
                                  * or h_n[-1]), which a Concat joins (forward first) */
     const char *why;            /* V_BAD: why it cannot be used */
+    const char *state_of;       /* V_BAD: a graph input of initial states [entries, batch,
+                                 * hidden] (its name), or a Slice of one along its entries
+                                 * (one per layer and direction), which an LSTM, GRU or
+                                 * RNN node reads as its start state given at run time */
+    long state_first, state_count, state_size;   /* its entries, each of state_size */
     int ids;                    /* V_BAD: the graph input of token ids, which only the
                                  * Gather of an embedding's table reads (imp_embedding) */
     const struct Value *stack_last;   /* V_DATA with an AX_STACK axis: its last part */
     int softsign;               /* V_DATA: 1 for |x|, 2 for 1 + |x| of the chain's end x,
                                  * on the way to x / (1 + |x|), PyTorch's softsign */
+    int flipped;                /* V_DATA: its time axis runs from the last step to the
+                                 * first (torch.flip: a Slice with step -1): a recurrent
+                                 * layer reading it runs the other way */
+    int flip_sym;               /* V_DATA, flipped before time is known: the graph input's
+                                 * axis flipped, which must turn out to be time */
 } Value;
 
 /* Name -> pointer, open addressing (graphs have at most a few thousand). */
@@ -126,8 +136,9 @@ extern const ImpOp imp_layer_ops[];
 /* "MODEL.onnx: error: node 'NAME' (op OP): message"; returns -1. */
 int imp_fail(Importer *im, const char *fmt, ...) PRINTF_LIKE(2, 3);
 /* Why an initial state that is not a constant cannot be imported. */
-#define IMP_STATE_ONLY_CONSTANT "lstmc import reads an initial state only from a constant (an " \
-                                "initializer), which the spec keeps as the layer's initial_state"
+#define IMP_STATE_ONLY_CONSTANT "lstmc import reads an initial state from a constant (an " \
+                                "initializer), which the spec keeps as the layer's initial_state, " \
+                                "or from a graph input, given at run time (--state-in)"
 /* How an axis reads in a message: "the time axis", "a size-1 axis". */
 const char *imp_axis_desc(const Importer *im, Axis ax);
 

@@ -259,6 +259,43 @@ static int recurrent_activations(Importer *im, const RecurrentOp *ro, int dirs, 
  * H]) whose B batch rows all hold the same state, lstmc's one initial state
  * of every sequence. Sets *out to its [D, 1, H] values, or to NULL when it
  * is absent or zero. Returns 0, or -1 after reporting. */
+/* initial_h or initial_c given at run time: a graph input of initial
+ * states, or this layer's entries of one. Its entries must be where
+ * lstmc's start state (NAME_set_state, --state-in) puts this layer's: every
+ * layer's h (c: every LSTM layer's), layer by layer, forward before
+ * backward, as PyTorch's h_0 and c_0. The spec starts from zeros. */
+static int state_input(Importer *im, const Value *v, const char *role, int dirs, long H, long layout)
+{
+    int is_c = strcmp(role, "initial_c") == 0;
+    long at = 0;
+    for (int k = 0; k < im->m->nlayers; k++) {
+        const ImportLayer *L = &im->m->layers[k];
+        if (L->kind != IMPORT_DENSE && (!is_c || L->kind == IMPORT_LSTM))
+            at += L->dirs;
+    }
+    if (layout)
+        return imp_fail(im, "input %s '%s' is a graph input of initial states under layout 1 "
+                        "(batch first); lstmc import reads them as [layers * directions, batch, "
+                        "hidden] (layout 0)", role, v->name);
+    if (v->state_count != dirs || v->state_size != H)
+        return imp_fail(im, "input %s '%s' holds %ld entries of %ld from graph input '%s'; this "
+                        "layer's initial state is %d of %ld (its directions, its hidden size)",
+                        role, v->name, v->state_count, v->state_size, v->state_of, dirs, H);
+    if (v->state_first != at)
+        return imp_fail(im, "input %s '%s' is entries [%ld, %ld) of graph input '%s', where lstmc's "
+                        "start state puts this layer at [%ld, %ld): every layer's %s, layer by "
+                        "layer, forward before backward, as PyTorch's %s", role, v->name,
+                        v->state_first, v->state_first + dirs, v->state_of, at, at + dirs,
+                        is_c ? "c (LSTM layers)" : "h", is_c ? "c_0" : "h_0");
+    ImportModel *m = im->m;
+    int seen = 0;
+    for (int k = 0; k < m->nstate_inputs; k++)
+        seen |= strcmp(m->state_inputs[k], v->state_of) == 0;
+    if (!seen && m->nstate_inputs < IMPORT_MAX_STATE_INPUTS)
+        m->state_inputs[m->nstate_inputs++] = v->state_of;
+    return 0;
+}
+
 static int initial_state(Importer *im, int k, const char *role, int dirs, long H, long layout,
                          float **out)
 {
@@ -266,6 +303,8 @@ static int initial_state(Importer *im, int k, const char *role, int dirs, long H
     const Value *v = imp_input(im, k);
     if (!v)
         return 0;
+    if (v->kind == V_BAD && v->state_of)
+        return state_input(im, v, role, dirs, H, layout);
     if (v->kind == V_BAD)
         return imp_fail(im, "input %s '%s' is %s", role, v->name, v->why);
     if (v->kind == V_FILL) {
@@ -386,6 +425,16 @@ static int op_recurrent(Importer *im, const RecurrentOp *ro)
     if (!((b_ax.kind == AX_SYM && b_ax.sym != t_ax.sym) || imp_is_unit(im, b_ax)))
         return imp_fail(im, "its input X '%s' has %s where layout %ld puts the batch", x->name,
                         imp_axis_desc(im, b_ax), layout);
+    if (x->flipped && x->flip_sym != t_ax.sym)
+        return imp_fail(im, "its input X '%s' is flipped (torch.flip) along an axis other than "
+                        "time, which lstmc import does not follow", x->name);
+    if (x->flipped && dirs == 2)
+        return imp_fail(im, "its input X '%s' is the sequence flipped in time (torch.flip): a "
+                        "bidirectional layer over it gives its directions swapped, which lstmc "
+                        "import does not follow; give it the sequence unflipped (its two "
+                        "directions read both orders already)", x->name);
+    if (x->flipped)
+        reverse = !reverse;   /* a forward layer over the flipped sequence is a backward one */
     im->time_sym = t_ax.sym;
     if (b_ax.kind == AX_SYM)
         im->batch_sym = b_ax.sym;
@@ -460,6 +509,8 @@ static int op_recurrent(Importer *im, const RecurrentOp *ro)
     y->depth = im->m->nlayers;
     y->version = im->version;
     y->rank = 4;
+    y->flipped = x->flipped;   /* its steps in the order it read them */
+    y->flip_sym = x->flip_sym;
     Axis d_ax = {AX_DIR, -1, dirs}, h_ax = {AX_FEAT, -1, H};
     Axis yl0[4] = {t_ax, d_ax, b_ax, h_ax}, yl1[4] = {b_ax, t_ax, d_ax, h_ax};
     memcpy(y->ax, layout ? yl1 : yl0, sizeof yl0);
@@ -472,6 +523,7 @@ static int op_recurrent(Importer *im, const RecurrentOp *ro)
         *yh = *y;
         yh->rank = 3;
         yh->reduced = dirs == 1 && !reverse ? OUT_LAST : OUT_FINAL;
+        yh->flipped = 0;
         Axis hl0[3] = {d_ax, b_ax, h_ax}, hl1[3] = {b_ax, d_ax, h_ax};
         memcpy(yh->ax, layout ? hl1 : hl0, sizeof hl0);
         imp_define(im, n->outputs[1], yh);
@@ -821,6 +873,7 @@ static int op_reduce(Importer *im)
     Value *v = imp_new_value(im, V_DATA);
     *v = *x;
     v->reduced = mean ? OUT_MEAN : OUT_MAX;
+    v->flipped = 0;   /* the order of the steps does not matter */
     v->ax[d] = (Axis){AX_ONE, -1, 1};
     if (!imp_attr_int(im, "keepdims", 1)) {
         for (int k = d; k + 1 < v->rank; k++)

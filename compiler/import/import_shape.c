@@ -611,6 +611,18 @@ static int select_entry(Importer *im, const Value *x, int d, long at, Value *v)
         ax = x->ax[d];
     }
     *v = *x;
+    if (imp_is_time(im, ax) && x->flipped) {
+        /* the flipped sequence of a backward layer: its last entry is the
+         * state after reading step 0 (output final), its first the state
+         * after the last step alone (output last) */
+        if (!(at == -1 || at == 0 || (ax.size > 0 && at == ax.size - 1)))
+            return imp_fail(im, "it selects entry %ld of the flipped time axis; lstmc outputs "
+                            "every step, the last one or the final state", at);
+        take_last(v, d);
+        v->reduced = at == 0 && ax.size != 1 ? OUT_LAST : OUT_FINAL;
+        v->flipped = 0;
+        return 0;
+    }
     if (imp_is_time(im, ax)) {
         if (!(at == -1 || (ax.size > 0 && at == ax.size - 1)))
             return imp_fail(im, "it selects time step %ld; lstmc outputs every step or the last "
@@ -724,12 +736,31 @@ static int slice_floats(Importer *im, const Value *x, int n, const long *starts,
     return 0;
 }
 
+/* A Slice with step -1 over the whole of axis d of data value v, from b to
+ * e: torch.flip of the time axis (before any recurrent node, of the axis
+ * that must turn out to be time). Marks v flipped (twice: not) and returns
+ * 0; 1 when the slice is not that. */
+static int flip_time(Importer *im, Value *v, int d, long b, long e)
+{
+    long size = v->ax[d].size;
+    int from_end = b == -1 || b >= INT_MAX || (size > 0 && b >= size - 1);
+    int to_start = e <= INT_MIN || (size > 0 && e < -size);
+    if (!from_end || !to_start || (im->time_sym >= 0 && !imp_is_time(im, v->ax[d])) ||
+        (v->flipped && v->flip_sym != v->ax[d].sym))
+        return 1;
+    v->flipped = !v->flipped;
+    v->flip_sym = v->ax[d].sym;
+    return 0;
+}
+
 static int op_slice(Importer *im)
 {
     static const char *const ok_old[] = {"starts", "ends", "axes", NULL};
     static const char *const ok_new[] = {NULL};
     int old = im->g->opset < 10;
-    const Value *x = imp_need_input(im, 0, "data");
+    const Value *x = imp_input(im, 0);
+    if (!x || x->kind != V_BAD || !x->state_of)
+        x = imp_need_input(im, 0, "data");
     if (imp_check_attrs(im, old ? ok_old : ok_new) < 0 || !x)
         return -1;
     long starts[MAX_AXES], ends[MAX_AXES], axes[MAX_AXES], steps[MAX_AXES];
@@ -772,6 +803,21 @@ static int op_slice(Importer *im)
         imp_define(im, im->node->outputs[0], v);   /* a part of a fill is the same fill */
         return 0;
     }
+    if (x->kind == V_BAD) {
+        /* a graph input of initial states: a layer's entries, h0[2 * k : 2 * k + 2] */
+        long b = starts[0] < 0 ? starts[0] + x->state_count : starts[0];
+        long e = ends[0] < 0 ? ends[0] + x->state_count : ends[0];
+        if (n != 1 || steps[0] != 1 || (axes[0] != 0 && axes[0] != -3))
+            return imp_fail(im, "it slices '%s', a graph input of initial states, other than along "
+                            "its first axis (layers and directions); lstmc import reads a layer's "
+                            "initial state as its entries of that axis", x->name);
+        b = b < 0 ? 0 : b > x->state_count ? x->state_count : b;
+        e = e < b ? b : e > x->state_count ? x->state_count : e;
+        v->state_first += b;
+        v->state_count = e - b;
+        imp_define(im, im->node->outputs[0], v);
+        return 0;
+    }
     if (x->kind == V_INTS) {
         if (n != 1 || steps[0] != 1 || x->rank != 1)
             return imp_fail(im, "slicing '%s' this way is not supported", x->name);
@@ -796,9 +842,11 @@ static int op_slice(Importer *im)
         long size = ax.size, b = starts[k], e = ends[k];
         /* "to the end" is written INT_MAX, INT64_MAX or the size */
         int to_end = e >= INT_MAX || (size > 0 && e >= size);
+        if (steps[k] == -1 && ax.kind == AX_SYM && flip_time(im, v, d, b, e) == 0)
+            continue;
         if (steps[k] != 1)
-            return imp_fail(im, "it slices %s with step %ld; only step 1 is supported",
-                            imp_axis_desc(im, ax), steps[k]);
+            return imp_fail(im, "it slices %s with step %ld; only step 1 is supported, and step -1 "
+                            "over the whole time axis (torch.flip)", imp_axis_desc(im, ax), steps[k]);
         if (ax.kind == AX_SYM && need_time_known(im) < 0)
             return -1;
         if (b == 0 && to_end)
@@ -882,6 +930,19 @@ static int take_axes(Importer *im, const Value *x, int *i, int end, int step, lo
                     imp_axis_desc(im, b));
 }
 
+/* Whether target entries k, k + 1 (before `to`) split source axis i, the
+ * concatenated final states of stacked layers (PyTorch's h_n, layers *
+ * directions entries), into (layers, directions), the last layer's part
+ * being one entry per direction: h_n.view(num_layers, 2, B, H). */
+static int split_stack(const Value *x, int i, const Target *tg, int k, int to)
+{
+    if (k + 1 >= to || x->ax[i].kind != AX_STACK || tg[k].kind != T_KNOWN ||
+        tg[k + 1].kind != T_KNOWN || tg[k].v < 2)
+        return 0;
+    Axis last = x->stack_last->ax[i];
+    return last.kind != AX_STACK && last.size == tg[k + 1].v && tg[k].v * tg[k + 1].v == x->ax[i].size;
+}
+
 static int reshape_data(Importer *im, const Value *x, const Target *tg, int nt, Value *v)
 {
     int infer = -1;
@@ -893,6 +954,7 @@ static int reshape_data(Importer *im, const Value *x, const Target *tg, int nt, 
         }
     int left = 0, right = x->rank - 1;
     Axis out[MAX_AXES];
+    int split = -1;   /* the target axis where a stack of final states was split */
     /* Entries before -1 from the left, entries after it from the right. */
     for (int pass = 0; pass < 2; pass++) {
         int from = pass == 0 ? 0 : nt - 1, to = pass == 0 ? (infer >= 0 ? infer : nt) : infer;
@@ -922,6 +984,15 @@ static int reshape_data(Importer *im, const Value *x, const Target *tg, int nt, 
                                     "position, which lstmc import cannot follow");
                 out[k] = x->ax[*i];
                 *i += step;
+                continue;
+            }
+            if (pass == 0 && split_stack(x, *i, tg, k, to)) {
+                /* h_n.view(layers, directions, B, H): the stack of layers,
+                 * then the last layer's own axis of directions */
+                out[k] = (Axis){AX_STACK, -1, t->v};
+                out[k + 1] = x->stack_last->ax[*i];
+                split = k++;
+                *i += 1;
                 continue;
             }
             if (take_axes(im, x, i, end, step, t->v, &out[k]) < 0)
@@ -956,6 +1027,16 @@ static int reshape_data(Importer *im, const Value *x, const Target *tg, int nt, 
                             imp_axis_desc(im, x->ax[left]));
     v->rank = nt;
     memcpy(v->ax, out, (size_t)nt * sizeof *out);
+    if (split >= 0) {
+        /* the last layer's part: its entry of the new stack axis, with the
+         * rest of the target's axes */
+        Value *part = imp_new_value(im, V_DATA);
+        *part = *x->stack_last;
+        part->rank = nt;
+        memcpy(part->ax, out, (size_t)nt * sizeof *out);
+        part->ax[split] = (Axis){AX_ONE, -1, 1};
+        v->stack_last = part;
+    }
     return 0;
 }
 

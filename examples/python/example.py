@@ -70,6 +70,27 @@ def lstmc_reference(lstmc, spec, x):
         return np.load(os.path.join(tmp, "y.npy"))
 
 
+def check_state(model, lstmc, spec, x):
+    """run from a start state (set_state) and get_state's final state
+    against `lstmc run --state-in --state-out` on the first sequence."""
+    rng = np.random.default_rng(11)
+    h0 = rng.uniform(-0.5, 0.5, model.state_h).astype(np.float32)
+    c0 = rng.uniform(-0.5, 0.5, model.state_c).astype(np.float32)
+    y = model.run(x[0], h0=h0, c0=c0)
+    h_n, c_n = model.get_state()
+    with tempfile.TemporaryDirectory() as tmp:
+        np.save(os.path.join(tmp, "x.npy"), x[:1] if x.ndim == 3 else x[:1, :, None].astype(np.float64))
+        np.savetxt(os.path.join(tmp, "s.txt"), np.concatenate([h0, c0])[None], fmt="%.9g")
+        subprocess.run([lstmc, "run", spec, os.path.join(tmp, "x.npy"), "-o", os.path.join(tmp, "y.npy"),
+                        "--state-in", os.path.join(tmp, "s.txt"), "--state-out", os.path.join(tmp, "o.txt")],
+                       check=True)
+        ref_y = np.load(os.path.join(tmp, "y.npy"))[0]
+        ref_s = np.loadtxt(os.path.join(tmp, "o.txt"), ndmin=1)
+    d = max(float(np.max(np.abs(y - ref_y))), float(np.max(np.abs(np.concatenate([h_n, c_n]) - ref_s))))
+    print(f"set_state, run, get_state vs lstmc run --state-in --state-out: max |diff| {d:.3g}")
+    return y.shape == ref_y.shape and d <= TOL
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("lib")
@@ -90,13 +111,13 @@ def main():
     y = model.run(x)
     print("output shape:", y.shape)
 
+    lstmc = args.lstmc or (os.path.join(ROOT, "build", "lstmc") if os.path.exists(
+        os.path.join(ROOT, "build", "lstmc")) else shutil.which("lstmc"))
     ref = None
     if os.path.abspath(args.spec) == QUICKSTART:
         ref = torch_reference(x)
         what = "PyTorch"
     if ref is None:
-        lstmc = args.lstmc or (os.path.join(ROOT, "build", "lstmc") if os.path.exists(
-            os.path.join(ROOT, "build", "lstmc")) else shutil.which("lstmc"))
         if os.path.abspath(args.spec) == QUICKSTART:
             print("torch is not importable: checking against lstmc run instead")
         ref = lstmc_reference(lstmc, args.spec, x)
@@ -113,6 +134,8 @@ def main():
         d = float(np.max(np.abs(stepped - y[0])))
         print(f"step by step vs run, first sequence: max |diff| {d:.3g}")
         ok = ok and d <= TOL
+    if model.state_h:
+        ok = check_state(model, lstmc, args.spec, x) and ok
     print("python example:", "ok" if ok else "FAILED")
     return 0 if ok else 1
 

@@ -328,10 +328,11 @@ def broken_models():
         if t.name == "c0":
             t.CopyFrom(init("c0", [[[0.5] * 4, [0.5, 0.5, 0.25, 0.5]]]))
     yield "initial_c_batch_rows", m.SerializeToString()
+    # an initial state given at run time, of two entries for a forward layer
     m = base_model()
-    m.graph.input.append(helper.make_tensor_value_info("h0", TensorProto.FLOAT, [1, 1, 4]))
+    m.graph.input.append(helper.make_tensor_value_info("h0", TensorProto.FLOAT, [2, 1, 4]))
     m.graph.node[0].input.extend(["", "h0"])
-    yield "initial_h_graph_input", m.SerializeToString()
+    yield "initial_h_graph_input_entries", m.SerializeToString()
     m = base_model()
     m.graph.initializer.append(numpy_helper.from_array(np.array([5], np.int32), "lens"))
     m.graph.node[0].input[4:] = ["lens"]

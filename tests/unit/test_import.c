@@ -1023,8 +1023,9 @@ static void test_initial_state_refusals(void **state)
                  "its 2 batch rows hold different states; lstmc starts every sequence from one "
                  "initial state\n"},
         {"x", "t.onnx: error: node 'lstm' (op LSTM): input initial_h 'x' is not a constant float "
-              "tensor; lstmc import reads an initial state only from a constant (an "
-              "initializer), which the spec keeps as the layer's initial_state\n"},
+              "tensor; lstmc import reads an initial state from a constant (an "
+              "initializer), which the spec keeps as the layer's initial_state, or from a graph "
+              "input, given at run time (--state-in)\n"},
         {"- inf", "t.onnx: error: node 'lstm' (op LSTM): input initial_c 'inf' holds inf at "
                   "element 1; weights must be finite float32 values\n"},
     };
