@@ -51,7 +51,7 @@ endif
 # run --jit say that this build has none. `make LLVM_CONFIG=` builds without.
 LLVM_CONFIG ?= $(shell command -v llvm-config 2>/dev/null || command -v llvm-config-14 2>/dev/null)
 ifneq ($(LLVM_CONFIG),)
-LLVM_SRCS   := compiler/llvm/emit_llvm.c compiler/llvm/emit_llvm_int.c compiler/llvm/act.c compiler/llvm/cpu.c compiler/llvm/jit.c
+LLVM_SRCS   := compiler/llvm/emit_llvm.c compiler/llvm/emit_llvm_int.c compiler/llvm/act.c compiler/llvm/cpu.c compiler/llvm/jit.c compiler/llvm/jit_int.c
 LLVM_CFLAGS := -DLSTMC_HAVE_LLVM
 # only the include folder: llvm-config --cflags brings flags of its own
 LLVM_INC    := -isystem $(shell $(LLVM_CONFIG) --includedir)
