@@ -26,7 +26,8 @@
 #               run under qemu-system-arm -M microbit (a Cortex-M0, 16 KB of
 #               RAM) with semihosting, the C and the LLVM object (--target
 #               thumbv6m-none-eabi --cpu cortex-m0plus); the examples'
-#               text/data/bss beside their float32 build for the same core.
+#               text/data/bss beside their float32 build for the same core
+#               (default and --chunk 1, the least RAM and code).
 # A part whose tools are missing says "skipped: ..." (.ci/run installs them).
 #
 # usage: tests/run_int16.sh path/to/lstmc
@@ -183,7 +184,8 @@ for name in adding blocks1997; do
     "$lstmc" calibrate "$ex/$name/model.lstm" "$d/calibration.txt" -o "$d/ranges" &&
         "$lstmc" run "$ex/$name/model.lstm" "$d/input.txt" --arithmetic int16 --ranges "$d/ranges" > "$d/ref.txt" &&
         "$lstmc" compile "$ex/$name/model.lstm" --arithmetic int16 --ranges "$d/ranges" --name model -o "$d/model" &&
-        "$lstmc" compile "$ex/$name/model.lstm" --name model -o "$d/float" || fail=1
+        "$lstmc" compile "$ex/$name/model.lstm" --name model -o "$d/float" &&
+        "$lstmc" compile "$ex/$name/model.lstm" --name model --chunk 1 -o "$d/float-chunk1" || fail=1
     if $cc $strict -O2 -I"$d" -o "$d/prog" "$root/tests/int16/driver.c" "$d/model.c" -lm > "$d/cc.log" 2>&1 &&
        (cd "$d" && ./prog input.txt > out.txt) && verdict "example $name (host)" "$d"; then
         echo "host: example $name bit for bit"
@@ -305,17 +307,18 @@ while [ $s -le "$m0_models" ] && [ -d "$tmp/host-$s" ]; do
 done
 # sizes of the model alone (its object), int16 beside float32, for the same core
 echo "cortex-m0 (arm-none-eabi-gcc -O2 -mcpu=cortex-m0plus -mthumb), the model's object:"
-printf '  %-12s %-8s %8s %8s %8s\n' example build text data bss
+printf '  %-12s %-14s %8s %8s %8s\n' example build text data bss
 for name in adding blocks1997; do
     d=$e/$name
-    for build in int16 float32; do
+    for build in int16 float32 float32-chunk1; do
         src=$d/model.c
         [ $build = float32 ] && src=$d/float.c
+        [ $build = float32-chunk1 ] && src=$d/float-chunk1.c
         # shellcheck disable=SC2086
         arm-none-eabi-gcc -O2 -mthumb -mcpu=cortex-m0plus -I"$d" -c -o "$d/$build.o" "$src" || { fail=1; continue; }
-        arm-none-eabi-size "$d/$build.o" | awk -v n="$name" -v b="$build" 'NR == 2 { printf "  %-12s %-8s %8s %8s %8s\n", n, b, $1, $2, $3 }'
+        arm-none-eabi-size "$d/$build.o" | awk -v n="$name" -v b="$build" 'NR == 2 { printf "  %-12s %-14s %8s %8s %8s\n", n, b, $1, $2, $3 }'
     done
     [ -f "$d/m0obj/model.o" ] && arm-none-eabi-size "$d/m0obj/model.o" |
-        awk -v n="$name" 'NR == 2 { printf "  %-12s %-8s %8s %8s %8s  (LLVM -O3 object)\n", n, "int16", $1, $2, $3 }'
+        awk -v n="$name" 'NR == 2 { printf "  %-12s %-14s %8s %8s %8s  (LLVM -O3 object)\n", n, "int16", $1, $2, $3 }'
 done
 exit $fail
