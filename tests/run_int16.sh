@@ -185,7 +185,8 @@ for name in adding blocks1997; do
         "$lstmc" run "$ex/$name/model.lstm" "$d/input.txt" --arithmetic int16 --ranges "$d/ranges" > "$d/ref.txt" &&
         "$lstmc" compile "$ex/$name/model.lstm" --arithmetic int16 --ranges "$d/ranges" --name model -o "$d/model" &&
         "$lstmc" compile "$ex/$name/model.lstm" --name model -o "$d/float" &&
-        "$lstmc" compile "$ex/$name/model.lstm" --name model --chunk 1 -o "$d/float-chunk1" || fail=1
+        mkdir -p "$d/float-chunk1" &&
+        "$lstmc" compile "$ex/$name/model.lstm" --name model --chunk 1 -o "$d/float-chunk1/model" || fail=1
     if $cc $strict -O2 -I"$d" -o "$d/prog" "$root/tests/int16/driver.c" "$d/model.c" -lm > "$d/cc.log" 2>&1 &&
        (cd "$d" && ./prog input.txt > out.txt) && verdict "example $name (host)" "$d"; then
         echo "host: example $name bit for bit"
@@ -313,12 +314,36 @@ for name in adding blocks1997; do
     for build in int16 float32 float32-chunk1; do
         src=$d/model.c
         [ $build = float32 ] && src=$d/float.c
-        [ $build = float32-chunk1 ] && src=$d/float-chunk1.c
+        [ $build = float32-chunk1 ] && src=$d/float-chunk1/model.c
         # shellcheck disable=SC2086
         arm-none-eabi-gcc -O2 -mthumb -mcpu=cortex-m0plus -I"$d" -c -o "$d/$build.o" "$src" || { fail=1; continue; }
         arm-none-eabi-size "$d/$build.o" | awk -v n="$name" -v b="$build" 'NR == 2 { printf "  %-12s %-14s %8s %8s %8s\n", n, b, $1, $2, $3 }'
     done
     [ -f "$d/m0obj/model.o" ] && arm-none-eabi-size "$d/m0obj/model.o" |
         awk -v n="$name" 'NR == 2 { printf "  %-12s %-14s %8s %8s %8s  (LLVM -O3 object)\n", n, "int16", $1, $2, $3 }'
+done
+# the work per step (tests/int16/count_m0.c: instructions under -icount,
+# not cycles), int16 beside the float32 build that fits the board's RAM
+echo "cortex-m0 instructions per model_step (QEMU -icount, 64 steps; not cycles):"
+printf '  %-12s %12s %12s %16s %8s\n' example int16 "int16 LLVM" "float32 chunk 1" ratio
+for name in adding blocks1997; do
+    d=$e/$name
+    row=""
+    for build in int16 int16-llvm float32-chunk1; do
+        src=$d/model.c inc=$d
+        [ $build = int16-llvm ] && src=$d/m0obj/model.o inc=$d/m0obj
+        [ $build = float32-chunk1 ] && src=$d/float-chunk1/model.c inc=$d/float-chunk1
+        n=-
+        # shellcheck disable=SC2086
+        if [ -f "$src" ] && arm-none-eabi-gcc $m0 -I"$inc" -o "$d/count-$build" "$root/tests/int16/count_m0.c" \
+                "$src" "$startup" -lm > "$d/count.log" 2>&1; then
+            n=$(timeout 120 qemu-system-arm -M microbit -nographic -icount shift=0 \
+                -semihosting-config enable=on,target=native -kernel "$d/count-$build" < /dev/null 2> /dev/null |
+                awk '{ print $1 }')
+        fi
+        [ -n "$n" ] || { echo "FAIL example $name ($build): no instruction count"; fail=1; n=-; }
+        row="$row $n"
+    done
+    echo "$row" | awk -v n="$name" '{ printf "  %-12s %12s %12s %16s %7.1fx\n", n, $1, $2, $3, ($1 > 0 ? $3 / $1 : 0) }'
 done
 exit $fail
