@@ -522,8 +522,7 @@ int cmd_build(const Args *a)
             src.lmi = lower_int(&arena, fm, a->name ? a->name : lower_identifier(&arena, m->name));
             src.ranges = a->ranges ? a->ranges : a->calibrate ? NULL : m->ranges_path;
             src.main.int16 = 1;
-            src.main.softmax_head = !src.lmi->softmax_head ? 0
-                                  : m->layers[m->nlayers - 1].dense.act.kind == ACT_SOFTMAX ? 1 : 2;
+            src.main.softmax_head = src.lmi->softmax_head;
             act = "tables of 513 entries, linearly interpolated (arithmetic int16)";
         } else {
             src.lm = lower_model(&arena, m, &lo);
