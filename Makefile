@@ -405,7 +405,7 @@ endif
 # The LLVM backend (tests/run_llvm.sh): fixtures through run --jit and the
 # object, the API and header, other targets, opt -verify; without LLVM, the
 # message that says so, and "skipped".
-check-llvm: $(B)/lstmc example-embed-llvm
+check-llvm: $(B)/lstmc $(B)/tests/randmodel example-embed-llvm
 	@SAME_BITS_MODELS=$(if $(filter 1,$(SAN)),6,20) sh tests/run_llvm.sh $(B)/lstmc
 
 .PHONY: example-embed-llvm
