@@ -51,7 +51,7 @@ endif
 # run --jit say that this build has none. `make LLVM_CONFIG=` builds without.
 LLVM_CONFIG ?= $(shell command -v llvm-config 2>/dev/null || command -v llvm-config-14 2>/dev/null)
 ifneq ($(LLVM_CONFIG),)
-LLVM_SRCS   := compiler/llvm/emit_llvm.c compiler/llvm/emit_llvm_int.c compiler/llvm/act.c compiler/llvm/cpu.c compiler/llvm/jit.c
+LLVM_SRCS   := compiler/llvm/emit_llvm.c compiler/llvm/emit_llvm_int.c compiler/llvm/act.c compiler/llvm/cpu.c compiler/llvm/jit.c compiler/llvm/jit_int.c
 LLVM_CFLAGS := -DLSTMC_HAVE_LLVM
 # only the include folder: llvm-config --cflags brings flags of its own
 LLVM_INC    := -isystem $(shell $(LLVM_CONFIG) --includedir)
@@ -382,7 +382,14 @@ check-examples-trained: example-adding example-blocks1997 example-charlm
 accuracy-weights: $(B)/lstmc
 	@sh examples/common/weight_types.sh $(B)/lstmc $(EX)/weight-types
 
-.PHONY: example-adding example-blocks1997 example-charlm accuracy-weights
+# README's table of the trained examples by type (float32, float16,
+# bfloat16, int8 weights, int16 integer-only): flash and RAM from the
+# generated banners, ns per step of the generated code, the scores of
+# accuracy-weights (a few minutes; not part of make check).
+type-table: $(B)/lstmc
+	@sh examples/common/type_table.sh $(B)/lstmc $(EX)/type-table
+
+.PHONY: example-adding example-blocks1997 example-charlm accuracy-weights type-table
 
 # The embed example against the LLVM backend's object instead of the C: the
 # same main.c and header, linked with model.o (made for this machine, its

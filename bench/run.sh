@@ -151,6 +151,16 @@ batch    64   256  1      32    1
 EOF
 }
 
+# int16_systems TABLE: the model of TABLE's shape in arithmetic int16
+# (calibrated on its own input: prepare_model), its C and LLVM object,
+# each timed against the float32 code of the same backend; the check's
+# reference is `lstmc run` of its spec, the integer mode.
+int16_systems() {
+    def_model "$1" i16 "arithmetic int16" "" "" 'from pytorch "lstm";' 'arithmetic int16; ranges "ranges";'
+    def_system "$1" int16-gcc i16 int16-gcc "int16, bench_step per step, gcc" std-gcc
+    def_system "$1" int16-llvm i16 int16-llvm "int16, bench_step per step, LLVM obj" std-llvm
+}
+
 # Each variant of the language beside the standard LSTM of the same shape
 # (its "twin", timed in the same rounds), with the C (gcc) and the LLVM
 # object of lstmc compile, and the peers where they can run the variant.
@@ -244,9 +254,22 @@ variant_tables() {
             def_system "$t" "$wt-gcc" "$wt" gcc "$wt weights, gcc" std-gcc
             def_system "$t" "$wt-llvm" "$wt" llvm "$wt weights, LLVM object" std-llvm
         done
+        int16_systems "$t"
         def_system "$t" onednn std onednn "oneDNN lstm_forward (float32)"
         def_system "$t" naive std "skip:$nopeer" "naive C, gcc $OPT"
     done
+
+    # integer-only arithmetic on a model of a microcontroller's size, beside
+    # float32 (whose NAME_step the integer code's one call per step compares with)
+    t=int16-h64
+    def_table "$t" 16 64 1 1 "arithmetic int16 (int8 weights, int16 fixed point, integer sums, table activations), against float32"
+    def_model "$t" std "standard LSTM, float32" "" "" "$std"
+    def_system "$t" std-gcc std gcc "float32, gcc" std-gcc
+    def_system "$t" std-llvm std llvm "float32, LLVM object" std-llvm
+    def_system "$t" step-gcc std step-gcc "float32, bench_step per step, gcc" std-gcc
+    def_system "$t" step-llvm std step-llvm "float32, bench_step per step, LLVM object" std-llvm
+    int16_systems "$t"
+    def_system "$t" naive std "skip:$nopeer" "naive C, gcc $OPT"
 
     for IH in "16 32" "64 128" "256 512"; do   # --activations exact, and the step API
         read -r I H <<< "$IH"
@@ -295,6 +318,16 @@ model bench {
     output sequence;
 }
 EOF
+    if [[ "${M_TOP[$t/$m]}" == *"arithmetic int16"* ]]; then
+        # the input as the float32 the systems read (peer.c: fscanf %f), so that
+        # `lstmc run` rounds the same numbers to int16 as the program does
+        "$PYTHON" -c 'import struct, sys
+for line in sys.stdin:
+    print(" ".join("%.17g" % struct.unpack("f", struct.pack("f", float(v)))[0] for v in line.split()))' \
+            < "$d/input.txt" > "$d/input.f32.txt"
+        mv "$d/input.f32.txt" "$d/input.txt"
+        $LSTMC calibrate "$d/model.lstm" "$d/input.txt" -o "$d/ranges"
+    fi
     $LSTMC check "$d/model.lstm" > "$d/check.txt"
     flops=$(sed -n 's/^FLOPs per timestep: //p' "$d/check.txt")
     wbytes=$(sed -n 's/^parameters: [0-9]* (\([0-9]*\) bytes.*/\1/p' "$d/check.txt")
@@ -329,7 +362,7 @@ log "bench: roofline probe (FMA peak; read bandwidth at $(wc -w <<< "$PROBE_SIZE
 # COPTS (lstmc compile's options), CC (the compiler of the driver and C
 # code) and CFLAGS_EXTRA; returns 1 for a kind that is not lstmc's.
 kind_code() {
-    CC=gcc CFLAGS_EXTRA=()
+    CC=gcc CFLAGS_EXTRA=() DRIVER=bench/driver.c
     case $1 in
         gcc) CODE=c COPTS="--activations fast" ;;
         clang) CODE=c COPTS="--activations fast" CC=clang ;;
@@ -345,6 +378,8 @@ kind_code() {
         exact-llvm) CODE=exact-llvm COPTS="--activations exact --emit obj" ;;
         step-gcc) CODE=c COPTS="--activations fast" CFLAGS_EXTRA=(-DBENCH_STEP_API) ;;
         step-llvm) CODE=llvm COPTS="--activations fast --emit obj" CFLAGS_EXTRA=(-DBENCH_STEP_API) ;;
+        int16-gcc) CODE=int16 COPTS="" DRIVER=bench/driver_int16.c ;;   # the spec says arithmetic int16
+        int16-llvm) CODE=int16-llvm COPTS="--emit obj" DRIVER=bench/driver_int16.c ;;
         base) CODE=baseline COPTS="--activations fast" ;;
         step-base) CODE=baseline COPTS="--activations fast" CFLAGS_EXTRA=(-DBENCH_STEP_API) ;;
         exact-base) CODE=baseline-exact COPTS="--activations exact" ;;
@@ -430,7 +465,7 @@ build_system() {
     local src=$md/$CODE/bench.c
     [ -f "$src" ] || src=$md/$CODE/bench.o   # the LLVM object, behind the same header
     build "$id" "$CC" "${OPTS[@]}" "${WARN[@]}" "${CFLAGS_EXTRA[@]}" -o "$DIR/$id" \
-        -I"$md/$CODE" -Ibench -Icompiler bench/driver.c "$src" bench/peer.c "${LIBO[@]}" -lm
+        -I"$md/$CODE" -Ibench -Icompiler "$DRIVER" "$src" bench/peer.c "${LIBO[@]}" -lm
 }
 
 # peer_cmd ID: the command line of system ID, in the array PEER

@@ -141,24 +141,6 @@ IrModel *cli_load_model(Arena *arena, const Args *a)
     return load_spec(arena, a->pos[0], a->weights, 1, 0, a->weights_type, a->arithmetic);
 }
 
-IrModel *cli_load_compilable(Arena *arena, const Args *a)
-{
-    IrModel *m = cli_load_model(arena, a);
-    return m && cli_check_compilable(m) == 0 ? m : NULL;
-}
-
-int cli_check_compilable(const IrModel *m)
-{
-    if (m->arithmetic == ARITH_INT16) {
-        Loc at = m->arithmetic_loc;
-        diag_error(at.src ? &at : NULL, "model '%s': arithmetic int16 is compiled by 'lstmc compile' (C, or "
-                   "--emit llvm|bc|obj) only: 'lstmc build' and 'run --jit' do not take it yet; "
-                   "'lstmc run --arithmetic int16' runs it", m->name);
-        return -1;
-    }
-    return 0;
-}
-
 int cli_no_llvm(const char *what)
 {
     fprintf(stderr, "lstmc: error: this lstmc was built without the LLVM backend (llvm-config not found); "

@@ -71,12 +71,6 @@ IrModel *cli_load_spec(Arena *arena, const char *spec_path, const char *weights,
 IrModel *cli_load_spec_as(Arena *arena, const char *spec_path, const char *weights, const char *type);
 /* The same for the command's SPEC, -w and --weights-type. */
 IrModel *cli_load_model(Arena *arena, const Args *a);
-/* The same for the backends (compile, build, --jit): also reports what
- * they do not compile. */
-IrModel *cli_load_compilable(Arena *arena, const Args *a);
-/* What cli_load_compilable checks of a loaded model: 0, or -1 after
- * reporting (arithmetic int16, which only `compile` takes). */
-int cli_check_compilable(const IrModel *m);
 
 /* "lstmc: error: " + fmt (with what) + "Try 'lstmc CMD --help'."; returns
  * EXIT_USAGE. */
@@ -133,6 +127,11 @@ void cli_interp_runner_close(SeqRunner *r);
  * reporting. */
 int jit_runner_open(SeqRunner *r, Arena *a, const IrModel *m, const LowerOptions *o);
 void jit_runner_close(SeqRunner *r);
+/* llvm/jit_int.c: the same over arithmetic int16's integer code (m's
+ * formats from --ranges or --calibrate, as cli_fixed_model), step by step
+ * (the code streams); bit for bit the integer interpreter's rows. */
+int jit_int_runner_open(SeqRunner *r, Arena *a, const IrModel *m, const Args *args);
+void jit_int_runner_close(SeqRunner *r);
 
 /* The data form named by a flag's value, else the one path's extension
  * implies (NULL or "-": text). Returns the form (rt_format), or -1 after a

@@ -3,7 +3,8 @@
  * or with --shared a shared library.
  *
  * Steps:
- *   1. the front end loads the model (cli_load_compilable);
+ *   1. the front end loads the model (cli_load_model), an arithmetic int16
+ *      one planned in integers (cli_fixed_model, lower_int);
  *   2. a private folder (mkdtemp under $TMPDIR or /tmp) receives model.c and
  *      model.h (the C backend), then for a program lstmc_rows.h/.c (the
  *      data reader and loop lstmc run uses, embedded in lstmc) and main.c
@@ -17,11 +18,13 @@
  */
 #include "cli.h"
 #include "emit_c.h"
+#include "emit_c_int.h"
 #include "emit_main.h"
 #include "lower.h"
 #include "runtime_text.h"
 #ifdef LSTMC_HAVE_LLVM
 #include "llvm/emit_llvm.h"
+#include "llvm/emit_llvm_int.h"
 #endif
 
 #include <ctype.h>
@@ -40,6 +43,7 @@ const char usage_build[] =
     "usage: lstmc build SPEC [-w WEIGHTS] -o BIN [--shared] [--name NAME] [--cc CC]\n"
     "                   [--cflags FLAGS | --portable] [--activations exact|fast]\n"
     "                   [--chunk N] [--weights-type f32|f16|bf16|int8] [--emit c|obj]\n"
+    "                   [--arithmetic int16 --ranges FILE | --calibrate DATA]\n"
     "\n"
     "Builds a standalone program BIN that runs the model: the specialized C of\n"
     "`lstmc compile`, a main() and the data reader of `lstmc run`, compiled and\n"
@@ -80,6 +84,13 @@ const char usage_build[] =
     "  --weights-type T     the weight matrices stored as f32, f16, bf16 or int8,\n"
     "                       as for compile (the program writes what `lstmc run\n"
     "                       --weights-type T` writes)\n"
+    "  --arithmetic int16   the integer-only code of compile --arithmetic int16\n"
+    "  --ranges FILE        (formats from --ranges or --calibrate DATA): the\n"
+    "                       program rounds each input to the input's format and\n"
+    "                       writes what `lstmc run --arithmetic int16` writes,\n"
+    "                       bit for bit (a softmax head finished in double); it\n"
+    "                       streams and starts each sequence from the initial\n"
+    "                       state (no --state-in, --state-out; no --shared)\n"
     "  --emit obj           the model from the LLVM backend (compile --emit obj,\n"
     "                       for this machine) linked with the same main() and\n"
     "                       reader, instead of the C backend's model.c (default c)\n"
@@ -191,7 +202,10 @@ static void remove_tmp_dir(const char *dir)
 /* ---- the sources ---- */
 
 typedef struct Sources {
-    const LowModel *lm;
+    const LowModel *lm;         /* a float model's lowering, or NULL and: */
+    const LowIntModel *lmi;     /* arithmetic int16's (emit_c_int.c's model.c and model.h) */
+    const char *ranges;         /* its ranges file, for the banner (NULL: --calibrate) */
+    Arena *arena;
     EmitOptions emit;
     EmitMainOptions main;
     int obj;                    /* --emit obj: model.o and model.h from the LLVM backend */
@@ -208,19 +222,25 @@ static void write_text(FILE *f, const Sources *s, const char *text)
 static void write_model_c(FILE *f, const Sources *s, const char *text)
 {
     (void)text;
-    emitc_source(f, s->lm, &s->emit);
+    if (s->lmi)
+        emitc_int_source(f, s->arena, s->lmi, "model.h", s->ranges);
+    else
+        emitc_source(f, s->lm, &s->emit);
 }
 
 static void write_model_h(FILE *f, const Sources *s, const char *text)
 {
     (void)text;
-    emitc_header(f, s->lm, &s->emit);
+    if (s->lmi)
+        emitc_int_header(f, s->arena, s->lmi, s->ranges);
+    else
+        emitc_header(f, s->lm, &s->emit);
 }
 
 static void write_main_c(FILE *f, const Sources *s, const char *text)
 {
     (void)text;
-    emitmain_source(f, s->lm->ir, &s->main);
+    emitmain_source(f, s->lmi ? s->lmi->m : s->lm->ir, &s->main);
 }
 
 static void write_info_c(FILE *f, const Sources *s, const char *text)
@@ -376,8 +396,9 @@ static int build(Arena *a, const Args *args, const Sources *src, Words *cc)
     }
 #ifdef LSTMC_HAVE_LLVM
     LlvmTarget host = {NULL, NULL, NULL, LLVM_OPT_3};
-    if (src->obj && emitllvm_write_files(src->lm, &src->emit, &host, LLVM_EMIT_OBJ,
-                                         arena_printf(a, "%s/model", dir)) != 0)
+    const char *model = arena_printf(a, "%s/model", dir);
+    if (src->obj && (src->lmi ? emitllvm_int_write_files(src->lmi, src->ranges, &host, LLVM_EMIT_OBJ, model)
+                              : emitllvm_write_files(src->lm, &src->emit, &host, LLVM_EMIT_OBJ, model)) != 0)
         goto done;
 #endif
 
@@ -465,7 +486,26 @@ int cmd_build(const Args *a)
     struct sigaction old[COUNT_OF(cleanup_signals)];
     catch_signals(old);
 
-    IrModel *m = cli_load_compilable(&arena, a);
+    IrModel *m = cli_load_model(&arena, a);
+    int int16 = m && m->arithmetic == ARITH_INT16;
+    if (int16 && (a->shared || a->chunk || a->activations)) {
+        status = cli_usage_error(a, "%s", a->shared ? "--shared with arithmetic int16: the library's API is the "
+                                 "float code's; `lstmc compile --arithmetic int16` writes the integer code to link"
+                                 : "--chunk and --activations are for float arithmetic: arithmetic int16's "
+                                 "activations are tables, its code steps");
+        goto out;
+    }
+    if (!int16 && m && (a->ranges || a->calibrate)) {
+        status = cli_usage_error(a, "%s", "--ranges and --calibrate are for arithmetic int16 (--arithmetic int16)");
+        goto out;
+    }
+    Sources src = {0};
+    src.arena = &arena;
+    if (int16 && lower_int_supported(m) != 0)
+        m = NULL;
+    FixedModel *fm = int16 && m ? cli_fixed_model(&arena, m, a) : NULL;
+    if (int16 && !fm)
+        m = NULL;
     if (m && !caught_signal) {
         /* the compiler command: CC and CFLAGS words; build() adds the files */
         const char *env_cc = getenv("CC");
@@ -477,13 +517,20 @@ int cmd_build(const Args *a)
         }
         words_split(&cc, &arena, build_cflags(a));
 
-        Sources src = {0};
         src.obj = obj;
-        src.lm = lower_model(&arena, m, &lo);
+        if (int16) {
+            src.lmi = lower_int(&arena, fm, a->name ? a->name : lower_identifier(&arena, m->name));
+            src.ranges = a->ranges ? a->ranges : a->calibrate ? NULL : m->ranges_path;
+            src.main.int16 = 1;
+            src.main.softmax_head = src.lmi->softmax_head;
+            act = "tables of 513 entries, linearly interpolated (arithmetic int16)";
+        } else {
+            src.lm = lower_model(&arena, m, &lo);
+        }
         const char *cmd = cli_shell_join(&arena, (const char *const *)a->argv, a->argc);
         src.emit.header_include = "model.h";
-        src.main.name = src.lm->name;
-        src.main.macro = src.lm->macro;
+        src.main.name = int16 ? src.lmi->name : src.lm->name;
+        src.main.macro = int16 ? src.lmi->macro : src.lm->macro;
         src.main.header = "model.h";
         src.main.activations = act;
         src.main.command_line = cmd;

@@ -160,8 +160,6 @@ int cmd_compile(const Args *a)
     else if (m && (a->ranges || a->calibrate)) {
         arena_free(&arena);
         return cli_usage_error(a, "%s", "--ranges and --calibrate are for arithmetic int16 (--arithmetic int16)");
-    } else if (m && cli_check_compilable(m) != 0) {
-        m = NULL;
     }
     if (m) {
         /* PREFIX.c includes PREFIX.h by its file name: they sit side by side. */

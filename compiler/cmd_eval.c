@@ -284,9 +284,6 @@ int cmd_eval(const Args *a)
     int st = cli_lower_options(a, &lo);
     if (st >= 0 || (st = parse_metrics(a, &e)) >= 0)
         return st;
-    if (a->jit && (a->ranges || a->calibrate || (a->arithmetic && strcmp(a->arithmetic, "int16") == 0)))
-        return cli_usage_error(a, "%s", "--jit with --arithmetic int16: the JIT does not take integer "
-                               "arithmetic yet; the interpreter runs it (lstmc compile generates it)");
     if (a->activations && !a->jit)
         return cli_usage_error(a, "%s", "--activations is for --jit: the interpreter computes the exact functions");
 #ifndef LSTMC_HAVE_LLVM
@@ -302,6 +299,11 @@ int cmd_eval(const Args *a)
     if (m->arithmetic != ARITH_INT16 && (a->ranges || a->calibrate)) {
         arena_free(&arena);
         return cli_usage_error(a, "%s", "--ranges and --calibrate are for arithmetic int16 (--arithmetic int16)");
+    }
+    if (m->arithmetic == ARITH_INT16 && a->activations) {
+        arena_free(&arena);
+        return cli_usage_error(a, "%s", "--activations is for float arithmetic: arithmetic int16's activations "
+                               "are tables");
     }
     e.width = m->output;
     DataIn d, td;
@@ -320,20 +322,20 @@ int cmd_eval(const Args *a)
     int ok = 1, int16 = m->arithmetic == ARITH_INT16;
 #ifdef LSTMC_HAVE_LLVM
     if (a->jit)
-        ok = jit_runner_open(&r, &arena, m, &lo) == 0;
+        ok = (int16 ? jit_int_runner_open(&r, &arena, m, a) : jit_runner_open(&r, &arena, m, &lo)) == 0;
 #endif
-    if (int16)
+    if (int16 && !a->jit)
         ok = cli_int_runner_open(&r, &arena, m, a) == 0;
     else if (!a->jit)
         cli_interp_runner_open(&r, m, NULL);
     status = ok ? eval_data(&r, &d, &td, &e, a->per_sequence) : EXIT_BAD_INPUT;
 #ifdef LSTMC_HAVE_LLVM
     if (a->jit && ok)
-        jit_runner_close(&r);
+        (int16 ? jit_int_runner_close : jit_runner_close)(&r);
 #endif
     if (!a->jit && !int16)
         cli_interp_runner_close(&r);
-    if (int16)
+    if (int16 && !a->jit)
         cli_int_runner_close(&r);
     cli_data_close(&td);
     cli_data_close(&d);

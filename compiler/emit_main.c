@@ -3,9 +3,10 @@
  * build`) and the info.c of a shared library (`lstmc build --shared`); see
  * emit_main.h.
  *
- * The program is a fixed template (main_template below, one string per
- * line) in which "$n" stands for the C name prefix of model.h, "$N" for
- * its upper-case form (the prefix of its #defines) and "$H" for model.h's
+ * The program is a fixed template (main_head, the model section of a
+ * float or an integer model, main_tail below, one string per line) in
+ * which "$n" stands for the C name prefix of model.h, "$N" for its
+ * upper-case form (the prefix of its #defines) and "$H" for model.h's
  * file name; the facts --help prints (model name, spec, weights,
  * sizes, the commands that built it) are printed above it as string tables.
  * Every string literal is cut into pieces of at most PIECE_MAX bytes, because
@@ -53,11 +54,12 @@ static void emit_table(FILE *f, const char *var, const char *comment, const char
 
 /* The program, after the header and the info tables. "$n" is the model's C
  * name prefix, "$N" its macro prefix, "$H" model.h. */
-static const char *const main_template[] = {
+static const char *const main_head[] = {
     "#include \"$H\"",
     "#include \"lstmc_rows.h\"",
     "",
     "#include <errno.h>",
+    "#include <math.h>",
     "#include <stdint.h>",
     "#include <stdio.h>",
     "#include <stdlib.h>",
@@ -91,7 +93,7 @@ static const char *const main_template[] = {
     "    print_pieces(stdout, model_name);",
     "    fputs(\"' on INPUT, or standard input when INPUT\\n\"",
     "          \"is absent or '-', and writes its outputs to standard output (or OUTPUT)\\n\"",
-    "          \"as `lstmc run` does (here in float32, there in double precision).\\n\\n\", stdout);",
+    "          \"as `lstmc run` does (\" ARITHMETIC_NOTE \").\\n\\n\", stdout);",
     "    fputs(\"model:\\n  spec         \", stdout);",
     "    print_pieces(stdout, spec_path);",
     "    fputs(\"\\n  weights      \", stdout);",
@@ -103,7 +105,7 @@ static const char *const main_template[] = {
     "#endif",
     "    printf(\"  output       %d number%s \", (int)OUT_SIZE, OUT_SIZE == 1 ? \"\" : \"s\");",
     "    print_pieces(stdout, output_form);",
-    "    if ($N_STREAMING)",
+    "    if (MODEL_STREAMING)",
     "        fputs(\"\\n  state        streaming: each timestep is read, run and its output row\\n\"",
     "              \"               written (flushed to a pipe or a terminal) before the next is\\n\"",
     "              \"               read, in constant memory: an endless stream works\\n\", stdout);",
@@ -170,6 +172,12 @@ static const char *const main_template[] = {
     "    fprintf(stderr, \"%s: error: cannot write the output: %s\\n\", prog, strerror(errno));",
     "}",
     "",
+};
+
+/* The model as the runtime's loop sees it, for float models: $n_run on
+ * floats (or token ids), whole sequences with a scratch buffer when the
+ * model does not stream, --state-in and --state-out through the state API. */
+static const char *const model_float[] = {
     "/* ---- the model, as the runtime's loop (rt_run) sees it ---- */",
     "",
     "/* What the model reads per step: features, or a model's token ids (which",
@@ -275,6 +283,89 @@ static const char *const main_template[] = {
     "    return 0;",
     "}",
     "",
+    "static void model_free(Model *m)",
+    "{",
+    "    free(m->x);",
+    "    free(m->y);",
+    "    free(m->scratch);",
+    "}",
+    "",
+};
+
+/* The same for arithmetic int16 (emit_c_int.c's header): $n_step on int16
+ * rows, each input rounded to $N_INPUT_FRAC as `lstmc run --arithmetic
+ * int16` rounds it (ties away from zero, clamped: compiler/fixed.c), each
+ * output q written as q 2^-$N_OUTPUT_FRAC, a softmax head's logits finished
+ * in double as the interpreter finishes them (interp_int.c), so the rows
+ * are its own, bit for bit. SOFTMAX_HEAD: 0, 1 softmax, 2 log_softmax. */
+static const char *const model_int16[] = {
+    "/* ---- the model, as the runtime's loop (rt_run) sees it ---- */",
+    "",
+    "typedef struct Model {",
+    "    $n_state state;",
+    "    int16_t x[IN_SIZE], y[OUT_SIZE];  /* one step's rows */",
+    "} Model;",
+    "",
+    "static void model_reset(void *ctx)",
+    "{",
+    "    $n_reset(&((Model *)ctx)->state);",
+    "}",
+    "",
+    "/* v in Q.$N_INPUT_FRAC: round(v 2^$N_INPUT_FRAC), ties away from zero, clamped */",
+    "static int16_t quantize(double v)",
+    "{",
+    "    double s = ldexp(v, $N_INPUT_FRAC);",
+    "    if (!(s < 32767.0))",
+    "        return 32767;",
+    "    if (!(s > -32768.0))",
+    "        return -32768;",
+    "    return (int16_t)lround(s);",
+    "}",
+    "",
+    "/* A head's softmax or log_softmax of its logits y[OUT_SIZE], in double. */",
+    "static void finish_row(double *y)",
+    "{",
+    "    double max = y[0], sum = 0;",
+    "    size_t u;",
+    "    if (SOFTMAX_HEAD == 0)",
+    "        return;",
+    "    for (u = 1; u < OUT_SIZE; u++)",
+    "        if (y[u] > max)",
+    "            max = y[u];",
+    "    for (u = 0; u < OUT_SIZE; u++)",
+    "        sum += exp(y[u] - max);",
+    "    for (u = 0; u < OUT_SIZE; u++)",
+    "        y[u] = SOFTMAX_HEAD == 2 ? y[u] - max - log(sum) : exp(y[u] - max) / sum;",
+    "}",
+    "",
+    "/* steps timesteps through the model, continuing from its state. */",
+    "static int model_run(void *ctx, const double *xd, size_t steps, double *yd)",
+    "{",
+    "    Model *m = (Model *)ctx;",
+    "    size_t t, k;",
+    "    for (t = 0; t < steps; t++) {",
+    "        double *row = yd + ($N_OUTPUT_LAST ? 0 : t * OUT_SIZE);",
+    "        for (k = 0; k < IN_SIZE; k++)",
+    "            m->x[k] = quantize(xd[t * IN_SIZE + k]);",
+    "        $n_step(&m->state, m->x, m->y);",
+    "        if ($N_OUTPUT_LAST && t + 1 < steps)",
+    "            continue;",
+    "        for (k = 0; k < OUT_SIZE; k++)",
+    "            row[k] = ldexp((double)m->y[k], -$N_OUTPUT_FRAC);",
+    "        finish_row(row);",
+    "    }",
+    "    return 0;",
+    "}",
+    "",
+    "static void model_free(Model *m)",
+    "{",
+    "    (void)m;",
+    "}",
+    "",
+};
+
+/* The rest of the program: the loop, the command line. */
+static const char *const main_tail[] = {
     "/* Streams in through the model into out (rt_run: what `lstmc run` does).",
     " * Returns RT_RUN_OK or the RT_RUN_* that stopped it, reported. */",
     "static int run(FILE *in, const char *in_name, rt_format in_format, int header,",
@@ -321,9 +412,9 @@ static const char *const main_template[] = {
     "    }",
     "    rm.input = (int)IN_SIZE;",
     "    rm.output = (int)OUT_SIZE;",
-    "    rm.streaming = $N_STREAMING;",
+    "    rm.streaming = MODEL_STREAMING;",
     "    rm.output_last = $N_OUTPUT_LAST;",
-    "    rm.chunk = $N_CHUNK;",
+    "    rm.chunk = MODEL_CHUNK;",
     "    rm.ctx = &model;",
     "    rm.reset = model_reset;",
     "    rm.run = model_run;",
@@ -359,9 +450,7 @@ static const char *const main_template[] = {
     "        fclose(sin);",
     "    rt_out_free(&wr);",
     "    rt_rows_free(&rows);",
-    "    free(model.x);",
-    "    free(model.y);",
-    "    free(model.scratch);",
+    "    model_free(&model);",
     "    return status;",
     "}",
     "",
@@ -453,8 +542,7 @@ static const char *const main_template[] = {
     "    if (out_format < 0)",
     "        return usage_error(\"unknown data form '%s'; expected text, f32 or npy\", out_form);",
     "    if ((state_in || state_out) && STATE_SIZE == 0)",
-    "        return usage_error(\"%s: the model keeps no state (no lstm, gru or rnn layer)\",",
-    "                           state_in ? \"--state-in\" : \"--state-out\");",
+    "        return usage_error(\"%s: \" NO_STATE_WHY, state_in ? \"--state-in\" : \"--state-out\");",
     "    if (header && in_format != RT_TEXT)",
     "        return usage_error(\"%s\", \"--header is for text input: a binary form has no column names\");",
     "",
@@ -554,8 +642,27 @@ void emitmain_source(FILE *f, const IrModel *m, const EmitMainOptions *o)
     emit_table(f, "cc_command", "the C compiler command", o->compiler);
     fputc('\n', f);
 
-    for (size_t i = 0; i < COUNT_OF(main_template); i++)
-        emit_template_line(f, main_template[i], o);
+    /* what differs between a float model's program and an integer one's */
+    if (o->int16) {
+        fprintf(f, "#define MODEL_STREAMING 1  /* the integer code steps */\n");
+        fprintf(f, "#define MODEL_CHUNK 64     /* steps read at once where reading ahead is free */\n");
+        fprintf(f, "#define SOFTMAX_HEAD %d     /* 1: a softmax head, 2: log_softmax (its logits are the code's) */\n",
+                o->softmax_head);
+        fprintf(f, "#define ARITHMETIC_NOTE \"in integers, arithmetic int16, bit for bit\"\n");
+        fprintf(f, "#define NO_STATE_WHY \"an integer-only model (arithmetic int16) starts from its initial state\"\n\n");
+    } else {
+        fprintf(f, "#define MODEL_STREAMING %s_STREAMING\n#define MODEL_CHUNK %s_CHUNK\n", o->macro, o->macro);
+        fprintf(f, "#define ARITHMETIC_NOTE \"here in float32, there in double precision\"\n");
+        fprintf(f, "#define NO_STATE_WHY \"the model keeps no state (no lstm, gru or rnn layer)\"\n\n");
+    }
+    const char *const *model = o->int16 ? model_int16 : model_float;
+    size_t nmodel = o->int16 ? COUNT_OF(model_int16) : COUNT_OF(model_float);
+    for (size_t i = 0; i < COUNT_OF(main_head); i++)
+        emit_template_line(f, main_head[i], o);
+    for (size_t i = 0; i < nmodel; i++)
+        emit_template_line(f, model[i], o);
+    for (size_t i = 0; i < COUNT_OF(main_tail); i++)
+        emit_template_line(f, main_tail[i], o);
     arena_free(&a);
 }
 

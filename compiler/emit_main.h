@@ -21,6 +21,8 @@ typedef struct EmitMainOptions {
     const char *activations;    /* "exact" or "fast", for --help */
     const char *command_line;   /* the lstmc command, for --help and the banner */
     const char *compiler;       /* the C compiler command, for --help */
+    int int16;                  /* model.h is arithmetic int16's (emit_c_int.c): NAME_step on int16 rows */
+    int softmax_head;           /* int16: the last layer's softmax (1) or log_softmax (2) is main.c's */
 } EmitMainOptions;
 
 /* Prints main.c for model m to f. */

@@ -180,9 +180,7 @@ static void softmax_row(double *y, int n, int log_form)
         y[u] = log_form ? y[u] - max - log(sum) : exp(y[u] - max) / sum;
 }
 
-/* A row of the last layer's output (q in its format) as real numbers, a
- * softmax or log_softmax head's finished in double. */
-static void output_row(const FixedModel *fm, const int32_t *q, double *y)
+void interp_int_output_row(const FixedModel *fm, const int32_t *q, double *y)
 {
     const IrModel *m = fm->m;
     int frac = m->nlayers ? fm->layers[m->nlayers - 1].out_frac : fm->in_frac;
@@ -227,7 +225,7 @@ void interp_int_run(const FixedModel *fm, const double *x, long steps, double *y
     /* every row, or only the last one, as real numbers */
     long first = m->output_last ? T - 1 : 0;
     for (long t = first; t < T; t++)
-        output_row(fm, seq + t * width, y + (t - first) * width);
+        interp_int_output_row(fm, seq + t * width, y + (t - first) * width);
     mem_free(seq);
 }
 
@@ -313,7 +311,7 @@ void interp_int_stream_run(IntStream *s, const double *x, long steps, double *y)
             }
         }
         if (!m->output_last || t == steps - 1)
-            output_row(fm, in, y + (m->output_last ? 0 : t * m->output));
+            interp_int_output_row(fm, in, y + (m->output_last ? 0 : t * m->output));
     }
 }
 

@@ -16,6 +16,11 @@
  * that function applied to them in double. */
 void interp_int_run(const FixedModel *fm, const double *x, long steps, double *y);
 
+/* A row of the last layer's output (q in its format) as real numbers, a
+ * softmax or log_softmax head's finished in double: what run and
+ * stream_run write, for a compiled model's rows too (the JIT's). */
+void interp_int_output_row(const FixedModel *fm, const int32_t *q, double *y);
+
 /* A model without a backward direction, step by step (as interp.h's
  * stream): new starts at the initial state, reset goes back to it, run
  * reads steps >= 1 rows and writes steps rows, or with m->output_last the

@@ -157,7 +157,9 @@ typedef struct LowCell {
     int threads;               /* > 1: NAME_run splits its tiles over this many
                                   threads, one spin barrier per step */
     int step_kernel;           /* ID_step, NAME_step's fused kernel: a streaming
-                                  model's cells run on one thread (lower_api.c) */
+                                  model's cells run on one thread, unless the
+                                  chunk is 1 or the target asks for size
+                                  (lower_api.c) */
     int tile;                  /* V: units (cells) per tile (divides H) */
     int tile_blocks;           /* blocks per tile: V / S */
     int tiles;                 /* H / V */

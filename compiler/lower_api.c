@@ -818,7 +818,11 @@ void lower_api(Arena *a, LowModel *lm)
     memset(lm->cell_run, 0, sizeof *lm->cell_run * (size_t)(lm->ncells + 1));
     memset(lm->cell_batch, 0, sizeof *lm->cell_batch * (size_t)(lm->ncells + 1));
     for (int k = 0; k < lm->ncells; k++) {
-        lm->cells[k].step_kernel = lm->streaming && lm->cells[k].threads <= 1;
+        /* the fused kernel is a second copy of the cell's arithmetic: code
+         * bought for a step's speed, not wanted where the least memory
+         * (--chunk 1: NAME_run steps anyway) or the least code (--opt-level
+         * s, z) was asked for; there NAME_step runs the chunk kernel on one row */
+        lm->cells[k].step_kernel = lm->streaming && lm->cells[k].threads <= 1 && lm->chunk > 1 && !lm->target.size;
         cell_run(A, k);
         if (lm->streaming)
             cell_batch(A, k);

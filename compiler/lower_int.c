@@ -111,7 +111,7 @@ LowIntModel *lower_int(Arena *a, const FixedModel *fm, const char *name)
     lm->flash_bytes += (long)lm->ntables * FIXED_TABLE_SIZE * 2;
     lm->state_bytes = 4L * (3 * lm->max_blocks + lm->max_hidden) + (2 * state16 + 3) / 4 * 4;
     const IrLayer *last = n ? &m->layers[n - 1] : NULL;
-    lm->softmax_head = last && last->kind == IR_DENSE &&
-                       (last->dense.act.kind == ACT_SOFTMAX || last->dense.act.kind == ACT_LOG_SOFTMAX);
+    ActKind head = last && last->kind == IR_DENSE ? last->dense.act.kind : ACT_IDENTITY;
+    lm->softmax_head = head == ACT_SOFTMAX ? 1 : head == ACT_LOG_SOFTMAX ? 2 : 0;
     return lm;
 }

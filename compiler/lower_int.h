@@ -34,8 +34,8 @@ typedef struct LowIntModel {
     long *off_h, *off_c;          /* [nlayers] */
     long flash_bytes;             /* weights, multipliers, shifts, biases, tables */
     int uses_clamp;               /* a clip: the runtime's rt_clamp */
-    int softmax_head;             /* the last layer is a softmax or log_softmax head:
-                                     the code's outputs are its logits */
+    int softmax_head;             /* the last layer is a softmax (1) or log_softmax (2)
+                                     head: the code's outputs are its logits; 0 */
 } LowIntModel;
 
 /* What the generated code takes: forward directions only (the model

@@ -104,7 +104,7 @@ static const char usage_run[] =
     "  --arithmetic int16   integer-only (SPEC.md); formats from --ranges FILE\n"
     "                       (lstmc calibrate) or --calibrate DATA\n"
     "  --jit                run the model compiled by LLVM in memory (needs an\n"
-    "                       lstmc built with LLVM), not the interpreter\n"
+    "                       lstmc built with LLVM; int16 too), not the interpreter\n"
     "  --activations MODE   with --jit: fast (default) or exact, as for compile\n"
     "  --format F           the input's form: text, f32 or npy\n"
     "  --header             text input: skip its first line (column names)\n"
@@ -497,22 +497,20 @@ static int cmd_run(const Args *a)
         return cli_usage_error(a, "%s", "--header is for text input: a binary form has no column names");
     if (a->trace && a->jit)
         return cli_usage_error(a, "%s", "--trace is the interpreter's: the compiled model keeps no gates to show");
-    if (a->jit && (a->ranges || a->calibrate || (a->arithmetic && strcmp(a->arithmetic, "int16") == 0)))
-        return cli_usage_error(a, "%s", "--jit with --arithmetic int16: the JIT does not take integer "
-                               "arithmetic yet; the interpreter runs it (lstmc compile generates it)");
 #ifndef LSTMC_HAVE_LLVM
     if (a->jit)
         return cli_no_llvm("--jit");
 #endif
     Arena arena = {0};
     int status = EXIT_BAD_INPUT;
-    IrModel *m = a->jit ? cli_load_compilable(&arena, a) : cli_load_model(&arena, a);
+    IrModel *m = cli_load_model(&arena, a);
     SeqRunner r = {0};
-#ifdef LSTMC_HAVE_LLVM
-    if (m && a->jit && jit_runner_open(&r, &arena, m, &lo) != 0)
-        m = NULL;
-#endif
     int int16 = m && m->arithmetic == ARITH_INT16;
+    if (int16 && a->jit && a->activations) {
+        arena_free(&arena);
+        return cli_usage_error(a, "%s", "--activations is for float arithmetic: arithmetic int16's "
+                               "activations are tables, its code steps");
+    }
     if (m && !int16 && (a->ranges || a->calibrate)) {
         arena_free(&arena);
         return cli_usage_error(a, "%s", "--ranges and --calibrate are for arithmetic int16 (--arithmetic int16)");
@@ -532,10 +530,14 @@ static int cmd_run(const Args *a)
         status = EXIT_USAGE;
         m = NULL;
     }
+#ifdef LSTMC_HAVE_LLVM
+    if (m && a->jit && (int16 ? jit_int_runner_open(&r, &arena, m, a) : jit_runner_open(&r, &arena, m, &lo)) != 0)
+        m = NULL;
+#endif
     TraceFile tf;
     if (m && a->trace && trace_file_open(&tf, &arena, m, a->trace) != 0)
         m = NULL;
-    if (int16 && cli_int_runner_open(&r, &arena, m, a) != 0)
+    if (int16 && !a->jit && cli_int_runner_open(&r, &arena, m, a) != 0)
         m = NULL;
     if (m && !a->jit && !int16)
         cli_interp_runner_open(&r, m, a->trace ? &tf.trace : NULL);
@@ -545,11 +547,11 @@ static int cmd_run(const Args *a)
         status = EXIT_BAD_INPUT;
 #ifdef LSTMC_HAVE_LLVM
     if (a->jit)
-        jit_runner_close(&r);
+        (int16 ? jit_int_runner_close : jit_runner_close)(&r);
 #endif
     if (!a->jit && !int16)
         cli_interp_runner_close(&r);
-    if (int16)
+    if (int16 && !a->jit)
         cli_int_runner_close(&r);
     arena_free(&arena);
     int out = finish_output();

@@ -54,7 +54,6 @@ expect 2 "--arithmetic 'int8' is not float or int16" run $v1 --arithmetic int8
 expect 2 "--weights-type f16: arithmetic int16 computes with int8 weights" run $v1 --arithmetic int16 --weights-type f16
 expect 2 "--ranges and --calibrate both give the ranges: give one" run $v1 --arithmetic int16 --ranges a --calibrate b
 expect 2 "--ranges and --calibrate are for arithmetic int16" run $v1 $in1 --ranges "$tmp/r"
-expect 2 "--jit with --arithmetic int16" run $v1 --jit --arithmetic int16 --ranges "$tmp/r"
 expect 2 "missing -o RANGES" calibrate $v1 $in1
 expect 2 "missing the calibration data" calibrate $v1 -o "$tmp/r"
 expect 1 "arithmetic int16 needs the ranges of its tensors" run $v1 $in1 --arithmetic int16
@@ -64,8 +63,7 @@ expect 0 "" run $v1 $in1 --arithmetic int16 --calibrate $in1
 expect 0 "" compile $v1 --arithmetic int16 --ranges "$tmp/r" -o "$tmp/i16"
 expect 2 "--threads, --chunk and --activations are for float arithmetic" compile $v1 --arithmetic int16 \
     --ranges "$tmp/r" -o "$tmp/i16" --chunk 4
-expect 1 "'lstmc build' and 'run --jit' do not take it yet" build $v1 --arithmetic int16 \
-    --ranges "$tmp/r" -o "$tmp/i16b"
+expect 0 "" build $v1 --arithmetic int16 --ranges "$tmp/r" -o "$tmp/i16b"
 expect 1 "gru 'gru': arithmetic int16 is for lstm and dense layers" run pytorch/g1_gru.lstm \
     fixtures/pytorch/g1_gru/input.txt --arithmetic int16 --calibrate fixtures/pytorch/g1_gru/input.txt
 expect 1 "does not pool with 'output mean;'" run pytorch/p16_mean_pooled.lstm fixtures/pytorch/p16_mean_pooled/input.txt \

@@ -13,6 +13,12 @@
 #               -Weverything's relevant warnings when clang is there); and
 #               the LLVM backend's object (--emit obj) linked with the same
 #               driver, when this lstmc has LLVM;
+#   build, jit  `lstmc build --arithmetic int16` (its main.c compiled with
+#               the flags above, and with --emit obj: the LLVM object) and
+#               `lstmc run --jit --arithmetic int16`, on every fourth random
+#               model and the three trained examples (the char-LM's softmax
+#               head finished by the program), against the interpreter,
+#               byte for byte; the programs' refusals;
 #   cortex-m0   the adding problem and the 1997 block LSTM (examples/) and
 #               a few random models built with arm-none-eabi-gcc
 #               -mcpu=cortex-m0plus -mthumb (no FPU: the model computes in
@@ -20,7 +26,8 @@
 #               run under qemu-system-arm -M microbit (a Cortex-M0, 16 KB of
 #               RAM) with semihosting, the C and the LLVM object (--target
 #               thumbv6m-none-eabi --cpu cortex-m0plus); the examples'
-#               text/data/bss beside their float32 build for the same core.
+#               text/data/bss beside their float32 build for the same core
+#               (default and --chunk 1, the least RAM and code).
 # A part whose tools are missing says "skipped: ..." (.ci/run installs them).
 #
 # usage: tests/run_int16.sh path/to/lstmc
@@ -89,8 +96,30 @@ run_obj() {
     (cd "$2/obj" && ./prog input.txt > out.txt) && verdict "$1 (llvm obj)" "$2/obj"
 }
 
+# run_built NAME DIR [SPEC]: `lstmc build` (C, then --emit obj) and `run
+# --jit` of SPEC (default DIR/model.lstm) against DIR/ref.txt
+run_built() {
+    r="--arithmetic int16 --ranges $2/ranges" spec=${3:-$2/model.lstm}
+    # shellcheck disable=SC2086
+    if ! "$lstmc" build "$spec" $r -o "$2/built" --cflags "$strict -O2" > "$2/build.log" 2>&1; then
+        echo "FAIL $1 (build): $(grep -m 2 -E 'error|warning' "$2/build.log" | tr '\n' ' ')"; return 1
+    fi
+    "$2/built" "$2/input.txt" > "$2/built.txt" 2>> "$2/build.log" && cmp -s "$2/built.txt" "$2/ref.txt" ||
+        { echo "FAIL $1 (build): the program's output differs from lstmc run --arithmetic int16"; return 1; }
+    [ $llvm = 1 ] || return 0
+    # shellcheck disable=SC2086
+    "$lstmc" build "$spec" $r -o "$2/built-obj" --emit obj >> "$2/build.log" 2>&1 &&
+        "$2/built-obj" "$2/input.txt" > "$2/built-obj.txt" 2>> "$2/build.log" &&
+        cmp -s "$2/built-obj.txt" "$2/ref.txt" ||
+        { echo "FAIL $1 (build --emit obj): the program's output differs from lstmc run --arithmetic int16"; return 1; }
+    # shellcheck disable=SC2086
+    "$lstmc" run --jit "$spec" "$2/input.txt" $r > "$2/jit.txt" 2>> "$2/build.log" &&
+        cmp -s "$2/jit.txt" "$2/ref.txt" ||
+        { echo "FAIL $1 (run --jit): its output differs from lstmc run --arithmetic int16"; return 1; }
+}
+
 # ---- host: random models ----
-ok=0 okobj=0
+ok=0 okobj=0 okbuilt=0 built=0
 s=1
 while [ $s -le "$models" ]; do
     d=$tmp/host-$s
@@ -108,11 +137,17 @@ while [ $s -le "$models" ]; do
         if [ $llvm = 1 ]; then
             run_obj "random model $s" "$d" && okobj=$((okobj + 1)) || fail=1
         fi
+        if [ $((s % 4)) = 1 ]; then
+            built=$((built + 1))
+            run_built "random model $s" "$d" && okbuilt=$((okbuilt + 1)) || fail=1
+        fi
     fi
     s=$((s + 1))
 done
 echo "host: $ok of $models random models bit for bit"
 [ $llvm = 1 ] && echo "host: $okobj of $models random models' LLVM objects bit for bit"
+echo "host: $okbuilt of $built random models bit for bit through lstmc build$([ $llvm = 1 ] &&
+    echo ", build --emit obj and run --jit")"
 if command -v clang > /dev/null 2>&1; then
     if clang -std=c99 -Weverything -Wno-padded -Wno-declaration-after-statement -Werror -c \
             -o /dev/null "$tmp/host-1/model.c" > "$tmp/clang.log" 2>&1; then
@@ -149,13 +184,17 @@ for name in adding blocks1997; do
     "$lstmc" calibrate "$ex/$name/model.lstm" "$d/calibration.txt" -o "$d/ranges" &&
         "$lstmc" run "$ex/$name/model.lstm" "$d/input.txt" --arithmetic int16 --ranges "$d/ranges" > "$d/ref.txt" &&
         "$lstmc" compile "$ex/$name/model.lstm" --arithmetic int16 --ranges "$d/ranges" --name model -o "$d/model" &&
-        "$lstmc" compile "$ex/$name/model.lstm" --name model -o "$d/float" || fail=1
+        "$lstmc" compile "$ex/$name/model.lstm" --name model -o "$d/float" &&
+        mkdir -p "$d/float-chunk1" &&
+        "$lstmc" compile "$ex/$name/model.lstm" --name model --chunk 1 -o "$d/float-chunk1/model" || fail=1
     if $cc $strict -O2 -I"$d" -o "$d/prog" "$root/tests/int16/driver.c" "$d/model.c" -lm > "$d/cc.log" 2>&1 &&
        (cd "$d" && ./prog input.txt > out.txt) && verdict "example $name (host)" "$d"; then
         echo "host: example $name bit for bit"
     else
         fail=1
     fi
+    run_built "example $name" "$d" "$ex/$name/model.lstm" && echo "host: example $name bit for bit through lstmc build$(
+        [ $llvm = 1 ] && echo ", build --emit obj and run --jit")" || fail=1
     if [ $llvm = 1 ]; then
         mkdir -p "$d/m0obj" &&
         "$lstmc" compile "$ex/$name/model.lstm" --arithmetic int16 --ranges "$d/ranges" --name model --emit obj \
@@ -163,6 +202,56 @@ for name in adding blocks1997; do
             cp "$d/input.txt" "$d/ref.txt" "$d/m0obj/" || fail=1
     fi
 done
+
+# the char-LM: a softmax head, whose logits the program finishes in double
+d=$e/charlm
+mkdir -p "$d"
+cat "$ex"/*/README.md > "$d/text.txt"
+head -c 2000 "$ex/charlm/heldout.txt" > "$d/heldout.txt"
+if sh "$ex/charlm/to_data.sh" "$d/text.txt" "$d/calibration.txt" "$d/calibration_targets.txt" &&
+   sh "$ex/charlm/to_data.sh" "$d/heldout.txt" "$d/input.txt" "$d/targets.txt" &&
+   "$lstmc" calibrate "$ex/charlm/model.lstm" "$d/calibration.txt" -o "$d/ranges" &&
+   "$lstmc" run "$ex/charlm/model.lstm" "$d/input.txt" --arithmetic int16 --ranges "$d/ranges" > "$d/ref.txt" &&
+   run_built "example charlm" "$d" "$ex/charlm/model.lstm"; then
+    echo "host: example charlm (softmax head) bit for bit through lstmc build$([ $llvm = 1 ] &&
+        echo ", build --emit obj and run --jit")"
+else
+    fail=1
+fi
+
+# what the int16 programs refuse, with their reasons
+refused() {   # refused NAME STATUS TEXT COMMAND...
+    n=$1 want=$2 text=$3
+    shift 3
+    "$@" > "$tmp/refused.out" 2> "$tmp/refused.err"
+    got=$?
+    if [ $got = "$want" ] && grep -q "$text" "$tmp/refused.err"; then
+        echo "host: $n refused (exit $got)"
+    else
+        echo "FAIL $n: exit $got, expected $want and '$text': $(head -2 "$tmp/refused.err")"
+        fail=1
+    fi
+}
+a=$e/adding
+refused "the program's --state-in" 2 "starts from its initial state" "$a/built" --state-in "$a/ref.txt" "$a/input.txt"
+refused "build --shared" 2 "the library's API is the float code's" \
+    "$lstmc" build "$ex/adding/model.lstm" --arithmetic int16 --ranges "$a/ranges" --shared -o "$tmp/lib.so"
+refused "build --chunk" 2 "for float arithmetic" \
+    "$lstmc" build "$ex/adding/model.lstm" --arithmetic int16 --ranges "$a/ranges" --chunk 4 -o "$tmp/x"
+refused "build without ranges" 1 "needs the ranges" "$lstmc" build "$ex/adding/model.lstm" --arithmetic int16 -o "$tmp/x"
+if [ $llvm = 1 ]; then
+    "$lstmc" eval "$ex/adding/model.lstm" "$a/input.txt" --targets "$a/ref.txt" --arithmetic int16 \
+        --ranges "$a/ranges" --metric mse,mae > "$a/eval.txt" &&
+    "$lstmc" eval --jit "$ex/adding/model.lstm" "$a/input.txt" --targets "$a/ref.txt" --arithmetic int16 \
+        --ranges "$a/ranges" --metric mse,mae > "$a/eval-jit.txt" &&
+        cmp -s "$a/eval.txt" "$a/eval-jit.txt" && echo "host: eval --jit's scores are the interpreter's" ||
+        { echo "FAIL eval --jit --arithmetic int16: $(cat "$a/eval-jit.txt" | tr '\n' ' ')"; fail=1; }
+    refused "run --jit --activations" 2 "for float arithmetic" \
+        "$lstmc" run --jit "$ex/adding/model.lstm" "$a/input.txt" --arithmetic int16 --ranges "$a/ranges" --activations exact
+    refused "eval --jit --activations" 2 "for float arithmetic" "$lstmc" eval --jit "$ex/adding/model.lstm" \
+        "$a/input.txt" --targets "$a/ref.txt" --arithmetic int16 --ranges "$a/ranges" --activations exact
+fi
+[ -e "$tmp/x" ] && { echo "FAIL a refused build left its program behind"; fail=1; }
 
 # ---- Cortex-M0 under QEMU ----
 missing=
@@ -219,17 +308,42 @@ while [ $s -le "$m0_models" ] && [ -d "$tmp/host-$s" ]; do
 done
 # sizes of the model alone (its object), int16 beside float32, for the same core
 echo "cortex-m0 (arm-none-eabi-gcc -O2 -mcpu=cortex-m0plus -mthumb), the model's object:"
-printf '  %-12s %-8s %8s %8s %8s\n' example build text data bss
+printf '  %-12s %-14s %8s %8s %8s\n' example build text data bss
 for name in adding blocks1997; do
     d=$e/$name
-    for build in int16 float32; do
+    for build in int16 float32 float32-chunk1; do
         src=$d/model.c
         [ $build = float32 ] && src=$d/float.c
+        [ $build = float32-chunk1 ] && src=$d/float-chunk1/model.c
         # shellcheck disable=SC2086
         arm-none-eabi-gcc -O2 -mthumb -mcpu=cortex-m0plus -I"$d" -c -o "$d/$build.o" "$src" || { fail=1; continue; }
-        arm-none-eabi-size "$d/$build.o" | awk -v n="$name" -v b="$build" 'NR == 2 { printf "  %-12s %-8s %8s %8s %8s\n", n, b, $1, $2, $3 }'
+        arm-none-eabi-size "$d/$build.o" | awk -v n="$name" -v b="$build" 'NR == 2 { printf "  %-12s %-14s %8s %8s %8s\n", n, b, $1, $2, $3 }'
     done
     [ -f "$d/m0obj/model.o" ] && arm-none-eabi-size "$d/m0obj/model.o" |
-        awk -v n="$name" 'NR == 2 { printf "  %-12s %-8s %8s %8s %8s  (LLVM -O3 object)\n", n, "int16", $1, $2, $3 }'
+        awk -v n="$name" 'NR == 2 { printf "  %-12s %-14s %8s %8s %8s  (LLVM -O3 object)\n", n, "int16", $1, $2, $3 }'
+done
+# the work per step (tests/int16/count_m0.c: instructions under -icount,
+# not cycles), int16 beside the float32 build that fits the board's RAM
+echo "cortex-m0 instructions per model_step (QEMU -icount, 64 steps; not cycles):"
+printf '  %-12s %12s %12s %16s %8s\n' example int16 "int16 LLVM" "float32 chunk 1" ratio
+for name in adding blocks1997; do
+    d=$e/$name
+    row=""
+    for build in int16 int16-llvm float32-chunk1; do
+        src=$d/model.c inc=$d
+        [ $build = int16-llvm ] && src=$d/m0obj/model.o inc=$d/m0obj
+        [ $build = float32-chunk1 ] && src=$d/float-chunk1/model.c inc=$d/float-chunk1
+        n=-
+        # shellcheck disable=SC2086
+        if [ -f "$src" ] && arm-none-eabi-gcc $m0 -I"$inc" -o "$d/count-$build" "$root/tests/int16/count_m0.c" \
+                "$src" "$startup" -lm > "$d/count.log" 2>&1; then
+            n=$(timeout 120 qemu-system-arm -M microbit -nographic -icount shift=0 \
+                -semihosting-config enable=on,target=native -kernel "$d/count-$build" < /dev/null 2> /dev/null |
+                awk '{ print $1 }')
+        fi
+        [ -n "$n" ] || { echo "FAIL example $name ($build): no instruction count"; fail=1; n=-; }
+        row="$row $n"
+    done
+    echo "$row" | awk -v n="$name" '{ printf "  %-12s %12s %12s %16s %7.1fx\n", n, $1, $2, $3, ($1 > 0 ? $3 / $1 : 0) }'
 done
 exit $fail

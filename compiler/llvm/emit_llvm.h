@@ -116,6 +116,15 @@ LLVMTargetMachineRef emitllvm_target_machine(const LlvmTarget *t);
 LLVMModuleRef emitllvm_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const LowModel *lm,
                               LlvmOptLevel opt_level);
 
+/* The JIT's pieces (jit.c), for the float model's runner there and the
+ * integer model's (jit_int.c): start compiles the module fn builds from
+ * model for this process; lookup gives the address of MODEL_FN, or 0
+ * after reporting; stop frees the code. */
+typedef LLVMModuleRef LlvmModuleFn(LLVMContextRef ctx, LLVMTargetMachineRef tm, const void *model);
+LlvmJit *emitllvm_jit_start(LlvmModuleFn *fn, const void *model);
+uint64_t emitllvm_jit_lookup(LlvmJit *jit, const char *model, const char *fn);
+void emitllvm_jit_stop(LlvmJit *jit);
+
 /* Verifies mod (of model name): 0, or -1 after reporting an internal error. */
 int emitllvm_verify(LLVMModuleRef mod, const char *name);
 /* LLVM's pipeline for opt_level on mod: 0, or -1 after reporting. */

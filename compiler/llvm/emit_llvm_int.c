@@ -369,7 +369,7 @@ static void entry_points(Gen *g)
     LLVMBuildRetVoid(g->b);
 }
 
-static LLVMModuleRef build(LLVMContextRef ctx, LLVMTargetMachineRef tm, const LowIntModel *lm, LlvmOptLevel opt)
+LLVMModuleRef emitllvm_int_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const LowIntModel *lm, LlvmOptLevel opt)
 {
     Arena arena = {0};
     Gen gen = {0}, *g = &gen;
@@ -431,7 +431,7 @@ int emitllvm_int_write_files(const LowIntModel *lm, const char *ranges_path, con
     if (!tm)
         return -1;
     LLVMContextRef ctx = LLVMContextCreate();
-    LLVMModuleRef mod = build(ctx, tm, lm, t->opt_level);
+    LLVMModuleRef mod = emitllvm_int_module(ctx, tm, lm, t->opt_level);
     IntHeader ih = {lm, ranges_path};
     int status = mod ? emitllvm_write_module(mod, tm, kind, prefix, int_header, &ih) : -1;
     if (mod)

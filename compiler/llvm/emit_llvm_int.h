@@ -16,4 +16,11 @@
 int emitllvm_int_write_files(const LowIntModel *lm, const char *ranges_path, const LlvmTarget *t,
                              LlvmEmitKind kind, const char *prefix);
 
+#ifdef LSTMC_LLVM_INTERNAL
+/* The module of lm for tm, verified and optimized at opt (the JIT's too:
+ * jit.c); NULL after reporting. */
+LLVMModuleRef emitllvm_int_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const LowIntModel *lm,
+                                  LlvmOptLevel opt);
+#endif
+
 #endif

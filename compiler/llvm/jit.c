@@ -43,9 +43,10 @@ static LLVMOrcExecutorAddress lookup(LLVMOrcLLJITRef j, Arena *a, const char *mo
     return addr;
 }
 
-int emitllvm_jit(const LowModel *lm, LlvmJitModel *out)
+/* Starts LLJIT for this process on the module fn builds (in its context,
+ * for the host's target machine): the JIT, or NULL after reporting. */
+LlvmJit *emitllvm_jit_start(LlvmModuleFn *fn, const void *model)
 {
-    memset(out, 0, sizeof *out);
     LlvmTarget host = {NULL, NULL, NULL, LLVM_OPT_3};
     /* one target machine builds and optimizes the module; LLJIT takes the
      * other (its builder owns it) to generate the code */
@@ -54,16 +55,14 @@ int emitllvm_jit(const LowModel *lm, LlvmJitModel *out)
     if (!jit_tm) {
         if (tm)
             LLVMDisposeTargetMachine(tm);
-        return -1;
+        return NULL;
     }
-    Arena a = {0};
-
     LLVMOrcLLJITBuilderRef builder = LLVMOrcCreateLLJITBuilder();
     LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(builder,
                                                   LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(jit_tm));
     LLVMOrcLLJITRef j = NULL;
+    LlvmJit *jit = NULL;
     LLVMErrorRef err = LLVMOrcCreateLLJIT(&j, builder);
-    int status = -1;
     if (err) {
         report("cannot start LLVM's JIT", err);
         goto done;
@@ -77,7 +76,7 @@ int emitllvm_jit(const LowModel *lm, LlvmJitModel *out)
     LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(j), gen);
 
     LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
-    LLVMModuleRef mod = emitllvm_module(LLVMOrcThreadSafeContextGetContext(tsc), tm, lm, 3);
+    LLVMModuleRef mod = fn(LLVMOrcThreadSafeContextGetContext(tsc), tm, model);
     if (!mod) {
         LLVMOrcDisposeThreadSafeContext(tsc);
         goto done;
@@ -90,6 +89,46 @@ int emitllvm_jit(const LowModel *lm, LlvmJitModel *out)
         report("the JIT cannot take the model's module", err);
         goto done;
     }
+    jit = mem_alloc(sizeof *jit);
+    jit->lljit = j;
+    j = NULL;
+done:
+    if (j)
+        LLVMOrcDisposeLLJIT(j);
+    LLVMDisposeTargetMachine(tm);
+    return jit;
+}
+
+void emitllvm_jit_stop(LlvmJit *jit)
+{
+    if (jit) {
+        LLVMOrcDisposeLLJIT(jit->lljit);
+        mem_free(jit);
+    }
+}
+
+uint64_t emitllvm_jit_lookup(LlvmJit *jit, const char *model, const char *fn)
+{
+    Arena a = {0};
+    uint64_t addr = lookup(jit->lljit, &a, model, fn);
+    arena_free(&a);
+    return addr;
+}
+
+static LLVMModuleRef float_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const void *model)
+{
+    return emitllvm_module(ctx, tm, model, LLVM_OPT_3);
+}
+
+int emitllvm_jit(const LowModel *lm, LlvmJitModel *out)
+{
+    memset(out, 0, sizeof *out);
+    LlvmJit *jit = emitllvm_jit_start(float_module, lm);
+    if (!jit)
+        return -1;
+    LLVMOrcLLJITRef j = jit->lljit;
+    Arena a = {0};
+    int status = -1;
     LLVMOrcExecutorAddress reset = lookup(j, &a, lm->name, "reset");
     LLVMOrcExecutorAddress run = reset ? lookup(j, &a, lm->name, "run") : 0;
     if (!run)
@@ -115,24 +154,18 @@ int emitllvm_jit(const LowModel *lm, LlvmJitModel *out)
     out->streaming = lm->streaming;
     out->state_bytes = (size_t)lm->state_bytes;
     out->scratch_floats_per_step = lm->streaming ? 0 : (size_t)lm->nseq * (size_t)lm->seq_width;
-    out->jit = mem_alloc(sizeof *out->jit);
-    out->jit->lljit = j;
-    j = NULL;
+    out->jit = jit;
+    jit = NULL;
     status = 0;
 done:
-    if (j)
-        LLVMOrcDisposeLLJIT(j);
-    LLVMDisposeTargetMachine(tm);
+    emitllvm_jit_stop(jit);
     arena_free(&a);
     return status;
 }
 
 void emitllvm_jit_free(LlvmJitModel *jm)
 {
-    if (jm->jit) {
-        LLVMOrcDisposeLLJIT(jm->jit->lljit);
-        mem_free(jm->jit);
-    }
+    emitllvm_jit_stop(jm->jit);
     memset(jm, 0, sizeof *jm);
 }
 

@@ -560,8 +560,21 @@ static void test_streaming_api(void **state)
     assert_string_equal(ptr_text(&a, lm, &s->dst), "s[b].l_h");
     assert_string_equal(ptr_text(&a, lm, &s->src), "s[b].m");
 
+    /* --chunk 1 (the least RAM) or a target that asks for size: no second
+     * kernel; NAME_step runs the chunk kernel on its one row */
+    const char *one = "model m { input 3; lstm l { hidden 16; from native \"w\"; } output last; }";
+    LowerOptions chunk1 = {NULL, 1, 1, NULL, 1};
+    LowTarget small = {1, 4, 4, 0, 0, 1};
+    LowerOptions sized = {NULL, 1, 1, &small, 0};
+    for (int k = 0; k < 2; k++) {
+        lm = lower(&a, one, k ? &sized : &chunk1);
+        assert_false(lm->cells[0].step_kernel);
+        assert_null(find_call(&lm->step.body, CALLEE_CELL_STEP));
+        assert_non_null(find_call(&lm->step.body, CALLEE_CELL_RUN));
+    }
+
     /* the last step of the only LSTM layer, for a copy: its h */
-    lm = lower(&a, "model m { input 3; lstm l { hidden 16; from native \"w\"; } output last; }", NULL);
+    lm = lower(&a, one, NULL);
     s = find(&lm->run.body, LS_COPY, NULL);
     assert_string_equal(ptr_text(&a, lm, &s->src), "s[0].l_h");
     assert_int_equal(lm->nseq, 0);

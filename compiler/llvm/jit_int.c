@@ -1,0 +1,105 @@
+/*
+ * jit_int.c - `lstmc run --jit --arithmetic int16`: the LLVM backend's
+ * integer module (emit_llvm_int.c) compiled in memory for this process
+ * (jit.c's LLJIT), and a SeqRunner over its NAME_reset and NAME_step. The
+ * conversions around the model are the integer interpreter's own
+ * (fixed_from_double in, interp_int_output_row out), so the rows printed
+ * are bit for bit `lstmc run --arithmetic int16`'s whenever the compiled
+ * integers are the interpreter's.
+ */
+#define LSTMC_LLVM_INTERNAL
+#include "cli.h"
+#include "emit_llvm.h"
+#include "emit_llvm_int.h"
+#include "interp_int.h"
+
+#include <stdint.h>
+#include <string.h>
+
+typedef struct JitInt {
+    LlvmJit *jit;
+    const FixedModel *fm;
+    void (*reset)(void *state);
+    void (*step)(void *state, const int16_t *x, int16_t *y);
+    void *state;
+    int16_t *x, *y;             /* one step's input and output row */
+    int32_t *q;                 /* the output row, widened for interp_int_output_row */
+} JitInt;
+
+static LLVMModuleRef int_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const void *model)
+{
+    return emitllvm_int_module(ctx, tm, model, LLVM_OPT_3);
+}
+
+static void ji_reset(SeqRunner *r)
+{
+    JitInt *j = r->impl;
+    j->reset(j->state);
+}
+
+/* steps more of the sequence, one NAME_step each: the code streams. */
+static void ji_run(SeqRunner *r, const double *x, long steps, double *y)
+{
+    JitInt *j = r->impl;
+    const IrModel *m = r->m;
+    for (long t = 0; t < steps; t++) {
+        for (int k = 0; k < m->input; k++)
+            j->x[k] = (int16_t)fixed_from_double(x[t * m->input + k], j->fm->in_frac);
+        j->step(j->state, j->x, j->y);
+        if (m->output_last && t < steps - 1)
+            continue;
+        for (int k = 0; k < m->output; k++)
+            j->q[k] = j->y[k];
+        interp_int_output_row(j->fm, j->q, y + (m->output_last ? 0 : t * m->output));
+    }
+}
+
+int jit_int_runner_open(SeqRunner *r, Arena *a, const IrModel *m, const Args *args)
+{
+    if (lower_int_supported(m) != 0)
+        return -1;
+    FixedModel *fm = cli_fixed_model(a, m, args);
+    if (!fm)
+        return -1;
+    const LowIntModel *lm = lower_int(a, fm, lower_identifier(a, m->name));
+    LlvmJit *jit = emitllvm_jit_start(int_module, lm);
+    uint64_t reset = jit ? emitllvm_jit_lookup(jit, lm->name, "reset") : 0;
+    uint64_t step = reset ? emitllvm_jit_lookup(jit, lm->name, "step") : 0;
+    if (!step) {
+        emitllvm_jit_stop(jit);
+        return -1;
+    }
+    JitInt *j = mem_alloc(sizeof *j);
+    j->jit = jit;
+    j->fm = fm;
+    /* addresses to function pointers: the usual POSIX conversion */
+    j->reset = (void (*)(void *))(uintptr_t)reset;
+    j->step = (void (*)(void *, const int16_t *, int16_t *))(uintptr_t)step;
+    j->state = mem_alloc((size_t)lm->state_bytes);
+    j->x = mem_alloc(sizeof(int16_t) * (size_t)m->input);
+    j->y = mem_alloc(sizeof(int16_t) * (size_t)m->output);
+    j->q = mem_alloc(sizeof(int32_t) * (size_t)m->output);
+    memset(r, 0, sizeof *r);
+    r->reset = ji_reset;
+    r->run = ji_run;
+    r->m = m;
+    r->streaming = 1;
+    r->chunk = 64;
+    r->impl = j;
+    j->reset(j->state);
+    return 0;
+}
+
+void jit_int_runner_close(SeqRunner *r)
+{
+    JitInt *j = r->impl;
+    if (!j)
+        return;
+    emitllvm_jit_stop(j->jit);
+    mem_free(j->state);
+    mem_free(j->x);
+    mem_free(j->y);
+    mem_free(j->q);
+    mem_free(j);
+    r->impl = NULL;
+}
