@@ -796,7 +796,7 @@ static void test_model_hash(void **state)
     (void)state;
     Arena a = {0};
     const char *spec = "model m { input 3; lstm a { hidden 48; from native \"w\"; } }";
-    LowTarget avx512 = {1, 16, 16, 1, 1};
+    LowTarget avx512 = {.known = 1, .vl = 16, .accs = 16, .fma = 1, .act_fma = 1};
     LowerOptions o = {NULL, 1, 1, &avx512, 0};
     uint64_t h = lower(&a, spec, NULL)->hash;
     assert_true(lower(&a, spec, NULL)->hash == h);

@@ -446,7 +446,7 @@ static void test_nul_byte(void **state)
 {
     (void)state;
     static char text[] = "input 2\0;";
-    Source src = {"t.lstm", text, sizeof text - 1};
+    Source src = {.path = "t.lstm", .text = text, .len = sizeof text - 1};
     Arena a = {0};
     DiagCapture c;
     capture_begin(&c);
