@@ -660,11 +660,22 @@ typedef float rt_vec;
 #define rt_vmul(a, b) ((a) * (b))
 #endif
 
-/* ---- piece rt_f16_to_f32 (needs <stdint.h> <string.h>) ---- */
+/* ---- piece RT_MAYBE_UNUSED ---- */
+/* Marks a function that only some targets call: the conversions of one
+ * float16 or bfloat16 value, which the vector loads below call only where
+ * the target has no instruction for them, so that clang's -Wunused-function
+ * (in -Wall) says nothing on the others. */
+#if defined(__GNUC__)
+#define RT_MAYBE_UNUSED __attribute__((unused))
+#else
+#define RT_MAYBE_UNUSED
+#endif
+
+/* ---- piece rt_f16_to_f32 (needs <stdint.h> <string.h> RT_MAYBE_UNUSED) ---- */
 /* The float of IEEE-754 binary16 bits h, exactly (every half is a float):
  * weights stored as float16 (lstmc --weights-type f16), where the target
  * has no conversion instruction. */
-static inline float rt_f16_to_f32(uint16_t h)
+RT_MAYBE_UNUSED static inline float rt_f16_to_f32(uint16_t h)
 {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (uint32_t)(h >> 10) & 0x1fu, m = h & 0x3ffu, u;
     float f;
@@ -681,9 +692,9 @@ static inline float rt_f16_to_f32(uint16_t h)
     return f;
 }
 
-/* ---- piece rt_bf16_to_f32 (needs <stdint.h> <string.h>) ---- */
+/* ---- piece rt_bf16_to_f32 (needs <stdint.h> <string.h> RT_MAYBE_UNUSED) ---- */
 /* The float of bfloat16 bits b: the high half of its bits. */
-static inline float rt_bf16_to_f32(uint16_t b)
+RT_MAYBE_UNUSED static inline float rt_bf16_to_f32(uint16_t b)
 {
     uint32_t u = (uint32_t)b << 16;
     float f;
