@@ -1117,6 +1117,35 @@ static const char *wload(Arena *a, int simd, const LowArray *arr, const char *ba
                 : arena_printf(a, "%s(%s[%s])", one[arr->type], base, l);
 }
 
+/* Vector l of a tiled kernel's w_x or w_h (arr) at base; in pair order
+ * when the cell's bfloat16 rows come in pairs (lower.h: pair_bf16). */
+static const char *wload_tile(Arena *a, const LowCell *c, const LowArray *arr, const char *base, const char *l)
+{
+    if (c->pair_bf16)
+        return arena_printf(a, "rt_vload_bf16_pair(%s, %s)", base, l);
+    return wload(a, c->simd, arr, base, l);
+}
+
+/* Vector l of the floats at base that start a tile's accumulators: in
+ * pair order as the cell's weights are read (pair_bf16). */
+static const char *vload_tile(Arena *a, const LowCell *c, const char *base, const char *l)
+{
+    if (c->pair_bf16)
+        return arena_printf(a, "rt_vload_pair(%s, %s)", base, l);
+    return vload(a, c->simd, base, l);
+}
+
+/* Accumulators acc[...][l] read in pair order (pair_bf16) back in row order,
+ * before anything reads them by row. */
+static void emit_unpair(Emitter *e, const LowCell *c, const char *acc)
+{
+    if (!c->pair_bf16)
+        return;
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_VECS; l += 2)", c->macro);
+    emit_line(e, "    RT_VUNPAIR(%s[l], %s[l + 1]);", acc, acc);
+}
+
 /* int8 weights: the accumulated sum acc times vector l of the row scales
  * at sbase, plus init (NULL: nothing), fused as the kernels' a*b + c. */
 static const char *unscale(Arena *a, int simd, const char *acc, const char *sbase, const char *l, const char *init)
@@ -1339,7 +1368,7 @@ static void emit_project_pass(Emitter *e, Arena *a, const LowCell *c, const char
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
     if (c->b_tiled.data && c->w_x.type != WT_INT8)
-        emit_line(e, "    acc%s[l] = %s;", Q, vload(a, c->simd, arena_printf(a, "%s[t]", c->b_tiled.name), "l"));
+        emit_line(e, "    acc%s[l] = %s;", Q, vload_tile(a, c, arena_printf(a, "%s[t]", c->b_tiled.name), "l"));
     else   /* int8: the bias comes after the scales */
         emit_line(e, "    acc%s[l] = %s;", Q, vset1(a, c->simd, "0.0f"));
     close_steps(e, steps);
@@ -1349,7 +1378,7 @@ static void emit_project_pass(Emitter *e, Arena *a, const LowCell *c, const char
     emit_line(e, "%s wv[%s_VECS];  /* column k, loaded once for every step */", vtype(c->simd), M);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    %s", c->simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", wload(a, c->simd, &c->w_x, "wk", "l"))
+    emit_line(e, "    %s", c->simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", wload_tile(a, c, &c->w_x, "wk", "l"))
                                  : arena_printf(a, "wv[l] = %s;", wload(a, c->simd, &c->w_x, "wk", "l")));
     open_steps(e, steps);
     emit_line(e, "const %s xk = %s;", vtype(c->simd),
@@ -1360,6 +1389,7 @@ static void emit_project_pass(Emitter *e, Arena *a, const LowCell *c, const char
     close_steps(e, steps);
     emit_close(e, "");
     open_steps(e, steps);
+    emit_unpair(e, c, arena_printf(a, "acc%s", Q));
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
     const char *sum = arena_printf(a, "acc%s[l]", Q);
@@ -1459,7 +1489,7 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
         emit_line(e, "const float *pt = pre + t * %s_TILE_ROWS;  /* the tile's projected input */", M);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc[0][l] = %s;", int8 ? vset1(a, c->simd, "0.0f") : vload(a, c->simd, "pt", "l"));
+    emit_line(e, "    acc[0][l] = %s;", int8 ? vset1(a, c->simd, "0.0f") : vload_tile(a, c, "pt", "l"));
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 1; q < %s_KSPLIT; q++)", M);
     emit_line(e, "RT_UNROLL");
@@ -1474,7 +1504,7 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
     emit_line(e, "const %s hk = %s;", vtype(c->simd), vset1(a, c->simd, "h[k + q]"));
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc[q][l] = %s;", vfma(a, c->simd, wload(a, c->simd, &c->w_h, "wk", "l"), "hk", "acc[q][l]"));
+    emit_line(e, "    acc[q][l] = %s;", vfma(a, c->simd, wload_tile(a, c, &c->w_h, "wk", "l"), "hk", "acc[q][l]"));
     emit_close(e, "");
     emit_close(e, "");
     emit_open(e, "for (int k = %s_KFULL; k < %s_%s; k++)", M, M, hdim);
@@ -1482,7 +1512,7 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
     emit_line(e, "const %s hk = %s;", vtype(c->simd), vset1(a, c->simd, "h[k]"));
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc[0][l] = %s;", vfma(a, c->simd, wload(a, c->simd, &c->w_h, "wk", "l"), "hk", "acc[0][l]"));
+    emit_line(e, "    acc[0][l] = %s;", vfma(a, c->simd, wload_tile(a, c, &c->w_h, "wk", "l"), "hk", "acc[0][l]"));
     emit_close(e, "");
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 1; q < %s_KSPLIT; q++)", M);
@@ -1490,6 +1520,7 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
     emit_line(e, "    acc[0][l] = %s;", c->simd ? "rt_vadd(acc[0][l], acc[q][l])" : "acc[0][l] + acc[q][l]");
     emit_close(e, "");
+    emit_unpair(e, c, "acc[0]");
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
     emit_line(e, "    %s;", vstore(a, c->simd, "a", "l",

@@ -317,6 +317,12 @@ static void tile_cell(Arena *a, LowCell *c, const float *w, const float *b, int 
                           0, NT, TR, st);
     store_narrow(a, &c->w_x, type, st);
     store_narrow(a, &c->w_h, type, st);
+    /* Measured (Xeon, AVX-512, I 64, H 256, 2 layers: w_h 512 KiB in L2):
+     * a vector of bfloat16 read as one widening and one shift costs 3
+     * vector operations with its a*b + c, which made the kernels no faster
+     * than float32's from L2; two vectors per load, a shift and a mask,
+     * cost 2 each (the recurrent product 1.3x faster). */
+    c->pair_bf16 = type == WT_BF16 && TR % 32 == 0;
 }
 
 /*
@@ -956,6 +962,14 @@ static void note_weights(LowModel *lm, const LowArray *arr, int simd)
         need(lm, simd ? vec[arr->type] : one[arr->type]);
 }
 
+/* A cell's bfloat16 kernels reading two vectors per load (lower.h:
+ * LowCell.pair_bf16) need the runtime's pair loads. */
+static void note_pairs(LowModel *lm, const LowCell *c)
+{
+    if (c->pair_bf16)
+        need(lm, "rt_vload_bf16_pair");
+}
+
 /* ---- the model's hash ---- */
 
 /* FNV-1a, 64 bits. */
@@ -1139,6 +1153,7 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
             note_weights(lm, &c->w_x, c->simd);
             note_weights(lm, &c->w_h, c->simd);
             note_weights(lm, &c->w_proj, c->proj_simd);
+            note_pairs(lm, c);
             if (gate_rows < c->gate_rows)
                 gate_rows = c->gate_rows;
             /* (reset before: r h, z and n's input part between the passes) */

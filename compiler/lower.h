@@ -171,6 +171,13 @@ typedef struct LowCell {
                                   target's vectors (else plain floats) */
     int vecs;                  /* accumulator vectors of a tile (target known; else
                                   tile_rows / RT_VL in the C) */
+    int pair_bf16;             /* bfloat16 w_x, w_h whose tile rows are whole pairs of
+                                  vectors (32 rows): ID_project and ID_recur (and
+                                  ID_step) read 2 vectors' weights per load, the even
+                                  rows then the odd (a shift and a mask, not a widening
+                                  and a shift per vector), into accumulators in that
+                                  order, put back in row order before they are used
+                                  (rt_vload_bf16_pair, rt_vload_pair, RT_VUNPAIR) */
     int steps_per_pass;        /* steps (sequences) per pass of the input projection
                                   (batch recurrence) and accumulator sets of the
                                   recurrent product: lower_steps_choice (target

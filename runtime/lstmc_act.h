@@ -660,11 +660,22 @@ typedef float rt_vec;
 #define rt_vmul(a, b) ((a) * (b))
 #endif
 
-/* ---- piece rt_f16_to_f32 (needs <stdint.h> <string.h>) ---- */
+/* ---- piece RT_MAYBE_UNUSED ---- */
+/* Marks a function that only some targets call: the conversions of one
+ * float16 or bfloat16 value, which the vector loads below call only where
+ * the target has no instruction for them, so that clang's -Wunused-function
+ * (in -Wall) says nothing on the others. */
+#if defined(__GNUC__)
+#define RT_MAYBE_UNUSED __attribute__((unused))
+#else
+#define RT_MAYBE_UNUSED
+#endif
+
+/* ---- piece rt_f16_to_f32 (needs <stdint.h> <string.h> RT_MAYBE_UNUSED) ---- */
 /* The float of IEEE-754 binary16 bits h, exactly (every half is a float):
  * weights stored as float16 (lstmc --weights-type f16), where the target
  * has no conversion instruction. */
-static inline float rt_f16_to_f32(uint16_t h)
+RT_MAYBE_UNUSED static inline float rt_f16_to_f32(uint16_t h)
 {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (uint32_t)(h >> 10) & 0x1fu, m = h & 0x3ffu, u;
     float f;
@@ -681,9 +692,9 @@ static inline float rt_f16_to_f32(uint16_t h)
     return f;
 }
 
-/* ---- piece rt_bf16_to_f32 (needs <stdint.h> <string.h>) ---- */
+/* ---- piece rt_bf16_to_f32 (needs <stdint.h> <string.h> RT_MAYBE_UNUSED) ---- */
 /* The float of bfloat16 bits b: the high half of its bits. */
-static inline float rt_bf16_to_f32(uint16_t b)
+RT_MAYBE_UNUSED static inline float rt_bf16_to_f32(uint16_t b)
 {
     uint32_t u = (uint32_t)b << 16;
     float f;
@@ -730,6 +741,78 @@ static inline float rt_bf16_to_f32(uint16_t b)
     _mm_castsi128_ps(_mm_unpacklo_epi16(_mm_setzero_si128(), _mm_loadl_epi64((const __m128i *)(const void *)(p))))
 #else
 #define rt_vload_bf16(p) rt_bf16_to_f32(*(p))
+#endif
+
+/* ---- piece rt_vload_bf16_pair (needs rt_vload_bf16) ---- */
+/*
+ * Two vectors per load, for the kernels over bfloat16 weights whose rows
+ * come in pairs of vectors (lstmc's lowering decides: LowCell.pair_bf16).
+ * rt_vload_bf16_pair(p, l) is vector l of the 2 RT_VL weights at
+ * p + (l / 2) * 2 RT_VL in "pair order": for even l their even rows, for
+ * odd l their odd rows. Each 32-bit lane holds an even row's bits in its
+ * low half and the next row's in its high half (little-endian), so the
+ * even rows are the lanes shifted left by 16 and the odd rows the lanes
+ * masked: one operation each, not a widening and a shift per vector
+ * (measured on AVX-512, with the a*b + c: 2 vector operations per 16
+ * weights instead of 3). rt_vload_pair(p, l) reads floats in the same
+ * order, RT_VUNPAIR(e, o) puts a pair of vectors in that order back in
+ * row order. Every value is exact: the sums are those of row order.
+ */
+#if RT_VISA_ == 1
+#define rt_vpair_even_(v) _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xffff, (v), 16))
+#define rt_vpair_odd_(v) _mm512_castsi512_ps(_mm512_and_si512((v), _mm512_set1_epi32(-65536)))
+#define rt_vload_bf16x2_(p) _mm512_loadu_si512((const void *)(p))
+#define rt_vunzip_(a, b, odd)                                                                          \
+    _mm512_permutex2var_ps((a), _mm512_setr_epi32(odd, 2 + (odd), 4 + (odd), 6 + (odd), 8 + (odd),  \
+                                                  10 + (odd), 12 + (odd), 14 + (odd), 16 + (odd),      \
+                                                  18 + (odd), 20 + (odd), 22 + (odd), 24 + (odd),      \
+                                                  26 + (odd), 28 + (odd), 30 + (odd)), (b))
+#define rt_vzip_(e, o, hi)                                                                             \
+    _mm512_permutex2var_ps((e), _mm512_setr_epi32(8 * (hi), 16 + 8 * (hi), 1 + 8 * (hi), 17 + 8 * (hi), \
+                                                  2 + 8 * (hi), 18 + 8 * (hi), 3 + 8 * (hi), 19 + 8 * (hi), \
+                                                  4 + 8 * (hi), 20 + 8 * (hi), 5 + 8 * (hi), 21 + 8 * (hi), \
+                                                  6 + 8 * (hi), 22 + 8 * (hi), 7 + 8 * (hi), 23 + 8 * (hi)), (o))
+#elif RT_VISA_ == 2
+#define rt_vpair_even_(v) _mm256_castsi256_ps(_mm256_slli_epi32((v), 16))
+#define rt_vpair_odd_(v) _mm256_castsi256_ps(_mm256_and_si256((v), _mm256_set1_epi32(-65536)))
+#define rt_vload_bf16x2_(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+/* (the shuffles work within 128-bit halves: then the halves put in order) */
+#define rt_vunzip_(a, b, odd)                                                                      \
+    _mm256_castpd_ps(_mm256_permute4x64_pd(                                                        \
+        _mm256_castps_pd((odd) ? _mm256_shuffle_ps((a), (b), 0xdd) : _mm256_shuffle_ps((a), (b), 0x88)), 0xd8))
+#define rt_vzip_(e, o, hi)                                                                     \
+    ((hi) ? _mm256_permute2f128_ps(_mm256_unpacklo_ps((e), (o)), _mm256_unpackhi_ps((e), (o)), 0x31) \
+          : _mm256_permute2f128_ps(_mm256_unpacklo_ps((e), (o)), _mm256_unpackhi_ps((e), (o)), 0x20))
+#elif RT_VISA_ == 3
+#define rt_vpair_even_(v) vreinterpretq_f32_u32(vshlq_n_u32((v), 16))
+#define rt_vpair_odd_(v) vreinterpretq_f32_u32(vandq_u32((v), vdupq_n_u32(0xffff0000u)))
+#define rt_vload_bf16x2_(p) vreinterpretq_u32_u16(vld1q_u16(p))
+#define rt_vunzip_(a, b, odd) ((odd) ? vuzp2q_f32((a), (b)) : vuzp1q_f32((a), (b)))
+#define rt_vzip_(e, o, hi) ((hi) ? vzip2q_f32((e), (o)) : vzip1q_f32((e), (o)))
+#elif RT_VISA_ == 4
+#define rt_vpair_even_(v) _mm_castsi128_ps(_mm_slli_epi32((v), 16))
+#define rt_vpair_odd_(v) _mm_castsi128_ps(_mm_and_si128((v), _mm_set1_epi32(-65536)))
+#define rt_vload_bf16x2_(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
+#define rt_vunzip_(a, b, odd) \
+    ((odd) ? _mm_shuffle_ps((a), (b), _MM_SHUFFLE(3, 1, 3, 1)) : _mm_shuffle_ps((a), (b), _MM_SHUFFLE(2, 0, 2, 0)))
+#define rt_vzip_(e, o, hi) ((hi) ? _mm_unpackhi_ps((e), (o)) : _mm_unpacklo_ps((e), (o)))
+#endif
+#if RT_VISA_ == 0   /* a vector of one: pair order is row order */
+#define rt_vload_bf16_pair(p, l) rt_bf16_to_f32((p)[l])
+#define rt_vload_pair(p, l) ((p)[l])
+#define RT_VUNPAIR(e, o) ((void)0)
+#else
+#define rt_vload_bf16_pair(p, l)                                                         \
+    (((l) & 1) ? rt_vpair_odd_(rt_vload_bf16x2_((p) + ((l) >> 1) * 2 * RT_VL))           \
+               : rt_vpair_even_(rt_vload_bf16x2_((p) + ((l) >> 1) * 2 * RT_VL)))
+#define rt_vload_pair(p, l) \
+    rt_vunzip_(rt_vload((p) + ((l) >> 1) * 2 * RT_VL), rt_vload((p) + ((l) >> 1) * 2 * RT_VL + RT_VL), (l) & 1)
+#define RT_VUNPAIR(e, o)                               \
+    do {                                               \
+        const rt_vec rt_lo_ = rt_vzip_((e), (o), 0);   \
+        (o) = rt_vzip_((e), (o), 1);                   \
+        (e) = rt_lo_;                                  \
+    } while (0)
 #endif
 
 /* ---- piece rt_vload_i8 (needs rt_vec <stdint.h> <string.h>) ---- */

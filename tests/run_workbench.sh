@@ -314,6 +314,12 @@ for t in f16 bf16 int8; do
         bad "verify --weights-type $t:"; cat "$tmp/v.out" "$tmp/err"
     fi
 done
+# (bfloat16 rows in pairs of vectors: the kernels that read two vectors per load)
+if "$lstmc" verify $qs/model.lstm $qs/input.txt --weights-type bf16 --tolerance 1e-5 > "$tmp/v.out" 2> "$tmp/err"; then
+    ok; echo "workbench: verify --weights-type bf16 $qs/model.lstm: $(tail -n 1 "$tmp/v.out")"
+else
+    bad "verify --weights-type bf16 $qs/model.lstm:"; cat "$tmp/v.out" "$tmp/err"
+fi
 # a path that differs beyond the tolerance fails
 expect 1 "" verify $qs/model.lstm $qs/input.txt --tolerance 0
 grep -q "FAILED" "$tmp/out" && ok || bad "verify --tolerance 0 did not fail"

@@ -442,6 +442,8 @@ typedef struct Acc {
     LLVMTypeRef vt;            /* <vw x float>, or float for one (LLVM 14's
                                   RISC-V backend crashes on <1 x float>) */
     LLVMValueRef *slot[4];     /* per step (or column set) of a pass: n allocas */
+    int paired;                /* vectors 2m, 2m + 1 hold the even and the odd rows of
+                                  their 2 vw (LowCell.pair_bf16; acc_pair) */
 } Acc;
 
 static Acc acc_make(Gen *g, int simd, int vecs, int sets)
@@ -464,6 +466,24 @@ static Acc acc_make(Gen *g, int simd, int vecs, int sets)
     return A;
 }
 
+/* The tiled kernels of a cell whose bfloat16 rows come in pairs (lower.h:
+ * pair_bf16) keep their accumulators in pair order, as the C code's
+ * rt_vload_bf16_pair; with vectors of one, pair order is row order. */
+static void acc_pair(const LowCell *c, Acc *A)
+{
+    A->paired = c->pair_bf16 && A->vw > 1;
+}
+
+/* The shuffle mask of n lanes from..from + n - 1 step by 2 (from, step:
+ * unzip), or the interleave of lanes base.. and n + base.. (zip). */
+static LLVMValueRef pair_mask(Gen *g, unsigned n, int zip, unsigned from)
+{
+    LLVMValueRef *m = arena_alloc(g->a, sizeof *m * n);
+    for (unsigned k = 0; k < n; k++)
+        m[k] = LLVMConstInt(g->i32, zip ? from + k / 2 + (k % 2) * n : from + 2 * k, 0);
+    return LLVMConstVector(m, n);
+}
+
 static LLVMValueRef acc_get(Gen *g, const Acc *A, int q, int l)
 {
     return LLVMBuildLoad2(g->b, A->vt, A->slot[q][l], "");
@@ -484,6 +504,16 @@ static LLVMValueRef acc_vload(Gen *g, const Acc *A, LLVMValueRef p, int l)
 /* Set q = the tile_rows floats at p (NULL: zeros). */
 static void acc_load(Gen *g, const Acc *A, int q, LLVMValueRef p)
 {
+    if (A->paired && p) {   /* pair order: even rows, odd rows */
+        for (int l = 0; l < A->n; l += 2) {
+            LLVMValueRef two = loadv(g, 2 * A->vw, gepc(g, p, (long)l * A->vw));
+            for (int odd = 0; odd < 2; odd++)
+                acc_set(g, A, q, l + odd,
+                        LLVMBuildShuffleVector(g->b, two, LLVMGetUndef(LLVMTypeOf(two)),
+                                               pair_mask(g, A->vw, 0, (unsigned)odd), ""));
+        }
+        return;
+    }
     for (int l = 0; l < A->n; l++)
         acc_set(g, A, q, l, p ? acc_vload(g, A, p, l) : fconst(g, A->vt, 0.0));
 }
@@ -493,9 +523,37 @@ static void acc_load(Gen *g, const Acc *A, int q, LLVMValueRef p)
 static LLVMValueRef *acc_column(Gen *g, const Acc *A, const LowArray *arr, LLVMValueRef w)
 {
     LLVMValueRef *wv = arena_alloc(g->a, sizeof *wv * (size_t)A->n);
+    if (A->paired) {   /* bfloat16, two vectors per load: lanes of 32 bits shifted, masked */
+        LLVMTypeRef it = LLVMVectorType(g->i32, A->vw), ft = LLVMVectorType(g->f32, A->vw);
+        LLVMTypeRef two = LLVMVectorType(LLVMInt16TypeInContext(g->ctx), 2 * A->vw);
+        for (int l = 0; l < A->n; l += 2) {
+            LLVMValueRef at = l ? gepw(g, arr, w, cidx(g, (long)l * A->vw)) : w;
+            LLVMValueRef v = LLVMBuildLoad2(g->b, two, LLVMBuildBitCast(g->b, at, LLVMPointerType(two, 0), ""), "");
+            LLVMSetAlignment(v, 2);
+            LLVMValueRef lanes = LLVMBuildBitCast(g->b, v, it, "");
+            LLVMValueRef low = LLVMBuildBitCast(g->b, LLVMBuildShl(g->b, lanes, splat_const(it, LLVMConstInt(g->i32, 16, 0)), ""), ft, "");
+            LLVMValueRef high = LLVMBuildBitCast(g->b, LLVMBuildAnd(g->b, lanes, splat_const(it, LLVMConstInt(g->i32, 0xffff0000u, 0)), ""), ft, "");
+            /* the even row is the low half of a lane on a little-endian target */
+            wv[l] = g->little_endian ? low : high;
+            wv[l + 1] = g->little_endian ? high : low;
+        }
+        return wv;
+    }
     for (int l = 0; l < A->n; l++)
         wv[l] = load_weights(g, arr, A->vw, l ? gepw(g, arr, w, cidx(g, (long)l * A->vw)) : w);
     return wv;
+}
+
+/* Set q in pair order (acc_pair) back in row order. */
+static void acc_unpair(Gen *g, const Acc *A, int q)
+{
+    if (!A->paired)
+        return;
+    for (int l = 0; l < A->n; l += 2) {
+        LLVMValueRef e = acc_get(g, A, q, l), o = acc_get(g, A, q, l + 1);
+        acc_set(g, A, q, l, LLVMBuildShuffleVector(g->b, e, o, pair_mask(g, A->vw, 1, 0), ""));
+        acc_set(g, A, q, l + 1, LLVMBuildShuffleVector(g->b, e, o, pair_mask(g, A->vw, 1, A->vw / 2), ""));
+    }
 }
 
 /* int8 weights: set q = set q times the row scales at s, plus the floats at
@@ -653,6 +711,7 @@ static Fn build_project(Gen *g, const LowCell *c, const CellArrays *ca)
     long TR = c->tile_rows;
     int psteps = c->steps_per_pass;
     Acc A = acc_make(g, c->simd, c->vecs, psteps);
+    acc_pair(c, &A);
     Loop t;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
     LLVMValueRef w = gepw(g, &c->w_x, ca->w_x, mul(g, t.i, cidx(g, (long)c->input * TR)));
@@ -676,6 +735,7 @@ static Fn build_project(Gen *g, const LowCell *c, const CellArrays *ca)
         loop_close(g, &k);
         for (int q = 0; q < qn; q++) {
             LLVMValueRef at = add(g, mul(g, add(g, u.i, cidx(g, q)), cidx(g, c->gate_rows)), mul(g, t.i, cidx(g, TR)));
+            acc_unpair(g, &A, q);
             if (scale)
                 acc_unscale(g, &A, q, scale, bias);
             acc_store(g, &A, q, gep(g, pre, at));
@@ -866,6 +926,7 @@ static void tile_project(Gen *g, const LowCell *c, const CellArrays *ca, const A
     acc_fma(g, A, 0, acc_column(g, A, &c->w_x, gepw(g, &c->w_x, w, mul(g, k.i, cidx(g, TR)))),
             loadf(g, gep(g, x, k.i)));
     loop_close(g, &k);
+    acc_unpair(g, A, 0);
     if (scale)
         acc_unscale(g, A, 0, scale, bias);
     acc_store(g, A, 0, p);
@@ -886,6 +947,7 @@ static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *
     long TR = c->tile_rows;
     int R = c->recurrent, ks = c->steps_per_pass;
     Acc A = acc_make(g, c->simd, c->vecs, ks);
+    acc_pair(c, &A);
     LLVMValueRef a = tile_array(g, c), p = fused ? tile_array(g, c) : NULL;
     Loop t;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
@@ -918,6 +980,7 @@ static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *
             rows = fadd(g, rows, acc_get(g, &A, q, l));
         acc_set(g, &A, 0, l, rows);
     }
+    acc_unpair(g, &A, 0);
     if (scale)
         acc_unscale(g, &A, 0, scale, pt);
     acc_store(g, &A, 0, a);
