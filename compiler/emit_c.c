@@ -925,7 +925,6 @@ static void emit_cells(Emitter *e, Arena *a, const LowCell *c, int whole)
     }
     if (whole) {
         emit_line(e, "/* every cell, now that no tile reads the old h: the new h in place */");
-        emit_line(e, "RT_UNROLL");
         emit_open(e, "for (int j = 0; j < %s_HIDDEN; j++)", M);
     } else {
         emit_line(e, "/* the tile's cells */");
