@@ -1432,6 +1432,7 @@ static void emit_whole_rows(Emitter *e, const LowCell *c, int whole)
     if (!whole)
         return;
     emit_line(e, "float a[%s_GATE_ROWS];  /* the step's gate pre-activations, gate by gate (CELL_ROW) */", c->macro);
+    emit_line(e, "(void)hn;  /* the new h goes to h in place */");
     emit_line(e, "RT_UNROLL");
 }
 
@@ -1542,7 +1543,6 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
         emit_cells(e, a, c, 0);
     emit_close(e, "");
     if (whole) {
-        emit_line(e, "(void)hn;");
         emit_cells(e, a, c, 1);
     } else if (c->threads > 1) {
     } else if (c->proj) {
