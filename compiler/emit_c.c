@@ -1422,9 +1422,6 @@ static void emit_project(Emitter *e, Arena *a, const LowCell *c)
     emit_blank(e);
 }
 
-/* One step from the projected input: the recurrent product and the cell
- * update, tile by tile. fused (ID_step): from the input row x, each tile's
- * projected input computed first, into p (the bits ID_project gives). */
 /* With cells_whole, the array of a step's gate rows, gate by gate, before
  * the loop over the tiles. */
 static void emit_whole_rows(Emitter *e, const LowCell *c, int whole)
@@ -1436,6 +1433,9 @@ static void emit_whole_rows(Emitter *e, const LowCell *c, int whole)
     emit_line(e, "RT_UNROLL");
 }
 
+/* One step from the projected input: the recurrent product and the cell
+ * update, tile by tile. fused (ID_step): from the input row x, each tile's
+ * projected input computed first, into p (the bits ID_project gives). */
 static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
 {
     const char *M = c->macro;

@@ -847,7 +847,8 @@ static void tile_cells(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValue
         f = fsub(g, fconst(g, LLVMTypeOf(i), 1.0), i);
     else if (c->has_gate[GATE_F])
         f = tile_gate(g, c, ca, a, GATE_F, j0, cv, whole);
-    LLVMValueRef gv = act(g, c->cell_input_act, clip(g, tile_lanes(g, a, gate_at(c, GATE_G, whole), V), c->clip_gates));
+    LLVMValueRef gv = act(g, c->cell_input_act,
+                          clip(g, tile_lanes(g, a, gate_at(c, GATE_G, whole), V), c->clip_gates));
     LLVMValueRef cn = cell_update(g, c, f, i, gv, cv);
     storev(g, cn, cp);
     LLVMValueRef out = act(g, c->cell_output_act, cn);
@@ -889,7 +890,9 @@ static void tile_project(Gen *g, const LowCell *c, const CellArrays *ca, const A
  * cells updated as vectors of V floats. The new h goes to m (other tiles
  * still read the old h), then to h: copied, or projected. fused:
  * lstmc.ID_step(x, h, c, m), NAME_step's, from the input row x: each
- * tile's projected input first (tile_project), in the same pass. */
+ * tile's projected input first (tile_project), in the same pass. With
+ * cells_whole, every tile's rows go to one array gate by gate, and every
+ * cell is updated after the last tile, its new h straight into h. */
 static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *projection, int fused)
 {
     Fn fn;
