@@ -814,14 +814,28 @@ static void emit_cell_defines(Emitter *e, const LowCell *c)
             emit_line(e, "/* no %s: it is the constant 1 */", c->gate_word[g]);
     }
     emit_line(e, "#define %s_GATE_ROWS %d  /* gate rows of a step: TILES x TILE_ROWS */", M, c->gate_rows);
+    if (c->cells_whole) {
+        emit_line(e, "/* where tile row r goes in a step's rows gate by gate (its gate's H rows, the");
+        emit_line(e, " * tile's units from t * TILE): every cell is updated at once, after the tiles */");
+        emit_line(e, "#define %s_CELL_ROW(r) ((r) / %s_TILE * %s_HIDDEN + (r) %% %s_TILE)", M, M, M, M);
+    }
     emit_blank(e);
+}
+
+/* Cell j's row of gate G ("I", "G") in a[]: the tile's rows (unit v), or
+ * the step's rows gate by gate (whole: LowCell.cells_whole). */
+static const char *gate_row(Arena *a, const LowCell *c, const char *G, int whole)
+{
+    if (whole)
+        return arena_printf(a, "a[%s_CELL_ROW(%s_GATE_%s) + j]", c->macro, c->macro, G);
+    return arena_printf(a, "a[%s_GATE_%s + v]", c->macro, G);
 }
 
 /* The pre-activation of gate g (I, F or O) for one cell (S = 1): the gate
  * row plus its peephole on c, clipped. */
-static const char *cell_gate(Arena *a, const LowCell *c, Gate g, const char *G)
+static const char *cell_gate(Arena *a, const LowCell *c, Gate g, const char *G, int whole)
 {
-    const char *pre = arena_printf(a, "a[%s_GATE_%s + v]", c->macro, G);
+    const char *pre = gate_row(a, c, G, whole);
     if (c->peep[g].data)
         pre = arena_printf(a, "%s + %s[j] * c[j]", pre, c->peep[g].name);
     return act_call(a, c->gate_act, clipped(a, pre, c->clip_gates));
@@ -897,10 +911,10 @@ static void emit_gru_cells(Emitter *e, Arena *a, const LowCell *c)
     emit_close(e, "");
 }
 
-static void emit_cells(Emitter *e, Arena *a, const LowCell *c)
+static void emit_cells(Emitter *e, Arena *a, const LowCell *c, int whole)
 {
     const char *M = c->macro;
-    const char *out = c->proj ? "m" : "hn";
+    const char *out = whole ? "h" : c->proj ? "m" : "hn";
     if (c->kind != IR_LSTM) {
         emit_gru_cells(e, a, c);
         return;
@@ -909,29 +923,34 @@ static void emit_cells(Emitter *e, Arena *a, const LowCell *c)
         emit_block_cells(e, a, c);
         return;
     }
-    emit_line(e, "/* the tile's cells */");
-    emit_open(e, "for (int v = 0; v < %s_TILE; v++)", M);
-    emit_line(e, "const int j = t * %s_TILE + v;", M);
+    if (whole) {
+        emit_line(e, "/* every cell, now that no tile reads the old h: the new h in place */");
+        emit_open(e, "for (int j = 0; j < %s_HIDDEN; j++)", M);
+    } else {
+        emit_line(e, "/* the tile's cells */");
+        emit_open(e, "for (int v = 0; v < %s_TILE; v++)", M);
+        emit_line(e, "const int j = t * %s_TILE + v;", M);
+    }
     if (c->has_gate[GATE_I]) {
         emit_line(e, "/* input gate%s */", c->peep[GATE_I].data ? " (peephole: the old c)" : "");
-        emit_line(e, "const float i = %s;", cell_gate(a, c, GATE_I, "I"));
+        emit_line(e, "const float i = %s;", cell_gate(a, c, GATE_I, "I", whole));
     }
     if (c->coupled) {
         emit_line(e, "/* forget gate: coupled to the input gate */");
         emit_line(e, "const float f = 1.0f - i;");
     } else if (c->has_gate[GATE_F]) {
         emit_line(e, "/* forget gate%s */", c->peep[GATE_F].data ? " (peephole: the old c)" : "");
-        emit_line(e, "const float f = %s;", cell_gate(a, c, GATE_F, "F"));
+        emit_line(e, "const float f = %s;", cell_gate(a, c, GATE_F, "F", whole));
     }
     emit_line(e, "/* cell input */");
     emit_line(e, "const float g = %s;",
-              act_call(a, c->cell_input_act, clipped(a, arena_printf(a, "a[%s_GATE_G + v]", M), c->clip_gates)));
+              act_call(a, c->cell_input_act, clipped(a, gate_row(a, c, "G", whole), c->clip_gates)));
     emit_line(e, "/* cell state: %s%s */", cell_update_comment(c), c->clip_cell != 0 ? ", clipped" : "");
     emit_line(e, "c[j] = %s;", cell_update(a, c, "f", "i", "g"));
     const char *cact = act_call(a, c->cell_output_act, "c[j]");
     if (c->has_gate[GATE_O]) {
         emit_line(e, "/* output gate%s */", c->peep[GATE_O].data ? " (peephole: the new c)" : "");
-        emit_line(e, "const float o = %s;", cell_gate(a, c, GATE_O, "O"));
+        emit_line(e, "const float o = %s;", cell_gate(a, c, GATE_O, "O", whole));
         emit_line(e, "/* %s: o * %s(c) */", c->proj ? "projection input" : "hidden state",
                   act_name(a, c->cell_output_act));
         emit_line(e, "%s[j] = o * %s;", out, cact);
@@ -1433,6 +1452,17 @@ static void emit_project(Emitter *e, Arena *a, const LowCell *c)
     emit_blank(e);
 }
 
+/* With cells_whole, the array of a step's gate rows, gate by gate, before
+ * the loop over the tiles. */
+static void emit_whole_rows(Emitter *e, const LowCell *c, int whole)
+{
+    if (!whole)
+        return;
+    emit_line(e, "float a[%s_GATE_ROWS];  /* the step's gate pre-activations, gate by gate (CELL_ROW) */", c->macro);
+    emit_line(e, "(void)hn;  /* the new h goes to h in place */");
+    emit_line(e, "RT_UNROLL");
+}
+
 /* One step from the projected input: the recurrent product and the cell
  * update, tile by tile. fused (ID_step): from the input row x, each tile's
  * projected input computed first, into p (the bits ID_project gives). */
@@ -1441,6 +1471,7 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
     const char *M = c->macro;
     int int8 = c->w_h.type == WT_INT8;   /* pre + s * (the sum), after the loop */
     const char *hdim = c->proj ? "PROJ" : "HIDDEN";
+    int whole = c->cells_whole && c->threads <= 1;
     if (fused) {
         emit_line(e, "/* One step of %s from its input row x (INPUT floats), NAME_step's:", c->title);
         emit_line(e, " * each tile's input projection (into p), then its recurrent product and");
@@ -1448,14 +1479,20 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
     } else {
         emit_line(e, "/* One step of %s from its projected input pre (GATE_ROWS floats):", c->title);
     }
-    emit_line(e, " * h, c -> the new h, c. %s */", c->reset_before ? "m is scratch (r h, z and a_n for the second pass)."
-                                             : c->proj ? "m is scratch (o * act(c), projected into h)."
-                                                       : "hn is scratch: the new h, copied to h at the end.");
+    if (whole) {
+        emit_line(e, " * h, c -> the new h, c: every tile's gate rows, then every cell (hn unused). */");
+    } else {
+        emit_line(e, " * h, c -> the new h, c. %s */",
+                  c->reset_before ? "m is scratch (r h, z and a_n for the second pass)."
+                  : c->proj       ? "m is scratch (o * act(c), projected into h)."
+                                  : "hn is scratch: the new h, copied to h at the end.");
+    }
     if (fused) {
         emit_function(e, "static void %s_step(const float x[%s_INPUT], float h[%s_%s], float c[%s_HIDDEN], float %s[%s])",
                       c->id, M, M, hdim, M, c->proj ? "m" : "hn", m_floats(a, c));
         if (c->reset_before)
             emit_line(e, "(void)c;  /* reset before keeps h alone */");
+        emit_whole_rows(e, c, whole);
         emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
     } else if (c->threads > 1) {
         emit_line(e, "/* (tiles t_lo .. t_hi - 1 only, a thread's share: the new h of their units");
@@ -1468,6 +1505,7 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
                       c->id, M, hdim, M, c->proj ? "m" : "hn", m_floats(a, c));
         if (c->reset_before)
             emit_line(e, "(void)c;  /* reset before keeps h alone */");
+        emit_whole_rows(e, c, whole);
         emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
     }
     if (fused) {
@@ -1479,7 +1517,8 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
         emit_close(e, "");
     }
     emit_line(e, "const %s *w = &%s[t][0][0];", wtype(&c->w_h), c->w_h.name);
-    emit_line(e, "float a[%s_TILE_ROWS];  /* the tile's gate pre-activations */", M);
+    if (!whole)
+        emit_line(e, "float a[%s_TILE_ROWS];  /* the tile's gate pre-activations */", M);
     emit_line(e, "%s acc[%s_KSPLIT][%s_VECS];", vtype(c->simd), M, M);
     emit_line(e, "/* gates of the tile: a = pre + w_h h, its rows accumulated together,");
     emit_line(e, " * one pass over w_h[t]; column k to accumulator set k %% KSPLIT */");
@@ -1521,15 +1560,22 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
     emit_line(e, "    acc[0][l] = %s;", c->simd ? "rt_vadd(acc[0][l], acc[q][l])" : "acc[0][l] + acc[q][l]");
     emit_close(e, "");
     emit_unpair(e, c, "acc[0]");
+    const char *sum = int8 ? unscale(a, c->simd, "acc[0][l]", arena_printf(a, "%s[t]", c->s_tiled.name), "l",
+                                     vload(a, c->simd, "pt", "l"))
+                           : "acc[0][l]";
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    %s;", vstore(a, c->simd, "a", "l",
-                                  int8 ? unscale(a, c->simd, "acc[0][l]", arena_printf(a, "%s[t]", c->s_tiled.name), "l",
-                                                 vload(a, c->simd, "pt", "l"))
-                                       : "acc[0][l]"));
-    emit_cells(e, a, c);
+    if (whole)   /* vector l: rows l * VL .. of the tile, within one gate (VL divides TILE) */
+        emit_line(e, "    %s;", c->simd ? arena_printf(a, "rt_vstore(a + t * %s_TILE + %s_CELL_ROW(l * RT_VL), %s)", M, M, sum)
+                                        : arena_printf(a, "a[t * %s_TILE + %s_CELL_ROW(l)] = %s", M, M, sum));
+    else
+        emit_line(e, "    %s;", vstore(a, c->simd, "a", "l", sum));
+    if (!whole)
+        emit_cells(e, a, c, 0);
     emit_close(e, "");
-    if (c->threads > 1) {
+    if (whole) {
+        emit_cells(e, a, c, 1);
+    } else if (c->threads > 1) {
     } else if (c->proj) {
         emit_line(e, "%s_projection(h, m);  /* %s */", c->id,
                   c->reset_before ? "the second pass: the new h" : "h = w_proj m");
@@ -1645,7 +1691,7 @@ static void emit_batch_pass(Emitter *e, Arena *a, const LowModel *lm, const LowC
     if (int8)
         sum = unscale(a, c->simd, sum, arena_printf(a, "%s[t]", c->s_tiled.name), "l", vload(a, c->simd, pre, "l"));
     emit_line(e, "    %s;", vstore(a, c->simd, "a", "l", sum));
-    emit_cells(e, a, c);
+    emit_cells(e, a, c, 0);
     close_steps(e, seqs);
     emit_line(e, "b += %s;", seqs);
 }

@@ -795,6 +795,31 @@ static int threaded_cell(const LowCell *c, int threads)
     return !c->proj && c->hidden >= 128 && c->tiles >= 2 * threads;
 }
 
+/*
+ * Whether the step of cell c updates all its cells at once, after every
+ * tile's gate rows (LowCell.cells_whole): a small LSTM layer (at most 2
+ * tiles of 16 units, H <= 32), one thread. There a step is a chain of
+ * latencies (the products, then each cell's activations, then the next
+ * step's products), and the cells of one tile after another were two
+ * such chains end to end; together, each activation runs on the H cells
+ * as two independent vectors, and h is written in place (no copy of the
+ * new h, no check that c and the new h do not overlap). Measured (Xeon,
+ * AVX-512, gcc 12 -O3 -march=native, I 16, H 32, interleaved, under load):
+ * 210 -> 182 ns per step. Larger layers keep the tile's cells after the
+ * tile's products: their products are long enough to overlap the cells
+ * of the tile before, and a step's gate rows would leave L1.
+ */
+static int cells_whole(const LowCell *c)
+{
+    return c->kind == IR_LSTM && c->block_size == 1 && !c->proj && c->threads <= 1 && c->tile == 16 &&
+           c->tiles <= 2;
+}
+
+int lower_cell_row(const LowCell *c, int r)
+{
+    return r / c->tile * c->hidden + r % c->tile;
+}
+
 /* ---- the state struct ---- */
 
 static int add_field(LowModel *lm, LowFieldKind kind, const char *name, int floats)
@@ -1154,6 +1179,8 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
             note_weights(lm, &c->w_h, c->simd);
             note_weights(lm, &c->w_proj, c->proj_simd);
             note_pairs(lm, c);
+            /* (threads split only layers of H >= 128: threaded_cell) */
+            c->cells_whole = cells_whole(c);
             if (gate_rows < c->gate_rows)
                 gate_rows = c->gate_rows;
             /* (reset before: r h, z and n's input part between the passes) */

@@ -160,6 +160,11 @@ typedef struct LowCell {
                                   model's cells run on one thread, unless the
                                   chunk is 1 or the target asks for size
                                   (lower_api.c) */
+    int cells_whole;           /* a small layer (cells_whole() in lower.c): ID_recur and
+                                  ID_step put every tile's gate rows into one array,
+                                  gate by gate (tile row r of tile t at
+                                  r / V * H + t * V + r % V), then update all H cells
+                                  at once, writing h in place (m unused) */
     int tile;                  /* V: units (cells) per tile (divides H) */
     int tile_blocks;           /* blocks per tile: V / S */
     int tiles;                 /* H / V */
@@ -205,6 +210,10 @@ typedef struct LowCell {
     int rows_out;              /* 1: a run writes each step's h to rows of out; 0:
                                   nobody reads them (only the last step's, in h) */
 } LowCell;
+
+/* With cells_whole, where tile row r of tile 0 goes among a step's rows
+ * gate by gate (tile t's, t * V further): r / V * H + r % V. */
+int lower_cell_row(const LowCell *c, int r);
 
 /*
  * Steps per pass of the tiled kernels: the largest of steps_choices[] whose

@@ -754,13 +754,26 @@ static LLVMValueRef tile_lanes(Gen *g, LLVMValueRef a, int off, unsigned n)
     return loadv(g, n, gepc(g, a, off));
 }
 
-/* The pre-activation of gate q (I, F or O) of a tile's V cells, from the
- * tile's rows a, plus its peephole on cv, clipped, activated. */
-static LLVMValueRef tile_gate(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef a, Gate q,
-                              LLVMValueRef j0, LLVMValueRef cv)
+/* The cells updated at once: a tile's (V), or with whole every cell (H,
+ * LowCell.cells_whole); and the first row of gate q among their rows a:
+ * the tile's rows, or the step's rows gate by gate. */
+static unsigned cells_of(const LowCell *c, int whole)
 {
-    unsigned V = (unsigned)c->tile;
-    LLVMValueRef pre = tile_lanes(g, a, c->tile_off[q], V);
+    return (unsigned)(whole ? c->hidden : c->tile);
+}
+
+static int gate_at(const LowCell *c, Gate q, int whole)
+{
+    return whole ? lower_cell_row(c, c->tile_off[q]) : c->tile_off[q];
+}
+
+/* The pre-activation of gate q (I, F or O) of the cells (cells_of), from
+ * their rows a, plus its peephole on cv, clipped, activated. */
+static LLVMValueRef tile_gate(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef a, Gate q,
+                              LLVMValueRef j0, LLVMValueRef cv, int whole)
+{
+    unsigned V = cells_of(c, whole);
+    LLVMValueRef pre = tile_lanes(g, a, gate_at(c, q, whole), V);
     if (ca->peep[q])
         pre = fadd(g, pre, fmul(g, loadv(g, V, gep(g, ca->peep[q], j0)), cv));
     return act(g, c->gate_act, clip(g, pre, c->clip_gates));
@@ -873,7 +886,7 @@ static void tile_gru_cells(Gen *g, const LowCell *c, LLVMValueRef a, LLVMValueRe
 }
 
 static void tile_cells(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef a, LLVMValueRef t,
-                       LLVMValueRef h, LLVMValueRef cs, LLVMValueRef m)
+                       LLVMValueRef h, LLVMValueRef cs, LLVMValueRef m, int whole)
 {
     if (c->kind != IR_LSTM) {
         tile_gru_cells(g, c, a, t, h, cs, m);
@@ -883,23 +896,24 @@ static void tile_cells(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValue
         tile_block_cells(g, c, ca, a, t, cs, m);
         return;
     }
-    unsigned V = (unsigned)c->tile;
+    unsigned V = cells_of(c, whole);
     LLVMValueRef j0 = mul(g, t, cidx(g, V));
     LLVMValueRef cp = gep(g, cs, j0);
     LLVMValueRef cv = loadv(g, V, cp);
     LLVMValueRef i = NULL, f = NULL;
     if (c->has_gate[GATE_I])
-        i = tile_gate(g, c, ca, a, GATE_I, j0, cv);
+        i = tile_gate(g, c, ca, a, GATE_I, j0, cv, whole);
     if (c->coupled)
         f = fsub(g, fconst(g, LLVMTypeOf(i), 1.0), i);
     else if (c->has_gate[GATE_F])
-        f = tile_gate(g, c, ca, a, GATE_F, j0, cv);
-    LLVMValueRef gv = act(g, c->cell_input_act, clip(g, tile_lanes(g, a, c->tile_off[GATE_G], V), c->clip_gates));
+        f = tile_gate(g, c, ca, a, GATE_F, j0, cv, whole);
+    LLVMValueRef gv = act(g, c->cell_input_act,
+                          clip(g, tile_lanes(g, a, gate_at(c, GATE_G, whole), V), c->clip_gates));
     LLVMValueRef cn = cell_update(g, c, f, i, gv, cv);
     storev(g, cn, cp);
     LLVMValueRef out = act(g, c->cell_output_act, cn);
     if (c->has_gate[GATE_O])
-        out = fmul(g, tile_gate(g, c, ca, a, GATE_O, j0, cn), out);
+        out = fmul(g, tile_gate(g, c, ca, a, GATE_O, j0, cn, whole), out);
     storev(g, out, gep(g, m, j0));
 }
 
@@ -937,7 +951,9 @@ static void tile_project(Gen *g, const LowCell *c, const CellArrays *ca, const A
  * cells updated as vectors of V floats. The new h goes to m (other tiles
  * still read the old h), then to h: copied, or projected. fused:
  * lstmc.ID_step(x, h, c, m), NAME_step's, from the input row x: each
- * tile's projected input first (tile_project), in the same pass. */
+ * tile's projected input first (tile_project), in the same pass. With
+ * cells_whole, every tile's rows go to one array gate by gate, and every
+ * cell is updated after the last tile, its new h straight into h. */
 static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *projection, int fused)
 {
     Fn fn;
@@ -945,10 +961,13 @@ static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *
     fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_%s", c->id, fused ? "step" : "recur"), ps, 4, 0, &fn.t);
     LLVMValueRef pre = param(g, 0), h = param(g, 1), cs = param(g, 2), m = param(g, 3);
     long TR = c->tile_rows;
-    int R = c->recurrent, ks = c->steps_per_pass;
+    int R = c->recurrent, ks = c->steps_per_pass, whole = c->cells_whole && c->threads <= 1;
     Acc A = acc_make(g, c->simd, c->vecs, ks);
     acc_pair(c, &A);
-    LLVMValueRef a = tile_array(g, c), p = fused ? tile_array(g, c) : NULL;
+    /* with cells_whole, every tile's rows gate by gate (the C code's CELL_ROW) */
+    LLVMValueRef a = whole ? LLVMBuildBitCast(g->b, slot(g, LLVMArrayType(g->f32, (unsigned)c->gate_rows)), g->fp, "")
+                           : tile_array(g, c);
+    LLVMValueRef p = fused ? tile_array(g, c) : NULL;
     Loop t;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
     if (fused)
@@ -983,11 +1002,19 @@ static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *
     acc_unpair(g, &A, 0);
     if (scale)
         acc_unscale(g, &A, 0, scale, pt);
-    acc_store(g, &A, 0, a);
-    tile_cells(g, c, ca, a, t.i, h, cs, m);
+    if (whole) {   /* vector l: rows l * vw .. of the tile, within one gate */
+        LLVMValueRef at = gep(g, a, mul(g, t.i, cidx(g, c->tile)));
+        for (int l = 0; l < A.n; l++)
+            storev(g, acc_get(g, &A, 0, l), gepc(g, at, lower_cell_row(c, l * (int)A.vw)));
+    } else {
+        acc_store(g, &A, 0, a);
+        tile_cells(g, c, ca, a, t.i, h, cs, m, 0);
+    }
     loop_close(g, &t);
 
-    if (c->proj) {
+    if (whole) {   /* every cell, the new h in place */
+        tile_cells(g, c, ca, a, cidx(g, 0), h, cs, h, 1);
+    } else if (c->proj) {
         LLVMValueRef args[2] = {h, m};
         call(g, projection->t, projection->v, args, 2);
     } else {
@@ -1042,7 +1069,7 @@ static Fn build_batch_recur(Gen *g, const LowCell *c, const CellArrays *ca)
             if (scale)
                 acc_unscale(g, &A, q, scale, pq[q]);
             acc_store(g, &A, q, a);
-            tile_cells(g, c, ca, a, t.i, gepc(g, sq[q], h_at), gepc(g, sq[q], c_at), gepc(g, sq[q], m_at));
+            tile_cells(g, c, ca, a, t.i, gepc(g, sq[q], h_at), gepc(g, sq[q], c_at), gepc(g, sq[q], m_at), 0);
         }
         loop_close(g, &b);
     }
