@@ -521,6 +521,9 @@ BF16_PAIRS_RT_MAYBE_UNUSED static inline float bf16_pairs_rt_bf16_to_f32(uint16_
 #define BF16_PAIRS_LSTM_GATE_G 32  /* cell input */
 #define BF16_PAIRS_LSTM_GATE_O 48  /* output gate */
 #define BF16_PAIRS_LSTM_GATE_ROWS 64  /* gate rows of a step: TILES x TILE_ROWS */
+/* where tile row r goes in a step's rows gate by gate (its gate's H rows, the
+ * tile's units from t * TILE): every cell is updated at once, after the tiles */
+#define BF16_PAIRS_LSTM_CELL_ROW(r) ((r) / BF16_PAIRS_LSTM_TILE * BF16_PAIRS_LSTM_HIDDEN + (r) % BF16_PAIRS_LSTM_TILE)
 
 /* input weights of lstm lstm, transposed by tile: 1 tiles of 16 units; per tile and column k, the tile's 64 gate rows (i, f, g, o: 16 units each) */
 BF16_PAIRS_WEIGHTS_ATTR static const uint16_t bf16_pairs_lstm_w_x[1][2][64] = {
@@ -806,12 +809,14 @@ static void bf16_pairs_lstm_project(const float *x, size_t n, float *pre)
 }
 
 /* One step of lstm lstm from its projected input pre (GATE_ROWS floats):
- * h, c -> the new h, c. hn is scratch: the new h, copied to h at the end. */
+ * h, c -> the new h, c: every tile's gate rows, then every cell (hn unused). */
 static void bf16_pairs_lstm_recur(const float *pre, float h[BF16_PAIRS_LSTM_HIDDEN], float c[BF16_PAIRS_LSTM_HIDDEN], float hn[BF16_PAIRS_LSTM_HIDDEN])
 {
+    float a[BF16_PAIRS_LSTM_GATE_ROWS];  /* the step's gate pre-activations, gate by gate (CELL_ROW) */
+    (void)hn;  /* the new h goes to h in place */
+    BF16_PAIRS_RT_UNROLL
     for (int t = 0; t < BF16_PAIRS_LSTM_TILES; t++) {
         const uint16_t *w = &bf16_pairs_lstm_w_h[t][0][0];
-        float a[BF16_PAIRS_LSTM_TILE_ROWS];  /* the tile's gate pre-activations */
         bf16_pairs_rt_vec acc[BF16_PAIRS_LSTM_KSPLIT][BF16_PAIRS_LSTM_VECS];
         /* gates of the tile: a = pre + w_h h, its rows accumulated together,
          * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
@@ -854,34 +859,34 @@ static void bf16_pairs_lstm_recur(const float *pre, float h[BF16_PAIRS_LSTM_HIDD
             BF16_PAIRS_RT_VUNPAIR(acc[0][l], acc[0][l + 1]);
         BF16_PAIRS_RT_UNROLL
         for (int l = 0; l < BF16_PAIRS_LSTM_VECS; l++)
-            bf16_pairs_rt_vstore(a + l * BF16_PAIRS_RT_VL, acc[0][l]);
-        /* the tile's cells */
-        for (int v = 0; v < BF16_PAIRS_LSTM_TILE; v++) {
-            const int j = t * BF16_PAIRS_LSTM_TILE + v;
-            /* input gate */
-            const float i = bf16_pairs_rt_sigmoidf_fast(a[BF16_PAIRS_LSTM_GATE_I + v]);
-            /* forget gate */
-            const float f = bf16_pairs_rt_sigmoidf_fast(a[BF16_PAIRS_LSTM_GATE_F + v]);
-            /* cell input */
-            const float g = bf16_pairs_rt_tanhf_fast(a[BF16_PAIRS_LSTM_GATE_G + v]);
-            /* cell state: c = f*c + i*g */
-            c[j] = f * c[j] + i * g;
-            /* output gate */
-            const float o = bf16_pairs_rt_sigmoidf_fast(a[BF16_PAIRS_LSTM_GATE_O + v]);
-            /* hidden state: o * tanh(c) */
-            hn[j] = o * bf16_pairs_rt_tanhf_fast(c[j]);
-        }
+            bf16_pairs_rt_vstore(a + t * BF16_PAIRS_LSTM_TILE + BF16_PAIRS_LSTM_CELL_ROW(l * BF16_PAIRS_RT_VL), acc[0][l]);
     }
-    /* the new h, now that no tile reads the old one */
-    memcpy(h, hn, sizeof(float) * BF16_PAIRS_LSTM_HIDDEN);
+    /* every cell, now that no tile reads the old h: the new h in place */
+    for (int j = 0; j < BF16_PAIRS_LSTM_HIDDEN; j++) {
+        /* input gate */
+        const float i = bf16_pairs_rt_sigmoidf_fast(a[BF16_PAIRS_LSTM_CELL_ROW(BF16_PAIRS_LSTM_GATE_I) + j]);
+        /* forget gate */
+        const float f = bf16_pairs_rt_sigmoidf_fast(a[BF16_PAIRS_LSTM_CELL_ROW(BF16_PAIRS_LSTM_GATE_F) + j]);
+        /* cell input */
+        const float g = bf16_pairs_rt_tanhf_fast(a[BF16_PAIRS_LSTM_CELL_ROW(BF16_PAIRS_LSTM_GATE_G) + j]);
+        /* cell state: c = f*c + i*g */
+        c[j] = f * c[j] + i * g;
+        /* output gate */
+        const float o = bf16_pairs_rt_sigmoidf_fast(a[BF16_PAIRS_LSTM_CELL_ROW(BF16_PAIRS_LSTM_GATE_O) + j]);
+        /* hidden state: o * tanh(c) */
+        h[j] = o * bf16_pairs_rt_tanhf_fast(c[j]);
+    }
 }
 
 /* One step of lstm lstm from its input row x (INPUT floats), NAME_step's:
  * each tile's input projection (into p), then its recurrent product and
  * cells, one pass over the tiles; the bits of bf16_pairs_lstm_project then bf16_pairs_lstm_recur.
- * h, c -> the new h, c. hn is scratch: the new h, copied to h at the end. */
+ * h, c -> the new h, c: every tile's gate rows, then every cell (hn unused). */
 static void bf16_pairs_lstm_step(const float x[BF16_PAIRS_LSTM_INPUT], float h[BF16_PAIRS_LSTM_HIDDEN], float c[BF16_PAIRS_LSTM_HIDDEN], float hn[BF16_PAIRS_LSTM_HIDDEN])
 {
+    float a[BF16_PAIRS_LSTM_GATE_ROWS];  /* the step's gate pre-activations, gate by gate (CELL_ROW) */
+    (void)hn;  /* the new h goes to h in place */
+    BF16_PAIRS_RT_UNROLL
     for (int t = 0; t < BF16_PAIRS_LSTM_TILES; t++) {
         float p[BF16_PAIRS_LSTM_TILE_ROWS];  /* the tile's projected input */
         {  /* the pass's own acc */
@@ -912,7 +917,6 @@ static void bf16_pairs_lstm_step(const float x[BF16_PAIRS_LSTM_INPUT], float h[B
                 bf16_pairs_rt_vstore(pu + l * BF16_PAIRS_RT_VL, acc[l]);
         }
         const uint16_t *w = &bf16_pairs_lstm_w_h[t][0][0];
-        float a[BF16_PAIRS_LSTM_TILE_ROWS];  /* the tile's gate pre-activations */
         bf16_pairs_rt_vec acc[BF16_PAIRS_LSTM_KSPLIT][BF16_PAIRS_LSTM_VECS];
         /* gates of the tile: a = pre + w_h h, its rows accumulated together,
          * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
@@ -955,26 +959,23 @@ static void bf16_pairs_lstm_step(const float x[BF16_PAIRS_LSTM_INPUT], float h[B
             BF16_PAIRS_RT_VUNPAIR(acc[0][l], acc[0][l + 1]);
         BF16_PAIRS_RT_UNROLL
         for (int l = 0; l < BF16_PAIRS_LSTM_VECS; l++)
-            bf16_pairs_rt_vstore(a + l * BF16_PAIRS_RT_VL, acc[0][l]);
-        /* the tile's cells */
-        for (int v = 0; v < BF16_PAIRS_LSTM_TILE; v++) {
-            const int j = t * BF16_PAIRS_LSTM_TILE + v;
-            /* input gate */
-            const float i = bf16_pairs_rt_sigmoidf_fast(a[BF16_PAIRS_LSTM_GATE_I + v]);
-            /* forget gate */
-            const float f = bf16_pairs_rt_sigmoidf_fast(a[BF16_PAIRS_LSTM_GATE_F + v]);
-            /* cell input */
-            const float g = bf16_pairs_rt_tanhf_fast(a[BF16_PAIRS_LSTM_GATE_G + v]);
-            /* cell state: c = f*c + i*g */
-            c[j] = f * c[j] + i * g;
-            /* output gate */
-            const float o = bf16_pairs_rt_sigmoidf_fast(a[BF16_PAIRS_LSTM_GATE_O + v]);
-            /* hidden state: o * tanh(c) */
-            hn[j] = o * bf16_pairs_rt_tanhf_fast(c[j]);
-        }
+            bf16_pairs_rt_vstore(a + t * BF16_PAIRS_LSTM_TILE + BF16_PAIRS_LSTM_CELL_ROW(l * BF16_PAIRS_RT_VL), acc[0][l]);
     }
-    /* the new h, now that no tile reads the old one */
-    memcpy(h, hn, sizeof(float) * BF16_PAIRS_LSTM_HIDDEN);
+    /* every cell, now that no tile reads the old h: the new h in place */
+    for (int j = 0; j < BF16_PAIRS_LSTM_HIDDEN; j++) {
+        /* input gate */
+        const float i = bf16_pairs_rt_sigmoidf_fast(a[BF16_PAIRS_LSTM_CELL_ROW(BF16_PAIRS_LSTM_GATE_I) + j]);
+        /* forget gate */
+        const float f = bf16_pairs_rt_sigmoidf_fast(a[BF16_PAIRS_LSTM_CELL_ROW(BF16_PAIRS_LSTM_GATE_F) + j]);
+        /* cell input */
+        const float g = bf16_pairs_rt_tanhf_fast(a[BF16_PAIRS_LSTM_CELL_ROW(BF16_PAIRS_LSTM_GATE_G) + j]);
+        /* cell state: c = f*c + i*g */
+        c[j] = f * c[j] + i * g;
+        /* output gate */
+        const float o = bf16_pairs_rt_sigmoidf_fast(a[BF16_PAIRS_LSTM_CELL_ROW(BF16_PAIRS_LSTM_GATE_O) + j]);
+        /* hidden state: o * tanh(c) */
+        h[j] = o * bf16_pairs_rt_tanhf_fast(c[j]);
+    }
 }
 
 /* lstm lstm over n steps, first to last: rows of x (INPUT floats) -> each step's h into
