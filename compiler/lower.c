@@ -230,6 +230,15 @@ static void block_tile(int blocks, int shared, int S, const LowTarget *t, int *n
     *nbt = best;
 }
 
+/* s in lower case: "r, z, nh" */
+static const char *lower_case(Arena *a, const char *s)
+{
+    char *t = arena_strdup(a, s);
+    for (char *p = t; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return t;
+}
+
 /*
  * The rows a tile's gates read: each gate's rows go to the input
  * projection's (w_x: READS_X), the recurrent product's (w_h: READS_H) or
@@ -250,15 +259,6 @@ enum { READS_X = 1, READS_H = 2, READS_BOTH = 3 };
  * (a small layer), its shared rows are no whole vector, and the rows stay
  * plain floats, unpadded.
  */
-/* s in lower case: "r, z, nh" */
-static const char *lower_case(Arena *a, const char *s)
-{
-    char *t = arena_strdup(a, s);
-    for (char *p = t; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    return t;
-}
-
 static void tile_layout(LowCell *c, const int n_of[GATE_COUNT], const int reads[GATE_COUNT], int pad, int vectors)
 {
     c->shared_rows = 0;
@@ -286,7 +286,7 @@ static void tile_layout(LowCell *c, const int n_of[GATE_COUNT], const int reads[
     if (c->kind != IR_LSTM && vectors && c->shared_rows % 16 == 0 && c->shared_rows > 0 &&
         4 * (round16(c->in_rows) - c->in_rows) <= round16(c->in_rows) &&
         4 * (round16(c->tile_rows) - c->tile_rows) <= round16(c->tile_rows)) {
-        /* (the RNN's tiles of 8: 8 of 16 would be padding, so none) */
+        /* (not an RNN's tile of 8 units: half of 16 rows would be padding) */
         pad = round16(c->tile_rows) - c->tile_rows;
         c->in_rows = round16(c->in_rows);
     } else {
@@ -364,8 +364,8 @@ static void tile_cell(Arena *a, LowCell *c, const float *w, const float *b, int 
         for (int g = 0; g < GATE_COUNT; g++)
             for (int v = 0; c->tile_off[g] >= 0 && v < n_of[g]; v++)
                 if (st[(size_t)t * (size_t)XR + (size_t)(c->tile_off[g] + v)] != scale[c->gate_off[g] + t * n_of[g] + v])
-                    diag_fatal("internal error: %s: recurrent row %d has another scale than input row %d", c->id,
-                               c->tile_off[g] + v, c->tile_off[g] + v);
+                    diag_fatal("internal error: %s: recurrent row %d has another scale than the input row at its "
+                               "place", c->id, c->tile_off[g] + v);
     /* the present row groups, by their names in lower case: "i, f, g, o" */
     const char *xgates = "", *hgates = "";
     for (int g = 0; g < GATE_COUNT; g++) {

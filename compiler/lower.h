@@ -169,8 +169,8 @@ typedef struct LowCell {
     int tile_rows;             /* rows of a tile's recurrent product (w_h, a[]): the
                                   present gates' rows that read h, then tile_pad */
     int tile_pad;              /* rows of zeros at the end of a tile, so that its rows
-                                  are whole vectors (blocks, GRU tiles of 8 units: see
-                                  block_tile, tile_cell) */
+                                  are whole vectors (blocks, a GRU's tiles of 8 units:
+                                  see block_tile, tile_layout) */
     int tile_off[GATE_COUNT];  /* first row of each gate within them, -1 if it has no
                                   rows there (absent, or reads no h) */
     int in_rows;               /* rows of a tile's input projection (w_x, b_tiled,
