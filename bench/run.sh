@@ -20,7 +20,7 @@
 # build/bench) for the work files; BENCH_BASELINE=PATH/lstmc adds the code of
 # another lstmc (say, the last release's) as one more system of the standard
 # tables (and its --activations exact code and NAME_step to the exact-step
-# tables), to see
+# tables, its GRU and RNN code, C and LLVM object, to the gru-rnn tables), to see
 # a change's effect within one interleaved run;
 # BENCH_TABLES="NAME..." runs only the tables of those names (of the ones
 # the options select), say BENCH_TABLES=blocks-h512 bench/run.sh --variants.
@@ -234,6 +234,10 @@ variant_tables() {
         for m in gru rnn; do
             def_system "$t" "$m-gcc" "$m" gcc "${m^^}, gcc" std-gcc 1
             def_system "$t" "$m-llvm" "$m" llvm "${m^^}, LLVM object" std-llvm 1
+            if [ -n "${BENCH_BASELINE:-}" ]; then
+                def_system "$t" "$m-gcc-base" "$m" base "baseline lstmc, ${m^^}, gcc" std-gcc 1
+                def_system "$t" "$m-llvm-base" "$m" llvm-base "baseline lstmc, ${m^^}, LLVM object" std-llvm 1
+            fi
             def_system "$t" "$m-torch" "$m" torch "PyTorch eager nn.${m^^}"
         done
         def_system "$t" gru-onednn gru onednn "oneDNN lbr_gru_forward"
@@ -384,6 +388,7 @@ kind_code() {
         step-base) CODE=baseline COPTS="--activations fast" CFLAGS_EXTRA=(-DBENCH_STEP_API) ;;
         exact-base) CODE=baseline-exact COPTS="--activations exact" ;;
         exact-llvm-base) CODE=baseline-exact-llvm COPTS="--activations exact --emit obj" ;;
+        llvm-base) CODE=baseline-llvm COPTS="--activations fast --emit obj" ;;
         *) return 1 ;;
     esac
 }

@@ -750,6 +750,43 @@ static void emit_array(Emitter *e, const LowArray *arr)
 
 /* ---- one LSTM layer-direction ---- */
 
+/* Whether a tile's input projection and recurrent product have rows of
+ * their own (lower.h: in_rows, shared_rows; a GRU's), and the macros of
+ * the input projection's rows and vectors. */
+static int split_rows(const LowCell *c)
+{
+    return c->in_rows != c->tile_rows || c->shared_rows != c->tile_rows;
+}
+
+static const char *in_rows(const LowCell *c)
+{
+    return split_rows(c) ? "IN_ROWS" : "TILE_ROWS";
+}
+
+static const char *in_vecs(const LowCell *c)
+{
+    return split_rows(c) ? "IN_VECS" : "VECS";
+}
+
+/* The rows of a tile's two products, where they differ. */
+static void emit_split_rows(Emitter *e, const LowCell *c)
+{
+    const char *M = c->macro;
+    emit_line(e, "/* a tile's rows: %d of its input projection (w_x, b, pre), %d of its recurrent", c->in_rows,
+              c->tile_rows);
+    emit_line(e, " * product (w_h), V for each gate%s; the first SHARED_ROWS, of the gates in both,",
+              c->tile_pad ? ", then rows of zeros (whole vectors)" : "");
+    if (c->tile_rows > c->shared_rows) {
+        emit_line(e, " * add the recurrent product to the projected input; its rows after them");
+        emit_line(e, " * start at zero, apart */");
+    } else {
+        emit_line(e, " * add the recurrent product to the projected input */");
+    }
+    emit_line(e, "#define %s_TILE_ROWS %d", M, c->tile_rows);
+    emit_line(e, "#define %s_IN_ROWS %d", M, c->in_rows);
+    emit_line(e, "#define %s_SHARED_ROWS %d", M, c->shared_rows);
+}
+
 static void emit_cell_defines(Emitter *e, const LowCell *c)
 {
     const char *M = c->macro;
@@ -789,31 +826,55 @@ static void emit_cell_defines(Emitter *e, const LowCell *c)
         emit_line(e, " * for the cell input, then TILE_PAD rows of zeros (whole vectors) */");
         emit_line(e, "#define %s_TILE_ROWS %d", M, c->tile_rows);
         emit_line(e, "#define %s_TILE_PAD %d", M, c->tile_pad);
+    } else if (split_rows(c)) {
+        emit_split_rows(e, c);
     } else {
         emit_line(e, "#define %s_TILE_ROWS %d  /* gate rows of a tile: %d gates x V */", M, c->tile_rows,
                   c->tile_rows / c->tile);
     }
-    emit_line(e, "/* accumulators of a tile: vectors of %s floats */", c->simd ? "RT_VL" : "1");
-    emit_line(e, "#define %s_VECS   (%s_TILE_ROWS / %s)", M, M, c->simd ? "RT_VL" : "1");
-    emit_line(e, "/* steps per pass of the input projection: %s_VECS accumulators each, at most RT_ACCS */", M);
-    emit_line(e, "#define %s_PSTEPS (RT_ACCS / %s_VECS >= 4 ? 4 : RT_ACCS / %s_VECS >= 2 ? 2 : 1)", M, M, M);
+    const char *V = c->simd ? "RT_VL" : "1";
+    emit_line(e, "/* accumulators of a tile: vectors of %s floats */", V);
+    emit_line(e, "#define %s_VECS   (%s_TILE_ROWS / %s)", M, M, V);
+    if (split_rows(c)) {
+        emit_line(e, "#define %s_IN_VECS (%s_IN_ROWS / %s)  /* of its input projection */", M, M, V);
+        if (c->tile_rows > c->shared_rows)
+            emit_line(e, "#define %s_SHARED_VECS (%s_SHARED_ROWS / %s)", M, M, V);
+    }
+    emit_line(e, "/* steps per pass of the input projection: %s_%s accumulators each, at most RT_ACCS */", M,
+              in_vecs(c));
+    emit_line(e, "#define %s_PSTEPS (RT_ACCS / %s_%s >= 4 ? 4 : RT_ACCS / %s_%s >= 2 ? 2 : 1)", M, M, in_vecs(c), M,
+              in_vecs(c));
     emit_line(e, "/* sets of accumulators of the recurrent product (columns k, k+1, ... each");
-    emit_line(e, " * to its own set, summed at the end): hides the latency of the a*b + c chain */");
-    emit_line(e, "#define %s_KSPLIT %s_PSTEPS", M, M);
+    if (split_rows(c)) {
+        emit_line(e, " * to its own set, summed at the end): hides the latency of the a*b + c chain;");
+        emit_line(e, " * and sequences per pass of the batch recurrence */");
+        emit_line(e, "#define %s_KSPLIT (RT_ACCS / %s_VECS >= 4 ? 4 : RT_ACCS / %s_VECS >= 2 ? 2 : 1)", M, M, M);
+    } else {
+        emit_line(e, " * to its own set, summed at the end): hides the latency of the a*b + c chain */");
+        emit_line(e, "#define %s_KSPLIT %s_PSTEPS", M, M);
+    }
     emit_line(e, "/* columns of the recurrent product's passes of KSPLIT; the rest one at a time */");
     emit_line(e, "#define %s_KFULL (%s_%s / %s_KSPLIT * %s_KSPLIT)", M, M, c->proj ? "PROJ" : "HIDDEN", M, M);
-    emit_line(e, "/* first row of each gate within a tile's rows (of %s, %s and pre[]) */", c->w_x.name,
-              c->w_h.name);
+    if (split_rows(c)) {
+        emit_line(e, "/* first row of each gate within a tile's input rows (%s, pre[]), its", c->w_x.name);
+        emit_line(e, " * recurrent rows (%s, a[]), or both */", c->w_h.name);
+    } else {
+        emit_line(e, "/* first row of each gate within a tile's rows (of %s, %s and pre[]) */", c->w_x.name,
+                  c->w_h.name);
+    }
     for (int g = 0; g < GATE_COUNT; g++) {
-        int off = c->tile_off[g];
+        int off = c->tile_off[g] >= 0 ? c->tile_off[g] : c->in_off[g];
+        const char *where = !split_rows(c) || (c->tile_off[g] >= 0 && c->in_off[g] >= 0) ? ""
+                          : c->tile_off[g] >= 0 ? ": recurrent rows, kept apart" : ": input rows (pre)";
         if (off >= 0)
-            emit_line(e, "#define %s_GATE_%s %d  /* %s */", M, c->gate_macro[g], off, c->gate_word[g]);
+            emit_line(e, "#define %s_GATE_%s %d  /* %s%s */", M, c->gate_macro[g], off, c->gate_word[g], where);
         else if (g == GATE_F && c->coupled)
             emit_line(e, "/* forget gate: coupled, f = 1 - i */");
         else if (c->gate_word[g])
             emit_line(e, "/* no %s: it is the constant 1 */", c->gate_word[g]);
     }
-    emit_line(e, "#define %s_GATE_ROWS %d  /* gate rows of a step: TILES x TILE_ROWS */", M, c->gate_rows);
+    emit_line(e, "#define %s_GATE_ROWS %d  /* %s rows of a step: TILES x %s */", M, c->gate_rows,
+              split_rows(c) ? "projected input" : "gate", in_rows(c));
     if (c->cells_whole) {
         emit_line(e, "/* where tile row r goes in a step's rows gate by gate (its gate's H rows, the");
         emit_line(e, " * tile's units from t * TILE): every cell is updated at once, after the tiles */");
@@ -869,6 +930,14 @@ static const char *cell_update_comment(const LowCell *c)
  * old h. */
 static void emit_block_cells(Emitter *e, Arena *a, const LowCell *c);
 
+/* Row group g's pre-activation of unit v: in the tile's rows a[] where
+ * the recurrent product has it, else in its projected input pt[] (a GRU's
+ * candidate, input part). */
+static const char *gate_pre(Arena *a, const LowCell *c, Gate g)
+{
+    return arena_printf(a, "%s[%s_GATE_%s + v]", c->tile_off[g] >= 0 ? "a" : "pt", c->macro, c->gate_macro[g]);
+}
+
 /* The update of a GRU's or an RNN's tile (LowCell.kind): c holds h. */
 static void emit_gru_cells(Emitter *e, Arena *a, const LowCell *c)
 {
@@ -879,31 +948,33 @@ static void emit_gru_cells(Emitter *e, Arena *a, const LowCell *c)
     if (c->kind == IR_RNN) {
         emit_line(e, "/* hidden state: h = %s(w . [x, h] + b) */", act_name(a, c->cell_input_act));
         emit_line(e, "c[j] = %s;",
-                  act_call(a, c->cell_input_act, clipped(a, arena_printf(a, "a[%s_GATE_N + v]", M), c->clip_gates)));
+                  act_call(a, c->cell_input_act, clipped(a, gate_pre(a, c, GATE_G), c->clip_gates)));
     } else if (c->reset_before) {
         emit_line(e, "/* reset gate, on h before the candidate's recurrent product (reset before):");
         emit_line(e, " * r h, which the second pass multiplies by w_hn */");
         emit_line(e, "m[j] = %s * h[j];",
-                  act_call(a, c->gate_act, clipped(a, arena_printf(a, "a[%s_GATE_R + v]", M), c->clip_gates)));
+                  act_call(a, c->gate_act, clipped(a, gate_pre(a, c, GATE_I), c->clip_gates)));
         emit_line(e, "/* update gate */");
         emit_line(e, "m[%s_HIDDEN + j] = %s;", M,
-                  act_call(a, c->gate_act, clipped(a, arena_printf(a, "a[%s_GATE_Z + v]", M), c->clip_gates)));
+                  act_call(a, c->gate_act, clipped(a, gate_pre(a, c, GATE_F), c->clip_gates)));
         emit_line(e, "/* the candidate's input part */");
-        emit_line(e, "m[2 * %s_HIDDEN + j] = a[%s_GATE_N + v];", M, M);
+        emit_line(e, "m[2 * %s_HIDDEN + j] = %s;", M, gate_pre(a, c, GATE_G));
         emit_close(e, "");
         return;
     } else {
         emit_line(e, "/* reset gate */");
         emit_line(e, "const float r = %s;",
-                  act_call(a, c->gate_act, clipped(a, arena_printf(a, "a[%s_GATE_R + v]", M), c->clip_gates)));
+                  act_call(a, c->gate_act, clipped(a, gate_pre(a, c, GATE_I), c->clip_gates)));
         emit_line(e, "/* update gate */");
         emit_line(e, "const float z = %s;",
-                  act_call(a, c->gate_act, clipped(a, arena_printf(a, "a[%s_GATE_Z + v]", M), c->clip_gates)));
+                  act_call(a, c->gate_act, clipped(a, gate_pre(a, c, GATE_F), c->clip_gates)));
+        const char *nh = gate_pre(a, c, GATE_O);
+        if (c->b_hn.data)
+            nh = arena_printf(a, "(%s + %s[j])", nh, c->b_hn.name);
         emit_line(e, "/* candidate: its input part plus r times its recurrent part (reset after) */");
         emit_line(e, "const float n = %s;",
                   act_call(a, c->cell_input_act,
-                           clipped(a, arena_printf(a, "a[%s_GATE_N + v] + r * a[%s_GATE_NH + v]", M, M),
-                                   c->clip_gates)));
+                           clipped(a, arena_printf(a, "%s + r * %s", gate_pre(a, c, GATE_G), nh), c->clip_gates)));
         emit_line(e, "/* hidden state: h = (1 - z) n + z h */");
         emit_line(e, "c[j] = (1.0f - z) * n + z * c[j];");
     }
@@ -1382,10 +1453,10 @@ static void emit_project_pass(Emitter *e, Arena *a, const LowCell *c, const char
     const char *Q = one ? "" : "[q]";
     emit_line(e, "const float *xu = %s;", xu);
     emit_line(e, "float *pu = %s;", pu);
-    emit_line(e, "%s acc%s[%s_VECS];", vtype(c->simd), one ? "" : arena_printf(a, "[%s]", steps), M);
+    emit_line(e, "%s acc%s[%s_%s];", vtype(c->simd), one ? "" : arena_printf(a, "[%s]", steps), M, in_vecs(c));
     open_steps(e, steps);
     emit_line(e, "RT_UNROLL");
-    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "for (int l = 0; l < %s_%s; l++)", M, in_vecs(c));
     if (c->b_tiled.data && c->w_x.type != WT_INT8)
         emit_line(e, "    acc%s[l] = %s;", Q, vload_tile(a, c, arena_printf(a, "%s[t]", c->b_tiled.name), "l"));
     else   /* int8: the bias comes after the scales */
@@ -1393,24 +1464,24 @@ static void emit_project_pass(Emitter *e, Arena *a, const LowCell *c, const char
     close_steps(e, steps);
     emit_line(e, "RT_NO_UNROLL");
     emit_open(e, "for (int k = 0; k < %s_INPUT; k++)", M);
-    emit_line(e, "const %s *wk = w + k * %s_TILE_ROWS;", wtype(&c->w_x), M);
-    emit_line(e, "%s wv[%s_VECS];  /* column k, loaded once for every step */", vtype(c->simd), M);
+    emit_line(e, "const %s *wk = w + k * %s_%s;", wtype(&c->w_x), M, in_rows(c));
+    emit_line(e, "%s wv[%s_%s];  /* column k, loaded once for every step */", vtype(c->simd), M, in_vecs(c));
     emit_line(e, "RT_UNROLL");
-    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "for (int l = 0; l < %s_%s; l++)", M, in_vecs(c));
     emit_line(e, "    %s", c->simd ? arena_printf(a, "RT_VKEEP(wv[l], %s);", wload_tile(a, c, &c->w_x, "wk", "l"))
                                  : arena_printf(a, "wv[l] = %s;", wload(a, c->simd, &c->w_x, "wk", "l")));
     open_steps(e, steps);
     emit_line(e, "const %s xk = %s;", vtype(c->simd),
               vset1(a, c->simd, one ? "xu[k]" : arena_printf(a, "xu[q * %s_INPUT + k]", M)));
     emit_line(e, "RT_UNROLL");
-    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "for (int l = 0; l < %s_%s; l++)", M, in_vecs(c));
     emit_line(e, "    acc%s[l] = %s;", Q, vfma(a, c->simd, "wv[l]", "xk", arena_printf(a, "acc%s[l]", Q)));
     close_steps(e, steps);
     emit_close(e, "");
     open_steps(e, steps);
     emit_unpair(e, c, arena_printf(a, "acc%s", Q));
     emit_line(e, "RT_UNROLL");
-    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "for (int l = 0; l < %s_%s; l++)", M, in_vecs(c));
     const char *sum = arena_printf(a, "acc%s[l]", Q);
     if (c->w_x.type == WT_INT8)   /* b + s * the sum */
         sum = unscale(a, c->simd, sum, arena_printf(a, "%s[t]", c->s_tiled.name), "l",
@@ -1438,7 +1509,7 @@ static void emit_project(Emitter *e, Arena *a, const LowCell *c)
     emit_line(e, "size_t u = 0;");
     emit_line(e, "/* PSTEPS steps per pass, then one at a time */");
     const char *xu = arena_printf(a, "x + u * %s_INPUT", M);
-    const char *pu = arena_printf(a, "pre + u * %s_GATE_ROWS + t * %s_TILE_ROWS", M, M);
+    const char *pu = arena_printf(a, "pre + u * %s_GATE_ROWS + t * %s_%s", M, M, in_rows(c));
     emit_open(e, "while (u + %s_PSTEPS <= n)", M);
     emit_project_pass(e, a, c, arena_printf(a, "%s_PSTEPS", M), xu, pu);
     emit_line(e, "u += %s_PSTEPS;", M);
@@ -1463,13 +1534,61 @@ static void emit_whole_rows(Emitter *e, const LowCell *c, int whole)
     emit_line(e, "RT_UNROLL");
 }
 
+/* The gates of the recurrent rows kept apart, for a comment: "candidate,
+ * recurrent part". */
+static const char *apart_rows(const LowCell *c)
+{
+    for (int g = 0; g < GATE_COUNT; g++)
+        if (c->tile_off[g] >= c->shared_rows)
+            return c->gate_word[g];
+    return "padding";
+}
+
+/* The accumulators acc (of vector l) of a tile's recurrent product at
+ * their start: its shared rows from the projected input at pt (int8: zero,
+ * pt comes after the scales), the rows after them zero (kept apart); in
+ * pair order when paired (pair_bf16: not in the batch kernels). */
+static void emit_acc_start(Emitter *e, Arena *a, const LowCell *c, const char *acc, const char *pt, int paired)
+{
+    const char *M = c->macro;
+    int int8 = c->w_h.type == WT_INT8, apart = c->tile_rows > c->shared_rows;
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_%s; l++)", M, apart ? "SHARED_VECS" : "VECS");
+    emit_line(e, "    %s = %s;", acc, int8     ? vset1(a, c->simd, "0.0f")
+                                   : paired ? vload_tile(a, c, pt, "l") : vload(a, c->simd, pt, "l"));
+    if (!apart)
+        return;
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = %s_SHARED_VECS; l < %s_VECS; l++)  /* %s */", M, M, apart_rows(c));
+    emit_line(e, "    %s = %s;", acc, vset1(a, c->simd, "0.0f"));
+}
+
+/* The sums acc of a tile's recurrent product into its rows a[]: int8, times
+ * the rows' scales, plus the projected input at pt in the shared rows. */
+static void emit_acc_store(Emitter *e, Arena *a, const LowCell *c, const char *acc, const char *pt)
+{
+    const char *M = c->macro, *s = arena_printf(a, "%s[t]", c->s_tiled.name);
+    int int8 = c->w_h.type == WT_INT8, apart = c->tile_rows > c->shared_rows;
+    emit_line(e, "RT_UNROLL");
+    if (!int8 || !apart) {
+        emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+        emit_line(e, "    %s;", vstore(a, c->simd, "a", "l", int8 ? unscale(a, c->simd, acc, s, "l", vload(a, c->simd, pt, "l"))
+                                                                 : acc));
+        return;
+    }
+    emit_line(e, "for (int l = 0; l < %s_SHARED_VECS; l++)", M);
+    emit_line(e, "    %s;", vstore(a, c->simd, "a", "l", unscale(a, c->simd, acc, s, "l", vload(a, c->simd, pt, "l"))));
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = %s_SHARED_VECS; l < %s_VECS; l++)", M, M);
+    emit_line(e, "    %s;", vstore(a, c->simd, "a", "l", unscale(a, c->simd, acc, s, "l", NULL)));
+}
+
 /* One step from the projected input: the recurrent product and the cell
  * update, tile by tile. fused (ID_step): from the input row x, each tile's
  * projected input computed first, into p (the bits ID_project gives). */
 static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
 {
     const char *M = c->macro;
-    int int8 = c->w_h.type == WT_INT8;   /* pre + s * (the sum), after the loop */
     const char *hdim = c->proj ? "PROJ" : "HIDDEN";
     int whole = c->cells_whole && c->threads <= 1;
     if (fused) {
@@ -1509,7 +1628,7 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
         emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
     }
     if (fused) {
-        emit_line(e, "float p[%s_TILE_ROWS];  /* the tile's projected input */", M);
+        emit_line(e, "float p[%s_%s];  /* the tile's projected input */", M, in_rows(c));
         emit_line(e, "{  /* the pass's own acc */");
         e->indent++;
         emit_line(e, "const %s *w = &%s[t][0][0];", wtype(&c->w_x), c->w_x.name);
@@ -1520,15 +1639,19 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
     if (!whole)
         emit_line(e, "float a[%s_TILE_ROWS];  /* the tile's gate pre-activations */", M);
     emit_line(e, "%s acc[%s_KSPLIT][%s_VECS];", vtype(c->simd), M, M);
-    emit_line(e, "/* gates of the tile: a = pre + w_h h, its rows accumulated together,");
-    emit_line(e, " * one pass over w_h[t]; column k to accumulator set k %% KSPLIT */");
+    if (c->tile_rows > c->shared_rows) {
+        emit_line(e, "/* gates of the tile: a = pre + w_h h (the shared rows; the rest w_h h alone),");
+        emit_line(e, " * its rows accumulated together, one pass over w_h[t]; column k to");
+        emit_line(e, " * accumulator set k %% KSPLIT */");
+    } else {
+        emit_line(e, "/* gates of the tile: a = pre + w_h h, its rows accumulated together,");
+        emit_line(e, " * one pass over w_h[t]; column k to accumulator set k %% KSPLIT */");
+    }
     if (fused)
         emit_line(e, "const float *pt = p;");
     else
-        emit_line(e, "const float *pt = pre + t * %s_TILE_ROWS;  /* the tile's projected input */", M);
-    emit_line(e, "RT_UNROLL");
-    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    emit_line(e, "    acc[0][l] = %s;", int8 ? vset1(a, c->simd, "0.0f") : vload_tile(a, c, "pt", "l"));
+        emit_line(e, "const float *pt = pre + t * %s_%s;  /* the tile's projected input */", M, in_rows(c));
+    emit_acc_start(e, a, c, "acc[0][l]", "pt", 1);
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 1; q < %s_KSPLIT; q++)", M);
     emit_line(e, "RT_UNROLL");
@@ -1560,18 +1683,19 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
     emit_line(e, "    acc[0][l] = %s;", c->simd ? "rt_vadd(acc[0][l], acc[q][l])" : "acc[0][l] + acc[q][l]");
     emit_close(e, "");
     emit_unpair(e, c, "acc[0]");
-    const char *sum = int8 ? unscale(a, c->simd, "acc[0][l]", arena_printf(a, "%s[t]", c->s_tiled.name), "l",
-                                     vload(a, c->simd, "pt", "l"))
-                           : "acc[0][l]";
-    emit_line(e, "RT_UNROLL");
-    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    if (whole)   /* vector l: rows l * VL .. of the tile, within one gate (VL divides TILE) */
+    if (whole) {   /* vector l: rows l * VL .. of the tile, within one gate (VL divides TILE) */
+        const char *sum = c->w_h.type == WT_INT8
+                              ? unscale(a, c->simd, "acc[0][l]", arena_printf(a, "%s[t]", c->s_tiled.name), "l",
+                                        vload(a, c->simd, "pt", "l"))
+                              : "acc[0][l]";
+        emit_line(e, "RT_UNROLL");
+        emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
         emit_line(e, "    %s;", c->simd ? arena_printf(a, "rt_vstore(a + t * %s_TILE + %s_CELL_ROW(l * RT_VL), %s)", M, M, sum)
                                         : arena_printf(a, "a[t * %s_TILE + %s_CELL_ROW(l)] = %s", M, M, sum));
-    else
-        emit_line(e, "    %s;", vstore(a, c->simd, "a", "l", sum));
-    if (!whole)
+    } else {
+        emit_acc_store(e, a, c, "acc[0][l]", "pt");
         emit_cells(e, a, c, 0);
+    }
     emit_close(e, "");
     if (whole) {
         emit_cells(e, a, c, 1);
@@ -1651,16 +1775,13 @@ static void emit_cell_run_threads(Emitter *e, Arena *a, const LowModel *lm, cons
 static void emit_batch_pass(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c, const char *seqs)
 {
     const char *M = c->macro;
-    int int8 = c->w_h.type == WT_INT8;
     const char *hdim = c->proj ? "PROJ" : "HIDDEN";
     int one = strcmp(seqs, "1") == 0;
     const char *Q = one ? "" : "[q]", *B = one ? "b" : "b + (size_t)q", *PB = one ? "b" : "(b + (size_t)q)";
     emit_line(e, "%s acc%s[%s_VECS];", vtype(c->simd), one ? "" : arena_printf(a, "[%s]", seqs), M);
     open_steps(e, seqs);
-    emit_line(e, "RT_UNROLL");
-    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    const char *pre = arena_printf(a, "(pre + %s * %s_GATE_ROWS + t * %s_TILE_ROWS)", PB, M, M);
-    emit_line(e, "    acc%s[l] = %s;", Q, int8 ? vset1(a, c->simd, "0.0f") : vload(a, c->simd, pre, "l"));
+    const char *pre = arena_printf(a, "(pre + %s * %s_GATE_ROWS + t * %s_%s)", PB, M, M, in_rows(c));
+    emit_acc_start(e, a, c, arena_printf(a, "acc%s[l]", Q), pre, 0);   /* (no pairs in batch kernels) */
     close_steps(e, seqs);
     emit_line(e, "RT_NO_UNROLL");
     emit_open(e, "for (int k = 0; k < %s_%s; k++)", M, hdim);
@@ -1685,12 +1806,11 @@ static void emit_batch_pass(Emitter *e, Arena *a, const LowModel *lm, const LowC
     else
         emit_line(e, "float *c = s[%s].%s;", B, fname(lm, c->c_field));
     emit_line(e, "float *%s = s[%s].m;", c->proj ? "m" : "hn", B);
-    emit_line(e, "RT_UNROLL");
-    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
-    const char *sum = arena_printf(a, "acc%s[l]", Q);
-    if (int8)
-        sum = unscale(a, c->simd, sum, arena_printf(a, "%s[t]", c->s_tiled.name), "l", vload(a, c->simd, pre, "l"));
-    emit_line(e, "    %s;", vstore(a, c->simd, "a", "l", sum));
+    if (c->reads_pre) {
+        emit_line(e, "const float *pt = %s;  /* the tile's projected input */", pre);
+        pre = "pt";
+    }
+    emit_acc_store(e, a, c, arena_printf(a, "acc%s[l]", Q), pre);
     emit_cells(e, a, c, 0);
     close_steps(e, seqs);
     emit_line(e, "b += %s;", seqs);
@@ -1702,14 +1822,16 @@ static void emit_batch_recur(Emitter *e, Arena *a, const LowModel *lm, const Low
     const char *M = c->macro;
     emit_line(e, "/* %s, the recurrence of nb <= %s_CHUNK sequences from their projected", c->title, lm->macro);
     emit_line(e, " * inputs pre (rows of GATE_ROWS floats): gates = pre + w_h h and the cell");
-    emit_line(e, " * update, tile by tile; one pass over a tile's w_h serves PSTEPS sequences.");
+    /* (sequences per pass: as many as the recurrent product's accumulator sets) */
+    const char *steps = split_rows(c) ? "KSPLIT" : "PSTEPS";
+    emit_line(e, " * update, tile by tile; one pass over a tile's w_h serves %s sequences.", steps);
     emit_line(e, " * Sequence b's state is s[b]; its new h goes to s[b].m. */");
     emit_function(e, "static void %s_batch_recur(const float *pre, size_t nb, %s_state *s)", c->id, lm->name);
     emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
     emit_line(e, "const %s *w = &%s[t][0][0];", wtype(&c->w_h), c->w_h.name);
     emit_line(e, "size_t b = 0;");
-    emit_open(e, "while (b + %s_PSTEPS <= nb)", M);
-    emit_batch_pass(e, a, lm, c, arena_printf(a, "%s_PSTEPS", M));
+    emit_open(e, "while (b + %s_%s <= nb)", M, steps);
+    emit_batch_pass(e, a, lm, c, arena_printf(a, "%s_%s", M, steps));
     emit_close(e, "");
     emit_open(e, "while (b < nb)");
     emit_batch_pass(e, a, lm, c, "1");
@@ -1729,6 +1851,7 @@ static void emit_cell(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c
     emit_array(e, &c->w_x);
     emit_array(e, &c->w_h);
     emit_array(e, &c->b_tiled);
+    emit_array(e, &c->b_hn);
     emit_array(e, &c->s_tiled);
     for (int g = 0; g < GATE_COUNT; g++)
         emit_array(e, &c->peep[g]);

@@ -105,11 +105,11 @@ long lower_array_bytes(const LowArray *arr)
 /*
  * Arr stored as type t: the code of each value (quant.h), f16 and bf16
  * their bits, int8 the value over its row's scale. The scale of element i
- * is scale[(i / plane) * cols + i % cols] for a tiled array (planes:
- * [tile][k][tile row], a scale per tile row) and scale[i / cols] for a
- * matrix of rows.
+ * is scale[(i / plane) * scale_cols + i % cols] for a tiled array (planes:
+ * [tile][k][tile row], a scale per tile row, scale_cols of them per tile)
+ * and scale[i / cols] for a matrix of rows.
  */
-static void store_narrow(Arena *a, LowArray *arr, WeightsType t, const float *scale)
+static void store_narrow(Arena *a, LowArray *arr, WeightsType t, const float *scale, int scale_cols)
 {
     arr->type = t;
     if (t == WT_F32 || !arr->data)
@@ -123,7 +123,7 @@ static void store_narrow(Arena *a, LowArray *arr, WeightsType t, const float *sc
         } else if (t == WT_BF16) {
             codes[i] = quant_bf16_bits(v);
         } else {
-            long r = arr->planes ? (i / plane) * arr->cols + i % arr->cols : i / arr->cols;
+            long r = arr->planes ? (i / plane) * scale_cols + i % arr->cols : i / arr->cols;
             codes[i] = quant_int8(v, scale[r]);
         }
     }
@@ -230,14 +230,87 @@ static void block_tile(int blocks, int shared, int S, const LowTarget *t, int *n
     *nbt = best;
 }
 
-/* The tiled arrays of cell c from its packed gate matrix w [rows][K] and
- * bias b: w_x [tiles][I][tile_rows], w_h [tiles][R][tile_rows], b_tiled
- * [tiles][tile_rows], where tile row tile_off[q] + v of tile t is row
- * gate_off[q] + t*n + v of gate q (n: the tile's rows of gate q, its
- * blocks or its cells), and the tile_pad rows after them are zeros. */
-static void tile_cell(Arena *a, LowCell *c, const float *w, const float *b, int forget_bias, WeightsType type,
-                      const float *scale, const LowTarget *target)
+/* s in lower case: "r, z, nh" */
+static const char *lower_case(Arena *a, const char *s)
 {
+    char *t = arena_strdup(a, s);
+    for (char *p = t; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return t;
+}
+
+/*
+ * The rows a tile's gates read: each gate's rows go to the input
+ * projection's (w_x: READS_X), the recurrent product's (w_h: READS_H) or
+ * both. An LSTM's all read both; a GRU's candidate has an input part and a
+ * recurrent part apart (r multiplies the second), each in one only.
+ */
+enum { READS_X = 1, READS_H = 2, READS_BOTH = 3 };
+
+/*
+ * A tile's rows: the gates that read both first, in gate order (the
+ * shared rows, where the recurrent product adds to the projected input),
+ * then those of the input projection alone (its in_rows) or of the
+ * recurrent product alone (its tile_rows), each then padded with `pad`
+ * rows of zeros. The shared rows of a GRU's tile of 16 units are 32 (r,
+ * z), its input and recurrent rows 48 each (then n's input part, or its
+ * recurrent part), whole vectors. A GRU's tile of 8 units has 24 rows of
+ * each, padded to 32 (a quarter, as block_tile allows); of fewer units
+ * (a small layer), its shared rows are no whole vector, and the rows stay
+ * plain floats, unpadded.
+ */
+static void tile_layout(LowCell *c, const int n_of[GATE_COUNT], const int reads[GATE_COUNT], int pad, int vectors)
+{
+    c->shared_rows = 0;
+    for (int g = 0; g < GATE_COUNT; g++) {
+        c->tile_off[g] = c->in_off[g] = -1;
+        if (c->gate_off[g] >= 0 && reads[g] == READS_BOTH) {
+            c->tile_off[g] = c->in_off[g] = c->shared_rows;
+            c->shared_rows += n_of[g];
+        }
+    }
+    c->in_rows = c->tile_rows = c->shared_rows;
+    c->reads_pre = 0;
+    for (int g = 0; g < GATE_COUNT; g++) {
+        if (c->gate_off[g] < 0 || reads[g] == READS_BOTH)
+            continue;
+        if (reads[g] == READS_X) {
+            c->in_off[g] = c->in_rows;
+            c->in_rows += n_of[g];
+            c->reads_pre = 1;
+        } else {
+            c->tile_off[g] = c->tile_rows;
+            c->tile_rows += n_of[g];
+        }
+    }
+    if (c->kind != IR_LSTM && vectors && c->shared_rows % 16 == 0 && c->shared_rows > 0 &&
+        4 * (round16(c->in_rows) - c->in_rows) <= round16(c->in_rows) &&
+        4 * (round16(c->tile_rows) - c->tile_rows) <= round16(c->tile_rows)) {
+        /* (not an RNN's tile of 8 units: half of 16 rows would be padding) */
+        pad = round16(c->tile_rows) - c->tile_rows;
+        c->in_rows = round16(c->in_rows);
+    } else {
+        c->in_rows += pad;
+    }
+    c->tile_pad = pad;
+    c->tile_rows += pad;
+    if (!c->reads_pre && c->tile_rows == c->in_rows && c->tile_rows - pad == c->shared_rows)
+        c->shared_rows = c->tile_rows;   /* one layout (an LSTM's): its padding too */
+    c->simd = c->tile_rows % 16 == 0 && c->in_rows % 16 == 0 && c->shared_rows % 16 == 0;
+}
+
+/* The tiled arrays of cell c from its packed gate matrix w [rows][K] and
+ * bias b: w_x [tiles][I][in_rows], w_h [tiles][R][tile_rows], b_tiled
+ * [tiles][in_rows], where input row in_off[q] + v of tile t is row
+ * gate_off[q] + t*n + v of gate q (n: the tile's rows of gate q, its
+ * blocks or its cells), recurrent row tile_off[q] + v likewise, and the
+ * rows after the gates' are zeros. reads: each gate's (NULL: both, as an
+ * LSTM's); a gate that reads h only has no bias here (a GRU's b_hn, added
+ * in the update). */
+static void tile_cell(Arena *a, LowCell *c, const float *w, const float *b, int forget_bias, WeightsType type,
+                      const float *scale, const LowTarget *target, const int *reads)
+{
+    static const int lstm_reads[GATE_COUNT] = {READS_BOTH, READS_BOTH, READS_BOTH, READS_BOTH};
     int S = c->block_size, I = c->input, R = c->recurrent, K = I + R;
     int nbt, pad = 0, shared = 0;
     for (int g = 0; g < GATE_COUNT; g++)
@@ -250,79 +323,100 @@ static void tile_cell(Arena *a, LowCell *c, const float *w, const float *b, int 
     c->tile_blocks = nbt;
     c->tile = nbt * S;
     c->tiles = c->hidden / c->tile;
-    c->tile_rows = 0;
-    for (int g = 0; g < GATE_COUNT; g++) {
-        c->tile_off[g] = -1;
+    for (int g = 0; g < GATE_COUNT; g++)
         n_of[g] = g == GATE_G ? c->tile : nbt;
-        if (c->gate_off[g] >= 0) {
-            c->tile_off[g] = c->tile_rows;
-            c->tile_rows += n_of[g];
-        }
-    }
-    c->tile_pad = pad;
-    c->tile_rows += pad;
-    int TR = c->tile_rows, NT = c->tiles;
-    c->gate_rows = NT * TR;
-    c->simd = TR % 16 == 0;
-    /* zeroed: the padding rows */
-    float *wx = arena_alloc(a, sizeof(float) * (size_t)NT * (size_t)(I ? I : 1) * (size_t)TR);
-    float *wh = arena_alloc(a, sizeof(float) * (size_t)NT * (size_t)R * (size_t)TR);
-    float *bt = b ? arena_alloc(a, sizeof(float) * (size_t)NT * (size_t)TR) : NULL;
-    float *st = scale ? arena_alloc(a, sizeof(float) * (size_t)NT * (size_t)TR) : NULL;
+    tile_layout(c, n_of, reads ? reads : lstm_reads, pad, !(target->known && target->vl == 1));
+    int TR = c->tile_rows, XR = c->in_rows, NT = c->tiles;
+    c->gate_rows = NT * XR;
+    /* zeroed: the padding rows, and each gate's rows where it reads nothing */
+    size_t nx = (size_t)NT * (size_t)(I ? I : 1) * (size_t)XR, nh = (size_t)NT * (size_t)R * (size_t)TR;
+    float *wx = arena_alloc(a, sizeof(float) * nx);
+    float *wh = arena_alloc(a, sizeof(float) * nh);
+    float *bt = b ? arena_alloc(a, sizeof(float) * (size_t)NT * (size_t)XR) : NULL;
+    float *st = scale ? arena_alloc(a, sizeof(float) * (size_t)NT * (size_t)XR) : NULL;
     if (st)
-        memset(st, 0, sizeof(float) * (size_t)NT * (size_t)TR);
-    memset(wx, 0, sizeof(float) * (size_t)NT * (size_t)(I ? I : 1) * (size_t)TR);
-    memset(wh, 0, sizeof(float) * (size_t)NT * (size_t)R * (size_t)TR);
+        memset(st, 0, sizeof(float) * (size_t)NT * (size_t)XR);
+    memset(wx, 0, sizeof(float) * nx);
+    memset(wh, 0, sizeof(float) * nh);
     if (bt)
-        memset(bt, 0, sizeof(float) * (size_t)NT * (size_t)TR);
+        memset(bt, 0, sizeof(float) * (size_t)NT * (size_t)XR);
     for (int t = 0; t < NT; t++)
         for (int g = 0; g < GATE_COUNT; g++) {
             if (c->gate_off[g] < 0)
                 continue;
             for (int v = 0; v < n_of[g]; v++) {
-                int row = c->gate_off[g] + t * n_of[g] + v, q = c->tile_off[g] + v;
-                for (int k = 0; k < I; k++)
-                    wx[((size_t)t * (size_t)I + (size_t)k) * (size_t)TR + (size_t)q] = w[(size_t)row * (size_t)K + (size_t)k];
-                for (int k = 0; k < R; k++)
-                    wh[((size_t)t * (size_t)R + (size_t)k) * (size_t)TR + (size_t)q] = w[(size_t)row * (size_t)K + (size_t)(I + k)];
-                if (bt)
-                    bt[(size_t)t * (size_t)TR + (size_t)q] = b[row];
-                if (st)
-                    st[(size_t)t * (size_t)TR + (size_t)q] = scale[row];
+                int row = c->gate_off[g] + t * n_of[g] + v, qx = c->in_off[g] + v, qh = c->tile_off[g] + v;
+                if (c->in_off[g] >= 0) {
+                    for (int k = 0; k < I; k++)
+                        wx[((size_t)t * (size_t)I + (size_t)k) * (size_t)XR + (size_t)qx] = w[(size_t)row * (size_t)K + (size_t)k];
+                    if (bt)
+                        bt[(size_t)t * (size_t)XR + (size_t)qx] = b[row];
+                    if (st)
+                        st[(size_t)t * (size_t)XR + (size_t)qx] = scale[row];
+                }
+                if (c->tile_off[g] >= 0)
+                    for (int k = 0; k < R; k++)
+                        wh[((size_t)t * (size_t)R + (size_t)k) * (size_t)TR + (size_t)qh] = w[(size_t)row * (size_t)K + (size_t)(I + k)];
             }
         }
+    /* int8: recurrent row q takes input row q's scale (lower.h, s_tiled) */
+    for (int t = 0; st && t < NT; t++)
+        for (int g = 0; g < GATE_COUNT; g++)
+            for (int v = 0; c->tile_off[g] >= 0 && v < n_of[g]; v++)
+                if (st[(size_t)t * (size_t)XR + (size_t)(c->tile_off[g] + v)] != scale[c->gate_off[g] + t * n_of[g] + v])
+                    diag_fatal("internal error: %s: recurrent row %d has another scale than the input row at its "
+                               "place", c->id, c->tile_off[g] + v);
     /* the present row groups, by their names in lower case: "i, f, g, o" */
-    char *gates = arena_strdup(a, "");
+    const char *xgates = "", *hgates = "";
+    for (int g = 0; g < GATE_COUNT; g++) {
+        if (c->in_off[g] >= 0)
+            xgates = arena_printf(a, "%s%s%s", xgates, *xgates ? ", " : "", c->gate_macro[g]);
+        if (c->tile_off[g] >= 0)
+            hgates = arena_printf(a, "%s%s%s", hgates, *hgates ? ", " : "", c->gate_macro[g]);
+    }
+    xgates = lower_case(a, xgates);
+    hgates = lower_case(a, hgates);
+    int xpad = XR;
     for (int g = 0; g < GATE_COUNT; g++)
-        if (c->gate_off[g] >= 0)
-            gates = arena_printf(a, "%s%s%s", gates, *gates ? ", " : "", c->gate_macro[g]);
-    for (char *p = gates; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    const char *layout = S == 1
-        ? arena_printf(a, "%d tiles of %d units; per tile and column k, the tile's %d gate rows "
-                       "(%s: %d units each)", NT, c->tile, TR, gates, c->tile)
-        : arena_printf(a, "%d tiles of %d blocks (%d cells); per tile and column k, the tile's %d gate rows "
-                       "(%s: one per block for i, f, o, one per cell for g%s)", NT, nbt, c->tile, TR, gates,
-                       pad ? arena_printf(a, ", then %d of zeros", pad) : "");
-    c->w_x = array_of(a, c->id, "w_x", arena_printf(a, "input weights of %s, transposed by tile: %s", c->title, layout),
-                      NT, I, TR, I ? wx : NULL);
-    c->w_h = array_of(a, c->id, "w_h", arena_printf(a, "recurrent weights of %s, transposed by tile: %s", c->title, layout),
+        xpad -= c->in_off[g] >= 0 ? n_of[g] : 0;
+    const char *xlayout, *hlayout, *zeros = c->tile_pad ? arena_printf(a, ", then %d of zeros", c->tile_pad) : "";
+    if (S > 1) {
+        xlayout = hlayout = arena_printf(a, "%d tiles of %d blocks (%d cells); per tile and column k, the tile's %d "
+                                         "gate rows (%s: one per block for i, f, o, one per cell for g%s)", NT, nbt,
+                                         c->tile, TR, hgates, zeros);
+    } else if (!reads) {
+        xlayout = hlayout = arena_printf(a, "%d tiles of %d units; per tile and column k, the tile's %d gate rows "
+                                         "(%s: %d units each)", NT, c->tile, TR, hgates, c->tile);
+    } else {
+        xlayout = arena_printf(a, "%d tiles of %d units; per tile and column k, the tile's %d input rows (%s: %d "
+                               "units each%s)", NT, c->tile, XR, xgates, c->tile,
+                               xpad ? arena_printf(a, ", then %d of zeros", xpad) : "");
+        hlayout = arena_printf(a, "%d tiles of %d units; per tile and column k, the tile's %d recurrent rows (%s: %d "
+                               "units each%s)", NT, c->tile, TR, hgates, c->tile, zeros);
+    }
+    c->w_x = array_of(a, c->id, "w_x", arena_printf(a, "input weights of %s, transposed by tile: %s", c->title, xlayout),
+                      NT, I, XR, I ? wx : NULL);
+    c->w_h = array_of(a, c->id, "w_h", arena_printf(a, "recurrent weights of %s, transposed by tile: %s", c->title, hlayout),
                       NT, R, TR, wh);
-    c->b_tiled = array_of(a, c->id, "b", arena_printf(a, "gate biases of %s by tile%s", c->title,
+    c->b_tiled = array_of(a, c->id, "b", arena_printf(a, "%s biases of %s by tile%s", reads ? "input rows'" : "gate",
+                                                      c->title,
                                                       forget_bias ? " (forget gate rows include forget_bias)" : ""),
-                          0, NT, TR, bt);
+                          0, NT, XR, bt);
     c->w_x.plane_label = c->w_h.plane_label = "tile";
-    c->s_tiled = array_of(a, c->id, "s", arena_printf(a, "int8 weights of %s: the scale of each gate row, by tile "
-                                                      "(w_x and w_h hold the weights over it)", c->title),
-                          0, NT, TR, st);
-    store_narrow(a, &c->w_x, type, st);
-    store_narrow(a, &c->w_h, type, st);
+    c->s_tiled = array_of(a, c->id, "s", arena_printf(a, "int8 weights of %s: the scale of each %s row, by tile "
+                                                      "(w_x and w_h hold the weights over it)", c->title,
+                                                      reads ? "input (and recurrent)" : "gate"),
+                          0, NT, XR, st);
+    store_narrow(a, &c->w_x, type, st, XR);
+    store_narrow(a, &c->w_h, type, st, XR);
     /* Measured (Xeon, AVX-512, I 64, H 256, 2 layers: w_h 512 KiB in L2):
      * a vector of bfloat16 read as one widening and one shift costs 3
      * vector operations with its a*b + c, which made the kernels no faster
      * than float32's from L2; two vectors per load, a shift and a mask,
-     * cost 2 each (the recurrent product 1.3x faster). */
-    c->pair_bf16 = type == WT_BF16 && TR % 32 == 0;
+     * cost 2 each (the recurrent product 1.3x faster). One layout only (an
+     * LSTM's, an RNN's): the accumulators in pair order start whole from
+     * the projected input, none kept apart. */
+    c->pair_bf16 = type == WT_BF16 && TR % 32 == 0 && XR == TR && c->shared_rows == TR;
 }
 
 /*
@@ -370,7 +464,7 @@ static void tile_proj(Arena *a, LowCell *c, const float *w, WeightsType type, co
     c->s_proj = array_of(a, c->id, "s_proj", arena_printf(a, "int8 projection of %s: the scale of each row of h",
                                                           c->title),
                          0, NT, PT, scale);
-    store_narrow(a, &c->w_proj, type, scale);
+    store_narrow(a, &c->w_proj, type, scale, PT);
 }
 
 /*
@@ -511,7 +605,7 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
     c->clip_gates = (float)l->clip_gates;
     c->clip_cell = (float)l->clip_cell;
     c->clip_proj = (float)l->clip_proj;
-    tile_cell(a, c, w, b, l->forget_bias != 0, type, scale, target);
+    tile_cell(a, c, w, b, l->forget_bias != 0, type, scale, target, NULL);
 }
 
 /*
@@ -520,15 +614,17 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
  * gates are, so that the kernels, the hoisted input projection, batches
  * and threads serve it unchanged and the emitters differ only in the few
  * lines of the update. A GRU's candidate needs its input and recurrent
- * parts apart (r multiplies the second), so each has rows of its own,
- * zero in the other's columns: H rows more than the GRU's 3H.
+ * parts apart (r multiplies the second): its input part's rows read x
+ * only, its recurrent part's h only (tile_cell's reads), so a tile's input
+ * projection and its recurrent product have 3H rows each, as the
+ * equations, r and z shared.
  *
  * Reset before, n's recurrent product reads r h, so it needs r of every
- * unit first: its rows leave the tiled kernel (which computes r, z and n's
- * input part, hoisted as every gate's) for a second pass, the projection
- * kernel over r h (lower.h). That pass also does H x H multiply-adds, as
- * the zero rows of the first pass do: 4H^2 per step, as reset after. No
- * threads (threaded_cell: a projection), so a step needs no second barrier.
+ * unit first: it leaves the tiled kernel (r, z in both products, n's
+ * input part in the input projection, 2H recurrent rows) for a second
+ * pass, the projection kernel over r h (lower.h): 3H^2 multiply-adds per
+ * step in all, as reset after. No threads (threaded_cell: a projection),
+ * so a step needs no second barrier.
  */
 static void lower_gru_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char *id, const char *local,
                            int fast, WeightsType type, const LowTarget *target)
@@ -540,6 +636,7 @@ static void lower_gru_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const 
     static const char *const macros[GATE_COUNT] = {"R", "Z", "N", "NH"};
     static const char *const words[GATE_COUNT] = {
         "reset gate", "update gate", "candidate, input part", "candidate, recurrent part"};
+    static const int reads[GATE_COUNT] = {READS_BOTH, READS_BOTH, READS_X, READS_H};
 
     cell_begin(a, c, L, gru ? "gru" : "rnn", g->dirs, dir->reverse, id, local);
     c->reset_before = before;
@@ -558,7 +655,8 @@ static void lower_gru_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const 
     }
 
     /* The packed rows and biases: row j of part q is w[q] row j; the
-     * candidate's parts take its columns of x and of h. */
+     * candidate's parts take its columns of x and of h, b_hn its own
+     * array (b_hn), added in the update. */
     float *w = arena_alloc(a, sizeof(float) * (size_t)rows * (size_t)K);
     float *b = dir->b[GRU_N] ? arena_alloc(a, sizeof(float) * (size_t)rows) : NULL;
     /* int8: each packed row's scale, its part's row's (quantize.c) */
@@ -590,6 +688,9 @@ static void lower_gru_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const 
                                                          "(%d), then h (%d)", c->title, rows, K, I, H),
                           0, rows, K, w);
     c->b_gates = array_of(a, id, "b_gates", arena_printf(a, "biases of %s", c->title), 0, rows, 0, b);
+    c->b_hn = array_of(a, id, "b_hn", arena_printf(a, "the candidate's recurrent biases of %s (reset after: "
+                                                   "inside r's product), one per unit", c->title),
+                       0, H, 0, gru && !before && b ? dir->b_hn : NULL);
     c->w_gates.ngroups = c->b_gates.ngroups = groups.ngroups;
     memcpy(c->w_gates.group, groups.group, sizeof groups.group);
     memcpy(c->b_gates.group, groups.group, sizeof groups.group);
@@ -624,7 +725,7 @@ static void lower_gru_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const 
     c->cell_input_act = act_of(g->cand_act, fast);
     c->cell_output_act = act_of(identity, fast);
     c->clip_gates = (float)g->clip;
-    tile_cell(a, c, w, b, 0, type, scale, target);
+    tile_cell(a, c, w, b, 0, type, scale, target, gru ? reads : NULL);
 }
 
 static void lower_dense(Arena *a, LowDense *dn, const IrLayer *L, const char *id, int fast, WeightsType type)
@@ -641,7 +742,7 @@ static void lower_dense(Arena *a, LowDense *dn, const IrLayer *L, const char *id
                      0, L->output, 0, L->dense.b);
     dn->s = array_of(a, id, "s", arena_printf(a, "int8 weights of %s: the scale of each unit's row", dn->title),
                      0, L->output, 0, L->dense.w_scale);
-    store_narrow(a, &dn->w, type, L->dense.w_scale);
+    store_narrow(a, &dn->w, type, L->dense.w_scale, 0);
     dn->act = act_of(L->dense.act, fast);
 }
 
@@ -1075,6 +1176,8 @@ static uint64_t model_hash(const LowModel *lm)
                                       &c->h0, &c->c0, &c->peep[GATE_I], &c->peep[GATE_F], &c->peep[GATE_O]};
             for (size_t q = 0; q < COUNT_OF(arrs); q++)
                 h = fnv_array(h, arrs[q]);
+            if (c->b_hn.data)   /* (the hashes of other models unchanged) */
+                h = fnv_array(h, &c->b_hn);
             if (c->s_tiled.data)   /* int8 */
                 h = fnv_array(fnv_array(h, &c->s_tiled), &c->s_proj);
         }
@@ -1166,7 +1269,7 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
             lm->flash_bytes += lower_array_bytes(&c->w_x) + lower_array_bytes(&c->w_h) +
                                lower_array_bytes(&c->b_tiled) + lower_array_bytes(&c->s_tiled);
             lm->flash_bytes += lower_array_bytes(&c->w_proj) + lower_array_bytes(&c->s_proj) +
-                               lower_array_bytes(&c->h0) + lower_array_bytes(&c->c0);
+                               lower_array_bytes(&c->h0) + lower_array_bytes(&c->c0) + lower_array_bytes(&c->b_hn);
             for (int g = 0; g < GATE_COUNT; g++)
                 lm->flash_bytes += 4 * lower_array_floats(&c->peep[g]);
             lm->initial_state |= c->h0.data || c->c0.data;
@@ -1189,7 +1292,9 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
             /* the counts of the tiled kernels, where the target is known */
             if (lm->target.known) {
                 c->vecs = c->tile_rows / (c->simd ? lm->target.vl : 1);
+                c->in_vecs = c->in_rows / (c->simd ? lm->target.vl : 1);
                 c->steps_per_pass = lm->target.size ? 1 : lower_steps_choice(c->vecs, lm->target.accs);
+                c->in_steps = lm->target.size ? 1 : lower_steps_choice(c->in_vecs, lm->target.accs);
                 if (c->proj) {
                     c->proj_vecs = c->proj_tile / (c->proj_simd ? lm->target.vl : 1);
                     c->proj_steps = lm->target.size ? 1 : lower_steps_choice(c->proj_vecs, lm->target.accs);

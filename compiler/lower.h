@@ -102,18 +102,22 @@ typedef struct LowCell {
     const char *local;         /* id without the prefix, for state fields: "enc_l0" */
     const char *title;         /* for comments: "lstm enc.l0, forward" */
     /* The cell update, over the same tiled kernels. IR_LSTM: as ir.h says.
-     * IR_GRU (reset after): r in the input gate's rows, z in the forget
+     * IR_GRU (reset after): r in the input gate's slot, z in the forget
      * gate's, the candidate's input part (w_n x + b_n) in the cell input's,
-     * its recurrent part (w_n h + b_hn) in the output gate's; c holds h, and
-     * c' = (1 - z) cell_input_act(a_g + r a_o) + z c, h = c'. IR_RNN: the
-     * cell input's rows alone; c' = cell_input_act(a_g), h = c'.
+     * its recurrent part (w_hn h, b_hn added in the update: b_hn) in the
+     * output gate's. A tile's input rows are r, z and n's input part, its
+     * recurrent rows r, z and n's recurrent part: 3H each, r and z shared,
+     * the two parts of n apart (in_off, tile_off, shared_rows below), since
+     * r multiplies the second. c holds h, and
+     * c' = (1 - z) cell_input_act(pre_n + r (a_nh + b_hn)) + z c, h = c'.
+     * IR_RNN: the cell input's rows alone; c' = cell_input_act(a_g), h = c'.
      * IR_GRU with reset_before: two passes, as n needs r of every unit.
-     * The first is the tiled kernel over r, z and the candidate's input
-     * part (its rows zero in h's columns), which writes m = [r h, z, a_n]
-     * (3H floats); the second is the projection kernel (proj = H, w_proj
-     * holding w_n's columns of h, named w_hn), whose tiles finish their
-     * units: h = (1 - z) cell_input_act(a_n + w_hn (r h)) + z h, in place.
-     * c is not used. */
+     * The first is the tiled kernel over r, z (input and recurrent rows)
+     * and the candidate's input part (input rows only), which writes
+     * m = [r h, z, pre_n] (3H floats); the second is the projection kernel
+     * (proj = H, w_proj holding w_n's columns of h, named w_hn), whose
+     * tiles finish their units: h = (1 - z) cell_input_act(pre_n + w_hn
+     * (r h)) + z h, in place. c is not used. */
     IrKind kind;
     int reset_before;
     const char *gate_macro[GATE_COUNT]; /* each row group in macro names: "I", "F", "G",
@@ -124,7 +128,7 @@ typedef struct LowCell {
     int input, hidden, block_size, blocks, proj, recurrent;   /* I H S NB P R */
     int has_gate[GATE_COUNT];  /* has_gate[GATE_G] = 1 */
     int coupled;               /* f = 1 - i */
-    int gate_rows;             /* gate pre-activations of a step: tiles x tile_rows
+    int gate_rows;             /* projected input of a step (pre): tiles x in_rows
                                   (the present gates' rows, and the tiles' padding) */
     int gate_off[GATE_COUNT];  /* first row of each gate in w_gates, -1 if it has none */
     LowArray w_gates;          /* [rows][I + R]: the present gates' rows, columns x
@@ -144,7 +148,8 @@ typedef struct LowCell {
      * tile: one per block for i, f, o, one per cell for g; with S = 1 both
      * are `tile`), then `tile_pad` rows of zeros, are computed together in
      * registers, one pass over the weights, then the tile's cells are
-     * updated at once, each cell reading its block's gates. Weights are
+     * updated at once, each cell reading its block's gates. (A GRU's input
+     * and recurrent rows differ: in_rows, shared_rows.) Weights are
      * transposed within a tile: w[tile][k][tile row], so the loop over a
      * tile's rows has independent accumulators and vectorizes. The input
      * part is hoisted: a run projects a chunk of steps first (a matrix
@@ -168,30 +173,53 @@ typedef struct LowCell {
     int tile;                  /* V: units (cells) per tile (divides H) */
     int tile_blocks;           /* blocks per tile: V / S */
     int tiles;                 /* H / V */
-    int tile_rows;             /* the present gates' rows of a tile, then tile_pad */
+    int tile_rows;             /* rows of a tile's recurrent product (w_h, a[]): the
+                                  present gates' rows that read h, then tile_pad */
     int tile_pad;              /* rows of zeros at the end of a tile, so that its rows
-                                  are whole vectors (blocks only; see block_tile) */
-    int tile_off[GATE_COUNT];  /* first row of each gate within a tile, -1 if absent */
-    int simd;                  /* tile_rows is a multiple of 16: the kernels use the
-                                  target's vectors (else plain floats) */
-    int vecs;                  /* accumulator vectors of a tile (target known; else
-                                  tile_rows / RT_VL in the C) */
+                                  are whole vectors (blocks, a GRU's tiles of 8 units:
+                                  see block_tile, tile_layout) */
+    int tile_off[GATE_COUNT];  /* first row of each gate within them, -1 if it has no
+                                  rows there (absent, or reads no h) */
+    int in_rows;               /* rows of a tile's input projection (w_x, b_tiled,
+                                  s_tiled, a step's pre): the gates' rows that read x,
+                                  then rows of zeros; >= tile_rows; an LSTM's and an
+                                  RNN's are its tile_rows */
+    int in_off[GATE_COUNT];    /* first row of each gate within them, -1 if none */
+    int shared_rows;           /* the first rows of both, of the same gates (all of an
+                                  LSTM's): the recurrent product adds to the projected
+                                  input's. Its rows after them start at zero (kept
+                                  apart: a GRU's w_hn h); the rows of pre after them
+                                  are read by the update itself (reads_pre) */
+    int reads_pre;             /* some gate has input rows only (a GRU's n): the update
+                                  reads it from the tile's pre */
+    int simd;                  /* tile_rows, in_rows and shared_rows are multiples of 16:
+                                  the kernels use the target's vectors (else plain
+                                  floats) */
+    int vecs, in_vecs;         /* accumulator vectors of a tile's recurrent product and
+                                  of its input projection (target known; else
+                                  tile_rows / RT_VL, in_rows / RT_VL in the C) */
     int pair_bf16;             /* bfloat16 w_x, w_h whose tile rows are whole pairs of
-                                  vectors (32 rows): ID_project and ID_recur (and
-                                  ID_step) read 2 vectors' weights per load, the even
-                                  rows then the odd (a shift and a mask, not a widening
-                                  and a shift per vector), into accumulators in that
-                                  order, put back in row order before they are used
-                                  (rt_vload_bf16_pair, rt_vload_pair, RT_VUNPAIR) */
-    int steps_per_pass;        /* steps (sequences) per pass of the input projection
-                                  (batch recurrence) and accumulator sets of the
-                                  recurrent product: lower_steps_choice (target
-                                  known; else 0, the C's macro decides) */
-    LowArray w_x;              /* [tiles][I][tile_rows] */
+                                  vectors (32 rows) in one layout (in_rows = shared_rows =
+                                  tile_rows): ID_project and ID_recur (and ID_step) read
+                                  2 vectors' weights per load, the even rows then the odd
+                                  (a shift and a mask, not a widening and a shift per
+                                  vector), into accumulators in that order, put back in
+                                  row order before they are used (rt_vload_bf16_pair,
+                                  rt_vload_pair, RT_VUNPAIR; not the batch kernels) */
+    int steps_per_pass;        /* accumulator sets of the recurrent product and sequences
+                                  per pass of the batch recurrence; */
+    int in_steps;              /* steps per pass of the input projection: both
+                                  lower_steps_choice (target known; else 0, the C's
+                                  macros decide) */
+    LowArray w_x;              /* [tiles][I][in_rows] */
     LowArray w_h;              /* [tiles][R][tile_rows] */
-    LowArray b_tiled;          /* [tiles][tile_rows]; data NULL: none */
-    LowArray s_tiled;          /* [tiles][tile_rows]: int8 weights' scale of each gate
-                                  row, for w_x and w_h alike; data NULL: not int8 */
+    LowArray b_tiled;          /* [tiles][in_rows]; data NULL: none */
+    LowArray b_hn;             /* [H] a GRU's b_hn (reset after), added to the recurrent
+                                  rows kept apart; data NULL: none */
+    LowArray s_tiled;          /* [tiles][in_rows]: int8 weights' scale of each input row;
+                                  recurrent row q of a tile has input row q's scale
+                                  (the same row of the layer's weights, or of w_n);
+                                  data NULL: not int8 */
     /* The projection h = w_proj m (P > 0), tiled as the gates: the P rows
      * of h cut into tiles of proj_tile rows, a tile's rows accumulated
      * together in registers over one pass of its weights (w_proj), columns

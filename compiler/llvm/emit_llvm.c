@@ -410,7 +410,7 @@ static LLVMValueRef clip(Gen *g, LLVMValueRef x, float limit)
 
 /* The cell's arrays as globals. */
 typedef struct CellArrays {
-    LLVMValueRef w_x, w_h, b_tiled, peep[GATE_COUNT], w_proj;
+    LLVMValueRef w_x, w_h, b_tiled, b_hn, peep[GATE_COUNT], w_proj;
     LLVMValueRef s_tiled, s_proj;   /* int8 weights' row scales, else NULL */
 } CellArrays;
 
@@ -441,23 +441,29 @@ typedef struct Acc {
     int n;                     /* vectors: c->vecs */
     LLVMTypeRef vt;            /* <vw x float>, or float for one (LLVM 14's
                                   RISC-V backend crashes on <1 x float>) */
+    int shared;                /* the first vectors, the shared rows of a recurrent
+                                  product (c->shared_rows): they start from the projected
+                                  input, the rest (kept apart) from zero; else n */
     LLVMValueRef *slot[4];     /* per step (or column set) of a pass: n allocas */
     int paired;                /* vectors 2m, 2m + 1 hold the even and the odd rows of
                                   their 2 vw (LowCell.pair_bf16; acc_pair) */
 } Acc;
 
-static Acc acc_make(Gen *g, int simd, int vecs, int sets)
+/* The accumulators of vecs vectors (rows when not simd), sets of them;
+ * the first `shared` rows (0: all) the recurrent product's shared ones. */
+static Acc acc_make(Gen *g, int simd, int vecs, int sets, int shared)
 {
     Acc A;
     memset(&A, 0, sizeof A);
     A.simd = simd;
     A.vw = simd ? (unsigned)g->lm->target.vl : 1;
     A.n = vecs;
-    if (!simd && vecs > 1 && (vecs & (vecs - 1)) == 0) {
+    if (!simd && vecs > 1 && (vecs & (vecs - 1)) == 0 && (shared == 0 || shared == vecs)) {
         A.vw = (unsigned)vecs;
         A.n = 1;
     }
     A.vt = A.vw > 1 ? LLVMVectorType(g->f32, A.vw) : g->f32;
+    A.shared = shared ? shared / (int)A.vw : A.n;
     for (int q = 0; q < sets; q++) {
         A.slot[q] = arena_alloc(g->a, sizeof *A.slot[q] * (size_t)A.n);
         for (int l = 0; l < A.n; l++)
@@ -501,7 +507,8 @@ static LLVMValueRef acc_vload(Gen *g, const Acc *A, LLVMValueRef p, int l)
     return A->vw > 1 ? loadv(g, A->vw, at) : loadf(g, at);
 }
 
-/* Set q = the tile_rows floats at p (NULL: zeros). */
+/* Set q = the tile_rows floats at p (NULL: zeros); of a recurrent
+ * product, its shared rows, the rest zeros. */
 static void acc_load(Gen *g, const Acc *A, int q, LLVMValueRef p)
 {
     if (A->paired && p) {   /* pair order: even rows, odd rows */
@@ -515,7 +522,7 @@ static void acc_load(Gen *g, const Acc *A, int q, LLVMValueRef p)
         return;
     }
     for (int l = 0; l < A->n; l++)
-        acc_set(g, A, q, l, p ? acc_vload(g, A, p, l) : fconst(g, A->vt, 0.0));
+        acc_set(g, A, q, l, p && l < A->shared ? acc_vload(g, A, p, l) : fconst(g, A->vt, 0.0));
 }
 
 /* The tile_rows weights at w (a column of a tile's weights, stored as arr
@@ -557,12 +564,13 @@ static void acc_unpair(Gen *g, const Acc *A, int q)
 }
 
 /* int8 weights: set q = set q times the row scales at s, plus the floats at
- * init (NULL: nothing), as the C code's unscale(). */
+ * init (NULL: nothing; in a recurrent product's shared rows only), as the
+ * C code's unscale(). */
 static void acc_unscale(Gen *g, const Acc *A, int q, LLVMValueRef s, LLVMValueRef init)
 {
     for (int l = 0; l < A->n; l++) {
         LLVMValueRef v = acc_get(g, A, q, l), sv = acc_vload(g, A, s, l);
-        acc_set(g, A, q, l, init ? vfma(g, A->simd, v, sv, acc_vload(g, A, init, l)) : fmul(g, v, sv));
+        acc_set(g, A, q, l, init && l < A->shared ? vfma(g, A->simd, v, sv, acc_vload(g, A, init, l)) : fmul(g, v, sv));
     }
 }
 
@@ -621,7 +629,7 @@ static Fn build_projection(Gen *g, const LowCell *c, const CellArrays *ca)
     LLVMValueRef h = param(g, 0), m = param(g, 1);
     long PT = c->proj_tile, H = c->hidden;
     int ks = c->proj_steps;
-    Acc A = acc_make(g, c->proj_simd, c->proj_vecs, ks);
+    Acc A = acc_make(g, c->proj_simd, c->proj_vecs, ks, 0);
     Loop t;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->proj_tiles), 1);
     LLVMValueRef w = gepw(g, &c->w_proj, ca->w_proj, mul(g, t.i, cidx(g, H * PT)));
@@ -668,7 +676,7 @@ static Fn build_batch_projection(Gen *g, const LowCell *c, const CellArrays *ca)
     long PT = c->proj_tile, H = c->hidden, total = lm->state_bytes / 4;
     long h_at = lm->fields[c->h_field].offset, m_at = lm->fields[lm->m_field].offset;
     int psteps = c->proj_steps;
-    Acc A = acc_make(g, c->proj_simd, c->proj_vecs, psteps);
+    Acc A = acc_make(g, c->proj_simd, c->proj_vecs, psteps, 0);
     Loop t, b;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->proj_tiles), 1);
     LLVMValueRef w = gepw(g, &c->w_proj, ca->w_proj, mul(g, t.i, cidx(g, H * PT)));
@@ -708,9 +716,9 @@ static Fn build_project(Gen *g, const LowCell *c, const CellArrays *ca)
     LLVMTypeRef ps[3] = {g->fp, g->idx, g->fp};
     fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_project", c->id), ps, 3, 0, &fn.t);
     LLVMValueRef x = param(g, 0), n = param(g, 1), pre = param(g, 2);
-    long TR = c->tile_rows;
-    int psteps = c->steps_per_pass;
-    Acc A = acc_make(g, c->simd, c->vecs, psteps);
+    long TR = c->in_rows;
+    int psteps = c->in_steps;
+    Acc A = acc_make(g, c->simd, c->in_vecs, psteps, 0);
     acc_pair(c, &A);
     Loop t;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
@@ -848,24 +856,30 @@ static void tile_block_cells(Gen *g, const LowCell *c, const CellArrays *ca, LLV
     storev(g, out, gep(g, m, j0));
 }
 
-/* The V cells of tile t, updated at once (vectors of V floats) from the
- * tile's rows a: c in place, the new h (or m before a projection) into m,
- * where other tiles do not read it. */
+/* Row group q's V rows of a GRU's or an RNN's tile: in its rows a where
+ * the recurrent product has them, else in its projected input pt (the
+ * candidate's input part), as the C code's gate_pre(). */
+static LLVMValueRef gru_rows(Gen *g, const LowCell *c, LLVMValueRef a, LLVMValueRef pt, Gate q)
+{
+    unsigned V = (unsigned)c->tile;
+    return c->tile_off[q] >= 0 ? tile_lanes(g, a, c->tile_off[q], V) : tile_lanes(g, pt, c->in_off[q], V);
+}
+
 /* The V units of tile t of a GRU or an RNN (LowCell.kind), as vectors: c
  * holds h; the new h goes to c and to m. Reset before, the first pass: r h,
  * z and the candidate's input part to m (lower.h). The C code's
  * emit_gru_cells. */
-static void tile_gru_cells(Gen *g, const LowCell *c, LLVMValueRef a, LLVMValueRef t, LLVMValueRef h,
-                           LLVMValueRef cs, LLVMValueRef m)
+static void tile_gru_cells(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef a, LLVMValueRef pt,
+                           LLVMValueRef t, LLVMValueRef h, LLVMValueRef cs, LLVMValueRef m)
 {
     unsigned V = (unsigned)c->tile;
     LLVMValueRef j0 = mul(g, t, cidx(g, V));
     LLVMValueRef cp = gep(g, cs, j0);
-    LLVMValueRef an = tile_lanes(g, a, c->tile_off[GATE_G], V), hn;
+    LLVMValueRef an = gru_rows(g, c, a, pt, GATE_G), hn;
     if (c->reset_before) {
         long H = c->hidden;
-        LLVMValueRef r = act(g, c->gate_act, clip(g, tile_lanes(g, a, c->tile_off[GATE_I], V), c->clip_gates));
-        LLVMValueRef z = act(g, c->gate_act, clip(g, tile_lanes(g, a, c->tile_off[GATE_F], V), c->clip_gates));
+        LLVMValueRef r = act(g, c->gate_act, clip(g, gru_rows(g, c, a, pt, GATE_I), c->clip_gates));
+        LLVMValueRef z = act(g, c->gate_act, clip(g, gru_rows(g, c, a, pt, GATE_F), c->clip_gates));
         storev(g, fmul(g, r, loadv(g, V, gep(g, h, j0))), gep(g, m, j0));
         storev(g, z, gep(g, gepc(g, m, H), j0));
         storev(g, an, gep(g, gepc(g, m, 2 * H), j0));
@@ -874,9 +888,12 @@ static void tile_gru_cells(Gen *g, const LowCell *c, LLVMValueRef a, LLVMValueRe
     if (c->kind == IR_RNN) {
         hn = act(g, c->cell_input_act, clip(g, an, c->clip_gates));
     } else {
-        LLVMValueRef r = act(g, c->gate_act, clip(g, tile_lanes(g, a, c->tile_off[GATE_I], V), c->clip_gates));
-        LLVMValueRef z = act(g, c->gate_act, clip(g, tile_lanes(g, a, c->tile_off[GATE_F], V), c->clip_gates));
-        LLVMValueRef pre = fadd(g, an, fmul(g, r, tile_lanes(g, a, c->tile_off[GATE_O], V)));
+        LLVMValueRef r = act(g, c->gate_act, clip(g, gru_rows(g, c, a, pt, GATE_I), c->clip_gates));
+        LLVMValueRef z = act(g, c->gate_act, clip(g, gru_rows(g, c, a, pt, GATE_F), c->clip_gates));
+        LLVMValueRef nh = gru_rows(g, c, a, pt, GATE_O);
+        if (ca->b_hn)
+            nh = fadd(g, nh, loadv(g, V, gep(g, ca->b_hn, j0)));
+        LLVMValueRef pre = fadd(g, an, fmul(g, r, nh));
         LLVMValueRef n = act(g, c->cell_input_act, clip(g, pre, c->clip_gates));
         LLVMValueRef keep = fsub(g, fconst(g, LLVMTypeOf(z), 1.0), z);
         hn = fadd(g, fmul(g, keep, n), fmul(g, z, loadv(g, V, cp)));
@@ -885,11 +902,15 @@ static void tile_gru_cells(Gen *g, const LowCell *c, LLVMValueRef a, LLVMValueRe
     storev(g, hn, gep(g, m, j0));
 }
 
-static void tile_cells(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef a, LLVMValueRef t,
-                       LLVMValueRef h, LLVMValueRef cs, LLVMValueRef m, int whole)
+/* The V cells of tile t, updated at once (vectors of V floats) from the
+ * tile's rows a (and its projected input pt, for a GRU's candidate): c in
+ * place, the new h (or m before a projection) into m, where other tiles
+ * do not read it. */
+static void tile_cells(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef a, LLVMValueRef pt,
+                       LLVMValueRef t, LLVMValueRef h, LLVMValueRef cs, LLVMValueRef m, int whole)
 {
     if (c->kind != IR_LSTM) {
-        tile_gru_cells(g, c, a, t, h, cs, m);
+        tile_gru_cells(g, c, ca, a, pt, t, h, cs, m);
         return;
     }
     if (c->block_size > 1) {
@@ -917,11 +938,12 @@ static void tile_cells(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValue
     storev(g, out, gep(g, m, j0));
 }
 
-/* The tile's rows: an array of tile_rows floats, where a kernel puts its
- * accumulators for the cell update (the C code's a[]). */
-static LLVMValueRef tile_array(Gen *g, const LowCell *c)
+/* A tile's rows: an array of `rows` floats, where a kernel puts its
+ * accumulators for the cell update (the C code's a[], tile_rows; p[],
+ * in_rows). */
+static LLVMValueRef tile_array(Gen *g, int rows)
 {
-    LLVMValueRef arr = slot(g, LLVMArrayType(g->f32, (unsigned)c->tile_rows));
+    LLVMValueRef arr = slot(g, LLVMArrayType(g->f32, (unsigned)rows));
     return LLVMBuildBitCast(g->b, arr, g->fp, "");
 }
 
@@ -930,7 +952,7 @@ static LLVMValueRef tile_array(Gen *g, const LowCell *c)
 static void tile_project(Gen *g, const LowCell *c, const CellArrays *ca, const Acc *A, LLVMValueRef t,
                          LLVMValueRef x, LLVMValueRef p)
 {
-    long TR = c->tile_rows;
+    long TR = c->in_rows;
     LLVMValueRef w = gepw(g, &c->w_x, ca->w_x, mul(g, t, cidx(g, (long)c->input * TR)));
     LLVMValueRef bias = ca->b_tiled ? gep(g, ca->b_tiled, mul(g, t, cidx(g, TR))) : NULL;
     LLVMValueRef scale = ca->s_tiled ? gep(g, ca->s_tiled, mul(g, t, cidx(g, TR))) : NULL;
@@ -960,22 +982,24 @@ static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *
     LLVMTypeRef ps[4] = {g->fp, g->fp, g->fp, g->fp};
     fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_%s", c->id, fused ? "step" : "recur"), ps, 4, 0, &fn.t);
     LLVMValueRef pre = param(g, 0), h = param(g, 1), cs = param(g, 2), m = param(g, 3);
-    long TR = c->tile_rows;
+    long TR = c->tile_rows, XR = c->in_rows;
     int R = c->recurrent, ks = c->steps_per_pass, whole = c->cells_whole && c->threads <= 1;
-    Acc A = acc_make(g, c->simd, c->vecs, ks);
+    Acc A = acc_make(g, c->simd, c->vecs, ks, c->shared_rows);
     acc_pair(c, &A);
+    Acc P = acc_make(g, c->simd, c->in_vecs, fused, 0);
+    acc_pair(c, &P);
     /* with cells_whole, every tile's rows gate by gate (the C code's CELL_ROW) */
     LLVMValueRef a = whole ? LLVMBuildBitCast(g->b, slot(g, LLVMArrayType(g->f32, (unsigned)c->gate_rows)), g->fp, "")
-                           : tile_array(g, c);
-    LLVMValueRef p = fused ? tile_array(g, c) : NULL;
+                           : tile_array(g, c->tile_rows);
+    LLVMValueRef p = fused ? tile_array(g, c->in_rows) : NULL;
     Loop t;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
     if (fused)
-        tile_project(g, c, ca, &A, t.i, pre, p);
+        tile_project(g, c, ca, &P, t.i, pre, p);
     LLVMValueRef w = gepw(g, &c->w_h, ca->w_h, mul(g, t.i, cidx(g, (long)R * TR)));
-    LLVMValueRef pt = fused ? p : gep(g, pre, mul(g, t.i, cidx(g, TR)));
+    LLVMValueRef pt = fused ? p : gep(g, pre, mul(g, t.i, cidx(g, XR)));
     /* int8: the sums start at 0, then pre + s * sum */
-    LLVMValueRef scale = ca->s_tiled ? gep(g, ca->s_tiled, mul(g, t.i, cidx(g, TR))) : NULL;
+    LLVMValueRef scale = ca->s_tiled ? gep(g, ca->s_tiled, mul(g, t.i, cidx(g, XR))) : NULL;
     acc_load(g, &A, 0, scale ? NULL : pt);
     for (int q = 1; q < ks; q++)
         acc_load(g, &A, q, NULL);
@@ -1008,12 +1032,12 @@ static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *
             storev(g, acc_get(g, &A, 0, l), gepc(g, at, lower_cell_row(c, l * (int)A.vw)));
     } else {
         acc_store(g, &A, 0, a);
-        tile_cells(g, c, ca, a, t.i, h, cs, m, 0);
+        tile_cells(g, c, ca, a, pt, t.i, h, cs, m, 0);
     }
     loop_close(g, &t);
 
     if (whole) {   /* every cell, the new h in place */
-        tile_cells(g, c, ca, a, cidx(g, 0), h, cs, h, 1);
+        tile_cells(g, c, ca, a, NULL, cidx(g, 0), h, cs, h, 1);
     } else if (c->proj) {
         LLVMValueRef args[2] = {h, m};
         call(g, projection->t, projection->v, args, 2);
@@ -1040,14 +1064,14 @@ static Fn build_batch_recur(Gen *g, const LowCell *c, const CellArrays *ca)
     long R = c->recurrent, total = lm->state_bytes / 4;
     long h_at = lm->fields[c->h_field].offset, c_at = lm->fields[c->c_field].offset;
     long m_at = lm->fields[lm->m_field].offset;
-    long TR = c->tile_rows;
+    long TR = c->tile_rows, XR = c->in_rows;
     int psteps = c->steps_per_pass;
-    Acc A = acc_make(g, c->simd, c->vecs, psteps);
-    LLVMValueRef a = tile_array(g, c);
+    Acc A = acc_make(g, c->simd, c->vecs, psteps, c->shared_rows);
+    LLVMValueRef a = tile_array(g, c->tile_rows);
     Loop t, b;
     loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
     LLVMValueRef w = gepw(g, &c->w_h, ca->w_h, mul(g, t.i, cidx(g, R * TR)));
-    LLVMValueRef scale = ca->s_tiled ? gep(g, ca->s_tiled, mul(g, t.i, cidx(g, TR))) : NULL;
+    LLVMValueRef scale = ca->s_tiled ? gep(g, ca->s_tiled, mul(g, t.i, cidx(g, XR))) : NULL;
     LLVMValueRef full = mul(g, LLVMBuildUDiv(g->b, nb, cidx(g, psteps), ""), cidx(g, psteps));
     for (int pass = 0; pass < 2; pass++) {
         int qn = pass == 0 ? psteps : 1;
@@ -1057,7 +1081,7 @@ static Fn build_batch_recur(Gen *g, const LowCell *c, const CellArrays *ca)
         for (int q = 0; q < qn; q++) {
             LLVMValueRef bq = add(g, b.i, cidx(g, q));
             sq[q] = gep(g, st, mul(g, bq, cidx(g, total)));
-            pq[q] = gep(g, pre, add(g, mul(g, bq, cidx(g, c->gate_rows)), mul(g, t.i, cidx(g, TR))));
+            pq[q] = gep(g, pre, add(g, mul(g, bq, cidx(g, c->gate_rows)), mul(g, t.i, cidx(g, XR))));
             acc_load(g, &A, q, scale ? NULL : pq[q]);
         }
         loop_open(g, &k, cidx(g, 0), cidx(g, R), 1);
@@ -1069,7 +1093,7 @@ static Fn build_batch_recur(Gen *g, const LowCell *c, const CellArrays *ca)
             if (scale)
                 acc_unscale(g, &A, q, scale, pq[q]);
             acc_store(g, &A, q, a);
-            tile_cells(g, c, ca, a, t.i, gepc(g, sq[q], h_at), gepc(g, sq[q], c_at), gepc(g, sq[q], m_at), 0);
+            tile_cells(g, c, ca, a, pq[q], t.i, gepc(g, sq[q], h_at), gepc(g, sq[q], c_at), gepc(g, sq[q], m_at), 0);
         }
         loop_close(g, &b);
     }
@@ -1094,6 +1118,7 @@ static CellFns build_cell_kernels(Gen *g, const LowCell *c)
     ca.w_x = weights(g, &c->w_x);
     ca.w_h = weights(g, &c->w_h);
     ca.b_tiled = weights(g, &c->b_tiled);
+    ca.b_hn = weights(g, &c->b_hn);
     cf.project = build_project(g, c, &ca);
     cf.recur = build_recur(g, c, &ca, &cf.projection, 0);
     if (c->step_kernel)

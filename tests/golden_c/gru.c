@@ -13,15 +13,15 @@
  *   gru   kws              3 -> 4     hidden 4
  *   dense head             4 -> 2     softmax
  *
- * flash: 552 bytes of weights (static const)
- * RAM:   2096 bytes (gru_state: state and per-step scratch)
+ * flash: 440 bytes of weights (static const)
+ * RAM:   1584 bytes (gru_state: state and per-step scratch)
  */
 #include "gru.h"
 
 #include <string.h>
 
 /* The header is the one this code was generated for. */
-typedef char gru_hash_check[GRU_MODEL_HASH == 0x20a99d6e3bc5fac3ull ? 1 : -1];
+typedef char gru_hash_check[GRU_MODEL_HASH == 0x0940eaf2b2381c02ull ? 1 : -1];
 typedef char gru_state_check[sizeof(gru_state) == GRU_STATE_BYTES ? 1 : -1];
 
 /* Where the weights go: define GRU_WEIGHTS_ATTR (e.g. as
@@ -283,20 +283,6 @@ static inline float gru_rt_sigmoidf_fast(float x)
     return gru_rt_from_bits_((gru_rt_bits_(y) & keep) | nan);
 }
 
-/* ---- piece GRU_RT_VKEEP ---- */
-/*
- * GRU_RT_VKEEP(v, load) assigns and keeps v in a register: gcc would otherwise
- * fold the load into each a*b + c that uses v (one load per use), which on
- * Zen 4 makes the batched kernels load-bound (measured: 141 -> 114 us per
- * step, 32 sequences of H = 256). An empty asm with v as its operand is
- * the usual way to say so; other compilers get a plain assignment.
- */
-#if defined(__GNUC__) && !defined(__clang__) && (defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__)))
-#define GRU_RT_VKEEP(v, load) do { (v) = (load); __asm__("" : "+v"(v)); } while (0)
-#else
-#define GRU_RT_VKEEP(v, load) ((v) = (load))
-#endif
-
 /* ---- piece GRU_RT_UNROLL ---- */
 /*
  * GRU_RT_UNROLL goes before a kernel's loops over its accumulators (a few,
@@ -357,60 +343,6 @@ static inline float gru_rt_sigmoidf_fast(float x)
 #define GRU_RT_ACCS 16
 #endif
 
-/* ---- piece gru_rt_vec (needs GRU_RT_VL) ---- */
-/*
- * gru_rt_vec, a vector of GRU_RT_VL floats, with four operations: load and store
- * GRU_RT_VL floats (any alignment), broadcast one float, and a*b + c (and a
- * sum and a product). Without a known vector unit gru_rt_vec is a float and the kernels
- * become plain loops over fixed-size arrays, which compilers vectorize
- * themselves (gcc -O2 and up, clang -O2).
- */
-#if GRU_RT_VISA_ == 1
-#include <immintrin.h>
-typedef __m512 gru_rt_vec;
-#define gru_rt_vload(p) _mm512_loadu_ps(p)
-#define gru_rt_vstore(p, v) _mm512_storeu_ps((p), (v))
-#define gru_rt_vset1(x) _mm512_set1_ps(x)
-#define gru_rt_vadd(a, b) _mm512_add_ps((a), (b))
-#define gru_rt_vfma(a, b, c) _mm512_fmadd_ps((a), (b), (c))
-#define gru_rt_vmul(a, b) _mm512_mul_ps((a), (b))
-#elif GRU_RT_VISA_ == 2
-#include <immintrin.h>
-typedef __m256 gru_rt_vec;
-#define gru_rt_vload(p) _mm256_loadu_ps(p)
-#define gru_rt_vstore(p, v) _mm256_storeu_ps((p), (v))
-#define gru_rt_vset1(x) _mm256_set1_ps(x)
-#define gru_rt_vadd(a, b) _mm256_add_ps((a), (b))
-#define gru_rt_vfma(a, b, c) _mm256_fmadd_ps((a), (b), (c))
-#define gru_rt_vmul(a, b) _mm256_mul_ps((a), (b))
-#elif GRU_RT_VISA_ == 3
-#include <arm_neon.h>
-typedef float32x4_t gru_rt_vec;
-#define gru_rt_vload(p) vld1q_f32(p)
-#define gru_rt_vstore(p, v) vst1q_f32((p), (v))
-#define gru_rt_vset1(x) vdupq_n_f32(x)
-#define gru_rt_vadd(a, b) vaddq_f32((a), (b))
-#define gru_rt_vfma(a, b, c) vfmaq_f32((c), (a), (b))
-#define gru_rt_vmul(a, b) vmulq_f32((a), (b))
-#elif GRU_RT_VISA_ == 4
-#include <emmintrin.h>
-typedef __m128 gru_rt_vec;
-#define gru_rt_vload(p) _mm_loadu_ps(p)
-#define gru_rt_vstore(p, v) _mm_storeu_ps((p), (v))
-#define gru_rt_vset1(x) _mm_set1_ps(x)
-#define gru_rt_vadd(a, b) _mm_add_ps((a), (b))
-#define gru_rt_vfma(a, b, c) _mm_add_ps(_mm_mul_ps((a), (b)), (c))
-#define gru_rt_vmul(a, b) _mm_mul_ps((a), (b))
-#else
-typedef float gru_rt_vec;
-#define gru_rt_vload(p) (*(p))
-#define gru_rt_vstore(p, v) (*(p) = (v))
-#define gru_rt_vset1(x) (x)
-#define gru_rt_vadd(a, b) ((a) + (b))
-#define gru_rt_vfma(a, b, c) ((a) * (b) + (c))
-#define gru_rt_vmul(a, b) ((a) * (b))
-#endif
-
 
 #endif
 /* ---- end runtime/lstmc_act.h ---- */
@@ -421,71 +353,86 @@ typedef float gru_rt_vec;
 #define GRU_KWS_HIDDEN 4  /* H: units */
 #define GRU_KWS_TILE   4  /* V: units per tile; a tile's gate rows are computed together */
 #define GRU_KWS_TILES  1  /* H / V */
-#define GRU_KWS_TILE_ROWS 16  /* gate rows of a tile: 4 gates x V */
-/* accumulators of a tile: vectors of GRU_RT_VL floats */
-#define GRU_KWS_VECS   (GRU_KWS_TILE_ROWS / GRU_RT_VL)
-/* steps per pass of the input projection: GRU_KWS_VECS accumulators each, at most GRU_RT_ACCS */
-#define GRU_KWS_PSTEPS (GRU_RT_ACCS / GRU_KWS_VECS >= 4 ? 4 : GRU_RT_ACCS / GRU_KWS_VECS >= 2 ? 2 : 1)
+/* a tile's rows: 12 of its input projection (w_x, b, pre), 12 of its recurrent
+ * product (w_h), V for each gate; the first SHARED_ROWS, of the gates in both,
+ * add the recurrent product to the projected input; its rows after them
+ * start at zero, apart */
+#define GRU_KWS_TILE_ROWS 12
+#define GRU_KWS_IN_ROWS 12
+#define GRU_KWS_SHARED_ROWS 8
+/* accumulators of a tile: vectors of 1 floats */
+#define GRU_KWS_VECS   (GRU_KWS_TILE_ROWS / 1)
+#define GRU_KWS_IN_VECS (GRU_KWS_IN_ROWS / 1)  /* of its input projection */
+#define GRU_KWS_SHARED_VECS (GRU_KWS_SHARED_ROWS / 1)
+/* steps per pass of the input projection: GRU_KWS_IN_VECS accumulators each, at most GRU_RT_ACCS */
+#define GRU_KWS_PSTEPS (GRU_RT_ACCS / GRU_KWS_IN_VECS >= 4 ? 4 : GRU_RT_ACCS / GRU_KWS_IN_VECS >= 2 ? 2 : 1)
 /* sets of accumulators of the recurrent product (columns k, k+1, ... each
- * to its own set, summed at the end): hides the latency of the a*b + c chain */
-#define GRU_KWS_KSPLIT GRU_KWS_PSTEPS
+ * to its own set, summed at the end): hides the latency of the a*b + c chain;
+ * and sequences per pass of the batch recurrence */
+#define GRU_KWS_KSPLIT (GRU_RT_ACCS / GRU_KWS_VECS >= 4 ? 4 : GRU_RT_ACCS / GRU_KWS_VECS >= 2 ? 2 : 1)
 /* columns of the recurrent product's passes of KSPLIT; the rest one at a time */
 #define GRU_KWS_KFULL (GRU_KWS_HIDDEN / GRU_KWS_KSPLIT * GRU_KWS_KSPLIT)
-/* first row of each gate within a tile's rows (of gru_kws_w_x, gru_kws_w_h and pre[]) */
+/* first row of each gate within a tile's input rows (gru_kws_w_x, pre[]), its
+ * recurrent rows (gru_kws_w_h, a[]), or both */
 #define GRU_KWS_GATE_R 0  /* reset gate */
 #define GRU_KWS_GATE_Z 4  /* update gate */
-#define GRU_KWS_GATE_N 8  /* candidate, input part */
-#define GRU_KWS_GATE_NH 12  /* candidate, recurrent part */
-#define GRU_KWS_GATE_ROWS 16  /* gate rows of a step: TILES x TILE_ROWS */
+#define GRU_KWS_GATE_N 8  /* candidate, input part: input rows (pre) */
+#define GRU_KWS_GATE_NH 8  /* candidate, recurrent part: recurrent rows, kept apart */
+#define GRU_KWS_GATE_ROWS 12  /* projected input rows of a step: TILES x IN_ROWS */
 
-/* input weights of gru kws, transposed by tile: 1 tiles of 4 units; per tile and column k, the tile's 16 gate rows (r, z, n, nh: 4 units each) */
-GRU_WEIGHTS_ATTR static const float gru_kws_w_x[1][3][16] = {
+/* input weights of gru kws, transposed by tile: 1 tiles of 4 units; per tile and column k, the tile's 12 input rows (r, z, n: 4 units each) */
+GRU_WEIGHTS_ATTR static const float gru_kws_w_x[1][3][12] = {
     /* tile 0 */
     {
         {
             -0.0796212032f, -0.43995139f, 0.280965596f, 0.416349739f, -0.0903073996f, 0.120117843f, 0.14599511f, -0.410356313f,
-            0.277153224f, 0.454174757f, 0.0434758477f, 0.317189485f, 0.0f, 0.0f, 0.0f, 0.0f,
+            0.277153224f, 0.454174757f, 0.0434758477f, 0.317189485f,
         },
         {
             0.425869346f, -0.189456537f, 0.0386998355f, 0.428075522f, 0.113245226f, -0.0670379326f, 0.417863786f, 0.261543095f,
-            0.0393930338f, -0.131622434f, -0.38898924f, 0.0227011926f, 0.0f, 0.0f, 0.0f, 0.0f,
+            0.0393930338f, -0.131622434f, -0.38898924f, 0.0227011926f,
         },
         {
             -0.226130009f, 0.218185261f, -0.188334584f, -0.0634790212f, 0.213613063f, -0.0581019111f, -0.452043176f, -0.0403026454f,
-            -0.0381379835f, 0.147014558f, -0.332398653f, 0.178894952f, 0.0f, 0.0f, 0.0f, 0.0f,
+            -0.0381379835f, 0.147014558f, -0.332398653f, 0.178894952f,
         },
     },
 };
 
-/* recurrent weights of gru kws, transposed by tile: 1 tiles of 4 units; per tile and column k, the tile's 16 gate rows (r, z, n, nh: 4 units each) */
-GRU_WEIGHTS_ATTR static const float gru_kws_w_h[1][4][16] = {
+/* recurrent weights of gru kws, transposed by tile: 1 tiles of 4 units; per tile and column k, the tile's 12 recurrent rows (r, z, nh: 4 units each) */
+GRU_WEIGHTS_ATTR static const float gru_kws_w_h[1][4][12] = {
     /* tile 0 */
     {
         {
             -0.0460636243f, -0.370840728f, 0.00827195775f, -0.437248915f, -0.0606765412f, -0.436192185f, -0.454615563f, -0.48457253f,
-            0.0f, 0.0f, 0.0f, 0.0f, -0.382030249f, 0.450696796f, -0.112397075f, 0.238874465f,
+            -0.382030249f, 0.450696796f, -0.112397075f, 0.238874465f,
         },
         {
             0.349797189f, 0.330903113f, -0.463131338f, 0.327452213f, 0.00271490612f, 0.137901261f, 0.103453703f, 0.0804807395f,
-            0.0f, 0.0f, 0.0f, 0.0f, 0.173980385f, 0.104098253f, 0.372369707f, 0.0695753396f,
+            0.173980385f, 0.104098253f, 0.372369707f, 0.0695753396f,
         },
         {
             0.352016091f, -0.00096887449f, 0.0128163323f, -0.357582271f, 0.00819066074f, -0.397233725f, 0.445583075f, -0.02193477f,
-            0.0f, 0.0f, 0.0f, 0.0f, 0.431889683f, 0.344100118f, 0.331777155f, -0.0534406938f,
+            0.431889683f, 0.344100118f, 0.331777155f, -0.0534406938f,
         },
         {
             -0.0694800466f, 0.0566553101f, -0.404102474f, 0.221513391f, -0.332786739f, -0.434964269f, 0.0406525657f, 0.187581256f,
-            0.0f, 0.0f, 0.0f, 0.0f, -0.281954795f, -0.292142719f, 0.0885166526f, -0.192595512f,
+            -0.281954795f, -0.292142719f, 0.0885166526f, -0.192595512f,
         },
     },
 };
 
-/* gate biases of gru kws by tile */
-GRU_WEIGHTS_ATTR static const float gru_kws_b[1][16] = {
+/* input rows' biases of gru kws by tile */
+GRU_WEIGHTS_ATTR static const float gru_kws_b[1][12] = {
     {
         0.286857814f, 0.38734448f, 0.445774555f, -0.184922785f, 0.286221623f, 0.543996632f, 0.412200689f, -0.760838211f,
-        0.37453562f, -0.249513164f, -0.462193996f, -0.315540105f, -0.414445937f, 0.214023232f, -0.158168465f, -0.407296449f,
+        0.37453562f, -0.249513164f, -0.462193996f, -0.315540105f,
     },
+};
+
+/* the candidate's recurrent biases of gru kws (reset after: inside r's product), one per unit */
+GRU_WEIGHTS_ATTR static const float gru_kws_b_hn[4] = {
+    -0.414445937f, 0.214023232f, -0.158168465f, -0.407296449f,
 };
 
 /* Input projection of gru kws for n <= CHUNK steps (rows of x):
@@ -499,59 +446,59 @@ static void gru_kws_project(const float *x, size_t n, float *pre)
         /* PSTEPS steps per pass, then one at a time */
         while (u + GRU_KWS_PSTEPS <= n) {
             const float *xu = x + u * GRU_KWS_INPUT;
-            float *pu = pre + u * GRU_KWS_GATE_ROWS + t * GRU_KWS_TILE_ROWS;
-            gru_rt_vec acc[GRU_KWS_PSTEPS][GRU_KWS_VECS];
+            float *pu = pre + u * GRU_KWS_GATE_ROWS + t * GRU_KWS_IN_ROWS;
+            float acc[GRU_KWS_PSTEPS][GRU_KWS_IN_VECS];
             GRU_RT_UNROLL
             for (int q = 0; q < GRU_KWS_PSTEPS; q++) {
                 GRU_RT_UNROLL
-                for (int l = 0; l < GRU_KWS_VECS; l++)
-                    acc[q][l] = gru_rt_vload(gru_kws_b[t] + l * GRU_RT_VL);
+                for (int l = 0; l < GRU_KWS_IN_VECS; l++)
+                    acc[q][l] = gru_kws_b[t][l];
             }
             GRU_RT_NO_UNROLL
             for (int k = 0; k < GRU_KWS_INPUT; k++) {
-                const float *wk = w + k * GRU_KWS_TILE_ROWS;
-                gru_rt_vec wv[GRU_KWS_VECS];  /* column k, loaded once for every step */
+                const float *wk = w + k * GRU_KWS_IN_ROWS;
+                float wv[GRU_KWS_IN_VECS];  /* column k, loaded once for every step */
                 GRU_RT_UNROLL
-                for (int l = 0; l < GRU_KWS_VECS; l++)
-                    GRU_RT_VKEEP(wv[l], gru_rt_vload(wk + l * GRU_RT_VL));
+                for (int l = 0; l < GRU_KWS_IN_VECS; l++)
+                    wv[l] = wk[l];
                 GRU_RT_UNROLL
                 for (int q = 0; q < GRU_KWS_PSTEPS; q++) {
-                    const gru_rt_vec xk = gru_rt_vset1(xu[q * GRU_KWS_INPUT + k]);
+                    const float xk = xu[q * GRU_KWS_INPUT + k];
                     GRU_RT_UNROLL
-                    for (int l = 0; l < GRU_KWS_VECS; l++)
-                        acc[q][l] = gru_rt_vfma(wv[l], xk, acc[q][l]);
+                    for (int l = 0; l < GRU_KWS_IN_VECS; l++)
+                        acc[q][l] = wv[l] * xk + acc[q][l];
                 }
             }
             GRU_RT_UNROLL
             for (int q = 0; q < GRU_KWS_PSTEPS; q++) {
                 GRU_RT_UNROLL
-                for (int l = 0; l < GRU_KWS_VECS; l++)
-                    gru_rt_vstore((pu + q * GRU_KWS_GATE_ROWS) + l * GRU_RT_VL, acc[q][l]);
+                for (int l = 0; l < GRU_KWS_IN_VECS; l++)
+                    (pu + q * GRU_KWS_GATE_ROWS)[l] = acc[q][l];
             }
             u += GRU_KWS_PSTEPS;
         }
         while (u < n) {
             const float *xu = x + u * GRU_KWS_INPUT;
-            float *pu = pre + u * GRU_KWS_GATE_ROWS + t * GRU_KWS_TILE_ROWS;
-            gru_rt_vec acc[GRU_KWS_VECS];
+            float *pu = pre + u * GRU_KWS_GATE_ROWS + t * GRU_KWS_IN_ROWS;
+            float acc[GRU_KWS_IN_VECS];
             GRU_RT_UNROLL
-            for (int l = 0; l < GRU_KWS_VECS; l++)
-                acc[l] = gru_rt_vload(gru_kws_b[t] + l * GRU_RT_VL);
+            for (int l = 0; l < GRU_KWS_IN_VECS; l++)
+                acc[l] = gru_kws_b[t][l];
             GRU_RT_NO_UNROLL
             for (int k = 0; k < GRU_KWS_INPUT; k++) {
-                const float *wk = w + k * GRU_KWS_TILE_ROWS;
-                gru_rt_vec wv[GRU_KWS_VECS];  /* column k, loaded once for every step */
+                const float *wk = w + k * GRU_KWS_IN_ROWS;
+                float wv[GRU_KWS_IN_VECS];  /* column k, loaded once for every step */
                 GRU_RT_UNROLL
-                for (int l = 0; l < GRU_KWS_VECS; l++)
-                    GRU_RT_VKEEP(wv[l], gru_rt_vload(wk + l * GRU_RT_VL));
-                const gru_rt_vec xk = gru_rt_vset1(xu[k]);
+                for (int l = 0; l < GRU_KWS_IN_VECS; l++)
+                    wv[l] = wk[l];
+                const float xk = xu[k];
                 GRU_RT_UNROLL
-                for (int l = 0; l < GRU_KWS_VECS; l++)
-                    acc[l] = gru_rt_vfma(wv[l], xk, acc[l]);
+                for (int l = 0; l < GRU_KWS_IN_VECS; l++)
+                    acc[l] = wv[l] * xk + acc[l];
             }
             GRU_RT_UNROLL
-            for (int l = 0; l < GRU_KWS_VECS; l++)
-                gru_rt_vstore(pu + l * GRU_RT_VL, acc[l]);
+            for (int l = 0; l < GRU_KWS_IN_VECS; l++)
+                pu[l] = acc[l];
             u += 1;
         }
     }
@@ -564,46 +511,50 @@ static void gru_kws_recur(const float *pre, float h[GRU_KWS_HIDDEN], float c[GRU
     for (int t = 0; t < GRU_KWS_TILES; t++) {
         const float *w = &gru_kws_w_h[t][0][0];
         float a[GRU_KWS_TILE_ROWS];  /* the tile's gate pre-activations */
-        gru_rt_vec acc[GRU_KWS_KSPLIT][GRU_KWS_VECS];
-        /* gates of the tile: a = pre + w_h h, its rows accumulated together,
-         * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
-        const float *pt = pre + t * GRU_KWS_TILE_ROWS;  /* the tile's projected input */
+        float acc[GRU_KWS_KSPLIT][GRU_KWS_VECS];
+        /* gates of the tile: a = pre + w_h h (the shared rows; the rest w_h h alone),
+         * its rows accumulated together, one pass over w_h[t]; column k to
+         * accumulator set k % KSPLIT */
+        const float *pt = pre + t * GRU_KWS_IN_ROWS;  /* the tile's projected input */
         GRU_RT_UNROLL
-        for (int l = 0; l < GRU_KWS_VECS; l++)
-            acc[0][l] = gru_rt_vload(pt + l * GRU_RT_VL);
+        for (int l = 0; l < GRU_KWS_SHARED_VECS; l++)
+            acc[0][l] = pt[l];
+        GRU_RT_UNROLL
+        for (int l = GRU_KWS_SHARED_VECS; l < GRU_KWS_VECS; l++)  /* candidate, recurrent part */
+            acc[0][l] = 0.0f;
         GRU_RT_UNROLL
         for (int q = 1; q < GRU_KWS_KSPLIT; q++) {
             GRU_RT_UNROLL
             for (int l = 0; l < GRU_KWS_VECS; l++)
-                acc[q][l] = gru_rt_vset1(0.0f);
+                acc[q][l] = 0.0f;
         }
         GRU_RT_NO_UNROLL
         for (int k = 0; k < GRU_KWS_KFULL; k += GRU_KWS_KSPLIT) {
             GRU_RT_UNROLL
             for (int q = 0; q < GRU_KWS_KSPLIT; q++) {
                 const float *wk = w + (k + q) * GRU_KWS_TILE_ROWS;
-                const gru_rt_vec hk = gru_rt_vset1(h[k + q]);
+                const float hk = h[k + q];
                 GRU_RT_UNROLL
                 for (int l = 0; l < GRU_KWS_VECS; l++)
-                    acc[q][l] = gru_rt_vfma(gru_rt_vload(wk + l * GRU_RT_VL), hk, acc[q][l]);
+                    acc[q][l] = wk[l] * hk + acc[q][l];
             }
         }
         for (int k = GRU_KWS_KFULL; k < GRU_KWS_HIDDEN; k++) {
             const float *wk = w + k * GRU_KWS_TILE_ROWS;
-            const gru_rt_vec hk = gru_rt_vset1(h[k]);
+            const float hk = h[k];
             GRU_RT_UNROLL
             for (int l = 0; l < GRU_KWS_VECS; l++)
-                acc[0][l] = gru_rt_vfma(gru_rt_vload(wk + l * GRU_RT_VL), hk, acc[0][l]);
+                acc[0][l] = wk[l] * hk + acc[0][l];
         }
         GRU_RT_UNROLL
         for (int q = 1; q < GRU_KWS_KSPLIT; q++) {
             GRU_RT_UNROLL
             for (int l = 0; l < GRU_KWS_VECS; l++)
-                acc[0][l] = gru_rt_vadd(acc[0][l], acc[q][l]);
+                acc[0][l] = acc[0][l] + acc[q][l];
         }
         GRU_RT_UNROLL
         for (int l = 0; l < GRU_KWS_VECS; l++)
-            gru_rt_vstore(a + l * GRU_RT_VL, acc[0][l]);
+            a[l] = acc[0][l];
         /* the tile's units */
         for (int v = 0; v < GRU_KWS_TILE; v++) {
             const int j = t * GRU_KWS_TILE + v;
@@ -612,7 +563,7 @@ static void gru_kws_recur(const float *pre, float h[GRU_KWS_HIDDEN], float c[GRU
             /* update gate */
             const float z = gru_rt_sigmoidf_fast(a[GRU_KWS_GATE_Z + v]);
             /* candidate: its input part plus r times its recurrent part (reset after) */
-            const float n = gru_rt_tanhf_fast(a[GRU_KWS_GATE_N + v] + r * a[GRU_KWS_GATE_NH + v]);
+            const float n = gru_rt_tanhf_fast(pt[GRU_KWS_GATE_N + v] + r * (a[GRU_KWS_GATE_NH + v] + gru_kws_b_hn[j]));
             /* hidden state: h = (1 - z) n + z h */
             c[j] = (1.0f - z) * n + z * c[j];
             hn[j] = c[j];
@@ -629,73 +580,77 @@ static void gru_kws_recur(const float *pre, float h[GRU_KWS_HIDDEN], float c[GRU
 static void gru_kws_step(const float x[GRU_KWS_INPUT], float h[GRU_KWS_HIDDEN], float c[GRU_KWS_HIDDEN], float hn[GRU_KWS_HIDDEN])
 {
     for (int t = 0; t < GRU_KWS_TILES; t++) {
-        float p[GRU_KWS_TILE_ROWS];  /* the tile's projected input */
+        float p[GRU_KWS_IN_ROWS];  /* the tile's projected input */
         {  /* the pass's own acc */
             const float *w = &gru_kws_w_x[t][0][0];
             const float *xu = x;
             float *pu = p;
-            gru_rt_vec acc[GRU_KWS_VECS];
+            float acc[GRU_KWS_IN_VECS];
             GRU_RT_UNROLL
-            for (int l = 0; l < GRU_KWS_VECS; l++)
-                acc[l] = gru_rt_vload(gru_kws_b[t] + l * GRU_RT_VL);
+            for (int l = 0; l < GRU_KWS_IN_VECS; l++)
+                acc[l] = gru_kws_b[t][l];
             GRU_RT_NO_UNROLL
             for (int k = 0; k < GRU_KWS_INPUT; k++) {
-                const float *wk = w + k * GRU_KWS_TILE_ROWS;
-                gru_rt_vec wv[GRU_KWS_VECS];  /* column k, loaded once for every step */
+                const float *wk = w + k * GRU_KWS_IN_ROWS;
+                float wv[GRU_KWS_IN_VECS];  /* column k, loaded once for every step */
                 GRU_RT_UNROLL
-                for (int l = 0; l < GRU_KWS_VECS; l++)
-                    GRU_RT_VKEEP(wv[l], gru_rt_vload(wk + l * GRU_RT_VL));
-                const gru_rt_vec xk = gru_rt_vset1(xu[k]);
+                for (int l = 0; l < GRU_KWS_IN_VECS; l++)
+                    wv[l] = wk[l];
+                const float xk = xu[k];
                 GRU_RT_UNROLL
-                for (int l = 0; l < GRU_KWS_VECS; l++)
-                    acc[l] = gru_rt_vfma(wv[l], xk, acc[l]);
+                for (int l = 0; l < GRU_KWS_IN_VECS; l++)
+                    acc[l] = wv[l] * xk + acc[l];
             }
             GRU_RT_UNROLL
-            for (int l = 0; l < GRU_KWS_VECS; l++)
-                gru_rt_vstore(pu + l * GRU_RT_VL, acc[l]);
+            for (int l = 0; l < GRU_KWS_IN_VECS; l++)
+                pu[l] = acc[l];
         }
         const float *w = &gru_kws_w_h[t][0][0];
         float a[GRU_KWS_TILE_ROWS];  /* the tile's gate pre-activations */
-        gru_rt_vec acc[GRU_KWS_KSPLIT][GRU_KWS_VECS];
-        /* gates of the tile: a = pre + w_h h, its rows accumulated together,
-         * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
+        float acc[GRU_KWS_KSPLIT][GRU_KWS_VECS];
+        /* gates of the tile: a = pre + w_h h (the shared rows; the rest w_h h alone),
+         * its rows accumulated together, one pass over w_h[t]; column k to
+         * accumulator set k % KSPLIT */
         const float *pt = p;
         GRU_RT_UNROLL
-        for (int l = 0; l < GRU_KWS_VECS; l++)
-            acc[0][l] = gru_rt_vload(pt + l * GRU_RT_VL);
+        for (int l = 0; l < GRU_KWS_SHARED_VECS; l++)
+            acc[0][l] = pt[l];
+        GRU_RT_UNROLL
+        for (int l = GRU_KWS_SHARED_VECS; l < GRU_KWS_VECS; l++)  /* candidate, recurrent part */
+            acc[0][l] = 0.0f;
         GRU_RT_UNROLL
         for (int q = 1; q < GRU_KWS_KSPLIT; q++) {
             GRU_RT_UNROLL
             for (int l = 0; l < GRU_KWS_VECS; l++)
-                acc[q][l] = gru_rt_vset1(0.0f);
+                acc[q][l] = 0.0f;
         }
         GRU_RT_NO_UNROLL
         for (int k = 0; k < GRU_KWS_KFULL; k += GRU_KWS_KSPLIT) {
             GRU_RT_UNROLL
             for (int q = 0; q < GRU_KWS_KSPLIT; q++) {
                 const float *wk = w + (k + q) * GRU_KWS_TILE_ROWS;
-                const gru_rt_vec hk = gru_rt_vset1(h[k + q]);
+                const float hk = h[k + q];
                 GRU_RT_UNROLL
                 for (int l = 0; l < GRU_KWS_VECS; l++)
-                    acc[q][l] = gru_rt_vfma(gru_rt_vload(wk + l * GRU_RT_VL), hk, acc[q][l]);
+                    acc[q][l] = wk[l] * hk + acc[q][l];
             }
         }
         for (int k = GRU_KWS_KFULL; k < GRU_KWS_HIDDEN; k++) {
             const float *wk = w + k * GRU_KWS_TILE_ROWS;
-            const gru_rt_vec hk = gru_rt_vset1(h[k]);
+            const float hk = h[k];
             GRU_RT_UNROLL
             for (int l = 0; l < GRU_KWS_VECS; l++)
-                acc[0][l] = gru_rt_vfma(gru_rt_vload(wk + l * GRU_RT_VL), hk, acc[0][l]);
+                acc[0][l] = wk[l] * hk + acc[0][l];
         }
         GRU_RT_UNROLL
         for (int q = 1; q < GRU_KWS_KSPLIT; q++) {
             GRU_RT_UNROLL
             for (int l = 0; l < GRU_KWS_VECS; l++)
-                acc[0][l] = gru_rt_vadd(acc[0][l], acc[q][l]);
+                acc[0][l] = acc[0][l] + acc[q][l];
         }
         GRU_RT_UNROLL
         for (int l = 0; l < GRU_KWS_VECS; l++)
-            gru_rt_vstore(a + l * GRU_RT_VL, acc[0][l]);
+            a[l] = acc[0][l];
         /* the tile's units */
         for (int v = 0; v < GRU_KWS_TILE; v++) {
             const int j = t * GRU_KWS_TILE + v;
@@ -704,7 +659,7 @@ static void gru_kws_step(const float x[GRU_KWS_INPUT], float h[GRU_KWS_HIDDEN], 
             /* update gate */
             const float z = gru_rt_sigmoidf_fast(a[GRU_KWS_GATE_Z + v]);
             /* candidate: its input part plus r times its recurrent part (reset after) */
-            const float n = gru_rt_tanhf_fast(a[GRU_KWS_GATE_N + v] + r * a[GRU_KWS_GATE_NH + v]);
+            const float n = gru_rt_tanhf_fast(pt[GRU_KWS_GATE_N + v] + r * (a[GRU_KWS_GATE_NH + v] + gru_kws_b_hn[j]));
             /* hidden state: h = (1 - z) n + z h */
             c[j] = (1.0f - z) * n + z * c[j];
             hn[j] = c[j];
@@ -735,44 +690,48 @@ static void gru_kws_run(const float *x, size_t n, float *out, size_t out_stride,
 
 /* gru kws, the recurrence of nb <= GRU_CHUNK sequences from their projected
  * inputs pre (rows of GATE_ROWS floats): gates = pre + w_h h and the cell
- * update, tile by tile; one pass over a tile's w_h serves PSTEPS sequences.
+ * update, tile by tile; one pass over a tile's w_h serves KSPLIT sequences.
  * Sequence b's state is s[b]; its new h goes to s[b].m. */
 static void gru_kws_batch_recur(const float *pre, size_t nb, gru_state *s)
 {
     for (int t = 0; t < GRU_KWS_TILES; t++) {
         const float *w = &gru_kws_w_h[t][0][0];
         size_t b = 0;
-        while (b + GRU_KWS_PSTEPS <= nb) {
-            gru_rt_vec acc[GRU_KWS_PSTEPS][GRU_KWS_VECS];
+        while (b + GRU_KWS_KSPLIT <= nb) {
+            float acc[GRU_KWS_KSPLIT][GRU_KWS_VECS];
             GRU_RT_UNROLL
-            for (int q = 0; q < GRU_KWS_PSTEPS; q++) {
+            for (int q = 0; q < GRU_KWS_KSPLIT; q++) {
                 GRU_RT_UNROLL
-                for (int l = 0; l < GRU_KWS_VECS; l++)
-                    acc[q][l] = gru_rt_vload((pre + (b + (size_t)q) * GRU_KWS_GATE_ROWS + t * GRU_KWS_TILE_ROWS) + l * GRU_RT_VL);
+                for (int l = 0; l < GRU_KWS_SHARED_VECS; l++)
+                    acc[q][l] = (pre + (b + (size_t)q) * GRU_KWS_GATE_ROWS + t * GRU_KWS_IN_ROWS)[l];
+                GRU_RT_UNROLL
+                for (int l = GRU_KWS_SHARED_VECS; l < GRU_KWS_VECS; l++)  /* candidate, recurrent part */
+                    acc[q][l] = 0.0f;
             }
             GRU_RT_NO_UNROLL
             for (int k = 0; k < GRU_KWS_HIDDEN; k++) {
                 const float *wk = w + k * GRU_KWS_TILE_ROWS;
-                gru_rt_vec wv[GRU_KWS_VECS];  /* column k, loaded once for every sequence */
+                float wv[GRU_KWS_VECS];  /* column k, loaded once for every sequence */
                 GRU_RT_UNROLL
                 for (int l = 0; l < GRU_KWS_VECS; l++)
-                    GRU_RT_VKEEP(wv[l], gru_rt_vload(wk + l * GRU_RT_VL));
+                    wv[l] = wk[l];
                 GRU_RT_UNROLL
-                for (int q = 0; q < GRU_KWS_PSTEPS; q++) {
-                    const gru_rt_vec hk = gru_rt_vset1(s[b + (size_t)q].kws_h[k]);
+                for (int q = 0; q < GRU_KWS_KSPLIT; q++) {
+                    const float hk = s[b + (size_t)q].kws_h[k];
                     GRU_RT_UNROLL
                     for (int l = 0; l < GRU_KWS_VECS; l++)
-                        acc[q][l] = gru_rt_vfma(wv[l], hk, acc[q][l]);
+                        acc[q][l] = wv[l] * hk + acc[q][l];
                 }
             }
             GRU_RT_UNROLL
-            for (int q = 0; q < GRU_KWS_PSTEPS; q++) {
+            for (int q = 0; q < GRU_KWS_KSPLIT; q++) {
                 float a[GRU_KWS_TILE_ROWS];  /* the tile's gate pre-activations, sequence b + q */
                 float *c = s[b + (size_t)q].kws_c;
                 float *hn = s[b + (size_t)q].m;
+                const float *pt = (pre + (b + (size_t)q) * GRU_KWS_GATE_ROWS + t * GRU_KWS_IN_ROWS);  /* the tile's projected input */
                 GRU_RT_UNROLL
                 for (int l = 0; l < GRU_KWS_VECS; l++)
-                    gru_rt_vstore(a + l * GRU_RT_VL, acc[q][l]);
+                    a[l] = acc[q][l];
                 /* the tile's units */
                 for (int v = 0; v < GRU_KWS_TILE; v++) {
                     const int j = t * GRU_KWS_TILE + v;
@@ -781,37 +740,41 @@ static void gru_kws_batch_recur(const float *pre, size_t nb, gru_state *s)
                     /* update gate */
                     const float z = gru_rt_sigmoidf_fast(a[GRU_KWS_GATE_Z + v]);
                     /* candidate: its input part plus r times its recurrent part (reset after) */
-                    const float n = gru_rt_tanhf_fast(a[GRU_KWS_GATE_N + v] + r * a[GRU_KWS_GATE_NH + v]);
+                    const float n = gru_rt_tanhf_fast(pt[GRU_KWS_GATE_N + v] + r * (a[GRU_KWS_GATE_NH + v] + gru_kws_b_hn[j]));
                     /* hidden state: h = (1 - z) n + z h */
                     c[j] = (1.0f - z) * n + z * c[j];
                     hn[j] = c[j];
                 }
             }
-            b += GRU_KWS_PSTEPS;
+            b += GRU_KWS_KSPLIT;
         }
         while (b < nb) {
-            gru_rt_vec acc[GRU_KWS_VECS];
+            float acc[GRU_KWS_VECS];
             GRU_RT_UNROLL
-            for (int l = 0; l < GRU_KWS_VECS; l++)
-                acc[l] = gru_rt_vload((pre + b * GRU_KWS_GATE_ROWS + t * GRU_KWS_TILE_ROWS) + l * GRU_RT_VL);
+            for (int l = 0; l < GRU_KWS_SHARED_VECS; l++)
+                acc[l] = (pre + b * GRU_KWS_GATE_ROWS + t * GRU_KWS_IN_ROWS)[l];
+            GRU_RT_UNROLL
+            for (int l = GRU_KWS_SHARED_VECS; l < GRU_KWS_VECS; l++)  /* candidate, recurrent part */
+                acc[l] = 0.0f;
             GRU_RT_NO_UNROLL
             for (int k = 0; k < GRU_KWS_HIDDEN; k++) {
                 const float *wk = w + k * GRU_KWS_TILE_ROWS;
-                gru_rt_vec wv[GRU_KWS_VECS];  /* column k, loaded once for every sequence */
+                float wv[GRU_KWS_VECS];  /* column k, loaded once for every sequence */
                 GRU_RT_UNROLL
                 for (int l = 0; l < GRU_KWS_VECS; l++)
-                    GRU_RT_VKEEP(wv[l], gru_rt_vload(wk + l * GRU_RT_VL));
-                const gru_rt_vec hk = gru_rt_vset1(s[b].kws_h[k]);
+                    wv[l] = wk[l];
+                const float hk = s[b].kws_h[k];
                 GRU_RT_UNROLL
                 for (int l = 0; l < GRU_KWS_VECS; l++)
-                    acc[l] = gru_rt_vfma(wv[l], hk, acc[l]);
+                    acc[l] = wv[l] * hk + acc[l];
             }
             float a[GRU_KWS_TILE_ROWS];  /* the tile's gate pre-activations, sequence b */
             float *c = s[b].kws_c;
             float *hn = s[b].m;
+            const float *pt = (pre + b * GRU_KWS_GATE_ROWS + t * GRU_KWS_IN_ROWS);  /* the tile's projected input */
             GRU_RT_UNROLL
             for (int l = 0; l < GRU_KWS_VECS; l++)
-                gru_rt_vstore(a + l * GRU_RT_VL, acc[l]);
+                a[l] = acc[l];
             /* the tile's units */
             for (int v = 0; v < GRU_KWS_TILE; v++) {
                 const int j = t * GRU_KWS_TILE + v;
@@ -820,7 +783,7 @@ static void gru_kws_batch_recur(const float *pre, size_t nb, gru_state *s)
                 /* update gate */
                 const float z = gru_rt_sigmoidf_fast(a[GRU_KWS_GATE_Z + v]);
                 /* candidate: its input part plus r times its recurrent part (reset after) */
-                const float n = gru_rt_tanhf_fast(a[GRU_KWS_GATE_N + v] + r * a[GRU_KWS_GATE_NH + v]);
+                const float n = gru_rt_tanhf_fast(pt[GRU_KWS_GATE_N + v] + r * (a[GRU_KWS_GATE_NH + v] + gru_kws_b_hn[j]));
                 /* hidden state: h = (1 - z) n + z h */
                 c[j] = (1.0f - z) * n + z * c[j];
                 hn[j] = c[j];

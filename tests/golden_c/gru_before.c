@@ -12,15 +12,15 @@
  * model gru_before: 5 inputs -> 8 outputs (one row per step)
  *   gru   gru              5 -> 8     hidden 8, reset before
  *
- * flash: 1600 bytes of weights (static const)
- * RAM:   3232 bytes (gru_before_state: state and per-step scratch)
+ * flash: 1536 bytes of weights (static const)
+ * RAM:   4256 bytes (gru_before_state: state and per-step scratch)
  */
 #include "gru_before.h"
 
 #include <string.h>
 
 /* The header is the one this code was generated for. */
-typedef char gru_before_hash_check[GRU_BEFORE_MODEL_HASH == 0xb3b327745622f9ccull ? 1 : -1];
+typedef char gru_before_hash_check[GRU_BEFORE_MODEL_HASH == 0xec43d6fa3d44047dull ? 1 : -1];
 typedef char gru_before_state_check[sizeof(gru_before_state) == GRU_BEFORE_STATE_BYTES ? 1 : -1];
 
 /* Where the weights go: define GRU_BEFORE_WEIGHTS_ATTR (e.g. as
@@ -255,6 +255,20 @@ static inline float gru_before_rt_sigmoidf_fast(float x)
     return gru_before_rt_from_bits_((gru_before_rt_bits_(y) & keep) | nan);
 }
 
+/* ---- piece GRU_BEFORE_RT_VKEEP ---- */
+/*
+ * GRU_BEFORE_RT_VKEEP(v, load) assigns and keeps v in a register: gcc would otherwise
+ * fold the load into each a*b + c that uses v (one load per use), which on
+ * Zen 4 makes the batched kernels load-bound (measured: 141 -> 114 us per
+ * step, 32 sequences of H = 256). An empty asm with v as its operand is
+ * the usual way to say so; other compilers get a plain assignment.
+ */
+#if defined(__GNUC__) && !defined(__clang__) && (defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__)))
+#define GRU_BEFORE_RT_VKEEP(v, load) do { (v) = (load); __asm__("" : "+v"(v)); } while (0)
+#else
+#define GRU_BEFORE_RT_VKEEP(v, load) ((v) = (load))
+#endif
+
 /* ---- piece GRU_BEFORE_RT_UNROLL ---- */
 /*
  * GRU_BEFORE_RT_UNROLL goes before a kernel's loops over its accumulators (a few,
@@ -315,6 +329,60 @@ static inline float gru_before_rt_sigmoidf_fast(float x)
 #define GRU_BEFORE_RT_ACCS 16
 #endif
 
+/* ---- piece gru_before_rt_vec (needs GRU_BEFORE_RT_VL) ---- */
+/*
+ * gru_before_rt_vec, a vector of GRU_BEFORE_RT_VL floats, with four operations: load and store
+ * GRU_BEFORE_RT_VL floats (any alignment), broadcast one float, and a*b + c (and a
+ * sum and a product). Without a known vector unit gru_before_rt_vec is a float and the kernels
+ * become plain loops over fixed-size arrays, which compilers vectorize
+ * themselves (gcc -O2 and up, clang -O2).
+ */
+#if GRU_BEFORE_RT_VISA_ == 1
+#include <immintrin.h>
+typedef __m512 gru_before_rt_vec;
+#define gru_before_rt_vload(p) _mm512_loadu_ps(p)
+#define gru_before_rt_vstore(p, v) _mm512_storeu_ps((p), (v))
+#define gru_before_rt_vset1(x) _mm512_set1_ps(x)
+#define gru_before_rt_vadd(a, b) _mm512_add_ps((a), (b))
+#define gru_before_rt_vfma(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define gru_before_rt_vmul(a, b) _mm512_mul_ps((a), (b))
+#elif GRU_BEFORE_RT_VISA_ == 2
+#include <immintrin.h>
+typedef __m256 gru_before_rt_vec;
+#define gru_before_rt_vload(p) _mm256_loadu_ps(p)
+#define gru_before_rt_vstore(p, v) _mm256_storeu_ps((p), (v))
+#define gru_before_rt_vset1(x) _mm256_set1_ps(x)
+#define gru_before_rt_vadd(a, b) _mm256_add_ps((a), (b))
+#define gru_before_rt_vfma(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define gru_before_rt_vmul(a, b) _mm256_mul_ps((a), (b))
+#elif GRU_BEFORE_RT_VISA_ == 3
+#include <arm_neon.h>
+typedef float32x4_t gru_before_rt_vec;
+#define gru_before_rt_vload(p) vld1q_f32(p)
+#define gru_before_rt_vstore(p, v) vst1q_f32((p), (v))
+#define gru_before_rt_vset1(x) vdupq_n_f32(x)
+#define gru_before_rt_vadd(a, b) vaddq_f32((a), (b))
+#define gru_before_rt_vfma(a, b, c) vfmaq_f32((c), (a), (b))
+#define gru_before_rt_vmul(a, b) vmulq_f32((a), (b))
+#elif GRU_BEFORE_RT_VISA_ == 4
+#include <emmintrin.h>
+typedef __m128 gru_before_rt_vec;
+#define gru_before_rt_vload(p) _mm_loadu_ps(p)
+#define gru_before_rt_vstore(p, v) _mm_storeu_ps((p), (v))
+#define gru_before_rt_vset1(x) _mm_set1_ps(x)
+#define gru_before_rt_vadd(a, b) _mm_add_ps((a), (b))
+#define gru_before_rt_vfma(a, b, c) _mm_add_ps(_mm_mul_ps((a), (b)), (c))
+#define gru_before_rt_vmul(a, b) _mm_mul_ps((a), (b))
+#else
+typedef float gru_before_rt_vec;
+#define gru_before_rt_vload(p) (*(p))
+#define gru_before_rt_vstore(p, v) (*(p) = (v))
+#define gru_before_rt_vset1(x) (x)
+#define gru_before_rt_vadd(a, b) ((a) + (b))
+#define gru_before_rt_vfma(a, b, c) ((a) * (b) + (c))
+#define gru_before_rt_vmul(a, b) ((a) * (b))
+#endif
+
 
 #endif
 /* ---- end runtime/lstmc_act.h ---- */
@@ -336,107 +404,113 @@ static inline float gru_before_rt_sigmoidf_fast(float x)
 #define GRU_BEFORE_GRU_PROJ_JFULL (GRU_BEFORE_GRU_HIDDEN / GRU_BEFORE_GRU_PROJ_PSTEPS * GRU_BEFORE_GRU_PROJ_PSTEPS)
 #define GRU_BEFORE_GRU_TILE   8  /* V: units per tile; a tile's gate rows are computed together */
 #define GRU_BEFORE_GRU_TILES  1  /* H / V */
-#define GRU_BEFORE_GRU_TILE_ROWS 24  /* gate rows of a tile: 3 gates x V */
-/* accumulators of a tile: vectors of 1 floats */
-#define GRU_BEFORE_GRU_VECS   (GRU_BEFORE_GRU_TILE_ROWS / 1)
-/* steps per pass of the input projection: GRU_BEFORE_GRU_VECS accumulators each, at most GRU_BEFORE_RT_ACCS */
-#define GRU_BEFORE_GRU_PSTEPS (GRU_BEFORE_RT_ACCS / GRU_BEFORE_GRU_VECS >= 4 ? 4 : GRU_BEFORE_RT_ACCS / GRU_BEFORE_GRU_VECS >= 2 ? 2 : 1)
+/* a tile's rows: 32 of its input projection (w_x, b, pre), 16 of its recurrent
+ * product (w_h), V for each gate; the first SHARED_ROWS, of the gates in both,
+ * add the recurrent product to the projected input */
+#define GRU_BEFORE_GRU_TILE_ROWS 16
+#define GRU_BEFORE_GRU_IN_ROWS 32
+#define GRU_BEFORE_GRU_SHARED_ROWS 16
+/* accumulators of a tile: vectors of GRU_BEFORE_RT_VL floats */
+#define GRU_BEFORE_GRU_VECS   (GRU_BEFORE_GRU_TILE_ROWS / GRU_BEFORE_RT_VL)
+#define GRU_BEFORE_GRU_IN_VECS (GRU_BEFORE_GRU_IN_ROWS / GRU_BEFORE_RT_VL)  /* of its input projection */
+/* steps per pass of the input projection: GRU_BEFORE_GRU_IN_VECS accumulators each, at most GRU_BEFORE_RT_ACCS */
+#define GRU_BEFORE_GRU_PSTEPS (GRU_BEFORE_RT_ACCS / GRU_BEFORE_GRU_IN_VECS >= 4 ? 4 : GRU_BEFORE_RT_ACCS / GRU_BEFORE_GRU_IN_VECS >= 2 ? 2 : 1)
 /* sets of accumulators of the recurrent product (columns k, k+1, ... each
- * to its own set, summed at the end): hides the latency of the a*b + c chain */
-#define GRU_BEFORE_GRU_KSPLIT GRU_BEFORE_GRU_PSTEPS
+ * to its own set, summed at the end): hides the latency of the a*b + c chain;
+ * and sequences per pass of the batch recurrence */
+#define GRU_BEFORE_GRU_KSPLIT (GRU_BEFORE_RT_ACCS / GRU_BEFORE_GRU_VECS >= 4 ? 4 : GRU_BEFORE_RT_ACCS / GRU_BEFORE_GRU_VECS >= 2 ? 2 : 1)
 /* columns of the recurrent product's passes of KSPLIT; the rest one at a time */
 #define GRU_BEFORE_GRU_KFULL (GRU_BEFORE_GRU_PROJ / GRU_BEFORE_GRU_KSPLIT * GRU_BEFORE_GRU_KSPLIT)
-/* first row of each gate within a tile's rows (of gru_before_gru_w_x, gru_before_gru_w_h and pre[]) */
+/* first row of each gate within a tile's input rows (gru_before_gru_w_x, pre[]), its
+ * recurrent rows (gru_before_gru_w_h, a[]), or both */
 #define GRU_BEFORE_GRU_GATE_R 0  /* reset gate */
 #define GRU_BEFORE_GRU_GATE_Z 8  /* update gate */
-#define GRU_BEFORE_GRU_GATE_N 16  /* candidate, input part */
-#define GRU_BEFORE_GRU_GATE_ROWS 24  /* gate rows of a step: TILES x TILE_ROWS */
+#define GRU_BEFORE_GRU_GATE_N 16  /* candidate, input part: input rows (pre) */
+#define GRU_BEFORE_GRU_GATE_ROWS 32  /* projected input rows of a step: TILES x IN_ROWS */
 
-/* input weights of gru gru, transposed by tile: 1 tiles of 8 units; per tile and column k, the tile's 24 gate rows (r, z, n: 8 units each) */
-GRU_BEFORE_WEIGHTS_ATTR static const float gru_before_gru_w_x[1][5][24] = {
+/* input weights of gru gru, transposed by tile: 1 tiles of 8 units; per tile and column k, the tile's 32 input rows (r, z, n: 8 units each, then 8 of zeros) */
+GRU_BEFORE_WEIGHTS_ATTR static const float gru_before_gru_w_x[1][5][32] = {
     /* tile 0 */
     {
         {
             -0.0453886203f, -0.213535875f, -0.488480359f, -0.0395192392f, 0.388016015f, 0.343855351f, 0.301799089f, 0.0999175981f,
             -0.256955713f, 0.464846283f, 0.196309239f, -0.335285157f, 0.372218668f, 0.325361162f, 0.342426598f, -0.314107239f,
             0.0211165603f, 0.362724781f, -0.117131516f, 0.471289515f, -0.493166655f, 0.276443392f, 0.0858813971f, -0.345603317f,
+            0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
         },
         {
             0.407904506f, 0.411032885f, -0.0661725774f, -0.441804886f, -0.168553069f, 0.455566049f, 0.3814933f, -0.0667280778f,
             0.135690004f, 0.46325469f, -0.075543426f, -0.255104631f, -0.47783646f, 0.490318149f, 0.440241694f, -0.437602431f,
             0.490059733f, 0.365655541f, 0.130418956f, 0.41779387f, 0.143990502f, 0.380039394f, 0.0846749842f, 0.00313443714f,
+            0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
         },
         {
             -0.276581973f, -0.433318436f, -0.18744117f, -0.00215403712f, 0.0262935273f, -0.0562464595f, 0.132838905f, -0.323820978f,
             0.491313815f, 0.436389148f, -0.0404608622f, -0.478712589f, 0.201030999f, -0.314289957f, -0.417577028f, -0.0359245166f,
             0.315708786f, 0.162534133f, -0.103641212f, -0.0268943682f, 0.191574156f, -0.450224489f, -0.20764266f, -0.319884002f,
+            0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
         },
         {
             0.253010243f, 0.309972435f, 0.302639961f, -0.0365819111f, 0.412181526f, 0.297341943f, -0.385927439f, 0.470170468f,
             0.064610891f, -0.333594561f, 0.30946508f, -0.323504567f, 0.0349470377f, 0.226642683f, -0.188995987f, 0.136436373f,
             -0.157842219f, -0.445859402f, -0.432794034f, -0.032454785f, 0.446684629f, 0.244850025f, -0.439798057f, -0.413058519f,
+            0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
         },
         {
             -0.289383441f, -0.0585531741f, -0.27778849f, 0.447561175f, 0.269917428f, -0.381863832f, -0.0584559441f, 0.493892103f,
             -0.140659124f, -0.361664742f, 0.0312861875f, -0.180761367f, 0.337229908f, 0.465338081f, -0.041248709f, -0.294462711f,
             0.438469589f, 0.163079426f, 0.222868204f, 0.312265486f, 0.222010687f, -0.458450317f, 0.464689642f, 0.201653674f,
+            0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
         },
     },
 };
 
-/* recurrent weights of gru gru, transposed by tile: 1 tiles of 8 units; per tile and column k, the tile's 24 gate rows (r, z, n: 8 units each) */
-GRU_BEFORE_WEIGHTS_ATTR static const float gru_before_gru_w_h[1][8][24] = {
+/* recurrent weights of gru gru, transposed by tile: 1 tiles of 8 units; per tile and column k, the tile's 16 recurrent rows (r, z: 8 units each) */
+GRU_BEFORE_WEIGHTS_ATTR static const float gru_before_gru_w_h[1][8][16] = {
     /* tile 0 */
     {
         {
             0.233655751f, 0.247531071f, -0.147568747f, -0.0567437485f, -0.0226683151f, 0.485272288f, 0.0217467714f, -0.0757872909f,
             0.392406434f, 0.498444885f, -0.49624446f, 0.46451208f, -0.113070212f, 0.0302010756f, -0.0411512218f, -0.138816446f,
-            0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
         },
         {
             -0.432420462f, -0.1188026f, -0.025178453f, -0.18522279f, -0.230656102f, 0.0396495461f, -0.484558642f, -0.309663355f,
             -0.018753117f, -0.351534158f, 0.107386276f, 0.194345623f, 0.227050424f, -0.198574856f, 0.193357438f, 0.345675707f,
-            0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
         },
         {
             -0.128590643f, -0.260407716f, 0.157457203f, -0.458818138f, -0.0993401185f, -0.0900621638f, -0.00229201606f, 0.194868967f,
             0.455508471f, 0.0325283706f, -0.358467132f, -0.293303728f, -0.126602396f, -0.454849064f, -0.138408497f, 0.195261255f,
-            0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
         },
         {
             -0.0323956124f, -0.12045376f, -0.429424345f, 0.266214669f, -0.469312549f, -0.262537152f, 0.392549336f, 0.306172818f,
             0.152149588f, 0.394149542f, -0.108226962f, 0.233597994f, -0.260435462f, 0.271273553f, 0.443834811f, 0.0572661385f,
-            0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
         },
         {
             0.495162159f, 0.0542115606f, -0.331172645f, -0.12129645f, 0.0574846976f, -0.438568473f, -0.256012529f, -0.0241320413f,
             0.117454015f, 0.421739638f, -0.47066018f, 0.414254457f, -0.0716529191f, 0.142052427f, 0.312485814f, 0.449942619f,
-            0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
         },
         {
             0.038895078f, -0.160076901f, 0.00796035957f, 0.161371887f, -0.386977285f, -0.0611752123f, -0.265627772f, 0.0889908299f,
             -0.476846814f, 0.292470694f, 0.164576232f, -0.407751411f, -0.00768575538f, 0.187985256f, 0.366301537f, 0.0941277593f,
-            0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
         },
         {
             -0.496397674f, -0.00799746439f, 0.30631882f, -0.493857771f, -0.216345415f, -0.117022462f, -0.0830746517f, 0.361121625f,
             0.160167605f, -0.246580407f, -0.430311024f, -0.259871811f, -0.250652403f, -0.0495320931f, 0.0794498324f, 0.254362583f,
-            0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
         },
         {
             0.40666011f, -0.10585621f, -0.320788085f, 0.291081399f, 0.394052774f, 0.0518673919f, 0.165665776f, 0.109496847f,
             0.444678038f, 0.114541128f, -0.202942953f, 0.184278771f, 0.390608966f, -0.0979804322f, -0.30220753f, 0.256071329f,
-            0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
         },
     },
 };
 
-/* gate biases of gru gru by tile */
-GRU_BEFORE_WEIGHTS_ATTR static const float gru_before_gru_b[1][24] = {
+/* input rows' biases of gru gru by tile */
+GRU_BEFORE_WEIGHTS_ATTR static const float gru_before_gru_b[1][32] = {
     {
         -0.420197785f, 0.585639417f, -0.570795178f, -0.0688555539f, 0.439307123f, -0.511507213f, -0.0216151476f, -0.402431846f,
         0.686408281f, 0.362852156f, 0.0453531295f, 0.0400793701f, -0.447903574f, 0.151383936f, -0.185501784f, -0.189696953f,
         0.494527608f, 0.315510899f, -0.779656231f, 0.561245084f, 0.236948043f, -0.370603859f, 0.0920031369f, -0.140931234f,
+        0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
     },
 };
 
@@ -520,59 +594,59 @@ static void gru_before_gru_project(const float *x, size_t n, float *pre)
         /* PSTEPS steps per pass, then one at a time */
         while (u + GRU_BEFORE_GRU_PSTEPS <= n) {
             const float *xu = x + u * GRU_BEFORE_GRU_INPUT;
-            float *pu = pre + u * GRU_BEFORE_GRU_GATE_ROWS + t * GRU_BEFORE_GRU_TILE_ROWS;
-            float acc[GRU_BEFORE_GRU_PSTEPS][GRU_BEFORE_GRU_VECS];
+            float *pu = pre + u * GRU_BEFORE_GRU_GATE_ROWS + t * GRU_BEFORE_GRU_IN_ROWS;
+            gru_before_rt_vec acc[GRU_BEFORE_GRU_PSTEPS][GRU_BEFORE_GRU_IN_VECS];
             GRU_BEFORE_RT_UNROLL
             for (int q = 0; q < GRU_BEFORE_GRU_PSTEPS; q++) {
                 GRU_BEFORE_RT_UNROLL
-                for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                    acc[q][l] = gru_before_gru_b[t][l];
+                for (int l = 0; l < GRU_BEFORE_GRU_IN_VECS; l++)
+                    acc[q][l] = gru_before_rt_vload(gru_before_gru_b[t] + l * GRU_BEFORE_RT_VL);
             }
             GRU_BEFORE_RT_NO_UNROLL
             for (int k = 0; k < GRU_BEFORE_GRU_INPUT; k++) {
-                const float *wk = w + k * GRU_BEFORE_GRU_TILE_ROWS;
-                float wv[GRU_BEFORE_GRU_VECS];  /* column k, loaded once for every step */
+                const float *wk = w + k * GRU_BEFORE_GRU_IN_ROWS;
+                gru_before_rt_vec wv[GRU_BEFORE_GRU_IN_VECS];  /* column k, loaded once for every step */
                 GRU_BEFORE_RT_UNROLL
-                for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                    wv[l] = wk[l];
+                for (int l = 0; l < GRU_BEFORE_GRU_IN_VECS; l++)
+                    GRU_BEFORE_RT_VKEEP(wv[l], gru_before_rt_vload(wk + l * GRU_BEFORE_RT_VL));
                 GRU_BEFORE_RT_UNROLL
                 for (int q = 0; q < GRU_BEFORE_GRU_PSTEPS; q++) {
-                    const float xk = xu[q * GRU_BEFORE_GRU_INPUT + k];
+                    const gru_before_rt_vec xk = gru_before_rt_vset1(xu[q * GRU_BEFORE_GRU_INPUT + k]);
                     GRU_BEFORE_RT_UNROLL
-                    for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                        acc[q][l] = wv[l] * xk + acc[q][l];
+                    for (int l = 0; l < GRU_BEFORE_GRU_IN_VECS; l++)
+                        acc[q][l] = gru_before_rt_vfma(wv[l], xk, acc[q][l]);
                 }
             }
             GRU_BEFORE_RT_UNROLL
             for (int q = 0; q < GRU_BEFORE_GRU_PSTEPS; q++) {
                 GRU_BEFORE_RT_UNROLL
-                for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                    (pu + q * GRU_BEFORE_GRU_GATE_ROWS)[l] = acc[q][l];
+                for (int l = 0; l < GRU_BEFORE_GRU_IN_VECS; l++)
+                    gru_before_rt_vstore((pu + q * GRU_BEFORE_GRU_GATE_ROWS) + l * GRU_BEFORE_RT_VL, acc[q][l]);
             }
             u += GRU_BEFORE_GRU_PSTEPS;
         }
         while (u < n) {
             const float *xu = x + u * GRU_BEFORE_GRU_INPUT;
-            float *pu = pre + u * GRU_BEFORE_GRU_GATE_ROWS + t * GRU_BEFORE_GRU_TILE_ROWS;
-            float acc[GRU_BEFORE_GRU_VECS];
+            float *pu = pre + u * GRU_BEFORE_GRU_GATE_ROWS + t * GRU_BEFORE_GRU_IN_ROWS;
+            gru_before_rt_vec acc[GRU_BEFORE_GRU_IN_VECS];
             GRU_BEFORE_RT_UNROLL
-            for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                acc[l] = gru_before_gru_b[t][l];
+            for (int l = 0; l < GRU_BEFORE_GRU_IN_VECS; l++)
+                acc[l] = gru_before_rt_vload(gru_before_gru_b[t] + l * GRU_BEFORE_RT_VL);
             GRU_BEFORE_RT_NO_UNROLL
             for (int k = 0; k < GRU_BEFORE_GRU_INPUT; k++) {
-                const float *wk = w + k * GRU_BEFORE_GRU_TILE_ROWS;
-                float wv[GRU_BEFORE_GRU_VECS];  /* column k, loaded once for every step */
+                const float *wk = w + k * GRU_BEFORE_GRU_IN_ROWS;
+                gru_before_rt_vec wv[GRU_BEFORE_GRU_IN_VECS];  /* column k, loaded once for every step */
                 GRU_BEFORE_RT_UNROLL
-                for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                    wv[l] = wk[l];
-                const float xk = xu[k];
+                for (int l = 0; l < GRU_BEFORE_GRU_IN_VECS; l++)
+                    GRU_BEFORE_RT_VKEEP(wv[l], gru_before_rt_vload(wk + l * GRU_BEFORE_RT_VL));
+                const gru_before_rt_vec xk = gru_before_rt_vset1(xu[k]);
                 GRU_BEFORE_RT_UNROLL
-                for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                    acc[l] = wv[l] * xk + acc[l];
+                for (int l = 0; l < GRU_BEFORE_GRU_IN_VECS; l++)
+                    acc[l] = gru_before_rt_vfma(wv[l], xk, acc[l]);
             }
             GRU_BEFORE_RT_UNROLL
-            for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                pu[l] = acc[l];
+            for (int l = 0; l < GRU_BEFORE_GRU_IN_VECS; l++)
+                gru_before_rt_vstore(pu + l * GRU_BEFORE_RT_VL, acc[l]);
             u += 1;
         }
     }
@@ -586,46 +660,46 @@ static void gru_before_gru_recur(const float *pre, float h[GRU_BEFORE_GRU_PROJ],
     for (int t = 0; t < GRU_BEFORE_GRU_TILES; t++) {
         const float *w = &gru_before_gru_w_h[t][0][0];
         float a[GRU_BEFORE_GRU_TILE_ROWS];  /* the tile's gate pre-activations */
-        float acc[GRU_BEFORE_GRU_KSPLIT][GRU_BEFORE_GRU_VECS];
+        gru_before_rt_vec acc[GRU_BEFORE_GRU_KSPLIT][GRU_BEFORE_GRU_VECS];
         /* gates of the tile: a = pre + w_h h, its rows accumulated together,
          * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
-        const float *pt = pre + t * GRU_BEFORE_GRU_TILE_ROWS;  /* the tile's projected input */
+        const float *pt = pre + t * GRU_BEFORE_GRU_IN_ROWS;  /* the tile's projected input */
         GRU_BEFORE_RT_UNROLL
         for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-            acc[0][l] = pt[l];
+            acc[0][l] = gru_before_rt_vload(pt + l * GRU_BEFORE_RT_VL);
         GRU_BEFORE_RT_UNROLL
         for (int q = 1; q < GRU_BEFORE_GRU_KSPLIT; q++) {
             GRU_BEFORE_RT_UNROLL
             for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                acc[q][l] = 0.0f;
+                acc[q][l] = gru_before_rt_vset1(0.0f);
         }
         GRU_BEFORE_RT_NO_UNROLL
         for (int k = 0; k < GRU_BEFORE_GRU_KFULL; k += GRU_BEFORE_GRU_KSPLIT) {
             GRU_BEFORE_RT_UNROLL
             for (int q = 0; q < GRU_BEFORE_GRU_KSPLIT; q++) {
                 const float *wk = w + (k + q) * GRU_BEFORE_GRU_TILE_ROWS;
-                const float hk = h[k + q];
+                const gru_before_rt_vec hk = gru_before_rt_vset1(h[k + q]);
                 GRU_BEFORE_RT_UNROLL
                 for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                    acc[q][l] = wk[l] * hk + acc[q][l];
+                    acc[q][l] = gru_before_rt_vfma(gru_before_rt_vload(wk + l * GRU_BEFORE_RT_VL), hk, acc[q][l]);
             }
         }
         for (int k = GRU_BEFORE_GRU_KFULL; k < GRU_BEFORE_GRU_PROJ; k++) {
             const float *wk = w + k * GRU_BEFORE_GRU_TILE_ROWS;
-            const float hk = h[k];
+            const gru_before_rt_vec hk = gru_before_rt_vset1(h[k]);
             GRU_BEFORE_RT_UNROLL
             for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                acc[0][l] = wk[l] * hk + acc[0][l];
+                acc[0][l] = gru_before_rt_vfma(gru_before_rt_vload(wk + l * GRU_BEFORE_RT_VL), hk, acc[0][l]);
         }
         GRU_BEFORE_RT_UNROLL
         for (int q = 1; q < GRU_BEFORE_GRU_KSPLIT; q++) {
             GRU_BEFORE_RT_UNROLL
             for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                acc[0][l] = acc[0][l] + acc[q][l];
+                acc[0][l] = gru_before_rt_vadd(acc[0][l], acc[q][l]);
         }
         GRU_BEFORE_RT_UNROLL
         for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-            a[l] = acc[0][l];
+            gru_before_rt_vstore(a + l * GRU_BEFORE_RT_VL, acc[0][l]);
         /* the tile's units */
         for (int v = 0; v < GRU_BEFORE_GRU_TILE; v++) {
             const int j = t * GRU_BEFORE_GRU_TILE + v;
@@ -635,7 +709,7 @@ static void gru_before_gru_recur(const float *pre, float h[GRU_BEFORE_GRU_PROJ],
             /* update gate */
             m[GRU_BEFORE_GRU_HIDDEN + j] = gru_before_rt_sigmoidf_fast(a[GRU_BEFORE_GRU_GATE_Z + v]);
             /* the candidate's input part */
-            m[2 * GRU_BEFORE_GRU_HIDDEN + j] = a[GRU_BEFORE_GRU_GATE_N + v];
+            m[2 * GRU_BEFORE_GRU_HIDDEN + j] = pt[GRU_BEFORE_GRU_GATE_N + v];
         }
     }
     gru_before_gru_projection(h, m);  /* the second pass: the new h */
@@ -649,73 +723,73 @@ static void gru_before_gru_step(const float x[GRU_BEFORE_GRU_INPUT], float h[GRU
 {
     (void)c;  /* reset before keeps h alone */
     for (int t = 0; t < GRU_BEFORE_GRU_TILES; t++) {
-        float p[GRU_BEFORE_GRU_TILE_ROWS];  /* the tile's projected input */
+        float p[GRU_BEFORE_GRU_IN_ROWS];  /* the tile's projected input */
         {  /* the pass's own acc */
             const float *w = &gru_before_gru_w_x[t][0][0];
             const float *xu = x;
             float *pu = p;
-            float acc[GRU_BEFORE_GRU_VECS];
+            gru_before_rt_vec acc[GRU_BEFORE_GRU_IN_VECS];
             GRU_BEFORE_RT_UNROLL
-            for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                acc[l] = gru_before_gru_b[t][l];
+            for (int l = 0; l < GRU_BEFORE_GRU_IN_VECS; l++)
+                acc[l] = gru_before_rt_vload(gru_before_gru_b[t] + l * GRU_BEFORE_RT_VL);
             GRU_BEFORE_RT_NO_UNROLL
             for (int k = 0; k < GRU_BEFORE_GRU_INPUT; k++) {
-                const float *wk = w + k * GRU_BEFORE_GRU_TILE_ROWS;
-                float wv[GRU_BEFORE_GRU_VECS];  /* column k, loaded once for every step */
+                const float *wk = w + k * GRU_BEFORE_GRU_IN_ROWS;
+                gru_before_rt_vec wv[GRU_BEFORE_GRU_IN_VECS];  /* column k, loaded once for every step */
                 GRU_BEFORE_RT_UNROLL
-                for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                    wv[l] = wk[l];
-                const float xk = xu[k];
+                for (int l = 0; l < GRU_BEFORE_GRU_IN_VECS; l++)
+                    GRU_BEFORE_RT_VKEEP(wv[l], gru_before_rt_vload(wk + l * GRU_BEFORE_RT_VL));
+                const gru_before_rt_vec xk = gru_before_rt_vset1(xu[k]);
                 GRU_BEFORE_RT_UNROLL
-                for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                    acc[l] = wv[l] * xk + acc[l];
+                for (int l = 0; l < GRU_BEFORE_GRU_IN_VECS; l++)
+                    acc[l] = gru_before_rt_vfma(wv[l], xk, acc[l]);
             }
             GRU_BEFORE_RT_UNROLL
-            for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                pu[l] = acc[l];
+            for (int l = 0; l < GRU_BEFORE_GRU_IN_VECS; l++)
+                gru_before_rt_vstore(pu + l * GRU_BEFORE_RT_VL, acc[l]);
         }
         const float *w = &gru_before_gru_w_h[t][0][0];
         float a[GRU_BEFORE_GRU_TILE_ROWS];  /* the tile's gate pre-activations */
-        float acc[GRU_BEFORE_GRU_KSPLIT][GRU_BEFORE_GRU_VECS];
+        gru_before_rt_vec acc[GRU_BEFORE_GRU_KSPLIT][GRU_BEFORE_GRU_VECS];
         /* gates of the tile: a = pre + w_h h, its rows accumulated together,
          * one pass over w_h[t]; column k to accumulator set k % KSPLIT */
         const float *pt = p;
         GRU_BEFORE_RT_UNROLL
         for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-            acc[0][l] = pt[l];
+            acc[0][l] = gru_before_rt_vload(pt + l * GRU_BEFORE_RT_VL);
         GRU_BEFORE_RT_UNROLL
         for (int q = 1; q < GRU_BEFORE_GRU_KSPLIT; q++) {
             GRU_BEFORE_RT_UNROLL
             for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                acc[q][l] = 0.0f;
+                acc[q][l] = gru_before_rt_vset1(0.0f);
         }
         GRU_BEFORE_RT_NO_UNROLL
         for (int k = 0; k < GRU_BEFORE_GRU_KFULL; k += GRU_BEFORE_GRU_KSPLIT) {
             GRU_BEFORE_RT_UNROLL
             for (int q = 0; q < GRU_BEFORE_GRU_KSPLIT; q++) {
                 const float *wk = w + (k + q) * GRU_BEFORE_GRU_TILE_ROWS;
-                const float hk = h[k + q];
+                const gru_before_rt_vec hk = gru_before_rt_vset1(h[k + q]);
                 GRU_BEFORE_RT_UNROLL
                 for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                    acc[q][l] = wk[l] * hk + acc[q][l];
+                    acc[q][l] = gru_before_rt_vfma(gru_before_rt_vload(wk + l * GRU_BEFORE_RT_VL), hk, acc[q][l]);
             }
         }
         for (int k = GRU_BEFORE_GRU_KFULL; k < GRU_BEFORE_GRU_PROJ; k++) {
             const float *wk = w + k * GRU_BEFORE_GRU_TILE_ROWS;
-            const float hk = h[k];
+            const gru_before_rt_vec hk = gru_before_rt_vset1(h[k]);
             GRU_BEFORE_RT_UNROLL
             for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                acc[0][l] = wk[l] * hk + acc[0][l];
+                acc[0][l] = gru_before_rt_vfma(gru_before_rt_vload(wk + l * GRU_BEFORE_RT_VL), hk, acc[0][l]);
         }
         GRU_BEFORE_RT_UNROLL
         for (int q = 1; q < GRU_BEFORE_GRU_KSPLIT; q++) {
             GRU_BEFORE_RT_UNROLL
             for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                acc[0][l] = acc[0][l] + acc[q][l];
+                acc[0][l] = gru_before_rt_vadd(acc[0][l], acc[q][l]);
         }
         GRU_BEFORE_RT_UNROLL
         for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-            a[l] = acc[0][l];
+            gru_before_rt_vstore(a + l * GRU_BEFORE_RT_VL, acc[0][l]);
         /* the tile's units */
         for (int v = 0; v < GRU_BEFORE_GRU_TILE; v++) {
             const int j = t * GRU_BEFORE_GRU_TILE + v;
@@ -725,7 +799,7 @@ static void gru_before_gru_step(const float x[GRU_BEFORE_GRU_INPUT], float h[GRU
             /* update gate */
             m[GRU_BEFORE_GRU_HIDDEN + j] = gru_before_rt_sigmoidf_fast(a[GRU_BEFORE_GRU_GATE_Z + v]);
             /* the candidate's input part */
-            m[2 * GRU_BEFORE_GRU_HIDDEN + j] = a[GRU_BEFORE_GRU_GATE_N + v];
+            m[2 * GRU_BEFORE_GRU_HIDDEN + j] = pt[GRU_BEFORE_GRU_GATE_N + v];
         }
     }
     gru_before_gru_projection(h, m);  /* the second pass: the new h */
@@ -751,44 +825,45 @@ static void gru_before_gru_run(const float *x, size_t n, float *out, size_t out_
 
 /* gru gru, the recurrence of nb <= GRU_BEFORE_CHUNK sequences from their projected
  * inputs pre (rows of GATE_ROWS floats): gates = pre + w_h h and the cell
- * update, tile by tile; one pass over a tile's w_h serves PSTEPS sequences.
+ * update, tile by tile; one pass over a tile's w_h serves KSPLIT sequences.
  * Sequence b's state is s[b]; its new h goes to s[b].m. */
 static void gru_before_gru_batch_recur(const float *pre, size_t nb, gru_before_state *s)
 {
     for (int t = 0; t < GRU_BEFORE_GRU_TILES; t++) {
         const float *w = &gru_before_gru_w_h[t][0][0];
         size_t b = 0;
-        while (b + GRU_BEFORE_GRU_PSTEPS <= nb) {
-            float acc[GRU_BEFORE_GRU_PSTEPS][GRU_BEFORE_GRU_VECS];
+        while (b + GRU_BEFORE_GRU_KSPLIT <= nb) {
+            gru_before_rt_vec acc[GRU_BEFORE_GRU_KSPLIT][GRU_BEFORE_GRU_VECS];
             GRU_BEFORE_RT_UNROLL
-            for (int q = 0; q < GRU_BEFORE_GRU_PSTEPS; q++) {
+            for (int q = 0; q < GRU_BEFORE_GRU_KSPLIT; q++) {
                 GRU_BEFORE_RT_UNROLL
                 for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                    acc[q][l] = (pre + (b + (size_t)q) * GRU_BEFORE_GRU_GATE_ROWS + t * GRU_BEFORE_GRU_TILE_ROWS)[l];
+                    acc[q][l] = gru_before_rt_vload((pre + (b + (size_t)q) * GRU_BEFORE_GRU_GATE_ROWS + t * GRU_BEFORE_GRU_IN_ROWS) + l * GRU_BEFORE_RT_VL);
             }
             GRU_BEFORE_RT_NO_UNROLL
             for (int k = 0; k < GRU_BEFORE_GRU_PROJ; k++) {
                 const float *wk = w + k * GRU_BEFORE_GRU_TILE_ROWS;
-                float wv[GRU_BEFORE_GRU_VECS];  /* column k, loaded once for every sequence */
+                gru_before_rt_vec wv[GRU_BEFORE_GRU_VECS];  /* column k, loaded once for every sequence */
                 GRU_BEFORE_RT_UNROLL
                 for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                    wv[l] = wk[l];
+                    GRU_BEFORE_RT_VKEEP(wv[l], gru_before_rt_vload(wk + l * GRU_BEFORE_RT_VL));
                 GRU_BEFORE_RT_UNROLL
-                for (int q = 0; q < GRU_BEFORE_GRU_PSTEPS; q++) {
-                    const float hk = s[b + (size_t)q].gru_h[k];
+                for (int q = 0; q < GRU_BEFORE_GRU_KSPLIT; q++) {
+                    const gru_before_rt_vec hk = gru_before_rt_vset1(s[b + (size_t)q].gru_h[k]);
                     GRU_BEFORE_RT_UNROLL
                     for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                        acc[q][l] = wv[l] * hk + acc[q][l];
+                        acc[q][l] = gru_before_rt_vfma(wv[l], hk, acc[q][l]);
                 }
             }
             GRU_BEFORE_RT_UNROLL
-            for (int q = 0; q < GRU_BEFORE_GRU_PSTEPS; q++) {
+            for (int q = 0; q < GRU_BEFORE_GRU_KSPLIT; q++) {
                 float a[GRU_BEFORE_GRU_TILE_ROWS];  /* the tile's gate pre-activations, sequence b + q */
                 const float *h = s[b + (size_t)q].gru_h;
                 float *m = s[b + (size_t)q].m;
+                const float *pt = (pre + (b + (size_t)q) * GRU_BEFORE_GRU_GATE_ROWS + t * GRU_BEFORE_GRU_IN_ROWS);  /* the tile's projected input */
                 GRU_BEFORE_RT_UNROLL
                 for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                    a[l] = acc[q][l];
+                    gru_before_rt_vstore(a + l * GRU_BEFORE_RT_VL, acc[q][l]);
                 /* the tile's units */
                 for (int v = 0; v < GRU_BEFORE_GRU_TILE; v++) {
                     const int j = t * GRU_BEFORE_GRU_TILE + v;
@@ -798,34 +873,35 @@ static void gru_before_gru_batch_recur(const float *pre, size_t nb, gru_before_s
                     /* update gate */
                     m[GRU_BEFORE_GRU_HIDDEN + j] = gru_before_rt_sigmoidf_fast(a[GRU_BEFORE_GRU_GATE_Z + v]);
                     /* the candidate's input part */
-                    m[2 * GRU_BEFORE_GRU_HIDDEN + j] = a[GRU_BEFORE_GRU_GATE_N + v];
+                    m[2 * GRU_BEFORE_GRU_HIDDEN + j] = pt[GRU_BEFORE_GRU_GATE_N + v];
                 }
             }
-            b += GRU_BEFORE_GRU_PSTEPS;
+            b += GRU_BEFORE_GRU_KSPLIT;
         }
         while (b < nb) {
-            float acc[GRU_BEFORE_GRU_VECS];
+            gru_before_rt_vec acc[GRU_BEFORE_GRU_VECS];
             GRU_BEFORE_RT_UNROLL
             for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                acc[l] = (pre + b * GRU_BEFORE_GRU_GATE_ROWS + t * GRU_BEFORE_GRU_TILE_ROWS)[l];
+                acc[l] = gru_before_rt_vload((pre + b * GRU_BEFORE_GRU_GATE_ROWS + t * GRU_BEFORE_GRU_IN_ROWS) + l * GRU_BEFORE_RT_VL);
             GRU_BEFORE_RT_NO_UNROLL
             for (int k = 0; k < GRU_BEFORE_GRU_PROJ; k++) {
                 const float *wk = w + k * GRU_BEFORE_GRU_TILE_ROWS;
-                float wv[GRU_BEFORE_GRU_VECS];  /* column k, loaded once for every sequence */
+                gru_before_rt_vec wv[GRU_BEFORE_GRU_VECS];  /* column k, loaded once for every sequence */
                 GRU_BEFORE_RT_UNROLL
                 for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                    wv[l] = wk[l];
-                const float hk = s[b].gru_h[k];
+                    GRU_BEFORE_RT_VKEEP(wv[l], gru_before_rt_vload(wk + l * GRU_BEFORE_RT_VL));
+                const gru_before_rt_vec hk = gru_before_rt_vset1(s[b].gru_h[k]);
                 GRU_BEFORE_RT_UNROLL
                 for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                    acc[l] = wv[l] * hk + acc[l];
+                    acc[l] = gru_before_rt_vfma(wv[l], hk, acc[l]);
             }
             float a[GRU_BEFORE_GRU_TILE_ROWS];  /* the tile's gate pre-activations, sequence b */
             const float *h = s[b].gru_h;
             float *m = s[b].m;
+            const float *pt = (pre + b * GRU_BEFORE_GRU_GATE_ROWS + t * GRU_BEFORE_GRU_IN_ROWS);  /* the tile's projected input */
             GRU_BEFORE_RT_UNROLL
             for (int l = 0; l < GRU_BEFORE_GRU_VECS; l++)
-                a[l] = acc[l];
+                gru_before_rt_vstore(a + l * GRU_BEFORE_RT_VL, acc[l]);
             /* the tile's units */
             for (int v = 0; v < GRU_BEFORE_GRU_TILE; v++) {
                 const int j = t * GRU_BEFORE_GRU_TILE + v;
@@ -835,7 +911,7 @@ static void gru_before_gru_batch_recur(const float *pre, size_t nb, gru_before_s
                 /* update gate */
                 m[GRU_BEFORE_GRU_HIDDEN + j] = gru_before_rt_sigmoidf_fast(a[GRU_BEFORE_GRU_GATE_Z + v]);
                 /* the candidate's input part */
-                m[2 * GRU_BEFORE_GRU_HIDDEN + j] = a[GRU_BEFORE_GRU_GATE_N + v];
+                m[2 * GRU_BEFORE_GRU_HIDDEN + j] = pt[GRU_BEFORE_GRU_GATE_N + v];
             }
             b += 1;
         }

@@ -12,8 +12,8 @@
  * model gru_before: 5 inputs -> 8 outputs (one row per step)
  *   gru   gru              5 -> 8     hidden 8, reset before
  *
- * flash: 1600 bytes of weights (static const)
- * RAM:   3232 bytes (gru_before_state: state and per-step scratch)
+ * flash: 1536 bytes of weights (static const)
+ * RAM:   4256 bytes (gru_before_state: state and per-step scratch)
  */
 #ifndef GRU_BEFORE_H
 #define GRU_BEFORE_H
@@ -29,8 +29,8 @@ extern "C" {
 #define GRU_BEFORE_OUTPUT_LAST 0  /* 1: one output row per sequence, the last step's */
 #define GRU_BEFORE_STREAMING   1  /* 1: step by step; 0: needs the whole sequence */
 #define GRU_BEFORE_CHUNK       32  /* steps whose input projection is computed at once */
-#define GRU_BEFORE_STATE_BYTES 3232  /* bytes of gru_before_state's floats: its size */
-#define GRU_BEFORE_MODEL_HASH  0xb3b327745622f9ccull  /* of the names, sizes, options and weights */
+#define GRU_BEFORE_STATE_BYTES 4256  /* bytes of gru_before_state's floats: its size */
+#define GRU_BEFORE_MODEL_HASH  0xec43d6fa3d44047dull  /* of the names, sizes, options and weights */
 #define GRU_BEFORE_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
 #define GRU_BEFORE_STATE_H_SIZE 8  /* floats of gru_before_set_state's h */
 #define GRU_BEFORE_STATE_C_SIZE 0  /* floats of gru_before_set_state's c */
@@ -42,7 +42,7 @@ extern "C" {
 typedef struct gru_before_state {
     float gru_h[8];  /* gru gru: hidden state h (the output) */
     float gru_c[8];  /* gru gru: unused (reset before updates h alone) */
-    float gates[768];  /* scratch: gate pre-activations of 32 steps of the layer being run */
+    float gates[1024];  /* scratch: gate pre-activations of 32 steps of the layer being run */
     float m[24];  /* scratch: the new h, or o * act(c) before a projection */
 } gru_before_state;
 

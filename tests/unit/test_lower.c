@@ -796,7 +796,7 @@ static void test_model_hash(void **state)
     (void)state;
     Arena a = {0};
     const char *spec = "model m { input 3; lstm a { hidden 48; from native \"w\"; } }";
-    LowTarget avx512 = {.known = 1, .vl = 16, .accs = 16, .fma = 1, .act_fma = 1};
+    LowTarget avx512 = {.known = 1, .vl = 16, .accs = 16, .fma = 1, .act_fma = 1, .size = 0};
     LowerOptions o = {NULL, 1, 1, &avx512, 0};
     uint64_t h = lower(&a, spec, NULL)->hash;
     assert_true(lower(&a, spec, NULL)->hash == h);
@@ -972,9 +972,11 @@ static void test_runtime_needs(void **state)
 }
 
 /* A GRU (reset after) as a cell of the tiled kernels (lower.c,
- * lower_gru_cell): rows r, z, the candidate's input part (its columns of x
- * only) and its recurrent part (its columns of h only, with b_hn); c starts
- * at h0 as h does; the names its macros and comments use. */
+ * lower_gru_cell): 3H input rows (r, z, the candidate's input part) and
+ * 3H recurrent rows (r, z, its recurrent part), r and z shared, the two
+ * parts of n at the same place in each; b_hn an array of its own (the
+ * update adds it); c starts at h0 as h does; the names its macros and
+ * comments use. */
 static void test_gru_packing(void **state)
 {
     (void)state;
@@ -997,29 +999,104 @@ static void test_gru_packing(void **state)
     for (int r = 0; r < 16; r++)
         D->b_hn[r] = (float)(5000 + r);
     LowerOptions plain = {NULL, 1, 1, NULL, 0};
-    const LowCell *c = &lower_model(&a, m, &plain)->cells[0];
+    LowModel *lm = lower_model(&a, m, &plain);
+    const LowCell *c = &lm->cells[0];
     assert_int_equal(c->kind, IR_GRU);
     assert_int_equal(c->tiles, 1);
-    assert_int_equal(c->tile_rows, 64);
+    assert_int_equal(c->tile_rows, 48);
+    assert_int_equal(c->in_rows, 48);
+    assert_int_equal(c->shared_rows, 32);
+    assert_int_equal(c->gate_rows, 48);
+    assert_int_equal(c->tile_off[GATE_O], 32);
+    assert_int_equal(c->tile_off[GATE_G], -1);
+    assert_int_equal(c->in_off[GATE_G], 32);
+    assert_int_equal(c->in_off[GATE_O], -1);
+    assert_true(c->reads_pre);
     assert_true(c->simd);
     assert_string_equal(c->gate_macro[GATE_I], "R");
     assert_string_equal(c->gate_macro[GATE_O], "NH");
     assert_string_equal(c->gate_word[GATE_G], "candidate, input part");
     assert_ptr_equal(c->c0.data, D->h0);
     assert_ptr_equal(c->h0.data, D->h0);
+    assert_ptr_equal(c->b_hn.data, D->b_hn);
+    assert_string_equal(c->b_hn.name, "m_g_b_hn");
     assert_int_equal(c->gate_act.kind, ACT_SIGMOID);
     assert_int_equal(c->cell_input_act.kind, ACT_TANH);
     assert_int_equal(c->cell_output_act.kind, ACT_IDENTITY);
     const float *wx = c->w_x.data, *wh = c->w_h.data, *b = c->b_tiled.data;
-    for (int q = 0; q < 64; q++) {
-        int part = q < 16 ? GRU_R : q < 32 ? GRU_Z : GRU_N, r = q % 16;
-        int x_part = q < 48, h_part = q < 32 || q >= 48;
-        assert_true(b[q] == (q >= 48 ? (float)(5000 + r) : (float)(1000 * part + r)));
+    for (int q = 0; q < 48; q++) {
+        int part = q / 16, r = q % 16;
+        assert_true(b[q] == (float)(1000 * part + r));
         for (int k = 0; k < 2; k++)
-            assert_true(wx[k * 64 + q] == (x_part ? (float)(100000 * part + 100 * r + k) : 0.0f));
+            assert_true(wx[k * 48 + q] == (float)(100000 * part + 100 * r + k));
         for (int k = 0; k < 16; k++)
-            assert_true(wh[k * 64 + q] == (h_part ? (float)(100000 * part + 100 * r + 2 + k) : 0.0f));
+            assert_true(wh[k * 48 + q] == (float)(100000 * part + 100 * r + 2 + k));
     }
+    /* flash: w_x, w_h, b, b_hn, h0 and c0 */
+    assert_int_equal(lm->flash_bytes, 4 * (2 * 48 + 16 * 48 + 48 + 16 + 16 + 16));
+    arena_free(&a);
+}
+
+/* The GRU's tiles of other widths: 8 units, 24 rows of each product
+ * padded to whole vectors (32: r, z and n's part, then zeros); 4 units,
+ * 12 rows whose shared 8 are no whole vector: plain floats, unpadded;
+ * reset before, r and z alone read h (2H recurrent rows); on a target
+ * without vectors, tiles of one unit, unpadded. */
+static void test_gru_tiles(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    LowModel *lm = lower(&a, "model m { input 3; gru a { hidden 24; reset after; from native \"w\"; } "
+                             "gru b { hidden 12; reset after; from native \"w\"; } "
+                             "gru c { hidden 16; reset before; from native \"w\"; } "
+                             "gru d { hidden 8; reset before; from native \"w\"; } }", NULL);
+    const LowCell *c = &lm->cells[0];
+    assert_int_equal(c->tile, 8);
+    assert_int_equal(c->tile_rows, 32);
+    assert_int_equal(c->in_rows, 32);
+    assert_int_equal(c->shared_rows, 16);
+    assert_int_equal(c->tile_pad, 8);
+    assert_int_equal(c->tile_off[GATE_O], 16);
+    assert_int_equal(c->in_off[GATE_G], 16);
+    assert_true(c->simd);
+    for (int k = 0; k < 3; k++)   /* the padding rows of w_x: zeros */
+        for (int q = 24; q < 32; q++)
+            assert_true(c->w_x.data[k * 32 + q] == 0.0f);
+    c = &lm->cells[1];
+    assert_int_equal(c->tile, 4);
+    assert_int_equal(c->tile_rows, 12);
+    assert_int_equal(c->in_rows, 12);
+    assert_int_equal(c->shared_rows, 8);
+    assert_false(c->simd);
+    c = &lm->cells[2];
+    assert_int_equal(c->tile_rows, 32);
+    assert_int_equal(c->in_rows, 48);
+    assert_int_equal(c->shared_rows, 32);
+    assert_int_equal(c->tile_off[GATE_G], -1);
+    assert_int_equal(c->in_off[GATE_G], 32);
+    assert_null(c->b_hn.data);
+    assert_true(c->simd);
+    c = &lm->cells[3];
+    assert_int_equal(c->tile_rows, 16);
+    assert_int_equal(c->in_rows, 32);
+    assert_true(c->simd);
+    /* AVX-512: 3 vectors a tile, 4 steps a pass; reset before, 2 for the
+     * recurrent product, 3 for the input projection */
+    LowTarget avx512 = {1, 16, 16, 1, 1, 0}, plain = {1, 1, 16, 0, 0, 0};
+    LowerOptions o = {NULL, 1, 1, &avx512, 0};
+    lm = lower(&a, "model m { input 3; gru a { hidden 32; reset after; from native \"w\"; } "
+                   "gru b { hidden 32; reset before; from native \"w\"; } }", &o);
+    assert_int_equal(lm->cells[0].vecs, 3);
+    assert_int_equal(lm->cells[0].in_vecs, 3);
+    assert_int_equal(lm->cells[0].steps_per_pass, 4);
+    assert_int_equal(lm->cells[1].vecs, 2);
+    assert_int_equal(lm->cells[1].in_vecs, 3);
+    o.target = &plain;
+    lm = lower(&a, "model m { input 3; gru a { hidden 32; reset after; from native \"w\"; } }", &o);
+    assert_int_equal(lm->cells[0].tile, 1);
+    assert_int_equal(lm->cells[0].tile_rows, 3);
+    assert_int_equal(lm->cells[0].in_rows, 3);
+    assert_int_equal(lm->cells[0].shared_rows, 2);
     arena_free(&a);
 }
 
@@ -1047,10 +1124,11 @@ static void test_rnn(void **state)
     arena_free(&a);
 }
 
-/* A GRU with reset before (lower.h): the tiled kernel has r, z and the
- * candidate's input part (its rows zero in h's columns, with both biases),
- * no recurrent part; w_hn, the projection's array, holds w_n's columns of
- * h transposed by tile; m holds r h, z and a_n (3H); no threads. */
+/* A GRU with reset before (lower.h): the tiled kernel has r, z (input and
+ * recurrent rows) and the candidate's input part (input rows only, with
+ * its bias), no recurrent part; w_hn, the projection's array, holds w_n's
+ * columns of h transposed by tile; m holds r h, z and a_n (3H); no
+ * threads. */
 static void test_gru_reset_before(void **state)
 {
     (void)state;
@@ -1070,7 +1148,9 @@ static void test_gru_reset_before(void **state)
     LowModel *lm = lower_model(&a, m, &threads);
     const LowCell *c = &lm->cells[0];
     assert_true(c->reset_before);
-    assert_int_equal(c->tile_rows, 48);
+    assert_int_equal(c->in_rows, 48);
+    assert_int_equal(c->tile_rows, 32);
+    assert_int_equal(c->shared_rows, 32);
     assert_int_equal(c->tile_off[GATE_O], -1);
     assert_null(c->gate_macro[GATE_O]);
     assert_int_equal(c->proj, 16);
@@ -1083,8 +1163,8 @@ static void test_gru_reset_before(void **state)
         assert_true(b[q] == (float)(1000 * part + r));
         for (int k = 0; k < 2; k++)
             assert_true(wx[k * 48 + q] == (float)(100000 * part + 100 * r + k));
-        for (int k = 0; k < 16; k++)
-            assert_true(wh[k * 48 + q] == (part < 2 ? (float)(100000 * part + 100 * r + 2 + k) : 0.0f));
+        for (int k = 0; q < 32 && k < 16; k++)
+            assert_true(wh[k * 32 + q] == (float)(100000 * part + 100 * r + 2 + k));
     }
     /* one tile of 16 rows: w_hn[0][k][r] is w_n[r][2 + k] */
     assert_int_equal(c->proj_tiles, 1);
@@ -1117,6 +1197,7 @@ int main(void)
         cmocka_unit_test(test_model_hash),
         cmocka_unit_test(test_runtime_needs),
         cmocka_unit_test(test_gru_packing),
+        cmocka_unit_test(test_gru_tiles),
         cmocka_unit_test(test_rnn),
         cmocka_unit_test(test_gru_reset_before),
     };
