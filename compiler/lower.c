@@ -1196,7 +1196,7 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
     }
 
     /* The two directions of a bidirectional layer are independent: with
-     * threads, the backward one runs on a thread of its own. */
+     * threads, the backward ones run on a second thread (lower_api.c). */
     for (int n = 0; o->threads > 1 && !lm->streaming && n < lm->nlayers; n++)
         lm->direction_threads |= lm->layers[n].ncells == 2;
 
