@@ -264,7 +264,8 @@ static void emit_banner(Emitter *e, Arena *a, const LowModel *lm, const EmitOpti
     }
     if (lm->direction_threads) {
         emit_line(e, " *   threads:     2: %s_run runs the backward direction of each bidirectional", lm->name);
-        emit_line(e, " *                layer on a thread of its own; this code needs pthreads (cc -pthread)");
+        emit_line(e, " *                layer on a second thread (one per call); this code needs pthreads");
+        emit_line(e, " *                and the __atomic builtins of gcc or clang (cc -pthread)");
     }
     emit_line(e, " *");
     if (lm->tokens) {
@@ -484,6 +485,7 @@ static const char *field_comment(Arena *a, const LowModel *lm, const LowField *f
                                           lm->seq_width);
     case FIELD_TMP:   return "scratch: a dense layer's output";
     case FIELD_EMPTY: return "nothing: dense layers keep no state, and C has no empty struct";
+    case FIELD_PAD:   return "padding: a cache line between the fields each thread writes";
     }
     return "";
 }
@@ -2047,10 +2049,13 @@ static void emit_stmt(Emitter *e, Arena *a, const LowModel *lm, const LowStmt *s
         emit_line(e, "if (%s == 0)", expr_c(a, s->expr, 4));
         emit_line(e, "    return;");
         break;
+    case LS_WAIT:
     case LS_JOIN:
-        emit_commented(e, arena_printf(a, "%s_job_join(&%s);", lm->name, s->var), s->comment);
+        emit_commented(e, arena_printf(a, "%s_job_%s(&%s);", lm->name, s->kind == LS_WAIT ? "wait" : "join", s->var),
+                       s->comment);
         break;
     case LS_SPAWN:
+    case LS_POST:
     case LS_CALL: {
         const char *args = "";
         for (int k = 0; k < s->nargs; k++) {
@@ -2058,10 +2063,11 @@ static void emit_stmt(Emitter *e, Arena *a, const LowModel *lm, const LowStmt *s
             args = arena_printf(a, "%s%s%s", args, k ? ", " : "",
                                 g->is_ptr ? ptr_c(a, lm, &g->ptr) : expr_c(a, g->expr, 4));
         }
-        if (s->kind == LS_SPAWN) {
+        if (s->kind == LS_SPAWN)
             emit_line(e, "%s_job %s;", lm->name, s->var);
-            emit_commented(e, arena_printf(a, "%s_job_start(&%s, %s, %s);", lm->name, s->var, callee_c(a, lm, s), args),
-                           s->comment);
+        if (s->kind != LS_CALL) {
+            emit_commented(e, arena_printf(a, "%s_job_%s(&%s, %s, %s);", lm->name, s->kind == LS_SPAWN ? "start" : "post",
+                                           s->var, callee_c(a, lm, s), args), s->comment);
             break;
         }
         /* a threaded cell's kernels take the range of tiles to run */
@@ -2269,36 +2275,59 @@ static void emit_threads(Emitter *e, const LowModel *lm)
     emit_blank(e);
 }
 
-/* A layer-direction's run on a thread of its own (LS_SPAWN, LS_JOIN:
- * lm->direction_threads). */
+/* The thread that runs the backward directions (LS_SPAWN, LS_POST, LS_WAIT,
+ * LS_JOIN: lm->direction_threads). It and the caller hand over through two
+ * counters, spinning: a handover then takes well under a microsecond, where
+ * a new thread per layer took tens. */
 static void emit_jobs(Emitter *e, Arena *a, const LowModel *lm)
 {
     const char *N = lm->name;
-    emit_line(e, "/* ---- a layer-direction's run on a thread of its own ---- */");
+    emit_line(e, "/* ---- the backward directions on a thread of their own ---- */");
     emit_blank(e);
     emit_line(e, "typedef void %s_run_fn(const float *x, size_t n, float *out, size_t out_stride, float *h, float *c,", N);
     emit_line(e, "    float *pre, float *m);");
     emit_blank(e);
     emit_open(e, "typedef struct %s_job", N);
-    emit_line(e, "%s_run_fn *run;", N);
+    emit_line(e, "%s_run_fn *run;  /* the call handed over (NULL: the thread ends) */", N);
     emit_line(e, "const float *x;");
     emit_line(e, "size_t n;");
     emit_line(e, "float *out;");
     emit_line(e, "size_t out_stride;");
     emit_line(e, "float *h, *c, *pre, *m;");
+    emit_line(e, "unsigned posted, done;  /* calls handed over, and run (__atomic) */");
     emit_line(e, "pthread_t thread;");
-    emit_line(e, "int started;  /* 0: it ran on the caller's thread */");
+    emit_line(e, "int started;  /* 0: the calls run on the caller's thread */");
     emit_close(e, arena_printf(a, " %s_job;", N));
     emit_blank(e);
-    emit_function(e, "static void *%s_job_main(void *arg)", N);
-    emit_line(e, "const %s_job *j = (const %s_job *)arg;", N, N);
-    emit_line(e, "j->run(j->x, j->n, j->out, j->out_stride, j->h, j->c, j->pre, j->m);");
-    emit_line(e, "return NULL;");
+    emit_line(e, "/* Waits while *v is old, and returns its new value: spinning for a while");
+    emit_line(e, " * (the other thread is about to change it), then yielding the core. */");
+    emit_function(e, "static unsigned %s_job_await(const unsigned *v, unsigned old)", N);
+    emit_line(e, "unsigned now;");
+    emit_line(e, "for (unsigned k = 0; (now = __atomic_load_n(v, __ATOMIC_ACQUIRE)) == old; k++)");
+    emit_line(e, "    if (k >= %dU)", LOW_JOB_SPINS);
+    emit_line(e, "        sched_yield();");
+    emit_line(e, "return now;");
     emit_close(e, "");
     emit_blank(e);
-    emit_line(e, "/* run(x, ...) on a new thread; on this one if none starts. */");
-    emit_line(e, "static void %s_job_start(%s_job *j, %s_run_fn *run, const float *x, size_t n, float *out,", N, N, N);
+    emit_function(e, "static void *%s_job_main(void *arg)", N);
+    emit_line(e, "%s_job *j = (%s_job *)arg;", N, N);
+    emit_open(e, "for (unsigned seen = 0;;)");
+    emit_line(e, "seen = %s_job_await(&j->posted, seen);", N);
+    emit_line(e, "if (!j->run)");
+    emit_line(e, "    return NULL;");
+    emit_line(e, "j->run(j->x, j->n, j->out, j->out_stride, j->h, j->c, j->pre, j->m);");
+    emit_line(e, "__atomic_store_n(&j->done, seen, __ATOMIC_RELEASE);");
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_blank(e);
+    emit_line(e, "/* run(x, ...) handed to j's thread, which has run the last call; run here");
+    emit_line(e, " * if j has no thread. */");
+    emit_line(e, "static void %s_job_post(%s_job *j, %s_run_fn *run, const float *x, size_t n, float *out,", N, N, N);
     emit_function(e, "    size_t out_stride, float *h, float *c, float *pre, float *m)");
+    emit_open(e, "if (!j->started)");
+    emit_line(e, "run(x, n, out, out_stride, h, c, pre, m);");
+    emit_line(e, "return;");
+    emit_close(e, "");
     emit_line(e, "j->run = run;");
     emit_line(e, "j->x = x;");
     emit_line(e, "j->n = n;");
@@ -2308,14 +2337,31 @@ static void emit_jobs(Emitter *e, Arena *a, const LowModel *lm)
     emit_line(e, "j->c = c;");
     emit_line(e, "j->pre = pre;");
     emit_line(e, "j->m = m;");
-    emit_line(e, "j->started = pthread_create(&j->thread, NULL, %s_job_main, j) == 0;", N);
-    emit_line(e, "if (!j->started)");
-    emit_line(e, "    (void)%s_job_main(j);", N);
+    emit_line(e, "__atomic_store_n(&j->posted, j->posted + 1, __ATOMIC_RELEASE);");
     emit_close(e, "");
     emit_blank(e);
-    emit_function(e, "static void %s_job_join(%s_job *j)", N, N);
+    emit_line(e, "/* A thread for j, handed run(x, ...); without one, run here. */");
+    emit_line(e, "static void %s_job_start(%s_job *j, %s_run_fn *run, const float *x, size_t n, float *out,", N, N, N);
+    emit_function(e, "    size_t out_stride, float *h, float *c, float *pre, float *m)");
+    emit_line(e, "j->posted = j->done = 0;");
+    emit_line(e, "j->started = pthread_create(&j->thread, NULL, %s_job_main, j) == 0;", N);
+    emit_line(e, "%s_job_post(j, run, x, n, out, out_stride, h, c, pre, m);", N);
+    emit_close(e, "");
+    emit_blank(e);
+    emit_line(e, "/* Waits until j's thread has run the call handed to it. */");
+    emit_function(e, "static void %s_job_wait(%s_job *j)", N, N);
     emit_line(e, "if (j->started)");
-    emit_line(e, "    pthread_join(j->thread, NULL);");
+    emit_line(e, "    (void)%s_job_await(&j->done, j->posted - 1);", N);
+    emit_close(e, "");
+    emit_blank(e);
+    emit_line(e, "/* Waits for j's last call, then ends its thread. */");
+    emit_function(e, "static void %s_job_join(%s_job *j)", N, N);
+    emit_line(e, "if (!j->started)");
+    emit_line(e, "    return;");
+    emit_line(e, "%s_job_wait(j);", N);
+    emit_line(e, "j->run = NULL;");
+    emit_line(e, "__atomic_store_n(&j->posted, j->posted + 1, __ATOMIC_RELEASE);");
+    emit_line(e, "pthread_join(j->thread, NULL);");
     emit_close(e, "");
     emit_blank(e);
 }
@@ -2328,8 +2374,10 @@ static void emit_source_lm(FILE *f, Arena *a, const LowModel *lm, const EmitOpti
     emit_line(e, "#include \"%s\"", o->header_include);
     emit_blank(e);
     emit_line(e, "#include <string.h>");
-    if (lm->direction_threads)
+    if (lm->direction_threads) {
         emit_line(e, "#include <pthread.h>");
+        emit_line(e, "#include <sched.h>");
+    }
     emit_blank(e);
     emit_line(e, "/* The header is the one this code was generated for. */");
     emit_line(e, "typedef char %s_hash_check[%s_MODEL_HASH == 0x%016llxull ? 1 : -1];", lm->name, lm->macro,

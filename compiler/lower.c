@@ -934,23 +934,47 @@ static int add_field(LowModel *lm, LowFieldKind kind, const char *name, int floa
     return lm->nfields++;
 }
 
-/* The fields in the order the struct has them: h and c of each cell, then
- * the scratch (gates, m, a streaming model's rows between layers, the dense
- * head's vectors). Every field is a float array, so offsets are sums. */
-static void layout_state(Arena *a, LowModel *lm, int gates_floats, int m_floats, const int tmp_floats[2])
+/* h and c of each cell in order: all (which -1), or the forward ones (0)
+ * or the backward ones (1). */
+static void add_cell_fields(Arena *a, LowModel *lm, int which)
 {
-    lm->fields = arena_alloc(a, sizeof *lm->fields * (size_t)(2 * lm->ncells + 8));
     for (int k = 0; k < lm->ncells; k++) {
         LowCell *c = &lm->cells[k];
+        if (which >= 0 && c->reverse != which)
+            continue;
         c->h_field = add_field(lm, FIELD_H, arena_printf(a, "%s_h", c->local), c->recurrent);
         c->c_field = add_field(lm, FIELD_C, arena_printf(a, "%s_c", c->local), c->hidden);
         lm->fields[c->h_field].cell = lm->fields[c->c_field].cell = k;
     }
+}
+
+enum { PAD_FLOATS = 16 };   /* a cache line of 64 bytes */
+
+/* The fields in the order the struct has them: h and c of each cell, then
+ * the scratch (gates, m, a streaming model's rows between layers, the dense
+ * head's vectors). Every field is a float array, so offsets are sums. With
+ * direction_threads, the fields that the thread of the backward directions
+ * writes (their h and c, gates_b, m_b) lie between two pads, apart from the
+ * others: h and c first (NAME_reset zeroes them at once), forward then
+ * backward. */
+static void layout_state(Arena *a, LowModel *lm, int gates_floats, int m_floats, const int tmp_floats[2])
+{
+    lm->fields = arena_alloc(a, sizeof *lm->fields * (size_t)(2 * lm->ncells + 10));
+    int dt = lm->direction_threads;
+    if (dt) {
+        add_cell_fields(a, lm, 0);
+        add_field(lm, FIELD_PAD, "pad0", PAD_FLOATS);
+        add_cell_fields(a, lm, 1);
+    } else {
+        add_cell_fields(a, lm, -1);
+    }
+    /* the backward directions' own, while they run beside the forward ones */
+    lm->gates_b_field = dt ? add_field(lm, FIELD_GATES, "gates_b", gates_floats) : -1;
+    lm->m_b_field = dt ? add_field(lm, FIELD_M, "m_b", m_floats) : -1;
+    if (dt)
+        add_field(lm, FIELD_PAD, "pad1", PAD_FLOATS);
     lm->gates_field = gates_floats ? add_field(lm, FIELD_GATES, "gates", gates_floats) : -1;
     lm->m_field = m_floats ? add_field(lm, FIELD_M, "m", m_floats) : -1;
-    /* the backward directions' own, while they run beside the forward ones */
-    lm->gates_b_field = lm->direction_threads ? add_field(lm, FIELD_GATES, "gates_b", gates_floats) : -1;
-    lm->m_b_field = lm->direction_threads ? add_field(lm, FIELD_M, "m_b", m_floats) : -1;
     for (int k = 0; k < 2; k++) {
         lm->seq_field[k] = -1;
         if (lm->streaming && k < lm->nseq) {
@@ -1319,7 +1343,7 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
     }
 
     /* The two directions of a bidirectional layer are independent: with
-     * threads, the backward one runs on a thread of its own. */
+     * threads, the backward ones run on a second thread (lower_api.c). */
     for (int n = 0; o->threads > 1 && !lm->streaming && n < lm->nlayers; n++)
         lm->direction_threads |= lm->layers[n].ncells == 2;
 

@@ -339,10 +339,13 @@ typedef enum {
     FIELD_TMP,        /* scratch: a dense layer's output (output last) */
     FIELD_EMPTY,      /* one float nobody uses: a model of dense layers only
                          keeps no state, and C has no empty struct */
+    FIELD_PAD,        /* a cache line nobody uses (direction_threads): between the
+                         fields each thread writes, so that no line holds both
+                         threads' (whatever the struct's alignment) */
 } LowFieldKind;
 
 /* One float array of the state struct; the struct is these in order (no
- * padding: all floats), then, with threads, the pool. */
+ * padding by the compiler: all floats), then, with threads, the pool. */
 typedef struct LowField {
     LowFieldKind kind;
     const char *name;          /* "enc_l0_h", "gates", "seq0" */
@@ -415,29 +418,40 @@ typedef enum {
     LS_FOR,           /* for (size_t var = from; var < to; var += step) body */
     LS_RETURN_IF_ZERO,/* if (expr == 0) return; */
     LS_CALL,          /* callee(args) */
-    LS_SPAWN,         /* job var: the call callee(args) (a CALLEE_CELL_RUN) started
-                         on a thread of its own (on the caller's, if none starts) */
-    LS_JOIN,          /* waits for job var's call to end */
+    LS_SPAWN,         /* job var: a thread of its own started, and handed the call
+                         callee(args) (a CALLEE_CELL_RUN); without a thread (none
+                         starts), the caller runs it, and each LS_POST's */
+    LS_POST,          /* the next call callee(args) handed to job var's thread,
+                         which has run the last (an LS_WAIT came between) */
+    LS_WAIT,          /* waits until job var's thread has run the call handed to it */
+    LS_JOIN,          /* waits for job var's last call, then ends its thread */
     LS_COPY,          /* n floats from src to dst */
     LS_ZERO_STATE,    /* zero the first n floats of state dst.var: the h and c
-                         of every cell (the scratch after them is written
-                         before it is read), up to field `index` (-1: all) */
+                         of every cell, and any FIELD_PAD between them (the
+                         scratch after them is written before it is read), up
+                         to field `index` (-1: all) */
 } LowStmtKind;
 
 enum { LOW_MAX_ARGS = 8 };
 
+/* Looks at a counter of the direction threads' handover (LS_WAIT, LS_JOIN,
+ * the thread waiting for its next call) before each sched_yield: about
+ * 10 us, the time of a layer's last steps' imbalance, spent spinning. */
+enum { LOW_JOB_SPINS = 4096 };
+
 typedef struct LowStmt {
     LowStmtKind kind;
     const char *comment;       /* printed beside or above it; NULL: none */
-    const char *var;           /* LS_LET, LS_LET_STATE, LS_FOR, LS_SPAWN, LS_JOIN */
+    const char *var;           /* LS_LET, LS_LET_STATE, LS_FOR; the job of LS_SPAWN,
+                                  LS_POST, LS_WAIT, LS_JOIN */
     const LowExpr *expr;       /* LS_LET, LS_LET_STATE, LS_RETURN_IF_ZERO; LS_FOR: from */
     const LowExpr *to, *step;  /* LS_FOR */
     struct LowBlock *body;     /* LS_FOR */
-    LowCalleeKind callee;      /* LS_CALL, LS_SPAWN */
+    LowCalleeKind callee;      /* LS_CALL, LS_SPAWN, LS_POST */
     const char *fn;            /* CALLEE_RUNTIME: its name, as runtime/lstmc_act.h has it */
     int index;                 /* LS_CALL: the cell or layer */
     int nargs;
-    LowArg args[LOW_MAX_ARGS]; /* LS_CALL, LS_SPAWN */
+    LowArg args[LOW_MAX_ARGS]; /* LS_CALL, LS_SPAWN, LS_POST */
     LowPtr dst, src;           /* LS_COPY; LS_ZERO_STATE: dst.var is the state */
     const LowExpr *n;          /* LS_COPY, LS_ZERO_STATE: floats */
 } LowStmt;
@@ -510,10 +524,13 @@ typedef struct LowModel {
     int gates_field, m_field;  /* -1: absent */
     int direction_threads;     /* --threads N >= 2 on a model with a backward direction:
                                   NAME_run runs the backward direction of each
-                                  bidirectional layer on a thread of its own (LS_SPAWN,
-                                  pthreads), beside the forward one, joined at the
-                                  layer's end (LS_JOIN); that direction's scratch is
-                                  gates_b_field and m_b_field */
+                                  bidirectional layer on a second thread, beside the
+                                  forward one: one thread per call (pthreads), started
+                                  with the first layer's (LS_SPAWN), handed each next
+                                  layer's (LS_POST) once both directions of the last
+                                  have run (LS_WAIT), ended after the last (LS_JOIN).
+                                  The backward directions' scratch is gates_b_field
+                                  and m_b_field */
     int gates_b_field, m_b_field;   /* -1: absent */
     int seq_field[2], tmp_field[2];   /* -1: absent */
     int chunk;                 /* steps whose input projection is computed at once;

@@ -543,33 +543,49 @@ static void last_op(Api *A, LowBlock *b, const Ctx *x, const LowOp *o)
          o->in.kind == BUF_TMP ? d->title : arena_printf(A->a, "%s, the last step only", d->title), 2, da);
 }
 
-/* A bidirectional layer's two directions at once (direction_threads): the
- * backward one (op o + 1) started on a thread of its own, with its own
- * scratch, the forward one (op o) on this thread, then the join. */
-static void rows_op_pair(Api *A, LowBlock *b, const Ctx *x, const LowOp *o)
+/*
+ * A bidirectional layer's two directions at once (direction_threads): the
+ * backward one (op o + 1), with its own scratch, handed to the job's thread
+ * (started for the first such layer: one thread per call, not per layer,
+ * since a start costs tens of microseconds and wakes an idle core), the
+ * forward one (op o) on this thread; then the wait for the backward one
+ * before the next layer reads both (the join after the last).
+ */
+static void rows_op_pair(Api *A, LowBlock *b, const Ctx *x, const LowOp *o, int first, int last)
 {
     LowModel *lm = A->lm;
     const LowOp *r = o + 1;
     const LowCell *c = &lm->cells[r->cell];
-    const char *job = arena_printf(A->a, "job%d", r->layer);
     LowStmt *s = cell_run_call(A, b, x, r, lm->gates_b_field, lm->m_b_field,
-                               arena_printf(A->a, "%s, on a thread of its own", c->title));
-    s->kind = LS_SPAWN;
-    s->var = job;
+                               arena_printf(A->a, first ? "%s, on a thread of its own" : "%s, on that thread",
+                                            c->title));
+    s->kind = first ? LS_SPAWN : LS_POST;
+    s->var = "job";
     rows_op(A, b, x, o);
-    LowStmt *j = stmt(A, b, LS_JOIN, arena_printf(A->a, "%s has run too", c->title));
-    j->var = job;
+    LowStmt *j = stmt(A, b, last ? LS_JOIN : LS_WAIT,
+                      arena_printf(A->a, last ? "%s has run too; the thread ends" : "%s has run too", c->title));
+    j->var = "job";
+}
+
+static int is_pair(const LowModel *lm, const LowOp *o)
+{
+    return lm->direction_threads && o->kind == OP_LSTM_ROWS && lm->layers[o->layer].ncells == 2;
 }
 
 static void rows_ops(Api *A, LowBlock *b, const Ctx *x)
 {
     const LowModel *lm = A->lm;
+    int pairs = 0, done = 0;
+    for (int k = 0; k < lm->nops; k++)
+        pairs += is_pair(lm, &lm->ops[k]);
+    pairs /= 2;   /* (each direction's op counted) */
     for (int k = 0; k < lm->nops; k++) {
         const LowOp *o = &lm->ops[k];
         if (!is_rows_op(o))
             continue;
-        if (lm->direction_threads && o->kind == OP_LSTM_ROWS && lm->layers[o->layer].ncells == 2) {
-            rows_op_pair(A, b, x, o);
+        if (is_pair(lm, o)) {
+            rows_op_pair(A, b, x, o, done == 0, done == pairs - 1);
+            done++;
             k++;   /* the backward direction's op, run by the pair */
             continue;
         }
@@ -595,7 +611,7 @@ static void model_reset(Api *A)
     long floats = 0;
     int end = -1;
     for (int k = 0; k < lm->nfields && end < 0; k++) {
-        if (lm->fields[k].kind == FIELD_H || lm->fields[k].kind == FIELD_C)
+        if (lm->fields[k].kind == FIELD_H || lm->fields[k].kind == FIELD_C || lm->fields[k].kind == FIELD_PAD)
             floats += lm->fields[k].floats;
         else
             end = k;

@@ -61,10 +61,11 @@ typedef struct Gen {
     CellFns *cells;                          /* per cell */
     Fn *dense;                               /* per layer */
     Fn reset, run, run_from;                 /* NAME_reset, NAME_run, NAME_run_from_state */
-    /* LS_SPAWN, LS_JOIN (lm->direction_threads): the job struct, its main
-     * (i8* (i8*), run on the new thread), pthread_create and pthread_join */
+    /* LS_SPAWN, LS_POST, LS_WAIT, LS_JOIN (lm->direction_threads): the job
+     * struct, its main (i8* (i8*), run on the new thread), the wait for a
+     * counter to change, pthread_create and pthread_join */
     LLVMTypeRef job_t, run_t;
-    Fn job_main, pthread_create, pthread_join;
+    Fn job_main, job_await, pthread_create, pthread_join;
 } Gen;
 
 static LLVMValueRef cidx(Gen *g, long v)
@@ -1259,22 +1260,82 @@ static void return_if_zero(Gen *g, LLVMValueRef v)
     LLVMPositionBuilderAtEnd(g->b, go);
 }
 
-/* ---- a layer-direction's run on a thread of its own ---- */
+/* ---- the backward directions on a thread of their own ---- */
 
 /*
- * The job of LS_SPAWN: {run, its 8 arguments, the thread, started}, as the
- * C backend's NAME_job. The thread's pthread_t is kept in 64 bytes and
+ * The job of LS_SPAWN: {run, its 8 arguments, posted, done, the thread,
+ * started}, as the C backend's NAME_job, and handed over the same way
+ * (emit_c.c, emit_jobs). The thread's pthread_t is kept in 64 bytes and
  * passed to pthread_join as an integer of size_t's width (glibc's and
  * musl's pthread_t, an unsigned long or a pointer).
  */
-enum { JOB_RUN, JOB_ARGS, JOB_THREAD = JOB_ARGS + 8, JOB_STARTED, JOB_FIELDS };
+enum { JOB_RUN, JOB_ARGS, JOB_POSTED = JOB_ARGS + 8, JOB_DONE, JOB_THREAD, JOB_STARTED, JOB_FIELDS };
 
 static LLVMValueRef job_field(Gen *g, LLVMValueRef job, int k)
 {
     return LLVMBuildStructGEP2(g->b, g->job_t, job, (unsigned)k, "");
 }
 
-/* The types, lstmc.job_main and the pthread declarations. */
+static LLVMValueRef load_acquire(Gen *g, LLVMValueRef p)
+{
+    LLVMValueRef v = LLVMBuildLoad2(g->b, g->i32, p, "");
+    LLVMSetOrdering(v, LLVMAtomicOrderingAcquire);
+    LLVMSetAlignment(v, 4);
+    return v;
+}
+
+static void store_release(Gen *g, LLVMValueRef v, LLVMValueRef p)
+{
+    LLVMValueRef st = LLVMBuildStore(g->b, v, p);
+    LLVMSetOrdering(st, LLVMAtomicOrderingRelease);
+    LLVMSetAlignment(st, 4);
+}
+
+static LLVMBasicBlockRef block(Gen *g, const char *name)
+{
+    return LLVMAppendBasicBlockInContext(g->ctx, g->fn, name);
+}
+
+/* lstmc.job_await(v, old): waits while *v is old, spinning LOW_JOB_SPINS
+ * looks, then yielding the core at each; returns the new value. */
+static void build_await(Gen *g)
+{
+    LLVMTypeRef ps[2] = {LLVMPointerType(g->i32, 0), g->i32};
+    g->job_await.t = LLVMFunctionType(g->i32, ps, 2, 0);
+    g->job_await.v = g->fn = LLVMAddFunction(g->mod, "lstmc.job_await", g->job_await.t);
+    LLVMSetLinkage(g->fn, LLVMInternalLinkage);
+    add_attr(g, g->fn, LLVMAttributeFunctionIndex, "nounwind");
+    LLVMTypeRef yield_t = LLVMFunctionType(g->i32, NULL, 0, 0);
+    LLVMValueRef yield = LLVMAddFunction(g->mod, "sched_yield", yield_t);
+    LLVMPositionBuilderAtEnd(g->b, block(g, "entry"));
+    LLVMValueRef k = slot(g, g->i32);
+    LLVMBuildStore(g->b, ci32(g, 0), k);
+    LLVMBasicBlockRef look = block(g, "look"), same = block(g, "same"), give = block(g, "yield"),
+                      next = block(g, "next"), out = block(g, "out");
+    LLVMBuildBr(g->b, look);
+    LLVMPositionBuilderAtEnd(g->b, look);
+    LLVMValueRef now = load_acquire(g, param(g, 0));
+    LLVMBuildCondBr(g->b, icmp(g, LLVMIntEQ, now, param(g, 1)), same, out);
+    LLVMPositionBuilderAtEnd(g->b, same);
+    LLVMValueRef kv = LLVMBuildLoad2(g->b, g->i32, k, "");
+    LLVMBuildCondBr(g->b, icmp(g, LLVMIntUGE, kv, ci32(g, LOW_JOB_SPINS)), give, next);
+    LLVMPositionBuilderAtEnd(g->b, give);
+    LLVMBuildCall2(g->b, yield_t, yield, NULL, 0, "");
+    LLVMBuildBr(g->b, next);
+    LLVMPositionBuilderAtEnd(g->b, next);
+    LLVMBuildStore(g->b, LLVMBuildAdd(g->b, kv, ci32(g, 1), ""), k);
+    LLVMBuildBr(g->b, look);
+    LLVMPositionBuilderAtEnd(g->b, out);
+    LLVMBuildRet(g->b, now);
+}
+
+static LLVMValueRef await(Gen *g, LLVMValueRef v, LLVMValueRef old)
+{
+    LLVMValueRef args[2] = {v, old};
+    return LLVMBuildCall2(g->b, g->job_await.t, g->job_await.v, args, 2, "");
+}
+
+/* The types, lstmc.job_await, lstmc.job_main and the pthread declarations. */
 static void build_jobs(Gen *g)
 {
     LLVMTypeRef ps[8] = {g->fp, g->idx, g->fp, g->idx, g->fp, g->fp, g->fp, g->fp};
@@ -1283,6 +1344,7 @@ static void build_jobs(Gen *g)
     fields[JOB_RUN] = LLVMPointerType(g->run_t, 0);
     for (int k = 0; k < 8; k++)
         fields[JOB_ARGS + k] = ps[k];
+    fields[JOB_POSTED] = fields[JOB_DONE] = g->i32;
     fields[JOB_THREAD] = LLVMArrayType(LLVMInt64TypeInContext(g->ctx), 8);
     fields[JOB_STARTED] = g->i32;
     g->job_t = LLVMStructTypeInContext(g->ctx, fields, JOB_FIELDS, 0);
@@ -1294,57 +1356,104 @@ static void build_jobs(Gen *g)
     LLVMTypeRef join_ps[2] = {g->idx, LLVMPointerType(i8p, 0)};
     g->pthread_join.t = LLVMFunctionType(g->i32, join_ps, 2, 0);
     g->pthread_join.v = LLVMAddFunction(g->mod, "pthread_join", g->pthread_join.t);
+    build_await(g);
 
-    /* lstmc.job_main(job): job->run(job's arguments) */
+    /* lstmc.job_main(job): each call handed over, until run is NULL */
     g->job_main.t = main_t;
     g->job_main.v = g->fn = LLVMAddFunction(g->mod, "lstmc.job_main", main_t);
     LLVMSetLinkage(g->fn, LLVMInternalLinkage);
     add_attr(g, g->fn, LLVMAttributeFunctionIndex, "nounwind");
-    LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry"));
+    LLVMPositionBuilderAtEnd(g->b, block(g, "entry"));
     LLVMValueRef job = LLVMBuildBitCast(g->b, param(g, 0), LLVMPointerType(g->job_t, 0), "");
+    LLVMValueRef seen = slot(g, g->i32);
+    LLVMBuildStore(g->b, ci32(g, 0), seen);
+    LLVMBasicBlockRef wait = block(g, "wait"), run = block(g, "run"), end = block(g, "end");
+    LLVMBuildBr(g->b, wait);
+    LLVMPositionBuilderAtEnd(g->b, wait);
+    LLVMValueRef now = await(g, job_field(g, job, JOB_POSTED), LLVMBuildLoad2(g->b, g->i32, seen, ""));
+    LLVMBuildStore(g->b, now, seen);
+    LLVMValueRef fn = LLVMBuildLoad2(g->b, fields[JOB_RUN], job_field(g, job, JOB_RUN), "");
+    LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, fn, ""), end, run);
+    LLVMPositionBuilderAtEnd(g->b, run);
     LLVMValueRef args[8];
     for (int k = 0; k < 8; k++)
         args[k] = LLVMBuildLoad2(g->b, ps[k], job_field(g, job, JOB_ARGS + k), "");
-    call(g, g->run_t, LLVMBuildLoad2(g->b, fields[JOB_RUN], job_field(g, job, JOB_RUN), ""), args, 8);
+    call(g, g->run_t, fn, args, 8);
+    store_release(g, now, job_field(g, job, JOB_DONE));
+    LLVMBuildBr(g->b, wait);
+    LLVMPositionBuilderAtEnd(g->b, end);
     LLVMBuildRet(g->b, LLVMConstNull(i8p));
 }
 
-/* LS_SPAWN: fn(args) on a new thread, on this one if none starts; the job. */
+/* Whether job has a thread: branches to a new block "started" if so, to
+ * *other (a new block "no_thread") if not, and leaves the builder at
+ * "started"; returns the block where both are to continue. */
+static LLVMBasicBlockRef if_started(Gen *g, LLVMValueRef job, LLVMBasicBlockRef *other)
+{
+    LLVMValueRef started = LLVMBuildLoad2(g->b, g->i32, job_field(g, job, JOB_STARTED), "");
+    LLVMBasicBlockRef then = block(g, "started"), on = block(g, "on");
+    *other = block(g, "no_thread");
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, started, ci32(g, 0), ""), then, *other);
+    LLVMPositionBuilderAtEnd(g->b, then);
+    return on;
+}
+
+/* job's posted counter, one up (a release: the thread then sees what was
+ * stored before; the caller alone writes it). */
+static void post_next(Gen *g, LLVMValueRef job)
+{
+    LLVMValueRef posted = LLVMBuildLoad2(g->b, g->i32, job_field(g, job, JOB_POSTED), "");
+    store_release(g, LLVMBuildAdd(g->b, posted, ci32(g, 1), ""), job_field(g, job, JOB_POSTED));
+}
+
+/* LS_POST: fn(args) handed to job's thread; called here if it has none. */
+static void post(Gen *g, LLVMValueRef job, const Fn *fn, LLVMValueRef *args)
+{
+    LLVMBasicBlockRef here, on = if_started(g, job, &here);
+    LLVMBuildStore(g->b, fn->v, job_field(g, job, JOB_RUN));
+    for (int k = 0; k < 8; k++)
+        LLVMBuildStore(g->b, args[k], job_field(g, job, JOB_ARGS + k));
+    post_next(g, job);
+    LLVMBuildBr(g->b, on);
+    LLVMPositionBuilderAtEnd(g->b, here);
+    call(g, fn->t, fn->v, args, 8);
+    LLVMBuildBr(g->b, on);
+    LLVMPositionBuilderAtEnd(g->b, on);
+}
+
+/* LS_SPAWN: a thread for a new job, handed fn(args); the job. */
 static LLVMValueRef spawn(Gen *g, const Fn *fn, LLVMValueRef *args)
 {
     LLVMTypeRef i8p = LLVMPointerType(g->i8, 0);
     LLVMValueRef job = slot(g, g->job_t);
-    LLVMBuildStore(g->b, fn->v, job_field(g, job, JOB_RUN));
-    for (int k = 0; k < 8; k++)
-        LLVMBuildStore(g->b, args[k], job_field(g, job, JOB_ARGS + k));
-    LLVMValueRef arg = LLVMBuildBitCast(g->b, job, i8p, "");
+    LLVMBuildStore(g->b, ci32(g, 0), job_field(g, job, JOB_POSTED));
+    LLVMBuildStore(g->b, ci32(g, 0), job_field(g, job, JOB_DONE));
     LLVMValueRef cargs[4] = {LLVMBuildBitCast(g->b, job_field(g, job, JOB_THREAD), i8p, ""), LLVMConstNull(i8p),
-                             g->job_main.v, arg};
+                             g->job_main.v, LLVMBuildBitCast(g->b, job, i8p, "")};
     LLVMValueRef err = LLVMBuildCall2(g->b, g->pthread_create.t, g->pthread_create.v, cargs, 4, "");
     LLVMValueRef started = LLVMBuildICmp(g->b, LLVMIntEQ, err, ci32(g, 0), "");
     LLVMBuildStore(g->b, LLVMBuildZExt(g->b, started, g->i32, ""), job_field(g, job, JOB_STARTED));
-    LLVMBasicBlockRef here = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "no_thread");
-    LLVMBasicBlockRef on = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "spawned");
-    LLVMBuildCondBr(g->b, started, on, here);
-    LLVMPositionBuilderAtEnd(g->b, here);
-    LLVMBuildCall2(g->b, g->job_main.t, g->job_main.v, &arg, 1, "");
-    LLVMBuildBr(g->b, on);
-    LLVMPositionBuilderAtEnd(g->b, on);
+    post(g, job, fn, args);
     return job;
 }
 
-/* LS_JOIN: waits for job's thread, if it started one. */
-static void join(Gen *g, LLVMValueRef job)
+/* LS_WAIT, and LS_JOIN (end 1): waits until job's thread has run the call
+ * handed to it; to end, then hands it a NULL run and joins it. */
+static void wait_job(Gen *g, LLVMValueRef job, int end)
 {
-    LLVMValueRef started = LLVMBuildLoad2(g->b, g->i32, job_field(g, job, JOB_STARTED), "");
-    LLVMBasicBlockRef wait = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "join");
-    LLVMBasicBlockRef on = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "joined");
-    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, started, ci32(g, 0), ""), wait, on);
-    LLVMPositionBuilderAtEnd(g->b, wait);
-    LLVMValueRef thread = LLVMBuildBitCast(g->b, job_field(g, job, JOB_THREAD), LLVMPointerType(g->idx, 0), "");
-    LLVMValueRef jargs[2] = {LLVMBuildLoad2(g->b, g->idx, thread, ""),
-                             LLVMConstNull(LLVMPointerType(LLVMPointerType(g->i8, 0), 0))};
-    LLVMBuildCall2(g->b, g->pthread_join.t, g->pthread_join.v, jargs, 2, "");
+    LLVMBasicBlockRef here, on = if_started(g, job, &here);
+    LLVMValueRef posted = LLVMBuildLoad2(g->b, g->i32, job_field(g, job, JOB_POSTED), "");
+    (void)await(g, job_field(g, job, JOB_DONE), LLVMBuildSub(g->b, posted, ci32(g, 1), ""));
+    if (end) {
+        LLVMBuildStore(g->b, LLVMConstNull(LLVMPointerType(g->run_t, 0)), job_field(g, job, JOB_RUN));
+        post_next(g, job);
+        LLVMValueRef thread = LLVMBuildBitCast(g->b, job_field(g, job, JOB_THREAD), LLVMPointerType(g->idx, 0), "");
+        LLVMValueRef jargs[2] = {LLVMBuildLoad2(g->b, g->idx, thread, ""),
+                                 LLVMConstNull(LLVMPointerType(LLVMPointerType(g->i8, 0), 0))};
+        LLVMBuildCall2(g->b, g->pthread_join.t, g->pthread_join.v, jargs, 2, "");
+    }
+    LLVMBuildBr(g->b, on);
+    LLVMPositionBuilderAtEnd(g->b, here);
     LLVMBuildBr(g->b, on);
     LLVMPositionBuilderAtEnd(g->b, on);
 }
@@ -1375,10 +1484,12 @@ static void build_block(Gen *g, Env *env, const LowBlock *b)
         case LS_RETURN_IF_ZERO:
             return_if_zero(g, expr_v(g, env, s->expr));
             break;
+        case LS_WAIT:
         case LS_JOIN:
-            join(g, env_get(env, s->var));
+            wait_job(g, env_get(env, s->var), s->kind == LS_JOIN);
             break;
         case LS_SPAWN:
+        case LS_POST:
         case LS_CALL: {
             LLVMValueRef args[LOW_MAX_ARGS];
             for (int q = 0; q < s->nargs; q++)
@@ -1386,6 +1497,8 @@ static void build_block(Gen *g, Env *env, const LowBlock *b)
             const Fn *fn = callee_fn(g, s);
             if (s->kind == LS_SPAWN)
                 env_bind(env, s->var, spawn(g, fn, args));
+            else if (s->kind == LS_POST)
+                post(g, env_get(env, s->var), fn, args);
             else if (fn)
                 call(g, fn->t, fn->v, args, (unsigned)s->nargs);
             else

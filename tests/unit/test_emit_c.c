@@ -331,7 +331,7 @@ static void build(const IrModel *m, int fast)
     assert_int_equal(emit_model(m, fast, build_threads, prefix), 0);
     snprintf(cmd, sizeof cmd, "cd %s && cc %s%s -c model.c -o model.o", tmpdir, cflags, extra_cflags);
     assert_int_equal(run(cmd), 0);
-    snprintf(cmd, sizeof cmd, "cd %s && cc -O2 -pthread -o model driver.c model.o -lm", tmpdir);
+    snprintf(cmd, sizeof cmd, "cd %s && cc -O2 -pthread%s -o model driver.c model.o -lm", tmpdir, extra_cflags);
     assert_int_equal(run(cmd), 0);
 }
 
@@ -714,6 +714,52 @@ static void test_threads(void **state)
     arena_free(&a);
 }
 
+/* A bidirectional model of three layers, then a dense head: with --threads
+ * 2, the backward directions on a second thread (started with the first
+ * layer's, handed the second's and third's, joined), built with extra
+ * (the flags of both compiling and linking), against the interpreter. */
+static void check_direction_threads(const char *extra)
+{
+    Arena a = {0};
+    Model md;
+    model_init(&md, &a, 5, 0);
+    LstmSpec s = std_lstm(12);
+    s.dirs = 2;
+    add_lstm(&md, "enc.l0", s);
+    add_lstm(&md, "enc.l1", s);
+    add_lstm(&md, "enc.l2", s);
+    add_dense(&md, "head", 3, ACT_TANH, 0, 0, 1);
+    build_threads = 2;
+    extra_cflags = extra;
+    check_model(&md.m, 1, TOL);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "cd %s && grep -q 'define M_DIRECTION_THREADS 2' model.h && "
+             "test \"$(grep -c 'm_job_post(&job' model.c)\" = 2", tmpdir);
+    assert_int_equal(run(cmd), 0);
+    build_threads = 1;
+    extra_cflags = "";
+    arena_free(&a);
+}
+
+static void test_direction_threads(void **state)
+{
+    (void)state;
+    check_direction_threads(" -pthread");
+}
+
+/* The same under ThreadSanitizer: the handovers between the threads are
+ * free of data races (a missing wait is one). */
+static void test_direction_threads_tsan(void **state)
+{
+    (void)state;
+    if (system("echo 'int main(void) { return 0; }' | cc -fsanitize=thread -x c - -o /dev/null "
+               "> /dev/null 2>&1") != 0) {
+        print_message("SKIPPED: cc -fsanitize=thread does not link (no libtsan)\n");
+        skip();
+    }
+    check_direction_threads(" -pthread -fsanitize=thread");
+}
+
 /* ---- properties of the generated code ---- */
 
 /* A model using most constructs, for the compiler and symbol checks. */
@@ -1025,6 +1071,8 @@ int main(void)
         cmocka_unit_test(test_fast_activations),
         cmocka_unit_test(test_native_simd),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_direction_threads),
+        cmocka_unit_test(test_direction_threads_tsan),
         cmocka_unit_test(test_clang),
         cmocka_unit_test(test_cxx),
         cmocka_unit_test(test_big_arrays),

@@ -581,13 +581,15 @@ static void test_streaming_api(void **state)
     arena_free(&a);
 }
 
-/* --threads 2 on a bidirectional model: each layer's backward direction
- * spawned with its own scratch, the forward one run, then the join. */
+/* --threads 2 on a bidirectional model: one thread per call, started with
+ * the first layer's backward direction (with its own scratch), handed the
+ * next layer's after the wait for the first; each forward direction run
+ * here between the handover and the wait (the join after the last). */
 static void test_direction_threads(void **state)
 {
     (void)state;
     Arena a = {0};
-    const char *text = "model m { input 3; lstm l { hidden 16; layers 2; direction bidirectional;\n"
+    const char *text = "model m { input 3; lstm l { hidden 16; layers 3; direction bidirectional;\n"
                        "  from native \"w\"; } output sequence; }";
     LowerOptions two = {NULL, 1, 2, NULL, 0};
     LowModel *lm = lower(&a, text, &two);
@@ -595,31 +597,53 @@ static void test_direction_threads(void **state)
     assert_string_equal(lm->fields[lm->gates_b_field].name, "gates_b");
     assert_string_equal(lm->fields[lm->m_b_field].name, "m_b");
     assert_int_equal(lm->fields[lm->gates_b_field].floats, lm->fields[lm->gates_field].floats);
+    /* the second thread's fields between two pads of a cache line, the
+     * first thread's outside them */
+    long pad0 = -1, pad1 = -1;
+    for (int k = 0; k < lm->nfields; k++)
+        if (lm->fields[k].kind == FIELD_PAD) {
+            assert_int_equal(lm->fields[k].floats, 16);
+            *(pad0 < 0 ? &pad0 : &pad1) = lm->fields[k].offset;
+        }
+    assert_true(pad0 >= 0 && pad1 > pad0);
+    for (int k = 0; k < lm->nfields; k++) {
+        const LowField *f = &lm->fields[k];
+        int second = k == lm->gates_b_field || k == lm->m_b_field ||
+                     ((f->kind == FIELD_H || f->kind == FIELD_C) && lm->cells[f->cell].reverse);
+        if (f->kind != FIELD_PAD)
+            assert_int_equal(second, f->offset > pad0 && f->offset + f->floats <= pad1);
+    }
     const LowBlock *b = &lm->run_from.body;   /* NAME_run: reset, then run_from_state */
-    int spawns = 0;
+    const LowStmtKind handed[3] = {LS_SPAWN, LS_POST, LS_POST}, waited[3] = {LS_WAIT, LS_WAIT, LS_JOIN};
+    int layer = 0;
     for (int k = 0; k < b->n; k++) {
         const LowStmt *s = &b->s[k];
-        if (s->kind != LS_SPAWN)
+        if (s->kind != LS_SPAWN && s->kind != LS_POST)
             continue;
-        spawns++;
+        assert_true(layer < 3);
+        assert_int_equal(s->kind, handed[layer]);
         assert_int_equal(s->callee, CALLEE_CELL_RUN);
         assert_true(lm->cells[s->index].reverse);
+        assert_int_equal(s->index, 2 * layer + 1);   /* cells: l0 forward, l0 backward, l1 ... */
         assert_string_equal(arg_text(&a, lm, &s->args[6]), "s[0].gates_b");
         assert_string_equal(arg_text(&a, lm, &s->args[7]), "s[0].m_b");
-        /* then the forward direction, with the shared scratch, then the join */
+        /* then the forward direction, with the shared scratch, then the wait */
         assert_int_equal(s[1].kind, LS_CALL);
         assert_int_equal(s[1].callee, CALLEE_CELL_RUN);
         assert_false(lm->cells[s[1].index].reverse);
         assert_string_equal(arg_text(&a, lm, &s[1].args[6]), "s[0].gates");
-        assert_int_equal(s[2].kind, LS_JOIN);
+        assert_int_equal(s[2].kind, waited[layer]);
         assert_string_equal(s[2].var, s->var);
+        layer++;
     }
-    assert_int_equal(spawns, 2);
+    assert_int_equal(layer, 3);
     assert_int_not_equal(lm->hash, lower(&a, text, NULL)->hash);
     /* one thread: no spawn, no second scratch */
     lm = lower(&a, text, NULL);
     assert_false(lm->direction_threads);
     assert_int_equal(lm->gates_b_field, -1);
+    for (int k = 0; k < lm->nfields; k++)
+        assert_int_not_equal(lm->fields[k].kind, FIELD_PAD);
     assert_null(find(&lm->run_from.body, LS_SPAWN, NULL));
     arena_free(&a);
 }
