@@ -207,9 +207,12 @@ check-fixtures: $(B)/lstmc
 
 # `lstmc import`: the ONNX fixtures (tests/fixtures/onnx) imported, then run
 # by the interpreter, the C backend and (when built) LLVM; the broken models
-# of tests/import beside their exact messages.
+# of tests/import beside their exact messages. Every case is imported and
+# run by the interpreter; one in two (one in four in the sanitizer pass) is
+# also built and run --jit: the backends on these models are
+# check-fixtures' and check-zoo's, what is new here is the import.
 check-onnx: $(B)/lstmc
-	@ONNX_PATHS_EVERY=$(if $(filter 1,$(SAN)),4,1) sh tests/run_onnx.sh $(B)/lstmc
+	@ONNX_PATHS_EVERY=$(if $(filter 1,$(SAN)),4,2) sh tests/run_onnx.sh $(B)/lstmc
 
 # The model zoo (tests/fixtures/zoo, from tests/reference/gen_zoo.py):
 # ordinary PyTorch models through their hand-written specs and their ONNX
@@ -230,12 +233,12 @@ $(B)/tests/randmodel: tests/diff/randmodel.c $(LIB_OBJS)
 # (--emit obj);
 # the first 12 with --activations exact (C, and with LLVM the JIT; seeds
 # 3 and 10 built with gcc -Ofast, 5 and 12 with clang -Ofast -ffast-math).
-# 120 random models (C), 120 (--jit), 60 (the object) in make check's
+# 90 random models (C), 90 (--jit), 45 (the object) in make check's
 # plain pass; its sanitizer pass, which tests lstmc itself more than the
 # generated code again, runs fewer (CHECK_PASSES), so that make check stays
 # near 20 minutes; check-diff-long runs thousands.
-DIFF_MODELS ?= 120
-DIFF_OBJ_MODELS ?= 60
+DIFF_MODELS ?= 90
+DIFF_OBJ_MODELS ?= 45
 DIFF_EXACT_MODELS ?= 12
 check-diff: $(B)/lstmc $(B)/tests/randmodel
 	@sh tests/run_diff.sh $(B)/lstmc $(DIFF_MODELS)
@@ -414,10 +417,12 @@ else
 endif
 
 # The LLVM backend (tests/run_llvm.sh): fixtures through run --jit and the
-# object, the API and header, other targets, opt -verify; without LLVM, the
-# message that says so, and "skipped".
+# object, the API and header, other targets, opt -verify, the same bits as
+# the C code on 10 random models (3 in the sanitizer pass, which also takes
+# each fixture through one path of two); without LLVM, the message that
+# says so, and "skipped".
 check-llvm: $(B)/lstmc $(B)/tests/randmodel example-embed-llvm
-	@SAME_BITS_MODELS=$(if $(filter 1,$(SAN)),6,20) LLVM_FIXTURES_ROTATE=$(if $(filter 1,$(SAN)),1,0) \
+	@SAME_BITS_MODELS=$(if $(filter 1,$(SAN)),3,10) LLVM_FIXTURES_ROTATE=$(if $(filter 1,$(SAN)),1,0) \
 	  sh tests/run_llvm.sh $(B)/lstmc
 
 .PHONY: example-embed-llvm
@@ -434,7 +439,7 @@ check-llvm: $(B)/lstmc $(B)/tests/randmodel example-embed-llvm
 # FPU) under qemu-system-arm -M microbit; the examples' sizes beside float.
 # The sanitizer pass of make check runs fewer models (its time).
 check-int16: $(B)/lstmc
-	@INT16_MODELS=$(if $(filter 1,$(SAN)),12,40) INT16_M0_MODELS=$(if $(filter 1,$(SAN)),1,4) \
+	@INT16_MODELS=$(if $(filter 1,$(SAN)),6,40) INT16_M0_MODELS=$(if $(filter 1,$(SAN)),1,4) \
 	  sh tests/run_int16.sh $(B)/lstmc
 
 check-cross: $(B)/lstmc $(B)/tests/randmodel
