@@ -233,12 +233,12 @@ $(B)/tests/randmodel: tests/diff/randmodel.c $(LIB_OBJS)
 # (--emit obj);
 # the first 12 with --activations exact (C, and with LLVM the JIT; seeds
 # 3 and 10 built with gcc -Ofast, 5 and 12 with clang -Ofast -ffast-math).
-# 90 random models (C), 90 (--jit), 45 (the object) in make check's
+# 60 random models (C), 60 (--jit), 30 (the object) in make check's
 # plain pass; its sanitizer pass, which tests lstmc itself more than the
 # generated code again, runs fewer (CHECK_PASSES), so that make check stays
 # near 20 minutes; check-diff-long runs thousands.
-DIFF_MODELS ?= 90
-DIFF_OBJ_MODELS ?= 45
+DIFF_MODELS ?= 60
+DIFF_OBJ_MODELS ?= 30
 DIFF_EXACT_MODELS ?= 12
 check-diff: $(B)/lstmc $(B)/tests/randmodel
 	@sh tests/run_diff.sh $(B)/lstmc $(DIFF_MODELS)
@@ -439,7 +439,7 @@ check-llvm: $(B)/lstmc $(B)/tests/randmodel example-embed-llvm
 # FPU) under qemu-system-arm -M microbit; the examples' sizes beside float.
 # The sanitizer pass of make check runs fewer models (its time).
 check-int16: $(B)/lstmc
-	@INT16_MODELS=$(if $(filter 1,$(SAN)),6,40) INT16_M0_MODELS=$(if $(filter 1,$(SAN)),1,4) \
+	@INT16_MODELS=$(if $(filter 1,$(SAN)),6,24) INT16_M0_MODELS=$(if $(filter 1,$(SAN)),1,4) \
 	  sh tests/run_int16.sh $(B)/lstmc
 
 check-cross: $(B)/lstmc $(B)/tests/randmodel

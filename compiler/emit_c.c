@@ -1592,7 +1592,7 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
 {
     const char *M = c->macro;
     const char *hdim = c->proj ? "PROJ" : "HIDDEN";
-    int whole = c->cells_whole && c->threads <= 1;
+    int whole = c->cells_whole;
     if (fused) {
         emit_line(e, "/* One step of %s from its input row x (INPUT floats), NAME_step's:", c->title);
         emit_line(e, " * each tile's input projection (into p), then its recurrent product and");

@@ -912,8 +912,7 @@ static int threaded_cell(const LowCell *c, int threads)
  */
 static int cells_whole(const LowCell *c)
 {
-    return c->kind == IR_LSTM && c->block_size == 1 && !c->proj && c->threads <= 1 && c->tile == 16 &&
-           c->tiles <= 2;
+    return c->kind == IR_LSTM && c->block_size == 1 && !c->proj && c->tile == 16 && c->tiles <= 2;
 }
 
 int lower_cell_row(const LowCell *c, int r)
@@ -1306,8 +1305,7 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
             note_weights(lm, &c->w_h, c->simd);
             note_weights(lm, &c->w_proj, c->proj_simd);
             note_pairs(lm, c);
-            /* (threads split only layers of H >= 128: threaded_cell) */
-            c->cells_whole = cells_whole(c);
+            c->cells_whole = cells_whole(c);   /* (threads, below, clear it) */
             if (gate_rows < c->gate_rows)
                 gate_rows = c->gate_rows;
             /* (reset before: r h, z and n's input part between the passes) */
@@ -1339,6 +1337,7 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
         if (threaded_cell(c, o->threads)) {
             c->threads = o->threads;
             lm->threads = o->threads;
+            c->cells_whole = 0;   /* each thread updates its own tiles' cells */
         }
     }
 

@@ -169,7 +169,8 @@ typedef struct LowCell {
                                   ID_step put every tile's gate rows into one array,
                                   gate by gate (tile row r of tile t at
                                   r / V * H + t * V + r % V), then update all H cells
-                                  at once, writing h in place (m unused) */
+                                  at once, writing h in place (m unused); never with
+                                  threads (the lowering clears it) */
     int tile;                  /* V: units (cells) per tile (divides H) */
     int tile_blocks;           /* blocks per tile: V / S */
     int tiles;                 /* H / V */

@@ -984,7 +984,7 @@ static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *
     fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_%s", c->id, fused ? "step" : "recur"), ps, 4, 0, &fn.t);
     LLVMValueRef pre = param(g, 0), h = param(g, 1), cs = param(g, 2), m = param(g, 3);
     long TR = c->tile_rows, XR = c->in_rows;
-    int R = c->recurrent, ks = c->steps_per_pass, whole = c->cells_whole && c->threads <= 1;
+    int R = c->recurrent, ks = c->steps_per_pass, whole = c->cells_whole;
     Acc A = acc_make(g, c->simd, c->vecs, ks, c->shared_rows);
     acc_pair(c, &A);
     Acc P = acc_make(g, c->simd, c->in_vecs, fused, 0);
