@@ -530,7 +530,7 @@ check-prereqs: $(B)/lstmc $(UNIT_BINS) $(B)/tests/randmodel $(B)/tests/act_error
                $(B)/tests/rowscat check-fuzz-bins
 
 check:
-	@MAKE='$(MAKE)' CHECK_JOBS=$$(nproc 2> /dev/null || echo 2) \
+	@MAKE='$(MAKE)' CHECK_JOBS=$$(nproc 2> /dev/null || echo 2) CHECK_LANES=$$(nproc 2> /dev/null || echo 1) \
 	  sh tests/run_check.sh $(B)/check $(CHECK_PASSES) -- $(TESTS)
 
 clean:
