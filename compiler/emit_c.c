@@ -1585,6 +1585,9 @@ static void emit_acc_store(Emitter *e, Arena *a, const LowCell *c, const char *a
     emit_line(e, "    %s;", vstore(a, c->simd, "a", "l", unscale(a, c->simd, acc, s, "l", NULL)));
 }
 
+/* The comment beside an alternating tile loop (LowCell.alternate). */
+static const char *const alternate_note = "odd steps last to first: first the tiles the step before left in cache";
+
 /* One step from the projected input: the recurrent product and the cell
  * update, tile by tile. fused (ID_step): from the input row x, each tile's
  * projected input computed first, into p (the bits ID_project gives). */
@@ -1599,6 +1602,8 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
         emit_line(e, " * cells, one pass over the tiles; the bits of %s_project then %s_recur.", c->id, c->id);
     } else {
         emit_line(e, "/* One step of %s from its projected input pre (GATE_ROWS floats):", c->title);
+        if (c->alternate)
+            emit_line(e, " * back, the step's parity: 1 takes the tiles last to first.");
     }
     if (whole) {
         emit_line(e, " * h, c -> the new h, c: every tile's gate rows, then every cell (hn unused). */");
@@ -1618,16 +1623,26 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
     } else if (c->threads > 1) {
         emit_line(e, "/* (tiles t_lo .. t_hi - 1 only, a thread's share: the new h of their units");
         emit_line(e, " * goes to hn, and nothing is copied to h) */");
-        emit_function(e, "static void %s_recur(const float *pre, const float *h, float *c, float *hn, int t_lo, int t_hi)",
-                      c->id);
-        emit_open(e, "for (int t = t_lo; t < t_hi; t++)");
+        emit_function(e, "static void %s_recur(const float *pre, const float *h, float *c, float *hn, int t_lo, int t_hi%s)",
+                      c->id, c->alternate ? ", size_t back" : "");
+        if (c->alternate) {
+            emit_open(e, "for (int ts = t_lo; ts < t_hi; ts++)");
+            emit_line(e, "const int t = back ? t_lo + t_hi - 1 - ts : ts;  /* %s */", alternate_note);
+        } else {
+            emit_open(e, "for (int t = t_lo; t < t_hi; t++)");
+        }
     } else {
-        emit_function(e, "static void %s_recur(const float *pre, float h[%s_%s], float c[%s_HIDDEN], float %s[%s])",
-                      c->id, M, hdim, M, c->proj ? "m" : "hn", m_floats(a, c));
+        emit_function(e, "static void %s_recur(const float *pre, float h[%s_%s], float c[%s_HIDDEN], float %s[%s]%s)",
+                      c->id, M, hdim, M, c->proj ? "m" : "hn", m_floats(a, c), c->alternate ? ", size_t back" : "");
         if (c->reset_before)
             emit_line(e, "(void)c;  /* reset before keeps h alone */");
         emit_whole_rows(e, c, whole);
-        emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
+        if (c->alternate) {
+            emit_open(e, "for (int ts = 0; ts < %s_TILES; ts++)", M);
+            emit_line(e, "const int t = back ? %s_TILES - 1 - ts : ts;  /* %s */", M, alternate_note);
+        } else {
+            emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
+        }
     }
     if (fused) {
         emit_line(e, "float p[%s_%s];  /* the tile's projected input */", M, in_rows(c));
@@ -1738,7 +1753,7 @@ static void emit_cell_run_threads(Emitter *e, Arena *a, const LowModel *lm, cons
     emit_line(e, "%s_project(x + t0 * %s_INPUT, cn, pre, t_lo, t_hi);", c->id, M);
     emit_open(e, "for (size_t u = 0; u < cn; u++)");
     emit_line(e, "float *swap = hin;");
-    emit_line(e, "%s_recur(pre + u * %s_GATE_ROWS, hin, c, hout, t_lo, t_hi);", c->id, M);
+    emit_line(e, "%s_recur(pre + u * %s_GATE_ROWS, hin, c, hout, t_lo, t_hi%s);", c->id, M, c->alternate ? ", u % 2" : "");
     if (c->rows_out)
         emit_line(e, "memcpy(out + (t0 + u) * out_stride + j_lo, hout + j_lo, sizeof(float) * (size_t)(j_hi - j_lo));");
     emit_line(e, "if (nw > 1)");

@@ -915,6 +915,26 @@ static int cells_whole(const LowCell *c)
     return c->kind == IR_LSTM && c->block_size == 1 && !c->proj && c->tile == 16 && c->tiles <= 2;
 }
 
+/*
+ * Whether ID_recur alternates the order of its tiles, first to last on
+ * even steps, last to first on odd ones (LowCell.alternate). A step reads
+ * all of w_h; taken in one order every step, a w_h larger than the core's
+ * L2 is read wholly from L3 every step (the tiles read last evict the ones
+ * the next step reads first). Alternated, the next step begins with the
+ * tiles the last one ended with, still in L2, and reads from L3 only what
+ * did not fit. Measured (Sapphire Rapids, 2 MiB L2, gcc -O3 -march=native,
+ * under load): the GRU of I 256, H 512 (w_h 3 MiB) 1.36-1.48x faster,
+ * the LSTM of that shape (4 MiB) 1.22x; the RNN's 1 MiB, in L2, as
+ * before. Below 256 KiB (the smallest L2 of the targets lstmc serves with
+ * vectors) the order does not matter, and the code stays as it was.
+ */
+enum { ALTERNATE_MIN_BYTES = 256 * 1024 };
+
+static int alternate_tiles(const LowCell *c)
+{
+    return c->tiles > 1 && lower_array_bytes(&c->w_h) > ALTERNATE_MIN_BYTES;
+}
+
 int lower_cell_row(const LowCell *c, int r)
 {
     return r / c->tile * c->hidden + r % c->tile;
@@ -1306,6 +1326,7 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
             note_weights(lm, &c->w_proj, c->proj_simd);
             note_pairs(lm, c);
             c->cells_whole = cells_whole(c);   /* (threads, below, clear it) */
+            c->alternate = alternate_tiles(c);
             if (gate_rows < c->gate_rows)
                 gate_rows = c->gate_rows;
             /* (reset before: r h, z and n's input part between the passes) */

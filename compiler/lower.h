@@ -171,6 +171,11 @@ typedef struct LowCell {
                                   r / V * H + t * V + r % V), then update all H cells
                                   at once, writing h in place (m unused); never with
                                   threads (the lowering clears it) */
+    int alternate;             /* ID_recur takes a `back` argument, the step's parity
+                                  (u % 2 of its chunk): 1 runs the tiles last to first,
+                                  so that a step starts on the tiles whose weights the
+                                  step before left in cache (alternate_tiles() in
+                                  lower.c); the order changes no result */
     int tile;                  /* V: units (cells) per tile (divides H) */
     int tile_blocks;           /* blocks per tile: V / S */
     int tiles;                 /* H / V */
@@ -389,7 +394,8 @@ typedef struct LowPtr {
 /* The functions the control code calls. */
 typedef enum {
     CALLEE_CELL_PROJECT,     /* cell: (x, n, pre) the input projection of n steps */
-    CALLEE_CELL_RECUR,       /* cell: (pre, h, c, m) one step of the recurrence */
+    CALLEE_CELL_RECUR,       /* cell: (pre, h, c, m) one step of the recurrence; with
+                                alternate, (pre, h, c, m, back) */
     CALLEE_CELL_STEP,        /* cell: (x, h, c, m) one step from its input row x: each
                                 tile's input projection (into the tile's own rows,
                                 as CELL_PROJECT computes them) then its recurrent

@@ -305,9 +305,10 @@ static void cell_run(Api *A, int k)
     const LowExpr *r = c->reverse
         ? let(A, steps, "r", sub(A, sub(A, cn, num(A, 1, NULL)), u), "backward")
         : let(A, steps, "r", u, NULL);
-    LowArg ra[4] = {arg_ptr(ptr_var("pre", mul(A, r, cell_size(A, c, "GATE_ROWS", c->gate_rows)))),
-                    arg_ptr(ptr_var("h", NULL)), arg_ptr(ptr_var("c", NULL)), arg_ptr(ptr_var("m", NULL))};
-    call(A, steps, CALLEE_CELL_RECUR, k, NULL, 4, ra);
+    LowArg ra[5] = {arg_ptr(ptr_var("pre", mul(A, r, cell_size(A, c, "GATE_ROWS", c->gate_rows)))),
+                    arg_ptr(ptr_var("h", NULL)), arg_ptr(ptr_var("c", NULL)), arg_ptr(ptr_var("m", NULL)),
+                    arg_expr(op(A, LX_MOD, u, num(A, 2, NULL)))};   /* (alternate: the step's parity) */
+    call(A, steps, CALLEE_CELL_RECUR, k, NULL, c->alternate ? 5 : 4, ra);
     if (c->rows_out)
         copy(A, steps, ptr_var("out", mul(A, add(A, base, r), stride)), ptr_var("h", NULL), R, NULL);
 }

@@ -976,12 +976,16 @@ static void tile_project(Gen *g, const LowCell *c, const CellArrays *ca, const A
  * lstmc.ID_step(x, h, c, m), NAME_step's, from the input row x: each
  * tile's projected input first (tile_project), in the same pass. With
  * cells_whole, every tile's rows go to one array gate by gate, and every
- * cell is updated after the last tile, its new h straight into h. */
+ * cell is updated after the last tile, its new h straight into h. With
+ * alternate (not fused), a fifth argument, the step's parity: 1 takes the
+ * tiles last to first. */
 static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *projection, int fused)
 {
     Fn fn;
-    LLVMTypeRef ps[4] = {g->fp, g->fp, g->fp, g->fp};
-    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_%s", c->id, fused ? "step" : "recur"), ps, 4, 0, &fn.t);
+    int back = c->alternate && !fused;   /* (pre, h, c, m, back): the step's parity */
+    LLVMTypeRef ps[5] = {g->fp, g->fp, g->fp, g->fp, g->idx};
+    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_%s", c->id, fused ? "step" : "recur"), ps, back ? 5 : 4, 0,
+                    &fn.t);
     LLVMValueRef pre = param(g, 0), h = param(g, 1), cs = param(g, 2), m = param(g, 3);
     long TR = c->tile_rows, XR = c->in_rows;
     int R = c->recurrent, ks = c->steps_per_pass, whole = c->cells_whole;
@@ -993,14 +997,18 @@ static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *
     LLVMValueRef a = whole ? LLVMBuildBitCast(g->b, slot(g, LLVMArrayType(g->f32, (unsigned)c->gate_rows)), g->fp, "")
                            : tile_array(g, c->tile_rows);
     LLVMValueRef p = fused ? tile_array(g, c->in_rows) : NULL;
-    Loop t;
-    loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
+    Loop ts;
+    loop_open(g, &ts, cidx(g, 0), cidx(g, c->tiles), 1);
+    /* the tile: with back, last to first (lower.h, alternate) */
+    LLVMValueRef ti = back ? sel(g, icmp(g, LLVMIntNE, param(g, 4), cidx(g, 0)),
+                                 LLVMBuildSub(g->b, cidx(g, c->tiles - 1), ts.i, ""), ts.i)
+                           : ts.i;
     if (fused)
-        tile_project(g, c, ca, &P, t.i, pre, p);
-    LLVMValueRef w = gepw(g, &c->w_h, ca->w_h, mul(g, t.i, cidx(g, (long)R * TR)));
-    LLVMValueRef pt = fused ? p : gep(g, pre, mul(g, t.i, cidx(g, XR)));
+        tile_project(g, c, ca, &P, ti, pre, p);
+    LLVMValueRef w = gepw(g, &c->w_h, ca->w_h, mul(g, ti, cidx(g, (long)R * TR)));
+    LLVMValueRef pt = fused ? p : gep(g, pre, mul(g, ti, cidx(g, XR)));
     /* int8: the sums start at 0, then pre + s * sum */
-    LLVMValueRef scale = ca->s_tiled ? gep(g, ca->s_tiled, mul(g, t.i, cidx(g, XR))) : NULL;
+    LLVMValueRef scale = ca->s_tiled ? gep(g, ca->s_tiled, mul(g, ti, cidx(g, XR))) : NULL;
     acc_load(g, &A, 0, scale ? NULL : pt);
     for (int q = 1; q < ks; q++)
         acc_load(g, &A, q, NULL);
@@ -1028,14 +1036,14 @@ static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *
     if (scale)
         acc_unscale(g, &A, 0, scale, pt);
     if (whole) {   /* vector l: rows l * vw .. of the tile, within one gate */
-        LLVMValueRef at = gep(g, a, mul(g, t.i, cidx(g, c->tile)));
+        LLVMValueRef at = gep(g, a, mul(g, ti, cidx(g, c->tile)));
         for (int l = 0; l < A.n; l++)
             storev(g, acc_get(g, &A, 0, l), gepc(g, at, lower_cell_row(c, l * (int)A.vw)));
     } else {
         acc_store(g, &A, 0, a);
-        tile_cells(g, c, ca, a, pt, t.i, h, cs, m, 0);
+        tile_cells(g, c, ca, a, pt, ti, h, cs, m, 0);
     }
-    loop_close(g, &t);
+    loop_close(g, &ts);
 
     if (whole) {   /* every cell, the new h in place */
         tile_cells(g, c, ca, a, NULL, cidx(g, 0), h, cs, h, 1);

@@ -6,7 +6,8 @@
  * differential tests link it with the LLVM object (tests/run_diff.sh,
  * DIFF_CANDIDATE=obj), so the object is tested through the header a user's
  * program would include. A model of token ids (MODEL_VOCABULARY) is given
- * int32_t ids, checked by the reader.
+ * int32_t ids, checked by the reader. A model compiled with --threads
+ * (MODEL_THREADS) runs with its threads started.
  *
  *   cc -Ibuild/dir -Iruntime tests/llvm/driver.c runtime/lstmc_rows.c model.o -lm
  *   ./a.out [INPUT]
@@ -34,12 +35,18 @@ int main(int argc, char **argv)
 #else
     float *x = NULL;
 #endif
-    model_state *s = malloc(sizeof *s);
+    model_state *s = calloc(1, sizeof *s);   /* zeroed: no threads until they start */
     float *y = NULL, *scratch = NULL;
     double *out = NULL;
     int status = 0;
     if (!s)
         return 1;
+#ifdef MODEL_THREADS
+    /* --threads: the layers' tiles shared with the model's threads */
+    model_threads pool;
+    if (model_threads_start(s, &pool) != 0)
+        return 1;
+#endif
     for (;;) {
         const double *v;
         long steps = rt_rows_next(&rows, &v, stderr);
@@ -76,6 +83,9 @@ int main(int argc, char **argv)
                 return 1;
     }
     rt_rows_free(&rows);
+#ifdef MODEL_THREADS
+    model_threads_stop(s);
+#endif
     free(s);
     free(x);
     free(y);

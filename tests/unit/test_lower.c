@@ -1066,6 +1066,43 @@ static void test_gru_packing(void **state)
  * 12 rows whose shared 8 are no whole vector: plain floats, unpadded;
  * reset before, r and z alone read h (2H recurrent rows); on a target
  * without vectors, tiles of one unit, unpadded. */
+/* The call of CALLEE_CELL_RECUR in block b (or a loop in it), NULL if none. */
+static const LowStmt *find_recur_call(const LowBlock *b)
+{
+    for (int k = 0; k < b->n; k++) {
+        const LowStmt *s = &b->s[k];
+        if (s->kind == LS_CALL && s->callee == CALLEE_CELL_RECUR)
+            return s;
+        const LowStmt *in = s->kind == LS_FOR ? find_recur_call(s->body) : NULL;
+        if (in)
+            return in;
+    }
+    return NULL;
+}
+
+/* Recurrent weights beyond 256 KiB: the tiles in alternate orders, the
+ * step's parity passed to ID_recur as a fifth argument; at or below, the
+ * call and the kernel as before. */
+static void test_alternate_tiles(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    LowModel *lm = lower(&a, "model m { input 3; gru a { hidden 512; reset after; from native \"w\"; } "
+                             "gru b { hidden 128; reset after; from native \"w\"; } "
+                             "lstm c { hidden 256; from native \"w\"; } "
+                             "lstm d { hidden 128; from native \"w\"; } }", NULL);
+    static const int expect[4] = {1, 0, 1, 0};   /* w_h: 3 MiB, 192 KiB, 1 MiB, 256 KiB */
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(lm->cells[k].alternate, expect[k]);
+        const LowStmt *call = find_recur_call(&lm->cell_run[k].body);
+        assert_non_null(call);
+        assert_int_equal(call->nargs, expect[k] ? 5 : 4);
+        if (expect[k])
+            assert_int_equal(call->args[4].expr->kind, LX_MOD);
+    }
+    arena_free(&a);
+}
+
 static void test_gru_tiles(void **state)
 {
     (void)state;
@@ -1222,6 +1259,7 @@ int main(void)
         cmocka_unit_test(test_runtime_needs),
         cmocka_unit_test(test_gru_packing),
         cmocka_unit_test(test_gru_tiles),
+        cmocka_unit_test(test_alternate_tiles),
         cmocka_unit_test(test_rnn),
         cmocka_unit_test(test_gru_reset_before),
     };
