@@ -5,7 +5,10 @@
 # same text), on
 #   host        random models (tests/int16/randspec.awk: lstm layers with
 #               blocks, missing or coupled gates, peepholes, clips, initial
-#               states, every table activation; dense heads), weights from
+#               states, every table activation, backward and bidirectional
+#               ones, whose code takes whole sequences; dense heads; output
+#               sequence, last and final) and the fixed tests/int16/*.lstm
+#               (bidir.lstm: NAME_run with output final), weights from
 #               `lstmc init`, calibrated on one random data set and run on
 #               another of wider range (so that saturation is exercised);
 #               the code compiled with gcc -std=c99 -Wall -Wextra -Wpedantic
@@ -19,8 +22,8 @@
 #               model and the three trained examples (the char-LM's softmax
 #               head finished by the program), against the interpreter,
 #               byte for byte; the programs' refusals;
-#   cortex-m0   the adding problem and the 1997 block LSTM (examples/) and
-#               a few random models built with arm-none-eabi-gcc
+#   cortex-m0   the adding problem and the 1997 block LSTM (examples/), the
+#               fixed cases and a few random models built with arm-none-eabi-gcc
 #               -mcpu=cortex-m0plus -mthumb (no FPU: the model computes in
 #               integers, the test driver's conversions use soft float) and
 #               run under qemu-system-arm -M microbit (a Cortex-M0, 16 KB of
@@ -52,12 +55,17 @@ random_data() {
             print "" } }'
 }
 
-# prepare DIR SEED: a random model in DIR (model.lstm, weights, ranges,
-# input.txt, ref.txt from the interpreter's integer mode, model.c/.h)
+# prepare DIR SEED [SPEC]: a random model (or SPEC) in DIR (model.lstm,
+# weights, ranges, input.txt, ref.txt from the interpreter's integer mode,
+# model.c/.h)
 prepare() {
     d=$1
     mkdir -p "$d"
-    awk -v seed="$2" -f "$root/tests/int16/randspec.awk" > "$d/model.lstm"
+    if [ -n "${3:-}" ]; then
+        cp "$3" "$d/model.lstm"
+    else
+        awk -v seed="$2" -f "$root/tests/int16/randspec.awk" > "$d/model.lstm"
+    fi
     "$lstmc" init "$d/model.lstm" -o "$d/weights.safetensors" --seed "$2" > "$d/log" 2>&1 || return 1
     n=$(sed -n 's/^ *input \([0-9]*\);/\1/p' "$d/model.lstm")
     random_data "$2" "$n" 1 > "$d/calibration.txt"
@@ -118,22 +126,30 @@ run_built() {
         { echo "FAIL $1 (run --jit): its output differs from lstmc run --arithmetic int16"; return 1; }
 }
 
+# run_host NAME DIR: DIR's generated C, compiled with the strict flags and
+# run by the driver, against DIR/ref.txt
+run_host() {
+    if ! $cc $strict -O2 -c -o "$2/model.o" "$2/model.c" > "$2/cc.log" 2>&1; then
+        echo "FAIL $1: the generated C does not compile cleanly: $(head -3 "$2/cc.log")"
+        return 1
+    elif ! $cc -O2 -I"$2" -o "$2/prog" "$root/tests/int16/driver.c" "$2/model.o" -lm > "$2/cc.log" 2>&1; then
+        echo "FAIL $1: the driver does not build: $(head -3 "$2/cc.log")"
+        return 1
+    fi
+    (cd "$2" && ./prog input.txt > out.txt) && verdict "$1" "$2"
+}
+
 # ---- host: random models ----
-ok=0 okobj=0 okbuilt=0 built=0
+ok=0 okobj=0 okbuilt=0 built=0 whole=0
 s=1
 while [ $s -le "$models" ]; do
     d=$tmp/host-$s
     if ! prepare "$d" "$s"; then
         echo "FAIL random model $s: lstmc failed: $(grep -m 1 error "$d/log")"
         fail=1
-    elif ! $cc $strict -O2 -c -o "$d/model.o" "$d/model.c" > "$d/cc.log" 2>&1; then
-        echo "FAIL random model $s: the generated C does not compile cleanly: $(head -3 "$d/cc.log")"
-        fail=1
-    elif ! $cc -O2 -I"$d" -o "$d/prog" "$root/tests/int16/driver.c" "$d/model.o" -lm > "$d/cc.log" 2>&1; then
-        echo "FAIL random model $s: the driver does not build: $(head -3 "$d/cc.log")"
-        fail=1
-    else
-        (cd "$d" && ./prog input.txt > out.txt) && verdict "random model $s" "$d" && ok=$((ok + 1)) || fail=1
+    elif run_host "random model $s" "$d"; then
+        ok=$((ok + 1))
+        grep -q "STREAMING *0" "$d/model.h" && whole=$((whole + 1))
         if [ $llvm = 1 ]; then
             run_obj "random model $s" "$d" && okobj=$((okobj + 1)) || fail=1
         fi
@@ -141,17 +157,35 @@ while [ $s -le "$models" ]; do
             built=$((built + 1))
             run_built "random model $s" "$d" && okbuilt=$((okbuilt + 1)) || fail=1
         fi
+    else
+        fail=1
     fi
     s=$((s + 1))
 done
-echo "host: $ok of $models random models bit for bit"
+echo "host: $ok of $models random models bit for bit ($whole of them with a backward direction: whole sequences)"
 [ $llvm = 1 ] && echo "host: $okobj of $models random models' LLVM objects bit for bit"
 echo "host: $okbuilt of $built random models bit for bit through lstmc build$([ $llvm = 1 ] &&
     echo ", build --emit obj and run --jit")"
+
+# ---- host: the fixed cases, through every path ----
+for spec in "$root"/tests/int16/*.lstm; do
+    name=$(basename "$spec" .lstm)
+    d=$tmp/fixed-$name
+    if ! prepare "$d" 7 "$spec"; then
+        echo "FAIL fixed $name: lstmc failed: $(grep -m 1 error "$d/log")"; fail=1; continue
+    fi
+    run_host "fixed $name" "$d" && { [ $llvm = 0 ] || run_obj "fixed $name" "$d"; } &&
+        run_built "fixed $name" "$d" &&
+        echo "host: fixed $name bit for bit (C$([ $llvm = 1 ] && echo ", LLVM object"), lstmc build$(
+            [ $llvm = 1 ] && echo ", build --emit obj and run --jit"))" || fail=1
+done
 if command -v clang > /dev/null 2>&1; then
-    if clang -std=c99 -Weverything -Wno-padded -Wno-declaration-after-statement -Werror -c \
-            -o /dev/null "$tmp/host-1/model.c" > "$tmp/clang.log" 2>&1; then
-        echo "host: clang -Weverything (but -Wpadded, -Wdeclaration-after-statement) clean"
+    # a streaming model's code (NAME_step) and a whole-sequence one's (NAME_run)
+    if for c in "$tmp/host-1/model.c" "$tmp/fixed-bidir/model.c"; do
+           clang -std=c99 -Weverything -Wno-padded -Wno-declaration-after-statement -Werror -c -o /dev/null "$c" ||
+               exit 1
+       done > "$tmp/clang.log" 2>&1; then
+        echo "host: clang -Weverything (but -Wpadded, -Wdeclaration-after-statement) clean, NAME_step and NAME_run"
     else
         echo "FAIL clang -Weverything: $(head -3 "$tmp/clang.log")"
         fail=1
@@ -283,6 +317,9 @@ run_m0() {
 }
 for name in adding blocks1997; do
     run_m0 "example $name" "$e/$name" && echo "cortex-m0: example $name bit for bit" || fail=1
+done
+for d in "$tmp"/fixed-*; do
+    run_m0 "fixed ${d##*/fixed-}" "$d" && echo "cortex-m0: fixed ${d##*/fixed-} bit for bit" || fail=1
 done
 # the LLVM objects for the Cortex-M0, linked by arm-none-eabi-gcc
 for name in adding blocks1997; do
