@@ -167,6 +167,16 @@ echo "host: $ok of $models random models bit for bit ($whole of them with a back
 echo "host: $okbuilt of $built random models bit for bit through lstmc build$([ $llvm = 1 ] &&
     echo ", build --emit obj and run --jit")"
 
+# m0_object DIR SPEC: DIR/m0obj/model.o, the LLVM object of SPEC for the
+# Cortex-M0 (with DIR's ranges, input and reference), when this lstmc has LLVM
+m0_object() {
+    [ $llvm = 1 ] || return 0
+    mkdir -p "$1/m0obj" &&
+    "$lstmc" compile "$2" --arithmetic int16 --ranges "$1/ranges" --name model --emit obj \
+        --target thumbv6m-none-eabi --cpu cortex-m0plus -o "$1/m0obj/model" &&
+        cp "$1/input.txt" "$1/ref.txt" "$1/m0obj/"
+}
+
 # ---- host: the fixed cases, through every path ----
 for spec in "$root"/tests/int16/*.lstm; do
     name=$(basename "$spec" .lstm)
@@ -175,7 +185,7 @@ for spec in "$root"/tests/int16/*.lstm; do
         echo "FAIL fixed $name: lstmc failed: $(grep -m 1 error "$d/log")"; fail=1; continue
     fi
     run_host "fixed $name" "$d" && { [ $llvm = 0 ] || run_obj "fixed $name" "$d"; } &&
-        run_built "fixed $name" "$d" &&
+        run_built "fixed $name" "$d" && m0_object "$d" "$d/model.lstm" &&
         echo "host: fixed $name bit for bit (C$([ $llvm = 1 ] && echo ", LLVM object"), lstmc build$(
             [ $llvm = 1 ] && echo ", build --emit obj and run --jit"))" || fail=1
 done
@@ -229,12 +239,7 @@ for name in adding blocks1997; do
     fi
     run_built "example $name" "$d" "$ex/$name/model.lstm" && echo "host: example $name bit for bit through lstmc build$(
         [ $llvm = 1 ] && echo ", build --emit obj and run --jit")" || fail=1
-    if [ $llvm = 1 ]; then
-        mkdir -p "$d/m0obj" &&
-        "$lstmc" compile "$ex/$name/model.lstm" --arithmetic int16 --ranges "$d/ranges" --name model --emit obj \
-            --target thumbv6m-none-eabi --cpu cortex-m0plus -o "$d/m0obj/model" &&
-            cp "$d/input.txt" "$d/ref.txt" "$d/m0obj/" || fail=1
-    fi
+    m0_object "$d" "$ex/$name/model.lstm" || fail=1
 done
 
 # the char-LM: a softmax head, whose logits the program finishes in double
@@ -321,19 +326,21 @@ done
 for d in "$tmp"/fixed-*; do
     run_m0 "fixed ${d##*/fixed-}" "$d" && echo "cortex-m0: fixed ${d##*/fixed-} bit for bit" || fail=1
 done
-# the LLVM objects for the Cortex-M0, linked by arm-none-eabi-gcc
-for name in adding blocks1997; do
+# the LLVM objects for the Cortex-M0 (a 32-bit size_t: NAME_run's steps),
+# linked by arm-none-eabi-gcc
+for dir in "$e/adding" "$e/blocks1997" "$tmp"/fixed-*; do
     [ $llvm = 1 ] || break
-    d=$e/$name/m0obj
+    d=$dir/m0obj name="example ${dir##*/}"
+    [ "${dir#"$tmp"/fixed-}" != "$dir" ] && name="fixed ${dir##*/fixed-}"
     # shellcheck disable=SC2086
     if ! arm-none-eabi-gcc $m0 -I"$d" -o "$d/m0prog" "$root/tests/int16/driver.c" "$d/model.o" "$startup" -lm \
             > "$d/m0.log" 2>&1; then
-        echo "FAIL example $name (cortex-m0, llvm obj): the link failed: $(grep -m 2 error "$d/m0.log")"; fail=1; continue
+        echo "FAIL $name (cortex-m0, llvm obj): the link failed: $(grep -m 2 error "$d/m0.log")"; fail=1; continue
     fi
     if (cd "$d" && timeout 120 qemu-system-arm -M microbit -nographic \
             -semihosting-config "enable=on,target=native,arg=m0prog,arg=input.txt" -kernel m0prog < /dev/null \
-            > out.txt 2> m0.err) && verdict "example $name (cortex-m0, llvm obj)" "$d"; then
-        echo "cortex-m0: example $name's LLVM object bit for bit"
+            > out.txt 2> m0.err) && verdict "$name (cortex-m0, llvm obj)" "$d"; then
+        echo "cortex-m0: $name's LLVM object bit for bit"
     else
         fail=1
     fi
