@@ -3,9 +3,12 @@
  *
  * Everything here is printing: the formats, the int8 weights, each row's
  * multiplier, shift and bias, the tables, were decided once by
- * fixed_plan.c. Each LSTM layer gets a step function that reads like the
- * equations of grammar/SPEC.md "Integer-only arithmetic", one comment per
- * step, on the runtime's integer pieces (runtime/lstmc_fixed.h).
+ * fixed_plan.c, the names, layout and API by lower_int.c. Each direction
+ * of an LSTM layer gets a step function that reads like the equations of
+ * grammar/SPEC.md "Integer-only arithmetic", one comment per step, on the
+ * runtime's integer pieces (runtime/lstmc_fixed.h); NAME_step chains them
+ * for one row, or NAME_run runs each over a whole sequence (a model with a
+ * backward direction).
  */
 #include "emit_c_int.h"
 #include "lower_int.h"

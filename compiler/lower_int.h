@@ -1,9 +1,11 @@
 /*
  * lower_int.h - the lowering of `arithmetic int16`: what the generated code
  * of a model's integer form (fixed_plan.h) looks like, decided once for
- * every backend that prints it (emit_c_int.c): the C names, the distinct
- * activation tables and which each layer reads, the state's layout and
- * size, the flash it takes, the runtime pieces it needs. The integers
+ * every backend that prints it (emit_c_int.c, llvm/emit_llvm_int.c): the
+ * C names, the distinct activation tables and which each layer reads, the
+ * state's layout and size, the flash it takes, the runtime pieces it
+ * needs, the API (NAME_step, or for a model with a backward direction
+ * NAME_run's passes over a whole sequence and its scratch). The integers
  * themselves (weights, multipliers, formats) are the plan's.
  */
 #ifndef LSTMC_LOWER_INT_H
