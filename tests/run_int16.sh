@@ -191,10 +191,12 @@ for spec in "$root"/tests/int16/*.lstm; do
 done
 if command -v clang > /dev/null 2>&1; then
     # a streaming model's code (NAME_step) and a whole-sequence one's (NAME_run)
-    if for c in "$tmp/host-1/model.c" "$tmp/fixed-bidir/model.c"; do
-           clang -std=c99 -Weverything -Wno-padded -Wno-declaration-after-statement -Werror -c -o /dev/null "$c" ||
-               exit 1
-       done > "$tmp/clang.log" 2>&1; then
+    clang_ok=1
+    for c in "$tmp/host-1/model.c" "$tmp/fixed-bidir/model.c"; do
+        clang -std=c99 -Weverything -Wno-padded -Wno-declaration-after-statement -Werror -c -o /dev/null "$c" \
+            >> "$tmp/clang.log" 2>&1 || clang_ok=0
+    done
+    if [ $clang_ok = 1 ]; then
         echo "host: clang -Weverything (but -Wpadded, -Wdeclaration-after-statement) clean, NAME_step and NAME_run"
     else
         echo "FAIL clang -Weverything: $(head -3 "$tmp/clang.log")"
