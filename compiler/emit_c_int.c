@@ -380,7 +380,8 @@ static void print_run(const Out *o)
         const char *src = arena_printf(o->a, "s->%s_%s[k]", dname, L->kind == IR_LSTM ? "h" : "y");
         const char *col = p->col ? arena_printf(o->a, "%d + ", p->col) : "";
         fprintf(f, "    /* %s %s%s: %s%s */\n", L->kind == IR_LSTM ? "lstm" : "dense", L->name,
-                lm->ndirs[p->layer] > 1 ? (p->dir ? " (backward)" : " (forward)") : "", p->reverse ? "from the last row to the first" : "row by row",
+                lm->ndirs[p->layer] > 1 ? (p->dir ? " (backward)" : " (forward)") : "",
+                p->reverse ? "from the last row to the first" : "row by row",
                 p->final_only ? ", its final state into row 0 (output final)" : "");
         fprintf(f, "    for (t = %s) {\n", p->reverse ? "steps; t-- > 0;" : "0; t < steps; t++");
         fprintf(f, "        %s_%s_step(s, %s + t * %d);\n", N, dname, in, p->in_width);
@@ -396,8 +397,8 @@ static void print_run(const Out *o)
     int out = lm->passes[lm->npasses - 1].out_buf;
     fprintf(f, "    /* the output: %s */\n", m->output_last ? "the last row" : "every row");
     if (m->output_last)
-        fprintf(f, "    for (k = 0; k < %s_OUTPUT_SIZE; k++)\n        y[k] = buf%d[(steps - 1) * %s_OUTPUT_SIZE + k];\n",
-                M, out, M);
+        fprintf(f, "    for (k = 0; k < %s_OUTPUT_SIZE; k++)\n"
+                "        y[k] = buf%d[(steps - 1) * %s_OUTPUT_SIZE + k];\n", M, out, M);
     else
         fprintf(f, "    for (k = 0; k < steps * %s_OUTPUT_SIZE; k++)\n        y[k] = buf%d[k];\n", M, out);
     fprintf(f, "}\n");

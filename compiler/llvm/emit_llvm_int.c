@@ -30,6 +30,7 @@ typedef struct Gen {
 
 static LLVMValueRef c32(Gen *g, long v) { return LLVMConstInt(g->i32, (unsigned long long)v, 1); }
 static LLVMValueRef c64(Gen *g, long v) { return LLVMConstInt(g->i64, (unsigned long long)v, 1); }
+static LLVMValueRef cidx(Gen *g, long v) { return LLVMConstInt(g->idx, (unsigned long long)v, 0); }
 
 /* An internal constant array of n integers of type t, named name. */
 static LLVMValueRef const_array(Gen *g, LLVMTypeRef t, const char *name, long n, long (*at)(const void *, long),
@@ -373,9 +374,8 @@ static void run_entry(Gen *g, LLVMValueRef reset)
     LLVMValueRef fn = new_function(g, arena_printf(g->a, "%s_run", lm->name), params, 5, 0);
     LLVMValueRef s = LLVMGetParam(fn, 0), x = LLVMGetParam(fn, 1), steps = LLVMGetParam(fn, 2);
     LLVMValueRef scratch = LLVMGetParam(fn, 4);
-    LLVMValueRef one = LLVMConstInt(g->idx, 1, 0);
-    LLVMValueRef buf[2] = {scratch, at16(g, scratch, LLVMBuildMul(g->b, steps, LLVMConstInt(g->idx,
-                                                                  (unsigned long long)lm->buf_width, 0), ""))};
+    LLVMValueRef one = cidx(g, 1);
+    LLVMValueRef buf[2] = {scratch, at16(g, scratch, LLVMBuildMul(g->b, steps, cidx(g, lm->buf_width), ""))};
     LLVMBuildCall2(g->b, LLVMGlobalGetValueType(reset), reset, &s, 1, "");
     for (int k = 0; k < lm->npasses; k++) {
         const LowIntPass *p = &lm->passes[k];
@@ -383,23 +383,22 @@ static void run_entry(Gen *g, LLVMValueRef reset)
         LLVMValueRef f = step_function(g, p->layer, p->dir, &lt);
         LLVMValueRef in = p->in_buf < 0 ? x : buf[p->in_buf], out = buf[p->out_buf];
         LLVMValueRef src = field(g, s, d->off_h, g->p16);
-        LLVMValueRef n = LLVMConstInt(g->idx, (unsigned long long)p->n, 0);
-        Loop rows = loop_begin(g, LLVMConstInt(g->idx, 0, 0), steps);
+        LLVMValueRef n = cidx(g, p->n);
+        Loop rows = loop_begin(g, cidx(g, 0), steps);
         LLVMValueRef t = p->reverse ? LLVMBuildSub(g->b, LLVMBuildSub(g->b, steps, one, ""), rows.i, "") : rows.i;
-        LLVMValueRef args[2] = {s, at16(g, in, LLVMBuildMul(g->b, t, LLVMConstInt(g->idx, (unsigned long long)p->in_width, 0), ""))};
+        LLVMValueRef args[2] = {s, at16(g, in, LLVMBuildMul(g->b, t, cidx(g, p->in_width), ""))};
         LLVMBuildCall2(g->b, lt, f, args, 2, "");
-        LLVMValueRef row = LLVMBuildMul(g->b, t, LLVMConstInt(g->idx, (unsigned long long)p->out_width, 0), "");
+        LLVMValueRef row = LLVMBuildMul(g->b, t, cidx(g, p->out_width), "");
         if (!p->final_only)
-            copy16(g, at16(g, out, LLVMBuildAdd(g->b, row, LLVMConstInt(g->idx, (unsigned long long)p->col, 0), "")),
-                   src, n);
+            copy16(g, at16(g, out, LLVMBuildAdd(g->b, row, cidx(g, p->col), "")), src, n);
         loop_end(g, &rows);
         if (p->final_only)
-            copy16(g, at16(g, out, LLVMConstInt(g->idx, (unsigned long long)p->col, 0)), src, n);
+            copy16(g, at16(g, out, cidx(g, p->col)), src, n);
         if (p->pool)
             steps = one;
     }
     LLVMValueRef out = buf[lm->passes[lm->npasses - 1].out_buf];
-    LLVMValueRef width = LLVMConstInt(g->idx, (unsigned long long)lm->m->output, 0);
+    LLVMValueRef width = cidx(g, lm->m->output);
     if (lm->m->output_last)
         copy16(g, LLVMGetParam(fn, 3), at16(g, out, LLVMBuildMul(g->b, LLVMBuildSub(g->b, steps, one, ""), width, "")),
                width);
@@ -423,11 +422,11 @@ static void entry_points(Gen *g)
             const FixedDir *d = &lm->fm->layers[n].lstm.dir[dn];
             const LowIntDir *ld = &lm->dirs[n][dn];
             const char *p = arena_printf(a, "%s_%s", lm->name, ld->name);
-            LLVMValueRef h0 = d->h0 ? const_array(g, g->i16, arena_printf(a, "%s_h0", p), L->lstm.recurrent, at_i16, d->h0) : NULL;
-            LLVMValueRef c0 = d->c0 ? const_array(g, g->i16, arena_printf(a, "%s_c0", p), L->lstm.hidden, at_i16, d->c0) : NULL;
-            LLVMValueRef dst[2] = {field(g, s, ld->off_h, g->p16), field(g, s, ld->off_c, g->p16)};
-            LLVMValueRef src[2] = {h0, c0};
             int len[2] = {L->lstm.recurrent, L->lstm.hidden};
+            LLVMValueRef src[2] = {
+                d->h0 ? const_array(g, g->i16, arena_printf(a, "%s_h0", p), len[0], at_i16, d->h0) : NULL,
+                d->c0 ? const_array(g, g->i16, arena_printf(a, "%s_c0", p), len[1], at_i16, d->c0) : NULL};
+            LLVMValueRef dst[2] = {field(g, s, ld->off_h, g->p16), field(g, s, ld->off_c, g->p16)};
             for (int k = 0; k < 2; k++) {
                 Loop lj = loop_begin(g, c32(g, 0), c32(g, len[k]));
                 LLVMValueRef v = src[k] ? LLVMBuildLoad2(g->b, g->i16, elem(g, src[k], g->i16, lj.i), "")

@@ -25,7 +25,7 @@ typedef struct JitInt {
     void (*run)(void *state, const int16_t *x, size_t steps, int16_t *y, int16_t *scratch);
     long scratch_per_step;
     void *state;
-    int16_t *x, *y;             /* one step's input and output row (a whole sequence's: run) */
+    int16_t *x, *y;             /* one step's input and output row */
     int32_t *q;                 /* the output row, widened for interp_int_output_row */
 } JitInt;
 
@@ -87,8 +87,8 @@ int jit_int_runner_open(SeqRunner *r, Arena *a, const IrModel *m, const Args *ar
     const LowIntModel *lm = lower_int(a, fm, lower_identifier(a, m->name));
     LlvmJit *jit = emitllvm_jit_start(int_module, lm);
     uint64_t reset = jit ? emitllvm_jit_lookup(jit, lm->name, "reset") : 0;
-    uint64_t step = reset ? emitllvm_jit_lookup(jit, lm->name, lm->streaming ? "step" : "run") : 0;
-    if (!step) {
+    uint64_t entry = reset ? emitllvm_jit_lookup(jit, lm->name, lm->streaming ? "step" : "run") : 0;
+    if (!entry) {
         emitllvm_jit_stop(jit);
         return -1;
     }
@@ -98,9 +98,9 @@ int jit_int_runner_open(SeqRunner *r, Arena *a, const IrModel *m, const Args *ar
     /* addresses to function pointers: the usual POSIX conversion */
     j->reset = (void (*)(void *))(uintptr_t)reset;
     if (lm->streaming)
-        j->step = (void (*)(void *, const int16_t *, int16_t *))(uintptr_t)step;
+        j->step = (void (*)(void *, const int16_t *, int16_t *))(uintptr_t)entry;
     else
-        j->run = (void (*)(void *, const int16_t *, size_t, int16_t *, int16_t *))(uintptr_t)step;
+        j->run = (void (*)(void *, const int16_t *, size_t, int16_t *, int16_t *))(uintptr_t)entry;
     j->scratch_per_step = lm->scratch_per_step;
     j->state = mem_alloc((size_t)lm->state_bytes);
     j->x = mem_alloc(sizeof(int16_t) * (size_t)m->input);
