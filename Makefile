@@ -435,7 +435,8 @@ check-llvm: $(B)/lstmc $(B)/tests/randmodel example-embed-llvm
 # skipped; skipped in the SAN=1 pass (QEMU runs no host sanitizer).
 # Integer-only arithmetic (tests/run_int16.sh): the generated C of
 # --arithmetic int16 against the interpreter's integer mode, bit for bit, on
-# random models and the examples, on this machine and on a Cortex-M0 (no
+# random models (backward and bidirectional ones among them: NAME_run), the
+# fixed tests/int16/*.lstm and the examples, on this machine and on a Cortex-M0 (no
 # FPU) under qemu-system-arm -M microbit; the examples' sizes beside float.
 # The sanitizer pass of make check runs fewer models (its time).
 check-int16: $(B)/lstmc

@@ -129,7 +129,8 @@ int jit_runner_open(SeqRunner *r, Arena *a, const IrModel *m, const LowerOptions
 void jit_runner_close(SeqRunner *r);
 /* llvm/jit_int.c: the same over arithmetic int16's integer code (m's
  * formats from --ranges or --calibrate, as cli_fixed_model), step by step
- * (the code streams); bit for bit the integer interpreter's rows. */
+ * (NAME_step), or whole sequences (NAME_run) for a model with a backward
+ * direction; bit for bit the integer interpreter's rows. */
 int jit_int_runner_open(SeqRunner *r, Arena *a, const IrModel *m, const Args *args);
 void jit_int_runner_close(SeqRunner *r);
 

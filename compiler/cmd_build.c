@@ -89,8 +89,9 @@ const char usage_build[] =
     "                       program rounds each input to the input's format and\n"
     "                       writes what `lstmc run --arithmetic int16` writes,\n"
     "                       bit for bit (a softmax head finished in double); it\n"
-    "                       streams and starts each sequence from the initial\n"
-    "                       state (no --state-in, --state-out; no --shared)\n"
+    "                       streams (a model with a backward direction reads each\n"
+    "                       sequence whole) and starts each sequence from the\n"
+    "                       initial state (no --state-in, --state-out; no --shared)\n"
     "  --emit obj           the model from the LLVM backend (compile --emit obj,\n"
     "                       for this machine) linked with the same main() and\n"
     "                       reader, instead of the C backend's model.c (default c)\n"
@@ -501,8 +502,6 @@ int cmd_build(const Args *a)
     }
     Sources src = {0};
     src.arena = &arena;
-    if (int16 && lower_int_supported(m) != 0)
-        m = NULL;
     FixedModel *fm = int16 && m ? cli_fixed_model(&arena, m, a) : NULL;
     if (int16 && !fm)
         m = NULL;

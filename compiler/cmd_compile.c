@@ -85,8 +85,6 @@ static int compile_int16(Arena *arena, const IrModel *m, const Args *a, int llvm
         return cli_usage_error(a, "%s", "--threads, --chunk and --activations are for float arithmetic");
     if (a->name && !cli_is_identifier(a->name))
         return cli_usage_error(a, "--name '%s' is not a C identifier", a->name);
-    if (lower_int_supported(m) != 0)
-        return EXIT_BAD_INPUT;
     FixedModel *fm = cli_fixed_model(arena, m, a);
     if (!fm)
         return EXIT_BAD_INPUT;

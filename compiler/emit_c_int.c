@@ -3,9 +3,12 @@
  *
  * Everything here is printing: the formats, the int8 weights, each row's
  * multiplier, shift and bias, the tables, were decided once by
- * fixed_plan.c. Each LSTM layer gets a step function that reads like the
- * equations of grammar/SPEC.md "Integer-only arithmetic", one comment per
- * step, on the runtime's integer pieces (runtime/lstmc_fixed.h).
+ * fixed_plan.c, the names, layout and API by lower_int.c. Each direction
+ * of an LSTM layer gets a step function that reads like the equations of
+ * grammar/SPEC.md "Integer-only arithmetic", one comment per step, on the
+ * runtime's integer pieces (runtime/lstmc_fixed.h); NAME_step chains them
+ * for one row, or NAME_run runs each over a whole sequence (a model with a
+ * backward direction).
  */
 #include "emit_c_int.h"
 #include "lower_int.h"
@@ -58,7 +61,8 @@ static void banner(const Out *o, const char *what, const char *ranges_path)
     fprintf(f, " *\n * model %s: %d inputs (Q%d.%d) -> %d outputs (Q%d.%d)%s\n", m->name, m->input,
             15 - o->fm->in_frac, o->fm->in_frac, m->output,
             15 - o->fm->layers[m->nlayers - 1].out_frac, o->fm->layers[m->nlayers - 1].out_frac,
-            m->output_last ? " (one row per sequence: the last step's)" : " (one row per step)");
+            m->output_form == OUT_FINAL ? " (one row per sequence: from each direction's final state)"
+            : m->output_last ? " (one row per sequence: the last step's)" : " (one row per step)");
     for (int n = 0; n < m->nlayers; n++) {
         const IrLayer *L = &m->layers[n];
         const FixedLayer *F = &o->fm->layers[n];
@@ -70,13 +74,19 @@ static void banner(const Out *o, const char *what, const char *ranges_path)
         fprintf(f, " *   lstm  %-12s %5d -> %-5d hidden %d", L->name, L->input, L->output, L->lstm.hidden);
         if (L->lstm.block_size > 1)
             fprintf(f, ", %d blocks of %d", L->lstm.blocks, L->lstm.block_size);
+        if (L->lstm.dirs > 1 || L->lstm.dir[0].reverse)
+            fprintf(f, ", %s", L->lstm.dirs > 1 ? "bidirectional" : "backward");
         fprintf(f, "; c Q%d.%d, h Q%d.%d\n", 15 - F->lstm.cell_frac, F->lstm.cell_frac, 15 - F->out_frac,
                 F->out_frac);
     }
     fprintf(f, " *\n * flash: %ld bytes (static const: int8 weights, a multiplier, shift and bias per\n"
             " *        row, %d activation table%s of %d int16)\n", o->lm->flash_bytes, o->lm->ntables,
             o->lm->ntables == 1 ? "" : "s", FIXED_TABLE_SIZE);
-    fprintf(f, " * RAM:   %ld bytes (%s_state: state and per-step scratch)\n */\n", o->lm->state_bytes, o->name);
+    if (o->lm->streaming)
+        fprintf(f, " * RAM:   %ld bytes (%s_state: state and per-step scratch)\n */\n", o->lm->state_bytes, o->name);
+    else
+        fprintf(f, " * RAM:   %ld bytes (%s_state) + %ld bytes per step of a sequence (scratch)\n */\n",
+                o->lm->state_bytes, o->name, 2 * o->lm->scratch_per_step);
 }
 
 void emitc_int_header(FILE *f, Arena *a, const LowIntModel *lm, const char *ranges_path)
@@ -101,7 +111,13 @@ void emitc_int_header(FILE *f, Arena *a, const LowIntModel *lm, const char *rang
             fm->layers[m->nlayers - 1].out_frac, fm->layers[m->nlayers - 1].out_frac,
             soft ? arena_printf(a, ": the head's logits; its %s is\n                             the caller's "
                                 "(the one float step, SPEC.md)", ir_activation_name(last->dense.act.kind)) : "");
-    fprintf(f, "#define %s_STATE_BYTES %ld  /* bytes of %s_state */\n\n", M, lm->state_bytes, N);
+    fprintf(f, "#define %s_STREAMING   %d  /* 1: step by step (%s_step); 0: needs the whole sequence (%s_run) */\n",
+            M, lm->streaming, N, N);
+    fprintf(f, "#define %s_STATE_BYTES %ld  /* bytes of %s_state */\n", M, lm->state_bytes, N);
+    if (!lm->streaming)
+        fprintf(f, "#define %s_SCRATCH_INT16(steps) ((size_t)(steps) * %ld)  /* int16 of scratch %s_run needs */\n",
+                M, lm->scratch_per_step, N);
+    fputc('\n', f);
     fprintf(f, "/* Everything the model remembers between steps, and its scratch. Owned by\n"
             " * the caller (static, stack or heap); the model allocates nothing. */\n");
     fprintf(f, "typedef struct %s_state {\n", N);
@@ -110,12 +126,15 @@ void emitc_int_header(FILE *f, Arena *a, const LowIntModel *lm, const char *rang
     fprintf(f, "    int32_t g[%d];  /* scratch: cell input */\n", lm->max_hidden);
     for (int n = 0; n < m->nlayers; n++) {
         const IrLayer *L = &m->layers[n];
-        if (L->kind == IR_LSTM) {
-            fprintf(f, "    int16_t %s_h[%d];  /* lstm %s: hidden state h (the output), Q%d.%d */\n", o.layer[n],
-                    L->lstm.recurrent, L->name, 15 - fm->layers[n].out_frac, fm->layers[n].out_frac);
-            fprintf(f, "    int16_t %s_c[%d];  /* lstm %s: cell state c, Q%d.%d */\n", o.layer[n], L->lstm.hidden,
-                    L->name, 15 - fm->layers[n].lstm.cell_frac, fm->layers[n].lstm.cell_frac);
-        } else {
+        for (int d = 0; L->kind == IR_LSTM && d < lm->ndirs[n]; d++) {
+            const char *who = lm->ndirs[n] > 1 ? arena_printf(a, "%s (%s)", L->name, d ? "backward" : "forward")
+                                               : L->name;
+            fprintf(f, "    int16_t %s_h[%d];  /* lstm %s: hidden state h (the output), Q%d.%d */\n",
+                    lm->dirs[n][d].name, L->lstm.recurrent, who, 15 - fm->layers[n].out_frac, fm->layers[n].out_frac);
+            fprintf(f, "    int16_t %s_c[%d];  /* lstm %s: cell state c, Q%d.%d */\n", lm->dirs[n][d].name,
+                    L->lstm.hidden, who, 15 - fm->layers[n].lstm.cell_frac, fm->layers[n].lstm.cell_frac);
+        }
+        if (L->kind == IR_DENSE) {
             fprintf(f, "    int16_t %s_y[%d];  /* dense %s: its output row, Q%d.%d */\n", o.layer[n], L->output,
                     L->name, 15 - fm->layers[n].out_frac, fm->layers[n].out_frac);
         }
@@ -123,10 +142,23 @@ void emitc_int_header(FILE *f, Arena *a, const LowIntModel *lm, const char *rang
     fprintf(f, "} %s_state;\n\n", N);
     fprintf(f, "/* Sets h and c of every layer to the initial state: call it before each\n"
             " * new sequence. */\nvoid %s_reset(%s_state *s);\n\n", N, N);
-    fprintf(f, "/* One timestep: reads x (Q%d.%d), updates *s, writes the model's output for\n"
-            " * this step to y (always, also with %s_OUTPUT_LAST). */\n", 15 - fm->in_frac, fm->in_frac, M);
-    fprintf(f, "void %s_step(%s_state *s, const int16_t x[%s_INPUT_SIZE], int16_t y[%s_OUTPUT_SIZE]);\n\n",
-            N, N, M, M);
+    if (lm->streaming) {
+        fprintf(f, "/* One timestep: reads x (Q%d.%d), updates *s, writes the model's output for\n"
+                " * this step to y (always, also with %s_OUTPUT_LAST). */\n", 15 - fm->in_frac, fm->in_frac, M);
+        fprintf(f, "void %s_step(%s_state *s, const int16_t x[%s_INPUT_SIZE], int16_t y[%s_OUTPUT_SIZE]);\n\n",
+                N, N, M, M);
+    } else {
+        fprintf(f, "/*\n * There is no step function: a backward direction starts at the last step,\n"
+                " * so this model needs the whole sequence before it can output anything.\n *\n");
+        fprintf(f, " * Runs one sequence from the initial state (it resets *s itself): x holds\n"
+                " * steps >= 1 rows of %s_INPUT_SIZE int16 (Q%d.%d); y receives %s of\n"
+                " * %s_OUTPUT_SIZE int16. scratch holds %s_SCRATCH_INT16(steps) int16 (the\n"
+                " * layers' output rows).\n */\n", M, 15 - fm->in_frac, fm->in_frac,
+                m->output_form == OUT_FINAL ? "one row (from the final states)"
+                : m->output_last ? "one row (the last step's output)" : "steps rows", M, M);
+        fprintf(f, "void %s_run(%s_state *s, const int16_t *x, size_t steps, int16_t *y, int16_t *scratch);\n\n",
+                N, N);
+    }
     fprintf(f, "#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
 }
 
@@ -163,6 +195,14 @@ static void print_rows(const Out *o, const char *name, const char *what, const F
                r->rows), r->rows, at_i64, r->bias);
 }
 
+/* A step function's name in comments: the layer's, "(backward)" added for
+ * the backward half of a bidirectional layer. */
+static const char *dir_title(const Out *o, int n, int dn)
+{
+    const char *name = o->m->layers[n].name;
+    return dn ? arena_printf(o->a, "%s (backward)", name) : name;
+}
+
 static void print_weights(const Out *o)
 {
     Arena *a = o->a;
@@ -178,36 +218,40 @@ static void print_weights(const Out *o)
             print_rows(o, p, arena_printf(a, "dense %s", L->name), &F->dense.rows);
             continue;
         }
-        const FixedDir *d = &F->lstm.dir[0];
-        for (int g = 0; g < GATE_COUNT; g++) {
-            if (d->gate[g].rows)
-                print_rows(o, arena_printf(a, "%s_%s", p, gate_word[g]),
-                           arena_printf(a, "lstm %s, %s", L->name, g == GATE_G ? "cell input g" :
-                                        arena_printf(a, "gate %s", gate_word[g])), &d->gate[g]);
-            if (d->peep[g])
-                print_ints(o->f, "int16_t", arena_printf(a, "%s_p%s", p, gate_word[g]),
-                           arena_printf(a, "lstm %s, peepholes of gate %s, Q%d.%d [%d]", L->name, gate_word[g],
-                                        15 - d->peep_frac[g], d->peep_frac[g], L->lstm.hidden),
-                           L->lstm.hidden, at_i16, d->peep[g]);
+        for (int dn = 0; dn < o->lm->ndirs[n]; dn++) {
+            const FixedDir *d = &F->lstm.dir[dn];
+            const char *who = dir_title(o, n, dn);
+            p = arena_printf(a, "%s_%s", o->name, o->lm->dirs[n][dn].name);
+            for (int g = 0; g < GATE_COUNT; g++) {
+                if (d->gate[g].rows)
+                    print_rows(o, arena_printf(a, "%s_%s", p, gate_word[g]),
+                               arena_printf(a, "lstm %s, %s", who, g == GATE_G ? "cell input g" :
+                                            arena_printf(a, "gate %s", gate_word[g])), &d->gate[g]);
+                if (d->peep[g])
+                    print_ints(o->f, "int16_t", arena_printf(a, "%s_p%s", p, gate_word[g]),
+                               arena_printf(a, "lstm %s, peepholes of gate %s, Q%d.%d [%d]", who, gate_word[g],
+                                            15 - d->peep_frac[g], d->peep_frac[g], L->lstm.hidden),
+                               L->lstm.hidden, at_i16, d->peep[g]);
+            }
+            if (d->h0)
+                print_ints(o->f, "int16_t", arena_printf(a, "%s_h0", p), arena_printf(a, "lstm %s: initial h", who),
+                           L->lstm.recurrent, at_i16, d->h0);
+            if (d->c0)
+                print_ints(o->f, "int16_t", arena_printf(a, "%s_c0", p), arena_printf(a, "lstm %s: initial c", who),
+                           L->lstm.hidden, at_i16, d->c0);
         }
-        if (d->h0)
-            print_ints(o->f, "int16_t", arena_printf(a, "%s_h0", p), arena_printf(a, "lstm %s: initial h", L->name),
-                       L->lstm.recurrent, at_i16, d->h0);
-        if (d->c0)
-            print_ints(o->f, "int16_t", arena_printf(a, "%s_c0", p), arena_printf(a, "lstm %s: initial c", L->name),
-                       L->lstm.hidden, at_i16, d->c0);
     }
 }
 
 /* One gate's values for every block, as the loop body of print_lstm. */
-static void print_gate(const Out *o, int n, Gate g, int peep_new_c)
+static void print_gate(const Out *o, int n, int dn, Gate g, int peep_new_c)
 {
     const IrLayer *L = &o->m->layers[n];
     const IrLstm *l = &L->lstm;
     const FixedLayer *F = &o->fm->layers[n];
-    const FixedDir *d = &F->lstm.dir[0];
+    const FixedDir *d = &F->lstm.dir[dn];
     FILE *f = o->f;
-    const char *p = arena_printf(o->a, "%s_%s", o->name, o->layer[n]), *w = gate_word[g];
+    const char *p = arena_printf(o->a, "%s_%s", o->name, o->lm->dirs[n][dn].name), *w = gate_word[g];
     const char *dst = g == GATE_I ? "gi" : g == GATE_F ? "gf" : "go";
     if (!l->has_gate[g] || (g == GATE_F && l->coupled)) {
         fprintf(f, "        %s[b] = %s;\n", dst, g == GATE_F && l->coupled ? "32768 - gi[b]" : "32768");
@@ -227,19 +271,19 @@ static void print_gate(const Out *o, int n, Gate g, int peep_new_c)
     fprintf(f, "        %s[b] = %s_rt_table(%s, z);\n", dst, o->name, table_name(o, n, LI_GATE));
 }
 
-static void print_lstm(const Out *o, int n)
+static void print_lstm(const Out *o, int n, int dn)
 {
     const IrLayer *L = &o->m->layers[n];
     const IrLstm *l = &L->lstm;
     const FixedLayer *F = &o->fm->layers[n];
     const FixedLstm *fl = &F->lstm;
-    const FixedDir *d = &fl->dir[0];
+    const FixedDir *d = &fl->dir[dn];
     FILE *f = o->f;
-    const char *N = o->name, *ln = o->layer[n];
+    const char *N = o->name, *ln = o->lm->dirs[n][dn].name;
     const char *p = arena_printf(o->a, "%s_%s", N, ln);
     int peep = d->peep[GATE_I] || d->peep[GATE_F] || d->peep[GATE_O];
     fprintf(f, "/* lstm %s (%d -> %d): one step. x Q%d.%d, h Q%d.%d, c Q%d.%d; the sums\n"
-            " * in Q%d.%d, the pre-activations z in Q3.12, the gates in Q0.15 (32768 = 1). */\n", L->name,
+            " * in Q%d.%d, the pre-activations z in Q3.12, the gates in Q0.15 (32768 = 1). */\n", dir_title(o, n, dn),
             L->input, L->output, 15 - F->in_frac, F->in_frac, 15 - F->out_frac, F->out_frac, 15 - fl->cell_frac,
             fl->cell_frac, 15 - fl->acc_frac, fl->acc_frac);
     fprintf(f, "static void %s_step(%s_state *s, const int16_t *x)\n{\n", p, N);
@@ -248,8 +292,8 @@ static void print_lstm(const Out *o, int n)
     fprintf(f, "    int64_t z%s;\n    int b, j;\n\n", peep ? ", ps" : "");
     fprintf(f, "    /* gates i and f: sigmoid(w . [x, h] + b%s) */\n", peep ? " + peepholes on the old c" : "");
     fprintf(f, "    for (b = 0; b < %d; b++) {\n", l->blocks);
-    print_gate(o, n, GATE_I, 0);
-    print_gate(o, n, GATE_F, 0);
+    print_gate(o, n, dn, GATE_I, 0);
+    print_gate(o, n, dn, GATE_F, 0);
     fprintf(f, "    }\n\n    /* cell input: g = %s(w_g . [x, h] + b_g), Q%d.%d */\n",
             ir_activation_text(o->a, l->cell_input_act), 15 - fl->cell_in.frac, fl->cell_in.frac);
     fprintf(f, "    for (j = 0; j < %d; j++) {\n", l->hidden);
@@ -270,7 +314,7 @@ static void print_lstm(const Out *o, int n)
     fprintf(f, "        c[j] = (int16_t)z;\n    }\n\n");
     fprintf(f, "    /* gate o: sigmoid(w_o . [x, h] + b_o%s) */\n", d->peep[GATE_O] ? " + peepholes on the new c" : "");
     fprintf(f, "    for (b = 0; b < %d; b++) {\n", l->blocks);
-    print_gate(o, n, GATE_O, 1);
+    print_gate(o, n, dn, GATE_O, 1);
     fprintf(f, "    }\n\n    /* h' = rshr(o %s(c' in Q3.12), 15) */\n", ir_activation_text(o->a, l->cell_output_act));
     fprintf(f, "    for (j = 0; j < %d; j++)\n", l->hidden);
     fprintf(f, "        h[j] = (int16_t)%s_rt_rshr((int64_t)go[%s] * %s_rt_table(%s, %s_rt_rshr(c[j], %d)), 15);\n",
@@ -300,6 +344,66 @@ static void print_dense(const Out *o, int n)
     fprintf(f, "    }\n}\n\n");
 }
 
+/* NAME_step of a streaming model: each layer once, the last one's row out. */
+static void print_step(const Out *o)
+{
+    FILE *f = o->f;
+    const IrModel *m = o->m;
+    const char *N = o->name, *M = o->macro;
+    fprintf(f, "void %s_step(%s_state *s, const int16_t x[%s_INPUT_SIZE], int16_t y[%s_OUTPUT_SIZE])\n{\n", N, N, M, M);
+    fprintf(f, "    int k;\n");
+    const char *in = "x";
+    for (int n = 0; n < m->nlayers; n++) {
+        fprintf(f, "    %s_%s_step(s, %s);\n", N, o->layer[n], in);
+        in = arena_printf(o->a, "s->%s_%s", o->layer[n], m->layers[n].kind == IR_LSTM ? "h" : "y");
+    }
+    fprintf(f, "    for (k = 0; k < %s_OUTPUT_SIZE; k++)\n        y[k] = %s[k];\n}\n", M, in);
+}
+
+/* NAME_run of a model with a backward direction: the lowering's passes. */
+static void print_run(const Out *o)
+{
+    FILE *f = o->f;
+    const LowIntModel *lm = o->lm;
+    const IrModel *m = o->m;
+    const char *N = o->name, *M = o->macro;
+    fprintf(f, "void %s_run(%s_state *s, const int16_t *x, size_t steps, int16_t *y, int16_t *scratch)\n{\n", N, N);
+    fprintf(f, "    int16_t *buf0 = scratch");
+    if (lm->nbufs > 1)
+        fprintf(f, ", *buf1 = scratch + steps * %d", lm->buf_width);
+    fprintf(f, ";  /* the layers' output rows, in turn */\n    size_t t, k;\n\n    %s_reset(s);\n", N);
+    for (int k = 0; k < lm->npasses; k++) {
+        const LowIntPass *p = &lm->passes[k];
+        const IrLayer *L = &m->layers[p->layer];
+        const char *dname = lm->dirs[p->layer][p->dir].name;
+        const char *in = p->in_buf < 0 ? "x" : arena_printf(o->a, "buf%d", p->in_buf);
+        const char *src = arena_printf(o->a, "s->%s_%s[k]", dname, L->kind == IR_LSTM ? "h" : "y");
+        const char *col = p->col ? arena_printf(o->a, "%d + ", p->col) : "";
+        fprintf(f, "    /* %s %s%s: %s%s */\n", L->kind == IR_LSTM ? "lstm" : "dense", L->name,
+                lm->ndirs[p->layer] > 1 ? (p->dir ? " (backward)" : " (forward)") : "",
+                p->reverse ? "from the last row to the first" : "row by row",
+                p->final_only ? ", its final state into row 0 (output final)" : "");
+        fprintf(f, "    for (t = %s) {\n", p->reverse ? "steps; t-- > 0;" : "0; t < steps; t++");
+        fprintf(f, "        %s_%s_step(s, %s + t * %d);\n", N, dname, in, p->in_width);
+        if (!p->final_only)
+            fprintf(f, "        for (k = 0; k < %d; k++)\n            buf%d[t * %d + %sk] = %s;\n", p->n, p->out_buf,
+                    p->out_width, col, src);
+        fprintf(f, "    }\n");
+        if (p->final_only)
+            fprintf(f, "    for (k = 0; k < %d; k++)\n        buf%d[%sk] = %s;\n", p->n, p->out_buf, col, src);
+        if (p->pool)
+            fprintf(f, "    steps = 1;  /* from here on the sequence is that row */\n");
+    }
+    int out = lm->passes[lm->npasses - 1].out_buf;
+    fprintf(f, "    /* the output: %s */\n", m->output_last ? "the last row" : "every row");
+    if (m->output_last)
+        fprintf(f, "    for (k = 0; k < %s_OUTPUT_SIZE; k++)\n"
+                "        y[k] = buf%d[(steps - 1) * %s_OUTPUT_SIZE + k];\n", M, out, M);
+    else
+        fprintf(f, "    for (k = 0; k < steps * %s_OUTPUT_SIZE; k++)\n        y[k] = buf%d[k];\n", M, out);
+    fprintf(f, "}\n");
+}
+
 void emitc_int_source(FILE *f, Arena *a, const LowIntModel *lm, const char *header_include, const char *ranges_path)
 {
     Out o;
@@ -318,32 +422,28 @@ void emitc_int_source(FILE *f, Arena *a, const LowIntModel *lm, const char *head
     fprintf(f, "/* ---- end runtime/lstmc_fixed.h ---- */\n\n");
     print_weights(&o);
     for (int n = 0; n < m->nlayers; n++) {
-        if (m->layers[n].kind == IR_LSTM)
-            print_lstm(&o, n);
-        else
+        for (int dn = 0; m->layers[n].kind == IR_LSTM && dn < lm->ndirs[n]; dn++)
+            print_lstm(&o, n, dn);
+        if (m->layers[n].kind == IR_DENSE)
             print_dense(&o, n);
     }
     fprintf(f, "void %s_reset(%s_state *s)\n{\n    int j;\n", N, N);
     for (int n = 0; n < m->nlayers; n++) {
         const IrLayer *L = &m->layers[n];
-        if (L->kind != IR_LSTM)
-            continue;
-        const FixedDir *d = &fm->layers[n].lstm.dir[0];
-        const char *p = arena_printf(a, "%s_%s", N, o.layer[n]);
-        fprintf(f, "    for (j = 0; j < %d; j++)\n        s->%s_h[j] = %s;\n", L->lstm.recurrent, o.layer[n],
-                d->h0 ? arena_printf(a, "%s_h0[j]", p) : "0");
-        fprintf(f, "    for (j = 0; j < %d; j++)\n        s->%s_c[j] = %s;\n", L->lstm.hidden, o.layer[n],
-                d->c0 ? arena_printf(a, "%s_c0[j]", p) : "0");
+        for (int dn = 0; L->kind == IR_LSTM && dn < lm->ndirs[n]; dn++) {
+            const FixedDir *d = &fm->layers[n].lstm.dir[dn];
+            const char *dname = lm->dirs[n][dn].name, *p = arena_printf(a, "%s_%s", N, dname);
+            fprintf(f, "    for (j = 0; j < %d; j++)\n        s->%s_h[j] = %s;\n", L->lstm.recurrent, dname,
+                    d->h0 ? arena_printf(a, "%s_h0[j]", p) : "0");
+            fprintf(f, "    for (j = 0; j < %d; j++)\n        s->%s_c[j] = %s;\n", L->lstm.hidden, dname,
+                    d->c0 ? arena_printf(a, "%s_c0[j]", p) : "0");
+        }
     }
     fprintf(f, "}\n\n");
-    fprintf(f, "void %s_step(%s_state *s, const int16_t x[%s_INPUT_SIZE], int16_t y[%s_OUTPUT_SIZE])\n{\n", N, N, M, M);
-    fprintf(f, "    int k;\n");
-    const char *in = "x";
-    for (int n = 0; n < m->nlayers; n++) {
-        fprintf(f, "    %s_%s_step(s, %s);\n", N, o.layer[n], in);
-        in = arena_printf(a, "s->%s_%s", o.layer[n], m->layers[n].kind == IR_LSTM ? "h" : "y");
-    }
-    fprintf(f, "    for (k = 0; k < %s_OUTPUT_SIZE; k++)\n        y[k] = %s[k];\n}\n", M, in);
+    if (lm->streaming)
+        print_step(&o);
+    else
+        print_run(&o);
 }
 
 int emitc_int_write_files(Arena *a, const LowIntModel *lm, const char *header_include, const char *ranges_path,

@@ -172,6 +172,25 @@ static const char *const main_head[] = {
     "    fprintf(stderr, \"%s: error: cannot write the output: %s\\n\", prog, strerror(errno));",
     "}",
     "",
+    "#if MODEL_BUFFERS",
+    "/* p, a block of *cap items of size bytes, grown to hold n: the block; when",
+    " * out of memory p itself, and *failed is set. */",
+    "static void *reserve(void *p, size_t *cap, size_t n, size_t size, int *failed)",
+    "{",
+    "    void *q;",
+    "    if (n <= *cap)",
+    "        return p;",
+    "    q = n > SIZE_MAX / size ? NULL : realloc(p, n * size);",
+    "    if (!q) {",
+    "        *failed = 1;",
+    "        return p;",
+    "    }",
+    "    *cap = n;",
+    "    return q;",
+    "}",
+    "",
+    "#endif",
+    "",
 };
 
 /* The model as the runtime's loop sees it, for float models: $n_run on
@@ -200,22 +219,6 @@ static const char *const model_float[] = {
     "    int from_state;                 /* whole sequences: the next starts from $n_set_state's */",
     "#endif",
     "} Model;",
-    "",
-    "/* p, a block of *cap items of size bytes, grown to hold n: the block; when",
-    " * out of memory p itself, and *failed is set. */",
-    "static void *reserve(void *p, size_t *cap, size_t n, size_t size, int *failed)",
-    "{",
-    "    void *q;",
-    "    if (n <= *cap)",
-    "        return p;",
-    "    q = n > SIZE_MAX / size ? NULL : realloc(p, n * size);",
-    "    if (!q) {",
-    "        *failed = 1;",
-    "        return p;",
-    "    }",
-    "    *cap = n;",
-    "    return q;",
-    "}",
     "",
     "/* A new sequence: the initial state. */",
     "static void model_reset(void *ctx)",
@@ -303,7 +306,12 @@ static const char *const model_int16[] = {
     "",
     "typedef struct Model {",
     "    $n_state state;",
+    "#if $N_STREAMING",
     "    int16_t x[IN_SIZE], y[OUT_SIZE];  /* one step's rows */",
+    "#else",
+    "    int16_t *x, *y, *scratch;         /* a sequence's rows, $n_run's scratch */",
+    "    size_t x_cap, y_cap, scratch_cap;",
+    "#endif",
     "} Model;",
     "",
     "static void model_reset(void *ctx)",
@@ -338,11 +346,32 @@ static const char *const model_int16[] = {
     "        y[u] = SOFTMAX_HEAD == 2 ? y[u] - max - log(sum) : exp(y[u] - max) / sum;",
     "}",
     "",
-    "/* steps timesteps through the model, continuing from its state. */",
+    "/* steps timesteps through the model: a streaming model continues from its",
+    " * state, another runs one whole sequence. */",
     "static int model_run(void *ctx, const double *xd, size_t steps, double *yd)",
     "{",
     "    Model *m = (Model *)ctx;",
     "    size_t t, k;",
+    "#if !$N_STREAMING",
+    "    size_t rows = $N_OUTPUT_LAST ? 1 : steps;",
+    "    int failed = 0;",
+    "    if (steps > SIZE_MAX / IN_SIZE || rows > SIZE_MAX / OUT_SIZE || steps > SIZE_MAX / $N_SCRATCH_INT16(1))",
+    "        return -1;",
+    "    m->x = (int16_t *)reserve(m->x, &m->x_cap, steps * IN_SIZE, sizeof *m->x, &failed);",
+    "    m->y = (int16_t *)reserve(m->y, &m->y_cap, rows * OUT_SIZE, sizeof *m->y, &failed);",
+    "    m->scratch = (int16_t *)reserve(m->scratch, &m->scratch_cap, $N_SCRATCH_INT16(steps), sizeof *m->scratch,",
+    "                                    &failed);",
+    "    if (failed)",
+    "        return -1;",
+    "    for (k = 0; k < steps * IN_SIZE; k++)",
+    "        m->x[k] = quantize(xd[k]);",
+    "    $n_run(&m->state, m->x, steps, m->y, m->scratch);",
+    "    for (t = 0; t < rows; t++) {",
+    "        for (k = 0; k < OUT_SIZE; k++)",
+    "            yd[t * OUT_SIZE + k] = ldexp((double)m->y[t * OUT_SIZE + k], -$N_OUTPUT_FRAC);",
+    "        finish_row(yd + t * OUT_SIZE);",
+    "    }",
+    "#else",
     "    for (t = 0; t < steps; t++) {",
     "        double *row = yd + ($N_OUTPUT_LAST ? 0 : t * OUT_SIZE);",
     "        for (k = 0; k < IN_SIZE; k++)",
@@ -354,12 +383,19 @@ static const char *const model_int16[] = {
     "            row[k] = ldexp((double)m->y[k], -$N_OUTPUT_FRAC);",
     "        finish_row(row);",
     "    }",
+    "#endif",
     "    return 0;",
     "}",
     "",
     "static void model_free(Model *m)",
     "{",
+    "#if $N_STREAMING",
     "    (void)m;",
+    "#else",
+    "    free(m->x);",
+    "    free(m->y);",
+    "    free(m->scratch);",
+    "#endif",
     "}",
     "",
 };
@@ -644,7 +680,8 @@ void emitmain_source(FILE *f, const IrModel *m, const EmitMainOptions *o)
 
     /* what differs between a float model's program and an integer one's */
     if (o->int16) {
-        fprintf(f, "#define MODEL_STREAMING 1  /* the integer code steps */\n");
+        fprintf(f, "#define MODEL_STREAMING %s_STREAMING\n", o->macro);
+        fprintf(f, "#define MODEL_BUFFERS (!%s_STREAMING)  /* a whole sequence's rows, grown */\n", o->macro);
         fprintf(f, "#define MODEL_CHUNK 64     /* steps read at once where reading ahead is free */\n");
         fprintf(f, "#define SOFTMAX_HEAD %d     /* 1: a softmax head, 2: log_softmax (its logits are the code's) */\n",
                 o->softmax_head);
@@ -652,6 +689,7 @@ void emitmain_source(FILE *f, const IrModel *m, const EmitMainOptions *o)
         fprintf(f, "#define NO_STATE_WHY \"an integer-only model (arithmetic int16) starts from its initial state\"\n\n");
     } else {
         fprintf(f, "#define MODEL_STREAMING %s_STREAMING\n#define MODEL_CHUNK %s_CHUNK\n", o->macro, o->macro);
+        fprintf(f, "#define MODEL_BUFFERS 1\n");
         fprintf(f, "#define ARITHMETIC_NOTE \"here in float32, there in double precision\"\n");
         fprintf(f, "#define NO_STATE_WHY \"the model keeps no state (no lstm, gru or rnn layer)\"\n\n");
     }

@@ -5,7 +5,10 @@
 # same text), on
 #   host        random models (tests/int16/randspec.awk: lstm layers with
 #               blocks, missing or coupled gates, peepholes, clips, initial
-#               states, every table activation; dense heads), weights from
+#               states, every table activation, backward and bidirectional
+#               ones, whose code takes whole sequences; dense heads; output
+#               sequence, last and final) and the fixed tests/int16/*.lstm
+#               (bidir.lstm: NAME_run with output final), weights from
 #               `lstmc init`, calibrated on one random data set and run on
 #               another of wider range (so that saturation is exercised);
 #               the code compiled with gcc -std=c99 -Wall -Wextra -Wpedantic
@@ -19,8 +22,8 @@
 #               model and the three trained examples (the char-LM's softmax
 #               head finished by the program), against the interpreter,
 #               byte for byte; the programs' refusals;
-#   cortex-m0   the adding problem and the 1997 block LSTM (examples/) and
-#               a few random models built with arm-none-eabi-gcc
+#   cortex-m0   the adding problem and the 1997 block LSTM (examples/), the
+#               fixed cases and a few random models built with arm-none-eabi-gcc
 #               -mcpu=cortex-m0plus -mthumb (no FPU: the model computes in
 #               integers, the test driver's conversions use soft float) and
 #               run under qemu-system-arm -M microbit (a Cortex-M0, 16 KB of
@@ -52,12 +55,17 @@ random_data() {
             print "" } }'
 }
 
-# prepare DIR SEED: a random model in DIR (model.lstm, weights, ranges,
-# input.txt, ref.txt from the interpreter's integer mode, model.c/.h)
+# prepare DIR SEED [SPEC]: a random model (or SPEC) in DIR (model.lstm,
+# weights, ranges, input.txt, ref.txt from the interpreter's integer mode,
+# model.c/.h)
 prepare() {
     d=$1
     mkdir -p "$d"
-    awk -v seed="$2" -f "$root/tests/int16/randspec.awk" > "$d/model.lstm"
+    if [ -n "${3:-}" ]; then
+        cp "$3" "$d/model.lstm"
+    else
+        awk -v seed="$2" -f "$root/tests/int16/randspec.awk" > "$d/model.lstm"
+    fi
     "$lstmc" init "$d/model.lstm" -o "$d/weights.safetensors" --seed "$2" > "$d/log" 2>&1 || return 1
     n=$(sed -n 's/^ *input \([0-9]*\);/\1/p' "$d/model.lstm")
     random_data "$2" "$n" 1 > "$d/calibration.txt"
@@ -118,22 +126,30 @@ run_built() {
         { echo "FAIL $1 (run --jit): its output differs from lstmc run --arithmetic int16"; return 1; }
 }
 
+# run_host NAME DIR: DIR's generated C, compiled with the strict flags and
+# run by the driver, against DIR/ref.txt
+run_host() {
+    if ! $cc $strict -O2 -c -o "$2/model.o" "$2/model.c" > "$2/cc.log" 2>&1; then
+        echo "FAIL $1: the generated C does not compile cleanly: $(head -3 "$2/cc.log")"
+        return 1
+    elif ! $cc -O2 -I"$2" -o "$2/prog" "$root/tests/int16/driver.c" "$2/model.o" -lm > "$2/cc.log" 2>&1; then
+        echo "FAIL $1: the driver does not build: $(head -3 "$2/cc.log")"
+        return 1
+    fi
+    (cd "$2" && ./prog input.txt > out.txt) && verdict "$1" "$2"
+}
+
 # ---- host: random models ----
-ok=0 okobj=0 okbuilt=0 built=0
+ok=0 okobj=0 okbuilt=0 built=0 whole=0
 s=1
 while [ $s -le "$models" ]; do
     d=$tmp/host-$s
     if ! prepare "$d" "$s"; then
         echo "FAIL random model $s: lstmc failed: $(grep -m 1 error "$d/log")"
         fail=1
-    elif ! $cc $strict -O2 -c -o "$d/model.o" "$d/model.c" > "$d/cc.log" 2>&1; then
-        echo "FAIL random model $s: the generated C does not compile cleanly: $(head -3 "$d/cc.log")"
-        fail=1
-    elif ! $cc -O2 -I"$d" -o "$d/prog" "$root/tests/int16/driver.c" "$d/model.o" -lm > "$d/cc.log" 2>&1; then
-        echo "FAIL random model $s: the driver does not build: $(head -3 "$d/cc.log")"
-        fail=1
-    else
-        (cd "$d" && ./prog input.txt > out.txt) && verdict "random model $s" "$d" && ok=$((ok + 1)) || fail=1
+    elif run_host "random model $s" "$d"; then
+        ok=$((ok + 1))
+        grep -q "STREAMING *0" "$d/model.h" && whole=$((whole + 1))
         if [ $llvm = 1 ]; then
             run_obj "random model $s" "$d" && okobj=$((okobj + 1)) || fail=1
         fi
@@ -141,17 +157,47 @@ while [ $s -le "$models" ]; do
             built=$((built + 1))
             run_built "random model $s" "$d" && okbuilt=$((okbuilt + 1)) || fail=1
         fi
+    else
+        fail=1
     fi
     s=$((s + 1))
 done
-echo "host: $ok of $models random models bit for bit"
+echo "host: $ok of $models random models bit for bit ($whole of them with a backward direction: whole sequences)"
 [ $llvm = 1 ] && echo "host: $okobj of $models random models' LLVM objects bit for bit"
 echo "host: $okbuilt of $built random models bit for bit through lstmc build$([ $llvm = 1 ] &&
     echo ", build --emit obj and run --jit")"
+
+# m0_object DIR SPEC: DIR/m0obj/model.o, the LLVM object of SPEC for the
+# Cortex-M0 (with DIR's ranges, input and reference), when this lstmc has LLVM
+m0_object() {
+    [ $llvm = 1 ] || return 0
+    mkdir -p "$1/m0obj" &&
+    "$lstmc" compile "$2" --arithmetic int16 --ranges "$1/ranges" --name model --emit obj \
+        --target thumbv6m-none-eabi --cpu cortex-m0plus -o "$1/m0obj/model" &&
+        cp "$1/input.txt" "$1/ref.txt" "$1/m0obj/"
+}
+
+# ---- host: the fixed cases, through every path ----
+for spec in "$root"/tests/int16/*.lstm; do
+    name=$(basename "$spec" .lstm)
+    d=$tmp/fixed-$name
+    if ! prepare "$d" 7 "$spec"; then
+        echo "FAIL fixed $name: lstmc failed: $(grep -m 1 error "$d/log")"; fail=1; continue
+    fi
+    run_host "fixed $name" "$d" && { [ $llvm = 0 ] || run_obj "fixed $name" "$d"; } &&
+        run_built "fixed $name" "$d" && m0_object "$d" "$d/model.lstm" &&
+        echo "host: fixed $name bit for bit (C$([ $llvm = 1 ] && echo ", LLVM object"), lstmc build$(
+            [ $llvm = 1 ] && echo ", build --emit obj and run --jit"))" || fail=1
+done
 if command -v clang > /dev/null 2>&1; then
-    if clang -std=c99 -Weverything -Wno-padded -Wno-declaration-after-statement -Werror -c \
-            -o /dev/null "$tmp/host-1/model.c" > "$tmp/clang.log" 2>&1; then
-        echo "host: clang -Weverything (but -Wpadded, -Wdeclaration-after-statement) clean"
+    # a streaming model's code (NAME_step) and a whole-sequence one's (NAME_run)
+    clang_ok=1
+    for c in "$tmp/host-1/model.c" "$tmp/fixed-bidir/model.c"; do
+        clang -std=c99 -Weverything -Wno-padded -Wno-declaration-after-statement -Werror -c -o /dev/null "$c" \
+            >> "$tmp/clang.log" 2>&1 || clang_ok=0
+    done
+    if [ $clang_ok = 1 ]; then
+        echo "host: clang -Weverything (but -Wpadded, -Wdeclaration-after-statement) clean, NAME_step and NAME_run"
     else
         echo "FAIL clang -Weverything: $(head -3 "$tmp/clang.log")"
         fail=1
@@ -195,12 +241,7 @@ for name in adding blocks1997; do
     fi
     run_built "example $name" "$d" "$ex/$name/model.lstm" && echo "host: example $name bit for bit through lstmc build$(
         [ $llvm = 1 ] && echo ", build --emit obj and run --jit")" || fail=1
-    if [ $llvm = 1 ]; then
-        mkdir -p "$d/m0obj" &&
-        "$lstmc" compile "$ex/$name/model.lstm" --arithmetic int16 --ranges "$d/ranges" --name model --emit obj \
-            --target thumbv6m-none-eabi --cpu cortex-m0plus -o "$d/m0obj/model" &&
-            cp "$d/input.txt" "$d/ref.txt" "$d/m0obj/" || fail=1
-    fi
+    m0_object "$d" "$ex/$name/model.lstm" || fail=1
 done
 
 # the char-LM: a softmax head, whose logits the program finishes in double
@@ -284,19 +325,24 @@ run_m0() {
 for name in adding blocks1997; do
     run_m0 "example $name" "$e/$name" && echo "cortex-m0: example $name bit for bit" || fail=1
 done
-# the LLVM objects for the Cortex-M0, linked by arm-none-eabi-gcc
-for name in adding blocks1997; do
+for d in "$tmp"/fixed-*; do
+    run_m0 "fixed ${d##*/fixed-}" "$d" && echo "cortex-m0: fixed ${d##*/fixed-} bit for bit" || fail=1
+done
+# the LLVM objects for the Cortex-M0 (a 32-bit size_t: NAME_run's steps),
+# linked by arm-none-eabi-gcc
+for dir in "$e/adding" "$e/blocks1997" "$tmp"/fixed-*; do
     [ $llvm = 1 ] || break
-    d=$e/$name/m0obj
+    d=$dir/m0obj name="example ${dir##*/}"
+    [ "${dir#"$tmp"/fixed-}" != "$dir" ] && name="fixed ${dir##*/fixed-}"
     # shellcheck disable=SC2086
     if ! arm-none-eabi-gcc $m0 -I"$d" -o "$d/m0prog" "$root/tests/int16/driver.c" "$d/model.o" "$startup" -lm \
             > "$d/m0.log" 2>&1; then
-        echo "FAIL example $name (cortex-m0, llvm obj): the link failed: $(grep -m 2 error "$d/m0.log")"; fail=1; continue
+        echo "FAIL $name (cortex-m0, llvm obj): the link failed: $(grep -m 2 error "$d/m0.log")"; fail=1; continue
     fi
     if (cd "$d" && timeout 120 qemu-system-arm -M microbit -nographic \
             -semihosting-config "enable=on,target=native,arg=m0prog,arg=input.txt" -kernel m0prog < /dev/null \
-            > out.txt 2> m0.err) && verdict "example $name (cortex-m0, llvm obj)" "$d"; then
-        echo "cortex-m0: example $name's LLVM object bit for bit"
+            > out.txt 2> m0.err) && verdict "$name (cortex-m0, llvm obj)" "$d"; then
+        echo "cortex-m0: $name's LLVM object bit for bit"
     else
         fail=1
     fi

@@ -2,8 +2,9 @@
  * emit_llvm_int.c - the LLVM backend of `arithmetic int16` (emit_llvm_int.h).
  *
  * Printing only, as emit_c_int.c prints the same lowering: one function per
- * layer (its step), NAME_reset and NAME_step; the weights, multipliers,
- * shifts, biases and tables as internal constants; the state addressed by
+ * layer and direction (its step), NAME_reset, and NAME_step (a streaming
+ * model) or NAME_run (the lowering's passes over a whole sequence); the
+ * weights, multipliers, shifts, biases and tables as internal constants; the state addressed by
  * the byte offsets the lowering decided (those of the C header's struct).
  * Every integer operation the C writes is the same operation here, on the
  * runtime's own functions (rt_pre, rt_table, rt_rshr, rt_sat16, rt_clamp),
@@ -23,12 +24,13 @@ typedef struct Gen {
     LLVMBuilderRef b;
     Arena *a;
     const LowIntModel *lm;
-    LLVMTypeRef i8, i16, i32, i64, vd, p8, p16, p32;
+    LLVMTypeRef i8, i16, i32, i64, idx, vd, p8, p16, p32;   /* idx: size_t */
     LLVMValueRef *tables;     /* [ntables] */
 } Gen;
 
 static LLVMValueRef c32(Gen *g, long v) { return LLVMConstInt(g->i32, (unsigned long long)v, 1); }
 static LLVMValueRef c64(Gen *g, long v) { return LLVMConstInt(g->i64, (unsigned long long)v, 1); }
+static LLVMValueRef cidx(Gen *g, long v) { return LLVMConstInt(g->idx, (unsigned long long)v, 0); }
 
 /* An internal constant array of n integers of type t, named name. */
 static LLVMValueRef const_array(Gen *g, LLVMTypeRef t, const char *name, long n, long (*at)(const void *, long),
@@ -77,7 +79,7 @@ static LLVMValueRef field(Gen *g, LLVMValueRef s, long off, LLVMTypeRef t)
 
 typedef struct Loop {
     LLVMBasicBlockRef head, body, exit;
-    LLVMValueRef i;           /* i32 */
+    LLVMValueRef i;           /* of from's type (i32, or size_t) */
 } Loop;
 
 static Loop loop_begin(Gen *g, LLVMValueRef from, LLVMValueRef to)
@@ -90,7 +92,7 @@ static Loop loop_begin(Gen *g, LLVMValueRef from, LLVMValueRef to)
     l.exit = LLVMAppendBasicBlockInContext(g->ctx, fn, "exit");
     LLVMBuildBr(g->b, l.head);
     LLVMPositionBuilderAtEnd(g->b, l.head);
-    l.i = LLVMBuildPhi(g->b, g->i32, "i");
+    l.i = LLVMBuildPhi(g->b, LLVMTypeOf(from), "i");
     LLVMAddIncoming(l.i, &from, &pre, 1);
     LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, l.i, to, ""), l.body, l.exit);
     LLVMPositionBuilderAtEnd(g->b, l.body);
@@ -100,7 +102,7 @@ static Loop loop_begin(Gen *g, LLVMValueRef from, LLVMValueRef to)
 static void loop_end(Gen *g, Loop *l)
 {
     LLVMBasicBlockRef last = LLVMGetInsertBlock(g->b);
-    LLVMValueRef next = LLVMBuildAdd(g->b, l->i, c32(g, 1), "");
+    LLVMValueRef next = LLVMBuildAdd(g->b, l->i, LLVMConstInt(LLVMTypeOf(l->i), 1, 0), "");
     LLVMAddIncoming(l->i, &next, &last, 1);
     LLVMBuildBr(g->b, l->head);
     LLVMPositionBuilderAtEnd(g->b, l->exit);
@@ -175,13 +177,13 @@ static LLVMValueRef new_function(Gen *g, const char *name, LLVMTypeRef *params, 
 }
 
 /* One gate's value for block b into dst[b] (gi, gf or go), as print_gate. */
-static void gate(Gen *g, int n, Gate gt, LLVMValueRef b, LLVMValueRef dst, LLVMValueRef gi, RowsG *rg,
+static void gate(Gen *g, int n, int dn, Gate gt, LLVMValueRef b, LLVMValueRef dst, LLVMValueRef gi, RowsG *rg,
                  LLVMValueRef peep, LLVMValueRef x, LLVMValueRef h, LLVMValueRef c)
 {
     const LowIntModel *lm = g->lm;
     const IrLstm *l = &lm->m->layers[n].lstm;
     const FixedLayer *F = &lm->fm->layers[n];
-    const FixedDir *d = &F->lstm.dir[0];
+    const FixedDir *d = &F->lstm.dir[dn];
     LLVMValueRef slot = LLVMBuildGEP2(g->b, g->i32, dst, &b, 1, "");
     if (!l->has_gate[gt] || (gt == GATE_F && l->coupled)) {
         LLVMValueRef v = c32(g, FIXED_ONE);
@@ -219,16 +221,17 @@ static void gate(Gen *g, int n, Gate gt, LLVMValueRef b, LLVMValueRef dst, LLVMV
     LLVMBuildStore(g->b, table(g, lm->table_of[LI_TABLES_PER_LAYER * n + LI_GATE], z), slot);
 }
 
-static void lstm_layer(Gen *g, int n)
+static void lstm_layer(Gen *g, int n, int dn)
 {
     const LowIntModel *lm = g->lm;
     const IrLayer *L = &lm->m->layers[n];
     const IrLstm *l = &L->lstm;
     const FixedLayer *F = &lm->fm->layers[n];
     const FixedLstm *fl = &F->lstm;
-    const FixedDir *d = &fl->dir[0];
+    const FixedDir *d = &fl->dir[dn];
+    const LowIntDir *ld = &lm->dirs[n][dn];
     Arena *a = g->a;
-    const char *p = arena_printf(a, "%s_%s", lm->name, lm->layer[n]);
+    const char *p = arena_printf(a, "%s_%s", lm->name, ld->name);
     RowsG rg[GATE_COUNT];
     LLVMValueRef peep[GATE_COUNT] = {0};
     static const char *const word[GATE_COUNT] = {"i", "f", "g", "o"};
@@ -241,15 +244,15 @@ static void lstm_layer(Gen *g, int n)
     LLVMTypeRef params[2] = {g->p8, g->p16};
     LLVMValueRef fn = new_function(g, arena_printf(a, "%s_step", p), params, 2, 1);
     LLVMValueRef s = LLVMGetParam(fn, 0), x = LLVMGetParam(fn, 1);
-    LLVMValueRef h = field(g, s, lm->off_h[n], g->p16), c = field(g, s, lm->off_c[n], g->p16);
+    LLVMValueRef h = field(g, s, ld->off_h, g->p16), c = field(g, s, ld->off_c, g->p16);
     LLVMValueRef gi = field(g, s, lm->off_gi, g->p32), gf = field(g, s, lm->off_gf, g->p32);
     LLVMValueRef go = field(g, s, lm->off_go, g->p32), gg = field(g, s, lm->off_g, g->p32);
     int K = l->input + l->recurrent, ux = fl->acc_frac - F->in_frac, uh = fl->acc_frac - F->out_frac;
 
     /* gates i and f */
     Loop lb = loop_begin(g, c32(g, 0), c32(g, l->blocks));
-    gate(g, n, GATE_I, lb.i, gi, gi, &rg[GATE_I], peep[GATE_I], x, h, c);
-    gate(g, n, GATE_F, lb.i, gf, gi, &rg[GATE_F], peep[GATE_F], x, h, c);
+    gate(g, n, dn, GATE_I, lb.i, gi, gi, &rg[GATE_I], peep[GATE_I], x, h, c);
+    gate(g, n, dn, GATE_F, lb.i, gf, gi, &rg[GATE_F], peep[GATE_F], x, h, c);
     loop_end(g, &lb);
 
     /* cell input g */
@@ -279,7 +282,7 @@ static void lstm_layer(Gen *g, int n)
 
     /* gate o */
     lb = loop_begin(g, c32(g, 0), c32(g, l->blocks));
-    gate(g, n, GATE_O, lb.i, go, gi, &rg[GATE_O], peep[GATE_O], x, h, c);
+    gate(g, n, dn, GATE_O, lb.i, go, gi, &rg[GATE_O], peep[GATE_O], x, h, c);
     loop_end(g, &lb);
 
     /* h' = rshr(o act(c' in Q3.12), 15) */
@@ -306,7 +309,7 @@ static void dense_layer(Gen *g, int n)
     LLVMTypeRef params[2] = {g->p8, g->p16};
     LLVMValueRef fn = new_function(g, arena_printf(g->a, "%s_step", p), params, 2, 1);
     LLVMValueRef s = LLVMGetParam(fn, 0), x = LLVMGetParam(fn, 1);
-    LLVMValueRef y = field(g, s, lm->off_h[n], g->p16);
+    LLVMValueRef y = field(g, s, lm->dirs[n][0].off_h, g->p16);
     Loop lu = loop_begin(g, c32(g, 0), c32(g, L->output));
     LLVMValueRef z = pre(g, &rg, lu.i, L->input, x, L->input, 0, x, 0, 0);
     LLVMValueRef v;
@@ -322,51 +325,122 @@ static void dense_layer(Gen *g, int n)
     LLVMBuildRetVoid(g->b);
 }
 
-/* NAME_reset and NAME_step. */
+/* The internal step function of dirs[n][dn]: void (i8 *s, i16 *x). */
+static LLVMValueRef step_function(Gen *g, int n, int dn, LLVMTypeRef *type)
+{
+    LLVMTypeRef params[2] = {g->p8, g->p16};
+    *type = LLVMFunctionType(g->vd, params, 2, 0);
+    return LLVMGetNamedFunction(g->mod, arena_printf(g->a, "%s_%s_step", g->lm->name, g->lm->dirs[n][dn].name));
+}
+
+/* for (k = 0; k < n; k++) dst[k] = src[k], int16 */
+static void copy16(Gen *g, LLVMValueRef dst, LLVMValueRef src, LLVMValueRef n)
+{
+    Loop lk = loop_begin(g, LLVMConstInt(LLVMTypeOf(n), 0, 0), n);
+    LLVMValueRef v = LLVMBuildLoad2(g->b, g->i16, LLVMBuildGEP2(g->b, g->i16, src, &lk.i, 1, ""), "");
+    LLVMBuildStore(g->b, v, LLVMBuildGEP2(g->b, g->i16, dst, &lk.i, 1, ""));
+    loop_end(g, &lk);
+}
+
+/* &p[k] of an int16 pointer */
+static LLVMValueRef at16(Gen *g, LLVMValueRef p, LLVMValueRef k)
+{
+    return LLVMBuildGEP2(g->b, g->i16, p, &k, 1, "");
+}
+
+/* NAME_step of a streaming model. */
+static void step_entry(Gen *g)
+{
+    const LowIntModel *lm = g->lm;
+    LLVMTypeRef params[3] = {g->p8, g->p16, g->p16}, lt;
+    LLVMValueRef fn = new_function(g, arena_printf(g->a, "%s_step", lm->name), params, 3, 0);
+    LLVMValueRef s = LLVMGetParam(fn, 0), in = LLVMGetParam(fn, 1);
+    for (int n = 0; n < lm->m->nlayers; n++) {
+        LLVMValueRef f = step_function(g, n, 0, &lt);
+        LLVMValueRef args[2] = {s, in};
+        LLVMBuildCall2(g->b, lt, f, args, 2, "");
+        in = field(g, s, lm->dirs[n][0].off_h, g->p16);
+    }
+    copy16(g, LLVMGetParam(fn, 2), in, c32(g, lm->m->output));
+    LLVMBuildRetVoid(g->b);
+}
+
+/* NAME_run of a model with a backward direction: the lowering's passes,
+ * as print_run prints them. */
+static void run_entry(Gen *g, LLVMValueRef reset)
+{
+    const LowIntModel *lm = g->lm;
+    LLVMTypeRef params[5] = {g->p8, g->p16, g->idx, g->p16, g->p16}, lt;
+    LLVMValueRef fn = new_function(g, arena_printf(g->a, "%s_run", lm->name), params, 5, 0);
+    LLVMValueRef s = LLVMGetParam(fn, 0), x = LLVMGetParam(fn, 1), steps = LLVMGetParam(fn, 2);
+    LLVMValueRef scratch = LLVMGetParam(fn, 4);
+    LLVMValueRef one = cidx(g, 1);
+    LLVMValueRef buf[2] = {scratch, at16(g, scratch, LLVMBuildMul(g->b, steps, cidx(g, lm->buf_width), ""))};
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(reset), reset, &s, 1, "");
+    for (int k = 0; k < lm->npasses; k++) {
+        const LowIntPass *p = &lm->passes[k];
+        const LowIntDir *d = &lm->dirs[p->layer][p->dir];
+        LLVMValueRef f = step_function(g, p->layer, p->dir, &lt);
+        LLVMValueRef in = p->in_buf < 0 ? x : buf[p->in_buf], out = buf[p->out_buf];
+        LLVMValueRef src = field(g, s, d->off_h, g->p16);
+        LLVMValueRef n = cidx(g, p->n);
+        Loop rows = loop_begin(g, cidx(g, 0), steps);
+        LLVMValueRef t = p->reverse ? LLVMBuildSub(g->b, LLVMBuildSub(g->b, steps, one, ""), rows.i, "") : rows.i;
+        LLVMValueRef args[2] = {s, at16(g, in, LLVMBuildMul(g->b, t, cidx(g, p->in_width), ""))};
+        LLVMBuildCall2(g->b, lt, f, args, 2, "");
+        LLVMValueRef row = LLVMBuildMul(g->b, t, cidx(g, p->out_width), "");
+        if (!p->final_only)
+            copy16(g, at16(g, out, LLVMBuildAdd(g->b, row, cidx(g, p->col), "")), src, n);
+        loop_end(g, &rows);
+        if (p->final_only)
+            copy16(g, at16(g, out, cidx(g, p->col)), src, n);
+        if (p->pool)
+            steps = one;
+    }
+    LLVMValueRef out = buf[lm->passes[lm->npasses - 1].out_buf];
+    LLVMValueRef width = cidx(g, lm->m->output);
+    if (lm->m->output_last)
+        copy16(g, LLVMGetParam(fn, 3), at16(g, out, LLVMBuildMul(g->b, LLVMBuildSub(g->b, steps, one, ""), width, "")),
+               width);
+    else
+        copy16(g, LLVMGetParam(fn, 3), out, LLVMBuildMul(g->b, steps, width, ""));
+    LLVMBuildRetVoid(g->b);
+}
+
+/* NAME_reset, then NAME_step or NAME_run. */
 static void entry_points(Gen *g)
 {
     const LowIntModel *lm = g->lm;
     const IrModel *m = lm->m;
     Arena *a = g->a;
-    LLVMTypeRef params[3] = {g->p8, g->p16, g->p16};
-    LLVMValueRef fn = new_function(g, arena_printf(a, "%s_reset", lm->name), params, 1, 0);
-    LLVMValueRef s = LLVMGetParam(fn, 0);
+    LLVMTypeRef params[1] = {g->p8};
+    LLVMValueRef reset = new_function(g, arena_printf(a, "%s_reset", lm->name), params, 1, 0);
+    LLVMValueRef s = LLVMGetParam(reset, 0);
     for (int n = 0; n < m->nlayers; n++) {
         const IrLayer *L = &m->layers[n];
-        if (L->kind != IR_LSTM)
-            continue;
-        const FixedDir *d = &lm->fm->layers[n].lstm.dir[0];
-        const char *p = arena_printf(a, "%s_%s", lm->name, lm->layer[n]);
-        LLVMValueRef h0 = d->h0 ? const_array(g, g->i16, arena_printf(a, "%s_h0", p), L->lstm.recurrent, at_i16, d->h0) : NULL;
-        LLVMValueRef c0 = d->c0 ? const_array(g, g->i16, arena_printf(a, "%s_c0", p), L->lstm.hidden, at_i16, d->c0) : NULL;
-        LLVMValueRef dst[2] = {field(g, s, lm->off_h[n], g->p16), field(g, s, lm->off_c[n], g->p16)};
-        LLVMValueRef src[2] = {h0, c0};
-        int len[2] = {L->lstm.recurrent, L->lstm.hidden};
-        for (int k = 0; k < 2; k++) {
-            Loop lj = loop_begin(g, c32(g, 0), c32(g, len[k]));
-            LLVMValueRef v = src[k] ? LLVMBuildLoad2(g->b, g->i16, elem(g, src[k], g->i16, lj.i), "")
-                                    : LLVMConstInt(g->i16, 0, 0);
-            LLVMBuildStore(g->b, v, LLVMBuildGEP2(g->b, g->i16, dst[k], &lj.i, 1, ""));
-            loop_end(g, &lj);
+        for (int dn = 0; L->kind == IR_LSTM && dn < lm->ndirs[n]; dn++) {
+            const FixedDir *d = &lm->fm->layers[n].lstm.dir[dn];
+            const LowIntDir *ld = &lm->dirs[n][dn];
+            const char *p = arena_printf(a, "%s_%s", lm->name, ld->name);
+            int len[2] = {L->lstm.recurrent, L->lstm.hidden};
+            LLVMValueRef src[2] = {
+                d->h0 ? const_array(g, g->i16, arena_printf(a, "%s_h0", p), len[0], at_i16, d->h0) : NULL,
+                d->c0 ? const_array(g, g->i16, arena_printf(a, "%s_c0", p), len[1], at_i16, d->c0) : NULL};
+            LLVMValueRef dst[2] = {field(g, s, ld->off_h, g->p16), field(g, s, ld->off_c, g->p16)};
+            for (int k = 0; k < 2; k++) {
+                Loop lj = loop_begin(g, c32(g, 0), c32(g, len[k]));
+                LLVMValueRef v = src[k] ? LLVMBuildLoad2(g->b, g->i16, elem(g, src[k], g->i16, lj.i), "")
+                                        : LLVMConstInt(g->i16, 0, 0);
+                LLVMBuildStore(g->b, v, LLVMBuildGEP2(g->b, g->i16, dst[k], &lj.i, 1, ""));
+                loop_end(g, &lj);
+            }
         }
     }
     LLVMBuildRetVoid(g->b);
-
-    fn = new_function(g, arena_printf(a, "%s_step", lm->name), params, 3, 0);
-    s = LLVMGetParam(fn, 0);
-    LLVMValueRef in = LLVMGetParam(fn, 1);
-    LLVMTypeRef lt = LLVMFunctionType(g->vd, params, 2, 0);
-    for (int n = 0; n < m->nlayers; n++) {
-        LLVMValueRef f = LLVMGetNamedFunction(g->mod, arena_printf(a, "%s_%s_step", lm->name, lm->layer[n]));
-        LLVMValueRef args[2] = {s, in};
-        LLVMBuildCall2(g->b, lt, f, args, 2, "");
-        in = field(g, s, lm->off_h[n], g->p16);
-    }
-    Loop lk = loop_begin(g, c32(g, 0), c32(g, m->output));
-    LLVMValueRef v = LLVMBuildLoad2(g->b, g->i16, LLVMBuildGEP2(g->b, g->i16, in, &lk.i, 1, ""), "");
-    LLVMBuildStore(g->b, v, LLVMBuildGEP2(g->b, g->i16, LLVMGetParam(fn, 2), &lk.i, 1, ""));
-    loop_end(g, &lk);
-    LLVMBuildRetVoid(g->b);
+    if (lm->streaming)
+        step_entry(g);
+    else
+        run_entry(g, reset);
 }
 
 LLVMModuleRef emitllvm_int_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, const LowIntModel *lm, LlvmOptLevel opt)
@@ -384,6 +458,7 @@ LLVMModuleRef emitllvm_int_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, c
     g->i8 = LLVMInt8TypeInContext(ctx), g->i16 = LLVMInt16TypeInContext(ctx);
     g->i32 = LLVMInt32TypeInContext(ctx), g->i64 = LLVMInt64TypeInContext(ctx);
     g->vd = LLVMVoidTypeInContext(ctx);
+    g->idx = LLVMIntPtrTypeInContext(ctx, td);
     g->p8 = LLVMPointerType(g->i8, 0), g->p16 = LLVMPointerType(g->i16, 0), g->p32 = LLVMPointerType(g->i32, 0);
     LLVMModuleRef result = NULL;
     if (llact_link(g->mod, 0, opt == LLVM_OPT_S || opt == LLVM_OPT_Z) == 0) {
@@ -392,9 +467,9 @@ LLVMModuleRef emitllvm_int_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, c
             g->tables[k] = const_array(g, g->i16, arena_printf(&arena, "%s_table%d", lm->name, k), FIXED_TABLE_SIZE,
                                        at_i16, lm->tables[k]->v);
         for (int n = 0; n < lm->m->nlayers; n++) {
-            if (lm->m->layers[n].kind == IR_LSTM)
-                lstm_layer(g, n);
-            else
+            for (int dn = 0; lm->m->layers[n].kind == IR_LSTM && dn < lm->ndirs[n]; dn++)
+                lstm_layer(g, n, dn);
+            if (lm->m->layers[n].kind == IR_DENSE)
                 dense_layer(g, n);
         }
         entry_points(g);

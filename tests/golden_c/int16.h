@@ -34,6 +34,7 @@ extern "C" {
 #define INT16_INPUT_FRAC  15  /* an input x is passed as round(x 2^15), ties away from zero,
                              clamped to [-32768, 32767] */
 #define INT16_OUTPUT_FRAC 15  /* an output q stands for q 2^-15 */
+#define INT16_STREAMING   1  /* 1: step by step (int16_step); 0: needs the whole sequence (int16_run) */
 #define INT16_STATE_BYTES 84  /* bytes of int16_state */
 
 /* Everything the model remembers between steps, and its scratch. Owned by

@@ -5,7 +5,9 @@
  * prints what `lstmc run --arithmetic int16` prints: each input rounded to
  * MODEL_INPUT_FRAC (ties away from zero, clamped), each output row
  * q 2^-MODEL_OUTPUT_FRAC with %.9g, one line per step (or per sequence
- * with MODEL_OUTPUT_LAST). The model itself computes in integers; this
+ * with MODEL_OUTPUT_LAST). A model that needs the whole sequence
+ * (MODEL_STREAMING 0: a backward direction) gets each sequence, of at most
+ * MAX_STEPS steps, through model_run. The model itself computes in integers; this
  * program's conversions are the host's part (float, soft on a core
  * without an FPU). Used by tests/run_int16.sh, on the host and under QEMU.
  *
@@ -18,6 +20,12 @@
 #include <stdlib.h>
 
 static model_state state;
+
+#if !MODEL_STREAMING
+enum { MAX_STEPS = 64 };   /* small: a Cortex-M0 has 16 KB of RAM */
+static int16_t xs[MAX_STEPS * MODEL_INPUT_SIZE], ys[MAX_STEPS * MODEL_OUTPUT_SIZE];
+static int16_t scratch[MODEL_SCRATCH_INT16(MAX_STEPS)];
+#endif
 
 static int16_t quantize(double x)
 {
@@ -37,6 +45,24 @@ static void print_row(const int16_t *y)
     putchar('\n');
 }
 
+/* The end of a sequence of steps steps: its rows (a streaming model's last
+ * one, for MODEL_OUTPUT_LAST; every row of a whole-sequence model). */
+static void end_sequence(long steps, const int16_t *y)
+{
+#if MODEL_STREAMING
+    if (MODEL_OUTPUT_LAST && steps > 0)
+        print_row(y);
+#else
+    long t;
+    (void)y;
+    if (steps == 0)
+        return;
+    model_run(&state, xs, (size_t)steps, ys, scratch);
+    for (t = 0; t < (MODEL_OUTPUT_LAST ? 1 : steps); t++)
+        print_row(ys + t * MODEL_OUTPUT_SIZE);
+#endif
+}
+
 int main(int argc, char **argv)
 {
     static char line[2048];   /* small: a Cortex-M0 has 16 KB of RAM */
@@ -52,8 +78,7 @@ int main(int argc, char **argv)
         char *p = fgets(line, sizeof line, in), *end;
         int k;
         if (!p || line[0] == '\n') {   /* the end of a sequence */
-            if (MODEL_OUTPUT_LAST && steps > 0)
-                print_row(y);
+            end_sequence(steps, y);
             model_reset(&state);
             steps = 0;
             if (!p)
@@ -69,10 +94,19 @@ int main(int argc, char **argv)
             x[k] = quantize(v);
             p = end;
         }
+#if MODEL_STREAMING
         model_step(&state, x, y);
-        steps++;
         if (!MODEL_OUTPUT_LAST)
             print_row(y);
+#else
+        if (steps == MAX_STEPS) {
+            fprintf(stderr, "driver: a sequence of more than %d steps\n", MAX_STEPS);
+            return 1;
+        }
+        for (k = 0; k < MODEL_INPUT_SIZE; k++)
+            xs[steps * MODEL_INPUT_SIZE + k] = x[k];
+#endif
+        steps++;
     }
     fclose(in);
     return 0;

@@ -1,9 +1,10 @@
 # randspec.awk - a random spec that arithmetic int16 takes, for
-# tests/run_int16.sh: 1 or 2 forward lstm layers (hidden 1..12, memory
-# blocks, any gates, coupled, peepholes, clips, forget_bias, initial
-# state, the table activations), then 0 to 2 dense layers (identity, relu,
-# sigmoid, tanh, scaled activations), output sequence or last. Weights come
-# from `lstmc init`, native convention.
+# tests/run_int16.sh: 1 or 2 lstm layers (hidden 1..12, memory blocks, any
+# gates, coupled, peepholes, clips, forget_bias, initial state, the table
+# activations; one in three backward or bidirectional), then 0 to 2 dense
+# layers (identity, relu, sigmoid, tanh, scaled activations), output
+# sequence, last or final. Weights come from `lstmc init`, native
+# convention.
 #
 #   awk -v seed=N -f randspec.awk > model.lstm
 function pick(n) { return int(rand() * n) }
@@ -37,6 +38,9 @@ BEGIN {
         else if (c == 2) printf "        clip cell %g;\n", 0.5 + pick(4)
         else if (c == 3) printf "        clip gates 3 cell 2;\n"
         if (pick(5) == 0) printf "        initial_state;\n"
+        dir = pick(6)
+        if (dir == 0) printf "        direction backward;\n"
+        else if (dir == 1) printf "        direction bidirectional;\n"
         printf "        from native \"l%d\";\n    }\n", l
     }
     nd = pick(3)
@@ -46,5 +50,6 @@ BEGIN {
              a == 3 ? "activation tanh; " : "activation scaled_tanh(1.7159, 0.6666); "
         printf "    dense d%d { units %d; %sfrom native \"d%d\"; }\n", d, 1 + pick(5), da, d
     }
-    printf "    output %s;\n}\n", pick(3) == 0 ? "last" : "sequence"
+    o = pick(6)
+    printf "    output %s;\n}\n", o < 2 ? "last" : o == 2 ? "final" : "sequence"
 }

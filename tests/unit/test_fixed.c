@@ -142,11 +142,12 @@ static void test_ranges_errors(void **state)
 
 /* ---- models ---- */
 
-static float wi[3][4], wf[3][4], wg[3][4], wo[3][4], bi[3], bf[3], bg[3], bo[3], wd[2][3], bd[2];
+static float wi[3][4], wf[3][4], wg[3][4], wo[3][4], bi[3], bf[3], bg[3], bo[3], wd[2 * 6], bd[2];
 
-/* An LSTM (I = 1, H = 3, sigmoid/tanh/tanh) and a dense head of 2 units,
- * weights from a fixed pattern, stored as int8. */
-static IrModel small_model(Arena *a, IrLayer *layers, ActKind head)
+/* An LSTM (I = 1, H = 3, sigmoid/tanh/tanh; dirs 2: bidirectional, the
+ * backward direction with the forward one's weights) and a dense head of 2
+ * units, weights from a fixed pattern, stored as int8. */
+static IrModel small_model_dirs(Arena *a, IrLayer *layers, ActKind head, int dirs)
 {
     memset(layers, 0, 2 * sizeof *layers);
     IrLayer *L = &layers[0];
@@ -165,23 +166,29 @@ static IrModel small_model(Arena *a, IrLayer *layers, ActKind head)
                 w[g][r][k] = (float)sin(1.0 + g * 12 + r * 4 + k) * 0.9f;
             b[g][r] = (float)cos(2.0 + g * 3 + r) * 0.5f;
         }
-        l->dir[0].w[g] = &w[g][0][0];
-        l->dir[0].b[g] = b[g];
+        l->dir[0].w[g] = l->dir[1].w[g] = &w[g][0][0];
+        l->dir[0].b[g] = l->dir[1].b[g] = b[g];
     }
+    l->dirs = dirs, l->dir[1].reverse = 1, L->output = 3 * dirs;
     IrLayer *D = &layers[1];
-    D->kind = IR_DENSE, D->name = "head", D->input = 3, D->output = 2;
+    D->kind = IR_DENSE, D->name = "head", D->input = 3 * dirs, D->output = 2;
     for (int u = 0; u < 2; u++) {
-        for (int k = 0; k < 3; k++)
-            wd[u][k] = (float)sin(7.0 + u * 3 + k);
+        for (int k = 0; k < 3 * dirs; k++)
+            wd[u * 3 * dirs + k] = (float)sin(7.0 + u * 3 + k);
         bd[u] = 0.25f * (float)u;
     }
-    D->dense.w = &wd[0][0], D->dense.b = bd, D->dense.act = (Activation){head, 0, 0};
+    D->dense.w = wd, D->dense.b = bd, D->dense.act = (Activation){head, 0, 0};
     IrModel m;
     memset(&m, 0, sizeof m);
     m.name = "small", m.input = 1, m.output = 2, m.nlayers = 2, m.layers = layers;
     m.arithmetic = ARITH_INT16;
     assert_int_equal(ir_quantize(a, &m, WT_INT8), 0);
     return m;
+}
+
+static IrModel small_model(Arena *a, IrLayer *layers, ActKind head)
+{
+    return small_model_dirs(a, layers, head, 1);
 }
 
 /* The integer interpreter follows the float one (same int8 weights) within
@@ -263,6 +270,48 @@ static void test_lower_int(void **state)
     arena_free(&a);
 }
 
+/* A bidirectional model: no NAME_step; NAME_run's passes (the forward
+ * direction, then the backward one from the last row, into the two halves
+ * of buffer 0; the head from buffer 0 into buffer 1), the backward
+ * direction's own state after the forward one's; with output final, the
+ * lstm's passes write row 0 only and the sequence is one row after them. */
+static void test_lower_int_bidirectional(void **state)
+{
+    (void)state;
+    Arena a = {0};
+    IrLayer layers[2];
+    IrModel m = small_model_dirs(&a, layers, ACT_SIGMOID, 2);
+    Ranges r = {0};
+    r.model = "small";
+    ranges_note(&a, &r, "input", 1);
+    ranges_note(&a, &r, "lstm/c", 1);
+    ranges_note(&a, &r, "head/pre", 4);
+    FixedModel fm;
+    assert_int_equal(fixed_plan(&a, &m, &r, &fm), 0);
+    LowIntModel *lm = lower_int(&a, &fm, "small");
+    assert_int_equal(lm->streaming, 0);
+    assert_int_equal(lm->ndirs[0], 2);
+    assert_string_equal(lm->dirs[0][1].name, "lstm_bwd");
+    assert_int_equal(lm->dirs[0][1].reverse, 1);
+    assert_int_equal(lm->dirs[0][1].off_h, lm->dirs[0][0].off_c + 2 * 3);
+    assert_int_equal(lm->dirs[1][0].off_h, lm->dirs[0][1].off_c + 2 * 3);
+    assert_int_equal(lm->npasses, 3);
+    const LowIntPass *p = lm->passes;
+    assert_true(p[0].reverse == 0 && p[0].in_buf == -1 && p[0].out_buf == 0 && p[0].col == 0 && p[0].n == 3);
+    assert_true(p[1].reverse == 1 && p[1].dir == 1 && p[1].out_buf == 0 && p[1].col == 3 && p[1].out_width == 6);
+    assert_true(p[2].layer == 1 && p[2].in_buf == 0 && p[2].in_width == 6 && p[2].out_buf == 1 && p[2].n == 2);
+    assert_true(!p[0].final_only && !p[1].pool);
+    assert_int_equal(lm->scratch_per_step, 2 * 6);
+    /* int32 gi, gf, go [3] and g [3]; int16 h, c [3] twice, head y [2] */
+    assert_int_equal(lm->state_bytes, 4 * 12 + 2 * (12 + 2));
+    m.output_form = OUT_FINAL, m.output_last = 1;
+    lm = lower_int(&a, &fm, "small");
+    assert_true(lm->passes[0].final_only && !lm->passes[0].pool);
+    assert_true(lm->passes[1].final_only && lm->passes[1].pool);
+    assert_true(!lm->passes[2].final_only && !lm->passes[2].pool);
+    arena_free(&a);
+}
+
 /* A dense row by hand: w = 0.5 (q 127, s 0.5/127), b = 0.25, x = 0.5 in
  * Q0.15, pre-activation format Q0.15 (range 0.9): mult 2^-shift stands for
  * s, acc = 127 * 16384, y = rshr(acc * mult, shift) + round(0.25 2^15). */
@@ -338,6 +387,7 @@ int main(void)
         cmocka_unit_test(test_int_follows_float),
         cmocka_unit_test(test_dense_by_hand),
         cmocka_unit_test(test_lower_int),
+        cmocka_unit_test(test_lower_int_bidirectional),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
