@@ -119,6 +119,8 @@ END {
     printf "roofline per step = max(FLOPs / FMA peak, recurrent weight bytes / the probe's read bandwidth over the weights of the largest layer-direction, the working set while it runs)\n"
     printf "times are ns per timestep of the whole batch (sequence-batch time / T), median [min - max] over the rounds\n"
     printf "check: max |diff| of every output against `lstmc run` (double precision), must be <= %s\n", tol
+    if (fifo != "")
+        printf "timed at real-time priority %s (BENCH_FIFO: SCHED_FIFO, shielded from the machine's other work)\n", fifo
 
     for (ci = 1; ci <= nconf; ci++) {
         c = conf[ci]

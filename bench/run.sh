@@ -16,7 +16,12 @@
 # make B=BENCH_BUILD (with LLVM, its object is one more system);
 # BENCH_CFLAGS (default "-O3 -march=native") for lstmc's code and the naive
 # baseline; BENCH_CPU=N pins every timed process to CPU N
-# (taskset; not the 2-thread systems, which need two); BENCH_OUT (default
+# (taskset; not the 2-thread systems, which need two); BENCH_FIFO=P runs
+# every timed process (and its threads) at real-time priority P (chrt -f;
+# root or CAP_SYS_NICE), so that other work on a shared machine cannot take
+# a core from it while it is timed (a 2-thread row then loses nothing to a
+# third process; the kernel still leaves others 5 % of each second);
+# BENCH_OUT (default
 # build/bench) for the work files; BENCH_BASELINE=PATH/lstmc adds the code of
 # another lstmc (say, the last release's) as one more system of the standard
 # tables (and its --activations exact code and NAME_step to the exact-step
@@ -54,6 +59,13 @@ LIBO=("$BUILD/compiler/safetensors.o" "$BUILD/compiler/util.o" "$BUILD/compiler/
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1   # oneDNN (OpenMP) and PyTorch: one thread
 PIN=()
 [ -n "${BENCH_CPU:-}" ] && command -v taskset >/dev/null && PIN=(taskset -c "$BENCH_CPU")
+FIFO=()
+if [ -n "${BENCH_FIFO:-}" ]; then
+    command -v chrt >/dev/null || { echo "run.sh: BENCH_FIFO needs chrt (util-linux)" >&2; exit 2; }
+    chrt -f "$BENCH_FIFO" true 2>/dev/null ||
+        { echo "run.sh: BENCH_FIFO=$BENCH_FIFO: chrt -f cannot set that priority here (root or CAP_SYS_NICE, 1-99)" >&2; exit 2; }
+    FIFO=(chrt -f "$BENCH_FIFO")
+fi
 
 log() { printf '[%3ds] %s\n' "$SECONDS" "$*" >&2; }
 trap '' PIPE   # a system that died must not take the script with it
@@ -358,7 +370,7 @@ done
 PROBE_SIZES=$(printf '%s\n' "${M_WBYTES[@]}" | sort -nu | tr '\n' ' ')
 log "bench: roofline probe (FMA peak; read bandwidth at $(wc -w <<< "$PROBE_SIZES") working-set sizes)"
 # shellcheck disable=SC2086  # the sizes are words
-"${PIN[@]}" "$OUT/roofline" $ROOF_MS $PROBE_SIZES > "$OUT/roofline.txt"
+"${FIFO[@]}" "${PIN[@]}" "$OUT/roofline" $ROOF_MS $PROBE_SIZES > "$OUT/roofline.txt"
 
 # ---- lstmc's code: what each kind of system runs ----
 
@@ -505,6 +517,7 @@ threaded() { [[ $1 =~ -t[0-9]+$ ]]; }
 start_peer() {
     local id=$1 pin=("${PIN[@]}"); shift
     threaded "$id" && pin=()
+    pin=("${FIFO[@]}" "${pin[@]}")
     rm -f "$DIR/$id.in" "$DIR/$id.out"
     mkfifo "$DIR/$id.in" "$DIR/$id.out"
     "${pin[@]}" "$@" < "$DIR/$id.in" > "$DIR/$id.out" 2> "$DIR/$id.err" &
@@ -636,11 +649,11 @@ fi
 
 log "bench: roofline probe again (the report keeps the better figures)"
 # shellcheck disable=SC2086
-"${PIN[@]}" "$OUT/roofline" $ROOF_MS $PROBE_SIZES >> "$OUT/roofline.txt"
+"${FIFO[@]}" "${PIN[@]}" "$OUT/roofline" $ROOF_MS $PROBE_SIZES >> "$OUT/roofline.txt"
 
 what=standard
 [ $STANDARD = 1 ] || what=""
 [ $VARIANTS = 0 ] || what="${what:+$what and }variant"
 awk -F'\t' -v quick=$QUICK -v what="$what" -v rounds=$ROUNDS -v ms=$MS -v tol=$TOL -v opt="$OPT" \
-    -v cpu="$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)" \
+    -v fifo="${BENCH_FIFO:-}" -v cpu="$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)" \
     -f bench/report.awk "$OUT/roofline.txt" "$RESULTS" | tee "$OUT/report.txt"
