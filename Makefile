@@ -68,7 +68,7 @@ endif
 # The compiler, stage by stage; the ONNX importer (compiler/import/) writes
 # a spec and weights and touches nothing else.
 LIB_SRCS := compiler/util.c compiler/ast.c compiler/json.c compiler/safetensors.c compiler/ir.c \
-            compiler/sema.c compiler/weights.c compiler/quant.c compiler/quantize.c compiler/interp.c \
+            compiler/sema.c compiler/weights.c compiler/quant.c compiler/quantize.c compiler/products.c compiler/interp.c \
             compiler/fixed.c compiler/fixed_plan.c compiler/ranges.c compiler/interp_int.c compiler/lower_int.c compiler/emit_c_int.c \
             compiler/lower.c compiler/lower_api.c compiler/emit_c.c compiler/emit_main.c runtime/lstmc_rows.c \
             compiler/import/onnx.c compiler/import/import.c compiler/import/import_shape.c \

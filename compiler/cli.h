@@ -31,6 +31,8 @@ typedef struct Args {
                                    NULL: the spec's arithmetic, else float */
     const char *ranges;         /* --ranges FILE: calibrated ranges (ranges.h) */
     const char *calibrate;      /* --calibrate DATA: calibrate on DATA first */
+    const char *products;       /* --products f32|int8 (run, eval, compile, build);
+                                   NULL: the spec's products */
     const char *weights_type;   /* --weights-type f32|f16|bf16|int8 (run, compile, build);
                                    NULL: the spec's weights_type, else f32 */
     const char *emit;           /* --emit c|llvm|bc|obj (compile); NULL: c */

@@ -110,3 +110,16 @@ int8_t quant_int8(float v, float scale)
     double q = nearbyint((double)v / (double)scale);
     return (int8_t)(q > 127.0 ? 127 : q < -127.0 ? -127 : q);
 }
+
+int quant_h_code(double h)
+{
+    double v = h * QUANT_H_LEVELS;
+    v = v >= -QUANT_H_LEVELS ? v : -QUANT_H_LEVELS;   /* (NaN too) */
+    v = v <= QUANT_H_LEVELS ? v : QUANT_H_LEVELS;
+    return (int)nearbyint(v);   /* the default rounding: to nearest, ties to even */
+}
+
+float quant_h_factor(float scale)
+{
+    return scale / (float)QUANT_H_LEVELS;
+}

@@ -844,6 +844,82 @@ static inline rt_vec rt_vload_i8(const int8_t *p)
 #define rt_vload_i8(p) ((float)*(p))
 #endif
 
+/* ---- piece rt_h_code (needs <stdint.h>) ---- */
+/*
+ * products int8 (lstmc --products int8): h, in [-1, 1], as the unsigned
+ * byte of the integer products: q + 128, q = h * 127 rounded to nearest
+ * even and clamped to [-127, 127] (NaN: -127). Adding and subtracting
+ * 1.5 * 2^23 rounds a float below 2^22 in magnitude to an integer, to
+ * nearest even, without libm or the rounding functions (in float: the
+ * target must not keep floats in wider registers, as x87 code does).
+ */
+static inline uint8_t rt_h_code(float h)
+{
+    float v = h * 127.0f;
+    v = v >= -127.0f ? v : -127.0f;
+    v = v <= 127.0f ? v : 127.0f;
+    v = (v + 12582912.0f) - 12582912.0f;
+    return (uint8_t)((int)v + 128);
+}
+
+/* ---- piece rt_ivec (needs rt_vec rt_h_code <stdint.h> <string.h>) ---- */
+/*
+ * rt_ivec, RT_IVL int32 sums of products int8's recurrent product:
+ * rt_idot4(acc, h, w) adds to lane r the sum over j < 4 of h[j] * w[4 r + j]
+ * (h: 4 unsigned bytes, w: 4 RT_IVL signed bytes), one vpdpbusd with AVX-512
+ * VNNI (RT_VL 16), AVX-VNNI or AVX-512 VNNI + VL (RT_VL 8); elsewhere a plain
+ * int32. Exact: no saturation (vpdpbusd, not vpdpbusds), and lstmc keeps the
+ * sums within int32. rt_vload_i32 converts RT_VL int32 to an rt_vec, each
+ * rounded to nearest even as C's conversion.
+ */
+#if RT_VISA_ == 1 && defined(__AVX512VNNI__)
+#define RT_IVL 16
+typedef __m512i rt_ivec;
+#define rt_ivload(p) _mm512_loadu_si512((const void *)(p))
+#define rt_ivstore(p, v) _mm512_storeu_si512((void *)(p), (v))
+static inline rt_ivec rt_idot4(rt_ivec acc, const uint8_t *h, const int8_t *w)
+{
+    int32_t h4;
+    memcpy(&h4, h, sizeof h4);
+    return _mm512_dpbusd_epi32(acc, _mm512_set1_epi32(h4), _mm512_loadu_si512((const void *)w));
+}
+#elif RT_VISA_ == 2 && (defined(__AVXVNNI__) || (defined(__AVX512VNNI__) && defined(__AVX512VL__)))
+#define RT_IVL 8
+typedef __m256i rt_ivec;
+#define rt_ivload(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#define rt_ivstore(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), (v))
+static inline rt_ivec rt_idot4(rt_ivec acc, const uint8_t *h, const int8_t *w)
+{
+    int32_t h4;
+    memcpy(&h4, h, sizeof h4);
+#if defined(__AVXVNNI__)
+    return _mm256_dpbusd_avx_epi32(acc, _mm256_set1_epi32(h4), rt_ivload(w));
+#else
+    return _mm256_dpbusd_epi32(acc, _mm256_set1_epi32(h4), rt_ivload(w));
+#endif
+}
+#else
+#define RT_IVL 1
+typedef int32_t rt_ivec;
+#define rt_ivload(p) (*(p))
+#define rt_ivstore(p, v) (*(p) = (v))
+static inline rt_ivec rt_idot4(rt_ivec acc, const uint8_t *h, const int8_t *w)
+{
+    return acc + h[0] * w[0] + h[1] * w[1] + h[2] * w[2] + h[3] * w[3];
+}
+#endif
+#if RT_VISA_ == 1
+#define rt_vload_i32(p) _mm512_cvtepi32_ps(_mm512_loadu_si512((const void *)(p)))
+#elif RT_VISA_ == 2
+#define rt_vload_i32(p) _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
+#elif RT_VISA_ == 3
+#define rt_vload_i32(p) vcvtq_f32_s32(vld1q_s32(p))
+#elif RT_VISA_ == 4
+#define rt_vload_i32(p) _mm_cvtepi32_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#else
+#define rt_vload_i32(p) ((float)*(p))
+#endif
+
 /* ---- end of pieces ---- */
 
 #endif

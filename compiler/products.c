@@ -1,0 +1,66 @@
+/*
+ * products.c - the checks of products int8 (products.h).
+ */
+#include "products.h"
+
+#include <stddef.h>
+
+/* Where the mode was asked for: the statement, or nowhere (a flag). */
+static const Loc *asked(const IrModel *m)
+{
+    return m->products_loc.src ? &m->products_loc : NULL;
+}
+
+/* Why h of LSTM layer l may leave [-1, 1], or NULL when it cannot:
+ * h = o * act(c), o a gate value in [0, 1] (or 1 without an output
+ * gate), act(c) in [-1, 1]; a projection has no such bound. */
+static const char *unbounded(const IrLstm *l)
+{
+    if (l->proj)
+        return "its projection's h has no bound";
+    ActKind o = l->gate_act.kind, c = l->cell_output_act.kind;
+    if (l->has_gate[GATE_O] && o != ACT_SIGMOID && o != ACT_HARD_SIGMOID)
+        return "its output gate's activation is not sigmoid or hard_sigmoid";
+    if (c != ACT_TANH && c != ACT_SOFTSIGN)
+        return "its cell_output activation is not tanh or softsign";
+    return NULL;
+}
+
+int products_prepare(IrModel *m)
+{
+    if (!m->products_int8)
+        return 0;
+    if (m->arithmetic != ARITH_FLOAT) {
+        diag_error(asked(m), "products int8 is for float arithmetic: arithmetic int16 computes in integers "
+                             "throughout");
+        return -1;
+    }
+    if (m->weights_type != WT_INT8) {
+        diag_error(asked(m), "products int8 multiplies int8 weights, not %s: add --weights-type int8 (or "
+                             "`weights_type int8;`)", quant_type_names[m->weights_type]);
+        return -1;
+    }
+    int bad = 0;
+    for (int n = 0; n < m->nlayers; n++) {
+        IrLayer *L = &m->layers[n];
+        if (L->kind == IR_GRU || L->kind == IR_RNN) {
+            diag_error(&L->loc, "layer '%s': products int8 covers lstm layers only, not a %s layer", L->name,
+                       L->kind == IR_GRU ? "gru" : "rnn");
+            bad = 1;
+            continue;
+        }
+        if (L->kind != IR_LSTM)
+            continue;
+        const char *why = unbounded(&L->lstm);
+        if (why) {
+            diag_error(&L->loc, "layer '%s': products int8 quantizes h in [-1, 1], but %s", L->name, why);
+            bad = 1;
+        } else if (L->lstm.recurrent > PRODUCTS_MAX_WIDTH) {
+            diag_error(&L->loc, "layer '%s': products int8 sums in int32, exact up to %d recurrent inputs, not %d",
+                       L->name, PRODUCTS_MAX_WIDTH, L->lstm.recurrent);
+            bad = 1;
+        }
+        L->lstm.products_int8 = 1;
+    }
+    return bad ? -1 : 0;
+}
