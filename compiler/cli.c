@@ -57,16 +57,16 @@ static IrModel *load_spec(Arena *arena, const char *spec_path, const char *weigh
     }
     if (m && m->arithmetic == ARITH_INT16 && fixed_supported(m) != 0)
         return NULL;   /* (before ir_quantize, whose message names --weights-type) */
+    WeightsType t = !m ? WT_F32 : type_override ? (WeightsType)quant_type_of(type_override) : m->weights_type;
+    if (m && products_prepare(m, t) != 0)
+        return NULL;   /* (before the weights: the checks need none) */
     if (!m || !with_weights)
         return m;
     if (weights_load(arena, m) != 0)
         return NULL;
-    WeightsType t = type_override ? (WeightsType)quant_type_of(type_override) : m->weights_type;
     if (m->arithmetic == ARITH_INT16)
         t = WT_INT8;   /* (a --weights-type other than int8 is a usage error) */
-    if (ir_quantize(arena, m, t) != 0)
-        return NULL;
-    return products_prepare(m) == 0 ? m : NULL;
+    return ir_quantize(arena, m, t) == 0 ? m : NULL;
 }
 
 IrModel *cli_load_spec(Arena *arena, const char *spec_path, const char *weights, int with_weights,

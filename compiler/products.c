@@ -26,7 +26,7 @@ static const char *unbounded(const IrLstm *l)
     return NULL;
 }
 
-int products_prepare(IrModel *m)
+int products_prepare(IrModel *m, WeightsType type)
 {
     if (!m->products_int8)
         return 0;
@@ -35,17 +35,16 @@ int products_prepare(IrModel *m)
                              "throughout");
         return -1;
     }
-    if (m->weights_type != WT_INT8) {
+    if (type != WT_INT8) {
         diag_error(asked(m), "products int8 multiplies int8 weights, not %s: add --weights-type int8 (or "
-                             "`weights_type int8;`)", quant_type_names[m->weights_type]);
+                             "`weights_type int8;`)", quant_type_names[type]);
         return -1;
     }
     int bad = 0;
     for (int n = 0; n < m->nlayers; n++) {
         IrLayer *L = &m->layers[n];
         if (L->kind == IR_GRU || L->kind == IR_RNN) {
-            diag_error(&L->loc, "layer '%s': products int8 covers lstm layers only, not a %s layer", L->name,
-                       L->kind == IR_GRU ? "gru" : "rnn");
+            diag_error(&L->loc, "%s '%s': products int8 is for lstm layers only (not gru or rnn yet)", L->kind == IR_GRU ? "gru" : "rnn", L->name);
             bad = 1;
             continue;
         }
@@ -53,10 +52,10 @@ int products_prepare(IrModel *m)
             continue;
         const char *why = unbounded(&L->lstm);
         if (why) {
-            diag_error(&L->loc, "layer '%s': products int8 quantizes h in [-1, 1], but %s", L->name, why);
+            diag_error(&L->loc, "lstm '%s': products int8 quantizes h in [-1, 1], but %s", L->name, why);
             bad = 1;
         } else if (L->lstm.recurrent > PRODUCTS_MAX_WIDTH) {
-            diag_error(&L->loc, "layer '%s': products int8 sums in int32, exact up to %d recurrent inputs, not %d",
+            diag_error(&L->loc, "lstm '%s': products int8 sums in int32, exact up to %d recurrent inputs, not %d",
                        L->name, PRODUCTS_MAX_WIDTH, L->lstm.recurrent);
             bad = 1;
         }

@@ -8,11 +8,11 @@
 
 #include "ir.h"
 
-/* With m->products_int8, checks that m can (int8 weights, float
- * arithmetic, LSTM layers whose h lies in [-1, 1]) and marks its LSTM
- * layers (IrLstm.products_int8). Returns 0, or -1 after reporting at the
- * statement or layer at fault. */
-int products_prepare(IrModel *m);
+/* With m->products_int8, checks that m can (weights stored as type int8,
+ * float arithmetic, LSTM layers whose h lies in [-1, 1]) and marks its
+ * LSTM layers (IrLstm.products_int8). Returns 0, or -1 after reporting at
+ * the statement or layer at fault. */
+int products_prepare(IrModel *m, WeightsType type);
 
 /* The largest recurrent width whose integer sums stay exact in int32: a
  * sum of R products (q_h + 128) * q_w, each at most 255 * 127 in

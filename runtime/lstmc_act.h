@@ -848,18 +848,19 @@ static inline rt_vec rt_vload_i8(const int8_t *p)
 /*
  * products int8 (lstmc --products int8): h, in [-1, 1], as the unsigned
  * byte of the integer products: q + 128, q = h * 127 rounded to nearest
- * even and clamped to [-127, 127] (NaN: -127). Adding and subtracting
- * 1.5 * 2^23 rounds a float below 2^22 in magnitude to an integer, to
- * nearest even, without libm or the rounding functions (in float: the
- * target must not keep floats in wider registers, as x87 code does).
+ * even and clamped to [-127, 127] (NaN: -127). Rounded from the part
+ * the conversion toward zero leaves (exact): no libm, no rounding mode,
+ * and nothing -ffast-math may reassociate away.
  */
 static inline uint8_t rt_h_code(float h)
 {
     float v = h * 127.0f;
     v = v >= -127.0f ? v : -127.0f;
     v = v <= 127.0f ? v : 127.0f;
-    v = (v + 12582912.0f) - 12582912.0f;
-    return (uint8_t)((int)v + 128);
+    int q = (int)v;
+    float r = v - (float)q;
+    q += (r > 0.5f || (r == 0.5f && (q & 1))) - (r < -0.5f || (r == -0.5f && (q & 1)));
+    return (uint8_t)(q + 128);
 }
 
 /* ---- piece rt_ivec (needs rt_vec rt_h_code <stdint.h> <string.h>) ---- */

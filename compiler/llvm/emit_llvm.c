@@ -1081,18 +1081,25 @@ static LLVMValueRef const_lanes(Gen *g, const int *lanes, unsigned n)
 }
 
 /* The byte of h (a float) as rt_h_code makes it: q + 128, q = h * 127
- * clamped to [-127, 127] (NaN: -127), rounded to nearest even by adding
- * and subtracting 1.5 * 2^23. */
+ * clamped to [-127, 127] (NaN: -127), rounded to nearest even from the
+ * part the conversion toward zero leaves. */
 static LLVMValueRef h_code(Gen *g, LLVMValueRef h)
 {
     LLVMValueRef lo = fconst(g, g->f32, -127.0), hi = fconst(g, g->f32, 127.0);
-    LLVMValueRef magic = fconst(g, g->f32, 12582912.0);
+    LLVMValueRef half = fconst(g, g->f32, 0.5), mhalf = fconst(g, g->f32, -0.5);
     LLVMValueRef v = fmul(g, h, hi);
     v = sel(g, fcmp(g, LLVMRealOGE, v, lo), v, lo);
     v = sel(g, fcmp(g, LLVMRealOLE, v, hi), v, hi);
-    v = fsub(g, fadd(g, v, magic), magic);
-    LLVMValueRef q = LLVMBuildAdd(g->b, LLVMBuildFPToSI(g->b, v, g->i32, ""), LLVMConstInt(g->i32, 128, 0), "");
-    return LLVMBuildTrunc(g->b, q, g->i8, "");
+    LLVMValueRef q = LLVMBuildFPToSI(g->b, v, g->i32, "");
+    LLVMValueRef r = fsub(g, v, LLVMBuildSIToFP(g->b, q, g->f32, ""));
+    LLVMValueRef odd = LLVMBuildTrunc(g->b, q, LLVMInt1TypeInContext(g->ctx), "");
+    LLVMValueRef up = LLVMBuildOr(g->b, fcmp(g, LLVMRealOGT, r, half),
+                                  LLVMBuildAnd(g->b, fcmp(g, LLVMRealOEQ, r, half), odd, ""), "");
+    LLVMValueRef down = LLVMBuildOr(g->b, fcmp(g, LLVMRealOLT, r, mhalf),
+                                    LLVMBuildAnd(g->b, fcmp(g, LLVMRealOEQ, r, mhalf), odd, ""), "");
+    q = LLVMBuildSub(g->b, LLVMBuildAdd(g->b, q, LLVMBuildZExt(g->b, up, g->i32, ""), ""),
+                     LLVMBuildZExt(g->b, down, g->i32, ""), "");
+    return LLVMBuildTrunc(g->b, LLVMBuildAdd(g->b, q, LLVMConstInt(g->i32, 128, 0), ""), g->i8, "");
 }
 
 /* A tile's sums (TR lanes of i32 at acc) += the 4 TR weights at w (i8*,
