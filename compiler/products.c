@@ -3,6 +3,7 @@
  */
 #include "products.h"
 
+#include <math.h>
 #include <stddef.h>
 
 /* Where the mode was asked for: the statement, or nowhere (a flag). */
@@ -11,18 +12,32 @@ static const Loc *asked(const IrModel *m)
     return m->products_loc.src ? &m->products_loc : NULL;
 }
 
+/* Whether act's values lie in [-1, 1] (for every input). */
+static int within_one(Activation act)
+{
+    switch (act.kind) {
+    case ACT_SIGMOID: case ACT_TANH: case ACT_HARD_SIGMOID: case ACT_SOFTSIGN:
+        return 1;
+    case ACT_SCALED_SIGMOID:   /* between a and b */
+        return fabs(act.a) <= 1 && fabs(act.b) <= 1;
+    case ACT_SCALED_TANH:      /* a tanh(b x) */
+        return fabs(act.a) <= 1;
+    default:
+        return 0;
+    }
+}
+
 /* Why h of LSTM layer l may leave [-1, 1], or NULL when it cannot:
- * h = o * act(c), o a gate value in [0, 1] (or 1 without an output
- * gate), act(c) in [-1, 1]; a projection has no such bound. */
+ * h = o * act(c), o the output gate's value (1 without one); a projection
+ * has no such bound. */
 static const char *unbounded(const IrLstm *l)
 {
     if (l->proj)
         return "its projection's h has no bound";
-    ActKind o = l->gate_act.kind, c = l->cell_output_act.kind;
-    if (l->has_gate[GATE_O] && o != ACT_SIGMOID && o != ACT_HARD_SIGMOID)
-        return "its output gate's activation is not sigmoid or hard_sigmoid";
-    if (c != ACT_TANH && c != ACT_SOFTSIGN)
-        return "its cell_output activation is not tanh or softsign";
+    if (l->has_gate[GATE_O] && !within_one(l->gate_act))
+        return "its gates' activation can leave [-1, 1]";
+    if (!within_one(l->cell_output_act))
+        return "its cell_output activation can leave [-1, 1]";
     return NULL;
 }
 

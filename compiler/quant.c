@@ -113,10 +113,11 @@ int8_t quant_int8(float v, float scale)
 
 int quant_h_code(double h)
 {
-    double v = h * QUANT_H_LEVELS;
-    v = v >= -QUANT_H_LEVELS ? v : -QUANT_H_LEVELS;   /* (NaN too) */
-    v = v <= QUANT_H_LEVELS ? v : QUANT_H_LEVELS;
-    return (int)nearbyint(v);   /* the default rounding: to nearest, ties to even */
+    /* in float, as the generated code: h rounded to float, times 127 rounded */
+    float v = (float)h * (float)QUANT_H_LEVELS;
+    float c = v >= -(float)QUANT_H_LEVELS ? v : -(float)QUANT_H_LEVELS;   /* (NaN too) */
+    c = c <= (float)QUANT_H_LEVELS ? c : (float)QUANT_H_LEVELS;
+    return (int)nearbyintf(c);   /* the default rounding: to nearest, ties to even */
 }
 
 float quant_h_factor(float scale)
