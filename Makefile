@@ -526,7 +526,7 @@ TESTS := check-unit check-act check-diag check-cli check-workbench check-fixture
 NOLLVM_TESTS := check-unit check-diag check-cli check-workbench check-fixtures check-examples check-build \
                 check-examples-build check-golden-c check-names check-llvm check-examples-trained check-limits \
                 check-fuzz check-state check-python
-CHECK_PASSES := "" "SAN=1 DIFF_MODELS=30 DIFF_OBJ_MODELS=15 DIFF_EXACT_MODELS=6" \
+CHECK_PASSES := "" "SAN=1 DIFF_MODELS=30 DIFF_OBJ_MODELS=15 DIFF_EXACT_MODELS=6 DIFF_PRODUCTS_MODELS=20" \
                 $(if $(LLVM_CONFIG),"LLVM_CONFIG= B=$(B)/nollvm FIXTURE_EVERY=4 @ $(NOLLVM_TESTS)")
 # The programs the suites need, built before each pass with the machine's
 # cores (make -j, by tests/run_check.sh): one suite at a time would build

@@ -906,6 +906,11 @@ static void emit_cell_defines(Emitter *e, const LowCell *c)
         emit_line(e, " * the int32 accumulators of a tile, vectors of %s */", c->simd ? "RT_IVL" : "1");
         emit_line(e, "#define %s_HQ_COLS %d", M, c->hq_cols);
         emit_line(e, "#define %s_IVECS (%s_TILE_ROWS / %s)", M, M, c->simd ? "RT_IVL" : "1");
+        emit_line(e, "/* sets of them (groups of 4 columns g, g+1, ... each to its own set, summed");
+        emit_line(e, " * at the end, exactly): hide the latency of the dot products */");
+        emit_line(e, "#define %s_ISPLIT (RT_ACCS / %s_IVECS >= 4 ? 4 : RT_ACCS / %s_IVECS >= 2 ? 2 : 1)", M, M, M);
+        emit_line(e, "/* columns of the passes of ISPLIT groups; the rest a group at a time */");
+        emit_line(e, "#define %s_IKFULL (%s_HQ_COLS / (4 * %s_ISPLIT) * (4 * %s_ISPLIT))", M, M, M, M);
     }
     if (c->cells_whole) {
         emit_line(e, "/* where tile row r goes in a step's rows gate by gate (its gate's H rows, the");
@@ -1757,7 +1762,14 @@ static void emit_recur_int8(Emitter *e, Arena *a, const LowCell *c)
     emit_function(e, "static void %s_recur(const float *pre, float h[%s_HIDDEN], float c[%s_HIDDEN], float hn[%s_HIDDEN])",
                   c->id, M, M, M);
     emit_line(e, "uint8_t hq[%s_HQ_COLS];", M);
-    emit_line(e, "for (int k = 0; k < %s_HIDDEN; k++)", M);
+    if (simd) {
+        emit_line(e, "int k0 = 0;");
+        emit_line(e, "for (; k0 + RT_VL <= %s_HIDDEN; k0 += RT_VL)", M);
+        emit_line(e, "    rt_vh_code(h + k0, hq + k0);");
+        emit_line(e, "for (int k = k0; k < %s_HIDDEN; k++)", M);
+    } else {
+        emit_line(e, "for (int k = 0; k < %s_HIDDEN; k++)", M);
+    }
     emit_line(e, "    hq[k] = rt_h_code(h[k]);");
     if (c->hq_cols > c->recurrent) {
         emit_line(e, "for (int k = %s_HIDDEN; k < %s_HQ_COLS; k++)", M, M);
@@ -1768,25 +1780,48 @@ static void emit_recur_int8(Emitter *e, Arena *a, const LowCell *c)
     emit_line(e, "const float *pt = pre + t * %s_TILE_ROWS;  /* the tile's projected input */", M);
     emit_line(e, "float a[%s_TILE_ROWS];  /* the tile's gate pre-activations */", M);
     emit_line(e, "int32_t sums[%s_TILE_ROWS];", M);
-    emit_line(e, "%s acc[%s_IVECS];", simd ? "rt_ivec" : "int32_t", M);
+    const char *dot = simd ? "acc[q][l] = rt_idot4(acc[q][l], hk, wk + l * 4 * RT_IVL);"
+                           : "acc[q][l] += hk[0] * wk[4 * l] + hk[1] * wk[4 * l + 1] + hk[2] * wk[4 * l + 2] + "
+                             "hk[3] * wk[4 * l + 3];";
+    emit_line(e, "%s acc[%s_ISPLIT][%s_IVECS];", simd ? "rt_ivec" : "int32_t", M, M);
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_IVECS; l++)", M);
-    emit_line(e, "    acc[l] = %s;", simd ? arena_printf(a, "rt_ivload(&%s[t][l * RT_IVL])", c->h_corr.name)
-                                      : arena_printf(a, "%s[t][l]", c->h_corr.name));
+    emit_line(e, "    acc[0][l] = %s;", simd ? arena_printf(a, "rt_ivload(&%s[t][l * RT_IVL])", c->h_corr.name)
+                                         : arena_printf(a, "%s[t][l]", c->h_corr.name));
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 1; q < %s_ISPLIT; q++)", M);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_IVECS; l++)", M);
+    emit_line(e, "    acc[q][l] = %s;", simd ? "rt_ivzero()" : "0");
+    emit_close(e, "");
     emit_line(e, "RT_NO_UNROLL");
-    emit_open(e, "for (int k = 0; k < %s_HQ_COLS; k += 4)", M);
-    emit_line(e, "const int8_t *wk = w + k * %s_TILE_ROWS;  /* columns k .. k+3, 4 per row */", M);
+    emit_open(e, "for (int k = 0; k < %s_IKFULL; k += 4 * %s_ISPLIT)", M, M);
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 0; q < %s_ISPLIT; q++)", M);
+    emit_line(e, "const int8_t *wk = w + (k + 4 * q) * %s_TILE_ROWS;  /* columns k + 4q .. k + 4q + 3 */", M);
+    emit_line(e, "const uint8_t *hk = hq + k + 4 * q;");
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_IVECS; l++)", M);
+    emit_line(e, "    %s", dot);
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_open(e, "for (int k = %s_IKFULL; k < %s_HQ_COLS; k += 4)", M, M);
+    emit_line(e, "const int q = 0;");
+    emit_line(e, "const int8_t *wk = w + k * %s_TILE_ROWS;", M);
     emit_line(e, "const uint8_t *hk = hq + k;");
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_IVECS; l++)", M);
-    if (simd)
-        emit_line(e, "    acc[l] = rt_idot4(acc[l], hk, wk + l * 4 * RT_IVL);");
-    else
-        emit_line(e, "    acc[l] += hk[0] * wk[4 * l] + hk[1] * wk[4 * l + 1] + hk[2] * wk[4 * l + 2] + hk[3] * wk[4 * l + 3];");
+    emit_line(e, "    %s", dot);
+    emit_close(e, "");
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 1; q < %s_ISPLIT; q++)", M);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_IVECS; l++)", M);
+    emit_line(e, "    acc[0][l] = %s;", simd ? "rt_ivadd(acc[0][l], acc[q][l])" : "acc[0][l] + acc[q][l]");
     emit_close(e, "");
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_IVECS; l++)", M);
-    emit_line(e, "    %s;", simd ? "rt_ivstore(sums + l * RT_IVL, acc[l])" : "sums[l] = acc[l]");
+    emit_line(e, "    %s;", simd ? "rt_ivstore(sums + l * RT_IVL, acc[0][l])" : "sums[l] = acc[0][l]");
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
     const char *f = arena_printf(a, "%s[t]", c->h_factor.name);

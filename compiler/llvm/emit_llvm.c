@@ -1167,8 +1167,15 @@ static Fn build_recur_int8(Gen *g, const LowCell *c, const CellArrays *ca)
     fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_recur", c->id), ps, 4, 0, &fn.t);
     LLVMValueRef pre = param(g, 0), h = param(g, 1), cs = param(g, 2), m = param(g, 3);
     long TR = c->tile_rows, R = c->recurrent, R4 = c->hq_cols;
+    /* sets of sums (groups of 4 columns g, g+1, ... each to its own, summed
+     * at the end, exactly): as many as the float product's (steps_per_pass) */
+    int ks = c->steps_per_pass;
+    long full = R4 / (4 * ks) * (4 * ks);
     LLVMValueRef hq = LLVMBuildBitCast(g->b, slot(g, LLVMArrayType(g->i8, (unsigned)R4)), LLVMPointerType(g->i8, 0), "");
-    LLVMValueRef acc = LLVMBuildBitCast(g->b, slot(g, LLVMArrayType(g->i32, (unsigned)TR)), LLVMPointerType(g->i32, 0), "");
+    LLVMValueRef accs[4];
+    for (int q = 0; q < ks; q++)
+        accs[q] = LLVMBuildBitCast(g->b, slot(g, LLVMArrayType(g->i32, (unsigned)TR)), LLVMPointerType(g->i32, 0), "");
+    LLVMValueRef acc = accs[0];
     Loop k;
     loop_open(g, &k, cidx(g, 0), cidx(g, R), 1);
     LLVMBuildStore(g->b, h_code(g, loadf(g, gep(g, h, k.i))), LLVMBuildGEP2(g->b, g->i8, hq, &k.i, 1, ""));
@@ -1182,9 +1189,27 @@ static Fn build_recur_int8(Gen *g, const LowCell *c, const CellArrays *ca)
     LLVMValueRef row0 = mul(g, t.i, cidx(g, TR));
     LLVMValueRef w = gepw(g, &c->w_h, ca->w_h, mul(g, t.i, cidx(g, R4 * TR)));
     LLVMBuildMemCpy(g->b, acc, 4, LLVMBuildGEP2(g->b, g->i32, ca->h_corr, &row0, 1, ""), 4, cidx(g, 4 * TR));
-    loop_open(g, &k, cidx(g, 0), cidx(g, R4), 4);
-    dot4(g, c, acc, gepw(g, &c->w_h, w, mul(g, k.i, cidx(g, TR))), LLVMBuildGEP2(g->b, g->i8, hq, &k.i, 1, ""));
-    loop_close(g, &k);
+    for (int q = 1; q < ks; q++)
+        LLVMBuildMemSet(g->b, accs[q], LLVMConstInt(g->i8, 0, 0), cidx(g, 4 * TR), 4);
+    for (int pass = 0; pass < 2; pass++) {
+        int qn = pass == 0 ? ks : 1;
+        loop_open(g, &k, cidx(g, pass == 0 ? 0 : full), cidx(g, pass == 0 ? full : R4), 4 * qn);
+        for (int q = 0; q < qn; q++) {
+            LLVMValueRef col = add(g, k.i, cidx(g, 4 * q));
+            dot4(g, c, accs[q], gepw(g, &c->w_h, w, mul(g, col, cidx(g, TR))), LLVMBuildGEP2(g->b, g->i8, hq, &col, 1, ""));
+        }
+        loop_close(g, &k);
+    }
+    if (ks > 1) {
+        LLVMTypeRef st = LLVMVectorType(g->i32, (unsigned)TR);
+        LLVMValueRef sum = NULL;
+        for (int q = 0; q < ks; q++) {
+            LLVMValueRef v = LLVMBuildLoad2(g->b, st, LLVMBuildBitCast(g->b, accs[q], LLVMPointerType(st, 0), ""), "");
+            LLVMSetAlignment(v, 4);
+            sum = q ? LLVMBuildAdd(g->b, sum, v, "") : v;
+        }
+        LLVMSetAlignment(LLVMBuildStore(g->b, sum, LLVMBuildBitCast(g->b, acc, LLVMPointerType(st, 0), "")), 4);
+    }
     LLVMValueRef pt = gep(g, pre, row0), f = gep(g, ca->h_factor, row0);
     for (int l = 0; l < A.n; l++) {
         LLVMTypeRef it = A.vw > 1 ? LLVMVectorType(g->i32, A.vw) : g->i32;

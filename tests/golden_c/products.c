@@ -422,19 +422,57 @@ static inline products_rt_vec products_rt_vload_i8(const int8_t *p)
  */
 static inline uint8_t products_rt_h_code(float h)
 {
+    /* (the comparisons in double, exactly the float ones: a target that
+     * evaluates float in double, s390x, warns of the implicit promotion) */
     float v = h * 127.0f;
-    v = v >= -127.0f ? v : -127.0f;
-    v = v <= 127.0f ? v : 127.0f;
+    if (!((double)v >= -127.0))
+        v = -127.0f;
+    if ((double)v > 127.0)
+        v = 127.0f;
     int q = (int)v;
-    float r = v - (float)q;
-    q += (r > 0.5f || (r == 0.5f && (q & 1))) - (r < -0.5f || (r == -0.5f && (q & 1)));
+    double r = (double)(v - (float)q);
+    q += (r > 0.5 || (r == 0.5 && (q & 1))) - (r < -0.5 || (r == -0.5 && (q & 1)));
     return (uint8_t)(q + 128);
 }
 
-/* ---- piece products_rt_ivec (needs products_rt_vec products_rt_h_code <stdint.h> <string.h>) ---- */
+/* ---- piece products_rt_vh_code (needs products_rt_vec products_rt_h_code <stdint.h>) ---- */
+/*
+ * products_rt_h_code of the PRODUCTS_RT_VL floats at p into the PRODUCTS_RT_VL bytes at q: AVX-512
+ * and AVX2 clamp (max, then min: a NaN becomes -127) and round to nearest
+ * even by the instruction's own mode (not MXCSR's), the same bytes as
+ * products_rt_h_code's; elsewhere products_rt_h_code on each.
+ */
+#if PRODUCTS_RT_VISA_ == 1
+static inline void products_rt_vh_code(const float *p, uint8_t *q)
+{
+    __m512 v = _mm512_mul_ps(_mm512_loadu_ps(p), _mm512_set1_ps(127.0f));
+    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-127.0f)), _mm512_set1_ps(127.0f));
+    __m512i i = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm_storeu_si128((__m128i *)(void *)q, _mm512_cvtepi32_epi8(_mm512_add_epi32(i, _mm512_set1_epi32(128))));
+}
+#elif PRODUCTS_RT_VISA_ == 2
+static inline void products_rt_vh_code(const float *p, uint8_t *q)
+{
+    __m256 v = _mm256_mul_ps(_mm256_loadu_ps(p), _mm256_set1_ps(127.0f));
+    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-127.0f)), _mm256_set1_ps(127.0f));
+    __m256i i = _mm256_cvttps_epi32(_mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    i = _mm256_add_epi32(i, _mm256_set1_epi32(128));
+    __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));   /* 8 int16, in order */
+    _mm_storel_epi64((__m128i *)(void *)q, _mm_packus_epi16(w, w));
+}
+#else
+static inline void products_rt_vh_code(const float *p, uint8_t *q)
+{
+    for (int k = 0; k < PRODUCTS_RT_VL; k++)
+        q[k] = products_rt_h_code(p[k]);
+}
+#endif
+
+/* ---- piece products_rt_ivec (needs products_rt_vec products_rt_vh_code <stdint.h> <string.h>) ---- */
 /*
  * products_rt_ivec, PRODUCTS_RT_IVL int32 sums of products int8's recurrent product:
  * products_rt_idot4(acc, h, w) adds to lane r the sum over j < 4 of h[j] * w[4 r + j]
+ * (with a load, a store, a zero and a sum of two products_rt_ivec)
  * (h: 4 unsigned bytes, w: 4 PRODUCTS_RT_IVL signed bytes), one vpdpbusd with AVX-512
  * VNNI (PRODUCTS_RT_VL 16), AVX-VNNI or AVX-512 VNNI + VL (PRODUCTS_RT_VL 8); elsewhere a plain
  * int32. Exact: no saturation (vpdpbusd, not vpdpbusds), and lstmc keeps the
@@ -446,6 +484,8 @@ static inline uint8_t products_rt_h_code(float h)
 typedef __m512i products_rt_ivec;
 #define products_rt_ivload(p) _mm512_loadu_si512((const void *)(p))
 #define products_rt_ivstore(p, v) _mm512_storeu_si512((void *)(p), (v))
+#define products_rt_ivzero() _mm512_setzero_si512()
+#define products_rt_ivadd(a, b) _mm512_add_epi32((a), (b))
 static inline products_rt_ivec products_rt_idot4(products_rt_ivec acc, const uint8_t *h, const int8_t *w)
 {
     int32_t h4;
@@ -457,6 +497,8 @@ static inline products_rt_ivec products_rt_idot4(products_rt_ivec acc, const uin
 typedef __m256i products_rt_ivec;
 #define products_rt_ivload(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
 #define products_rt_ivstore(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), (v))
+#define products_rt_ivzero() _mm256_setzero_si256()
+#define products_rt_ivadd(a, b) _mm256_add_epi32((a), (b))
 static inline products_rt_ivec products_rt_idot4(products_rt_ivec acc, const uint8_t *h, const int8_t *w)
 {
     int32_t h4;
@@ -472,6 +514,8 @@ static inline products_rt_ivec products_rt_idot4(products_rt_ivec acc, const uin
 typedef int32_t products_rt_ivec;
 #define products_rt_ivload(p) (*(p))
 #define products_rt_ivstore(p, v) (*(p) = (v))
+#define products_rt_ivzero() 0
+#define products_rt_ivadd(a, b) ((a) + (b))
 static inline products_rt_ivec products_rt_idot4(products_rt_ivec acc, const uint8_t *h, const int8_t *w)
 {
     return acc + h[0] * w[0] + h[1] * w[1] + h[2] * w[2] + h[3] * w[3];
@@ -519,6 +563,11 @@ static inline products_rt_ivec products_rt_idot4(products_rt_ivec acc, const uin
  * the int32 accumulators of a tile, vectors of PRODUCTS_RT_IVL */
 #define PRODUCTS_LSTM_HQ_COLS 16
 #define PRODUCTS_LSTM_IVECS (PRODUCTS_LSTM_TILE_ROWS / PRODUCTS_RT_IVL)
+/* sets of them (groups of 4 columns g, g+1, ... each to its own set, summed
+ * at the end, exactly): hide the latency of the dot products */
+#define PRODUCTS_LSTM_ISPLIT (PRODUCTS_RT_ACCS / PRODUCTS_LSTM_IVECS >= 4 ? 4 : PRODUCTS_RT_ACCS / PRODUCTS_LSTM_IVECS >= 2 ? 2 : 1)
+/* columns of the passes of ISPLIT groups; the rest a group at a time */
+#define PRODUCTS_LSTM_IKFULL (PRODUCTS_LSTM_HQ_COLS / (4 * PRODUCTS_LSTM_ISPLIT) * (4 * PRODUCTS_LSTM_ISPLIT))
 
 /* input weights of lstm lstm, transposed by tile: 1 tiles of 16 units; per tile and column k, the tile's 64 gate rows (i, f, g, o: 16 units each) */
 PRODUCTS_WEIGHTS_ATTR static const int8_t products_lstm_w_x[1][2][64] = {
@@ -822,28 +871,54 @@ static void products_lstm_project(const float *x, size_t n, float *pre)
 static void products_lstm_recur(const float *pre, float h[PRODUCTS_LSTM_HIDDEN], float c[PRODUCTS_LSTM_HIDDEN], float hn[PRODUCTS_LSTM_HIDDEN])
 {
     uint8_t hq[PRODUCTS_LSTM_HQ_COLS];
-    for (int k = 0; k < PRODUCTS_LSTM_HIDDEN; k++)
+    int k0 = 0;
+    for (; k0 + PRODUCTS_RT_VL <= PRODUCTS_LSTM_HIDDEN; k0 += PRODUCTS_RT_VL)
+        products_rt_vh_code(h + k0, hq + k0);
+    for (int k = k0; k < PRODUCTS_LSTM_HIDDEN; k++)
         hq[k] = products_rt_h_code(h[k]);
     for (int t = 0; t < PRODUCTS_LSTM_TILES; t++) {
         const int8_t *w = &products_lstm_w_h[t][0][0];
         const float *pt = pre + t * PRODUCTS_LSTM_TILE_ROWS;  /* the tile's projected input */
         float a[PRODUCTS_LSTM_TILE_ROWS];  /* the tile's gate pre-activations */
         int32_t sums[PRODUCTS_LSTM_TILE_ROWS];
-        products_rt_ivec acc[PRODUCTS_LSTM_IVECS];
+        products_rt_ivec acc[PRODUCTS_LSTM_ISPLIT][PRODUCTS_LSTM_IVECS];
         PRODUCTS_RT_UNROLL
         for (int l = 0; l < PRODUCTS_LSTM_IVECS; l++)
-            acc[l] = products_rt_ivload(&products_lstm_h_corr[t][l * PRODUCTS_RT_IVL]);
+            acc[0][l] = products_rt_ivload(&products_lstm_h_corr[t][l * PRODUCTS_RT_IVL]);
+        PRODUCTS_RT_UNROLL
+        for (int q = 1; q < PRODUCTS_LSTM_ISPLIT; q++) {
+            PRODUCTS_RT_UNROLL
+            for (int l = 0; l < PRODUCTS_LSTM_IVECS; l++)
+                acc[q][l] = products_rt_ivzero();
+        }
         PRODUCTS_RT_NO_UNROLL
-        for (int k = 0; k < PRODUCTS_LSTM_HQ_COLS; k += 4) {
-            const int8_t *wk = w + k * PRODUCTS_LSTM_TILE_ROWS;  /* columns k .. k+3, 4 per row */
+        for (int k = 0; k < PRODUCTS_LSTM_IKFULL; k += 4 * PRODUCTS_LSTM_ISPLIT) {
+            PRODUCTS_RT_UNROLL
+            for (int q = 0; q < PRODUCTS_LSTM_ISPLIT; q++) {
+                const int8_t *wk = w + (k + 4 * q) * PRODUCTS_LSTM_TILE_ROWS;  /* columns k + 4q .. k + 4q + 3 */
+                const uint8_t *hk = hq + k + 4 * q;
+                PRODUCTS_RT_UNROLL
+                for (int l = 0; l < PRODUCTS_LSTM_IVECS; l++)
+                    acc[q][l] = products_rt_idot4(acc[q][l], hk, wk + l * 4 * PRODUCTS_RT_IVL);
+            }
+        }
+        for (int k = PRODUCTS_LSTM_IKFULL; k < PRODUCTS_LSTM_HQ_COLS; k += 4) {
+            const int q = 0;
+            const int8_t *wk = w + k * PRODUCTS_LSTM_TILE_ROWS;
             const uint8_t *hk = hq + k;
             PRODUCTS_RT_UNROLL
             for (int l = 0; l < PRODUCTS_LSTM_IVECS; l++)
-                acc[l] = products_rt_idot4(acc[l], hk, wk + l * 4 * PRODUCTS_RT_IVL);
+                acc[q][l] = products_rt_idot4(acc[q][l], hk, wk + l * 4 * PRODUCTS_RT_IVL);
+        }
+        PRODUCTS_RT_UNROLL
+        for (int q = 1; q < PRODUCTS_LSTM_ISPLIT; q++) {
+            PRODUCTS_RT_UNROLL
+            for (int l = 0; l < PRODUCTS_LSTM_IVECS; l++)
+                acc[0][l] = products_rt_ivadd(acc[0][l], acc[q][l]);
         }
         PRODUCTS_RT_UNROLL
         for (int l = 0; l < PRODUCTS_LSTM_IVECS; l++)
-            products_rt_ivstore(sums + l * PRODUCTS_RT_IVL, acc[l]);
+            products_rt_ivstore(sums + l * PRODUCTS_RT_IVL, acc[0][l]);
         PRODUCTS_RT_UNROLL
         for (int l = 0; l < PRODUCTS_LSTM_VECS; l++)
             products_rt_vstore(a + l * PRODUCTS_RT_VL, products_rt_vfma(products_rt_vload_i32(sums + l * PRODUCTS_RT_VL), products_rt_vload(products_lstm_h_factor[t] + l * PRODUCTS_RT_VL), products_rt_vload(pt + l * PRODUCTS_RT_VL)));

@@ -353,12 +353,16 @@ static inline float products_tiny_rt_sigmoidf_fast(float x)
  */
 static inline uint8_t products_tiny_rt_h_code(float h)
 {
+    /* (the comparisons in double, exactly the float ones: a target that
+     * evaluates float in double, s390x, warns of the implicit promotion) */
     float v = h * 127.0f;
-    v = v >= -127.0f ? v : -127.0f;
-    v = v <= 127.0f ? v : 127.0f;
+    if (!((double)v >= -127.0))
+        v = -127.0f;
+    if ((double)v > 127.0)
+        v = 127.0f;
     int q = (int)v;
-    float r = v - (float)q;
-    q += (r > 0.5f || (r == 0.5f && (q & 1))) - (r < -0.5f || (r == -0.5f && (q & 1)));
+    double r = (double)(v - (float)q);
+    q += (r > 0.5 || (r == 0.5 && (q & 1))) - (r < -0.5 || (r == -0.5 && (q & 1)));
     return (uint8_t)(q + 128);
 }
 
@@ -392,6 +396,11 @@ static inline uint8_t products_tiny_rt_h_code(float h)
  * the int32 accumulators of a tile, vectors of 1 */
 #define PRODUCTS_TINY_LSTM_HQ_COLS 4
 #define PRODUCTS_TINY_LSTM_IVECS (PRODUCTS_TINY_LSTM_TILE_ROWS / 1)
+/* sets of them (groups of 4 columns g, g+1, ... each to its own set, summed
+ * at the end, exactly): hide the latency of the dot products */
+#define PRODUCTS_TINY_LSTM_ISPLIT (PRODUCTS_TINY_RT_ACCS / PRODUCTS_TINY_LSTM_IVECS >= 4 ? 4 : PRODUCTS_TINY_RT_ACCS / PRODUCTS_TINY_LSTM_IVECS >= 2 ? 2 : 1)
+/* columns of the passes of ISPLIT groups; the rest a group at a time */
+#define PRODUCTS_TINY_LSTM_IKFULL (PRODUCTS_TINY_LSTM_HQ_COLS / (4 * PRODUCTS_TINY_LSTM_ISPLIT) * (4 * PRODUCTS_TINY_LSTM_ISPLIT))
 
 /* input weights of lstm lstm, transposed by tile: 3 tiles of 1 units; per tile and column k, the tile's 4 gate rows (i, f, g, o: 1 units each) */
 PRODUCTS_TINY_WEIGHTS_ATTR static const int8_t products_tiny_lstm_w_x[3][2][4] = {
@@ -556,21 +565,44 @@ static void products_tiny_lstm_recur(const float *pre, float h[PRODUCTS_TINY_LST
         const float *pt = pre + t * PRODUCTS_TINY_LSTM_TILE_ROWS;  /* the tile's projected input */
         float a[PRODUCTS_TINY_LSTM_TILE_ROWS];  /* the tile's gate pre-activations */
         int32_t sums[PRODUCTS_TINY_LSTM_TILE_ROWS];
-        int32_t acc[PRODUCTS_TINY_LSTM_IVECS];
+        int32_t acc[PRODUCTS_TINY_LSTM_ISPLIT][PRODUCTS_TINY_LSTM_IVECS];
         PRODUCTS_TINY_RT_UNROLL
         for (int l = 0; l < PRODUCTS_TINY_LSTM_IVECS; l++)
-            acc[l] = products_tiny_lstm_h_corr[t][l];
+            acc[0][l] = products_tiny_lstm_h_corr[t][l];
+        PRODUCTS_TINY_RT_UNROLL
+        for (int q = 1; q < PRODUCTS_TINY_LSTM_ISPLIT; q++) {
+            PRODUCTS_TINY_RT_UNROLL
+            for (int l = 0; l < PRODUCTS_TINY_LSTM_IVECS; l++)
+                acc[q][l] = 0;
+        }
         PRODUCTS_TINY_RT_NO_UNROLL
-        for (int k = 0; k < PRODUCTS_TINY_LSTM_HQ_COLS; k += 4) {
-            const int8_t *wk = w + k * PRODUCTS_TINY_LSTM_TILE_ROWS;  /* columns k .. k+3, 4 per row */
+        for (int k = 0; k < PRODUCTS_TINY_LSTM_IKFULL; k += 4 * PRODUCTS_TINY_LSTM_ISPLIT) {
+            PRODUCTS_TINY_RT_UNROLL
+            for (int q = 0; q < PRODUCTS_TINY_LSTM_ISPLIT; q++) {
+                const int8_t *wk = w + (k + 4 * q) * PRODUCTS_TINY_LSTM_TILE_ROWS;  /* columns k + 4q .. k + 4q + 3 */
+                const uint8_t *hk = hq + k + 4 * q;
+                PRODUCTS_TINY_RT_UNROLL
+                for (int l = 0; l < PRODUCTS_TINY_LSTM_IVECS; l++)
+                    acc[q][l] += hk[0] * wk[4 * l] + hk[1] * wk[4 * l + 1] + hk[2] * wk[4 * l + 2] + hk[3] * wk[4 * l + 3];
+            }
+        }
+        for (int k = PRODUCTS_TINY_LSTM_IKFULL; k < PRODUCTS_TINY_LSTM_HQ_COLS; k += 4) {
+            const int q = 0;
+            const int8_t *wk = w + k * PRODUCTS_TINY_LSTM_TILE_ROWS;
             const uint8_t *hk = hq + k;
             PRODUCTS_TINY_RT_UNROLL
             for (int l = 0; l < PRODUCTS_TINY_LSTM_IVECS; l++)
-                acc[l] += hk[0] * wk[4 * l] + hk[1] * wk[4 * l + 1] + hk[2] * wk[4 * l + 2] + hk[3] * wk[4 * l + 3];
+                acc[q][l] += hk[0] * wk[4 * l] + hk[1] * wk[4 * l + 1] + hk[2] * wk[4 * l + 2] + hk[3] * wk[4 * l + 3];
+        }
+        PRODUCTS_TINY_RT_UNROLL
+        for (int q = 1; q < PRODUCTS_TINY_LSTM_ISPLIT; q++) {
+            PRODUCTS_TINY_RT_UNROLL
+            for (int l = 0; l < PRODUCTS_TINY_LSTM_IVECS; l++)
+                acc[0][l] = acc[0][l] + acc[q][l];
         }
         PRODUCTS_TINY_RT_UNROLL
         for (int l = 0; l < PRODUCTS_TINY_LSTM_IVECS; l++)
-            sums[l] = acc[l];
+            sums[l] = acc[0][l];
         PRODUCTS_TINY_RT_UNROLL
         for (int l = 0; l < PRODUCTS_TINY_LSTM_VECS; l++)
             a[l] = (float)sums[l] * products_tiny_lstm_h_factor[t][l] + pt[l];
