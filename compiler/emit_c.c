@@ -303,6 +303,8 @@ static void emit_banner(Emitter *e, Arena *a, const LowModel *lm, const EmitOpti
         emit_line(e, " * flash: %ld bytes of weights (static const; the matrices stored as %s)", lm->flash_bytes,
                   lm->weights_type == WT_F16 ? "float16" : lm->weights_type == WT_BF16 ? "bfloat16"
                                                                                      : "int8, a scale per row");
+    if (lm->ir->products_int8)
+        emit_line(e, " * products int8: each LSTM layer's recurrent product from h quantized to int8 (SPEC.md)");
     if (lm->streaming)
         emit_line(e, " * RAM:   %ld bytes (%s_state: state and per-step scratch)", lm->state_bytes,
                   lm->name);

@@ -98,12 +98,11 @@ typedef struct LowTarget {
     int known;
     int vl, accs, fma;
     int act_fma;               /* the fast activations' RT_FMA fuses */
-    int vnni;                  /* the dot products of 4 bytes (products int8): 0 none,
-                                  else the int32 lanes of one instruction, vl (AVX-512
-                                  VNNI with vl 16; AVX-VNNI, or AVX-512 VNNI + VL,
-                                  with vl 8) */
     int size;                  /* code size before speed (--opt-level s, z): one
                                   step (column set) per pass of the tiled kernels */
+    int vnni;                  /* the dot products of 4 bytes (products int8): 0 none,
+                                  else the int32 lanes of one instruction, vl (AVX-512
+                                  VNNI with vl 16; AVX-VNNI with vl 8) */
 } LowTarget;
 
 /* One direction of one LSTM layer. */

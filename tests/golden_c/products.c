@@ -13,6 +13,7 @@
  *   lstm  lstm             2 -> 16    hidden 16
  *
  * flash: 2176 bytes of weights (static const; the matrices stored as int8, a scale per row)
+ * products int8: each LSTM layer's recurrent product from h quantized to int8 (SPEC.md)
  * RAM:   8384 bytes (products_state: state and per-step scratch)
  */
 #include "products.h"

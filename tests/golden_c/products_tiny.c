@@ -14,6 +14,7 @@
  *   dense head             3 -> 2     softmax
  *
  * flash: 286 bytes of weights (static const; the matrices stored as int8, a scale per row)
+ * products int8: each LSTM layer's recurrent product from h quantized to int8 (SPEC.md)
  * RAM:   1572 bytes (products_tiny_state: state and per-step scratch)
  */
 #include "products_tiny.h"
