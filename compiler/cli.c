@@ -137,9 +137,10 @@ int cli_lower_options(const Args *a, LowerOptions *o)
     return -1;
 }
 
-IrModel *cli_load_spec_as(Arena *arena, const char *spec_path, const char *weights, const char *type)
+IrModel *cli_load_spec_as(Arena *arena, const char *spec_path, const char *weights, const char *type,
+                          const char *products)
 {
-    return load_spec(arena, spec_path, weights, 1, 0, type, NULL, NULL);
+    return load_spec(arena, spec_path, weights, 1, 0, type, NULL, products);
 }
 
 IrModel *cli_load_model(Arena *arena, const Args *a)

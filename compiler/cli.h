@@ -70,7 +70,8 @@ IrModel *cli_load_spec(Arena *arena, const char *spec_path, const char *weights,
                        int print_ast);
 /* The same with weights, stored as type (a --weights-type; NULL: as the
  * spec's weights_type says). */
-IrModel *cli_load_spec_as(Arena *arena, const char *spec_path, const char *weights, const char *type);
+IrModel *cli_load_spec_as(Arena *arena, const char *spec_path, const char *weights, const char *type,
+                          const char *products);
 /* The same for the command's SPEC, -w and --weights-type. */
 IrModel *cli_load_model(Arena *arena, const Args *a);
 

@@ -155,7 +155,7 @@ static const Flag flags[] = {
     {"--activations", NULL, F_RUN | F_COMPILE | F_BUILD | F_EVAL, 1},
     {"--threads", NULL, F_COMPILE, 1},
     {"--chunk", NULL, F_COMPILE | F_BUILD, 1},
-    {"--products", NULL, F_INT16, 1},
+    {"--products", NULL, F_INT16 | F_COMPARE | F_VERIFY, 1},
     {"--weights-type", NULL, F_RUN | F_COMPILE | F_BUILD | F_EVAL | F_COMPARE | F_VERIFY, 1},
     {"--emit", NULL, F_COMPILE | F_BUILD, 1},
     {"--target", NULL, F_COMPILE, 1},
