@@ -597,7 +597,7 @@ PRODUCTS_WEIGHTS_ATTR static const int8_t products_lstm_w_x[1][2][64] = {
     },
 };
 
-/* recurrent weights of lstm lstm (int8, products int8), by tile in groups of 4 columns: per tile and columns 4k .. 4k+3, each of the tile's 64 gate rows' 4 weights together (columns past 16 are zeros) */
+/* recurrent weights of lstm lstm (int8, products int8), by tile in groups of 4 columns: per tile and columns 4k .. 4k+3, each of the tile's 64 gate rows' 4 weights together */
 PRODUCTS_WEIGHTS_ATTR static const int8_t products_lstm_w_h[1][4][256] = {
     /* tile 0 */
     {
