@@ -533,7 +533,9 @@ static void tile_int8_products(Arena *a, LowCell *c)
     c->w_h.comment = arena_printf(a, "recurrent weights of %s (int8, products int8), by tile in groups of 4 "
                                   "columns: per tile and columns 4k .. 4k+3, each of the tile's %d gate rows' 4 "
                                   "weights together%s", c->title, TR,
-                                  R4 > R ? arena_printf(a, " (columns %d .. %d, past h's, are zeros)", R, R4 - 1) : "");
+                                  R4 - R > 1 ? arena_printf(a, " (columns %d .. %d, past h's, are zeros)", R, R4 - 1)
+                                  : R4 > R   ? arena_printf(a, " (column %d, past h's, is zero)", R)
+                                             : "");
     c->h_factor = array_of(a, c->id, "h_factor", arena_printf(a, "products int8 of %s: each recurrent row's factor, "
                                                               "its scale / 127, by tile", c->title),
                            0, NT, TR, factor);

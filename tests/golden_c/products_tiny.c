@@ -422,7 +422,7 @@ PRODUCTS_TINY_WEIGHTS_ATTR static const int8_t products_tiny_lstm_w_x[3][2][4] =
     },
 };
 
-/* recurrent weights of lstm lstm (int8, products int8), by tile in groups of 4 columns: per tile and columns 4k .. 4k+3, each of the tile's 4 gate rows' 4 weights together (columns 3 .. 3, past h's, are zeros) */
+/* recurrent weights of lstm lstm (int8, products int8), by tile in groups of 4 columns: per tile and columns 4k .. 4k+3, each of the tile's 4 gate rows' 4 weights together (column 3, past h's, is zero) */
 PRODUCTS_TINY_WEIGHTS_ATTR static const int8_t products_tiny_lstm_w_h[3][1][16] = {
     /* tile 0 */
     {
