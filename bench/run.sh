@@ -270,6 +270,10 @@ variant_tables() {
             def_system "$t" "$wt-gcc" "$wt" gcc "$wt weights, gcc" std-gcc
             def_system "$t" "$wt-llvm" "$wt" llvm "$wt weights, LLVM object" std-llvm
         done
+        # int8 weights times h quantized to int8 (products int8: VNNI)
+        def_model "$t" int8p "weights_type int8, products int8" "" "" "$std" "weights_type int8; products int8;"
+        def_system "$t" int8p-gcc int8p gcc "int8 weights, products int8, gcc" std-gcc
+        def_system "$t" int8p-llvm int8p llvm "int8 weights, products int8, LLVM object" std-llvm
         int16_systems "$t"
         def_system "$t" onednn std onednn "oneDNN lstm_forward (float32)"
         def_system "$t" naive std "skip:$nopeer" "naive C, gcc $OPT"

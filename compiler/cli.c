@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "fixed_plan.h"
+#include "products.h"
 #include "quantize.h"
 
 #include "ast.h"
@@ -27,7 +28,8 @@ int cli_usage_error(const Args *a, const char *fmt, const char *what)
 /* cli_load_spec, with the weights stored as type_override (a
  * --weights-type; NULL: as the spec's `weights_type` says, f32 without). */
 static IrModel *load_spec(Arena *arena, const char *spec_path, const char *weights, int with_weights,
-                          int print_ast, const char *type_override, const char *arith_override)
+                          int print_ast, const char *type_override, const char *arith_override,
+                          const char *products_override)
 {
     Source *src = source_read(arena, spec_path);
     if (!src)
@@ -45,6 +47,8 @@ static IrModel *load_spec(Arena *arena, const char *spec_path, const char *weigh
     IrModel *m = sema_check(arena, spec, weights);
     if (m && arith_override)
         m->arithmetic = (Arithmetic)fixed_arith_of(arith_override);
+    if (m && products_override)
+        m->products_int8 = strcmp(products_override, "int8") == 0;
     if (m && m->arithmetic == ARITH_INT16 && !type_override && m->weights_type != WT_INT8 &&
         m->weights_type_loc.src) {
         diag_error(&m->weights_type_loc, "arithmetic int16 computes with int8 weights, not %s",
@@ -53,11 +57,13 @@ static IrModel *load_spec(Arena *arena, const char *spec_path, const char *weigh
     }
     if (m && m->arithmetic == ARITH_INT16 && fixed_supported(m) != 0)
         return NULL;   /* (before ir_quantize, whose message names --weights-type) */
+    WeightsType t = !m ? WT_F32 : type_override ? (WeightsType)quant_type_of(type_override) : m->weights_type;
+    if (m && products_prepare(m, t) != 0)
+        return NULL;   /* (before the weights: the checks need none) */
     if (!m || !with_weights)
         return m;
     if (weights_load(arena, m) != 0)
         return NULL;
-    WeightsType t = type_override ? (WeightsType)quant_type_of(type_override) : m->weights_type;
     if (m->arithmetic == ARITH_INT16)
         t = WT_INT8;   /* (a --weights-type other than int8 is a usage error) */
     return ir_quantize(arena, m, t) == 0 ? m : NULL;
@@ -66,7 +72,7 @@ static IrModel *load_spec(Arena *arena, const char *spec_path, const char *weigh
 IrModel *cli_load_spec(Arena *arena, const char *spec_path, const char *weights, int with_weights,
                        int print_ast)
 {
-    return load_spec(arena, spec_path, weights, with_weights, print_ast, NULL, NULL);
+    return load_spec(arena, spec_path, weights, with_weights, print_ast, NULL, NULL, NULL);
 }
 
 char *cli_shell_join(Arena *a, const char *const *v, int n)
@@ -131,14 +137,15 @@ int cli_lower_options(const Args *a, LowerOptions *o)
     return -1;
 }
 
-IrModel *cli_load_spec_as(Arena *arena, const char *spec_path, const char *weights, const char *type)
+IrModel *cli_load_spec_as(Arena *arena, const char *spec_path, const char *weights, const char *type,
+                          const char *products)
 {
-    return load_spec(arena, spec_path, weights, 1, 0, type, NULL);
+    return load_spec(arena, spec_path, weights, 1, 0, type, NULL, products);
 }
 
 IrModel *cli_load_model(Arena *arena, const Args *a)
 {
-    return load_spec(arena, a->pos[0], a->weights, 1, 0, a->weights_type, a->arithmetic);
+    return load_spec(arena, a->pos[0], a->weights, 1, 0, a->weights_type, a->arithmetic, a->products);
 }
 
 int cli_no_llvm(const char *what)

@@ -31,6 +31,8 @@ typedef struct Args {
                                    NULL: the spec's arithmetic, else float */
     const char *ranges;         /* --ranges FILE: calibrated ranges (ranges.h) */
     const char *calibrate;      /* --calibrate DATA: calibrate on DATA first */
+    const char *products;       /* --products f32|int8 (run, eval, compile, build);
+                                   NULL: the spec's products */
     const char *weights_type;   /* --weights-type f32|f16|bf16|int8 (run, compile, build);
                                    NULL: the spec's weights_type, else f32 */
     const char *emit;           /* --emit c|llvm|bc|obj (compile); NULL: c */
@@ -68,7 +70,8 @@ IrModel *cli_load_spec(Arena *arena, const char *spec_path, const char *weights,
                        int print_ast);
 /* The same with weights, stored as type (a --weights-type; NULL: as the
  * spec's weights_type says). */
-IrModel *cli_load_spec_as(Arena *arena, const char *spec_path, const char *weights, const char *type);
+IrModel *cli_load_spec_as(Arena *arena, const char *spec_path, const char *weights, const char *type,
+                          const char *products);
 /* The same for the command's SPEC, -w and --weights-type. */
 IrModel *cli_load_model(Arena *arena, const Args *a);
 

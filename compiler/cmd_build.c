@@ -84,6 +84,7 @@ const char usage_build[] =
     "  --weights-type T     the weight matrices stored as f32, f16, bf16 or int8,\n"
     "                       as for compile (the program writes what `lstmc run\n"
     "                       --weights-type T` writes)\n"
+    "  --products int8      int8 recurrent products, as for compile\n"
     "  --arithmetic int16   the integer-only code of compile --arithmetic int16\n"
     "  --ranges FILE        (formats from --ranges or --calibrate DATA): the\n"
     "                       program rounds each input to the input's format and\n"

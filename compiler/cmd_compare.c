@@ -15,7 +15,8 @@
 
 const char usage_compare[] =
     "usage: lstmc compare A.lstm B.lstm DATA [-w WEIGHTS [-w WEIGHTS_B]]\n"
-    "                     [--weights-type T] [--tolerance T] [--format F] [--header]\n"
+    "                     [--weights-type T [--products int8]] [--tolerance T]\n"
+    "                     [--format F] [--header]\n"
     "\n"
     "Runs both specs in the reference interpreter on DATA (as 'lstmc run'\n"
     "reads it) and prints, for each output and, where layer k of A and layer k\n"
@@ -31,6 +32,7 @@ const char usage_compare[] =
     "  --weights-type T     B's weights stored as f32, f16, bf16 or int8 (A's as\n"
     "                       its spec says): what narrow storage costs, with A and\n"
     "                       B the same spec\n"
+    "  --products int8      B's recurrent products from h in int8 (SPEC.md)\n"
     "  --tolerance T        the difference that counts (default 1e-6)\n"
     "  --format F           DATA's form: text, f32 or npy\n"
     "  --header             DATA is text with a first line of column names\n"
@@ -177,7 +179,7 @@ int cmd_compare(const Args *a)
     int status = EXIT_BAD_INPUT;
     IrModel *ma = cli_load_spec(&arena, a->pos[0], a->weights, 1, 0);
     IrModel *mb = ma ? cli_load_spec_as(&arena, a->pos[1], a->weights_b ? a->weights_b : a->weights,
-                                        a->weights_type) : NULL;
+                                        a->weights_type, a->products) : NULL;
     if (mb && ma->input != mb->input) {
         diag_file_error(a->pos[1], "reads %d inputs per step, %s reads %d: they cannot run on the same data",
                         mb->input, a->pos[0], ma->input);

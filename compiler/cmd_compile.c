@@ -17,7 +17,7 @@
 
 const char usage_compile[] =
     "usage: lstmc compile SPEC [-w WEIGHTS] -o PREFIX [--name NAME] [--activations exact|fast]\n"
-    "                     [--threads N] [--chunk N] [--weights-type T]\n"
+    "                     [--threads N] [--chunk N] [--weights-type T [--products int8]]\n"
     "                     [--arithmetic int16 --ranges FILE]\n"
     "                     [--emit c|llvm|bc|obj [--target TRIPLE]\n"
     "                     [--cpu CPU] [--features LIST] [--opt-level 2|3|s|z]]\n"
@@ -47,6 +47,7 @@ const char usage_compile[] =
     "                         even), int8 (a quarter, one scale per row); the\n"
     "                         arithmetic stays float. Overrides the spec's\n"
     "                         weights_type; `lstmc run` takes it too\n"
+    "  --products int8        int8 weights times int8 h (SPEC.md)\n"
     "  --arithmetic int16     integer-only code, no FPU needed (SPEC.md)\n"
     "  --ranges, --calibrate  int16: a ranges file (lstmc calibrate), or data\n"
     "  --chunk N              steps whose input projection is computed at once\n"

@@ -46,6 +46,7 @@ const char usage_eval[] =
     "  -w, --weights FILE   weights to use instead of the spec's 'weights' file\n"
     "  --weights-type T     the weights as stored in f32, f16, bf16 or int8 (as\n"
     "                       for run); the spec's weights_type by default\n"
+    "  --products int8      int8 recurrent products (as for run)\n"
     "  --arithmetic A       float or int16: the integer interpreter (as for run)\n"
     "  --ranges FILE        int16: the tensors' ranges, from 'lstmc calibrate'\n"
     "  --calibrate DATA     int16: calibrate on DATA first (instead of --ranges)\n"

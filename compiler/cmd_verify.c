@@ -35,6 +35,7 @@ const char usage_verify[] =
     "  -w, --weights FILE   weights to use instead of the spec's 'weights' file\n"
     "  --weights-type T     every path with the weights stored as f32, f16, bf16\n"
     "                       or int8 (see compile --help); the spec's by default\n"
+    "  --products int8      every path with int8 recurrent products (SPEC.md)\n"
     "  --tolerance T        the largest difference accepted (default 1e-4)\n"
     "  --format F           DATA's form: text, f32 or npy\n"
     "  --header             DATA is text with a first line of column names\n"
@@ -162,13 +163,15 @@ static int run_program(Arena *a, const Args *args, const IrModel *m, const char 
     }
     self[n] = '\0';
     const char *prog = arena_printf(a, "%s/model%s", dir, obj ? "-obj" : "-c");
-    const char *build[14];
+    const char *build[16];
     int k = 0;
     build[k++] = self, build[k++] = "build", build[k++] = args->pos[0], build[k++] = "-o", build[k++] = prog;
     if (args->weights)
         build[k++] = "-w", build[k++] = args->weights;
     if (args->weights_type)
         build[k++] = "--weights-type", build[k++] = args->weights_type;
+    if (args->products)
+        build[k++] = "--products", build[k++] = args->products;
     if (obj)
         build[k++] = "--emit", build[k++] = "obj";
     build[k] = NULL;

@@ -303,6 +303,8 @@ static void emit_banner(Emitter *e, Arena *a, const LowModel *lm, const EmitOpti
         emit_line(e, " * flash: %ld bytes of weights (static const; the matrices stored as %s)", lm->flash_bytes,
                   lm->weights_type == WT_F16 ? "float16" : lm->weights_type == WT_BF16 ? "bfloat16"
                                                                                      : "int8, a scale per row");
+    if (lm->ir->products_int8)
+        emit_line(e, " * products int8: each LSTM layer's recurrent product from h quantized to int8 (SPEC.md)");
     if (lm->streaming)
         emit_line(e, " * RAM:   %ld bytes (%s_state: state and per-step scratch)", lm->state_bytes,
                   lm->name);
@@ -750,6 +752,30 @@ static void emit_array(Emitter *e, const LowArray *arr)
     emit_blank(e);
 }
 
+/* An int32 array (products int8's h_corr), eight values to a line, a brace
+ * pair per plane. */
+static void emit_ints(Emitter *e, const LowInts *arr)
+{
+    if (!arr->data)
+        return;
+    emit_line(e, "/* %s */", arr->comment);
+    emit_open(e, "%s_WEIGHTS_ATTR static const int32_t %s[%d][%d] =", e->macro, arr->name, arr->planes, arr->rows);
+    for (int t = 0; t < arr->planes; t++) {
+        emit_line(e, "{");
+        e->indent++;
+        for (int k = 0; k < arr->rows; k += 8) {
+            for (int q = 0; q < e->indent; q++)
+                fputs("    ", e->f);
+            for (int j = k; j < k + 8 && j < arr->rows; j++)
+                fprintf(e->f, "%s%ld,", j > k ? " " : "", (long)arr->data[(size_t)t * (size_t)arr->rows + (size_t)j]);
+            fputc('\n', e->f);
+        }
+        emit_close(e, ",");
+    }
+    emit_close(e, ";");
+    emit_blank(e);
+}
+
 /* ---- one LSTM layer-direction ---- */
 
 /* Whether a tile's input projection and recurrent product have rows of
@@ -877,6 +903,17 @@ static void emit_cell_defines(Emitter *e, const LowCell *c)
     }
     emit_line(e, "#define %s_GATE_ROWS %d  /* %s rows of a step: TILES x %s */", M, c->gate_rows,
               split_rows(c) ? "projected input" : "gate", in_rows(c));
+    if (c->products_int8) {
+        emit_line(e, "/* products int8: h as bytes (q + 128), R rounded up to a multiple of 4, and");
+        emit_line(e, " * the int32 accumulators of a tile, vectors of %s */", c->simd ? "RT_IVL" : "1");
+        emit_line(e, "#define %s_HQ_COLS %d", M, c->hq_cols);
+        emit_line(e, "#define %s_IVECS (%s_TILE_ROWS / %s)", M, M, c->simd ? "RT_IVL" : "1");
+        emit_line(e, "/* sets of them (groups of 4 columns g, g+1, ... each to its own set, summed");
+        emit_line(e, " * at the end, exactly): hide the latency of the dot products */");
+        emit_line(e, "#define %s_ISPLIT (RT_ACCS / %s_IVECS >= 4 ? 4 : RT_ACCS / %s_IVECS >= 2 ? 2 : 1)", M, M, M);
+        emit_line(e, "/* columns of the passes of ISPLIT groups; the rest a group at a time */");
+        emit_line(e, "#define %s_IKFULL (%s_HQ_COLS / (4 * %s_ISPLIT) * (4 * %s_ISPLIT))", M, M, M, M);
+    }
     if (c->cells_whole) {
         emit_line(e, "/* where tile row r goes in a step's rows gate by gate (its gate's H rows, the");
         emit_line(e, " * tile's units from t * TILE): every cell is updated at once, after the tiles */");
@@ -1728,6 +1765,94 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
     emit_blank(e);
 }
 
+/* products int8 (lower.h): one step from the projected input, h quantized
+ * once, then tile by tile the integer recurrent product, its rows in
+ * float, and the cells. */
+static void emit_recur_int8(Emitter *e, Arena *a, const LowCell *c)
+{
+    const char *M = c->macro;
+    int simd = c->simd;
+    emit_line(e, "/* One step of %s from its projected input pre (GATE_ROWS floats):", c->title);
+    emit_line(e, " * h, c -> the new h, c, with products int8: h as bytes hq = q + 128, each tile");
+    emit_line(e, " * row's sum of hq * w in int32 from h_corr (so, the sum of q * w), rounded to");
+    emit_line(e, " * float, times h_factor, plus pre. hn is scratch: the new h, copied to h. */");
+    emit_function(e, "static void %s_recur(const float *pre, float h[%s_HIDDEN], float c[%s_HIDDEN], float hn[%s_HIDDEN])",
+                  c->id, M, M, M);
+    emit_line(e, "uint8_t hq[%s_HQ_COLS];", M);
+    if (simd) {
+        emit_line(e, "int k0 = 0;");
+        emit_line(e, "for (; k0 + RT_VL <= %s_HIDDEN; k0 += RT_VL)", M);
+        emit_line(e, "    rt_vh_code(h + k0, hq + k0);");
+        emit_line(e, "for (int k = k0; k < %s_HIDDEN; k++)", M);
+    } else {
+        emit_line(e, "for (int k = 0; k < %s_HIDDEN; k++)", M);
+    }
+    emit_line(e, "    hq[k] = rt_h_code(h[k]);");
+    if (c->hq_cols > c->recurrent) {
+        emit_line(e, "for (int k = %s_HIDDEN; k < %s_HQ_COLS; k++)", M, M);
+        emit_line(e, "    hq[k] = 128;  /* q = 0 (their weights are zeros) */");
+    }
+    emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
+    emit_line(e, "const int8_t *w = &%s[t][0][0];", c->w_h.name);
+    emit_line(e, "const float *pt = pre + t * %s_TILE_ROWS;  /* the tile's projected input */", M);
+    emit_line(e, "float a[%s_TILE_ROWS];  /* the tile's gate pre-activations */", M);
+    emit_line(e, "int32_t sums[%s_TILE_ROWS];", M);
+    const char *dot = simd ? "acc[q][l] = rt_idot4(acc[q][l], hk, wk + l * 4 * RT_IVL);"
+                           : "acc[q][l] += hk[0] * wk[4 * l] + hk[1] * wk[4 * l + 1] + hk[2] * wk[4 * l + 2] + "
+                             "hk[3] * wk[4 * l + 3];";
+    emit_line(e, "%s acc[%s_ISPLIT][%s_IVECS];", simd ? "rt_ivec" : "int32_t", M, M);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_IVECS; l++)", M);
+    emit_line(e, "    acc[0][l] = %s;", simd ? arena_printf(a, "rt_ivload(&%s[t][l * RT_IVL])", c->h_corr.name)
+                                         : arena_printf(a, "%s[t][l]", c->h_corr.name));
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 1; q < %s_ISPLIT; q++)", M);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_IVECS; l++)", M);
+    emit_line(e, "    acc[q][l] = %s;", simd ? "rt_ivzero()" : "0");
+    emit_close(e, "");
+    emit_line(e, "RT_NO_UNROLL");
+    emit_open(e, "for (int k = 0; k < %s_IKFULL; k += 4 * %s_ISPLIT)", M, M);
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 0; q < %s_ISPLIT; q++)", M);
+    emit_line(e, "const int8_t *wk = w + (k + 4 * q) * %s_TILE_ROWS;  /* columns k + 4q .. k + 4q + 3 */", M);
+    emit_line(e, "const uint8_t *hk = hq + k + 4 * q;");
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_IVECS; l++)", M);
+    emit_line(e, "    %s", dot);
+    emit_close(e, "");
+    emit_close(e, "");
+    emit_open(e, "for (int k = %s_IKFULL; k < %s_HQ_COLS; k += 4)", M, M);
+    emit_line(e, "const int q = 0;");
+    emit_line(e, "const int8_t *wk = w + k * %s_TILE_ROWS;", M);
+    emit_line(e, "const uint8_t *hk = hq + k;");
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_IVECS; l++)", M);
+    emit_line(e, "    %s", dot);
+    emit_close(e, "");
+    emit_line(e, "RT_UNROLL");
+    emit_open(e, "for (int q = 1; q < %s_ISPLIT; q++)", M);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_IVECS; l++)", M);
+    emit_line(e, "    acc[0][l] = %s;", simd ? "rt_ivadd(acc[0][l], acc[q][l])" : "acc[0][l] + acc[q][l]");
+    emit_close(e, "");
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_IVECS; l++)", M);
+    emit_line(e, "    %s;", simd ? "rt_ivstore(sums + l * RT_IVL, acc[0][l])" : "sums[l] = acc[0][l]");
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    const char *f = arena_printf(a, "%s[t]", c->h_factor.name);
+    emit_line(e, "    %s;", simd ? arena_printf(a, "rt_vstore(a + l * RT_VL, rt_vfma(rt_vload_i32(sums + l * RT_VL), "
+                                                   "rt_vload(%s + l * RT_VL), rt_vload(pt + l * RT_VL)))", f)
+                             : arena_printf(a, "a[l] = (float)sums[l] * %s[l] + pt[l]", f));
+    emit_cells(e, a, c, 0);
+    emit_close(e, "");
+    emit_line(e, "/* the new h, now that no tile reads the old one */");
+    emit_line(e, "memcpy(h, hn, sizeof(float) * %s_HIDDEN);", M);
+    emit_close(e, "");
+    emit_blank(e);
+}
+
 /* The threaded form of cell_run: each thread's share, and the entry that
  * hands the other threads their shares. */
 static void emit_cell_run_threads(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c, int index)
@@ -1837,6 +1962,18 @@ static void emit_batch_pass(Emitter *e, Arena *a, const LowModel *lm, const LowC
 static void emit_batch_recur(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c)
 {
     const char *M = c->macro;
+    if (c->products_int8) {   /* (h quantized per sequence: one sequence at a time) */
+        emit_line(e, "/* %s, the recurrence of nb <= %s_CHUNK sequences from their projected", c->title, lm->macro);
+        emit_line(e, " * inputs pre (rows of GATE_ROWS floats), one after the other (%s_recur);", c->id);
+        emit_line(e, " * sequence b's state is s[b], its new h in s[b].h and s[b].m. */");
+        emit_function(e, "static void %s_batch_recur(const float *pre, size_t nb, %s_state *s)", c->id, lm->name);
+        emit_line(e, "for (size_t b = 0; b < nb; b++)");
+        emit_line(e, "    %s_recur(pre + b * %s_GATE_ROWS, s[b].%s, s[b].%s, s[b].m);", c->id, M,
+                  fname(lm, c->h_field), fname(lm, c->c_field));
+        emit_close(e, "");
+        emit_blank(e);
+        return;
+    }
     emit_line(e, "/* %s, the recurrence of nb <= %s_CHUNK sequences from their projected", c->title, lm->macro);
     emit_line(e, " * inputs pre (rows of GATE_ROWS floats): gates = pre + w_h h and the cell");
     /* (sequences per pass: as many as the recurrent product's accumulator sets) */
@@ -1870,6 +2007,8 @@ static void emit_cell(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c
     emit_array(e, &c->b_tiled);
     emit_array(e, &c->b_hn);
     emit_array(e, &c->s_tiled);
+    emit_array(e, &c->h_factor);
+    emit_ints(e, &c->h_corr);
     for (int g = 0; g < GATE_COUNT; g++)
         emit_array(e, &c->peep[g]);
     emit_array(e, &c->w_proj);
@@ -1879,7 +2018,10 @@ static void emit_cell(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c
     if (c->proj)
         emit_projection(e, a, c);
     emit_project(e, a, c);
-    emit_recur(e, a, c, 0);
+    if (c->products_int8)
+        emit_recur_int8(e, a, c);
+    else
+        emit_recur(e, a, c, 0);
     if (c->step_kernel)
         emit_recur(e, a, c, 1);
     if (c->threads > 1)

@@ -95,6 +95,23 @@ static double dot_row(const float *w, int row, const double *v, int n)
     return (s0 + s1) + (s2 + s3);
 }
 
+/* products int8 (SPEC "Integer recurrent products"): row `row` of an int8
+ * gate matrix w [rows, I + R] (values q_w * scale) times [x, h], the input
+ * columns in double, the recurrent ones as the integer sum of q_w * q_h,
+ * q_h = quant_h_code(h) (hq), times the row's quant_h_factor. */
+static double dot_row_int8_h(const float *w, const float *scale, int row, const double *x, int I, const int *hq,
+                             int R)
+{
+    const float *r = w + (size_t)row * (size_t)(I + R);
+    double s = 0;
+    for (int k = 0; k < I; k++)
+        s += (double)r[k] * x[k];
+    long sum = 0;
+    for (int k = 0; scale[row] != 0 && k < R; k++)
+        sum += lrint((double)r[I + k] / (double)scale[row]) * hq[k];
+    return s + (double)sum * (double)quant_h_factor(scale[row]);
+}
+
 /* A bias element, or 0 when the layer has no bias. */
 static double bias(const float *b, int i)
 {
@@ -184,6 +201,7 @@ typedef struct Cell {
     double *gi;     /* [NB] gate values */
     double *gf;
     double *go;
+    int *hq;        /* [R] products int8: h quantized (quant_h_code) */
 } Cell;
 
 static void cell_init(Cell *cs, const IrLstm *l)
@@ -202,6 +220,7 @@ static void cell_init(Cell *cs, const IrLstm *l)
     cs->gi = mem_alloc(sizeof(double) * NB);
     cs->gf = mem_alloc(sizeof(double) * NB);
     cs->go = mem_alloc(sizeof(double) * NB);
+    cs->hq = mem_alloc(sizeof(int) * R);
 }
 
 static void cell_free(Cell *cs)
@@ -217,6 +236,7 @@ static void cell_free(Cell *cs)
     mem_free(cs->gi);
     mem_free(cs->gf);
     mem_free(cs->go);
+    mem_free(cs->hq);
 }
 
 /* h, c = the initial state: h0, c0 or zeros. */
@@ -228,11 +248,20 @@ static void cell_reset(Cell *cs, const IrLstm *l, const IrDirection *d)
         cs->c[j] = d->c0 ? d->c0[j] : 0;
 }
 
+/* Row `row` of gate g's weights times [x, h] (cs->xh; products int8: h as
+ * cs->hq). */
+static double gate_dot(const IrLstm *l, const IrDirection *d, Gate g, int row, const Cell *cs)
+{
+    if (l->products_int8)
+        return dot_row_int8_h(d->w[g], d->w_scale[g], row, cs->xh, l->input, cs->hq, l->recurrent);
+    return dot_row(d->w[g], row, cs->xh, l->input + l->recurrent);
+}
+
 /* One step of direction d of LSTM layer l: reads x[I], updates h and c. */
 static void cell_step(const IrLstm *l, const IrDirection *d, Cell *cs, const double *x)
 {
     int I = l->input, H = l->hidden, S = l->block_size, NB = l->blocks;
-    int P = l->proj, R = l->recurrent, K = I + R;
+    int P = l->proj, R = l->recurrent;
     double *xh = cs->xh, *h = cs->h, *c = cs->c, *ag = cs->ag, *m = cs->m;
     double *ai = cs->ai, *af = cs->af, *ao = cs->ao, *gi = cs->gi, *gf = cs->gf, *go = cs->go;
 
@@ -241,13 +270,15 @@ static void cell_step(const IrLstm *l, const IrDirection *d, Cell *cs, const dou
         xh[k] = x[k];
     for (int r = 0; r < R; r++)
         xh[I + r] = h[r];
+    for (int r = 0; l->products_int8 && r < R; r++)
+        cs->hq[r] = quant_h_code(h[r]);
 
     /* input gate pre-activation: ai = w_i . xh + b_i + sum_j p_i c */
     for (int b = 0; b < NB; b++) {
         ai[b] = 0;
         if (!l->has_gate[GATE_I])
             continue;
-        ai[b] = dot_row(d->w[GATE_I], b, xh, K) + bias(d->b[GATE_I], b);
+        ai[b] = gate_dot(l, d, GATE_I, b, cs) + bias(d->b[GATE_I], b);
         if (d->p[GATE_I])
             for (int j = b * S; j < (b + 1) * S; j++)
                 ai[b] += (double)d->p[GATE_I][j] * c[j];
@@ -260,7 +291,7 @@ static void cell_step(const IrLstm *l, const IrDirection *d, Cell *cs, const dou
         af[b] = 0;
         if (!l->has_gate[GATE_F] || l->coupled)
             continue;
-        af[b] = dot_row(d->w[GATE_F], b, xh, K) + bias(d->b[GATE_F], b);
+        af[b] = gate_dot(l, d, GATE_F, b, cs) + bias(d->b[GATE_F], b);
         if (d->p[GATE_F])
             for (int j = b * S; j < (b + 1) * S; j++)
                 af[b] += (double)d->p[GATE_F][j] * c[j];
@@ -270,7 +301,7 @@ static void cell_step(const IrLstm *l, const IrDirection *d, Cell *cs, const dou
 
     /* cell input pre-activation, one per cell: ag = w_g . xh + b_g */
     for (int j = 0; j < H; j++) {
-        ag[j] = dot_row(d->w[GATE_G], j, xh, K) + bias(d->b[GATE_G], j);
+        ag[j] = gate_dot(l, d, GATE_G, j, cs) + bias(d->b[GATE_G], j);
         ag[j] = clip(ag[j], l->clip_gates);
     }
 
@@ -301,7 +332,7 @@ static void cell_step(const IrLstm *l, const IrDirection *d, Cell *cs, const dou
             go[b] = 1.0;
             continue;
         }
-        ao[b] = dot_row(d->w[GATE_O], b, xh, K) + bias(d->b[GATE_O], b);
+        ao[b] = gate_dot(l, d, GATE_O, b, cs) + bias(d->b[GATE_O], b);
         if (d->p[GATE_O])
             for (int j = b * S; j < (b + 1) * S; j++)
                 ao[b] += (double)d->p[GATE_O][j] * c[j];

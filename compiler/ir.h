@@ -83,6 +83,10 @@ typedef struct IrLstm {
     double clip_cell;         /* TFLite cell_clip: c'; 0 = none */
     double clip_proj;         /* TFLite proj_clip: h' after projection; 0 = none */
     int dirs;                 /* 1, or 2 for bidirectional (outputs concatenated fwd, bwd) */
+    /* products int8 (SPEC "Integer recurrent products"): w_h h is computed
+     * from h quantized to int8 each step (quant_h_code), integer products
+     * summed exactly, times the row's quant_h_factor; needs int8 weights */
+    int products_int8;
     IrDirection dir[2];
 } IrLstm;
 
@@ -202,6 +206,9 @@ typedef struct IrModel {
     Loc weights_type_loc;       /* the `weights_type` statement, if any */
     Arithmetic arithmetic;      /* float, or int16 (then weights_type is int8) */
     Loc arithmetic_loc;         /* the `arithmetic` statement, if any */
+    int products_int8;          /* `products int8;` (--products): the LSTM layers'
+                                   recurrent products in integers (products.h) */
+    Loc products_loc;           /* the `products` statement, if any */
     const char *ranges_path;    /* `ranges "FILE";` resolved as weights_path is, or NULL */
     /* `input tokens;`: the model reads token ids, which its first layer,
      * this embedding (not among layers), turns into vectors; layers[0]

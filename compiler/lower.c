@@ -501,6 +501,52 @@ static void cell_begin(Arena *a, LowCell *c, const IrLayer *L, const char *kind,
     c->reverse = reverse;
 }
 
+/* products int8 (lower.h): w_h (its int8 codes) re-laid in groups of 4
+ * columns, each row's sum of weights for h_corr, each row's factor. */
+static void tile_int8_products(Arena *a, LowCell *c)
+{
+    int NT = c->tiles, R = c->recurrent, TR = c->tile_rows, R4 = (R + 3) / 4 * 4;
+    size_t n = (size_t)NT * (size_t)R4 * (size_t)TR;
+    int *codes = arena_alloc(a, sizeof(int) * n);
+    float *data = arena_alloc(a, sizeof(float) * n);
+    int32_t *corr = arena_alloc(a, sizeof(int32_t) * (size_t)NT * (size_t)TR);
+    float *factor = arena_alloc(a, sizeof(float) * (size_t)NT * (size_t)TR);
+    for (int t = 0; t < NT; t++)
+        for (int r = 0; r < TR; r++) {
+            int32_t sum = 0;
+            for (int k = 0; k < R4; k++) {
+                size_t from = ((size_t)t * (size_t)R + (size_t)k) * (size_t)TR + (size_t)r;
+                size_t to = (((size_t)t * (size_t)(R4 / 4) + (size_t)(k / 4)) * (size_t)TR + (size_t)r) * 4 + (size_t)(k % 4);
+                codes[to] = k < R ? c->w_h.codes[from] : 0;
+                data[to] = k < R ? c->w_h.data[from] : 0.0f;
+                sum += codes[to];
+            }
+            corr[(size_t)t * (size_t)TR + (size_t)r] = -128 * sum;
+            factor[(size_t)t * (size_t)TR + (size_t)r] = quant_h_factor(c->s_tiled.data[(size_t)t * (size_t)c->in_rows + (size_t)r]);
+        }
+    c->products_int8 = 1;
+    c->hq_cols = R4;
+    c->w_h.codes = codes;
+    c->w_h.data = data;
+    c->w_h.rows = R4 / 4;
+    c->w_h.cols = TR * 4;
+    c->w_h.comment = arena_printf(a, "recurrent weights of %s (int8, products int8), by tile in groups of 4 "
+                                  "columns: per tile and columns 4k .. 4k+3, each of the tile's %d gate rows' 4 "
+                                  "weights together%s", c->title, TR,
+                                  R4 - R > 1 ? arena_printf(a, " (columns %d .. %d, past h's, are zeros)", R, R4 - 1)
+                                  : R4 > R   ? arena_printf(a, " (column %d, past h's, is zero)", R)
+                                             : "");
+    c->h_factor = array_of(a, c->id, "h_factor", arena_printf(a, "products int8 of %s: each recurrent row's factor, "
+                                                              "its scale / 127, by tile", c->title),
+                           0, NT, TR, factor);
+    c->h_corr.name = arena_printf(a, "%s_h_corr", c->id);
+    c->h_corr.comment = arena_printf(a, "products int8 of %s: where each recurrent row's sum of hq * w starts, "
+                                     "-128 times its sum of weights (hq = q + 128), by tile", c->title);
+    c->h_corr.planes = NT;
+    c->h_corr.rows = TR;
+    c->h_corr.data = corr;
+}
+
 /* One direction d of LSTM layer L, named id, packed for the step loop. */
 static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char *id, const char *local,
                        int fast, WeightsType type, const LowTarget *target)
@@ -606,6 +652,8 @@ static void lower_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const char
     c->clip_cell = (float)l->clip_cell;
     c->clip_proj = (float)l->clip_proj;
     tile_cell(a, c, w, b, l->forget_bias != 0, type, scale, target, NULL);
+    if (l->products_int8)
+        tile_int8_products(a, c);
 }
 
 /*
@@ -1223,6 +1271,10 @@ static uint64_t model_hash(const LowModel *lm)
                 h = fnv_array(h, &c->b_hn);
             if (c->s_tiled.data)   /* int8 */
                 h = fnv_array(fnv_array(h, &c->s_tiled), &c->s_proj);
+            if (c->products_int8) {
+                h = fnv_array(fnv_int(h, c->hq_cols), &c->h_factor);
+                h = fnv(h, c->h_corr.data, sizeof(int32_t) * (size_t)c->h_corr.planes * (size_t)c->h_corr.rows);
+            }
         }
     }
     return h;
@@ -1310,7 +1362,8 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
                 lower_gru_cell(a, c, L, d, cid, local, o->fast_activations, m->weights_type, &lm->target);
             ll->cell[d] = c;
             lm->flash_bytes += lower_array_bytes(&c->w_x) + lower_array_bytes(&c->w_h) +
-                               lower_array_bytes(&c->b_tiled) + lower_array_bytes(&c->s_tiled);
+                               lower_array_bytes(&c->b_tiled) + lower_array_bytes(&c->s_tiled) +
+                               lower_array_bytes(&c->h_factor) + 4L * c->h_corr.planes * c->h_corr.rows;
             lm->flash_bytes += lower_array_bytes(&c->w_proj) + lower_array_bytes(&c->s_proj) +
                                lower_array_bytes(&c->h0) + lower_array_bytes(&c->c0) + lower_array_bytes(&c->b_hn);
             for (int g = 0; g < GATE_COUNT; g++)
@@ -1322,11 +1375,14 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
             note_act(lm, c->cell_output_act);
             note_kernel(lm, c);
             note_weights(lm, &c->w_x, c->simd);
-            note_weights(lm, &c->w_h, c->simd);
+            if (c->products_int8)
+                need(lm, c->simd ? "rt_ivec" : "rt_h_code");
+            else
+                note_weights(lm, &c->w_h, c->simd);
             note_weights(lm, &c->w_proj, c->proj_simd);
             note_pairs(lm, c);
-            c->cells_whole = cells_whole(c);   /* (threads, below, clear it) */
-            c->alternate = alternate_tiles(c);
+            c->cells_whole = cells_whole(c) && !c->products_int8;   /* (threads, below, clear it) */
+            c->alternate = alternate_tiles(c) && !c->products_int8;   /* (its own tile loop) */
             if (gate_rows < c->gate_rows)
                 gate_rows = c->gate_rows;
             /* (reset before: r h, z and n's input part between the passes) */
@@ -1355,7 +1411,7 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
     lm->threads = 1;
     for (int k = 0; o->threads > 1 && lm->streaming && k < lm->ncells; k++) {
         LowCell *c = &lm->cells[k];
-        if (threaded_cell(c, o->threads)) {
+        if (threaded_cell(c, o->threads) && !c->products_int8) {
             c->threads = o->threads;
             lm->threads = o->threads;
             c->cells_whole = 0;   /* each thread updates its own tiles' cells */

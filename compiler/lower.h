@@ -56,6 +56,14 @@ typedef struct LowArray {
     struct { const char *label; int first, count; } group[GATE_COUNT];
 } LowArray;
 
+/* A `static const int32_t` array (products int8's h_corr). */
+typedef struct LowInts {
+    const char *name;
+    const char *comment;
+    int planes, rows;          /* [planes][rows] */
+    const int32_t *data;       /* NULL: absent */
+} LowInts;
+
 /* Floats in an array (0 when absent), and the bytes they are stored in. */
 long lower_array_floats(const LowArray *arr);
 long lower_array_bytes(const LowArray *arr);
@@ -92,6 +100,9 @@ typedef struct LowTarget {
     int act_fma;               /* the fast activations' RT_FMA fuses */
     int size;                  /* code size before speed (--opt-level s, z): one
                                   step (column set) per pass of the tiled kernels */
+    int vnni;                  /* the dot products of 4 bytes (products int8): 0 none,
+                                  else the int32 lanes of one instruction, vl (AVX-512
+                                  VNNI with vl 16; AVX-VNNI with vl 8) */
 } LowTarget;
 
 /* One direction of one LSTM layer. */
@@ -240,6 +251,23 @@ typedef struct LowCell {
                                   batched projection (target known; else 0) */
     LowArray s_proj;           /* [proj_tiles][proj_tile]: int8 w_proj's row scales;
                                   data NULL: not int8 */
+    /* products int8 (grammar/SPEC.md, "Integer recurrent products"): the
+     * recurrent product from h quantized to int8, as the unsigned bytes
+     * hq = q + 128 (runtime's rt_h_code; hq_cols of them, past R the code of
+     * 0), each tile row's sum of hq * w in int32, started from h_corr (-128
+     * times the row's sum of weights, so that the sum is that of q * w),
+     * then rounded to float, times h_factor and added to the projected
+     * input with the kernels' a*b + c (rt_vfma). w_h is then
+     * [tiles][hq_cols / 4][tile_rows * 4]: each tile row's weights of
+     * columns 4k .. 4k + 3 together, what a 32-bit lane of the dot product
+     * instructions (vpdpbusd: AVX-512 VNNI, AVX-VNNI) multiplies by 4
+     * bytes of hq. An LSTM cell without projection (products.c), one
+     * thread, no fused step kernel and no whole-cell update: ID_recur
+     * alone, which ID_batch_recur calls per sequence. */
+    int products_int8;
+    int hq_cols;               /* R rounded up to a multiple of 4 */
+    LowArray h_factor;         /* [tiles][tile_rows]: each row's int8 scale / 127 */
+    LowInts h_corr;            /* [tiles][tile_rows] */
     int h_field, c_field;      /* state fields (LowModel.fields) */
     int rows_out;              /* 1: a run writes each step's h to rows of out; 0:
                                   nobody reads them (only the last step's, in h) */

@@ -839,7 +839,8 @@ void lower_api(Arena *a, LowModel *lm)
          * bought for a step's speed, not wanted where the least memory
          * (--chunk 1: NAME_run steps anyway) or the least code (--opt-level
          * s, z) was asked for; there NAME_step runs the chunk kernel on one row */
-        lm->cells[k].step_kernel = lm->streaming && lm->cells[k].threads <= 1 && lm->chunk > 1 && !lm->target.size;
+        lm->cells[k].step_kernel = lm->streaming && lm->cells[k].threads <= 1 && lm->chunk > 1 && !lm->target.size &&
+                                   !lm->cells[k].products_int8;
         cell_run(A, k);
         if (lm->streaming)
             cell_batch(A, k);

@@ -99,8 +99,9 @@ static const char usage_run[] =
     "\n"
     "options:\n"
     "  -w, --weights FILE   weights to use instead of the spec's 'weights' file\n"
-    "  --weights-type T     run the weights as stored in f32, f16, bf16 or int8\n"
-    "                       (see compile --help); the spec's weights_type by default\n"
+    "  --weights-type T     the weights stored as f32, f16, bf16 or int8 (see\n"
+    "                       compile --help); the spec's by default\n"
+    "  --products int8      h in int8 (SPEC.md)\n"
     "  --arithmetic int16   integer-only (SPEC.md); formats from --ranges FILE\n"
     "                       (lstmc calibrate) or --calibrate DATA\n"
     "  --jit                run the model compiled by LLVM in memory (needs an\n"
@@ -154,6 +155,7 @@ static const Flag flags[] = {
     {"--activations", NULL, F_RUN | F_COMPILE | F_BUILD | F_EVAL, 1},
     {"--threads", NULL, F_COMPILE, 1},
     {"--chunk", NULL, F_COMPILE | F_BUILD, 1},
+    {"--products", NULL, F_INT16 | F_COMPARE | F_VERIFY, 1},
     {"--weights-type", NULL, F_RUN | F_COMPILE | F_BUILD | F_EVAL | F_COMPARE | F_VERIFY, 1},
     {"--emit", NULL, F_COMPILE | F_BUILD, 1},
     {"--target", NULL, F_COMPILE, 1},
@@ -197,6 +199,7 @@ static void set_flag(Args *a, const char *name, const char *value)
     else if (strcmp(name, "--threads") == 0) a->threads = value;
     else if (strcmp(name, "--chunk") == 0) a->chunk = value;
     else if (strcmp(name, "--weights-type") == 0) a->weights_type = value;
+    else if (strcmp(name, "--products") == 0) a->products = value;
     else if (strcmp(name, "--arithmetic") == 0) a->arithmetic = value;
     else if (strcmp(name, "--ranges") == 0) a->ranges = value;
     else if (strcmp(name, "--calibrate") == 0) a->calibrate = value;
@@ -289,6 +292,8 @@ static int parse_args(Args *a, int cmd, int argc, char **argv, int i)
     }
     if (a->weights_type && quant_type_of(a->weights_type) < 0)
         return cli_usage_error(a, "--weights-type '%s' is not f32, f16, bf16 or int8", a->weights_type);
+    if (a->products && strcmp(a->products, "f32") != 0 && strcmp(a->products, "int8") != 0)
+        return cli_usage_error(a, "--products '%s' is not f32 or int8", a->products);
     if (a->arithmetic && fixed_arith_of(a->arithmetic) < 0)
         return cli_usage_error(a, "--arithmetic '%s' is not float or int16", a->arithmetic);
     if (a->arithmetic && strcmp(a->arithmetic, "int16") == 0 && a->weights_type &&

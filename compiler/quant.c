@@ -110,3 +110,17 @@ int8_t quant_int8(float v, float scale)
     double q = nearbyint((double)v / (double)scale);
     return (int8_t)(q > 127.0 ? 127 : q < -127.0 ? -127 : q);
 }
+
+int quant_h_code(double h)
+{
+    /* in float, as the generated code: h rounded to float, times 127 rounded */
+    float v = (float)h * (float)QUANT_H_LEVELS;
+    float c = v >= -(float)QUANT_H_LEVELS ? v : -(float)QUANT_H_LEVELS;   /* (NaN too) */
+    c = c <= (float)QUANT_H_LEVELS ? c : (float)QUANT_H_LEVELS;
+    return (int)nearbyintf(c);   /* the default rounding: to nearest, ties to even */
+}
+
+float quant_h_factor(float scale)
+{
+    return scale / (float)QUANT_H_LEVELS;
+}

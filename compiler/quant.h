@@ -36,4 +36,13 @@ float quant_bf16_value(uint16_t bits);
 float quant_int8_scale(const float *row, long n);
 int8_t quant_int8(float v, float scale);
 
+/* products int8 (SPEC "Integer recurrent products"): h in [-1, 1] as the
+ * integer q = h * 127 (h rounded to float, the product rounded to float)
+ * rounded to nearest even, clamped to [-127, 127] (NaN: -127), and the
+ * factor that turns a row's sum of q_w * q_h into float: the row's scale
+ * / 127, rounded to float. */
+enum { QUANT_H_LEVELS = 127 };
+int quant_h_code(double h);
+float quant_h_factor(float scale);
+
 #endif

@@ -30,7 +30,7 @@ typedef struct Sema {
 /* X(enum, "word", is_block): the words valid inside one kind of block. */
 #define MODEL_WORDS(X)                                                         \
     X(M_INPUT, "input", 0) X(M_WEIGHTS, "weights", 0) X(M_OUTPUT, "output", 0) \
-    X(M_WEIGHTS_TYPE, "weights_type", 0) X(M_ARITHMETIC, "arithmetic", 0) X(M_RANGES, "ranges", 0) X(M_LSTM, "lstm", 1) X(M_DENSE, "dense", 1)   \
+    X(M_WEIGHTS_TYPE, "weights_type", 0) X(M_ARITHMETIC, "arithmetic", 0) X(M_RANGES, "ranges", 0) X(M_PRODUCTS, "products", 0) X(M_LSTM, "lstm", 1) X(M_DENSE, "dense", 1)   \
     X(M_GRU, "gru", 1) X(M_RNN, "rnn", 1) X(M_EMBEDDING, "embedding", 1)
 #define LSTM_WORDS(X)                                                          \
     X(L_HIDDEN, "hidden", 0) X(L_LAYERS, "layers", 0)                          \
@@ -976,6 +976,13 @@ static int check_model(Sema *S, const Node *model, IrModel *m, const char *weigh
         ok &= k >= 0;
         m->arithmetic = k >= 0 ? (Arithmetic)k : ARITH_FLOAT;
         m->arithmetic_loc = n->loc;
+    }
+    if (given(n = s[M_PRODUCTS], 1, 1, "products f32|int8", &ok)) {
+        static const char *const products[] = {"f32", "int8"};
+        int k = arg_choice(&n->args[0], "products", products, 2);
+        ok &= k >= 0;
+        m->products_int8 = k == 1;
+        m->products_loc = n->loc;
     }
     if (given(n = s[M_RANGES], 1, 1, "ranges \"FILE\"", &ok)) {
         if (n->args[0].kind != ARG_STRING || !n->args[0].text[0]) {

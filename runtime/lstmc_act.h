@@ -844,6 +844,127 @@ static inline rt_vec rt_vload_i8(const int8_t *p)
 #define rt_vload_i8(p) ((float)*(p))
 #endif
 
+/* ---- piece rt_h_code (needs <stdint.h>) ---- */
+/*
+ * products int8 (lstmc --products int8): h, in [-1, 1], as the unsigned
+ * byte of the integer products: q + 128, q = h * 127 rounded to nearest
+ * even and clamped to [-127, 127] (NaN: -127). Rounded from the part
+ * the conversion toward zero leaves (exact): no libm, no rounding mode,
+ * and nothing -ffast-math may reassociate away.
+ */
+static inline uint8_t rt_h_code(float h)
+{
+    /* (the comparisons in double, exactly the float ones: a target that
+     * evaluates float in double, s390x, warns of the implicit promotion) */
+    float v = h * 127.0f;
+    if (!((double)v >= -127.0))
+        v = -127.0f;
+    if ((double)v > 127.0)
+        v = 127.0f;
+    int q = (int)v;
+    double r = (double)(v - (float)q);
+    q += (r > 0.5 || (r == 0.5 && (q & 1))) - (r < -0.5 || (r == -0.5 && (q & 1)));
+    return (uint8_t)(q + 128);
+}
+
+/* ---- piece rt_vh_code (needs rt_vec rt_h_code <stdint.h>) ---- */
+/*
+ * rt_h_code of the RT_VL floats at p into the RT_VL bytes at q: AVX-512
+ * and AVX2 clamp (max, then min: a NaN becomes -127) and round to nearest
+ * even by the instruction's own mode (not MXCSR's), the same bytes as
+ * rt_h_code's; elsewhere rt_h_code on each.
+ */
+#if RT_VISA_ == 1
+static inline void rt_vh_code(const float *p, uint8_t *q)
+{
+    __m512 v = _mm512_mul_ps(_mm512_loadu_ps(p), _mm512_set1_ps(127.0f));
+    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-127.0f)), _mm512_set1_ps(127.0f));
+    __m512i i = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm_storeu_si128((__m128i *)(void *)q, _mm512_cvtepi32_epi8(_mm512_add_epi32(i, _mm512_set1_epi32(128))));
+}
+#elif RT_VISA_ == 2
+static inline void rt_vh_code(const float *p, uint8_t *q)
+{
+    __m256 v = _mm256_mul_ps(_mm256_loadu_ps(p), _mm256_set1_ps(127.0f));
+    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-127.0f)), _mm256_set1_ps(127.0f));
+    __m256i i = _mm256_cvttps_epi32(_mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    i = _mm256_add_epi32(i, _mm256_set1_epi32(128));
+    __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));   /* 8 int16, in order */
+    _mm_storel_epi64((__m128i *)(void *)q, _mm_packus_epi16(w, w));
+}
+#else
+static inline void rt_vh_code(const float *p, uint8_t *q)
+{
+    for (int k = 0; k < RT_VL; k++)
+        q[k] = rt_h_code(p[k]);
+}
+#endif
+
+/* ---- piece rt_ivec (needs rt_vec rt_vh_code <stdint.h> <string.h>) ---- */
+/*
+ * rt_ivec, RT_IVL int32 sums of products int8's recurrent product:
+ * rt_idot4(acc, h, w) adds to lane r the sum over j < 4 of h[j] * w[4 r + j]
+ * (with a load, a store, a zero and a sum of two rt_ivec)
+ * (h: 4 unsigned bytes, w: 4 RT_IVL signed bytes), one vpdpbusd with AVX-512
+ * VNNI (RT_VL 16), AVX-VNNI or AVX-512 VNNI + VL (RT_VL 8); elsewhere a plain
+ * int32. Exact: no saturation (vpdpbusd, not vpdpbusds), and lstmc keeps the
+ * sums within int32. rt_vload_i32 converts RT_VL int32 to an rt_vec, each
+ * rounded to nearest even as C's conversion.
+ */
+#if RT_VISA_ == 1 && defined(__AVX512VNNI__)
+#define RT_IVL 16
+typedef __m512i rt_ivec;
+#define rt_ivload(p) _mm512_loadu_si512((const void *)(p))
+#define rt_ivstore(p, v) _mm512_storeu_si512((void *)(p), (v))
+#define rt_ivzero() _mm512_setzero_si512()
+#define rt_ivadd(a, b) _mm512_add_epi32((a), (b))
+static inline rt_ivec rt_idot4(rt_ivec acc, const uint8_t *h, const int8_t *w)
+{
+    int32_t h4;
+    memcpy(&h4, h, sizeof h4);
+    return _mm512_dpbusd_epi32(acc, _mm512_set1_epi32(h4), _mm512_loadu_si512((const void *)w));
+}
+#elif RT_VISA_ == 2 && (defined(__AVXVNNI__) || (defined(__AVX512VNNI__) && defined(__AVX512VL__)))
+#define RT_IVL 8
+typedef __m256i rt_ivec;
+#define rt_ivload(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#define rt_ivstore(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), (v))
+#define rt_ivzero() _mm256_setzero_si256()
+#define rt_ivadd(a, b) _mm256_add_epi32((a), (b))
+static inline rt_ivec rt_idot4(rt_ivec acc, const uint8_t *h, const int8_t *w)
+{
+    int32_t h4;
+    memcpy(&h4, h, sizeof h4);
+#if defined(__AVXVNNI__)
+    return _mm256_dpbusd_avx_epi32(acc, _mm256_set1_epi32(h4), rt_ivload(w));
+#else
+    return _mm256_dpbusd_epi32(acc, _mm256_set1_epi32(h4), rt_ivload(w));
+#endif
+}
+#else
+#define RT_IVL 1
+typedef int32_t rt_ivec;
+#define rt_ivload(p) (*(p))
+#define rt_ivstore(p, v) (*(p) = (v))
+#define rt_ivzero() 0
+#define rt_ivadd(a, b) ((a) + (b))
+static inline rt_ivec rt_idot4(rt_ivec acc, const uint8_t *h, const int8_t *w)
+{
+    return acc + h[0] * w[0] + h[1] * w[1] + h[2] * w[2] + h[3] * w[3];
+}
+#endif
+#if RT_VISA_ == 1
+#define rt_vload_i32(p) _mm512_cvtepi32_ps(_mm512_loadu_si512((const void *)(p)))
+#elif RT_VISA_ == 2
+#define rt_vload_i32(p) _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
+#elif RT_VISA_ == 3
+#define rt_vload_i32(p) vcvtq_f32_s32(vld1q_s32(p))
+#elif RT_VISA_ == 4
+#define rt_vload_i32(p) _mm_cvtepi32_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#else
+#define rt_vload_i32(p) ((float)*(p))
+#endif
+
 /* ---- end of pieces ---- */
 
 #endif

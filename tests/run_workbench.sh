@@ -144,6 +144,16 @@ expect 0 "" compare tests/pytorch/g1_gru.lstm tests/pytorch/g1_gru.lstm tests/fi
 awk '$1 == "output" { n++; if ($3 == 0) bad = 1 } END { exit !(n == 12 && !bad) }' "$tmp/out" && ok ||
     { bad "compare --weights-type int8 of a GRU spec with itself shows no difference:"; cat "$tmp/out"; }
 expect 2 "--weights-type 'f8' is not" compare $var/cifg.lstm $var/cifg.lstm $var/input.txt --weights-type f8
+# --products int8: B's h quantized in its recurrent products, A the spec's
+# int8 weights alone: they differ, A against itself does not
+sed -e "s|^    weights \"weights.safetensors\";|    weights \"$PWD/$qs/weights.safetensors\"; weights_type int8;|" \
+    "$qs/model.lstm" > "$tmp/q8.lstm"
+expect 0 "" compare "$tmp/q8.lstm" "$tmp/q8.lstm" $qs/input.txt --weights-type int8 --products int8 --tolerance 0
+awk '$1 == "output" { n++; if ($3 == 0) bad = 1 } END { exit !(n == 5 && !bad) }' "$tmp/out" && ok ||
+    { bad "compare --products int8 of a spec with itself shows no difference:"; cat "$tmp/out"; }
+expect 1 "products int8 multiplies int8 weights, not f32" compare $var/cifg.lstm $var/cifg.lstm $var/input.txt \
+    --products int8
+expect 2 "--products 'int4' is not f32 or int8" compare $var/cifg.lstm $var/cifg.lstm $var/input.txt --products int4
 # shapes that differ between A and B
 expect 1 "reads 13 inputs per step" compare $var/cifg.lstm $qs/model.lstm $var/input.txt
 cat > "$tmp/two_out.lstm" <<'SPEC'
@@ -314,6 +324,13 @@ for t in f16 bf16 int8; do
         bad "verify --weights-type $t:"; cat "$tmp/v.out" "$tmp/err"
     fi
 done
+# --products int8: every path with h quantized in the recurrent products
+if "$lstmc" verify $qs/model.lstm $qs/input.txt --weights-type int8 --products int8 --tolerance 1e-5 \
+        > "$tmp/v.out" 2> "$tmp/err"; then
+    ok; echo "workbench: verify --weights-type int8 --products int8 $qs/model.lstm: $(tail -n 1 "$tmp/v.out")"
+else
+    bad "verify --products int8:"; cat "$tmp/v.out" "$tmp/err"
+fi
 # (bfloat16 rows in pairs of vectors: the kernels that read two vectors per load)
 if "$lstmc" verify $qs/model.lstm $qs/input.txt --weights-type bf16 --tolerance 1e-5 > "$tmp/v.out" 2> "$tmp/err"; then
     ok; echo "workbench: verify --weights-type bf16 $qs/model.lstm: $(tail -n 1 "$tmp/v.out")"

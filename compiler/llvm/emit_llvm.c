@@ -413,6 +413,7 @@ static LLVMValueRef clip(Gen *g, LLVMValueRef x, float limit)
 typedef struct CellArrays {
     LLVMValueRef w_x, w_h, b_tiled, b_hn, peep[GATE_COUNT], w_proj;
     LLVMValueRef s_tiled, s_proj;   /* int8 weights' row scales, else NULL */
+    LLVMValueRef h_factor, h_corr;  /* products int8's, else NULL */
 } CellArrays;
 
 /* The new c from f, i, g and the old c, as the gates that exist make it
@@ -1057,6 +1058,205 @@ static Fn build_recur(Gen *g, const LowCell *c, const CellArrays *ca, const Fn *
     return fn;
 }
 
+/* ---- products int8 (lower.h) ---- */
+
+/* An int32 array as a constant global (i32*), or NULL when absent. */
+static LLVMValueRef ints(Gen *g, const LowInts *arr)
+{
+    if (!arr->data)
+        return NULL;
+    unsigned n = (unsigned)arr->planes * (unsigned)arr->rows;
+    LLVMValueRef *v = arena_alloc(g->a, sizeof *v * n);
+    for (unsigned k = 0; k < n; k++)
+        v[k] = LLVMConstInt(g->i32, (unsigned long long)(long long)arr->data[k], 1);
+    LLVMValueRef init = LLVMConstArray(g->i32, v, n);
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), arena_printf(g->a, "lstmc.%s", arr->name));
+    LLVMSetInitializer(gv, init);
+    LLVMSetGlobalConstant(gv, 1);
+    LLVMSetLinkage(gv, LLVMInternalLinkage);
+    LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+    LLVMSetAlignment(gv, 64);
+    return LLVMConstBitCast(gv, LLVMPointerType(g->i32, 0));
+}
+
+/* The vector of n lanes each value lanes[k] (i32 constants). */
+static LLVMValueRef const_lanes(Gen *g, const int *lanes, unsigned n)
+{
+    LLVMValueRef *m = arena_alloc(g->a, sizeof *m * n);
+    for (unsigned k = 0; k < n; k++)
+        m[k] = LLVMConstInt(g->i32, (unsigned long long)lanes[k], 0);
+    return LLVMConstVector(m, n);
+}
+
+/* The byte of h (a float) as rt_h_code makes it: q + 128, q = h * 127
+ * clamped to [-127, 127] (NaN: -127), rounded to nearest even from the
+ * part the conversion toward zero leaves. */
+static LLVMValueRef h_code(Gen *g, LLVMValueRef h)
+{
+    LLVMValueRef lo = fconst(g, g->f32, -127.0), hi = fconst(g, g->f32, 127.0);
+    LLVMValueRef half = fconst(g, g->f32, 0.5), mhalf = fconst(g, g->f32, -0.5);
+    LLVMValueRef v = fmul(g, h, hi);
+    v = sel(g, fcmp(g, LLVMRealOGE, v, lo), v, lo);
+    v = sel(g, fcmp(g, LLVMRealOLE, v, hi), v, hi);
+    LLVMValueRef q = LLVMBuildFPToSI(g->b, v, g->i32, "");
+    LLVMValueRef r = fsub(g, v, LLVMBuildSIToFP(g->b, q, g->f32, ""));
+    LLVMValueRef odd = LLVMBuildTrunc(g->b, q, LLVMInt1TypeInContext(g->ctx), "");
+    LLVMValueRef up = LLVMBuildOr(g->b, fcmp(g, LLVMRealOGT, r, half),
+                                  LLVMBuildAnd(g->b, fcmp(g, LLVMRealOEQ, r, half), odd, ""), "");
+    LLVMValueRef down = LLVMBuildOr(g->b, fcmp(g, LLVMRealOLT, r, mhalf),
+                                    LLVMBuildAnd(g->b, fcmp(g, LLVMRealOEQ, r, mhalf), odd, ""), "");
+    q = LLVMBuildSub(g->b, LLVMBuildAdd(g->b, q, LLVMBuildZExt(g->b, up, g->i32, ""), ""),
+                     LLVMBuildZExt(g->b, down, g->i32, ""), "");
+    return LLVMBuildTrunc(g->b, LLVMBuildAdd(g->b, q, LLVMConstInt(g->i32, 128, 0), ""), g->i8, "");
+}
+
+/* A tile's sums (TR lanes of i32 at acc) += the 4 TR weights at w (i8*,
+ * each row's 4 together) times the 4 bytes at hk: one vpdpbusd per vnni
+ * lanes where the target has it (rt_idot4), else widened products whose
+ * groups of 4 are summed. */
+static void dot4(Gen *g, const LowCell *c, LLVMValueRef acc, LLVMValueRef w, LLVMValueRef hk)
+{
+    unsigned TR = (unsigned)c->tile_rows, n = (unsigned)g->lm->target.vnni;
+    if (n && c->simd) {
+        LLVMTypeRef vt = LLVMVectorType(g->i32, n);
+        const char *name = n == 16 ? "llvm.x86.avx512.vpdpbusd.512" : "llvm.x86.avx512.vpdpbusd.256";
+        unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+        LLVMValueRef fn = LLVMGetIntrinsicDeclaration(g->mod, id, NULL, 0);
+        LLVMTypeRef ft = LLVMIntrinsicGetType(g->ctx, id, NULL, 0);
+        LLVMValueRef h4 = LLVMBuildLoad2(g->b, g->i32, LLVMBuildBitCast(g->b, hk, LLVMPointerType(g->i32, 0), ""), "");
+        LLVMSetAlignment(h4, 1);
+        LLVMTypeRef hvt = LLVMVectorType(g->i32, n);
+        LLVMValueRef hv = LLVMBuildInsertElement(g->b, LLVMGetUndef(hvt), h4, ci32(g, 0), "");
+        hv = LLVMBuildShuffleVector(g->b, hv, LLVMGetUndef(hvt), LLVMConstNull(hvt), "");
+        for (unsigned l = 0; l < TR / n; l++) {
+            LLVMValueRef ap = LLVMBuildBitCast(g->b, LLVMBuildGEP2(g->b, g->i32, acc, (LLVMValueRef[]){cidx(g, (long)(l * n))}, 1, ""),
+                                               LLVMPointerType(vt, 0), "");
+            LLVMValueRef wp = LLVMBuildBitCast(g->b, LLVMBuildGEP2(g->b, g->i8, w, (LLVMValueRef[]){cidx(g, (long)(4 * l * n))}, 1, ""),
+                                               LLVMPointerType(vt, 0), "");
+            LLVMValueRef a = LLVMBuildLoad2(g->b, vt, ap, ""), wv = LLVMBuildLoad2(g->b, vt, wp, "");
+            LLVMSetAlignment(a, 4);
+            LLVMSetAlignment(wv, 1);
+            LLVMValueRef args[3] = {a, hv, wv};
+            LLVMValueRef r = LLVMBuildCall2(g->b, ft, fn, args, 3, "");
+            LLVMSetAlignment(LLVMBuildStore(g->b, r, ap), 4);
+        }
+        return;
+    }
+    LLVMTypeRef bt = LLVMVectorType(g->i8, 4 * TR), wt = LLVMVectorType(g->i32, 4 * TR), st = LLVMVectorType(g->i32, TR);
+    LLVMValueRef wv = LLVMBuildLoad2(g->b, bt, LLVMBuildBitCast(g->b, w, LLVMPointerType(bt, 0), ""), "");
+    LLVMSetAlignment(wv, 1);
+    LLVMTypeRef h4t = LLVMVectorType(g->i8, 4);
+    LLVMValueRef h4 = LLVMBuildLoad2(g->b, h4t, LLVMBuildBitCast(g->b, hk, LLVMPointerType(h4t, 0), ""), "");
+    LLVMSetAlignment(h4, 1);
+    int *lanes = arena_alloc(g->a, sizeof(int) * 4 * TR);
+    for (unsigned k = 0; k < 4 * TR; k++)
+        lanes[k] = (int)(k % 4);
+    LLVMValueRef hv = LLVMBuildShuffleVector(g->b, h4, LLVMGetUndef(h4t), const_lanes(g, lanes, 4 * TR), "");
+    LLVMValueRef prod = LLVMBuildMul(g->b, LLVMBuildSExt(g->b, wv, wt, ""), LLVMBuildZExt(g->b, hv, wt, ""), "");
+    LLVMValueRef ap = LLVMBuildBitCast(g->b, acc, LLVMPointerType(st, 0), "");
+    LLVMValueRef sum = LLVMBuildLoad2(g->b, st, ap, "");
+    LLVMSetAlignment(sum, 4);
+    for (int j = 0; j < 4; j++) {
+        for (unsigned r = 0; r < TR; r++)
+            lanes[r] = (int)(4 * r) + j;
+        sum = LLVMBuildAdd(g->b, sum, LLVMBuildShuffleVector(g->b, prod, LLVMGetUndef(wt), const_lanes(g, lanes, TR), ""), "");
+    }
+    LLVMSetAlignment(LLVMBuildStore(g->b, sum, ap), 4);
+}
+
+/* lstmc.ID_recur(pre, h, c, m) with products int8, as the C code's
+ * emit_recur_int8: h to bytes once, then tile by tile the integer sums
+ * (from h_corr), the rows pre + sum * h_factor (the kernels' a*b + c),
+ * the cells; the new h goes to m, then to h. */
+static Fn build_recur_int8(Gen *g, const LowCell *c, const CellArrays *ca)
+{
+    Fn fn;
+    LLVMTypeRef ps[4] = {g->fp, g->fp, g->fp, g->fp};
+    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_recur", c->id), ps, 4, 0, &fn.t);
+    LLVMValueRef pre = param(g, 0), h = param(g, 1), cs = param(g, 2), m = param(g, 3);
+    long TR = c->tile_rows, R = c->recurrent, R4 = c->hq_cols;
+    /* sets of sums (groups of 4 columns g, g+1, ... each to its own, summed
+     * at the end, exactly): as many as the float product's (steps_per_pass) */
+    int ks = c->steps_per_pass;
+    long full = R4 / (4 * ks) * (4 * ks);
+    LLVMValueRef hq = LLVMBuildBitCast(g->b, slot(g, LLVMArrayType(g->i8, (unsigned)R4)), LLVMPointerType(g->i8, 0), "");
+    LLVMValueRef accs[4];
+    for (int q = 0; q < ks; q++)
+        accs[q] = LLVMBuildBitCast(g->b, slot(g, LLVMArrayType(g->i32, (unsigned)TR)), LLVMPointerType(g->i32, 0), "");
+    LLVMValueRef acc = accs[0];
+    Loop k;
+    loop_open(g, &k, cidx(g, 0), cidx(g, R), 1);
+    LLVMBuildStore(g->b, h_code(g, loadf(g, gep(g, h, k.i))), LLVMBuildGEP2(g->b, g->i8, hq, &k.i, 1, ""));
+    loop_close(g, &k);
+    for (long j = R; j < R4; j++)
+        LLVMBuildStore(g->b, LLVMConstInt(g->i8, 128, 0), LLVMBuildGEP2(g->b, g->i8, hq, (LLVMValueRef[]){cidx(g, j)}, 1, ""));
+    Acc A = acc_make(g, c->simd, c->vecs, 1, 0);
+    LLVMValueRef a = tile_array(g, c->tile_rows);
+    Loop t;
+    loop_open(g, &t, cidx(g, 0), cidx(g, c->tiles), 1);
+    LLVMValueRef row0 = mul(g, t.i, cidx(g, TR));
+    LLVMValueRef w = gepw(g, &c->w_h, ca->w_h, mul(g, t.i, cidx(g, R4 * TR)));
+    LLVMBuildMemCpy(g->b, acc, 4, LLVMBuildGEP2(g->b, g->i32, ca->h_corr, &row0, 1, ""), 4, cidx(g, 4 * TR));
+    for (int q = 1; q < ks; q++)
+        LLVMBuildMemSet(g->b, accs[q], LLVMConstInt(g->i8, 0, 0), cidx(g, 4 * TR), 4);
+    for (int pass = 0; pass < 2; pass++) {
+        int qn = pass == 0 ? ks : 1;
+        loop_open(g, &k, cidx(g, pass == 0 ? 0 : full), cidx(g, pass == 0 ? full : R4), 4 * qn);
+        for (int q = 0; q < qn; q++) {
+            LLVMValueRef col = add(g, k.i, cidx(g, 4 * q));
+            dot4(g, c, accs[q], gepw(g, &c->w_h, w, mul(g, col, cidx(g, TR))), LLVMBuildGEP2(g->b, g->i8, hq, &col, 1, ""));
+        }
+        loop_close(g, &k);
+    }
+    if (ks > 1) {
+        LLVMTypeRef st = LLVMVectorType(g->i32, (unsigned)TR);
+        LLVMValueRef sum = NULL;
+        for (int q = 0; q < ks; q++) {
+            LLVMValueRef v = LLVMBuildLoad2(g->b, st, LLVMBuildBitCast(g->b, accs[q], LLVMPointerType(st, 0), ""), "");
+            LLVMSetAlignment(v, 4);
+            sum = q ? LLVMBuildAdd(g->b, sum, v, "") : v;
+        }
+        LLVMSetAlignment(LLVMBuildStore(g->b, sum, LLVMBuildBitCast(g->b, acc, LLVMPointerType(st, 0), "")), 4);
+    }
+    LLVMValueRef pt = gep(g, pre, row0), f = gep(g, ca->h_factor, row0);
+    for (int l = 0; l < A.n; l++) {
+        LLVMTypeRef it = A.vw > 1 ? LLVMVectorType(g->i32, A.vw) : g->i32;
+        LLVMValueRef ip = LLVMBuildBitCast(g->b, LLVMBuildGEP2(g->b, g->i32, acc, (LLVMValueRef[]){cidx(g, (long)l * A.vw)}, 1, ""),
+                                           LLVMPointerType(it, 0), "");
+        LLVMValueRef iv = LLVMBuildLoad2(g->b, it, ip, "");
+        LLVMSetAlignment(iv, 4);
+        LLVMValueRef sums = LLVMBuildSIToFP(g->b, iv, A.vt, "");
+        acc_set(g, &A, 0, l, vfma(g, A.simd, sums, acc_vload(g, &A, f, l), acc_vload(g, &A, pt, l)));
+    }
+    acc_store(g, &A, 0, a);
+    tile_cells(g, c, ca, a, pt, t.i, h, cs, m, 0);
+    loop_close(g, &t);
+    memcpy_floats(g, h, m, c->hidden);
+    LLVMBuildRetVoid(g->b);
+    return fn;
+}
+
+/* lstmc.ID_batch_recur(pre, nb, states) with products int8: ID_recur on
+ * each sequence in turn, its new h into its h and m. */
+static Fn build_batch_recur_int8(Gen *g, const LowCell *c, const Fn *recur)
+{
+    const LowModel *lm = g->lm;
+    Fn fn;
+    LLVMTypeRef ps[3] = {g->fp, g->idx, g->fp};
+    fn.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_batch_recur", c->id), ps, 3, 0, &fn.t);
+    LLVMValueRef pre = param(g, 0), nb = param(g, 1), st = param(g, 2);
+    long total = lm->state_bytes / 4;
+    Loop b;
+    loop_open(g, &b, cidx(g, 0), nb, 1);
+    LLVMValueRef s = gep(g, st, mul(g, b.i, cidx(g, total)));
+    LLVMValueRef args[4] = {gep(g, pre, mul(g, b.i, cidx(g, c->gate_rows))), gepc(g, s, lm->fields[c->h_field].offset),
+                            gepc(g, s, lm->fields[c->c_field].offset), gepc(g, s, lm->fields[lm->m_field].offset)};
+    call(g, recur->t, recur->v, args, 4);
+    loop_close(g, &b);
+    LLVMBuildRetVoid(g->b);
+    return fn;
+}
+
 /*
  * lstmc.ID_batch_recur(pre, nb, states): the recurrence of nb sequences
  * from their projected inputs, tile by tile; one pass over a tile's w_h
@@ -1122,6 +1322,8 @@ static CellFns build_cell_kernels(Gen *g, const LowCell *c)
     ca.w_proj = weights(g, &c->w_proj);
     ca.s_proj = weights(g, &c->s_proj);
     ca.s_tiled = weights(g, &c->s_tiled);
+    ca.h_factor = weights(g, &c->h_factor);
+    ca.h_corr = ints(g, &c->h_corr);
     if (c->proj)
         cf.projection = build_projection(g, c, &ca);
     ca.w_x = weights(g, &c->w_x);
@@ -1129,6 +1331,12 @@ static CellFns build_cell_kernels(Gen *g, const LowCell *c)
     ca.b_tiled = weights(g, &c->b_tiled);
     ca.b_hn = weights(g, &c->b_hn);
     cf.project = build_project(g, c, &ca);
+    if (c->products_int8) {
+        cf.recur = build_recur_int8(g, c, &ca);
+        if (g->lm->streaming)
+            cf.batch_recur = build_batch_recur_int8(g, c, &cf.recur);
+        return cf;
+    }
     cf.recur = build_recur(g, c, &ca, &cf.projection, 0);
     if (c->step_kernel)
         cf.step = build_recur(g, c, &ca, &cf.projection, 1);
@@ -1738,7 +1946,7 @@ static LowTarget vector_shape(LLVMTargetMachineRef tm)
     char *features = LLVMGetTargetMachineFeatureString(tm);
     int x86_64 = strncmp(triple, "x86_64", 6) == 0, aarch64 = strncmp(triple, "aarch64", 7) == 0;
     int arm32 = strncmp(triple, "arm", 3) == 0 || strncmp(triple, "thumb", 5) == 0;
-    LowTarget v = {1, 1, 16, 0, 0, 0};
+    LowTarget v = {1, 1, 16, 0, 0, 0, 0};
     if (x86_64 && has_feature_implied(features, "avx512f"))
         v.vl = 16, v.accs = 16, v.fma = 1;
     else if (x86_64 && has_feature_implied(features, "avx2") && has_feature_implied(features, "fma"))
@@ -1747,6 +1955,11 @@ static LowTarget vector_shape(LLVMTargetMachineRef tm)
         v.vl = 4, v.accs = 8;
     else if (aarch64 && has_feature(features, "neon") >= 0)
         v.vl = 4, v.accs = 16, v.fma = 1;
+    /* products int8's vpdpbusd (runtime/lstmc_act.h, rt_ivec) */
+    if (x86_64 && v.vl == 16 && has_feature(features, "avx512vnni") > 0)
+        v.vnni = 16;
+    else if (x86_64 && v.vl == 8 && has_feature(features, "avxvnni") > 0)
+        v.vnni = 8;
     static const char *const arm_fma[] = {"vfp4", "vfp4d16", "vfp4d16sp", "vfp4sp",
                                           "fp-armv8", "fp-armv8d16", "fp-armv8d16sp", "fp-armv8sp"};
     if (x86_64)

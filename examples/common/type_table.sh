@@ -2,7 +2,8 @@
 # type_table.sh - README's table of the three trained examples (the adding
 # problem, the 1997 block LSTM on the embedded Reber grammar, the char-LM)
 # against how they are stored and computed: float32, float16, bfloat16 and
-# int8 weights (float arithmetic), and integer-only arithmetic int16.
+# int8 weights (float arithmetic), int8 weights with products int8 (h in
+# int8 in the recurrent products), and integer-only arithmetic int16.
 #   flash, RAM  the generated header's banner (lstmc compile --name model:
 #               the weights' bytes, the state's; int16: weights, scales,
 #               biases and tables, and its state with scratch)
@@ -21,7 +22,7 @@ lstmc=$1 out=$2
 ex=$(cd "$(dirname "$0")/.." && pwd)
 cc=${CC:-cc}
 rounds=${TYPE_TABLE_ROUNDS:-7}
-types="f32 f16 bf16 int8 int16"
+types="f32 f16 bf16 int8 int8p int16"
 examples="adding blocks1997 charlm"
 mkdir -p "$out"
 
@@ -40,6 +41,8 @@ for e in $examples; do
         if [ "$t" = int16 ]; then
             "$lstmc" compile "$ex/$e/model.lstm" --arithmetic int16 --ranges "$out/scores/int16/$ranges" \
                 --name model -o "$d/model"
+        elif [ "$t" = int8p ]; then
+            "$lstmc" compile "$ex/$e/model.lstm" --weights-type int8 --products int8 --name model -o "$d/model"
         else
             "$lstmc" compile "$ex/$e/model.lstm" --weights-type "$t" --name model -o "$d/model"
         fi
@@ -89,7 +92,7 @@ for e in $examples; do
                 while (s ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]($|,)/, ",&", s)
                 return s
             }
-            BEGIN { printf "| %s | %s | %s | %s | %s (%.2fx) | %s: %s |\n", e, t == "int16" ? "int16 (integer-only)" : t,
+            BEGIN { printf "| %s | %s | %s | %s | %s (%.2fx) | %s: %s |\n", e, t == "int16" ? "int16 (integer-only)" : t == "int8p" ? "int8, products int8" : t,
                            commas(f), commas(ram), commas(ns + 0.5), b / ns, w, s }'
     done
 done

@@ -12,6 +12,8 @@
 # other than its test set where there is some: 100 random adding sequences
 # (awk, seed 1), the first 100 of the 1000 Reber test strings (their
 # one-hot inputs only), the examples' README files for the char-LM.
+# The int8p row: int8 weights with products int8 (h quantized to int8 in
+# the recurrent products, grammar/SPEC.md "Integer recurrent products").
 # `make accuracy-weights` runs it.
 #
 #   sh examples/common/weight_types.sh path/to/lstmc OUTDIR
@@ -23,19 +25,28 @@ printf '%-6s  %-28s  %-30s  %s\n' type "adding: MSE, solved of 2000" "reber: str
 mkdir -p "$out"
 $cc -O2 -I"$ex/common" -o "$out/adding_data" "$ex/adding/data.c"
 "$out/adding_data" "$out/adding_test.txt" "$out/adding_targets.txt"
-for t in f32 f16 bf16 int8; do
+# the flags of a row: --weights-type T, or int8p's
+type_flags() {
+    case $1 in
+        int8p) echo "--weights-type int8 --products int8" ;;
+        *) echo "--weights-type $1" ;;
+    esac
+}
+for t in f32 f16 bf16 int8 int8p; do
     for e in blocks1997 charlm; do
         d=$out/$t/$e
         mkdir -p "$d"
-        "$lstmc" compile "$ex/$e/model.lstm" --weights-type "$t" -o "$d/model"
+        # shellcheck disable=SC2046
+        "$lstmc" compile "$ex/$e/model.lstm" $(type_flags "$t") -o "$d/model"
     done
     $cc -O2 -I"$out/$t/blocks1997" -I"$ex/common" -o "$out/$t/blocks1997/test" "$ex/blocks1997/test.c" \
         "$out/$t/blocks1997/model.c" -lm
     $cc -O2 -I"$out/$t/charlm" -I"$ex/common" -o "$out/$t/charlm/sample" "$ex/charlm/sample.c" \
         "$out/$t/charlm/model.c" -lm
     # the scorers print the compiled model's figure first ("compiled X")
+    # shellcheck disable=SC2046
     "$lstmc" eval "$ex/adding/model.lstm" "$out/adding_test.txt" --targets "$out/adding_targets.txt" \
-        --weights-type "$t" --metric mse,within --tolerance 0.04 > "$out/$t/adding.txt"
+        $(type_flags "$t") --metric mse,within --tolerance 0.04 > "$out/$t/adding.txt"
     "$out/$t/blocks1997/test" "$ex/blocks1997/results.txt" > "$out/$t/reber.txt" 2>&1 || true
     "$out/$t/charlm/sample" --eval "$ex/charlm/heldout.txt" > "$out/$t/charlm.txt"
     mse=$(awk '$1 == "mse" { print $2 }' "$out/$t/adding.txt")

@@ -96,6 +96,12 @@ if grep -q "rt_vload_bf16_pair(" "$tmp/m/c/model.c" 2> /dev/null; then
 else
     echo "FAIL example charlm --weights-type bf16: the C has no rt_vload_bf16_pair"; fail=$((fail + 1))
 fi
+# products int8 (h in int8, exact int32 sums: vpdpbusd in both where the
+# host has VNNI), the char-LM and a stacked LSTM of the fixtures
+same "example charlm --products int8" "$here/../examples/charlm/model.lstm" "$tmp/charlm.txt" \
+    --weights-type int8 --products int8
+same "p2_bidir_stacked --products int8" "$here/pytorch/p2_bidir_stacked.lstm" \
+    "$here/fixtures/pytorch/p2_bidir_stacked/input.txt" --weights-type int8 --products int8
 case=g2_gru_bidir_stacked_head
 same "$case --weights-type bf16 --threads 2" "$here/pytorch/$case.lstm" "$here/fixtures/pytorch/$case/input.txt" \
     --weights-type bf16 --threads 2

@@ -270,7 +270,7 @@ static void test_tiles_and_steps(void **state)
     assert_false(lm->cells[1].simd);
 
     /* AVX-512: 4 vectors a tile, 16 accumulators: 4 steps a pass */
-    LowTarget avx512 = {1, 16, 16, 1, 1, 0}, avx2 = {1, 8, 8, 1, 1, 0}, plain = {1, 1, 16, 0, 0, 0};
+    LowTarget avx512 = {1, 16, 16, 1, 1, 0, 0}, avx2 = {1, 8, 8, 1, 1, 0, 0}, plain = {1, 1, 16, 0, 0, 0, 0};
     LowerOptions o = {NULL, 1, 1, &avx512, 0};
     lm = lower(&a, spec, &o);
     assert_int_equal(lm->cells[0].vecs, 4);
@@ -351,7 +351,7 @@ static void test_block_tiles(void **state)
             assert_int_equal(c->tile_off[g], bc->off[g]);
     }
     /* a target without vectors: one block per tile, not padded */
-    LowTarget plain = {1, 1, 16, 0, 0, 0};
+    LowTarget plain = {1, 1, 16, 0, 0, 0, 0};
     LowerOptions o = {NULL, 1, 1, &plain, 0};
     const LowCell *c = &lower(&a, "model m { input 3; lstm l { hidden 512; block_size 8; from native \"w\"; } }",
                               &o)->cells[0];
@@ -428,7 +428,7 @@ static void test_projection_tiles(void **state)
         assert_int_equal(c->w_proj.cols, c->proj_tile);
     }
     /* AVX-512: 4 vectors a tile, 4 sets; no vectors: tiles of at most 8 */
-    LowTarget avx512 = {1, 16, 16, 1, 1, 0}, plain = {1, 1, 16, 0, 0, 0};
+    LowTarget avx512 = {1, 16, 16, 1, 1, 0, 0}, plain = {1, 1, 16, 0, 0, 0, 0};
     LowerOptions o = {NULL, 1, 1, &avx512, 0};
     const char *spec = "model m { input 3; lstm l { hidden 32; projection 128; from native \"w\"; } }";
     const LowCell *c = &lower(&a, spec, &o)->cells[0];
@@ -564,7 +564,7 @@ static void test_streaming_api(void **state)
      * kernel; NAME_step runs the chunk kernel on its one row */
     const char *one = "model m { input 3; lstm l { hidden 16; from native \"w\"; } output last; }";
     LowerOptions chunk1 = {NULL, 1, 1, NULL, 1};
-    LowTarget small = {1, 4, 4, 0, 0, 1};
+    LowTarget small = {1, 4, 4, 0, 0, 1, 0};
     LowerOptions sized = {NULL, 1, 1, &small, 0};
     for (int k = 0; k < 2; k++) {
         lm = lower(&a, one, k ? &sized : &chunk1);
@@ -1143,7 +1143,7 @@ static void test_gru_tiles(void **state)
     assert_true(c->simd);
     /* AVX-512: 3 vectors a tile, 4 steps a pass; reset before, 2 for the
      * recurrent product, 3 for the input projection */
-    LowTarget avx512 = {1, 16, 16, 1, 1, 0}, plain = {1, 1, 16, 0, 0, 0};
+    LowTarget avx512 = {1, 16, 16, 1, 1, 0, 0}, plain = {1, 1, 16, 0, 0, 0, 0};
     LowerOptions o = {NULL, 1, 1, &avx512, 0};
     lm = lower(&a, "model m { input 3; gru a { hidden 32; reset after; from native \"w\"; } "
                    "gru b { hidden 32; reset before; from native \"w\"; } }", &o);

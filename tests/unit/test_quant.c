@@ -223,6 +223,39 @@ static void test_ir_quantize_gru_rnn(void **state)
     arena_free(&a);
 }
 
+/* products int8: the interpreter's code of h (quant_h_code, from a
+ * double) against the runtime's rt_h_code (what the generated C runs),
+ * over every 7th float of [-1.1, 1.1] and the ties of h * 127 near each
+ * boundary, and the definition at a few values. */
+static void test_h_code(void **state)
+{
+    (void)state;
+    long n = 0;
+    for (uint32_t u = 0; u <= bits_of(1.1f); u += 7)
+        for (int sign = 0; sign < 2; sign++) {
+            float h = sign ? -float_of(u) : float_of(u);
+            if (quant_h_code(h) != rt_h_code(h) - 128)
+                fail_msg("h = %.9g: quant_h_code %d, rt_h_code %d", (double)h, quant_h_code(h), rt_h_code(h) - 128);
+            n++;
+        }
+    for (int k = -127; k < 127; k++)   /* floats about the ties k + 0.5 */
+        for (int d = -3; d <= 3; d++) {
+            float h = nextafterf((float)((k + 0.5) / 127.0), d < 0 ? -2.0f : 2.0f);
+            for (int s = 0; s < abs(d); s++)
+                h = nextafterf(h, d < 0 ? -2.0f : 2.0f);
+            assert_int_equal(quant_h_code(h), rt_h_code(h) - 128);
+        }
+    assert_true(n > 1000000);
+    assert_int_equal(quant_h_code(0.5), 64);            /* 63.5: ties to even */
+    assert_int_equal(quant_h_code(1.5 / 127), 2);       /* 1.5 in float: ties to even */
+    assert_int_equal(quant_h_code(-2.5 / 127), -2);
+    assert_int_equal(quant_h_code(2.0), 127);
+    assert_int_equal(quant_h_code(-1e30), -127);
+    assert_int_equal(quant_h_code(NAN), -127);
+    assert_int_equal(rt_h_code(NAN), 1);
+    assert_true(quant_h_factor(127.0f) == 1.0f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_int8),
         cmocka_unit_test(test_ir_quantize),
         cmocka_unit_test(test_ir_quantize_gru_rnn),
+        cmocka_unit_test(test_h_code),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
