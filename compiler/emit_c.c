@@ -255,6 +255,11 @@ static void emit_banner(Emitter *e, Arena *a, const LowModel *lm, const EmitOpti
         emit_line(e, " *   activations: fast: the runtime's sigmoid and tanh, no libm calls, within");
         emit_line(e, " *                1.5e-7 (tanh) and 9e-8 (sigmoid) absolute of the exact");
         emit_line(e, " *                functions (%s_rt_*_fast below); --activations exact for those", lm->name);
+        int fused = 0;
+        for (int k = 0; k < lm->ncells; k++)
+            fused |= lm->cells[k].fused_c || lm->cells[k].fused_h;
+        if (fused)
+            emit_line(e, " *                (an LSTM's cell update fused: c within 3e-7 (1 + |c|), h 3e-7)");
     } else {
         emit_line(e, " *   activations: exact: sigmoid and tanh within 0.51 ulps, no libm calls");
     }
