@@ -109,8 +109,8 @@ static Stat stats[NSTAT] = {
 #define EXACT_MAX_ULP 0.53
 /* and of the fused cell updates (the same places): c' within
  * FUSED_C_MAX (1 + |c|), h within FUSED_H_MAX */
-#define FUSED_C_MAX 3e-7
-#define FUSED_H_MAX 3e-7
+#define FUSED_C_MAX 4e-7
+#define FUSED_H_MAX 4e-7
 /* A sampled run (stride > 1) sweeps them FUSED_SPARSER times sparser: six
  * sweeps, each with two references in double, would take most of its time. */
 #define FUSED_SPARSER 8
