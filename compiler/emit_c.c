@@ -255,6 +255,11 @@ static void emit_banner(Emitter *e, Arena *a, const LowModel *lm, const EmitOpti
         emit_line(e, " *   activations: fast: the runtime's sigmoid and tanh, no libm calls, within");
         emit_line(e, " *                1.5e-7 (tanh) and 9e-8 (sigmoid) absolute of the exact");
         emit_line(e, " *                functions (%s_rt_*_fast below); --activations exact for those", lm->name);
+        int fused = 0;
+        for (int k = 0; k < lm->ncells; k++)
+            fused |= lm->cells[k].fused_c || lm->cells[k].fused_h;
+        if (fused)
+            emit_line(e, " *                (an LSTM's cell update fused: c within 4e-7 (1 + |c|), h 4e-7)");
     } else {
         emit_line(e, " *   activations: exact: sigmoid and tanh within 0.51 ulps, no libm calls");
     }
@@ -932,13 +937,18 @@ static const char *gate_row(Arena *a, const LowCell *c, const char *G, int whole
 }
 
 /* The pre-activation of gate g (I, F or O) for one cell (S = 1): the gate
- * row plus its peephole on c, clipped. */
-static const char *cell_gate(Arena *a, const LowCell *c, Gate g, const char *G, int whole)
+ * row plus its peephole on c, clipped; and the gate, its activation. */
+static const char *cell_gate_pre(Arena *a, const LowCell *c, Gate g, const char *G, int whole)
 {
     const char *pre = gate_row(a, c, G, whole);
     if (c->peep[g].data)
         pre = arena_printf(a, "%s + %s[j] * c[j]", pre, c->peep[g].name);
-    return act_call(a, c->gate_act, clipped(a, pre, c->clip_gates));
+    return clipped(a, pre, c->clip_gates);
+}
+
+static const char *cell_gate(Arena *a, const LowCell *c, Gate g, const char *G, int whole)
+{
+    return act_call(a, c->gate_act, cell_gate_pre(a, c, g, G, whole));
 }
 
 /* The new c from f, i and g (their expressions), as the gates that exist
@@ -1021,6 +1031,8 @@ static void emit_gru_cells(Emitter *e, Arena *a, const LowCell *c)
     emit_close(e, "");
 }
 
+static void emit_cell_state(Emitter *e, Arena *a, const LowCell *c, int whole);
+
 static void emit_cells(Emitter *e, Arena *a, const LowCell *c, int whole)
 {
     const char *M = c->macro;
@@ -1041,6 +1053,41 @@ static void emit_cells(Emitter *e, Arena *a, const LowCell *c, int whole)
         emit_open(e, "for (int v = 0; v < %s_TILE; v++)", M);
         emit_line(e, "const int j = t * %s_TILE + v;", M);
     }
+    if (c->fused_c) {
+        emit_line(e, "/* cell state: c = f*c + i*g, the gates' sigmoids and tanh as fractions in");
+        emit_line(e, " * two divisions (rt_lstm_cf_fast: input gate, forget gate%s, cell input)%s */",
+                  c->peep[GATE_I].data || c->peep[GATE_F].data ? " with peepholes on the old c" : "",
+                  c->clip_cell != 0 ? ", clipped" : "");
+        const char *cf = arena_printf(a, "rt_lstm_cf_fast(c[j], %s, %s, %s)", cell_gate_pre(a, c, GATE_I, "I", whole),
+                                      cell_gate_pre(a, c, GATE_F, "F", whole),
+                                      clipped(a, gate_row(a, c, "G", whole), c->clip_gates));
+        emit_line(e, "c[j] = %s;", clipped(a, cf, c->clip_cell));
+    } else {
+        emit_cell_state(e, a, c, whole);
+    }
+    const char *cact = act_call(a, c->cell_output_act, "c[j]");
+    if (c->fused_h) {
+        emit_line(e, "/* %s: o * tanh(c) in one division (rt_lstm_hf_fast: output gate%s) */",
+                  c->proj ? "projection input" : "hidden state", c->peep[GATE_O].data ? ", peephole on the new c" : "");
+        emit_line(e, "%s[j] = rt_lstm_hf_fast(c[j], %s);", out, cell_gate_pre(a, c, GATE_O, "O", whole));
+    } else if (c->has_gate[GATE_O]) {
+        emit_line(e, "/* output gate%s */", c->peep[GATE_O].data ? " (peephole: the new c)" : "");
+        emit_line(e, "const float o = %s;", cell_gate(a, c, GATE_O, "O", whole));
+        emit_line(e, "/* %s: o * %s(c) */", c->proj ? "projection input" : "hidden state",
+                  act_name(a, c->cell_output_act));
+        emit_line(e, "%s[j] = o * %s;", out, cact);
+    } else {
+        emit_line(e, "/* %s: %s(c) (no output gate) */", c->proj ? "projection input" : "hidden state",
+                  act_name(a, c->cell_output_act));
+        emit_line(e, "%s[j] = %s;", out, cact);
+    }
+    emit_close(e, "");
+}
+
+/* A cell's gates i, f, g and its new c, each gate through its own
+ * activation (not LowCell.fused_c). */
+static void emit_cell_state(Emitter *e, Arena *a, const LowCell *c, int whole)
+{
     if (c->has_gate[GATE_I]) {
         emit_line(e, "/* input gate%s */", c->peep[GATE_I].data ? " (peephole: the old c)" : "");
         emit_line(e, "const float i = %s;", cell_gate(a, c, GATE_I, "I", whole));
@@ -1057,19 +1104,6 @@ static void emit_cells(Emitter *e, Arena *a, const LowCell *c, int whole)
               act_call(a, c->cell_input_act, clipped(a, gate_row(a, c, "G", whole), c->clip_gates)));
     emit_line(e, "/* cell state: %s%s */", cell_update_comment(c), c->clip_cell != 0 ? ", clipped" : "");
     emit_line(e, "c[j] = %s;", cell_update(a, c, "f", "i", "g"));
-    const char *cact = act_call(a, c->cell_output_act, "c[j]");
-    if (c->has_gate[GATE_O]) {
-        emit_line(e, "/* output gate%s */", c->peep[GATE_O].data ? " (peephole: the new c)" : "");
-        emit_line(e, "const float o = %s;", cell_gate(a, c, GATE_O, "O", whole));
-        emit_line(e, "/* %s: o * %s(c) */", c->proj ? "projection input" : "hidden state",
-                  act_name(a, c->cell_output_act));
-        emit_line(e, "%s[j] = o * %s;", out, cact);
-    } else {
-        emit_line(e, "/* %s: %s(c) (no output gate) */", c->proj ? "projection input" : "hidden state",
-                  act_name(a, c->cell_output_act));
-        emit_line(e, "%s[j] = %s;", out, cact);
-    }
-    emit_close(e, "");
 }
 
 /* A block's gate g (I, F or O) in the loop over a tile's blocks v: its row

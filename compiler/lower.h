@@ -187,6 +187,12 @@ typedef struct LowCell {
                                   so that a step starts on the tiles whose weights the
                                   step before left in cache (alternate_tiles() in
                                   lower.c); the order changes no result */
+    int fused_c, fused_h;      /* the update of an LSTM's cells (S = 1) of the fast sigmoid
+                                  and tanh goes through the runtime's fused forms
+                                  (fused_cell() in lower.c): c = rt_lstm_cf_fast(c, a_i,
+                                  a_f, a_g) (gates i and f, not coupled), h (m) =
+                                  rt_lstm_hf_fast(c, a_o) (gate o), the a_ the gates'
+                                  pre-activations, peepholes added, clipped */
     int tile;                  /* V: units (cells) per tile (divides H) */
     int tile_blocks;           /* blocks per tile: V / S */
     int tiles;                 /* H / V */

@@ -107,6 +107,13 @@ static Stat stats[NSTAT] = {
 /* The bound of the exact functions, in ulps of the truth (lstmc_act.h,
  * runtime/README.md): the sweep fails above it. */
 #define EXACT_MAX_ULP 0.53
+/* and of the fused cell updates (the same places): c' within
+ * FUSED_C_MAX (1 + |c|), h within FUSED_H_MAX */
+#define FUSED_C_MAX 4e-7
+#define FUSED_H_MAX 4e-7
+/* A sampled run (stride > 1) sweeps them FUSED_SPARSER times sparser: six
+ * sweeps, each with two references in double, would take most of its time. */
+#define FUSED_SPARSER 8
 
 /* libm's float functions: the sigmoid as lstmc wrote it with expf before
  * its exact functions were its own (e^-|x| over 1 + e^-|x|) */
@@ -136,6 +143,121 @@ static float elu1_f(float x) { return rt_eluf(x, 1.0f); }
             stat_add((stat), x_, FN(x_), REF((double)x_));                     \
         }                                                                      \
     } while (0)
+
+/* ---- the fused cell updates ---- */
+
+/*
+ * rt_lstm_cf_fast(c, ai, af, ag) and rt_lstm_hf_fast(c, ao) take several
+ * floats: each argument in turn goes over every stride-th finite float,
+ * the others over a grid of values, the next combination for each next
+ * float (so every combination comes round many times). The error of c' is
+ * measured against sigmoid(af) c + sigmoid(ai) tanh(ag) in double, over
+ * 1 + |c| (an absolute error for |c| <= 1, relative to c beyond); h's is
+ * absolute (h is within [-1, 1]). `act_error 1 rt_lstm_` sweeps every
+ * float in each argument, these alone.
+ */
+static const float grid_gate[] = {-100.0f, -87.5f, -30.0f, -9.0f, -2.5f, -0.7f, -1e-3f, 0.0f,
+                                  1e-6f, 0.25f, 1.3f, 5.0f, 17.0f, 88.0f, 1e30f};
+static const float grid_c[] = {0.0f, -0.8f, 0.3f, 1.0f, -3.0f, 7.5f, 1e3f, -1e6f};
+#define NGATE ((uint32_t)(sizeof grid_gate / sizeof *grid_gate))
+#define NC ((uint32_t)(sizeof grid_c / sizeof *grid_c))
+
+typedef struct Fused {
+    const char *name;
+    double max_err, x_err;     /* the largest error, at which swept x */
+    float args[4];             /* and the arguments it came from */
+    int nargs;
+} Fused;
+
+static Fused fused[6] = {
+    {"rt_lstm_cf_fast(x, ai, af, ag)", 0, 0, {0}, 4}, {"rt_lstm_cf_fast(c, x, af, ag)", 0, 0, {0}, 4},
+    {"rt_lstm_cf_fast(c, ai, x, ag)", 0, 0, {0}, 4},  {"rt_lstm_cf_fast(c, ai, af, x)", 0, 0, {0}, 4},
+    {"rt_lstm_hf_fast(x, ao)", 0, 0, {0}, 2},         {"rt_lstm_hf_fast(c, x)", 0, 0, {0}, 2},
+};
+
+/* The arguments of sweep `which` (0-3: c', x at argument which; 4-5: h) at
+ * the k-th float x. */
+static void fused_args(int which, uint32_t k, float x, float *v)
+{
+    if (which < 4) {
+        v[0] = grid_c[k % NC];
+        v[1] = grid_gate[(k / NC) % NGATE];
+        v[2] = grid_gate[(k / NC / NGATE) % NGATE];
+        v[3] = grid_gate[(k / NC / NGATE / NGATE) % NGATE];
+    } else {
+        v[0] = grid_c[k % NC];
+        v[1] = grid_gate[(k / NC) % NGATE];
+    }
+    v[which < 4 ? which : which - 4] = x;
+}
+
+static void fused_add(Fused *f, int which, uint32_t k, float x)
+{
+    float v[4];
+    double y, ref, err;
+
+    fused_args(which, k, x, v);
+    if (which < 4) {
+        y = rt_lstm_cf_fast(v[0], v[1], v[2], v[3]);
+        ref = ref_sigmoid(v[2]) * v[0] + ref_sigmoid(v[1]) * ref_tanh(v[3]);
+        err = fabs(y - ref) / (1.0 + fabs((double)v[0]));
+    } else {
+        y = rt_lstm_hf_fast(v[0], v[1]);
+        ref = ref_sigmoid(v[1]) * ref_tanh(v[0]);
+        err = fabs(y - ref);
+    }
+    if (!(err <= f->max_err)) {   /* also catches a NaN output */
+        f->max_err = err;
+        f->x_err = x;
+        memcpy(f->args, v, sizeof v);
+    }
+}
+
+static void fused_sweep(int which, uint32_t stride)
+{
+    uint32_t b, k = 0;
+    float x;
+
+    for (b = 0xff7fffffu; b >= 0x80000000u && b <= 0xff7fffffu; b -= stride, k++) {
+        memcpy(&x, &b, sizeof x);
+        fused_add(&fused[which], which, k, x);
+    }
+    for (b = 0; b <= 0x7f7fffffu; b += stride, k++) {
+        memcpy(&x, &b, sizeof x);
+        fused_add(&fused[which], which, k, x);
+    }
+}
+
+static void fused_print(const Fused *f)
+{
+    int i;
+
+    printf("%-32s %s %.3e at (", f->name, f->nargs == 4 ? "err/(1+|c|)" : "abs", f->max_err);
+    for (i = 0; i < f->nargs; i++)
+        printf("%s%.9g", i ? ", " : "", (double)f->args[i]);
+    printf(")\n");
+}
+
+/* NaN in any argument gives NaN; the limits of the gates. */
+static int check_fused(void)
+{
+    float nan = NAN, inf = INFINITY;
+    int bad = 0;
+
+    if (!isnan(rt_lstm_cf_fast(nan, 0, 0, 0)) || !isnan(rt_lstm_cf_fast(0, nan, 0, 0)) ||
+        !isnan(rt_lstm_cf_fast(0, 0, nan, 0)) || !isnan(rt_lstm_cf_fast(0, 0, 0, -nan)) ||
+        !isnan(rt_lstm_hf_fast(nan, 0)) || !isnan(rt_lstm_hf_fast(0, -nan))) {
+        printf("FAIL NaN in does not give NaN out (fused cell updates)\n");
+        bad = 1;
+    }
+    /* f = 1, i = 1, g = 1: c + 1; f = 0, i = 0: 0; o = 1, tanh(inf) = 1 */
+    if (rt_lstm_cf_fast(2.0f, inf, inf, inf) != 3.0f || rt_lstm_cf_fast(5.0f, -inf, -inf, 1.0f) > 1e-36f ||
+        rt_lstm_hf_fast(inf, inf) != 1.0f || rt_lstm_hf_fast(-inf, inf) != -1.0f || rt_lstm_hf_fast(3.0f, -inf) > 1e-36f) {
+        printf("FAIL a limit of the fused cell updates\n");
+        bad = 1;
+    }
+    return bad;
+}
 
 /* The limits at +-inf, and NaN staying NaN. */
 static int check_specials(void)
@@ -213,6 +335,10 @@ int main(int argc, char **argv)
     if (WANT(ELU_LIBM))
         SWEEP(&stats[ELU_LIBM], elu1_f, libm_elu1, stride);
 
+    for (i = 0; i < 6; i++)   /* (sampled: FUSED_SPARSER times sparser, 6 sweeps of 2 references) */
+        if (!only || strncmp(only, "rt_lstm_", 8) == 0)
+            fused_sweep(i, stride == 1 ? 1 : stride * FUSED_SPARSER);
+
     printf("max error against double over %s finite floats:\n", stride == 1 ? "all" : "sampled");
     for (i = 0; i < NSTAT; i++) {
         if (!WANT(i))
@@ -225,6 +351,16 @@ int main(int argc, char **argv)
             bad = 1;
         }
     }
+    for (i = 0; i < 6; i++) {
+        if (only && strncmp(only, "rt_lstm_", 8) != 0)
+            continue;
+        fused_print(&fused[i]);
+        if (!(fused[i].max_err <= (fused[i].nargs == 4 ? FUSED_C_MAX : FUSED_H_MAX))) {
+            printf("FAIL %s: above the bound %.1e\n", fused[i].name, fused[i].nargs == 4 ? FUSED_C_MAX : FUSED_H_MAX);
+            bad = 1;
+        }
+    }
     bad |= check_specials();
+    bad |= check_fused();
     return bad;
 }

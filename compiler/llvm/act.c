@@ -259,8 +259,9 @@ static LLVMValueRef widen_inst(Widen *w, LLVMValueRef in)
 }
 
 /*
- * fn(x, args...) for a vector x of V lanes, built at b: each instruction
- * of fn once, on <V x ...>, in fn's order; NULL when fn is not one block of
+ * fn(x, args...) for a vector x of V lanes (and the vectors of V lanes
+ * and constants after it), built at b: each instruction of fn once, on
+ * <V x ...>, in fn's order; NULL when fn is not one block of
  * lane-by-lane operations (a libm call: softplus; a branch).
  *
  * Why not a call per lane and the SLP vectorizer: whether SLP joins the
@@ -286,9 +287,10 @@ static LLVMValueRef widen(LLVMBuilderRef b, LLVMModuleRef mod, LLVMValueRef fn, 
 
     unsigned lanes = LLVMGetVectorSize(LLVMTypeOf(args[0]));
     Widen w = {b, mod, lanes, mem_alloc(sizeof *w.from * (size_t)n), mem_alloc(sizeof *w.to * (size_t)n), 0};
-    for (unsigned k = 0; k < nargs; k++) {   /* x, then the constants a, b */
+    for (unsigned k = 0; k < nargs; k++) {   /* the vectors (x, ...), then the constants a, b */
         w.from[w.n] = LLVMGetParam(fn, k);
-        w.to[w.n++] = k == 0 ? args[0] : splat_const(lanes, args[k]);
+        w.to[w.n++] = LLVMGetTypeKind(LLVMTypeOf(args[k])) == LLVMVectorTypeKind ? args[k]
+                                                                                : splat_const(lanes, args[k]);
     }
     for (LLVMValueRef in = LLVMGetFirstInstruction(body); in != ret; in = LLVMGetNextInstruction(in)) {
         LLVMValueRef v = widen_inst(&w, in);
@@ -301,20 +303,18 @@ static LLVMValueRef widen(LLVMBuilderRef b, LLVMModuleRef mod, LLVMValueRef fn, 
     return result;
 }
 
-LLVMValueRef llact_apply(LLVMBuilderRef b, LLVMModuleRef mod, LowAct a, LLVMValueRef x)
+LLVMValueRef llact_lanes(LLVMBuilderRef b, LLVMModuleRef mod, const char *rt_name, const LLVMValueRef *args,
+                         unsigned nargs)
 {
-    const char *name = lower_act_function(a);
-    if (!name)
-        return x;
-    /* the runtime's parameters: x, then the activation's own (a, b) */
     LLVMContextRef ctx = LLVMGetModuleContext(mod);
-    LLVMTypeRef f32 = LLVMFloatTypeInContext(ctx), i32 = LLVMInt32TypeInContext(ctx);
-    LLVMValueRef args[3] = {x, LLVMConstReal(f32, (double)a.a), LLVMConstReal(f32, (double)a.b)};
-    unsigned nargs = 1 + (unsigned)ir_activation_params(a.kind);
-    LLVMValueRef fn = rt_fn(mod, name);
-    LLVMTypeRef ft = LLVMGlobalGetValueType(fn), t = LLVMTypeOf(x);
+    LLVMTypeRef i32 = LLVMInt32TypeInContext(ctx);
+    LLVMValueRef fn = rt_fn(mod, rt_name), a[LLACT_MAX_ARGS];
+    LLVMTypeRef ft = LLVMGlobalGetValueType(fn), t = LLVMTypeOf(args[0]);
+    if (nargs > LLACT_MAX_ARGS || LLVMCountParamTypes(ft) != nargs)
+        diag_fatal("internal error: %s takes %u arguments, not %u", rt_name, LLVMCountParamTypes(ft), nargs);
+    memcpy(a, args, sizeof *a * nargs);
     if (LLVMGetTypeKind(t) != LLVMVectorTypeKind)
-        return LLVMBuildCall2(b, ft, fn, args, nargs, "");
+        return LLVMBuildCall2(b, ft, fn, a, nargs, "");
     /* a vector: the function on vectors, or (libm, branches, and one lane:
      * a target without vectors, where a call can be shared) a call per lane */
     LLVMValueRef r = LLVMGetVectorSize(t) > 1 ? widen(b, mod, fn, args, nargs) : NULL;
@@ -323,10 +323,23 @@ LLVMValueRef llact_apply(LLVMBuilderRef b, LLVMModuleRef mod, LowAct a, LLVMValu
     r = LLVMGetUndef(t);
     for (unsigned k = 0; k < LLVMGetVectorSize(t); k++) {
         LLVMValueRef lane = LLVMConstInt(i32, k, 0);
-        args[0] = LLVMBuildExtractElement(b, x, lane, "");
-        r = LLVMBuildInsertElement(b, r, LLVMBuildCall2(b, ft, fn, args, nargs, ""), lane, "");
+        for (unsigned q = 0; q < nargs; q++)
+            if (LLVMGetTypeKind(LLVMTypeOf(args[q])) == LLVMVectorTypeKind)
+                a[q] = LLVMBuildExtractElement(b, args[q], lane, "");
+        r = LLVMBuildInsertElement(b, r, LLVMBuildCall2(b, ft, fn, a, nargs, ""), lane, "");
     }
     return r;
+}
+
+LLVMValueRef llact_apply(LLVMBuilderRef b, LLVMModuleRef mod, LowAct a, LLVMValueRef x)
+{
+    const char *name = lower_act_function(a);
+    if (!name)
+        return x;
+    /* the runtime's parameters: x, then the activation's own (a, b) */
+    LLVMTypeRef f32 = LLVMFloatTypeInContext(LLVMGetModuleContext(mod));
+    LLVMValueRef args[3] = {x, LLVMConstReal(f32, (double)a.a), LLVMConstReal(f32, (double)a.b)};
+    return llact_lanes(b, mod, name, args, 1 + (unsigned)ir_activation_params(a.kind));
 }
 
 LLVMValueRef llact_call(LLVMBuilderRef b, LLVMModuleRef mod, const char *rt_name, LLVMValueRef *args, unsigned n)

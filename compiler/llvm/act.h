@@ -26,6 +26,15 @@ int llact_link(LLVMModuleRef mod, int fma, int size_first);
  * or x itself for identity. Not for softmax and log_softmax (llact_call). */
 LLVMValueRef llact_apply(LLVMBuilderRef b, LLVMModuleRef mod, LowAct a, LLVMValueRef x);
 
+/* The runtime's float function rt_name of args, lane by lane: each a float,
+ * or all the vectors of one width and then float constants (an
+ * activation's parameters), built at b's position as the function's own
+ * instructions on vectors where it is one block of them (else a call per
+ * lane). llact_apply's, and the fused cell updates' (rt_lstm_cf_fast). */
+enum { LLACT_MAX_ARGS = 4 };
+LLVMValueRef llact_lanes(LLVMBuilderRef b, LLVMModuleRef mod, const char *rt_name, const LLVMValueRef *args,
+                         unsigned nargs);
+
 /* A call of the runtime function rt_name ("rt_softmaxf", "rt_mean_rowsf",
  * the integer "rt_pre", "rt_table") with args: each integer converted to its
  * parameter's width (zero-extended: pass signed values at their width),

@@ -37,6 +37,19 @@ EXPORT1(rt_tanhf_fast)
 EXPORT3(rt_scaled_sigmoidf_fast)
 EXPORT3(rt_scaled_tanhf_fast)
 
+/* the fused cell updates of an LSTM (lower.h: LowCell.fused_c, fused_h) */
+float lstmc_rt_lstm_cf_fast(float c, float ai, float af, float ag);
+float lstmc_rt_lstm_cf_fast(float c, float ai, float af, float ag)
+{
+    return rt_lstm_cf_fast(c, ai, af, ag);
+}
+
+float lstmc_rt_lstm_hf_fast(float c, float ao);
+float lstmc_rt_lstm_hf_fast(float c, float ao)
+{
+    return rt_lstm_hf_fast(c, ao);
+}
+
 void lstmc_rt_softmaxf(float *v, int n);
 void lstmc_rt_softmaxf(float *v, int n)
 {

@@ -779,14 +779,20 @@ static int gate_at(const LowCell *c, Gate q, int whole)
 
 /* The pre-activation of gate q (I, F or O) of the cells (cells_of), from
  * their rows a, plus its peephole on cv, clipped, activated. */
-static LLVMValueRef tile_gate(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef a, Gate q,
-                              LLVMValueRef j0, LLVMValueRef cv, int whole)
+static LLVMValueRef tile_gate_pre(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef a, Gate q,
+                                  LLVMValueRef j0, LLVMValueRef cv, int whole)
 {
     unsigned V = cells_of(c, whole);
     LLVMValueRef pre = tile_lanes(g, a, gate_at(c, q, whole), V);
     if (ca->peep[q])
         pre = fadd(g, pre, fmul(g, loadv(g, V, gep(g, ca->peep[q], j0)), cv));
-    return act(g, c->gate_act, clip(g, pre, c->clip_gates));
+    return clip(g, pre, c->clip_gates);
+}
+
+static LLVMValueRef tile_gate(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValueRef a, Gate q,
+                              LLVMValueRef j0, LLVMValueRef cv, int whole)
+{
+    return act(g, c->gate_act, tile_gate_pre(g, c, ca, a, q, j0, cv, whole));
 }
 
 /* Lanes first, first + stride, ... of v: n of them. */
@@ -923,20 +929,30 @@ static void tile_cells(Gen *g, const LowCell *c, const CellArrays *ca, LLVMValue
     LLVMValueRef j0 = mul(g, t, cidx(g, V));
     LLVMValueRef cp = gep(g, cs, j0);
     LLVMValueRef cv = loadv(g, V, cp);
-    LLVMValueRef i = NULL, f = NULL;
-    if (c->has_gate[GATE_I])
-        i = tile_gate(g, c, ca, a, GATE_I, j0, cv, whole);
-    if (c->coupled)
-        f = fsub(g, fconst(g, LLVMTypeOf(i), 1.0), i);
-    else if (c->has_gate[GATE_F])
-        f = tile_gate(g, c, ca, a, GATE_F, j0, cv, whole);
-    LLVMValueRef gv = act(g, c->cell_input_act,
-                          clip(g, tile_lanes(g, a, gate_at(c, GATE_G, whole), V), c->clip_gates));
-    LLVMValueRef cn = cell_update(g, c, f, i, gv, cv);
+    LLVMValueRef gpre = clip(g, tile_lanes(g, a, gate_at(c, GATE_G, whole), V), c->clip_gates), cn, out;
+    if (c->fused_c) {   /* the runtime's fused form, then the cell clip (the C's rt_lstm_cf_fast) */
+        LLVMValueRef args[4] = {cv, tile_gate_pre(g, c, ca, a, GATE_I, j0, cv, whole),
+                                tile_gate_pre(g, c, ca, a, GATE_F, j0, cv, whole), gpre};
+        cn = clip(g, llact_lanes(g->b, g->mod, "rt_lstm_cf_fast", args, 4), c->clip_cell);
+    } else {
+        LLVMValueRef i = NULL, f = NULL;
+        if (c->has_gate[GATE_I])
+            i = tile_gate(g, c, ca, a, GATE_I, j0, cv, whole);
+        if (c->coupled)
+            f = fsub(g, fconst(g, LLVMTypeOf(i), 1.0), i);
+        else if (c->has_gate[GATE_F])
+            f = tile_gate(g, c, ca, a, GATE_F, j0, cv, whole);
+        cn = cell_update(g, c, f, i, act(g, c->cell_input_act, gpre), cv);
+    }
     storev(g, cn, cp);
-    LLVMValueRef out = act(g, c->cell_output_act, cn);
-    if (c->has_gate[GATE_O])
-        out = fmul(g, tile_gate(g, c, ca, a, GATE_O, j0, cn, whole), out);
+    if (c->fused_h) {
+        LLVMValueRef args[2] = {cn, tile_gate_pre(g, c, ca, a, GATE_O, j0, cn, whole)};
+        out = llact_lanes(g->b, g->mod, "rt_lstm_hf_fast", args, 2);
+    } else {
+        out = act(g, c->cell_output_act, cn);
+        if (c->has_gate[GATE_O])
+            out = fmul(g, tile_gate(g, c, ca, a, GATE_O, j0, cn, whole), out);
+    }
     storev(g, out, gep(g, m, j0));
 }
 

@@ -74,6 +74,10 @@ typedef char blocks_state_check[sizeof(blocks_state) == BLOCKS_STATE_BYTES ? 1 :
  *                      0 below -87, where sigmoid < 1.7e-38
  *   blocks_rt_scaled_*_fast   the above times |b - a| (sigmoid) or |a| (tanh),
  *                      plus the rounding of the scaling
+ *   blocks_rt_lstm_cf_fast    the fused c' = sigmoid(af) c + sigmoid(ai) tanh(ag):
+ *                      4e-7 (1 + |c|) (measured 1.97e-7 (1 + |c|))
+ *   blocks_rt_lstm_hf_fast    the fused h = sigmoid(ao) tanh(c): 4e-7 absolute
+ *                      (measured 2.54e-7)
  */
 #ifndef BLOCKS_LSTMC_ACT_H
 #define BLOCKS_LSTMC_ACT_H

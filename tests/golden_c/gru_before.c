@@ -74,6 +74,10 @@ typedef char gru_before_state_check[sizeof(gru_before_state) == GRU_BEFORE_STATE
  *                      0 below -87, where sigmoid < 1.7e-38
  *   gru_before_rt_scaled_*_fast   the above times |b - a| (sigmoid) or |a| (tanh),
  *                      plus the rounding of the scaling
+ *   gru_before_rt_lstm_cf_fast    the fused c' = sigmoid(af) c + sigmoid(ai) tanh(ag):
+ *                      4e-7 (1 + |c|) (measured 1.97e-7 (1 + |c|))
+ *   gru_before_rt_lstm_hf_fast    the fused h = sigmoid(ao) tanh(c): 4e-7 absolute
+ *                      (measured 2.54e-7)
  */
 #ifndef GRU_BEFORE_LSTMC_ACT_H
 #define GRU_BEFORE_LSTMC_ACT_H

@@ -8,6 +8,7 @@
  *   activations: fast: the runtime's sigmoid and tanh, no libm calls, within
  *                1.5e-7 (tanh) and 9e-8 (sigmoid) absolute of the exact
  *                functions (narrow_rt_*_fast below); --activations exact for those
+ *                (an LSTM's cell update fused: c within 4e-7 (1 + |c|), h 4e-7)
  *
  * model narrow: 2 inputs -> 2 outputs (one row per sequence: the last step's)
  *   lstm  lstm             2 -> 3     hidden 3
@@ -75,6 +76,10 @@ typedef char narrow_state_check[sizeof(narrow_state) == NARROW_STATE_BYTES ? 1 :
  *                      0 below -87, where sigmoid < 1.7e-38
  *   narrow_rt_scaled_*_fast   the above times |b - a| (sigmoid) or |a| (tanh),
  *                      plus the rounding of the scaling
+ *   narrow_rt_lstm_cf_fast    the fused c' = sigmoid(af) c + sigmoid(ai) tanh(ag):
+ *                      4e-7 (1 + |c|) (measured 1.97e-7 (1 + |c|))
+ *   narrow_rt_lstm_hf_fast    the fused h = sigmoid(ao) tanh(c): 4e-7 absolute
+ *                      (measured 2.54e-7)
  */
 #ifndef NARROW_LSTMC_ACT_H
 #define NARROW_LSTMC_ACT_H
@@ -226,61 +231,91 @@ static inline uint32_t narrow_rt_mask_(int c)
 #define NARROW_RT_BITS_INF 0x7f800000u         /* bits of |x| above this: a NaN */
 #define NARROW_RT_BITS_QNAN 0x7fc00000u        /* OR-ing this in makes a NaN */
 
-/* ---- piece narrow_rt_tanhf_fast (needs narrow_rt_expm1_parts_ narrow_rt_bits_) ---- */
+/* ---- piece narrow_rt_lstm_frac_ (needs narrow_rt_expm1_parts_ narrow_rt_bits_) ---- */
 /*
- * tanh(x) = -m / (2 + m) with m = e^(-2|x|) - 1 = 2^n*(e^r - 1) + (2^n - 1),
- * then the sign of x. |x| is clamped to 9, where tanh is 1 in float; so +-inf
- * give +-1, and the result lies in [-1, 1] since -1 < m <= 0. NaN gives NaN.
- *
- * The clamp, the sign and the NaN are done on the bits, where gcc sees a
- * MIN_EXPR and masks: with a float select (a ? b : c) it splits the loop
- * body into paths and no longer vectorizes it. For floats >= 0 the order of
- * the bits is the order of the values.
+ * The fast sigmoid and tanh as fractions, for the fused cell updates below,
+ * which divide once where separate functions divide for every gate (a
+ * vector division is slow: about 10 cycles apart on AVX-512):
+ *   sigmoid(x) = 1 / narrow_rt_sigmoid_den_(x)      the denominator of
+ *                                           narrow_rt_sigmoidf_fast, bit for bit
+ *   tanh(x) = narrow_rt_tanh_frac_(x, &d) / d       the numerator and denominator
+ *                                           of narrow_rt_tanhf_fast, signed
+ * with their clamps: -x to [-87, 87] (so 1 <= den <= 1 + e^87 = 6.1e37)
+ * and |x| to 9 (1 <= d <= 2). So a product of one of each is below 1.3e38:
+ * no overflow. A NaN is clamped like any float; the callers put it back.
  */
-static inline float narrow_rt_tanhf_fast(float x)
+static inline float narrow_rt_sigmoid_den_(float x)
+{
+    uint32_t bits = narrow_rt_bits_(x);
+    uint32_t abits = bits & 0x7fffffffu;
+    uint32_t cbits = abits < NARROW_RT_BITS_87 ? abits : NARROW_RT_BITS_87;
+    float s, q;
+
+    /* e^-x at -x = -clamp(x): flip the sign of the clamped |x| */
+    q = narrow_rt_expm1_parts_(narrow_rt_from_bits_(cbits | ((bits & 0x80000000u) ^ 0x80000000u)), &s);
+    return 1.0f + NARROW_RT_FMA(s, q, s);
+}
+
+static inline float narrow_rt_tanh_frac_(float x, float *d)
 {
     uint32_t bits = narrow_rt_bits_(x);
     uint32_t sign = bits & 0x80000000u;
     uint32_t abits = bits ^ sign;
-    uint32_t nan = narrow_rt_mask_(abits > NARROW_RT_BITS_INF) & NARROW_RT_BITS_QNAN;
-    float s, q, m, y;
+    float s, q, m;
 
     abits = abits < NARROW_RT_BITS_9 ? abits : NARROW_RT_BITS_9;
     q = narrow_rt_expm1_parts_(-2.0f * narrow_rt_from_bits_(abits), &s);
-    m = NARROW_RT_FMA(s, q, s - 1.0f);
-    y = -m / (2.0f + m);
-    return narrow_rt_from_bits_((narrow_rt_bits_(y) ^ sign) | nan);
+    m = NARROW_RT_FMA(s, q, s - 1.0f);   /* e^(-2|x|) - 1, in (-1, 0] */
+    *d = 2.0f + m;
+    return narrow_rt_from_bits_(narrow_rt_bits_(-m) ^ sign);
 }
 
-/* ---- piece narrow_rt_sigmoidf_fast (needs narrow_rt_expm1_parts_ narrow_rt_bits_) ---- */
-/*
- * sigmoid(x) = 1 / (1 + e^-x), with e^-x = 2^n*(1 + (e^r - 1)) computed at
- * -x clamped to [-87, 87], where it is a normal float; below x = -87 the
- * result is set to 0. So sigmoid lies in [0, 1], +inf gives 1, -inf gives 0,
- * NaN gives NaN. For x < 0 this is as accurate relatively as e^-x; unlike
- * e^x / (1 + e^x) it never steps down, since each operation rounds
- * monotonically. The clamp and the cutoff are done on the bits, as in
- * narrow_rt_tanhf_fast; for floats <= 0 a larger bit pattern is a smaller value.
- */
-static inline float narrow_rt_sigmoidf_fast(float x)
+/* The bits of a quiet NaN where a, the largest |bits| of some floats, is
+ * a NaN's, else 0: OR-ed into a result, it puts back a NaN the clamps took. */
+static inline uint32_t narrow_rt_nan_of_(uint32_t a)
 {
-    uint32_t bits = narrow_rt_bits_(x);
-    uint32_t abits = bits & 0x7fffffffu;
-    uint32_t sign = bits & 0x80000000u;
-    uint32_t nan = narrow_rt_mask_(abits > NARROW_RT_BITS_INF) & NARROW_RT_BITS_QNAN;
-    uint32_t cbits = abits < NARROW_RT_BITS_87 ? abits : NARROW_RT_BITS_87;
-    /* the mask of one condition, not the AND of two masks: clang (and so
-     * lstmc's LLVM backend, which compiles this header) keeps it a compare
-     * result and selects y by it, where two masks became a vector register
-     * held across the polynomial (AVX-512, I = 16, H = 32, LLVM object: 254
-     * -> 218 ns per step; gcc's code as fast as before) */
-    uint32_t keep = narrow_rt_mask_(!(abits > NARROW_RT_BITS_87 && sign != 0));
-    float s, q, y;
+    return narrow_rt_mask_(a > NARROW_RT_BITS_INF) & NARROW_RT_BITS_QNAN;
+}
 
-    /* e^-x at -x = -clamp(x): flip the sign of the clamped |x| */
-    q = narrow_rt_expm1_parts_(narrow_rt_from_bits_(cbits | (sign ^ 0x80000000u)), &s);
-    y = 1.0f / (1.0f + NARROW_RT_FMA(s, q, s));
-    return narrow_rt_from_bits_((narrow_rt_bits_(y) & keep) | nan);
+static inline uint32_t narrow_rt_abits_(float x)
+{
+    return narrow_rt_bits_(x) & 0x7fffffffu;
+}
+
+/* ---- piece narrow_rt_lstm_cf_fast (needs narrow_rt_lstm_frac_) ---- */
+/*
+ * An LSTM cell's new c = sigmoid(af) c + sigmoid(ai) tanh(ag), from the
+ * gates' pre-activations, with narrow_rt_sigmoidf_fast's and narrow_rt_tanhf_fast's
+ * algebra in two divisions where they take three: c / den_f +
+ * num_g / (den_i d_g). Each term rounds no more often than f*c and i*g
+ * of the separate functions. Within 4e-7 (1 + |c|) of the truth
+ * (measured: runtime/README.md); NaN in any argument gives NaN.
+ */
+static inline float narrow_rt_lstm_cf_fast(float c, float ai, float af, float ag)
+{
+    uint32_t ai_bits = narrow_rt_abits_(ai), af_bits = narrow_rt_abits_(af), ag_bits = narrow_rt_abits_(ag);
+    uint32_t amax = ai_bits > af_bits ? ai_bits : af_bits;
+    float dg, ng = narrow_rt_tanh_frac_(ag, &dg);
+    float y = c / narrow_rt_sigmoid_den_(af) + ng / (narrow_rt_sigmoid_den_(ai) * dg);
+
+    amax = amax > ag_bits ? amax : ag_bits;
+    return narrow_rt_from_bits_(narrow_rt_bits_(y) | narrow_rt_nan_of_(amax));
+}
+
+/* ---- piece narrow_rt_lstm_hf_fast (needs narrow_rt_lstm_frac_) ---- */
+/*
+ * An LSTM cell's h = sigmoid(ao) tanh(c), in one division where
+ * narrow_rt_sigmoidf_fast and narrow_rt_tanhf_fast take two: num_c / (den_o d_c).
+ * Within 4e-7 of the truth (measured: runtime/README.md); NaN in either
+ * argument gives NaN.
+ */
+static inline float narrow_rt_lstm_hf_fast(float c, float ao)
+{
+    uint32_t c_bits = narrow_rt_abits_(c), ao_bits = narrow_rt_abits_(ao);
+    float dc, nc = narrow_rt_tanh_frac_(c, &dc);
+    float y = nc / (narrow_rt_sigmoid_den_(ao) * dc);
+
+    return narrow_rt_from_bits_(narrow_rt_bits_(y) | narrow_rt_nan_of_(c_bits > ao_bits ? c_bits : ao_bits));
 }
 
 /* ---- piece NARROW_RT_UNROLL ---- */
@@ -544,18 +579,11 @@ static void narrow_lstm_recur(const float *pre, float h[NARROW_LSTM_HIDDEN], flo
         /* the tile's cells */
         for (int v = 0; v < NARROW_LSTM_TILE; v++) {
             const int j = t * NARROW_LSTM_TILE + v;
-            /* input gate */
-            const float i = narrow_rt_sigmoidf_fast(a[NARROW_LSTM_GATE_I + v]);
-            /* forget gate */
-            const float f = narrow_rt_sigmoidf_fast(a[NARROW_LSTM_GATE_F + v]);
-            /* cell input */
-            const float g = narrow_rt_tanhf_fast(a[NARROW_LSTM_GATE_G + v]);
-            /* cell state: c = f*c + i*g */
-            c[j] = f * c[j] + i * g;
-            /* output gate */
-            const float o = narrow_rt_sigmoidf_fast(a[NARROW_LSTM_GATE_O + v]);
-            /* hidden state: o * tanh(c) */
-            hn[j] = o * narrow_rt_tanhf_fast(c[j]);
+            /* cell state: c = f*c + i*g, the gates' sigmoids and tanh as fractions in
+             * two divisions (narrow_rt_lstm_cf_fast: input gate, forget gate, cell input) */
+            c[j] = narrow_rt_lstm_cf_fast(c[j], a[NARROW_LSTM_GATE_I + v], a[NARROW_LSTM_GATE_F + v], a[NARROW_LSTM_GATE_G + v]);
+            /* hidden state: o * tanh(c) in one division (narrow_rt_lstm_hf_fast: output gate) */
+            hn[j] = narrow_rt_lstm_hf_fast(c[j], a[NARROW_LSTM_GATE_O + v]);
         }
     }
     /* the new h, now that no tile reads the old one */
@@ -639,18 +667,11 @@ static void narrow_lstm_step(const float x[NARROW_LSTM_INPUT], float h[NARROW_LS
         /* the tile's cells */
         for (int v = 0; v < NARROW_LSTM_TILE; v++) {
             const int j = t * NARROW_LSTM_TILE + v;
-            /* input gate */
-            const float i = narrow_rt_sigmoidf_fast(a[NARROW_LSTM_GATE_I + v]);
-            /* forget gate */
-            const float f = narrow_rt_sigmoidf_fast(a[NARROW_LSTM_GATE_F + v]);
-            /* cell input */
-            const float g = narrow_rt_tanhf_fast(a[NARROW_LSTM_GATE_G + v]);
-            /* cell state: c = f*c + i*g */
-            c[j] = f * c[j] + i * g;
-            /* output gate */
-            const float o = narrow_rt_sigmoidf_fast(a[NARROW_LSTM_GATE_O + v]);
-            /* hidden state: o * tanh(c) */
-            hn[j] = o * narrow_rt_tanhf_fast(c[j]);
+            /* cell state: c = f*c + i*g, the gates' sigmoids and tanh as fractions in
+             * two divisions (narrow_rt_lstm_cf_fast: input gate, forget gate, cell input) */
+            c[j] = narrow_rt_lstm_cf_fast(c[j], a[NARROW_LSTM_GATE_I + v], a[NARROW_LSTM_GATE_F + v], a[NARROW_LSTM_GATE_G + v]);
+            /* hidden state: o * tanh(c) in one division (narrow_rt_lstm_hf_fast: output gate) */
+            hn[j] = narrow_rt_lstm_hf_fast(c[j], a[NARROW_LSTM_GATE_O + v]);
         }
     }
     /* the new h, now that no tile reads the old one */
@@ -719,18 +740,11 @@ static void narrow_lstm_batch_recur(const float *pre, size_t nb, narrow_state *s
                 /* the tile's cells */
                 for (int v = 0; v < NARROW_LSTM_TILE; v++) {
                     const int j = t * NARROW_LSTM_TILE + v;
-                    /* input gate */
-                    const float i = narrow_rt_sigmoidf_fast(a[NARROW_LSTM_GATE_I + v]);
-                    /* forget gate */
-                    const float f = narrow_rt_sigmoidf_fast(a[NARROW_LSTM_GATE_F + v]);
-                    /* cell input */
-                    const float g = narrow_rt_tanhf_fast(a[NARROW_LSTM_GATE_G + v]);
-                    /* cell state: c = f*c + i*g */
-                    c[j] = f * c[j] + i * g;
-                    /* output gate */
-                    const float o = narrow_rt_sigmoidf_fast(a[NARROW_LSTM_GATE_O + v]);
-                    /* hidden state: o * tanh(c) */
-                    hn[j] = o * narrow_rt_tanhf_fast(c[j]);
+                    /* cell state: c = f*c + i*g, the gates' sigmoids and tanh as fractions in
+                     * two divisions (narrow_rt_lstm_cf_fast: input gate, forget gate, cell input) */
+                    c[j] = narrow_rt_lstm_cf_fast(c[j], a[NARROW_LSTM_GATE_I + v], a[NARROW_LSTM_GATE_F + v], a[NARROW_LSTM_GATE_G + v]);
+                    /* hidden state: o * tanh(c) in one division (narrow_rt_lstm_hf_fast: output gate) */
+                    hn[j] = narrow_rt_lstm_hf_fast(c[j], a[NARROW_LSTM_GATE_O + v]);
                 }
             }
             b += NARROW_LSTM_PSTEPS;
@@ -761,18 +775,11 @@ static void narrow_lstm_batch_recur(const float *pre, size_t nb, narrow_state *s
             /* the tile's cells */
             for (int v = 0; v < NARROW_LSTM_TILE; v++) {
                 const int j = t * NARROW_LSTM_TILE + v;
-                /* input gate */
-                const float i = narrow_rt_sigmoidf_fast(a[NARROW_LSTM_GATE_I + v]);
-                /* forget gate */
-                const float f = narrow_rt_sigmoidf_fast(a[NARROW_LSTM_GATE_F + v]);
-                /* cell input */
-                const float g = narrow_rt_tanhf_fast(a[NARROW_LSTM_GATE_G + v]);
-                /* cell state: c = f*c + i*g */
-                c[j] = f * c[j] + i * g;
-                /* output gate */
-                const float o = narrow_rt_sigmoidf_fast(a[NARROW_LSTM_GATE_O + v]);
-                /* hidden state: o * tanh(c) */
-                hn[j] = o * narrow_rt_tanhf_fast(c[j]);
+                /* cell state: c = f*c + i*g, the gates' sigmoids and tanh as fractions in
+                 * two divisions (narrow_rt_lstm_cf_fast: input gate, forget gate, cell input) */
+                c[j] = narrow_rt_lstm_cf_fast(c[j], a[NARROW_LSTM_GATE_I + v], a[NARROW_LSTM_GATE_F + v], a[NARROW_LSTM_GATE_G + v]);
+                /* hidden state: o * tanh(c) in one division (narrow_rt_lstm_hf_fast: output gate) */
+                hn[j] = narrow_rt_lstm_hf_fast(c[j], a[NARROW_LSTM_GATE_O + v]);
             }
             b += 1;
         }

@@ -18,6 +18,8 @@
 #define SIGMOID_FAST_MAX_REL 1.5e-7     /* for x >= -87 */
 #define EXACT_MAX_ULP        0.53       /* rt_sigmoidf, rt_tanhf, rt_eluf */
 #define LIBM_MAX_ULP         3.0        /* the libm-based functions */
+#define FUSED_C_MAX          4e-7       /* rt_lstm_cf_fast: times 1 + |c| */
+#define FUSED_H_MAX          4e-7       /* rt_lstm_hf_fast */
 
 /* ---- references and comparisons ---- */
 
@@ -284,6 +286,31 @@ static void test_fast_random(void **state)
     }
 }
 
+/* The fused cell updates against double, at random gates and states, and
+ * beside the separate functions they stand for; NaN in gives NaN. */
+static void test_fused_cell(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 200000; i++) {
+        float c = rand_in(-4.0f, 4.0f) * (i % 7 == 0 ? 1e4f : 1.0f);
+        float ai = rand_in(-20.0f, 20.0f), af = rand_in(-20.0f, 20.0f), ag = rand_in(-12.0f, 12.0f);
+        float ao = rand_in(-20.0f, 20.0f);
+        double cf = ref_sigmoid(af) * c + ref_sigmoid(ai) * tanh((double)ag);
+        float cn = rt_lstm_cf_fast(c, ai, af, ag);
+        assert_close("lstm_cf_fast", c, cn, cf, FUSED_C_MAX * (1.0 + fabs((double)c)));
+        assert_close("lstm_cf_fast vs separate", c, cn,
+                     rt_sigmoidf_fast(af) * c + rt_sigmoidf_fast(ai) * rt_tanhf_fast(ag),
+                     2 * FUSED_C_MAX * (1.0 + fabs((double)c)));
+        assert_close("lstm_hf_fast", cn, rt_lstm_hf_fast(cn, ao), ref_sigmoid(ao) * tanh((double)cn), FUSED_H_MAX);
+    }
+    assert_true(isnan(rt_lstm_cf_fast(NAN, 1.0f, 1.0f, 1.0f)) && isnan(rt_lstm_cf_fast(1.0f, NAN, 1.0f, 1.0f)));
+    assert_true(isnan(rt_lstm_cf_fast(1.0f, 1.0f, -NAN, 1.0f)) && isnan(rt_lstm_cf_fast(1.0f, 1.0f, 1.0f, NAN)));
+    assert_true(isnan(rt_lstm_hf_fast(NAN, 1.0f)) && isnan(rt_lstm_hf_fast(1.0f, NAN)));
+    /* gates fully open: c + g; tanh's limit, times o = 1 */
+    assert_true(rt_lstm_cf_fast(2.0f, INFINITY, INFINITY, INFINITY) == 3.0f);
+    assert_true(rt_lstm_hf_fast(INFINITY, INFINITY) == 1.0f && rt_lstm_hf_fast(-1e30f, 100.0f) == -1.0f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_fast_limits),
         cmocka_unit_test(test_fast_monotone),
         cmocka_unit_test(test_fast_random),
+        cmocka_unit_test(test_fused_cell),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

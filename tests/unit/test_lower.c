@@ -942,13 +942,29 @@ static void test_runtime_needs(void **state)
      * kernel of plain floats (8 rows): its macros, no vectors */
     const char *plain = "model m { input 3; lstm l { hidden 2; from native \"w\"; } }";
     LowModel *lm = lower(&a, plain, &fast);
+    /* (the cells through the fused forms: no separate sigmoid or tanh) */
     assert_string_equal(needs_text(&a, lm),
-                        "<stdint.h> <string.h> RT_FMA RT_LN2 rt_expm1_parts_ rt_bits_ rt_tanhf_fast "
-                        "rt_sigmoidf_fast RT_UNROLL RT_NO_UNROLL RT_VL");
+                        "<stdint.h> <string.h> RT_FMA RT_LN2 rt_expm1_parts_ rt_bits_ rt_lstm_frac_ "
+                        "rt_lstm_cf_fast rt_lstm_hf_fast RT_UNROLL RT_NO_UNROLL RT_VL");
+    assert_true(lm->cells[0].fused_c && lm->cells[0].fused_h);
     assert_false(lower_needs(lm, "rt_softsignf"));
     assert_false(lower_needs(lm, "<math.h>"));
     assert_false(lower_needs(lm, "rt_vec"));
     assert_string_equal(lower_act_function(lm->cells[0].gate_act), "rt_sigmoidf_fast");
+
+    /* coupled (f = 1 - i): i and g through their functions, h fused */
+    lm = lower(&a, "model m { input 3; lstm l { hidden 2; coupled; from native \"w\"; } }", &fast);
+    assert_true(!lm->cells[0].fused_c && lm->cells[0].fused_h);
+    assert_true(lower_needs(lm, "rt_sigmoidf_fast") && lower_needs(lm, "rt_tanhf_fast"));
+    assert_true(lower_needs(lm, "rt_lstm_hf_fast") && !lower_needs(lm, "rt_lstm_cf_fast"));
+    /* no output gate: c fused, h = tanh(c) */
+    lm = lower(&a, "model m { input 3; lstm l { hidden 2; gates input forget; from native \"w\"; } }", &fast);
+    assert_true(lm->cells[0].fused_c && !lm->cells[0].fused_h);
+    assert_true(lower_needs(lm, "rt_tanhf_fast") && !lower_needs(lm, "rt_sigmoidf_fast"));
+    /* another cell input: nothing of c fused */
+    lm = lower(&a, "model m { input 3; lstm l { hidden 2; cell_input softsign; from native \"w\"; } }", &fast);
+    assert_true(!lm->cells[0].fused_c && lm->cells[0].fused_h);
+    assert_true(lower_needs(lm, "rt_softsignf") && lower_needs(lm, "rt_sigmoidf_fast"));
 
     /* exact: e^x in double, no libm, and nothing of the fast functions */
     lm = lower(&a, plain, &exact);
