@@ -8,6 +8,7 @@
  *   activations: fast: the runtime's sigmoid and tanh, no libm calls, within
  *                1.5e-7 (tanh) and 9e-8 (sigmoid) absolute of the exact
  *                functions (products_rt_*_fast below); --activations exact for those
+ *                (an LSTM's cell update fused: c within 4e-7 (1 + |c|), h 4e-7)
  *
  * model products: 2 inputs -> 16 outputs (one row per step)
  *   lstm  lstm             2 -> 16    hidden 16
@@ -75,6 +76,10 @@ typedef char products_state_check[sizeof(products_state) == PRODUCTS_STATE_BYTES
  *                      0 below -87, where sigmoid < 1.7e-38
  *   products_rt_scaled_*_fast   the above times |b - a| (sigmoid) or |a| (tanh),
  *                      plus the rounding of the scaling
+ *   products_rt_lstm_cf_fast    the fused c' = sigmoid(af) c + sigmoid(ai) tanh(ag):
+ *                      4e-7 (1 + |c|) (measured 1.97e-7 (1 + |c|))
+ *   products_rt_lstm_hf_fast    the fused h = sigmoid(ao) tanh(c): 4e-7 absolute
+ *                      (measured 2.54e-7)
  */
 #ifndef PRODUCTS_LSTMC_ACT_H
 #define PRODUCTS_LSTMC_ACT_H
@@ -199,61 +204,91 @@ static inline uint32_t products_rt_mask_(int c)
 #define PRODUCTS_RT_BITS_INF 0x7f800000u         /* bits of |x| above this: a NaN */
 #define PRODUCTS_RT_BITS_QNAN 0x7fc00000u        /* OR-ing this in makes a NaN */
 
-/* ---- piece products_rt_tanhf_fast (needs products_rt_expm1_parts_ products_rt_bits_) ---- */
+/* ---- piece products_rt_lstm_frac_ (needs products_rt_expm1_parts_ products_rt_bits_) ---- */
 /*
- * tanh(x) = -m / (2 + m) with m = e^(-2|x|) - 1 = 2^n*(e^r - 1) + (2^n - 1),
- * then the sign of x. |x| is clamped to 9, where tanh is 1 in float; so +-inf
- * give +-1, and the result lies in [-1, 1] since -1 < m <= 0. NaN gives NaN.
- *
- * The clamp, the sign and the NaN are done on the bits, where gcc sees a
- * MIN_EXPR and masks: with a float select (a ? b : c) it splits the loop
- * body into paths and no longer vectorizes it. For floats >= 0 the order of
- * the bits is the order of the values.
+ * The fast sigmoid and tanh as fractions, for the fused cell updates below,
+ * which divide once where separate functions divide for every gate (a
+ * vector division is slow: about 10 cycles apart on AVX-512):
+ *   sigmoid(x) = 1 / products_rt_sigmoid_den_(x)      the denominator of
+ *                                           products_rt_sigmoidf_fast, bit for bit
+ *   tanh(x) = products_rt_tanh_frac_(x, &d) / d       the numerator and denominator
+ *                                           of products_rt_tanhf_fast, signed
+ * with their clamps: -x to [-87, 87] (so 1 <= den <= 1 + e^87 = 6.1e37)
+ * and |x| to 9 (1 <= d <= 2). So a product of one of each is below 1.3e38:
+ * no overflow. A NaN is clamped like any float; the callers put it back.
  */
-static inline float products_rt_tanhf_fast(float x)
+static inline float products_rt_sigmoid_den_(float x)
+{
+    uint32_t bits = products_rt_bits_(x);
+    uint32_t abits = bits & 0x7fffffffu;
+    uint32_t cbits = abits < PRODUCTS_RT_BITS_87 ? abits : PRODUCTS_RT_BITS_87;
+    float s, q;
+
+    /* e^-x at -x = -clamp(x): flip the sign of the clamped |x| */
+    q = products_rt_expm1_parts_(products_rt_from_bits_(cbits | ((bits & 0x80000000u) ^ 0x80000000u)), &s);
+    return 1.0f + PRODUCTS_RT_FMA(s, q, s);
+}
+
+static inline float products_rt_tanh_frac_(float x, float *d)
 {
     uint32_t bits = products_rt_bits_(x);
     uint32_t sign = bits & 0x80000000u;
     uint32_t abits = bits ^ sign;
-    uint32_t nan = products_rt_mask_(abits > PRODUCTS_RT_BITS_INF) & PRODUCTS_RT_BITS_QNAN;
-    float s, q, m, y;
+    float s, q, m;
 
     abits = abits < PRODUCTS_RT_BITS_9 ? abits : PRODUCTS_RT_BITS_9;
     q = products_rt_expm1_parts_(-2.0f * products_rt_from_bits_(abits), &s);
-    m = PRODUCTS_RT_FMA(s, q, s - 1.0f);
-    y = -m / (2.0f + m);
-    return products_rt_from_bits_((products_rt_bits_(y) ^ sign) | nan);
+    m = PRODUCTS_RT_FMA(s, q, s - 1.0f);   /* e^(-2|x|) - 1, in (-1, 0] */
+    *d = 2.0f + m;
+    return products_rt_from_bits_(products_rt_bits_(-m) ^ sign);
 }
 
-/* ---- piece products_rt_sigmoidf_fast (needs products_rt_expm1_parts_ products_rt_bits_) ---- */
-/*
- * sigmoid(x) = 1 / (1 + e^-x), with e^-x = 2^n*(1 + (e^r - 1)) computed at
- * -x clamped to [-87, 87], where it is a normal float; below x = -87 the
- * result is set to 0. So sigmoid lies in [0, 1], +inf gives 1, -inf gives 0,
- * NaN gives NaN. For x < 0 this is as accurate relatively as e^-x; unlike
- * e^x / (1 + e^x) it never steps down, since each operation rounds
- * monotonically. The clamp and the cutoff are done on the bits, as in
- * products_rt_tanhf_fast; for floats <= 0 a larger bit pattern is a smaller value.
- */
-static inline float products_rt_sigmoidf_fast(float x)
+/* The bits of a quiet NaN where a, the largest |bits| of some floats, is
+ * a NaN's, else 0: OR-ed into a result, it puts back a NaN the clamps took. */
+static inline uint32_t products_rt_nan_of_(uint32_t a)
 {
-    uint32_t bits = products_rt_bits_(x);
-    uint32_t abits = bits & 0x7fffffffu;
-    uint32_t sign = bits & 0x80000000u;
-    uint32_t nan = products_rt_mask_(abits > PRODUCTS_RT_BITS_INF) & PRODUCTS_RT_BITS_QNAN;
-    uint32_t cbits = abits < PRODUCTS_RT_BITS_87 ? abits : PRODUCTS_RT_BITS_87;
-    /* the mask of one condition, not the AND of two masks: clang (and so
-     * lstmc's LLVM backend, which compiles this header) keeps it a compare
-     * result and selects y by it, where two masks became a vector register
-     * held across the polynomial (AVX-512, I = 16, H = 32, LLVM object: 254
-     * -> 218 ns per step; gcc's code as fast as before) */
-    uint32_t keep = products_rt_mask_(!(abits > PRODUCTS_RT_BITS_87 && sign != 0));
-    float s, q, y;
+    return products_rt_mask_(a > PRODUCTS_RT_BITS_INF) & PRODUCTS_RT_BITS_QNAN;
+}
 
-    /* e^-x at -x = -clamp(x): flip the sign of the clamped |x| */
-    q = products_rt_expm1_parts_(products_rt_from_bits_(cbits | (sign ^ 0x80000000u)), &s);
-    y = 1.0f / (1.0f + PRODUCTS_RT_FMA(s, q, s));
-    return products_rt_from_bits_((products_rt_bits_(y) & keep) | nan);
+static inline uint32_t products_rt_abits_(float x)
+{
+    return products_rt_bits_(x) & 0x7fffffffu;
+}
+
+/* ---- piece products_rt_lstm_cf_fast (needs products_rt_lstm_frac_) ---- */
+/*
+ * An LSTM cell's new c = sigmoid(af) c + sigmoid(ai) tanh(ag), from the
+ * gates' pre-activations, with products_rt_sigmoidf_fast's and products_rt_tanhf_fast's
+ * algebra in two divisions where they take three: c / den_f +
+ * num_g / (den_i d_g). Each term rounds no more often than f*c and i*g
+ * of the separate functions. Within 4e-7 (1 + |c|) of the truth
+ * (measured: runtime/README.md); NaN in any argument gives NaN.
+ */
+static inline float products_rt_lstm_cf_fast(float c, float ai, float af, float ag)
+{
+    uint32_t ai_bits = products_rt_abits_(ai), af_bits = products_rt_abits_(af), ag_bits = products_rt_abits_(ag);
+    uint32_t amax = ai_bits > af_bits ? ai_bits : af_bits;
+    float dg, ng = products_rt_tanh_frac_(ag, &dg);
+    float y = c / products_rt_sigmoid_den_(af) + ng / (products_rt_sigmoid_den_(ai) * dg);
+
+    amax = amax > ag_bits ? amax : ag_bits;
+    return products_rt_from_bits_(products_rt_bits_(y) | products_rt_nan_of_(amax));
+}
+
+/* ---- piece products_rt_lstm_hf_fast (needs products_rt_lstm_frac_) ---- */
+/*
+ * An LSTM cell's h = sigmoid(ao) tanh(c), in one division where
+ * products_rt_sigmoidf_fast and products_rt_tanhf_fast take two: num_c / (den_o d_c).
+ * Within 4e-7 of the truth (measured: runtime/README.md); NaN in either
+ * argument gives NaN.
+ */
+static inline float products_rt_lstm_hf_fast(float c, float ao)
+{
+    uint32_t c_bits = products_rt_abits_(c), ao_bits = products_rt_abits_(ao);
+    float dc, nc = products_rt_tanh_frac_(c, &dc);
+    float y = nc / (products_rt_sigmoid_den_(ao) * dc);
+
+    return products_rt_from_bits_(products_rt_bits_(y) | products_rt_nan_of_(c_bits > ao_bits ? c_bits : ao_bits));
 }
 
 /* ---- piece PRODUCTS_RT_VKEEP ---- */
@@ -926,18 +961,11 @@ static void products_lstm_recur(const float *pre, float h[PRODUCTS_LSTM_HIDDEN],
         /* the tile's cells */
         for (int v = 0; v < PRODUCTS_LSTM_TILE; v++) {
             const int j = t * PRODUCTS_LSTM_TILE + v;
-            /* input gate */
-            const float i = products_rt_sigmoidf_fast(a[PRODUCTS_LSTM_GATE_I + v]);
-            /* forget gate */
-            const float f = products_rt_sigmoidf_fast(a[PRODUCTS_LSTM_GATE_F + v]);
-            /* cell input */
-            const float g = products_rt_tanhf_fast(a[PRODUCTS_LSTM_GATE_G + v]);
-            /* cell state: c = f*c + i*g */
-            c[j] = f * c[j] + i * g;
-            /* output gate */
-            const float o = products_rt_sigmoidf_fast(a[PRODUCTS_LSTM_GATE_O + v]);
-            /* hidden state: o * tanh(c) */
-            hn[j] = o * products_rt_tanhf_fast(c[j]);
+            /* cell state: c = f*c + i*g, the gates' sigmoids and tanh as fractions in
+             * two divisions (products_rt_lstm_cf_fast: input gate, forget gate, cell input) */
+            c[j] = products_rt_lstm_cf_fast(c[j], a[PRODUCTS_LSTM_GATE_I + v], a[PRODUCTS_LSTM_GATE_F + v], a[PRODUCTS_LSTM_GATE_G + v]);
+            /* hidden state: o * tanh(c) in one division (products_rt_lstm_hf_fast: output gate) */
+            hn[j] = products_rt_lstm_hf_fast(c[j], a[PRODUCTS_LSTM_GATE_O + v]);
         }
     }
     /* the new h, now that no tile reads the old one */
