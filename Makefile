@@ -136,16 +136,21 @@ $(B)/runtime_text.c: scripts/embed.sh scripts/embed_pieces.awk runtime/lstmc_act
 
 # The runtime's activations as LLVM bitcode for the LLVM backend
 # (compiler/llvm/act.c), with RT_FMA fused and not: -O2, but no contraction
-# (gcc's ISO mode has none), no vectorizing (the model's module does it at
-# its own width), nothing tied to the build machine (position, unwinding);
-# embedded by scripts/embed_bin.sh. The *_small variants, for --opt-level s
-# and z, are compiled with -fno-inline: each function of the header stays
-# one function, so a model that calls sigmoid and scaled sigmoid, or
-# sigmoid and tanh, shares their common parts as gcc -Os does.
-BC_FLAGS := -std=c99 -O2 -ffp-contract=off -fno-vectorize -fno-slp-vectorize -fno-pic -fno-pie \
-            -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-stack-protector -Iruntime
+# (gcc's ISO mode has none), no vectorizing and no unrolling of loops whose
+# trip count is unknown (the model's module does both at its own width,
+# once the counts are constants: rt_dot's loop unrolled by 4 here became
+# an interleaved stride-4 loop there, 2.5-7x slower than gcc on int16),
+# nothing tied to the build machine (position, unwinding); embedded by
+# scripts/embed_bin.sh; -fno-unroll-loops would not do: it marks each loop
+# llvm.loop.unroll.disable, which the model's module would obey. The
+# *_small variants, for --opt-level s and z, are compiled with -fno-inline:
+# each function of the header stays one function, so a model that calls
+# sigmoid and scaled sigmoid, or sigmoid and tanh, shares their common
+# parts as gcc -Os does.
+BC_FLAGS := -std=c99 -O2 -ffp-contract=off -fno-vectorize -fno-slp-vectorize -mllvm -unroll-runtime=false \
+            -fno-pic -fno-pie -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-stack-protector -Iruntime
 ACT_BC   := $(B)/act_fma.bc $(B)/act_nofma.bc $(B)/act_fma_small.bc $(B)/act_nofma_small.bc
-$(ACT_BC): compiler/llvm/act_runtime.c runtime/lstmc_act.h runtime/lstmc_fixed.h
+$(ACT_BC): compiler/llvm/act_runtime.c runtime/lstmc_act.h runtime/lstmc_fixed.h Makefile
 	@mkdir -p $(B)
 	@sh scripts/deps.sh clang $(LLVM_MAJOR) "$(CLANG)"
 	$(CLANG) $(BC_FLAGS) $(if $(findstring _small,$@),-fno-inline) \

@@ -14,8 +14,10 @@
  *
  * The Makefile compiles act_runtime.c (the header's functions, exported as
  * lstmc_rt_NAME) at -O2 with -ffp-contract=off (no a*b + c fused behind
- * the header's back, as gcc's ISO C mode does not) for the build machine's
- * default target, once with RT_FMA fused (__builtin_fmaf: llvm.fma) and
+ * the header's back, as gcc's ISO C mode does not), its loops neither
+ * vectorized nor unrolled (the model's pipeline does both, for its target
+ * and its constant trip counts), for the build machine's default target,
+ * once with RT_FMA fused (__builtin_fmaf: llvm.fma) and
  * once not, and embeds both bitcode files (build/act_bitcode.c). Per
  * model, llact_link parses the right one, gives it the model's triple and
  * data layout, drops the build machine's CPU and features from its
