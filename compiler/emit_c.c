@@ -1375,6 +1375,19 @@ static void emit_gru_finish(Emitter *e, Arena *a, const LowCell *c, const char *
     emit_close(e, "");
 }
 
+/* A column of a tile's weights into its accumulators: wn = the column (at
+ * wexpr), xn = the input it multiplies (x, broadcast), then
+ * acc = wn[l] xn + acc for each of the tile's `vecs` vectors l. */
+static void emit_column_fma(Emitter *e, Arena *a, int simd, const LowArray *w, const char *wn, const char *wexpr,
+                            const char *xn, const char *x, const char *vecs, const char *acc)
+{
+    emit_line(e, "const %s *%s = %s;", wtype(w), wn, wexpr);
+    emit_line(e, "const %s %s = %s;", vtype(simd), xn, vset1(a, simd, x));
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s; l++)", vecs);
+    emit_line(e, "    %s = %s;", acc, vfma(a, simd, wload(a, simd, w, wn, "l"), xn, acc));
+}
+
 /* m's floats: 3H with reset before (r h, z, a_n), else H. */
 static const char *m_floats(Arena *a, const LowCell *c)
 {
@@ -1412,19 +1425,14 @@ static void emit_projection(Emitter *e, Arena *a, const LowCell *c)
     emit_open(e, "for (int j = 0; j < %s_PROJ_JFULL; j += %s_PROJ_PSTEPS)", M, M);
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 0; q < %s_PROJ_PSTEPS; q++)", M);
-    emit_line(e, "const %s *wj = w + (j + q) * %s_PROJ_TILE;", wtype(&c->w_proj), M);
-    emit_line(e, "const %s mj = %s;", vtype(simd), vset1(a, simd, "m[j + q]"));
-    emit_line(e, "RT_UNROLL");
-    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
-    emit_line(e, "    acc[q][l] = %s;", vfma(a, simd, wload(a, simd, &c->w_proj, "wj", "l"), "mj", "acc[q][l]"));
+    const char *vecs = arena_printf(a, "%s_PROJ_VECS", M);
+    emit_column_fma(e, a, simd, &c->w_proj, "wj", arena_printf(a, "w + (j + q) * %s_PROJ_TILE", M), "mj", "m[j + q]",
+                    vecs, "acc[q][l]");
     emit_close(e, "");
     emit_close(e, "");
     emit_open(e, "for (int j = %s_PROJ_JFULL; j < %s_HIDDEN; j++)", M, M);
-    emit_line(e, "const %s *wj = w + j * %s_PROJ_TILE;", wtype(&c->w_proj), M);
-    emit_line(e, "const %s mj = %s;", vtype(simd), vset1(a, simd, "m[j]"));
-    emit_line(e, "RT_UNROLL");
-    emit_line(e, "for (int l = 0; l < %s_PROJ_VECS; l++)", M);
-    emit_line(e, "    acc[0][l] = %s;", vfma(a, simd, wload(a, simd, &c->w_proj, "wj", "l"), "mj", "acc[0][l]"));
+    emit_column_fma(e, a, simd, &c->w_proj, "wj", arena_printf(a, "w + j * %s_PROJ_TILE", M), "mj", "m[j]", vecs,
+                    "acc[0][l]");
     emit_close(e, "");
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 1; q < %s_PROJ_PSTEPS; q++)", M);
@@ -2075,30 +2083,50 @@ static void emit_cell(Emitter *e, Arena *a, const LowModel *lm, const LowCell *c
 static void emit_dense(Emitter *e, Arena *a, const LowDense *d)
 {
     const char *M = d->macro;
+    int simd = d->simd;
     emit_line(e, "/* ---- %s ---- */", d->title);
     emit_blank(e);
     emit_line(e, "#define %s_INPUT %d", M, d->input);
     emit_line(e, "#define %s_UNITS %d", M, d->units);
+    emit_line(e, "#define %s_TILE  %d  /* units per tile%s */", M, d->tile,
+              d->tile * d->tiles > d->units ? " (the last tile's past UNITS are zeros)" : "");
+    emit_line(e, "#define %s_TILES %d", M, d->tiles);
+    if (simd)
+        emit_line(e, "#define %s_VECS  (%s_TILE / RT_VL)  /* its accumulators: vectors of RT_VL floats */", M, M);
+    else
+        emit_line(e, "#define %s_VECS  %s_TILE  /* its accumulators: plain floats */", M, M);
     emit_blank(e);
     emit_array(e, &d->w);
     emit_array(e, &d->b);
     emit_array(e, &d->s);
     const char *vector_act = lower_vector_act_function(d->act);
-    emit_line(e, "/* %s: y = %s(w x%s) */", d->title, act_name(a, d->act), d->b.data ? " + b" : "");
+    emit_line(e, "/* %s: y = %s(w x%s), tile by tile: a tile's TILE units accumulated", d->title,
+              act_name(a, d->act), d->b.data ? " + b" : "");
+    emit_line(e, " * together, input k into each (in k order), one pass over w[t] */");
     emit_function(e, "static void %s_forward(const float x[%s_INPUT], float y[%s_UNITS])", d->id, M, M);
-    emit_open(e, "for (int u = 0; u < %s_UNITS; u++)", M);
-    emit_line(e, "const %s *w = %s[u];", wtype(&d->w), d->w.name);
-    if (d->w.type == WT_INT8) {   /* b + s * (the sum of the integers times x) */
-        emit_line(e, "float sum = 0.0f;");
-        emit_line(e, "for (int k = 0; k < %s_INPUT; k++)", M);
-        emit_line(e, "    sum += (float)w[k] * x[k];");
-        emit_line(e, "sum = %s;", unscale(a, 0, "sum", d->s.name, "u", d->b.data ? arena_printf(a, "%s[u]", d->b.name) : NULL));
-    } else {
-        emit_line(e, "float sum = %s;", d->b.data ? arena_printf(a, "%s[u]", d->b.name) : "0.0f");
-        emit_line(e, "for (int k = 0; k < %s_INPUT; k++)", M);
-        emit_line(e, "    sum += %s * x[k];", wload(a, 0, &d->w, "w", "k"));
-    }
-    emit_line(e, "y[u] = %s;", vector_act ? "sum" : act_call(a, d->act, "sum"));
+    emit_open(e, "for (int t = 0; t < %s_TILES; t++)", M);
+    emit_line(e, "const %s *w = &%s[t][0][0];", wtype(&d->w), d->w.name);
+    emit_line(e, "%s acc[%s_VECS];", vtype(simd), M);
+    emit_line(e, "float a[%s_TILE];", M);
+    /* int8: the sum starts at 0, then b + s * sum */
+    const char *init = d->b.data && d->w.type != WT_INT8 ? arena_printf(a, "%s[t]", d->b.name) : NULL;
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "    acc[l] = %s;", init ? vload(a, simd, init, "l") : vset1(a, simd, "0.0f"));
+    emit_line(e, "RT_NO_UNROLL");
+    emit_open(e, "for (int k = 0; k < %s_INPUT; k++)", M);
+    emit_column_fma(e, a, simd, &d->w, "wk", arena_printf(a, "w + k * %s_TILE", M), "xk", "x[k]",
+                    arena_printf(a, "%s_VECS", M), "acc[l]");
+    emit_close(e, "");
+    const char *out = "acc[l]";
+    if (d->w.type == WT_INT8)
+        out = unscale(a, simd, out, arena_printf(a, "%s[t]", d->s.name), "l",
+                      d->b.data ? vload(a, simd, arena_printf(a, "%s[t]", d->b.name), "l") : NULL);
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
+    emit_line(e, "    %s;", vstore(a, simd, "a", "l", out));
+    emit_line(e, "for (int v = 0; v < %s_TILE && t * %s_TILE + v < %s_UNITS; v++)", M, M, M);
+    emit_line(e, "    y[t * %s_TILE + v] = %s;", M, vector_act ? "a[v]" : act_call(a, d->act, "a[v]"));
     emit_close(e, "");
     if (vector_act)
         emit_line(e, "%s(y, %s_UNITS);", vector_act, M);

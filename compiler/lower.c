@@ -776,21 +776,63 @@ static void lower_gru_cell(Arena *a, LowCell *c, const IrLayer *L, int d, const 
     tile_cell(a, c, w, b, 0, type, scale, target, gru ? reads : NULL);
 }
 
-static void lower_dense(Arena *a, LowDense *dn, const IrLayer *L, const char *id, int fast, WeightsType type)
+/* Units of a dense layer's tiles (LowDense): 16 units and more rounded up
+ * to whole vectors of 16 (97: one tile of 112, seven AVX-512 or fourteen
+ * AVX2 accumulators), unless the target has no vectors. Fewer stay as they
+ * are, one tile of plain floats (padding would multiply their flash). */
+static int dense_padded_units(int units, const LowTarget *t)
 {
+    if (units < 16 || (t->known && t->vl == 1))
+        return units;
+    return (units + 15) / 16 * 16;
+}
+
+/* The [units] floats v (NULL: none) over tiles * tile, `pad` past units. */
+static const float *dense_padded(Arena *a, const float *v, int units, int padded, float pad)
+{
+    if (!v)
+        return NULL;
+    float *p = arena_alloc(a, sizeof(float) * (size_t)padded);
+    for (int u = 0; u < padded; u++)
+        p[u] = u < units ? v[u] : pad;
+    return p;
+}
+
+static void lower_dense(Arena *a, LowDense *dn, const IrLayer *L, const char *id, int fast, WeightsType type,
+                        const LowTarget *target)
+{
+    int U = L->output, I = L->input, UP = dense_padded_units(U, target);
+    int T = UP < 16 ? UP : proj_tile_width(UP, target), NT = UP / T;
     dn->id = id;
     dn->macro = lower_macro(a, id);
     dn->title = arena_printf(a, "dense %s", L->name);
-    dn->input = L->input;
-    dn->units = L->output;
-    dn->w = array_of(a, id, "w", arena_printf(a, "weights of %s: %d units x %d inputs",
-                                              dn->title, L->output, L->input),
-                     0, L->output, L->input, L->dense.w);
-    dn->b = array_of(a, id, "b", arena_printf(a, "biases of %s", dn->title),
-                     0, L->output, 0, L->dense.b);
-    dn->s = array_of(a, id, "s", arena_printf(a, "int8 weights of %s: the scale of each unit's row", dn->title),
-                     0, L->output, 0, L->dense.w_scale);
-    store_narrow(a, &dn->w, type, L->dense.w_scale, 0);
+    dn->input = I;
+    dn->units = U;
+    dn->tile = T;
+    dn->tiles = NT;
+    dn->simd = T % 16 == 0;
+    /* w [U][I] transposed by tile: unit t*T + v's weight of input k at [t][k][v] */
+    float *wt = arena_alloc(a, sizeof(float) * (size_t)UP * (size_t)I);
+    for (int t = 0; t < NT; t++)
+        for (int k = 0; k < I; k++)
+            for (int v = 0; v < T; v++) {
+                int u = t * T + v;
+                wt[((size_t)t * (size_t)I + (size_t)k) * (size_t)T + (size_t)v] =
+                    u < U ? L->dense.w[(size_t)u * (size_t)I + (size_t)k] : 0.0f;
+            }
+    dn->w = array_of(a, id, "w", arena_printf(a, "weights of %s: %d units x %d inputs, transposed by tile: "
+                                              "%d tile%s of %d units%s; per tile and input k, the tile's %d units",
+                                              dn->title, U, I, NT, NT > 1 ? "s" : "", T,
+                                              UP > U ? " (the last's past the units zero)" : "", T),
+                     NT, I, T, wt);
+    dn->w.plane_label = "tile";
+    dn->b = array_of(a, id, "b", arena_printf(a, "biases of %s by tile%s", dn->title,
+                                              UP > U ? " (zero past the units)" : ""),
+                     0, NT, T, dense_padded(a, L->dense.b, U, UP, 0.0f));
+    dn->s = array_of(a, id, "s", arena_printf(a, "int8 weights of %s: the scale of each unit's row, by tile%s",
+                                              dn->title, UP > U ? " (1 past the units)" : ""),
+                     0, NT, T, dense_padded(a, L->dense.w_scale, U, UP, 1.0f));
+    store_narrow(a, &dn->w, type, dn->s.data, T);
     dn->act = act_of(L->dense.act, fast);
 }
 
@@ -1385,11 +1427,18 @@ LowModel *lower_model(Arena *a, const IrModel *m, const LowerOptions *o)
         ll->input = L->input;
         ll->output = L->output;
         if (L->kind == IR_DENSE) {
-            lower_dense(a, &ll->dense, L, id, o->fast_activations, m->weights_type);
+            lower_dense(a, &ll->dense, L, id, o->fast_activations, m->weights_type, &lm->target);
             lm->flash_bytes += lower_array_bytes(&ll->dense.w) + lower_array_bytes(&ll->dense.b) +
                                lower_array_bytes(&ll->dense.s);
             note_act(lm, ll->dense.act);
-            note_weights(lm, &ll->dense.w, 0);
+            note_weights(lm, &ll->dense.w, ll->dense.simd);
+            need(lm, "RT_UNROLL");
+            need(lm, "RT_NO_UNROLL");
+            need(lm, "RT_VL");
+            if (ll->dense.simd)
+                need(lm, "rt_vec");
+            if (lm->target.known)
+                ll->dense.vecs = ll->dense.tile / (ll->dense.simd ? lm->target.vl : 1);
             continue;
         }
         ll->ncells = lower_layer_cells(L);

@@ -292,14 +292,28 @@ extern const int lower_steps_choices[];
 extern const int lower_nsteps_choices;
 int lower_steps_choice(int vecs, int accs);
 
+/* A dense layer y = act(w x + b), tiled as a projection (LowCell.w_proj):
+ * the units, rounded up to whole vectors of 16 with rows of zeros (16 units
+ * and more, on a target with vectors), cut into tiles of `tile` units; a
+ * tile's units accumulated together in registers over one pass of its
+ * weights, column k of w into every accumulator (acc = w[t][k] x[k] + acc),
+ * so each unit's sum runs in k order, with no serial chain across units and
+ * no horizontal sum; then the tile's first units (those < units) written. */
 typedef struct LowDense {
     const char *id;            /* C identifier: "m_head" */
     const char *macro;
     const char *title;
     int input, units;
-    LowArray w;                /* [units][input] */
-    LowArray b;                /* [units]; data NULL: none */
-    LowArray s;                /* [units]: int8 w's row scales; data NULL: not int8 */
+    int tile;                  /* units per tile (divides tiles * tile >= units) */
+    int tiles;
+    int simd;                  /* tile is a multiple of 16: the target's vectors (else
+                                  plain floats) */
+    int vecs;                  /* accumulator vectors of a tile (target known) */
+    LowArray w;                /* [tiles][input][tile]: transposed by tile, rows past
+                                  units zero */
+    LowArray b;                /* [tiles][tile], zeros past units; data NULL: none */
+    LowArray s;                /* [tiles][tile]: int8 w's row scales (1 past units);
+                                  data NULL: not int8 */
     LowAct act;                /* ACT_SOFTMAX: over the whole vector */
 } LowDense;
 

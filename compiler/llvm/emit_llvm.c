@@ -1365,8 +1365,10 @@ static CellFns build_cell_kernels(Gen *g, const LowCell *c)
 
 /* ---- a dense layer ---- */
 
-/* lstmc.ID_forward(x, y): y = act(w x + b); softmax and log_softmax over
- * the whole vector by the runtime's functions. */
+/* lstmc.ID_forward(x, y): y = act(w x + b) tile by tile, as the C code's:
+ * a tile's units in the accumulators over one pass of its weights, input k
+ * into each; softmax and log_softmax over the whole vector by the runtime's
+ * functions. */
 static Fn build_dense(Gen *g, const LowDense *d)
 {
     LLVMValueRef w = weights(g, &d->w), bias = weights(g, &d->b), scale = weights(g, &d->s);
@@ -1374,21 +1376,25 @@ static Fn build_dense(Gen *g, const LowDense *d)
     LLVMTypeRef ps[2] = {g->fp, g->fp};
     df.v = begin_fn(g, arena_printf(g->a, "lstmc.%s_forward", d->id), ps, 2, 0, &df.t);
     LLVMValueRef x = param(g, 0), y = param(g, 1);
-    LLVMValueRef acc = slot(g, g->f32);
-    Loop u, k;
-    loop_open(g, &u, cidx(g, 0), cidx(g, d->units), 1);
-    LLVMValueRef wu = gepw(g, &d->w, w, mul(g, u.i, cidx(g, d->input)));
+    long T = d->tile, I = d->input;
+    Acc A = acc_make(g, d->simd, d->vecs, 1, 0);
+    LLVMValueRef tile = LLVMBuildBitCast(g->b, slot(g, LLVMArrayType(g->f32, (unsigned)T)), g->fp, "");
+    Loop t, k, v;
+    loop_open(g, &t, cidx(g, 0), cidx(g, d->tiles), 1);
+    LLVMValueRef wt = gepw(g, &d->w, w, mul(g, t.i, cidx(g, I * T))), t0 = mul(g, t.i, cidx(g, T));
     /* int8: the sum starts at 0, then b + s * sum, as the C code's */
-    storef(g, bias && !scale ? loadf(g, gep(g, bias, u.i)) : fconst(g, g->f32, 0.0), acc);
-    loop_open(g, &k, cidx(g, 0), cidx(g, d->input), 1);
-    storef(g, madd(g, load_weights(g, &d->w, 1, gepw(g, &d->w, wu, k.i)), loadf(g, gep(g, x, k.i)), loadf(g, acc)), acc);
+    acc_load(g, &A, 0, bias && !scale ? gep(g, bias, t0) : NULL);
+    loop_open(g, &k, cidx(g, 0), cidx(g, I), 1);
+    acc_fma(g, &A, 0, acc_column(g, &A, &d->w, gepw(g, &d->w, wt, mul(g, k.i, cidx(g, T)))), loadf(g, gep(g, x, k.i)));
     loop_close(g, &k);
-    if (scale) {
-        LLVMValueRef sum = fmul(g, loadf(g, acc), loadf(g, gep(g, scale, u.i)));
-        storef(g, bias ? fadd(g, sum, loadf(g, gep(g, bias, u.i))) : sum, acc);
-    }
-    storef(g, act(g, d->act, loadf(g, acc)), gep(g, y, u.i));
-    loop_close(g, &u);
+    if (scale)
+        acc_unscale(g, &A, 0, gep(g, scale, t0), bias ? gep(g, bias, t0) : NULL);
+    acc_store(g, &A, 0, tile);
+    /* the tile's units below units */
+    loop_open(g, &v, cidx(g, 0), umin(g, cidx(g, T), LLVMBuildSub(g->b, cidx(g, d->units), t0, "")), 1);
+    storef(g, act(g, d->act, loadf(g, gep(g, tile, v.i))), gep(g, y, add(g, t0, v.i)));
+    loop_close(g, &v);
+    loop_close(g, &t);
     if (lower_vector_act_function(d->act)) {
         LLVMValueRef va[2] = {y, ci32(g, d->units)};
         llact_call(g->b, g->mod, lower_vector_act_function(d->act), va, 2);

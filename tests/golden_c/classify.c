@@ -22,7 +22,7 @@
 #include <string.h>
 
 /* The header is the one this code was generated for. */
-typedef char classify_hash_check[CLASSIFY_MODEL_HASH == 0x35f92ed879a488b3ull ? 1 : -1];
+typedef char classify_hash_check[CLASSIFY_MODEL_HASH == 0xc7a79a8291df3a83ull ? 1 : -1];
 typedef char classify_state_check[sizeof(classify_state) == CLASSIFY_STATE_BYTES ? 1 : -1];
 
 /* Where the weights go: define CLASSIFY_WEIGHTS_ATTR (e.g. as
@@ -826,27 +826,52 @@ static void classify_lstm_reverse_run(const float *x, size_t n, float *out, size
 
 #define CLASSIFY_FC_INPUT 6
 #define CLASSIFY_FC_UNITS 2
+#define CLASSIFY_FC_TILE  2  /* units per tile */
+#define CLASSIFY_FC_TILES 1
+#define CLASSIFY_FC_VECS  CLASSIFY_FC_TILE  /* its accumulators: plain floats */
 
-/* weights of dense fc: 2 units x 6 inputs */
-CLASSIFY_WEIGHTS_ATTR static const float classify_fc_w[2][6] = {
-    {-0.3125f, -0.375f, -0.4375f, -0.5f, -0.5625f, 0.5625f},
-    {0.5f, 0.4375f, 0.375f, 0.3125f, 0.25f, 0.1875f},
+/* weights of dense fc: 2 units x 6 inputs, transposed by tile: 1 tile of 2 units; per tile and input k, the tile's 2 units */
+CLASSIFY_WEIGHTS_ATTR static const float classify_fc_w[1][6][2] = {
+    /* tile 0 */
+    {
+        {-0.3125f, 0.5f},
+        {-0.375f, 0.4375f},
+        {-0.4375f, 0.375f},
+        {-0.5f, 0.3125f},
+        {-0.5625f, 0.25f},
+        {0.5625f, 0.1875f},
+    },
 };
 
-/* biases of dense fc */
-CLASSIFY_WEIGHTS_ATTR static const float classify_fc_b[2] = {
-    -0.5f, -0.5625f,
+/* biases of dense fc by tile */
+CLASSIFY_WEIGHTS_ATTR static const float classify_fc_b[1][2] = {
+    {-0.5f, -0.5625f},
 };
 
-/* dense fc: y = log_softmax(w x + b) */
+/* dense fc: y = log_softmax(w x + b), tile by tile: a tile's TILE units accumulated
+ * together, input k into each (in k order), one pass over w[t] */
 static void classify_fc_forward(const float x[CLASSIFY_FC_INPUT], float y[CLASSIFY_FC_UNITS])
 {
-    for (int u = 0; u < CLASSIFY_FC_UNITS; u++) {
-        const float *w = classify_fc_w[u];
-        float sum = classify_fc_b[u];
-        for (int k = 0; k < CLASSIFY_FC_INPUT; k++)
-            sum += w[k] * x[k];
-        y[u] = sum;
+    for (int t = 0; t < CLASSIFY_FC_TILES; t++) {
+        const float *w = &classify_fc_w[t][0][0];
+        float acc[CLASSIFY_FC_VECS];
+        float a[CLASSIFY_FC_TILE];
+        CLASSIFY_RT_UNROLL
+        for (int l = 0; l < CLASSIFY_FC_VECS; l++)
+            acc[l] = classify_fc_b[t][l];
+        CLASSIFY_RT_NO_UNROLL
+        for (int k = 0; k < CLASSIFY_FC_INPUT; k++) {
+            const float *wk = w + k * CLASSIFY_FC_TILE;
+            const float xk = x[k];
+            CLASSIFY_RT_UNROLL
+            for (int l = 0; l < CLASSIFY_FC_VECS; l++)
+                acc[l] = wk[l] * xk + acc[l];
+        }
+        CLASSIFY_RT_UNROLL
+        for (int l = 0; l < CLASSIFY_FC_VECS; l++)
+            a[l] = acc[l];
+        for (int v = 0; v < CLASSIFY_FC_TILE && t * CLASSIFY_FC_TILE + v < CLASSIFY_FC_UNITS; v++)
+            y[t * CLASSIFY_FC_TILE + v] = a[v];
     }
     classify_rt_log_softmaxf(y, CLASSIFY_FC_UNITS);
 }

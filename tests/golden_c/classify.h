@@ -32,7 +32,7 @@ extern "C" {
 #define CLASSIFY_STREAMING   0  /* 1: step by step; 0: needs the whole sequence */
 #define CLASSIFY_CHUNK       32  /* steps whose input projection is computed at once */
 #define CLASSIFY_STATE_BYTES 1620  /* bytes of classify_state's floats: its size */
-#define CLASSIFY_MODEL_HASH  0x35f92ed879a488b3ull  /* of the names, sizes, options and weights */
+#define CLASSIFY_MODEL_HASH  0xc7a79a8291df3a83ull  /* of the names, sizes, options and weights */
 #define CLASSIFY_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
 #define CLASSIFY_STATE_H_SIZE 6  /* floats of classify_set_state's h */
 #define CLASSIFY_STATE_C_SIZE 6  /* floats of classify_set_state's c */

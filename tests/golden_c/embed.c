@@ -24,7 +24,7 @@
 #include <string.h>
 
 /* The header is the one this code was generated for. */
-typedef char lm_hash_check[LM_MODEL_HASH == 0x8c49265df047b754ull ? 1 : -1];
+typedef char lm_hash_check[LM_MODEL_HASH == 0xc97587ccf64954fcull ? 1 : -1];
 typedef char lm_state_check[sizeof(lm_state) == LM_STATE_BYTES ? 1 : -1];
 
 /* Where the weights go: define LM_WEIGHTS_ATTR (e.g. as
@@ -897,28 +897,53 @@ static void lm_lstm_batch(const float *x, size_t nb, float *out, size_t out_stri
 
 #define LM_FC_INPUT 7
 #define LM_FC_UNITS 3
+#define LM_FC_TILE  3  /* units per tile */
+#define LM_FC_TILES 1
+#define LM_FC_VECS  LM_FC_TILE  /* its accumulators: plain floats */
 
-/* weights of dense fc: 3 units x 7 inputs */
-LM_WEIGHTS_ATTR static const float lm_fc_w[3][7] = {
-    {-0.296763241f, 0.120481543f, 0.202893898f, 0.0526539609f, -0.252889723f, -0.293043286f, -0.116608322f},
-    {0.165910587f, 0.372822791f, 0.217340529f, -0.0425623022f, 0.132520556f, -0.370806903f, -0.322819948f},
-    {0.176361218f, -0.214084819f, 0.181837067f, -0.266817272f, -0.187209919f, -0.311325163f, 0.197237238f},
+/* weights of dense fc: 3 units x 7 inputs, transposed by tile: 1 tile of 3 units; per tile and input k, the tile's 3 units */
+LM_WEIGHTS_ATTR static const float lm_fc_w[1][7][3] = {
+    /* tile 0 */
+    {
+        {-0.296763241f, 0.165910587f, 0.176361218f},
+        {0.120481543f, 0.372822791f, -0.214084819f},
+        {0.202893898f, 0.217340529f, 0.181837067f},
+        {0.0526539609f, -0.0425623022f, -0.266817272f},
+        {-0.252889723f, 0.132520556f, -0.187209919f},
+        {-0.293043286f, -0.370806903f, -0.311325163f},
+        {-0.116608322f, -0.322819948f, 0.197237238f},
+    },
 };
 
-/* biases of dense fc */
-LM_WEIGHTS_ATTR static const float lm_fc_b[3] = {
-    -0.0385127254f, 0.290881872f, 0.233911693f,
+/* biases of dense fc by tile */
+LM_WEIGHTS_ATTR static const float lm_fc_b[1][3] = {
+    {-0.0385127254f, 0.290881872f, 0.233911693f},
 };
 
-/* dense fc: y = identity(w x + b) */
+/* dense fc: y = identity(w x + b), tile by tile: a tile's TILE units accumulated
+ * together, input k into each (in k order), one pass over w[t] */
 static void lm_fc_forward(const float x[LM_FC_INPUT], float y[LM_FC_UNITS])
 {
-    for (int u = 0; u < LM_FC_UNITS; u++) {
-        const float *w = lm_fc_w[u];
-        float sum = lm_fc_b[u];
-        for (int k = 0; k < LM_FC_INPUT; k++)
-            sum += w[k] * x[k];
-        y[u] = sum;
+    for (int t = 0; t < LM_FC_TILES; t++) {
+        const float *w = &lm_fc_w[t][0][0];
+        float acc[LM_FC_VECS];
+        float a[LM_FC_TILE];
+        LM_RT_UNROLL
+        for (int l = 0; l < LM_FC_VECS; l++)
+            acc[l] = lm_fc_b[t][l];
+        LM_RT_NO_UNROLL
+        for (int k = 0; k < LM_FC_INPUT; k++) {
+            const float *wk = w + k * LM_FC_TILE;
+            const float xk = x[k];
+            LM_RT_UNROLL
+            for (int l = 0; l < LM_FC_VECS; l++)
+                acc[l] = wk[l] * xk + acc[l];
+        }
+        LM_RT_UNROLL
+        for (int l = 0; l < LM_FC_VECS; l++)
+            a[l] = acc[l];
+        for (int v = 0; v < LM_FC_TILE && t * LM_FC_TILE + v < LM_FC_UNITS; v++)
+            y[t * LM_FC_TILE + v] = a[v];
     }
 }
 

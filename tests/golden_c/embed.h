@@ -36,7 +36,7 @@ extern "C" {
 #define LM_STREAMING   1  /* 1: step by step; 0: needs the whole sequence */
 #define LM_CHUNK       32  /* steps whose input projection is computed at once */
 #define LM_STATE_BYTES 5460  /* bytes of lm_state's floats: its size */
-#define LM_MODEL_HASH  0x8c49265df047b754ull  /* of the names, sizes, options and weights */
+#define LM_MODEL_HASH  0xc97587ccf64954fcull  /* of the names, sizes, options and weights */
 #define LM_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
 #define LM_STATE_H_SIZE 7  /* floats of lm_set_state's h */
 #define LM_STATE_C_SIZE 7  /* floats of lm_set_state's c */

@@ -21,7 +21,7 @@
 #include <string.h>
 
 /* The header is the one this code was generated for. */
-typedef char gru_hash_check[GRU_MODEL_HASH == 0x0940eaf2b2381c02ull ? 1 : -1];
+typedef char gru_hash_check[GRU_MODEL_HASH == 0xe6d3c2a646b60856ull ? 1 : -1];
 typedef char gru_state_check[sizeof(gru_state) == GRU_STATE_BYTES ? 1 : -1];
 
 /* Where the weights go: define GRU_WEIGHTS_ATTR (e.g. as
@@ -815,27 +815,50 @@ static void gru_kws_batch(const float *x, size_t nb, float *out, size_t out_stri
 
 #define GRU_HEAD_INPUT 4
 #define GRU_HEAD_UNITS 2
+#define GRU_HEAD_TILE  2  /* units per tile */
+#define GRU_HEAD_TILES 1
+#define GRU_HEAD_VECS  GRU_HEAD_TILE  /* its accumulators: plain floats */
 
-/* weights of dense head: 2 units x 4 inputs */
-GRU_WEIGHTS_ATTR static const float gru_head_w[2][4] = {
-    {0.00211543613f, -0.408562183f, 0.172007665f, -0.415771902f},
-    {0.47551623f, 0.322685063f, -0.29647097f, -0.346630454f},
+/* weights of dense head: 2 units x 4 inputs, transposed by tile: 1 tile of 2 units; per tile and input k, the tile's 2 units */
+GRU_WEIGHTS_ATTR static const float gru_head_w[1][4][2] = {
+    /* tile 0 */
+    {
+        {0.00211543613f, 0.47551623f},
+        {-0.408562183f, 0.322685063f},
+        {0.172007665f, -0.29647097f},
+        {-0.415771902f, -0.346630454f},
+    },
 };
 
-/* biases of dense head */
-GRU_WEIGHTS_ATTR static const float gru_head_b[2] = {
-    0.210537151f, -0.265190452f,
+/* biases of dense head by tile */
+GRU_WEIGHTS_ATTR static const float gru_head_b[1][2] = {
+    {0.210537151f, -0.265190452f},
 };
 
-/* dense head: y = softmax(w x + b) */
+/* dense head: y = softmax(w x + b), tile by tile: a tile's TILE units accumulated
+ * together, input k into each (in k order), one pass over w[t] */
 static void gru_head_forward(const float x[GRU_HEAD_INPUT], float y[GRU_HEAD_UNITS])
 {
-    for (int u = 0; u < GRU_HEAD_UNITS; u++) {
-        const float *w = gru_head_w[u];
-        float sum = gru_head_b[u];
-        for (int k = 0; k < GRU_HEAD_INPUT; k++)
-            sum += w[k] * x[k];
-        y[u] = sum;
+    for (int t = 0; t < GRU_HEAD_TILES; t++) {
+        const float *w = &gru_head_w[t][0][0];
+        float acc[GRU_HEAD_VECS];
+        float a[GRU_HEAD_TILE];
+        GRU_RT_UNROLL
+        for (int l = 0; l < GRU_HEAD_VECS; l++)
+            acc[l] = gru_head_b[t][l];
+        GRU_RT_NO_UNROLL
+        for (int k = 0; k < GRU_HEAD_INPUT; k++) {
+            const float *wk = w + k * GRU_HEAD_TILE;
+            const float xk = x[k];
+            GRU_RT_UNROLL
+            for (int l = 0; l < GRU_HEAD_VECS; l++)
+                acc[l] = wk[l] * xk + acc[l];
+        }
+        GRU_RT_UNROLL
+        for (int l = 0; l < GRU_HEAD_VECS; l++)
+            a[l] = acc[l];
+        for (int v = 0; v < GRU_HEAD_TILE && t * GRU_HEAD_TILE + v < GRU_HEAD_UNITS; v++)
+            y[t * GRU_HEAD_TILE + v] = a[v];
     }
     gru_rt_softmaxf(y, GRU_HEAD_UNITS);
 }

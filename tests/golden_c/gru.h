@@ -31,7 +31,7 @@ extern "C" {
 #define GRU_STREAMING   1  /* 1: step by step; 0: needs the whole sequence */
 #define GRU_CHUNK       32  /* steps whose input projection is computed at once */
 #define GRU_STATE_BYTES 1584  /* bytes of gru_state's floats: its size */
-#define GRU_MODEL_HASH  0x0940eaf2b2381c02ull  /* of the names, sizes, options and weights */
+#define GRU_MODEL_HASH  0xe6d3c2a646b60856ull  /* of the names, sizes, options and weights */
 #define GRU_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
 #define GRU_STATE_H_SIZE 4  /* floats of gru_set_state's h */
 #define GRU_STATE_C_SIZE 0  /* floats of gru_set_state's c */

@@ -22,7 +22,7 @@
 #include <string.h>
 
 /* The header is the one this code was generated for. */
-typedef char narrow_hash_check[NARROW_MODEL_HASH == 0x3fa586b9b22c35c4ull ? 1 : -1];
+typedef char narrow_hash_check[NARROW_MODEL_HASH == 0xeb4826b7c893b534ull ? 1 : -1];
 typedef char narrow_state_check[sizeof(narrow_state) == NARROW_STATE_BYTES ? 1 : -1];
 
 /* Where the weights go: define NARROW_WEIGHTS_ATTR (e.g. as
@@ -805,33 +805,54 @@ static void narrow_lstm_batch(const float *x, size_t nb, float *out, size_t out_
 
 #define NARROW_HEAD_INPUT 3
 #define NARROW_HEAD_UNITS 2
+#define NARROW_HEAD_TILE  2  /* units per tile */
+#define NARROW_HEAD_TILES 1
+#define NARROW_HEAD_VECS  NARROW_HEAD_TILE  /* its accumulators: plain floats */
 
-/* weights of dense head: 2 units x 3 inputs */
-NARROW_WEIGHTS_ATTR static const int8_t narrow_head_w[2][3] = {
-    {92, -78, -127},
-    {127, -102, -20},
+/* weights of dense head: 2 units x 3 inputs, transposed by tile: 1 tile of 2 units; per tile and input k, the tile's 2 units */
+NARROW_WEIGHTS_ATTR static const int8_t narrow_head_w[1][3][2] = {
+    /* tile 0 */
+    {
+        {92, 127},
+        {-78, -102},
+        {-127, -20},
+    },
 };
 
-/* biases of dense head */
-NARROW_WEIGHTS_ATTR static const float narrow_head_b[2] = {
-    0.0625f, -0.25f,
+/* biases of dense head by tile */
+NARROW_WEIGHTS_ATTR static const float narrow_head_b[1][2] = {
+    {0.0625f, -0.25f},
 };
 
-/* int8 weights of dense head: the scale of each unit's row */
-NARROW_WEIGHTS_ATTR static const float narrow_head_s[2] = {
-    0.00221456704f, 0.00381397642f,
+/* int8 weights of dense head: the scale of each unit's row, by tile */
+NARROW_WEIGHTS_ATTR static const float narrow_head_s[1][2] = {
+    {0.00221456704f, 0.00381397642f},
 };
 
-/* dense head: y = softmax(w x + b) */
+/* dense head: y = softmax(w x + b), tile by tile: a tile's TILE units accumulated
+ * together, input k into each (in k order), one pass over w[t] */
 static void narrow_head_forward(const float x[NARROW_HEAD_INPUT], float y[NARROW_HEAD_UNITS])
 {
-    for (int u = 0; u < NARROW_HEAD_UNITS; u++) {
-        const int8_t *w = narrow_head_w[u];
-        float sum = 0.0f;
-        for (int k = 0; k < NARROW_HEAD_INPUT; k++)
-            sum += (float)w[k] * x[k];
-        sum = sum * narrow_head_s[u] + narrow_head_b[u];
-        y[u] = sum;
+    for (int t = 0; t < NARROW_HEAD_TILES; t++) {
+        const int8_t *w = &narrow_head_w[t][0][0];
+        float acc[NARROW_HEAD_VECS];
+        float a[NARROW_HEAD_TILE];
+        NARROW_RT_UNROLL
+        for (int l = 0; l < NARROW_HEAD_VECS; l++)
+            acc[l] = 0.0f;
+        NARROW_RT_NO_UNROLL
+        for (int k = 0; k < NARROW_HEAD_INPUT; k++) {
+            const int8_t *wk = w + k * NARROW_HEAD_TILE;
+            const float xk = x[k];
+            NARROW_RT_UNROLL
+            for (int l = 0; l < NARROW_HEAD_VECS; l++)
+                acc[l] = (float)(wk[l]) * xk + acc[l];
+        }
+        NARROW_RT_UNROLL
+        for (int l = 0; l < NARROW_HEAD_VECS; l++)
+            a[l] = acc[l] * narrow_head_s[t][l] + narrow_head_b[t][l];
+        for (int v = 0; v < NARROW_HEAD_TILE && t * NARROW_HEAD_TILE + v < NARROW_HEAD_UNITS; v++)
+            y[t * NARROW_HEAD_TILE + v] = a[v];
     }
     narrow_rt_softmaxf(y, NARROW_HEAD_UNITS);
 }

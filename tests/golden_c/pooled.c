@@ -22,7 +22,7 @@
 #include <string.h>
 
 /* The header is the one this code was generated for. */
-typedef char pooled_hash_check[POOLED_MODEL_HASH == 0xc7f834b9f769e356ull ? 1 : -1];
+typedef char pooled_hash_check[POOLED_MODEL_HASH == 0x39ff342a990d5946ull ? 1 : -1];
 typedef char pooled_state_check[sizeof(pooled_state) == POOLED_STATE_BYTES ? 1 : -1];
 
 /* Where the weights go: define POOLED_WEIGHTS_ATTR (e.g. as
@@ -594,27 +594,49 @@ static void pooled_lstm_run(const float *x, size_t n, float *out, size_t out_str
 
 #define POOLED_FC_INPUT 3
 #define POOLED_FC_UNITS 2
+#define POOLED_FC_TILE  2  /* units per tile */
+#define POOLED_FC_TILES 1
+#define POOLED_FC_VECS  POOLED_FC_TILE  /* its accumulators: plain floats */
 
-/* weights of dense fc: 2 units x 3 inputs */
-POOLED_WEIGHTS_ATTR static const float pooled_fc_w[2][3] = {
-    {-0.3125f, -0.375f, -0.4375f},
-    {-0.5f, -0.5625f, 0.5625f},
+/* weights of dense fc: 2 units x 3 inputs, transposed by tile: 1 tile of 2 units; per tile and input k, the tile's 2 units */
+POOLED_WEIGHTS_ATTR static const float pooled_fc_w[1][3][2] = {
+    /* tile 0 */
+    {
+        {-0.3125f, -0.5f},
+        {-0.375f, -0.5625f},
+        {-0.4375f, 0.5625f},
+    },
 };
 
-/* biases of dense fc */
-POOLED_WEIGHTS_ATTR static const float pooled_fc_b[2] = {
-    -0.5f, -0.5625f,
+/* biases of dense fc by tile */
+POOLED_WEIGHTS_ATTR static const float pooled_fc_b[1][2] = {
+    {-0.5f, -0.5625f},
 };
 
-/* dense fc: y = identity(w x + b) */
+/* dense fc: y = identity(w x + b), tile by tile: a tile's TILE units accumulated
+ * together, input k into each (in k order), one pass over w[t] */
 static void pooled_fc_forward(const float x[POOLED_FC_INPUT], float y[POOLED_FC_UNITS])
 {
-    for (int u = 0; u < POOLED_FC_UNITS; u++) {
-        const float *w = pooled_fc_w[u];
-        float sum = pooled_fc_b[u];
-        for (int k = 0; k < POOLED_FC_INPUT; k++)
-            sum += w[k] * x[k];
-        y[u] = sum;
+    for (int t = 0; t < POOLED_FC_TILES; t++) {
+        const float *w = &pooled_fc_w[t][0][0];
+        float acc[POOLED_FC_VECS];
+        float a[POOLED_FC_TILE];
+        POOLED_RT_UNROLL
+        for (int l = 0; l < POOLED_FC_VECS; l++)
+            acc[l] = pooled_fc_b[t][l];
+        POOLED_RT_NO_UNROLL
+        for (int k = 0; k < POOLED_FC_INPUT; k++) {
+            const float *wk = w + k * POOLED_FC_TILE;
+            const float xk = x[k];
+            POOLED_RT_UNROLL
+            for (int l = 0; l < POOLED_FC_VECS; l++)
+                acc[l] = wk[l] * xk + acc[l];
+        }
+        POOLED_RT_UNROLL
+        for (int l = 0; l < POOLED_FC_VECS; l++)
+            a[l] = acc[l];
+        for (int v = 0; v < POOLED_FC_TILE && t * POOLED_FC_TILE + v < POOLED_FC_UNITS; v++)
+            y[t * POOLED_FC_TILE + v] = a[v];
     }
 }
 

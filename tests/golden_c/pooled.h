@@ -32,7 +32,7 @@ extern "C" {
 #define POOLED_STREAMING   0  /* 1: step by step; 0: needs the whole sequence */
 #define POOLED_CHUNK       32  /* steps whose input projection is computed at once */
 #define POOLED_STATE_BYTES 1584  /* bytes of pooled_state's floats: its size */
-#define POOLED_MODEL_HASH  0xc7f834b9f769e356ull  /* of the names, sizes, options and weights */
+#define POOLED_MODEL_HASH  0x39ff342a990d5946ull  /* of the names, sizes, options and weights */
 #define POOLED_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
 #define POOLED_STATE_H_SIZE 3  /* floats of pooled_set_state's h */
 #define POOLED_STATE_C_SIZE 3  /* floats of pooled_set_state's c */

@@ -23,7 +23,7 @@
 #include <string.h>
 
 /* The header is the one this code was generated for. */
-typedef char products_tiny_hash_check[PRODUCTS_TINY_MODEL_HASH == 0x439b1395dd473258ull ? 1 : -1];
+typedef char products_tiny_hash_check[PRODUCTS_TINY_MODEL_HASH == 0xe943e5df88a20c28ull ? 1 : -1];
 typedef char products_tiny_state_check[sizeof(products_tiny_state) == PRODUCTS_TINY_STATE_BYTES ? 1 : -1];
 
 /* Where the weights go: define PRODUCTS_TINY_WEIGHTS_ATTR (e.g. as
@@ -706,33 +706,54 @@ static void products_tiny_lstm_batch(const float *x, size_t nb, float *out, size
 
 #define PRODUCTS_TINY_HEAD_INPUT 3
 #define PRODUCTS_TINY_HEAD_UNITS 2
+#define PRODUCTS_TINY_HEAD_TILE  2  /* units per tile */
+#define PRODUCTS_TINY_HEAD_TILES 1
+#define PRODUCTS_TINY_HEAD_VECS  PRODUCTS_TINY_HEAD_TILE  /* its accumulators: plain floats */
 
-/* weights of dense head: 2 units x 3 inputs */
-PRODUCTS_TINY_WEIGHTS_ATTR static const int8_t products_tiny_head_w[2][3] = {
-    {92, -78, -127},
-    {127, -102, -20},
+/* weights of dense head: 2 units x 3 inputs, transposed by tile: 1 tile of 2 units; per tile and input k, the tile's 2 units */
+PRODUCTS_TINY_WEIGHTS_ATTR static const int8_t products_tiny_head_w[1][3][2] = {
+    /* tile 0 */
+    {
+        {92, 127},
+        {-78, -102},
+        {-127, -20},
+    },
 };
 
-/* biases of dense head */
-PRODUCTS_TINY_WEIGHTS_ATTR static const float products_tiny_head_b[2] = {
-    0.0625f, -0.25f,
+/* biases of dense head by tile */
+PRODUCTS_TINY_WEIGHTS_ATTR static const float products_tiny_head_b[1][2] = {
+    {0.0625f, -0.25f},
 };
 
-/* int8 weights of dense head: the scale of each unit's row */
-PRODUCTS_TINY_WEIGHTS_ATTR static const float products_tiny_head_s[2] = {
-    0.00221456704f, 0.00381397642f,
+/* int8 weights of dense head: the scale of each unit's row, by tile */
+PRODUCTS_TINY_WEIGHTS_ATTR static const float products_tiny_head_s[1][2] = {
+    {0.00221456704f, 0.00381397642f},
 };
 
-/* dense head: y = softmax(w x + b) */
+/* dense head: y = softmax(w x + b), tile by tile: a tile's TILE units accumulated
+ * together, input k into each (in k order), one pass over w[t] */
 static void products_tiny_head_forward(const float x[PRODUCTS_TINY_HEAD_INPUT], float y[PRODUCTS_TINY_HEAD_UNITS])
 {
-    for (int u = 0; u < PRODUCTS_TINY_HEAD_UNITS; u++) {
-        const int8_t *w = products_tiny_head_w[u];
-        float sum = 0.0f;
-        for (int k = 0; k < PRODUCTS_TINY_HEAD_INPUT; k++)
-            sum += (float)w[k] * x[k];
-        sum = sum * products_tiny_head_s[u] + products_tiny_head_b[u];
-        y[u] = sum;
+    for (int t = 0; t < PRODUCTS_TINY_HEAD_TILES; t++) {
+        const int8_t *w = &products_tiny_head_w[t][0][0];
+        float acc[PRODUCTS_TINY_HEAD_VECS];
+        float a[PRODUCTS_TINY_HEAD_TILE];
+        PRODUCTS_TINY_RT_UNROLL
+        for (int l = 0; l < PRODUCTS_TINY_HEAD_VECS; l++)
+            acc[l] = 0.0f;
+        PRODUCTS_TINY_RT_NO_UNROLL
+        for (int k = 0; k < PRODUCTS_TINY_HEAD_INPUT; k++) {
+            const int8_t *wk = w + k * PRODUCTS_TINY_HEAD_TILE;
+            const float xk = x[k];
+            PRODUCTS_TINY_RT_UNROLL
+            for (int l = 0; l < PRODUCTS_TINY_HEAD_VECS; l++)
+                acc[l] = (float)(wk[l]) * xk + acc[l];
+        }
+        PRODUCTS_TINY_RT_UNROLL
+        for (int l = 0; l < PRODUCTS_TINY_HEAD_VECS; l++)
+            a[l] = acc[l] * products_tiny_head_s[t][l] + products_tiny_head_b[t][l];
+        for (int v = 0; v < PRODUCTS_TINY_HEAD_TILE && t * PRODUCTS_TINY_HEAD_TILE + v < PRODUCTS_TINY_HEAD_UNITS; v++)
+            y[t * PRODUCTS_TINY_HEAD_TILE + v] = a[v];
     }
     products_tiny_rt_softmaxf(y, PRODUCTS_TINY_HEAD_UNITS);
 }

@@ -33,7 +33,7 @@ extern "C" {
 #define PRODUCTS_TINY_STREAMING   1  /* 1: step by step; 0: needs the whole sequence */
 #define PRODUCTS_TINY_CHUNK       32  /* steps whose input projection is computed at once */
 #define PRODUCTS_TINY_STATE_BYTES 1572  /* bytes of products_tiny_state's floats: its size */
-#define PRODUCTS_TINY_MODEL_HASH  0x439b1395dd473258ull  /* of the names, sizes, options and weights */
+#define PRODUCTS_TINY_MODEL_HASH  0xe943e5df88a20c28ull  /* of the names, sizes, options and weights */
 #define PRODUCTS_TINY_LSTMC_VERSION "0.1.0"  /* of the lstmc that wrote this */
 #define PRODUCTS_TINY_STATE_H_SIZE 3  /* floats of products_tiny_set_state's h */
 #define PRODUCTS_TINY_STATE_C_SIZE 3  /* floats of products_tiny_set_state's c */

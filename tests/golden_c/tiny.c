@@ -22,7 +22,7 @@
 #include <string.h>
 
 /* The header is the one this code was generated for. */
-typedef char tiny_hash_check[TINY_MODEL_HASH == 0x107811a7fdf9af9cull ? 1 : -1];
+typedef char tiny_hash_check[TINY_MODEL_HASH == 0x1ca21ed10e1ee67cull ? 1 : -1];
 typedef char tiny_state_check[sizeof(tiny_state) == TINY_STATE_BYTES ? 1 : -1];
 
 /* Where the weights go: define TINY_WEIGHTS_ATTR (e.g. as
@@ -797,27 +797,49 @@ static void tiny_lstm_batch(const float *x, size_t nb, float *out, size_t out_st
 
 #define TINY_HEAD_INPUT 3
 #define TINY_HEAD_UNITS 2
+#define TINY_HEAD_TILE  2  /* units per tile */
+#define TINY_HEAD_TILES 1
+#define TINY_HEAD_VECS  TINY_HEAD_TILE  /* its accumulators: plain floats */
 
-/* weights of dense head: 2 units x 3 inputs */
-TINY_WEIGHTS_ATTR static const float tiny_head_w[2][3] = {
-    {0.203125f, -0.171875f, -0.28125f},
-    {0.484375f, -0.390625f, -0.078125f},
+/* weights of dense head: 2 units x 3 inputs, transposed by tile: 1 tile of 2 units; per tile and input k, the tile's 2 units */
+TINY_WEIGHTS_ATTR static const float tiny_head_w[1][3][2] = {
+    /* tile 0 */
+    {
+        {0.203125f, 0.484375f},
+        {-0.171875f, -0.390625f},
+        {-0.28125f, -0.078125f},
+    },
 };
 
-/* biases of dense head */
-TINY_WEIGHTS_ATTR static const float tiny_head_b[2] = {
-    0.0625f, -0.25f,
+/* biases of dense head by tile */
+TINY_WEIGHTS_ATTR static const float tiny_head_b[1][2] = {
+    {0.0625f, -0.25f},
 };
 
-/* dense head: y = softmax(w x + b) */
+/* dense head: y = softmax(w x + b), tile by tile: a tile's TILE units accumulated
+ * together, input k into each (in k order), one pass over w[t] */
 static void tiny_head_forward(const float x[TINY_HEAD_INPUT], float y[TINY_HEAD_UNITS])
 {
-    for (int u = 0; u < TINY_HEAD_UNITS; u++) {
-        const float *w = tiny_head_w[u];
-        float sum = tiny_head_b[u];
-        for (int k = 0; k < TINY_HEAD_INPUT; k++)
-            sum += w[k] * x[k];
-        y[u] = sum;
+    for (int t = 0; t < TINY_HEAD_TILES; t++) {
+        const float *w = &tiny_head_w[t][0][0];
+        float acc[TINY_HEAD_VECS];
+        float a[TINY_HEAD_TILE];
+        TINY_RT_UNROLL
+        for (int l = 0; l < TINY_HEAD_VECS; l++)
+            acc[l] = tiny_head_b[t][l];
+        TINY_RT_NO_UNROLL
+        for (int k = 0; k < TINY_HEAD_INPUT; k++) {
+            const float *wk = w + k * TINY_HEAD_TILE;
+            const float xk = x[k];
+            TINY_RT_UNROLL
+            for (int l = 0; l < TINY_HEAD_VECS; l++)
+                acc[l] = wk[l] * xk + acc[l];
+        }
+        TINY_RT_UNROLL
+        for (int l = 0; l < TINY_HEAD_VECS; l++)
+            a[l] = acc[l];
+        for (int v = 0; v < TINY_HEAD_TILE && t * TINY_HEAD_TILE + v < TINY_HEAD_UNITS; v++)
+            y[t * TINY_HEAD_TILE + v] = a[v];
     }
     tiny_rt_softmaxf(y, TINY_HEAD_UNITS);
 }
