@@ -1807,6 +1807,14 @@ static void emit_recur(Emitter *e, Arena *a, const LowCell *c, int fused)
     emit_blank(e);
 }
 
+/* RT_UNROLL, then BODY for each of the tile's M_WHAT lanes l (a line each). */
+static void emit_lanes(Emitter *e, const char *M, const char *what, const char *body)
+{
+    emit_line(e, "RT_UNROLL");
+    emit_line(e, "for (int l = 0; l < %s_%s; l++)", M, what);
+    emit_line(e, "    %s", body);
+}
+
 /* products int8 (lower.h): one step from the projected input, h quantized
  * once, then tile by tile the integer recurrent product, its rows in
  * float, and the cells. */
@@ -1843,15 +1851,12 @@ static void emit_recur_int8(Emitter *e, Arena *a, const LowCell *c)
                            : "acc[q][l] += hk[0] * wk[4 * l] + hk[1] * wk[4 * l + 1] + hk[2] * wk[4 * l + 2] + "
                              "hk[3] * wk[4 * l + 3];";
     emit_line(e, "%s acc[%s_ISPLIT][%s_IVECS];", simd ? "rt_ivec" : "int32_t", M, M);
-    emit_line(e, "RT_UNROLL");
-    emit_line(e, "for (int l = 0; l < %s_IVECS; l++)", M);
-    emit_line(e, "    acc[0][l] = %s;", simd ? arena_printf(a, "rt_ivload(&%s[t][l * RT_IVL])", c->h_corr.name)
-                                         : arena_printf(a, "%s[t][l]", c->h_corr.name));
+    const char *corr = simd ? arena_printf(a, "rt_ivload(&%s[t][l * RT_IVL])", c->h_corr.name)
+                            : arena_printf(a, "%s[t][l]", c->h_corr.name);
+    emit_lanes(e, M, "IVECS", arena_printf(a, "acc[0][l] = %s;", corr));
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 1; q < %s_ISPLIT; q++)", M);
-    emit_line(e, "RT_UNROLL");
-    emit_line(e, "for (int l = 0; l < %s_IVECS; l++)", M);
-    emit_line(e, "    acc[q][l] = %s;", simd ? "rt_ivzero()" : "0");
+    emit_lanes(e, M, "IVECS", simd ? "acc[q][l] = rt_ivzero();" : "acc[q][l] = 0;");
     emit_close(e, "");
     emit_line(e, "RT_NO_UNROLL");
     emit_open(e, "for (int k = 0; k < %s_IKFULL; k += 4 * %s_ISPLIT)", M, M);
@@ -1859,28 +1864,21 @@ static void emit_recur_int8(Emitter *e, Arena *a, const LowCell *c)
     emit_open(e, "for (int q = 0; q < %s_ISPLIT; q++)", M);
     emit_line(e, "const int8_t *wk = w + (k + 4 * q) * %s_TILE_ROWS;  /* columns k + 4q .. k + 4q + 3 */", M);
     emit_line(e, "const uint8_t *hk = hq + k + 4 * q;");
-    emit_line(e, "RT_UNROLL");
-    emit_line(e, "for (int l = 0; l < %s_IVECS; l++)", M);
-    emit_line(e, "    %s", dot);
+    emit_lanes(e, M, "IVECS", dot);
     emit_close(e, "");
     emit_close(e, "");
     emit_open(e, "for (int k = %s_IKFULL; k < %s_HQ_COLS; k += 4)", M, M);
     emit_line(e, "const int q = 0;");
     emit_line(e, "const int8_t *wk = w + k * %s_TILE_ROWS;", M);
     emit_line(e, "const uint8_t *hk = hq + k;");
-    emit_line(e, "RT_UNROLL");
-    emit_line(e, "for (int l = 0; l < %s_IVECS; l++)", M);
-    emit_line(e, "    %s", dot);
+    emit_lanes(e, M, "IVECS", dot);
     emit_close(e, "");
     emit_line(e, "RT_UNROLL");
     emit_open(e, "for (int q = 1; q < %s_ISPLIT; q++)", M);
-    emit_line(e, "RT_UNROLL");
-    emit_line(e, "for (int l = 0; l < %s_IVECS; l++)", M);
-    emit_line(e, "    acc[0][l] = %s;", simd ? "rt_ivadd(acc[0][l], acc[q][l])" : "acc[0][l] + acc[q][l]");
+    emit_lanes(e, M, "IVECS", simd ? "acc[0][l] = rt_ivadd(acc[0][l], acc[q][l]);"
+                                   : "acc[0][l] = acc[0][l] + acc[q][l];");
     emit_close(e, "");
-    emit_line(e, "RT_UNROLL");
-    emit_line(e, "for (int l = 0; l < %s_IVECS; l++)", M);
-    emit_line(e, "    %s;", simd ? "rt_ivstore(sums + l * RT_IVL, acc[0][l])" : "sums[l] = acc[0][l]");
+    emit_lanes(e, M, "IVECS", simd ? "rt_ivstore(sums + l * RT_IVL, acc[0][l]);" : "sums[l] = acc[0][l];");
     emit_line(e, "RT_UNROLL");
     emit_line(e, "for (int l = 0; l < %s_VECS; l++)", M);
     const char *f = arena_printf(a, "%s[t]", c->h_factor.name);
